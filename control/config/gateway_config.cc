@@ -1,0 +1,1 @@
+#include "control/config/gateway_config.h"  // owner fills this in

@@ -1,0 +1,79 @@
+// gateway.yaml: the node's own configuration (ports, addresses, workers, routes).
+// Loaded and validated on the slow path; every error names file, line and field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipelines/common/net_types.h"
+
+namespace kgw {
+
+struct config_error {
+  std::string file;
+  int line = 0;        // 1-based; 0 when the error is about the file as a whole
+  int column = 0;      // 1-based; 0 when unknown
+  std::string field;   // dotted path, e.g. "ports[0].mac"
+  std::string message;
+  // "gateway.yaml:12:5: ports[0].mac: not a MAC address: \"zz\""
+  std::string to_string() const;
+};
+
+struct port_config {
+  std::string name;      // unique, [a-z0-9_-]+
+  std::string device;    // PCI address (0000:3b:02.0) or vdev args (net_pcap0,rx_pcap=...)
+  std::string profile = "auto";  // nic-profiles/<profile>.yaml, or auto = by driver name
+  std::optional<mac_addr> mac;
+  int line = 0;
+};
+
+struct neighbor_config {
+  ip_addr ip;
+  mac_addr mac;
+  std::string port;
+  int line = 0;
+};
+
+struct route_config {
+  ip_prefix prefix;
+  ip_addr via;
+  std::string port;
+  int line = 0;
+};
+
+struct dataplane_config {
+  std::string file_prefix = "kgw";   // DPDK runtime directory name; control and cli attach to it
+  std::vector<unsigned> cpus;        // CPUs to run on; empty = all the process may use
+  unsigned mbufs = 16383;            // mbufs per NUMA socket mempool
+  unsigned mbuf_cache = 256;
+  unsigned burst = 32;               // RX burst size, 1..32
+  unsigned rx_desc = 0;              // 0 = from the NIC profile
+  unsigned tx_desc = 0;
+  bool telemetry = true;
+  unsigned stats_interval_ms = 100;  // how often port stats are published for the CLI
+};
+
+struct gateway_config {
+  std::string file;  // the file this was read from
+  std::string node_name;
+  std::vector<ip_addr> node_addresses;
+  std::vector<port_config> ports;
+  unsigned workers = 1;
+  std::vector<ip_addr> snat_addresses;
+  std::vector<neighbor_config> neighbors;
+  std::vector<route_config> routes;
+  std::string profiles_dir;  // where nic-profiles live; empty = next to the binary / source tree
+  dataplane_config dataplane;
+};
+
+// Parses and validates. Returns the config, or fills `errors` (all of them, not
+// just the first) and returns nullopt.
+std::optional<gateway_config> load_gateway_config(const std::string& path,
+                                                  std::vector<config_error>& errors);
+std::optional<gateway_config> parse_gateway_config(const std::string& text,
+                                                   const std::string& file_name,
+                                                   std::vector<config_error>& errors);
+
+}  // namespace kgw

@@ -1,0 +1,1 @@
+#include "control/config/nic_profile.h"  // owner fills this in

@@ -1,0 +1,60 @@
+// Every reason a packet can be dropped, one counter each. The X-macro keeps the
+// enum, the printable names and the counter array in one place.
+#pragma once
+
+#include <cstdint>
+
+namespace kgw {
+
+#define KGW_DROP_REASONS(X)                                                         \
+  X(eth_truncated, "frame shorter than an Ethernet header")                        \
+  X(vlan_truncated, "802.1Q tag cut off")                                          \
+  X(vlan_too_deep, "more than two stacked VLAN tags")                              \
+  X(ethertype_unsupported, "EtherType kgw does not handle")                        \
+  X(arp_truncated, "ARP packet shorter than 28 bytes")                             \
+  X(arp_malformed, "ARP with hardware/protocol type or lengths other than Ethernet/IPv4") \
+  X(ipv4_truncated, "IPv4 header cut off")                                         \
+  X(ipv4_bad_version, "IPv4 EtherType but version field is not 4")                 \
+  X(ipv4_bad_ihl, "IPv4 IHL below 5 or beyond the packet")                         \
+  X(ipv4_bad_total_length, "IPv4 total length below the header or beyond the frame") \
+  X(ipv4_bad_checksum, "IPv4 header checksum wrong")                               \
+  X(ipv4_bad_options, "IPv4 options malformed")                                    \
+  X(ipv4_bad_fragment, "IPv4 fragment offset/length impossible")                   \
+  X(ipv4_bad_source, "IPv4 source is multicast, broadcast or loopback")            \
+  X(ipv6_truncated, "IPv6 header cut off")                                         \
+  X(ipv6_bad_version, "IPv6 EtherType but version field is not 6")                 \
+  X(ipv6_bad_payload_length, "IPv6 payload length beyond the frame")               \
+  X(ipv6_ext_truncated, "IPv6 extension header runs past the packet")              \
+  X(ipv6_ext_too_many, "IPv6 extension header chain too long")                     \
+  X(ipv6_ext_bad_order, "IPv6 hop-by-hop header not first")                        \
+  X(ipv6_bad_fragment, "IPv6 fragment header impossible")                          \
+  X(ipv6_bad_source, "IPv6 source is multicast")                                   \
+  X(tcp_truncated, "TCP header cut off")                                           \
+  X(tcp_bad_offset, "TCP data offset below 5 or beyond the segment")               \
+  X(udp_truncated, "UDP header cut off")                                           \
+  X(udp_bad_length, "UDP length field below 8 or beyond the datagram")             \
+  X(icmp_truncated, "ICMP header cut off")                                         \
+  X(icmpv6_truncated, "ICMPv6 header cut off")                                     \
+  X(icmp_bad_checksum, "ICMP/ICMPv6 checksum wrong on a packet for the gateway")   \
+  X(nd_malformed, "neighbor discovery message malformed (hop limit, code, options)") \
+  X(multiseg_unsupported, "headers span more than the first mbuf segment")         \
+  X(not_for_gateway, "no stage claimed the packet (no Service, no route yet)")     \
+  X(local_unhandled, "addressed to the gateway, not ARP/ND/echo, punt disabled")   \
+  X(punt_ring_full, "punt ring to control full")                                   \
+  X(tx_ring_full, "NIC TX queue full")                                             \
+  X(no_tailroom, "reply does not fit in the mbuf")
+
+enum class drop_reason : uint16_t {
+#define KGW_DROP_ENUM(name, desc) name,
+  KGW_DROP_REASONS(KGW_DROP_ENUM)
+#undef KGW_DROP_ENUM
+      count
+};
+
+inline constexpr unsigned drop_reason_count = static_cast<unsigned>(drop_reason::count);
+
+// Short machine name ("ipv4_bad_ihl") and one-line description for CLI and metrics.
+const char* drop_reason_name(drop_reason r);
+const char* drop_reason_description(drop_reason r);
+
+}  // namespace kgw

@@ -1,0 +1,43 @@
+// Per-lcore counters. One writer (the worker that owns the slot), plain
+// increments; readers sum across lcores. 64-bit aligned stores do not tear on the
+// targets kgw runs on, so a reader sees each counter as some recent value.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/drop_reason.h"
+#include "pipelines/common/pkt_meta.h"
+
+namespace kgw {
+
+struct port_lcore_counters {
+  uint64_t rx_pkts;
+  uint64_t rx_bytes;
+  uint64_t tx_pkts;
+  uint64_t tx_bytes;
+  uint64_t tx_dropped;  // TX queue full after retries
+};
+
+// Counters of the local stage (ARP/ND/echo answered inline).
+struct local_counters {
+  uint64_t arp_replies;
+  uint64_t arp_ignored;   // ARP for an address that is not the gateway's, or not a request
+  uint64_t icmp_echo_replies;
+  uint64_t nd_adverts;
+  uint64_t icmp6_echo_replies;
+  uint64_t punted;
+};
+
+struct alignas(64) lcore_counters {
+  uint64_t loops;        // poll loop iterations
+  uint64_t busy_loops;   // iterations that received at least one packet
+  uint64_t busy_cycles;  // TSC cycles spent in iterations with packets
+  uint64_t rx_pkts;
+  uint64_t tx_pkts;
+  uint64_t punted;
+  uint64_t drops[drop_reason_count];
+  local_counters local;
+  port_lcore_counters port[max_ports];
+};
+
+}  // namespace kgw

@@ -1,0 +1,79 @@
+#include "pipelines/common/net_types.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+
+namespace kgw {
+
+std::optional<mac_addr> parse_mac(std::string_view s) {
+  if (s.size() != 17) return std::nullopt;
+  mac_addr m;
+  for (int i = 0; i < 6; ++i) {
+    if (i > 0 && s[i * 3 - 1] != ':') return std::nullopt;
+    unsigned v = 0;
+    for (int j = 0; j < 2; ++j) {
+      char c = s[i * 3 + j];
+      unsigned d;
+      if (c >= '0' && c <= '9') d = c - '0';
+      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      else return std::nullopt;
+      v = v * 16 + d;
+    }
+    m.b[i] = static_cast<uint8_t>(v);
+  }
+  return m;
+}
+
+std::optional<ip_addr> parse_ip(std::string_view s) {
+  if (s.empty() || s.size() > 45) return std::nullopt;
+  std::string str(s);
+  ip_addr a;
+  if (inet_pton(AF_INET, str.c_str(), a.b.data()) == 1) {
+    a.family = 4;
+    return a;
+  }
+  if (inet_pton(AF_INET6, str.c_str(), a.b.data()) == 1) {
+    a.family = 6;
+    return a;
+  }
+  return std::nullopt;
+}
+
+std::optional<ip_prefix> parse_prefix(std::string_view s) {
+  auto slash = s.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto addr = parse_ip(s.substr(0, slash));
+  if (!addr) return std::nullopt;
+  auto len_s = s.substr(slash + 1);
+  if (len_s.empty() || len_s.size() > 3) return std::nullopt;
+  unsigned len = 0;
+  for (char c : len_s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    len = len * 10 + (c - '0');
+  }
+  unsigned max = addr->is_v4() ? 32 : 128;
+  if (len > max) return std::nullopt;
+  for (unsigned bit = len; bit < max; ++bit)
+    if (addr->b[bit / 8] & (0x80 >> (bit % 8))) return std::nullopt;
+  return ip_prefix{*addr, static_cast<uint8_t>(len)};
+}
+
+std::string to_string(const mac_addr& m) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m.b[0], m.b[1], m.b[2],
+                m.b[3], m.b[4], m.b[5]);
+  return buf;
+}
+
+std::string to_string(const ip_addr& a) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (a.is_v4()) inet_ntop(AF_INET, a.b.data(), buf, sizeof buf);
+  else if (a.is_v6()) inet_ntop(AF_INET6, a.b.data(), buf, sizeof buf);
+  return buf;
+}
+
+std::string to_string(const ip_prefix& p) { return to_string(p.addr) + "/" + std::to_string(p.len); }
+
+}  // namespace kgw

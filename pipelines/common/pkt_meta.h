@@ -1,0 +1,56 @@
+// Per-packet metadata that the pipeline stages pass along a burst. Filled by
+// parse, read and extended by later stages; the verdict decides the packet's fate.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/drop_reason.h"
+
+namespace kgw {
+
+inline constexpr unsigned max_burst = 32;
+inline constexpr unsigned max_ports = 16;
+inline constexpr unsigned max_vlan_depth = 2;
+
+enum class l3_kind : uint8_t { other, arp, ipv4, ipv6 };
+
+enum class verdict : uint8_t {
+  pending,  // no stage has decided yet
+  drop,     // counted under `why`
+  tx,       // send on out_port
+  punt,     // hand to the control process
+};
+
+enum frag_flags : uint8_t {
+  frag_is_fragment = 1,  // any fragment, first or not
+  frag_first = 2,        // offset 0: carries the L4 header
+};
+
+struct pkt_meta {
+  uint16_t l3_off = 0;   // frame start to L3 header (after Ethernet and VLAN tags)
+  uint16_t l4_off = 0;   // frame start to L4 header (after IPv4 options / IPv6 ext headers); 0 = none
+  uint16_t l3_len = 0;   // IPv4 total length or 40 + IPv6 payload length; the frame may carry padding
+  uint16_t l4_len = 0;   // l3_len minus the L3 headers (bytes of L4 header + payload)
+  uint16_t vlan_tci[max_vlan_depth] = {};
+  uint8_t vlan_count = 0;
+  l3_kind l3 = l3_kind::other;
+  uint8_t l4_proto = 0;  // IPPROTO_TCP/UDP/ICMP/ICMPV6/...; for a non-first fragment, the protocol field
+  uint8_t frag = 0;      // frag_flags
+  uint8_t tcp_flags = 0;
+  uint8_t icmp_type = 0;
+  uint8_t icmp_code = 0;
+  uint16_t sport = 0;    // host order; ICMP echo: the identifier
+  uint16_t dport = 0;    // host order
+  uint16_t in_port = 0;
+
+  verdict v = verdict::pending;
+  drop_reason why = drop_reason::count;
+  uint16_t out_port = 0;
+
+  void drop(drop_reason r) {
+    v = verdict::drop;
+    why = r;
+  }
+};
+
+}  // namespace kgw

@@ -1,0 +1,1 @@
+#include "pipelines/local/local.h"  // owner fills this in

@@ -1,0 +1,40 @@
+// Stage 2: answer what is addressed to the gateway itself. ARP requests and IPv6
+// neighbor solicitations for a gateway address get a reply, ICMP/ICMPv6 echo
+// requests get an echo reply; the reply is built in place in the received
+// buffer and sent back out of the port it came in on. Anything else addressed
+// to the gateway is punted to control.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/lcore_counters.h"
+#include "pipelines/common/pkt_meta.h"
+
+struct rte_mbuf;
+
+namespace kgw {
+
+inline constexpr unsigned max_local_addrs = 16;
+
+// Plain data, built by the slow path from gateway.yaml; workers only read it.
+struct local_table {
+  uint32_t n_v4 = 0;
+  uint8_t v4[max_local_addrs][4] = {};    // network order
+  uint32_t n_v6 = 0;
+  uint8_t v6[max_local_addrs][16] = {};
+  uint8_t port_mac[max_ports][6] = {};    // source MAC for replies, by port id
+  bool punt_enabled = true;               // false: unhandled local traffic is dropped (local_unhandled)
+};
+
+// Handles one parsed frame. `len` may grow (an NA answering an NS without a
+// source link-layer option is 8 bytes longer); `cap` is the room available.
+// Sets m.v to tx (reply built, m.out_port = m.in_port), punt, drop, or leaves it
+// pending when the packet is not addressed to the gateway.
+void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m,
+                  const local_table& t, local_counters& c);
+
+// The stage over a burst: skips packets that already have a verdict.
+void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t,
+                 lcore_counters& c);
+
+}  // namespace kgw

@@ -1,0 +1,1 @@
+#include "pipelines/parse/parse.h"  // owner fills this in
