@@ -1,0 +1,88 @@
+// kgw cli [--file-prefix P | -g gateway.yaml] [-c "cmd; cmd"] [-f script]
+#include <getopt.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cmd/common.h"
+#include "cmd/subcommands.h"
+#include "control/cli/cli.h"
+
+namespace kgw {
+
+namespace {
+constexpr const char* help =
+    "Usage: kgw cli [-g gateway.yaml | --file-prefix PREFIX] [-c \"cmd; cmd\"] [-f FILE] [-- EAL args]\n"
+    "\n"
+    "Attaches to a running `kgw dataplane` as a DPDK secondary process and opens a\n"
+    "testpmd-style shell (tab completion, `help`). With -c or -f the commands run\n"
+    "non-interactively and the exit code is the number of failed commands (max 1).\n"
+    "\n"
+    "Options:\n"
+    "  -g, --gateway FILE     read the dataplane's file prefix from this config\n"
+    "      --file-prefix P    DPDK file prefix of the dataplane (default: kgw)\n"
+    "  -c, --commands TEXT    run these commands (';' or newline separated) and exit\n"
+    "  -f, --file FILE        run the commands in FILE ('#' comments) and exit\n"
+    "  -h, --help             this text\n"
+    "\n";
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  auto extra = eal_args_after_dashdash(argc, argv);
+  std::string gateway, prefix, commands, file;
+  static option opts[] = {{"gateway", required_argument, nullptr, 'g'},
+                          {"file-prefix", required_argument, nullptr, 'P'},
+                          {"commands", required_argument, nullptr, 'c'},
+                          {"file", required_argument, nullptr, 'f'},
+                          {"help", no_argument, nullptr, 'h'},
+                          {nullptr, 0, nullptr, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "g:c:f:h", opts, nullptr)) != -1) {
+    switch (c) {
+      case 'g': gateway = optarg; break;
+      case 'P': prefix = optarg; break;
+      case 'c': commands = optarg; break;
+      case 'f': file = optarg; break;
+      case 'h': fmt::print("{}{}", help, cli_help_text()); return 0;
+      default: usage_error("cli", "bad option");
+    }
+  }
+  if (optind < argc) usage_error("cli", fmt::format("unexpected argument \"{}\"", argv[optind]));
+  if (!gateway.empty() && !prefix.empty()) usage_error("cli", "give -g or --file-prefix, not both");
+  if (!gateway.empty()) {
+    auto cfg = load_config_or_report(gateway);
+    if (!cfg) return 1;
+    prefix = cfg->dataplane.file_prefix;
+  }
+  if (prefix.empty()) prefix = "kgw";
+  std::vector<std::string> cmds;
+  if (!commands.empty()) cmds = split_commands(commands);
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) {
+      fmt::print(stderr, "kgw cli: cannot read {}\n", file);
+      return 2;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto more = split_commands(ss.str());
+    cmds.insert(cmds.end(), more.begin(), more.end());
+  }
+  dataplane_attachment dp;
+  if (!dp.attach(prefix, extra)) {
+    fmt::print(stderr, "kgw cli: {}\n", dp.error());
+    return 1;
+  }
+  cli_context ctx;
+  ctx.dp = &dp;
+  if (commands.empty() && file.empty()) {
+    run_cli_interactive(ctx);
+    return 0;
+  }
+  return run_cli_commands(ctx, cmds) ? 1 : 0;
+}
+
+}  // namespace kgw

@@ -1,0 +1,63 @@
+#include "cmd/common.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#ifndef KGW_SOURCE_DIR
+#define KGW_SOURCE_DIR "."
+#endif
+
+namespace kgw {
+
+namespace fs = std::filesystem;
+
+std::optional<gateway_config> load_config_or_report(const std::string& path) {
+  std::vector<config_error> errors;
+  auto cfg = load_gateway_config(path, errors);
+  if (!cfg) {
+    for (const auto& e : errors) fmt::print(stderr, "{}\n", e.to_string());
+    fmt::print(stderr, "{}: {} error{}; nothing started\n", path, errors.size(), errors.size() == 1 ? "" : "s");
+  }
+  return cfg;
+}
+
+std::string resolve_profiles_dir(const gateway_config* cfg, const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (cfg && !cfg->profiles_dir.empty()) {
+    fs::path p(cfg->profiles_dir);
+    if (p.is_relative()) p = fs::path(cfg->file).parent_path() / p;
+    return p.string();
+  }
+  if (const char* env = std::getenv("KGW_PROFILES_DIR"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const auto& cand : {exe.parent_path().parent_path() / "nic-profiles",
+                             exe.parent_path().parent_path() / "share/kgw/nic-profiles"})
+      if (fs::is_directory(cand, ec)) return cand.string();
+  }
+  return std::string(KGW_SOURCE_DIR) + "/nic-profiles";
+}
+
+std::vector<std::string> eal_args_after_dashdash(int& argc, char** argv) {
+  std::vector<std::string> extra;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") {
+      for (int j = i + 1; j < argc; ++j) extra.emplace_back(argv[j]);
+      argc = i;
+      break;
+    }
+  }
+  return extra;
+}
+
+void usage_error(const std::string& sub, const std::string& msg) {
+  fmt::print(stderr, "kgw {}: {}\nTry `kgw {} --help`.\n", sub, msg, sub);
+  std::exit(2);
+}
+
+}  // namespace kgw

@@ -1,0 +1,78 @@
+#include "control/cli/attach.h"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "dataplane/eal_args.h"
+
+namespace kgw {
+
+bool dataplane_attachment::attach(const std::string& prefix, const std::vector<std::string>& extra) {
+  // EAL would otherwise report a missing primary with a generic init failure.
+  std::string config = fmt::format("/var/run/dpdk/{}/config", prefix);
+  struct stat st{};
+  if (stat(config.c_str(), &st) != 0) {
+    error_ = fmt::format("no running dataplane with file prefix \"{}\" ({} not found); start `kgw dataplane` first",
+                         prefix, config);
+    return false;
+  }
+  eal_ = std::make_unique<eal_session>(secondary_eal_args(prefix, extra));
+  if (!eal_->ok()) {
+    error_ = fmt::format("cannot attach to dataplane \"{}\": {}", prefix, eal_->error());
+    return false;
+  }
+  const rte_memzone* z = rte_memzone_lookup(shared_state_zone);
+  if (!z) {
+    error_ = fmt::format("dataplane \"{}\" has no {} memzone (not a kgw dataplane, or still starting)", prefix,
+                         shared_state_zone);
+    return false;
+  }
+  state_ = static_cast<shared_state*>(z->addr);
+  if (state_->magic != shared_state_magic || state_->version != shared_state_version) {
+    error_ = fmt::format("shared state version {} does not match this kgw ({}): use the same build", state_->version,
+                         shared_state_version);
+    return false;
+  }
+  cmd_ = rte_ring_lookup(command_ring_name);
+  reply_ = rte_ring_lookup(reply_ring_name);
+  if (!cmd_ || !reply_) {
+    error_ = "dataplane command rings not found";
+    return false;
+  }
+  seq_ = static_cast<uint32_t>(rte_rdtsc());
+  return true;
+}
+
+bool dataplane_attachment::primary_alive() const {
+  return state_ && (kill(state_->primary_pid, 0) == 0 || errno == EPERM);
+}
+
+rte_ring* dataplane_attachment::punt_ring(unsigned worker) const {
+  return rte_ring_lookup(fmt::format("{}{}", punt_ring_prefix, worker).c_str());
+}
+
+int dataplane_attachment::send_command(command_type t, uint64_t arg, unsigned timeout_ms) {
+  command_msg msg{t, ++seq_, arg};
+  if (rte_ring_enqueue_elem(cmd_, &msg, sizeof msg) != 0) return -ENOBUFS;
+  uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
+  while (rte_get_timer_cycles() < deadline) {
+    command_reply r;
+    if (rte_ring_dequeue_elem(reply_, &r, sizeof r) == 0) {
+      if (r.seq == msg.seq) return r.status;
+      continue;  // a stale reply to an earlier, timed-out command
+    }
+    rte_delay_us_sleep(1000);
+  }
+  return -ETIMEDOUT;
+}
+
+}  // namespace kgw

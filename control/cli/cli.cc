@@ -1,0 +1,234 @@
+#include "control/cli/cli.h"
+
+#include <cmdline.h>
+#include <cmdline_parse.h>
+#include <cmdline_parse_num.h>
+#include <cmdline_parse_string.h>
+#include <cmdline_socket.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "dataplane/stats_view.h"
+
+namespace kgw {
+
+namespace {
+
+#define TOK(t) reinterpret_cast<cmdline_parse_token_hdr_t*>(&(t))
+
+cli_context* g_ctx = nullptr;  // cmdline callbacks take no user context of ours
+
+void out(cmdline* cl, const std::string& s) { cmdline_printf(cl, "%s", s.c_str()); }
+
+void fail(cmdline* cl, const std::string& s) {
+  out(cl, s);
+  g_ctx->failures++;
+}
+
+bool port_exists(unsigned p) { return p < max_ports && g_ctx->dp->state().ports[p].name[0] != 0; }
+
+// Applies f to port N, or to every port for "all".
+template <typename F>
+void for_ports(cmdline* cl, bool all, unsigned port, F f) {
+  shared_state& s = g_ctx->dp->state();
+  if (!all) {
+    if (!port_exists(port)) return fail(cl, fmt::format("Invalid port {}: the dataplane has ports 0..{}\n", port, s.n_ports ? s.n_ports - 1 : 0));
+    return f(port);
+  }
+  for (unsigned p = 0; p < s.n_ports; ++p)
+    if (port_exists(p)) f(p);
+}
+
+// --- show port stats|info all|N ----------------------------------------------------
+struct show_port_result {
+  cmdline_fixed_string_t show, port, what, all;
+  uint16_t port_id;
+};
+
+void show_port(show_port_result* r, cmdline* cl, bool all) {
+  bool stats = std::strcmp(r->what, "stats") == 0;
+  for_ports(cl, all, r->port_id, [&](unsigned p) {
+    shared_state& s = g_ctx->dp->state();
+    if (stats) {
+      out(cl, format_port_stats(s, p, &g_ctx->prev[p]));
+      g_ctx->prev[p] = s.port_stats[p];
+    } else {
+      out(cl, format_port_info(s, p));
+    }
+  });
+}
+
+void show_port_all_cb(void* res, cmdline* cl, void*) { show_port(static_cast<show_port_result*>(res), cl, true); }
+void show_port_n_cb(void* res, cmdline* cl, void*) { show_port(static_cast<show_port_result*>(res), cl, false); }
+
+cmdline_parse_token_string_t t_show = TOKEN_STRING_INITIALIZER(show_port_result, show, "show");
+cmdline_parse_token_string_t t_port = TOKEN_STRING_INITIALIZER(show_port_result, port, "port");
+cmdline_parse_token_string_t t_show_what = TOKEN_STRING_INITIALIZER(show_port_result, what, "stats#info");
+cmdline_parse_token_string_t t_all = TOKEN_STRING_INITIALIZER(show_port_result, all, "all");
+cmdline_parse_token_num_t t_port_id = TOKEN_NUM_INITIALIZER(show_port_result, port_id, RTE_UINT16);
+
+cmdline_parse_inst_t cmd_show_port_all = {
+    show_port_all_cb, nullptr, "show port stats|info all: statistics or description of every port",
+    {TOK(t_show), TOK(t_port), TOK(t_show_what), TOK(t_all), nullptr}};
+cmdline_parse_inst_t cmd_show_port_n = {
+    show_port_n_cb, nullptr, "show port stats|info <port_id>: statistics or description of one port",
+    {TOK(t_show), TOK(t_port), TOK(t_show_what), TOK(t_port_id), nullptr}};
+
+// --- clear port stats all|N --------------------------------------------------------
+struct clear_port_result {
+  cmdline_fixed_string_t clear, port, stats, all;
+  uint16_t port_id;
+};
+
+void clear_port(cmdline* cl, bool all, unsigned port) {
+  if (!all && !port_exists(port)) return fail(cl, fmt::format("Invalid port {}\n", port));
+  int rc = g_ctx->dp->send_command(command_type::clear_stats, all ? all_ports : port);
+  if (rc != 0) return fail(cl, fmt::format("clear failed: {}\n", std::strerror(-rc)));
+  std::memset(g_ctx->prev, 0, sizeof g_ctx->prev);
+  out(cl, all ? "  NIC statistics for all ports cleared\n" : fmt::format("  NIC statistics for port {} cleared\n", port));
+}
+
+void clear_all_cb(void*, cmdline* cl, void*) { clear_port(cl, true, 0); }
+void clear_n_cb(void* res, cmdline* cl, void*) { clear_port(cl, false, static_cast<clear_port_result*>(res)->port_id); }
+
+cmdline_parse_token_string_t t_clear = TOKEN_STRING_INITIALIZER(clear_port_result, clear, "clear");
+cmdline_parse_token_string_t t_cport = TOKEN_STRING_INITIALIZER(clear_port_result, port, "port");
+cmdline_parse_token_string_t t_cstats = TOKEN_STRING_INITIALIZER(clear_port_result, stats, "stats");
+cmdline_parse_token_string_t t_call = TOKEN_STRING_INITIALIZER(clear_port_result, all, "all");
+cmdline_parse_token_num_t t_cport_id = TOKEN_NUM_INITIALIZER(clear_port_result, port_id, RTE_UINT16);
+
+cmdline_parse_inst_t cmd_clear_all = {clear_all_cb, nullptr,
+                                      "clear port stats all: reset NIC and kgw counters of every port",
+                                      {TOK(t_clear), TOK(t_cport), TOK(t_cstats), TOK(t_call), nullptr}};
+cmdline_parse_inst_t cmd_clear_n = {clear_n_cb, nullptr, "clear port stats <port_id>: reset one port's counters",
+                                    {TOK(t_clear), TOK(t_cport), TOK(t_cstats), TOK(t_cport_id), nullptr}};
+
+// --- show lcores | show counters [all] ----------------------------------------------
+struct show_word_result {
+  cmdline_fixed_string_t show, what, all;
+};
+
+void show_lcores_cb(void*, cmdline* cl, void*) { out(cl, format_lcores(g_ctx->dp->state())); }
+void show_counters_cb(void*, cmdline* cl, void*) { out(cl, format_counters(g_ctx->dp->state(), false)); }
+void show_counters_all_cb(void*, cmdline* cl, void*) { out(cl, format_counters(g_ctx->dp->state(), true)); }
+
+cmdline_parse_token_string_t t_wshow = TOKEN_STRING_INITIALIZER(show_word_result, show, "show");
+cmdline_parse_token_string_t t_lcores = TOKEN_STRING_INITIALIZER(show_word_result, what, "lcores");
+cmdline_parse_token_string_t t_counters = TOKEN_STRING_INITIALIZER(show_word_result, what, "counters");
+cmdline_parse_token_string_t t_wall = TOKEN_STRING_INITIALIZER(show_word_result, all, "all");
+
+cmdline_parse_inst_t cmd_show_lcores = {show_lcores_cb, nullptr,
+                                        "show lcores: workers, their CPUs, queues and load",
+                                        {TOK(t_wshow), TOK(t_lcores), nullptr}};
+cmdline_parse_inst_t cmd_show_counters = {show_counters_cb, nullptr,
+                                          "show counters: packet counters and non-zero drops by reason",
+                                          {TOK(t_wshow), TOK(t_counters), nullptr}};
+cmdline_parse_inst_t cmd_show_counters_all = {show_counters_all_cb, nullptr,
+                                              "show counters all: every drop reason, zeros included",
+                                              {TOK(t_wshow), TOK(t_counters), TOK(t_wall), nullptr}};
+
+// --- help | quit ---------------------------------------------------------------------
+struct word_result {
+  cmdline_fixed_string_t word;
+};
+
+void help_cb(void*, cmdline* cl, void*) { out(cl, cli_help_text()); }
+void quit_cb(void*, cmdline* cl, void*) { cmdline_quit(cl); }
+
+cmdline_parse_token_string_t t_help = TOKEN_STRING_INITIALIZER(word_result, word, "help");
+cmdline_parse_token_string_t t_quit = TOKEN_STRING_INITIALIZER(word_result, word, "quit#exit");
+
+cmdline_parse_inst_t cmd_help = {help_cb, nullptr, "help: this list", {TOK(t_help), nullptr}};
+cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK(t_quit), nullptr}};
+
+cmdline_parse_ctx_t commands[] = {
+    &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
+    &cmd_show_counters, &cmd_show_counters_all, &cmd_help, &cmd_quit,    nullptr,
+};
+
+}  // namespace
+
+std::string cli_help_text() {
+  return "kgw commands:\n"
+         "  show port stats all|<port_id>   NIC and kgw counters per port; rates since the last show\n"
+         "  show port info all|<port_id>    driver, NIC profile, queues, RSS, offloads, rte_flow, fallbacks\n"
+         "  show lcores                     workers: lcore, CPU, RX queues, packets, busy share\n"
+         "  show counters [all]             packets, local answers, drops by reason\n"
+         "  clear port stats all|<port_id>  reset NIC statistics and kgw counters\n"
+         "  help                            this list\n"
+         "  quit                            leave the shell\n"
+         "Tab completes commands; several commands can be given as `kgw cli -c \"cmd; cmd\"`.\n";
+}
+
+std::vector<std::string> split_commands(const std::string& text) {
+  std::vector<std::string> cmds;
+  std::string cur;
+  bool comment = false;
+  auto push = [&] {
+    size_t b = cur.find_first_not_of(" \t\r");
+    size_t e = cur.find_last_not_of(" \t\r");
+    if (b != std::string::npos) cmds.push_back(cur.substr(b, e - b + 1));
+    cur.clear();
+  };
+  for (char c : text) {
+    if (c == '\n') {
+      comment = false;
+      push();
+    } else if (comment) {
+      continue;
+    } else if (c == '#') {
+      comment = true;
+    } else if (c == ';') {
+      push();
+    } else {
+      cur += c;
+    }
+  }
+  push();
+  return cmds;
+}
+
+int run_cli_commands(cli_context& ctx, const std::vector<std::string>& cmds) {
+  g_ctx = &ctx;
+  cmdline* cl = cmdline_new(commands, "", -1, 1);
+  if (!cl) {
+    fmt::print(stderr, "cannot create command line\n");
+    return 1;
+  }
+  for (const auto& c : cmds) {
+    if (c == "quit" || c == "exit") break;
+    int rc = cmdline_parse(cl, (c + "\n").c_str());
+    if (rc == CMDLINE_PARSE_AMBIGUOUS) {
+      fmt::print(stderr, "Ambiguous command: {}\n", c);
+      ctx.failures++;
+    } else if (rc == CMDLINE_PARSE_NOMATCH) {
+      fmt::print(stderr, "Command not found: {} (try `help`)\n", c);
+      ctx.failures++;
+    } else if (rc == CMDLINE_PARSE_BAD_ARGS) {
+      fmt::print(stderr, "Bad arguments: {}\n", c);
+      ctx.failures++;
+    }
+    std::fflush(stdout);
+  }
+  cmdline_free(cl);
+  g_ctx = nullptr;
+  return ctx.failures;
+}
+
+void run_cli_interactive(cli_context& ctx) {
+  g_ctx = &ctx;
+  cmdline* cl = cmdline_stdin_new(commands, "kgw> ");
+  if (!cl) {
+    fmt::print(stderr, "cannot open the terminal\n");
+    return;
+  }
+  cmdline_interact(cl);
+  cmdline_stdin_exit(cl);
+  g_ctx = nullptr;
+}
+
+}  // namespace kgw

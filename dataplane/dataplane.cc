@@ -1,0 +1,186 @@
+#include "dataplane/dataplane.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_telemetry.h>
+
+#include <csignal>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "dataplane/eal_args.h"
+#include "dataplane/log.h"
+#include "dataplane/replay_pcap.h"
+#include "dataplane/runtime.h"
+#include "dataplane/stats_view.h"
+
+namespace kgw {
+
+namespace {
+
+volatile uint32_t* stop_flag = nullptr;
+volatile sig_atomic_t early_stop = 0;
+
+void on_signal(int) {
+  early_stop = 1;
+  if (stop_flag) *stop_flag = 1;
+}
+
+void install_signals() {
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+shared_state* telemetry_state = nullptr;
+
+int telemetry_counters(const char*, const char*, rte_tel_data* d) {
+  if (!telemetry_state) return -1;
+  lcore_counters c = sum_counters(*telemetry_state);
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_u64(d, "rx_pkts", c.rx_pkts);
+  rte_tel_data_add_dict_u64(d, "tx_pkts", c.tx_pkts);
+  rte_tel_data_add_dict_u64(d, "punted", c.punted);
+  rte_tel_data_add_dict_u64(d, "arp_replies", c.local.arp_replies);
+  rte_tel_data_add_dict_u64(d, "icmp_echo_replies", c.local.icmp_echo_replies);
+  rte_tel_data_add_dict_u64(d, "nd_adverts", c.local.nd_adverts);
+  rte_tel_data_add_dict_u64(d, "icmp6_echo_replies", c.local.icmp6_echo_replies);
+  for (unsigned r = 0; r < drop_reason_count; ++r)
+    rte_tel_data_add_dict_u64(d, (std::string("drop_") + drop_reason_name(static_cast<drop_reason>(r))).c_str(),
+                              c.drops[r]);
+  return 0;
+}
+
+int telemetry_lcores(const char*, const char*, rte_tel_data* d) {
+  if (!telemetry_state) return -1;
+  rte_tel_data_start_dict(d);
+  for (unsigned w = 0; w < telemetry_state->n_workers; ++w) {
+    lcore_counters c = worker_counters(*telemetry_state, w);
+    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_rx_pkts", w).c_str(), c.rx_pkts);
+    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_tx_pkts", w).c_str(), c.tx_pkts);
+    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_busy_loops", w).c_str(), c.busy_loops);
+    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_loops", w).c_str(), c.loops);
+  }
+  return 0;
+}
+
+void register_telemetry(shared_state& s) {
+  telemetry_state = &s;
+  rte_telemetry_register_cmd("/kgw/counters", telemetry_counters,
+                             "kgw packet counters and drops by reason, summed over workers. Takes no parameters");
+  rte_telemetry_register_cmd("/kgw/lcores", telemetry_lcores, "kgw per-worker counters. Takes no parameters");
+}
+
+}  // namespace
+
+int run_dataplane(dataplane_options o) {
+  install_signals();
+  runtime rt;
+  runtime_options ro{&o.cfg, o.profiles_dir, dataplane_eal_args(o.cfg, allowed_cpus(), o.eal_extra), false};
+  log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
+  if (!rt.start(ro)) {
+    log_error("{}", rt.error());
+    return 1;
+  }
+  shared_state& s = rt.state();
+  stop_flag = &s.stop;
+  if (early_stop) s.stop = 1;
+  register_telemetry(s);
+
+  for (unsigned i = 0; i < rt.n_workers(); ++i) {
+    unsigned lcore = s.lcores[i].lcore_id;
+    s.lcores[i].running = 1;
+    if (int rc = rte_eal_remote_launch(worker_main, &rt.worker(i), lcore); rc != 0) {
+      log_error("cannot launch worker {} on lcore {}: {}", i, lcore, rte_strerror(-rc));
+      s.stop = 1;
+      break;
+    }
+  }
+  log_info("dataplane running: {} workers, {} ports; attach with `kgw cli --file-prefix {}`", rt.n_workers(),
+           rt.port_ids().size(), o.cfg.dataplane.file_prefix);
+
+  uint64_t interval = rte_get_tsc_hz() / 1000 * o.cfg.dataplane.stats_interval_ms;
+  uint64_t next = rte_rdtsc() + interval;
+  while (!s.stop) {
+    rt.serve_commands();
+    if (rte_rdtsc() >= next) {
+      rt.snapshot_port_stats();
+      next = rte_rdtsc() + interval;
+    }
+    rte_delay_us_sleep(1000);
+  }
+  log_info("stopping");
+  rte_eal_mp_wait_lcore();
+  for (unsigned i = 0; i < rt.n_workers(); ++i) s.lcores[i].running = 0;
+  rt.snapshot_port_stats();
+  if (o.print_stats_on_exit) fmt::print("{}", final_stats(s));
+  std::fflush(stdout);
+  telemetry_state = nullptr;
+  stop_flag = nullptr;
+  return 0;
+}
+
+int run_replay(replay_options o) {
+  install_signals();
+  gateway_config cfg = o.cfg;
+  replay_files files;
+  std::string err;
+  if (!prepare_replay_ports(cfg, o.in_pcap, o.out_pcap, files, err)) {
+    log_error("{}", err);
+    return 2;
+  }
+  cfg.workers = 1;
+  std::vector<std::string> eal{"kgw-replay", "-l", "0", "--no-pci", "--no-huge", "-m", "256",
+                               "--file-prefix=kgw-replay-" + std::to_string(getpid()), "--no-telemetry",
+                               "--log-level=lib.eal:error", "--log-level=pmd.net.pcap:error"};
+  for (const auto& p : cfg.ports) {
+    eal.push_back("--vdev");
+    eal.push_back(p.device);
+  }
+  eal.insert(eal.end(), o.eal_extra.begin(), o.eal_extra.end());
+  if (o.quiet) set_log_level(log_level::warn);
+  int rc = 0;
+  {
+    runtime rt;
+    runtime_options ro{&cfg, o.profiles_dir, eal, true};
+    if (!rt.start(ro)) {
+      log_error("{}", rt.error());
+      cleanup_replay_files(files);
+      return 1;
+    }
+    shared_state& s = rt.state();
+    stop_flag = &s.stop;
+    tx_time_recorder rec;
+    if (!rec.attach(rt.port_ids(), rt.worker(0).timestamp_offset, err)) {
+      log_error("{}", err);
+      return 1;
+    }
+    worker_conf& w = rt.worker(0);
+    // The pcap PMD returns an empty burst only at the end of the file.
+    unsigned idle = 0;
+    while (idle < 3 && !s.stop) {
+      unsigned n = worker_poll(w);
+      worker_flush(w);
+      idle = n ? 0 : idle + 1;
+    }
+    rt.snapshot_port_stats();
+    if (!o.quiet) fmt::print("{}", final_stats(s));
+    rec.detach();
+    rt.stop_ports();  // closes the pcap dumpers
+    if (!rewrite_replay_outputs(files, rec, err)) {
+      log_error("{}", err);
+      rc = 1;
+    }
+    stop_flag = nullptr;
+  }
+  cleanup_replay_files(files);
+  return rc;
+}
+
+}  // namespace kgw

@@ -1,0 +1,38 @@
+// The dataplane process (DPDK primary): EAL, mempools, ports from NIC
+// profiles, shared state and rings for control, workers, main-lcore duties
+// (stats snapshots, commands), clean shutdown with final stats.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "control/config/gateway_config.h"
+
+namespace kgw {
+
+struct dataplane_options {
+  gateway_config cfg;
+  std::string profiles_dir;
+  std::vector<std::string> eal_extra;  // after `--` on the command line
+  bool print_stats_on_exit = true;
+};
+
+// Runs until SIGINT/SIGTERM. Returns the process exit code.
+int run_dataplane(dataplane_options opts);
+
+struct replay_options {
+  gateway_config cfg;
+  std::string profiles_dir;
+  std::string manifests_dir;
+  std::string in_pcap;
+  std::string out_pcap;
+  std::vector<std::string> eal_extra;
+  bool quiet = false;
+};
+
+// Offline replay: the config's first port reads in_pcap and writes out_pcap,
+// one worker runs on the main lcore until the capture is consumed; output
+// timestamps are the capture time of the packet each output came from.
+int run_replay(replay_options opts);
+
+}  // namespace kgw

@@ -1,0 +1,293 @@
+#include "dataplane/runtime.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "dataplane/eal_args.h"
+#include "dataplane/log.h"
+#include "dataplane/port_setup.h"
+#include "dataplane/stats_view.h"
+
+namespace kgw {
+
+namespace {
+constexpr unsigned punt_ring_size = 1024;
+constexpr unsigned command_ring_size = 64;
+
+int socket_of_port(uint16_t pid) {
+  int s = rte_eth_dev_socket_id(pid);
+  return s < 0 ? static_cast<int>(rte_socket_id()) : s;
+}
+}  // namespace
+
+runtime::~runtime() {
+  stop_ports();
+  for (auto* w : workers_) rte_free(w);
+  for (auto* r : punt_rings_) {
+    // Punted packets nobody collected go back to their pool before the pool goes.
+    void* m;
+    while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
+  }
+  if (cmd_ring_) rte_ring_free(cmd_ring_);
+  if (reply_ring_) rte_ring_free(reply_ring_);
+  if (local_) rte_free(local_);
+  for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
+  for (auto* p : pools_)
+    if (p) rte_mempool_free(p);
+  if (zone_) rte_memzone_free(zone_);
+  eal_.reset();
+}
+
+bool runtime::start(const runtime_options& o) {
+  cfg_ = o.cfg;
+  return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o);
+}
+
+bool runtime::init_eal(const runtime_options& o) {
+  std::vector<config_error> errs;
+  profiles_ = load_nic_profiles(o.profiles_dir, errs);
+  if (!errs.empty()) {
+    error_ = "NIC profiles: " + errs.front().to_string();
+    return false;
+  }
+  eal_ = std::make_unique<eal_session>(o.eal_args);
+  if (!eal_->ok()) {
+    error_ = eal_->error();
+    return false;
+  }
+  if (rte_lcore_count() < cfg_->workers + 1 && o.cfg->workers > 0 && rte_lcore_count() != 1) {
+    error_ = fmt::format("{} workers need {} lcores, EAL has {}", cfg_->workers, cfg_->workers + 1, rte_lcore_count());
+    return false;
+  }
+  return true;
+}
+
+bool runtime::create_shared(const runtime_options&) {
+  zone_ = rte_memzone_reserve_aligned(shared_state_zone, sizeof(shared_state), SOCKET_ID_ANY, 0, 64);
+  if (!zone_) {
+    error_ = fmt::format("cannot reserve shared state ({} bytes): {}", sizeof(shared_state), rte_strerror(rte_errno));
+    return false;
+  }
+  state_ = static_cast<shared_state*>(zone_->addr);
+  std::memset(static_cast<void*>(state_), 0, sizeof(shared_state));
+  state_->magic = shared_state_magic;
+  state_->version = shared_state_version;
+  state_->primary_pid = getpid();
+  state_->tsc_hz = rte_get_tsc_hz();
+  state_->start_tsc = rte_rdtsc();
+  std::snprintf(state_->node_name, sizeof state_->node_name, "%s", cfg_->node_name.c_str());
+  std::snprintf(state_->config_file, sizeof state_->config_file, "%s", cfg_->file.c_str());
+  cmd_ring_ = rte_ring_create_elem(command_ring_name, sizeof(command_msg), command_ring_size, SOCKET_ID_ANY,
+                                   RING_F_SC_DEQ);
+  reply_ring_ = rte_ring_create_elem(reply_ring_name, sizeof(command_reply), command_ring_size, SOCKET_ID_ANY,
+                                     RING_F_SP_ENQ);
+  if (!cmd_ring_ || !reply_ring_) {
+    error_ = fmt::format("cannot create command rings: {}", rte_strerror(rte_errno));
+    return false;
+  }
+  return true;
+}
+
+bool runtime::bring_up_ports(const runtime_options& o) {
+  if (cfg_->ports.size() > max_ports) {
+    error_ = fmt::format("{} ports configured, at most {}", cfg_->ports.size(), max_ports);
+    return false;
+  }
+  pools_.assign(RTE_MAX_NUMA_NODES, nullptr);
+  for (size_t i = 0; i < cfg_->ports.size(); ++i) {
+    const port_config& pc = cfg_->ports[i];
+    uint16_t pid;
+    std::string dev_name = port_device_name(pc.device);
+    if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &pid) != 0) {
+      error_ = fmt::format("port {}: no ethdev named {} (device \"{}\" not probed: check the PCI address / vdev args and driver binding)",
+                           pc.name, dev_name, pc.device);
+      return false;
+    }
+    if (pid >= max_ports) {
+      error_ = fmt::format("port {}: ethdev port id {} beyond kgw's {} ports", pc.name, pid, max_ports);
+      return false;
+    }
+    rte_eth_dev_info dev{};
+    rte_eth_dev_info_get(pid, &dev);
+    const nic_profile* prof = pc.profile == "auto" ? profile_for_driver(profiles_, dev.driver_name)
+                                                   : profile_by_name(profiles_, pc.profile);
+    if (!prof) {
+      error_ = pc.profile == "auto"
+                   ? fmt::format("port {}: no NIC profile in {} lists driver {}; name one with `profile:`", pc.name,
+                                 o.profiles_dir, dev.driver_name)
+                   : fmt::format("port {}: NIC profile {} not found in {}", pc.name, pc.profile, o.profiles_dir);
+      return false;
+    }
+    int sock = socket_of_port(pid);
+    if (!pools_[sock]) {
+      auto name = fmt::format("kgw_mbuf_s{}", sock);
+      pools_[sock] = rte_pktmbuf_pool_create(name.c_str(), cfg_->dataplane.mbufs, cfg_->dataplane.mbuf_cache, 0,
+                                             RTE_MBUF_DEFAULT_BUF_SIZE, sock);
+      if (!pools_[sock]) {
+        error_ = fmt::format("cannot create mempool of {} mbufs on socket {}: {}", cfg_->dataplane.mbufs, sock,
+                             rte_strerror(rte_errno));
+        return false;
+      }
+    }
+    port_request req{&pc, prof, pid, static_cast<uint16_t>(std::max(1u, cfg_->workers)),
+                     cfg_->dataplane.rx_desc, cfg_->dataplane.tx_desc, o.rx_timestamps};
+    if (!setup_port(req, pools_[sock], state_->ports[pid], error_)) return false;
+    port_ids_.push_back(pid);
+    state_->n_ports = std::max<uint32_t>(state_->n_ports, pid + 1u);
+  }
+  ports_started_ = true;
+  snapshot_port_stats();
+  return true;
+}
+
+void runtime::build_local_table() {
+  local_ = static_cast<local_table*>(rte_zmalloc("kgw_local", sizeof(local_table), 64));
+  new (local_) local_table{};
+  for (const auto& a : cfg_->node_addresses) {
+    if (a.is_v4() && local_->n_v4 < max_local_addrs) std::memcpy(local_->v4[local_->n_v4++], a.b.data(), 4);
+    if (a.is_v6() && local_->n_v6 < max_local_addrs) std::memcpy(local_->v6[local_->n_v6++], a.b.data(), 16);
+  }
+  for (uint16_t pid : port_ids_) std::memcpy(local_->port_mac[pid], state_->ports[pid].mac, 6);
+  local_->punt_enabled = true;
+}
+
+bool runtime::build_workers(const runtime_options& o) {
+  build_local_table();
+  int ts_offset = -1;
+  if (o.rx_timestamps) ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+  unsigned n = std::max(1u, cfg_->workers);
+  state_->n_workers = n;
+  unsigned lcore = rte_get_main_lcore();
+  for (unsigned i = 0; i < n; ++i) {
+    // With one lcore (replay) the main lcore is the worker.
+    if (rte_lcore_count() > 1) lcore = rte_get_next_lcore(lcore, 1, 0);
+    auto* w = static_cast<worker_conf*>(rte_zmalloc_socket("kgw_worker", sizeof(worker_conf), 64,
+                                                           static_cast<int>(rte_lcore_to_socket_id(lcore))));
+    if (!w) {
+      error_ = "cannot allocate worker config";
+      return false;
+    }
+    new (w) worker_conf{};
+    w->index = i;
+    w->txq = static_cast<uint16_t>(i);
+    w->n_ports = static_cast<uint16_t>(state_->n_ports);
+    w->burst = static_cast<uint16_t>(cfg_->dataplane.burst);
+    w->counters = &state_->counters[i];
+    w->local = local_;
+    w->stop = &state_->stop;
+    w->timestamp_offset = ts_offset;
+    for (uint16_t pid : port_ids_) w->rxq[w->n_rxq++] = {pid, static_cast<uint16_t>(i)};
+    auto ring_name = fmt::format("{}{}", punt_ring_prefix, i);
+    w->punt = rte_ring_create(ring_name.c_str(), punt_ring_size, static_cast<int>(rte_lcore_to_socket_id(lcore)),
+                              RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (!w->punt) {
+      error_ = fmt::format("cannot create punt ring {}: {}", ring_name, rte_strerror(rte_errno));
+      return false;
+    }
+    punt_rings_.push_back(w->punt);
+    shared_lcore_info& li = state_->lcores[i];
+    li.lcore_id = lcore;
+    li.socket = static_cast<int32_t>(rte_lcore_to_socket_id(lcore));
+    rte_cpuset_t cs = rte_lcore_cpuset(lcore);
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &cs)) {
+        li.cpu = c;
+        break;
+      }
+    li.n_rxq = w->n_rxq;
+    std::memcpy(li.rxq, w->rxq, sizeof li.rxq);
+    li.txq = w->txq;
+    workers_.push_back(w);
+  }
+  return true;
+}
+
+void runtime::snapshot_port_stats() {
+  for (uint16_t pid : port_ids_) {
+    rte_eth_stats st{};
+    rte_eth_stats_get(pid, &st);
+    rte_eth_link link{};
+    rte_eth_link_get_nowait(pid, &link);
+    shared_port_stats& s = state_->port_stats[pid];
+    s.ipackets = st.ipackets;
+    s.opackets = st.opackets;
+    s.ibytes = st.ibytes;
+    s.obytes = st.obytes;
+    s.imissed = st.imissed;
+    s.ierrors = st.ierrors;
+    s.oerrors = st.oerrors;
+    s.rx_nombuf = st.rx_nombuf;
+    s.link_up = link.link_status;
+    s.link_speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+    s.link_full_duplex = link.link_duplex;
+    s.tsc = rte_rdtsc();
+  }
+  state_->stats_generation = state_->stats_generation + 1;
+}
+
+void runtime::clear_stats(uint64_t port) {
+  for (uint16_t pid : port_ids_) {
+    if (port != all_ports && port != pid) continue;
+    rte_eth_stats_reset(pid);
+    for (unsigned w = 0; w < workers_.size(); ++w)
+      state_->counters_base[w].port[pid] = state_->counters[w].port[pid];
+  }
+  if (port == all_ports)
+    for (unsigned w = 0; w < workers_.size(); ++w) state_->counters_base[w] = state_->counters[w];
+  snapshot_port_stats();
+}
+
+void runtime::serve_commands() {
+  command_msg msg;
+  while (rte_ring_dequeue_elem(cmd_ring_, &msg, sizeof msg) == 0) {
+    command_reply reply{msg.seq, 0, 0};
+    switch (msg.type) {
+      case command_type::clear_stats:
+        if (msg.arg != all_ports && (msg.arg >= max_ports || state_->ports[msg.arg].name[0] == 0)) {
+          reply.status = -ENODEV;
+        } else {
+          clear_stats(msg.arg);
+          log_info("stats cleared ({})", msg.arg == all_ports ? std::string("all ports") : fmt::format("port {}", msg.arg));
+        }
+        break;
+      case command_type::ping:
+        reply.value = state_->stats_generation;
+        break;
+      default:
+        reply.status = -EINVAL;
+    }
+    if (rte_ring_enqueue_elem(reply_ring_, &reply, sizeof reply) != 0)
+      log_warn("command reply ring full; reply to seq {} lost", msg.seq);
+  }
+}
+
+void runtime::stop_ports() {
+  if (!ports_started_) return;
+  ports_started_ = false;
+  for (uint16_t pid : port_ids_) {
+    if (int rc = rte_eth_dev_stop(pid); rc != 0) log_warn("port {}: stop failed: {}", pid, rte_strerror(-rc));
+  }
+}
+
+std::string final_stats(const shared_state& s) {
+  std::string out = "\n=== kgw final statistics ===\n";
+  for (unsigned p = 0; p < s.n_ports; ++p)
+    if (s.ports[p].name[0]) out += format_port_stats(s, p, nullptr);
+  out += "\n" + format_lcores(s) + "\n" + format_counters(s, false);
+  return out;
+}
+
+}  // namespace kgw

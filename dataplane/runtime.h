@@ -1,0 +1,77 @@
+// What the live dataplane and the replay tool share: EAL up, ports up from
+// their profiles, mempools, shared state, rings and worker configs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/config/gateway_config.h"
+#include "control/config/nic_profile.h"
+#include "dataplane/eal.h"
+#include "dataplane/shared_state.h"
+#include "dataplane/worker.h"
+#include "pipelines/local/local.h"
+
+struct rte_mempool;
+struct rte_memzone;
+struct rte_ring;
+
+namespace kgw {
+
+struct runtime_options {
+  const gateway_config* cfg;
+  std::string profiles_dir;
+  std::vector<std::string> eal_args;  // complete argv for EAL
+  bool rx_timestamps = false;         // replay: take time from the capture
+};
+
+class runtime {
+ public:
+  runtime() = default;
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // Brings everything up; on failure returns false with a message in error().
+  bool start(const runtime_options& o);
+  const std::string& error() const { return error_; }
+
+  shared_state& state() { return *state_; }
+  worker_conf& worker(unsigned i) { return *workers_[i]; }
+  unsigned n_workers() const { return static_cast<unsigned>(workers_.size()); }
+  const std::vector<uint16_t>& port_ids() const { return port_ids_; }
+
+  // Main-lcore duties: port stats snapshot, command ring service.
+  void snapshot_port_stats();
+  void serve_commands();
+  void stop_ports();
+
+ private:
+  bool init_eal(const runtime_options& o);
+  bool bring_up_ports(const runtime_options& o);
+  bool create_shared(const runtime_options& o);
+  void build_local_table();
+  bool build_workers(const runtime_options& o);
+  void clear_stats(uint64_t port);
+
+  std::unique_ptr<eal_session> eal_;
+  std::string error_;
+  const gateway_config* cfg_ = nullptr;
+  std::vector<nic_profile> profiles_;
+  std::vector<uint16_t> port_ids_;     // index in cfg.ports -> ethdev port id
+  std::vector<rte_mempool*> pools_;    // by NUMA socket
+  const rte_memzone* zone_ = nullptr;
+  shared_state* state_ = nullptr;
+  local_table* local_ = nullptr;
+  rte_ring* cmd_ring_ = nullptr;
+  rte_ring* reply_ring_ = nullptr;
+  std::vector<rte_ring*> punt_rings_;
+  std::vector<worker_conf*> workers_;
+  bool ports_started_ = false;
+};
+
+// The final-stats dump printed on exit (ports, lcores, drop reasons).
+std::string final_stats(const shared_state& s);
+
+}  // namespace kgw

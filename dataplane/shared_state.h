@@ -1,0 +1,106 @@
+// The memory the dataplane (DPDK primary) shares with control and the CLI
+// (secondaries): one memzone with port descriptions, port stats snapshots and
+// per-lcore counters, plus two rings for commands. Plain data only: each
+// process maps it at the same address but has its own code addresses.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/lcore_counters.h"
+#include "pipelines/common/pkt_meta.h"
+
+namespace kgw {
+
+inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
+inline constexpr uint32_t shared_state_version = 1;
+inline constexpr unsigned max_workers = 64;
+
+inline constexpr const char* shared_state_zone = "kgw_state";
+inline constexpr const char* command_ring_name = "kgw_cmd";
+inline constexpr const char* reply_ring_name = "kgw_cmd_reply";
+// Per-worker punt ring: "kgw_punt_<worker index>".
+inline constexpr const char* punt_ring_prefix = "kgw_punt_";
+
+struct shared_port_info {
+  char name[32];        // from gateway.yaml
+  char device[160];     // PCI address or vdev args
+  char driver[32];      // rte_eth_dev_info.driver_name
+  char profile[32];     // NIC profile applied
+  uint8_t mac[6];
+  uint16_t port_id;
+  int32_t socket;
+  uint16_t nb_rxq, nb_txq;
+  uint16_t rx_desc, tx_desc;
+  uint16_t mtu;
+  uint64_t rss_hf;          // RSS types in use (after fallback)
+  uint64_t rx_offloads;     // offloads in use
+  uint64_t tx_offloads;
+  uint32_t flow_features;   // bits of flow_feature that rte_flow_validate accepted
+  char fallbacks[384];      // what the profile asked for and the device could not do
+};
+
+// A snapshot of rte_eth_stats, written by the dataplane's main lcore.
+struct shared_port_stats {
+  uint64_t tsc;             // when it was taken
+  uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+  uint32_t link_up, link_speed_mbps, link_full_duplex, pad;
+};
+
+struct rx_queue_ref {
+  uint16_t port;
+  uint16_t queue;
+};
+
+struct shared_lcore_info {
+  uint32_t lcore_id;
+  int32_t socket;
+  uint32_t cpu;             // first CPU of the lcore's set
+  uint32_t n_rxq;
+  rx_queue_ref rxq[max_ports];
+  uint16_t txq;             // this worker's TX queue on every port
+  uint8_t running;
+};
+
+struct shared_state {
+  uint64_t magic;
+  uint32_t version;
+  int32_t primary_pid;
+  uint64_t tsc_hz;
+  uint64_t start_tsc;
+  char node_name[64];
+  char config_file[256];
+  uint32_t n_ports;
+  uint32_t n_workers;
+  shared_port_info ports[max_ports];
+  shared_port_stats port_stats[max_ports];
+  shared_lcore_info lcores[max_workers];
+  lcore_counters counters[max_workers];       // each written only by its worker
+  lcore_counters counters_base[max_workers];  // "clear" baseline, written by the main lcore
+  volatile uint64_t stats_generation;         // bumped after every port stats snapshot
+  volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command
+};
+
+// Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
+enum class command_type : uint32_t { clear_stats = 1, ping = 2 };
+struct command_msg {
+  command_type type;
+  uint32_t seq;
+  uint64_t arg;  // clear_stats: port id, or all_ports
+};
+inline constexpr uint64_t all_ports = ~0ull;
+struct command_reply {
+  uint32_t seq;
+  int32_t status;  // 0 or -errno
+  uint64_t value;
+};
+static_assert(sizeof(command_msg) == 16 && sizeof(command_reply) == 16);
+
+enum flow_feature : uint32_t {
+  flow_queue = 1u << 0,
+  flow_rss = 1u << 1,
+  flow_mark = 1u << 2,
+  flow_drop = 1u << 3,
+  flow_count = 1u << 4,
+};
+
+}  // namespace kgw

@@ -1,0 +1,148 @@
+#include "dataplane/stats_view.h"
+
+#include <rte_ethdev.h>
+
+#include <fmt/format.h>
+
+#include "pipelines/common/net_types.h"
+
+namespace kgw {
+
+namespace {
+
+template <typename T>
+T diff(T a, T b) {
+  return a >= b ? a - b : 0;  // a clear racing a read must not print a huge number
+}
+
+void subtract(lcore_counters& out, const lcore_counters& a, const lcore_counters& base) {
+  out.loops = diff(a.loops, base.loops);
+  out.busy_loops = diff(a.busy_loops, base.busy_loops);
+  out.busy_cycles = diff(a.busy_cycles, base.busy_cycles);
+  out.rx_pkts = diff(a.rx_pkts, base.rx_pkts);
+  out.tx_pkts = diff(a.tx_pkts, base.tx_pkts);
+  out.punted = diff(a.punted, base.punted);
+  for (unsigned r = 0; r < drop_reason_count; ++r) out.drops[r] = diff(a.drops[r], base.drops[r]);
+  const uint64_t* la = &a.local.arp_replies;
+  const uint64_t* lb = &base.local.arp_replies;
+  uint64_t* lo = &out.local.arp_replies;
+  for (size_t i = 0; i < sizeof(local_counters) / sizeof(uint64_t); ++i) lo[i] = diff(la[i], lb[i]);
+  for (unsigned p = 0; p < max_ports; ++p) {
+    const uint64_t* pa = &a.port[p].rx_pkts;
+    const uint64_t* pb = &base.port[p].rx_pkts;
+    uint64_t* po = &out.port[p].rx_pkts;
+    for (size_t i = 0; i < sizeof(port_lcore_counters) / sizeof(uint64_t); ++i) po[i] = diff(pa[i], pb[i]);
+  }
+}
+
+void add(lcore_counters& out, const lcore_counters& a) {
+  const uint64_t* src = reinterpret_cast<const uint64_t*>(&a);
+  uint64_t* dst = reinterpret_cast<uint64_t*>(&out);
+  for (size_t i = 0; i < sizeof(lcore_counters) / sizeof(uint64_t); ++i) dst[i] += src[i];
+}
+
+}  // namespace
+
+lcore_counters worker_counters(const shared_state& s, unsigned w) {
+  lcore_counters c{};
+  subtract(c, s.counters[w], s.counters_base[w]);
+  return c;
+}
+
+lcore_counters sum_counters(const shared_state& s) {
+  lcore_counters total{};
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) add(total, worker_counters(s, w));
+  return total;
+}
+
+std::string format_port_stats(const shared_state& s, unsigned port, const shared_port_stats* prev) {
+  const shared_port_stats& st = s.port_stats[port];
+  lcore_counters c = sum_counters(s);
+  const port_lcore_counters& pc = c.port[port];
+  std::string out;
+  auto line = fmt::format("  ######################## NIC statistics for port {:<2} ({}) ", port,
+                          s.ports[port].name);
+  out += line + std::string(line.size() < 78 ? 78 - line.size() : 0, '#') + "\n";
+  out += fmt::format("  RX-packets: {:<10} RX-missed: {:<10} RX-bytes:  {}\n", st.ipackets, st.imissed, st.ibytes);
+  out += fmt::format("  RX-errors: {}\n  RX-nombuf:  {}\n", st.ierrors, st.rx_nombuf);
+  out += fmt::format("  TX-packets: {:<10} TX-errors: {:<10} TX-bytes:  {}\n", st.opackets, st.oerrors, st.obytes);
+  out += fmt::format("\n  Worker view: rx {} pkts / {} bytes, tx {} pkts / {} bytes, tx-dropped {}\n", pc.rx_pkts,
+                     pc.rx_bytes, pc.tx_pkts, pc.tx_bytes, pc.tx_dropped);
+  if (prev && prev->tsc && st.tsc > prev->tsc && s.tsc_hz) {
+    double secs = double(st.tsc - prev->tsc) / double(s.tsc_hz);
+    auto rate = [secs](uint64_t now, uint64_t before) { return uint64_t(double(diff(now, before)) / secs); };
+    out += "\n  Throughput (since last show)\n";
+    out += fmt::format("  Rx-pps: {:>12}          Rx-bps: {:>12}\n", rate(st.ipackets, prev->ipackets),
+                       rate(st.ibytes, prev->ibytes) * 8);
+    out += fmt::format("  Tx-pps: {:>12}          Tx-bps: {:>12}\n", rate(st.opackets, prev->opackets),
+                       rate(st.obytes, prev->obytes) * 8);
+  }
+  out += fmt::format("  Link: {}, {} Mbps, {}\n", st.link_up ? "up" : "down", st.link_speed_mbps,
+                     st.link_full_duplex ? "full-duplex" : "half-duplex");
+  out += "  " + std::string(76, '#') + "\n";
+  return out;
+}
+
+std::string format_port_info(const shared_state& s, unsigned port) {
+  const shared_port_info& p = s.ports[port];
+  mac_addr m;
+  for (int i = 0; i < 6; ++i) m.b[i] = p.mac[i];
+  std::string out = fmt::format("\n********************* Infos for port {:<2} ({}) *********************\n", port, p.name);
+  out += fmt::format("MAC address: {}\nDevice: {}\nDriver name: {}\nNIC profile: {}\nConnect to socket: {}\n",
+                     to_string(m), p.device, p.driver, p.profile, p.socket);
+  out += fmt::format("Link status: {}\nLink speed: {} Mbps\nMTU: {}\n", s.port_stats[port].link_up ? "up" : "down",
+                     s.port_stats[port].link_speed_mbps, p.mtu);
+  out += fmt::format("RX queues: {} ({} descriptors)\nTX queues: {} ({} descriptors)\n", p.nb_rxq, p.rx_desc,
+                     p.nb_txq, p.tx_desc);
+  out += fmt::format("RSS hash types: 0x{:x}\n", p.rss_hf);
+  std::string rx, tx;
+  for (uint64_t b = 1; b; b <<= 1) {
+    if (p.rx_offloads & b) rx += std::string(rx.empty() ? "" : " ") + rte_eth_dev_rx_offload_name(b);
+    if (p.tx_offloads & b) tx += std::string(tx.empty() ? "" : " ") + rte_eth_dev_tx_offload_name(b);
+  }
+  out += fmt::format("RX offloads: {}\nTX offloads: {}\n", rx.empty() ? "none" : rx, tx.empty() ? "none" : tx);
+  std::string flows;
+  const std::pair<uint32_t, const char*> names[] = {
+      {flow_queue, "queue"}, {flow_rss, "rss"}, {flow_mark, "mark"}, {flow_drop, "drop"}, {flow_count, "count"}};
+  for (auto [bit, name] : names)
+    if (p.flow_features & bit) flows += (flows.empty() ? "" : ",") + std::string(name);
+  out += fmt::format("rte_flow features: {}\n", flows.empty() ? "none" : flows);
+  out += fmt::format("Fallbacks: {}\n", p.fallbacks[0] ? p.fallbacks : "none");
+  return out;
+}
+
+std::string format_lcores(const shared_state& s) {
+  std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8}\n", "worker", "lcore", "cpu",
+                                "socket", "rx queues (port:queue)", "rx-pkts", "tx-pkts", "busy%");
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
+    const shared_lcore_info& l = s.lcores[w];
+    std::string qs;
+    for (unsigned q = 0; q < l.n_rxq && q < max_ports; ++q)
+      qs += fmt::format("{}{}:{}", q ? " " : "", l.rxq[q].port, l.rxq[q].queue);
+    lcore_counters c = worker_counters(s, w);
+    double busy = c.loops ? 100.0 * double(c.busy_loops) / double(c.loops) : 0.0;
+    out += fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>7.1f}%{}\n", w, l.lcore_id, l.cpu, l.socket,
+                       qs, c.rx_pkts, c.tx_pkts, busy, l.running ? "" : " (stopped)");
+  }
+  return out;
+}
+
+std::string format_counters(const shared_state& s, bool all) {
+  lcore_counters c = sum_counters(s);
+  std::string out = fmt::format("rx {}  tx {}  punted {}\n", c.rx_pkts, c.tx_pkts, c.punted);
+  out += fmt::format("local: arp-replies {}  arp-punted/ignored {}  icmp-echo-replies {}  nd-adverts {}  icmp6-echo-replies {}  punted {}\n",
+                     c.local.arp_replies, c.local.arp_ignored, c.local.icmp_echo_replies, c.local.nd_adverts,
+                     c.local.icmp6_echo_replies, c.local.punted);
+  out += "drops by reason:\n";
+  uint64_t total = 0;
+  for (unsigned r = 0; r < drop_reason_count; ++r) {
+    total += c.drops[r];
+    if (c.drops[r] || all)
+      out += fmt::format("  {:<24} {:>12}  {}\n", drop_reason_name(static_cast<drop_reason>(r)), c.drops[r],
+                         drop_reason_description(static_cast<drop_reason>(r)));
+  }
+  out += fmt::format("  {:<24} {:>12}\n", "total", total);
+  return out;
+}
+
+}  // namespace kgw

@@ -1,0 +1,128 @@
+#include "dataplane/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include "pipelines/local/local.h"
+#include "pipelines/parse/parse.h"
+
+namespace kgw {
+
+namespace {
+
+void send_buffer(worker_conf& w, uint16_t port) {
+  tx_buffer& b = w.tx[port];
+  if (b.n == 0) return;
+  uint16_t sent = rte_eth_tx_burst(port, w.txq, b.pkts, b.n);
+  // One retry absorbs a momentarily full ring without stalling the loop.
+  if (sent < b.n) sent += rte_eth_tx_burst(port, w.txq, b.pkts + sent, b.n - sent);
+  auto& pc = w.counters->port[port];
+  for (uint16_t i = 0; i < sent; ++i) pc.tx_bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
+  pc.tx_pkts += sent;
+  w.counters->tx_pkts += sent;
+  if (sent < b.n) {
+    uint16_t lost = b.n - sent;
+    pc.tx_dropped += lost;
+    w.counters->drops[static_cast<unsigned>(drop_reason::tx_ring_full)] += lost;
+    rte_pktmbuf_free_bulk(b.pkts + sent, lost);
+  }
+  b.n = 0;
+}
+
+void enqueue_tx(worker_conf& w, uint16_t port, rte_mbuf* m) {
+  tx_buffer& b = w.tx[port];
+  b.pkts[b.n++] = m;
+  if (b.n == max_burst) send_buffer(w, port);
+}
+
+void dispatch(worker_conf& w, rte_mbuf** pkts, const pkt_meta* meta, uint16_t n) {
+  rte_mbuf* to_free[max_burst];
+  uint16_t n_free = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    const pkt_meta& m = meta[i];
+    switch (m.v) {
+      case verdict::tx:
+        if (m.out_port < w.n_ports) {
+          enqueue_tx(w, m.out_port, pkts[i]);
+          continue;
+        }
+        w.counters->drops[static_cast<unsigned>(drop_reason::not_for_gateway)]++;
+        break;
+      case verdict::punt:
+        if (w.punt && rte_ring_sp_enqueue(w.punt, pkts[i]) == 0) {
+          w.counters->punted++;
+          continue;
+        }
+        w.counters->drops[static_cast<unsigned>(drop_reason::punt_ring_full)]++;
+        break;
+      case verdict::pending:
+        w.counters->drops[static_cast<unsigned>(drop_reason::not_for_gateway)]++;
+        break;
+      case verdict::drop:
+        break;  // counted by the stage that dropped it
+    }
+    to_free[n_free++] = pkts[i];
+  }
+  if (n_free) rte_pktmbuf_free_bulk(to_free, n_free);
+}
+
+void update_clock(worker_conf& w, rte_mbuf* first) {
+  if (w.timestamp_offset >= 0) {
+    w.now_ns = *RTE_MBUF_DYNFIELD(first, w.timestamp_offset, const uint64_t*);
+  } else {
+    w.now_ns = rte_get_tsc_cycles() * 1000000000ull / rte_get_tsc_hz();
+  }
+}
+
+}  // namespace
+
+__attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkts, uint16_t n) {
+  pkt_meta meta[max_burst];
+  parse_burst(pkts, meta, n, *w.counters);
+  local_burst(pkts, meta, n, *w.local, *w.counters);
+  dispatch(w, pkts, meta, n);
+}
+
+unsigned worker_poll(worker_conf& w) {
+  unsigned total = 0;
+  for (uint16_t q = 0; q < w.n_rxq; ++q) {
+    rte_mbuf* pkts[max_burst];
+    uint16_t port = w.rxq[q].port;
+    uint16_t n = rte_eth_rx_burst(port, w.rxq[q].queue, pkts, w.burst);
+    if (n == 0) continue;
+    auto& pc = w.counters->port[port];
+    pc.rx_pkts += n;
+    for (uint16_t i = 0; i < n; ++i) pc.rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+    w.counters->rx_pkts += n;
+    update_clock(w, pkts[0]);
+    kgw_pipeline_burst(w, pkts, n);
+    total += n;
+  }
+  return total;
+}
+
+void worker_flush(worker_conf& w) {
+  for (uint16_t p = 0; p < w.n_ports; ++p) send_buffer(w, p);
+}
+
+int worker_main(void* arg) {
+  auto& w = *static_cast<worker_conf*>(arg);
+  lcore_counters& c = *w.counters;
+  while (!*w.stop) {
+    uint64_t t0 = rte_rdtsc();
+    unsigned n = worker_poll(w);
+    worker_flush(w);
+    c.loops++;
+    if (n) {
+      c.busy_loops++;
+      c.busy_cycles += rte_rdtsc() - t0;
+    }
+  }
+  worker_flush(w);
+  return 0;
+}
+
+}  // namespace kgw

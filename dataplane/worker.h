@@ -1,0 +1,50 @@
+// The worker poll loop (one per lcore, l3fwd-style per-lcore config): burst RX
+// from its queues, run the pipeline, buffered burst TX on its own TX queues.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/shared_state.h"
+#include "pipelines/common/lcore_counters.h"
+#include "pipelines/local/local.h"
+
+struct rte_mbuf;
+struct rte_ring;
+
+namespace kgw {
+
+struct tx_buffer {
+  uint16_t n;
+  rte_mbuf* pkts[max_burst];
+};
+
+struct worker_conf {
+  unsigned index = 0;            // worker number, 0..workers-1
+  uint16_t n_rxq = 0;
+  rx_queue_ref rxq[max_ports] = {};
+  uint16_t txq = 0;
+  uint16_t n_ports = 0;
+  uint16_t burst = max_burst;
+  tx_buffer tx[max_ports] = {};
+  lcore_counters* counters = nullptr;  // this worker's slot in shared memory
+  const local_table* local = nullptr;
+  rte_ring* punt = nullptr;      // to control; nullptr = punts are dropped
+  volatile uint32_t* stop = nullptr;
+  // Replay: "now" is the RX timestamp the pcap PMD put in the mbuf, so that
+  // timeouts depend on the capture, not on the wall clock.
+  int timestamp_offset = -1;     // mbuf dynfield offset; -1 = use the TSC
+  uint64_t now_ns = 0;
+};
+
+// One pass over the worker's RX queues; returns the number of packets received.
+unsigned worker_poll(worker_conf& w);
+// Sends whatever is buffered.
+void worker_flush(worker_conf& w);
+// lcore entry point (rte_eal_remote_launch): polls until *stop.
+int worker_main(void* conf);
+
+// The pipeline over one received burst. Not inlined so that callgrind's
+// --toggle-collect=kgw_pipeline_burst can isolate per-packet cost.
+void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkts, uint16_t n);
+
+}  // namespace kgw

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The kgw demo on a built-in topology, from a fresh Debian 12 machine (as root):
+#
+#   client ns (198.18.0.2, 2001:2::2) --veth-- [p0  kgw dataplane  p1] --veth-- pod network bridge
+#                                                                               |-- pod1 198.19.1.11 http :8080
+#                                                                               |-- pod2 198.19.1.12 http :8080
+#                                                                               `-- pod3 198.19.1.13 http :8080
+#
+# The gateway (DPDK over net_af_packet on the veths) owns 198.18.0.1, 2001:2::1
+# and 198.19.1.1. The demo pings the gateway from the client and from each pod
+# through the dataplane, then shows the port counters that moved with `kgw cli`.
+#
+#   scripts/demo.sh          run, show, tear down
+#   scripts/demo.sh --keep   leave it running; `scripts/demo.sh --down` removes it
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KGW=${KGW_BUILD_DIR:-$ROOT/build}/kgw
+source "$ROOT/tests/netns/lib.sh"
+
+P=kgw-demo
+STATE=/run/kgw-demo
+KEEP=0
+case "${1:-}" in
+  --keep) KEEP=1 ;;
+  --down) ;;
+  "") ;;
+  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  *) echo "usage: $0 [--keep|--down]"; exit 2 ;;
+esac
+
+# Leftovers of an earlier run (killed, or --keep) go first: the demo is re-runnable.
+teardown_previous() {
+  if [ -f "$STATE/pids" ]; then
+    while read -r pid; do stop_pid "$pid" 5; done < "$STATE/pids"
+  fi
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do ip netns del "$ns"; done
+  rm -rf "/var/run/dpdk/$P" "$STATE"
+}
+teardown_previous
+[ "${1:-}" = "--down" ] && { echo "demo removed"; exit 0; }
+
+"$ROOT/scripts/setup.sh" || exit 1
+mkdir -p "$STATE"
+
+if [ "$KEEP" = 0 ]; then trap 'netns_cleanup; rm -rf "$STATE"' EXIT; fi
+say() { echo; echo "### $*"; }
+
+say "building the topology (namespaces $P-*)"
+netns_add "$P-client"
+netns_add "$P-gw"
+netns_add "$P-podnet"
+veth_link "$P-client" c0 "$P-gw" g0
+veth_link "$P-gw" g1 "$P-podnet" gw
+quiet_gateway_if "$P-gw" g0
+quiet_gateway_if "$P-gw" g1
+ip -n "$P-client" addr add 198.18.0.2/24 dev c0
+ip -n "$P-client" -6 addr add 2001:2::2/64 dev c0 nodad
+ip -n "$P-client" route add 198.19.0.0/16 via 198.18.0.1
+ip -n "$P-podnet" link add br0 type bridge
+ip -n "$P-podnet" link set br0 up
+ip -n "$P-podnet" link set gw master br0
+for i in 1 2 3; do
+  netns_add "$P-pod$i"
+  veth_link "$P-pod$i" eth0 "$P-podnet" pod$i
+  ip -n "$P-podnet" link set "pod$i" master br0
+  ip -n "$P-pod$i" addr add "198.19.1.1$i/24" dev eth0
+  ip -n "$P-pod$i" route add default via 198.19.1.1
+  mkdir -p "$STATE/pod$i"
+  echo "hello from pod$i (198.19.1.1$i)" > "$STATE/pod$i/index.html"
+  ip netns exec "$P-pod$i" python3 -m http.server 8080 --bind "198.19.1.1$i" --directory "$STATE/pod$i" \
+    > "$STATE/pod$i.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  echo $! >> "$STATE/pids"
+done
+
+cat > "$STATE/gateway.yaml" <<YAML
+# netns demo: see docs/examples/netns-demo.yaml for the commented version
+node:
+  name: demo-edge
+  addresses: [198.18.0.1, "2001:2::1", 198.19.1.1]
+ports:
+  - name: p0
+    device: "net_af_packet0,iface=g0,qdisc_bypass=1"
+    profile: auto
+  - name: p1
+    device: "net_af_packet1,iface=g1,qdisc_bypass=1"
+    profile: auto
+workers: 1
+dataplane:
+  file_prefix: $P
+  mbufs: 4095
+YAML
+
+say "starting kgw dataplane (log: $STATE/dataplane.log)"
+start_dataplane "$P-gw" "$KGW" "$STATE/gateway.yaml" "$STATE/dataplane.log" "$P"
+echo "$DP_PID" >> "$STATE/pids"
+if ! wait_dataplane "$KGW" "$P" 30; then
+  cat "$STATE/dataplane.log"
+  echo "dataplane did not start"
+  exit 1
+fi
+grep -E "port p[01]" "$STATE/dataplane.log" | sed 's/^/  /'
+
+for i in 1 2 3; do
+  ip netns exec "$P-pod$i" curl -s --max-time 3 "http://198.19.1.1$i:8080/" | sed "s/^/  pod$i serves: /"
+done
+
+"$KGW" cli --file-prefix "$P" -c "clear port stats all" > /dev/null
+say "client pings the gateway through the DPDK dataplane"
+ip netns exec "$P-client" ping -c 4 -i 0.3 198.18.0.1
+ip netns exec "$P-client" ping -6 -c 4 -i 0.3 2001:2::1
+say "each pod pings the gateway's pod-side address"
+for i in 1 2 3; do ip netns exec "$P-pod$i" ping -c 2 -i 0.3 -q 198.19.1.1 | tail -n 2 | head -n 1 | sed "s/^/  pod$i: /"; done
+
+sleep 0.3
+say "kgw cli: show port stats all; show counters; show lcores"
+"$KGW" cli --file-prefix "$P" -c "show port stats all; show counters; show lcores"
+
+if [ "$KEEP" = 1 ]; then
+  say "left running. Try:"
+  echo "  $KGW cli --file-prefix $P"
+  echo "  ip netns exec $P-client ping 198.18.0.1"
+  echo "  $0 --down     # remove it"
+else
+  say "stopping the dataplane (final statistics follow)"
+  stop_pid "$DP_PID" 15
+  tail -n 25 "$STATE/dataplane.log"
+fi

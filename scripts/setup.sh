@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up of a Debian 12 machine for kgw, as root:
+# apt packages, 2 MB hugepages with a hugetlbfs mount, meson configure, build.
+# Every step checks first and does nothing when already done.
+#
+#   scripts/setup.sh            set up and build build/kgw
+#   KGW_BUILD_DIR=dir ...       build somewhere else
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${KGW_BUILD_DIR:-$ROOT/build}
+HUGEPAGES=${KGW_HUGEPAGES:-512}
+
+PACKAGES=(
+  meson ninja-build pkg-config g++ clang libclang-rt-14-dev
+  dpdk dpdk-dev libdpdk-dev libhyperscan-dev libfmt-dev libyaml-cpp-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev
+  python3 python3-scapy iproute2 iputils-ping curl procps kmod
+)
+
+log() { echo "[setup] $*"; }
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts/setup.sh must run as root (apt, hugepages, network namespaces)" >&2
+    exit 1
+  fi
+}
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "packages: all present"
+    return
+  fi
+  log "packages: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_hugepages() {
+  local nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+  if [ -w "$nr" ] && [ "$(cat "$nr")" -lt "$HUGEPAGES" ]; then
+    echo "$HUGEPAGES" > "$nr" || true
+  fi
+  log "hugepages: $(cat "$nr" 2>/dev/null || echo 0) x 2 MB"
+  mkdir -p /dev/hugepages
+  if ! grep -qs "hugetlbfs /dev/hugepages " /proc/mounts; then
+    mount -t hugetlbfs nodev /dev/hugepages
+    log "hugetlbfs mounted on /dev/hugepages"
+  fi
+}
+
+build() {
+  local opts=()
+  if [ "${CI:-}" = "true" ]; then opts+=(-Dwerror=true); fi
+  if [ ! -f "$BUILD/build.ninja" ]; then
+    log "meson setup $BUILD"
+    meson setup "$BUILD" "$ROOT" "${opts[@]}" >/dev/null
+  fi
+  log "building $BUILD"
+  if ! ninja -C "$BUILD" -j "$(nproc)" > "$BUILD/ninja.log" 2>&1; then
+    tail -n 60 "$BUILD/ninja.log" >&2
+    echo "[setup] build failed; full log in $BUILD/ninja.log" >&2
+    exit 1
+  fi
+  log "built $BUILD/kgw"
+}
+
+need_root
+install_packages
+setup_hugepages
+build
