@@ -61,6 +61,15 @@ tx=$(awk '/TX-packets:/ {print $2; exit}' "$WORK/cli.log")
 grep -Eq "icmp-echo-replies ([5-9]|[1-9][0-9]+)" "$WORK/cli.log" || fail "icmp echo reply counter did not move"
 grep -Eq "icmp6-echo-replies ([5-9]|[1-9][0-9]+)" "$WORK/cli.log" || fail "icmp6 echo reply counter did not move"
 
+# The interactive shell: Tab completion, help, quit.
+python3 "$HERE/cli_pty.py" "$KGW" "$TAG" || fail "interactive cli"
+
+# DPDK telemetry answers kgw's own command.
+if command -v dpdk-telemetry.py > /dev/null; then
+  echo "/kgw/counters" | dpdk-telemetry.py -f "$TAG" > "$WORK/telemetry.log" 2>&1 || true
+  grep -q '"icmp_echo_replies"' "$WORK/telemetry.log" || { cat "$WORK/telemetry.log"; fail "telemetry /kgw/counters"; }
+fi
+
 # A bad command is an error with a non-zero exit, not a crash.
 if "$KGW" cli --file-prefix "$TAG" -c "show port stats 9" > /dev/null 2>&1; then fail "invalid port accepted"; fi
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Drives the interactive `kgw cli` through a pseudo-terminal: Tab must
+complete a partial command, `help` must list the commands, `quit` must end
+the shell with exit code 0.
+
+usage: cli_pty.py KGW FILE_PREFIX
+"""
+import os
+import pty
+import select
+import sys
+import time
+
+
+def read_until(fd, needle, timeout=10.0):
+    buf = b""
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            if needle in buf:
+                return buf
+    raise AssertionError(f"did not see {needle!r}; got {buf[-600:]!r}")
+
+
+def main():
+    kgw, prefix = sys.argv[1], sys.argv[2]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(kgw, [kgw, "cli", "--file-prefix", prefix])
+    read_until(fd, b"kgw> ")
+    # "show lco" + Tab completes to "show lcores"; Enter runs it.
+    os.write(fd, b"show lco\t")
+    read_until(fd, b"show lcores")
+    os.write(fd, b"\r")
+    read_until(fd, b"rx queues (port:queue)")
+    read_until(fd, b"kgw> ")
+    os.write(fd, b"help\r")
+    read_until(fd, b"clear port stats all|<port_id>")
+    os.write(fd, b"quit\r")
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise AssertionError(f"kgw cli exited {code}")
+    print("interactive cli: tab completion, help and quit work")
+
+
+if __name__ == "__main__":
+    main()
