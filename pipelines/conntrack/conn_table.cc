@@ -1,0 +1,274 @@
+#include "pipelines/conntrack/conn_table.h"
+
+#include <netinet/in.h>
+
+#include <bit>
+#include <cstring>
+#include <new>
+
+namespace kgw {
+
+namespace {
+
+constexpr uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tcp_ack = 0x10;
+
+uint32_t n_buckets_for(uint32_t capacity) {
+  // Two keys per connection over 8-slot buckets at most half full on average.
+  uint64_t want = (uint64_t(capacity) * 2 * 2 + conn_table::bucket_slots - 1) / conn_table::bucket_slots;
+  return static_cast<uint32_t>(std::bit_ceil(want < 1 ? 1 : want));
+}
+
+uint32_t sig_of(uint32_t h) { return h ? h : 1; }
+
+size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
+
+}  // namespace
+
+const char* conn_state_name(conn_state s) {
+  switch (s) {
+    case conn_state::free: return "free";
+    case conn_state::tcp_syn_sent: return "SYN_SENT";
+    case conn_state::tcp_syn_recv: return "SYN_RECV";
+    case conn_state::tcp_established: return "ESTABLISHED";
+    case conn_state::tcp_fin_wait: return "FIN_WAIT";
+    case conn_state::tcp_time_wait: return "TIME_WAIT";
+    case conn_state::tcp_closed: return "CLOSE";
+    case conn_state::udp_unreplied: return "UDP_UNREPLIED";
+    case conn_state::udp_replied: return "UDP_REPLIED";
+    case conn_state::other: return "OTHER";
+  }
+  return "?";
+}
+
+size_t conn_table::memory_size(uint32_t capacity) {
+  return align64(sizeof(bucket) * n_buckets_for(capacity)) + align64(sizeof(conn) * capacity) +
+         align64(sizeof(uint32_t) * capacity);
+}
+
+void conn_table::init(void* mem, uint32_t capacity, const conn_timeouts& t) {
+  uint32_t nb = n_buckets_for(capacity);
+  auto* p = static_cast<uint8_t*>(mem);
+  buckets_ = new (p) bucket[nb]();
+  p += align64(sizeof(bucket) * nb);
+  conns_ = new (p) conn[capacity]();
+  p += align64(sizeof(conn) * capacity);
+  free_ = reinterpret_cast<uint32_t*>(p);
+  // Lowest ids on top: a fresh table fills from the start of the array.
+  for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
+  free_top_ = capacity;
+  capacity_ = capacity;
+  bucket_mask_ = nb - 1;
+  scan_pos_ = 0;
+  timeouts_ = t;
+  counters_ = {};
+}
+
+uint64_t conn_table::timeout_ns(conn_state s) const {
+  uint32_t sec = timeouts_.other_s;
+  switch (s) {
+    case conn_state::tcp_syn_sent:
+    case conn_state::tcp_syn_recv: sec = timeouts_.tcp_syn_s; break;
+    case conn_state::tcp_established: sec = timeouts_.tcp_established_s; break;
+    case conn_state::tcp_fin_wait: sec = timeouts_.tcp_fin_s; break;
+    case conn_state::tcp_time_wait: sec = timeouts_.tcp_time_wait_s; break;
+    case conn_state::tcp_closed: sec = timeouts_.tcp_closed_s; break;
+    case conn_state::udp_unreplied: sec = timeouts_.udp_unreplied_s; break;
+    case conn_state::udp_replied: sec = timeouts_.udp_replied_s; break;
+    default: break;
+  }
+  return uint64_t(sec) * 1000000000ull;
+}
+
+conn_hit conn_table::lookup(const flow_key& k, uint64_t now_ns) {
+  uint32_t h = flow_hash(k);
+  bucket& b = bucket_of(h);
+  uint32_t sig = sig_of(h);
+  for (unsigned s = 0; s < bucket_slots; ++s) {
+    if (b.sig[s] != sig) continue;
+    uint32_t id = b.ref[s] >> 1;
+    uint8_t dir = b.ref[s] & 1;
+    if (!(conns_[id].key[dir] == k)) continue;
+    if (conns_[id].expires_ns <= now_ns) {
+      counters_.expired++;
+      remove(id);
+      break;
+    }
+    counters_.hits++;
+    return {id, dir};
+  }
+  counters_.misses++;
+  return {};
+}
+
+bool conn_table::place(const flow_key& k, uint32_t id, uint8_t dir, uint64_t now_ns) {
+  uint32_t h = flow_hash(k);
+  bucket& b = bucket_of(h);
+  int victim = -1;
+  uint64_t oldest = ~0ull;
+  for (unsigned s = 0; s < bucket_slots; ++s) {
+    if (b.sig[s] == 0) {
+      b.sig[s] = sig_of(h);
+      b.ref[s] = id << 1 | dir;
+      return true;
+    }
+    uint32_t other = b.ref[s] >> 1;
+    if (other == id) continue;  // never evict the connection being inserted
+    // An expired connection goes first, then the least recently seen.
+    uint64_t age_key = conns_[other].expires_ns <= now_ns ? 0 : conns_[other].last_seen_ns;
+    if (age_key < oldest) {
+      oldest = age_key;
+      victim = static_cast<int>(s);
+    }
+  }
+  if (victim < 0) return false;
+  uint32_t evict = b.ref[victim] >> 1;
+  if (oldest == 0) counters_.expired++;
+  else counters_.evictions++;
+  remove(evict);
+  for (unsigned s = 0; s < bucket_slots; ++s) {
+    if (b.sig[s] == 0) {
+      b.sig[s] = sig_of(h);
+      b.ref[s] = id << 1 | dir;
+      return true;
+    }
+  }
+  return false;
+}
+
+void conn_table::unlink(const flow_key& k, uint32_t id, uint8_t dir) {
+  bucket& b = bucket_of(flow_hash(k));
+  uint32_t ref = id << 1 | dir;
+  for (unsigned s = 0; s < bucket_slots; ++s) {
+    if (b.sig[s] != 0 && b.ref[s] == ref) {
+      b.sig[s] = 0;
+      return;
+    }
+  }
+}
+
+uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns) {
+  if (free_top_ == 0) {
+    // Full: make room by evicting the least recently seen connection of the
+    // bucket the new one hashes to; a global LRU would cost a list per packet.
+    bucket& b = bucket_of(hash);
+    int victim = -1;
+    uint64_t oldest = ~0ull;
+    for (unsigned s = 0; s < bucket_slots; ++s) {
+      if (b.sig[s] == 0) continue;
+      const conn& c = conns_[b.ref[s] >> 1];
+      uint64_t age_key = c.expires_ns <= now_ns ? 0 : c.last_seen_ns;
+      if (age_key < oldest) {
+        oldest = age_key;
+        victim = static_cast<int>(s);
+      }
+    }
+    if (victim < 0) return conn_none;
+    if (oldest == 0) counters_.expired++;
+    else counters_.evictions++;
+    remove(b.ref[victim] >> 1);
+  }
+  return free_[--free_top_];
+}
+
+void conn_table::release(uint32_t id) {
+  conns_[id].state = conn_state::free;
+  free_[free_top_++] = id;
+}
+
+uint32_t conn_table::insert(const flow_key& orig, const flow_key& reply, uint8_t l4_proto, uint8_t tcp_flags,
+                            uint64_t now_ns) {
+  uint32_t id = take_free(flow_hash(orig), now_ns);
+  if (id == conn_none) {
+    counters_.table_full++;
+    return conn_none;
+  }
+  conn& c = conns_[id];
+  c = conn{};
+  c.key[0] = orig;
+  c.key[1] = reply;
+  c.last_seen_ns = now_ns;
+  c.state = l4_proto == IPPROTO_TCP ? conn_state::tcp_syn_sent
+            : l4_proto == IPPROTO_UDP ? conn_state::udp_unreplied
+                                      : conn_state::other;
+  if (l4_proto == IPPROTO_TCP && !(tcp_flags & tcp_syn)) {
+    // Mid-stream pickup (e.g. after a restart): trust it as established.
+    c.state = conn_state::tcp_established;
+  }
+  c.expires_ns = now_ns + timeout_ns(c.state);
+  c.packets[0] = 1;
+  if (!place(orig, id, 0, now_ns) || !place(reply, id, 1, now_ns)) {
+    unlink(orig, id, 0);
+    release(id);
+    counters_.table_full++;
+    return conn_none;
+  }
+  counters_.inserts++;
+  return id;
+}
+
+void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns) {
+  conn& c = conns_[id];
+  c.last_seen_ns = now_ns;
+  c.packets[dir]++;
+  bool tcp = c.key[0].proto == IPPROTO_TCP;
+  if (tcp) {
+    if (flags & tcp_rst) {
+      c.state = conn_state::tcp_closed;
+    } else if (flags & tcp_fin) {
+      c.fins |= uint8_t(1u << dir);
+      c.state = c.fins == 3 ? conn_state::tcp_time_wait : conn_state::tcp_fin_wait;
+    } else {
+      switch (c.state) {
+        case conn_state::tcp_syn_sent:
+          if (dir == 1 && (flags & tcp_syn) && (flags & tcp_ack)) c.state = conn_state::tcp_syn_recv;
+          break;
+        case conn_state::tcp_syn_recv:
+          if (dir == 0 && (flags & tcp_ack)) c.state = conn_state::tcp_established;
+          break;
+        case conn_state::tcp_time_wait:
+        case conn_state::tcp_closed:
+          // The client reuses the port for a new connection.
+          if (dir == 0 && (flags & tcp_syn) && !(flags & tcp_ack)) {
+            c.state = conn_state::tcp_syn_sent;
+            c.fins = 0;
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  } else if (c.state == conn_state::udp_unreplied && dir == 1) {
+    c.state = conn_state::udp_replied;
+  }
+  c.expires_ns = now_ns + timeout_ns(c.state);
+}
+
+void conn_table::remove(uint32_t id) {
+  conn& c = conns_[id];
+  if (c.state == conn_state::free) return;
+  unlink(c.key[0], id, 0);
+  unlink(c.key[1], id, 1);
+  if (on_remove) on_remove(on_remove_ctx, c);
+  counters_.removed++;
+  release(id);
+}
+
+unsigned conn_table::expire_step(uint64_t now_ns, unsigned n) {
+  unsigned removed = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    bucket& b = buckets_[scan_pos_];
+    scan_pos_ = (scan_pos_ + 1) & bucket_mask_;
+    for (unsigned s = 0; s < bucket_slots; ++s) {
+      if (b.sig[s] == 0) continue;
+      uint32_t id = b.ref[s] >> 1;
+      if (conns_[id].expires_ns <= now_ns) {
+        counters_.expired++;
+        remove(id);
+        ++removed;
+      }
+    }
+  }
+  return removed;
+}
+
+}  // namespace kgw

@@ -1,0 +1,122 @@
+// Per-lcore connection table: both directions of every tracked connection,
+// TCP state with IPVS/conntrack-style timeouts, bounded memory, eviction of the
+// oldest connection of a bucket under pressure. One writer (its worker), so no
+// locks or atomics. Memory is one block the owner provides (rte_malloc on the
+// worker's socket in the dataplane, the heap in tests); the table never allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "pipelines/conntrack/flow_key.h"
+
+namespace kgw {
+
+enum class conn_state : uint8_t {
+  free = 0,
+  tcp_syn_sent,     // SYN seen from the client
+  tcp_syn_recv,     // SYN-ACK seen from the server
+  tcp_established,
+  tcp_fin_wait,     // one side sent FIN
+  tcp_time_wait,    // both sides sent FIN
+  tcp_closed,       // RST seen
+  udp_unreplied,
+  udp_replied,
+  other,            // ICMP echo and other protocols
+};
+const char* conn_state_name(conn_state s);
+
+struct conn_timeouts {
+  uint32_t tcp_syn_s = 30;
+  uint32_t tcp_established_s = 900;
+  uint32_t tcp_fin_s = 120;
+  uint32_t tcp_time_wait_s = 120;
+  uint32_t tcp_closed_s = 10;
+  uint32_t udp_unreplied_s = 30;
+  uint32_t udp_replied_s = 180;
+  uint32_t other_s = 30;
+};
+
+// One tracked connection. key[0] is the original direction as the client sent
+// it, key[1] the reply direction as it arrives (after NAT, towards the SNAT address).
+struct conn {
+  flow_key key[2];
+  uint64_t expires_ns;
+  uint64_t last_seen_ns;
+  uint32_t service;     // opaque to the table: the Service slot that owns the flow
+  uint32_t backend;     // opaque: the endpoint chosen
+  uint32_t packets[2];
+  conn_state state;
+  uint8_t fins;         // bit d: FIN seen from direction d
+  uint16_t nat_port;    // opaque: the SNAT source port, for release on removal
+};
+
+struct conn_counters {
+  uint64_t hits, misses, inserts, evictions, expired, removed, table_full;
+};
+
+inline constexpr uint32_t conn_none = 0xffffffffu;
+
+struct conn_hit {
+  uint32_t id = conn_none;  // index of the connection; conn_none = miss
+  uint8_t dir = 0;          // 0 = original direction, 1 = reply
+};
+
+class conn_table {
+ public:
+  static constexpr unsigned bucket_slots = 8;
+
+  // Bytes of memory `init` needs for this many connections.
+  static size_t memory_size(uint32_t capacity);
+  // Lays the table out in `mem` (memory_size bytes, 64-byte aligned).
+  void init(void* mem, uint32_t capacity, const conn_timeouts& t);
+
+  // Finds either direction. An expired connection is removed and reported as a miss.
+  conn_hit lookup(const flow_key& k, uint64_t now_ns);
+  // Inserts both directions with state from the first packet; evicts the oldest
+  // connection of a full bucket. Returns conn_none when nothing can be evicted.
+  uint32_t insert(const flow_key& orig, const flow_key& reply, uint8_t l4_proto, uint8_t tcp_flags,
+                  uint64_t now_ns);
+  // Advances state and expiry for a packet of direction `dir`.
+  void update(uint32_t id, uint8_t dir, uint8_t tcp_flags, uint64_t now_ns);
+  void remove(uint32_t id);
+  // Examines up to `n_buckets` buckets from where the last call stopped and
+  // removes expired connections; returns how many it removed. Called once per
+  // poll loop so expiry costs a little, always.
+  unsigned expire_step(uint64_t now_ns, unsigned n_buckets);
+
+  conn& at(uint32_t id) { return conns_[id]; }
+  const conn& at(uint32_t id) const { return conns_[id]; }
+  uint32_t capacity() const { return capacity_; }
+  uint32_t active() const { return capacity_ - free_top_; }
+  const conn_counters& counters() const { return counters_; }
+  uint32_t bucket_index(const flow_key& k) const { return flow_hash(k) & bucket_mask_; }
+  // Set by the owner to learn of removals (to release a SNAT port, count a flow down).
+  void (*on_remove)(void* ctx, const conn& c) = nullptr;
+  void* on_remove_ctx = nullptr;
+
+ private:
+  struct alignas(64) bucket {
+    uint32_t sig[bucket_slots];  // hash of the key, 0 = empty slot
+    uint32_t ref[bucket_slots];  // conn id << 1 | direction
+  };
+
+  uint64_t timeout_ns(conn_state s) const;
+  bucket& bucket_of(uint32_t hash) { return buckets_[hash & bucket_mask_]; }
+  bool place(const flow_key& k, uint32_t id, uint8_t dir, uint64_t now_ns);
+  void unlink(const flow_key& k, uint32_t id, uint8_t dir);
+  uint32_t take_free(uint32_t hash, uint64_t now_ns);
+  void release(uint32_t id);
+
+  bucket* buckets_ = nullptr;
+  conn* conns_ = nullptr;
+  uint32_t* free_ = nullptr;  // stack of free conn ids
+  uint32_t free_top_ = 0;
+  uint32_t capacity_ = 0;
+  uint32_t bucket_mask_ = 0;
+  uint32_t scan_pos_ = 0;
+  conn_timeouts timeouts_{};
+  conn_counters counters_{};
+};
+
+}  // namespace kgw

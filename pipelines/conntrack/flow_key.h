@@ -1,0 +1,46 @@
+// The 5-tuple that identifies one direction of a connection.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace kgw {
+
+struct flow_key {
+  uint8_t src[16];   // IPv4: first 4 bytes, rest zero
+  uint8_t dst[16];
+  uint16_t sport;    // network order as on the wire; ICMP echo: identifier
+  uint16_t dport;
+  uint8_t proto;     // IPPROTO_*
+  uint8_t family;    // 4 or 6
+  uint16_t pad = 0;  // keeps the key 40 bytes with no uninitialised holes
+
+  bool operator==(const flow_key& o) const { return std::memcmp(this, &o, sizeof *this) == 0; }
+};
+static_assert(sizeof(flow_key) == 40);
+
+// The key of the other direction: addresses and ports swapped.
+inline flow_key reverse(const flow_key& k) {
+  flow_key r = k;
+  std::memcpy(r.src, k.dst, 16);
+  std::memcpy(r.dst, k.src, 16);
+  r.sport = k.dport;
+  r.dport = k.sport;
+  return r;
+}
+
+// 32-bit hash of the key (CRC32-C where the CPU has it would also do; this is
+// portable and deterministic so that tests and replays agree everywhere).
+inline uint32_t flow_hash(const flow_key& k) {
+  uint64_t w[5];
+  std::memcpy(w, &k, sizeof w);
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (uint64_t v : w) {
+    h ^= v;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  return static_cast<uint32_t>(h ^ (h >> 29));
+}
+
+}  // namespace kgw

@@ -1,0 +1,203 @@
+#include "pipelines/conntrack/conn_table.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace kgw {
+namespace {
+
+constexpr uint64_t sec = 1000000000ull;
+constexpr uint8_t SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04;
+
+flow_key key4(uint32_t src, uint16_t sport, uint32_t dst = 0xc6120001, uint16_t dport = 80,
+              uint8_t proto = IPPROTO_TCP) {
+  flow_key k{};
+  std::memcpy(k.src, &src, 4);
+  std::memcpy(k.dst, &dst, 4);
+  k.sport = sport;
+  k.dport = dport;
+  k.proto = proto;
+  k.family = 4;
+  return k;
+}
+
+struct table_fixture {
+  explicit table_fixture(uint32_t cap, conn_timeouts t = {}) {
+    mem.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (conn_table::memory_size(cap) + 63) & ~size_t(63))));
+    table.init(mem.get(), cap, t);
+  }
+  struct free_deleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, free_deleter> mem;
+  conn_table table;
+};
+
+TEST(ConnTable, InsertFindsBothDirections) {
+  table_fixture f(1024);
+  auto orig = key4(0x0a000001, 1000);
+  auto reply = key4(0x0a000064, 8080, 0xc61200fa, 40000);
+  uint32_t id = f.table.insert(orig, reply, IPPROTO_TCP, SYN, 0);
+  ASSERT_NE(id, conn_none);
+  auto h0 = f.table.lookup(orig, 1);
+  auto h1 = f.table.lookup(reply, 1);
+  EXPECT_EQ(h0.id, id);
+  EXPECT_EQ(h0.dir, 0);
+  EXPECT_EQ(h1.id, id);
+  EXPECT_EQ(h1.dir, 1);
+  EXPECT_EQ(f.table.lookup(reverse(orig), 1).id, conn_none);
+  EXPECT_EQ(f.table.active(), 1u);
+  EXPECT_EQ(f.table.counters().hits, 2u);
+  EXPECT_EQ(f.table.counters().misses, 1u);
+}
+
+TEST(ConnTable, TcpHandshakeDataFinAndTimeouts) {
+  conn_timeouts t;
+  table_fixture f(64, t);
+  auto o = key4(1, 1), r = reverse(o);
+  uint32_t id = f.table.insert(o, r, IPPROTO_TCP, SYN, 0);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_syn_sent);
+  EXPECT_EQ(f.table.at(id).expires_ns, t.tcp_syn_s * sec);
+  f.table.update(id, 1, SYN | ACK, 1 * sec);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_syn_recv);
+  f.table.update(id, 0, ACK, 2 * sec);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_established);
+  EXPECT_EQ(f.table.at(id).expires_ns, 2 * sec + t.tcp_established_s * sec);
+  f.table.update(id, 0, FIN | ACK, 3 * sec);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_fin_wait);
+  f.table.update(id, 1, FIN | ACK, 4 * sec);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_time_wait);
+  EXPECT_EQ(f.table.at(id).packets[0], 3u);
+  EXPECT_EQ(f.table.at(id).packets[1], 2u);
+  // A new SYN on the same tuple reopens it.
+  f.table.update(id, 0, SYN, 5 * sec);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_syn_sent);
+  f.table.update(id, 1, RST, 6 * sec);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_closed);
+  EXPECT_EQ(f.table.at(id).expires_ns, 6 * sec + t.tcp_closed_s * sec);
+}
+
+TEST(ConnTable, MidStreamTcpIsEstablishedAndUdpBecomesReplied) {
+  table_fixture f(64);
+  auto o = key4(1, 1);
+  uint32_t id = f.table.insert(o, reverse(o), IPPROTO_TCP, ACK, 0);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_established);
+  auto u = key4(2, 53, 3, 53, IPPROTO_UDP);
+  uint32_t uid = f.table.insert(u, reverse(u), IPPROTO_UDP, 0, 0);
+  EXPECT_EQ(f.table.at(uid).state, conn_state::udp_unreplied);
+  f.table.update(uid, 0, 0, sec);
+  EXPECT_EQ(f.table.at(uid).state, conn_state::udp_unreplied);
+  f.table.update(uid, 1, 0, 2 * sec);
+  EXPECT_EQ(f.table.at(uid).state, conn_state::udp_replied);
+}
+
+TEST(ConnTable, ExpiredConnectionIsAMissAndIsRemoved) {
+  conn_timeouts t;
+  t.udp_unreplied_s = 5;
+  table_fixture f(64, t);
+  auto u = key4(2, 53, 3, 53, IPPROTO_UDP);
+  int removed = 0;
+  f.table.on_remove = [](void* ctx, const conn&) { ++*static_cast<int*>(ctx); };
+  f.table.on_remove_ctx = &removed;
+  f.table.insert(u, reverse(u), IPPROTO_UDP, 0, 0);
+  EXPECT_NE(f.table.lookup(u, 4 * sec).id, conn_none);
+  EXPECT_EQ(f.table.lookup(u, 5 * sec).id, conn_none);
+  EXPECT_EQ(f.table.active(), 0u);
+  EXPECT_EQ(f.table.counters().expired, 1u);
+  EXPECT_EQ(removed, 1);
+  EXPECT_EQ(f.table.lookup(reverse(u), 5 * sec).id, conn_none);
+}
+
+TEST(ConnTable, ExpireStepSweepsEveryBucketEventually) {
+  conn_timeouts t;
+  t.tcp_syn_s = 1;
+  table_fixture f(256, t);
+  for (uint32_t i = 0; i < 200; ++i) f.table.insert(key4(i, 1), reverse(key4(i, 1)), IPPROTO_TCP, SYN, 0);
+  // A crowded bucket may have evicted one or two on insert.
+  uint32_t inserted = f.table.active();
+  EXPECT_GE(inserted, 195u);
+  EXPECT_EQ(f.table.expire_step(0, 1u << 20), 0u);  // nothing expired yet
+  unsigned total = 0;
+  for (int i = 0; i < 1000 && f.table.active(); ++i) total += f.table.expire_step(2 * sec, 16);
+  EXPECT_EQ(total, inserted);
+  EXPECT_EQ(f.table.active(), 0u);
+}
+
+TEST(ConnTable, FullTableEvictsTheOldestOfTheBucket) {
+  table_fixture f(8);
+  std::vector<flow_key> keys;
+  for (uint32_t i = 0; i < 8; ++i) {
+    keys.push_back(key4(i, 1));
+    ASSERT_NE(f.table.insert(keys.back(), reverse(keys.back()), IPPROTO_TCP, SYN, i * sec), conn_none);
+  }
+  EXPECT_EQ(f.table.active(), 8u);
+  // A ninth connection: the oldest connection sharing its bucket makes room.
+  auto extra = key4(1000, 1);
+  uint32_t bucket = f.table.bucket_index(extra);
+  int oldest_in_bucket = -1;
+  for (int i = 0; i < 8 && oldest_in_bucket < 0; ++i)
+    if (f.table.bucket_index(keys[i]) == bucket || f.table.bucket_index(reverse(keys[i])) == bucket)
+      oldest_in_bucket = i;
+  // At 10 s nothing has reached the 30 s SYN timeout: this is eviction, not expiry.
+  uint32_t id = f.table.insert(extra, reverse(extra), IPPROTO_TCP, SYN, 10 * sec);
+  if (oldest_in_bucket < 0) {
+    EXPECT_EQ(id, conn_none);
+    EXPECT_EQ(f.table.counters().table_full, 1u);
+  } else {
+    ASSERT_NE(id, conn_none);
+    EXPECT_EQ(f.table.counters().evictions, 1u);
+    EXPECT_EQ(f.table.lookup(keys[oldest_in_bucket], 10 * sec).id, conn_none);
+    EXPECT_NE(f.table.lookup(extra, 10 * sec).id, conn_none);
+  }
+  EXPECT_EQ(f.table.active(), 8u);
+}
+
+TEST(ConnTable, FullWithNothingToEvictCountsTableFull) {
+  // Capacity 4 gives two buckets. Fill bucket 0 with four connections whose
+  // both directions land there; then a connection hashing to the empty bucket
+  // 1 finds no free entry and no victim.
+  table_fixture f(4);
+  uint32_t placed = 0, i = 1;
+  for (; placed < 4 && i < 100000; ++i) {
+    auto k = key4(i, 1);
+    if (f.table.bucket_index(k) != 0 || f.table.bucket_index(reverse(k)) != 0) continue;
+    ASSERT_NE(f.table.insert(k, reverse(k), IPPROTO_TCP, SYN, 0), conn_none);
+    ++placed;
+  }
+  ASSERT_EQ(placed, 4u);
+  ASSERT_EQ(f.table.active(), 4u);
+  for (; i < 100000; ++i) {
+    auto k = key4(i, 1);
+    if (f.table.bucket_index(k) != 1) continue;
+    EXPECT_EQ(f.table.insert(k, reverse(k), IPPROTO_TCP, SYN, sec), conn_none);
+    EXPECT_EQ(f.table.counters().table_full, 1u);
+    EXPECT_EQ(f.table.active(), 4u);
+    return;
+  }
+  FAIL() << "no key maps to bucket 1";
+}
+
+TEST(ConnTable, ManyFlowsAllFindableAtCapacity) {
+  table_fixture f(100000);
+  for (uint32_t i = 0; i < 100000; ++i) {
+    auto k = key4(i, static_cast<uint16_t>(i * 7));
+    ASSERT_NE(f.table.insert(k, reverse(k), IPPROTO_UDP, 0, 0), conn_none) << i;
+  }
+  uint64_t found = 0;
+  for (uint32_t i = 0; i < 100000; ++i) {
+    auto k = key4(i, static_cast<uint16_t>(i * 7));
+    found += f.table.lookup(k, 1).id != conn_none;
+    found += f.table.lookup(reverse(k), 1).id != conn_none;
+  }
+  // Bucket overflow may evict a few; the table must keep nearly all.
+  EXPECT_GE(found, 199000u);
+  EXPECT_EQ(f.table.active() * 2, found);
+}
+
+}  // namespace
+}  // namespace kgw
