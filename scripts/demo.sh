@@ -68,7 +68,7 @@ for i in 1 2 3; do
   ip -n "$P-pod$i" route add default via 198.19.1.1
   mkdir -p "$STATE/pod$i"
   echo "hello from pod$i (198.19.1.1$i)" > "$STATE/pod$i/index.html"
-  ip netns exec "$P-pod$i" python3 -m http.server 8080 --bind "198.19.1.1$i" --directory "$STATE/pod$i" \
+  ip netns exec "$P-pod$i" /usr/bin/python3 -m http.server 8080 --bind "198.19.1.1$i" --directory "$STATE/pod$i" \
     > "$STATE/pod$i.log" 2>&1 &
   STARTED_PIDS+=($!)
   echo $! >> "$STATE/pids"

@@ -62,7 +62,7 @@ grep -Eq "icmp-echo-replies ([5-9]|[1-9][0-9]+)" "$WORK/cli.log" || fail "icmp e
 grep -Eq "icmp6-echo-replies ([5-9]|[1-9][0-9]+)" "$WORK/cli.log" || fail "icmp6 echo reply counter did not move"
 
 # The interactive shell: Tab completion, help, quit.
-python3 "$HERE/cli_pty.py" "$KGW" "$TAG" || fail "interactive cli"
+/usr/bin/python3 "$HERE/cli_pty.py" "$KGW" "$TAG" || fail "interactive cli"
 
 # DPDK telemetry answers kgw's own command.
 if command -v dpdk-telemetry.py > /dev/null; then

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# run_fuzzer.sh BINARY SEED_DIR SECONDS: a bounded libFuzzer run that starts
+# from the committed seeds and writes new inputs to a temporary corpus.
+set -uo pipefail
+bin=$1 seeds=$2 secs=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix="$work/" "$work" "$seeds" > "$work/log" 2>&1
+status=$?
+if [ "$status" -eq 0 ]; then
+  grep -E "INITED|DONE|^Done|stat::(number_of_executed_units|new_units_added|peak_rss)" "$work/log"
+  exit 0
+fi
+tail -n 80 "$work/log"
+for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+  [ -e "$f" ] && { echo "failing input $f:"; od -An -tx1 "$f" | head -20; }
+done
+exit "$status"

@@ -1,0 +1,212 @@
+#include "pipelines/local/local.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "pipelines/common/protocols.h"
+#include "pipelines/parse/parse.h"
+#include "tests/unit/pipelines/packet_builder.h"
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+const bytes port_mac = {0x02, 0, 0, 0, 0, 0x01};
+
+local_table table() {
+  local_table t;
+  t.n_v4 = 1;
+  std::memcpy(t.v4[0], ip4_gw.data(), 4);
+  t.n_v6 = 1;
+  std::memcpy(t.v6[0], ip6_gw.data(), 16);
+  for (auto& m : t.port_mac) std::memcpy(m, port_mac.data(), 6);
+  return t;
+}
+
+struct result {
+  bytes out;
+  pkt_meta m;
+  local_counters c{};
+};
+
+result run(bytes f, const local_table& t = table(), uint32_t extra_cap = 64) {
+  result r;
+  r.m.in_port = 3;
+  EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), r.m)) << drop_reason_name(r.m.why);
+  uint32_t len = static_cast<uint32_t>(f.size());
+  uint32_t cap = len + extra_cap;
+  f.resize(cap, 0xaa);
+  local_answer(f.data(), len, cap, r.m, t, r.c);
+  f.resize(len);
+  r.out = f;
+  return r;
+}
+
+bytes slice(const bytes& b, size_t at, size_t n) { return bytes(b.begin() + at, b.begin() + at + n); }
+
+TEST(Local, ArpRequestForGatewayGetsReply) {
+  bytes f = frame(eth(ethertype_arp, bytes(6, 0xff), mac_a, {42}), arp(1, mac_a, ip4_client, bytes(6, 0), ip4_gw));
+  result r = run(f);
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.m.out_port, 3);
+  EXPECT_EQ(r.c.arp_replies, 1u);
+  EXPECT_EQ(slice(r.out, 0, 6), mac_a);
+  EXPECT_EQ(slice(r.out, 6, 6), port_mac);
+  EXPECT_EQ(get16(r.out, 14), 42);  // VLAN tag kept
+  const size_t a = 18;
+  EXPECT_EQ(get16(r.out, a + 6), 2);
+  EXPECT_EQ(slice(r.out, a + 8, 6), port_mac);
+  EXPECT_EQ(slice(r.out, a + 14, 4), ip4_gw);
+  EXPECT_EQ(slice(r.out, a + 18, 6), mac_a);
+  EXPECT_EQ(slice(r.out, a + 24, 4), ip4_client);
+  EXPECT_EQ(r.out.size(), f.size());
+}
+
+TEST(Local, ArpForOthersIsIgnoredAndRepliesArePunted) {
+  result r = run(frame(eth(ethertype_arp), arp(1, mac_a, ip4_client, bytes(6, 0), bytes{198, 18, 0, 9})));
+  EXPECT_EQ(r.m.v, verdict::pending);
+  EXPECT_EQ(r.c.arp_ignored, 1u);
+  r = run(frame(eth(ethertype_arp), arp(2, mac_a, ip4_client, port_mac, ip4_gw)));
+  EXPECT_EQ(r.m.v, verdict::punt);
+  EXPECT_EQ(r.c.punted, 1u);
+  local_table t = table();
+  t.punt_enabled = false;
+  r = run(frame(eth(ethertype_arp), arp(2, mac_a, ip4_client, port_mac, ip4_gw)), t);
+  EXPECT_EQ(r.m.v, verdict::drop);
+  EXPECT_EQ(r.m.why, drop_reason::local_unhandled);
+  // A request whose sender hardware address is multicast is not answered.
+  r = run(frame(eth(ethertype_arp), arp(1, bytes{1, 0, 0x5e, 0, 0, 1}, ip4_client, bytes(6, 0), ip4_gw)));
+  EXPECT_EQ(r.m.v, verdict::pending);
+  EXPECT_EQ(r.c.arp_ignored, 1u);
+}
+
+TEST(Local, IcmpEchoV4Reply) {
+  bytes req = with_icmp4_sum(icmp(icmp_echo_request, 0, 0x77, 5, {'k', 'g', 'w', '!', 1}));
+  bytes f = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp, .options = {1, 1, 1, 0}, .ttl = 3}, req));
+  result r = run(f);
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.icmp_echo_replies, 1u);
+  EXPECT_EQ(slice(r.out, 0, 6), mac_a);
+  EXPECT_EQ(slice(r.out, 6, 6), port_mac);
+  bytes ip = slice(r.out, 14, 24);
+  EXPECT_EQ(slice(ip, 12, 4), ip4_gw);
+  EXPECT_EQ(slice(ip, 16, 4), ip4_client);
+  EXPECT_EQ(ip[8], 64);
+  EXPECT_EQ(ref_checksum(ip), 0) << "IPv4 header checksum";
+  bytes msg = slice(r.out, 38, req.size());
+  EXPECT_EQ(msg[0], icmp_echo_reply);
+  EXPECT_EQ(ref_checksum(msg), 0) << "ICMP checksum";
+  bytes expect = req;
+  expect[0] = icmp_echo_reply;
+  EXPECT_EQ(with_icmp4_sum(expect), msg);
+}
+
+TEST(Local, IcmpEchoWithBadChecksumIsDropped) {
+  bytes req = with_icmp4_sum(icmp(icmp_echo_request, 0, 1, 1));
+  req[7] ^= 1;
+  result r = run(frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp}, req)));
+  EXPECT_EQ(r.m.v, verdict::drop);
+  EXPECT_EQ(r.m.why, drop_reason::icmp_bad_checksum);
+}
+
+TEST(Local, OtherTrafficToGatewayIsPuntedAndTransitIsLeft) {
+  result r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(1000, 22, 0x02))));
+  EXPECT_EQ(r.m.v, verdict::punt);
+  r = run(frame(eth(ethertype_ipv4), ipv4({.dst = {198, 19, 0, 5}}, tcp(1000, 22, 0x02))));
+  EXPECT_EQ(r.m.v, verdict::pending);
+  r = run(frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_udp}, udp(1, 2))));
+  EXPECT_EQ(r.m.v, verdict::punt);
+}
+
+bytes solicited_node(const bytes& a) {
+  bytes m = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, a[13], a[14], a[15]};
+  return m;
+}
+
+bytes ns_frame(const bytes& src, const bytes& target, const bytes& options, uint8_t hop_limit = 255) {
+  bytes ns = icmp(icmp6_neighbor_solicit, 0, 0, 0, target);
+  append(ns, options);
+  bytes dst = solicited_node(target);
+  ns = with_l4_sum6(ns, 2, src, dst, ipproto_icmpv6);
+  bytes dmac = {0x33, 0x33, 0xff, target[13], target[14], target[15]};
+  return frame(eth(ethertype_ipv6, dmac, mac_a),
+               ipv6({.proto = ipproto_icmpv6, .src = src, .dst = dst, .hop_limit = hop_limit}, ns));
+}
+
+void check_na(const result& r, const bytes& dst_ip, const bytes& dst_mac, bool solicited) {
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.nd_adverts, 1u);
+  ASSERT_EQ(r.out.size(), 14u + 40 + 32);
+  EXPECT_EQ(slice(r.out, 0, 6), dst_mac);
+  EXPECT_EQ(slice(r.out, 6, 6), port_mac);
+  bytes ip = slice(r.out, 14, 40);
+  EXPECT_EQ(get16(ip, 4), 32);
+  EXPECT_EQ(ip[6], ipproto_icmpv6);
+  EXPECT_EQ(ip[7], 255);
+  EXPECT_EQ(slice(ip, 8, 16), ip6_gw);
+  EXPECT_EQ(slice(ip, 24, 16), dst_ip);
+  bytes na = slice(r.out, 54, 32);
+  EXPECT_EQ(na[0], icmp6_neighbor_advert);
+  EXPECT_EQ(na[4], solicited ? 0xe0 : 0xa0);
+  EXPECT_EQ(slice(na, 8, 16), ip6_gw);
+  EXPECT_EQ(na[24], 2);
+  EXPECT_EQ(na[25], 1);
+  EXPECT_EQ(slice(na, 26, 6), port_mac);
+  EXPECT_EQ(ref_checksum(na, pseudo6(ip6_gw, dst_ip, ipproto_icmpv6, 32)), 0) << "ICMPv6 checksum";
+}
+
+TEST(Local, NeighborSolicitationGetsAdvertisement) {
+  bytes slla = {1, 1, 0x02, 0, 0, 0, 0, 0x0a};
+  check_na(run(ns_frame(ip6_client, ip6_gw, slla)), ip6_client, mac_a, true);
+  // Without options the NA is 8 bytes longer than the NS.
+  result r = run(ns_frame(ip6_client, ip6_gw, {}));
+  check_na(r, ip6_client, mac_a, true);
+}
+
+TEST(Local, DuplicateAddressDetectionIsAnsweredToAllNodes) {
+  bytes unspecified(16, 0);
+  check_na(run(ns_frame(unspecified, ip6_gw, {})), bytes{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+           bytes{0x33, 0x33, 0, 0, 0, 1}, false);
+}
+
+TEST(Local, MalformedNeighborSolicitations) {
+  result r = run(ns_frame(ip6_client, ip6_gw, {}, 64));
+  EXPECT_EQ(r.m.why, drop_reason::nd_malformed);
+  r = run(ns_frame(ip6_client, ip6_gw, {1, 0, 0, 0, 0, 0, 0, 0}));  // option length 0
+  EXPECT_EQ(r.m.why, drop_reason::nd_malformed);
+  r = run(ns_frame(ip6_client, ip6_gw, {1, 2, 0, 0, 0, 0, 0, 0}));  // option past the end
+  EXPECT_EQ(r.m.why, drop_reason::nd_malformed);
+  r = run(ns_frame(bytes(16, 0), ip6_gw, {1, 1, 2, 0, 0, 0, 0, 1}));  // DAD with a source address option
+  EXPECT_EQ(r.m.why, drop_reason::nd_malformed);
+  bytes f = ns_frame(ip6_client, ip6_gw, {});
+  f[14 + 40 + 20] ^= 1;  // checksum no longer matches
+  r = run(f);
+  EXPECT_EQ(r.m.why, drop_reason::icmp_bad_checksum);
+  r = run(ns_frame(ip6_client, ip6_gw, {}), table(), 0);  // no room to grow to an NA
+  EXPECT_EQ(r.m.why, drop_reason::no_tailroom);
+}
+
+TEST(Local, SolicitationForAnotherAddressIsLeft) {
+  bytes other = ip6_gw;
+  other[15] = 9;
+  result r = run(ns_frame(ip6_client, other, {}));
+  EXPECT_EQ(r.m.v, verdict::pending);
+}
+
+TEST(Local, Icmpv6EchoReply) {
+  bytes req = with_l4_sum6(icmp(icmp6_echo_request, 0, 9, 1, {1, 2, 3}), 2, ip6_client, ip6_gw, ipproto_icmpv6);
+  result r = run(frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_icmpv6}, req)));
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.icmp6_echo_replies, 1u);
+  EXPECT_EQ(slice(r.out, 14 + 8, 16), ip6_gw);
+  EXPECT_EQ(slice(r.out, 14 + 24, 16), ip6_client);
+  EXPECT_EQ(r.out[14 + 7], 64);
+  bytes msg = slice(r.out, 54, req.size());
+  EXPECT_EQ(msg[0], icmp6_echo_reply);
+  EXPECT_EQ(ref_checksum(msg, pseudo6(ip6_gw, ip6_client, ipproto_icmpv6, msg.size())), 0);
+}
+
+}  // namespace
+}  // namespace kgw
