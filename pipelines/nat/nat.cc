@@ -1,0 +1,220 @@
+#include "pipelines/nat/nat.h"
+
+#include <cstring>
+
+#include "pipelines/common/checksum.h"
+#include "pipelines/common/protocols.h"
+
+namespace kgw {
+
+namespace {
+
+// Up to three checksum fields that cover a rewritten field.
+struct csum_refs {
+  uint8_t* at[3] = {};
+  unsigned n = 0;
+  void add(uint8_t* p) { at[n++] = p; }
+};
+
+// Replaces `len` bytes (even) at `field` with `nv`, adjusting every checksum that covers them.
+void replace(uint8_t* field, const uint8_t* nv, size_t len, const csum_refs& cs) {
+  if (std::memcmp(field, nv, len) == 0) return;
+  for (unsigned i = 0; i < cs.n; ++i)
+    store_be16(cs.at[i], csum_update_words(load_be16(cs.at[i]), field, nv, len / 2));
+  std::memcpy(field, nv, len);
+}
+
+bool is_echo(const pkt_meta& m) {
+  if (m.l3 == l3_kind::ipv4) return m.icmp_type == icmp_echo_request || m.icmp_type == icmp_echo_reply;
+  return m.icmp_type == icmp6_echo_request || m.icmp_type == icmp6_echo_reply;
+}
+
+bool is_icmp(uint8_t proto) { return proto == ipproto_icmp || proto == ipproto_icmpv6; }
+
+uint32_t addr_len(const pkt_meta& m) { return m.l3 == l3_kind::ipv4 ? 4 : 16; }
+uint32_t src_off(const pkt_meta& m) { return m.l3 == l3_kind::ipv4 ? 12 : 8; }
+uint32_t dst_off(const pkt_meta& m) { return m.l3 == l3_kind::ipv4 ? 16 : 24; }
+
+// Offset of the L4 checksum for the protocols kgw translates, or -1.
+int l4_csum_off(uint8_t proto) {
+  switch (proto) {
+    case ipproto_tcp: return 16;
+    case ipproto_udp: return 6;
+    case ipproto_icmp:
+    case ipproto_icmpv6: return 2;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+flow_key flow_key_of(const uint8_t* frame, const pkt_meta& m) {
+  flow_key k{};
+  const uint8_t* ip = frame + m.l3_off;
+  uint32_t n = addr_len(m);
+  std::memcpy(k.src, ip + src_off(m), n);
+  std::memcpy(k.dst, ip + dst_off(m), n);
+  k.family = m.l3 == l3_kind::ipv4 ? 4 : 6;
+  k.proto = m.l4_proto;
+  if (m.l4_off == 0) return k;
+  const uint8_t* l4 = frame + m.l4_off;
+  if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
+    std::memcpy(&k.sport, l4, 2);
+    std::memcpy(&k.dport, l4 + 2, 2);
+  } else if (is_icmp(m.l4_proto) && is_echo(m)) {
+    // The identifier on both sides, so that the reply's key is the reverse.
+    std::memcpy(&k.sport, l4 + 4, 2);
+    k.dport = k.sport;
+  }
+  return k;
+}
+
+void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to) {
+  uint8_t* ip = frame + m.l3_off;
+  uint8_t* l4 = m.l4_off ? frame + m.l4_off : nullptr;
+  const bool v4 = m.l3 == l3_kind::ipv4;
+  int co = l4 ? l4_csum_off(m.l4_proto) : -1;
+  uint8_t* l4_csum = co >= 0 ? l4 + co : nullptr;
+  // An IPv4 UDP checksum of zero means "none" and stays so.
+  bool udp_zero = m.l4_proto == ipproto_udp && l4_csum && load_be16(l4_csum) == 0;
+  if (udp_zero && v4) l4_csum = nullptr;
+
+  csum_refs addr_cs;
+  if (v4) addr_cs.add(ip + 10);
+  // The pseudo-header covers the addresses for TCP, UDP and ICMPv6, not ICMPv4.
+  if (l4_csum && m.l4_proto != ipproto_icmp) addr_cs.add(l4_csum);
+  replace(ip + src_off(m), to.src, addr_len(m), addr_cs);
+  replace(ip + dst_off(m), to.dst, addr_len(m), addr_cs);
+
+  if (!l4) return;
+  csum_refs port_cs;
+  if (l4_csum) port_cs.add(l4_csum);
+  if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
+    replace(l4, reinterpret_cast<const uint8_t*>(&to.sport), 2, port_cs);
+    replace(l4 + 2, reinterpret_cast<const uint8_t*>(&to.dport), 2, port_cs);
+  } else if (is_icmp(m.l4_proto) && is_echo(m)) {
+    replace(l4 + 4, reinterpret_cast<const uint8_t*>(&to.sport), 2, port_cs);
+  }
+  if (m.l4_proto == ipproto_udp && l4_csum && load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
+}
+
+bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss) {
+  if (m.l4_proto != ipproto_tcp || m.l4_off == 0 || !(m.tcp_flags & 0x02)) return false;
+  uint8_t* tcp = frame + m.l4_off;
+  uint32_t end = (tcp[12] >> 4) * 4u;
+  for (uint32_t i = 20; i < end;) {
+    uint8_t kind = tcp[i];
+    if (kind == 0) break;
+    if (kind == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= end || tcp[i + 1] < 2 || i + tcp[i + 1] > end) break;
+    if (kind == 2 && tcp[i + 1] == 4) {
+      uint16_t mss = load_be16(tcp + i + 2);
+      if (mss <= max_mss) return false;
+      store_be16(tcp + 16, csum_update16(load_be16(tcp + 16), mss, max_mss));
+      store_be16(tcp + i + 2, max_mss);
+      return true;
+    }
+    i += tcp[i + 1];
+  }
+  return false;
+}
+
+namespace {
+
+bool is_icmp_error(const pkt_meta& m) {
+  if (m.l4_proto == ipproto_icmp && m.l3 == l3_kind::ipv4)
+    return m.icmp_type == 3 || m.icmp_type == 11 || m.icmp_type == 12;
+  if (m.l4_proto == ipproto_icmpv6 && m.l3 == l3_kind::ipv6) return m.icmp_type >= 1 && m.icmp_type <= 4;
+  return false;
+}
+
+// The quoted packet inside an ICMP error: where its header starts, its L4
+// header, and what of it is present.
+struct quote {
+  uint8_t* ip;
+  uint8_t* l4;
+  uint32_t l4_avail;  // bytes of the quoted L4 header present
+  uint8_t proto;
+  bool v4;
+};
+
+bool find_quote(uint8_t* frame, const pkt_meta& m, quote& q) {
+  if (m.l4_off == 0 || m.frag || !is_icmp_error(m)) return false;
+  uint8_t* inner = frame + m.l4_off + 8;
+  uint32_t avail = m.l4_len - 8u;
+  if (m.l3 == l3_kind::ipv4) {
+    if (avail < 20 || (inner[0] >> 4) != 4) return false;
+    uint32_t ihl = (inner[0] & 0x0f) * 4u;
+    if (ihl < 20 || ihl + 8 > avail) return false;
+    if (load_be16(inner + 6) & 0x1fff) return false;  // a later fragment has no ports
+    q = {inner, inner + ihl, avail - ihl, inner[9], true};
+  } else {
+    if (avail < 48 || (inner[0] >> 4) != 6) return false;
+    q = {inner, inner + 40, avail - 40, inner[6], false};
+  }
+  return q.proto == ipproto_tcp || q.proto == ipproto_udp || q.proto == ipproto_icmp ||
+         q.proto == ipproto_icmpv6;
+}
+
+}  // namespace
+
+bool icmp_error_inner_key(const uint8_t* frame, const pkt_meta& m, flow_key& inner) {
+  quote q;
+  if (!find_quote(const_cast<uint8_t*>(frame), m, q)) return false;
+  inner = flow_key{};
+  uint32_t n = q.v4 ? 4 : 16;
+  std::memcpy(inner.src, q.ip + (q.v4 ? 12 : 8), n);
+  std::memcpy(inner.dst, q.ip + (q.v4 ? 16 : 24), n);
+  inner.family = q.v4 ? 4 : 6;
+  inner.proto = q.proto;
+  if (q.proto == ipproto_tcp || q.proto == ipproto_udp) {
+    std::memcpy(&inner.sport, q.l4, 2);
+    std::memcpy(&inner.dport, q.l4 + 2, 2);
+  } else {
+    std::memcpy(&inner.sport, q.l4 + 4, 2);  // quoted echo: the identifier
+    inner.dport = inner.sport;
+  }
+  return true;
+}
+
+void icmp_error_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& inner_to,
+                        const uint8_t* outer_src, const uint8_t* outer_dst) {
+  quote q;
+  if (!find_quote(frame, m, q)) return;
+  uint32_t n = q.v4 ? 4 : 16;
+  // The quoted L4 checksum, when the quote is long enough to hold it.
+  int co = l4_csum_off(q.proto);
+  uint8_t* inner_l4_csum = co >= 0 && static_cast<uint32_t>(co) + 2 <= q.l4_avail ? q.l4 + co : nullptr;
+  if (inner_l4_csum && q.proto == ipproto_udp && q.v4 && load_be16(inner_l4_csum) == 0) inner_l4_csum = nullptr;
+  csum_refs cs;
+  if (inner_l4_csum && q.proto != ipproto_icmp) cs.add(inner_l4_csum);
+  replace(q.ip + (q.v4 ? 12 : 8), inner_to.src, n, cs);
+  replace(q.ip + (q.v4 ? 16 : 24), inner_to.dst, n, cs);
+  csum_refs port_cs;
+  if (inner_l4_csum) port_cs.add(inner_l4_csum);
+  if (q.proto == ipproto_tcp || q.proto == ipproto_udp) {
+    replace(q.l4, reinterpret_cast<const uint8_t*>(&inner_to.sport), 2, port_cs);
+    replace(q.l4 + 2, reinterpret_cast<const uint8_t*>(&inner_to.dport), 2, port_cs);
+  } else {
+    replace(q.l4 + 4, reinterpret_cast<const uint8_t*>(&inner_to.sport), 2, port_cs);
+  }
+  if (q.v4) store_be16(q.ip + 10, ipv4_header_checksum(q.ip, (q.ip[0] & 0x0f) * 4u));
+
+  uint8_t* ip = frame + m.l3_off;
+  std::memcpy(ip + src_off(m), outer_src, n);
+  std::memcpy(ip + dst_off(m), outer_dst, n);
+  uint8_t* icmp = frame + m.l4_off;
+  store_be16(icmp + 2, 0);
+  uint32_t sum = 0;
+  if (q.v4) {
+    store_be16(ip + 10, ipv4_header_checksum(ip, (ip[0] & 0x0f) * 4u));
+  } else {
+    sum = ipv6_pseudo_sum(ip + 8, ip + 24, ipproto_icmpv6, m.l4_len);
+  }
+  store_be16(icmp + 2, csum_finish(csum_add_bytes(sum, icmp, m.l4_len)));
+}
+
+}  // namespace kgw

@@ -1,0 +1,38 @@
+// Address and port translation of a parsed packet in place, with incremental
+// checksum updates (RFC 1624): IPv4 header, TCP/UDP including the
+// pseudo-header, ICMP echo identifiers. The translation of a tracked flow is
+// implied by its two keys: a packet of one direction leaves looking like the
+// reverse of the other direction's key.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/pkt_meta.h"
+#include "pipelines/conntrack/flow_key.h"
+
+namespace kgw {
+
+// Rewrites source/destination address and port of the packet so that its
+// 5-tuple becomes `to` (family must match the packet's). For ICMP echo the
+// identifier is the "port" (`to.sport`; echo replies use `to.dport`).
+void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to);
+
+// Clamps the MSS option of a TCP SYN to `max_mss`; returns true if it changed.
+bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss);
+
+// The flow key of a parsed packet (ports as on the wire, network order).
+flow_key flow_key_of(const uint8_t* frame, const pkt_meta& m);
+
+// ICMP/ICMPv6 errors (destination unreachable, time exceeded, packet too big,
+// parameter problem) carry the header of the packet that caused them. Fills
+// `inner` with the key of that quoted packet as it was sent; false when the
+// message is no error or the quote is too short to hold the ports.
+bool icmp_error_inner_key(const uint8_t* frame, const pkt_meta& m, flow_key& inner);
+
+// Rewrites an ICMP error so that the quoted packet reads `inner_to` and the
+// outer header goes from `outer_src` to `outer_dst`; recomputes the ICMP
+// checksum over the message and the IPv4 header checksums.
+void icmp_error_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& inner_to,
+                        const uint8_t* outer_src, const uint8_t* outer_dst);
+
+}  // namespace kgw

@@ -1,0 +1,177 @@
+// NAT rewrites checked byte for byte against the same packet built from
+// scratch with the translated addresses (reference checksums).
+#include "pipelines/nat/nat.h"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "pipelines/common/protocols.h"
+#include "pipelines/parse/parse.h"
+#include "tests/unit/pipelines/packet_builder.h"
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+const bytes vip4 = {198, 18, 10, 1}, pod4 = {198, 19, 1, 11}, snat4 = {198, 18, 0, 250};
+const bytes vip6 = {0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x01};
+const bytes pod6 = {0x20, 0x01, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};
+const bytes snat6 = {0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x50};
+
+pkt_meta parsed(const bytes& f) {
+  pkt_meta m;
+  EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m)) << drop_reason_name(m.why);
+  return m;
+}
+
+flow_key key(const bytes& src, const bytes& dst, uint16_t sport, uint16_t dport, uint8_t proto) {
+  flow_key k{};
+  std::memcpy(k.src, src.data(), src.size());
+  std::memcpy(k.dst, dst.data(), dst.size());
+  k.sport = htons(sport);
+  k.dport = htons(dport);
+  k.proto = proto;
+  k.family = src.size() == 4 ? 4 : 6;
+  return k;
+}
+
+bytes tcp_sum4(bytes seg, const bytes& s, const bytes& d) {
+  put16(seg, 16, ref_checksum(seg, pseudo4(s, d, ipproto_tcp, seg.size())));
+  return seg;
+}
+bytes udp_sum4(bytes seg, const bytes& s, const bytes& d) {
+  put16(seg, 6, ref_checksum(seg, pseudo4(s, d, ipproto_udp, seg.size())));
+  return seg;
+}
+
+bytes tcp4_frame(const bytes& s, const bytes& d, uint16_t sp, uint16_t dp) {
+  bytes seg = tcp_sum4(tcp(sp, dp, 0x18, {'G', 'E', 'T', ' ', '/'}), s, d);
+  return frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_tcp, .src = s, .dst = d}, seg));
+}
+
+TEST(Nat, Ipv4TcpFullNatBothWays) {
+  bytes f = tcp4_frame(ip4_client, vip4, 40000, 80);
+  pkt_meta m = parsed(f);
+  flow_key k = flow_key_of(f.data(), m);
+  EXPECT_EQ(k, key(ip4_client, vip4, 40000, 80, ipproto_tcp));
+  nat_rewrite(f.data(), m, key(snat4, pod4, 1025, 8080, ipproto_tcp));
+  EXPECT_EQ(f, tcp4_frame(snat4, pod4, 1025, 8080));
+
+  bytes r = tcp4_frame(pod4, snat4, 8080, 1025);
+  nat_rewrite(r.data(), parsed(r), key(vip4, ip4_client, 80, 40000, ipproto_tcp));
+  EXPECT_EQ(r, tcp4_frame(vip4, ip4_client, 80, 40000));
+}
+
+TEST(Nat, Ipv4UdpWithAndWithoutChecksum) {
+  auto udp4 = [](const bytes& s, const bytes& d, uint16_t sp, uint16_t dp, bool sum) {
+    bytes seg = udp(sp, dp, {1, 2, 3});
+    if (sum) seg = udp_sum4(seg, s, d);
+    return frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_udp, .src = s, .dst = d}, seg));
+  };
+  for (bool sum : {true, false}) {
+    bytes f = udp4(ip4_client, vip4, 5353, 53, sum);
+    nat_rewrite(f.data(), parsed(f), key(ip4_client, pod4, 5353, 5300, ipproto_udp));
+    EXPECT_EQ(f, udp4(ip4_client, pod4, 5353, 5300, sum)) << "checksum " << sum;
+  }
+}
+
+TEST(Nat, Ipv6TcpAndUdp) {
+  auto tcp6 = [](const bytes& s, const bytes& d, uint16_t sp, uint16_t dp) {
+    return frame(eth(ethertype_ipv6),
+                 ipv6({.proto = ipproto_tcp, .src = s, .dst = d}, with_l4_sum6(tcp(sp, dp, 0x02), 16, s, d, ipproto_tcp)));
+  };
+  bytes f = tcp6(ip6_client, vip6, 40001, 443);
+  nat_rewrite(f.data(), parsed(f), key(snat6, pod6, 2000, 8443, ipproto_tcp));
+  EXPECT_EQ(f, tcp6(snat6, pod6, 2000, 8443));
+
+  auto udp6 = [](const bytes& s, const bytes& d, uint16_t sp, uint16_t dp) {
+    return frame(eth(ethertype_ipv6),
+                 ipv6({.proto = ipproto_udp, .src = s, .dst = d}, with_l4_sum6(udp(sp, dp, {9}), 6, s, d, ipproto_udp)));
+  };
+  f = udp6(ip6_client, vip6, 1, 53);
+  nat_rewrite(f.data(), parsed(f), key(ip6_client, pod6, 1, 5353, ipproto_udp));
+  EXPECT_EQ(f, udp6(ip6_client, pod6, 1, 5353));
+}
+
+TEST(Nat, IcmpEchoIdentifier) {
+  auto echo4 = [](const bytes& s, const bytes& d, uint16_t id) {
+    return frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp, .src = s, .dst = d}, with_icmp4_sum(icmp(8, 0, id, 3, {7}))));
+  };
+  bytes f = echo4(ip4_client, vip4, 77);
+  pkt_meta m = parsed(f);
+  flow_key k = flow_key_of(f.data(), m);
+  EXPECT_EQ(k.sport, htons(77));
+  EXPECT_EQ(k.dport, htons(77));
+  nat_rewrite(f.data(), m, key(snat4, pod4, 1500, 1500, ipproto_icmp));
+  EXPECT_EQ(f, echo4(snat4, pod4, 1500));
+
+  auto echo6 = [](const bytes& s, const bytes& d, uint16_t id) {
+    return frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_icmpv6, .src = s, .dst = d},
+                                           with_l4_sum6(icmp(128, 0, id, 1), 2, s, d, ipproto_icmpv6)));
+  };
+  f = echo6(ip6_client, vip6, 5);
+  nat_rewrite(f.data(), parsed(f), key(snat6, pod6, 6, 6, ipproto_icmpv6));
+  EXPECT_EQ(f, echo6(snat6, pod6, 6));
+}
+
+TEST(Nat, ClampsSynMss) {
+  auto syn = [](uint16_t mss) {
+    bytes seg = tcp(1, 80, 0x02, {}, {1, 1, 2, 4, static_cast<uint8_t>(mss >> 8), static_cast<uint8_t>(mss), 1, 0});
+    return frame(eth(ethertype_ipv4), ipv4({}, tcp_sum4(seg, ip4_client, ip4_gw)));
+  };
+  bytes f = syn(9000);
+  EXPECT_TRUE(tcp_clamp_mss(f.data(), parsed(f), 1460));
+  EXPECT_EQ(f, syn(1460));
+  EXPECT_FALSE(tcp_clamp_mss(f.data(), parsed(f), 1460));
+  bytes small = syn(536);
+  EXPECT_FALSE(tcp_clamp_mss(small.data(), parsed(small), 1460));
+}
+
+// An ICMP "port unreachable" from the pod about the packet kgw sent to it
+// (snat -> pod) becomes one from the VIP about the client's packet.
+TEST(Nat, IcmpErrorTranslatedBackToClient) {
+  auto error = [](const bytes& outer_s, const bytes& outer_d, const bytes& in_s, const bytes& in_d,
+                  uint16_t sp, uint16_t dp) {
+    bytes quoted = ipv4({.proto = ipproto_udp, .src = in_s, .dst = in_d}, udp_sum4(udp(sp, dp, {1, 2}), in_s, in_d));
+    bytes msg = icmp(3, 3, 0, 0, quoted);
+    return frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp, .src = outer_s, .dst = outer_d}, with_icmp4_sum(msg)));
+  };
+  bytes f = error(pod4, snat4, snat4, pod4, 1025, 5300);
+  pkt_meta m = parsed(f);
+  flow_key inner;
+  ASSERT_TRUE(icmp_error_inner_key(f.data(), m, inner));
+  EXPECT_EQ(inner, key(snat4, pod4, 1025, 5300, ipproto_udp));
+  icmp_error_rewrite(f.data(), m, key(ip4_client, vip4, 40000, 53, ipproto_udp), vip4.data(), ip4_client.data());
+  EXPECT_EQ(f, error(vip4, ip4_client, ip4_client, vip4, 40000, 53));
+}
+
+TEST(Nat, Icmpv6ErrorTranslated) {
+  auto error = [](const bytes& outer_s, const bytes& outer_d, const bytes& in_s, const bytes& in_d,
+                  uint16_t sp, uint16_t dp) {
+    bytes quoted = ipv6({.proto = ipproto_tcp, .src = in_s, .dst = in_d}, with_l4_sum6(tcp(sp, dp, 2), 16, in_s, in_d, ipproto_tcp));
+    bytes msg = with_l4_sum6(icmp(1, 4, 0, 0, quoted), 2, outer_s, outer_d, ipproto_icmpv6);
+    return frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_icmpv6, .src = outer_s, .dst = outer_d}, msg));
+  };
+  bytes f = error(pod6, snat6, snat6, pod6, 2000, 8443);
+  pkt_meta m = parsed(f);
+  flow_key inner;
+  ASSERT_TRUE(icmp_error_inner_key(f.data(), m, inner));
+  EXPECT_EQ(inner, key(snat6, pod6, 2000, 8443, ipproto_tcp));
+  icmp_error_rewrite(f.data(), m, key(ip6_client, vip6, 40001, 443, ipproto_tcp), vip6.data(), ip6_client.data());
+  EXPECT_EQ(f, error(vip6, ip6_client, ip6_client, vip6, 40001, 443));
+}
+
+TEST(Nat, NotAnErrorOrShortQuote) {
+  bytes echo = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp}, with_icmp4_sum(icmp(8, 0, 1, 1))));
+  flow_key k;
+  EXPECT_FALSE(icmp_error_inner_key(echo.data(), parsed(echo), k));
+  bytes shortq = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp}, with_icmp4_sum(icmp(3, 3, 0, 0, bytes(20, 0x45)))));
+  EXPECT_FALSE(icmp_error_inner_key(shortq.data(), parsed(shortq), k));
+}
+
+}  // namespace
+}  // namespace kgw
