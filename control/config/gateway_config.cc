@@ -1,1 +1,490 @@
-#include "control/config/gateway_config.h"  // owner fills this in
+// gateway.yaml: parsing and validation. Every problem found becomes a
+// config_error (file, line, column, dotted field, message); parsing goes on
+// after an error so that one run reports all of them.
+#include "control/config/gateway_config.h"
+
+#include "control/config/yaml_util.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace kgw {
+
+std::string config_error::to_string() const {
+  std::string s = file;
+  if (line > 0) {
+    s += fmt::format(":{}", line);
+    if (column > 0) s += fmt::format(":{}", column);
+  }
+  s += ": ";
+  if (!field.empty()) s += field + ": ";
+  s += message;
+  return s;
+}
+
+
+namespace {
+
+using namespace config_detail;
+
+bool valid_port_name(const std::string& s) {
+  if (s.empty() || s.size() > 15) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool valid_profile_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool valid_file_prefix(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  });
+}
+
+bool is_unspecified(const ip_addr& a) {
+  size_t n = a.is_v4() ? 4 : 16;
+  return std::all_of(a.b.begin(), a.b.begin() + static_cast<long>(n), [](uint8_t x) { return x == 0; });
+}
+
+bool is_multicast(const ip_addr& a) { return a.is_v4() ? (a.b[0] & 0xf0) == 0xe0 : a.b[0] == 0xff; }
+
+bool is_limited_broadcast(const ip_addr& a) {
+  return a.is_v4() && a.b[0] == 255 && a.b[1] == 255 && a.b[2] == 255 && a.b[3] == 255;
+}
+
+const char* family_name(const ip_addr& a) { return a.is_v4() ? "IPv4" : "IPv6"; }
+
+class gateway_parser {
+ public:
+  gateway_parser(const std::string& file, std::vector<config_error>& errs) : file_(file), errs_(errs) {}
+
+  bool parse(const YAML::Node& root, gateway_config& cfg) {
+    size_t before = errs_.size();
+    auto top = map_entries(root, "",
+                           {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane"},
+                           file_, errs_);
+    if (auto n = find(top, "node")) parse_node(*n, cfg);
+    else missing(root, "node", file_, errs_);
+    if (auto n = find(top, "ports")) parse_ports(*n, cfg);
+    else missing(root, "ports", file_, errs_);
+    if (auto n = find(top, "workers")) {
+      if (auto v = get_unsigned(*n, "workers", file_, errs_)) {
+        if (*v == 0 || *v > 128) error(*n, "workers", fmt::format("must be 1..128, got {}", *v));
+        else cfg.workers = *v;
+      }
+    }
+    if (auto n = find(top, "snat")) parse_snat(*n, cfg);
+    if (auto n = find(top, "neighbors")) parse_neighbors(*n, cfg);
+    if (auto n = find(top, "routes")) parse_routes(*n, cfg);
+    if (auto n = find(top, "profiles_dir")) {
+      if (auto v = get_string(*n, "profiles_dir", file_, errs_)) {
+        if (v->empty()) error(*n, "profiles_dir", "must not be empty (leave the key out for the default)");
+        else cfg.profiles_dir = *v;
+      }
+    }
+    if (auto n = find(top, "dataplane")) parse_dataplane(*n, cfg.dataplane);
+    return errs_.size() == before;
+  }
+
+ private:
+  void error(const YAML::Node& n, const std::string& field, const std::string& msg) {
+    add_error(errs_, file_, mark_of(n), field, msg);
+  }
+
+  // An IP address that the node may own or use as a source.
+  std::optional<ip_addr> host_address(const YAML::Node& n, const std::string& field) {
+    auto s = get_string(n, field, file_, errs_);
+    if (!s) return std::nullopt;
+    auto a = parse_ip(*s);
+    if (!a) {
+      error(n, field, fmt::format("not an IP address: {}", quote(*s)));
+      return std::nullopt;
+    }
+    if (is_unspecified(*a)) {
+      error(n, field, fmt::format("the unspecified address {} is not allowed here", *s));
+      return std::nullopt;
+    }
+    if (is_multicast(*a)) {
+      error(n, field, fmt::format("a multicast address is not allowed here: {}", *s));
+      return std::nullopt;
+    }
+    if (is_limited_broadcast(*a)) {
+      error(n, field, fmt::format("the broadcast address is not allowed here: {}", *s));
+      return std::nullopt;
+    }
+    return a;
+  }
+
+  void address_list(const YAML::Node& n, const std::string& field, std::vector<ip_addr>& out) {
+    std::map<std::string, std::string> seen;  // canonical text -> field first seen
+    for_each_item(n, field, file_, errs_, [&](const YAML::Node& item, const std::string& f) {
+      auto a = host_address(item, f);
+      if (!a) return;
+      std::string canon = kgw::to_string(*a);
+      if (auto it = seen.find(canon); it != seen.end()) {
+        error(item, f, fmt::format("duplicate address {} (also {})", canon, it->second));
+        return;
+      }
+      seen.emplace(canon, f);
+      out.push_back(*a);
+    });
+  }
+
+  std::optional<mac_addr> unicast_mac(const YAML::Node& n, const std::string& field) {
+    auto s = get_string(n, field, file_, errs_);
+    if (!s) return std::nullopt;
+    auto m = parse_mac(*s);
+    if (!m) {
+      error(n, field, fmt::format("not a MAC address: {}", quote(*s)));
+      return std::nullopt;
+    }
+    if (m->b[0] & 1) {
+      error(n, field, fmt::format("not a unicast MAC address (multicast bit set): {}", quote(*s)));
+      return std::nullopt;
+    }
+    if (std::all_of(m->b.begin(), m->b.end(), [](uint8_t x) { return x == 0; })) {
+      error(n, field, fmt::format("the all-zero MAC address is not allowed: {}", quote(*s)));
+      return std::nullopt;
+    }
+    return m;
+  }
+
+  void parse_node(const YAML::Node& n, gateway_config& cfg) {
+    auto m = map_entries(n, "node", {"name", "addresses"}, file_, errs_);
+    if (!n.IsMap()) return;
+    if (auto v = find(m, "name")) {
+      if (auto s = get_string(*v, "node.name", file_, errs_)) {
+        if (s->empty()) error(*v, "node.name", "must not be empty");
+        else cfg.node_name = *s;
+      }
+    } else {
+      missing(n, "node.name", file_, errs_);
+    }
+    if (auto v = find(m, "addresses")) {
+      if (v->IsSequence() && v->size() == 0) error(*v, "node.addresses", "must list at least one address");
+      else address_list(*v, "node.addresses", cfg.node_addresses);
+    } else {
+      missing(n, "node.addresses", file_, errs_);
+    }
+  }
+
+  void parse_ports(const YAML::Node& n, gateway_config& cfg) {
+    if (n.IsSequence() && n.size() == 0) {
+      error(n, "ports", "must list at least one port");
+      return;
+    }
+    std::map<std::string, int> names;  // name -> line first declared
+    for_each_item(n, "ports", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
+      auto m = map_entries(item, f, {"name", "device", "profile", "mac"}, file_, errs_);
+      if (!item.IsMap()) return;
+      port_config p;
+      p.line = item.Mark().line + 1;
+      bool ok = true;
+      if (auto v = find(m, "name")) {
+        if (auto s = get_string(*v, f + ".name", file_, errs_)) {
+          if (!valid_port_name(*s)) {
+            error(*v, f + ".name", fmt::format("a port name must match [a-z0-9_-]{{1,15}}, got {}", quote(*s)));
+            ok = false;
+          } else if (auto it = names.find(*s); it != names.end()) {
+            error(*v, f + ".name", fmt::format("duplicate port name {} (first declared on line {})", quote(*s),
+                                               it->second));
+            ok = false;
+          } else {
+            names.emplace(*s, p.line);
+            p.name = *s;
+          }
+        } else {
+          ok = false;
+        }
+      } else {
+        missing(item, f + ".name", file_, errs_);
+        ok = false;
+      }
+      if (auto v = find(m, "device")) {
+        if (auto s = get_string(*v, f + ".device", file_, errs_)) {
+          if (s->empty()) {
+            error(*v, f + ".device", "must not be empty (a PCI address or vdev arguments)");
+            ok = false;
+          } else {
+            p.device = *s;
+          }
+        } else {
+          ok = false;
+        }
+      } else {
+        missing(item, f + ".device", file_, errs_);
+        ok = false;
+      }
+      if (auto v = find(m, "profile")) {
+        if (auto s = get_string(*v, f + ".profile", file_, errs_)) {
+          if (!valid_profile_name(*s)) {
+            error(*v, f + ".profile",
+                  fmt::format("expected \"auto\" or a NIC profile name ([a-z0-9_-]+), got {}", quote(*s)));
+            ok = false;
+          } else {
+            p.profile = *s;
+          }
+        } else {
+          ok = false;
+        }
+      }
+      if (auto v = find(m, "mac")) {
+        if (auto mac = unicast_mac(*v, f + ".mac")) p.mac = *mac;
+        else ok = false;
+      }
+      if (ok) cfg.ports.push_back(std::move(p));
+      // Keep the name known even if another field is bad, so that neighbors and
+      // routes naming it don't report a second, misleading error.
+      if (!ok && !p.name.empty()) declared_with_errors_.insert(p.name);
+    });
+  }
+
+  // The port a neighbor or route goes out of; must be declared under ports.
+  std::optional<std::string> port_ref(const YAML::Node& n, const std::string& field, const gateway_config& cfg) {
+    auto s = get_string(n, field, file_, errs_);
+    if (!s) return std::nullopt;
+    bool known = std::any_of(cfg.ports.begin(), cfg.ports.end(), [&](const port_config& p) { return p.name == *s; });
+    if (!known && !declared_with_errors_.count(*s)) {
+      std::vector<std::string> names;
+      for (const auto& p : cfg.ports) names.push_back(p.name);
+      for (const auto& p : declared_with_errors_) names.push_back(p);
+      error(n, field, fmt::format("no port named {} (ports: {})", quote(*s), names.empty() ? "none" : join_names(names)));
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  void parse_snat(const YAML::Node& n, gateway_config& cfg) {
+    auto m = map_entries(n, "snat", {"addresses"}, file_, errs_);
+    if (auto v = find(m, "addresses")) address_list(*v, "snat.addresses", cfg.snat_addresses);
+  }
+
+  void parse_neighbors(const YAML::Node& n, gateway_config& cfg) {
+    for_each_item(n, "neighbors", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
+      auto m = map_entries(item, f, {"ip", "mac", "port"}, file_, errs_);
+      if (!item.IsMap()) return;
+      neighbor_config nb;
+      nb.line = item.Mark().line + 1;
+      bool ok = true;
+      if (auto v = find(m, "ip")) {
+        if (auto s = get_string(*v, f + ".ip", file_, errs_)) {
+          if (auto a = parse_ip(*s)) nb.ip = *a;
+          else { error(*v, f + ".ip", fmt::format("not an IP address: {}", quote(*s))); ok = false; }
+        } else {
+          ok = false;
+        }
+      } else {
+        missing(item, f + ".ip", file_, errs_);
+        ok = false;
+      }
+      if (auto v = find(m, "mac")) {
+        if (auto mac = unicast_mac(*v, f + ".mac")) nb.mac = *mac;
+        else ok = false;
+      } else {
+        missing(item, f + ".mac", file_, errs_);
+        ok = false;
+      }
+      if (auto v = find(m, "port")) {
+        if (auto p = port_ref(*v, f + ".port", cfg)) nb.port = *p;
+        else ok = false;
+      } else {
+        missing(item, f + ".port", file_, errs_);
+        ok = false;
+      }
+      if (ok) cfg.neighbors.push_back(std::move(nb));
+    });
+  }
+
+  void parse_routes(const YAML::Node& n, gateway_config& cfg) {
+    for_each_item(n, "routes", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
+      auto m = map_entries(item, f, {"prefix", "via", "port"}, file_, errs_);
+      if (!item.IsMap()) return;
+      route_config r;
+      r.line = item.Mark().line + 1;
+      bool ok = true, have_prefix = false, have_via = false;
+      if (auto v = find(m, "prefix")) {
+        if (auto s = get_string(*v, f + ".prefix", file_, errs_)) {
+          if (auto p = parse_prefix(*s)) { r.prefix = *p; have_prefix = true; }
+          else {
+            error(*v, f + ".prefix",
+                  fmt::format("not an IP prefix (ADDRESS/LENGTH, no host bits set): {}", quote(*s)));
+            ok = false;
+          }
+        } else {
+          ok = false;
+        }
+      } else {
+        missing(item, f + ".prefix", file_, errs_);
+        ok = false;
+      }
+      const YAML::Node* via_node = find(m, "via");
+      if (via_node) {
+        if (auto s = get_string(*via_node, f + ".via", file_, errs_)) {
+          auto a = parse_ip(*s);
+          if (!a) { error(*via_node, f + ".via", fmt::format("not an IP address: {}", quote(*s))); ok = false; }
+          else if (is_unspecified(*a) || is_multicast(*a)) {
+            error(*via_node, f + ".via", fmt::format("not a usable next hop: {}", *s));
+            ok = false;
+          } else { r.via = *a; have_via = true; }
+        } else {
+          ok = false;
+        }
+      } else {
+        missing(item, f + ".via", file_, errs_);
+        ok = false;
+      }
+      if (have_prefix && have_via && r.prefix.addr.family != r.via.family) {
+        error(*via_node, f + ".via",
+              fmt::format("next hop {} is {} but prefix {} is {}", kgw::to_string(r.via), family_name(r.via),
+                          kgw::to_string(r.prefix), family_name(r.prefix.addr)));
+        ok = false;
+      }
+      if (auto v = find(m, "port")) {
+        if (auto p = port_ref(*v, f + ".port", cfg)) r.port = *p;
+        else ok = false;
+      } else {
+        missing(item, f + ".port", file_, errs_);
+        ok = false;
+      }
+      if (ok) cfg.routes.push_back(std::move(r));
+    });
+  }
+
+  void desc_count(const YAML::Node* n, const std::string& field, unsigned& out) {
+    if (!n) return;
+    if (auto v = get_unsigned(*n, field, file_, errs_)) {
+      if (*v != 0 && !valid_desc_count(*v))
+        error(*n, field, fmt::format("must be 0 (from the NIC profile) or a power of two in 64..16384, got {}", *v));
+      else out = *v;
+    }
+  }
+
+  void parse_dataplane(const YAML::Node& n, dataplane_config& d) {
+    auto m = map_entries(n, "dataplane",
+                         {"file_prefix", "cpus", "mbufs", "mbuf_cache", "burst", "rx_desc", "tx_desc", "telemetry",
+                          "stats_interval_ms"},
+                         file_, errs_);
+    if (auto v = find(m, "file_prefix")) {
+      if (auto s = get_string(*v, "dataplane.file_prefix", file_, errs_)) {
+        if (!valid_file_prefix(*s))
+          error(*v, "dataplane.file_prefix",
+                fmt::format("must be 1..64 characters of [A-Za-z0-9_.-], got {}", quote(*s)));
+        else d.file_prefix = *s;
+      }
+    }
+    if (auto v = find(m, "cpus")) {
+      std::map<unsigned, std::string> seen;
+      std::vector<unsigned> cpus;
+      for_each_item(*v, "dataplane.cpus", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
+        auto c = get_unsigned(item, f, file_, errs_);
+        if (!c) return;
+        if (auto it = seen.find(*c); it != seen.end()) {
+          error(item, f, fmt::format("duplicate CPU {} (also {})", *c, it->second));
+          return;
+        }
+        seen.emplace(*c, f);
+        cpus.push_back(*c);
+      });
+      d.cpus = std::move(cpus);
+    }
+    bool mbufs_ok = true;
+    if (auto v = find(m, "mbufs")) {
+      if (auto x = get_unsigned(*v, "dataplane.mbufs", file_, errs_)) {
+        if (*x < 1023) { error(*v, "dataplane.mbufs", fmt::format("must be at least 1023, got {}", *x)); mbufs_ok = false; }
+        else d.mbufs = *x;
+      } else {
+        mbufs_ok = false;
+      }
+    }
+    if (auto v = find(m, "mbuf_cache")) {
+      if (auto x = get_unsigned(*v, "dataplane.mbuf_cache", file_, errs_)) {
+        if (*x > 512)
+          error(*v, "dataplane.mbuf_cache", fmt::format("must be at most 512 (the DPDK mempool limit), got {}", *x));
+        else if (mbufs_ok && uint64_t{*x} * 3 > uint64_t{d.mbufs} * 2)
+          error(*v, "dataplane.mbuf_cache",
+                fmt::format("must be at most mbufs / 1.5 = {}, got {}", uint64_t{d.mbufs} * 2 / 3, *x));
+        else d.mbuf_cache = *x;
+      }
+    }
+    if (auto v = find(m, "burst")) {
+      if (auto x = get_unsigned(*v, "dataplane.burst", file_, errs_)) {
+        if (*x == 0 || *x > 32) error(*v, "dataplane.burst", fmt::format("must be 1..32, got {}", *x));
+        else d.burst = *x;
+      }
+    }
+    desc_count(find(m, "rx_desc"), "dataplane.rx_desc", d.rx_desc);
+    desc_count(find(m, "tx_desc"), "dataplane.tx_desc", d.tx_desc);
+    if (auto v = find(m, "telemetry")) {
+      if (auto b = get_bool(*v, "dataplane.telemetry", file_, errs_)) d.telemetry = *b;
+    }
+    if (auto v = find(m, "stats_interval_ms")) {
+      if (auto x = get_unsigned(*v, "dataplane.stats_interval_ms", file_, errs_)) {
+        if (*x == 0 || *x > 60000)
+          error(*v, "dataplane.stats_interval_ms", fmt::format("must be 1..60000, got {}", *x));
+        else d.stats_interval_ms = *x;
+      }
+    }
+  }
+
+  const std::string& file_;
+  std::vector<config_error>& errs_;
+  std::set<std::string> declared_with_errors_;
+};
+
+}  // namespace
+
+std::optional<gateway_config> parse_gateway_config(const std::string& text, const std::string& file_name,
+                                                   std::vector<config_error>& errors) {
+  size_t before = errors.size();
+  try {
+    YAML::Node root;
+    if (!load_yaml_map(text, file_name, root, errors)) return std::nullopt;
+    gateway_config cfg;
+    cfg.file = file_name;
+    gateway_parser(file_name, errors).parse(root, cfg);
+    if (errors.size() != before) {
+      sort_errors(errors, before);
+      return std::nullopt;
+    }
+    return cfg;
+  } catch (const YAML::Exception& e) {
+    add_error(errors, file_name, e.mark, "", fmt::format("YAML error: {}", e.msg));
+  } catch (const std::exception& e) {
+    add_error(errors, file_name, YAML::Mark::null_mark(), "", fmt::format("internal error: {}", e.what()));
+  } catch (...) {
+    add_error(errors, file_name, YAML::Mark::null_mark(), "", "internal error");
+  }
+  return std::nullopt;
+}
+
+std::optional<gateway_config> load_gateway_config(const std::string& path, std::vector<config_error>& errors) {
+  std::string text;
+  try {
+    if (!read_text_file(path, text, errors)) return std::nullopt;
+  } catch (const std::exception& e) {
+    add_error(errors, path, YAML::Mark::null_mark(), "", fmt::format("cannot read file: {}", e.what()));
+    return std::nullopt;
+  }
+  return parse_gateway_config(text, path, errors);
+}
+
+}  // namespace kgw

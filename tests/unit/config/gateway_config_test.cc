@@ -1,0 +1,518 @@
+#include "control/config/gateway_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace kgw {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr const char* full_example = R"(node:
+  name: edge-1
+  addresses: [198.18.0.1, "2001:db8::1"]
+ports:
+  - name: p0
+    device: "0000:3b:02.0"        # PCI address or vdev args
+    profile: auto                 # optional, default auto
+    mac: 02:00:00:00:00:01        # optional
+workers: 2
+snat:
+  addresses: [198.18.0.250, "2001:db8::250"]
+neighbors:
+  - {ip: 198.19.1.10, mac: "02:00:00:00:01:10", port: p0}
+routes:
+  - {prefix: 0.0.0.0/0, via: 198.18.0.254, port: p0}
+  - {prefix: "::/0", via: "2001:db8::fe", port: p0}
+profiles_dir: ../nic-profiles     # optional
+dataplane:                        # optional section
+  file_prefix: kgw
+  cpus: [0, 1]
+  mbufs: 16383
+  mbuf_cache: 256
+  burst: 32
+  rx_desc: 0
+  tx_desc: 0
+  telemetry: true
+  stats_interval_ms: 100
+)";
+
+// A valid minimal config; tests append or replace lines to break it.
+constexpr const char* minimal = R"(node:
+  name: n
+  addresses: [198.18.0.1]
+ports:
+  - name: p0
+    device: net_null0
+)";
+
+std::vector<config_error> errors_of(const std::string& text) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(text, "t.yaml", errs);
+  EXPECT_FALSE(cfg.has_value());
+  return errs;
+}
+
+std::vector<std::string> strings_of(const std::vector<config_error>& errs) {
+  std::vector<std::string> out;
+  for (const auto& e : errs) out.push_back(e.to_string());
+  return out;
+}
+
+ip_addr ip(const char* s) { return *parse_ip(s); }
+
+TEST(ConfigError, ToStringFormats) {
+  config_error e{"gateway.yaml", 12, 5, "ports[0].mac", "not a MAC address: \"zz\""};
+  EXPECT_EQ(e.to_string(), "gateway.yaml:12:5: ports[0].mac: not a MAC address: \"zz\"");
+  e.column = 0;
+  EXPECT_EQ(e.to_string(), "gateway.yaml:12: ports[0].mac: not a MAC address: \"zz\"");
+  e.line = 0;
+  EXPECT_EQ(e.to_string(), "gateway.yaml: ports[0].mac: not a MAC address: \"zz\"");
+  e.field.clear();
+  EXPECT_EQ(e.to_string(), "gateway.yaml: not a MAC address: \"zz\"");
+}
+
+TEST(GatewayConfig, FullExample) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(full_example, "gw.yaml", errs);
+  ASSERT_TRUE(cfg) << (errs.empty() ? "" : errs[0].to_string());
+  EXPECT_TRUE(errs.empty());
+  EXPECT_EQ(cfg->file, "gw.yaml");
+  EXPECT_EQ(cfg->node_name, "edge-1");
+  ASSERT_EQ(cfg->node_addresses.size(), 2u);
+  EXPECT_EQ(cfg->node_addresses[0], ip("198.18.0.1"));
+  EXPECT_EQ(cfg->node_addresses[1], ip("2001:db8::1"));
+  ASSERT_EQ(cfg->ports.size(), 1u);
+  EXPECT_EQ(cfg->ports[0].name, "p0");
+  EXPECT_EQ(cfg->ports[0].device, "0000:3b:02.0");
+  EXPECT_EQ(cfg->ports[0].profile, "auto");
+  ASSERT_TRUE(cfg->ports[0].mac);
+  EXPECT_EQ(*cfg->ports[0].mac, *parse_mac("02:00:00:00:00:01"));
+  EXPECT_EQ(cfg->ports[0].line, 5);
+  EXPECT_EQ(cfg->workers, 2u);
+  ASSERT_EQ(cfg->snat_addresses.size(), 2u);
+  EXPECT_EQ(cfg->snat_addresses[0], ip("198.18.0.250"));
+  EXPECT_EQ(cfg->snat_addresses[1], ip("2001:db8::250"));
+  ASSERT_EQ(cfg->neighbors.size(), 1u);
+  EXPECT_EQ(cfg->neighbors[0].ip, ip("198.19.1.10"));
+  EXPECT_EQ(cfg->neighbors[0].mac, *parse_mac("02:00:00:00:01:10"));
+  EXPECT_EQ(cfg->neighbors[0].port, "p0");
+  EXPECT_EQ(cfg->neighbors[0].line, 13);
+  ASSERT_EQ(cfg->routes.size(), 2u);
+  EXPECT_EQ(cfg->routes[0].prefix, *parse_prefix("0.0.0.0/0"));
+  EXPECT_EQ(cfg->routes[0].via, ip("198.18.0.254"));
+  EXPECT_EQ(cfg->routes[0].port, "p0");
+  EXPECT_EQ(cfg->routes[0].line, 15);
+  EXPECT_EQ(cfg->routes[1].prefix, *parse_prefix("::/0"));
+  EXPECT_EQ(cfg->routes[1].via, ip("2001:db8::fe"));
+  EXPECT_EQ(cfg->routes[1].line, 16);
+  EXPECT_EQ(cfg->profiles_dir, "../nic-profiles");
+  const auto& d = cfg->dataplane;
+  EXPECT_EQ(d.file_prefix, "kgw");
+  EXPECT_EQ(d.cpus, (std::vector<unsigned>{0, 1}));
+  EXPECT_EQ(d.mbufs, 16383u);
+  EXPECT_EQ(d.mbuf_cache, 256u);
+  EXPECT_EQ(d.burst, 32u);
+  EXPECT_EQ(d.rx_desc, 0u);
+  EXPECT_EQ(d.tx_desc, 0u);
+  EXPECT_TRUE(d.telemetry);
+  EXPECT_EQ(d.stats_interval_ms, 100u);
+}
+
+TEST(GatewayConfig, NonDefaultDataplaneValues) {
+  std::string text = std::string(minimal) +
+                     "dataplane:\n  file_prefix: edge.a-1\n  cpus: [3]\n  mbufs: 1023\n  mbuf_cache: 682\n"
+                     "  burst: 1\n  rx_desc: 64\n  tx_desc: 16384\n  telemetry: false\n  stats_interval_ms: 60000\n";
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(text, "t.yaml", errs);
+  // mbuf_cache 682 > 512: one error, the rest fine.
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].to_string(),
+            "t.yaml:11:15: dataplane.mbuf_cache: must be at most 512 (the DPDK mempool limit), got 682");
+  errs.clear();
+  text.replace(text.find("mbufs: 1023"), 11, "mbufs: 2047");
+  text.replace(text.find("mbuf_cache: 682"), 15, "mbuf_cache: 512");
+  cfg = parse_gateway_config(text, "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->dataplane.file_prefix, "edge.a-1");
+  EXPECT_EQ(cfg->dataplane.cpus, std::vector<unsigned>{3});
+  EXPECT_EQ(cfg->dataplane.mbufs, 2047u);
+  EXPECT_EQ(cfg->dataplane.mbuf_cache, 512u);
+  EXPECT_EQ(cfg->dataplane.burst, 1u);
+  EXPECT_EQ(cfg->dataplane.rx_desc, 64u);
+  EXPECT_EQ(cfg->dataplane.tx_desc, 16384u);
+  EXPECT_FALSE(cfg->dataplane.telemetry);
+  EXPECT_EQ(cfg->dataplane.stats_interval_ms, 60000u);
+}
+
+TEST(GatewayConfig, DefaultsApplied) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->workers, 1u);
+  EXPECT_EQ(cfg->ports[0].profile, "auto");
+  EXPECT_FALSE(cfg->ports[0].mac);
+  EXPECT_TRUE(cfg->snat_addresses.empty());
+  EXPECT_TRUE(cfg->neighbors.empty());
+  EXPECT_TRUE(cfg->routes.empty());
+  EXPECT_TRUE(cfg->profiles_dir.empty());
+  dataplane_config def;
+  EXPECT_EQ(cfg->dataplane.file_prefix, def.file_prefix);
+  EXPECT_TRUE(cfg->dataplane.cpus.empty());
+  EXPECT_EQ(cfg->dataplane.mbufs, 16383u);
+  EXPECT_EQ(cfg->dataplane.mbuf_cache, 256u);
+  EXPECT_EQ(cfg->dataplane.burst, 32u);
+  EXPECT_EQ(cfg->dataplane.rx_desc, 0u);
+  EXPECT_EQ(cfg->dataplane.tx_desc, 0u);
+  EXPECT_TRUE(cfg->dataplane.telemetry);
+  EXPECT_EQ(cfg->dataplane.stats_interval_ms, 100u);
+}
+
+TEST(GatewayConfig, YamlSyntaxError) {
+  auto errs = errors_of("node:\n  name: [a, b\nports: []\n");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].file, "t.yaml");
+  EXPECT_GT(errs[0].line, 0);
+  EXPECT_THAT(errs[0].to_string(), HasSubstr("YAML syntax error: "));
+  EXPECT_TRUE(errs[0].field.empty());
+}
+
+TEST(GatewayConfig, YamlSyntaxErrorPosition) {
+  auto errs = errors_of("node:\n  name: a\n   bad: x\n");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].line, 3);
+  EXPECT_EQ(errs[0].to_string(), "t.yaml:3:7: YAML syntax error: illegal map value");
+}
+
+TEST(GatewayConfig, TopLevelNotAMap) {
+  auto errs = errors_of("- a\n- b\n");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].to_string(), "t.yaml:1:1: the top level must be a map of keys, got a list");
+  errs = errors_of("");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].to_string(), "t.yaml: the top level must be a map of keys, got an empty document");
+}
+
+TEST(GatewayConfig, UnknownKeysAtEveryLevel) {
+  std::string text = R"(node:
+  name: n
+  addresses: [198.18.0.1]
+  color: blue
+ports:
+  - name: p0
+    device: net_null0
+    speed: 10G
+wrokers: 2
+dataplane:
+  burts: 16
+)";
+  auto errs = strings_of(errors_of(text));
+  ASSERT_EQ(errs.size(), 4u);
+  EXPECT_EQ(errs[0], "t.yaml:4:3: node.color: unknown key \"color\" (allowed: name, addresses)");
+  EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac)");
+  EXPECT_EQ(errs[2],
+            "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
+            "profiles_dir, dataplane)");
+  EXPECT_EQ(errs[3],
+            "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, "
+            "burst, rx_desc, tx_desc, telemetry, stats_interval_ms)");
+}
+
+TEST(GatewayConfig, DuplicateKey) {
+  auto errs = strings_of(errors_of(std::string(minimal) + "workers: 2\nworkers: 3\n"));
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0], "t.yaml:8:1: workers: duplicate key \"workers\"");
+}
+
+TEST(GatewayConfig, WrongTypes) {
+  std::string text = R"(node: [edge-1]
+ports:
+  name: p0
+workers: "two"
+dataplane:
+  telemetry: maybe
+  cpus: 3
+  burst: -1
+)";
+  auto errs = strings_of(errors_of(text));
+  ASSERT_EQ(errs.size(), 6u);
+  EXPECT_EQ(errs[0], "t.yaml:1:7: node: expected a map, got a list");
+  EXPECT_EQ(errs[1], "t.yaml:3:3: ports: expected a list, got a map");
+  EXPECT_EQ(errs[2], "t.yaml:4:10: workers: expected an unsigned integer, got \"two\"");
+  EXPECT_EQ(errs[3], "t.yaml:6:14: dataplane.telemetry: expected true or false, got \"maybe\"");
+  EXPECT_EQ(errs[4], "t.yaml:7:9: dataplane.cpus: expected a list, got \"3\"");
+  EXPECT_EQ(errs[5], "t.yaml:8:10: dataplane.burst: expected an unsigned integer, got \"-1\"");
+}
+
+TEST(GatewayConfig, MapWhereScalarExpected) {
+  auto errs = strings_of(errors_of(R"(node:
+  name: {first: a}
+  addresses: [198.18.0.1]
+ports:
+  - name: p0
+    device: [a]
+)"));
+  ASSERT_EQ(errs.size(), 2u);
+  EXPECT_EQ(errs[0], "t.yaml:2:9: node.name: expected a string, got a map");
+  EXPECT_EQ(errs[1], "t.yaml:6:13: ports[0].device: expected a string, got a list");
+}
+
+TEST(GatewayConfig, ImpossibleValues) {
+  std::string text = std::string(minimal) + R"(workers: 0
+dataplane:
+  mbufs: 1000
+  mbuf_cache: 513
+  burst: 33
+  rx_desc: 100
+  tx_desc: 32768
+  stats_interval_ms: 0
+  cpus: [0, 1, 0]
+)";
+  auto errs = strings_of(errors_of(text));
+  ASSERT_EQ(errs.size(), 8u);
+  EXPECT_EQ(errs[0], "t.yaml:7:10: workers: must be 1..128, got 0");
+  EXPECT_EQ(errs[1], "t.yaml:9:10: dataplane.mbufs: must be at least 1023, got 1000");
+  EXPECT_EQ(errs[2], "t.yaml:10:15: dataplane.mbuf_cache: must be at most 512 (the DPDK mempool limit), got 513");
+  EXPECT_EQ(errs[3], "t.yaml:11:10: dataplane.burst: must be 1..32, got 33");
+  EXPECT_EQ(errs[4],
+            "t.yaml:12:12: dataplane.rx_desc: must be 0 (from the NIC profile) or a power of two in 64..16384, got 100");
+  EXPECT_EQ(errs[5],
+            "t.yaml:13:12: dataplane.tx_desc: must be 0 (from the NIC profile) or a power of two in 64..16384, got "
+            "32768");
+  EXPECT_EQ(errs[6], "t.yaml:14:22: dataplane.stats_interval_ms: must be 1..60000, got 0");
+  EXPECT_EQ(errs[7], "t.yaml:15:16: dataplane.cpus[2]: duplicate CPU 0 (also dataplane.cpus[0])");
+}
+
+TEST(GatewayConfig, MoreImpossibleValues) {
+  auto errs = strings_of(errors_of(std::string(minimal) +
+                                   "workers: 129\ndataplane:\n  mbufs: 2047\n  mbuf_cache: 600\n  burst: 0\n"
+                                   "  rx_desc: 32\n  stats_interval_ms: 60001\n  file_prefix: \"a/b\"\n"));
+  ASSERT_EQ(errs.size(), 6u);
+  EXPECT_EQ(errs[0], "t.yaml:7:10: workers: must be 1..128, got 129");
+  EXPECT_EQ(errs[1], "t.yaml:10:15: dataplane.mbuf_cache: must be at most 512 (the DPDK mempool limit), got 600");
+  EXPECT_EQ(errs[2], "t.yaml:11:10: dataplane.burst: must be 1..32, got 0");
+  EXPECT_THAT(errs[3], HasSubstr("dataplane.rx_desc: must be 0 (from the NIC profile) or a power of two"));
+  EXPECT_EQ(errs[4], "t.yaml:13:22: dataplane.stats_interval_ms: must be 1..60000, got 60001");
+  EXPECT_EQ(errs[5], "t.yaml:14:16: dataplane.file_prefix: must be 1..64 characters of [A-Za-z0-9_.-], got \"a/b\"");
+}
+
+TEST(GatewayConfig, MissingRequired) {
+  auto errs = strings_of(errors_of("workers: 1\n"));
+  ASSERT_EQ(errs.size(), 2u);
+  EXPECT_EQ(errs[0], "t.yaml:1:1: node: required key is missing");
+  EXPECT_EQ(errs[1], "t.yaml:1:1: ports: required key is missing");
+
+  errs = strings_of(errors_of("node:\n  addresses: []\nports: []\n"));
+  ASSERT_EQ(errs.size(), 3u);
+  EXPECT_EQ(errs[0], "t.yaml:2:3: node.name: required key is missing");
+  EXPECT_EQ(errs[1], "t.yaml:2:14: node.addresses: must list at least one address");
+  EXPECT_EQ(errs[2], "t.yaml:3:8: ports: must list at least one port");
+
+  errs = strings_of(errors_of("node:\n  name: n\nports:\n  - name: p0\n"));
+  ASSERT_EQ(errs.size(), 2u);
+  EXPECT_EQ(errs[0], "t.yaml:2:3: node.addresses: required key is missing");
+  EXPECT_EQ(errs[1], "t.yaml:4:5: ports[0].device: required key is missing");
+}
+
+TEST(GatewayConfig, PortNames) {
+  auto errs = strings_of(errors_of(R"(node: {name: n, addresses: [198.18.0.1]}
+ports:
+  - {name: p0, device: a}
+  - {name: P1, device: b}
+  - {name: p0, device: c}
+  - {name: a-very-long-port-name, device: d}
+  - {name: p4, device: ""}
+)"));
+  ASSERT_EQ(errs.size(), 4u);
+  EXPECT_EQ(errs[0], "t.yaml:4:12: ports[1].name: a port name must match [a-z0-9_-]{1,15}, got \"P1\"");
+  EXPECT_EQ(errs[1], "t.yaml:5:12: ports[2].name: duplicate port name \"p0\" (first declared on line 3)");
+  EXPECT_EQ(errs[2],
+            "t.yaml:6:12: ports[3].name: a port name must match [a-z0-9_-]{1,15}, got \"a-very-long-port-name\"");
+  EXPECT_EQ(errs[3], "t.yaml:7:24: ports[4].device: must not be empty (a PCI address or vdev arguments)");
+}
+
+TEST(GatewayConfig, Macs) {
+  std::string text = R"(node: {name: n, addresses: [198.18.0.1]}
+ports:
+  - name: p0
+    device: a
+    mac: zz
+  - name: p1
+    device: b
+    mac: 01:00:5e:00:00:01
+  - name: p2
+    device: c
+    mac: "00:00:00:00:00:00"
+  - name: p3
+    device: d
+    mac: ff:ff:ff:ff:ff:ff
+)";
+  auto errs = strings_of(errors_of(text));
+  ASSERT_EQ(errs.size(), 4u);
+  EXPECT_EQ(errs[0], "t.yaml:5:10: ports[0].mac: not a MAC address: \"zz\"");
+  EXPECT_EQ(errs[1], "t.yaml:8:10: ports[1].mac: not a unicast MAC address (multicast bit set): \"01:00:5e:00:00:01\"");
+  EXPECT_EQ(errs[2], "t.yaml:11:10: ports[2].mac: the all-zero MAC address is not allowed: \"00:00:00:00:00:00\"");
+  EXPECT_EQ(errs[3], "t.yaml:14:10: ports[3].mac: not a unicast MAC address (multicast bit set): \"ff:ff:ff:ff:ff:ff\"");
+}
+
+TEST(GatewayConfig, NodeAddresses) {
+  auto errs = strings_of(errors_of(R"(node:
+  name: n
+  addresses: [198.18.0.1, 198.18.0.1, 224.0.0.5, "::", "ff02::1", 10.0.0.300, "2001:db8::1", "2001:DB8::1"]
+ports: [{name: p0, device: a}]
+)"));
+  ASSERT_EQ(errs.size(), 6u);
+  EXPECT_EQ(errs[0], "t.yaml:3:27: node.addresses[1]: duplicate address 198.18.0.1 (also node.addresses[0])");
+  EXPECT_EQ(errs[1], "t.yaml:3:39: node.addresses[2]: a multicast address is not allowed here: 224.0.0.5");
+  EXPECT_EQ(errs[2], "t.yaml:3:50: node.addresses[3]: the unspecified address :: is not allowed here");
+  EXPECT_EQ(errs[3], "t.yaml:3:56: node.addresses[4]: a multicast address is not allowed here: ff02::1");
+  EXPECT_EQ(errs[4], "t.yaml:3:67: node.addresses[5]: not an IP address: \"10.0.0.300\"");
+  EXPECT_EQ(errs[5], "t.yaml:3:94: node.addresses[7]: duplicate address 2001:db8::1 (also node.addresses[6])");
+}
+
+TEST(GatewayConfig, NeighborsAndRoutes) {
+  std::string text = std::string(minimal) + R"(neighbors:
+  - {ip: 198.19.1.10, mac: "02:00:00:00:01:10", port: p9}
+  - {ip: "2001:db8::10", mac: "02:00:00:00:01:11", port: p0}
+  - {ip: nope, mac: "02:00:00:00:01:12", port: p0}
+  - {ip: 198.19.1.12, port: p0}
+routes:
+  - {prefix: 0.0.0.0/0, via: "2001:db8::fe", port: p0}
+  - {prefix: "::/0", via: 198.18.0.254, port: p0}
+  - {prefix: 10.0.0.1/8, via: 198.18.0.254, port: p0}
+  - {prefix: 10.0.0.0/8, via: 198.18.0.254, port: px}
+  - {prefix: 10.1.0.0/16, via: 198.18.0.254, port: p0}
+)";
+  auto errs = strings_of(errors_of(text));
+  ASSERT_EQ(errs.size(), 7u);
+  EXPECT_EQ(errs[0], "t.yaml:8:55: neighbors[0].port: no port named \"p9\" (ports: p0)");
+  EXPECT_EQ(errs[1], "t.yaml:10:10: neighbors[2].ip: not an IP address: \"nope\"");
+  EXPECT_EQ(errs[2], "t.yaml:11:5: neighbors[3].mac: required key is missing");
+  EXPECT_EQ(errs[3], "t.yaml:13:30: routes[0].via: next hop 2001:db8::fe is IPv6 but prefix 0.0.0.0/0 is IPv4");
+  EXPECT_EQ(errs[4], "t.yaml:14:27: routes[1].via: next hop 198.18.0.254 is IPv4 but prefix ::/0 is IPv6");
+  EXPECT_EQ(errs[5],
+            "t.yaml:15:14: routes[2].prefix: not an IP prefix (ADDRESS/LENGTH, no host bits set): \"10.0.0.1/8\"");
+  EXPECT_EQ(errs[6], "t.yaml:16:51: routes[3].port: no port named \"px\" (ports: p0)");
+}
+
+TEST(GatewayConfig, RouteUnknownPortAndMissingVia) {
+  auto errs = strings_of(errors_of(std::string(minimal) +
+                                   "routes:\n  - {prefix: 10.0.0.0/8, via: 198.18.0.254, port: px}\n"
+                                   "  - {prefix: 10.0.0.0/8, port: p0}\n"));
+  ASSERT_EQ(errs.size(), 2u);
+  EXPECT_EQ(errs[0], "t.yaml:8:51: routes[0].port: no port named \"px\" (ports: p0)");
+  EXPECT_EQ(errs[1], "t.yaml:9:5: routes[1].via: required key is missing");
+}
+
+TEST(GatewayConfig, NeighborIpEitherFamily) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(std::string(minimal) +
+                                      "neighbors:\n  - {ip: \"2001:db8::10\", mac: \"02:00:00:00:01:11\", port: p0}\n",
+                                  "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  ASSERT_EQ(cfg->neighbors.size(), 1u);
+  EXPECT_TRUE(cfg->neighbors[0].ip.is_v6());
+}
+
+TEST(GatewayConfig, PortWithErrorStillKnownToRoutes) {
+  // p0's MAC is bad; the route naming p0 must not add a second, misleading error.
+  auto errs = strings_of(errors_of(R"(node: {name: n, addresses: [198.18.0.1]}
+ports:
+  - {name: p0, device: a, mac: "zz"}
+routes:
+  - {prefix: 0.0.0.0/0, via: 198.18.0.254, port: p0}
+)"));
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0], "t.yaml:3:32: ports[0].mac: not a MAC address: \"zz\"");
+}
+
+TEST(GatewayConfig, SnatAddresses) {
+  auto errs = strings_of(errors_of(std::string(minimal) + "snat:\n  addresses: [198.18.0.250, bogus]\n  pool: x\n"));
+  ASSERT_EQ(errs.size(), 2u);
+  EXPECT_EQ(errs[0], "t.yaml:8:29: snat.addresses[1]: not an IP address: \"bogus\"");
+  EXPECT_EQ(errs[1], "t.yaml:9:3: snat.pool: unknown key \"pool\" (allowed: addresses)");
+}
+
+TEST(GatewayConfig, MultipleErrorsAtOnce) {
+  std::string text = R"(node:
+  name: edge-1
+  addresses: [198.18.0.1, nope]
+ports:
+  - name: p0
+    device: "0000:3b:02.0"
+    mac: 02:00:00:00:00:zz
+workers: 500
+dataplane:
+  burst: 64
+)";
+  auto errs = strings_of(errors_of(text));
+  ASSERT_EQ(errs.size(), 4u);
+  EXPECT_EQ(errs[0], "t.yaml:3:27: node.addresses[1]: not an IP address: \"nope\"");
+  EXPECT_EQ(errs[1], "t.yaml:7:10: ports[0].mac: not a MAC address: \"02:00:00:00:00:zz\"");
+  EXPECT_EQ(errs[2], "t.yaml:8:10: workers: must be 1..128, got 500");
+  EXPECT_EQ(errs[3], "t.yaml:10:10: dataplane.burst: must be 1..32, got 64");
+}
+
+TEST(GatewayConfig, ErrorsAppendToExistingVector) {
+  std::vector<config_error> errs(1);
+  auto cfg = parse_gateway_config("workers: 1\n", "t.yaml", errs);
+  EXPECT_FALSE(cfg);
+  EXPECT_EQ(errs.size(), 3u);
+}
+
+TEST(GatewayConfig, LoadFromFile) {
+  auto dir = std::filesystem::temp_directory_path() / "kgw_unit_config";
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "gw.yaml").string();
+  {
+    std::ofstream(path) << full_example;
+  }
+  std::vector<config_error> errs;
+  auto cfg = load_gateway_config(path, errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->file, path);
+  EXPECT_EQ(cfg->node_name, "edge-1");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GatewayConfig, LoadUnreadableFile) {
+  std::vector<config_error> errs;
+  auto cfg = load_gateway_config("/nonexistent/kgw/gw.yaml", errs);
+  EXPECT_FALSE(cfg);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].line, 0);
+  EXPECT_EQ(errs[0].to_string(), "/nonexistent/kgw/gw.yaml: cannot read file: No such file or directory");
+}
+
+TEST(GatewayConfig, ExamplesParse) {
+  std::string dir = std::string(KGW_SOURCE_DIR) + "/docs/examples";
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 3u);
+  for (const auto& f : files) {
+    std::vector<config_error> errs;
+    auto cfg = load_gateway_config(f, errs);
+    EXPECT_TRUE(cfg) << f;
+    for (const auto& e : errs) ADD_FAILURE() << e.to_string();
+  }
+}
+
+TEST(GatewayConfig, NetnsDemoMatchesScript) {
+  std::vector<config_error> errs;
+  auto cfg = load_gateway_config(std::string(KGW_SOURCE_DIR) + "/docs/examples/netns-demo.yaml", errs);
+  ASSERT_TRUE(cfg);
+  ASSERT_EQ(cfg->ports.size(), 2u);
+  EXPECT_EQ(cfg->ports[0].device, "net_af_packet0,iface=g0,qdisc_bypass=1");
+  EXPECT_EQ(cfg->ports[1].device, "net_af_packet1,iface=g1,qdisc_bypass=1");
+  ASSERT_EQ(cfg->node_addresses.size(), 3u);
+  EXPECT_EQ(cfg->node_addresses[2], ip("198.19.1.1"));
+}
+
+}  // namespace
+}  // namespace kgw
