@@ -127,22 +127,26 @@ bool setup_port(const port_request& req, rte_mempool* pool, shared_port_info& in
     }
   }
 
-  if (req.cfg->mac) {
-    rte_ether_addr a;
-    std::memcpy(a.addr_bytes, req.cfg->mac->b.data(), 6);
-    if (int rc = rte_eth_dev_default_mac_addr_set(pid, &a); rc != 0)
-      note_fallback(info, fmt::format("cannot set MAC {}: {}; using the device's", to_string(*req.cfg->mac),
-                                      rte_strerror(-rc)));
-  }
+  // The configured MAC is the gateway's on this port either way: a device that
+  // cannot take it as its address still receives it in promiscuous mode.
+  bool need_promiscuous = req.profile->promiscuous;
   rte_ether_addr mac{};
   rte_eth_macaddr_get(pid, &mac);
+  if (req.cfg->mac) {
+    std::memcpy(mac.addr_bytes, req.cfg->mac->b.data(), 6);
+    if (int rc = rte_eth_dev_default_mac_addr_set(pid, &mac); rc != 0) {
+      note_fallback(info, fmt::format("cannot program MAC {}: {}; answering for it in promiscuous mode",
+                                      to_string(*req.cfg->mac), rte_strerror(-rc)));
+      need_promiscuous = true;
+    }
+  }
   std::memcpy(info.mac, mac.addr_bytes, 6);
 
   if (int rc = rte_eth_dev_start(pid); rc != 0) {
     error = fmt::format("port {}: start failed: {}", req.cfg->name, rte_strerror(-rc));
     return false;
   }
-  if (req.profile->promiscuous) {
+  if (need_promiscuous) {
     if (int rc = rte_eth_promiscuous_enable(pid); rc != 0)
       note_fallback(info, fmt::format("promiscuous mode: {}", rte_strerror(-rc)));
   }

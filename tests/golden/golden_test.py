@@ -42,7 +42,7 @@ def stamp(pkts):
 def solicited_node(addr):
     import ipaddress
     b = ipaddress.IPv6Address(addr).packed
-    return str(ipaddress.IPv6Address(bytes.fromhex("ff020000000000000000000000000001ff") + b[13:]))
+    return str(ipaddress.IPv6Address(bytes.fromhex("ff0200000000000000000001ff") + b[13:]))
 
 
 def checksum_ok(pkt, layer):
@@ -155,7 +155,7 @@ def case_garbage():
         Ether(src=CLIENT_MAC, dst=GW_MAC, type=0x0800) / Raw(bytes([0x43]) + bytes(19)),  # IHL 3
         Ether(src=CLIENT_MAC, dst=GW_MAC) / IP(src=CLIENT_V4, dst=GW_V4, len=1400) / ICMP(),  # length beyond frame
         Ether(src=CLIENT_MAC, dst=GW_MAC) / IP(src=CLIENT_V4, dst=GW_V4, chksum=0x1111) / ICMP(),  # bad header checksum
-        Ether(src=CLIENT_MAC, dst=GW_MAC) / IPv6(src=CLIENT_V6, dst=GW_V6, nh=60, plen=8) / Raw(b"\x3c\x05"),  # ext header overrun
+        Ether(src=CLIENT_MAC, dst=GW_MAC) / IPv6(src=CLIENT_V6, dst=GW_V6, nh=60, plen=8) / Raw(b"\x3c\x05" + bytes(6)),  # ext header overrun
         Ether(src=CLIENT_MAC, dst=GW_MAC) / IP(src=CLIENT_V4, dst=GW_V4) / ICMP(type=8, chksum=0xdead) / Raw(b"bad"),  # bad ICMP checksum
     ]
     inp = stamp([f if isinstance(f, Ether) else f for f in frames])
@@ -214,6 +214,7 @@ def run_case(kgw, name, update, tmp):
     golden = os.path.join(HERE, "expected", f"{name}.pcap")
     if not problems:
         if update:
+            os.makedirs(os.path.dirname(golden), exist_ok=True)
             with open(golden, "wb") as f:
                 f.write(b1)
         elif not os.path.exists(golden):
