@@ -5,9 +5,12 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <system_error>
+
 namespace kgw {
 
-eal_session::eal_session(const std::vector<std::string>& args) {
+eal_session::eal_session(const std::vector<std::string>& args, role r) : role_(r) {
   // rte_eal_init may keep pointers into argv; keep the strings alive for the process.
   static std::vector<std::string> keep;
   keep = args;
@@ -23,7 +26,13 @@ eal_session::eal_session(const std::vector<std::string>& args) {
 }
 
 eal_session::~eal_session() {
-  if (ok_) rte_eal_cleanup();
+  if (!ok_) return;
+  std::string dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  if (role_ == role::primary && !dir.empty()) {
+    std::error_code ec;  // best effort: a failure here must not turn a clean exit into a crash
+    std::filesystem::remove_all(dir, ec);
+  }
 }
 
 }  // namespace kgw

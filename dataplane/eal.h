@@ -8,8 +8,11 @@ namespace kgw {
 
 class eal_session {
  public:
-  // Logs and leaves ok() false when EAL refuses the arguments.
-  explicit eal_session(const std::vector<std::string>& args);
+  // Logs and leaves ok() false when EAL refuses the arguments. A primary
+  // process owns its runtime directory (/var/run/dpdk/<prefix>) and removes it
+  // on exit; a secondary must leave the primary's alone.
+  enum class role { primary, secondary };
+  eal_session(const std::vector<std::string>& args, role r);
   ~eal_session();
   eal_session(const eal_session&) = delete;
   eal_session& operator=(const eal_session&) = delete;
@@ -18,6 +21,7 @@ class eal_session {
 
  private:
   bool ok_ = false;
+  role role_;
   std::string error_;
 };
 

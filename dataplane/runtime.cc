@@ -63,7 +63,7 @@ bool runtime::init_eal(const runtime_options& o) {
     error_ = "NIC profiles: " + errs.front().to_string();
     return false;
   }
-  eal_ = std::make_unique<eal_session>(o.eal_args);
+  eal_ = std::make_unique<eal_session>(o.eal_args, eal_session::role::primary);
   if (!eal_->ok()) {
     error_ = eal_->error();
     return false;

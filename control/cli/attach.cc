@@ -25,7 +25,7 @@ bool dataplane_attachment::attach(const std::string& prefix, const std::vector<s
                          prefix, config);
     return false;
   }
-  eal_ = std::make_unique<eal_session>(secondary_eal_args(prefix, extra));
+  eal_ = std::make_unique<eal_session>(secondary_eal_args(prefix, extra), eal_session::role::secondary);
   if (!eal_->ok()) {
     error_ = fmt::format("cannot attach to dataplane \"{}\": {}", prefix, eal_->error());
     return false;
