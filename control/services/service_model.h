@@ -1,0 +1,81 @@
+// Kubernetes Services and EndpointSlices as kgw understands them: read from a
+// manifests directory, validated, and resolved into one record per Service with
+// its frontends and, per Service port, the endpoints that serve it. This is the
+// slow-path model; the service compiler turns it into fast-path tables.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipelines/common/net_types.h"
+
+namespace kgw {
+
+// An error or warning about one manifest: "FILE:LINE: NS/NAME: FIELD: MESSAGE".
+struct manifest_issue {
+  std::string file;
+  int line = 0;          // 1-based; 0 = the file as a whole
+  std::string object;    // "namespace/name" or "" when unknown
+  std::string field;     // dotted path, e.g. "spec.ports[1].targetPort"
+  std::string message;
+  std::string to_string() const;
+};
+
+enum class service_type : uint8_t { cluster_ip, node_port, load_balancer };
+
+struct endpoint_model {
+  ip_addr addr;
+  uint16_t port = 0;       // resolved target port for this service port
+  bool ready = true;       // conditions.ready (absent = true)
+  bool serving = true;     // conditions.serving (absent = ready)
+  bool terminating = false;
+  std::string node_name;   // nodeName, may be empty
+  std::string target;      // targetRef namespace/name, or the address when absent
+};
+
+struct service_port_model {
+  std::string name;        // may be empty for a single-port Service
+  uint8_t protocol = 6;    // IPPROTO_TCP or IPPROTO_UDP
+  uint16_t port = 0;
+  uint16_t node_port = 0;  // 0 = none
+  uint16_t target_port_number = 0;  // when targetPort is a number (defaults to port)
+  std::string target_port_name;     // when targetPort is a name
+  std::vector<endpoint_model> endpoints;  // from every EndpointSlice of the Service, deduplicated by address
+};
+
+struct service_model {
+  std::string ns, name;    // metadata.namespace (default "default") and metadata.name
+  std::string file;
+  int line = 0;
+  service_type type = service_type::cluster_ip;
+  std::vector<ip_addr> cluster_ips;       // spec.clusterIPs (or clusterIP); "None" = headless, none here
+  std::vector<ip_addr> external_ips;      // spec.externalIPs
+  std::vector<ip_addr> load_balancer_ips; // status.loadBalancer.ingress[].ip and spec.loadBalancerIP
+  std::vector<uint8_t> ip_families;       // 4 / 6 in spec.ipFamilies order; derived from clusterIPs when absent
+  bool affinity_client_ip = false;        // sessionAffinity: ClientIP
+  uint32_t affinity_timeout_s = 10800;    // sessionAffinityConfig.clientIP.timeoutSeconds
+  bool external_traffic_local = false;    // externalTrafficPolicy: Local
+  bool has_selector = false;
+  std::vector<service_port_model> ports;
+  std::string key() const { return ns + "/" + name; }
+};
+
+struct service_set {
+  std::vector<service_model> services;  // sorted by namespace/name
+  std::vector<manifest_issue> warnings; // supported-but-ignored fields, unknown kinds, ...
+};
+
+// Reads every *.yaml / *.yml / *.json file in `dir` (not recursive, sorted by
+// name), each possibly holding several `---` separated objects. Kinds other
+// than v1/Service and discovery.k8s.io/v1/EndpointSlice (and v1/Node,
+// networking.k8s.io/v1 Ingress/IngressClass, which other parts read) become
+// warnings. Returns false with `errors` filled (all of them) when anything is
+// invalid; then `out` is unspecified.
+bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors);
+
+// The same over in-memory documents: (file name, text) pairs.
+bool parse_services(const std::vector<std::pair<std::string, std::string>>& files, service_set& out,
+                    std::vector<manifest_issue>& errors);
+
+}  // namespace kgw
