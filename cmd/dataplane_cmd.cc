@@ -21,6 +21,8 @@ constexpr const char* help =
     "\n"
     "Options:\n"
     "  -c, --config FILE      gateway config (required); see docs/gateway-config.md\n"
+    "  -m, --manifests DIR    Services and EndpointSlices to serve, compiled at start\n"
+    "                         (live updates come from `kgw control`); see docs/services.md\n"
     "      --profiles DIR     NIC profile directory (default: config's profiles_dir,\n"
     "                         $KGW_PROFILES_DIR, or nic-profiles/ of the install/source tree)\n"
     "      --log-level LEVEL  error, warn, info (default) or debug\n"
@@ -34,19 +36,21 @@ constexpr const char* help =
 
 int dataplane_main(int argc, char** argv) {
   auto extra = eal_args_after_dashdash(argc, argv);
-  std::string config, profiles;
+  std::string config, profiles, manifests;
   bool final_stats = true;
   static option opts[] = {{"config", required_argument, nullptr, 'c'},
                           {"profiles", required_argument, nullptr, 'p'},
+                          {"manifests", required_argument, nullptr, 'm'},
                           {"log-level", required_argument, nullptr, 'L'},
                           {"no-final-stats", no_argument, nullptr, 'S'},
                           {"help", no_argument, nullptr, 'h'},
                           {nullptr, 0, nullptr, 0}};
   int c;
-  while ((c = getopt_long(argc, argv, "c:h", opts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:m:h", opts, nullptr)) != -1) {
     switch (c) {
       case 'c': config = optarg; break;
       case 'p': profiles = optarg; break;
+      case 'm': manifests = optarg; break;
       case 'L': {
         log_level l;
         if (!parse_log_level(optarg, l)) usage_error("dataplane", fmt::format("unknown log level \"{}\"", optarg));
@@ -62,7 +66,7 @@ int dataplane_main(int argc, char** argv) {
   if (config.empty()) usage_error("dataplane", "-c gateway.yaml is required");
   auto cfg = load_config_or_report(config);
   if (!cfg) return 1;
-  dataplane_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), extra, final_stats};
+  dataplane_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), extra, final_stats, manifests};
   return run_dataplane(std::move(o));
 }
 

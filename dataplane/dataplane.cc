@@ -82,7 +82,8 @@ void register_telemetry(shared_state& s) {
 int run_dataplane(dataplane_options o) {
   install_signals();
   runtime rt;
-  runtime_options ro{&o.cfg, o.profiles_dir, dataplane_eal_args(o.cfg, allowed_cpus(), o.eal_extra), false};
+  runtime_options ro{&o.cfg, o.profiles_dir, dataplane_eal_args(o.cfg, allowed_cpus(), o.eal_extra), false,
+                     o.manifests_dir};
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
   if (!rt.start(ro)) {
     log_error("{}", rt.error());
@@ -148,7 +149,7 @@ int run_replay(replay_options o) {
   int rc = 0;
   {
     runtime rt;
-    runtime_options ro{&cfg, o.profiles_dir, eal, true};
+    runtime_options ro{&cfg, o.profiles_dir, eal, true, o.manifests_dir};
     if (!rt.start(ro)) {
       log_error("{}", rt.error());
       cleanup_replay_files(files);
@@ -167,6 +168,7 @@ int run_replay(replay_options o) {
     while (idle < 3 && !s.stop) {
       unsigned n = worker_poll(w);
       worker_flush(w);
+      worker_housekeeping(w);
       idle = n ? 0 : idle + 1;
     }
     rt.snapshot_port_stats();

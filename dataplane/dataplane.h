@@ -15,6 +15,7 @@ struct dataplane_options {
   std::string profiles_dir;
   std::vector<std::string> eal_extra;  // after `--` on the command line
   bool print_stats_on_exit = true;
+  std::string manifests_dir;           // Services compiled at start (until control publishes them)
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code.

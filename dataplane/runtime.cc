@@ -44,6 +44,7 @@ runtime::~runtime() {
   if (cmd_ring_) rte_ring_free(cmd_ring_);
   if (reply_ring_) rte_ring_free(reply_ring_);
   if (local_) rte_free(local_);
+  services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)
     if (p) rte_mempool_free(p);
@@ -53,7 +54,7 @@ runtime::~runtime() {
 
 bool runtime::start(const runtime_options& o) {
   cfg_ = o.cfg;
-  return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o);
+  return init_eal(o) && create_shared(o) && load_services(o) && bring_up_ports(o) && build_workers(o);
 }
 
 bool runtime::init_eal(const runtime_options& o) {
@@ -164,8 +165,20 @@ void runtime::build_local_table() {
   local_->punt_enabled = true;
 }
 
+bool runtime::load_services(const runtime_options& o) {
+  if (!services_.load(*cfg_, o.manifests_dir)) {
+    error_ = services_.error();
+    return false;
+  }
+  return true;
+}
+
 bool runtime::build_workers(const runtime_options& o) {
   build_local_table();
+  if (!services_.build_nexthops(*cfg_, port_ids_, *state_)) {
+    error_ = services_.error();
+    return false;
+  }
   int ts_offset = -1;
   if (o.rx_timestamps) ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
   unsigned n = std::max(1u, cfg_->workers);
@@ -211,6 +224,10 @@ bool runtime::build_workers(const runtime_options& o) {
     std::memcpy(li.rxq, w->rxq, sizeof li.rxq);
     li.txq = w->txq;
     workers_.push_back(w);
+    if (!services_.attach(*w, n, li.socket, *state_)) {
+      error_ = services_.error();
+      return false;
+    }
   }
   return true;
 }

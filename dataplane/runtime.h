@@ -10,6 +10,7 @@
 #include "control/config/nic_profile.h"
 #include "dataplane/eal.h"
 #include "dataplane/shared_state.h"
+#include "dataplane/service_runtime.h"
 #include "dataplane/worker.h"
 #include "pipelines/local/local.h"
 
@@ -24,6 +25,7 @@ struct runtime_options {
   std::string profiles_dir;
   std::vector<std::string> eal_args;  // complete argv for EAL
   bool rx_timestamps = false;         // replay: take time from the capture
+  std::string manifests_dir;          // Services loaded at start; empty = none
 };
 
 class runtime {
@@ -52,6 +54,7 @@ class runtime {
   bool bring_up_ports(const runtime_options& o);
   bool create_shared(const runtime_options& o);
   void build_local_table();
+  bool load_services(const runtime_options& o);
   bool build_workers(const runtime_options& o);
   void clear_stats(uint64_t port);
 
@@ -68,6 +71,7 @@ class runtime {
   rte_ring* reply_ring_ = nullptr;
   std::vector<rte_ring*> punt_rings_;
   std::vector<worker_conf*> workers_;
+  service_runtime services_;
   bool ports_started_ = false;
 };
 

@@ -11,8 +11,12 @@
 
 namespace kgw {
 
+struct service_tables;
+struct lb_counters;
+class conn_table;
+
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 1;
+inline constexpr uint32_t shared_state_version = 2;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -76,6 +80,13 @@ struct shared_state {
   shared_lcore_info lcores[max_workers];
   lcore_counters counters[max_workers];       // each written only by its worker
   lcore_counters counters_base[max_workers];  // "clear" baseline, written by the main lcore
+  // Services: the compiled tables and, per worker, its load-balancing counters
+  // and connection table (rte_malloc memory: the same address in every process).
+  const service_tables* services;
+  uint32_t max_groups, max_backends;
+  lb_counters* group_counters[max_workers];
+  lb_counters* backend_counters[max_workers];
+  conn_table* conns[max_workers];
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot
   volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command
 };

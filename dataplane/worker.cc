@@ -82,6 +82,9 @@ void update_clock(worker_conf& w, rte_mbuf* first) {
 __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkts, uint16_t n) {
   pkt_meta meta[max_burst];
   parse_burst(pkts, meta, n, *w.counters);
+  // Services before local: NodePorts live on the gateway's own addresses.
+  w.svc.now_ns = w.now_ns;
+  service_burst(pkts, meta, n, w.svc, *w.counters);
   local_burst(pkts, meta, n, *w.local, *w.counters);
   dispatch(w, pkts, meta, n);
 }
@@ -108,6 +111,22 @@ void worker_flush(worker_conf& w) {
   for (uint16_t p = 0; p < w.n_ports; ++p) send_buffer(w, p);
 }
 
+void worker_housekeeping(worker_conf& w) {
+  conn_table* ct = w.svc.conns;
+  if (!ct) return;
+  // A few buckets per loop: expiry costs a little, always, never a pause.
+  ct->expire_step(w.now_ns, 8);
+  const conn_counters& k = ct->counters();
+  service_stage_counters& c = w.counters->service;
+  c.ct_hits = k.hits;
+  c.ct_misses = k.misses;
+  c.ct_inserts = k.inserts;
+  c.ct_evictions = k.evictions;
+  c.ct_expired = k.expired;
+  c.ct_table_full = k.table_full;
+  c.ct_active = ct->active();
+}
+
 int worker_main(void* arg) {
   auto& w = *static_cast<worker_conf*>(arg);
   lcore_counters& c = *w.counters;
@@ -115,6 +134,8 @@ int worker_main(void* arg) {
     uint64_t t0 = rte_rdtsc();
     unsigned n = worker_poll(w);
     worker_flush(w);
+    if (w.timestamp_offset < 0 && n == 0) update_clock(w, nullptr);
+    worker_housekeeping(w);
     c.loops++;
     if (n) {
       c.busy_loops++;

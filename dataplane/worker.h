@@ -7,6 +7,7 @@
 #include "dataplane/shared_state.h"
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/local/local.h"
+#include "pipelines/service/service_stage.h"
 
 struct rte_mbuf;
 struct rte_ring;
@@ -34,12 +35,15 @@ struct worker_conf {
   // timeouts depend on the capture, not on the wall clock.
   int timestamp_offset = -1;     // mbuf dynfield offset; -1 = use the TSC
   uint64_t now_ns = 0;
+  service_lcore svc;             // connection table, Services, next hops
 };
 
 // One pass over the worker's RX queues; returns the number of packets received.
 unsigned worker_poll(worker_conf& w);
 // Sends whatever is buffered.
 void worker_flush(worker_conf& w);
+// Once per loop: a step of connection expiry, counters published.
+void worker_housekeeping(worker_conf& w);
 // lcore entry point (rte_eal_remote_launch): polls until *stop.
 int worker_main(void* conf);
 

@@ -80,7 +80,8 @@ class gateway_parser {
   bool parse(const YAML::Node& root, gateway_config& cfg) {
     size_t before = errs_.size();
     auto top = map_entries(root, "",
-                           {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane"},
+                           {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane",
+                            "services"},
                            file_, errs_);
     if (auto n = find(top, "node")) parse_node(*n, cfg);
     else missing(root, "node", file_, errs_);
@@ -102,6 +103,7 @@ class gateway_parser {
       }
     }
     if (auto n = find(top, "dataplane")) parse_dataplane(*n, cfg.dataplane);
+    if (auto n = find(top, "services")) parse_services(*n, cfg.services);
     return errs_.size() == before;
   }
 
@@ -443,6 +445,44 @@ class gateway_parser {
         else d.stats_interval_ms = *x;
       }
     }
+  }
+
+  // An unsigned within [lo, hi] into `out`.
+  template <typename T>
+  void bounded(const std::map<std::string, YAML::Node>& m, const char* key, const std::string& field, unsigned lo,
+               unsigned hi, T& out) {
+    auto v = find(m, key);
+    if (!v) return;
+    if (auto x = get_unsigned(*v, field, file_, errs_)) {
+      if (*x < lo || *x > hi) error(*v, field, fmt::format("must be {}..{}, got {}", lo, hi, *x));
+      else out = static_cast<T>(*x);
+    }
+  }
+
+  void parse_services(const YAML::Node& n, services_config& s) {
+    s.line = mark_of(n).line + 1;
+    auto m = map_entries(n, "services",
+                         {"maglev_size", "conntrack_entries", "affinity_entries", "snat_port_lo", "snat_port_hi",
+                          "mss_clamp"},
+                         file_, errs_);
+    if (auto v = find(m, "maglev_size")) {
+      if (auto x = get_unsigned(*v, "services.maglev_size", file_, errs_)) {
+        bool prime = *x >= 2;
+        for (unsigned d = 2; prime && d * d <= *x; ++d) prime = *x % d != 0;
+        if (!prime || *x < 7 || *x > 1000003)
+          error(*v, "services.maglev_size", fmt::format("must be a prime within 7..1000003, got {}", *x));
+        else s.maglev_size = *x;
+      }
+    }
+    bounded(m, "conntrack_entries", "services.conntrack_entries", 64, 1u << 26, s.conntrack_entries);
+    bounded(m, "affinity_entries", "services.affinity_entries", 64, 1u << 24, s.affinity_entries);
+    bounded(m, "snat_port_lo", "services.snat_port_lo", 1, 65535, s.snat_port_lo);
+    bounded(m, "snat_port_hi", "services.snat_port_hi", 1, 65535, s.snat_port_hi);
+    bounded(m, "mss_clamp", "services.mss_clamp", 0, 65495, s.mss_clamp);
+    if (s.snat_port_lo > s.snat_port_hi)
+      error(n, "services.snat_port_lo", fmt::format("must not be above snat_port_hi ({} > {})", s.snat_port_lo, s.snat_port_hi));
+    if (s.mss_clamp != 0 && s.mss_clamp < 536)
+      error(n, "services.mss_clamp", fmt::format("must be 0 (off) or at least 536, got {}", s.mss_clamp));
   }
 
   const std::string& file_;

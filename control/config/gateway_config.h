@@ -55,6 +55,17 @@ struct dataplane_config {
   unsigned stats_interval_ms = 100;  // how often port stats are published for the CLI
 };
 
+// Load balancing and connection tracking (the service stage).
+struct services_config {
+  uint32_t maglev_size = 65537;         // Maglev table per Service port; a prime
+  uint32_t conntrack_entries = 262144;  // connections per worker (both directions each)
+  uint32_t affinity_entries = 65536;    // ClientIP affinity memory per worker
+  uint16_t snat_port_lo = 1024;         // SNAT source ports, split evenly between workers
+  uint16_t snat_port_hi = 65535;
+  uint16_t mss_clamp = 1460;            // TCP MSS in SYNs is lowered to this; 0 = off
+  int line = 0;
+};
+
 struct gateway_config {
   std::string file;  // the file this was read from
   std::string node_name;
@@ -66,6 +77,7 @@ struct gateway_config {
   std::vector<route_config> routes;
   std::string profiles_dir;  // where nic-profiles live; empty = next to the binary / source tree
   dataplane_config dataplane;
+  services_config services;
 };
 
 // Parses and validates. Returns the config, or fills `errors` (all of them, not

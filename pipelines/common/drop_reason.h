@@ -42,7 +42,10 @@ namespace kgw {
   X(local_unhandled, "addressed to the gateway, not ARP/ND/echo, punt disabled")   \
   X(punt_ring_full, "punt ring to control full")                                   \
   X(tx_ring_full, "NIC TX queue full")                                             \
-  X(no_tailroom, "reply does not fit in the mbuf")
+  X(no_tailroom, "reply does not fit in the mbuf")                                \
+  X(no_neighbor, "no neighbour (MAC) known for the next hop")                      \
+  X(conntrack_full, "connection table full and nothing to evict")                  \
+  X(snat_ports_exhausted, "no free SNAT source port for a new full-NAT flow")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

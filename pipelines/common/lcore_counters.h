@@ -28,6 +28,18 @@ struct local_counters {
   uint64_t punted;
 };
 
+// Counters of the service stage: load balancing, connection tracking, NAT.
+struct service_stage_counters {
+  uint64_t new_flows;
+  uint64_t tracked_pkts;      // packets of known connections, both directions
+  uint64_t rejected;          // no ready endpoint: answered with ICMP port unreachable
+  uint64_t affinity_hits;
+  uint64_t icmp_errors_translated;
+  uint64_t mss_clamped;
+  // Copied from the lcore's connection table once per poll loop.
+  uint64_t ct_hits, ct_misses, ct_inserts, ct_evictions, ct_expired, ct_table_full, ct_active;
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -37,6 +49,7 @@ struct alignas(64) lcore_counters {
   uint64_t punted;
   uint64_t drops[drop_reason_count];
   local_counters local;
+  service_stage_counters service;
   port_lcore_counters port[max_ports];
 };
 

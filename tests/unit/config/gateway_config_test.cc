@@ -216,7 +216,7 @@ dataplane:
   EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "profiles_dir, dataplane)");
+            "profiles_dir, dataplane, services)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms)");

@@ -1,0 +1,176 @@
+#include "control/services/service_compiler.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "pipelines/common/protocols.h"
+#include "pipelines/service/maglev.h"
+#include "pipelines/service/service_table.h"
+
+namespace kgw {
+
+namespace {
+
+uint16_t to_net(uint16_t v) { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
+
+struct draft_frontend {
+  frontend_key key;
+  uint32_t group;
+  frontend_kind kind;
+};
+
+struct draft {
+  std::vector<draft_frontend> frontends;
+  std::vector<lb_group> groups;
+  std::vector<backend_entry> backends;
+  std::vector<uint16_t> slots;
+  std::vector<service_name> names;
+};
+
+frontend_key make_key(const ip_addr& a, uint16_t port, uint8_t proto) {
+  frontend_key k{};
+  std::memcpy(k.addr, a.b.data(), a.is_v4() ? 4 : 16);
+  k.port = to_net(port);
+  k.proto = proto;
+  k.family = a.family;
+  return k;
+}
+
+bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const service_port_model& p, uint8_t family,
+               const service_compile_options& o, std::string& error) {
+  lb_group g{};
+  g.service = svc_index;
+  g.first_backend = static_cast<uint32_t>(d.backends.size());
+  g.port = p.port;
+  g.proto = p.protocol;
+  g.family = family;
+  g.full_nat = svc.external_traffic_local ? 0 : 1;
+  g.affinity_timeout_s = svc.affinity_client_ip ? svc.affinity_timeout_s : 0;
+  std::vector<uint64_t> keys;
+  std::vector<uint16_t> ready_index;
+  for (const endpoint_model& e : p.endpoints) {
+    if (e.addr.family != family) continue;
+    backend_entry b{};
+    std::memcpy(b.addr, e.addr.b.data(), family == 4 ? 4 : 16);
+    b.port = to_net(e.port);
+    b.family = family;
+    b.flags = static_cast<uint8_t>((e.ready ? backend_ready : 0) | (e.serving ? backend_serving : 0) |
+                                   (e.terminating ? backend_terminating : 0));
+    uint16_t idx = static_cast<uint16_t>(d.backends.size() - g.first_backend);
+    d.backends.push_back(b);
+    // Terminating endpoints keep their flows but get no new ones.
+    if (e.ready && !e.terminating) {
+      keys.push_back(maglev_backend_key(fmt::format("{}:{}", to_string(e.addr), e.port)));
+      ready_index.push_back(idx);
+    }
+  }
+  g.n_backends = static_cast<uint32_t>(d.backends.size() - g.first_backend);
+  if (g.n_backends > 65534) {
+    error = fmt::format("{}: port {}: more than 65534 endpoints", svc.key(), p.port);
+    return false;
+  }
+  g.n_ready = static_cast<uint8_t>(std::min<size_t>(ready_index.size(), 255));
+  g.first_slot = static_cast<uint32_t>(d.slots.size());
+  g.maglev_size = o.maglev_size;
+  d.slots.resize(d.slots.size() + o.maglev_size);
+  std::span<uint16_t> slots(d.slots.data() + g.first_slot, o.maglev_size);
+  if (!maglev_build(keys, slots)) {
+    error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
+    return false;
+  }
+  for (uint16_t& s : slots)
+    if (s != maglev_no_backend) s = ready_index[s];
+  uint32_t gi = static_cast<uint32_t>(d.groups.size());
+  d.groups.push_back(g);
+
+  auto frontends_on = [&](const std::vector<ip_addr>& addrs, uint16_t port, frontend_kind kind) {
+    for (const ip_addr& a : addrs)
+      if (a.family == family) d.frontends.push_back({make_key(a, port, p.protocol), gi, kind});
+  };
+  frontends_on(svc.cluster_ips, p.port, frontend_kind::cluster_ip);
+  frontends_on(svc.external_ips, p.port, frontend_kind::external_ip);
+  if (svc.type == service_type::load_balancer) frontends_on(svc.load_balancer_ips, p.port, frontend_kind::load_balancer);
+  if (p.node_port && svc.type != service_type::cluster_ip) frontends_on(o.node_addresses, p.node_port, frontend_kind::node_port);
+  return true;
+}
+
+template <typename T>
+uint32_t place(std::vector<uint64_t>& out, size_t& cursor, const std::vector<T>& items) {
+  uint32_t off = static_cast<uint32_t>(cursor);
+  if (!items.empty()) std::memcpy(reinterpret_cast<uint8_t*>(out.data()) + cursor, items.data(), items.size() * sizeof(T));
+  cursor += (items.size() * sizeof(T) + 7) & ~size_t{7};
+  return off;
+}
+
+}  // namespace
+
+std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o, std::string& error) {
+  if (!is_prime(o.maglev_size)) {
+    error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
+    return {};
+  }
+  draft d;
+  for (const service_model& svc : set.services) {
+    uint32_t si = static_cast<uint32_t>(d.names.size());
+    service_name n{};
+    std::snprintf(n.text, sizeof n.text, "%s", svc.key().c_str());
+    d.names.push_back(n);
+    for (const service_port_model& p : svc.ports)
+      for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
+        bool serves_family = false;
+        for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
+        for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;
+        for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
+        if (serves_family && !add_group(d, svc, si, p, family, o, error)) return {};
+      }
+  }
+
+  uint32_t n_slots = 16;
+  while (n_slots < d.frontends.size() * 2) n_slots <<= 1;
+  std::vector<frontend_slot> table(n_slots);
+  for (auto& s : table) s.group = no_group;
+  for (const draft_frontend& f : d.frontends) {
+    uint32_t i = frontend_hash(f.key) & (n_slots - 1);
+    while (table[i].group != no_group) {
+      if (std::memcmp(&table[i].key, &f.key, sizeof f.key) == 0) break;  // validation rejects clashes; first wins
+      i = (i + 1) & (n_slots - 1);
+    }
+    if (table[i].group == no_group) table[i] = {f.key, f.group, f.kind, {}};
+  }
+
+  auto bytes_of = [](size_t n, size_t size) { return (n * size + 7) & ~size_t{7}; };
+  size_t total = ((sizeof(service_tables) + 7) & ~size_t{7}) + bytes_of(table.size(), sizeof(frontend_slot)) +
+                 bytes_of(d.groups.size(), sizeof(lb_group)) + bytes_of(d.backends.size(), sizeof(backend_entry)) +
+                 bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(d.names.size(), sizeof(service_name));
+  std::vector<uint64_t> out(total / 8, 0);
+  size_t cursor = (sizeof(service_tables) + 7) & ~size_t{7};
+  service_tables h{};
+  h.magic = service_tables_magic;
+  h.size_bytes = static_cast<uint32_t>(total);
+  h.frontend_mask = n_slots - 1;
+  h.n_groups = static_cast<uint32_t>(d.groups.size());
+  h.n_backends = static_cast<uint32_t>(d.backends.size());
+  h.n_services = static_cast<uint32_t>(d.names.size());
+  h.n_slots = static_cast<uint32_t>(d.slots.size());
+  h.off_frontends = place(out, cursor, table);
+  h.off_groups = place(out, cursor, d.groups);
+  h.off_backends = place(out, cursor, d.backends);
+  h.off_slots = place(out, cursor, d.slots);
+  h.off_names = place(out, cursor, d.names);
+  for (const ip_addr& a : o.snat_addresses) {
+    if (a.is_v4() && !h.has_snat_v4) {
+      std::memcpy(h.snat_v4, a.b.data(), 4);
+      h.has_snat_v4 = 1;
+    } else if (a.is_v6() && !h.has_snat_v6) {
+      std::memcpy(h.snat_v6, a.b.data(), 16);
+      h.has_snat_v6 = 1;
+    }
+  }
+  h.snat_port_lo = o.snat_port_lo;
+  h.snat_port_hi = o.snat_port_hi;
+  std::memcpy(out.data(), &h, sizeof h);
+  return out;
+}
+
+}  // namespace kgw

@@ -1,0 +1,28 @@
+// Compiles the Service model into the flat block the workers read
+// (pipelines/service/service_table.h): frontends for every cluster IP,
+// external IP, load-balancer IP and node address + nodePort; one group per
+// Service port and IP family with its endpoints and Maglev table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/services/service_model.h"
+#include "pipelines/common/net_types.h"
+
+namespace kgw {
+
+struct service_compile_options {
+  uint32_t maglev_size = 65537;          // prime
+  std::vector<ip_addr> node_addresses;   // NodePorts are served here
+  std::vector<ip_addr> snat_addresses;   // first of each family is used for full NAT
+  uint16_t snat_port_lo = 1024, snat_port_hi = 65535;
+};
+
+// The block, 8-byte aligned in memory as returned. Empty with `error` set
+// when the options are impossible (Maglev size not prime, too many endpoints).
+std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o,
+                                       std::string& error);
+
+}  // namespace kgw

@@ -1,0 +1,140 @@
+#include "dataplane/service_runtime.h"
+
+#include <rte_malloc.h>
+
+#include <cstring>
+
+#include "control/services/service_compiler.h"
+#include "control/services/service_model.h"
+#include "dataplane/log.h"
+#include "pipelines/conntrack/conn_table.h"
+#include "pipelines/service/service_stage.h"
+
+namespace kgw {
+
+service_runtime::~service_runtime() { release(); }
+
+void service_runtime::release() {
+  for (void* p : allocations_) rte_free(p);
+  allocations_.clear();
+  if (tables_) rte_free(tables_);
+  if (nexthops_) rte_free(nexthops_);
+  tables_ = nullptr;
+  nexthops_ = nullptr;
+}
+
+bool service_runtime::load(const gateway_config& cfg, const std::string& manifests_dir) {
+  cfg_ = &cfg;
+  if (manifests_dir.empty()) return true;
+  service_set set;
+  std::vector<manifest_issue> errors;
+  if (!load_services(manifests_dir, set, errors)) {
+    error_ = fmt::format("{} invalid manifest(s):", errors.size());
+    for (const auto& e : errors) error_ += "\n  " + e.to_string();
+    return false;
+  }
+  for (const auto& w : set.warnings) log_warn("{}", w.to_string());
+  service_compile_options o;
+  o.maglev_size = cfg.services.maglev_size;
+  o.node_addresses = cfg.node_addresses;
+  o.snat_addresses = cfg.snat_addresses;
+  o.snat_port_lo = cfg.services.snat_port_lo;
+  o.snat_port_hi = cfg.services.snat_port_hi;
+  std::vector<uint64_t> blob = compile_services(set, o, error_);
+  if (blob.empty()) return false;
+  tables_ = rte_malloc("kgw_services", blob.size() * 8, 64);
+  if (!tables_) {
+    error_ = fmt::format("cannot allocate {} bytes for the service tables", blob.size() * 8);
+    return false;
+  }
+  std::memcpy(tables_, blob.data(), blob.size() * 8);
+  const auto* t = static_cast<const service_tables*>(tables_);
+  n_services_ = t->n_services;
+  max_groups_ = std::max<uint32_t>(1, t->n_groups);
+  max_backends_ = std::max<uint32_t>(1, t->n_backends);
+  log_info("services: {} Services, {} frontends slots, {} groups, {} endpoints, {} KiB of tables", t->n_services,
+           t->frontend_mask + 1, t->n_groups, t->n_backends, t->size_bytes / 1024);
+  return true;
+}
+
+bool service_runtime::build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids,
+                                     const shared_state& st) {
+  nexthops_ = static_cast<nexthop_table*>(rte_zmalloc("kgw_nexthops", sizeof(nexthop_table), 64));
+  if (!nexthops_) {
+    error_ = "cannot allocate the next-hop table";
+    return false;
+  }
+  new (nexthops_) nexthop_table{};
+  auto port_id_of = [&](const std::string& name) -> int {
+    for (size_t i = 0; i < cfg.ports.size(); ++i)
+      if (cfg.ports[i].name == name) return port_ids[i];
+    return -1;
+  };
+  for (const neighbor_config& n : cfg.neighbors) {
+    if (nexthops_->n_neighbors == max_neighbors) break;
+    neighbor_entry& e = nexthops_->neighbors[nexthops_->n_neighbors++];
+    e.family = n.ip.family;
+    std::memcpy(e.ip, n.ip.b.data(), 16);
+    std::memcpy(e.mac, n.mac.b.data(), 6);
+    e.port = static_cast<uint16_t>(std::max(0, port_id_of(n.port)));
+  }
+  for (const route_config& r : cfg.routes) {
+    if (nexthops_->n_routes == max_routes) break;
+    route_entry& e = nexthops_->routes[nexthops_->n_routes++];
+    e.family = r.prefix.addr.family;
+    e.len = r.prefix.len;
+    std::memcpy(e.prefix, r.prefix.addr.b.data(), 16);
+    std::memcpy(e.via, r.via.b.data(), 16);
+    e.port = static_cast<uint16_t>(std::max(0, port_id_of(r.port)));
+  }
+  for (uint16_t pid : port_ids) std::memcpy(nexthops_->port_mac[pid], st.ports[pid].mac, 6);
+  return true;
+}
+
+bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st) {
+  const services_config& sc = cfg_->services;
+  auto alloc = [&](const char* what, size_t bytes) -> void* {
+    void* p = rte_zmalloc_socket(what, bytes, 64, socket);
+    if (!p) error_ = fmt::format("cannot allocate {} bytes for {} of worker {}", bytes, what, w.index);
+    else allocations_.push_back(p);
+    return p;
+  };
+  auto* ct = static_cast<conn_table*>(alloc("kgw_conn_table", sizeof(conn_table)));
+  void* ct_mem = ct ? alloc("kgw_conns", conn_table::memory_size(sc.conntrack_entries)) : nullptr;
+  auto* aff = ct_mem ? static_cast<affinity_table*>(alloc("kgw_affinity", sizeof(affinity_table))) : nullptr;
+  void* aff_mem = aff ? alloc("kgw_affinity_mem", affinity_table::memory_size(sc.affinity_entries)) : nullptr;
+  auto* groups = aff_mem ? static_cast<lb_counters*>(alloc("kgw_group_counters", sizeof(lb_counters) * max_groups_)) : nullptr;
+  auto* backends = groups ? static_cast<lb_counters*>(alloc("kgw_backend_counters", sizeof(lb_counters) * max_backends_)) : nullptr;
+  if (!backends) return false;
+  new (ct) conn_table{};
+  ct->init(ct_mem, sc.conntrack_entries, conn_timeouts{});
+  new (aff) affinity_table{};
+  aff->init(aff_mem, sc.affinity_entries);
+
+  service_lcore& s = w.svc;
+  s.tables = static_cast<const service_tables*>(tables_);
+  s.nexthops = nexthops_;
+  s.conns = ct;
+  s.affinity = aff;
+  s.group_counters = groups;
+  s.max_groups = max_groups_;
+  s.backend_counters = backends;
+  s.max_backends = max_backends_;
+  // Each worker owns a slice of the SNAT ports, so replies can be told apart.
+  uint32_t span = (static_cast<uint32_t>(sc.snat_port_hi) - sc.snat_port_lo + 1) / std::max(1u, n_workers);
+  s.port_lo = static_cast<uint16_t>(sc.snat_port_lo + span * w.index);
+  s.port_hi = static_cast<uint16_t>(s.port_lo + span - 1);
+  s.mss = sc.mss_clamp;
+  ct->on_remove = service_on_conn_removed;
+  ct->on_remove_ctx = &s;
+
+  st.services = s.tables;
+  st.max_groups = max_groups_;
+  st.max_backends = max_backends_;
+  st.group_counters[w.index] = groups;
+  st.backend_counters[w.index] = backends;
+  st.conns[w.index] = ct;
+  return true;
+}
+
+}  // namespace kgw

@@ -1,0 +1,46 @@
+// The dataplane side of Services: compiles the manifests given at start into
+// the service tables, builds the next-hop table from gateway.yaml, and gives
+// every worker its connection table, affinity memory, SNAT port range and
+// counters, all in rte_malloc memory on the worker's socket.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "control/config/gateway_config.h"
+#include "dataplane/shared_state.h"
+#include "dataplane/worker.h"
+#include "pipelines/route/nexthop.h"
+
+namespace kgw {
+
+class service_runtime {
+ public:
+  service_runtime() = default;
+  ~service_runtime();
+  service_runtime(const service_runtime&) = delete;
+  service_runtime& operator=(const service_runtime&) = delete;
+
+  // Loads and compiles `manifests_dir` (empty = no Services). Logs warnings;
+  // false with error() on invalid manifests.
+  bool load(const gateway_config& cfg, const std::string& manifests_dir);
+  // Next hops from the config's neighbours and routes; port MACs as brought up.
+  bool build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids, const shared_state& st);
+  // Per-worker state; call once per worker after build_nexthops.
+  bool attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st);
+  const std::string& error() const { return error_; }
+  // Frees everything; must run before EAL goes away.
+  void release();
+  size_t n_services() const { return n_services_; }
+
+ private:
+  std::string error_;
+  void* tables_ = nullptr;  // service_tables block
+  size_t n_services_ = 0;
+  uint32_t max_groups_ = 1, max_backends_ = 1;
+  nexthop_table* nexthops_ = nullptr;
+  std::vector<void*> allocations_;
+  const gateway_config* cfg_ = nullptr;
+};
+
+}  // namespace kgw

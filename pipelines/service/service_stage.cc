@@ -1,0 +1,215 @@
+#include "pipelines/service/service_stage.h"
+
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "pipelines/common/protocols.h"
+#include "pipelines/nat/nat.h"
+#include "pipelines/service/maglev.h"
+#include "pipelines/service/reject.h"
+
+namespace kgw {
+
+namespace {
+
+constexpr uint64_t ns_per_s = 1000000000ull;
+
+void count(lb_counters* arr, uint32_t max, uint32_t i, uint32_t bytes) {
+  if (i < max) {
+    arr[i].packets++;
+    arr[i].bytes += bytes;
+  }
+}
+
+void leave_towards(uint8_t* frame, pkt_meta& m, const service_lcore& s, uint8_t family, const uint8_t* dst) {
+  const neighbor_entry* n = s.nexthops ? nexthop_lookup(*s.nexthops, family, dst) : nullptr;
+  if (!n) {
+    m.drop(drop_reason::no_neighbor);
+    return;
+  }
+  nexthop_apply(frame, m, *s.nexthops, *n);
+}
+
+// A packet of direction `dir` of connection `id` leaves looking like the
+// reverse of the other direction's key.
+void translate(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_counters& c, uint32_t id,
+               uint8_t dir) {
+  const conn& cn = s.conns->at(id);
+  flow_key to = reverse(cn.key[1 - dir]);
+  nat_rewrite(frame, m, to);
+  if (dir == 0 && s.mss && tcp_clamp_mss(frame, m, s.mss)) c.mss_clamped++;
+  count(s.group_counters, s.max_groups, cn.service, m.l3_len);
+  count(s.backend_counters, s.max_backends, cn.backend, m.l3_len);
+  leave_towards(frame, m, s, to.family, to.dst);
+}
+
+bool snat_address(const service_tables& t, uint8_t family, uint8_t* out) {
+  std::memset(out, 0, 16);
+  if (family == 4 && t.has_snat_v4) {
+    std::memcpy(out, t.snat_v4, 4);
+    return true;
+  }
+  if (family == 6 && t.has_snat_v6) {
+    std::memcpy(out, t.snat_v6, 16);
+    return true;
+  }
+  return false;
+}
+
+// Picks this lcore's next SNAT source port whose reply key is unused.
+bool pick_snat_port(service_lcore& s, flow_key& reply) {
+  uint32_t span = static_cast<uint32_t>(s.port_hi - s.port_lo) + 1;
+  for (unsigned tries = 0; tries < 64; ++tries) {
+    uint16_t p = static_cast<uint16_t>(s.port_lo + (s.next_port++ % span));
+    reply.dport = static_cast<uint16_t>((p >> 8) | (p << 8));
+    if (s.conns->lookup(reply, s.now_ns).id == conn_none) return true;
+  }
+  return false;
+}
+
+uint32_t client_hash(const flow_key& k) {
+  flow_key only_client{};
+  std::memcpy(only_client.src, k.src, 16);
+  only_client.family = k.family;
+  return flow_hash(only_client);
+}
+
+// Endpoint index within the group for a new flow, or -1 when none is ready.
+int choose_backend(const service_tables& t, const lb_group& g, uint32_t gi, const flow_key& k, service_lcore& s,
+                   service_stage_counters& c) {
+  if (g.n_ready == 0) return -1;
+  const backend_entry* be = t.backends() + g.first_backend;
+  if (g.affinity_timeout_s && s.affinity) {
+    int a = s.affinity->lookup(gi, k.src, s.now_ns);
+    if (a >= 0 && static_cast<uint32_t>(a) < g.n_backends && (be[a].flags & backend_ready)) {
+      c.affinity_hits++;
+      return a;
+    }
+  }
+  // With affinity the client address alone picks the slot, so every lcore and
+  // every gateway node sends one client to the same endpoint.
+  uint32_t h = g.affinity_timeout_s ? client_hash(k) : flow_hash(k);
+  uint16_t b = maglev_lookup(t.slots() + g.first_slot, g.maglev_size, h);
+  if (b == maglev_no_backend || b >= g.n_backends) return -1;
+  if (g.affinity_timeout_s && s.affinity)
+    s.affinity->remember(gi, k.src, b, s.now_ns + g.affinity_timeout_s * ns_per_s);
+  return b;
+}
+
+void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
+              service_stage_counters& c, const flow_key& k, const frontend_slot& fs) {
+  const service_tables& t = *s.tables;
+  const lb_group& g = t.groups()[fs.group];
+  int b = choose_backend(t, g, fs.group, k, s, c);
+  if (b < 0) {
+    const uint8_t* mac = s.nexthops ? s.nexthops->port_mac[m.in_port < max_ports ? m.in_port : 0] : frame;
+    if (icmp_port_unreachable(frame, len, cap, m, mac))
+      c.rejected++;
+    else
+      m.drop(drop_reason::no_tailroom);
+    return;
+  }
+  const backend_entry& be = t.backends()[g.first_backend + b];
+  flow_key reply{};
+  std::memcpy(reply.src, be.addr, 16);
+  reply.sport = be.port;
+  reply.proto = k.proto;
+  reply.family = k.family;
+  uint16_t nat_port = 0;
+  if (g.full_nat && snat_address(t, k.family, reply.dst)) {
+    if (!pick_snat_port(s, reply)) {
+      m.drop(drop_reason::snat_ports_exhausted);
+      return;
+    }
+    nat_port = static_cast<uint16_t>((reply.dport >> 8) | (reply.dport << 8));
+  } else {
+    std::memcpy(reply.dst, k.src, 16);  // client address preserved
+    reply.dport = k.sport;
+  }
+  uint32_t id = s.conns->insert(k, reply, m.l4_proto, m.tcp_flags, s.now_ns);
+  if (id == conn_none) {
+    m.drop(drop_reason::conntrack_full);
+    return;
+  }
+  conn& cn = s.conns->at(id);
+  cn.service = fs.group;
+  cn.backend = g.first_backend + static_cast<uint32_t>(b);
+  cn.nat_port = nat_port;
+  c.new_flows++;
+  if (fs.group < s.max_groups) {
+    s.group_counters[fs.group].new_flows++;
+    s.group_counters[fs.group].active++;
+  }
+  if (cn.backend < s.max_backends) {
+    s.backend_counters[cn.backend].new_flows++;
+    s.backend_counters[cn.backend].active++;
+  }
+  translate(frame, m, s, c, id, 0);
+}
+
+bool handle_icmp_error(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_counters& c) {
+  flow_key inner;
+  if (!icmp_error_inner_key(frame, m, inner)) return false;
+  conn_hit hit = s.conns->lookup(reverse(inner), s.now_ns);
+  if (hit.id == conn_none) return false;
+  const conn& cn = s.conns->at(hit.id);
+  const flow_key& other = cn.key[1 - hit.dir];
+  icmp_error_rewrite(frame, m, other, other.dst, other.src);
+  c.icmp_errors_translated++;
+  leave_towards(frame, m, s, other.family, other.src);
+  return true;
+}
+
+}  // namespace
+
+void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
+                    service_stage_counters& c) {
+  if (m.v != verdict::pending || (m.l3 != l3_kind::ipv4 && m.l3 != l3_kind::ipv6) || !s.conns) return;
+  if ((m.l4_proto == ipproto_icmp || m.l4_proto == ipproto_icmpv6) && handle_icmp_error(frame, m, s, c)) return;
+  flow_key k = flow_key_of(frame, m);
+  conn_hit hit = s.conns->lookup(k, s.now_ns);
+  if (hit.id != conn_none) {
+    c.tracked_pkts++;
+    s.conns->update(hit.id, hit.dir, m.tcp_flags, s.now_ns);
+    translate(frame, m, s, c, hit.id, hit.dir);
+    return;
+  }
+  if (!s.tables || (m.l4_proto != ipproto_tcp && m.l4_proto != ipproto_udp)) return;
+  // Later fragments carry no ports: they cannot be matched to a frontend
+  // (reassembly is not done; they stay unclaimed and are counted as such).
+  if (m.frag && !(m.frag & frag_first)) return;
+  frontend_key fk{};
+  std::memcpy(fk.addr, k.dst, 16);
+  fk.port = k.dport;
+  fk.proto = k.proto;
+  fk.family = k.family;
+  const frontend_slot* fs = frontend_lookup(*s.tables, fk);
+  if (!fs) return;
+  new_flow(frame, len, cap, m, s, c, k, *fs);
+}
+
+void service_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, service_lcore& s, lcore_counters& c) {
+  for (uint16_t i = 0; i < n; ++i) {
+    pkt_meta& m = meta[i];
+    if (m.v != verdict::pending) continue;
+    rte_mbuf* mb = pkts[i];
+    uint8_t* data = rte_pktmbuf_mtod(mb, uint8_t*);
+    uint32_t len = rte_pktmbuf_data_len(mb);
+    uint32_t cap = len + rte_pktmbuf_tailroom(mb);
+    service_packet(data, len, cap, m, s, c.service);
+    if (len != rte_pktmbuf_data_len(mb)) {
+      mb->data_len = static_cast<uint16_t>(len);
+      mb->pkt_len = len;
+    }
+    if (m.v == verdict::drop) c.drops[static_cast<unsigned>(m.why)]++;
+  }
+}
+
+void service_on_conn_removed(void* ctx, const conn& c) {
+  auto& s = *static_cast<service_lcore*>(ctx);
+  if (c.service < s.max_groups) s.group_counters[c.service].active--;
+  if (c.backend < s.max_backends) s.backend_counters[c.backend].active--;
+}
+
+}  // namespace kgw

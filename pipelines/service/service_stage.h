@@ -1,0 +1,55 @@
+// Stage: connection tracking, load balancing and NAT. A packet of a tracked
+// connection is translated by its entry; a first packet towards a Service
+// frontend picks an endpoint (ClientIP affinity, then Maglev over the ready
+// endpoints), gets an entry for both directions and is translated; with no
+// ready endpoint the client gets ICMP port unreachable, as from kube-proxy.
+// ICMP errors about a tracked connection are translated too. Then the packet
+// leaves towards its next hop.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/lcore_counters.h"
+#include "pipelines/common/pkt_meta.h"
+#include "pipelines/conntrack/conn_table.h"
+#include "pipelines/route/nexthop.h"
+#include "pipelines/service/affinity_table.h"
+#include "pipelines/service/service_table.h"
+
+struct rte_mbuf;
+
+namespace kgw {
+
+// Per lcore, per group and per endpoint; summed across lcores on read.
+struct lb_counters {
+  uint64_t packets;
+  uint64_t bytes;
+  uint64_t new_flows;
+  int64_t active;  // new flows minus removed ones on this lcore
+};
+
+struct service_lcore {
+  const service_tables* tables = nullptr;  // nullptr: no Services
+  const nexthop_table* nexthops = nullptr;
+  conn_table* conns = nullptr;
+  affinity_table* affinity = nullptr;
+  lb_counters* group_counters = nullptr;  // max_groups entries
+  uint32_t max_groups = 0;
+  lb_counters* backend_counters = nullptr;
+  uint32_t max_backends = 0;
+  uint16_t port_lo = 1024, port_hi = 65535;  // this lcore's SNAT source ports
+  uint16_t next_port = 0;
+  uint16_t mss = 1460;  // clamp for SYNs; 0 = leave alone
+  uint64_t now_ns = 0;
+};
+
+// Handles one parsed frame (see local_answer for len/cap).
+void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
+                    service_stage_counters& c);
+
+void service_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, service_lcore& s, lcore_counters& c);
+
+// Connection-table removal hook: keeps the per-endpoint active counts.
+void service_on_conn_removed(void* ctx, const conn& c);
+
+}  // namespace kgw

@@ -1,0 +1,110 @@
+// The compiled Services: what a worker needs to send a new flow to an
+// endpoint. One flat, position-independent block (offsets, no pointers) that
+// the slow path builds and the workers only read: a frontend hash (VIP or node
+// address, port, protocol -> load-balancing group), the groups (one per
+// Service port and IP family), their endpoints and Maglev slots.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "pipelines/conntrack/flow_key.h"
+
+namespace kgw {
+
+inline constexpr uint32_t service_tables_magic = 0x6b677773;  // "kgws"
+inline constexpr uint32_t no_group = 0xffffffffu;
+
+enum class frontend_kind : uint8_t { cluster_ip, node_port, load_balancer, external_ip };
+
+struct frontend_key {
+  uint8_t addr[16];  // IPv4 in the first 4 bytes
+  uint16_t port;     // network order
+  uint8_t proto;
+  uint8_t family;
+};
+static_assert(sizeof(frontend_key) == 20);
+
+struct frontend_slot {
+  frontend_key key;
+  uint32_t group;  // no_group = empty slot
+  frontend_kind kind;
+  uint8_t pad[3];
+};
+
+enum backend_flag : uint8_t {
+  backend_ready = 1,
+  backend_serving = 2,
+  backend_terminating = 4,
+};
+
+struct backend_entry {
+  uint8_t addr[16];
+  uint16_t port;  // network order
+  uint8_t family;
+  uint8_t flags;  // backend_flag
+};
+
+struct lb_group {
+  uint32_t service;           // index of the Service (names, counters)
+  uint32_t first_backend;     // into backends()
+  uint32_t n_backends;
+  uint32_t first_slot;        // into slots(): Maglev table of maglev_size entries
+  uint32_t maglev_size;
+  uint32_t affinity_timeout_s;  // 0 = no session affinity
+  uint16_t port;              // the Service port (host order), for display
+  uint8_t proto;
+  uint8_t family;
+  uint8_t full_nat;           // externalTrafficPolicy Cluster: SNAT to the gateway's address
+  uint8_t n_ready;
+  uint8_t pad[2];
+};
+
+struct service_name {
+  char text[120];  // "namespace/name"
+};
+
+struct service_tables {
+  uint32_t magic;
+  uint32_t size_bytes;
+  uint32_t frontend_mask;  // slots - 1, a power of two minus one
+  uint32_t n_groups, n_backends, n_services, n_slots;
+  uint32_t off_frontends, off_groups, off_backends, off_slots, off_names;
+  uint8_t snat_v4[4];
+  uint8_t snat_v6[16];
+  uint8_t has_snat_v4, has_snat_v6;
+  uint16_t snat_port_lo, snat_port_hi;  // host order, inclusive
+
+  template <typename T>
+  const T* at(uint32_t off) const {
+    return reinterpret_cast<const T*>(reinterpret_cast<const uint8_t*>(this) + off);
+  }
+  const frontend_slot* frontends() const { return at<frontend_slot>(off_frontends); }
+  const lb_group* groups() const { return at<lb_group>(off_groups); }
+  const backend_entry* backends() const { return at<backend_entry>(off_backends); }
+  const uint16_t* slots() const { return at<uint16_t>(off_slots); }
+  const service_name* names() const { return at<service_name>(off_names); }
+};
+
+inline uint32_t frontend_hash(const frontend_key& k) {
+  uint64_t w[2];
+  uint32_t tail;
+  std::memcpy(w, &k, 16);
+  std::memcpy(&tail, reinterpret_cast<const uint8_t*>(&k) + 16, 4);
+  uint64_t h = (w[0] ^ 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+  h = (h ^ w[1] ^ (h >> 31)) * 0xc4ceb9fe1a85ec53ull;
+  h = (h ^ tail ^ (h >> 29)) * 0xff51afd7ed558ccdull;
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+// The frontend slot for a destination, or nullptr.
+inline const frontend_slot* frontend_lookup(const service_tables& t, const frontend_key& k) {
+  const frontend_slot* slots = t.frontends();
+  for (uint32_t i = frontend_hash(k) & t.frontend_mask;; i = (i + 1) & t.frontend_mask) {
+    const frontend_slot& s = slots[i];
+    if (s.group == no_group) return nullptr;
+    if (std::memcmp(&s.key, &k, sizeof k) == 0) return &s;
+  }
+}
+
+}  // namespace kgw
