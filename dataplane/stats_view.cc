@@ -15,24 +15,15 @@ T diff(T a, T b) {
   return a >= b ? a - b : 0;  // a clear racing a read must not print a huge number
 }
 
+// Every field of lcore_counters is a uint64_t counter, so "since the last
+// clear" is a field-by-field difference.
+static_assert(sizeof(lcore_counters) % sizeof(uint64_t) == 0);
+
 void subtract(lcore_counters& out, const lcore_counters& a, const lcore_counters& base) {
-  out.loops = diff(a.loops, base.loops);
-  out.busy_loops = diff(a.busy_loops, base.busy_loops);
-  out.busy_cycles = diff(a.busy_cycles, base.busy_cycles);
-  out.rx_pkts = diff(a.rx_pkts, base.rx_pkts);
-  out.tx_pkts = diff(a.tx_pkts, base.tx_pkts);
-  out.punted = diff(a.punted, base.punted);
-  for (unsigned r = 0; r < drop_reason_count; ++r) out.drops[r] = diff(a.drops[r], base.drops[r]);
-  const uint64_t* la = &a.local.arp_replies;
-  const uint64_t* lb = &base.local.arp_replies;
-  uint64_t* lo = &out.local.arp_replies;
-  for (size_t i = 0; i < sizeof(local_counters) / sizeof(uint64_t); ++i) lo[i] = diff(la[i], lb[i]);
-  for (unsigned p = 0; p < max_ports; ++p) {
-    const uint64_t* pa = &a.port[p].rx_pkts;
-    const uint64_t* pb = &base.port[p].rx_pkts;
-    uint64_t* po = &out.port[p].rx_pkts;
-    for (size_t i = 0; i < sizeof(port_lcore_counters) / sizeof(uint64_t); ++i) po[i] = diff(pa[i], pb[i]);
-  }
+  const uint64_t* pa = reinterpret_cast<const uint64_t*>(&a);
+  const uint64_t* pb = reinterpret_cast<const uint64_t*>(&base);
+  uint64_t* po = reinterpret_cast<uint64_t*>(&out);
+  for (size_t i = 0; i < sizeof(lcore_counters) / sizeof(uint64_t); ++i) po[i] = diff(pa[i], pb[i]);
 }
 
 void add(lcore_counters& out, const lcore_counters& a) {
@@ -127,12 +118,26 @@ std::string format_lcores(const shared_state& s) {
   return out;
 }
 
+uint64_t active_connections(const shared_state& s) {
+  // A gauge, not a counter: clearing does not apply.
+  uint64_t n = 0;
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) n += s.counters[w].service.ct_active;
+  return n;
+}
+
 std::string format_counters(const shared_state& s, bool all) {
   lcore_counters c = sum_counters(s);
   std::string out = fmt::format("rx {}  tx {}  punted {}\n", c.rx_pkts, c.tx_pkts, c.punted);
   out += fmt::format("local: arp-replies {}  arp-punted/ignored {}  icmp-echo-replies {}  nd-adverts {}  icmp6-echo-replies {}  punted {}\n",
                      c.local.arp_replies, c.local.arp_ignored, c.local.icmp_echo_replies, c.local.nd_adverts,
                      c.local.icmp6_echo_replies, c.local.punted);
+  const service_stage_counters& v = c.service;
+  out += fmt::format("services: new-flows {}  tracked-pkts {}  rejected {}  affinity-hits {}  icmp-errors-translated {}  "
+                     "mss-clamped {}\n",
+                     v.new_flows, v.tracked_pkts, v.rejected, v.affinity_hits, v.icmp_errors_translated, v.mss_clamped);
+  out += fmt::format("conntrack: active {}  hits {}  misses {}  inserts {}  evictions {}  expired {}  table-full {}\n",
+                     active_connections(s), v.ct_hits, v.ct_misses, v.ct_inserts, v.ct_evictions, v.ct_expired,
+                     v.ct_table_full);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

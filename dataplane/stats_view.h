@@ -19,5 +19,7 @@ std::string format_port_info(const shared_state& s, unsigned port);
 std::string format_lcores(const shared_state& s);
 // Every drop reason with its count (all of them, zeros included, when `all`).
 std::string format_counters(const shared_state& s, bool all);
+// Connections in the workers' tables now.
+uint64_t active_connections(const shared_state& s);
 
 }  // namespace kgw

@@ -7,8 +7,11 @@
 #                                                                               `-- pod3 198.19.1.13 http :8080
 #
 # The gateway (DPDK over net_af_packet on the veths) owns 198.18.0.1, 2001:2::1
-# and 198.19.1.1. The demo pings the gateway from the client and from each pod
-# through the dataplane, then shows the port counters that moved with `kgw cli`.
+# and 198.19.1.1 and serves the Services of tests/netns/manifests/ (shop/web:
+# ClusterIP 198.18.100.10, LoadBalancer 198.18.150.1, NodePort 30080). The demo
+# pings the gateway from the client and from each pod through the dataplane,
+# fetches pages through the Service, then shows with `kgw cli` the port
+# counters that moved and the Service's endpoints.
 #
 #   scripts/demo.sh          run, show, tear down
 #   scripts/demo.sh --keep   leave it running; `scripts/demo.sh --down` removes it
@@ -47,32 +50,9 @@ if [ "$KEEP" = 0 ]; then trap 'netns_cleanup; rm -rf "$STATE"' EXIT; fi
 say() { echo; echo "### $*"; }
 
 say "building the topology (namespaces $P-*)"
-netns_add "$P-client"
-netns_add "$P-gw"
-netns_add "$P-podnet"
-veth_link "$P-client" c0 "$P-gw" g0
-veth_link "$P-gw" g1 "$P-podnet" gw
-quiet_gateway_if "$P-gw" g0
-quiet_gateway_if "$P-gw" g1
-ip -n "$P-client" addr add 198.18.0.2/24 dev c0
-ip -n "$P-client" -6 addr add 2001:2::2/64 dev c0 nodad
-ip -n "$P-client" route add 198.19.0.0/16 via 198.18.0.1
-ip -n "$P-podnet" link add br0 type bridge
-ip -n "$P-podnet" link set br0 up
-ip -n "$P-podnet" link set gw master br0
-for i in 1 2 3; do
-  netns_add "$P-pod$i"
-  veth_link "$P-pod$i" eth0 "$P-podnet" pod$i
-  ip -n "$P-podnet" link set "pod$i" master br0
-  ip -n "$P-pod$i" addr add "198.19.1.1$i/24" dev eth0
-  ip -n "$P-pod$i" route add default via 198.19.1.1
-  mkdir -p "$STATE/pod$i"
-  echo "hello from pod$i (198.19.1.1$i)" > "$STATE/pod$i/index.html"
-  ip netns exec "$P-pod$i" /usr/bin/python3 -m http.server 8080 --bind "198.19.1.1$i" --directory "$STATE/pod$i" \
-    > "$STATE/pod$i.log" 2>&1 &
-  STARTED_PIDS+=($!)
-  echo $! >> "$STATE/pids"
-done
+pod_topology "$P" "$STATE"
+for pid in "${STARTED_PIDS[@]}"; do echo "$pid" >> "$STATE/pids"; done
+mkdir -p "$STATE/manifests" && cp "$ROOT/tests/netns/manifests/"*.yaml "$STATE/manifests/"
 
 cat > "$STATE/gateway.yaml" <<YAML
 # netns demo: see docs/examples/netns-demo.yaml for the commented version
@@ -87,13 +67,18 @@ ports:
     device: "net_af_packet1,iface=g1,qdisc_bypass=1"
     profile: auto
 workers: 1
+snat:
+  addresses: [198.18.0.250]
 dataplane:
   file_prefix: $P
   mbufs: 4095
+services:
+  conntrack_entries: 16384
 YAML
+cat "$STATE/neighbors.yaml" >> "$STATE/gateway.yaml"
 
 say "starting kgw dataplane (log: $STATE/dataplane.log)"
-start_dataplane "$P-gw" "$KGW" "$STATE/gateway.yaml" "$STATE/dataplane.log" "$P"
+start_dataplane "$P-gw" "$KGW" "$STATE/gateway.yaml" "$STATE/dataplane.log" "$P" "$STATE/manifests"
 echo "$DP_PID" >> "$STATE/pids"
 if ! wait_dataplane "$KGW" "$P" 30; then
   cat "$STATE/dataplane.log"
@@ -102,9 +87,7 @@ if ! wait_dataplane "$KGW" "$P" 30; then
 fi
 grep -E "port p[01]" "$STATE/dataplane.log" | sed 's/^/  /'
 
-for i in 1 2 3; do
-  ip netns exec "$P-pod$i" curl -s --max-time 3 "http://198.19.1.1$i:8080/" | sed "s/^/  pod$i serves: /"
-done
+wait_pods "$P"
 
 "$KGW" cli --file-prefix "$P" -c "clear port stats all" > /dev/null
 say "client pings the gateway through the DPDK dataplane"
@@ -113,9 +96,15 @@ ip netns exec "$P-client" ping -6 -c 4 -i 0.3 2001:2::1
 say "each pod pings the gateway's pod-side address"
 for i in 1 2 3; do ip netns exec "$P-pod$i" ping -c 2 -i 0.3 -q 198.19.1.1 | tail -n 2 | head -n 1 | sed "s/^/  pod$i: /"; done
 
+say "client fetches http://198.18.100.10/ (Service shop/web, ClusterIP) 12 times: Maglev spreads the flows"
+for n in $(seq 12); do ip netns exec "$P-client" curl -s --max-time 3 http://198.18.100.10/; done | sort | uniq -c | sed 's/^/  /'
+say "the same Service through its LoadBalancer IP and its NodePort"
+ip netns exec "$P-client" curl -s --max-time 3 http://198.18.150.1/ | sed 's/^/  LoadBalancer 198.18.150.1:80 -> /'
+ip netns exec "$P-client" curl -s --max-time 3 http://198.18.0.1:30080/ | sed 's/^/  NodePort 198.18.0.1:30080 -> /'
+
 sleep 0.3
-say "kgw cli: show port stats all; show counters; show lcores"
-"$KGW" cli --file-prefix "$P" -c "show port stats all; show counters; show lcores"
+say "kgw cli: show port stats all; show counters; show service; show lcores"
+"$KGW" cli --file-prefix "$P" -c "show port stats all; show counters; show service; show lcores"
 
 if [ "$KEEP" = 1 ]; then
   say "left running. Try:"

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/service_view.h"
 #include "dataplane/stats_view.h"
 
 namespace kgw {
@@ -131,6 +132,38 @@ cmdline_parse_inst_t cmd_show_counters_all = {show_counters_all_cb, nullptr,
                                               "show counters all: every drop reason, zeros included",
                                               {TOK(t_wshow), TOK(t_counters), TOK(t_wall), nullptr}};
 
+// --- show service [NAME] | show conntrack [count] ------------------------------------
+struct show_name_result {
+  cmdline_fixed_string_t show, what;
+  cmdline_fixed_string_t name;
+};
+
+void show_services_cb(void*, cmdline* cl, void*) { out(cl, format_services(g_ctx->dp->state(), "")); }
+void show_service_cb(void* r, cmdline* cl, void*) {
+  out(cl, format_services(g_ctx->dp->state(), static_cast<show_name_result*>(r)->name));
+}
+void show_conntrack_cb(void*, cmdline* cl, void*) { out(cl, format_conntrack(g_ctx->dp->state(), false, 100)); }
+void show_conntrack_count_cb(void*, cmdline* cl, void*) { out(cl, format_conntrack(g_ctx->dp->state(), true, 0)); }
+
+cmdline_parse_token_string_t t_nshow = TOKEN_STRING_INITIALIZER(show_name_result, show, "show");
+cmdline_parse_token_string_t t_service = TOKEN_STRING_INITIALIZER(show_name_result, what, "service");
+cmdline_parse_token_string_t t_svc_name = TOKEN_STRING_INITIALIZER(show_name_result, name, nullptr);
+cmdline_parse_token_string_t t_conntrack = TOKEN_STRING_INITIALIZER(show_name_result, what, "conntrack");
+cmdline_parse_token_string_t t_count = TOKEN_STRING_INITIALIZER(show_name_result, name, "count");
+
+cmdline_parse_inst_t cmd_show_services = {show_services_cb, nullptr,
+                                          "show service: every Service port, its endpoints and counters",
+                                          {TOK(t_nshow), TOK(t_service), nullptr}};
+cmdline_parse_inst_t cmd_show_service = {show_service_cb, nullptr,
+                                         "show service <namespace/name|name>: one Service",
+                                         {TOK(t_nshow), TOK(t_service), TOK(t_svc_name), nullptr}};
+cmdline_parse_inst_t cmd_show_conntrack = {show_conntrack_cb, nullptr,
+                                           "show conntrack: tracked connections (first 100)",
+                                           {TOK(t_nshow), TOK(t_conntrack), nullptr}};
+cmdline_parse_inst_t cmd_show_conntrack_count = {show_conntrack_count_cb, nullptr,
+                                                 "show conntrack count: connections per worker",
+                                                 {TOK(t_nshow), TOK(t_conntrack), TOK(t_count), nullptr}};
+
 // --- help | quit ---------------------------------------------------------------------
 struct word_result {
   cmdline_fixed_string_t word;
@@ -147,7 +180,8 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
-    &cmd_show_counters, &cmd_show_counters_all, &cmd_help, &cmd_quit,    nullptr,
+    &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
+    &cmd_show_conntrack_count, &cmd_help, &cmd_quit, nullptr,
 };
 
 }  // namespace
@@ -157,7 +191,9 @@ std::string cli_help_text() {
          "  show port stats all|<port_id>   NIC and kgw counters per port; rates since the last show\n"
          "  show port info all|<port_id>    driver, NIC profile, queues, RSS, offloads, rte_flow, fallbacks\n"
          "  show lcores                     workers: lcore, CPU, RX queues, packets, busy share\n"
-         "  show counters [all]             packets, local answers, drops by reason\n"
+         "  show counters [all]             packets, local answers, services, conntrack, drops by reason\n"
+         "  show service [NAME]             Service ports, frontends, endpoints and their counters\n"
+         "  show conntrack [count]          tracked connections (first 100), or totals per worker\n"
          "  clear port stats all|<port_id>  reset NIC statistics and kgw counters\n"
          "  help                            this list\n"
          "  quit                            leave the shell\n"

@@ -29,11 +29,14 @@ quiet_gateway_if() {
   ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifname.disable_ipv6=1" || true
 }
 
-# Starts kgw dataplane inside NS in the background; sets DP_PID.
+# Starts kgw dataplane inside NS in the background; sets DP_PID. An optional
+# sixth argument is a manifests directory.
 start_dataplane() {
-  local ns=$1 kgw=$2 config=$3 log=$4 prefix=$5
+  local ns=$1 kgw=$2 config=$3 log=$4 prefix=$5 manifests=${6:-}
+  local extra=()
+  [ -n "$manifests" ] && extra=(--manifests "$manifests")
   DPDK_PREFIXES+=("$prefix")
-  ip netns exec "$ns" "$kgw" dataplane -c "$config" > "$log" 2>&1 &
+  ip netns exec "$ns" "$kgw" dataplane -c "$config" "${extra[@]}" > "$log" 2>&1 &
   DP_PID=$!
   STARTED_PIDS+=("$DP_PID")
 }
@@ -72,4 +75,74 @@ netns_cleanup() {
   STARTED_PIDS=()
   NETNS_CREATED=()
   DPDK_PREFIXES=()
+}
+
+no_checksum_offload() {
+  ip netns exec "$1" ethtool -K "$2" tx off > /dev/null
+}
+
+# pod_topology P STATE: the demo topology, shared by scripts/demo.sh and the
+# Services end-to-end test:
+#   P-client (198.18.0.2, 2001:2::2) --veth c0/g0-- P-gw --veth g1/gw-- P-podnet bridge
+#   with P-pod1..3 (198.19.1.11..13) on the bridge, each serving STATE/podN over HTTP :8080.
+# P-gw holds the gateway's two ports (g0, g1) without kernel addresses. Writes
+# the gateway's static neighbours (client and pods, with their MACs) to
+# STATE/neighbors.yaml for inclusion in gateway.yaml.
+pod_topology() {
+  local P=$1 STATE=$2 i
+  netns_add "$P-client"
+  netns_add "$P-gw"
+  netns_add "$P-podnet"
+  veth_link "$P-client" c0 "$P-gw" g0
+  veth_link "$P-gw" g1 "$P-podnet" gw
+  quiet_gateway_if "$P-gw" g0
+  quiet_gateway_if "$P-gw" g1
+  ip -n "$P-client" addr add 198.18.0.2/24 dev c0
+  ip -n "$P-client" -6 addr add 2001:2::2/64 dev c0 nodad
+  # veths hand TCP/UDP over with checksums left to "the NIC" (partial); the
+  # gateway reads them from AF_PACKET as they are, so the senders must fill
+  # them in, as a real NIC on the wire would have.
+  no_checksum_offload "$P-client" c0
+  # Services' virtual IPs and the pod network are behind the gateway.
+  ip -n "$P-client" route add 198.19.0.0/16 via 198.18.0.1
+  ip -n "$P-client" route add 198.18.100.0/24 via 198.18.0.1
+  ip -n "$P-client" route add 198.18.150.0/24 via 198.18.0.1
+  ip -n "$P-podnet" link add br0 type bridge
+  ip -n "$P-podnet" link set br0 up
+  ip -n "$P-podnet" link set gw master br0
+  local mac
+  mac=$(ip -n "$P-client" -br link show c0 | awk '{print $3}')
+  {
+    echo "neighbors:"
+    echo "  - {ip: 198.18.0.2, mac: \"$mac\", port: p0}"
+    echo "  - {ip: \"2001:2::2\", mac: \"$mac\", port: p0}"
+  } > "$STATE/neighbors.yaml"
+  for i in 1 2 3; do
+    netns_add "$P-pod$i"
+    veth_link "$P-pod$i" eth0 "$P-podnet" "pod$i"
+    ip -n "$P-podnet" link set "pod$i" master br0
+    ip -n "$P-pod$i" addr add "198.19.1.1$i/24" dev eth0
+    ip -n "$P-pod$i" route add default via 198.19.1.1
+    no_checksum_offload "$P-pod$i" eth0
+    mac=$(ip -n "$P-pod$i" -br link show eth0 | awk '{print $3}')
+    echo "  - {ip: 198.19.1.1$i, mac: \"$mac\", port: p1}" >> "$STATE/neighbors.yaml"
+    mkdir -p "$STATE/pod$i"
+    echo "hello from pod$i (198.19.1.1$i)" > "$STATE/pod$i/index.html"
+    # A large file for long downloads.
+    head -c 20000000 /dev/zero > "$STATE/pod$i/big.bin"
+    ip netns exec "$P-pod$i" /usr/bin/python3 -m http.server 8080 --bind "198.19.1.1$i" --directory "$STATE/pod$i" \
+      > "$STATE/pod$i.log" 2>&1 &
+    STARTED_PIDS+=($!)
+  done
+}
+
+# Waits until every pod's HTTP server answers (from inside its namespace).
+wait_pods() {
+  local P=$1 i n
+  for i in 1 2 3; do
+    for ((n = 0; n < 50; n++)); do
+      ip netns exec "$P-pod$i" curl -s --max-time 1 -o /dev/null "http://198.19.1.1$i:8080/" && break
+      sleep 0.1
+    done
+  done
 }

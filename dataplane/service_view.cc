@@ -1,0 +1,123 @@
+#include "dataplane/service_view.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "pipelines/conntrack/conn_table.h"
+#include "pipelines/service/service_stage.h"
+#include "pipelines/service/service_table.h"
+
+namespace kgw {
+
+namespace {
+
+std::string addr_text(uint8_t family, const uint8_t* a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, sizeof buf);
+  return buf;
+}
+
+std::string endpoint_text(uint8_t family, const uint8_t* a, uint16_t port_net) {
+  std::string ip = addr_text(family, a);
+  uint16_t port = ntohs(port_net);
+  return family == 6 ? fmt::format("[{}]:{}", ip, port) : fmt::format("{}:{}", ip, port);
+}
+
+const char* proto_text(uint8_t p) { return p == 6 ? "TCP" : p == 17 ? "UDP" : "other"; }
+
+lb_counters sum(const shared_state& s, bool group, uint32_t i) {
+  lb_counters t{};
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
+    const lb_counters* arr = group ? s.group_counters[w] : s.backend_counters[w];
+    if (!arr || i >= (group ? s.max_groups : s.max_backends)) continue;
+    t.packets += arr[i].packets;
+    t.bytes += arr[i].bytes;
+    t.new_flows += arr[i].new_flows;
+    t.active += arr[i].active;
+  }
+  return t;
+}
+
+bool name_matches(const char* full, const std::string& want) {
+  if (want.empty() || want == full) return true;
+  const char* slash = std::strchr(full, '/');
+  return slash && want == slash + 1;
+}
+
+std::string frontends_of(const service_tables& t, uint32_t group) {
+  static const char* kinds[] = {"cluster", "node", "lb", "external"};
+  std::string out;
+  const frontend_slot* f = t.frontends();
+  for (uint32_t i = 0; i <= t.frontend_mask; ++i) {
+    if (f[i].group != group) continue;
+    out += fmt::format(" {}={}", kinds[static_cast<unsigned>(f[i].kind) & 3],
+                       endpoint_text(f[i].key.family, f[i].key.addr, f[i].key.port));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_services(const shared_state& s, const std::string& name) {
+  const service_tables* t = s.services;
+  if (!t || t->magic != service_tables_magic) return "no Services loaded\n";
+  std::string out;
+  unsigned shown = 0;
+  for (uint32_t g = 0; g < t->n_groups; ++g) {
+    const lb_group& grp = t->groups()[g];
+    const char* svc = t->names()[grp.service].text;
+    if (!name_matches(svc, name)) continue;
+    ++shown;
+    lb_counters gc = sum(s, true, g);
+    out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
+                       grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
+                       grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
+    out += fmt::format("  frontends:{}\n", frontends_of(*t, g));
+    out += fmt::format("  packets {}  bytes {}  new-flows {}  active-flows {}\n", gc.packets, gc.bytes, gc.new_flows,
+                       gc.active);
+    for (uint32_t b = 0; b < grp.n_backends; ++b) {
+      uint32_t bi = grp.first_backend + b;
+      const backend_entry& be = t->backends()[bi];
+      lb_counters bc = sum(s, false, bi);
+      const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
+      out += fmt::format("    {:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n",
+                         endpoint_text(be.family, be.addr, be.port), state, bc.packets, bc.bytes, bc.new_flows,
+                         bc.active);
+    }
+  }
+  if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);
+  return out;
+}
+
+std::string format_conntrack(const shared_state& s, bool count_only, unsigned limit) {
+  std::string out;
+  uint64_t total = 0;
+  unsigned listed = 0;
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
+    const conn_table* ct = s.conns[w];
+    if (!ct) continue;
+    total += ct->active();
+    if (count_only) {
+      out += fmt::format("worker {}: {} connections of {}\n", w, ct->active(), ct->capacity());
+      continue;
+    }
+    // Read while the worker writes: an entry may be seen mid-update; it is a view, not a snapshot.
+    for (uint32_t id = 0; id < ct->capacity() && listed < limit; ++id) {
+      const conn& c = ct->at(id);
+      if (c.state == conn_state::free) continue;
+      ++listed;
+      const flow_key& o = c.key[0];
+      const flow_key& r = c.key[1];
+      out += fmt::format("w{} {:<5} {} -> {}  reply {} -> {}  {}  pkts {}/{}\n", w, proto_text(o.proto),
+                         endpoint_text(o.family, o.src, o.sport), endpoint_text(o.family, o.dst, o.dport),
+                         endpoint_text(r.family, r.src, r.sport), endpoint_text(r.family, r.dst, r.dport),
+                         conn_state_name(c.state), c.packets[0], c.packets[1]);
+    }
+  }
+  out += fmt::format("{} connections{}\n", total, !count_only && listed < total ? fmt::format(" ({} shown)", listed) : "");
+  return out;
+}
+
+}  // namespace kgw

@@ -1,0 +1,20 @@
+// Text views of the Services for the CLI: per Service and endpoint counters
+// summed over workers, and the connection tables.
+#pragma once
+
+#include <string>
+
+#include "dataplane/shared_state.h"
+
+namespace kgw {
+
+// `show service [NAME]`: every Service port with frontends' group counters and
+// its endpoints (state, packets, bytes, new and active flows). NAME is
+// "namespace/name" or just "name"; empty = all.
+std::string format_services(const shared_state& s, const std::string& name);
+
+// `show conntrack`: up to `limit` connections (both keys, state, endpoint,
+// age); `count_only` prints the per-worker totals.
+std::string format_conntrack(const shared_state& s, bool count_only, unsigned limit);
+
+}  // namespace kgw
