@@ -6,6 +6,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_memzone.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -229,6 +230,15 @@ bool runtime::build_workers(const runtime_options& o) {
       return false;
     }
   }
+  if (!services_.start_publishing(n, *state_)) {
+    error_ = services_.error();
+    return false;
+  }
+  for (worker_conf* w : workers_) {
+    w->rcu = services_.publisher().qsbr();
+    rte_rcu_qsbr_thread_register(w->rcu, w->index);
+    rte_rcu_qsbr_thread_online(w->rcu, w->index);
+  }
   return true;
 }
 
@@ -283,12 +293,25 @@ void runtime::serve_commands() {
       case command_type::ping:
         reply.value = state_->stats_generation;
         break;
+      case command_type::publish_services: {
+        auto* g = reinterpret_cast<service_generation*>(static_cast<uintptr_t>(msg.arg));
+        std::string why;
+        if (!generation_valid(g, state_->n_workers, why)) {
+          log_warn("services: generation rejected: {}", why);
+          reply.status = -EINVAL;
+          break;
+        }
+        services_.publisher().publish(g);
+        reply.value = g->number;
+        break;
+      }
       default:
         reply.status = -EINVAL;
     }
     if (rte_ring_enqueue_elem(reply_ring_, &reply, sizeof reply) != 0)
       log_warn("command reply ring full; reply to seq {} lost", msg.seq);
   }
+  services_.publisher().reclaim();
 }
 
 void runtime::stop_ports() {

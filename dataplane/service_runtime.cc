@@ -15,11 +15,10 @@ namespace kgw {
 service_runtime::~service_runtime() { release(); }
 
 void service_runtime::release() {
+  publisher_.shutdown();
   for (void* p : allocations_) rte_free(p);
   allocations_.clear();
-  if (tables_) rte_free(tables_);
   if (nexthops_) rte_free(nexthops_);
-  tables_ = nullptr;
   nexthops_ = nullptr;
 }
 
@@ -40,18 +39,10 @@ bool service_runtime::load(const gateway_config& cfg, const std::string& manifes
   o.snat_addresses = cfg.snat_addresses;
   o.snat_port_lo = cfg.services.snat_port_lo;
   o.snat_port_hi = cfg.services.snat_port_hi;
-  std::vector<uint64_t> blob = compile_services(set, o, error_);
-  if (blob.empty()) return false;
-  tables_ = rte_malloc("kgw_services", blob.size() * 8, 64);
-  if (!tables_) {
-    error_ = fmt::format("cannot allocate {} bytes for the service tables", blob.size() * 8);
-    return false;
-  }
-  std::memcpy(tables_, blob.data(), blob.size() * 8);
-  const auto* t = static_cast<const service_tables*>(tables_);
+  initial_ = compile_services(set, o, error_);
+  if (initial_.empty()) return false;
+  const auto* t = reinterpret_cast<const service_tables*>(initial_.data());
   n_services_ = t->n_services;
-  max_groups_ = std::max<uint32_t>(1, t->n_groups);
-  max_backends_ = std::max<uint32_t>(1, t->n_backends);
   log_info("services: {} Services, {} frontends slots, {} groups, {} endpoints, {} KiB of tables", t->n_services,
            t->frontend_mask + 1, t->n_groups, t->n_backends, t->size_bytes / 1024);
   return true;
@@ -103,23 +94,18 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   void* ct_mem = ct ? alloc("kgw_conns", conn_table::memory_size(sc.conntrack_entries)) : nullptr;
   auto* aff = ct_mem ? static_cast<affinity_table*>(alloc("kgw_affinity", sizeof(affinity_table))) : nullptr;
   void* aff_mem = aff ? alloc("kgw_affinity_mem", affinity_table::memory_size(sc.affinity_entries)) : nullptr;
-  auto* groups = aff_mem ? static_cast<lb_counters*>(alloc("kgw_group_counters", sizeof(lb_counters) * max_groups_)) : nullptr;
-  auto* backends = groups ? static_cast<lb_counters*>(alloc("kgw_backend_counters", sizeof(lb_counters) * max_backends_)) : nullptr;
-  if (!backends) return false;
+  if (!aff_mem) return false;
   new (ct) conn_table{};
   ct->init(ct_mem, sc.conntrack_entries, conn_timeouts{});
   new (aff) affinity_table{};
   aff->init(aff_mem, sc.affinity_entries);
 
   service_lcore& s = w.svc;
-  s.tables = static_cast<const service_tables*>(tables_);
+  s.worker = w.index;
   s.nexthops = nexthops_;
   s.conns = ct;
   s.affinity = aff;
-  s.group_counters = groups;
-  s.max_groups = max_groups_;
-  s.backend_counters = backends;
-  s.max_backends = max_backends_;
+  w.services = &st.services;
   // Each worker owns a slice of the SNAT ports, so replies can be told apart.
   uint32_t span = (static_cast<uint32_t>(sc.snat_port_hi) - sc.snat_port_lo + 1) / std::max(1u, n_workers);
   s.port_lo = static_cast<uint16_t>(sc.snat_port_lo + span * w.index);
@@ -128,12 +114,17 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   ct->on_remove = service_on_conn_removed;
   ct->on_remove_ctx = &s;
 
-  st.services = s.tables;
-  st.max_groups = max_groups_;
-  st.max_backends = max_backends_;
-  st.group_counters[w.index] = groups;
-  st.backend_counters[w.index] = backends;
   st.conns[w.index] = ct;
+  return true;
+}
+
+bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
+  if (!publisher_.init(&st.services, n_workers, error_)) return false;
+  if (initial_.empty()) return true;
+  service_generation* g = build_generation(initial_, n_workers, 1, error_);
+  if (!g) return false;
+  st.services = g;  // no worker runs yet: a plain store
+  initial_.clear();
   return true;
 }
 

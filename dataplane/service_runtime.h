@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "control/config/gateway_config.h"
+#include "dataplane/service_publish.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/route/nexthop.h"
@@ -28,6 +29,9 @@ class service_runtime {
   bool build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids, const shared_state& st);
   // Per-worker state; call once per worker after build_nexthops.
   bool attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st);
+  // After every worker is attached: RCU and the first generation (if loaded).
+  bool start_publishing(unsigned n_workers, shared_state& st);
+  generation_publisher& publisher() { return publisher_; }
   const std::string& error() const { return error_; }
   // Frees everything; must run before EAL goes away.
   void release();
@@ -35,9 +39,9 @@ class service_runtime {
 
  private:
   std::string error_;
-  void* tables_ = nullptr;  // service_tables block
+  std::vector<uint64_t> initial_;  // compiled from --manifests, published at start
   size_t n_services_ = 0;
-  uint32_t max_groups_ = 1, max_backends_ = 1;
+  generation_publisher publisher_;
   nexthop_table* nexthops_ = nullptr;
   std::vector<void*> allocations_;
   const gateway_config* cfg_ = nullptr;

@@ -27,11 +27,11 @@ std::string endpoint_text(uint8_t family, const uint8_t* a, uint16_t port_net) {
 
 const char* proto_text(uint8_t p) { return p == 6 ? "TCP" : p == 17 ? "UDP" : "other"; }
 
-lb_counters sum(const shared_state& s, bool group, uint32_t i) {
+lb_counters sum(const service_generation& g, bool group, uint32_t i) {
   lb_counters t{};
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
-    const lb_counters* arr = group ? s.group_counters[w] : s.backend_counters[w];
-    if (!arr || i >= (group ? s.max_groups : s.max_backends)) continue;
+  for (unsigned w = 0; w < g.n_workers && w < max_generation_workers; ++w) {
+    const lb_counters* arr = group ? g.group_counters[w] : g.backend_counters[w];
+    if (!arr || i >= (group ? g.max_groups : g.max_backends)) continue;
     t.packets += arr[i].packets;
     t.bytes += arr[i].bytes;
     t.new_flows += arr[i].new_flows;
@@ -61,8 +61,9 @@ std::string frontends_of(const service_tables& t, uint32_t group) {
 }  // namespace
 
 std::string format_services(const shared_state& s, const std::string& name) {
-  const service_tables* t = s.services;
-  if (!t || t->magic != service_tables_magic) return "no Services loaded\n";
+  const service_generation* gen = s.services;
+  if (!gen || gen->magic != service_generation_magic) return "no Services loaded\n";
+  const service_tables* t = gen->tables;
   std::string out;
   unsigned shown = 0;
   for (uint32_t g = 0; g < t->n_groups; ++g) {
@@ -70,7 +71,7 @@ std::string format_services(const shared_state& s, const std::string& name) {
     const char* svc = t->names()[grp.service].text;
     if (!name_matches(svc, name)) continue;
     ++shown;
-    lb_counters gc = sum(s, true, g);
+    lb_counters gc = sum(*gen, true, g);
     out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
                        grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
                        grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
@@ -80,7 +81,7 @@ std::string format_services(const shared_state& s, const std::string& name) {
     for (uint32_t b = 0; b < grp.n_backends; ++b) {
       uint32_t bi = grp.first_backend + b;
       const backend_entry& be = t->backends()[bi];
-      lb_counters bc = sum(s, false, bi);
+      lb_counters bc = sum(*gen, false, bi);
       const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
       out += fmt::format("    {:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n",
                          endpoint_text(be.family, be.addr, be.port), state, bc.packets, bc.bytes, bc.new_flows,
@@ -88,7 +89,7 @@ std::string format_services(const shared_state& s, const std::string& name) {
     }
   }
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);
-  return out;
+  return fmt::format("generation {} (counters count from its publication)\n", gen->number) + out;
 }
 
 std::string format_conntrack(const shared_state& s, bool count_only, unsigned limit) {

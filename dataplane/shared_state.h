@@ -11,8 +11,7 @@
 
 namespace kgw {
 
-struct service_tables;
-struct lb_counters;
+struct service_generation;
 class conn_table;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
@@ -80,23 +79,21 @@ struct shared_state {
   shared_lcore_info lcores[max_workers];
   lcore_counters counters[max_workers];       // each written only by its worker
   lcore_counters counters_base[max_workers];  // "clear" baseline, written by the main lcore
-  // Services: the compiled tables and, per worker, its load-balancing counters
-  // and connection table (rte_malloc memory: the same address in every process).
-  const service_tables* services;
-  uint32_t max_groups, max_backends;
-  lb_counters* group_counters[max_workers];
-  lb_counters* backend_counters[max_workers];
+  // Services: the published generation (tables and per-worker counters) and
+  // each worker's connection table; rte_malloc memory, the same address in
+  // every process. Workers load `services` once per burst.
+  const service_generation* services;
   conn_table* conns[max_workers];
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot
   volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
-enum class command_type : uint32_t { clear_stats = 1, ping = 2 };
+enum class command_type : uint32_t { clear_stats = 1, ping = 2, publish_services = 3 };
 struct command_msg {
   command_type type;
   uint32_t seq;
-  uint64_t arg;  // clear_stats: port id, or all_ports
+  uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_generation*
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "pipelines/local/local.h"
@@ -84,6 +85,7 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   parse_burst(pkts, meta, n, *w.counters);
   // Services before local: NodePorts live on the gateway's own addresses.
   w.svc.now_ns = w.now_ns;
+  if (w.services) service_use_generation(w.svc, __atomic_load_n(w.services, __ATOMIC_ACQUIRE));
   service_burst(pkts, meta, n, w.svc, *w.counters);
   local_burst(pkts, meta, n, *w.local, *w.counters);
   dispatch(w, pkts, meta, n);
@@ -112,6 +114,8 @@ void worker_flush(worker_conf& w) {
 }
 
 void worker_housekeeping(worker_conf& w) {
+  // Nothing of a generation is held across loops: this is a quiescent point.
+  if (w.rcu) rte_rcu_qsbr_quiescent(w.rcu, w.index);
   conn_table* ct = w.svc.conns;
   if (!ct) return;
   // A few buckets per loop: expiry costs a little, always, never a pause.

@@ -11,6 +11,7 @@
 
 struct rte_mbuf;
 struct rte_ring;
+struct rte_rcu_qsbr;
 
 namespace kgw {
 
@@ -36,6 +37,8 @@ struct worker_conf {
   int timestamp_offset = -1;     // mbuf dynfield offset; -1 = use the TSC
   uint64_t now_ns = 0;
   service_lcore svc;             // connection table, Services, next hops
+  const service_generation* const* services = nullptr;  // the published generation (shared memory)
+  rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
 };
 
 // One pass over the worker's RX queues; returns the number of packets received.

@@ -48,6 +48,7 @@ struct conn {
   uint32_t packets[2];
   conn_state state;
   uint8_t fins;         // bit d: FIN seen from direction d
+  uint8_t gen;          // opaque: the Service generation that created it
   uint16_t nat_port;    // opaque: the SNAT source port, for release on removal
 };
 

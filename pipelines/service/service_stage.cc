@@ -39,8 +39,12 @@ void translate(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_coun
   flow_key to = reverse(cn.key[1 - dir]);
   nat_rewrite(frame, m, to);
   if (dir == 0 && s.mss && tcp_clamp_mss(frame, m, s.mss)) c.mss_clamped++;
-  count(s.group_counters, s.max_groups, cn.service, m.l3_len);
-  count(s.backend_counters, s.max_backends, cn.backend, m.l3_len);
+  // Group and endpoint numbers are those of the generation that made the
+  // connection; counters of an older one are gone.
+  if (cn.gen == s.gen) {
+    count(s.group_counters, s.max_groups, cn.service, m.l3_len);
+    count(s.backend_counters, s.max_backends, cn.backend, m.l3_len);
+  }
   leave_towards(frame, m, s, to.family, to.dst);
 }
 
@@ -136,6 +140,7 @@ void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_
   cn.service = fs.group;
   cn.backend = g.first_backend + static_cast<uint32_t>(b);
   cn.nat_port = nat_port;
+  cn.gen = s.gen;
   c.new_flows++;
   if (fs.group < s.max_groups) {
     s.group_counters[fs.group].new_flows++;
@@ -208,6 +213,7 @@ void service_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, service_lc
 
 void service_on_conn_removed(void* ctx, const conn& c) {
   auto& s = *static_cast<service_lcore*>(ctx);
+  if (c.gen != s.gen) return;
   if (c.service < s.max_groups) s.group_counters[c.service].active--;
   if (c.backend < s.max_backends) s.backend_counters[c.backend].active--;
 }

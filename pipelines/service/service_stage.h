@@ -14,6 +14,7 @@
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/route/nexthop.h"
 #include "pipelines/service/affinity_table.h"
+#include "pipelines/service/service_generation.h"
 #include "pipelines/service/service_table.h"
 
 struct rte_mbuf;
@@ -29,19 +30,38 @@ struct lb_counters {
 };
 
 struct service_lcore {
+  // Set per burst from the published generation (service_use_generation).
   const service_tables* tables = nullptr;  // nullptr: no Services
-  const nexthop_table* nexthops = nullptr;
-  conn_table* conns = nullptr;
-  affinity_table* affinity = nullptr;
-  lb_counters* group_counters = nullptr;  // max_groups entries
+  lb_counters* group_counters = nullptr;   // this worker's, max_groups entries
   uint32_t max_groups = 0;
   lb_counters* backend_counters = nullptr;
   uint32_t max_backends = 0;
+  uint8_t gen = 0;                         // low bits of the generation number, kept in each connection
+
+  const nexthop_table* nexthops = nullptr;
+  conn_table* conns = nullptr;
+  affinity_table* affinity = nullptr;
+  unsigned worker = 0;
   uint16_t port_lo = 1024, port_hi = 65535;  // this lcore's SNAT source ports
   uint16_t next_port = 0;
   uint16_t mss = 1460;  // clamp for SYNs; 0 = leave alone
   uint64_t now_ns = 0;
 };
+
+// Points the stage at generation `g` (nullptr = no Services).
+inline void service_use_generation(service_lcore& s, const service_generation* g) {
+  if (!g) {
+    s.tables = nullptr;
+    s.max_groups = s.max_backends = 0;
+    return;
+  }
+  s.tables = g->tables;
+  s.group_counters = g->group_counters[s.worker];
+  s.max_groups = s.group_counters ? g->max_groups : 0;
+  s.backend_counters = g->backend_counters[s.worker];
+  s.max_backends = s.backend_counters ? g->max_backends : 0;
+  s.gen = static_cast<uint8_t>(g->number);
+}
 
 // Handles one parsed frame (see local_answer for len/cap).
 void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
