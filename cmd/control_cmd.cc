@@ -1,4 +1,4 @@
-// kgw control -c gateway.yaml [-i]
+// kgw control -c gateway.yaml [--manifests DIR] [-i]
 #include <getopt.h>
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cmd/common.h"
+#include "cmd/manifest_watch.h"
 #include "cmd/subcommands.h"
 #include "control/cli/cli.h"
 #include "dataplane/log.h"
@@ -21,15 +22,19 @@ namespace kgw {
 
 namespace {
 constexpr const char* help =
-    "Usage: kgw control -c gateway.yaml [-i] [-- EAL args]\n"
+    "Usage: kgw control -c gateway.yaml [--manifests DIR] [-i] [-- EAL args]\n"
     "\n"
     "The slow-path process: attaches to the running dataplane (DPDK secondary,\n"
     "the config's dataplane.file_prefix) and takes the packets the workers punt\n"
     "(traffic for the gateway that is not ARP/ND/echo), counting them by kind.\n"
+    "With --manifests it compiles the Services and EndpointSlices of DIR, publishes\n"
+    "them to the workers, and republishes on every change in DIR (inotify); a\n"
+    "rejected change is logged and the running Services stay as they are.\n"
     "Exits when the dataplane goes away or on SIGINT/SIGTERM.\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE      gateway config (required)\n"
+    "  -m, --manifests DIR    Kubernetes manifests to serve and watch; see docs/services.md\n"
     "  -i, --interactive      also open the `kgw cli` shell on this terminal\n"
     "      --log-level LEVEL  error, warn, info (default) or debug\n"
     "  -h, --help             this text\n";
@@ -84,18 +89,20 @@ void serve_punts(dataplane_attachment& dp) {
 
 int control_main(int argc, char** argv) {
   auto extra = eal_args_after_dashdash(argc, argv);
-  std::string config;
+  std::string config, manifests;
   bool interactive = false;
   static option opts[] = {{"config", required_argument, nullptr, 'c'},
                           {"interactive", no_argument, nullptr, 'i'},
+                          {"manifests", required_argument, nullptr, 'm'},
                           {"log-level", required_argument, nullptr, 'L'},
                           {"help", no_argument, nullptr, 'h'},
                           {nullptr, 0, nullptr, 0}};
   int c;
-  while ((c = getopt_long(argc, argv, "c:ih", opts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:m:ih", opts, nullptr)) != -1) {
     switch (c) {
       case 'c': config = optarg; break;
       case 'i': interactive = true; break;
+      case 'm': manifests = optarg; break;
       case 'L': {
         log_level l;
         if (!parse_log_level(optarg, l)) usage_error("control", fmt::format("unknown log level \"{}\"", optarg));
@@ -119,6 +126,15 @@ int control_main(int argc, char** argv) {
            dp.state().primary_pid, dp.state().n_workers);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::thread watcher;
+  if (!manifests.empty()) watcher = std::thread([&] { watch_manifests(dp, *cfg, manifests, stopping); });
+  struct joiner {
+    std::thread& t;
+    ~joiner() {
+      stopping = true;
+      if (t.joinable()) t.join();
+    }
+  } join_watcher{watcher};
   if (!interactive) {
     serve_punts(dp);
     return 0;

@@ -25,22 +25,14 @@ void service_runtime::release() {
 bool service_runtime::load(const gateway_config& cfg, const std::string& manifests_dir) {
   cfg_ = &cfg;
   if (manifests_dir.empty()) return true;
-  service_set set;
-  std::vector<manifest_issue> errors;
-  if (!load_services(manifests_dir, set, errors)) {
-    error_ = fmt::format("{} invalid manifest(s):", errors.size());
-    for (const auto& e : errors) error_ += "\n  " + e.to_string();
+  std::vector<std::string> errors, warnings;
+  initial_ = compile_manifests(cfg, manifests_dir, errors, warnings);
+  for (const auto& w : warnings) log_warn("{}", w);
+  if (initial_.empty()) {
+    error_ = fmt::format("{} invalid manifest(s) in {}:", errors.size(), manifests_dir);
+    for (const auto& e : errors) error_ += "\n  " + e;
     return false;
   }
-  for (const auto& w : set.warnings) log_warn("{}", w.to_string());
-  service_compile_options o;
-  o.maglev_size = cfg.services.maglev_size;
-  o.node_addresses = cfg.node_addresses;
-  o.snat_addresses = cfg.snat_addresses;
-  o.snat_port_lo = cfg.services.snat_port_lo;
-  o.snat_port_hi = cfg.services.snat_port_hi;
-  initial_ = compile_services(set, o, error_);
-  if (initial_.empty()) return false;
   const auto* t = reinterpret_cast<const service_tables*>(initial_.data());
   n_services_ = t->n_services;
   log_info("services: {} Services, {} frontends slots, {} groups, {} endpoints, {} KiB of tables", t->n_services,

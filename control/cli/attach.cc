@@ -3,6 +3,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_memzone.h>
+#include <unistd.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <signal.h>
@@ -61,14 +62,23 @@ rte_ring* dataplane_attachment::punt_ring(unsigned worker) const {
 }
 
 int dataplane_attachment::send_command(command_type t, uint64_t arg, unsigned timeout_ms) {
-  command_msg msg{t, ++seq_, arg};
+  // Several processes (control, cli) share the rings: the high half of the
+  // sequence number says whose command it was.
+  std::lock_guard<std::mutex> lock(command_mutex_);
+  const uint32_t mine = static_cast<uint32_t>(getpid() & 0xffff) << 16;
+  seq_ = (seq_ + 1) & 0xffff;
+  command_msg msg{t, mine | seq_, arg};
   if (rte_ring_enqueue_elem(cmd_, &msg, sizeof msg) != 0) return -ENOBUFS;
   uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
   while (rte_get_timer_cycles() < deadline) {
     command_reply r;
     if (rte_ring_dequeue_elem(reply_, &r, sizeof r) == 0) {
-      if (r.seq == msg.seq) return r.status;
-      continue;  // a stale reply to an earlier, timed-out command
+      if (r.seq == msg.seq) {
+        last_reply_value_ = r.value;
+        return r.status;
+      }
+      // Another process's reply goes back for it; a stale one of ours is dropped.
+      if ((r.seq & 0xffff0000u) != mine) rte_ring_enqueue_elem(reply_, &r, sizeof r);
     }
     rte_delay_us_sleep(1000);
   }

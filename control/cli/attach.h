@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,10 @@ class dataplane_attachment {
   shared_state& state() { return *state_; }
   // Sends a command to the dataplane's main lcore and waits for its reply.
   // Returns the reply status (0 or -errno), -ETIMEDOUT when no reply comes.
+  // Safe to call from several threads.
   int send_command(command_type t, uint64_t arg, unsigned timeout_ms = 2000);
+  // The value of the last successful reply (e.g. the published generation).
+  uint64_t last_reply_value() const { return last_reply_value_; }
   // Whether the primary process is still alive.
   bool primary_alive() const;
   rte_ring* punt_ring(unsigned worker) const;
@@ -32,6 +36,8 @@ class dataplane_attachment {
   rte_ring* cmd_ = nullptr;
   rte_ring* reply_ = nullptr;
   uint32_t seq_ = 0;
+  uint64_t last_reply_value_ = 0;
+  std::mutex command_mutex_;
   std::string error_;
 };
 

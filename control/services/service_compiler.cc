@@ -105,6 +105,32 @@ uint32_t place(std::vector<uint64_t>& out, size_t& cursor, const std::vector<T>&
 
 }  // namespace
 
+service_compile_options compile_options_for(const gateway_config& cfg) {
+  service_compile_options o;
+  o.maglev_size = cfg.services.maglev_size;
+  o.node_addresses = cfg.node_addresses;
+  o.snat_addresses = cfg.snat_addresses;
+  o.snat_port_lo = cfg.services.snat_port_lo;
+  o.snat_port_hi = cfg.services.snat_port_hi;
+  return o;
+}
+
+std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
+                                        std::vector<std::string>& errors, std::vector<std::string>& warnings) {
+  service_set set;
+  std::vector<manifest_issue> issues;
+  bool ok = load_services(dir, set, issues);
+  for (const auto& w : set.warnings) warnings.push_back(w.to_string());
+  if (!ok) {
+    for (const auto& e : issues) errors.push_back(e.to_string());
+    return {};
+  }
+  std::string error;
+  std::vector<uint64_t> blob = compile_services(set, compile_options_for(cfg), error);
+  if (blob.empty()) errors.push_back(error);
+  return blob;
+}
+
 std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o, std::string& error) {
   if (!is_prime(o.maglev_size)) {
     error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "control/config/gateway_config.h"
 #include "control/services/service_model.h"
 #include "pipelines/common/net_types.h"
 
@@ -19,6 +20,15 @@ struct service_compile_options {
   std::vector<ip_addr> snat_addresses;   // first of each family is used for full NAT
   uint16_t snat_port_lo = 1024, snat_port_hi = 65535;
 };
+
+// The options gateway.yaml implies (services section, node and SNAT addresses).
+service_compile_options compile_options_for(const gateway_config& cfg);
+
+// Loads, validates and compiles a manifests directory. On invalid manifests
+// returns an empty block and fills `errors` (one line each); warnings are
+// returned either way.
+std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
+                                        std::vector<std::string>& errors, std::vector<std::string>& warnings);
 
 // The block, 8-byte aligned in memory as returned. Empty with `error` set
 // when the options are impossible (Maglev size not prime, too many endpoints).

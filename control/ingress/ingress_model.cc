@@ -1,0 +1,614 @@
+// Ingress manifests: YAML parsing, IngressClass filtering, backend resolution,
+// validation and the flattened, precedence-ordered route set.
+#include "control/ingress/ingress_model.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace kgw::ingress {
+
+std::string manifest_error::to_string() const {
+  std::string s = file.empty() ? "<input>" : file;
+  if (line > 0) s += fmt::format(":{}", line);
+  s += ": ";
+  if (warning) s += "warning: ";
+  if (!object.empty()) s += object + ": ";
+  if (!field.empty()) s += field + ": ";
+  s += message;
+  return s;
+}
+
+const char* to_string(path_type t) {
+  switch (t) {
+    case path_type::exact: return "Exact";
+    case path_type::prefix: return "Prefix";
+    case path_type::implementation_specific: return "ImplementationSpecific";
+  }
+  return "?";
+}
+
+const char* to_string(match_kind k) {
+  switch (k) {
+    case match_kind::exact: return "Exact";
+    case match_kind::prefix: return "Prefix";
+    case match_kind::regex: return "regex";
+  }
+  return "?";
+}
+
+bool ingress_object::path_regex() const {
+  auto it = annotations.find(std::string(path_regex_annotation));
+  return it != annotations.end() && it->second == "true";
+}
+
+std::string resolved_backend::to_string() const { return fmt::format("{}/{}:{}", ns, service, port); }
+
+std::string normalize_rule_host(std::string_view host) {
+  std::string s(host);
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return s;
+}
+
+std::string normalize_prefix_path(std::string_view path) {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return std::string(path);
+}
+
+namespace {
+
+int line_of(const YAML::Node& n) {
+  if (!n.IsDefined()) return 0;
+  auto m = n.Mark();
+  return m.line >= 0 ? m.line + 1 : 0;
+}
+
+struct doc_ctx {
+  const std::string& file;
+  std::vector<manifest_error>& errors;
+  std::string object;
+  int fallback_line = 0;
+
+  void error(const YAML::Node& n, const std::string& field, const std::string& msg, bool warning = false) {
+    manifest_error e;
+    e.file = file;
+    e.line = line_of(n);
+    if (e.line == 0) e.line = fallback_line;
+    e.object = object;
+    e.field = field;
+    e.message = msg;
+    e.warning = warning;
+    errors.push_back(std::move(e));
+  }
+};
+
+std::string scalar(const YAML::Node& n) {
+  if (n.IsDefined() && n.IsScalar()) return n.Scalar();
+  return {};
+}
+
+bool get_string(doc_ctx& c, const YAML::Node& parent, const char* key, const std::string& field, std::string& out) {
+  YAML::Node n = parent[key];
+  if (!n.IsDefined() || n.IsNull()) return false;
+  if (!n.IsScalar()) {
+    c.error(n, field, "expected a string");
+    return false;
+  }
+  out = n.Scalar();
+  return true;
+}
+
+std::optional<backend_ref> parse_backend(doc_ctx& c, const YAML::Node& n, const std::string& field) {
+  if (!n.IsDefined() || n.IsNull()) {
+    c.error(n, field, "backend is required");
+    return std::nullopt;
+  }
+  if (!n.IsMap()) {
+    c.error(n, field, "expected a map");
+    return std::nullopt;
+  }
+  backend_ref b;
+  b.line = line_of(n);
+  b.field = field;
+  YAML::Node svc = n["service"], res = n["resource"];
+  if (svc.IsDefined() && res.IsDefined()) {
+    c.error(n, field, "service and resource are mutually exclusive");
+    return std::nullopt;
+  }
+  if (res.IsDefined()) {
+    std::string group = scalar(res["apiGroup"]), kind = scalar(res["kind"]), name = scalar(res["name"]);
+    b.resource = fmt::format("{}/{}/{}", group, kind, name);
+    return b;
+  }
+  if (!svc.IsDefined() || !svc.IsMap()) {
+    c.error(n, field + ".service", "a service backend is required");
+    return std::nullopt;
+  }
+  if (!get_string(c, svc, "name", field + ".service.name", b.service) || b.service.empty()) {
+    c.error(svc, field + ".service.name", "service name is required");
+    return std::nullopt;
+  }
+  YAML::Node port = svc["port"];
+  if (!port.IsDefined() || !port.IsMap()) {
+    c.error(svc, field + ".service.port", "port (number or name) is required");
+    return std::nullopt;
+  }
+  YAML::Node num = port["number"], name = port["name"];
+  if (num.IsDefined() == name.IsDefined()) {
+    c.error(port, field + ".service.port", "exactly one of number and name is required");
+    return std::nullopt;
+  }
+  if (num.IsDefined()) {
+    std::string s = scalar(num);
+    int v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v < 1 || v > 65535) {
+      c.error(num, field + ".service.port.number", fmt::format("not a port number: \"{}\"", s));
+      return std::nullopt;
+    }
+    b.port_number = v;
+  } else {
+    b.port_name = scalar(name);
+    if (b.port_name.empty()) {
+      c.error(name, field + ".service.port.name", "empty port name");
+      return std::nullopt;
+    }
+  }
+  return b;
+}
+
+void parse_ingress(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
+  ingress_object ing;
+  ing.file = c.file;
+  ing.line = line_of(doc);
+  YAML::Node meta = doc["metadata"];
+  if (meta.IsDefined() && meta.IsMap()) {
+    get_string(c, meta, "name", "metadata.name", ing.name);
+    std::string ns;
+    if (get_string(c, meta, "namespace", "metadata.namespace", ns) && !ns.empty()) ing.ns = ns;
+    get_string(c, meta, "creationTimestamp", "metadata.creationTimestamp", ing.creation_timestamp);
+    YAML::Node ann = meta["annotations"];
+    if (ann.IsDefined() && ann.IsMap()) {
+      for (const auto& kv : ann) ing.annotations[kv.first.Scalar()] = scalar(kv.second);
+    }
+  }
+  c.object = ing.id();
+  if (ing.name.empty()) {
+    c.error(doc, "metadata.name", "Ingress has no name");
+    return;
+  }
+  YAML::Node spec = doc["spec"];
+  if (!spec.IsDefined() || !spec.IsMap()) {
+    c.error(doc, "spec", "Ingress has no spec");
+    return;
+  }
+  std::string cls;
+  if (get_string(c, spec, "ingressClassName", "spec.ingressClassName", cls)) {
+    ing.class_name = cls;
+  } else if (auto it = ing.annotations.find(std::string(legacy_class_annotation)); it != ing.annotations.end()) {
+    ing.class_name = it->second;
+  }
+  const bool regex = ing.path_regex();
+  if (YAML::Node db = spec["defaultBackend"]; db.IsDefined() && !db.IsNull()) {
+    ing.default_backend = parse_backend(c, db, "spec.defaultBackend");
+  }
+  YAML::Node rules = spec["rules"];
+  if (rules.IsDefined() && !rules.IsNull()) {
+    if (!rules.IsSequence()) {
+      c.error(rules, "spec.rules", "expected a list");
+    } else {
+      for (size_t i = 0; i < rules.size(); i++) {
+        const YAML::Node r = rules[i];
+        std::string rf = fmt::format("spec.rules[{}]", i);
+        ingress_rule rule;
+        rule.line = line_of(r);
+        if (!r.IsMap()) {
+          c.error(r, rf, "expected a map");
+          ing.rules.push_back(std::move(rule));
+          continue;
+        }
+        get_string(c, r, "host", rf + ".host", rule.host);
+        YAML::Node http = r["http"];
+        if (http.IsDefined() && http.IsMap()) {
+          YAML::Node paths = http["paths"];
+          if (!paths.IsDefined() || !paths.IsSequence()) {
+            c.error(http, rf + ".http.paths", "expected a list of paths");
+          } else {
+            for (size_t j = 0; j < paths.size(); j++) {
+              const YAML::Node p = paths[j];
+              std::string pf = fmt::format("{}.http.paths[{}]", rf, j);
+              ingress_path ip;
+              ip.line = line_of(p);
+              if (!p.IsMap()) {
+                c.error(p, pf, "expected a map");
+                continue;
+              }
+              std::string pt;
+              if (!get_string(c, p, "pathType", pf + ".pathType", pt)) {
+                c.error(p, pf + ".pathType", "pathType is required (Exact, Prefix or ImplementationSpecific)");
+                continue;
+              }
+              if (pt == "Exact") ip.type = path_type::exact;
+              else if (pt == "Prefix") ip.type = path_type::prefix;
+              else if (pt == "ImplementationSpecific") ip.type = path_type::implementation_specific;
+              else {
+                c.error(p["pathType"], pf + ".pathType",
+                        fmt::format("unknown pathType \"{}\" (Exact, Prefix or ImplementationSpecific)", pt));
+                continue;
+              }
+              if (!get_string(c, p, "path", pf + ".path", ip.path)) {
+                // Kubernetes defaults an absent path to "/" only for ImplementationSpecific.
+                if (ip.type == path_type::implementation_specific && !regex) {
+                  ip.path = "/";
+                } else {
+                  c.error(p, pf + ".path", "path is required");
+                  continue;
+                }
+              }
+              auto b = parse_backend(c, p["backend"], pf + ".backend");
+              if (!b) continue;
+              ip.backend = std::move(*b);
+              rule.paths.push_back(std::move(ip));
+            }
+          }
+        } else if (http.IsDefined() && !http.IsNull()) {
+          c.error(http, rf + ".http", "expected a map");
+        }
+        ing.rules.push_back(std::move(rule));
+      }
+    }
+  }
+  if (ing.rules.empty() && !ing.default_backend) {
+    c.error(spec, "spec", "Ingress has neither rules nor defaultBackend");
+  }
+  out.ingresses.push_back(std::move(ing));
+}
+
+void parse_ingress_class(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
+  ingress_class_object cls;
+  cls.file = c.file;
+  cls.line = line_of(doc);
+  YAML::Node meta = doc["metadata"];
+  if (meta.IsDefined() && meta.IsMap()) {
+    get_string(c, meta, "name", "metadata.name", cls.name);
+    YAML::Node ann = meta["annotations"];
+    if (ann.IsDefined() && ann.IsMap()) cls.is_default = scalar(ann[std::string(default_class_annotation)]) == "true";
+  }
+  c.object = cls.name;
+  if (cls.name.empty()) {
+    c.error(doc, "metadata.name", "IngressClass has no name");
+    return;
+  }
+  YAML::Node spec = doc["spec"];
+  if (spec.IsDefined() && spec.IsMap()) get_string(c, spec, "controller", "spec.controller", cls.controller);
+  out.classes.push_back(std::move(cls));
+}
+
+void parse_service(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
+  service_object svc;
+  YAML::Node meta = doc["metadata"];
+  if (meta.IsDefined() && meta.IsMap()) {
+    svc.name = scalar(meta["name"]);
+    std::string ns = scalar(meta["namespace"]);
+    if (!ns.empty()) svc.ns = ns;
+  }
+  if (svc.name.empty()) return;
+  YAML::Node ports = doc["spec"]["ports"];
+  if (ports.IsDefined() && ports.IsSequence()) {
+    for (const auto& p : ports) {
+      if (!p.IsMap()) continue;
+      service_port sp;
+      sp.name = scalar(p["name"]);
+      std::string s = scalar(p["port"]);
+      std::from_chars(s.data(), s.data() + s.size(), sp.port);
+      svc.ports.push_back(std::move(sp));
+    }
+  }
+  (void)c;
+  out.services.push_back(std::move(svc));
+}
+
+void parse_object(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
+  if (!doc.IsDefined() || doc.IsNull()) return;
+  if (!doc.IsMap()) {
+    c.error(doc, "", "expected a Kubernetes object (a map)");
+    return;
+  }
+  std::string kind = scalar(doc["kind"]);
+  c.object.clear();
+  c.fallback_line = line_of(doc);
+  if (kind == "List") {
+    YAML::Node items = doc["items"];
+    if (items.IsDefined() && items.IsSequence())
+      for (const auto& it : items) parse_object(c, it, out);
+    return;
+  }
+  std::string api = scalar(doc["apiVersion"]);
+  if (kind == "Ingress") {
+    if (api != "networking.k8s.io/v1") {
+      c.error(doc["apiVersion"], "apiVersion",
+              fmt::format("Ingress apiVersion \"{}\" is not supported (networking.k8s.io/v1)", api));
+      return;
+    }
+    parse_ingress(c, doc, out);
+  } else if (kind == "IngressClass") {
+    parse_ingress_class(c, doc, out);
+  } else if (kind == "Service") {
+    parse_service(c, doc, out);
+  }
+}
+
+}  // namespace
+
+void parse_manifests(std::string_view text, const std::string& file, manifest_set& out,
+                     std::vector<manifest_error>& errors) {
+  doc_ctx c{file, errors, {}, 0};
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    manifest_error err;
+    err.file = file;
+    err.line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
+    err.message = fmt::format("YAML: {}", e.msg);
+    errors.push_back(std::move(err));
+    return;
+  }
+  for (const auto& d : docs) {
+    try {
+      parse_object(c, d, out);
+    } catch (const YAML::Exception& e) {
+      manifest_error err;
+      err.file = file;
+      err.line = e.mark.line >= 0 ? e.mark.line + 1 : line_of(d);
+      err.object = c.object;
+      err.message = fmt::format("YAML: {}", e.msg);
+      errors.push_back(std::move(err));
+    }
+  }
+}
+
+bool load_manifests(const std::string& path, manifest_set& out, std::vector<manifest_error>& errors) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> files;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& ent : fs::directory_iterator(path, ec)) {
+      if (!ent.is_regular_file()) continue;
+      auto ext = ent.path().extension().string();
+      if (ext == ".yaml" || ext == ".yml" || ext == ".json") files.push_back(ent.path().string());
+    }
+    std::sort(files.begin(), files.end());
+  } else if (fs::exists(path, ec)) {
+    files.push_back(path);
+  } else {
+    errors.push_back({path, 0, "", "", "no such file or directory", false});
+    return false;
+  }
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      errors.push_back({f, 0, "", "", "cannot read file", false});
+      continue;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    parse_manifests(ss.str(), f, out, errors);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------
+
+std::string route_set::describe_rule(uint32_t r) const {
+  const route_rule& rr = rules[r];
+  const ingress_ref& ing = ingresses[rr.ingress];
+  return fmt::format("ingress {} rule {} (host \"{}\") path {} \"{}\" ({})", ing.id(), rr.rule_index,
+                     rr.host.empty() ? "*" : rr.host, rr.path_index, rr.written_path, to_string(rr.kind));
+}
+
+namespace {
+
+bool valid_host(const std::string& h, std::string& why) {
+  if (h.size() > 253) {
+    why = "host longer than 253 characters";
+    return false;
+  }
+  std::string_view v = h;
+  if (v.starts_with("*.")) v.remove_prefix(2);
+  if (v.empty()) {
+    why = "empty host name after the wildcard";
+    return false;
+  }
+  for (char ch : v) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+    if (!ok) {
+      why = ch == '*' ? "a wildcard is only allowed as the first label (\"*.example.com\")"
+                      : fmt::format("invalid character '{}' in host (a DNS name without port is expected)", ch);
+      return false;
+    }
+  }
+  if (v.front() == '.' || v.back() == '.' || v.find("..") != std::string_view::npos) {
+    why = "empty DNS label in host";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& errors) {
+  route_set rs;
+  std::set<std::string> kgw_classes;
+  bool have_default_class = false;
+  for (const auto& c : m.classes) {
+    if (c.controller == controller_name) {
+      kgw_classes.insert(c.name);
+      if (c.is_default) have_default_class = true;
+    }
+  }
+  // Which Ingresses are kgw's.
+  std::vector<const ingress_object*> mine;
+  for (const auto& ing : m.ingresses) {
+    if (ing.class_name) {
+      if (!kgw_classes.count(*ing.class_name)) {
+        rs.ignored.push_back(fmt::format("{}: class \"{}\" is not an IngressClass with controller {}", ing.id(),
+                                         *ing.class_name, controller_name));
+        continue;
+      }
+    } else if (!have_default_class) {
+      rs.ignored.push_back(fmt::format("{}: no ingressClassName and no default IngressClass with controller {}",
+                                       ing.id(), controller_name));
+      continue;
+    }
+    mine.push_back(&ing);
+  }
+  // Precedence: oldest creationTimestamp first (absent = newest), then namespace/name.
+  std::stable_sort(mine.begin(), mine.end(), [](const ingress_object* a, const ingress_object* b) {
+    auto key = [](const ingress_object* x) {
+      return std::make_tuple(x->creation_timestamp.empty(), x->creation_timestamp, x->ns, x->name);
+    };
+    return key(a) < key(b);
+  });
+
+  auto service_of = [&](const std::string& ns, const std::string& name) -> const service_object* {
+    for (const auto& s : m.services)
+      if (s.ns == ns && s.name == name) return &s;
+    return nullptr;
+  };
+  auto make_error = [&](const ingress_object& ing, int line, const std::string& field, const std::string& msg,
+                        bool warning = false) {
+    manifest_error e;
+    e.file = ing.file;
+    e.line = line ? line : ing.line;
+    e.object = ing.id();
+    e.field = field;
+    e.message = msg;
+    e.warning = warning;
+    errors.push_back(std::move(e));
+  };
+  // Resolves a backend; returns -1 (and reports) when it can't.
+  auto resolve = [&](const ingress_object& ing, const backend_ref& b) -> int32_t {
+    if (!b.resource.empty()) {
+      make_error(ing, b.line, b.field, fmt::format("resource backend {} is not supported by kgw", b.resource), true);
+      return -1;
+    }
+    resolved_backend rb;
+    rb.ns = ing.ns;
+    rb.service = b.service;
+    rb.port = b.port_number;
+    if (!b.port_name.empty()) {
+      rb.port_name = b.port_name;
+      const service_object* svc = service_of(ing.ns, b.service);
+      if (!svc) {
+        make_error(ing, b.line, b.field + ".service.port.name",
+                   fmt::format("cannot resolve named port \"{}\": Service {}/{} not found in the manifests",
+                               b.port_name, ing.ns, b.service));
+        return -1;
+      }
+      for (const auto& p : svc->ports)
+        if (p.name == b.port_name) rb.port = p.port;
+      if (rb.port == 0) {
+        make_error(ing, b.line, b.field + ".service.port.name",
+                   fmt::format("cannot resolve named port \"{}\": Service {}/{} has no port of that name",
+                               b.port_name, ing.ns, b.service));
+        return -1;
+      }
+    }
+    for (size_t i = 0; i < rs.backends.size(); i++) {
+      const auto& x = rs.backends[i];
+      if (x.ns == rb.ns && x.service == rb.service && x.port == rb.port && x.port_name == rb.port_name)
+        return int32_t(i);
+    }
+    rs.backends.push_back(std::move(rb));
+    return int32_t(rs.backends.size() - 1);
+  };
+
+  // (host, kind, key) -> first rule index, for conflicts.
+  std::map<std::tuple<std::string, int, std::string>, uint32_t> seen;
+  for (const ingress_object* ing : mine) {
+    const uint32_t ing_idx = uint32_t(rs.ingresses.size());
+    rs.ingresses.push_back({ing->ns, ing->name, ing->file, ing->line, ing->creation_timestamp});
+    if (ing->default_backend) {
+      int32_t b = resolve(*ing, *ing->default_backend);
+      if (b >= 0) {
+        if (rs.default_backend < 0) {
+          rs.default_backend = b;
+          rs.default_ingress = ing_idx;
+        } else {
+          rs.conflicts.push_back(fmt::format("{}: spec.defaultBackend loses to the one of {} (older or first by name)",
+                                             ing->id(), rs.ingresses[rs.default_ingress].id()));
+        }
+      }
+    }
+    const bool regex = ing->path_regex();
+    for (size_t ri = 0; ri < ing->rules.size(); ri++) {
+      const auto& rule = ing->rules[ri];
+      std::string host = normalize_rule_host(rule.host);
+      std::string why;
+      if (!host.empty() && !valid_host(host, why)) {
+        make_error(*ing, rule.line, fmt::format("spec.rules[{}].host", ri), fmt::format("\"{}\": {}", rule.host, why));
+        continue;
+      }
+      for (size_t pi = 0; pi < rule.paths.size(); pi++) {
+        const auto& p = rule.paths[pi];
+        std::string field = fmt::format("spec.rules[{}].http.paths[{}]", ri, pi);
+        route_rule rr;
+        rr.host = host;
+        rr.written_path = p.path;
+        rr.ingress = ing_idx;
+        rr.rule_index = uint32_t(ri);
+        rr.path_index = uint32_t(pi);
+        rr.line = p.line;
+        if (p.type == path_type::implementation_specific && regex) {
+          rr.kind = match_kind::regex;
+          rr.path = p.path;
+          if (p.path.empty()) {
+            make_error(*ing, p.line, field + ".path", "empty regular expression");
+            continue;
+          }
+        } else {
+          if (p.path.empty() || p.path[0] != '/') {
+            make_error(*ing, p.line, field + ".path", fmt::format("path \"{}\" must begin with '/'", p.path));
+            continue;
+          }
+          if (p.path.find_first_of("?#") != std::string::npos) {
+            make_error(*ing, p.line, field + ".path",
+                       fmt::format("path \"{}\" contains '?' or '#', which never reach path matching", p.path));
+            continue;
+          }
+          if (p.type == path_type::exact) {
+            rr.kind = match_kind::exact;
+            rr.path = p.path;
+          } else {
+            rr.kind = match_kind::prefix;
+            rr.path = normalize_prefix_path(p.path);
+          }
+        }
+        int32_t b = resolve(*ing, p.backend);
+        if (b < 0) continue;
+        rr.backend = uint32_t(b);
+        auto key = std::make_tuple(rr.host, int(rr.kind), rr.path);
+        auto [it, inserted] = seen.emplace(key, uint32_t(rs.rules.size()));
+        if (!inserted) {
+          rr.shadowed = true;
+          rs.conflicts.push_back(fmt::format("{} {} loses to {} (same host, pathType and path)", ing->id(),
+                                             field, rs.describe_rule(it->second)));
+        }
+        rs.rules.push_back(std::move(rr));
+      }
+    }
+  }
+  return rs;
+}
+
+}  // namespace kgw::ingress

@@ -1,0 +1,191 @@
+// kgw route-check --manifests DIR (--host H --path P | --cases FILE.yaml)
+#include "control/ingress/route_check.h"
+
+#include <getopt.h>
+#include <yaml-cpp/yaml.h>
+
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "control/ingress/ingress_model.h"
+#include "control/ingress/route_table.h"
+
+namespace kgw {
+
+namespace {
+
+using namespace kgw::ingress;
+
+constexpr const char* help =
+    "Usage: kgw route-check --manifests DIR [--host HOST] --path PATH\n"
+    "       kgw route-check --manifests DIR --cases FILE.yaml\n"
+    "\n"
+    "Builds kgw's Ingress route table from the manifests (Ingress, IngressClass and\n"
+    "Service objects in *.yaml/*.yml/*.json files of DIR, or one file) and shows where a\n"
+    "request goes: the first line is `namespace/service:port`, `default-backend\n"
+    "namespace/service:port` or `404`; the next line tells which Ingress, rule and path\n"
+    "matched. With --cases, checks every {host, path, expect} case of FILE and prints\n"
+    "each mismatch and an `N passed, N failed` line.\n"
+    "\n"
+    "Options:\n"
+    "  -m, --manifests DIR    manifests directory (or a single file)\n"
+    "  -H, --host HOST        request Host header (a :port suffix is ignored); default none\n"
+    "  -p, --path PATH        request path (query string and fragment are ignored)\n"
+    "  -c, --cases FILE       YAML list of cases (or a map with `cases:`), each\n"
+    "                         {host: H, path: P, expect: \"ns/svc:80\" | \"default-backend ns/svc:80\" | \"404\"}\n"
+    "  -v, --verbose          also list the Ingresses that are not kgw's, and why\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Exit codes: 0 ok, 1 a case failed or the manifests are invalid, 2 usage error.\n";
+
+[[noreturn]] void usage_fail(const std::string& msg) {
+  fmt::print(stderr, "kgw route-check: {}\nTry 'kgw route-check --help'.\n", msg);
+  std::exit(2);
+}
+
+struct answer {
+  std::string first;   // "ns/svc:80", "default-backend ns/svc:80", "404"
+  std::string alt;     // same with the port name instead of its number, when named
+  std::string detail;  // which Ingress, rule and path
+};
+
+answer describe(const route_set& rs, uint32_t r) {
+  answer a;
+  if (r == route_none) {
+    a.first = "404";
+    a.detail = "no rule matched and no Ingress has a defaultBackend";
+    return a;
+  }
+  const resolved_backend* b;
+  if (r == route_default) {
+    b = &rs.backends[size_t(rs.default_backend)];
+    a.first = "default-backend " + b->to_string();
+    a.detail = fmt::format("spec.defaultBackend of ingress {}", rs.ingresses[rs.default_ingress].id());
+    if (!b->port_name.empty()) a.alt = fmt::format("default-backend {}/{}:{}", b->ns, b->service, b->port_name);
+    return a;
+  }
+  b = &rs.backends[rs.rules[r].backend];
+  a.first = b->to_string();
+  if (!b->port_name.empty()) a.alt = fmt::format("{}/{}:{}", b->ns, b->service, b->port_name);
+  a.detail = rs.describe_rule(r);
+  return a;
+}
+
+int run(int argc, char** argv) {
+  std::string manifests, host, path, cases;
+  bool have_path = false, verbose = false;
+  static option opts[] = {{"manifests", required_argument, nullptr, 'm'},
+                          {"host", required_argument, nullptr, 'H'},
+                          {"path", required_argument, nullptr, 'p'},
+                          {"cases", required_argument, nullptr, 'c'},
+                          {"verbose", no_argument, nullptr, 'v'},
+                          {"help", no_argument, nullptr, 'h'},
+                          {nullptr, 0, nullptr, 0}};
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "m:H:p:c:vh", opts, nullptr)) != -1) {
+    switch (c) {
+      case 'm': manifests = optarg; break;
+      case 'H': host = optarg; break;
+      case 'p': path = optarg; have_path = true; break;
+      case 'c': cases = optarg; break;
+      case 'v': verbose = true; break;
+      case 'h': fmt::print("{}", help); return 0;
+      default: usage_fail("bad option");
+    }
+  }
+  if (optind < argc) usage_fail(fmt::format("unexpected argument \"{}\"", argv[optind]));
+  if (manifests.empty()) usage_fail("--manifests is required");
+  if (cases.empty() && !have_path) usage_fail("give --path (and --host), or --cases");
+  if (!cases.empty() && have_path) usage_fail("--cases and --path are mutually exclusive");
+
+  manifest_set ms;
+  std::vector<manifest_error> errors;
+  load_manifests(manifests, ms, errors);
+  route_set rs = build_route_set(ms, errors);
+  route_table table;
+  bool fatal = false;
+  for (const auto& e : errors) fatal |= !e.warning;
+  if (!fatal) build_route_table(rs, table, errors);
+  fatal = false;
+  for (const auto& e : errors) {
+    fmt::print(stderr, "{}\n", e.to_string());
+    fatal |= !e.warning;
+  }
+  if (fatal) {
+    fmt::print(stderr, "kgw route-check: the manifests are not valid\n");
+    return 1;
+  }
+  for (const auto& s : rs.conflicts) fmt::print(stderr, "conflict: {}\n", s);
+  if (verbose)
+    for (const auto& s : rs.ignored) fmt::print(stderr, "ignored: {}\n", s);
+  if (rs.ingresses.empty())
+    fmt::print(stderr, "note: no Ingress is kgw's ({} ignored; an IngressClass with controller {} is needed)\n",
+               rs.ignored.size(), controller_name);
+  scratch_ptr scratch = table.alloc_scratch();
+
+  if (cases.empty()) {
+    answer a = describe(rs, table.lookup(host, path, scratch.get()));
+    fmt::print("{}\n  {}\n", a.first, a.detail);
+    return 0;
+  }
+
+  YAML::Node doc;
+  try {
+    doc = YAML::LoadFile(cases);
+  } catch (const YAML::BadFile&) {
+    fmt::print(stderr, "{}: cannot read file\n", cases);
+    return 1;
+  } catch (const YAML::Exception& e) {
+    fmt::print(stderr, "{}:{}: YAML: {}\n", cases, e.mark.line + 1, e.msg);
+    return 1;
+  }
+  YAML::Node list = doc.IsMap() ? doc["cases"] : doc;
+  if (!list.IsDefined() || !list.IsSequence()) {
+    fmt::print(stderr, "{}: expected a list of cases (or a map with a `cases:` list)\n", cases);
+    return 1;
+  }
+  int passed = 0, failed = 0;
+  for (size_t i = 0; i < list.size(); i++) {
+    const YAML::Node cs = list[i];
+    int line = cs.Mark().line + 1;
+    if (!cs.IsMap() || !cs["path"].IsDefined() || !cs["expect"].IsDefined() || !cs["path"].IsScalar() ||
+        !cs["expect"].IsScalar()) {
+      fmt::print(stderr, "{}:{}: cases[{}]: needs path and expect\n", cases, line, i);
+      failed++;
+      continue;
+    }
+    std::string h = cs["host"].IsDefined() && cs["host"].IsScalar() ? cs["host"].Scalar() : "";
+    std::string p = cs["path"].Scalar();
+    std::string want = cs["expect"].Scalar();
+    answer a = describe(rs, table.lookup(h, p, scratch.get()));
+    if (want == a.first || (!a.alt.empty() && want == a.alt)) {
+      passed++;
+    } else {
+      failed++;
+      fmt::print("{}:{}: FAIL host \"{}\" path \"{}\": expected {}, got {} ({})\n", cases, line, h, p, want, a.first,
+                 a.detail);
+    }
+  }
+  fmt::print("{} passed, {} failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int route_check_main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kgw route-check: {}\n", e.what());
+    return 1;
+  } catch (...) {
+    fmt::print(stderr, "kgw route-check: unexpected error\n");
+    return 1;
+  }
+}
+
+}  // namespace kgw
