@@ -42,6 +42,11 @@ runtime::~runtime() {
     while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     rte_ring_free(r);
   }
+  for (auto* r : handoff_rings_) {
+    void* m;
+    while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
+  }
   if (cmd_ring_) rte_ring_free(cmd_ring_);
   if (reply_ring_) rte_ring_free(reply_ring_);
   if (local_) rte_free(local_);
@@ -176,7 +181,8 @@ bool runtime::load_services(const runtime_options& o) {
 
 bool runtime::build_workers(const runtime_options& o) {
   build_local_table();
-  if (!services_.build_nexthops(*cfg_, port_ids_, *state_)) {
+  if (!services_.build_nexthops(*cfg_, port_ids_, *state_) ||
+      !services_.build_steering(std::max(1u, cfg_->workers), port_ids_)) {
     error_ = services_.error();
     return false;
   }
@@ -234,7 +240,18 @@ bool runtime::build_workers(const runtime_options& o) {
     error_ = services_.error();
     return false;
   }
+  for (unsigned i = 0; i < n; ++i) {
+    auto name = fmt::format("kgw_handoff_{}", i);
+    rte_ring* r = rte_ring_create(name.c_str(), handoff_ring_size, state_->lcores[i].socket, RING_F_SC_DEQ);
+    if (!r) {
+      error_ = fmt::format("cannot create hand-off ring {}: {}", name, rte_strerror(rte_errno));
+      return false;
+    }
+    handoff_rings_.push_back(r);
+    workers_[i]->handoff_in = r;
+  }
   for (worker_conf* w : workers_) {
+    for (unsigned i = 0; i < n; ++i) w->handoff_to[i] = handoff_rings_[i];
     w->rcu = services_.publisher().qsbr();
     rte_rcu_qsbr_thread_register(w->rcu, w->index);
     rte_rcu_qsbr_thread_online(w->rcu, w->index);

@@ -70,6 +70,8 @@ class runtime {
   rte_ring* cmd_ring_ = nullptr;
   rte_ring* reply_ring_ = nullptr;
   std::vector<rte_ring*> punt_rings_;
+  std::vector<rte_ring*> handoff_rings_;
+  static constexpr unsigned handoff_ring_size = 1024;
   std::vector<worker_conf*> workers_;
   service_runtime services_;
   bool ports_started_ = false;

@@ -1,5 +1,6 @@
 #include "dataplane/service_runtime.h"
 
+#include <rte_ethdev.h>
 #include <rte_malloc.h>
 
 #include <cstring>
@@ -20,6 +21,8 @@ void service_runtime::release() {
   allocations_.clear();
   if (nexthops_) rte_free(nexthops_);
   nexthops_ = nullptr;
+  if (steering_) rte_free(steering_);
+  steering_ = nullptr;
 }
 
 bool service_runtime::load(const gateway_config& cfg, const std::string& manifests_dir) {
@@ -74,6 +77,55 @@ bool service_runtime::build_nexthops(const gateway_config& cfg, const std::vecto
   return true;
 }
 
+namespace {
+
+// RSS as the device does it now (after profile fallbacks), or disabled.
+void read_rss(uint16_t pid, rss_port& r) {
+  r = rss_port{};
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(pid, &info) != 0 || info.nb_rx_queues < 2 || info.reta_size == 0 ||
+      info.reta_size > rss_max_reta)
+    return;
+  rte_eth_rss_conf conf{};
+  conf.rss_key = r.key;
+  conf.rss_key_len = rss_max_key;
+  if (rte_eth_dev_rss_hash_conf_get(pid, &conf) != 0 || conf.rss_hf == 0) return;
+  rte_eth_rss_reta_entry64 reta[rss_max_reta / RTE_ETH_RETA_GROUP_SIZE] = {};
+  for (auto& e : reta) e.mask = ~0ull;
+  if (rte_eth_dev_rss_reta_query(pid, reta, info.reta_size) != 0) return;
+  for (unsigned i = 0; i < info.reta_size; ++i)
+    r.reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+  r.reta_size = info.reta_size;
+  r.key_len = conf.rss_key_len;
+  r.enabled = 1;
+}
+
+}  // namespace
+
+bool service_runtime::build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids) {
+  steering_ = static_cast<steering_table*>(rte_zmalloc("kgw_steering", sizeof(steering_table), 64));
+  if (!steering_) {
+    error_ = "cannot allocate the steering table";
+    return false;
+  }
+  new (steering_) steering_table{};
+  const services_config& sc = cfg_->services;
+  steering_->n_workers = static_cast<uint16_t>(n_workers);
+  steering_->snat_port_lo = sc.snat_port_lo;
+  steering_->snat_span =
+      static_cast<uint16_t>((static_cast<uint32_t>(sc.snat_port_hi) - sc.snat_port_lo + 1) / std::max(1u, n_workers));
+  for (uint16_t pid : port_ids) {
+    if (pid >= max_ports) continue;
+    read_rss(pid, steering_->port[pid]);
+    if (n_workers > 1)
+      log_info("port {}: {}", pid,
+               steering_->port[pid].enabled
+                   ? fmt::format("SNAT ports aimed at the owner's queue by RSS ({}-entry RETA)", steering_->port[pid].reta_size)
+                   : std::string("no usable RSS: full-NAT replies reach their worker over the hand-off ring"));
+  }
+  return true;
+}
+
 bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st) {
   const services_config& sc = cfg_->services;
   auto alloc = [&](const char* what, size_t bytes) -> void* {
@@ -99,9 +151,10 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   s.affinity = aff;
   w.services = &st.services;
   // Each worker owns a slice of the SNAT ports, so replies can be told apart.
-  uint32_t span = (static_cast<uint32_t>(sc.snat_port_hi) - sc.snat_port_lo + 1) / std::max(1u, n_workers);
-  s.port_lo = static_cast<uint16_t>(sc.snat_port_lo + span * w.index);
-  s.port_hi = static_cast<uint16_t>(s.port_lo + span - 1);
+  (void)n_workers;
+  s.port_lo = static_cast<uint16_t>(steering_->snat_port_lo + steering_->snat_span * w.index);
+  s.port_hi = static_cast<uint16_t>(s.port_lo + steering_->snat_span - 1);
+  s.steering = steering_;
   s.mss = sc.mss_clamp;
   ct->on_remove = service_on_conn_removed;
   ct->on_remove_ctx = &s;

@@ -12,6 +12,7 @@
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/route/nexthop.h"
+#include "pipelines/service/steering.h"
 
 namespace kgw {
 
@@ -27,7 +28,10 @@ class service_runtime {
   bool load(const gateway_config& cfg, const std::string& manifests_dir);
   // Next hops from the config's neighbours and routes; port MACs as brought up.
   bool build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids, const shared_state& st);
-  // Per-worker state; call once per worker after build_nexthops.
+  // Which worker owns what: SNAT port slices and each port's RSS (read back
+  // from the device) for steering replies; call after the ports are up.
+  bool build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids);
+  // Per-worker state; call once per worker after build_nexthops and build_steering.
   bool attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st);
   // After every worker is attached: RCU and the first generation (if loaded).
   bool start_publishing(unsigned n_workers, shared_state& st);
@@ -43,6 +47,7 @@ class service_runtime {
   size_t n_services_ = 0;
   generation_publisher publisher_;
   nexthop_table* nexthops_ = nullptr;
+  steering_table* steering_ = nullptr;
   std::vector<void*> allocations_;
   const gateway_config* cfg_ = nullptr;
 };

@@ -59,6 +59,12 @@ void dispatch(worker_conf& w, rte_mbuf** pkts, const pkt_meta* meta, uint16_t n)
         }
         w.counters->drops[static_cast<unsigned>(drop_reason::punt_ring_full)]++;
         break;
+      case verdict::handoff:
+        if (m.out_port < max_workers && w.handoff_to[m.out_port] &&
+            rte_ring_mp_enqueue(w.handoff_to[m.out_port], pkts[i]) == 0)
+          continue;
+        w.counters->drops[static_cast<unsigned>(drop_reason::handoff_ring_full)]++;
+        break;
       case verdict::pending:
         w.counters->drops[static_cast<unsigned>(drop_reason::not_for_gateway)]++;
         break;
@@ -91,8 +97,21 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   dispatch(w, pkts, meta, n);
 }
 
+// Packets other workers received for connections this one owns.
+unsigned poll_handoff(worker_conf& w) {
+  if (!w.handoff_in) return 0;
+  rte_mbuf* pkts[max_burst];
+  unsigned n = rte_ring_sc_dequeue_burst(w.handoff_in, reinterpret_cast<void**>(pkts), max_burst, nullptr);
+  if (n == 0) return 0;
+  w.counters->service.handoff_in += n;
+  w.svc.from_handoff = true;
+  kgw_pipeline_burst(w, pkts, static_cast<uint16_t>(n));
+  w.svc.from_handoff = false;
+  return n;
+}
+
 unsigned worker_poll(worker_conf& w) {
-  unsigned total = 0;
+  unsigned total = poll_handoff(w);
   for (uint16_t q = 0; q < w.n_rxq; ++q) {
     rte_mbuf* pkts[max_burst];
     uint16_t port = w.rxq[q].port;

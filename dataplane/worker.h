@@ -39,6 +39,8 @@ struct worker_conf {
   service_lcore svc;             // connection table, Services, next hops
   const service_generation* const* services = nullptr;  // the published generation (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
+  rte_ring* handoff_in = nullptr;            // packets other workers pass to this one
+  rte_ring* handoff_to[max_workers] = {};    // every worker's hand-off ring, by worker index
 };
 
 // One pass over the worker's RX queues; returns the number of packets received.

@@ -92,6 +92,17 @@ bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const ser
   frontends_on(svc.external_ips, p.port, frontend_kind::external_ip);
   if (svc.type == service_type::load_balancer) frontends_on(svc.load_balancer_ips, p.port, frontend_kind::load_balancer);
   if (p.node_port && svc.type != service_type::cluster_ip) frontends_on(o.node_addresses, p.node_port, frontend_kind::node_port);
+  if (!g.full_nat) {
+    for (uint32_t b = 0; b < g.n_backends; ++b) {
+      const backend_entry& be = d.backends[g.first_backend + b];
+      frontend_key k{};
+      std::memcpy(k.addr, be.addr, 16);
+      k.port = be.port;
+      k.proto = p.protocol;
+      k.family = family;
+      d.frontends.push_back({k, gi, frontend_kind::local_backend});
+    }
+  }
   return true;
 }
 

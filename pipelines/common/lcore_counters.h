@@ -36,6 +36,9 @@ struct service_stage_counters {
   uint64_t affinity_hits;
   uint64_t icmp_errors_translated;
   uint64_t mss_clamped;
+  uint64_t handoff_out;       // passed to the worker owning the connection
+  uint64_t handoff_in;        // received from other workers
+  uint64_t rss_port_misses;   // full-NAT flows whose SNAT port could not be aimed at this worker's queue
   // Copied from the lcore's connection table once per poll loop.
   uint64_t ct_hits, ct_misses, ct_inserts, ct_evictions, ct_expired, ct_table_full, ct_active;
 };

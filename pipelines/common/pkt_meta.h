@@ -19,6 +19,7 @@ enum class verdict : uint8_t {
   drop,     // counted under `why`
   tx,       // send on out_port
   punt,     // hand to the control process
+  handoff,  // another worker owns the packet's connection: out_port = that worker
 };
 
 enum frag_flags : uint8_t {

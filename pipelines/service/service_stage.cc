@@ -61,15 +61,50 @@ bool snat_address(const service_tables& t, uint8_t family, uint8_t* out) {
   return false;
 }
 
-// Picks this lcore's next SNAT source port whose reply key is unused.
-bool pick_snat_port(service_lcore& s, flow_key& reply) {
+// Picks this lcore's next SNAT source port whose reply key is unused and,
+// when the reply's port does RSS, whose reply the NIC hashes to this
+// worker's queue. Failing the second, an unused port still does: the reply
+// then takes the hand-off ring.
+bool pick_snat_port(service_lcore& s, flow_key& reply, const rss_port* rss, service_stage_counters& c) {
   uint32_t span = static_cast<uint32_t>(s.port_hi - s.port_lo) + 1;
-  for (unsigned tries = 0; tries < 64; ++tries) {
+  int fallback = -1;
+  for (unsigned tries = 0; tries < 256; ++tries) {
     uint16_t p = static_cast<uint16_t>(s.port_lo + (s.next_port++ % span));
     reply.dport = static_cast<uint16_t>((p >> 8) | (p << 8));
-    if (s.conns->lookup(reply, s.now_ns).id == conn_none) return true;
+    if (s.conns->lookup(reply, s.now_ns).id != conn_none) continue;
+    if (!rss || rss_queue(*rss, reply) == static_cast<int>(s.worker)) return true;
+    if (fallback < 0) fallback = p;
+    if (tries >= 64) break;  // bounded work per new flow
   }
-  return false;
+  if (fallback < 0) return false;
+  c.rss_port_misses++;
+  reply.dport = static_cast<uint16_t>((fallback >> 8) | (fallback << 8));
+  return true;
+}
+
+bool steering_on(const service_lcore& s) { return s.steering && s.steering->n_workers > 1; }
+
+// The worker owning a packet's connection when it is not this one, or -1.
+int other_owner(const service_lcore& s, const flow_key& k, const frontend_slot* fs) {
+  if (!steering_on(s) || s.from_handoff) return -1;
+  const steering_table& st = *s.steering;
+  const service_tables& t = *s.tables;
+  int owner = -1;
+  if ((k.family == 4 && t.has_snat_v4 && std::memcmp(k.dst, t.snat_v4, 4) == 0) ||
+      (k.family == 6 && t.has_snat_v6 && std::memcmp(k.dst, t.snat_v6, 16) == 0)) {
+    owner = owner_by_snat_port(st, static_cast<uint16_t>((k.dport >> 8) | (k.dport << 8)));
+  } else if (fs && fs->kind != frontend_kind::local_backend && !t.groups()[fs->group].full_nat) {
+    owner = static_cast<int>(owner_by_client(st, k.src, k.sport));
+  } else {
+    frontend_key from{};
+    std::memcpy(from.addr, k.src, 16);
+    from.port = k.sport;
+    from.proto = k.proto;
+    from.family = k.family;
+    const frontend_slot* b = frontend_lookup(t, from);
+    if (b && b->kind == frontend_kind::local_backend) owner = static_cast<int>(owner_by_client(st, k.dst, k.dport));
+  }
+  return owner == static_cast<int>(s.worker) ? -1 : owner;
 }
 
 uint32_t client_hash(const flow_key& k) {
@@ -122,7 +157,12 @@ void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_
   reply.family = k.family;
   uint16_t nat_port = 0;
   if (g.full_nat && snat_address(t, k.family, reply.dst)) {
-    if (!pick_snat_port(s, reply)) {
+    const rss_port* rss = nullptr;
+    if (steering_on(s) && s.nexthops) {
+      const neighbor_entry* n = nexthop_lookup(*s.nexthops, k.family, be.addr);
+      if (n && n->port < max_ports && s.steering->port[n->port].enabled) rss = &s.steering->port[n->port];
+    }
+    if (!pick_snat_port(s, reply, rss, c)) {
       m.drop(drop_reason::snat_ports_exhausted);
       return;
     }
@@ -190,7 +230,13 @@ void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, se
   fk.proto = k.proto;
   fk.family = k.family;
   const frontend_slot* fs = frontend_lookup(*s.tables, fk);
-  if (!fs) return;
+  if (int owner = other_owner(s, k, fs); owner >= 0) {
+    m.v = verdict::handoff;
+    m.out_port = static_cast<uint16_t>(owner);
+    c.handoff_out++;
+    return;
+  }
+  if (!fs || fs->kind == frontend_kind::local_backend) return;
   new_flow(frame, len, cap, m, s, c, k, *fs);
 }
 

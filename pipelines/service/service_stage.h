@@ -16,6 +16,7 @@
 #include "pipelines/service/affinity_table.h"
 #include "pipelines/service/service_generation.h"
 #include "pipelines/service/service_table.h"
+#include "pipelines/service/steering.h"
 
 struct rte_mbuf;
 
@@ -41,7 +42,9 @@ struct service_lcore {
   const nexthop_table* nexthops = nullptr;
   conn_table* conns = nullptr;
   affinity_table* affinity = nullptr;
+  const steering_table* steering = nullptr;  // nullptr or one worker: no steering
   unsigned worker = 0;
+  bool from_handoff = false;  // packets another worker passed here are not passed on again
   uint16_t port_lo = 1024, port_hi = 65535;  // this lcore's SNAT source ports
   uint16_t next_port = 0;
   uint16_t mss = 1460;  // clamp for SYNs; 0 = leave alone

@@ -15,7 +15,10 @@ namespace kgw {
 inline constexpr uint32_t service_tables_magic = 0x6b677773;  // "kgws"
 inline constexpr uint32_t no_group = 0xffffffffu;
 
-enum class frontend_kind : uint8_t { cluster_ip, node_port, load_balancer, external_ip };
+// local_backend entries are not frontends: they mark the endpoints of
+// client-IP-preserving groups (address, port) so that their replies can be
+// steered to the worker owning the connection.
+enum class frontend_kind : uint8_t { cluster_ip, node_port, load_balancer, external_ip, local_backend };
 
 struct frontend_key {
   uint8_t addr[16];  // IPv4 in the first 4 bytes

@@ -1,0 +1,62 @@
+// Keeping both directions of a connection on the worker that owns its entry
+// (DESIGN.md "Keeping a flow on one core"), in software:
+//   1. RSS-aware SNAT ports: for a full-NAT flow, pick the source port so that
+//      the NIC's Toeplitz hash of the reply lands on the owner's queue;
+//   2. hand-off: a packet that reaches another worker anyway is passed to its
+//      owner over a ring. The owner is known from the packet alone: the SNAT
+//      port range (each worker has its own) for full-NAT replies, a hash of
+//      the client's address and port for client-IP-preserving (Local) flows.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "pipelines/common/pkt_meta.h"
+#include "pipelines/conntrack/flow_key.h"
+
+namespace kgw {
+
+inline constexpr unsigned rss_max_key = 52;
+inline constexpr unsigned rss_max_reta = 512;
+
+// What a port's RSS does, as read back from the device at start.
+struct rss_port {
+  uint8_t enabled;           // RSS on, more than one queue, key and RETA known
+  uint8_t key_len;
+  uint16_t reta_size;
+  uint8_t key[rss_max_key];
+  uint16_t reta[rss_max_reta];  // RETA entry -> queue
+};
+
+struct steering_table {
+  uint16_t n_workers = 1;
+  uint16_t snat_port_lo = 1024;  // the whole SNAT range, split evenly in worker order
+  uint16_t snat_span = 64512;    // ports per worker
+  rss_port port[max_ports] = {};
+};
+
+// The queue RSS picks for a TCP/UDP tuple arriving on `r` (addresses as on
+// the wire, ports in network order), or -1 when the port has no usable RSS.
+int rss_queue(const rss_port& r, const flow_key& k);
+
+// The worker owning a full-NAT connection by its SNAT port (host order), or -1.
+inline int owner_by_snat_port(const steering_table& s, uint16_t port) {
+  if (port < s.snat_port_lo || s.snat_span == 0) return -1;
+  unsigned w = (port - s.snat_port_lo) / s.snat_span;
+  return w < s.n_workers ? static_cast<int>(w) : -1;
+}
+
+// The worker owning a client-IP-preserving connection: a hash of the client's
+// address and port, which both directions carry (source one way, destination
+// the other).
+inline unsigned owner_by_client(const steering_table& s, const uint8_t* addr16, uint16_t port_net) {
+  uint64_t a, b;
+  std::memcpy(&a, addr16, 8);
+  std::memcpy(&b, addr16 + 8, 8);
+  uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ port_net;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return static_cast<unsigned>((h >> 32) % s.n_workers);
+}
+
+}  // namespace kgw
