@@ -49,7 +49,7 @@ setup_hugepages() {
   fi
   log "hugepages: $(cat "$nr" 2>/dev/null || echo 0) x 2 MB"
   mkdir -p /dev/hugepages
-  if ! grep -qs "hugetlbfs /dev/hugepages " /proc/mounts; then
+  if ! grep -qs " /dev/hugepages hugetlbfs " /proc/mounts; then
     mount -t hugetlbfs nodev /dev/hugepages
     log "hugetlbfs mounted on /dev/hugepages"
   fi
