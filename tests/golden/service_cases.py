@@ -233,6 +233,24 @@ def case_svc_ipv6(stamp, checksum_ok):
     return inp, check, {}, followup
 
 
+def case_svc_dual_stack(stamp, checksum_ok):
+    """One Service with an IPv4 and an IPv6 cluster IP: each family reaches its own endpoints."""
+    inp = stamp([syn("198.18.100.50", 51000 + i) for i in range(8)] +
+                [Ether(src=CLIENT_MAC, dst=GW_MAC) / IPv6(src=CLIENT_V6, dst="2001:2::100:50") /
+                 TCP(sport=52000 + i, dport=80, flags="S") for i in range(8)])
+
+    def check(out):
+        problems = []
+        if len(out) != 16:
+            return [f"expected 16 packets, got {len(out)}"]
+        for o in out[:8]:
+            check_to_pod(o, {"198.19.1.11", "198.19.1.12"}, 8080, SNAT_V4, problems, checksum_ok)
+        for o in out[8:]:
+            check_to_pod(o, {"2001:3::12", "2001:3::13"}, 8080, SNAT_V6, problems, checksum_ok)
+        return problems
+    return inp, check, {}
+
+
 def case_svc_malformed(stamp, checksum_ok):
     bad_offset = syn("198.18.100.10", 1)
     bad_offset[TCP].dataofs = 15  # 60 bytes of header in a 24-byte segment
@@ -254,5 +272,6 @@ SERVICE_CASES = {
     "svc_terminating": case_svc_terminating,
     "svc_local_policy": case_svc_local_policy,
     "svc_ipv6": case_svc_ipv6,
+    "svc_dual_stack": case_svc_dual_stack,
     "svc_malformed": case_svc_malformed,
 }
