@@ -142,7 +142,7 @@ bool runtime::bring_up_ports(const runtime_options& o) {
     if (!pools_[sock]) {
       auto name = fmt::format("kgw_mbuf_s{}", sock);
       pools_[sock] = rte_pktmbuf_pool_create(name.c_str(), cfg_->dataplane.mbufs, cfg_->dataplane.mbuf_cache, 0,
-                                             RTE_MBUF_DEFAULT_BUF_SIZE, sock);
+                                             uint16_t(cfg_->dataplane.mbuf_data_room + RTE_PKTMBUF_HEADROOM), sock);
       if (!pools_[sock]) {
         error_ = fmt::format("cannot create mempool of {} mbufs on socket {}: {}", cfg_->dataplane.mbufs, sock,
                              rte_strerror(rte_errno));

@@ -38,8 +38,9 @@ bool service_runtime::load(const gateway_config& cfg, const std::string& manifes
   }
   const auto* t = reinterpret_cast<const service_tables*>(initial_.data());
   n_services_ = t->n_services;
-  log_info("services: {} Services, {} frontends slots, {} groups, {} endpoints, {} KiB of tables", t->n_services,
-           t->frontend_mask + 1, t->n_groups, t->n_backends, t->size_bytes / 1024);
+  log_info("services: {} Services, {} frontend slots, {} groups, {} endpoints, {} KiB of tables ({:.0f} bytes per Service)",
+           t->n_services, t->frontend_mask + 1, t->n_groups, t->n_backends, t->size_bytes / 1024,
+           t->n_services ? double(t->size_bytes) / t->n_services : 0.0);
   return true;
 }
 
@@ -141,6 +142,12 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   if (!aff_mem) return false;
   new (ct) conn_table{};
   ct->init(ct_mem, sc.conntrack_entries, conn_timeouts{});
+  if (w.index == 0) {
+    size_t bytes = conn_table::memory_size(sc.conntrack_entries);
+    log_info("conntrack: {} connections per worker, {} KiB, {:.1f} bytes per connection ({:.1f} per direction)",
+             sc.conntrack_entries, bytes / 1024, double(bytes) / sc.conntrack_entries,
+             double(bytes) / sc.conntrack_entries / 2);
+  }
   new (aff) affinity_table{};
   aff->init(aff_mem, sc.affinity_entries);
 

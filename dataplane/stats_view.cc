@@ -103,8 +103,9 @@ std::string format_port_info(const shared_state& s, unsigned port) {
 }
 
 std::string format_lcores(const shared_state& s) {
-  std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8}\n", "worker", "lcore", "cpu",
-                                "socket", "rx queues (port:queue)", "rx-pkts", "tx-pkts", "busy%");
+  std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8} {:>16} {:>10}\n", "worker", "lcore",
+                                "cpu", "socket", "rx queues (port:queue)", "rx-pkts", "tx-pkts", "busy%", "busy-cycles",
+                                "cycles/pkt");
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
     const shared_lcore_info& l = s.lcores[w];
     std::string qs;
@@ -112,8 +113,12 @@ std::string format_lcores(const shared_state& s) {
       qs += fmt::format("{}{}:{}", q ? " " : "", l.rxq[q].port, l.rxq[q].queue);
     lcore_counters c = worker_counters(s, w);
     double busy = c.loops ? 100.0 * double(c.busy_loops) / double(c.loops) : 0.0;
-    out += fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>7.1f}%{}\n", w, l.lcore_id, l.cpu, l.socket,
-                       qs, c.rx_pkts, c.tx_pkts, busy, l.running ? "" : " (stopped)");
+    // TSC cycles of the loops that had packets, per packet received: the
+    // whole per-packet cost including RX and TX.
+    double per_pkt = c.rx_pkts ? double(c.busy_cycles) / double(c.rx_pkts) : 0.0;
+    out += fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>7.1f}% {:>16} {:>10.1f}{}\n", w, l.lcore_id,
+                       l.cpu, l.socket, qs, c.rx_pkts, c.tx_pkts, busy, c.busy_cycles, per_pkt,
+                       l.running ? "" : " (stopped)");
   }
   return out;
 }

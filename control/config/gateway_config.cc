@@ -382,7 +382,7 @@ class gateway_parser {
 
   void parse_dataplane(const YAML::Node& n, dataplane_config& d) {
     auto m = map_entries(n, "dataplane",
-                         {"file_prefix", "cpus", "mbufs", "mbuf_cache", "burst", "rx_desc", "tx_desc", "telemetry",
+                         {"file_prefix", "cpus", "mbufs", "mbuf_cache", "mbuf_data_room", "burst", "rx_desc", "tx_desc", "telemetry",
                           "stats_interval_ms"},
                          file_, errs_);
     if (auto v = find(m, "file_prefix")) {
@@ -427,6 +427,9 @@ class gateway_parser {
         else d.mbuf_cache = *x;
       }
     }
+    // Below 256 a full-size Ethernet header stack plus TCP options no longer fits one
+    // segment; above 9216 + 2048 no jumbo frame needs it.
+    bounded(m, "mbuf_data_room", "dataplane.mbuf_data_room", 256, 11264, d.mbuf_data_room);
     if (auto v = find(m, "burst")) {
       if (auto x = get_unsigned(*v, "dataplane.burst", file_, errs_)) {
         if (*x == 0 || *x > 32) error(*v, "dataplane.burst", fmt::format("must be 1..32, got {}", *x));

@@ -48,6 +48,7 @@ struct dataplane_config {
   std::vector<unsigned> cpus;        // CPUs to run on; empty = all the process may use
   unsigned mbufs = 16383;            // mbufs per NUMA socket mempool
   unsigned mbuf_cache = 256;
+  unsigned mbuf_data_room = 2048;    // packet bytes per mbuf (after the 128-byte headroom)
   unsigned burst = 32;               // RX burst size, 1..32
   unsigned rx_desc = 0;              // 0 = from the NIC profile
   unsigned tx_desc = 0;

@@ -116,6 +116,7 @@ TEST(GatewayConfig, FullExample) {
   EXPECT_EQ(d.cpus, (std::vector<unsigned>{0, 1}));
   EXPECT_EQ(d.mbufs, 16383u);
   EXPECT_EQ(d.mbuf_cache, 256u);
+  EXPECT_EQ(d.mbuf_data_room, 2048u);
   EXPECT_EQ(d.burst, 32u);
   EXPECT_EQ(d.rx_desc, 0u);
   EXPECT_EQ(d.tx_desc, 0u);
@@ -126,14 +127,17 @@ TEST(GatewayConfig, FullExample) {
 TEST(GatewayConfig, NonDefaultDataplaneValues) {
   std::string text = std::string(minimal) +
                      "dataplane:\n  file_prefix: edge.a-1\n  cpus: [3]\n  mbufs: 1023\n  mbuf_cache: 682\n"
-                     "  burst: 1\n  rx_desc: 64\n  tx_desc: 16384\n  telemetry: false\n  stats_interval_ms: 60000\n";
+                     "  burst: 1\n  rx_desc: 64\n  tx_desc: 16384\n  telemetry: false\n  stats_interval_ms: 60000\n"
+                     "  mbuf_data_room: 255\n";
   std::vector<config_error> errs;
   auto cfg = parse_gateway_config(text, "t.yaml", errs);
-  // mbuf_cache 682 > 512: one error, the rest fine.
-  ASSERT_EQ(errs.size(), 1u);
+  // mbuf_cache 682 > 512 and a data room below 256: two errors, the rest fine.
+  ASSERT_EQ(errs.size(), 2u);
   EXPECT_EQ(errs[0].to_string(),
             "t.yaml:11:15: dataplane.mbuf_cache: must be at most 512 (the DPDK mempool limit), got 682");
+  EXPECT_EQ(errs[1].to_string(), "t.yaml:17:19: dataplane.mbuf_data_room: must be 256..11264, got 255");
   errs.clear();
+  text.replace(text.find("mbuf_data_room: 255"), 19, "mbuf_data_room: 256");
   text.replace(text.find("mbufs: 1023"), 11, "mbufs: 2047");
   text.replace(text.find("mbuf_cache: 682"), 15, "mbuf_cache: 512");
   cfg = parse_gateway_config(text, "t.yaml", errs);
@@ -142,6 +146,7 @@ TEST(GatewayConfig, NonDefaultDataplaneValues) {
   EXPECT_EQ(cfg->dataplane.cpus, std::vector<unsigned>{3});
   EXPECT_EQ(cfg->dataplane.mbufs, 2047u);
   EXPECT_EQ(cfg->dataplane.mbuf_cache, 512u);
+  EXPECT_EQ(cfg->dataplane.mbuf_data_room, 256u);
   EXPECT_EQ(cfg->dataplane.burst, 1u);
   EXPECT_EQ(cfg->dataplane.rx_desc, 64u);
   EXPECT_EQ(cfg->dataplane.tx_desc, 16384u);
@@ -218,7 +223,7 @@ dataplane:
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
             "profiles_dir, dataplane, services)");
   EXPECT_EQ(errs[3],
-            "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, "
+            "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms)");
 }
 

@@ -1,0 +1,315 @@
+// kgw-gen: writes the traffic of a throughput scenario as a pcap file (for
+// net_pcap with infinite_rx=1) and, for Service scenarios, the manifests that
+// make it meaningful: V Services with E endpoints each and N client flows
+// spread over them.
+//
+//   kgw-gen --mode established --flows 100000 --services 10 --endpoints 3
+//           --out flows.pcap --manifests-out manifests/
+#include <getopt.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace {
+
+constexpr const char* help =
+    "Usage: kgw-gen --mode MODE --out FILE.pcap [options]\n"
+    "\n"
+    "Writes the packets of a throughput scenario, client side, to a pcap file.\n"
+    "Modes:\n"
+    "  local        ICMP echo requests and ARP requests to the gateway's address (198.18.0.1)\n"
+    "  established  TCP ACKs of N flows towards V Services, the same flows over and over\n"
+    "  new          TCP SYNs, each packet a different flow (the file holds --packets of them)\n"
+    "  mixed        established flows with one SYN of a new flow in every 8 packets\n"
+    "\n"
+    "Options:\n"
+    "  -m, --mode MODE          local | established | new | mixed (required)\n"
+    "  -o, --out FILE           pcap to write (required)\n"
+    "  -f, --flows N            client flows (established, mixed; default 1000)\n"
+    "  -s, --services V         Services (default 10)\n"
+    "  -e, --endpoints E        endpoints per Service (default 3)\n"
+    "  -p, --packets P          packets in the file (default: flows, at least 1024)\n"
+    "  -z, --size SIZE          64 (default) or imix (7:4:1 of 64, 570, 1518 bytes)\n"
+    "  -6, --ipv6               IPv6 instead of IPv4\n"
+    "  -M, --manifests-out DIR  also write DIR/services.yaml for these Services\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Addresses (all in 198.18.0.0/15 and 2001:2::/48): clients 198.18.64.0/18 and\n"
+    "2001:2::40:0:0/96, Service VIPs 198.19.128.0/17 and 2001:2::80:0:0/96 port 80,\n"
+    "endpoints 198.19.0.0/17 and 2001:2::10:0:0/96 port 8080.\n";
+
+struct options {
+  std::string mode, out, manifests;
+  uint32_t flows = 1000, services = 10, endpoints = 3, packets = 0;
+  bool imix = false, ipv6 = false;
+};
+
+void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
+  b[at] = static_cast<uint8_t>(v >> 8);
+  b[at + 1] = static_cast<uint8_t>(v);
+}
+
+uint16_t checksum(const uint8_t* p, size_t n, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  if (n & 1) sum += static_cast<uint32_t>(p[n - 1] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+// Addresses as 16 bytes (IPv4 in the first 4).
+struct addr {
+  uint8_t b[16] = {};
+};
+
+addr v4(uint32_t a) {
+  addr r;
+  r.b[0] = static_cast<uint8_t>(a >> 24);
+  r.b[1] = static_cast<uint8_t>(a >> 16);
+  r.b[2] = static_cast<uint8_t>(a >> 8);
+  r.b[3] = static_cast<uint8_t>(a);
+  return r;
+}
+
+// 2001:2::<hi>:<lo>, inside the benchmarking prefix 2001:2::/48
+addr v6(uint16_t hi, uint32_t lo) {
+  addr r;
+  r.b[0] = 0x20;
+  r.b[1] = 0x01;
+  r.b[3] = 0x02;
+  r.b[10] = static_cast<uint8_t>(hi >> 8);
+  r.b[11] = static_cast<uint8_t>(hi);
+  r.b[12] = static_cast<uint8_t>(lo >> 24);
+  r.b[13] = static_cast<uint8_t>(lo >> 16);
+  r.b[14] = static_cast<uint8_t>(lo >> 8);
+  r.b[15] = static_cast<uint8_t>(lo);
+  return r;
+}
+
+addr client_addr(const options& o, uint32_t i) { return o.ipv6 ? v6(0x40, i) : v4(0xc6124000u + (i % 16384)); }
+addr vip_addr(const options& o, uint32_t s) { return o.ipv6 ? v6(0x80, s) : v4(0xc6138000u + s); }
+addr endpoint_addr(const options& o, uint32_t n) { return o.ipv6 ? v6(0x10, n) : v4(0xc6130000u + 1 + n); }
+
+std::string text(const options& o, const addr& a) {
+  if (!o.ipv6) return fmt::format("{}.{}.{}.{}", a.b[0], a.b[1], a.b[2], a.b[3]);
+  return fmt::format("2001:2::{:x}:{:x}:{:x}", a.b[10] << 8 | a.b[11], a.b[12] << 8 | a.b[13], a.b[14] << 8 | a.b[15]);
+}
+
+const uint8_t gw_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+const uint8_t client_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+
+std::vector<uint8_t> tcp_packet(const options& o, const addr& src, const addr& dst, uint16_t sport, uint16_t dport,
+                                uint8_t flags, uint32_t frame_len) {
+  const uint32_t l3 = o.ipv6 ? 40 : 20;
+  frame_len = std::max<uint32_t>(frame_len, 14 + l3 + 20);
+  std::vector<uint8_t> f(frame_len - 4, 0);  // the 4-byte FCS is not in captures
+  std::memcpy(f.data(), gw_mac, 6);
+  std::memcpy(f.data() + 6, client_mac, 6);
+  put16(f, 12, o.ipv6 ? 0x86dd : 0x0800);
+  uint8_t* ip = f.data() + 14;
+  uint32_t l4_len = static_cast<uint32_t>(f.size()) - 14 - l3;
+  if (o.ipv6) {
+    ip[0] = 0x60;
+    put16(f, 18, static_cast<uint16_t>(l4_len));
+    ip[6] = 6;
+    ip[7] = 64;
+    std::memcpy(ip + 8, src.b, 16);
+    std::memcpy(ip + 24, dst.b, 16);
+  } else {
+    ip[0] = 0x45;
+    put16(f, 16, static_cast<uint16_t>(20 + l4_len));
+    ip[8] = 64;
+    ip[9] = 6;
+    std::memcpy(ip + 12, src.b, 4);
+    std::memcpy(ip + 16, dst.b, 4);
+    put16(f, 24, checksum(ip, 20));
+  }
+  uint8_t* tcp = ip + l3;
+  size_t t = 14 + l3;
+  put16(f, t, sport);
+  put16(f, t + 2, dport);
+  put16(f, t + 4, 0x0001);
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  put16(f, t + 14, 65535);
+  uint32_t pseudo = 0;
+  const uint32_t alen = o.ipv6 ? 16 : 4;
+  for (uint32_t i = 0; i < alen; i += 2) pseudo += static_cast<uint32_t>(src.b[i] << 8 | src.b[i + 1]);
+  for (uint32_t i = 0; i < alen; i += 2) pseudo += static_cast<uint32_t>(dst.b[i] << 8 | dst.b[i + 1]);
+  pseudo += 6 + l4_len;
+  put16(f, t + 16, checksum(tcp, l4_len, pseudo));
+  return f;
+}
+
+std::vector<uint8_t> icmp_echo(uint16_t seq) {
+  std::vector<uint8_t> f(60, 0);
+  std::memcpy(f.data(), gw_mac, 6);
+  std::memcpy(f.data() + 6, client_mac, 6);
+  put16(f, 12, 0x0800);
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x45;
+  put16(f, 16, 20 + 8 + 18);
+  ip[8] = 64;
+  ip[9] = 1;
+  const uint8_t src[4] = {198, 18, 0, 2}, dst[4] = {198, 18, 0, 1};
+  std::memcpy(ip + 12, src, 4);
+  std::memcpy(ip + 16, dst, 4);
+  put16(f, 24, checksum(ip, 20));
+  uint8_t* icmp = ip + 20;
+  icmp[0] = 8;
+  put16(f, 38, 0x4b47);
+  put16(f, 40, seq);
+  put16(f, 36, checksum(icmp, 26));
+  return f;
+}
+
+std::vector<uint8_t> arp_request() {
+  std::vector<uint8_t> f(60, 0);
+  std::memset(f.data(), 0xff, 6);
+  std::memcpy(f.data() + 6, client_mac, 6);
+  put16(f, 12, 0x0806);
+  const uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0, 0x02, 198, 18, 0, 2, 0, 0, 0, 0, 0, 0, 198, 18, 0, 1};
+  std::memcpy(f.data() + 14, arp, 28);
+  return f;
+}
+
+class pcap_writer {
+ public:
+  explicit pcap_writer(const std::string& path) : f_(std::fopen(path.c_str(), "wb")) {
+    if (!f_) return;
+    const uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+    std::fwrite(hdr, 4, 6, f_);
+  }
+  ~pcap_writer() {
+    if (f_) std::fclose(f_);
+  }
+  bool ok() const { return f_ != nullptr; }
+  void write(const std::vector<uint8_t>& pkt) {
+    uint32_t rec[4] = {1700000000u + n_ / 1000000, n_ % 1000000, static_cast<uint32_t>(pkt.size()),
+                       static_cast<uint32_t>(pkt.size())};
+    std::fwrite(rec, 4, 4, f_);
+    std::fwrite(pkt.data(), 1, pkt.size(), f_);
+    ++n_;
+  }
+
+ private:
+  std::FILE* f_;
+  uint32_t n_ = 0;
+};
+
+uint32_t frame_size(const options& o, uint32_t i) {
+  if (!o.imix) return 64;
+  static const uint32_t pattern[12] = {64, 570, 64, 64, 570, 64, 1518, 64, 570, 64, 64, 570};
+  return pattern[i % 12];
+}
+
+bool write_manifests(const options& o) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.manifests, ec);
+  std::ofstream y(o.manifests + "/services.yaml");
+  if (!y) return false;
+  y << "# Written by kgw-gen: " << o.services << " Services with " << o.endpoints << " endpoints each.\n";
+  for (uint32_t s = 0; s < o.services; ++s) {
+    y << fmt::format(
+        "---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc{0}, namespace: perf}}\nspec:\n"
+        "  ipFamilies: [{1}]\n  clusterIP: \"{2}\"\n  selector: {{app: svc{0}}}\n"
+        "  ports: [{{name: http, port: 80, targetPort: 8080}}]\n"
+        "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+        "metadata: {{name: svc{0}-1, namespace: perf, labels: {{kubernetes.io/service-name: svc{0}}}}}\n"
+        "addressType: {1}\nports: [{{name: http, port: 8080}}]\nendpoints:\n",
+        s, o.ipv6 ? "IPv6" : "IPv4", text(o, vip_addr(o, s)));
+    for (uint32_t e = 0; e < o.endpoints; ++e)
+      y << fmt::format("  - {{addresses: [\"{}\"]}}\n", text(o, endpoint_addr(o, s * o.endpoints + e)));
+  }
+  return static_cast<bool>(y);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  static option opts[] = {{"mode", required_argument, nullptr, 'm'},     {"out", required_argument, nullptr, 'o'},
+                          {"flows", required_argument, nullptr, 'f'},    {"services", required_argument, nullptr, 's'},
+                          {"endpoints", required_argument, nullptr, 'e'}, {"packets", required_argument, nullptr, 'p'},
+                          {"size", required_argument, nullptr, 'z'},     {"ipv6", no_argument, nullptr, '6'},
+                          {"manifests-out", required_argument, nullptr, 'M'}, {"help", no_argument, nullptr, 'h'},
+                          {nullptr, 0, nullptr, 0}};
+  auto number = [](const char* what, const char* v, uint32_t lo, uint32_t hi) -> uint32_t {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+      std::fprintf(stderr, "kgw-gen: --%s must be %u..%u, got \"%s\"\n", what, lo, hi, v);
+      std::exit(2);
+    }
+    return static_cast<uint32_t>(n);
+  };
+  int c;
+  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:z:6M:h", opts, nullptr)) != -1) {
+    switch (c) {
+      case 'm': o.mode = optarg; break;
+      case 'o': o.out = optarg; break;
+      case 'f': o.flows = number("flows", optarg, 1, 16000000); break;
+      case 's': o.services = number("services", optarg, 1, 30000); break;
+      case 'e': o.endpoints = number("endpoints", optarg, 1, 1000); break;
+      case 'p': o.packets = number("packets", optarg, 1, 16000000); break;
+      case 'z':
+        if (std::strcmp(optarg, "imix") == 0) o.imix = true;
+        else if (std::strcmp(optarg, "64") != 0) {
+          std::fprintf(stderr, "kgw-gen: --size is 64 or imix\n");
+          return 2;
+        }
+        break;
+      case '6': o.ipv6 = true; break;
+      case 'M': o.manifests = optarg; break;
+      case 'h': std::fputs(help, stdout); return 0;
+      default: std::fputs(help, stderr); return 2;
+    }
+  }
+  if (o.mode != "local" && o.mode != "established" && o.mode != "new" && o.mode != "mixed") {
+    std::fprintf(stderr, "kgw-gen: --mode must be local, established, new or mixed\n");
+    return 2;
+  }
+  if (o.out.empty()) {
+    std::fprintf(stderr, "kgw-gen: --out is required\n");
+    return 2;
+  }
+  if (o.services * o.endpoints > 32000 * 1000) {
+    std::fprintf(stderr, "kgw-gen: too many endpoints\n");
+    return 2;
+  }
+  if (!o.manifests.empty() && !write_manifests(o)) {
+    std::fprintf(stderr, "kgw-gen: cannot write %s/services.yaml\n", o.manifests.c_str());
+    return 1;
+  }
+  pcap_writer w(o.out);
+  if (!w.ok()) {
+    std::fprintf(stderr, "kgw-gen: cannot write %s\n", o.out.c_str());
+    return 1;
+  }
+  uint32_t packets = o.packets ? o.packets : std::max<uint32_t>(o.flows, 1024);
+  std::mt19937 rng(42);
+  for (uint32_t i = 0; i < packets; ++i) {
+    if (o.mode == "local") {
+      w.write(i % 8 == 7 ? arp_request() : icmp_echo(static_cast<uint16_t>(i)));
+      continue;
+    }
+    bool fresh = o.mode == "new" || (o.mode == "mixed" && i % 8 == 7);
+    // Established flows cycle; a new flow is the i-th of its own.
+    uint32_t flow = fresh ? i : (i % o.flows);
+    uint32_t svc = fresh ? static_cast<uint32_t>(rng() % o.services) : flow % o.services;
+    uint16_t sport = static_cast<uint16_t>(1024 + (flow / 16384) % 64000);
+    addr src = client_addr(o, fresh ? (flow * 7919u) : flow);
+    if (fresh) sport = static_cast<uint16_t>(1024 + (i % 60000));
+    w.write(tcp_packet(o, src, vip_addr(o, svc), sport, 80, fresh ? 0x02 : 0x10, frame_size(o, i)));
+  }
+  std::printf("kgw-gen: %u packets (%s%s, %u flows, %u Services x %u endpoints) -> %s\n", packets, o.mode.c_str(),
+              o.ipv6 ? ", IPv6" : "", o.mode == "new" ? packets : o.flows, o.services, o.endpoints, o.out.c_str());
+  return 0;
+}
