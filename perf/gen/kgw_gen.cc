@@ -37,7 +37,8 @@ constexpr const char* help =
     "  -s, --services V         Services (default 10)\n"
     "  -e, --endpoints E        endpoints per Service (default 3)\n"
     "  -p, --packets P          packets in the file (default: flows, at least 1024)\n"
-    "  -z, --size SIZE          64 (default) or imix (7:4:1 of 64, 570, 1518 bytes)\n"
+    "  -z, --size SIZE          64 (default) or imix (7:4:1 of 64, 570, 1518 bytes); frames\n"
+    "                           too small for their headers grow (IPv6 TCP: 78 bytes)\n"
     "  -6, --ipv6               IPv6 instead of IPv4\n"
     "  -M, --manifests-out DIR  also write DIR/services.yaml for these Services\n"
     "  -h, --help               this text\n"
@@ -108,7 +109,8 @@ const uint8_t client_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
 std::vector<uint8_t> tcp_packet(const options& o, const addr& src, const addr& dst, uint16_t sport, uint16_t dport,
                                 uint8_t flags, uint32_t frame_len) {
   const uint32_t l3 = o.ipv6 ? 40 : 20;
-  frame_len = std::max<uint32_t>(frame_len, 14 + l3 + 20);
+  // Headers plus the FCS: a "64-byte" IPv6 TCP frame cannot exist; 78 is the least.
+  frame_len = std::max<uint32_t>(frame_len, 14 + l3 + 20 + 4);
   std::vector<uint8_t> f(frame_len - 4, 0);  // the 4-byte FCS is not in captures
   std::memcpy(f.data(), gw_mac, 6);
   std::memcpy(f.data() + 6, client_mac, 6);

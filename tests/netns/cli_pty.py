@@ -35,7 +35,9 @@ def main():
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(kgw, [kgw, "cli", "--file-prefix", prefix])
-    read_until(fd, b"kgw> ")
+    # Attaching as a secondary process can take a while when both cores are
+    # busy (the worker polls one; parallel tests load the other).
+    read_until(fd, b"kgw> ", timeout=60.0)
     # "show lco" + Tab completes to "show lcores"; Enter runs it.
     os.write(fd, b"show lco\t")
     read_until(fd, b"show lcores")

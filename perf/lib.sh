@@ -1,0 +1,47 @@
+# Shared by perf/run and perf/instructions: the scenarios and the gateway they run.
+# shellcheck shell=bash
+
+# name | kgw-gen arguments | conntrack entries | Maglev size
+SCENARIOS=(
+  "local|-m local|4096|251"
+  "l4-est-1k|-m established -f 1000 -s 10 -e 3|65536|65537"
+  "l4-est-100k|-m established -f 100000 -s 10 -e 3|262144|65537"
+  "l4-est-1m|-m established -f 1000000 -s 10 -e 3|2097152|65537"
+  "l4-new-1k-svc|-m new -s 1000 -e 3 -p 200000|65536|1021"
+  "l4-mixed-100k|-m mixed -f 100000 -s 10 -e 3|262144|65537"
+  "l4-est-1m-10k-svc|-m established -f 1000000 -s 10000 -e 10|2097152|1021"
+  "ipv6-est-1k|-m established -6 -f 1000 -s 10 -e 3|65536|65537"
+  "ipv6-est-100k|-m established -6 -f 100000 -s 10 -e 3|262144|65537"
+)
+
+# Is scenario $1 in the comma-separated list $2 (empty = all)?
+scenario_selected() { [ -z "$2" ] || [[ ",$2," == *",$1,"* ]]; }
+
+# The value of kgw-gen option $2 (-f, -s, ...) in argument string $1, or $3.
+gen_arg() {
+  local v
+  v=$(sed -n "s/.*$2 \([0-9]*\).*/\1/p" <<< "$1")
+  echo "${v:-$3}"
+}
+
+# gateway_yaml DEV0 DEV1 CONNTRACK MAGLEV MBUFS FILE_PREFIX DATA_ROOM
+# p0 faces the clients (and answers ARP/ICMP), p1 the endpoints.
+gateway_yaml() {
+  cat <<YAML
+node: {name: perf, addresses: [198.18.0.1, "2001:2::1"]}
+ports:
+  - {name: p0, device: "$1", mac: "02:00:00:00:00:01"}
+  - {name: p1, device: "$2"}
+workers: 1
+snat: {addresses: [198.18.0.250, "2001:2::250"]}
+neighbors:
+  - {ip: 198.18.1.2, mac: "02:00:00:00:01:02", port: p1}
+  - {ip: "2001:2::1:2", mac: "02:00:00:00:01:02", port: p1}
+  - {ip: 198.18.0.2, mac: "02:00:00:00:00:02", port: p0}
+routes:
+  - {prefix: 198.19.0.0/17, via: 198.18.1.2, port: p1}
+  - {prefix: "2001:2::10:0:0/96", via: "2001:2::1:2", port: p1}
+dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, telemetry: false}
+services: {conntrack_entries: $3, maglev_size: $4}
+YAML
+}
