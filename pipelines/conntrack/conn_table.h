@@ -50,6 +50,7 @@ struct conn {
   uint8_t fins;         // bit d: FIN seen from direction d
   uint8_t gen;          // opaque: the Service generation that created it
   uint16_t nat_port;    // opaque: the SNAT source port, for release on removal
+  uint16_t hop[2];      // opaque: the next hop each direction leaves by, cached by the owner
 };
 
 struct conn_counters {

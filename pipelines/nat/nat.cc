@@ -70,32 +70,47 @@ flow_key flow_key_of(const uint8_t* frame, const pkt_meta& m) {
 }
 
 void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to) {
+  nat_rewrite(frame, m, flow_key_of(frame, m), to);
+}
+
+void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
   uint8_t* ip = frame + m.l3_off;
   uint8_t* l4 = m.l4_off ? frame + m.l4_off : nullptr;
   const bool v4 = m.l3 == l3_kind::ipv4;
   int co = l4 ? l4_csum_off(m.l4_proto) : -1;
   uint8_t* l4_csum = co >= 0 ? l4 + co : nullptr;
   // An IPv4 UDP checksum of zero means "none" and stays so.
-  bool udp_zero = m.l4_proto == ipproto_udp && l4_csum && load_be16(l4_csum) == 0;
-  if (udp_zero && v4) l4_csum = nullptr;
+  if (l4_csum && m.l4_proto == ipproto_udp && v4 && load_be16(l4_csum) == 0) l4_csum = nullptr;
 
-  csum_refs addr_cs;
-  if (v4) addr_cs.add(ip + 10);
-  // The pseudo-header covers the addresses for TCP, UDP and ICMPv6, not ICMPv4.
-  if (l4_csum && m.l4_proto != ipproto_icmp) addr_cs.add(l4_csum);
-  replace(ip + src_off(m), to.src, addr_len(m), addr_cs);
-  replace(ip + dst_off(m), to.dst, addr_len(m), addr_cs);
-
-  if (!l4) return;
-  csum_refs port_cs;
-  if (l4_csum) port_cs.add(l4_csum);
-  if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
-    replace(l4, reinterpret_cast<const uint8_t*>(&to.sport), 2, port_cs);
-    replace(l4 + 2, reinterpret_cast<const uint8_t*>(&to.dport), 2, port_cs);
-  } else if (is_icmp(m.l4_proto) && is_echo(m)) {
-    replace(l4 + 4, reinterpret_cast<const uint8_t*>(&to.sport), 2, port_cs);
+  // Both addresses, summed once for the IPv4 header and the pseudo-header.
+  csum_delta d;
+  if (v4) {
+    d.change32<1>(from.src, to.src);
+    d.change32<1>(from.dst, to.dst);
+    std::memcpy(ip + 12, to.src, 4);
+    std::memcpy(ip + 16, to.dst, 4);
+    csum_apply(ip + 10, d.folded());
+  } else {
+    d.change32<4>(from.src, to.src);
+    d.change32<4>(from.dst, to.dst);
+    std::memcpy(ip + 8, to.src, 16);
+    std::memcpy(ip + 24, to.dst, 16);
   }
-  if (m.l4_proto == ipproto_udp && l4_csum && load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
+  if (!l4) return;
+  // The pseudo-header covers the addresses for TCP, UDP and ICMPv6, not ICMPv4.
+  if (m.l4_proto == ipproto_icmp) d = {};
+  if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
+    d.change16(from.sport, to.sport);
+    d.change16(from.dport, to.dport);
+    std::memcpy(l4, &to.sport, 2);
+    std::memcpy(l4 + 2, &to.dport, 2);
+  } else if (is_icmp(m.l4_proto) && is_echo(m)) {
+    d.change16(from.sport, to.sport);  // the echo identifier
+    std::memcpy(l4 + 4, &to.sport, 2);
+  }
+  if (!l4_csum) return;
+  csum_apply(l4_csum, d.folded());
+  if (m.l4_proto == ipproto_udp && load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
 }
 
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss) {

@@ -16,6 +16,9 @@ namespace kgw {
 // 5-tuple becomes `to` (family must match the packet's). For ICMP echo the
 // identifier is the "port" (`to.sport`; echo replies use `to.dport`).
 void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to);
+// The same when the caller already has the packet's key (`from`, as
+// flow_key_of gives it): the fast path's form, which reads nothing twice.
+void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to);
 
 // Clamps the MSS option of a TCP SYN to `max_mss`; returns true if it changed.
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss);

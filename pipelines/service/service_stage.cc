@@ -31,13 +31,29 @@ void leave_towards(uint8_t* frame, pkt_meta& m, const service_lcore& s, uint8_t 
   nexthop_apply(frame, m, *s.nexthops, *n);
 }
 
-// A packet of direction `dir` of connection `id` leaves looking like the
-// reverse of the other direction's key.
+// Leaves through the connection's cached next hop for direction `dir`, resolving
+// it on the first packet. The next-hop table is built once before the workers
+// start and never changes, so an index into it stays valid for the connection's life.
+void leave_cached(uint8_t* frame, pkt_meta& m, const service_lcore& s, conn& cn, uint8_t dir, const flow_key& to) {
+  uint16_t& hop = cn.hop[dir];
+  if (hop == 0 && s.nexthops) {
+    if (const neighbor_entry* n = nexthop_lookup(*s.nexthops, to.family, to.dst))
+      hop = static_cast<uint16_t>(n - s.nexthops->neighbors + 1);
+  }
+  if (hop == 0) {
+    m.drop(drop_reason::no_neighbor);
+    return;
+  }
+  nexthop_apply(frame, m, *s.nexthops, s.nexthops->neighbors[hop - 1]);
+}
+
+// A packet of direction `dir` of connection `id`, whose key is `from`, leaves
+// looking like the reverse of the other direction's key.
 void translate(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_counters& c, uint32_t id,
-               uint8_t dir) {
-  const conn& cn = s.conns->at(id);
+               uint8_t dir, const flow_key& from) {
+  conn& cn = s.conns->at(id);
   flow_key to = reverse(cn.key[1 - dir]);
-  nat_rewrite(frame, m, to);
+  nat_rewrite(frame, m, from, to);
   if (dir == 0 && s.mss && tcp_clamp_mss(frame, m, s.mss)) c.mss_clamped++;
   // Group and endpoint numbers are those of the generation that made the
   // connection; counters of an older one are gone.
@@ -45,7 +61,7 @@ void translate(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_coun
     count(s.group_counters, s.max_groups, cn.service, m.l3_len);
     count(s.backend_counters, s.max_backends, cn.backend, m.l3_len);
   }
-  leave_towards(frame, m, s, to.family, to.dst);
+  leave_cached(frame, m, s, cn, dir, to);
 }
 
 bool snat_address(const service_tables& t, uint8_t family, uint8_t* out) {
@@ -190,7 +206,7 @@ void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_
     s.backend_counters[cn.backend].new_flows++;
     s.backend_counters[cn.backend].active++;
   }
-  translate(frame, m, s, c, id, 0);
+  translate(frame, m, s, c, id, 0, k);
 }
 
 bool handle_icmp_error(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_counters& c) {
@@ -217,7 +233,7 @@ void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, se
   if (hit.id != conn_none) {
     c.tracked_pkts++;
     s.conns->update(hit.id, hit.dir, m.tcp_flags, s.now_ns);
-    translate(frame, m, s, c, hit.id, hit.dir);
+    translate(frame, m, s, c, hit.id, hit.dir, k);
     return;
   }
   if (!s.tables || (m.l4_proto != ipproto_tcp && m.l4_proto != ipproto_udp)) return;
