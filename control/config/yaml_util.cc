@@ -107,7 +107,8 @@ std::map<std::string, YAML::Node> map_entries(const YAML::Node& n, const std::st
     return out;
   }
   for (auto it = n.begin(); it != n.end(); ++it) {
-    const YAML::Node& k = it->first;
+    // A copy: `it->` yields a temporary pair, so a reference into it would dangle.
+    const YAML::Node k = it->first;
     if (!k.IsScalar()) {
       add_error(errs, file, mark_of(k), field, fmt::format("a key must be a plain name, got {}", describe(k)));
       continue;

@@ -24,7 +24,7 @@ struct rss_port {
   uint8_t enabled;           // RSS on, more than one queue, key and RETA known
   uint8_t key_len;
   uint16_t reta_size;
-  uint8_t key[rss_max_key];
+  alignas(4) uint8_t key[rss_max_key];  // rte_softrss reads it as 32-bit words
   uint16_t reta[rss_max_reta];  // RETA entry -> queue
 };
 
