@@ -186,6 +186,7 @@ bool runtime::build_workers(const runtime_options& o) {
     error_ = services_.error();
     return false;
   }
+  state_->nexthops = services_.nexthops();
   int ts_offset = -1;
   if (o.rx_timestamps) ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
   unsigned n = std::max(1u, cfg_->workers);

@@ -40,6 +40,7 @@ class service_runtime {
   // Frees everything; must run before EAL goes away.
   void release();
   size_t n_services() const { return n_services_; }
+  const nexthop_table* nexthops() const { return nexthops_; }
 
  private:
   std::string error_;

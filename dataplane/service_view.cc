@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "pipelines/common/net_types.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/service/service_stage.h"
 #include "pipelines/service/service_table.h"
@@ -13,11 +14,7 @@ namespace kgw {
 
 namespace {
 
-std::string addr_text(uint8_t family, const uint8_t* a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, sizeof buf);
-  return buf;
-}
+std::string addr_text(uint8_t family, const uint8_t* a) { return to_string(ip_from_bytes(family, a)); }
 
 std::string endpoint_text(uint8_t family, const uint8_t* a, uint16_t port_net) {
   std::string ip = addr_text(family, a);

@@ -13,9 +13,10 @@ namespace kgw {
 
 struct service_generation;
 class conn_table;
+struct nexthop_table;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 2;
+inline constexpr uint32_t shared_state_version = 3;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -84,6 +85,7 @@ struct shared_state {
   // every process. Workers load `services` once per burst.
   const service_generation* services;
   conn_table* conns[max_workers];
+  const nexthop_table* nexthops;              // static neighbours and routes, built once at start
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot
   volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command
 };

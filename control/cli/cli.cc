@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/nexthop_view.h"
 #include "dataplane/service_view.h"
 #include "dataplane/stats_view.h"
 
@@ -128,6 +129,16 @@ cmdline_parse_inst_t cmd_show_lcores = {show_lcores_cb, nullptr,
 cmdline_parse_inst_t cmd_show_counters = {show_counters_cb, nullptr,
                                           "show counters: packet counters and non-zero drops by reason",
                                           {TOK(t_wshow), TOK(t_counters), nullptr}};
+void show_neighbors_cb(void*, cmdline* cl, void*) { out(cl, format_neighbors(g_ctx->dp->state())); }
+void show_routes_cb(void*, cmdline* cl, void*) { out(cl, format_routes(g_ctx->dp->state())); }
+cmdline_parse_token_string_t t_neighbors = TOKEN_STRING_INITIALIZER(show_word_result, what, "neighbors");
+cmdline_parse_token_string_t t_routes = TOKEN_STRING_INITIALIZER(show_word_result, what, "routes");
+cmdline_parse_inst_t cmd_show_neighbors = {show_neighbors_cb, nullptr,
+                                           "show neighbors: static neighbour entries (address, MAC, port)",
+                                           {TOK(t_wshow), TOK(t_neighbors), nullptr}};
+cmdline_parse_inst_t cmd_show_routes = {show_routes_cb, nullptr,
+                                        "show routes: routes, longest prefix first, and what their gateway resolves to",
+                                        {TOK(t_wshow), TOK(t_routes), nullptr}};
 cmdline_parse_inst_t cmd_show_counters_all = {show_counters_all_cb, nullptr,
                                               "show counters all: every drop reason, zeros included",
                                               {TOK(t_wshow), TOK(t_counters), TOK(t_wall), nullptr}};
@@ -181,7 +192,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_help, &cmd_quit, nullptr,
+    &cmd_show_conntrack_count, &cmd_show_neighbors, &cmd_show_routes, &cmd_help, &cmd_quit, nullptr,
 };
 
 }  // namespace
@@ -194,6 +205,8 @@ std::string cli_help_text() {
          "  show counters [all]             packets, local answers, services, conntrack, drops by reason\n"
          "  show service [NAME]             Service ports, frontends, endpoints and their counters\n"
          "  show conntrack [count]          tracked connections (first 100), or totals per worker\n"
+         "  show neighbors                  static neighbour entries: address, MAC, port\n"
+         "  show routes                     routes, longest prefix first, and the neighbour each resolves to\n"
          "  clear port stats all|<port_id>  reset NIC statistics and kgw counters\n"
          "  help                            this list\n"
          "  quit                            leave the shell\n"

@@ -25,6 +25,14 @@ struct ip_addr {
   bool operator==(const ip_addr&) const = default;
 };
 
+// The address in `p` (4 or 16 bytes by family) as an ip_addr.
+inline ip_addr ip_from_bytes(uint8_t family, const uint8_t* p) {
+  ip_addr a;
+  a.family = family;
+  std::memcpy(a.b.data(), p, family == 4 ? 4 : 16);
+  return a;
+}
+
 struct ip_prefix {
   ip_addr addr;
   uint8_t len = 0;

@@ -12,6 +12,8 @@ bool prefix_match(const uint8_t* a, const uint8_t* prefix, unsigned len) {
   return (a[full] & mask) == (prefix[full] & mask);
 }
 
+}  // namespace
+
 const neighbor_entry* find_neighbor(const nexthop_table& t, uint8_t family, const uint8_t* ip) {
   unsigned n = family == 4 ? 4 : 16;
   for (uint32_t i = 0; i < t.n_neighbors; ++i) {
@@ -20,8 +22,6 @@ const neighbor_entry* find_neighbor(const nexthop_table& t, uint8_t family, cons
   }
   return nullptr;
 }
-
-}  // namespace
 
 const neighbor_entry* nexthop_lookup(const nexthop_table& t, uint8_t family, const uint8_t* dst) {
   if (const neighbor_entry* n = find_neighbor(t, family, dst)) return n;

@@ -41,6 +41,8 @@ struct nexthop_table {
 // The neighbour for `dst` (family 4: first 4 bytes): an entry for dst itself,
 // else the gateway of the longest matching route. nullptr when unknown.
 const neighbor_entry* nexthop_lookup(const nexthop_table& t, uint8_t family, const uint8_t* dst);
+// The neighbour entry for exactly `ip`, or nullptr: what a route's gateway resolves to.
+const neighbor_entry* find_neighbor(const nexthop_table& t, uint8_t family, const uint8_t* ip);
 
 // Writes the Ethernet header for leaving through `n` (source: the port's MAC)
 // and sets the verdict; VLAN tags of the received frame are kept as they are.

@@ -93,4 +93,10 @@ flows=$(awk '/^shop\/web/ {getline; getline; print $6; exit}' "$WORK/cli.txt")
 [ -n "$flows" ] && [ "$flows" -ge 320 ] || fail "show service: shop/web new-flows \"$flows\", want at least 320"
 grep -q "198.19.1.11:8080 *ready" "$WORK/cli.txt" || fail "show service lacks the endpoints"
 
+# The static next hops the Services' traffic uses.
+"$KGW" cli --file-prefix "$P" -c "show neighbors; show routes" > "$WORK/nh.txt" || fail "show neighbors/routes failed"
+sed 's/^/  /' "$WORK/nh.txt"
+grep -Eq "198\.19\.1\.11 +([0-9a-f]{2}:){5}[0-9a-f]{2} +p1" "$WORK/nh.txt" || fail "show neighbors lacks pod 198.19.1.11 on p1"
+grep -q "route(s), longest prefix first" "$WORK/nh.txt" || fail "show routes printed no table"
+
 echo "PASS: Services end to end"
