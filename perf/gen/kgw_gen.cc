@@ -45,7 +45,8 @@ constexpr const char* help =
     "\n"
     "Addresses (all in 198.18.0.0/15 and 2001:2::/48): clients 198.18.64.0/18 and\n"
     "2001:2::40:0:0/96, Service VIPs 198.19.128.0/17 and 2001:2::80:0:0/96 port 80,\n"
-    "endpoints 198.19.0.0/17 and 2001:2::10:0:0/96 port 8080.\n";
+    "endpoints 198.19.0.0/17 and 2001:2::10:0:0/96 port 8080 (IPv4: past 32,766\n"
+    "endpoints the addresses repeat behind port 8081, 8082, ...). At most 30,000 Services.\n";
 
 struct options {
   std::string mode, out, manifests;
@@ -96,7 +97,15 @@ addr v6(uint16_t hi, uint32_t lo) {
 
 addr client_addr(const options& o, uint32_t i) { return o.ipv6 ? v6(0x40, i) : v4(0xc6124000u + (i % 16384)); }
 addr vip_addr(const options& o, uint32_t s) { return o.ipv6 ? v6(0x80, s) : v4(0xc6138000u + s); }
-addr endpoint_addr(const options& o, uint32_t n) { return o.ipv6 ? v6(0x10, n) : v4(0xc6130000u + 1 + n); }
+// IPv4 endpoints have the 32,766 usable addresses of 198.19.0.0/17; past them the
+// same addresses serve again behind the next target port (8081, 8082, ...).
+constexpr uint32_t v4_endpoint_addrs = 32766;
+addr endpoint_addr(const options& o, uint32_t n) {
+  return o.ipv6 ? v6(0x10, n) : v4(0xc6130000u + 1 + n % v4_endpoint_addrs);
+}
+uint32_t target_port(const options& o, uint32_t service) {
+  return o.ipv6 ? 8080 : 8080 + service * o.endpoints / v4_endpoint_addrs;
+}
 
 std::string text(const options& o, const addr& a) {
   if (!o.ipv6) return fmt::format("{}.{}.{}.{}", a.b[0], a.b[1], a.b[2], a.b[3]);
@@ -222,11 +231,11 @@ bool write_manifests(const options& o) {
     y << fmt::format(
         "---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc{0}, namespace: perf}}\nspec:\n"
         "  ipFamilies: [{1}]\n  clusterIP: \"{2}\"\n  selector: {{app: svc{0}}}\n"
-        "  ports: [{{name: http, port: 80, targetPort: 8080}}]\n"
+        "  ports: [{{name: http, port: 80, targetPort: {3}}}]\n"
         "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
         "metadata: {{name: svc{0}-1, namespace: perf, labels: {{kubernetes.io/service-name: svc{0}}}}}\n"
-        "addressType: {1}\nports: [{{name: http, port: 8080}}]\nendpoints:\n",
-        s, o.ipv6 ? "IPv6" : "IPv4", text(o, vip_addr(o, s)));
+        "addressType: {1}\nports: [{{name: http, port: {3}}}]\nendpoints:\n",
+        s, o.ipv6 ? "IPv6" : "IPv4", text(o, vip_addr(o, s)), target_port(o, s));
     for (uint32_t e = 0; e < o.endpoints; ++e)
       y << fmt::format("  - {{addresses: [\"{}\"]}}\n", text(o, endpoint_addr(o, s * o.endpoints + e)));
   }

@@ -79,8 +79,19 @@ uint64_t conn_table::timeout_ns(conn_state s) const {
   return uint64_t(sec) * 1000000000ull;
 }
 
-conn_hit conn_table::lookup(const flow_key& k, uint64_t now_ns) {
-  uint32_t h = flow_hash(k);
+void conn_table::prefetch_conn(uint32_t hash) const {
+  const bucket& b = buckets_[hash & bucket_mask_];
+  uint32_t sig = sig_of(hash);
+  for (unsigned s = 0; s < bucket_slots; ++s) {
+    if (b.sig[s] != sig) continue;
+    const conn* c = &conns_[b.ref[s] >> 1];
+    __builtin_prefetch(c);
+    __builtin_prefetch(reinterpret_cast<const char*>(c) + 64);
+    return;
+  }
+}
+
+conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns) {
   bucket& b = bucket_of(h);
   uint32_t sig = sig_of(h);
   for (unsigned s = 0; s < bucket_slots; ++s) {

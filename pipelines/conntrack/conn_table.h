@@ -74,7 +74,14 @@ class conn_table {
   void init(void* mem, uint32_t capacity, const conn_timeouts& t);
 
   // Finds either direction. An expired connection is removed and reported as a miss.
-  conn_hit lookup(const flow_key& k, uint64_t now_ns);
+  conn_hit lookup(const flow_key& k, uint64_t now_ns) { return lookup(k, flow_hash(k), now_ns); }
+  // The same with the key's flow_hash already computed.
+  conn_hit lookup(const flow_key& k, uint32_t hash, uint64_t now_ns);
+  // Hints for a burst (hash every key, prefetch the buckets, then the
+  // connections they point at, then look up): with millions of connections
+  // both are cache misses, and overlapping them across a burst hides the latency.
+  void prefetch_bucket(uint32_t hash) const { __builtin_prefetch(&buckets_[hash & bucket_mask_]); }
+  void prefetch_conn(uint32_t hash) const;
   // Inserts both directions with state from the first packet; evicts the oldest
   // connection of a full bucket. Returns conn_none when nothing can be evicted.
   uint32_t insert(const flow_key& orig, const flow_key& reply, uint8_t l4_proto, uint8_t tcp_flags,

@@ -224,12 +224,17 @@ bool handle_icmp_error(uint8_t* frame, pkt_meta& m, service_lcore& s, service_st
 
 }  // namespace
 
-void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
-                    service_stage_counters& c) {
-  if (m.v != verdict::pending || (m.l3 != l3_kind::ipv4 && m.l3 != l3_kind::ipv6) || !s.conns) return;
+namespace {
+
+bool wants_service(const pkt_meta& m, const service_lcore& s) {
+  return m.v == verdict::pending && (m.l3 == l3_kind::ipv4 || m.l3 == l3_kind::ipv6) && s.conns;
+}
+
+// The stage for one packet whose key `k` and its flow_hash `h` are known.
+void service_keyed(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
+                   service_stage_counters& c, const flow_key& k, uint32_t h) {
   if ((m.l4_proto == ipproto_icmp || m.l4_proto == ipproto_icmpv6) && handle_icmp_error(frame, m, s, c)) return;
-  flow_key k = flow_key_of(frame, m);
-  conn_hit hit = s.conns->lookup(k, s.now_ns);
+  conn_hit hit = s.conns->lookup(k, h, s.now_ns);
   if (hit.id != conn_none) {
     c.tracked_pkts++;
     s.conns->update(hit.id, hit.dir, m.tcp_flags, s.now_ns);
@@ -256,15 +261,38 @@ void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, se
   new_flow(frame, len, cap, m, s, c, k, *fs);
 }
 
+}  // namespace
+
+void service_packet(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
+                    service_stage_counters& c) {
+  if (!wants_service(m, s)) return;
+  flow_key k = flow_key_of(frame, m);
+  service_keyed(frame, len, cap, m, s, c, k, flow_hash(k));
+}
+
 void service_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, service_lcore& s, lcore_counters& c) {
+  // Three passes in the manner of a bulk hash lookup: keys hashed and buckets
+  // prefetched, then the connections those buckets name prefetched, then the
+  // stage proper. Only hints: each packet's lookup still runs in order.
+  flow_key keys[max_burst];
+  uint32_t hashes[max_burst];
+  n = n < max_burst ? n : static_cast<uint16_t>(max_burst);
+  for (uint16_t i = 0; i < n; ++i) {
+    if (!wants_service(meta[i], s)) continue;
+    keys[i] = flow_key_of(rte_pktmbuf_mtod(pkts[i], const uint8_t*), meta[i]);
+    hashes[i] = flow_hash(keys[i]);
+    s.conns->prefetch_bucket(hashes[i]);
+  }
+  for (uint16_t i = 0; i < n; ++i)
+    if (wants_service(meta[i], s)) s.conns->prefetch_conn(hashes[i]);
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
-    if (m.v != verdict::pending) continue;
+    if (!wants_service(m, s)) continue;
     rte_mbuf* mb = pkts[i];
     uint8_t* data = rte_pktmbuf_mtod(mb, uint8_t*);
     uint32_t len = rte_pktmbuf_data_len(mb);
     uint32_t cap = len + rte_pktmbuf_tailroom(mb);
-    service_packet(data, len, cap, m, s, c.service);
+    service_keyed(data, len, cap, m, s, c.service, keys[i], hashes[i]);
     if (len != rte_pktmbuf_data_len(mb)) {
       mb->data_len = static_cast<uint16_t>(len);
       mb->pkt_len = len;
