@@ -125,7 +125,7 @@ bool conn_table::place(const flow_key& k, uint32_t id, uint8_t dir, uint64_t now
     uint32_t other = b.ref[s] >> 1;
     if (other == id) continue;  // never evict the connection being inserted
     // An expired connection goes first, then the least recently seen.
-    uint64_t age_key = conns_[other].expires_ns <= now_ns ? 0 : conns_[other].last_seen_ns;
+    uint64_t age_key = conns_[other].expires_ns <= now_ns ? 0 : conns_[other].last_seen_ns + 1;
     if (age_key < oldest) {
       oldest = age_key;
       victim = static_cast<int>(s);
@@ -160,23 +160,27 @@ void conn_table::unlink(const flow_key& k, uint32_t id, uint8_t dir) {
 uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns) {
   if (free_top_ == 0) {
     // Full: make room by evicting the least recently seen connection of the
-    // bucket the new one hashes to; a global LRU would cost a list per packet.
-    bucket& b = bucket_of(hash);
+    // bucket the new one hashes to (a global LRU would cost a list per packet).
+    // That bucket may hold no key at all; then the next ones, a bounded few.
+    bucket* b = nullptr;
     int victim = -1;
     uint64_t oldest = ~0ull;
-    for (unsigned s = 0; s < bucket_slots; ++s) {
-      if (b.sig[s] == 0) continue;
-      const conn& c = conns_[b.ref[s] >> 1];
-      uint64_t age_key = c.expires_ns <= now_ns ? 0 : c.last_seen_ns;
-      if (age_key < oldest) {
-        oldest = age_key;
-        victim = static_cast<int>(s);
+    for (uint32_t probe = 0; probe < evict_probe_buckets && victim < 0; ++probe) {
+      b = &bucket_of(hash + probe);
+      for (unsigned s = 0; s < bucket_slots; ++s) {
+        if (b->sig[s] == 0) continue;
+        const conn& c = conns_[b->ref[s] >> 1];
+        uint64_t age_key = c.expires_ns <= now_ns ? 0 : c.last_seen_ns + 1;  // 0 = expired
+        if (age_key < oldest) {
+          oldest = age_key;
+          victim = static_cast<int>(s);
+        }
       }
     }
     if (victim < 0) return conn_none;
     if (oldest == 0) counters_.expired++;
     else counters_.evictions++;
-    remove(b.ref[victim] >> 1);
+    remove(b->ref[victim] >> 1);
   }
   return free_[--free_top_];
 }

@@ -67,6 +67,8 @@ struct conn_hit {
 class conn_table {
  public:
   static constexpr unsigned bucket_slots = 8;
+  // How many buckets a full table looks through for a connection to evict.
+  static constexpr unsigned evict_probe_buckets = 16;
 
   // Bytes of memory `init` needs for this many connections.
   static size_t memory_size(uint32_t capacity);

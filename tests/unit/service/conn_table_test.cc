@@ -157,10 +157,10 @@ TEST(ConnTable, FullTableEvictsTheOldestOfTheBucket) {
   EXPECT_EQ(f.table.active(), 8u);
 }
 
-TEST(ConnTable, FullWithNothingToEvictCountsTableFull) {
+TEST(ConnTable, FullTableWithAnEmptyBucketEvictsFromTheNext) {
   // Capacity 4 gives two buckets. Fill bucket 0 with four connections whose
   // both directions land there; then a connection hashing to the empty bucket
-  // 1 finds no free entry and no victim.
+  // 1 finds no free entry there and evicts the oldest of the next bucket (0).
   table_fixture f(4);
   uint32_t placed = 0, i = 1;
   for (; placed < 4 && i < 100000; ++i) {
@@ -174,9 +174,11 @@ TEST(ConnTable, FullWithNothingToEvictCountsTableFull) {
   for (; i < 100000; ++i) {
     auto k = key4(i, 1);
     if (f.table.bucket_index(k) != 1) continue;
-    EXPECT_EQ(f.table.insert(k, reverse(k), IPPROTO_TCP, SYN, sec), conn_none);
-    EXPECT_EQ(f.table.counters().table_full, 1u);
+    EXPECT_NE(f.table.insert(k, reverse(k), IPPROTO_TCP, SYN, sec), conn_none);
+    EXPECT_EQ(f.table.counters().table_full, 0u);
+    EXPECT_EQ(f.table.counters().evictions, 1u);
     EXPECT_EQ(f.table.active(), 4u);
+    EXPECT_NE(f.table.lookup(k, sec).id, conn_none);
     return;
   }
   FAIL() << "no key maps to bucket 1";
