@@ -24,9 +24,10 @@ gen_arg() {
   echo "${v:-$3}"
 }
 
-# gateway_yaml DEV0 DEV1 CONNTRACK MAGLEV MBUFS FILE_PREFIX DATA_ROOM
-# p0 faces the clients (and answers ARP/ICMP), p1 the endpoints.
+# gateway_yaml DEV0 DEV1 CONNTRACK MAGLEV MBUFS FILE_PREFIX DATA_ROOM [ENDPOINT_PORT]
+# p0 faces the clients (and answers ARP/ICMP), ENDPOINT_PORT (default p1) the endpoints.
 gateway_yaml() {
+  local out=${8:-p1}
   cat <<YAML
 node: {name: perf, addresses: [198.18.0.1, "2001:2::1"]}
 ports:
@@ -35,12 +36,12 @@ ports:
 workers: 1
 snat: {addresses: [198.18.0.250, "2001:2::250"]}
 neighbors:
-  - {ip: 198.18.1.2, mac: "02:00:00:00:01:02", port: p1}
-  - {ip: "2001:2::1:2", mac: "02:00:00:00:01:02", port: p1}
+  - {ip: 198.18.1.2, mac: "02:00:00:00:01:02", port: $out}
+  - {ip: "2001:2::1:2", mac: "02:00:00:00:01:02", port: $out}
   - {ip: 198.18.0.2, mac: "02:00:00:00:00:02", port: p0}
 routes:
-  - {prefix: 198.19.0.0/17, via: 198.18.1.2, port: p1}
-  - {prefix: "2001:2::10:0:0/96", via: "2001:2::1:2", port: p1}
+  - {prefix: 198.19.0.0/17, via: 198.18.1.2, port: $out}
+  - {prefix: "2001:2::10:0:0/96", via: "2001:2::1:2", port: $out}
 dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, telemetry: false}
 services: {conntrack_entries: $3, maglev_size: $4}
 YAML
