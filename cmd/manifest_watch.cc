@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "control/services/service_compiler.h"
@@ -14,6 +15,47 @@
 
 namespace kgw {
 
+namespace {
+
+// Records one attempt in the shared control status (for `show config status`).
+void record_attempt(shared_state& st, const std::string& dir, bool ok, uint64_t generation,
+                    std::chrono::steady_clock::time_point t0, const std::vector<std::string>& errors) {
+  control_status& c = st.control;
+  __atomic_fetch_add(&c.seq, 1, __ATOMIC_ACQ_REL);  // odd: writing
+  c.pid = static_cast<int32_t>(getpid());
+  c.attempts++;
+  if (ok) {
+    c.accepted++;
+    c.generation = generation;
+  } else {
+    c.rejected++;
+  }
+  c.last_ok = ok ? 1 : 0;
+  c.last_us = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+  c.last_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  std::snprintf(c.dir, sizeof c.dir, "%s", dir.c_str());
+  std::string text;
+  for (size_t i = 0; i < errors.size() && i < 8; ++i) text += errors[i] + "\n";
+  if (errors.size() > 8) text += fmt::format("... and {} more\n", errors.size() - 8);
+  std::snprintf(c.last_error, sizeof c.last_error, "%s", text.c_str());
+  __atomic_fetch_add(&c.seq, 1, __ATOMIC_RELEASE);  // even: done
+}
+
+// Follows `set log level` given to any process through the shared state.
+void follow_log_level(const shared_state& st, uint32_t& seen) {
+  uint32_t seq = __atomic_load_n(&st.log_level_seq, __ATOMIC_ACQUIRE);
+  if (seq == seen) return;
+  seen = seq;
+  if (st.log_level <= static_cast<uint32_t>(log_level::debug)) {
+    set_log_level(static_cast<log_level>(st.log_level));
+    log_info("log level set to {}", log_level_name(static_cast<log_level>(st.log_level)));
+  }
+}
+
+}  // namespace
+
 bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::string> errors, warnings;
@@ -22,6 +64,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   if (blob.empty()) {
     log_error("manifests in {} rejected ({} errors); the running Services stay as they are:", dir, errors.size());
     for (const auto& e : errors) log_error("  {}", e);
+    record_attempt(dp.state(), dir, false, 0, t0, errors);
     return false;
   }
   const service_generation* cur = dp.state().services;
@@ -30,6 +73,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   service_generation* g = build_generation(blob, dp.state().n_workers, number, error);
   if (!g) {
     log_error("{}", error);
+    record_attempt(dp.state(), dir, false, 0, t0, {error});
     return false;
   }
   int rc = dp.send_command(command_type::publish_services, reinterpret_cast<uintptr_t>(g), 10000);
@@ -38,8 +82,10 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
     // (A timeout after the dataplane took it would leak it rather than free it under the workers.)
     if (rc != -ETIMEDOUT) free_generation(g);
     log_error("dataplane did not take the Services: {}", std::strerror(-rc));
+    record_attempt(dp.state(), dir, false, 0, t0, {fmt::format("dataplane did not take the Services: {}", std::strerror(-rc))});
     return false;
   }
+  record_attempt(dp.state(), dir, true, dp.last_reply_value(), t0, {});
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   log_info("published generation {} from {}: {} Services in {:.1f} ms", dp.last_reply_value(), dir,
            g->tables->n_services, ms);
@@ -57,7 +103,16 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
     return;
   }
   publish_manifests(dp, cfg, dir);
+  uint32_t reloads_seen = dp.state().reload_requests;
+  uint32_t log_seq_seen = dp.state().log_level_seq;
   while (!stop) {
+    follow_log_level(dp.state(), log_seq_seen);
+    if (uint32_t r = dp.state().reload_requests; r != reloads_seen) {
+      reloads_seen = r;
+      log_info("reload requested");
+      publish_manifests(dp, cfg, dir);
+      continue;
+    }
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 200) <= 0) continue;
     // Editors and `kubectl`-style writers touch a file several times: wait

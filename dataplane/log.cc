@@ -22,6 +22,11 @@ bool parse_log_level(std::string_view s, log_level& out) {
   return false;
 }
 
+const char* log_level_name(log_level l) {
+  int i = static_cast<int>(l);
+  return i >= 0 && i < 4 ? names[i] : "?";
+}
+
 void log_write(log_level l, std::string_view msg) {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -15,6 +15,7 @@ log_level current_log_level();
 void set_log_level(log_level l);
 // "error", "warn", "info", "debug"; false when unknown.
 bool parse_log_level(std::string_view s, log_level& out);
+const char* log_level_name(log_level l);
 void log_write(log_level l, std::string_view msg);
 
 template <typename... A>

@@ -323,6 +323,16 @@ void runtime::serve_commands() {
         reply.value = g->number;
         break;
       }
+      case command_type::set_log_level:
+        if (msg.arg > static_cast<uint64_t>(log_level::debug)) {
+          reply.status = -EINVAL;
+          break;
+        }
+        set_log_level(static_cast<log_level>(msg.arg));
+        state_->log_level = static_cast<uint32_t>(msg.arg);
+        __atomic_fetch_add(&state_->log_level_seq, 1, __ATOMIC_RELEASE);
+        log_info("log level set to {}", log_level_name(static_cast<log_level>(msg.arg)));
+        break;
       default:
         reply.status = -EINVAL;
     }

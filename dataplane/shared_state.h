@@ -16,7 +16,7 @@ class conn_table;
 struct nexthop_table;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 3;
+inline constexpr uint32_t shared_state_version = 4;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -65,6 +65,21 @@ struct shared_lcore_info {
   uint8_t running;
 };
 
+// What the control process last did with the manifests: written by control
+// (one writer), read by `kgw cli show config status`. `seq` is odd while a
+// write is under way, so a reader can retry instead of showing a torn record.
+struct control_status {
+  volatile uint32_t seq;
+  int32_t pid;                 // the control process that wrote it; 0 = never
+  uint64_t attempts, accepted, rejected;
+  uint64_t generation;         // the generation it last published
+  int64_t last_unix_ms;        // when the last attempt ended (wall clock)
+  uint32_t last_ok;            // 1 = the last attempt was published
+  uint32_t last_us;            // compile + publish time of the last attempt
+  char dir[256];
+  char last_error[1024];       // the first errors of the last rejected attempt
+};
+
 struct shared_state {
   uint64_t magic;
   uint32_t version;
@@ -88,14 +103,18 @@ struct shared_state {
   const nexthop_table* nexthops;              // static neighbours and routes, built once at start
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot
   volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command
+  control_status control;
+  volatile uint32_t reload_requests;          // bumped by `kgw cli reload`; control republishes
+  volatile uint32_t log_level_seq;            // bumped by `set log level`; every process takes
+  volatile uint32_t log_level;                //   log_level when it sees a new seq
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
-enum class command_type : uint32_t { clear_stats = 1, ping = 2, publish_services = 3 };
+enum class command_type : uint32_t { clear_stats = 1, ping = 2, publish_services = 3, set_log_level = 4 };
 struct command_msg {
   command_type type;
   uint32_t seq;
-  uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_generation*
+  uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_generation*; set_log_level: a log_level
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

@@ -8,10 +8,14 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
+#include "dataplane/control_view.h"
+#include "dataplane/log.h"
 #include "dataplane/nexthop_view.h"
 #include "dataplane/service_view.h"
 #include "dataplane/stats_view.h"
@@ -175,6 +179,58 @@ cmdline_parse_inst_t cmd_show_conntrack_count = {show_conntrack_count_cb, nullpt
                                                  "show conntrack count: connections per worker",
                                                  {TOK(t_nshow), TOK(t_conntrack), TOK(t_count), nullptr}};
 
+// --- show config status | set log level L | reload ------------------------------------
+struct config_result {
+  cmdline_fixed_string_t a, b, c, d;
+};
+
+void show_config_status_cb(void*, cmdline* cl, void*) { out(cl, format_config_status(g_ctx->dp->state())); }
+
+void set_log_level_cb(void* res, cmdline* cl, void*) {
+  log_level l;
+  if (!parse_log_level(static_cast<config_result*>(res)->d, l)) return fail(cl, "unknown log level\n");
+  int rc = g_ctx->dp->send_command(command_type::set_log_level, static_cast<uint64_t>(l));
+  if (rc != 0) return fail(cl, fmt::format("set log level failed: {}\n", std::strerror(-rc)));
+  out(cl, fmt::format("  log level {} (dataplane now; control within 200 ms)\n", log_level_name(l)));
+}
+
+// Asks the control process to compile and publish the manifests again, and
+// waits (up to 10 s) for the outcome.
+void reload_cb(void*, cmdline* cl, void*) {
+  shared_state& st = g_ctx->dp->state();
+  control_status before = read_control_status(st);
+  if (!control_alive(before))
+    return fail(cl, "no control process is attached (start `kgw control -c gateway.yaml --manifests DIR`)\n");
+  __atomic_fetch_add(&st.reload_requests, 1, __ATOMIC_RELEASE);
+  for (int i = 0; i < 1000; ++i) {
+    control_status now = read_control_status(st);
+    if (now.attempts != before.attempts) {
+      if (now.last_ok) return out(cl, fmt::format("  reloaded {}: published generation {}\n", now.dir, now.generation));
+      return fail(cl, fmt::format("  reload rejected; the running tables were kept:\n{}", now.last_error));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  fail(cl, "reload requested, but control did not answer within 10 s\n");
+}
+
+cmdline_parse_token_string_t t_cshow = TOKEN_STRING_INITIALIZER(config_result, a, "show");
+cmdline_parse_token_string_t t_config = TOKEN_STRING_INITIALIZER(config_result, b, "config");
+cmdline_parse_token_string_t t_status = TOKEN_STRING_INITIALIZER(config_result, c, "status");
+cmdline_parse_token_string_t t_set = TOKEN_STRING_INITIALIZER(config_result, a, "set");
+cmdline_parse_token_string_t t_log = TOKEN_STRING_INITIALIZER(config_result, b, "log");
+cmdline_parse_token_string_t t_level = TOKEN_STRING_INITIALIZER(config_result, c, "level");
+cmdline_parse_token_string_t t_level_value = TOKEN_STRING_INITIALIZER(config_result, d, "error#warn#info#debug");
+cmdline_parse_token_string_t t_reload = TOKEN_STRING_INITIALIZER(config_result, a, "reload");
+
+cmdline_parse_inst_t cmd_show_config_status = {
+    show_config_status_cb, nullptr, "show config status: what control last did with the manifests",
+    {TOK(t_cshow), TOK(t_config), TOK(t_status), nullptr}};
+cmdline_parse_inst_t cmd_set_log_level = {set_log_level_cb, nullptr,
+                                          "set log level error|warn|info|debug: for the dataplane and control",
+                                          {TOK(t_set), TOK(t_log), TOK(t_level), TOK(t_level_value), nullptr}};
+cmdline_parse_inst_t cmd_reload = {reload_cb, nullptr, "reload: control compiles and publishes the manifests again",
+                                   {TOK(t_reload), nullptr}};
+
 // --- help | quit ---------------------------------------------------------------------
 struct word_result {
   cmdline_fixed_string_t word;
@@ -192,7 +248,8 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_neighbors, &cmd_show_routes, &cmd_help, &cmd_quit, nullptr,
+    &cmd_show_conntrack_count, &cmd_show_neighbors, &cmd_show_routes, &cmd_show_config_status,
+    &cmd_set_log_level, &cmd_reload, &cmd_help, &cmd_quit, nullptr,
 };
 
 }  // namespace
@@ -207,6 +264,9 @@ std::string cli_help_text() {
          "  show conntrack [count]          tracked connections (first 100), or totals per worker\n"
          "  show neighbors                  static neighbour entries: address, MAC, port\n"
          "  show routes                     routes, longest prefix first, and the neighbour each resolves to\n"
+         "  show config status              the control process's last compile/publish: accepted or rejected, errors\n"
+         "  set log level error|warn|info|debug  log level of the dataplane and the control process\n"
+         "  reload                          control compiles and publishes the manifests again; waits for the result\n"
          "  clear port stats all|<port_id>  reset NIC statistics and kgw counters\n"
          "  help                            this list\n"
          "  quit                            leave the shell\n"

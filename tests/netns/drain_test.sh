@@ -107,14 +107,33 @@ sleep 1.5
 grep -q "broken.yaml:6" "$WORK/control.log" || fail "control did not report the invalid manifest with its file and line"
 [ "$(generation)" = "$gen_before" ] || fail "an invalid manifest changed the published generation"
 client curl -s --max-time 3 http://198.18.100.10/ | grep -q "^hello from pod" || fail "Services stopped after a rejected change"
+cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
+cli "show config status" > "$WORK/status.txt" || fail "show config status failed"
+sed 's/^/  /' "$WORK/status.txt"
+grep -q "last change: rejected" "$WORK/status.txt" || fail "show config status does not say the change was rejected"
+grep -q "broken.yaml:6" "$WORK/status.txt" || fail "show config status lacks the error's file:line"
+# `reload` while the manifests are still invalid: rejected, non-zero exit.
+if cli "reload" > "$WORK/reload.txt" 2>&1; then fail "reload of invalid manifests reported success"; fi
+grep -q "reload rejected" "$WORK/reload.txt" || { cat "$WORK/reload.txt"; fail "reload did not report the rejection"; }
 rm "$WORK/manifests/broken.yaml"
-echo "invalid manifest rejected with file:line; Services kept running"
+wait_generation $((gen_before + 1)) || fail "removing the invalid manifest did not republish"
+cli "reload" > "$WORK/reload.txt" || { cat "$WORK/reload.txt"; fail "reload failed"; }
+grep -q "published generation $((gen_before + 2))" "$WORK/reload.txt" || { cat "$WORK/reload.txt"; fail "reload did not publish a new generation"; }
+cli "show config status" | grep -q "last change: accepted" || fail "show config status after reload"
+cli "set log level debug" > /dev/null || fail "set log level debug"
+sleep 0.5
+grep -q "log level set to debug" "$WORK/control.log" || fail "control did not follow set log level"
+if cli "set log level loud" > /dev/null 2>&1; then fail "an unknown log level was accepted"; fi
+cli "set log level info" > /dev/null || fail "set log level info"
+echo "invalid manifest rejected with file:line (log and show config status); reload; set log level"
 
 # kill -9 of control: forwarding goes on with the last tables; a new control republishes.
 kill -KILL "$CONTROL_PID"
 wait "$CONTROL_PID" 2>/dev/null
 for n in $(seq 10); do client curl -s --max-time 3 http://198.18.100.10/; done > "$WORK/nocontrol.txt"
 [ "$(grep -c '^hello from pod' "$WORK/nocontrol.txt")" = 10 ] || fail "forwarding stopped without control"
+cli "show config status" | grep -q "(gone)" || fail "show config status does not notice that control is gone"
+if cli "reload" > /dev/null 2>&1; then fail "reload without a control process reported success"; fi
 gen_before=$(generation)
 start_control
 wait_generation $((gen_before + 1)) || fail "a restarted control did not publish"

@@ -1,0 +1,66 @@
+#include "dataplane/control_view.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include "pipelines/service/service_generation.h"
+
+namespace kgw {
+
+control_status read_control_status(const shared_state& s) {
+  control_status c{};
+  for (int tries = 0; tries < 1000; ++tries) {
+    uint32_t before = __atomic_load_n(&s.control.seq, __ATOMIC_ACQUIRE);
+    if (before & 1) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      continue;
+    }
+    std::memcpy(static_cast<void*>(&c), const_cast<const control_status*>(&s.control), sizeof c);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&s.control.seq, __ATOMIC_ACQUIRE) == before) return c;
+  }
+  return c;  // a writer that never finishes: show what is there
+}
+
+bool control_alive(const control_status& c) { return c.pid > 0 && (kill(c.pid, 0) == 0 || errno == EPERM); }
+
+std::string format_config_status(const shared_state& s) {
+  control_status c = read_control_status(s);
+  const service_generation* g = s.services;
+  std::string running = g && g->magic == service_generation_magic
+                            ? fmt::format("generation {} ({} Services)", g->number, g->tables ? g->tables->n_services : 0)
+                            : std::string("no Services");
+  if (c.pid == 0)
+    return fmt::format("control: none has attached\nrunning: {}\n", running);
+  std::string out = fmt::format("control: pid {} ({})\nmanifests: {}\nrunning: {}\n", c.pid,
+                                control_alive(c) ? "running" : "gone", c.dir, running);
+  out += fmt::format("attempts: {} ({} accepted, {} rejected)\n", c.attempts, c.accepted, c.rejected);
+  time_t secs = static_cast<time_t>(c.last_unix_ms / 1000);
+  tm t{};
+  gmtime_r(&secs, &t);
+  out += fmt::format("last change: {} at {:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC, {:.1f} ms",
+                     c.last_ok ? "accepted" : "rejected", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
+                     t.tm_min, t.tm_sec, c.last_unix_ms % 1000, c.last_us / 1000.0);
+  out += c.last_ok ? fmt::format(", published generation {}\n", c.generation)
+                   : std::string(", the running tables were kept\n");
+  if (!c.last_ok && c.last_error[0]) {
+    out += "errors:\n";
+    std::string e(c.last_error, strnlen(c.last_error, sizeof c.last_error));
+    size_t at = 0;
+    while (at < e.size()) {
+      size_t nl = e.find('\n', at);
+      if (nl == std::string::npos) nl = e.size();
+      out += "  " + e.substr(at, nl - at) + "\n";
+      at = nl + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace kgw

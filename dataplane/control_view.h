@@ -1,0 +1,21 @@
+// `show config status`: what the control process last did with the manifests.
+#pragma once
+
+#include <string>
+
+#include "dataplane/shared_state.h"
+
+namespace kgw {
+
+// Whether the control process that last wrote the status still runs, the
+// manifests directory, attempts (accepted, rejected), the generation running,
+// and for the last attempt: when, how long, and the errors if it was rejected.
+std::string format_config_status(const shared_state& s);
+
+// A consistent copy of the control status (retries while control is writing it).
+control_status read_control_status(const shared_state& s);
+
+// True when `c.pid` names a live process.
+bool control_alive(const control_status& c);
+
+}  // namespace kgw
