@@ -55,9 +55,9 @@ std::string frontends_of(const service_tables& t, uint32_t group) {
   return out;
 }
 
-}  // namespace
-
-std::string format_services(const shared_state& s, const std::string& name) {
+// Every Service port matching `name`: a header and its endpoints, or (for
+// `show endpoints`) one line per endpoint naming its Service port.
+std::string format_groups(const shared_state& s, const std::string& name, bool endpoints_only) {
   const service_generation* gen = s.services;
   if (!gen || gen->magic != service_generation_magic) return "no Services loaded\n";
   const service_tables* t = gen->tables;
@@ -68,19 +68,22 @@ std::string format_services(const shared_state& s, const std::string& name) {
     const char* svc = t->names()[grp.service].text;
     if (!name_matches(svc, name)) continue;
     ++shown;
-    lb_counters gc = sum(*gen, true, g);
-    out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
-                       grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
-                       grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
-    out += fmt::format("  frontends:{}\n", frontends_of(*t, g));
-    out += fmt::format("  packets {}  bytes {}  new-flows {}  active-flows {}\n", gc.packets, gc.bytes, gc.new_flows,
-                       gc.active);
+    if (!endpoints_only) {
+      lb_counters gc = sum(*gen, true, g);
+      out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
+                         grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
+                         grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
+      out += fmt::format("  frontends:{}\n", frontends_of(*t, g));
+      out += fmt::format("  packets {}  bytes {}  new-flows {}  active-flows {}\n", gc.packets, gc.bytes,
+                         gc.new_flows, gc.active);
+    }
     for (uint32_t b = 0; b < grp.n_backends; ++b) {
       uint32_t bi = grp.first_backend + b;
       const backend_entry& be = t->backends()[bi];
       lb_counters bc = sum(*gen, false, bi);
       const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
-      out += fmt::format("    {:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n",
+      std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
+      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
                          endpoint_text(be.family, be.addr, be.port), state, bc.packets, bc.bytes, bc.new_flows,
                          bc.active);
     }
@@ -88,6 +91,12 @@ std::string format_services(const shared_state& s, const std::string& name) {
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);
   return fmt::format("generation {} (counters count from its publication)\n", gen->number) + out;
 }
+
+}  // namespace
+
+std::string format_services(const shared_state& s, const std::string& name) { return format_groups(s, name, false); }
+
+std::string format_endpoints(const shared_state& s, const std::string& name) { return format_groups(s, name, true); }
 
 std::string format_conntrack(const shared_state& s, bool count_only, unsigned limit) {
   std::string out;

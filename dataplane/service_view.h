@@ -13,6 +13,10 @@ namespace kgw {
 // "namespace/name" or just "name"; empty = all.
 std::string format_services(const shared_state& s, const std::string& name);
 
+// `show endpoints [NAME]`: one line per endpoint (its Service port, state and
+// counters); NAME as for format_services.
+std::string format_endpoints(const shared_state& s, const std::string& name);
+
 // `show conntrack`: up to `limit` connections (both keys, state, endpoint,
 // age); `count_only` prints the per-worker totals.
 std::string format_conntrack(const shared_state& s, bool count_only, unsigned limit);

@@ -157,6 +157,10 @@ void show_services_cb(void*, cmdline* cl, void*) { out(cl, format_services(g_ctx
 void show_service_cb(void* r, cmdline* cl, void*) {
   out(cl, format_services(g_ctx->dp->state(), static_cast<show_name_result*>(r)->name));
 }
+void show_all_endpoints_cb(void*, cmdline* cl, void*) { out(cl, format_endpoints(g_ctx->dp->state(), "")); }
+void show_endpoints_cb(void* r, cmdline* cl, void*) {
+  out(cl, format_endpoints(g_ctx->dp->state(), static_cast<show_name_result*>(r)->name));
+}
 void show_conntrack_cb(void*, cmdline* cl, void*) { out(cl, format_conntrack(g_ctx->dp->state(), false, 100)); }
 void show_conntrack_count_cb(void*, cmdline* cl, void*) { out(cl, format_conntrack(g_ctx->dp->state(), true, 0)); }
 
@@ -164,6 +168,7 @@ cmdline_parse_token_string_t t_nshow = TOKEN_STRING_INITIALIZER(show_name_result
 cmdline_parse_token_string_t t_service = TOKEN_STRING_INITIALIZER(show_name_result, what, "service");
 cmdline_parse_token_string_t t_svc_name = TOKEN_STRING_INITIALIZER(show_name_result, name, nullptr);
 cmdline_parse_token_string_t t_conntrack = TOKEN_STRING_INITIALIZER(show_name_result, what, "conntrack");
+cmdline_parse_token_string_t t_endpoints = TOKEN_STRING_INITIALIZER(show_name_result, what, "endpoints");
 cmdline_parse_token_string_t t_count = TOKEN_STRING_INITIALIZER(show_name_result, name, "count");
 
 cmdline_parse_inst_t cmd_show_services = {show_services_cb, nullptr,
@@ -172,6 +177,12 @@ cmdline_parse_inst_t cmd_show_services = {show_services_cb, nullptr,
 cmdline_parse_inst_t cmd_show_service = {show_service_cb, nullptr,
                                          "show service <namespace/name|name>: one Service",
                                          {TOK(t_nshow), TOK(t_service), TOK(t_svc_name), nullptr}};
+cmdline_parse_inst_t cmd_show_all_endpoints = {show_all_endpoints_cb, nullptr,
+                                               "show endpoints: every endpoint, its Service port, state and counters",
+                                               {TOK(t_nshow), TOK(t_endpoints), nullptr}};
+cmdline_parse_inst_t cmd_show_endpoints = {show_endpoints_cb, nullptr,
+                                           "show endpoints <namespace/name|name>: the endpoints of one Service",
+                                           {TOK(t_nshow), TOK(t_endpoints), TOK(t_svc_name), nullptr}};
 cmdline_parse_inst_t cmd_show_conntrack = {show_conntrack_cb, nullptr,
                                            "show conntrack: tracked connections (first 100)",
                                            {TOK(t_nshow), TOK(t_conntrack), nullptr}};
@@ -248,7 +259,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_neighbors, &cmd_show_routes, &cmd_show_config_status,
+    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_show_routes, &cmd_show_config_status,
     &cmd_set_log_level, &cmd_reload, &cmd_help, &cmd_quit, nullptr,
 };
 
@@ -261,6 +272,7 @@ std::string cli_help_text() {
          "  show lcores                     workers: lcore, CPU, RX queues, packets, busy share\n"
          "  show counters [all]             packets, local answers, services, conntrack, drops by reason\n"
          "  show service [NAME]             Service ports, frontends, endpoints and their counters\n"
+         "  show endpoints [NAME]           endpoints with their Service port, state and counters\n"
          "  show conntrack [count]          tracked connections (first 100), or totals per worker\n"
          "  show neighbors                  static neighbour entries: address, MAC, port\n"
          "  show routes                     routes, longest prefix first, and the neighbour each resolves to\n"

@@ -94,9 +94,12 @@ flows=$(awk '/^shop\/web/ {getline; getline; print $6; exit}' "$WORK/cli.txt")
 grep -q "198.19.1.11:8080 *ready" "$WORK/cli.txt" || fail "show service lacks the endpoints"
 
 # The static next hops the Services' traffic uses.
-"$KGW" cli --file-prefix "$P" -c "show neighbors; show routes" > "$WORK/nh.txt" || fail "show neighbors/routes failed"
+"$KGW" cli --file-prefix "$P" -c "show endpoints shop/web; show neighbors; show routes" > "$WORK/nh.txt" ||
+  fail "show endpoints/neighbors/routes failed"
 sed 's/^/  /' "$WORK/nh.txt"
 grep -Eq "198\.19\.1\.11 +([0-9a-f]{2}:){5}[0-9a-f]{2} +p1" "$WORK/nh.txt" || fail "show neighbors lacks pod 198.19.1.11 on p1"
 grep -q "route(s), longest prefix first" "$WORK/nh.txt" || fail "show routes printed no table"
+[ "$(grep -Ec '^shop/web 80/TCP +198\.19\.1\.1[123]:8080 +ready +packets [1-9]' "$WORK/nh.txt")" -ge 3 ] ||
+  fail "show endpoints shop/web lacks its three ready endpoints with packets"
 
 echo "PASS: Services end to end"
