@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "dataplane/eal_args.h"
+#include "dataplane/metrics.h"
 #include "dataplane/log.h"
 #include "dataplane/replay_pcap.h"
 #include "dataplane/runtime.h"
@@ -93,6 +94,17 @@ int run_dataplane(dataplane_options o) {
   stop_flag = &s.stop;
   if (early_stop) s.stop = 1;
   register_telemetry(s);
+  // Declared after `rt`: stopped before the shared state it reads goes away.
+  metrics_server metrics;
+  if (o.cfg.metrics.enabled) {
+    if (!metrics.start(o.cfg.metrics, &s)) {
+      log_error("{}", metrics.error());
+      return 1;
+    }
+    log_info("metrics: http://{}:{}/metrics",
+             o.cfg.metrics.address.is_v6() ? "[" + to_string(o.cfg.metrics.address) + "]" : to_string(o.cfg.metrics.address),
+             o.cfg.metrics.port);
+  }
 
   for (unsigned i = 0; i < rt.n_workers(); ++i) {
     unsigned lcore = s.lcores[i].lcore_id;

@@ -24,18 +24,6 @@ std::string endpoint_text(uint8_t family, const uint8_t* a, uint16_t port_net) {
 
 const char* proto_text(uint8_t p) { return p == 6 ? "TCP" : p == 17 ? "UDP" : "other"; }
 
-lb_counters sum(const service_generation& g, bool group, uint32_t i) {
-  lb_counters t{};
-  for (unsigned w = 0; w < g.n_workers && w < max_generation_workers; ++w) {
-    const lb_counters* arr = group ? g.group_counters[w] : g.backend_counters[w];
-    if (!arr || i >= (group ? g.max_groups : g.max_backends)) continue;
-    t.packets += arr[i].packets;
-    t.bytes += arr[i].bytes;
-    t.new_flows += arr[i].new_flows;
-    t.active += arr[i].active;
-  }
-  return t;
-}
 
 bool name_matches(const char* full, const std::string& want) {
   if (want.empty() || want == full) return true;
@@ -69,7 +57,7 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     if (!name_matches(svc, name)) continue;
     ++shown;
     if (!endpoints_only) {
-      lb_counters gc = sum(*gen, true, g);
+      lb_counters gc = summed_counters(*gen, true, g);
       out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
                          grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
                          grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
@@ -80,7 +68,7 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     for (uint32_t b = 0; b < grp.n_backends; ++b) {
       uint32_t bi = grp.first_backend + b;
       const backend_entry& be = t->backends()[bi];
-      lb_counters bc = sum(*gen, false, bi);
+      lb_counters bc = summed_counters(*gen, false, bi);
       const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
       std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
       out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
@@ -93,6 +81,19 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
 }
 
 }  // namespace
+
+lb_counters summed_counters(const service_generation& g, bool group, uint32_t i) {
+  lb_counters t{};
+  for (unsigned w = 0; w < g.n_workers && w < max_generation_workers; ++w) {
+    const lb_counters* arr = group ? g.group_counters[w] : g.backend_counters[w];
+    if (!arr || i >= (group ? g.max_groups : g.max_backends)) continue;
+    t.packets += arr[i].packets;
+    t.bytes += arr[i].bytes;
+    t.new_flows += arr[i].new_flows;
+    t.active += arr[i].active;
+  }
+  return t;
+}
 
 std::string format_services(const shared_state& s, const std::string& name) { return format_groups(s, name, false); }
 

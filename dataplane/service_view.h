@@ -2,11 +2,18 @@
 // summed over workers, and the connection tables.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "dataplane/shared_state.h"
 
 namespace kgw {
+
+struct service_generation;
+struct lb_counters;
+
+// A Service port's (`group`) or an endpoint's counters summed over the workers.
+lb_counters summed_counters(const service_generation& g, bool group, uint32_t i);
 
 // `show service [NAME]`: every Service port with frontends' group counters and
 // its endpoints (state, packets, bytes, new and active flows). NAME is

@@ -81,7 +81,7 @@ class gateway_parser {
     size_t before = errs_.size();
     auto top = map_entries(root, "",
                            {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane",
-                            "services"},
+                            "services", "metrics"},
                            file_, errs_);
     if (auto n = find(top, "node")) parse_node(*n, cfg);
     else missing(root, "node", file_, errs_);
@@ -104,6 +104,7 @@ class gateway_parser {
     }
     if (auto n = find(top, "dataplane")) parse_dataplane(*n, cfg.dataplane);
     if (auto n = find(top, "services")) parse_services(*n, cfg.services);
+    if (auto n = find(top, "metrics")) parse_metrics(*n, cfg.metrics);
     return errs_.size() == before;
   }
 
@@ -460,6 +461,41 @@ class gateway_parser {
       if (*x < lo || *x > hi) error(*v, field, fmt::format("must be {}..{}, got {}", lo, hi, *x));
       else out = static_cast<T>(*x);
     }
+  }
+
+  // metrics: {listen: "127.0.0.1:9464"} or {listen: "[::1]:9464"}
+  void parse_metrics(const YAML::Node& n, metrics_config& mc) {
+    auto m = map_entries(n, "metrics", {"listen"}, file_, errs_);
+    auto v = find(m, "listen");
+    if (!v) {
+      missing(n, "metrics.listen", file_, errs_);
+      return;
+    }
+    auto text = get_string(*v, "metrics.listen", file_, errs_);
+    if (!text) return;
+    std::string_view t = *text;
+    size_t colon = t.rfind(':');
+    std::string host(colon == std::string_view::npos ? t : t.substr(0, colon));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    auto ip = parse_ip(host);
+    unsigned long port = 0;
+    bool port_ok = colon != std::string_view::npos && colon + 1 < t.size() && t.size() - colon - 1 <= 5;
+    for (size_t i = colon + 1; port_ok && i < t.size(); ++i) {
+      if (t[i] < '0' || t[i] > '9') port_ok = false;
+      else port = port * 10 + static_cast<unsigned long>(t[i] - '0');
+    }
+    if (!ip || !port_ok || port == 0 || port > 65535) {
+      error(*v, "metrics.listen", fmt::format("expected ADDRESS:PORT such as \"127.0.0.1:9464\", got {}", quote(*text)));
+      return;
+    }
+    bool loopback = ip->is_v4() ? ip->b[0] == 127 : *ip == *parse_ip("::1");
+    if (!loopback) {
+      error(*v, "metrics.listen", fmt::format("must be a loopback address (127.0.0.0/8 or ::1), got {}", host));
+      return;
+    }
+    mc.enabled = true;
+    mc.address = *ip;
+    mc.port = static_cast<uint16_t>(port);
   }
 
   void parse_services(const YAML::Node& n, services_config& s) {

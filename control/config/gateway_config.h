@@ -67,6 +67,13 @@ struct services_config {
   int line = 0;
 };
 
+// The Prometheus text endpoint of the dataplane (GET /metrics), on loopback only.
+struct metrics_config {
+  bool enabled = false;
+  ip_addr address;        // 127.0.0.0/8 or ::1
+  uint16_t port = 0;
+};
+
 struct gateway_config {
   std::string file;  // the file this was read from
   std::string node_name;
@@ -79,6 +86,7 @@ struct gateway_config {
   std::string profiles_dir;  // where nic-profiles live; empty = next to the binary / source tree
   dataplane_config dataplane;
   services_config services;
+  metrics_config metrics;
 };
 
 // Parses and validates. Returns the config, or fills `errors` (all of them, not

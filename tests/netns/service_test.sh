@@ -40,8 +40,11 @@ dataplane:
   mbufs: 8191
 services:
   conntrack_entries: 16384
+metrics:
+  listen: "127.0.0.1:9464"   # inside the gateway's namespace
 YAML
 cat "$WORK/neighbors.yaml" >> "$WORK/gateway.yaml"
+ip netns exec "$P-gw" ip link set lo up
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$HERE/manifests"
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
 wait_pods "$P"
@@ -101,5 +104,22 @@ grep -Eq "198\.19\.1\.11 +([0-9a-f]{2}:){5}[0-9a-f]{2} +p1" "$WORK/nh.txt" || fa
 grep -q "route(s), longest prefix first" "$WORK/nh.txt" || fail "show routes printed no table"
 [ "$(grep -Ec '^shop/web 80/TCP +198\.19\.1\.1[123]:8080 +ready +packets [1-9]' "$WORK/nh.txt")" -ge 3 ] ||
   fail "show endpoints shop/web lacks its three ready endpoints with packets"
+
+# The Prometheus endpoint has the same counters.
+ip netns exec "$P-gw" curl -s --max-time 5 http://127.0.0.1:9464/metrics > "$WORK/metrics.txt" || fail "GET /metrics failed"
+grep -E '^kgw_service_port_new_flows_total\{service="shop/web",port="80",protocol="TCP",family="IPv4"\} [0-9]+' \
+  "$WORK/metrics.txt" > "$WORK/m.txt" || fail "metrics lack shop/web's new flows"
+[ "$(awk '{print $2}' "$WORK/m.txt")" -ge 320 ] || fail "metrics: shop/web new flows $(cat "$WORK/m.txt")"
+grep -Eq '^kgw_endpoint_packets_total\{service="shop/web",port="80",protocol="TCP",endpoint="198\.19\.1\.11:8080"\} [1-9]' \
+  "$WORK/metrics.txt" || fail "metrics lack the endpoint counters"
+grep -Eq '^kgw_port_rx_packets_total\{port="p0"\} [1-9]' "$WORK/metrics.txt" || fail "metrics lack port counters"
+grep -q '^kgw_drops_total{reason="no_neighbor"} ' "$WORK/metrics.txt" || fail "metrics lack drops by reason"
+# Every sample line is NAME{LABELS} VALUE or NAME VALUE, and its family was declared.
+awk '/^# TYPE / {t[$3] = 1; next} /^#/ {next}
+     { n = $1; sub(/\{.*/, "", n); if (!(n in t) || $2 !~ /^[0-9.e+-]+$/ || NF != 2) { print "bad: " $0; bad = 1 } }
+     END { exit bad }' "$WORK/metrics.txt" || fail "metrics text is not well formed"
+status=$(ip netns exec "$P-gw" curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9464/other)
+[ "$status" = 404 ] || fail "GET /other answered $status, want 404"
+echo "metrics: $(grep -vc '^#' "$WORK/metrics.txt") samples, well formed"
 
 echo "PASS: Services end to end"

@@ -154,6 +154,29 @@ TEST(GatewayConfig, NonDefaultDataplaneValues) {
   EXPECT_EQ(cfg->dataplane.stats_interval_ms, 60000u);
 }
 
+TEST(GatewayConfig, MetricsListenOnLoopbackOnly) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(std::string(minimal) + "metrics: {listen: \"127.0.0.1:9464\"}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_TRUE(cfg->metrics.enabled);
+  EXPECT_EQ(cfg->metrics.port, 9464);
+  EXPECT_EQ(to_string(cfg->metrics.address), "127.0.0.1");
+  cfg = parse_gateway_config(std::string(minimal) + "metrics: {listen: \"[::1]:9100\"}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_TRUE(cfg->metrics.address.is_v6());
+  EXPECT_EQ(cfg->metrics.port, 9100);
+  EXPECT_FALSE(parse_gateway_config(minimal, "t.yaml", errs)->metrics.enabled);
+
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "metrics: {listen: \"198.18.0.1:9464\"}\n")),
+            std::vector<std::string>{
+                "t.yaml:7:19: metrics.listen: must be a loopback address (127.0.0.0/8 or ::1), got 198.18.0.1"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "metrics: {listen: \"127.0.0.1\"}\n")),
+            std::vector<std::string>{
+                "t.yaml:7:19: metrics.listen: expected ADDRESS:PORT such as \"127.0.0.1:9464\", got \"127.0.0.1\""});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "metrics: {listen: \"127.0.0.1:70000\"}\n")).size(), 1u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "metrics: {}\n")).size(), 1u);
+}
+
 TEST(GatewayConfig, DefaultsApplied) {
   std::vector<config_error> errs;
   auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
@@ -221,7 +244,7 @@ dataplane:
   EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "profiles_dir, dataplane, services)");
+            "profiles_dir, dataplane, services, metrics)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms)");

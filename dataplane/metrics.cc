@@ -1,0 +1,322 @@
+#include "dataplane/metrics.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "dataplane/control_view.h"
+#include "dataplane/service_view.h"
+#include "dataplane/stats_view.h"
+#include "pipelines/common/net_types.h"
+#include "pipelines/service/service_generation.h"
+#include "pipelines/service/service_stage.h"
+#include "pipelines/service/service_table.h"
+
+namespace kgw {
+
+namespace {
+
+// A label value with \, " and newline escaped as the format asks.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// The HELP and TYPE lines that open a metric family; its samples follow.
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void sample(std::string& out, const char* name, const std::string& labels, uint64_t v) {
+  out += labels.empty() ? fmt::format("{} {}\n", name, v) : fmt::format("{}{{{}}} {}\n", name, labels, v);
+}
+
+std::string endpoint_label(const backend_entry& be) {
+  std::string ip = to_string(ip_from_bytes(be.family, be.addr));
+  uint16_t port = ntohs(be.port);
+  return be.family == 6 ? fmt::format("[{}]:{}", ip, port) : fmt::format("{}:{}", ip, port);
+}
+
+void port_metrics(std::string& out, const shared_state& s) {
+  lcore_counters total = sum_counters(s);
+  struct nic_metric {
+    const char* name;
+    const char* help;
+    uint64_t shared_port_stats::*field;
+  };
+  static const nic_metric nic[] = {
+      {"kgw_port_nic_rx_packets_total", "Packets the NIC received (rte_eth_stats.ipackets).", &shared_port_stats::ipackets},
+      {"kgw_port_nic_tx_packets_total", "Packets the NIC sent (opackets).", &shared_port_stats::opackets},
+      {"kgw_port_nic_rx_bytes_total", "Bytes the NIC received (ibytes).", &shared_port_stats::ibytes},
+      {"kgw_port_nic_tx_bytes_total", "Bytes the NIC sent (obytes).", &shared_port_stats::obytes},
+      {"kgw_port_nic_rx_missed_total", "Packets the NIC dropped for want of RX descriptors (imissed).", &shared_port_stats::imissed},
+      {"kgw_port_nic_rx_errors_total", "Erroneous received packets (ierrors).", &shared_port_stats::ierrors},
+      {"kgw_port_nic_tx_errors_total", "Failed transmissions (oerrors).", &shared_port_stats::oerrors},
+      {"kgw_port_nic_rx_nombuf_total", "RX mbuf allocation failures (rx_nombuf).", &shared_port_stats::rx_nombuf},
+  };
+  for (const nic_metric& m : nic) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned p = 0; p < s.n_ports && p < max_ports; ++p)
+      sample(out, m.name, fmt::format("port=\"{}\"", label(s.ports[p].name)), s.port_stats[p].*m.field);
+  }
+  struct kgw_metric {
+    const char* name;
+    const char* help;
+    uint64_t port_lcore_counters::*field;
+  };
+  static const kgw_metric ours[] = {
+      {"kgw_port_rx_packets_total", "Packets the workers received on the port.", &port_lcore_counters::rx_pkts},
+      {"kgw_port_rx_bytes_total", "Bytes the workers received on the port.", &port_lcore_counters::rx_bytes},
+      {"kgw_port_tx_packets_total", "Packets the workers sent on the port.", &port_lcore_counters::tx_pkts},
+      {"kgw_port_tx_bytes_total", "Bytes the workers sent on the port.", &port_lcore_counters::tx_bytes},
+      {"kgw_port_tx_dropped_total", "Packets dropped because the TX queue stayed full.", &port_lcore_counters::tx_dropped},
+  };
+  for (const kgw_metric& m : ours) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned p = 0; p < s.n_ports && p < max_ports; ++p)
+      sample(out, m.name, fmt::format("port=\"{}\"", label(s.ports[p].name)), total.port[s.ports[p].port_id].*m.field);
+  }
+  family(out, "kgw_port_link_up", "gauge", "1 when the port's link is up.");
+  for (unsigned p = 0; p < s.n_ports && p < max_ports; ++p)
+    sample(out, "kgw_port_link_up", fmt::format("port=\"{}\"", label(s.ports[p].name)), s.port_stats[p].link_up);
+}
+
+void worker_metrics(std::string& out, const shared_state& s) {
+  struct metric {
+    const char* name;
+    const char* help;
+    uint64_t lcore_counters::*field;
+  };
+  static const metric ms[] = {
+      {"kgw_worker_rx_packets_total", "Packets the worker received.", &lcore_counters::rx_pkts},
+      {"kgw_worker_tx_packets_total", "Packets the worker sent.", &lcore_counters::tx_pkts},
+      {"kgw_worker_loops_total", "Poll loop iterations.", &lcore_counters::loops},
+      {"kgw_worker_busy_loops_total", "Poll loop iterations that received packets.", &lcore_counters::busy_loops},
+      {"kgw_worker_busy_cycles_total", "TSC cycles spent in iterations that received packets.", &lcore_counters::busy_cycles},
+      {"kgw_worker_punted_total", "Packets passed to the control process.", &lcore_counters::punted},
+  };
+  for (const metric& m : ms) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), worker_counters(s, w).*m.field);
+  }
+  lcore_counters total = sum_counters(s);
+  family(out, "kgw_drops_total", "counter", "Packets dropped, by reason (all workers).");
+  for (unsigned r = 0; r < drop_reason_count; ++r)
+    sample(out, "kgw_drops_total", fmt::format("reason=\"{}\"", drop_reason_name(static_cast<drop_reason>(r))),
+           total.drops[r]);
+  struct stage_metric {
+    const char* name;
+    const char* help;
+    uint64_t service_stage_counters::*field;
+  };
+  static const stage_metric svc[] = {
+      {"kgw_service_new_flows_total", "Connections created by the service stage.", &service_stage_counters::new_flows},
+      {"kgw_service_tracked_packets_total", "Packets of tracked connections.", &service_stage_counters::tracked_pkts},
+      {"kgw_service_rejected_total", "New flows answered with ICMP unreachable (no ready endpoint).", &service_stage_counters::rejected},
+      {"kgw_service_affinity_hits_total", "New flows placed by ClientIP affinity.", &service_stage_counters::affinity_hits},
+      {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", &service_stage_counters::icmp_errors_translated},
+      {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", &service_stage_counters::handoff_out},
+      {"kgw_conntrack_hits_total", "Connection table lookups that found a connection.", &service_stage_counters::ct_hits},
+      {"kgw_conntrack_misses_total", "Connection table lookups that found none.", &service_stage_counters::ct_misses},
+      {"kgw_conntrack_evictions_total", "Connections evicted to make room.", &service_stage_counters::ct_evictions},
+      {"kgw_conntrack_expired_total", "Connections removed on timeout.", &service_stage_counters::ct_expired},
+      {"kgw_conntrack_table_full_total", "New connections refused: table full.", &service_stage_counters::ct_table_full},
+  };
+  for (const stage_metric& m : svc) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), worker_counters(s, w).service.*m.field);
+  }
+  family(out, "kgw_conntrack_active", "gauge", "Connections in the worker's table.");
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
+    sample(out, "kgw_conntrack_active", fmt::format("worker=\"{}\"", w), worker_counters(s, w).service.ct_active);
+}
+
+void service_metrics(std::string& out, const shared_state& s) {
+  const service_generation* g = s.services;
+  bool ok = g && g->magic == service_generation_magic && g->tables;
+  family(out, "kgw_services_generation", "gauge", "The Service table generation the workers use (0: none).");
+  sample(out, "kgw_services_generation", "", ok ? g->number : 0);
+  if (!ok) return;
+  const service_tables& t = *g->tables;
+  struct lb_metric {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t (*get)(const lb_counters&);
+  };
+  // `active` is signed per worker (a connection may end on another generation's
+  // count); the sum over workers is what is shown, never below zero.
+  static const lb_metric ms[] = {
+      {"packets_total", "counter", "Packets, since the generation was published.",
+       [](const lb_counters& c) { return c.packets; }},
+      {"bytes_total", "counter", "IP bytes, since the generation was published.",
+       [](const lb_counters& c) { return c.bytes; }},
+      {"new_flows_total", "counter", "New connections, since the generation was published.",
+       [](const lb_counters& c) { return c.new_flows; }},
+      {"active_flows", "gauge", "Connections open now.",
+       [](const lb_counters& c) { return c.active > 0 ? static_cast<uint64_t>(c.active) : uint64_t{0}; }},
+  };
+  for (const lb_metric& m : ms) {
+    std::string sname = fmt::format("kgw_service_port_{}", m.name);
+    family(out, sname.c_str(), m.type, m.help);
+    for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+      const lb_group& grp = t.groups()[gi];
+      sample(out, sname.c_str(),
+             fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",family=\"IPv{}\"", label(t.names()[grp.service].text),
+                         grp.port, grp.proto == 6 ? "TCP" : "UDP", grp.family),
+             m.get(summed_counters(*g, true, gi)));
+    }
+    std::string ename = fmt::format("kgw_endpoint_{}", m.name);
+    family(out, ename.c_str(), m.type, m.help);
+    for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+      const lb_group& grp = t.groups()[gi];
+      for (uint32_t b = 0; b < grp.n_backends; ++b) {
+        const backend_entry& be = t.backends()[grp.first_backend + b];
+        sample(out, ename.c_str(),
+               fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",endpoint=\"{}\"", label(t.names()[grp.service].text),
+                           grp.port, grp.proto == 6 ? "TCP" : "UDP", endpoint_label(be)),
+               m.get(summed_counters(*g, false, grp.first_backend + b)));
+      }
+    }
+  }
+}
+
+void control_metrics(std::string& out, const shared_state& s) {
+  control_status c = read_control_status(s);
+  family(out, "kgw_control_up", "gauge", "1 while the control process that last published runs.");
+  sample(out, "kgw_control_up", "", control_alive(c) ? 1 : 0);
+  family(out, "kgw_control_updates_total", "counter", "Manifest compile-and-publish attempts, by result.");
+  sample(out, "kgw_control_updates_total", "result=\"accepted\"", c.accepted);
+  sample(out, "kgw_control_updates_total", "result=\"rejected\"", c.rejected);
+  family(out, "kgw_control_last_update_seconds", "gauge",
+             "Compile and publish time of the last attempt, in seconds.");
+  out += fmt::format("kgw_control_last_update_seconds {:.6f}\n", c.last_us / 1e6);
+  family(out, "kgw_control_last_update_timestamp_seconds", "gauge", "When the last attempt ended (Unix time).");
+  out += fmt::format("kgw_control_last_update_timestamp_seconds {:.3f}\n", c.last_unix_ms / 1e3);
+}
+
+}  // namespace
+
+std::string format_prometheus(const shared_state& s) {
+  std::string out;
+  out.reserve(1 << 16);
+  port_metrics(out, s);
+  worker_metrics(out, s);
+  service_metrics(out, s);
+  control_metrics(out, s);
+  return out;
+}
+
+bool metrics_server::start(const metrics_config& cfg, const shared_state* state) {
+  state_ = state;
+  bool v6 = cfg.address.is_v6();
+  listen_fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) {
+    error_ = fmt::format("metrics: socket: {}", std::strerror(errno));
+    return false;
+  }
+  int one = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(cfg.port);
+    std::memcpy(&a->sin6_addr, cfg.address.b.data(), 16);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(cfg.port);
+    std::memcpy(&a->sin_addr, cfg.address.b.data(), 4);
+    len = sizeof *a;
+  }
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(listen_fd_, 16) != 0) {
+    error_ = fmt::format("metrics: cannot listen on {} port {}: {}", to_string(cfg.address), cfg.port,
+                         std::strerror(errno));
+    close(listen_fd_);
+    listen_fd_ = -1;
+    return false;
+  }
+  thread_ = std::thread([this] { serve(); });
+  return true;
+}
+
+void metrics_server::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+void metrics_server::serve() {
+  while (!stop_) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    answer(fd);
+    close(fd);
+  }
+}
+
+// One request per connection (HTTP/1.0 style): read the request head, answer
+// GET /metrics with the text, anything else with 404 or 405.
+void metrics_server::answer(int fd) {
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::string req;
+  char buf[1024];
+  while (req.find("\r\n\r\n") == std::string::npos && req.find("\n\n") == std::string::npos && req.size() < 8192) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    req.append(buf, static_cast<size_t>(n));
+  }
+  requests_++;
+  std::string status = "200 OK", body, type = "text/plain; version=0.0.4; charset=utf-8";
+  std::string_view line(req);
+  line = line.substr(0, line.find_first_of("\r\n"));
+  if (line.rfind("GET ", 0) != 0 && line.rfind("HEAD ", 0) != 0) {
+    status = "405 Method Not Allowed";
+    body = "only GET /metrics\n";
+  } else {
+    size_t sp = line.find(' ');
+    std::string_view path = line.substr(sp + 1, line.find(' ', sp + 1) - sp - 1);
+    if (path == "/metrics" || path.rfind("/metrics?", 0) == 0) {
+      body = format_prometheus(*state_);
+    } else {
+      status = "404 Not Found";
+      body = "kgw serves GET /metrics\n";
+    }
+  }
+  std::string head = fmt::format("HTTP/1.0 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                 status, type, body.size());
+  if (line.rfind("HEAD ", 0) == 0) body.clear();
+  std::string all = head + body;
+  size_t sent = 0;
+  while (sent < all.size()) {
+    ssize_t n = send(fd, all.data() + sent, all.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace kgw
