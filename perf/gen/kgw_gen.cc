@@ -41,6 +41,8 @@ constexpr const char* help =
     "                           too small for their headers grow (IPv6 TCP: 78 bytes)\n"
     "  -6, --ipv6               IPv6 instead of IPv4\n"
     "  -M, --manifests-out DIR  also write DIR/services.yaml for these Services\n"
+    "  -I, --iptables-out FILE  also write the same Services as kube-proxy-style iptables\n"
+    "                           rules (iptables-restore input, nat table; IPv4 only)\n"
     "  -h, --help               this text\n"
     "\n"
     "Addresses (all in 198.18.0.0/15 and 2001:2::/48): clients 198.18.64.0/18 and\n"
@@ -49,7 +51,7 @@ constexpr const char* help =
     "endpoints the addresses repeat behind port 8081, 8082, ...). At most 30,000 Services.\n";
 
 struct options {
-  std::string mode, out, manifests;
+  std::string mode, out, manifests, iptables;
   uint32_t flows = 1000, services = 10, endpoints = 3, packets = 0;
   bool imix = false, ipv6 = false;
 };
@@ -242,6 +244,40 @@ bool write_manifests(const options& o) {
   return static_cast<bool>(y);
 }
 
+// The nat table kube-proxy's iptables mode writes for these Services: a jump per
+// Service port from KUBE-SERVICES, a chain per Service choosing an endpoint with
+// `statistic --mode random`, a chain per endpoint doing the DNAT. The anchor
+// the control plane's scale benchmark compares against.
+bool write_iptables(const options& o) {
+  std::ofstream r(o.iptables);
+  if (!r) return false;
+  r << "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n";
+  for (uint32_t s = 0; s < o.services; ++s) {
+    r << fmt::format(":KUBE-SVC-{:08X} - [0:0]\n", s);
+    for (uint32_t e = 0; e < o.endpoints; ++e) r << fmt::format(":KUBE-SEP-{:08X} - [0:0]\n", s * o.endpoints + e);
+  }
+  r << "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n";
+  for (uint32_t s = 0; s < o.services; ++s) {
+    r << fmt::format("-A KUBE-SERVICES -d {}/32 -p tcp -m comment --comment \"perf/svc{}:http cluster IP\" -m tcp "
+                     "--dport 80 -j KUBE-SVC-{:08X}\n",
+                     text(o, vip_addr(o, s)), s, s);
+    for (uint32_t e = 0; e < o.endpoints; ++e) {
+      uint32_t n = s * o.endpoints + e;
+      uint32_t left = o.endpoints - e;
+      if (left > 1)
+        r << fmt::format("-A KUBE-SVC-{:08X} -m statistic --mode random --probability {:.11f} -j KUBE-SEP-{:08X}\n", s,
+                         1.0 / left, n);
+      else
+        r << fmt::format("-A KUBE-SVC-{:08X} -j KUBE-SEP-{:08X}\n", s, n);
+      std::string ep = text(o, endpoint_addr(o, n));
+      r << fmt::format("-A KUBE-SEP-{:08X} -s {}/32 -j KUBE-MARK-MASQ\n", n, ep);
+      r << fmt::format("-A KUBE-SEP-{:08X} -p tcp -m tcp -j DNAT --to-destination {}:{}\n", n, ep, target_port(o, s));
+    }
+  }
+  r << "COMMIT\n";
+  return static_cast<bool>(r);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -251,6 +287,7 @@ int main(int argc, char** argv) {
                           {"endpoints", required_argument, nullptr, 'e'}, {"packets", required_argument, nullptr, 'p'},
                           {"size", required_argument, nullptr, 'z'},     {"ipv6", no_argument, nullptr, '6'},
                           {"manifests-out", required_argument, nullptr, 'M'}, {"help", no_argument, nullptr, 'h'},
+                          {"iptables-out", required_argument, nullptr, 'I'},
                           {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* v, uint32_t lo, uint32_t hi) -> uint32_t {
     char* end = nullptr;
@@ -262,7 +299,7 @@ int main(int argc, char** argv) {
     return static_cast<uint32_t>(n);
   };
   int c;
-  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:z:6M:h", opts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:z:6M:I:h", opts, nullptr)) != -1) {
     switch (c) {
       case 'm': o.mode = optarg; break;
       case 'o': o.out = optarg; break;
@@ -279,6 +316,7 @@ int main(int argc, char** argv) {
         break;
       case '6': o.ipv6 = true; break;
       case 'M': o.manifests = optarg; break;
+      case 'I': o.iptables = optarg; break;
       case 'h': std::fputs(help, stdout); return 0;
       default: std::fputs(help, stderr); return 2;
     }
@@ -297,6 +335,10 @@ int main(int argc, char** argv) {
   }
   if (!o.manifests.empty() && !write_manifests(o)) {
     std::fprintf(stderr, "kgw-gen: cannot write %s/services.yaml\n", o.manifests.c_str());
+    return 1;
+  }
+  if (!o.iptables.empty() && (o.ipv6 || !write_iptables(o))) {
+    std::fprintf(stderr, "kgw-gen: cannot write %s%s\n", o.iptables.c_str(), o.ipv6 ? " (IPv4 only)" : "");
     return 1;
   }
   pcap_writer w(o.out);
