@@ -116,13 +116,16 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 200) <= 0) continue;
     // Editors and `kubectl`-style writers touch a file several times: wait
-    // for the directory to settle, then publish once.
+    // for the directory to settle (50 ms quiet), then publish once. A directory
+    // that never settles is published at least every 250 ms.
     char buf[4096];
+    auto first = std::chrono::steady_clock::now();
     do {
       while (read(fd, buf, sizeof buf) > 0) {
       }
       p.revents = 0;
-    } while (!stop && poll(&p, 1, 50) > 0);
+    } while (!stop && std::chrono::steady_clock::now() - first < std::chrono::milliseconds(250) &&
+             poll(&p, 1, 50) > 0);
     if (!stop) publish_manifests(dp, cfg, dir);
   }
   close(fd);
