@@ -13,22 +13,32 @@ import sys
 import time
 
 
-def read_until(fd, needle, timeout=10.0):
-    buf = b""
-    end = time.time() + timeout
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
+class Reader:
+    """Reads the shell's output; each wait starts after the previous match, so
+    text that arrived in the same chunk as an earlier match is not lost."""
+
+    def __init__(self, fd):
+        self.fd, self.buf, self.pos = fd, b"", 0
+
+    def until(self, needle, timeout=10.0):
+        end = time.time() + timeout
+        while True:
+            at = self.buf.find(needle, self.pos)
+            if at >= 0:
+                self.pos = at + len(needle)
+                return
+            if time.time() >= end:
                 break
-            if not chunk:
-                break
-            buf += chunk
-            if needle in buf:
-                return buf
-    raise AssertionError(f"did not see {needle!r}; got {buf[-600:]!r}")
+            r, _, _ = select.select([self.fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                self.buf += chunk
+        raise AssertionError(f"did not see {needle!r}; got {self.buf[self.pos:][-600:]!r}")
 
 
 def start_shell(kgw, prefix):
@@ -40,11 +50,12 @@ def start_shell(kgw, prefix):
         pid, fd = pty.fork()
         if pid == 0:
             os.execv(kgw, [kgw, "cli", "--file-prefix", prefix])
+        out = Reader(fd)
         try:
             # Attaching can take a while when both cores are busy (the worker
             # polls one; parallel tests load the other).
-            read_until(fd, b"kgw> ", timeout=60.0)
-            return pid, fd
+            out.until(b"kgw> ", timeout=60.0)
+            return pid, out
         except AssertionError as e:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done == 0:  # still running: a hung attach
@@ -58,15 +69,16 @@ def start_shell(kgw, prefix):
 
 def main():
     kgw, prefix = sys.argv[1], sys.argv[2]
-    pid, fd = start_shell(kgw, prefix)
+    pid, out = start_shell(kgw, prefix)
+    fd = out.fd
     # "show lco" + Tab completes to "show lcores"; Enter runs it.
     os.write(fd, b"show lco\t")
-    read_until(fd, b"show lcores")
+    out.until(b"show lcores")
     os.write(fd, b"\r")
-    read_until(fd, b"rx queues (port:queue)")
-    read_until(fd, b"kgw> ")
+    out.until(b"rx queues (port:queue)")
+    out.until(b"kgw> ")
     os.write(fd, b"help\r")
-    read_until(fd, b"clear port stats all|<port_id>")
+    out.until(b"clear port stats all|<port_id>")
     os.write(fd, b"quit\r")
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)

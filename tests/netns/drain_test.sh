@@ -63,7 +63,7 @@ mkdir -p "$WORK/manifests"
 cp "$HERE/manifests/services.yaml" "$WORK/manifests/"
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P"
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
-wait_pods "$P"
+wait_pods "$P" || fail "the pods' HTTP servers did not start"
 start_control
 wait_generation 1 || fail "control did not publish the Services"
 echo "control published generation $(generation)"

@@ -12,6 +12,11 @@ netns_add() {
   local ns=$1
   ip netns add "$ns"
   NETNS_CREATED+=("$ns")
+  # `ip netns exec` shows /etc/netns/NS/* as /etc/*: no nameserver inside our
+  # namespaces, so nothing there (Python's http.server looks up its own
+  # address) waits on a DNS server it cannot reach.
+  mkdir -p "/etc/netns/$ns"
+  : > "/etc/netns/$ns/resolv.conf"
   ip -n "$ns" link set lo up
 }
 
@@ -67,7 +72,10 @@ stop_pid() {
 netns_cleanup() {
   local pid ns prefix
   for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid" 5; done
-  for ns in "${NETNS_CREATED[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "${NETNS_CREATED[@]}"; do
+    ip netns del "$ns" 2>/dev/null || true
+    rm -rf "/etc/netns/$ns"
+  done
   for prefix in "${DPDK_PREFIXES[@]}"; do
     rm -rf "/var/run/dpdk/$prefix"
     rm -f /dev/hugepages/"${prefix}"map_* 2>/dev/null || true
@@ -136,7 +144,8 @@ pod_topology() {
   done
 }
 
-# Waits until every pod's HTTP server answers (from inside its namespace).
+# Waits until every pod's HTTP server answers (from inside its namespace);
+# returns 1 naming the first that never does.
 wait_pods() {
   local P=$1 i n
   for i in 1 2 3; do
@@ -144,5 +153,6 @@ wait_pods() {
       ip netns exec "$P-pod$i" curl -s --max-time 1 -o /dev/null "http://198.19.1.1$i:8080/" && break
       sleep 0.1
     done
+    if [ "$n" = 50 ]; then echo "pod$i does not serve on 198.19.1.1$i:8080"; return 1; fi
   done
 }

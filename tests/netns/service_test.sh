@@ -47,7 +47,10 @@ cat "$WORK/neighbors.yaml" >> "$WORK/gateway.yaml"
 ip netns exec "$P-gw" ip link set lo up
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$HERE/manifests"
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
-wait_pods "$P"
+wait_pods "$P" || fail "the pods' HTTP servers did not start"
+# One request must get through before the 300 below (each may wait 3 s).
+for ((n = 0; n < 10; n++)); do client curl -s --max-time 2 http://198.18.100.10/ | grep -q "^hello from pod" && break; done
+[ "$n" -lt 10 ] || fail "no answer through the ClusterIP after 10 tries"
 
 # 1. ClusterIP: 300 requests, every one answered, spread over the three pods.
 for n in $(seq 300); do client curl -s --max-time 3 http://198.18.100.10/ || echo "request $n failed"; done > "$WORK/cluster.txt"
