@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_telemetry.h>
 
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "dataplane/eal_args.h"
+#include "dataplane/memory_plan.h"
 #include "dataplane/metrics.h"
 #include "dataplane/log.h"
 #include "dataplane/replay_pcap.h"
@@ -78,6 +80,33 @@ void register_telemetry(shared_state& s) {
   rte_telemetry_register_cmd("/kgw/lcores", telemetry_lcores, "kgw per-worker counters. Takes no parameters");
 }
 
+void log_memory_plan(const gateway_config& cfg, const std::vector<std::string>& eal_extra) {
+  if (eal_args_size_memory(eal_extra)) {
+    log_info("hugepage memory: sized by the EAL arguments after --");
+    return;
+  }
+  memory_plan p = plan_memory(cfg);
+  if (p.total_mb == 0) {
+    log_info("hugepage memory: nothing reserved at start (dataplane.memory_mb: 0); the heap grows on demand");
+    return;
+  }
+  constexpr double mib = 1 << 20;
+  log_info("hugepage memory: reserving {} MiB at start{} (mbufs {:.0f} MiB, {} x {:.1f} MiB connection tables, "
+           "{:.0f} MiB for Service tables, {:.0f} MiB fixed); set dataplane.memory_mb to change it",
+           p.total_mb, cfg.dataplane.memory_mb ? " as configured" : "", p.mbuf_pool_bytes / mib,
+           std::max(1u, cfg.workers), p.per_worker_bytes / mib, p.table_bytes / mib, p.fixed_bytes / mib);
+}
+
+void log_heap_use() {
+  constexpr double mib = 1 << 20;
+  for (unsigned sock = 0; sock < rte_socket_count(); ++sock) {
+    rte_malloc_socket_stats st{};
+    if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(sock), &st) != 0 || st.heap_totalsz_bytes == 0) continue;
+    log_info("hugepage heap on socket {}: {:.1f} MiB in use of {:.1f} MiB mapped", rte_socket_id_by_idx(sock),
+             st.heap_allocsz_bytes / mib, st.heap_totalsz_bytes / mib);
+  }
+}
+
 }  // namespace
 
 int run_dataplane(dataplane_options o) {
@@ -86,10 +115,12 @@ int run_dataplane(dataplane_options o) {
   runtime_options ro{&o.cfg, o.profiles_dir, dataplane_eal_args(o.cfg, allowed_cpus(), o.eal_extra), false,
                      o.manifests_dir};
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
+  log_memory_plan(o.cfg, o.eal_extra);
   if (!rt.start(ro)) {
     log_error("{}", rt.error());
     return 1;
   }
+  log_heap_use();
   shared_state& s = rt.state();
   stop_flag = &s.stop;
   if (early_stop) s.stop = 1;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/memory_plan.h"
+
 namespace kgw {
 
 bool is_pci_address(const std::string& d) {
@@ -62,6 +64,12 @@ std::vector<std::string> dataplane_eal_args(const gateway_config& cfg,
   }
   if (!any_pci) args.push_back("--no-pci");
   if (!cfg.dataplane.telemetry) args.push_back("--no-telemetry");
+  if (!eal_args_size_memory(extra)) {
+    if (uint64_t mb = plan_memory(cfg).total_mb) {
+      args.push_back("-m");
+      args.push_back(std::to_string(mb));
+    }
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

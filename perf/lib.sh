@@ -42,7 +42,26 @@ neighbors:
 routes:
   - {prefix: 198.19.0.0/17, via: 198.18.1.2, port: $out}
   - {prefix: "2001:2::10:0:0/96", via: "2001:2::1:2", port: $out}
-dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, telemetry: false}
+# table_memory_mb: the largest scenario's tables (10,000 Services at Maglev 1021)
+# take 25 MiB per generation; the default room would not leave the 1M-flow
+# captures enough of a 1 GiB hugepage pool.
+dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, telemetry: false, table_memory_mb: 64}
 services: {conntrack_entries: $3, maglev_size: $4}
 YAML
+}
+
+# median [DECIMALS] < numbers: the middle value, or the mean of the two middle
+# values (printed with DECIMALS decimals, default 2); 0 for no input.
+median() {
+  sort -g | awk -v d="${1:-2}" '{v[NR] = $1}
+    END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.*f\n", d, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# testpmd_mpps PORT SECONDS < testpmd log (--stats-period 1): the mean Rx rate of
+# PORT in Mpps over SECONDS one-second samples, from the second after the first
+# one with traffic (that one is partial); 0 when no traffic was seen.
+testpmd_mpps() {
+  awk -v port="$1" '$0 ~ "NIC statistics for port " port " " {p = 1} p && /Rx-pps:/ {print $2; p = 0}' |
+    awk -v n="$2" '$1 > 0 && !started {started = 1; next} started && taken < n {print; taken++}' |
+    awk '{s += $1; n++} END { if (n) printf "%.2f\n", s / n / 1e6; else print "0" }'
 }

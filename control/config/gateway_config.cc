@@ -38,6 +38,9 @@ namespace {
 
 using namespace config_detail;
 
+// 1 TiB: far above any edge server's hugepages, low enough to catch a typo in bytes.
+constexpr unsigned max_memory_mb = 1u << 20;
+
 bool valid_port_name(const std::string& s) {
   if (s.empty() || s.size() > 15) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -384,7 +387,7 @@ class gateway_parser {
   void parse_dataplane(const YAML::Node& n, dataplane_config& d) {
     auto m = map_entries(n, "dataplane",
                          {"file_prefix", "cpus", "mbufs", "mbuf_cache", "mbuf_data_room", "burst", "rx_desc", "tx_desc", "telemetry",
-                          "stats_interval_ms"},
+                          "stats_interval_ms", "memory_mb", "table_memory_mb"},
                          file_, errs_);
     if (auto v = find(m, "file_prefix")) {
       if (auto s = get_string(*v, "dataplane.file_prefix", file_, errs_)) {
@@ -449,6 +452,15 @@ class gateway_parser {
         else d.stats_interval_ms = *x;
       }
     }
+    if (auto v = find(m, "memory_mb")) {
+      if (v->IsScalar() && v->Scalar() == "auto") d.memory_mb.reset();
+      else if (auto x = get_unsigned(*v, "dataplane.memory_mb", file_, errs_)) {
+        if (*x > max_memory_mb)
+          error(*v, "dataplane.memory_mb", fmt::format("must be auto or 0..{}, got {}", max_memory_mb, *x));
+        else d.memory_mb = *x;
+      }
+    }
+    bounded(m, "table_memory_mb", "dataplane.table_memory_mb", 0, max_memory_mb, d.table_memory_mb);
   }
 
   // An unsigned within [lo, hi] into `out`.

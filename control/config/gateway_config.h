@@ -54,6 +54,8 @@ struct dataplane_config {
   unsigned tx_desc = 0;
   bool telemetry = true;
   unsigned stats_interval_ms = 100;  // how often port stats are published for the CLI
+  std::optional<unsigned> memory_mb; // hugepage MiB reserved at start; unset = auto (dataplane/memory_plan.h)
+  unsigned table_memory_mb = 256;    // of which room for Service tables published at run time (auto only)
 };
 
 // Load balancing and connection tracking (the service stage).

@@ -47,6 +47,18 @@ start_dataplane() {
 }
 
 # Waits until the dataplane answers a CLI command (its shared state is up).
+# wait_grep SECONDS PATTERN FILE...: true once one of FILEs has a line matching
+# PATTERN (a pod's access log is written after the response has gone out).
+wait_grep() {
+  local secs=$1 pattern=$2 i
+  shift 2
+  for ((i = 0; i < secs * 10; i++)); do
+    cat "$@" 2>/dev/null | grep -q -- "$pattern" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 wait_dataplane() {
   local kgw=$1 prefix=$2 timeout=${3:-30} i
   for ((i = 0; i < timeout * 5; i++)); do

@@ -80,11 +80,11 @@ echo "sticky: 30 requests on $pods pod(s): $(sort -u "$WORK/sticky.txt" | tr '\n
 
 # 4. Source address seen by the pod: the client's for Local, the SNAT address for Cluster.
 client curl -s --max-time 3 -o /dev/null http://198.18.100.40/local-check || fail "Local-policy Service unreachable"
-sleep 0.3
-grep -q "^198.18.0.2 .*GET /local-check" "$WORK/pod3.log" || fail "externalTrafficPolicy Local: pod3 did not see the client address"
-client curl -s --max-time 3 -o /dev/null http://198.18.100.10/cluster-check
-sleep 0.3
-cat "$WORK"/pod?.log | grep -q "^198.18.0.250 .*GET /cluster-check" || fail "Cluster policy: pods did not see the SNAT address"
+wait_grep 5 "^198.18.0.2 .*GET /local-check" "$WORK/pod3.log" ||
+  fail "externalTrafficPolicy Local: pod3 did not see the client address"
+client curl -s --max-time 3 -o /dev/null http://198.18.100.10/cluster-check || fail "Cluster-policy Service unreachable"
+wait_grep 5 "^198.18.0.250 .*GET /cluster-check" "$WORK"/pod?.log ||
+  fail "Cluster policy: pods did not see the SNAT address ($(grep -h cluster-check "$WORK"/pod?.log))"
 echo "source addresses: Local keeps 198.18.0.2, Cluster shows 198.18.0.250"
 
 # 5. A long download through the ClusterIP.

@@ -198,6 +198,27 @@ TEST(GatewayConfig, DefaultsApplied) {
   EXPECT_EQ(cfg->dataplane.tx_desc, 0u);
   EXPECT_TRUE(cfg->dataplane.telemetry);
   EXPECT_EQ(cfg->dataplane.stats_interval_ms, 100u);
+  EXPECT_FALSE(cfg->dataplane.memory_mb);
+}
+
+TEST(GatewayConfig, MemoryMbIsAutoOrMebibytes) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(std::string(minimal) + "dataplane: {memory_mb: 640}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->dataplane.memory_mb, 640u);
+  cfg = parse_gateway_config(std::string(minimal) + "dataplane: {memory_mb: 0}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->dataplane.memory_mb, 0u);
+  cfg = parse_gateway_config(std::string(minimal) + "dataplane: {memory_mb: auto}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_FALSE(cfg->dataplane.memory_mb);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "dataplane: {memory_mb: 2000000}\n")),
+            std::vector<std::string>{"t.yaml:7:24: dataplane.memory_mb: must be auto or 0..1048576, got 2000000"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "dataplane: {memory_mb: lots}\n")).size(), 1u);
+  cfg = parse_gateway_config(std::string(minimal) + "dataplane: {table_memory_mb: 64}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->dataplane.table_memory_mb, 64u);
+  EXPECT_EQ(parse_gateway_config(minimal, "t.yaml", errs)->dataplane.table_memory_mb, 256u);
 }
 
 TEST(GatewayConfig, YamlSyntaxError) {
@@ -247,7 +268,7 @@ dataplane:
             "profiles_dir, dataplane, services, metrics)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
-            "burst, rx_desc, tx_desc, telemetry, stats_interval_ms)");
+            "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
 }
 
 TEST(GatewayConfig, DuplicateKey) {

@@ -1,4 +1,5 @@
 #include "dataplane/eal_args.h"
+#include "dataplane/memory_plan.h"
 
 #include <gtest/gtest.h>
 
@@ -50,6 +51,41 @@ TEST(EalArgs, NoPciWhenAllPortsAreVdevsAndExtraArgsGoLast) {
   ASSERT_GE(args.size(), 3u);
   EXPECT_EQ(args[args.size() - 3], "--no-huge");
   EXPECT_EQ(args.back(), "512");
+}
+
+std::string arg_after(const std::vector<std::string>& v, const std::string& flag) {
+  auto it = std::find(v.begin(), v.end(), flag);
+  return it == v.end() || it + 1 == v.end() ? "" : *(it + 1);
+}
+
+TEST(EalArgs, HugepageMemoryReservedFromThePlan) {
+  auto c = two_ports(2);
+  memory_plan p = plan_memory(c);
+  // Every part counted: two workers' tables, the mbuf pool, the table room.
+  EXPECT_EQ(p.total_mb, (p.mbuf_pool_bytes + 2 * p.per_worker_bytes + p.fixed_bytes + p.table_bytes + (1 << 20) - 1) >> 20);
+  EXPECT_GT(p.per_worker_bytes, uint64_t(c.services.conntrack_entries) * 128);
+  EXPECT_GT(p.mbuf_pool_bytes, uint64_t(c.dataplane.mbufs) * c.dataplane.mbuf_data_room);
+  EXPECT_EQ(arg_after(dataplane_eal_args(c, {0, 1}, {}), "-m"), std::to_string(p.total_mb));
+  // More connections per worker: more memory.
+  c.services.conntrack_entries *= 4;
+  EXPECT_GT(plan_memory(c).total_mb, p.total_mb);
+  c.dataplane.table_memory_mb = 1024;
+  EXPECT_EQ(plan_memory(c).table_bytes, 1024u << 20);
+  c.dataplane.memory_mb = 700;
+  EXPECT_EQ(arg_after(dataplane_eal_args(c, {0, 1}, {}), "-m"), "700");
+  c.dataplane.memory_mb = 0;
+  EXPECT_FALSE(has(dataplane_eal_args(c, {0, 1}, {}), "-m"));
+}
+
+TEST(EalArgs, UserMemoryArgumentsWin) {
+  auto c = two_ports(1);
+  for (auto extra : std::vector<std::vector<std::string>>{
+           {"-m", "64"}, {"--socket-mem", "128,0"}, {"--socket-mem=128"}, {"--no-huge"}, {"-m64"}}) {
+    auto args = dataplane_eal_args(c, {0, 1}, extra);
+    EXPECT_EQ(std::count_if(args.begin(), args.end(), [](const std::string& a) { return a.starts_with("-m"); }),
+              extra[0].starts_with("-m") ? 1 : 0)
+        << extra[0];
+  }
 }
 
 TEST(EalArgs, TelemetryOffWhenConfigSaysSo) {
