@@ -51,8 +51,22 @@ std::string endpoint_label(const backend_entry& be) {
   return be.family == 6 ? fmt::format("[{}]:{}", ip, port) : fmt::format("{}:{}", ip, port);
 }
 
-void port_metrics(std::string& out, const shared_state& s) {
-  lcore_counters total = sum_counters(s);
+// Every worker's counters read once per scrape, so that the per-worker samples
+// and their totals come from one reading.
+struct counter_snapshot {
+  std::vector<lcore_counters> workers;
+  lcore_counters total{};
+
+  explicit counter_snapshot(const shared_state& s) {
+    for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
+      workers.push_back(worker_counters(s, w));
+      add_counters(total, workers.back());
+    }
+  }
+};
+
+void port_metrics(std::string& out, const shared_state& s, const counter_snapshot& snap) {
+  const lcore_counters& total = snap.total;
   struct nic_metric {
     const char* name;
     const char* help;
@@ -95,7 +109,7 @@ void port_metrics(std::string& out, const shared_state& s) {
     sample(out, "kgw_port_link_up", fmt::format("port=\"{}\"", label(s.ports[p].name)), s.port_stats[p].link_up);
 }
 
-void worker_metrics(std::string& out, const shared_state& s) {
+void worker_metrics(std::string& out, const counter_snapshot& snap) {
   struct metric {
     const char* name;
     const char* help;
@@ -111,10 +125,10 @@ void worker_metrics(std::string& out, const shared_state& s) {
   };
   for (const metric& m : ms) {
     family(out, m.name, "counter", m.help);
-    for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
-      sample(out, m.name, fmt::format("worker=\"{}\"", w), worker_counters(s, w).*m.field);
+    for (unsigned w = 0; w < snap.workers.size(); ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), snap.workers[w].*m.field);
   }
-  lcore_counters total = sum_counters(s);
+  const lcore_counters& total = snap.total;
   family(out, "kgw_drops_total", "counter", "Packets dropped, by reason (all workers).");
   for (unsigned r = 0; r < drop_reason_count; ++r)
     sample(out, "kgw_drops_total", fmt::format("reason=\"{}\"", drop_reason_name(static_cast<drop_reason>(r))),
@@ -139,12 +153,12 @@ void worker_metrics(std::string& out, const shared_state& s) {
   };
   for (const stage_metric& m : svc) {
     family(out, m.name, "counter", m.help);
-    for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
-      sample(out, m.name, fmt::format("worker=\"{}\"", w), worker_counters(s, w).service.*m.field);
+    for (unsigned w = 0; w < snap.workers.size(); ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), snap.workers[w].service.*m.field);
   }
   family(out, "kgw_conntrack_active", "gauge", "Connections in the worker's table.");
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
-    sample(out, "kgw_conntrack_active", fmt::format("worker=\"{}\"", w), worker_counters(s, w).service.ct_active);
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_conntrack_active", fmt::format("worker=\"{}\"", w), snap.workers[w].service.ct_active);
 }
 
 void service_metrics(std::string& out, const shared_state& s) {
@@ -216,8 +230,9 @@ void control_metrics(std::string& out, const shared_state& s) {
 std::string format_prometheus(const shared_state& s) {
   std::string out;
   out.reserve(1 << 16);
-  port_metrics(out, s);
-  worker_metrics(out, s);
+  counter_snapshot snap(s);
+  port_metrics(out, s, snap);
+  worker_metrics(out, snap);
   service_metrics(out, s);
   control_metrics(out, s);
   return out;

@@ -26,13 +26,13 @@ void subtract(lcore_counters& out, const lcore_counters& a, const lcore_counters
   for (size_t i = 0; i < sizeof(lcore_counters) / sizeof(uint64_t); ++i) po[i] = diff(pa[i], pb[i]);
 }
 
-void add(lcore_counters& out, const lcore_counters& a) {
+}  // namespace
+
+void add_counters(lcore_counters& out, const lcore_counters& a) {
   const uint64_t* src = reinterpret_cast<const uint64_t*>(&a);
   uint64_t* dst = reinterpret_cast<uint64_t*>(&out);
   for (size_t i = 0; i < sizeof(lcore_counters) / sizeof(uint64_t); ++i) dst[i] += src[i];
 }
-
-}  // namespace
 
 lcore_counters worker_counters(const shared_state& s, unsigned w) {
   lcore_counters c{};
@@ -42,7 +42,7 @@ lcore_counters worker_counters(const shared_state& s, unsigned w) {
 
 lcore_counters sum_counters(const shared_state& s) {
   lcore_counters total{};
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) add(total, worker_counters(s, w));
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) add_counters(total, worker_counters(s, w));
   return total;
 }
 

@@ -11,6 +11,7 @@ namespace kgw {
 // Sum of all workers' counters, less the baselines set by "clear".
 lcore_counters sum_counters(const shared_state& s);
 lcore_counters worker_counters(const shared_state& s, unsigned worker);
+void add_counters(lcore_counters& out, const lcore_counters& a);
 
 // `show port stats N`: NIC counters from the latest snapshot, our own per-port
 // counters, and rates since `prev` (the snapshot at the previous show).

@@ -45,6 +45,9 @@ function M.config(cfg)
     local text = os.getenv(name)
     if text ~= nil and text ~= "" then cfg[k] = parse_value(name, text, v) end
   end
+  -- Scripts that build their own packets know their frame size; the line-rate
+  -- figure needs it.
+  if cfg.frame_bytes == nil then cfg.frame_bytes = cfg.size end
   return cfg
 end
 

@@ -48,5 +48,4 @@ end
 local kgw = dofile(here() .. "common.lua")
 
 cfg = kgw.config(cfg)
-cfg.frame_bytes = cfg.size
 kgw.run_tcp_range(cfg)
