@@ -35,7 +35,11 @@ service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned
   size_t total = head + blob.size() * 8 + per_worker * n_workers;
   auto* base = static_cast<uint8_t*>(rte_zmalloc("kgw_service_generation", total, 64));
   if (!base) {
-    error = fmt::format("cannot allocate {} bytes of shared memory for the service tables", total);
+    error = fmt::format(
+        "cannot allocate {} bytes of shared memory for the service tables: the hugepages are used up, or the heap "
+        "had to grow while a DPDK secondary process (a stopped kgw cli?) did not answer; raise "
+        "dataplane.table_memory_mb (or memory_mb) so that two generations fit",
+        total);
     return nullptr;
   }
   auto* g = reinterpret_cast<service_generation*>(base);
