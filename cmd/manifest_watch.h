@@ -9,12 +9,23 @@
 
 #include "control/cli/attach.h"
 #include "control/config/gateway_config.h"
+#include "control/services/service_compiler.h"
+#include "control/services/service_model.h"
 
 namespace kgw {
 
+// What one pass keeps for the next: the parsed files (only changed files are
+// parsed again) and the Maglev tables (only changed Service ports are built
+// again).
+struct compile_cache {
+  manifest_cache files;
+  maglev_cache maglev;
+};
+
 // One compile-and-publish pass; false when the manifests are invalid or the
 // dataplane refused (the previous generation keeps running).
-bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir);
+bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
+                       compile_cache& cache);
 
 // Publishes once, then on every change in `dir` until `stop`.
 void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,

@@ -26,7 +26,29 @@ struct draft {
   std::vector<backend_entry> backends;
   std::vector<uint16_t> slots;
   std::vector<service_name> names;
+  maglev_cache* cache = nullptr;  // the previous compile's tables
+  maglev_cache next;              // this compile's, when caching
 };
+
+// Fills `slots` with the Maglev table of `keys`, from the cache when the same
+// keys and size were built last time.
+bool maglev_fill(draft& d, const std::vector<uint64_t>& keys, std::span<uint16_t> slots) {
+  if (!d.cache) return maglev_build(keys, slots);
+  std::string id(reinterpret_cast<const char*>(keys.data()), keys.size() * sizeof(uint64_t));
+  id += fmt::format("/{}", slots.size());
+  auto it = d.cache->tables.find(id);
+  if (it != d.cache->tables.end() && it->second.size() == slots.size()) {
+    std::copy(it->second.begin(), it->second.end(), slots.begin());
+    d.next.tables.emplace(std::move(id), std::move(it->second));
+    d.cache->tables.erase(it);
+    d.next.reused_last++;
+    return true;
+  }
+  if (!maglev_build(keys, slots)) return false;
+  d.next.tables.emplace(std::move(id), std::vector<uint16_t>(slots.begin(), slots.end()));
+  d.next.built_last++;
+  return true;
+}
 
 frontend_key make_key(const ip_addr& a, uint16_t port, uint8_t proto) {
   frontend_key k{};
@@ -75,7 +97,7 @@ bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const ser
   g.maglev_size = o.maglev_size;
   d.slots.resize(d.slots.size() + o.maglev_size);
   std::span<uint16_t> slots(d.slots.data() + g.first_slot, o.maglev_size);
-  if (!maglev_build(keys, slots)) {
+  if (!maglev_fill(d, keys, slots)) {
     error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
     return false;
   }
@@ -127,10 +149,11 @@ service_compile_options compile_options_for(const gateway_config& cfg) {
 }
 
 std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
-                                        std::vector<std::string>& errors, std::vector<std::string>& warnings) {
+                                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
+                                        manifest_cache* cache) {
   service_set set;
   std::vector<manifest_issue> issues;
-  bool ok = load_services(dir, set, issues);
+  bool ok = cache ? load_services(dir, set, issues, *cache) : load_services(dir, set, issues);
   for (const auto& w : set.warnings) warnings.push_back(w.to_string());
   if (!ok) {
     for (const auto& e : issues) errors.push_back(e.to_string());
@@ -142,12 +165,14 @@ std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::st
   return blob;
 }
 
-std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o, std::string& error) {
+std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o, std::string& error,
+                                       maglev_cache* cache) {
   if (!is_prime(o.maglev_size)) {
     error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
     return {};
   }
   draft d;
+  d.cache = cache;
   for (const service_model& svc : set.services) {
     uint32_t si = static_cast<uint32_t>(d.names.size());
     service_name n{};
@@ -207,6 +232,7 @@ std::vector<uint64_t> compile_services(const service_set& set, const service_com
   h.snat_port_lo = o.snat_port_lo;
   h.snat_port_hi = o.snat_port_hi;
   std::memcpy(out.data(), &h, sizeof h);
+  if (cache) *cache = std::move(d.next);
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "control/config/gateway_config.h"
@@ -26,13 +27,24 @@ service_compile_options compile_options_for(const gateway_config& cfg);
 
 // Loads, validates and compiles a manifests directory. On invalid manifests
 // returns an empty block and fills `errors` (one line each); warnings are
-// returned either way.
+// returned either way. With a cache, only the files changed since the cache
+// last saw the directory are parsed.
 std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
-                                        std::vector<std::string>& errors, std::vector<std::string>& warnings);
+                                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
+                                        manifest_cache* cache = nullptr);
+
+// Maglev tables of the previous compile by their inputs (the ready endpoints'
+// keys, in order, and the table size): a Service port whose endpoints did not
+// change reuses its table instead of building it again. Only the tables the
+// last compile used are kept.
+struct maglev_cache {
+  std::unordered_map<std::string, std::vector<uint16_t>> tables;
+  size_t built_last = 0, reused_last = 0;
+};
 
 // The block, 8-byte aligned in memory as returned. Empty with `error` set
 // when the options are impossible (Maglev size not prime, too many endpoints).
 std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o,
-                                       std::string& error);
+                                       std::string& error, maglev_cache* cache = nullptr);
 
 }  // namespace kgw

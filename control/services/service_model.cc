@@ -13,6 +13,8 @@
 #include <sstream>
 #include <tuple>
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 namespace kgw {
@@ -841,6 +843,11 @@ void parse_slice(ctx& c, const YAML::Node& doc, state& st, const std::string& ns
 // ---------------------------------------------------------------------------
 // Documents
 
+// "Kind|namespace|name": one object, for finding duplicates.
+std::string identity_key(const std::string& kind, const std::string& ns, const std::string& name) {
+  return kind + "|" + ns + "|" + name;
+}
+
 void parse_document(const std::string& file, const YAML::Node& doc, state& st) {
   ctx c;
   c.file = file;
@@ -901,7 +908,7 @@ void parse_document(const std::string& file, const YAML::Node& doc, state& st) {
   }
 
   // Duplicate objects.
-  const std::string dup_key = *kind + "|" + ns + "|" + name;
+  const std::string dup_key = identity_key(*kind, ns, name);
   int here = line_of(name_n);
   auto [it, inserted] = st.seen.emplace(dup_key, std::make_pair(file, here));
   if (!inserted) {
@@ -1059,15 +1066,65 @@ void resolve(state& st, service_set& out) {
 
 }  // namespace
 
-bool parse_services(const std::vector<std::pair<std::string, std::string>>& files, service_set& out,
-                    std::vector<manifest_issue>& errors) {
+// One file's objects, parsed and checked on their own: what the cache keeps.
+struct parsed_file {
+  std::vector<parsed_service> services;
+  std::vector<parsed_slice> slices;
+  std::set<std::string> skipped_services;
+  std::map<std::string, std::pair<std::string, int>> identities;  // kind|ns|name -> file, line
+  std::vector<manifest_issue> errors, warnings;
+};
+
+namespace {
+
+std::shared_ptr<const parsed_file> parse_one_file(const std::string& file, const std::string& text) {
+  auto pf = std::make_shared<parsed_file>();
+  state st;
+  st.errors = &pf->errors;
+  st.warnings = &pf->warnings;
+  try {
+    parse_file(file, text, st);
+  } catch (const std::exception& e) {
+    pf->errors.push_back(manifest_issue{file, 0, "", "", std::string("internal error: ") + e.what()});
+  }
+  pf->services = std::move(st.services);
+  pf->slices = std::move(st.slices);
+  pf->skipped_services = std::move(st.skipped_services);
+  pf->identities = std::move(st.seen);
+  return pf;
+}
+
+// The files' objects together (in file order): duplicates across files, then
+// resolution and the cross-object checks.
+bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, service_set& out,
+                 std::vector<manifest_issue>& errors) {
   out = service_set{};
   size_t errors_before = errors.size();
   try {
     state st;
     st.errors = &errors;
     st.warnings = &out.warnings;
-    for (const auto& [file, text] : files) parse_file(file, text, st);
+    for (const auto& pf : files) {
+      errors.insert(errors.end(), pf->errors.begin(), pf->errors.end());
+      out.warnings.insert(out.warnings.end(), pf->warnings.begin(), pf->warnings.end());
+      std::set<std::string> duplicates;  // this file's objects already defined by an earlier one
+      for (const auto& [key, where] : pf->identities) {
+        auto [it, inserted] = st.seen.emplace(key, where);
+        if (inserted) continue;
+        duplicates.insert(key);
+        size_t bar1 = key.find('|'), bar2 = key.find('|', bar1 + 1);
+        std::string kind = key.substr(0, bar1);
+        std::string object = key.substr(bar1 + 1, bar2 - bar1 - 1) + "/" + key.substr(bar2 + 1);
+        errors.push_back(manifest_issue{where.first, where.second, object, "metadata.name",
+                                        fmt::format("duplicate {} {} (first defined at {}:{})", kind, object,
+                                                    it->second.first, it->second.second)});
+      }
+      for (const auto& ps : pf->services)
+        if (!duplicates.count(identity_key("Service", ps.m.ns, ps.m.name))) st.services.push_back(ps);
+      for (const auto& sl : pf->slices)
+        if (!duplicates.count(identity_key("EndpointSlice", sl.ns, sl.name))) st.slices.push_back(sl);
+      st.skipped_services.insert(pf->skipped_services.begin(), pf->skipped_services.end());
+    }
     resolve(st, out);
   } catch (const std::exception& e) {
     errors.push_back(manifest_issue{"", 0, "", "", std::string("internal error: ") + e.what()});
@@ -1077,9 +1134,36 @@ bool parse_services(const std::vector<std::pair<std::string, std::string>>& file
   return errors.size() == errors_before;
 }
 
+bool same_file(const manifest_cache::file_state& a, const manifest_cache::file_state& b) {
+  return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime_ns == b.mtime_ns && a.ctime_ns == b.ctime_ns;
+}
+
+}  // namespace
+
+manifest_cache::manifest_cache() = default;
+manifest_cache::~manifest_cache() = default;
+
+void manifest_cache::clear() {
+  files.clear();
+  parsed_last = 0;
+}
+
+bool parse_services(const std::vector<std::pair<std::string, std::string>>& files, service_set& out,
+                    std::vector<manifest_issue>& errors) {
+  std::vector<std::shared_ptr<const parsed_file>> parsed;
+  for (const auto& [file, text] : files) parsed.push_back(parse_one_file(file, text));
+  return merge_files(parsed, out, errors);
+}
+
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors) {
+  manifest_cache none;
+  return load_services(dir, out, errors, none);
+}
+
+bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
+                   manifest_cache& cache) {
   namespace fs = std::filesystem;
-  std::vector<std::pair<std::string, std::string>> files;
+  cache.parsed_last = 0;
   try {
     std::error_code ec;
     std::vector<std::string> names;
@@ -1103,20 +1187,47 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
     }
     std::sort(names.begin(), names.end());
     bool ok = true;
+    std::map<std::string, manifest_cache::file_state> now;
+    timespec wall{};
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
+    std::vector<std::shared_ptr<const parsed_file>> parsed;
     for (const auto& n : names) {
       std::string path = dir + "/" + n;
+      // stat before reading: a file replaced in between is read new under the
+      // old identity, so the next load sees a new identity and reads it again.
+      struct stat sb{};
+      int stat_rc = ::stat(path.c_str(), &sb);
       std::ifstream in(path, std::ios::binary);
-      if (!in) {
+      if (!in || stat_rc != 0) {
         errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
         ok = false;
         continue;
       }
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      files.emplace_back(path, ss.str());
+      manifest_cache::file_state fs_now{static_cast<uint64_t>(sb.st_dev), static_cast<uint64_t>(sb.st_ino),
+                                        static_cast<uint64_t>(sb.st_size),
+                                        int64_t(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec,
+                                        int64_t(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec, false,
+                                        nullptr};
+      // File times come from a coarse clock: a same-size rewrite just after
+      // this read could keep the times seen now. Such a recent file is read
+      // again next time (git's "racy" entries).
+      fs_now.racy = std::max(fs_now.mtime_ns, fs_now.ctime_ns) + cache.racy_window_ns > now_ns;
+      auto old = cache.files.find(path);
+      if (old != cache.files.end() && !old->second.racy && same_file(old->second, fs_now)) {
+        fs_now.parsed = old->second.parsed;
+      } else {
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        fs_now.parsed = parse_one_file(path, ss.str());
+        cache.parsed_last++;
+      }
+      parsed.push_back(fs_now.parsed);
+      now.emplace(path, std::move(fs_now));
     }
-    bool parsed = parse_services(files, out, errors);
-    return ok && parsed;
+    cache.files = std::move(now);
+    bool merged = merge_files(parsed, out, errors);
+    return ok && merged;
   } catch (const std::exception& e) {
     errors.push_back(manifest_issue{dir, 0, "", "", std::string("cannot read manifests: ") + e.what()});
     return false;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,33 @@ struct service_set {
 // warnings. Returns false with `errors` filled (all of them) when anything is
 // invalid; then `out` is unspecified.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors);
+
+struct parsed_file;  // one file's objects, parsed and checked on their own
+
+// What the last load parsed, per file, with the file's identity: a file whose
+// device, inode, size, modification and change times are unchanged is not read
+// again, so a change costs the parse of the files it touched (plus the merge of
+// the parsed objects, which reads no YAML). Files gone from the directory are
+// forgotten.
+struct manifest_cache {
+  struct file_state {
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0, ctime_ns = 0;
+    bool racy = false;  // changed within racy_window_ns of being read: read again next time
+    std::shared_ptr<const parsed_file> parsed;
+  };
+  std::map<std::string, file_state> files;  // by path
+  size_t parsed_last = 0;                   // files the last load had to parse
+  int64_t racy_window_ns = 100'000'000;     // files changed this recently are not trusted
+
+  manifest_cache();
+  ~manifest_cache();
+  void clear();  // the next load parses every file
+};
+
+// load_services, re-parsing only the files that changed since `cache` saw them.
+bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
+                   manifest_cache& cache);
 
 // The same over in-memory documents: (file name, text) pairs.
 bool parse_services(const std::vector<std::pair<std::string, std::string>>& files, service_set& out,

@@ -41,6 +41,9 @@ constexpr const char* help =
     "                           too small for their headers grow (IPv6 TCP: 78 bytes)\n"
     "  -6, --ipv6               IPv6 instead of IPv4\n"
     "  -M, --manifests-out DIR  also write DIR/services.yaml for these Services\n"
+    "  -S, --split              with -M: one file per Service instead, DIR/svcN.yaml holding\n"
+    "                           the Service and its EndpointSlice (how a Kubernetes watcher\n"
+    "                           writing objects to files lays them out)\n"
     "  -I, --iptables-out FILE  also write the same Services as kube-proxy-style iptables\n"
     "                           rules (iptables-restore input, nat table; IPv4 only)\n"
     "  -h, --help               this text\n"
@@ -53,7 +56,7 @@ constexpr const char* help =
 struct options {
   std::string mode, out, manifests, iptables;
   uint32_t flows = 1000, services = 10, endpoints = 3, packets = 0;
-  bool imix = false, ipv6 = false;
+  bool imix = false, ipv6 = false, split = false;
 };
 
 void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
@@ -223,24 +226,34 @@ uint32_t frame_size(const options& o, uint32_t i) {
   return pattern[i % 12];
 }
 
+void write_service(std::ostream& y, const options& o, uint32_t s) {
+  y << fmt::format(
+      "---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc{0}, namespace: perf}}\nspec:\n"
+      "  ipFamilies: [{1}]\n  clusterIP: \"{2}\"\n  selector: {{app: svc{0}}}\n"
+      "  ports: [{{name: http, port: 80, targetPort: {3}}}]\n"
+      "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+      "metadata: {{name: svc{0}-1, namespace: perf, labels: {{kubernetes.io/service-name: svc{0}}}}}\n"
+      "addressType: {1}\nports: [{{name: http, port: {3}}}]\nendpoints:\n",
+      s, o.ipv6 ? "IPv6" : "IPv4", text(o, vip_addr(o, s)), target_port(o, s));
+  for (uint32_t e = 0; e < o.endpoints; ++e)
+    y << fmt::format("  - {{addresses: [\"{}\"]}}\n", text(o, endpoint_addr(o, s * o.endpoints + e)));
+}
+
 bool write_manifests(const options& o) {
   std::error_code ec;
   std::filesystem::create_directories(o.manifests, ec);
+  if (o.split) {
+    for (uint32_t s = 0; s < o.services; ++s) {
+      std::ofstream y(fmt::format("{}/svc{}.yaml", o.manifests, s));
+      write_service(y, o, s);
+      if (!y) return false;
+    }
+    return true;
+  }
   std::ofstream y(o.manifests + "/services.yaml");
   if (!y) return false;
   y << "# Written by kgw-gen: " << o.services << " Services with " << o.endpoints << " endpoints each.\n";
-  for (uint32_t s = 0; s < o.services; ++s) {
-    y << fmt::format(
-        "---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc{0}, namespace: perf}}\nspec:\n"
-        "  ipFamilies: [{1}]\n  clusterIP: \"{2}\"\n  selector: {{app: svc{0}}}\n"
-        "  ports: [{{name: http, port: 80, targetPort: {3}}}]\n"
-        "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
-        "metadata: {{name: svc{0}-1, namespace: perf, labels: {{kubernetes.io/service-name: svc{0}}}}}\n"
-        "addressType: {1}\nports: [{{name: http, port: {3}}}]\nendpoints:\n",
-        s, o.ipv6 ? "IPv6" : "IPv4", text(o, vip_addr(o, s)), target_port(o, s));
-    for (uint32_t e = 0; e < o.endpoints; ++e)
-      y << fmt::format("  - {{addresses: [\"{}\"]}}\n", text(o, endpoint_addr(o, s * o.endpoints + e)));
-  }
+  for (uint32_t s = 0; s < o.services; ++s) write_service(y, o, s);
   return static_cast<bool>(y);
 }
 
@@ -287,7 +300,7 @@ int main(int argc, char** argv) {
                           {"endpoints", required_argument, nullptr, 'e'}, {"packets", required_argument, nullptr, 'p'},
                           {"size", required_argument, nullptr, 'z'},     {"ipv6", no_argument, nullptr, '6'},
                           {"manifests-out", required_argument, nullptr, 'M'}, {"help", no_argument, nullptr, 'h'},
-                          {"iptables-out", required_argument, nullptr, 'I'},
+                          {"iptables-out", required_argument, nullptr, 'I'}, {"split", no_argument, nullptr, 'S'},
                           {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* v, uint32_t lo, uint32_t hi) -> uint32_t {
     char* end = nullptr;
@@ -299,7 +312,7 @@ int main(int argc, char** argv) {
     return static_cast<uint32_t>(n);
   };
   int c;
-  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:z:6M:I:h", opts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:z:6M:I:Sh", opts, nullptr)) != -1) {
     switch (c) {
       case 'm': o.mode = optarg; break;
       case 'o': o.out = optarg; break;
@@ -317,6 +330,7 @@ int main(int argc, char** argv) {
       case '6': o.ipv6 = true; break;
       case 'M': o.manifests = optarg; break;
       case 'I': o.iptables = optarg; break;
+      case 'S': o.split = true; break;
       case 'h': std::fputs(help, stdout); return 0;
       default: std::fputs(help, stderr); return 2;
     }
@@ -334,7 +348,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!o.manifests.empty() && !write_manifests(o)) {
-    std::fprintf(stderr, "kgw-gen: cannot write %s/services.yaml\n", o.manifests.c_str());
+    std::fprintf(stderr, "kgw-gen: cannot write the manifests in %s\n", o.manifests.c_str());
     return 1;
   }
   if (!o.iptables.empty() && (o.ipv6 || !write_iptables(o))) {

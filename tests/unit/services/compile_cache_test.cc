@@ -1,0 +1,202 @@
+// The caches that make a change cost what it touches: per-file parses
+// (manifest_cache) and per-Service-port Maglev tables (maglev_cache). Whatever
+// they skip, the result must equal a load and compile from scratch.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "control/services/service_compiler.h"
+#include "control/services/service_model.h"
+
+namespace kgw {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string service_yaml(int n, const std::string& first_endpoint = "", int endpoints = 3) {
+  std::string y = fmt::format(
+      "apiVersion: v1\nkind: Service\nmetadata: {{name: svc{0}, namespace: t}}\n"
+      "spec:\n  clusterIP: 198.19.128.{0}\n  selector: {{app: svc{0}}}\n  ports: [{{name: http, port: 80, targetPort: 8080}}]\n"
+      "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+      "metadata: {{name: svc{0}-1, namespace: t, labels: {{kubernetes.io/service-name: svc{0}}}}}\n"
+      "addressType: IPv4\nports: [{{name: http, port: 8080}}]\nendpoints:\n",
+      n);
+  for (int e = 0; e < endpoints; ++e) {
+    std::string addr = e == 0 && !first_endpoint.empty() ? first_endpoint : fmt::format("198.19.{}.{}", n, e + 1);
+    y += fmt::format("  - {{addresses: [\"{}\"]}}\n", addr);
+  }
+  return y;
+}
+
+class CompileCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kgw-cache-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    // The files here are all brand new; RecentFilesAreReadAgain checks the window.
+    cache_.racy_window_ns = 0;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Written elsewhere and renamed in, as a watcher would.
+  void write(const std::string& name, const std::string& text) {
+    std::string tmp = dir_ + "/." + name + ".tmp";
+    std::ofstream(tmp) << text;
+    fs::rename(tmp, dir_ + "/" + name);
+  }
+
+  // Loads with the cache and from scratch; both must agree.
+  service_set load_checked(bool expect_ok = true) {
+    service_set cached, fresh;
+    std::vector<manifest_issue> e1, e2;
+    bool ok1 = load_services(dir_, cached, e1, cache_);
+    bool ok2 = load_services(dir_, fresh, e2);
+    EXPECT_EQ(ok1, expect_ok);
+    EXPECT_EQ(ok2, expect_ok);
+    EXPECT_EQ(strings(e1), strings(e2));
+    EXPECT_EQ(strings(cached.warnings), strings(fresh.warnings));
+    EXPECT_EQ(summary(cached), summary(fresh));
+    return cached;
+  }
+
+  static std::vector<std::string> strings(const std::vector<manifest_issue>& v) {
+    std::vector<std::string> out;
+    for (const auto& i : v) out.push_back(i.to_string());
+    return out;
+  }
+  // Every Service with its frontends and endpoints, as text.
+  static std::string summary(const service_set& s) {
+    std::string out;
+    for (const auto& m : s.services) {
+      out += m.key() + " " + m.file;
+      for (const auto& a : m.cluster_ips) out += " " + to_string(a);
+      for (const auto& p : m.ports)
+        for (const auto& e : p.endpoints) out += fmt::format(" {}:{}{}", to_string(e.addr), e.port, e.ready ? "" : "!");
+      out += "\n";
+    }
+    return out;
+  }
+
+  std::string dir_;
+  manifest_cache cache_;
+};
+
+TEST_F(CompileCache, OnlyChangedFilesAreParsedAgain) {
+  for (int i = 0; i < 20; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i));
+  EXPECT_EQ(load_checked().services.size(), 20u);
+  EXPECT_EQ(cache_.parsed_last, 20u);
+
+  load_checked();
+  EXPECT_EQ(cache_.parsed_last, 0u) << "nothing changed";
+
+  write("svc7.yaml", service_yaml(7, "198.19.99.99"));
+  service_set s = load_checked();
+  EXPECT_EQ(cache_.parsed_last, 1u);
+  EXPECT_NE(summary(s).find("198.19.99.99:8080"), std::string::npos);
+
+  // Rewritten in place with the same size: the times still tell (once the
+  // coarse file clock has ticked; the racy window covers the case where not).
+  usleep(20'000);
+  {
+    std::ofstream(dir_ + "/svc8.yaml") << service_yaml(8, "198.19.8.9");
+  }
+  s = load_checked();
+  EXPECT_EQ(cache_.parsed_last, 1u);
+  EXPECT_NE(summary(s).find("198.19.8.9:8080"), std::string::npos);
+
+  fs::remove(dir_ + "/svc3.yaml");
+  s = load_checked();
+  EXPECT_EQ(cache_.parsed_last, 0u);
+  EXPECT_EQ(s.services.size(), 19u);
+  EXPECT_EQ(cache_.files.size(), 19u) << "a deleted file is forgotten";
+
+  write("extra.yaml", service_yaml(30));
+  EXPECT_EQ(load_checked().services.size(), 20u);
+  EXPECT_EQ(cache_.parsed_last, 1u);
+}
+
+TEST_F(CompileCache, RecentFilesAreReadAgain) {
+  // File times tick with a coarse clock: a same-size rewrite right after a read
+  // may keep the times that were seen, so a file this recent is not trusted.
+  cache_.racy_window_ns = 100'000'000;
+  write("a.yaml", service_yaml(1));
+  load_checked();
+  EXPECT_EQ(cache_.parsed_last, 1u);
+  load_checked();
+  EXPECT_EQ(cache_.parsed_last, 1u) << "a file changed within the window is read again";
+  usleep(150'000);
+  load_checked();
+  EXPECT_EQ(cache_.parsed_last, 1u) << "read once more, now outside the window";
+  load_checked();
+  EXPECT_EQ(cache_.parsed_last, 0u) << "and then trusted";
+}
+
+TEST_F(CompileCache, ErrorsOfUnchangedFilesAndCrossFileChecksStay) {
+  write("a.yaml", service_yaml(1));
+  write("b.yaml", service_yaml(2));
+  load_checked();
+  // A broken file: rejected; unchanged on the next load, still rejected.
+  write("c.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: bad, namespace: t}\nspec: {ports: [{port: 0}]}\n");
+  load_checked(false);
+  load_checked(false);
+  EXPECT_EQ(cache_.parsed_last, 0u);
+  fs::remove(dir_ + "/c.yaml");
+  load_checked();
+
+  // The same Service defined again in a changed file: a duplicate across
+  // files, found although a.yaml itself was not parsed again.
+  write("d.yaml", service_yaml(1));
+  load_checked(false);
+  EXPECT_EQ(cache_.parsed_last, 1u);
+  fs::remove(dir_ + "/d.yaml");
+
+  // A port clash between a changed file and an unchanged one.
+  std::string clash = service_yaml(3);
+  clash.replace(clash.find("198.19.128.3"), 12, "198.19.128.2");
+  write("e.yaml", clash);
+  std::vector<manifest_issue> errors;
+  service_set s;
+  EXPECT_FALSE(load_services(dir_, s, errors, cache_));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].to_string().find("port clash with t/svc2"), std::string::npos) << errors[0].to_string();
+}
+
+TEST_F(CompileCache, MaglevTablesOfUnchangedPortsAreReused) {
+  for (int i = 0; i < 10; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i, "", 5));
+  service_compile_options o;
+  o.maglev_size = 1021;
+  maglev_cache mc;
+  std::string error;
+  auto compile = [&](maglev_cache* c) {
+    service_set s;
+    std::vector<manifest_issue> errors;
+    EXPECT_TRUE(load_services(dir_, s, errors, cache_));
+    return compile_services(s, o, error, c);
+  };
+  auto first = compile(&mc);
+  EXPECT_EQ(mc.built_last, 10u);
+  EXPECT_EQ(first, compile(nullptr));
+  auto again = compile(&mc);
+  EXPECT_EQ(mc.built_last, 0u);
+  EXPECT_EQ(mc.reused_last, 10u);
+  EXPECT_EQ(again, first);
+
+  write("svc4.yaml", service_yaml(4, "198.19.44.44", 5));
+  auto changed = compile(&mc);
+  EXPECT_EQ(mc.built_last, 1u);
+  EXPECT_EQ(mc.reused_last, 9u);
+  EXPECT_EQ(changed, compile(nullptr)) << "the cached compile differs from a fresh one";
+  EXPECT_NE(changed, first);
+  EXPECT_EQ(mc.tables.size(), 10u) << "only the tables in use are kept";
+}
+
+}  // namespace
+}  // namespace kgw
