@@ -128,6 +128,26 @@ bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const ser
   return true;
 }
 
+const char* kind_name(frontend_kind k) {
+  switch (k) {
+    case frontend_kind::cluster_ip: return "cluster IP";
+    case frontend_kind::node_port: return "nodePort";
+    case frontend_kind::load_balancer: return "load-balancer IP";
+    case frontend_kind::external_ip: return "external IP";
+    case frontend_kind::local_backend: return "local endpoint";
+  }
+  return "?";
+}
+
+uint16_t ntohs_port(uint16_t v) { return to_net(v); }
+
+std::string frontend_address(const frontend_key& k) {
+  ip_addr a{};
+  a.family = k.family;
+  std::memcpy(a.b.data(), k.addr, k.family == 4 ? 4 : 16);
+  return to_string(a);
+}
+
 template <typename T>
 uint32_t place(std::vector<uint64_t>& out, size_t& cursor, const std::vector<T>& items) {
   uint32_t off = static_cast<uint32_t>(cursor);
@@ -173,7 +193,9 @@ std::vector<uint64_t> compile_services(const service_set& set, const service_com
   }
   draft d;
   d.cache = cache;
+  std::vector<const service_model*> by_index;  // Service index -> its model, for messages
   for (const service_model& svc : set.services) {
+    by_index.push_back(&svc);
     uint32_t si = static_cast<uint32_t>(d.names.size());
     service_name n{};
     std::snprintf(n.text, sizeof n.text, "%s", svc.key().c_str());
@@ -195,10 +217,27 @@ std::vector<uint64_t> compile_services(const service_set& set, const service_com
   for (const draft_frontend& f : d.frontends) {
     uint32_t i = frontend_hash(f.key) & (n_slots - 1);
     while (table[i].group != no_group) {
-      if (std::memcmp(&table[i].key, &f.key, sizeof f.key) == 0) break;  // validation rejects clashes; first wins
+      if (std::memcmp(&table[i].key, &f.key, sizeof f.key) == 0) break;
       i = (i + 1) & (n_slots - 1);
     }
-    if (table[i].group == no_group) table[i] = {f.key, f.group, f.kind, {}};
+    if (table[i].group == no_group) {
+      table[i] = {f.key, f.group, f.kind, {}};
+      continue;
+    }
+    // Validation saw clashes between Service addresses; only here do the
+    // node addresses meet them (a nodePort on a node address that is also
+    // some Service's external or load-balancer IP with that port). Local
+    // endpoints shared by two Services are no clash.
+    const frontend_slot& held = table[i];
+    if (f.kind == frontend_kind::local_backend || held.kind == frontend_kind::local_backend) continue;
+    uint32_t a = d.groups[held.group].service, b = d.groups[f.group].service;
+    if (a == b && held.group == f.group) continue;
+    const service_model& sa = *by_index[a];
+    const service_model& sb = *by_index[b];
+    error = fmt::format("{}:{}: {}: port clash with {} ({} port {}/{}, taken as {} of {}, wanted as {})", sb.file,
+                        sb.line, sb.key(), sa.key(), frontend_address(f.key), ntohs_port(f.key.port),
+                        f.key.proto == 17 ? "UDP" : "TCP", kind_name(held.kind), sa.key(), kind_name(f.kind));
+    return {};
   }
 
   auto bytes_of = [](size_t n, size_t size) { return (n * size + 7) & ~size_t{7}; };
