@@ -65,3 +65,8 @@ testpmd_mpps() {
     awk -v n="$2" '$1 > 0 && !started {started = 1; next} started && taken < n {print; taken++}' |
     awk '{s += $1; n++} END { if (n) printf "%.2f\n", s / n / 1e6; else print "0" }'
 }
+
+# percentile P < numbers: the nearest-rank P-th percentile (0 for no input).
+percentile() {
+  sort -g | awk -v p="$1" '{v[NR] = $1} END { if (NR == 0) { print 0; exit } i = int((p * NR + 99) / 100); if (i < 1) i = 1; print v[i] }'
+}
