@@ -1197,9 +1197,7 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
       // stat before reading: a file replaced in between is read new under the
       // old identity, so the next load sees a new identity and reads it again.
       struct stat sb{};
-      int stat_rc = ::stat(path.c_str(), &sb);
-      std::ifstream in(path, std::ios::binary);
-      if (!in || stat_rc != 0) {
+      if (::stat(path.c_str(), &sb) != 0) {
         errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
         ok = false;
         continue;
@@ -1217,6 +1215,12 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
       if (old != cache.files.end() && !old->second.racy && same_file(old->second, fs_now)) {
         fs_now.parsed = old->second.parsed;
       } else {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+          errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
+          ok = false;
+          continue;
+        }
         std::ostringstream ss;
         ss << in.rdbuf();
         fs_now.parsed = parse_one_file(path, ss.str());
