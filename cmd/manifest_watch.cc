@@ -85,9 +85,15 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   double compile_ms = ms_since(t1);
   auto t2 = clock::now();
   const service_generation* cur = dp.state().services;
-  uint64_t number = (cur && cur->magic == service_generation_magic ? cur->number : 0) + 1;
+  uint64_t live = cur && cur->magic == service_generation_magic ? cur->number : 0;
   std::string error;
-  service_generation* g = build_generation(blob, dp.state().n_workers, number, error);
+  slot_assignment slots;
+  service_generation* g =
+      build_generation(blob, dp.state().n_workers, live + 1, dp.state().lb_counters, live, error, &slots);
+  if (g && slots.uncounted)
+    log_warn("{} Service ports and endpoints are not counted: all {} counter slots are taken (in use, or retired "
+             "with connections open); raise services.counter_slots",
+             slots.uncounted, dp.state().lb_counters->n_slots);
   if (!g) {
     log_error("{}", error);
     record_attempt(dp.state(), dir, false, 0, t0, {error});
@@ -106,10 +112,12 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   }
   record_attempt(dp.state(), dir, true, dp.last_reply_value(), t0, {});
   log_info("published generation {} from {}: {} Services in {:.1f} ms (load {:.1f} ms, {} of {} files parsed; "
-           "compile {:.1f} ms, {} of {} Maglev tables built; build {:.1f} ms; swap {:.1f} ms)",
+           "compile {:.1f} ms, {} of {} Maglev tables built; build {:.1f} ms, counter slots {} kept {} new {} reused "
+           "{} retired; swap {:.1f} ms)",
            dp.last_reply_value(), dir, g->tables->n_services, ms_since(t0), load_ms, cache.files.parsed_last,
            cache.files.files.size(), compile_ms, cache.maglev.built_last,
-           cache.maglev.built_last + cache.maglev.reused_last, build_ms, ms_since(t3));
+           cache.maglev.built_last + cache.maglev.reused_last, build_ms, slots.kept, slots.added, slots.reused,
+           slots.retired, ms_since(t3));
   return true;
 }
 

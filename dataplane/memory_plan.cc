@@ -2,6 +2,7 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/lb_counter_slots.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/conntrack/conn_table.h"
@@ -30,14 +31,14 @@ memory_plan plan_memory(const gateway_config& cfg) {
   p.per_worker_bytes = conn_table::memory_size(cfg.services.conntrack_entries) +
                        affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
                        sizeof(affinity_table) + sizeof(worker_conf);
-  p.fixed_bytes = fixed_room + sizeof(shared_state);
+  unsigned n_workers = cfg.workers ? cfg.workers : 1;
+  p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers);
   p.table_bytes = uint64_t(d.table_memory_mb) * mib;
   if (d.memory_mb) {
     p.total_mb = *d.memory_mb;
     return p;
   }
-  unsigned workers = cfg.workers ? cfg.workers : 1;
-  p.total_mb = round_up_mb(p.mbuf_pool_bytes + workers * p.per_worker_bytes + p.fixed_bytes + p.table_bytes);
+  p.total_mb = round_up_mb(p.mbuf_pool_bytes + n_workers * p.per_worker_bytes + p.fixed_bytes + p.table_bytes);
   return p;
 }
 

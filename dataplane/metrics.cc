@@ -174,14 +174,14 @@ void service_metrics(std::string& out, const shared_state& s) {
     const char* help;
     uint64_t (*get)(const lb_counters&);
   };
-  // `active` is signed per worker (a connection may end on another generation's
-  // count); the sum over workers is what is shown, never below zero.
+  // A connection is made and removed by the worker that owns it, so `active`
+  // never goes below zero; shown clamped all the same.
   static const lb_metric ms[] = {
-      {"packets_total", "counter", "Packets, since the generation was published.",
+      {"packets_total", "counter", "Packets, since the Service port or endpoint appeared.",
        [](const lb_counters& c) { return c.packets; }},
-      {"bytes_total", "counter", "IP bytes, since the generation was published.",
+      {"bytes_total", "counter", "IP bytes, since the Service port or endpoint appeared.",
        [](const lb_counters& c) { return c.bytes; }},
-      {"new_flows_total", "counter", "New connections, since the generation was published.",
+      {"new_flows_total", "counter", "New connections, since the Service port or endpoint appeared.",
        [](const lb_counters& c) { return c.new_flows; }},
       {"active_flows", "gauge", "Connections open now.",
        [](const lb_counters& c) { return c.active > 0 ? static_cast<uint64_t>(c.active) : uint64_t{0}; }},
@@ -194,7 +194,7 @@ void service_metrics(std::string& out, const shared_state& s) {
       sample(out, sname.c_str(),
              fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",family=\"IPv{}\"", label(t.names()[grp.service].text),
                          grp.port, grp.proto == 6 ? "TCP" : "UDP", grp.family),
-             m.get(summed_counters(*g, true, gi)));
+             m.get(slot_counters(*g, grp.counter)));
     }
     std::string ename = fmt::format("kgw_endpoint_{}", m.name);
     family(out, ename.c_str(), m.type, m.help);
@@ -205,7 +205,7 @@ void service_metrics(std::string& out, const shared_state& s) {
         sample(out, ename.c_str(),
                fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",endpoint=\"{}\"", label(t.names()[grp.service].text),
                            grp.port, grp.proto == 6 ? "TCP" : "UDP", endpoint_label(be)),
-               m.get(summed_counters(*g, false, grp.first_backend + b)));
+               m.get(slot_counters(*g, be.counter)));
       }
     }
   }

@@ -314,7 +314,12 @@ void runtime::serve_commands() {
       case command_type::publish_services: {
         auto* g = reinterpret_cast<service_generation*>(static_cast<uintptr_t>(msg.arg));
         std::string why;
-        if (!generation_valid(g, state_->n_workers, why)) {
+        bool ok = generation_valid(g, state_->n_workers, why);
+        if (ok && g->counters != state_->lb_counters) {
+          ok = false;
+          why = "its counter slots are not this dataplane's";
+        }
+        if (!ok) {
           log_warn("services: generation rejected: {}", why);
           reply.status = -EINVAL;
           break;

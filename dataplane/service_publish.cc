@@ -19,7 +19,8 @@ size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
 }  // namespace
 
 service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned n_workers, uint64_t number,
-                                     std::string& error) {
+                                     lb_counter_area* counters, uint64_t live, std::string& error,
+                                     slot_assignment* slots) {
   const auto* t = reinterpret_cast<const service_tables*>(blob.data());
   if (blob.empty() || t->magic != service_tables_magic) {
     error = "no compiled tables";
@@ -29,10 +30,12 @@ service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned
     error = fmt::format("{} workers: out of range", n_workers);
     return nullptr;
   }
-  uint32_t groups = std::max<uint32_t>(1, t->n_groups), backends = std::max<uint32_t>(1, t->n_backends);
+  if (counters && (counters->magic != lb_counter_area_magic || counters->n_workers != n_workers)) {
+    error = "the counter area does not match the dataplane";
+    return nullptr;
+  }
   size_t head = align8(sizeof(service_generation));
-  size_t per_worker = sizeof(lb_counters) * (groups + backends);
-  size_t total = head + blob.size() * 8 + per_worker * n_workers;
+  size_t total = head + blob.size() * 8;
   auto* base = static_cast<uint8_t*>(rte_zmalloc("kgw_service_generation", total, 64));
   if (!base) {
     error = fmt::format(
@@ -44,18 +47,21 @@ service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned
   }
   auto* g = reinterpret_cast<service_generation*>(base);
   std::memcpy(base + head, blob.data(), blob.size() * 8);
+  auto* tables = reinterpret_cast<service_tables*>(base + head);
+  slot_assignment sa;
+  if (counters) {
+    sa = assign_counter_slots(*counters, *tables, number, live);
+  } else {
+    for (uint32_t i = 0; i < tables->n_groups; ++i) const_cast<lb_group*>(tables->groups())[i].counter = no_counter;
+    for (uint32_t i = 0; i < tables->n_backends; ++i) const_cast<backend_entry*>(tables->backends())[i].counter = no_counter;
+  }
+  if (slots) *slots = sa;
   g->magic = service_generation_magic;
   g->number = number;
   g->size_bytes = total;
-  g->tables = reinterpret_cast<const service_tables*>(base + head);
+  g->tables = tables;
   g->n_workers = n_workers;
-  g->max_groups = groups;
-  g->max_backends = backends;
-  uint8_t* counters = base + head + blob.size() * 8;
-  for (unsigned w = 0; w < n_workers; ++w) {
-    g->group_counters[w] = reinterpret_cast<lb_counters*>(counters + per_worker * w);
-    g->backend_counters[w] = g->group_counters[w] + groups;
-  }
+  g->counters = counters;
   return g;
 }
 

@@ -9,16 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/lb_counter_slots.h"
 #include "pipelines/service/service_generation.h"
 
 struct rte_rcu_qsbr;
 
 namespace kgw {
 
-// One block: header, the compiled tables (`blob`), zeroed counters for
-// `n_workers` workers. nullptr with `error` when memory is short.
+// One block: header and the compiled tables (`blob`), whose groups and
+// endpoints get their slots in `counters` (nullptr: not counted) while `live`
+// is the number of the generation in use. nullptr with `error` when memory is
+// short. `slots`, when given, receives what the slot assignment did.
 service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned n_workers, uint64_t number,
-                                     std::string& error);
+                                     lb_counter_area* counters, uint64_t live, std::string& error,
+                                     slot_assignment* slots = nullptr);
 void free_generation(service_generation* g);
 
 // Checks a generation handed over by another process before it is used.

@@ -23,6 +23,8 @@ void service_runtime::release() {
   nexthops_ = nullptr;
   if (steering_) rte_free(steering_);
   steering_ = nullptr;
+  free_counter_area(counters_);
+  counters_ = nullptr;
 }
 
 bool service_runtime::load(const gateway_config& cfg, const std::string& manifests_dir) {
@@ -172,8 +174,11 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
 
 bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
   if (!publisher_.init(&st.services, n_workers, error_)) return false;
+  counters_ = create_counter_area(cfg_->services.counter_slots, n_workers, error_);
+  if (!counters_) return false;
+  st.lb_counters = counters_;
   if (initial_.empty()) return true;
-  service_generation* g = build_generation(initial_, n_workers, 1, error_);
+  service_generation* g = build_generation(initial_, n_workers, 1, counters_, 0, error_);
   if (!g) return false;
   st.services = g;  // no worker runs yet: a plain store
   initial_.clear();

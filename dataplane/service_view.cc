@@ -57,7 +57,7 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     if (!name_matches(svc, name)) continue;
     ++shown;
     if (!endpoints_only) {
-      lb_counters gc = summed_counters(*gen, true, g);
+      lb_counters gc = slot_counters(*gen, grp.counter);
       out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
                          grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
                          grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
@@ -68,7 +68,7 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     for (uint32_t b = 0; b < grp.n_backends; ++b) {
       uint32_t bi = grp.first_backend + b;
       const backend_entry& be = t->backends()[bi];
-      lb_counters bc = summed_counters(*gen, false, bi);
+      lb_counters bc = slot_counters(*gen, be.counter);
       const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
       std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
       out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
@@ -77,20 +77,21 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     }
   }
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);
-  return fmt::format("generation {} (counters count from its publication)\n", gen->number) + out;
+  return fmt::format("generation {} (counters since the Service port or endpoint first appeared)\n", gen->number) + out;
 }
 
 }  // namespace
 
-lb_counters summed_counters(const service_generation& g, bool group, uint32_t i) {
+lb_counters slot_counters(const service_generation& g, uint32_t slot) {
   lb_counters t{};
-  for (unsigned w = 0; w < g.n_workers && w < max_generation_workers; ++w) {
-    const lb_counters* arr = group ? g.group_counters[w] : g.backend_counters[w];
-    if (!arr || i >= (group ? g.max_groups : g.max_backends)) continue;
-    t.packets += arr[i].packets;
-    t.bytes += arr[i].bytes;
-    t.new_flows += arr[i].new_flows;
-    t.active += arr[i].active;
+  const lb_counter_area* a = g.counters;
+  if (!a || a->magic != lb_counter_area_magic || slot >= a->n_slots) return t;
+  for (unsigned w = 0; w < a->n_workers && w < max_generation_workers; ++w) {
+    const lb_counters& c = a->counters[w][slot];
+    t.packets += c.packets;
+    t.bytes += c.bytes;
+    t.new_flows += c.new_flows;
+    t.active += c.active;
   }
   return t;
 }

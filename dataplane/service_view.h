@@ -12,8 +12,9 @@ namespace kgw {
 struct service_generation;
 struct lb_counters;
 
-// A Service port's (`group`) or an endpoint's counters summed over the workers.
-lb_counters summed_counters(const service_generation& g, bool group, uint32_t i);
+// The counters of a Service port or endpoint (its `counter` slot) summed over
+// the workers; zeros for no_counter.
+lb_counters slot_counters(const service_generation& g, uint32_t slot);
 
 // `show service [NAME]`: every Service port with frontends' group counters and
 // its endpoints (state, packets, bytes, new and active flows). NAME is

@@ -12,11 +12,12 @@
 namespace kgw {
 
 struct service_generation;
+struct lb_counter_area;
 class conn_table;
 struct nexthop_table;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 4;
+inline constexpr uint32_t shared_state_version = 5;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -95,10 +96,12 @@ struct shared_state {
   shared_lcore_info lcores[max_workers];
   lcore_counters counters[max_workers];       // each written only by its worker
   lcore_counters counters_base[max_workers];  // "clear" baseline, written by the main lcore
-  // Services: the published generation (tables and per-worker counters) and
-  // each worker's connection table; rte_malloc memory, the same address in
-  // every process. Workers load `services` once per burst.
+  // Services: the published generation (tables), the counters of its Service
+  // ports and endpoints (they outlive generations) and each worker's
+  // connection table; rte_malloc memory, the same address in every process.
+  // Workers load `services` once per burst.
   const service_generation* services;
+  lb_counter_area* lb_counters;
   conn_table* conns[max_workers];
   const nexthop_table* nexthops;              // static neighbours and routes, built once at start
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot

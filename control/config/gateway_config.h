@@ -66,6 +66,7 @@ struct services_config {
   uint16_t snat_port_lo = 1024;         // SNAT source ports, split evenly between workers
   uint16_t snat_port_hi = 65535;
   uint16_t mss_clamp = 1460;            // TCP MSS in SYNs is lowered to this; 0 = off
+  uint32_t counter_slots = 262144;      // counters of Service ports and endpoints, kept across updates
   int line = 0;
 };
 

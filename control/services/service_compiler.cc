@@ -62,6 +62,7 @@ frontend_key make_key(const ip_addr& a, uint16_t port, uint8_t proto) {
 bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const service_port_model& p, uint8_t family,
                const service_compile_options& o, std::string& error) {
   lb_group g{};
+  g.counter = no_counter;  // counter slots are given when a generation is published
   g.service = svc_index;
   g.first_backend = static_cast<uint32_t>(d.backends.size());
   g.port = p.port;
@@ -74,6 +75,7 @@ bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const ser
   for (const endpoint_model& e : p.endpoints) {
     if (e.addr.family != family) continue;
     backend_entry b{};
+    b.counter = no_counter;
     std::memcpy(b.addr, e.addr.b.data(), family == 4 ? 4 : 16);
     b.port = to_net(e.port);
     b.family = family;

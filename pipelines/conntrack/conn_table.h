@@ -43,12 +43,12 @@ struct conn {
   flow_key key[2];
   uint64_t expires_ns;
   uint64_t last_seen_ns;
-  uint32_t service;     // opaque to the table: the Service slot that owns the flow
-  uint32_t backend;     // opaque: the endpoint chosen
+  uint32_t service;     // opaque to the table: the counter slot of the Service port that owns the flow
+  uint32_t backend;     // opaque: the counter slot of the endpoint chosen
   uint32_t packets[2];
   conn_state state;
   uint8_t fins;         // bit d: FIN seen from direction d
-  uint8_t gen;          // opaque: the Service generation that created it
+  uint8_t pad;
   uint16_t nat_port;    // opaque: the SNAT source port, for release on removal
   uint16_t hop[2];      // opaque: the next hop each direction leaves by, cached by the owner
 };

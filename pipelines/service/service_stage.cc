@@ -55,12 +55,8 @@ void translate(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_coun
   flow_key to = reverse(cn.key[1 - dir]);
   nat_rewrite(frame, m, from, to);
   if (dir == 0 && s.mss && tcp_clamp_mss(frame, m, s.mss)) c.mss_clamped++;
-  // Group and endpoint numbers are those of the generation that made the
-  // connection; counters of an older one are gone.
-  if (cn.gen == s.gen) {
-    count(s.group_counters, s.max_groups, cn.service, m.l3_len);
-    count(s.backend_counters, s.max_backends, cn.backend, m.l3_len);
-  }
+  count(s.counters, s.n_counters, cn.service, m.l3_len);
+  count(s.counters, s.n_counters, cn.backend, m.l3_len);
   leave_cached(frame, m, s, cn, dir, to);
 }
 
@@ -193,18 +189,16 @@ void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_
     return;
   }
   conn& cn = s.conns->at(id);
-  cn.service = fs.group;
-  cn.backend = g.first_backend + static_cast<uint32_t>(b);
+  // Counter slots, not table positions: they stay the same under later generations.
+  cn.service = g.counter;
+  cn.backend = be.counter;
   cn.nat_port = nat_port;
-  cn.gen = s.gen;
   c.new_flows++;
-  if (fs.group < s.max_groups) {
-    s.group_counters[fs.group].new_flows++;
-    s.group_counters[fs.group].active++;
-  }
-  if (cn.backend < s.max_backends) {
-    s.backend_counters[cn.backend].new_flows++;
-    s.backend_counters[cn.backend].active++;
+  for (uint32_t slot : {cn.service, cn.backend}) {
+    if (slot < s.n_counters) {
+      s.counters[slot].new_flows++;
+      s.counters[slot].active++;
+    }
   }
   translate(frame, m, s, c, id, 0, k);
 }
@@ -303,9 +297,8 @@ void service_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, service_lc
 
 void service_on_conn_removed(void* ctx, const conn& c) {
   auto& s = *static_cast<service_lcore*>(ctx);
-  if (c.gen != s.gen) return;
-  if (c.service < s.max_groups) s.group_counters[c.service].active--;
-  if (c.backend < s.max_backends) s.backend_counters[c.backend].active--;
+  if (c.service < s.n_counters) s.counters[c.service].active--;
+  if (c.backend < s.n_counters) s.counters[c.backend].active--;
 }
 
 }  // namespace kgw

@@ -22,22 +22,11 @@ struct rte_mbuf;
 
 namespace kgw {
 
-// Per lcore, per group and per endpoint; summed across lcores on read.
-struct lb_counters {
-  uint64_t packets;
-  uint64_t bytes;
-  uint64_t new_flows;
-  int64_t active;  // new flows minus removed ones on this lcore
-};
-
 struct service_lcore {
   // Set per burst from the published generation (service_use_generation).
   const service_tables* tables = nullptr;  // nullptr: no Services
-  lb_counters* group_counters = nullptr;   // this worker's, max_groups entries
-  uint32_t max_groups = 0;
-  lb_counters* backend_counters = nullptr;
-  uint32_t max_backends = 0;
-  uint8_t gen = 0;                         // low bits of the generation number, kept in each connection
+  lb_counters* counters = nullptr;         // this worker's slots of the lb_counter_area
+  uint32_t n_counters = 0;
 
   const nexthop_table* nexthops = nullptr;
   conn_table* conns = nullptr;
@@ -53,17 +42,13 @@ struct service_lcore {
 
 // Points the stage at generation `g` (nullptr = no Services).
 inline void service_use_generation(service_lcore& s, const service_generation* g) {
-  if (!g) {
-    s.tables = nullptr;
-    s.max_groups = s.max_backends = 0;
-    return;
+  s.tables = g ? g->tables : nullptr;
+  // The area outlives generations: connection-removal hooks count into it
+  // even while no generation is published.
+  if (g && g->counters && s.worker < g->counters->n_workers) {
+    s.counters = g->counters->counters[s.worker];
+    s.n_counters = g->counters->n_slots;
   }
-  s.tables = g->tables;
-  s.group_counters = g->group_counters[s.worker];
-  s.max_groups = s.group_counters ? g->max_groups : 0;
-  s.backend_counters = g->backend_counters[s.worker];
-  s.max_backends = s.backend_counters ? g->max_backends : 0;
-  s.gen = static_cast<uint8_t>(g->number);
 }
 
 // Handles one parsed frame (see local_answer for len/cap).

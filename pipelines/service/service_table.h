@@ -41,11 +41,14 @@ enum backend_flag : uint8_t {
   backend_terminating = 4,
 };
 
+inline constexpr uint32_t no_counter = 0xffffffffu;
+
 struct backend_entry {
   uint8_t addr[16];
   uint16_t port;  // network order
   uint8_t family;
   uint8_t flags;  // backend_flag
+  uint32_t counter;  // slot in the lb_counter_area, set when published; no_counter = not counted
 };
 
 struct lb_group {
@@ -61,6 +64,7 @@ struct lb_group {
   uint8_t full_nat;           // externalTrafficPolicy Cluster: SNAT to the gateway's address
   uint8_t n_ready;
   uint8_t pad[2];
+  uint32_t counter;           // slot in the lb_counter_area, set when published; no_counter = not counted
 };
 
 struct service_name {

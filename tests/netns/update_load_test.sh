@@ -89,4 +89,12 @@ echo "  rx $rx, tx $tx, drops ${total_drops:-0}; new flows since the changes beg
 [ $((rx - tx)) -le 64 ] || fail "received $rx but transmitted $tx"
 [ "$new_flows" = 0 ] || fail "$new_flows connections were created anew during the updates"
 [ "$active" = 2000 ] || fail "$active connections in the table, want the 2000 flows"
-echo "PASS: $CHANGES changes ($accepted generations published) under load: no packet dropped, rx $rx = tx $tx"
+# The Services' counters outlive the generations: both together counted at
+# least every packet received since the changes began (they count from the
+# start), and every connection is still active on them.
+cli "show service perf/svc0; show service perf/svc1" > "$WORK/services.txt" || fail "show service"
+read -r svc_packets svc_active < <(awk '$1 == "packets" && $5 == "new-flows" {p += $2; a += $8} END {print p + 0, a + 0}' "$WORK/services.txt")
+echo "  Service counters: $svc_packets packets, $svc_active active flows"
+[ "$svc_packets" -ge "$rx" ] || { cat "$WORK/services.txt"; fail "the Services counted $svc_packets packets, fewer than the $rx received"; }
+[ "$svc_active" = 2000 ] || { cat "$WORK/services.txt"; fail "the Services show $svc_active active flows, want 2000"; }
+echo "PASS: $CHANGES changes ($accepted generations published) under load: no packet dropped, rx $rx = tx $tx, counters kept"

@@ -1,0 +1,159 @@
+#include "dataplane/lb_counter_slots.h"
+
+#include <rte_malloc.h>
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+namespace kgw {
+
+namespace {
+
+uint64_t mix(uint64_t h, const void* data, size_t n) {
+  // FNV-1a, then a final avalanche: identities only need to be distinct.
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+uint64_t finish(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h ? h : 1;  // 0 marks a free slot
+}
+
+size_t align64(size_t n) { return (n + 63) & ~size_t{63}; }
+
+int64_t active_flows(const lb_counter_area& a, uint32_t slot) {
+  int64_t n = 0;
+  for (unsigned w = 0; w < a.n_workers; ++w) n += a.counters[w][slot].active;
+  return n;
+}
+
+}  // namespace
+
+size_t counter_area_bytes(uint32_t n_slots, unsigned n_workers) {
+  return align64(sizeof(lb_counter_area)) + 2 * align64(sizeof(uint64_t) * n_slots) +
+         n_workers * align64(sizeof(lb_counters) * n_slots);
+}
+
+lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, std::string& error) {
+  if (n_workers == 0 || n_workers > max_generation_workers || n_slots == 0) {
+    error = fmt::format("counter area: {} slots for {} workers is out of range", n_slots, n_workers);
+    return nullptr;
+  }
+  size_t bytes = counter_area_bytes(n_slots, n_workers);
+  auto* base = static_cast<uint8_t*>(rte_zmalloc("kgw_lb_counters", bytes, 64));
+  if (!base) {
+    error = fmt::format("cannot allocate {} bytes of shared memory for {} counter slots", bytes, n_slots);
+    return nullptr;
+  }
+  auto* a = reinterpret_cast<lb_counter_area*>(base);
+  size_t off = align64(sizeof(lb_counter_area));
+  a->identity = reinterpret_cast<uint64_t*>(base + off);
+  off += align64(sizeof(uint64_t) * n_slots);
+  a->retired_at = reinterpret_cast<uint64_t*>(base + off);
+  off += align64(sizeof(uint64_t) * n_slots);
+  for (unsigned w = 0; w < n_workers; ++w) {
+    a->counters[w] = reinterpret_cast<lb_counters*>(base + off);
+    off += align64(sizeof(lb_counters) * n_slots);
+  }
+  a->n_slots = n_slots;
+  a->n_workers = n_workers;
+  a->magic = lb_counter_area_magic;
+  return a;
+}
+
+void free_counter_area(lb_counter_area* a) {
+  if (!a) return;
+  a->magic = 0;
+  rte_free(a);
+}
+
+uint64_t group_identity(const service_tables& t, const lb_group& g) {
+  const char* name = t.names()[g.service].text;
+  uint64_t h = mix(0xcbf29ce484222325ull, name, strnlen(name, sizeof(service_name::text)));
+  uint8_t tail[4] = {static_cast<uint8_t>(g.port >> 8), static_cast<uint8_t>(g.port), g.proto, g.family};
+  return finish(mix(h, tail, sizeof tail));
+}
+
+uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b) {
+  uint64_t h = mix(0xcbf29ce484222325ull, &group_id, sizeof group_id);
+  h = mix(h, b.addr, 16);
+  h = mix(h, &b.port, sizeof b.port);
+  return finish(mix(h, &b.family, 1));
+}
+
+slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t number, uint64_t live) {
+  slot_assignment r;
+  std::unordered_map<uint64_t, uint32_t> slot_of;
+  slot_of.reserve(a.n_slots / 2);
+  for (uint32_t i = 0; i < a.n_slots; ++i)
+    if (a.identity[i]) slot_of.emplace(a.identity[i], i);
+  std::vector<uint8_t> used(a.n_slots, 0);
+  uint32_t free_cursor = 0, reuse_cursor = 0;
+
+  auto take = [&](uint64_t id) -> uint32_t {
+    if (auto it = slot_of.find(id); it != slot_of.end()) {
+      uint32_t s = it->second;
+      if (!used[s]) {
+        used[s] = 1;
+        a.retired_at[s] = 0;
+        r.kept++;
+      }
+      return s;
+    }
+    for (; free_cursor < a.n_slots; ++free_cursor) {
+      if (a.identity[free_cursor] == 0) {
+        uint32_t s = free_cursor++;
+        a.identity[s] = id;
+        used[s] = 1;
+        slot_of.emplace(id, s);
+        r.added++;
+        return s;
+      }
+    }
+    // Reclaim: dropped by a generation that is live now (so the one that
+    // still had it can pick it no more), and no connection left on it.
+    for (; reuse_cursor < a.n_slots; ++reuse_cursor) {
+      uint32_t s = reuse_cursor;
+      if (used[s] || a.retired_at[s] == 0 || a.retired_at[s] > live || active_flows(a, s) != 0) continue;
+      ++reuse_cursor;
+      slot_of.erase(a.identity[s]);
+      a.identity[s] = id;
+      a.retired_at[s] = 0;
+      for (unsigned w = 0; w < a.n_workers; ++w) a.counters[w][s] = lb_counters{};
+      used[s] = 1;
+      slot_of.emplace(id, s);
+      r.reused++;
+      return s;
+    }
+    r.uncounted++;
+    return no_counter;
+  };
+
+  auto* groups = const_cast<lb_group*>(t.groups());
+  auto* backends = const_cast<backend_entry*>(t.backends());
+  for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+    lb_group& g = groups[gi];
+    uint64_t gid = group_identity(t, g);
+    g.counter = take(gid);
+    for (uint32_t b = 0; b < g.n_backends; ++b) {
+      backend_entry& be = backends[g.first_backend + b];
+      be.counter = take(endpoint_identity(gid, be));
+    }
+  }
+  for (uint32_t i = 0; i < a.n_slots; ++i) {
+    if (a.identity[i] && !used[i] && a.retired_at[i] == 0) {
+      a.retired_at[i] = number;
+      r.retired++;
+    }
+  }
+  return r;
+}
+
+}  // namespace kgw

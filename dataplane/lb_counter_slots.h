@@ -1,0 +1,40 @@
+// Counter slots that outlive generations (pipelines/service/service_generation.h,
+// lb_counter_area). Whoever builds a generation gives each of its groups and
+// endpoints the slot of the same identity as before, a free slot for a new
+// identity, and retires the slots whose identity is gone. A retired slot is
+// reused only when the generation that dropped it is live (so no worker can
+// pick it for a new flow any more) and no connection counts into it (its
+// active flows summed over the workers are 0); its counters start from 0 again.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "pipelines/service/service_generation.h"
+
+namespace kgw {
+
+// The area for `n_slots` slots and `n_workers` workers, zeroed, in shared
+// memory (the dataplane, at start). nullptr with `error` when memory is short.
+lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, std::string& error);
+void free_counter_area(lb_counter_area* a);
+size_t counter_area_bytes(uint32_t n_slots, unsigned n_workers);
+
+struct slot_assignment {
+  uint32_t kept = 0;       // identities that had a slot already
+  uint32_t added = 0;      // new identities on never-used slots
+  uint32_t reused = 0;     // new identities on reclaimed slots
+  uint32_t retired = 0;    // slots whose identity this generation lacks
+  uint32_t uncounted = 0;  // identities left without a slot: the area is full
+};
+
+// Writes the `counter` field of every group and endpoint of `t`, which is
+// about to be published as generation `number` while `live` is the number of
+// the generation the workers use now (0: none). One builder at a time.
+slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t number, uint64_t live);
+
+// The identities, exposed for tests.
+uint64_t group_identity(const service_tables& t, const lb_group& g);
+uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b);
+
+}  // namespace kgw

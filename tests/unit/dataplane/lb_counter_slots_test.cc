@@ -1,0 +1,204 @@
+// Counter slots that outlive generations: the same identity keeps its slot,
+// a new one gets a free slot, a gone one is retired and reused only when no
+// generation in use and no connection can count into it; and a connection
+// made under one generation counts into its endpoint's slot under the next.
+#include "dataplane/lb_counter_slots.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "control/services/service_compiler.h"
+#include "pipelines/common/protocols.h"
+#include "pipelines/parse/parse.h"
+#include "pipelines/service/service_stage.h"
+#include "tests/unit/pipelines/packet_builder.h"
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+// An area in plain memory (the dataplane's lives in hugepages).
+struct test_area {
+  std::vector<uint64_t> identity, retired;
+  std::vector<std::vector<lb_counters>> counters;
+  lb_counter_area a{};
+  test_area(uint32_t n_slots, unsigned n_workers)
+      : identity(n_slots), retired(n_slots), counters(n_workers, std::vector<lb_counters>(n_slots)) {
+    a.magic = lb_counter_area_magic;
+    a.n_slots = n_slots;
+    a.n_workers = n_workers;
+    a.identity = identity.data();
+    a.retired_at = retired.data();
+    for (unsigned w = 0; w < n_workers; ++w) a.counters[w] = counters[w].data();
+  }
+};
+
+service_model web(std::vector<const char*> pods) {
+  service_model m;
+  m.ns = "t";
+  m.name = "web";
+  m.cluster_ips = {*parse_ip("198.18.100.10")};
+  service_port_model p;
+  p.port = 80;
+  p.protocol = ipproto_tcp;
+  for (const char* pod : pods) {
+    endpoint_model e;
+    e.addr = *parse_ip(pod);
+    e.port = 8080;
+    p.endpoints.push_back(e);
+  }
+  m.ports.push_back(p);
+  return m;
+}
+
+std::vector<uint64_t> compile(std::vector<const char*> pods) {
+  service_set set;
+  set.services = {web(pods)};
+  service_compile_options o;
+  o.maglev_size = 251;
+  std::string err;
+  auto blob = compile_services(set, o, err);
+  EXPECT_FALSE(blob.empty()) << err;
+  return blob;
+}
+
+service_tables& tables(std::vector<uint64_t>& blob) { return *reinterpret_cast<service_tables*>(blob.data()); }
+
+// The slot of the endpoint with address `pod` in `t`.
+uint32_t slot_of(const service_tables& t, const char* pod) {
+  auto a = *parse_ip(pod);
+  for (uint32_t i = 0; i < t.n_backends; ++i)
+    if (std::memcmp(t.backends()[i].addr, a.b.data(), 4) == 0) return t.backends()[i].counter;
+  return no_counter;
+}
+
+TEST(CounterSlots, SameIdentitySameSlotNewOnesFreeSlots) {
+  test_area ta(16, 2);
+  auto g1 = compile({"198.19.1.11", "198.19.1.12"});
+  slot_assignment r = assign_counter_slots(ta.a, tables(g1), 1, 0);
+  EXPECT_EQ(r.added, 3u);  // the Service port and two endpoints
+  uint32_t s11 = slot_of(tables(g1), "198.19.1.11"), s12 = slot_of(tables(g1), "198.19.1.12");
+  uint32_t group = tables(g1).groups()[0].counter;
+  EXPECT_NE(s11, s12);
+  EXPECT_NE(group, s11);
+
+  // 198.19.1.10 sorts first: every table position moves, the slots do not.
+  auto g2 = compile({"198.19.1.10", "198.19.1.11", "198.19.1.12"});
+  r = assign_counter_slots(ta.a, tables(g2), 2, 1);
+  EXPECT_EQ(r.kept, 3u);
+  EXPECT_EQ(r.added, 1u);
+  EXPECT_EQ(r.retired, 0u);
+  EXPECT_EQ(slot_of(tables(g2), "198.19.1.11"), s11);
+  EXPECT_EQ(slot_of(tables(g2), "198.19.1.12"), s12);
+  EXPECT_EQ(tables(g2).groups()[0].counter, group);
+}
+
+TEST(CounterSlots, RetiredSlotsAreReusedOnlyWhenNothingCanCountIntoThem) {
+  test_area ta(3, 1);  // the Service port and two endpoints: full
+  auto g1 = compile({"198.19.1.11", "198.19.1.12"});
+  assign_counter_slots(ta.a, tables(g1), 1, 0);
+  uint32_t s12 = slot_of(tables(g1), "198.19.1.12");
+  ta.a.counters[0][s12].packets = 99;
+  ta.a.counters[0][s12].active = 1;  // a connection still open on .12
+
+  // .12 replaced by .13 in generation 2, built while 1 is live: .12 is retired
+  // but generation 1 may still pick it, so .13 gets no slot.
+  auto g2 = compile({"198.19.1.11", "198.19.1.13"});
+  slot_assignment r = assign_counter_slots(ta.a, tables(g2), 2, 1);
+  EXPECT_EQ(r.retired, 1u);
+  EXPECT_EQ(r.uncounted, 1u);
+  EXPECT_EQ(slot_of(tables(g2), "198.19.1.13"), no_counter);
+  EXPECT_EQ(ta.a.retired_at[s12], 2u);
+
+  // Generation 2 live now, but the connection on .12 is still open.
+  auto g3 = compile({"198.19.1.11", "198.19.1.13"});
+  r = assign_counter_slots(ta.a, tables(g3), 3, 2);
+  EXPECT_EQ(r.uncounted, 1u);
+
+  // The connection closed: the slot is reused, its counters start at zero.
+  ta.a.counters[0][s12].active = 0;
+  auto g4 = compile({"198.19.1.11", "198.19.1.13"});
+  r = assign_counter_slots(ta.a, tables(g4), 4, 3);
+  EXPECT_EQ(r.reused, 1u);
+  EXPECT_EQ(slot_of(tables(g4), "198.19.1.13"), s12);
+  EXPECT_EQ(ta.a.counters[0][s12].packets, 0u);
+
+  // An endpoint that comes back before its slot was reused gets it again.
+  test_area tb(8, 1);
+  auto h1 = compile({"198.19.1.11", "198.19.1.12"});
+  assign_counter_slots(tb.a, tables(h1), 1, 0);
+  uint32_t h12 = slot_of(tables(h1), "198.19.1.12");
+  auto h2 = compile({"198.19.1.11"});
+  assign_counter_slots(tb.a, tables(h2), 2, 1);
+  EXPECT_EQ(tb.a.retired_at[h12], 2u);
+  auto h3 = compile({"198.19.1.11", "198.19.1.12"});
+  assign_counter_slots(tb.a, tables(h3), 3, 2);
+  EXPECT_EQ(slot_of(tables(h3), "198.19.1.12"), h12);
+  EXPECT_EQ(tb.a.retired_at[h12], 0u);
+}
+
+TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
+  test_area ta(16, 1);
+  auto g1 = compile({"198.19.1.11"});
+  assign_counter_slots(ta.a, tables(g1), 1, 0);
+  service_generation gen1{service_generation_magic, 1, 0, &tables(g1), 1, &ta.a};
+
+  nexthop_table nh{};
+  neighbor_entry& n = nh.neighbors[nh.n_neighbors++];
+  n.family = 4;
+  std::memcpy(n.ip, parse_ip("198.19.1.11")->b.data(), 4);
+  n.port = 1;
+  std::vector<uint8_t> mem(conn_table::memory_size(256) + 64);
+  conn_table ct;
+  ct.init(reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(mem.data()) + 63) & ~uintptr_t{63}), 256, conn_timeouts{});
+  service_lcore s;
+  s.nexthops = &nh;
+  s.conns = &ct;
+  s.now_ns = 1000;
+  ct.on_remove = service_on_conn_removed;
+  ct.on_remove_ctx = &s;
+  service_stage_counters c{};
+  auto send = [&](uint8_t flags) {
+    bytes src(4), dst(4);
+    std::memcpy(src.data(), parse_ip("198.18.0.2")->b.data(), 4);
+    std::memcpy(dst.data(), parse_ip("198.18.100.10")->b.data(), 4);
+    bytes f = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_tcp, .src = src, .dst = dst}, tcp(40000, 80, flags)));
+    pkt_meta m;
+    ASSERT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m));
+    uint32_t len = static_cast<uint32_t>(f.size());
+    f.resize(len + 128);
+    service_packet(f.data(), len, len + 128, m, s, c);
+    ASSERT_EQ(m.v, verdict::tx) << drop_reason_name(m.why);
+  };
+
+  service_use_generation(s, &gen1);
+  send(0x02);
+  uint32_t slot = slot_of(tables(g1), "198.19.1.11");
+  EXPECT_EQ(ta.a.counters[0][slot].new_flows, 1u);
+  EXPECT_EQ(ta.a.counters[0][slot].active, 1);
+
+  // Generation 2 adds an endpoint that sorts before .11: its table position moves.
+  auto g2 = compile({"198.19.1.10", "198.19.1.11"});
+  assign_counter_slots(ta.a, tables(g2), 2, 1);
+  service_generation gen2{service_generation_magic, 2, 0, &tables(g2), 1, &ta.a};
+  service_use_generation(s, &gen2);
+  send(0x10);
+  send(0x10);
+  EXPECT_EQ(slot_of(tables(g2), "198.19.1.11"), slot);
+  EXPECT_EQ(ta.a.counters[0][slot].packets, 3u) << "the packets under generation 2 were lost";
+  EXPECT_EQ(ta.a.counters[0][tables(g2).groups()[0].counter].packets, 3u);
+  EXPECT_EQ(ta.a.counters[0][slot_of(tables(g2), "198.19.1.10")].packets, 0u);
+
+  // The connection ends under generation 2: the active count it took under 1 is given back.
+  // (Far in the future every connection has expired.)
+  EXPECT_EQ(ct.expire_step(uint64_t{1} << 62, 1u << 20), 1u);
+  EXPECT_EQ(ta.a.counters[0][slot].active, 0);
+  EXPECT_EQ(ta.a.counters[0][tables(g2).groups()[0].counter].active, 0);
+}
+
+}  // namespace
+}  // namespace kgw
