@@ -221,6 +221,33 @@ TEST(GatewayConfig, MemoryMbIsAutoOrMebibytes) {
   EXPECT_EQ(parse_gateway_config(minimal, "t.yaml", errs)->dataplane.table_memory_mb, 256u);
 }
 
+TEST(GatewayConfig, ServicesSection) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->services.maglev_size, 65537u);
+  EXPECT_EQ(cfg->services.counter_slots, 262144u);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "services: {maglev_size: 1021, conntrack_entries: 4096, affinity_entries: 1024,\n"
+                                 "  snat_port_lo: 2000, snat_port_hi: 3000, mss_clamp: 0, counter_slots: 64}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->services.maglev_size, 1021u);
+  EXPECT_EQ(cfg->services.conntrack_entries, 4096u);
+  EXPECT_EQ(cfg->services.affinity_entries, 1024u);
+  EXPECT_EQ(cfg->services.snat_port_lo, 2000);
+  EXPECT_EQ(cfg->services.snat_port_hi, 3000);
+  EXPECT_EQ(cfg->services.mss_clamp, 0);
+  EXPECT_EQ(cfg->services.counter_slots, 64u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {maglev_size: 1000}\n")),
+            std::vector<std::string>{"t.yaml:7:25: services.maglev_size: must be a prime within 7..1000003, got 1000"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {counter_slots: 63}\n")),
+            std::vector<std::string>{"t.yaml:7:27: services.counter_slots: must be 64..16777216, got 63"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {snat_port_lo: 5000, snat_port_hi: 4000}\n")).size(),
+            1u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {mss_clamp: 100}\n")).size(), 1u);
+}
+
 TEST(GatewayConfig, YamlSyntaxError) {
   auto errs = errors_of("node:\n  name: [a, b\nports: []\n");
   ASSERT_EQ(errs.size(), 1u);
