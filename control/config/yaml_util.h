@@ -27,6 +27,7 @@ std::string join_names(const std::vector<std::string>& names);
 bool read_text_file(const std::string& path, std::string& out, std::vector<config_error>& errs);
 bool load_yaml_map(const std::string& text, const std::string& file, YAML::Node& root,
                    std::vector<config_error>& errs);
+
 std::map<std::string, YAML::Node> map_entries(const YAML::Node& n, const std::string& field,
                                               const std::vector<std::string>& allowed,
                                               const std::string& file, std::vector<config_error>& errs);

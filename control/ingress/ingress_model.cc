@@ -2,6 +2,8 @@
 // validation and the flattened, precedence-ordered route set.
 #include "control/ingress/ingress_model.h"
 
+#include "control/config/yaml_documents.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -354,7 +356,7 @@ void parse_manifests(std::string_view text, const std::string& file, manifest_se
   doc_ctx c{file, errors, {}, 0};
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    docs = load_all_documents(std::string(text));
   } catch (const YAML::Exception& e) {
     manifest_error err;
     err.file = file;

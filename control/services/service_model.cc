@@ -2,6 +2,8 @@
 // resolution of EndpointSlice ports into per-Service-port endpoint lists.
 #include "control/services/service_model.h"
 
+#include "control/config/yaml_documents.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -925,7 +927,7 @@ void parse_document(const std::string& file, const YAML::Node& doc, state& st) {
 void parse_file(const std::string& file, const std::string& text, state& st) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(text);
+    docs = load_all_documents(text);
   } catch (const YAML::Exception& e) {
     manifest_issue i;
     i.file = file;

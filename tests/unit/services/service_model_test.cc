@@ -665,6 +665,18 @@ TEST(ServiceErrors, BadYamlExactLine) {
   expect_errors(r, {"bad.yaml:4: invalid YAML: illegal map value (column 12)"});
 }
 
+TEST(ServiceErrors, StrayCommaIsAnErrorNotAnEndlessLoop) {
+  // yaml-cpp 0.7's LoadAll never returns on these (found by fuzz_manifests).
+  expect_errors(parse1(", a\n", "bad.yaml"),
+                {"bad.yaml:1: invalid YAML: unexpected ',' outside a flow collection (column 1)"});
+  expect_errors(parse1("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---\n- a\n,\n",
+                       "bad.yaml"),
+                {"bad.yaml:7: invalid YAML: unexpected ',' outside a flow collection (column 1)"});
+  // A comma that starts a line inside a flow collection is fine.
+  auto r = parse1("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{name: a, port: 80}\n  , {name: b, port: 81}]}\n");
+  EXPECT_TRUE(r.ok) << (r.errors.empty() ? "" : r.errors[0].to_string());
+}
+
 TEST(ServiceErrors, MissingKindAndNotAMap) {
   auto r = parse1(R"(
 apiVersion: v1

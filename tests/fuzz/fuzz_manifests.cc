@@ -1,0 +1,64 @@
+// libFuzzer target: manifests (Services and EndpointSlices) as control reads
+// them, then compiled into tables. Whatever the input, parsing must end in a
+// result or errors, never a crash, hang or sanitizer report; what validates
+// must compile (or fail with a message), and every frontend of a compiled
+// table must be found by the lookup the workers use.
+//
+// The input is split into two files at the first 0x00 byte, so duplicates and
+// references across files are reached too.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "control/services/service_compiler.h"
+#include "control/services/service_model.h"
+#include "pipelines/service/maglev.h"
+#include "pipelines/service/service_table.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > 64 * 1024) return 0;  // yaml-cpp's cost grows fast with nesting; keep runs short
+  std::string text(reinterpret_cast<const char*>(data), size);
+  std::vector<std::pair<std::string, std::string>> files;
+  size_t cut = text.find('\0');
+  if (cut == std::string::npos) {
+    files.emplace_back("a.yaml", text);
+  } else {
+    files.emplace_back("a.yaml", text.substr(0, cut));
+    files.emplace_back("b.yaml", text.substr(cut + 1));
+  }
+  kgw::service_set set;
+  std::vector<kgw::manifest_issue> errors;
+  bool ok = kgw::parse_services(files, set, errors);
+  for (const auto& e : errors) (void)e.to_string();
+  if (!ok) {
+    if (errors.empty()) __builtin_trap();  // a rejection always says why
+    return 0;
+  }
+  kgw::service_compile_options o;
+  o.maglev_size = 251;
+  o.node_addresses = {*kgw::parse_ip("198.18.0.1")};
+  o.snat_addresses = {*kgw::parse_ip("198.18.0.250")};
+  std::string error;
+  std::vector<uint64_t> blob = kgw::compile_services(set, o, error);
+  if (blob.empty()) {
+    if (error.empty()) __builtin_trap();
+    return 0;
+  }
+  const auto& t = *reinterpret_cast<const kgw::service_tables*>(blob.data());
+  const kgw::frontend_slot* slots = t.frontends();
+  for (uint32_t i = 0; i <= t.frontend_mask; ++i) {
+    if (slots[i].group == kgw::no_group) continue;
+    if (slots[i].group >= t.n_groups) __builtin_trap();
+    if (kgw::frontend_lookup(t, slots[i].key) != &slots[i]) __builtin_trap();
+  }
+  for (uint32_t g = 0; g < t.n_groups; ++g) {
+    const kgw::lb_group& grp = t.groups()[g];
+    if (grp.first_backend + grp.n_backends > t.n_backends) __builtin_trap();
+    for (uint32_t s = 0; s < grp.maglev_size; ++s) {
+      uint16_t b = t.slots()[grp.first_slot + s];
+      if (b != kgw::maglev_no_backend && b >= grp.n_backends) __builtin_trap();
+    }
+  }
+  return 0;
+}
