@@ -1,5 +1,6 @@
 // ClientIP session affinity per lcore: (group, client address) -> endpoint,
-// remembered for the Service's timeout. Set-associative with four ways; a full
+// remembered for the Service's timeout. What group and endpoint mean is the
+// caller's (the service stage uses ids that outlive table generations). Set-associative with four ways; a full
 // set replaces its oldest entry. One writer, no locks.
 #pragma once
 
@@ -20,13 +21,15 @@ class affinity_table {
     std::memset(mem, 0, memory_size(capacity));
   }
 
-  // The remembered endpoint (index within the group), or -1.
-  int lookup(uint32_t group, const uint8_t* client, uint64_t now_ns) const {
+  // True with the remembered endpoint when (group, client) has one that has not expired.
+  bool lookup(uint32_t group, const uint8_t* client, uint64_t now_ns, uint32_t& endpoint) const {
     const entry* set = set_of(group, client);
     for (unsigned w = 0; w < ways; ++w)
-      if (set[w].expires_ns > now_ns && set[w].group == group && std::memcmp(set[w].client, client, 16) == 0)
-        return static_cast<int>(set[w].backend);
-    return -1;
+      if (set[w].expires_ns > now_ns && set[w].group == group && std::memcmp(set[w].client, client, 16) == 0) {
+        endpoint = set[w].backend;
+        return true;
+      }
+    return false;
   }
 
   void remember(uint32_t group, const uint8_t* client, uint32_t backend, uint64_t expires_ns) {

@@ -126,14 +126,39 @@ uint32_t client_hash(const flow_key& k) {
   return flow_hash(only_client);
 }
 
+// ClientIP affinity remembers the Service port and endpoint by their counter
+// slots, which keep meaning the same ones under later generations (table
+// positions shift when Services or endpoints come and go). Without slots (the
+// counter area is full) it falls back to positions, marked by the top bit.
+constexpr uint32_t by_position = 0x80000000u;
+
+uint32_t affinity_group(const lb_group& g, uint32_t gi) { return g.counter != no_counter ? g.counter : gi | by_position; }
+
+uint32_t affinity_endpoint(const backend_entry* be, uint32_t b) {
+  return be[b].counter != no_counter ? be[b].counter : b | by_position;
+}
+
+// The endpoint's position in the group for a remembered value, or -1.
+int affinity_position(const lb_group& g, const backend_entry* be, uint32_t remembered) {
+  if (remembered & by_position) {
+    uint32_t b = remembered & ~by_position;
+    return b < g.n_backends ? static_cast<int>(b) : -1;
+  }
+  for (uint32_t b = 0; b < g.n_backends; ++b)
+    if (be[b].counter == remembered) return static_cast<int>(b);
+  return -1;
+}
+
 // Endpoint index within the group for a new flow, or -1 when none is ready.
 int choose_backend(const service_tables& t, const lb_group& g, uint32_t gi, const flow_key& k, service_lcore& s,
                    service_stage_counters& c) {
   if (g.n_ready == 0) return -1;
   const backend_entry* be = t.backends() + g.first_backend;
+  uint32_t akey = affinity_group(g, gi);
   if (g.affinity_timeout_s && s.affinity) {
-    int a = s.affinity->lookup(gi, k.src, s.now_ns);
-    if (a >= 0 && static_cast<uint32_t>(a) < g.n_backends && (be[a].flags & backend_ready)) {
+    uint32_t remembered = 0;
+    int a = s.affinity->lookup(akey, k.src, s.now_ns, remembered) ? affinity_position(g, be, remembered) : -1;
+    if (a >= 0 && (be[a].flags & backend_ready) && !(be[a].flags & backend_terminating)) {
       c.affinity_hits++;
       return a;
     }
@@ -144,7 +169,7 @@ int choose_backend(const service_tables& t, const lb_group& g, uint32_t gi, cons
   uint16_t b = maglev_lookup(t.slots() + g.first_slot, g.maglev_size, h);
   if (b == maglev_no_backend || b >= g.n_backends) return -1;
   if (g.affinity_timeout_s && s.affinity)
-    s.affinity->remember(gi, k.src, b, s.now_ns + g.affinity_timeout_s * ns_per_s);
+    s.affinity->remember(akey, k.src, affinity_endpoint(be, b), s.now_ns + g.affinity_timeout_s * ns_per_s);
   return b;
 }
 

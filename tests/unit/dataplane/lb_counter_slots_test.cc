@@ -141,42 +141,59 @@ TEST(CounterSlots, RetiredSlotsAreReusedOnlyWhenNothingCanCountIntoThem) {
   EXPECT_EQ(tb.a.retired_at[h12], 0u);
 }
 
+// One worker's service stage over plain memory: next hops for the endpoints
+// 198.19.1.10-.19, a connection table, ClientIP affinity memory.
+struct one_worker {
+  nexthop_table nh{};
+  std::vector<uint8_t> ct_mem = std::vector<uint8_t>(conn_table::memory_size(256) + 64);
+  std::vector<uint8_t> aff_mem = std::vector<uint8_t>(affinity_table::memory_size(256));
+  conn_table ct;
+  affinity_table aff;
+  service_lcore s;
+  service_stage_counters c{};
+
+  one_worker() {
+    for (int i = 10; i < 20; ++i) {
+      neighbor_entry& n = nh.neighbors[nh.n_neighbors++];
+      n.family = 4;
+      std::memcpy(n.ip, parse_ip(("198.19.1." + std::to_string(i)).c_str())->b.data(), 4);
+      n.port = 1;
+    }
+    ct.init(reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(ct_mem.data()) + 63) & ~uintptr_t{63}), 256,
+            conn_timeouts{});
+    aff.init(aff_mem.data(), 256);
+    s.nexthops = &nh;
+    s.conns = &ct;
+    s.affinity = &aff;
+    s.now_ns = 1000;
+    ct.on_remove = service_on_conn_removed;
+    ct.on_remove_ctx = &s;
+  }
+
+  // A TCP packet from client:sport to the VIP; returns the address it left for.
+  std::string send(const char* client, uint16_t sport, const char* vip, uint8_t flags) {
+    bytes src(4), dst(4);
+    std::memcpy(src.data(), parse_ip(client)->b.data(), 4);
+    std::memcpy(dst.data(), parse_ip(vip)->b.data(), 4);
+    bytes f = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_tcp, .src = src, .dst = dst}, tcp(sport, 80, flags)));
+    pkt_meta m;
+    EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m));
+    uint32_t len = static_cast<uint32_t>(f.size());
+    f.resize(len + 128);
+    service_packet(f.data(), len, len + 128, m, s, c);
+    EXPECT_EQ(m.v, verdict::tx) << drop_reason_name(m.why);
+    return to_string(ip_addr{4, {f[30], f[31], f[32], f[33]}});
+  }
+};
+
 TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
   test_area ta(16, 1);
   auto g1 = compile({"198.19.1.11"});
   assign_counter_slots(ta.a, tables(g1), 1, 0);
   service_generation gen1{service_generation_magic, 1, 0, &tables(g1), 1, &ta.a};
-
-  nexthop_table nh{};
-  neighbor_entry& n = nh.neighbors[nh.n_neighbors++];
-  n.family = 4;
-  std::memcpy(n.ip, parse_ip("198.19.1.11")->b.data(), 4);
-  n.port = 1;
-  std::vector<uint8_t> mem(conn_table::memory_size(256) + 64);
-  conn_table ct;
-  ct.init(reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(mem.data()) + 63) & ~uintptr_t{63}), 256, conn_timeouts{});
-  service_lcore s;
-  s.nexthops = &nh;
-  s.conns = &ct;
-  s.now_ns = 1000;
-  ct.on_remove = service_on_conn_removed;
-  ct.on_remove_ctx = &s;
-  service_stage_counters c{};
-  auto send = [&](uint8_t flags) {
-    bytes src(4), dst(4);
-    std::memcpy(src.data(), parse_ip("198.18.0.2")->b.data(), 4);
-    std::memcpy(dst.data(), parse_ip("198.18.100.10")->b.data(), 4);
-    bytes f = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_tcp, .src = src, .dst = dst}, tcp(40000, 80, flags)));
-    pkt_meta m;
-    ASSERT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m));
-    uint32_t len = static_cast<uint32_t>(f.size());
-    f.resize(len + 128);
-    service_packet(f.data(), len, len + 128, m, s, c);
-    ASSERT_EQ(m.v, verdict::tx) << drop_reason_name(m.why);
-  };
-
-  service_use_generation(s, &gen1);
-  send(0x02);
+  one_worker w;
+  service_use_generation(w.s, &gen1);
+  w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);
   uint32_t slot = slot_of(tables(g1), "198.19.1.11");
   EXPECT_EQ(ta.a.counters[0][slot].new_flows, 1u);
   EXPECT_EQ(ta.a.counters[0][slot].active, 1);
@@ -185,9 +202,9 @@ TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
   auto g2 = compile({"198.19.1.10", "198.19.1.11"});
   assign_counter_slots(ta.a, tables(g2), 2, 1);
   service_generation gen2{service_generation_magic, 2, 0, &tables(g2), 1, &ta.a};
-  service_use_generation(s, &gen2);
-  send(0x10);
-  send(0x10);
+  service_use_generation(w.s, &gen2);
+  w.send("198.18.0.2", 40000, "198.18.100.10", 0x10);
+  w.send("198.18.0.2", 40000, "198.18.100.10", 0x10);
   EXPECT_EQ(slot_of(tables(g2), "198.19.1.11"), slot);
   EXPECT_EQ(ta.a.counters[0][slot].packets, 3u) << "the packets under generation 2 were lost";
   EXPECT_EQ(ta.a.counters[0][tables(g2).groups()[0].counter].packets, 3u);
@@ -195,9 +212,66 @@ TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
 
   // The connection ends under generation 2: the active count it took under 1 is given back.
   // (Far in the future every connection has expired.)
-  EXPECT_EQ(ct.expire_step(uint64_t{1} << 62, 1u << 20), 1u);
+  EXPECT_EQ(w.ct.expire_step(uint64_t{1} << 62, 1u << 20), 1u);
   EXPECT_EQ(ta.a.counters[0][slot].active, 0);
   EXPECT_EQ(ta.a.counters[0][tables(g2).groups()[0].counter].active, 0);
+}
+
+service_model sticky(const char* name, const char* vip, std::vector<const char*> pods) {
+  service_model m = web(pods);
+  m.name = name;
+  m.cluster_ips = {*parse_ip(vip)};
+  m.affinity_client_ip = true;
+  return m;
+}
+
+std::vector<uint64_t> compile_set(std::vector<service_model> services) {
+  service_set set;
+  set.services = std::move(services);
+  service_compile_options o;
+  o.maglev_size = 251;
+  std::string err;
+  auto blob = compile_services(set, o, err);
+  EXPECT_FALSE(blob.empty()) << err;
+  return blob;
+}
+
+TEST(CounterSlots, ClientIpAffinityOutlivesTablePositions) {
+  // Generation 2 adds a Service that sorts first (every group moves) and an
+  // endpoint that sorts first (every endpoint of the sticky Service moves).
+  const std::vector<const char*> before = {"198.19.1.11", "198.19.1.12", "198.19.1.13"};
+  const std::vector<const char*> after = {"198.19.1.10", "198.19.1.11", "198.19.1.12", "198.19.1.13"};
+  test_area ta(64, 1);
+  auto g1 = compile_set({sticky("web", "198.18.100.10", before)});
+  assign_counter_slots(ta.a, tables(g1), 1, 0);
+  service_generation gen1{service_generation_magic, 1, 0, &tables(g1), 1, &ta.a};
+  auto g2 = compile_set({sticky("aaa", "198.18.100.9", {"198.19.1.14", "198.19.1.15"}), sticky("web", "198.18.100.10", after)});
+  assign_counter_slots(ta.a, tables(g2), 2, 1);
+  service_generation gen2{service_generation_magic, 2, 0, &tables(g2), 1, &ta.a};
+
+  // Clients whose Maglev choice differs between the generations (found with a
+  // worker that has no affinity memory): only affinity keeps them in place.
+  int checked = 0;
+  for (int i = 1; i < 200 && checked < 5; ++i) {
+    std::string client = "198.18.64." + std::to_string(i);
+    one_worker probe1, probe2;
+    service_use_generation(probe1.s, &gen1);
+    service_use_generation(probe2.s, &gen2);
+    std::string first = probe1.send(client.c_str(), 1000, "198.18.100.10", 0x02);
+    if (probe2.send(client.c_str(), 1000, "198.18.100.10", 0x02) == first) continue;
+    ++checked;
+    one_worker w;
+    service_use_generation(w.s, &gen1);
+    ASSERT_EQ(w.send(client.c_str(), 1000, "198.18.100.10", 0x02), first);
+    service_use_generation(w.s, &gen2);
+    EXPECT_EQ(w.send(client.c_str(), 1001, "198.18.100.10", 0x02), first) << client << " lost its endpoint";
+    EXPECT_EQ(w.c.affinity_hits, 1u);
+    // The same client's first flow to the new Service is placed afresh.
+    std::string other = w.send(client.c_str(), 1002, "198.18.100.9", 0x02);
+    EXPECT_TRUE(other == "198.19.1.14" || other == "198.19.1.15") << other;
+    EXPECT_EQ(w.c.affinity_hits, 1u);
+  }
+  EXPECT_EQ(checked, 5) << "too few clients whose Maglev choice moved";
 }
 
 }  // namespace
