@@ -12,19 +12,37 @@ namespace kgw {
 
 namespace {
 
-uint64_t mix(uint64_t h, const void* data, size_t n) {
-  // FNV-1a, then a final avalanche: identities only need to be distinct.
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
+// splitmix64's finaliser: a bijection with full avalanche.
+uint64_t avalanche(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
 }
 
-uint64_t finish(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h ? h : 1;  // 0 marks a free slot
+// Eight bytes at a time through the finaliser: identities only need to be
+// distinct (64 bits: no collision expected among millions).
+uint64_t mix(uint64_t h, const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = avalanche(h ^ w ^ 0x9e3779b97f4a7c15ull);
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, p, n);
+  return avalanche(h ^ tail ^ (uint64_t(n) << 56) ^ 0x2545f4914f6cdd1dull);
 }
+
+// The identity -> slot index of the last assignment this process made, kept
+// while no other process assigned in between (the area's `assignments`).
+struct slot_index {
+  const lb_counter_area* area = nullptr;
+  uint64_t assignments = 0;
+  std::unordered_map<uint64_t, uint32_t> slot_of;
+};
+slot_index cached_index;
+
+uint64_t finish(uint64_t h) { return h ? h : 1; }  // 0 marks a free slot
 
 size_t align64(size_t n) { return (n + 63) & ~size_t{63}; }
 
@@ -90,10 +108,15 @@ uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b) {
 
 slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t number, uint64_t live) {
   slot_assignment r;
-  std::unordered_map<uint64_t, uint32_t> slot_of;
-  slot_of.reserve(a.n_slots / 2);
-  for (uint32_t i = 0; i < a.n_slots; ++i)
-    if (a.identity[i]) slot_of.emplace(a.identity[i], i);
+  slot_index& ix = cached_index;
+  if (ix.area != &a || ix.assignments != a.assignments) {
+    ix.slot_of.clear();
+    ix.slot_of.reserve(a.n_slots / 2);
+    for (uint32_t i = 0; i < a.n_slots; ++i)
+      if (a.identity[i]) ix.slot_of.emplace(a.identity[i], i);
+    ix.area = &a;
+  }
+  auto& slot_of = ix.slot_of;
   std::vector<uint8_t> used(a.n_slots, 0);
   uint32_t free_cursor = 0, reuse_cursor = 0;
 
@@ -102,7 +125,7 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint
       uint32_t s = it->second;
       if (!used[s]) {
         used[s] = 1;
-        a.retired_at[s] = 0;
+        if (a.retired_at[s]) a.retired_at[s] = 0;
         r.kept++;
       }
       return s;
@@ -153,6 +176,7 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint
       r.retired++;
     }
   }
+  ix.assignments = ++a.assignments;
   return r;
 }
 

@@ -32,6 +32,7 @@ struct lb_counter_area {
   uint64_t magic;
   uint32_t n_slots;
   uint32_t n_workers;
+  uint64_t assignments;  // bumped by every slot assignment (builders cache their index by it)
   uint64_t* identity;    // [n_slots]; 0 = free
   uint64_t* retired_at;  // [n_slots]; the first generation without it, 0 = in use
   lb_counters* counters[max_generation_workers];  // [worker][slot]
