@@ -962,15 +962,29 @@ bool endpoint_less(const endpoint_model& a, const endpoint_model& b) {
   return std::tie(a.addr.family, a.addr.b, a.port) < std::tie(b.addr.family, b.addr.b, b.port);
 }
 
-void resolve(state& st, service_set& out) {
+// The objects of every file, by reference (they stay in the per-file parses):
+// only the resolved Services are copied out.
+struct merged {
+  std::vector<const parsed_service*> services;
+  std::vector<const parsed_slice*> slices;
+  std::set<std::string> skipped_services;
+  std::vector<manifest_issue>* errors = nullptr;
+  std::vector<manifest_issue>* warnings = nullptr;
+};
+
+void resolve(merged& st, service_set& out) {
   std::sort(st.services.begin(), st.services.end(),
-            [](const parsed_service& a, const parsed_service& b) { return a.m.key() < b.m.key(); });
+            [](const parsed_service* a, const parsed_service* b) { return a->m.key() < b->m.key(); });
   std::map<std::string, size_t> index;
-  for (size_t i = 0; i < st.services.size(); ++i) index.emplace(st.services[i].m.key(), i);
+  for (size_t i = 0; i < st.services.size(); ++i) index.emplace(st.services[i]->m.key(), i);
+  out.services.clear();
+  out.services.reserve(st.services.size());
+  for (const parsed_service* ps : st.services) out.services.push_back(ps->m);
 
   // Slices grouped by Service, in input order.
   std::vector<std::vector<const parsed_slice*>> by_service(st.services.size());
-  for (const auto& s : st.slices) {
+  for (const parsed_slice* sp : st.slices) {
+    const parsed_slice& s = *sp;
     std::string key = s.ns + "/" + s.service;
     auto it = index.find(key);
     if (it == index.end()) {
@@ -981,7 +995,7 @@ void resolve(state& st, service_set& out) {
       }
       continue;
     }
-    const auto& m = st.services[it->second].m;
+    const auto& m = out.services[it->second];
     if (!m.ip_families.empty() &&
         std::find(m.ip_families.begin(), m.ip_families.end(), s.family) == m.ip_families.end()) {
       st.warnings->push_back(manifest_issue{s.file, s.address_type_line ? s.address_type_line : s.line, s.ns + "/" + s.name, "addressType",
@@ -990,13 +1004,14 @@ void resolve(state& st, service_set& out) {
                                                         family_name(s.family), key, families_string(m.ip_families))});
       continue;
     }
-    by_service[it->second].push_back(&s);
+    by_service[it->second].push_back(sp);
   }
 
   for (size_t si = 0; si < st.services.size(); ++si) {
-    auto& ps = st.services[si];
-    for (size_t pi = 0; pi < ps.m.ports.size(); ++pi) {
-      auto& sp = ps.m.ports[pi];
+    const parsed_service& ps = *st.services[si];
+    service_model& model = out.services[si];
+    for (size_t pi = 0; pi < model.ports.size(); ++pi) {
+      auto& sp = model.ports[pi];
       size_t matches = 0;
       std::map<std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t>, size_t> seen;
       for (const parsed_slice* s : by_service[si]) {
@@ -1016,7 +1031,7 @@ void resolve(state& st, service_set& out) {
       std::sort(sp.endpoints.begin(), sp.endpoints.end(), endpoint_less);
       if (!sp.target_port_name.empty() && matches == 0) {
         st.warnings->push_back(manifest_issue{
-            ps.m.file, ps.px[pi].target_line, ps.m.key(), fmt::format("spec.ports[{}].targetPort", pi),
+            model.file, ps.px[pi].target_line, model.key(), fmt::format("spec.ports[{}].targetPort", pi),
             fmt::format("named targetPort {} resolves through EndpointSlices only; none found", sp.target_port_name)});
       }
     }
@@ -1027,8 +1042,8 @@ void resolve(state& st, service_set& out) {
   std::map<fe_key, size_t> frontends;
   std::map<std::pair<uint16_t, uint8_t>, size_t> node_ports;
   for (size_t si = 0; si < st.services.size(); ++si) {
-    const auto& ps = st.services[si];
-    const auto& m = ps.m;
+    const parsed_service& ps = *st.services[si];
+    const service_model& m = out.services[si];
     std::vector<ip_addr> addrs;
     for (const auto* v : {&m.cluster_ips, &m.external_ips, &m.load_balancer_ips})
       for (const auto& a : *v)
@@ -1043,7 +1058,7 @@ void resolve(state& st, service_set& out) {
           st.errors->push_back(manifest_issue{
               m.file, ps.px[pi].port_line ? ps.px[pi].port_line : ps.px[pi].map_line, m.key(),
               fmt::format("spec.ports[{}].port", pi),
-              fmt::format("port clash with {} ({} port {}/{})", st.services[it->second].m.key(), to_string(a), sp.port,
+              fmt::format("port clash with {} ({} port {}/{})", out.services[it->second].key(), to_string(a), sp.port,
                           proto_name(sp.protocol))});
           reported = true;
         }
@@ -1054,16 +1069,12 @@ void resolve(state& st, service_set& out) {
           st.errors->push_back(manifest_issue{
               m.file, ps.px[pi].node_port_line ? ps.px[pi].node_port_line : ps.px[pi].map_line, m.key(),
               fmt::format("spec.ports[{}].nodePort", pi),
-              fmt::format("port clash with {} (nodePort {}/{})", st.services[it->second].m.key(), sp.node_port,
+              fmt::format("port clash with {} (nodePort {}/{})", out.services[it->second].key(), sp.node_port,
                           proto_name(sp.protocol))});
         }
       }
     }
   }
-
-  out.services.clear();
-  out.services.reserve(st.services.size());
-  for (auto& ps : st.services) out.services.push_back(std::move(ps.m));
 }
 
 }  // namespace
@@ -1103,15 +1114,16 @@ bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, s
   out = service_set{};
   size_t errors_before = errors.size();
   try {
-    state st;
+    merged st;
     st.errors = &errors;
     st.warnings = &out.warnings;
+    std::map<std::string, std::pair<std::string, int>> seen;
     for (const auto& pf : files) {
       errors.insert(errors.end(), pf->errors.begin(), pf->errors.end());
       out.warnings.insert(out.warnings.end(), pf->warnings.begin(), pf->warnings.end());
       std::set<std::string> duplicates;  // this file's objects already defined by an earlier one
       for (const auto& [key, where] : pf->identities) {
-        auto [it, inserted] = st.seen.emplace(key, where);
+        auto [it, inserted] = seen.emplace(key, where);
         if (inserted) continue;
         duplicates.insert(key);
         size_t bar1 = key.find('|'), bar2 = key.find('|', bar1 + 1);
@@ -1122,9 +1134,9 @@ bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, s
                                                     it->second.first, it->second.second)});
       }
       for (const auto& ps : pf->services)
-        if (!duplicates.count(identity_key("Service", ps.m.ns, ps.m.name))) st.services.push_back(ps);
+        if (!duplicates.count(identity_key("Service", ps.m.ns, ps.m.name))) st.services.push_back(&ps);
       for (const auto& sl : pf->slices)
-        if (!duplicates.count(identity_key("EndpointSlice", sl.ns, sl.name))) st.slices.push_back(sl);
+        if (!duplicates.count(identity_key("EndpointSlice", sl.ns, sl.name))) st.slices.push_back(&sl);
       st.skipped_services.insert(pf->skipped_services.begin(), pf->skipped_services.end());
     }
     resolve(st, out);
