@@ -169,6 +169,29 @@ TEST_F(CompileCache, ErrorsOfUnchangedFilesAndCrossFileChecksStay) {
   EXPECT_NE(errors[0].to_string().find("port clash with t/svc2"), std::string::npos) << errors[0].to_string();
 }
 
+TEST_F(CompileCache, ConfigMapStyleSymlinkSwapIsSeen) {
+  // A Kubernetes ConfigMap volume: DIR/svc.yaml -> ..data/svc.yaml, ..data ->
+  // ..v1; an update writes ..v2 and swaps ..data. Only ..data changes in DIR,
+  // and the cache must still see the file behind the link change.
+  fs::create_directory(dir_ + "/..v1");
+  std::ofstream(dir_ + "/..v1/svc.yaml") << service_yaml(1);
+  fs::create_directory_symlink("..v1", dir_ + "/..data");
+  fs::create_symlink("..data/svc.yaml", dir_ + "/svc.yaml");
+  service_set s = load_checked();
+  EXPECT_EQ(cache_.parsed_last, 1u);
+  EXPECT_NE(summary(s).find("198.19.1.1:8080"), std::string::npos);
+
+  fs::create_directory(dir_ + "/..v2");
+  std::ofstream(dir_ + "/..v2/svc.yaml") << service_yaml(1, "198.19.77.77");
+  fs::create_directory_symlink("..v2", dir_ + "/..data_tmp");
+  fs::rename(dir_ + "/..data_tmp", dir_ + "/..data");
+  s = load_checked();
+  EXPECT_EQ(cache_.parsed_last, 1u);
+  EXPECT_NE(summary(s).find("198.19.77.77:8080"), std::string::npos);
+  load_checked();
+  EXPECT_EQ(cache_.parsed_last, 0u);
+}
+
 TEST_F(CompileCache, MaglevTablesOfUnchangedPortsAreReused) {
   for (int i = 0; i < 10; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i, "", 5));
   service_compile_options o;
