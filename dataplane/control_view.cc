@@ -9,6 +9,7 @@
 #include <ctime>
 #include <thread>
 
+#include "dataplane/lb_counter_slots.h"
 #include "pipelines/service/service_generation.h"
 
 namespace kgw {
@@ -36,6 +37,12 @@ std::string format_config_status(const shared_state& s) {
   std::string running = g && g->magic == service_generation_magic
                             ? fmt::format("generation {} ({} Services)", g->number, g->tables ? g->tables->n_services : 0)
                             : std::string("no Services");
+  const lb_counter_area* a = s.lb_counters;
+  if (a && a->magic == lb_counter_area_magic) {
+    slot_usage u = usage_of(*a);
+    running += fmt::format("\ncounter slots: {} in use, {} retired, {} free of {}", u.in_use, u.retired, u.free,
+                           a->n_slots);
+  }
   if (c.pid == 0)
     return fmt::format("control: none has attached\nrunning: {}\n", running);
   std::string out = fmt::format("control: pid {} ({})\nmanifests: {}\nrunning: {}\n", c.pid,

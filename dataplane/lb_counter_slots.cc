@@ -92,6 +92,16 @@ void free_counter_area(lb_counter_area* a) {
   rte_free(a);
 }
 
+slot_usage usage_of(const lb_counter_area& a) {
+  slot_usage u;
+  for (uint32_t i = 0; i < a.n_slots; ++i) {
+    if (a.identity[i] == 0) u.free++;
+    else if (a.retired_at[i]) u.retired++;
+    else u.in_use++;
+  }
+  return u;
+}
+
 uint64_t group_identity(const service_tables& t, const lb_group& g) {
   const char* name = t.names()[g.service].text;
   uint64_t h = mix(0xcbf29ce484222325ull, name, strnlen(name, sizeof(service_name::text)));

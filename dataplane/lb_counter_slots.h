@@ -33,6 +33,14 @@ struct slot_assignment {
 // the generation the workers use now (0: none). One builder at a time.
 slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t number, uint64_t live);
 
+struct slot_usage {
+  uint32_t in_use = 0;   // named by the last generation built
+  uint32_t retired = 0;  // gone from it, waiting to be reused
+  uint32_t free = 0;     // never used
+};
+// A scan of the area (for `show config status` and the metrics).
+slot_usage usage_of(const lb_counter_area& a);
+
 // The identities, exposed for tests.
 uint64_t group_identity(const service_tables& t, const lb_group& g);
 uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b);

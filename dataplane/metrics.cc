@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "dataplane/control_view.h"
+#include "dataplane/lb_counter_slots.h"
 #include "dataplane/service_view.h"
 #include "dataplane/stats_view.h"
 #include "pipelines/common/net_types.h"
@@ -211,6 +212,17 @@ void service_metrics(std::string& out, const shared_state& s) {
   }
 }
 
+void counter_slot_metrics(std::string& out, const shared_state& s) {
+  const lb_counter_area* a = s.lb_counters;
+  if (!a || a->magic != lb_counter_area_magic) return;
+  slot_usage u = usage_of(*a);
+  family(out, "kgw_counter_slots", "gauge",
+         "Counter slots of Service ports and endpoints by state (services.counter_slots in all).");
+  sample(out, "kgw_counter_slots", "state=\"in_use\"", u.in_use);
+  sample(out, "kgw_counter_slots", "state=\"retired\"", u.retired);
+  sample(out, "kgw_counter_slots", "state=\"free\"", u.free);
+}
+
 void control_metrics(std::string& out, const shared_state& s) {
   control_status c = read_control_status(s);
   family(out, "kgw_control_up", "gauge", "1 while the control process that last published runs.");
@@ -234,6 +246,7 @@ std::string format_prometheus(const shared_state& s) {
   port_metrics(out, s, snap);
   worker_metrics(out, snap);
   service_metrics(out, s);
+  counter_slot_metrics(out, s);
   control_metrics(out, s);
   return out;
 }

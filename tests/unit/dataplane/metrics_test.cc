@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "pipelines/service/service_generation.h"
+
 namespace kgw {
 namespace {
 
@@ -60,6 +62,17 @@ TEST(Metrics, CountersAsPrometheusText) {
   st->counters[1].port[0].rx_pkts = 7;
   st->counters[1].rx_pkts = 7;
   st->counters[0].drops[static_cast<unsigned>(drop_reason::no_neighbor)] = 3;
+  // Four counter slots: two in use, one retired, one free.
+  uint64_t identity[4] = {11, 12, 13, 0}, retired[4] = {0, 0, 5, 0};
+  lb_counters slots[4]{};
+  lb_counter_area area{};
+  area.magic = lb_counter_area_magic;
+  area.n_slots = 4;
+  area.n_workers = 1;
+  area.identity = identity;
+  area.retired_at = retired;
+  area.counters[0] = slots;
+  st->lb_counters = &area;
   std::string text = format_prometheus(*st);
 
   EXPECT_NE(text.find("kgw_port_nic_rx_packets_total{port=\"p0\"} 11\n"), std::string::npos) << text;
@@ -68,6 +81,9 @@ TEST(Metrics, CountersAsPrometheusText) {
   EXPECT_NE(text.find("kgw_drops_total{reason=\"no_neighbor\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("kgw_services_generation 0\n"), std::string::npos);
   EXPECT_NE(text.find("kgw_control_up 0\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_counter_slots{state=\"in_use\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_counter_slots{state=\"retired\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_counter_slots{state=\"free\"} 1\n"), std::string::npos);
 
   // Exposition format: HELP and TYPE before a family's samples, each sample
   // NAME[{LABELS}] VALUE, no family declared twice.
