@@ -120,6 +120,8 @@ wait_generation $((gen_before + 1)) || fail "removing the invalid manifest did n
 cli "reload" > "$WORK/reload.txt" || { cat "$WORK/reload.txt"; fail "reload failed"; }
 grep -q "published generation $((gen_before + 2))" "$WORK/reload.txt" || { cat "$WORK/reload.txt"; fail "reload did not publish a new generation"; }
 cli "show config status" | grep -q "last change: accepted" || fail "show config status after reload"
+cli "show config status" | grep -Eq "^counter slots: [1-9][0-9]* in use, [0-9]+ retired, [0-9]+ free of 262144$" ||
+  fail "show config status lacks the counter slots"
 cli "set log level debug" > /dev/null || fail "set log level debug"
 sleep 0.5
 grep -q "log level set to debug" "$WORK/control.log" || fail "control did not follow set log level"
