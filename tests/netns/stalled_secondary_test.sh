@@ -17,23 +17,9 @@ MEMORY=${3:-auto}
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
 if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
 
-P=kgwq$$
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK" "/var/run/dpdk/$P"
-  rm -f /dev/hugepages/"$P"map_* 2>/dev/null
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- dataplane log"; tail -n 20 "$WORK/dp.log"
-  echo "--- control log"; tail -n 20 "$WORK/control.log" 2>/dev/null
-  exit 1
-}
+# shellcheck source=tests/netns/standalone_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/standalone_lib.sh"
+standalone_init kgwq
 cli() { timeout 5 "$KGW" cli --file-prefix "$P" -c "$1"; }
 # wait_status SECONDS PATTERN: until `show config status` matches, at most SECONDS.
 wait_status() {

@@ -55,9 +55,9 @@ service_model web(std::vector<const char*> pods) {
   return m;
 }
 
-std::vector<uint64_t> compile(std::vector<const char*> pods) {
+std::vector<uint64_t> compile_set(std::vector<service_model> services) {
   service_set set;
-  set.services = {web(pods)};
+  set.services = std::move(services);
   service_compile_options o;
   o.maglev_size = 251;
   std::string err;
@@ -65,6 +65,8 @@ std::vector<uint64_t> compile(std::vector<const char*> pods) {
   EXPECT_FALSE(blob.empty()) << err;
   return blob;
 }
+
+std::vector<uint64_t> compile(std::vector<const char*> pods) { return compile_set({web(pods)}); }
 
 service_tables& tables(std::vector<uint64_t>& blob) { return *reinterpret_cast<service_tables*>(blob.data()); }
 
@@ -223,17 +225,6 @@ service_model sticky(const char* name, const char* vip, std::vector<const char*>
   m.cluster_ips = {*parse_ip(vip)};
   m.affinity_client_ip = true;
   return m;
-}
-
-std::vector<uint64_t> compile_set(std::vector<service_model> services) {
-  service_set set;
-  set.services = std::move(services);
-  service_compile_options o;
-  o.maglev_size = 251;
-  std::string err;
-  auto blob = compile_services(set, o, err);
-  EXPECT_FALSE(blob.empty()) << err;
-  return blob;
 }
 
 TEST(CounterSlots, ClientIpAffinityOutlivesTablePositions) {
