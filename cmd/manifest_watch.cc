@@ -61,28 +61,16 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
   auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
-  service_set set;
-  std::vector<manifest_issue> issues;
-  std::vector<std::string> errors;
-  bool loaded = load_services(dir, set, issues, cache.files);
-  for (const auto& w : set.warnings) log_warn("{}", w.to_string());
-  double load_ms = ms_since(t0);
-  auto t1 = clock::now();
-  std::vector<uint64_t> blob;
-  if (loaded) {
-    std::string error;
-    blob = compile_services(set, compile_options_for(cfg), error, &cache.maglev);
-    if (blob.empty()) errors.push_back(error);
-  } else {
-    for (const auto& e : issues) errors.push_back(e.to_string());
-  }
+  std::vector<std::string> errors, warnings;
+  compile_timing timing;
+  std::vector<uint64_t> blob = compile_manifests(cfg, dir, errors, warnings, &cache, &timing);
+  for (const auto& w : warnings) log_warn("{}", w);
   if (blob.empty()) {
     log_error("manifests in {} rejected ({} errors); the running Services stay as they are:", dir, errors.size());
     for (const auto& e : errors) log_error("  {}", e);
     record_attempt(dp.state(), dir, false, 0, t0, errors);
     return false;
   }
-  double compile_ms = ms_since(t1);
   auto t2 = clock::now();
   const service_generation* cur = dp.state().services;
   uint64_t live = cur && cur->magic == service_generation_magic ? cur->number : 0;
@@ -114,8 +102,8 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   log_info("published generation {} from {}: {} Services in {:.1f} ms (load {:.1f} ms, {} of {} files parsed; "
            "compile {:.1f} ms, {} of {} Maglev tables built; build {:.1f} ms, counter slots {} kept {} new {} reused "
            "{} retired; swap {:.1f} ms)",
-           dp.last_reply_value(), dir, g->tables->n_services, ms_since(t0), load_ms, cache.files.parsed_last,
-           cache.files.files.size(), compile_ms, cache.maglev.built_last,
+           dp.last_reply_value(), dir, g->tables->n_services, ms_since(t0), timing.load_ms, cache.files.parsed_last,
+           cache.files.files.size(), timing.compile_ms, cache.maglev.built_last,
            cache.maglev.built_last + cache.maglev.reused_last, build_ms, slots.kept, slots.added, slots.reused,
            slots.retired, ms_since(t3));
   return true;

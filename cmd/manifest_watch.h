@@ -10,17 +10,8 @@
 #include "control/cli/attach.h"
 #include "control/config/gateway_config.h"
 #include "control/services/service_compiler.h"
-#include "control/services/service_model.h"
 
 namespace kgw {
-
-// What one pass keeps for the next: the parsed files (only changed files are
-// parsed again) and the Maglev tables (only changed Service ports are built
-// again).
-struct compile_cache {
-  manifest_cache files;
-  maglev_cache maglev;
-};
 
 // One compile-and-publish pass; false when the manifests are invalid or the
 // dataplane refused (the previous generation keeps running).

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "pipelines/common/protocols.h"
@@ -172,18 +173,24 @@ service_compile_options compile_options_for(const gateway_config& cfg) {
 
 std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
                                         std::vector<std::string>& errors, std::vector<std::string>& warnings,
-                                        manifest_cache* cache) {
+                                        compile_cache* cache, compile_timing* timing) {
+  using clock = std::chrono::steady_clock;
+  auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
+  auto t0 = clock::now();
   service_set set;
   std::vector<manifest_issue> issues;
-  bool ok = cache ? load_services(dir, set, issues, *cache) : load_services(dir, set, issues);
+  bool ok = cache ? load_services(dir, set, issues, cache->files) : load_services(dir, set, issues);
   for (const auto& w : set.warnings) warnings.push_back(w.to_string());
+  if (timing) timing->load_ms = ms_since(t0);
   if (!ok) {
     for (const auto& e : issues) errors.push_back(e.to_string());
     return {};
   }
+  auto t1 = clock::now();
   std::string error;
-  std::vector<uint64_t> blob = compile_services(set, compile_options_for(cfg), error);
+  std::vector<uint64_t> blob = compile_services(set, compile_options_for(cfg), error, cache ? &cache->maglev : nullptr);
   if (blob.empty()) errors.push_back(error);
+  if (timing) timing->compile_ms = ms_since(t1);
   return blob;
 }
 

@@ -25,14 +25,6 @@ struct service_compile_options {
 // The options gateway.yaml implies (services section, node and SNAT addresses).
 service_compile_options compile_options_for(const gateway_config& cfg);
 
-// Loads, validates and compiles a manifests directory. On invalid manifests
-// returns an empty block and fills `errors` (one line each); warnings are
-// returned either way. With a cache, only the files changed since the cache
-// last saw the directory are parsed.
-std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
-                                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
-                                        manifest_cache* cache = nullptr);
-
 // Maglev tables of the previous compile by their inputs (the ready endpoints'
 // keys, in order, and the table size): a Service port whose endpoints did not
 // change reuses its table instead of building it again. Only the tables the
@@ -41,6 +33,28 @@ struct maglev_cache {
   std::unordered_map<std::string, std::vector<uint16_t>> tables;
   size_t built_last = 0, reused_last = 0;
 };
+
+// What one compile keeps for the next: the parsed files (only changed files
+// are parsed again) and the Maglev tables (only changed Service ports are
+// built again).
+struct compile_cache {
+  manifest_cache files;
+  maglev_cache maglev;
+};
+
+// Where a compile_manifests call spent its time.
+struct compile_timing {
+  double load_ms = 0;     // list, stat, parse changed files, merge, check
+  double compile_ms = 0;  // the table block
+};
+
+// Loads, validates and compiles a manifests directory. On invalid manifests
+// returns an empty block and fills `errors` (one line each); warnings are
+// returned either way. With a cache, only what changed since the cache last
+// saw the directory is parsed and built again.
+std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
+                                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
+                                        compile_cache* cache = nullptr, compile_timing* timing = nullptr);
 
 // The block, 8-byte aligned in memory as returned. Empty with `error` set
 // when the options are impossible (Maglev size not prime, too many endpoints).
