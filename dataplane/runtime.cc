@@ -314,12 +314,7 @@ void runtime::serve_commands() {
       case command_type::publish_services: {
         auto* g = reinterpret_cast<service_generation*>(static_cast<uintptr_t>(msg.arg));
         std::string why;
-        bool ok = generation_valid(g, state_->n_workers, why);
-        if (ok && g->counters != state_->lb_counters) {
-          ok = false;
-          why = "its counter slots are not this dataplane's";
-        }
-        if (!ok) {
+        if (!generation_valid(g, state_->n_workers, state_->lb_counters, why)) {
           log_warn("services: generation rejected: {}", why);
           reply.status = -EINVAL;
           break;

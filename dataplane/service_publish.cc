@@ -71,7 +71,8 @@ void free_generation(service_generation* g) {
   rte_free(g);
 }
 
-bool generation_valid(const service_generation* g, unsigned n_workers, std::string& why) {
+bool generation_valid(const service_generation* g, unsigned n_workers, const lb_counter_area* counters,
+                      std::string& why) {
   // rte_malloc_validate returns 0 for a live rte_malloc block.
   if (!g || !rte_mem_virt2memseg(g, nullptr) || rte_malloc_validate(g, nullptr) != 0) {
     why = "not a live shared-memory block";
@@ -83,6 +84,10 @@ bool generation_valid(const service_generation* g, unsigned n_workers, std::stri
   }
   if (g->n_workers != n_workers) {
     why = fmt::format("built for {} workers, the dataplane has {}", g->n_workers, n_workers);
+    return false;
+  }
+  if (g->counters != counters) {
+    why = "its counter slots are not this dataplane's";
     return false;
   }
   return true;

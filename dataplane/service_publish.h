@@ -25,8 +25,10 @@ service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned
                                      slot_assignment* slots = nullptr);
 void free_generation(service_generation* g);
 
-// Checks a generation handed over by another process before it is used.
-bool generation_valid(const service_generation* g, unsigned n_workers, std::string& why);
+// Checks a generation handed over by another process before it is used: a
+// live block, built for these workers and this dataplane's counter area.
+bool generation_valid(const service_generation* g, unsigned n_workers, const lb_counter_area* counters,
+                      std::string& why);
 
 // The dataplane's side: the slot workers read, RCU, deferred frees.
 class generation_publisher {
