@@ -10,8 +10,7 @@
 
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
-#include "dataplane/service_publish.h"
-#include "pipelines/service/service_generation.h"
+#include "dataplane/service_changes.h"
 
 namespace kgw {
 
@@ -19,7 +18,8 @@ namespace {
 
 // Records one attempt in the shared control status (for `show config status`).
 void record_attempt(shared_state& st, const std::string& dir, bool ok, uint64_t generation,
-                    std::chrono::steady_clock::time_point t0, const std::vector<std::string>& errors) {
+                    std::chrono::steady_clock::time_point t0, const std::vector<std::string>& errors,
+                    uint32_t changed = 0) {
   control_status& c = st.control;
   __atomic_fetch_add(&c.seq, 1, __ATOMIC_ACQ_REL);  // odd: writing
   c.pid = static_cast<int32_t>(getpid());
@@ -27,6 +27,7 @@ void record_attempt(shared_state& st, const std::string& dir, bool ok, uint64_t 
   if (ok) {
     c.accepted++;
     c.generation = generation;
+    c.last_changed = changed;
   } else {
     c.rejected++;
   }
@@ -57,70 +58,89 @@ void follow_log_level(const shared_state& st, uint32_t& seen) {
 }  // namespace
 
 bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
-                       compile_cache& cache) {
+                       publish_state& ps) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
   auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
+  service_directory* d = dp.state().services;
+  if (!d || d->magic != service_directory_magic) {
+    log_error("the dataplane has no Service directory; nothing published");
+    record_attempt(dp.state(), dir, false, 0, t0, {"the dataplane has no Service directory"});
+    return false;
+  }
+  if (!ps.adopted) {
+    // What the dataplane holds now (its start, or an earlier control): only
+    // what differs from it is published.
+    ps.book.adopt(*d);
+    ps.adopted = true;
+  }
   std::vector<std::string> errors, warnings;
   compile_timing timing;
-  std::vector<uint64_t> blob = compile_manifests(cfg, dir, errors, warnings, &cache, &timing);
+  std::vector<compiled_service> compiled;
+  bool ok = compile_manifests(cfg, dir, compiled, errors, warnings, &ps.cache, &timing);
   for (const auto& w : warnings) log_warn("{}", w);
-  if (blob.empty()) {
+  if (!ok) {
     log_error("manifests in {} rejected ({} errors); the running Services stay as they are:", dir, errors.size());
     for (const auto& e : errors) log_error("  {}", e);
     record_attempt(dp.state(), dir, false, 0, t0, errors);
     return false;
   }
   auto t2 = clock::now();
-  const service_generation* cur = dp.state().services;
-  uint64_t live = cur && cur->magic == service_generation_magic ? cur->number : 0;
   std::string error;
-  slot_assignment slots;
-  service_generation* g =
-      build_generation(blob, dp.state().n_workers, live + 1, dp.state().lb_counters, live, error, &slots);
-  if (g && slots.uncounted)
-    log_warn("{} Service ports and endpoints are not counted: all {} counter slots are taken (in use, or retired "
-             "with connections open); raise services.counter_slots",
-             slots.uncounted, dp.state().lb_counters->n_slots);
-  if (!g) {
+  change_stats stats;
+  service_change_set* c = ps.book.diff(compiled, *d, error, stats);
+  if (!c && !error.empty()) {
     log_error("{}", error);
     record_attempt(dp.state(), dir, false, 0, t0, {error});
     return false;
   }
+  if (stats.slots.uncounted)
+    log_warn("{} Service ports and endpoints are not counted: all {} counter slots are taken (in use, or retired "
+             "with connections open); raise services.counter_slots",
+             stats.slots.uncounted, dp.state().lb_counters ? dp.state().lb_counters->n_slots : 0);
   double build_ms = ms_since(t2);
   auto t3 = clock::now();
-  int rc = dp.send_command(command_type::publish_services, reinterpret_cast<uintptr_t>(g), 10000);
-  if (rc != 0) {
-    // Refused or never taken: it was not swapped in, so it is still ours to free.
-    // (A timeout after the dataplane took it would leak it rather than free it under the workers.)
-    if (rc != -ETIMEDOUT) free_generation(g);
-    log_error("dataplane did not take the Services: {}", std::strerror(-rc));
-    record_attempt(dp.state(), dir, false, 0, t0, {fmt::format("dataplane did not take the Services: {}", std::strerror(-rc))});
-    return false;
+  uint64_t generation = d->number;
+  if (c) {
+    int rc = dp.send_command(command_type::publish_services, reinterpret_cast<uintptr_t>(c), 10000);
+    if (rc != 0) {
+      // Refused or never taken: it was not applied, so its records are still
+      // ours to free. (A timeout after the dataplane took it would leak them
+      // rather than free them under the workers.)
+      if (rc != -ETIMEDOUT) ps.book.abandon(c);
+      std::string what = fmt::format("dataplane did not take the Services: {}", std::strerror(-rc));
+      log_error("{}", what);
+      record_attempt(dp.state(), dir, false, 0, t0, {what});
+      if (rc == -ETIMEDOUT) ps.adopted = false;  // learn again what it holds
+      return false;
+    }
+    generation = dp.last_reply_value();
+    ps.book.commit(generation);
   }
-  record_attempt(dp.state(), dir, true, dp.last_reply_value(), t0, {});
-  log_info("published generation {} from {}: {} Services in {:.1f} ms (load {:.1f} ms, {} of {} files parsed; "
-           "compile {:.1f} ms, {} of {} Maglev tables built; build {:.1f} ms, counter slots {} kept {} new {} reused "
-           "{} retired; swap {:.1f} ms)",
-           dp.last_reply_value(), dir, g->tables->n_services, ms_since(t0), timing.load_ms, cache.files.parsed_last,
-           cache.files.files.size(), timing.compile_ms, cache.maglev.built_last,
-           cache.maglev.built_last + cache.maglev.reused_last, build_ms, slots.kept, slots.added, slots.reused,
-           slots.retired, ms_since(t3));
+  record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
+  log_info("{} generation {} from {}: {} Services ({} added, {} changed, {} removed, {} unchanged) in {:.1f} ms "
+           "(load {:.1f} ms, {} of {} files parsed; compile {:.1f} ms, {} of {} Maglev tables built; records {:.1f} ms, "
+           "counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms)",
+           c ? "published" : "nothing changed, still", generation, dir, ps.book.size(), stats.added, stats.changed,
+           stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, ps.cache.files.parsed_last,
+           ps.cache.files.files.size(), timing.compile_ms, ps.cache.maglev.built_last,
+           ps.cache.maglev.built_last + ps.cache.maglev.reused_last, build_ms, stats.slots.kept, stats.slots.added,
+           stats.slots.reused, stats.slots.retired, ms_since(t3));
   return true;
 }
 
 void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
                      const std::atomic<bool>& stop) {
-  compile_cache cache;
+  publish_state ps;
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0 || inotify_add_watch(fd, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
                                                         IN_CREATE | IN_ATTRIB) < 0) {
     log_error("cannot watch {}: {}; Services are published once", dir, std::strerror(errno));
-    publish_manifests(dp, cfg, dir, cache);
+    publish_manifests(dp, cfg, dir, ps);
     if (fd >= 0) close(fd);
     return;
   }
-  publish_manifests(dp, cfg, dir, cache);
+  publish_manifests(dp, cfg, dir, ps);
   uint32_t reloads_seen = dp.state().reload_requests;
   uint32_t log_seq_seen = dp.state().log_level_seq;
   while (!stop) {
@@ -128,8 +148,8 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
     if (uint32_t r = dp.state().reload_requests; r != reloads_seen) {
       reloads_seen = r;
       log_info("reload requested: every file is read again");
-      cache = compile_cache{};
-      publish_manifests(dp, cfg, dir, cache);
+      ps = publish_state{};
+      publish_manifests(dp, cfg, dir, ps);
       continue;
     }
     pollfd p{fd, POLLIN, 0};
@@ -145,7 +165,7 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
       p.revents = 0;
     } while (!stop && std::chrono::steady_clock::now() - first < std::chrono::milliseconds(250) &&
              poll(&p, 1, 50) > 0);
-    if (!stop) publish_manifests(dp, cfg, dir, cache);
+    if (!stop) publish_manifests(dp, cfg, dir, ps);
   }
   close(fd);
 }

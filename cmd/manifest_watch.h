@@ -1,7 +1,8 @@
-// kgw control's Service publishing: compile the manifests directory, build a
-// generation in shared memory, hand it to the dataplane; then watch the
-// directory (inotify) and do it again on every change. A rejected change is
-// logged and leaves the running tables as they are.
+// kgw control's Service publishing: compile the manifests directory, build
+// new records for the Services that changed in shared memory, hand them to
+// the dataplane as one change set; then watch the directory (inotify) and do
+// it again on every change. A rejected change is logged and leaves the
+// running Services as they are.
 #pragma once
 
 #include <atomic>
@@ -10,13 +11,23 @@
 #include "control/cli/attach.h"
 #include "control/config/gateway_config.h"
 #include "control/services/service_compiler.h"
+#include "dataplane/service_changes.h"
 
 namespace kgw {
 
-// One compile-and-publish pass; false when the manifests are invalid or the
-// dataplane refused (the previous generation keeps running).
+// What one publish keeps for the next: the compile cache and what was
+// published (learnt from the dataplane's directory on the first pass).
+struct publish_state {
+  compile_cache cache;
+  published_services book;
+  bool adopted = false;
+};
+
+// One compile-and-publish pass: only Services whose record changed are sent,
+// as one change set (nothing at all when none changed). False when the
+// manifests are invalid or the dataplane refused (what runs stays).
 bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
-                       compile_cache& cache);
+                       publish_state& ps);
 
 // Publishes once, then on every change in `dir` until `stop`.
 void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,

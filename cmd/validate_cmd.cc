@@ -73,16 +73,17 @@ int validate_main(int argc, char** argv) {
   if (!manifests.empty()) {
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> merrors, warnings;
-    std::vector<uint64_t> blob = compile_manifests(cfg ? *cfg : gateway_config{}, manifests, merrors, warnings);
+    std::vector<compiled_service> records;
+    bool ok = compile_manifests(cfg ? *cfg : gateway_config{}, manifests, records, merrors, warnings);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
     for (const auto& e : merrors) fmt::print(stderr, "{}\n", e);
-    if (blob.empty()) {
+    if (!ok) {
       failures++;
     } else {
-      const auto* t = reinterpret_cast<const service_tables*>(blob.data());
-      compiled = fmt::format("; {}: {} Services, {} Service ports, {} endpoints, {} KiB of tables, compiled in {:.1f} ms",
-                             manifests, t->n_services, t->n_groups, t->n_backends, t->size_bytes / 1024, ms);
+      compiled_totals t = totals_of(records);
+      compiled = fmt::format("; {}: {} Services, {} Service ports, {} endpoints, {} KiB of records, compiled in {:.1f} ms",
+                             manifests, t.services, t.groups, t.endpoints, t.bytes / 1024, ms);
     }
   }
   if (failures) return 1;

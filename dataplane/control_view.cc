@@ -10,7 +10,8 @@
 #include <thread>
 
 #include "dataplane/lb_counter_slots.h"
-#include "pipelines/service/service_generation.h"
+#include "pipelines/service/lb_counter_area.h"
+#include "pipelines/service/service_directory.h"
 
 namespace kgw {
 
@@ -33,10 +34,12 @@ bool control_alive(const control_status& c) { return c.pid > 0 && (kill(c.pid, 0
 
 std::string format_config_status(const shared_state& s) {
   control_status c = read_control_status(s);
-  const service_generation* g = s.services;
-  std::string running = g && g->magic == service_generation_magic
-                            ? fmt::format("generation {} ({} Services)", g->number, g->tables ? g->tables->n_services : 0)
-                            : std::string("no Services");
+  const service_directory* d = s.services;
+  std::string running =
+      d && d->magic == service_directory_magic
+          ? fmt::format("generation {} ({} Services of {} slots, {} KiB of records)", d->number, d->n_services,
+                        d->capacity, d->record_bytes / 1024)
+          : std::string("no Services");
   const lb_counter_area* a = s.lb_counters;
   if (a && a->magic == lb_counter_area_magic) {
     slot_usage u = usage_of(*a);
@@ -54,7 +57,7 @@ std::string format_config_status(const shared_state& s) {
   out += fmt::format("last change: {} at {:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC, {:.1f} ms",
                      c.last_ok ? "accepted" : "rejected", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
                      t.tm_min, t.tm_sec, c.last_unix_ms % 1000, c.last_us / 1000.0);
-  out += c.last_ok ? fmt::format(", published generation {}\n", c.generation)
+  out += c.last_ok ? fmt::format(", published generation {} ({} Services changed)\n", c.generation, c.last_changed)
                    : std::string(", the running tables were kept\n");
   if (!c.last_ok && c.last_error[0]) {
     out += "errors:\n";

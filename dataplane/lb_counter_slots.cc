@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -39,6 +40,8 @@ struct slot_index {
   const lb_counter_area* area = nullptr;
   uint64_t assignments = 0;
   std::unordered_map<uint64_t, uint32_t> slot_of;
+  uint32_t free_cursor = 0;   // slots below it were all used once (identity never returns to 0)
+  uint32_t reuse_cursor = 0;  // where the last search for a reclaimable slot stopped
 };
 slot_index cached_index;
 
@@ -116,51 +119,44 @@ uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b) {
   return finish(mix(h, &b.family, 1));
 }
 
-slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t number, uint64_t live) {
+slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t live) {
   slot_assignment r;
   slot_index& ix = cached_index;
   if (ix.area != &a || ix.assignments != a.assignments) {
-    ix.slot_of.clear();
+    ix = slot_index{};
     ix.slot_of.reserve(a.n_slots / 2);
     for (uint32_t i = 0; i < a.n_slots; ++i)
       if (a.identity[i]) ix.slot_of.emplace(a.identity[i], i);
     ix.area = &a;
   }
   auto& slot_of = ix.slot_of;
-  std::vector<uint8_t> used(a.n_slots, 0);
-  uint32_t free_cursor = 0, reuse_cursor = 0;
 
   auto take = [&](uint64_t id) -> uint32_t {
     if (auto it = slot_of.find(id); it != slot_of.end()) {
       uint32_t s = it->second;
-      if (!used[s]) {
-        used[s] = 1;
-        if (a.retired_at[s]) a.retired_at[s] = 0;
-        r.kept++;
-      }
+      a.retired_at[s] = 0;
+      r.kept++;
       return s;
     }
-    for (; free_cursor < a.n_slots; ++free_cursor) {
-      if (a.identity[free_cursor] == 0) {
-        uint32_t s = free_cursor++;
+    for (; ix.free_cursor < a.n_slots; ++ix.free_cursor) {
+      if (a.identity[ix.free_cursor] == 0) {
+        uint32_t s = ix.free_cursor++;
         a.identity[s] = id;
-        used[s] = 1;
         slot_of.emplace(id, s);
         r.added++;
         return s;
       }
     }
-    // Reclaim: dropped by a generation that is live now (so the one that
+    // Reclaim: dropped by a generation that is live now (so the record that
     // still had it can pick it no more), and no connection left on it.
-    for (; reuse_cursor < a.n_slots; ++reuse_cursor) {
-      uint32_t s = reuse_cursor;
-      if (used[s] || a.retired_at[s] == 0 || a.retired_at[s] > live || active_flows(a, s) != 0) continue;
-      ++reuse_cursor;
+    for (uint32_t n = 0; n < a.n_slots; ++n) {
+      uint32_t s = ix.reuse_cursor;
+      ix.reuse_cursor = (ix.reuse_cursor + 1) % a.n_slots;
+      if (a.retired_at[s] == 0 || a.retired_at[s] > live || active_flows(a, s) != 0) continue;
       slot_of.erase(a.identity[s]);
       a.identity[s] = id;
       a.retired_at[s] = 0;
       for (unsigned w = 0; w < a.n_workers; ++w) a.counters[w][s] = lb_counters{};
-      used[s] = 1;
       slot_of.emplace(id, s);
       r.reused++;
       return s;
@@ -180,14 +176,29 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint
       be.counter = take(endpoint_identity(gid, be));
     }
   }
-  for (uint32_t i = 0; i < a.n_slots; ++i) {
-    if (a.identity[i] && !used[i] && a.retired_at[i] == 0) {
-      a.retired_at[i] = number;
-      r.retired++;
-    }
-  }
   ix.assignments = ++a.assignments;
   return r;
+}
+
+void dropped_slots(const service_tables& old, const service_tables* now, std::vector<uint32_t>& out) {
+  auto each = [](const service_tables& t, auto&& f) {
+    for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+      const lb_group& g = t.groups()[gi];
+      f(g.counter);
+      for (uint32_t b = 0; b < g.n_backends; ++b) f(t.backends()[g.first_backend + b].counter);
+    }
+  };
+  std::vector<uint32_t> kept;
+  if (now) each(*now, [&](uint32_t s) { kept.push_back(s); });
+  std::sort(kept.begin(), kept.end());
+  each(old, [&](uint32_t s) {
+    if (s != no_counter && !std::binary_search(kept.begin(), kept.end(), s)) out.push_back(s);
+  });
+}
+
+void retire_counter_slots(lb_counter_area& a, const std::vector<uint32_t>& slots, uint64_t number) {
+  for (uint32_t s : slots)
+    if (s < a.n_slots && a.retired_at[s] == 0) a.retired_at[s] = number;
 }
 
 }  // namespace kgw

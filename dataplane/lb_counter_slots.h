@@ -1,4 +1,4 @@
-// Counter slots that outlive generations (pipelines/service/service_generation.h,
+// Counter slots that outlive generations (pipelines/service/lb_counter_area.h,
 // lb_counter_area). Whoever builds a generation gives each of its groups and
 // endpoints the slot of the same identity as before, a free slot for a new
 // identity, and retires the slots whose identity is gone. A retired slot is
@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
-#include "pipelines/service/service_generation.h"
+#include "pipelines/service/lb_counter_area.h"
+#include "pipelines/service/service_table.h"
 
 namespace kgw {
 
@@ -24,17 +26,25 @@ struct slot_assignment {
   uint32_t kept = 0;       // identities that had a slot already
   uint32_t added = 0;      // new identities on never-used slots
   uint32_t reused = 0;     // new identities on reclaimed slots
-  uint32_t retired = 0;    // slots whose identity this generation lacks
+  uint32_t retired = 0;    // slots whose identity the new records lack
   uint32_t uncounted = 0;  // identities left without a slot: the area is full
 };
 
-// Writes the `counter` field of every group and endpoint of `t`, which is
-// about to be published as generation `number` while `live` is the number of
-// the generation the workers use now (0: none). One builder at a time.
-slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t number, uint64_t live);
+// Writes the `counter` field of every group and endpoint of record `t`, which
+// is about to be published while `live` is the number of the generation the
+// workers use now (0: none). One builder at a time.
+slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t live);
+
+// Appends to `out` the slots `old` names that its successor `now` (nullptr:
+// the Service is gone) does not.
+void dropped_slots(const service_tables& old, const service_tables* now, std::vector<uint32_t>& out);
+
+// Retires `slots` (dropped by the records of generation `number`) unless
+// retired already.
+void retire_counter_slots(lb_counter_area& a, const std::vector<uint32_t>& slots, uint64_t number);
 
 struct slot_usage {
-  uint32_t in_use = 0;   // named by the last generation built
+  uint32_t in_use = 0;   // named by a record
   uint32_t retired = 0;  // gone from it, waiting to be reused
   uint32_t free = 0;     // never used
 };

@@ -3,6 +3,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/lb_counter_slots.h"
+#include "pipelines/service/service_directory.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/conntrack/conn_table.h"
@@ -32,7 +33,8 @@ memory_plan plan_memory(const gateway_config& cfg) {
                        affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
                        sizeof(affinity_table) + sizeof(worker_conf);
   unsigned n_workers = cfg.workers ? cfg.workers : 1;
-  p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers);
+  p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers) +
+                  directory_bytes(cfg.services.max_services);
   p.table_bytes = uint64_t(d.table_memory_mb) * mib;
   if (d.memory_mb) {
     p.total_mb = *d.memory_mb;

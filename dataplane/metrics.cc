@@ -15,7 +15,7 @@
 #include "dataplane/service_view.h"
 #include "dataplane/stats_view.h"
 #include "pipelines/common/net_types.h"
-#include "pipelines/service/service_generation.h"
+#include "pipelines/service/lb_counter_area.h"
 #include "pipelines/service/service_stage.h"
 #include "pipelines/service/service_table.h"
 
@@ -163,12 +163,15 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
 }
 
 void service_metrics(std::string& out, const shared_state& s) {
-  const service_generation* g = s.services;
-  bool ok = g && g->magic == service_generation_magic && g->tables;
+  const service_directory* d = s.services;
+  bool ok = d && d->magic == service_directory_magic;
   family(out, "kgw_services_generation", "gauge", "The Service table generation the workers use (0: none).");
-  sample(out, "kgw_services_generation", "", ok ? g->number : 0);
+  sample(out, "kgw_services_generation", "", ok ? d->number : 0);
   if (!ok) return;
-  const service_tables& t = *g->tables;
+  family(out, "kgw_services", "gauge", "Services published (one record each).");
+  sample(out, "kgw_services", "", d->n_services);
+  family(out, "kgw_service_record_bytes", "gauge", "Shared memory held by the published Service records.");
+  sample(out, "kgw_service_record_bytes", "", d->record_bytes);
   struct lb_metric {
     const char* name;
     const char* type;
@@ -190,25 +193,25 @@ void service_metrics(std::string& out, const shared_state& s) {
   for (const lb_metric& m : ms) {
     std::string sname = fmt::format("kgw_service_port_{}", m.name);
     family(out, sname.c_str(), m.type, m.help);
-    for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+    for_each_group(*d, [&](const service_tables& t, uint32_t gi) {
       const lb_group& grp = t.groups()[gi];
       sample(out, sname.c_str(),
              fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",family=\"IPv{}\"", label(t.names()[grp.service].text),
                          grp.port, grp.proto == 6 ? "TCP" : "UDP", grp.family),
-             m.get(slot_counters(*g, grp.counter)));
-    }
+             m.get(slot_counters(d->counters, grp.counter)));
+    });
     std::string ename = fmt::format("kgw_endpoint_{}", m.name);
     family(out, ename.c_str(), m.type, m.help);
-    for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+    for_each_group(*d, [&](const service_tables& t, uint32_t gi) {
       const lb_group& grp = t.groups()[gi];
       for (uint32_t b = 0; b < grp.n_backends; ++b) {
         const backend_entry& be = t.backends()[grp.first_backend + b];
         sample(out, ename.c_str(),
                fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",endpoint=\"{}\"", label(t.names()[grp.service].text),
                            grp.port, grp.proto == 6 ? "TCP" : "UDP", endpoint_label(be)),
-               m.get(slot_counters(*g, be.counter)));
+               m.get(slot_counters(d->counters, be.counter)));
       }
-    }
+    });
   }
 }
 

@@ -312,15 +312,20 @@ void runtime::serve_commands() {
         reply.value = state_->stats_generation;
         break;
       case command_type::publish_services: {
-        auto* g = reinterpret_cast<service_generation*>(static_cast<uintptr_t>(msg.arg));
+        auto* c = reinterpret_cast<service_change_set*>(static_cast<uintptr_t>(msg.arg));
+        directory_publisher& pub = services_.publisher();
         std::string why;
-        if (!generation_valid(g, state_->n_workers, state_->lb_counters, why)) {
-          log_warn("services: generation rejected: {}", why);
+        if (!pub.directory() || !change_set_valid(c, *pub.directory(), why)) {
+          log_warn("services: change set rejected: {}", why);
           reply.status = -EINVAL;
           break;
         }
-        services_.publisher().publish(g);
-        reply.value = g->number;
+        if (!pub.apply(c, why)) {
+          log_warn("services: change set not applied: {}", why);
+          reply.status = -ENOMEM;
+          break;
+        }
+        reply.value = pub.directory()->number;
         break;
       }
       case command_type::set_log_level:

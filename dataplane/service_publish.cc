@@ -8,130 +8,217 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <unordered_set>
 
 #include "dataplane/log.h"
-#include "pipelines/service/service_stage.h"
 
 namespace kgw {
 
 namespace {
-size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+std::string short_of(size_t bytes, const char* what) {
+  return fmt::format(
+      "cannot allocate {} bytes of shared memory for {}: the hugepages are used up, or the heap had to grow while "
+      "a DPDK secondary process (a stopped kgw cli?) did not answer; raise dataplane.table_memory_mb (or memory_mb)",
+      bytes, what);
+}
+
+// A live rte_malloc block of this runtime (rte_malloc_validate returns 0 for one).
+bool live_block(const void* p) { return p && rte_mem_virt2memseg(p, nullptr) && rte_malloc_validate(p, nullptr) == 0; }
+
+frontend_index* new_index(uint32_t words, std::string& error) {
+  size_t bytes = index_bytes(words);
+  auto* ix = static_cast<frontend_index*>(rte_malloc("kgw_frontend_index", bytes, 64));
+  if (!ix) {
+    error = short_of(bytes, "the frontend index");
+    return nullptr;
+  }
+  index_init(*ix, words);
+  return ix;
+}
+
 }  // namespace
 
-service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned n_workers, uint64_t number,
-                                     lb_counter_area* counters, uint64_t live, std::string& error,
-                                     slot_assignment* slots) {
+service_directory* create_directory(uint32_t capacity, unsigned n_workers, lb_counter_area* counters,
+                                    const std::vector<ip_addr>& snat_addresses, std::string& error) {
+  if (capacity == 0 || n_workers == 0 || n_workers > max_generation_workers) {
+    error = fmt::format("service directory: {} slots for {} workers is out of range", capacity, n_workers);
+    return nullptr;
+  }
+  size_t bytes = directory_bytes(capacity);
+  auto* d = static_cast<service_directory*>(rte_malloc("kgw_service_directory", bytes, 64));
+  if (!d) {
+    error = short_of(bytes, "the service directory");
+    return nullptr;
+  }
+  directory_init(*d, capacity, n_workers, counters);
+  for (const ip_addr& a : snat_addresses) {
+    if (a.is_v4() && !d->has_snat_v4) {
+      std::memcpy(d->snat_v4, a.b.data(), 4);
+      d->has_snat_v4 = 1;
+    } else if (a.is_v6() && !d->has_snat_v6) {
+      std::memcpy(d->snat_v6, a.b.data(), 16);
+      d->has_snat_v6 = 1;
+    }
+  }
+  frontend_index* ix = new_index(index_words_for(0), error);
+  if (!ix) {
+    rte_free(d);
+    return nullptr;
+  }
+  d->index = ix;
+  return d;
+}
+
+void free_directory(service_directory* d) {
+  if (!d) return;
+  for (uint32_t s = 0; s < d->capacity; ++s) free_record(d->records()[s]);
+  rte_free(const_cast<frontend_index*>(d->index));
+  d->magic = 0;
+  rte_free(d);
+}
+
+service_tables* build_record(const std::vector<uint64_t>& blob, std::string& error) {
   const auto* t = reinterpret_cast<const service_tables*>(blob.data());
-  if (blob.empty() || t->magic != service_tables_magic) {
-    error = "no compiled tables";
+  if (blob.empty() || t->magic != service_tables_magic || t->size_bytes != blob.size() * 8) {
+    error = "not a compiled Service record";
     return nullptr;
   }
-  if (n_workers == 0 || n_workers > max_generation_workers) {
-    error = fmt::format("{} workers: out of range", n_workers);
+  auto* r = static_cast<service_tables*>(rte_malloc("kgw_service_record", blob.size() * 8, 64));
+  if (!r) {
+    error = short_of(blob.size() * 8, "a Service record");
     return nullptr;
   }
-  if (counters && (counters->magic != lb_counter_area_magic || counters->n_workers != n_workers)) {
-    error = "the counter area does not match the dataplane";
-    return nullptr;
-  }
-  size_t head = align8(sizeof(service_generation));
-  size_t total = head + blob.size() * 8;
-  auto* base = static_cast<uint8_t*>(rte_zmalloc("kgw_service_generation", total, 64));
-  if (!base) {
-    error = fmt::format(
-        "cannot allocate {} bytes of shared memory for the service tables: the hugepages are used up, or the heap "
-        "had to grow while a DPDK secondary process (a stopped kgw cli?) did not answer; raise "
-        "dataplane.table_memory_mb (or memory_mb) so that two generations fit",
-        total);
-    return nullptr;
-  }
-  auto* g = reinterpret_cast<service_generation*>(base);
-  std::memcpy(base + head, blob.data(), blob.size() * 8);
-  auto* tables = reinterpret_cast<service_tables*>(base + head);
-  slot_assignment sa;
-  if (counters) {
-    sa = assign_counter_slots(*counters, *tables, number, live);
-  } else {
-    for (uint32_t i = 0; i < tables->n_groups; ++i) const_cast<lb_group*>(tables->groups())[i].counter = no_counter;
-    for (uint32_t i = 0; i < tables->n_backends; ++i) const_cast<backend_entry*>(tables->backends())[i].counter = no_counter;
-  }
-  if (slots) *slots = sa;
-  g->magic = service_generation_magic;
-  g->number = number;
-  g->size_bytes = total;
-  g->tables = tables;
-  g->n_workers = n_workers;
-  g->counters = counters;
-  return g;
+  std::memcpy(r, blob.data(), blob.size() * 8);
+  return r;
 }
 
-void free_generation(service_generation* g) {
-  if (!g) return;
-  g->magic = 0;  // a late reader sees garbage rather than plausible numbers
-  rte_free(g);
+void free_record(const service_tables* r) {
+  if (!r) return;
+  auto* w = const_cast<service_tables*>(r);
+  w->magic = 0;  // a late reader sees garbage rather than plausible numbers
+  rte_free(w);
 }
 
-bool generation_valid(const service_generation* g, unsigned n_workers, const lb_counter_area* counters,
-                      std::string& why) {
-  // rte_malloc_validate returns 0 for a live rte_malloc block.
-  if (!g || !rte_mem_virt2memseg(g, nullptr) || rte_malloc_validate(g, nullptr) != 0) {
-    why = "not a live shared-memory block";
+service_change_set* build_change_set(const std::vector<service_change>& changes, const service_directory& d,
+                                     std::string& error) {
+  size_t bytes = sizeof(service_change_set) + sizeof(service_change) * changes.size();
+  auto* c = static_cast<service_change_set*>(rte_malloc("kgw_service_changes", bytes, 8));
+  if (!c) {
+    error = short_of(bytes, "a change set");
+    return nullptr;
+  }
+  c->magic = service_change_set_magic;
+  c->base = d.number;
+  c->directory = &d;
+  c->n_changes = static_cast<uint32_t>(changes.size());
+  c->n_frontends = 0;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    c->changes()[i] = changes[i];
+    if (changes[i].record) c->n_frontends += record_frontends(*changes[i].record);
+  }
+  return c;
+}
+
+void free_change_set(service_change_set* c, bool records) {
+  if (!c) return;
+  if (records)
+    for (uint32_t i = 0; i < c->n_changes; ++i) free_record(c->changes()[i].record);
+  c->magic = 0;
+  rte_free(c);
+}
+
+bool change_set_valid(const service_change_set* c, const service_directory& d, std::string& why) {
+  if (!live_block(c) || c->magic != service_change_set_magic) {
+    why = "not a live change set";
     return false;
   }
-  if (g->magic != service_generation_magic || !g->tables || g->tables->magic != service_tables_magic) {
-    why = "bad magic";
+  if (c->directory != &d) {
+    why = "built for another directory";
     return false;
   }
-  if (g->n_workers != n_workers) {
-    why = fmt::format("built for {} workers, the dataplane has {}", g->n_workers, n_workers);
-    return false;
-  }
-  if (g->counters != counters) {
-    why = "its counter slots are not this dataplane's";
-    return false;
+  std::unordered_set<uint32_t> seen;
+  for (uint32_t i = 0; i < c->n_changes; ++i) {
+    const service_change& ch = c->changes()[i];
+    if (ch.slot >= d.capacity || !seen.insert(ch.slot).second) {
+      why = fmt::format("change {}: slot {} out of range or named twice", i, ch.slot);
+      return false;
+    }
+    if (ch.record && (!live_block(ch.record) || ch.record->magic != service_tables_magic)) {
+      why = fmt::format("change {}: not a live Service record", i);
+      return false;
+    }
+    if (ch.record && ch.record == d.records()[ch.slot]) {
+      why = fmt::format("change {}: the record is already published", i);
+      return false;
+    }
   }
   return true;
 }
 
-generation_publisher::~generation_publisher() { shutdown(); }
+directory_publisher::~directory_publisher() { shutdown(); }
 
-void generation_publisher::shutdown() {
+void directory_publisher::shutdown() {
   reclaim(true);
-  if (slot_ && *slot_) {
-    free_generation(const_cast<service_generation*>(*slot_));
-    *slot_ = nullptr;
-  }
-  slot_ = nullptr;
+  free_directory(dir_);
+  dir_ = nullptr;
   if (qsbr_) rte_free(qsbr_);
   qsbr_ = nullptr;
 }
 
-bool generation_publisher::init(const service_generation** slot, unsigned n_workers, std::string& error) {
-  slot_ = slot;
+bool directory_publisher::init(service_directory* d, unsigned n_workers, std::string& error) {
   size_t sz = rte_rcu_qsbr_get_memsize(n_workers);
   qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("kgw_rcu", sz, RTE_CACHE_LINE_SIZE));
   if (!qsbr_ || rte_rcu_qsbr_init(qsbr_, n_workers) != 0) {
-    error = "cannot set up RCU for the service tables";
+    error = "cannot set up RCU for the Service records";
     return false;
   }
+  dir_ = d;
   return true;
 }
 
-void generation_publisher::publish(service_generation* g) {
-  const service_generation* old = __atomic_exchange_n(slot_, g, __ATOMIC_ACQ_REL);
+void directory_publisher::defer_free(void* p) {
+  // Past the workers' grace period a reader in another process (`kgw cli
+  // show service`) may still be walking it: give it two seconds more.
+  if (p) pending_.push_back({p, rte_get_tsc_cycles() + 2 * rte_get_tsc_hz()});
+}
+
+bool directory_publisher::make_room(uint64_t more, std::string& error) {
+  const frontend_index& cur = *dir_->index;
+  if (index_has_room(cur, more)) return true;
+  // A fresh index, twice the words the live ones and `more` need: growth and
+  // tombstone clearing both land here, rarely (the index at least doubles).
+  frontend_index* ix = new_index(index_words_for((uint64_t{cur.live} + more) * 2), error);
+  if (!ix) return false;
+  index_fill(*ix, *dir_);
+  __atomic_store_n(&dir_->index, ix, __ATOMIC_RELEASE);
+  defer_free(const_cast<frontend_index*>(&cur));
+  log_info("services: frontend index rebuilt with {} words ({} in use)", ix->mask + 1, ix->live);
+  return true;
+}
+
+bool directory_publisher::apply(service_change_set* c, std::string& error) {
+  if (!make_room(c->n_frontends, error)) return false;
+  auto& ix = const_cast<frontend_index&>(*dir_->index);
+  for (uint32_t i = 0; i < c->n_changes; ++i) {
+    const service_change& ch = c->changes()[i];
+    defer_free(const_cast<service_tables*>(directory_swap(*dir_, ix, ch.slot, ch.record)));
+  }
+  __atomic_store_n(&dir_->number, dir_->number + 1, __ATOMIC_RELEASE);
   // Every worker reports quiescence once per poll loop, so this is short.
   uint64_t token = rte_rcu_qsbr_start(qsbr_);
   rte_rcu_qsbr_check(qsbr_, token, true);
-  if (old) pending_.push_back({const_cast<service_generation*>(old), rte_get_tsc_cycles() + 2 * rte_get_tsc_hz()});
-  log_info("services: generation {} published ({} Services, {} KiB)", g ? g->number : 0,
-           g ? g->tables->n_services : 0, g ? g->size_bytes / 1024 : 0);
+  log_info("services: generation {} published ({} Services changed; {} Services, {} KiB of records)", dir_->number,
+           c->n_changes, dir_->n_services, dir_->record_bytes / 1024);
+  free_change_set(c, false);
+  return true;
 }
 
-void generation_publisher::reclaim(bool all) {
+void directory_publisher::reclaim(bool all) {
   uint64_t now = rte_get_tsc_cycles();
   for (size_t i = 0; i < pending_.size();) {
     if (all || now >= pending_[i].free_after_tsc) {
-      free_generation(pending_[i].g);
+      rte_free(pending_[i].p);
       pending_[i] = pending_.back();
       pending_.pop_back();
     } else {

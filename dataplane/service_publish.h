@@ -1,8 +1,8 @@
-// Building, publishing and reclaiming service generations. Any DPDK process
-// of the same runtime can build one (rte_malloc memory is shared); the
-// dataplane's main lcore swaps it in and frees the old one after every worker
-// has passed a quiescent state (rte_rcu_qsbr) and a grace delay for readers
-// such as `kgw cli`.
+// Publishing Service records (pipelines/service/service_directory.h). Any
+// DPDK process of the runtime can build records and change sets (rte_malloc
+// memory is shared); the dataplane's main lcore applies a change set to the
+// directory, waits for the workers' grace period (rte_rcu_qsbr) and frees the
+// replaced records after a further delay for readers such as `kgw cli`.
 #pragma once
 
 #include <cstdint>
@@ -10,49 +10,86 @@
 #include <vector>
 
 #include "dataplane/lb_counter_slots.h"
-#include "pipelines/service/service_generation.h"
+#include "pipelines/common/net_types.h"
+#include "pipelines/service/service_directory.h"
 
 struct rte_rcu_qsbr;
 
 namespace kgw {
 
-// One block: header and the compiled tables (`blob`), whose groups and
-// endpoints get their slots in `counters` (nullptr: not counted) while `live`
-// is the number of the generation in use. nullptr with `error` when memory is
-// short. `slots`, when given, receives what the slot assignment did.
-service_generation* build_generation(const std::vector<uint64_t>& blob, unsigned n_workers, uint64_t number,
-                                     lb_counter_area* counters, uint64_t live, std::string& error,
-                                     slot_assignment* slots = nullptr);
-void free_generation(service_generation* g);
+// The directory with `capacity` slots and an empty index, in shared memory
+// (the dataplane, at start). nullptr with `error` when memory is short.
+service_directory* create_directory(uint32_t capacity, unsigned n_workers, lb_counter_area* counters,
+                                    const std::vector<ip_addr>& snat_addresses, std::string& error);
+// Frees the directory with its index and every record in it.
+void free_directory(service_directory* d);
 
-// Checks a generation handed over by another process before it is used: a
-// live block, built for these workers and this dataplane's counter area.
-bool generation_valid(const service_generation* g, unsigned n_workers, const lb_counter_area* counters,
-                      std::string& why);
+// A shared-memory copy of a compiled record (service_compiler.h); its counter
+// slots are still to be assigned. nullptr with `error` when memory is short.
+service_tables* build_record(const std::vector<uint64_t>& blob, std::string& error);
+void free_record(const service_tables* r);
 
-// The dataplane's side: the slot workers read, RCU, deferred frees.
-class generation_publisher {
+// Puts `record` (nullptr: removes the Service) into directory slot `slot`.
+struct service_change {
+  uint32_t slot;
+  uint32_t pad;
+  const service_tables* record;
+};
+
+inline constexpr uint64_t service_change_set_magic = 0x6b67772d63686731ull;  // "kgw-chg1"
+
+// What control hands to the dataplane in one command: changes applied
+// together, as one generation.
+struct service_change_set {
+  uint64_t magic;
+  uint64_t base;                // the generation it was built on
+  const service_directory* directory;
+  uint32_t n_changes;
+  uint32_t n_frontends;         // of the new records: the index room they may need
+  service_change* changes() { return reinterpret_cast<service_change*>(this + 1); }
+  const service_change* changes() const { return reinterpret_cast<const service_change*>(this + 1); }
+};
+
+service_change_set* build_change_set(const std::vector<service_change>& changes, const service_directory& d,
+                                     std::string& error);
+// Frees the set; with `records`, the new records it names too (a set that was
+// never applied).
+void free_change_set(service_change_set* c, bool records);
+
+// Checks a change set handed over by another process before it is applied:
+// a live block for this directory, slots in range and each named once, live
+// records.
+bool change_set_valid(const service_change_set* c, const service_directory& d, std::string& why);
+
+// The dataplane's side: the one writer of the directory, RCU, deferred frees.
+class directory_publisher {
  public:
-  generation_publisher() = default;
-  ~generation_publisher();
-  generation_publisher(const generation_publisher&) = delete;
-  generation_publisher& operator=(const generation_publisher&) = delete;
+  directory_publisher() = default;
+  ~directory_publisher();
+  directory_publisher(const directory_publisher&) = delete;
+  directory_publisher& operator=(const directory_publisher&) = delete;
 
-  // `slot` is where workers load the current generation from (shared memory).
-  bool init(const service_generation** slot, unsigned n_workers, std::string& error);
+  bool init(service_directory* d, unsigned n_workers, std::string& error);
   rte_rcu_qsbr* qsbr() const { return qsbr_; }
-  // Swaps `g` in, waits for the workers' grace period, queues the old one for freeing.
-  void publish(service_generation* g);
+  service_directory* directory() const { return dir_; }
+  // Applies a valid change set (and frees it): grows the index when it must,
+  // swaps the records, bumps the generation, waits for the workers' grace
+  // period and queues the replaced records for freeing. False with `error`
+  // (nothing changed) when a bigger index cannot be allocated.
+  bool apply(service_change_set* c, std::string& error);
   // Frees what has waited long enough; call from the main loop.
   void reclaim(bool all = false);
-  // Workers stopped: frees every generation and the RCU state (before EAL goes).
+  // Workers stopped: frees everything, the directory too (before EAL goes).
   void shutdown();
 
  private:
-  const service_generation** slot_ = nullptr;
+  bool make_room(uint64_t more, std::string& error);
+  void defer_free(void* p);
+
+  service_directory* dir_ = nullptr;
   rte_rcu_qsbr* qsbr_ = nullptr;
   struct pending {
-    service_generation* g;
+    void* p;
     uint64_t free_after_tsc;
   };
   std::vector<pending> pending_;

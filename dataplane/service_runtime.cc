@@ -7,6 +7,7 @@
 
 #include "control/services/service_compiler.h"
 #include "control/services/service_model.h"
+#include "dataplane/service_changes.h"
 #include "dataplane/log.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/service/service_stage.h"
@@ -31,18 +32,17 @@ bool service_runtime::load(const gateway_config& cfg, const std::string& manifes
   cfg_ = &cfg;
   if (manifests_dir.empty()) return true;
   std::vector<std::string> errors, warnings;
-  initial_ = compile_manifests(cfg, manifests_dir, errors, warnings);
+  bool ok = compile_manifests(cfg, manifests_dir, initial_, errors, warnings);
   for (const auto& w : warnings) log_warn("{}", w);
-  if (initial_.empty()) {
+  if (!ok) {
     error_ = fmt::format("{} invalid manifest(s) in {}:", errors.size(), manifests_dir);
     for (const auto& e : errors) error_ += "\n  " + e;
     return false;
   }
-  const auto* t = reinterpret_cast<const service_tables*>(initial_.data());
-  n_services_ = t->n_services;
-  log_info("services: {} Services, {} frontend slots, {} groups, {} endpoints, {} KiB of tables ({:.0f} bytes per Service)",
-           t->n_services, t->frontend_mask + 1, t->n_groups, t->n_backends, t->size_bytes / 1024,
-           t->n_services ? double(t->size_bytes) / t->n_services : 0.0);
+  compiled_totals t = totals_of(initial_);
+  n_services_ = t.services;
+  log_info("services: {} Services, {} groups, {} endpoints, {} KiB of records ({:.0f} bytes per Service)",
+           t.services, t.groups, t.endpoints, t.bytes / 1024, t.services ? double(t.bytes) / t.services : 0.0);
   return true;
 }
 
@@ -173,15 +173,28 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
 }
 
 bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
-  if (!publisher_.init(&st.services, n_workers, error_)) return false;
   counters_ = create_counter_area(cfg_->services.counter_slots, n_workers, error_);
   if (!counters_) return false;
   st.lb_counters = counters_;
-  if (initial_.empty()) return true;
-  service_generation* g = build_generation(initial_, n_workers, 1, counters_, 0, error_);
-  if (!g) return false;
-  st.services = g;  // no worker runs yet: a plain store
+  service_directory* d =
+      create_directory(cfg_->services.max_services, n_workers, counters_, cfg_->snat_addresses, error_);
+  if (!d) return false;
+  if (!publisher_.init(d, n_workers, error_)) {
+    free_directory(d);
+    return false;
+  }
+  st.services = d;  // no worker runs yet: plain stores
+  published_services book;
+  book.adopt(*d);
+  change_stats stats;
+  service_change_set* c = book.diff(initial_, *d, error_, stats);
   initial_.clear();
+  if (!c) return error_.empty();
+  if (!publisher_.apply(c, error_)) {
+    book.abandon(c);
+    return false;
+  }
+  book.commit(d->number);
   return true;
 }
 

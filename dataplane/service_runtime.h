@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "control/config/gateway_config.h"
+#include "control/services/service_compiler.h"
 #include "dataplane/service_publish.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
@@ -33,9 +34,10 @@ class service_runtime {
   bool build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids);
   // Per-worker state; call once per worker after build_nexthops and build_steering.
   bool attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st);
-  // After every worker is attached: RCU and the first generation (if loaded).
+  // After every worker is attached: the counter area, the directory, RCU and
+  // the Services loaded at start.
   bool start_publishing(unsigned n_workers, shared_state& st);
-  generation_publisher& publisher() { return publisher_; }
+  directory_publisher& publisher() { return publisher_; }
   const std::string& error() const { return error_; }
   // Frees everything; must run before EAL goes away.
   void release();
@@ -44,9 +46,9 @@ class service_runtime {
 
  private:
   std::string error_;
-  std::vector<uint64_t> initial_;  // compiled from --manifests, published at start
+  std::vector<compiled_service> initial_;  // compiled from --manifests, published at start
   size_t n_services_ = 0;
-  generation_publisher publisher_;
+  directory_publisher publisher_;
   nexthop_table* nexthops_ = nullptr;
   steering_table* steering_ = nullptr;
   lb_counter_area* counters_ = nullptr;  // outlives generations; freed last

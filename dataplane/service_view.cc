@@ -46,18 +46,18 @@ std::string frontends_of(const service_tables& t, uint32_t group) {
 // Every Service port matching `name`: a header and its endpoints, or (for
 // `show endpoints`) one line per endpoint naming its Service port.
 std::string format_groups(const shared_state& s, const std::string& name, bool endpoints_only) {
-  const service_generation* gen = s.services;
-  if (!gen || gen->magic != service_generation_magic) return "no Services loaded\n";
-  const service_tables* t = gen->tables;
+  const service_directory* dir = s.services;
+  if (!dir || dir->magic != service_directory_magic) return "no Services loaded\n";
   std::string out;
   unsigned shown = 0;
-  for (uint32_t g = 0; g < t->n_groups; ++g) {
+  for_each_group(*dir, [&](const service_tables& rec, uint32_t g) {
+    const service_tables* t = &rec;
     const lb_group& grp = t->groups()[g];
     const char* svc = t->names()[grp.service].text;
-    if (!name_matches(svc, name)) continue;
+    if (!name_matches(svc, name)) return;
     ++shown;
     if (!endpoints_only) {
-      lb_counters gc = slot_counters(*gen, grp.counter);
+      lb_counters gc = slot_counters(dir->counters, grp.counter);
       out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
                          grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
                          grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
@@ -68,23 +68,22 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     for (uint32_t b = 0; b < grp.n_backends; ++b) {
       uint32_t bi = grp.first_backend + b;
       const backend_entry& be = t->backends()[bi];
-      lb_counters bc = slot_counters(*gen, be.counter);
+      lb_counters bc = slot_counters(dir->counters, be.counter);
       const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
       std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
       out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
                          endpoint_text(be.family, be.addr, be.port), state, bc.packets, bc.bytes, bc.new_flows,
                          bc.active);
     }
-  }
+  });
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);
-  return fmt::format("generation {} (counters since the Service port or endpoint first appeared)\n", gen->number) + out;
+  return fmt::format("generation {} (counters since the Service port or endpoint first appeared)\n", dir->number) + out;
 }
 
 }  // namespace
 
-lb_counters slot_counters(const service_generation& g, uint32_t slot) {
+lb_counters slot_counters(const lb_counter_area* a, uint32_t slot) {
   lb_counters t{};
-  const lb_counter_area* a = g.counters;
   if (!a || a->magic != lb_counter_area_magic || slot >= a->n_slots) return t;
   for (unsigned w = 0; w < a->n_workers && w < max_generation_workers; ++w) {
     const lb_counters& c = a->counters[w][slot];

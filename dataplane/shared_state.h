@@ -11,13 +11,13 @@
 
 namespace kgw {
 
-struct service_generation;
+struct service_directory;
 struct lb_counter_area;
 class conn_table;
 struct nexthop_table;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 5;
+inline constexpr uint32_t shared_state_version = 6;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -73,7 +73,9 @@ struct control_status {
   volatile uint32_t seq;
   int32_t pid;                 // the control process that wrote it; 0 = never
   uint64_t attempts, accepted, rejected;
-  uint64_t generation;         // the generation it last published
+  uint64_t generation;         // the generation running after its last accepted attempt
+  uint32_t last_changed;       // Services that attempt added, changed or removed (0: nothing to publish)
+  uint32_t pad;
   int64_t last_unix_ms;        // when the last attempt ended (wall clock)
   uint32_t last_ok;            // 1 = the last attempt was published
   uint32_t last_us;            // compile + publish time of the last attempt
@@ -96,11 +98,11 @@ struct shared_state {
   shared_lcore_info lcores[max_workers];
   lcore_counters counters[max_workers];       // each written only by its worker
   lcore_counters counters_base[max_workers];  // "clear" baseline, written by the main lcore
-  // Services: the published generation (tables), the counters of its Service
-  // ports and endpoints (they outlive generations) and each worker's
-  // connection table; rte_malloc memory, the same address in every process.
-  // Workers load `services` once per burst.
-  const service_generation* services;
+  // Services: the directory of their records (written by the main lcore
+  // only), the counters of Service ports and endpoints (they outlive
+  // records) and each worker's connection table; rte_malloc memory, the same
+  // address in every process. Workers load `services` once per burst.
+  service_directory* services;
   lb_counter_area* lb_counters;
   conn_table* conns[max_workers];
   const nexthop_table* nexthops;              // static neighbours and routes, built once at start
@@ -117,7 +119,7 @@ enum class command_type : uint32_t { clear_stats = 1, ping = 2, publish_services
 struct command_msg {
   command_type type;
   uint32_t seq;
-  uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_generation*; set_log_level: a log_level
+  uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_change_set*; set_log_level: a log_level
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

@@ -93,7 +93,7 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   parse_burst(pkts, meta, n, *w.counters);
   // Services before local: NodePorts live on the gateway's own addresses.
   w.svc.now_ns = w.now_ns;
-  if (w.services) service_use_generation(w.svc, __atomic_load_n(w.services, __ATOMIC_ACQUIRE));
+  if (w.services) service_use_directory(w.svc, __atomic_load_n(w.services, __ATOMIC_ACQUIRE));
   service_burst(pkts, meta, n, w.svc, *w.counters);
   local_burst(pkts, meta, n, *w.local, *w.counters);
   dispatch(w, pkts, meta, n);
@@ -135,7 +135,7 @@ void worker_flush(worker_conf& w) {
 }
 
 void worker_housekeeping(worker_conf& w) {
-  // Nothing of a generation is held across loops: this is a quiescent point.
+  // Nothing of a Service record is held across loops: this is a quiescent point.
   if (w.rcu) rte_rcu_qsbr_quiescent(w.rcu, w.index);
   conn_table* ct = w.svc.conns;
   if (!ct) return;

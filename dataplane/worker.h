@@ -37,7 +37,7 @@ struct worker_conf {
   int timestamp_offset = -1;     // mbuf dynfield offset; -1 = use the TSC
   uint64_t now_ns = 0;
   service_lcore svc;             // connection table, Services, next hops
-  const service_generation* const* services = nullptr;  // the published generation (shared memory)
+  service_directory* const* services = nullptr;  // the Service directory (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
   rte_ring* handoff_in = nullptr;            // packets other workers pass to this one
   rte_ring* handoff_to[max_workers] = {};    // every worker's hand-off ring, by worker index

@@ -216,7 +216,9 @@ void reload_cb(void*, cmdline* cl, void*) {
   for (int i = 0; i < 1000; ++i) {
     control_status now = read_control_status(st);
     if (now.attempts != before.attempts) {
-      if (now.last_ok) return out(cl, fmt::format("  reloaded {}: published generation {}\n", now.dir, now.generation));
+      if (now.last_ok)
+        return out(cl, fmt::format("  reloaded {}: published generation {} ({} Services changed)\n", now.dir,
+                                   now.generation, now.last_changed));
       return fail(cl, fmt::format("  reload rejected; the running tables were kept:\n{}", now.last_error));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -514,7 +514,7 @@ class gateway_parser {
     s.line = mark_of(n).line + 1;
     auto m = map_entries(n, "services",
                          {"maglev_size", "conntrack_entries", "affinity_entries", "snat_port_lo", "snat_port_hi",
-                          "mss_clamp", "counter_slots"},
+                          "mss_clamp", "counter_slots", "max_services"},
                          file_, errs_);
     if (auto v = find(m, "maglev_size")) {
       if (auto x = get_unsigned(*v, "services.maglev_size", file_, errs_)) {
@@ -528,6 +528,7 @@ class gateway_parser {
     bounded(m, "conntrack_entries", "services.conntrack_entries", 64, 1u << 26, s.conntrack_entries);
     bounded(m, "affinity_entries", "services.affinity_entries", 64, 1u << 24, s.affinity_entries);
     bounded(m, "counter_slots", "services.counter_slots", 64, 1u << 24, s.counter_slots);
+    bounded(m, "max_services", "services.max_services", 1, 1u << 22, s.max_services);
     bounded(m, "snat_port_lo", "services.snat_port_lo", 1, 65535, s.snat_port_lo);
     bounded(m, "snat_port_hi", "services.snat_port_hi", 1, 65535, s.snat_port_hi);
     bounded(m, "mss_clamp", "services.mss_clamp", 0, 65495, s.mss_clamp);

@@ -67,6 +67,7 @@ struct services_config {
   uint16_t snat_port_hi = 65535;
   uint16_t mss_clamp = 1460;            // TCP MSS in SYNs is lowered to this; 0 = off
   uint32_t counter_slots = 262144;      // counters of Service ports and endpoints, kept across updates
+  uint32_t max_services = 65536;        // slots of the Service directory, one per Service
   int line = 0;
 };
 

@@ -21,19 +21,23 @@ struct draft_frontend {
   frontend_kind kind;
 };
 
+struct maglev_pass {
+  maglev_cache* cache = nullptr;  // the previous compile's tables
+  maglev_cache next;              // this compile's, when caching
+};
+
+// One Service's record in the making.
 struct draft {
   std::vector<draft_frontend> frontends;
   std::vector<lb_group> groups;
   std::vector<backend_entry> backends;
   std::vector<uint16_t> slots;
-  std::vector<service_name> names;
-  maglev_cache* cache = nullptr;  // the previous compile's tables
-  maglev_cache next;              // this compile's, when caching
+  maglev_pass* maglev = nullptr;
 };
 
 // Fills `slots` with the Maglev table of `keys`, from the cache when the same
 // keys and size were built last time.
-bool maglev_fill(draft& d, const std::vector<uint64_t>& keys, std::span<uint16_t> slots) {
+bool maglev_fill(maglev_pass& d, const std::vector<uint64_t>& keys, std::span<uint16_t> slots) {
   if (!d.cache) return maglev_build(keys, slots);
   std::string id(reinterpret_cast<const char*>(keys.data()), keys.size() * sizeof(uint64_t));
   id += fmt::format("/{}", slots.size());
@@ -60,11 +64,11 @@ frontend_key make_key(const ip_addr& a, uint16_t port, uint8_t proto) {
   return k;
 }
 
-bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const service_port_model& p, uint8_t family,
+bool add_group(draft& d, const service_model& svc, const service_port_model& p, uint8_t family,
                const service_compile_options& o, std::string& error) {
   lb_group g{};
-  g.counter = no_counter;  // counter slots are given when a generation is published
-  g.service = svc_index;
+  g.counter = no_counter;  // counter slots are given when the record is published
+  g.service = 0;           // a record holds one Service
   g.first_backend = static_cast<uint32_t>(d.backends.size());
   g.port = p.port;
   g.proto = p.protocol;
@@ -100,7 +104,7 @@ bool add_group(draft& d, const service_model& svc, uint32_t svc_index, const ser
   g.maglev_size = o.maglev_size;
   d.slots.resize(d.slots.size() + o.maglev_size);
   std::span<uint16_t> slots(d.slots.data() + g.first_slot, o.maglev_size);
-  if (!maglev_fill(d, keys, slots)) {
+  if (!maglev_fill(*d.maglev, keys, slots)) {
     error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
     return false;
   }
@@ -165,15 +169,24 @@ service_compile_options compile_options_for(const gateway_config& cfg) {
   service_compile_options o;
   o.maglev_size = cfg.services.maglev_size;
   o.node_addresses = cfg.node_addresses;
-  o.snat_addresses = cfg.snat_addresses;
-  o.snat_port_lo = cfg.services.snat_port_lo;
-  o.snat_port_hi = cfg.services.snat_port_hi;
   return o;
 }
 
-std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
-                                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
-                                        compile_cache* cache, compile_timing* timing) {
+compiled_totals totals_of(const std::vector<compiled_service>& compiled) {
+  compiled_totals t;
+  for (const compiled_service& c : compiled) {
+    const auto* r = reinterpret_cast<const service_tables*>(c.record.data());
+    t.services++;
+    t.groups += r->n_groups;
+    t.endpoints += r->n_backends;
+    t.bytes += r->size_bytes;
+  }
+  return t;
+}
+
+bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
+                       std::vector<std::string>& errors, std::vector<std::string>& warnings, compile_cache* cache,
+                       compile_timing* timing) {
   using clock = std::chrono::steady_clock;
   auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
   auto t0 = clock::now();
@@ -184,87 +197,39 @@ std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::st
   if (timing) timing->load_ms = ms_since(t0);
   if (!ok) {
     for (const auto& e : issues) errors.push_back(e.to_string());
-    return {};
+    return false;
   }
   auto t1 = clock::now();
   std::string error;
-  std::vector<uint64_t> blob = compile_services(set, compile_options_for(cfg), error, cache ? &cache->maglev : nullptr);
-  if (blob.empty()) errors.push_back(error);
+  ok = compile_services(set, compile_options_for(cfg), out, error, cache ? &cache->maglev : nullptr);
+  if (!ok) errors.push_back(error);
   if (timing) timing->compile_ms = ms_since(t1);
-  return blob;
+  return ok;
 }
 
-std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o, std::string& error,
-                                       maglev_cache* cache) {
-  if (!is_prime(o.maglev_size)) {
-    error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
-    return {};
-  }
-  draft d;
-  d.cache = cache;
-  // Sized up front: growing the Maglev slots vector (megabytes at 10,000
-  // Services) by doubling cost more than building the tables.
-  size_t groups = 0, endpoints = 0;
-  for (const service_model& svc : set.services)
-    for (const service_port_model& p : svc.ports) {
-      groups += 2;  // at most one per IP family
-      endpoints += p.endpoints.size();
-    }
-  d.groups.reserve(groups);
-  d.slots.reserve(groups / 2 * o.maglev_size + o.maglev_size);
-  d.backends.reserve(endpoints);
-  d.names.reserve(set.services.size());
-  std::vector<const service_model*> by_index;  // Service index -> its model, for messages
-  for (const service_model& svc : set.services) {
-    by_index.push_back(&svc);
-    uint32_t si = static_cast<uint32_t>(d.names.size());
-    service_name n{};
-    std::snprintf(n.text, sizeof n.text, "%s", svc.key().c_str());
-    d.names.push_back(n);
-    for (const service_port_model& p : svc.ports)
-      for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
-        bool serves_family = false;
-        for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
-        for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;
-        for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
-        if (serves_family && !add_group(d, svc, si, p, family, o, error)) return {};
-      }
-  }
+namespace {
 
-  uint32_t n_slots = 16;
+std::vector<uint64_t> place_record(const service_model& svc, const draft& d) {
+  uint32_t n_slots = 4;
   while (n_slots < d.frontends.size() * 2) n_slots <<= 1;
   std::vector<frontend_slot> table(n_slots);
   for (auto& s : table) s.group = no_group;
   for (const draft_frontend& f : d.frontends) {
     uint32_t i = frontend_hash(f.key) & (n_slots - 1);
-    while (table[i].group != no_group) {
-      if (std::memcmp(&table[i].key, &f.key, sizeof f.key) == 0) break;
+    while (table[i].group != no_group && std::memcmp(&table[i].key, &f.key, sizeof f.key) != 0)
       i = (i + 1) & (n_slots - 1);
-    }
-    if (table[i].group == no_group) {
-      table[i] = {f.key, f.group, f.kind, {}};
-      continue;
-    }
-    // Validation saw clashes between Service addresses; only here do the
-    // node addresses meet them (a nodePort on a node address that is also
-    // some Service's external or load-balancer IP with that port). Local
-    // endpoints shared by two Services are no clash.
-    const frontend_slot& held = table[i];
-    if (f.kind == frontend_kind::local_backend || held.kind == frontend_kind::local_backend) continue;
-    uint32_t a = d.groups[held.group].service, b = d.groups[f.group].service;
-    if (a == b && held.group == f.group) continue;
-    const service_model& sa = *by_index[a];
-    const service_model& sb = *by_index[b];
-    error = fmt::format("{}:{}: {}: port clash with {} ({} port {}/{}, taken as {} of {}, wanted as {})", sb.file,
-                        sb.line, sb.key(), sa.key(), frontend_address(f.key), ntohs_port(f.key.port),
-                        f.key.proto == 17 ? "UDP" : "TCP", kind_name(held.kind), sa.key(), kind_name(f.kind));
-    return {};
+    // A key twice in one Service: a local endpoint of two of its ports, or an
+    // address listed twice; the first group keeps it.
+    if (table[i].group == no_group) table[i] = {f.key, f.group, f.kind, {}};
   }
+  service_name name{};
+  std::snprintf(name.text, sizeof name.text, "%s", svc.key().c_str());
+  std::vector<service_name> names{name};
 
   auto bytes_of = [](size_t n, size_t size) { return (n * size + 7) & ~size_t{7}; };
   size_t total = ((sizeof(service_tables) + 7) & ~size_t{7}) + bytes_of(table.size(), sizeof(frontend_slot)) +
                  bytes_of(d.groups.size(), sizeof(lb_group)) + bytes_of(d.backends.size(), sizeof(backend_entry)) +
-                 bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(d.names.size(), sizeof(service_name));
+                 bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(names.size(), sizeof(service_name));
   std::vector<uint64_t> out(total / 8, 0);
   size_t cursor = (sizeof(service_tables) + 7) & ~size_t{7};
   service_tables h{};
@@ -273,27 +238,77 @@ std::vector<uint64_t> compile_services(const service_set& set, const service_com
   h.frontend_mask = n_slots - 1;
   h.n_groups = static_cast<uint32_t>(d.groups.size());
   h.n_backends = static_cast<uint32_t>(d.backends.size());
-  h.n_services = static_cast<uint32_t>(d.names.size());
+  h.n_services = 1;
   h.n_slots = static_cast<uint32_t>(d.slots.size());
   h.off_frontends = place(out, cursor, table);
   h.off_groups = place(out, cursor, d.groups);
   h.off_backends = place(out, cursor, d.backends);
   h.off_slots = place(out, cursor, d.slots);
-  h.off_names = place(out, cursor, d.names);
-  for (const ip_addr& a : o.snat_addresses) {
-    if (a.is_v4() && !h.has_snat_v4) {
-      std::memcpy(h.snat_v4, a.b.data(), 4);
-      h.has_snat_v4 = 1;
-    } else if (a.is_v6() && !h.has_snat_v6) {
-      std::memcpy(h.snat_v6, a.b.data(), 16);
-      h.has_snat_v6 = 1;
-    }
-  }
-  h.snat_port_lo = o.snat_port_lo;
-  h.snat_port_hi = o.snat_port_hi;
+  h.off_names = place(out, cursor, names);
   std::memcpy(out.data(), &h, sizeof h);
-  if (cache) *cache = std::move(d.next);
   return out;
+}
+
+struct key_hash {
+  size_t operator()(const frontend_key& k) const { return frontend_hash(k); }
+};
+struct key_eq {
+  bool operator()(const frontend_key& a, const frontend_key& b) const { return std::memcmp(&a, &b, sizeof a) == 0; }
+};
+struct key_owner {
+  const service_model* svc;
+  frontend_kind kind;
+};
+
+// Validation saw clashes between Service addresses; only here do the node
+// addresses meet them (a nodePort on a node address that is also some
+// Service's external or load-balancer IP with that port). Local endpoints
+// shared by Services are no clash.
+bool check_clashes(const service_model& svc, const draft& d,
+                   std::unordered_map<frontend_key, key_owner, key_hash, key_eq>& taken, std::string& error) {
+  for (const draft_frontend& f : d.frontends) {
+    if (f.kind == frontend_kind::local_backend) continue;
+    auto [it, fresh] = taken.try_emplace(f.key, key_owner{&svc, f.kind});
+    if (fresh || it->second.svc == &svc) continue;
+    const service_model& sa = *it->second.svc;
+    error = fmt::format("{}:{}: {}: port clash with {} ({} port {}/{}, taken as {} of {}, wanted as {})", svc.file,
+                        svc.line, svc.key(), sa.key(), frontend_address(f.key), ntohs_port(f.key.port),
+                        f.key.proto == 17 ? "UDP" : "TCP", kind_name(it->second.kind), sa.key(), kind_name(f.kind));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool compile_services(const service_set& set, const service_compile_options& o, std::vector<compiled_service>& out,
+                      std::string& error, maglev_cache* cache) {
+  out.clear();
+  if (!is_prime(o.maglev_size)) {
+    error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
+    return false;
+  }
+  maglev_pass maglev;
+  maglev.cache = cache;
+  std::unordered_map<frontend_key, key_owner, key_hash, key_eq> taken;
+  taken.reserve(set.services.size() * 2);
+  out.reserve(set.services.size());
+  for (const service_model& svc : set.services) {
+    draft d;
+    d.maglev = &maglev;
+    for (const service_port_model& p : svc.ports)
+      for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
+        bool serves_family = false;
+        for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
+        for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;
+        for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
+        if (serves_family && !add_group(d, svc, p, family, o, error)) return false;
+      }
+    if (!check_clashes(svc, d, taken, error)) return false;
+    out.push_back({svc.key(), place_record(svc, d)});
+  }
+  if (cache) *cache = std::move(maglev.next);
+  return true;
 }
 
 }  // namespace kgw

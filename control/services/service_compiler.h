@@ -1,7 +1,7 @@
-// Compiles the Service model into the flat block the workers read
-// (pipelines/service/service_table.h): frontends for every cluster IP,
-// external IP, load-balancer IP and node address + nodePort; one group per
-// Service port and IP family with its endpoints and Maglev table.
+// Compiles the Service model into one record per Service, the flat block the
+// workers read (pipelines/service/service_table.h): frontends for every
+// cluster IP, external IP, load-balancer IP and node address + nodePort; one
+// group per Service port and IP family with its endpoints and Maglev table.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +18,14 @@ namespace kgw {
 struct service_compile_options {
   uint32_t maglev_size = 65537;          // prime
   std::vector<ip_addr> node_addresses;   // NodePorts are served here
-  std::vector<ip_addr> snat_addresses;   // first of each family is used for full NAT
-  uint16_t snat_port_lo = 1024, snat_port_hi = 65535;
+};
+
+// One Service's record: a service_tables block of that Service alone, 8-byte
+// aligned in memory as returned; counter slots are left unset (no_counter).
+struct compiled_service {
+  std::string name;  // namespace/name
+  std::vector<uint64_t> record;
+  bool operator==(const compiled_service&) const = default;
 };
 
 // The options gateway.yaml implies (services section, node and SNAT addresses).
@@ -45,20 +51,27 @@ struct compile_cache {
 // Where a compile_manifests call spent its time.
 struct compile_timing {
   double load_ms = 0;     // list, stat, parse changed files, merge, check
-  double compile_ms = 0;  // the table block
+  double compile_ms = 0;  // the records
 };
 
-// Loads, validates and compiles a manifests directory. On invalid manifests
-// returns an empty block and fills `errors` (one line each); warnings are
-// returned either way. With a cache, only what changed since the cache last
-// saw the directory is parsed and built again.
-std::vector<uint64_t> compile_manifests(const gateway_config& cfg, const std::string& dir,
-                                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
-                                        compile_cache* cache = nullptr, compile_timing* timing = nullptr);
+// What a compile made, summed over its records.
+struct compiled_totals {
+  size_t services = 0, groups = 0, endpoints = 0, bytes = 0;
+};
+compiled_totals totals_of(const std::vector<compiled_service>& compiled);
 
-// The block, 8-byte aligned in memory as returned. Empty with `error` set
-// when the options are impossible (Maglev size not prime, too many endpoints).
-std::vector<uint64_t> compile_services(const service_set& set, const service_compile_options& o,
-                                       std::string& error, maglev_cache* cache = nullptr);
+// Loads, validates and compiles a manifests directory into `out`, one record
+// per Service in the order of the manifests. On invalid manifests returns
+// false and fills `errors` (one line each); warnings are returned either way.
+// With a cache, only what changed since the cache last saw the directory is
+// parsed and built again.
+bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
+                       std::vector<std::string>& errors, std::vector<std::string>& warnings,
+                       compile_cache* cache = nullptr, compile_timing* timing = nullptr);
+
+// False with `error` set when the options are impossible (Maglev size not
+// prime, too many endpoints) or two Services claim one frontend.
+bool compile_services(const service_set& set, const service_compile_options& o, std::vector<compiled_service>& out,
+                      std::string& error, maglev_cache* cache = nullptr);
 
 }  // namespace kgw

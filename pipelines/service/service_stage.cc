@@ -60,7 +60,7 @@ void translate(uint8_t* frame, pkt_meta& m, service_lcore& s, service_stage_coun
   leave_cached(frame, m, s, cn, dir, to);
 }
 
-bool snat_address(const service_tables& t, uint8_t family, uint8_t* out) {
+bool snat_address(const service_directory& t, uint8_t family, uint8_t* out) {
   std::memset(out, 0, 16);
   if (family == 4 && t.has_snat_v4) {
     std::memcpy(out, t.snat_v4, 4);
@@ -97,15 +97,16 @@ bool pick_snat_port(service_lcore& s, flow_key& reply, const rss_port* rss, serv
 bool steering_on(const service_lcore& s) { return s.steering && s.steering->n_workers > 1; }
 
 // The worker owning a packet's connection when it is not this one, or -1.
-int other_owner(const service_lcore& s, const flow_key& k, const frontend_slot* fs) {
+int other_owner(const service_lcore& s, const flow_key& k, const frontend_hit& fh) {
   if (!steering_on(s) || s.from_handoff) return -1;
   const steering_table& st = *s.steering;
-  const service_tables& t = *s.tables;
+  const service_directory& t = *s.services;
+  const frontend_slot* fs = fh.frontend;
   int owner = -1;
   if ((k.family == 4 && t.has_snat_v4 && std::memcmp(k.dst, t.snat_v4, 4) == 0) ||
       (k.family == 6 && t.has_snat_v6 && std::memcmp(k.dst, t.snat_v6, 16) == 0)) {
     owner = owner_by_snat_port(st, static_cast<uint16_t>((k.dport >> 8) | (k.dport << 8)));
-  } else if (fs && fs->kind != frontend_kind::local_backend && !t.groups()[fs->group].full_nat) {
+  } else if (fs && fs->kind != frontend_kind::local_backend && !fh.record->groups()[fs->group].full_nat) {
     owner = static_cast<int>(owner_by_client(st, k.src, k.sport));
   } else {
     frontend_key from{};
@@ -113,7 +114,7 @@ int other_owner(const service_lcore& s, const flow_key& k, const frontend_slot* 
     from.port = k.sport;
     from.proto = k.proto;
     from.family = k.family;
-    const frontend_slot* b = frontend_lookup(t, from);
+    const frontend_slot* b = directory_lookup(t, *s.index, from).frontend;
     if (b && b->kind == frontend_kind::local_backend) owner = static_cast<int>(owner_by_client(st, k.dst, k.dport));
   }
   return owner == static_cast<int>(s.worker) ? -1 : owner;
@@ -129,10 +130,13 @@ uint32_t client_hash(const flow_key& k) {
 // ClientIP affinity remembers the Service port and endpoint by their counter
 // slots, which keep meaning the same ones under later generations (table
 // positions shift when Services or endpoints come and go). Without slots (the
-// counter area is full) it falls back to positions, marked by the top bit.
+// counter area is full) it falls back to positions, marked by the top bit:
+// the group's by its directory slot and place in the record.
 constexpr uint32_t by_position = 0x80000000u;
 
-uint32_t affinity_group(const lb_group& g, uint32_t gi) { return g.counter != no_counter ? g.counter : gi | by_position; }
+uint32_t affinity_group(const lb_group& g, const frontend_hit& fh) {
+  return g.counter != no_counter ? g.counter : ((fh.slot << 6) + fh.frontend->group) | by_position;
+}
 
 uint32_t affinity_endpoint(const backend_entry* be, uint32_t b) {
   return be[b].counter != no_counter ? be[b].counter : b | by_position;
@@ -150,11 +154,11 @@ int affinity_position(const lb_group& g, const backend_entry* be, uint32_t remem
 }
 
 // Endpoint index within the group for a new flow, or -1 when none is ready.
-int choose_backend(const service_tables& t, const lb_group& g, uint32_t gi, const flow_key& k, service_lcore& s,
-                   service_stage_counters& c) {
+int choose_backend(const service_tables& t, const lb_group& g, const frontend_hit& fh, const flow_key& k,
+                   service_lcore& s, service_stage_counters& c) {
   if (g.n_ready == 0) return -1;
   const backend_entry* be = t.backends() + g.first_backend;
-  uint32_t akey = affinity_group(g, gi);
+  uint32_t akey = affinity_group(g, fh);
   if (g.affinity_timeout_s && s.affinity) {
     uint32_t remembered = 0;
     int a = s.affinity->lookup(akey, k.src, s.now_ns, remembered) ? affinity_position(g, be, remembered) : -1;
@@ -174,10 +178,10 @@ int choose_backend(const service_tables& t, const lb_group& g, uint32_t gi, cons
 }
 
 void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
-              service_stage_counters& c, const flow_key& k, const frontend_slot& fs) {
-  const service_tables& t = *s.tables;
-  const lb_group& g = t.groups()[fs.group];
-  int b = choose_backend(t, g, fs.group, k, s, c);
+              service_stage_counters& c, const flow_key& k, const frontend_hit& fh) {
+  const service_tables& t = *fh.record;
+  const lb_group& g = t.groups()[fh.frontend->group];
+  int b = choose_backend(t, g, fh, k, s, c);
   if (b < 0) {
     const uint8_t* mac = s.nexthops ? s.nexthops->port_mac[m.in_port < max_ports ? m.in_port : 0] : frame;
     if (icmp_port_unreachable(frame, len, cap, m, mac))
@@ -193,7 +197,7 @@ void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_
   reply.proto = k.proto;
   reply.family = k.family;
   uint16_t nat_port = 0;
-  if (g.full_nat && snat_address(t, k.family, reply.dst)) {
+  if (g.full_nat && snat_address(*s.services, k.family, reply.dst)) {
     const rss_port* rss = nullptr;
     if (steering_on(s) && s.nexthops) {
       const neighbor_entry* n = nexthop_lookup(*s.nexthops, k.family, be.addr);
@@ -260,7 +264,7 @@ void service_keyed(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, ser
     translate(frame, m, s, c, hit.id, hit.dir, k);
     return;
   }
-  if (!s.tables || (m.l4_proto != ipproto_tcp && m.l4_proto != ipproto_udp)) return;
+  if (!s.services || (m.l4_proto != ipproto_tcp && m.l4_proto != ipproto_udp)) return;
   // Later fragments carry no ports: they cannot be matched to a frontend
   // (reassembly is not done; they stay unclaimed and are counted as such).
   if (m.frag && !(m.frag & frag_first)) return;
@@ -269,15 +273,15 @@ void service_keyed(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, ser
   fk.port = k.dport;
   fk.proto = k.proto;
   fk.family = k.family;
-  const frontend_slot* fs = frontend_lookup(*s.tables, fk);
-  if (int owner = other_owner(s, k, fs); owner >= 0) {
+  frontend_hit fh = directory_lookup(*s.services, *s.index, fk);
+  if (int owner = other_owner(s, k, fh); owner >= 0) {
     m.v = verdict::handoff;
     m.out_port = static_cast<uint16_t>(owner);
     c.handoff_out++;
     return;
   }
-  if (!fs || fs->kind == frontend_kind::local_backend) return;
-  new_flow(frame, len, cap, m, s, c, k, *fs);
+  if (!fh.frontend || fh.frontend->kind == frontend_kind::local_backend) return;
+  new_flow(frame, len, cap, m, s, c, k, fh);
 }
 
 }  // namespace

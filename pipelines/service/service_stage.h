@@ -14,8 +14,8 @@
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/route/nexthop.h"
 #include "pipelines/service/affinity_table.h"
-#include "pipelines/service/service_generation.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/service/lb_counter_area.h"
+#include "pipelines/service/service_directory.h"
 #include "pipelines/service/steering.h"
 
 struct rte_mbuf;
@@ -23,9 +23,10 @@ struct rte_mbuf;
 namespace kgw {
 
 struct service_lcore {
-  // Set per burst from the published generation (service_use_generation).
-  const service_tables* tables = nullptr;  // nullptr: no Services
-  lb_counters* counters = nullptr;         // this worker's slots of the lb_counter_area
+  // Set per burst from the published directory (service_use_directory).
+  const service_directory* services = nullptr;  // nullptr: no Services
+  const frontend_index* index = nullptr;        // the directory's, loaded once per burst
+  lb_counters* counters = nullptr;              // this worker's slots of the lb_counter_area
   uint32_t n_counters = 0;
 
   const nexthop_table* nexthops = nullptr;
@@ -40,14 +41,15 @@ struct service_lcore {
   uint64_t now_ns = 0;
 };
 
-// Points the stage at generation `g` (nullptr = no Services).
-inline void service_use_generation(service_lcore& s, const service_generation* g) {
-  s.tables = g ? g->tables : nullptr;
-  // The area outlives generations: connection-removal hooks count into it
-  // even while no generation is published.
-  if (g && g->counters && s.worker < g->counters->n_workers) {
-    s.counters = g->counters->counters[s.worker];
-    s.n_counters = g->counters->n_slots;
+// Points the stage at directory `d` (nullptr = no Services).
+inline void service_use_directory(service_lcore& s, const service_directory* d) {
+  s.index = d ? __atomic_load_n(&d->index, __ATOMIC_ACQUIRE) : nullptr;
+  s.services = s.index ? d : nullptr;
+  // The area outlives records: connection-removal hooks count into it even
+  // while no Service is published.
+  if (d && d->counters && s.worker < d->counters->n_workers) {
+    s.counters = d->counters->counters[s.worker];
+    s.n_counters = d->counters->n_slots;
   }
 }
 

@@ -1,8 +1,9 @@
-// The compiled Services: what a worker needs to send a new flow to an
+// A compiled Service record: what a worker needs to send a new flow to an
 // endpoint. One flat, position-independent block (offsets, no pointers) that
 // the slow path builds and the workers only read: a frontend hash (VIP or node
 // address, port, protocol -> load-balancing group), the groups (one per
-// Service port and IP family), their endpoints and Maglev slots.
+// Service port and IP family), their endpoints and Maglev slots. The
+// directory (service_directory.h) holds one record per Service.
 #pragma once
 
 #include <cstdint>
@@ -77,10 +78,7 @@ struct service_tables {
   uint32_t frontend_mask;  // slots - 1, a power of two minus one
   uint32_t n_groups, n_backends, n_services, n_slots;
   uint32_t off_frontends, off_groups, off_backends, off_slots, off_names;
-  uint8_t snat_v4[4];
-  uint8_t snat_v6[16];
-  uint8_t has_snat_v4, has_snat_v6;
-  uint16_t snat_port_lo, snat_port_hi;  // host order, inclusive
+  uint32_t pad;
 
   template <typename T>
   const T* at(uint32_t off) const {
@@ -104,14 +102,18 @@ inline uint32_t frontend_hash(const frontend_key& k) {
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
-// The frontend slot for a destination, or nullptr.
-inline const frontend_slot* frontend_lookup(const service_tables& t, const frontend_key& k) {
+// The frontend slot for a destination whose frontend_hash is `h`, or nullptr.
+inline const frontend_slot* frontend_lookup(const service_tables& t, const frontend_key& k, uint32_t h) {
   const frontend_slot* slots = t.frontends();
-  for (uint32_t i = frontend_hash(k) & t.frontend_mask;; i = (i + 1) & t.frontend_mask) {
+  for (uint32_t i = h & t.frontend_mask;; i = (i + 1) & t.frontend_mask) {
     const frontend_slot& s = slots[i];
     if (s.group == no_group) return nullptr;
     if (std::memcmp(&s.key, &k, sizeof k) == 0) return &s;
   }
+}
+
+inline const frontend_slot* frontend_lookup(const service_tables& t, const frontend_key& k) {
+  return frontend_lookup(t, k, frontend_hash(k));
 }
 
 }  // namespace kgw

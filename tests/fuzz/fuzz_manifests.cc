@@ -38,26 +38,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kgw::service_compile_options o;
   o.maglev_size = 251;
   o.node_addresses = {*kgw::parse_ip("198.18.0.1")};
-  o.snat_addresses = {*kgw::parse_ip("198.18.0.250")};
   std::string error;
-  std::vector<uint64_t> blob = kgw::compile_services(set, o, error);
-  if (blob.empty()) {
+  std::vector<kgw::compiled_service> compiled;
+  if (!kgw::compile_services(set, o, compiled, error)) {
     if (error.empty()) __builtin_trap();
     return 0;
   }
-  const auto& t = *reinterpret_cast<const kgw::service_tables*>(blob.data());
-  const kgw::frontend_slot* slots = t.frontends();
-  for (uint32_t i = 0; i <= t.frontend_mask; ++i) {
-    if (slots[i].group == kgw::no_group) continue;
-    if (slots[i].group >= t.n_groups) __builtin_trap();
-    if (kgw::frontend_lookup(t, slots[i].key) != &slots[i]) __builtin_trap();
-  }
-  for (uint32_t g = 0; g < t.n_groups; ++g) {
-    const kgw::lb_group& grp = t.groups()[g];
-    if (grp.first_backend + grp.n_backends > t.n_backends) __builtin_trap();
-    for (uint32_t s = 0; s < grp.maglev_size; ++s) {
-      uint16_t b = t.slots()[grp.first_slot + s];
-      if (b != kgw::maglev_no_backend && b >= grp.n_backends) __builtin_trap();
+  if (compiled.size() != set.services.size()) __builtin_trap();
+  for (const kgw::compiled_service& c : compiled) {
+    const auto& t = *reinterpret_cast<const kgw::service_tables*>(c.record.data());
+    if (t.size_bytes != c.record.size() * 8 || t.n_services != 1 || c.name != t.names()[0].text) __builtin_trap();
+    const kgw::frontend_slot* slots = t.frontends();
+    for (uint32_t i = 0; i <= t.frontend_mask; ++i) {
+      if (slots[i].group == kgw::no_group) continue;
+      if (slots[i].group >= t.n_groups) __builtin_trap();
+      if (kgw::frontend_lookup(t, slots[i].key) != &slots[i]) __builtin_trap();
+    }
+    for (uint32_t g = 0; g < t.n_groups; ++g) {
+      const kgw::lb_group& grp = t.groups()[g];
+      if (grp.first_backend + grp.n_backends > t.n_backends) __builtin_trap();
+      for (uint32_t s = 0; s < grp.maglev_size; ++s) {
+        uint16_t b = t.slots()[grp.first_slot + s];
+        if (b != kgw::maglev_no_backend && b >= grp.n_backends) __builtin_trap();
+      }
     }
   }
   return 0;

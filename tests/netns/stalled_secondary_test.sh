@@ -52,7 +52,7 @@ for ((i = 0; i < 150; i++)); do cli "show lcores" > /dev/null 2>&1 && break; sle
 grep "hugepage" "$WORK/dp.log" | sed 's/^/  /'
 "$KGW" control -c "$WORK/gateway.yaml" --manifests "$WORK/manifests" > "$WORK/control.log" 2>&1 &
 PIDS+=($!)
-wait_status 30 "(1 Services)" || fail "control did not publish the first Service"
+wait_status 30 "(1 Services of" || fail "control did not publish the first Service"
 
 # An interactive kgw cli, attached, then stopped.
 mkfifo "$WORK/cli.in"
@@ -71,7 +71,7 @@ echo "kgw cli (pid $CLI_PID) attached and stopped"
 start=$(date +%s%N)
 cp "$WORK/many/services.yaml" "$WORK/manifests/.services.yaml.tmp"
 mv "$WORK/manifests/.services.yaml.tmp" "$WORK/manifests/services.yaml"
-wait_status 20 "(60 Services)" || fail "control did not publish 60 Services while a kgw cli was stopped"
+wait_status 20 "(60 Services of" || fail "control did not publish 60 Services while a kgw cli was stopped"
 ms=$((($(date +%s%N) - start) / 1000000))
 cli "show config status" | sed 's/^/  /'
 cli "show config status" | grep -q "last change: accepted" || fail "the change was not accepted"

@@ -227,9 +227,11 @@ TEST(GatewayConfig, ServicesSection) {
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->services.maglev_size, 65537u);
   EXPECT_EQ(cfg->services.counter_slots, 262144u);
+  EXPECT_EQ(cfg->services.max_services, 65536u);
   cfg = parse_gateway_config(std::string(minimal) +
                                  "services: {maglev_size: 1021, conntrack_entries: 4096, affinity_entries: 1024,\n"
-                                 "  snat_port_lo: 2000, snat_port_hi: 3000, mss_clamp: 0, counter_slots: 64}\n",
+                                 "  snat_port_lo: 2000, snat_port_hi: 3000, mss_clamp: 0, counter_slots: 64,\n"
+                                 "  max_services: 10}\n",
                              "t.yaml", errs);
   ASSERT_TRUE(cfg) << errs[0].to_string();
   EXPECT_EQ(cfg->services.maglev_size, 1021u);
@@ -239,6 +241,7 @@ TEST(GatewayConfig, ServicesSection) {
   EXPECT_EQ(cfg->services.snat_port_hi, 3000);
   EXPECT_EQ(cfg->services.mss_clamp, 0);
   EXPECT_EQ(cfg->services.counter_slots, 64u);
+  EXPECT_EQ(cfg->services.max_services, 10u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {maglev_size: 1000}\n")),
             std::vector<std::string>{"t.yaml:7:25: services.maglev_size: must be a prime within 7..1000003, got 1000"});
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {counter_slots: 63}\n")),

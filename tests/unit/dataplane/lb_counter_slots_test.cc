@@ -15,6 +15,7 @@
 #include "pipelines/parse/parse.h"
 #include "pipelines/service/service_stage.h"
 #include "tests/unit/pipelines/packet_builder.h"
+#include "tests/unit/service/directory_fixture.h"
 
 namespace kgw {
 namespace {
@@ -55,18 +56,28 @@ service_model web(std::vector<const char*> pods) {
   return m;
 }
 
-std::vector<uint64_t> compile_set(std::vector<service_model> services) {
+std::vector<compiled_service> compile_set(std::vector<service_model> services) {
   service_set set;
   set.services = std::move(services);
   service_compile_options o;
   o.maglev_size = 251;
   std::string err;
-  auto blob = compile_services(set, o, err);
-  EXPECT_FALSE(blob.empty()) << err;
-  return blob;
+  std::vector<compiled_service> out;
+  EXPECT_TRUE(compile_services(set, o, out, err)) << err;
+  return out;
 }
 
-std::vector<uint64_t> compile(std::vector<const char*> pods) { return compile_set({web(pods)}); }
+// The record of Service t/web with these endpoints.
+std::vector<uint64_t> compile(std::vector<const char*> pods) { return compile_set({web(pods)}).at(0).record; }
+
+// What the publisher does when `now` replaces `old` as generation `number`.
+uint32_t retire(lb_counter_area& a, const service_tables& old, const service_tables* now, uint64_t number) {
+  std::vector<uint32_t> gone;
+  dropped_slots(old, now, gone);
+  uint32_t before = usage_of(a).retired;
+  retire_counter_slots(a, gone, number);
+  return usage_of(a).retired - before;
+}
 
 service_tables& tables(std::vector<uint64_t>& blob) { return *reinterpret_cast<service_tables*>(blob.data()); }
 
@@ -81,7 +92,7 @@ uint32_t slot_of(const service_tables& t, const char* pod) {
 TEST(CounterSlots, SameIdentitySameSlotNewOnesFreeSlots) {
   test_area ta(16, 2);
   auto g1 = compile({"198.19.1.11", "198.19.1.12"});
-  slot_assignment r = assign_counter_slots(ta.a, tables(g1), 1, 0);
+  slot_assignment r = assign_counter_slots(ta.a, tables(g1), 0);
   EXPECT_EQ(r.added, 3u);  // the Service port and two endpoints
   uint32_t s11 = slot_of(tables(g1), "198.19.1.11"), s12 = slot_of(tables(g1), "198.19.1.12");
   uint32_t group = tables(g1).groups()[0].counter;
@@ -90,10 +101,10 @@ TEST(CounterSlots, SameIdentitySameSlotNewOnesFreeSlots) {
 
   // 198.19.1.10 sorts first: every table position moves, the slots do not.
   auto g2 = compile({"198.19.1.10", "198.19.1.11", "198.19.1.12"});
-  r = assign_counter_slots(ta.a, tables(g2), 2, 1);
+  r = assign_counter_slots(ta.a, tables(g2), 1);
   EXPECT_EQ(r.kept, 3u);
   EXPECT_EQ(r.added, 1u);
-  EXPECT_EQ(r.retired, 0u);
+  EXPECT_EQ(retire(ta.a, tables(g1), &tables(g2), 2), 0u);
   EXPECT_EQ(slot_of(tables(g2), "198.19.1.11"), s11);
   EXPECT_EQ(slot_of(tables(g2), "198.19.1.12"), s12);
   EXPECT_EQ(tables(g2).groups()[0].counter, group);
@@ -102,7 +113,7 @@ TEST(CounterSlots, SameIdentitySameSlotNewOnesFreeSlots) {
 TEST(CounterSlots, RetiredSlotsAreReusedOnlyWhenNothingCanCountIntoThem) {
   test_area ta(3, 1);  // the Service port and two endpoints: full
   auto g1 = compile({"198.19.1.11", "198.19.1.12"});
-  assign_counter_slots(ta.a, tables(g1), 1, 0);
+  assign_counter_slots(ta.a, tables(g1), 0);
   uint32_t s12 = slot_of(tables(g1), "198.19.1.12");
   ta.a.counters[0][s12].packets = 99;
   ta.a.counters[0][s12].active = 1;  // a connection still open on .12
@@ -110,21 +121,21 @@ TEST(CounterSlots, RetiredSlotsAreReusedOnlyWhenNothingCanCountIntoThem) {
   // .12 replaced by .13 in generation 2, built while 1 is live: .12 is retired
   // but generation 1 may still pick it, so .13 gets no slot.
   auto g2 = compile({"198.19.1.11", "198.19.1.13"});
-  slot_assignment r = assign_counter_slots(ta.a, tables(g2), 2, 1);
-  EXPECT_EQ(r.retired, 1u);
+  slot_assignment r = assign_counter_slots(ta.a, tables(g2), 1);
+  EXPECT_EQ(retire(ta.a, tables(g1), &tables(g2), 2), 1u);
   EXPECT_EQ(r.uncounted, 1u);
   EXPECT_EQ(slot_of(tables(g2), "198.19.1.13"), no_counter);
   EXPECT_EQ(ta.a.retired_at[s12], 2u);
 
   // Generation 2 live now, but the connection on .12 is still open.
   auto g3 = compile({"198.19.1.11", "198.19.1.13"});
-  r = assign_counter_slots(ta.a, tables(g3), 3, 2);
+  r = assign_counter_slots(ta.a, tables(g3), 2);
   EXPECT_EQ(r.uncounted, 1u);
 
   // The connection closed: the slot is reused, its counters start at zero.
   ta.a.counters[0][s12].active = 0;
   auto g4 = compile({"198.19.1.11", "198.19.1.13"});
-  r = assign_counter_slots(ta.a, tables(g4), 4, 3);
+  r = assign_counter_slots(ta.a, tables(g4), 3);
   EXPECT_EQ(r.reused, 1u);
   EXPECT_EQ(slot_of(tables(g4), "198.19.1.13"), s12);
   EXPECT_EQ(ta.a.counters[0][s12].packets, 0u);
@@ -132,13 +143,14 @@ TEST(CounterSlots, RetiredSlotsAreReusedOnlyWhenNothingCanCountIntoThem) {
   // An endpoint that comes back before its slot was reused gets it again.
   test_area tb(8, 1);
   auto h1 = compile({"198.19.1.11", "198.19.1.12"});
-  assign_counter_slots(tb.a, tables(h1), 1, 0);
+  assign_counter_slots(tb.a, tables(h1), 0);
   uint32_t h12 = slot_of(tables(h1), "198.19.1.12");
   auto h2 = compile({"198.19.1.11"});
-  assign_counter_slots(tb.a, tables(h2), 2, 1);
+  assign_counter_slots(tb.a, tables(h2), 1);
+  EXPECT_EQ(retire(tb.a, tables(h1), &tables(h2), 2), 1u);
   EXPECT_EQ(tb.a.retired_at[h12], 2u);
   auto h3 = compile({"198.19.1.11", "198.19.1.12"});
-  assign_counter_slots(tb.a, tables(h3), 3, 2);
+  assign_counter_slots(tb.a, tables(h3), 2);
   EXPECT_EQ(slot_of(tables(h3), "198.19.1.12"), h12);
   EXPECT_EQ(tb.a.retired_at[h12], 0u);
 }
@@ -191,10 +203,11 @@ struct one_worker {
 TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
   test_area ta(16, 1);
   auto g1 = compile({"198.19.1.11"});
-  assign_counter_slots(ta.a, tables(g1), 1, 0);
-  service_generation gen1{service_generation_magic, 1, 0, &tables(g1), 1, &ta.a};
+  assign_counter_slots(ta.a, tables(g1), 0);
+  directory_fixture d(8, 1024, &ta.a);
+  d.put(0, g1);
   one_worker w;
-  service_use_generation(w.s, &gen1);
+  service_use_directory(w.s, &d.dir());
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);
   uint32_t slot = slot_of(tables(g1), "198.19.1.11");
   EXPECT_EQ(ta.a.counters[0][slot].new_flows, 1u);
@@ -202,9 +215,8 @@ TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
 
   // Generation 2 adds an endpoint that sorts before .11: its table position moves.
   auto g2 = compile({"198.19.1.10", "198.19.1.11"});
-  assign_counter_slots(ta.a, tables(g2), 2, 1);
-  service_generation gen2{service_generation_magic, 2, 0, &tables(g2), 1, &ta.a};
-  service_use_generation(w.s, &gen2);
+  assign_counter_slots(ta.a, tables(g2), 1);
+  d.put(0, g2);  // the worker reads the slot afresh
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x10);
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x10);
   EXPECT_EQ(slot_of(tables(g2), "198.19.1.11"), slot);
@@ -234,11 +246,14 @@ TEST(CounterSlots, ClientIpAffinityOutlivesTablePositions) {
   const std::vector<const char*> after = {"198.19.1.10", "198.19.1.11", "198.19.1.12", "198.19.1.13"};
   test_area ta(64, 1);
   auto g1 = compile_set({sticky("web", "198.18.100.10", before)});
-  assign_counter_slots(ta.a, tables(g1), 1, 0);
-  service_generation gen1{service_generation_magic, 1, 0, &tables(g1), 1, &ta.a};
+  assign_counter_slots(ta.a, tables(g1[0].record), 0);
+  directory_fixture gen1(8, 1024, &ta.a);
+  gen1.put(1, g1[0].record);
   auto g2 = compile_set({sticky("aaa", "198.18.100.9", {"198.19.1.14", "198.19.1.15"}), sticky("web", "198.18.100.10", after)});
-  assign_counter_slots(ta.a, tables(g2), 2, 1);
-  service_generation gen2{service_generation_magic, 2, 0, &tables(g2), 1, &ta.a};
+  for (auto& c : g2) assign_counter_slots(ta.a, tables(c.record), 1);
+  directory_fixture gen2(8, 1024, &ta.a);
+  gen2.put(0, g2[0].record);
+  gen2.put(1, g2[1].record);
 
   // Clients whose Maglev choice differs between the generations (found with a
   // worker that has no affinity memory): only affinity keeps them in place.
@@ -246,15 +261,15 @@ TEST(CounterSlots, ClientIpAffinityOutlivesTablePositions) {
   for (int i = 1; i < 200 && checked < 5; ++i) {
     std::string client = "198.18.64." + std::to_string(i);
     one_worker probe1, probe2;
-    service_use_generation(probe1.s, &gen1);
-    service_use_generation(probe2.s, &gen2);
+    service_use_directory(probe1.s, &gen1.dir());
+    service_use_directory(probe2.s, &gen2.dir());
     std::string first = probe1.send(client.c_str(), 1000, "198.18.100.10", 0x02);
     if (probe2.send(client.c_str(), 1000, "198.18.100.10", 0x02) == first) continue;
     ++checked;
     one_worker w;
-    service_use_generation(w.s, &gen1);
+    service_use_directory(w.s, &gen1.dir());
     ASSERT_EQ(w.send(client.c_str(), 1000, "198.18.100.10", 0x02), first);
-    service_use_generation(w.s, &gen2);
+    service_use_directory(w.s, &gen2.dir());
     EXPECT_EQ(w.send(client.c_str(), 1001, "198.18.100.10", 0x02), first) << client << " lost its endpoint";
     EXPECT_EQ(w.c.affinity_hits, 1u);
     // The same client's first flow to the new Service is placed afresh.

@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "pipelines/service/service_generation.h"
+#include "pipelines/service/lb_counter_area.h"
 
 namespace kgw {
 namespace {

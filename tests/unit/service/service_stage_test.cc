@@ -14,6 +14,7 @@
 #include "pipelines/nat/nat.h"
 #include "pipelines/parse/parse.h"
 #include "tests/unit/pipelines/packet_builder.h"
+#include "tests/unit/service/directory_fixture.h"
 
 namespace kgw {
 namespace {
@@ -56,10 +57,11 @@ class TwoWorkers : public ::testing::Test {
                     svc("local", "198.18.100.40", true, {"198.19.1.13"})};
     service_compile_options o;
     o.maglev_size = 251;
-    o.snat_addresses = {ip("198.18.0.250")};
     std::string err;
-    blob = compile_services(set, o, err);
-    ASSERT_FALSE(blob.empty()) << err;
+    std::vector<compiled_service> compiled;
+    ASSERT_TRUE(compile_services(set, o, compiled, err)) << err;
+    services.put_all(compiled);
+    services.set_snat_v4(ip("198.18.0.250"));
     auto add_neighbor = [&](const char* a, uint8_t last, uint16_t port) {
       neighbor_entry& e = nh->neighbors[nh->n_neighbors++];
       e.family = 4;
@@ -80,7 +82,7 @@ class TwoWorkers : public ::testing::Test {
       void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(ws->mem.data()) + 63) & ~uintptr_t{63});
       ws->ct.init(aligned, 1024, conn_timeouts{});
       service_lcore& s = ws->s;
-      s.tables = reinterpret_cast<const service_tables*>(blob.data());
+      service_use_directory(s, &services.dir());
       s.nexthops = nh.get();
       s.conns = &ws->ct;
       s.steering = steer.get();
@@ -116,7 +118,7 @@ class TwoWorkers : public ::testing::Test {
   static uint16_t sport_of(const bytes& f) { return get16(f, 34); }
   static uint16_t dport_of(const bytes& f) { return get16(f, 36); }
 
-  std::vector<uint64_t> blob;
+  directory_fixture services;
   std::unique_ptr<nexthop_table> nh = std::make_unique<nexthop_table>();
   std::unique_ptr<steering_table> steer = std::make_unique<steering_table>();
   std::unique_ptr<worker_state> workers[2];

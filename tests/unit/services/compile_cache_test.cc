@@ -202,7 +202,9 @@ TEST_F(CompileCache, MaglevTablesOfUnchangedPortsAreReused) {
     service_set s;
     std::vector<manifest_issue> errors;
     EXPECT_TRUE(load_services(dir_, s, errors, cache_));
-    return compile_services(s, o, error, c);
+    std::vector<compiled_service> out;
+    EXPECT_TRUE(compile_services(s, o, out, error, c)) << error;
+    return out;
   };
   auto first = compile(&mc);
   EXPECT_EQ(mc.built_last, 10u);

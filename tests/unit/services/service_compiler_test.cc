@@ -11,14 +11,16 @@
 namespace kgw {
 namespace {
 
-std::vector<uint64_t> compile(const std::string& yaml, std::string& error) {
+// True when the Services compile; `error` says why not.
+bool compile(const std::string& yaml, std::string& error) {
   service_set set;
   std::vector<manifest_issue> issues;
   EXPECT_TRUE(parse_services({{"svc.yaml", yaml}}, set, issues)) << (issues.empty() ? "" : issues[0].to_string());
   service_compile_options o;
   o.maglev_size = 251;
   o.node_addresses = {*parse_ip("198.18.0.1")};
-  return compile_services(set, o, error);
+  std::vector<compiled_service> out;
+  return compile_services(set, o, out, error);
 }
 
 const char* node_port_a = R"(apiVersion: v1
@@ -41,7 +43,7 @@ spec:
   ports: [{port: 30080, targetPort: 8080}]
 )";
   std::string error;
-  EXPECT_TRUE(compile(yaml, error).empty());
+  EXPECT_FALSE(compile(yaml, error));
   EXPECT_EQ(error,
             "svc.yaml:9: t/b: port clash with t/a (198.18.0.1 port 30080/TCP, taken as nodePort of t/a, wanted as "
             "external IP)");
@@ -49,7 +51,7 @@ spec:
   error.clear();
   std::string other = yaml;
   other.replace(other.rfind("port: 30080"), 11, "port: 30081");
-  EXPECT_FALSE(compile(other, error).empty()) << error;
+  EXPECT_TRUE(compile(other, error)) << error;
 }
 
 TEST(ServiceCompiler, TwoLocalServicesMaySelectTheSameEndpoint) {
@@ -63,7 +65,7 @@ TEST(ServiceCompiler, TwoLocalServicesMaySelectTheSameEndpoint) {
             "}}\naddressType: IPv4\nports: [{port: 8080}]\nendpoints: [{addresses: [198.19.0.7]}]\n";
   }
   std::string error;
-  EXPECT_FALSE(compile(yaml, error).empty()) << error;
+  EXPECT_TRUE(compile(yaml, error)) << error;
 }
 
 }  // namespace

@@ -1,0 +1,135 @@
+#include "dataplane/service_changes.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <unordered_set>
+
+namespace kgw {
+
+namespace {
+
+template <typename F>
+void each_counter(service_tables& t, F&& f) {
+  auto* groups = const_cast<lb_group*>(t.groups());
+  auto* backends = const_cast<backend_entry*>(t.backends());
+  for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+    f(groups[gi].counter);
+    for (uint32_t b = 0; b < groups[gi].n_backends; ++b) f(backends[groups[gi].first_backend + b].counter);
+  }
+}
+
+}  // namespace
+
+std::vector<uint64_t> as_compiled(const service_tables& r) {
+  std::vector<uint64_t> out(r.size_bytes / 8);
+  std::memcpy(out.data(), &r, out.size() * 8);
+  each_counter(*reinterpret_cast<service_tables*>(out.data()), [](uint32_t& s) { s = no_counter; });
+  return out;
+}
+
+void published_services::adopt(const service_directory& d) {
+  by_name_.clear();
+  free_slots_.clear();
+  counters_ = d.counters;
+  for (uint32_t slot = d.capacity; slot-- > 0;) {
+    const service_tables* r = d.records()[slot];
+    if (!r) {
+      free_slots_.push_back(slot);
+      continue;
+    }
+    by_name_[std::string(r->names()[0].text, strnlen(r->names()[0].text, sizeof(service_name::text)))] = {
+        slot, as_compiled(*r)};
+  }
+}
+
+service_change_set* published_services::diff(const std::vector<compiled_service>& compiled, service_directory& d,
+                                             std::string& error, change_stats& stats) {
+  next_.clear();
+  gone_.clear();
+  retire_.clear();
+  slots_taken_ = 0;
+  stats = {};
+  std::vector<service_change> changes;
+  std::unordered_set<std::string> present;
+  auto fail = [&]() -> service_change_set* {
+    for (const service_change& c : changes) free_record(c.record);
+    next_.clear();
+    gone_.clear();
+    retire_.clear();
+    slots_taken_ = 0;
+    return nullptr;
+  };
+  for (const compiled_service& c : compiled) {
+    if (!present.insert(c.name).second) {
+      error = fmt::format("Service {} compiled twice", c.name);
+      return fail();
+    }
+    auto it = by_name_.find(c.name);
+    if (it != by_name_.end() && it->second.record == c.record) {
+      stats.unchanged++;
+      continue;
+    }
+    uint32_t slot;
+    if (it != by_name_.end()) {
+      slot = it->second.slot;
+    } else if (slots_taken_ < free_slots_.size()) {
+      slot = free_slots_[free_slots_.size() - 1 - slots_taken_++];
+    } else {
+      error = fmt::format("more than {} Services: raise services.max_services", d.capacity);
+      return fail();
+    }
+    service_tables* r = build_record(c.record, error);
+    if (!r) return fail();
+    changes.push_back({slot, 0, r});
+    if (d.counters) {
+      slot_assignment a = assign_counter_slots(*d.counters, *r, d.number);
+      stats.slots.kept += a.kept;
+      stats.slots.added += a.added;
+      stats.slots.reused += a.reused;
+      stats.slots.uncounted += a.uncounted;
+    }
+    if (const service_tables* old = d.records()[slot]) dropped_slots(*old, r, retire_);
+    (it != by_name_.end() ? stats.changed : stats.added)++;
+    next_.push_back({c.name, {slot, c.record}});
+  }
+  for (const auto& [name, e] : by_name_) {
+    if (present.count(name)) continue;
+    if (const service_tables* old = d.records()[e.slot]) dropped_slots(*old, nullptr, retire_);
+    changes.push_back({e.slot, 0, nullptr});
+    gone_.push_back(name);
+    stats.removed++;
+  }
+  stats.slots.retired = static_cast<uint32_t>(retire_.size());
+  if (changes.empty()) return nullptr;
+  service_change_set* set = build_change_set(changes, d, error);
+  return set ? set : fail();
+}
+
+void published_services::commit(uint64_t generation) {
+  free_slots_.resize(free_slots_.size() - slots_taken_);
+  for (auto& [name, e] : next_) by_name_[name] = std::move(e);
+  for (const std::string& name : gone_) {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) continue;
+    free_slots_.push_back(it->second.slot);
+    by_name_.erase(it);
+  }
+  // Retired as of the generation that dropped them: reused once it is live
+  // and their connections are gone (lb_counter_slots.h).
+  if (counters_) retire_counter_slots(*counters_, retire_, generation);
+  next_.clear();
+  gone_.clear();
+  retire_.clear();
+  slots_taken_ = 0;
+}
+
+void published_services::abandon(service_change_set* c) {
+  free_change_set(c, true);
+  next_.clear();
+  gone_.clear();
+  retire_.clear();
+  slots_taken_ = 0;
+}
+
+}  // namespace kgw

@@ -1,0 +1,57 @@
+// The builder's side of publishing (control, and the dataplane at start):
+// what it published, by Service name, and the change set that brings the
+// directory from there to a new compile. Only Services whose compiled record
+// differs get a new record, so a change costs the Services it touches.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "control/services/service_compiler.h"
+#include "dataplane/service_publish.h"
+
+namespace kgw {
+
+struct change_stats {
+  uint32_t added = 0, changed = 0, removed = 0, unchanged = 0;
+  slot_assignment slots;
+};
+
+class published_services {
+ public:
+  // Learns what `d` holds now: the dataplane's own start, or a control that
+  // (re)attaches to a running dataplane.
+  void adopt(const service_directory& d);
+  // Builds the records and the change set that turn the directory into
+  // `compiled`. nullptr when nothing changed (`error` empty) or on failure
+  // (`error` set; nothing is left allocated). One diff in flight at a time:
+  // follow it with commit() or abandon().
+  service_change_set* diff(const std::vector<compiled_service>& compiled, service_directory& d, std::string& error,
+                           change_stats& stats);
+  // The dataplane applied the set from the last diff as `generation`.
+  void commit(uint64_t generation);
+  // It did not: frees the set and its records.
+  void abandon(service_change_set* c);
+  size_t size() const { return by_name_.size(); }
+
+ private:
+  struct entry {
+    uint32_t slot;
+    std::vector<uint64_t> record;  // as compiled: counter slots unset
+  };
+  std::unordered_map<std::string, entry> by_name_;
+  std::vector<uint32_t> free_slots_;  // highest first, so the lowest is taken first
+  // The last diff's outcome, for commit().
+  std::vector<std::pair<std::string, entry>> next_;
+  std::vector<std::string> gone_;
+  size_t slots_taken_ = 0;
+  lb_counter_area* counters_ = nullptr;
+  std::vector<uint32_t> retire_;  // counter slots the last diff's records drop
+};
+
+// The record as compiled (counter slots unset) from a published one.
+std::vector<uint64_t> as_compiled(const service_tables& r);
+
+}  // namespace kgw

@@ -1,0 +1,37 @@
+// The counters of Service ports and endpoints, which outlive the records
+// that name them (pipelines/service/service_directory.h).
+#pragma once
+
+#include <cstdint>
+
+namespace kgw {
+
+inline constexpr unsigned max_generation_workers = 64;
+
+// Per lcore, per Service port (group) and per endpoint; summed across lcores on read.
+struct lb_counters {
+  uint64_t packets;
+  uint64_t bytes;
+  uint64_t new_flows;
+  int64_t active;  // new flows minus removed ones on this lcore
+};
+
+// The counters of every Service port and endpoint, outliving records: each
+// group and endpoint of a Service record names a slot here by its identity
+// (Service, port, protocol, family; plus address and port for an endpoint), so
+// a connection made under one record counts into the same slot under the
+// next. Allocated once by the dataplane; slots are assigned by whoever builds
+// a record (dataplane/lb_counter_slots.h).
+struct lb_counter_area {
+  uint64_t magic;
+  uint32_t n_slots;
+  uint32_t n_workers;
+  uint64_t assignments;  // bumped by every slot assignment (builders cache their index by it)
+  uint64_t* identity;    // [n_slots]; 0 = free
+  uint64_t* retired_at;  // [n_slots]; the first generation (directory number) without it, 0 = in use
+  lb_counters* counters[max_generation_workers];  // [worker][slot]
+};
+
+inline constexpr uint64_t lb_counter_area_magic = 0x6b67772d6c62636eull;  // "kgw-lbcn"
+
+}  // namespace kgw

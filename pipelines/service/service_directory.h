@@ -1,0 +1,109 @@
+// The published Services, one immutable record per Service (DESIGN.md "Table
+// publishing"). The directory is allocated once by the dataplane and never
+// moves; each Service owns a slot holding a pointer to its record (a
+// service_tables block of that one Service: frontends, groups, endpoints,
+// Maglev tables). A change swaps the pointers of the changed Services only, so
+// it costs O(size of those Services); a worker loads a slot once per packet and
+// so sees a whole old record or a whole new one.
+//
+// Which slot serves a frontend (VIP or node address, port, protocol) is found
+// through the frontend index: an open-addressed array of 64-bit words
+// (frontend hash, slot), each written by one atomic store. An index word only
+// says "this slot's record may hold a key with this hash"; the record's own
+// frontend table decides. So the writer can add and drop words while workers
+// probe, in any order that keeps a key findable while its record holds it.
+//
+// One writer (the dataplane's main lcore) changes the directory; records and
+// replaced indexes are freed after an RCU grace period.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/service/lb_counter_area.h"
+#include "pipelines/service/service_table.h"
+
+namespace kgw {
+
+inline constexpr uint64_t service_directory_magic = 0x6b67772d64697231ull;  // "kgw-dir1"
+inline constexpr uint64_t frontend_index_magic = 0x6b67772d69647831ull;     // "kgw-idx1"
+inline constexpr uint64_t index_empty = 0;
+inline constexpr uint64_t index_tombstone = ~0ull;
+
+struct frontend_index {
+  uint64_t magic;
+  uint32_t mask;  // words - 1, a power of two minus one
+  uint32_t used;  // words not empty: live ones and tombstones (the writer's count)
+  uint32_t live;
+  uint32_t pad;
+  uint64_t* words() { return reinterpret_cast<uint64_t*>(this + 1); }
+  const uint64_t* words() const { return reinterpret_cast<const uint64_t*>(this + 1); }
+};
+
+struct service_directory {
+  uint64_t magic;
+  uint64_t number;        // the generation: bumped by every applied change
+  uint32_t capacity;      // record slots
+  uint32_t n_workers;
+  uint32_t n_services;    // slots holding a record
+  uint32_t pad;
+  uint64_t record_bytes;  // the records' sizes summed
+  lb_counter_area* counters;     // nullptr: nothing counted
+  const frontend_index* index;   // replaced whole when it must grow
+  // Full-NAT source addresses, from gateway.yaml (snat.addresses).
+  uint8_t snat_v4[4];
+  uint8_t snat_v6[16];
+  uint8_t has_snat_v4, has_snat_v6;
+  uint8_t pad2[2];
+
+  const service_tables** records() { return reinterpret_cast<const service_tables**>(this + 1); }
+  const service_tables* const* records() const { return reinterpret_cast<const service_tables* const*>(this + 1); }
+  const service_tables* record(uint32_t slot) const { return __atomic_load_n(&records()[slot], __ATOMIC_ACQUIRE); }
+};
+static_assert(sizeof(service_directory) % 8 == 0 && sizeof(frontend_index) % 8 == 0);
+
+inline uint64_t index_word(uint32_t hash, uint32_t slot) { return uint64_t{hash} << 32 | (uint64_t{slot} + 1); }
+
+struct frontend_hit {
+  const service_tables* record = nullptr;
+  const frontend_slot* frontend = nullptr;
+  uint32_t slot = 0;
+};
+
+// The record and frontend serving `k`, or nulls. `ix` is the index the caller
+// loaded from `d` (once per burst: it is replaced only after a grace period).
+inline frontend_hit directory_lookup(const service_directory& d, const frontend_index& ix, const frontend_key& k) {
+  uint32_t h = frontend_hash(k);
+  const uint64_t* w = ix.words();
+  for (uint32_t i = h & ix.mask;; i = (i + 1) & ix.mask) {
+    uint64_t e = __atomic_load_n(&w[i], __ATOMIC_ACQUIRE);
+    if (e == index_empty) return {};
+    if (e == index_tombstone || static_cast<uint32_t>(e >> 32) != h) continue;
+    uint32_t slot = static_cast<uint32_t>(e) - 1;
+    if (slot >= d.capacity) continue;
+    const service_tables* r = d.record(slot);
+    if (!r) continue;
+    if (const frontend_slot* f = frontend_lookup(*r, k, h)) return {r, f, slot};
+  }
+}
+
+// The writer's side, over memory the caller allocated.
+size_t directory_bytes(uint32_t capacity);
+void directory_init(service_directory& d, uint32_t capacity, unsigned n_workers, lb_counter_area* counters);
+// Index words for `frontends` keys at a load of at most one half.
+uint32_t index_words_for(uint64_t frontends);
+size_t index_bytes(uint32_t words);
+void index_init(frontend_index& ix, uint32_t words);
+// True when `more` words fit while keeping the load (tombstones too) at most 3/4.
+bool index_has_room(const frontend_index& ix, uint64_t more);
+// Words for every record in `d` (a fresh index, before it is published).
+void index_fill(frontend_index& ix, const service_directory& d);
+// Number of keys in a record's frontend table.
+uint32_t record_frontends(const service_tables& r);
+// Puts `rec` (nullptr: none) into `slot`: index words for its new keys first,
+// then the pointer, then the old record's words no key of `rec` needs. Returns
+// the old record, to be freed after a grace period. The index must have room
+// for record_frontends(*rec) more words.
+const service_tables* directory_swap(service_directory& d, frontend_index& ix, uint32_t slot,
+                                     const service_tables* rec);
+
+}  // namespace kgw
