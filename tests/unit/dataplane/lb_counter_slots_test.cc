@@ -16,6 +16,7 @@
 #include "pipelines/service/service_stage.h"
 #include "tests/unit/pipelines/packet_builder.h"
 #include "tests/unit/service/directory_fixture.h"
+#include "tests/unit/service/service_builders.h"
 
 namespace kgw {
 namespace {
@@ -39,32 +40,11 @@ struct test_area {
 };
 
 service_model web(std::vector<const char*> pods) {
-  service_model m;
-  m.ns = "t";
-  m.name = "web";
-  m.cluster_ips = {*parse_ip("198.18.100.10")};
-  service_port_model p;
-  p.port = 80;
-  p.protocol = ipproto_tcp;
-  for (const char* pod : pods) {
-    endpoint_model e;
-    e.addr = *parse_ip(pod);
-    e.port = 8080;
-    p.endpoints.push_back(e);
-  }
-  m.ports.push_back(p);
-  return m;
+  return one_port_service("web", {"198.18.100.10"}, std::vector<std::string>(pods.begin(), pods.end()));
 }
 
 std::vector<compiled_service> compile_set(std::vector<service_model> services) {
-  service_set set;
-  set.services = std::move(services);
-  service_compile_options o;
-  o.maglev_size = 251;
-  std::string err;
-  std::vector<compiled_service> out;
-  EXPECT_TRUE(compile_services(set, o, out, err)) << err;
-  return out;
+  return compile_records(std::move(services));
 }
 
 // The record of Service t/web with these endpoints.

@@ -15,6 +15,7 @@
 #include "pipelines/parse/parse.h"
 #include "tests/unit/pipelines/packet_builder.h"
 #include "tests/unit/service/directory_fixture.h"
+#include "tests/unit/service/service_builders.h"
 
 namespace kgw {
 namespace {
@@ -23,22 +24,9 @@ using namespace kgw::test;
 
 ip_addr ip(const char* s) { return *parse_ip(s); }
 
-service_model svc(const char* name, const char* vip, bool local, std::vector<const char*> pods) {
-  service_model m;
-  m.ns = "t";
-  m.name = name;
-  m.cluster_ips = {ip(vip)};
+service_model svc(const char* name, const char* vip, bool local, std::vector<std::string> pods) {
+  service_model m = one_port_service(name, {vip}, pods);
   m.external_traffic_local = local;
-  service_port_model p;
-  p.port = 80;
-  p.protocol = ipproto_tcp;
-  for (const char* pod : pods) {
-    endpoint_model e;
-    e.addr = ip(pod);
-    e.port = 8080;
-    p.endpoints.push_back(e);
-  }
-  m.ports.push_back(p);
   return m;
 }
 
@@ -52,15 +40,8 @@ struct worker_state {
 class TwoWorkers : public ::testing::Test {
  protected:
   void SetUp() override {
-    service_set set;
-    set.services = {svc("web", "198.18.100.10", false, {"198.19.1.11", "198.19.1.12", "198.19.1.13"}),
-                    svc("local", "198.18.100.40", true, {"198.19.1.13"})};
-    service_compile_options o;
-    o.maglev_size = 251;
-    std::string err;
-    std::vector<compiled_service> compiled;
-    ASSERT_TRUE(compile_services(set, o, compiled, err)) << err;
-    services.put_all(compiled);
+    services.put_all(compile_records({svc("web", "198.18.100.10", false, {"198.19.1.11", "198.19.1.12", "198.19.1.13"}),
+                                      svc("local", "198.18.100.40", true, {"198.19.1.13"})}));
     services.set_snat_v4(ip("198.18.0.250"));
     auto add_neighbor = [&](const char* a, uint8_t last, uint16_t port) {
       neighbor_entry& e = nh->neighbors[nh->n_neighbors++];
