@@ -201,7 +201,8 @@ bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::v
   }
   auto t1 = clock::now();
   std::string error;
-  ok = compile_services(set, compile_options_for(cfg), out, error, cache ? &cache->maglev : nullptr);
+  ok = compile_services(set, compile_options_for(cfg), out, error, cache ? &cache->maglev : nullptr,
+                        cache ? &cache->records : nullptr);
   if (!ok) errors.push_back(error);
   if (timing) timing->compile_ms = ms_since(t1);
   return ok;
@@ -264,10 +265,12 @@ struct key_owner {
 // addresses meet them (a nodePort on a node address that is also some
 // Service's external or load-balancer IP with that port). Local endpoints
 // shared by Services are no clash.
-bool check_clashes(const service_model& svc, const draft& d,
+bool check_clashes(const service_model& svc, const service_tables& record,
                    std::unordered_map<frontend_key, key_owner, key_hash, key_eq>& taken, std::string& error) {
-  for (const draft_frontend& f : d.frontends) {
-    if (f.kind == frontend_kind::local_backend) continue;
+  const frontend_slot* slots = record.frontends();
+  for (uint32_t i = 0; i <= record.frontend_mask; ++i) {
+    const frontend_slot& f = slots[i];
+    if (f.group == no_group || f.kind == frontend_kind::local_backend) continue;
     auto [it, fresh] = taken.try_emplace(f.key, key_owner{&svc, f.kind});
     if (fresh || it->second.svc == &svc) continue;
     const service_model& sa = *it->second.svc;
@@ -282,7 +285,7 @@ bool check_clashes(const service_model& svc, const draft& d,
 }  // namespace
 
 bool compile_services(const service_set& set, const service_compile_options& o, std::vector<compiled_service>& out,
-                      std::string& error, maglev_cache* cache) {
+                      std::string& error, maglev_cache* cache, record_cache* records) {
   out.clear();
   if (!is_prime(o.maglev_size)) {
     error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
@@ -290,10 +293,30 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
   }
   maglev_pass maglev;
   maglev.cache = cache;
+  record_cache next;
+  if (records && (records->maglev_size != o.maglev_size || records->node_addresses != o.node_addresses))
+    records->by_name.clear();
+  // Records are moved out of the cache as they are reused: a compile that
+  // fails part way leaves none, and the next one compiles every Service.
+  auto fail = [&] {
+    if (records) *records = record_cache{};
+    return false;
+  };
   std::unordered_map<frontend_key, key_owner, key_hash, key_eq> taken;
   taken.reserve(set.services.size() * 2);
   out.reserve(set.services.size());
   for (const service_model& svc : set.services) {
+    if (records) {
+      auto it = records->by_name.find(svc.key());
+      if (it != records->by_name.end() && it->second.first == svc) {
+        const auto& rec = *reinterpret_cast<const service_tables*>(it->second.second.data());
+        if (!check_clashes(svc, rec, taken, error)) return fail();
+        out.push_back({svc.key(), it->second.second});
+        next.by_name.emplace(svc.key(), std::move(it->second));
+        next.reused_last++;
+        continue;
+      }
+    }
     draft d;
     d.maglev = &maglev;
     for (const service_port_model& p : svc.ports)
@@ -302,12 +325,22 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
         for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
         for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;
         for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
-        if (serves_family && !add_group(d, svc, p, family, o, error)) return false;
+        if (serves_family && !add_group(d, svc, p, family, o, error)) return fail();
       }
-    if (!check_clashes(svc, d, taken, error)) return false;
     out.push_back({svc.key(), place_record(svc, d)});
+    const auto& rec = *reinterpret_cast<const service_tables*>(out.back().record.data());
+    if (!check_clashes(svc, rec, taken, error)) return fail();
+    if (records) {
+      next.by_name.emplace(svc.key(), std::make_pair(svc, out.back().record));
+      next.compiled_last++;
+    }
   }
   if (cache) *cache = std::move(maglev.next);
+  if (records) {
+    next.maglev_size = o.maglev_size;
+    next.node_addresses = o.node_addresses;
+    *records = std::move(next);
+  }
   return true;
 }
 

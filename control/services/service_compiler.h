@@ -40,11 +40,22 @@ struct maglev_cache {
   size_t built_last = 0, reused_last = 0;
 };
 
+// The records of the previous compile by Service, with the model each was
+// compiled from: a Service whose model is unchanged (same Service object,
+// same endpoints) keeps its record without being compiled again.
+struct record_cache {
+  uint32_t maglev_size = 0;             // the options they were compiled with
+  std::vector<ip_addr> node_addresses;
+  std::unordered_map<std::string, std::pair<service_model, std::vector<uint64_t>>> by_name;
+  size_t compiled_last = 0, reused_last = 0;
+};
+
 // What one compile keeps for the next: the parsed files (only changed files
-// are parsed again) and the Maglev tables (only changed Service ports are
-// built again).
+// are parsed again), the records (only changed Services are compiled again)
+// and the Maglev tables (only changed Service ports are built again).
 struct compile_cache {
   manifest_cache files;
+  record_cache records;
   maglev_cache maglev;
 };
 
@@ -72,6 +83,6 @@ bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::v
 // False with `error` set when the options are impossible (Maglev size not
 // prime, too many endpoints) or two Services claim one frontend.
 bool compile_services(const service_set& set, const service_compile_options& o, std::vector<compiled_service>& out,
-                      std::string& error, maglev_cache* cache = nullptr);
+                      std::string& error, maglev_cache* cache = nullptr, record_cache* records = nullptr);
 
 }  // namespace kgw

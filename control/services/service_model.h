@@ -34,6 +34,7 @@ struct endpoint_model {
   bool terminating = false;
   std::string node_name;   // nodeName, may be empty
   std::string target;      // targetRef namespace/name, or the address when absent
+  bool operator==(const endpoint_model&) const = default;
 };
 
 struct service_port_model {
@@ -44,6 +45,7 @@ struct service_port_model {
   uint16_t target_port_number = 0;  // when targetPort is a number (defaults to port)
   std::string target_port_name;     // when targetPort is a name
   std::vector<endpoint_model> endpoints;  // from every EndpointSlice of the Service, deduplicated by address
+  bool operator==(const service_port_model&) const = default;
 };
 
 struct service_model {
@@ -61,6 +63,7 @@ struct service_model {
   bool has_selector = false;
   std::vector<service_port_model> ports;
   std::string key() const { return ns + "/" + name; }
+  bool operator==(const service_model&) const = default;
 };
 
 struct service_set {

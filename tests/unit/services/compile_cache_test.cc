@@ -223,5 +223,44 @@ TEST_F(CompileCache, MaglevTablesOfUnchangedPortsAreReused) {
   EXPECT_EQ(mc.tables.size(), 10u) << "only the tables in use are kept";
 }
 
+TEST_F(CompileCache, UnchangedServicesKeepTheirRecordsWithoutACompile) {
+  for (int i = 0; i < 10; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i, "", 5));
+  service_compile_options o;
+  o.maglev_size = 1021;
+  record_cache rc;
+  std::string error;
+  auto compile = [&](record_cache* c) {
+    service_set s;
+    std::vector<manifest_issue> errors;
+    EXPECT_TRUE(load_services(dir_, s, errors, cache_));
+    std::vector<compiled_service> out;
+    EXPECT_TRUE(compile_services(s, o, out, error, nullptr, c)) << error;
+    return out;
+  };
+  auto first = compile(&rc);
+  EXPECT_EQ(rc.compiled_last, 10u);
+  EXPECT_EQ(compile(&rc), first);
+  EXPECT_EQ(rc.compiled_last, 0u);
+  EXPECT_EQ(rc.reused_last, 10u);
+
+  write("svc4.yaml", service_yaml(4, "198.19.44.44", 5));
+  auto changed = compile(&rc);
+  EXPECT_EQ(rc.compiled_last, 1u);
+  EXPECT_EQ(rc.reused_last, 9u);
+  EXPECT_EQ(changed, compile(nullptr)) << "the cached compile differs from a fresh one";
+  EXPECT_NE(changed[4], first[4]);
+
+  // Other options (a new Maglev size): nothing is reused.
+  o.maglev_size = 251;
+  auto resized = compile(&rc);
+  EXPECT_EQ(rc.compiled_last, 10u);
+  EXPECT_EQ(resized, compile(nullptr));
+
+  // A Service gone: its record leaves the cache too.
+  std::remove((dir_ + "/svc9.yaml").c_str());
+  compile(&rc);
+  EXPECT_EQ(rc.by_name.size(), 9u);
+}
+
 }  // namespace
 }  // namespace kgw
