@@ -53,6 +53,17 @@ class CompileCache : public ::testing::Test {
     fs::rename(tmp, dir_ + "/" + name);
   }
 
+  // Loads the directory (with the file cache) and compiles it with the given caches.
+  std::vector<compiled_service> compile(const service_compile_options& o, maglev_cache* mc, record_cache* rc) {
+    service_set s;
+    std::vector<manifest_issue> errors;
+    EXPECT_TRUE(load_services(dir_, s, errors, cache_));
+    std::vector<compiled_service> out;
+    std::string error;
+    EXPECT_TRUE(compile_services(s, o, out, error, mc, rc)) << error;
+    return out;
+  }
+
   // Loads with the cache and from scratch; both must agree.
   service_set load_checked(bool expect_ok = true) {
     service_set cached, fresh;
@@ -197,15 +208,7 @@ TEST_F(CompileCache, MaglevTablesOfUnchangedPortsAreReused) {
   service_compile_options o;
   o.maglev_size = 1021;
   maglev_cache mc;
-  std::string error;
-  auto compile = [&](maglev_cache* c) {
-    service_set s;
-    std::vector<manifest_issue> errors;
-    EXPECT_TRUE(load_services(dir_, s, errors, cache_));
-    std::vector<compiled_service> out;
-    EXPECT_TRUE(compile_services(s, o, out, error, c)) << error;
-    return out;
-  };
+  auto compile = [&](maglev_cache* c) { return CompileCache::compile(o, c, nullptr); };
   auto first = compile(&mc);
   EXPECT_EQ(mc.built_last, 10u);
   EXPECT_EQ(first, compile(nullptr));
@@ -228,15 +231,7 @@ TEST_F(CompileCache, UnchangedServicesKeepTheirRecordsWithoutACompile) {
   service_compile_options o;
   o.maglev_size = 1021;
   record_cache rc;
-  std::string error;
-  auto compile = [&](record_cache* c) {
-    service_set s;
-    std::vector<manifest_issue> errors;
-    EXPECT_TRUE(load_services(dir_, s, errors, cache_));
-    std::vector<compiled_service> out;
-    EXPECT_TRUE(compile_services(s, o, out, error, nullptr, c)) << error;
-    return out;
-  };
+  auto compile = [&](record_cache* c) { return CompileCache::compile(o, nullptr, c); };
   auto first = compile(&rc);
   EXPECT_EQ(rc.compiled_last, 10u);
   EXPECT_EQ(compile(&rc), first);
