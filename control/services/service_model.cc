@@ -850,6 +850,9 @@ std::string identity_key(const std::string& kind, const std::string& ns, const s
   return kind + "|" + ns + "|" + name;
 }
 
+constexpr const char* known_kinds =
+    "v1 Service, discovery.k8s.io/v1 EndpointSlice, v1 Node, networking.k8s.io/v1 Ingress and IngressClass, v1 List";
+
 void parse_document(const std::string& file, const YAML::Node& doc, state& st) {
   ctx c;
   c.file = file;
@@ -882,6 +885,13 @@ void parse_document(const std::string& file, const YAML::Node& doc, state& st) {
   if (!present(child(doc, "kind"))) c.error(doc, "kind", "kind is required");
   if (!api || !kind) return;
 
+  if (*api == "v1" && *kind == "List") {  // `kubectl get -o yaml` of several objects
+    YAML::Node items = child(doc, "items");
+    if (present(items) && !items.IsSequence()) c.error(items, "items", "expected a list");
+    if (present(items) && items.IsSequence())
+      for (const auto& item : items) parse_document(file, item, st);
+    return;
+  }
   bool is_service = *api == "v1" && *kind == "Service";
   bool is_slice = *api == "discovery.k8s.io/v1" && *kind == "EndpointSlice";
   if (!is_service && !is_slice) {
@@ -889,11 +899,11 @@ void parse_document(const std::string& file, const YAML::Node& doc, state& st) {
         (*api == "networking.k8s.io/v1" && (*kind == "Ingress" || *kind == "IngressClass")))
       return;
     if (*kind == "Service" || *kind == "EndpointSlice" || *kind == "Node" || *kind == "Ingress" ||
-        *kind == "IngressClass")
-      c.warn(child(doc, "apiVersion"), "apiVersion",
-             fmt::format("kind {} in apiVersion {} not used by kgw", *kind, *api));
+        *kind == "IngressClass" || *kind == "List")
+      c.error(child(doc, "apiVersion"), "apiVersion",
+              fmt::format("kind {} in apiVersion {} is not supported (kgw reads {})", *kind, *api, known_kinds));
     else
-      c.warn(child(doc, "kind"), "kind", fmt::format("kind {} not used by kgw", *kind));
+      c.error(child(doc, "kind"), "kind", fmt::format("unknown kind {} (kgw reads {})", *kind, known_kinds));
     return;
   }
 
@@ -989,7 +999,7 @@ void resolve(merged& st, service_set& out) {
     auto it = index.find(key);
     if (it == index.end()) {
       if (!st.skipped_services.count(key)) {
-        st.warnings->push_back(manifest_issue{
+        st.errors->push_back(manifest_issue{
             s.file, s.label_line ? s.label_line : s.line, s.ns + "/" + s.name,
             "metadata.labels[kubernetes.io/service-name]", fmt::format("Service {} does not exist", key)});
       }

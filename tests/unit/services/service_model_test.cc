@@ -599,9 +599,9 @@ spec:
   - port: 80
 ---
 apiVersion: v1
-kind: ConfigMap
+kind: Node
 metadata:
-  name: cm
+  name: n0
 data: {}
 ---
 apiVersion: v1
@@ -615,7 +615,7 @@ metadata:
   name: kgw
 ---
 ---
-)" + slice("orphan", "missing", R"(
+)" + slice("w-1", "w", R"(
 endpoints:
 - addresses: ["10.0.0.1"]
 ports:
@@ -628,12 +628,32 @@ endpoints: []
             (strings{
                 "svc.yaml:8: default/w: spec.trafficDistribution: unknown field, ignored",
                 "svc.yaml:7: default/w: spec.publishNotReadyAddresses: not supported: only ready endpoints get new flows",
-                "svc.yaml:13: default/cm: kind: kind ConfigMap not used by kgw",
                 "svc.yaml:52: default/names: addressType: FQDN EndpointSlices are not used by the L4 path; skipped",
-                "svc.yaml:37: default/orphan: metadata.labels[kubernetes.io/service-name]: Service default/missing "
-                "does not exist",
             }));
   ASSERT_EQ(r.set.services.size(), 1u);
+}
+
+TEST(Services, ListItemsAreReadAsObjects) {
+  auto r = parse1(R"(
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: w}
+  spec:
+    clusterIP: 10.96.1.1
+    ports: [{port: 80}]
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: w-1, labels: {kubernetes.io/service-name: w}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.0.0.1]}]
+  ports: [{port: 80}]
+)");
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  ASSERT_EQ(r.set.services.size(), 1u);
+  EXPECT_EQ(addrs(r.set.services[0].ports[0]), strings{"10.0.0.1:80"});
 }
 
 // ---------------------------------------------------------------------------
@@ -846,14 +866,45 @@ spec:
   ports:
   - port: 80
 )";
-  auto r = parse({{"a.yaml", svc}, {"b.yaml", "\nkind: ConfigMap\napiVersion: v1\n---" + svc}});
+  auto r = parse({{"a.yaml", svc}, {"b.yaml", "\nkind: Node\napiVersion: v1\n---" + svc}});
   expect_errors(r, {"b.yaml:7: default/web: metadata.name: duplicate Service default/web (first defined at a.yaml:4)"});
 }
 
 TEST(ServiceErrors, DuplicateObjectInOneFile) {
   auto r = parse1(slice("s", "web", "endpoints: []\n") + slice("s", "web", "endpoints: []\n"));
   expect_errors(r,
-                {"svc.yaml:16: default/s: metadata.name: duplicate EndpointSlice default/s (first defined at svc.yaml:5)"});
+                {"svc.yaml:16: default/s: metadata.name: duplicate EndpointSlice default/s (first defined at svc.yaml:5)",
+                 "svc.yaml:8: default/s: metadata.labels[kubernetes.io/service-name]: Service default/web does not "
+                 "exist"});
+}
+
+TEST(ServiceErrors, UnknownKindsAndKindsInAnotherApiVersion) {
+  auto r = parse1(R"(
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+---
+apiVersion: discovery.k8s.io/v1beta1
+kind: EndpointSlice
+metadata: {name: old}
+)");
+  expect_errors(r, {"svc.yaml:2: default/cm: kind: unknown kind ConfigMap (kgw reads v1 Service, "
+                    "discovery.k8s.io/v1 EndpointSlice, v1 Node, networking.k8s.io/v1 Ingress and IngressClass, "
+                    "v1 List)",
+                    "svc.yaml:5: default/old: apiVersion: kind EndpointSlice in apiVersion discovery.k8s.io/v1beta1 "
+                    "is not supported (kgw reads v1 Service, discovery.k8s.io/v1 EndpointSlice, v1 Node, "
+                    "networking.k8s.io/v1 Ingress and IngressClass, v1 List)"});
+}
+
+TEST(ServiceErrors, EndpointSliceOfAServiceThatDoesNotExist) {
+  auto r = parse1(slice("orphan", "missing", R"(
+endpoints:
+- addresses: ["10.0.0.1"]
+ports:
+- port: 80
+)"));
+  expect_errors(r, {"svc.yaml:8: default/orphan: metadata.labels[kubernetes.io/service-name]: Service "
+                    "default/missing does not exist"});
 }
 
 TEST(ServiceErrors, PortClashClusterIpAndNodePort) {
@@ -988,7 +1039,9 @@ ports:
 - port: 80
 )"));
   expect_errors(r, {"svc.yaml:12: default/web-1: endpoints[1].addresses[0]: address 2001:db8::1 is IPv6 but "
-                    "addressType is IPv4"});
+                    "addressType is IPv4",
+                    "svc.yaml:8: default/web-1: metadata.labels[kubernetes.io/service-name]: Service default/web "
+                    "does not exist"});
 }
 
 TEST(ServiceErrors, AllErrorsCollectedAcrossFilesAndNoThrow) {
