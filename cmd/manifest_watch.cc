@@ -119,12 +119,12 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   }
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   log_info("{} generation {} from {}: {} Services ({} added, {} changed, {} removed, {} unchanged) in {:.1f} ms "
-           "(load {:.1f} ms, {} of {} files parsed; compile {:.1f} ms, {} of {} Services compiled, {} of {} Maglev tables "
+           "(load {:.1f} ms: scan {:.1f} ms, {} of {} files parsed, merge {:.1f} ms; compile {:.1f} ms, {} of {} Services compiled, {} of {} Maglev tables "
            "built; records {:.1f} ms, "
            "counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms)",
            c ? "published" : "nothing changed, still", generation, dir, ps.book.size(), stats.added, stats.changed,
-           stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, ps.cache.files.parsed_last,
-           ps.cache.files.files.size(), timing.compile_ms, ps.cache.records.compiled_last,
+           stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, ps.cache.files.scan_ms_last,
+           ps.cache.files.parsed_last, ps.cache.files.files.size(), ps.cache.files.merge_ms_last, timing.compile_ms, ps.cache.records.compiled_last,
            ps.cache.records.compiled_last + ps.cache.records.reused_last, ps.cache.maglev.built_last,
            ps.cache.maglev.built_last + ps.cache.maglev.reused_last, build_ms, stats.slots.kept, stats.slots.added,
            stats.slots.reused, stats.slots.retired, ms_since(t3));

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -1187,6 +1188,9 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
                    manifest_cache& cache) {
   namespace fs = std::filesystem;
+  using clock = std::chrono::steady_clock;
+  auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
+  auto t0 = clock::now();
   cache.parsed_last = 0;
   try {
     std::error_code ec;
@@ -1254,7 +1258,10 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
       now.emplace(path, std::move(fs_now));
     }
     cache.files = std::move(now);
+    cache.scan_ms_last = ms_since(t0);
+    auto t1 = clock::now();
     bool merged = merge_files(parsed, out, errors);
+    cache.merge_ms_last = ms_since(t1);
     return ok && merged;
   } catch (const std::exception& e) {
     errors.push_back(manifest_issue{dir, 0, "", "", std::string("cannot read manifests: ") + e.what()});

@@ -95,6 +95,8 @@ struct manifest_cache {
   };
   std::map<std::string, file_state> files;  // by path
   size_t parsed_last = 0;                   // files the last load had to parse
+  double scan_ms_last = 0;                  // of the last load: list, stat, read and parse changed files
+  double merge_ms_last = 0;                 //   duplicates, resolution and checks over every object
   int64_t racy_window_ns = 100'000'000;     // files changed this recently are not trusted
 
   manifest_cache();
