@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <unordered_map>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -984,10 +986,17 @@ struct merged {
 };
 
 void resolve(merged& st, service_set& out) {
-  std::sort(st.services.begin(), st.services.end(),
-            [](const parsed_service* a, const parsed_service* b) { return a->m.key() < b->m.key(); });
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < st.services.size(); ++i) index.emplace(st.services[i]->m.key(), i);
+  // Keys made once, not per comparison.
+  std::vector<std::pair<std::string, const parsed_service*>> keyed;
+  keyed.reserve(st.services.size());
+  for (const parsed_service* ps : st.services) keyed.emplace_back(ps->m.key(), ps);
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::unordered_map<std::string, size_t> index;
+  index.reserve(keyed.size());
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    st.services[i] = keyed[i].second;
+    index.emplace(std::move(keyed[i].first), i);
+  }
   out.services.clear();
   out.services.reserve(st.services.size());
   for (const parsed_service* ps : st.services) out.services.push_back(ps->m);
@@ -1050,7 +1059,18 @@ void resolve(merged& st, service_set& out) {
 
   // Frontend clashes: (address, port, protocol) and (nodePort, protocol).
   using fe_key = std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t, uint8_t>;
-  std::map<fe_key, size_t> frontends;
+  struct fe_hash {
+    size_t operator()(const fe_key& k) const {
+      uint64_t a, b;
+      std::memcpy(&a, std::get<1>(k).data(), 8);
+      std::memcpy(&b, std::get<1>(k).data() + 8, 8);
+      uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
+                   (uint64_t{std::get<2>(k)} << 16 | uint64_t{std::get<3>(k)} << 8 | std::get<0>(k));
+      return static_cast<size_t>(h ^ (h >> 29));
+    }
+  };
+  std::unordered_map<fe_key, size_t, fe_hash> frontends;
+  frontends.reserve(st.services.size() * 2);
   std::map<std::pair<uint16_t, uint8_t>, size_t> node_ports;
   for (size_t si = 0; si < st.services.size(); ++si) {
     const parsed_service& ps = *st.services[si];
@@ -1128,13 +1148,16 @@ bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, s
     merged st;
     st.errors = &errors;
     st.warnings = &out.warnings;
-    std::map<std::string, std::pair<std::string, int>> seen;
+    std::unordered_map<std::string_view, const std::pair<std::string, int>*> seen;  // into the files' identities
+    size_t objects = 0;
+    for (const auto& pf : files) objects += pf->identities.size();
+    seen.reserve(objects);
     for (const auto& pf : files) {
       errors.insert(errors.end(), pf->errors.begin(), pf->errors.end());
       out.warnings.insert(out.warnings.end(), pf->warnings.begin(), pf->warnings.end());
       std::set<std::string> duplicates;  // this file's objects already defined by an earlier one
       for (const auto& [key, where] : pf->identities) {
-        auto [it, inserted] = seen.emplace(key, where);
+        auto [it, inserted] = seen.emplace(key, &where);
         if (inserted) continue;
         duplicates.insert(key);
         size_t bar1 = key.find('|'), bar2 = key.find('|', bar1 + 1);
@@ -1142,7 +1165,7 @@ bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, s
         std::string object = key.substr(bar1 + 1, bar2 - bar1 - 1) + "/" + key.substr(bar2 + 1);
         errors.push_back(manifest_issue{where.first, where.second, object, "metadata.name",
                                         fmt::format("duplicate {} {} (first defined at {}:{})", kind, object,
-                                                    it->second.first, it->second.second)});
+                                                    it->second->first, it->second->second)});
       }
       for (const auto& ps : pf->services)
         if (!duplicates.count(identity_key("Service", ps.m.ns, ps.m.name))) st.services.push_back(&ps);
