@@ -39,7 +39,7 @@ void published_services::adopt(const service_directory& d) {
       continue;
     }
     by_name_[std::string(r->names()[0].text, strnlen(r->names()[0].text, sizeof(service_name::text)))] = {
-        slot, as_compiled(*r)};
+        slot, std::make_shared<const std::vector<uint64_t>>(as_compiled(*r))};
   }
 }
 
@@ -66,7 +66,7 @@ service_change_set* published_services::diff(const std::vector<compiled_service>
       return fail();
     }
     auto it = by_name_.find(c.name);
-    if (it != by_name_.end() && it->second.record == c.record) {
+    if (it != by_name_.end() && (it->second.record == c.record || *it->second.record == *c.record)) {
       stats.unchanged++;
       continue;
     }
@@ -79,7 +79,7 @@ service_change_set* published_services::diff(const std::vector<compiled_service>
       error = fmt::format("more than {} Services: raise services.max_services", d.capacity);
       return fail();
     }
-    service_tables* r = build_record(c.record, error);
+    service_tables* r = build_record(*c.record, error);
     if (!r) return fail();
     changes.push_back({slot, 0, r});
     if (d.counters) {

@@ -39,7 +39,7 @@ class published_services {
  private:
   struct entry {
     uint32_t slot;
-    std::vector<uint64_t> record;  // as compiled: counter slots unset
+    std::shared_ptr<const std::vector<uint64_t>> record;  // as compiled: counter slots unset
   };
   std::unordered_map<std::string, entry> by_name_;
   std::vector<uint32_t> free_slots_;  // highest first, so the lowest is taken first

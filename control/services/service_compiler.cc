@@ -175,7 +175,7 @@ service_compile_options compile_options_for(const gateway_config& cfg) {
 compiled_totals totals_of(const std::vector<compiled_service>& compiled) {
   compiled_totals t;
   for (const compiled_service& c : compiled) {
-    const auto* r = reinterpret_cast<const service_tables*>(c.record.data());
+    const auto* r = reinterpret_cast<const service_tables*>(c.record->data());
     t.services++;
     t.groups += r->n_groups;
     t.endpoints += r->n_backends;
@@ -309,7 +309,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
     if (records) {
       auto it = records->by_name.find(svc.key());
       if (it != records->by_name.end() && it->second.first == svc) {
-        const auto& rec = *reinterpret_cast<const service_tables*>(it->second.second.data());
+        const auto& rec = *reinterpret_cast<const service_tables*>(it->second.second->data());
         if (!check_clashes(svc, rec, taken, error)) return fail();
         out.push_back({svc.key(), it->second.second});
         next.by_name.emplace(svc.key(), std::move(it->second));
@@ -327,8 +327,8 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
         for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
         if (serves_family && !add_group(d, svc, p, family, o, error)) return fail();
       }
-    out.push_back({svc.key(), place_record(svc, d)});
-    const auto& rec = *reinterpret_cast<const service_tables*>(out.back().record.data());
+    out.push_back({svc.key(), std::make_shared<const std::vector<uint64_t>>(place_record(svc, d))});
+    const auto& rec = *reinterpret_cast<const service_tables*>(out.back().record->data());
     if (!check_clashes(svc, rec, taken, error)) return fail();
     if (records) {
       next.by_name.emplace(svc.key(), std::make_pair(svc, out.back().record));

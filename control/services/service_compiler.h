@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,11 +22,16 @@ struct service_compile_options {
 };
 
 // One Service's record: a service_tables block of that Service alone, 8-byte
-// aligned in memory as returned; counter slots are left unset (no_counter).
+// aligned in memory; counter slots are left unset (no_counter). Shared, not
+// copied, between a compile's output, the compile cache and what control
+// published: an unchanged Service is the same block throughout.
 struct compiled_service {
   std::string name;  // namespace/name
-  std::vector<uint64_t> record;
-  bool operator==(const compiled_service&) const = default;
+  std::shared_ptr<const std::vector<uint64_t>> record;
+  // Equal names and equal blocks (the same one, or the same bytes).
+  bool operator==(const compiled_service& o) const {
+    return name == o.name && (record == o.record || (record && o.record && *record == *o.record));
+  }
 };
 
 // The options gateway.yaml implies (services section, node and SNAT addresses).
@@ -46,7 +52,7 @@ struct maglev_cache {
 struct record_cache {
   uint32_t maglev_size = 0;             // the options they were compiled with
   std::vector<ip_addr> node_addresses;
-  std::unordered_map<std::string, std::pair<service_model, std::vector<uint64_t>>> by_name;
+  std::unordered_map<std::string, std::pair<service_model, std::shared_ptr<const std::vector<uint64_t>>>> by_name;
   size_t compiled_last = 0, reused_last = 0;
 };
 

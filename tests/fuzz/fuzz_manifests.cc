@@ -46,8 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (compiled.size() != set.services.size()) __builtin_trap();
   for (const kgw::compiled_service& c : compiled) {
-    const auto& t = *reinterpret_cast<const kgw::service_tables*>(c.record.data());
-    if (t.size_bytes != c.record.size() * 8 || t.n_services != 1 || c.name != t.names()[0].text) __builtin_trap();
+    const auto& t = *reinterpret_cast<const kgw::service_tables*>(c.record->data());
+    if (t.size_bytes != c.record->size() * 8 || t.n_services != 1 || c.name != t.names()[0].text) __builtin_trap();
     const kgw::frontend_slot* slots = t.frontends();
     for (uint32_t i = 0; i <= t.frontend_mask; ++i) {
       if (slots[i].group == kgw::no_group) continue;

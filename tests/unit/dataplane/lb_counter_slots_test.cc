@@ -48,7 +48,7 @@ std::vector<compiled_service> compile_set(std::vector<service_model> services) {
 }
 
 // The record of Service t/web with these endpoints.
-std::vector<uint64_t> compile(std::vector<const char*> pods) { return compile_set({web(pods)}).at(0).record; }
+std::vector<uint64_t> compile(std::vector<const char*> pods) { return *compile_set({web(pods)}).at(0).record; }
 
 // What the publisher does when `now` replaces `old` as generation `number`.
 uint32_t retire(lb_counter_area& a, const service_tables& old, const service_tables* now, uint64_t number) {
@@ -225,15 +225,17 @@ TEST(CounterSlots, ClientIpAffinityOutlivesTablePositions) {
   const std::vector<const char*> before = {"198.19.1.11", "198.19.1.12", "198.19.1.13"};
   const std::vector<const char*> after = {"198.19.1.10", "198.19.1.11", "198.19.1.12", "198.19.1.13"};
   test_area ta(64, 1);
-  auto g1 = compile_set({sticky("web", "198.18.100.10", before)});
-  assign_counter_slots(ta.a, tables(g1[0].record), 0);
+  auto g1 = *compile_set({sticky("web", "198.18.100.10", before)})[0].record;
+  assign_counter_slots(ta.a, tables(g1), 0);
   directory_fixture gen1(8, 1024, &ta.a);
-  gen1.put(1, g1[0].record);
-  auto g2 = compile_set({sticky("aaa", "198.18.100.9", {"198.19.1.14", "198.19.1.15"}), sticky("web", "198.18.100.10", after)});
-  for (auto& c : g2) assign_counter_slots(ta.a, tables(c.record), 1);
+  gen1.put(1, g1);
+  auto compiled2 = compile_set({sticky("aaa", "198.18.100.9", {"198.19.1.14", "198.19.1.15"}), sticky("web", "198.18.100.10", after)});
   directory_fixture gen2(8, 1024, &ta.a);
-  gen2.put(0, g2[0].record);
-  gen2.put(1, g2[1].record);
+  for (uint32_t i = 0; i < 2; ++i) {
+    auto r = *compiled2[i].record;
+    assign_counter_slots(ta.a, tables(r), 1);
+    gen2.put(i, r);
+  }
 
   // Clients whose Maglev choice differs between the generations (found with a
   // worker that has no affinity memory): only affinity keeps them in place.

@@ -170,7 +170,7 @@ TEST_F(Publish, ChangeSetsAreCheckedBeforeTheyAreApplied) {
 
   auto c = compile({svc("a", "198.18.100.1", {"198.19.1.1"})});
   std::string err;
-  service_tables* r = build_record(c[0].record, err);
+  service_tables* r = build_record(*c[0].record, err);
   ASSERT_TRUE(r) << err;
   service_change_set* twice = build_change_set({{1, 0, r}, {1, 0, nullptr}}, dir(), err);
   EXPECT_FALSE(change_set_valid(twice, dir(), why));

@@ -44,7 +44,7 @@ class directory_fixture {
 
   // Every compiled Service into slots 0, 1, ...
   void put_all(const std::vector<compiled_service>& compiled) {
-    for (size_t i = 0; i < compiled.size(); ++i) put(static_cast<uint32_t>(i), compiled[i].record);
+    for (size_t i = 0; i < compiled.size(); ++i) put(static_cast<uint32_t>(i), *compiled[i].record);
   }
 
  private:

@@ -25,7 +25,7 @@ service_model svc(const std::string& name, std::vector<std::string> vips, std::v
   return test::one_port_service(name, vips, pods);
 }
 
-std::vector<uint64_t> record_of(service_model m) { return test::compile_records({std::move(m)}).at(0).record; }
+std::vector<uint64_t> record_of(service_model m) { return *test::compile_records({std::move(m)}).at(0).record; }
 
 frontend_key key(const char* vip, uint16_t port = 80) {
   frontend_key k{};
