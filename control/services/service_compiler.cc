@@ -305,10 +305,11 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
   std::unordered_map<frontend_key, key_owner, key_hash, key_eq> taken;
   taken.reserve(set.services.size() * 2);
   out.reserve(set.services.size());
-  for (const service_model& svc : set.services) {
+  for (const auto& model : set.services) {
+    const service_model& svc = *model;
     if (records) {
       auto it = records->by_name.find(svc.key());
-      if (it != records->by_name.end() && it->second.first == svc) {
+      if (it != records->by_name.end() && (it->second.first == model || *it->second.first == svc)) {
         const auto& rec = *reinterpret_cast<const service_tables*>(it->second.second->data());
         if (!check_clashes(svc, rec, taken, error)) return fail();
         out.push_back({svc.key(), it->second.second});
@@ -331,7 +332,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
     const auto& rec = *reinterpret_cast<const service_tables*>(out.back().record->data());
     if (!check_clashes(svc, rec, taken, error)) return fail();
     if (records) {
-      next.by_name.emplace(svc.key(), std::make_pair(svc, out.back().record));
+      next.by_name.emplace(svc.key(), std::make_pair(model, out.back().record));
       next.compiled_last++;
     }
   }

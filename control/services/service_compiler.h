@@ -52,7 +52,9 @@ struct maglev_cache {
 struct record_cache {
   uint32_t maglev_size = 0;             // the options they were compiled with
   std::vector<ip_addr> node_addresses;
-  std::unordered_map<std::string, std::pair<service_model, std::shared_ptr<const std::vector<uint64_t>>>> by_name;
+  std::unordered_map<std::string,
+                     std::pair<std::shared_ptr<const service_model>, std::shared_ptr<const std::vector<uint64_t>>>>
+      by_name;
   size_t compiled_last = 0, reused_last = 0;
 };
 

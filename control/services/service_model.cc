@@ -975,36 +975,93 @@ bool endpoint_less(const endpoint_model& a, const endpoint_model& b) {
   return std::tie(a.addr.family, a.addr.b, a.port) < std::tie(b.addr.family, b.addr.b, b.port);
 }
 
-// The objects of every file, by reference (they stay in the per-file parses):
-// only the resolved Services are copied out.
+using file_ref = std::shared_ptr<const parsed_file>;
+
+// The objects of every file, by reference (they stay in the per-file parses),
+// each with the file that owns it.
 struct merged {
-  std::vector<const parsed_service*> services;
-  std::vector<const parsed_slice*> slices;
+  std::vector<std::pair<const parsed_service*, const file_ref*>> services;
+  std::vector<std::pair<const parsed_slice*, const file_ref*>> slices;
   std::set<std::string> skipped_services;
   std::vector<manifest_issue>* errors = nullptr;
   std::vector<manifest_issue>* warnings = nullptr;
+  resolve_memory* memory = nullptr;  // nullptr: resolve every Service
 };
+
+}  // namespace
+
+// A Service as the last load resolved it, with the objects it came from: the
+// next load reuses it when the same Service object and the same slices (the
+// very objects, so their files were not parsed again) come together again.
+// The files are held, so no object of theirs can be freed and its address
+// reused by a new one.
+struct resolved_service {
+  file_ref service_file;
+  const parsed_service* ps = nullptr;
+  std::vector<file_ref> slice_files;
+  std::vector<const parsed_slice*> slices;
+  std::shared_ptr<const service_model> model;
+  std::vector<manifest_issue> warnings;  // the resolution's own
+};
+
+struct resolve_memory {
+  std::unordered_map<std::string, resolved_service> by_key;
+};
+
+namespace {
+
+// Endpoints of each port of `model` from the Service's slices; warnings for
+// named targetPorts no slice resolves.
+void resolve_ports(const parsed_service& ps, const std::vector<const parsed_slice*>& slices, service_model& model,
+                   std::vector<manifest_issue>& warnings) {
+  for (size_t pi = 0; pi < model.ports.size(); ++pi) {
+    auto& sp = model.ports[pi];
+    size_t matches = 0;
+    std::map<std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t>, size_t> seen;
+    for (const parsed_slice* s : slices) {
+      for (const auto& slp : s->ports) {
+        if (slp.name != sp.name || slp.protocol != sp.protocol) continue;
+        ++matches;
+        for (const auto& e : s->endpoints) {
+          endpoint_model em = e;
+          em.port = slp.port;
+          auto key = std::make_tuple(em.addr.family, em.addr.b, em.port);
+          auto [it, ins] = seen.emplace(key, sp.endpoints.size());
+          if (ins) sp.endpoints.push_back(std::move(em));
+          else sp.endpoints[it->second].ready = sp.endpoints[it->second].ready || em.ready;
+        }
+      }
+    }
+    std::sort(sp.endpoints.begin(), sp.endpoints.end(), endpoint_less);
+    if (!sp.target_port_name.empty() && matches == 0) {
+      warnings.push_back(manifest_issue{
+          model.file, ps.px[pi].target_line, model.key(), fmt::format("spec.ports[{}].targetPort", pi),
+          fmt::format("named targetPort {} resolves through EndpointSlices only; none found", sp.target_port_name)});
+    }
+  }
+}
 
 void resolve(merged& st, service_set& out) {
   // Keys made once, not per comparison.
-  std::vector<std::pair<std::string, const parsed_service*>> keyed;
+  struct keyed_service {
+    std::string key;
+    const parsed_service* ps;
+    const file_ref* file;
+  };
+  std::vector<keyed_service> keyed;
   keyed.reserve(st.services.size());
-  for (const parsed_service* ps : st.services) keyed.emplace_back(ps->m.key(), ps);
-  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::unordered_map<std::string, size_t> index;
+  for (const auto& [ps, file] : st.services) keyed.push_back({ps->m.key(), ps, file});
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  std::unordered_map<std::string_view, size_t> index;
   index.reserve(keyed.size());
-  for (size_t i = 0; i < keyed.size(); ++i) {
-    st.services[i] = keyed[i].second;
-    index.emplace(std::move(keyed[i].first), i);
-  }
+  for (size_t i = 0; i < keyed.size(); ++i) index.emplace(keyed[i].key, i);
   out.services.clear();
-  out.services.reserve(st.services.size());
-  for (const parsed_service* ps : st.services) out.services.push_back(ps->m);
+  out.services.reserve(keyed.size());
 
   // Slices grouped by Service, in input order.
-  std::vector<std::vector<const parsed_slice*>> by_service(st.services.size());
-  for (const parsed_slice* sp : st.slices) {
-    const parsed_slice& s = *sp;
+  std::vector<std::vector<size_t>> by_service(keyed.size());
+  for (size_t j = 0; j < st.slices.size(); ++j) {
+    const parsed_slice& s = *st.slices[j].first;
     std::string key = s.ns + "/" + s.service;
     auto it = index.find(key);
     if (it == index.end()) {
@@ -1015,7 +1072,7 @@ void resolve(merged& st, service_set& out) {
       }
       continue;
     }
-    const auto& m = out.services[it->second];
+    const auto& m = keyed[it->second].ps->m;
     if (!m.ip_families.empty() &&
         std::find(m.ip_families.begin(), m.ip_families.end(), s.family) == m.ip_families.end()) {
       st.warnings->push_back(manifest_issue{s.file, s.address_type_line ? s.address_type_line : s.line, s.ns + "/" + s.name, "addressType",
@@ -1024,38 +1081,36 @@ void resolve(merged& st, service_set& out) {
                                                         family_name(s.family), key, families_string(m.ip_families))});
       continue;
     }
-    by_service[it->second].push_back(sp);
+    by_service[it->second].push_back(j);
   }
 
-  for (size_t si = 0; si < st.services.size(); ++si) {
-    const parsed_service& ps = *st.services[si];
-    service_model& model = out.services[si];
-    for (size_t pi = 0; pi < model.ports.size(); ++pi) {
-      auto& sp = model.ports[pi];
-      size_t matches = 0;
-      std::map<std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t>, size_t> seen;
-      for (const parsed_slice* s : by_service[si]) {
-        for (const auto& slp : s->ports) {
-          if (slp.name != sp.name || slp.protocol != sp.protocol) continue;
-          ++matches;
-          for (const auto& e : s->endpoints) {
-            endpoint_model em = e;
-            em.port = slp.port;
-            auto key = std::make_tuple(em.addr.family, em.addr.b, em.port);
-            auto [it, ins] = seen.emplace(key, sp.endpoints.size());
-            if (ins) sp.endpoints.push_back(std::move(em));
-            else sp.endpoints[it->second].ready = sp.endpoints[it->second].ready || em.ready;
-          }
-        }
-      }
-      std::sort(sp.endpoints.begin(), sp.endpoints.end(), endpoint_less);
-      if (!sp.target_port_name.empty() && matches == 0) {
-        st.warnings->push_back(manifest_issue{
-            model.file, ps.px[pi].target_line, model.key(), fmt::format("spec.ports[{}].targetPort", pi),
-            fmt::format("named targetPort {} resolves through EndpointSlices only; none found", sp.target_port_name)});
+  resolve_memory next;
+  for (size_t si = 0; si < keyed.size(); ++si) {
+    const parsed_service& ps = *keyed[si].ps;
+    std::vector<const parsed_slice*> slices;
+    slices.reserve(by_service[si].size());
+    for (size_t j : by_service[si]) slices.push_back(st.slices[j].first);
+    if (st.memory) {
+      auto it = st.memory->by_key.find(keyed[si].key);
+      if (it != st.memory->by_key.end() && it->second.ps == &ps && it->second.slices == slices) {
+        out.services.push_back(it->second.model);
+        st.warnings->insert(st.warnings->end(), it->second.warnings.begin(), it->second.warnings.end());
+        next.by_key.emplace(std::move(keyed[si].key), std::move(it->second));
+        continue;
       }
     }
+    auto model = std::make_shared<service_model>(ps.m);
+    std::vector<manifest_issue> warnings;
+    resolve_ports(ps, slices, *model, warnings);
+    st.warnings->insert(st.warnings->end(), warnings.begin(), warnings.end());
+    out.services.push_back(model);
+    if (st.memory) {
+      resolved_service r{*keyed[si].file, &ps, {}, std::move(slices), std::move(model), std::move(warnings)};
+      for (size_t j : by_service[si]) r.slice_files.push_back(*st.slices[j].second);
+      next.by_key.emplace(std::move(keyed[si].key), std::move(r));
+    }
   }
+  if (st.memory) *st.memory = std::move(next);
 
   // Frontend clashes: (address, port, protocol) and (nodePort, protocol).
   using fe_key = std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t, uint8_t>;
@@ -1070,11 +1125,11 @@ void resolve(merged& st, service_set& out) {
     }
   };
   std::unordered_map<fe_key, size_t, fe_hash> frontends;
-  frontends.reserve(st.services.size() * 2);
+  frontends.reserve(keyed.size() * 2);
   std::map<std::pair<uint16_t, uint8_t>, size_t> node_ports;
-  for (size_t si = 0; si < st.services.size(); ++si) {
-    const parsed_service& ps = *st.services[si];
-    const service_model& m = out.services[si];
+  for (size_t si = 0; si < keyed.size(); ++si) {
+    const parsed_service& ps = *keyed[si].ps;
+    const service_model& m = *out.services[si];
     std::vector<ip_addr> addrs;
     for (const auto* v : {&m.cluster_ips, &m.external_ips, &m.load_balancer_ips})
       for (const auto& a : *v)
@@ -1089,7 +1144,7 @@ void resolve(merged& st, service_set& out) {
           st.errors->push_back(manifest_issue{
               m.file, ps.px[pi].port_line ? ps.px[pi].port_line : ps.px[pi].map_line, m.key(),
               fmt::format("spec.ports[{}].port", pi),
-              fmt::format("port clash with {} ({} port {}/{})", out.services[it->second].key(), to_string(a), sp.port,
+              fmt::format("port clash with {} ({} port {}/{})", out.services[it->second]->key(), to_string(a), sp.port,
                           proto_name(sp.protocol))});
           reported = true;
         }
@@ -1100,7 +1155,7 @@ void resolve(merged& st, service_set& out) {
           st.errors->push_back(manifest_issue{
               m.file, ps.px[pi].node_port_line ? ps.px[pi].node_port_line : ps.px[pi].map_line, m.key(),
               fmt::format("spec.ports[{}].nodePort", pi),
-              fmt::format("port clash with {} (nodePort {}/{})", out.services[it->second].key(), sp.node_port,
+              fmt::format("port clash with {} (nodePort {}/{})", out.services[it->second]->key(), sp.node_port,
                           proto_name(sp.protocol))});
         }
       }
@@ -1141,13 +1196,14 @@ std::shared_ptr<const parsed_file> parse_one_file(const std::string& file, const
 // The files' objects together (in file order): duplicates across files, then
 // resolution and the cross-object checks.
 bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, service_set& out,
-                 std::vector<manifest_issue>& errors) {
+                 std::vector<manifest_issue>& errors, resolve_memory* memory) {
   out = service_set{};
   size_t errors_before = errors.size();
   try {
     merged st;
     st.errors = &errors;
     st.warnings = &out.warnings;
+    st.memory = memory;
     std::unordered_map<std::string_view, const std::pair<std::string, int>*> seen;  // into the files' identities
     size_t objects = 0;
     for (const auto& pf : files) objects += pf->identities.size();
@@ -1168,9 +1224,11 @@ bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, s
                                                     it->second->first, it->second->second)});
       }
       for (const auto& ps : pf->services)
-        if (!duplicates.count(identity_key("Service", ps.m.ns, ps.m.name))) st.services.push_back(&ps);
+        if (duplicates.empty() || !duplicates.count(identity_key("Service", ps.m.ns, ps.m.name)))
+          st.services.emplace_back(&ps, &pf);
       for (const auto& sl : pf->slices)
-        if (!duplicates.count(identity_key("EndpointSlice", sl.ns, sl.name))) st.slices.push_back(&sl);
+        if (duplicates.empty() || !duplicates.count(identity_key("EndpointSlice", sl.ns, sl.name)))
+          st.slices.emplace_back(&sl, &pf);
       st.skipped_services.insert(pf->skipped_services.begin(), pf->skipped_services.end());
     }
     resolve(st, out);
@@ -1191,8 +1249,12 @@ bool same_file(const manifest_cache::file_state& a, const manifest_cache::file_s
 manifest_cache::manifest_cache() = default;
 manifest_cache::~manifest_cache() = default;
 
+manifest_cache::manifest_cache(manifest_cache&&) noexcept = default;
+manifest_cache& manifest_cache::operator=(manifest_cache&&) noexcept = default;
+
 void manifest_cache::clear() {
   files.clear();
+  resolved.reset();
   parsed_last = 0;
 }
 
@@ -1200,7 +1262,7 @@ bool parse_services(const std::vector<std::pair<std::string, std::string>>& file
                     std::vector<manifest_issue>& errors) {
   std::vector<std::shared_ptr<const parsed_file>> parsed;
   for (const auto& [file, text] : files) parsed.push_back(parse_one_file(file, text));
-  return merge_files(parsed, out, errors);
+  return merge_files(parsed, out, errors, nullptr);
 }
 
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors) {
@@ -1283,7 +1345,8 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
     cache.files = std::move(now);
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
-    bool merged = merge_files(parsed, out, errors);
+    if (!cache.resolved) cache.resolved = std::make_unique<resolve_memory>();
+    bool merged = merge_files(parsed, out, errors, cache.resolved.get());
     cache.merge_ms_last = ms_since(t1);
     return ok && merged;
   } catch (const std::exception& e) {

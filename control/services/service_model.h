@@ -67,7 +67,9 @@ struct service_model {
 };
 
 struct service_set {
-  std::vector<service_model> services;  // sorted by namespace/name
+  // Sorted by namespace/name; shared with the load's cache, which hands the
+  // same model to the next load while its objects are unchanged.
+  std::vector<std::shared_ptr<const service_model>> services;
   std::vector<manifest_issue> warnings; // supported-but-ignored fields, unknown kinds, ...
 };
 
@@ -79,7 +81,8 @@ struct service_set {
 // invalid; then `out` is unspecified.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors);
 
-struct parsed_file;  // one file's objects, parsed and checked on their own
+struct parsed_file;     // one file's objects, parsed and checked on their own
+struct resolve_memory;  // the Services the last load resolved, with their inputs
 
 // What the last load parsed, per file, with the file's identity: a file whose
 // device, inode, size, modification and change times are unchanged is not read
@@ -98,9 +101,12 @@ struct manifest_cache {
   double scan_ms_last = 0;                  // of the last load: list, stat, read and parse changed files
   double merge_ms_last = 0;                 //   duplicates, resolution and checks over every object
   int64_t racy_window_ns = 100'000'000;     // files changed this recently are not trusted
+  std::unique_ptr<resolve_memory> resolved;  // a Service whose objects are all unchanged is not resolved again
 
   manifest_cache();
   ~manifest_cache();
+  manifest_cache(manifest_cache&&) noexcept;
+  manifest_cache& operator=(manifest_cache&&) noexcept;
   void clear();  // the next load parses every file
 };
 

@@ -32,7 +32,7 @@ inline service_model one_port_service(const std::string& name, const std::vector
 // One record per Service, in order; a failed compile fails the test.
 inline std::vector<compiled_service> compile_records(std::vector<service_model> services) {
   service_set set;
-  set.services = std::move(services);
+  for (auto& m : services) set.services.push_back(std::make_shared<const service_model>(std::move(m)));
   service_compile_options o;
   o.maglev_size = 251;
   std::vector<compiled_service> out;

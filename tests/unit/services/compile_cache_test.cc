@@ -86,7 +86,8 @@ class CompileCache : public ::testing::Test {
   // Every Service with its frontends and endpoints, as text.
   static std::string summary(const service_set& s) {
     std::string out;
-    for (const auto& m : s.services) {
+    for (const auto& mp : s.services) {
+      const service_model& m = *mp;
       out += m.key() + " " + m.file;
       for (const auto& a : m.cluster_ips) out += " " + to_string(a);
       for (const auto& p : m.ports)
@@ -201,6 +202,34 @@ TEST_F(CompileCache, ConfigMapStyleSymlinkSwapIsSeen) {
   EXPECT_NE(summary(s).find("198.19.77.77:8080"), std::string::npos);
   load_checked();
   EXPECT_EQ(cache_.parsed_last, 0u);
+}
+
+TEST_F(CompileCache, ServicesWhoseObjectsAreUnchangedKeepTheirResolvedModel) {
+  for (int i = 0; i < 5; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i));
+  service_set a = load_checked();
+  service_set b = load_checked();
+  ASSERT_EQ(b.services.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(a.services[i].get(), b.services[i].get()) << "not resolved again";
+
+  // svc2's file changes: only svc2 is resolved again.
+  write("svc2.yaml", service_yaml(2, "198.19.22.22"));
+  service_set c = load_checked();
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(c.services[i].get() == b.services[i].get(), i != 2) << i;
+  EXPECT_EQ(c.services[2]->ports[0].endpoints.size(), 3u);
+
+  // A second slice of svc3 in a file of its own: svc3's file is unchanged,
+  // yet its model is made anew with the new endpoint.
+  write("zz-svc3-2.yaml",
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+        "metadata: {name: svc3-2, namespace: t, labels: {kubernetes.io/service-name: svc3}}\n"
+        "addressType: IPv4\nports: [{name: http, port: 8080}]\nendpoints:\n  - {addresses: [\"198.19.33.33\"]}\n");
+  service_set d = load_checked();
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(d.services[i].get() == c.services[i].get(), i != 3) << i;
+  EXPECT_EQ(d.services[3]->ports[0].endpoints.size(), 4u);
+  fs::remove(dir_ + "/zz-svc3-2.yaml");
+  service_set e = load_checked();
+  EXPECT_EQ(e.services[3]->ports[0].endpoints.size(), 3u);
+  EXPECT_NE(e.services[3].get(), d.services[3].get());
 }
 
 TEST_F(CompileCache, MaglevTablesOfUnchangedPortsAreReused) {

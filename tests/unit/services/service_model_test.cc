@@ -40,7 +40,7 @@ struct result {
   }
   const service_model* find(const std::string& key) const {
     for (const auto& s : set.services)
-      if (s.key() == key) return &s;
+      if (s->key() == key) return s.get();
     return nullptr;
   }
 };
@@ -133,7 +133,7 @@ ports:
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   EXPECT_EQ(r.warning_strings(), strings{});
   ASSERT_EQ(r.set.services.size(), 1u);
-  const auto& s = r.set.services[0];
+  const auto& s = *r.set.services[0];
   EXPECT_EQ(s.ns, "shop");
   EXPECT_EQ(s.name, "web");
   EXPECT_EQ(s.file, "svc.yaml");
@@ -189,7 +189,7 @@ spec:
 )");
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   ASSERT_EQ(r.set.services.size(), 1u);
-  const auto& s = r.set.services[0];
+  const auto& s = *r.set.services[0];
   EXPECT_EQ(s.key(), "default/plain");
   EXPECT_FALSE(s.has_selector);
   ASSERT_EQ(s.ports.size(), 1u);
@@ -281,7 +281,7 @@ spec:
 )");
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   EXPECT_EQ(r.warning_strings(), strings{});
-  EXPECT_TRUE(r.set.services[0].load_balancer_ips.empty());
+  EXPECT_TRUE(r.set.services[0]->load_balancer_ips.empty());
 }
 
 TEST(Services, ExternalIps) {
@@ -299,7 +299,7 @@ spec:
   - port: 80
 )");
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
-  const auto& s = r.set.services[0];
+  const auto& s = *r.set.services[0];
   EXPECT_EQ(s.external_ips, (std::vector<ip_addr>{ip("198.51.100.7"), ip("2001:db8::7")}));
   EXPECT_TRUE(s.load_balancer_ips.empty());
 }
@@ -327,7 +327,7 @@ ports:
 )"));
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   EXPECT_EQ(r.warning_strings(), strings{});
-  const auto& p = r.set.services[0].ports[0];
+  const auto& p = r.set.services[0]->ports[0];
   EXPECT_EQ(p.target_port_name, "http-web");
   EXPECT_EQ(p.target_port_number, 0);
   EXPECT_EQ(addrs(p), (strings{"10.0.0.5:8081", "10.0.0.6:8081"}));
@@ -349,7 +349,7 @@ spec:
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   EXPECT_EQ(r.warning_strings(), strings{"svc.yaml:10: default/web: spec.ports[0].targetPort: named targetPort "
                                          "http-web resolves through EndpointSlices only; none found"});
-  EXPECT_TRUE(r.set.services[0].ports[0].endpoints.empty());
+  EXPECT_TRUE(r.set.services[0]->ports[0].endpoints.empty());
 }
 
 TEST(Services, MultiPortMatchesByPortName) {
@@ -381,7 +381,7 @@ ports:
   port: 9090
 )"));
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
-  const auto& s = r.set.services[0];
+  const auto& s = *r.set.services[0];
   ASSERT_EQ(s.ports.size(), 2u);
   EXPECT_EQ(s.ports[0].name, "https");
   EXPECT_EQ(addrs(s.ports[0]), (strings{"10.0.0.8:8443", "10.0.0.9:8443"}));
@@ -420,7 +420,7 @@ ports:
   protocol: TCP
 )", "IPv4", "kube-system"));
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
-  const auto& s = r.set.services[0];
+  const auto& s = *r.set.services[0];
   ASSERT_EQ(s.ports.size(), 2u);
   EXPECT_EQ(s.ports[0].protocol, 17);
   EXPECT_EQ(addrs(s.ports[0]), strings{"10.0.3.1:5353"});
@@ -456,7 +456,7 @@ ports:
 )"));
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   EXPECT_EQ(r.warning_strings(), strings{});
-  const auto& s = r.set.services[0];
+  const auto& s = *r.set.services[0];
   EXPECT_EQ(s.cluster_ips, (std::vector<ip_addr>{ip("10.96.0.70"), ip("fd00:10:96::70")}));
   EXPECT_EQ(s.ip_families, (std::vector<uint8_t>{4, 6}));
   // IPv4 sorts before IPv6 regardless of slice order.
@@ -482,7 +482,7 @@ ports:
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   EXPECT_EQ(r.warning_strings(), strings{"svc.yaml:18: default/v4-v6: addressType: addressType IPv6 is not among the "
                                          "ipFamilies of Service default/v4 [IPv4]; skipped"});
-  EXPECT_TRUE(r.set.services[0].ports[0].endpoints.empty());
+  EXPECT_TRUE(r.set.services[0]->ports[0].endpoints.empty());
 }
 
 TEST(Services, SelectorlessServiceWithManualEndpointSlice) {
@@ -505,7 +505,7 @@ ports:
   port: 15432
 )"));
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
-  const auto& s = r.set.services[0];
+  const auto& s = *r.set.services[0];
   EXPECT_FALSE(s.has_selector);
   EXPECT_EQ(addrs(s.ports[0]), strings{"203.0.113.5:15432"});
 }
@@ -653,7 +653,7 @@ items:
 )");
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   ASSERT_EQ(r.set.services.size(), 1u);
-  EXPECT_EQ(addrs(r.set.services[0].ports[0]), strings{"10.0.0.1:80"});
+  EXPECT_EQ(addrs(r.set.services[0]->ports[0]), strings{"10.0.0.1:80"});
 }
 
 // ---------------------------------------------------------------------------
@@ -1068,12 +1068,12 @@ TEST(LoadServices, DirectorySortedAndResolved) {
   ASSERT_TRUE(load_services(KGW_SERVICES_DATA "/manifests", set, errors))
       << (errors.empty() ? "" : errors[0].to_string());
   ASSERT_EQ(set.services.size(), 2u);
-  EXPECT_EQ(set.services[0].key(), "shop/api");
-  EXPECT_EQ(set.services[1].key(), "shop/web");
-  EXPECT_EQ(set.services[1].file, KGW_SERVICES_DATA "/manifests/10-services.yaml");
-  EXPECT_EQ(set.services[1].line, 3);
-  EXPECT_EQ(addrs(set.services[0].ports[0]), strings{"10.0.2.1:8080"});
-  const auto& web = set.services[1].ports[0];
+  EXPECT_EQ(set.services[0]->key(), "shop/api");
+  EXPECT_EQ(set.services[1]->key(), "shop/web");
+  EXPECT_EQ(set.services[1]->file, KGW_SERVICES_DATA "/manifests/10-services.yaml");
+  EXPECT_EQ(set.services[1]->line, 3);
+  EXPECT_EQ(addrs(set.services[0]->ports[0]), strings{"10.0.2.1:8080"});
+  const auto& web = set.services[1]->ports[0];
   EXPECT_EQ(web.node_port, 30080);
   EXPECT_EQ(addrs(web), (strings{"10.0.1.2:8000", "10.0.1.5:8000", "10.0.1.9:8000"}));
   EXPECT_TRUE(web.endpoints[0].ready);  // ready in web-zzz, not in web-aaa
@@ -1100,8 +1100,8 @@ TEST(LoadServices, MissingDirectory) {
 std::string dump(const service_set& set) {
   std::string s;
   for (const auto& svc : set.services) {
-    s += svc.key() + "\n";
-    for (const auto& p : svc.ports) {
+    s += svc->key() + "\n";
+    for (const auto& p : svc->ports) {
       s += fmt::format("  {} {}/{}\n", p.name, p.port, p.protocol);
       for (const auto& e : p.endpoints)
         s += fmt::format("    {}:{} r={} t={} {} {}\n", to_string(e.addr), e.port, e.ready,
@@ -1148,12 +1148,12 @@ spec:
   // Service order and endpoint order do not depend on input order. (Which copy
   // of a duplicated endpoint is kept may, but ready is ORed either way.)
   std::vector<std::string> keys;
-  for (const auto& s : a.set.services) keys.push_back(s.key());
+  for (const auto& s : a.set.services) keys.push_back(s->key());
   EXPECT_EQ(keys, (strings{"ns0/s0", "ns0/s2", "ns0/s4", "ns1/s1", "ns1/s3", "ns1/s5"}));
   EXPECT_EQ(dump(a.set), dump(b.set));
   EXPECT_EQ(dump(a.set), dump(c.set));
   for (const auto& s : a.set.services) {
-    const auto& eps = s.ports[0].endpoints;
+    const auto& eps = s->ports[0].endpoints;
     EXPECT_TRUE(std::is_sorted(eps.begin(), eps.end(), [](const endpoint_model& x, const endpoint_model& y) {
       return std::tie(x.addr.family, x.addr.b, x.port) < std::tie(y.addr.family, y.addr.b, y.port);
     }));
