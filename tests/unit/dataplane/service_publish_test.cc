@@ -158,7 +158,9 @@ TEST_F(Publish, AControlAttachingLaterLearnsWhatRuns) {
   ASSERT_TRUE(pub.apply(set, err)) << err;
   restarted.commit(dir().number);
   for (uint32_t s = 0; s < 20; ++s)
-    if (s != 7) EXPECT_EQ(dir().record(s), before[s]);
+    if (s != 7) {
+      EXPECT_EQ(dir().record(s), before[s]);
+    }
   EXPECT_EQ(dir().record(7)->n_backends, 2u);
 }
 
