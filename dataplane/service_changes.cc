@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <string_view>
 #include <unordered_set>
 
 namespace kgw {
@@ -51,7 +52,8 @@ service_change_set* published_services::diff(const std::vector<compiled_service>
   slots_taken_ = 0;
   stats = {};
   std::vector<service_change> changes;
-  std::unordered_set<std::string> present;
+  std::unordered_set<std::string_view> fresh;  // names new to the book, in `compiled`
+  ++pass_;
   auto fail = [&]() -> service_change_set* {
     for (const service_change& c : changes) free_record(c.record);
     next_.clear();
@@ -61,14 +63,20 @@ service_change_set* published_services::diff(const std::vector<compiled_service>
     return nullptr;
   };
   for (const compiled_service& c : compiled) {
-    if (!present.insert(c.name).second) {
+    auto it = by_name_.find(c.name);
+    if (it != by_name_.end()) {
+      if (it->second.pass == pass_) {
+        error = fmt::format("Service {} compiled twice", c.name);
+        return fail();
+      }
+      it->second.pass = pass_;
+      if (it->second.record == c.record || *it->second.record == *c.record) {
+        stats.unchanged++;
+        continue;
+      }
+    } else if (!fresh.insert(c.name).second) {
       error = fmt::format("Service {} compiled twice", c.name);
       return fail();
-    }
-    auto it = by_name_.find(c.name);
-    if (it != by_name_.end() && (it->second.record == c.record || *it->second.record == *c.record)) {
-      stats.unchanged++;
-      continue;
     }
     uint32_t slot;
     if (it != by_name_.end()) {
@@ -91,10 +99,10 @@ service_change_set* published_services::diff(const std::vector<compiled_service>
     }
     if (const service_tables* old = d.records()[slot]) dropped_slots(*old, r, retire_);
     (it != by_name_.end() ? stats.changed : stats.added)++;
-    next_.push_back({c.name, {slot, c.record}});
+    next_.push_back({c.name, {slot, c.record, pass_}});
   }
   for (const auto& [name, e] : by_name_) {
-    if (present.count(name)) continue;
+    if (e.pass == pass_) continue;
     if (const service_tables* old = d.records()[e.slot]) dropped_slots(*old, nullptr, retire_);
     changes.push_back({e.slot, 0, nullptr});
     gone_.push_back(name);

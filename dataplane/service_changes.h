@@ -40,6 +40,7 @@ class published_services {
   struct entry {
     uint32_t slot;
     std::shared_ptr<const std::vector<uint64_t>> record;  // as compiled: counter slots unset
+    uint64_t pass = 0;  // the last diff that had this Service
   };
   std::unordered_map<std::string, entry> by_name_;
   std::vector<uint32_t> free_slots_;  // highest first, so the lowest is taken first
@@ -47,6 +48,7 @@ class published_services {
   std::vector<std::pair<std::string, entry>> next_;
   std::vector<std::string> gone_;
   size_t slots_taken_ = 0;
+  uint64_t pass_ = 0;
   lb_counter_area* counters_ = nullptr;
   std::vector<uint32_t> retire_;  // counter slots the last diff's records drop
 };

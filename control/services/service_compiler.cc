@@ -293,11 +293,17 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
   }
   maglev_pass maglev;
   maglev.cache = cache;
-  record_cache next;
-  if (records && (records->maglev_size != o.maglev_size || records->node_addresses != o.node_addresses))
-    records->by_name.clear();
-  // Records are moved out of the cache as they are reused: a compile that
-  // fails part way leaves none, and the next one compiles every Service.
+  if (records) {
+    if (records->maglev_size != o.maglev_size || records->node_addresses != o.node_addresses) {
+      *records = record_cache{};
+      records->maglev_size = o.maglev_size;
+      records->node_addresses = o.node_addresses;
+    }
+    records->pass++;
+    records->compiled_last = records->reused_last = 0;
+  }
+  // A compile that fails part way leaves the cache empty: the next one
+  // compiles every Service.
   auto fail = [&] {
     if (records) *records = record_cache{};
     return false;
@@ -307,14 +313,16 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
   out.reserve(set.services.size());
   for (const auto& model : set.services) {
     const service_model& svc = *model;
+    std::string key = svc.key();
+    record_cache::entry* cached = nullptr;
     if (records) {
-      auto it = records->by_name.find(svc.key());
-      if (it != records->by_name.end() && (it->second.first == model || *it->second.first == svc)) {
-        const auto& rec = *reinterpret_cast<const service_tables*>(it->second.second->data());
+      cached = &records->by_name[key];
+      if (cached->model && (cached->model == model || *cached->model == svc)) {
+        const auto& rec = *reinterpret_cast<const service_tables*>(cached->record->data());
         if (!check_clashes(svc, rec, taken, error)) return fail();
-        out.push_back({svc.key(), it->second.second});
-        next.by_name.emplace(svc.key(), std::move(it->second));
-        next.reused_last++;
+        out.push_back({std::move(key), cached->record});
+        cached->pass = records->pass;
+        records->reused_last++;
         continue;
       }
     }
@@ -328,20 +336,16 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
         for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
         if (serves_family && !add_group(d, svc, p, family, o, error)) return fail();
       }
-    out.push_back({svc.key(), std::make_shared<const std::vector<uint64_t>>(place_record(svc, d))});
+    out.push_back({std::move(key), std::make_shared<const std::vector<uint64_t>>(place_record(svc, d))});
     const auto& rec = *reinterpret_cast<const service_tables*>(out.back().record->data());
     if (!check_clashes(svc, rec, taken, error)) return fail();
-    if (records) {
-      next.by_name.emplace(svc.key(), std::make_pair(model, out.back().record));
-      next.compiled_last++;
+    if (cached) {
+      *cached = {model, out.back().record, records->pass};
+      records->compiled_last++;
     }
   }
   if (cache) *cache = std::move(maglev.next);
-  if (records) {
-    next.maglev_size = o.maglev_size;
-    next.node_addresses = o.node_addresses;
-    *records = std::move(next);
-  }
+  if (records) std::erase_if(records->by_name, [&](const auto& kv) { return kv.second.pass != records->pass; });
   return true;
 }
 

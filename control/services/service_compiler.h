@@ -50,11 +50,15 @@ struct maglev_cache {
 // compiled from: a Service whose model is unchanged (same Service object,
 // same endpoints) keeps its record without being compiled again.
 struct record_cache {
+  struct entry {
+    std::shared_ptr<const service_model> model;
+    std::shared_ptr<const std::vector<uint64_t>> record;
+    uint64_t pass = 0;  // the last compile that had this Service
+  };
   uint32_t maglev_size = 0;             // the options they were compiled with
   std::vector<ip_addr> node_addresses;
-  std::unordered_map<std::string,
-                     std::pair<std::shared_ptr<const service_model>, std::shared_ptr<const std::vector<uint64_t>>>>
-      by_name;
+  std::unordered_map<std::string, entry> by_name;
+  uint64_t pass = 0;
   size_t compiled_last = 0, reused_last = 0;
 };
 

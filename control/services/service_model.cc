@@ -1002,10 +1002,12 @@ struct resolved_service {
   std::vector<const parsed_slice*> slices;
   std::shared_ptr<const service_model> model;
   std::vector<manifest_issue> warnings;  // the resolution's own
+  uint64_t pass = 0;                     // the last load that had this Service
 };
 
 struct resolve_memory {
   std::unordered_map<std::string, resolved_service> by_key;
+  uint64_t pass = 0;
 };
 
 namespace {
@@ -1084,33 +1086,30 @@ void resolve(merged& st, service_set& out) {
     by_service[it->second].push_back(j);
   }
 
-  resolve_memory next;
+  uint64_t pass = st.memory ? ++st.memory->pass : 0;
   for (size_t si = 0; si < keyed.size(); ++si) {
     const parsed_service& ps = *keyed[si].ps;
     std::vector<const parsed_slice*> slices;
     slices.reserve(by_service[si].size());
     for (size_t j : by_service[si]) slices.push_back(st.slices[j].first);
-    if (st.memory) {
-      auto it = st.memory->by_key.find(keyed[si].key);
-      if (it != st.memory->by_key.end() && it->second.ps == &ps && it->second.slices == slices) {
-        out.services.push_back(it->second.model);
-        st.warnings->insert(st.warnings->end(), it->second.warnings.begin(), it->second.warnings.end());
-        next.by_key.emplace(std::move(keyed[si].key), std::move(it->second));
-        continue;
-      }
+    resolved_service* mem = st.memory ? &st.memory->by_key[keyed[si].key] : nullptr;
+    if (mem && mem->model && mem->ps == &ps && mem->slices == slices) {
+      out.services.push_back(mem->model);
+      st.warnings->insert(st.warnings->end(), mem->warnings.begin(), mem->warnings.end());
+      mem->pass = pass;
+      continue;
     }
     auto model = std::make_shared<service_model>(ps.m);
     std::vector<manifest_issue> warnings;
     resolve_ports(ps, slices, *model, warnings);
     st.warnings->insert(st.warnings->end(), warnings.begin(), warnings.end());
     out.services.push_back(model);
-    if (st.memory) {
-      resolved_service r{*keyed[si].file, &ps, {}, std::move(slices), std::move(model), std::move(warnings)};
-      for (size_t j : by_service[si]) r.slice_files.push_back(*st.slices[j].second);
-      next.by_key.emplace(std::move(keyed[si].key), std::move(r));
+    if (mem) {
+      *mem = resolved_service{*keyed[si].file, &ps, {}, std::move(slices), std::move(model), std::move(warnings), pass};
+      for (size_t j : by_service[si]) mem->slice_files.push_back(*st.slices[j].second);
     }
   }
-  if (st.memory) *st.memory = std::move(next);
+  if (st.memory) std::erase_if(st.memory->by_key, [&](const auto& kv) { return kv.second.pass != pass; });
 
   // Frontend clashes: (address, port, protocol) and (nodePort, protocol).
   using fe_key = std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t, uint8_t>;
@@ -1300,7 +1299,8 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
     }
     std::sort(names.begin(), names.end());
     bool ok = true;
-    std::map<std::string, manifest_cache::file_state> now;
+    const uint64_t pass = ++cache.pass;
+    cache.files.reserve(names.size());
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);
     const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
@@ -1319,14 +1319,14 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
                                         static_cast<uint64_t>(sb.st_size),
                                         int64_t(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec,
                                         int64_t(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec, false,
-                                        nullptr};
+                                        nullptr, pass};
       // File times come from a coarse clock: a same-size rewrite just after
       // this read could keep the times seen now. Such a recent file is read
       // again next time (git's "racy" entries).
       fs_now.racy = std::max(fs_now.mtime_ns, fs_now.ctime_ns) + cache.racy_window_ns > now_ns;
-      auto old = cache.files.find(path);
-      if (old != cache.files.end() && !old->second.racy && same_file(old->second, fs_now)) {
-        fs_now.parsed = old->second.parsed;
+      manifest_cache::file_state& held = cache.files[path];
+      if (held.parsed && !held.racy && same_file(held, fs_now)) {
+        fs_now.parsed = std::move(held.parsed);
       } else {
         std::ifstream in(path, std::ios::binary);
         if (!in) {
@@ -1340,9 +1340,10 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
         cache.parsed_last++;
       }
       parsed.push_back(fs_now.parsed);
-      now.emplace(path, std::move(fs_now));
+      held = std::move(fs_now);
     }
-    cache.files = std::move(now);
+    // Files gone (or unreadable) this time are forgotten.
+    std::erase_if(cache.files, [&](const auto& kv) { return kv.second.pass != pass; });
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
     if (!cache.resolved) cache.resolved = std::make_unique<resolve_memory>();

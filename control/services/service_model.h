@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pipelines/common/net_types.h"
@@ -95,8 +96,10 @@ struct manifest_cache {
     int64_t mtime_ns = 0, ctime_ns = 0;
     bool racy = false;  // changed within racy_window_ns of being read: read again next time
     std::shared_ptr<const parsed_file> parsed;
+    uint64_t pass = 0;  // the last load that saw the file
   };
-  std::map<std::string, file_state> files;  // by path
+  std::unordered_map<std::string, file_state> files;  // by path
+  uint64_t pass = 0;
   size_t parsed_last = 0;                   // files the last load had to parse
   double scan_ms_last = 0;                  // of the last load: list, stat, read and parse changed files
   double merge_ms_last = 0;                 //   duplicates, resolution and checks over every object
