@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
@@ -1253,6 +1254,9 @@ manifest_cache& manifest_cache::operator=(manifest_cache&&) noexcept = default;
 
 void manifest_cache::clear() {
   files.clear();
+  names.clear();
+  complete = false;
+  changed.reset();
   resolved.reset();
   parsed_last = 0;
 }
@@ -1269,81 +1273,155 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
   return load_services(dir, out, errors, none);
 }
 
+namespace {
+
+bool manifest_name(const std::string& n) {
+  auto ends = [&](const char* e) { return n.size() > std::strlen(e) && n.ends_with(e); };
+  return ends(".yaml") || ends(".yml") || ends(".json");
+}
+
+// A name an inotify hint may carry for a partial scan: a file right in the
+// directory. A ConfigMap volume swaps a "..data" symlink and "..TIMESTAMP"
+// directories instead: those mean "look at everything".
+bool plain_name(const std::string& n) { return !n.empty() && n.find('/') == std::string::npos && !n.starts_with(".."); }
+
+// The sorted manifest file names in `dir`; false with an error when it cannot be read.
+bool list_manifests(const std::string& dir, std::vector<std::string>& names, std::vector<manifest_issue>& errors) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::string n = it->path().filename().string();
+    if (!manifest_name(n)) continue;
+    std::error_code sec;
+    if (!it->is_regular_file(sec)) continue;
+    names.push_back(std::move(n));
+  }
+  if (ec) {
+    errors.push_back(manifest_issue{dir, 0, "", "", "cannot read directory: " + ec.message()});
+    return false;
+  }
+  std::sort(names.begin(), names.end());
+  return true;
+}
+
+enum class looked { parsed_or_kept, gone, unreadable };
+
+// Stats one file and keeps its parse (unchanged identity, not racy, not
+// `force`d) or parses it again.
+looked look_at(const std::string& path, manifest_cache& cache, uint64_t pass, int64_t now_ns, bool force) {
+  cache.looked_at_last++;
+  // stat before reading: a file replaced in between is read new under the
+  // old identity, so the next load sees a new identity and reads it again.
+  struct stat sb{};
+  if (::stat(path.c_str(), &sb) != 0) return errno == ENOENT ? looked::gone : looked::unreadable;
+  if (!S_ISREG(sb.st_mode)) return looked::gone;
+  manifest_cache::file_state now{static_cast<uint64_t>(sb.st_dev), static_cast<uint64_t>(sb.st_ino),
+                                 static_cast<uint64_t>(sb.st_size),
+                                 int64_t(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec,
+                                 int64_t(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec, false, nullptr, pass};
+  // File times come from a coarse clock: a same-size rewrite just after this
+  // read could keep the times seen now. Such a recent file is read again next
+  // time (git's "racy" entries).
+  now.racy = std::max(now.mtime_ns, now.ctime_ns) + cache.racy_window_ns > now_ns;
+  manifest_cache::file_state& held = cache.files[path];
+  if (!force && held.parsed && !held.racy && same_file(held, now)) {
+    now.parsed = std::move(held.parsed);
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      cache.files.erase(path);
+      return looked::unreadable;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    now.parsed = parse_one_file(path, ss.str());
+    cache.parsed_last++;
+  }
+  held = std::move(now);
+  return looked::parsed_or_kept;
+}
+
+// Every file of the directory: the first load, reload, and whenever the
+// changed names are not known.
+bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int64_t now_ns,
+              std::vector<manifest_issue>& errors) {
+  std::vector<std::string> names;
+  if (!list_manifests(dir, names, errors)) return false;
+  bool ok = true;
+  cache.names.clear();
+  for (auto& n : names) {
+    std::string path = dir + "/" + n;
+    looked l = look_at(path, cache, pass, now_ns, false);
+    if (l == looked::parsed_or_kept) {
+      cache.names.push_back(std::move(n));
+    } else if (l == looked::unreadable || l == looked::gone) {
+      // Listed a moment ago: gone or unreadable now is an error of this pass.
+      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
+      ok = false;
+    }
+  }
+  // Files gone (or unreadable) this time are forgotten.
+  std::erase_if(cache.files, [&](const auto& kv) { return kv.second.pass != pass; });
+  return ok;
+}
+
+// Only the files named as changed: each is read again (the watcher saw it
+// change) or forgotten when it is gone. The others are as the last load left them.
+bool scan_named(const std::string& dir, const std::vector<std::string>& changed, manifest_cache& cache,
+                uint64_t pass, int64_t now_ns, std::vector<manifest_issue>& errors) {
+  bool ok = true;
+  std::vector<std::string> todo(changed);
+  std::sort(todo.begin(), todo.end());
+  todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
+  for (const auto& n : todo) {
+    if (!manifest_name(n)) continue;
+    std::string path = dir + "/" + n;
+    auto at = std::lower_bound(cache.names.begin(), cache.names.end(), n);
+    bool listed = at != cache.names.end() && *at == n;
+    looked l = look_at(path, cache, pass, now_ns, true);
+    if (l == looked::parsed_or_kept) {
+      if (!listed) cache.names.insert(at, n);
+      continue;
+    }
+    if (listed) cache.names.erase(at);
+    cache.files.erase(path);
+    if (l == looked::unreadable) {
+      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
                    manifest_cache& cache) {
-  namespace fs = std::filesystem;
   using clock = std::chrono::steady_clock;
   auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
   auto t0 = clock::now();
   cache.parsed_last = 0;
+  cache.looked_at_last = 0;
+  std::optional<std::vector<std::string>> changed = std::move(cache.changed);
+  cache.changed.reset();
   try {
-    std::error_code ec;
-    std::vector<std::string> names;
-    fs::directory_iterator it(dir, ec), end;
-    if (ec) {
-      errors.push_back(manifest_issue{dir, 0, "", "", "cannot read directory: " + ec.message()});
-      return false;
-    }
-    for (; it != end; it.increment(ec)) {
-      if (ec) break;
-      const auto& p = it->path();
-      std::string ext = p.extension().string();
-      if (ext != ".yaml" && ext != ".yml" && ext != ".json") continue;
-      std::error_code sec;
-      if (!it->is_regular_file(sec)) continue;
-      names.push_back(p.filename().string());
-    }
-    if (ec) {
-      errors.push_back(manifest_issue{dir, 0, "", "", "cannot read directory: " + ec.message()});
-      return false;
-    }
-    std::sort(names.begin(), names.end());
-    bool ok = true;
+    bool partial = changed && cache.pass > 0 && cache.dir == dir && cache.complete &&
+                   std::all_of(changed->begin(), changed->end(), plain_name);
     const uint64_t pass = ++cache.pass;
-    cache.files.reserve(names.size());
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);
     const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
+    cache.files.reserve(cache.names.size() + 16);
+    bool ok = partial ? scan_named(dir, *changed, cache, pass, now_ns, errors)
+                      : scan_all(dir, cache, pass, now_ns, errors);
+    cache.dir = dir;
+    // A pass with unreadable files leaves the names short of the directory:
+    // the next pass looks at everything again.
+    cache.complete = ok;
     std::vector<std::shared_ptr<const parsed_file>> parsed;
-    for (const auto& n : names) {
-      std::string path = dir + "/" + n;
-      // stat before reading: a file replaced in between is read new under the
-      // old identity, so the next load sees a new identity and reads it again.
-      struct stat sb{};
-      if (::stat(path.c_str(), &sb) != 0) {
-        errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
-        ok = false;
-        continue;
-      }
-      manifest_cache::file_state fs_now{static_cast<uint64_t>(sb.st_dev), static_cast<uint64_t>(sb.st_ino),
-                                        static_cast<uint64_t>(sb.st_size),
-                                        int64_t(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec,
-                                        int64_t(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec, false,
-                                        nullptr, pass};
-      // File times come from a coarse clock: a same-size rewrite just after
-      // this read could keep the times seen now. Such a recent file is read
-      // again next time (git's "racy" entries).
-      fs_now.racy = std::max(fs_now.mtime_ns, fs_now.ctime_ns) + cache.racy_window_ns > now_ns;
-      manifest_cache::file_state& held = cache.files[path];
-      if (held.parsed && !held.racy && same_file(held, fs_now)) {
-        fs_now.parsed = std::move(held.parsed);
-      } else {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-          errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
-          ok = false;
-          continue;
-        }
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        fs_now.parsed = parse_one_file(path, ss.str());
-        cache.parsed_last++;
-      }
-      parsed.push_back(fs_now.parsed);
-      held = std::move(fs_now);
-    }
-    // Files gone (or unreadable) this time are forgotten.
-    std::erase_if(cache.files, [&](const auto& kv) { return kv.second.pass != pass; });
+    parsed.reserve(cache.names.size());
+    for (const auto& n : cache.names) parsed.push_back(cache.files[dir + "/" + n].parsed);
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
     if (!cache.resolved) cache.resolved = std::make_unique<resolve_memory>();
@@ -1351,6 +1429,7 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
     cache.merge_ms_last = ms_since(t1);
     return ok && merged;
   } catch (const std::exception& e) {
+    cache.complete = false;
     errors.push_back(manifest_issue{dir, 0, "", "", std::string("cannot read manifests: ") + e.what()});
     return false;
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -99,7 +100,16 @@ struct manifest_cache {
     uint64_t pass = 0;  // the last load that saw the file
   };
   std::unordered_map<std::string, file_state> files;  // by path
+  std::vector<std::string> names;  // the manifest files of the last load, sorted (the order objects are merged in)
+  std::string dir;                 // the directory they are in
+  bool complete = false;           // the last load saw every file (a partial scan may follow)
   uint64_t pass = 0;
+  // The file names that changed since the last load, when the caller knows
+  // them (inotify): the next load stats and reads those only, then forgets
+  // the hint. Unset, or holding a name that is not a plain file name (a
+  // ConfigMap volume swaps "..data"): the whole directory is scanned.
+  std::optional<std::vector<std::string>> changed;
+  size_t looked_at_last = 0;                // files the last load stat-ed
   size_t parsed_last = 0;                   // files the last load had to parse
   double scan_ms_last = 0;                  // of the last load: list, stat, read and parse changed files
   double merge_ms_last = 0;                 //   duplicates, resolution and checks over every object

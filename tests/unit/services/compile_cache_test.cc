@@ -135,6 +135,48 @@ TEST_F(CompileCache, OnlyChangedFilesAreParsedAgain) {
   EXPECT_EQ(cache_.parsed_last, 1u);
 }
 
+TEST_F(CompileCache, NamedChangesAreTheOnlyFilesLookedAt) {
+  for (int i = 0; i < 20; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i));
+  cache_.changed = std::vector<std::string>{"svc1.yaml"};
+  load_checked();
+  EXPECT_EQ(cache_.looked_at_last, 20u) << "the first load scans everything, hint or not";
+
+  // Changed, added, removed and renamed files, each named: only they are looked at.
+  write("svc7.yaml", service_yaml(7, "198.19.99.99"));
+  write("svc30.yaml", service_yaml(30));
+  fs::remove(dir_ + "/svc3.yaml");
+  fs::rename(dir_ + "/svc5.yaml", dir_ + "/a-svc5.yaml");
+  cache_.changed = std::vector<std::string>{"svc7.yaml", "svc30.yaml", "svc3.yaml", "svc5.yaml", "a-svc5.yaml",
+                                            ".svc7.yaml.tmp", "svc7.yaml"};
+  service_set s = load_checked();  // equal to a full load from scratch
+  EXPECT_EQ(cache_.looked_at_last, 5u);
+  EXPECT_EQ(cache_.parsed_last, 3u) << "svc7, svc30 and a-svc5 read; the others gone";
+  EXPECT_EQ(s.services.size(), 20u);
+  EXPECT_NE(summary(s).find("198.19.99.99:8080"), std::string::npos);
+  EXPECT_NE(summary(s).find("a-svc5.yaml"), std::string::npos) << "the renamed file's objects come from it";
+  EXPECT_EQ(cache_.names.size(), 20u);
+  EXPECT_TRUE(std::is_sorted(cache_.names.begin(), cache_.names.end()));
+
+  // A named file is read again even when it looks the same (the watcher saw it change).
+  cache_.changed = std::vector<std::string>{"svc8.yaml"};
+  load_checked();
+  EXPECT_EQ(cache_.looked_at_last, 1u);
+  EXPECT_EQ(cache_.parsed_last, 1u);
+
+  // A ConfigMap volume's swap names "..data": everything is looked at.
+  cache_.changed = std::vector<std::string>{"..data", "svc8.yaml"};
+  load_checked();
+  EXPECT_EQ(cache_.looked_at_last, 20u);
+  EXPECT_EQ(cache_.parsed_last, 0u);
+
+  // Without a hint, a full scan too; the hint is used once.
+  cache_.changed = std::vector<std::string>{};
+  load_checked();
+  EXPECT_EQ(cache_.looked_at_last, 0u) << "an empty batch looks at nothing";
+  load_checked();
+  EXPECT_EQ(cache_.looked_at_last, 20u);
+}
+
 TEST_F(CompileCache, RecentFilesAreReadAgain) {
   // File times tick with a coarse clock: a same-size rewrite right after a read
   // may keep the times that were seen, so a file this recent is not trusted.
