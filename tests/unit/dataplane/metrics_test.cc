@@ -1,6 +1,8 @@
-// The Prometheus text over a hand-filled shared state (no Services loaded).
+// The Prometheus text over a hand-filled shared state: without Services, and
+// with one Service record in a directory in plain memory.
 #include "dataplane/metrics.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,6 +11,8 @@
 #include <sstream>
 
 #include "pipelines/service/lb_counter_area.h"
+#include "tests/unit/service/directory_fixture.h"
+#include "tests/unit/service/service_builders.h"
 
 namespace kgw {
 namespace {
@@ -101,6 +105,39 @@ TEST(Metrics, CountersAsPrometheusText) {
     ASSERT_TRUE(well_formed_sample(line, name)) << line;
     EXPECT_TRUE(declared.count(name)) << "undeclared: " << line;
   }
+}
+
+TEST(Metrics, ServicesFromTheirRecords) {
+  auto st = std::make_unique<shared_state>();
+  std::memset(static_cast<void*>(st.get()), 0, sizeof *st);
+  st->n_workers = 1;
+  uint64_t identity[4] = {}, retired[4] = {};
+  lb_counters slots[4]{};
+  lb_counter_area area{};
+  area.magic = lb_counter_area_magic;
+  area.n_slots = 4;
+  area.n_workers = 1;
+  area.identity = identity;
+  area.retired_at = retired;
+  area.counters[0] = slots;
+  test::directory_fixture dir(16, 1024, &area);
+  auto record = *test::compile_records({test::one_port_service("web", {"198.18.100.10"}, {"198.19.1.11"})})[0].record;
+  auto& t = *reinterpret_cast<service_tables*>(record.data());
+  const_cast<lb_group*>(t.groups())[0].counter = 0;
+  const_cast<backend_entry*>(t.backends())[0].counter = 1;
+  slots[0].packets = 7;
+  slots[1].packets = 5;
+  dir.put(9, record);
+  st->services = &dir.dir();
+  st->lb_counters = &area;
+  std::string text = format_prometheus(*st);
+  EXPECT_NE(text.find("kgw_services_generation 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kgw_services 1\n"), std::string::npos);
+  EXPECT_NE(text.find(fmt::format("kgw_service_record_bytes {}\n", t.size_bytes)), std::string::npos);
+  EXPECT_NE(text.find("kgw_service_port_packets_total{service=\"t/web\",port=\"80\",protocol=\"TCP\",family=\"IPv4\"} 7\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("kgw_endpoint_packets_total{service=\"t/web\",port=\"80\",protocol=\"TCP\",endpoint=\"198.19.1.11:8080\"} 5\n"),
+            std::string::npos);
 }
 
 }  // namespace
