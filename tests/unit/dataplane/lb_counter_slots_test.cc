@@ -15,6 +15,7 @@
 #include "pipelines/parse/parse.h"
 #include "pipelines/service/service_stage.h"
 #include "tests/unit/pipelines/packet_builder.h"
+#include "tests/unit/service/counter_area_fixture.h"
 #include "tests/unit/service/directory_fixture.h"
 #include "tests/unit/service/service_builders.h"
 
@@ -23,21 +24,6 @@ namespace {
 
 using namespace kgw::test;
 
-// An area in plain memory (the dataplane's lives in hugepages).
-struct test_area {
-  std::vector<uint64_t> identity, retired;
-  std::vector<std::vector<lb_counters>> counters;
-  lb_counter_area a{};
-  test_area(uint32_t n_slots, unsigned n_workers)
-      : identity(n_slots), retired(n_slots), counters(n_workers, std::vector<lb_counters>(n_slots)) {
-    a.magic = lb_counter_area_magic;
-    a.n_slots = n_slots;
-    a.n_workers = n_workers;
-    a.identity = identity.data();
-    a.retired_at = retired.data();
-    for (unsigned w = 0; w < n_workers; ++w) a.counters[w] = counters[w].data();
-  }
-};
 
 service_model web(std::vector<const char*> pods) {
   return one_port_service("web", {"198.18.100.10"}, std::vector<std::string>(pods.begin(), pods.end()));

@@ -5,12 +5,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
 #include <sstream>
 
 #include "pipelines/service/lb_counter_area.h"
+#include "tests/unit/service/counter_area_fixture.h"
 #include "tests/unit/service/directory_fixture.h"
 #include "tests/unit/service/service_builders.h"
 
@@ -67,16 +69,11 @@ TEST(Metrics, CountersAsPrometheusText) {
   st->counters[1].rx_pkts = 7;
   st->counters[0].drops[static_cast<unsigned>(drop_reason::no_neighbor)] = 3;
   // Four counter slots: two in use, one retired, one free.
-  uint64_t identity[4] = {11, 12, 13, 0}, retired[4] = {0, 0, 5, 0};
-  lb_counters slots[4]{};
-  lb_counter_area area{};
-  area.magic = lb_counter_area_magic;
-  area.n_slots = 4;
-  area.n_workers = 1;
-  area.identity = identity;
-  area.retired_at = retired;
-  area.counters[0] = slots;
-  st->lb_counters = &area;
+  test::test_area ta(4, 1);
+  const uint64_t identity[4] = {11, 12, 13, 0}, retired[4] = {0, 0, 5, 0};
+  std::copy(identity, identity + 4, ta.a.identity);
+  std::copy(retired, retired + 4, ta.a.retired_at);
+  st->lb_counters = &ta.a;
   std::string text = format_prometheus(*st);
 
   EXPECT_NE(text.find("kgw_port_nic_rx_packets_total{port=\"p0\"} 11\n"), std::string::npos) << text;
@@ -111,16 +108,9 @@ TEST(Metrics, ServicesFromTheirRecords) {
   auto st = std::make_unique<shared_state>();
   std::memset(static_cast<void*>(st.get()), 0, sizeof *st);
   st->n_workers = 1;
-  uint64_t identity[4] = {}, retired[4] = {};
-  lb_counters slots[4]{};
-  lb_counter_area area{};
-  area.magic = lb_counter_area_magic;
-  area.n_slots = 4;
-  area.n_workers = 1;
-  area.identity = identity;
-  area.retired_at = retired;
-  area.counters[0] = slots;
-  test::directory_fixture dir(16, 1024, &area);
+  test::test_area ta(4, 1);
+  lb_counters* slots = ta.a.counters[0];
+  test::directory_fixture dir(16, 1024, &ta.a);
   auto record = *test::compile_records({test::one_port_service("web", {"198.18.100.10"}, {"198.19.1.11"})})[0].record;
   auto& t = *reinterpret_cast<service_tables*>(record.data());
   const_cast<lb_group*>(t.groups())[0].counter = 0;
@@ -129,7 +119,7 @@ TEST(Metrics, ServicesFromTheirRecords) {
   slots[1].packets = 5;
   dir.put(9, record);
   st->services = &dir.dir();
-  st->lb_counters = &area;
+  st->lb_counters = &ta.a;
   std::string text = format_prometheus(*st);
   EXPECT_NE(text.find("kgw_services_generation 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("kgw_services 1\n"), std::string::npos);
