@@ -1255,6 +1255,7 @@ manifest_cache& manifest_cache::operator=(manifest_cache&&) noexcept = default;
 void manifest_cache::clear() {
   files.clear();
   names.clear();
+  parsed.clear();
   complete = false;
   changed.reset();
   resolved.reset();
@@ -1350,11 +1351,13 @@ bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int6
   if (!list_manifests(dir, names, errors)) return false;
   bool ok = true;
   cache.names.clear();
+  cache.parsed.clear();
   for (auto& n : names) {
     std::string path = dir + "/" + n;
     looked l = look_at(path, cache, pass, now_ns, false);
     if (l == looked::parsed_or_kept) {
       cache.names.push_back(std::move(n));
+      cache.parsed.push_back(cache.files[path].parsed);
     } else if (l == looked::unreadable || l == looked::gone) {
       // Listed a moment ago: gone or unreadable now is an error of this pass.
       errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
@@ -1378,13 +1381,22 @@ bool scan_named(const std::string& dir, const std::vector<std::string>& changed,
     if (!manifest_name(n)) continue;
     std::string path = dir + "/" + n;
     auto at = std::lower_bound(cache.names.begin(), cache.names.end(), n);
+    auto i = at - cache.names.begin();
     bool listed = at != cache.names.end() && *at == n;
     looked l = look_at(path, cache, pass, now_ns, true);
     if (l == looked::parsed_or_kept) {
-      if (!listed) cache.names.insert(at, n);
+      if (listed) {
+        cache.parsed[i] = cache.files[path].parsed;
+      } else {
+        cache.names.insert(at, n);
+        cache.parsed.insert(cache.parsed.begin() + i, cache.files[path].parsed);
+      }
       continue;
     }
-    if (listed) cache.names.erase(at);
+    if (listed) {
+      cache.names.erase(at);
+      cache.parsed.erase(cache.parsed.begin() + i);
+    }
     cache.files.erase(path);
     if (l == looked::unreadable) {
       errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
@@ -1419,13 +1431,10 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
     // A pass with unreadable files leaves the names short of the directory:
     // the next pass looks at everything again.
     cache.complete = ok;
-    std::vector<std::shared_ptr<const parsed_file>> parsed;
-    parsed.reserve(cache.names.size());
-    for (const auto& n : cache.names) parsed.push_back(cache.files[dir + "/" + n].parsed);
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
     if (!cache.resolved) cache.resolved = std::make_unique<resolve_memory>();
-    bool merged = merge_files(parsed, out, errors, cache.resolved.get());
+    bool merged = merge_files(cache.parsed, out, errors, cache.resolved.get());
     cache.merge_ms_last = ms_since(t1);
     return ok && merged;
   } catch (const std::exception& e) {

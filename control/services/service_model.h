@@ -101,6 +101,7 @@ struct manifest_cache {
   };
   std::unordered_map<std::string, file_state> files;  // by path
   std::vector<std::string> names;  // the manifest files of the last load, sorted (the order objects are merged in)
+  std::vector<std::shared_ptr<const parsed_file>> parsed;  // their parses, in the same order
   std::string dir;                 // the directory they are in
   bool complete = false;           // the last load saw every file (a partial scan may follow)
   uint64_t pass = 0;
