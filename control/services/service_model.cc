@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <span>
 #include <sstream>
 #include <tuple>
 
@@ -1061,8 +1062,10 @@ void resolve(merged& st, service_set& out) {
   out.services.clear();
   out.services.reserve(keyed.size());
 
-  // Slices grouped by Service, in input order.
-  std::vector<std::vector<size_t>> by_service(keyed.size());
+  // Slices grouped by Service, in input order: each slice's Service first,
+  // then one array of slices ordered by Service (no vector per Service).
+  constexpr size_t no_service = ~size_t{0};
+  std::vector<size_t> service_of(st.slices.size(), no_service);
   for (size_t j = 0; j < st.slices.size(); ++j) {
     const parsed_slice& s = *st.slices[j].first;
     std::string key = s.ns + "/" + s.service;
@@ -1084,22 +1087,39 @@ void resolve(merged& st, service_set& out) {
                                                         family_name(s.family), key, families_string(m.ip_families))});
       continue;
     }
-    by_service[it->second].push_back(j);
+    service_of[j] = it->second;
+  }
+  std::vector<size_t> first(keyed.size() + 1, 0);  // slices of Service si: grouped[first[si] .. first[si + 1])
+  for (size_t si : service_of)
+    if (si != no_service) first[si + 1]++;
+  for (size_t si = 0; si < keyed.size(); ++si) first[si + 1] += first[si];
+  std::vector<size_t> grouped(first.back());
+  {
+    std::vector<size_t> fill(first.begin(), first.end() - 1);
+    for (size_t j = 0; j < service_of.size(); ++j)
+      if (service_of[j] != no_service) grouped[fill[service_of[j]]++] = j;
   }
 
   uint64_t pass = st.memory ? ++st.memory->pass : 0;
   for (size_t si = 0; si < keyed.size(); ++si) {
     const parsed_service& ps = *keyed[si].ps;
-    std::vector<const parsed_slice*> slices;
-    slices.reserve(by_service[si].size());
-    for (size_t j : by_service[si]) slices.push_back(st.slices[j].first);
+    std::span<const size_t> mine(grouped.data() + first[si], first[si + 1] - first[si]);
     resolved_service* mem = st.memory ? &st.memory->by_key[keyed[si].key] : nullptr;
-    if (mem && mem->model && mem->ps == &ps && mem->slices == slices) {
+    auto same_slices = [&] {
+      if (mem->slices.size() != mine.size()) return false;
+      for (size_t k = 0; k < mine.size(); ++k)
+        if (mem->slices[k] != st.slices[mine[k]].first) return false;
+      return true;
+    };
+    if (mem && mem->model && mem->ps == &ps && same_slices()) {
       out.services.push_back(mem->model);
       st.warnings->insert(st.warnings->end(), mem->warnings.begin(), mem->warnings.end());
       mem->pass = pass;
       continue;
     }
+    std::vector<const parsed_slice*> slices;
+    slices.reserve(mine.size());
+    for (size_t j : mine) slices.push_back(st.slices[j].first);
     auto model = std::make_shared<service_model>(ps.m);
     std::vector<manifest_issue> warnings;
     resolve_ports(ps, slices, *model, warnings);
@@ -1107,7 +1127,7 @@ void resolve(merged& st, service_set& out) {
     out.services.push_back(model);
     if (mem) {
       *mem = resolved_service{*keyed[si].file, &ps, {}, std::move(slices), std::move(model), std::move(warnings), pass};
-      for (size_t j : by_service[si]) mem->slice_files.push_back(*st.slices[j].second);
+      for (size_t j : mine) mem->slice_files.push_back(*st.slices[j].second);
     }
   }
   if (st.memory) std::erase_if(st.memory->by_key, [&](const auto& kv) { return kv.second.pass != pass; });
