@@ -1,10 +1,11 @@
-// Counter slots that outlive generations (pipelines/service/lb_counter_area.h,
-// lb_counter_area). Whoever builds a generation gives each of its groups and
-// endpoints the slot of the same identity as before, a free slot for a new
-// identity, and retires the slots whose identity is gone. A retired slot is
-// reused only when the generation that dropped it is live (so no worker can
-// pick it for a new flow any more) and no connection counts into it (its
-// active flows summed over the workers are 0); its counters start from 0 again.
+// Counter slots that outlive Service records (pipelines/service/lb_counter_area.h).
+// Whoever builds a record gives each of its groups and endpoints the slot of
+// the same identity as before, or a free slot for a new identity; once the
+// dataplane applied the change, the slots the replaced records named and the
+// new ones do not are retired. A retired slot is reused only when the
+// generation that dropped it is live (so no worker can pick it for a new flow
+// any more) and no connection counts into it (its active flows summed over the
+// workers are 0); its counters start from 0 again.
 #pragma once
 
 #include <cstdint>

@@ -51,7 +51,7 @@ class service_runtime {
   directory_publisher publisher_;
   nexthop_table* nexthops_ = nullptr;
   steering_table* steering_ = nullptr;
-  lb_counter_area* counters_ = nullptr;  // outlives generations; freed last
+  lb_counter_area* counters_ = nullptr;  // outlives records; freed last
   std::vector<void*> allocations_;
   const gateway_config* cfg_ = nullptr;
 };

@@ -1,6 +1,6 @@
 // ClientIP session affinity per lcore: (group, client address) -> endpoint,
 // remembered for the Service's timeout. What group and endpoint mean is the
-// caller's (the service stage uses ids that outlive table generations). Set-associative with four ways; a full
+// caller's (the service stage uses ids that outlive Service records). Set-associative with four ways; a full
 // set replaces its oldest entry. One writer, no locks.
 #pragma once
 

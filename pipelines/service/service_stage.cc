@@ -128,8 +128,8 @@ uint32_t client_hash(const flow_key& k) {
 }
 
 // ClientIP affinity remembers the Service port and endpoint by their counter
-// slots, which keep meaning the same ones under later generations (table
-// positions shift when Services or endpoints come and go). Without slots (the
+// slots, which keep meaning the same ones under the Service's later records
+// (endpoint positions shift when endpoints come and go). Without slots (the
 // counter area is full) it falls back to positions, marked by the top bit:
 // the group's by its directory slot and place in the record.
 constexpr uint32_t by_position = 0x80000000u;
@@ -218,7 +218,7 @@ void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_
     return;
   }
   conn& cn = s.conns->at(id);
-  // Counter slots, not table positions: they stay the same under later generations.
+  // Counter slots, not table positions: they stay the same under later records.
   cn.service = g.counter;
   cn.backend = be.counter;
   cn.nat_port = nat_port;
