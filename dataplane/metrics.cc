@@ -146,6 +146,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_service_affinity_hits_total", "New flows placed by ClientIP affinity.", &service_stage_counters::affinity_hits},
       {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", &service_stage_counters::icmp_errors_translated},
       {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", &service_stage_counters::handoff_out},
+      {"kgw_service_reopened_total", "SYNs on a closed connection's tuple, placed afresh as new flows.", &service_stage_counters::reopened},
       {"kgw_conntrack_hits_total", "Connection table lookups that found a connection.", &service_stage_counters::ct_hits},
       {"kgw_conntrack_misses_total", "Connection table lookups that found none.", &service_stage_counters::ct_misses},
       {"kgw_conntrack_evictions_total", "Connections evicted to make room.", &service_stage_counters::ct_evictions},

@@ -138,8 +138,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      c.local.icmp6_echo_replies, c.local.punted);
   const service_stage_counters& v = c.service;
   out += fmt::format("services: new-flows {}  tracked-pkts {}  rejected {}  affinity-hits {}  icmp-errors-translated {}  "
-                     "mss-clamped {}\n",
-                     v.new_flows, v.tracked_pkts, v.rejected, v.affinity_hits, v.icmp_errors_translated, v.mss_clamped);
+                     "mss-clamped {}  reopened {}\n",
+                     v.new_flows, v.tracked_pkts, v.rejected, v.affinity_hits, v.icmp_errors_translated, v.mss_clamped,
+                     v.reopened);
   out += fmt::format("conntrack: active {}  hits {}  misses {}  inserts {}  evictions {}  expired {}  table-full {}\n",
                      active_connections(s), v.ct_hits, v.ct_misses, v.ct_inserts, v.ct_evictions, v.ct_expired,
                      v.ct_table_full);

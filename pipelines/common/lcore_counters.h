@@ -39,6 +39,7 @@ struct service_stage_counters {
   uint64_t handoff_out;       // passed to the worker owning the connection
   uint64_t handoff_in;        // received from other workers
   uint64_t rss_port_misses;   // full-NAT flows whose SNAT port could not be aimed at this worker's queue
+  uint64_t reopened;          // SYNs reusing a closed connection's tuple: a new flow, placed afresh
   // Copied from the lcore's connection table once per poll loop.
   uint64_t ct_hits, ct_misses, ct_inserts, ct_evictions, ct_expired, ct_table_full, ct_active;
 };

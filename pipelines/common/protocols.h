@@ -14,6 +14,8 @@ inline constexpr uint16_t ethertype_ipv6 = 0x86dd;
 inline constexpr uint8_t ipproto_hopopts = 0;
 inline constexpr uint8_t ipproto_icmp = 1;
 inline constexpr uint8_t ipproto_tcp = 6;
+// TCP flags, as pkt_meta::tcp_flags holds them.
+inline constexpr uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tcp_ack = 0x10;
 inline constexpr uint8_t ipproto_udp = 17;
 inline constexpr uint8_t ipproto_routing = 43;
 inline constexpr uint8_t ipproto_fragment = 44;

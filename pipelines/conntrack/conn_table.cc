@@ -6,11 +6,11 @@
 #include <cstring>
 #include <new>
 
+#include "pipelines/common/protocols.h"
+
 namespace kgw {
 
 namespace {
-
-constexpr uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tcp_ack = 0x10;
 
 uint32_t n_buckets_for(uint32_t capacity) {
   // Two keys per connection over 8-slot buckets at most half full on average.

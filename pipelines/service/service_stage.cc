@@ -249,6 +249,15 @@ bool handle_icmp_error(uint8_t* frame, pkt_meta& m, service_lcore& s, service_st
 
 namespace {
 
+// A client's SYN on the tuple of a connection both sides closed (or one
+// reset) opens a new connection, as in Linux conntrack: clients reuse ports
+// once theirs is closed, and the old entry, kept until it times out, must not
+// send the new connection to the old endpoint (which may be gone).
+bool reopens(const conn& cn, uint8_t dir, const pkt_meta& m) {
+  return dir == 0 && m.l4_proto == ipproto_tcp && (m.tcp_flags & tcp_syn) && !(m.tcp_flags & tcp_ack) &&
+         (cn.state == conn_state::tcp_time_wait || cn.state == conn_state::tcp_closed);
+}
+
 bool wants_service(const pkt_meta& m, const service_lcore& s) {
   return m.v == verdict::pending && (m.l3 == l3_kind::ipv4 || m.l3 == l3_kind::ipv6) && s.conns;
 }
@@ -258,6 +267,11 @@ void service_keyed(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, ser
                    service_stage_counters& c, const flow_key& k, uint32_t h) {
   if ((m.l4_proto == ipproto_icmp || m.l4_proto == ipproto_icmpv6) && handle_icmp_error(frame, m, s, c)) return;
   conn_hit hit = s.conns->lookup(k, h, s.now_ns);
+  if (hit.id != conn_none && reopens(s.conns->at(hit.id), hit.dir, m)) {
+    s.conns->remove(hit.id);
+    c.reopened++;
+    hit.id = conn_none;
+  }
   if (hit.id != conn_none) {
     c.tracked_pkts++;
     s.conns->update(hit.id, hit.dir, m.tcp_flags, s.now_ns);

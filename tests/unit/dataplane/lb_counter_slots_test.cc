@@ -197,6 +197,29 @@ TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
   EXPECT_EQ(ta.a.counters[0][tables(g2).groups()[0].counter].active, 0);
 }
 
+TEST(CounterSlots, ASynOnAClosedConnectionsTupleIsANewFlow) {
+  test_area ta(16, 1);
+  auto g = compile({"198.19.1.11", "198.19.1.12", "198.19.1.13"});
+  assign_counter_slots(ta.a, tables(g), 0);
+  directory_fixture d(8, 1024, &ta.a);
+  d.put(0, g);
+  one_worker w;
+  service_use_directory(w.s, &d.dir());
+  uint32_t port = tables(g).groups()[0].counter;
+
+  w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);  // SYN
+  w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);  // retransmitted: the same connection
+  EXPECT_EQ(w.c.new_flows, 1u);
+  EXPECT_EQ(w.c.reopened, 0u);
+  w.send("198.18.0.2", 40000, "198.18.100.10", 0x14);  // RST+ACK: closed, kept until it times out
+  w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);  // the client reuses its port
+  EXPECT_EQ(w.c.new_flows, 2u) << "a reused tuple is a new connection";
+  EXPECT_EQ(w.c.reopened, 1u);
+  EXPECT_EQ(ta.a.counters[0][port].new_flows, 2u);
+  EXPECT_EQ(ta.a.counters[0][port].active, 1) << "the closed connection gave its count back";
+  EXPECT_EQ(w.ct.active(), 1u);
+}
+
 service_model sticky(const char* name, const char* vip, std::vector<const char*> pods) {
   service_model m = web(pods);
   m.name = name;
