@@ -253,9 +253,10 @@ namespace {
 // reset) opens a new connection, as in Linux conntrack: clients reuse ports
 // once theirs is closed, and the old entry, kept until it times out, must not
 // send the new connection to the old endpoint (which may be gone).
-bool reopens(const conn& cn, uint8_t dir, const pkt_meta& m) {
-  return dir == 0 && m.l4_proto == ipproto_tcp && (m.tcp_flags & tcp_syn) && !(m.tcp_flags & tcp_ack) &&
-         (cn.state == conn_state::tcp_time_wait || cn.state == conn_state::tcp_closed);
+bool bare_syn(const pkt_meta& m) { return (m.tcp_flags & (tcp_syn | tcp_ack)) == tcp_syn && m.l4_proto == ipproto_tcp; }
+
+bool reopens(const conn& cn, uint8_t dir) {
+  return dir == 0 && (cn.state == conn_state::tcp_time_wait || cn.state == conn_state::tcp_closed);
 }
 
 bool wants_service(const pkt_meta& m, const service_lcore& s) {
@@ -267,7 +268,8 @@ void service_keyed(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, ser
                    service_stage_counters& c, const flow_key& k, uint32_t h) {
   if ((m.l4_proto == ipproto_icmp || m.l4_proto == ipproto_icmpv6) && handle_icmp_error(frame, m, s, c)) return;
   conn_hit hit = s.conns->lookup(k, h, s.now_ns);
-  if (hit.id != conn_none && reopens(s.conns->at(hit.id), hit.dir, m)) {
+  // (A bare SYN tested first: nearly no packet of a tracked connection is one.)
+  if (hit.id != conn_none && __builtin_expect(bare_syn(m), 0) && reopens(s.conns->at(hit.id), hit.dir)) {
     s.conns->remove(hit.id);
     c.reopened++;
     hit.id = conn_none;
