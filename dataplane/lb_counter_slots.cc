@@ -181,17 +181,10 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint
 }
 
 void dropped_slots(const service_tables& old, const service_tables* now, std::vector<uint32_t>& out) {
-  auto each = [](const service_tables& t, auto&& f) {
-    for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
-      const lb_group& g = t.groups()[gi];
-      f(g.counter);
-      for (uint32_t b = 0; b < g.n_backends; ++b) f(t.backends()[g.first_backend + b].counter);
-    }
-  };
   std::vector<uint32_t> kept;
-  if (now) each(*now, [&](uint32_t s) { kept.push_back(s); });
+  if (now) for_each_counter(*now, [&](uint32_t s) { kept.push_back(s); });
   std::sort(kept.begin(), kept.end());
-  each(old, [&](uint32_t s) {
+  for_each_counter(old, [&](uint32_t s) {
     if (s != no_counter && !std::binary_search(kept.begin(), kept.end(), s)) out.push_back(s);
   });
 }

@@ -36,6 +36,17 @@ struct slot_assignment {
 // workers use now (0: none). One builder at a time.
 slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t live);
 
+// Calls f(uint32_t& slot field) for each group and endpoint of record `t`.
+template <typename T, typename F>
+void for_each_counter(T& t, F&& f) {
+  auto* groups = const_cast<lb_group*>(t.groups());
+  auto* backends = const_cast<backend_entry*>(t.backends());
+  for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
+    f(groups[gi].counter);
+    for (uint32_t b = 0; b < groups[gi].n_backends; ++b) f(backends[groups[gi].first_backend + b].counter);
+  }
+}
+
 // Appends to `out` the slots `old` names that its successor `now` (nullptr:
 // the Service is gone) does not.
 void dropped_slots(const service_tables& old, const service_tables* now, std::vector<uint32_t>& out);

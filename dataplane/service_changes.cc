@@ -8,24 +8,10 @@
 
 namespace kgw {
 
-namespace {
-
-template <typename F>
-void each_counter(service_tables& t, F&& f) {
-  auto* groups = const_cast<lb_group*>(t.groups());
-  auto* backends = const_cast<backend_entry*>(t.backends());
-  for (uint32_t gi = 0; gi < t.n_groups; ++gi) {
-    f(groups[gi].counter);
-    for (uint32_t b = 0; b < groups[gi].n_backends; ++b) f(backends[groups[gi].first_backend + b].counter);
-  }
-}
-
-}  // namespace
-
 std::vector<uint64_t> as_compiled(const service_tables& r) {
   std::vector<uint64_t> out(r.size_bytes / 8);
   std::memcpy(out.data(), &r, out.size() * 8);
-  each_counter(*reinterpret_cast<service_tables*>(out.data()), [](uint32_t& s) { s = no_counter; });
+  for_each_counter(*reinterpret_cast<service_tables*>(out.data()), [](uint32_t& s) { s = no_counter; });
   return out;
 }
 
@@ -46,20 +32,14 @@ void published_services::adopt(const service_directory& d) {
 
 service_change_set* published_services::diff(const std::vector<compiled_service>& compiled, service_directory& d,
                                              std::string& error, change_stats& stats) {
-  next_.clear();
-  gone_.clear();
-  retire_.clear();
-  slots_taken_ = 0;
+  forget_pending();
   stats = {};
   std::vector<service_change> changes;
   std::unordered_set<std::string_view> fresh;  // names new to the book, in `compiled`
   ++pass_;
   auto fail = [&]() -> service_change_set* {
     for (const service_change& c : changes) free_record(c.record);
-    next_.clear();
-    gone_.clear();
-    retire_.clear();
-    slots_taken_ = 0;
+    forget_pending();
     return nullptr;
   };
   for (const compiled_service& c : compiled) {
@@ -126,14 +106,15 @@ void published_services::commit(uint64_t generation) {
   // Retired as of the generation that dropped them: reused once it is live
   // and their connections are gone (lb_counter_slots.h).
   if (counters_) retire_counter_slots(*counters_, retire_, generation);
-  next_.clear();
-  gone_.clear();
-  retire_.clear();
-  slots_taken_ = 0;
+  forget_pending();
 }
 
 void published_services::abandon(service_change_set* c) {
   free_change_set(c, true);
+  forget_pending();
+}
+
+void published_services::forget_pending() {
   next_.clear();
   gone_.clear();
   retire_.clear();

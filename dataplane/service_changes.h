@@ -37,6 +37,7 @@ class published_services {
   size_t size() const { return by_name_.size(); }
 
  private:
+  void forget_pending();  // the last diff's outcome
   struct entry {
     uint32_t slot;
     std::shared_ptr<const std::vector<uint64_t>> record;  // as compiled: counter slots unset
