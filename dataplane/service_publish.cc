@@ -109,7 +109,6 @@ service_change_set* build_change_set(const std::vector<service_change>& changes,
     return nullptr;
   }
   c->magic = service_change_set_magic;
-  c->base = d.number;
   c->directory = &d;
   c->n_changes = static_cast<uint32_t>(changes.size());
   c->n_frontends = 0;

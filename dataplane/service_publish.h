@@ -42,7 +42,6 @@ inline constexpr uint64_t service_change_set_magic = 0x6b67772d63686731ull;  // 
 // together, as one generation.
 struct service_change_set {
   uint64_t magic;
-  uint64_t base;                // the generation it was built on
   const service_directory* directory;
   uint32_t n_changes;
   uint32_t n_frontends;         // of the new records: the index room they may need
