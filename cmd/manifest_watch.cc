@@ -134,16 +134,18 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
     ps.book.commit(generation);
   }
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
+  const manifest_cache& files = ps.cache.files;
+  const record_cache& records = ps.cache.records;
+  const maglev_cache& maglev = ps.cache.maglev;
   log_info("{} generation {} from {}: {} Services ({} added, {} changed, {} removed, {} unchanged) in {:.1f} ms "
-           "(load {:.1f} ms: scan {:.1f} ms, {} files looked at, {} of {} parsed, merge {:.1f} ms; compile {:.1f} ms, {} of {} Services compiled, {} of {} Maglev tables "
-           "built; records {:.1f} ms, "
+           "(load {:.1f} ms: scan {:.1f} ms, {} files looked at, {} of {} parsed, merge {:.1f} ms; "
+           "compile {:.1f} ms, {} of {} Services compiled, {} of {} Maglev tables built; records {:.1f} ms, "
            "counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms)",
            c ? "published" : "nothing changed, still", generation, dir, ps.book.size(), stats.added, stats.changed,
-           stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, ps.cache.files.scan_ms_last,
-           ps.cache.files.looked_at_last, ps.cache.files.parsed_last, ps.cache.files.files.size(), ps.cache.files.merge_ms_last, timing.compile_ms, ps.cache.records.compiled_last,
-           ps.cache.records.compiled_last + ps.cache.records.reused_last, ps.cache.maglev.built_last,
-           ps.cache.maglev.built_last + ps.cache.maglev.reused_last, build_ms, stats.slots.kept, stats.slots.added,
-           stats.slots.reused, stats.slots.retired, ms_since(t3));
+           stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, files.scan_ms_last, files.looked_at_last,
+           files.parsed_last, files.files.size(), files.merge_ms_last, timing.compile_ms, records.compiled_last,
+           records.compiled_last + records.reused_last, maglev.built_last, maglev.built_last + maglev.reused_last,
+           build_ms, stats.slots.kept, stats.slots.added, stats.slots.reused, stats.slots.retired, ms_since(t3));
   return true;
 }
 
