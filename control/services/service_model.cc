@@ -212,7 +212,7 @@ std::string check_port_name(const std::string& s) {
   return {};
 }
 
-// Service port names are DNS labels.
+// Service port names, Service names and namespaces are DNS labels.
 std::string check_dns_label(const std::string& s) {
   if (s.empty() || s.size() > 63) return "must be 1-63 characters";
   for (char ch : s)
@@ -921,6 +921,17 @@ void parse_document(const std::string& file, const YAML::Node& doc, state& st) {
   if (name.empty()) {
     if (present(name_n) && name_n.IsScalar()) c.error(name_n, "metadata.name", "name must not be empty");
     else if (!present(name_n)) c.error(meta, "metadata.name", "name is required");
+    return;
+  }
+  // Namespaces and Service names are DNS labels, as the API server has them:
+  // "namespace/name" of a Service fits the 128 bytes its record holds.
+  if (auto why = check_dns_label(ns); !why.empty()) {
+    YAML::Node ns_n = child(meta, "namespace");
+    c.error(present(ns_n) ? ns_n : meta, "metadata.namespace", why);
+    return;
+  }
+  if (auto why = is_service ? check_dns_label(name) : std::string(); !why.empty()) {
+    c.error(name_n, "metadata.name", why);
     return;
   }
 

@@ -69,7 +69,7 @@ struct lb_group {
 };
 
 struct service_name {
-  char text[120];  // "namespace/name"
+  char text[128];  // "namespace/name": two DNS labels of at most 63 characters, a '/' and a NUL
 };
 
 struct service_tables {

@@ -16,4 +16,6 @@ tail -n 80 "$work/log"
 for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
   [ -e "$f" ] && { echo "failing input $f:"; od -An -tx1 "$f" | head -20; }
 done
-exit "$status"
+# libFuzzer exits 77 on a crash, which meson reads as "skipped": a finding is a failure.
+echo "libFuzzer exited with status $status"
+exit 1

@@ -896,6 +896,16 @@ metadata: {name: old}
                     "networking.k8s.io/v1 Ingress and IngressClass, v1 List)"});
 }
 
+TEST(ServiceErrors, NamespacesAndServiceNamesAreDnsLabels) {
+  const std::string long_label(64, 'a');
+  auto r = parse1("apiVersion: v1\nkind: Service\nmetadata: {name: " + long_label +
+                  ", namespace: shop}\nspec:\n  clusterIP: 10.96.0.10\n  ports: [{port: 80}]\n---\n"
+                  "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: Shop}\nspec:\n"
+                  "  clusterIP: 10.96.0.11\n  ports: [{port: 80}]\n");
+  expect_errors(r, {"svc.yaml:3: shop/" + long_label + ": metadata.name: must be 1-63 characters",
+                    "svc.yaml:10: Shop/web: metadata.namespace: must contain only lowercase letters, digits and '-'"});
+}
+
 TEST(ServiceErrors, EndpointSliceOfAServiceThatDoesNotExist) {
   auto r = parse1(slice("orphan", "missing", R"(
 endpoints:
