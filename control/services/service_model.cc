@@ -2,6 +2,9 @@
 // resolution of EndpointSlice ports into per-Service-port endpoint lists.
 #include "control/services/service_model.h"
 
+#include "control/services/merge_index.h"
+#include "control/services/parsed_manifest.h"
+
 #include "control/config/yaml_documents.h"
 
 #include <yaml-cpp/yaml.h>
@@ -235,30 +238,6 @@ std::optional<uint8_t> parse_protocol(ctx& c, const YAML::Node& parent, const st
 
 // ---------------------------------------------------------------------------
 // Intermediate records.
-
-struct port_extra {
-  int map_line = 0, port_line = 0, node_port_line = 0, target_line = 0;
-  bool valid = true;
-};
-
-struct parsed_service {
-  service_model m;
-  std::vector<port_extra> px;  // parallel to m.ports
-};
-
-struct slice_port {
-  std::string name;
-  uint8_t protocol = proto_tcp;
-  uint16_t port = 0;
-};
-
-struct parsed_slice {
-  std::string ns, name, service, file;
-  int line = 0, label_line = 0, address_type_line = 0;
-  uint8_t family = 4;
-  std::vector<endpoint_model> endpoints;  // port 0 here
-  std::vector<slice_port> ports;
-};
 
 struct state {
   std::vector<parsed_service> services;
@@ -988,45 +967,17 @@ bool endpoint_less(const endpoint_model& a, const endpoint_model& b) {
   return std::tie(a.addr.family, a.addr.b, a.port) < std::tie(b.addr.family, b.addr.b, b.port);
 }
 
-using file_ref = std::shared_ptr<const parsed_file>;
-
-// The objects of every file, by reference (they stay in the per-file parses),
-// each with the file that owns it.
+// The objects of every file, by reference (they stay in the per-file parses).
 struct merged {
-  std::vector<std::pair<const parsed_service*, const file_ref*>> services;
-  std::vector<std::pair<const parsed_slice*, const file_ref*>> slices;
+  std::vector<const parsed_service*> services;
+  std::vector<const parsed_slice*> slices;
   std::set<std::string> skipped_services;
   std::vector<manifest_issue>* errors = nullptr;
   std::vector<manifest_issue>* warnings = nullptr;
-  resolve_memory* memory = nullptr;  // nullptr: resolve every Service
 };
 
 }  // namespace
 
-// A Service as the last load resolved it, with the objects it came from: the
-// next load reuses it when the same Service object and the same slices (the
-// very objects, so their files were not parsed again) come together again.
-// The files are held, so no object of theirs can be freed and its address
-// reused by a new one.
-struct resolved_service {
-  file_ref service_file;
-  const parsed_service* ps = nullptr;
-  std::vector<file_ref> slice_files;
-  std::vector<const parsed_slice*> slices;
-  std::shared_ptr<const service_model> model;
-  std::vector<manifest_issue> warnings;  // the resolution's own
-  uint64_t pass = 0;                     // the last load that had this Service
-};
-
-struct resolve_memory {
-  std::unordered_map<std::string, resolved_service> by_key;
-  uint64_t pass = 0;
-};
-
-namespace {
-
-// Endpoints of each port of `model` from the Service's slices; warnings for
-// named targetPorts no slice resolves.
 void resolve_ports(const parsed_service& ps, const std::vector<const parsed_slice*>& slices, service_model& model,
                    std::vector<manifest_issue>& warnings) {
   for (size_t pi = 0; pi < model.ports.size(); ++pi) {
@@ -1056,16 +1007,35 @@ void resolve_ports(const parsed_service& ps, const std::vector<const parsed_slic
   }
 }
 
+bool slice_served(const service_model& m, const parsed_slice& s) {
+  return m.ip_families.empty() || std::find(m.ip_families.begin(), m.ip_families.end(), s.family) != m.ip_families.end();
+}
+
+manifest_issue slice_skipped(const service_model& m, const parsed_slice& s) {
+  return manifest_issue{s.file, s.address_type_line ? s.address_type_line : s.line, s.ns + "/" + s.name, "addressType",
+                        fmt::format("addressType {} is not among the ipFamilies of Service {} {}; skipped",
+                                    family_name(s.family), m.key(), families_string(m.ip_families))};
+}
+
+std::vector<ip_addr> claimed_addresses(const service_model& m) {
+  std::vector<ip_addr> addrs;
+  for (const auto* v : {&m.cluster_ips, &m.external_ips, &m.load_balancer_ips})
+    for (const auto& a : *v)
+      if (std::find(addrs.begin(), addrs.end(), a) == addrs.end()) addrs.push_back(a);
+  return addrs;
+}
+
+namespace {
+
 void resolve(merged& st, service_set& out) {
   // Keys made once, not per comparison.
   struct keyed_service {
     std::string key;
     const parsed_service* ps;
-    const file_ref* file;
   };
   std::vector<keyed_service> keyed;
   keyed.reserve(st.services.size());
-  for (const auto& [ps, file] : st.services) keyed.push_back({ps->m.key(), ps, file});
+  for (const parsed_service* ps : st.services) keyed.push_back({ps->m.key(), ps});
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   std::unordered_map<std::string_view, size_t> index;
   index.reserve(keyed.size());
@@ -1073,98 +1043,40 @@ void resolve(merged& st, service_set& out) {
   out.services.clear();
   out.services.reserve(keyed.size());
 
-  // Slices grouped by Service, in input order: each slice's Service first,
-  // then one array of slices ordered by Service (no vector per Service).
-  constexpr size_t no_service = ~size_t{0};
-  std::vector<size_t> service_of(st.slices.size(), no_service);
-  for (size_t j = 0; j < st.slices.size(); ++j) {
-    const parsed_slice& s = *st.slices[j].first;
-    std::string key = s.ns + "/" + s.service;
+  // Slices grouped by Service, in input order.
+  std::vector<std::vector<const parsed_slice*>> slices_of(keyed.size());
+  for (const parsed_slice* s : st.slices) {
+    std::string key = s->service_key();
     auto it = index.find(key);
     if (it == index.end()) {
       if (!st.skipped_services.count(key)) {
         st.errors->push_back(manifest_issue{
-            s.file, s.label_line ? s.label_line : s.line, s.ns + "/" + s.name,
+            s->file, s->label_line ? s->label_line : s->line, s->ns + "/" + s->name,
             "metadata.labels[kubernetes.io/service-name]", fmt::format("Service {} does not exist", key)});
       }
       continue;
     }
     const auto& m = keyed[it->second].ps->m;
-    if (!m.ip_families.empty() &&
-        std::find(m.ip_families.begin(), m.ip_families.end(), s.family) == m.ip_families.end()) {
-      st.warnings->push_back(manifest_issue{s.file, s.address_type_line ? s.address_type_line : s.line, s.ns + "/" + s.name, "addressType",
-                                            fmt::format("addressType {} is not among the ipFamilies of Service {} "
-                                                        "{}; skipped",
-                                                        family_name(s.family), key, families_string(m.ip_families))});
+    if (!slice_served(m, *s)) {
+      st.warnings->push_back(slice_skipped(m, *s));
       continue;
     }
-    service_of[j] = it->second;
+    slices_of[it->second].push_back(s);
   }
-  std::vector<size_t> first(keyed.size() + 1, 0);  // slices of Service si: grouped[first[si] .. first[si + 1])
-  for (size_t si : service_of)
-    if (si != no_service) first[si + 1]++;
-  for (size_t si = 0; si < keyed.size(); ++si) first[si + 1] += first[si];
-  std::vector<size_t> grouped(first.back());
-  {
-    std::vector<size_t> fill(first.begin(), first.end() - 1);
-    for (size_t j = 0; j < service_of.size(); ++j)
-      if (service_of[j] != no_service) grouped[fill[service_of[j]]++] = j;
-  }
-
-  uint64_t pass = st.memory ? ++st.memory->pass : 0;
   for (size_t si = 0; si < keyed.size(); ++si) {
-    const parsed_service& ps = *keyed[si].ps;
-    std::span<const size_t> mine(grouped.data() + first[si], first[si + 1] - first[si]);
-    resolved_service* mem = st.memory ? &st.memory->by_key[keyed[si].key] : nullptr;
-    auto same_slices = [&] {
-      if (mem->slices.size() != mine.size()) return false;
-      for (size_t k = 0; k < mine.size(); ++k)
-        if (mem->slices[k] != st.slices[mine[k]].first) return false;
-      return true;
-    };
-    if (mem && mem->model && mem->ps == &ps && same_slices()) {
-      out.services.push_back(mem->model);
-      st.warnings->insert(st.warnings->end(), mem->warnings.begin(), mem->warnings.end());
-      mem->pass = pass;
-      continue;
-    }
-    std::vector<const parsed_slice*> slices;
-    slices.reserve(mine.size());
-    for (size_t j : mine) slices.push_back(st.slices[j].first);
-    auto model = std::make_shared<service_model>(ps.m);
-    std::vector<manifest_issue> warnings;
-    resolve_ports(ps, slices, *model, warnings);
-    st.warnings->insert(st.warnings->end(), warnings.begin(), warnings.end());
-    out.services.push_back(model);
-    if (mem) {
-      *mem = resolved_service{*keyed[si].file, &ps, {}, std::move(slices), std::move(model), std::move(warnings), pass};
-      for (size_t j : mine) mem->slice_files.push_back(*st.slices[j].second);
-    }
+    auto model = std::make_shared<service_model>(keyed[si].ps->m);
+    resolve_ports(*keyed[si].ps, slices_of[si], *model, *st.warnings);
+    out.services.push_back(std::move(model));
   }
-  if (st.memory) std::erase_if(st.memory->by_key, [&](const auto& kv) { return kv.second.pass != pass; });
 
   // Frontend clashes: (address, port, protocol) and (nodePort, protocol).
   using fe_key = std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t, uint8_t>;
-  struct fe_hash {
-    size_t operator()(const fe_key& k) const {
-      uint64_t a, b;
-      std::memcpy(&a, std::get<1>(k).data(), 8);
-      std::memcpy(&b, std::get<1>(k).data() + 8, 8);
-      uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
-                   (uint64_t{std::get<2>(k)} << 16 | uint64_t{std::get<3>(k)} << 8 | std::get<0>(k));
-      return static_cast<size_t>(h ^ (h >> 29));
-    }
-  };
-  std::unordered_map<fe_key, size_t, fe_hash> frontends;
-  frontends.reserve(keyed.size() * 2);
+  std::map<fe_key, size_t> frontends;
   std::map<std::pair<uint16_t, uint8_t>, size_t> node_ports;
   for (size_t si = 0; si < keyed.size(); ++si) {
     const parsed_service& ps = *keyed[si].ps;
     const service_model& m = *out.services[si];
-    std::vector<ip_addr> addrs;
-    for (const auto* v : {&m.cluster_ips, &m.external_ips, &m.load_balancer_ips})
-      for (const auto& a : *v)
-        if (std::find(addrs.begin(), addrs.end(), a) == addrs.end()) addrs.push_back(a);
+    std::vector<ip_addr> addrs = claimed_addresses(m);
     for (size_t pi = 0; pi < m.ports.size(); ++pi) {
       const auto& sp = m.ports[pi];
       if (sp.port == 0) continue;
@@ -1194,19 +1106,6 @@ void resolve(merged& st, service_set& out) {
   }
 }
 
-}  // namespace
-
-// One file's objects, parsed and checked on their own: what the cache keeps.
-struct parsed_file {
-  std::vector<parsed_service> services;
-  std::vector<parsed_slice> slices;
-  std::set<std::string> skipped_services;
-  std::map<std::string, std::pair<std::string, int>> identities;  // kind|ns|name -> file, line
-  std::vector<manifest_issue> errors, warnings;
-};
-
-namespace {
-
 std::shared_ptr<const parsed_file> parse_one_file(const std::string& file, const std::string& text) {
   auto pf = std::make_shared<parsed_file>();
   state st;
@@ -1224,17 +1123,15 @@ std::shared_ptr<const parsed_file> parse_one_file(const std::string& file, const
   return pf;
 }
 
-// The files' objects together (in file order): duplicates across files, then
-// resolution and the cross-object checks.
-bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, service_set& out,
-                 std::vector<manifest_issue>& errors, resolve_memory* memory) {
+}  // namespace
+
+bool merge_files(const std::vector<file_ref>& files, service_set& out, std::vector<manifest_issue>& errors) {
   out = service_set{};
   size_t errors_before = errors.size();
   try {
     merged st;
     st.errors = &errors;
     st.warnings = &out.warnings;
-    st.memory = memory;
     std::unordered_map<std::string_view, const std::pair<std::string, int>*> seen;  // into the files' identities
     size_t objects = 0;
     for (const auto& pf : files) objects += pf->identities.size();
@@ -1256,10 +1153,10 @@ bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, s
       }
       for (const auto& ps : pf->services)
         if (duplicates.empty() || !duplicates.count(identity_key("Service", ps.m.ns, ps.m.name)))
-          st.services.emplace_back(&ps, &pf);
+          st.services.push_back(&ps);
       for (const auto& sl : pf->slices)
         if (duplicates.empty() || !duplicates.count(identity_key("EndpointSlice", sl.ns, sl.name)))
-          st.slices.emplace_back(&sl, &pf);
+          st.slices.push_back(&sl);
       st.skipped_services.insert(pf->skipped_services.begin(), pf->skipped_services.end());
     }
     resolve(st, out);
@@ -1270,6 +1167,8 @@ bool merge_files(const std::vector<std::shared_ptr<const parsed_file>>& files, s
   }
   return errors.size() == errors_before;
 }
+
+namespace {
 
 bool same_file(const manifest_cache::file_state& a, const manifest_cache::file_state& b) {
   return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime_ns == b.mtime_ns && a.ctime_ns == b.ctime_ns;
@@ -1289,7 +1188,7 @@ void manifest_cache::clear() {
   parsed.clear();
   complete = false;
   changed.reset();
-  resolved.reset();
+  index.reset();
   parsed_last = 0;
 }
 
@@ -1297,7 +1196,7 @@ bool parse_services(const std::vector<std::pair<std::string, std::string>>& file
                     std::vector<manifest_issue>& errors) {
   std::vector<std::shared_ptr<const parsed_file>> parsed;
   for (const auto& [file, text] : files) parsed.push_back(parse_one_file(file, text));
-  return merge_files(parsed, out, errors, nullptr);
+  return merge_files(parsed, out, errors);
 }
 
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors) {
@@ -1439,16 +1338,61 @@ bool scan_named(const std::string& dir, const std::vector<std::string>& changed,
 
 }  // namespace
 
-bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
-                   manifest_cache& cache) {
+namespace {
+
+// Which files' parses a scan replaced, as (name, before, now); a file gone
+// is now nullptr, a new one was nullptr before.
+struct file_change {
+  std::string name;
+  file_ref before, now;
+};
+
+file_ref parse_named(const manifest_cache& cache, const std::string& name) {
+  auto at = std::lower_bound(cache.names.begin(), cache.names.end(), name);
+  return at != cache.names.end() && *at == name ? cache.parsed[at - cache.names.begin()] : nullptr;
+}
+
+// The two sorted lists of (name, parse) walked together.
+void diff_scans(const std::vector<std::string>& old_names, const std::vector<file_ref>& old_parsed,
+                const manifest_cache& cache, std::vector<file_change>& out) {
+  size_t i = 0, j = 0;
+  while (i < old_names.size() || j < cache.names.size()) {
+    int c = i == old_names.size()     ? 1
+            : j == cache.names.size() ? -1
+                                      : old_names[i].compare(cache.names[j]);
+    if (c < 0) {
+      out.push_back({old_names[i], old_parsed[i], nullptr});
+      ++i;
+    } else if (c > 0) {
+      out.push_back({cache.names[j], nullptr, cache.parsed[j]});
+      ++j;
+    } else {
+      if (old_parsed[i] != cache.parsed[j]) out.push_back({cache.names[j], old_parsed[i], cache.parsed[j]});
+      ++i, ++j;
+    }
+  }
+}
+
+}  // namespace
+
+bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& errors,
+                          std::vector<manifest_issue>& warnings, manifest_cache& cache) {
   using clock = std::chrono::steady_clock;
   auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
   auto t0 = clock::now();
   cache.parsed_last = 0;
   cache.looked_at_last = 0;
+  cache.files_changed_last = 0;
+  cache.services_resolved_last = 0;
   std::optional<std::vector<std::string>> changed = std::move(cache.changed);
   cache.changed.reset();
   try {
+    if (!cache.index) {
+      // A new index knows no files: every file is new to it.
+      cache.names.clear();
+      cache.parsed.clear();
+      cache.index = std::make_unique<merge_index>();
+    }
     bool partial = changed && cache.pass > 0 && cache.dir == dir && cache.complete &&
                    std::all_of(changed->begin(), changed->end(), plain_name);
     const uint64_t pass = ++cache.pass;
@@ -1456,16 +1400,56 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
     clock_gettime(CLOCK_REALTIME, &wall);
     const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
     cache.files.reserve(cache.names.size() + 16);
-    bool ok = partial ? scan_named(dir, *changed, cache, pass, now_ns, errors)
-                      : scan_all(dir, cache, pass, now_ns, errors);
+    std::vector<file_change> file_changes;
+    bool ok;
+    if (partial) {
+      std::vector<std::pair<std::string, file_ref>> before;
+      for (const auto& n : *changed) before.emplace_back(n, parse_named(cache, n));
+      ok = scan_named(dir, *changed, cache, pass, now_ns, errors);
+      std::sort(before.begin(), before.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      before.erase(std::unique(before.begin(), before.end(),
+                               [](const auto& a, const auto& b) { return a.first == b.first; }),
+                   before.end());
+      for (auto& [n, was] : before)
+        if (file_ref now = parse_named(cache, n); now != was) file_changes.push_back({n, std::move(was), now});
+    } else {
+      std::vector<std::string> old_names = std::move(cache.names);
+      std::vector<file_ref> old_parsed = std::move(cache.parsed);
+      cache.names.clear();
+      cache.parsed.clear();
+      ok = scan_all(dir, cache, pass, now_ns, errors);
+      diff_scans(old_names, old_parsed, cache, file_changes);
+    }
     cache.dir = dir;
     // A pass with unreadable files leaves the names short of the directory:
     // the next pass looks at everything again.
     cache.complete = ok;
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
-    if (!cache.resolved) cache.resolved = std::make_unique<resolve_memory>();
-    bool merged = merge_files(cache.parsed, out, errors, cache.resolved.get());
+    merge_index& index = *cache.index;
+    try {
+      for (const auto& c : file_changes) index.replace_file(c.name, c.before, c.now);
+      cache.files_changed_last = file_changes.size();
+      cache.services_resolved_last = index.to_resolve();
+      index.resolve_touched();
+    } catch (...) {
+      cache.clear();  // half changed: the next load builds it again from every file
+      throw;
+    }
+    bool merged = true;
+    if (index.has_errors()) {
+      // Worded by the full merge, so a rejected change reads the same however it was found.
+      service_set scratch;
+      merged = merge_files(cache.parsed, scratch, errors);
+      warnings.insert(warnings.end(), scratch.warnings.begin(), scratch.warnings.end());
+      if (merged) {
+        errors.push_back(manifest_issue{dir, 0, "", "", "internal error: the kept merge has an error the full check does not find"});
+        cache.clear();
+        merged = false;
+      }
+    } else {
+      index.warnings(warnings);
+    }
     cache.merge_ms_last = ms_since(t1);
     return ok && merged;
   } catch (const std::exception& e) {
@@ -1473,6 +1457,17 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
     errors.push_back(manifest_issue{dir, 0, "", "", std::string("cannot read manifests: ") + e.what()});
     return false;
   }
+}
+
+bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
+                   manifest_cache& cache) {
+  out = service_set{};
+  bool ok = load_service_changes(dir, errors, out.warnings, cache);
+  if (ok) {
+    cache.index->current_set(out.services);
+    cache.index->acknowledge();
+  }
+  return ok;
 }
 
 }  // namespace kgw

@@ -83,14 +83,16 @@ struct service_set {
 // invalid; then `out` is unspecified.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors);
 
-struct parsed_file;     // one file's objects, parsed and checked on their own
-struct resolve_memory;  // the Services the last load resolved, with their inputs
+struct parsed_file;  // one file's objects, parsed and checked on their own
+class merge_index;   // every file's objects together, changed file by file
 
 // What the last load parsed, per file, with the file's identity: a file whose
 // device, inode, size, modification and change times are unchanged is not read
 // again, so a change costs the parse of the files it touched (plus the merge of
 // the parsed objects, which reads no YAML). Files gone from the directory are
-// forgotten.
+// forgotten. The merge of the files' objects is kept too, and changed only
+// where a changed file's objects are: a change costs the files and Services it
+// touches (the full check runs again only to word the errors of a rejected one).
 struct manifest_cache {
   struct file_state {
     uint64_t dev = 0, ino = 0, size = 0;
@@ -113,9 +115,11 @@ struct manifest_cache {
   size_t looked_at_last = 0;                // files the last load stat-ed
   size_t parsed_last = 0;                   // files the last load had to parse
   double scan_ms_last = 0;                  // of the last load: list, stat, read and parse changed files
-  double merge_ms_last = 0;                 //   duplicates, resolution and checks over every object
+  double merge_ms_last = 0;                 //   duplicates, resolution and checks of what changed
+  size_t files_changed_last = 0;            // files whose objects the last load merged anew
+  size_t services_resolved_last = 0;        // Services the last load resolved again
   int64_t racy_window_ns = 100'000'000;     // files changed this recently are not trusted
-  std::unique_ptr<resolve_memory> resolved;  // a Service whose objects are all unchanged is not resolved again
+  std::unique_ptr<merge_index> index;       // set by the first load
 
   manifest_cache();
   ~manifest_cache();
@@ -127,6 +131,12 @@ struct manifest_cache {
 // load_services, re-parsing only the files that changed since `cache` saw them.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
                    manifest_cache& cache);
+
+// The same, leaving the Services in the cache (cache.index: current(),
+// touched() since the caller last acknowledged them) instead of listing
+// every one: what a change costs is what it touches. Warnings are all of them.
+bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& errors,
+                          std::vector<manifest_issue>& warnings, manifest_cache& cache);
 
 // The same over in-memory documents: (file name, text) pairs.
 bool parse_services(const std::vector<std::pair<std::string, std::string>>& files, service_set& out,

@@ -1,0 +1,72 @@
+// The objects of one manifest file as the parser leaves them, before they
+// meet the other files' objects: what the load caches per file, and what the
+// merge (full, or incremental in merge_index) puts together. Internal to the
+// Services model.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "control/services/service_model.h"
+
+namespace kgw {
+
+// Where each part of a Service port was written, for messages.
+struct port_extra {
+  int map_line = 0, port_line = 0, node_port_line = 0, target_line = 0;
+  bool valid = true;
+};
+
+struct parsed_service {
+  service_model m;
+  std::vector<port_extra> px;  // parallel to m.ports
+};
+
+struct slice_port {
+  std::string name;
+  uint8_t protocol = 6;
+  uint16_t port = 0;
+};
+
+struct parsed_slice {
+  std::string ns, name, service, file;
+  int line = 0, label_line = 0, address_type_line = 0;
+  uint8_t family = 4;
+  std::vector<endpoint_model> endpoints;  // port 0 here
+  std::vector<slice_port> ports;
+  std::string service_key() const { return ns + "/" + service; }
+};
+
+// One file's objects, parsed and checked on their own: what the cache keeps.
+struct parsed_file {
+  std::vector<parsed_service> services;
+  std::vector<parsed_slice> slices;
+  std::set<std::string> skipped_services;  // ExternalName / headless: exist, not modelled
+  std::map<std::string, std::pair<std::string, int>> identities;  // kind|ns|name -> file, line
+  std::vector<manifest_issue> errors, warnings;
+};
+
+using file_ref = std::shared_ptr<const parsed_file>;
+
+// Endpoints of each port of `model` from the Service's slices (in manifest
+// order); warnings for named targetPorts no slice resolves.
+void resolve_ports(const parsed_service& ps, const std::vector<const parsed_slice*>& slices, service_model& model,
+                   std::vector<manifest_issue>& warnings);
+
+// A slice whose address family the Service does not serve is skipped, with
+// this warning.
+bool slice_served(const service_model& m, const parsed_slice& s);
+manifest_issue slice_skipped(const service_model& m, const parsed_slice& s);
+
+// The addresses a Service's ports are claimed on (cluster, external and
+// load-balancer IPs, each once), for the port clash check.
+std::vector<ip_addr> claimed_addresses(const service_model& m);
+
+// The files' objects together, in file order: every error and warning, in
+// the order the full check reports them. `out` holds every Service.
+bool merge_files(const std::vector<file_ref>& files, service_set& out, std::vector<manifest_issue>& errors);
+
+}  // namespace kgw
