@@ -138,6 +138,12 @@ void merge_index::add_file(const std::string& name, const file_ref& f) {
 }
 
 void merge_index::resolve_touched() {
+  // A slice's warning is kept by its place in its file, and a changed file
+  // may hand that place to another Service's slice: every old warning goes
+  // before any new one is made.
+  for (const auto& key : to_resolve_)
+    if (auto old = resolved_.find(key); old != resolved_.end())
+      for (const auto& at : old->second.skipped) slice_warnings_.erase(at);
   for (const auto& key : to_resolve_) {
     resolve(key);
     touched_.insert(key);
@@ -147,8 +153,6 @@ void merge_index::resolve_touched() {
 
 void merge_index::resolve(const std::string& key) {
   auto old = resolved_.find(key);
-  if (old != resolved_.end())
-    for (const auto& at : old->second.skipped) slice_warnings_.erase(at);
   auto sv = services_.find(key);
   if (sv == services_.end()) {
     if (old != resolved_.end()) resolved_.erase(old);

@@ -72,7 +72,7 @@ class merge_index {
   void remove_file(const std::string& name, const file_ref& f);
   void claim(const parsed_service& ps, bool add);
   size_t dangling_of(const std::string& key) const;
-  void resolve(const std::string& key);
+  void resolve(const std::string& key);  // its old slice warnings already gone
 
   std::unordered_map<std::string, std::vector<std::string>> definers_;  // identity -> files
   size_t duplicates_ = 0;                                                // definers past the first, summed

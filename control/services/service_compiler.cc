@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
 #include "pipelines/common/protocols.h"
 #include "pipelines/service/maglev.h"
+#include "control/services/merge_index.h"
 #include "pipelines/service/service_table.h"
 
 namespace kgw {
@@ -184,16 +186,18 @@ compiled_totals totals_of(const std::vector<compiled_service>& compiled) {
   return t;
 }
 
-bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
-                       std::vector<std::string>& errors, std::vector<std::string>& warnings, compile_cache* cache,
+namespace {
+
+// A load and then a compile, timed; their issues worded as compile_manifests gives them.
+template <class Load, class Compile>
+bool load_then_compile(Load load, Compile compile, std::vector<std::string>& errors, std::vector<std::string>& warnings,
                        compile_timing* timing) {
   using clock = std::chrono::steady_clock;
   auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
   auto t0 = clock::now();
-  service_set set;
-  std::vector<manifest_issue> issues;
-  bool ok = cache ? load_services(dir, set, issues, cache->files) : load_services(dir, set, issues);
-  for (const auto& w : set.warnings) warnings.push_back(w.to_string());
+  std::vector<manifest_issue> issues, notes;
+  bool ok = load(issues, notes);
+  for (const auto& w : notes) warnings.push_back(w.to_string());
   if (timing) timing->load_ms = ms_since(t0);
   if (!ok) {
     for (const auto& e : issues) errors.push_back(e.to_string());
@@ -201,11 +205,51 @@ bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::v
   }
   auto t1 = clock::now();
   std::string error;
-  ok = compile_services(set, compile_options_for(cfg), out, error, cache ? &cache->maglev : nullptr,
-                        cache ? &cache->records : nullptr);
+  ok = compile(error);
   if (!ok) errors.push_back(error);
   if (timing) timing->compile_ms = ms_since(t1);
   return ok;
+}
+
+}  // namespace
+
+bool compile_manifest_changes(const gateway_config& cfg, const std::string& dir, bool all, compiled_changes& out,
+                              std::vector<std::string>& errors, std::vector<std::string>& warnings,
+                              compile_cache& cache, compile_timing* timing) {
+  return load_then_compile(
+      [&](auto& issues, auto& notes) { return load_service_changes(dir, issues, notes, cache.files); },
+      [&](std::string& error) {
+        return compile_changes(*cache.files.index, compile_options_for(cfg), all, out, error, &cache.maglev,
+                               cache.records);
+      },
+      errors, warnings, timing);
+}
+
+bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
+                       std::vector<std::string>& errors, std::vector<std::string>& warnings, compile_cache* cache,
+                       compile_timing* timing) {
+  out.clear();
+  if (cache) {
+    compiled_changes c;
+    if (!compile_manifest_changes(cfg, dir, false, c, errors, warnings, *cache, timing)) return false;
+    cache->acknowledge();
+    if (c.all) {
+      out = std::move(c.changed);
+      return true;
+    }
+    for (const auto& [name, e] : cache->records.by_name) out.push_back({name, e.record});
+    std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
+    return true;
+  }
+  service_set set;
+  return load_then_compile(
+      [&](auto& issues, auto& notes) {
+        bool ok = load_services(dir, set, issues);
+        notes = std::move(set.warnings);
+        return ok;
+      },
+      [&](std::string& error) { return compile_services(set, compile_options_for(cfg), out, error); }, errors,
+      warnings, timing);
 }
 
 namespace {
@@ -282,7 +326,137 @@ bool check_clashes(const service_model& svc, const service_tables& record,
   return true;
 }
 
+// One Service's record.
+bool compile_one(const service_model& svc, const service_compile_options& o, maglev_pass& maglev,
+                 std::vector<uint64_t>& out, std::string& error) {
+  draft d;
+  d.maglev = &maglev;
+  for (const service_port_model& p : svc.ports)
+    for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
+      bool serves_family = false;
+      for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
+      for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;
+      for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
+      if (serves_family && !add_group(d, svc, p, family, o, error)) return false;
+    }
+  out = place_record(svc, d);
+  return true;
+}
+
 }  // namespace
+
+// The frontends of every kept record, by key, with the Services that hold
+// them (local endpoints aside: Services may share those).
+struct frontend_claims {
+  std::unordered_map<frontend_key, std::vector<std::string>, key_hash, key_eq> owners;
+  size_t clashes = 0;  // keys held by two Services or more
+
+  void change(const std::string& name, const service_tables& record, bool add) {
+    const frontend_slot* slots = record.frontends();
+    for (uint32_t i = 0; i <= record.frontend_mask; ++i) {
+      const frontend_slot& f = slots[i];
+      if (f.group == no_group || f.kind == frontend_kind::local_backend) continue;
+      auto& who = owners[f.key];
+      if (add) {
+        who.push_back(name);
+        if (who.size() == 2) clashes++;
+        continue;
+      }
+      if (who.size() == 2) clashes--;
+      if (auto it = std::find(who.begin(), who.end(), name); it != who.end()) who.erase(it);
+      if (who.empty()) owners.erase(f.key);
+    }
+  }
+};
+
+void compile_cache::acknowledge() {
+  if (files.index) files.index->acknowledge();
+}
+
+bool compile_changes(const merge_index& index, const service_compile_options& o, bool all, compiled_changes& out,
+                     std::string& error, maglev_cache* maglev_tables, record_cache& rc) {
+  out = compiled_changes{};
+  if (!is_prime(o.maglev_size)) {
+    error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
+    return false;
+  }
+  if (rc.maglev_size != o.maglev_size || rc.node_addresses != o.node_addresses) {
+    rc = record_cache{};
+    rc.maglev_size = o.maglev_size;
+    rc.node_addresses = o.node_addresses;
+  }
+  all = all || !rc.kept || index.all_touched();
+  rc.pass++;
+  rc.compiled_last = rc.reused_last = 0;
+  // Every Service: the kept records are looked up as they were, and claimed anew.
+  std::unordered_map<std::string, record_cache::entry> before;
+  std::vector<std::string> keys;
+  if (all) {
+    before = std::move(rc.by_name);
+    rc.by_name.clear();
+    rc.claims = std::make_shared<frontend_claims>();
+    rc.failed.clear();
+    std::vector<std::shared_ptr<const service_model>> current;
+    index.current_set(current);
+    for (const auto& m : current) keys.push_back(m->key());
+  } else {
+    keys = index.touched();
+  }
+  rc.kept = false;  // until every key is done
+  maglev_pass maglev;
+  maglev.cache = maglev_tables;
+  for (const std::string& key : keys) {
+    record_cache::entry prev;
+    if (auto it = rc.by_name.find(key); it != rc.by_name.end()) {
+      prev = std::move(it->second);
+      rc.claims->change(key, *reinterpret_cast<const service_tables*>(prev.record->data()), false);
+      rc.by_name.erase(it);
+    } else if (auto b = before.find(key); b != before.end()) {
+      prev = std::move(b->second);
+    }
+    rc.failed.erase(key);
+    std::shared_ptr<const service_model> model = index.current(key);
+    if (!model) {
+      out.removed.push_back(key);
+      continue;
+    }
+    std::shared_ptr<const std::vector<uint64_t>> record;
+    if (prev.model && (prev.model == model || *prev.model == *model)) {
+      record = std::move(prev.record);
+      rc.reused_last++;
+    } else {
+      std::vector<uint64_t> block;
+      std::string why;
+      if (!compile_one(*model, o, maglev, block, why)) {
+        rc.failed[key] = why;
+        continue;
+      }
+      record = std::make_shared<const std::vector<uint64_t>>(std::move(block));
+      rc.compiled_last++;
+    }
+    rc.claims->change(key, *reinterpret_cast<const service_tables*>(record->data()), true);
+    rc.by_name[key] = {model, record, rc.pass};
+    out.changed.push_back({key, std::move(record)});
+  }
+  if (maglev_tables) *maglev_tables = std::move(maglev.next);
+  rc.kept = true;
+  out.all = all;
+  if (!rc.claims->clashes && rc.failed.empty()) return true;
+  // Worded by the full compile (over the kept records: nothing is compiled
+  // again but what failed), so the error reads the same however it was found.
+  service_set set;
+  index.current_set(set.services);
+  record_cache scratch;
+  scratch.maglev_size = rc.maglev_size;
+  scratch.node_addresses = rc.node_addresses;
+  scratch.by_name = rc.by_name;
+  std::vector<compiled_service> unused;
+  if (compile_services(set, o, unused, error, nullptr, &scratch)) {
+    error = "internal error: the kept records have a clash the full compile does not find";
+    rc = record_cache{};
+  }
+  return false;
+}
 
 bool compile_services(const service_set& set, const service_compile_options& o, std::vector<compiled_service>& out,
                       std::string& error, maglev_cache* cache, record_cache* records) {
@@ -301,6 +475,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
     }
     records->pass++;
     records->compiled_last = records->reused_last = 0;
+    records->kept = false;  // claims are kept by compile_changes only
   }
   // A compile that fails part way leaves the cache empty: the next one
   // compiles every Service.
@@ -326,17 +501,9 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
         continue;
       }
     }
-    draft d;
-    d.maglev = &maglev;
-    for (const service_port_model& p : svc.ports)
-      for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
-        bool serves_family = false;
-        for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
-        for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;
-        for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
-        if (serves_family && !add_group(d, svc, p, family, o, error)) return fail();
-      }
-    out.push_back({std::move(key), std::make_shared<const std::vector<uint64_t>>(place_record(svc, d))});
+    std::vector<uint64_t> record;
+    if (!compile_one(svc, o, maglev, record, error)) return fail();
+    out.push_back({std::move(key), std::make_shared<const std::vector<uint64_t>>(std::move(record))});
     const auto& rec = *reinterpret_cast<const service_tables*>(out.back().record->data());
     if (!check_clashes(svc, rec, taken, error)) return fail();
     if (cached) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -46,9 +47,13 @@ struct maglev_cache {
   size_t built_last = 0, reused_last = 0;
 };
 
+struct frontend_claims;  // which Services' records hold each frontend key
+
 // The records of the previous compile by Service, with the model each was
 // compiled from: a Service whose model is unchanged (same Service object,
-// same endpoints) keeps its record without being compiled again.
+// same endpoints) keeps its record without being compiled again. A compile
+// of changes (compile_changes) also keeps which Service claims each frontend
+// and which Services failed, so it looks at the changed Services only.
 struct record_cache {
   struct entry {
     std::shared_ptr<const service_model> model;
@@ -60,6 +65,10 @@ struct record_cache {
   std::unordered_map<std::string, entry> by_name;
   uint64_t pass = 0;
   size_t compiled_last = 0, reused_last = 0;
+  // Kept by compile_changes only; `kept` says they match by_name.
+  bool kept = false;
+  std::shared_ptr<frontend_claims> claims;
+  std::map<std::string, std::string> failed;  // Services that did not compile, with why
 };
 
 // What one compile keeps for the next: the parsed files (only changed files
@@ -69,6 +78,18 @@ struct compile_cache {
   manifest_cache files;
   record_cache records;
   maglev_cache maglev;
+  // The changes compiled so far are used: the next compile reports only what
+  // changes after this.
+  void acknowledge();
+};
+
+// The Services a compile of changes touched: the records of those that are
+// there (changed or not) and the names of those gone. `all`: every Service
+// is in `changed`, and a Service not in it is gone.
+struct compiled_changes {
+  bool all = false;
+  std::vector<compiled_service> changed;  // by name
+  std::vector<std::string> removed;
 };
 
 // Where a compile_manifests call spent its time.
@@ -91,6 +112,20 @@ compiled_totals totals_of(const std::vector<compiled_service>& compiled);
 bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
                        compile_cache* cache = nullptr, compile_timing* timing = nullptr);
+
+// Loads the manifests that changed since `cache` last saw `dir` and compiles
+// the Services they touch, since the last acknowledge() (so a change whose
+// publishing failed is reported again with the next). `all` asks for every
+// Service (whoever uses them lost track). Errors and warnings as
+// compile_manifests gives them.
+bool compile_manifest_changes(const gateway_config& cfg, const std::string& dir, bool all, compiled_changes& out,
+                              std::vector<std::string>& errors, std::vector<std::string>& warnings,
+                              compile_cache& cache, compile_timing* timing = nullptr);
+
+// The compile of the Services `index` touched since it was last
+// acknowledged (all of them when `all`, or when the caches do not match it).
+bool compile_changes(const merge_index& index, const service_compile_options& o, bool all, compiled_changes& out,
+                     std::string& error, maglev_cache* maglev, record_cache& records);
 
 // False with `error` set when the options are impossible (Maglev size not
 // prime, too many endpoints) or two Services claim one frontend.

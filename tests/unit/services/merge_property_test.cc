@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <random>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "control/services/service_compiler.h"
 #include "control/services/service_model.h"
 
 namespace kgw {
@@ -39,12 +41,16 @@ class random_manifests {
     bool node_port = chance(30);
     if (node_port) y += "  type: NodePort\n";
     if (chance(20)) y += "  sessionAffinity: ClientIP\n";
+    // On the node address: a port here that is some nodePort clashes in the compile.
+    bool on_node = chance(20);
+    if (on_node) y += fmt::format("  externalIPs: [198.19.9.{}]\n", i);
     y += "  selector: {app: x}\n  ports:\n";
     std::string target = chance(25) ? "web" : "8080";
     y += fmt::format("  - {{name: http, port: 80, targetPort: {}", target);
     if (node_port) y += fmt::format(", nodePort: {}", 30000 + (chance(80) ? i : pick(6)));
     y += "}\n";
-    if (chance(30)) y += "  - {name: https, port: 443, targetPort: 8443}\n";
+    if (on_node) y += fmt::format("  - {{name: https, port: {}, targetPort: 8443}}\n", 30000 + pick(6));
+    else if (chance(30)) y += "  - {name: https, port: 443, targetPort: 8443}\n";
     return y;
   }
 
@@ -110,10 +116,23 @@ class MergeProperty : public ::testing::TestWithParam<uint32_t> {
   std::string dir_;
 };
 
+// What a publisher holds after applying compiled changes.
+using published_records = std::map<std::string, std::vector<uint64_t>>;
+
+void publish(const compiled_changes& c, published_records& p) {
+  if (c.all) p.clear();
+  for (const auto& s : c.changed) p[s.name] = *s.record;
+  for (const auto& n : c.removed) p.erase(n);
+}
+
 TEST_P(MergeProperty, KeptMergeEqualsAFullMergeAfterEveryEdit) {
   random_manifests gen(GetParam());
   manifest_cache cache;
-  size_t valid = 0, rejected = 0;
+  compile_cache compiled;  // the same edits, through to records
+  published_records published;
+  gateway_config cfg;
+  for (int i = 0; i < 6; ++i) cfg.node_addresses.push_back(*parse_ip(fmt::format("198.19.9.{}", i)));
+  size_t valid = 0, rejected = 0, compile_rejected = 0;
   for (int step = 0; step < 300; ++step) {
     std::vector<std::string> names;
     for (int n = 1 + gen.pick(2); n-- > 0;) {
@@ -124,7 +143,7 @@ TEST_P(MergeProperty, KeptMergeEqualsAFullMergeAfterEveryEdit) {
       names.push_back(name);
     }
     // Mostly the watcher's names; sometimes a full scan.
-    if (gen.chance(80)) cache.changed = names;
+    if (gen.chance(80)) cache.changed = compiled.files.changed = names;
     service_set kept, full;
     std::vector<manifest_issue> e1, e2;
     bool ok1 = load_services(dir_, kept, e1, cache);
@@ -134,11 +153,33 @@ TEST_P(MergeProperty, KeptMergeEqualsAFullMergeAfterEveryEdit) {
     EXPECT_EQ(strings(kept.warnings), strings(full.warnings)) << "step " << step;
     if (ok1) expect_same_services(kept, full);
     (ok1 ? valid : rejected)++;
+
+    // Compiled: what a publisher holds equals a full compile. Now and then
+    // the publisher fails (nothing acknowledged: the changes come again with
+    // the next) or loses track (asks for every Service).
+    compiled_changes c;
+    std::vector<std::string> ce1, ce2, w1, w2;
+    std::vector<compiled_service> all;
+    bool lost_track = gen.chance(3);
+    bool cok1 = compile_manifest_changes(cfg, dir_, lost_track, c, ce1, w1, compiled);
+    bool cok2 = compile_manifests(cfg, dir_, all, ce2, w2);
+    ASSERT_EQ(cok1, cok2) << "step " << step << (ce1.empty() ? "" : ": " + ce1[0]);
+    EXPECT_EQ(ce1, ce2) << "step " << step;
+    EXPECT_EQ(w1, w2) << "step " << step;
+    if (ok1 && !cok1) compile_rejected++;
+    if (cok1 && !gen.chance(10)) {
+      publish(c, published);
+      compiled.acknowledge();
+      published_records want;
+      for (const auto& s : all) want[s.name] = *s.record;
+      EXPECT_TRUE(published == want) << "step " << step;
+    }
     if (HasFailure()) FAIL() << "after step " << step;
   }
   // The pools are tuned so that both outcomes are common.
   EXPECT_GT(valid, 30u);
   EXPECT_GT(rejected, 30u);
+  EXPECT_GT(compile_rejected, 1u) << valid << " valid, " << rejected << " rejected";
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, MergeProperty, ::testing::Values(1u, 2u, 3u, 4u));
