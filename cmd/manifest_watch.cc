@@ -84,16 +84,18 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
     record_attempt(dp.state(), dir, false, 0, t0, {"the dataplane has no Service directory"});
     return false;
   }
+  // What the dataplane holds now (its start, or an earlier control): only
+  // what differs from it is published. A book learnt anew is compared with
+  // every Service; after that, with what the changed files touch.
+  bool everything = !ps.adopted;
   if (!ps.adopted) {
-    // What the dataplane holds now (its start, or an earlier control): only
-    // what differs from it is published.
     ps.book.adopt(*d);
     ps.adopted = true;
   }
   std::vector<std::string> errors, warnings;
   compile_timing timing;
-  std::vector<compiled_service> compiled;
-  bool ok = compile_manifests(cfg, dir, compiled, errors, warnings, &ps.cache, &timing);
+  compiled_changes compiled;
+  bool ok = compile_manifest_changes(cfg, dir, everything, compiled, errors, warnings, ps.cache, &timing);
   for (const auto& w : warnings) log_warn("{}", w);
   if (!ok) {
     log_error("manifests in {} rejected ({} errors); the running Services stay as they are:", dir, errors.size());
@@ -133,19 +135,21 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
     generation = dp.last_reply_value();
     ps.book.commit(generation);
   }
+  ps.cache.acknowledge();  // published: the next pass reports what changes after this
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;
   const record_cache& records = ps.cache.records;
   const maglev_cache& maglev = ps.cache.maglev;
   log_info("{} generation {} from {}: {} Services ({} added, {} changed, {} removed, {} unchanged) in {:.1f} ms "
-           "(load {:.1f} ms: scan {:.1f} ms, {} files looked at, {} of {} parsed, merge {:.1f} ms; "
-           "compile {:.1f} ms, {} of {} Services compiled, {} of {} Maglev tables built; records {:.1f} ms, "
-           "counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms)",
+           "(load {:.1f} ms: scan {:.1f} ms, {} files looked at, {} of {} parsed, merge {:.1f} ms, {} files changed, "
+           "{} Services resolved; compile {:.1f} ms, {} Services looked at, {} compiled, {} of {} Maglev tables "
+           "built; records {:.1f} ms, counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms)",
            c ? "published" : "nothing changed, still", generation, dir, ps.book.size(), stats.added, stats.changed,
            stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, files.scan_ms_last, files.looked_at_last,
-           files.parsed_last, files.files.size(), files.merge_ms_last, timing.compile_ms, records.compiled_last,
-           records.compiled_last + records.reused_last, maglev.built_last, maglev.built_last + maglev.reused_last,
-           build_ms, stats.slots.kept, stats.slots.added, stats.slots.reused, stats.slots.retired, ms_since(t3));
+           files.parsed_last, files.files.size(), files.merge_ms_last, files.files_changed_last,
+           files.services_resolved_last, timing.compile_ms, compiled.changed.size() + compiled.removed.size(),
+           records.compiled_last, maglev.built_last, maglev.built_last + maglev.reused_last, build_ms,
+           stats.slots.kept, stats.slots.added, stats.slots.reused, stats.slots.retired, ms_since(t3));
   return true;
 }
 

@@ -30,63 +30,93 @@ void published_services::adopt(const service_directory& d) {
   }
 }
 
+// Whether `c` differs from what is published; if so, its record into `changes`.
+bool published_services::place(const compiled_service& c, service_directory& d, std::vector<service_change>& changes,
+                               std::string& error, change_stats& stats) {
+  auto it = by_name_.find(c.name);
+  if (it != by_name_.end()) {
+    if (it->second.pass == pass_) {
+      error = fmt::format("Service {} compiled twice", c.name);
+      return false;
+    }
+    it->second.pass = pass_;
+    if (it->second.record == c.record || *it->second.record == *c.record) {
+      stats.unchanged++;
+      return true;
+    }
+  } else if (!fresh_.insert(c.name).second) {
+    error = fmt::format("Service {} compiled twice", c.name);
+    return false;
+  }
+  uint32_t slot;
+  if (it != by_name_.end()) {
+    slot = it->second.slot;
+  } else if (slots_taken_ < free_slots_.size()) {
+    slot = free_slots_[free_slots_.size() - 1 - slots_taken_++];
+  } else {
+    error = fmt::format("more than {} Services: raise services.max_services", d.capacity);
+    return false;
+  }
+  service_tables* r = build_record(*c.record, error);
+  if (!r) return false;
+  changes.push_back({slot, 0, r});
+  if (d.counters) {
+    slot_assignment a = assign_counter_slots(*d.counters, *r, d.number);
+    stats.slots.kept += a.kept;
+    stats.slots.added += a.added;
+    stats.slots.reused += a.reused;
+    stats.slots.uncounted += a.uncounted;
+  }
+  if (const service_tables* old = d.records()[slot]) dropped_slots(*old, r, retire_);
+  (it != by_name_.end() ? stats.changed : stats.added)++;
+  next_.push_back({c.name, {slot, c.record, pass_}});
+  return true;
+}
+
+void published_services::drop(const std::string& name, uint32_t slot, service_directory& d,
+                              std::vector<service_change>& changes, change_stats& stats) {
+  if (const service_tables* old = d.records()[slot]) dropped_slots(*old, nullptr, retire_);
+  changes.push_back({slot, 0, nullptr});
+  gone_.push_back(name);
+  stats.removed++;
+}
+
 service_change_set* published_services::diff(const std::vector<compiled_service>& compiled, service_directory& d,
                                              std::string& error, change_stats& stats) {
+  return diff_of(compiled, nullptr, d, error, stats);
+}
+
+service_change_set* published_services::diff(const compiled_changes& c, service_directory& d, std::string& error,
+                                             change_stats& stats) {
+  return diff_of(c.changed, c.all ? nullptr : &c.removed, d, error, stats);
+}
+
+service_change_set* published_services::diff_of(const std::vector<compiled_service>& compiled,
+                                                const std::vector<std::string>* removed, service_directory& d,
+                                                std::string& error, change_stats& stats) {
   forget_pending();
   stats = {};
   std::vector<service_change> changes;
-  std::unordered_set<std::string_view> fresh;  // names new to the book, in `compiled`
   ++pass_;
   auto fail = [&]() -> service_change_set* {
     for (const service_change& c : changes) free_record(c.record);
     forget_pending();
     return nullptr;
   };
-  for (const compiled_service& c : compiled) {
-    auto it = by_name_.find(c.name);
-    if (it != by_name_.end()) {
-      if (it->second.pass == pass_) {
-        error = fmt::format("Service {} compiled twice", c.name);
-        return fail();
-      }
+  for (const compiled_service& c : compiled)
+    if (!place(c, d, changes, error, stats)) return fail();
+  if (!removed) {
+    for (const auto& [name, e] : by_name_)
+      if (e.pass != pass_) drop(name, e.slot, d, changes, stats);
+  } else {
+    for (const std::string& name : *removed) {
+      auto it = by_name_.find(name);
+      if (it == by_name_.end() || it->second.pass == pass_) continue;  // never published, or also compiled
       it->second.pass = pass_;
-      if (it->second.record == c.record || *it->second.record == *c.record) {
-        stats.unchanged++;
-        continue;
-      }
-    } else if (!fresh.insert(c.name).second) {
-      error = fmt::format("Service {} compiled twice", c.name);
-      return fail();
+      drop(name, it->second.slot, d, changes, stats);
     }
-    uint32_t slot;
-    if (it != by_name_.end()) {
-      slot = it->second.slot;
-    } else if (slots_taken_ < free_slots_.size()) {
-      slot = free_slots_[free_slots_.size() - 1 - slots_taken_++];
-    } else {
-      error = fmt::format("more than {} Services: raise services.max_services", d.capacity);
-      return fail();
-    }
-    service_tables* r = build_record(*c.record, error);
-    if (!r) return fail();
-    changes.push_back({slot, 0, r});
-    if (d.counters) {
-      slot_assignment a = assign_counter_slots(*d.counters, *r, d.number);
-      stats.slots.kept += a.kept;
-      stats.slots.added += a.added;
-      stats.slots.reused += a.reused;
-      stats.slots.uncounted += a.uncounted;
-    }
-    if (const service_tables* old = d.records()[slot]) dropped_slots(*old, r, retire_);
-    (it != by_name_.end() ? stats.changed : stats.added)++;
-    next_.push_back({c.name, {slot, c.record, pass_}});
-  }
-  for (const auto& [name, e] : by_name_) {
-    if (e.pass == pass_) continue;
-    if (const service_tables* old = d.records()[e.slot]) dropped_slots(*old, nullptr, retire_);
-    changes.push_back({e.slot, 0, nullptr});
-    gone_.push_back(name);
-    stats.removed++;
+    // The Services not named are as they were.
+    stats.unchanged = static_cast<uint32_t>(by_name_.size() - stats.changed - stats.removed);
   }
   stats.slots.retired = static_cast<uint32_t>(retire_.size());
   if (changes.empty()) return nullptr;
@@ -116,6 +146,7 @@ void published_services::abandon(service_change_set* c) {
 
 void published_services::forget_pending() {
   next_.clear();
+  fresh_.clear();
   gone_.clear();
   retire_.clear();
   slots_taken_ = 0;

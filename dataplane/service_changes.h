@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "control/services/service_compiler.h"
@@ -30,6 +31,10 @@ class published_services {
   // follow it with commit() or abandon().
   service_change_set* diff(const std::vector<compiled_service>& compiled, service_directory& d, std::string& error,
                            change_stats& stats);
+  // The same from a compile of changes: only the Services it names are
+  // looked at (all of them when `changes.all`).
+  service_change_set* diff(const compiled_changes& changes, service_directory& d, std::string& error,
+                           change_stats& stats);
   // The dataplane applied the set from the last diff as `generation`.
   void commit(uint64_t generation);
   // It did not: frees the set and its records.
@@ -38,6 +43,14 @@ class published_services {
 
  private:
   void forget_pending();  // the last diff's outcome
+  // Parts of a diff: one Service as compiled, one gone.
+  bool place(const compiled_service& c, service_directory& d, std::vector<service_change>& changes,
+             std::string& error, change_stats& stats);
+  void drop(const std::string& name, uint32_t slot, service_directory& d, std::vector<service_change>& changes,
+            change_stats& stats);
+  // `removed` nullptr: every Service not compiled is gone.
+  service_change_set* diff_of(const std::vector<compiled_service>& compiled, const std::vector<std::string>* removed,
+                              service_directory& d, std::string& error, change_stats& stats);
   struct entry {
     uint32_t slot;
     std::shared_ptr<const std::vector<uint64_t>> record;  // as compiled: counter slots unset
@@ -47,6 +60,7 @@ class published_services {
   std::vector<uint32_t> free_slots_;  // highest first, so the lowest is taken first
   // The last diff's outcome, for commit().
   std::vector<std::pair<std::string, entry>> next_;
+  std::unordered_set<std::string> fresh_;  // names new to the book in the last diff
   std::vector<std::string> gone_;
   size_t slots_taken_ = 0;
   uint64_t pass_ = 0;

@@ -58,8 +58,9 @@ class Publish : public ::testing::Test {
   }
   service_directory& dir() { return *pub.directory(); }
 
-  // diff + apply + commit; the stats of the diff.
-  change_stats publish(const std::vector<compiled_service>& c) {
+  // diff + apply + commit; the stats of the diff. `c`: every Service, or compiled_changes.
+  template <class Compiled>
+  change_stats publish(const Compiled& c) {
     std::string err;
     change_stats st;
     service_change_set* set = book.diff(c, dir(), err, st);
@@ -134,6 +135,52 @@ TEST_F(Publish, OnlyTheChangedServicesGetNewRecords) {
                    svc("d", "198.18.100.4", {"198.19.1.5"})}));
   EXPECT_EQ(who("198.18.100.4"), "t/d");
   EXPECT_NE(dir().record(2), nullptr);
+}
+
+TEST_F(Publish, ADiffOfChangesLooksAtTheNamedServicesOnly) {
+  publish(compile({svc("a", "198.18.100.1", {"198.19.1.1"}), svc("b", "198.18.100.2", {"198.19.1.2"}),
+                   svc("c", "198.18.100.3", {"198.19.1.3"})}));
+  const service_tables* c_record = dir().record(2);
+
+  // b changed, c looked at but the same, a and a Service never published gone.
+  compiled_changes changes;
+  changes.changed = compile({svc("b", "198.18.100.2", {"198.19.1.2", "198.19.1.4"}), svc("c", "198.18.100.3", {"198.19.1.3"})});
+  changes.removed = {"t/a", "t/ghost"};
+  change_stats st = publish(changes);
+  EXPECT_EQ(st.changed, 1u);
+  EXPECT_EQ(st.removed, 1u);
+  EXPECT_EQ(st.unchanged, 1u);
+  EXPECT_EQ(dir().record(0), nullptr);
+  EXPECT_EQ(dir().record(1)->n_backends, 2u);
+  EXPECT_EQ(dir().record(2), c_record);
+  EXPECT_EQ(book.size(), 2u);
+
+  // A new Service takes the lowest free slot; the others are not named, so
+  // they stay without being compared.
+  changes = {};
+  changes.changed = compile({svc("d", "198.18.100.4", {"198.19.1.5"})});
+  st = publish(changes);
+  EXPECT_EQ(st.added, 1u);
+  EXPECT_EQ(st.unchanged, 2u);
+  EXPECT_EQ(who("198.18.100.4"), "t/d");
+  EXPECT_NE(dir().record(0), nullptr);
+
+  // A Service named twice is an error; nothing is sent or kept.
+  changes.changed = compile({svc("e", "198.18.100.5", {"198.19.1.6"})});
+  changes.changed.push_back(changes.changed[0]);
+  std::string err;
+  EXPECT_EQ(book.diff(changes, dir(), err, st), nullptr);
+  EXPECT_NE(err.find("t/e compiled twice"), std::string::npos) << err;
+  EXPECT_EQ(book.size(), 3u);
+
+  // `all`: every Service is named, and the rest are gone.
+  changes = {};
+  changes.all = true;
+  changes.changed = compile({svc("d", "198.18.100.4", {"198.19.1.5"})});
+  st = publish(changes);
+  EXPECT_EQ(st.removed, 2u);
+  EXPECT_EQ(st.unchanged, 1u);
+  EXPECT_EQ(book.size(), 1u);
 }
 
 TEST_F(Publish, AControlAttachingLaterLearnsWhatRuns) {
