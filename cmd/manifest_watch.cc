@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "control/services/changed_names.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
 #include "dataplane/service_changes.h"
@@ -43,22 +44,6 @@ void record_attempt(shared_state& st, const std::string& dir, bool ok, uint64_t 
   std::snprintf(c.last_error, sizeof c.last_error, "%s", text.c_str());
   __atomic_fetch_add(&c.seq, 1, __ATOMIC_RELEASE);  // even: done
 }
-
-// The file names a batch of inotify events names. Incomplete after an
-// overflow or an event on a subdirectory (a ConfigMap volume's swap), when
-// only a scan of the whole directory will do.
-struct changed_names {
-  std::vector<std::string> names;
-  bool complete = true;
-  void add(const char* buf, size_t len) {
-    for (size_t at = 0; at + sizeof(inotify_event) <= len;) {
-      const auto* ev = reinterpret_cast<const inotify_event*>(buf + at);
-      if ((ev->mask & (IN_Q_OVERFLOW | IN_ISDIR | IN_IGNORED)) || ev->len == 0) complete = false;
-      else names.emplace_back(ev->name, strnlen(ev->name, ev->len));
-      at += sizeof(inotify_event) + ev->len;
-    }
-  }
-};
 
 // Follows `set log level` given to any process through the shared state.
 void follow_log_level(const shared_state& st, uint32_t& seen) {
@@ -178,9 +163,11 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
     }
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 200) <= 0) continue;
-    // Editors and `kubectl`-style writers touch a file several times: wait
-    // for the directory to settle (50 ms quiet), then publish once. A directory
-    // that never settles is published at least every 250 ms.
+    // Writers touch a file several times, or several files at once: wait for
+    // the directory to settle (10 ms quiet, and no file created in the batch
+    // still open for writing), then publish once. A pass costs what changed,
+    // so a short wait costs little; a directory that never settles is
+    // published at least every 250 ms.
     alignas(inotify_event) char buf[16384];
     auto first = std::chrono::steady_clock::now();
     changed_names names;
@@ -189,7 +176,7 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
       while ((n = read(fd, buf, sizeof buf)) > 0) names.add(buf, static_cast<size_t>(n));
       p.revents = 0;
     } while (!stop && std::chrono::steady_clock::now() - first < std::chrono::milliseconds(250) &&
-             poll(&p, 1, 50) > 0);
+             (poll(&p, 1, 10) > 0 || names.still_written(dir)));
     // The names tell the load which files to look at; without them (an
     // overflow, a directory event) it scans the whole directory.
     if (names.complete) ps.cache.files.changed = std::move(names.names);
