@@ -1427,15 +1427,10 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
     merge_index& index = *cache.index;
-    try {
-      for (const auto& c : file_changes) index.replace_file(c.name, c.before, c.now);
-      cache.files_changed_last = file_changes.size();
-      cache.services_resolved_last = index.to_resolve();
-      index.resolve_touched();
-    } catch (...) {
-      cache.clear();  // half changed: the next load builds it again from every file
-      throw;
-    }
+    for (const auto& c : file_changes) index.replace_file(c.name, c.before, c.now);
+    cache.files_changed_last = file_changes.size();
+    cache.services_resolved_last = index.to_resolve();
+    index.resolve_touched();
     bool merged = true;
     if (index.has_errors()) {
       // Worded by the full merge, so a rejected change reads the same however it was found.
@@ -1453,7 +1448,8 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     cache.merge_ms_last = ms_since(t1);
     return ok && merged;
   } catch (const std::exception& e) {
-    cache.complete = false;
+    // The file list and the merge may no longer agree: the next load starts over.
+    cache.clear();
     errors.push_back(manifest_issue{dir, 0, "", "", std::string("cannot read manifests: ") + e.what()});
     return false;
   }
