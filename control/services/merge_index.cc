@@ -80,6 +80,7 @@ void merge_index::replace_file(const std::string& name, const file_ref& before, 
   for (const auto& k : keys) dangling_ -= dangling_of(k);
   if (before) remove_file(name, before);
   if (now) add_file(name, now);
+  if (now) pass_files_.insert(name);
   for (const auto& k : keys) {
     dangling_ += dangling_of(k);
     to_resolve_.insert(k);
@@ -147,8 +148,29 @@ void merge_index::resolve_touched() {
   for (const auto& key : to_resolve_) {
     resolve(key);
     touched_.insert(key);
+    pass_services_.insert(key);
   }
   to_resolve_.clear();
+}
+
+void merge_index::start_pass() {
+  pass_files_.clear();
+  pass_services_.clear();
+}
+
+void merge_index::pass_warnings(std::vector<manifest_issue>& out) const {
+  for (const auto& name : pass_files_)
+    if (auto f = files_with_warnings_.find(name); f != files_with_warnings_.end())
+      out.insert(out.end(), f->second->warnings.begin(), f->second->warnings.end());
+  std::vector<std::pair<std::string, size_t>> skipped;
+  for (const auto& key : pass_services_)
+    if (auto r = resolved_.find(key); r != resolved_.end())
+      skipped.insert(skipped.end(), r->second.skipped.begin(), r->second.skipped.end());
+  std::sort(skipped.begin(), skipped.end());
+  for (const auto& at : skipped)
+    if (auto w = slice_warnings_.find(at); w != slice_warnings_.end()) out.push_back(w->second);
+  for (const auto& key : pass_services_)
+    if (auto w = port_warnings_.find(key); w != port_warnings_.end()) out.insert(out.end(), w->second.begin(), w->second.end());
 }
 
 void merge_index::resolve(const std::string& key) {

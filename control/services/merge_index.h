@@ -34,6 +34,11 @@ class merge_index {
   bool has_errors() const { return !files_with_errors_.empty() || duplicates_ || dangling_ || clashes_; }
   // Every warning, in the full merge's order (valid when there is no error).
   void warnings(std::vector<manifest_issue>& out) const;
+  // The warnings of the last pass's changes only (the files replaced, the
+  // Services resolved again), in the same order: what a log needs to say.
+  void pass_warnings(std::vector<manifest_issue>& out) const;
+  // A pass begins: pass_warnings() forgets the last one.
+  void start_pass();
 
   // The Service `key` as resolved now, or nullptr.
   std::shared_ptr<const service_model> current(const std::string& key) const;
@@ -88,6 +93,7 @@ class merge_index {
   std::map<std::pair<std::string, size_t>, manifest_issue> slice_warnings_;  // by (file, slice)
   std::map<std::string, std::vector<manifest_issue>> port_warnings_;         // by Service key
   std::unordered_set<std::string> to_resolve_, touched_;
+  std::set<std::string> pass_files_, pass_services_;  // replaced and resolved in this pass
   bool fresh_ = true;
 };
 

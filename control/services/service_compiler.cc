@@ -231,7 +231,19 @@ bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::v
   out.clear();
   if (cache) {
     compiled_changes c;
-    if (!compile_manifest_changes(cfg, dir, false, c, errors, warnings, *cache, timing)) return false;
+    std::vector<std::string> pass_warnings;
+    bool ok = compile_manifest_changes(cfg, dir, false, c, errors, pass_warnings, *cache, timing);
+    // Every warning: the kept merge has them unless it holds an error (then
+    // the full check gave them all already).
+    const merge_index* index = cache->files.index.get();
+    if (index && !index->has_errors()) {
+      std::vector<manifest_issue> all;
+      index->warnings(all);
+      for (const auto& w : all) warnings.push_back(w.to_string());
+    } else {
+      warnings.insert(warnings.end(), pass_warnings.begin(), pass_warnings.end());
+    }
+    if (!ok) return false;
     cache->acknowledge();
     if (c.all) {
       out = std::move(c.changed);

@@ -116,8 +116,8 @@ bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::v
 // Loads the manifests that changed since `cache` last saw `dir` and compiles
 // the Services they touch, since the last acknowledge() (so a change whose
 // publishing failed is reported again with the next). `all` asks for every
-// Service (whoever uses them lost track). Errors and warnings as
-// compile_manifests gives them.
+// Service (whoever uses them lost track). Errors as compile_manifests gives
+// them; warnings of this pass's changes only (see load_service_changes).
 bool compile_manifest_changes(const gateway_config& cfg, const std::string& dir, bool all, compiled_changes& out,
                               std::vector<std::string>& errors, std::vector<std::string>& warnings,
                               compile_cache& cache, compile_timing* timing = nullptr);

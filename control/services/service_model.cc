@@ -1427,6 +1427,7 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
     merge_index& index = *cache.index;
+    index.start_pass();
     for (const auto& c : file_changes) index.replace_file(c.name, c.before, c.now);
     cache.files_changed_last = file_changes.size();
     cache.services_resolved_last = index.to_resolve();
@@ -1443,7 +1444,7 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
         merged = false;
       }
     } else {
-      index.warnings(warnings);
+      index.pass_warnings(warnings);
     }
     cache.merge_ms_last = ms_since(t1);
     return ok && merged;
@@ -1460,6 +1461,8 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
   out = service_set{};
   bool ok = load_service_changes(dir, errors, out.warnings, cache);
   if (ok) {
+    out.warnings.clear();
+    cache.index->warnings(out.warnings);
     cache.index->current_set(out.services);
     cache.index->acknowledge();
   }

@@ -134,7 +134,9 @@ bool load_services(const std::string& dir, service_set& out, std::vector<manifes
 
 // The same, leaving the Services in the cache (cache.index: current(),
 // touched() since the caller last acknowledged them) instead of listing
-// every one: what a change costs is what it touches. Warnings are all of them.
+// every one: what a change costs is what it touches. Warnings are those of
+// this pass's changes (all of them on a first load, and on a rejected one);
+// cache.index->warnings() has every one.
 bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& errors,
                           std::vector<manifest_issue>& warnings, manifest_cache& cache);
 

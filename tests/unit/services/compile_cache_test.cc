@@ -328,5 +328,37 @@ TEST_F(CompileCache, UnchangedServicesKeepTheirRecordsWithoutACompile) {
   EXPECT_EQ(rc.by_name.size(), 9u);
 }
 
+TEST_F(CompileCache, APassReportsTheWarningsOfItsChangesOnly) {
+  // A named targetPort with no EndpointSlice to resolve it: one warning per Service.
+  auto named = [](const std::string& name, int last_octet) {
+    return fmt::format("apiVersion: v1\nkind: Service\nmetadata: {{name: {}, namespace: t}}\nspec:\n"
+                       "  clusterIP: 198.19.128.{}\n  selector: {{app: x}}\n"
+                       "  ports: [{{name: http, port: 80, targetPort: web}}]\n",
+                       name, last_octet);
+  };
+  write("a.yaml", named("a", 1));
+  write("b.yaml", named("b", 2));
+  std::vector<manifest_issue> errors, warnings;
+  ASSERT_TRUE(load_service_changes(dir_, errors, warnings, cache_));
+  ASSERT_EQ(warnings.size(), 2u) << "the first load: every warning";
+
+  write("b.yaml", named("b", 3));
+  cache_.changed = std::vector<std::string>{"b.yaml"};
+  warnings.clear();
+  ASSERT_TRUE(load_service_changes(dir_, errors, warnings, cache_));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].object, "t/b");
+
+  cache_.changed = std::vector<std::string>{};
+  warnings.clear();
+  ASSERT_TRUE(load_service_changes(dir_, errors, warnings, cache_));
+  EXPECT_TRUE(warnings.empty()) << "nothing changed, nothing to say";
+
+  // Every warning is still there for whoever asks (validate, a full load).
+  service_set s;
+  ASSERT_TRUE(load_services(dir_, s, errors, cache_));
+  EXPECT_EQ(s.warnings.size(), 2u);
+}
+
 }  // namespace
 }  // namespace kgw
