@@ -56,14 +56,14 @@ class random_manifests {
     return y;
   }
 
-  // Slice names are unique per file (`file`, `n`) but now and then shared: a duplicate.
-  std::string slice(int i, int file, int n) {
+  // Slice names are unique per file (`file`, `place`) but now and then shared: a duplicate.
+  std::string slice(int i, int file, int place) {
     bool v6 = chance(20);
     std::string y = fmt::format(
         "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
         "metadata: {{name: svc{}-{}, namespace: t, labels: {{kubernetes.io/service-name: svc{}}}}}\n"
         "addressType: {}\nports: [{{name: http, port: {}}}, {{name: https, port: 8443}}]\nendpoints:\n",
-        i, chance(3) ? std::string("shared") : fmt::format("f{}-{}", file, n), i, v6 ? "IPv6" : "IPv4", chance(80) ? 8080 : 9090);
+        i, chance(3) ? std::string("shared") : fmt::format("f{}-{}", file, place), i, v6 ? "IPv6" : "IPv4", chance(80) ? 8080 : 9090);
     for (int n = pick(4); n-- > 0;) {
       int e = pick(6);
       y += v6 ? fmt::format("  - {{addresses: [\"2001:db8:1::{}\"]", e) : fmt::format("  - {{addresses: [198.19.1.{}]", e);
