@@ -71,12 +71,14 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   }
   // What the dataplane holds now (its start, or an earlier control): only
   // what differs from it is published. A book learnt anew is compared with
-  // every Service; after that, with what the changed files touch.
-  bool everything = !ps.adopted;
+  // every Service (until one such pass is published); after that, with what
+  // the changed files touch.
   if (!ps.adopted) {
     ps.book.adopt(*d);
     ps.adopted = true;
+    ps.compared = false;
   }
+  bool everything = !ps.compared;
   std::vector<std::string> errors, warnings;
   compile_timing timing;
   compiled_changes compiled;
@@ -121,6 +123,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
     ps.book.commit(generation);
   }
   ps.cache.acknowledge();  // published: the next pass reports what changes after this
+  ps.compared = true;
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;
   const record_cache& records = ps.cache.records;

@@ -21,6 +21,7 @@ struct publish_state {
   compile_cache cache;
   published_services book;
   bool adopted = false;
+  bool compared = false;  // the book was compared with every Service since it was adopted
 };
 
 // One compile-and-publish pass: only Services whose record changed are sent,

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <cstring>
 
+#include "control/services/merge_index.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/service/maglev.h"
-#include "control/services/merge_index.h"
 #include "pipelines/service/service_table.h"
 
 namespace kgw {
