@@ -1273,84 +1273,12 @@ looked look_at(const std::string& path, manifest_cache& cache, uint64_t pass, in
   return looked::parsed_or_kept;
 }
 
-// Every file of the directory: the first load, reload, and whenever the
-// changed names are not known.
-bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int64_t now_ns,
-              std::vector<manifest_issue>& errors) {
-  std::vector<std::string> names;
-  if (!list_manifests(dir, names, errors)) return false;
-  bool ok = true;
-  cache.names.clear();
-  cache.parsed.clear();
-  for (auto& n : names) {
-    std::string path = dir + "/" + n;
-    looked l = look_at(path, cache, pass, now_ns, false);
-    if (l == looked::parsed_or_kept) {
-      cache.names.push_back(std::move(n));
-      cache.parsed.push_back(cache.files[path].parsed);
-    } else if (l == looked::unreadable || l == looked::gone) {
-      // Listed a moment ago: gone or unreadable now is an error of this pass.
-      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
-      ok = false;
-    }
-  }
-  // Files gone (or unreadable) this time are forgotten.
-  std::erase_if(cache.files, [&](const auto& kv) { return kv.second.pass != pass; });
-  return ok;
-}
-
-// Only the files named as changed: each is read again (the watcher saw it
-// change) or forgotten when it is gone. The others are as the last load left them.
-bool scan_named(const std::string& dir, const std::vector<std::string>& changed, manifest_cache& cache,
-                uint64_t pass, int64_t now_ns, std::vector<manifest_issue>& errors) {
-  bool ok = true;
-  std::vector<std::string> todo(changed);
-  std::sort(todo.begin(), todo.end());
-  todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
-  for (const auto& n : todo) {
-    if (!manifest_name(n)) continue;
-    std::string path = dir + "/" + n;
-    auto at = std::lower_bound(cache.names.begin(), cache.names.end(), n);
-    auto i = at - cache.names.begin();
-    bool listed = at != cache.names.end() && *at == n;
-    looked l = look_at(path, cache, pass, now_ns, true);
-    if (l == looked::parsed_or_kept) {
-      if (listed) {
-        cache.parsed[i] = cache.files[path].parsed;
-      } else {
-        cache.names.insert(at, n);
-        cache.parsed.insert(cache.parsed.begin() + i, cache.files[path].parsed);
-      }
-      continue;
-    }
-    if (listed) {
-      cache.names.erase(at);
-      cache.parsed.erase(cache.parsed.begin() + i);
-    }
-    cache.files.erase(path);
-    if (l == looked::unreadable) {
-      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
-      ok = false;
-    }
-  }
-  return ok;
-}
-
-}  // namespace
-
-namespace {
-
 // Which files' parses a scan replaced, as (name, before, now); a file gone
 // is now nullptr, a new one was nullptr before.
 struct file_change {
   std::string name;
   file_ref before, now;
 };
-
-file_ref parse_named(const manifest_cache& cache, const std::string& name) {
-  auto at = std::lower_bound(cache.names.begin(), cache.names.end(), name);
-  return at != cache.names.end() && *at == name ? cache.parsed[at - cache.names.begin()] : nullptr;
-}
 
 // The two sorted lists of (name, parse) walked together.
 void diff_scans(const std::vector<std::string>& old_names, const std::vector<file_ref>& old_parsed,
@@ -1371,6 +1299,77 @@ void diff_scans(const std::vector<std::string>& old_names, const std::vector<fil
       ++i, ++j;
     }
   }
+}
+
+// Every file of the directory: the first load, reload, and whenever the
+// changed names are not known.
+bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int64_t now_ns,
+              std::vector<manifest_issue>& errors, std::vector<file_change>& changes) {
+  std::vector<std::string> names;
+  if (!list_manifests(dir, names, errors)) return false;
+  bool ok = true;
+  std::vector<std::string> old_names = std::move(cache.names);
+  std::vector<file_ref> old_parsed = std::move(cache.parsed);
+  cache.names.clear();
+  cache.parsed.clear();
+  for (auto& n : names) {
+    std::string path = dir + "/" + n;
+    looked l = look_at(path, cache, pass, now_ns, false);
+    if (l == looked::parsed_or_kept) {
+      cache.names.push_back(std::move(n));
+      cache.parsed.push_back(cache.files[path].parsed);
+    } else if (l == looked::unreadable || l == looked::gone) {
+      // Listed a moment ago: gone or unreadable now is an error of this pass.
+      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
+      ok = false;
+    }
+  }
+  // Files gone (or unreadable) this time are forgotten.
+  std::erase_if(cache.files, [&](const auto& kv) { return kv.second.pass != pass; });
+  diff_scans(old_names, old_parsed, cache, changes);
+  return ok;
+}
+
+// Only the files named as changed: each is read again (the watcher saw it
+// change) or forgotten when it is gone. The others are as the last load left them.
+bool scan_named(const std::string& dir, const std::vector<std::string>& changed, manifest_cache& cache,
+                uint64_t pass, int64_t now_ns, std::vector<manifest_issue>& errors,
+                std::vector<file_change>& changes) {
+  bool ok = true;
+  std::vector<std::string> todo(changed);
+  std::sort(todo.begin(), todo.end());
+  todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
+  for (const auto& n : todo) {
+    if (!manifest_name(n)) continue;
+    std::string path = dir + "/" + n;
+    auto at = std::lower_bound(cache.names.begin(), cache.names.end(), n);
+    auto i = at - cache.names.begin();
+    bool listed = at != cache.names.end() && *at == n;
+    file_ref was = listed ? cache.parsed[i] : nullptr;
+    looked l = look_at(path, cache, pass, now_ns, true);
+    if (l == looked::parsed_or_kept) {
+      const file_ref& now = cache.files[path].parsed;
+      if (listed) {
+        cache.parsed[i] = now;
+      } else {
+        cache.names.insert(at, n);
+        cache.parsed.insert(cache.parsed.begin() + i, now);
+      }
+      if (now != was) changes.push_back({n, std::move(was), now});
+      continue;
+    }
+    if (listed) {
+      cache.names.erase(at);
+      cache.parsed.erase(cache.parsed.begin() + i);
+      changes.push_back({n, std::move(was), nullptr});
+    }
+    cache.files.erase(path);
+    if (l == looked::unreadable) {
+      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 }  // namespace
@@ -1401,25 +1400,8 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
     cache.files.reserve(cache.names.size() + 16);
     std::vector<file_change> file_changes;
-    bool ok;
-    if (partial) {
-      std::vector<std::pair<std::string, file_ref>> before;
-      for (const auto& n : *changed) before.emplace_back(n, parse_named(cache, n));
-      ok = scan_named(dir, *changed, cache, pass, now_ns, errors);
-      std::sort(before.begin(), before.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      before.erase(std::unique(before.begin(), before.end(),
-                               [](const auto& a, const auto& b) { return a.first == b.first; }),
-                   before.end());
-      for (auto& [n, was] : before)
-        if (file_ref now = parse_named(cache, n); now != was) file_changes.push_back({n, std::move(was), now});
-    } else {
-      std::vector<std::string> old_names = std::move(cache.names);
-      std::vector<file_ref> old_parsed = std::move(cache.parsed);
-      cache.names.clear();
-      cache.parsed.clear();
-      ok = scan_all(dir, cache, pass, now_ns, errors);
-      diff_scans(old_names, old_parsed, cache, file_changes);
-    }
+    bool ok = partial ? scan_named(dir, *changed, cache, pass, now_ns, errors, file_changes)
+                      : scan_all(dir, cache, pass, now_ns, errors, file_changes);
     cache.dir = dir;
     // A pass with unreadable files leaves the names short of the directory:
     // the next pass looks at everything again.
