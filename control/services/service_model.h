@@ -72,15 +72,15 @@ struct service_set {
   // Sorted by namespace/name; shared with the load's cache, which hands the
   // same model to the next load while its objects are unchanged.
   std::vector<std::shared_ptr<const service_model>> services;
-  std::vector<manifest_issue> warnings; // supported-but-ignored fields, unknown kinds, ...
+  std::vector<manifest_issue> warnings; // supported-but-ignored fields, skipped slices, ...
 };
 
 // Reads every *.yaml / *.yml / *.json file in `dir` (not recursive, sorted by
 // name), each possibly holding several `---` separated objects. Kinds other
 // than v1/Service and discovery.k8s.io/v1/EndpointSlice (and v1/Node,
-// networking.k8s.io/v1 Ingress/IngressClass, which other parts read) become
-// warnings. Returns false with `errors` filled (all of them) when anything is
-// invalid; then `out` is unspecified.
+// networking.k8s.io/v1 Ingress/IngressClass, which other parts read, and v1
+// List, whose items are read) are errors. Returns false with `errors` filled
+// (all of them) when anything is invalid; then `out` is unspecified.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors);
 
 struct parsed_file;  // one file's objects, parsed and checked on their own
