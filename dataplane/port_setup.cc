@@ -1,5 +1,6 @@
 #include "dataplane/port_setup.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
 
@@ -223,6 +224,32 @@ std::string flow_features_to_string(uint32_t f) {
   for (auto [bit, name] : names)
     if (f & bit) s += (s.empty() ? "" : ",") + std::string(name);
   return s.empty() ? "none" : s;
+}
+
+uint64_t rx_timestamp_hz(uint16_t pid, std::string& error) {
+  rte_eth_dev_info dev{};
+  if (int rc = rte_eth_dev_info_get(pid, &dev); rc != 0) {
+    error = fmt::format("port {}: cannot read device info: {}", pid, rte_strerror(-rc));
+    return 0;
+  }
+  // The pcap PMD opens captures with nanosecond precision and stamps nanoseconds.
+  if (std::strcmp(dev.driver_name, "net_pcap") == 0) return 1000000000ull;
+  // Other devices stamp in their own clock's ticks: measure its rate against the TSC.
+  uint64_t c0 = 0, c1 = 0;
+  if (int rc = rte_eth_read_clock(pid, &c0); rc != 0) {
+    error = fmt::format("port {} ({}): RX timestamps in units it cannot tell (rte_eth_read_clock: {})", pid,
+                        dev.driver_name, rte_strerror(-rc));
+    return 0;
+  }
+  uint64_t t0 = rte_get_tsc_cycles();
+  rte_delay_ms(50);
+  rte_eth_read_clock(pid, &c1);
+  uint64_t t1 = rte_get_tsc_cycles();
+  if (c1 <= c0 || t1 <= t0) {
+    error = fmt::format("port {} ({}): its clock does not advance", pid, dev.driver_name);
+    return 0;
+  }
+  return static_cast<uint64_t>(static_cast<unsigned __int128>(c1 - c0) * rte_get_tsc_hz() / (t1 - t0));
 }
 
 }  // namespace kgw

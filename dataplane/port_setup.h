@@ -33,4 +33,8 @@ uint32_t probe_flow_features(uint16_t port_id, const nic_profile& profile, std::
 
 std::string flow_features_to_string(uint32_t features);
 
+// Ticks per second of the port's RX timestamps (NICs do not all count in
+// nanoseconds), or 0 with `error` set when the port cannot tell.
+uint64_t rx_timestamp_hz(uint16_t port_id, std::string& error);
+
 }  // namespace kgw

@@ -12,6 +12,7 @@
 #include <rte_ring_elem.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -188,7 +189,16 @@ bool runtime::build_workers(const runtime_options& o) {
   }
   state_->nexthops = services_.nexthops();
   int ts_offset = -1;
-  if (o.rx_timestamps) ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+  tick_clock rx_clock[max_ports] = {};
+  if (o.rx_timestamps) {
+    ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+    for (uint16_t pid : port_ids_) {
+      uint64_t hz = rx_timestamp_hz(pid, error_);
+      if (hz == 0) return false;
+      rx_clock[pid] = tick_clock::of_hz(hz);
+    }
+  }
+  const tick_clock tsc_clock = tick_clock::of_hz(rte_get_tsc_hz());
   unsigned n = std::max(1u, cfg_->workers);
   state_->n_workers = n;
   unsigned lcore = rte_get_main_lcore();
@@ -210,6 +220,8 @@ bool runtime::build_workers(const runtime_options& o) {
     w->local = local_;
     w->stop = &state_->stop;
     w->timestamp_offset = ts_offset;
+    std::copy(std::begin(rx_clock), std::end(rx_clock), std::begin(w->rx_clock));
+    w->tsc_clock = tsc_clock;
     for (uint16_t pid : port_ids_) w->rxq[w->n_rxq++] = {pid, static_cast<uint16_t>(i)};
     auto ring_name = fmt::format("{}{}", punt_ring_prefix, i);
     w->punt = rte_ring_create(ring_name.c_str(), punt_ring_size, static_cast<int>(rte_lcore_to_socket_id(lcore)),

@@ -143,7 +143,7 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   void* aff_mem = aff ? alloc("kgw_affinity_mem", affinity_table::memory_size(sc.affinity_entries)) : nullptr;
   if (!aff_mem) return false;
   new (ct) conn_table{};
-  ct->init(ct_mem, sc.conntrack_entries, conn_timeouts{});
+  ct->init(ct_mem, sc.conntrack_entries, sc.timeouts);
   if (w.index == 0) {
     size_t bytes = conn_table::memory_size(sc.conntrack_entries);
     log_info("conntrack: {} connections per worker, {} KiB, {:.1f} bytes per connection ({:.1f} per direction)",

@@ -78,12 +78,11 @@ void dispatch(worker_conf& w, rte_mbuf** pkts, const pkt_meta* meta, uint16_t n)
   if (n_free) rte_pktmbuf_free_bulk(to_free, n_free);
 }
 
-void update_clock(worker_conf& w, rte_mbuf* first) {
-  if (w.timestamp_offset >= 0) {
-    w.now_ns = *RTE_MBUF_DYNFIELD(first, w.timestamp_offset, const uint64_t*);
-  } else {
-    w.now_ns = rte_get_tsc_cycles() * 1000000000ull / rte_get_tsc_hz();
-  }
+void update_clock(worker_conf& w, uint16_t port, rte_mbuf* first) {
+  if (w.timestamp_offset >= 0)
+    w.now_ns = w.rx_clock[port].to_ns(*RTE_MBUF_DYNFIELD(first, w.timestamp_offset, const uint64_t*));
+  else
+    w.now_ns = w.tsc_clock.to_ns(rte_get_tsc_cycles());
 }
 
 }  // namespace
@@ -123,7 +122,7 @@ unsigned worker_poll(worker_conf& w) {
     pc.rx_pkts += n;
     for (uint16_t i = 0; i < n; ++i) pc.rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     w.counters->rx_pkts += n;
-    update_clock(w, pkts[0]);
+    update_clock(w, port, pkts[0]);
     kgw_pipeline_burst(w, pkts, n);
     total += n;
   }
@@ -159,7 +158,7 @@ int worker_main(void* arg) {
     uint64_t t0 = rte_rdtsc();
     unsigned n = worker_poll(w);
     worker_flush(w);
-    if (w.timestamp_offset < 0 && n == 0) update_clock(w, nullptr);
+    if (w.timestamp_offset < 0 && n == 0) update_clock(w, 0, nullptr);
     worker_housekeeping(w);
     c.loops++;
     if (n) {

@@ -6,6 +6,7 @@
 
 #include "dataplane/shared_state.h"
 #include "pipelines/common/lcore_counters.h"
+#include "pipelines/common/tick_clock.h"
 #include "pipelines/local/local.h"
 #include "pipelines/service/service_stage.h"
 
@@ -35,6 +36,8 @@ struct worker_conf {
   // Replay: "now" is the RX timestamp the pcap PMD put in the mbuf, so that
   // timeouts depend on the capture, not on the wall clock.
   int timestamp_offset = -1;     // mbuf dynfield offset; -1 = use the TSC
+  tick_clock rx_clock[max_ports] = {};  // each port's RX timestamp units, by port id
+  tick_clock tsc_clock = {};     // the TSC's
   uint64_t now_ns = 0;
   service_lcore svc;             // connection table, Services, next hops
   service_directory* const* services = nullptr;  // the Service directory (shared memory)

@@ -514,8 +514,9 @@ class gateway_parser {
     s.line = mark_of(n).line + 1;
     auto m = map_entries(n, "services",
                          {"maglev_size", "conntrack_entries", "affinity_entries", "snat_port_lo", "snat_port_hi",
-                          "mss_clamp", "counter_slots", "max_services"},
+                          "mss_clamp", "counter_slots", "max_services", "timeouts"},
                          file_, errs_);
+    if (auto v = find(m, "timeouts")) parse_timeouts(*v, s.timeouts);
     if (auto v = find(m, "maglev_size")) {
       if (auto x = get_unsigned(*v, "services.maglev_size", file_, errs_)) {
         bool prime = *x >= 2;
@@ -536,6 +537,23 @@ class gateway_parser {
       error(n, "services.snat_port_lo", fmt::format("must not be above snat_port_hi ({} > {})", s.snat_port_lo, s.snat_port_hi));
     if (s.mss_clamp != 0 && s.mss_clamp < 536)
       error(n, "services.mss_clamp", fmt::format("must be 0 (off) or at least 536, got {}", s.mss_clamp));
+  }
+
+  // services.timeouts: seconds a connection is kept after its last packet, by state.
+  void parse_timeouts(const YAML::Node& n, conn_timeouts& t) {
+    auto m = map_entries(n, "services.timeouts",
+                         {"tcp_syn", "tcp_established", "tcp_fin", "tcp_time_wait", "tcp_close", "udp", "udp_stream",
+                          "other"},
+                         file_, errs_);
+    constexpr unsigned year_s = 365 * 86400;
+    bounded(m, "tcp_syn", "services.timeouts.tcp_syn", 1, year_s, t.tcp_syn_s);
+    bounded(m, "tcp_established", "services.timeouts.tcp_established", 1, year_s, t.tcp_established_s);
+    bounded(m, "tcp_fin", "services.timeouts.tcp_fin", 1, year_s, t.tcp_fin_s);
+    bounded(m, "tcp_time_wait", "services.timeouts.tcp_time_wait", 1, year_s, t.tcp_time_wait_s);
+    bounded(m, "tcp_close", "services.timeouts.tcp_close", 1, year_s, t.tcp_closed_s);
+    bounded(m, "udp", "services.timeouts.udp", 1, year_s, t.udp_unreplied_s);
+    bounded(m, "udp_stream", "services.timeouts.udp_stream", 1, year_s, t.udp_replied_s);
+    bounded(m, "other", "services.timeouts.other", 1, year_s, t.other_s);
   }
 
   const std::string& file_;

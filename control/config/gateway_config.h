@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pipelines/common/net_types.h"
+#include "pipelines/conntrack/conn_table.h"
 
 namespace kgw {
 
@@ -68,6 +69,7 @@ struct services_config {
   uint16_t mss_clamp = 1460;            // TCP MSS in SYNs is lowered to this; 0 = off
   uint32_t counter_slots = 262144;      // counters of Service ports and endpoints, kept across updates
   uint32_t max_services = 65536;        // slots of the Service directory, one per Service
+  conn_timeouts timeouts;               // services.timeouts: seconds idle, by connection state
   int line = 0;
 };
 

@@ -26,9 +26,13 @@ enum class conn_state : uint8_t {
 };
 const char* conn_state_name(conn_state s);
 
+// Seconds a connection is kept after its last packet, by state (gateway.yaml
+// services.timeouts). Established is kube-proxy's conntrack setting (24 h): an
+// idle but open connection (a database pool, a long poll) must not be cut
+// sooner than it would be without the gateway.
 struct conn_timeouts {
   uint32_t tcp_syn_s = 30;
-  uint32_t tcp_established_s = 900;
+  uint32_t tcp_established_s = 86400;
   uint32_t tcp_fin_s = 120;
   uint32_t tcp_time_wait_s = 120;
   uint32_t tcp_closed_s = 10;

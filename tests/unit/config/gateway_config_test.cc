@@ -251,6 +251,36 @@ TEST(GatewayConfig, ServicesSection) {
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {mss_clamp: 100}\n")).size(), 1u);
 }
 
+TEST(GatewayConfig, ServiceTimeouts) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  const conn_timeouts& d = cfg->services.timeouts;
+  EXPECT_EQ(d.tcp_established_s, 86400u);  // kube-proxy's conntrack setting
+  EXPECT_EQ(d.tcp_closed_s, 10u);
+  EXPECT_EQ(d.udp_unreplied_s, 30u);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "services:\n  timeouts: {tcp_syn: 5, tcp_established: 3600, tcp_fin: 6, tcp_time_wait: 7,\n"
+                                 "    tcp_close: 2, udp: 3, udp_stream: 60, other: 4}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  const conn_timeouts& t = cfg->services.timeouts;
+  EXPECT_EQ(t.tcp_syn_s, 5u);
+  EXPECT_EQ(t.tcp_established_s, 3600u);
+  EXPECT_EQ(t.tcp_fin_s, 6u);
+  EXPECT_EQ(t.tcp_time_wait_s, 7u);
+  EXPECT_EQ(t.tcp_closed_s, 2u);
+  EXPECT_EQ(t.udp_unreplied_s, 3u);
+  EXPECT_EQ(t.udp_replied_s, 60u);
+  EXPECT_EQ(t.other_s, 4u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {udp: 0}\n")),
+            std::vector<std::string>{"t.yaml:8:19: services.timeouts.udp: must be 1..31536000, got 0"});
+  auto unknown = strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {sctp: 5}\n"));
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_THAT(unknown[0], HasSubstr("services.timeouts"));
+  EXPECT_THAT(unknown[0], HasSubstr("sctp"));
+}
+
 TEST(GatewayConfig, YamlSyntaxError) {
   auto errs = errors_of("node:\n  name: [a, b\nports: []\n");
   ASSERT_EQ(errs.size(), 1u);
