@@ -9,7 +9,7 @@
 #include <string>
 
 #include "control/cli/attach.h"
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/service_changes.h"
 

@@ -7,7 +7,7 @@
 
 #include "cmd/common.h"
 #include "cmd/subcommands.h"
-#include "control/config/nic_profile.h"
+#include "dataplane/config/nic_profile.h"
 #include "control/services/service_compiler.h"
 #include "pipelines/service/service_table.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 
 namespace kgw {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 #include "dataplane/shared_state.h"
 
 namespace kgw {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "control/config/gateway_config.h"
-#include "control/config/nic_profile.h"
+#include "dataplane/config/gateway_config.h"
+#include "dataplane/config/nic_profile.h"
 #include "dataplane/shared_state.h"
 
 struct rte_mempool;

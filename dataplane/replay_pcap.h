@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 
 struct rte_mbuf;
 

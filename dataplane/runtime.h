@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "control/config/gateway_config.h"
-#include "control/config/nic_profile.h"
+#include "dataplane/config/gateway_config.h"
+#include "dataplane/config/nic_profile.h"
 #include "dataplane/eal.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/service_runtime.h"

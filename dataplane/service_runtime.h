@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/service_publish.h"
 #include "dataplane/shared_state.h"

@@ -2,7 +2,7 @@
 // validation and the flattened, precedence-ordered route set.
 #include "control/ingress/ingress_model.h"
 
-#include "control/config/yaml_documents.h"
+#include "dataplane/config/yaml_documents.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 #include "control/services/service_model.h"
 #include "pipelines/common/net_types.h"
 

@@ -5,7 +5,7 @@
 #include "control/services/merge_index.h"
 #include "control/services/parsed_manifest.h"
 
-#include "control/config/yaml_documents.h"
+#include "dataplane/config/yaml_documents.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 64 * 1024) return 0;

@@ -1,4 +1,4 @@
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

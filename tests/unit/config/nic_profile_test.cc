@@ -1,4 +1,4 @@
-#include "control/config/nic_profile.h"
+#include "dataplane/config/nic_profile.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,9 +1,9 @@
 // gateway.yaml: parsing and validation. Every problem found becomes a
 // config_error (file, line, column, dotted field, message); parsing goes on
 // after an error so that one run reports all of them.
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 
-#include "control/config/yaml_util.h"
+#include "dataplane/config/yaml_util.h"
 
 #include <yaml-cpp/yaml.h>
 

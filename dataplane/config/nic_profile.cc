@@ -1,7 +1,7 @@
 // NIC profiles: parsing, validation, loading a directory, lookups.
-#include "control/config/nic_profile.h"
+#include "dataplane/config/nic_profile.h"
 
-#include "control/config/yaml_util.h"
+#include "dataplane/config/yaml_util.h"
 
 #include <rte_ethdev.h>
 #include <yaml-cpp/yaml.h>

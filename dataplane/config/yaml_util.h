@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "control/config/gateway_config.h"
+#include "dataplane/config/gateway_config.h"
 
 namespace kgw {
 

@@ -1,4 +1,4 @@
-#include "control/config/yaml_documents.h"
+#include "dataplane/config/yaml_documents.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>

@@ -1,5 +1,5 @@
 // YAML reading helpers shared by the gateway config and NIC profile parsers.
-#include "control/config/yaml_util.h"
+#include "dataplane/config/yaml_util.h"
 
 #include <algorithm>
 #include <cerrno>
