@@ -19,7 +19,7 @@
 #include "dataplane/log.h"
 #include "dataplane/replay_pcap.h"
 #include "dataplane/runtime.h"
-#include "dataplane/stats_view.h"
+#include "dataplane/stats.h"
 
 namespace kgw {
 

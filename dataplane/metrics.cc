@@ -10,10 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dataplane/control_view.h"
+#include "dataplane/control_status.h"
 #include "dataplane/lb_counter_slots.h"
-#include "dataplane/service_view.h"
-#include "dataplane/stats_view.h"
+#include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
 #include "pipelines/service/lb_counter_area.h"
 #include "pipelines/service/service_stage.h"

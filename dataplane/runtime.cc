@@ -20,7 +20,7 @@
 #include "dataplane/eal_args.h"
 #include "dataplane/log.h"
 #include "dataplane/port_setup.h"
-#include "dataplane/stats_view.h"
+#include "dataplane/stats.h"
 
 namespace kgw {
 

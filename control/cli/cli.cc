@@ -14,11 +14,13 @@
 
 #include <fmt/format.h>
 
-#include "dataplane/control_view.h"
+#include "control/cli/config_status_view.h"
+#include "control/cli/nexthop_view.h"
+#include "control/cli/port_view.h"
+#include "control/cli/service_view.h"
+#include "dataplane/control_status.h"
 #include "dataplane/log.h"
-#include "dataplane/nexthop_view.h"
-#include "dataplane/service_view.h"
-#include "dataplane/stats_view.h"
+#include "dataplane/stats.h"
 
 namespace kgw {
 

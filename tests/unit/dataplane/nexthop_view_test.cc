@@ -1,5 +1,5 @@
 // show neighbors / show routes over a next-hop table built by hand.
-#include "dataplane/nexthop_view.h"
+#include "control/cli/nexthop_view.h"
 
 #include <gtest/gtest.h>
 

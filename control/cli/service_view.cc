@@ -1,4 +1,4 @@
-#include "dataplane/service_view.h"
+#include "control/cli/service_view.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -82,18 +82,6 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
 
 }  // namespace
 
-lb_counters slot_counters(const lb_counter_area* a, uint32_t slot) {
-  lb_counters t{};
-  if (!a || a->magic != lb_counter_area_magic || slot >= a->n_slots) return t;
-  for (unsigned w = 0; w < a->n_workers && w < max_generation_workers; ++w) {
-    const lb_counters& c = a->counters[w][slot];
-    t.packets += c.packets;
-    t.bytes += c.bytes;
-    t.new_flows += c.new_flows;
-    t.active += c.active;
-  }
-  return t;
-}
 
 std::string format_services(const shared_state& s, const std::string& name) { return format_groups(s, name, false); }
 

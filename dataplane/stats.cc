@@ -1,4 +1,4 @@
-#include "dataplane/stats_view.h"
+#include "dataplane/stats.h"
 
 #include <rte_ethdev.h>
 
@@ -74,33 +74,6 @@ std::string format_port_stats(const shared_state& s, unsigned port, const shared
   return out;
 }
 
-std::string format_port_info(const shared_state& s, unsigned port) {
-  const shared_port_info& p = s.ports[port];
-  mac_addr m;
-  for (int i = 0; i < 6; ++i) m.b[i] = p.mac[i];
-  std::string out = fmt::format("\n********************* Infos for port {:<2} ({}) *********************\n", port, p.name);
-  out += fmt::format("MAC address: {}\nDevice: {}\nDriver name: {}\nNIC profile: {}\nConnect to socket: {}\n",
-                     to_string(m), p.device, p.driver, p.profile, p.socket);
-  out += fmt::format("Link status: {}\nLink speed: {} Mbps\nMTU: {}\n", s.port_stats[port].link_up ? "up" : "down",
-                     s.port_stats[port].link_speed_mbps, p.mtu);
-  out += fmt::format("RX queues: {} ({} descriptors)\nTX queues: {} ({} descriptors)\n", p.nb_rxq, p.rx_desc,
-                     p.nb_txq, p.tx_desc);
-  out += fmt::format("RSS hash types: 0x{:x}\n", p.rss_hf);
-  std::string rx, tx;
-  for (uint64_t b = 1; b; b <<= 1) {
-    if (p.rx_offloads & b) rx += std::string(rx.empty() ? "" : " ") + rte_eth_dev_rx_offload_name(b);
-    if (p.tx_offloads & b) tx += std::string(tx.empty() ? "" : " ") + rte_eth_dev_tx_offload_name(b);
-  }
-  out += fmt::format("RX offloads: {}\nTX offloads: {}\n", rx.empty() ? "none" : rx, tx.empty() ? "none" : tx);
-  std::string flows;
-  const std::pair<uint32_t, const char*> names[] = {
-      {flow_queue, "queue"}, {flow_rss, "rss"}, {flow_mark, "mark"}, {flow_drop, "drop"}, {flow_count, "count"}};
-  for (auto [bit, name] : names)
-    if (p.flow_features & bit) flows += (flows.empty() ? "" : ",") + std::string(name);
-  out += fmt::format("rte_flow features: {}\n", flows.empty() ? "none" : flows);
-  out += fmt::format("Fallbacks: {}\n", p.fallbacks[0] ? p.fallbacks : "none");
-  return out;
-}
 
 std::string format_lcores(const shared_state& s) {
   std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8} {:>16} {:>10}\n", "worker", "lcore",
@@ -154,6 +127,19 @@ std::string format_counters(const shared_state& s, bool all) {
   }
   out += fmt::format("  {:<24} {:>12}\n", "total", total);
   return out;
+}
+
+lb_counters slot_counters(const lb_counter_area* a, uint32_t slot) {
+  lb_counters t{};
+  if (!a || a->magic != lb_counter_area_magic || slot >= a->n_slots) return t;
+  for (unsigned w = 0; w < a->n_workers && w < max_generation_workers; ++w) {
+    const lb_counters& c = a->counters[w][slot];
+    t.packets += c.packets;
+    t.bytes += c.bytes;
+    t.new_flows += c.new_flows;
+    t.active += c.active;
+  }
+  return t;
 }
 
 }  // namespace kgw

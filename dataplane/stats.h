@@ -1,10 +1,12 @@
 // Reading the shared counters: sums across lcores minus the "clear" baseline,
-// and the testpmd-style text the CLI and the final-stats dump print.
+// the counters of Service ports and endpoints, and the testpmd-style text of
+// ports, lcores and counters that the dataplane prints on exit and the CLI shows.
 #pragma once
 
 #include <string>
 
 #include "dataplane/shared_state.h"
+#include "pipelines/service/service_directory.h"
 
 namespace kgw {
 
@@ -16,11 +18,25 @@ void add_counters(lcore_counters& out, const lcore_counters& a);
 // `show port stats N`: NIC counters from the latest snapshot, our own per-port
 // counters, and rates since `prev` (the snapshot at the previous show).
 std::string format_port_stats(const shared_state& s, unsigned port, const shared_port_stats* prev);
-std::string format_port_info(const shared_state& s, unsigned port);
 std::string format_lcores(const shared_state& s);
 // Every drop reason with its count (all of them, zeros included, when `all`).
 std::string format_counters(const shared_state& s, bool all);
 // Connections in the workers' tables now.
 uint64_t active_connections(const shared_state& s);
+
+
+// The counters of a Service port or endpoint (its `counter` slot) summed over
+// the workers; zeros for no_counter or no area.
+lb_counters slot_counters(const lb_counter_area* a, uint32_t slot);
+
+// Calls f(record, group index) for every group of every record, in slot
+// order. Read while the main lcore may swap records: a record seen is whole,
+// and is freed only seconds after it is replaced.
+template <typename F>
+void for_each_group(const service_directory& d, F&& f) {
+  for (uint32_t slot = 0; slot < d.capacity; ++slot)
+    if (const service_tables* r = d.record(slot))
+      for (uint32_t g = 0; g < r->n_groups; ++g) f(*r, g);
+}
 
 }  // namespace kgw

@@ -12,10 +12,4 @@ namespace kgw {
 // and for the last attempt: when, how long, and the errors if it was rejected.
 std::string format_config_status(const shared_state& s);
 
-// A consistent copy of the control status (retries while control is writing it).
-control_status read_control_status(const shared_state& s);
-
-// True when `c.pid` names a live process.
-bool control_alive(const control_status& c);
-
 }  // namespace kgw

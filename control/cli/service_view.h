@@ -5,25 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include "dataplane/shared_state.h"
+#include "dataplane/stats.h"
 #include "pipelines/service/service_directory.h"
 
 namespace kgw {
-
-
-// The counters of a Service port or endpoint (its `counter` slot) summed over
-// the workers; zeros for no_counter or no area.
-lb_counters slot_counters(const lb_counter_area* a, uint32_t slot);
-
-// Calls f(record, group index) for every group of every record, in slot
-// order. Read while the main lcore may swap records: a record seen is whole,
-// and is freed only seconds after it is replaced.
-template <typename F>
-void for_each_group(const service_directory& d, F&& f) {
-  for (uint32_t slot = 0; slot < d.capacity; ++slot)
-    if (const service_tables* r = d.record(slot))
-      for (uint32_t g = 0; g < r->n_groups; ++g) f(*r, g);
-}
 
 // `show service [NAME]`: every Service port with frontends' group counters and
 // its endpoints (state, packets, bytes, new and active flows). NAME is

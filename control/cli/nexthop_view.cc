@@ -1,4 +1,4 @@
-#include "dataplane/nexthop_view.h"
+#include "control/cli/nexthop_view.h"
 
 #include <fmt/format.h>
 
