@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "cmd/common.h"
-#include "cmd/manifest_watch.h"
+#include "control/publish/manifest_watch.h"
 #include "cmd/subcommands.h"
 #include "control/cli/cli.h"
 #include "dataplane/log.h"

@@ -5,6 +5,7 @@
 
 #include "cmd/common.h"
 #include "cmd/subcommands.h"
+#include "control/publish/initial_services.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/log.h"
 
@@ -66,7 +67,12 @@ int dataplane_main(int argc, char** argv) {
   if (config.empty()) usage_error("dataplane", "-c gateway.yaml is required");
   auto cfg = load_config_or_report(config);
   if (!cfg) return 1;
-  dataplane_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), extra, final_stats, manifests};
+  dataplane_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), extra, final_stats, {}};
+  std::string error;
+  if (!manifests.empty() && !initial_services_from(*cfg, manifests, o.initial_services, error)) {
+    log_error("{}", error);
+    return 1;
+  }
   return run_dataplane(std::move(o));
 }
 

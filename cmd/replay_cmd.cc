@@ -6,6 +6,7 @@
 
 #include "cmd/common.h"
 #include "cmd/subcommands.h"
+#include "control/publish/initial_services.h"
 #include "dataplane/dataplane.h"
 
 namespace kgw {
@@ -67,7 +68,12 @@ int replay_main(int argc, char** argv) {
   }
   auto cfg = load_config_or_report(gateway);
   if (!cfg) return 1;
-  replay_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), manifests, in, out, extra, quiet};
+  replay_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), {}, in, out, extra, quiet};
+  std::string error;
+  if (!initial_services_from(*cfg, manifests, o.initial_services, error)) {
+    fmt::print(stderr, "kgw replay: {}\n", error);
+    return 1;
+  }
   return run_replay(std::move(o));
 }
 

@@ -9,7 +9,7 @@
 #include <ctime>
 #include <thread>
 
-#include "dataplane/lb_counter_slots.h"
+#include "dataplane/publish/counter_slots.h"
 #include "pipelines/service/lb_counter_area.h"
 #include "pipelines/service/service_directory.h"
 

@@ -113,7 +113,7 @@ int run_dataplane(dataplane_options o) {
   install_signals();
   runtime rt;
   runtime_options ro{&o.cfg, o.profiles_dir, dataplane_eal_args(o.cfg, allowed_cpus(), o.eal_extra), false,
-                     o.manifests_dir};
+                     o.initial_services};
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
   log_memory_plan(o.cfg, o.eal_extra);
   if (!rt.start(ro)) {
@@ -192,7 +192,7 @@ int run_replay(replay_options o) {
   int rc = 0;
   {
     runtime rt;
-    runtime_options ro{&cfg, o.profiles_dir, eal, true, o.manifests_dir};
+    runtime_options ro{&cfg, o.profiles_dir, eal, true, o.initial_services};
     if (!rt.start(ro)) {
       log_error("{}", rt.error());
       cleanup_replay_files(files);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/config/gateway_config.h"
+#include "dataplane/service_runtime.h"
 
 namespace kgw {
 
@@ -15,7 +16,7 @@ struct dataplane_options {
   std::string profiles_dir;
   std::vector<std::string> eal_extra;  // after `--` on the command line
   bool print_stats_on_exit = true;
-  std::string manifests_dir;           // Services compiled at start (until control publishes them)
+  service_runtime::initial_publish initial_services;  // Services running from the start (until control publishes)
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code.
@@ -24,7 +25,7 @@ int run_dataplane(dataplane_options opts);
 struct replay_options {
   gateway_config cfg;
   std::string profiles_dir;
-  std::string manifests_dir;
+  service_runtime::initial_publish initial_services;
   std::string in_pcap;
   std::string out_pcap;
   std::vector<std::string> eal_extra;

@@ -2,7 +2,7 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/lb_counter_slots.h"
+#include "dataplane/publish/counter_slots.h"
 #include "pipelines/service/service_directory.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "dataplane/control_status.h"
-#include "dataplane/lb_counter_slots.h"
+#include "dataplane/publish/counter_slots.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
 #include "pipelines/service/lb_counter_area.h"

@@ -61,7 +61,8 @@ runtime::~runtime() {
 
 bool runtime::start(const runtime_options& o) {
   cfg_ = o.cfg;
-  return init_eal(o) && create_shared(o) && load_services(o) && bring_up_ports(o) && build_workers(o);
+  services_.configure(*cfg_, o.initial_services);
+  return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o);
 }
 
 bool runtime::init_eal(const runtime_options& o) {
@@ -170,14 +171,6 @@ void runtime::build_local_table() {
   }
   for (uint16_t pid : port_ids_) std::memcpy(local_->port_mac[pid], state_->ports[pid].mac, 6);
   local_->punt_enabled = true;
-}
-
-bool runtime::load_services(const runtime_options& o) {
-  if (!services_.load(*cfg_, o.manifests_dir)) {
-    error_ = services_.error();
-    return false;
-  }
-  return true;
 }
 
 bool runtime::build_workers(const runtime_options& o) {

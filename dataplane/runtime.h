@@ -25,7 +25,7 @@ struct runtime_options {
   std::string profiles_dir;
   std::vector<std::string> eal_args;  // complete argv for EAL
   bool rx_timestamps = false;         // replay: take time from the capture
-  std::string manifests_dir;          // Services loaded at start; empty = none
+  service_runtime::initial_publish initial_services;  // Services running from the start; empty = none
 };
 
 class runtime {
@@ -54,7 +54,6 @@ class runtime {
   bool bring_up_ports(const runtime_options& o);
   bool create_shared(const runtime_options& o);
   void build_local_table();
-  bool load_services(const runtime_options& o);
   bool build_workers(const runtime_options& o);
   void clear_stats(uint64_t port);
 

@@ -5,9 +5,6 @@
 
 #include <cstring>
 
-#include "control/services/service_compiler.h"
-#include "control/services/service_model.h"
-#include "dataplane/service_changes.h"
 #include "dataplane/log.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/service/service_stage.h"
@@ -26,24 +23,6 @@ void service_runtime::release() {
   steering_ = nullptr;
   free_counter_area(counters_);
   counters_ = nullptr;
-}
-
-bool service_runtime::load(const gateway_config& cfg, const std::string& manifests_dir) {
-  cfg_ = &cfg;
-  if (manifests_dir.empty()) return true;
-  std::vector<std::string> errors, warnings;
-  bool ok = compile_manifests(cfg, manifests_dir, initial_, errors, warnings);
-  for (const auto& w : warnings) log_warn("{}", w);
-  if (!ok) {
-    error_ = fmt::format("{} invalid manifest(s) in {}:", errors.size(), manifests_dir);
-    for (const auto& e : errors) error_ += "\n  " + e;
-    return false;
-  }
-  compiled_totals t = totals_of(initial_);
-  n_services_ = t.services;
-  log_info("services: {} Services, {} groups, {} endpoints, {} KiB of records ({:.0f} bytes per Service)",
-           t.services, t.groups, t.endpoints, t.bytes / 1024, t.services ? double(t.bytes) / t.services : 0.0);
-  return true;
 }
 
 bool service_runtime::build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids,
@@ -184,18 +163,7 @@ bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
     return false;
   }
   st.services = d;  // no worker runs yet: plain stores
-  published_services book;
-  book.adopt(*d);
-  change_stats stats;
-  service_change_set* c = book.diff(initial_, *d, error_, stats);
-  initial_.clear();
-  if (!c) return error_.empty();
-  if (!publisher_.apply(c, error_)) {
-    book.abandon(c);
-    return false;
-  }
-  book.commit(d->number);
-  return true;
+  return !initial_ || initial_(publisher_, error_);
 }
 
 }  // namespace kgw

@@ -1,15 +1,16 @@
-// The dataplane side of Services: compiles the manifests given at start into
-// the service tables, builds the next-hop table from gateway.yaml, and gives
-// every worker its connection table, affinity memory, SNAT port range and
-// counters, all in rte_malloc memory on the worker's socket.
+// The dataplane side of Services: the Service directory and its publisher,
+// the next-hop table from gateway.yaml, and every worker's connection table,
+// affinity memory, SNAT port range and counters, all in rte_malloc memory on
+// the worker's socket. Services to run from the start come from the caller
+// (the `kgw dataplane --manifests` and `kgw replay` front ends compile them).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "dataplane/config/gateway_config.h"
-#include "control/services/service_compiler.h"
-#include "dataplane/service_publish.h"
+#include "dataplane/publish/directory_publisher.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/route/nexthop.h"
@@ -24,9 +25,14 @@ class service_runtime {
   service_runtime(const service_runtime&) = delete;
   service_runtime& operator=(const service_runtime&) = delete;
 
-  // Loads and compiles `manifests_dir` (empty = no Services). Logs warnings;
-  // false with error() on invalid manifests.
-  bool load(const gateway_config& cfg, const std::string& manifests_dir);
+  // Publishes the Services that run from the start into a directory this
+  // process owns, before any worker runs; false with `error` set when it cannot.
+  using initial_publish = std::function<bool(directory_publisher&, std::string& error)>;
+
+  void configure(const gateway_config& cfg, initial_publish initial) {
+    cfg_ = &cfg;
+    initial_ = std::move(initial);
+  }
   // Next hops from the config's neighbours and routes; port MACs as brought up.
   bool build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids, const shared_state& st);
   // Which worker owns what: SNAT port slices and each port's RSS (read back
@@ -35,19 +41,17 @@ class service_runtime {
   // Per-worker state; call once per worker after build_nexthops and build_steering.
   bool attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st);
   // After every worker is attached: the counter area, the directory, RCU and
-  // the Services loaded at start.
+  // the initial Services.
   bool start_publishing(unsigned n_workers, shared_state& st);
   directory_publisher& publisher() { return publisher_; }
   const std::string& error() const { return error_; }
   // Frees everything; must run before EAL goes away.
   void release();
-  size_t n_services() const { return n_services_; }
   const nexthop_table* nexthops() const { return nexthops_; }
 
  private:
   std::string error_;
-  std::vector<compiled_service> initial_;  // compiled from --manifests, published at start
-  size_t n_services_ = 0;
+  initial_publish initial_;
   directory_publisher publisher_;
   nexthop_table* nexthops_ = nullptr;
   steering_table* steering_ = nullptr;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "control/cli/attach.h"
+#include "control/attach/dataplane_attachment.h"
 
 namespace kgw {
 

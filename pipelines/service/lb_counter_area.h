@@ -21,7 +21,7 @@ struct lb_counters {
 // (Service, port, protocol, family; plus address and port for an endpoint), so
 // a connection made under one record counts into the same slot under the
 // next. Allocated once by the dataplane; slots are assigned by whoever builds
-// a record (dataplane/lb_counter_slots.h).
+// a record (dataplane/publish/counter_slots.h).
 struct lb_counter_area {
   uint64_t magic;
   uint32_t n_slots;

@@ -1,4 +1,4 @@
-#include "cmd/manifest_watch.h"
+#include "control/publish/manifest_watch.h"
 
 #include <poll.h>
 #include <sys/inotify.h>
@@ -11,7 +11,7 @@
 #include "control/services/changed_names.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
-#include "dataplane/service_changes.h"
+#include "control/publish/published_services.h"
 
 namespace kgw {
 

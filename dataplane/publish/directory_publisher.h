@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/lb_counter_slots.h"
+#include "dataplane/publish/counter_slots.h"
 #include "pipelines/common/net_types.h"
 #include "pipelines/service/service_directory.h"
 

@@ -8,10 +8,10 @@
 #include <atomic>
 #include <string>
 
-#include "control/cli/attach.h"
+#include "control/attach/dataplane_attachment.h"
 #include "dataplane/config/gateway_config.h"
 #include "control/services/service_compiler.h"
-#include "dataplane/service_changes.h"
+#include "control/publish/published_services.h"
 
 namespace kgw {
 

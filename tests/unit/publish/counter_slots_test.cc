@@ -2,7 +2,7 @@
 // a new one gets a free slot, a gone one is retired and reused only when no
 // generation in use and no connection can count into it; and a connection
 // made under one generation counts into its endpoint's slot under the next.
-#include "dataplane/lb_counter_slots.h"
+#include "dataplane/publish/counter_slots.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "dataplane/service_publish.h"
+#include "dataplane/publish/directory_publisher.h"
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>

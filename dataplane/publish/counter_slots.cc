@@ -1,4 +1,4 @@
-#include "dataplane/lb_counter_slots.h"
+#include "dataplane/publish/counter_slots.h"
 
 #include <rte_malloc.h>
 

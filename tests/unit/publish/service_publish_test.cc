@@ -2,7 +2,7 @@
 // hugepages or devices): the builder's diff sends only the Services whose
 // record changed, the publisher swaps them into their slots, a control that
 // attaches later learns what runs, and change sets are checked before use.
-#include "dataplane/service_publish.h"
+#include "dataplane/publish/directory_publisher.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/service_changes.h"
+#include "control/publish/published_services.h"
 #include "pipelines/common/protocols.h"
 #include "tests/unit/service/service_builders.h"
 

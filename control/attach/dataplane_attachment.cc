@@ -1,4 +1,4 @@
-#include "control/cli/attach.h"
+#include "control/attach/dataplane_attachment.h"
 
 #include <rte_cycles.h>
 #include <rte_errno.h>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "control/services/service_compiler.h"
-#include "dataplane/service_publish.h"
+#include "dataplane/publish/directory_publisher.h"
 
 namespace kgw {
 

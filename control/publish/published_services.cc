@@ -1,4 +1,4 @@
-#include "dataplane/service_changes.h"
+#include "control/publish/published_services.h"
 
 #include <fmt/format.h>
 
@@ -134,7 +134,7 @@ void published_services::commit(uint64_t generation) {
     by_name_.erase(it);
   }
   // Retired as of the generation that dropped them: reused once it is live
-  // and their connections are gone (lb_counter_slots.h).
+  // and their connections are gone (dataplane/publish/counter_slots.h).
   if (counters_) retire_counter_slots(*counters_, retire_, generation);
   forget_pending();
 }

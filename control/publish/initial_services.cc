@@ -1,0 +1,51 @@
+#include "control/publish/initial_services.h"
+
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "control/publish/published_services.h"
+#include "control/services/service_compiler.h"
+#include "dataplane/log.h"
+
+namespace kgw {
+
+namespace {
+
+bool publish_initial(directory_publisher& p, const std::vector<compiled_service>& compiled, std::string& error) {
+  service_directory& d = *p.directory();
+  published_services book;
+  book.adopt(d);
+  change_stats stats;
+  service_change_set* c = book.diff(compiled, d, error, stats);
+  if (!c) return error.empty();
+  if (!p.apply(c, error)) {
+    book.abandon(c);
+    return false;
+  }
+  book.commit(d.number);
+  return true;
+}
+
+}  // namespace
+
+bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
+                           std::string& error) {
+  auto compiled = std::make_shared<std::vector<compiled_service>>();
+  std::vector<std::string> errors, warnings;
+  bool ok = compile_manifests(cfg, dir, *compiled, errors, warnings);
+  for (const auto& w : warnings) log_warn("{}", w);
+  if (!ok) {
+    error = fmt::format("{} invalid manifest(s) in {}:", errors.size(), dir);
+    for (const auto& e : errors) error += "\n  " + e;
+    return false;
+  }
+  compiled_totals t = totals_of(*compiled);
+  log_info("services: {} Services, {} groups, {} endpoints, {} KiB of records ({:.0f} bytes per Service)",
+           t.services, t.groups, t.endpoints, t.bytes / 1024, t.services ? double(t.bytes) / t.services : 0.0);
+  out = [compiled](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, e); };
+  return true;
+}
+
+}  // namespace kgw

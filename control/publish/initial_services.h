@@ -1,0 +1,19 @@
+// Services that run from a dataplane's start (`kgw dataplane --manifests`,
+// `kgw replay`): compiled here, published by the dataplane into the directory
+// it owns before any worker runs, the way a control process would publish
+// them over the command ring.
+#pragma once
+
+#include <string>
+
+#include "dataplane/config/gateway_config.h"
+#include "dataplane/service_runtime.h"
+
+namespace kgw {
+
+// Compiles `dir` (warnings logged) into `out`, the hook the dataplane calls
+// at start. False with `error` listing every invalid manifest.
+bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
+                           std::string& error);
+
+}  // namespace kgw
