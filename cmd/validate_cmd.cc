@@ -9,7 +9,7 @@
 #include "cmd/subcommands.h"
 #include "dataplane/config/nic_profile.h"
 #include "control/services/service_compiler.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 

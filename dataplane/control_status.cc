@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "dataplane/publish/counter_slots.h"
-#include "pipelines/service/lb_counter_area.h"
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/lb_counter_area.h"
+#include "pipelines/lb/service_directory.h"
 
 namespace kgw {
 

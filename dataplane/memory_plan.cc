@@ -3,11 +3,11 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/publish/counter_slots.h"
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/service_directory.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/conntrack/conn_table.h"
-#include "pipelines/service/affinity_table.h"
+#include "pipelines/lb/affinity_table.h"
 
 namespace kgw {
 

@@ -14,9 +14,9 @@
 #include "dataplane/publish/counter_slots.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
-#include "pipelines/service/lb_counter_area.h"
-#include "pipelines/service/service_stage.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/lb/lb_counter_area.h"
+#include "pipelines/lb/service_stage.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 
@@ -193,7 +193,7 @@ void service_metrics(std::string& out, const shared_state& s) {
   for (const lb_metric& m : ms) {
     std::string sname = fmt::format("kgw_service_port_{}", m.name);
     family(out, sname.c_str(), m.type, m.help);
-    for_each_group(*d, [&](const service_tables& t, uint32_t gi) {
+    for_each_group(*d, [&](const service_record& t, uint32_t gi) {
       const lb_group& grp = t.groups()[gi];
       sample(out, sname.c_str(),
              fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",family=\"IPv{}\"", label(t.names()[grp.service].text),
@@ -202,7 +202,7 @@ void service_metrics(std::string& out, const shared_state& s) {
     });
     std::string ename = fmt::format("kgw_endpoint_{}", m.name);
     family(out, ename.c_str(), m.type, m.help);
-    for_each_group(*d, [&](const service_tables& t, uint32_t gi) {
+    for_each_group(*d, [&](const service_record& t, uint32_t gi) {
       const lb_group& grp = t.groups()[gi];
       for (uint32_t b = 0; b < grp.n_backends; ++b) {
         const backend_entry& be = t.backends()[grp.first_backend + b];

@@ -7,7 +7,7 @@
 
 #include "dataplane/log.h"
 #include "pipelines/conntrack/conn_table.h"
-#include "pipelines/service/service_stage.h"
+#include "pipelines/lb/service_stage.h"
 
 namespace kgw {
 

@@ -14,7 +14,7 @@
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/route/nexthop.h"
-#include "pipelines/service/steering.h"
+#include "pipelines/lb/steering.h"
 
 namespace kgw {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "dataplane/shared_state.h"
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/service_directory.h"
 
 namespace kgw {
 
@@ -35,7 +35,7 @@ lb_counters slot_counters(const lb_counter_area* a, uint32_t slot);
 template <typename F>
 void for_each_group(const service_directory& d, F&& f) {
   for (uint32_t slot = 0; slot < d.capacity; ++slot)
-    if (const service_tables* r = d.record(slot))
+    if (const service_record* r = d.record(slot))
       for (uint32_t g = 0; g < r->n_groups; ++g) f(*r, g);
 }
 

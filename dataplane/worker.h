@@ -8,7 +8,7 @@
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/tick_clock.h"
 #include "pipelines/local/local.h"
-#include "pipelines/service/service_stage.h"
+#include "pipelines/lb/service_stage.h"
 
 struct rte_mbuf;
 struct rte_ring;

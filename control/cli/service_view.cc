@@ -7,8 +7,8 @@
 
 #include "pipelines/common/net_types.h"
 #include "pipelines/conntrack/conn_table.h"
-#include "pipelines/service/service_stage.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/lb/service_stage.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 
@@ -31,7 +31,7 @@ bool name_matches(const char* full, const std::string& want) {
   return slash && want == slash + 1;
 }
 
-std::string frontends_of(const service_tables& t, uint32_t group) {
+std::string frontends_of(const service_record& t, uint32_t group) {
   static const char* kinds[] = {"cluster", "node", "lb", "external"};
   std::string out;
   const frontend_slot* f = t.frontends();
@@ -50,8 +50,8 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
   if (!dir || dir->magic != service_directory_magic) return "no Services loaded\n";
   std::string out;
   unsigned shown = 0;
-  for_each_group(*dir, [&](const service_tables& rec, uint32_t g) {
-    const service_tables* t = &rec;
+  for_each_group(*dir, [&](const service_record& rec, uint32_t g) {
+    const service_record* t = &rec;
     const lb_group& grp = t->groups()[g];
     const char* svc = t->names()[grp.service].text;
     if (!name_matches(svc, name)) return;

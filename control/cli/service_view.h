@@ -6,7 +6,7 @@
 #include <string>
 
 #include "dataplane/stats.h"
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/service_directory.h"
 
 namespace kgw {
 

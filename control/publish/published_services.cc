@@ -8,10 +8,10 @@
 
 namespace kgw {
 
-std::vector<uint64_t> as_compiled(const service_tables& r) {
+std::vector<uint64_t> as_compiled(const service_record& r) {
   std::vector<uint64_t> out(r.size_bytes / 8);
   std::memcpy(out.data(), &r, out.size() * 8);
-  for_each_counter(*reinterpret_cast<service_tables*>(out.data()), [](uint32_t& s) { s = no_counter; });
+  for_each_counter(*reinterpret_cast<service_record*>(out.data()), [](uint32_t& s) { s = no_counter; });
   return out;
 }
 
@@ -20,7 +20,7 @@ void published_services::adopt(const service_directory& d) {
   free_slots_.clear();
   counters_ = d.counters;
   for (uint32_t slot = d.capacity; slot-- > 0;) {
-    const service_tables* r = d.records()[slot];
+    const service_record* r = d.records()[slot];
     if (!r) {
       free_slots_.push_back(slot);
       continue;
@@ -57,7 +57,7 @@ bool published_services::place(const compiled_service& c, service_directory& d, 
     error = fmt::format("more than {} Services: raise services.max_services", d.capacity);
     return false;
   }
-  service_tables* r = build_record(*c.record, error);
+  service_record* r = build_record(*c.record, error);
   if (!r) return false;
   changes.push_back({slot, 0, r});
   if (d.counters) {
@@ -67,7 +67,7 @@ bool published_services::place(const compiled_service& c, service_directory& d, 
     stats.slots.reused += a.reused;
     stats.slots.uncounted += a.uncounted;
   }
-  if (const service_tables* old = d.records()[slot]) dropped_slots(*old, r, retire_);
+  if (const service_record* old = d.records()[slot]) dropped_slots(*old, r, retire_);
   (it != by_name_.end() ? stats.changed : stats.added)++;
   next_.push_back({c.name, {slot, c.record, pass_}});
   return true;
@@ -75,7 +75,7 @@ bool published_services::place(const compiled_service& c, service_directory& d, 
 
 void published_services::drop(const std::string& name, uint32_t slot, service_directory& d,
                               std::vector<service_change>& changes, change_stats& stats) {
-  if (const service_tables* old = d.records()[slot]) dropped_slots(*old, nullptr, retire_);
+  if (const service_record* old = d.records()[slot]) dropped_slots(*old, nullptr, retire_);
   changes.push_back({slot, 0, nullptr});
   gone_.push_back(name);
   stats.removed++;

@@ -69,6 +69,6 @@ class published_services {
 };
 
 // The record as compiled (counter slots unset) from a published one.
-std::vector<uint64_t> as_compiled(const service_tables& r);
+std::vector<uint64_t> as_compiled(const service_record& r);
 
 }  // namespace kgw

@@ -8,8 +8,8 @@
 
 #include "control/services/merge_index.h"
 #include "pipelines/common/protocols.h"
-#include "pipelines/service/maglev.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/lb/maglev.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 
@@ -177,7 +177,7 @@ service_compile_options compile_options_for(const gateway_config& cfg) {
 compiled_totals totals_of(const std::vector<compiled_service>& compiled) {
   compiled_totals t;
   for (const compiled_service& c : compiled) {
-    const auto* r = reinterpret_cast<const service_tables*>(c.record->data());
+    const auto* r = reinterpret_cast<const service_record*>(c.record->data());
     t.services++;
     t.groups += r->n_groups;
     t.endpoints += r->n_backends;
@@ -284,13 +284,13 @@ std::vector<uint64_t> place_record(const service_model& svc, const draft& d) {
   std::vector<service_name> names{name};
 
   auto bytes_of = [](size_t n, size_t size) { return (n * size + 7) & ~size_t{7}; };
-  size_t total = ((sizeof(service_tables) + 7) & ~size_t{7}) + bytes_of(table.size(), sizeof(frontend_slot)) +
+  size_t total = ((sizeof(service_record) + 7) & ~size_t{7}) + bytes_of(table.size(), sizeof(frontend_slot)) +
                  bytes_of(d.groups.size(), sizeof(lb_group)) + bytes_of(d.backends.size(), sizeof(backend_entry)) +
                  bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(names.size(), sizeof(service_name));
   std::vector<uint64_t> out(total / 8, 0);
-  size_t cursor = (sizeof(service_tables) + 7) & ~size_t{7};
-  service_tables h{};
-  h.magic = service_tables_magic;
+  size_t cursor = (sizeof(service_record) + 7) & ~size_t{7};
+  service_record h{};
+  h.magic = service_record_magic;
   h.size_bytes = static_cast<uint32_t>(total);
   h.frontend_mask = n_slots - 1;
   h.n_groups = static_cast<uint32_t>(d.groups.size());
@@ -321,7 +321,7 @@ struct key_owner {
 // addresses meet them (a nodePort on a node address that is also some
 // Service's external or load-balancer IP with that port). Local endpoints
 // shared by Services are no clash.
-bool check_clashes(const service_model& svc, const service_tables& record,
+bool check_clashes(const service_model& svc, const service_record& record,
                    std::unordered_map<frontend_key, key_owner, key_hash, key_eq>& taken, std::string& error) {
   const frontend_slot* slots = record.frontends();
   for (uint32_t i = 0; i <= record.frontend_mask; ++i) {
@@ -363,7 +363,7 @@ struct frontend_claims {
   std::unordered_map<frontend_key, std::vector<std::string>, key_hash, key_eq> owners;
   size_t clashes = 0;  // keys held by two Services or more
 
-  void change(const std::string& name, const service_tables& record, bool add) {
+  void change(const std::string& name, const service_record& record, bool add) {
     const frontend_slot* slots = record.frontends();
     for (uint32_t i = 0; i <= record.frontend_mask; ++i) {
       const frontend_slot& f = slots[i];
@@ -421,7 +421,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
     record_cache::entry prev;
     if (auto it = rc.by_name.find(key); it != rc.by_name.end()) {
       prev = std::move(it->second);
-      rc.claims->change(key, *reinterpret_cast<const service_tables*>(prev.record->data()), false);
+      rc.claims->change(key, *reinterpret_cast<const service_record*>(prev.record->data()), false);
       rc.by_name.erase(it);
     } else if (auto b = before.find(key); b != before.end()) {
       prev = std::move(b->second);
@@ -446,7 +446,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
       record = std::make_shared<const std::vector<uint64_t>>(std::move(block));
       rc.compiled_last++;
     }
-    rc.claims->change(key, *reinterpret_cast<const service_tables*>(record->data()), true);
+    rc.claims->change(key, *reinterpret_cast<const service_record*>(record->data()), true);
     rc.by_name[key] = {model, record, rc.pass};
     out.changed.push_back({key, std::move(record)});
   }
@@ -505,7 +505,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
     if (records) {
       cached = &records->by_name[key];
       if (cached->model && (cached->model == model || *cached->model == svc)) {
-        const auto& rec = *reinterpret_cast<const service_tables*>(cached->record->data());
+        const auto& rec = *reinterpret_cast<const service_record*>(cached->record->data());
         if (!check_clashes(svc, rec, taken, error)) return fail();
         out.push_back({std::move(key), cached->record});
         cached->pass = records->pass;
@@ -516,7 +516,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
     std::vector<uint64_t> record;
     if (!compile_one(svc, o, maglev, record, error)) return fail();
     out.push_back({std::move(key), std::make_shared<const std::vector<uint64_t>>(std::move(record))});
-    const auto& rec = *reinterpret_cast<const service_tables*>(out.back().record->data());
+    const auto& rec = *reinterpret_cast<const service_record*>(out.back().record->data());
     if (!check_clashes(svc, rec, taken, error)) return fail();
     if (cached) {
       *cached = {model, out.back().record, records->pass};

@@ -1,5 +1,5 @@
 // Compiles the Service model into one record per Service, the flat block the
-// workers read (pipelines/service/service_table.h): frontends for every
+// workers read (pipelines/lb/service_record.h): frontends for every
 // cluster IP, external IP, load-balancer IP and node address + nodePort; one
 // group per Service port and IP family with its endpoints and Maglev table.
 #pragma once
@@ -22,7 +22,7 @@ struct service_compile_options {
   std::vector<ip_addr> node_addresses;   // NodePorts are served here
 };
 
-// One Service's record: a service_tables block of that Service alone, 8-byte
+// One Service's record: a service_record block of that Service alone, 8-byte
 // aligned in memory; counter slots are left unset (no_counter). Shared, not
 // copied, between a compile's output, the compile cache and what control
 // published: an unchanged Service is the same block throughout.

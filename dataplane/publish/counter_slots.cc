@@ -105,7 +105,7 @@ slot_usage usage_of(const lb_counter_area& a) {
   return u;
 }
 
-uint64_t group_identity(const service_tables& t, const lb_group& g) {
+uint64_t group_identity(const service_record& t, const lb_group& g) {
   const char* name = t.names()[g.service].text;
   uint64_t h = mix(0xcbf29ce484222325ull, name, strnlen(name, sizeof(service_name::text)));
   uint8_t tail[4] = {static_cast<uint8_t>(g.port >> 8), static_cast<uint8_t>(g.port), g.proto, g.family};
@@ -119,7 +119,7 @@ uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b) {
   return finish(mix(h, &b.family, 1));
 }
 
-slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t live) {
+slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint64_t live) {
   slot_assignment r;
   slot_index& ix = cached_index;
   if (ix.area != &a || ix.assignments != a.assignments) {
@@ -180,7 +180,7 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint
   return r;
 }
 
-void dropped_slots(const service_tables& old, const service_tables* now, std::vector<uint32_t>& out) {
+void dropped_slots(const service_record& old, const service_record* now, std::vector<uint32_t>& out) {
   std::vector<uint32_t> kept;
   if (now) for_each_counter(*now, [&](uint32_t s) { kept.push_back(s); });
   std::sort(kept.begin(), kept.end());

@@ -1,4 +1,4 @@
-// Counter slots that outlive Service records (pipelines/service/lb_counter_area.h).
+// Counter slots that outlive Service records (pipelines/lb/lb_counter_area.h).
 // Whoever builds a record gives each of its groups and endpoints the slot of
 // the same identity as before, or a free slot for a new identity; once the
 // dataplane applied the change, the slots the replaced records named and the
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "pipelines/service/lb_counter_area.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/lb/lb_counter_area.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 
@@ -34,7 +34,7 @@ struct slot_assignment {
 // Writes the `counter` field of every group and endpoint of record `t`, which
 // is about to be published while `live` is the number of the generation the
 // workers use now (0: none). One builder at a time.
-slot_assignment assign_counter_slots(lb_counter_area& a, service_tables& t, uint64_t live);
+slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint64_t live);
 
 // Calls f(uint32_t& slot field) for each group and endpoint of record `t`.
 template <typename T, typename F>
@@ -49,7 +49,7 @@ void for_each_counter(T& t, F&& f) {
 
 // Appends to `out` the slots `old` names that its successor `now` (nullptr:
 // the Service is gone) does not.
-void dropped_slots(const service_tables& old, const service_tables* now, std::vector<uint32_t>& out);
+void dropped_slots(const service_record& old, const service_record* now, std::vector<uint32_t>& out);
 
 // Retires `slots` (dropped by the records of generation `number`) unless
 // retired already.
@@ -64,7 +64,7 @@ struct slot_usage {
 slot_usage usage_of(const lb_counter_area& a);
 
 // The identities, exposed for tests.
-uint64_t group_identity(const service_tables& t, const lb_group& g);
+uint64_t group_identity(const service_record& t, const lb_group& g);
 uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b);
 
 }  // namespace kgw

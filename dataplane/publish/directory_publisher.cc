@@ -78,13 +78,13 @@ void free_directory(service_directory* d) {
   rte_free(d);
 }
 
-service_tables* build_record(const std::vector<uint64_t>& blob, std::string& error) {
-  const auto* t = reinterpret_cast<const service_tables*>(blob.data());
-  if (blob.empty() || t->magic != service_tables_magic || t->size_bytes != blob.size() * 8) {
+service_record* build_record(const std::vector<uint64_t>& blob, std::string& error) {
+  const auto* t = reinterpret_cast<const service_record*>(blob.data());
+  if (blob.empty() || t->magic != service_record_magic || t->size_bytes != blob.size() * 8) {
     error = "not a compiled Service record";
     return nullptr;
   }
-  auto* r = static_cast<service_tables*>(rte_malloc("kgw_service_record", blob.size() * 8, 64));
+  auto* r = static_cast<service_record*>(rte_malloc("kgw_service_record", blob.size() * 8, 64));
   if (!r) {
     error = short_of(blob.size() * 8, "a Service record");
     return nullptr;
@@ -93,9 +93,9 @@ service_tables* build_record(const std::vector<uint64_t>& blob, std::string& err
   return r;
 }
 
-void free_record(const service_tables* r) {
+void free_record(const service_record* r) {
   if (!r) return;
-  auto* w = const_cast<service_tables*>(r);
+  auto* w = const_cast<service_record*>(r);
   w->magic = 0;  // a late reader sees garbage rather than plausible numbers
   rte_free(w);
 }
@@ -143,7 +143,7 @@ bool change_set_valid(const service_change_set* c, const service_directory& d, s
       why = fmt::format("change {}: slot {} out of range or named twice", i, ch.slot);
       return false;
     }
-    if (ch.record && (!live_block(ch.record) || ch.record->magic != service_tables_magic)) {
+    if (ch.record && (!live_block(ch.record) || ch.record->magic != service_record_magic)) {
       why = fmt::format("change {}: not a live Service record", i);
       return false;
     }
@@ -201,7 +201,7 @@ bool directory_publisher::apply(service_change_set* c, std::string& error) {
   auto& ix = const_cast<frontend_index&>(*dir_->index);
   for (uint32_t i = 0; i < c->n_changes; ++i) {
     const service_change& ch = c->changes()[i];
-    defer_free(const_cast<service_tables*>(directory_swap(*dir_, ix, ch.slot, ch.record)));
+    defer_free(const_cast<service_record*>(directory_swap(*dir_, ix, ch.slot, ch.record)));
   }
   __atomic_store_n(&dir_->number, dir_->number + 1, __ATOMIC_RELEASE);
   // Every worker reports quiescence once per poll loop, so this is short.

@@ -1,4 +1,4 @@
-// Publishing Service records (pipelines/service/service_directory.h). Any
+// Publishing Service records (pipelines/lb/service_directory.h). Any
 // DPDK process of the runtime can build records and change sets (rte_malloc
 // memory is shared); the dataplane's main lcore applies a change set to the
 // directory, waits for the workers' grace period (rte_rcu_qsbr) and frees the
@@ -11,7 +11,7 @@
 
 #include "dataplane/publish/counter_slots.h"
 #include "pipelines/common/net_types.h"
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/service_directory.h"
 
 struct rte_rcu_qsbr;
 
@@ -26,14 +26,14 @@ void free_directory(service_directory* d);
 
 // A shared-memory copy of a compiled record (service_compiler.h); its counter
 // slots are still to be assigned. nullptr with `error` when memory is short.
-service_tables* build_record(const std::vector<uint64_t>& blob, std::string& error);
-void free_record(const service_tables* r);
+service_record* build_record(const std::vector<uint64_t>& blob, std::string& error);
+void free_record(const service_record* r);
 
 // Puts `record` (nullptr: removes the Service) into directory slot `slot`.
 struct service_change {
   uint32_t slot;
   uint32_t pad;
-  const service_tables* record;
+  const service_record* record;
 };
 
 inline constexpr uint64_t service_change_set_magic = 0x6b67772d63686731ull;  // "kgw-chg1"

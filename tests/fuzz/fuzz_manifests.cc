@@ -13,8 +13,8 @@
 
 #include "control/services/service_compiler.h"
 #include "control/services/service_model.h"
-#include "pipelines/service/maglev.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/lb/maglev.h"
+#include "pipelines/lb/service_record.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 64 * 1024) return 0;  // yaml-cpp's cost grows fast with nesting; keep runs short
@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (compiled.size() != set.services.size()) __builtin_trap();
   for (const kgw::compiled_service& c : compiled) {
-    const auto& t = *reinterpret_cast<const kgw::service_tables*>(c.record->data());
+    const auto& t = *reinterpret_cast<const kgw::service_record*>(c.record->data());
     if (t.size_bytes != c.record->size() * 8 || t.n_services != 1 || c.name != t.names()[0].text) __builtin_trap();
     const kgw::frontend_slot* slots = t.frontends();
     for (uint32_t i = 0; i <= t.frontend_mask; ++i) {

@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "pipelines/service/lb_counter_area.h"
+#include "pipelines/lb/lb_counter_area.h"
 #include "tests/unit/service/counter_area_fixture.h"
 #include "tests/unit/service/directory_fixture.h"
 #include "tests/unit/service/service_builders.h"
@@ -112,7 +112,7 @@ TEST(Metrics, ServicesFromTheirRecords) {
   lb_counters* slots = ta.a.counters[0];
   test::directory_fixture dir(16, 1024, &ta.a);
   auto record = *test::compile_records({test::one_port_service("web", {"198.18.100.10"}, {"198.19.1.11"})})[0].record;
-  auto& t = *reinterpret_cast<service_tables*>(record.data());
+  auto& t = *reinterpret_cast<service_record*>(record.data());
   const_cast<lb_group*>(t.groups())[0].counter = 0;
   const_cast<backend_entry*>(t.backends())[0].counter = 1;
   slots[0].packets = 7;

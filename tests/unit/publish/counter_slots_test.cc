@@ -13,7 +13,7 @@
 #include "control/services/service_compiler.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/parse/parse.h"
-#include "pipelines/service/service_stage.h"
+#include "pipelines/lb/service_stage.h"
 #include "tests/unit/pipelines/packet_builder.h"
 #include "tests/unit/service/counter_area_fixture.h"
 #include "tests/unit/service/directory_fixture.h"
@@ -37,7 +37,7 @@ std::vector<compiled_service> compile_set(std::vector<service_model> services) {
 std::vector<uint64_t> compile(std::vector<const char*> pods) { return *compile_set({web(pods)}).at(0).record; }
 
 // What the publisher does when `now` replaces `old` as generation `number`.
-uint32_t retire(lb_counter_area& a, const service_tables& old, const service_tables* now, uint64_t number) {
+uint32_t retire(lb_counter_area& a, const service_record& old, const service_record* now, uint64_t number) {
   std::vector<uint32_t> gone;
   dropped_slots(old, now, gone);
   uint32_t before = usage_of(a).retired;
@@ -45,10 +45,10 @@ uint32_t retire(lb_counter_area& a, const service_tables& old, const service_tab
   return usage_of(a).retired - before;
 }
 
-service_tables& tables(std::vector<uint64_t>& blob) { return *reinterpret_cast<service_tables*>(blob.data()); }
+service_record& tables(std::vector<uint64_t>& blob) { return *reinterpret_cast<service_record*>(blob.data()); }
 
 // The slot of the endpoint with address `pod` in `t`.
-uint32_t slot_of(const service_tables& t, const char* pod) {
+uint32_t slot_of(const service_record& t, const char* pod) {
   auto a = *parse_ip(pod);
   for (uint32_t i = 0; i < t.n_backends; ++i)
     if (std::memcmp(t.backends()[i].addr, a.b.data(), 4) == 0) return t.backends()[i].counter;

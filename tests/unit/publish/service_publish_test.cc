@@ -94,8 +94,8 @@ TEST_F(Publish, OnlyTheChangedServicesGetNewRecords) {
   EXPECT_EQ(dir().number, 1u);
   EXPECT_EQ(dir().n_services, 3u);
   EXPECT_EQ(who("198.18.100.2"), "t/b");
-  const service_tables* a = dir().record(0);
-  const service_tables* b = dir().record(1);
+  const service_record* a = dir().record(0);
+  const service_record* b = dir().record(1);
 
   // b gains an endpoint: one new record, in b's slot; a and c keep theirs.
   st = publish(compile({svc("a", "198.18.100.1", {"198.19.1.1"}),
@@ -140,7 +140,7 @@ TEST_F(Publish, OnlyTheChangedServicesGetNewRecords) {
 TEST_F(Publish, ADiffOfChangesLooksAtTheNamedServicesOnly) {
   publish(compile({svc("a", "198.18.100.1", {"198.19.1.1"}), svc("b", "198.18.100.2", {"198.19.1.2"}),
                    svc("c", "198.18.100.3", {"198.19.1.3"})}));
-  const service_tables* c_record = dir().record(2);
+  const service_record* c_record = dir().record(2);
 
   // b changed, c looked at but the same, a and a Service never published gone.
   compiled_changes changes;
@@ -186,7 +186,7 @@ TEST_F(Publish, ADiffOfChangesLooksAtTheNamedServicesOnly) {
 TEST_F(Publish, AControlAttachingLaterLearnsWhatRuns) {
   auto services = compile(many(20));
   publish(services);
-  std::vector<const service_tables*> before(dir().records(), dir().records() + 20);
+  std::vector<const service_record*> before(dir().records(), dir().records() + 20);
 
   published_services restarted;
   restarted.adopt(dir());
@@ -219,7 +219,7 @@ TEST_F(Publish, ChangeSetsAreCheckedBeforeTheyAreApplied) {
 
   auto c = compile({svc("a", "198.18.100.1", {"198.19.1.1"})});
   std::string err;
-  service_tables* r = build_record(*c[0].record, err);
+  service_record* r = build_record(*c[0].record, err);
   ASSERT_TRUE(r) << err;
   service_change_set* twice = build_change_set({{1, 0, r}, {1, 0, nullptr}}, dir(), err);
   EXPECT_FALSE(change_set_valid(twice, dir(), why));
@@ -228,7 +228,7 @@ TEST_F(Publish, ChangeSetsAreCheckedBeforeTheyAreApplied) {
   service_change_set* far = build_change_set({{64, 0, r}}, dir(), err);
   EXPECT_FALSE(change_set_valid(far, dir(), why));
   free_change_set(far, false);
-  service_change_set* bogus = build_change_set({{0, 0, reinterpret_cast<const service_tables*>(stack)}}, dir(), err);
+  service_change_set* bogus = build_change_set({{0, 0, reinterpret_cast<const service_record*>(stack)}}, dir(), err);
   EXPECT_FALSE(change_set_valid(bogus, dir(), why));
   EXPECT_EQ(why, "change 0: not a live Service record");
   free_change_set(bogus, false);

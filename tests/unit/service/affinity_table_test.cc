@@ -1,5 +1,5 @@
 // ClientIP affinity memory: remember, find, expire, replace the oldest of a full set.
-#include "pipelines/service/affinity_table.h"
+#include "pipelines/lb/affinity_table.h"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "pipelines/service/lb_counter_area.h"
+#include "pipelines/lb/lb_counter_area.h"
 
 namespace kgw::test {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "control/services/service_compiler.h"
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/service_directory.h"
 
 namespace kgw::test {
 
@@ -31,11 +31,11 @@ class directory_fixture {
 
   // Puts a copy of `record` (empty: none) into `slot`; returns the copy, which
   // stays allocated for the fixture's life (as an RCU-deferred free would).
-  service_tables* put(uint32_t slot, const std::vector<uint64_t>& record) {
-    service_tables* r = nullptr;
+  service_record* put(uint32_t slot, const std::vector<uint64_t>& record) {
+    service_record* r = nullptr;
     if (!record.empty()) {
       records_.push_back(record);
-      r = reinterpret_cast<service_tables*>(records_.back().data());
+      r = reinterpret_cast<service_record*>(records_.back().data());
     }
     directory_swap(dir(), index(), slot, r);
     dir().number++;

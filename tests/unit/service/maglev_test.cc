@@ -1,4 +1,4 @@
-#include "pipelines/service/maglev.h"
+#include "pipelines/lb/maglev.h"
 
 #include <gtest/gtest.h>
 

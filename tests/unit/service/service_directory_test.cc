@@ -1,7 +1,7 @@
 // The Service directory: each Service's record in its own slot, frontends
 // found through the index of (hash, slot) words; a swap changes one slot and
 // keeps every key that both records hold findable throughout.
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/service_directory.h"
 
 #include <gtest/gtest.h>
 
@@ -60,7 +60,7 @@ TEST(ServiceDirectory, EachServiceIsFoundInItsOwnSlot) {
 TEST(ServiceDirectory, ASwapChangesOneSlotAndARemovalFreesIt) {
   directory_fixture f;
   f.put(0, record_of(svc("a", {"198.18.100.1"}, {"198.19.1.1"})));
-  const service_tables* b1 = f.put(1, record_of(svc("b", {"198.18.100.2"}, {"198.19.1.2"})));
+  const service_record* b1 = f.put(1, record_of(svc("b", {"198.18.100.2"}, {"198.19.1.2"})));
 
   // b moves to another address and gains one: its old key goes, a's stays.
   f.put(1, record_of(svc("b", {"198.18.100.20", "198.18.100.21"}, {"198.19.1.2"})));
@@ -149,8 +149,8 @@ TEST(ServiceDirectory, AReaderSeesTheOldRecordOrTheNewOneNeverAMiss) {
     }
   });
   // Swaps until the reader has overlapped a good many of them.
-  const auto* r1 = reinterpret_cast<const service_tables*>(v1.data());
-  const auto* r2 = reinterpret_cast<const service_tables*>(v2.data());
+  const auto* r1 = reinterpret_cast<const service_record*>(v1.data());
+  const auto* r2 = reinterpret_cast<const service_record*>(v2.data());
   for (int i = 0; i < 2000 || (lookups < 2000 && i < 20000000); ++i)
     directory_swap(f.dir(), f.index(), 3, i % 2 ? r1 : r2);
   directory_swap(f.dir(), f.index(), 3, r1);

@@ -1,6 +1,6 @@
 // The service stage with two workers: hand-off of packets that reach the
 // worker not owning their connection, and SNAT ports aimed by RSS.
-#include "pipelines/service/service_stage.h"
+#include "pipelines/lb/service_stage.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -13,7 +13,7 @@
 
 namespace kgw {
 
-inline constexpr uint32_t service_tables_magic = 0x6b677773;  // "kgws"
+inline constexpr uint32_t service_record_magic = 0x6b677773;  // "kgws"
 inline constexpr uint32_t no_group = 0xffffffffu;
 
 // local_backend entries are not frontends: they mark the endpoints of
@@ -72,7 +72,7 @@ struct service_name {
   char text[128];  // "namespace/name": two DNS labels of at most 63 characters, a '/' and a NUL
 };
 
-struct service_tables {
+struct service_record {
   uint32_t magic;
   uint32_t size_bytes;
   uint32_t frontend_mask;  // slots - 1, a power of two minus one
@@ -103,7 +103,7 @@ inline uint32_t frontend_hash(const frontend_key& k) {
 }
 
 // The frontend slot for a destination whose frontend_hash is `h`, or nullptr.
-inline const frontend_slot* frontend_lookup(const service_tables& t, const frontend_key& k, uint32_t h) {
+inline const frontend_slot* frontend_lookup(const service_record& t, const frontend_key& k, uint32_t h) {
   const frontend_slot* slots = t.frontends();
   for (uint32_t i = h & t.frontend_mask;; i = (i + 1) & t.frontend_mask) {
     const frontend_slot& s = slots[i];
@@ -112,7 +112,7 @@ inline const frontend_slot* frontend_lookup(const service_tables& t, const front
   }
 }
 
-inline const frontend_slot* frontend_lookup(const service_tables& t, const frontend_key& k) {
+inline const frontend_slot* frontend_lookup(const service_record& t, const frontend_key& k) {
   return frontend_lookup(t, k, frontend_hash(k));
 }
 

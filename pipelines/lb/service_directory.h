@@ -1,7 +1,7 @@
 // The published Services, one immutable record per Service (DESIGN.md "Table
 // publishing"). The directory is allocated once by the dataplane and never
 // moves; each Service owns a slot holding a pointer to its record (a
-// service_tables block of that one Service: frontends, groups, endpoints,
+// service_record block of that one Service: frontends, groups, endpoints,
 // Maglev tables). A change swaps the pointers of the changed Services only, so
 // it costs O(size of those Services); a worker loads a slot once per packet and
 // so sees a whole old record or a whole new one.
@@ -19,8 +19,8 @@
 
 #include <cstdint>
 
-#include "pipelines/service/lb_counter_area.h"
-#include "pipelines/service/service_table.h"
+#include "pipelines/lb/lb_counter_area.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 
@@ -55,16 +55,16 @@ struct service_directory {
   uint8_t has_snat_v4, has_snat_v6;
   uint8_t pad2[2];
 
-  const service_tables** records() { return reinterpret_cast<const service_tables**>(this + 1); }
-  const service_tables* const* records() const { return reinterpret_cast<const service_tables* const*>(this + 1); }
-  const service_tables* record(uint32_t slot) const { return __atomic_load_n(&records()[slot], __ATOMIC_ACQUIRE); }
+  const service_record** records() { return reinterpret_cast<const service_record**>(this + 1); }
+  const service_record* const* records() const { return reinterpret_cast<const service_record* const*>(this + 1); }
+  const service_record* record(uint32_t slot) const { return __atomic_load_n(&records()[slot], __ATOMIC_ACQUIRE); }
 };
 static_assert(sizeof(service_directory) % 8 == 0 && sizeof(frontend_index) % 8 == 0);
 
 inline uint64_t index_word(uint32_t hash, uint32_t slot) { return uint64_t{hash} << 32 | (uint64_t{slot} + 1); }
 
 struct frontend_hit {
-  const service_tables* record = nullptr;
+  const service_record* record = nullptr;
   const frontend_slot* frontend = nullptr;
   uint32_t slot = 0;
 };
@@ -80,7 +80,7 @@ inline frontend_hit directory_lookup(const service_directory& d, const frontend_
     if (e == index_tombstone || static_cast<uint32_t>(e >> 32) != h) continue;
     uint32_t slot = static_cast<uint32_t>(e) - 1;
     if (slot >= d.capacity) continue;
-    const service_tables* r = d.record(slot);
+    const service_record* r = d.record(slot);
     if (!r) continue;
     if (const frontend_slot* f = frontend_lookup(*r, k, h)) return {r, f, slot};
   }
@@ -98,12 +98,12 @@ bool index_has_room(const frontend_index& ix, uint64_t more);
 // Words for every record in `d` (a fresh index, before it is published).
 void index_fill(frontend_index& ix, const service_directory& d);
 // Number of keys in a record's frontend table.
-uint32_t record_frontends(const service_tables& r);
+uint32_t record_frontends(const service_record& r);
 // Puts `rec` (nullptr: none) into `slot`: index words for its new keys first,
 // then the pointer, then the old record's words no key of `rec` needs. Returns
 // the old record, to be freed after a grace period. The index must have room
 // for record_frontends(*rec) more words.
-const service_tables* directory_swap(service_directory& d, frontend_index& ix, uint32_t slot,
-                                     const service_tables* rec);
+const service_record* directory_swap(service_directory& d, frontend_index& ix, uint32_t slot,
+                                     const service_record* rec);
 
 }  // namespace kgw

@@ -1,4 +1,4 @@
-#include "pipelines/service/reject.h"
+#include "pipelines/lb/reject.h"
 
 #include <algorithm>
 #include <cstring>

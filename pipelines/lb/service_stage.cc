@@ -1,4 +1,4 @@
-#include "pipelines/service/service_stage.h"
+#include "pipelines/lb/service_stage.h"
 
 #include <rte_mbuf.h>
 
@@ -6,8 +6,8 @@
 
 #include "pipelines/common/protocols.h"
 #include "pipelines/nat/nat.h"
-#include "pipelines/service/maglev.h"
-#include "pipelines/service/reject.h"
+#include "pipelines/lb/maglev.h"
+#include "pipelines/lb/reject.h"
 
 namespace kgw {
 
@@ -154,7 +154,7 @@ int affinity_position(const lb_group& g, const backend_entry* be, uint32_t remem
 }
 
 // Endpoint index within the group for a new flow, or -1 when none is ready.
-int choose_backend(const service_tables& t, const lb_group& g, const frontend_hit& fh, const flow_key& k,
+int choose_backend(const service_record& t, const lb_group& g, const frontend_hit& fh, const flow_key& k,
                    service_lcore& s, service_stage_counters& c) {
   if (g.n_ready == 0) return -1;
   const backend_entry* be = t.backends() + g.first_backend;
@@ -179,7 +179,7 @@ int choose_backend(const service_tables& t, const lb_group& g, const frontend_hi
 
 void new_flow(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, service_lcore& s,
               service_stage_counters& c, const flow_key& k, const frontend_hit& fh) {
-  const service_tables& t = *fh.record;
+  const service_record& t = *fh.record;
   const lb_group& g = t.groups()[fh.frontend->group];
   int b = choose_backend(t, g, fh, k, s, c);
   if (b < 0) {

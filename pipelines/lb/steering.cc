@@ -1,4 +1,4 @@
-#include "pipelines/service/steering.h"
+#include "pipelines/lb/steering.h"
 
 #include <rte_byteorder.h>
 #include <rte_thash.h>

@@ -13,10 +13,10 @@
 #include "pipelines/common/pkt_meta.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/route/nexthop.h"
-#include "pipelines/service/affinity_table.h"
-#include "pipelines/service/lb_counter_area.h"
-#include "pipelines/service/service_directory.h"
-#include "pipelines/service/steering.h"
+#include "pipelines/lb/affinity_table.h"
+#include "pipelines/lb/lb_counter_area.h"
+#include "pipelines/lb/service_directory.h"
+#include "pipelines/lb/steering.h"
 
 struct rte_mbuf;
 

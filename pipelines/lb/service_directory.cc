@@ -1,4 +1,4 @@
-#include "pipelines/service/service_directory.h"
+#include "pipelines/lb/service_directory.h"
 
 #include <cstring>
 
@@ -42,7 +42,7 @@ void index_drop(frontend_index& ix, uint32_t h, uint32_t slot) {
 
 // Whether some key of `r` has frontend hash `h` (index words are per hash and
 // slot, so a word stays while any key of the slot's record needs it).
-bool has_hash(const service_tables* r, uint32_t h) {
+bool has_hash(const service_record* r, uint32_t h) {
   if (!r) return false;
   const frontend_slot* f = r->frontends();
   for (uint32_t i = h & r->frontend_mask; f[i].group != no_group; i = (i + 1) & r->frontend_mask)
@@ -51,7 +51,7 @@ bool has_hash(const service_tables* r, uint32_t h) {
 }
 
 template <typename F>
-void each_key(const service_tables* r, F&& f) {
+void each_key(const service_record* r, F&& f) {
   if (!r) return;
   const frontend_slot* s = r->frontends();
   for (uint32_t i = 0; i <= r->frontend_mask; ++i)
@@ -61,7 +61,7 @@ void each_key(const service_tables* r, F&& f) {
 }  // namespace
 
 size_t directory_bytes(uint32_t capacity) {
-  return sizeof(service_directory) + sizeof(const service_tables*) * size_t{capacity};
+  return sizeof(service_directory) + sizeof(const service_record*) * size_t{capacity};
 }
 
 void directory_init(service_directory& d, uint32_t capacity, unsigned n_workers, lb_counter_area* counters) {
@@ -95,15 +95,15 @@ void index_fill(frontend_index& ix, const service_directory& d) {
     each_key(d.records()[slot], [&](const frontend_key&, uint32_t h) { index_add(ix, h, slot); });
 }
 
-uint32_t record_frontends(const service_tables& r) {
+uint32_t record_frontends(const service_record& r) {
   uint32_t n = 0;
   each_key(&r, [&](const frontend_key&, uint32_t) { ++n; });
   return n;
 }
 
-const service_tables* directory_swap(service_directory& d, frontend_index& ix, uint32_t slot,
-                                     const service_tables* rec) {
-  const service_tables* old = d.records()[slot];
+const service_record* directory_swap(service_directory& d, frontend_index& ix, uint32_t slot,
+                                     const service_record* rec) {
+  const service_record* old = d.records()[slot];
   // New keys become findable no earlier than the pointer: until then their
   // words lead to the old record, which lacks them (a miss, as before).
   each_key(rec, [&](const frontend_key& k, uint32_t h) {

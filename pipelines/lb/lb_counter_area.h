@@ -1,5 +1,5 @@
 // The counters of Service ports and endpoints, which outlive the records
-// that name them (pipelines/service/service_directory.h).
+// that name them (pipelines/lb/service_directory.h).
 #pragma once
 
 #include <cstdint>
