@@ -1,5 +1,4 @@
 // kgw cli [--file-prefix P | -g gateway.yaml] [-c "cmd; cmd"] [-f script]
-#include <getopt.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -33,24 +32,10 @@ constexpr const char* help =
 int cli_main(int argc, char** argv) {
   auto extra = eal_args_after_dashdash(argc, argv);
   std::string gateway, prefix, commands, file;
-  static option opts[] = {{"gateway", required_argument, nullptr, 'g'},
-                          {"file-prefix", required_argument, nullptr, 'P'},
-                          {"commands", required_argument, nullptr, 'c'},
-                          {"file", required_argument, nullptr, 'f'},
-                          {"help", no_argument, nullptr, 'h'},
-                          {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, "g:c:f:h", opts, nullptr)) != -1) {
-    switch (c) {
-      case 'g': gateway = optarg; break;
-      case 'P': prefix = optarg; break;
-      case 'c': commands = optarg; break;
-      case 'f': file = optarg; break;
-      case 'h': fmt::print("{}{}", help, cli_help_text()); return 0;
-      default: usage_error("cli", "bad option");
-    }
-  }
-  if (optind < argc) usage_error("cli", fmt::format("unexpected argument \"{}\"", argv[optind]));
+  parse_flags("cli", argc, argv,
+              {{"gateway", 'g', &gateway}, {"file-prefix", 0, &prefix}, {"commands", 'c', &commands},
+               {"file", 'f', &file}},
+              help + cli_help_text());
   if (!gateway.empty() && !prefix.empty()) usage_error("cli", "give -g or --file-prefix, not both");
   if (!gateway.empty()) {
     auto cfg = load_config_or_report(gateway);

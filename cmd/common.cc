@@ -1,11 +1,15 @@
 #include "cmd/common.h"
 
+#include <getopt.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include <fmt/format.h>
+
+#include "dataplane/log.h"
 
 #ifndef KGW_SOURCE_DIR
 #define KGW_SOURCE_DIR "."
@@ -58,6 +62,42 @@ std::vector<std::string> eal_args_after_dashdash(int& argc, char** argv) {
 void usage_error(const std::string& sub, const std::string& msg) {
   fmt::print(stderr, "kgw {}: {}\nTry `kgw {} --help`.\n", sub, msg, sub);
   std::exit(2);
+}
+
+void parse_flags(const std::string& sub, int argc, char** argv, const std::vector<flag>& flags,
+                 const std::string& help) {
+  // getopt_long's return value names the flag: its letter, or 256 + its index.
+  std::vector<option> opts;
+  std::string letters = "h";
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const flag& f = flags[i];
+    int has_arg = f.value ? required_argument : no_argument;
+    opts.push_back({f.name, has_arg, nullptr, f.letter ? f.letter : static_cast<int>(256 + i)});
+    if (f.letter) letters += std::string(1, f.letter) + (f.value ? ":" : "");
+  }
+  opts.push_back({"help", no_argument, nullptr, 'h'});
+  opts.push_back({nullptr, 0, nullptr, 0});
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, letters.c_str(), opts.data(), nullptr)) != -1) {
+    if (c == 'h') {
+      fmt::print("{}", help);
+      std::exit(0);
+    }
+    const flag* f = nullptr;
+    for (size_t i = 0; i < flags.size() && !f; ++i)
+      if (c == (flags[i].letter ? flags[i].letter : static_cast<int>(256 + i))) f = &flags[i];
+    if (!f) usage_error(sub, "bad option");
+    if (f->on) *f->on = true;
+    if (!f->value) continue;
+    *f->value = optarg;
+    if (std::string_view(f->name) == "log-level") {
+      log_level l;
+      if (!parse_log_level(optarg, l)) usage_error(sub, fmt::format("unknown log level \"{}\"", optarg));
+      set_log_level(l);
+    }
+  }
+  if (optind < argc) usage_error(sub, fmt::format("unexpected argument \"{}\"", argv[optind]));
 }
 
 }  // namespace kgw

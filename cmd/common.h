@@ -20,7 +20,23 @@ std::string resolve_profiles_dir(const gateway_config* cfg, const std::string& f
 // Splits argv at the first "--": what comes after goes to EAL.
 std::vector<std::string> eal_args_after_dashdash(int& argc, char** argv);
 
-// getopt_long helpers print "kgw SUB: ..." errors; usage errors exit with 2.
+// Usage errors print "kgw SUB: MSG" and a hint, and exit with 2.
 [[noreturn]] void usage_error(const std::string& sub, const std::string& msg);
+
+// One flag of a subcommand: its long name, its one-letter name (0: none),
+// and where it goes: `value` for a flag that takes an argument, `on` for one
+// that does not. The flag "log-level" sets the log level as it is parsed.
+struct flag {
+  const char* name;
+  char letter;
+  std::string* value = nullptr;
+  bool* on = nullptr;
+};
+
+// Parses the flags of `kgw SUB` (after `--` was split off): -h/--help prints
+// `help` and exits 0; an unknown flag, a bad log level or a stray argument is
+// a usage error.
+void parse_flags(const std::string& sub, int argc, char** argv, const std::vector<flag>& flags,
+                 const std::string& help);
 
 }  // namespace kgw

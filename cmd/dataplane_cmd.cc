@@ -1,5 +1,4 @@
 // kgw dataplane -c gateway.yaml [-- EAL args]
-#include <getopt.h>
 
 #include <fmt/format.h>
 
@@ -37,37 +36,16 @@ constexpr const char* help =
 
 int dataplane_main(int argc, char** argv) {
   auto extra = eal_args_after_dashdash(argc, argv);
-  std::string config, profiles, manifests;
-  bool final_stats = true;
-  static option opts[] = {{"config", required_argument, nullptr, 'c'},
-                          {"profiles", required_argument, nullptr, 'p'},
-                          {"manifests", required_argument, nullptr, 'm'},
-                          {"log-level", required_argument, nullptr, 'L'},
-                          {"no-final-stats", no_argument, nullptr, 'S'},
-                          {"help", no_argument, nullptr, 'h'},
-                          {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, "c:m:h", opts, nullptr)) != -1) {
-    switch (c) {
-      case 'c': config = optarg; break;
-      case 'p': profiles = optarg; break;
-      case 'm': manifests = optarg; break;
-      case 'L': {
-        log_level l;
-        if (!parse_log_level(optarg, l)) usage_error("dataplane", fmt::format("unknown log level \"{}\"", optarg));
-        set_log_level(l);
-        break;
-      }
-      case 'S': final_stats = false; break;
-      case 'h': fmt::print("{}", help); return 0;
-      default: usage_error("dataplane", "bad option");
-    }
-  }
-  if (optind < argc) usage_error("dataplane", fmt::format("unexpected argument \"{}\"", argv[optind]));
+  std::string config, profiles, manifests, level;
+  bool no_final_stats = false;
+  parse_flags("dataplane", argc, argv,
+              {{"config", 'c', &config}, {"profiles", 0, &profiles}, {"manifests", 'm', &manifests},
+               {"log-level", 0, &level}, {"no-final-stats", 0, nullptr, &no_final_stats}},
+              help);
   if (config.empty()) usage_error("dataplane", "-c gateway.yaml is required");
   auto cfg = load_config_or_report(config);
   if (!cfg) return 1;
-  dataplane_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), extra, final_stats, {}};
+  dataplane_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), extra, !no_final_stats, {}};
   std::string error;
   if (!manifests.empty() && !initial_services_from(*cfg, manifests, o.initial_services, error)) {
     log_error("{}", error);

@@ -5,9 +5,7 @@
 #include <fmt/format.h>
 
 #include "cmd/subcommands.h"
-#ifdef KGW_HAVE_INGRESS
 #include "control/ingress/route_check.h"
-#endif
 
 namespace {
 
@@ -23,9 +21,7 @@ const subcommand subcommands[] = {
     {"cli", kgw::cli_main, "testpmd-style shell attached to the dataplane (show/clear port stats, lcores, counters)"},
     {"replay", kgw::replay_main, "run the dataplane offline over a pcap file, deterministically"},
     {"validate", kgw::validate_main, "check gateway.yaml and NIC profiles without starting anything"},
-#ifdef KGW_HAVE_INGRESS
     {"route-check", kgw::route_check_main, "show which Ingress backend a host and path reach; check test cases"},
-#endif
 };
 
 void usage(std::FILE* out) {

@@ -1,5 +1,4 @@
 // kgw replay --gateway G --manifests DIR --in in.pcap --out out.pcap
-#include <getopt.h>
 #include <sys/stat.h>
 
 #include <fmt/format.h>
@@ -37,28 +36,10 @@ int replay_main(int argc, char** argv) {
   auto extra = eal_args_after_dashdash(argc, argv);
   std::string gateway, manifests, in, out, profiles;
   bool quiet = false;
-  static option opts[] = {{"gateway", required_argument, nullptr, 'g'},
-                          {"manifests", required_argument, nullptr, 'm'},
-                          {"in", required_argument, nullptr, 'i'},
-                          {"out", required_argument, nullptr, 'o'},
-                          {"profiles", required_argument, nullptr, 'p'},
-                          {"quiet", no_argument, nullptr, 'q'},
-                          {"help", no_argument, nullptr, 'h'},
-                          {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, "g:m:i:o:qh", opts, nullptr)) != -1) {
-    switch (c) {
-      case 'g': gateway = optarg; break;
-      case 'm': manifests = optarg; break;
-      case 'i': in = optarg; break;
-      case 'o': out = optarg; break;
-      case 'p': profiles = optarg; break;
-      case 'q': quiet = true; break;
-      case 'h': fmt::print("{}", help); return 0;
-      default: usage_error("replay", "bad option");
-    }
-  }
-  if (optind < argc) usage_error("replay", fmt::format("unexpected argument \"{}\"", argv[optind]));
+  parse_flags("replay", argc, argv,
+              {{"gateway", 'g', &gateway}, {"manifests", 'm', &manifests}, {"in", 'i', &in}, {"out", 'o', &out},
+               {"profiles", 0, &profiles}, {"quiet", 'q', nullptr, &quiet}},
+              help);
   if (gateway.empty() || manifests.empty() || in.empty() || out.empty())
     usage_error("replay", "--gateway, --manifests, --in and --out are required");
   struct stat st{};

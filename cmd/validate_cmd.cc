@@ -1,5 +1,4 @@
 // kgw validate -c gateway.yaml [--profiles DIR] [--manifests DIR]
-#include <getopt.h>
 
 #include <fmt/format.h>
 
@@ -33,22 +32,8 @@ constexpr const char* help =
 
 int validate_main(int argc, char** argv) {
   std::string config, profiles, manifests;
-  static option opts[] = {{"config", required_argument, nullptr, 'c'},
-                          {"profiles", required_argument, nullptr, 'p'},
-                          {"manifests", required_argument, nullptr, 'm'},
-                          {"help", no_argument, nullptr, 'h'},
-                          {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, "c:m:h", opts, nullptr)) != -1) {
-    switch (c) {
-      case 'c': config = optarg; break;
-      case 'm': manifests = optarg; break;
-      case 'p': profiles = optarg; break;
-      case 'h': fmt::print("{}", help); return 0;
-      default: usage_error("validate", "bad option");
-    }
-  }
-  if (optind < argc) usage_error("validate", fmt::format("unexpected argument \"{}\"", argv[optind]));
+  parse_flags("validate", argc, argv, {{"config", 'c', &config}, {"profiles", 0, &profiles}, {"manifests", 'm', &manifests}},
+              help);
   int failures = 0;
   std::optional<gateway_config> cfg;
   if (!config.empty()) {
