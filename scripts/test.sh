@@ -2,8 +2,9 @@
 # The whole test suite, from a fresh Debian 12 machine (as root):
 #   1. scripts/setup.sh (packages, hugepages, build/)
 #   2. meson test in build/: unit, golden pcap, netns end-to-end, perf smoke
-#   3. the unit tests again under ASan+UBSan (build-asan/)
-#   4. libFuzzer targets for a bounded time (build-fuzz/, clang)
+#   3. the unit tests again under ASan+UBSan (build-asan/), with 5x the timeouts
+#      (sanitizers slow the tests down 3-5x; a busy 2-core machine more)
+#   4. libFuzzer targets for a bounded time (build-fuzz/, clang), 3x the timeouts
 # Ends with one line "N passed, N failed" over all of them; exit 1 on any failure.
 #   KGW_SKIP_ASAN=1 / KGW_SKIP_FUZZ=1 leave out steps 3 / 4 (local iteration only).
 set -uo pipefail
@@ -61,7 +62,7 @@ if [ -z "${KGW_SKIP_ASAN:-}" ]; then
   if configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dsystem_tests=false \
        -Dbenchmarks=disabled "${WERROR[@]}" && ninja -C build-asan > build-asan.ninja.log 2>&1; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-      run_meson_tests build-asan --suite unit --num-processes 2
+      run_meson_tests build-asan --suite unit --num-processes 2 --timeout-multiplier 5
   else
     tail -n 60 build-asan.ninja.log 2>/dev/null
     echo "ASan build failed"
@@ -73,7 +74,7 @@ if [ -z "${KGW_SKIP_FUZZ:-}" ]; then
   step "libFuzzer smoke runs (build-fuzz/, clang)"
   if CC=clang CXX=clang++ configure build-fuzz -Dfuzz=true -Db_lundef=false -Dsystem_tests=false \
        -Dbenchmarks=disabled -Dtests=enabled && ninja -C build-fuzz > build-fuzz.ninja.log 2>&1; then
-    run_meson_tests build-fuzz --suite fuzz --num-processes 2
+    run_meson_tests build-fuzz --suite fuzz --num-processes 2 --timeout-multiplier 3
   else
     tail -n 60 build-fuzz.ninja.log 2>/dev/null
     echo "fuzz build failed"
