@@ -210,6 +210,7 @@ bool runtime::build_workers(const runtime_options& o) {
     w->n_ports = static_cast<uint16_t>(state_->n_ports);
     w->burst = static_cast<uint16_t>(cfg_->dataplane.burst);
     w->counters = &state_->counters[i];
+    w->snapshot = &state_->conn_snapshots[i];
     w->local = local_;
     w->stop = &state_->stop;
     w->timestamp_offset = ts_offset;

@@ -17,7 +17,7 @@ class conn_table;
 struct nexthop_table;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 6;
+inline constexpr uint32_t shared_state_version = 7;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -83,6 +83,25 @@ struct control_status {
   char last_error[1024];       // the first errors of the last rejected attempt
 };
 
+// A copy of one worker's connection table for `show conntrack`, made by the
+// worker itself between two bursts: no other process reads a table while its
+// owner writes it. The requester claims the slot (owner_pid, by CAS), points
+// `entries` at room for `capacity` connections in shared memory, resets
+// `cursor` and `filled`, then bumps `requested`; the worker copies a bounded
+// number of slots per poll loop and sets `done` to `requested` at the end.
+struct conn_snapshot_request {
+  volatile uint32_t requested;
+  volatile uint32_t done;
+  volatile int32_t owner_pid;  // the process using this slot; 0 = free
+  uint32_t capacity;           // room in `entries`
+  uint32_t filled;             // connections copied
+  uint32_t cursor;             // the worker's progress through its table
+  uint32_t active;             // connections in the table when the copy ended
+  uint32_t pad;
+  uint64_t now_ns;             // the worker's clock when the copy ended
+  void* entries;               // conn[capacity] (pipelines/conntrack/conn_table.h)
+};
+
 struct shared_state {
   uint64_t magic;
   uint32_t version;
@@ -104,7 +123,8 @@ struct shared_state {
   // address in every process. Workers load `services` once per burst.
   service_directory* services;
   lb_counter_area* lb_counters;
-  conn_table* conns[max_workers];
+  conn_table* conns[max_workers];             // each read and written by its worker only
+  conn_snapshot_request conn_snapshots[max_workers];
   const nexthop_table* nexthops;              // static neighbours and routes, built once at start
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot
   volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command

@@ -133,6 +133,26 @@ void worker_flush(worker_conf& w) {
   for (uint16_t p = 0; p < w.n_ports; ++p) kgw_tx_burst(w, p);
 }
 
+namespace {
+
+// A bounded slice of a requested table copy per loop: a snapshot of a million
+// connections costs the worker about a millisecond, spread over many loops.
+void serve_conn_snapshot(worker_conf& w, const conn_table& ct) {
+  conn_snapshot_request& r = *w.snapshot;
+  uint32_t want = __atomic_load_n(&r.requested, __ATOMIC_ACQUIRE);
+  if (want == r.done) return;
+  auto* out = static_cast<conn*>(r.entries);
+  constexpr unsigned slots_per_loop = 1024;
+  for (unsigned k = 0; k < slots_per_loop && r.cursor < ct.capacity() && r.filled < r.capacity; ++k, ++r.cursor)
+    if (ct.at(r.cursor).state != conn_state::free) out[r.filled++] = ct.at(r.cursor);
+  if (r.cursor < ct.capacity() && r.filled < r.capacity) return;
+  r.active = ct.active();
+  r.now_ns = w.now_ns;
+  __atomic_store_n(&r.done, want, __ATOMIC_RELEASE);
+}
+
+}  // namespace
+
 void worker_housekeeping(worker_conf& w) {
   // Nothing of a Service record is held across loops: this is a quiescent point.
   if (w.rcu) rte_rcu_qsbr_quiescent(w.rcu, w.index);
@@ -149,6 +169,7 @@ void worker_housekeeping(worker_conf& w) {
   c.ct_expired = k.expired;
   c.ct_table_full = k.table_full;
   c.ct_active = ct->active();
+  if (w.snapshot) serve_conn_snapshot(w, *ct);
 }
 
 int worker_main(void* arg) {

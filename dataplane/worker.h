@@ -42,6 +42,7 @@ struct worker_conf {
   service_lcore svc;             // connection table, Services, next hops
   service_directory* const* services = nullptr;  // the Service directory (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
+  conn_snapshot_request* snapshot = nullptr;  // `show conntrack` requests to this worker
   rte_ring* handoff_in = nullptr;            // packets other workers pass to this one
   rte_ring* handoff_to[max_workers] = {};    // every worker's hand-off ring, by worker index
 };

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "control/attach/conn_snapshot.h"
 #include "pipelines/common/net_types.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/lb/service_stage.h"
@@ -87,29 +88,35 @@ std::string format_services(const shared_state& s, const std::string& name) { re
 
 std::string format_endpoints(const shared_state& s, const std::string& name) { return format_groups(s, name, true); }
 
-std::string format_conntrack(const shared_state& s, bool count_only, unsigned limit) {
+std::string format_conntrack(shared_state& s, bool count_only, unsigned limit) {
   std::string out;
   uint64_t total = 0;
   unsigned listed = 0;
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
-    const conn_table* ct = s.conns[w];
-    if (!ct) continue;
-    total += ct->active();
+    if (!s.conns[w]) continue;
     if (count_only) {
-      out += fmt::format("worker {}: {} connections of {}\n", w, ct->active(), ct->capacity());
+      uint64_t active = worker_counters(s, w).service.ct_active;
+      total += active;
+      out += fmt::format("worker {}: {} connections of {}\n", w, active, s.conns[w]->capacity());
       continue;
     }
-    // Read while the worker writes: an entry may be seen mid-update; it is a view, not a snapshot.
-    for (uint32_t id = 0; id < ct->capacity() && listed < limit; ++id) {
-      const conn& c = ct->at(id);
-      if (c.state == conn_state::free) continue;
+    conn_snapshot snap;
+    std::string error;
+    if (!snapshot_connections(s, w, limit > listed ? limit - listed : 0, snap, error)) {
+      out += fmt::format("worker {}: {}\n", w, error);
+      continue;
+    }
+    total += snap.active;
+    for (const conn& c : snap.entries) {
       ++listed;
       const flow_key& o = c.key[0];
       const flow_key& r = c.key[1];
-      out += fmt::format("w{} {:<5} {} -> {}  reply {} -> {}  {}  pkts {}/{}\n", w, proto_text(o.proto),
-                         endpoint_text(o.family, o.src, o.sport), endpoint_text(o.family, o.dst, o.dport),
-                         endpoint_text(r.family, r.src, r.sport), endpoint_text(r.family, r.dst, r.dport),
-                         conn_state_name(c.state), c.packets[0], c.packets[1]);
+      double expires_s = c.expires_ns > snap.now_ns ? double(c.expires_ns - snap.now_ns) / 1e9 : 0.0;
+      out += fmt::format("w{} {:<5} {} -> {}  reply {} -> {}  {}  pkts {}/{}  expires in {:.0f}s\n", w,
+                         proto_text(o.proto), endpoint_text(o.family, o.src, o.sport),
+                         endpoint_text(o.family, o.dst, o.dport), endpoint_text(r.family, r.src, r.sport),
+                         endpoint_text(r.family, r.dst, r.dport), conn_state_name(c.state), c.packets[0], c.packets[1],
+                         expires_s);
     }
   }
   out += fmt::format("{} connections{}\n", total, !count_only && listed < total ? fmt::format(" ({} shown)", listed) : "");

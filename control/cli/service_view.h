@@ -19,8 +19,9 @@ std::string format_services(const shared_state& s, const std::string& name);
 // counters); NAME as for format_services.
 std::string format_endpoints(const shared_state& s, const std::string& name);
 
-// `show conntrack`: up to `limit` connections (both keys, state, endpoint,
-// age); `count_only` prints the per-worker totals.
-std::string format_conntrack(const shared_state& s, bool count_only, unsigned limit);
+// `show conntrack`: up to `limit` connections (both keys, state, packets,
+// time to expiry), each worker's copied by the worker itself on request;
+// `count_only` prints the per-worker totals from the counters.
+std::string format_conntrack(shared_state& s, bool count_only, unsigned limit);
 
 }  // namespace kgw
