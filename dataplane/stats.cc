@@ -142,4 +142,14 @@ lb_counters slot_counters(const lb_counter_area* a, uint32_t slot) {
   return t;
 }
 
+std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(const lb_counter_area* a) {
+  std::unordered_map<uint32_t, std::vector<uint32_t>> out;
+  if (!a || a->magic != lb_counter_area_magic) return out;
+  for (uint32_t s = 0; s < a->n_slots; ++s) {
+    if (!a->identity[s] || !a->retired_at[s] || a->info[s].group == lb_slot_is_group) continue;
+    if (slot_counters(a, s).active > 0) out[a->info[s].group].push_back(s);
+  }
+  return out;
+}
+
 }  // namespace kgw

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "dataplane/shared_state.h"
 #include "pipelines/lb/service_directory.h"
@@ -38,5 +40,10 @@ void for_each_group(const service_directory& d, F&& f) {
     if (const service_record* r = d.record(slot))
       for (uint32_t g = 0; g < r->n_groups; ++g) f(*r, g);
 }
+
+// Endpoints gone from their Service's record whose connections still count
+// into their slot (retired, active flows > 0), by the slot of their Service
+// port: what `show service` lists as "removed" until the flows end.
+std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(const lb_counter_area* a);
 
 }  // namespace kgw

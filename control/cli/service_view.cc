@@ -51,6 +51,7 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
   if (!dir || dir->magic != service_directory_magic) return "no Services loaded\n";
   std::string out;
   unsigned shown = 0;
+  auto removed = removed_endpoints(dir->counters);
   for_each_group(*dir, [&](const service_record& rec, uint32_t g) {
     const service_record* t = &rec;
     const lb_group& grp = t->groups()[g];
@@ -75,6 +76,16 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
       out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
                          endpoint_text(be.family, be.addr, be.port), state, bc.packets, bc.bytes, bc.new_flows,
                          bc.active);
+    }
+    auto it = grp.counter == no_counter ? removed.end() : removed.find(grp.counter);
+    if (it == removed.end()) return;
+    for (uint32_t slot : it->second) {
+      const lb_slot_info& info = dir->counters->info[slot];
+      lb_counters bc = slot_counters(dir->counters, slot);
+      std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
+      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
+                         endpoint_text(info.family, info.addr, info.port), "removed", bc.packets, bc.bytes,
+                         bc.new_flows, bc.active);
     }
   });
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);

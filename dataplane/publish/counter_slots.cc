@@ -59,7 +59,7 @@ int64_t active_flows(const lb_counter_area& a, uint32_t slot) {
 
 size_t counter_area_bytes(uint32_t n_slots, unsigned n_workers) {
   return align64(sizeof(lb_counter_area)) + 2 * align64(sizeof(uint64_t) * n_slots) +
-         n_workers * align64(sizeof(lb_counters) * n_slots);
+         align64(sizeof(lb_slot_info) * n_slots) + align64(n_slots) + n_workers * align64(sizeof(lb_counters) * n_slots);
 }
 
 lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, std::string& error) {
@@ -79,6 +79,10 @@ lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, std::
   off += align64(sizeof(uint64_t) * n_slots);
   a->retired_at = reinterpret_cast<uint64_t*>(base + off);
   off += align64(sizeof(uint64_t) * n_slots);
+  a->info = reinterpret_cast<lb_slot_info*>(base + off);
+  off += align64(sizeof(lb_slot_info) * n_slots);
+  a->serving = base + off;
+  off += align64(n_slots);
   for (unsigned w = 0; w < n_workers; ++w) {
     a->counters[w] = reinterpret_cast<lb_counters*>(base + off);
     off += align64(sizeof(lb_counters) * n_slots);
@@ -171,9 +175,15 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint
     lb_group& g = groups[gi];
     uint64_t gid = group_identity(t, g);
     g.counter = take(gid);
+    if (g.counter != no_counter) a.info[g.counter] = lb_slot_info{lb_slot_is_group, 0, g.family, 0, {}};
     for (uint32_t b = 0; b < g.n_backends; ++b) {
       backend_entry& be = backends[g.first_backend + b];
       be.counter = take(endpoint_identity(gid, be));
+      if (be.counter == no_counter) continue;
+      lb_slot_info& info = a.info[be.counter];
+      info = lb_slot_info{g.counter, be.port, be.family, 0, {}};
+      std::memcpy(info.addr, be.addr, 16);
+      a.serving[be.counter] = (be.flags & backend_serving) ? 1 : 0;
     }
   }
   ix.assignments = ++a.assignments;
@@ -191,7 +201,10 @@ void dropped_slots(const service_record& old, const service_record* now, std::ve
 
 void retire_counter_slots(lb_counter_area& a, const std::vector<uint32_t>& slots, uint64_t number) {
   for (uint32_t s : slots)
-    if (s < a.n_slots && a.retired_at[s] == 0) a.retired_at[s] = number;
+    if (s < a.n_slots && a.retired_at[s] == 0) {
+      a.retired_at[s] = number;
+      a.serving[s] = 0;
+    }
 }
 
 }  // namespace kgw

@@ -16,6 +16,17 @@ struct lb_counters {
   int64_t active;  // new flows minus removed ones on this lcore
 };
 
+// What a slot counts: lets views list an endpoint that left its record while
+// connections still count into it.
+struct lb_slot_info {
+  uint32_t group;    // an endpoint's: the slot of its Service port; lb_slot_is_group for a Service port
+  uint16_t port;     // network order
+  uint8_t family;    // 4 or 6
+  uint8_t pad;
+  uint8_t addr[16];
+};
+inline constexpr uint32_t lb_slot_is_group = 0xffffffffu;
+
 // The counters of every Service port and endpoint, outliving records: each
 // group and endpoint of a Service record names a slot here by its identity
 // (Service, port, protocol, family; plus address and port for an endpoint), so
@@ -29,6 +40,11 @@ struct lb_counter_area {
   uint64_t assignments;  // bumped by every slot assignment (builders cache their index by it)
   uint64_t* identity;    // [n_slots]; 0 = free
   uint64_t* retired_at;  // [n_slots]; the first generation (directory number) without it, 0 = in use
+  lb_slot_info* info;    // [n_slots]
+  // [n_slots]; an endpoint's slot: 1 while its newest record says it serves
+  // (ready, or terminating but still serving), 0 once not serving or removed.
+  // The fast path reads it to move UDP flows off endpoints that stopped serving.
+  uint8_t* serving;
   lb_counters* counters[max_generation_workers];  // [worker][slot]
 };
 

@@ -4,6 +4,8 @@
 // made under one generation counts into its endpoint's slot under the next.
 #include "dataplane/publish/counter_slots.h"
 
+#include <arpa/inet.h>
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "control/services/service_compiler.h"
+#include "dataplane/stats.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/parse/parse.h"
 #include "pipelines/lb/service_stage.h"
@@ -74,6 +77,47 @@ TEST(CounterSlots, SameIdentitySameSlotNewOnesFreeSlots) {
   EXPECT_EQ(slot_of(tables(g2), "198.19.1.11"), s11);
   EXPECT_EQ(slot_of(tables(g2), "198.19.1.12"), s12);
   EXPECT_EQ(tables(g2).groups()[0].counter, group);
+}
+
+// What a slot counts is written beside it: views list an endpoint that left
+// its record while its connections last, and the fast path moves UDP flows
+// off an endpoint that stopped serving.
+TEST(CounterSlots, SlotsDescribeTheirEndpointAndWhetherItServes) {
+  test_area ta(16, 1);
+  auto g1 = compile({"198.19.1.11", "198.19.1.12"});
+  assign_counter_slots(ta.a, tables(g1), 0);
+  uint32_t group = tables(g1).groups()[0].counter;
+  uint32_t s11 = slot_of(tables(g1), "198.19.1.11"), s12 = slot_of(tables(g1), "198.19.1.12");
+  EXPECT_EQ(ta.a.info[group].group, lb_slot_is_group);
+  EXPECT_EQ(ta.a.info[s12].group, group);
+  EXPECT_EQ(ta.a.info[s12].family, 4);
+  EXPECT_EQ(ta.a.info[s12].port, htons(8080));
+  EXPECT_EQ(ta.a.info[s12].addr[3], 12);
+  EXPECT_EQ(ta.a.serving[s11], 1);
+  EXPECT_EQ(ta.a.serving[s12], 1);
+
+  // .12 leaves with a connection still open; .11 turns terminating (still serving).
+  ta.a.counters[0][s12].active = 1;
+  service_model m = web({"198.19.1.11"});
+  m.ports[0].endpoints[0].ready = false;
+  m.ports[0].endpoints[0].terminating = true;
+  auto g2 = *compile_set({m}).at(0).record;
+  assign_counter_slots(ta.a, tables(g2), 1);
+  EXPECT_EQ(retire(ta.a, tables(g1), &tables(g2), 2), 1u);
+  EXPECT_EQ(ta.a.serving[s11], 1);
+  EXPECT_EQ(ta.a.serving[s12], 0);
+  auto removed = removed_endpoints(&ta.a);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[group], std::vector<uint32_t>{s12});
+
+  // Not serving any more: its flag drops with the record that says so.
+  m.ports[0].endpoints[0].serving = false;
+  auto g3 = *compile_set({m}).at(0).record;
+  assign_counter_slots(ta.a, tables(g3), 2);
+  EXPECT_EQ(ta.a.serving[s11], 0);
+  // The last connection on .12 ends: no longer listed.
+  ta.a.counters[0][s12].active = 0;
+  EXPECT_TRUE(removed_endpoints(&ta.a).empty());
 }
 
 TEST(CounterSlots, RetiredSlotsAreReusedOnlyWhenNothingCanCountIntoThem) {
