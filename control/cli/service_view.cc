@@ -106,7 +106,7 @@ std::string format_conntrack(shared_state& s, bool count_only, unsigned limit) {
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
     if (!s.conns[w]) continue;
     if (count_only) {
-      uint64_t active = worker_counters(s, w).service.ct_active;
+      uint64_t active = s.counters[w].service.ct_active;  // a gauge: no "clear" baseline
       total += active;
       out += fmt::format("worker {}: {} connections of {}\n", w, active, s.conns[w]->capacity());
       continue;

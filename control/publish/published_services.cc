@@ -61,7 +61,7 @@ bool published_services::place(const compiled_service& c, service_directory& d, 
   if (!r) return false;
   changes.push_back({slot, 0, r});
   if (d.counters) {
-    slot_assignment a = assign_counter_slots(*d.counters, *r, d.number);
+    slot_assignment a = assign_counter_slots(*d.counters, *r, __atomic_load_n(&d.quiesced, __ATOMIC_ACQUIRE));
     stats.slots.kept += a.kept;
     stats.slots.added += a.added;
     stats.slots.reused += a.reused;

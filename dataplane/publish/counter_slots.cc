@@ -123,7 +123,7 @@ uint64_t endpoint_identity(uint64_t group_id, const backend_entry& b) {
   return finish(mix(h, &b.family, 1));
 }
 
-slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint64_t live) {
+slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint64_t quiesced) {
   slot_assignment r;
   slot_index& ix = cached_index;
   if (ix.area != &a || ix.assignments != a.assignments) {
@@ -151,12 +151,12 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint
         return s;
       }
     }
-    // Reclaim: dropped by a generation that is live now (so the record that
-    // still had it can pick it no more), and no connection left on it.
+    // Reclaim: dropped by a generation that is quiesced (so no worker holds a
+    // record that still had it), and no connection left on it.
     for (uint32_t n = 0; n < a.n_slots; ++n) {
       uint32_t s = ix.reuse_cursor;
       ix.reuse_cursor = (ix.reuse_cursor + 1) % a.n_slots;
-      if (a.retired_at[s] == 0 || a.retired_at[s] > live || active_flows(a, s) != 0) continue;
+      if (a.retired_at[s] == 0 || a.retired_at[s] > quiesced || active_flows(a, s) != 0) continue;
       slot_of.erase(a.identity[s]);
       a.identity[s] = id;
       a.retired_at[s] = 0;

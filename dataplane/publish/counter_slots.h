@@ -3,9 +3,10 @@
 // the same identity as before, or a free slot for a new identity; once the
 // dataplane applied the change, the slots the replaced records named and the
 // new ones do not are retired. A retired slot is reused only when the
-// generation that dropped it is live (so no worker can pick it for a new flow
-// any more) and no connection counts into it (its active flows summed over the
-// workers are 0); its counters start from 0 again.
+// generation that dropped it is quiesced (every worker passed its grace
+// period, so none can pick it for a new flow any more) and no connection
+// counts into it (its active flows summed over the workers are 0); its
+// counters start from 0 again.
 #pragma once
 
 #include <cstdint>
@@ -32,9 +33,10 @@ struct slot_assignment {
 };
 
 // Writes the `counter` field of every group and endpoint of record `t`, which
-// is about to be published while `live` is the number of the generation the
-// workers use now (0: none). One builder at a time.
-slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint64_t live);
+// is about to be published while `quiesced` is the newest generation no
+// worker reads anything older than (service_directory::quiesced; 0: none).
+// One builder at a time.
+slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint64_t quiesced);
 
 // Calls f(uint32_t& slot field) for each group and endpoint of record `t`.
 template <typename T, typename F>

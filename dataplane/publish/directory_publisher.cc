@@ -179,10 +179,10 @@ bool directory_publisher::init(service_directory* d, unsigned n_workers, std::st
 void directory_publisher::defer_free(void* p) {
   // Past the workers' grace period a reader in another process (`kgw cli
   // show service`) may still be walking it: give it two seconds more.
-  if (p) pending_.push_back({p, rte_get_tsc_cycles() + 2 * rte_get_tsc_hz()});
+  if (p) pending_.push_back({p, rte_get_tsc_cycles() + 2 * rte_get_tsc_hz(), grace_token_});
 }
 
-bool directory_publisher::make_room(uint64_t more, std::string& error) {
+bool directory_publisher::make_room(uint64_t more, std::vector<void*>& replaced, std::string& error) {
   const frontend_index& cur = *dir_->index;
   if (index_has_room(cur, more)) return true;
   // A fresh index, twice the words the live ones and `more` need: growth and
@@ -191,22 +191,25 @@ bool directory_publisher::make_room(uint64_t more, std::string& error) {
   if (!ix) return false;
   index_fill(*ix, *dir_);
   __atomic_store_n(&dir_->index, ix, __ATOMIC_RELEASE);
-  defer_free(const_cast<frontend_index*>(&cur));
+  replaced.push_back(const_cast<frontend_index*>(&cur));
   log_info("services: frontend index rebuilt with {} words ({} in use)", ix->mask + 1, ix->live);
   return true;
 }
 
 bool directory_publisher::apply(service_change_set* c, std::string& error) {
-  if (!make_room(c->n_frontends, error)) return false;
+  std::vector<void*> replaced;
+  if (!make_room(c->n_frontends, replaced, error)) return false;
   auto& ix = const_cast<frontend_index&>(*dir_->index);
   for (uint32_t i = 0; i < c->n_changes; ++i) {
     const service_change& ch = c->changes()[i];
-    defer_free(const_cast<service_record*>(directory_swap(*dir_, ix, ch.slot, ch.record)));
+    replaced.push_back(const_cast<service_record*>(directory_swap(*dir_, ix, ch.slot, ch.record)));
   }
   __atomic_store_n(&dir_->number, dir_->number + 1, __ATOMIC_RELEASE);
-  // Every worker reports quiescence once per poll loop, so this is short.
-  uint64_t token = rte_rcu_qsbr_start(qsbr_);
-  rte_rcu_qsbr_check(qsbr_, token, true);
+  // The grace period starts now; reclaim() sees it end (workers report once
+  // per poll loop) without holding up this publish.
+  grace_token_ = rte_rcu_qsbr_start(qsbr_);
+  grace_number_ = dir_->number;
+  for (void* p : replaced) defer_free(p);
   log_info("services: generation {} published ({} Services changed; {} Services, {} KiB of records)", dir_->number,
            c->n_changes, dir_->n_services, dir_->record_bytes / 1024);
   free_change_set(c, false);
@@ -214,9 +217,14 @@ bool directory_publisher::apply(service_change_set* c, std::string& error) {
 }
 
 void directory_publisher::reclaim(bool all) {
+  if (grace_number_ && (all || rte_rcu_qsbr_check(qsbr_, grace_token_, false) == 1)) {
+    __atomic_store_n(&dir_->quiesced, grace_number_, __ATOMIC_RELEASE);
+    grace_number_ = 0;
+  }
   uint64_t now = rte_get_tsc_cycles();
   for (size_t i = 0; i < pending_.size();) {
-    if (all || now >= pending_[i].free_after_tsc) {
+    // Past the grace period of the change that replaced it, and two seconds more.
+    if (all || (now >= pending_[i].free_after_tsc && rte_rcu_qsbr_check(qsbr_, pending_[i].grace_token, false) == 1)) {
       rte_free(pending_[i].p);
       pending_[i] = pending_.back();
       pending_.pop_back();

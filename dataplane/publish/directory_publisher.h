@@ -72,17 +72,20 @@ class directory_publisher {
   rte_rcu_qsbr* qsbr() const { return qsbr_; }
   service_directory* directory() const { return dir_; }
   // Applies a valid change set (and frees it): grows the index when it must,
-  // swaps the records, bumps the generation, waits for the workers' grace
-  // period and queues the replaced records for freeing. False with `error`
-  // (nothing changed) when a bigger index cannot be allocated.
+  // swaps the records, bumps the generation and queues the replaced records
+  // for freeing after the workers' grace period. It does not wait for the
+  // grace period: the new records are live when it returns. False with
+  // `error` (nothing changed) when a bigger index cannot be allocated.
   bool apply(service_change_set* c, std::string& error);
-  // Frees what has waited long enough; call from the main loop.
+  // Call from the main loop: marks the generation quiesced once the workers
+  // passed its grace period, and frees what has waited long enough.
   void reclaim(bool all = false);
   // Workers stopped: frees everything, the directory too (before EAL goes).
   void shutdown();
 
  private:
-  bool make_room(uint64_t more, std::string& error);
+  // A bigger index when `more` keys would not fit; the old one goes to `replaced`.
+  bool make_room(uint64_t more, std::vector<void*>& replaced, std::string& error);
   void defer_free(void* p);
 
   service_directory* dir_ = nullptr;
@@ -90,8 +93,11 @@ class directory_publisher {
   struct pending {
     void* p;
     uint64_t free_after_tsc;
+    uint64_t grace_token;  // rte_rcu_qsbr_start's, when it was replaced
   };
   std::vector<pending> pending_;
+  uint64_t grace_token_ = 0;      // of the last generation applied
+  uint64_t grace_number_ = 0;     // that generation, until it is quiesced
 };
 
 }  // namespace kgw

@@ -14,7 +14,8 @@
 // probe, in any order that keeps a key findable while its record holds it.
 //
 // One writer (the dataplane's main lcore) changes the directory; records and
-// replaced indexes are freed after an RCU grace period.
+// replaced indexes are freed after an RCU grace period (and `quiesced` follows
+// `number` once it has passed).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,7 @@
 
 namespace kgw {
 
-inline constexpr uint64_t service_directory_magic = 0x6b67772d64697231ull;  // "kgw-dir1"
+inline constexpr uint64_t service_directory_magic = 0x6b67772d64697232ull;  // "kgw-dir2"
 inline constexpr uint64_t frontend_index_magic = 0x6b67772d69647831ull;     // "kgw-idx1"
 inline constexpr uint64_t index_empty = 0;
 inline constexpr uint64_t index_tombstone = ~0ull;
@@ -42,6 +43,10 @@ struct frontend_index {
 struct service_directory {
   uint64_t magic;
   uint64_t number;        // the generation: bumped by every applied change
+  // The newest generation that every worker has passed a quiescent point
+  // since: no worker holds a record older than it. Set by the writer after
+  // the grace period, which it does not wait for when it applies a change.
+  uint64_t quiesced;
   uint32_t capacity;      // record slots
   uint32_t n_workers;
   uint32_t n_services;    // slots holding a record

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -135,6 +136,50 @@ TEST_F(Publish, OnlyTheChangedServicesGetNewRecords) {
                    svc("d", "198.18.100.4", {"198.19.1.5"})}));
   EXPECT_EQ(who("198.18.100.4"), "t/d");
   EXPECT_NE(dir().record(2), nullptr);
+}
+
+// apply() does not wait for the workers' grace period: the new record is
+// live at once; the generation is marked quiesced (and the old record freed,
+// two seconds later) only once every worker has reported a quiescent state.
+TEST_F(Publish, ApplyDoesNotWaitForTheGracePeriod) {
+  ASSERT_EQ(rte_rcu_qsbr_thread_register(pub.qsbr(), 0), 0);
+  rte_rcu_qsbr_thread_online(pub.qsbr(), 0);  // a worker that never reports
+  publish(compile({svc("a", "198.18.100.1", {"198.19.1.1"})}));
+  publish(compile({svc("a", "198.18.100.1", {"198.19.1.2"})}));
+  EXPECT_EQ(dir().number, 2u);
+  EXPECT_EQ(dir().record(0)->backends()[0].addr[3], 2) << "the new record is live without the grace period";
+  pub.reclaim();
+  EXPECT_EQ(dir().quiesced, 0u) << "the worker has not passed a quiescent state";
+  rte_rcu_qsbr_quiescent(pub.qsbr(), 0);
+  pub.reclaim();
+  EXPECT_EQ(dir().quiesced, 2u);
+  rte_rcu_qsbr_thread_offline(pub.qsbr(), 0);
+  rte_rcu_qsbr_thread_unregister(pub.qsbr(), 0);
+}
+
+// A slot the last change retired is not reused for a new endpoint until that
+// change is quiesced: a worker still on the old record could count into it.
+TEST_F(Publish, RetiredSlotsWaitForTheGracePeriod) {
+  ASSERT_EQ(rte_rcu_qsbr_thread_register(pub.qsbr(), 0), 0);
+  rte_rcu_qsbr_thread_online(pub.qsbr(), 0);
+  publish(compile({svc("a", "198.18.100.1", {"198.19.1.1"})}));
+  rte_rcu_qsbr_quiescent(pub.qsbr(), 0);
+  pub.reclaim();
+  uint32_t old_slot = dir().record(0)->backends()[0].counter;
+  // Fill the area so that a new endpoint could only take a reclaimed slot.
+  for (uint32_t s = 0; s < area->n_slots; ++s)
+    if (!area->identity[s]) area->identity[s] = 0x1000 + s;
+  publish(compile({svc("a", "198.18.100.1", {"198.19.1.2"})}));  // .1 retired, .2 gets no slot
+  EXPECT_EQ(area->retired_at[old_slot], 2u);
+  change_stats st = publish(compile({svc("a", "198.18.100.1", {"198.19.1.3"})}));
+  EXPECT_EQ(st.slots.reused, 0u) << "generation 2 is not quiesced yet";
+  rte_rcu_qsbr_quiescent(pub.qsbr(), 0);
+  pub.reclaim();
+  st = publish(compile({svc("a", "198.18.100.1", {"198.19.1.4"})}));
+  EXPECT_EQ(st.slots.reused, 1u);
+  EXPECT_EQ(dir().record(0)->backends()[0].counter, old_slot);
+  rte_rcu_qsbr_thread_offline(pub.qsbr(), 0);
+  rte_rcu_qsbr_thread_unregister(pub.qsbr(), 0);
 }
 
 TEST_F(Publish, ADiffOfChangesLooksAtTheNamedServicesOnly) {
