@@ -157,7 +157,9 @@ int run_dataplane(dataplane_options o) {
       rt.snapshot_port_stats();
       next = rte_rdtsc() + interval;
     }
-    rte_delay_us_sleep(1000);
+    // Commands (a publish) wait on this loop: 100 us keeps a change's latency
+    // well under a millisecond for about 1% of the main lcore.
+    rte_delay_us_sleep(100);
   }
   log_info("stopping");
   rte_eal_mp_wait_lcore();

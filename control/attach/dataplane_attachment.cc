@@ -80,7 +80,7 @@ int dataplane_attachment::send_command(command_type t, uint64_t arg, unsigned ti
       // Another process's reply goes back for it; a stale one of ours is dropped.
       if ((r.seq & 0xffff0000u) != mine) rte_ring_enqueue_elem(reply_, &r, sizeof r);
     }
-    rte_delay_us_sleep(1000);
+    rte_delay_us_sleep(20);  // a publish waits on this: the reply comes within a main-loop turn
   }
   return -ETIMEDOUT;
 }

@@ -166,20 +166,24 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
     }
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 200) <= 0) continue;
-    // Writers touch a file several times, or several files at once: wait for
-    // the directory to settle (10 ms quiet, and no file created in the batch
-    // still open for writing), then publish once. A pass costs what changed,
-    // so a short wait costs little; a directory that never settles is
-    // published at least every 250 ms.
+    // The events watched say a file is whole (closed after writing, renamed
+    // in, removed), except IN_CREATE: publish what is queued at once, waiting
+    // only while a file created in this batch is still open for writing
+    // (bounded: a writer that never closes is published after 250 ms).
+    // Events that arrive during the pass are the next pass's: a burst of
+    // changes costs a few passes, each of what changed.
     alignas(inotify_event) char buf[16384];
     auto first = std::chrono::steady_clock::now();
     changed_names names;
-    do {
+    auto drain = [&] {
       ssize_t n;
       while ((n = read(fd, buf, sizeof buf)) > 0) names.add(buf, static_cast<size_t>(n));
+    };
+    drain();
+    while (!stop && names.still_written(dir) && std::chrono::steady_clock::now() - first < std::chrono::milliseconds(250)) {
       p.revents = 0;
-    } while (!stop && std::chrono::steady_clock::now() - first < std::chrono::milliseconds(250) &&
-             (poll(&p, 1, 10) > 0 || names.still_written(dir)));
+      if (poll(&p, 1, 1) > 0) drain();
+    }
     // The names tell the load which files to look at; without them (an
     // overflow, a directory event) it scans the whole directory.
     if (names.complete) ps.cache.files.changed = std::move(names.names);
