@@ -7,7 +7,6 @@
 
 #include "pipelines/common/net_types.h"
 #include "pipelines/conntrack/conn_table.h"
-#include "pipelines/lb/service_stage.h"
 #include "pipelines/lb/service_record.h"
 
 namespace kgw {
