@@ -91,7 +91,11 @@ void update_clock(worker_conf& w, uint16_t port, rte_mbuf* first) {
 // The stage order lives here and only here: each stage reads what the ones
 // before it left in pkt_meta.
 __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkts, uint16_t n) {
-  pkt_meta meta[max_burst];
+  // Raw storage, not pkt_meta[]: parse_burst writes each packet's metadata
+  // whole, so default-constructing 32 of them first would be paid for nothing.
+  // (An array of unsigned char implicitly creates the aggregates in it.)
+  alignas(pkt_meta) unsigned char meta_storage[sizeof(pkt_meta) * max_burst];
+  auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
   lcore_counters& c = *w.counters;
   parse_burst(pkts, meta, n, c);
   // Services before local: NodePorts live on the gateway's own addresses.

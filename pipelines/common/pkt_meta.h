@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "pipelines/common/drop_reason.h"
 #include "pipelines/common/flow_key.h"
@@ -61,9 +62,18 @@ struct pkt_meta {
     v = verdict::drop;
     why = r;
   }
+
+  // Back to the defaults above, as parse_burst starts each packet: a few wide
+  // stores where assigning pkt_meta{} stores field by field.
+  void reset() {
+    std::memset(static_cast<void*>(this), 0, sizeof *this);
+    why = drop_reason::count;
+    conn = conn_none;
+  }
 };
 // A burst's metadata lives on the worker's stack and is reset per packet:
 // what a stage needs more goes in its own tables, not here.
 static_assert(sizeof(pkt_meta) <= 88);
+static_assert(verdict::pending == verdict{} && l3_kind::other == l3_kind{}, "reset() zeroes them");
 
 }  // namespace kgw
