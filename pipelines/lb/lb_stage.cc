@@ -5,6 +5,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/lb/endpoint_pick.h"
 #include "pipelines/lb/reject.h"
@@ -32,10 +33,25 @@ void count_removed(void* slots, const conn& cn) {
 // connection. Once one is open, a later miss may belong to it (a SYN and its
 // SYN-ACK, a query and the ICMP error it caused, in one burst): it is looked
 // up again, as it would have been one by one. (A hit stays valid: the table
-// evicts no connection seen at this time.)
-void look_again(const uint8_t* frame, pkt_meta& m, conntrack_lcore& ct, const conn_removal& gone,
-                lcore_counters& c) {
-  if (m.conn == conn_none) conntrack_packet(frame, m, ct, gone, c);
+// evicts no connection seen at this time.) The keys of the connections opened
+// so far leave one bit each of 256, by their hash: a miss whose bit is clear
+// belongs to none of them and is not looked up again. An ICMP error is looked
+// up by the key it quotes, which this does not cover: always again.
+struct opened_keys {
+  bool any = false;
+  uint64_t bits[4] = {};
+
+  void add(uint32_t hash) {
+    any = true;
+    bits[hash >> 30] |= uint64_t{1} << ((hash >> 24) & 63);
+  }
+  bool may_hold(uint32_t hash) const { return bits[hash >> 30] & (uint64_t{1} << ((hash >> 24) & 63)); }
+};
+
+void look_again(const uint8_t* frame, pkt_meta& m, const opened_keys& opened, conntrack_lcore& ct,
+                const conn_removal& gone, lcore_counters& c) {
+  if (m.conn == conn_none && (opened.may_hold(m.hash) || is_icmp(m.l4_proto)))
+    conntrack_packet(frame, m, ct, gone, c);
 }
 
 const rss_port* endpoint_rss(const lb_lcore& s, uint8_t family, const uint8_t* addr) {
@@ -88,14 +104,13 @@ bool reply_key(const pkt_meta& m, const lb_group& g, const backend_entry& be, lb
   return true;
 }
 
-// Returns whether it tried to insert a connection.
-bool open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
-                     const conn_removal& gone, lcore_counters& c) {
+void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
+                     opened_keys& opened, const conn_removal& gone, lcore_counters& c) {
   const lb_group& g = fh.record->groups()[fh.frontend->group];
   int e = pick_endpoint(g, fh, m.key, m.hash, s.affinity, ct.now_ns, c.lb);
   if (e < 0) {
     reject(mb, m, s, c);
-    return false;
+    return;
   }
   const backend_entry& be = fh.record->backends()[g.first_backend + e];
   flow_key reply;
@@ -103,13 +118,15 @@ bool open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
   uint16_t nat_port = 0;
   if (!reply_key(m, g, be, s, ct, gone, c, reply, reply_hash, nat_port)) {
     drop(m, drop_reason::snat_ports_exhausted, c);
-    return false;
+    return;
   }
   uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
   if (id == conn_none) {
     drop(m, drop_reason::conntrack_full, c);
-    return true;
+    return;
   }
+  opened.add(m.hash);
+  opened.add(reply_hash);
   conn& cn = ct.table->at(id);
   // Counter slots, not table positions: they stay the same under later records.
   cn.service = g.counter;
@@ -122,7 +139,6 @@ bool open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
       s.counters.at[slot].active++;
     }
   }
-  return true;
 }
 
 frontend_key frontend_of(const flow_key& k) {
@@ -147,11 +163,11 @@ conn_removal lb_removal(lb_slots& slots) { return {&count_removed, &slots}; }
 void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,
               lcore_counters& c) {
   const conn_removal gone = lb_removal(s.counters);
-  bool opened = false;  // an earlier packet of the burst opened a connection
+  opened_keys opened;
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (!pending_ip(m)) continue;
-    if (opened) look_again(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m, ct, gone, c);
+    if (opened.any) look_again(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m, opened, ct, gone, c);
     if (m.conn != conn_none || !s.services || !may_open(m)) continue;
     frontend_hit fh = directory_lookup(*s.services, *s.index, frontend_of(m.key));
     if (steering_on(s) && !s.from_handoff) {
@@ -163,7 +179,7 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
       }
     }
     if (!fh.frontend || fh.frontend->kind == frontend_kind::local_backend) continue;
-    opened |= open_connection(pkts[i], m, fh, s, ct, gone, c);
+    open_connection(pkts[i], m, fh, s, ct, opened, gone, c);
   }
 }
 

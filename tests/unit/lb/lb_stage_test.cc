@@ -180,6 +180,11 @@ TEST_F(LbStage, ASynAndItsAnswerInOneBurst) {
   EXPECT_EQ(w->at(meta[0]).state, conn_state::tcp_syn_recv);
 }
 
+TEST_F(LbStage, OnlyAMissThatMayBelongToANewConnectionIsLookedUpAgain) {
+  w->run({tcp_frame(ip4_client, local, 40000, 80, SYN), tcp_frame(ip4_client, addr("198.18.100.77"), 40000, 80, SYN)});
+  EXPECT_EQ(w->ct.table.counters().misses, 2u) << "one lookup each: the second flow's hash is none of the first's";
+}
+
 TEST_F(LbStage, AQueryAndTheIcmpErrorItCausedInOneBurst) {
   bytes sent = udp_packet(ip4_client, addr("198.19.1.15"), 5000, 8080);  // what kgw sends the pod
   auto meta = w->run({udp_frame(ip4_client, dns, 5000, 53), icmp_error_frame(addr("198.19.1.15"), ip4_client, sent)});
