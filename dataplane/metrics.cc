@@ -15,7 +15,6 @@
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
 #include "pipelines/lb/lb_counter_area.h"
-#include "pipelines/lb/service_stage.h"
 #include "pipelines/lb/service_record.h"
 
 namespace kgw {
@@ -136,30 +135,31 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
   struct stage_metric {
     const char* name;
     const char* help;
-    uint64_t service_stage_counters::*field;
+    uint64_t (*value)(const lcore_counters&);
   };
-  static const stage_metric svc[] = {
-      {"kgw_service_new_flows_total", "Connections created by the service stage.", &service_stage_counters::new_flows},
-      {"kgw_service_tracked_packets_total", "Packets of tracked connections.", &service_stage_counters::tracked_pkts},
-      {"kgw_service_rejected_total", "New flows answered with ICMP unreachable (no ready endpoint).", &service_stage_counters::rejected},
-      {"kgw_service_affinity_hits_total", "New flows placed by ClientIP affinity.", &service_stage_counters::affinity_hits},
-      {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", &service_stage_counters::icmp_errors_translated},
-      {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", &service_stage_counters::handoff_out},
-      {"kgw_service_reopened_total", "SYNs on a closed connection's tuple, placed afresh as new flows.", &service_stage_counters::reopened},
-      {"kgw_conntrack_hits_total", "Connection table lookups that found a connection.", &service_stage_counters::ct_hits},
-      {"kgw_conntrack_misses_total", "Connection table lookups that found none.", &service_stage_counters::ct_misses},
-      {"kgw_conntrack_evictions_total", "Connections evicted to make room.", &service_stage_counters::ct_evictions},
-      {"kgw_conntrack_expired_total", "Connections removed on timeout.", &service_stage_counters::ct_expired},
-      {"kgw_conntrack_table_full_total", "New connections refused: table full.", &service_stage_counters::ct_table_full},
+  using c = const lcore_counters&;
+  static const stage_metric stages[] = {
+      {"kgw_service_new_flows_total", "Connections created by the lb stage.", [](c v) { return v.lb.new_flows; }},
+      {"kgw_service_tracked_packets_total", "Packets of tracked connections.", [](c v) { return v.conntrack.tracked_pkts; }},
+      {"kgw_service_rejected_total", "New flows answered with ICMP unreachable (no ready endpoint).", [](c v) { return v.lb.rejected; }},
+      {"kgw_service_affinity_hits_total", "New flows placed by ClientIP affinity.", [](c v) { return v.lb.affinity_hits; }},
+      {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", [](c v) { return v.nat.icmp_errors_translated; }},
+      {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", [](c v) { return v.lb.handoff_out; }},
+      {"kgw_service_reopened_total", "SYNs on a closed connection's tuple, placed afresh as new flows.", [](c v) { return v.conntrack.reopened; }},
+      {"kgw_conntrack_hits_total", "Connection table lookups that found a connection.", [](c v) { return v.conntrack.hits; }},
+      {"kgw_conntrack_misses_total", "Connection table lookups that found none.", [](c v) { return v.conntrack.misses; }},
+      {"kgw_conntrack_evictions_total", "Connections evicted to make room.", [](c v) { return v.conntrack.evictions; }},
+      {"kgw_conntrack_expired_total", "Connections removed on timeout.", [](c v) { return v.conntrack.expired; }},
+      {"kgw_conntrack_table_full_total", "New connections refused: table full.", [](c v) { return v.conntrack.table_full; }},
   };
-  for (const stage_metric& m : svc) {
+  for (const stage_metric& m : stages) {
     family(out, m.name, "counter", m.help);
     for (unsigned w = 0; w < snap.workers.size(); ++w)
-      sample(out, m.name, fmt::format("worker=\"{}\"", w), snap.workers[w].service.*m.field);
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), m.value(snap.workers[w]));
   }
   family(out, "kgw_conntrack_active", "gauge", "Connections in the worker's table.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_conntrack_active", fmt::format("worker=\"{}\"", w), snap.workers[w].service.ct_active);
+    sample(out, "kgw_conntrack_active", fmt::format("worker=\"{}\"", w), snap.workers[w].conntrack.active);
 }
 
 void service_metrics(std::string& out, const shared_state& s) {

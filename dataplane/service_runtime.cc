@@ -7,7 +7,6 @@
 
 #include "dataplane/log.h"
 #include "pipelines/conntrack/conn_table.h"
-#include "pipelines/lb/service_stage.h"
 
 namespace kgw {
 
@@ -132,20 +131,20 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   new (aff) affinity_table{};
   aff->init(aff_mem, sc.affinity_entries);
 
-  service_lcore& s = w.svc;
-  s.worker = w.index;
-  s.nexthops = nexthops_;
-  s.conns = ct;
-  s.affinity = aff;
+  w.conntrack.table = ct;
+  lb_lcore& lb = w.lb;
+  lb.worker = w.index;
+  lb.nexthops = nexthops_;
+  lb.affinity = aff;
   w.services = &st.services;
   // Each worker owns a slice of the SNAT ports, so replies can be told apart.
   (void)n_workers;
-  s.port_lo = static_cast<uint16_t>(steering_->snat_port_lo + steering_->snat_span * w.index);
-  s.port_hi = static_cast<uint16_t>(s.port_lo + steering_->snat_span - 1);
-  s.steering = steering_;
-  s.mss = sc.mss_clamp;
-  ct->on_remove = service_on_conn_removed;
-  ct->on_remove_ctx = &s;
+  lb.snat_ports.lo = static_cast<uint16_t>(steering_->snat_port_lo + steering_->snat_span * w.index);
+  lb.snat_ports.hi = static_cast<uint16_t>(lb.snat_ports.lo + steering_->snat_span - 1);
+  lb.steering = steering_;
+  w.nat.mss = sc.mss_clamp;
+  w.nat.counted = &lb.counters;
+  w.nexthops = nexthops_;
 
   st.conns[w.index] = ct;
   return true;

@@ -99,7 +99,7 @@ std::string format_lcores(const shared_state& s) {
 uint64_t active_connections(const shared_state& s) {
   // A gauge, not a counter: clearing does not apply.
   uint64_t n = 0;
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) n += s.counters[w].service.ct_active;
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) n += s.counters[w].conntrack.active;
   return n;
 }
 
@@ -109,14 +109,13 @@ std::string format_counters(const shared_state& s, bool all) {
   out += fmt::format("local: arp-replies {}  arp-punted/ignored {}  icmp-echo-replies {}  nd-adverts {}  icmp6-echo-replies {}  punted {}\n",
                      c.local.arp_replies, c.local.arp_ignored, c.local.icmp_echo_replies, c.local.nd_adverts,
                      c.local.icmp6_echo_replies, c.local.punted);
-  const service_stage_counters& v = c.service;
+  const conntrack_stage_counters& ct = c.conntrack;
   out += fmt::format("services: new-flows {}  tracked-pkts {}  rejected {}  affinity-hits {}  icmp-errors-translated {}  "
                      "mss-clamped {}  reopened {}\n",
-                     v.new_flows, v.tracked_pkts, v.rejected, v.affinity_hits, v.icmp_errors_translated, v.mss_clamped,
-                     v.reopened);
+                     c.lb.new_flows, ct.tracked_pkts, c.lb.rejected, c.lb.affinity_hits, c.nat.icmp_errors_translated,
+                     c.nat.mss_clamped, ct.reopened);
   out += fmt::format("conntrack: active {}  hits {}  misses {}  inserts {}  evictions {}  expired {}  table-full {}\n",
-                     active_connections(s), v.ct_hits, v.ct_misses, v.ct_inserts, v.ct_evictions, v.ct_expired,
-                     v.ct_table_full);
+                     active_connections(s), ct.hits, ct.misses, ct.inserts, ct.evictions, ct.expired, ct.table_full);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

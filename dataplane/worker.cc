@@ -9,6 +9,7 @@
 
 #include "pipelines/local/local.h"
 #include "pipelines/parse/parse.h"
+#include "pipelines/route/route_stage.h"
 
 namespace kgw {
 
@@ -87,14 +88,26 @@ void update_clock(worker_conf& w, uint16_t port, rte_mbuf* first) {
 
 }  // namespace
 
+// The stage order lives here and only here: each stage reads what the ones
+// before it left in pkt_meta.
 __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkts, uint16_t n) {
-  pkt_meta meta[max_burst];
-  parse_burst(pkts, meta, n, *w.counters);
+  // Raw storage, not pkt_meta[]: parse_burst writes each packet's metadata
+  // whole, so default-constructing 32 of them first would be paid for nothing.
+  // (An array of unsigned char implicitly creates the aggregates in it.)
+  alignas(pkt_meta) unsigned char meta_storage[sizeof(pkt_meta) * max_burst];
+  auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
+  lcore_counters& c = *w.counters;
+  parse_burst(pkts, meta, n, c);
   // Services before local: NodePorts live on the gateway's own addresses.
-  w.svc.now_ns = w.now_ns;
-  if (w.services) service_use_directory(w.svc, __atomic_load_n(w.services, __ATOMIC_ACQUIRE));
-  service_burst(pkts, meta, n, w.svc, *w.counters);
-  local_burst(pkts, meta, n, *w.local, *w.counters);
+  if (w.conntrack.table) {
+    w.conntrack.now_ns = w.now_ns;
+    if (w.services) lb_use_directory(w.lb, __atomic_load_n(w.services, __ATOMIC_ACQUIRE));
+    conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
+    lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
+    nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
+    route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, c);
+  }
+  local_burst(pkts, meta, n, *w.local, c);
   dispatch(w, pkts, meta, n);
 }
 
@@ -104,10 +117,10 @@ unsigned poll_handoff(worker_conf& w) {
   rte_mbuf* pkts[max_burst];
   unsigned n = rte_ring_sc_dequeue_burst(w.handoff_in, reinterpret_cast<void**>(pkts), max_burst, nullptr);
   if (n == 0) return 0;
-  w.counters->service.handoff_in += n;
-  w.svc.from_handoff = true;
+  w.counters->lb.handoff_in += n;
+  w.lb.from_handoff = true;
   kgw_pipeline_burst(w, pkts, static_cast<uint16_t>(n));
-  w.svc.from_handoff = false;
+  w.lb.from_handoff = false;
   return n;
 }
 
@@ -156,19 +169,19 @@ void serve_conn_snapshot(worker_conf& w, const conn_table& ct) {
 void worker_housekeeping(worker_conf& w) {
   // Nothing of a Service record is held across loops: this is a quiescent point.
   if (w.rcu) rte_rcu_qsbr_quiescent(w.rcu, w.index);
-  conn_table* ct = w.svc.conns;
+  conn_table* ct = w.conntrack.table;
   if (!ct) return;
   // A few buckets per loop: expiry costs a little, always, never a pause.
-  ct->expire_step(w.now_ns, 8);
+  ct->expire_step(w.now_ns, 8, lb_removal(w.lb.counters));
   const conn_counters& k = ct->counters();
-  service_stage_counters& c = w.counters->service;
-  c.ct_hits = k.hits;
-  c.ct_misses = k.misses;
-  c.ct_inserts = k.inserts;
-  c.ct_evictions = k.evictions;
-  c.ct_expired = k.expired;
-  c.ct_table_full = k.table_full;
-  c.ct_active = ct->active();
+  conntrack_stage_counters& c = w.counters->conntrack;
+  c.hits = k.hits;
+  c.misses = k.misses;
+  c.inserts = k.inserts;
+  c.evictions = k.evictions;
+  c.expired = k.expired;
+  c.table_full = k.table_full;
+  c.active = ct->active();
   if (w.snapshot) serve_conn_snapshot(w, *ct);
 }
 

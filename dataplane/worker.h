@@ -7,8 +7,11 @@
 #include "dataplane/shared_state.h"
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/tick_clock.h"
+#include "pipelines/conntrack/conntrack_stage.h"
+#include "pipelines/lb/lb_stage.h"
 #include "pipelines/local/local.h"
-#include "pipelines/lb/service_stage.h"
+#include "pipelines/nat/nat_stage.h"
+#include "pipelines/route/nexthop.h"
 
 struct rte_mbuf;
 struct rte_ring;
@@ -39,7 +42,11 @@ struct worker_conf {
   tick_clock rx_clock[max_ports] = {};  // each port's RX timestamp units, by port id
   tick_clock tsc_clock = {};     // the TSC's
   uint64_t now_ns = 0;
-  service_lcore svc;             // connection table, Services, next hops
+  // The stages' state (kgw_pipeline_burst); no connection table: no Services.
+  conntrack_lcore conntrack;
+  lb_lcore lb;
+  nat_lcore nat;
+  const nexthop_table* nexthops = nullptr;
   service_directory* const* services = nullptr;  // the Service directory (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
   conn_snapshot_request* snapshot = nullptr;  // `show conntrack` requests to this worker

@@ -8,7 +8,6 @@
 #include "control/attach/conn_snapshot.h"
 #include "pipelines/common/net_types.h"
 #include "pipelines/conntrack/conn_table.h"
-#include "pipelines/lb/service_stage.h"
 #include "pipelines/lb/service_record.h"
 
 namespace kgw {
@@ -106,7 +105,7 @@ std::string format_conntrack(shared_state& s, bool count_only, unsigned limit) {
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
     if (!s.conns[w]) continue;
     if (count_only) {
-      uint64_t active = s.counters[w].service.ct_active;  // a gauge: no "clear" baseline
+      uint64_t active = s.counters[w].conntrack.active;  // a gauge: no "clear" baseline
       total += active;
       out += fmt::format("worker {}: {} connections of {}\n", w, active, s.conns[w]->capacity());
       continue;

@@ -28,20 +28,28 @@ struct local_counters {
   uint64_t punted;
 };
 
-// Counters of the service stage: load balancing, connection tracking, NAT.
-struct service_stage_counters {
+// Counters of the conntrack stage.
+struct conntrack_stage_counters {
+  uint64_t tracked_pkts;  // packets of known connections, both directions
+  uint64_t reopened;      // SYNs reusing a closed connection's tuple: a new flow, placed afresh
+  // Copied from the lcore's connection table once per poll loop.
+  uint64_t hits, misses, inserts, evictions, expired, table_full, active;
+};
+
+// Counters of the lb stage (load balancing of new connections).
+struct lb_stage_counters {
   uint64_t new_flows;
-  uint64_t tracked_pkts;      // packets of known connections, both directions
-  uint64_t rejected;          // no ready endpoint: answered with ICMP port unreachable
+  uint64_t rejected;         // no ready endpoint: answered with ICMP port unreachable
   uint64_t affinity_hits;
+  uint64_t handoff_out;      // passed to the worker owning the connection
+  uint64_t handoff_in;       // received from other workers
+  uint64_t rss_port_misses;  // full-NAT flows whose SNAT port could not be aimed at this worker's queue
+};
+
+// Counters of the nat stage.
+struct nat_stage_counters {
   uint64_t icmp_errors_translated;
   uint64_t mss_clamped;
-  uint64_t handoff_out;       // passed to the worker owning the connection
-  uint64_t handoff_in;        // received from other workers
-  uint64_t rss_port_misses;   // full-NAT flows whose SNAT port could not be aimed at this worker's queue
-  uint64_t reopened;          // SYNs reusing a closed connection's tuple: a new flow, placed afresh
-  // Copied from the lcore's connection table once per poll loop.
-  uint64_t ct_hits, ct_misses, ct_inserts, ct_evictions, ct_expired, ct_table_full, ct_active;
 };
 
 struct alignas(64) lcore_counters {
@@ -53,7 +61,9 @@ struct alignas(64) lcore_counters {
   uint64_t punted;
   uint64_t drops[drop_reason_count];
   local_counters local;
-  service_stage_counters service;
+  conntrack_stage_counters conntrack;
+  lb_stage_counters lb;
+  nat_stage_counters nat;
   port_lcore_counters port[max_ports];
 };
 

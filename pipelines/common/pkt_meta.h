@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "pipelines/common/drop_reason.h"
+#include "pipelines/common/flow_key.h"
 
 namespace kgw {
 
@@ -48,10 +50,30 @@ struct pkt_meta {
   drop_reason why = drop_reason::count;
   uint16_t out_port = 0;
 
+  // Set by conntrack for the IPv4/IPv6 packets it looks at, and by lb for a
+  // new connection; read by lb (misses), nat and route (the connection's packets).
+  flow_key key;               // the packet's 5-tuple as it arrived, taken once
+  uint32_t hash = 0;          // flow_hash(key)
+  uint32_t conn = conn_none;  // the connection in this worker's table
+  uint8_t dir = 0;            // 0: the client's direction, 1: the reply's
+  uint8_t related = 0;        // 1: an ICMP error about the connection, not one of its packets
+
   void drop(drop_reason r) {
     v = verdict::drop;
     why = r;
   }
+
+  // Back to the defaults above, as parse_burst starts each packet: a few wide
+  // stores where assigning pkt_meta{} stores field by field.
+  void reset() {
+    std::memset(static_cast<void*>(this), 0, sizeof *this);
+    why = drop_reason::count;
+    conn = conn_none;
+  }
 };
+// A burst's metadata lives on the worker's stack and is reset per packet:
+// what a stage needs more goes in its own tables, not here.
+static_assert(sizeof(pkt_meta) <= 88);
+static_assert(verdict::pending == verdict{} && l3_kind::other == l3_kind{}, "reset() zeroes them");
 
 }  // namespace kgw

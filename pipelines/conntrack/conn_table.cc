@@ -22,6 +22,15 @@ uint32_t sig_of(uint32_t h) { return h ? h : 1; }
 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
+// Which connection goes first to make room: an expired one (0), then the
+// least recently seen. One seen at this very time is never chosen (~0): a
+// packet of the burst in hand may still be on its way through the stages
+// with it, and its slot would go to the new connection.
+uint64_t evict_rank(const conn& c, uint64_t now_ns) {
+  if (c.expires_ns <= now_ns) return 0;
+  return c.last_seen_ns == now_ns ? ~0ull : c.last_seen_ns + 1;
+}
+
 }  // namespace
 
 const char* conn_state_name(conn_state s) {
@@ -91,7 +100,7 @@ void conn_table::prefetch_conn(uint32_t hash) const {
   }
 }
 
-conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns) {
+conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns, const conn_removal& gone) {
   bucket& b = bucket_of(h);
   uint32_t sig = sig_of(h);
   for (unsigned s = 0; s < bucket_slots; ++s) {
@@ -101,7 +110,7 @@ conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns) {
     if (!(conns_[id].key[dir] == k)) continue;
     if (conns_[id].expires_ns <= now_ns) {
       counters_.expired++;
-      remove(id);
+      remove(id, gone);
       break;
     }
     counters_.hits++;
@@ -111,8 +120,7 @@ conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns) {
   return {};
 }
 
-bool conn_table::place(const flow_key& k, uint32_t id, uint8_t dir, uint64_t now_ns) {
-  uint32_t h = flow_hash(k);
+bool conn_table::place(uint32_t h, uint32_t id, uint8_t dir, uint64_t now_ns, const conn_removal& gone) {
   bucket& b = bucket_of(h);
   int victim = -1;
   uint64_t oldest = ~0ull;
@@ -124,8 +132,7 @@ bool conn_table::place(const flow_key& k, uint32_t id, uint8_t dir, uint64_t now
     }
     uint32_t other = b.ref[s] >> 1;
     if (other == id) continue;  // never evict the connection being inserted
-    // An expired connection goes first, then the least recently seen.
-    uint64_t age_key = conns_[other].expires_ns <= now_ns ? 0 : conns_[other].last_seen_ns + 1;
+    uint64_t age_key = evict_rank(conns_[other], now_ns);
     if (age_key < oldest) {
       oldest = age_key;
       victim = static_cast<int>(s);
@@ -135,7 +142,7 @@ bool conn_table::place(const flow_key& k, uint32_t id, uint8_t dir, uint64_t now
   uint32_t evict = b.ref[victim] >> 1;
   if (oldest == 0) counters_.expired++;
   else counters_.evictions++;
-  remove(evict);
+  remove(evict, gone);
   for (unsigned s = 0; s < bucket_slots; ++s) {
     if (b.sig[s] == 0) {
       b.sig[s] = sig_of(h);
@@ -157,7 +164,7 @@ void conn_table::unlink(const flow_key& k, uint32_t id, uint8_t dir) {
   }
 }
 
-uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns) {
+uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns, const conn_removal& gone) {
   if (free_top_ == 0) {
     // Full: make room by evicting the least recently seen connection of the
     // bucket the new one hashes to (a global LRU would cost a list per packet).
@@ -169,8 +176,7 @@ uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns) {
       b = &bucket_of(hash + probe);
       for (unsigned s = 0; s < bucket_slots; ++s) {
         if (b->sig[s] == 0) continue;
-        const conn& c = conns_[b->ref[s] >> 1];
-        uint64_t age_key = c.expires_ns <= now_ns ? 0 : c.last_seen_ns + 1;  // 0 = expired
+        uint64_t age_key = evict_rank(conns_[b->ref[s] >> 1], now_ns);
         if (age_key < oldest) {
           oldest = age_key;
           victim = static_cast<int>(s);
@@ -180,7 +186,7 @@ uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns) {
     if (victim < 0) return conn_none;
     if (oldest == 0) counters_.expired++;
     else counters_.evictions++;
-    remove(b->ref[victim] >> 1);
+    remove(b->ref[victim] >> 1, gone);
   }
   return free_[--free_top_];
 }
@@ -190,9 +196,9 @@ void conn_table::release(uint32_t id) {
   free_[free_top_++] = id;
 }
 
-uint32_t conn_table::insert(const flow_key& orig, const flow_key& reply, uint8_t l4_proto, uint8_t tcp_flags,
-                            uint64_t now_ns) {
-  uint32_t id = take_free(flow_hash(orig), now_ns);
+uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow_key& reply, uint32_t reply_hash,
+                            uint8_t l4_proto, uint8_t tcp_flags, uint64_t now_ns, const conn_removal& gone) {
+  uint32_t id = take_free(orig_hash, now_ns, gone);
   if (id == conn_none) {
     counters_.table_full++;
     return conn_none;
@@ -211,7 +217,7 @@ uint32_t conn_table::insert(const flow_key& orig, const flow_key& reply, uint8_t
   }
   c.expires_ns = now_ns + timeout_ns(c.state);
   c.packets[0] = 1;
-  if (!place(orig, id, 0, now_ns) || !place(reply, id, 1, now_ns)) {
+  if (!place(orig_hash, id, 0, now_ns, gone) || !place(reply_hash, id, 1, now_ns, gone)) {
     unlink(orig, id, 0);
     release(id);
     counters_.table_full++;
@@ -258,17 +264,17 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
   c.expires_ns = now_ns + timeout_ns(c.state);
 }
 
-void conn_table::remove(uint32_t id) {
+void conn_table::remove(uint32_t id, const conn_removal& gone) {
   conn& c = conns_[id];
   if (c.state == conn_state::free) return;
   unlink(c.key[0], id, 0);
   unlink(c.key[1], id, 1);
-  if (on_remove) on_remove(on_remove_ctx, c);
+  gone(c);
   counters_.removed++;
   release(id);
 }
 
-unsigned conn_table::expire_step(uint64_t now_ns, unsigned n) {
+unsigned conn_table::expire_step(uint64_t now_ns, unsigned n, const conn_removal& gone) {
   unsigned removed = 0;
   for (unsigned i = 0; i < n; ++i) {
     bucket& b = buckets_[scan_pos_];
@@ -278,7 +284,7 @@ unsigned conn_table::expire_step(uint64_t now_ns, unsigned n) {
       uint32_t id = b.ref[s] >> 1;
       if (conns_[id].expires_ns <= now_ns) {
         counters_.expired++;
-        remove(id);
+        remove(id, gone);
         ++removed;
       }
     }

@@ -1,6 +1,7 @@
 // Per-lcore connection table: both directions of every tracked connection,
 // TCP state with IPVS/conntrack-style timeouts, bounded memory, eviction of the
-// oldest connection of a bucket under pressure. One writer (its worker), so no
+// oldest connection of a bucket under pressure (never one seen at the time of
+// the insert: the burst in hand may still be using it). One writer (its worker), so no
 // locks or atomics. Memory is one block the owner provides (rte_malloc on the
 // worker's socket in the dataplane, the heap in tests); the table never allocates.
 #pragma once
@@ -8,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "pipelines/conntrack/flow_key.h"
+#include "pipelines/common/flow_key.h"
 
 namespace kgw {
 
@@ -53,7 +54,7 @@ struct conn {
   conn_state state;
   uint8_t fins;         // bit d: FIN seen from direction d
   uint8_t pad;
-  uint16_t nat_port;    // opaque: the SNAT source port, for release on removal
+  uint16_t nat_port;    // opaque: the SNAT source port
   uint16_t hop[2];      // opaque: the next hop each direction leaves by, cached by the owner
 };
 
@@ -61,7 +62,17 @@ struct conn_counters {
   uint64_t hits, misses, inserts, evictions, expired, removed, table_full;
 };
 
-inline constexpr uint32_t conn_none = 0xffffffffu;
+// Told of every connection the table lets go (expired, evicted or removed),
+// for the owner's per-endpoint counts. Passed with each call that can remove
+// one, never kept by the table: the table lives in memory that other
+// processes map, where a code address of this one means nothing.
+struct conn_removal {
+  void (*fn)(void* ctx, const conn& c) = nullptr;
+  void* ctx = nullptr;
+  void operator()(const conn& c) const {
+    if (fn) fn(ctx, c);
+  }
+};
 
 struct conn_hit {
   uint32_t id = conn_none;  // index of the connection; conn_none = miss
@@ -79,26 +90,26 @@ class conn_table {
   // Lays the table out in `mem` (memory_size bytes, 64-byte aligned).
   void init(void* mem, uint32_t capacity, const conn_timeouts& t);
 
-  // Finds either direction. An expired connection is removed and reported as a miss.
-  conn_hit lookup(const flow_key& k, uint64_t now_ns) { return lookup(k, flow_hash(k), now_ns); }
-  // The same with the key's flow_hash already computed.
-  conn_hit lookup(const flow_key& k, uint32_t hash, uint64_t now_ns);
+  // Finds either direction of the key whose flow_hash is `hash`. An expired
+  // connection is removed and reported as a miss.
+  conn_hit lookup(const flow_key& k, uint32_t hash, uint64_t now_ns, const conn_removal& gone);
   // Hints for a burst (hash every key, prefetch the buckets, then the
   // connections they point at, then look up): with millions of connections
   // both are cache misses, and overlapping them across a burst hides the latency.
   void prefetch_bucket(uint32_t hash) const { __builtin_prefetch(&buckets_[hash & bucket_mask_]); }
   void prefetch_conn(uint32_t hash) const;
-  // Inserts both directions with state from the first packet; evicts the oldest
-  // connection of a full bucket. Returns conn_none when nothing can be evicted.
-  uint32_t insert(const flow_key& orig, const flow_key& reply, uint8_t l4_proto, uint8_t tcp_flags,
-                  uint64_t now_ns);
+  // Inserts both directions (keys with their flow_hash) with state from the
+  // first packet; evicts the oldest connection of a full bucket. Returns
+  // conn_none when nothing can be evicted.
+  uint32_t insert(const flow_key& orig, uint32_t orig_hash, const flow_key& reply, uint32_t reply_hash,
+                  uint8_t l4_proto, uint8_t tcp_flags, uint64_t now_ns, const conn_removal& gone);
   // Advances state and expiry for a packet of direction `dir`.
   void update(uint32_t id, uint8_t dir, uint8_t tcp_flags, uint64_t now_ns);
-  void remove(uint32_t id);
+  void remove(uint32_t id, const conn_removal& gone);
   // Examines up to `n_buckets` buckets from where the last call stopped and
   // removes expired connections; returns how many it removed. Called once per
   // poll loop so expiry costs a little, always.
-  unsigned expire_step(uint64_t now_ns, unsigned n_buckets);
+  unsigned expire_step(uint64_t now_ns, unsigned n_buckets, const conn_removal& gone);
 
   conn& at(uint32_t id) { return conns_[id]; }
   const conn& at(uint32_t id) const { return conns_[id]; }
@@ -106,9 +117,6 @@ class conn_table {
   uint32_t active() const { return capacity_ - free_top_; }
   const conn_counters& counters() const { return counters_; }
   uint32_t bucket_index(const flow_key& k) const { return flow_hash(k) & bucket_mask_; }
-  // Set by the owner to learn of removals (to release a SNAT port, count a flow down).
-  void (*on_remove)(void* ctx, const conn& c) = nullptr;
-  void* on_remove_ctx = nullptr;
 
  private:
   struct alignas(64) bucket {
@@ -118,9 +126,9 @@ class conn_table {
 
   uint64_t timeout_ns(conn_state s) const;
   bucket& bucket_of(uint32_t hash) { return buckets_[hash & bucket_mask_]; }
-  bool place(const flow_key& k, uint32_t id, uint8_t dir, uint64_t now_ns);
+  bool place(uint32_t hash, uint32_t id, uint8_t dir, uint64_t now_ns, const conn_removal& gone);
   void unlink(const flow_key& k, uint32_t id, uint8_t dir);
-  uint32_t take_free(uint32_t hash, uint64_t now_ns);
+  uint32_t take_free(uint32_t hash, uint64_t now_ns, const conn_removal& gone);
   void release(uint32_t id);
 
   bucket* buckets_ = nullptr;

@@ -27,6 +27,20 @@ struct lb_slot_info {
 };
 inline constexpr uint32_t lb_slot_is_group = 0xffffffffu;
 
+// One worker's row of the area: the lb stage counts new and removed
+// connections into it, the nat stage the packets it translates.
+struct lb_slots {
+  lb_counters* at = nullptr;
+  uint32_t n = 0;
+
+  void count_packet(uint32_t slot, uint32_t bytes) const {
+    if (slot < n) {
+      at[slot].packets++;
+      at[slot].bytes += bytes;
+    }
+  }
+};
+
 // The counters of every Service port and endpoint, outliving records: each
 // group and endpoint of a Service record names a slot here by its identity
 // (Service, port, protocol, family; plus address and port for an endpoint), so

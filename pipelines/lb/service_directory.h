@@ -66,6 +66,12 @@ struct service_directory {
 };
 static_assert(sizeof(service_directory) % 8 == 0 && sizeof(frontend_index) % 8 == 0);
 
+// The full-NAT source address of `family` (4 or 6), or nullptr when none is configured.
+inline const uint8_t* snat_address(const service_directory& d, uint8_t family) {
+  if (family == 4) return d.has_snat_v4 ? d.snat_v4 : nullptr;
+  return d.has_snat_v6 ? d.snat_v6 : nullptr;
+}
+
 inline uint64_t index_word(uint32_t hash, uint32_t slot) { return uint64_t{hash} << 32 | (uint64_t{slot} + 1); }
 
 struct frontend_hit {

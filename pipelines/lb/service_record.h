@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "pipelines/conntrack/flow_key.h"
+#include "pipelines/common/flow_key.h"
 
 namespace kgw {
 

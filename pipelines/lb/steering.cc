@@ -27,4 +27,55 @@ int rss_queue(const rss_port& r, const flow_key& k) {
   return r.reta[h % r.reta_size];
 }
 
+namespace {
+
+uint16_t net16(uint16_t host) { return static_cast<uint16_t>((host >> 8) | (host << 8)); }
+
+}  // namespace
+
+bool pick_snat_port(snat_port_range& r, const rss_port* rss, unsigned queue, conn_table& t, uint64_t now_ns,
+                    const conn_removal& gone, flow_key& reply, uint32_t& reply_hash, bool& rss_missed) {
+  uint32_t span = static_cast<uint32_t>(r.hi - r.lo) + 1;
+  int fallback = -1;
+  uint32_t fallback_hash = 0;
+  for (unsigned tries = 0; tries < 256; ++tries) {
+    uint16_t p = static_cast<uint16_t>(r.lo + (r.next++ % span));
+    reply.dport = net16(p);
+    reply_hash = flow_hash(reply);
+    if (t.lookup(reply, reply_hash, now_ns, gone).id != conn_none) continue;
+    if (!rss || rss_queue(*rss, reply) == static_cast<int>(queue)) return true;
+    if (fallback < 0) {
+      fallback = p;
+      fallback_hash = reply_hash;
+    }
+    if (tries >= 64) break;  // bounded work per new flow
+  }
+  if (fallback < 0) return false;
+  rss_missed = true;
+  reply.dport = net16(static_cast<uint16_t>(fallback));
+  reply_hash = fallback_hash;
+  return true;
+}
+
+int steering_owner(const steering_table& s, unsigned self, const service_directory& d, const frontend_index& ix,
+                   const flow_key& k, const frontend_hit& fh) {
+  const frontend_slot* fs = fh.frontend;
+  const uint8_t* snat = snat_address(d, k.family);
+  int owner = -1;
+  if (snat && std::memcmp(k.dst, snat, k.family == 4 ? 4 : 16) == 0) {
+    owner = owner_by_snat_port(s, net16(k.dport));
+  } else if (fs && fs->kind != frontend_kind::local_backend && !fh.record->groups()[fs->group].full_nat) {
+    owner = static_cast<int>(owner_by_client(s, k.src, k.sport));
+  } else {
+    frontend_key from{};
+    std::memcpy(from.addr, k.src, 16);
+    from.port = k.sport;
+    from.proto = k.proto;
+    from.family = k.family;
+    const frontend_slot* b = directory_lookup(d, ix, from).frontend;
+    if (b && b->kind == frontend_kind::local_backend) owner = static_cast<int>(owner_by_client(s, k.dst, k.dport));
+  }
+  return owner == static_cast<int>(self) ? -1 : owner;
+}
+
 }  // namespace kgw

@@ -6,13 +6,18 @@
 //      owner over a ring. The owner is known from the packet alone: the SNAT
 //      port range (each worker has its own) for full-NAT replies, a hash of
 //      the client's address and port for client-IP-preserving (Local) flows.
+// The choice of a SNAT source port lives here rather than with the rest of
+// the lb stage: what makes it more than "the next free port" is that it
+// decides which worker's queue the replies reach.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 
+#include "pipelines/common/flow_key.h"
 #include "pipelines/common/pkt_meta.h"
-#include "pipelines/conntrack/flow_key.h"
+#include "pipelines/conntrack/conn_table.h"
+#include "pipelines/lb/service_directory.h"
 
 namespace kgw {
 
@@ -58,5 +63,28 @@ inline unsigned owner_by_client(const steering_table& s, const uint8_t* addr16, 
   h *= 0xbf58476d1ce4e5b9ull;
   return static_cast<unsigned>((h >> 32) % s.n_workers);
 }
+
+// This worker's slice of the SNAT source ports (host order), handed out in turn.
+struct snat_port_range {
+  uint16_t lo = 1024, hi = 65535;
+  uint16_t next = 0;
+};
+
+// Completes the reply key of a new full-NAT connection (all but its
+// destination port filled in) with the next port of `r` whose reply key is
+// unused in `t` and, when the endpoint's port does RSS (`rss`), whose reply the
+// NIC hashes to queue `queue`. Failing the second, an unused port still does:
+// the reply then takes the hand-off ring (`rss_missed`). Sets reply.dport and
+// its flow_hash; false when no port tried is free.
+bool pick_snat_port(snat_port_range& r, const rss_port* rss, unsigned queue, conn_table& t, uint64_t now_ns,
+                    const conn_removal& gone, flow_key& reply, uint32_t& reply_hash, bool& rss_missed);
+
+// The worker owning the connection of a packet with key `k` that missed the
+// connection table, whose destination is frontend `fh` (empty when none), or
+// -1 when that is worker `self` or nothing tells: a reply to the SNAT address
+// by its port, a packet towards a client-IP-preserving frontend or from such
+// a frontend's endpoint by the client's address and port.
+int steering_owner(const steering_table& s, unsigned self, const service_directory& d, const frontend_index& ix,
+                   const flow_key& k, const frontend_hit& fh);
 
 }  // namespace kgw

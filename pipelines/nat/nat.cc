@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "pipelines/common/checksum.h"
+#include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
 
 namespace kgw {
@@ -24,14 +25,6 @@ void replace(uint8_t* field, const uint8_t* nv, size_t len, const csum_refs& cs)
   std::memcpy(field, nv, len);
 }
 
-bool is_echo(const pkt_meta& m) {
-  if (m.l3 == l3_kind::ipv4) return m.icmp_type == icmp_echo_request || m.icmp_type == icmp_echo_reply;
-  return m.icmp_type == icmp6_echo_request || m.icmp_type == icmp6_echo_reply;
-}
-
-bool is_icmp(uint8_t proto) { return proto == ipproto_icmp || proto == ipproto_icmpv6; }
-
-uint32_t addr_len(const pkt_meta& m) { return m.l3 == l3_kind::ipv4 ? 4 : 16; }
 uint32_t src_off(const pkt_meta& m) { return m.l3 == l3_kind::ipv4 ? 12 : 8; }
 uint32_t dst_off(const pkt_meta& m) { return m.l3 == l3_kind::ipv4 ? 16 : 24; }
 
@@ -47,27 +40,6 @@ int l4_csum_off(uint8_t proto) {
 }
 
 }  // namespace
-
-flow_key flow_key_of(const uint8_t* frame, const pkt_meta& m) {
-  flow_key k{};
-  const uint8_t* ip = frame + m.l3_off;
-  uint32_t n = addr_len(m);
-  std::memcpy(k.src, ip + src_off(m), n);
-  std::memcpy(k.dst, ip + dst_off(m), n);
-  k.family = m.l3 == l3_kind::ipv4 ? 4 : 6;
-  k.proto = m.l4_proto;
-  if (m.l4_off == 0) return k;
-  const uint8_t* l4 = frame + m.l4_off;
-  if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
-    std::memcpy(&k.sport, l4, 2);
-    std::memcpy(&k.dport, l4 + 2, 2);
-  } else if (is_icmp(m.l4_proto) && is_echo(m)) {
-    // The identifier on both sides, so that the reply's key is the reverse.
-    std::memcpy(&k.sport, l4 + 4, 2);
-    k.dport = k.sport;
-  }
-  return k;
-}
 
 void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to) {
   nat_rewrite(frame, m, flow_key_of(frame, m), to);
@@ -104,7 +76,7 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const 
     d.change16(from.dport, to.dport);
     std::memcpy(l4, &to.sport, 2);
     std::memcpy(l4 + 2, &to.dport, 2);
-  } else if (is_icmp(m.l4_proto) && is_echo(m)) {
+  } else if (is_icmp(m.l4_proto) && is_icmp_echo(m)) {
     d.change16(from.sport, to.sport);  // the echo identifier
     std::memcpy(l4 + 4, &to.sport, 2);
   }
@@ -137,68 +109,10 @@ bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss) {
   return false;
 }
 
-namespace {
-
-bool is_icmp_error(const pkt_meta& m) {
-  if (m.l4_proto == ipproto_icmp && m.l3 == l3_kind::ipv4)
-    return m.icmp_type == 3 || m.icmp_type == 11 || m.icmp_type == 12;
-  if (m.l4_proto == ipproto_icmpv6 && m.l3 == l3_kind::ipv6) return m.icmp_type >= 1 && m.icmp_type <= 4;
-  return false;
-}
-
-// The quoted packet inside an ICMP error: where its header starts, its L4
-// header, and what of it is present.
-struct quote {
-  uint8_t* ip;
-  uint8_t* l4;
-  uint32_t l4_avail;  // bytes of the quoted L4 header present
-  uint8_t proto;
-  bool v4;
-};
-
-bool find_quote(uint8_t* frame, const pkt_meta& m, quote& q) {
-  if (m.l4_off == 0 || m.frag || !is_icmp_error(m)) return false;
-  uint8_t* inner = frame + m.l4_off + 8;
-  uint32_t avail = m.l4_len - 8u;
-  if (m.l3 == l3_kind::ipv4) {
-    if (avail < 20 || (inner[0] >> 4) != 4) return false;
-    uint32_t ihl = (inner[0] & 0x0f) * 4u;
-    if (ihl < 20 || ihl + 8 > avail) return false;
-    if (load_be16(inner + 6) & 0x1fff) return false;  // a later fragment has no ports
-    q = {inner, inner + ihl, avail - ihl, inner[9], true};
-  } else {
-    if (avail < 48 || (inner[0] >> 4) != 6) return false;
-    q = {inner, inner + 40, avail - 40, inner[6], false};
-  }
-  return q.proto == ipproto_tcp || q.proto == ipproto_udp || q.proto == ipproto_icmp ||
-         q.proto == ipproto_icmpv6;
-}
-
-}  // namespace
-
-bool icmp_error_inner_key(const uint8_t* frame, const pkt_meta& m, flow_key& inner) {
-  quote q;
-  if (!find_quote(const_cast<uint8_t*>(frame), m, q)) return false;
-  inner = flow_key{};
-  uint32_t n = q.v4 ? 4 : 16;
-  std::memcpy(inner.src, q.ip + (q.v4 ? 12 : 8), n);
-  std::memcpy(inner.dst, q.ip + (q.v4 ? 16 : 24), n);
-  inner.family = q.v4 ? 4 : 6;
-  inner.proto = q.proto;
-  if (q.proto == ipproto_tcp || q.proto == ipproto_udp) {
-    std::memcpy(&inner.sport, q.l4, 2);
-    std::memcpy(&inner.dport, q.l4 + 2, 2);
-  } else {
-    std::memcpy(&inner.sport, q.l4 + 4, 2);  // quoted echo: the identifier
-    inner.dport = inner.sport;
-  }
-  return true;
-}
-
 void icmp_error_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& inner_to,
                         const uint8_t* outer_src, const uint8_t* outer_dst) {
-  quote q;
-  if (!find_quote(frame, m, q)) return;
+  icmp_quote q;
+  if (!find_icmp_quote(frame, m, q)) return;
   uint32_t n = q.v4 ? 4 : 16;
   // The quoted L4 checksum, when the quote is long enough to hold it.
   int co = l4_csum_off(q.proto);

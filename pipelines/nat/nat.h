@@ -7,8 +7,8 @@
 
 #include <cstdint>
 
+#include "pipelines/common/flow_key.h"
 #include "pipelines/common/pkt_meta.h"
-#include "pipelines/conntrack/flow_key.h"
 
 namespace kgw {
 
@@ -23,18 +23,10 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const 
 // Clamps the MSS option of a TCP SYN to `max_mss`; returns true if it changed.
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss);
 
-// The flow key of a parsed packet (ports as on the wire, network order).
-flow_key flow_key_of(const uint8_t* frame, const pkt_meta& m);
-
-// ICMP/ICMPv6 errors (destination unreachable, time exceeded, packet too big,
-// parameter problem) carry the header of the packet that caused them. Fills
-// `inner` with the key of that quoted packet as it was sent; false when the
-// message is no error or the quote is too short to hold the ports.
-bool icmp_error_inner_key(const uint8_t* frame, const pkt_meta& m, flow_key& inner);
-
-// Rewrites an ICMP error so that the quoted packet reads `inner_to` and the
-// outer header goes from `outer_src` to `outer_dst`; recomputes the ICMP
-// checksum over the message and the IPv4 header checksums.
+// Rewrites an ICMP error (pipelines/common/packet_keys.h) so that the quoted
+// packet reads `inner_to` and the outer header goes from `outer_src` to
+// `outer_dst`; recomputes the ICMP checksum over the message and the IPv4
+// header checksums.
 void icmp_error_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& inner_to,
                         const uint8_t* outer_src, const uint8_t* outer_dst);
 

@@ -215,7 +215,7 @@ void parse_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lcore_counte
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* mb = pkts[i];
     pkt_meta& m = meta[i];
-    m = pkt_meta{};
+    m.reset();
     m.in_port = mb->port;
     if ((mb->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
       m.drop(drop_reason::ipv4_bad_checksum);

@@ -38,12 +38,13 @@ struct worker_fixture {
     table.init(memory.get(), capacity, conn_timeouts{});
     for (uint32_t i = 0; i < n; ++i) {
       flow_key k = key_of(i);
-      EXPECT_NE(table.insert(k, reverse(k), 17, 0, 1000), conn_none);
+      flow_key r = reverse(k);
+      EXPECT_NE(table.insert(k, flow_hash(k), r, flow_hash(r), 17, 0, 1000, {}), conn_none);
     }
     state.n_workers = 1;
     state.conns[0] = &table;
     w.counters = &counters;
-    w.svc.conns = &table;
+    w.conntrack.table = &table;
     w.snapshot = &state.conn_snapshots[0];
     w.now_ns = 5000;
   }

@@ -12,9 +12,9 @@
 #include <sstream>
 
 #include "pipelines/lb/lb_counter_area.h"
-#include "tests/unit/service/counter_area_fixture.h"
-#include "tests/unit/service/directory_fixture.h"
-#include "tests/unit/service/service_builders.h"
+#include "tests/unit/support/counter_area_fixture.h"
+#include "tests/unit/support/directory_fixture.h"
+#include "tests/unit/support/service_builders.h"
 
 namespace kgw {
 namespace {

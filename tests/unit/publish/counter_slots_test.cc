@@ -15,12 +15,10 @@
 #include "control/services/service_compiler.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/protocols.h"
-#include "pipelines/parse/parse.h"
-#include "pipelines/lb/service_stage.h"
-#include "tests/unit/pipelines/packet_builder.h"
-#include "tests/unit/service/counter_area_fixture.h"
-#include "tests/unit/service/directory_fixture.h"
-#include "tests/unit/service/service_builders.h"
+#include "tests/unit/support/counter_area_fixture.h"
+#include "tests/unit/support/directory_fixture.h"
+#include "tests/unit/support/service_builders.h"
+#include "tests/unit/support/worker_harness.h"
 
 namespace kgw {
 namespace {
@@ -165,47 +163,30 @@ TEST(CounterSlots, RetiredSlotsAreReusedOnlyWhenNothingCanCountIntoThem) {
   EXPECT_EQ(tb.a.retired_at[h12], 0u);
 }
 
-// One worker's service stage over plain memory: next hops for the endpoints
-// 198.19.1.10-.19, a connection table, ClientIP affinity memory.
-struct one_worker {
-  nexthop_table nh{};
-  std::vector<uint8_t> ct_mem = std::vector<uint8_t>(conn_table::memory_size(256) + 64);
-  std::vector<uint8_t> aff_mem = std::vector<uint8_t>(affinity_table::memory_size(256));
-  conn_table ct;
-  affinity_table aff;
-  service_lcore s;
-  service_stage_counters c{};
-
+// One worker over plain memory, through kgw_pipeline_burst: next hops for the
+// endpoints 198.19.1.10-.19, a connection table, ClientIP affinity memory.
+struct one_worker : worker_harness {
   one_worker() {
     for (int i = 10; i < 20; ++i) {
-      neighbor_entry& n = nh.neighbors[nh.n_neighbors++];
+      neighbor_entry& n = nh->neighbors[nh->n_neighbors++];
       n.family = 4;
       std::memcpy(n.ip, parse_ip(("198.19.1." + std::to_string(i)).c_str())->b.data(), 4);
       n.port = 1;
     }
-    ct.init(reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(ct_mem.data()) + 63) & ~uintptr_t{63}), 256,
-            conn_timeouts{});
-    aff.init(aff_mem.data(), 256);
-    s.nexthops = &nh;
-    s.conns = &ct;
-    s.affinity = &aff;
-    s.now_ns = 1000;
-    ct.on_remove = service_on_conn_removed;
-    ct.on_remove_ctx = &s;
   }
+
+  void use(directory_fixture& d) { directory = &d.dir(); }
 
   // A TCP packet from client:sport to the VIP; returns the address it left for.
   std::string send(const char* client, uint16_t sport, const char* vip, uint8_t flags) {
     bytes src(4), dst(4);
     std::memcpy(src.data(), parse_ip(client)->b.data(), 4);
     std::memcpy(dst.data(), parse_ip(vip)->b.data(), 4);
-    bytes f = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_tcp, .src = src, .dst = dst}, tcp(sport, 80, flags)));
-    pkt_meta m;
-    EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m));
-    uint32_t len = static_cast<uint32_t>(f.size());
-    f.resize(len + 128);
-    service_packet(f.data(), len, len + 128, m, s, c);
-    EXPECT_EQ(m.v, verdict::tx) << drop_reason_name(m.why);
+    auto out = worker_harness::send(
+        {frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_tcp, .src = src, .dst = dst}, tcp(sport, 80, flags)))});
+    EXPECT_EQ(out.size(), 1u) << "dropped";
+    if (out.empty()) return "";
+    const bytes& f = out[0];
     return to_string(ip_addr{4, {f[30], f[31], f[32], f[33]}});
   }
 };
@@ -217,7 +198,7 @@ TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
   directory_fixture d(8, 1024, &ta.a);
   d.put(0, g1);
   one_worker w;
-  service_use_directory(w.s, &d.dir());
+  w.use(d);
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);
   uint32_t slot = slot_of(tables(g1), "198.19.1.11");
   EXPECT_EQ(ta.a.counters[0][slot].new_flows, 1u);
@@ -236,7 +217,7 @@ TEST(CounterSlots, ConnectionsOfAnOlderGenerationKeepCounting) {
 
   // The connection ends under generation 2: the active count it took under 1 is given back.
   // (Far in the future every connection has expired.)
-  EXPECT_EQ(w.ct.expire_step(uint64_t{1} << 62, 1u << 20), 1u);
+  EXPECT_EQ(w.ct.table.expire_step(uint64_t{1} << 62, 1u << 20, lb_removal(w.w->lb.counters)), 1u);
   EXPECT_EQ(ta.a.counters[0][slot].active, 0);
   EXPECT_EQ(ta.a.counters[0][tables(g2).groups()[0].counter].active, 0);
 }
@@ -248,20 +229,20 @@ TEST(CounterSlots, ASynOnAClosedConnectionsTupleIsANewFlow) {
   directory_fixture d(8, 1024, &ta.a);
   d.put(0, g);
   one_worker w;
-  service_use_directory(w.s, &d.dir());
+  w.use(d);
   uint32_t port = tables(g).groups()[0].counter;
 
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);  // SYN
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);  // retransmitted: the same connection
-  EXPECT_EQ(w.c.new_flows, 1u);
-  EXPECT_EQ(w.c.reopened, 0u);
+  EXPECT_EQ(w.counters.lb.new_flows, 1u);
+  EXPECT_EQ(w.counters.conntrack.reopened, 0u);
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x14);  // RST+ACK: closed, kept until it times out
   w.send("198.18.0.2", 40000, "198.18.100.10", 0x02);  // the client reuses its port
-  EXPECT_EQ(w.c.new_flows, 2u) << "a reused tuple is a new connection";
-  EXPECT_EQ(w.c.reopened, 1u);
+  EXPECT_EQ(w.counters.lb.new_flows, 2u) << "a reused tuple is a new connection";
+  EXPECT_EQ(w.counters.conntrack.reopened, 1u);
   EXPECT_EQ(ta.a.counters[0][port].new_flows, 2u);
   EXPECT_EQ(ta.a.counters[0][port].active, 1) << "the closed connection gave its count back";
-  EXPECT_EQ(w.ct.active(), 1u);
+  EXPECT_EQ(w.ct.table.active(), 1u);
 }
 
 service_model sticky(const char* name, const char* vip, std::vector<const char*> pods) {
@@ -296,21 +277,21 @@ TEST(CounterSlots, ClientIpAffinityOutlivesTablePositions) {
   for (int i = 1; i < 200 && checked < 5; ++i) {
     std::string client = "198.18.64." + std::to_string(i);
     one_worker probe1, probe2;
-    service_use_directory(probe1.s, &gen1.dir());
-    service_use_directory(probe2.s, &gen2.dir());
+    probe1.use(gen1);
+    probe2.use(gen2);
     std::string first = probe1.send(client.c_str(), 1000, "198.18.100.10", 0x02);
     if (probe2.send(client.c_str(), 1000, "198.18.100.10", 0x02) == first) continue;
     ++checked;
     one_worker w;
-    service_use_directory(w.s, &gen1.dir());
+    w.use(gen1);
     ASSERT_EQ(w.send(client.c_str(), 1000, "198.18.100.10", 0x02), first);
-    service_use_directory(w.s, &gen2.dir());
+    w.use(gen2);
     EXPECT_EQ(w.send(client.c_str(), 1001, "198.18.100.10", 0x02), first) << client << " lost its endpoint";
-    EXPECT_EQ(w.c.affinity_hits, 1u);
+    EXPECT_EQ(w.counters.lb.affinity_hits, 1u);
     // The same client's first flow to the new Service is placed afresh.
     std::string other = w.send(client.c_str(), 1002, "198.18.100.9", 0x02);
     EXPECT_TRUE(other == "198.19.1.14" || other == "198.19.1.15") << other;
-    EXPECT_EQ(w.c.affinity_hits, 1u);
+    EXPECT_EQ(w.counters.lb.affinity_hits, 1u);
   }
   EXPECT_EQ(checked, 5) << "too few clients whose Maglev choice moved";
 }

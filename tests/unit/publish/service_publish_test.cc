@@ -19,7 +19,7 @@
 
 #include "control/publish/published_services.h"
 #include "pipelines/common/protocols.h"
-#include "tests/unit/service/service_builders.h"
+#include "tests/unit/support/service_builders.h"
 
 namespace kgw {
 namespace {

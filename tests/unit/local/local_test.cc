@@ -6,7 +6,7 @@
 
 #include "pipelines/common/protocols.h"
 #include "pipelines/parse/parse.h"
-#include "tests/unit/pipelines/packet_builder.h"
+#include "tests/unit/support/packet_builder.h"
 
 namespace kgw {
 namespace {

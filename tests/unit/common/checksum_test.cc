@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "tests/unit/pipelines/packet_builder.h"
+#include "tests/unit/support/packet_builder.h"
 
 namespace kgw {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pipelines/common/protocols.h"
-#include "tests/unit/pipelines/packet_builder.h"
+#include "tests/unit/support/packet_builder.h"
 
 namespace kgw {
 namespace {

@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
-#include <cstdlib>
-#include <memory>
-#include <set>
 #include <vector>
+
+#include "tests/unit/support/conn_table_fixture.h"
 
 namespace kgw {
 namespace {
+
+using table_fixture = test::conn_table_fixture;
 
 constexpr uint64_t sec = 1000000000ull;
 constexpr uint8_t SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04;
@@ -26,31 +27,19 @@ flow_key key4(uint32_t src, uint16_t sport, uint32_t dst = 0xc6120001, uint16_t 
   return k;
 }
 
-struct table_fixture {
-  explicit table_fixture(uint32_t cap, conn_timeouts t = {}) {
-    mem.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (conn_table::memory_size(cap) + 63) & ~size_t(63))));
-    table.init(mem.get(), cap, t);
-  }
-  struct free_deleter {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, free_deleter> mem;
-  conn_table table;
-};
-
 TEST(ConnTable, InsertFindsBothDirections) {
   table_fixture f(1024);
   auto orig = key4(0x0a000001, 1000);
   auto reply = key4(0x0a000064, 8080, 0xc61200fa, 40000);
-  uint32_t id = f.table.insert(orig, reply, IPPROTO_TCP, SYN, 0);
+  uint32_t id = f.insert(orig, reply, IPPROTO_TCP, SYN, 0);
   ASSERT_NE(id, conn_none);
-  auto h0 = f.table.lookup(orig, 1);
-  auto h1 = f.table.lookup(reply, 1);
+  auto h0 = f.lookup(orig, 1);
+  auto h1 = f.lookup(reply, 1);
   EXPECT_EQ(h0.id, id);
   EXPECT_EQ(h0.dir, 0);
   EXPECT_EQ(h1.id, id);
   EXPECT_EQ(h1.dir, 1);
-  EXPECT_EQ(f.table.lookup(reverse(orig), 1).id, conn_none);
+  EXPECT_EQ(f.lookup(reverse(orig), 1).id, conn_none);
   EXPECT_EQ(f.table.active(), 1u);
   EXPECT_EQ(f.table.counters().hits, 2u);
   EXPECT_EQ(f.table.counters().misses, 1u);
@@ -60,7 +49,7 @@ TEST(ConnTable, TcpHandshakeDataFinAndTimeouts) {
   conn_timeouts t;
   table_fixture f(64, t);
   auto o = key4(1, 1), r = reverse(o);
-  uint32_t id = f.table.insert(o, r, IPPROTO_TCP, SYN, 0);
+  uint32_t id = f.insert(o, r, IPPROTO_TCP, SYN, 0);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_syn_sent);
   EXPECT_EQ(f.table.at(id).expires_ns, t.tcp_syn_s * sec);
   f.table.update(id, 1, SYN | ACK, 1 * sec);
@@ -85,10 +74,10 @@ TEST(ConnTable, TcpHandshakeDataFinAndTimeouts) {
 TEST(ConnTable, MidStreamTcpIsEstablishedAndUdpBecomesReplied) {
   table_fixture f(64);
   auto o = key4(1, 1);
-  uint32_t id = f.table.insert(o, reverse(o), IPPROTO_TCP, ACK, 0);
+  uint32_t id = f.insert(o, reverse(o), IPPROTO_TCP, ACK, 0);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_established);
   auto u = key4(2, 53, 3, 53, IPPROTO_UDP);
-  uint32_t uid = f.table.insert(u, reverse(u), IPPROTO_UDP, 0, 0);
+  uint32_t uid = f.insert(u, reverse(u), IPPROTO_UDP, 0, 0);
   EXPECT_EQ(f.table.at(uid).state, conn_state::udp_unreplied);
   f.table.update(uid, 0, 0, sec);
   EXPECT_EQ(f.table.at(uid).state, conn_state::udp_unreplied);
@@ -101,31 +90,33 @@ TEST(ConnTable, ExpiredConnectionIsAMissAndIsRemoved) {
   t.udp_unreplied_s = 5;
   table_fixture f(64, t);
   auto u = key4(2, 53, 3, 53, IPPROTO_UDP);
-  int removed = 0;
-  f.table.on_remove = [](void* ctx, const conn&) { ++*static_cast<int*>(ctx); };
-  f.table.on_remove_ctx = &removed;
-  f.table.insert(u, reverse(u), IPPROTO_UDP, 0, 0);
-  EXPECT_NE(f.table.lookup(u, 4 * sec).id, conn_none);
-  EXPECT_EQ(f.table.lookup(u, 5 * sec).id, conn_none);
+  uint32_t id = f.insert(u, reverse(u), IPPROTO_UDP, 0, 0);
+  f.table.at(id).service = 7;  // the owner's counter slot, handed back on removal
+  EXPECT_NE(f.lookup(u, 4 * sec).id, conn_none);
+  EXPECT_EQ(f.lookup(u, 5 * sec).id, conn_none);
   EXPECT_EQ(f.table.active(), 0u);
   EXPECT_EQ(f.table.counters().expired, 1u);
-  EXPECT_EQ(removed, 1);
-  EXPECT_EQ(f.table.lookup(reverse(u), 5 * sec).id, conn_none);
+  ASSERT_EQ(f.removed.size(), 1u);
+  EXPECT_EQ(f.removed[0].service, 7u);
+  EXPECT_EQ(f.removed[0].key[0], u);
+  EXPECT_EQ(f.lookup(reverse(u), 5 * sec).id, conn_none);
 }
 
 TEST(ConnTable, ExpireStepSweepsEveryBucketEventually) {
   conn_timeouts t;
   t.tcp_syn_s = 1;
   table_fixture f(256, t);
-  for (uint32_t i = 0; i < 200; ++i) f.table.insert(key4(i, 1), reverse(key4(i, 1)), IPPROTO_TCP, SYN, 0);
-  // A crowded bucket may have evicted one or two on insert.
-  uint32_t inserted = f.table.active();
+  uint32_t inserted = 0;
+  for (uint32_t i = 0; i < 200; ++i) inserted += f.insert(key4(i, 1), reverse(key4(i, 1)), IPPROTO_TCP, SYN, 0) != conn_none;
+  // A crowded bucket may have refused one or two: they were all seen at this time.
+  EXPECT_EQ(f.table.active(), inserted);
   EXPECT_GE(inserted, 195u);
-  EXPECT_EQ(f.table.expire_step(0, 1u << 20), 0u);  // nothing expired yet
+  EXPECT_EQ(f.table.expire_step(0, 1u << 20, f.gone()), 0u);  // nothing expired yet
   unsigned total = 0;
-  for (int i = 0; i < 1000 && f.table.active(); ++i) total += f.table.expire_step(2 * sec, 16);
+  for (int i = 0; i < 1000 && f.table.active(); ++i) total += f.table.expire_step(2 * sec, 16, f.gone());
   EXPECT_EQ(total, inserted);
   EXPECT_EQ(f.table.active(), 0u);
+  EXPECT_EQ(f.removed.size(), inserted) << "each expired one reported once";
 }
 
 TEST(ConnTable, FullTableEvictsTheOldestOfTheBucket) {
@@ -133,7 +124,7 @@ TEST(ConnTable, FullTableEvictsTheOldestOfTheBucket) {
   std::vector<flow_key> keys;
   for (uint32_t i = 0; i < 8; ++i) {
     keys.push_back(key4(i, 1));
-    ASSERT_NE(f.table.insert(keys.back(), reverse(keys.back()), IPPROTO_TCP, SYN, i * sec), conn_none);
+    ASSERT_NE(f.insert(keys.back(), reverse(keys.back()), IPPROTO_TCP, SYN, i * sec), conn_none);
   }
   EXPECT_EQ(f.table.active(), 8u);
   // A ninth connection: the oldest connection sharing its bucket makes room.
@@ -144,15 +135,17 @@ TEST(ConnTable, FullTableEvictsTheOldestOfTheBucket) {
     if (f.table.bucket_index(keys[i]) == bucket || f.table.bucket_index(reverse(keys[i])) == bucket)
       oldest_in_bucket = i;
   // At 10 s nothing has reached the 30 s SYN timeout: this is eviction, not expiry.
-  uint32_t id = f.table.insert(extra, reverse(extra), IPPROTO_TCP, SYN, 10 * sec);
+  uint32_t id = f.insert(extra, reverse(extra), IPPROTO_TCP, SYN, 10 * sec);
   if (oldest_in_bucket < 0) {
     EXPECT_EQ(id, conn_none);
     EXPECT_EQ(f.table.counters().table_full, 1u);
   } else {
     ASSERT_NE(id, conn_none);
     EXPECT_EQ(f.table.counters().evictions, 1u);
-    EXPECT_EQ(f.table.lookup(keys[oldest_in_bucket], 10 * sec).id, conn_none);
-    EXPECT_NE(f.table.lookup(extra, 10 * sec).id, conn_none);
+    ASSERT_EQ(f.removed.size(), 1u);
+    EXPECT_EQ(f.removed[0].key[0], keys[oldest_in_bucket]) << "the evicted connection is reported";
+    EXPECT_EQ(f.lookup(keys[oldest_in_bucket], 10 * sec).id, conn_none);
+    EXPECT_NE(f.lookup(extra, 10 * sec).id, conn_none);
   }
   EXPECT_EQ(f.table.active(), 8u);
 }
@@ -166,7 +159,7 @@ TEST(ConnTable, FullTableWithAnEmptyBucketEvictsFromTheNext) {
   for (; placed < 4 && i < 100000; ++i) {
     auto k = key4(i, 1);
     if (f.table.bucket_index(k) != 0 || f.table.bucket_index(reverse(k)) != 0) continue;
-    ASSERT_NE(f.table.insert(k, reverse(k), IPPROTO_TCP, SYN, 0), conn_none);
+    ASSERT_NE(f.insert(k, reverse(k), IPPROTO_TCP, SYN, 0), conn_none);
     ++placed;
   }
   ASSERT_EQ(placed, 4u);
@@ -174,27 +167,59 @@ TEST(ConnTable, FullTableWithAnEmptyBucketEvictsFromTheNext) {
   for (; i < 100000; ++i) {
     auto k = key4(i, 1);
     if (f.table.bucket_index(k) != 1) continue;
-    EXPECT_NE(f.table.insert(k, reverse(k), IPPROTO_TCP, SYN, sec), conn_none);
+    EXPECT_NE(f.insert(k, reverse(k), IPPROTO_TCP, SYN, sec), conn_none);
     EXPECT_EQ(f.table.counters().table_full, 0u);
     EXPECT_EQ(f.table.counters().evictions, 1u);
     EXPECT_EQ(f.table.active(), 4u);
-    EXPECT_NE(f.table.lookup(k, sec).id, conn_none);
+    EXPECT_NE(f.lookup(k, sec).id, conn_none);
     return;
   }
   FAIL() << "no key maps to bucket 1";
 }
 
+TEST(ConnTable, RemoveReportsTheConnectionOnce) {
+  table_fixture f(64);
+  auto o = key4(1, 1);
+  uint32_t id = f.insert(o, reverse(o), IPPROTO_TCP, SYN, 0);
+  f.table.at(id).backend = 3;
+  f.table.remove(id, f.gone());
+  f.table.remove(id, f.gone());  // already free: nothing more
+  ASSERT_EQ(f.removed.size(), 1u);
+  EXPECT_EQ(f.removed[0].backend, 3u);
+  EXPECT_EQ(f.table.active(), 0u);
+  EXPECT_EQ(f.lookup(o, 1).id, conn_none);
+  EXPECT_EQ(f.lookup(reverse(o), 1).id, conn_none);
+  f.table.remove(f.insert(o, reverse(o), IPPROTO_TCP, SYN, 0), conn_removal{});  // no hook: nobody told
+  EXPECT_EQ(f.removed.size(), 1u);
+}
+
+TEST(ConnTable, AConnectionSeenNowIsNotEvicted) {
+  // One bucket of eight slots: four connections fill it.
+  table_fixture f(4);
+  for (uint32_t i = 0; i < 4; ++i) ASSERT_NE(f.insert(key4(i, 1), reverse(key4(i, 1)), IPPROTO_TCP, SYN, sec), conn_none);
+  EXPECT_EQ(f.insert(key4(9, 1), reverse(key4(9, 1)), IPPROTO_TCP, SYN, sec), conn_none)
+      << "every connection was seen at this time: none is given up";
+  EXPECT_EQ(f.table.counters().evictions, 0u);
+  f.table.update(0, 0, ACK, 2 * sec);  // the first one is seen again, later
+  uint32_t id = f.insert(key4(9, 1), reverse(key4(9, 1)), IPPROTO_TCP, SYN, 2 * sec);
+  ASSERT_NE(id, conn_none);
+  ASSERT_EQ(f.removed.size(), 1u);
+  EXPECT_NE(f.removed[0].key[0], key4(0, 1)) << "the one seen now stays";
+  EXPECT_NE(f.lookup(key4(0, 1), 2 * sec).id, conn_none);
+}
+
 TEST(ConnTable, ManyFlowsAllFindableAtCapacity) {
   table_fixture f(100000);
+  // Each at its own time: a crowded bucket makes room by evicting an older one.
   for (uint32_t i = 0; i < 100000; ++i) {
     auto k = key4(i, static_cast<uint16_t>(i * 7));
-    ASSERT_NE(f.table.insert(k, reverse(k), IPPROTO_UDP, 0, 0), conn_none) << i;
+    ASSERT_NE(f.insert(k, reverse(k), IPPROTO_UDP, 0, i + 1), conn_none) << i;
   }
   uint64_t found = 0;
   for (uint32_t i = 0; i < 100000; ++i) {
     auto k = key4(i, static_cast<uint16_t>(i * 7));
-    found += f.table.lookup(k, 1).id != conn_none;
-    found += f.table.lookup(reverse(k), 1).id != conn_none;
+    found += f.lookup(k, 200000).id != conn_none;
+    found += f.lookup(reverse(k), 200000).id != conn_none;
   }
   // Bucket overflow may evict a few; the table must keep nearly all.
   EXPECT_GE(found, 199000u);

@@ -1,4 +1,5 @@
-// The 5-tuple that identifies one direction of a connection.
+// The 5-tuple that identifies one direction of a connection, and the id of a
+// connection in its worker's table.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,9 @@ struct flow_key {
   }
 };
 static_assert(sizeof(flow_key) == 40);
+
+// A connection's index in its worker's connection table; conn_none = none.
+inline constexpr uint32_t conn_none = 0xffffffffu;
 
 // The key of the other direction: addresses and ports swapped.
 inline flow_key reverse(const flow_key& k) {

@@ -9,49 +9,17 @@
 #include <cstring>
 #include <random>
 
+#include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
-#include "pipelines/parse/parse.h"
-#include "tests/unit/pipelines/packet_builder.h"
+#include "tests/unit/support/flow_frames.h"
 
 namespace kgw {
 namespace {
 
 using namespace kgw::test;
 
-const bytes vip4 = {198, 18, 10, 1}, pod4 = {198, 19, 1, 11}, snat4 = {198, 18, 0, 250};
-const bytes vip6 = {0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x01};
-const bytes pod6 = {0x20, 0x01, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};
-const bytes snat6 = {0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x50};
-
-pkt_meta parsed(const bytes& f) {
-  pkt_meta m;
-  EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m)) << drop_reason_name(m.why);
-  return m;
-}
-
-flow_key key(const bytes& src, const bytes& dst, uint16_t sport, uint16_t dport, uint8_t proto) {
-  flow_key k{};
-  std::memcpy(k.src, src.data(), src.size());
-  std::memcpy(k.dst, dst.data(), dst.size());
-  k.sport = htons(sport);
-  k.dport = htons(dport);
-  k.proto = proto;
-  k.family = src.size() == 4 ? 4 : 6;
-  return k;
-}
-
-bytes tcp_sum4(bytes seg, const bytes& s, const bytes& d) {
-  put16(seg, 16, ref_checksum(seg, pseudo4(s, d, ipproto_tcp, seg.size())));
-  return seg;
-}
-bytes udp_sum4(bytes seg, const bytes& s, const bytes& d) {
-  put16(seg, 6, ref_checksum(seg, pseudo4(s, d, ipproto_udp, seg.size())));
-  return seg;
-}
-
 bytes tcp4_frame(const bytes& s, const bytes& d, uint16_t sp, uint16_t dp) {
-  bytes seg = tcp_sum4(tcp(sp, dp, 0x18, {'G', 'E', 'T', ' ', '/'}), s, d);
-  return frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_tcp, .src = s, .dst = d}, seg));
+  return tcp_frame(s, d, sp, dp, 0x18, {'G', 'E', 'T', ' ', '/'});
 }
 
 TEST(Nat, Ipv4TcpFullNatBothWays) {

@@ -13,8 +13,8 @@
 
 #include "control/services/service_compiler.h"
 #include "pipelines/common/protocols.h"
-#include "tests/unit/service/directory_fixture.h"
-#include "tests/unit/service/service_builders.h"
+#include "tests/unit/support/directory_fixture.h"
+#include "tests/unit/support/service_builders.h"
 
 namespace kgw {
 namespace {

@@ -1,0 +1,186 @@
+#include "pipelines/lb/lb_stage.h"
+
+#include <rte_mbuf.h>
+
+#include <cstring>
+#include <initializer_list>
+
+#include "pipelines/common/packet_keys.h"
+#include "pipelines/common/protocols.h"
+#include "pipelines/lb/endpoint_pick.h"
+#include "pipelines/lb/reject.h"
+
+namespace kgw {
+
+namespace {
+
+bool pending_ip(const pkt_meta& m) { return m.v == verdict::pending && (m.l3 == l3_kind::ipv4 || m.l3 == l3_kind::ipv6); }
+
+bool steering_on(const lb_lcore& s) { return s.steering && s.steering->n_workers > 1; }
+
+void drop(pkt_meta& m, drop_reason r, lcore_counters& c) {
+  m.drop(r);
+  c.drops[static_cast<unsigned>(r)]++;
+}
+
+void count_removed(void* slots, const conn& cn) {
+  const lb_slots& s = *static_cast<const lb_slots*>(slots);
+  if (cn.service < s.n) s.at[cn.service].active--;
+  if (cn.backend < s.n) s.at[cn.backend].active--;
+}
+
+// conntrack_burst looked every packet up before this stage opened any
+// connection. Once one is open, a later miss may belong to it (a SYN and its
+// SYN-ACK, a query and the ICMP error it caused, in one burst): it is looked
+// up again, as it would have been one by one. (A hit stays valid: the table
+// evicts no connection seen at this time.) The keys of the connections opened
+// so far leave one bit each of 256, by their hash: a miss whose bit is clear
+// belongs to none of them and is not looked up again. An ICMP error is looked
+// up by the key it quotes, which this does not cover: always again.
+struct opened_keys {
+  bool any = false;
+  uint64_t bits[4] = {};
+
+  void add(uint32_t hash) {
+    any = true;
+    bits[hash >> 30] |= uint64_t{1} << ((hash >> 24) & 63);
+  }
+  bool may_hold(uint32_t hash) const { return bits[hash >> 30] & (uint64_t{1} << ((hash >> 24) & 63)); }
+};
+
+void look_again(const uint8_t* frame, pkt_meta& m, const opened_keys& opened, conntrack_lcore& ct,
+                const conn_removal& gone, lcore_counters& c) {
+  if (m.conn == conn_none && (opened.may_hold(m.hash) || is_icmp(m.l4_proto)))
+    conntrack_packet(frame, m, ct, gone, c);
+}
+
+const rss_port* endpoint_rss(const lb_lcore& s, uint8_t family, const uint8_t* addr) {
+  if (!steering_on(s) || !s.nexthops) return nullptr;
+  const neighbor_entry* n = nexthop_lookup(*s.nexthops, family, addr);
+  return n && n->port < max_ports && s.steering->port[n->port].enabled ? &s.steering->port[n->port] : nullptr;
+}
+
+void reject(rte_mbuf* mb, pkt_meta& m, const lb_lcore& s, lcore_counters& c) {
+  uint8_t* frame = rte_pktmbuf_mtod(mb, uint8_t*);
+  uint32_t len = rte_pktmbuf_data_len(mb);
+  uint32_t cap = len + rte_pktmbuf_tailroom(mb);
+  const uint8_t* mac = s.nexthops ? s.nexthops->port_mac[m.in_port < max_ports ? m.in_port : 0] : frame;
+  if (!icmp_port_unreachable(frame, len, cap, m, mac)) {
+    drop(m, drop_reason::no_tailroom, c);
+    return;
+  }
+  c.lb.rejected++;
+  mb->data_len = static_cast<uint16_t>(len);
+  mb->pkt_len = len;
+}
+
+// The key replies of a new connection to endpoint `be` arrive with: from the
+// endpoint to the SNAT address and a port of this worker's (full NAT, the
+// port in `nat_port`), or to the client's own address and port. False when
+// no SNAT port is free.
+bool reply_key(const pkt_meta& m, const lb_group& g, const backend_entry& be, lb_lcore& s, conntrack_lcore& ct,
+               const conn_removal& gone, lcore_counters& c, flow_key& reply, uint32_t& reply_hash,
+               uint16_t& nat_port) {
+  const flow_key& k = m.key;
+  reply = flow_key{};
+  std::memcpy(reply.src, be.addr, 16);
+  reply.sport = be.port;
+  reply.proto = k.proto;
+  reply.family = k.family;
+  const uint8_t* snat = g.full_nat ? snat_address(*s.services, k.family) : nullptr;
+  if (!snat) {
+    std::memcpy(reply.dst, k.src, 16);  // client address preserved
+    reply.dport = k.sport;
+    reply_hash = flow_hash(reply);
+    return true;
+  }
+  std::memcpy(reply.dst, snat, k.family == 4 ? 4 : 16);
+  bool rss_missed = false;
+  if (!pick_snat_port(s.snat_ports, endpoint_rss(s, k.family, be.addr), s.worker, *ct.table, ct.now_ns, gone, reply,
+                      reply_hash, rss_missed))
+    return false;
+  if (rss_missed) c.lb.rss_port_misses++;
+  nat_port = static_cast<uint16_t>((reply.dport >> 8) | (reply.dport << 8));
+  return true;
+}
+
+void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
+                     opened_keys& opened, const conn_removal& gone, lcore_counters& c) {
+  const lb_group& g = fh.record->groups()[fh.frontend->group];
+  int e = pick_endpoint(g, fh, m.key, m.hash, s.affinity, ct.now_ns, c.lb);
+  if (e < 0) {
+    reject(mb, m, s, c);
+    return;
+  }
+  const backend_entry& be = fh.record->backends()[g.first_backend + e];
+  flow_key reply;
+  uint32_t reply_hash;
+  uint16_t nat_port = 0;
+  if (!reply_key(m, g, be, s, ct, gone, c, reply, reply_hash, nat_port)) {
+    drop(m, drop_reason::snat_ports_exhausted, c);
+    return;
+  }
+  uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
+  if (id == conn_none) {
+    drop(m, drop_reason::conntrack_full, c);
+    return;
+  }
+  opened.add(m.hash);
+  opened.add(reply_hash);
+  conn& cn = ct.table->at(id);
+  // Counter slots, not table positions: they stay the same under later records.
+  cn.service = g.counter;
+  cn.backend = be.counter;
+  cn.nat_port = nat_port;
+  c.lb.new_flows++;
+  for (uint32_t slot : {cn.service, cn.backend}) {
+    if (slot < s.counters.n) {
+      s.counters.at[slot].new_flows++;
+      s.counters.at[slot].active++;
+    }
+  }
+}
+
+frontend_key frontend_of(const flow_key& k) {
+  frontend_key fk{};
+  std::memcpy(fk.addr, k.dst, 16);
+  fk.port = k.dport;
+  fk.proto = k.proto;
+  fk.family = k.family;
+  return fk;
+}
+
+// A miss that may open a connection: TCP or UDP with ports (later fragments
+// carry none; without reassembly they stay unclaimed, counted as such).
+bool may_open(const pkt_meta& m) {
+  return (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) && (!m.frag || (m.frag & frag_first));
+}
+
+}  // namespace
+
+conn_removal lb_removal(lb_slots& slots) { return {&count_removed, &slots}; }
+
+void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,
+              lcore_counters& c) {
+  const conn_removal gone = lb_removal(s.counters);
+  opened_keys opened;
+  for (uint16_t i = 0; i < n; ++i) {
+    pkt_meta& m = meta[i];
+    if (!pending_ip(m)) continue;
+    if (opened.any) look_again(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m, opened, ct, gone, c);
+    if (m.conn != conn_none || !s.services || !may_open(m)) continue;
+    frontend_hit fh = directory_lookup(*s.services, *s.index, frontend_of(m.key));
+    if (steering_on(s) && !s.from_handoff) {
+      if (int owner = steering_owner(*s.steering, s.worker, *s.services, *s.index, m.key, fh); owner >= 0) {
+        m.v = verdict::handoff;
+        m.out_port = static_cast<uint16_t>(owner);
+        c.lb.handoff_out++;
+        continue;
+      }
+    }
+    if (!fh.frontend || fh.frontend->kind == frontend_kind::local_backend) continue;
+    open_connection(pkts[i], m, fh, s, ct, opened, gone, c);
+  }
+}
+
+}  // namespace kgw

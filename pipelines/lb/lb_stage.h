@@ -1,0 +1,57 @@
+// Stage: load balancing. A packet that missed the connection table and goes
+// to a Service frontend opens a connection: unless another worker owns it
+// (then it is handed off), it gets an endpoint (ClientIP affinity, then
+// Maglev over the ready endpoints), a SNAT source port for full NAT, and an
+// entry in the connection table for both directions, which nat and route
+// then follow. With no ready endpoint the client gets ICMP port unreachable,
+// as from kube-proxy.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/lcore_counters.h"
+#include "pipelines/common/pkt_meta.h"
+#include "pipelines/conntrack/conntrack_stage.h"
+#include "pipelines/lb/affinity_table.h"
+#include "pipelines/lb/lb_counter_area.h"
+#include "pipelines/lb/service_directory.h"
+#include "pipelines/lb/steering.h"
+#include "pipelines/route/nexthop.h"
+
+struct rte_mbuf;
+
+namespace kgw {
+
+struct lb_lcore {
+  // Set per burst from the published directory (lb_use_directory).
+  const service_directory* services = nullptr;  // nullptr: no Services
+  const frontend_index* index = nullptr;        // the directory's, loaded once per burst
+  lb_slots counters;                            // this worker's row of the lb_counter_area
+
+  const nexthop_table* nexthops = nullptr;   // the endpoints' ports (for RSS) and the ports' MACs
+  affinity_table* affinity = nullptr;
+  const steering_table* steering = nullptr;  // nullptr or one worker: no steering
+  unsigned worker = 0;
+  bool from_handoff = false;  // packets another worker passed here are not passed on again
+  snat_port_range snat_ports;
+};
+
+// Points the stage at directory `d` (nullptr = no Services).
+inline void lb_use_directory(lb_lcore& s, const service_directory* d) {
+  s.index = d ? __atomic_load_n(&d->index, __ATOMIC_ACQUIRE) : nullptr;
+  s.services = s.index ? d : nullptr;
+  // The area outlives records: removed connections count down in it even
+  // while no Service is published.
+  if (d && d->counters && s.worker < d->counters->n_workers)
+    s.counters = {d->counters->counters[s.worker], d->counters->n_slots};
+}
+
+void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,
+              lcore_counters& c);
+
+// What the connection table is to tell of the connections it lets go: each
+// gives back the active count it took in `slots` (its Service port's and
+// endpoint's).
+conn_removal lb_removal(lb_slots& slots);
+
+}  // namespace kgw

@@ -1,0 +1,124 @@
+// nat_burst over real mbufs: packets of tracked connections rewritten both
+// ways by the connection's keys, checked byte for byte against the packet
+// built from scratch; MSS clamp on SYNs towards the endpoint only; ICMP errors
+// about a connection translated back; Service port and endpoint counters.
+#include "pipelines/nat/nat_stage.h"
+
+#include <gtest/gtest.h>
+
+#include "pipelines/conntrack/conntrack_stage.h"
+#include "pipelines/parse/parse.h"
+#include "tests/unit/support/conn_table_fixture.h"
+#include "tests/unit/support/flow_frames.h"
+#include "tests/unit/support/mbufs.h"
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+constexpr uint8_t SYN = 0x02, ACK = 0x10;
+
+// A full-NAT connection client:40000 -> VIP:80 sent on as SNAT:1025 -> pod:8080,
+// counted in slots 1 (Service port) and 2 (endpoint).
+struct NatStage : ::testing::Test {
+  conn_table_fixture f{64};
+  conntrack_lcore cs{&f.table, 1000};
+  std::vector<lb_counters> slot_mem = std::vector<lb_counters>(4);
+  lb_slots slots{slot_mem.data(), 4};
+  nat_lcore s{1460, &slots};
+  lcore_counters c{};
+  uint32_t id = open(key(ip4_client, vip4, 40000, 80, ipproto_tcp), key(pod4, snat4, 8080, 1025, ipproto_tcp));
+
+  uint32_t open(const flow_key& o, const flow_key& r) {
+    uint32_t i = f.insert(o, r, o.proto, SYN, 0);
+    f.table.at(i).service = 1;
+    f.table.at(i).backend = 2;
+    return i;
+  }
+
+  // parse, conntrack and nat over the frames; the mbufs stay in `b`.
+  std::vector<pkt_meta> run(mbuf_burst& b) {
+    std::vector<pkt_meta> meta(b.size());
+    parse_burst(b.data(), meta.data(), b.size(), c);
+    conntrack_burst(b.data(), meta.data(), b.size(), cs, f.gone(), c);
+    nat_burst(b.data(), meta.data(), b.size(), s, f.table, c);
+    return meta;
+  }
+};
+
+TEST_F(NatStage, BothDirectionsFollowTheConnectionsKeys) {
+  bytes get = {'G', 'E', 'T'};
+  mbuf_burst b({tcp_frame(ip4_client, vip4, 40000, 80, ACK, get), tcp_frame(pod4, snat4, 8080, 1025, ACK, get),
+                tcp_frame(ip4_client, vip4, 40001, 80, ACK)});
+  auto meta = run(b);
+  EXPECT_EQ(b.frame(0), tcp_frame(snat4, pod4, 1025, 8080, ACK, get)) << "DNAT and SNAT towards the pod";
+  EXPECT_EQ(b.frame(1), tcp_frame(vip4, ip4_client, 80, 40000, ACK, get)) << "and back, as from the VIP";
+  EXPECT_EQ(meta[0].v, verdict::tx);
+  EXPECT_EQ(meta[1].v, verdict::tx);
+  EXPECT_EQ(meta[2].v, verdict::pending) << "no connection: not nat's";
+  EXPECT_EQ(b.frame(2), tcp_frame(ip4_client, vip4, 40001, 80, ACK));
+  uint64_t bytes_each = 20 + 20 + get.size();
+  for (uint32_t i : {1u, 2u}) {
+    EXPECT_EQ(slot_mem[i].packets, 2u);
+    EXPECT_EQ(slot_mem[i].bytes, 2 * bytes_each);
+  }
+  EXPECT_EQ(slot_mem[0].packets, 0u);
+}
+
+TEST_F(NatStage, Ipv6AndUdp) {
+  uint32_t id6 = open(key(ip6_client, vip6, 5000, 53, ipproto_udp), key(pod6, ip6_client, 5353, 5000, ipproto_udp));
+  ASSERT_NE(id6, conn_none);
+  mbuf_burst b({udp_frame(ip6_client, vip6, 5000, 53), udp_frame(pod6, ip6_client, 5353, 5000)});
+  run(b);
+  EXPECT_EQ(b.frame(0), udp_frame(ip6_client, pod6, 5000, 5353)) << "client address kept";
+  EXPECT_EQ(b.frame(1), udp_frame(vip6, ip6_client, 53, 5000));
+}
+
+TEST_F(NatStage, ClampsTheMssOfSynsTowardsTheEndpoint) {
+  auto mss = [](uint16_t v) { return bytes{2, 4, static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v), 1, 1, 1, 0}; };
+  mbuf_burst b({tcp_frame(ip4_client, vip4, 40000, 80, SYN, {}, mss(9000)),
+                tcp_frame(pod4, snat4, 8080, 1025, SYN | ACK, {}, mss(9000))});
+  run(b);
+  EXPECT_EQ(b.frame(0), tcp_frame(snat4, pod4, 1025, 8080, SYN, {}, mss(1460)));
+  EXPECT_EQ(b.frame(1), tcp_frame(vip4, ip4_client, 80, 40000, SYN | ACK, {}, mss(9000))) << "the endpoint's own MSS stays";
+  EXPECT_EQ(c.nat.mss_clamped, 1u);
+
+  s.mss = 0;  // clamping off
+  mbuf_burst again({tcp_frame(ip4_client, vip4, 40000, 80, SYN, {}, mss(9000))});
+  run(again);
+  EXPECT_EQ(again.frame(0), tcp_frame(snat4, pod4, 1025, 8080, SYN, {}, mss(9000)));
+}
+
+TEST_F(NatStage, AnIcmpErrorIsTranslatedBackWhole) {
+  // The pod refuses what kgw sent it; the client must see a refusal of what it sent.
+  mbuf_burst b({icmp_error_frame(pod4, snat4, tcp_packet(snat4, pod4, 1025, 8080, SYN))});
+  auto meta = run(b);
+  EXPECT_EQ(meta[0].v, verdict::tx);
+  EXPECT_EQ(b.frame(0), icmp_error_frame(vip4, ip4_client, tcp_packet(ip4_client, vip4, 40000, 80, SYN)))
+      << "quoted packet, outer addresses and every checksum as if built so";
+  EXPECT_EQ(c.nat.icmp_errors_translated, 1u);
+  EXPECT_EQ(slot_mem[1].packets, 0u) << "an error is no packet of the connection";
+}
+
+TEST_F(NatStage, AnIcmpv6ErrorIsTranslatedBackWhole) {
+  open(key(ip6_client, vip6, 40001, 443, ipproto_tcp), key(pod6, snat6, 8443, 2000, ipproto_tcp));
+  mbuf_burst b({icmp_error_frame(pod6, snat6, tcp_packet(snat6, pod6, 2000, 8443, SYN))});
+  run(b);
+  EXPECT_EQ(b.frame(0), icmp_error_frame(vip6, ip6_client, tcp_packet(ip6_client, vip6, 40001, 443, SYN)));
+}
+
+TEST_F(NatStage, PacketsOtherStagesDecidedAreLeftAlone) {
+  bytes f0 = tcp_frame(ip4_client, vip4, 40000, 80, ACK);
+  mbuf_burst b({f0});
+  pkt_meta meta[1];
+  parse_burst(b.data(), meta, 1, c);
+  conntrack_burst(b.data(), meta, 1, cs, f.gone(), c);
+  meta[0].v = verdict::handoff;
+  nat_burst(b.data(), meta, 1, s, f.table, c);
+  EXPECT_EQ(b.frame(0), f0);
+  EXPECT_EQ(meta[0].v, verdict::handoff);
+}
+
+}  // namespace
+}  // namespace kgw

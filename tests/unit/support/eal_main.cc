@@ -1,0 +1,43 @@
+// main() of the unit binaries that need real mbufs: an EAL without hugepages,
+// devices or shared files, one mempool, then the tests.
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "tests/unit/support/mbufs.h"
+
+namespace kgw::test {
+
+namespace {
+rte_mempool* pool;
+}
+
+rte_mempool* mbuf_pool() { return pool; }
+
+}  // namespace kgw::test
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  std::string prefix = "--file-prefix=kgw-unit-" + std::to_string(getpid());
+  const char* eal_argv[] = {argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
+                            prefix.c_str(), "--no-telemetry", "-l", "0", "--log-level=*:warning"};
+  if (rte_eal_init(sizeof(eal_argv) / sizeof(eal_argv[0]), const_cast<char**>(eal_argv)) < 0) {
+    fprintf(stderr, "EAL init failed\n");
+    return 1;
+  }
+  kgw::test::pool = rte_pktmbuf_pool_create("unit_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  if (!kgw::test::pool) {
+    fprintf(stderr, "mempool create failed\n");
+    return 1;
+  }
+  int rc = RUN_ALL_TESTS();
+  // EAL leaves an empty runtime directory behind even without shared config.
+  std::string runtime_dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  rmdir(runtime_dir.c_str());
+  return rc;
+}
