@@ -148,7 +148,8 @@ void cookie_syn(tcp_stack& s, const tcp_segment& syn) {
   ours.wscale = our_wscale(s);
   ours.sack_permitted = ours.has_ts && s.cfg.sack && syn.opts.sack_permitted;
   uint32_t now_ts = static_cast<uint32_t>(s.now_ns / 1'000'000) + make_ts_offset(s, syn.tuple);
-  ours.tsval = cookie_ts_encode(now_ts, ours.has_wscale, ours.wscale, ours.sack_permitted);
+  // The peer's shift rides in the timestamp; ours follows from the config.
+  ours.tsval = cookie_ts_encode(now_ts, ours.has_wscale, syn.opts.wscale, ours.sack_permitted);
   ours.tsecr = syn.opts.tsval;
   uint16_t wnd = s.cfg.recv_buffer > 65535 ? 65535 : static_cast<uint16_t>(s.cfg.recv_buffer);
   send_cookie_syn_ack(s, syn, iss, ours, wnd);
@@ -251,8 +252,13 @@ bool cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg) {
 // ---- SYN-SENT (RFC 9293 3.10.7.3) --------------------------------------------------
 
 void negotiate_active(tcp_stack& s, tcb& t, const tcp_opts& peer) {
-  uint8_t offered_ws = t.rcv_wscale;
+  // What the SYN-ACK accepted of what our SYN offered; the send sequence
+  // stays where the SYN left it.
+  const uint8_t offered_ws = t.rcv_wscale;
+  const uint32_t nxt = t.snd_nxt, max = t.snd_max;
   tcb_init_from_syn(s, t, peer, t.iss);
+  t.snd_nxt = nxt;
+  t.snd_max = max;
   if (t.ws_ok) t.rcv_wscale = offered_ws;
 }
 
@@ -497,6 +503,19 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
   if (t.state == tcp_state::syn_received && has(seg, tcp_syn) && !has(seg, tcp_ack) && seg.seq == t.irs) {
     t.snd_nxt = t.iss;
     tcp_output(s, t);
+    return false;
+  }
+  // Simultaneous open (RFC 9293 figure 8): in SYN-RECEIVED the peer's SYN-ACK
+  // repeats its SYN, which the sequence check would refuse; it acknowledges
+  // our SYN, so it completes the handshake (Linux accepts it the same way).
+  if (t.state == tcp_state::syn_received && !t.passive && has(seg, tcp_syn) && has(seg, tcp_ack) &&
+      seg.seq + 1 == t.rcv_nxt && seg.ack == t.snd_max && seg.len == 0) {
+    if (t.ts_ok && seg.opts.has_ts) take_timestamp(s, t, seg);
+    process_ack(s, t, seg);
+    if (t.in_use) {
+      t.ack_now = true;
+      tcp_output(s, t);
+    }
     return false;
   }
   // PAWS (RFC 7323 5.3), ahead of the sequence check; RSTs are exempt (5.2).

@@ -1,0 +1,1 @@
+#include "tests/unit/tcp/tcp_fixture.h"
