@@ -100,6 +100,7 @@ struct tcb {
   // Receive sequence space. rcv_adv: the right edge last advertised.
   uint32_t irs = 0, rcv_nxt = 0, rcv_adv = 0;
   uint32_t ooo_fin_seq = 0;
+  uint32_t snd_fin = 0;  // our FIN's sequence number, once fin_queued
 
   // Congestion control (RFC 5681, RFC 6582), bytes.
   uint32_t cwnd = 0, ssthresh = 0, recover = 0;

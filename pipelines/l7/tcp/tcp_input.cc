@@ -406,7 +406,7 @@ void new_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
   uint32_t acked = seg.ack - t.snd_una;
   uint32_t data = acked;
   if (t.snd_una == t.iss) data--;  // our SYN
-  bool fin_acked = t.fin_sent && seg.ack == fin_seq(t) + 1;
+  bool fin_acked = t.fin_sent && seg.ack == t.snd_fin + 1;
   if (fin_acked) data--;
   queue_trim_front(t.sndq, data < t.sndq.bytes ? data : t.sndq.bytes);
   // RTT (RFC 7323 4.1 with timestamps; else one timed segment, RFC 6298).

@@ -284,7 +284,7 @@ void send_data(tcp_stack& s, tcb& t) {
       scoreboard_next_hole(t, t.snd_nxt, hole_len);
       if (hole_len && len > hole_len) len = hole_len;  // stop where the SACKed data starts
     }
-    const bool fin = t.fin_queued && off + len == t.sndq.bytes && seq_leq(t.snd_nxt, fin_seq(t));
+    const bool fin = t.fin_queued && off + len == t.sndq.bytes && seq_leq(t.snd_nxt, t.snd_fin);
     if (len == 0 && !fin) break;
     // Sender SWS avoidance (RFC 9293 3.8.6.2.1), without Nagle: a short
     // segment goes out only if it ends the queued data, or nothing is in
@@ -359,7 +359,7 @@ void tcp_output(tcp_stack& s, tcb& t) {
 }
 
 bool send_data_at(tcp_stack& s, tcb& t, uint32_t seq, uint32_t len, bool is_rexmit) {
-  bool fin = t.fin_sent && seq + len == fin_seq(t);
+  bool fin = t.fin_sent && seq + len == t.snd_fin;
   uint8_t flags = tcp_ack | (fin ? tcp_fin : 0);
   if (!send_segment(s, t, seq, len, flags)) return false;
   if (is_rexmit) {
@@ -385,7 +385,7 @@ bool retransmit_next(tcp_stack& s, tcb& t) {
   if (len > data) len = data;
   uint32_t room = segment_room(t);
   if (len > room) len = room;
-  bool fin = t.fin_sent && hole + len == fin_seq(t);
+  bool fin = t.fin_sent && hole + len == t.snd_fin;
   if (len == 0 && !fin) return false;
   if (hole != t.snd_una && t.sack_ok) s.counters.sack_retransmits++;
   if (!send_data_at(s, t, hole, len, true)) return false;

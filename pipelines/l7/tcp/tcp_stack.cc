@@ -431,14 +431,14 @@ int close_sending_side(tcp_stack& s, tcb& t) {
   switch (t.state) {
     case tcp_state::syn_sent:
     case tcp_state::syn_received:
-      t.fin_queued = true;  // acted upon once ESTABLISHED
+      queue_fin(t);  // acted upon once ESTABLISHED
       return 0;
     case tcp_state::established:
-      t.fin_queued = true;
+      queue_fin(t);
       set_state(s, t, tcp_state::fin_wait_1);
       break;
     case tcp_state::close_wait:
-      t.fin_queued = true;
+      queue_fin(t);
       set_state(s, t, tcp_state::last_ack);
       break;
     default:

@@ -125,9 +125,11 @@ inline uint32_t snd_data_seq(const tcb& t) {
 // Retransmits the next segment recovery wants: the first hole the SACK
 // scoreboard shows at or after rexmit_nxt, else the first unacknowledged one.
 bool retransmit_next(tcp_stack& s, tcb& t);
-inline bool fin_pending(const tcb& t) { return t.fin_queued; }
-// Where our FIN sits (valid once fin_queued): right after the queued data.
-inline uint32_t fin_seq(const tcb& t) { return snd_data_seq(t) + t.sndq.bytes; }
+// Queues our FIN after the data queued so far (no more can be queued).
+inline void queue_fin(tcb& t) {
+  t.fin_queued = true;
+  t.snd_fin = snd_data_seq(t) + t.sndq.bytes;
+}
 
 // tcp_timers.cc
 void arm_rto(tcp_stack& s, tcb& t);   // (re)start the retransmission timer (RFC 6298 5.1/5.3)

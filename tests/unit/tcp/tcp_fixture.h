@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipelines/common/protocols.h"
+#include "pipelines/l7/tcp/seq.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/parse/parse.h"
 #include "tests/unit/pipelines/packet_builder.h"
@@ -93,7 +94,7 @@ bytes encode(const in_seg& s);
 rte_mbuf* mbuf_of(const bytes& frame);
 
 class TcpTest : public ::testing::Test {
- protected:
+ public:
   tcp_config cfg;
   tcp_stack* st = nullptr;
   uint64_t now = 1'000'000'000'000ull;  // 1000 s
