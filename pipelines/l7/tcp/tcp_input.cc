@@ -487,11 +487,18 @@ bool process_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
       }
       break;
     case tcp_state::closing:
-      if (our_fin_acked) enter_time_wait(s, t);
-      return false;
+      // Until our FIN is acknowledged, data before it may still be going out.
+      if (our_fin_acked) {
+        enter_time_wait(s, t);
+        return false;
+      }
+      break;
     case tcp_state::last_ack:
-      if (our_fin_acked) tcb_finish(s, t, ev_closed);
-      return false;
+      if (our_fin_acked) {
+        tcb_finish(s, t, ev_closed);
+        return false;
+      }
+      break;
     default:
       break;
   }

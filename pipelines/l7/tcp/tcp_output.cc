@@ -394,9 +394,11 @@ bool retransmit_next(tcp_stack& s, tcb& t) {
 }
 
 bool send_ack(tcp_stack& s, tcb& t) {
-  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
-  if (!send_segment(s, t, t.snd_nxt, 0, tcp_ack)) return false;
-  return true;
+  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, except that after a timeout pulled
+  // snd_nxt back the peer may already expect more: a pure ACK below its
+  // RCV.NXT would be refused unread (and answered by an ACK just as
+  // refused). The highest sequence sent is always acceptable (as in BSD).
+  return send_segment(s, t, t.snd_max, 0, tcp_ack);
 }
 
 void send_challenge_ack(tcp_stack& s, tcb& t) {
