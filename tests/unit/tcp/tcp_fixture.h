@@ -22,6 +22,7 @@
 namespace kgw::tcp::test {
 
 using kgw::test::bytes;
+using kgw::test::append;
 
 extern rte_mempool* pool;  // created by tcp_main.cc
 
