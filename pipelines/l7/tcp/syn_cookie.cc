@@ -10,11 +10,12 @@ constexpr unsigned n_cookie_mss = sizeof cookie_mss / sizeof cookie_mss[0];
 
 uint32_t counter(uint64_t now_ns) { return static_cast<uint32_t>(now_ns >> 36); }  // 68.7 s steps
 
-uint32_t hash(const sip_key& key, const tcp_tuple& t, uint32_t extra) {
+uint32_t hash(const sip_key& key, const tcp_tuple& t, uint32_t extra, uint32_t peer_isn = 0) {
   struct {
     tcp_tuple t;
     uint32_t extra;
-  } in{t, extra};
+    uint32_t peer_isn;
+  } in{t, extra, peer_isn};
   return static_cast<uint32_t>(siphash24(key, &in, sizeof in));
 }
 
@@ -26,7 +27,7 @@ uint32_t cookie_make(const sip_key& key, const tcp_tuple& t, uint32_t peer_isn, 
     if (cookie_mss[i] <= mss) idx = i;
   mss = cookie_mss[idx];
   uint32_t c = counter(now_ns) & 0xff;
-  return hash(key, t, 0xffffffffu) + peer_isn + (c << 24) + ((hash(key, t, c) + idx) & 0x00ffffffu);
+  return hash(key, t, 0xffffffffu) + peer_isn + (c << 24) + ((hash(key, t, c, peer_isn) + idx) & 0x00ffffffu);
 }
 
 bool cookie_check(const sip_key& key, const tcp_tuple& t, uint32_t peer_isn, uint32_t cookie, uint64_t now_ns,
@@ -35,7 +36,7 @@ bool cookie_check(const sip_key& key, const tcp_tuple& t, uint32_t peer_isn, uin
   uint32_t c = diff >> 24;
   uint32_t age = (counter(now_ns) - c) & 0xff;
   if (age > cookie_max_age) return false;
-  uint32_t idx = (diff - hash(key, t, c)) & 0x00ffffffu;
+  uint32_t idx = (diff - hash(key, t, c, peer_isn)) & 0x00ffffffu;
   if (idx >= n_cookie_mss) return false;
   mss = cookie_mss[idx];
   return true;

@@ -2,8 +2,10 @@
 // SYN-ACK's sequence number carries what the connection needs (a time
 // counter and the MSS, under a keyed hash of the 4-tuple) so that the ACK
 // completing the handshake can rebuild the connection with no state kept.
-// The layout is Linux's: cookie = H1(tuple) + peer ISN + (t << 24) +
-// ((H2(tuple, t) + mss index) mod 2^24), t a 64-second counter. When the SYN
+// The layout is Linux's, cookie = H1(tuple) + peer ISN + (t << 24) +
+// ((H2(tuple, t, peer ISN) + mss index) mod 2^24) with t a 68.7-second counter (2^36 ns),
+// except that H2 also covers the peer's ISN: otherwise an ACK whose sequence
+// number is off by a little still passes, with another MSS. When the SYN
 // carried timestamps, the low 6 bits of our TSval (echoed back in the ACK)
 // carry the window scale and SACK-permitted.
 #pragma once
@@ -15,7 +17,7 @@
 
 namespace kgw::tcp {
 
-inline constexpr unsigned cookie_max_age = 2;  // counters (64 s each) a cookie stays valid
+inline constexpr unsigned cookie_max_age = 2;  // counters (68.7 s each) a cookie stays valid
 
 // The cookie ISN for a SYN; `mss` is rounded down to a value the cookie can
 // carry, written back.
