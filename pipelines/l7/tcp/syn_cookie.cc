@@ -1,5 +1,7 @@
 #include "pipelines/l7/tcp/syn_cookie.h"
 
+#include <cstring>
+
 namespace kgw::tcp {
 
 namespace {
@@ -11,12 +13,12 @@ constexpr unsigned n_cookie_mss = sizeof cookie_mss / sizeof cookie_mss[0];
 uint32_t counter(uint64_t now_ns) { return static_cast<uint32_t>(now_ns >> 36); }  // 68.7 s steps
 
 uint32_t hash(const sip_key& key, const tcp_tuple& t, uint32_t extra, uint32_t peer_isn = 0) {
-  struct {
-    tcp_tuple t;
-    uint32_t extra;
-    uint32_t peer_isn;
-  } in{t, extra, peer_isn};
-  return static_cast<uint32_t>(siphash24(key, &in, sizeof in));
+  // Packed by hand: a struct would have padding bytes of no defined value.
+  uint8_t in[sizeof(tcp_tuple) + 8];
+  std::memcpy(in, &t, sizeof t);
+  std::memcpy(in + sizeof t, &extra, 4);
+  std::memcpy(in + sizeof t + 4, &peer_isn, 4);
+  return static_cast<uint32_t>(siphash24(key, in, sizeof in));
 }
 
 }  // namespace

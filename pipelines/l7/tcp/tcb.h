@@ -41,6 +41,8 @@ struct tcp_tuple {
   uint8_t raddr[16] = {};
   bool operator==(const tcp_tuple&) const = default;
 };
+// Hashed as raw bytes: no padding may hide in it.
+static_assert(sizeof(tcp_tuple) == 38);
 
 inline constexpr uint32_t no_index = 0xffffffffu;
 
