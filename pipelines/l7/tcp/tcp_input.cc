@@ -130,8 +130,8 @@ void take_timestamp(tcp_stack& s, tcb& t, const tcp_segment& seg) {
 
 // ---- LISTEN (RFC 9293 3.10.7.2) and SYN cookies ------------------------------------
 
-bool cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg);
-bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg);
+void cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg);
+void segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg);
 
 void cookie_syn(tcp_stack& s, const tcp_segment& syn) {
   // RFC 4987 3.6: no state; everything needed comes back in the ACK.
@@ -155,7 +155,7 @@ void cookie_syn(tcp_stack& s, const tcp_segment& syn) {
   send_cookie_syn_ack(s, syn, iss, ours, wnd);
 }
 
-bool listen_syn(tcp_stack& s, const tcp_listener& l, const tcp_segment& seg, bool has_floor, uint32_t isn_floor) {
+void listen_syn(tcp_stack& s, const tcp_listener& l, const tcp_segment& seg, bool has_floor, uint32_t isn_floor) {
   bool backlog_full = l.syn_received >= s.cfg.syn_backlog;
   if (backlog_full || s.n_free == 0) {
     if (s.cfg.syn_cookies) {
@@ -163,7 +163,7 @@ bool listen_syn(tcp_stack& s, const tcp_listener& l, const tcp_segment& seg, boo
     } else {
       count(s, backlog_full ? tcp_drop::backlog_full : tcp_drop::table_full);
     }
-    return false;
+    return;
   }
   tcb* t = tcb_alloc(s, seg.tuple);
   t->passive = true;
@@ -184,42 +184,42 @@ bool listen_syn(tcp_stack& s, const tcp_listener& l, const tcp_segment& seg, boo
   s.counters.passive_opens++;
   // Data on the SYN is not kept (no TCP Fast Open): the peer sends it again.
   tcp_output(s, *t);
-  return false;
+  return;
 }
 
-bool segment_listen(tcp_stack& s, tcp_segment& seg, bool has_floor, uint32_t isn_floor) {
+void segment_listen(tcp_stack& s, tcp_segment& seg, bool has_floor, uint32_t isn_floor) {
   const tcp_listener* l = listener_for(s, seg.tuple);
   if (!l) {
     // RFC 9293 3.10.7.1: no connection, no listener: CLOSED answers with RST.
     count(s, tcp_drop::no_listener);
     send_rst_reply(s, seg);
-    return false;
+    return;
   }
   if (has(seg, tcp_rst)) {  // first: an incoming RST is ignored
     count(s, tcp_drop::listen_rst);
-    return false;
+    return;
   }
   if (has(seg, tcp_ack)) {  // second: any ACK is bad here, unless it returns a cookie
     if (!has(seg, tcp_syn) && s.cfg.syn_cookies) return cookie_ack(s, *l, seg);
     count(s, tcp_drop::listen_not_syn);
     send_rst_reply(s, seg);
-    return false;
+    return;
   }
   if (has(seg, tcp_syn)) return listen_syn(s, *l, seg, has_floor, isn_floor);  // third
   count(s, tcp_drop::listen_not_syn);  // fourth: anything else is dropped
-  return false;
+  return;
 }
 
-bool cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg) {
+void cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg) {
   uint16_t mss;
   if (!cookie_check(s.cookie_key, seg.tuple, seg.seq - 1, seg.ack - 1, s.now_ns, mss)) {
     count(s, tcp_drop::cookie_invalid);
     send_rst_reply(s, seg);
-    return false;
+    return;
   }
   if (s.n_free == 0) {
     count(s, tcp_drop::table_full);
-    return false;
+    return;
   }
   tcp_opts peer;
   peer.has_mss = true;
@@ -262,14 +262,14 @@ void negotiate_active(tcp_stack& s, tcb& t, const tcp_opts& peer) {
   if (t.ws_ok) t.rcv_wscale = offered_ws;
 }
 
-bool segment_syn_sent(tcp_stack& s, tcb& t, tcp_segment& seg) {
+void segment_syn_sent(tcp_stack& s, tcb& t, tcp_segment& seg) {
   bool ack_ok = false;
   if (has(seg, tcp_ack)) {
     // First: an ACK of anything but our SYN gets a RST (unless it is one).
     if (seq_leq(seg.ack, t.iss) || seq_gt(seg.ack, t.snd_max)) {
       count(s, tcp_drop::syn_sent_bad_ack);
       send_rst_reply(s, seg);
-      return false;
+      return;
     }
     ack_ok = true;
   }
@@ -281,11 +281,11 @@ bool segment_syn_sent(tcp_stack& s, tcb& t, tcp_segment& seg) {
     } else {
       count(s, tcp_drop::rst_out_of_window);
     }
-    return false;
+    return;
   }
   if (!has(seg, tcp_syn)) {
     count(s, tcp_drop::syn_sent_no_syn);
-    return false;
+    return;
   }
   // Fourth: the SYN.
   t.irs = seg.seq;
@@ -301,7 +301,7 @@ bool segment_syn_sent(tcp_stack& s, tcb& t, tcp_segment& seg) {
     t.snd_nxt = t.iss;
     stop_rexmit(s, t);
     tcp_output(s, t);
-    return false;
+    return;
   }
   t.snd_una = seg.ack;
   if (backoff == 0 && t.rtt_timing) rtt_sample(s.cfg, t, (s.now_ns - t.rtt_start_ns) / 1000);
@@ -313,7 +313,7 @@ bool segment_syn_sent(tcp_stack& s, tcb& t, tcp_segment& seg) {
   if (t.fin_queued) set_state(s, t, tcp_state::fin_wait_1);
   t.ack_now = true;
   tcp_output(s, t);
-  return false;
+  return;
 }
 
 // ---- synchronized states (RFC 9293 3.10.7.4) ------------------------------------------
@@ -372,9 +372,9 @@ void deliver_fin(tcp_stack& s, tcb& t) {
   }
 }
 
-// Seventh step: the segment's text. Returns true when its mbuf was kept.
-bool receive_text(tcp_stack& s, tcb& t, tcp_segment& seg, uint32_t seq, uint32_t skip, uint32_t len) {
-  if (len == 0) return false;
+// Seventh step: the segment's text (its mbufs move to a queue).
+void receive_text(tcp_stack& s, tcb& t, tcp_segment& seg, uint32_t seq, uint32_t skip, uint32_t len) {
+  if (len == 0) return;
   if (seq == t.rcv_nxt) {
     rcvq_append(t, payload_chain(seg, skip, len));
     t.rcv_nxt += len;
@@ -388,18 +388,18 @@ bool receive_text(tcp_stack& s, tcb& t, tcp_segment& seg, uint32_t seq, uint32_t
     // full segment, and within delack_ns.
     if (++t.delack_segs >= s.cfg.delack_segments) t.ack_now = true;
     if (!t.ack_now) arm_delack(s, t);
-    return true;
+    return;
   }
   // Out of order: queue, SACK it, and send a duplicate ACK at once (RFC 5681 4.2).
   t.ack_now = true;
   rte_mbuf* chain = payload_chain(seg, skip, len);
   if (!ooo_insert(t, chain, seq, s.cfg.max_ooo_segments)) {
     count(s, tcp_drop::ooo_full);
-    return true;
+    return;
   }
   s.counters.ooo_segments++;
   sack_note_received(t, seq, seq + len);
-  return true;
+  return;
 }
 
 void new_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
@@ -505,12 +505,12 @@ bool process_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
   return true;
 }
 
-bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
+void segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
   // A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost, send it again.
   if (t.state == tcp_state::syn_received && has(seg, tcp_syn) && !has(seg, tcp_ack) && seg.seq == t.irs) {
     t.snd_nxt = t.iss;
     tcp_output(s, t);
-    return false;
+    return;
   }
   // Simultaneous open (RFC 9293 figure 8): in SYN-RECEIVED the peer's SYN-ACK
   // repeats its SYN, which the sequence check would refuse; it acknowledges
@@ -523,14 +523,14 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
       t.ack_now = true;
       tcp_output(s, t);
     }
-    return false;
+    return;
   }
   // PAWS (RFC 7323 5.3), ahead of the sequence check; RSTs are exempt (5.2).
   if (t.ts_ok && !has(seg, tcp_rst) && seg.opts.has_ts && seq_lt(seg.opts.tsval, t.ts_recent) &&
       s.now_ns - t.ts_recent_at_ns < paws_idle_ns) {
     count(s, tcp_drop::paws);
     send_ack(s, t);
-    return false;
+    return;
   }
   // First: the sequence number.
   uint32_t seg_len = seg.len + (has(seg, tcp_syn) ? 1 : 0) + (has(seg, tcp_fin) ? 1 : 0);
@@ -539,7 +539,7 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
   if (!seq_acceptable(seg.seq, seg_len, t.rcv_nxt, wnd)) {
     if (has(seg, tcp_rst)) {
       count(s, tcp_drop::rst_out_of_window);
-      return false;
+      return;
     }
     // RFC 9293: with a zero window, ACKs are still taken from a segment at
     // RCV.NXT (a zero-window probe); its text is not.
@@ -552,7 +552,7 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
       if (t.state == tcp_state::time_wait && has(seg, tcp_fin))
         arm_life(s, t, life_kind::time_wait, s.now_ns + 2 * s.cfg.msl_ns);
       send_ack(s, t);
-      return false;
+      return;
     }
     zero_window_probe = true;
   }
@@ -565,28 +565,28 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
       count(s, tcp_drop::rst_challenged);
       send_challenge_ack(s, t);
     }
-    return false;
+    return;
   }
   // Fourth: SYN (RFC 5961 4.2: a challenge ACK, whatever its sequence number).
   if (has(seg, tcp_syn)) {
     if (t.state == tcp_state::syn_received && t.passive && !t.app_owned) {
       tcb_finish(s, t, 0);  // back to LISTEN
-      return false;
+      return;
     }
     count(s, tcp_drop::syn_challenged);
     send_challenge_ack(s, t);
-    return false;
+    return;
   }
   // Fifth: ACK.
   if (!has(seg, tcp_ack)) {
     count(s, tcp_drop::bad_flags);
-    return false;
+    return;
   }
   // RFC 7323 4.3: TS.Recent follows the segment that covers Last.ACK.sent.
   if (t.ts_ok && seg.opts.has_ts && seq_geq(seg.opts.tsval, t.ts_recent) && seq_leq(seg.seq, t.last_ack_sent))
     take_timestamp(s, t, seg);
   const uint32_t gen = t.gen;
-  if (!process_ack(s, t, seg) || !t.in_use || t.gen != gen) return false;
+  if (!process_ack(s, t, seg) || !t.in_use || t.gen != gen) return;
   touch_keepalive(s, t);
 
   // Seventh: the text, trimmed to the window.
@@ -602,7 +602,6 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
     len = seq_gt(t.rcv_adv, seq) ? t.rcv_adv - seq : 0;
     fin = false;  // a FIN past the window waits for its retransmission
   }
-  bool kept = false;
   if (len) {
     switch (t.state) {
       case tcp_state::established:
@@ -612,9 +611,9 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
           // Nobody will read it: the peer must learn (Linux does the same).
           send_rst(s, t);
           tcb_finish(s, t, 0);
-          return false;
+          return;
         }
-        kept = receive_text(s, t, seg, seq, skip, len);
+        receive_text(s, t, seg, seq, skip, len);
         break;
       default:
         count(s, tcp_drop::data_after_fin);
@@ -638,10 +637,9 @@ bool segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
     deliver_fin(s, t);
   if (zero_window_probe) t.ack_now = true;
   if (t.in_use && t.gen == gen) tcp_output(s, t);
-  return kept;
 }
 
-bool segment_arrives(tcp_stack& s, tcp_segment& seg) {
+void segment_arrives(tcp_stack& s, tcp_segment& seg) {
   uint32_t i = table_lookup(s, seg.tuple);
   if (i == no_index) return segment_listen(s, seg, false, 0);
   tcb& t = s.tcbs[i];
