@@ -20,7 +20,7 @@ namespace kgw::tcp {
   X(listen_rst, "RST to a listener (ignored)")                                       \
   X(table_full, "SYN while the connection table is full and cookies are off")        \
   X(backlog_full, "SYN beyond the backlog with cookies off")                         \
-  X(cookie_invalid, "ACK to a listener that is not a valid SYN cookie: answered with RST") \
+  X(cookie_invalid, "ACK to a listener, while cookies are in use, that is not a valid cookie (no RST)") \
   X(syn_sent_bad_ack, "SYN-SENT: ACK of something never sent")                       \
   X(syn_sent_no_syn, "SYN-SENT: segment without SYN")                                \
   X(paws, "timestamp older than TS.Recent (PAWS, RFC 7323 section 5)")               \

@@ -153,6 +153,14 @@ void cookie_syn(tcp_stack& s, const tcp_segment& syn) {
   ours.tsecr = syn.opts.tsval;
   uint16_t wnd = s.cfg.recv_buffer > 65535 ? 65535 : static_cast<uint16_t>(s.cfg.recv_buffer);
   send_cookie_syn_ack(s, syn, iss, ours, wnd);
+  s.cookie_sent_ns = s.now_ns;
+}
+
+// Whether an ACK to a listener may be a cookie: only while cookies sent
+// lately can still be valid (as Linux's recent-overflow check).
+bool cookies_in_use(const tcp_stack& s) {
+  return s.cfg.syn_cookies && s.cookie_sent_ns &&
+         s.now_ns - s.cookie_sent_ns <= (uint64_t{cookie_max_age} + 1) << 36;
 }
 
 void listen_syn(tcp_stack& s, const tcp_listener& l, const tcp_segment& seg, bool has_floor, uint32_t isn_floor) {
@@ -200,7 +208,7 @@ void segment_listen(tcp_stack& s, tcp_segment& seg, bool has_floor, uint32_t isn
     return;
   }
   if (has(seg, tcp_ack)) {  // second: any ACK is bad here, unless it returns a cookie
-    if (!has(seg, tcp_syn) && s.cfg.syn_cookies) return cookie_ack(s, *l, seg);
+    if (!has(seg, tcp_syn) && cookies_in_use(s)) return cookie_ack(s, *l, seg);
     count(s, tcp_drop::listen_not_syn);
     send_rst_reply(s, seg);
     return;
@@ -213,8 +221,12 @@ void segment_listen(tcp_stack& s, tcp_segment& seg, bool has_floor, uint32_t isn
 void cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg) {
   uint16_t mss;
   if (!cookie_check(s.cookie_key, seg.tuple, seg.seq - 1, seg.ack - 1, s.now_ns, mss)) {
+    // Dropped without a RST (Linux sends one): while cookies are in use, a
+    // segment of a cookie connection can arrive before the one that
+    // completes it (reordered, or that one was lost; a duplicated SYN-ACK
+    // makes the peer send an ACK past its first segment), and a RST would
+    // kill the peer's connection. It sends the first segment again.
     count(s, tcp_drop::cookie_invalid);
-    send_rst_reply(s, seg);
     return;
   }
   if (s.n_free == 0) {

@@ -53,6 +53,7 @@ struct tcp_stack {
 
   sip_key isn_key, cookie_key, table_key, ts_key, port_key;
   uint32_t port_counter = 0;  // RFC 6056 algorithm 3's increment
+  uint64_t cookie_sent_ns = 0;  // the last SYN cookie sent (0: never)
 
   tcp_counters counters{};
 };

@@ -42,7 +42,7 @@ struct end {
   bytes in;               // what it received
   bool shut = false, peer_closed = false, closed_event = false, released = false;
   uint16_t bad = 0;       // reset or timeout events
-  uint64_t corrupted_sent = 0;
+  uint64_t pause_until = 0;
 };
 
 class LinkRun {
@@ -113,6 +113,12 @@ class LinkRun {
     c.max_retransmits = 30;
     c.max_syn_retransmits = 30;
     c.max_synack_retransmits = 30;
+    // Sometimes every SYN gets a cookie, sometimes idle ends send keep-alives.
+    c.syn_backlog = chance(0.25) ? 0 : 128;
+    c.keepalive = chance(0.2);
+    c.keepalive_idle_ns = uni(200'000'000, 3'000'000'000);
+    c.keepalive_interval_ns = 300'000'000;
+    c.keepalive_probes = 12;
     return c;
   }
 
@@ -205,7 +211,9 @@ class LinkRun {
         if (ev[i].kinds & ev_closed) e.closed_event = true;
         if (ev[i].kinds & (ev_reset | ev_timeout)) e.bad |= ev[i].kinds;
       }
-    if (!e.conn.valid() || e.released) return;
+    if (!e.conn.valid() || e.released || now_ < e.pause_until) return;
+    // Now and then the application stops for a while: windows close, ends go idle.
+    if (chance(0.002)) e.pause_until = now_ + uni(0, 4'000'000'000);
     // Read sometimes, a random amount (sometimes nothing for a while: the
     // window closes).
     if (chance(0.7)) {
@@ -356,13 +364,15 @@ TEST(TcpLink, SeededRunsDeliverEveryByteOnceInOrder) {
   const tcp_counters& t = LinkRun::totals;
   std::printf("%llu runs: %llu segments, %llu payload bytes in order, %llu frames corrupted (%llu caught by the "
               "TCP checksum), %llu RTOs, %llu fast retransmits, %llu partial-ACK and %llu SACK-hole retransmits, "
-              "%llu out-of-order segments, %llu persist probes, %llu challenge ACKs, %llu TIME-WAIT\n",
+              "%llu out-of-order segments, %llu persist probes, %llu keep-alive probes, %llu connections from "
+              "SYN cookies, %llu TIME-WAIT\n",
               (unsigned long long)runs, (unsigned long long)t.segments_in, (unsigned long long)t.bytes_in,
               (unsigned long long)LinkRun::corrupted_total, (unsigned long long)t.drop(tcp_drop::bad_checksum),
               (unsigned long long)t.rto_expired, (unsigned long long)t.fast_retransmits,
               (unsigned long long)t.partial_ack_retransmits, (unsigned long long)t.sack_retransmits,
               (unsigned long long)t.ooo_segments, (unsigned long long)t.persist_probes,
-              (unsigned long long)t.challenge_acks, (unsigned long long)t.in_state(tcp_state::time_wait));
+              (unsigned long long)t.keepalive_probes, (unsigned long long)t.cookies_accepted,
+              (unsigned long long)t.in_state(tcp_state::time_wait));
   if (runs >= 1000) {
     // The faults must have driven every recovery path, or the test proves little.
     EXPECT_GT(t.drop(tcp_drop::bad_checksum), 0u);
@@ -373,6 +383,8 @@ TEST(TcpLink, SeededRunsDeliverEveryByteOnceInOrder) {
     EXPECT_GT(t.ooo_segments, 0u);
     EXPECT_GT(t.persist_probes, 0u);
     EXPECT_GT(t.in_state(tcp_state::closing), 0u);  // crossing FINs
+    EXPECT_GT(t.cookies_accepted, 0u);
+    EXPECT_GT(t.keepalive_probes, 0u);
   }
 }
 
