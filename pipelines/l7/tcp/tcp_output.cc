@@ -344,8 +344,7 @@ void tcp_output(tcp_stack& s, tcb& t) {
   switch (t.state) {
     case tcp_state::syn_sent:
     case tcp_state::syn_received:
-      if (t.snd_nxt == t.iss) send_syn(s, t);
-      else if (t.ack_now && t.state == tcp_state::syn_received) t.ack_now = false;
+      if (t.snd_nxt == t.iss) send_syn(s, t);  // first sent, or again after a timeout
       return;
     case tcp_state::closed:
     case tcp_state::listen:
