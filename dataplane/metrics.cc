@@ -146,6 +146,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", [](c v) { return v.nat.icmp_errors_translated; }},
       {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", [](c v) { return v.lb.handoff_out; }},
       {"kgw_service_reopened_total", "SYNs on a closed connection's tuple, placed afresh as new flows.", [](c v) { return v.conntrack.reopened; }},
+      {"kgw_service_udp_moved_total", "UDP flows whose endpoint stopped serving, placed afresh.", [](c v) { return v.conntrack.udp_moved; }},
       {"kgw_conntrack_hits_total", "Connection table lookups that found a connection.", [](c v) { return v.conntrack.hits; }},
       {"kgw_conntrack_misses_total", "Connection table lookups that found none.", [](c v) { return v.conntrack.misses; }},
       {"kgw_conntrack_evictions_total", "Connections evicted to make room.", [](c v) { return v.conntrack.evictions; }},

@@ -111,9 +111,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      c.local.icmp6_echo_replies, c.local.punted);
   const conntrack_stage_counters& ct = c.conntrack;
   out += fmt::format("services: new-flows {}  tracked-pkts {}  rejected {}  affinity-hits {}  icmp-errors-translated {}  "
-                     "mss-clamped {}  reopened {}\n",
+                     "mss-clamped {}  reopened {}  udp-moved {}\n",
                      c.lb.new_flows, ct.tracked_pkts, c.lb.rejected, c.lb.affinity_hits, c.nat.icmp_errors_translated,
-                     c.nat.mss_clamped, ct.reopened);
+                     c.nat.mss_clamped, ct.reopened, ct.udp_moved);
   out += fmt::format("conntrack: active {}  hits {}  misses {}  inserts {}  evictions {}  expired {}  table-full {}\n",
                      active_connections(s), ct.hits, ct.misses, ct.inserts, ct.evictions, ct.expired, ct.table_full);
   out += "drops by reason:\n";

@@ -101,7 +101,14 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   // Services before local: NodePorts live on the gateway's own addresses.
   if (w.conntrack.table) {
     w.conntrack.now_ns = w.now_ns;
-    if (w.services) lb_use_directory(w.lb, __atomic_load_n(w.services, __ATOMIC_ACQUIRE));
+    if (w.services) {
+      const service_directory* d = __atomic_load_n(w.services, __ATOMIC_ACQUIRE);
+      lb_use_directory(w.lb, d);
+      if (d && d->counters) {
+        w.conntrack.endpoint_serving = d->counters->serving;
+        w.conntrack.n_endpoint_slots = d->counters->n_slots;
+      }
+    }
     conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
     lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
     nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);

@@ -32,6 +32,7 @@ struct local_counters {
 struct conntrack_stage_counters {
   uint64_t tracked_pkts;  // packets of known connections, both directions
   uint64_t reopened;      // SYNs reusing a closed connection's tuple: a new flow, placed afresh
+  uint64_t udp_moved;     // UDP flows whose endpoint stopped serving: their next packet placed afresh
   // Copied from the lcore's connection table once per poll loop.
   uint64_t hits, misses, inserts, evictions, expired, table_full, active;
 };

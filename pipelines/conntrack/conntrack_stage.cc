@@ -40,6 +40,15 @@ bool find_related(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s, const c
   return true;
 }
 
+// A UDP flow stays on its endpoint only while the endpoint serves: datagrams
+// to a removed or non-serving Pod are lost (kube-proxy clears such conntrack
+// entries for UDP for the same reason). TCP flows stay: the Pod answers RST.
+// Not for a connection a packet of this burst used (see reopens).
+bool endpoint_gone(const conn& cn, const conntrack_lcore& s) {
+  return cn.key[0].proto == ipproto_udp && cn.backend < s.n_endpoint_slots && !s.endpoint_serving[cn.backend] &&
+         cn.last_seen_ns != s.now_ns;
+}
+
 }  // namespace
 
 void conntrack_packet(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s, const conn_removal& gone,
@@ -52,6 +61,11 @@ void conntrack_packet(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s, con
   if (__builtin_expect(bare_syn(m), 0) && reopens(t.at(hit.id), hit.dir, s.now_ns)) {
     t.remove(hit.id, gone);
     c.conntrack.reopened++;
+    return;
+  }
+  if (__builtin_expect(endpoint_gone(t.at(hit.id), s), 0)) {
+    t.remove(hit.id, gone);
+    c.conntrack.udp_moved++;
     return;
   }
   c.conntrack.tracked_pkts++;

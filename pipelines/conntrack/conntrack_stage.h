@@ -19,6 +19,11 @@ namespace kgw {
 struct conntrack_lcore {
   conn_table* table = nullptr;  // this worker's
   uint64_t now_ns = 0;          // the burst's time
+  // Whether the endpoint behind each counter slot still serves
+  // (lb_counter_area::serving): a UDP flow whose endpoint stopped serving is
+  // a miss, so that its next datagram goes to one that serves.
+  const uint8_t* endpoint_serving = nullptr;
+  uint32_t n_endpoint_slots = 0;
 };
 
 // `gone` learns of the connections the table lets go meanwhile (expired ones

@@ -55,6 +55,9 @@ int pick_endpoint(const lb_group& g, const frontend_hit& fh, const flow_key& k, 
     uint32_t remembered = 0;
     int a = affinity->lookup(akey, k.src, now_ns, remembered) ? affinity_position(g, be, remembered) : -1;
     if (a >= 0 && (be[a].flags & backend_ready) && !(be[a].flags & backend_terminating)) {
+      // Every connection restarts the timeout, as kube-proxy's `recent --set`
+      // and IPVS persistence do: a client that keeps coming stays.
+      affinity->remember(akey, k.src, remembered, now_ns + g.affinity_timeout_s * ns_per_s);
       c.affinity_hits++;
       return a;
     }

@@ -85,6 +85,34 @@ TEST_F(ConntrackStage, IPv6FlowsAndUdp) {
   EXPECT_EQ(f.table.at(id6).state, conn_state::udp_replied);
 }
 
+// A UDP flow whose endpoint stopped serving (removed, or not serving any
+// more) is a miss, so lb places its next datagram on one that serves; a TCP
+// connection stays (the Pod answers RST), and so does a flow a packet of
+// this same burst used.
+TEST_F(ConntrackStage, AUdpFlowLeavesAnEndpointThatStoppedServing) {
+  flow_key uo = key(ip4_client, vip4, 5000, 53, ipproto_udp), ur = key(pod4, snat4, 5353, 1026, ipproto_udp);
+  uint32_t uid = f.insert(uo, ur, ipproto_udp, 0, 9 * sec);
+  uint8_t serving[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  f.table.at(uid).backend = 3;
+  f.table.at(id).backend = 3;
+  s.endpoint_serving = serving;
+  s.n_endpoint_slots = 8;
+  auto meta = run({udp_frame(ip4_client, vip4, 5000, 53)});
+  EXPECT_EQ(meta[0].conn, uid) << "serving: a hit";
+  serving[3] = 0;
+  meta = run({udp_frame(ip4_client, vip4, 5000, 53), tcp_frame(ip4_client, vip4, 40000, 80, ACK)});
+  EXPECT_EQ(meta[0].conn, conn_none) << "a miss, for lb to place afresh";
+  EXPECT_EQ(c.conntrack.udp_moved, 1u);
+  ASSERT_EQ(f.removed.size(), 1u);
+  EXPECT_EQ(f.removed[0].key[0], uo);
+  EXPECT_EQ(meta[1].conn, id) << "TCP stays on its endpoint";
+  // Used earlier in the same burst: it carries on for this burst.
+  uint32_t again = f.insert(uo, ur, ipproto_udp, 0, s.now_ns + 1000000);
+  f.table.at(again).backend = 3;
+  meta = run({udp_frame(ip4_client, vip4, 5000, 53)});
+  EXPECT_EQ(meta[0].conn, again);
+}
+
 TEST_F(ConntrackStage, ABareSynOnAClosedConnectionReopensIt) {
   f.table.at(id).service = 5;
   run({tcp_frame(ip4_client, vip4, 40000, 80, RST | ACK)});

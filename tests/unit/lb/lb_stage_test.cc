@@ -134,6 +134,26 @@ TEST_F(LbStage, ClientIpAffinityKeepsAClientOnOneEndpoint) {
   EXPECT_EQ(text(4, w->at(c[0]).key[1].src), *first.begin());
 }
 
+// Each new connection placed by affinity restarts the timeout (kube-proxy's
+// `recent --set`): a client coming back more often than timeoutSeconds stays.
+TEST_F(LbStage, AffinityIsRefreshedByEveryConnection) {
+  const uint64_t timeout_ns = uint64_t{dir.dir().record(1)->groups()[0].affinity_timeout_s} * 1000000000ull;
+  uint32_t group = dir.dir().record(1)->groups()[0].counter;
+  auto first = w->run({tcp_frame(ip4_client, sticky, 42000, 80, SYN)});
+  uint32_t endpoint = w->at(first[0]).backend;
+  uint64_t t0 = w->cs.now_ns;
+  w->cs.now_ns = t0 + timeout_ns * 3 / 4;
+  w->run({tcp_frame(ip4_client, sticky, 42001, 80, SYN)});
+  EXPECT_EQ(w->c.lb.affinity_hits, 1u);
+  uint32_t remembered = 0;
+  uint8_t client[16] = {};
+  std::memcpy(client, ip4_client.data(), 4);
+  EXPECT_TRUE(w->aff.lookup(group, client, t0 + timeout_ns * 3 / 2, remembered))
+      << "the second connection restarted the timeout";
+  EXPECT_EQ(remembered, endpoint);
+  EXPECT_FALSE(w->aff.lookup(group, client, t0 + timeout_ns * 7 / 4 + 1, remembered));
+}
+
 TEST_F(LbStage, NoReadyEndpointIsAnsweredWithPortUnreachable) {
   bytes syn = tcp_frame(ip4_client, empty, 40000, 80, SYN, {'h', 'i'});
   mbuf_burst b({syn}, 1);
