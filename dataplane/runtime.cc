@@ -212,6 +212,8 @@ bool runtime::build_workers(const runtime_options& o) {
     w->counters = &state_->counters[i];
     w->snapshot = &state_->conn_snapshots[i];
     w->local = local_;
+    w->local_state.refusals = &w->refusals;
+    w->lb.refusals = &w->refusals;
     w->stop = &state_->stop;
     w->timestamp_offset = ts_offset;
     std::copy(std::begin(rx_clock), std::end(rx_clock), std::begin(w->rx_clock));

@@ -106,14 +106,15 @@ uint64_t active_connections(const shared_state& s) {
 std::string format_counters(const shared_state& s, bool all) {
   lcore_counters c = sum_counters(s);
   std::string out = fmt::format("rx {}  tx {}  punted {}\n", c.rx_pkts, c.tx_pkts, c.punted);
-  out += fmt::format("local: arp-replies {}  arp-punted/ignored {}  icmp-echo-replies {}  nd-adverts {}  icmp6-echo-replies {}  punted {}\n",
+  out += fmt::format("local: arp-replies {}  arp-punted/ignored {}  icmp-echo-replies {}  nd-adverts {}  icmp6-echo-replies {}  "
+                     "tcp-resets {}  udp-unreachables {}  punted {}\n",
                      c.local.arp_replies, c.local.arp_ignored, c.local.icmp_echo_replies, c.local.nd_adverts,
-                     c.local.icmp6_echo_replies, c.local.punted);
+                     c.local.icmp6_echo_replies, c.local.tcp_resets, c.local.udp_unreachables, c.local.punted);
   const conntrack_stage_counters& ct = c.conntrack;
-  out += fmt::format("services: new-flows {}  tracked-pkts {}  rejected {}  affinity-hits {}  icmp-errors-translated {}  "
-                     "mss-clamped {}  reopened {}  udp-moved {}\n",
-                     c.lb.new_flows, ct.tracked_pkts, c.lb.rejected, c.lb.affinity_hits, c.nat.icmp_errors_translated,
-                     c.nat.mss_clamped, ct.reopened, ct.udp_moved);
+  out += fmt::format("services: new-flows {}  tracked-pkts {}  rejected {}  refused-port {}  affinity-hits {}  "
+                     "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}\n",
+                     c.lb.new_flows, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
+                     c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved);
   out += fmt::format("conntrack: active {}  hits {}  misses {}  inserts {}  evictions {}  expired {}  table-full {}\n",
                      active_connections(s), ct.hits, ct.misses, ct.inserts, ct.evictions, ct.expired, ct.table_full);
   out += "drops by reason:\n";

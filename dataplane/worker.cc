@@ -114,7 +114,8 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
     route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, c);
   }
-  local_burst(pkts, meta, n, *w.local, c);
+  w.local_state.now_ns = w.now_ns;
+  local_burst(pkts, meta, n, *w.local, w.local_state, c);
   dispatch(w, pkts, meta, n);
 }
 

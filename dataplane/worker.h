@@ -34,6 +34,8 @@ struct worker_conf {
   tx_buffer tx[max_ports] = {};
   lcore_counters* counters = nullptr;  // this worker's slot in shared memory
   const local_table* local = nullptr;
+  local_lcore local_state;       // the local stage's refusal budget and clock
+  refusal_limiter refusals;      // ICMP unreachables and RSTs this worker may send; lb and local share it
   rte_ring* punt = nullptr;      // to control; nullptr = punts are dropped
   volatile uint32_t* stop = nullptr;
   // Replay: "now" is the RX timestamp the pcap PMD put in the mbuf, so that

@@ -36,7 +36,7 @@ std::string frontends_of(const service_record& t, uint32_t group) {
   std::string out;
   const frontend_slot* f = t.frontends();
   for (uint32_t i = 0; i <= t.frontend_mask; ++i) {
-    if (f[i].group != group) continue;
+    if (f[i].group != group || !is_frontend(f[i].kind)) continue;
     out += fmt::format(" {}={}", kinds[static_cast<unsigned>(f[i].kind) & 3],
                        endpoint_text(f[i].key.family, f[i].key.addr, f[i].key.port));
   }

@@ -137,6 +137,20 @@ bool add_group(draft& d, const service_model& svc, const service_port_model& p, 
   return true;
 }
 
+// Each address the Service owns (cluster, external and, for type
+// LoadBalancer, load-balancer IPs; not node addresses, which other Services
+// and the node itself share), once: the lb stage refuses its other ports.
+void add_service_addresses(draft& d, const service_model& svc) {
+  if (d.groups.empty()) return;
+  std::vector<ip_addr> owned = svc.cluster_ips;
+  owned.insert(owned.end(), svc.external_ips.begin(), svc.external_ips.end());
+  if (svc.type == service_type::load_balancer)
+    owned.insert(owned.end(), svc.load_balancer_ips.begin(), svc.load_balancer_ips.end());
+  for (size_t i = 0; i < owned.size(); ++i)
+    if (std::find(owned.begin(), owned.begin() + i, owned[i]) == owned.begin() + i)
+      d.frontends.push_back({make_key(owned[i], 0, 0), 0, frontend_kind::service_address});
+}
+
 const char* kind_name(frontend_kind k) {
   switch (k) {
     case frontend_kind::cluster_ip: return "cluster IP";
@@ -144,6 +158,7 @@ const char* kind_name(frontend_kind k) {
     case frontend_kind::load_balancer: return "load-balancer IP";
     case frontend_kind::external_ip: return "external IP";
     case frontend_kind::local_backend: return "local endpoint";
+    case frontend_kind::service_address: return "Service address";
   }
   return "?";
 }
@@ -326,7 +341,7 @@ bool check_clashes(const service_model& svc, const service_record& record,
   const frontend_slot* slots = record.frontends();
   for (uint32_t i = 0; i <= record.frontend_mask; ++i) {
     const frontend_slot& f = slots[i];
-    if (f.group == no_group || f.kind == frontend_kind::local_backend) continue;
+    if (f.group == no_group || !is_frontend(f.kind)) continue;
     auto [it, fresh] = taken.try_emplace(f.key, key_owner{&svc, f.kind});
     if (fresh || it->second.svc == &svc) continue;
     const service_model& sa = *it->second.svc;
@@ -351,6 +366,7 @@ bool compile_one(const service_model& svc, const service_compile_options& o, mag
       for (const ip_addr& a : svc.load_balancer_ips) serves_family |= a.family == family;
       if (serves_family && !add_group(d, svc, p, family, o, error)) return false;
     }
+  add_service_addresses(d, svc);
   out = place_record(svc, d);
   return true;
 }
@@ -367,7 +383,7 @@ struct frontend_claims {
     const frontend_slot* slots = record.frontends();
     for (uint32_t i = 0; i <= record.frontend_mask; ++i) {
       const frontend_slot& f = slots[i];
-      if (f.group == no_group || f.kind == frontend_kind::local_backend) continue;
+      if (f.group == no_group || !is_frontend(f.kind)) continue;
       auto& who = owners[f.key];
       if (add) {
         who.push_back(name);

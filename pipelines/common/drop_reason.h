@@ -46,7 +46,8 @@ namespace kgw {
   X(no_neighbor, "no neighbour (MAC) known for the next hop")                      \
   X(conntrack_full, "connection table full and nothing to evict")                  \
   X(snat_ports_exhausted, "no free SNAT source port for a new full-NAT flow")    \
-  X(handoff_ring_full, "hand-off ring to the worker owning the connection full")
+  X(handoff_ring_full, "hand-off ring to the worker owning the connection full")    \
+  X(refusal_limited, "an ICMP unreachable or TCP RST over the worker's rate limit, not sent")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

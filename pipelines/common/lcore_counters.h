@@ -26,6 +26,8 @@ struct local_counters {
   uint64_t nd_adverts;
   uint64_t icmp6_echo_replies;
   uint64_t punted;
+  uint64_t tcp_resets;        // TCP to a gateway address on a port nothing serves: RST
+  uint64_t udp_unreachables;  // UDP to a gateway address: ICMP port unreachable
 };
 
 // Counters of the conntrack stage.
@@ -41,6 +43,7 @@ struct conntrack_stage_counters {
 struct lb_stage_counters {
   uint64_t new_flows;
   uint64_t rejected;         // no ready endpoint: answered with ICMP port unreachable
+  uint64_t refused_port;     // a Service address on a port it does not serve: ICMP port unreachable
   uint64_t affinity_hits;
   uint64_t handoff_out;      // passed to the worker owning the connection
   uint64_t handoff_in;       // received from other workers

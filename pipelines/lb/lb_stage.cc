@@ -7,8 +7,8 @@
 
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/refusal.h"
 #include "pipelines/lb/endpoint_pick.h"
-#include "pipelines/lb/reject.h"
 
 namespace kgw {
 
@@ -60,25 +60,30 @@ const rss_port* endpoint_rss(const lb_lcore& s, uint8_t family, const uint8_t* a
   return n && n->port < max_ports && s.steering->port[n->port].enabled ? &s.steering->port[n->port] : nullptr;
 }
 
-void reject(rte_mbuf* mb, pkt_meta& m, const lb_lcore& s, lcore_counters& c) {
+// ICMP port unreachable back to the client, within the worker's rate.
+bool refuse(rte_mbuf* mb, pkt_meta& m, const lb_lcore& s, uint64_t now_ns, lcore_counters& c) {
+  if (s.refusals && !s.refusals->take(now_ns)) {
+    drop(m, drop_reason::refusal_limited, c);
+    return false;
+  }
   uint8_t* frame = rte_pktmbuf_mtod(mb, uint8_t*);
   uint32_t len = rte_pktmbuf_data_len(mb);
   uint32_t cap = len + rte_pktmbuf_tailroom(mb);
   const uint8_t* mac = s.nexthops ? s.nexthops->port_mac[m.in_port < max_ports ? m.in_port : 0] : frame;
   if (!icmp_port_unreachable(frame, len, cap, m, mac)) {
     drop(m, drop_reason::no_tailroom, c);
-    return;
+    return false;
   }
-  c.lb.rejected++;
   mb->data_len = static_cast<uint16_t>(len);
   mb->pkt_len = len;
+  return true;
 }
 
 // The key replies of a new connection to endpoint `be` arrive with: from the
 // endpoint to the SNAT address and a port of this worker's (full NAT, the
 // port in `nat_port`), or to the client's own address and port. False when
 // no SNAT port is free.
-bool reply_key(const pkt_meta& m, const lb_group& g, const backend_entry& be, lb_lcore& s, conntrack_lcore& ct,
+bool reply_key(const pkt_meta& m, bool full_nat, const backend_entry& be, lb_lcore& s, conntrack_lcore& ct,
                const conn_removal& gone, lcore_counters& c, flow_key& reply, uint32_t& reply_hash,
                uint16_t& nat_port) {
   const flow_key& k = m.key;
@@ -87,7 +92,7 @@ bool reply_key(const pkt_meta& m, const lb_group& g, const backend_entry& be, lb
   reply.sport = be.port;
   reply.proto = k.proto;
   reply.family = k.family;
-  const uint8_t* snat = g.full_nat ? snat_address(*s.services, k.family) : nullptr;
+  const uint8_t* snat = full_nat ? snat_address(*s.services, k.family) : nullptr;
   if (!snat) {
     std::memcpy(reply.dst, k.src, 16);  // client address preserved
     reply.dport = k.sport;
@@ -96,7 +101,7 @@ bool reply_key(const pkt_meta& m, const lb_group& g, const backend_entry& be, lb
   }
   std::memcpy(reply.dst, snat, k.family == 4 ? 4 : 16);
   bool rss_missed = false;
-  if (!pick_snat_port(s.snat_ports, endpoint_rss(s, k.family, be.addr), s.worker, *ct.table, ct.now_ns, gone, reply,
+  if (!pick_snat_port(s.snat_ports, m.hash, endpoint_rss(s, k.family, be.addr), s.worker, *ct.table, ct.now_ns, gone, reply,
                       reply_hash, rss_missed))
     return false;
   if (rss_missed) c.lb.rss_port_misses++;
@@ -107,16 +112,20 @@ bool reply_key(const pkt_meta& m, const lb_group& g, const backend_entry& be, lb
 void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
                      opened_keys& opened, const conn_removal& gone, lcore_counters& c) {
   const lb_group& g = fh.record->groups()[fh.frontend->group];
+  bool full_nat = !keeps_client(g.full_nat, fh.frontend->kind);
   int e = pick_endpoint(g, fh, m.key, m.hash, s.affinity, ct.now_ns, c.lb);
   if (e < 0) {
-    reject(mb, m, s, c);
+    if (refuse(mb, m, s, ct.now_ns, c)) c.lb.rejected++;
     return;
   }
   const backend_entry& be = fh.record->backends()[g.first_backend + e];
+  // Hairpin: a Pod reaching itself through the Service must see the
+  // gateway's address, or it would answer itself directly.
+  if (!full_nat && std::memcmp(m.key.src, be.addr, 16) == 0) full_nat = true;
   flow_key reply;
   uint32_t reply_hash;
   uint16_t nat_port = 0;
-  if (!reply_key(m, g, be, s, ct, gone, c, reply, reply_hash, nat_port)) {
+  if (!reply_key(m, full_nat, be, s, ct, gone, c, reply, reply_hash, nat_port)) {
     drop(m, drop_reason::snat_ports_exhausted, c);
     return;
   }
@@ -150,6 +159,17 @@ frontend_key frontend_of(const flow_key& k) {
   return fk;
 }
 
+// Whether the destination is a Service's own address (a cluster, external or
+// load-balancer IP): a port it does not serve is then refused, as kube-proxy
+// does, rather than left to fall through.
+bool serves_address(const lb_lcore& s, const flow_key& k) {
+  frontend_key fk{};
+  std::memcpy(fk.addr, k.dst, 16);
+  fk.family = k.family;
+  const frontend_slot* f = directory_lookup(*s.services, *s.index, fk).frontend;
+  return f && f->kind == frontend_kind::service_address;
+}
+
 // A miss that may open a connection: TCP or UDP with ports (later fragments
 // carry none; without reassembly they stay unclaimed, counted as such).
 bool may_open(const pkt_meta& m) {
@@ -178,7 +198,11 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
         continue;
       }
     }
-    if (!fh.frontend || fh.frontend->kind == frontend_kind::local_backend) continue;
+    if (!fh.frontend) {
+      if (serves_address(s, m.key) && refuse(pkts[i], m, s, ct.now_ns, c)) c.lb.refused_port++;
+      continue;
+    }
+    if (!is_frontend(fh.frontend->kind)) continue;
     open_connection(pkts[i], m, fh, s, ct, opened, gone, c);
   }
 }

@@ -11,6 +11,7 @@
 
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/pkt_meta.h"
+#include "pipelines/common/refusal.h"
 #include "pipelines/conntrack/conntrack_stage.h"
 #include "pipelines/lb/affinity_table.h"
 #include "pipelines/lb/lb_counter_area.h"
@@ -34,6 +35,7 @@ struct lb_lcore {
   unsigned worker = 0;
   bool from_handoff = false;  // packets another worker passed here are not passed on again
   snat_port_range snat_ports;
+  refusal_limiter* refusals = nullptr;  // the worker's; nullptr: no limit
 };
 
 // Points the stage at directory `d` (nullptr = no Services).

@@ -16,10 +16,21 @@ namespace kgw {
 inline constexpr uint32_t service_record_magic = 0x6b677773;  // "kgws"
 inline constexpr uint32_t no_group = 0xffffffffu;
 
-// local_backend entries are not frontends: they mark the endpoints of
-// client-IP-preserving groups (address, port) so that their replies can be
-// steered to the worker owning the connection.
-enum class frontend_kind : uint8_t { cluster_ip, node_port, load_balancer, external_ip, local_backend };
+// local_backend and service_address entries are not frontends. local_backend
+// marks the endpoints of client-IP-preserving groups (address, port) so that
+// their replies can be steered to the worker owning the connection;
+// service_address marks a Service's own addresses (address, port 0, protocol
+// 0), so that a port the Service does not serve is refused, not dropped.
+enum class frontend_kind : uint8_t { cluster_ip, node_port, load_balancer, external_ip, local_backend, service_address };
+
+inline bool is_frontend(frontend_kind k) { return k <= frontend_kind::external_ip; }
+
+// Whether a connection through a frontend of this kind keeps the client's
+// address: externalTrafficPolicy Local applies to external frontends only (a
+// ClusterIP is always source-NATed, so that its replies come back here).
+inline bool keeps_client(bool group_full_nat, frontend_kind k) {
+  return !group_full_nat && k != frontend_kind::cluster_ip;
+}
 
 struct frontend_key {
   uint8_t addr[16];  // IPv4 in the first 4 bytes

@@ -33,13 +33,14 @@ uint16_t net16(uint16_t host) { return static_cast<uint16_t>((host >> 8) | (host
 
 }  // namespace
 
-bool pick_snat_port(snat_port_range& r, const rss_port* rss, unsigned queue, conn_table& t, uint64_t now_ns,
+bool pick_snat_port(const snat_port_range& r, uint32_t client_hash, const rss_port* rss, unsigned queue, conn_table& t,
+                    uint64_t now_ns,
                     const conn_removal& gone, flow_key& reply, uint32_t& reply_hash, bool& rss_missed) {
   uint32_t span = static_cast<uint32_t>(r.hi - r.lo) + 1;
   int fallback = -1;
   uint32_t fallback_hash = 0;
   for (unsigned tries = 0; tries < 256; ++tries) {
-    uint16_t p = static_cast<uint16_t>(r.lo + (r.next++ % span));
+    uint16_t p = static_cast<uint16_t>(r.lo + (client_hash + tries) % span);
     reply.dport = net16(p);
     reply_hash = flow_hash(reply);
     if (t.lookup(reply, reply_hash, now_ns, gone).id != conn_none) continue;
@@ -64,7 +65,7 @@ int steering_owner(const steering_table& s, unsigned self, const service_directo
   int owner = -1;
   if (snat && std::memcmp(k.dst, snat, k.family == 4 ? 4 : 16) == 0) {
     owner = owner_by_snat_port(s, net16(k.dport));
-  } else if (fs && fs->kind != frontend_kind::local_backend && !fh.record->groups()[fs->group].full_nat) {
+  } else if (fs && is_frontend(fs->kind) && keeps_client(fh.record->groups()[fs->group].full_nat, fs->kind)) {
     owner = static_cast<int>(owner_by_client(s, k.src, k.sport));
   } else {
     frontend_key from{};

@@ -67,16 +67,20 @@ inline unsigned owner_by_client(const steering_table& s, const uint8_t* addr16, 
 // This worker's slice of the SNAT source ports (host order), handed out in turn.
 struct snat_port_range {
   uint16_t lo = 1024, hi = 65535;
-  uint16_t next = 0;
 };
 
 // Completes the reply key of a new full-NAT connection (all but its
-// destination port filled in) with the next port of `r` whose reply key is
-// unused in `t` and, when the endpoint's port does RSS (`rss`), whose reply the
-// NIC hashes to queue `queue`. Failing the second, an unused port still does:
-// the reply then takes the hand-off ring (`rss_missed`). Sets reply.dport and
+// destination port filled in) with a port of `r` whose reply key is unused in
+// `t` and, when the endpoint's port does RSS (`rss`), whose reply the NIC
+// hashes to queue `queue`. Failing the second, an unused port still does: the
+// reply then takes the hand-off ring (`rss_missed`). The ports are tried in an
+// order that only the client's flow (`client_hash`, its key's flow_hash) decides, so
+// that a connection picked up after its entry was lost (evicted, expired, a
+// restart) gets the port it had whenever that one is free: the Pod sees the
+// same connection, not an unknown one it would reset. Sets reply.dport and
 // its flow_hash; false when no port tried is free.
-bool pick_snat_port(snat_port_range& r, const rss_port* rss, unsigned queue, conn_table& t, uint64_t now_ns,
+bool pick_snat_port(const snat_port_range& r, uint32_t client_hash, const rss_port* rss, unsigned queue, conn_table& t,
+                    uint64_t now_ns,
                     const conn_removal& gone, flow_key& reply, uint32_t& reply_hash, bool& rss_missed);
 
 // The worker owning the connection of a packet with key `k` that missed the

@@ -6,6 +6,7 @@
 
 #include "pipelines/common/checksum.h"
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/refusal.h"
 
 namespace kgw {
 
@@ -75,11 +76,41 @@ void answer_arp(uint8_t* frame, pkt_meta& m, const local_table& t, local_counter
   c.arp_replies++;
 }
 
-void answer_ipv4(uint8_t* frame, pkt_meta& m, const local_table& t, local_counters& c) {
+// TCP (not a RST) and UDP with their header, to a gateway address: no stage
+// before this one serves their port, so they are refused as a closed port is.
+bool refusable(const pkt_meta& m) {
+  if (!m.l4_off || (m.frag && !(m.frag & frag_first))) return false;
+  return (m.l4_proto == ipproto_tcp && !(m.tcp_flags & tcp_rst)) || m.l4_proto == ipproto_udp;
+}
+
+void refuse(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
+            lcore_counters& c) {
+  if (!s.refusals->take(s.now_ns)) {
+    m.drop(drop_reason::refusal_limited);
+    return;
+  }
+  const uint8_t* mac = t.port_mac[m.in_port < max_ports ? m.in_port : 0];
+  if (m.l4_proto == ipproto_tcp ? tcp_reset(frame, len, m, mac) : icmp_port_unreachable(frame, len, cap, m, mac)) {
+    ++(m.l4_proto == ipproto_tcp ? c.local.tcp_resets : c.local.udp_unreachables);
+    return;
+  }
+  m.drop(drop_reason::no_tailroom);
+}
+
+// What is for the gateway but is no echo or neighbour message.
+void not_answered(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
+                  lcore_counters& c) {
+  if (s.refusals && refusable(m)) refuse(frame, len, cap, m, t, s, c);
+  else punt_or_drop(m, t, c.local);
+}
+
+void answer_ipv4(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
+                 lcore_counters& lc) {
+  local_counters& c = lc.local;
   uint8_t* ip = frame + m.l3_off;
   if (find_v4(t, ip + 16) < 0) return;
   if (m.l4_proto != ipproto_icmp || m.frag || m.icmp_type != icmp_echo_request || m.icmp_code != 0) {
-    punt_or_drop(m, t, c);
+    not_answered(frame, len, cap, m, t, s, lc);
     return;
   }
   uint8_t* icmp = frame + m.l4_off;
@@ -200,8 +231,9 @@ void answer_ipv6_echo(uint8_t* frame, pkt_meta& m, const local_table& t, local_c
   c.icmp6_echo_replies++;
 }
 
-void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t,
-                 local_counters& c) {
+void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
+                 lcore_counters& lc) {
+  local_counters& c = lc.local;
   uint8_t* ip = frame + m.l3_off;
   const uint8_t* dst = ip + 24;
   bool to_us = find_v6(t, dst) >= 0;
@@ -216,30 +248,30 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
     answer_ipv6_echo(frame, m, t, c);
     return;
   }
-  punt_or_drop(m, t, c);  // NA for neighbour learning, TCP/UDP to the node, ...
+  not_answered(frame, len, cap, m, t, s, lc);  // NA for neighbour learning, TCP/UDP to the node, ...
 }
 
 }  // namespace
 
-void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t,
-                  local_counters& c) {
+void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
+                  lcore_counters& c) {
   if (m.v != verdict::pending) return;
   switch (m.l3) {
     case l3_kind::arp:
-      answer_arp(frame, m, t, c);
+      answer_arp(frame, m, t, c.local);
       break;
     case l3_kind::ipv4:
-      answer_ipv4(frame, m, t, c);
+      answer_ipv4(frame, len, cap, m, t, s, c);
       break;
     case l3_kind::ipv6:
-      answer_ipv6(frame, len, cap, m, t, c);
+      answer_ipv6(frame, len, cap, m, t, s, c);
       break;
     case l3_kind::other:
       break;
   }
 }
 
-void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t,
+void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t, local_lcore& s,
                  lcore_counters& c) {
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
@@ -248,7 +280,7 @@ void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_
     uint8_t* data = rte_pktmbuf_mtod(mb, uint8_t*);
     uint32_t len = rte_pktmbuf_data_len(mb);
     uint32_t cap = len + rte_pktmbuf_tailroom(mb);
-    local_answer(data, len, cap, m, t, c.local);
+    local_answer(data, len, cap, m, t, s, c);
     if (len != rte_pktmbuf_data_len(mb)) {
       // Only a single-segment packet reaches here with a rewritten length.
       mb->data_len = static_cast<uint16_t>(len);

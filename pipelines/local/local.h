@@ -1,14 +1,16 @@
-// Stage 2: answer what is addressed to the gateway itself. ARP requests and IPv6
+// Stage: answer what is addressed to the gateway itself. ARP requests and IPv6
 // neighbor solicitations for a gateway address get a reply, ICMP/ICMPv6 echo
-// requests get an echo reply; the reply is built in place in the received
-// buffer and sent back out of the port it came in on. Anything else addressed
-// to the gateway is punted to control.
+// requests get an echo reply, TCP to a port nothing serves gets a RST and UDP
+// an ICMP port unreachable (within the worker's refusal rate); the reply is
+// built in place in the received buffer and sent back out of the port it came
+// in on. Anything else addressed to the gateway is punted to control.
 #pragma once
 
 #include <cstdint>
 
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/pkt_meta.h"
+#include "pipelines/common/refusal.h"
 
 struct rte_mbuf;
 
@@ -26,15 +28,21 @@ struct local_table {
   bool punt_enabled = true;               // false: unhandled local traffic is dropped (local_unhandled)
 };
 
+// The worker's side: its refusal budget and the burst's time.
+struct local_lcore {
+  refusal_limiter* refusals = nullptr;  // nullptr: TCP and UDP to the gateway are punted, not refused
+  uint64_t now_ns = 0;
+};
+
 // Handles one parsed frame. `len` may grow (an NA answering an NS without a
 // source link-layer option is 8 bytes longer); `cap` is the room available.
 // Sets m.v to tx (reply built, m.out_port = m.in_port), punt, drop, or leaves it
 // pending when the packet is not addressed to the gateway.
-void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m,
-                  const local_table& t, local_counters& c);
+void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
+                  lcore_counters& c);
 
 // The stage over a burst: skips packets that already have a verdict.
-void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t,
+void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t, local_lcore& s,
                  lcore_counters& c);
 
 }  // namespace kgw

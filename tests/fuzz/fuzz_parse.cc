@@ -47,8 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint32_t len = static_cast<uint32_t>(size);
   uint32_t cap = len + 64;
   frame.resize(cap);
-  kgw::local_counters c{};
-  kgw::local_answer(frame.data(), len, cap, m, table, c);
+  kgw::lcore_counters c{};
+  kgw::refusal_limiter refusals;
+  kgw::local_lcore s{&refusals, 1};
+  kgw::local_answer(frame.data(), len, cap, m, table, s, c);
   check(len <= cap);
   return 0;
 }

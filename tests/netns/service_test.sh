@@ -78,10 +78,15 @@ echo "sticky: 30 requests on $pods pod(s): $(sort -u "$WORK/sticky.txt" | tr '\n
 [ "$(grep -c '^hello from pod' "$WORK/sticky.txt")" = 30 ] || fail "sticky Service: not every request answered"
 [ "$pods" = 1 ] || fail "sessionAffinity ClientIP spread one client over $pods pods"
 
-# 4. Source address seen by the pod: the client's for Local, the SNAT address for Cluster.
-client curl -s --max-time 3 -o /dev/null http://198.18.100.40/local-check || fail "Local-policy Service unreachable"
+# 4. Source address seen by the pod: the client's through an external frontend
+# of a Local Service, the SNAT address for Cluster and for any ClusterIP
+# (externalTrafficPolicy applies to external frontends only).
+client curl -s --max-time 3 -o /dev/null http://198.18.150.40/local-check || fail "Local-policy Service unreachable"
 wait_grep 5 "^198.18.0.2 .*GET /local-check" "$WORK/pod3.log" ||
   fail "externalTrafficPolicy Local: pod3 did not see the client address"
+client curl -s --max-time 3 -o /dev/null http://198.18.100.40/local-cluster-ip || fail "Local Service's ClusterIP unreachable"
+wait_grep 5 "^198.18.0.250 .*GET /local-cluster-ip" "$WORK/pod3.log" ||
+  fail "a Local Service's ClusterIP did not source-NAT ($(grep -h local-cluster-ip "$WORK"/pod3.log))"
 client curl -s --max-time 3 -o /dev/null http://198.18.100.10/cluster-check || fail "Cluster-policy Service unreachable"
 wait_grep 5 "^198.18.0.250 .*GET /cluster-check" "$WORK"/pod?.log ||
   fail "Cluster policy: pods did not see the SNAT address ($(grep -h cluster-check "$WORK"/pod?.log))"

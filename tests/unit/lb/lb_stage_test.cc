@@ -19,8 +19,10 @@ using namespace kgw::test;
 
 constexpr uint8_t SYN = 0x02, ACK = 0x10;
 
-const bytes web = addr("198.18.100.10"), sticky = addr("198.18.100.20"), local = addr("198.18.100.40");
-const bytes dns = addr("198.18.100.53"), empty = addr("198.18.100.99"), empty6 = addr("2001:2::99");
+// `local` and `dns` are external IPs of Services with externalTrafficPolicy
+// Local (their cluster IPs, .100.40 and .100.53, are source-NATed as any).
+const bytes web = addr("198.18.100.10"), sticky = addr("198.18.100.20"), local = addr("198.18.150.40");
+const bytes dns = addr("198.18.150.53"), empty = addr("198.18.100.99"), empty6 = addr("2001:2::99");
 const bytes client2 = addr("198.18.0.3");
 
 service_model udp_service(service_model m, uint16_t port) {
@@ -36,8 +38,10 @@ class LbStage : public ::testing::Test {
     s.affinity_client_ip = true;
     service_model l = one_port_service("local", {"198.18.100.40"}, {"198.19.1.14"});
     l.external_traffic_local = true;
+    l.external_ips.push_back(*parse_ip("198.18.150.40"));
     service_model d = udp_service(one_port_service("dns", {"198.18.100.53"}, {"198.19.1.15"}), 53);
     d.external_traffic_local = true;
+    d.external_ips.push_back(*parse_ip("198.18.150.53"));
     auto compiled = compile_records({one_port_service("web", {"198.18.100.10"}, {"198.19.1.11", "198.19.1.12", "198.19.1.13"}),
                                      s, l, d, one_port_service("empty", {"198.18.100.99", "2001:2::99"}, {})});
     uint32_t next = 0;
@@ -87,9 +91,9 @@ TEST_F(LbStage, ANewConnectionGetsAnEndpointAndBothDirections) {
   EXPECT_EQ(slot(cn.service).new_flows, 1u);
 }
 
-TEST_F(LbStage, SnatPortsComeFromTheWorkersSliceInTurn) {
+TEST_F(LbStage, SnatPortsComeFromTheWorkersSliceUntilItIsUsedUp) {
   // One client of the sticky Service: one endpoint, so the reply keys differ by port alone.
-  w->s.snat_ports = {3000, 3009, 0};
+  w->s.snat_ports = {3000, 3009};
   std::set<uint16_t> ports;
   for (uint16_t p = 0; p < 10; ++p) {
     auto meta = w->run({tcp_frame(ip4_client, sticky, static_cast<uint16_t>(41000 + p), 80, SYN)});
@@ -115,6 +119,58 @@ TEST_F(LbStage, LocalPolicyKeepsTheClientsAddress) {
   EXPECT_EQ(text(4, r.dst), "198.18.0.2");
   EXPECT_EQ(ntohs(r.dport), 40000);
   EXPECT_EQ(w->at(meta[0]).nat_port, 0);
+}
+
+// externalTrafficPolicy applies to external frontends only: the same Service
+// through its cluster IP is source-NATed, and so is a Pod reaching itself
+// through an external frontend (hairpin), or it would answer itself directly.
+TEST_F(LbStage, LocalPolicyIsForExternalFrontendsAndNotHairpins) {
+  auto meta = w->run({tcp_frame(ip4_client, addr("198.18.100.40"), 40001, 80, SYN)});
+  ASSERT_NE(meta[0].conn, conn_none);
+  EXPECT_EQ(text(4, w->at(meta[0]).key[1].dst), "198.18.0.250") << "cluster IP: SNAT";
+  EXPECT_NE(w->at(meta[0]).nat_port, 0);
+  meta = w->run({tcp_frame(addr("198.19.1.14"), local, 40002, 80, SYN)});
+  ASSERT_NE(meta[0].conn, conn_none);
+  EXPECT_EQ(text(4, w->at(meta[0]).key[1].src), "198.19.1.14");
+  EXPECT_EQ(text(4, w->at(meta[0]).key[1].dst), "198.18.0.250") << "the Pod reaching itself: SNAT";
+}
+
+// A Service's address on a port it does not serve is refused with ICMP port
+// unreachable (kube-proxy's nftables mode), not dropped silently.
+TEST_F(LbStage, AServiceAddressOnAnotherPortIsRefused) {
+  auto meta = w->run({tcp_frame(ip4_client, web, 40000, 81, SYN), udp_frame(ip4_client, web, 5000, 80),
+                      tcp_frame(ip4_client, addr("198.18.100.77"), 40000, 81, SYN)});
+  EXPECT_EQ(meta[0].v, verdict::tx);
+  EXPECT_EQ(meta[1].v, verdict::tx) << "UDP to a TCP-only Service port";
+  EXPECT_EQ(meta[2].v, verdict::pending) << "not a Service address: left to the later stages";
+  EXPECT_EQ(w->c.lb.refused_port, 2u);
+  EXPECT_EQ(w->c.lb.new_flows, 0u);
+}
+
+// A TCP segment of a connection whose entry was lost (evicted, expired, a
+// restart) is picked up with the tuple the connection had: the same endpoint
+// (Maglev over the same endpoints) and the same SNAT port (the ports are
+// tried in an order the client's flow decides), so the Pod sees its own
+// connection go on rather than an unknown one it would reset.
+TEST_F(LbStage, AConnectionPickedUpMidFlowKeepsItsTuple) {
+  auto meta = w->run({tcp_frame(ip4_client, web, 40000, 80, SYN)});
+  ASSERT_NE(meta[0].conn, conn_none);
+  flow_key before = w->at(meta[0]).key[1];
+  w->ct.table.remove(meta[0].conn, lb_removal(w->s.counters));
+  meta = w->run({tcp_frame(ip4_client, web, 40000, 80, ACK)});
+  ASSERT_NE(meta[0].conn, conn_none);
+  EXPECT_EQ(w->at(meta[0]).key[1], before) << "same Pod, same SNAT address and port";
+  EXPECT_EQ(w->at(meta[0]).state, conn_state::tcp_established);
+}
+
+// No ready endpoint, or a refused port, within the worker's rate.
+TEST_F(LbStage, RefusalsAreRateLimited) {
+  refusal_limiter lim{1};
+  w->s.refusals = &lim;
+  auto meta = w->run({tcp_frame(ip4_client, empty, 40000, 80, SYN), tcp_frame(ip4_client, web, 40000, 81, SYN)});
+  EXPECT_EQ(meta[0].v, verdict::tx);
+  EXPECT_EQ(meta[1].v, verdict::drop);
+  EXPECT_EQ(meta[1].why, drop_reason::refusal_limited);
 }
 
 TEST_F(LbStage, ClientIpAffinityKeepsAClientOnOneEndpoint) {
@@ -228,7 +284,7 @@ TEST_F(LbStage, AFullTableRefusesWhatItCannotEvict) {
 TEST_F(LbStage, WhatIsNoNewConnectionIsLeftAlone) {
   bytes frag = framed(ipv4({.proto = ipproto_tcp, .dst = web, .frag = 0x0010}, bytes(16, 1)));  // offset 128
   auto meta = w->run({frag, tcp_frame(ip4_client, addr("198.18.100.77"), 40000, 80, SYN),
-                      tcp_frame(ip4_client, web, 40000, 81, SYN), udp_frame(ip4_client, web, 40000, 80)});
+                      udp_frame(ip4_client, addr("198.18.100.77"), 40000, 80)});
   for (const pkt_meta& m : meta) {
     EXPECT_EQ(m.v, verdict::pending);
     EXPECT_EQ(m.conn, conn_none);

@@ -18,9 +18,12 @@ namespace {
 
 using namespace kgw::test;
 
+// A Local Service is reached on `vip` as an external IP: externalTrafficPolicy
+// applies to external frontends only.
 service_model svc(const char* name, const char* vip, bool local, std::vector<std::string> pods) {
   service_model m = one_port_service(name, {vip}, pods);
   m.external_traffic_local = local;
+  if (local) std::swap(m.cluster_ips, m.external_ips);
   return m;
 }
 

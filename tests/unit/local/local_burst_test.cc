@@ -38,7 +38,8 @@ TEST(LocalBurst, RepliesOverMbufs) {
   pkt_meta meta[5];
   lcore_counters c{};
   parse_burst(b.data(), meta, 5, c);
-  local_burst(b.data(), meta, 5, t, c);
+  local_lcore s;
+  local_burst(b.data(), meta, 5, t, s, c);
 
   EXPECT_EQ(meta[0].v, verdict::tx);
   EXPECT_EQ(meta[0].out_port, 1);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/checksum.h"
 #include "pipelines/parse/parse.h"
 #include "tests/unit/support/packet_builder.h"
 
@@ -28,17 +29,21 @@ local_table table() {
 struct result {
   bytes out;
   pkt_meta m;
-  local_counters c{};
+  lcore_counters all{};
+  local_counters c{};  // all.local after the run
 };
 
-result run(bytes f, const local_table& t = table(), uint32_t extra_cap = 64) {
+// Without a refusal budget: TCP and UDP to the gateway are punted.
+result run(bytes f, const local_table& t = table(), uint32_t extra_cap = 64, refusal_limiter* refusals = nullptr) {
   result r;
   r.m.in_port = 3;
   EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), r.m)) << drop_reason_name(r.m.why);
   uint32_t len = static_cast<uint32_t>(f.size());
   uint32_t cap = len + extra_cap;
   f.resize(cap, 0xaa);
-  local_answer(f.data(), len, cap, r.m, t, r.c);
+  local_lcore s{refusals, 5000000000ull};
+  local_answer(f.data(), len, cap, r.m, t, s, r.all);
+  r.c = r.all.local;
   f.resize(len);
   r.out = f;
   return r;
@@ -118,6 +123,57 @@ TEST(Local, OtherTrafficToGatewayIsPuntedAndTransitIsLeft) {
   EXPECT_EQ(r.m.v, verdict::pending);
   r = run(frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_udp}, udp(1, 2))));
   EXPECT_EQ(r.m.v, verdict::punt);
+}
+
+// With a refusal budget, a closed port answers: TCP gets a RST (RFC 9293
+// 3.10.7.1), UDP an ICMP port unreachable; a RST is never answered; over the
+// budget nothing is sent.
+TEST(Local, ClosedPortsOnTheGatewayAreRefused) {
+  refusal_limiter lim{2};
+  bytes syn = tcp(1000, 22, 0x02);
+  store_be32(syn.data() + 4, 7000);  // SEQ
+  result r = run(frame(eth(ethertype_ipv4), ipv4({}, syn)), table(), 64, &lim);
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.tcp_resets, 1u);
+  ASSERT_EQ(r.out.size(), 14u + 20 + 20);
+  const uint8_t* ip = r.out.data() + 14;
+  const uint8_t* t = ip + 20;
+  EXPECT_EQ(bytes(ip + 12, ip + 16), ip4_gw);
+  EXPECT_EQ(bytes(ip + 16, ip + 20), ip4_client);
+  EXPECT_EQ(load_be16(t), 22);
+  EXPECT_EQ(load_be16(t + 2), 1000);
+  EXPECT_EQ(load_be32(t + 4), 0u) << "no ACK in the SYN: SEQ 0";
+  EXPECT_EQ(load_be32(t + 8), 7001u) << "ACK: its SEQ plus the SYN";
+  EXPECT_EQ(t[13], 0x14) << "RST|ACK";
+  EXPECT_TRUE(csum_verify(0, ip, 20));
+  EXPECT_TRUE(csum_verify(ipv4_pseudo_sum(ip + 12, ip + 16, ipproto_tcp, 20), t, 20));
+  EXPECT_EQ(bytes(r.out.begin(), r.out.begin() + 6), mac_a) << "back to the sender";
+
+  r = run(frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_udp}, udp(1, 2))), table(), 64, &lim);
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.udp_unreachables, 1u);
+  EXPECT_EQ(r.out[14 + 40], icmp6_dest_unreach);
+  EXPECT_EQ(r.out[14 + 41], 4);
+
+  r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(1000, 22, 0x04))), table(), 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::punt) << "a RST is not answered";
+  r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(1000, 23, 0x02))), table(), 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::drop) << "the budget of two is spent";
+  EXPECT_EQ(r.m.why, drop_reason::refusal_limited);
+}
+
+TEST(RefusalLimiter, RefillsAtItsRateUpToOneSecondsWorth) {
+  refusal_limiter lim{10};
+  uint64_t t = 100000000000ull;
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(lim.take(t)) << i;
+  EXPECT_FALSE(lim.take(t));
+  EXPECT_FALSE(lim.take(t + 99000000)) << "not yet a tenth of a second";
+  EXPECT_TRUE(lim.take(t + 100000000));
+  EXPECT_FALSE(lim.take(t + 100000000));
+  t += 3600000000000ull;  // an hour later: still at most ten
+  int n = 0;
+  while (lim.take(t)) ++n;
+  EXPECT_EQ(n, 10);
 }
 
 bytes solicited_node(const bytes& a) {
