@@ -1,0 +1,123 @@
+#include "dataplane/config/yaml/reader.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dataplane/config/yaml/scalar.h"
+
+namespace kgw::yaml {
+
+std::string reader::describe(node n) {
+  switch (n.type()) {
+    case kind::null: return "null";
+    case kind::map: return "a map";
+    case kind::sequence: return "a list";
+    case kind::scalar: break;
+  }
+  return fmt::format("\"{}\"", n.text());
+}
+
+std::string reader::join(std::string_view parent, std::string_view key) {
+  std::string s(parent);
+  if (!s.empty()) s += '.';
+  s += key;
+  return s;
+}
+
+void reader::report(node at, std::string field, std::string message, bool warning) {
+  sink_(issue{at.line(), at.column(), std::move(field), std::move(message), warning});
+}
+
+void reader::problems(const document& d) {
+  for (const problem& p : d.problems) sink_(issue_of(p));
+}
+
+std::string reader::expected(std::string_view what, node got) const {
+  if (dialect_ == dialect::kgw) return fmt::format("expected {}, got {}", what, describe(got));
+  return fmt::format("expected {}", what);
+}
+
+std::optional<std::string_view> reader::string(node n, std::string_view field) {
+  if (absent(n)) return std::nullopt;
+  if (!n.is_scalar()) {
+    error(n, std::string(field), expected("a string", n));
+    return std::nullopt;
+  }
+  return n.text();
+}
+
+std::optional<int64_t> reader::integer(node n, std::string_view field, int64_t lo, int64_t hi) {
+  if (absent(n)) return std::nullopt;
+  if (dialect_ == dialect::kgw) {
+    bool overflow = false;
+    std::optional<uint64_t> v;
+    if (n.is_scalar()) v = unsigned_text(n.text(), overflow);
+    if (overflow || (v && (*v > static_cast<uint64_t>(hi) || static_cast<int64_t>(*v) < lo))) {
+      error(n, std::string(field), fmt::format("number out of range: {}", n.text()));
+      return std::nullopt;
+    }
+    if (!v) error(n, std::string(field), expected("an unsigned integer", n));
+    return v ? std::optional<int64_t>(static_cast<int64_t>(*v)) : std::nullopt;
+  }
+  if (!n.is_scalar()) {
+    error(n, std::string(field), "expected an integer");
+    return std::nullopt;
+  }
+  std::optional<int64_t> v = decimal_text(n.text());
+  if (!v || !n.plain()) {
+    error(n, std::string(field),
+          v ? fmt::format("expected an integer, got the quoted string \"{}\"", n.text())
+            : fmt::format("expected an integer, got \"{}\"", n.text()));
+    return std::nullopt;
+  }
+  if (*v < lo || *v > hi) {
+    error(n, std::string(field), fmt::format("{} out of range {}..{}", *v, lo, hi));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> reader::boolean(node n, std::string_view field) {
+  if (absent(n)) return std::nullopt;
+  std::optional<bool> v;
+  if (n.is_scalar() && (n.plain() || dialect_ == dialect::kgw)) v = bool_text(n.text());
+  if (v) return v;
+  if (dialect_ == dialect::kgw) error(n, std::string(field), expected("true or false", n));
+  else if (n.is_scalar()) error(n, std::string(field), fmt::format("expected a boolean, got \"{}\"", n.text()));
+  else error(n, std::string(field), "expected a boolean");
+  return std::nullopt;
+}
+
+bool reader::sequence(node n, std::string_view field) {
+  if (n.is_sequence()) return true;
+  if (!absent(n)) error(n, std::string(field), expected("a list", n));
+  return false;
+}
+
+bool reader::map(node n, std::string_view field) {
+  if (n.is_map()) return true;
+  if (!absent(n)) error(n, std::string(field), expected("a map", n));
+  return false;
+}
+
+void reader::unknown_keys(node n, std::string_view field, std::initializer_list<std::string_view> known) {
+  if (!n.is_map()) return;
+  for (size_t i = 0; i < n.size(); ++i) {
+    node k = n.key(i);
+    bool named = k.is_scalar();
+    std::string_view name = named ? k.text() : std::string_view();
+    if (named && std::find(known.begin(), known.end(), name) != known.end()) continue;
+    if (dialect_ == dialect::kubernetes) {
+      warn(k, join(field, name), "unknown field, ignored");
+    } else if (!named) {
+      error(k, std::string(field), fmt::format("a key must be a plain name, got {}", describe(k)));
+    } else {
+      std::string allowed;
+      for (auto a : known) allowed += fmt::format("{}{}", allowed.empty() ? "" : ", ", a);
+      error(k, join(field, name), fmt::format("unknown key \"{}\" (allowed: {})", name, allowed));
+    }
+  }
+}
+
+}  // namespace kgw::yaml
