@@ -44,6 +44,7 @@ class node {
   node() = default;
 
   bool defined() const { return tree_ != nullptr; }
+  explicit operator bool() const { return defined(); }  // if (auto v = map.get("key"))
   // Defined and not null: `key:` and `key: ~` read as absent, as JSON's null does.
   bool present() const { return defined() && data().type != kind::null; }
   kind type() const { return defined() ? data().type : kind::null; }

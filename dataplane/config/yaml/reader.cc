@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "dataplane/config/yaml/scalar.h"
 
@@ -24,6 +25,8 @@ std::string reader::join(std::string_view parent, std::string_view key) {
   s += key;
   return s;
 }
+
+std::string reader::index(std::string_view field, size_t i) { return fmt::format("{}[{}]", field, i); }
 
 void reader::report(node at, std::string field, std::string message, bool warning) {
   sink_(issue{at.line(), at.column(), std::move(field), std::move(message), warning});
@@ -113,9 +116,7 @@ void reader::unknown_keys(node n, std::string_view field, std::initializer_list<
     } else if (!named) {
       error(k, std::string(field), fmt::format("a key must be a plain name, got {}", describe(k)));
     } else {
-      std::string allowed;
-      for (auto a : known) allowed += fmt::format("{}{}", allowed.empty() ? "" : ", ", a);
-      error(k, join(field, name), fmt::format("unknown key \"{}\" (allowed: {})", name, allowed));
+      error(k, join(field, name), fmt::format("unknown key \"{}\" (allowed: {})", name, fmt::join(known, ", ")));
     }
   }
 }

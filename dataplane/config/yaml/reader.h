@@ -65,6 +65,14 @@ class reader {
   // (kubernetes: absent is no issue).
   bool sequence(node n, std::string_view field);
   bool map(node n, std::string_view field);
+  // Each item of sequence `n` with its field ("ports[2]"); false (and an
+  // issue, as sequence()) when `n` is not a sequence.
+  template <typename F>
+  bool items(node n, std::string_view field, F&& each) {
+    if (!sequence(n, field)) return false;
+    for (size_t i = 0; i < n.size(); ++i) each(n.item(i), index(field, i));
+    return true;
+  }
   // The keys of map `n` that are not in `known`: kgw: each an error ("unknown
   // key"); kubernetes: each a warning ("unknown field, ignored").
   void unknown_keys(node n, std::string_view field, std::initializer_list<std::string_view> known);
@@ -73,6 +81,8 @@ class reader {
   static std::string describe(node n);
   // parent.key, or key at the top.
   static std::string join(std::string_view parent, std::string_view key);
+  // field[i]
+  static std::string index(std::string_view field, size_t i);
 
  private:
   void report(node at, std::string field, std::string message, bool warning);
