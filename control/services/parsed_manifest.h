@@ -51,6 +51,9 @@ struct parsed_file {
 
 using file_ref = std::shared_ptr<const parsed_file>;
 
+// "Kind|namespace|name": one object, for finding duplicates.
+std::string identity_key(const std::string& kind, const std::string& ns, const std::string& name);
+
 // Endpoints of each port of `model` from the Service's slices (in manifest
 // order); warnings for named targetPorts no slice resolves.
 void resolve_ports(const parsed_service& ps, const std::vector<const parsed_slice*>& slices, service_model& model,
