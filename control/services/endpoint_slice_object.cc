@@ -6,39 +6,39 @@
 
 namespace kgw::manifest {
 
-void parse_endpoint_slice(ctx& c, const YAML::Node& doc, parsed_file& st, const std::string& ns,
+void parse_endpoint_slice(ctx& c, yaml::node doc, parsed_file& st, const std::string& ns,
                           const std::string& name) {
   parsed_slice s;
   s.ns = ns;
   s.name = name;
   s.file = c.file;
-  s.line = line_of(doc);
+  s.line = doc.line();
 
-  YAML::Node meta = child(doc, "metadata");
-  YAML::Node labels;
+  yaml::node meta = doc.get("metadata");
+  yaml::node labels = meta.get("labels");
   bool have_label = false;
-  if (get_map(c, meta, "labels", "metadata.labels", labels)) {
-    YAML::Node l = child(labels, "kubernetes.io/service-name");
-    if (present(l)) {
-      if (!l.IsScalar() || l.Scalar().empty()) {
+  if (c.r.map(labels, "metadata.labels")) {
+    yaml::node l = labels.get("kubernetes.io/service-name");
+    if (l.present()) {
+      if (!l.is_scalar() || l.text().empty()) {
         c.error(l, "metadata.labels[kubernetes.io/service-name]", "expected a Service name");
       } else {
-        s.service = l.Scalar();
-        s.label_line = line_of(l);
+        s.service = l.text();
+        s.label_line = l.line();
         have_label = true;
       }
     }
   }
-  if (!have_label && !(present(child(labels, "kubernetes.io/service-name")))) {
-    c.error(present(labels) ? labels : meta, "metadata.labels",
+  if (!have_label && !(labels.get("kubernetes.io/service-name").present())) {
+    c.error(labels.is_map() ? labels : meta, "metadata.labels",
             "missing label kubernetes.io/service-name (the Service this EndpointSlice belongs to)");
   }
 
-  YAML::Node at_n = child(doc, "addressType");
+  yaml::node at_n = doc.get("addressType");
   bool skip = false;
-  s.address_type_line = line_of(at_n);
-  auto at = get_str(c, doc, "addressType", "addressType");
-  if (!present(at_n)) {
+  s.address_type_line = at_n.line();
+  auto at = c.r.string(at_n, "addressType");
+  if (!at_n.present()) {
     c.error(doc, "addressType", "addressType is required");
     skip = true;
   } else if (!at) {
@@ -55,27 +55,27 @@ void parse_endpoint_slice(ctx& c, const YAML::Node& doc, parsed_file& st, const 
     skip = true;
   }
 
-  YAML::Node eps;
-  if (get_seq(c, doc, "endpoints", "endpoints", eps)) {
+  yaml::node eps = doc.get("endpoints");
+  if (c.r.sequence(eps, "endpoints")) {
     for (size_t i = 0; i < eps.size(); ++i) {
-      const YAML::Node e = eps[i];
+      const yaml::node e = eps.item(i);
       const std::string f = fmt::format("endpoints[{}]", i);
-      if (!e.IsMap()) {
+      if (!e.is_map()) {
         c.error(e, f, "expected a map");
         continue;
       }
       endpoint_model em;
       bool have_addr = false;
-      YAML::Node addrs;
-      const bool addrs_ok = get_seq(c, e, "addresses", f + ".addresses", addrs);
+      yaml::node addrs = e.get("addresses");
+      const bool addrs_ok = c.r.sequence(addrs, f + ".addresses");
       if (addrs_ok) {
         for (size_t j = 0; j < addrs.size(); ++j) {
           const std::string af = fmt::format("{}.addresses[{}]", f, j);
-          auto a = get_ip_node(c, addrs[j], af);
+          auto a = get_ip(c, addrs.item(j), af);
           if (!a) continue;
           if (!skip && a->family != s.family) {
-            c.error(addrs[j], af,
-                    fmt::format("address {} is {} but addressType is {}", addrs[j].Scalar(),
+            c.error(addrs.item(j), af,
+                    fmt::format("address {} is {} but addressType is {}", addrs.item(j).text(),
                                 family_name(a->family), family_name(s.family)));
             continue;
           }
@@ -87,55 +87,54 @@ void parse_endpoint_slice(ctx& c, const YAML::Node& doc, parsed_file& st, const 
         if (addrs.size() > 1)
           c.warn(addrs, f + ".addresses", "only the first address of an endpoint is used (as kube-proxy does)");
       }
-      if (!present(child(e, "addresses")) || (addrs_ok && addrs.size() == 0))
+      if (!addrs.present() || (addrs_ok && addrs.size() == 0))
         c.error(e, f + ".addresses", "at least one address is required");
 
-      YAML::Node cond;
-      if (get_map(c, e, "conditions", f + ".conditions", cond)) {
-        auto r = get_bool(c, cond, "ready", f + ".conditions.ready");
-        auto sv = get_bool(c, cond, "serving", f + ".conditions.serving");
-        auto t = get_bool(c, cond, "terminating", f + ".conditions.terminating");
+      yaml::node cond = e.get("conditions");
+      if (c.r.map(cond, f + ".conditions")) {
+        auto r = c.r.boolean(cond.get("ready"), f + ".conditions.ready");
+        auto sv = c.r.boolean(cond.get("serving"), f + ".conditions.serving");
+        auto t = c.r.boolean(cond.get("terminating"), f + ".conditions.terminating");
         em.ready = r.value_or(true);
         em.serving = sv.value_or(em.ready);
         em.terminating = t.value_or(false);
       }
-      if (auto n = get_str(c, e, "nodeName", f + ".nodeName")) em.node_name = *n;
-      YAML::Node tr;
-      if (get_map(c, e, "targetRef", f + ".targetRef", tr)) {
-        auto tns = get_str(c, tr, "namespace", f + ".targetRef.namespace");
-        auto tn = get_str(c, tr, "name", f + ".targetRef.name");
-        if (tn && !tn->empty()) em.target = (tns && !tns->empty() ? *tns : ns) + "/" + *tn;
+      if (auto n = c.r.string(e.get("nodeName"), f + ".nodeName")) em.node_name = *n;
+      yaml::node tr = e.get("targetRef");
+      if (c.r.map(tr, f + ".targetRef")) {
+        auto tns = c.r.string(tr.get("namespace"), f + ".targetRef.namespace");
+        auto tn = c.r.string(tr.get("name"), f + ".targetRef.name");
+        if (tn && !tn->empty()) em.target = fmt::format("{}/{}", tns && !tns->empty() ? *tns : std::string_view(ns), *tn);
       }
       if (em.target.empty() && have_addr) em.target = to_string(em.addr);
       if (have_addr) s.endpoints.push_back(std::move(em));
     }
   }
 
-  YAML::Node ports;
-  if (get_seq(c, doc, "ports", "ports", ports)) {
+  yaml::node ports = doc.get("ports");
+  if (c.r.sequence(ports, "ports")) {
     for (size_t i = 0; i < ports.size(); ++i) {
-      const YAML::Node p = ports[i];
+      const yaml::node p = ports.item(i);
       const std::string f = fmt::format("ports[{}]", i);
-      if (!p.IsMap()) {
+      if (!p.is_map()) {
         c.error(p, f, "expected a map");
         continue;
       }
       slice_port sp;
       bool ok = true;
-      if (auto n = get_str(c, p, "name", f + ".name")) sp.name = *n;
+      if (auto n = c.r.string(p.get("name"), f + ".name")) sp.name = *n;
       if (auto pr = parse_protocol(c, p, f + ".protocol")) sp.protocol = *pr;
       else ok = false;
-      long long v = 0;
-      YAML::Node pn = child(p, "port");
-      if (!present(pn)) {
+      yaml::node pn = p.get("port");
+      if (!pn.present()) {
         c.warn(p, f + ".port", "port absent (\"all ports\") is not supported; entry skipped");
         ok = false;
-      } else if (get_int_node(c, pn, f + ".port", 1, 65535, v)) {
-        sp.port = static_cast<uint16_t>(v);
+      } else if (auto v = c.r.integer(pn, f + ".port", 1, 65535)) {
+        sp.port = static_cast<uint16_t>(*v);
       } else {
         ok = false;
       }
-      get_str(c, p, "appProtocol", f + ".appProtocol");
+      c.r.string(p.get("appProtocol"), f + ".appProtocol");
       if (ok) s.ports.push_back(std::move(sp));
     }
   }

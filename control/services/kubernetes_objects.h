@@ -11,9 +11,9 @@
 namespace kgw::manifest {
 
 // `doc` is a v1 Service named ns/name (identity checked by the caller).
-void parse_service(ctx& c, const YAML::Node& doc, parsed_file& st, const std::string& ns, const std::string& name);
+void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& ns, const std::string& name);
 // `doc` is a discovery.k8s.io/v1 EndpointSlice named ns/name.
-void parse_endpoint_slice(ctx& c, const YAML::Node& doc, parsed_file& st, const std::string& ns,
+void parse_endpoint_slice(ctx& c, yaml::node doc, parsed_file& st, const std::string& ns,
                           const std::string& name);
 
 }  // namespace kgw::manifest

@@ -2,16 +2,16 @@
 // kind, apiVersion and identity are checked before its own parser reads it.
 #include "control/services/manifest_file.h"
 
-#include "dataplane/config/yaml_documents.h"
-
 #include <fmt/format.h>
+
+#include "dataplane/config/yaml/parse.h"
 
 #include "control/services/kubernetes_objects.h"
 
 namespace kgw {
 
-std::string identity_key(const std::string& kind, const std::string& ns, const std::string& name) {
-  return kind + "|" + ns + "|" + name;
+std::string identity_key(std::string_view kind, std::string_view ns, std::string_view name) {
+  return fmt::format("{}|{}|{}", kind, ns, name);
 }
 
 namespace {
@@ -21,43 +21,44 @@ using namespace manifest;
 constexpr const char* known_kinds =
     "v1 Service, discovery.k8s.io/v1 EndpointSlice, v1 Node, networking.k8s.io/v1 Ingress and IngressClass, v1 List";
 
-void parse_document(const std::string& file, const YAML::Node& doc, parsed_file& st) {
-  ctx c;
-  c.file = file;
-  c.errors = &st.errors;
-  c.warnings = &st.warnings;
-  c.fallback_line = line_of(doc);
-  if (!doc.IsDefined() || doc.IsNull()) return;  // empty document
-  if (!doc.IsMap()) {
+// `doc` is a document of the file, or an item of a List (`problems`: the
+// document's own, reported once the object is known).
+void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
+                    const std::vector<yaml::problem>& problems = {}) {
+  ctx c(file, st.errors, st.warnings);
+  c.fallback_line = doc.line();
+  if (!doc.present()) return;  // empty document
+  if (!doc.is_map()) {
     c.error(doc, "", "document is not a map (expected a Kubernetes object)");
     return;
   }
-  auto api = get_str(c, doc, "apiVersion", "apiVersion");
-  auto kind = get_str(c, doc, "kind", "kind");
+  auto api = c.r.string(doc.get("apiVersion"), "apiVersion");
+  auto kind = c.r.string(doc.get("kind"), "kind");
 
   // Object identity (best effort, before kind checks, so messages can name it).
-  YAML::Node meta = child(doc, "metadata");
+  yaml::node meta = doc.get("metadata");
   std::string ns = "default", name;
   bool meta_ok = true;
-  if (present(meta) && !meta.IsMap()) {
+  if (meta.present() && !meta.is_map()) {
     c.error(meta, "metadata", "expected a map");
     meta_ok = false;
   }
   if (meta_ok) {
-    if (auto n = get_str(c, meta, "namespace", "metadata.namespace"); n && !n->empty()) ns = *n;
-    if (auto n = get_str(c, meta, "name", "metadata.name")) name = *n;
+    if (auto n = c.r.string(meta.get("namespace"), "metadata.namespace"); n && !n->empty()) ns = *n;
+    if (auto n = c.r.string(meta.get("name"), "metadata.name")) name = *n;
   }
   if (!name.empty()) c.object = ns + "/" + name;
+  c.r.problems(problems);
 
-  if (!present(child(doc, "apiVersion"))) c.error(doc, "apiVersion", "apiVersion is required");
-  if (!present(child(doc, "kind"))) c.error(doc, "kind", "kind is required");
+  if (!doc.get("apiVersion").present()) c.error(doc, "apiVersion", "apiVersion is required");
+  if (!doc.get("kind").present()) c.error(doc, "kind", "kind is required");
   if (!api || !kind) return;
 
   if (*api == "v1" && *kind == "List") {  // `kubectl get -o yaml` of several objects
-    YAML::Node items = child(doc, "items");
-    if (present(items) && !items.IsSequence()) c.error(items, "items", "expected a list");
-    if (present(items) && items.IsSequence())
-      for (const auto& item : items) parse_document(file, item, st);
+    yaml::node items = doc.get("items");
+    if (items.present() && !items.is_sequence()) c.error(items, "items", "expected a list");
+    if (items.present() && items.is_sequence())
+      for (size_t i = 0; i < items.size(); ++i) parse_document(file, items.item(i), st);
     return;
   }
   bool is_service = *api == "v1" && *kind == "Service";
@@ -68,29 +69,29 @@ void parse_document(const std::string& file, const YAML::Node& doc, parsed_file&
       return;
     if (*kind == "Service" || *kind == "EndpointSlice" || *kind == "Node" || *kind == "Ingress" ||
         *kind == "IngressClass" || *kind == "List")
-      c.error(child(doc, "apiVersion"), "apiVersion",
+      c.error(doc.get("apiVersion"), "apiVersion",
               fmt::format("kind {} in apiVersion {} is not supported (kgw reads {})", *kind, *api, known_kinds));
     else
-      c.error(child(doc, "kind"), "kind", fmt::format("unknown kind {} (kgw reads {})", *kind, known_kinds));
+      c.error(doc.get("kind"), "kind", fmt::format("unknown kind {} (kgw reads {})", *kind, known_kinds));
     return;
   }
 
   if (!meta_ok) return;
-  if (!present(meta)) {
+  if (!meta.present()) {
     c.error(doc, "metadata", "metadata is required");
     return;
   }
-  YAML::Node name_n = child(meta, "name");
+  yaml::node name_n = meta.get("name");
   if (name.empty()) {
-    if (present(name_n) && name_n.IsScalar()) c.error(name_n, "metadata.name", "name must not be empty");
-    else if (!present(name_n)) c.error(meta, "metadata.name", "name is required");
+    if (name_n.present() && name_n.is_scalar()) c.error(name_n, "metadata.name", "name must not be empty");
+    else if (!name_n.present()) c.error(meta, "metadata.name", "name is required");
     return;
   }
   // Namespaces and Service names are DNS labels, as the API server has them:
   // "namespace/name" of a Service fits the 128 bytes its record holds.
   if (auto why = check_dns_label(ns); !why.empty()) {
-    YAML::Node ns_n = child(meta, "namespace");
-    c.error(present(ns_n) ? ns_n : meta, "metadata.namespace", why);
+    yaml::node ns_n = meta.get("namespace");
+    c.error(ns_n.present() ? ns_n : meta, "metadata.namespace", why);
     return;
   }
   if (auto why = is_service ? check_dns_label(name) : std::string(); !why.empty()) {
@@ -100,7 +101,7 @@ void parse_document(const std::string& file, const YAML::Node& doc, parsed_file&
 
   // Duplicate objects.
   const std::string dup_key = identity_key(*kind, ns, name);
-  int here = line_of(name_n);
+  int here = name_n.line();
   auto [it, inserted] = st.identities.emplace(dup_key, std::make_pair(file, here));
   if (!inserted) {
     c.error(name_n, "metadata.name",
@@ -114,32 +115,18 @@ void parse_document(const std::string& file, const YAML::Node& doc, parsed_file&
 }
 
 void parse_file(const std::string& file, const std::string& text, parsed_file& st) {
-  std::vector<YAML::Node> docs;
-  try {
-    docs = load_all_documents(text);
-  } catch (const YAML::Exception& e) {
-    manifest_issue i;
-    i.file = file;
-    i.line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
-    i.message = "invalid YAML: " + e.msg;
-    if (e.mark.column >= 0) i.message += fmt::format(" (column {})", e.mark.column + 1);
-    st.errors.push_back(std::move(i));
-    return;
-  } catch (const std::exception& e) {
-    st.errors.push_back(manifest_issue{file, 0, "", "", std::string("invalid YAML: ") + e.what()});
+  yaml::stream docs = yaml::parse(text);
+  if (const auto& e = docs.error()) {
+    std::string message = "invalid YAML: " + e->message;
+    if (e->column > 0) message += fmt::format(" (column {})", e->column);
+    st.errors.push_back(manifest_issue{file, e->line, "", "", std::move(message)});
     return;
   }
-  for (const auto& d : docs) {
+  for (const auto& d : docs.documents()) {
     try {
-      parse_document(file, d, st);
-    } catch (const YAML::Exception& e) {
-      manifest_issue i;
-      i.file = file;
-      i.line = e.mark.line >= 0 ? e.mark.line + 1 : line_of(d);
-      i.message = "cannot read document: " + e.msg;
-      st.errors.push_back(std::move(i));
+      parse_document(file, d.root, st, d.problems);
     } catch (const std::exception& e) {
-      st.errors.push_back(manifest_issue{file, line_of(d), "", "", std::string("cannot read document: ") + e.what()});
+      st.errors.push_back(manifest_issue{file, d.root.line(), "", "", std::string("cannot read document: ") + e.what()});
     }
   }
 }

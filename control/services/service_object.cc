@@ -4,66 +4,38 @@
 #include "control/services/kubernetes_objects.h"
 
 #include <algorithm>
-#include <set>
 
 #include <fmt/format.h>
+
+#include "dataplane/config/yaml/scalar.h"
 
 namespace kgw::manifest {
 
 namespace {
 
-const std::set<std::string>& known_spec_fields() {
-  static const std::set<std::string> k = {
-      "type",
-      "clusterIP",
-      "clusterIPs",
-      "externalIPs",
-      "externalName",
-      "loadBalancerIP",
-      "loadBalancerSourceRanges",
-      "ports",
-      "selector",
-      "sessionAffinity",
-      "sessionAffinityConfig",
-      "externalTrafficPolicy",
-      "internalTrafficPolicy",
-      "ipFamilies",
-      "ipFamilyPolicy",
-      "publishNotReadyAddresses",
-      "allocateLoadBalancerNodePorts",
-      "loadBalancerClass",
-      "healthCheckNodePort",
-  };
-  return k;
-}
-
-void parse_ports(ctx& c, const YAML::Node& spec, parsed_service& ps, bool allow_node_ports) {
-  YAML::Node ports;
-  if (!get_seq(c, spec, "ports", "spec.ports", ports)) return;
-  static const std::set<std::string> known = {"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"};
+void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_ports) {
+  yaml::node ports = spec.get("ports");
+  if (!c.r.sequence(ports, "spec.ports")) return;
   for (size_t i = 0; i < ports.size(); ++i) {
-    const YAML::Node p = ports[i];
+    const yaml::node p = ports.item(i);
     const std::string f = fmt::format("spec.ports[{}]", i);
     service_port_model sp;
     port_extra px;
-    px.map_line = line_of(p);
-    if (!p.IsMap()) {
+    px.map_line = p.line();
+    if (!p.is_map()) {
       c.error(p, f, "expected a map");
       px.valid = false;
       ps.m.ports.push_back(sp);
       ps.px.push_back(px);
       continue;
     }
-    for (auto it = p.begin(); it != p.end(); ++it) {
-      std::string k = it->first.IsScalar() ? it->first.Scalar() : std::string();
-      if (!known.count(k)) c.warn(it->first, f + "." + k, "unknown field, ignored");
-    }
-    if (auto name = get_str(c, p, "name", f + ".name")) {
+    c.r.unknown_keys(p, f, {"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"});
+    if (auto name = c.r.string(p.get("name"), f + ".name")) {
       sp.name = *name;
       if (!sp.name.empty()) {
         auto why = check_dns_label(sp.name);
         if (!why.empty()) {
-          c.error(child(p, "name"), f + ".name", fmt::format("invalid port name \"{}\": {}", sp.name, why));
+          c.error(p.get("name"), f + ".name", fmt::format("invalid port name \"{}\": {}", sp.name, why));
           px.valid = false;
         }
       }
@@ -71,37 +43,36 @@ void parse_ports(ctx& c, const YAML::Node& spec, parsed_service& ps, bool allow_
     if (auto proto = parse_protocol(c, p, f + ".protocol")) sp.protocol = *proto;
     else px.valid = false;
 
-    YAML::Node port = child(p, "port");
-    px.port_line = line_of(port);
-    long long v = 0;
-    if (!present(port)) {
+    yaml::node port = p.get("port");
+    px.port_line = port.line();
+    if (!port.present()) {
       c.error(p, f + ".port", "port is required");
       px.valid = false;
-    } else if (get_int_node(c, port, f + ".port", 1, 65535, v)) {
-      sp.port = static_cast<uint16_t>(v);
+    } else if (auto v = c.r.integer(port, f + ".port", 1, 65535)) {
+      sp.port = static_cast<uint16_t>(*v);
     } else {
       px.valid = false;
     }
 
-    YAML::Node tp = child(p, "targetPort");
-    px.target_line = line_of(tp);
-    if (present(tp)) {
-      long long t = 0;
-      if (tp.IsScalar() && is_plain(tp) && parse_decimal(tp.Scalar(), t)) {
-        if (t < 0 || t > 65535) {
-          c.error(tp, f + ".targetPort", fmt::format("{} out of range 1..65535", t));
+    yaml::node tp = p.get("targetPort");
+    px.target_line = tp.line();
+    if (tp.present()) {
+      auto t = tp.plain() ? yaml::decimal_text(tp.text()) : std::nullopt;
+      if (t) {
+        if (*t < 0 || *t > 65535) {
+          c.error(tp, f + ".targetPort", fmt::format("{} out of range 1..65535", *t));
           px.valid = false;
         } else {
-          sp.target_port_number = static_cast<uint16_t>(t);  // 0 = default to port, as Kubernetes does
+          sp.target_port_number = static_cast<uint16_t>(*t);  // 0 = default to port, as Kubernetes does
         }
-      } else if (tp.IsScalar()) {
-        if (!tp.Scalar().empty()) {
-          auto why = check_port_name(tp.Scalar());
+      } else if (tp.is_scalar()) {
+        if (!tp.text().empty()) {
+          auto why = check_port_name(tp.text());
           if (!why.empty()) {
-            c.error(tp, f + ".targetPort", fmt::format("invalid port name \"{}\": {}", tp.Scalar(), why));
+            c.error(tp, f + ".targetPort", fmt::format("invalid port name \"{}\": {}", tp.text(), why));
             px.valid = false;
           } else {
-            sp.target_port_name = tp.Scalar();
+            sp.target_port_name = tp.text();
           }
         }
       } else {
@@ -111,22 +82,21 @@ void parse_ports(ctx& c, const YAML::Node& spec, parsed_service& ps, bool allow_
     }
     if (sp.target_port_name.empty() && sp.target_port_number == 0) sp.target_port_number = sp.port;
 
-    YAML::Node np = child(p, "nodePort");
-    px.node_port_line = line_of(np);
-    if (present(np)) {
-      long long n = 0;
-      if (get_int_node(c, np, f + ".nodePort", 0, 65535, n)) {
-        if (n != 0 && !allow_node_ports) {
+    yaml::node np = p.get("nodePort");
+    px.node_port_line = np.line();
+    if (np.present()) {
+      if (auto n = c.r.integer(np, f + ".nodePort", 0, 65535)) {
+        if (*n != 0 && !allow_node_ports) {
           c.error(np, f + ".nodePort", "nodePort requires type NodePort or LoadBalancer");
           px.valid = false;
         } else {
-          sp.node_port = static_cast<uint16_t>(n);
+          sp.node_port = static_cast<uint16_t>(*n);
         }
       } else {
         px.valid = false;
       }
     }
-    get_str(c, p, "appProtocol", f + ".appProtocol");
+    c.r.string(p.get("appProtocol"), f + ".appProtocol");
     ps.m.ports.push_back(std::move(sp));
     ps.px.push_back(px);
   }
@@ -136,20 +106,20 @@ void parse_ports(ctx& c, const YAML::Node& spec, parsed_service& ps, bool allow_
   for (size_t i = 0; i < sp.size(); ++i) {
     if (!ps.px[i].valid && sp[i].port == 0) continue;
     const std::string f = fmt::format("spec.ports[{}]", i);
-    const YAML::Node p = ports[i];
-    if (sp.size() > 1 && sp[i].name.empty() && p.IsMap()) {
-      YAML::Node nn = child(p, "name");
-      c.error(present(nn) ? nn : p, f + ".name", "name is required when a Service has more than one port");
+    const yaml::node p = ports.item(i);
+    if (sp.size() > 1 && sp[i].name.empty() && p.is_map()) {
+      yaml::node nn = p.get("name");
+      c.error(nn.present() ? nn : p, f + ".name", "name is required when a Service has more than one port");
     }
     for (size_t j = 0; j < i; ++j) {
       if (!sp[i].name.empty() && sp[i].name == sp[j].name)
-        c.error(child(p, "name"), f + ".name",
+        c.error(p.get("name"), f + ".name",
                 fmt::format("duplicate port name \"{}\" (also spec.ports[{}])", sp[i].name, j));
       if (sp[i].port != 0 && sp[i].port == sp[j].port && sp[i].protocol == sp[j].protocol)
-        c.error(child(p, "port"), f + ".port",
+        c.error(p.get("port"), f + ".port",
                 fmt::format("duplicate port {}/{} (also spec.ports[{}])", sp[i].port, proto_name(sp[i].protocol), j));
       if (sp[i].node_port != 0 && sp[i].node_port == sp[j].node_port && sp[i].protocol == sp[j].protocol)
-        c.error(child(p, "nodePort"), f + ".nodePort",
+        c.error(p.get("nodePort"), f + ".nodePort",
                 fmt::format("duplicate nodePort {}/{} (also spec.ports[{}])", sp[i].node_port,
                             proto_name(sp[i].protocol), j));
     }
@@ -158,36 +128,38 @@ void parse_ports(ctx& c, const YAML::Node& spec, parsed_service& ps, bool allow_
 
 }  // namespace
 
-void parse_service(ctx& c, const YAML::Node& doc, parsed_file& st, const std::string& ns, const std::string& name) {
+void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& ns, const std::string& name) {
   parsed_service ps;
   service_model& m = ps.m;
   m.ns = ns;
   m.name = name;
   m.file = c.file;
-  m.line = line_of(doc);
+  m.line = doc.line();
 
-  YAML::Node spec = child(doc, "spec");
-  if (!present(spec)) {
+  yaml::node spec = doc.get("spec");
+  if (!spec.present()) {
     c.error(doc, "spec", "spec is required");
     return;
   }
-  if (!spec.IsMap()) {
+  if (!spec.is_map()) {
     c.error(spec, "spec", "expected a map");
     return;
   }
-  for (auto it = spec.begin(); it != spec.end(); ++it) {
-    std::string k = it->first.IsScalar() ? it->first.Scalar() : std::string();
-    if (!known_spec_fields().count(k)) c.warn(it->first, "spec." + k, "unknown field, ignored");
-  }
+  c.r.unknown_keys(spec, "spec",
+                   {"type", "clusterIP", "clusterIPs", "externalIPs", "externalName", "loadBalancerIP",
+                    "loadBalancerSourceRanges", "ports", "selector", "sessionAffinity", "sessionAffinityConfig",
+                    "externalTrafficPolicy", "internalTrafficPolicy", "ipFamilies", "ipFamilyPolicy",
+                    "publishNotReadyAddresses", "allocateLoadBalancerNodePorts", "loadBalancerClass",
+                    "healthCheckNodePort"});
 
   // type
-  YAML::Node type_n = child(spec, "type");
-  if (auto t = get_str(c, spec, "type", "spec.type")) {
+  yaml::node type_n = spec.get("type");
+  if (auto t = c.r.string(type_n, "spec.type")) {
     if (*t == "ClusterIP") m.type = service_type::cluster_ip;
     else if (*t == "NodePort") m.type = service_type::node_port;
     else if (*t == "LoadBalancer") m.type = service_type::load_balancer;
     else if (*t == "ExternalName") {
-      get_str(c, spec, "externalName", "spec.externalName");
+      c.r.string(spec.get("externalName"), "spec.externalName");
       c.warn(type_n, "spec.type", "ExternalName Services are served by DNS, not by the L4 path");
       st.skipped_services.insert(m.key());
       return;
@@ -199,41 +171,41 @@ void parse_service(ctx& c, const YAML::Node& doc, parsed_file& st, const std::st
 
   // clusterIP / clusterIPs
   bool headless = false;
-  YAML::Node cip_n = child(spec, "clusterIP");
+  yaml::node cip_n = spec.get("clusterIP");
   int headless_line = 0;
   std::string headless_field;
   std::optional<ip_addr> cip;
   bool cip_set = false;
-  if (auto s = get_str(c, spec, "clusterIP", "spec.clusterIP")) {
+  if (auto s = c.r.string(cip_n, "spec.clusterIP")) {
     if (*s == "None") {
       headless = true;
-      headless_line = line_of(cip_n);
+      headless_line = cip_n.line();
       headless_field = "spec.clusterIP";
       cip_set = true;
     } else if (!s->empty()) {
       cip_set = true;
-      cip = get_ip_node(c, cip_n, "spec.clusterIP");
+      cip = get_ip(c, cip_n, "spec.clusterIP");
     }
   }
-  YAML::Node cips_n;
+  yaml::node cips_n = spec.get("clusterIPs");
   std::vector<ip_addr> cips;
   bool cips_ok = true;
-  if (get_seq(c, spec, "clusterIPs", "spec.clusterIPs", cips_n) && cips_n.size() > 0) {
+  if (c.r.sequence(cips_n, "spec.clusterIPs") && cips_n.size() > 0) {
     if (cips_n.size() > 2) {
       c.error(cips_n, "spec.clusterIPs", "at most two clusterIPs (one per IP family)");
       cips_ok = false;
     }
     for (size_t i = 0; i < cips_n.size(); ++i) {
-      const YAML::Node e = cips_n[i];
+      const yaml::node e = cips_n.item(i);
       const std::string f = fmt::format("spec.clusterIPs[{}]", i);
-      if (e.IsScalar() && e.Scalar() == "None") {
+      if (e.is_scalar() && e.text() == "None") {
         if (i == 0) {
           if (cip_set && !headless) {
-            c.error(e, f, fmt::format("must equal spec.clusterIP ({})", cip_n.Scalar()));
+            c.error(e, f, fmt::format("must equal spec.clusterIP ({})", cip_n.text()));
             cips_ok = false;
           }
           if (!headless) {
-            headless_line = line_of(e);
+            headless_line = e.line();
             headless_field = f;
           }
           headless = true;
@@ -243,13 +215,13 @@ void parse_service(ctx& c, const YAML::Node& doc, parsed_file& st, const std::st
         }
         continue;
       }
-      auto a = get_ip_node(c, e, f);
+      auto a = get_ip(c, e, f);
       if (!a) {
         cips_ok = false;
         continue;
       }
       if (i == 0 && cip_set && (headless || (cip && !(*cip == *a)))) {
-        c.error(e, f, fmt::format("must equal spec.clusterIP ({})", cip_n.Scalar()));
+        c.error(e, f, fmt::format("must equal spec.clusterIP ({})", cip_n.text()));
         cips_ok = false;
       }
       cips.push_back(*a);
@@ -264,41 +236,41 @@ void parse_service(ctx& c, const YAML::Node& doc, parsed_file& st, const std::st
   }
 
   // ipFamilies / ipFamilyPolicy
-  YAML::Node fams_n;
+  yaml::node fams_n = spec.get("ipFamilies");
   std::vector<uint8_t> fams;
   bool fams_ok = true;
-  if (get_seq(c, spec, "ipFamilies", "spec.ipFamilies", fams_n)) {
+  if (c.r.sequence(fams_n, "spec.ipFamilies")) {
     if (fams_n.size() > 2) {
       c.error(fams_n, "spec.ipFamilies", "at most two IP families");
       fams_ok = false;
     }
     for (size_t i = 0; i < fams_n.size(); ++i) {
-      const YAML::Node e = fams_n[i];
+      const yaml::node e = fams_n.item(i);
       const std::string f = fmt::format("spec.ipFamilies[{}]", i);
-      if (!e.IsScalar()) {
+      if (!e.is_scalar()) {
         c.error(e, f, "expected a string");
         fams_ok = false;
         continue;
       }
       uint8_t fam = 0;
-      if (e.Scalar() == "IPv4") fam = 4;
-      else if (e.Scalar() == "IPv6") fam = 6;
+      if (e.text() == "IPv4") fam = 4;
+      else if (e.text() == "IPv6") fam = 6;
       else {
-        c.error(e, f, fmt::format("unknown IP family \"{}\" (IPv4 or IPv6)", e.Scalar()));
+        c.error(e, f, fmt::format("unknown IP family \"{}\" (IPv4 or IPv6)", e.text()));
         fams_ok = false;
         continue;
       }
       if (std::find(fams.begin(), fams.end(), fam) != fams.end()) {
-        c.error(e, f, fmt::format("duplicate IP family {}", e.Scalar()));
+        c.error(e, f, fmt::format("duplicate IP family {}", e.text()));
         fams_ok = false;
         continue;
       }
       fams.push_back(fam);
     }
   }
-  if (auto pol = get_str(c, spec, "ipFamilyPolicy", "spec.ipFamilyPolicy")) {
+  if (auto pol = c.r.string(spec.get("ipFamilyPolicy"), "spec.ipFamilyPolicy")) {
     if (*pol != "SingleStack" && *pol != "PreferDualStack" && *pol != "RequireDualStack")
-      c.error(child(spec, "ipFamilyPolicy"), "spec.ipFamilyPolicy", fmt::format("unknown ipFamilyPolicy \"{}\"", *pol));
+      c.error(spec.get("ipFamilyPolicy"), "spec.ipFamilyPolicy", fmt::format("unknown ipFamilyPolicy \"{}\"", *pol));
   }
   if (fams_ok && !fams.empty() && !m.cluster_ips.empty()) {
     std::vector<uint8_t> cfams;
@@ -313,10 +285,10 @@ void parse_service(ctx& c, const YAML::Node& doc, parsed_file& st, const std::st
     for (const auto& a : m.cluster_ips) m.ip_families.push_back(a.family);
 
   // externalIPs
-  YAML::Node eips_n;
-  if (get_seq(c, spec, "externalIPs", "spec.externalIPs", eips_n)) {
+  yaml::node eips_n = spec.get("externalIPs");
+  if (c.r.sequence(eips_n, "spec.externalIPs")) {
     for (size_t i = 0; i < eips_n.size(); ++i) {
-      auto a = get_ip_node(c, eips_n[i], fmt::format("spec.externalIPs[{}]", i));
+      auto a = get_ip(c, eips_n.item(i), fmt::format("spec.externalIPs[{}]", i));
       if (a && std::find(m.external_ips.begin(), m.external_ips.end(), *a) == m.external_ips.end())
         m.external_ips.push_back(*a);
     }
@@ -326,126 +298,121 @@ void parse_service(ctx& c, const YAML::Node& doc, parsed_file& st, const std::st
   std::vector<ip_addr> lb;
   int lb_first_line = 0;
   {
-    YAML::Node status = child(doc, "status");
-    YAML::Node lbs, ing;
-    if (present(status) && !status.IsMap()) c.error(status, "status", "expected a map");
-    if (get_map(c, status, "loadBalancer", "status.loadBalancer", lbs) &&
-        get_seq(c, lbs, "ingress", "status.loadBalancer.ingress", ing)) {
+    yaml::node status = doc.get("status");
+    c.r.map(status, "status");
+    yaml::node lbs = status.get("loadBalancer"), ing = lbs.get("ingress");
+    if (c.r.map(lbs, "status.loadBalancer") && c.r.sequence(ing, "status.loadBalancer.ingress")) {
       for (size_t i = 0; i < ing.size(); ++i) {
-        const YAML::Node e = ing[i];
+        const yaml::node e = ing.item(i);
         const std::string f = fmt::format("status.loadBalancer.ingress[{}]", i);
-        if (!e.IsMap()) {
+        if (!e.is_map()) {
           c.error(e, f, "expected a map");
           continue;
         }
-        YAML::Node ipn = child(e, "ip");
-        if (present(ipn)) {
-          if (!lb_first_line) lb_first_line = line_of(ipn);
-          if (auto a = get_ip_node(c, ipn, f + ".ip"))
+        yaml::node ipn = e.get("ip");
+        if (ipn.present()) {
+          if (!lb_first_line) lb_first_line = ipn.line();
+          if (auto a = get_ip(c, ipn, f + ".ip"))
             if (std::find(lb.begin(), lb.end(), *a) == lb.end()) lb.push_back(*a);
-        } else if (auto h = get_str(c, e, "hostname", f + ".hostname")) {
-          c.warn(child(e, "hostname"), f + ".hostname",
+        } else if (auto h = c.r.string(e.get("hostname"), f + ".hostname")) {
+          c.warn(e.get("hostname"), f + ".hostname",
                  fmt::format("hostname-only load balancer ingress \"{}\" is not used (no ip)", *h));
         }
       }
     }
   }
-  YAML::Node lbip_n = child(spec, "loadBalancerIP");
-  if (auto s = get_str(c, spec, "loadBalancerIP", "spec.loadBalancerIP"); s && !s->empty()) {
-    if (!lb_first_line) lb_first_line = line_of(lbip_n);
-    if (auto a = get_ip_node(c, lbip_n, "spec.loadBalancerIP"))
+  yaml::node lbip_n = spec.get("loadBalancerIP");
+  if (auto s = c.r.string(lbip_n, "spec.loadBalancerIP"); s && !s->empty()) {
+    if (!lb_first_line) lb_first_line = lbip_n.line();
+    if (auto a = get_ip(c, lbip_n, "spec.loadBalancerIP"))
       if (std::find(lb.begin(), lb.end(), *a) == lb.end()) lb.push_back(*a);
   }
   if (!lb.empty()) {
     if (m.type == service_type::load_balancer) m.load_balancer_ips = lb;
     else {
-      manifest_issue w = c.make(YAML::Node(YAML::NodeType::Undefined), "spec.type",
+      manifest_issue w = c.make(yaml::node(), "spec.type",
                                 "load balancer addresses ignored: type is not LoadBalancer");
       if (lb_first_line) w.line = lb_first_line;
-      c.warnings->push_back(std::move(w));
+      c.warnings.push_back(std::move(w));
     }
   }
   {
-    YAML::Node r;
-    if (get_seq(c, spec, "loadBalancerSourceRanges", "spec.loadBalancerSourceRanges", r) && r.size() > 0)
+    yaml::node r = spec.get("loadBalancerSourceRanges");
+    if (c.r.sequence(r, "spec.loadBalancerSourceRanges") && r.size() > 0)
       c.warn(r, "spec.loadBalancerSourceRanges", "not enforced by kgw");
   }
 
   // sessionAffinity
-  if (auto s = get_str(c, spec, "sessionAffinity", "spec.sessionAffinity")) {
+  if (auto s = c.r.string(spec.get("sessionAffinity"), "spec.sessionAffinity")) {
     if (*s == "ClientIP") m.affinity_client_ip = true;
     else if (*s != "None")
-      c.error(child(spec, "sessionAffinity"), "spec.sessionAffinity", fmt::format("unknown sessionAffinity \"{}\"", *s));
+      c.error(spec.get("sessionAffinity"), "spec.sessionAffinity", fmt::format("unknown sessionAffinity \"{}\"", *s));
   }
   {
-    YAML::Node sac, cipc;
-    if (get_map(c, spec, "sessionAffinityConfig", "spec.sessionAffinityConfig", sac) &&
-        get_map(c, sac, "clientIP", "spec.sessionAffinityConfig.clientIP", cipc)) {
-      long long t = 0;
-      if (get_int(c, cipc, "timeoutSeconds", "spec.sessionAffinityConfig.clientIP.timeoutSeconds", 1, 86400, t))
-        m.affinity_timeout_s = static_cast<uint32_t>(t);
+    yaml::node sac = spec.get("sessionAffinityConfig"), cipc = sac.get("clientIP");
+    if (c.r.map(sac, "spec.sessionAffinityConfig") && c.r.map(cipc, "spec.sessionAffinityConfig.clientIP")) {
+      if (auto t = c.r.integer(cipc.get("timeoutSeconds"), "spec.sessionAffinityConfig.clientIP.timeoutSeconds", 1,
+                               86400))
+        m.affinity_timeout_s = static_cast<uint32_t>(*t);
     }
   }
 
   // Traffic policies.
-  if (auto s = get_str(c, spec, "externalTrafficPolicy", "spec.externalTrafficPolicy")) {
+  if (auto s = c.r.string(spec.get("externalTrafficPolicy"), "spec.externalTrafficPolicy")) {
     if (*s == "Local") m.external_traffic_local = true;
     else if (*s != "Cluster")
-      c.error(child(spec, "externalTrafficPolicy"), "spec.externalTrafficPolicy",
+      c.error(spec.get("externalTrafficPolicy"), "spec.externalTrafficPolicy",
               fmt::format("unknown externalTrafficPolicy \"{}\" (Cluster or Local)", *s));
   }
-  get_str(c, spec, "internalTrafficPolicy", "spec.internalTrafficPolicy");
+  c.r.string(spec.get("internalTrafficPolicy"), "spec.internalTrafficPolicy");
 
   // selector
   {
-    YAML::Node sel;
-    if (get_map(c, spec, "selector", "spec.selector", sel)) {
-      for (auto it = sel.begin(); it != sel.end(); ++it)
-        if (!it->second.IsScalar() && !it->second.IsNull())
-          c.error(it->second, "spec.selector." + (it->first.IsScalar() ? it->first.Scalar() : std::string()),
+    yaml::node sel = spec.get("selector");
+    if (c.r.map(sel, "spec.selector")) {
+      for (size_t i = 0; i < sel.size(); ++i)
+        if (sel.value(i).is_sequence() || sel.value(i).is_map())
+          c.error(sel.value(i), yaml::reader::join("spec.selector", sel.key(i).is_scalar() ? sel.key(i).text() : ""),
                   "expected a string");
       m.has_selector = sel.size() > 0;
     }
   }
 
   // Accepted and ignored.
-  if (auto b = get_bool(c, spec, "publishNotReadyAddresses", "spec.publishNotReadyAddresses"); b && *b)
-    c.warn(child(spec, "publishNotReadyAddresses"), "spec.publishNotReadyAddresses",
+  if (auto b = c.r.boolean(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses"); b && *b)
+    c.warn(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses",
            "not supported: only ready endpoints get new flows");
-  auto alloc = get_bool(c, spec, "allocateLoadBalancerNodePorts", "spec.allocateLoadBalancerNodePorts");
-  get_str(c, spec, "loadBalancerClass", "spec.loadBalancerClass");
-  get_str(c, spec, "externalName", "spec.externalName");
-  {
-    long long h = 0;
-    get_int(c, spec, "healthCheckNodePort", "spec.healthCheckNodePort", 0, 65535, h);
-  }
+  auto alloc = c.r.boolean(spec.get("allocateLoadBalancerNodePorts"), "spec.allocateLoadBalancerNodePorts");
+  c.r.string(spec.get("loadBalancerClass"), "spec.loadBalancerClass");
+  c.r.string(spec.get("externalName"), "spec.externalName");
+  c.r.integer(spec.get("healthCheckNodePort"), "spec.healthCheckNodePort", 0, 65535);
 
   parse_ports(c, spec, ps, external);
 
   if (headless) {
-    manifest_issue w = c.make(YAML::Node(YAML::NodeType::Undefined), headless_field,
+    manifest_issue w = c.make(yaml::node(), headless_field,
                               "headless Service (clusterIP None) has no virtual IP; skipped by the L4 path");
     if (headless_line) w.line = headless_line;
-    c.warnings->push_back(std::move(w));
+    c.warnings.push_back(std::move(w));
     st.skipped_services.insert(m.key());
     return;
   }
 
-  if (m.ports.empty() && !present(child(spec, "ports")))
+  if (m.ports.empty() && !spec.get("ports").present())
     c.error(spec, "spec.ports", "at least one port is required");
   else if (m.ports.empty())
-    c.error(child(spec, "ports"), "spec.ports", "at least one port is required");
+    c.error(spec.get("ports"), "spec.ports", "at least one port is required");
 
-  if (m.cluster_ips.empty() && !cip_set && !present(cips_n))
+  if (m.cluster_ips.empty() && !cip_set && !cips_n.is_sequence())
     c.warn(spec, "spec.clusterIP", "no clusterIP allocated");
 
   const bool want_node_ports = external && !(m.type == service_type::load_balancer && alloc && !*alloc);
   if (want_node_ports) {
     for (size_t i = 0; i < m.ports.size(); ++i)
       if (ps.px[i].valid && m.ports[i].node_port == 0) {
-        manifest_issue w = c.make(YAML::Node(YAML::NodeType::Undefined), fmt::format("spec.ports[{}].nodePort", i), "no nodePort allocated");
+        manifest_issue w = c.make(yaml::node(), fmt::format("spec.ports[{}].nodePort", i), "no nodePort allocated");
         w.line = ps.px[i].map_line ? ps.px[i].map_line : w.line;
-        c.warnings->push_back(std::move(w));
+        c.warnings.push_back(std::move(w));
       }
   }
   st.services.push_back(std::move(ps));

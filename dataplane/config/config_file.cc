@@ -29,7 +29,7 @@ yaml::node config_file::parse(std::string_view text) {
     else error(root, "", fmt::format("the top level must be a map of keys, got {}", yaml::reader::describe(root)));
     return {};
   }
-  reader_.problems(docs[0]);
+  reader_.problems(docs[0].problems);
   // yaml-cpp read the first document and ignored the rest; a second one is a mistake.
   for (size_t i = 1; i < docs.size(); ++i)
     if (docs[i].root.present()) error(docs[i].root, "", "a second document (the file holds one map of keys)");

@@ -32,8 +32,8 @@ void reader::report(node at, std::string field, std::string message, bool warnin
   sink_(issue{at.line(), at.column(), std::move(field), std::move(message), warning});
 }
 
-void reader::problems(const document& d) {
-  for (const problem& p : d.problems) sink_(issue_of(p));
+void reader::problems(const std::vector<problem>& found) {
+  for (const problem& p : found) sink_(issue_of(p));
 }
 
 std::string reader::expected(std::string_view what, node got) const {

@@ -49,7 +49,7 @@ class reader {
   void error(node at, std::string field, std::string message) { report(at, std::move(field), std::move(message), false); }
   void warn(node at, std::string field, std::string message) { report(at, std::move(field), std::move(message), true); }
   // A document's own problems (duplicate keys), as errors.
-  void problems(const document& d);
+  void problems(const std::vector<problem>& found);
 
   // A scalar's text. kgw: any scalar (null is an error). kubernetes: null and
   // undefined are absent (nullopt, no issue).
