@@ -25,8 +25,8 @@ struct node_data {
   bool plain = false;     // scalars: unquoted and untagged
   uint32_t line = 0;      // 1-based
   uint32_t column = 0;    // 1-based, in characters
-  uint32_t first = 0;     // scalar and null: offset of the text in tree::text; collections: into tree::links
-  uint32_t count = 0;     // scalar and null: bytes of text; sequence: items; map: entries (two links each)
+  uint32_t first = 0;     // scalar: offset of the text in tree::text; collections: into tree::links
+  uint32_t count = 0;     // scalar: bytes of text; sequence: items; map: entries (two links each)
 };
 
 // Every node of a stream's documents, in one arena.
@@ -59,8 +59,8 @@ class node {
   int line() const { return defined() ? static_cast<int>(data().line) : 0; }
   int column() const { return defined() ? static_cast<int>(data().column) : 0; }
 
-  // A scalar's value (quotes and escapes resolved, lines folded), or a null's
-  // text as written ("", "~", "null"); empty for collections.
+  // A scalar's value (quotes and escapes resolved, lines folded); empty for
+  // null and collections.
   std::string_view text() const;
   // Neither quoted nor tagged nor a block scalar: YAML's resolution applies
   // (80 is a number, "80" and '80' are strings).
@@ -90,7 +90,7 @@ class node {
 };
 
 inline std::string_view node::text() const {
-  if (!defined() || data().type == kind::sequence || data().type == kind::map) return {};
+  if (!is_scalar()) return {};
   return std::string_view(tree_->text).substr(data().first, data().count);
 }
 

@@ -163,10 +163,13 @@ bool builder::on(const yaml_event_t& ev) {
       const auto& s = ev.data.scalar;
       std::string_view text(reinterpret_cast<const char*>(s.value), s.length);
       bool plain = s.plain_implicit != 0;
-      uint32_t n = new_node(plain && null_text(text) ? kind::null : kind::scalar, plain, ev.start_mark);
-      t_.nodes[n].first = static_cast<uint32_t>(t_.text.size());
-      t_.nodes[n].count = static_cast<uint32_t>(text.size());
-      t_.text.append(text);
+      bool null = plain && null_text(text);
+      uint32_t n = new_node(null ? kind::null : kind::scalar, plain, ev.start_mark);
+      if (!null) {
+        t_.nodes[n].first = static_cast<uint32_t>(t_.text.size());
+        t_.nodes[n].count = static_cast<uint32_t>(text.size());
+        t_.text.append(text);
+      }
       name(s.anchor, n);
       complete(n);
       return true;
