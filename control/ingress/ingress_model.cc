@@ -2,18 +2,17 @@
 // validation and the flattened, precedence-ordered route set.
 #include "control/ingress/ingress_model.h"
 
-#include "dataplane/config/yaml/parse.h"
-#include "dataplane/config/yaml/reader.h"
-
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
+
+#include "dataplane/config/read_file.h"
+#include "dataplane/config/yaml/parse.h"
+#include "dataplane/config/yaml/reader.h"
 
 namespace kgw::ingress {
 
@@ -370,14 +369,12 @@ bool load_manifests(const std::string& path, manifest_set& out, std::vector<mani
     return false;
   }
   for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
+    std::string text, why;
+    if (!read_file(f, text, why)) {
       errors.push_back({f, 0, "", "", "cannot read file", false});
       continue;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    parse_manifests(ss.str(), f, out, errors);
+    parse_manifests(text, f, out, errors);
   }
   return true;
 }

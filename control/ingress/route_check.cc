@@ -4,8 +4,6 @@
 #include <getopt.h>
 
 #include <exception>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +11,7 @@
 
 #include "control/ingress/ingress_model.h"
 #include "control/ingress/route_table.h"
+#include "dataplane/config/read_file.h"
 #include "dataplane/config/yaml/parse.h"
 
 namespace kgw {
@@ -135,14 +134,12 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  std::ifstream in(cases, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in || in.bad()) {
+  std::string text, why;
+  if (!read_file(cases, text, why)) {
     fmt::print(stderr, "{}: cannot read file\n", cases);
     return 1;
   }
-  yaml::stream doc = yaml::parse(text.str());
+  yaml::stream doc = yaml::parse(text);
   if (const auto& e = doc.error()) {
     fmt::print(stderr, "{}:{}: YAML: {}\n", cases, e->line, e->message);
     return 1;

@@ -126,7 +126,8 @@ void parse_file(const std::string& file, const std::string& text, parsed_file& s
     try {
       parse_document(file, d.root, st, d.problems);
     } catch (const std::exception& e) {
-      st.errors.push_back(manifest_issue{file, d.root.line(), "", "", std::string("cannot read document: ") + e.what()});
+      st.errors.push_back(
+          manifest_issue{file, d.root.line(), "", "", std::string("cannot read document: ") + e.what()});
     }
   }
 }

@@ -38,13 +38,13 @@ manifest_issue ctx::make(yaml::node n, std::string field, std::string message) c
   return manifest_issue{file, n.line() ? n.line() : fallback_line, object, std::move(field), std::move(message)};
 }
 
-std::optional<ip_addr> get_ip(ctx& c, yaml::node n, std::string_view field) {
+std::optional<ip_addr> get_ip(ctx& c, yaml::node n, yaml::path field) {
   if (!n.is_scalar()) {
-    c.error(n, std::string(field), "expected a string");
+    c.error(n, field, "expected a string");
     return std::nullopt;
   }
   auto a = parse_ip(n.text());
-  if (!a) c.error(n, std::string(field), fmt::format("invalid IP address \"{}\"", n.text()));
+  if (!a) c.error(n, field, fmt::format("invalid IP address \"{}\"", n.text()));
   return a;
 }
 
@@ -73,7 +73,7 @@ std::string check_dns_label(std::string_view s) {
   return {};
 }
 
-std::optional<uint8_t> parse_protocol(ctx& c, yaml::node parent, const std::string& field) {
+std::optional<uint8_t> parse_protocol(ctx& c, yaml::node parent, yaml::path field) {
   yaml::node n = parent.get("protocol");
   auto s = c.r.string(n, field);
   if (!s) return n.present() ? std::nullopt : std::optional<uint8_t>(proto_tcp);

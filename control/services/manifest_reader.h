@@ -31,8 +31,8 @@ class ctx {
 
   // An issue at `n`; an undefined node is at the object's line.
   manifest_issue make(yaml::node n, std::string field, std::string message) const;
-  void error(yaml::node n, std::string field, std::string message) { r.error(n, std::move(field), std::move(message)); }
-  void warn(yaml::node n, std::string field, std::string message) { r.warn(n, std::move(field), std::move(message)); }
+  void error(yaml::node n, yaml::path field, std::string message) { r.error(n, field, std::move(message)); }
+  void warn(yaml::node n, yaml::path field, std::string message) { r.warn(n, field, std::move(message)); }
 
   const std::string& file;
   std::string object;      // "namespace/name", once known
@@ -42,13 +42,13 @@ class ctx {
   yaml::reader r;
 };
 
-std::optional<ip_addr> get_ip(ctx& c, yaml::node n, std::string_view field);
+std::optional<ip_addr> get_ip(ctx& c, yaml::node n, yaml::path field);
 // Kubernetes port names (IANA_SVC_NAME): 1-15 chars, [a-z0-9-], at least one
 // letter, no leading/trailing or double hyphen. Empty when valid, else why not.
 std::string check_port_name(std::string_view s);
 // Service port names, Service names and namespaces are DNS labels.
 std::string check_dns_label(std::string_view s);
 // The `protocol` of map `parent`: TCP when absent.
-std::optional<uint8_t> parse_protocol(ctx& c, yaml::node parent, const std::string& field);
+std::optional<uint8_t> parse_protocol(ctx& c, yaml::node parent, yaml::path field);
 
 }  // namespace kgw::manifest

@@ -8,14 +8,13 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <sys/stat.h>
 
 #include "control/services/manifest_file.h"
 #include "control/services/merge_index.h"
 #include "control/services/parsed_manifest.h"
+#include "dataplane/config/read_file.h"
 
 namespace kgw {
 
@@ -103,14 +102,12 @@ looked look_at(const std::string& path, manifest_cache& cache, uint64_t pass, in
   if (!force && held.parsed && !held.racy && same_file(held, now)) {
     now.parsed = std::move(held.parsed);
   } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    std::string text, why;
+    if (!read_file(path, text, why, now.size)) {
       cache.files.erase(path);
       return looked::unreadable;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    now.parsed = parse_manifest_file(path, ss.str());
+    now.parsed = parse_manifest_file(path, text);
     cache.parsed_last++;
   }
   held = std::move(now);

@@ -15,6 +15,14 @@ namespace kgw {
 
 namespace {
 
+// "ADDRESS:PORT", the text a backend's Maglev key hashes: to_string's
+// address (inet_ntop), written directly for IPv4, where inet_ntop's sprintf
+// was the larger part of compiling 100,000 endpoints.
+std::string backend_identity(const ip_addr& a, uint16_t port) {
+  if (a.is_v4()) return fmt::format("{}.{}.{}.{}:{}", a.b[0], a.b[1], a.b[2], a.b[3], port);
+  return fmt::format("{}:{}", to_string(a), port);
+}
+
 uint16_t to_net(uint16_t v) { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
 
 struct draft_frontend {
@@ -92,7 +100,7 @@ bool add_group(draft& d, const service_model& svc, const service_port_model& p, 
     d.backends.push_back(b);
     // Terminating endpoints keep their flows but get no new ones.
     if (e.ready && !e.terminating) {
-      keys.push_back(maglev_backend_key(fmt::format("{}:{}", to_string(e.addr), e.port)));
+      keys.push_back(maglev_backend_key(backend_identity(e.addr, e.port)));
       ready_index.push_back(idx);
     }
   }

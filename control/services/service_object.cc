@@ -30,25 +30,25 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
       continue;
     }
     c.r.unknown_keys(p, f, {"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"});
-    if (auto name = c.r.string(p.get("name"), f + ".name")) {
+    if (auto name = c.r.string(p.get("name"), yaml::path(f, ".name"))) {
       sp.name = *name;
       if (!sp.name.empty()) {
         auto why = check_dns_label(sp.name);
         if (!why.empty()) {
-          c.error(p.get("name"), f + ".name", fmt::format("invalid port name \"{}\": {}", sp.name, why));
+          c.error(p.get("name"), yaml::path(f, ".name"), fmt::format("invalid port name \"{}\": {}", sp.name, why));
           px.valid = false;
         }
       }
     }
-    if (auto proto = parse_protocol(c, p, f + ".protocol")) sp.protocol = *proto;
+    if (auto proto = parse_protocol(c, p, yaml::path(f, ".protocol"))) sp.protocol = *proto;
     else px.valid = false;
 
     yaml::node port = p.get("port");
     px.port_line = port.line();
     if (!port.present()) {
-      c.error(p, f + ".port", "port is required");
+      c.error(p, yaml::path(f, ".port"), "port is required");
       px.valid = false;
-    } else if (auto v = c.r.integer(port, f + ".port", 1, 65535)) {
+    } else if (auto v = c.r.integer(port, yaml::path(f, ".port"), 1, 65535)) {
       sp.port = static_cast<uint16_t>(*v);
     } else {
       px.valid = false;
@@ -60,7 +60,7 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
       auto t = tp.plain() ? yaml::decimal_text(tp.text()) : std::nullopt;
       if (t) {
         if (*t < 0 || *t > 65535) {
-          c.error(tp, f + ".targetPort", fmt::format("{} out of range 1..65535", *t));
+          c.error(tp, yaml::path(f, ".targetPort"), fmt::format("{} out of range 1..65535", *t));
           px.valid = false;
         } else {
           sp.target_port_number = static_cast<uint16_t>(*t);  // 0 = default to port, as Kubernetes does
@@ -69,14 +69,14 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
         if (!tp.text().empty()) {
           auto why = check_port_name(tp.text());
           if (!why.empty()) {
-            c.error(tp, f + ".targetPort", fmt::format("invalid port name \"{}\": {}", tp.text(), why));
+            c.error(tp, yaml::path(f, ".targetPort"), fmt::format("invalid port name \"{}\": {}", tp.text(), why));
             px.valid = false;
           } else {
             sp.target_port_name = tp.text();
           }
         }
       } else {
-        c.error(tp, f + ".targetPort", "expected an integer or a port name");
+        c.error(tp, yaml::path(f, ".targetPort"), "expected an integer or a port name");
         px.valid = false;
       }
     }
@@ -85,9 +85,9 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
     yaml::node np = p.get("nodePort");
     px.node_port_line = np.line();
     if (np.present()) {
-      if (auto n = c.r.integer(np, f + ".nodePort", 0, 65535)) {
+      if (auto n = c.r.integer(np, yaml::path(f, ".nodePort"), 0, 65535)) {
         if (*n != 0 && !allow_node_ports) {
-          c.error(np, f + ".nodePort", "nodePort requires type NodePort or LoadBalancer");
+          c.error(np, yaml::path(f, ".nodePort"), "nodePort requires type NodePort or LoadBalancer");
           px.valid = false;
         } else {
           sp.node_port = static_cast<uint16_t>(*n);
@@ -96,7 +96,7 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
         px.valid = false;
       }
     }
-    c.r.string(p.get("appProtocol"), f + ".appProtocol");
+    c.r.string(p.get("appProtocol"), yaml::path(f, ".appProtocol"));
     ps.m.ports.push_back(std::move(sp));
     ps.px.push_back(px);
   }
@@ -109,17 +109,17 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
     const yaml::node p = ports.item(i);
     if (sp.size() > 1 && sp[i].name.empty() && p.is_map()) {
       yaml::node nn = p.get("name");
-      c.error(nn.present() ? nn : p, f + ".name", "name is required when a Service has more than one port");
+      c.error(nn.present() ? nn : p, yaml::path(f, ".name"), "name is required when a Service has more than one port");
     }
     for (size_t j = 0; j < i; ++j) {
       if (!sp[i].name.empty() && sp[i].name == sp[j].name)
-        c.error(p.get("name"), f + ".name",
+        c.error(p.get("name"), yaml::path(f, ".name"),
                 fmt::format("duplicate port name \"{}\" (also spec.ports[{}])", sp[i].name, j));
       if (sp[i].port != 0 && sp[i].port == sp[j].port && sp[i].protocol == sp[j].protocol)
-        c.error(p.get("port"), f + ".port",
+        c.error(p.get("port"), yaml::path(f, ".port"),
                 fmt::format("duplicate port {}/{} (also spec.ports[{}])", sp[i].port, proto_name(sp[i].protocol), j));
       if (sp[i].node_port != 0 && sp[i].node_port == sp[j].node_port && sp[i].protocol == sp[j].protocol)
-        c.error(p.get("nodePort"), f + ".nodePort",
+        c.error(p.get("nodePort"), yaml::path(f, ".nodePort"),
                 fmt::format("duplicate nodePort {}/{} (also spec.ports[{}])", sp[i].node_port,
                             proto_name(sp[i].protocol), j));
     }
@@ -312,10 +312,10 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
         yaml::node ipn = e.get("ip");
         if (ipn.present()) {
           if (!lb_first_line) lb_first_line = ipn.line();
-          if (auto a = get_ip(c, ipn, f + ".ip"))
+          if (auto a = get_ip(c, ipn, yaml::path(f, ".ip")))
             if (std::find(lb.begin(), lb.end(), *a) == lb.end()) lb.push_back(*a);
-        } else if (auto h = c.r.string(e.get("hostname"), f + ".hostname")) {
-          c.warn(e.get("hostname"), f + ".hostname",
+        } else if (auto h = c.r.string(e.get("hostname"), yaml::path(f, ".hostname"))) {
+          c.warn(e.get("hostname"), yaml::path(f, ".hostname"),
                  fmt::format("hostname-only load balancer ingress \"{}\" is not used (no ip)", *h));
         }
       }

@@ -1,13 +1,11 @@
 #include "dataplane/config/config_file.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
+
+#include "dataplane/config/read_file.h"
 
 namespace kgw::config_detail {
 
@@ -64,20 +62,10 @@ void add_error(std::vector<config_error>& errs, const std::string& file, std::st
 }
 
 bool read_text_file(const std::string& path, std::string& out, std::vector<config_error>& errs) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int e = errno;
-    add_error(errs, path, "", fmt::format("cannot read file: {}", e ? std::strerror(e) : "open failed"));
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    add_error(errs, path, "", "cannot read file: read error");
-    return false;
-  }
-  out = ss.str();
-  return true;
+  std::string why;
+  if (read_file(path, out, why)) return true;
+  add_error(errs, path, "", fmt::format("cannot read file: {}", why));
+  return false;
 }
 
 std::string quote(std::string_view s) { return fmt::format("\"{}\"", s); }

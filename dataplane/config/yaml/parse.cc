@@ -305,7 +305,10 @@ stream parse(std::string_view text, const limits& lim) {
     return out;
   }
   yaml_parser_set_input_string(&p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  out.tree_->nodes.reserve(text.size() / 8);
+  // Sized for Kubernetes objects (a node every 8 bytes or so), to grow once if at all.
+  out.tree_->nodes.reserve(text.size() / 8 + 8);
+  out.tree_->links.reserve(text.size() / 8 + 8);
+  out.tree_->text.reserve(text.size() / 2);
   builder b(out, lim);
   for (bool done = false; !done;) {
     yaml_event_t ev;

@@ -41,41 +41,61 @@ struct issue {
   bool warning = false;
 };
 
+// A field's dotted path as the getters take it: whole ("spec.type"), or a
+// head, a tail and an index ("endpoints[3]", ".addresses", 0) put together
+// only when an issue is reported, so that reading a valid object builds no
+// strings. The parts must outlive the call.
+class path {
+ public:
+  path(const char* s) : head_(s) {}
+  path(const std::string& s) : head_(s) {}
+  path(std::string_view s) : head_(s) {}
+  path(std::string_view head, std::string_view tail) : head_(head), tail_(tail) {}
+  path(std::string_view head, std::string_view tail, size_t index) : head_(head), tail_(tail), index_(index) {}
+  std::string str() const;
+
+ private:
+  static constexpr size_t no_index = ~size_t{0};
+  std::string_view head_, tail_;
+  size_t index_ = no_index;
+};
+
 class reader {
  public:
   using sink = std::function<void(issue&&)>;
   reader(dialect d, sink s) : dialect_(d), sink_(std::move(s)) {}
 
-  void error(node at, std::string field, std::string message) { report(at, std::move(field), std::move(message), false); }
-  void warn(node at, std::string field, std::string message) { report(at, std::move(field), std::move(message), true); }
+  void error(node at, path field, std::string message) { report(at, field, std::move(message), false); }
+  void warn(node at, path field, std::string message) { report(at, field, std::move(message), true); }
   // A document's own problems (duplicate keys), as errors.
   void problems(const std::vector<problem>& found);
 
   // A scalar's text. kgw: any scalar (null is an error). kubernetes: null and
   // undefined are absent (nullopt, no issue).
-  std::optional<std::string_view> string(node n, std::string_view field);
+  std::optional<std::string_view> string(node n, path field);
   // A decimal integer within [lo, hi]. kgw: unsigned digits, quoted or not
   // ("number out of range" past hi). kubernetes: plain, optional sign
   // ("V out of range LO..HI"); absent gives nullopt, no issue.
-  std::optional<int64_t> integer(node n, std::string_view field, int64_t lo, int64_t hi);
+  std::optional<int64_t> integer(node n, path field, int64_t lo, int64_t hi);
   // y/yes/true/on, n/no/false/off (scalar.h). kgw: quoted or not;
   // kubernetes: plain only, absent gives nullopt, no issue.
-  std::optional<bool> boolean(node n, std::string_view field);
+  std::optional<bool> boolean(node n, path field);
   // Whether `n` is a sequence / a map; an issue when it is something else
   // (kubernetes: absent is no issue).
-  bool sequence(node n, std::string_view field);
-  bool map(node n, std::string_view field);
+  bool sequence(node n, path field);
+  bool map(node n, path field);
   // Each item of sequence `n` with its field ("ports[2]"); false (and an
   // issue, as sequence()) when `n` is not a sequence.
   template <typename F>
-  bool items(node n, std::string_view field, F&& each) {
+  bool items(node n, path field, F&& each) {
     if (!sequence(n, field)) return false;
-    for (size_t i = 0; i < n.size(); ++i) each(n.item(i), index(field, i));
+    std::string whole = field.str();
+    for (size_t i = 0; i < n.size(); ++i) each(n.item(i), index(whole, i));
     return true;
   }
   // The keys of map `n` that are not in `known`: kgw: each an error ("unknown
   // key"); kubernetes: each a warning ("unknown field, ignored").
-  void unknown_keys(node n, std::string_view field, std::initializer_list<std::string_view> known);
+  void unknown_keys(node n, path field, std::initializer_list<std::string_view> known);
 
   // "null", "a map", "a list" or the scalar's text in quotes: what kgw's messages say they got.
   static std::string describe(node n);
@@ -85,7 +105,7 @@ class reader {
   static std::string index(std::string_view field, size_t i);
 
  private:
-  void report(node at, std::string field, std::string message, bool warning);
+  void report(node at, const path& field, std::string message, bool warning);
   // The kubernetes dialect reads null as absent.
   bool absent(node n) const { return dialect_ == dialect::kubernetes && !n.present(); }
   std::string expected(std::string_view what, node got) const;
