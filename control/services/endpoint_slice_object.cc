@@ -57,9 +57,10 @@ void parse_endpoint_slice(ctx& c, yaml::node doc, parsed_file& st, const std::st
 
   yaml::node eps = doc.get("endpoints");
   if (c.r.sequence(eps, "endpoints")) {
+    s.endpoints.reserve(eps.size());
     for (size_t i = 0; i < eps.size(); ++i) {
       const yaml::node e = eps.item(i);
-      const std::string f = fmt::format("endpoints[{}]", i);
+      const std::string f = yaml::reader::index("endpoints", i);
       if (!e.is_map()) {
         c.error(e, f, "expected a map");
         continue;
@@ -120,7 +121,7 @@ void parse_endpoint_slice(ctx& c, yaml::node doc, parsed_file& st, const std::st
   if (c.r.sequence(ports, "ports")) {
     for (size_t i = 0; i < ports.size(); ++i) {
       const yaml::node p = ports.item(i);
-      const std::string f = fmt::format("ports[{}]", i);
+      const std::string f = yaml::reader::index("ports", i);
       if (!p.is_map()) {
         c.error(p, f, "expected a map");
         continue;

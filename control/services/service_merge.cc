@@ -40,22 +40,30 @@ void resolve_ports(const parsed_service& ps, const std::vector<const parsed_slic
   for (size_t pi = 0; pi < model.ports.size(); ++pi) {
     auto& sp = model.ports[pi];
     size_t matches = 0;
-    std::map<std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t>, size_t> seen;
+    auto& eps = sp.endpoints;
     for (const parsed_slice* s : slices) {
       for (const auto& slp : s->ports) {
         if (slp.name != sp.name || slp.protocol != sp.protocol) continue;
         ++matches;
         for (const auto& e : s->endpoints) {
-          endpoint_model em = e;
-          em.port = slp.port;
-          auto key = std::make_tuple(em.addr.family, em.addr.b, em.port);
-          auto [it, ins] = seen.emplace(key, sp.endpoints.size());
-          if (ins) sp.endpoints.push_back(std::move(em));
-          else sp.endpoints[it->second].ready = sp.endpoints[it->second].ready || em.ready;
+          eps.push_back(e);
+          eps.back().port = slp.port;
         }
       }
     }
-    std::sort(sp.endpoints.begin(), sp.endpoints.end(), endpoint_less);
+    // One endpoint per (address, port): the first as the slices list it,
+    // ready when any copy is. Sorted, then merged: no map node per endpoint.
+    std::stable_sort(eps.begin(), eps.end(), endpoint_less);
+    size_t kept = 0;
+    for (size_t i = 0; i < eps.size(); ++i) {
+      if (kept > 0 && !endpoint_less(eps[kept - 1], eps[i])) {
+        eps[kept - 1].ready = eps[kept - 1].ready || eps[i].ready;
+        continue;
+      }
+      if (kept != i) eps[kept] = std::move(eps[i]);
+      ++kept;
+    }
+    eps.resize(kept);
     if (!sp.target_port_name.empty() && matches == 0) {
       warnings.push_back(manifest_issue{
           model.file, ps.px[pi].target_line, model.key(), fmt::format("spec.ports[{}].targetPort", pi),

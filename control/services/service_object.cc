@@ -18,7 +18,7 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
   if (!c.r.sequence(ports, "spec.ports")) return;
   for (size_t i = 0; i < ports.size(); ++i) {
     const yaml::node p = ports.item(i);
-    const std::string f = fmt::format("spec.ports[{}]", i);
+    const std::string f = yaml::reader::index("spec.ports", i);
     service_port_model sp;
     port_extra px;
     px.map_line = p.line();
@@ -105,7 +105,7 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
   auto& sp = ps.m.ports;
   for (size_t i = 0; i < sp.size(); ++i) {
     if (!ps.px[i].valid && sp[i].port == 0) continue;
-    const std::string f = fmt::format("spec.ports[{}]", i);
+    const std::string f = yaml::reader::index("spec.ports", i);
     const yaml::node p = ports.item(i);
     if (sp.size() > 1 && sp[i].name.empty() && p.is_map()) {
       yaml::node nn = p.get("name");
@@ -197,7 +197,7 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     }
     for (size_t i = 0; i < cips_n.size(); ++i) {
       const yaml::node e = cips_n.item(i);
-      const std::string f = fmt::format("spec.clusterIPs[{}]", i);
+      const std::string f = yaml::reader::index("spec.clusterIPs", i);
       if (e.is_scalar() && e.text() == "None") {
         if (i == 0) {
           if (cip_set && !headless) {
@@ -246,7 +246,7 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     }
     for (size_t i = 0; i < fams_n.size(); ++i) {
       const yaml::node e = fams_n.item(i);
-      const std::string f = fmt::format("spec.ipFamilies[{}]", i);
+      const std::string f = yaml::reader::index("spec.ipFamilies", i);
       if (!e.is_scalar()) {
         c.error(e, f, "expected a string");
         fams_ok = false;
@@ -288,7 +288,7 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
   yaml::node eips_n = spec.get("externalIPs");
   if (c.r.sequence(eips_n, "spec.externalIPs")) {
     for (size_t i = 0; i < eips_n.size(); ++i) {
-      auto a = get_ip(c, eips_n.item(i), fmt::format("spec.externalIPs[{}]", i));
+      auto a = get_ip(c, eips_n.item(i), yaml::path("spec.externalIPs", "", i));
       if (a && std::find(m.external_ips.begin(), m.external_ips.end(), *a) == m.external_ips.end())
         m.external_ips.push_back(*a);
     }
@@ -304,7 +304,7 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     if (c.r.map(lbs, "status.loadBalancer") && c.r.sequence(ing, "status.loadBalancer.ingress")) {
       for (size_t i = 0; i < ing.size(); ++i) {
         const yaml::node e = ing.item(i);
-        const std::string f = fmt::format("status.loadBalancer.ingress[{}]", i);
+        const std::string f = yaml::reader::index("status.loadBalancer.ingress", i);
         if (!e.is_map()) {
           c.error(e, f, "expected a map");
           continue;

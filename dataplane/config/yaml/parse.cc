@@ -84,23 +84,37 @@ problem parser_error(const yaml_parser_t& p, std::string_view text) {
   return e;
 }
 
+// An open collection.
+struct frame {
+  uint32_t node;
+  uint32_t start;      // where its children begin in the pending list
+  std::string anchor;  // registered when the collection ends: an alias inside it is an error
+};
+
+// The builder's working lists, kept between parses on a thread: a load
+// parses thousands of small files, which would each allocate them anew.
+struct scratch {
+  std::vector<frame> frames;
+  std::vector<uint32_t> pending;
+  std::vector<uint64_t> weight;
+};
+
 }  // namespace
 
 // Builds the documents of one stream from libyaml's events.
 class builder {
  public:
-  builder(stream& out, const limits& lim) : out_(out), t_(*out.tree_), lim_(lim) {}
+  builder(stream& out, const limits& lim, scratch& s)
+      : out_(out), t_(*out.tree_), lim_(lim), frames_(s.frames), pending_(s.pending), weight_(s.weight) {
+    frames_.clear();
+    pending_.clear();
+    weight_.clear();
+  }
 
   // false (with out_.error_ set) when the event is over a limit or names no anchor.
   bool on(const yaml_event_t& ev);
 
  private:
-  struct frame {
-    uint32_t node;
-    uint32_t start;      // where its children begin in pending_
-    std::string anchor;  // registered when the collection ends: an alias inside it is an error
-  };
-
   bool fail(const yaml_mark_t& at, std::string message) {
     out_.error_ = problem{static_cast<int>(at.line) + 1, static_cast<int>(at.column) + 1, "", std::move(message)};
     return false;
@@ -130,9 +144,9 @@ class builder {
   stream& out_;
   detail::tree& t_;
   const limits& lim_;
-  std::vector<frame> frames_;
-  std::vector<uint32_t> pending_;
-  std::vector<uint64_t> weight_;  // per node: the nodes it stands for, aliases expanded (saturating)
+  std::vector<frame>& frames_;
+  std::vector<uint32_t>& pending_;
+  std::vector<uint64_t>& weight_;  // per node: the nodes it stands for, aliases expanded (saturating)
   std::unordered_map<std::string, uint32_t> anchors_;
   uint64_t alias_nodes_ = 0;
   uint32_t root_ = 0;
@@ -309,7 +323,8 @@ stream parse(std::string_view text, const limits& lim) {
   out.tree_->nodes.reserve(text.size() / 8 + 8);
   out.tree_->links.reserve(text.size() / 8 + 8);
   out.tree_->text.reserve(text.size() / 2);
-  builder b(out, lim);
+  thread_local scratch lists;
+  builder b(out, lim, lists);
   for (bool done = false; !done;) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&p, &ev)) {

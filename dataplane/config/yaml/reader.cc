@@ -1,6 +1,7 @@
 #include "dataplane/config/yaml/reader.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -26,7 +27,14 @@ std::string reader::join(std::string_view parent, std::string_view key) {
   return s;
 }
 
-std::string reader::index(std::string_view field, size_t i) { return fmt::format("{}[{}]", field, i); }
+std::string reader::index(std::string_view field, size_t i) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, i).ptr;
+  std::string s;
+  s.reserve(field.size() + static_cast<size_t>(end - digits) + 2);
+  s.append(field).append(1, '[').append(digits, end).append(1, ']');
+  return s;
+}
 
 std::string path::str() const {
   std::string s;
