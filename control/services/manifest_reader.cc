@@ -1,3 +1,4 @@
+// Reading one Kubernetes object: the issue sink, and the checks of fields several kinds share.
 #include "control/services/manifest_reader.h"
 
 #include <fmt/format.h>

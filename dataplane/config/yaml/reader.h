@@ -12,7 +12,7 @@
 //               "expected a list, got a map".
 //   kubernetes  Kubernetes objects, read as the API server reads them: only a
 //               plain scalar is a number or a boolean (port: "80" is a string),
-//               null is absent (as JSON's null), and messages are kubectl's:
+//               null is absent (as JSON's null), and messages are short:
 //               "expected a list".
 #pragma once
 

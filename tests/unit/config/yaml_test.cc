@@ -260,5 +260,23 @@ TEST(YamlReader, KubernetesDialect) {
                      }));
 }
 
+TEST(YamlReader, FieldPaths) {
+  EXPECT_EQ(reader::index("spec.ports", 12), "spec.ports[12]");
+  EXPECT_EQ(reader::join("", "a"), "a");
+  EXPECT_EQ(reader::join("spec", "a"), "spec.a");
+  EXPECT_EQ(path("endpoints[3]", ".addresses", 0).str(), "endpoints[3].addresses[0]");
+  EXPECT_EQ(path("endpoints[3]", ".nodeName").str(), "endpoints[3].nodeName");
+  EXPECT_EQ(path(std::string("spec.type")).str(), "spec.type");
+  stream s = parse("ports: [{name: a}, {name: b}]\n");
+  std::vector<std::string> seen;
+  collected c;
+  reader rd(dialect::kgw, c.sink());
+  EXPECT_TRUE(rd.items(s.documents()[0].root.get("ports"), "ports",
+                       [&](node n, const std::string& f) { seen.push_back(f + "=" + std::string(n.get("name").text())); }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"ports[0]=a", "ports[1]=b"}));
+  EXPECT_FALSE(rd.items(s.documents()[0].root, "top", [](node, const std::string&) {}));
+  EXPECT_EQ(c.lines, std::vector<std::string>{"1:1: top: expected a list, got a map"});
+}
+
 }  // namespace
 }  // namespace kgw::yaml
