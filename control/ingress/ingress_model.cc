@@ -2,19 +2,17 @@
 // validation and the flattened, precedence-ordered route set.
 #include "control/ingress/ingress_model.h"
 
-#include "dataplane/config/yaml_documents.h"
-
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
+
+#include "dataplane/config/read_file.h"
+#include "dataplane/config/yaml/parse.h"
+#include "dataplane/config/yaml/reader.h"
 
 namespace kgw::ingress {
 
@@ -68,89 +66,76 @@ std::string normalize_prefix_path(std::string_view path) {
 
 namespace {
 
-int line_of(const YAML::Node& n) {
-  if (!n.IsDefined()) return 0;
-  auto m = n.Mark();
-  return m.line >= 0 ? m.line + 1 : 0;
-}
-
+// The reading of one object: a reader in the Kubernetes dialect whose issues
+// become manifest_errors of the file, at the object's line when the node has none.
 struct doc_ctx {
+  doc_ctx(const std::string& f, std::vector<manifest_error>& errs)
+      : file(f), errors(errs), r(yaml::dialect::kubernetes, [this](yaml::issue&& i) {
+          errors.push_back(manifest_error{file, i.line ? i.line : fallback_line, object, std::move(i.field),
+                                          std::move(i.message), i.warning});
+        }) {}
+  doc_ctx(const doc_ctx&) = delete;  // the reader reports through `this`
+  doc_ctx& operator=(const doc_ctx&) = delete;
+
+  void error(yaml::node n, std::string field, std::string msg, bool warning = false) {
+    if (warning) r.warn(n, std::move(field), std::move(msg));
+    else r.error(n, std::move(field), std::move(msg));
+  }
+  // A string field into `out`; false when absent (or not a string: an error).
+  bool get_string(yaml::node parent, const char* key, const std::string& field, std::string& out) {
+    auto v = r.string(parent.get(key), field);
+    if (v) out = *v;
+    return v.has_value();
+  }
+
   const std::string& file;
   std::vector<manifest_error>& errors;
   std::string object;
   int fallback_line = 0;
-
-  void error(const YAML::Node& n, const std::string& field, const std::string& msg, bool warning = false) {
-    manifest_error e;
-    e.file = file;
-    e.line = line_of(n);
-    if (e.line == 0) e.line = fallback_line;
-    e.object = object;
-    e.field = field;
-    e.message = msg;
-    e.warning = warning;
-    errors.push_back(std::move(e));
-  }
+  yaml::reader r;
 };
 
-std::string scalar(const YAML::Node& n) {
-  if (n.IsDefined() && n.IsScalar()) return n.Scalar();
-  return {};
-}
-
-bool get_string(doc_ctx& c, const YAML::Node& parent, const char* key, const std::string& field, std::string& out) {
-  YAML::Node n = parent[key];
-  if (!n.IsDefined() || n.IsNull()) return false;
-  if (!n.IsScalar()) {
-    c.error(n, field, "expected a string");
-    return false;
-  }
-  out = n.Scalar();
-  return true;
-}
-
-std::optional<backend_ref> parse_backend(doc_ctx& c, const YAML::Node& n, const std::string& field) {
-  if (!n.IsDefined() || n.IsNull()) {
+std::optional<backend_ref> parse_backend(doc_ctx& c, yaml::node n, const std::string& field) {
+  if (!n.present()) {
     c.error(n, field, "backend is required");
     return std::nullopt;
   }
-  if (!n.IsMap()) {
+  if (!n.is_map()) {
     c.error(n, field, "expected a map");
     return std::nullopt;
   }
   backend_ref b;
-  b.line = line_of(n);
+  b.line = n.line();
   b.field = field;
-  YAML::Node svc = n["service"], res = n["resource"];
-  if (svc.IsDefined() && res.IsDefined()) {
+  yaml::node svc = n.get("service"), res = n.get("resource");
+  if (svc.defined() && res.defined()) {
     c.error(n, field, "service and resource are mutually exclusive");
     return std::nullopt;
   }
-  if (res.IsDefined()) {
-    std::string group = scalar(res["apiGroup"]), kind = scalar(res["kind"]), name = scalar(res["name"]);
-    b.resource = fmt::format("{}/{}/{}", group, kind, name);
+  if (res.defined()) {
+    b.resource = fmt::format("{}/{}/{}", res.get("apiGroup").text(), res.get("kind").text(), res.get("name").text());
     return b;
   }
-  if (!svc.IsDefined() || !svc.IsMap()) {
+  if (!svc.is_map()) {
     c.error(n, field + ".service", "a service backend is required");
     return std::nullopt;
   }
-  if (!get_string(c, svc, "name", field + ".service.name", b.service) || b.service.empty()) {
+  if (!c.get_string(svc, "name", field + ".service.name", b.service) || b.service.empty()) {
     c.error(svc, field + ".service.name", "service name is required");
     return std::nullopt;
   }
-  YAML::Node port = svc["port"];
-  if (!port.IsDefined() || !port.IsMap()) {
+  yaml::node port = svc.get("port");
+  if (!port.is_map()) {
     c.error(svc, field + ".service.port", "port (number or name) is required");
     return std::nullopt;
   }
-  YAML::Node num = port["number"], name = port["name"];
-  if (num.IsDefined() == name.IsDefined()) {
+  yaml::node num = port.get("number"), name = port.get("name");
+  if (num.defined() == name.defined()) {
     c.error(port, field + ".service.port", "exactly one of number and name is required");
     return std::nullopt;
   }
-  if (num.IsDefined()) {
-    std::string s = scalar(num);
+  if (num.defined()) {
+    std::string_view s = num.text();
     int v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || p != s.data() + s.size() || v < 1 || v > 65535) {
@@ -159,7 +144,7 @@ std::optional<backend_ref> parse_backend(doc_ctx& c, const YAML::Node& n, const 
     }
     b.port_number = v;
   } else {
-    b.port_name = scalar(name);
+    b.port_name = name.text();
     if (b.port_name.empty()) {
       c.error(name, field + ".service.port.name", "empty port name");
       return std::nullopt;
@@ -168,19 +153,19 @@ std::optional<backend_ref> parse_backend(doc_ctx& c, const YAML::Node& n, const 
   return b;
 }
 
-void parse_ingress(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
+void parse_ingress(doc_ctx& c, yaml::node doc, manifest_set& out) {
   ingress_object ing;
   ing.file = c.file;
-  ing.line = line_of(doc);
-  YAML::Node meta = doc["metadata"];
-  if (meta.IsDefined() && meta.IsMap()) {
-    get_string(c, meta, "name", "metadata.name", ing.name);
+  ing.line = doc.line();
+  yaml::node meta = doc.get("metadata");
+  if (meta.is_map()) {
+    c.get_string(meta, "name", "metadata.name", ing.name);
     std::string ns;
-    if (get_string(c, meta, "namespace", "metadata.namespace", ns) && !ns.empty()) ing.ns = ns;
-    get_string(c, meta, "creationTimestamp", "metadata.creationTimestamp", ing.creation_timestamp);
-    YAML::Node ann = meta["annotations"];
-    if (ann.IsDefined() && ann.IsMap()) {
-      for (const auto& kv : ann) ing.annotations[kv.first.Scalar()] = scalar(kv.second);
+    if (c.get_string(meta, "namespace", "metadata.namespace", ns) && !ns.empty()) ing.ns = ns;
+    c.get_string(meta, "creationTimestamp", "metadata.creationTimestamp", ing.creation_timestamp);
+    yaml::node ann = meta.get("annotations");
+    if (ann.is_map()) {
+      for (size_t i = 0; i < ann.size(); ++i) ing.annotations[std::string(ann.key(i).text())] = ann.value(i).text();
     }
   }
   c.object = ing.id();
@@ -188,54 +173,54 @@ void parse_ingress(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
     c.error(doc, "metadata.name", "Ingress has no name");
     return;
   }
-  YAML::Node spec = doc["spec"];
-  if (!spec.IsDefined() || !spec.IsMap()) {
+  yaml::node spec = doc.get("spec");
+  if (!spec.is_map()) {
     c.error(doc, "spec", "Ingress has no spec");
     return;
   }
   std::string cls;
-  if (get_string(c, spec, "ingressClassName", "spec.ingressClassName", cls)) {
+  if (c.get_string(spec, "ingressClassName", "spec.ingressClassName", cls)) {
     ing.class_name = cls;
   } else if (auto it = ing.annotations.find(std::string(legacy_class_annotation)); it != ing.annotations.end()) {
     ing.class_name = it->second;
   }
   const bool regex = ing.path_regex();
-  if (YAML::Node db = spec["defaultBackend"]; db.IsDefined() && !db.IsNull()) {
+  if (yaml::node db = spec.get("defaultBackend"); db.present()) {
     ing.default_backend = parse_backend(c, db, "spec.defaultBackend");
   }
-  YAML::Node rules = spec["rules"];
-  if (rules.IsDefined() && !rules.IsNull()) {
-    if (!rules.IsSequence()) {
+  yaml::node rules = spec.get("rules");
+  if (rules.present()) {
+    if (!rules.is_sequence()) {
       c.error(rules, "spec.rules", "expected a list");
     } else {
       for (size_t i = 0; i < rules.size(); i++) {
-        const YAML::Node r = rules[i];
+        const yaml::node r = rules.item(i);
         std::string rf = fmt::format("spec.rules[{}]", i);
         ingress_rule rule;
-        rule.line = line_of(r);
-        if (!r.IsMap()) {
+        rule.line = r.line();
+        if (!r.is_map()) {
           c.error(r, rf, "expected a map");
           ing.rules.push_back(std::move(rule));
           continue;
         }
-        get_string(c, r, "host", rf + ".host", rule.host);
-        YAML::Node http = r["http"];
-        if (http.IsDefined() && http.IsMap()) {
-          YAML::Node paths = http["paths"];
-          if (!paths.IsDefined() || !paths.IsSequence()) {
+        c.get_string(r, "host", rf + ".host", rule.host);
+        yaml::node http = r.get("http");
+        if (http.is_map()) {
+          yaml::node paths = http.get("paths");
+          if (!paths.is_sequence()) {
             c.error(http, rf + ".http.paths", "expected a list of paths");
           } else {
             for (size_t j = 0; j < paths.size(); j++) {
-              const YAML::Node p = paths[j];
+              const yaml::node p = paths.item(j);
               std::string pf = fmt::format("{}.http.paths[{}]", rf, j);
               ingress_path ip;
-              ip.line = line_of(p);
-              if (!p.IsMap()) {
+              ip.line = p.line();
+              if (!p.is_map()) {
                 c.error(p, pf, "expected a map");
                 continue;
               }
               std::string pt;
-              if (!get_string(c, p, "pathType", pf + ".pathType", pt)) {
+              if (!c.get_string(p, "pathType", pf + ".pathType", pt)) {
                 c.error(p, pf + ".pathType", "pathType is required (Exact, Prefix or ImplementationSpecific)");
                 continue;
               }
@@ -243,11 +228,11 @@ void parse_ingress(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
               else if (pt == "Prefix") ip.type = path_type::prefix;
               else if (pt == "ImplementationSpecific") ip.type = path_type::implementation_specific;
               else {
-                c.error(p["pathType"], pf + ".pathType",
+                c.error(p.get("pathType"), pf + ".pathType",
                         fmt::format("unknown pathType \"{}\" (Exact, Prefix or ImplementationSpecific)", pt));
                 continue;
               }
-              if (!get_string(c, p, "path", pf + ".path", ip.path)) {
+              if (!c.get_string(p, "path", pf + ".path", ip.path)) {
                 // Kubernetes defaults an absent path to "/" only for ImplementationSpecific.
                 if (ip.type == path_type::implementation_specific && !regex) {
                   ip.path = "/";
@@ -256,13 +241,13 @@ void parse_ingress(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
                   continue;
                 }
               }
-              auto b = parse_backend(c, p["backend"], pf + ".backend");
+              auto b = parse_backend(c, p.get("backend"), pf + ".backend");
               if (!b) continue;
               ip.backend = std::move(*b);
               rule.paths.push_back(std::move(ip));
             }
           }
-        } else if (http.IsDefined() && !http.IsNull()) {
+        } else if (http.present()) {
           c.error(http, rf + ".http", "expected a map");
         }
         ing.rules.push_back(std::move(rule));
@@ -275,69 +260,68 @@ void parse_ingress(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
   out.ingresses.push_back(std::move(ing));
 }
 
-void parse_ingress_class(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
+void parse_ingress_class(doc_ctx& c, yaml::node doc, manifest_set& out) {
   ingress_class_object cls;
   cls.file = c.file;
-  cls.line = line_of(doc);
-  YAML::Node meta = doc["metadata"];
-  if (meta.IsDefined() && meta.IsMap()) {
-    get_string(c, meta, "name", "metadata.name", cls.name);
-    YAML::Node ann = meta["annotations"];
-    if (ann.IsDefined() && ann.IsMap()) cls.is_default = scalar(ann[std::string(default_class_annotation)]) == "true";
+  cls.line = doc.line();
+  yaml::node meta = doc.get("metadata");
+  if (meta.is_map()) {
+    c.get_string(meta, "name", "metadata.name", cls.name);
+    yaml::node ann = meta.get("annotations");
+    if (ann.is_map()) cls.is_default = ann.get(default_class_annotation).text() == "true";
   }
   c.object = cls.name;
   if (cls.name.empty()) {
     c.error(doc, "metadata.name", "IngressClass has no name");
     return;
   }
-  YAML::Node spec = doc["spec"];
-  if (spec.IsDefined() && spec.IsMap()) get_string(c, spec, "controller", "spec.controller", cls.controller);
+  yaml::node spec = doc.get("spec");
+  if (spec.is_map()) c.get_string(spec, "controller", "spec.controller", cls.controller);
   out.classes.push_back(std::move(cls));
 }
 
-void parse_service(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
+void parse_service(yaml::node doc, manifest_set& out) {
   service_object svc;
-  YAML::Node meta = doc["metadata"];
-  if (meta.IsDefined() && meta.IsMap()) {
-    svc.name = scalar(meta["name"]);
-    std::string ns = scalar(meta["namespace"]);
-    if (!ns.empty()) svc.ns = ns;
+  yaml::node meta = doc.get("metadata");
+  if (meta.is_map()) {
+    svc.name = meta.get("name").text();
+    if (auto ns = meta.get("namespace").text(); !ns.empty()) svc.ns = ns;
   }
   if (svc.name.empty()) return;
-  YAML::Node ports = doc["spec"]["ports"];
-  if (ports.IsDefined() && ports.IsSequence()) {
-    for (const auto& p : ports) {
-      if (!p.IsMap()) continue;
+  yaml::node ports = doc.get("spec").get("ports");
+  if (ports.is_sequence()) {
+    for (size_t i = 0; i < ports.size(); ++i) {
+      yaml::node p = ports.item(i);
+      if (!p.is_map()) continue;
       service_port sp;
-      sp.name = scalar(p["name"]);
-      std::string s = scalar(p["port"]);
+      sp.name = p.get("name").text();
+      std::string_view s = p.get("port").text();
       std::from_chars(s.data(), s.data() + s.size(), sp.port);
       svc.ports.push_back(std::move(sp));
     }
   }
-  (void)c;
   out.services.push_back(std::move(svc));
 }
 
-void parse_object(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
-  if (!doc.IsDefined() || doc.IsNull()) return;
-  if (!doc.IsMap()) {
+void parse_object(doc_ctx& c, yaml::node doc, manifest_set& out) {
+  if (!doc.present()) return;
+  if (!doc.is_map()) {
     c.error(doc, "", "expected a Kubernetes object (a map)");
     return;
   }
-  std::string kind = scalar(doc["kind"]);
+  std::string_view kind = doc.get("kind").text();
   c.object.clear();
-  c.fallback_line = line_of(doc);
+  c.fallback_line = doc.line();
   if (kind == "List") {
-    YAML::Node items = doc["items"];
-    if (items.IsDefined() && items.IsSequence())
-      for (const auto& it : items) parse_object(c, it, out);
+    yaml::node items = doc.get("items");
+    if (items.is_sequence())
+      for (size_t i = 0; i < items.size(); ++i) parse_object(c, items.item(i), out);
     return;
   }
-  std::string api = scalar(doc["apiVersion"]);
+  std::string_view api = doc.get("apiVersion").text();
   if (kind == "Ingress") {
     if (api != "networking.k8s.io/v1") {
-      c.error(doc["apiVersion"], "apiVersion",
+      c.error(doc.get("apiVersion"), "apiVersion",
               fmt::format("Ingress apiVersion \"{}\" is not supported (networking.k8s.io/v1)", api));
       return;
     }
@@ -345,7 +329,7 @@ void parse_object(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
   } else if (kind == "IngressClass") {
     parse_ingress_class(c, doc, out);
   } else if (kind == "Service") {
-    parse_service(c, doc, out);
+    parse_service(doc, out);
   }
 }
 
@@ -353,29 +337,17 @@ void parse_object(doc_ctx& c, const YAML::Node& doc, manifest_set& out) {
 
 void parse_manifests(std::string_view text, const std::string& file, manifest_set& out,
                      std::vector<manifest_error>& errors) {
-  doc_ctx c{file, errors, {}, 0};
-  std::vector<YAML::Node> docs;
-  try {
-    docs = load_all_documents(std::string(text));
-  } catch (const YAML::Exception& e) {
-    manifest_error err;
-    err.file = file;
-    err.line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
-    err.message = fmt::format("YAML: {}", e.msg);
-    errors.push_back(std::move(err));
+  yaml::stream docs = yaml::parse(text);
+  if (const auto& e = docs.error()) {
+    errors.push_back({file, e->line, "", "", fmt::format("YAML: {}", e->message), false});
     return;
   }
-  for (const auto& d : docs) {
-    try {
-      parse_object(c, d, out);
-    } catch (const YAML::Exception& e) {
-      manifest_error err;
-      err.file = file;
-      err.line = e.mark.line >= 0 ? e.mark.line + 1 : line_of(d);
-      err.object = c.object;
-      err.message = fmt::format("YAML: {}", e.msg);
-      errors.push_back(std::move(err));
-    }
+  doc_ctx c(file, errors);
+  for (const auto& d : docs.documents()) {
+    c.object.clear();
+    c.fallback_line = d.root.line();
+    c.r.problems(d.problems);
+    parse_object(c, d.root, out);
   }
 }
 
@@ -397,14 +369,12 @@ bool load_manifests(const std::string& path, manifest_set& out, std::vector<mani
     return false;
   }
   for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
+    std::string text, why;
+    if (!read_file(f, text, why)) {
       errors.push_back({f, 0, "", "", "cannot read file", false});
       continue;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    parse_manifests(ss.str(), f, out, errors);
+    parse_manifests(text, f, out, errors);
   }
   return true;
 }

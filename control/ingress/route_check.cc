@@ -2,7 +2,6 @@
 #include "control/ingress/route_check.h"
 
 #include <getopt.h>
-#include <yaml-cpp/yaml.h>
 
 #include <exception>
 #include <string>
@@ -12,6 +11,8 @@
 
 #include "control/ingress/ingress_model.h"
 #include "control/ingress/route_table.h"
+#include "dataplane/config/read_file.h"
+#include "dataplane/config/yaml/parse.h"
 
 namespace kgw {
 
@@ -133,34 +134,35 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  YAML::Node doc;
-  try {
-    doc = YAML::LoadFile(cases);
-  } catch (const YAML::BadFile&) {
+  std::string text, why;
+  if (!read_file(cases, text, why)) {
     fmt::print(stderr, "{}: cannot read file\n", cases);
     return 1;
-  } catch (const YAML::Exception& e) {
-    fmt::print(stderr, "{}:{}: YAML: {}\n", cases, e.mark.line + 1, e.msg);
+  }
+  yaml::stream doc = yaml::parse(text);
+  if (const auto& e = doc.error()) {
+    fmt::print(stderr, "{}:{}: YAML: {}\n", cases, e->line, e->message);
     return 1;
   }
-  YAML::Node list = doc.IsMap() ? doc["cases"] : doc;
-  if (!list.IsDefined() || !list.IsSequence()) {
+  yaml::node root = doc.documents().empty() ? yaml::node() : doc.documents()[0].root;
+  yaml::node list = root.is_map() ? root.get("cases") : root;
+  if (!list.is_sequence()) {
     fmt::print(stderr, "{}: expected a list of cases (or a map with a `cases:` list)\n", cases);
     return 1;
   }
   int passed = 0, failed = 0;
   for (size_t i = 0; i < list.size(); i++) {
-    const YAML::Node cs = list[i];
-    int line = cs.Mark().line + 1;
-    if (!cs.IsMap() || !cs["path"].IsDefined() || !cs["expect"].IsDefined() || !cs["path"].IsScalar() ||
-        !cs["expect"].IsScalar()) {
+    yaml::node cs = list.item(i);
+    int line = cs.line();
+    yaml::node path_n = cs.get("path"), expect_n = cs.get("expect");
+    if (!path_n.is_scalar() || !expect_n.is_scalar()) {
       fmt::print(stderr, "{}:{}: cases[{}]: needs path and expect\n", cases, line, i);
       failed++;
       continue;
     }
-    std::string h = cs["host"].IsDefined() && cs["host"].IsScalar() ? cs["host"].Scalar() : "";
-    std::string p = cs["path"].Scalar();
-    std::string want = cs["expect"].Scalar();
+    std::string h(cs.get("host").text());
+    std::string p(path_n.text());
+    std::string want(expect_n.text());
     answer a = describe(rs, table.lookup(h, p, scratch.get()));
     if (want == a.first || (!a.alt.empty() && want == a.alt)) {
       passed++;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/services/service_model.h"
@@ -50,6 +51,9 @@ struct parsed_file {
 };
 
 using file_ref = std::shared_ptr<const parsed_file>;
+
+// "Kind|namespace|name": one object, for finding duplicates.
+std::string identity_key(std::string_view kind, std::string_view ns, std::string_view name);
 
 // Endpoints of each port of `model` from the Service's slices (in manifest
 // order); warnings for named targetPorts no slice resolves.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -14,6 +15,28 @@
 namespace kgw {
 
 namespace {
+
+// The Maglev key of a backend: a hash of "ADDRESS:PORT", the address as
+// to_string (inet_ntop) writes it. IPv4 is written here, digit by digit:
+// inet_ntop's sprintf and a string per endpoint were the larger part of
+// compiling 100,000 endpoints.
+uint64_t backend_key(const ip_addr& a, uint16_t port) {
+  char buf[64];
+  char* p = buf;
+  char* end = buf + sizeof buf;
+  if (a.is_v4()) {
+    for (int i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      p = std::to_chars(p, end, a.b[i]).ptr;
+    }
+  } else {
+    std::string s = to_string(a);
+    p = std::copy(s.begin(), s.end(), p);
+  }
+  *p++ = ':';
+  p = std::to_chars(p, end, port).ptr;
+  return maglev_backend_key(std::string_view(buf, static_cast<size_t>(p - buf)));
+}
 
 uint16_t to_net(uint16_t v) { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
 
@@ -92,7 +115,7 @@ bool add_group(draft& d, const service_model& svc, const service_port_model& p, 
     d.backends.push_back(b);
     // Terminating endpoints keep their flows but get no new ones.
     if (e.ready && !e.terminating) {
-      keys.push_back(maglev_backend_key(fmt::format("{}:{}", to_string(e.addr), e.port)));
+      keys.push_back(backend_key(e.addr, e.port));
       ready_index.push_back(idx);
     }
   }

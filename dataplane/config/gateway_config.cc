@@ -3,21 +3,14 @@
 // after an error so that one run reports all of them.
 #include "dataplane/config/gateway_config.h"
 
-#include "dataplane/config/yaml_util.h"
-
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cstring>
-#include <fstream>
-#include <functional>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "dataplane/config/config_file.h"
 
 namespace kgw {
 
@@ -78,47 +71,43 @@ const char* family_name(const ip_addr& a) { return a.is_v4() ? "IPv4" : "IPv6"; 
 
 class gateway_parser {
  public:
-  gateway_parser(const std::string& file, std::vector<config_error>& errs) : file_(file), errs_(errs) {}
+  explicit gateway_parser(config_file& f) : f_(f), r_(f.read()) {}
 
-  bool parse(const YAML::Node& root, gateway_config& cfg) {
-    size_t before = errs_.size();
-    auto top = map_entries(root, "",
-                           {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane",
-                            "services", "metrics"},
-                           file_, errs_);
-    if (auto n = find(top, "node")) parse_node(*n, cfg);
-    else missing(root, "node", file_, errs_);
-    if (auto n = find(top, "ports")) parse_ports(*n, cfg);
-    else missing(root, "ports", file_, errs_);
-    if (auto n = find(top, "workers")) {
-      if (auto v = get_unsigned(*n, "workers", file_, errs_)) {
-        if (*v == 0 || *v > 128) error(*n, "workers", fmt::format("must be 1..128, got {}", *v));
+  void parse(yaml::node root, gateway_config& cfg) {
+    yaml::node top = f_.entries(root, "",
+                             {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane",
+                              "services", "metrics"});
+    if (auto n = top.get("node")) parse_node(n, cfg);
+    else f_.missing(root, "node");
+    if (auto n = top.get("ports")) parse_ports(n, cfg);
+    else f_.missing(root, "ports");
+    if (auto n = top.get("workers")) {
+      if (auto v = f_.get_unsigned(n, "workers")) {
+        if (*v == 0 || *v > 128) error(n, "workers", fmt::format("must be 1..128, got {}", *v));
         else cfg.workers = *v;
       }
     }
-    if (auto n = find(top, "snat")) parse_snat(*n, cfg);
-    if (auto n = find(top, "neighbors")) parse_neighbors(*n, cfg);
-    if (auto n = find(top, "routes")) parse_routes(*n, cfg);
-    if (auto n = find(top, "profiles_dir")) {
-      if (auto v = get_string(*n, "profiles_dir", file_, errs_)) {
-        if (v->empty()) error(*n, "profiles_dir", "must not be empty (leave the key out for the default)");
+    if (auto n = top.get("snat")) parse_snat(n, cfg);
+    if (auto n = top.get("neighbors")) parse_neighbors(n, cfg);
+    if (auto n = top.get("routes")) parse_routes(n, cfg);
+    if (auto n = top.get("profiles_dir")) {
+      if (auto v = f_.get_string(n, "profiles_dir")) {
+        if (v->empty()) error(n, "profiles_dir", "must not be empty (leave the key out for the default)");
         else cfg.profiles_dir = *v;
       }
     }
-    if (auto n = find(top, "dataplane")) parse_dataplane(*n, cfg.dataplane);
-    if (auto n = find(top, "services")) parse_services(*n, cfg.services);
-    if (auto n = find(top, "metrics")) parse_metrics(*n, cfg.metrics);
-    return errs_.size() == before;
+    if (auto n = top.get("dataplane")) parse_dataplane(n, cfg.dataplane);
+    if (auto n = top.get("services")) parse_services(n, cfg.services);
+    if (auto n = top.get("metrics")) parse_metrics(n, cfg.metrics);
   }
 
  private:
-  void error(const YAML::Node& n, const std::string& field, const std::string& msg) {
-    add_error(errs_, file_, mark_of(n), field, msg);
-  }
+  void error(yaml::node n, const std::string& field, const std::string& msg) { f_.error(n, field, msg); }
+
 
   // An IP address that the node may own or use as a source.
-  std::optional<ip_addr> host_address(const YAML::Node& n, const std::string& field) {
-    auto s = get_string(n, field, file_, errs_);
+  std::optional<ip_addr> host_address(yaml::node n, const std::string& field) {
+    auto s = f_.get_string(n, field);
     if (!s) return std::nullopt;
     auto a = parse_ip(*s);
     if (!a) {
@@ -140,9 +129,9 @@ class gateway_parser {
     return a;
   }
 
-  void address_list(const YAML::Node& n, const std::string& field, std::vector<ip_addr>& out) {
+  void address_list(yaml::node n, const std::string& field, std::vector<ip_addr>& out) {
     std::map<std::string, std::string> seen;  // canonical text -> field first seen
-    for_each_item(n, field, file_, errs_, [&](const YAML::Node& item, const std::string& f) {
+    r_.items(n, field, [&](yaml::node item, const std::string& f) {
       auto a = host_address(item, f);
       if (!a) return;
       std::string canon = kgw::to_string(*a);
@@ -155,8 +144,8 @@ class gateway_parser {
     });
   }
 
-  std::optional<mac_addr> unicast_mac(const YAML::Node& n, const std::string& field) {
-    auto s = get_string(n, field, file_, errs_);
+  std::optional<mac_addr> unicast_mac(yaml::node n, const std::string& field) {
+    auto s = f_.get_string(n, field);
     if (!s) return std::nullopt;
     auto m = parse_mac(*s);
     if (!m) {
@@ -174,44 +163,44 @@ class gateway_parser {
     return m;
   }
 
-  void parse_node(const YAML::Node& n, gateway_config& cfg) {
-    auto m = map_entries(n, "node", {"name", "addresses"}, file_, errs_);
-    if (!n.IsMap()) return;
-    if (auto v = find(m, "name")) {
-      if (auto s = get_string(*v, "node.name", file_, errs_)) {
-        if (s->empty()) error(*v, "node.name", "must not be empty");
+  void parse_node(yaml::node n, gateway_config& cfg) {
+    yaml::node m = f_.entries(n, "node", {"name", "addresses"});
+    if (!n.is_map()) return;
+    if (auto v = m.get("name")) {
+      if (auto s = f_.get_string(v, "node.name")) {
+        if (s->empty()) error(v, "node.name", "must not be empty");
         else cfg.node_name = *s;
       }
     } else {
-      missing(n, "node.name", file_, errs_);
+      f_.missing(n, "node.name");
     }
-    if (auto v = find(m, "addresses")) {
-      if (v->IsSequence() && v->size() == 0) error(*v, "node.addresses", "must list at least one address");
-      else address_list(*v, "node.addresses", cfg.node_addresses);
+    if (auto v = m.get("addresses")) {
+      if (v.is_sequence() && v.size() == 0) error(v, "node.addresses", "must list at least one address");
+      else address_list(v, "node.addresses", cfg.node_addresses);
     } else {
-      missing(n, "node.addresses", file_, errs_);
+      f_.missing(n, "node.addresses");
     }
   }
 
-  void parse_ports(const YAML::Node& n, gateway_config& cfg) {
-    if (n.IsSequence() && n.size() == 0) {
+  void parse_ports(yaml::node n, gateway_config& cfg) {
+    if (n.is_sequence() && n.size() == 0) {
       error(n, "ports", "must list at least one port");
       return;
     }
     std::map<std::string, int> names;  // name -> line first declared
-    for_each_item(n, "ports", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
-      auto m = map_entries(item, f, {"name", "device", "profile", "mac"}, file_, errs_);
-      if (!item.IsMap()) return;
+    r_.items(n, "ports", [&](yaml::node item, const std::string& f) {
+      yaml::node m = f_.entries(item, f, {"name", "device", "profile", "mac"});
+      if (!item.is_map()) return;
       port_config p;
-      p.line = item.Mark().line + 1;
+      p.line = item.line();
       bool ok = true;
-      if (auto v = find(m, "name")) {
-        if (auto s = get_string(*v, f + ".name", file_, errs_)) {
+      if (auto v = m.get("name")) {
+        if (auto s = f_.get_string(v, f + ".name")) {
           if (!valid_port_name(*s)) {
-            error(*v, f + ".name", fmt::format("a port name must match [a-z0-9_-]{{1,15}}, got {}", quote(*s)));
+            error(v, f + ".name", fmt::format("a port name must match [a-z0-9_-]{{1,15}}, got {}", quote(*s)));
             ok = false;
           } else if (auto it = names.find(*s); it != names.end()) {
-            error(*v, f + ".name", fmt::format("duplicate port name {} (first declared on line {})", quote(*s),
+            error(v, f + ".name", fmt::format("duplicate port name {} (first declared on line {})", quote(*s),
                                                it->second));
             ok = false;
           } else {
@@ -222,13 +211,13 @@ class gateway_parser {
           ok = false;
         }
       } else {
-        missing(item, f + ".name", file_, errs_);
+        f_.missing(item, f + ".name");
         ok = false;
       }
-      if (auto v = find(m, "device")) {
-        if (auto s = get_string(*v, f + ".device", file_, errs_)) {
+      if (auto v = m.get("device")) {
+        if (auto s = f_.get_string(v, f + ".device")) {
           if (s->empty()) {
-            error(*v, f + ".device", "must not be empty (a PCI address or vdev arguments)");
+            error(v, f + ".device", "must not be empty (a PCI address or vdev arguments)");
             ok = false;
           } else {
             p.device = *s;
@@ -237,13 +226,13 @@ class gateway_parser {
           ok = false;
         }
       } else {
-        missing(item, f + ".device", file_, errs_);
+        f_.missing(item, f + ".device");
         ok = false;
       }
-      if (auto v = find(m, "profile")) {
-        if (auto s = get_string(*v, f + ".profile", file_, errs_)) {
+      if (auto v = m.get("profile")) {
+        if (auto s = f_.get_string(v, f + ".profile")) {
           if (!valid_profile_name(*s)) {
-            error(*v, f + ".profile",
+            error(v, f + ".profile",
                   fmt::format("expected \"auto\" or a NIC profile name ([a-z0-9_-]+), got {}", quote(*s)));
             ok = false;
           } else {
@@ -253,8 +242,8 @@ class gateway_parser {
           ok = false;
         }
       }
-      if (auto v = find(m, "mac")) {
-        if (auto mac = unicast_mac(*v, f + ".mac")) p.mac = *mac;
+      if (auto v = m.get("mac")) {
+        if (auto mac = unicast_mac(v, f + ".mac")) p.mac = *mac;
         else ok = false;
       }
       if (ok) cfg.ports.push_back(std::move(p));
@@ -265,73 +254,74 @@ class gateway_parser {
   }
 
   // The port a neighbor or route goes out of; must be declared under ports.
-  std::optional<std::string> port_ref(const YAML::Node& n, const std::string& field, const gateway_config& cfg) {
-    auto s = get_string(n, field, file_, errs_);
+  std::optional<std::string> port_ref(yaml::node n, const std::string& field, const gateway_config& cfg) {
+    auto s = f_.get_string(n, field);
     if (!s) return std::nullopt;
     bool known = std::any_of(cfg.ports.begin(), cfg.ports.end(), [&](const port_config& p) { return p.name == *s; });
     if (!known && !declared_with_errors_.count(*s)) {
       std::vector<std::string> names;
       for (const auto& p : cfg.ports) names.push_back(p.name);
       for (const auto& p : declared_with_errors_) names.push_back(p);
-      error(n, field, fmt::format("no port named {} (ports: {})", quote(*s), names.empty() ? "none" : join_names(names)));
+      error(n, field, fmt::format("no port named {} (ports: {})", quote(*s),
+                                  names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
       return std::nullopt;
     }
     return s;
   }
 
-  void parse_snat(const YAML::Node& n, gateway_config& cfg) {
-    auto m = map_entries(n, "snat", {"addresses"}, file_, errs_);
-    if (auto v = find(m, "addresses")) address_list(*v, "snat.addresses", cfg.snat_addresses);
+  void parse_snat(yaml::node n, gateway_config& cfg) {
+    yaml::node m = f_.entries(n, "snat", {"addresses"});
+    if (auto v = m.get("addresses")) address_list(v, "snat.addresses", cfg.snat_addresses);
   }
 
-  void parse_neighbors(const YAML::Node& n, gateway_config& cfg) {
-    for_each_item(n, "neighbors", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
-      auto m = map_entries(item, f, {"ip", "mac", "port"}, file_, errs_);
-      if (!item.IsMap()) return;
+  void parse_neighbors(yaml::node n, gateway_config& cfg) {
+    r_.items(n, "neighbors", [&](yaml::node item, const std::string& f) {
+      yaml::node m = f_.entries(item, f, {"ip", "mac", "port"});
+      if (!item.is_map()) return;
       neighbor_config nb;
-      nb.line = item.Mark().line + 1;
+      nb.line = item.line();
       bool ok = true;
-      if (auto v = find(m, "ip")) {
-        if (auto s = get_string(*v, f + ".ip", file_, errs_)) {
+      if (auto v = m.get("ip")) {
+        if (auto s = f_.get_string(v, f + ".ip")) {
           if (auto a = parse_ip(*s)) nb.ip = *a;
-          else { error(*v, f + ".ip", fmt::format("not an IP address: {}", quote(*s))); ok = false; }
+          else { error(v, f + ".ip", fmt::format("not an IP address: {}", quote(*s))); ok = false; }
         } else {
           ok = false;
         }
       } else {
-        missing(item, f + ".ip", file_, errs_);
+        f_.missing(item, f + ".ip");
         ok = false;
       }
-      if (auto v = find(m, "mac")) {
-        if (auto mac = unicast_mac(*v, f + ".mac")) nb.mac = *mac;
+      if (auto v = m.get("mac")) {
+        if (auto mac = unicast_mac(v, f + ".mac")) nb.mac = *mac;
         else ok = false;
       } else {
-        missing(item, f + ".mac", file_, errs_);
+        f_.missing(item, f + ".mac");
         ok = false;
       }
-      if (auto v = find(m, "port")) {
-        if (auto p = port_ref(*v, f + ".port", cfg)) nb.port = *p;
+      if (auto v = m.get("port")) {
+        if (auto p = port_ref(v, f + ".port", cfg)) nb.port = *p;
         else ok = false;
       } else {
-        missing(item, f + ".port", file_, errs_);
+        f_.missing(item, f + ".port");
         ok = false;
       }
       if (ok) cfg.neighbors.push_back(std::move(nb));
     });
   }
 
-  void parse_routes(const YAML::Node& n, gateway_config& cfg) {
-    for_each_item(n, "routes", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
-      auto m = map_entries(item, f, {"prefix", "via", "port"}, file_, errs_);
-      if (!item.IsMap()) return;
+  void parse_routes(yaml::node n, gateway_config& cfg) {
+    r_.items(n, "routes", [&](yaml::node item, const std::string& f) {
+      yaml::node m = f_.entries(item, f, {"prefix", "via", "port"});
+      if (!item.is_map()) return;
       route_config r;
-      r.line = item.Mark().line + 1;
+      r.line = item.line();
       bool ok = true, have_prefix = false, have_via = false;
-      if (auto v = find(m, "prefix")) {
-        if (auto s = get_string(*v, f + ".prefix", file_, errs_)) {
+      if (auto v = m.get("prefix")) {
+        if (auto s = f_.get_string(v, f + ".prefix")) {
           if (auto p = parse_prefix(*s)) { r.prefix = *p; have_prefix = true; }
           else {
-            error(*v, f + ".prefix",
+            error(v, f + ".prefix",
                   fmt::format("not an IP prefix (ADDRESS/LENGTH, no host bits set): {}", quote(*s)));
             ok = false;
           }
@@ -339,69 +329,68 @@ class gateway_parser {
           ok = false;
         }
       } else {
-        missing(item, f + ".prefix", file_, errs_);
+        f_.missing(item, f + ".prefix");
         ok = false;
       }
-      const YAML::Node* via_node = find(m, "via");
+      yaml::node via_node = m.get("via");
       if (via_node) {
-        if (auto s = get_string(*via_node, f + ".via", file_, errs_)) {
+        if (auto s = f_.get_string(via_node, f + ".via")) {
           auto a = parse_ip(*s);
-          if (!a) { error(*via_node, f + ".via", fmt::format("not an IP address: {}", quote(*s))); ok = false; }
+          if (!a) { error(via_node, f + ".via", fmt::format("not an IP address: {}", quote(*s))); ok = false; }
           else if (is_unspecified(*a) || is_multicast(*a)) {
-            error(*via_node, f + ".via", fmt::format("not a usable next hop: {}", *s));
+            error(via_node, f + ".via", fmt::format("not a usable next hop: {}", *s));
             ok = false;
           } else { r.via = *a; have_via = true; }
         } else {
           ok = false;
         }
       } else {
-        missing(item, f + ".via", file_, errs_);
+        f_.missing(item, f + ".via");
         ok = false;
       }
       if (have_prefix && have_via && r.prefix.addr.family != r.via.family) {
-        error(*via_node, f + ".via",
+        error(via_node, f + ".via",
               fmt::format("next hop {} is {} but prefix {} is {}", kgw::to_string(r.via), family_name(r.via),
                           kgw::to_string(r.prefix), family_name(r.prefix.addr)));
         ok = false;
       }
-      if (auto v = find(m, "port")) {
-        if (auto p = port_ref(*v, f + ".port", cfg)) r.port = *p;
+      if (auto v = m.get("port")) {
+        if (auto p = port_ref(v, f + ".port", cfg)) r.port = *p;
         else ok = false;
       } else {
-        missing(item, f + ".port", file_, errs_);
+        f_.missing(item, f + ".port");
         ok = false;
       }
       if (ok) cfg.routes.push_back(std::move(r));
     });
   }
 
-  void desc_count(const YAML::Node* n, const std::string& field, unsigned& out) {
+  void desc_count(yaml::node n, const std::string& field, unsigned& out) {
     if (!n) return;
-    if (auto v = get_unsigned(*n, field, file_, errs_)) {
+    if (auto v = f_.get_unsigned(n, field)) {
       if (*v != 0 && !valid_desc_count(*v))
-        error(*n, field, fmt::format("must be 0 (from the NIC profile) or a power of two in 64..16384, got {}", *v));
+        error(n, field, fmt::format("must be 0 (from the NIC profile) or a power of two in 64..16384, got {}", *v));
       else out = *v;
     }
   }
 
-  void parse_dataplane(const YAML::Node& n, dataplane_config& d) {
-    auto m = map_entries(n, "dataplane",
+  void parse_dataplane(yaml::node n, dataplane_config& d) {
+    yaml::node m = f_.entries(n, "dataplane",
                          {"file_prefix", "cpus", "mbufs", "mbuf_cache", "mbuf_data_room", "burst", "rx_desc", "tx_desc", "telemetry",
-                          "stats_interval_ms", "memory_mb", "table_memory_mb"},
-                         file_, errs_);
-    if (auto v = find(m, "file_prefix")) {
-      if (auto s = get_string(*v, "dataplane.file_prefix", file_, errs_)) {
+                          "stats_interval_ms", "memory_mb", "table_memory_mb"});
+    if (auto v = m.get("file_prefix")) {
+      if (auto s = f_.get_string(v, "dataplane.file_prefix")) {
         if (!valid_file_prefix(*s))
-          error(*v, "dataplane.file_prefix",
+          error(v, "dataplane.file_prefix",
                 fmt::format("must be 1..64 characters of [A-Za-z0-9_.-], got {}", quote(*s)));
         else d.file_prefix = *s;
       }
     }
-    if (auto v = find(m, "cpus")) {
+    if (auto v = m.get("cpus")) {
       std::map<unsigned, std::string> seen;
       std::vector<unsigned> cpus;
-      for_each_item(*v, "dataplane.cpus", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
-        auto c = get_unsigned(item, f, file_, errs_);
+      r_.items(v, "dataplane.cpus", [&](yaml::node item, const std::string& f) {
+        auto c = f_.get_unsigned(item, f);
         if (!c) return;
         if (auto it = seen.find(*c); it != seen.end()) {
           error(item, f, fmt::format("duplicate CPU {} (also {})", *c, it->second));
@@ -413,20 +402,20 @@ class gateway_parser {
       d.cpus = std::move(cpus);
     }
     bool mbufs_ok = true;
-    if (auto v = find(m, "mbufs")) {
-      if (auto x = get_unsigned(*v, "dataplane.mbufs", file_, errs_)) {
-        if (*x < 1023) { error(*v, "dataplane.mbufs", fmt::format("must be at least 1023, got {}", *x)); mbufs_ok = false; }
+    if (auto v = m.get("mbufs")) {
+      if (auto x = f_.get_unsigned(v, "dataplane.mbufs")) {
+        if (*x < 1023) { error(v, "dataplane.mbufs", fmt::format("must be at least 1023, got {}", *x)); mbufs_ok = false; }
         else d.mbufs = *x;
       } else {
         mbufs_ok = false;
       }
     }
-    if (auto v = find(m, "mbuf_cache")) {
-      if (auto x = get_unsigned(*v, "dataplane.mbuf_cache", file_, errs_)) {
+    if (auto v = m.get("mbuf_cache")) {
+      if (auto x = f_.get_unsigned(v, "dataplane.mbuf_cache")) {
         if (*x > 512)
-          error(*v, "dataplane.mbuf_cache", fmt::format("must be at most 512 (the DPDK mempool limit), got {}", *x));
+          error(v, "dataplane.mbuf_cache", fmt::format("must be at most 512 (the DPDK mempool limit), got {}", *x));
         else if (mbufs_ok && uint64_t{*x} * 3 > uint64_t{d.mbufs} * 2)
-          error(*v, "dataplane.mbuf_cache",
+          error(v, "dataplane.mbuf_cache",
                 fmt::format("must be at most mbufs / 1.5 = {}, got {}", uint64_t{d.mbufs} * 2 / 3, *x));
         else d.mbuf_cache = *x;
       }
@@ -434,29 +423,29 @@ class gateway_parser {
     // Below 256 a full-size Ethernet header stack plus TCP options no longer fits one
     // segment; above 9216 + 2048 no jumbo frame needs it.
     bounded(m, "mbuf_data_room", "dataplane.mbuf_data_room", 256, 11264, d.mbuf_data_room);
-    if (auto v = find(m, "burst")) {
-      if (auto x = get_unsigned(*v, "dataplane.burst", file_, errs_)) {
-        if (*x == 0 || *x > 32) error(*v, "dataplane.burst", fmt::format("must be 1..32, got {}", *x));
+    if (auto v = m.get("burst")) {
+      if (auto x = f_.get_unsigned(v, "dataplane.burst")) {
+        if (*x == 0 || *x > 32) error(v, "dataplane.burst", fmt::format("must be 1..32, got {}", *x));
         else d.burst = *x;
       }
     }
-    desc_count(find(m, "rx_desc"), "dataplane.rx_desc", d.rx_desc);
-    desc_count(find(m, "tx_desc"), "dataplane.tx_desc", d.tx_desc);
-    if (auto v = find(m, "telemetry")) {
-      if (auto b = get_bool(*v, "dataplane.telemetry", file_, errs_)) d.telemetry = *b;
+    desc_count(m.get("rx_desc"), "dataplane.rx_desc", d.rx_desc);
+    desc_count(m.get("tx_desc"), "dataplane.tx_desc", d.tx_desc);
+    if (auto v = m.get("telemetry")) {
+      if (auto b = r_.boolean(v, "dataplane.telemetry")) d.telemetry = *b;
     }
-    if (auto v = find(m, "stats_interval_ms")) {
-      if (auto x = get_unsigned(*v, "dataplane.stats_interval_ms", file_, errs_)) {
+    if (auto v = m.get("stats_interval_ms")) {
+      if (auto x = f_.get_unsigned(v, "dataplane.stats_interval_ms")) {
         if (*x == 0 || *x > 60000)
-          error(*v, "dataplane.stats_interval_ms", fmt::format("must be 1..60000, got {}", *x));
+          error(v, "dataplane.stats_interval_ms", fmt::format("must be 1..60000, got {}", *x));
         else d.stats_interval_ms = *x;
       }
     }
-    if (auto v = find(m, "memory_mb")) {
-      if (v->IsScalar() && v->Scalar() == "auto") d.memory_mb.reset();
-      else if (auto x = get_unsigned(*v, "dataplane.memory_mb", file_, errs_)) {
+    if (auto v = m.get("memory_mb")) {
+      if (v.is_scalar() && v.text() == "auto") d.memory_mb.reset();
+      else if (auto x = f_.get_unsigned(v, "dataplane.memory_mb")) {
         if (*x > max_memory_mb)
-          error(*v, "dataplane.memory_mb", fmt::format("must be auto or 0..{}, got {}", max_memory_mb, *x));
+          error(v, "dataplane.memory_mb", fmt::format("must be auto or 0..{}, got {}", max_memory_mb, *x));
         else d.memory_mb = *x;
       }
     }
@@ -465,25 +454,25 @@ class gateway_parser {
 
   // An unsigned within [lo, hi] into `out`.
   template <typename T>
-  void bounded(const std::map<std::string, YAML::Node>& m, const char* key, const std::string& field, unsigned lo,
+  void bounded(yaml::node m, const char* key, const std::string& field, unsigned lo,
                unsigned hi, T& out) {
-    auto v = find(m, key);
+    yaml::node v = m.get(key);
     if (!v) return;
-    if (auto x = get_unsigned(*v, field, file_, errs_)) {
-      if (*x < lo || *x > hi) error(*v, field, fmt::format("must be {}..{}, got {}", lo, hi, *x));
+    if (auto x = f_.get_unsigned(v, field)) {
+      if (*x < lo || *x > hi) error(v, field, fmt::format("must be {}..{}, got {}", lo, hi, *x));
       else out = static_cast<T>(*x);
     }
   }
 
   // metrics: {listen: "127.0.0.1:9464"} or {listen: "[::1]:9464"}
-  void parse_metrics(const YAML::Node& n, metrics_config& mc) {
-    auto m = map_entries(n, "metrics", {"listen"}, file_, errs_);
-    auto v = find(m, "listen");
+  void parse_metrics(yaml::node n, metrics_config& mc) {
+    yaml::node m = f_.entries(n, "metrics", {"listen"});
+    yaml::node v = m.get("listen");
     if (!v) {
-      missing(n, "metrics.listen", file_, errs_);
+      f_.missing(n, "metrics.listen");
       return;
     }
-    auto text = get_string(*v, "metrics.listen", file_, errs_);
+    auto text = f_.get_string(v, "metrics.listen");
     if (!text) return;
     std::string_view t = *text;
     size_t colon = t.rfind(':');
@@ -497,12 +486,12 @@ class gateway_parser {
       else port = port * 10 + static_cast<unsigned long>(t[i] - '0');
     }
     if (!ip || !port_ok || port == 0 || port > 65535) {
-      error(*v, "metrics.listen", fmt::format("expected ADDRESS:PORT such as \"127.0.0.1:9464\", got {}", quote(*text)));
+      error(v, "metrics.listen", fmt::format("expected ADDRESS:PORT such as \"127.0.0.1:9464\", got {}", quote(*text)));
       return;
     }
     bool loopback = ip->is_v4() ? ip->b[0] == 127 : *ip == *parse_ip("::1");
     if (!loopback) {
-      error(*v, "metrics.listen", fmt::format("must be a loopback address (127.0.0.0/8 or ::1), got {}", host));
+      error(v, "metrics.listen", fmt::format("must be a loopback address (127.0.0.0/8 or ::1), got {}", host));
       return;
     }
     mc.enabled = true;
@@ -510,19 +499,18 @@ class gateway_parser {
     mc.port = static_cast<uint16_t>(port);
   }
 
-  void parse_services(const YAML::Node& n, services_config& s) {
-    s.line = mark_of(n).line + 1;
-    auto m = map_entries(n, "services",
+  void parse_services(yaml::node n, services_config& s) {
+    s.line = n.line();
+    yaml::node m = f_.entries(n, "services",
                          {"maglev_size", "conntrack_entries", "affinity_entries", "snat_port_lo", "snat_port_hi",
-                          "mss_clamp", "counter_slots", "max_services", "timeouts"},
-                         file_, errs_);
-    if (auto v = find(m, "timeouts")) parse_timeouts(*v, s.timeouts);
-    if (auto v = find(m, "maglev_size")) {
-      if (auto x = get_unsigned(*v, "services.maglev_size", file_, errs_)) {
+                          "mss_clamp", "counter_slots", "max_services", "timeouts"});
+    if (auto v = m.get("timeouts")) parse_timeouts(v, s.timeouts);
+    if (auto v = m.get("maglev_size")) {
+      if (auto x = f_.get_unsigned(v, "services.maglev_size")) {
         bool prime = *x >= 2;
         for (unsigned d = 2; prime && d * d <= *x; ++d) prime = *x % d != 0;
         if (!prime || *x < 7 || *x > 1000003)
-          error(*v, "services.maglev_size", fmt::format("must be a prime within 7..1000003, got {}", *x));
+          error(v, "services.maglev_size", fmt::format("must be a prime within 7..1000003, got {}", *x));
         else s.maglev_size = *x;
       }
     }
@@ -540,11 +528,10 @@ class gateway_parser {
   }
 
   // services.timeouts: seconds a connection is kept after its last packet, by state.
-  void parse_timeouts(const YAML::Node& n, conn_timeouts& t) {
-    auto m = map_entries(n, "services.timeouts",
+  void parse_timeouts(yaml::node n, conn_timeouts& t) {
+    yaml::node m = f_.entries(n, "services.timeouts",
                          {"tcp_syn", "tcp_established", "tcp_fin", "tcp_time_wait", "tcp_close", "udp", "udp_stream",
-                          "other"},
-                         file_, errs_);
+                          "other"});
     constexpr unsigned year_s = 365 * 86400;
     bounded(m, "tcp_syn", "services.timeouts.tcp_syn", 1, year_s, t.tcp_syn_s);
     bounded(m, "tcp_established", "services.timeouts.tcp_established", 1, year_s, t.tcp_established_s);
@@ -556,8 +543,8 @@ class gateway_parser {
     bounded(m, "other", "services.timeouts.other", 1, year_s, t.other_s);
   }
 
-  const std::string& file_;
-  std::vector<config_error>& errs_;
+  config_file& f_;
+  yaml::reader& r_;
   std::set<std::string> declared_with_errors_;
 };
 
@@ -567,22 +554,19 @@ std::optional<gateway_config> parse_gateway_config(const std::string& text, cons
                                                    std::vector<config_error>& errors) {
   size_t before = errors.size();
   try {
-    YAML::Node root;
-    if (!load_yaml_map(text, file_name, root, errors)) return std::nullopt;
+    config_file f(file_name, errors);
+    yaml::node root = f.parse(text);
+    if (!root) return std::nullopt;
     gateway_config cfg;
     cfg.file = file_name;
-    gateway_parser(file_name, errors).parse(root, cfg);
+    gateway_parser(f).parse(root, cfg);
     if (errors.size() != before) {
-      sort_errors(errors, before);
+      f.sort_errors(before);
       return std::nullopt;
     }
     return cfg;
-  } catch (const YAML::Exception& e) {
-    add_error(errors, file_name, e.mark, "", fmt::format("YAML error: {}", e.msg));
   } catch (const std::exception& e) {
-    add_error(errors, file_name, YAML::Mark::null_mark(), "", fmt::format("internal error: {}", e.what()));
-  } catch (...) {
-    add_error(errors, file_name, YAML::Mark::null_mark(), "", "internal error");
+    add_error(errors, file_name, "", fmt::format("internal error: {}", e.what()));
   }
   return std::nullopt;
 }
@@ -592,7 +576,7 @@ std::optional<gateway_config> load_gateway_config(const std::string& path, std::
   try {
     if (!read_text_file(path, text, errors)) return std::nullopt;
   } catch (const std::exception& e) {
-    add_error(errors, path, YAML::Mark::null_mark(), "", fmt::format("cannot read file: {}", e.what()));
+    add_error(errors, path, "", fmt::format("cannot read file: {}", e.what()));
     return std::nullopt;
   }
   return parse_gateway_config(text, path, errors);

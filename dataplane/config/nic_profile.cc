@@ -1,19 +1,18 @@
 // NIC profiles: parsing, validation, loading a directory, lookups.
 #include "dataplane/config/nic_profile.h"
 
-#include "dataplane/config/yaml_util.h"
-
 #include <rte_ethdev.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <set>
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "dataplane/config/config_file.h"
 
 namespace kgw {
 
@@ -136,63 +135,62 @@ std::optional<std::vector<uint8_t>> parse_hex_key(const std::string& s) {
 
 class profile_parser {
  public:
-  profile_parser(const std::string& file, std::vector<config_error>& errs) : file_(file), errs_(errs) {}
+  explicit profile_parser(config_file& f, const std::string& file) : f_(f), r_(f.read()), file_(file) {}
 
-  void parse(const YAML::Node& root, nic_profile& p) {
-    auto top = map_entries(root, "",
+  void parse(yaml::node root, nic_profile& p) {
+    yaml::node top = f_.entries(root, "",
                            {"name", "drivers", "source", "rx_desc", "tx_desc", "max_queues", "rss", "offloads", "mtu",
-                            "promiscuous", "flow"},
-                           file_, errs_);
+                              "promiscuous", "flow"});
     std::string stem = std::filesystem::path(file_).stem().string();
-    if (auto n = find(top, "name")) {
-      if (auto s = get_string(*n, "name", file_, errs_)) {
+    if (auto n = top.get("name")) {
+      if (auto s = f_.get_string(n, "name")) {
         if (*s != stem)
-          error(*n, "name", fmt::format("must equal the file name without .yaml ({}), got {}", quote(stem), quote(*s)));
+          error(n, "name", fmt::format("must equal the file name without .yaml ({}), got {}", quote(stem), quote(*s)));
         else p.name = *s;
       }
     } else {
-      missing(root, "name", file_, errs_);
+      f_.missing(root, "name");
     }
-    if (auto n = find(top, "drivers")) {
+    if (auto n = top.get("drivers")) {
       std::set<std::string> seen;
-      for_each_item(*n, "drivers", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
-        auto s = get_string(item, f, file_, errs_);
+      r_.items(n, "drivers", [&](yaml::node item, const std::string& f) {
+        auto s = f_.get_string(item, f);
         if (!s) return;
         if (s->empty()) error(item, f, "must not be empty");
         else if (!seen.insert(*s).second) error(item, f, fmt::format("duplicate driver {}", quote(*s)));
         else p.drivers.push_back(*s);
       });
     }
-    if (auto n = find(top, "source")) {
-      if (auto s = get_string(*n, "source", file_, errs_)) p.source = *s;
+    if (auto n = top.get("source")) {
+      if (auto s = f_.get_string(n, "source")) p.source = *s;
     }
-    desc_count(find(top, "rx_desc"), "rx_desc", p.rx_desc);
-    desc_count(find(top, "tx_desc"), "tx_desc", p.tx_desc);
-    if (auto n = find(top, "max_queues")) {
-      if (auto v = get_unsigned(*n, "max_queues", file_, errs_)) {
-        if (*v > RTE_MAX_QUEUES_PER_PORT)
-          error(*n, "max_queues", fmt::format("must be 0 (the device's) .. {}, got {}", RTE_MAX_QUEUES_PER_PORT, *v));
+    desc_count(top.get("rx_desc"), "rx_desc", p.rx_desc);
+    desc_count(top.get("tx_desc"), "tx_desc", p.tx_desc);
+    if (auto n = top.get("max_queues")) {
+      if (auto v = f_.get_unsigned(n, "max_queues")) {
+        if (v > RTE_MAX_QUEUES_PER_PORT)
+          error(n, "max_queues", fmt::format("must be 0 (the device's) .. {}, got {}", RTE_MAX_QUEUES_PER_PORT, *v));
         else p.max_queues = *v;
       }
     }
-    if (auto n = find(top, "rss")) parse_rss(*n, p);
-    if (auto n = find(top, "offloads")) parse_offloads(*n, p);
-    if (auto n = find(top, "mtu")) {
-      if (auto v = get_unsigned(*n, "mtu", file_, errs_)) {
-        if (*v < 68 || *v > 9600) error(*n, "mtu", fmt::format("must be 68..9600, got {}", *v));
+    if (auto n = top.get("rss")) parse_rss(n, p);
+    if (auto n = top.get("offloads")) parse_offloads(n, p);
+    if (auto n = top.get("mtu")) {
+      if (auto v = f_.get_unsigned(n, "mtu")) {
+        if (*v < 68 || *v > 9600) error(n, "mtu", fmt::format("must be 68..9600, got {}", *v));
         else p.mtu = *v;
       }
     }
-    if (auto n = find(top, "promiscuous")) {
-      if (auto b = get_bool(*n, "promiscuous", file_, errs_)) p.promiscuous = *b;
+    if (auto n = top.get("promiscuous")) {
+      if (auto b = r_.boolean(n, "promiscuous")) p.promiscuous = *b;
     }
-    if (auto n = find(top, "flow")) {
+    if (auto n = top.get("flow")) {
       std::vector<std::string> valid(std::begin(flow_names), std::end(flow_names));
-      for_each_item(*n, "flow", file_, errs_, [&](const YAML::Node& item, const std::string& f) {
-        auto s = get_string(item, f, file_, errs_);
+      r_.items(n, "flow", [&](yaml::node item, const std::string& f) {
+        auto s = f_.get_string(item, f);
         if (!s) return;
         if (std::find(valid.begin(), valid.end(), *s) == valid.end())
-          error(item, f, fmt::format("unknown rte_flow feature {} (valid: {})", quote(*s), join_names(valid)));
+          error(item, f, fmt::format("unknown rte_flow feature {} (valid: {})", quote(*s), fmt::join(valid, ", ")));
         else if (std::find(p.flow_features.begin(), p.flow_features.end(), *s) != p.flow_features.end())
           error(item, f, fmt::format("duplicate rte_flow feature {}", quote(*s)));
         else p.flow_features.push_back(*s);
@@ -201,28 +199,28 @@ class profile_parser {
   }
 
  private:
-  void error(const YAML::Node& n, const std::string& field, const std::string& msg) {
-    add_error(errs_, file_, mark_of(n), field, msg);
+  void error(yaml::node n, const std::string& field, const std::string& msg) {
+    f_.error(n, field, msg);
   }
 
-  void desc_count(const YAML::Node* n, const std::string& field, unsigned& out) {
+  void desc_count(yaml::node n, const std::string& field, unsigned& out) {
     if (!n) return;
-    if (auto v = get_unsigned(*n, field, file_, errs_)) {
-      if (!valid_desc_count(*v)) error(*n, field, fmt::format("must be a power of two in 64..16384, got {}", *v));
+    if (auto v = f_.get_unsigned(n, field)) {
+      if (!valid_desc_count(*v)) error(n, field, fmt::format("must be a power of two in 64..16384, got {}", *v));
       else out = *v;
     }
   }
 
   // A list of names from `table`; ORs their bits into `bits`.
   template <size_t N>
-  void name_list(const YAML::Node& n, const std::string& field, const named_bit (&table)[N], const char* what,
+  void name_list(yaml::node n, const std::string& field, const named_bit (&table)[N], const char* what,
                  uint64_t& bits, std::vector<std::string>& names) {
-    for_each_item(n, field, file_, errs_, [&](const YAML::Node& item, const std::string& f) {
-      auto s = get_string(item, f, file_, errs_);
+    r_.items(n, field, [&](yaml::node item, const std::string& f) {
+      auto s = f_.get_string(item, f);
       if (!s) return;
       auto bit = lookup(table, *s);
       if (!bit) {
-        error(item, f, fmt::format("unknown {} {} (valid: {})", what, quote(*s), join_names(names_of(table))));
+        error(item, f, fmt::format("unknown {} {} (valid: {})", what, quote(*s), fmt::join(names_of(table), ", ")));
         return;
       }
       if (std::find(names.begin(), names.end(), *s) != names.end()) {
@@ -234,18 +232,18 @@ class profile_parser {
     });
   }
 
-  void parse_rss(const YAML::Node& n, nic_profile& p) {
-    auto m = map_entries(n, "rss", {"types", "key"}, file_, errs_);
-    if (auto v = find(m, "types")) name_list(*v, "rss.types", rss_names, "RSS type", p.rss_hf, p.rss_types);
-    if (auto v = find(m, "key")) {
-      auto s = get_string(*v, "rss.key", file_, errs_);
+  void parse_rss(yaml::node n, nic_profile& p) {
+    yaml::node m = f_.entries(n, "rss", {"types", "key"});
+    if (auto v = m.get("types")) name_list(v, "rss.types", rss_names, "RSS type", p.rss_hf, p.rss_types);
+    if (auto v = m.get("key")) {
+      auto s = f_.get_string(v, "rss.key");
       if (!s || *s == "default") return;
       auto key = parse_hex_key(*s);
       if (!key) {
-        error(*v, "rss.key", fmt::format("expected \"default\" or hex bytes (optionally ':'-separated), got {}",
+        error(v, "rss.key", fmt::format("expected \"default\" or hex bytes (optionally ':'-separated), got {}",
                                          quote(*s)));
       } else if (key->size() != 40 && key->size() != 52) {
-        error(*v, "rss.key",
+        error(v, "rss.key",
               fmt::format("an RSS key is 40 or 52 bytes (80 or 104 hex digits), got {} bytes", key->size()));
       } else {
         p.rss_key = std::move(*key);
@@ -253,16 +251,17 @@ class profile_parser {
     }
   }
 
-  void parse_offloads(const YAML::Node& n, nic_profile& p) {
-    auto m = map_entries(n, "offloads", {"rx", "tx"}, file_, errs_);
-    if (auto v = find(m, "rx"))
-      name_list(*v, "offloads.rx", rx_offload_names, "RX offload", p.rx_offloads, p.rx_offload_names);
-    if (auto v = find(m, "tx"))
-      name_list(*v, "offloads.tx", tx_offload_names, "TX offload", p.tx_offloads, p.tx_offload_names);
+  void parse_offloads(yaml::node n, nic_profile& p) {
+    yaml::node m = f_.entries(n, "offloads", {"rx", "tx"});
+    if (auto v = m.get("rx"))
+      name_list(v, "offloads.rx", rx_offload_names, "RX offload", p.rx_offloads, p.rx_offload_names);
+    if (auto v = m.get("tx"))
+      name_list(v, "offloads.tx", tx_offload_names, "TX offload", p.tx_offloads, p.tx_offload_names);
   }
 
+  config_file& f_;
+  yaml::reader& r_;
   const std::string& file_;
-  std::vector<config_error>& errs_;
 };
 
 }  // namespace
@@ -271,22 +270,19 @@ std::optional<nic_profile> parse_nic_profile(const std::string& text, const std:
                                              std::vector<config_error>& errors) {
   size_t before = errors.size();
   try {
-    YAML::Node root;
-    if (!load_yaml_map(text, file_name, root, errors)) return std::nullopt;
+    config_file f(file_name, errors);
+    yaml::node root = f.parse(text);
+    if (!root) return std::nullopt;
     nic_profile p;
     p.file = file_name;
-    profile_parser(file_name, errors).parse(root, p);
+    profile_parser(f, file_name).parse(root, p);
     if (errors.size() != before) {
-      sort_errors(errors, before);
+      f.sort_errors(before);
       return std::nullopt;
     }
     return p;
-  } catch (const YAML::Exception& e) {
-    add_error(errors, file_name, e.mark, "", fmt::format("YAML error: {}", e.msg));
   } catch (const std::exception& e) {
-    add_error(errors, file_name, YAML::Mark::null_mark(), "", fmt::format("internal error: {}", e.what()));
-  } catch (...) {
-    add_error(errors, file_name, YAML::Mark::null_mark(), "", "internal error");
+    add_error(errors, file_name, "", fmt::format("internal error: {}", e.what()));
   }
   return std::nullopt;
 }
@@ -296,7 +292,7 @@ std::optional<nic_profile> load_nic_profile(const std::string& path, std::vector
   try {
     if (!read_text_file(path, text, errors)) return std::nullopt;
   } catch (const std::exception& e) {
-    add_error(errors, path, YAML::Mark::null_mark(), "", fmt::format("cannot read file: {}", e.what()));
+    add_error(errors, path, "", fmt::format("cannot read file: {}", e.what()));
     return std::nullopt;
   }
   return parse_nic_profile(text, path, errors);
@@ -309,7 +305,7 @@ std::vector<nic_profile> load_nic_profiles(const std::string& dir, std::vector<c
   std::error_code ec;
   fs::directory_iterator it(dir, ec), end;
   if (ec) {
-    add_error(errors, dir, YAML::Mark::null_mark(), "", fmt::format("cannot read NIC profile directory: {}", ec.message()));
+    add_error(errors, dir, "", fmt::format("cannot read NIC profile directory: {}", ec.message()));
     return out;
   }
   for (; it != end; it.increment(ec)) {
@@ -318,12 +314,12 @@ std::vector<nic_profile> load_nic_profiles(const std::string& dir, std::vector<c
     if (p.extension() == ".yaml" && it->is_regular_file(ec)) files.push_back(p.string());
   }
   if (ec) {
-    add_error(errors, dir, YAML::Mark::null_mark(), "", fmt::format("cannot read NIC profile directory: {}", ec.message()));
+    add_error(errors, dir, "", fmt::format("cannot read NIC profile directory: {}", ec.message()));
     return out;
   }
   std::sort(files.begin(), files.end());
   if (files.empty())
-    add_error(errors, dir, YAML::Mark::null_mark(), "", "no NIC profiles (*.yaml) in this directory");
+    add_error(errors, dir, "", "no NIC profiles (*.yaml) in this directory");
 
   std::map<std::string, std::string> driver_owner;  // driver -> profile file
   for (const auto& f : files) {
@@ -333,7 +329,7 @@ std::vector<nic_profile> load_nic_profiles(const std::string& dir, std::vector<c
     for (size_t i = 0; i < p->drivers.size(); ++i) {
       const auto& d = p->drivers[i];
       if (auto o = driver_owner.find(d); o != driver_owner.end()) {
-        add_error(errors, f, YAML::Mark::null_mark(), fmt::format("drivers[{}]", i),
+        add_error(errors, f, fmt::format("drivers[{}]", i),
                   fmt::format("driver {} is already listed by {}", quote(d), o->second));
         ok = false;
       }

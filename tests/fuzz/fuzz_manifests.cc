@@ -17,7 +17,7 @@
 #include "pipelines/lb/service_record.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size > 64 * 1024) return 0;  // yaml-cpp's cost grows fast with nesting; keep runs short
+  if (size > 64 * 1024) return 0;  // keep runs short
   std::string text(reinterpret_cast<const char*>(data), size);
   std::vector<std::pair<std::string, std::string>> files;
   size_t cut = text.find('\0');

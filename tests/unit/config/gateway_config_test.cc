@@ -294,7 +294,38 @@ TEST(GatewayConfig, YamlSyntaxErrorPosition) {
   auto errs = errors_of("node:\n  name: a\n   bad: x\n");
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_EQ(errs[0].line, 3);
-  EXPECT_EQ(errs[0].to_string(), "t.yaml:3:7: YAML syntax error: illegal map value");
+  // The position yaml-cpp gave; the words are libyaml's.
+  EXPECT_EQ(errs[0].to_string(), "t.yaml:3:7: YAML syntax error: mapping values are not allowed in this context");
+}
+
+TEST(GatewayConfig, StrayCommaIsASyntaxError) {
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + ",\n")),
+            std::vector<std::string>{"t.yaml:7:1: YAML syntax error: unexpected ',' outside a flow collection"});
+  EXPECT_EQ(strings_of(errors_of(", a\n")),
+            std::vector<std::string>{"t.yaml:1:1: YAML syntax error: unexpected ',' outside a flow collection"});
+}
+
+TEST(GatewayConfig, OneDocument) {
+  // A trailing "---" is an empty document: fine.
+  std::vector<config_error> errs;
+  EXPECT_TRUE(parse_gateway_config(std::string(minimal) + "---\n", "t.yaml", errs)) << strings_of(errs)[0];
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "---\nworkers: 2\n")),
+            std::vector<std::string>{"t.yaml:8:1: a second document (the file holds one map of keys)"});
+}
+
+TEST(GatewayConfig, EmptyValueIsNull) {
+  // Where the value would be: just after the ':'.
+  EXPECT_EQ(strings_of(errors_of("node:\n  name:\n  addresses: [198.18.0.1]\nports: [{name: p0, device: d}]\n")),
+            std::vector<std::string>{"t.yaml:2:8: node.name: expected a string, got null"});
+}
+
+TEST(GatewayConfig, QuotedNumbersAndBooleansRead) {
+  // kgw's own files read a scalar by its text, quoted or not (as yaml-cpp's conversions did).
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(std::string(minimal) + "workers: \"3\"\ndataplane: {telemetry: 'no'}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << strings_of(errs)[0];
+  EXPECT_EQ(cfg->workers, 3u);
+  EXPECT_FALSE(cfg->dataplane.telemetry);
 }
 
 TEST(GatewayConfig, TopLevelNotAMap) {

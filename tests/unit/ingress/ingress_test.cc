@@ -449,6 +449,24 @@ spec:
   EXPECT_EQ(errs[0].to_string().rfind("bad.yaml:", 0), 0u) << errs[0].to_string();
 }
 
+TEST(IngressManifests, YamlErrorsAndDuplicateKeys) {
+  manifest_set ms;
+  std::vector<manifest_error> errs;
+  parse_manifests("kind: Ingress\n---\n- a\n,\n", "bad.yaml", ms, errs);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].to_string(), "bad.yaml:4: YAML: unexpected ',' outside a flow collection");
+  errs.clear();
+  parse_manifests(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, name: other}
+spec: {defaultBackend: {service: {name: s, port: {number: 80}}}}
+)", "dup.yaml", ms, errs);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].to_string(), "dup.yaml:3: metadata.name: duplicate key \"name\"");
+  ASSERT_EQ(ms.ingresses.size(), 1u);
+  EXPECT_EQ(ms.ingresses[0].name, "web");  // the first stays
+}
+
 // ---------------------------------------------------------------------------------
 
 std::string regex_meta = "  annotations:\n    kgw.dev/path-regex: \"true\"\n";

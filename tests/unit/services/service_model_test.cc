@@ -682,7 +682,8 @@ spec: {}
 
 TEST(ServiceErrors, BadYamlExactLine) {
   auto r = parse1("apiVersion: v1\nkind: Service\nmetadata:\n  name: web: x\n", "bad.yaml");
-  expect_errors(r, {"bad.yaml:4: invalid YAML: illegal map value (column 12)"});
+  // The position yaml-cpp gave; the words are libyaml's.
+  expect_errors(r, {"bad.yaml:4: invalid YAML: mapping values are not allowed in this context (column 12)"});
 }
 
 TEST(ServiceErrors, StrayCommaIsAnErrorNotAnEndlessLoop) {
@@ -695,6 +696,62 @@ TEST(ServiceErrors, StrayCommaIsAnErrorNotAnEndlessLoop) {
   // A comma that starts a line inside a flow collection is fine.
   auto r = parse1("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{name: a, port: 80}\n  , {name: b, port: 81}]}\n");
   EXPECT_TRUE(r.ok) << (r.errors.empty() ? "" : r.errors[0].to_string());
+}
+
+TEST(ServiceErrors, DuplicateKeys) {
+  // The first value stays (what yaml-cpp's lookups read); the second is an error of the object.
+  auto r = parse1(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  clusterIP: 10.96.0.10
+  ports:
+  - {port: 80, name: a, port: 81}
+  clusterIP: 10.96.0.11
+)");
+  expect_errors(r, {"svc.yaml:7: default/web: spec.ports[0].port: duplicate key \"port\"",
+                    "svc.yaml:8: default/web: spec.clusterIP: duplicate key \"clusterIP\""});
+}
+
+TEST(ServiceErrors, AliasesReadAndBounded) {
+  auto r = parse1(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  clusterIP: 10.96.0.10
+  ports: &ports [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web2}
+spec: {clusterIP: 10.96.0.11, ports: [{port: 80}]}
+)");
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + char(c - 1);
+    bomb += "]\n";
+  }
+  expect_errors(parse1(bomb, "bomb.yaml"), {"bomb.yaml:5: invalid YAML: aliases stand for more than 100000 nodes (column 36)"});
+}
+
+TEST(ServiceErrors, DeepNestingIsAnError) {
+  expect_errors(parse1(std::string(100000, '['), "deep.yaml"),
+                {"deep.yaml:1: invalid YAML: more than 256 levels of nested collections (column 257)"});
+}
+
+TEST(Services, JsonManifest) {
+  auto r = parse1(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+ "spec": {"clusterIP": "10.96.0.10", "ports": [{"port": 80, "targetPort": "http"}]}})", "svc.json");
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  ASSERT_EQ(r.set.services.size(), 1u);
+  EXPECT_EQ(r.set.services[0]->ports[0].target_port_name, "http");
+  expect_errors(parse1(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+ "spec": {"clusterIP": "10.96.0.10", "ports": [{"port": "80"}]}})", "svc.json"),
+                {"svc.json:2: default/web: spec.ports[0].port: expected an integer, got the quoted string \"80\""});
 }
 
 TEST(ServiceErrors, MissingKindAndNotAMap) {

@@ -1,0 +1,296 @@
+// The manifests directory, loaded again and again: which files changed
+// (their identity, or the watcher's hint), their parses kept or redone, and
+// the kept merge changed where they changed.
+#include "control/services/service_model.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include <sys/stat.h>
+
+#include "control/services/manifest_file.h"
+#include "control/services/merge_index.h"
+#include "control/services/parsed_manifest.h"
+#include "dataplane/config/read_file.h"
+
+namespace kgw {
+
+namespace {
+
+bool same_file(const manifest_cache::file_state& a, const manifest_cache::file_state& b) {
+  return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime_ns == b.mtime_ns && a.ctime_ns == b.ctime_ns;
+}
+
+}  // namespace
+
+manifest_cache::manifest_cache() = default;
+manifest_cache::~manifest_cache() = default;
+
+manifest_cache::manifest_cache(manifest_cache&&) noexcept = default;
+manifest_cache& manifest_cache::operator=(manifest_cache&&) noexcept = default;
+
+void manifest_cache::clear() {
+  files.clear();
+  names.clear();
+  parsed.clear();
+  complete = false;
+  changed.reset();
+  index.reset();
+  parsed_last = 0;
+}
+
+bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors) {
+  manifest_cache none;
+  return load_services(dir, out, errors, none);
+}
+
+namespace {
+
+bool manifest_name(const std::string& n) {
+  auto ends = [&](const char* e) { return n.size() > std::strlen(e) && n.ends_with(e); };
+  return ends(".yaml") || ends(".yml") || ends(".json");
+}
+
+// A name an inotify hint may carry for a partial scan: a file right in the
+// directory. A ConfigMap volume swaps a "..data" symlink and "..TIMESTAMP"
+// directories instead: those mean "look at everything".
+bool plain_name(const std::string& n) { return !n.empty() && n.find('/') == std::string::npos && !n.starts_with(".."); }
+
+// The sorted manifest file names in `dir`; false with an error when it cannot be read.
+bool list_manifests(const std::string& dir, std::vector<std::string>& names, std::vector<manifest_issue>& errors) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::string n = it->path().filename().string();
+    if (!manifest_name(n)) continue;
+    std::error_code sec;
+    if (!it->is_regular_file(sec)) continue;
+    names.push_back(std::move(n));
+  }
+  if (ec) {
+    errors.push_back(manifest_issue{dir, 0, "", "", "cannot read directory: " + ec.message()});
+    return false;
+  }
+  std::sort(names.begin(), names.end());
+  return true;
+}
+
+enum class looked { parsed_or_kept, gone, unreadable };
+
+// Stats one file and keeps its parse (unchanged identity, not racy, not
+// `force`d) or parses it again.
+looked look_at(const std::string& path, manifest_cache& cache, uint64_t pass, int64_t now_ns, bool force) {
+  cache.looked_at_last++;
+  // stat before reading: a file replaced in between is read new under the
+  // old identity, so the next load sees a new identity and reads it again.
+  struct stat sb{};
+  if (::stat(path.c_str(), &sb) != 0) return errno == ENOENT ? looked::gone : looked::unreadable;
+  if (!S_ISREG(sb.st_mode)) return looked::gone;
+  manifest_cache::file_state now{static_cast<uint64_t>(sb.st_dev), static_cast<uint64_t>(sb.st_ino),
+                                 static_cast<uint64_t>(sb.st_size),
+                                 int64_t(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec,
+                                 int64_t(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec, false, nullptr, pass};
+  // File times come from a coarse clock: a same-size rewrite just after this
+  // read could keep the times seen now. Such a recent file is read again next
+  // time (git's "racy" entries).
+  now.racy = std::max(now.mtime_ns, now.ctime_ns) + cache.racy_window_ns > now_ns;
+  manifest_cache::file_state& held = cache.files[path];
+  if (!force && held.parsed && !held.racy && same_file(held, now)) {
+    now.parsed = std::move(held.parsed);
+  } else {
+    std::string text, why;
+    if (!read_file(path, text, why, now.size)) {
+      cache.files.erase(path);
+      return looked::unreadable;
+    }
+    now.parsed = parse_manifest_file(path, text);
+    cache.parsed_last++;
+  }
+  held = std::move(now);
+  return looked::parsed_or_kept;
+}
+
+// Which files' parses a scan replaced, as (name, before, now); a file gone
+// is now nullptr, a new one was nullptr before.
+struct file_change {
+  std::string name;
+  file_ref before, now;
+};
+
+// The two sorted lists of (name, parse) walked together.
+void diff_scans(const std::vector<std::string>& old_names, const std::vector<file_ref>& old_parsed,
+                const manifest_cache& cache, std::vector<file_change>& out) {
+  size_t i = 0, j = 0;
+  while (i < old_names.size() || j < cache.names.size()) {
+    int c = i == old_names.size()     ? 1
+            : j == cache.names.size() ? -1
+                                      : old_names[i].compare(cache.names[j]);
+    if (c < 0) {
+      out.push_back({old_names[i], old_parsed[i], nullptr});
+      ++i;
+    } else if (c > 0) {
+      out.push_back({cache.names[j], nullptr, cache.parsed[j]});
+      ++j;
+    } else {
+      if (old_parsed[i] != cache.parsed[j]) out.push_back({cache.names[j], old_parsed[i], cache.parsed[j]});
+      ++i, ++j;
+    }
+  }
+}
+
+// Every file of the directory: the first load, reload, and whenever the
+// changed names are not known.
+bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int64_t now_ns,
+              std::vector<manifest_issue>& errors, std::vector<file_change>& changes) {
+  std::vector<std::string> names;
+  if (!list_manifests(dir, names, errors)) return false;
+  bool ok = true;
+  std::vector<std::string> old_names = std::move(cache.names);
+  std::vector<file_ref> old_parsed = std::move(cache.parsed);
+  cache.names.clear();
+  cache.parsed.clear();
+  for (auto& n : names) {
+    std::string path = dir + "/" + n;
+    looked l = look_at(path, cache, pass, now_ns, false);
+    if (l == looked::parsed_or_kept) {
+      cache.names.push_back(std::move(n));
+      cache.parsed.push_back(cache.files[path].parsed);
+    } else if (l == looked::unreadable || l == looked::gone) {
+      // Listed a moment ago: gone or unreadable now is an error of this pass.
+      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
+      ok = false;
+    }
+  }
+  // Files gone (or unreadable) this time are forgotten.
+  std::erase_if(cache.files, [&](const auto& kv) { return kv.second.pass != pass; });
+  diff_scans(old_names, old_parsed, cache, changes);
+  return ok;
+}
+
+// Only the files named as changed: each is read again (the watcher saw it
+// change) or forgotten when it is gone. The others are as the last load left them.
+bool scan_named(const std::string& dir, const std::vector<std::string>& changed, manifest_cache& cache,
+                uint64_t pass, int64_t now_ns, std::vector<manifest_issue>& errors,
+                std::vector<file_change>& changes) {
+  bool ok = true;
+  std::vector<std::string> todo(changed);
+  std::sort(todo.begin(), todo.end());
+  todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
+  for (const auto& n : todo) {
+    if (!manifest_name(n)) continue;
+    std::string path = dir + "/" + n;
+    auto at = std::lower_bound(cache.names.begin(), cache.names.end(), n);
+    auto i = at - cache.names.begin();
+    bool listed = at != cache.names.end() && *at == n;
+    file_ref was = listed ? cache.parsed[i] : nullptr;
+    looked l = look_at(path, cache, pass, now_ns, true);
+    if (l == looked::parsed_or_kept) {
+      const file_ref& now = cache.files[path].parsed;
+      if (listed) {
+        cache.parsed[i] = now;
+      } else {
+        cache.names.insert(at, n);
+        cache.parsed.insert(cache.parsed.begin() + i, now);
+      }
+      if (now != was) changes.push_back({n, std::move(was), now});
+      continue;
+    }
+    if (listed) {
+      cache.names.erase(at);
+      cache.parsed.erase(cache.parsed.begin() + i);
+      changes.push_back({n, std::move(was), nullptr});
+    }
+    cache.files.erase(path);
+    if (l == looked::unreadable) {
+      errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& errors,
+                          std::vector<manifest_issue>& warnings, manifest_cache& cache) {
+  using clock = std::chrono::steady_clock;
+  auto ms_since = [](clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); };
+  auto t0 = clock::now();
+  cache.parsed_last = 0;
+  cache.looked_at_last = 0;
+  cache.files_changed_last = 0;
+  cache.services_resolved_last = 0;
+  std::optional<std::vector<std::string>> changed = std::move(cache.changed);
+  cache.changed.reset();
+  try {
+    if (!cache.index) {
+      // A new index knows no files: every file is new to it.
+      cache.names.clear();
+      cache.parsed.clear();
+      cache.index = std::make_unique<merge_index>();
+    }
+    bool partial = changed && cache.pass > 0 && cache.dir == dir && cache.complete &&
+                   std::all_of(changed->begin(), changed->end(), plain_name);
+    const uint64_t pass = ++cache.pass;
+    timespec wall{};
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
+    cache.files.reserve(cache.names.size() + 16);
+    std::vector<file_change> file_changes;
+    bool ok = partial ? scan_named(dir, *changed, cache, pass, now_ns, errors, file_changes)
+                      : scan_all(dir, cache, pass, now_ns, errors, file_changes);
+    cache.dir = dir;
+    // A pass with unreadable files leaves the names short of the directory:
+    // the next pass looks at everything again.
+    cache.complete = ok;
+    cache.scan_ms_last = ms_since(t0);
+    auto t1 = clock::now();
+    merge_index& index = *cache.index;
+    index.start_pass();
+    for (const auto& c : file_changes) index.replace_file(c.name, c.before, c.now);
+    cache.files_changed_last = file_changes.size();
+    cache.services_resolved_last = index.to_resolve();
+    index.resolve_touched();
+    bool merged = true;
+    if (index.has_errors()) {
+      // Worded by the full merge, so a rejected change reads the same however it was found.
+      service_set scratch;
+      merged = merge_files(cache.parsed, scratch, errors);
+      warnings.insert(warnings.end(), scratch.warnings.begin(), scratch.warnings.end());
+      if (merged) {
+        errors.push_back(manifest_issue{dir, 0, "", "", "internal error: the kept merge has an error the full check does not find"});
+        cache.clear();
+        merged = false;
+      }
+    } else {
+      index.pass_warnings(warnings);
+    }
+    cache.merge_ms_last = ms_since(t1);
+    return ok && merged;
+  } catch (const std::exception& e) {
+    // The file list and the merge may no longer agree: the next load starts over.
+    cache.clear();
+    errors.push_back(manifest_issue{dir, 0, "", "", std::string("cannot read manifests: ") + e.what()});
+    return false;
+  }
+}
+
+bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
+                   manifest_cache& cache) {
+  out = service_set{};
+  bool ok = load_service_changes(dir, errors, out.warnings, cache);
+  if (ok) {
+    out.warnings.clear();
+    cache.index->warnings(out.warnings);
+    cache.index->current_set(out.services);
+    cache.index->acknowledge();
+  }
+  return ok;
+}
+
+
+}  // namespace kgw
