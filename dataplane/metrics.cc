@@ -146,6 +146,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", [](c v) { return v.nat.icmp_errors_translated; }},
       {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", [](c v) { return v.lb.handoff_out; }},
       {"kgw_service_reopened_total", "SYNs on a closed connection's tuple, placed afresh as new flows.", [](c v) { return v.conntrack.reopened; }},
+      {"kgw_service_picked_up_total", "TCP segments of no known connection placed as established connections.", [](c v) { return v.lb.picked_up; }},
       {"kgw_service_udp_moved_total", "UDP flows whose endpoint stopped serving, placed afresh.", [](c v) { return v.conntrack.udp_moved; }},
       {"kgw_service_refused_port_total", "A Service address on a port it does not serve, answered with ICMP unreachable.", [](c v) { return v.lb.refused_port; }},
       {"kgw_local_tcp_resets_total", "TCP to a gateway address on a port nothing serves, answered with RST.", [](c v) { return v.local.tcp_resets; }},

@@ -212,6 +212,7 @@ bool runtime::build_workers(const runtime_options& o) {
     w->counters = &state_->counters[i];
     w->snapshot = &state_->conn_snapshots[i];
     w->local = local_;
+    w->refusals = refusal_limiter{cfg_->services.refusals_per_second};
     w->local_state.refusals = &w->refusals;
     w->lb.refusals = &w->refusals;
     w->stop = &state_->stop;

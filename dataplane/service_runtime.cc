@@ -161,6 +161,12 @@ bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
     free_directory(d);
     return false;
   }
+  for (const ip_prefix& p : cfg_->services.cluster_cidrs) {
+    cluster_cidr& c = d->cluster_cidrs[d->n_cluster_cidrs++];  // the config allows max_cluster_cidrs
+    c.family = p.addr.family;
+    c.len = p.len;
+    std::memcpy(c.addr, p.addr.b.data(), 16);
+  }
   st.services = d;  // no worker runs yet: plain stores
   return !initial_ || initial_(publisher_, error_);
 }

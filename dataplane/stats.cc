@@ -111,9 +111,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      c.local.arp_replies, c.local.arp_ignored, c.local.icmp_echo_replies, c.local.nd_adverts,
                      c.local.icmp6_echo_replies, c.local.tcp_resets, c.local.udp_unreachables, c.local.punted);
   const conntrack_stage_counters& ct = c.conntrack;
-  out += fmt::format("services: new-flows {}  tracked-pkts {}  rejected {}  refused-port {}  affinity-hits {}  "
+  out += fmt::format("services: new-flows {}  picked-up {}  tracked-pkts {}  rejected {}  refused-port {}  affinity-hits {}  "
                      "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}\n",
-                     c.lb.new_flows, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
+                     c.lb.new_flows, c.lb.picked_up, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
                      c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved);
   out += fmt::format("conntrack: active {}  hits {}  misses {}  inserts {}  evictions {}  expired {}  table-full {}\n",
                      active_connections(s), ct.hits, ct.misses, ct.inserts, ct.evictions, ct.expired, ct.table_full);

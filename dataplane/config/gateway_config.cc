@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "dataplane/config/config_file.h"
+#include "pipelines/lb/service_directory.h"
 
 namespace kgw {
 
@@ -503,7 +504,8 @@ class gateway_parser {
     s.line = n.line();
     yaml::node m = f_.entries(n, "services",
                          {"maglev_size", "conntrack_entries", "affinity_entries", "snat_port_lo", "snat_port_hi",
-                          "mss_clamp", "counter_slots", "max_services", "timeouts"});
+                          "mss_clamp", "counter_slots", "max_services", "timeouts", "refusals_per_second",
+                          "cluster_cidrs"});
     if (auto v = m.get("timeouts")) parse_timeouts(v, s.timeouts);
     if (auto v = m.get("maglev_size")) {
       if (auto x = f_.get_unsigned(v, "services.maglev_size")) {
@@ -521,10 +523,30 @@ class gateway_parser {
     bounded(m, "snat_port_lo", "services.snat_port_lo", 1, 65535, s.snat_port_lo);
     bounded(m, "snat_port_hi", "services.snat_port_hi", 1, 65535, s.snat_port_hi);
     bounded(m, "mss_clamp", "services.mss_clamp", 0, 65495, s.mss_clamp);
+    bounded(m, "refusals_per_second", "services.refusals_per_second", 1, 1000000, s.refusals_per_second);
+    if (auto v = m.get("cluster_cidrs")) parse_cluster_cidrs(v, s.cluster_cidrs);
     if (s.snat_port_lo > s.snat_port_hi)
       error(n, "services.snat_port_lo", fmt::format("must not be above snat_port_hi ({} > {})", s.snat_port_lo, s.snat_port_hi));
     if (s.mss_clamp != 0 && s.mss_clamp < 536)
       error(n, "services.mss_clamp", fmt::format("must be 0 (off) or at least 536, got {}", s.mss_clamp));
+  }
+
+  // services.cluster_cidrs: the Pod networks, as kube-proxy's --cluster-cidr.
+  void parse_cluster_cidrs(yaml::node n, std::vector<ip_prefix>& out) {
+    r_.items(n, "services.cluster_cidrs", [&](yaml::node item, const std::string& f) {
+      auto s = f_.get_string(item, f);
+      if (!s) return;
+      auto p = parse_prefix(*s);
+      if (!p) {
+        error(item, f, fmt::format("not an IP prefix (ADDRESS/LENGTH, no host bits set): {}", quote(*s)));
+        return;
+      }
+      if (out.size() == max_cluster_cidrs) {
+        error(item, f, fmt::format("at most {} prefixes", max_cluster_cidrs));
+        return;
+      }
+      out.push_back(*p);
+    });
   }
 
   // services.timeouts: seconds a connection is kept after its last packet, by state.

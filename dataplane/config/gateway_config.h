@@ -70,6 +70,10 @@ struct services_config {
   uint32_t counter_slots = 262144;      // counters of Service ports and endpoints, kept across updates
   uint32_t max_services = 65536;        // slots of the Service directory, one per Service
   conn_timeouts timeouts;               // services.timeouts: seconds idle, by connection state
+  uint32_t refusals_per_second = 1000;  // ICMP unreachables and TCP RSTs per worker
+  // Pod networks: a client in one is a Pod, source-NATed even through a Local
+  // Service's external frontends (kube-proxy's --cluster-cidr).
+  std::vector<ip_prefix> cluster_cidrs;
   int line = 0;
 };
 

@@ -112,7 +112,7 @@ bool reply_key(const pkt_meta& m, bool full_nat, const backend_entry& be, lb_lco
 void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
                      opened_keys& opened, const conn_removal& gone, lcore_counters& c) {
   const lb_group& g = fh.record->groups()[fh.frontend->group];
-  bool full_nat = !keeps_client(g.full_nat, fh.frontend->kind);
+  bool full_nat = !keeps_client(g.full_nat, fh.frontend->kind) || from_cluster(*s.services, m.key.family, m.key.src);
   int e = pick_endpoint(g, fh, m.key, m.hash, s.affinity, ct.now_ns, c.lb);
   if (e < 0) {
     if (refuse(mb, m, s, ct.now_ns, c)) c.lb.rejected++;
@@ -142,6 +142,7 @@ void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
   cn.backend = be.counter;
   cn.nat_port = nat_port;
   c.lb.new_flows++;
+  if (m.l4_proto == ipproto_tcp && !(m.tcp_flags & tcp_syn)) c.lb.picked_up++;
   for (uint32_t slot : {cn.service, cn.backend}) {
     if (slot < s.counters.n) {
       s.counters.at[slot].new_flows++;

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "pipelines/lb/lb_counter_area.h"
 #include "pipelines/lb/service_record.h"
@@ -40,6 +41,15 @@ struct frontend_index {
   const uint64_t* words() const { return reinterpret_cast<const uint64_t*>(this + 1); }
 };
 
+inline constexpr unsigned max_cluster_cidrs = 8;
+
+struct cluster_cidr {
+  uint8_t addr[16];
+  uint8_t family;  // 4 or 6
+  uint8_t len;     // prefix length in bits
+  uint8_t pad[2];
+};
+
 struct service_directory {
   uint64_t magic;
   uint64_t number;        // the generation: bumped by every applied change
@@ -59,6 +69,11 @@ struct service_directory {
   uint8_t snat_v6[16];
   uint8_t has_snat_v4, has_snat_v6;
   uint8_t pad2[2];
+  // The Pod networks (gateway.yaml services.cluster_cidrs): a client in one
+  // is a Pod, source-NATed even through a Local Service's external frontend,
+  // since the endpoint would answer it directly (kube-proxy's --cluster-cidr).
+  uint32_t n_cluster_cidrs;
+  cluster_cidr cluster_cidrs[max_cluster_cidrs];
 
   const service_record** records() { return reinterpret_cast<const service_record**>(this + 1); }
   const service_record* const* records() const { return reinterpret_cast<const service_record* const*>(this + 1); }
@@ -70,6 +85,19 @@ static_assert(sizeof(service_directory) % 8 == 0 && sizeof(frontend_index) % 8 =
 inline const uint8_t* snat_address(const service_directory& d, uint8_t family) {
   if (family == 4) return d.has_snat_v4 ? d.snat_v4 : nullptr;
   return d.has_snat_v6 ? d.snat_v6 : nullptr;
+}
+
+// Whether the address (the family's bytes) lies in one of the Pod networks.
+inline bool from_cluster(const service_directory& d, uint8_t family, const uint8_t* addr) {
+  for (uint32_t i = 0; i < d.n_cluster_cidrs && i < max_cluster_cidrs; ++i) {
+    const cluster_cidr& c = d.cluster_cidrs[i];
+    if (c.family != family) continue;
+    unsigned full = c.len / 8, rest = c.len % 8;
+    if (std::memcmp(c.addr, addr, full) != 0) continue;
+    if (rest && ((c.addr[full] ^ addr[full]) & static_cast<uint8_t>(0xff << (8 - rest)))) continue;
+    return true;
+  }
+  return false;
 }
 
 inline uint64_t index_word(uint32_t hash, uint32_t slot) { return uint64_t{hash} << 32 | (uint64_t{slot} + 1); }

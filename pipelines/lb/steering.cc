@@ -65,7 +65,8 @@ int steering_owner(const steering_table& s, unsigned self, const service_directo
   int owner = -1;
   if (snat && std::memcmp(k.dst, snat, k.family == 4 ? 4 : 16) == 0) {
     owner = owner_by_snat_port(s, net16(k.dport));
-  } else if (fs && is_frontend(fs->kind) && keeps_client(fh.record->groups()[fs->group].full_nat, fs->kind)) {
+  } else if (fs && is_frontend(fs->kind) && keeps_client(fh.record->groups()[fs->group].full_nat, fs->kind) &&
+             !from_cluster(d, k.family, k.src)) {
     owner = static_cast<int>(owner_by_client(s, k.src, k.sport));
   } else {
     frontend_key from{};

@@ -281,6 +281,26 @@ TEST(GatewayConfig, ServiceTimeouts) {
   EXPECT_THAT(unknown[0], HasSubstr("sctp"));
 }
 
+TEST(GatewayConfig, RefusalsAndClusterCidrs) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->services.refusals_per_second, 1000u);
+  EXPECT_TRUE(cfg->services.cluster_cidrs.empty());
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "services: {refusals_per_second: 50, cluster_cidrs: [198.19.0.0/16, \"2001:2:0:1::/64\"]}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->services.refusals_per_second, 50u);
+  ASSERT_EQ(cfg->services.cluster_cidrs.size(), 2u);
+  EXPECT_EQ(to_string(cfg->services.cluster_cidrs[1]), "2001:2:0:1::/64");
+  auto bad = strings_of(errors_of(std::string(minimal) + "services: {cluster_cidrs: [198.19.0.1/16]}\n"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_THAT(bad[0], HasSubstr("services.cluster_cidrs[0]"));
+  EXPECT_THAT(bad[0], HasSubstr("no host bits set"));
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {refusals_per_second: 0}\n")).size(), 1u);
+}
+
 TEST(GatewayConfig, YamlSyntaxError) {
   auto errs = errors_of("node:\n  name: [a, b\nports: []\n");
   ASSERT_EQ(errs.size(), 1u);

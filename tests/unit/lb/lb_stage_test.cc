@@ -133,6 +133,19 @@ TEST_F(LbStage, LocalPolicyIsForExternalFrontendsAndNotHairpins) {
   ASSERT_NE(meta[0].conn, conn_none);
   EXPECT_EQ(text(4, w->at(meta[0]).key[1].src), "198.19.1.14");
   EXPECT_EQ(text(4, w->at(meta[0]).key[1].dst), "198.18.0.250") << "the Pod reaching itself: SNAT";
+  // A Pod (a client in services.cluster_cidrs) through a Local external
+  // frontend is source-NATed: the endpoint would answer it directly.
+  meta = w->run({tcp_frame(addr("198.19.1.99"), local, 40003, 80, SYN)});
+  EXPECT_EQ(text(4, w->at(meta[0]).key[1].dst), "198.19.1.99") << "no cluster CIDRs known: the client is kept";
+  cluster_cidr pods{};
+  pods.family = 4;
+  pods.len = 24;
+  std::memcpy(pods.addr, addr("198.19.1.0").data(), 4);
+  dir.dir().cluster_cidrs[0] = pods;
+  dir.dir().n_cluster_cidrs = 1;
+  meta = w->run({tcp_frame(addr("198.19.1.99"), local, 40004, 80, SYN), tcp_frame(addr("198.19.2.99"), local, 40005, 80, SYN)});
+  EXPECT_EQ(text(4, w->at(meta[0]).key[1].dst), "198.18.0.250") << "a Pod: SNAT";
+  EXPECT_EQ(text(4, w->at(meta[1]).key[1].dst), "198.19.2.99") << "outside the Pod network: kept";
 }
 
 // A Service's address on a port it does not serve is refused with ICMP port
@@ -161,6 +174,7 @@ TEST_F(LbStage, AConnectionPickedUpMidFlowKeepsItsTuple) {
   ASSERT_NE(meta[0].conn, conn_none);
   EXPECT_EQ(w->at(meta[0]).key[1], before) << "same Pod, same SNAT address and port";
   EXPECT_EQ(w->at(meta[0]).state, conn_state::tcp_established);
+  EXPECT_EQ(w->c.lb.picked_up, 1u);
 }
 
 // No ready endpoint, or a refused port, within the worker's rate.
