@@ -24,8 +24,9 @@ std::vector<std::string> eal_args_after_dashdash(int& argc, char** argv);
 [[noreturn]] void usage_error(const std::string& sub, const std::string& msg);
 
 // One flag of a subcommand: its long name, its one-letter name (0: none),
-// and where it goes: `value` for a flag that takes an argument, `on` for one
-// that does not. The flag "log-level" sets the log level as it is parsed.
+// and where it goes: `value` for a flag that takes an argument; `on` is set
+// when the flag is given (for a flag with a value too, to tell an empty value
+// from none). The flag "log-level" sets the log level as it is parsed.
 struct flag {
   const char* name;
   char letter;

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include "cmd/subcommands.h"
-#include "control/ingress/route_check.h"
 
 namespace {
 

@@ -7,4 +7,5 @@ int control_main(int argc, char** argv);
 int cli_main(int argc, char** argv);
 int replay_main(int argc, char** argv);
 int validate_main(int argc, char** argv);
+int route_check_main(int argc, char** argv);
 }  // namespace kgw

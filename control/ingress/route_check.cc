@@ -1,7 +1,5 @@
-// kgw route-check --manifests DIR (--host H --path P | --cases FILE.yaml)
 #include "control/ingress/route_check.h"
 
-#include <getopt.h>
 
 #include <exception>
 #include <string>
@@ -20,32 +18,7 @@ namespace {
 
 using namespace kgw::ingress;
 
-constexpr const char* help =
-    "Usage: kgw route-check --manifests DIR [--host HOST] --path PATH\n"
-    "       kgw route-check --manifests DIR --cases FILE.yaml\n"
-    "\n"
-    "Builds kgw's Ingress route table from the manifests (Ingress, IngressClass and\n"
-    "Service objects in *.yaml/*.yml/*.json files of DIR, or one file) and shows where a\n"
-    "request goes: the first line is `namespace/service:port`, `default-backend\n"
-    "namespace/service:port` or `404`; the next line tells which Ingress, rule and path\n"
-    "matched. With --cases, checks every {host, path, expect} case of FILE and prints\n"
-    "each mismatch and an `N passed, N failed` line.\n"
-    "\n"
-    "Options:\n"
-    "  -m, --manifests DIR    manifests directory (or a single file)\n"
-    "  -H, --host HOST        request Host header (a :port suffix is ignored); default none\n"
-    "  -p, --path PATH        request path (query string and fragment are ignored)\n"
-    "  -c, --cases FILE       YAML list of cases (or a map with `cases:`), each\n"
-    "                         {host: H, path: P, expect: \"ns/svc:80\" | \"default-backend ns/svc:80\" | \"404\"}\n"
-    "  -v, --verbose          also list the Ingresses that are not kgw's, and why\n"
-    "  -h, --help             this text\n"
-    "\n"
-    "Exit codes: 0 ok, 1 a case failed or the manifests are invalid, 2 usage error.\n";
 
-[[noreturn]] void usage_fail(const std::string& msg) {
-  fmt::print(stderr, "kgw route-check: {}\nTry 'kgw route-check --help'.\n", msg);
-  std::exit(2);
-}
 
 struct answer {
   std::string first;   // "ns/svc:80", "default-backend ns/svc:80", "404"
@@ -75,37 +48,11 @@ answer describe(const route_set& rs, uint32_t r) {
   return a;
 }
 
-int run(int argc, char** argv) {
-  std::string manifests, host, path, cases;
-  bool have_path = false, verbose = false;
-  static option opts[] = {{"manifests", required_argument, nullptr, 'm'},
-                          {"host", required_argument, nullptr, 'H'},
-                          {"path", required_argument, nullptr, 'p'},
-                          {"cases", required_argument, nullptr, 'c'},
-                          {"verbose", no_argument, nullptr, 'v'},
-                          {"help", no_argument, nullptr, 'h'},
-                          {nullptr, 0, nullptr, 0}};
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "m:H:p:c:vh", opts, nullptr)) != -1) {
-    switch (c) {
-      case 'm': manifests = optarg; break;
-      case 'H': host = optarg; break;
-      case 'p': path = optarg; have_path = true; break;
-      case 'c': cases = optarg; break;
-      case 'v': verbose = true; break;
-      case 'h': fmt::print("{}", help); return 0;
-      default: usage_fail("bad option");
-    }
-  }
-  if (optind < argc) usage_fail(fmt::format("unexpected argument \"{}\"", argv[optind]));
-  if (manifests.empty()) usage_fail("--manifests is required");
-  if (cases.empty() && !have_path) usage_fail("give --path (and --host), or --cases");
-  if (!cases.empty() && have_path) usage_fail("--cases and --path are mutually exclusive");
-
+int run(const route_check_options& o) {
+  const std::string& cases = o.cases_file;
   manifest_set ms;
   std::vector<manifest_error> errors;
-  load_manifests(manifests, ms, errors);
+  load_manifests(o.manifests_dir, ms, errors);
   route_set rs = build_route_set(ms, errors);
   route_table table;
   bool fatal = false;
@@ -121,7 +68,7 @@ int run(int argc, char** argv) {
     return 1;
   }
   for (const auto& s : rs.conflicts) fmt::print(stderr, "conflict: {}\n", s);
-  if (verbose)
+  if (o.verbose)
     for (const auto& s : rs.ignored) fmt::print(stderr, "ignored: {}\n", s);
   if (rs.ingresses.empty())
     fmt::print(stderr, "note: no Ingress is kgw's ({} ignored; an IngressClass with controller {} is needed)\n",
@@ -129,7 +76,7 @@ int run(int argc, char** argv) {
   scratch_ptr scratch = table.alloc_scratch();
 
   if (cases.empty()) {
-    answer a = describe(rs, table.lookup(host, path, scratch.get()));
+    answer a = describe(rs, table.lookup(o.host, o.path, scratch.get()));
     fmt::print("{}\n  {}\n", a.first, a.detail);
     return 0;
   }
@@ -178,9 +125,9 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int route_check_main(int argc, char** argv) {
+int route_check(const route_check_options& o) {
   try {
-    return run(argc, argv);
+    return run(o);
   } catch (const std::exception& e) {
     fmt::print(stderr, "kgw route-check: {}\n", e.what());
     return 1;
