@@ -4,7 +4,7 @@
 
 #include "dataplane/publish/counter_slots.h"
 #include "pipelines/lb/service_directory.h"
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/lb/affinity_table.h"

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "dataplane/config/gateway_config.h"
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 
 namespace kgw {
 

@@ -8,7 +8,7 @@
 
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/config/nic_profile.h"
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 
 struct rte_mempool;
 

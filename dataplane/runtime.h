@@ -9,7 +9,7 @@
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/config/nic_profile.h"
 #include "dataplane/eal.h"
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 #include "dataplane/service_runtime.h"
 #include "dataplane/worker.h"
 #include "pipelines/local/local.h"

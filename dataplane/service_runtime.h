@@ -11,7 +11,7 @@
 
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/publish/directory_publisher.h"
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/route/nexthop.h"
 #include "pipelines/lb/steering.h"

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 #include "pipelines/lb/service_directory.h"
 
 namespace kgw {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/tick_clock.h"
 #include "pipelines/conntrack/conntrack_stage.h"

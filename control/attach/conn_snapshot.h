@@ -1,13 +1,13 @@
 // `show conntrack` without reading a worker's live table: each worker copies
 // its own table into shared memory between two bursts when asked
-// (conn_snapshot_request in dataplane/shared_state.h).
+// (conn_snapshot_request in pipelines/contract/shared_state.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 #include "pipelines/conntrack/conn_table.h"
 
 namespace kgw {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dataplane/eal.h"
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 
 struct rte_ring;
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "dataplane/shared_state.h"
+#include "pipelines/contract/shared_state.h"
 
 namespace kgw {
 

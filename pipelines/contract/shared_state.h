@@ -1,7 +1,10 @@
-// The memory the dataplane (DPDK primary) shares with control and the CLI
-// (secondaries): one memzone with port descriptions, port stats snapshots and
-// per-lcore counters, plus two rings for commands. Plain data only: each
-// process maps it at the same address but has its own code addresses.
+// The contract between the dataplane (DPDK primary) and the processes that
+// attach to it (control, the CLI): one memzone with port descriptions, port
+// stats snapshots and per-lcore counters, pointers to the tables in shared
+// memory, and the messages of the command rings. Plain data only (each
+// process maps it at the same address but has its own code addresses), and
+// versioned: a process of another build refuses a state whose
+// shared_state_version differs. Bump the version with any change of layout.
 #pragma once
 
 #include <cstdint>
