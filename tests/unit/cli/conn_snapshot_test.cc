@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "dataplane/worker.h"
+#include "tests/unit/support/conn_table_fixture.h"
 
 namespace kgw {
 namespace {
@@ -34,8 +35,6 @@ flow_key key_of(uint32_t i) {
 // A worker with a table of `n` UDP connections, polled by a thread until stopped.
 struct worker_fixture {
   explicit worker_fixture(uint32_t n) {
-    memory.reset(new (std::align_val_t{64}) uint8_t[conn_table::memory_size(capacity)]);
-    table.init(memory.get(), capacity, conn_timeouts{});
     for (uint32_t i = 0; i < n; ++i) {
       flow_key k = key_of(i);
       flow_key r = reverse(k);
@@ -58,8 +57,8 @@ struct worker_fixture {
     if (poller.joinable()) poller.join();
   }
   static constexpr uint32_t capacity = 4096;
-  std::unique_ptr<uint8_t[]> memory;
-  conn_table table;
+  test::conn_table_fixture tables{capacity};
+  conn_table& table = tables.table;
   shared_state state{};
   lcore_counters counters{};
   worker_conf w;
