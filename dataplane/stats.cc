@@ -115,8 +115,12 @@ std::string format_counters(const shared_state& s, bool all) {
                      "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}\n",
                      c.lb.new_flows, c.lb.picked_up, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
                      c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved);
-  out += fmt::format("conntrack: active {}  hits {}  misses {}  inserts {}  evictions {}  expired {}  table-full {}\n",
-                     active_connections(s), ct.hits, ct.misses, ct.inserts, ct.evictions, ct.expired, ct.table_full);
+  uint64_t embryonic = 0;
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) embryonic += s.counters[w].conntrack.embryonic;
+  out += fmt::format("conntrack: active {}  embryonic {}  hits {}  misses {}  inserts {}  evictions {}  "
+                     "evicted-established {}  expired {}  table-full {}\n",
+                     active_connections(s), embryonic, ct.hits, ct.misses, ct.inserts, ct.evictions,
+                     ct.evicted_established, ct.expired, ct.table_full);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -190,6 +190,8 @@ void worker_housekeeping(worker_conf& w) {
   c.expired = k.expired;
   c.table_full = k.table_full;
   c.active = ct->active();
+  c.evicted_established = k.evicted_established;
+  c.embryonic = ct->embryonic_count();
   if (w.snapshot) serve_conn_snapshot(w, *ct);
 }
 

@@ -553,7 +553,7 @@ class gateway_parser {
   void parse_timeouts(yaml::node n, conn_timeouts& t) {
     yaml::node m = f_.entries(n, "services.timeouts",
                          {"tcp_syn", "tcp_established", "tcp_fin", "tcp_time_wait", "tcp_close", "udp", "udp_stream",
-                          "other"});
+                          "other", "embryonic_under_pressure"});
     constexpr unsigned year_s = 365 * 86400;
     bounded(m, "tcp_syn", "services.timeouts.tcp_syn", 1, year_s, t.tcp_syn_s);
     bounded(m, "tcp_established", "services.timeouts.tcp_established", 1, year_s, t.tcp_established_s);
@@ -563,6 +563,8 @@ class gateway_parser {
     bounded(m, "udp", "services.timeouts.udp", 1, year_s, t.udp_unreplied_s);
     bounded(m, "udp_stream", "services.timeouts.udp_stream", 1, year_s, t.udp_replied_s);
     bounded(m, "other", "services.timeouts.other", 1, year_s, t.other_s);
+    bounded(m, "embryonic_under_pressure", "services.timeouts.embryonic_under_pressure", 0, year_s,
+            t.embryonic_under_pressure_s);
   }
 
   config_file& f_;

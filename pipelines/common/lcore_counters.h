@@ -37,6 +37,8 @@ struct conntrack_stage_counters {
   uint64_t udp_moved;     // UDP flows whose endpoint stopped serving: their next packet placed afresh
   // Copied from the lcore's connection table once per poll loop.
   uint64_t hits, misses, inserts, evictions, expired, table_full, active;
+  uint64_t evicted_established;  // of the evictions: connections both sides used
+  uint64_t embryonic;            // gauge: connections nobody answered yet
 };
 
 // Counters of the lb stage (load balancing of new connections).

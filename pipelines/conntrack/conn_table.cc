@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <new>
@@ -22,13 +23,27 @@ uint32_t sig_of(uint32_t h) { return h ? h : 1; }
 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
-// Which connection goes first to make room: an expired one (0), then the
-// least recently seen. One seen at this very time is never chosen (~0): a
-// packet of the burst in hand may still be on its way through the stages
-// with it, and its slot would go to the new connection.
+// Unassured: nothing came back yet (a SYN without its SYN-ACK, UDP without a
+// reply), or the connection is over (FIN both ways, a RST). What Linux
+// conntrack's early drop takes first: a flood of spoofed SYNs or datagrams
+// fills the table with these, and must not push out connections both sides use.
+bool unassured(conn_state s) {
+  return s == conn_state::tcp_syn_sent || s == conn_state::udp_unreplied || s == conn_state::tcp_time_wait ||
+         s == conn_state::tcp_closed;
+}
+
+constexpr uint64_t rank_assured = 2;
+
+// Which connection goes first to make room: an expired one (0), then an
+// unassured one, then an assured one; within a class the least recently
+// seen. One seen at this very time is never chosen (~0): a packet of the
+// burst in hand may still be on its way through the stages with it, and its
+// slot would go to the new connection.
 uint64_t evict_rank(const conn& c, uint64_t now_ns) {
   if (c.expires_ns <= now_ns) return 0;
-  return c.last_seen_ns == now_ns ? ~0ull : c.last_seen_ns + 1;
+  if (c.last_seen_ns == now_ns) return ~0ull;
+  uint64_t tier = unassured(c.state) ? 1 : rank_assured;
+  return tier << 62 | (c.last_seen_ns >> 2);  // 4 ns steps: 584 years fit the low bits
 }
 
 }  // namespace
@@ -70,9 +85,16 @@ void conn_table::init(void* mem, uint32_t capacity, const conn_timeouts& t) {
   scan_pos_ = 0;
   timeouts_ = t;
   counters_ = {};
+  n_embryonic_ = 0;
 }
 
 uint64_t conn_table::timeout_ns(conn_state s) const {
+  // Under pressure (more than 7/8 of the table in use) a connection nobody
+  // answered yet is kept only briefly: under a flood most are spoofed.
+  if (embryonic(s) && free_top_ < capacity_ / 8 && timeouts_.embryonic_under_pressure_s) {
+    uint32_t normal = s == conn_state::udp_unreplied ? timeouts_.udp_unreplied_s : timeouts_.tcp_syn_s;
+    return uint64_t{std::min(timeouts_.embryonic_under_pressure_s, normal)} * 1000000000ull;
+  }
   uint32_t sec = timeouts_.other_s;
   switch (s) {
     case conn_state::tcp_syn_sent:
@@ -140,8 +162,7 @@ bool conn_table::place(uint32_t h, uint32_t id, uint8_t dir, uint64_t now_ns, co
   }
   if (victim < 0) return false;
   uint32_t evict = b.ref[victim] >> 1;
-  if (oldest == 0) counters_.expired++;
-  else counters_.evictions++;
+  count_eviction(oldest);
   remove(evict, gone);
   for (unsigned s = 0; s < bucket_slots; ++s) {
     if (b.sig[s] == 0) {
@@ -168,30 +189,40 @@ uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns, const conn_remova
   if (free_top_ == 0) {
     // Full: make room by evicting the least recently seen connection of the
     // bucket the new one hashes to (a global LRU would cost a list per packet).
-    // That bucket may hold no key at all; then the next ones, a bounded few.
-    bucket* b = nullptr;
-    int victim = -1;
+    // That bucket may hold no key, or only assured connections; then the
+    // next ones, a bounded few, so that a flood takes its own entries first.
+    uint32_t victim = conn_none;
     uint64_t oldest = ~0ull;
-    for (uint32_t probe = 0; probe < evict_probe_buckets && victim < 0; ++probe) {
-      b = &bucket_of(hash + probe);
+    for (uint32_t probe = 0; probe < evict_probe_buckets && (victim == conn_none || oldest >> 62 == rank_assured);
+         ++probe) {
+      const bucket& b = bucket_of(hash + probe);
       for (unsigned s = 0; s < bucket_slots; ++s) {
-        if (b->sig[s] == 0) continue;
-        uint64_t age_key = evict_rank(conns_[b->ref[s] >> 1], now_ns);
+        if (b.sig[s] == 0) continue;
+        uint64_t age_key = evict_rank(conns_[b.ref[s] >> 1], now_ns);
         if (age_key < oldest) {
           oldest = age_key;
-          victim = static_cast<int>(s);
+          victim = b.ref[s] >> 1;
         }
       }
     }
-    if (victim < 0) return conn_none;
-    if (oldest == 0) counters_.expired++;
-    else counters_.evictions++;
-    remove(b->ref[victim] >> 1, gone);
+    if (victim == conn_none) return conn_none;
+    count_eviction(oldest);
+    remove(victim, gone);
   }
   return free_[--free_top_];
 }
 
+void conn_table::count_eviction(uint64_t rank) {
+  if (rank == 0) {
+    counters_.expired++;
+    return;
+  }
+  counters_.evictions++;
+  if (rank >> 62 == rank_assured) counters_.evicted_established++;
+}
+
 void conn_table::release(uint32_t id) {
+  if (embryonic(conns_[id].state)) n_embryonic_--;
   conns_[id].state = conn_state::free;
   free_[free_top_++] = id;
 }
@@ -215,6 +246,7 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
     // Mid-stream pickup (e.g. after a restart): trust it as established.
     c.state = conn_state::tcp_established;
   }
+  if (embryonic(c.state)) n_embryonic_++;
   c.expires_ns = now_ns + timeout_ns(c.state);
   c.packets[0] = 1;
   if (!place(orig_hash, id, 0, now_ns, gone) || !place(reply_hash, id, 1, now_ns, gone)) {
@@ -229,6 +261,7 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
 
 void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns) {
   conn& c = conns_[id];
+  const bool was_embryonic = embryonic(c.state);
   c.last_seen_ns = now_ns;
   c.packets[dir]++;
   bool tcp = c.key[0].proto == IPPROTO_TCP;
@@ -261,6 +294,7 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
   } else if (c.state == conn_state::udp_unreplied && dir == 1) {
     c.state = conn_state::udp_replied;
   }
+  if (was_embryonic != embryonic(c.state)) n_embryonic_ += was_embryonic ? -1u : 1u;
   c.expires_ns = now_ns + timeout_ns(c.state);
 }
 

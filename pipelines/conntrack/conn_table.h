@@ -31,6 +31,9 @@ const char* conn_state_name(conn_state s);
 // services.timeouts). Established is kube-proxy's conntrack setting (24 h): an
 // idle but open connection (a database pool, a long poll) must not be cut
 // sooner than it would be without the gateway.
+// A connection nobody answered yet.
+inline bool embryonic(conn_state s) { return s == conn_state::tcp_syn_sent || s == conn_state::udp_unreplied; }
+
 struct conn_timeouts {
   uint32_t tcp_syn_s = 30;
   uint32_t tcp_established_s = 86400;
@@ -40,6 +43,9 @@ struct conn_timeouts {
   uint32_t udp_unreplied_s = 30;
   uint32_t udp_replied_s = 180;
   uint32_t other_s = 30;
+  // A SYN without its SYN-ACK, or UDP without a reply, while the table is
+  // more than 7/8 full (a flood): kept this long at most. 0 = no such limit.
+  uint32_t embryonic_under_pressure_s = 5;
 };
 
 // One tracked connection. key[0] is the original direction as the client sent
@@ -60,6 +66,7 @@ struct conn {
 
 struct conn_counters {
   uint64_t hits, misses, inserts, evictions, expired, removed, table_full;
+  uint64_t evicted_established;  // of the evictions: connections both sides used (no unassured one was found)
 };
 
 // Told of every connection the table lets go (expired, evicted or removed),
@@ -115,6 +122,8 @@ class conn_table {
   const conn& at(uint32_t id) const { return conns_[id]; }
   uint32_t capacity() const { return capacity_; }
   uint32_t active() const { return capacity_ - free_top_; }
+  // Connections nobody answered yet: a SYN without its SYN-ACK, UDP without a reply.
+  uint32_t embryonic_count() const { return n_embryonic_; }
   const conn_counters& counters() const { return counters_; }
   uint32_t bucket_index(const flow_key& k) const { return flow_hash(k) & bucket_mask_; }
 
@@ -125,6 +134,7 @@ class conn_table {
   };
 
   uint64_t timeout_ns(conn_state s) const;
+  void count_eviction(uint64_t rank);
   bucket& bucket_of(uint32_t hash) { return buckets_[hash & bucket_mask_]; }
   bool place(uint32_t hash, uint32_t id, uint8_t dir, uint64_t now_ns, const conn_removal& gone);
   void unlink(const flow_key& k, uint32_t id, uint8_t dir);
@@ -135,6 +145,7 @@ class conn_table {
   conn* conns_ = nullptr;
   uint32_t* free_ = nullptr;  // stack of free conn ids
   uint32_t free_top_ = 0;
+  uint32_t n_embryonic_ = 0;
   uint32_t capacity_ = 0;
   uint32_t bucket_mask_ = 0;
   uint32_t scan_pos_ = 0;

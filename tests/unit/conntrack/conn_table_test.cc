@@ -226,5 +226,115 @@ TEST(ConnTable, ManyFlowsAllFindableAtCapacity) {
   EXPECT_EQ(f.table.active() * 2, found);
 }
 
+// Opens a TCP connection through its handshake at `t`: ESTABLISHED.
+uint32_t establish(table_fixture& f, const flow_key& k, uint64_t t) {
+  uint32_t id = f.insert(k, reverse(k), IPPROTO_TCP, SYN, t);
+  if (id == conn_none) return id;
+  f.table.update(id, 1, SYN | ACK, t);
+  f.table.update(id, 0, ACK, t);
+  return id;
+}
+
+TEST(ConnTable, ASynFloodTenTimesTheTableKeepsEveryEstablishedConnection) {
+  constexpr uint32_t cap = 4096;
+  table_fixture f(cap);
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < 500; ++i) {
+    ids.push_back(establish(f, key4(0x0a000000 + i, 40000), sec + i));
+    ASSERT_NE(ids.back(), conn_none);
+    ASSERT_EQ(f.table.at(ids.back()).state, conn_state::tcp_established);
+  }
+  EXPECT_EQ(f.table.embryonic_count(), 0u);
+  // Ten tables' worth of spoofed SYNs, each from its own source, 1 µs apart.
+  for (uint32_t i = 0; i < 10 * cap; ++i) {
+    auto k = key4(0x30000000 + i, static_cast<uint16_t>(i), 0xc6120001, 443);
+    f.insert(k, reverse(k), IPPROTO_TCP, SYN, 2 * sec + i * 1000ull);
+  }
+  EXPECT_EQ(f.table.active(), cap);
+  EXPECT_GT(f.table.counters().evictions, 30000u);
+  EXPECT_EQ(f.table.counters().evicted_established, 0u);
+  EXPECT_EQ(f.table.embryonic_count(), cap - 500);
+  for (uint32_t i = 0; i < 500; ++i) {
+    auto hit = f.lookup(key4(0x0a000000 + i, 40000), 3 * sec);
+    EXPECT_EQ(hit.id, ids[i]) << "established connection " << i << " survives the flood";
+  }
+}
+
+TEST(ConnTable, AUdpFloodKeepsAnsweredFlows) {
+  constexpr uint32_t cap = 4096;
+  table_fixture f(cap);
+  for (uint32_t i = 0; i < 300; ++i) {
+    auto k = key4(0x0a000000 + i, 5353, 0xc6120001, 53, IPPROTO_UDP);
+    uint32_t id = f.insert(k, reverse(k), IPPROTO_UDP, 0, sec);
+    ASSERT_NE(id, conn_none);
+    f.table.update(id, 1, 0, sec);
+  }
+  for (uint32_t i = 0; i < 10 * cap; ++i) {
+    auto k = key4(0x30000000 + i, static_cast<uint16_t>(i), 0xc6120001, 53, IPPROTO_UDP);
+    f.insert(k, reverse(k), IPPROTO_UDP, 0, 2 * sec + i * 1000ull);
+  }
+  EXPECT_EQ(f.table.counters().evicted_established, 0u);
+  for (uint32_t i = 0; i < 300; ++i)
+    EXPECT_NE(f.lookup(key4(0x0a000000 + i, 5353, 0xc6120001, 53, IPPROTO_UDP), 3 * sec).id, conn_none) << i;
+}
+
+TEST(ConnTable, AnEstablishedConnectionGoesOnlyWhenNothingUnassuredIsNear) {
+  // All established: the new one must still get in, and says whom it took.
+  table_fixture f(64);
+  for (uint32_t i = 0; i < 64; ++i) ASSERT_NE(establish(f, key4(i, 1), sec + i), conn_none);
+  auto k = key4(1000, 1);
+  EXPECT_NE(f.insert(k, reverse(k), IPPROTO_TCP, SYN, 2 * sec), conn_none);
+  // One for the entry, maybe one more for a slot in a full bucket.
+  EXPECT_GE(f.table.counters().evictions, 1u);
+  EXPECT_EQ(f.table.counters().evicted_established, f.table.counters().evictions);
+}
+
+TEST(ConnTable, EmbryonicConnectionsAreCountedUntilAnswered) {
+  table_fixture f(64);
+  auto t = key4(1, 1);
+  uint32_t tcp = f.insert(t, reverse(t), IPPROTO_TCP, SYN, sec);
+  auto u = key4(2, 1, 0xc6120001, 53, IPPROTO_UDP);
+  uint32_t udp = f.insert(u, reverse(u), IPPROTO_UDP, 0, sec);
+  EXPECT_EQ(f.table.embryonic_count(), 2u);
+  f.table.update(tcp, 1, SYN | ACK, sec);
+  EXPECT_EQ(f.table.embryonic_count(), 1u) << "a SYN-ACK answers the SYN";
+  f.table.update(udp, 0, 0, sec);
+  EXPECT_EQ(f.table.embryonic_count(), 1u) << "more from the client is no answer";
+  f.table.remove(udp, f.gone());
+  EXPECT_EQ(f.table.embryonic_count(), 0u);
+  auto late = key4(3, 1);
+  f.insert(late, reverse(late), IPPROTO_TCP, SYN, sec);
+  EXPECT_EQ(f.lookup(late, 40 * sec).id, conn_none);
+  EXPECT_EQ(f.table.embryonic_count(), 0u) << "an expired SYN leaves the count";
+}
+
+TEST(ConnTable, UnderPressureAnUnansweredSynExpiresSooner) {
+  conn_timeouts t;
+  t.embryonic_under_pressure_s = 3;
+  table_fixture f(64, t);
+  auto first = key4(0, 1);
+  uint32_t id = f.insert(first, reverse(first), IPPROTO_TCP, SYN, sec);
+  EXPECT_EQ(f.table.at(id).expires_ns, sec + 30 * sec) << "a calm table keeps the SYN timeout";
+  for (uint32_t i = 1; i < 60; ++i) f.insert(key4(i, 1), reverse(key4(i, 1)), IPPROTO_TCP, SYN, sec);
+  ASSERT_GT(f.table.active(), 64u * 7 / 8);
+  auto k = key4(100, 1);
+  id = f.insert(k, reverse(k), IPPROTO_TCP, SYN, sec);
+  ASSERT_NE(id, conn_none);
+  EXPECT_EQ(f.table.at(id).expires_ns, sec + 3 * sec);
+  f.table.update(id, 1, SYN | ACK, 2 * sec);
+  EXPECT_GT(f.table.at(id).expires_ns, 2 * sec + 3 * sec) << "answered: no longer cut short";
+}
+
+TEST(ConnTable, PressureTimeoutZeroTurnsItOff) {
+  conn_timeouts t;
+  t.embryonic_under_pressure_s = 0;
+  table_fixture f(64, t);
+  for (uint32_t i = 0; i < 63; ++i) f.insert(key4(i, 1), reverse(key4(i, 1)), IPPROTO_TCP, SYN, sec);
+  auto k = key4(100, 1);
+  uint32_t id = f.insert(k, reverse(k), IPPROTO_TCP, SYN, sec);
+  ASSERT_NE(id, conn_none);
+  EXPECT_EQ(f.table.at(id).expires_ns, sec + 30 * sec);
+}
+
 }  // namespace
 }  // namespace kgw
