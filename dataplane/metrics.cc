@@ -154,6 +154,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_conntrack_hits_total", "Connection table lookups that found a connection.", [](c v) { return v.conntrack.hits; }},
       {"kgw_conntrack_misses_total", "Connection table lookups that found none.", [](c v) { return v.conntrack.misses; }},
       {"kgw_conntrack_evictions_total", "Connections evicted to make room.", [](c v) { return v.conntrack.evictions; }},
+      {"kgw_conntrack_answered_total", "Connections that got their first answer (SYN-ACK, UDP reply); far below inserts means a flood.", [](c v) { return v.conntrack.answered; }},
       {"kgw_conntrack_evicted_established_total", "Of the evictions, connections both sides used (no unassured one to take).", [](c v) { return v.conntrack.evicted_established; }},
       {"kgw_conntrack_expired_total", "Connections removed on timeout.", [](c v) { return v.conntrack.expired; }},
       {"kgw_conntrack_table_full_total", "New connections refused: table full.", [](c v) { return v.conntrack.table_full; }},

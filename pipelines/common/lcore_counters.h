@@ -39,6 +39,7 @@ struct conntrack_stage_counters {
   uint64_t hits, misses, inserts, evictions, expired, table_full, active;
   uint64_t evicted_established;  // of the evictions: connections both sides used
   uint64_t embryonic;            // gauge: connections nobody answered yet
+  uint64_t answered;             // connections that got their first answer: against inserts, a flood indicator
 };
 
 // Counters of the lb stage (load balancing of new connections).

@@ -294,7 +294,10 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
   } else if (c.state == conn_state::udp_unreplied && dir == 1) {
     c.state = conn_state::udp_replied;
   }
-  if (was_embryonic != embryonic(c.state)) n_embryonic_ += was_embryonic ? -1u : 1u;
+  if (was_embryonic != embryonic(c.state)) {
+    n_embryonic_ += was_embryonic ? -1u : 1u;
+    counters_.answered += was_embryonic;
+  }
   c.expires_ns = now_ns + timeout_ns(c.state);
 }
 

@@ -67,6 +67,7 @@ struct conn {
 struct conn_counters {
   uint64_t hits, misses, inserts, evictions, expired, removed, table_full;
   uint64_t evicted_established;  // of the evictions: connections both sides used (no unassured one was found)
+  uint64_t answered;             // connections that got their first answer (a SYN-ACK, a UDP reply)
 };
 
 // Told of every connection the table lets go (expired, evicted or removed),

@@ -298,6 +298,7 @@ TEST(ConnTable, EmbryonicConnectionsAreCountedUntilAnswered) {
   EXPECT_EQ(f.table.embryonic_count(), 2u);
   f.table.update(tcp, 1, SYN | ACK, sec);
   EXPECT_EQ(f.table.embryonic_count(), 1u) << "a SYN-ACK answers the SYN";
+  EXPECT_EQ(f.table.counters().answered, 1u);
   f.table.update(udp, 0, 0, sec);
   EXPECT_EQ(f.table.embryonic_count(), 1u) << "more from the client is no answer";
   f.table.remove(udp, f.gone());
