@@ -154,7 +154,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_conntrack_hits_total", "Connection table lookups that found a connection.", [](c v) { return v.conntrack.hits; }},
       {"kgw_conntrack_misses_total", "Connection table lookups that found none.", [](c v) { return v.conntrack.misses; }},
       {"kgw_conntrack_evictions_total", "Connections evicted to make room.", [](c v) { return v.conntrack.evictions; }},
-      {"kgw_conntrack_answered_total", "Connections that got their first answer (SYN-ACK, UDP reply); far below inserts means a flood.", [](c v) { return v.conntrack.answered; }},
+      {"kgw_conntrack_assured_total", "Connections that completed their handshake (UDP: got a reply); far below inserts means a flood.", [](c v) { return v.conntrack.assured; }},
       {"kgw_conntrack_evicted_established_total", "Of the evictions, connections both sides used (no unassured one to take).", [](c v) { return v.conntrack.evicted_established; }},
       {"kgw_conntrack_expired_total", "Connections removed on timeout.", [](c v) { return v.conntrack.expired; }},
       {"kgw_conntrack_table_full_total", "New connections refused: table full.", [](c v) { return v.conntrack.table_full; }},
@@ -167,7 +167,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
   family(out, "kgw_conntrack_active", "gauge", "Connections in the worker's table.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_conntrack_active", fmt::format("worker=\"{}\"", w), snap.workers[w].conntrack.active);
-  family(out, "kgw_conntrack_embryonic", "gauge", "Connections nobody answered yet (a SYN without its SYN-ACK, UDP without a reply).");
+  family(out, "kgw_conntrack_embryonic", "gauge", "Embryonic connections: TCP handshakes not complete, UDP flows not answered.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_conntrack_embryonic", fmt::format("worker=\"{}\"", w), snap.workers[w].conntrack.embryonic);
 }

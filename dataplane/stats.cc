@@ -117,9 +117,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved);
   uint64_t embryonic = 0;
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) embryonic += s.counters[w].conntrack.embryonic;
-  out += fmt::format("conntrack: active {}  embryonic {}  hits {}  misses {}  inserts {}  answered {}  evictions {}  "
+  out += fmt::format("conntrack: active {}  embryonic {}  hits {}  misses {}  inserts {}  assured {}  evictions {}  "
                      "evicted-established {}  expired {}  table-full {}\n",
-                     active_connections(s), embryonic, ct.hits, ct.misses, ct.inserts, ct.answered, ct.evictions,
+                     active_connections(s), embryonic, ct.hits, ct.misses, ct.inserts, ct.assured, ct.evictions,
                      ct.evicted_established, ct.expired, ct.table_full);
   out += "drops by reason:\n";
   uint64_t total = 0;

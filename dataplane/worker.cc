@@ -192,7 +192,7 @@ void worker_housekeeping(worker_conf& w) {
   c.active = ct->active();
   c.evicted_established = k.evicted_established;
   c.embryonic = ct->embryonic_count();
-  c.answered = k.answered;
+  c.assured = k.assured;
   if (w.snapshot) serve_conn_snapshot(w, *ct);
 }
 

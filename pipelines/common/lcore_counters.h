@@ -38,8 +38,8 @@ struct conntrack_stage_counters {
   // Copied from the lcore's connection table once per poll loop.
   uint64_t hits, misses, inserts, evictions, expired, table_full, active;
   uint64_t evicted_established;  // of the evictions: connections both sides used
-  uint64_t embryonic;            // gauge: connections nobody answered yet
-  uint64_t answered;             // connections that got their first answer: against inserts, a flood indicator
+  uint64_t embryonic;            // gauge: handshakes not complete, UDP unanswered
+  uint64_t assured;              // connections that left embryonic: against inserts, a flood indicator
 };
 
 // Counters of the lb stage (load balancing of new connections).

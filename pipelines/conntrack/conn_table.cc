@@ -23,13 +23,12 @@ uint32_t sig_of(uint32_t h) { return h ? h : 1; }
 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
-// Unassured: nothing came back yet (a SYN without its SYN-ACK, UDP without a
-// reply), or the connection is over (FIN both ways, a RST). What Linux
-// conntrack's early drop takes first: a flood of spoofed SYNs or datagrams
-// fills the table with these, and must not push out connections both sides use.
+// Unassured: embryonic (a handshake not complete, UDP unanswered) or over
+// (FIN both ways, a RST). What Linux conntrack's early drop takes first: a
+// flood of spoofed SYNs or datagrams fills the table with these, and must not
+// push out connections both sides use.
 bool unassured(conn_state s) {
-  return s == conn_state::tcp_syn_sent || s == conn_state::udp_unreplied || s == conn_state::tcp_time_wait ||
-         s == conn_state::tcp_closed;
+  return embryonic(s) || s == conn_state::tcp_time_wait || s == conn_state::tcp_closed;
 }
 
 constexpr uint64_t rank_assured = 2;
@@ -296,7 +295,7 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
   }
   if (was_embryonic != embryonic(c.state)) {
     n_embryonic_ += was_embryonic ? -1u : 1u;
-    counters_.answered += was_embryonic;
+    counters_.assured += was_embryonic;
   }
   c.expires_ns = now_ns + timeout_ns(c.state);
 }

@@ -31,8 +31,12 @@ const char* conn_state_name(conn_state s);
 // services.timeouts). Established is kube-proxy's conntrack setting (24 h): an
 // idle but open connection (a database pool, a long poll) must not be cut
 // sooner than it would be without the gateway.
-// A connection nobody answered yet.
-inline bool embryonic(conn_state s) { return s == conn_state::tcp_syn_sent || s == conn_state::udp_unreplied; }
+// Not yet assured (Linux conntrack's term): a TCP handshake not complete
+// (SYN, or SYN and SYN-ACK: a backend answers a spoofed SYN too), UDP nobody
+// answered. What a flood is made of.
+inline bool embryonic(conn_state s) {
+  return s == conn_state::tcp_syn_sent || s == conn_state::tcp_syn_recv || s == conn_state::udp_unreplied;
+}
 
 struct conn_timeouts {
   uint32_t tcp_syn_s = 30;
@@ -67,7 +71,7 @@ struct conn {
 struct conn_counters {
   uint64_t hits, misses, inserts, evictions, expired, removed, table_full;
   uint64_t evicted_established;  // of the evictions: connections both sides used (no unassured one was found)
-  uint64_t answered;             // connections that got their first answer (a SYN-ACK, a UDP reply)
+  uint64_t assured;              // connections that left embryonic: handshake completed, UDP answered
 };
 
 // Told of every connection the table lets go (expired, evicted or removed),
@@ -123,7 +127,7 @@ class conn_table {
   const conn& at(uint32_t id) const { return conns_[id]; }
   uint32_t capacity() const { return capacity_; }
   uint32_t active() const { return capacity_ - free_top_; }
-  // Connections nobody answered yet: a SYN without its SYN-ACK, UDP without a reply.
+  // Embryonic connections: a TCP handshake not complete, UDP without a reply.
   uint32_t embryonic_count() const { return n_embryonic_; }
   const conn_counters& counters() const { return counters_; }
   uint32_t bucket_index(const flow_key& k) const { return flow_hash(k) & bucket_mask_; }

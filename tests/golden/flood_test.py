@@ -12,7 +12,9 @@ must complete too; the figure is printed.
 Every case replays twice: first to learn what kgw chose (endpoint, SNAT port),
 then with the pods' answers inserted, checking the second run chose the same.
 
-usage: flood_test.py KGW [--case NAME]
+usage: flood_test.py KGW [--case NAME] [--answer-after N]
+  --answer-after N   flood packets between each handshake step of the legitimate
+                     connections (default 20); prints the share that completes
 """
 import os
 import re
@@ -32,7 +34,11 @@ TABLE = 4096          # services.conntrack_entries in gateway.yaml
 FLOOD = 10 * TABLE
 ESTABLISHED = 500
 LEGIT_EVERY = 100     # one legitimate SYN per this many flood packets
-ANSWER_AFTER = 20     # flood packets between a legitimate SYN and its pod's SYN-ACK
+ANSWER_AFTER = 20     # flood packets between a SYN and its pod's SYN-ACK, and between that and the client's ACK
+# A legitimate handshake survives unless the flood cycles its entry out first:
+# the longer its round trip in flood packets against the table's size, the
+# likelier. At 20 (0.5% of the table) nearly all complete.
+MIN_COMPLETED = 0.99
 TCP_P, UDP_P = 6, 17
 UDP_SERVICE = ("198.18.100.53", 53)   # the dns ClusterIP (IPv4 only in the manifests)
 SYN, ACK, PSH = 0x02, 0x10, 0x08
@@ -130,18 +136,29 @@ class Flow:
 
     def pod_answer(self):
         f = FAMILIES[self.fam]
+        if self.pod is None:   # kgw dropped the first packet: nobody to answer
+            return None
         pod_port = 8080 if self.proto == TCP_P else 5353
         return packet(pod_mac(self.pod), self.pod, f["snat"], self.proto, pod_port, self.snat_port, SYN | ACK, 5000, 1001,
                       b"" if self.proto == TCP_P else b"answer")
 
 
-def spoofed(fam, proto, i):
-    f = FAMILIES[fam]
-    vip, port = (f["vip"], 80) if proto == TCP_P else UDP_SERVICE
-    return packet(CLIENT_MAC, f["spoof"](i), vip, proto, 1024 + i % 60000, port, SYN if proto == TCP_P else 0, i)
+class Spoofed(Flow):
+    """A flood packet from a forged source. A pod answers a SYN like any other
+    (its SYN-ACK goes to an address that never sent it: kgw has no neighbour
+    for it and drops it); nobody answers UDP."""
+
+    def __init__(self, fam, proto, i):
+        super().__init__(fam, 1024 + i % 60000, proto)
+        self.i = i
+
+    def client(self, flags=0, payload=b""):
+        f = FAMILIES[self.fam]
+        vip, port = (f["vip"], 80) if self.proto == TCP_P else UDP_SERVICE
+        return packet(CLIENT_MAC, f["spoof"](self.i), vip, self.proto, self.sport, port, flags, self.i)
 
 
-def build(fam, proto, flows, legit, answered):
+def build(fam, proto, flows, legit, flood, answered):
     """The input: flows opened (and, once known, answered), the flood with legitimate
     connections inside it, then one packet more on every flow. Tags each packet
     with what it is so the output can be matched."""
@@ -149,8 +166,9 @@ def build(fam, proto, flows, legit, answered):
     pkts, tags = [], []
 
     def add(frame, tag):
-        pkts.append(frame)
-        tags.append(tag)
+        if frame is not None:
+            pkts.append(frame)
+            tags.append(tag)
     for fl in flows:
         add(fl.client(SYN) if tcp else fl.client(payload=b"query"), ("open", fl))
     if answered:
@@ -158,17 +176,20 @@ def build(fam, proto, flows, legit, answered):
             add(fl.pod_answer(), ("answer", fl))
             if tcp:
                 add(fl.client(ACK), ("ack", fl))
-    pending = []
+    later = {}  # flood index -> packets due then
     for i in range(FLOOD):
-        add(spoofed(fam, proto, i), ("flood", None))
+        sp = flood[i]
+        add(sp.client(SYN if tcp else 0), ("flood", sp))
+        if tcp and answered:
+            later.setdefault(i + ANSWER_AFTER, []).append(lambda sp=sp: add(sp.pod_answer(), ("flood-answer", sp)))
         if tcp and i % LEGIT_EVERY == 0:
             fl = legit[i // LEGIT_EVERY]
             add(fl.client(SYN), ("legit", fl))
             if answered:
-                pending.append((i + ANSWER_AFTER, fl))
-        while pending and pending[0][0] == i:
-            fl = pending.pop(0)[1]
-            add(fl.pod_answer(), ("legit-answer", fl))
+                later.setdefault(i + ANSWER_AFTER, []).append(lambda fl=fl: add(fl.pod_answer(), ("legit-answer", fl)))
+                later.setdefault(i + 2 * ANSWER_AFTER, []).append(lambda fl=fl: add(fl.client(ACK), ("legit-ack", fl)))
+        for due in later.pop(i, []):
+            due()
     for fl in flows:
         add(fl.client(PSH | ACK if tcp else 0, b"after the flood"), ("after", fl))
     return pkts, tags
@@ -194,11 +215,12 @@ def learn(by_input, tags):
     choices differ from what was known, and the problems."""
     changed, problems = 0, []
     for n, (kind, fl) in enumerate(tags):
-        if kind not in ("open", "legit"):
+        if kind not in ("open", "legit", "flood"):
             continue
         out = by_input.get(n, [])
         if len(out) != 1:
-            problems.append(f"{kind} packet {n}: {len(out)} packets out")
+            if kind != "flood":   # flood packets may be refused or dropped
+                problems.append(f"{kind} packet {n}: {len(out)} packets out")
             continue
         choice = parse(out[0])
         if (fl.pod, fl.snat_port) != choice:
@@ -210,7 +232,8 @@ def learn(by_input, tags):
 def run_case(kgw, fam, proto, tmp):
     flows = [Flow(fam, 20000 + i, proto) for i in range(ESTABLISHED)]
     legit = [Flow(fam, 40000 + i, proto) for i in range(FLOOD // LEGIT_EVERY + 1)]
-    pkts, tags = build(fam, proto, flows, legit, answered=False)
+    flood = [Spoofed(fam, proto, i) for i in range(FLOOD)]
+    pkts, tags = build(fam, proto, flows, legit, flood, answered=False)
     by_input, _ = replay(kgw, pkts, tmp)
     _, problems = learn(by_input, tags)
     if problems:
@@ -219,7 +242,7 @@ def run_case(kgw, fam, proto, tmp):
     # entries a later eviction takes, and so which SNAT ports are free for a
     # later connection: replay until the choices settle.
     for _ in range(4):
-        pkts, tags = build(fam, proto, flows, legit, answered=True)
+        pkts, tags = build(fam, proto, flows, legit, flood, answered=True)
         by_input, stdout = replay(kgw, pkts, tmp)
         changed, problems = learn(by_input, tags)
         if problems or not changed:
@@ -239,11 +262,16 @@ def run_case(kgw, fam, proto, tmp):
             if lost <= 5:
                 got = "%s:%d" % parse(out[0]) if len(out) == 1 else f"{len(out)} packets"
                 problems.append(f"connection from port {fl.sport} lost its state: {got}, had {fl.pod}:{fl.snat_port}")
-    opened = [n for n, (kind, _) in enumerate(tags) if kind == "legit-answer"]
-    completed = sum(1 for n in opened if len(by_input.get(n, [])) == 1 and parse(by_input[n][0])[0] == f["client"])
+    # A legitimate connection completes when its SYN-ACK reaches the client and
+    # its ACK reaches the pod on the tuple the SYN had.
+    answered = {id(fl) for n, (kind, fl) in enumerate(tags)
+                if kind == "legit-answer" and len(by_input.get(n, [])) == 1 and parse(by_input[n][0])[0] == f["client"]}
+    opened = [n for n, (kind, _) in enumerate(tags) if kind == "legit-ack"]
+    completed = sum(1 for n in opened if id(tags[n][1]) in answered and len(by_input.get(n, [])) == 1
+                    and parse(by_input[n][0]) == (tags[n][1].pod, tags[n][1].snat_port))
     if lost:
         problems.append(f"{lost} of {ESTABLISHED} connections lost their state in the flood")
-    if completed != len(opened):
+    if completed < MIN_COMPLETED * len(opened):
         problems.append(f"only {completed} of {len(opened)} legitimate handshakes during the flood completed")
     ev, ev_est = counter(stdout, "evictions"), counter(stdout, "evicted-established")
     if ev is None or ev < FLOOD - TABLE:
@@ -266,6 +294,10 @@ def main():
         return 2
     kgw = os.path.abspath(args[0])
     only = args[args.index("--case") + 1] if "--case" in args else None
+    global ANSWER_AFTER, MIN_COMPLETED
+    if "--answer-after" in args:
+        ANSWER_AFTER = int(args[args.index("--answer-after") + 1])
+        MIN_COMPLETED = 0   # a measurement, not the CI check
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name, (fam, proto) in CASES.items():

@@ -245,10 +245,12 @@ TEST(ConnTable, ASynFloodTenTimesTheTableKeepsEveryEstablishedConnection) {
     ASSERT_EQ(f.table.at(ids.back()).state, conn_state::tcp_established);
   }
   EXPECT_EQ(f.table.embryonic_count(), 0u);
-  // Ten tables' worth of spoofed SYNs, each from its own source, 1 µs apart.
+  // Ten tables' worth of spoofed SYNs, each from its own source, 1 µs apart,
+  // every other one answered by its backend (to an address that never sent it).
   for (uint32_t i = 0; i < 10 * cap; ++i) {
     auto k = key4(0x30000000 + i, static_cast<uint16_t>(i), 0xc6120001, 443);
-    f.insert(k, reverse(k), IPPROTO_TCP, SYN, 2 * sec + i * 1000ull);
+    uint32_t id = f.insert(k, reverse(k), IPPROTO_TCP, SYN, 2 * sec + i * 1000ull);
+    if (id != conn_none && i % 2) f.table.update(id, 1, SYN | ACK, 2 * sec + i * 1000ull + 500);
   }
   EXPECT_EQ(f.table.active(), cap);
   EXPECT_GT(f.table.counters().evictions, 30000u);
@@ -289,7 +291,7 @@ TEST(ConnTable, AnEstablishedConnectionGoesOnlyWhenNothingUnassuredIsNear) {
   EXPECT_EQ(f.table.counters().evicted_established, f.table.counters().evictions);
 }
 
-TEST(ConnTable, EmbryonicConnectionsAreCountedUntilAnswered) {
+TEST(ConnTable, EmbryonicConnectionsAreCountedUntilAssured) {
   table_fixture f(64);
   auto t = key4(1, 1);
   uint32_t tcp = f.insert(t, reverse(t), IPPROTO_TCP, SYN, sec);
@@ -297,13 +299,20 @@ TEST(ConnTable, EmbryonicConnectionsAreCountedUntilAnswered) {
   uint32_t udp = f.insert(u, reverse(u), IPPROTO_UDP, 0, sec);
   EXPECT_EQ(f.table.embryonic_count(), 2u);
   f.table.update(tcp, 1, SYN | ACK, sec);
-  EXPECT_EQ(f.table.embryonic_count(), 1u) << "a SYN-ACK answers the SYN";
-  EXPECT_EQ(f.table.counters().answered, 1u);
+  EXPECT_EQ(f.table.embryonic_count(), 2u) << "a backend answers a spoofed SYN too: not assured by its SYN-ACK";
+  f.table.update(tcp, 0, ACK, sec);
+  EXPECT_EQ(f.table.embryonic_count(), 1u) << "the client's ACK completes the handshake";
+  EXPECT_EQ(f.table.counters().assured, 1u);
   f.table.update(udp, 0, 0, sec);
   EXPECT_EQ(f.table.embryonic_count(), 1u) << "more from the client is no answer";
-  f.table.remove(udp, f.gone());
-  EXPECT_EQ(f.table.embryonic_count(), 0u);
+  f.table.update(udp, 1, 0, sec);
+  EXPECT_EQ(f.table.embryonic_count(), 0u) << "a reply assures UDP";
+  EXPECT_EQ(f.table.counters().assured, 2u);
   auto late = key4(3, 1);
+  uint32_t id = f.insert(late, reverse(late), IPPROTO_TCP, SYN, sec);
+  EXPECT_EQ(f.table.embryonic_count(), 1u);
+  f.table.remove(id, f.gone());
+  EXPECT_EQ(f.table.embryonic_count(), 0u) << "a removed one leaves the count";
   f.insert(late, reverse(late), IPPROTO_TCP, SYN, sec);
   EXPECT_EQ(f.lookup(late, 40 * sec).id, conn_none);
   EXPECT_EQ(f.table.embryonic_count(), 0u) << "an expired SYN leaves the count";
@@ -323,7 +332,9 @@ TEST(ConnTable, UnderPressureAnUnansweredSynExpiresSooner) {
   ASSERT_NE(id, conn_none);
   EXPECT_EQ(f.table.at(id).expires_ns, sec + 3 * sec);
   f.table.update(id, 1, SYN | ACK, 2 * sec);
-  EXPECT_GT(f.table.at(id).expires_ns, 2 * sec + 3 * sec) << "answered: no longer cut short";
+  EXPECT_EQ(f.table.at(id).expires_ns, 2 * sec + 3 * sec) << "a SYN-ACK does not assure it";
+  f.table.update(id, 0, ACK, 2 * sec);
+  EXPECT_GT(f.table.at(id).expires_ns, 2 * sec + 3 * sec) << "established: no longer cut short";
 }
 
 TEST(ConnTable, PressureTimeoutZeroTurnsItOff) {
