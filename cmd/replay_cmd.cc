@@ -1,6 +1,9 @@
 // kgw replay --gateway G --manifests DIR --in in.pcap --out out.pcap
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "cmd/common.h"
@@ -28,17 +31,19 @@ constexpr const char* help =
     "  -i, --in FILE          input capture (required)\n"
     "  -o, --out FILE         output capture (required)\n"
     "      --profiles DIR     NIC profile directory\n"
+    "      --tcp-seed N       the TCP stack's secret seed (ISNs, SYN cookies, timestamp\n"
+    "                         offsets; default 0): the same seed, the same segments\n"
     "  -q, --quiet            print no counter summary\n"
     "  -h, --help             this text\n";
 }  // namespace
 
 int replay_main(int argc, char** argv) {
   auto extra = eal_args_after_dashdash(argc, argv);
-  std::string gateway, manifests, in, out, profiles;
+  std::string gateway, manifests, in, out, profiles, tcp_seed;
   bool quiet = false;
   parse_flags("replay", argc, argv,
               {{"gateway", 'g', &gateway}, {"manifests", 'm', &manifests}, {"in", 'i', &in}, {"out", 'o', &out},
-               {"profiles", 0, &profiles}, {"quiet", 'q', nullptr, &quiet}},
+               {"profiles", 0, &profiles}, {"tcp-seed", 0, &tcp_seed}, {"quiet", 'q', nullptr, &quiet}},
               help);
   if (gateway.empty() || manifests.empty() || in.empty() || out.empty())
     usage_error("replay", "--gateway, --manifests, --in and --out are required");
@@ -50,6 +55,12 @@ int replay_main(int argc, char** argv) {
   auto cfg = load_config_or_report(gateway);
   if (!cfg) return 1;
   replay_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), {}, in, out, extra, quiet};
+  if (!tcp_seed.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    o.tcp_seed = std::strtoull(tcp_seed.c_str(), &end, 0);
+    if (errno || *end || tcp_seed[0] == '-') usage_error("replay", "--tcp-seed: expected an unsigned number");
+  }
   std::string error;
   if (!initial_services_from(*cfg, manifests, o.initial_services, error)) {
     fmt::print(stderr, "kgw replay: {}\n", error);

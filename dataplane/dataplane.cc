@@ -195,6 +195,7 @@ int run_replay(replay_options o) {
   {
     runtime rt;
     runtime_options ro{&cfg, o.profiles_dir, eal, true, o.initial_services};
+    ro.tcp_seed = o.tcp_seed;
     if (!rt.start(ro)) {
       log_error("{}", rt.error());
       cleanup_replay_files(files);

@@ -3,6 +3,7 @@
 // (stats snapshots, commands), clean shutdown with final stats.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct replay_options {
   std::string out_pcap;
   std::vector<std::string> eal_extra;
   bool quiet = false;
+  uint64_t tcp_seed = 0;  // the TCP stack's secrets: fixed, so that output is a function of the input
 };
 
 // Offline replay: the config's first port reads in_pcap and writes out_pcap,

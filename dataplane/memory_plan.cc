@@ -5,6 +5,8 @@
 #include "dataplane/publish/counter_slots.h"
 #include "pipelines/lb/service_directory.h"
 #include "pipelines/contract/shared_state.h"
+#include "dataplane/tcp_settings.h"
+#include "pipelines/l7/tcp/tcp_stack.h"
 #include "dataplane/worker.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/lb/affinity_table.h"
@@ -31,7 +33,7 @@ memory_plan plan_memory(const gateway_config& cfg) {
   p.mbuf_pool_bytes = uint64_t(d.mbufs) * mbuf_bytes;
   p.per_worker_bytes = conn_table::memory_size(cfg.services.conntrack_entries) +
                        affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
-                       sizeof(affinity_table) + sizeof(worker_conf);
+                       sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg));
   unsigned n_workers = cfg.workers ? cfg.workers : 1;
   p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers) +
                   directory_bytes(cfg.services.max_services);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "dataplane/control_status.h"
+#include "pipelines/l7/tcp/tcp_counters.h"
 #include "dataplane/publish/counter_slots.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
@@ -172,6 +173,53 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
     sample(out, "kgw_conntrack_embryonic", fmt::format("worker=\"{}\"", w), snap.workers[w].conntrack.embryonic);
 }
 
+// The workers' TCP stacks and the services on them.
+void tcp_metrics(std::string& out, const shared_state& s, const counter_snapshot& snap) {
+  struct tcp_metric {
+    const char* name;
+    const char* help;
+    uint64_t (*value)(const tcp_lcore_counters&);
+  };
+  using c = const tcp_lcore_counters&;
+  static const tcp_metric ms[] = {
+      {"kgw_tcp_delivered_total", "Segments the local stage handed to the worker's TCP stack.", [](c v) { return v.delivered; }},
+      {"kgw_tcp_refused_total", "TCP to an Ingress address on a port nothing listens on, answered with RST.", [](c v) { return v.refused; }},
+      {"kgw_tcp_segments_in_total", "Segments the stack received with a good checksum.", [](c v) { return v.segments_in; }},
+      {"kgw_tcp_segments_out_total", "Segments the stack sent.", [](c v) { return v.segments_out; }},
+      {"kgw_tcp_bytes_in_total", "Payload bytes delivered in order.", [](c v) { return v.bytes_in; }},
+      {"kgw_tcp_bytes_out_total", "Payload bytes sent, retransmissions included.", [](c v) { return v.bytes_out; }},
+      {"kgw_tcp_accepted_total", "Connections established from a listener.", [](c v) { return v.accepted; }},
+      {"kgw_tcp_connected_total", "Active opens established.", [](c v) { return v.connected; }},
+      {"kgw_tcp_active_opens_total", "Active opens started (SYN sent).", [](c v) { return v.active_opens; }},
+      {"kgw_tcp_retransmitted_segments_total", "Data segments sent again.", [](c v) { return v.retransmitted_segments; }},
+      {"kgw_tcp_rto_expired_total", "Retransmission timeouts.", [](c v) { return v.rto_expired; }},
+      {"kgw_tcp_resets_sent_total", "RST segments the stack sent.", [](c v) { return v.resets_sent; }},
+      {"kgw_tcp_resets_received_total", "Connections ended by an acceptable RST.", [](c v) { return v.resets_received; }},
+      {"kgw_tcp_cookies_sent_total", "SYN-ACKs carrying a SYN cookie.", [](c v) { return v.cookies_sent; }},
+      {"kgw_tcp_cookies_accepted_total", "Connections established from a SYN cookie.", [](c v) { return v.cookies_accepted; }},
+      {"kgw_tcp_timeouts_total", "Connections given up after unanswered retransmissions or probes.", [](c v) { return v.timeouts; }},
+      {"kgw_tcp_no_route_total", "Segments towards an address without a neighbour (dropped).", [](c v) { return v.no_route; }},
+      {"kgw_tcp_echo_accepted_total", "Connections of the echo service.", [](c v) { return v.echo_accepted; }},
+      {"kgw_tcp_echo_bytes_total", "Bytes the echo service sent back.", [](c v) { return v.echo_bytes; }},
+  };
+  for (const tcp_metric& m : ms) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned w = 0; w < snap.workers.size(); ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), m.value(snap.workers[w].tcp));
+  }
+  // Gauges are read as they are: a clear's baseline does not apply to them.
+  family(out, "kgw_tcp_connections", "gauge", "Connections of the worker's TCP stack (SYN-RECEIVED and TIME-WAIT included).");
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
+    sample(out, "kgw_tcp_connections", fmt::format("worker=\"{}\"", w), s.counters[w].tcp.connections);
+  family(out, "kgw_tcp_time_wait", "gauge", "Of those, connections in TIME-WAIT.");
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
+    sample(out, "kgw_tcp_time_wait", fmt::format("worker=\"{}\"", w), s.counters[w].tcp.time_wait);
+  family(out, "kgw_tcp_drops_total", "counter", "Segments the TCP stacks dropped, by reason (all workers).");
+  for (unsigned r = 0; r < tcp::tcp_drop_count; ++r)
+    sample(out, "kgw_tcp_drops_total", fmt::format("reason=\"{}\"", tcp::tcp_drop_name(static_cast<tcp::tcp_drop>(r))),
+           snap.total.tcp.drops[r]);
+}
+
 void service_metrics(std::string& out, const shared_state& s) {
   const service_directory* d = s.services;
   bool ok = d && d->magic == service_directory_magic;
@@ -258,6 +306,7 @@ std::string format_prometheus(const shared_state& s) {
   counter_snapshot snap(s);
   port_metrics(out, s, snap);
   worker_metrics(out, snap);
+  tcp_metrics(out, s, snap);
   service_metrics(out, s);
   counter_slot_metrics(out, s);
   control_metrics(out, s);

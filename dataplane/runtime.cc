@@ -10,6 +10,7 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,8 @@
 #include "dataplane/log.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/stats.h"
+#include "dataplane/tcp_settings.h"
+#include "dataplane/worker_tcp.h"
 
 namespace kgw {
 
@@ -36,6 +39,11 @@ int socket_of_port(uint16_t pid) {
 
 runtime::~runtime() {
   stop_ports();
+  // Before the pools: the stacks hold mbufs.
+  for (auto* t : tcp_) {
+    tcp::tcp_stack_destroy(t->stack);
+    rte_free(t);
+  }
   for (auto* w : workers_) rte_free(w);
   for (auto* r : punt_rings_) {
     // Punted packets nobody collected go back to their pool before the pool goes.
@@ -62,7 +70,7 @@ runtime::~runtime() {
 bool runtime::start(const runtime_options& o) {
   cfg_ = o.cfg;
   services_.configure(*cfg_, o.initial_services);
-  return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o);
+  return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o) && build_tcp(o);
 }
 
 bool runtime::init_eal(const runtime_options& o) {
@@ -162,12 +170,34 @@ bool runtime::bring_up_ports(const runtime_options& o) {
   return true;
 }
 
+namespace {
+
+// Index of `a` in the table (added when new), or -1 when its family is full
+// (the config forbids it).
+int add_local_address(local_table& t, const ip_addr& a) {
+  if (a.is_v4()) {
+    for (uint32_t i = 0; i < t.n_v4; ++i)
+      if (std::memcmp(t.v4[i], a.b.data(), 4) == 0) return static_cast<int>(i);
+    if (t.n_v4 == max_local_addrs) return -1;
+    std::memcpy(t.v4[t.n_v4], a.b.data(), 4);
+    return static_cast<int>(t.n_v4++);
+  }
+  for (uint32_t i = 0; i < t.n_v6; ++i)
+    if (std::memcmp(t.v6[i], a.b.data(), 16) == 0) return static_cast<int>(i);
+  if (t.n_v6 == max_local_addrs) return -1;
+  std::memcpy(t.v6[t.n_v6], a.b.data(), 16);
+  return static_cast<int>(t.n_v6++);
+}
+
+}  // namespace
+
 void runtime::build_local_table() {
   local_ = static_cast<local_table*>(rte_zmalloc("kgw_local", sizeof(local_table), 64));
   new (local_) local_table{};
-  for (const auto& a : cfg_->node_addresses) {
-    if (a.is_v4() && local_->n_v4 < max_local_addrs) std::memcpy(local_->v4[local_->n_v4++], a.b.data(), 4);
-    if (a.is_v6() && local_->n_v6 < max_local_addrs) std::memcpy(local_->v6[local_->n_v6++], a.b.data(), 16);
+  for (const auto& a : cfg_->node_addresses) add_local_address(*local_, a);
+  for (const auto& a : cfg_->ingress.addresses) {
+    int i = add_local_address(*local_, a);
+    if (i >= 0) (a.is_v4() ? local_->v4_ingress : local_->v6_ingress) |= 1u << i;
   }
   for (uint16_t pid : port_ids_) std::memcpy(local_->port_mac[pid], state_->ports[pid].mac, 6);
   local_->punt_enabled = true;
@@ -266,6 +296,88 @@ bool runtime::build_workers(const runtime_options& o) {
     rte_rcu_qsbr_thread_register(w->rcu, w->index);
     rte_rcu_qsbr_thread_online(w->rcu, w->index);
   }
+  return true;
+}
+
+bool runtime::build_tcp(const runtime_options& o) {
+  uint64_t seed = 0;
+  if (o.tcp_seed) {
+    seed = *o.tcp_seed;
+  } else if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+    error_ = fmt::format("cannot read a random seed for the TCP stacks: {}", std::strerror(errno));
+    return false;
+  }
+  tcp::tcp_config tc = tcp_config_of(*cfg_);
+  // The smallest MTU of the ports: a segment may leave through any of them.
+  uint16_t mtu = 0;
+  bool multiseg = true;
+  for (uint16_t pid : port_ids_) {
+    uint16_t m = state_->ports[pid].mtu;
+    if (m && (!mtu || m < mtu)) mtu = m;
+    bool chains = state_->ports[pid].tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    multiseg = multiseg && chains;
+    for (auto* w : workers_) w->tx_linearize[pid] = !chains;
+  }
+  if (mtu) tc.mtu = std::max<uint16_t>(mtu, 596);
+  // A segment copied into one buffer must fit it.
+  if (!multiseg) tc.mtu = static_cast<uint16_t>(std::min<unsigned>(tc.mtu, cfg_->dataplane.mbuf_data_room - 14));
+
+  // Every Ingress address listens on the echo port: one listener per family
+  // on the unspecified address, since the local stage hands the stack only
+  // segments for Ingress addresses.
+  bool v4 = false, v6 = false;
+  for (const ip_addr& a : cfg_->ingress.addresses) (a.is_v4() ? v4 : v6) = true;
+  uint16_t echo = cfg_->ingress.echo_port;
+  if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
+
+  for (auto* w : workers_) {
+    unsigned lcore = state_->lcores[w->index].lcore_id;
+    int socket = static_cast<int>(rte_lcore_to_socket_id(lcore));
+    rte_mempool* pool = socket >= 0 && socket < RTE_MAX_NUMA_NODES ? pools_[socket] : nullptr;
+    for (size_t i = 0; !pool && i < pools_.size(); ++i) pool = pools_[i];
+    tc.seed = seed + w->index;  // each worker its own secrets
+    uint64_t now = w->timestamp_offset >= 0 ? 0 : w->tsc_clock.to_ns(rte_get_tsc_cycles());
+    auto* wt = static_cast<worker_tcp*>(rte_zmalloc_socket("kgw_worker_tcp", sizeof(worker_tcp), 64, socket));
+    if (!wt) {
+      error_ = "cannot allocate the TCP state of a worker";
+      return false;
+    }
+    new (wt) worker_tcp{};
+    tcp_.push_back(wt);
+    wt->stack = tcp::tcp_stack_create(tc, pool, socket, now);
+    if (!wt->stack) {
+      error_ = fmt::format("cannot create the TCP stack of worker {} ({} connections): out of hugepage memory",
+                           w->index, tc.max_connections);
+      return false;
+    }
+    tcp::tcp_stack* s = wt->stack;
+    w->tcp = wt;
+    w->now_ns = now;
+    if (echo) {
+      for (int fam : {4, 6}) {
+        if ((fam == 4 && !v4) || (fam == 6 && !v6)) continue;
+        ip_addr any;
+        any.family = static_cast<uint8_t>(fam);
+        int l = tcp::tcp_listen(*s, any, echo);
+        if (l < 0 || l >= static_cast<int>(std::size(wt->listener_app))) {
+          error_ = fmt::format("worker {}: cannot listen on TCP port {}", w->index, echo);
+          return false;
+        }
+        wt->listener_app[l] = tcp_app::echo;
+      }
+    }
+  }
+  if (!multiseg)
+    log_info("tcp: a port cannot send mbuf chains: segments are copied into one buffer (MSS up to {})", tc.mtu - 40);
+  // Worst case, every connection's buffers full of one-MSS segments: far
+  // beyond the pool by default, as a kernel's socket buffers are beyond its
+  // memory. Said at start so that a pool sized for forwarding is not a surprise.
+  uint64_t mss = tc.mtu - 40u;
+  uint64_t worst = uint64_t(tc.max_connections) * ((tc.recv_buffer + tc.send_buffer) / mss + tc.max_ooo_segments);
+  log_info("tcp: {} connections per worker, {} KiB receive and {} KiB send buffers; full buffers of every "
+           "connection would hold {} mbufs per worker (pool: {})",
+           tc.max_connections, tc.recv_buffer / 1024, tc.send_buffer / 1024, worst, cfg_->dataplane.mbufs);
+  if (echo) log_info("tcp: echo (RFC 862) on port {} of the Ingress addresses", echo);
   return true;
 }
 

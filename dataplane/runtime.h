@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct runtime_options {
   std::vector<std::string> eal_args;  // complete argv for EAL
   bool rx_timestamps = false;         // replay: take time from the capture
   service_runtime::initial_publish initial_services;  // Services running from the start; empty = none
+  // The TCP stacks' secret seed (ISNs, SYN cookies, timestamp offsets). Unset:
+  // a random one; replay sets it, so that the same capture gives the same output.
+  std::optional<uint64_t> tcp_seed;
 };
 
 class runtime {
@@ -55,6 +59,7 @@ class runtime {
   bool create_shared(const runtime_options& o);
   void build_local_table();
   bool build_workers(const runtime_options& o);
+  bool build_tcp(const runtime_options& o);
   void clear_stats(uint64_t port);
 
   std::unique_ptr<eal_session> eal_;
@@ -72,6 +77,7 @@ class runtime {
   std::vector<rte_ring*> handoff_rings_;
   static constexpr unsigned handoff_ring_size = 1024;
   std::vector<worker_conf*> workers_;
+  std::vector<worker_tcp*> tcp_;  // by worker
   service_runtime services_;
   bool ports_started_ = false;
 };

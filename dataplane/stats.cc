@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "pipelines/common/net_types.h"
+#include "pipelines/l7/tcp/tcp_counters.h"
 
 namespace kgw {
 
@@ -121,6 +122,26 @@ std::string format_counters(const shared_state& s, bool all) {
                      "evicted-established {}  expired {}  table-full {}\n",
                      active_connections(s), embryonic, ct.hits, ct.misses, ct.inserts, ct.assured, ct.evictions,
                      ct.evicted_established, ct.expired, ct.table_full);
+  // Gauges, as conntrack's active: clearing does not apply.
+  uint64_t tcp_conns = 0, tcp_tw = 0;
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
+    tcp_conns += s.counters[w].tcp.connections;
+    tcp_tw += s.counters[w].tcp.time_wait;
+  }
+  const tcp_lcore_counters& t = c.tcp;
+  const tcp_lcore_counters& ts = t;
+  uint64_t tcp_drops = 0;
+  for (unsigned r = 0; r < tcp::tcp_drop_count; ++r) tcp_drops += ts.drops[r];
+  out += fmt::format("tcp: connections {}  time-wait {}  delivered {}  refused {}  accepted {}  connected {}  "
+                     "segments-in {}  segments-out {}  bytes-in {}  bytes-out {}  retransmits {}  rto {}  "
+                     "zero-window-probes {}  resets-sent {}  resets-received {}  cookies-sent {}  cookies-accepted {}  timeouts {}  "
+                     "no-route {}  linearized {}  drops {}\n",
+                     tcp_conns, tcp_tw, t.delivered, t.refused, ts.accepted, ts.connected, ts.segments_in,
+                     ts.segments_out, ts.bytes_in, ts.bytes_out, ts.retransmitted_segments, ts.rto_expired,
+                     ts.persist_probes, ts.resets_sent, ts.resets_received, ts.cookies_sent, ts.cookies_accepted, ts.timeouts,
+                     t.no_route, t.linearized, tcp_drops);
+  out += fmt::format("tcp echo: accepted {}  bytes {}  closed {}  reset {}\n", t.echo_accepted, t.echo_bytes,
+                     t.echo_closed, t.echo_reset);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {
@@ -130,6 +151,14 @@ std::string format_counters(const shared_state& s, bool all) {
                          drop_reason_description(static_cast<drop_reason>(r)));
   }
   out += fmt::format("  {:<24} {:>12}\n", "total", total);
+  bool any_tcp = false;
+  for (unsigned r = 0; r < tcp::tcp_drop_count; ++r) {
+    if (!ts.drops[r] && !all) continue;
+    if (!any_tcp) out += "tcp segments dropped by the stack, by reason:\n";
+    any_tcp = true;
+    out += fmt::format("  {:<24} {:>12}  {}\n", tcp::tcp_drop_name(static_cast<tcp::tcp_drop>(r)), ts.drops[r],
+                       tcp::tcp_drop_description(static_cast<tcp::tcp_drop>(r)));
+  }
   return out;
 }
 

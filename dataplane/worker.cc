@@ -7,6 +7,11 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <cstring>
+#include <iterator>
+
+#include "dataplane/worker_tcp.h"
+#include "pipelines/l7/echo/echo.h"
 #include "pipelines/local/local.h"
 #include "pipelines/parse/parse.h"
 #include "pipelines/route/route_stage.h"
@@ -45,9 +50,22 @@ void enqueue_tx(worker_conf& w, uint16_t port, rte_mbuf* m) {
 void dispatch(worker_conf& w, rte_mbuf** pkts, const pkt_meta* meta, uint16_t n) {
   rte_mbuf* to_free[max_burst];
   uint16_t n_free = 0;
+  rte_mbuf* to_tcp[max_burst];
+  alignas(pkt_meta) unsigned char tcp_meta_storage[sizeof(pkt_meta) * max_burst];
+  auto* tcp_meta = reinterpret_cast<pkt_meta*>(tcp_meta_storage);
+  uint16_t n_tcp = 0;
   for (uint16_t i = 0; i < n; ++i) {
     const pkt_meta& m = meta[i];
     switch (m.v) {
+      case verdict::tcp:
+        if (w.tcp && w.tcp->stack) {
+          to_tcp[n_tcp] = pkts[i];
+          std::memcpy(static_cast<void*>(&tcp_meta[n_tcp]), &m, sizeof m);
+          n_tcp++;
+          continue;
+        }
+        w.counters->drops[static_cast<unsigned>(drop_reason::not_for_gateway)]++;
+        break;
       case verdict::tx:
         if (m.out_port < w.n_ports) {
           enqueue_tx(w, m.out_port, pkts[i]);
@@ -77,6 +95,75 @@ void dispatch(worker_conf& w, rte_mbuf** pkts, const pkt_meta* meta, uint16_t n)
     to_free[n_free++] = pkts[i];
   }
   if (n_free) rte_pktmbuf_free_bulk(to_free, n_free);
+  // The stack's clock first: ISNs, timestamps and RTT samples of these
+  // segments are taken at this burst's time, not the previous loop's (in a
+  // replay, the capture's time of the burst). The stack keeps or frees each.
+  if (n_tcp) {
+    tcp::tcp_advance(*w.tcp->stack, w.now_ns);
+    tcp::tcp_input(*w.tcp->stack, to_tcp, tcp_meta, n_tcp);
+  }
+}
+
+// A chain the port cannot send as such, copied into its first buffer (the
+// stack's segments are a header buffer and a payload of at most one MSS, which
+// fits a buffer of the default data room). false: it cannot be.
+bool linearize(worker_conf& w, rte_mbuf* m) {
+  if (m->nb_segs == 1) return true;
+  if (rte_pktmbuf_linearize(m) != 0) return false;
+  w.counters->tcp.linearized++;
+  return true;
+}
+
+void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
+  tcp::tcp_stack& s = *w.tcp->stack;
+  if (ev.kinds & tcp::ev_accepted) {
+    const auto& apps = w.tcp->listener_app;
+    tcp_app app = ev.listener < std::size(apps) ? apps[ev.listener] : tcp_app::none;
+    tcp::tcp_set_tag(s, ev.conn, static_cast<uint32_t>(app));
+  }
+  switch (static_cast<tcp_app>(tcp::tcp_tag(s, ev.conn))) {
+    case tcp_app::echo:
+      echo_on_event(s, ev, w.counters->tcp);
+      return;
+    case tcp_app::none:
+      break;
+  }
+  // Nothing serves it (a listener without a service cannot exist; kept safe).
+  tcp::tcp_abort(s, ev.conn);
+}
+
+// The stack's share of a poll loop: timers, the services' events (bounded,
+// so that a burst of events cannot stall RX), then every segment it has to
+// send, routed by destination into the TX buffers.
+void tcp_service(worker_conf& w) {
+  tcp::tcp_stack& s = *w.tcp->stack;
+  tcp::tcp_advance(s, w.now_ns);
+  tcp::tcp_event ev[max_burst];
+  for (unsigned round = 0; round < 8; ++round) {
+    uint16_t n = tcp::tcp_poll_events(s, ev, max_burst);
+    for (uint16_t i = 0; i < n; ++i) tcp_on_event(w, ev[i]);
+    if (n < max_burst) break;
+  }
+  for (;;) {
+    rte_mbuf* pkts[max_burst];
+    alignas(pkt_meta) unsigned char meta_storage[sizeof(pkt_meta) * max_burst];
+    auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
+    uint16_t n = tcp::tcp_drain_tx(s, pkts, meta, max_burst);
+    if (n == 0) break;
+    route_originated_burst(pkts, meta, n, w.nexthops, w.tcp->routes, w.counters->tcp.no_route, *w.counters);
+    for (uint16_t i = 0; i < n; ++i) {
+      const pkt_meta& m = meta[i];
+      if (m.v == verdict::tx && m.out_port < w.n_ports &&
+          (!w.tx_linearize[m.out_port] || linearize(w, pkts[i]))) {
+        enqueue_tx(w, m.out_port, pkts[i]);
+        continue;
+      }
+      if (m.v == verdict::tx)
+        w.counters->drops[static_cast<unsigned>(drop_reason::multiseg_unsupported)]++;
+      rte_pktmbuf_free(pkts[i]);
+    }
+    if (n < max_burst) break;
+  }
 }
 
 void update_clock(worker_conf& w, uint16_t port, rte_mbuf* first) {
@@ -147,6 +234,7 @@ unsigned worker_poll(worker_conf& w) {
     kgw_pipeline_burst(w, pkts, n);
     total += n;
   }
+  if (w.tcp && w.tcp->stack) tcp_service(w);
   return total;
 }
 
@@ -155,6 +243,30 @@ void worker_flush(worker_conf& w) {
 }
 
 namespace {
+
+static_assert(tcp::tcp_drop_count <= tcp_drop_slots);
+
+void publish_tcp_counters(const tcp::tcp_stack& s, tcp_lcore_counters& t) {
+  const tcp::tcp_counters& k = tcp::tcp_stack_counters(s);
+  t.connections = tcp::tcp_connections(s);
+  t.time_wait = tcp::tcp_time_wait_count(s);
+  t.segments_in = k.segments_in;
+  t.segments_out = k.segments_out;
+  t.bytes_in = k.bytes_in;
+  t.bytes_out = k.bytes_out;
+  t.accepted = k.accepted;
+  t.connected = k.connected;
+  t.active_opens = k.active_opens;
+  t.retransmitted_segments = k.retransmitted_segments;
+  t.rto_expired = k.rto_expired;
+  t.persist_probes = k.persist_probes;
+  t.resets_sent = k.resets_sent;
+  t.resets_received = k.resets_received;
+  t.cookies_sent = k.cookies_sent;
+  t.cookies_accepted = k.cookies_accepted;
+  t.timeouts = k.timeouts;
+  std::memcpy(t.drops, k.drops, sizeof k.drops);
+}
 
 // A bounded slice of a requested table copy per loop: a snapshot of a million
 // connections costs the worker about a millisecond, spread over many loops.
@@ -177,6 +289,7 @@ void serve_conn_snapshot(worker_conf& w, const conn_table& ct) {
 void worker_housekeeping(worker_conf& w) {
   // Nothing of a Service record is held across loops: this is a quiescent point.
   if (w.rcu) rte_rcu_qsbr_quiescent(w.rcu, w.index);
+  if (w.tcp && w.tcp->stack) publish_tcp_counters(*w.tcp->stack, w.counters->tcp);
   conn_table* ct = w.conntrack.table;
   if (!ct) return;
   // A few buckets per loop: expiry costs a little, always, never a pause.

@@ -24,6 +24,8 @@ struct tx_buffer {
   rte_mbuf* pkts[max_burst];
 };
 
+struct worker_tcp;  // dataplane/worker_tcp.h
+
 struct worker_conf {
   unsigned index = 0;            // worker number, 0..workers-1
   uint16_t n_rxq = 0;
@@ -54,9 +56,15 @@ struct worker_conf {
   conn_snapshot_request* snapshot = nullptr;  // `show conntrack` requests to this worker
   rte_ring* handoff_in = nullptr;            // packets other workers pass to this one
   rte_ring* handoff_to[max_workers] = {};    // every worker's hand-off ring, by worker index
+  // The worker's own TCP stack and its services, driven once per poll loop;
+  // nullptr: none. Behind a pointer so that this header does not bring the
+  // stack's namespace to every user of worker_conf.
+  worker_tcp* tcp = nullptr;
+  bool tx_linearize[max_ports] = {};  // the port takes no mbuf chains: the stack's are copied into one buffer
 };
 
-// One pass over the worker's RX queues; returns the number of packets received.
+// One pass over the worker's RX queues, then the TCP stack's timers, events
+// and output; returns the number of packets received.
 unsigned worker_poll(worker_conf& w);
 // Sends whatever is buffered.
 void worker_flush(worker_conf& w);

@@ -35,6 +35,9 @@ using namespace config_detail;
 // 1 TiB: far above any edge server's hugepages, low enough to catch a typo in bytes.
 constexpr unsigned max_memory_mb = 1u << 20;
 
+// pipelines/local's local_table holds this many addresses of each family.
+constexpr size_t max_local_addresses = 16;
+
 bool valid_port_name(const std::string& s) {
   if (s.empty() || s.size() > 15) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -77,7 +80,7 @@ class gateway_parser {
   void parse(yaml::node root, gateway_config& cfg) {
     yaml::node top = f_.entries(root, "",
                              {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane",
-                              "services", "metrics"});
+                              "services", "metrics", "ingress", "tcp"});
     if (auto n = top.get("node")) parse_node(n, cfg);
     else f_.missing(root, "node");
     if (auto n = top.get("ports")) parse_ports(n, cfg);
@@ -100,6 +103,10 @@ class gateway_parser {
     if (auto n = top.get("dataplane")) parse_dataplane(n, cfg.dataplane);
     if (auto n = top.get("services")) parse_services(n, cfg.services);
     if (auto n = top.get("metrics")) parse_metrics(n, cfg.metrics);
+    if (auto n = top.get("ingress")) parse_ingress(n, cfg.ingress);
+    if (cfg.ingress.addresses.empty()) cfg.ingress.addresses = cfg.node_addresses;
+    if (auto n = top.get("tcp")) parse_tcp(n, cfg.tcp);
+    check_local_addresses(root, cfg);
   }
 
  private:
@@ -529,6 +536,78 @@ class gateway_parser {
       error(n, "services.snat_port_lo", fmt::format("must not be above snat_port_hi ({} > {})", s.snat_port_lo, s.snat_port_hi));
     if (s.mss_clamp != 0 && s.mss_clamp < 536)
       error(n, "services.mss_clamp", fmt::format("must be 0 (off) or at least 536, got {}", s.mss_clamp));
+  }
+
+  // ingress: {addresses, http_port, https_port, echo_port}
+  void parse_ingress(yaml::node n, ingress_config& in) {
+    in.line = n.line();
+    yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port"});
+    if (!n.is_map()) return;
+    if (auto v = m.get("addresses")) {
+      if (v.is_sequence() && v.size() == 0)
+        error(v, "ingress.addresses", "must list at least one address (leave the key out for the node's addresses)");
+      else address_list(v, "ingress.addresses", in.addresses);
+    }
+    bounded(m, "http_port", "ingress.http_port", 0, 65535, in.http_port);
+    bounded(m, "https_port", "ingress.https_port", 0, 65535, in.https_port);
+    bounded(m, "echo_port", "ingress.echo_port", 0, 65535, in.echo_port);
+    // Two services on one port: the second would never see a connection.
+    struct named {
+      const char* key;
+      uint16_t port;
+    };
+    const named ports[] = {{"http_port", in.http_port}, {"https_port", in.https_port}, {"echo_port", in.echo_port}};
+    for (size_t i = 0; i < 3; ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (ports[i].port != 0 && ports[i].port == ports[j].port) {
+          yaml::node at = m.get(ports[i].key) ? m.get(ports[i].key) : n;
+          error(at, std::string("ingress.") + ports[i].key,
+                fmt::format("port {} is also ingress.{}", ports[i].port, ports[j].key));
+        }
+  }
+
+  // tcp: the per-worker stack's memory bounds.
+  void parse_tcp(yaml::node n, tcp_stack_config& t) {
+    t.line = n.line();
+    yaml::node m = f_.entries(n, "tcp",
+                              {"max_connections", "recv_buffer", "send_buffer", "max_time_wait", "syn_backlog",
+                               "max_ooo_segments"});
+    if (!n.is_map()) return;
+    bounded(m, "max_connections", "tcp.max_connections", 16, 1u << 20, t.max_connections);
+    // Below 4 KiB a window holds fewer than three full segments: fast
+    // retransmit (three duplicate ACKs) could never happen.
+    bounded(m, "recv_buffer", "tcp.recv_buffer", 4096, 16u << 20, t.recv_buffer);
+    bounded(m, "send_buffer", "tcp.send_buffer", 4096, 16u << 20, t.send_buffer);
+    bounded(m, "max_time_wait", "tcp.max_time_wait", 0, 1u << 20, t.max_time_wait);
+    bounded(m, "syn_backlog", "tcp.syn_backlog", 1, 1u << 20, t.syn_backlog);
+    bounded(m, "max_ooo_segments", "tcp.max_ooo_segments", 0, 1024, t.max_ooo_segments);
+    // TIME-WAIT must leave TCBs for live connections; unset, it follows
+    // max_connections down (a quarter, as the defaults are).
+    if (yaml::node v = m.get("max_time_wait")) {
+      if (t.max_time_wait >= t.max_connections)
+        error(v, "tcp.max_time_wait",
+              fmt::format("must be below tcp.max_connections ({}), got {}", t.max_connections, t.max_time_wait));
+    } else {
+      t.max_time_wait = std::min(t.max_time_wait, t.max_connections / 4);
+    }
+  }
+
+  // The local stage answers for node and Ingress addresses from one table of
+  // max_local_addrs per family.
+  void check_local_addresses(yaml::node root, const gateway_config& cfg) {
+    std::set<std::string> v4, v6;
+    const char* field = "node.addresses";
+    for (const auto* list : {&cfg.node_addresses, &cfg.ingress.addresses}) {
+      for (const ip_addr& a : *list) (a.is_v4() ? v4 : v6).insert(kgw::to_string(a));
+      for (const auto* set : {&v4, &v6})
+        if (set->size() > max_local_addresses) {
+          error(root, field,
+                fmt::format("node and Ingress addresses hold {} distinct {} addresses, at most {}", set->size(),
+                            set == &v4 ? "IPv4" : "IPv6", max_local_addresses));
+          return;
+        }
+      field = "ingress.addresses";
+    }
   }
 
   // services.cluster_cidrs: the Pod networks, as kube-proxy's --cluster-cidr.

@@ -84,6 +84,30 @@ struct metrics_config {
   uint16_t port = 0;
 };
 
+// Ingress: the addresses and ports on which the gateway itself terminates TCP
+// (the per-worker stack of pipelines/l7/tcp).
+struct ingress_config {
+  // Empty in the file means the node's addresses; filled in after parsing,
+  // so that readers never have to know the default.
+  std::vector<ip_addr> addresses;
+  uint16_t http_port = 80;   // 0 = none; listened on once the HTTP proxy exists
+  uint16_t https_port = 443; // 0 = none; listened on once TLS exists
+  uint16_t echo_port = 0;    // RFC 862 echo on the Ingress addresses; 0 = off
+  int line = 0;
+};
+
+// The TCP stack's bounds, per worker: every TCB is reserved at start, and the
+// buffers cap the payload (mbufs) one connection can hold each way.
+struct tcp_stack_config {
+  uint32_t max_connections = 1024;  // TCBs, SYN-RECEIVED and TIME-WAIT included
+  uint32_t recv_buffer = 65536;     // payload bytes; the most the window offers
+  uint32_t send_buffer = 65536;     // payload bytes queued for sending
+  uint32_t max_time_wait = 256;     // TIME-WAIT TCBs; beyond it the oldest is ended
+  uint32_t syn_backlog = 128;       // SYN-RECEIVED per listener; beyond it SYN cookies
+  uint32_t max_ooo_segments = 64;   // out-of-order segments held per connection
+  int line = 0;
+};
+
 struct gateway_config {
   std::string file;  // the file this was read from
   std::string node_name;
@@ -97,6 +121,8 @@ struct gateway_config {
   dataplane_config dataplane;
   services_config services;
   metrics_config metrics;
+  ingress_config ingress;
+  tcp_stack_config tcp;
 };
 
 // Parses and validates. Returns the config, or fills `errors` (all of them, not

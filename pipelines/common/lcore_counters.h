@@ -60,6 +60,34 @@ struct nat_stage_counters {
   uint64_t mss_clamped;
 };
 
+// Room for the TCP stack's drop reasons (tcp::tcp_drop_count, checked where
+// they are copied).
+inline constexpr unsigned tcp_drop_slots = 32;
+
+// The worker's TCP stack and the services on it.
+struct tcp_lcore_counters {
+  uint64_t connections;   // gauge: TCBs in use (SYN-RECEIVED and TIME-WAIT included)
+  uint64_t time_wait;     // gauge: of which in TIME-WAIT
+  uint64_t delivered;     // segments the local stage handed to the stack
+  uint64_t refused;       // TCP to an Ingress address on a port nothing listens on: RST (within the refusal budget)
+  uint64_t no_route;      // segments the stack sent towards an address without a neighbour (dropped: no_neighbor)
+  uint64_t linearized;    // chains copied into one buffer for a port without multi-segment TX
+  uint64_t echo_accepted; // connections of the RFC 862 echo service
+  uint64_t echo_bytes;    // bytes it sent back
+  uint64_t echo_closed;   // ended in order (both FINs)
+  uint64_t echo_reset;    // ended by a reset or a timeout
+  uint64_t connect_started;   // active opens (tcp connect diagnostics)
+  uint64_t connect_no_port;   // no source port both free and steered to this worker's queue
+  uint64_t connect_steered;   // source ports chosen by the RSS hash of the reply
+  // The stack's own (pipelines/l7/tcp/tcp_counters.h), copied once per poll
+  // loop: named here so that the shared layout does not follow the stack's.
+  uint64_t segments_in, segments_out, bytes_in, bytes_out;
+  uint64_t accepted, connected, active_opens;
+  uint64_t retransmitted_segments, rto_expired, persist_probes;
+  uint64_t resets_sent, resets_received, cookies_sent, cookies_accepted, timeouts;
+  uint64_t drops[tcp_drop_slots];  // by tcp::tcp_drop
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -72,6 +100,7 @@ struct alignas(64) lcore_counters {
   conntrack_stage_counters conntrack;
   lb_stage_counters lb;
   nat_stage_counters nat;
+  tcp_lcore_counters tcp;
   port_lcore_counters port[max_ports];
 };
 

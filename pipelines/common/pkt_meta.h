@@ -22,6 +22,7 @@ enum class verdict : uint8_t {
   tx,       // send on out_port
   punt,     // hand to the control process
   handoff,  // another worker owns the packet's connection: out_port = that worker
+  tcp,      // a segment for the worker's own TCP stack (an Ingress address, a port it listens on)
 };
 
 enum frag_flags : uint8_t {

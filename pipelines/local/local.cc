@@ -97,9 +97,28 @@ void refuse(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const loca
   m.drop(drop_reason::no_tailroom);
 }
 
-// What is for the gateway but is no echo or neighbour message.
+bool stack_listens(const local_table& t, uint16_t port) {
+  for (uint32_t i = 0; i < t.n_tcp_ports; ++i)
+    if (t.tcp_ports[i] == port) return true;
+  return false;
+}
+
+// What is for the gateway but is no echo or neighbour message. `ingress`:
+// the destination is an Ingress address, where TCP may be the stack's.
 void not_answered(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
-                  lcore_counters& c) {
+                  lcore_counters& c, bool ingress) {
+  if (ingress && m.l4_proto == ipproto_tcp && m.l4_off && !m.frag) {
+    if (stack_listens(t, m.dport)) {
+      m.v = verdict::tcp;
+      c.tcp.delivered++;
+      return;
+    }
+    if (s.refusals && refusable(m)) {
+      refuse(frame, len, cap, m, t, s, c);
+      if (m.v == verdict::tx) c.tcp.refused++;
+      return;
+    }
+  }
   if (s.refusals && refusable(m)) refuse(frame, len, cap, m, t, s, c);
   else punt_or_drop(m, t, c.local);
 }
@@ -108,9 +127,10 @@ void answer_ipv4(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
                  lcore_counters& lc) {
   local_counters& c = lc.local;
   uint8_t* ip = frame + m.l3_off;
-  if (find_v4(t, ip + 16) < 0) return;
+  int at = find_v4(t, ip + 16);
+  if (at < 0) return;
   if (m.l4_proto != ipproto_icmp || m.frag || m.icmp_type != icmp_echo_request || m.icmp_code != 0) {
-    not_answered(frame, len, cap, m, t, s, lc);
+    not_answered(frame, len, cap, m, t, s, lc, (t.v4_ingress >> at) & 1);
     return;
   }
   uint8_t* icmp = frame + m.l4_off;
@@ -236,7 +256,8 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
   local_counters& c = lc.local;
   uint8_t* ip = frame + m.l3_off;
   const uint8_t* dst = ip + 24;
-  bool to_us = find_v6(t, dst) >= 0;
+  int at = find_v6(t, dst);
+  bool to_us = at >= 0;
   bool icmp6 = m.l4_proto == ipproto_icmpv6 && m.frag == 0 && m.l4_off != 0;
   if (icmp6 && m.icmp_type == icmp6_neighbor_solicit && (to_us || is_our_solicited_node(t, dst))) {
     answer_neighbor_solicit(frame, len, cap, m, t, c);
@@ -248,7 +269,8 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
     answer_ipv6_echo(frame, m, t, c);
     return;
   }
-  not_answered(frame, len, cap, m, t, s, lc);  // NA for neighbour learning, TCP/UDP to the node, ...
+  // NA for neighbour learning, TCP/UDP to the node, ...
+  not_answered(frame, len, cap, m, t, s, lc, (t.v6_ingress >> at) & 1);
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // Stage: answer what is addressed to the gateway itself. ARP requests and IPv6
-// neighbor solicitations for a gateway address get a reply, ICMP/ICMPv6 echo
-// requests get an echo reply, TCP to a port nothing serves gets a RST and UDP
-// an ICMP port unreachable (within the worker's refusal rate); the reply is
-// built in place in the received buffer and sent back out of the port it came
-// in on. Anything else addressed to the gateway is punted to control.
+// neighbor solicitations for a gateway address (node or Ingress) get a reply,
+// ICMP/ICMPv6 echo requests get an echo reply, TCP to an Ingress address on a
+// port the worker's TCP stack listens on is handed to that stack (verdict
+// tcp), TCP to a port nothing serves gets a RST and UDP an ICMP port
+// unreachable (within the worker's refusal rate); a reply is built in place
+// in the received buffer and sent back out of the port it came in on.
+// Anything else addressed to the gateway is punted to control.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@ struct rte_mbuf;
 namespace kgw {
 
 inline constexpr unsigned max_local_addrs = 16;
+inline constexpr unsigned max_local_tcp_ports = 4;
 
 // Plain data, built by the slow path from gateway.yaml; workers only read it.
 struct local_table {
@@ -24,6 +27,11 @@ struct local_table {
   uint8_t v4[max_local_addrs][4] = {};    // network order
   uint32_t n_v6 = 0;
   uint8_t v6[max_local_addrs][16] = {};
+  // Bit i: v4[i] / v6[i] is an Ingress address, where the TCP stack listens.
+  uint32_t v4_ingress = 0;
+  uint32_t v6_ingress = 0;
+  uint32_t n_tcp_ports = 0;
+  uint16_t tcp_ports[max_local_tcp_ports] = {};  // host order
   uint8_t port_mac[max_ports][6] = {};    // source MAC for replies, by port id
   bool punt_enabled = true;               // false: unhandled local traffic is dropped (local_unhandled)
 };

@@ -15,6 +15,27 @@ struct rte_mbuf;
 
 namespace kgw {
 
+// Recently used destinations of packets the gateway originates, so that a
+// stream of segments to one client does not scan the neighbour and route
+// tables each time. Direct-mapped; the tables never change after start, so an
+// entry never goes stale.
+struct origin_route_cache {
+  static constexpr unsigned size = 64;
+  struct entry {
+    uint8_t family;  // 0: empty
+    uint8_t addr[16];
+    uint16_t hop;    // index + 1 into the neighbours
+  } e[size] = {};
+};
+
+// Segments the gateway itself originates (its TCP stack): verdict tx, no
+// connection of the conntrack table, Ethernet header space in front of the
+// IP header. Each leaves through the neighbour of its IP destination, with
+// the Ethernet header written; without one it is dropped (no_neighbor), and
+// `no_route` counts it as well.
+void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
+                            origin_route_cache& cache, uint64_t& no_route, lcore_counters& c);
+
 // `t` may be nullptr (no next hops: every such packet is dropped).
 void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
                  lcore_counters& c);

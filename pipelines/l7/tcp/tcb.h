@@ -94,6 +94,7 @@ struct tcb {
   uint16_t mss = 536;        // most payload per segment, before options (RFC 9293 3.7.1)
   uint16_t delack_segs = 0;  // in-order segments not yet acknowledged
   uint32_t gen = 0;          // bumps at every reuse of the slot: stale ids fail
+  uint32_t tag = 0;          // the application's: which of its services owns the connection
 
   // Send sequence space (RFC 9293 3.3.1). snd_max: the highest sent, which
   // snd_nxt falls back from after a timeout.

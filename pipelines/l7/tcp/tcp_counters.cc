@@ -12,6 +12,16 @@ const char* tcp_drop_name(tcp_drop d) {
   return i < tcp_drop_count ? names[i] : "?";
 }
 
+const char* tcp_drop_description(tcp_drop d) {
+  static const char* const texts[] = {
+#define KGW_TCP_DROP_TEXT(name, text) text,
+      KGW_TCP_DROPS(KGW_TCP_DROP_TEXT)
+#undef KGW_TCP_DROP_TEXT
+  };
+  unsigned i = static_cast<unsigned>(d);
+  return i < tcp_drop_count ? texts[i] : "?";
+}
+
 const char* tcp_state_name(tcp_state s) {
   static const char* const names[] = {"CLOSED",     "LISTEN",     "SYN-SENT",   "SYN-RECEIVED",
                                       "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT",

@@ -44,6 +44,7 @@ enum class tcp_drop : uint8_t {
 };
 inline constexpr unsigned tcp_drop_count = static_cast<unsigned>(tcp_drop::count);
 const char* tcp_drop_name(tcp_drop d);
+const char* tcp_drop_description(tcp_drop d);
 
 #define KGW_TCP_EVENTS(X)                                                              \
   X(segments_in, "segments received (checksum good)")                                \

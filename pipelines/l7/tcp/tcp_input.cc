@@ -473,12 +473,22 @@ bool process_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
     send_challenge_ack(s, t);
     return false;
   }
-  if (t.sack_ok && seg.opts.n_sack) scoreboard_add(t, seg.opts.sack, seg.opts.n_sack);
+  bool newly_sacked = false;
+  if (t.sack_ok && seg.opts.n_sack) {
+    uint32_t before = scoreboard_sacked_bytes(t);
+    scoreboard_add(t, seg.opts.sack, seg.opts.n_sack);
+    newly_sacked = scoreboard_sacked_bytes(t) > before;
+  }
   const uint32_t wnd = scaled_wnd(t, seg);
   // RFC 5681 section 2: a duplicate ACK acknowledges nothing new, carries no
   // data, SYN or FIN, leaves the window alone, while data is outstanding.
-  bool dup = seg.ack == t.snd_una && seg.len == 0 && !has(seg, tcp_syn | tcp_fin) && wnd == t.snd_wnd &&
-             t.snd_una != t.snd_max;
+  // With SACK, an ACK that reports data above a hole counts as well, even
+  // riding on data or moving the window (RFC 6675's loss detection counts
+  // SACKed data, not pure ACKs; Linux does the same): with traffic both ways
+  // every ACK carries data, and RFC 5681's rule alone would leave each loss
+  // to the retransmission timer.
+  bool dup = seg.ack == t.snd_una && !has(seg, tcp_syn | tcp_fin) && t.snd_una != t.snd_max &&
+             ((seg.len == 0 && wnd == t.snd_wnd) || newly_sacked);
   if (seq_gt(seg.ack, t.snd_una)) new_ack(s, t, seg);
   // Window update: RFC 9293 3.10.7.4, with SND.WL1/WL2 against old segments.
   if (seq_lt(t.snd_wl1, seg.seq) || (t.snd_wl1 == seg.seq && seq_leq(t.snd_wl2, seg.ack))) {

@@ -95,6 +95,13 @@ tcp_tuple tuple_of(const ip_addr& local, uint16_t lport, const ip_addr& remote, 
 
 // ---- creation -------------------------------------------------------------
 
+size_t tcp_stack_memory_size(const tcp_config& cfg) {
+  size_t n = cfg.max_connections, buckets = pow2_at_least(cfg.max_connections);
+  return sizeof(tcp_stack) + n * (sizeof(tcb) + sizeof(uint32_t) + sizeof(timer_node)) + buckets * sizeof(uint32_t) +
+         cfg.max_listeners * sizeof(tcp_listener) + cfg.timer_slots * sizeof(uint32_t) + max_burst * sizeof(uint32_t) +
+         cfg.tx_ring_size * (sizeof(rte_mbuf*) + sizeof(pkt_meta));
+}
+
 tcp_stack* tcp_stack_create(const tcp_config& cfg, rte_mempool* pool, int socket, uint64_t now_ns) {
   if (!config_ok(cfg) || !pool) return nullptr;
   void* mem = rte_zmalloc_socket("kgw_tcp_stack", sizeof(tcp_stack), RTE_CACHE_LINE_SIZE, socket);
@@ -527,6 +534,20 @@ uint16_t tcp_poll_events(tcp_stack& s, tcp_event* ev, uint16_t max) {
 }
 
 // ---- introspection -----------------------------------------------------------------
+
+void tcp_set_tag(tcp_stack& s, tcp_conn_id c, uint32_t tag) {
+  if (tcb* t = conn_of(s, c)) t->tag = tag;
+}
+
+uint32_t tcp_tag(const tcp_stack& s, tcp_conn_id c) {
+  const tcb* t = conn_of(s, c);
+  return t ? t->tag : 0;
+}
+
+tcp_state tcp_conn_state(const tcp_stack& s, tcp_conn_id c) {
+  const tcb* t = conn_of(s, c);
+  return t ? t->state : tcp_state::closed;
+}
 
 bool tcp_info(const tcp_stack& s, tcp_conn_id c, tcp_conn_info& o) {
   const tcb* t = conn_of(s, c);

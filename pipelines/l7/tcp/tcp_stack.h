@@ -13,6 +13,7 @@
 // not copied, wherever it is larger than a few hundred bytes (see docs/tcp.md).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "pipelines/common/net_types.h"
@@ -61,6 +62,8 @@ struct tcp_event {
 // caller's clock at creation. nullptr if the memory cannot be had or the
 // config is impossible (zero capacities, timer_slots not a power of two).
 tcp_stack* tcp_stack_create(const tcp_config& cfg, rte_mempool* pool, int socket, uint64_t now_ns);
+// The bytes tcp_stack_create reserves for `cfg` (before allocator overhead).
+size_t tcp_stack_memory_size(const tcp_config& cfg);
 // Frees every mbuf the stack holds (queues, TX ring) and its memory.
 void tcp_stack_destroy(tcp_stack* s);
 
@@ -118,6 +121,13 @@ void tcp_input(tcp_stack& s, rte_mbuf* const* pkts, const pkt_meta* meta, uint16
 uint16_t tcp_drain_tx(tcp_stack& s, rte_mbuf** pkts, pkt_meta* meta, uint16_t max);
 uint32_t tcp_tx_pending(const tcp_stack& s);
 uint16_t tcp_poll_events(tcp_stack& s, tcp_event* ev, uint16_t max);
+
+// A word the application keeps with a connection (0 until set): with several
+// services on one stack, which one an event is for.
+void tcp_set_tag(tcp_stack& s, tcp_conn_id c, uint32_t tag);
+uint32_t tcp_tag(const tcp_stack& s, tcp_conn_id c);  // 0 for a stale id
+// The connection's state; closed for a stale id.
+tcp_state tcp_conn_state(const tcp_stack& s, tcp_conn_id c);
 
 // Introspection (tests, the CLI).
 struct tcp_conn_info {

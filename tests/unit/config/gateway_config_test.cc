@@ -376,7 +376,7 @@ dataplane:
   EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "profiles_dir, dataplane, services, metrics)");
+            "profiles_dir, dataplane, services, metrics, ingress, tcp)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
@@ -672,6 +672,89 @@ TEST(GatewayConfig, NetnsDemoMatchesScript) {
   EXPECT_EQ(cfg->ports[1].device, "net_af_packet1,iface=g1,qdisc_bypass=1");
   ASSERT_EQ(cfg->node_addresses.size(), 3u);
   EXPECT_EQ(cfg->node_addresses[2], ip("198.19.1.1"));
+}
+
+TEST(GatewayConfig, IngressDefaultsToTheNodeAddresses) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  ASSERT_EQ(cfg->ingress.addresses.size(), 1u);
+  EXPECT_EQ(to_string(cfg->ingress.addresses[0]), "198.18.0.1");
+  EXPECT_EQ(cfg->ingress.http_port, 80);
+  EXPECT_EQ(cfg->ingress.https_port, 443);
+  EXPECT_EQ(cfg->ingress.echo_port, 0);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "ingress:\n  addresses: [198.18.0.10, \"2001:2::10\"]\n  http_port: 8080\n"
+                                 "  https_port: 8443\n  echo_port: 7\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  ASSERT_EQ(cfg->ingress.addresses.size(), 2u);
+  EXPECT_EQ(to_string(cfg->ingress.addresses[1]), "2001:2::10");
+  EXPECT_EQ(cfg->ingress.http_port, 8080);
+  EXPECT_EQ(cfg->ingress.https_port, 8443);
+  EXPECT_EQ(cfg->ingress.echo_port, 7);
+  ASSERT_EQ(cfg->node_addresses.size(), 1u);  // the node's own stay as they are
+}
+
+TEST(GatewayConfig, IngressErrors) {
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {echo_port: 70000}\n")),
+            std::vector<std::string>{"t.yaml:7:22: ingress.echo_port: must be 0..65535, got 70000"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {echo_port: 80}\n")),
+            std::vector<std::string>{"t.yaml:7:22: ingress.echo_port: port 80 is also ingress.http_port"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {http_port: 443}\n")),
+            std::vector<std::string>{"t.yaml:7:10: ingress.https_port: port 443 is also ingress.http_port"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {addresses: []}\n")),
+            std::vector<std::string>{
+                "t.yaml:7:22: ingress.addresses: must list at least one address (leave the key out for the node's "
+                "addresses)"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {addresses: [224.0.0.1]}\n")),
+            std::vector<std::string>{
+                "t.yaml:7:23: ingress.addresses[0]: a multicast address is not allowed here: 224.0.0.1"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {addresses: [198.18.0.9, 198.18.0.9]}\n")),
+            std::vector<std::string>{
+                "t.yaml:7:35: ingress.addresses[1]: duplicate address 198.18.0.9 (also ingress.addresses[0])"});
+  auto unknown = strings_of(errors_of(std::string(minimal) + "ingress: {ports: [80]}\n"));
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_THAT(unknown[0], HasSubstr("unknown key \"ports\""));
+  // Node and Ingress addresses share the local stage's 16 per family.
+  std::string many = std::string(minimal) + "ingress:\n  addresses: [";
+  for (int i = 0; i < 16; ++i) many += (i ? ", 198.18.1." : "198.18.1.") + std::to_string(i + 1);
+  auto full = strings_of(errors_of(many + "]\n"));
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_THAT(full[0], HasSubstr("ingress.addresses: node and Ingress addresses hold 17 distinct IPv4 addresses, at most 16"));
+}
+
+TEST(GatewayConfig, TcpStackBounds) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->tcp.max_connections, 1024u);
+  EXPECT_EQ(cfg->tcp.recv_buffer, 65536u);
+  EXPECT_EQ(cfg->tcp.send_buffer, 65536u);
+  EXPECT_EQ(cfg->tcp.max_time_wait, 256u);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "tcp: {max_connections: 4096, recv_buffer: 262144, send_buffer: 131072,\n"
+                                 "  max_time_wait: 1000, syn_backlog: 64, max_ooo_segments: 32}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->tcp.max_connections, 4096u);
+  EXPECT_EQ(cfg->tcp.recv_buffer, 262144u);
+  EXPECT_EQ(cfg->tcp.send_buffer, 131072u);
+  EXPECT_EQ(cfg->tcp.max_time_wait, 1000u);
+  EXPECT_EQ(cfg->tcp.syn_backlog, 64u);
+  EXPECT_EQ(cfg->tcp.max_ooo_segments, 32u);
+  // A smaller table takes a smaller TIME-WAIT share unless told otherwise.
+  cfg = parse_gateway_config(std::string(minimal) + "tcp: {max_connections: 64}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->tcp.max_time_wait, 16u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "tcp: {recv_buffer: 1000}\n")),
+            std::vector<std::string>{"t.yaml:7:20: tcp.recv_buffer: must be 4096..16777216, got 1000"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "tcp: {max_connections: 8}\n")),
+            std::vector<std::string>{"t.yaml:7:24: tcp.max_connections: must be 16..1048576, got 8"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "tcp: {max_connections: 100, max_time_wait: 100}\n")),
+            std::vector<std::string>{"t.yaml:7:44: tcp.max_time_wait: must be below tcp.max_connections (100), got 100"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "tcp: {send_buffer: lots}\n")),
+            std::vector<std::string>{"t.yaml:7:20: tcp.send_buffer: expected an unsigned integer, got \"lots\""});
 }
 
 }  // namespace

@@ -162,6 +162,56 @@ TEST(Local, ClosedPortsOnTheGatewayAreRefused) {
   EXPECT_EQ(r.m.why, drop_reason::refusal_limited);
 }
 
+// Ingress addresses: TCP to a port the stack listens on is the stack's (no
+// answer built here), any other port is refused as on a node address and
+// counted as refused by the TCP line; ARP and echo are answered as for the
+// node; a node address that is not an Ingress address keeps refusing even
+// the stack's port.
+TEST(Local, IngressAddressesHandTheirListenedPortsToTheStack) {
+  refusal_limiter lim{10};
+  local_table t = table();
+  t.n_v4 = 2;
+  const uint8_t ingress4[4] = {198, 18, 0, 10};
+  std::memcpy(t.v4[1], ingress4, 4);
+  t.v4_ingress = 1u << 1;
+  t.v6_ingress = 1u << 0;  // the node's IPv6 address is an Ingress address too
+  t.n_tcp_ports = 1;
+  t.tcp_ports[0] = 7;
+  const ipv4_opts to_ingress{.dst = {198, 18, 0, 10}};
+
+  result r = run(frame(eth(ethertype_ipv4), ipv4(to_ingress, tcp(40000, 7, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tcp);
+  EXPECT_EQ(r.all.tcp.delivered, 1u);
+  r = run(frame(eth(ethertype_ipv4), ipv4(to_ingress, tcp(40000, 7, 0x10))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tcp) << "every segment of the port, not only SYNs";
+  r = run(frame(eth(ethertype_ipv6), ipv6({}, tcp(40000, 7, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tcp);
+
+  r = run(frame(eth(ethertype_ipv4), ipv4(to_ingress, tcp(40000, 8, 0x02))), t, 64, &lim);
+  ASSERT_EQ(r.m.v, verdict::tx) << "no listener: RST";
+  EXPECT_EQ(r.out[14 + 20 + 13], 0x14);
+  EXPECT_EQ(r.all.tcp.refused, 1u);
+  EXPECT_EQ(r.c.tcp_resets, 1u);
+
+  r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(40000, 7, 0x02))), t, 64, &lim);
+  ASSERT_EQ(r.m.v, verdict::tx) << "the node's IPv4 address is no Ingress address: refused";
+  EXPECT_EQ(r.all.tcp.refused, 0u);
+  EXPECT_EQ(r.all.tcp.delivered, 0u);
+
+  r = run(frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_udp, .dst = {198, 18, 0, 10}}, udp(40000, 7))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tx) << "UDP is refused with ICMP";
+  EXPECT_EQ(r.c.udp_unreachables, 1u);
+
+  bytes echo = with_icmp4_sum(icmp(icmp_echo_request, 0, 1, 2));
+  r = run(frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp, .dst = {198, 18, 0, 10}}, echo)), t);
+  EXPECT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.icmp_echo_replies, 1u);
+  r = run(frame(eth(ethertype_arp, bytes(6, 0xff)), arp(1, mac_a, ip4_client, bytes(6, 0), bytes(ingress4, ingress4 + 4))),
+          t);
+  EXPECT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.arp_replies, 1u);
+}
+
 TEST(RefusalLimiter, RefillsAtItsRateUpToOneSecondsWorth) {
   refusal_limiter lim{10};
   uint64_t t = 100000000000ull;

@@ -177,6 +177,33 @@ TEST_F(TcpRecovery, SackHolesAreRetransmittedNotTheSackedData) {
   tcp_abort(*st, id);
 }
 
+// Traffic both ways: every ACK of the peer rides on its own data, so none is
+// a duplicate by RFC 5681's rule. ACKs that report new SACKed data count all
+// the same (RFC 6675), and the hole is retransmitted without waiting for
+// the timer; an ACK with data and no new SACK information still does not.
+TEST_F(TcpRecovery, SackOnDataCarryingAcksTriggersFastRetransmit) {
+  open(cat({o_mss(1460), o_sackok()}));
+  ASSERT_EQ(send(id, data_of(8 * mss)), 0);
+  drain();
+  ack(seg(2));
+  uint32_t pseq = peer + 1;
+  auto data_ack = [&](std::vector<std::pair<uint32_t, uint32_t>> blocks) {
+    feed({.flags = A, .seq = pseq, .ack = seg(2), .payload = data_of(100), .opts = o_sack(blocks)});
+    pseq += 100;
+  };
+  data_ack({{seg(3), seg(4)}});
+  data_ack({{seg(3), seg(5)}});
+  data_ack({{seg(3), seg(5)}});  // nothing new: not counted
+  for (const out_seg& o : drain()) EXPECT_NE(o.seq, seg(2)) << "retransmitted too early: " << describe(o);
+  data_ack({{seg(3), seg(6)}});
+  bool retransmitted = false;
+  for (const out_seg& o : drain()) retransmitted = retransmitted || (o.seq == seg(2) && !o.payload.empty());
+  EXPECT_TRUE(retransmitted) << "the third ACK with new SACK information";
+  EXPECT_EQ(ctr().rto_expired, 0u);
+  EXPECT_EQ(ctr().dup_acks, 3u);
+  tcp_abort(*st, id);
+}
+
 TEST_F(TcpRecovery, ImpossibleSackBlocksAreIgnored) {
   open(cat({o_mss(1460), o_sackok()}));
   ASSERT_EQ(send(id, data_of(4 * mss)), 0);

@@ -1,0 +1,23 @@
+// A worker's TCP stack and the services on it: what the poll loop drives once
+// per iteration (worker.cc, tcp_service). Built by the runtime on the
+// worker's socket, read and written by that worker only.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/l7/tcp/tcp_stack.h"
+#include "pipelines/route/route_stage.h"
+
+namespace kgw {
+
+// What a connection of the stack serves: its tag (tcp_set_tag), and for a
+// listener, what its connections will serve.
+enum class tcp_app : uint8_t { none = 0, echo = 1 };
+
+struct worker_tcp {
+  tcp::tcp_stack* stack = nullptr;
+  tcp_app listener_app[16] = {};  // by listener id (tcp_settings.h: max_tcp_listeners)
+  origin_route_cache routes;      // next hops of the stack's segments, by destination
+};
+
+}  // namespace kgw
