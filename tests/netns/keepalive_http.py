@@ -3,9 +3,9 @@
 each hold one connection open and send requests on it until told to stop.
 
   keepalive_http.py serve NAME ADDRESS PORT
-  keepalive_http.py client HOST PORT SESSIONS STOPFILE
+  keepalive_http.py client HOST PORT SESSIONS INTERVAL STOPFILE
       Runs SESSIONS clients, each on one kernel TCP connection, a request
-      every 10 ms, until STOPFILE exists; then prints
+      every INTERVAL seconds, until STOPFILE exists; then prints
       "sessions S requests R failed F reconnects C" and exits 0 only if no
       request failed and no connection had to be opened again.
 """
@@ -36,7 +36,7 @@ def serve(name, addr, port):
     http.server.ThreadingHTTPServer((addr, int(port)), Handler).serve_forever()
 
 
-def session(host, port, stopfile, out, n):
+def session(host, port, interval, stopfile, out, n):
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     first_sock = None
     requests = failed = reconnects = 0
@@ -59,14 +59,15 @@ def session(host, port, stopfile, out, n):
             print(f"session {n}: {path}: {e!r}", file=sys.stderr)
             conn.close()
         requests += 1
-        time.sleep(0.01)
+        time.sleep(interval)
     conn.close()
     out[n] = (requests, failed, reconnects)
 
 
-def client(host, port, sessions, stopfile):
+def client(host, port, sessions, interval, stopfile):
     out = {}
-    threads = [threading.Thread(target=session, args=(host, port, stopfile, out, n)) for n in range(int(sessions))]
+    threads = [threading.Thread(target=session, args=(host, port, float(interval), stopfile, out, n))
+               for n in range(int(sessions))]
     for t in threads:
         t.start()
     for t in threads:
@@ -79,7 +80,7 @@ def client(host, port, sessions, stopfile):
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "serve":
         serve(*sys.argv[2:])
-    elif len(sys.argv) == 6 and sys.argv[1] == "client":
+    elif len(sys.argv) == 7 and sys.argv[1] == "client":
         sys.exit(client(*sys.argv[2:]))
     else:
         print(__doc__)
