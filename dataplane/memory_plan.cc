@@ -1,6 +1,7 @@
 #include "dataplane/memory_plan.h"
 
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "dataplane/publish/counter_slots.h"
 #include "pipelines/lb/service_directory.h"
@@ -16,8 +17,8 @@ namespace kgw {
 namespace {
 
 constexpr uint64_t mib = 1 << 20;
-// Per-object header and alignment inside a mempool, and the per-lcore caches.
-constexpr uint64_t mempool_object_overhead = 64;
+// The per-lcore caches and the pool's own header, on top of its objects.
+constexpr uint64_t mempool_overhead = 2 * mib;
 // Rings, port descriptor rings, next hops, steering, command rings, telemetry:
 // about 2 MiB measured with two ports and one worker.
 constexpr uint64_t fixed_room = 16 * mib;
@@ -29,8 +30,12 @@ uint64_t round_up_mb(uint64_t bytes) { return (bytes + mib - 1) / mib; }
 memory_plan plan_memory(const gateway_config& cfg) {
   memory_plan p;
   const auto& d = cfg.dataplane;
-  uint64_t mbuf_bytes = sizeof(rte_mbuf) + RTE_PKTMBUF_HEADROOM + d.mbuf_data_room + mempool_object_overhead;
-  p.mbuf_pool_bytes = uint64_t(d.mbufs) * mbuf_bytes;
+  // The object size the mempool will use: header, trailer and the padding
+  // that spreads objects over memory channels (an estimate fell short by
+  // tens of MiB for a million mbufs, leaving nothing for what comes after).
+  uint64_t mbuf_bytes = rte_mempool_calc_obj_size(
+      static_cast<uint32_t>(sizeof(rte_mbuf) + RTE_PKTMBUF_HEADROOM + d.mbuf_data_room), 0, nullptr);
+  p.mbuf_pool_bytes = uint64_t(d.mbufs) * mbuf_bytes + mempool_overhead;
   p.per_worker_bytes = conn_table::memory_size(cfg.services.conntrack_entries) +
                        affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
                        sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg));

@@ -328,7 +328,10 @@ bool runtime::build_tcp(const runtime_options& o) {
   bool v4 = false, v6 = false;
   for (const ip_addr& a : cfg_->ingress.addresses) (a.is_v4() ? v4 : v6) = true;
   uint16_t echo = cfg_->ingress.echo_port;
-  if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
+  // No listener, no stacks: nothing could reach them, and an idle stack would
+  // still cost every poll loop its timer step and hugepage memory.
+  if (!echo) return true;
+  local_->tcp_ports[local_->n_tcp_ports++] = echo;
 
   for (auto* w : workers_) {
     unsigned lcore = state_->lcores[w->index].lcore_id;

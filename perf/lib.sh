@@ -10,6 +10,10 @@ SCENARIOS=(
   "l4-new-1k-svc|-m new -s 1000 -e 3 -p 200000|65536|1021"
   "l4-mixed-100k|-m mixed -f 100000 -s 10 -e 3|262144|65537"
   "l4-est-1m-10k-svc|-m established -f 1000000 -s 10000 -e 10|2097152|1021"
+  "l4-flood-0|-m established -f 100000 -s 10 -e 3 -p 1000000|131072|65537"
+  "l4-flood-10|-m mixed -n 10 -f 100000 -s 10 -e 3 -p 1000000|131072|65537"
+  "l4-flood-50|-m mixed -n 50 -f 100000 -s 10 -e 3 -p 1000000|131072|65537"
+  "l4-flood-90|-m mixed -n 90 -f 100000 -s 10 -e 3 -p 1000000|131072|65537"
   "ipv6-est-1k|-m established -6 -f 1000 -s 10 -e 3|65536|65537"
   "ipv6-est-100k|-m established -6 -f 100000 -s 10 -e 3|262144|65537"
 )

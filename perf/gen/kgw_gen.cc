@@ -28,7 +28,7 @@ constexpr const char* help =
     "  local        ICMP echo requests and ARP requests to the gateway's address (198.18.0.1)\n"
     "  established  TCP ACKs of N flows towards V Services, the same flows over and over\n"
     "  new          TCP SYNs, each packet a different flow (the file holds --packets of them)\n"
-    "  mixed        established flows with one SYN of a new flow in every 8 packets\n"
+    "  mixed        established flows with one SYN of a new flow in every 8 packets (or --new-percent)\n"
     "\n"
     "Options:\n"
     "  -m, --mode MODE          local | established | new | mixed (required)\n"
@@ -37,6 +37,8 @@ constexpr const char* help =
     "  -s, --services V         Services (default 10)\n"
     "  -e, --endpoints E        endpoints per Service (default 3)\n"
     "  -p, --packets P          packets in the file (default: flows, at least 1024)\n"
+    "  -n, --new-percent P      mixed: P% of the packets are SYNs of new flows, spread evenly\n"
+    "                           (0..100; a SYN flood into a table of established flows)\n"
     "  -z, --size SIZE          64 (default) or imix (7:4:1 of 64, 570, 1518 bytes); frames\n"
     "                           too small for their headers grow (IPv6 TCP: 78 bytes)\n"
     "  -6, --ipv6               IPv6 instead of IPv4\n"
@@ -56,6 +58,7 @@ constexpr const char* help =
 struct options {
   std::string mode, out, manifests, iptables;
   uint32_t flows = 1000, services = 10, endpoints = 3, packets = 0;
+  int new_percent = -1;  // mixed: -1 = one in every 8
   bool imix = false, ipv6 = false, split = false;
 };
 
@@ -301,6 +304,7 @@ int main(int argc, char** argv) {
                           {"size", required_argument, nullptr, 'z'},     {"ipv6", no_argument, nullptr, '6'},
                           {"manifests-out", required_argument, nullptr, 'M'}, {"help", no_argument, nullptr, 'h'},
                           {"iptables-out", required_argument, nullptr, 'I'}, {"split", no_argument, nullptr, 'S'},
+                          {"new-percent", required_argument, nullptr, 'n'},
                           {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* v, uint32_t lo, uint32_t hi) -> uint32_t {
     char* end = nullptr;
@@ -312,7 +316,7 @@ int main(int argc, char** argv) {
     return static_cast<uint32_t>(n);
   };
   int c;
-  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:z:6M:I:Sh", opts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:n:z:6M:I:Sh", opts, nullptr)) != -1) {
     switch (c) {
       case 'm': o.mode = optarg; break;
       case 'o': o.out = optarg; break;
@@ -320,6 +324,7 @@ int main(int argc, char** argv) {
       case 's': o.services = number("services", optarg, 1, 30000); break;
       case 'e': o.endpoints = number("endpoints", optarg, 1, 1000); break;
       case 'p': o.packets = number("packets", optarg, 1, 16000000); break;
+      case 'n': o.new_percent = static_cast<int>(number("new-percent", optarg, 0, 100)); break;
       case 'z':
         if (std::strcmp(optarg, "imix") == 0) o.imix = true;
         else if (std::strcmp(optarg, "64") != 0) {
@@ -367,7 +372,10 @@ int main(int argc, char** argv) {
       w.write(i % 8 == 7 ? arp_request() : icmp_echo(static_cast<uint16_t>(i)));
       continue;
     }
-    bool fresh = o.mode == "new" || (o.mode == "mixed" && i % 8 == 7);
+    // --new-percent: packet i is a SYN when the running count of P% steps up at it.
+    bool mixed_new = o.new_percent < 0 ? i % 8 == 7
+                                       : (uint64_t{i + 1} * o.new_percent / 100) > (uint64_t{i} * o.new_percent / 100);
+    bool fresh = o.mode == "new" || (o.mode == "mixed" && mixed_new);
     // Established flows cycle; a new flow is the i-th of its own.
     uint32_t flow = fresh ? i : (i % o.flows);
     uint32_t svc = fresh ? static_cast<uint32_t>(rng() % o.services) : flow % o.services;
