@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "control/ingress/hs_compile.h"
+
 namespace kgw::ingress {
 
 namespace {

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "control/ingress/ingress_model.h"
-#include "control/ingress/regex_paths.h"
+#include "pipelines/l7/ingress/hs_database.h"
 
 namespace kgw::ingress {
 
