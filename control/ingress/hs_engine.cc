@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "control/ingress/hs_compile.h"
+
 namespace kgw::ingress {
 
 bool hs_engine::build(const route_set& rs, const route_table& table, std::vector<manifest_error>& errors) {

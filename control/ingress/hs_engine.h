@@ -8,7 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "control/ingress/route_table.h"
+#include "control/ingress/ingress_model.h"
+#include "pipelines/l7/ingress/route_table.h"
 
 namespace kgw::ingress {
 

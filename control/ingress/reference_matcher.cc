@@ -9,7 +9,7 @@
 
 #include <regex>
 
-#include "control/ingress/route_table.h"
+#include "pipelines/l7/ingress/route_table_format.h"
 
 namespace kgw::ingress {
 

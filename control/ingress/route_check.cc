@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "control/ingress/ingress_model.h"
-#include "control/ingress/route_table.h"
+#include "control/ingress/route_table_builder.h"
 #include "dataplane/config/read_file.h"
 #include "dataplane/config/yaml/parse.h"
 

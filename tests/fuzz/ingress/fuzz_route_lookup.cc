@@ -9,7 +9,8 @@
 
 #include "control/ingress/hs_engine.h"
 #include "control/ingress/reference_matcher.h"
-#include "control/ingress/route_table.h"
+#include "control/ingress/route_table_builder.h"
+#include "pipelines/l7/ingress/route_table.h"
 
 using namespace kgw::ingress;
 

@@ -1,39 +1,18 @@
-// Hyperscan databases for the router: regular-expression paths (ImplementationSpecific
-// with the kgw.dev/path-regex annotation) and, for the benchmark and the differential
-// tests, the all-Hyperscan engine's anchored literal patterns.
+// The matching side of a Hyperscan database: what a process that scans needs.
 //
 // A database is compiled in the control process and kept as serialized bytes
-// (hs_serialize_database); each process that matches deserializes it in place into
-// memory it owns (hs_deserialize_database_at: Hyperscan databases are position
+// (control/ingress/hs_compile.h); each process that matches deserializes it in place
+// into memory it owns (hs_deserialize_database_at: Hyperscan databases are position
 // independent, so that memory may be shared memory). Each worker allocates its own
-// scratch (hs_alloc_scratch / hs_clone_scratch); a scan allocates nothing.
+// scratch (hs_alloc_scratch / hs_clone_scratch); a scan (hs_scan) allocates nothing.
 #pragma once
 
 #include <hs/hs.h>
 
 #include <cstddef>
-#include <cstdint>
 #include <memory>
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace kgw::ingress {
-
-struct hs_compile_failure {
-  int expression = -1;  // index of the offending pattern, -1 when not about one pattern
-  std::string message;
-};
-
-// Compiles `patterns` (ids = indices) in block mode with `flags[i]` and serializes the
-// database into `out`. False (and `err`) when Hyperscan rejects the set.
-bool hs_compile_serialized(const std::vector<std::string>& patterns, const std::vector<unsigned>& flags,
-                           std::vector<std::byte>& out, hs_compile_failure& err);
-
-// The anchored, whole-path form of a path regex: ^(?:RE)\z
-std::string anchored_path_regex(std::string_view re);
-// A Hyperscan-safe literal: every byte that isn't [A-Za-z0-9] becomes \xHH.
-std::string hs_escape_literal(std::string_view s);
 
 // Frees a scratch with hs_free_scratch.
 struct hs_scratch_deleter {
