@@ -13,8 +13,7 @@ KGW=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+netns_require_root_and_hugepages
 
 P=kgwd$$
 WORK=$(mktemp -d)
@@ -25,7 +24,6 @@ fail() {
   echo "--- control log"; tail -n 30 "$WORK/control.log" 2>/dev/null
   exit 1
 }
-client() { ip netns exec "$P-client" "$@"; }
 generation() { "$KGW" cli --file-prefix "$P" -c "show service shop/sticky" 2>/dev/null | awk '/^generation/ {print $2}'; }
 start_control() {
   ip netns exec "$P-gw" "$KGW" control -c "$WORK/gateway.yaml" --manifests "$WORK/manifests" >> "$WORK/control.log" 2>&1 &
@@ -107,7 +105,6 @@ sleep 1.5
 grep -q "broken.yaml:6" "$WORK/control.log" || fail "control did not report the invalid manifest with its file and line"
 [ "$(generation)" = "$gen_before" ] || fail "an invalid manifest changed the published generation"
 client curl -s --max-time 3 http://198.18.100.10/ | grep -q "^hello from pod" || fail "Services stopped after a rejected change"
-cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
 cli "show config status" > "$WORK/status.txt" || fail "show config status failed"
 sed 's/^/  /' "$WORK/status.txt"
 grep -q "last change: rejected" "$WORK/status.txt" || fail "show config status does not say the change was rejected"

@@ -16,8 +16,7 @@ KGW=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+netns_require_root_and_hugepages
 if ! command -v hping3 > /dev/null; then echo "FAIL: hping3 missing (scripts/setup.sh installs it)"; exit 1; fi
 
 P=kgwf$$
@@ -29,8 +28,6 @@ fail() {
   echo "--- sessions"; tail -n 20 "$WORK/sessions.log" 2>/dev/null
   exit 1
 }
-client() { ip netns exec "$P-client" "$@"; }
-cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
 conntrack_field() { cli "show counters" | sed -n "s/^conntrack:.* $1 \([0-9]*\).*/\1/p"; }
 
 pod_topology "$P" "$WORK"

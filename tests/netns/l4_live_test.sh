@@ -28,8 +28,7 @@ KGW=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+netns_require_root_and_hugepages
 
 P=kgwl$$
 WORK=$(mktemp -d)
@@ -40,8 +39,6 @@ fail() {
   echo "--- control log"; tail -n 30 "$WORK/control.log" 2>/dev/null
   exit 1
 }
-client() { ip netns exec "$P-client" "$@"; }
-cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
 expired() { cli "show counters" | sed -n 's/^conntrack:.* expired \([0-9]*\).*/\1/p'; }
 
 pod_topology "$P" "$WORK"

@@ -8,6 +8,18 @@ NETNS_CREATED=()
 DPDK_PREFIXES=()
 STARTED_PIDS=()
 
+# The start of every netns test: skips (exit 77, meson's "skipped") without
+# root or a hugetlbfs mount.
+netns_require_root_and_hugepages() {
+  if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
+  if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+}
+
+# A command in the test's client namespace, and a CLI command to its
+# dataplane ($P: the test's prefix, also its DPDK --file-prefix; $KGW).
+client() { ip netns exec "$P-client" "$@"; }
+cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
+
 netns_add() {
   local ns=$1
   ip netns add "$ns"

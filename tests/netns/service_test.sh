@@ -15,14 +15,12 @@ KGW=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+netns_require_root_and_hugepages
 
 P=kgws$$
 WORK=$(mktemp -d)
 trap 'netns_cleanup; rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*"; echo "--- dataplane log"; tail -n 40 "$WORK/dp.log"; exit 1; }
-client() { ip netns exec "$P-client" "$@"; }
 
 pod_topology "$P" "$WORK"
 cat > "$WORK/gateway.yaml" <<YAML

@@ -14,8 +14,7 @@ KGW=$(realpath "$1")
 GEN=$(realpath "$2")
 MEMORY=${3:-auto}
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+netns_require_root_and_hugepages
 
 # shellcheck source=tests/netns/standalone_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/standalone_lib.sh"

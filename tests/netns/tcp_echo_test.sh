@@ -24,8 +24,7 @@ KGW=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+netns_require_root_and_hugepages
 
 BULK_MIB=${KGW_TCP_BULK_MIB:-256}
 P=kgwe$$
@@ -37,7 +36,6 @@ fail() {
   echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
   exit 1
 }
-client() { ip netns exec "$P-client" "$@"; }
 echo_client() { client /usr/bin/python3 "$HERE/tcp_echo_client.py" "$@"; }
 counters() { "$KGW" cli --file-prefix "$P" -c "show counters"; }
 # tcp_field NAME [LINE]: a number from the `tcp:` (or `tcp echo:`) line.

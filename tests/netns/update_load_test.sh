@@ -14,13 +14,11 @@ KGW=$(realpath "$1")
 GEN=$(realpath "$2")
 CHANGES=${KGW_TEST_CHANGES:-1000}
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+netns_require_root_and_hugepages
 
 # shellcheck source=tests/netns/standalone_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/standalone_lib.sh"
 standalone_init kgwu
-cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
 
 "$GEN" -m established -f 2000 -s 2 -e 3 -o "$WORK/in.pcap" -M "$WORK/gen" > /dev/null || fail "kgw-gen"
 mkdir -p "$WORK/manifests"
