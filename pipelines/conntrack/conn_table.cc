@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <new>
@@ -23,15 +24,23 @@ uint32_t sig_of(uint32_t h) { return h ? h : 1; }
 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
-// Unassured: embryonic (a handshake not complete, UDP unanswered) or over
-// (FIN both ways, a RST). What Linux conntrack's early drop takes first: a
-// flood of spoofed SYNs or datagrams fills the table with these, and must not
-// push out connections both sides use.
-bool unassured(conn_state s) {
-  return embryonic(s) || s == conn_state::tcp_time_wait || s == conn_state::tcp_closed;
-}
+constexpr uint64_t rank_unassured = 1, rank_assured = 2;
 
-constexpr uint64_t rank_assured = 2;
+// Eviction class by state. Unassured: embryonic (a handshake not complete,
+// UDP unanswered) or over (FIN both ways, a RST). What Linux conntrack's early
+// drop takes first: a flood of spoofed SYNs or datagrams fills the table with
+// these, and must not push out connections both sides use. A table, not
+// compares: it is read for every slot of every bucket an insert looks at.
+constexpr std::array<uint64_t, 16> rank_class = [] {
+  std::array<uint64_t, 16> r{};
+  for (unsigned i = 0; i < r.size(); ++i) {
+    auto st = static_cast<conn_state>(i);
+    bool unassured = embryonic(st) || st == conn_state::tcp_time_wait || st == conn_state::tcp_closed;
+    r[i] = (unassured ? rank_unassured : rank_assured) << 62;
+  }
+  return r;
+}();
+static_assert(static_cast<unsigned>(conn_state::other) < rank_class.size());
 
 // Which connection goes first to make room: an expired one (0), then an
 // unassured one, then an assured one; within a class the least recently
@@ -41,8 +50,7 @@ constexpr uint64_t rank_assured = 2;
 uint64_t evict_rank(const conn& c, uint64_t now_ns) {
   if (c.expires_ns <= now_ns) return 0;
   if (c.last_seen_ns == now_ns) return ~0ull;
-  uint64_t tier = unassured(c.state) ? 1 : rank_assured;
-  return tier << 62 | (c.last_seen_ns >> 2);  // 4 ns steps: 584 years fit the low bits
+  return rank_class[static_cast<uint8_t>(c.state) & 15] | (c.last_seen_ns >> 2);  // 4 ns steps: 584 years fit
 }
 
 }  // namespace
