@@ -201,6 +201,15 @@ void tcp_metrics(std::string& out, const shared_state& s, const counter_snapshot
       {"kgw_tcp_no_route_total", "Segments towards an address without a neighbour (dropped).", [](c v) { return v.no_route; }},
       {"kgw_tcp_echo_accepted_total", "Connections of the echo service.", [](c v) { return v.echo_accepted; }},
       {"kgw_tcp_echo_bytes_total", "Bytes the echo service sent back.", [](c v) { return v.echo_bytes; }},
+      {"kgw_tcp_connect_started_total", "Active opens from the SNAT addresses.", [](c v) { return v.connect_started; }},
+      {"kgw_tcp_connect_steered_total", "Active opens whose source port's reply RSS hashes to the worker's queue.",
+       [](c v) { return v.connect_steered; }},
+      {"kgw_tcp_connect_unsteered_total", "Active opens whose reply could not be aimed by RSS (replies may be handed over).",
+       [](c v) { return v.connect_unsteered; }},
+      {"kgw_tcp_connect_no_port_total", "Active opens refused: no free source port in the worker's slice.",
+       [](c v) { return v.connect_no_port; }},
+      {"kgw_tcp_replies_handed_off_total", "Replies to another worker's active opens passed to it.",
+       [](c v) { return v.replies_handed_off; }},
   };
   for (const tcp_metric& m : ms) {
     family(out, m.name, "counter", m.help);

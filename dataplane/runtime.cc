@@ -201,6 +201,21 @@ void runtime::build_local_table() {
   }
   for (uint16_t pid : port_ids_) std::memcpy(local_->port_mac[pid], state_->ports[pid].mac, 6);
   local_->punt_enabled = true;
+  // Replies to the stacks' active opens: the first SNAT address of each
+  // family (the one the L4 SNAT uses too), on tcp.connect_port_lo/hi.
+  for (const ip_addr& a : cfg_->snat_addresses) {
+    if (a.is_v4() && !local_->has_snat_v4) {
+      std::memcpy(local_->snat_v4, a.b.data(), 4);
+      local_->has_snat_v4 = 1;
+    } else if (a.is_v6() && !local_->has_snat_v6) {
+      std::memcpy(local_->snat_v6, a.b.data(), 16);
+      local_->has_snat_v6 = 1;
+    }
+  }
+  unsigned n = std::max(1u, cfg_->workers);
+  local_->connect.lo = cfg_->tcp.connect_port_lo;
+  local_->connect.span = static_cast<uint16_t>((cfg_->tcp.connect_port_hi - cfg_->tcp.connect_port_lo + 1u) / n);
+  local_->connect.n_workers = static_cast<uint16_t>(n);
 }
 
 bool runtime::build_workers(const runtime_options& o) {
@@ -241,6 +256,8 @@ bool runtime::build_workers(const runtime_options& o) {
     w->burst = static_cast<uint16_t>(cfg_->dataplane.burst);
     w->counters = &state_->counters[i];
     w->snapshot = &state_->conn_snapshots[i];
+    w->tcp_probe = &state_->tcp_probes[i];
+    w->local_state.worker = i;
     w->local = local_;
     w->refusals = refusal_limiter{cfg_->services.refusals_per_second};
     w->local_state.refusals = &w->refusals;
@@ -354,6 +371,16 @@ bool runtime::build_tcp(const runtime_options& o) {
       return false;
     }
     tcp::tcp_stack* s = wt->stack;
+    wt->pool = pool;
+    connect_lcore& cl = wt->connect;
+    cl.ranges = local_->connect;
+    cl.worker = w->index;
+    for (const ip_addr& a : cfg_->snat_addresses) {
+      ip_addr& slot = a.is_v4() ? cl.snat_v4 : cl.snat_v6;
+      if (slot.family == 0) slot = a;
+    }
+    cl.nexthops = services_.nexthops();
+    cl.steering = services_.steering();
     w->tcp = wt;
     w->now_ns = now;
     if (echo) {
@@ -381,6 +408,12 @@ bool runtime::build_tcp(const runtime_options& o) {
            "connection would hold {} mbufs per worker (pool: {})",
            tc.max_connections, tc.recv_buffer / 1024, tc.send_buffer / 1024, worst, cfg_->dataplane.mbufs);
   if (echo) log_info("tcp: echo (RFC 862) on port {} of the Ingress addresses", echo);
+  if (!cfg_->snat_addresses.empty()) {
+    const connect_ranges& r = local_->connect;
+    log_info("tcp: active opens from the SNAT addresses, source ports {}..{} ({} per worker){}", r.lo,
+             r.lo + r.span * r.n_workers - 1, r.span,
+             r.n_workers > 1 ? "; each aimed by RSS at its worker's queue where the port reports its RSS" : "");
+  }
   return true;
 }
 

@@ -48,6 +48,7 @@ class service_runtime {
   // Frees everything; must run before EAL goes away.
   void release();
   const nexthop_table* nexthops() const { return nexthops_; }
+  const steering_table* steering() const { return steering_; }
 
  private:
   std::string error_;

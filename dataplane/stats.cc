@@ -142,6 +142,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      t.no_route, t.linearized, tcp_drops);
   out += fmt::format("tcp echo: accepted {}  bytes {}  closed {}  reset {}\n", t.echo_accepted, t.echo_bytes,
                      t.echo_closed, t.echo_reset);
+  out += fmt::format("tcp connect: started {}  steered {}  unsteered {}  no-port {}  replies-handed-off {}\n",
+                     t.connect_started, t.connect_steered, t.connect_unsteered, t.connect_no_port,
+                     t.replies_handed_off);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

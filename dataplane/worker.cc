@@ -7,6 +7,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 
@@ -114,6 +115,151 @@ bool linearize(worker_conf& w, rte_mbuf* m) {
   return true;
 }
 
+// --- the `tcp connect` diagnostic (tcp_probe_request) ---------------------------
+// One active open at a time per worker, asked for by a CLI through shared
+// memory: send the requester's bytes as send space allows, copy what comes back
+// into its buffer, end at the peer's FIN, a reset or the deadline.
+
+void probe_finish(worker_conf& w, tcp_probe_status status) {
+  worker_tcp& t = *w.tcp;
+  tcp_probe_run& p = t.probe;
+  tcp_probe_request& r = *w.tcp_probe;
+  if (p.conn.valid()) {
+    tcp::tcp_conn_info info;
+    bool orderly = tcp::tcp_info(*t.stack, p.conn, info) && info.recv_queued == 0 && status == probe_closed;
+    (orderly ? tcp::tcp_close : tcp::tcp_abort)(*t.stack, p.conn);
+  }
+  r.status = status;
+  r.total_ns = w.now_ns - p.start_ns;
+  p = tcp_probe_run{};
+  __atomic_store_n(&r.done, r.requested, __ATOMIC_RELEASE);
+}
+
+// Queues as much of the requester's data as the send buffer takes now, in
+// mbufs from the worker's pool.
+void probe_push(worker_conf& w) {
+  worker_tcp& t = *w.tcp;
+  tcp_probe_run& p = t.probe;
+  tcp_probe_request& r = *w.tcp_probe;
+  const auto* src = static_cast<const uint8_t*>(r.send);
+  while (r.sent < r.send_len) {
+    uint64_t want = std::min<uint64_t>({r.send_len - r.sent, tcp::tcp_send_space(*t.stack, p.conn), 65536});
+    if (want == 0) break;
+    rte_mbuf* head = nullptr;
+    rte_mbuf* tail = nullptr;
+    uint64_t filled = 0;
+    while (filled < want) {
+      rte_mbuf* m = rte_pktmbuf_alloc(t.pool);
+      if (!m) break;
+      uint16_t n = static_cast<uint16_t>(std::min<uint64_t>(want - filled, rte_pktmbuf_tailroom(m)));
+      std::memcpy(rte_pktmbuf_append(m, n), src + r.sent + filled, n);
+      filled += n;
+      if (!head) {
+        head = tail = m;
+      } else {
+        tail->next = m;
+        tail = m;
+        head->nb_segs++;
+        head->pkt_len += n;
+      }
+    }
+    if (!head) break;  // the pool is dry: try again at the next event
+    if (tcp::tcp_send(*t.stack, p.conn, head) != 0) {
+      rte_pktmbuf_free(head);
+      break;
+    }
+    r.sent += filled;
+  }
+  if (r.sent == r.send_len && (r.flags & probe_shutdown) && !p.shut) {
+    tcp::tcp_shutdown(*t.stack, p.conn);
+    p.shut = true;
+  }
+}
+
+void probe_pull(worker_conf& w) {
+  worker_tcp& t = *w.tcp;
+  tcp_probe_request& r = *w.tcp_probe;
+  auto* dst = static_cast<uint8_t*>(r.recv);
+  while (rte_mbuf* chain = tcp::tcp_recv(*t.stack, t.probe.conn)) {
+    for (rte_mbuf* m = chain; m; m = m->next) {
+      uint64_t n = rte_pktmbuf_data_len(m);
+      uint64_t room = r.recv_cap - r.received;
+      uint64_t take = std::min(n, room);
+      if (take) std::memcpy(dst + r.received, rte_pktmbuf_mtod(m, const uint8_t*), take);
+      r.received += take;
+      r.discarded += n - take;
+    }
+    rte_pktmbuf_free(chain);
+  }
+}
+
+void probe_on_event(worker_conf& w, const tcp::tcp_event& ev) {
+  tcp_probe_run& p = w.tcp->probe;
+  tcp_probe_request& r = *w.tcp_probe;
+  if (!p.active || !(ev.conn == p.conn)) {
+    tcp::tcp_abort(*w.tcp->stack, ev.conn);  // a probe given up on since
+    return;
+  }
+  if (ev.kinds & tcp::ev_connected) {
+    r.connected = 1;
+    r.connect_ns = w.now_ns - p.start_ns;
+  }
+  if (ev.kinds & (tcp::ev_connected | tcp::ev_writable)) probe_push(w);
+  if (ev.kinds & tcp::ev_readable) probe_pull(w);
+  if (ev.kinds & tcp::ev_reset) return probe_finish(w, r.connected ? probe_reset : probe_refused);
+  if (ev.kinds & tcp::ev_timeout) return probe_finish(w, probe_unreachable);
+  if (ev.kinds & tcp::ev_peer_closed) p.peer_closed = true;
+  // Done once the peer has said all and everything of ours is queued (and,
+  // when asked, our FIN): closing lets the stack finish sending it.
+  if (p.peer_closed && r.sent == r.send_len && (p.shut || !(r.flags & probe_shutdown)))
+    probe_finish(w, probe_closed);
+}
+
+// Once per loop: starts a new request, or ends one past its deadline.
+void serve_tcp_probe(worker_conf& w) {
+  worker_tcp& t = *w.tcp;
+  tcp_probe_run& p = t.probe;
+  tcp_probe_request& r = *w.tcp_probe;
+  uint32_t want = __atomic_load_n(&r.requested, __ATOMIC_ACQUIRE);
+  if (p.active) {
+    if (want != p.serving) {  // the requester gave up
+      tcp::tcp_abort(*t.stack, p.conn);
+      p = tcp_probe_run{};
+    } else if (w.now_ns >= p.deadline_ns) {
+      probe_pull(w);
+      probe_finish(w, r.connected ? probe_timeout : probe_unreachable);
+    }
+    return;
+  }
+  if (want == r.done) return;
+  p.serving = want;
+  p.start_ns = w.now_ns;
+  p.deadline_ns = w.now_ns + uint64_t{r.timeout_ms} * 1000000;
+  r.sent = r.received = r.discarded = r.connect_ns = r.total_ns = 0;
+  r.connected = r.steered = 0;
+  r.local_port = 0;
+  ip_addr remote;
+  remote.family = r.family;
+  std::memcpy(remote.b.data(), r.addr, 16);
+  connect_result c = connect_from_snat(*t.stack, t.connect, remote, r.port, w.counters->tcp);
+  if (!c.conn.valid()) {
+    tcp_probe_status st = c.error == connect_error::no_source ? probe_no_source
+                          : c.error == connect_error::no_route ? probe_no_route
+                                                               : probe_no_port;
+    r.status = st;
+    __atomic_store_n(&r.done, want, __ATOMIC_RELEASE);
+    p = tcp_probe_run{};
+    return;
+  }
+  p.active = true;
+  p.conn = c.conn;
+  tcp::tcp_set_tag(*t.stack, c.conn, static_cast<uint32_t>(tcp_app::probe));
+  r.local_port = c.port;
+  r.steered = c.steered;
+  const ip_addr& local = r.family == 4 ? t.connect.snat_v4 : t.connect.snat_v6;
+  std::memcpy(r.local_addr, local.b.data(), 16);
+}
+
 void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
   tcp::tcp_stack& s = *w.tcp->stack;
   if (ev.kinds & tcp::ev_accepted) {
@@ -124,6 +270,10 @@ void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
   switch (static_cast<tcp_app>(tcp::tcp_tag(s, ev.conn))) {
     case tcp_app::echo:
       echo_on_event(s, ev, w.counters->tcp);
+      return;
+    case tcp_app::probe:
+      if (w.tcp_probe) probe_on_event(w, ev);
+      else tcp::tcp_abort(s, ev.conn);
       return;
     case tcp_app::none:
       break;
@@ -138,6 +288,7 @@ void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
 void tcp_service(worker_conf& w) {
   tcp::tcp_stack& s = *w.tcp->stack;
   tcp::tcp_advance(s, w.now_ns);
+  if (w.tcp_probe) serve_tcp_probe(w);
   tcp::tcp_event ev[max_burst];
   for (unsigned round = 0; round < 8; ++round) {
     uint16_t n = tcp::tcp_poll_events(s, ev, max_burst);

@@ -5,19 +5,36 @@
 
 #include <cstdint>
 
+#include "pipelines/l7/connect/connect.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/route/route_stage.h"
+
+struct rte_mempool;
 
 namespace kgw {
 
 // What a connection of the stack serves: its tag (tcp_set_tag), and for a
 // listener, what its connections will serve.
-enum class tcp_app : uint8_t { none = 0, echo = 1 };
+enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2 };
+
+// The one `tcp connect` diagnostic a worker runs at a time
+// (tcp_probe_request in the shared state; worker.cc serve_tcp_probe).
+struct tcp_probe_run {
+  bool active = false;
+  uint32_t serving = 0;       // the request number being served
+  tcp::tcp_conn_id conn;
+  uint64_t start_ns = 0, deadline_ns = 0;
+  bool shut = false;          // our FIN queued
+  bool peer_closed = false;
+};
 
 struct worker_tcp {
   tcp::tcp_stack* stack = nullptr;
   tcp_app listener_app[16] = {};  // by listener id (tcp_settings.h: max_tcp_listeners)
   origin_route_cache routes;      // next hops of the stack's segments, by destination
+  connect_lcore connect;          // active opens from the SNAT addresses
+  rte_mempool* pool = nullptr;    // mbufs for data the worker itself sends (the probe's)
+  tcp_probe_run probe;
 };
 
 }  // namespace kgw

@@ -18,6 +18,7 @@
 #include "control/cli/nexthop_view.h"
 #include "control/cli/port_view.h"
 #include "control/cli/service_view.h"
+#include "control/cli/tcp_probe_view.h"
 #include "dataplane/control_status.h"
 #include "dataplane/log.h"
 #include "dataplane/stats.h"
@@ -246,6 +247,29 @@ cmdline_parse_inst_t cmd_set_log_level = {set_log_level_cb, nullptr,
 cmdline_parse_inst_t cmd_reload = {reload_cb, nullptr, "reload: control compiles and publishes the manifests again",
                                    {TOK(t_reload), nullptr}};
 
+// --- tcp connect|transfer ... -------------------------------------------------------
+struct tcp_result {
+  cmdline_fixed_string_t tcp;
+  cmdline_multi_string_t rest;
+};
+
+void tcp_cb(void* res, cmdline* cl, void*) {
+  std::string error;
+  auto c = parse_tcp_command(static_cast<tcp_result*>(res)->rest, error);
+  if (!c) return fail(cl, error + "\n");
+  bool failed = false;
+  std::string text = run_tcp_command(g_ctx->dp->state(), *c, failed);
+  if (failed) return fail(cl, text);
+  out(cl, text);
+}
+
+cmdline_parse_token_string_t t_tcp = TOKEN_STRING_INITIALIZER(tcp_result, tcp, "tcp");
+cmdline_parse_token_string_t t_tcp_rest = TOKEN_STRING_INITIALIZER(tcp_result, rest, TOKEN_STRING_MULTI);
+cmdline_parse_inst_t cmd_tcp = {
+    tcp_cb, nullptr,
+    "tcp connect [worker N] [timeout MS] ADDR PORT [TEXT] | tcp transfer [worker N] [timeout MS] ADDR PORT IN OUT",
+    {TOK(t_tcp), TOK(t_tcp_rest), nullptr}};
+
 // --- help | quit ---------------------------------------------------------------------
 struct word_result {
   cmdline_fixed_string_t word;
@@ -264,7 +288,7 @@ cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
     &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_show_routes, &cmd_show_config_status,
-    &cmd_set_log_level, &cmd_reload, &cmd_help, &cmd_quit, nullptr,
+    &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_help, &cmd_quit, nullptr,
 };
 
 }  // namespace
@@ -284,6 +308,11 @@ std::string cli_help_text() {
          "  set log level error|warn|info|debug  log level of the dataplane and the control process\n"
          "  reload                          control compiles and publishes the manifests again; waits for the result\n"
          "  clear port stats all|<port_id>  reset NIC statistics and kgw counters\n"
+         "  tcp connect [worker N] [timeout MS] ADDR PORT [TEXT]\n"
+         "                                  worker N (0) opens a TCP connection from its SNAT address, sends TEXT\n"
+         "                                  (\\n \\r \\t \\xHH), half-closes, prints the answer (default 3000 ms)\n"
+         "  tcp transfer [worker N] [timeout MS] ADDR PORT IN OUT\n"
+         "                                  the same with the bytes of file IN; what comes back goes to file OUT\n"
          "  help                            this list\n"
          "  quit                            leave the shell\n"
          "Tab completes commands; several commands can be given as `kgw cli -c \"cmd; cmd\"`.\n";

@@ -107,6 +107,7 @@ class gateway_parser {
     if (cfg.ingress.addresses.empty()) cfg.ingress.addresses = cfg.node_addresses;
     if (auto n = top.get("tcp")) parse_tcp(n, cfg.tcp);
     check_local_addresses(root, cfg);
+    check_port_ranges(top, cfg);
   }
 
  private:
@@ -571,7 +572,7 @@ class gateway_parser {
     t.line = n.line();
     yaml::node m = f_.entries(n, "tcp",
                               {"max_connections", "recv_buffer", "send_buffer", "max_time_wait", "syn_backlog",
-                               "max_ooo_segments"});
+                               "max_ooo_segments", "connect_port_lo", "connect_port_hi"});
     if (!n.is_map()) return;
     bounded(m, "max_connections", "tcp.max_connections", 16, 1u << 20, t.max_connections);
     // Below 4 KiB a window holds fewer than three full segments: fast
@@ -581,6 +582,8 @@ class gateway_parser {
     bounded(m, "max_time_wait", "tcp.max_time_wait", 0, 1u << 20, t.max_time_wait);
     bounded(m, "syn_backlog", "tcp.syn_backlog", 1, 1u << 20, t.syn_backlog);
     bounded(m, "max_ooo_segments", "tcp.max_ooo_segments", 0, 1024, t.max_ooo_segments);
+    bounded(m, "connect_port_lo", "tcp.connect_port_lo", 1, 65535, t.connect_port_lo);
+    bounded(m, "connect_port_hi", "tcp.connect_port_hi", 1, 65535, t.connect_port_hi);
     // TIME-WAIT must leave TCBs for live connections; unset, it follows
     // max_connections down (a quarter, as the defaults are).
     if (yaml::node v = m.get("max_time_wait")) {
@@ -590,6 +593,30 @@ class gateway_parser {
     } else {
       t.max_time_wait = std::min(t.max_time_wait, t.max_connections / 4);
     }
+  }
+
+  // The L4 SNAT and the TCP stack take source ports of the same SNAT
+  // addresses: their ranges must not meet (docs/tcp.md, "Active opens"), and
+  // each worker needs a port of each.
+  void check_port_ranges(yaml::node top, const gateway_config& cfg) {
+    const tcp_stack_config& t = cfg.tcp;
+    const services_config& s = cfg.services;
+    yaml::node tn = top.get("tcp") ? top.get("tcp") : top;
+    yaml::node at = tn.is_map() && tn.get("connect_port_lo") ? tn.get("connect_port_lo") : tn;
+    if (t.connect_port_lo > t.connect_port_hi) {
+      error(at, "tcp.connect_port_lo",
+            fmt::format("must not be above connect_port_hi ({} > {})", t.connect_port_lo, t.connect_port_hi));
+      return;
+    }
+    if (unsigned(t.connect_port_hi - t.connect_port_lo) + 1 < cfg.workers)
+      error(at, "tcp.connect_port_lo",
+            fmt::format("connect_port_lo..connect_port_hi ({}..{}) must hold at least one port per worker ({})",
+                        t.connect_port_lo, t.connect_port_hi, cfg.workers));
+    if (s.snat_port_lo <= s.snat_port_hi && t.connect_port_lo <= s.snat_port_hi && s.snat_port_lo <= t.connect_port_hi)
+      error(at, "tcp.connect_port_lo",
+            fmt::format("connect_port_lo..connect_port_hi ({}..{}) overlaps services.snat_port_lo..snat_port_hi "
+                        "({}..{}): the L4 SNAT and the TCP stack would take the same ports",
+                        t.connect_port_lo, t.connect_port_hi, s.snat_port_lo, s.snat_port_hi));
   }
 
   // The local stage answers for node and Ingress addresses from one table of

@@ -65,7 +65,7 @@ struct services_config {
   uint32_t conntrack_entries = 262144;  // connections per worker (both directions each)
   uint32_t affinity_entries = 65536;    // ClientIP affinity memory per worker
   uint16_t snat_port_lo = 1024;         // SNAT source ports, split evenly between workers
-  uint16_t snat_port_hi = 65535;
+  uint16_t snat_port_hi = 49151;        // 49152.. is tcp.connect_port_lo/hi's by default
   uint16_t mss_clamp = 1460;            // TCP MSS in SYNs is lowered to this; 0 = off
   uint32_t counter_slots = 262144;      // counters of Service ports and endpoints, kept across updates
   uint32_t max_services = 65536;        // slots of the Service directory, one per Service
@@ -105,6 +105,12 @@ struct tcp_stack_config {
   uint32_t max_time_wait = 256;     // TIME-WAIT TCBs; beyond it the oldest is ended
   uint32_t syn_backlog = 128;       // SYN-RECEIVED per listener; beyond it SYN cookies
   uint32_t max_ooo_segments = 64;   // out-of-order segments held per connection
+  // Source ports of the stack's own connections from the SNAT addresses,
+  // split evenly between workers; disjoint from services.snat_port_lo/hi, so
+  // that a reply to a SNAT address tells by its port alone whether it is
+  // the L4 NAT's or the stack's, and which worker's.
+  uint16_t connect_port_lo = 49152;
+  uint16_t connect_port_hi = 65535;
   int line = 0;
 };
 

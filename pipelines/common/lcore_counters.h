@@ -76,9 +76,11 @@ struct tcp_lcore_counters {
   uint64_t echo_bytes;    // bytes it sent back
   uint64_t echo_closed;   // ended in order (both FINs)
   uint64_t echo_reset;    // ended by a reset or a timeout
-  uint64_t connect_started;   // active opens (tcp connect diagnostics)
-  uint64_t connect_no_port;   // no source port both free and steered to this worker's queue
-  uint64_t connect_steered;   // source ports chosen by the RSS hash of the reply
+  uint64_t connect_started;   // active opens from the SNAT addresses (pipelines/l7/connect)
+  uint64_t connect_no_port;   // none: no free source port in the worker's slice (or no free TCB)
+  uint64_t connect_steered;   // source ports whose reply RSS hashes to this worker's queue (or one worker)
+  uint64_t connect_unsteered; // source ports whose reply could not be aimed (no usable RSS, none free): RSS misses
+  uint64_t replies_handed_off; // replies to another worker's active opens, passed to it over the hand-off ring
   // The stack's own (pipelines/l7/tcp/tcp_counters.h), copied once per poll
   // loop: named here so that the shared layout does not follow the stack's.
   uint64_t segments_in, segments_out, bytes_in, bytes_out;

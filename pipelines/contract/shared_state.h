@@ -20,7 +20,7 @@ class conn_table;
 struct nexthop_table;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 9;
+inline constexpr uint32_t shared_state_version = 10;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -105,6 +105,47 @@ struct conn_snapshot_request {
   void* entries;               // conn[capacity] (pipelines/conntrack/conn_table.h)
 };
 
+// `kgw cli tcp connect|transfer`: one active open by a worker, from a SNAT
+// address, asked for as a conn_snapshot_request is (claim by owner_pid, fill
+// in, bump `requested`; the worker serves it in its poll loop and sets `done`
+// to `requested`). `send` and `recv` are the requester's rte_malloc memory.
+enum tcp_probe_status : int32_t {
+  probe_closed = 0,     // connected, everything sent, the peer closed in order
+  probe_timeout = 1,    // connected, the deadline came first (what arrived is in recv)
+  probe_refused = 2,    // the SYN was answered by a RST
+  probe_reset = 3,      // reset after the handshake
+  probe_unreachable = 4,  // the SYN or the data went unanswered (the stack gave up)
+  probe_no_source = 5,  // no SNAT address of the family
+  probe_no_route = 6,   // no neighbour or route to the address
+  probe_no_port = 7,    // no free source port in the worker's slice, or no free connection
+};
+inline constexpr uint32_t probe_shutdown = 1u << 0;  // half-close once `send` is queued
+
+struct tcp_probe_request {
+  volatile uint32_t requested;
+  volatile uint32_t done;
+  volatile int32_t owner_pid;  // the process using this slot; 0 = free
+  uint32_t timeout_ms;         // from the start to the end, connection included
+  // asked
+  uint8_t family;              // 4 or 6
+  uint8_t pad0;
+  uint16_t port;               // host order
+  uint32_t flags;              // probe_shutdown
+  uint8_t addr[16];
+  const void* send;
+  uint64_t send_len;
+  void* recv;
+  uint64_t recv_cap;
+  // answered
+  int32_t status;              // tcp_probe_status
+  uint16_t local_port;         // source port taken
+  uint8_t steered;             // its reply hashes to this worker's RX queue
+  uint8_t connected;
+  uint8_t local_addr[16];
+  uint64_t sent, received, discarded;  // bytes; discarded: beyond recv_cap
+  uint64_t connect_ns, total_ns;      // handshake time, and time to the end
+};
+
 struct shared_state {
   uint64_t magic;
   uint32_t version;
@@ -128,6 +169,7 @@ struct shared_state {
   lb_counter_area* lb_counters;
   conn_table* conns[max_workers];             // each read and written by its worker only
   conn_snapshot_request conn_snapshots[max_workers];
+  tcp_probe_request tcp_probes[max_workers];  // `tcp connect` to each worker
   const nexthop_table* nexthops;              // static neighbours and routes, built once at start
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot
   volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command

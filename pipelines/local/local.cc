@@ -123,12 +123,36 @@ void not_answered(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, cons
   else punt_or_drop(m, t, c.local);
 }
 
+// A segment to a SNAT address on the stack's ports: a reply to an active open.
+// The port names the worker that opened it; another worker's is handed over
+// (its RSS could not be aimed, docs/tcp.md "Active opens"). True when taken.
+bool active_open_reply(const uint8_t* dst, unsigned len, pkt_meta& m, const local_table& t, const local_lcore& s,
+                       lcore_counters& c) {
+  if (m.l4_proto != ipproto_tcp || !m.l4_off || m.frag) return false;
+  const uint8_t* snat = len == 4 ? (t.has_snat_v4 ? t.snat_v4 : nullptr) : (t.has_snat_v6 ? t.snat_v6 : nullptr);
+  if (!snat || std::memcmp(dst, snat, len) != 0) return false;
+  int owner = connect_owner(t.connect, m.dport);
+  if (owner < 0) return false;
+  if (static_cast<unsigned>(owner) == s.worker) {
+    m.v = verdict::tcp;
+    c.tcp.delivered++;
+  } else {
+    m.v = verdict::handoff;
+    m.out_port = static_cast<uint16_t>(owner);
+    c.tcp.replies_handed_off++;
+  }
+  return true;
+}
+
 void answer_ipv4(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
                  lcore_counters& lc) {
   local_counters& c = lc.local;
   uint8_t* ip = frame + m.l3_off;
   int at = find_v4(t, ip + 16);
-  if (at < 0) return;
+  if (at < 0) {
+    active_open_reply(ip + 16, 4, m, t, s, lc);
+    return;
+  }
   if (m.l4_proto != ipproto_icmp || m.frag || m.icmp_type != icmp_echo_request || m.icmp_code != 0) {
     not_answered(frame, len, cap, m, t, s, lc, (t.v4_ingress >> at) & 1);
     return;
@@ -263,7 +287,10 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
     answer_neighbor_solicit(frame, len, cap, m, t, c);
     return;
   }
-  if (!to_us) return;
+  if (!to_us) {
+    active_open_reply(dst, 16, m, t, s, lc);
+    return;
+  }
   // Echo only without extension headers: a routing header would need reversing.
   if (icmp6 && m.icmp_type == icmp6_echo_request && m.icmp_code == 0 && m.l4_off == m.l3_off + 40) {
     answer_ipv6_echo(frame, m, t, c);

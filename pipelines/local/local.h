@@ -2,7 +2,10 @@
 // neighbor solicitations for a gateway address (node or Ingress) get a reply,
 // ICMP/ICMPv6 echo requests get an echo reply, TCP to an Ingress address on a
 // port the worker's TCP stack listens on is handed to that stack (verdict
-// tcp), TCP to a port nothing serves gets a RST and UDP an ICMP port
+// tcp), and so is a reply to the stack's active opens (TCP to a SNAT address
+// on a port of tcp.connect_port_lo/hi; to the owning worker's stack, over the
+// hand-off ring when another worker received it), TCP to a port nothing
+// serves gets a RST and UDP an ICMP port
 // unreachable (within the worker's refusal rate); a reply is built in place
 // in the received buffer and sent back out of the port it came in on.
 // Anything else addressed to the gateway is punted to control.
@@ -13,6 +16,7 @@
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/pkt_meta.h"
 #include "pipelines/common/refusal.h"
+#include "pipelines/l7/connect/connect_ranges.h"
 
 struct rte_mbuf;
 
@@ -32,6 +36,13 @@ struct local_table {
   uint32_t v6_ingress = 0;
   uint32_t n_tcp_ports = 0;
   uint16_t tcp_ports[max_local_tcp_ports] = {};  // host order
+  // The stack's active opens (pipelines/l7/connect): replies come to these
+  // addresses on the ports of `connect`. Nothing else to them is the local
+  // stage's (they are the L4 SNAT's).
+  uint8_t has_snat_v4 = 0, has_snat_v6 = 0;
+  uint8_t snat_v4[4] = {};
+  uint8_t snat_v6[16] = {};
+  connect_ranges connect;
   uint8_t port_mac[max_ports][6] = {};    // source MAC for replies, by port id
   bool punt_enabled = true;               // false: unhandled local traffic is dropped (local_unhandled)
 };
@@ -40,6 +51,7 @@ struct local_table {
 struct local_lcore {
   refusal_limiter* refusals = nullptr;  // nullptr: TCP and UDP to the gateway are punted, not refused
   uint64_t now_ns = 0;
+  unsigned worker = 0;  // whose stack a reply to an active open is, when not another's
 };
 
 // Handles one parsed frame. `len` may grow (an NA answering an NS without a

@@ -31,6 +31,10 @@ struct route_entry {
 };
 
 struct nexthop_table {
+  // Bumped by whoever rewrites the table in place or publishes a new one
+  // (neighbours learnt at run time): indices into `neighbors` that workers
+  // cached for it are void from then on. Built once at start today.
+  uint64_t generation = 1;
   uint32_t n_neighbors = 0;
   neighbor_entry neighbors[max_neighbors];
   uint32_t n_routes = 0;

@@ -38,6 +38,12 @@ uint16_t originated_hop(const nexthop_table* t, origin_route_cache& cache, uint8
 
 void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
                             origin_route_cache& cache, uint64_t& no_route, lcore_counters& c) {
+  uint64_t gen = t ? __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE) : 0;
+  if (cache.table != t || cache.generation != gen) {
+    for (auto& e : cache.e) e.family = 0;
+    cache.table = t;
+    cache.generation = gen;
+  }
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (m.v != verdict::tx) continue;

@@ -17,10 +17,13 @@ namespace kgw {
 
 // Recently used destinations of packets the gateway originates, so that a
 // stream of segments to one client does not scan the neighbour and route
-// tables each time. Direct-mapped; the tables never change after start, so an
-// entry never goes stale.
+// tables each time. Direct-mapped. An entry is an index into the table it was
+// found in: a different table, or a new generation of the same one, empties
+// the cache before it is used, since the index may name another neighbour now.
 struct origin_route_cache {
   static constexpr unsigned size = 64;
+  const nexthop_table* table = nullptr;  // what the entries index, at `generation`
+  uint64_t generation = 0;
   struct entry {
     uint8_t family;  // 0: empty
     uint8_t addr[16];

@@ -758,4 +758,34 @@ TEST(GatewayConfig, TcpStackBounds) {
 }
 
 }  // namespace
-}  // namespace kgw
+// The L4 SNAT and the stack's active opens share the SNAT addresses: their
+// port ranges are disjoint by default and may not be made to overlap.
+TEST(GatewayConfig, ConnectPortsDisjointFromSnatPorts) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->services.snat_port_lo, 1024);
+  EXPECT_EQ(cfg->services.snat_port_hi, 49151);
+  EXPECT_EQ(cfg->tcp.connect_port_lo, 49152);
+  EXPECT_EQ(cfg->tcp.connect_port_hi, 65535);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "services: {snat_port_lo: 20000, snat_port_hi: 65535}\n"
+                                 "tcp: {connect_port_lo: 10000, connect_port_hi: 19999}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->tcp.connect_port_lo, 10000);
+  EXPECT_EQ(cfg->tcp.connect_port_hi, 19999);
+  // The L4 range widened to the top without moving the stack's: refused, naming both.
+  auto errs1 = strings_of(errors_of(std::string(minimal) + "services: {snat_port_hi: 65535}\n"));
+  ASSERT_EQ(errs1.size(), 1u);
+  EXPECT_THAT(errs1[0], HasSubstr("tcp.connect_port_lo: connect_port_lo..connect_port_hi (49152..65535) overlaps "
+                                  "services.snat_port_lo..snat_port_hi (1024..65535)"));
+  // One port shared is one too many.
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "tcp: {connect_port_lo: 49151}\n")).size(), 1u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "tcp: {connect_port_lo: 60000, connect_port_hi: 50000}\n")),
+            std::vector<std::string>{"t.yaml:7:24: tcp.connect_port_lo: must not be above connect_port_hi (60000 > 50000)"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "workers: 4\ntcp: {connect_port_lo: 65534}\n")).size(), 1u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "tcp: {connect_port_hi: 0}\n")).size(), 1u);
+}
+
+}  // namespace

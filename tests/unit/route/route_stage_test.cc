@@ -122,5 +122,44 @@ TEST_F(RouteStage, PacketsWithoutAConnectionKeepTheirAddresses) {
   EXPECT_EQ(meta[1].v, verdict::pending);
 }
 
+// The stack's segments: next hop by IP destination, cached by destination as
+// an index into the table. A new generation of the table (neighbours
+// rewritten) or another table must not be served from the old indices.
+TEST_F(RouteStage, OriginatedHopCacheFollowsTheTablesGeneration) {
+  origin_route_cache cache;
+  uint64_t no_route = 0;
+  bytes to_client = tcp_frame(vip4, ip4_client, 80, 40000, 0x10);
+  auto send = [&](const nexthop_table* t) {
+    mbuf_burst b({to_client});
+    pkt_meta meta[1] = {parsed(to_client)};
+    meta[0].v = verdict::tx;
+    route_originated_burst(b.data(), meta, 1, t, cache, no_route, c);
+    return std::make_pair(meta[0], b.frame(0));
+  };
+  auto [m0, f0] = send(nh.get());
+  ASSERT_EQ(m0.v, verdict::tx);
+  EXPECT_EQ(bytes(f0.begin(), f0.begin() + 6), client_mac);
+  EXPECT_EQ(m0.out_port, 0);
+  // The client moves: the table is rewritten with it as the second entry and
+  // another host first (what learning neighbours at run time would do).
+  const bytes moved_mac = {2, 0, 0, 0, 0, 0x77};
+  std::swap(nh->neighbors[0], nh->neighbors[1]);
+  std::memcpy(nh->neighbors[1].mac, moved_mac.data(), 6);
+  nh->neighbors[1].port = 1;
+  nh->generation++;
+  auto [m1, f1] = send(nh.get());
+  ASSERT_EQ(m1.v, verdict::tx);
+  EXPECT_EQ(bytes(f1.begin(), f1.begin() + 6), moved_mac) << "the cached index named the old slot";
+  EXPECT_EQ(m1.out_port, 1);
+  // A table published anew at another address, without the client: a drop,
+  // not the old table's answer.
+  auto other = std::make_unique<nexthop_table>();
+  auto [m2, f2] = send(other.get());
+  EXPECT_EQ(m2.v, verdict::drop);
+  EXPECT_EQ(no_route, 1u);
+  auto [m3, f3] = send(nh.get());
+  EXPECT_EQ(m3.v, verdict::tx) << "back on the first table";
+}
+
 }  // namespace
 }  // namespace kgw
