@@ -1,0 +1,297 @@
+// kgw's TCP stack alone, two stacks in one process over an in-memory wire (as
+// tests/unit/tcp/tcp_link_test.cc, without faults): what perf/tcp/run measures.
+//
+//   tcp_bench bulk SEGMENTS   an established connection moves at least
+//                             SEGMENTS full-MSS data segments one way
+//   tcp_bench conns N         N connections opened, one request byte each way,
+//                             closed (the client first; its TIME-WAIT ends by
+//                             the TIME-WAIT bound, as under load)
+//   tcp_bench memory          bytes reserved per connection
+//
+// Each stack's work (tcp_advance, tcp_input, events, tcp_send/tcp_recv,
+// tcp_drain_tx) runs inside a function named kgw_bench_io_a or
+// kgw_bench_io_b, not inlined, so that callgrind's --toggle-collect can count
+// the instructions of one end or of both; the wire (handing the mbufs over)
+// and the application filling buffers are outside them. Without valgrind the
+// run also reports TSC cycles per byte and per connection, wire included.
+// Time is virtual (the stacks never read a clock): 10 us per round.
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "pipelines/l7/tcp/tcp_stack.h"
+
+using namespace kgw;
+using namespace kgw::tcp;
+
+namespace {
+
+rte_mempool* pool;
+uint64_t now_ns = 1'000'000'000;
+
+struct side {
+  tcp_stack* st = nullptr;
+  tcp_conn_id conn;
+  bool connected = false, peer_closed = false, closed = false;
+  rte_mbuf* wire[64];
+  pkt_meta meta[64];
+  uint16_t n_wire = 0;
+  uint64_t received = 0;
+};
+
+// One end's share of a round: the segments the other end sent, its
+// timers and events, what the application does with them, and its output.
+// `a_send`: payload mbufs to queue (bulk), `close_now`: the application closes.
+struct io_args {
+  side* self;
+  side* peer;
+  rte_mbuf* send;      // a chain to tcp_send, or nullptr
+  bool accept_any;     // a listener's connection becomes `conn`
+  bool close_on_peer_fin;
+  int sent_rc = 0;
+};
+
+void io_body(io_args& a) {
+  side& s = *a.self;
+  side& p = *a.peer;
+  tcp_advance(*s.st, now_ns);
+  if (p.n_wire) tcp_input(*s.st, p.wire, p.meta, p.n_wire);
+  p.n_wire = 0;
+  tcp_event ev[16];
+  uint16_t n;
+  while ((n = tcp_poll_events(*s.st, ev, 16)) > 0) {
+    for (uint16_t i = 0; i < n; ++i) {
+      if ((ev[i].kinds & ev_accepted) && a.accept_any) {
+        s.conn = ev[i].conn;
+        s.connected = true;
+      }
+      if (ev[i].kinds & ev_connected) s.connected = true;
+      if (!(ev[i].conn == s.conn)) continue;
+      if (ev[i].kinds & ev_readable) {
+        while (rte_mbuf* m = tcp_recv(*s.st, s.conn)) {
+          s.received += rte_pktmbuf_pkt_len(m);
+          rte_pktmbuf_free(m);
+        }
+      }
+      if (ev[i].kinds & ev_peer_closed) s.peer_closed = true;
+      if (ev[i].kinds & (ev_closed | ev_reset | ev_timeout)) s.closed = true;
+    }
+  }
+  if (a.send) a.sent_rc = tcp_send(*s.st, s.conn, a.send);
+  if (a.close_on_peer_fin && s.peer_closed && s.conn.valid()) {
+    tcp_close(*s.st, s.conn);
+    s.conn = {};
+  }
+  s.n_wire = tcp_drain_tx(*s.st, s.wire, s.meta, 64);
+}
+
+__attribute__((noinline, noipa)) void kgw_bench_io_a(io_args& a) { io_body(a); }
+__attribute__((noinline, noipa)) void kgw_bench_io_b(io_args& a) { io_body(a); }
+__attribute__((noinline, noipa)) tcp_conn_id kgw_bench_io_a_connect(tcp_stack& st, const tcp_connect_args& ca) {
+  return tcp_connect(st, ca);
+}
+// The application's close, counted with its end.
+__attribute__((noinline, noipa)) void kgw_bench_io_a_close(side& s) {
+  tcp_close(*s.st, s.conn);
+  s.conn = {};
+}
+
+// The wire: the receiving end gets the sent mbufs themselves (a NIC would
+// deliver the same bytes in new buffers); the meta tcp_drain_tx wrote is what
+// the parser would: offsets, lengths, ports, flags.
+uint64_t data_segments = 0, all_segments = 0;
+void count_wire(const side& s) {
+  for (uint16_t i = 0; i < s.n_wire; ++i) {
+    all_segments++;
+    const pkt_meta& m = s.meta[i];
+    uint32_t hl = (rte_pktmbuf_mtod_offset(s.wire[i], const uint8_t*, m.l4_off)[12] >> 4) * 4u;
+    if (m.l4_len > hl) data_segments++;
+  }
+}
+
+tcp_config bench_config() {
+  tcp_config c;
+  c.max_connections = 1024;
+  c.recv_buffer = 262144;
+  c.send_buffer = 262144;
+  c.mtu = 1500;
+  c.seed = 1;
+  return c;
+}
+
+ip_addr v4(const char* s) {
+  ip_addr a;
+  a.family = 4;
+  unsigned x[4];
+  std::sscanf(s, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]);
+  for (int i = 0; i < 4; ++i) a.b[i] = static_cast<uint8_t>(x[i]);
+  return a;
+}
+
+rte_mbuf* payload(uint32_t bytes) {
+  rte_mbuf* head = nullptr;
+  rte_mbuf* tail = nullptr;
+  while (bytes) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (!m) break;
+    uint16_t n = static_cast<uint16_t>(std::min<uint32_t>(bytes, rte_pktmbuf_tailroom(m)));
+    rte_pktmbuf_append(m, n);
+    bytes -= n;
+    if (!head) {
+      head = tail = m;
+    } else {
+      tail->next = m;
+      tail = m;
+      head->nb_segs++;
+      head->pkt_len += n;
+    }
+  }
+  return head;
+}
+
+int bulk(uint64_t want_segments) {
+  side a, b;
+  tcp_config cfg = bench_config();
+  a.st = tcp_stack_create(cfg, pool, SOCKET_ID_ANY, now_ns);
+  b.st = tcp_stack_create(cfg, pool, SOCKET_ID_ANY, now_ns);
+  if (!a.st || !b.st) return 1;
+  tcp_listen(*b.st, ip_addr{4, {}}, 80);
+  tcp_connect_args ca;
+  ca.local = v4("198.18.0.2");
+  ca.remote = v4("198.18.0.1");
+  ca.remote_port = 80;
+  a.conn = tcp_connect(*a.st, ca);
+  io_args ia{&a, &b, nullptr, false, false};
+  io_args ib{&b, &a, nullptr, true, false};
+  const uint32_t chunk = 65536;
+  uint64_t t0 = rte_rdtsc(), bytes0 = 0, seg0 = 0;
+  bool measuring = false;
+  for (uint64_t round = 0; round < 100000000; ++round) {
+    now_ns += 10000;
+    ia.send = nullptr;
+    if (a.connected && tcp_send_space(*a.st, a.conn) >= chunk) ia.send = payload(chunk);
+    kgw_bench_io_a(ia);
+    if (ia.send && ia.sent_rc != 0) rte_pktmbuf_free(ia.send);
+    count_wire(a);
+    kgw_bench_io_b(ib);
+    count_wire(b);
+    // Slow start over, the steady state is measured.
+    if (!measuring && b.received >= 4u << 20) {
+      measuring = true;
+      t0 = rte_rdtsc();
+      bytes0 = b.received;
+      seg0 = data_segments;
+    }
+    if (measuring && data_segments - seg0 >= want_segments) break;
+  }
+  uint64_t cycles = rte_rdtsc() - t0;
+  uint64_t bytes = b.received - bytes0;
+  std::printf("bulk: %lu data segments, %lu bytes, %lu segments on the wire in all\n",
+              static_cast<unsigned long>(data_segments - seg0), static_cast<unsigned long>(bytes),
+              static_cast<unsigned long>(all_segments));
+  std::printf("bulk_cycles_per_byte %.3f\n", double(cycles) / double(bytes));
+  std::printf("bulk_data_segments %lu\n", static_cast<unsigned long>(data_segments));
+  tcp_abort(*a.st, a.conn);
+  tcp_abort(*b.st, b.conn);
+  for (side* s : {&a, &b}) rte_pktmbuf_free_bulk(s->wire, s->n_wire);
+  tcp_stack_destroy(a.st);
+  tcp_stack_destroy(b.st);
+  return bytes ? 0 : 1;
+}
+
+int conns(uint64_t n) {
+  side a, b;
+  tcp_config cfg = bench_config();
+  a.st = tcp_stack_create(cfg, pool, SOCKET_ID_ANY, now_ns);
+  b.st = tcp_stack_create(cfg, pool, SOCKET_ID_ANY, now_ns);
+  if (!a.st || !b.st) return 1;
+  tcp_listen(*b.st, ip_addr{4, {}}, 80);
+  tcp_connect_args ca;
+  ca.local = v4("198.18.0.2");
+  ca.remote = v4("198.18.0.1");
+  ca.remote_port = 80;
+  uint64_t done = 0, rounds = 0, t0 = rte_rdtsc();
+  for (uint64_t i = 0; i < n; ++i) {
+    a.connected = a.peer_closed = a.closed = false;
+    b.connected = b.peer_closed = b.closed = false;
+    b.conn = {};
+    a.received = b.received = 0;
+    a.conn = kgw_bench_io_a_connect(*a.st, ca);
+    io_args ia{&a, &b, nullptr, false, false};
+    io_args ib{&b, &a, nullptr, true, true};
+    bool asked = false, answered = false, closing = false;
+    for (int round = 0; round < 64; ++round) {
+      now_ns += 10000;
+      rounds++;
+      ia.send = a.connected && !asked ? payload(1) : nullptr;
+      asked = asked || ia.send;
+      kgw_bench_io_a(ia);
+      if (a.received && !closing) {
+        kgw_bench_io_a_close(a);
+        closing = true;
+      }
+      ib.send = b.connected && b.received && !answered ? payload(1) : nullptr;
+      answered = answered || ib.send;
+      kgw_bench_io_b(ib);
+      if (closing && b.conn.valid() == false && a.n_wire == 0 && b.n_wire == 0) {
+        done++;
+        break;
+      }
+    }
+  }
+  uint64_t cycles = rte_rdtsc() - t0;
+  std::printf("conns: %lu of %lu opened, answered and closed; TIME-WAIT %u\n", static_cast<unsigned long>(done),
+              static_cast<unsigned long>(n), tcp_time_wait_count(*a.st));
+  std::printf("conn_cycles %.0f\n", double(cycles) / double(n));
+  std::printf("conn_rounds %.1f (each: both ends' io, empty or not)\n", double(rounds) / double(n));
+  tcp_stack_destroy(a.st);
+  tcp_stack_destroy(b.st);
+  return done == n ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: tcp_bench bulk SEGMENTS | conns N | memory\n");
+    return 2;
+  }
+  std::string prefix = "--file-prefix=kgw-tcp-bench-" + std::to_string(getpid());
+  const char* eal_argv[] = {"tcp_bench", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+                            prefix.c_str(), "--no-telemetry", "-l", "0", "--log-level=*:warning"};
+  if (rte_eal_init(sizeof(eal_argv) / sizeof(eal_argv[0]), const_cast<char**>(eal_argv)) < 0) {
+    std::fprintf(stderr, "EAL init failed\n");
+    return 1;
+  }
+  pool = rte_pktmbuf_pool_create("bench_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  int rc = 1;
+  std::string what = argv[1];
+  uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
+  std::printf("tsc_hz %lu\n", static_cast<unsigned long>(rte_get_tsc_hz()));
+  if (!pool) {
+    std::fprintf(stderr, "mempool create failed\n");
+  } else if (what == "bulk" && n) {
+    rc = bulk(n);
+  } else if (what == "conns" && n) {
+    rc = conns(n);
+  } else if (what == "memory") {
+    tcp_config c = bench_config();
+    c.max_connections = 65536;
+    std::printf("memory_per_connection %.0f\n", double(tcp_stack_memory_size(c)) / c.max_connections);
+    rc = 0;
+  } else {
+    std::fprintf(stderr, "usage: tcp_bench bulk SEGMENTS | conns N | memory\n");
+    rc = 2;
+  }
+  std::string dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  rmdir(dir.c_str());
+  return rc;
+}
