@@ -142,6 +142,14 @@ std::string format_counters(const shared_state& s, bool all) {
                      t.no_route, t.linearized, tcp_drops);
   out += fmt::format("tcp echo: accepted {}  bytes {}  closed {}  reset {}\n", t.echo_accepted, t.echo_bytes,
                      t.echo_closed, t.echo_reset);
+  const http_lcore_counters& h = c.http;
+  out += fmt::format("http: accepted {}  requests {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  bad-request {}  "
+                     "no-route {}  no-endpoint {}  backend-connects {}  backend-refused {}  backend-timeouts {}  "
+                     "backend-errors {}  no-resources {}  bytes-to-backends {}  bytes-to-clients {}  client-resets {}\n",
+                     h.accepted, h.requests, h.responses[1], h.responses[2], h.responses[3], h.responses[4],
+                     h.responses[5], h.bad_request, h.no_route, h.no_endpoint, h.backend_connects, h.backend_refused,
+                     h.backend_timeouts, h.backend_errors, h.no_resources, h.bytes_to_backends, h.bytes_to_clients,
+                     h.client_resets);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "pipelines/l7/proxy/proxy.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/route/route_stage.h"
 
@@ -12,12 +13,18 @@ namespace kgw {
 
 // What a connection of the stack serves: its tag (tcp_set_tag), and for a
 // listener, what its connections will serve.
-enum class tcp_app : uint8_t { none = 0, echo = 1 };
+enum class tcp_app : uint8_t { none = 0, echo = 1, http = 2, http_backend = 3 };
+static_assert(static_cast<uint32_t>(tcp_app::http) == proxy::tag_client &&
+              static_cast<uint32_t>(tcp_app::http_backend) == proxy::tag_backend);
 
 struct worker_tcp {
   tcp::tcp_stack* stack = nullptr;
   tcp_app listener_app[16] = {};  // by listener id (tcp_settings.h: max_tcp_listeners)
   origin_route_cache routes;      // next hops of the stack's segments, by destination
+  // The HTTP proxy on ingress.http_port; nullptr: not serving. It reads the
+  // published Ingress routes through `ingress` (shared_state::ingress).
+  proxy::proxy_worker* proxy = nullptr;
+  const ingress_publication* const* ingress = nullptr;
 };
 
 }  // namespace kgw

@@ -106,9 +106,9 @@ bool stack_listens(const local_table& t, uint16_t port) {
 // What is for the gateway but is no echo or neighbour message. `ingress`:
 // the destination is an Ingress address, where TCP may be the stack's.
 void not_answered(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
-                  lcore_counters& c, bool ingress) {
-  if (ingress && m.l4_proto == ipproto_tcp && m.l4_off && !m.frag) {
-    if (stack_listens(t, m.dport)) {
+                  lcore_counters& c, bool ingress, bool stack = false) {
+  if ((ingress || stack) && m.l4_proto == ipproto_tcp && m.l4_off && !m.frag) {
+    if (stack || stack_listens(t, m.dport)) {
       m.v = verdict::tcp;
       c.tcp.delivered++;
       return;
@@ -130,7 +130,7 @@ void answer_ipv4(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
   int at = find_v4(t, ip + 16);
   if (at < 0) return;
   if (m.l4_proto != ipproto_icmp || m.frag || m.icmp_type != icmp_echo_request || m.icmp_code != 0) {
-    not_answered(frame, len, cap, m, t, s, lc, (t.v4_ingress >> at) & 1);
+    not_answered(frame, len, cap, m, t, s, lc, (t.v4_ingress >> at) & 1, (t.v4_stack >> at) & 1);
     return;
   }
   uint8_t* icmp = frame + m.l4_off;
@@ -270,7 +270,7 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
     return;
   }
   // NA for neighbour learning, TCP/UDP to the node, ...
-  not_answered(frame, len, cap, m, t, s, lc, (t.v6_ingress >> at) & 1);
+  not_answered(frame, len, cap, m, t, s, lc, (t.v6_ingress >> at) & 1, (t.v6_stack >> at) & 1);
 }
 
 }  // namespace

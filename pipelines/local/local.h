@@ -30,6 +30,11 @@ struct local_table {
   // Bit i: v4[i] / v6[i] is an Ingress address, where the TCP stack listens.
   uint32_t v4_ingress = 0;
   uint32_t v6_ingress = 0;
+  // Bit i: v4[i] / v6[i] is a source of the stack's active opens (the SNAT
+  // address the HTTP proxy connects from): TCP to it that conntrack did not
+  // claim is the stack's, whatever the port.
+  uint32_t v4_stack = 0;
+  uint32_t v6_stack = 0;
   uint32_t n_tcp_ports = 0;
   uint16_t tcp_ports[max_local_tcp_ports] = {};  // host order
   uint8_t port_mac[max_ports][6] = {};    // source MAC for replies, by port id
