@@ -18,6 +18,7 @@ struct dataplane_options {
   std::vector<std::string> eal_extra;  // after `--` on the command line
   bool print_stats_on_exit = true;
   service_runtime::initial_publish initial_services;  // Services running from the start (until control publishes)
+  bool http_proxy = false;  // the starting manifests hold an Ingress: the HTTP proxy listens
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code.
@@ -32,6 +33,7 @@ struct replay_options {
   std::vector<std::string> eal_extra;
   bool quiet = false;
   uint64_t tcp_seed = 0;  // the TCP stack's secrets: fixed, so that output is a function of the input
+  bool http_proxy = false;
 };
 
 // Offline replay: the config's first port reads in_pcap and writes out_pcap,

@@ -216,6 +216,36 @@ void tcp_metrics(std::string& out, const shared_state& s, const counter_snapshot
     for (unsigned w = 0; w < snap.workers.size(); ++w)
       sample(out, m.name, fmt::format("worker=\"{}\"", w), m.value(snap.workers[w].tcp));
   }
+  struct http_metric {
+    const char* name;
+    const char* help;
+    uint64_t (*value)(const http_lcore_counters&);
+  };
+  using hc = const http_lcore_counters&;
+  static const http_metric hm[] = {
+      {"kgw_http_accepted_total", "Client connections of the HTTP proxy.", [](hc v) { return v.accepted; }},
+      {"kgw_http_requests_total", "Request heads parsed whole.", [](hc v) { return v.requests; }},
+      {"kgw_http_bad_requests_total", "Requests the parser refused (400, 413, 414, 417, 431, 501, 505).", [](hc v) { return v.bad_request; }},
+      {"kgw_http_no_route_total", "Requests without a route (404).", [](hc v) { return v.no_route; }},
+      {"kgw_http_no_endpoint_total", "Requests whose Service had no ready endpoint (503).", [](hc v) { return v.no_endpoint; }},
+      {"kgw_http_backend_connects_total", "Connections opened to endpoints.", [](hc v) { return v.backend_connects; }},
+      {"kgw_http_backend_refused_total", "Endpoints that refused or reset before connecting (502).", [](hc v) { return v.backend_refused; }},
+      {"kgw_http_backend_timeouts_total", "Endpoints that never answered the handshake (504).", [](hc v) { return v.backend_timeouts; }},
+      {"kgw_http_backend_errors_total", "Invalid responses and resets after connecting (502).", [](hc v) { return v.backend_errors; }},
+      {"kgw_http_no_resources_total", "Connections or buffers the worker could not get.", [](hc v) { return v.no_resources; }},
+      {"kgw_http_bytes_to_backends_total", "Request bytes forwarded.", [](hc v) { return v.bytes_to_backends; }},
+      {"kgw_http_bytes_to_clients_total", "Response bytes forwarded.", [](hc v) { return v.bytes_to_clients; }},
+  };
+  for (const http_metric& m : hm) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned w = 0; w < snap.workers.size(); ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), m.value(snap.workers[w].http));
+  }
+  family(out, "kgw_http_responses_total", "counter", "Answers to clients by status class.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    for (unsigned k = 1; k < 6; ++k)
+      sample(out, "kgw_http_responses_total", fmt::format("worker=\"{}\",class=\"{}xx\"", w, k),
+             snap.workers[w].http.responses[k]);
   // Gauges are read as they are: a clear's baseline does not apply to them.
   family(out, "kgw_tcp_connections", "gauge", "Connections of the worker's TCP stack (SYN-RECEIVED and TIME-WAIT included).");
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)

@@ -41,6 +41,10 @@ runtime::~runtime() {
   stop_ports();
   // Before the pools: the stacks hold mbufs.
   for (auto* t : tcp_) {
+    if (t->proxy) {
+      proxy::proxy_release(*t->proxy);
+      rte_free(t->proxy);
+    }
     tcp::tcp_stack_destroy(t->stack);
     rte_free(t);
   }
@@ -345,10 +349,21 @@ bool runtime::build_tcp(const runtime_options& o) {
   bool v4 = false, v6 = false;
   for (const ip_addr& a : cfg_->ingress.addresses) (a.is_v4() ? v4 : v6) = true;
   uint16_t echo = cfg_->ingress.echo_port;
-  // No listener, no stacks: nothing could reach them, and an idle stack would
-  // still cost every poll loop its timer step and hugepage memory.
-  if (!echo) return true;
-  local_->tcp_ports[local_->n_tcp_ports++] = echo;
+  uint16_t http = o.http_proxy ? cfg_->ingress.http_port : 0;
+  if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
+  ip_addr source;
+  if (http) {
+    // Backend connections are active opens from the SNAT address of the
+    // Ingress addresses' family (pipelines/l7/connect): their own port range,
+    // replies delivered to the worker that opened them.
+    for (const ip_addr& a : cfg_->snat_addresses)
+      if (!source.family && (a.is_v4() ? v4 : v6)) source = a;
+    if (!source.family) {
+      error_ = "the HTTP proxy (an Ingress in the manifests) needs an snat.addresses entry of the Ingress addresses' family";
+      return false;
+    }
+    if (http != echo) local_->tcp_ports[local_->n_tcp_ports++] = http;
+  }
 
   for (auto* w : workers_) {
     unsigned lcore = state_->lcores[w->index].lcore_id;
@@ -396,6 +411,38 @@ bool runtime::build_tcp(const runtime_options& o) {
         wt->listener_app[l] = tcp_app::echo;
       }
     }
+    if (http) {
+      for (int fam : {4, 6}) {
+        if ((fam == 4 && !v4) || (fam == 6 && !v6)) continue;
+        ip_addr any;
+        any.family = static_cast<uint8_t>(fam);
+        int l = tcp::tcp_listen(*s, any, http);
+        if (l < 0 || l >= static_cast<int>(std::size(wt->listener_app))) {
+          error_ = fmt::format("worker {}: cannot listen on TCP port {}", w->index, http);
+          return false;
+        }
+        wt->listener_app[l] = tcp_app::http;
+      }
+      auto* pw = static_cast<proxy::proxy_worker*>(
+          rte_zmalloc_socket("kgw_proxy", sizeof(proxy::proxy_worker), 64, socket));
+      if (!pw) {
+        error_ = "cannot allocate the HTTP proxy of a worker";
+        return false;
+      }
+      new (pw) proxy::proxy_worker{};
+      wt->proxy = pw;
+      if (!proxy::proxy_init(*pw, s, pool, tc.max_connections, socket)) {
+        error_ = fmt::format("cannot allocate the HTTP proxy's {} connections of worker {}: out of hugepage memory",
+                             tc.max_connections, w->index);
+        return false;
+      }
+      pw->source = source;
+      pw->connect = &wt->connect;
+      pw->tcp_counters = &w->counters->tcp;
+      pw->listen_port = http;
+      pw->counters = &w->counters->http;
+      wt->ingress = &state_->ingress;
+    }
   }
   if (!multiseg)
     log_info("tcp: a port cannot send mbuf chains: segments are copied into one buffer (MSS up to {})", tc.mtu - 40);
@@ -414,6 +461,9 @@ bool runtime::build_tcp(const runtime_options& o) {
              r.lo + r.span * r.n_workers - 1, r.span,
              r.n_workers > 1 ? "; each aimed by RSS at its worker's queue where the port reports its RSS" : "");
   }
+  if (http)
+    log_info("http: reverse proxy on port {} of the Ingress addresses, backends reached from {} ({} KiB per worker)",
+             http, to_string(source), sizeof(proxy::proxy_conn) * tc.max_connections / 1024);
   return true;
 }
 
@@ -483,6 +533,17 @@ void runtime::serve_commands() {
           break;
         }
         reply.value = pub.directory()->number;
+        break;
+      }
+      case command_type::publish_ingress: {
+        auto* ing = reinterpret_cast<ingress_publication*>(static_cast<uintptr_t>(msg.arg));
+        std::string why;
+        if (!services_.publisher().apply_ingress(ing, why)) {
+          log_warn("ingress: publication rejected: {}", why);
+          reply.status = -EINVAL;
+          break;
+        }
+        reply.value = services_.publisher().ingress_generation();
         break;
       }
       case command_type::set_log_level:

@@ -30,6 +30,9 @@ struct runtime_options {
   // The TCP stacks' secret seed (ISNs, SYN cookies, timestamp offsets). Unset:
   // a random one; replay sets it, so that the same capture gives the same output.
   std::optional<uint64_t> tcp_seed;
+  // The HTTP proxy listens on ingress.http_port: the manifests it started
+  // with hold one of kgw's Ingresses (docs/proxy.md).
+  bool http_proxy = false;
 };
 
 class runtime {

@@ -168,6 +168,7 @@ bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
     std::memcpy(c.addr, p.addr.b.data(), 16);
   }
   st.services = d;  // no worker runs yet: plain stores
+  publisher_.set_ingress_slot(&st.ingress);
   return !initial_ || initial_(publisher_, error_);
 }
 

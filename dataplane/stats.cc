@@ -145,6 +145,14 @@ std::string format_counters(const shared_state& s, bool all) {
   out += fmt::format("tcp connect: started {}  steered {}  unsteered {}  no-port {}  replies-handed-off {}\n",
                      t.connect_started, t.connect_steered, t.connect_unsteered, t.connect_no_port,
                      t.replies_handed_off);
+  const http_lcore_counters& h = c.http;
+  out += fmt::format("http: accepted {}  requests {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  bad-request {}  "
+                     "no-route {}  no-endpoint {}  backend-connects {}  backend-refused {}  backend-timeouts {}  "
+                     "backend-errors {}  no-resources {}  bytes-to-backends {}  bytes-to-clients {}  client-resets {}\n",
+                     h.accepted, h.requests, h.responses[1], h.responses[2], h.responses[3], h.responses[4],
+                     h.responses[5], h.bad_request, h.no_route, h.no_endpoint, h.backend_connects, h.backend_refused,
+                     h.backend_timeouts, h.backend_errors, h.no_resources, h.bytes_to_backends, h.bytes_to_clients,
+                     h.client_resets);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -275,6 +275,13 @@ void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
       if (w.tcp_probe) probe_on_event(w, ev);
       else tcp::tcp_abort(s, ev.conn);
       return;
+    case tcp_app::http:
+    case tcp_app::http_backend:
+      if (w.tcp->proxy) {
+        proxy::proxy_on_event(*w.tcp->proxy, ev, tcp::tcp_tag(s, ev.conn));
+        return;
+      }
+      break;
     case tcp_app::none:
       break;
   }
@@ -289,6 +296,11 @@ void tcp_service(worker_conf& w) {
   tcp::tcp_stack& s = *w.tcp->stack;
   tcp::tcp_advance(s, w.now_ns);
   if (w.tcp_probe) serve_tcp_probe(w);
+  // The routes and Service records of this loop; the quiescent point after
+  // it lets the main lcore free what they replace.
+  if (w.tcp->proxy)
+    proxy::proxy_refresh(*w.tcp->proxy, w.tcp->ingress ? __atomic_load_n(w.tcp->ingress, __ATOMIC_ACQUIRE) : nullptr,
+                         w.services ? __atomic_load_n(w.services, __ATOMIC_ACQUIRE) : nullptr);
   tcp::tcp_event ev[max_burst];
   for (unsigned round = 0; round < 8; ++round) {
     uint16_t n = tcp::tcp_poll_events(s, ev, max_burst);

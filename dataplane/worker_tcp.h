@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "pipelines/l7/connect/connect.h"
+#include "pipelines/l7/proxy/proxy.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/route/route_stage.h"
 
@@ -15,7 +16,9 @@ namespace kgw {
 
 // What a connection of the stack serves: its tag (tcp_set_tag), and for a
 // listener, what its connections will serve.
-enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2 };
+enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2, http = 3, http_backend = 4 };
+static_assert(static_cast<uint32_t>(tcp_app::http) == proxy::tag_client &&
+              static_cast<uint32_t>(tcp_app::http_backend) == proxy::tag_backend);
 
 // The one `tcp connect` diagnostic a worker runs at a time
 // (tcp_probe_request in the shared state; worker.cc serve_tcp_probe).
@@ -35,6 +38,10 @@ struct worker_tcp {
   connect_lcore connect;          // active opens from the SNAT addresses
   rte_mempool* pool = nullptr;    // mbufs for data the worker itself sends (the probe's)
   tcp_probe_run probe;
+  // The HTTP proxy on ingress.http_port; nullptr: not serving. It reads the
+  // published Ingress routes through `ingress` (shared_state::ingress).
+  proxy::proxy_worker* proxy = nullptr;
+  const ingress_publication* const* ingress = nullptr;
 };
 
 }  // namespace kgw

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "control/publish/published_ingress.h"
 #include "control/publish/published_services.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
@@ -13,25 +14,37 @@ namespace kgw {
 
 namespace {
 
-bool publish_initial(directory_publisher& p, const std::vector<compiled_service>& compiled, std::string& error) {
+bool publish_initial(directory_publisher& p, const std::vector<compiled_service>& compiled, const std::string& dir,
+                     std::string& error) {
   service_directory& d = *p.directory();
   published_services book;
   book.adopt(d);
   change_stats stats;
   service_change_set* c = book.diff(compiled, d, error, stats);
-  if (!c) return error.empty();
-  if (!p.apply(c, error)) {
-    book.abandon(c);
+  if (!c && !error.empty()) return false;
+  if (c) {
+    if (!p.apply(c, error)) {
+      book.abandon(c);
+      return false;
+    }
+    book.commit(d.number);
+  }
+  ingress_build ib;
+  if (!build_ingress_publication(dir, [&](const std::string& n) { return book.slot_of(n); }, ib, error))
+    return false;
+  for (const auto& w : ib.warnings) log_warn("{}", w);
+  if (!ib.pub) return true;
+  if (!p.apply_ingress(ib.pub, error)) {
+    free_ingress_publication(ib.pub);
     return false;
   }
-  book.commit(d.number);
   return true;
 }
 
 }  // namespace
 
 bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
-                           std::string& error) {
+                           std::string& error, bool* has_ingress) {
   auto compiled = std::make_shared<std::vector<compiled_service>>();
   std::vector<std::string> errors, warnings;
   bool ok = compile_manifests(cfg, dir, *compiled, errors, warnings);
@@ -44,7 +57,14 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
   compiled_totals t = totals_of(*compiled);
   log_info("services: {} Services, {} groups, {} endpoints, {} KiB of records ({:.0f} bytes per Service)",
            t.services, t.groups, t.endpoints, t.bytes / 1024, t.services ? double(t.bytes) / t.services : 0.0);
-  out = [compiled](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, e); };
+  // Checked now, before the dataplane starts: an invalid Ingress stops it
+  // like an invalid Service does, and the listeners depend on the answer.
+  ingress_build probe;
+  if (!build_ingress_publication(dir, [](const std::string&) { return ingress_no_slot; }, probe, error, true))
+    return false;
+  if (has_ingress) *has_ingress = probe.n_ingresses > 0;
+  if (probe.n_ingresses) log_info("ingress: {} Ingresses, {} routes", probe.n_ingresses, probe.n_rules);
+  out = [compiled, dir](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, dir, e); };
   return true;
 }
 

@@ -12,8 +12,11 @@
 namespace kgw {
 
 // Compiles `dir` (warnings logged) into `out`, the hook the dataplane calls
-// at start. False with `error` listing every invalid manifest.
+// at start; the hook publishes the Ingress routes of `dir` too, after the
+// Services they name. `has_ingress`: whether `dir` holds one of kgw's
+// Ingresses (the HTTP proxy listens then). False with `error` listing every
+// invalid manifest.
 bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
-                           std::string& error);
+                           std::string& error, bool* has_ingress = nullptr);
 
 }  // namespace kgw

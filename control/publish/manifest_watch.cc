@@ -11,6 +11,7 @@
 #include "control/services/changed_names.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
+#include "control/publish/published_ingress.h"
 #include "control/publish/published_services.h"
 
 namespace kgw {
@@ -54,6 +55,35 @@ void follow_log_level(const shared_state& st, uint32_t& seen) {
     set_log_level(static_cast<log_level>(st.log_level));
     log_info("log level set to {}", log_level_name(static_cast<log_level>(st.log_level)));
   }
+}
+
+// The Ingress routes, after the Services (their backends carry the Services'
+// slots), when they differ from what the dataplane runs. The routes are
+// rebuilt from the whole directory on each pass: they are small, and a
+// Service added or removed moves the slots they carry.
+void publish_ingress(dataplane_attachment& dp, const std::string& dir, publish_state& ps) {
+  ingress_build ib;
+  std::string error;
+  if (!build_ingress_publication(dir, [&](const std::string& n) { return ps.book.slot_of(n); }, ib, error)) {
+    log_error("{}; the running Ingress routes stay as they are", error);
+    return;
+  }
+  for (const auto& w : ib.warnings) log_warn("{}", w);
+  // Only this process publishes Ingress routes, so the block the dataplane
+  // runs stays allocated until we replace it.
+  const ingress_publication* cur = __atomic_load_n(&dp.state().ingress, __ATOMIC_ACQUIRE);
+  if (same_ingress(cur, ib.pub)) {
+    free_ingress_publication(ib.pub);
+    return;
+  }
+  int rc = dp.send_command(command_type::publish_ingress, reinterpret_cast<uintptr_t>(ib.pub), 10000);
+  if (rc != 0) {
+    if (rc != -ETIMEDOUT) free_ingress_publication(ib.pub);
+    log_error("dataplane did not take the Ingress routes: {}", std::strerror(-rc));
+    return;
+  }
+  log_info("ingress: generation {} published from {}: {} Ingresses, {} routes", dp.last_reply_value(), dir,
+           ib.n_ingresses, ib.n_rules);
 }
 
 }  // namespace
@@ -124,6 +154,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   }
   ps.cache.acknowledge();  // published: the next pass reports what changes after this
   ps.compared = true;
+  publish_ingress(dp, dir, ps);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;
   const record_cache& records = ps.cache.records;

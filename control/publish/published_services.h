@@ -40,6 +40,11 @@ class published_services {
   // It did not: frees the set and its records.
   void abandon(service_change_set* c);
   size_t size() const { return by_name_.size(); }
+  // The directory slot of a published Service ("ns/name"), or 0xffffffff.
+  uint32_t slot_of(const std::string& name) const {
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? 0xffffffffu : it->second.slot;
+  }
 
  private:
   void forget_pending();  // the last diff's outcome

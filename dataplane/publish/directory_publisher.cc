@@ -159,6 +159,11 @@ directory_publisher::~directory_publisher() { shutdown(); }
 
 void directory_publisher::shutdown() {
   reclaim(true);
+  if (ingress_slot_ && *ingress_slot_) {
+    rte_free(const_cast<ingress_publication*>(*ingress_slot_));
+    *ingress_slot_ = nullptr;
+  }
+  ingress_slot_ = nullptr;  // shutdown runs again from the destructor, after the shared state is gone
   free_directory(dir_);
   dir_ = nullptr;
   if (qsbr_) rte_free(qsbr_);
@@ -213,6 +218,27 @@ bool directory_publisher::apply(service_change_set* c, std::string& error) {
   log_info("services: generation {} published ({} Services changed; {} Services, {} KiB of records)", dir_->number,
            c->n_changes, dir_->n_services, dir_->record_bytes / 1024);
   free_change_set(c, false);
+  return true;
+}
+
+bool directory_publisher::apply_ingress(ingress_publication* p, std::string& error) {
+  if (!ingress_slot_ || !qsbr_) {
+    error = "no Ingress slot";
+    return false;
+  }
+  if (p && !ingress_publication_valid(p)) {
+    error = "not a valid Ingress publication";
+    return false;
+  }
+  if (p) p->generation = ++ingress_generation_;
+  const ingress_publication* old = *ingress_slot_;
+  __atomic_store_n(ingress_slot_, p, __ATOMIC_RELEASE);
+  // Workers load the slot once per poll loop and report quiescence after it:
+  // the old block is theirs until this grace period ends.
+  grace_token_ = rte_rcu_qsbr_start(qsbr_);
+  defer_free(const_cast<ingress_publication*>(old));
+  log_info("ingress: generation {} published ({} routes, {} backends{})", ingress_generation_,
+           p ? p->n_rules : 0, p ? p->n_backends : 0, p && p->has_default ? ", a default backend" : "");
   return true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "dataplane/publish/counter_slots.h"
 #include "pipelines/common/net_types.h"
+#include "pipelines/l7/ingress/ingress_publication.h"
 #include "pipelines/lb/service_directory.h"
 
 struct rte_rcu_qsbr;
@@ -77,6 +78,13 @@ class directory_publisher {
   // grace period: the new records are live when it returns. False with
   // `error` (nothing changed) when a bigger index cannot be allocated.
   bool apply(service_change_set* c, std::string& error);
+  // Where the Ingress routes are published (shared_state::ingress); until
+  // set, apply_ingress refuses.
+  void set_ingress_slot(const ingress_publication** slot) { ingress_slot_ = slot; }
+  // Swaps in a valid block (nullptr: no routes) and frees the one it replaces
+  // after the workers' grace period. False with `error` when it is not one.
+  bool apply_ingress(ingress_publication* p, std::string& error);
+  uint64_t ingress_generation() const { return ingress_generation_; }
   // Call from the main loop: marks the generation quiesced once the workers
   // passed its grace period, and frees what has waited long enough.
   void reclaim(bool all = false);
@@ -98,6 +106,8 @@ class directory_publisher {
   std::vector<pending> pending_;
   uint64_t grace_token_ = 0;      // of the last generation applied
   uint64_t grace_number_ = 0;     // that generation, until it is quiesced
+  const ingress_publication** ingress_slot_ = nullptr;
+  uint64_t ingress_generation_ = 0;
 };
 
 }  // namespace kgw

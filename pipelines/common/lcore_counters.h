@@ -90,6 +90,24 @@ struct tcp_lcore_counters {
   uint64_t drops[tcp_drop_slots];  // by tcp::tcp_drop
 };
 
+// The HTTP reverse proxy on the Ingress addresses (pipelines/l7/proxy).
+struct http_lcore_counters {
+  uint64_t accepted;           // client connections
+  uint64_t requests;           // request heads parsed whole
+  uint64_t responses[6];       // answers to clients by status class: [1] 1xx .. [5] 5xx ([0] unused)
+  uint64_t bad_request;        // refused by the parser (400, 413, 414, 431, 501, 505, 417)
+  uint64_t no_route;           // 404
+  uint64_t no_endpoint;        // 503: the Service has no ready endpoint (or is not published)
+  uint64_t backend_connects;   // connections opened to endpoints
+  uint64_t backend_refused;    // 502: the endpoint reset or refused
+  uint64_t backend_timeouts;   // 504: the endpoint never answered the handshake
+  uint64_t backend_errors;     // 502: an invalid response, or the endpoint reset after connecting
+  uint64_t no_resources;       // connects or buffers the worker could not get (table or pool full)
+  uint64_t bytes_to_backends;  // request bytes forwarded (heads as rewritten, bodies)
+  uint64_t bytes_to_clients;   // response bytes forwarded
+  uint64_t client_resets;      // client connections ended by a reset or a timeout
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -103,6 +121,7 @@ struct alignas(64) lcore_counters {
   lb_stage_counters lb;
   nat_stage_counters nat;
   tcp_lcore_counters tcp;
+  http_lcore_counters http;
   port_lcore_counters port[max_ports];
 };
 

@@ -18,6 +18,7 @@ struct service_directory;
 struct lb_counter_area;
 class conn_table;
 struct nexthop_table;
+struct ingress_publication;
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
 inline constexpr uint32_t shared_state_version = 10;
@@ -177,14 +178,24 @@ struct shared_state {
   volatile uint32_t reload_requests;          // bumped by `kgw cli reload`; control republishes
   volatile uint32_t log_level_seq;            // bumped by `set log level`; every process takes
   volatile uint32_t log_level;                //   log_level when it sees a new seq
+  // The Ingress routes (pipelines/l7/ingress/ingress_publication.h), swapped
+  // by the main lcore only; workers load it once per poll loop. nullptr: none.
+  const ingress_publication* ingress;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
-enum class command_type : uint32_t { clear_stats = 1, ping = 2, publish_services = 3, set_log_level = 4 };
+enum class command_type : uint32_t {
+  clear_stats = 1,
+  ping = 2,
+  publish_services = 3,
+  set_log_level = 4,
+  publish_ingress = 5,
+};
 struct command_msg {
   command_type type;
   uint32_t seq;
-  uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_change_set*; set_log_level: a log_level
+  uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_change_set*; set_log_level: a log_level;
+                // publish_ingress: an ingress_publication*
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

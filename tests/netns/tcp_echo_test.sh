@@ -129,9 +129,9 @@ echo_client refused 198.18.0.1 9 || fail "closed port"
 echo_client refused 2001:2::1 80 || fail "closed port (IPv6; no HTTP listener before the proxy)"
 [ "$(tcp_field refused)" -ge $((refused_before + 2)) ] || fail "refusals not counted"
 
-# 6. Loss on the client's side: 1% of what it sends (data and ACKs; kgw
-# must SACK the holes, which the kernel retransmits), then 1% of what it
-# receives (kgw must retransmit).
+# 6. Loss on the client's side: 1% of what it sends (dropped at OUTPUT, before
+# the kernel segments it: a local send failure it repeats), then 1% of what it
+# receives (lost on the way: kgw must retransmit).
 nstat_of() { client nstat -az "$1" | awk -v k="$1" '$1 == k {print $2}'; }
 client iptables -A OUTPUT -m statistic --mode random --probability 0.01 -j DROP || fail "iptables"
 krexmit_before=$(nstat_of TcpRetransSegs)
@@ -143,7 +143,10 @@ client iptables -D OUTPUT -m statistic --mode random --probability 0.01 -j DROP
 [ "$dropped" -gt 0 ] || fail "iptables dropped nothing"
 krexmit=$(( $(nstat_of TcpRetransSegs) - krexmit_before ))
 sackrec=$(( $(nstat_of TcpExtTCPSackRecovery) - sackrec_before ))
-[ "$krexmit" -gt 0 ] || fail "the kernel retransmitted nothing although $dropped packets were lost"
+# Not required: the kernel sends TCP as GSO super-packets that OUTPUT sees
+# before segmentation, and a packet dropped there is a local send failure that
+# TCP sends again as new data, not as a retransmission (TcpRetransSegs), so a
+# run may have none. The loss that must be recovered from is the next step's.
 echo "loss out: $dropped packets dropped, the kernel retransmitted $krexmit segments, $sackrec recoveries from kgw's SACK blocks"
 client iptables -A INPUT -m statistic --mode random --probability 0.01 -j DROP || fail "iptables"
 rexmit_before=$(tcp_field retransmits)

@@ -1,0 +1,35 @@
+// The Ingress routes of a manifests directory as the block the workers read
+// (pipelines/l7/ingress/ingress_publication.h), in rte_malloc memory: built by
+// control (and the dataplane at start) after the Services it names have been
+// published, since each backend carries its Service's directory slot.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "pipelines/l7/ingress/ingress_publication.h"
+
+namespace kgw {
+
+struct ingress_build {
+  ingress_publication* pub = nullptr;  // rte_malloc; nullptr when the manifests hold no kgw Ingress
+  uint32_t n_ingresses = 0;
+  uint32_t n_rules = 0;
+  std::vector<std::string> warnings;  // conflicts and unsupported backends, one line each
+};
+
+// `slot_of(name)`: the directory slot of the published Service "ns/name", or
+// ingress_no_slot. False with `error` when the Ingress manifests are invalid
+// or memory is short (nothing allocated then). `check_only`: validates and
+// counts without allocating (before EAL is up); out.pub stays nullptr.
+bool build_ingress_publication(const std::string& manifests, const std::function<uint32_t(const std::string&)>& slot_of,
+                               ingress_build& out, std::string& error, bool check_only = false);
+
+// Whether two blocks publish the same routes and slots (the generation aside).
+bool same_ingress(const ingress_publication* a, const ingress_publication* b);
+
+void free_ingress_publication(ingress_publication* p);
+
+}  // namespace kgw

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# The HTTP reverse proxy end to end: client namespace -> kgw (DPDK on veths,
+# net_af_packet) listening on port 80 of its Ingress address -> three pod
+# namespaces. Ingress rules by host and path; each rule
+# reaches its Service's pods; 404 without a route, 503 for a Service without
+# endpoints; two requests on one keep-alive connection; a 1 MiB POST whose
+# sha256 the pod returns; a 20 MB download compared by sha256; the pod sees
+# the client's address in X-Forwarded-For (a forged one is replaced).
+#   proxy_test.sh path/to/kgw
+set -uo pipefail
+
+KGW=$(realpath "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
+if ! grep -qs hugetlbfs /proc/mounts; then echo "SKIP: no hugetlbfs mount (run scripts/setup.sh)"; exit 77; fi
+
+P=kgwp$$
+WORK=$(mktemp -d)
+trap 'netns_cleanup; rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*"; echo "--- dataplane log"; tail -n 40 "$WORK/dp.log"; exit 1; }
+client() { ip netns exec "$P-client" "$@"; }
+
+pod_topology "$P" "$WORK"
+# Paths are forwarded as they are: the pods need the files under them.
+for i in 1 2 3; do mkdir -p "$WORK/pod$i/api" "$WORK/pod$i/x"; cp "$WORK/pod$i/index.html" "$WORK/pod$i/api/"; cp "$WORK/pod$i/index.html" "$WORK/pod$i/x/"; done
+ip netns exec "$P-pod3" python3 "$HERE/upload_server.py" 198.19.1.13 8081 > "$WORK/upload.log" 2>&1 &
+STARTED_PIDS+=($!)
+mkdir -p "$WORK/manifests"
+cat > "$WORK/manifests/proxy.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: kgw, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
+spec: {controller: kgw.dev/ingress-controller}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: shop}
+spec:
+  ingressClassName: kgw
+  rules:
+    - host: shop.example
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+          - {path: /api, pathType: Prefix, backend: {service: {name: pod2, port: {number: 80}}}}
+          - {path: /upload, pathType: Exact, backend: {service: {name: upload, port: {name: http}}}}
+          - {path: /headers, pathType: Exact, backend: {service: {name: upload, port: {name: http}}}}
+          - {path: /empty, pathType: Prefix, backend: {service: {name: empty, port: {number: 80}}}}
+    - host: "*.other.example"
+      http:
+        paths:
+          - {path: /x, pathType: Prefix, backend: {service: {name: pod2, port: {number: 80}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  clusterIP: 198.18.100.10
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+  - {addresses: [198.19.1.11]}
+  - {addresses: [198.19.1.12]}
+  - {addresses: [198.19.1.13]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pod1, namespace: shop}
+spec:
+  clusterIP: 198.18.100.11
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: pod1-1, namespace: shop, labels: {kubernetes.io/service-name: pod1}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+  - {addresses: [198.19.1.11]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pod2, namespace: shop}
+spec:
+  clusterIP: 198.18.100.12
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: pod2-1, namespace: shop, labels: {kubernetes.io/service-name: pod2}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+  - {addresses: [198.19.1.12]}
+  # Terminating: gets no new request.
+  - {addresses: [198.19.1.13], conditions: {ready: false, serving: true, terminating: true}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: upload, namespace: shop}
+spec:
+  clusterIP: 198.18.100.13
+  ports: [{name: http, port: 8081, targetPort: 8081}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: upload-1, namespace: shop, labels: {kubernetes.io/service-name: upload}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8081}]
+endpoints:
+  - {addresses: [198.19.1.13]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: shop}
+spec:
+  clusterIP: 198.18.100.14
+  ports: [{name: http, port: 80, targetPort: 8080}]
+YAML
+cat > "$WORK/gateway.yaml" <<YAML
+node:
+  name: netns-proxy
+  addresses: [198.18.0.1, 198.19.1.1]
+ingress:
+  addresses: [198.18.0.1]
+ports:
+  - {name: p0, device: "net_af_packet0,iface=g0,qdisc_bypass=1"}
+  - {name: p1, device: "net_af_packet1,iface=g1,qdisc_bypass=1"}
+workers: 1
+snat:
+  addresses: [198.18.0.250]
+dataplane:
+  file_prefix: $P
+  mbufs: 8191
+metrics:
+  listen: "127.0.0.1:9464"
+YAML
+cat "$WORK/neighbors.yaml" >> "$WORK/gateway.yaml"
+ip netns exec "$P-gw" ip link set lo up
+start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$WORK/manifests"
+wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
+wait_pods "$P" || fail "the pods' HTTP servers did not start"
+grep -q "http: reverse proxy on port 80" "$WORK/dp.log" || fail "the proxy does not listen"
+
+get() { client curl -s --max-time 5 -H "Host: $1" "http://198.18.0.1$2"; }
+code() { client curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Host: $1" "http://198.18.0.1$2"; }
+
+for ((n = 0; n < 10; n++)); do get shop.example / | grep -q "^hello from pod" && break; sleep 0.5; done
+[ "$n" -lt 10 ] || fail "no answer through the proxy after 10 tries"
+
+# 1. Host and path rules, round robin over the ready endpoints.
+for n in $(seq 30); do get shop.example /; done > "$WORK/web.txt"
+echo "shop.example/: $(sort "$WORK/web.txt" | uniq -c | tr '\n' ' ')"
+[ "$(grep -c '^hello from pod' "$WORK/web.txt")" = 30 ] || fail "not every request to shop.example/ was answered"
+for i in 1 2 3; do [ "$(grep -c "pod$i " "$WORK/web.txt")" = 10 ] || fail "round robin: pod$i did not get 10 of 30"; done
+for n in $(seq 6); do get shop.example /api/index.html; done > "$WORK/api.txt"
+[ "$(grep -c 'hello from pod2 ' "$WORK/api.txt")" = 6 ] || fail "/api did not go to pod2 only (terminating pod3 must get nothing): $(cat "$WORK/api.txt")"
+get a.other.example /x/index.html | grep -q "hello from pod2 " || fail "wildcard host rule"
+echo "rules: /api -> pod2, *.other.example -> pod2: ok"
+
+# 2. Errors: no route (no defaultBackend here), a Service without endpoints,
+#    a malformed request.
+c=$(code nothing.example /); [ "$c" = 404 ] || fail "unknown host: $c, expected 404"
+c=$(code b.other.example /y); [ "$c" = 404 ] || fail "wildcard host, other path: $c, expected 404"
+c=$(code shop.example /empty/x); [ "$c" = 503 ] || fail "Service without endpoints: $c, expected 503"
+c=$(client curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X GARBAGE\( "http://198.18.0.1/"); [ "$c" = 400 ] || fail "malformed method: $c, expected 400"
+echo "errors: 404 without route, 503 without endpoints, 400 malformed: ok"
+
+# 3. Keep-alive: two URLs on one connection.
+client curl -sv --max-time 5 -H "Host: shop.example" http://198.18.0.1/api/index.html http://198.18.0.1/api/index.html \
+  > "$WORK/ka.txt" 2> "$WORK/ka.err"
+[ "$(grep -c 'hello from pod2' "$WORK/ka.txt")" = 2 ] || fail "keep-alive: two answers expected"
+grep -q "Re-using existing connection" "$WORK/ka.err" || fail "keep-alive: curl opened a second connection"
+echo "keep-alive: two requests on one connection: ok"
+
+# 4. A 1 MiB POST, Content-Length and chunked; the pod returns the sha256 and X-Forwarded-For.
+head -c 1048576 /dev/urandom > "$WORK/up.bin"
+want=$(sha256sum "$WORK/up.bin" | cut -d' ' -f1)
+got=$(client curl -s --max-time 20 -H "Host: shop.example" -H "X-Forwarded-For: 6.6.6.6" --data-binary @"$WORK/up.bin" http://198.18.0.1/upload)
+echo "POST 1 MiB: $got"
+[ "$got" = "sha256 $want xff 198.18.0.2" ] || fail "POST: expected sha256 $want xff 198.18.0.2"
+got=$(client curl -s --max-time 20 -H "Host: shop.example" -H "Transfer-Encoding: chunked" --data-binary @"$WORK/up.bin" http://198.18.0.1/upload)
+[ "$got" = "sha256 $want xff 198.18.0.2" ] || fail "chunked POST: $got"
+get shop.example /headers > "$WORK/headers.txt"
+grep -q "^X-Forwarded-Host: shop.example" "$WORK/headers.txt" || fail "X-Forwarded-Host missing: $(cat "$WORK/headers.txt")"
+grep -q "^X-Real-IP: 198.18.0.2" "$WORK/headers.txt" || fail "X-Real-IP missing"
+echo "POST bodies and forwarding fields: ok"
+
+# 5. A 20 MB download, compared by sha256.
+want=$(sha256sum "$WORK/pod1/big.bin" | cut -d' ' -f1)
+got=$(client curl -s --max-time 60 -H "Host: shop.example" http://198.18.0.1/big.bin | sha256sum | cut -d' ' -f1)
+[ "$got" = "$want" ] || fail "20 MB download: sha256 $got, expected $want"
+echo "20 MB download: sha256 matches"
+
+# 6. The counters.
+"$KGW" cli --file-prefix "$P" -c "show counters" > "$WORK/counters.txt" 2>&1
+grep -E "^ *http" "$WORK/counters.txt"
+grep -qE "http: .*requests [1-9]" "$WORK/counters.txt" || fail "show counters has no http requests"
+echo "PASS"
