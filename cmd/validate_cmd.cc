@@ -43,12 +43,12 @@ int validate_main(int argc, char** argv) {
   std::string dir = resolve_profiles_dir(cfg ? &*cfg : nullptr, profiles);
   std::vector<config_error> errors;
   auto all = load_nic_profiles(dir, errors);
-  for (const auto& e : errors) fmt::print(stderr, "{}\n", e.to_string());
+  for (const auto& e : errors) fmt::print(stderr, "error: {}\n", e.to_string());
   if (!errors.empty()) failures++;
   if (cfg) {
     for (const auto& p : cfg->ports) {
       if (p.profile != "auto" && !profile_by_name(all, p.profile)) {
-        fmt::print(stderr, "{}:{}: ports.{}.profile: no NIC profile \"{}\" in {}\n", cfg->file, p.line, p.name,
+        fmt::print(stderr, "error: {}:{}: ports.{}.profile: no NIC profile \"{}\" in {}\n", cfg->file, p.line, p.name,
                    p.profile, dir);
         failures++;
       }
@@ -59,10 +59,16 @@ int validate_main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> merrors, warnings;
     std::vector<compiled_service> records;
-    bool ok = compile_manifests(cfg ? *cfg : gateway_config{}, manifests, records, merrors, warnings);
+    manifest_counts counts;
+    bool ok = compile_manifests(cfg ? *cfg : gateway_config{}, manifests, records, merrors, warnings, nullptr, nullptr,
+                                &counts);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
-    for (const auto& e : merrors) fmt::print(stderr, "{}\n", e);
+    for (const auto& l : counts.info_lines()) fmt::print(stderr, "info: {}\n", l);
+    for (const auto& w : limit_repeats(warnings)) fmt::print(stderr, "warning: {}\n", w);
+    for (const auto& e : limit_repeats(merrors)) fmt::print(stderr, "error: {}\n", e);
+    // The last line: what was found, whatever the outcome.
+    fmt::print(stderr, "{}: {} error{}, {} warning{}; objects: {}\n", manifests, merrors.size(),
+               merrors.size() == 1 ? "" : "s", warnings.size(), warnings.size() == 1 ? "" : "s", counts.by_kind());
     if (!ok) {
       failures++;
     } else {

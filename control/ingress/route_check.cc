@@ -60,7 +60,7 @@ int run(const route_check_options& o) {
   if (!fatal) build_route_table(rs, table, errors);
   fatal = false;
   for (const auto& e : errors) {
-    fmt::print(stderr, "{}\n", e.to_string());
+    fmt::print(stderr, "{}: {}\n", e.warning ? "warning" : "error", e.to_string());
     fatal |= !e.warning;
   }
   if (fatal) {

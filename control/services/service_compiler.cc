@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <unordered_map>
 
 #include "control/services/merge_index.h"
 #include "pipelines/common/protocols.h"
@@ -263,14 +264,71 @@ bool compile_manifest_changes(const gateway_config& cfg, const std::string& dir,
       errors, warnings, timing);
 }
 
+namespace {
+
+// What makes two issue lines "the same message": the text after the file and
+// line, with every number and every namespace/name (anything holding a '/')
+// left out.
+std::string repeat_key(std::string_view line) {
+  size_t colon = line.find(": ");
+  if (colon != std::string_view::npos) line.remove_prefix(colon + 2);
+  std::string key;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t end = line.find_first_of(" ,()\"", i);
+    if (end == i) {
+      key += line[i++];
+      continue;
+    }
+    if (end == std::string_view::npos) end = line.size();
+    std::string_view word = line.substr(i, end - i);
+    if (word.find('/') != std::string_view::npos) {
+      key += '*';
+    } else {
+      bool digit = false;
+      for (char ch : word) {
+        bool d = ch >= '0' && ch <= '9';
+        if (!d) key += ch;
+        else if (!digit) key += '#';
+        digit = d;
+      }
+    }
+    i = end;
+  }
+  return key;
+}
+
+}  // namespace
+
+std::vector<std::string> limit_repeats(const std::vector<std::string>& lines, size_t keep) {
+  std::vector<std::string> out;
+  std::unordered_map<std::string, size_t> seen;
+  std::vector<std::pair<std::string, size_t>> more;  // first line left out, how many
+  std::unordered_map<std::string, size_t> more_at;
+  for (const auto& l : lines) {
+    std::string k = repeat_key(l);
+    if (++seen[k] <= keep) {
+      out.push_back(l);
+      continue;
+    }
+    auto [it, fresh] = more_at.emplace(k, more.size());
+    if (fresh) more.emplace_back(l, 0);
+    more[it->second].second++;
+  }
+  for (const auto& [first, n] : more)
+    out.push_back(fmt::format("{} more like the {} above, the first: {}", n, keep, first));
+  return out;
+}
+
 bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
                        std::vector<std::string>& errors, std::vector<std::string>& warnings, compile_cache* cache,
-                       compile_timing* timing) {
+                       compile_timing* timing, manifest_counts* counts) {
   out.clear();
   if (cache) {
     compiled_changes c;
     std::vector<std::string> pass_warnings;
     bool ok = compile_manifest_changes(cfg, dir, false, c, errors, pass_warnings, *cache, timing);
+    if (counts) *counts = count_objects(cache->files);
     // Every warning: the kept merge has them unless it holds an error (then
     // the full check gave them all already).
     const merge_index* index = cache->files.index.get();
@@ -296,6 +354,7 @@ bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::v
       [&](auto& issues, auto& notes) {
         bool ok = load_services(dir, set, issues);
         notes = std::move(set.warnings);
+        if (counts) *counts = set.counts;
         return ok;
       },
       [&](std::string& error) { return compile_services(set, compile_options_for(cfg), out, error); }, errors,

@@ -4,6 +4,7 @@
 #include "control/services/kubernetes_objects.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,8 @@
 namespace kgw::manifest {
 
 namespace {
+
+size_t ports_n(yaml::node spec) { return spec.get("ports").is_sequence() ? spec.get("ports").size() : 0; }
 
 void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_ports) {
   yaml::node ports = spec.get("ports");
@@ -150,7 +153,10 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
                     "loadBalancerSourceRanges", "ports", "selector", "sessionAffinity", "sessionAffinityConfig",
                     "externalTrafficPolicy", "internalTrafficPolicy", "ipFamilies", "ipFamilyPolicy",
                     "publishNotReadyAddresses", "allocateLoadBalancerNodePorts", "loadBalancerClass",
-                    "healthCheckNodePort"});
+                    "healthCheckNodePort", "trafficDistribution"});
+  // Real API fields kgw does not act on: counted, one summary line per pass
+  // (a cluster dump sets them on hundreds of Services), never "unknown".
+  std::set<std::string_view> unused;
 
   // type
   yaml::node type_n = spec.get("type");
@@ -309,6 +315,10 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
           c.error(e, f, "expected a map");
           continue;
         }
+        // ipMode Proxy: the load balancer delivers to the node, not to
+        // the IP; kgw serves the IP either way.
+        if (auto mode = c.r.string(e.get("ipMode"), yaml::path(f, ".ipMode")); mode && *mode == "Proxy")
+          st.unused_fields["status.loadBalancer.ingress[].ipMode: Proxy"]++;
         yaml::node ipn = e.get("ip");
         if (ipn.present()) {
           if (!lb_first_line) lb_first_line = ipn.line();
@@ -364,7 +374,6 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
       c.error(spec.get("externalTrafficPolicy"), "spec.externalTrafficPolicy",
               fmt::format("unknown externalTrafficPolicy \"{}\" (Cluster or Local)", *s));
   }
-  c.r.string(spec.get("internalTrafficPolicy"), "spec.internalTrafficPolicy");
 
   // selector
   {
@@ -378,16 +387,25 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     }
   }
 
-  // Accepted and ignored.
-  if (auto b = c.r.boolean(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses"); b && *b)
-    c.warn(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses",
-           "not supported: only ready endpoints get new flows");
+  // Accepted, type-checked, not acted on. publishNotReadyAddresses needs
+  // nothing: the EndpointSlice controller then writes the endpoints ready,
+  // and kgw follows the slices' conditions.
+  c.r.boolean(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses");
   auto alloc = c.r.boolean(spec.get("allocateLoadBalancerNodePorts"), "spec.allocateLoadBalancerNodePorts");
-  c.r.string(spec.get("loadBalancerClass"), "spec.loadBalancerClass");
+  if (c.r.string(spec.get("loadBalancerClass"), "spec.loadBalancerClass")) unused.insert("spec.loadBalancerClass");
   c.r.string(spec.get("externalName"), "spec.externalName");
-  c.r.integer(spec.get("healthCheckNodePort"), "spec.healthCheckNodePort", 0, 65535);
+  if (auto h = c.r.integer(spec.get("healthCheckNodePort"), "spec.healthCheckNodePort", 0, 65535); h && *h != 0)
+    unused.insert("spec.healthCheckNodePort");
+  if (c.r.string(spec.get("trafficDistribution"), "spec.trafficDistribution")) unused.insert("spec.trafficDistribution");
+  // Cluster is what kgw does for every Service; Local (node-local
+  // endpoints for in-cluster clients) has no meaning at a gateway.
+  if (auto s = c.r.string(spec.get("internalTrafficPolicy"), "spec.internalTrafficPolicy"); s && *s == "Local")
+    unused.insert("spec.internalTrafficPolicy");
 
   parse_ports(c, spec, ps, external);
+  for (size_t i = 0; i < ports_n(spec); ++i)
+    if (spec.get("ports").item(i).get("appProtocol").present()) unused.insert("spec.ports[].appProtocol");
+  for (auto f : unused) st.unused_fields[std::string(f)]++;
 
   if (headless) {
     manifest_issue w = c.make(yaml::node(), headless_field,
