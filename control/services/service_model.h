@@ -92,10 +92,11 @@ struct service_set {
 };
 
 // Reads every *.yaml / *.yml / *.json file in `dir` (not recursive, sorted by
-// name), each possibly holding several `---` separated objects. Kinds other
-// than v1/Service and discovery.k8s.io/v1/EndpointSlice (and v1/Node,
-// networking.k8s.io/v1 Ingress/IngressClass, which other parts read, and v1
-// List, whose items are read) are errors. Returns false with `errors` filled
+// name), each possibly holding several `---` separated objects. v1 Service
+// and discovery.k8s.io/v1 EndpointSlice are read; the items of Lists and typed
+// lists are read as objects; other kinds are skipped and counted (out.counts),
+// except kgw's kinds in another version of their group, which are errors
+// (yaml/kubernetes_kinds.h). Returns false with `errors` filled
 // (all of them) when anything is invalid; then `out` is unspecified.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors);
 
