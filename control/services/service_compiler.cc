@@ -379,11 +379,20 @@ std::vector<uint64_t> place_record(const service_model& svc, const draft& d) {
   service_name name{};
   std::snprintf(name.text, sizeof name.text, "%s", svc.key().c_str());
   std::vector<service_name> names{name};
+  std::vector<source_range> ranges;
+  for (const ip_prefix& p : svc.source_ranges) {
+    source_range r{};
+    std::memcpy(r.addr, p.addr.b.data(), p.addr.family == 4 ? 4 : 16);
+    r.family = p.addr.family;
+    r.len = p.len;
+    ranges.push_back(r);
+  }
 
   auto bytes_of = [](size_t n, size_t size) { return (n * size + 7) & ~size_t{7}; };
   size_t total = ((sizeof(service_record) + 7) & ~size_t{7}) + bytes_of(table.size(), sizeof(frontend_slot)) +
                  bytes_of(d.groups.size(), sizeof(lb_group)) + bytes_of(d.backends.size(), sizeof(backend_entry)) +
-                 bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(names.size(), sizeof(service_name));
+                 bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(names.size(), sizeof(service_name)) +
+                 bytes_of(ranges.size(), sizeof(source_range));
   std::vector<uint64_t> out(total / 8, 0);
   size_t cursor = (sizeof(service_record) + 7) & ~size_t{7};
   service_record h{};
@@ -399,6 +408,8 @@ std::vector<uint64_t> place_record(const service_model& svc, const draft& d) {
   h.off_backends = place(out, cursor, d.backends);
   h.off_slots = place(out, cursor, d.slots);
   h.off_names = place(out, cursor, names);
+  h.n_ranges = static_cast<uint32_t>(ranges.size());
+  h.off_ranges = place(out, cursor, ranges);
   std::memcpy(out.data(), &h, sizeof h);
   return out;
 }

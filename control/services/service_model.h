@@ -58,6 +58,7 @@ struct service_model {
   std::vector<ip_addr> cluster_ips;       // spec.clusterIPs (or clusterIP); "None" = headless, none here
   std::vector<ip_addr> external_ips;      // spec.externalIPs
   std::vector<ip_addr> load_balancer_ips; // status.loadBalancer.ingress[].ip and spec.loadBalancerIP
+  std::vector<ip_prefix> source_ranges;   // spec.loadBalancerSourceRanges (LoadBalancer only): who may reach load_balancer_ips
   std::vector<uint8_t> ip_families;       // 4 / 6 in spec.ipFamilies order; derived from clusterIPs when absent
   bool affinity_client_ip = false;        // sessionAffinity: ClientIP
   uint32_t affinity_timeout_s = 10800;    // sessionAffinityConfig.clientIP.timeoutSeconds

@@ -14,6 +14,31 @@ namespace kgw::manifest {
 
 namespace {
 
+// A CIDR as the API server takes it (net.ParseCIDR): surrounding spaces
+// trimmed, host bits allowed and cleared ("10.1.2.3/8" is 10.0.0.0/8).
+std::optional<ip_prefix> get_source_range(ctx& c, yaml::node n, yaml::path field) {
+  auto s = c.r.string(n, field);
+  if (!s) return std::nullopt;
+  std::string_view t = *s;
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  auto slash = t.find('/');
+  std::optional<ip_addr> a = slash == std::string_view::npos ? std::nullopt : parse_ip(t.substr(0, slash));
+  auto len = a ? yaml::decimal_text(t.substr(slash + 1)) : std::nullopt;
+  int max = a && a->family == 4 ? 32 : 128;
+  if (!a || !len || *len < 0 || *len > max) {
+    c.error(n, field, fmt::format("invalid CIDR \"{}\" (expected ADDRESS/LENGTH)", *s));
+    return std::nullopt;
+  }
+  ip_prefix p{*a, static_cast<uint8_t>(*len)};
+  size_t bytes = a->family == 4 ? 4 : 16;
+  for (size_t i = 0; i < bytes; ++i) {
+    int keep = std::clamp(static_cast<int>(p.len) - static_cast<int>(8 * i), 0, 8);
+    p.addr.b[i] &= static_cast<uint8_t>(0xff00u >> keep);
+  }
+  return p;
+}
+
 size_t ports_n(yaml::node spec) { return spec.get("ports").is_sequence() ? spec.get("ports").size() : 0; }
 
 void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_ports) {
@@ -347,9 +372,20 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     }
   }
   {
+    // Kubernetes applies the ranges to the load-balancer IPs only (kube-proxy
+    // filters the LB IPs, not externalIPs, clusterIPs or nodePorts): so does kgw.
     yaml::node r = spec.get("loadBalancerSourceRanges");
-    if (c.r.sequence(r, "spec.loadBalancerSourceRanges") && r.size() > 0)
-      c.warn(r, "spec.loadBalancerSourceRanges", "not enforced by kgw");
+    if (c.r.sequence(r, "spec.loadBalancerSourceRanges")) {
+      std::vector<ip_prefix> ranges;
+      for (size_t i = 0; i < r.size(); ++i) {
+        const yaml::node e = r.item(i);
+        if (auto p = get_source_range(c, e, yaml::path("spec.loadBalancerSourceRanges", "", i)))
+          if (std::find(ranges.begin(), ranges.end(), *p) == ranges.end()) ranges.push_back(*p);
+      }
+      if (m.type == service_type::load_balancer) m.source_ranges = std::move(ranges);
+      else if (r.size() > 0)
+        c.warn(r, "spec.loadBalancerSourceRanges", "ignored: type is not LoadBalancer");
+    }
   }
 
   // sessionAffinity
