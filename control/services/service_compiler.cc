@@ -440,7 +440,7 @@ bool check_clashes(const service_model& svc, const service_record& record,
     const service_model& sa = *it->second.svc;
     error = fmt::format("{}:{}: {}: port clash with {} ({} port {}/{}, taken as {} of {}, wanted as {})", svc.file,
                         svc.line, svc.key(), sa.key(), frontend_address(f.key), ntohs_port(f.key.port),
-                        f.key.proto == 17 ? "UDP" : "TCP", kind_name(it->second.kind), sa.key(), kind_name(f.kind));
+                        f.key.proto == 17 ? "UDP" : f.key.proto == 132 ? "SCTP" : "TCP", kind_name(it->second.kind), sa.key(), kind_name(f.kind));
     return false;
   }
   return true;
@@ -453,6 +453,9 @@ bool compile_one(const service_model& svc, const service_compile_options& o, mag
   d.maglev = &maglev;
   for (const service_port_model& p : svc.ports)
     for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
+      // The data path forwards TCP and UDP; an SCTP port (warned about when
+      // read) gets no frontend.
+      if (p.protocol != 6 && p.protocol != 17) continue;
       bool serves_family = false;
       for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
       for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;

@@ -183,3 +183,33 @@ spec:
 
 }  // namespace
 }  // namespace kgw
+
+namespace kgw {
+namespace {
+
+TEST(ServiceCompiler, AnSctpPortGetsNoFrontendAndCostsNothingElse) {
+  const char* yaml = R"(apiVersion: v1
+kind: Service
+metadata: {name: sig}
+spec:
+  clusterIP: 10.96.0.20
+  ports:
+  - {name: diameter, port: 3868, protocol: SCTP}
+  - {name: http, port: 80}
+)";
+  service_set set;
+  std::vector<manifest_issue> issues;
+  ASSERT_TRUE(parse_services({{"svc.yaml", yaml}}, set, issues));
+  service_compile_options o;
+  o.maglev_size = 251;
+  std::vector<compiled_service> out;
+  std::string error;
+  ASSERT_TRUE(compile_services(set, o, out, error)) << error;
+  const service_record& r = record_of(out[0]);
+  ASSERT_EQ(r.n_groups, 1u);
+  EXPECT_EQ(r.groups()[0].proto, 6);
+  EXPECT_EQ(r.groups()[0].port, 80);
+}
+
+}  // namespace
+}  // namespace kgw

@@ -862,7 +862,9 @@ spec:
                     "svc.yaml:20: default/web: spec.ports[2].nodePort: -1 out of range 0..65535"});
 }
 
-TEST(ServiceErrors, Sctp) {
+TEST(Services, SctpPortsAreWarnedAndKeptOutOfTheRecordNeverAnError) {
+  // An SCTP port costs neither the Service's TCP port nor another Service;
+  // an unknown protocol is still an error.
   auto r = parse1(R"(
 apiVersion: v1
 kind: Service
@@ -871,10 +873,26 @@ metadata:
 spec:
   clusterIP: 10.96.0.10
   ports:
-  - port: 80
-    protocol: SCTP
+  - {name: sig, port: 3868, protocol: SCTP}
+  - {name: http, port: 80}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other}
+spec:
+  clusterIP: 10.96.0.11
+  ports: [{port: 80}]
 )");
-  expect_errors(r, {"svc.yaml:9: default/web: spec.ports[0].protocol: unsupported protocol SCTP"});
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  EXPECT_EQ(r.warning_strings(), strings{"svc.yaml:8: default/web: spec.ports[0].protocol: SCTP is not forwarded by "
+                                         "kgw yet: this port is skipped"});
+  ASSERT_EQ(r.set.services.size(), 2u);
+  ASSERT_EQ(r.find("default/web")->ports.size(), 2u);
+  EXPECT_EQ(r.find("default/web")->ports[0].protocol, 132);
+
+  auto bad = parse1("apiVersion: v1\nkind: Service\nmetadata: {name: w}\nspec:\n  clusterIP: 10.96.0.12\n"
+                    "  ports: [{port: 80, protocol: QUIC}]\n");
+  expect_errors(bad, {"svc.yaml:6: default/w: spec.ports[0].protocol: unsupported protocol \"QUIC\" (TCP, UDP or SCTP)"});
 }
 
 TEST(ServiceErrors, UnknownEnumValues) {
