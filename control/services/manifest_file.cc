@@ -53,13 +53,18 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
     if (auto n = c.r.string(meta.get("name"), "metadata.name")) name = *n;
   }
   if (!name.empty()) c.object = ns + "/" + name;
-  c.r.problems(problems);
 
   if (!api && !doc.get("apiVersion").present()) c.error(doc, "apiVersion", "apiVersion is required");
   if (!kind && !doc.get("kind").present()) c.error(doc, "kind", "kind is required");
-  if (!api || !kind) return;
+  if (!api || !kind) {
+    c.r.problems(problems);
+    return;
+  }
 
   yaml::kube_kind what = yaml::classify_kind(*api, *kind);
+  // The document's own problems (duplicate keys, bad merges), for the
+  // objects kgw reads: a skipped kind's are its owner's business.
+  if (what != yaml::kube_kind::skipped) c.r.problems(problems);
   if (what == yaml::kube_kind::list) {  // `kubectl get -o yaml` (List), `kubectl get --raw` (ServiceList, ...)
     yaml::node items = doc.get("items");
     if (items.present() && !items.is_sequence()) c.error(items, "items", "expected a list");

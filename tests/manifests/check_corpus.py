@@ -4,8 +4,9 @@ says about it (stderr and exit code) in CASE/expected.out.
 
 Every case is also read by `kgw route-check`: the two must reject the same
 kinds in the same places (kinds are classified once, in
-dataplane/config/yaml/kubernetes_kinds.*), and route-check's lines too must
-start with error: or warning:.
+dataplane/config/yaml/kubernetes_kinds.*), every Ingress issue route-check
+prints validate prints too, and route-check's lines too must start with
+error: or warning:.
 
   check_corpus.py KGW CORPUS_DIR [--update]
 
@@ -60,6 +61,13 @@ def check_case(kgw, case):
     if kind_errors(err) != kind_errors(rerr):
         problems.append(f"{name}: validate and route-check disagree on kinds: {sorted(kind_errors(err))} vs "
                         f"{sorted(kind_errors(rerr))}")
+    # validate reads the Ingress side as route-check does: every Ingress
+    # issue route-check prints, validate prints too (the YAML front end's own
+    # findings and kind errors it words once, from the Services side).
+    said_once = (": YAML: ", "duplicate key \"", "a merge key (<<)", "is not supported (kgw reads")
+    for l in rerr:
+        if re.match(r"^(error|warning): ", l) and not any(s in l for s in said_once) and l not in err:
+            problems.append(f"{name}: route-check says what validate does not: {l}")
     if kind_errors(rerr) and rrc != 1:
         problems.append(f"{name}: route-check exit {rrc} with a kind error")
     text = f"exit {rc}\n" + "".join(l + "\n" for l in lines + summary)

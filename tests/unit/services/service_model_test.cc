@@ -1303,3 +1303,20 @@ spec:
 }
 
 }  // namespace
+
+namespace kgw {
+namespace {
+
+TEST(Services, ProblemsOfSkippedKindsAreTheirOwnersBusiness) {
+  // A duplicate key in a ConfigMap is for whoever applies it; in a Service it is kgw's error.
+  auto r = parse1("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1, a: 2}\n---\n"
+                  "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n");
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  auto bad = parse1("apiVersion: v1\nkind: Service\nmetadata: {name: s, name: t}\n"
+                    "spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n");
+  EXPECT_EQ(bad.error_strings(),
+            std::vector<std::string>{"svc.yaml:3: default/s: metadata.name: duplicate key \"name\" (first at line 3)"});
+}
+
+}  // namespace
+}  // namespace kgw
