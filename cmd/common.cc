@@ -23,7 +23,7 @@ std::optional<gateway_config> load_config_or_report(const std::string& path) {
   std::vector<config_error> errors;
   auto cfg = load_gateway_config(path, errors);
   if (!cfg) {
-    for (const auto& e : errors) fmt::print(stderr, "{}\n", e.to_string());
+    for (const auto& e : errors) fmt::print(stderr, "error: {}\n", e.to_string());
     fmt::print(stderr, "{}: {} error{}; nothing started\n", path, errors.size(), errors.size() == 1 ? "" : "s");
   }
   return cfg;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "dataplane/config/read_file.h"
+#include "dataplane/config/yaml/kubernetes_kinds.h"
 #include "dataplane/config/yaml/parse.h"
 #include "dataplane/config/yaml/reader.h"
 
@@ -303,33 +304,48 @@ void parse_service(yaml::node doc, manifest_set& out) {
   out.services.push_back(std::move(svc));
 }
 
-void parse_object(doc_ctx& c, yaml::node doc, manifest_set& out) {
+// Kinds as every reader of the manifests directory has them (kubernetes_kinds.h):
+// lists and typed lists unrolled (a typed list's items take its kind), other
+// kinds skipped, a kgw kind in a version kgw does not read an error.
+void parse_object(doc_ctx& c, yaml::node doc, manifest_set& out, std::string_view list_api = {},
+                  std::string_view list_kind = {}) {
   if (!doc.present()) return;
   if (!doc.is_map()) {
     c.error(doc, "", "expected a Kubernetes object (a map)");
     return;
   }
   std::string_view kind = doc.get("kind").text();
+  std::string_view api = doc.get("apiVersion").text();
+  if (!list_kind.empty()) {
+    if (!doc.get("kind").present()) kind = list_kind;
+    if (!doc.get("apiVersion").present()) api = list_api;
+  }
   c.object.clear();
   c.fallback_line = doc.line();
-  if (kind == "List") {
-    yaml::node items = doc.get("items");
-    if (items.is_sequence())
-      for (size_t i = 0; i < items.size(); ++i) parse_object(c, items.item(i), out);
-    return;
-  }
-  std::string_view api = doc.get("apiVersion").text();
-  if (kind == "Ingress") {
-    if (api != "networking.k8s.io/v1") {
-      c.error(doc.get("apiVersion"), "apiVersion",
-              fmt::format("Ingress apiVersion \"{}\" is not supported (networking.k8s.io/v1)", api));
+  switch (yaml::classify_kind(api, kind)) {
+    case yaml::kube_kind::list: {
+      yaml::node items = doc.get("items");
+      std::string_view item_kind = yaml::list_item_kind(kind);
+      if (items.is_sequence())
+        for (size_t i = 0; i < items.size(); ++i) parse_object(c, items.item(i), out, api, item_kind);
       return;
     }
-    parse_ingress(c, doc, out);
-  } else if (kind == "IngressClass") {
-    parse_ingress_class(c, doc, out);
-  } else if (kind == "Service") {
-    parse_service(doc, out);
+    case yaml::kube_kind::wrong_version:
+      c.error(doc.get("apiVersion"), "apiVersion",
+              fmt::format("kind {} in apiVersion {} is not supported (kgw reads {})", kind, api, yaml::kinds_read));
+      return;
+    case yaml::kube_kind::ingress:
+      parse_ingress(c, doc, out);
+      return;
+    case yaml::kube_kind::ingress_class:
+      parse_ingress_class(c, doc, out);
+      return;
+    case yaml::kube_kind::service:
+      parse_service(doc, out);
+      return;
+    case yaml::kube_kind::endpoint_slice:
+    case yaml::kube_kind::skipped:
+      return;
   }
 }
 

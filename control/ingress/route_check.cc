@@ -60,7 +60,10 @@ int run(const route_check_options& o) {
   if (!fatal) build_route_table(rs, table, errors);
   fatal = false;
   for (const auto& e : errors) {
-    fmt::print(stderr, "{}\n", e.to_string());
+    // The level leads the line (to_string puts "warning:" after the place).
+    manifest_error plain = e;
+    plain.warning = false;
+    fmt::print(stderr, "{}: {}\n", e.warning ? "warning" : "error", plain.to_string());
     fatal |= !e.warning;
   }
   if (fatal) {

@@ -47,11 +47,13 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
                            std::string& error, bool* has_ingress) {
   auto compiled = std::make_shared<std::vector<compiled_service>>();
   std::vector<std::string> errors, warnings;
-  bool ok = compile_manifests(cfg, dir, *compiled, errors, warnings);
-  for (const auto& w : warnings) log_warn("{}", w);
+  manifest_counts counts;
+  bool ok = compile_manifests(cfg, dir, *compiled, errors, warnings, nullptr, nullptr, &counts);
+  for (const auto& l : counts.info_lines()) log_info("{}: {}", dir, l);
+  for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
   if (!ok) {
     error = fmt::format("{} invalid manifest(s) in {}:", errors.size(), dir);
-    for (const auto& e : errors) error += "\n  " + e;
+    for (const auto& e : limit_repeats(errors)) error += "\n  " + e;
     return false;
   }
   compiled_totals t = totals_of(*compiled);

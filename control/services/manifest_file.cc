@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/config/yaml/kubernetes_kinds.h"
 #include "dataplane/config/yaml/parse.h"
 
 #include "control/services/kubernetes_objects.h"
@@ -18,13 +19,13 @@ namespace {
 
 using namespace manifest;
 
-constexpr const char* known_kinds =
-    "v1 Service, discovery.k8s.io/v1 EndpointSlice, v1 Node, networking.k8s.io/v1 Ingress and IngressClass, v1 List";
-
 // `doc` is a document of the file, or an item of a List (`problems`: the
-// document's own, reported once the object is known).
+// document's own, reported once the object is known). A typed list's items
+// (`kubectl get --raw` leaves kind and apiVersion out of them) take
+// `list_api` and `list_kind` when they have none.
 void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
-                    const std::vector<yaml::problem>& problems = {}) {
+                    const std::vector<yaml::problem>& problems = {}, std::string_view list_api = {},
+                    std::string_view list_kind = {}) {
   ctx c(file, st.errors, st.warnings);
   c.fallback_line = doc.line();
   if (!doc.present()) return;  // empty document
@@ -34,6 +35,10 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
   }
   auto api = c.r.string(doc.get("apiVersion"), "apiVersion");
   auto kind = c.r.string(doc.get("kind"), "kind");
+  if (!list_kind.empty()) {
+    if (!doc.get("apiVersion").present()) api = list_api;
+    if (!doc.get("kind").present()) kind = list_kind;
+  }
 
   // Object identity (best effort, before kind checks, so messages can name it).
   yaml::node meta = doc.get("metadata");
@@ -48,33 +53,41 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
     if (auto n = c.r.string(meta.get("name"), "metadata.name")) name = *n;
   }
   if (!name.empty()) c.object = ns + "/" + name;
-  c.r.problems(problems);
 
-  if (!doc.get("apiVersion").present()) c.error(doc, "apiVersion", "apiVersion is required");
-  if (!doc.get("kind").present()) c.error(doc, "kind", "kind is required");
-  if (!api || !kind) return;
+  if (!api && !doc.get("apiVersion").present()) c.error(doc, "apiVersion", "apiVersion is required");
+  if (!kind && !doc.get("kind").present()) c.error(doc, "kind", "kind is required");
+  if (!api || !kind) {
+    c.r.problems(problems);
+    return;
+  }
 
-  if (*api == "v1" && *kind == "List") {  // `kubectl get -o yaml` of several objects
+  yaml::kube_kind what = yaml::classify_kind(*api, *kind);
+  // The document's own problems (duplicate keys, bad merges), for the
+  // objects kgw reads: a skipped kind's are its owner's business.
+  if (what != yaml::kube_kind::skipped) c.r.problems(problems);
+  if (what == yaml::kube_kind::list) {  // `kubectl get -o yaml` (List), `kubectl get --raw` (ServiceList, ...)
     yaml::node items = doc.get("items");
     if (items.present() && !items.is_sequence()) c.error(items, "items", "expected a list");
+    std::string_view item_kind = yaml::list_item_kind(*kind);
     if (items.present() && items.is_sequence())
-      for (size_t i = 0; i < items.size(); ++i) parse_document(file, items.item(i), st);
+      for (size_t i = 0; i < items.size(); ++i) parse_document(file, items.item(i), st, {}, *api, item_kind);
     return;
   }
-  bool is_service = *api == "v1" && *kind == "Service";
-  bool is_slice = *api == "discovery.k8s.io/v1" && *kind == "EndpointSlice";
-  if (!is_service && !is_slice) {
-    if ((*api == "v1" && *kind == "Node") ||
-        (*api == "networking.k8s.io/v1" && (*kind == "Ingress" || *kind == "IngressClass")))
-      return;
-    if (*kind == "Service" || *kind == "EndpointSlice" || *kind == "Node" || *kind == "Ingress" ||
-        *kind == "IngressClass" || *kind == "List")
-      c.error(doc.get("apiVersion"), "apiVersion",
-              fmt::format("kind {} in apiVersion {} is not supported (kgw reads {})", *kind, *api, known_kinds));
-    else
-      c.error(doc.get("kind"), "kind", fmt::format("unknown kind {} (kgw reads {})", *kind, known_kinds));
+  if (what == yaml::kube_kind::wrong_version) {
+    c.error(doc.get("apiVersion").present() ? doc.get("apiVersion") : doc, "apiVersion",
+            fmt::format("kind {} in apiVersion {} is not supported (kgw reads {})", *kind, *api, yaml::kinds_read));
     return;
   }
+  if (what == yaml::kube_kind::skipped) {
+    // knative's Service is not a Service: the count says whose it is.
+    bool ours = *kind == "Service" || *kind == "EndpointSlice" || *kind == "Ingress" || *kind == "IngressClass";
+    st.skipped_kinds[ours ? fmt::format("{} ({})", *kind, *api) : std::string(*kind)]++;
+    return;
+  }
+  st.read_kinds[std::string(*kind)]++;
+  // The ingress router reads these.
+  if (what == yaml::kube_kind::ingress || what == yaml::kube_kind::ingress_class) return;
+  const bool is_service = what == yaml::kube_kind::service;
 
   if (!meta_ok) return;
   if (!meta.present()) {

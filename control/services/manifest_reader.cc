@@ -17,7 +17,7 @@ std::string manifest_issue::to_string() const {
 
 namespace manifest {
 
-const char* proto_name(uint8_t p) { return p == proto_udp ? "UDP" : "TCP"; }
+const char* proto_name(uint8_t p) { return p == proto_udp ? "UDP" : p == proto_sctp ? "SCTP" : "TCP"; }
 const char* family_name(uint8_t f) { return f == 6 ? "IPv6" : "IPv4"; }
 
 std::string families_string(const std::vector<uint8_t>& fams) {
@@ -80,8 +80,8 @@ std::optional<uint8_t> parse_protocol(ctx& c, yaml::node parent, yaml::path fiel
   if (!s) return n.present() ? std::nullopt : std::optional<uint8_t>(proto_tcp);
   if (*s == "TCP") return proto_tcp;
   if (*s == "UDP") return proto_udp;
-  if (*s == "SCTP") c.error(n, field, "unsupported protocol SCTP");
-  else c.error(n, field, fmt::format("unsupported protocol \"{}\"", *s));
+  if (*s == "SCTP") return proto_sctp;  // in the model; the compiler decides what is forwarded
+  c.error(n, field, fmt::format("unsupported protocol \"{}\" (TCP, UDP or SCTP)", *s));
   return std::nullopt;
 }
 

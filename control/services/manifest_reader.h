@@ -18,6 +18,7 @@ namespace kgw::manifest {
 
 constexpr uint8_t proto_tcp = 6;
 constexpr uint8_t proto_udp = 17;
+constexpr uint8_t proto_sctp = 132;
 
 const char* proto_name(uint8_t p);
 const char* family_name(uint8_t f);

@@ -11,6 +11,8 @@
 
 #include <sys/stat.h>
 
+#include <fmt/format.h>
+
 #include "control/services/manifest_file.h"
 #include "control/services/merge_index.h"
 #include "control/services/parsed_manifest.h"
@@ -279,10 +281,59 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
   }
 }
 
+manifest_counts count_objects(const manifest_cache& cache) { return count_files(cache.parsed); }
+
+manifest_counts count_files(const std::vector<file_ref>& files) {
+  manifest_counts c;
+  for (const auto& f : files) {
+    if (!f) continue;
+    for (const auto& [k, n] : f->read_kinds) c.read[k] += n;
+    for (const auto& [k, n] : f->skipped_kinds) c.skipped[k] += n;
+    for (const auto& [k, n] : f->unused_fields) c.unused[k] += n;
+  }
+  return c;
+}
+
+namespace {
+
+std::string counted(const std::map<std::string, size_t>& m) {
+  std::string out;
+  for (const auto& [k, n] : m) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, k);
+  return out;
+}
+
+size_t total(const std::map<std::string, size_t>& m) {
+  size_t t = 0;
+  for (const auto& [k, n] : m) t += n;
+  return t;
+}
+
+}  // namespace
+
+std::vector<std::string> manifest_counts::info_lines() const {
+  std::vector<std::string> out;
+  if (!skipped.empty())
+    out.push_back(fmt::format("skipped {} object{} of kinds kgw does not read: {}", total(skipped),
+                              total(skipped) == 1 ? "" : "s", counted(skipped)));
+  if (!unused.empty()) {
+    std::string fields;
+    for (const auto& [f, n] : unused) fields += fmt::format("{}{} ({})", fields.empty() ? "" : ", ", f, n);
+    out.push_back("fields not used by kgw (objects setting them): " + fields);
+  }
+  return out;
+}
+
+std::string manifest_counts::by_kind() const {
+  std::string out = read.empty() ? "no objects kgw reads" : counted(read);
+  if (!skipped.empty()) out += fmt::format("; {} skipped ({})", total(skipped), counted(skipped));
+  return out;
+}
+
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,
                    manifest_cache& cache) {
   out = service_set{};
   bool ok = load_service_changes(dir, errors, out.warnings, cache);
+  out.counts = count_objects(cache);
   if (ok) {
     out.warnings.clear();
     cache.index->warnings(out.warnings);

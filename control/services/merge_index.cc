@@ -142,9 +142,14 @@ void merge_index::resolve_touched() {
   // A slice's warning is kept by its place in its file, and a changed file
   // may hand that place to another Service's slice: every old warning goes
   // before any new one is made.
-  for (const auto& key : to_resolve_)
+  for (const auto& key : to_resolve_) {
     if (auto old = resolved_.find(key); old != resolved_.end())
       for (const auto& at : old->second.skipped) slice_warnings_.erase(at);
+    if (auto o = orphans_.find(key); o != orphans_.end()) {
+      for (const auto& at : o->second) slice_warnings_.erase(at);
+      orphans_.erase(o);
+    }
+  }
   for (const auto& key : to_resolve_) {
     resolve(key);
     touched_.insert(key);
@@ -166,6 +171,8 @@ void merge_index::pass_warnings(std::vector<manifest_issue>& out) const {
   for (const auto& key : pass_services_)
     if (auto r = resolved_.find(key); r != resolved_.end())
       skipped.insert(skipped.end(), r->second.skipped.begin(), r->second.skipped.end());
+    else if (auto o = orphans_.find(key); o != orphans_.end())
+      skipped.insert(skipped.end(), o->second.begin(), o->second.end());
   std::sort(skipped.begin(), skipped.end());
   for (const auto& at : skipped)
     if (auto w = slice_warnings_.find(at); w != slice_warnings_.end()) out.push_back(w->second);
@@ -179,6 +186,14 @@ void merge_index::resolve(const std::string& key) {
   if (sv == services_.end()) {
     if (old != resolved_.end()) resolved_.erase(old);
     port_warnings_.erase(key);
+    auto sl = slices_of_.find(key);
+    if (sl != slices_of_.end() && !skipped_services_.count(key)) {
+      auto& places = orphans_[key];
+      for (const slice_def& d : sl->second) {
+        slice_warnings_[{d.file, d.index}] = slice_orphaned(*d.sl);
+        places.emplace_back(d.file, d.index);
+      }
+    }
     return;
   }
   // The first definer in file order is the Service (a later one is a

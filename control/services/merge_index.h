@@ -30,8 +30,10 @@ class merge_index {
   size_t to_resolve() const { return to_resolve_.size(); }
 
   // Whether the objects as they stand hold an error: a file's own, a
-  // duplicate, a slice of no Service, or a port clash.
-  bool has_errors() const { return !files_with_errors_.empty() || duplicates_ || dangling_ || clashes_; }
+  // duplicate, or a port clash.
+  bool has_errors() const { return !files_with_errors_.empty() || duplicates_ || clashes_; }
+  // Slices whose Service does not exist (each a warning, ignored).
+  size_t dangling() const { return dangling_; }
   // Every warning, in the full merge's order (valid when there is no error).
   void warnings(std::vector<manifest_issue>& out) const;
   // The warnings of the last pass's changes only (the files replaced, the
@@ -92,6 +94,8 @@ class merge_index {
   std::unordered_map<std::string, resolved> resolved_;
   std::map<std::pair<std::string, size_t>, manifest_issue> slice_warnings_;  // by (file, slice)
   std::map<std::string, std::vector<manifest_issue>> port_warnings_;         // by Service key
+  // Per absent Service, its slices' places: their warnings are in slice_warnings_.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, size_t>>> orphans_;
   std::unordered_set<std::string> to_resolve_, touched_;
   std::set<std::string> pass_files_, pass_services_;  // replaced and resolved in this pass
   bool fresh_ = true;

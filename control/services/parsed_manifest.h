@@ -48,6 +48,10 @@ struct parsed_file {
   std::set<std::string> skipped_services;  // ExternalName / headless: exist, not modelled
   std::map<std::string, std::pair<std::string, int>> identities;  // kind|ns|name -> file, line
   std::vector<manifest_issue> errors, warnings;
+  // Objects by kind: those kgw reads (Ingresses and IngressClasses included,
+  // read by the router), and those it skips (not kgw's: Deployments, ...).
+  std::map<std::string, size_t> read_kinds, skipped_kinds;
+  std::map<std::string, size_t> unused_fields;  // "spec.trafficDistribution" -> objects setting it
 };
 
 using file_ref = std::shared_ptr<const parsed_file>;
@@ -65,9 +69,15 @@ void resolve_ports(const parsed_service& ps, const std::vector<const parsed_slic
 bool slice_served(const service_model& m, const parsed_slice& s);
 manifest_issue slice_skipped(const service_model& m, const parsed_slice& s);
 
+// The warning of a slice whose Service does not exist (the slice is ignored).
+manifest_issue slice_orphaned(const parsed_slice& s);
+
 // The addresses a Service's ports are claimed on (cluster, external and
 // load-balancer IPs, each once), for the port clash check.
 std::vector<ip_addr> claimed_addresses(const service_model& m);
+
+// Objects by kind and unused fields, summed over the files.
+manifest_counts count_files(const std::vector<file_ref>& files);
 
 // The files' objects together, in file order: every error and warning, in
 // the order the full check reports them. `out` holds every Service.

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <unordered_map>
 
 #include "control/services/merge_index.h"
 #include "pipelines/common/protocols.h"
@@ -263,14 +264,71 @@ bool compile_manifest_changes(const gateway_config& cfg, const std::string& dir,
       errors, warnings, timing);
 }
 
+namespace {
+
+// What makes two issue lines "the same message": the text after the file and
+// line, with every number and every namespace/name (anything holding a '/')
+// left out.
+std::string repeat_key(std::string_view line) {
+  size_t colon = line.find(": ");
+  if (colon != std::string_view::npos) line.remove_prefix(colon + 2);
+  std::string key;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t end = line.find_first_of(" ,()\"", i);
+    if (end == i) {
+      key += line[i++];
+      continue;
+    }
+    if (end == std::string_view::npos) end = line.size();
+    std::string_view word = line.substr(i, end - i);
+    if (word.find('/') != std::string_view::npos) {
+      key += '*';
+    } else {
+      bool digit = false;
+      for (char ch : word) {
+        bool d = ch >= '0' && ch <= '9';
+        if (!d) key += ch;
+        else if (!digit) key += '#';
+        digit = d;
+      }
+    }
+    i = end;
+  }
+  return key;
+}
+
+}  // namespace
+
+std::vector<std::string> limit_repeats(const std::vector<std::string>& lines, size_t keep) {
+  std::vector<std::string> out;
+  std::unordered_map<std::string, size_t> seen;
+  std::vector<std::pair<std::string, size_t>> more;  // first line left out, how many
+  std::unordered_map<std::string, size_t> more_at;
+  for (const auto& l : lines) {
+    std::string k = repeat_key(l);
+    if (++seen[k] <= keep) {
+      out.push_back(l);
+      continue;
+    }
+    auto [it, fresh] = more_at.emplace(k, more.size());
+    if (fresh) more.emplace_back(l, 0);
+    more[it->second].second++;
+  }
+  for (const auto& [first, n] : more)
+    out.push_back(fmt::format("{} more like the {} above, the first: {}", n, keep, first));
+  return out;
+}
+
 bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
                        std::vector<std::string>& errors, std::vector<std::string>& warnings, compile_cache* cache,
-                       compile_timing* timing) {
+                       compile_timing* timing, manifest_counts* counts) {
   out.clear();
   if (cache) {
     compiled_changes c;
     std::vector<std::string> pass_warnings;
     bool ok = compile_manifest_changes(cfg, dir, false, c, errors, pass_warnings, *cache, timing);
+    if (counts) *counts = count_objects(cache->files);
     // Every warning: the kept merge has them unless it holds an error (then
     // the full check gave them all already).
     const merge_index* index = cache->files.index.get();
@@ -296,6 +354,7 @@ bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::v
       [&](auto& issues, auto& notes) {
         bool ok = load_services(dir, set, issues);
         notes = std::move(set.warnings);
+        if (counts) *counts = set.counts;
         return ok;
       },
       [&](std::string& error) { return compile_services(set, compile_options_for(cfg), out, error); }, errors,
@@ -320,11 +379,20 @@ std::vector<uint64_t> place_record(const service_model& svc, const draft& d) {
   service_name name{};
   std::snprintf(name.text, sizeof name.text, "%s", svc.key().c_str());
   std::vector<service_name> names{name};
+  std::vector<source_range> ranges;
+  for (const ip_prefix& p : svc.source_ranges) {
+    source_range r{};
+    std::memcpy(r.addr, p.addr.b.data(), p.addr.family == 4 ? 4 : 16);
+    r.family = p.addr.family;
+    r.len = p.len;
+    ranges.push_back(r);
+  }
 
   auto bytes_of = [](size_t n, size_t size) { return (n * size + 7) & ~size_t{7}; };
   size_t total = ((sizeof(service_record) + 7) & ~size_t{7}) + bytes_of(table.size(), sizeof(frontend_slot)) +
                  bytes_of(d.groups.size(), sizeof(lb_group)) + bytes_of(d.backends.size(), sizeof(backend_entry)) +
-                 bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(names.size(), sizeof(service_name));
+                 bytes_of(d.slots.size(), sizeof(uint16_t)) + bytes_of(names.size(), sizeof(service_name)) +
+                 bytes_of(ranges.size(), sizeof(source_range));
   std::vector<uint64_t> out(total / 8, 0);
   size_t cursor = (sizeof(service_record) + 7) & ~size_t{7};
   service_record h{};
@@ -340,6 +408,8 @@ std::vector<uint64_t> place_record(const service_model& svc, const draft& d) {
   h.off_backends = place(out, cursor, d.backends);
   h.off_slots = place(out, cursor, d.slots);
   h.off_names = place(out, cursor, names);
+  h.n_ranges = static_cast<uint32_t>(ranges.size());
+  h.off_ranges = place(out, cursor, ranges);
   std::memcpy(out.data(), &h, sizeof h);
   return out;
 }
@@ -370,7 +440,7 @@ bool check_clashes(const service_model& svc, const service_record& record,
     const service_model& sa = *it->second.svc;
     error = fmt::format("{}:{}: {}: port clash with {} ({} port {}/{}, taken as {} of {}, wanted as {})", svc.file,
                         svc.line, svc.key(), sa.key(), frontend_address(f.key), ntohs_port(f.key.port),
-                        f.key.proto == 17 ? "UDP" : "TCP", kind_name(it->second.kind), sa.key(), kind_name(f.kind));
+                        f.key.proto == 17 ? "UDP" : f.key.proto == 132 ? "SCTP" : "TCP", kind_name(it->second.kind), sa.key(), kind_name(f.kind));
     return false;
   }
   return true;
@@ -383,6 +453,9 @@ bool compile_one(const service_model& svc, const service_compile_options& o, mag
   d.maglev = &maglev;
   for (const service_port_model& p : svc.ports)
     for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
+      // The data path forwards TCP and UDP; an SCTP port (warned about when
+      // read) gets no frontend.
+      if (p.protocol != 6 && p.protocol != 17) continue;
       bool serves_family = false;
       for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
       for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;

@@ -111,7 +111,13 @@ compiled_totals totals_of(const std::vector<compiled_service>& compiled);
 // parsed and built again.
 bool compile_manifests(const gateway_config& cfg, const std::string& dir, std::vector<compiled_service>& out,
                        std::vector<std::string>& errors, std::vector<std::string>& warnings,
-                       compile_cache* cache = nullptr, compile_timing* timing = nullptr);
+                       compile_cache* cache = nullptr, compile_timing* timing = nullptr,
+                       manifest_counts* counts = nullptr);
+
+// Issue lines for people: the first `keep` lines of each kind of message
+// (the same text but for names and numbers: "no nodePort allocated" on 300
+// Services), then one line per kind saying how many more there were.
+std::vector<std::string> limit_repeats(const std::vector<std::string>& lines, size_t keep = 20);
 
 // Loads the manifests that changed since `cache` last saw `dir` and compiles
 // the Services they touch, since the last acknowledge() (so a change whose

@@ -114,11 +114,7 @@ void resolve(merged& st, service_set& out) {
     std::string key = s->service_key();
     auto it = index.find(key);
     if (it == index.end()) {
-      if (!st.skipped_services.count(key)) {
-        st.errors->push_back(manifest_issue{
-            s->file, s->label_line ? s->label_line : s->line, s->ns + "/" + s->name,
-            "metadata.labels[kubernetes.io/service-name]", fmt::format("Service {} does not exist", key)});
-      }
+      if (!st.skipped_services.count(key)) st.warnings->push_back(slice_orphaned(*s));
       continue;
     }
     const auto& m = keyed[it->second].ps->m;
@@ -173,6 +169,14 @@ void resolve(merged& st, service_set& out) {
 
 }  // namespace
 
+// A slice is often written (or dumped) before its Service, or outlives it
+// for a moment in a cluster dump: one slice cannot stop every other Service.
+manifest_issue slice_orphaned(const parsed_slice& s) {
+  return manifest_issue{s.file, s.label_line ? s.label_line : s.line, s.ns + "/" + s.name,
+                        "metadata.labels[kubernetes.io/service-name]",
+                        fmt::format("Service {} does not exist; EndpointSlice ignored", s.service_key())};
+}
+
 bool merge_files(const std::vector<file_ref>& files, service_set& out, std::vector<manifest_issue>& errors) {
   out = service_set{};
   size_t errors_before = errors.size();
@@ -220,7 +224,9 @@ bool parse_services(const std::vector<std::pair<std::string, std::string>>& file
                     std::vector<manifest_issue>& errors) {
   std::vector<std::shared_ptr<const parsed_file>> parsed;
   for (const auto& [file, text] : files) parsed.push_back(parse_manifest_file(file, text));
-  return merge_files(parsed, out, errors);
+  bool ok = merge_files(parsed, out, errors);
+  out.counts = count_files(parsed);
+  return ok;
 }
 
 }  // namespace kgw

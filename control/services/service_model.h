@@ -58,6 +58,7 @@ struct service_model {
   std::vector<ip_addr> cluster_ips;       // spec.clusterIPs (or clusterIP); "None" = headless, none here
   std::vector<ip_addr> external_ips;      // spec.externalIPs
   std::vector<ip_addr> load_balancer_ips; // status.loadBalancer.ingress[].ip and spec.loadBalancerIP
+  std::vector<ip_prefix> source_ranges;   // spec.loadBalancerSourceRanges (LoadBalancer only): who may reach load_balancer_ips
   std::vector<uint8_t> ip_families;       // 4 / 6 in spec.ipFamilies order; derived from clusterIPs when absent
   bool affinity_client_ip = false;        // sessionAffinity: ClientIP
   uint32_t affinity_timeout_s = 10800;    // sessionAffinityConfig.clientIP.timeoutSeconds
@@ -68,18 +69,35 @@ struct service_model {
   bool operator==(const service_model&) const = default;
 };
 
+// What a load found over every file, by kind: what `kgw validate` ends with
+// and what each pass of `kgw control` logs once, instead of a line per object.
+struct manifest_counts {
+  std::map<std::string, size_t> read;     // objects kgw reads, by kind (Ingresses too: the router's)
+  std::map<std::string, size_t> skipped;  // objects of kinds kgw does not read (Deployment, ConfigMap, ...)
+  std::map<std::string, size_t> unused;   // real API fields kgw does not act on -> objects that set them
+  // One line each, empty when there is nothing to say: "skipped 3 objects
+  // kgw does not read: 1 ConfigMap, 2 Deployment", "fields not used by kgw:
+  // spec.trafficDistribution (2 Services)".
+  std::vector<std::string> info_lines() const;
+  // "2 Service, 3 EndpointSlice; 3 skipped (1 ConfigMap, 2 Deployment)".
+  std::string by_kind() const;
+  bool operator==(const manifest_counts&) const = default;
+};
+
 struct service_set {
   // Sorted by namespace/name; shared with the load's cache, which hands the
   // same model to the next load while its objects are unchanged.
   std::vector<std::shared_ptr<const service_model>> services;
   std::vector<manifest_issue> warnings; // supported-but-ignored fields, skipped slices, ...
+  manifest_counts counts;
 };
 
 // Reads every *.yaml / *.yml / *.json file in `dir` (not recursive, sorted by
-// name), each possibly holding several `---` separated objects. Kinds other
-// than v1/Service and discovery.k8s.io/v1/EndpointSlice (and v1/Node,
-// networking.k8s.io/v1 Ingress/IngressClass, which other parts read, and v1
-// List, whose items are read) are errors. Returns false with `errors` filled
+// name), each possibly holding several `---` separated objects. v1 Service
+// and discovery.k8s.io/v1 EndpointSlice are read; the items of Lists and typed
+// lists are read as objects; other kinds are skipped and counted (out.counts),
+// except kgw's kinds in another version of their group, which are errors
+// (yaml/kubernetes_kinds.h). Returns false with `errors` filled
 // (all of them) when anything is invalid; then `out` is unspecified.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors);
 
@@ -127,6 +145,9 @@ struct manifest_cache {
   manifest_cache& operator=(manifest_cache&&) noexcept;
   void clear();  // the next load parses every file
 };
+
+// The counts over the files of the cache's last load.
+manifest_counts count_objects(const manifest_cache& cache);
 
 // load_services, re-parsing only the files that changed since `cache` saw them.
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors,

@@ -4,6 +4,7 @@
 #include "control/services/kubernetes_objects.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,33 @@
 namespace kgw::manifest {
 
 namespace {
+
+// A CIDR as the API server takes it (net.ParseCIDR): surrounding spaces
+// trimmed, host bits allowed and cleared ("10.1.2.3/8" is 10.0.0.0/8).
+std::optional<ip_prefix> get_source_range(ctx& c, yaml::node n, yaml::path field) {
+  auto s = c.r.string(n, field);
+  if (!s) return std::nullopt;
+  std::string_view t = *s;
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  auto slash = t.find('/');
+  std::optional<ip_addr> a = slash == std::string_view::npos ? std::nullopt : parse_ip(t.substr(0, slash));
+  auto len = a ? yaml::decimal_text(t.substr(slash + 1)) : std::nullopt;
+  int max = a && a->family == 4 ? 32 : 128;
+  if (!a || !len || *len < 0 || *len > max) {
+    c.error(n, field, fmt::format("invalid CIDR \"{}\" (expected ADDRESS/LENGTH)", *s));
+    return std::nullopt;
+  }
+  ip_prefix p{*a, static_cast<uint8_t>(*len)};
+  size_t bytes = a->family == 4 ? 4 : 16;
+  for (size_t i = 0; i < bytes; ++i) {
+    int keep = std::clamp(static_cast<int>(p.len) - static_cast<int>(8 * i), 0, 8);
+    p.addr.b[i] &= static_cast<uint8_t>(0xff00u >> keep);
+  }
+  return p;
+}
+
+size_t ports_n(yaml::node spec) { return spec.get("ports").is_sequence() ? spec.get("ports").size() : 0; }
 
 void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_ports) {
   yaml::node ports = spec.get("ports");
@@ -42,6 +70,11 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
     }
     if (auto proto = parse_protocol(c, p, yaml::path(f, ".protocol"))) sp.protocol = *proto;
     else px.valid = false;
+    // An SCTP port stays in the model (names, clashes and slices resolve as
+    // for any port) but gets no frontend yet: one SCTP port must not cost
+    // the Service's other ports, nor any other Service.
+    if (sp.protocol == proto_sctp)
+      c.warn(p.get("protocol"), yaml::path(f, ".protocol"), "SCTP is not forwarded by kgw yet: this port is skipped");
 
     yaml::node port = p.get("port");
     px.port_line = port.line();
@@ -150,7 +183,10 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
                     "loadBalancerSourceRanges", "ports", "selector", "sessionAffinity", "sessionAffinityConfig",
                     "externalTrafficPolicy", "internalTrafficPolicy", "ipFamilies", "ipFamilyPolicy",
                     "publishNotReadyAddresses", "allocateLoadBalancerNodePorts", "loadBalancerClass",
-                    "healthCheckNodePort"});
+                    "healthCheckNodePort", "trafficDistribution"});
+  // Real API fields kgw does not act on: counted, one summary line per pass
+  // (a cluster dump sets them on hundreds of Services), never "unknown".
+  std::set<std::string_view> unused;
 
   // type
   yaml::node type_n = spec.get("type");
@@ -309,6 +345,10 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
           c.error(e, f, "expected a map");
           continue;
         }
+        // ipMode Proxy: the load balancer delivers to the node, not to
+        // the IP; kgw serves the IP either way.
+        if (auto mode = c.r.string(e.get("ipMode"), yaml::path(f, ".ipMode")); mode && *mode == "Proxy")
+          st.unused_fields["status.loadBalancer.ingress[].ipMode: Proxy"]++;
         yaml::node ipn = e.get("ip");
         if (ipn.present()) {
           if (!lb_first_line) lb_first_line = ipn.line();
@@ -337,9 +377,20 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     }
   }
   {
+    // Kubernetes applies the ranges to the load-balancer IPs only (kube-proxy
+    // filters the LB IPs, not externalIPs, clusterIPs or nodePorts): so does kgw.
     yaml::node r = spec.get("loadBalancerSourceRanges");
-    if (c.r.sequence(r, "spec.loadBalancerSourceRanges") && r.size() > 0)
-      c.warn(r, "spec.loadBalancerSourceRanges", "not enforced by kgw");
+    if (c.r.sequence(r, "spec.loadBalancerSourceRanges")) {
+      std::vector<ip_prefix> ranges;
+      for (size_t i = 0; i < r.size(); ++i) {
+        const yaml::node e = r.item(i);
+        if (auto p = get_source_range(c, e, yaml::path("spec.loadBalancerSourceRanges", "", i)))
+          if (std::find(ranges.begin(), ranges.end(), *p) == ranges.end()) ranges.push_back(*p);
+      }
+      if (m.type == service_type::load_balancer) m.source_ranges = std::move(ranges);
+      else if (r.size() > 0)
+        c.warn(r, "spec.loadBalancerSourceRanges", "ignored: type is not LoadBalancer");
+    }
   }
 
   // sessionAffinity
@@ -364,7 +415,6 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
       c.error(spec.get("externalTrafficPolicy"), "spec.externalTrafficPolicy",
               fmt::format("unknown externalTrafficPolicy \"{}\" (Cluster or Local)", *s));
   }
-  c.r.string(spec.get("internalTrafficPolicy"), "spec.internalTrafficPolicy");
 
   // selector
   {
@@ -378,16 +428,25 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     }
   }
 
-  // Accepted and ignored.
-  if (auto b = c.r.boolean(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses"); b && *b)
-    c.warn(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses",
-           "not supported: only ready endpoints get new flows");
+  // Accepted, type-checked, not acted on. publishNotReadyAddresses needs
+  // nothing: the EndpointSlice controller then writes the endpoints ready,
+  // and kgw follows the slices' conditions.
+  c.r.boolean(spec.get("publishNotReadyAddresses"), "spec.publishNotReadyAddresses");
   auto alloc = c.r.boolean(spec.get("allocateLoadBalancerNodePorts"), "spec.allocateLoadBalancerNodePorts");
-  c.r.string(spec.get("loadBalancerClass"), "spec.loadBalancerClass");
+  if (c.r.string(spec.get("loadBalancerClass"), "spec.loadBalancerClass")) unused.insert("spec.loadBalancerClass");
   c.r.string(spec.get("externalName"), "spec.externalName");
-  c.r.integer(spec.get("healthCheckNodePort"), "spec.healthCheckNodePort", 0, 65535);
+  if (auto h = c.r.integer(spec.get("healthCheckNodePort"), "spec.healthCheckNodePort", 0, 65535); h && *h != 0)
+    unused.insert("spec.healthCheckNodePort");
+  if (c.r.string(spec.get("trafficDistribution"), "spec.trafficDistribution")) unused.insert("spec.trafficDistribution");
+  // Cluster is what kgw does for every Service; Local (node-local
+  // endpoints for in-cluster clients) has no meaning at a gateway.
+  if (auto s = c.r.string(spec.get("internalTrafficPolicy"), "spec.internalTrafficPolicy"); s && *s == "Local")
+    unused.insert("spec.internalTrafficPolicy");
 
   parse_ports(c, spec, ps, external);
+  for (size_t i = 0; i < ports_n(spec); ++i)
+    if (spec.get("ports").item(i).get("appProtocol").present()) unused.insert("spec.ports[].appProtocol");
+  for (auto f : unused) st.unused_fields[std::string(f)]++;
 
   if (headless) {
     manifest_issue w = c.make(yaml::node(), headless_field,

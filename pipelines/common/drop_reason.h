@@ -47,7 +47,8 @@ namespace kgw {
   X(conntrack_full, "connection table full and nothing to evict")                  \
   X(snat_ports_exhausted, "no free SNAT source port for a new full-NAT flow")    \
   X(handoff_ring_full, "hand-off ring to the worker owning the connection full")    \
-  X(refusal_limited, "an ICMP unreachable or TCP RST over the worker's rate limit, not sent")
+  X(refusal_limited, "an ICMP unreachable or TCP RST over the worker's rate limit, not sent") \
+  X(lb_source_range, "new flow to a load-balancer IP from outside its loadBalancerSourceRanges")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

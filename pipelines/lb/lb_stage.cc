@@ -191,6 +191,12 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
     if (opened.any) look_again(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m, opened, ct, gone, c);
     if (m.conn != conn_none || !s.services || !may_open(m)) continue;
     frontend_hit fh = directory_lookup(*s.services, *s.index, frontend_of(m.key));
+    // loadBalancerSourceRanges, before any work is spent on the flow.
+    if (fh.frontend && fh.frontend->kind == frontend_kind::load_balancer &&
+        !source_allowed(*fh.record, m.key.family, m.key.src)) {
+      drop(m, drop_reason::lb_source_range, c);
+      continue;
+    }
     if (steering_on(s) && !s.from_handoff) {
       if (int owner = steering_owner(*s.steering, s.worker, *s.services, *s.index, m.key, fh); owner >= 0) {
         m.v = verdict::handoff;

@@ -79,6 +79,16 @@ struct lb_group {
   uint32_t counter;           // slot in the lb_counter_area, set when published; no_counter = not counted
 };
 
+// One of spec.loadBalancerSourceRanges: a new flow to a load-balancer IP of
+// the Service from outside every range of its record is dropped
+// (drop_reason::lb_source_range). No ranges: open to all, as Kubernetes has it.
+struct source_range {
+  uint8_t addr[16];  // IPv4 in the first 4 bytes; bits past len are zero
+  uint8_t family;
+  uint8_t len;       // prefix length
+  uint8_t pad[2];
+};
+
 struct service_name {
   char text[128];  // "namespace/name": two DNS labels of at most 63 characters, a '/' and a NUL
 };
@@ -89,7 +99,7 @@ struct service_record {
   uint32_t frontend_mask;  // slots - 1, a power of two minus one
   uint32_t n_groups, n_backends, n_services, n_slots;
   uint32_t off_frontends, off_groups, off_backends, off_slots, off_names;
-  uint32_t pad;
+  uint32_t n_ranges, off_ranges;  // source ranges of the load-balancer IPs
 
   template <typename T>
   const T* at(uint32_t off) const {
@@ -100,6 +110,7 @@ struct service_record {
   const backend_entry* backends() const { return at<backend_entry>(off_backends); }
   const uint16_t* slots() const { return at<uint16_t>(off_slots); }
   const service_name* names() const { return at<service_name>(off_names); }
+  const source_range* ranges() const { return at<source_range>(off_ranges); }
 };
 
 inline uint32_t frontend_hash(const frontend_key& k) {
@@ -121,6 +132,24 @@ inline const frontend_slot* frontend_lookup(const service_record& t, const front
     if (s.group == no_group) return nullptr;
     if (std::memcmp(&s.key, &k, sizeof k) == 0) return &s;
   }
+}
+
+// Whether `src` (16 bytes, IPv4 in the first 4) may open a flow to the
+// record's load-balancer IPs: no ranges, or inside one. A new flow's cost: a
+// few compares per range, no allocation.
+inline bool source_allowed(const service_record& r, uint8_t family, const uint8_t* src) {
+  if (r.n_ranges == 0) return true;
+  const source_range* ranges = r.ranges();
+  for (uint32_t i = 0; i < r.n_ranges; ++i) {
+    const source_range& g = ranges[i];
+    if (g.family != family) continue;
+    uint32_t whole = g.len / 8, rest = g.len % 8;
+    if (std::memcmp(g.addr, src, whole) != 0) continue;
+    if (rest == 0) return true;
+    uint8_t mask = static_cast<uint8_t>(0xff00u >> rest);
+    if ((src[whole] & mask) == g.addr[whole]) return true;
+  }
+  return false;
 }
 
 inline const frontend_slot* frontend_lookup(const service_record& t, const frontend_key& k) {

@@ -263,6 +263,49 @@ def case_svc_malformed(stamp, checksum_ok):
     return inp, check, {"tcp_bad_offset", "tcp_truncated", "udp_bad_length"}
 
 
+def case_svc_source_ranges_v4(stamp, checksum_ok):
+    """loadBalancerSourceRanges [198.18.0.3/31] (= 198.18.0.2/31): 198.18.0.2 reaches the pod through the
+    load-balancer IP, 198.18.0.4 is dropped there (a bit inside the last byte differs) but reaches the
+    cluster IP and the external IP, which the ranges do not cover."""
+    inside, outside = CLIENT_V4, "198.18.0.4"
+    inp = stamp([syn("198.18.150.60", 53000, src=inside),
+                 syn("198.18.150.60", 53001, src=outside),
+                 syn("198.18.150.60", 53002, src=CLIENT2_V4),
+                 syn("198.18.100.60", 53003, src=outside),
+                 syn("198.18.200.60", 53004, src=outside)])
+
+    def check(out):
+        problems = []
+        if len(out) != 4:
+            return [f"expected 4 packets to the pod (the one from {outside} to the LB IP dropped), got {len(out)}"]
+        for o in out:
+            check_to_pod(o, {"198.19.1.11"}, 8080, SNAT_V4, problems, checksum_ok)
+        ports = [o[TCP].sport for o in out]
+        if len(set(ports)) != 4:
+            problems.append(f"SNAT ports not distinct: {ports}")
+        return problems
+    return inp, check, {"lb_source_range"}
+
+
+def case_svc_source_ranges_v6(stamp, checksum_ok):
+    """loadBalancerSourceRanges [2001:2::/126]: 2001:2::2 reaches the pod through the IPv6 load-balancer IP,
+    2001:2::4 is dropped there and still reaches the IPv6 cluster IP."""
+    def syn6(dst, sport, src):
+        return Ether(src=CLIENT_MAC, dst=GW_MAC) / IPv6(src=src, dst=dst) / TCP(sport=sport, dport=80, flags="S")
+    inp = stamp([syn6("2001:2::150:60", 54000, CLIENT_V6),
+                 syn6("2001:2::150:60", 54001, "2001:2::4"),
+                 syn6("2001:2::100:60", 54002, "2001:2::4")])
+
+    def check(out):
+        problems = []
+        if len(out) != 2:
+            return [f"expected 2 packets to the pod (2001:2::4 to the LB IP dropped), got {len(out)}"]
+        for o in out:
+            check_to_pod(o, {"2001:3::11"}, 8080, SNAT_V6, problems, checksum_ok)
+        return problems
+    return inp, check, {"lb_source_range"}
+
+
 SERVICE_CASES = {
     "svc_clusterip": case_svc_clusterip,
     "svc_frontends": case_svc_frontends,
@@ -274,4 +317,6 @@ SERVICE_CASES = {
     "svc_ipv6": case_svc_ipv6,
     "svc_dual_stack": case_svc_dual_stack,
     "svc_malformed": case_svc_malformed,
+    "svc_source_ranges_v4": case_svc_source_ranges_v4,
+    "svc_source_ranges_v6": case_svc_source_ranges_v6,
 }

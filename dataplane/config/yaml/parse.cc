@@ -139,6 +139,7 @@ class builder {
   bool open(kind k, const yaml_char_t* anchor, const yaml_mark_t& at);
   void close();
   void drop_duplicate_keys(const frame& f);
+  void expand_merges(const frame& f);
   std::string path_of_open() const;
 
   stream& out_;
@@ -223,7 +224,10 @@ bool builder::open(kind k, const yaml_char_t* anchor, const yaml_mark_t& at) {
 
 void builder::close() {
   frame f = std::move(frames_.back());
-  if (t_.nodes[f.node].type == kind::map) drop_duplicate_keys(f);
+  if (t_.nodes[f.node].type == kind::map) {
+    expand_merges(f);
+    drop_duplicate_keys(f);
+  }
   frames_.pop_back();
   auto& d = t_.nodes[f.node];
   d.first = static_cast<uint32_t>(t_.links.size());
@@ -240,8 +244,74 @@ void builder::close() {
   complete(f.node);
 }
 
+// Merge keys (`<<: *base`, `<<: [*a, *b]`), as Kubernetes' YAML decoder
+// (go-yaml v2 under sigs.k8s.io/yaml) applies them: the merged maps' entries
+// join this map, except the keys this map gives itself; of several merged
+// maps the earlier in the list wins. The merged maps are complete already
+// (an anchor names a closed node), so their entries are read from the arena.
+void builder::expand_merges(const frame& f) {
+  size_t n = (pending_.size() - f.start) / 2;
+  auto is_merge = [&](uint32_t k) {
+    const auto& d = t_.nodes[k];
+    return d.type == kind::scalar && d.plain && node(&t_, k).text() == "<<";
+  };
+  bool any = false;
+  for (size_t i = 0; i < n && !any; ++i) any = is_merge(pending_[f.start + 2 * i]);
+  if (!any) return;
+  std::vector<uint32_t> own, merged;
+  auto add_map = [&](uint32_t m) {
+    const auto& d = t_.nodes[m];
+    for (uint32_t j = 0; j < 2 * d.count; ++j) merged.push_back(t_.links[d.first + j]);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t k = pending_[f.start + 2 * i], v = pending_[f.start + 2 * i + 1];
+    if (!is_merge(k)) {
+      own.push_back(k);
+      own.push_back(v);
+      continue;
+    }
+    node vn(&t_, v);
+    bool ok = vn.is_map();
+    if (ok) {
+      add_map(v);
+    } else if (vn.is_sequence()) {
+      ok = true;
+      for (size_t j = 0; j < vn.size(); ++j) ok = ok && vn.item(j).is_map();
+      if (ok)
+        for (size_t j = 0; j < vn.size(); ++j) add_map(t_.links[t_.nodes[v].first + j]);
+    }
+    if (!ok) {
+      std::string path = path_of_open();
+      node kn(&t_, k);
+      problems_.push_back({kn.line(), kn.column(), path.empty() ? "<<" : path + ".<<",
+                           "a merge key (<<) needs a map or a list of maps as its value"});
+    }
+  }
+  std::vector<std::string_view> seen;
+  auto key_text = [&](uint32_t k, std::string_view& out) {
+    if (t_.nodes[k].type == kind::sequence || t_.nodes[k].type == kind::map) return false;
+    out = node(&t_, k).text();
+    return true;
+  };
+  for (size_t i = 0; i < own.size(); i += 2)
+    if (std::string_view t; key_text(own[i], t)) seen.push_back(t);
+  std::sort(seen.begin(), seen.end());
+  pending_.resize(f.start);
+  pending_.insert(pending_.end(), own.begin(), own.end());
+  std::vector<std::string_view> taken;
+  for (size_t i = 0; i < merged.size(); i += 2) {
+    std::string_view t;
+    if (!key_text(merged[i], t)) continue;  // a complex key cannot be looked up anyway
+    if (std::binary_search(seen.begin(), seen.end(), t)) continue;
+    if (std::find(taken.begin(), taken.end(), t) != taken.end()) continue;
+    taken.push_back(t);
+    pending_.push_back(merged[i]);
+    pending_.push_back(merged[i + 1]);
+  }
+}
+
 // The first of equal keys stays; the others (and their values) leave the
-// pending list, each a problem at its key.
+// pending list, each a problem at its key naming the line of the first.
 void builder::drop_duplicate_keys(const frame& f) {
   size_t n = (pending_.size() - f.start) / 2;
   if (n < 2) return;
@@ -251,14 +321,18 @@ void builder::drop_duplicate_keys(const frame& f) {
     out = k.text();
     return true;
   };
-  std::vector<bool> dup(n, false);
+  constexpr size_t none = ~size_t{0};
+  std::vector<size_t> first(n, none);  // the earlier equal key of a duplicate
   bool any = false;
   if (n <= 16) {
     for (size_t i = 1; i < n; ++i) {
       std::string_view a, b;
       if (!key_text(i, a)) continue;
-      for (size_t j = 0; j < i && !dup[i]; ++j)
-        if (key_text(j, b) && a == b) dup[i] = any = true;
+      for (size_t j = 0; j < i && first[i] == none; ++j)
+        if (key_text(j, b) && a == b) {
+          first[i] = j;
+          any = true;
+        }
     }
   } else {
     // Large maps: sorted, so that a map of many keys costs n log n, not n².
@@ -270,17 +344,28 @@ void builder::drop_duplicate_keys(const frame& f) {
     }
     std::sort(keys.begin(), keys.end());
     for (size_t i = 1; i < keys.size(); ++i)
-      if (keys[i].first == keys[i - 1].first) dup[keys[i].second] = any = true;
+      if (keys[i].first == keys[i - 1].first) {
+        // Sorted by (text, index): the run's first entry is the first key.
+        size_t j = i - 1;
+        while (j > 0 && keys[j - 1].first == keys[i].first) --j;
+        first[keys[i].second] = keys[j].second;
+        any = true;
+      }
   }
   if (!any) return;
   std::string path = path_of_open();
+  // Taken before the entries below move down over the dropped ones.
+  std::vector<int> first_line(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    if (first[i] != none) first_line[i] = node(&t_, pending_[f.start + 2 * first[i]]).line();
   size_t w = f.start;
   for (size_t i = 0; i < n; ++i) {
     uint32_t k = pending_[f.start + 2 * i], v = pending_[f.start + 2 * i + 1];
-    if (dup[i]) {
+    if (first[i] != none) {
       node kn(&t_, k);
       std::string field = path.empty() ? std::string(kn.text()) : path + "." + std::string(kn.text());
-      problems_.push_back({kn.line(), kn.column(), std::move(field), fmt::format("duplicate key \"{}\"", kn.text())});
+      problems_.push_back({kn.line(), kn.column(), std::move(field),
+                           fmt::format("duplicate key \"{}\" (first at line {})", kn.text(), first_line[i])});
       continue;
     }
     pending_[w++] = k;

@@ -385,7 +385,7 @@ dataplane:
 TEST(GatewayConfig, DuplicateKey) {
   auto errs = strings_of(errors_of(std::string(minimal) + "workers: 2\nworkers: 3\n"));
   ASSERT_EQ(errs.size(), 1u);
-  EXPECT_EQ(errs[0], "t.yaml:8:1: workers: duplicate key \"workers\"");
+  EXPECT_EQ(errs[0], "t.yaml:8:1: workers: duplicate key \"workers\" (first at line 7)");
 }
 
 TEST(GatewayConfig, WrongTypes) {

@@ -92,7 +92,7 @@ TEST(YamlParse, DuplicateKeys) {
   EXPECT_EQ(d.problems[0].line, 3);
   EXPECT_EQ(d.problems[0].column, 18);
   EXPECT_EQ(d.problems[0].field, "b[0].x");
-  EXPECT_EQ(d.problems[0].message, "duplicate key \"x\"");
+  EXPECT_EQ(d.problems[0].message, "duplicate key \"x\" (first at line 3)");
   EXPECT_EQ(d.problems[1].field, "a");
   EXPECT_EQ(d.problems[1].line, 4);
   // The first stays.
@@ -100,6 +100,67 @@ TEST(YamlParse, DuplicateKeys) {
   EXPECT_EQ(d.root.get("a").text(), "1");
   EXPECT_EQ(d.root.get("b").item(0).get("x").text(), "1");
   EXPECT_EQ(d.root.get("b").item(0).size(), 2u);
+}
+
+TEST(YamlParse, MergeKeys) {
+  // Explicit keys win over merged ones wherever they stand; of a list of
+  // merged maps the earlier wins; merged keys are no duplicates.
+  stream s = parse(R"(base: &b {port: 80, protocol: TCP, name: web}
+extra: &e {port: 81, appProtocol: http, name: other}
+one:
+  <<: *b
+  port: 8080
+two:
+  name: mine
+  <<: [*b, *e]
+three:
+  <<: [*e, *b]
+)");
+  ASSERT_FALSE(s.error()) << s.error()->message;
+  const document& d = s.documents()[0];
+  EXPECT_TRUE(d.problems.empty());
+  node one = d.root.get("one"), two = d.root.get("two"), three = d.root.get("three");
+  EXPECT_EQ(one.size(), 3u);
+  EXPECT_EQ(one.get("port").text(), "8080");
+  EXPECT_EQ(one.get("protocol").text(), "TCP");
+  EXPECT_FALSE(one.get("<<").defined());
+  EXPECT_EQ(two.size(), 4u);
+  EXPECT_EQ(two.get("name").text(), "mine");
+  EXPECT_EQ(two.get("port").text(), "80");
+  EXPECT_EQ(two.get("appProtocol").text(), "http");
+  EXPECT_EQ(three.get("port").text(), "81");
+  EXPECT_EQ(three.get("name").text(), "other");
+  EXPECT_EQ(three.get("protocol").text(), "TCP");
+  // A merged value keeps the line it was written at.
+  EXPECT_EQ(one.get("protocol").line(), 1);
+}
+
+TEST(YamlParse, MergeKeyProblems) {
+  // A quoted "<<" is an ordinary key; a merge of a scalar is a problem; a
+  // key given twice next to a merge is still a duplicate.
+  stream s = parse("a: &a {x: 1}\nb:\n  \"<<\": 1\nc:\n  <<: 5\nd:\n  <<: *a\n  y: 1\n  y: 2\n");
+  ASSERT_FALSE(s.error());
+  const document& d = s.documents()[0];
+  EXPECT_EQ(d.root.get("b").get("<<").text(), "1");
+  ASSERT_EQ(d.problems.size(), 2u);
+  EXPECT_EQ(d.problems[0].field, "c.<<");
+  EXPECT_EQ(d.problems[0].line, 5);
+  EXPECT_EQ(d.problems[0].message, "a merge key (<<) needs a map or a list of maps as its value");
+  EXPECT_EQ(d.problems[1].field, "d.y");
+  EXPECT_EQ(d.problems[1].message, "duplicate key \"y\" (first at line 8)");
+  EXPECT_EQ(d.root.get("d").get("y").text(), "1");
+  EXPECT_EQ(d.root.get("d").get("x").text(), "1");
+}
+
+TEST(YamlParse, DuplicateKeysNameTheFirstInALargeMap) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "k" + std::to_string(i) + ": " + std::to_string(i) + "\n";
+  text += "k7: again\nk7: thrice\n";
+  stream s = parse(text);
+  const auto& p = s.documents()[0].problems;
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].message, "duplicate key \"k7\" (first at line 8)");
+  EXPECT_EQ(p[1].message, "duplicate key \"k7\" (first at line 8)");
 }
 
 TEST(YamlParse, DuplicateKeysInALargeMap) {

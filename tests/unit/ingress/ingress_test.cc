@@ -463,7 +463,7 @@ metadata: {name: web, name: other}
 spec: {defaultBackend: {service: {name: s, port: {number: 80}}}}
 )", "dup.yaml", ms, errs);
   ASSERT_EQ(errs.size(), 1u);
-  EXPECT_EQ(errs[0].to_string(), "dup.yaml:3: metadata.name: duplicate key \"name\"");
+  EXPECT_EQ(errs[0].to_string(), "dup.yaml:3: metadata.name: duplicate key \"name\" (first at line 3)");
   ASSERT_EQ(ms.ingresses.size(), 1u);
   EXPECT_EQ(ms.ingresses[0].name, "web");  // the first stays
 }

@@ -7,6 +7,7 @@
 
 #include "control/services/service_compiler.h"
 #include "control/services/service_model.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 namespace {
@@ -66,6 +67,148 @@ TEST(ServiceCompiler, TwoLocalServicesMaySelectTheSameEndpoint) {
   }
   std::string error;
   EXPECT_TRUE(compile(yaml, error)) << error;
+}
+
+}  // namespace
+}  // namespace kgw
+
+namespace kgw {
+namespace {
+
+const service_record& record_of(const compiled_service& c) {
+  return *reinterpret_cast<const service_record*>(c.record->data());
+}
+
+std::vector<uint8_t> src(const char* a) {
+  ip_addr ip = *parse_ip(a);
+  return std::vector<uint8_t>(ip.b.begin(), ip.b.end());
+}
+
+TEST(ServiceCompiler, SourceRangesOfALoadBalancerAreInItsRecord) {
+  // Host bits are cleared as the API server's CIDR parser does; duplicates go.
+  const char* yaml = R"(apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.5
+  loadBalancerSourceRanges: [" 192.0.2.77/25 ", 192.0.2.0/25, "2001:db8:ab::1/47", 10.1.0.0/16, 0.0.0.0/0]
+  ports: [{port: 443, nodePort: 30443}]
+status: {loadBalancer: {ingress: [{ip: 203.0.113.5}]}}
+)";
+  service_set set;
+  std::vector<manifest_issue> issues;
+  ASSERT_TRUE(parse_services({{"svc.yaml", yaml}}, set, issues)) << issues[0].to_string();
+  ASSERT_EQ(set.services.size(), 1u);
+  std::vector<std::string> ranges;
+  for (const auto& p : set.services[0]->source_ranges) ranges.push_back(to_string(p));
+  EXPECT_EQ(ranges, (std::vector<std::string>{"192.0.2.0/25", "2001:db8:aa::/47", "10.1.0.0/16", "0.0.0.0/0"}));
+
+  set.services[0] = std::make_shared<service_model>([&] {
+    service_model m = *set.services[0];
+    m.source_ranges.pop_back();  // without 0.0.0.0/0
+    return m;
+  }());
+  service_compile_options o;
+  o.maglev_size = 251;
+  std::vector<compiled_service> out;
+  std::string error;
+  ASSERT_TRUE(compile_services(set, o, out, error)) << error;
+  const service_record& r = record_of(out[0]);
+  ASSERT_EQ(r.n_ranges, 3u);
+  EXPECT_TRUE(source_allowed(r, 4, src("192.0.2.1").data()));
+  EXPECT_TRUE(source_allowed(r, 4, src("192.0.2.127").data()));
+  EXPECT_FALSE(source_allowed(r, 4, src("192.0.2.128").data()));  // the bit past /25
+  EXPECT_TRUE(source_allowed(r, 4, src("10.1.255.255").data()));
+  EXPECT_FALSE(source_allowed(r, 4, src("10.2.0.1").data()));
+  EXPECT_TRUE(source_allowed(r, 6, src("2001:db8:ab:ffff::9").data()));
+  EXPECT_TRUE(source_allowed(r, 6, src("2001:db8:aa::1").data()));
+  EXPECT_FALSE(source_allowed(r, 6, src("2001:db8:ac::1").data()));
+  // An IPv4 range never admits an IPv6 source with the same leading bytes.
+  EXPECT_FALSE(source_allowed(r, 6, src("c000:200::1").data()));
+}
+
+TEST(ServiceCompiler, NoSourceRangesIsOpenAndBadRangesAreErrors) {
+  const char* open = R"(apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.5
+  loadBalancerSourceRanges: []
+  ports: [{port: 443, nodePort: 30443}]
+)";
+  service_set set;
+  std::vector<manifest_issue> issues;
+  ASSERT_TRUE(parse_services({{"svc.yaml", open}}, set, issues));
+  service_compile_options o;
+  o.maglev_size = 251;
+  std::vector<compiled_service> out;
+  std::string error;
+  ASSERT_TRUE(compile_services(set, o, out, error)) << error;
+  EXPECT_EQ(record_of(out[0]).n_ranges, 0u);
+  EXPECT_TRUE(source_allowed(record_of(out[0]), 4, src("203.0.113.9").data()));
+
+  const char* bad = R"(apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.5
+  loadBalancerSourceRanges: [10.0.0.0/33, 10.0.0.0, "fe80::/129", 1.2.3.4/x]
+  ports: [{port: 443, nodePort: 30443}]
+)";
+  issues.clear();
+  EXPECT_FALSE(parse_services({{"svc.yaml", bad}}, set, issues));
+  ASSERT_EQ(issues.size(), 4u);
+  EXPECT_EQ(issues[0].to_string(),
+            "svc.yaml:7: default/lb: spec.loadBalancerSourceRanges[0]: invalid CIDR \"10.0.0.0/33\" "
+            "(expected ADDRESS/LENGTH)");
+
+  // On a ClusterIP Service the ranges mean nothing: a warning, not enforced.
+  const char* cluster = R"(apiVersion: v1
+kind: Service
+metadata: {name: c}
+spec:
+  clusterIP: 10.96.0.6
+  loadBalancerSourceRanges: [10.0.0.0/8]
+  ports: [{port: 80}]
+)";
+  issues.clear();
+  ASSERT_TRUE(parse_services({{"svc.yaml", cluster}}, set, issues));
+  ASSERT_EQ(set.warnings.size(), 1u);
+  EXPECT_EQ(set.warnings[0].message, "ignored: type is not LoadBalancer");
+  EXPECT_TRUE(set.services[0]->source_ranges.empty());
+}
+
+}  // namespace
+}  // namespace kgw
+
+namespace kgw {
+namespace {
+
+TEST(ServiceCompiler, AnSctpPortGetsNoFrontendAndCostsNothingElse) {
+  const char* yaml = R"(apiVersion: v1
+kind: Service
+metadata: {name: sig}
+spec:
+  clusterIP: 10.96.0.20
+  ports:
+  - {name: diameter, port: 3868, protocol: SCTP}
+  - {name: http, port: 80}
+)";
+  service_set set;
+  std::vector<manifest_issue> issues;
+  ASSERT_TRUE(parse_services({{"svc.yaml", yaml}}, set, issues));
+  service_compile_options o;
+  o.maglev_size = 251;
+  std::vector<compiled_service> out;
+  std::string error;
+  ASSERT_TRUE(compile_services(set, o, out, error)) << error;
+  const service_record& r = record_of(out[0]);
+  ASSERT_EQ(r.n_groups, 1u);
+  EXPECT_EQ(r.groups()[0].proto, 6);
+  EXPECT_EQ(r.groups()[0].port, 80);
 }
 
 }  // namespace

@@ -624,12 +624,12 @@ ports:
 endpoints: []
 )", "FQDN"));
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  // Real fields kgw does not act on are counted, not warned about.
   EXPECT_EQ(r.warning_strings(),
             (strings{
-                "svc.yaml:8: default/w: spec.trafficDistribution: unknown field, ignored",
-                "svc.yaml:7: default/w: spec.publishNotReadyAddresses: not supported: only ready endpoints get new flows",
                 "svc.yaml:52: default/names: addressType: FQDN EndpointSlices are not used by the L4 path; skipped",
             }));
+  EXPECT_EQ(r.set.counts.unused, (std::map<std::string, size_t>{{"spec.trafficDistribution", 1}}));
   ASSERT_EQ(r.set.services.size(), 1u);
 }
 
@@ -710,8 +710,8 @@ spec:
   - {port: 80, name: a, port: 81}
   clusterIP: 10.96.0.11
 )");
-  expect_errors(r, {"svc.yaml:7: default/web: spec.ports[0].port: duplicate key \"port\"",
-                    "svc.yaml:8: default/web: spec.clusterIP: duplicate key \"clusterIP\""});
+  expect_errors(r, {"svc.yaml:7: default/web: spec.ports[0].port: duplicate key \"port\" (first at line 7)",
+                    "svc.yaml:8: default/web: spec.clusterIP: duplicate key \"clusterIP\" (first at line 5)"});
 }
 
 TEST(ServiceErrors, AliasesReadAndBounded) {
@@ -862,7 +862,9 @@ spec:
                     "svc.yaml:20: default/web: spec.ports[2].nodePort: -1 out of range 0..65535"});
 }
 
-TEST(ServiceErrors, Sctp) {
+TEST(Services, SctpPortsAreWarnedAndKeptOutOfTheRecordNeverAnError) {
+  // An SCTP port costs neither the Service's TCP port nor another Service;
+  // an unknown protocol is still an error.
   auto r = parse1(R"(
 apiVersion: v1
 kind: Service
@@ -871,10 +873,26 @@ metadata:
 spec:
   clusterIP: 10.96.0.10
   ports:
-  - port: 80
-    protocol: SCTP
+  - {name: sig, port: 3868, protocol: SCTP}
+  - {name: http, port: 80}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other}
+spec:
+  clusterIP: 10.96.0.11
+  ports: [{port: 80}]
 )");
-  expect_errors(r, {"svc.yaml:9: default/web: spec.ports[0].protocol: unsupported protocol SCTP"});
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  EXPECT_EQ(r.warning_strings(), strings{"svc.yaml:8: default/web: spec.ports[0].protocol: SCTP is not forwarded by "
+                                         "kgw yet: this port is skipped"});
+  ASSERT_EQ(r.set.services.size(), 2u);
+  ASSERT_EQ(r.find("default/web")->ports.size(), 2u);
+  EXPECT_EQ(r.find("default/web")->ports[0].protocol, 132);
+
+  auto bad = parse1("apiVersion: v1\nkind: Service\nmetadata: {name: w}\nspec:\n  clusterIP: 10.96.0.12\n"
+                    "  ports: [{port: 80, protocol: QUIC}]\n");
+  expect_errors(bad, {"svc.yaml:6: default/w: spec.ports[0].protocol: unsupported protocol \"QUIC\" (TCP, UDP or SCTP)"});
 }
 
 TEST(ServiceErrors, UnknownEnumValues) {
@@ -930,12 +948,12 @@ spec:
 TEST(ServiceErrors, DuplicateObjectInOneFile) {
   auto r = parse1(slice("s", "web", "endpoints: []\n") + slice("s", "web", "endpoints: []\n"));
   expect_errors(r,
-                {"svc.yaml:16: default/s: metadata.name: duplicate EndpointSlice default/s (first defined at svc.yaml:5)",
-                 "svc.yaml:8: default/s: metadata.labels[kubernetes.io/service-name]: Service default/web does not "
-                 "exist"});
+                {"svc.yaml:16: default/s: metadata.name: duplicate EndpointSlice default/s (first defined at svc.yaml:5)"});
 }
 
-TEST(ServiceErrors, UnknownKindsAndKindsInAnotherApiVersion) {
+TEST(ServiceErrors, KindsInAnotherApiVersion) {
+  // The same group in another version is misread, so an error; a kind of the
+  // same name in another group (knative's Service) is someone else's: skipped.
   auto r = parse1(R"(
 apiVersion: v1
 kind: ConfigMap
@@ -944,13 +962,69 @@ metadata: {name: cm}
 apiVersion: discovery.k8s.io/v1beta1
 kind: EndpointSlice
 metadata: {name: old}
+---
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {name: older}
+---
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: fn}
 )");
-  expect_errors(r, {"svc.yaml:2: default/cm: kind: unknown kind ConfigMap (kgw reads v1 Service, "
-                    "discovery.k8s.io/v1 EndpointSlice, v1 Node, networking.k8s.io/v1 Ingress and IngressClass, "
-                    "v1 List)",
-                    "svc.yaml:5: default/old: apiVersion: kind EndpointSlice in apiVersion discovery.k8s.io/v1beta1 "
-                    "is not supported (kgw reads v1 Service, discovery.k8s.io/v1 EndpointSlice, v1 Node, "
-                    "networking.k8s.io/v1 Ingress and IngressClass, v1 List)"});
+  expect_errors(r, {"svc.yaml:5: default/old: apiVersion: kind EndpointSlice in apiVersion discovery.k8s.io/v1beta1 "
+                    "is not supported (kgw reads v1 Service, discovery.k8s.io/v1 EndpointSlice, "
+                    "networking.k8s.io/v1 Ingress and IngressClass)",
+                    "svc.yaml:9: default/older: apiVersion: kind Ingress in apiVersion extensions/v1beta1 "
+                    "is not supported (kgw reads v1 Service, discovery.k8s.io/v1 EndpointSlice, "
+                    "networking.k8s.io/v1 Ingress and IngressClass)"});
+}
+
+TEST(Services, OtherKindsAreSkippedAndCounted) {
+  std::string text;
+  const char* kinds[][2] = {{"apps/v1", "Deployment"}, {"v1", "ConfigMap"}, {"v1", "ServiceAccount"},
+                            {"rbac.authorization.k8s.io/v1", "ClusterRole"}, {"apiextensions.k8s.io/v1", "CustomResourceDefinition"},
+                            {"v1", "Endpoints"}, {"v1", "Secret"}, {"networking.k8s.io/v1", "NetworkPolicy"},
+                            {"v1", "Pod"}, {"v1", "Node"}, {"v1", "Namespace"}, {"apps/v1", "Deployment"}};
+  for (auto& k : kinds)
+    text += fmt::format("apiVersion: {}\nkind: {}\nmetadata: {{name: x}}\nspec: {{bogus: [1]}}\n---\n", k[0], k[1]);
+  text += "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n";
+  auto r = parse1(text);
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  EXPECT_TRUE(r.set.warnings.empty()) << ::testing::PrintToString(r.warning_strings());
+  EXPECT_EQ(r.set.counts.skipped.at("Deployment"), 2u);
+  EXPECT_EQ(r.set.counts.skipped.size(), 11u);
+  EXPECT_EQ(r.set.counts.read, (std::map<std::string, size_t>{{"Service", 1}}));
+  EXPECT_EQ(r.set.counts.info_lines(),
+            strings{"skipped 12 objects of kinds kgw does not read: 1 ClusterRole, 1 ConfigMap, "
+                    "1 CustomResourceDefinition, 2 Deployment, 1 Endpoints, 1 Namespace, 1 NetworkPolicy, 1 Node, "
+                    "1 Pod, 1 Secret, 1 ServiceAccount"});
+  EXPECT_EQ(r.set.counts.by_kind(), "1 Service; 12 skipped (1 ClusterRole, 1 ConfigMap, 1 CustomResourceDefinition, "
+                                    "2 Deployment, 1 Endpoints, 1 Namespace, 1 NetworkPolicy, 1 Node, 1 Pod, "
+                                    "1 Secret, 1 ServiceAccount)");
+}
+
+TEST(Services, TypedListsTheirItemsWithoutKind) {
+  // `kubectl get --raw /api/v1/services` and friends: the list's kind names
+  // its items', which carry neither kind nor apiVersion.
+  auto r = parse({{"svc.json", R"({"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"9"},
+"items":[{"metadata":{"name":"web","namespace":"shop"},"spec":{"clusterIP":"10.96.0.7","ports":[{"port":80,"protocol":"TCP","targetPort":8080}]}}]})"},
+                  {"slices.yaml", R"(apiVersion: discovery.k8s.io/v1
+kind: EndpointSliceList
+items:
+- metadata: {name: web-a, namespace: shop, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.0.0.9]}]
+  ports: [{port: 8080, protocol: TCP}]
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: stray}
+)"},
+                  {"ing.yaml", "apiVersion: networking.k8s.io/v1\nkind: IngressList\nitems: []\n"},
+                  {"deploy.yaml", "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: d}\n"}});
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  ASSERT_EQ(r.set.services.size(), 1u);
+  EXPECT_EQ(addrs(r.set.services[0]->ports[0]), strings{"10.0.0.9:8080"});
+  EXPECT_EQ(r.set.counts.by_kind(), "1 EndpointSlice, 1 Service; 2 skipped (1 ConfigMap, 1 Deployment)");
 }
 
 TEST(ServiceErrors, NamespacesAndServiceNamesAreDnsLabels) {
@@ -963,15 +1037,18 @@ TEST(ServiceErrors, NamespacesAndServiceNamesAreDnsLabels) {
                     "svc.yaml:10: Shop/web: metadata.namespace: must contain only lowercase letters, digits and '-'"});
 }
 
-TEST(ServiceErrors, EndpointSliceOfAServiceThatDoesNotExist) {
+TEST(Services, EndpointSliceOfAServiceThatDoesNotExistIsAWarning) {
   auto r = parse1(slice("orphan", "missing", R"(
 endpoints:
 - addresses: ["10.0.0.1"]
 ports:
 - port: 80
-)"));
-  expect_errors(r, {"svc.yaml:8: default/orphan: metadata.labels[kubernetes.io/service-name]: Service "
-                    "default/missing does not exist"});
+)") + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n");
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  EXPECT_EQ(r.warning_strings(), strings{"svc.yaml:8: default/orphan: metadata.labels[kubernetes.io/service-name]: "
+                                         "Service default/missing does not exist; EndpointSlice ignored"});
+  ASSERT_EQ(r.set.services.size(), 1u);
+  EXPECT_EQ(r.set.services[0]->key(), "default/web");
 }
 
 TEST(ServiceErrors, PortClashClusterIpAndNodePort) {
@@ -1106,9 +1183,7 @@ ports:
 - port: 80
 )"));
   expect_errors(r, {"svc.yaml:12: default/web-1: endpoints[1].addresses[0]: address 2001:db8::1 is IPv6 but "
-                    "addressType is IPv4",
-                    "svc.yaml:8: default/web-1: metadata.labels[kubernetes.io/service-name]: Service default/web "
-                    "does not exist"});
+                    "addressType is IPv4"});
 }
 
 TEST(ServiceErrors, AllErrorsCollectedAcrossFilesAndNoThrow) {
@@ -1228,3 +1303,20 @@ spec:
 }
 
 }  // namespace
+
+namespace kgw {
+namespace {
+
+TEST(Services, ProblemsOfSkippedKindsAreTheirOwnersBusiness) {
+  // A duplicate key in a ConfigMap is for whoever applies it; in a Service it is kgw's error.
+  auto r = parse1("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1, a: 2}\n---\n"
+                  "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n");
+  ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
+  auto bad = parse1("apiVersion: v1\nkind: Service\nmetadata: {name: s, name: t}\n"
+                    "spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n");
+  EXPECT_EQ(bad.error_strings(),
+            std::vector<std::string>{"svc.yaml:3: default/s: metadata.name: duplicate key \"name\" (first at line 3)"});
+}
+
+}  // namespace
+}  // namespace kgw
