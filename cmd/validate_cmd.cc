@@ -9,7 +9,7 @@
 #include "cmd/subcommands.h"
 #include "dataplane/config/nic_profile.h"
 #include "control/ingress/ingress_model.h"
-#include "control/ingress/route_table.h"
+#include "control/ingress/route_table_builder.h"
 #include "control/services/service_compiler.h"
 #include "pipelines/lb/service_record.h"
 
