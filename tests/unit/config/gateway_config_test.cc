@@ -273,6 +273,13 @@ TEST(GatewayConfig, ServiceTimeouts) {
   EXPECT_EQ(t.udp_unreplied_s, 3u);
   EXPECT_EQ(t.udp_replied_s, 60u);
   EXPECT_EQ(t.other_s, 4u);
+  EXPECT_EQ(t.embryonic_under_pressure_s, 5u) << "the default when not given";
+  cfg = parse_gateway_config(std::string(minimal) + "services:\n  timeouts: {embryonic_under_pressure: 0}\n", "t.yaml",
+                             errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->services.timeouts.embryonic_under_pressure_s, 0u) << "0 turns the pressure limit off";
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {embryonic_under_pressure: -1}\n")).size(),
+            1u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {udp: 0}\n")),
             std::vector<std::string>{"t.yaml:8:19: services.timeouts.udp: must be 1..31536000, got 0"});
   auto unknown = strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {sctp: 5}\n"));
