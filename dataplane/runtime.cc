@@ -342,6 +342,11 @@ bool runtime::build_tcp(const runtime_options& o) {
   if (mtu) tc.mtu = std::max<uint16_t>(mtu, 596);
   // A segment copied into one buffer must fit it.
   if (!multiseg) tc.mtu = static_cast<uint16_t>(std::min<unsigned>(tc.mtu, cfg_->dataplane.mbuf_data_room - 14));
+  // TCP needs a 576-byte datagram (RFC 9293 3.7.1: the MSS it may assume).
+  // Buffers too small for one, on a port that sends no chains (a replay or
+  // benchmark setting of mbuf_data_room): no stacks, unless something needs them.
+  constexpr unsigned min_tcp_mtu = 576 + 20;
+  const bool tcp_possible = tc.mtu >= min_tcp_mtu;
 
   // Every Ingress address listens on the echo port: one listener per family
   // on the unspecified address, since the local stage hands the stack only
@@ -350,6 +355,17 @@ bool runtime::build_tcp(const runtime_options& o) {
   for (const ip_addr& a : cfg_->ingress.addresses) (a.is_v4() ? v4 : v6) = true;
   uint16_t echo = cfg_->ingress.echo_port;
   uint16_t http = o.http_proxy ? cfg_->ingress.http_port : 0;
+  if (!tcp_possible) {
+    if (echo || http) {
+      error_ = fmt::format("TCP (ingress.{}) needs segments of 576 bytes: dataplane.mbuf_data_room {} is too small "
+                           "for a port that cannot send chained buffers", echo ? "echo_port" : "http_port",
+                           cfg_->dataplane.mbuf_data_room);
+      return false;
+    }
+    log_warn("tcp: no TCP stacks (dataplane.mbuf_data_room {} holds no 576-byte segment on a port without chained "
+             "buffers): nothing listens, no active opens", cfg_->dataplane.mbuf_data_room);
+    return true;
+  }
   if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
   ip_addr source;
   if (http) {
