@@ -129,10 +129,11 @@ int main(int argc, char** argv) {
     fprintf(stderr, "EAL init failed\n");
     return 1;
   }
-  int rc = RUN_ALL_TESTS();
-  std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
+  // Without shared config EAL keeps nothing in its runtime directory: removed
+  // now, a test that crashes or is killed leaves nothing behind either.
   std::error_code ec;
-  std::filesystem::remove_all(runtime_dir, ec);
+  std::filesystem::remove_all(rte_eal_get_runtime_dir(), ec);
+  int rc = RUN_ALL_TESTS();
+  rte_eal_cleanup();
   return rc;
 }

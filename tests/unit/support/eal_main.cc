@@ -29,15 +29,15 @@ int main(int argc, char** argv) {
     fprintf(stderr, "EAL init failed\n");
     return 1;
   }
+  // Without shared config EAL keeps nothing in its runtime directory: removed
+  // now, a test that crashes or is killed leaves nothing behind either.
+  rmdir(rte_eal_get_runtime_dir());
   kgw::test::pool = rte_pktmbuf_pool_create("unit_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!kgw::test::pool) {
     fprintf(stderr, "mempool create failed\n");
     return 1;
   }
   int rc = RUN_ALL_TESTS();
-  // EAL leaves an empty runtime directory behind even without shared config.
-  std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
-  rmdir(runtime_dir.c_str());
   return rc;
 }
