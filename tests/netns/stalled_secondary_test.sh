@@ -14,10 +14,9 @@ KGW=$(realpath "$1")
 GEN=$(realpath "$2")
 MEMORY=${3:-auto}
 
-netns_require_root_and_hugepages
-
 # shellcheck source=tests/netns/standalone_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/standalone_lib.sh"
+netns_require_root_and_hugepages
 standalone_init kgwq
 cli() { timeout 5 "$KGW" cli --file-prefix "$P" -c "$1"; }
 # wait_status SECONDS PATTERN: until `show config status` matches, at most SECONDS.

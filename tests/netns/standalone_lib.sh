@@ -1,5 +1,9 @@
 # Shared by the dataplane tests that need no network namespace
 # (update_load_test.sh, stalled_secondary_test.sh), sourced after KGW is set.
+# The checks and helpers every test shares (netns_require_root_and_hugepages,
+# cli) come from lib.sh.
+# shellcheck source=tests/netns/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # standalone_init TAG: P (the DPDK file prefix, TAG + pid), WORK (a scratch
 # directory), PIDS (processes to stop) and the EXIT trap that cleans up.

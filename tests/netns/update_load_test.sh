@@ -14,10 +14,9 @@ KGW=$(realpath "$1")
 GEN=$(realpath "$2")
 CHANGES=${KGW_TEST_CHANGES:-1000}
 
-netns_require_root_and_hugepages
-
 # shellcheck source=tests/netns/standalone_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/standalone_lib.sh"
+netns_require_root_and_hugepages
 standalone_init kgwu
 
 "$GEN" -m established -f 2000 -s 2 -e 3 -o "$WORK/in.pcap" -M "$WORK/gen" > /dev/null || fail "kgw-gen"
