@@ -59,8 +59,10 @@ run_meson_tests build --num-processes 2
 
 if [ -z "${KGW_SKIP_ASAN:-}" ]; then
   step "unit tests under ASan+UBSan (build-asan/)"
+  # -O1 and line tables only (-g1): what ASan's own docs advise, with stack
+  # traces that still name file:line; the build takes a third of -O2 -g's time.
   if configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dsystem_tests=false \
-       -Dbenchmarks=disabled "${WERROR[@]}" && ninja -C build-asan > build-asan.ninja.log 2>&1; then
+       -Dbenchmarks=disabled -Doptimization=1 -Ddebug=false -Dc_args=-g1 -Dcpp_args=-g1 "${WERROR[@]}" && ninja -C build-asan > build-asan.ninja.log 2>&1; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_meson_tests build-asan --suite unit --num-processes 2 --timeout-multiplier 5
   else
