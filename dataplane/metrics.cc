@@ -174,7 +174,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
 }
 
 // The workers' TCP stacks and the services on them.
-void tcp_metrics(std::string& out, const shared_state& s, const counter_snapshot& snap) {
+void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   struct tcp_metric {
     const char* name;
     const char* help;
@@ -246,13 +246,12 @@ void tcp_metrics(std::string& out, const shared_state& s, const counter_snapshot
     for (unsigned k = 1; k < 6; ++k)
       sample(out, "kgw_http_responses_total", fmt::format("worker=\"{}\",class=\"{}xx\"", w, k),
              snap.workers[w].http.responses[k]);
-  // Gauges are read as they are: a clear's baseline does not apply to them.
   family(out, "kgw_tcp_connections", "gauge", "Connections of the worker's TCP stack (SYN-RECEIVED and TIME-WAIT included).");
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
-    sample(out, "kgw_tcp_connections", fmt::format("worker=\"{}\"", w), s.counters[w].tcp.connections);
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_tcp_connections", fmt::format("worker=\"{}\"", w), snap.workers[w].tcp.connections);
   family(out, "kgw_tcp_time_wait", "gauge", "Of those, connections in TIME-WAIT.");
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
-    sample(out, "kgw_tcp_time_wait", fmt::format("worker=\"{}\"", w), s.counters[w].tcp.time_wait);
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_tcp_time_wait", fmt::format("worker=\"{}\"", w), snap.workers[w].tcp.time_wait);
   family(out, "kgw_tcp_drops_total", "counter", "Segments the TCP stacks dropped, by reason (all workers).");
   for (unsigned r = 0; r < tcp::tcp_drop_count; ++r)
     sample(out, "kgw_tcp_drops_total", fmt::format("reason=\"{}\"", tcp::tcp_drop_name(static_cast<tcp::tcp_drop>(r))),
@@ -345,7 +344,7 @@ std::string format_prometheus(const shared_state& s) {
   counter_snapshot snap(s);
   port_metrics(out, s, snap);
   worker_metrics(out, snap);
-  tcp_metrics(out, s, snap);
+  tcp_metrics(out, snap);
   service_metrics(out, s);
   counter_slot_metrics(out, s);
   control_metrics(out, s);

@@ -514,7 +514,7 @@ void runtime::clear_stats(uint64_t port) {
       state_->counters_base[w].port[pid] = state_->counters[w].port[pid];
   }
   if (port == all_ports)
-    for (unsigned w = 0; w < workers_.size(); ++w) state_->counters_base[w] = state_->counters[w];
+    for (unsigned w = 0; w < workers_.size(); ++w) take_clear_baseline(*state_, w);
   snapshot_port_stats();
 }
 

@@ -41,6 +41,15 @@ lcore_counters worker_counters(const shared_state& s, unsigned w) {
   return c;
 }
 
+void take_clear_baseline(shared_state& s, unsigned w) {
+  lcore_counters& base = s.counters_base[w];
+  base = s.counters[w];
+  base.conntrack.active = 0;
+  base.conntrack.embryonic = 0;
+  base.tcp.connections = 0;
+  base.tcp.time_wait = 0;
+}
+
 lcore_counters sum_counters(const shared_state& s) {
   lcore_counters total{};
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) add_counters(total, worker_counters(s, w));
@@ -97,12 +106,7 @@ std::string format_lcores(const shared_state& s) {
   return out;
 }
 
-uint64_t active_connections(const shared_state& s) {
-  // A gauge, not a counter: clearing does not apply.
-  uint64_t n = 0;
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) n += s.counters[w].conntrack.active;
-  return n;
-}
+uint64_t active_connections(const shared_state& s) { return sum_counters(s).conntrack.active; }
 
 std::string format_counters(const shared_state& s, bool all) {
   lcore_counters c = sum_counters(s);
@@ -116,18 +120,10 @@ std::string format_counters(const shared_state& s, bool all) {
                      "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}\n",
                      c.lb.new_flows, c.lb.picked_up, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
                      c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved);
-  uint64_t embryonic = 0;
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) embryonic += s.counters[w].conntrack.embryonic;
   out += fmt::format("conntrack: active {}  embryonic {}  hits {}  misses {}  inserts {}  assured {}  evictions {}  "
                      "evicted-established {}  expired {}  table-full {}\n",
-                     active_connections(s), embryonic, ct.hits, ct.misses, ct.inserts, ct.assured, ct.evictions,
+                     ct.active, ct.embryonic, ct.hits, ct.misses, ct.inserts, ct.assured, ct.evictions,
                      ct.evicted_established, ct.expired, ct.table_full);
-  // Gauges, as conntrack's active: clearing does not apply.
-  uint64_t tcp_conns = 0, tcp_tw = 0;
-  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
-    tcp_conns += s.counters[w].tcp.connections;
-    tcp_tw += s.counters[w].tcp.time_wait;
-  }
   const tcp_lcore_counters& t = c.tcp;
   const tcp_lcore_counters& ts = t;
   uint64_t tcp_drops = 0;
@@ -136,7 +132,7 @@ std::string format_counters(const shared_state& s, bool all) {
                      "segments-in {}  segments-out {}  bytes-in {}  bytes-out {}  retransmits {}  rto {}  "
                      "zero-window-probes {}  resets-sent {}  resets-received {}  cookies-sent {}  cookies-accepted {}  timeouts {}  "
                      "no-route {}  linearized {}  drops {}\n",
-                     tcp_conns, tcp_tw, t.delivered, t.refused, ts.accepted, ts.connected, ts.segments_in,
+                     t.connections, t.time_wait, t.delivered, t.refused, ts.accepted, ts.connected, ts.segments_in,
                      ts.segments_out, ts.bytes_in, ts.bytes_out, ts.retransmitted_segments, ts.rto_expired,
                      ts.persist_probes, ts.resets_sent, ts.resets_received, ts.cookies_sent, ts.cookies_accepted, ts.timeouts,
                      t.no_route, t.linearized, tcp_drops);

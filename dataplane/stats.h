@@ -15,6 +15,9 @@ namespace kgw {
 // Sum of all workers' counters, less the baselines set by "clear".
 lcore_counters sum_counters(const shared_state& s);
 lcore_counters worker_counters(const shared_state& s, unsigned worker);
+// "clear": the worker's counters from now on count from zero; its gauges
+// (levels such as connections in the table) read on unchanged.
+void take_clear_baseline(shared_state& s, unsigned worker);
 void add_counters(lcore_counters& out, const lcore_counters& a);
 
 // `show port stats N`: NIC counters from the latest snapshot, our own per-port

@@ -105,7 +105,7 @@ std::string format_conntrack(shared_state& s, bool count_only, unsigned limit) {
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
     if (!s.conns[w]) continue;
     if (count_only) {
-      uint64_t active = s.counters[w].conntrack.active;  // a gauge: no "clear" baseline
+      uint64_t active = s.counters[w].conntrack.active;
       total += active;
       out += fmt::format("worker {}: {} connections of {}\n", w, active, s.conns[w]->capacity());
       continue;

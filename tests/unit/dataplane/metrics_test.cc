@@ -1,6 +1,7 @@
 // The Prometheus text over a hand-filled shared state: without Services, and
 // with one Service record in a directory in plain memory.
 #include "dataplane/metrics.h"
+#include "dataplane/stats.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -128,6 +129,35 @@ TEST(Metrics, ServicesFromTheirRecords) {
             std::string::npos);
   EXPECT_NE(text.find("kgw_endpoint_packets_total{service=\"t/web\",port=\"80\",protocol=\"TCP\",endpoint=\"198.19.1.11:8080\"} 5\n"),
             std::string::npos);
+}
+
+// "clear counters" starts counts from zero but leaves levels alone: after a
+// clear, connections in the table are still what the worker reports.
+TEST(Metrics, ClearKeepsGauges) {
+  auto st = std::make_unique<shared_state>();
+  std::memset(static_cast<void*>(st.get()), 0, sizeof *st);
+  st->n_workers = 1;
+  lcore_counters& c = st->counters[0];
+  c.rx_pkts = 100;
+  c.conntrack.inserts = 40;
+  c.conntrack.active = 30;
+  c.conntrack.embryonic = 10;
+  c.tcp.connections = 7;
+  c.tcp.time_wait = 2;
+  take_clear_baseline(*st, 0);
+  c.rx_pkts = 105;
+  c.conntrack.active = 25;  // fewer than at the clear: must not read as zero
+  lcore_counters sum = sum_counters(*st);
+  EXPECT_EQ(sum.rx_pkts, 5u);
+  EXPECT_EQ(sum.conntrack.inserts, 0u);
+  EXPECT_EQ(sum.conntrack.active, 25u);
+  EXPECT_EQ(sum.conntrack.embryonic, 10u);
+  EXPECT_EQ(sum.tcp.connections, 7u);
+  EXPECT_EQ(sum.tcp.time_wait, 2u);
+  std::string text = format_prometheus(*st);
+  EXPECT_NE(text.find("kgw_conntrack_active{worker=\"0\"} 25\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kgw_tcp_connections{worker=\"0\"} 7\n"), std::string::npos);
+  EXPECT_NE(format_counters(*st, false).find("conntrack: active 25  embryonic 10"), std::string::npos);
 }
 
 }  // namespace
