@@ -5,7 +5,8 @@
 # reaches its Service's pods; 404 without a route, 503 for a Service without
 # endpoints, 400, 413, 414, 431, 502 and 504 (connect and read) with their
 # counters; a slowloris client cut off with 408 by ingress.timeouts.client_header
-# while others are served; two requests on one keep-alive connection; a 1 MiB POST whose
+# while others are served; with one pod's server stopped every request still
+# succeeds (retried, the endpoint ejected); two requests on one keep-alive connection; a 1 MiB POST whose
 # sha256 the pod returns; a 20 MB download compared by sha256; the pod sees
 # the client's address in X-Forwarded-For (a forged one is replaced).
 #   proxy_test.sh path/to/kgw
@@ -324,7 +325,21 @@ got=$(client curl -s --max-time 60 -H "Host: shop.example" http://198.18.0.1/big
 [ "$got" = "$want" ] || fail "20 MB download: sha256 $got, expected $want"
 echo "20 MB download: sha256 matches"
 
-# 6. The counters.
+# 6. Passive health: pod3's server on 8080 stops; every request to the three
+#    pods' Service still succeeds (the refused connect is retried on another
+#    endpoint, nothing having been sent), and the ejection is counted.
+for pid in $(ip netns pids "$P-pod3"); do
+  if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "http.server 8080"; then kill "$pid"; fi
+done
+for ((n = 0; n < 20; n++)); do ip netns exec "$P-pod3" curl -s --max-time 1 -o /dev/null http://198.19.1.13:8080/ || break; sleep 0.1; done
+for n in $(seq 30); do get shop.example /; done > "$WORK/health.txt"
+echo "pod3 stopped: $(sort "$WORK/health.txt" | uniq -c | tr '\n' ' ')"
+[ "$(grep -c '^hello from pod[12] ' "$WORK/health.txt")" = 30 ] || fail "with pod3 stopped, not every request succeeded"
+"$KGW" cli --file-prefix "$P" -c "show counters" > "$WORK/counters.txt" 2>&1
+grep -qE "http: .* retries [1-9][0-9]*  ejections [1-9]" "$WORK/counters.txt" || fail "no retry and ejection counted: $(grep '^http:' "$WORK/counters.txt")"
+echo "passive health: a stopped pod ejected, its requests retried, all 30 answered: ok"
+
+# 7. The counters.
 "$KGW" cli --file-prefix "$P" -c "show counters" > "$WORK/counters.txt" 2>&1
 grep -E "^ *http" "$WORK/counters.txt"
 grep -qE "http: .*requests [1-9]" "$WORK/counters.txt" || fail "show counters has no http requests"

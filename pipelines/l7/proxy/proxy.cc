@@ -59,8 +59,10 @@ bool request_out(const proxy_conn& c) { return c.req.phase == phase_done && !c.r
 
 // In an exchange: whether the proxy waits for the client (its request body,
 // or room for the response) rather than for the endpoint.
-bool waits_for_client(const proxy_conn& c) {
+bool waits_for_client(const proxy_worker& pw, const proxy_conn& c) {
   if (c.resp.pending) return true;
+  // A response body held back until the client's send buffer has room.
+  if (c.resp.phase == phase_body && tcp_send_space(*pw.stack, c.client) <= c.resp.in.bytes) return true;
   return !request_out(c) && !c.req.pending && c.connected;
 }
 
@@ -77,7 +79,7 @@ uint64_t deadline_of(const proxy_worker& pw, const proxy_conn& c) {
       return c.since_ns + s.client_header_ns;
     case st_exchange:
       if (c.backend.valid() && !c.connected) return c.since_ns + s.backend_connect_ns;
-      if (!c.backend.valid() || waits_for_client(c)) return c.activity_ns + s.client_idle_ns;
+      if (!c.backend.valid() || waits_for_client(pw, c)) return c.activity_ns + s.client_idle_ns;
       return c.activity_ns + s.backend_read_ns;
     case st_closing:
       return c.since_ns + s.client_idle_ns;
@@ -110,6 +112,11 @@ void drop_backend(proxy_worker& pw, proxy_conn& c, bool abort) {
   if (c.replay) {
     rte_pktmbuf_free(c.replay);
     c.replay = nullptr;
+  }
+  if (c.ep != no_endpoint) {
+    endpoint_entry& e = pw.endpoints.entries[c.ep];
+    if (e.refs) e.refs--;
+    c.ep = no_endpoint;
   }
   if (!c.backend.valid()) return;
   if (c.backend.index < pw.capacity) pw.backends[c.backend.index].owner = no_owner;
@@ -170,35 +177,68 @@ void fail(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view tex
   rearm(pw, c);
 }
 
-// A ready, not terminating endpoint of the backend, round robin per worker.
-// http_reason::count when one was found, else why not.
-http_reason pick_endpoint(proxy_worker& pw, const ingress_backend& b, ip_addr& to, uint16_t& port) {
+bool usable(const backend_entry& e) { return (e.flags & backend_ready) && !(e.flags & backend_terminating); }
+
+bool tried(const proxy_conn& c, uint32_t ep) {
+  return ep != no_endpoint && (c.tried[0] == ep || c.tried[1] == ep);
+}
+
+// A ready, not terminating endpoint of the backend, round robin per worker,
+// passing over endpoints ejected by passive health and those this request
+// already failed on. When every candidate is ejected, the round robin's
+// choice is taken anyway (a failing endpoint is better than none: Envoy's
+// panic mode).
+enum class pick { found, no_endpoint, exhausted };
+pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip_addr& to, uint16_t& port,
+                          uint32_t& ep) {
   const service_directory* d = pw.directory;
-  if (!d || b.slot == ingress_no_slot || b.slot >= d->capacity) return http_reason::no_endpoint;
+  if (!d || b.slot == ingress_no_slot || b.slot >= d->capacity) return pick::no_endpoint;
   const service_record* r = d->record(b.slot);
   // The slot may have been given to another Service since the routes were built.
   if (!r || r->n_services == 0 || std::strncmp(r->names()[0].text, b.service, sizeof(service_name::text)) != 0)
-    return http_reason::no_endpoint;
+    return pick::no_endpoint;
   uint8_t family = pw.source.family;
   const lb_group* g = r->groups();
   for (uint32_t i = 0; i < r->n_groups; ++i) {
     if (g[i].port != b.port || g[i].proto != 6 || g[i].family != family) continue;
     const backend_entry* be = r->backends() + g[i].first_backend;
-    uint32_t ready = 0;
-    for (uint32_t k = 0; k < g[i].n_backends; ++k)
-      if ((be[k].flags & backend_ready) && !(be[k].flags & backend_terminating)) ready++;
-    if (!ready) return http_reason::no_endpoint;
+    uint32_t n = g[i].n_backends, ready = 0;
+    for (uint32_t k = 0; k < n; ++k)
+      if (usable(be[k])) ready++;
+    if (!ready) return pick::no_endpoint;
     uint32_t want = pw.next_pick++ % ready;
-    for (uint32_t k = 0; k < g[i].n_backends; ++k) {
-      if (!(be[k].flags & backend_ready) || (be[k].flags & backend_terminating)) continue;
-      if (want-- == 0) {
-        to = ip_from_bytes(be[k].family, be[k].addr);
-        port = static_cast<uint16_t>(be[k].port >> 8 | be[k].port << 8);
-        return http_reason::count;
+    bool check = c.attempts > 0 || endpoint_any_ejected(pw.endpoints, pw.now_ns);
+    const backend_entry* chosen = nullptr;
+    const backend_entry* panic = nullptr;
+    for (uint32_t t = 0; t < ready && !chosen; ++t) {
+      // The (want + t)-th ready endpoint.
+      uint32_t target = (want + t) % ready, seen = 0;
+      const backend_entry* cand = nullptr;
+      for (uint32_t k = 0; k < n && !cand; ++k)
+        if (usable(be[k]) && seen++ == target) cand = &be[k];
+      if (!check) {
+        chosen = cand;
+        break;
       }
+      uint32_t e = endpoint_find(pw.endpoints, ip_from_bytes(cand->family, cand->addr),
+                                 static_cast<uint16_t>(cand->port >> 8 | cand->port << 8));
+      if (tried(c, e)) continue;
+      if (endpoint_ejected(pw.endpoints, e, pw.now_ns)) {
+        pw.counters->ejected_skipped++;
+        if (!panic) panic = cand;
+        continue;
+      }
+      chosen = cand;
     }
+    if (!chosen) chosen = panic;
+    if (!chosen) return pick::exhausted;  // every one failed this request
+    to = ip_from_bytes(chosen->family, chosen->addr);
+    port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
+    ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
+    if (ep == no_endpoint) pw.counters->endpoints_full++;
+    return pick::found;
   }
-  return http_reason::no_endpoint;
+  return pick::no_endpoint;
 }
 
 // The one place backend connections are opened: RSS-aimed source ports
@@ -210,6 +250,62 @@ tcp_conn_id open_backend(proxy_worker& pw, const ip_addr& to, uint16_t port) {
   a.remote = to;
   a.remote_port = port;
   return tcp_connect(*pw.stack, a);
+}
+
+// Opens a connection to an endpoint of the request's route that has not
+// failed it yet; the rewritten head waits in c.req.pending until the
+// handshake completes (nothing is sent before: a retry is always safe).
+// When no endpoint is left, the client is answered with `why`.
+void connect_endpoint(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view text) {
+  const ingress_publication* pub = pw.pub;
+  if (!pub || static_cast<uint32_t>(pw.pub_generation) != c.route_generation || c.route_backend >= pub->n_backends ||
+      c.attempts >= pw.settings.max_attempts) {
+    fail(pw, c, why, text);
+    return;
+  }
+  ip_addr to;
+  uint16_t port = 0;
+  uint32_t ep = no_endpoint;
+  pick got = pick_endpoint(pw, c, pub->backends()[c.route_backend], to, port, ep);
+  if (got != pick::found) {
+    if (got == pick::no_endpoint && c.attempts == 0) fail(pw, c, http_reason::no_endpoint, "no ready endpoint");
+    else fail(pw, c, why, text);
+    return;
+  }
+  tcp_conn_id b = open_backend(pw, to, port);
+  if (!b.valid() || b.index >= pw.capacity) {
+    if (b.valid()) tcp_abort(*pw.stack, b);
+    fail(pw, c, http_reason::no_resources, "no connection to the endpoint could be opened");
+    return;
+  }
+  if (c.attempts++) pw.counters->retries++;
+  pw.counters->backend_connects++;
+  tcp_set_tag(*pw.stack, b, tag_backend);
+  pw.backends[b.index].owner = index_of(pw, c);
+  pw.backends[b.index].ep = ep;
+  c.backend = b;
+  c.connected = false;
+  c.ep = ep;
+  if (ep != no_endpoint) pw.endpoints.entries[ep].refs++;
+  c.since_ns = pw.now_ns;
+  rearm(pw, c);
+}
+
+// Passive health: the endpoint is passed over for settings.eject_ns.
+void eject(proxy_worker& pw, uint32_t ep) {
+  if (ep == no_endpoint) return;
+  if (!endpoint_ejected(pw.endpoints, ep, pw.now_ns)) pw.counters->ejections++;
+  endpoint_eject(pw.endpoints, ep, pw.now_ns + pw.settings.eject_ns);
+}
+
+// The handshake failed (refused, or no answer in time): the endpoint is
+// ejected and another one tried, since nothing of the request was sent.
+void connect_failed(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view text) {
+  uint32_t ep = c.ep;
+  eject(pw, ep);
+  if (ep != no_endpoint) c.tried[c.tried[0] == no_endpoint ? 0 : 1] = ep;
+  drop_backend(pw, c, true);
+  connect_endpoint(pw, c, why, text);
 }
 
 // The request head is whole and parsed (pw.parser): route it, open the
@@ -256,13 +352,10 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
     fail(pw, c, http_reason::no_route, "no route");
     return;
   }
-  c.route_backend = static_cast<uint16_t>(bi);
-  ip_addr to;
-  uint16_t port = 0;
-  if (http_reason why = pick_endpoint(pw, pw.pub->backends()[bi], to, port); why != http_reason::count) {
-    fail(pw, c, why, "no ready endpoint");
-    return;
-  }
+  c.route_backend = bi;
+  c.route_generation = static_cast<uint32_t>(pw.pub_generation);
+  c.attempts = 0;
+  c.tried[0] = c.tried[1] = no_endpoint;
   c.close_after = !h.persistent;
   request_context ctx;
   ctx.client = c.client_ip;
@@ -273,19 +366,6 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
     release(pw, c, true);
     return;
   }
-  tcp_conn_id b = open_backend(pw, to, port);
-  if (!b.valid() || b.index >= pw.capacity) {
-    rte_pktmbuf_free(head);
-    if (b.valid()) tcp_abort(*pw.stack, b);
-    fail(pw, c, http_reason::no_resources, "no connection to the endpoint could be opened");
-    return;
-  }
-  pw.counters->backend_connects++;
-  tcp_set_tag(*pw.stack, b, tag_backend);
-  pw.backends[b.index].owner = index_of(pw, c);
-  c.backend = b;
-  c.connected = false;
-  c.since_ns = pw.now_ns;
   c.req_method = h.meth;
   http::body_init(c.req.body, h);
   c.req.phase = h.body == http::framing::none ? phase_done : phase_body;
@@ -295,7 +375,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   c.req.pending = head;
   c.resp = proxy_half{};
   c.resp_started = c.resp_final_head = c.resp_persistent = false;
-  rearm(pw, c);
+  connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
 }
 
 // Sends what waits for the other side. 1: nothing waits any more; 0: no room
@@ -609,8 +689,8 @@ void expire(proxy_worker& pw, proxy_conn& c) {
       break;
     case st_exchange:
       if (c.backend.valid() && !c.connected) {
-        fail(pw, c, http_reason::backend_connect_timeout, "the endpoint did not answer");
-      } else if (c.backend.valid() && !waits_for_client(c)) {
+        connect_failed(pw, c, http_reason::backend_connect_timeout, "the endpoint did not answer");
+      } else if (c.backend.valid() && !waits_for_client(pw, c)) {
         fail(pw, c, http_reason::backend_read_timeout, "the endpoint did not respond in time");
       } else if (!c.answered && !request_out(c)) {
         fail(pw, c, http_reason::client_body_timeout, "request body timeout");
@@ -746,10 +826,11 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
     if (ev.kinds & (ev_reset | ev_timeout)) {
       bool before = !c->connected;
       if (before && (ev.kinds & ev_timeout)) {
-        fail(pw, *c, http_reason::backend_connect_timeout, "the endpoint did not answer");
+        connect_failed(pw, *c, http_reason::backend_connect_timeout, "the endpoint did not answer");
       } else if (before) {
-        fail(pw, *c, http_reason::backend_refused, "the endpoint refused the connection");
+        connect_failed(pw, *c, http_reason::backend_refused, "the endpoint refused the connection");
       } else if (c->resp.phase != phase_done || c->resp.pending) {
+        eject(pw, c->ep);
         fail(pw, *c, http_reason::backend_reset, "the endpoint reset the connection");
       } else {
         drop_backend(pw, *c, true);
@@ -757,10 +838,8 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
       if (c->in_use) pump(pw, *c);
       return;
     }
-    if (ev.kinds & ev_connected) {
-      c->connected = true;
-      c->activity_ns = pw.now_ns;
-    }
+    c->activity_ns = pw.now_ns;  // the endpoint did something: data, an ACK, a FIN
+    if (ev.kinds & ev_connected) c->connected = true;
     if (ev.kinds & (ev_peer_closed | ev_closed)) c->resp.eof = true;
     pump(pw, *c);
     return;
@@ -794,6 +873,7 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
     return;
   }
   if (ev.kinds & ev_peer_closed) c->req.eof = true;
+  if (c->state == st_exchange) c->activity_ns = pw.now_ns;  // the client read, acknowledged or sent
   pump(pw, *c);
   if (c->in_use && (ev.kinds & ev_closed)) release(pw, *c, false);
 }

@@ -93,6 +93,7 @@ struct proxy_conn {
   bool resp_final_head = false;  // the final (non-1xx) response head was parsed
   http::method req_method = http::method::other;
   uint32_t route_backend = 0;  // the route's backend index: where retries pick again
+  uint32_t route_generation = 0;  // of the routes it indexes (a retry needs the same ones)
   uint32_t ep = no_endpoint;   // the endpoint entry of the backend connection
   uint32_t tried[2] = {no_endpoint, no_endpoint};  // endpoints that failed this request
   uint32_t kick_next = 0;      // the deferred-pump list (proxy.cc)

@@ -323,3 +323,76 @@ TEST_F(ProxyTest, IdleConnectionState) {
 
 }  // namespace
 }  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+// Passive health: an endpoint that refuses is ejected, the request goes to
+// another endpoint (nothing was sent yet), and later picks pass it over
+// until the ejection runs out.
+TEST_F(ProxyTest, RefusedEndpointEjectedAndRequestRetried) {
+  settings.eject_ns = 5'000'000'000;
+  start();
+  tcp_unlisten(*p(2).st, p(2).listener);
+  std::string seen;
+  for (int i = 0; i < 6; ++i) {
+    response r = ask(*this, get("/"));
+    ASSERT_EQ(r.status, 200) << r.head;
+    seen += r.body.substr(3, 1);
+  }
+  EXPECT_EQ(seen.find('2'), std::string::npos) << seen;
+  EXPECT_EQ(counters.ejections, 1u);
+  EXPECT_EQ(counters.retries, 1u);
+  EXPECT_GE(counters.ejected_skipped, 1u);
+  EXPECT_EQ(errors(http_reason::backend_refused), 0u) << "a retried failure is not an error";
+  // Back after the ejection.
+  p(2).listener = tcp_listen(*p(2).st, p(2).addr, 8080);
+  run(5'000'000'000, 10'000'000);
+  seen.clear();
+  for (int i = 0; i < 3; ++i) seen += ask(*this, get("/")).body.substr(3, 1);
+  EXPECT_NE(seen.find('2'), std::string::npos) << seen;
+}
+
+// An endpoint that never completes the handshake: ejected at
+// backend_connect, the request retried on another endpoint.
+TEST_F(ProxyTest, ConnectTimeoutRetriedElsewhere) {
+  start();
+  p(1).blackholed = true;
+  uint32_t c = open(get("/"));  // round robin starts with pod1
+  ASSERT_TRUE(run_until_responses(c, 1));
+  auto r = responses(conn(c).in);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(r[0].body.substr(0, 4), "pod2");
+  EXPECT_EQ(counters.ejections, 1u);
+  EXPECT_EQ(counters.retries, 1u);
+  EXPECT_EQ(errors(http_reason::backend_connect_timeout), 0u);
+}
+
+// Every endpoint refuses: each is tried once (max_attempts 3), then 502.
+TEST_F(ProxyTest, EveryEndpointRefused502) {
+  start();
+  for (int i = 1; i <= 3; ++i) tcp_unlisten(*p(i).st, p(i).listener);
+  expect_error(*this, open(get("/")), 502);
+  EXPECT_EQ(counters.ejections, 3u);
+  EXPECT_EQ(counters.retries, 2u);
+  EXPECT_EQ(counters.backend_connects, 3u);
+  EXPECT_EQ(errors(http_reason::backend_refused), 1u);
+  // All ejected: the next request still tries one (panic mode), not 503.
+  expect_error(*this, open(get("/")), 502);
+  EXPECT_EQ(errors(http_reason::no_endpoint), 0u);
+}
+
+// A reset after the handshake is not retried (the request was sent) but
+// ejects the endpoint.
+TEST_F(ProxyTest, ResetEjects) {
+  start();
+  p(1).mode = pod_mode::reset;
+  expect_error(*this, open(get("/")), 502);
+  EXPECT_EQ(errors(http_reason::backend_reset), 1u);
+  EXPECT_EQ(counters.ejections, 1u);
+  EXPECT_EQ(counters.retries, 0u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(ask(*this, get("/")).status, 200);
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
