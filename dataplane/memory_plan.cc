@@ -6,6 +6,7 @@
 #include "dataplane/publish/counter_slots.h"
 #include "pipelines/lb/service_directory.h"
 #include "pipelines/contract/shared_state.h"
+#include "dataplane/proxy_settings.h"
 #include "dataplane/tcp_settings.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "dataplane/worker.h"
@@ -40,7 +41,8 @@ memory_plan plan_memory(const gateway_config& cfg) {
   p.mbuf_pool_bytes = uint64_t(d.mbufs) * mbuf_bytes + mempool_overhead;
   p.per_worker_bytes = conn_table::memory_size(cfg.services.conntrack_entries) +
                        affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
-                       sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg));
+                       sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg)) +
+                       proxy::proxy_memory_size(cfg.tcp.max_connections, proxy_max_endpoints);
   unsigned n_workers = cfg.workers ? cfg.workers : 1;
   p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers) +
                   directory_bytes(cfg.services.max_services);

@@ -225,14 +225,18 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   static const http_metric hm[] = {
       {"kgw_http_accepted_total", "Client connections of the HTTP proxy.", [](hc v) { return v.accepted; }},
       {"kgw_http_requests_total", "Request heads parsed whole.", [](hc v) { return v.requests; }},
-      {"kgw_http_bad_requests_total", "Requests the parser refused (400, 413, 414, 417, 431, 501, 505).", [](hc v) { return v.bad_request; }},
-      {"kgw_http_no_route_total", "Requests without a route (404).", [](hc v) { return v.no_route; }},
-      {"kgw_http_no_endpoint_total", "Requests whose Service had no ready endpoint (503).", [](hc v) { return v.no_endpoint; }},
       {"kgw_http_backend_connects_total", "Connections opened to endpoints.", [](hc v) { return v.backend_connects; }},
-      {"kgw_http_backend_refused_total", "Endpoints that refused or reset before connecting (502).", [](hc v) { return v.backend_refused; }},
-      {"kgw_http_backend_timeouts_total", "Endpoints that never answered the handshake (504).", [](hc v) { return v.backend_timeouts; }},
-      {"kgw_http_backend_errors_total", "Invalid responses and resets after connecting (502).", [](hc v) { return v.backend_errors; }},
-      {"kgw_http_no_resources_total", "Connections or buffers the worker could not get.", [](hc v) { return v.no_resources; }},
+      {"kgw_http_backend_reused_total", "Requests sent over a pooled keep-alive connection.", [](hc v) { return v.backend_reused; }},
+      {"kgw_http_retries_total", "Requests sent again after a connect failure or a pooled connection's reset.", [](hc v) { return v.retries; }},
+      {"kgw_http_ejections_total", "Endpoints ejected by passive health.", [](hc v) { return v.ejections; }},
+      {"kgw_http_ejected_skipped_total", "Endpoint picks that passed over an ejected endpoint.", [](hc v) { return v.ejected_skipped; }},
+      {"kgw_http_pool_put_total", "Backend connections kept idle for reuse.", [](hc v) { return v.pool_put; }},
+      {"kgw_http_pool_closed_total", "Idle pooled connections closed by the endpoint or timed out.", [](hc v) { return v.pool_closed; }},
+      {"kgw_http_pool_drained_total", "Idle pooled connections closed because their endpoint left.", [](hc v) { return v.pool_drained; }},
+      {"kgw_http_pool_full_total", "Backend connections closed because the endpoint's idle pool was full.", [](hc v) { return v.pool_full; }},
+      {"kgw_http_endpoints_full_total", "Endpoints not tracked: the worker's endpoint table was full.", [](hc v) { return v.endpoints_full; }},
+      {"kgw_http_client_idle_closed_total", "Client connections closed idle (ingress.timeouts.client_idle).", [](hc v) { return v.client_idle_closed; }},
+      {"kgw_http_client_resets_total", "Client connections ended by a reset or a TCP timeout.", [](hc v) { return v.client_resets; }},
       {"kgw_http_bytes_to_backends_total", "Request bytes forwarded.", [](hc v) { return v.bytes_to_backends; }},
       {"kgw_http_bytes_to_clients_total", "Response bytes forwarded.", [](hc v) { return v.bytes_to_clients; }},
   };
@@ -246,6 +250,15 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
     for (unsigned k = 1; k < 6; ++k)
       sample(out, "kgw_http_responses_total", fmt::format("worker=\"{}\",class=\"{}xx\"", w, k),
              snap.workers[w].http.responses[k]);
+  family(out, "kgw_http_errors_total", "counter",
+         "The proxy's own error answers (or client resets after a response head), by reason and status.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    for (unsigned r = 0; r < http_reason_count; ++r) {
+      auto why = static_cast<http_reason>(r);
+      sample(out, "kgw_http_errors_total",
+             fmt::format("worker=\"{}\",reason=\"{}\",status=\"{}\"", w, http_reason_name(why), http_reason_status(why)),
+             snap.workers[w].http.errors[r]);
+    }
   family(out, "kgw_tcp_connections", "gauge", "Connections of the worker's TCP stack (SYN-RECEIVED and TIME-WAIT included).");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_tcp_connections", fmt::format("worker=\"{}\"", w), snap.workers[w].tcp.connections);

@@ -22,6 +22,7 @@
 #include "dataplane/log.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/stats.h"
+#include "dataplane/proxy_settings.h"
 #include "dataplane/tcp_settings.h"
 #include "dataplane/worker_tcp.h"
 
@@ -447,7 +448,8 @@ bool runtime::build_tcp(const runtime_options& o) {
       }
       new (pw) proxy::proxy_worker{};
       wt->proxy = pw;
-      if (!proxy::proxy_init(*pw, s, pool, tc.max_connections, socket)) {
+      if (!proxy::proxy_init(*pw, s, pool, tc.max_connections, socket, proxy_settings_of(cfg_->ingress),
+                             proxy_max_endpoints, now, tc.seed)) {
         error_ = fmt::format("cannot allocate the HTTP proxy's {} connections of worker {}: out of hugepage memory",
                              tc.max_connections, w->index);
         return false;
@@ -478,8 +480,10 @@ bool runtime::build_tcp(const runtime_options& o) {
              r.n_workers > 1 ? "; each aimed by RSS at its worker's queue where the port reports its RSS" : "");
   }
   if (http)
-    log_info("http: reverse proxy on port {} of the Ingress addresses, backends reached from {} ({} KiB per worker)",
-             http, to_string(source), sizeof(proxy::proxy_conn) * tc.max_connections / 1024);
+    log_info("http: reverse proxy on port {} of the Ingress addresses, backends reached from {} ({} KiB per worker, "
+             "{} bytes per client connection)",
+             http, to_string(source), proxy::proxy_memory_size(tc.max_connections, proxy_max_endpoints) / 1024,
+             sizeof(proxy::proxy_conn));
   return true;
 }
 

@@ -142,13 +142,25 @@ std::string format_counters(const shared_state& s, bool all) {
                      t.connect_started, t.connect_steered, t.connect_unsteered, t.connect_no_port,
                      t.replies_handed_off);
   const http_lcore_counters& h = c.http;
-  out += fmt::format("http: accepted {}  requests {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  bad-request {}  "
-                     "no-route {}  no-endpoint {}  backend-connects {}  backend-refused {}  backend-timeouts {}  "
-                     "backend-errors {}  no-resources {}  bytes-to-backends {}  bytes-to-clients {}  client-resets {}\n",
+  uint64_t http_errors = 0;
+  for (unsigned r = 0; r < http_reason_count; ++r) http_errors += h.errors[r];
+  out += fmt::format("http: accepted {}  requests {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  errors {}  "
+                     "backend-connects {}  backend-reused {}  retries {}  ejections {}  ejected-skipped {}  "
+                     "pool-put {}  pool-closed {}  pool-drained {}  pool-full {}  endpoints-full {}  "
+                     "client-idle-closed {}  client-resets {}  bytes-to-backends {}  bytes-to-clients {}\n",
                      h.accepted, h.requests, h.responses[1], h.responses[2], h.responses[3], h.responses[4],
-                     h.responses[5], h.bad_request, h.no_route, h.no_endpoint, h.backend_connects, h.backend_refused,
-                     h.backend_timeouts, h.backend_errors, h.no_resources, h.bytes_to_backends, h.bytes_to_clients,
-                     h.client_resets);
+                     h.responses[5], http_errors, h.backend_connects, h.backend_reused, h.retries, h.ejections,
+                     h.ejected_skipped, h.pool_put, h.pool_closed, h.pool_drained, h.pool_full, h.endpoints_full,
+                     h.client_idle_closed, h.client_resets, h.bytes_to_backends, h.bytes_to_clients);
+  bool any_http = false;
+  for (unsigned r = 0; r < http_reason_count; ++r) {
+    if (!h.errors[r] && !all) continue;
+    if (!any_http) out += "http errors by reason (status):\n";
+    any_http = true;
+    auto why = static_cast<http_reason>(r);
+    out += fmt::format("  {:<24} {:>12}  {} {}\n", http_reason_name(why), h.errors[r], http_reason_status(why),
+                       http_reason_text(why));
+  }
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -301,6 +301,8 @@ void tcp_service(worker_conf& w) {
   if (w.tcp->proxy)
     proxy::proxy_refresh(*w.tcp->proxy, w.tcp->ingress ? __atomic_load_n(w.tcp->ingress, __ATOMIC_ACQUIRE) : nullptr,
                          w.services ? __atomic_load_n(w.services, __ATOMIC_ACQUIRE) : nullptr);
+  // The proxy's timeouts, with this loop's routes.
+  if (w.tcp->proxy) proxy::proxy_advance(*w.tcp->proxy, w.now_ns);
   tcp::tcp_event ev[max_burst];
   for (unsigned round = 0; round < 8; ++round) {
     uint16_t n = tcp::tcp_poll_events(s, ev, max_burst);

@@ -542,8 +542,10 @@ class gateway_parser {
   // ingress: {addresses, http_port, https_port, echo_port}
   void parse_ingress(yaml::node n, ingress_config& in) {
     in.line = n.line();
-    yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port"});
+    yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port", "limits", "timeouts"});
     if (!n.is_map()) return;
+    if (auto v = m.get("limits")) parse_ingress_limits(v, in.limits);
+    if (auto v = m.get("timeouts")) parse_ingress_timeouts(v, in.timeouts);
     if (auto v = m.get("addresses")) {
       if (v.is_sequence() && v.size() == 0)
         error(v, "ingress.addresses", "must list at least one address (leave the key out for the node's addresses)");
@@ -565,6 +567,27 @@ class gateway_parser {
           error(at, std::string("ingress.") + ports[i].key,
                 fmt::format("port {} is also ingress.{}", ports[i].port, ports[j].key));
         }
+  }
+
+  // ingress.limits: the HTTP proxy's bounds on one request. The parser keeps
+  // 16-bit field spans and room for 128 fields (pipelines/l7/http/http_head.h).
+  void parse_ingress_limits(yaml::node n, ingress_limits& l) {
+    yaml::node m = f_.entries(n, "ingress.limits",
+                              {"request_line_bytes", "header_block_bytes", "headers", "request_body_bytes"});
+    bounded(m, "request_line_bytes", "ingress.limits.request_line_bytes", 64, 65535, l.request_line_bytes);
+    bounded(m, "header_block_bytes", "ingress.limits.header_block_bytes", 64, 65535, l.header_block_bytes);
+    bounded(m, "headers", "ingress.limits.headers", 1, 128, l.headers);
+    bounded(m, "request_body_bytes", "ingress.limits.request_body_bytes", 0, 0xffffffffu, l.request_body_bytes);
+  }
+
+  // ingress.timeouts: seconds.
+  void parse_ingress_timeouts(yaml::node n, ingress_timeouts& t) {
+    yaml::node m = f_.entries(n, "ingress.timeouts", {"client_header", "client_idle", "backend_connect", "backend_read"});
+    constexpr unsigned day_s = 86400;
+    bounded(m, "client_header", "ingress.timeouts.client_header", 1, day_s, t.client_header);
+    bounded(m, "client_idle", "ingress.timeouts.client_idle", 1, day_s, t.client_idle);
+    bounded(m, "backend_connect", "ingress.timeouts.backend_connect", 1, day_s, t.backend_connect);
+    bounded(m, "backend_read", "ingress.timeouts.backend_read", 1, day_s, t.backend_read);
   }
 
   // tcp: the per-worker stack's memory bounds.

@@ -84,8 +84,24 @@ struct metrics_config {
   uint16_t port = 0;
 };
 
+// ingress.limits: what one request may hold (the HTTP proxy, docs/proxy.md).
+struct ingress_limits {
+  uint32_t request_line_bytes = 8192;        // the request line with its CRLF; beyond: 414
+  uint32_t header_block_bytes = 32768;       // the header field lines and the blank line; beyond: 431
+  uint32_t headers = 100;                    // header field lines; beyond: 431
+  uint32_t request_body_bytes = 1u << 20;    // the request body (decoded); beyond: 413; 0 = unlimited
+};
+
+// ingress.timeouts, in seconds (the HTTP proxy, docs/proxy.md "Timeouts").
+struct ingress_timeouts {
+  uint32_t client_header = 60;    // a request head must arrive whole within this (the slowloris guard): 408
+  uint32_t client_idle = 75;      // a keep-alive client between requests; a client that stalls mid-exchange
+  uint32_t backend_connect = 5;   // the handshake with an endpoint: another endpoint is tried, else 504
+  uint32_t backend_read = 60;     // an endpoint that owes a response and sends nothing: 504
+};
+
 // Ingress: the addresses and ports on which the gateway itself terminates TCP
-// (the per-worker stack of pipelines/l7/tcp).
+// (the per-worker stack of pipelines/l7/tcp), and the HTTP proxy's settings.
 struct ingress_config {
   // Empty in the file means the node's addresses; filled in after parsing,
   // so that readers never have to know the default.
@@ -93,6 +109,8 @@ struct ingress_config {
   uint16_t http_port = 80;   // 0 = none; listened on once the HTTP proxy exists
   uint16_t https_port = 443; // 0 = none; listened on once TLS exists
   uint16_t echo_port = 0;    // RFC 862 echo on the Ingress addresses; 0 = off
+  ingress_limits limits;
+  ingress_timeouts timeouts;
   int line = 0;
 };
 

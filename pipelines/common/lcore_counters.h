@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "pipelines/common/drop_reason.h"
+#include "pipelines/common/http_reason.h"
 #include "pipelines/common/pkt_meta.h"
 
 namespace kgw {
@@ -90,22 +91,27 @@ struct tcp_lcore_counters {
   uint64_t drops[tcp_drop_slots];  // by tcp::tcp_drop
 };
 
-// The HTTP reverse proxy on the Ingress addresses (pipelines/l7/proxy).
+// The HTTP reverse proxy on the Ingress addresses (pipelines/l7/proxy,
+// docs/proxy.md "Counters").
 struct http_lcore_counters {
   uint64_t accepted;           // client connections
   uint64_t requests;           // request heads parsed whole
   uint64_t responses[6];       // answers to clients by status class: [1] 1xx .. [5] 5xx ([0] unused)
-  uint64_t bad_request;        // refused by the parser (400, 413, 414, 431, 501, 505, 417)
-  uint64_t no_route;           // 404
-  uint64_t no_endpoint;        // 503: the Service has no ready endpoint (or is not published)
+  uint64_t errors[http_reason_count];  // the proxy's own error answers (or client resets), by http_reason
   uint64_t backend_connects;   // connections opened to endpoints
-  uint64_t backend_refused;    // 502: the endpoint reset or refused
-  uint64_t backend_timeouts;   // 504: the endpoint never answered the handshake
-  uint64_t backend_errors;     // 502: an invalid response, or the endpoint reset after connecting
-  uint64_t no_resources;       // connects or buffers the worker could not get (table or pool full)
+  uint64_t backend_reused;     // requests sent over a pooled keep-alive connection
+  uint64_t retries;            // requests sent again, to another endpoint or connection, after a failure
+  uint64_t ejections;          // endpoints ejected by passive health (connect failure or reset)
+  uint64_t ejected_skipped;    // picks that passed over an ejected endpoint
+  uint64_t pool_put;           // backend connections kept idle for reuse
+  uint64_t pool_closed;        // idle pooled connections the endpoint closed, or that timed out idle
+  uint64_t pool_drained;       // idle pooled connections closed because their endpoint left or stopped being ready
+  uint64_t pool_full;          // backend connections closed after an exchange: the endpoint's idle pool was full
+  uint64_t endpoints_full;     // endpoints not tracked (health, pool): the worker's endpoint table was full
+  uint64_t client_idle_closed; // keep-alive client connections closed after ingress.timeouts.client_idle
+  uint64_t client_resets;      // client connections ended by a reset or a TCP timeout
   uint64_t bytes_to_backends;  // request bytes forwarded (heads as rewritten, bodies)
   uint64_t bytes_to_clients;   // response bytes forwarded
-  uint64_t client_resets;      // client connections ended by a reset or a timeout
 };
 
 struct alignas(64) lcore_counters {

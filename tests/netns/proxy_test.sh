@@ -3,7 +3,10 @@
 # net_af_packet) listening on port 80 of its Ingress address -> three pod
 # namespaces. Ingress rules by host and path; each rule
 # reaches its Service's pods; 404 without a route, 503 for a Service without
-# endpoints; two requests on one keep-alive connection; a 1 MiB POST whose
+# endpoints, 400, 413, 414, 431, 502 and 504 (connect and read) with their
+# counters; a slowloris client cut off with 408 by ingress.timeouts.client_header
+# while others are served; with one pod's server stopped every request still
+# succeeds (retried, the endpoint ejected); two requests on one keep-alive connection; a 1 MiB POST whose
 # sha256 the pod returns; a 20 MB download compared by sha256; the pod sees
 # the client's address in X-Forwarded-For (a forged one is replaced).
 #   proxy_test.sh path/to/kgw
@@ -27,6 +30,16 @@ pod_topology "$P" "$WORK"
 for i in 1 2 3; do mkdir -p "$WORK/pod$i/api" "$WORK/pod$i/x"; cp "$WORK/pod$i/index.html" "$WORK/pod$i/api/"; cp "$WORK/pod$i/index.html" "$WORK/pod$i/x/"; done
 ip netns exec "$P-pod3" python3 "$HERE/upload_server.py" 198.19.1.13 8081 > "$WORK/upload.log" 2>&1 &
 STARTED_PIDS+=($!)
+# Accepts, reads, never answers.
+ip netns exec "$P-pod2" python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.19.1.12", 8082)); s.listen(16)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+' > "$WORK/silent.log" 2>&1 &
+STARTED_PIDS+=($!)
 mkdir -p "$WORK/manifests"
 cat > "$WORK/manifests/proxy.yaml" <<'YAML'
 apiVersion: networking.k8s.io/v1
@@ -48,6 +61,9 @@ spec:
           - {path: /upload, pathType: Exact, backend: {service: {name: upload, port: {name: http}}}}
           - {path: /headers, pathType: Exact, backend: {service: {name: upload, port: {name: http}}}}
           - {path: /empty, pathType: Prefix, backend: {service: {name: empty, port: {number: 80}}}}
+          - {path: /refused, pathType: Prefix, backend: {service: {name: refused, port: {number: 80}}}}
+          - {path: /blackhole, pathType: Prefix, backend: {service: {name: blackhole, port: {number: 80}}}}
+          - {path: /silent, pathType: Prefix, backend: {service: {name: silent, port: {number: 80}}}}
     - host: "*.other.example"
       http:
         paths:
@@ -123,6 +139,54 @@ metadata: {name: empty, namespace: shop}
 spec:
   clusterIP: 198.18.100.14
   ports: [{name: http, port: 80, targetPort: 8080}]
+---
+# Nothing listens on pod1's port 9: every connect is refused (502).
+apiVersion: v1
+kind: Service
+metadata: {name: refused, namespace: shop}
+spec:
+  clusterIP: 198.18.100.15
+  ports: [{name: http, port: 80, targetPort: 9}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: refused-1, namespace: shop, labels: {kubernetes.io/service-name: refused}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 9}]
+endpoints:
+  - {addresses: [198.19.1.11]}
+---
+# An address nobody has: the handshake never completes (504 after backend_connect).
+apiVersion: v1
+kind: Service
+metadata: {name: blackhole, namespace: shop}
+spec:
+  clusterIP: 198.18.100.16
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: blackhole-1, namespace: shop, labels: {kubernetes.io/service-name: blackhole}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+  - {addresses: [198.19.1.99]}
+---
+# pod2's port 8082 accepts and never answers (504 after backend_read).
+apiVersion: v1
+kind: Service
+metadata: {name: silent, namespace: shop}
+spec:
+  clusterIP: 198.18.100.17
+  ports: [{name: http, port: 80, targetPort: 8082}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: silent-1, namespace: shop, labels: {kubernetes.io/service-name: silent}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8082}]
+endpoints:
+  - {addresses: [198.19.1.12]}
 YAML
 cat > "$WORK/gateway.yaml" <<YAML
 node:
@@ -130,6 +194,8 @@ node:
   addresses: [198.18.0.1, 198.19.1.1]
 ingress:
   addresses: [198.18.0.1]
+  limits: {request_line_bytes: 8192, header_block_bytes: 32768, headers: 100, request_body_bytes: 1048576}
+  timeouts: {client_header: 2, client_idle: 5, backend_connect: 1, backend_read: 2}
 ports:
   - {name: p0, device: "net_af_packet0,iface=g0,qdisc_bypass=1"}
   - {name: p1, device: "net_af_packet1,iface=g1,qdisc_bypass=1"}
@@ -143,6 +209,8 @@ metrics:
   listen: "127.0.0.1:9464"
 YAML
 cat "$WORK/neighbors.yaml" >> "$WORK/gateway.yaml"
+# The blackhole Service's endpoint: a neighbour that is never there.
+echo '  - {ip: 198.19.1.99, mac: "02:00:00:00:99:99", port: p1}' >> "$WORK/gateway.yaml"
 ip netns exec "$P-gw" ip link set lo up
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$WORK/manifests"
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
@@ -173,6 +241,64 @@ c=$(code shop.example /empty/x); [ "$c" = 503 ] || fail "Service without endpoin
 c=$(client curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X GARBAGE\( "http://198.18.0.1/"); [ "$c" = 400 ] || fail "malformed method: $c, expected 400"
 echo "errors: 404 without route, 503 without endpoints, 400 malformed: ok"
 
+# 2b. Every error the proxy answers itself, with its counter: limits
+#     (ingress.limits), an endpoint refusing, one never answering the
+#     handshake, one never responding (ingress.timeouts).
+errcode() { client curl -s -o "$WORK/err.body" -D "$WORK/err.head" -w '%{http_code}' --max-time 10 "$@"; }
+c=$(errcode -H "Host: shop.example" "http://198.18.0.1/$(head -c 9000 /dev/zero | tr '\0' a)"); [ "$c" = 414 ] || fail "request line over 8 KiB: $c, expected 414"
+c=$(errcode -H "Host: shop.example" -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' b)" http://198.18.0.1/); [ "$c" = 431 ] || fail "header block over 32 KiB: $c, expected 431"
+hdrs=(); for i in $(seq 101); do hdrs+=(-H "X-H$i: v"); done
+c=$(errcode -H "Host: shop.example" "${hdrs[@]}" http://198.18.0.1/); [ "$c" = 431 ] || fail "over 100 headers: $c, expected 431"
+head -c 1048577 /dev/zero > "$WORK/over.bin"
+c=$(errcode -H "Host: shop.example" --data-binary @"$WORK/over.bin" http://198.18.0.1/upload); [ "$c" = 413 ] || fail "body over 1 MiB: $c, expected 413"
+grep -qi "^connection: close" "$WORK/err.head" || fail "413 without Connection: close"
+[ "$(wc -c < "$WORK/err.body")" -lt 100 ] || fail "error bodies are short"
+c=$(errcode -H "Host: shop.example" -H "Transfer-Encoding: chunked" --data-binary @"$WORK/over.bin" http://198.18.0.1/upload); [ "$c" = 413 ] || fail "chunked body over 1 MiB: $c, expected 413"
+c=$(errcode -H "Host: shop.example" http://198.18.0.1/refused); [ "$c" = 502 ] || fail "endpoint refusing: $c, expected 502"
+t0=$(date +%s.%N)
+c=$(errcode -H "Host: shop.example" http://198.18.0.1/blackhole); [ "$c" = 504 ] || fail "endpoint never answering the handshake: $c, expected 504"
+c=$(errcode -H "Host: shop.example" http://198.18.0.1/silent); [ "$c" = 504 ] || fail "endpoint never responding: $c, expected 504"
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 2.9 && b - a < 6) }' || fail "504s took $t0..$t1, expected 1 s + 2 s"
+echo "errors: 414, 431 (bytes and count), 413 (length and chunked), 502 refused, 504 connect and read: ok"
+
+# 2c. Slowloris: a head sent a byte every 0.4 s is cut off with 408 at
+#     ingress.timeouts.client_header (2 s) while another client is served.
+client python3 -c '
+import select, socket, time
+s = socket.create_connection(("198.18.0.1", 80))
+start = time.time()
+head = b"GET / HTTP/1.1\r\nHost: shop.example\r\nX-Slow: " + b"z" * 100
+for b in head:
+    if select.select([s], [], [], 0.4)[0] or time.time() - start > 8:
+        break  # the proxy answered (or gave up)
+    s.send(bytes([b]))
+s.settimeout(2)
+data = b""
+try:
+    while True:
+        d = s.recv(4096)
+        if not d: break
+        data += d
+except OSError:
+    pass
+print("%.1f %s" % (time.time() - start, data.split(b"\r\n")[0].decode()))
+' > "$WORK/slow.txt" &
+slow=$!
+sleep 0.5
+for n in 1 2 3; do get shop.example /api/index.html | grep -q "hello from pod2" || fail "a client was not served during slowloris"; done
+wait $slow
+echo "slowloris: $(cat "$WORK/slow.txt")"
+read -r secs status_line < "$WORK/slow.txt"
+[[ "$status_line" == "HTTP/1.1 408"* ]] || fail "slowloris client got '$status_line', expected 408"
+awk -v s="$secs" 'BEGIN { exit !(s >= 1.9 && s < 4) }' || fail "slowloris cut off after $secs s, expected about 2"
+"$KGW" cli --file-prefix "$P" -c "show counters" > "$WORK/counters.txt" 2>&1
+for r in uri_too_long headers_too_large body_too_large backend_refused backend_connect_timeout backend_read_timeout \
+         client_header_timeout no_route no_endpoint bad_request; do
+  grep -qE "^ +$r +[1-9]" "$WORK/counters.txt" || fail "show counters: no $r count: $(grep -A20 'http errors' "$WORK/counters.txt")"
+done
+echo "slowloris cut off at the header timeout while others are served; errors counted by reason: ok"
+
 # 3. Keep-alive: two URLs on one connection.
 client curl -sv --max-time 5 -H "Host: shop.example" http://198.18.0.1/api/index.html http://198.18.0.1/api/index.html \
   > "$WORK/ka.txt" 2> "$WORK/ka.err"
@@ -199,7 +325,21 @@ got=$(client curl -s --max-time 60 -H "Host: shop.example" http://198.18.0.1/big
 [ "$got" = "$want" ] || fail "20 MB download: sha256 $got, expected $want"
 echo "20 MB download: sha256 matches"
 
-# 6. The counters.
+# 6. Passive health: pod3's server on 8080 stops; every request to the three
+#    pods' Service still succeeds (the refused connect is retried on another
+#    endpoint, nothing having been sent), and the ejection is counted.
+for pid in $(ip netns pids "$P-pod3"); do
+  if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "http.server 8080"; then kill "$pid"; fi
+done
+for ((n = 0; n < 20; n++)); do ip netns exec "$P-pod3" curl -s --max-time 1 -o /dev/null http://198.19.1.13:8080/ || break; sleep 0.1; done
+for n in $(seq 30); do get shop.example /; done > "$WORK/health.txt"
+echo "pod3 stopped: $(sort "$WORK/health.txt" | uniq -c | tr '\n' ' ')"
+[ "$(grep -c '^hello from pod[12] ' "$WORK/health.txt")" = 30 ] || fail "with pod3 stopped, not every request succeeded"
+"$KGW" cli --file-prefix "$P" -c "show counters" > "$WORK/counters.txt" 2>&1
+grep -qE "http: .* retries [1-9][0-9]*  ejections [1-9]" "$WORK/counters.txt" || fail "no retry and ejection counted: $(grep '^http:' "$WORK/counters.txt")"
+echo "passive health: a stopped pod ejected, its requests retried, all 30 answered: ok"
+
+# 7. The counters.
 "$KGW" cli --file-prefix "$P" -c "show counters" > "$WORK/counters.txt" 2>&1
 grep -E "^ *http" "$WORK/counters.txt"
 grep -qE "http: .*requests [1-9]" "$WORK/counters.txt" || fail "show counters has no http requests"

@@ -1,6 +1,5 @@
 #include "pipelines/l7/proxy/proxy.h"
 
-#include <arpa/inet.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -10,6 +9,7 @@
 #include <string_view>
 
 #include "pipelines/l7/ingress/route_table.h"
+#include "pipelines/l7/proxy/heads.h"
 #include "pipelines/lb/service_directory.h"
 
 namespace kgw::proxy {
@@ -18,193 +18,31 @@ namespace {
 
 using namespace kgw::tcp;
 using http::cursor;
-using http::span;
 
 enum : uint8_t { phase_head = 0, phase_body = 1, phase_done = 2 };
+// A client connection: waiting for a request head; in an exchange (a
+// backend connection opening or open, or the proxy's own answer going out);
+// our FIN queued, waiting for the client's end.
+enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3 };
 constexpr uint32_t no_owner = 0xffffffffu;
+constexpr uint64_t wheel_tick_ns = 4'000'000;
+constexpr uint32_t wheel_slots = 4096;  // 16 s a turn; longer deadlines go round
 
-// Heads are rewritten into mbufs of the worker's pool: the only copy the
-// proxy makes, bounded by the parser's limits.
-struct writer {
-  rte_mempool* pool;
-  rte_mbuf* first = nullptr;
-  rte_mbuf* last = nullptr;
-  bool failed = false;
+void count_error(proxy_worker& pw, http_reason r) { pw.counters->errors[static_cast<unsigned>(r)]++; }
 
-  void put(const char* p, size_t n) {
-    while (n && !failed) {
-      if (!last || rte_pktmbuf_tailroom(last) == 0) {
-        rte_mbuf* m = rte_pktmbuf_alloc(pool);
-        if (!m) {
-          failed = true;
-          return;
-        }
-        if (!first) {
-          first = m;
-        } else {
-          last->next = m;
-          first->nb_segs++;
-        }
-        last = m;
-      }
-      size_t room = rte_pktmbuf_tailroom(last);
-      size_t k = n < room ? n : room;
-      std::memcpy(rte_pktmbuf_mtod_offset(last, char*, last->data_len), p, k);
-      last->data_len = static_cast<uint16_t>(last->data_len + k);
-      first->pkt_len += static_cast<uint32_t>(k);
-      p += k;
-      n -= k;
-    }
-  }
-  void put(std::string_view s) { put(s.data(), s.size()); }
-  void put_span(cursor base, span s) {
-    char buf[256];
-    for (uint32_t done = 0; done < s.len && !failed;) {
-      uint32_t k = s.len - done < sizeof buf ? s.len - done : uint32_t(sizeof buf);
-      if (http::span_copy(base, span{s.off + done, k}, buf, k) != k) {
-        failed = true;
-        return;
-      }
-      put(buf, k);
-      done += k;
-    }
-  }
-  void put_uint(uint32_t v) {
-    char buf[12];
-    int n = 0;
-    do {
-      buf[sizeof buf - 1 - n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v);
-    put(buf + sizeof buf - n, static_cast<size_t>(n));
-  }
-  rte_mbuf* finish() {
-    if (failed) {
-      rte_pktmbuf_free(first);
-      return nullptr;
-    }
-    return first;
-  }
-};
-
-// Fields that concern one connection only (RFC 9110 7.6.1) and the forwarding
-// fields the proxy sets itself: a client must not be able to forge them.
-// Transfer-Encoding stays: bodies are forwarded with their framing.
-bool dropped_field(cursor base, const http::field& f, bool request) {
-  switch (f.id) {
-    case http::field_id::connection:
-    case http::field_id::keep_alive:
-    case http::field_id::proxy_connection:
-    case http::field_id::te:
-    case http::field_id::upgrade:
-      return true;
-    case http::field_id::host:
-    case http::field_id::content_length:
-    case http::field_id::transfer_encoding:
-      return false;  // framing and routing: listing them in Connection does not remove them
-    default:
-      break;
-  }
-  if (f.flags & http::field_conn_listed) return true;
-  if (http::span_iequals(base, f.name(), "trailer")) return true;
-  if (!request) return false;
-  return http::span_iequals(base, f.name(), "x-forwarded-for") ||
-         http::span_iequals(base, f.name(), "x-forwarded-proto") ||
-         http::span_iequals(base, f.name(), "x-forwarded-host") ||
-         http::span_iequals(base, f.name(), "x-forwarded-port") || http::span_iequals(base, f.name(), "x-real-ip");
+void count_answer(proxy_worker& pw, uint16_t status) {
+  if (status >= 100 && status < 600) pw.counters->responses[status / 100]++;
 }
 
-void put_fields(writer& w, const http::head& h, bool request) {
-  for (uint16_t i = 0; i < h.n_fields; ++i) {
-    const http::field& f = h.fields[i];
-    if (dropped_field(h.base, f, request)) continue;
-    w.put_span(h.base, f.name());
-    w.put(": ");
-    w.put_span(h.base, f.value());
-    w.put("\r\n");
+http_reason reason_of(http::error e) {
+  switch (http::error_status(e)) {
+    case 414: return http_reason::uri_too_long;
+    case 431: return http_reason::headers_too_large;
+    case 417: return http_reason::expectation_failed;
+    case 501: return http_reason::not_implemented;
+    case 505: return http_reason::version_not_supported;
+    default: return http_reason::bad_request;
   }
-}
-
-rte_mbuf* request_head(proxy_worker& pw, const proxy_conn& c) {
-  const http::head& h = c.parser.h;
-  writer w{pw.pool};
-  w.put_span(h.base, h.method_name);
-  w.put(" ");
-  w.put_span(h.base, h.target);
-  w.put(h.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  put_fields(w, h, true);
-  char ip[INET6_ADDRSTRLEN] = "";
-  inet_ntop(c.client_ip.is_v4() ? AF_INET : AF_INET6, c.client_ip.b.data(), ip, sizeof ip);
-  w.put("X-Forwarded-For: ");
-  w.put(ip);
-  w.put("\r\nX-Real-IP: ");
-  w.put(ip);
-  w.put("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
-  w.put_uint(pw.listen_port);
-  w.put("\r\n");
-  if (h.has_host) {
-    // The Host field as sent (port included), or the absolute-form authority's host.
-    const http::field* host = http::find_field(h, http::field_id::host);
-    w.put("X-Forwarded-Host: ");
-    if (host)
-      w.put_span(h.base, host->value());
-    else
-      w.put_span(h.base, h.host);
-    w.put("\r\n");
-  }
-  // One backend connection per request: the backend may close after it.
-  w.put("Connection: close\r\n\r\n");
-  return w.finish();
-}
-
-rte_mbuf* response_head(proxy_worker& pw, const proxy_conn& c) {
-  const http::head& h = c.parser.h;
-  writer w{pw.pool};
-  // The proxy speaks HTTP/1.1 to its clients whatever the backend spoke
-  // (RFC 9110 2.5: a server sends its own version), so that keep-alive
-  // works behind HTTP/1.0 backends.
-  w.put("HTTP/1.1 ");
-  w.put_uint(h.status);
-  w.put(" ");
-  w.put_span(h.base, h.reason);
-  w.put("\r\n");
-  put_fields(w, h, false);
-  if (h.status >= 200) w.put(c.close_after ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
-  w.put("\r\n");
-  return w.finish();
-}
-
-const char* reason_of(uint16_t status) {
-  switch (status) {
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
-  }
-}
-
-rte_mbuf* error_response(proxy_worker& pw, uint16_t status, const char* why) {
-  writer w{pw.pool};
-  w.put("HTTP/1.1 ");
-  w.put_uint(status);
-  w.put(" ");
-  w.put(reason_of(status));
-  w.put("\r\nContent-Type: text/plain\r\nContent-Length: ");
-  size_t body = std::strlen(why) + 1;
-  w.put_uint(static_cast<uint32_t>(body));
-  w.put("\r\nConnection: close\r\n\r\n");
-  w.put(why);
-  w.put("\n");
-  return w.finish();
 }
 
 proxy_conn* conn_of(proxy_worker& pw, tcp_conn_id id) {
@@ -213,15 +51,82 @@ proxy_conn* conn_of(proxy_worker& pw, tcp_conn_id id) {
   return c.in_use && c.client == id ? &c : nullptr;
 }
 
+uint32_t index_of(const proxy_worker& pw, const proxy_conn& c) { return static_cast<uint32_t>(&c - pw.conns); }
+
+// ---- timeouts ---------------------------------------------------------------
+
+bool request_out(const proxy_conn& c) { return c.req.phase == phase_done && !c.req.owed && !c.req.pending; }
+
+// In an exchange: whether the proxy waits for the client (its request body,
+// or room for the response) rather than for the endpoint.
+bool waits_for_client(const proxy_worker& pw, const proxy_conn& c) {
+  if (c.resp.pending) return true;
+  // A response body held back until the client's send buffer has room.
+  if (c.resp.phase == phase_body && tcp_send_space(*pw.stack, c.client) <= c.resp.in.bytes) return true;
+  return !request_out(c) && !c.req.pending && c.connected;
+}
+
+// When the connection's current wait ends. Progress only moves it later, so
+// a timer armed earlier fires early at worst, and is armed again then.
+uint64_t deadline_of(const proxy_worker& pw, const proxy_conn& c) {
+  const proxy_settings& s = pw.settings;
+  switch (c.state) {
+    case st_head:
+      // Nothing of a next request yet: idle keep-alive. Otherwise the head
+      // must be whole within client_header of its first byte (of the
+      // connection, for a first request): the slowloris guard.
+      if (c.served && c.req.in.bytes == 0) return c.since_ns + s.client_idle_ns;
+      return c.since_ns + s.client_header_ns;
+    case st_exchange:
+      if (c.backend.valid() && !c.connected) return c.since_ns + s.backend_connect_ns;
+      if (!c.backend.valid() || waits_for_client(pw, c)) return c.activity_ns + s.client_idle_ns;
+      return c.activity_ns + s.backend_read_ns;
+    case st_closing:
+      return c.since_ns + s.client_idle_ns;
+    default:
+      return 0;
+  }
+}
+
+// Arms the connection's timer if its deadline is earlier than the one armed.
+void arm(proxy_worker& pw, proxy_conn& c) {
+  uint32_t id = index_of(pw, c);
+  uint64_t at = deadline_of(pw, c);
+  if (!at) {
+    wheel_disarm(pw.wheel, id);
+    return;
+  }
+  uint64_t tick = (at + pw.wheel.tick_ns - 1) / pw.wheel.tick_ns + 1;
+  if (!wheel_armed(pw.wheel, id) || tick < pw.wheel_nodes[id].at_tick) wheel_arm(pw.wheel, id, at);
+}
+
+// A new wait begins: its deadline may be later than the armed one.
+void rearm(proxy_worker& pw, proxy_conn& c) {
+  wheel_disarm(pw.wheel, index_of(pw, c));
+  arm(pw, c);
+}
+
+// ---- connections ------------------------------------------------------------
+
 void drop_backend(proxy_worker& pw, proxy_conn& c, bool abort) {
+  if (c.replay) {
+    rte_pktmbuf_free(c.replay);
+    c.replay = nullptr;
+  }
+  if (c.ep != no_endpoint) {
+    endpoint_entry& e = pw.endpoints.entries[c.ep];
+    if (e.refs) e.refs--;
+    c.ep = no_endpoint;
+  }
   if (!c.backend.valid()) return;
-  if (c.backend.index < pw.capacity) pw.owner[c.backend.index] = no_owner;
+  if (c.backend.index < pw.capacity) pw.backends[c.backend.index].owner = no_owner;
   if (abort)
     tcp_abort(*pw.stack, c.backend);
   else
     tcp_close(*pw.stack, c.backend);
   c.backend = {};
   c.connected = false;
+  c.reused = false;
 }
 
 void free_half(proxy_half& h) {
@@ -238,25 +143,25 @@ void release(proxy_worker& pw, proxy_conn& c, bool abort) {
     tcp_abort(*pw.stack, c.client);
   else
     tcp_close(*pw.stack, c.client);
+  wheel_disarm(pw.wheel, index_of(pw, c));
   c.in_use = false;
-}
-
-void count_answer(proxy_worker& pw, uint16_t status) {
-  if (status >= 100 && status < 600) pw.counters->responses[status / 100]++;
+  c.state = st_free;
 }
 
 // Answers the client with an error of the proxy's own and ends the
 // connection after it; a client that already has a response head gets a
 // reset instead (a second head would be read as its body).
-void fail(proxy_worker& pw, proxy_conn& c, uint16_t status, const char* why) {
+void fail(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view text) {
+  count_error(pw, why);
   drop_backend(pw, c, true);
   if (c.answered) {
     release(pw, c, true);
     return;
   }
-  rte_mbuf* m = error_response(pw, status, why);
+  uint16_t status = http_reason_status(why);
+  rte_mbuf* m = error_response(pw.pool, status, text);
   if (!m) {
-    pw.counters->no_resources++;
+    count_error(pw, http_reason::no_resources);
     release(pw, c, true);
     return;
   }
@@ -267,41 +172,77 @@ void fail(proxy_worker& pw, proxy_conn& c, uint16_t status, const char* why) {
   c.resp.pending = m;
   c.answered = true;
   c.close_after = true;
+  c.state = st_exchange;
+  c.activity_ns = pw.now_ns;
+  rearm(pw, c);
 }
 
-// A ready, not terminating endpoint of the backend, round robin per worker.
-// 0, or the status to answer.
-uint16_t pick_endpoint(proxy_worker& pw, const ingress_backend& b, ip_addr& to, uint16_t& port) {
+bool usable(const backend_entry& e) { return (e.flags & backend_ready) && !(e.flags & backend_terminating); }
+
+bool tried(const proxy_conn& c, uint32_t ep) {
+  return ep != no_endpoint && (c.tried[0] == ep || c.tried[1] == ep);
+}
+
+// A ready, not terminating endpoint of the backend, round robin per worker,
+// passing over endpoints ejected by passive health and those this request
+// already failed on. When every candidate is ejected, the round robin's
+// choice is taken anyway (a failing endpoint is better than none: Envoy's
+// panic mode).
+enum class pick { found, no_endpoint, exhausted };
+pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip_addr& to, uint16_t& port,
+                          uint32_t& ep) {
   const service_directory* d = pw.directory;
-  if (!d || b.slot == ingress_no_slot || b.slot >= d->capacity) return 503;
+  if (!d || b.slot == ingress_no_slot || b.slot >= d->capacity) return pick::no_endpoint;
   const service_record* r = d->record(b.slot);
   // The slot may have been given to another Service since the routes were built.
   if (!r || r->n_services == 0 || std::strncmp(r->names()[0].text, b.service, sizeof(service_name::text)) != 0)
-    return 503;
+    return pick::no_endpoint;
   uint8_t family = pw.source.family;
   const lb_group* g = r->groups();
   for (uint32_t i = 0; i < r->n_groups; ++i) {
     if (g[i].port != b.port || g[i].proto != 6 || g[i].family != family) continue;
     const backend_entry* be = r->backends() + g[i].first_backend;
-    uint32_t ready = 0;
-    for (uint32_t k = 0; k < g[i].n_backends; ++k)
-      if ((be[k].flags & backend_ready) && !(be[k].flags & backend_terminating)) ready++;
-    if (!ready) return 503;
+    uint32_t n = g[i].n_backends, ready = 0;
+    for (uint32_t k = 0; k < n; ++k)
+      if (usable(be[k])) ready++;
+    if (!ready) return pick::no_endpoint;
     uint32_t want = pw.next_pick++ % ready;
-    for (uint32_t k = 0; k < g[i].n_backends; ++k) {
-      if (!(be[k].flags & backend_ready) || (be[k].flags & backend_terminating)) continue;
-      if (want-- == 0) {
-        to = ip_from_bytes(be[k].family, be[k].addr);
-        port = static_cast<uint16_t>(be[k].port >> 8 | be[k].port << 8);
-        return 0;
+    bool check = c.attempts > 0 || endpoint_any_ejected(pw.endpoints, pw.now_ns);
+    const backend_entry* chosen = nullptr;
+    const backend_entry* panic = nullptr;
+    for (uint32_t t = 0; t < ready && !chosen; ++t) {
+      // The (want + t)-th ready endpoint.
+      uint32_t target = (want + t) % ready, seen = 0;
+      const backend_entry* cand = nullptr;
+      for (uint32_t k = 0; k < n && !cand; ++k)
+        if (usable(be[k]) && seen++ == target) cand = &be[k];
+      if (!check) {
+        chosen = cand;
+        break;
       }
+      uint32_t e = endpoint_find(pw.endpoints, ip_from_bytes(cand->family, cand->addr),
+                                 static_cast<uint16_t>(cand->port >> 8 | cand->port << 8));
+      if (tried(c, e)) continue;
+      if (endpoint_ejected(pw.endpoints, e, pw.now_ns)) {
+        pw.counters->ejected_skipped++;
+        if (!panic) panic = cand;
+        continue;
+      }
+      chosen = cand;
     }
+    if (!chosen) chosen = panic;
+    if (!chosen) return pick::exhausted;  // every one failed this request
+    to = ip_from_bytes(chosen->family, chosen->addr);
+    port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
+    ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
+    if (ep == no_endpoint) pw.counters->endpoints_full++;
+    return pick::found;
   }
-  return 503;
+  return pick::no_endpoint;
 }
 
-// The one place backend connections are opened: the source port choice
-// (RSS-aimed ports, later) plugs in here.
+// The one place backend connections are opened: RSS-aimed source ports
+// (pipelines/l7/connect) in the dataplane, the stack's choice in tests.
 tcp_conn_id open_backend(proxy_worker& pw, const ip_addr& to, uint16_t port) {
   if (pw.connect && pw.tcp_counters) return kgw::connect_from_snat(*pw.stack, *pw.connect, to, port, *pw.tcp_counters).conn;
   tcp_connect_args a;
@@ -311,77 +252,130 @@ tcp_conn_id open_backend(proxy_worker& pw, const ip_addr& to, uint16_t port) {
   return tcp_connect(*pw.stack, a);
 }
 
-// The request head is whole: route it, open the backend connection and
-// queue the rewritten head for it.
-void start_exchange(proxy_worker& pw, proxy_conn& c, uint32_t index) {
-  const http::head& h = c.parser.h;
+// Opens a connection to an endpoint of the request's route that has not
+// failed it yet; the rewritten head waits in c.req.pending until the
+// handshake completes (nothing is sent before: a retry is always safe).
+// When no endpoint is left, the client is answered with `why`.
+void connect_endpoint(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view text) {
+  const ingress_publication* pub = pw.pub;
+  if (!pub || static_cast<uint32_t>(pw.pub_generation) != c.route_generation || c.route_backend >= pub->n_backends ||
+      c.attempts >= pw.settings.max_attempts) {
+    fail(pw, c, why, text);
+    return;
+  }
+  ip_addr to;
+  uint16_t port = 0;
+  uint32_t ep = no_endpoint;
+  pick got = pick_endpoint(pw, c, pub->backends()[c.route_backend], to, port, ep);
+  if (got != pick::found) {
+    if (got == pick::no_endpoint && c.attempts == 0) fail(pw, c, http_reason::no_endpoint, "no ready endpoint");
+    else fail(pw, c, why, text);
+    return;
+  }
+  tcp_conn_id b = open_backend(pw, to, port);
+  if (!b.valid() || b.index >= pw.capacity) {
+    if (b.valid()) tcp_abort(*pw.stack, b);
+    fail(pw, c, http_reason::no_resources, "no connection to the endpoint could be opened");
+    return;
+  }
+  if (c.attempts++) pw.counters->retries++;
+  pw.counters->backend_connects++;
+  tcp_set_tag(*pw.stack, b, tag_backend);
+  pw.backends[b.index].owner = index_of(pw, c);
+  pw.backends[b.index].ep = ep;
+  c.backend = b;
+  c.connected = false;
+  c.ep = ep;
+  if (ep != no_endpoint) pw.endpoints.entries[ep].refs++;
+  c.since_ns = pw.now_ns;
+  rearm(pw, c);
+}
+
+// Passive health: the endpoint is passed over for settings.eject_ns.
+void eject(proxy_worker& pw, uint32_t ep) {
+  if (ep == no_endpoint) return;
+  if (!endpoint_ejected(pw.endpoints, ep, pw.now_ns)) pw.counters->ejections++;
+  endpoint_eject(pw.endpoints, ep, pw.now_ns + pw.settings.eject_ns);
+}
+
+// The handshake failed (refused, or no answer in time): the endpoint is
+// ejected and another one tried, since nothing of the request was sent.
+void connect_failed(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view text) {
+  uint32_t ep = c.ep;
+  eject(pw, ep);
+  if (ep != no_endpoint) c.tried[c.tried[0] == no_endpoint ? 0 : 1] = ep;
+  drop_backend(pw, c, true);
+  connect_endpoint(pw, c, why, text);
+}
+
+// The request head is whole and parsed (pw.parser): route it, open the
+// backend connection and queue the rewritten head for it.
+void start_exchange(proxy_worker& pw, proxy_conn& c) {
+  const http::head& h = pw.parser->h;
   pw.counters->requests++;
+  c.state = st_exchange;
+  c.activity_ns = pw.now_ns;
   if (h.meth == http::method::connect) {
-    pw.counters->bad_request++;
-    fail(pw, c, 405, "CONNECT is not served");
+    fail(pw, c, http_reason::method_not_allowed, "CONNECT is not served");
+    return;
+  }
+  // A body announced larger than allowed is refused before anything is sent.
+  if (pw.settings.max_request_body && h.body == http::framing::length &&
+      h.content_length > pw.settings.max_request_body) {
+    fail(pw, c, http_reason::body_too_large, "request body too large");
     return;
   }
   if (!pw.pub || !pw.table) {
-    pw.counters->no_route++;
-    fail(pw, c, 404, "no route");
+    fail(pw, c, http_reason::no_route, "no route");
     return;
   }
+  // Route by host (port stripped) and path.
   char host_buf[256];
   std::string_view host;
   if (h.has_host && h.host.len) {
     if (const char* p = http::span_data(h.base, h.host, host_buf, sizeof host_buf)) host = {p, h.host.len};
   }
-  // Origin form: the target (the lookup cuts the query); absolute form: its path.
-  static thread_local char path_buf[16 * 1024];
+  // Origin form: the target (the lookup cuts the query); absolute form: its
+  // path. A path split over segments is copied here (the request line's
+  // limit is at most 64 KiB).
+  static thread_local char path_buf[64 * 1024];
   std::string_view path;
-  span ps = h.form == http::target_form::origin ? h.target : h.path;
+  http::span ps = h.form == http::target_form::origin ? h.target : h.path;
   if (h.form == http::target_form::origin || h.form == http::target_form::absolute) {
     if (ps.len == 0)
       path = "/";
     else if (const char* p = http::span_data(h.base, ps, path_buf, sizeof path_buf))
       path = {p, ps.len};
   }
-  uint32_t result = pw.table->lookup(host, path, pw.scratch);
-  uint32_t bi = pw.table->backend_of(result);
+  uint32_t bi = pw.table->backend_of(pw.table->lookup(host, path, pw.scratch));
   if (bi == ingress::no_group || bi >= pw.pub->n_backends) {
-    pw.counters->no_route++;
-    fail(pw, c, 404, "no route");
+    fail(pw, c, http_reason::no_route, "no route");
     return;
   }
-  ip_addr to;
-  uint16_t port = 0;
-  if (uint16_t st = pick_endpoint(pw, pw.pub->backends()[bi], to, port)) {
-    pw.counters->no_endpoint++;
-    fail(pw, c, st, "no ready endpoint");
-    return;
-  }
+  c.route_backend = bi;
+  c.route_generation = static_cast<uint32_t>(pw.pub_generation);
+  c.attempts = 0;
+  c.tried[0] = c.tried[1] = no_endpoint;
   c.close_after = !h.persistent;
-  rte_mbuf* head = request_head(pw, c);
+  request_context ctx;
+  ctx.client = c.client_ip;
+  ctx.listen_port = pw.listen_port;
+  rte_mbuf* head = request_head(pw.pool, h, ctx, pw.settings);
   if (!head) {
-    pw.counters->no_resources++;
+    count_error(pw, http_reason::no_resources);
     release(pw, c, true);
     return;
   }
-  tcp_conn_id b = open_backend(pw, to, port);
-  if (!b.valid() || b.index >= pw.capacity) {
-    rte_pktmbuf_free(head);
-    if (b.valid()) tcp_abort(*pw.stack, b);
-    pw.counters->no_resources++;
-    fail(pw, c, 503, "no connection to the endpoint could be opened");
-    return;
-  }
-  pw.counters->backend_connects++;
-  tcp_set_tag(*pw.stack, b, tag_backend);
-  pw.owner[b.index] = index;
-  c.backend = b;
-  c.connected = false;
   c.req_method = h.meth;
   http::body_init(c.req.body, h);
   c.req.phase = h.body == http::framing::none ? phase_done : phase_body;
+  c.body_bytes = 0;
   queue_trim_front(c.req.in, h.length);
+  c.req.scan = {};
   c.req.pending = head;
   c.resp = proxy_half{};
-  http::head_parser_init(c.parser, http::message_kind::response, pw.limits, c.req_method, false);
+  c.resp_started = c.resp_final_head = c.resp_persistent = false;
+  connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
 }
 
 // Sends what waits for the other side. 1: nothing waits any more; 0: no room
@@ -409,15 +403,18 @@ rte_mbuf* read_into(proxy_worker& pw, tcp_conn_id from, proxy_half& h, uint32_t 
 }
 
 // Body bytes of the half decoded and cut off as the chain to send next.
-// false: the body is malformed.
-bool body_step(proxy_worker& pw, proxy_half& h, uint64_t& owed) {
+// false: the body is malformed. `data` adds up the body's data bytes.
+bool body_step(proxy_worker& pw, proxy_half& h, uint64_t* data) {
   if (h.pending) return true;
-  if (h.phase == phase_body && h.in.bytes > owed) {
-    cursor at = http::cursor_advance(cursor{h.in.head, 0}, owed);
+  if (h.phase == phase_body && h.in.bytes > h.owed) {
+    cursor at = http::cursor_advance(cursor{h.in.head, 0}, h.owed);
     http::piece pieces[16];
     for (;;) {
       http::body_result r = http::body_feed(h.body, at, pieces, 16);
-      owed += r.consumed;
+      h.owed += r.consumed;
+      if (data)
+        for (uint16_t i = 0; i < r.n_pieces; ++i)
+          if (pieces[i].kind == http::piece_kind::data) *data += pieces[i].len;
       if (r.st == http::status::error) return false;
       if (r.st == http::status::done) {
         h.phase = phase_done;
@@ -427,164 +424,224 @@ bool body_step(proxy_worker& pw, proxy_half& h, uint64_t& owed) {
       at = r.next;
     }
   }
-  if (owed) {
-    uint32_t want = owed > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(owed);
+  if (h.owed) {
+    uint32_t want = h.owed > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(h.owed);
     if (rte_mbuf* m = queue_take(h.in, want, pw.pool)) {
-      owed -= rte_pktmbuf_pkt_len(m);
+      h.owed -= rte_pktmbuf_pkt_len(m);
       h.pending = m;
     }
   }
   return true;
 }
 
-constexpr uint32_t head_read_cap = 48 * 1024;  // above the parser's default limits: they refuse first
+// The most a head may take: the parser refuses it before.
+uint32_t head_cap(const proxy_worker& pw) {
+  return pw.settings.limits.max_start_line + pw.settings.limits.max_field_block + 2048;
+}
 
-struct owed_bytes {
-  uint64_t req = 0, resp = 0;
-};
+enum class head_step { more, done, failed };
 
-// Per client connection, decoded body bytes not yet cut off (queue_take
-// could not split a segment for want of an mbuf): indexed like conns, kept
-// after owner[] in the same block.
-owed_bytes* owed_of(proxy_worker& pw) { return reinterpret_cast<owed_bytes*>(pw.owner + ((pw.capacity + 1) & ~1u)); }
+// Scans the half's bytes from where the scanner stopped; when it says so,
+// parses the head whole with the worker's parser. `fresh` is the first
+// segment read last (nullptr: none).
+head_step scan_head(proxy_worker& pw, proxy_half& h, rte_mbuf* fresh, uint32_t before, http::message_kind kind,
+                    http::method request_method, http::error& err) {
+  if (h.in.bytes <= h.scan.pos) return head_step::more;
+  cursor from = fresh && h.scan.pos == before ? cursor{fresh, 0} : http::cursor_advance(cursor{h.in.head, 0}, h.scan.pos);
+  for (;;) {
+    if (http::head_scan_feed(h.scan, from, pw.settings.limits) == http::scan_status::more) return head_step::more;
+    http::head_parser& p = *pw.parser;
+    http::head_parser_init(p, kind, pw.settings.limits, request_method, false);
+    http::feed_result r = http::head_feed(p, cursor{h.in.head, 0});
+    if (r.st == http::status::done) return head_step::done;
+    if (r.st == http::status::error) {
+      err = r.err;
+      return head_step::failed;
+    }
+    // The parser wants more (a limit fired that it counts differently):
+    // scanning goes on.
+    if (h.in.bytes <= h.scan.pos) return head_step::more;
+    from = http::cursor_advance(cursor{h.in.head, 0}, h.scan.pos);
+  }
+}
 
-void pump(proxy_worker& pw, proxy_conn& c, uint32_t index) {
+// The exchange is over (the response is out): the backend connection is
+// closed (or, later, pooled) and the client connection waits for its next
+// request or closes.
+void end_exchange(proxy_worker& pw, proxy_conn& c) {
+  bool req_out = request_out(c);
+  if (!req_out) c.close_after = true;
+  drop_backend(pw, c, !req_out);
+  if (c.close_after) {
+    tcp_shutdown(*pw.stack, c.client);
+    c.state = st_closing;
+    c.since_ns = pw.now_ns;
+    free_half(c.resp);
+    rearm(pw, c);
+    return;
+  }
+  // Keep-alive: the next request, from what the client already sent.
+  c.answered = false;
+  c.served = true;
+  free_half(c.resp);
+  c.req.phase = phase_head;
+  c.req.body = http::body_decoder{};
+  c.req.scan = {};
+  c.req.owed = 0;
+  c.state = st_head;
+  c.since_ns = pw.now_ns;
+  rearm(pw, c);
+}
+
+void pump(proxy_worker& pw, proxy_conn& c) {
   tcp_stack& s = *pw.stack;
-  owed_bytes& ow = owed_of(pw)[index];
   for (int round = 0; round < 64 && c.in_use; ++round) {
     bool progress = false;
-    if (c.closing) {
+    if (c.state == st_closing) {
       // Our answer is queued with its FIN: what the client still sends is discarded.
       while (rte_mbuf* m = tcp_recv(s, c.client)) rte_pktmbuf_free(m);
       return;
     }
     // Towards the client.
-    int fr = flush(pw, c.client, c.resp.pending, pw.counters->bytes_to_clients);
-    if (fr < 0) {
-      release(pw, c, true);
-      return;
+    if (c.resp.pending) {
+      int fr = flush(pw, c.client, c.resp.pending, pw.counters->bytes_to_clients);
+      if (fr < 0) {
+        release(pw, c, true);
+        return;
+      }
+      if (fr > 0) c.activity_ns = pw.now_ns;
     }
     // Towards the backend.
-    if (c.backend.valid() && c.connected) {
+    if (c.backend.valid() && c.connected && c.req.pending) {
       int fb = flush(pw, c.backend, c.req.pending, pw.counters->bytes_to_backends);
       if (fb < 0) {
-        pw.counters->backend_errors++;
-        fail(pw, c, 502, "the endpoint closed the connection");
+        fail(pw, c, http_reason::backend_reset, "the endpoint closed the connection");
         continue;
       }
+      if (fb > 0) c.activity_ns = pw.now_ns;
     }
-    // The request.
-    if (c.req.phase == phase_head && !c.backend.valid() && !c.answered) {
+    // A request head.
+    if (c.state == st_head) {
       rte_mbuf* fresh = nullptr;
-      if (c.req.in.bytes < head_read_cap) fresh = read_into(pw, c.client, c.req, head_read_cap - c.req.in.bytes);
-      bool start = c.req.in.bytes && (fresh || c.parser.pos == 0);
-      if (start) {
-        cursor from = c.parser.pos == 0 ? cursor{c.req.in.head, 0} : cursor{fresh, 0};
-        http::feed_result r = http::head_feed(c.parser, from);
-        if (r.st == http::status::error) {
-          pw.counters->bad_request++;
-          uint16_t st = http::error_status(r.err);
-          fail(pw, c, st ? st : 400, http::error_text(r.err));
-          continue;
-        }
-        if (r.st == http::status::done) {
-          start_exchange(pw, c, index);
-          progress = true;
-          continue;
-        }
+      uint32_t before = c.req.in.bytes;
+      uint32_t cap = head_cap(pw);
+      if (before < cap) fresh = read_into(pw, c.client, c.req, cap - before);
+      if (fresh && before == 0 && c.served) {
+        c.since_ns = pw.now_ns;  // the next head's first byte: its header timeout starts
+        rearm(pw, c);
+      }
+      http::error err = http::error::none;
+      head_step st = scan_head(pw, c.req, fresh, before, http::message_kind::request, http::method::other, err);
+      if (st == head_step::failed) {
+        fail(pw, c, reason_of(err), http::error_text(err));
+        continue;
+      }
+      if (st == head_step::done) {
+        start_exchange(pw, c);
+        continue;
       }
       if (c.req.eof && !fresh) {
-        // The client finished: between requests that is the end of the connection.
+        // The client finished: between requests that is the end of the
+        // connection; inside a head, it gave up.
         tcp_shutdown(s, c.client);
-        c.closing = true;
+        c.state = st_closing;
+        c.since_ns = pw.now_ns;
+        rearm(pw, c);
         return;
       }
       if (!fresh) break;
       continue;
     }
     if (c.backend.valid() && c.connected) {
+      // The request body.
       if (c.req.phase == phase_body && !c.req.pending) {
         uint32_t room = tcp_send_space(s, c.backend);
-        if (c.req.in.bytes <= ow.req && room > c.req.in.bytes)
+        if (c.req.in.bytes <= c.req.owed && room > c.req.in.bytes)
           if (read_into(pw, c.client, c.req, room - c.req.in.bytes)) progress = true;
-        if (!body_step(pw, c.req, ow.req)) {
-          pw.counters->bad_request++;
-          fail(pw, c, 400, "malformed request body");
+        if (!body_step(pw, c.req, &c.body_bytes)) {
+          fail(pw, c, http_reason::bad_request, "malformed request body");
+          continue;
+        }
+        if (pw.settings.max_request_body && c.body_bytes > pw.settings.max_request_body) {
+          fail(pw, c, http_reason::body_too_large, "request body too large");
           continue;
         }
         if (c.req.pending) progress = true;
-        if (c.req.phase == phase_body && c.req.eof && c.req.in.bytes == ow.req && !c.req.pending) {
+        if (c.req.phase == phase_body && c.req.eof && c.req.in.bytes == c.req.owed && !c.req.pending) {
           // The client stopped in the middle of its body.
           release(pw, c, true);
           return;
         }
-      } else if (c.req.phase == phase_done && ow.req && !c.req.pending) {
-        body_step(pw, c.req, ow.req);
+      } else if (c.req.phase == phase_done && c.req.owed && !c.req.pending) {
+        body_step(pw, c.req, nullptr);
         if (c.req.pending) progress = true;
       }
-      // The response.
+      // The response head.
       if (c.resp.phase == phase_head) {
+        if (c.resp.pending) break;  // the previous interim head waits for room
         rte_mbuf* fresh = nullptr;
-        if (c.resp.in.bytes < head_read_cap) fresh = read_into(pw, c.backend, c.resp, head_read_cap - c.resp.in.bytes);
-        if (c.resp.in.bytes && (fresh || c.parser.pos == 0)) {
-          cursor from = c.parser.pos == 0 ? cursor{c.resp.in.head, 0} : cursor{fresh, 0};
-          http::feed_result r = http::head_feed(c.parser, from);
-          if (r.st == http::status::error) {
-            pw.counters->backend_errors++;
-            fail(pw, c, 502, "invalid response from the endpoint");
+        uint32_t before = c.resp.in.bytes;
+        uint32_t cap = head_cap(pw);
+        if (before < cap) fresh = read_into(pw, c.backend, c.resp, cap - before);
+        if (fresh) {
+          c.resp_started = true;
+          progress = true;
+        }
+        http::error err = http::error::none;
+        head_step st = scan_head(pw, c.resp, fresh, before, http::message_kind::response, c.req_method, err);
+        if (st == head_step::failed) {
+          fail(pw, c, http_reason::backend_invalid, "invalid response from the endpoint");
+          continue;
+        }
+        if (st == head_step::done) {
+          const http::head& h = pw.parser->h;
+          bool interim = h.status < 200;
+          if (h.status == 101) {  // Upgrade was not forwarded: a switch is a broken backend
+            fail(pw, c, http_reason::backend_invalid, "unexpected protocol switch from the endpoint");
             continue;
           }
-          if (r.st == http::status::done) {
-            const http::head& h = c.parser.h;
-            bool interim = h.status < 200;
-            if (h.status == 101) {  // Upgrade was not forwarded: a switch is a broken backend
-              pw.counters->backend_errors++;
-              fail(pw, c, 502, "unexpected protocol switch from the endpoint");
-              continue;
-            }
-            if (!interim && (h.body == http::framing::until_close || h.body == http::framing::tunnel))
-              c.close_after = true;
-            if (c.resp.pending) break;  // the previous interim head waits for room: parse again later
-            rte_mbuf* head = response_head(pw, c);
-            if (!head) {
-              pw.counters->no_resources++;
-              release(pw, c, true);
-              return;
-            }
-            queue_trim_front(c.resp.in, h.length);
-            c.resp.pending = head;
+          if (!interim && (h.body == http::framing::until_close || h.body == http::framing::tunnel))
+            c.close_after = true;
+          rte_mbuf* head = response_head(pw.pool, h, c.close_after);
+          if (!head) {
+            count_error(pw, http_reason::no_resources);
+            release(pw, c, true);
+            return;
+          }
+          queue_trim_front(c.resp.in, h.length);
+          c.resp.scan = {};
+          c.resp.pending = head;
+          count_answer(pw, h.status);
+          if (!interim) {
+            // An interim response (100 Continue) still leaves room for the
+            // proxy's own final answer; a final head does not.
             c.answered = true;
-            count_answer(pw, h.status);
-            if (interim) {
-              http::head_parser_init(c.parser, http::message_kind::response, pw.limits, c.req_method, false);
-            } else {
-              http::body_init(c.resp.body, h);
-              c.resp.phase = h.body == http::framing::none ? phase_done : phase_body;
-            }
-            progress = true;
-            continue;
+            c.resp_final_head = true;
+            c.resp_persistent = h.persistent;
+            http::body_init(c.resp.body, h);
+            c.resp.phase = h.body == http::framing::none ? phase_done : phase_body;
           }
+          c.activity_ns = pw.now_ns;
+          continue;
         }
         if (c.resp.eof && !fresh) {
-          pw.counters->backend_errors++;
-          fail(pw, c, 502, "the endpoint closed without a response");
+          fail(pw, c, http_reason::backend_reset, "the endpoint closed without a response");
           continue;
         }
-        if (fresh) progress = true;
-      } else if (c.resp.phase == phase_body || ow.resp) {
+      } else if (c.resp.phase == phase_body || c.resp.owed) {
+        // The response body.
         if (!c.resp.pending && c.resp.phase == phase_body) {
           uint32_t room = tcp_send_space(s, c.client);
-          if (c.resp.in.bytes <= ow.resp && room > c.resp.in.bytes)
+          if (c.resp.in.bytes <= c.resp.owed && room > c.resp.in.bytes)
             if (read_into(pw, c.backend, c.resp, room - c.resp.in.bytes)) progress = true;
         }
-        if (!body_step(pw, c.resp, ow.resp)) {
-          pw.counters->backend_errors++;
-          fail(pw, c, 502, "invalid response body from the endpoint");
+        if (!body_step(pw, c.resp, nullptr)) {
+          fail(pw, c, http_reason::backend_invalid, "invalid response body from the endpoint");
           continue;
         }
-        if (c.resp.phase == phase_body && c.resp.eof && c.resp.in.bytes == ow.resp && !c.resp.pending) {
+        if (c.resp.phase == phase_body && c.resp.eof && c.resp.in.bytes == c.resp.owed && !c.resp.pending) {
           if (http::body_eof(c.resp.body) == http::status::error) {
-            pw.counters->backend_errors++;
+            count_error(pw, http_reason::backend_reset);
             release(pw, c, true);  // the client has a head: a truncated body must not look complete
             return;
           }
@@ -594,66 +651,133 @@ void pump(proxy_worker& pw, proxy_conn& c, uint32_t index) {
         if (c.resp.pending) progress = true;
       }
     }
+    if (progress) c.activity_ns = pw.now_ns;
     // The exchange ends when the response is out (a request body the backend
     // did not wait for is not read further: the connection closes).
-    bool resp_out = c.resp.phase == phase_done && !ow.resp && !c.resp.pending;
-    if (resp_out && (c.backend.valid() || c.answered)) {
-      bool req_out = c.req.phase == phase_done && !ow.req && !c.req.pending;
-      if (!req_out) c.close_after = true;
-      drop_backend(pw, c, !req_out);
-      if (c.close_after) {
-        tcp_shutdown(s, c.client);
-        c.closing = true;
-        continue;
-      }
-      // Keep-alive: the next request, from what the client already sent.
-      c.answered = false;
-      queue_free(c.resp.in);
-      c.resp = proxy_half{};
-      c.req.phase = phase_head;
-      c.req.body = http::body_decoder{};
-      http::head_parser_init(c.parser, http::message_kind::request, pw.limits);
-      progress = true;
+    bool resp_out = c.resp.phase == phase_done && !c.resp.owed && !c.resp.pending;
+    if (c.state == st_exchange && resp_out && (c.backend.valid() || c.answered)) {
+      end_exchange(pw, c);
       continue;
     }
     if (!progress) break;
   }
+  if (c.in_use) arm(pw, c);
+}
+
+// A connection's timer fired: its wait may have moved on since it was armed.
+void expire(proxy_worker& pw, proxy_conn& c) {
+  uint64_t at = deadline_of(pw, c);
+  if (at > pw.now_ns) {
+    arm(pw, c);
+    return;
+  }
+  switch (c.state) {
+    case st_head:
+      if (c.req.in.bytes == 0) {
+        // Nothing of a request: closed without an answer.
+        if (c.served)
+          pw.counters->client_idle_closed++;
+        else
+          count_error(pw, http_reason::client_header_timeout);
+        tcp_shutdown(*pw.stack, c.client);
+        c.state = st_closing;
+        c.since_ns = pw.now_ns;
+        rearm(pw, c);
+        return;
+      }
+      fail(pw, c, http_reason::client_header_timeout, "request head timeout");
+      break;
+    case st_exchange:
+      if (c.backend.valid() && !c.connected) {
+        connect_failed(pw, c, http_reason::backend_connect_timeout, "the endpoint did not answer");
+      } else if (c.backend.valid() && !waits_for_client(pw, c)) {
+        fail(pw, c, http_reason::backend_read_timeout, "the endpoint did not respond in time");
+      } else if (!c.answered && !request_out(c)) {
+        fail(pw, c, http_reason::client_body_timeout, "request body timeout");
+      } else {
+        // The client stopped reading its response (or our answer).
+        pw.counters->client_idle_closed++;
+        release(pw, c, true);
+        return;
+      }
+      break;
+    case st_closing:
+      release(pw, c, false);
+      return;
+    default:
+      return;
+  }
+  if (c.in_use) pump(pw, c);
 }
 
 }  // namespace
 
-bool proxy_init(proxy_worker& pw, tcp_stack* s, rte_mempool* pool, uint32_t capacity, int socket) {
+size_t proxy_memory_size(uint32_t capacity, uint32_t max_endpoints) {
+  return sizeof(proxy_conn) * capacity + sizeof(backend_slot) * capacity + sizeof(timer_node) * 2 * capacity +
+         sizeof(uint32_t) * wheel_slots + endpoint_table_bytes(max_endpoints) + sizeof(http::head_parser);
+}
+
+bool proxy_init(proxy_worker& pw, tcp_stack* s, rte_mempool* pool, uint32_t capacity, int socket,
+                const proxy_settings& settings, uint32_t max_endpoints, uint64_t now_ns, uint64_t seed) {
   pw.stack = s;
   pw.pool = pool;
   pw.capacity = capacity;
+  pw.settings = settings;
+  pw.now_ns = now_ns;
+  pw.id_key[0] = seed ^ 0x7265717565737449ull;
+  pw.id_key[1] = seed * 0x9e3779b97f4a7c15ull + 1;
   pw.conns = static_cast<proxy_conn*>(rte_zmalloc_socket("kgw_proxy_conns", sizeof(proxy_conn) * capacity, 64, socket));
-  size_t aux = sizeof(uint32_t) * ((capacity + 1) & ~1u) + sizeof(owed_bytes) * capacity;
-  pw.owner = static_cast<uint32_t*>(rte_zmalloc_socket("kgw_proxy_owner", aux, 64, socket));
+  pw.backends =
+      static_cast<backend_slot*>(rte_zmalloc_socket("kgw_proxy_backends", sizeof(backend_slot) * capacity, 64, socket));
+  pw.wheel_nodes =
+      static_cast<timer_node*>(rte_zmalloc_socket("kgw_proxy_timers", sizeof(timer_node) * 2 * capacity, 64, socket));
+  pw.wheel_slots = static_cast<uint32_t*>(rte_zmalloc_socket("kgw_proxy_wheel", sizeof(uint32_t) * wheel_slots, 64, socket));
+  pw.parser = static_cast<http::head_parser*>(rte_zmalloc_socket("kgw_proxy_parser", sizeof(http::head_parser), 64, socket));
+  void* eps = max_endpoints ? rte_zmalloc_socket("kgw_proxy_endpoints", endpoint_table_bytes(max_endpoints), 64, socket)
+                            : nullptr;
   pw.table = new (std::nothrow) ingress::route_table();
-  if (!pw.conns || !pw.owner || !pw.table) {
+  if (!pw.conns || !pw.backends || !pw.wheel_nodes || !pw.wheel_slots || !pw.parser || (max_endpoints && !eps) ||
+      !pw.table) {
+    rte_free(eps);
     proxy_release(pw);
     return false;
   }
   for (uint32_t i = 0; i < capacity; ++i) {
     new (&pw.conns[i]) proxy_conn{};
-    pw.owner[i] = no_owner;
+    pw.backends[i] = backend_slot{no_owner, no_endpoint, 0, no_conn, no_conn, 0, false};
   }
+  new (pw.parser) http::head_parser{};
+  wheel_init(pw.wheel, pw.wheel_nodes, 2 * capacity, pw.wheel_slots, wheel_slots, wheel_tick_ns, now_ns);
+  if (eps) endpoint_init(pw.endpoints, eps, max_endpoints);
   return true;
 }
 
 void proxy_release(proxy_worker& pw) {
   if (pw.conns) {
     for (uint32_t i = 0; i < pw.capacity; ++i) {
-      free_half(pw.conns[i].req);
-      free_half(pw.conns[i].resp);
+      proxy_conn& c = pw.conns[i];
+      if (c.in_use && pw.stack) release(pw, c, true);
+      free_half(c.req);
+      free_half(c.resp);
     }
-    rte_free(pw.conns);
   }
-  rte_free(pw.owner);
+  if (pw.backends && pw.stack)
+    for (uint32_t i = 0; i < pw.capacity; ++i)
+      if (pw.backends[i].pooled) tcp_abort(*pw.stack, tcp_conn_id{i, pw.backends[i].gen});
+  rte_free(pw.conns);
+  rte_free(pw.backends);
+  rte_free(pw.wheel_nodes);
+  rte_free(pw.wheel_slots);
+  rte_free(pw.parser);
+  rte_free(pw.endpoints.entries);
   if (pw.scratch) hs_free_scratch(pw.scratch);
   delete pw.table;
   pw.conns = nullptr;
-  pw.owner = nullptr;
+  pw.backends = nullptr;
+  pw.wheel_nodes = nullptr;
+  pw.wheel_slots = nullptr;
+  pw.parser = nullptr;
+  pw.endpoints = endpoint_table{};
   pw.scratch = nullptr;
   pw.table = nullptr;
 }
@@ -674,10 +798,26 @@ void proxy_refresh(proxy_worker& pw, const ingress_publication* pub, const servi
   pw.pub_generation = pub->generation;
 }
 
+void proxy_advance(proxy_worker& pw, uint64_t now_ns) {
+  if (now_ns > pw.now_ns) pw.now_ns = now_ns;
+  uint32_t due[64];
+  uint32_t n;
+  do {
+    n = wheel_expire(pw.wheel, pw.now_ns, due, 64);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t id = due[i];
+      if (id < pw.capacity) {
+        proxy_conn& c = pw.conns[id];
+        if (c.in_use) expire(pw, c);
+      }
+    }
+  } while (n == 64);
+}
+
 void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
   tcp_stack& s = *pw.stack;
   if (tag == tag_backend) {
-    uint32_t idx = ev.conn.index < pw.capacity ? pw.owner[ev.conn.index] : no_owner;
+    uint32_t idx = ev.conn.index < pw.capacity ? pw.backends[ev.conn.index].owner : no_owner;
     proxy_conn* c = idx < pw.capacity ? &pw.conns[idx] : nullptr;
     if (!c || !c->in_use || !(c->backend == ev.conn)) {
       tcp_abort(s, ev.conn);  // nobody waits for it any more
@@ -686,20 +826,22 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
     if (ev.kinds & (ev_reset | ev_timeout)) {
       bool before = !c->connected;
       if (before && (ev.kinds & ev_timeout)) {
-        pw.counters->backend_timeouts++;
-        fail(pw, *c, 504, "the endpoint did not answer");
+        connect_failed(pw, *c, http_reason::backend_connect_timeout, "the endpoint did not answer");
+      } else if (before) {
+        connect_failed(pw, *c, http_reason::backend_refused, "the endpoint refused the connection");
       } else if (c->resp.phase != phase_done || c->resp.pending) {
-        (before ? pw.counters->backend_refused : pw.counters->backend_errors)++;
-        fail(pw, *c, 502, before ? "the endpoint refused the connection" : "the endpoint reset the connection");
+        eject(pw, c->ep);
+        fail(pw, *c, http_reason::backend_reset, "the endpoint reset the connection");
       } else {
         drop_backend(pw, *c, true);
       }
-      if (c->in_use) pump(pw, *c, idx);
+      if (c->in_use) pump(pw, *c);
       return;
     }
+    c->activity_ns = pw.now_ns;  // the endpoint did something: data, an ACK, a FIN
     if (ev.kinds & ev_connected) c->connected = true;
     if (ev.kinds & (ev_peer_closed | ev_closed)) c->resp.eof = true;
-    pump(pw, *c, idx);
+    pump(pw, *c);
     return;
   }
   if (ev.kinds & ev_accepted) {
@@ -713,26 +855,39 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
     c = proxy_conn{};
     c.in_use = true;
     c.client = ev.conn;
+    c.state = st_head;
+    c.since_ns = c.activity_ns = pw.now_ns;
     tcp_conn_info info;
     if (tcp_info(s, ev.conn, info)) c.client_ip = ip_from_bytes(info.tuple.family, info.tuple.raddr);
-    http::head_parser_init(c.parser, http::message_kind::request, pw.limits);
-    owed_of(pw)[ev.conn.index] = {};
     pw.counters->accepted++;
+    rearm(pw, c);
   }
   proxy_conn* c = conn_of(pw, ev.conn);
   if (!c) {
     tcp_abort(s, ev.conn);
     return;
   }
-  uint32_t idx = ev.conn.index;
   if (ev.kinds & (ev_reset | ev_timeout)) {
     pw.counters->client_resets++;
     release(pw, *c, false);  // already reset: closing only gives the id back
     return;
   }
   if (ev.kinds & ev_peer_closed) c->req.eof = true;
-  pump(pw, *c, idx);
+  if (c->state == st_exchange) c->activity_ns = pw.now_ns;  // the client read, acknowledged or sent
+  pump(pw, *c);
   if (c->in_use && (ev.kinds & ev_closed)) release(pw, *c, false);
+}
+
+bool address_trusted(const proxy_settings& s, const ip_addr& a) {
+  for (uint32_t i = 0; i < s.n_trusted && i < max_trusted_proxies; ++i) {
+    const ip_prefix& p = s.trusted[i];
+    if (p.addr.family != a.family) continue;
+    unsigned full = p.len / 8, rest = p.len % 8;
+    if (std::memcmp(p.addr.b.data(), a.b.data(), full) != 0) continue;
+    if (rest && ((p.addr.b[full] ^ a.b[full]) & static_cast<uint8_t>(0xff << (8 - rest)))) continue;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace kgw::proxy

@@ -796,3 +796,48 @@ TEST(GatewayConfig, ConnectPortsDisjointFromSnatPorts) {
 }
 
 }  // namespace
+
+namespace kgw {
+namespace {
+
+// ingress.limits and ingress.timeouts: the documented defaults, values read,
+// and each bound refused with the key's name.
+TEST(GatewayConfig, IngressLimitsAndTimeouts) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->ingress.limits.request_line_bytes, 8192u);
+  EXPECT_EQ(cfg->ingress.limits.header_block_bytes, 32768u);
+  EXPECT_EQ(cfg->ingress.limits.headers, 100u);
+  EXPECT_EQ(cfg->ingress.limits.request_body_bytes, 1048576u);
+  EXPECT_EQ(cfg->ingress.timeouts.client_header, 60u);
+  EXPECT_EQ(cfg->ingress.timeouts.client_idle, 75u);
+  EXPECT_EQ(cfg->ingress.timeouts.backend_connect, 5u);
+  EXPECT_EQ(cfg->ingress.timeouts.backend_read, 60u);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "ingress:\n  limits: {request_line_bytes: 1024, header_block_bytes: 4096, headers: 20, "
+                                 "request_body_bytes: 0}\n  timeouts: {client_header: 2, client_idle: 3, "
+                                 "backend_connect: 1, backend_read: 9}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->ingress.limits.request_line_bytes, 1024u);
+  EXPECT_EQ(cfg->ingress.limits.header_block_bytes, 4096u);
+  EXPECT_EQ(cfg->ingress.limits.headers, 20u);
+  EXPECT_EQ(cfg->ingress.limits.request_body_bytes, 0u);
+  EXPECT_EQ(cfg->ingress.timeouts.client_header, 2u);
+  EXPECT_EQ(cfg->ingress.timeouts.client_idle, 3u);
+  EXPECT_EQ(cfg->ingress.timeouts.backend_connect, 1u);
+  EXPECT_EQ(cfg->ingress.timeouts.backend_read, 9u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {limits: {headers: 129}}\n")),
+            std::vector<std::string>{"t.yaml:7:29: ingress.limits.headers: must be 1..128, got 129"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {limits: {request_line_bytes: 65536}}\n")),
+            std::vector<std::string>{"t.yaml:7:40: ingress.limits.request_line_bytes: must be 64..65535, got 65536"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {timeouts: {client_header: 0}}\n")),
+            std::vector<std::string>{"t.yaml:7:37: ingress.timeouts.client_header: must be 1..86400, got 0"});
+  auto unknown = strings_of(errors_of(std::string(minimal) + "ingress: {timeouts: {client: 1}}\n"));
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_THAT(unknown[0], HasSubstr("unknown key \"client\""));
+}
+
+}  // namespace
+}  // namespace kgw

@@ -1,0 +1,204 @@
+#include "pipelines/l7/proxy/heads.h"
+
+#include <arpa/inet.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "pipelines/l7/proxy/proxy.h"
+
+namespace kgw::proxy {
+
+using http::cursor;
+using http::span;
+
+void writer::put(const char* p, size_t n) {
+  while (n && !failed) {
+    if (!last || rte_pktmbuf_tailroom(last) == 0) {
+      rte_mbuf* m = rte_pktmbuf_alloc(pool);
+      if (!m) {
+        failed = true;
+        return;
+      }
+      if (!first) {
+        first = m;
+      } else {
+        last->next = m;
+        first->nb_segs++;
+      }
+      last = m;
+    }
+    size_t room = rte_pktmbuf_tailroom(last);
+    size_t k = n < room ? n : room;
+    std::memcpy(rte_pktmbuf_mtod_offset(last, char*, last->data_len), p, k);
+    last->data_len = static_cast<uint16_t>(last->data_len + k);
+    first->pkt_len += static_cast<uint32_t>(k);
+    p += k;
+    n -= k;
+  }
+}
+
+void writer::put_span(cursor base, span s) {
+  char buf[256];
+  for (uint32_t done = 0; done < s.len && !failed;) {
+    uint32_t k = s.len - done < sizeof buf ? s.len - done : uint32_t(sizeof buf);
+    if (http::span_copy(base, span{s.off + done, k}, buf, k) != k) {
+      failed = true;
+      return;
+    }
+    put(buf, k);
+    done += k;
+  }
+}
+
+void writer::put_uint(uint64_t v) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[sizeof buf - 1 - n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(buf + sizeof buf - n, static_cast<size_t>(n));
+}
+
+void writer::put_ip(const ip_addr& a) {
+  char ip[INET6_ADDRSTRLEN] = "";
+  inet_ntop(a.is_v4() ? AF_INET : AF_INET6, a.b.data(), ip, sizeof ip);
+  put(ip, std::strlen(ip));
+}
+
+rte_mbuf* writer::finish() {
+  if (failed) {
+    rte_pktmbuf_free(first);
+    first = last = nullptr;
+    return nullptr;
+  }
+  return first;
+}
+
+namespace {
+
+// Fields that concern one connection only (RFC 9110 7.6.1) and the forwarding
+// fields the proxy sets itself: a client must not be able to forge them.
+// Transfer-Encoding stays: bodies are forwarded with their framing.
+bool dropped_field(cursor base, const http::field& f, bool request) {
+  switch (f.id) {
+    case http::field_id::connection:
+    case http::field_id::keep_alive:
+    case http::field_id::proxy_connection:
+    case http::field_id::te:
+    case http::field_id::upgrade:
+      return true;
+    case http::field_id::host:
+    case http::field_id::content_length:
+    case http::field_id::transfer_encoding:
+      return false;  // framing and routing: listing them in Connection does not remove them
+    default:
+      break;
+  }
+  if (f.flags & http::field_conn_listed) return true;
+  if (http::span_iequals(base, f.name(), "trailer")) return true;
+  if (!request) return false;
+  return http::span_iequals(base, f.name(), "x-forwarded-for") ||
+         http::span_iequals(base, f.name(), "x-forwarded-proto") ||
+         http::span_iequals(base, f.name(), "x-forwarded-host") ||
+         http::span_iequals(base, f.name(), "x-forwarded-port") || http::span_iequals(base, f.name(), "x-real-ip");
+}
+
+void put_fields(writer& w, const http::head& h, bool request) {
+  for (uint16_t i = 0; i < h.n_fields; ++i) {
+    const http::field& f = h.fields[i];
+    if (dropped_field(h.base, f, request)) continue;
+    w.put_span(h.base, f.name());
+    w.put(": ");
+    w.put_span(h.base, f.value());
+    w.put("\r\n");
+  }
+}
+
+}  // namespace
+
+rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_context& ctx,
+                       const proxy_settings& settings) {
+  (void)settings;
+  writer w{pool};
+  w.put_span(h.base, h.method_name);
+  w.put(" ");
+  w.put_span(h.base, h.target);
+  w.put(h.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  put_fields(w, h, true);
+  w.put("X-Forwarded-For: ");
+  w.put_ip(ctx.client);
+  w.put("\r\nX-Real-IP: ");
+  w.put_ip(ctx.client);
+  w.put("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
+  w.put_uint(ctx.listen_port);
+  w.put("\r\n");
+  if (h.has_host) {
+    // The Host field as sent (port included), or the absolute-form authority's host.
+    const http::field* host = http::find_field(h, http::field_id::host);
+    w.put("X-Forwarded-Host: ");
+    if (host)
+      w.put_span(h.base, host->value());
+    else
+      w.put_span(h.base, h.host);
+    w.put("\r\n");
+  }
+  if (!ctx.keep_alive)
+    w.put("Connection: close\r\n");
+  else if (h.version_minor == 0)
+    w.put("Connection: keep-alive\r\n");  // HTTP/1.1 persists without it (RFC 9112 9.3)
+  w.put("\r\n");
+  return w.finish();
+}
+
+rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close) {
+  writer w{pool};
+  // The proxy speaks HTTP/1.1 to its clients whatever the backend spoke
+  // (RFC 9110 2.5: a server sends its own version), so that keep-alive
+  // works behind HTTP/1.0 backends.
+  w.put("HTTP/1.1 ");
+  w.put_uint(h.status);
+  w.put(" ");
+  w.put_span(h.base, h.reason);
+  w.put("\r\n");
+  put_fields(w, h, false);
+  if (h.status >= 200) w.put(close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
+  w.put("\r\n");
+  return w.finish();
+}
+
+const char* reason_phrase(uint16_t status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+  }
+}
+
+rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why) {
+  writer w{pool};
+  w.put("HTTP/1.1 ");
+  w.put_uint(status);
+  w.put(" ");
+  w.put(reason_phrase(status));
+  w.put("\r\nContent-Type: text/plain\r\nContent-Length: ");
+  w.put_uint(why.size() + 1);
+  w.put("\r\nConnection: close\r\n\r\n");
+  w.put(why);
+  w.put("\n");
+  return w.finish();
+}
+
+}  // namespace kgw::proxy

@@ -1,0 +1,57 @@
+// The heads the proxy writes: requests as forwarded to endpoints, responses
+// as relayed to clients, and its own short error answers. Each is written
+// into fresh mbufs of the worker's pool (the only copy the proxy makes,
+// bounded by the parser's limits). Internal to pipelines/l7/proxy.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "pipelines/common/net_types.h"
+#include "pipelines/l7/http/http_head.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace kgw::proxy {
+
+struct proxy_settings;
+
+// Appends bytes to a chain of mbufs from `pool`; finish() gives the chain,
+// or nullptr (and frees what was written) when the pool ran dry.
+struct writer {
+  rte_mempool* pool;
+  rte_mbuf* first = nullptr;
+  rte_mbuf* last = nullptr;
+  bool failed = false;
+
+  void put(const char* p, size_t n);
+  void put(std::string_view s) { put(s.data(), s.size()); }
+  void put_span(http::cursor base, http::span s);
+  void put_uint(uint64_t v);
+  void put_ip(const ip_addr& a);
+  rte_mbuf* finish();
+};
+
+// What the request head needs besides the parsed head.
+struct request_context {
+  ip_addr client;
+  uint16_t listen_port = 80;
+  bool trusted = false;       // the client is in ingress.trusted_proxies
+  bool keep_alive = false;    // the backend connection may serve more requests after this one
+  uint64_t request_id[2] = {0, 0};  // X-Request-ID when the request has none (128 bits, as hex)
+};
+
+// The request as the endpoint gets it: request line as sent; hop-by-hop
+// fields dropped; X-Forwarded-*, X-Real-IP and X-Request-ID set
+// (docs/proxy.md "Heads").
+rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_context& ctx,
+                       const proxy_settings& settings);
+// The response as the client gets it: HTTP/1.1, hop-by-hop fields dropped,
+// Connection: keep-alive or close for final responses.
+rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close);
+// The proxy's own answer: a text/plain body of one line, Connection: close.
+rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why);
+const char* reason_phrase(uint16_t status);
+
+}  // namespace kgw::proxy

@@ -1,0 +1,497 @@
+#include "tests/unit/proxy/proxy_fixture.h"
+
+#include <rte_malloc.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "control/publish/published_ingress.h"
+#include "pipelines/parse/parse.h"
+#include "tests/unit/support/service_builders.h"
+
+namespace kgw::proxy::test {
+
+using namespace kgw::tcp;
+
+namespace {
+
+constexpr const char* ingress_yaml = R"(apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: kgw, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
+spec: {controller: kgw.dev/ingress-controller}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: t, namespace: t}
+spec:
+  ingressClassName: kgw
+  rules:
+    - host: a.example
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+          - {path: /one, pathType: Prefix, backend: {service: {name: one, port: {number: 80}}}}
+          - {path: /none, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}
+)";
+
+std::string lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// The value of a header field in a head ("" when absent).
+std::string field_of(const std::string& head, const std::string& name) {
+  std::string lh = lower(head);
+  std::string key = "\r\n" + lower(name) + ":";
+  size_t at = lh.find(key);
+  if (at == std::string::npos) return "";
+  size_t from = at + key.size();
+  size_t end = head.find("\r\n", from);
+  std::string v = head.substr(from, end - from);
+  while (!v.empty() && v.front() == ' ') v.erase(v.begin());
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  return v;
+}
+
+// A whole chunked body from `from`: its decoded bytes and where it ends, or
+// npos when incomplete.
+size_t chunked_end(const std::string& s, size_t from, std::string& body) {
+  size_t at = from;
+  for (;;) {
+    size_t eol = s.find("\r\n", at);
+    if (eol == std::string::npos) return std::string::npos;
+    size_t n = std::strtoul(s.substr(at, eol - at).c_str(), nullptr, 16);
+    at = eol + 2;
+    if (n == 0) {
+      size_t end = s.find("\r\n\r\n", at - 2);
+      return end == std::string::npos ? std::string::npos : end + 4;
+    }
+    if (s.size() < at + n + 2) return std::string::npos;
+    body += s.substr(at, n);
+    at += n + 2;
+  }
+}
+
+rte_mbuf* chain_of(const std::string& s, size_t from, size_t len) {
+  rte_mbuf* head = nullptr;
+  rte_mbuf* last = nullptr;
+  while (len) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (!m) {
+      rte_pktmbuf_free(head);
+      return nullptr;
+    }
+    size_t n = std::min<size_t>(len, 1500);
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(n)), s.data() + from, n);
+    from += n;
+    len -= n;
+    if (!head) {
+      head = m;
+    } else {
+      last->next = m;
+      head->nb_segs++;
+      head->pkt_len += static_cast<uint32_t>(n);
+    }
+    last = m;
+  }
+  return head;
+}
+
+std::string text_of(const rte_mbuf* m) {
+  std::string s;
+  for (; m; m = m->next) s.append(rte_pktmbuf_mtod(m, const char*), m->data_len);
+  return s;
+}
+
+}  // namespace
+
+std::string response::header(const std::string& name) const { return field_of(head, name); }
+
+std::vector<response> responses(const std::string& stream, bool to_end) {
+  std::vector<response> out;
+  size_t at = 0;
+  while (at < stream.size()) {
+    size_t end = stream.find("\r\n\r\n", at);
+    if (end == std::string::npos) break;
+    response r;
+    r.head = stream.substr(at, end + 2 - at);
+    r.status = std::atoi(r.head.substr(9, 3).c_str());
+    size_t body_at = end + 4;
+    if (r.status < 200) {
+      out.push_back(r);
+      at = body_at;
+      continue;
+    }
+    std::string cl = r.header("content-length");
+    if (lower(r.header("transfer-encoding")).find("chunked") != std::string::npos) {
+      size_t e = chunked_end(stream, body_at, r.body);
+      if (e == std::string::npos) break;
+      at = e;
+    } else if (!cl.empty()) {
+      size_t n = std::stoul(cl);
+      if (stream.size() < body_at + n) break;
+      r.body = stream.substr(body_at, n);
+      at = body_at + n;
+    } else {
+      if (!to_end) break;
+      r.body = stream.substr(body_at);
+      at = stream.size();
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::string get(const std::string& path, const std::string& host, const std::string& extra) {
+  return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra + "\r\n";
+}
+
+tcp_stack* ProxyTest::make_stack(uint64_t seed) {
+  tcp_config c;
+  c.seed = seed;
+  c.max_connections = capacity;
+  c.recv_buffer = 65536;
+  c.send_buffer = 65536;
+  c.max_time_wait = capacity / 4;
+  c.msl_ns = 1'000'000'000;
+  tcp_stack* s = tcp_stack_create(c, pool, SOCKET_ID_ANY, now);
+  EXPECT_NE(s, nullptr);
+  return s;
+}
+
+void ProxyTest::SetUp() {
+  pool_in_use_at_start = rte_mempool_in_use_count(pool);
+  ingress_ip = *parse_ip("198.18.0.1");
+  snat_ip = *parse_ip("198.18.0.250");
+  client_ip = *parse_ip("198.18.0.2");
+  // Short timeouts by default, so that tests that wait for them are quick.
+  settings.client_header_ns = 2'000'000'000;
+  settings.client_idle_ns = 3'000'000'000;
+  settings.backend_connect_ns = 1'000'000'000;
+  settings.backend_read_ns = 2'000'000'000;
+}
+
+void ProxyTest::publish_service(const std::string& name, const std::vector<std::string>& addrs,
+                                const std::vector<std::string>& terminating) {
+  static const std::map<std::string, std::string> vips = {
+      {"web", "198.18.100.10"}, {"one", "198.18.100.11"}, {"none", "198.18.100.12"}};
+  service_model m = kgw::test::one_port_service(name, {vips.at(name)}, addrs);
+  for (const std::string& t : terminating) {
+    endpoint_model e;
+    e.addr = *parse_ip(t);
+    e.port = 8080;
+    e.ready = false;
+    e.serving = true;
+    e.terminating = true;
+    m.ports[0].endpoints.push_back(e);
+  }
+  std::vector<compiled_service> c = kgw::test::compile_records({m});
+  ASSERT_EQ(c.size(), 1u);
+  std::string key = "t/" + name;
+  if (!slots.count(key)) slots[key] = static_cast<uint32_t>(slots.size());
+  dir.put(slots[key], *c[0].record);
+}
+
+void ProxyTest::start() {
+  gw = make_stack(1);
+  ip_addr any;
+  any.family = 4;
+  ASSERT_GE(tcp_listen(*gw, any, 80), 0);
+  client = make_stack(2);
+  for (int i = 1; i <= 3; ++i) {
+    auto p = std::make_unique<pod>();
+    p->name = "pod" + std::to_string(i);
+    p->addr = *parse_ip("198.19.1.1" + std::to_string(i));
+    p->st = make_stack(10 + i);
+    p->listener = tcp_listen(*p->st, p->addr, 8080);
+    ASSERT_GE(p->listener, 0);
+    pods.push_back(std::move(p));
+  }
+  publish_service("web", {"198.19.1.11", "198.19.1.12", "198.19.1.13"});
+  publish_service("one", {"198.19.1.11"});
+  publish_service("none", {});
+  // The Ingress routes, from YAML through control's builder.
+  std::string d = "/tmp/kgw-unit-proxy-" + std::to_string(getpid());
+  std::filesystem::create_directories(d);
+  std::ofstream(d + "/ingress.yaml") << ingress_yaml;
+  ingress_build b;
+  std::string err;
+  bool ok = build_ingress_publication(
+      d, [&](const std::string& n) { return slots.count(n) ? slots[n] : ingress_no_slot; }, b, err);
+  std::filesystem::remove_all(d);
+  ASSERT_TRUE(ok) << err;
+  ASSERT_NE(b.pub, nullptr);
+  pub = b.pub;
+  pub->generation = 1;
+  ASSERT_TRUE(proxy_init(pw, gw, pool, capacity, SOCKET_ID_ANY, settings, 64, now, 7));
+  pw.source = snat_ip;
+  pw.listen_port = 80;
+  pw.counters = &counters;
+}
+
+void ProxyTest::TearDown() {
+  if (gw) {
+    for (auto& c : clients)
+      if (c.second.id.valid() && !c.second.released) tcp_abort(*client, c.second.id);
+    for (auto& p : pods)
+      for (auto& [i, c] : p->conns)
+        if (!c.released) tcp_abort(*p->st, c.id);
+    proxy_release(pw);
+    for (int i = 0; i < 3; ++i) move_segments();
+    tcp_stack_destroy(gw);
+    tcp_stack_destroy(client);
+    for (auto& p : pods) tcp_stack_destroy(p->st);
+  }
+  if (pub) rte_free(pub);
+  EXPECT_EQ(rte_mempool_in_use_count(pool), pool_in_use_at_start) << "mbufs leaked";
+}
+
+uint32_t ProxyTest::open(const std::string& bytes, bool shut_after) {
+  tcp_connect_args a;
+  a.local = client_ip;
+  a.remote = ingress_ip;
+  a.remote_port = 80;
+  tcp_conn_id id = tcp_connect(*client, a);
+  EXPECT_TRUE(id.valid());
+  uint32_t n = static_cast<uint32_t>(clients.size());
+  app_conn c;
+  c.id = id;
+  c.out = bytes;
+  c.shut_when_sent = shut_after;
+  clients[n] = c;
+  return n;
+}
+
+void ProxyTest::send(uint32_t c, const std::string& bytes) { clients.at(c).out += bytes; }
+
+void ProxyTest::shut(uint32_t c) { clients.at(c).shut_when_sent = true; }
+
+tcp_stack* ProxyTest::stack_for(const uint8_t* f, size_t len, bool& lost) {
+  lost = false;
+  if (len < 34 || (f[14] >> 4) != 4) return nullptr;
+  ip_addr dst = ip_from_bytes(4, f + 30);
+  if (dst == ingress_ip || dst == snat_ip) return gw;
+  if (dst == client_ip) return client;
+  for (auto& p : pods)
+    if (p->addr == dst) {
+      lost = p->blackholed;
+      return p->st;
+    }
+  return nullptr;
+}
+
+bool ProxyTest::move_segments() {
+  bool moved = false;
+  std::vector<tcp_stack*> all = {gw, client};
+  for (auto& p : pods) all.push_back(p->st);
+  for (tcp_stack* s : all) {
+    rte_mbuf* pkts[32];
+    pkt_meta meta[32];
+    uint16_t n;
+    while ((n = tcp_drain_tx(*s, pkts, meta, 32)) > 0) {
+      for (uint16_t i = 0; i < n; ++i) {
+        std::string f = text_of(pkts[i]);
+        rte_pktmbuf_free(pkts[i]);
+        bool lost = false;
+        tcp_stack* to = stack_for(reinterpret_cast<const uint8_t*>(f.data()), f.size(), lost);
+        if (!to || lost) continue;
+        rte_mbuf* m = rte_pktmbuf_alloc(pool);
+        EXPECT_NE(m, nullptr);
+        if (!m) continue;
+        std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
+        pkt_meta pm;
+        if (parse_frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, pm))
+          tcp_input(*to, &m, &pm, 1);
+        else
+          rte_pktmbuf_free(m);
+        moved = true;
+      }
+    }
+  }
+  return moved;
+}
+
+void ProxyTest::write(tcp_stack& s, app_conn& c) {
+  if (c.released || c.reset) return;
+  while (c.sent < c.out.size()) {
+    size_t len = std::min<size_t>({c.out.size() - c.sent, tcp_send_space(s, c.id), 16000});
+    if (len == 0) break;
+    rte_mbuf* m = chain_of(c.out, c.sent, len);
+    if (!m) break;
+    if (tcp_send(s, c.id, m) != 0) {
+      rte_pktmbuf_free(m);
+      break;
+    }
+    c.sent += len;
+  }
+  if (c.shut_when_sent && !c.shut && c.sent == c.out.size()) {
+    tcp_shutdown(s, c.id);
+    c.shut = true;
+  }
+}
+
+void ProxyTest::gateway_events() {
+  tcp_event ev[64];
+  uint16_t n;
+  while ((n = tcp_poll_events(*gw, ev, 64)) > 0)
+    for (uint16_t i = 0; i < n; ++i) {
+      if (ev[i].kinds & ev_accepted) tcp_set_tag(*gw, ev[i].conn, tag_client);
+      if (trace) std::printf("%.3f gw event %u kinds %x tag %u\n", now / 1e9, ev[i].conn.index, ev[i].kinds,
+                             tcp_tag(*gw, ev[i].conn));
+      proxy_on_event(pw, ev[i], tcp_tag(*gw, ev[i].conn));
+    }
+}
+
+void ProxyTest::client_events() {
+  tcp_event ev[64];
+  uint16_t n;
+  while ((n = tcp_poll_events(*client, ev, 64)) > 0)
+    for (uint16_t i = 0; i < n; ++i)
+      for (auto& [k, c] : clients) {
+        if (!(c.id == ev[i].conn) || c.released) continue;
+        while (rte_mbuf* m = tcp_recv(*client, c.id)) {
+          c.in += text_of(m);
+          rte_pktmbuf_free(m);
+        }
+        if (ev[i].kinds & ev_peer_closed) c.peer_closed = true;
+        if (ev[i].kinds & ev_closed) c.closed = true;
+        if (ev[i].kinds & (ev_reset | ev_timeout)) {
+          c.reset = true;
+          tcp_abort(*client, c.id);
+          c.released = true;
+        } else if (c.peer_closed) {
+          tcp_close(*client, c.id);  // as curl does once the server closed
+          c.released = true;
+        }
+      }
+  for (auto& [k, c] : clients) write(*client, c);
+}
+
+void ProxyTest::serve(pod& p, app_conn& c) {
+  for (;;) {
+    size_t head_end = c.in.find("\r\n\r\n", c.served);
+    if (head_end == std::string::npos) return;
+    std::string head = c.in.substr(c.served, head_end + 4 - c.served);
+    size_t end = head_end + 4;
+    std::string cl = field_of(head, "content-length");
+    if (lower(field_of(head, "transfer-encoding")).find("chunked") != std::string::npos) {
+      std::string body;
+      end = chunked_end(c.in, head_end + 4, body);
+      if (end == std::string::npos) return;
+    } else if (!cl.empty()) {
+      end += std::stoul(cl);
+      if (c.in.size() < end) return;
+    }
+    std::string req = c.in.substr(c.served, end - c.served);
+    c.served = end;
+    p.requests++;
+    p.last_request = req;
+    std::string path = req.substr(req.find(' ') + 1);
+    path = path.substr(0, path.find(' '));
+    std::string body = p.name + " conn=" + std::to_string(c.serial) + " req=" + std::to_string(p.requests) +
+                       " path=" + path + "\n";
+    if (p.respond) {
+      c.out += p.respond(req);
+    } else {
+      switch (p.mode) {
+        case pod_mode::normal:
+          c.out += "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+          break;
+        case pod_mode::close:
+          c.out += "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                   "\r\n\r\n" + body;
+          c.shut_when_sent = true;
+          break;
+        case pod_mode::silent:
+          break;
+        case pod_mode::reset:
+          tcp_abort(*p.st, c.id);
+          c.released = true;
+          return;
+        case pod_mode::http10:
+          c.out += "HTTP/1.0 200 OK\r\n\r\n" + body;
+          c.shut_when_sent = true;
+          break;
+      }
+    }
+    write(*p.st, c);
+  }
+}
+
+void ProxyTest::pod_events(pod& p) {
+  tcp_event ev[64];
+  uint16_t n;
+  while ((n = tcp_poll_events(*p.st, ev, 64)) > 0)
+    for (uint16_t i = 0; i < n; ++i) {
+      const tcp_event& e = ev[i];
+      if (e.kinds & ev_accepted) {
+        app_conn c;
+        c.id = e.conn;
+        c.serial = ++p.accepted;
+        p.conns[e.conn.index] = c;
+      }
+      auto it = p.conns.find(e.conn.index);
+      if (it == p.conns.end() || !(it->second.id == e.conn) || it->second.released) continue;
+      app_conn& c = it->second;
+      while (rte_mbuf* m = tcp_recv(*p.st, c.id)) {
+        c.in += text_of(m);
+        rte_pktmbuf_free(m);
+      }
+      if (e.kinds & (ev_reset | ev_timeout)) {
+        c.reset = true;
+        tcp_abort(*p.st, c.id);
+        c.released = true;
+        continue;
+      }
+      serve(p, c);
+      if (c.released) continue;
+      if (e.kinds & ev_peer_closed) {
+        c.peer_closed = true;
+        tcp_close(*p.st, c.id);
+        c.released = true;
+      }
+    }
+  for (auto& [i, c] : p.conns) {
+    write(*p.st, c);
+    if (c.shut && !c.released && tcp_conn_state(*p.st, c.id) == tcp_state::closed) c.released = true;
+  }
+}
+
+void ProxyTest::step() {
+  tcp_advance(*gw, now);
+  tcp_advance(*client, now);
+  for (auto& p : pods) tcp_advance(*p->st, now);
+  proxy_refresh(pw, pub, &dir.dir());
+  proxy_advance(pw, now);
+  for (int round = 0; round < 200; ++round) {
+    gateway_events();
+    client_events();
+    for (auto& p : pods) pod_events(*p);
+    if (!move_segments()) break;
+  }
+}
+
+void ProxyTest::run(uint64_t ns, uint64_t step_ns) {
+  uint64_t end = now + ns;
+  while (now < end) {
+    now += step_ns;
+    step();
+  }
+}
+
+bool ProxyTest::run_until_responses(uint32_t c, size_t n, uint64_t max_ns) {
+  uint64_t end = now + max_ns;
+  while (now < end) {
+    now += 1'000'000;
+    step();
+    app_conn& a = clients.at(c);
+    if (responses(a.in, a.peer_closed).size() >= n) return true;
+    if (a.reset || a.released) return responses(a.in, true).size() >= n;
+  }
+  return false;
+}
+
+}  // namespace kgw::proxy::test

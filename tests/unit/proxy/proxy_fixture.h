@@ -1,0 +1,133 @@
+// The HTTP proxy in-process: the proxy on a kgw TCP stack (the gateway), a
+// client stack and one stack per pod, wired by an in-memory network that
+// delivers each segment by destination address, on a virtual clock. The
+// pods run a small HTTP/1.1 server whose behaviour each test chooses; the
+// Services are compiled records in a directory in ordinary memory, the
+// Ingress routes are built from YAML by control's builder. Every test checks
+// that no mbuf leaked.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipelines/l7/proxy/proxy.h"
+#include "pipelines/l7/tcp/tcp_stack.h"
+#include "tests/unit/support/directory_fixture.h"
+
+namespace kgw::proxy::test {
+
+extern rte_mempool* pool;  // proxy_main.cc
+
+// One end of a TCP connection with a byte buffer each way.
+struct app_conn {
+  tcp::tcp_conn_id id;
+  std::string out;     // to send
+  size_t sent = 0;
+  std::string in;      // received
+  bool peer_closed = false, reset = false, closed = false, released = false;
+  bool shut_when_sent = false, shut = false;
+  uint32_t serial = 0;  // pods: the connection's number on its pod (1, 2, ...)
+  size_t served = 0;    // pods: request bytes answered
+};
+
+// What a pod does with a whole request (its head and body as received).
+enum class pod_mode {
+  normal,   // HTTP/1.1 200, Content-Length, keep-alive
+  close,    // the same with Connection: close, then closes
+  silent,   // never answers
+  reset,    // resets the connection
+  http10,   // HTTP/1.0 200 without Content-Length, the body ends at the close
+};
+
+struct pod {
+  std::string name;
+  ip_addr addr;
+  tcp::tcp_stack* st = nullptr;
+  int listener = -1;
+  pod_mode mode = pod_mode::normal;
+  bool blackholed = false;  // segments to it are lost
+  // Overrides the answer: given the request, the response bytes.
+  std::function<std::string(const std::string&)> respond;
+  std::map<uint32_t, app_conn> conns;  // by TCB index
+  uint32_t accepted = 0;
+  uint32_t requests = 0;
+  std::string last_request;
+};
+
+class ProxyTest : public ::testing::Test {
+ public:
+  proxy_settings settings;  // tests change it before start()
+  uint32_t capacity = 64;
+  uint64_t now = 1'000'000'000'000ull;
+  http_lcore_counters counters{};
+  proxy_worker pw;
+  tcp::tcp_stack* gw = nullptr;
+  tcp::tcp_stack* client = nullptr;
+  std::vector<std::unique_ptr<pod>> pods;
+  std::map<uint32_t, app_conn> clients;  // by TCB index on the client stack
+  kgw::test::directory_fixture dir{64, 1024};
+  ingress_publication* pub = nullptr;
+  std::map<std::string, uint32_t> slots;  // Service "t/name" -> directory slot
+  unsigned pool_in_use_at_start = 0;
+  ip_addr ingress_ip, snat_ip, client_ip;
+  bool trace = false;
+
+  void SetUp() override;
+  void TearDown() override;
+
+  // Services web (pods 1..3), one (pod 1), none (no endpoints); Ingress
+  // rules: host a.example: / -> web, /one -> one, /none -> none.
+  void start();
+  // (Re)publishes Service `name` with these pods' addresses (slots kept).
+  void publish_service(const std::string& name, const std::vector<std::string>& pods,
+                       const std::vector<std::string>& terminating = {});
+
+  // Opens a client connection that sends `bytes` (shutting its side down
+  // after them when `shut`); returns its TCB index.
+  uint32_t open(const std::string& bytes, bool shut = false);
+  void send(uint32_t c, const std::string& bytes);
+  void shut(uint32_t c);
+  app_conn& conn(uint32_t c) { return clients.at(c); }
+  // Advances the clock by `ns` in steps of `step_ns`, moving every segment.
+  void run(uint64_t ns, uint64_t step_ns = 1'000'000);
+  // Runs until the client connection has `n` complete responses (or it
+  // closed), at most `max_ns`.
+  bool run_until_responses(uint32_t c, size_t n, uint64_t max_ns = 5'000'000'000);
+  pod& p(int i) { return *pods.at(static_cast<size_t>(i - 1)); }
+  uint64_t errors(http_reason r) const { return counters.errors[static_cast<unsigned>(r)]; }
+
+ private:
+  void step();
+  bool move_segments();
+  void gateway_events();
+  void client_events();
+  void pod_events(pod& p);
+  void serve(pod& p, app_conn& c);
+  void write(tcp::tcp_stack& s, app_conn& c);
+  tcp::tcp_stack* stack_for(const uint8_t* frame, size_t len, bool& lost);
+  tcp::tcp_stack* make_stack(uint64_t seed);
+};
+
+// Splits a byte stream of HTTP/1.1 responses into whole messages (heads
+// with Content-Length or chunked bodies, or one message to the end when it
+// has neither); a partial last one is left out unless `to_end`.
+struct response {
+  int status = 0;
+  std::string head;
+  std::string body;
+  std::string header(const std::string& name) const;  // "" when absent
+};
+std::vector<response> responses(const std::string& stream, bool to_end = false);
+
+// Request builders.
+std::string get(const std::string& path, const std::string& host = "a.example", const std::string& extra = "");
+
+}  // namespace kgw::proxy::test

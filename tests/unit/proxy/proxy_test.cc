@@ -1,0 +1,398 @@
+// The proxy's behaviour end to end over in-memory stacks: routing and round
+// robin, keep-alive, every error status with its counter, the limits of
+// ingress.limits and the timeouts of ingress.timeouts.
+#include <string>
+
+#include "pipelines/l7/tcp/tcb.h"
+#include "tests/unit/proxy/proxy_fixture.h"
+
+namespace kgw::proxy::test {
+namespace {
+
+using namespace kgw::tcp;
+
+// One request on a connection of its own; the (first) response.
+response ask(ProxyTest& t, const std::string& req) {
+  uint32_t c = t.open(req);
+  EXPECT_TRUE(t.run_until_responses(c, 1)) << "no response to " << req.substr(0, 60);
+  auto r = responses(t.conn(c).in, true);
+  return r.empty() ? response{} : r[0];
+}
+
+// The proxy's own answer: the status, a short text body, Connection: close,
+// and the connection closed after it.
+void expect_error(ProxyTest& t, uint32_t c, int status) {
+  EXPECT_TRUE(t.run_until_responses(c, 1));
+  t.run(50'000'000);
+  auto r = responses(t.conn(c).in, true);
+  ASSERT_EQ(r.size(), 1u) << t.conn(c).in;
+  EXPECT_EQ(r[0].status, status) << r[0].head;
+  EXPECT_EQ(r[0].header("connection"), "close");
+  EXPECT_EQ(r[0].header("content-type"), "text/plain");
+  EXPECT_LT(r[0].body.size(), 100u);
+  EXPECT_EQ(r[0].body.back(), '\n');
+  EXPECT_TRUE(t.conn(c).peer_closed) << "the proxy closes after its error";
+}
+
+TEST_F(ProxyTest, RoutesEachRequestRoundRobin) {
+  start();
+  std::string seen;
+  for (int i = 0; i < 6; ++i) {
+    response r = ask(*this, get("/x"));
+    EXPECT_EQ(r.status, 200);
+    seen += r.body.substr(0, 4);
+  }
+  EXPECT_EQ(seen, "pod1pod2pod3pod1pod2pod3");
+  response one = ask(*this, get("/one/a"));
+  EXPECT_EQ(one.body.substr(0, 4), "pod1");
+  EXPECT_EQ(counters.requests, 7u);
+  EXPECT_EQ(counters.responses[2], 7u);
+  // The pod saw the forwarding fields.
+  const std::string& req = p(1).last_request;
+  EXPECT_NE(req.find("X-Forwarded-For: 198.18.0.2\r\n"), std::string::npos) << req;
+  EXPECT_NE(req.find("X-Forwarded-Host: a.example\r\n"), std::string::npos) << req;
+}
+
+TEST_F(ProxyTest, KeepAliveAndPipelinedRequestsInOrder) {
+  start();
+  uint32_t c = open(get("/a") + get("/b") + get("/c"));
+  ASSERT_TRUE(run_until_responses(c, 3));
+  auto r = responses(conn(c).in);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_NE(r[0].body.find("path=/a"), std::string::npos);
+  EXPECT_NE(r[1].body.find("path=/b"), std::string::npos);
+  EXPECT_NE(r[2].body.find("path=/c"), std::string::npos);
+  for (auto& x : r) EXPECT_EQ(x.header("connection"), "keep-alive");
+  send(c, get("/d"));
+  ASSERT_TRUE(run_until_responses(c, 4));
+  EXPECT_FALSE(conn(c).peer_closed);
+  EXPECT_EQ(counters.accepted, 1u);
+}
+
+TEST_F(ProxyTest, NoRoute404) {
+  start();
+  expect_error(*this, open(get("/", "b.example")), 404);
+  EXPECT_EQ(errors(http_reason::no_route), 1u);
+  EXPECT_EQ(counters.responses[4], 1u);
+}
+
+TEST_F(ProxyTest, NoEndpoint503) {
+  start();
+  expect_error(*this, open(get("/none")), 503);
+  EXPECT_EQ(errors(http_reason::no_endpoint), 1u);
+}
+
+TEST_F(ProxyTest, Malformed400) {
+  start();
+  expect_error(*this, open("GET / HTTP/1.1\r\nHost : a.example\r\n\r\n"), 400);
+  expect_error(*this, open("GET / HTTP/1.1\nHost: a.example\n\n"), 400);  // bare LF: refused at once
+  EXPECT_EQ(errors(http_reason::bad_request), 2u);
+  EXPECT_EQ(counters.requests, 0u);
+}
+
+TEST_F(ProxyTest, Connect405) {
+  start();
+  expect_error(*this, open("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n"), 405);
+  EXPECT_EQ(errors(http_reason::method_not_allowed), 1u);
+}
+
+TEST_F(ProxyTest, RequestLineTooLong414) {
+  settings.limits.max_start_line = 1024;
+  start();
+  // Refused once the limit is passed, without waiting for the line's end.
+  uint32_t c = open("GET /" + std::string(2000, 'a'));
+  expect_error(*this, c, 414);
+  EXPECT_EQ(errors(http_reason::uri_too_long), 1u);
+  // At the limit it passes.
+  std::string path = "/" + std::string(1024 - std::string("GET  HTTP/1.1\r\n").size() - 1, 'b');
+  EXPECT_EQ(ask(*this, get(path)).status, 200);
+}
+
+TEST_F(ProxyTest, HeaderBlockTooLarge431) {
+  settings.limits.max_field_block = 4096;
+  start();
+  std::string big = "X-Big: " + std::string(5000, 'x') + "\r\n";
+  expect_error(*this, open(get("/", "a.example", big)), 431);
+  EXPECT_EQ(errors(http_reason::headers_too_large), 1u);
+}
+
+TEST_F(ProxyTest, TooManyHeaders431) {
+  start();  // 100 by default
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  expect_error(*this, open(get("/", "a.example", many)), 431);  // 101 with Host
+  EXPECT_EQ(errors(http_reason::headers_too_large), 1u);
+  std::string fewer;
+  for (int i = 0; i < 99; ++i) fewer += "X-H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(ask(*this, get("/", "a.example", fewer)).status, 200);
+}
+
+TEST_F(ProxyTest, BodyTooLarge413) {
+  settings.max_request_body = 1000;
+  start();
+  // Announced: refused before anything reaches an endpoint.
+  uint32_t c = open("POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 1001\r\n\r\n");
+  expect_error(*this, c, 413);
+  EXPECT_EQ(p(1).requests + p(2).requests + p(3).requests, 0u);
+  // Chunked: refused when the decoded body passes the limit.
+  std::string chunked = "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) chunked += "1f4\r\n" + std::string(500, 'z') + "\r\n";
+  c = open(chunked);
+  expect_error(*this, c, 413);
+  EXPECT_EQ(errors(http_reason::body_too_large), 2u);
+  // At the limit it passes.
+  EXPECT_EQ(ask(*this, "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'y'))
+                .status,
+            200);
+}
+
+TEST_F(ProxyTest, UnlimitedBody) {
+  settings.max_request_body = 0;
+  start();
+  std::string body(300000, 'q');
+  response r = ask(*this, "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 300000\r\n\r\n" + body);
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(ProxyTest, EndpointRefused502) {
+  start();
+  tcp_unlisten(*p(1).st, p(1).listener);
+  expect_error(*this, open(get("/one")), 502);
+  EXPECT_EQ(errors(http_reason::backend_refused), 1u);
+}
+
+TEST_F(ProxyTest, EndpointReset502) {
+  start();
+  p(1).mode = pod_mode::reset;
+  expect_error(*this, open(get("/one")), 502);
+  EXPECT_EQ(errors(http_reason::backend_reset), 1u);
+}
+
+TEST_F(ProxyTest, InvalidResponse502) {
+  start();
+  p(1).respond = [](const std::string&) { return std::string("HTTP/1.1 2000 Nope\r\n\r\n"); };
+  expect_error(*this, open(get("/one")), 502);
+  EXPECT_EQ(errors(http_reason::backend_invalid), 1u);
+}
+
+TEST_F(ProxyTest, ConnectTimeout504) {
+  start();
+  p(1).blackholed = true;
+  uint32_t c = open(get("/one"));
+  run(900'000'000);
+  EXPECT_TRUE(conn(c).in.empty()) << "not before ingress.timeouts.backend_connect";
+  run(200'000'000);
+  expect_error(*this, c, 504);
+  EXPECT_EQ(errors(http_reason::backend_connect_timeout), 1u);
+}
+
+TEST_F(ProxyTest, ReadTimeout504) {
+  start();
+  p(1).mode = pod_mode::silent;
+  uint32_t c = open(get("/one"));
+  run(1'900'000'000);
+  EXPECT_TRUE(conn(c).in.empty()) << "not before ingress.timeouts.backend_read";
+  run(200'000'000);
+  expect_error(*this, c, 504);
+  EXPECT_EQ(errors(http_reason::backend_read_timeout), 1u);
+}
+
+// A response that trickles in keeps the read timeout from firing: it counts
+// silence, not the whole response.
+TEST_F(ProxyTest, ReadTimeoutCountsSilenceOnly) {
+  start();
+  p(1).mode = pod_mode::silent;
+  uint32_t c = open(get("/one"));
+  run(100'000'000);
+  ASSERT_EQ(p(1).conns.size(), 1u);
+  app_conn& pc = p(1).conns.begin()->second;
+  pc.out = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+  for (int i = 0; i < 5; ++i) {
+    run(1'500'000'000);
+    pc.out += "x";
+  }
+  ASSERT_TRUE(run_until_responses(c, 1));
+  auto r = responses(conn(c).in);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(r[0].body, "xxxxx");
+  EXPECT_EQ(errors(http_reason::backend_read_timeout), 0u);
+}
+
+// The slowloris guard: a head trickling in one byte every half second is cut
+// off with 408 at ingress.timeouts.client_header, while another client is
+// served meanwhile.
+TEST_F(ProxyTest, SlowlorisCutOffByHeaderTimeout) {
+  start();
+  std::string head = get("/slow");
+  uint32_t slow = open(head.substr(0, 1));
+  size_t sent = 1;
+  uint32_t other = 0;
+  for (int i = 0; i < 3; ++i) {
+    run(500'000'000);
+    send(slow, head.substr(sent++, 1));
+  }
+  other = open(get("/fast"));
+  ASSERT_TRUE(run_until_responses(other, 1));
+  EXPECT_EQ(responses(conn(other).in)[0].status, 200);
+  EXPECT_TRUE(conn(slow).in.empty());
+  for (int i = 0; i < 2 && conn(slow).in.empty(); ++i) {
+    run(500'000'000);
+    send(slow, head.substr(sent++, 1));
+  }
+  expect_error(*this, slow, 408);
+  EXPECT_EQ(errors(http_reason::client_header_timeout), 1u);
+}
+
+// A connection that never sends a byte is closed at client_header without
+// an answer; a keep-alive connection idle after a response at client_idle.
+TEST_F(ProxyTest, SilentAndIdleClientsClosed) {
+  start();
+  uint32_t silent = open("");
+  uint32_t idle = open(get("/"));
+  ASSERT_TRUE(run_until_responses(idle, 1));
+  run(2'100'000'000);
+  EXPECT_TRUE(conn(silent).peer_closed);
+  EXPECT_TRUE(conn(silent).in.empty());
+  EXPECT_FALSE(conn(idle).peer_closed) << "idle keep-alive lasts client_idle (3 s)";
+  run(1'000'000'000);
+  EXPECT_TRUE(conn(idle).peer_closed);
+  EXPECT_EQ(responses(conn(idle).in).size(), 1u) << "closed without another answer";
+  EXPECT_EQ(errors(http_reason::client_header_timeout), 1u);
+  EXPECT_EQ(counters.client_idle_closed, 1u);
+}
+
+// A request body that stops coming: 408 after client_idle of silence.
+TEST_F(ProxyTest, StalledBody408) {
+  start();
+  uint32_t c = open("POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 100\r\n\r\n0123456789");
+  run(2'900'000'000);
+  EXPECT_TRUE(conn(c).in.empty());
+  run(200'000'000);
+  expect_error(*this, c, 408);
+  EXPECT_EQ(errors(http_reason::client_body_timeout), 1u);
+}
+
+// A failure after the response head went out cannot be answered: the client
+// connection is reset, and the reason still counted.
+TEST_F(ProxyTest, ResetAfterResponseHead) {
+  start();
+  p(1).respond = [](const std::string&) { return std::string("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"); };
+  uint32_t c = open(get("/one"));
+  run(100'000'000);
+  p(1).conns.begin()->second.out.clear();
+  tcp_abort(*p(1).st, p(1).conns.begin()->second.id);
+  p(1).conns.begin()->second.released = true;
+  run(100'000'000);
+  EXPECT_TRUE(conn(c).reset);
+  EXPECT_EQ(errors(http_reason::backend_reset), 1u);
+}
+
+// An HTTP/1.0 endpoint whose body ends at its close: relayed, and the client
+// connection closes after it.
+TEST_F(ProxyTest, CloseDelimitedResponse) {
+  start();
+  p(1).mode = pod_mode::http10;
+  uint32_t c = open(get("/one"));
+  run(200'000'000);
+  auto r = responses(conn(c).in, true);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(r[0].header("connection"), "close");
+  EXPECT_EQ(r[0].body.substr(0, 4), "pod1");
+  EXPECT_TRUE(conn(c).peer_closed);
+}
+
+// What an idle keep-alive client connection costs: the proxy's state and the
+// TCB, no buffers (issue 13: at most 2 KiB).
+TEST_F(ProxyTest, IdleConnectionState) {
+  size_t per_conn = sizeof(proxy_conn) + sizeof(backend_slot) + 2 * sizeof(timer_node) + sizeof(tcb) +
+                    sizeof(timer_node) + 2 * sizeof(uint32_t);
+  EXPECT_LE(per_conn, 2048u) << "proxy_conn " << sizeof(proxy_conn) << ", tcb " << sizeof(tcb);
+  start();
+  uint32_t c = open(get("/"));
+  ASSERT_TRUE(run_until_responses(c, 1));
+  run(10'000'000);
+  const proxy_conn& pc = pw.conns[0];
+  ASSERT_TRUE(pc.in_use);
+  EXPECT_EQ(pc.req.in.bytes, 0u);
+  EXPECT_EQ(pc.req.in.head, nullptr);
+  EXPECT_EQ(pc.resp.in.head, nullptr);
+  EXPECT_EQ(pc.req.pending, nullptr);
+  EXPECT_EQ(pc.resp.pending, nullptr);
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+// Passive health: an endpoint that refuses is ejected, the request goes to
+// another endpoint (nothing was sent yet), and later picks pass it over
+// until the ejection runs out.
+TEST_F(ProxyTest, RefusedEndpointEjectedAndRequestRetried) {
+  settings.eject_ns = 5'000'000'000;
+  start();
+  tcp_unlisten(*p(2).st, p(2).listener);
+  std::string seen;
+  for (int i = 0; i < 6; ++i) {
+    response r = ask(*this, get("/"));
+    ASSERT_EQ(r.status, 200) << r.head;
+    seen += r.body.substr(3, 1);
+  }
+  EXPECT_EQ(seen.find('2'), std::string::npos) << seen;
+  EXPECT_EQ(counters.ejections, 1u);
+  EXPECT_EQ(counters.retries, 1u);
+  EXPECT_GE(counters.ejected_skipped, 1u);
+  EXPECT_EQ(errors(http_reason::backend_refused), 0u) << "a retried failure is not an error";
+  // Back after the ejection.
+  p(2).listener = tcp_listen(*p(2).st, p(2).addr, 8080);
+  run(5'000'000'000, 10'000'000);
+  seen.clear();
+  for (int i = 0; i < 3; ++i) seen += ask(*this, get("/")).body.substr(3, 1);
+  EXPECT_NE(seen.find('2'), std::string::npos) << seen;
+}
+
+// An endpoint that never completes the handshake: ejected at
+// backend_connect, the request retried on another endpoint.
+TEST_F(ProxyTest, ConnectTimeoutRetriedElsewhere) {
+  start();
+  p(1).blackholed = true;
+  uint32_t c = open(get("/"));  // round robin starts with pod1
+  ASSERT_TRUE(run_until_responses(c, 1));
+  auto r = responses(conn(c).in);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(r[0].body.substr(0, 4), "pod2");
+  EXPECT_EQ(counters.ejections, 1u);
+  EXPECT_EQ(counters.retries, 1u);
+  EXPECT_EQ(errors(http_reason::backend_connect_timeout), 0u);
+}
+
+// Every endpoint refuses: each is tried once (max_attempts 3), then 502.
+TEST_F(ProxyTest, EveryEndpointRefused502) {
+  start();
+  for (int i = 1; i <= 3; ++i) tcp_unlisten(*p(i).st, p(i).listener);
+  expect_error(*this, open(get("/")), 502);
+  EXPECT_EQ(counters.ejections, 3u);
+  EXPECT_EQ(counters.retries, 2u);
+  EXPECT_EQ(counters.backend_connects, 3u);
+  EXPECT_EQ(errors(http_reason::backend_refused), 1u);
+  // All ejected: the next request still tries one (panic mode), not 503.
+  expect_error(*this, open(get("/")), 502);
+  EXPECT_EQ(errors(http_reason::no_endpoint), 0u);
+}
+
+// A reset after the handshake is not retried (the request was sent) but
+// ejects the endpoint.
+TEST_F(ProxyTest, ResetEjects) {
+  start();
+  p(1).mode = pod_mode::reset;
+  expect_error(*this, open(get("/")), 502);
+  EXPECT_EQ(errors(http_reason::backend_reset), 1u);
+  EXPECT_EQ(counters.ejections, 1u);
+  EXPECT_EQ(counters.retries, 0u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(ask(*this, get("/")).status, 200);
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
