@@ -731,6 +731,23 @@ TEST(GatewayConfig, IngressErrors) {
   EXPECT_THAT(full[0], HasSubstr("ingress.addresses: node and Ingress addresses hold 17 distinct IPv4 addresses, at most 16"));
 }
 
+TEST(GatewayConfig, IngressDefaultCertificate) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->ingress.default_certificate, "");
+  cfg = parse_gateway_config(std::string(minimal) + "ingress:\n  default_certificate: kgw-system/wildcard.example-tls\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->ingress.default_certificate, "kgw-system/wildcard.example-tls");
+  EXPECT_EQ(cfg->ingress.default_certificate_line, 8);
+  for (const char* bad : {"no-slash", "/name", "ns/", "Ns/name", "ns/-name", "ns.x/name", "ns/na_me"})
+    EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {default_certificate: \"" + bad + "\"}\n")),
+              std::vector<std::string>{"t.yaml:7:32: ingress.default_certificate: expected NAMESPACE/NAME of a "
+                                       "Secret, got \"" + std::string(bad) + "\""})
+        << bad;
+}
+
 TEST(GatewayConfig, TcpStackBounds) {
   std::vector<config_error> errs;
   auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
