@@ -153,6 +153,16 @@ std::string format_counters(const shared_state& s, bool all) {
                      h.responses[5], h.bad_request, h.no_route, h.no_endpoint, h.backend_connects, h.backend_refused,
                      h.backend_timeouts, h.backend_errors, h.no_resources, h.bytes_to_backends, h.bytes_to_clients,
                      h.client_resets);
+  const tls_lcore_counters& l = c.tls;
+  out += fmt::format("tls: sessions {}  handshakes {}  tls1.2 {}  tls1.3 {}  resumed {}  failed-version {}  "
+                     "failed-alpn {}  failed-handshake {}  failed-closed {}  deferred {}  sni-exact {}  "
+                     "sni-wildcard {}  sni-default {}  close-notify {}  truncated {}  record-errors {}  no-mbuf {}  "
+                     "bytes-in {}  bytes-out {}\n",
+                     l.sessions, l.handshakes_started, l.handshakes_tls12, l.handshakes_tls13, l.resumed,
+                     l.failed_version, l.failed_alpn, l.failed_handshake, l.failed_closed, l.deferred, l.sni_exact,
+                     l.sni_wildcard, l.sni_default, l.close_notify, l.truncated, l.record_errors, l.no_mbuf,
+                     l.bytes_in, l.bytes_out);
+  out += fmt::format("tls echo: accepted {}  bytes {}\n", l.echo_accepted, l.echo_bytes);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {
