@@ -11,6 +11,8 @@
 #include "control/ingress/ingress_model.h"
 #include "control/ingress/route_table_builder.h"
 #include "control/services/service_compiler.h"
+#include "control/tls/tls_certificates.h"
+#include "dataplane/tls_settings.h"
 #include "pipelines/lb/service_record.h"
 
 namespace kgw {
@@ -27,7 +29,8 @@ constexpr const char* help =
     "  -c, --config FILE      gateway config to check\n"
     "      --profiles DIR     NIC profile directory to check (default: as kgw dataplane finds it)\n"
     "  -m, --manifests DIR    Services and EndpointSlices to validate and compile, as kgw control\n"
-    "                         would, and Ingresses and IngressClasses as kgw route-check reads them\n"
+    "                         would, Ingresses and IngressClasses as kgw route-check reads them,\n"
+    "                         and the TLS Secrets they name (with -c: ingress.default_certificate)\n"
     "                         would (with -c: its node addresses, SNAT and services settings;\n"
     "                         without: defaults, so NodePorts get no frontend); prints what they\n"
     "                         compile to and how long it took\n"
@@ -43,6 +46,13 @@ int validate_main(int argc, char** argv) {
   if (!config.empty()) {
     cfg = load_config_or_report(config);
     if (!cfg) failures++;
+  }
+  if (cfg) {
+    std::string why;
+    if (!tls::check_settings(tls_settings_of(*cfg), why)) {
+      fmt::print(stderr, "error: {}: {}\n", cfg->file, why);
+      failures++;
+    }
   }
   std::string dir = resolve_profiles_dir(cfg ? &*cfg : nullptr, profiles);
   std::vector<config_error> errors;
@@ -64,6 +74,7 @@ int validate_main(int argc, char** argv) {
     std::vector<std::string> merrors, warnings;
     std::vector<compiled_service> records;
     manifest_counts counts;
+    std::string tls_info;
     bool ok = compile_manifests(cfg ? *cfg : gateway_config{}, manifests, records, merrors, warnings, nullptr, nullptr,
                                 &counts);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -82,6 +93,16 @@ int validate_main(int argc, char** argv) {
         ingress::route_table table;
         ingress::build_route_table(rs, table, ierrors);
       }
+      // The certificates, as control publishes them to the dataplane.
+      tls::default_certificate_ref def;
+      if (cfg) def = {cfg->ingress.default_certificate, cfg->file, cfg->ingress.default_certificate_line};
+      tls::certificate_set certs = tls::build_certificate_set(
+          objects, rs, def, cfg ? tls_settings_of(*cfg) : tls::tls_settings{},
+          std::chrono::duration_cast<std::chrono::seconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch()).count(),
+          ierrors);
+      if (certs.tls_secrets || !certs.hosts.empty() || !def.name.empty())
+        tls_info = "tls: " + certs.summary();
       auto said = [](const ingress::manifest_error& e) {
         return e.message.starts_with("YAML: ") || e.message.starts_with("duplicate key \"") ||
                e.message.starts_with("a merge key (<<)") ||
@@ -95,8 +116,10 @@ int validate_main(int argc, char** argv) {
         if (!e.warning) ok = false;
       }
       for (const auto& c : rs.conflicts) warnings.push_back("Ingress conflict: " + c);
+      for (const auto& c : certs.conflicts) warnings.push_back("TLS conflict: " + c);
     }
     for (const auto& l : counts.info_lines()) fmt::print(stderr, "info: {}\n", l);
+    if (!tls_info.empty()) fmt::print(stderr, "info: {}\n", tls_info);
     for (const auto& w : limit_repeats(warnings)) fmt::print(stderr, "warning: {}\n", w);
     for (const auto& e : limit_repeats(merrors)) fmt::print(stderr, "error: {}\n", e);
     // The last line: what was found, whatever the outcome.

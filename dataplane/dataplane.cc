@@ -115,6 +115,7 @@ int run_dataplane(dataplane_options o) {
   runtime_options ro{&o.cfg, o.profiles_dir, dataplane_eal_args(o.cfg, allowed_cpus(), o.eal_extra), false,
                      o.initial_services};
   ro.http_proxy = o.http_proxy;
+  ro.initial_tls = o.initial_tls;
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
   log_memory_plan(o.cfg, o.eal_extra);
   if (!rt.start(ro)) {
@@ -198,6 +199,7 @@ int run_replay(replay_options o) {
     runtime_options ro{&cfg, o.profiles_dir, eal, true, o.initial_services};
     ro.tcp_seed = o.tcp_seed;
     ro.http_proxy = o.http_proxy;
+    ro.initial_tls = o.initial_tls;
     if (!rt.start(ro)) {
       log_error("{}", rt.error());
       cleanup_replay_files(files);

@@ -9,6 +9,7 @@
 
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/service_runtime.h"
+#include "dataplane/tls_runtime.h"
 
 namespace kgw {
 
@@ -19,6 +20,7 @@ struct dataplane_options {
   bool print_stats_on_exit = true;
   service_runtime::initial_publish initial_services;  // Services running from the start (until control publishes)
   bool http_proxy = false;  // the starting manifests hold an Ingress: the HTTP proxy listens
+  initial_tls_publish initial_tls;  // their certificates
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code.
@@ -34,6 +36,7 @@ struct replay_options {
   bool quiet = false;
   uint64_t tcp_seed = 0;  // the TCP stack's secrets: fixed, so that output is a function of the input
   bool http_proxy = false;
+  initial_tls_publish initial_tls;
 };
 
 // Offline replay: the config's first port reads in_pcap and writes out_pcap,

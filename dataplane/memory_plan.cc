@@ -9,6 +9,7 @@
 #include "dataplane/proxy_settings.h"
 #include "dataplane/tcp_settings.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
+#include "pipelines/l7/tls/tls_stream.h"
 #include "dataplane/worker.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/lb/affinity_table.h"
@@ -43,6 +44,9 @@ memory_plan plan_memory(const gateway_config& cfg) {
                        affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
                        sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg)) +
                        proxy::proxy_memory_size(cfg.tcp.max_connections, proxy_max_endpoints);
+  // The TLS layer's per-connection state (OpenSSL's own is heap memory).
+  if (cfg.ingress.tls_echo_port)
+    p.per_worker_bytes += sizeof(tls::tls_conn) * uint64_t{cfg.tcp.max_connections} + 16384;
   unsigned n_workers = cfg.workers ? cfg.workers : 1;
   p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers) +
                   directory_bytes(cfg.services.max_services);

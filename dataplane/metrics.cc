@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <utility>
 
 #include "dataplane/control_status.h"
 #include "pipelines/l7/tcp/tcp_counters.h"
@@ -17,6 +19,7 @@
 #include "pipelines/common/net_types.h"
 #include "pipelines/lb/lb_counter_area.h"
 #include "pipelines/lb/service_record.h"
+#include "pipelines/l7/tls/tls_publication.h"
 
 namespace kgw {
 
@@ -271,6 +274,56 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
            snap.total.tcp.drops[r]);
 }
 
+// TLS: handshakes by result and version, the certificates' expiry.
+void tls_metrics(std::string& out, const shared_state& s, const counter_snapshot& snap) {
+  family(out, "kgw_tls_handshakes_total", "counter", "TLS handshakes by result and protocol version.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w) {
+    const tls_lcore_counters& t = snap.workers[w].tls;
+    const std::pair<const char*, uint64_t> rows[] = {
+        {"result=\"ok\",version=\"TLSv1.2\"", t.handshakes_tls12},
+        {"result=\"ok\",version=\"TLSv1.3\"", t.handshakes_tls13},
+        {"result=\"refused_version\"", t.failed_version},
+        {"result=\"refused_alpn\"", t.failed_alpn},
+        {"result=\"failed\"", t.failed_handshake},
+        {"result=\"closed\"", t.failed_closed}};
+    for (const auto& [labels, v] : rows) sample(out, "kgw_tls_handshakes_total", fmt::format("worker=\"{}\",{}", w, labels), v);
+  }
+  struct tls_metric {
+    const char* name;
+    const char* help;
+    uint64_t (*value)(const tls_lcore_counters&);
+  };
+  using tc = const tls_lcore_counters&;
+  static const tls_metric tm[] = {
+      {"kgw_tls_resumed_total", "Handshakes that resumed a session by ticket.", [](tc v) { return v.resumed; }},
+      {"kgw_tls_deferred_total", "Handshake steps put off to a later poll loop by the budget.", [](tc v) { return v.deferred; }},
+      {"kgw_tls_handshake_cycles_total", "TSC cycles spent in handshake steps.", [](tc v) { return v.handshake_cycles; }},
+      {"kgw_tls_truncated_total", "Clients that closed without close_notify.", [](tc v) { return v.truncated; }},
+      {"kgw_tls_record_errors_total", "Connections ended by a bad record or an alert.", [](tc v) { return v.record_errors; }},
+      {"kgw_tls_bytes_in_total", "Plaintext bytes received.", [](tc v) { return v.bytes_in; }},
+      {"kgw_tls_bytes_out_total", "Plaintext bytes sent.", [](tc v) { return v.bytes_out; }},
+  };
+  for (const tls_metric& m : tm) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned w = 0; w < snap.workers.size(); ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), m.value(snap.workers[w].tls));
+  }
+  family(out, "kgw_tls_sessions", "gauge", "TLS connections open, handshaking included.");
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
+    sample(out, "kgw_tls_sessions", fmt::format("worker=\"{}\"", w), snap.workers[w].tls.sessions);
+  // Seconds until each certificate expires (negative: expired), by Secret.
+  family(out, "kgw_tls_certificate_expiry_seconds", "gauge", "Seconds until the certificate of each Secret expires.");
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const tls::tls_publication* p = __atomic_load_n(&s.tls, __ATOMIC_ACQUIRE);
+  if (p && tls::tls_publication_valid(p))
+    for (uint32_t i = 0; i < p->n_certs; ++i)
+      out += fmt::format("kgw_tls_certificate_expiry_seconds{{secret=\"{}\"}} {}\n", label(p->certs()[i].secret),
+                         p->certs()[i].not_after - now);
+  if (s.tls_fallback.not_after)
+    out += fmt::format("kgw_tls_certificate_expiry_seconds{{secret=\"(self-signed)\"}} {}\n",
+                       s.tls_fallback.not_after - now);
+}
+
 void service_metrics(std::string& out, const shared_state& s) {
   const service_directory* d = s.services;
   bool ok = d && d->magic == service_directory_magic;
@@ -358,6 +411,7 @@ std::string format_prometheus(const shared_state& s) {
   port_metrics(out, s, snap);
   worker_metrics(out, snap);
   tcp_metrics(out, snap);
+  tls_metrics(out, s, snap);
   service_metrics(out, s);
   counter_slot_metrics(out, s);
   control_metrics(out, s);

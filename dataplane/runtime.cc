@@ -24,6 +24,7 @@
 #include "dataplane/stats.h"
 #include "dataplane/proxy_settings.h"
 #include "dataplane/tcp_settings.h"
+#include "dataplane/tls_settings.h"
 #include "dataplane/worker_tcp.h"
 
 namespace kgw {
@@ -42,6 +43,10 @@ runtime::~runtime() {
   stop_ports();
   // Before the pools: the stacks hold mbufs.
   for (auto* t : tcp_) {
+    if (t->tls) {
+      tls::tls_stream_release(*t->tls);
+      rte_free(t->tls);
+    }
     if (t->proxy) {
       proxy::proxy_release(*t->proxy);
       rte_free(t->proxy);
@@ -64,6 +69,7 @@ runtime::~runtime() {
   if (cmd_ring_) rte_ring_free(cmd_ring_);
   if (reply_ring_) rte_ring_free(reply_ring_);
   if (local_) rte_free(local_);
+  tls_.shutdown();
   services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)
@@ -75,7 +81,13 @@ runtime::~runtime() {
 bool runtime::start(const runtime_options& o) {
   cfg_ = o.cfg;
   services_.configure(*cfg_, o.initial_services);
-  return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o) && build_tcp(o);
+  return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o) && build_tls(o) && build_tcp(o);
+}
+
+bool runtime::build_tls(const runtime_options& o) {
+  if (!tls_.start(tls_settings_of(*cfg_), services_.publisher().qsbr(), &state_->tls, &state_->tls_fallback, error_))
+    return false;
+  return !o.initial_tls || o.initial_tls(tls_, error_);
 }
 
 bool runtime::init_eal(const runtime_options& o) {
@@ -356,11 +368,12 @@ bool runtime::build_tcp(const runtime_options& o) {
   for (const ip_addr& a : cfg_->ingress.addresses) (a.is_v4() ? v4 : v6) = true;
   uint16_t echo = cfg_->ingress.echo_port;
   uint16_t http = o.http_proxy ? cfg_->ingress.http_port : 0;
+  uint16_t tls_echo = cfg_->ingress.tls_echo_port;
   if (!tcp_possible) {
-    if (echo || http) {
+    if (echo || http || tls_echo) {
       error_ = fmt::format("TCP (ingress.{}) needs segments of 576 bytes: dataplane.mbuf_data_room {} is too small "
-                           "for a port that cannot send chained buffers", echo ? "echo_port" : "http_port",
-                           cfg_->dataplane.mbuf_data_room);
+                           "for a port that cannot send chained buffers",
+                           echo ? "echo_port" : http ? "http_port" : "tls_echo_port", cfg_->dataplane.mbuf_data_room);
       return false;
     }
     log_warn("tcp: no TCP stacks (dataplane.mbuf_data_room {} holds no 576-byte segment on a port without chained "
@@ -368,6 +381,7 @@ bool runtime::build_tcp(const runtime_options& o) {
     return true;
   }
   if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
+  if (tls_echo) local_->tcp_ports[local_->n_tcp_ports++] = tls_echo;
   ip_addr source;
   if (http) {
     // Backend connections are active opens from the SNAT address of the
@@ -415,18 +429,36 @@ bool runtime::build_tcp(const runtime_options& o) {
     cl.steering = services_.steering();
     w->tcp = wt;
     w->now_ns = now;
-    if (echo) {
+    // One listener per address family on the unspecified address.
+    auto listen = [&](uint16_t port, tcp_app app) {
       for (int fam : {4, 6}) {
         if ((fam == 4 && !v4) || (fam == 6 && !v6)) continue;
         ip_addr any;
         any.family = static_cast<uint8_t>(fam);
-        int l = tcp::tcp_listen(*s, any, echo);
+        int l = tcp::tcp_listen(*s, any, port);
         if (l < 0 || l >= static_cast<int>(std::size(wt->listener_app))) {
-          error_ = fmt::format("worker {}: cannot listen on TCP port {}", w->index, echo);
+          error_ = fmt::format("worker {}: cannot listen on TCP port {}", w->index, port);
           return false;
         }
-        wt->listener_app[l] = tcp_app::echo;
+        wt->listener_app[l] = app;
       }
+      return true;
+    };
+    if (echo && !listen(echo, tcp_app::echo)) return false;
+    if (tls_echo) {
+      if (!listen(tls_echo, tcp_app::tls_echo)) return false;
+      auto* ts = static_cast<tls::tls_stream_worker*>(
+          rte_zmalloc_socket("kgw_tls_stream", sizeof(tls::tls_stream_worker), 64, socket));
+      if (ts) new (ts) tls::tls_stream_worker{};
+      uint64_t budget = rte_get_tsc_hz() / 1000000 * cfg_->ingress.tls_handshake_budget;
+      if (!ts || !tls::tls_stream_init(*ts, s, pool, tc.max_connections, socket, tls_.current_slot(), budget,
+                                       &w->counters->tls)) {
+        rte_free(ts);
+        error_ = fmt::format("cannot allocate the TLS state of worker {} ({} connections): out of hugepage memory",
+                             w->index, tc.max_connections);
+        return false;
+      }
+      wt->tls = ts;
     }
     if (http) {
       for (int fam : {4, 6}) {
@@ -473,6 +505,9 @@ bool runtime::build_tcp(const runtime_options& o) {
            "connection would hold {} mbufs per worker (pool: {})",
            tc.max_connections, tc.recv_buffer / 1024, tc.send_buffer / 1024, worst, cfg_->dataplane.mbufs);
   if (echo) log_info("tcp: echo (RFC 862) on port {} of the Ingress addresses", echo);
+  if (tls_echo)
+    log_info("tls: echo (RFC 862) over TLS on port {} of the Ingress addresses; at most {} us of handshakes per poll "
+             "loop", tls_echo, cfg_->ingress.tls_handshake_budget);
   if (!cfg_->snat_addresses.empty()) {
     const connect_ranges& r = local_->connect;
     log_info("tcp: active opens from the SNAT addresses, source ports {}..{} ({} per worker){}", r.lo,
@@ -566,6 +601,17 @@ void runtime::serve_commands() {
         reply.value = services_.publisher().ingress_generation();
         break;
       }
+      case command_type::publish_tls: {
+        auto* p = reinterpret_cast<tls::tls_publication*>(static_cast<uintptr_t>(msg.arg));
+        std::string why;
+        if (!tls_.apply(p, why)) {
+          log_warn("tls: publication rejected: {}", why);
+          reply.status = -EINVAL;
+          break;
+        }
+        reply.value = tls_.generation();
+        break;
+      }
       case command_type::set_log_level:
         if (msg.arg > static_cast<uint64_t>(log_level::debug)) {
           reply.status = -EINVAL;
@@ -583,6 +629,7 @@ void runtime::serve_commands() {
       log_warn("command reply ring full; reply to seq {} lost", msg.seq);
   }
   services_.publisher().reclaim();
+  tls_.tick();
 }
 
 void runtime::stop_ports() {

@@ -12,6 +12,7 @@
 #include "dataplane/eal.h"
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/service_runtime.h"
+#include "dataplane/tls_runtime.h"
 #include "dataplane/worker.h"
 #include "pipelines/local/local.h"
 
@@ -33,6 +34,9 @@ struct runtime_options {
   // The HTTP proxy listens on ingress.http_port: the manifests it started
   // with hold one of kgw's Ingresses (docs/proxy.md).
   bool http_proxy = false;
+  // Certificates that serve from the start (the manifests' TLS Secrets);
+  // empty: the self-signed certificate alone until control publishes.
+  initial_tls_publish initial_tls;
 };
 
 class runtime {
@@ -63,6 +67,7 @@ class runtime {
   void build_local_table();
   bool build_workers(const runtime_options& o);
   bool build_tcp(const runtime_options& o);
+  bool build_tls(const runtime_options& o);
   void clear_stats(uint64_t port);
 
   std::unique_ptr<eal_session> eal_;
@@ -82,6 +87,7 @@ class runtime {
   std::vector<worker_conf*> workers_;
   std::vector<worker_tcp*> tcp_;  // by worker
   service_runtime services_;
+  tls_runtime tls_;
   bool ports_started_ = false;
 };
 

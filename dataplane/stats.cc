@@ -48,6 +48,7 @@ void take_clear_baseline(shared_state& s, unsigned w) {
   base.conntrack.embryonic = 0;
   base.tcp.connections = 0;
   base.tcp.time_wait = 0;
+  base.tls.sessions = 0;
 }
 
 lcore_counters sum_counters(const shared_state& s) {
@@ -161,6 +162,16 @@ std::string format_counters(const shared_state& s, bool all) {
     out += fmt::format("  {:<24} {:>12}  {} {}\n", http_reason_name(why), h.errors[r], http_reason_status(why),
                        http_reason_text(why));
   }
+  const tls_lcore_counters& l = c.tls;
+  out += fmt::format("tls: sessions {}  handshakes {}  tls1.2 {}  tls1.3 {}  resumed {}  failed-version {}  "
+                     "failed-alpn {}  failed-handshake {}  failed-closed {}  deferred {}  sni-exact {}  "
+                     "sni-wildcard {}  sni-default {}  close-notify {}  truncated {}  record-errors {}  no-mbuf {}  "
+                     "bytes-in {}  bytes-out {}\n",
+                     l.sessions, l.handshakes_started, l.handshakes_tls12, l.handshakes_tls13, l.resumed,
+                     l.failed_version, l.failed_alpn, l.failed_handshake, l.failed_closed, l.deferred, l.sni_exact,
+                     l.sni_wildcard, l.sni_default, l.close_notify, l.truncated, l.record_errors, l.no_mbuf,
+                     l.bytes_in, l.bytes_out);
+  out += fmt::format("tls echo: accepted {}  bytes {}\n", l.echo_accepted, l.echo_bytes);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

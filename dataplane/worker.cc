@@ -13,6 +13,7 @@
 
 #include "dataplane/worker_tcp.h"
 #include "pipelines/l7/echo/echo.h"
+#include "pipelines/l7/tls/tls_echo.h"
 #include "pipelines/local/local.h"
 #include "pipelines/parse/parse.h"
 #include "pipelines/route/route_stage.h"
@@ -282,11 +283,31 @@ void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
         return;
       }
       break;
+    case tcp_app::tls_echo:
+      // The TLS layer's: its own events for the service come from tls_poll_events.
+      if (w.tcp->tls) {
+        tls::tls_on_tcp_event(*w.tcp->tls, ev);
+        return;
+      }
+      break;
     case tcp_app::none:
       break;
   }
   // Nothing serves it (a listener without a service cannot exist; kept safe).
   tcp::tcp_abort(s, ev.conn);
+}
+
+// An event of the TLS layer for the service on a TLS connection (by the
+// connection's tag, as the stack's events).
+void tls_app_on_event(worker_conf& w, const tcp::tcp_event& ev) {
+  tls::tls_stream_worker& t = *w.tcp->tls;
+  switch (static_cast<tcp_app>(tcp::tcp_tag(*w.tcp->stack, ev.conn))) {
+    case tcp_app::tls_echo:
+      tls::tls_echo_on_event(t, ev);
+      return;
+    default:
+      tls::tls_abort(t, ev.conn);
+  }
 }
 
 // The stack's share of a poll loop: timers, the services' events (bounded,
@@ -303,11 +324,21 @@ void tcp_service(worker_conf& w) {
                          w.services ? __atomic_load_n(w.services, __ATOMIC_ACQUIRE) : nullptr);
   // The proxy's timeouts, with this loop's routes.
   if (w.tcp->proxy) proxy::proxy_advance(*w.tcp->proxy, w.now_ns);
+  // TLS: this loop's contexts and handshake budget, and the handshakes
+  // earlier loops put off, before new ones.
+  if (w.tcp->tls) tls::tls_refresh(*w.tcp->tls);
   tcp::tcp_event ev[max_burst];
   for (unsigned round = 0; round < 8; ++round) {
     uint16_t n = tcp::tcp_poll_events(s, ev, max_burst);
     for (uint16_t i = 0; i < n; ++i) tcp_on_event(w, ev[i]);
     if (n < max_burst) break;
+  }
+  if (w.tcp->tls) {
+    for (unsigned round = 0; round < 8; ++round) {
+      uint16_t n = tls::tls_poll_events(*w.tcp->tls, ev, max_burst);
+      for (uint16_t i = 0; i < n; ++i) tls_app_on_event(w, ev[i]);
+      if (n < max_burst) break;
+    }
   }
   for (;;) {
     rte_mbuf* pkts[max_burst];

@@ -8,6 +8,7 @@
 #include "pipelines/l7/connect/connect.h"
 #include "pipelines/l7/proxy/proxy.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
+#include "pipelines/l7/tls/tls_stream.h"
 #include "pipelines/route/route_stage.h"
 
 struct rte_mempool;
@@ -16,7 +17,8 @@ namespace kgw {
 
 // What a connection of the stack serves: its tag (tcp_set_tag), and for a
 // listener, what its connections will serve.
-enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2, http = 3, http_backend = 4 };
+// A TLS service's connections go through the TLS layer (tls_stream) first.
+enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2, http = 3, http_backend = 4, tls_echo = 5 };
 static_assert(static_cast<uint32_t>(tcp_app::http) == proxy::tag_client &&
               static_cast<uint32_t>(tcp_app::http_backend) == proxy::tag_backend);
 
@@ -42,6 +44,10 @@ struct worker_tcp {
   // published Ingress routes through `ingress` (shared_state::ingress).
   proxy::proxy_worker* proxy = nullptr;
   const ingress_publication* const* ingress = nullptr;
+  // TLS on the stack's connections (the TLS echo service of
+  // ingress.tls_echo_port); nullptr: no TLS listener. Its contexts come from
+  // the runtime's tls_runtime.
+  tls::tls_stream_worker* tls = nullptr;
 };
 
 }  // namespace kgw

@@ -10,10 +10,12 @@
 #include <cstddef>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "control/cli/certificate_view.h"
 #include "control/cli/config_status_view.h"
 #include "control/cli/nexthop_view.h"
 #include "control/cli/port_view.h"
@@ -136,6 +138,14 @@ cmdline_parse_inst_t cmd_show_lcores = {show_lcores_cb, nullptr,
 cmdline_parse_inst_t cmd_show_counters = {show_counters_cb, nullptr,
                                           "show counters: packet counters and non-zero drops by reason",
                                           {TOK(t_wshow), TOK(t_counters), nullptr}};
+void show_certificates_cb(void*, cmdline* cl, void*) {
+  out(cl, format_certificates(g_ctx->dp->state(), static_cast<int64_t>(std::time(nullptr))));
+}
+cmdline_parse_token_string_t t_certificates = TOKEN_STRING_INITIALIZER(show_word_result, what, "certificates");
+cmdline_parse_inst_t cmd_show_certificates = {
+    show_certificates_cb, nullptr,
+    "show certificates: the TLS certificates (subject, names, expiry, fingerprint, the hosts each serves)",
+    {TOK(t_wshow), TOK(t_certificates), nullptr}};
 void show_neighbors_cb(void*, cmdline* cl, void*) { out(cl, format_neighbors(g_ctx->dp->state())); }
 void show_routes_cb(void*, cmdline* cl, void*) { out(cl, format_routes(g_ctx->dp->state())); }
 cmdline_parse_token_string_t t_neighbors = TOKEN_STRING_INITIALIZER(show_word_result, what, "neighbors");
@@ -287,7 +297,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_show_routes, &cmd_show_config_status,
+    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_config_status,
     &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_help, &cmd_quit, nullptr,
 };
 

@@ -65,6 +65,39 @@ std::string normalize_prefix_path(std::string_view path) {
   return std::string(path);
 }
 
+bool decode_base64(std::string_view in, std::string& out) {
+  auto value = [](char ch) -> int {
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+  };
+  out.clear();
+  uint32_t acc = 0;
+  int bits = 0, chars = 0, pad = 0;
+  for (char ch : in) {
+    if (ch == '\n' || ch == '\r') continue;
+    if (ch == '=') {
+      pad++;
+      chars++;
+      continue;
+    }
+    int v = value(ch);
+    if (v < 0 || pad) return false;  // a character outside the alphabet, or data after padding
+    acc = acc << 6 | uint32_t(v);
+    bits += 6;
+    chars++;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>(acc >> bits & 0xff));
+    }
+  }
+  // Whole quanta only, at most two pad characters, and no stray bits.
+  return chars % 4 == 0 && pad <= 2 && (acc & ((1u << bits) - 1)) == 0;
+}
+
 namespace {
 
 // The reading of one object: a reader in the Kubernetes dialect whose issues
@@ -255,6 +288,32 @@ void parse_ingress(doc_ctx& c, yaml::node doc, manifest_set& out) {
       }
     }
   }
+  if (yaml::node tls = spec.get("tls"); tls.present()) {
+    if (!tls.is_sequence()) {
+      c.error(tls, "spec.tls", "expected a list");
+    } else {
+      for (size_t i = 0; i < tls.size(); ++i) {
+        yaml::node t = tls.item(i);
+        std::string tf = fmt::format("spec.tls[{}]", i);
+        if (!t.is_map()) {
+          c.error(t, tf, "expected a map");
+          continue;
+        }
+        ingress_tls entry;
+        entry.line = t.line();
+        c.get_string(t, "secretName", tf + ".secretName", entry.secret_name);
+        if (yaml::node hosts = t.get("hosts"); hosts.present()) {
+          if (!hosts.is_sequence()) {
+            c.error(hosts, tf + ".hosts", "expected a list of host names");
+          } else {
+            for (size_t j = 0; j < hosts.size(); ++j)
+              if (auto h = c.r.string(hosts.item(j), fmt::format("{}.hosts[{}]", tf, j))) entry.hosts.emplace_back(*h);
+          }
+        }
+        ing.tls.push_back(std::move(entry));
+      }
+    }
+  }
   if (ing.rules.empty() && !ing.default_backend) {
     c.error(spec, "spec", "Ingress has neither rules nor defaultBackend");
   }
@@ -304,6 +363,52 @@ void parse_service(yaml::node doc, manifest_set& out) {
   out.services.push_back(std::move(svc));
 }
 
+// A Secret: its type, and for a TLS Secret the certificate and key. Nothing
+// is reported from here (see secret_object); YAML problems of the document
+// are, as for every object kgw reads.
+void parse_secret(doc_ctx& c, yaml::node doc, manifest_set& out) {
+  secret_object sec;
+  sec.file = c.file;
+  sec.line = doc.line();
+  yaml::node meta = doc.get("metadata");
+  sec.name = meta.get("name").text();
+  if (auto ns = meta.get("namespace").text(); !ns.empty()) sec.ns = ns;
+  if (sec.name.empty()) return;  // nothing can name it
+  sec.type = doc.get("type").text();
+  if (sec.type.empty()) sec.type = "Opaque";  // the API server's default
+  if (sec.type != tls_secret_type) {
+    out.secrets.push_back(std::move(sec));
+    return;
+  }
+  auto problem = [&](yaml::node at, std::string field, std::string why) {
+    if (!sec.problem.empty()) return;
+    sec.problem = std::move(why);
+    sec.problem_field = std::move(field);
+    sec.problem_line = at.line() ? at.line() : sec.line;
+  };
+  // stringData is merged over data by the API server: it wins.
+  auto take = [&](const char* key, std::string& value, int& line, std::string& field) {
+    yaml::node sd = doc.get("stringData").get(key);
+    if (sd.present()) {
+      if (!sd.is_scalar()) return problem(sd, std::string("stringData.") + key, "expected a string");
+      value = sd.text();
+      line = sd.line();
+      field = std::string("stringData.") + key;
+      return;
+    }
+    yaml::node d = doc.get("data").get(key);
+    if (!d.present()) return;
+    line = d.line();
+    field = std::string("data.") + key;
+    if (!d.is_scalar() || !decode_base64(d.text(), value)) problem(d, field, "not valid base64");
+  };
+  take("tls.crt", sec.cert, sec.cert_line, sec.cert_field);
+  take("tls.key", sec.key, sec.key_line, sec.key_field);
+  if (sec.cert_field.empty()) problem(doc, "data.tls.crt", "a kubernetes.io/tls Secret needs tls.crt");
+  else if (sec.key_field.empty()) problem(doc, "data.tls.key", "a kubernetes.io/tls Secret needs tls.key");
+  out.secrets.push_back(std::move(sec));
+}
+
 // Kinds as every reader of the manifests directory has them (kubernetes_kinds.h):
 // lists and typed lists unrolled (a typed list's items take its kind), other
 // kinds skipped, a kgw kind in a version kgw does not read an error.
@@ -342,6 +447,9 @@ void parse_object(doc_ctx& c, yaml::node doc, manifest_set& out, std::string_vie
       return;
     case yaml::kube_kind::service:
       parse_service(doc, out);
+      return;
+    case yaml::kube_kind::secret:
+      parse_secret(c, doc, out);
       return;
     case yaml::kube_kind::endpoint_slice:
     case yaml::kube_kind::skipped:
@@ -404,8 +512,6 @@ std::string route_set::describe_rule(uint32_t r) const {
                      rr.host.empty() ? "*" : rr.host, rr.path_index, rr.written_path, to_string(rr.kind));
 }
 
-namespace {
-
 bool valid_host(const std::string& h, std::string& why) {
   if (h.size() > 253) {
     why = "host longer than 253 characters";
@@ -431,8 +537,6 @@ bool valid_host(const std::string& h, std::string& why) {
   }
   return true;
 }
-
-}  // namespace
 
 route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& errors) {
   route_set rs;

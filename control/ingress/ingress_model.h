@@ -57,6 +57,14 @@ struct ingress_rule {
   int line = 0;
 };
 
+// spec.tls[i]: the hosts whose certificate is the Secret secretName of the
+// Ingress's namespace (control/tls resolves and checks it).
+struct ingress_tls {
+  std::vector<std::string> hosts;  // as written; may be empty
+  std::string secret_name;         // empty: the hosts get the default certificate
+  int line = 0;
+};
+
 struct ingress_object {
   std::string file;
   int line = 0;
@@ -67,9 +75,31 @@ struct ingress_object {
   std::map<std::string, std::string> annotations;
   std::optional<backend_ref> default_backend;
   std::vector<ingress_rule> rules;
+  std::vector<ingress_tls> tls;
   std::string id() const { return ns + "/" + name; }
   bool path_regex() const;
 };
+
+// A v1 Secret. Only type kubernetes.io/tls is read further: tls.crt and
+// tls.key from `data` (base64) or `stringData` (which wins, as the API server
+// merges it). What is wrong with one is kept here, not reported, because
+// whether it matters depends on who names the Secret (control/tls).
+struct secret_object {
+  std::string file;
+  int line = 0;
+  std::string ns = "default";
+  std::string name;
+  std::string type;          // "kubernetes.io/tls", "Opaque", ...
+  std::string cert, key;     // decoded PEM text (empty when absent)
+  int cert_line = 0, key_line = 0;
+  std::string cert_field, key_field;  // "data.tls.crt" or "stringData.tls.crt", ...
+  std::string problem;       // why the Secret cannot be used ("" = readable)
+  std::string problem_field;
+  int problem_line = 0;
+  std::string id() const { return ns + "/" + name; }
+};
+
+inline constexpr std::string_view tls_secret_type = "kubernetes.io/tls";
 
 struct ingress_class_object {
   std::string file;
@@ -94,7 +124,13 @@ struct manifest_set {
   std::vector<ingress_object> ingresses;
   std::vector<ingress_class_object> classes;
   std::vector<service_object> services;
+  std::vector<secret_object> secrets;
 };
+
+// Standard base64 (RFC 4648 section 4, padded) as Kubernetes encodes a
+// Secret's `data`; line breaks are ignored, as Go's decoder does. False on
+// anything else.
+bool decode_base64(std::string_view in, std::string& out);
 
 // Parses every document of `text`. Objects of other kinds are skipped; a `kind: List`
 // is opened. Errors are appended; objects that parse are kept.
@@ -161,5 +197,8 @@ route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& er
 // Host and path key helpers, shared by the builders and the reference matcher.
 std::string normalize_rule_host(std::string_view host);       // lowercase
 std::string normalize_prefix_path(std::string_view path);     // strip trailing '/'
+// A host as Ingress rules and spec.tls take it (lowercase already): a DNS
+// name, or "*." and one; false with `why` otherwise.
+bool valid_host(const std::string& host, std::string& why);
 
 }  // namespace kgw::ingress

@@ -7,6 +7,7 @@
 
 #include "control/publish/published_ingress.h"
 #include "control/publish/published_services.h"
+#include "control/publish/published_tls.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
 
@@ -14,7 +15,7 @@ namespace kgw {
 
 namespace {
 
-bool publish_initial(directory_publisher& p, const std::vector<compiled_service>& compiled, const std::string& dir,
+bool publish_initial(directory_publisher& p, const std::vector<compiled_service>& compiled, const ingress_sources& src,
                      std::string& error) {
   service_directory& d = *p.directory();
   published_services book;
@@ -30,7 +31,7 @@ bool publish_initial(directory_publisher& p, const std::vector<compiled_service>
     book.commit(d.number);
   }
   ingress_build ib;
-  if (!build_ingress_publication(dir, [&](const std::string& n) { return book.slot_of(n); }, ib, error))
+  if (!build_ingress_publication(src, [&](const std::string& n) { return book.slot_of(n); }, ib, error))
     return false;
   for (const auto& w : ib.warnings) log_warn("{}", w);
   if (!ib.pub) return true;
@@ -41,10 +42,20 @@ bool publish_initial(directory_publisher& p, const std::vector<compiled_service>
   return true;
 }
 
+bool publish_initial_tls(tls_runtime& t, const gateway_config& cfg, const ingress_sources& src, std::string& error) {
+  tls_build tb;
+  if (!build_tls_publication(src, cfg, tb, error)) return false;
+  if (!t.apply(tb.pub, error)) {
+    free_tls_publication(tb.pub);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
-                           std::string& error, bool* has_ingress) {
+                           std::string& error, bool* has_ingress, initial_tls_publish* tls_out) {
   auto compiled = std::make_shared<std::vector<compiled_service>>();
   std::vector<std::string> errors, warnings;
   manifest_counts counts;
@@ -61,12 +72,22 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
            t.services, t.groups, t.endpoints, t.bytes / 1024, t.services ? double(t.bytes) / t.services : 0.0);
   // Checked now, before the dataplane starts: an invalid Ingress stops it
   // like an invalid Service does, and the listeners depend on the answer.
+  auto src = std::make_shared<ingress_sources>();
+  if (!load_ingress_sources(dir, *src, error)) return false;
   ingress_build probe;
-  if (!build_ingress_publication(dir, [](const std::string&) { return ingress_no_slot; }, probe, error, true))
+  if (!build_ingress_publication(*src, [](const std::string&) { return ingress_no_slot; }, probe, error, true))
     return false;
   if (has_ingress) *has_ingress = probe.n_ingresses > 0;
   if (probe.n_ingresses) log_info("ingress: {} Ingresses, {} routes", probe.n_ingresses, probe.n_rules);
-  out = [compiled, dir](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, dir, e); };
+  // Certificates too: an invalid TLS Secret stops the start as an invalid
+  // Ingress does.
+  tls_build tls_probe;
+  if (!build_tls_publication(*src, cfg, tls_probe, error, true)) return false;
+  for (const auto& w : tls_probe.warnings) log_warn("{}", w);
+  log_info("tls: {}", tls_probe.summary);
+  out = [compiled, src](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, *src, e); };
+  if (tls_out)
+    *tls_out = [cfg, src](tls_runtime& t, std::string& e) { return publish_initial_tls(t, cfg, *src, e); };
   return true;
 }
 

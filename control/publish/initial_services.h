@@ -8,15 +8,17 @@
 
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/service_runtime.h"
+#include "dataplane/tls_runtime.h"
 
 namespace kgw {
 
 // Compiles `dir` (warnings logged) into `out`, the hook the dataplane calls
 // at start; the hook publishes the Ingress routes of `dir` too, after the
 // Services they name. `has_ingress`: whether `dir` holds one of kgw's
-// Ingresses (the HTTP proxy listens then). False with `error` listing every
-// invalid manifest.
+// Ingresses (the HTTP proxy listens then). `tls_out`: the hook that
+// publishes the certificates of `dir` (the TLS Secrets its Ingresses name).
+// False with `error` listing every invalid manifest.
 bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
-                           std::string& error, bool* has_ingress = nullptr);
+                           std::string& error, bool* has_ingress = nullptr, initial_tls_publish* tls_out = nullptr);
 
 }  // namespace kgw

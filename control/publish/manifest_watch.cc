@@ -13,6 +13,7 @@
 #include "dataplane/log.h"
 #include "control/publish/published_ingress.h"
 #include "control/publish/published_services.h"
+#include "control/publish/published_tls.h"
 
 namespace kgw {
 
@@ -60,13 +61,14 @@ void follow_log_level(const shared_state& st, uint32_t& seen) {
 // The Ingress routes, after the Services (their backends carry the Services'
 // slots), when they differ from what the dataplane runs. The routes are
 // rebuilt from the whole directory on each pass: they are small, and a
-// Service added or removed moves the slots they carry.
-void publish_ingress(dataplane_attachment& dp, const std::string& dir, publish_state& ps) {
+// Service added or removed moves the slots they carry. False when the
+// Ingresses are invalid (what runs stays).
+bool publish_routes(dataplane_attachment& dp, const std::string& dir, const ingress_sources& src, publish_state& ps) {
   ingress_build ib;
   std::string error;
-  if (!build_ingress_publication(dir, [&](const std::string& n) { return ps.book.slot_of(n); }, ib, error)) {
-    log_error("{}; the running Ingress routes stay as they are", error);
-    return;
+  if (!build_ingress_publication(src, [&](const std::string& n) { return ps.book.slot_of(n); }, ib, error)) {
+    log_error("{}; the running Ingress routes and certificates stay as they are", error);
+    return false;
   }
   for (const auto& w : ib.warnings) log_warn("{}", w);
   // Only this process publishes Ingress routes, so the block the dataplane
@@ -74,16 +76,52 @@ void publish_ingress(dataplane_attachment& dp, const std::string& dir, publish_s
   const ingress_publication* cur = __atomic_load_n(&dp.state().ingress, __ATOMIC_ACQUIRE);
   if (same_ingress(cur, ib.pub)) {
     free_ingress_publication(ib.pub);
-    return;
+    return true;
   }
   int rc = dp.send_command(command_type::publish_ingress, reinterpret_cast<uintptr_t>(ib.pub), 10000);
   if (rc != 0) {
     if (rc != -ETIMEDOUT) free_ingress_publication(ib.pub);
     log_error("dataplane did not take the Ingress routes: {}", std::strerror(-rc));
-    return;
+    return true;
   }
   log_info("ingress: generation {} published from {}: {} Ingresses, {} routes", dp.last_reply_value(), dir,
            ib.n_ingresses, ib.n_rules);
+  return true;
+}
+
+// The certificates kgw's Ingresses name, when they differ (by digest) from
+// what the dataplane runs. An invalid Secret leaves the running ones.
+void publish_certificates(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
+                          const ingress_sources& src) {
+  tls_build tb;
+  std::string error;
+  if (!build_tls_publication(src, cfg, tb, error)) {
+    log_error("{}; the running certificates stay as they are", error);
+    return;
+  }
+  for (const auto& w : tb.warnings) log_warn("{}", w);
+  const tls::tls_publication* cur = __atomic_load_n(&dp.state().tls, __ATOMIC_ACQUIRE);
+  if (same_tls(cur, tb.pub)) {
+    free_tls_publication(tb.pub);
+    return;
+  }
+  int rc = dp.send_command(command_type::publish_tls, reinterpret_cast<uintptr_t>(tb.pub), 10000);
+  if (rc != 0) {
+    if (rc != -ETIMEDOUT) free_tls_publication(tb.pub);
+    log_error("dataplane did not take the certificates: {}", std::strerror(-rc));
+    return;
+  }
+  log_info("tls: generation {} published from {}: {}", dp.last_reply_value(), dir, tb.summary);
+}
+
+void publish_ingress(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir, publish_state& ps) {
+  ingress_sources src;
+  std::string error;
+  if (!load_ingress_sources(dir, src, error)) {
+    log_error("{}", error);
+    return;
+  }
+  if (publish_routes(dp, dir, src, ps)) publish_certificates(dp, cfg, dir, src);
 }
 
 }  // namespace
@@ -156,7 +194,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   }
   ps.cache.acknowledge();  // published: the next pass reports what changes after this
   ps.compared = true;
-  publish_ingress(dp, dir, ps);
+  publish_ingress(dp, cfg, dir, ps);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;
   const record_cache& records = ps.cache.records;

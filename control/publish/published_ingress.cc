@@ -11,16 +11,21 @@
 
 namespace kgw {
 
-bool build_ingress_publication(const std::string& manifests, const std::function<uint32_t(const std::string&)>& slot_of,
-                               ingress_build& out, std::string& error, bool check_only) {
+bool load_ingress_sources(const std::string& manifests, ingress_sources& out, std::string& error) {
   out = {};
-  ingress::manifest_set m;
-  std::vector<ingress::manifest_error> errors;
-  if (!ingress::load_manifests(manifests, m, errors)) {
+  if (!ingress::load_manifests(manifests, out.objects, out.issues)) {
     error = fmt::format("ingress: cannot read {}", manifests);
     return false;
   }
-  ingress::route_set rs = ingress::build_route_set(m, errors);
+  out.routes = ingress::build_route_set(out.objects, out.issues);
+  return true;
+}
+
+bool build_ingress_publication(const ingress_sources& src, const std::function<uint32_t(const std::string&)>& slot_of,
+                               ingress_build& out, std::string& error, bool check_only) {
+  out = {};
+  const ingress::route_set& rs = src.routes;
+  std::vector<ingress::manifest_error> errors = src.issues;
   ingress::route_table table;
   bool built = rs.ingresses.empty() || ingress::build_route_table(rs, table, errors);
   std::string fatal;

@@ -9,9 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "control/ingress/ingress_model.h"
 #include "pipelines/l7/ingress/ingress_publication.h"
 
 namespace kgw {
+
+// The Ingress side of a manifests directory, read once per pass: what the
+// routes and the certificates (published_tls.h) are both built from.
+struct ingress_sources {
+  ingress::manifest_set objects;
+  ingress::route_set routes;                   // kgw's Ingresses, resolved
+  std::vector<ingress::manifest_error> issues;  // reading and resolving them
+};
+// False with `error` when `manifests` cannot be read at all.
+bool load_ingress_sources(const std::string& manifests, ingress_sources& out, std::string& error);
 
 struct ingress_build {
   ingress_publication* pub = nullptr;  // rte_malloc; nullptr when the manifests hold no kgw Ingress
@@ -24,7 +35,7 @@ struct ingress_build {
 // ingress_no_slot. False with `error` when the Ingress manifests are invalid
 // or memory is short (nothing allocated then). `check_only`: validates and
 // counts without allocating (before EAL is up); out.pub stays nullptr.
-bool build_ingress_publication(const std::string& manifests, const std::function<uint32_t(const std::string&)>& slot_of,
+bool build_ingress_publication(const ingress_sources& src, const std::function<uint32_t(const std::string&)>& slot_of,
                                ingress_build& out, std::string& error, bool check_only = false);
 
 // Whether two blocks publish the same routes and slots (the generation aside).

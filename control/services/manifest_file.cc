@@ -80,13 +80,22 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
   }
   if (what == yaml::kube_kind::skipped) {
     // knative's Service is not a Service: the count says whose it is.
-    bool ours = *kind == "Service" || *kind == "EndpointSlice" || *kind == "Ingress" || *kind == "IngressClass";
+    bool ours = *kind == "Service" || *kind == "EndpointSlice" || *kind == "Ingress" || *kind == "IngressClass" ||
+                *kind == "Secret";
     st.skipped_kinds[ours ? fmt::format("{} ({})", *kind, *api) : std::string(*kind)]++;
     return;
   }
+  // Of the Secrets, kgw reads those that hold a TLS certificate (control/tls);
+  // service-account tokens, registry credentials and Opaque ones are not its business.
+  if (what == yaml::kube_kind::secret && doc.get("type").text() != "kubernetes.io/tls") {
+    st.skipped_kinds[std::string(*kind)]++;
+    return;
+  }
   st.read_kinds[std::string(*kind)]++;
-  // The ingress router reads these.
-  if (what == yaml::kube_kind::ingress || what == yaml::kube_kind::ingress_class) return;
+  // The ingress router reads these (and the TLS side, the Secrets).
+  if (what == yaml::kube_kind::ingress || what == yaml::kube_kind::ingress_class ||
+      what == yaml::kube_kind::secret)
+    return;
   const bool is_service = what == yaml::kube_kind::service;
 
   if (!meta_ok) return;

@@ -4,6 +4,7 @@
 #include "dataplane/config/gateway_config.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -58,6 +59,22 @@ bool valid_file_prefix(const std::string& s) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
            c == '.';
   });
+}
+
+// "NAMESPACE/NAME" of a Secret: a DNS label, then a DNS subdomain (as the API
+// server has them).
+bool valid_secret_ref(const std::string& s) {
+  auto slash = s.find('/');
+  if (slash == std::string::npos) return false;
+  auto ok = [](std::string_view v, size_t max, bool dots) {
+    if (v.empty() || v.size() > max || v.front() == '-' || v.back() == '-' || v.front() == '.' || v.back() == '.')
+      return false;
+    return std::all_of(v.begin(), v.end(), [&](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (dots && c == '.');
+    });
+  };
+  std::string_view v = s;
+  return ok(v.substr(0, slash), 63, false) && ok(v.substr(slash + 1), 253, true);
 }
 
 bool is_unspecified(const ip_addr& a) {
@@ -539,10 +556,12 @@ class gateway_parser {
       error(n, "services.mss_clamp", fmt::format("must be 0 (off) or at least 536, got {}", s.mss_clamp));
   }
 
-  // ingress: {addresses, http_port, https_port, echo_port}
+  // ingress: {addresses, http_port, https_port, echo_port, default_certificate}
   void parse_ingress(yaml::node n, ingress_config& in) {
     in.line = n.line();
-    yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port", "limits", "timeouts"});
+    yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port", "limits", "timeouts",
+                                             "default_certificate", "tls_ciphers", "tls_ciphersuites",
+                                             "tls_ticket_rotation", "tls_handshake_budget", "tls_echo_port"});
     if (!n.is_map()) return;
     if (auto v = m.get("limits")) parse_ingress_limits(v, in.limits);
     if (auto v = m.get("timeouts")) parse_ingress_timeouts(v, in.timeouts);
@@ -554,13 +573,36 @@ class gateway_parser {
     bounded(m, "http_port", "ingress.http_port", 0, 65535, in.http_port);
     bounded(m, "https_port", "ingress.https_port", 0, 65535, in.https_port);
     bounded(m, "echo_port", "ingress.echo_port", 0, 65535, in.echo_port);
+    if (yaml::node v = m.get("default_certificate")) {
+      if (auto s = f_.get_string(v, "ingress.default_certificate")) {
+        if (valid_secret_ref(*s)) in.default_certificate = *s;
+        else error(v, "ingress.default_certificate", fmt::format("expected NAMESPACE/NAME of a Secret, got \"{}\"", *s));
+      }
+      in.default_certificate_line = v.line();
+    }
+    // Whether OpenSSL takes the lists is checked where OpenSSL is (kgw
+    // validate, the dataplane's start).
+    for (auto [key, out] : {std::pair{"tls_ciphers", &in.tls_ciphers}, std::pair{"tls_ciphersuites", &in.tls_ciphersuites}})
+      if (yaml::node v = m.get(key)) {
+        if (auto s = f_.get_string(v, std::string("ingress.") + key)) {
+          if (s->empty() || s->find_first_of(" \t") != std::string::npos)
+            error(v, std::string("ingress.") + key, "expected an OpenSSL cipher list (names joined by ':')");
+          else *out = *s;
+        }
+      }
+    bounded(m, "tls_ticket_rotation", "ingress.tls_ticket_rotation", 60, 7 * 86400, in.tls_ticket_rotation);
+    bounded(m, "tls_handshake_budget", "ingress.tls_handshake_budget", 1, 1000000, in.tls_handshake_budget);
+    bounded(m, "tls_echo_port", "ingress.tls_echo_port", 0, 65535, in.tls_echo_port);
     // Two services on one port: the second would never see a connection.
     struct named {
       const char* key;
       uint16_t port;
     };
-    const named ports[] = {{"http_port", in.http_port}, {"https_port", in.https_port}, {"echo_port", in.echo_port}};
-    for (size_t i = 0; i < 3; ++i)
+    const named ports[] = {{"http_port", in.http_port},
+                           {"https_port", in.https_port},
+                           {"echo_port", in.echo_port},
+                           {"tls_echo_port", in.tls_echo_port}};
+    for (size_t i = 0; i < std::size(ports); ++i)
       for (size_t j = 0; j < i; ++j)
         if (ports[i].port != 0 && ports[i].port == ports[j].port) {
           yaml::node at = m.get(ports[i].key) ? m.get(ports[i].key) : n;

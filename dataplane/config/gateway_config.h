@@ -111,6 +111,19 @@ struct ingress_config {
   uint16_t echo_port = 0;    // RFC 862 echo on the Ingress addresses; 0 = off
   ingress_limits limits;
   ingress_timeouts timeouts;
+  // TLS (control/tls, pipelines/l7/tls): "NAMESPACE/NAME" of the kubernetes.io/tls
+  // Secret for names no Ingress covers and clients without SNI; empty: a
+  // self-signed certificate the dataplane generates at start.
+  std::string default_certificate;
+  int default_certificate_line = 0;
+  // OpenSSL cipher lists; empty: kgw's defaults (pipelines/l7/tls/tls_contexts.h).
+  std::string tls_ciphers;        // TLS 1.2
+  std::string tls_ciphersuites;   // TLS 1.3
+  uint32_t tls_ticket_rotation = 3600;  // seconds between session ticket key rotations
+  // Microseconds of TLS handshake work a worker does per poll loop (at least
+  // one step); the rest waits for the next loops.
+  uint32_t tls_handshake_budget = 100;
+  uint16_t tls_echo_port = 0;  // the echo service over TLS (a diagnostic); 0 = off
   int line = 0;
 };
 

@@ -114,6 +114,32 @@ struct http_lcore_counters {
   uint64_t bytes_to_clients;   // response bytes forwarded
 };
 
+// TLS termination on the worker's TCP connections (pipelines/l7/tls).
+struct tls_lcore_counters {
+  uint64_t sessions;           // gauge: TLS connections open (handshaking included)
+  uint64_t handshakes_started;
+  uint64_t handshakes_tls12;   // completed, by protocol version
+  uint64_t handshakes_tls13;
+  uint64_t resumed;            // of the completed: by a session ticket
+  uint64_t failed_version;     // refused: the client offered no TLS 1.2 or 1.3
+  uint64_t failed_alpn;        // refused: ALPN without http/1.1
+  uint64_t failed_handshake;   // any other failure: no shared cipher, a bad message, the client's alert
+  uint64_t failed_closed;      // the client closed or reset during the handshake
+  uint64_t deferred;           // handshake steps put off to a later poll loop (the per-loop budget)
+  uint64_t handshake_cycles;   // TSC cycles spent in handshake steps
+  uint64_t sni_exact;          // certificate picked by the exact name
+  uint64_t sni_wildcard;       // by the wildcard of its first label
+  uint64_t sni_default;        // no SNI, or no name matched: the default certificate
+  uint64_t close_notify;       // clients that ended with close_notify
+  uint64_t truncated;          // clients that sent FIN without close_notify
+  uint64_t record_errors;      // connections ended by a bad record or an alert after the handshake
+  uint64_t no_mbuf;            // connections ended because the pool was dry
+  uint64_t bytes_in;           // plaintext received (decrypted)
+  uint64_t bytes_out;          // plaintext sent (encrypted)
+  uint64_t echo_accepted;      // the echo service over TLS (ingress.tls_echo_port)
+  uint64_t echo_bytes;
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -128,6 +154,7 @@ struct alignas(64) lcore_counters {
   nat_stage_counters nat;
   tcp_lcore_counters tcp;
   http_lcore_counters http;
+  tls_lcore_counters tls;
   port_lcore_counters port[max_ports];
 };
 

@@ -19,9 +19,12 @@ struct lb_counter_area;
 class conn_table;
 struct nexthop_table;
 struct ingress_publication;
+namespace tls {
+struct tls_publication;
+}
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 12;
+inline constexpr uint32_t shared_state_version = 13;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -147,6 +150,16 @@ struct tcp_probe_request {
   uint64_t connect_ns, total_ns;      // handshake time, and time to the end
 };
 
+// The certificate the dataplane generated at start, which serves names no
+// Ingress covers while ingress.default_certificate names none (its key stays
+// in the dataplane's own memory): what the CLI and the metrics show of it.
+struct tls_fallback_info {
+  char subject[128];
+  char fingerprint[96];  // SHA-256, "AB:CD:..."
+  char key_type[32];
+  int64_t not_before, not_after;  // Unix seconds; 0: none generated
+};
+
 struct shared_state {
   uint64_t magic;
   uint32_t version;
@@ -181,6 +194,11 @@ struct shared_state {
   // The Ingress routes (pipelines/l7/ingress/ingress_publication.h), swapped
   // by the main lcore only; workers load it once per poll loop. nullptr: none.
   const ingress_publication* ingress;
+  // The certificates (pipelines/l7/tls/tls_publication.h), swapped by the main
+  // lcore only, private keys zeroed once loaded: for the CLI and the metrics;
+  // the workers use the OpenSSL contexts the main lcore built from it.
+  const tls::tls_publication* tls;
+  tls_fallback_info tls_fallback;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
@@ -190,12 +208,13 @@ enum class command_type : uint32_t {
   publish_services = 3,
   set_log_level = 4,
   publish_ingress = 5,
+  publish_tls = 6,
 };
 struct command_msg {
   command_type type;
   uint32_t seq;
   uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_change_set*; set_log_level: a log_level;
-                // publish_ingress: an ingress_publication*
+                // publish_ingress: an ingress_publication*; publish_tls: a tls::tls_publication*
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

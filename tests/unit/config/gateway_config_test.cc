@@ -731,6 +731,51 @@ TEST(GatewayConfig, IngressErrors) {
   EXPECT_THAT(full[0], HasSubstr("ingress.addresses: node and Ingress addresses hold 17 distinct IPv4 addresses, at most 16"));
 }
 
+TEST(GatewayConfig, IngressDefaultCertificate) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->ingress.default_certificate, "");
+  cfg = parse_gateway_config(std::string(minimal) + "ingress:\n  default_certificate: kgw-system/wildcard.example-tls\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->ingress.default_certificate, "kgw-system/wildcard.example-tls");
+  EXPECT_EQ(cfg->ingress.default_certificate_line, 8);
+  for (const char* bad : {"no-slash", "/name", "ns/", "Ns/name", "ns/-name", "ns.x/name", "ns/na_me"})
+    EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {default_certificate: \"" + bad + "\"}\n")),
+              std::vector<std::string>{"t.yaml:7:32: ingress.default_certificate: expected NAMESPACE/NAME of a "
+                                       "Secret, got \"" + std::string(bad) + "\""})
+        << bad;
+}
+
+TEST(GatewayConfig, IngressTlsSettings) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->ingress.tls_ciphers, "");
+  EXPECT_EQ(cfg->ingress.tls_ticket_rotation, 3600u);
+  EXPECT_EQ(cfg->ingress.tls_handshake_budget, 100u);
+  EXPECT_EQ(cfg->ingress.tls_echo_port, 0);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "ingress:\n  tls_echo_port: 8443\n  tls_ciphers: ECDHE-RSA-AES128-GCM-SHA256\n"
+                                 "  tls_ciphersuites: TLS_AES_256_GCM_SHA384\n  tls_ticket_rotation: 600\n"
+                                 "  tls_handshake_budget: 50\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->ingress.tls_echo_port, 8443);
+  EXPECT_EQ(cfg->ingress.tls_ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_EQ(cfg->ingress.tls_ciphersuites, "TLS_AES_256_GCM_SHA384");
+  EXPECT_EQ(cfg->ingress.tls_ticket_rotation, 600u);
+  EXPECT_EQ(cfg->ingress.tls_handshake_budget, 50u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {tls_echo_port: 443}\n")),
+            std::vector<std::string>{"t.yaml:7:26: ingress.tls_echo_port: port 443 is also ingress.https_port"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {tls_ticket_rotation: 10}\n")),
+            std::vector<std::string>{"t.yaml:7:32: ingress.tls_ticket_rotation: must be 60..604800, got 10"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {tls_ciphers: \"A B\"}\n")),
+            std::vector<std::string>{
+                "t.yaml:7:24: ingress.tls_ciphers: expected an OpenSSL cipher list (names joined by ':')"});
+}
+
 TEST(GatewayConfig, TcpStackBounds) {
   std::vector<config_error> errs;
   auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
