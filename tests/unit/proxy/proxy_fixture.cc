@@ -219,8 +219,10 @@ void ProxyTest::start() {
   std::ofstream(d + "/ingress.yaml") << ingress_yaml;
   ingress_build b;
   std::string err;
-  bool ok = build_ingress_publication(
-      d, [&](const std::string& n) { return slots.count(n) ? slots[n] : ingress_no_slot; }, b, err);
+  ingress_sources src;
+  bool ok = load_ingress_sources(d, src, err) &&
+            build_ingress_publication(
+                src, [&](const std::string& n) { return slots.count(n) ? slots[n] : ingress_no_slot; }, b, err);
   std::filesystem::remove_all(d);
   ASSERT_TRUE(ok) << err;
   ASSERT_NE(b.pub, nullptr);
