@@ -153,6 +153,13 @@ std::string format_counters(const shared_state& s, bool all) {
                      h.responses[5], h.bad_request, h.no_route, h.no_endpoint, h.backend_connects, h.backend_refused,
                      h.backend_timeouts, h.backend_errors, h.no_resources, h.bytes_to_backends, h.bytes_to_clients,
                      h.client_resets);
+  const dns_lcore_counters& d = c.dns;
+  out += fmt::format("dns: queries {}  edns {}  noerror {}  formerr {}  servfail {}  nxdomain {}  notimp {}  refused {}  "
+                     "badvers {}  nodata {}  truncated {}  a {}  aaaa {}  srv {}  ptr {}  cname {}  txt {}  any {}  "
+                     "other-types {}\n",
+                     d.queries, d.edns, d.responses[0], d.responses[1], d.responses[2], d.responses[3], d.responses[4],
+                     d.responses[5], d.responses[6], d.nodata, d.truncated, d.qtypes[0], d.qtypes[1], d.qtypes[2],
+                     d.qtypes[3], d.qtypes[4], d.qtypes[5], d.qtypes[6], d.qtypes[7]);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

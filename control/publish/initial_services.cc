@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "control/dns/dns_sources.h"
+#include "control/publish/published_dns.h"
 #include "control/publish/published_ingress.h"
 #include "control/publish/published_services.h"
 #include "control/services/service_compiler.h"
@@ -15,7 +17,7 @@ namespace kgw {
 namespace {
 
 bool publish_initial(directory_publisher& p, const std::vector<compiled_service>& compiled, const std::string& dir,
-                     std::string& error) {
+                     const gateway_config& cfg, const std::vector<dns::service_entry>* names, std::string& error) {
   service_directory& d = *p.directory();
   published_services book;
   book.adopt(d);
@@ -33,9 +35,17 @@ bool publish_initial(directory_publisher& p, const std::vector<compiled_service>
   if (!build_ingress_publication(dir, [&](const std::string& n) { return book.slot_of(n); }, ib, error))
     return false;
   for (const auto& w : ib.warnings) log_warn("{}", w);
-  if (!ib.pub) return true;
-  if (!p.apply_ingress(ib.pub, error)) {
+  if (ib.pub && !p.apply_ingress(ib.pub, error)) {
     free_ingress_publication(ib.pub);
+    return false;
+  }
+  if (!names) return true;
+  std::vector<std::string> warnings;
+  dns::table* t = build_dns_publication(cfg, *names, warnings, error);
+  for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
+  if (!t) return false;
+  if (!p.apply_dns(t, error)) {
+    free_dns_publication(t);
     return false;
   }
   return true;
@@ -66,7 +76,17 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
     return false;
   if (has_ingress) *has_ingress = probe.n_ingresses > 0;
   if (probe.n_ingresses) log_info("ingress: {} Ingresses, {} routes", probe.n_ingresses, probe.n_rules);
-  out = [compiled, dir](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, dir, e); };
+  // The DNS names from the same directory, read again for what the L4 path
+  // skips (headless and ExternalName Services, hostnames).
+  std::shared_ptr<std::vector<dns::service_entry>> names;
+  if (!cfg.dns.addresses.empty()) {
+    names = std::make_shared<std::vector<dns::service_entry>>();
+    if (!dns::services_of_dir(dir, *names, error)) return false;
+  }
+  const gateway_config* c = &cfg;
+  out = [compiled, dir, c, names](directory_publisher& p, std::string& e) {
+    return publish_initial(p, *compiled, dir, *c, names.get(), e);
+  };
   return true;
 }
 

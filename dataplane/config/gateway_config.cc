@@ -604,6 +604,9 @@ class gateway_parser {
     if (auto v = m.get("addresses")) {
       if (v.is_sequence() && v.size() == 0) error(v, "dns.addresses", "must list at least one address");
       else address_list(v, "dns.addresses", d.addresses);
+      size_t n4 = 0;
+      for (const ip_addr& a : d.addresses) n4 += a.is_v4();
+      if (n4 > 8 || d.addresses.size() - n4 > 8) error(v, "dns.addresses", "at most 8 addresses of each family");
     } else {
       f_.missing(n, "dns.addresses");
     }

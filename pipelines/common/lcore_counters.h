@@ -108,6 +108,17 @@ struct http_lcore_counters {
   uint64_t client_resets;      // client connections ended by a reset or a timeout
 };
 
+// The DNS responder (pipelines/dns): queries taken, responses by rcode.
+// Queries it drops are counted by drop reason (dns_*).
+struct dns_lcore_counters {
+  uint64_t queries;       // UDP/53 datagrams to a DNS address, dropped ones included
+  uint64_t edns;          // of those, with an OPT RR
+  uint64_t responses[8];  // by rcode: NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, [6] BADVERS, [7] other
+  uint64_t nodata;        // NOERROR without an answer: the name exists, not the type
+  uint64_t truncated;     // TC set: the answer did not fit the requestor's size
+  uint64_t qtypes[8];     // queries by type: A, AAAA, SRV, PTR, CNAME, TXT, ANY, [7] other
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -122,6 +133,7 @@ struct alignas(64) lcore_counters {
   nat_stage_counters nat;
   tcp_lcore_counters tcp;
   http_lcore_counters http;
+  dns_lcore_counters dns;
   port_lcore_counters port[max_ports];
 };
 

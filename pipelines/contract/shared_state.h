@@ -19,9 +19,12 @@ struct lb_counter_area;
 class conn_table;
 struct nexthop_table;
 struct ingress_publication;
+namespace dns {
+struct table;
+}
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 11;
+inline constexpr uint32_t shared_state_version = 12;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -181,6 +184,9 @@ struct shared_state {
   // The Ingress routes (pipelines/l7/ingress/ingress_publication.h), swapped
   // by the main lcore only; workers load it once per poll loop. nullptr: none.
   const ingress_publication* ingress;
+  // The cluster DNS names (pipelines/dns/dns_table.h), swapped by the main
+  // lcore only; workers load it once per burst. nullptr: none published.
+  const dns::table* dns;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
@@ -190,12 +196,13 @@ enum class command_type : uint32_t {
   publish_services = 3,
   set_log_level = 4,
   publish_ingress = 5,
+  publish_dns = 6,
 };
 struct command_msg {
   command_type type;
   uint32_t seq;
   uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_change_set*; set_log_level: a log_level;
-                // publish_ingress: an ingress_publication*
+                // publish_ingress: an ingress_publication*; publish_dns: a dns::table*
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {
