@@ -248,6 +248,27 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
     for (unsigned w = 0; w < snap.workers.size(); ++w)
       sample(out, m.name, fmt::format("worker=\"{}\"", w), m.value(snap.workers[w].http));
   }
+  family(out, "kgw_dns_queries_total", "counter", "UDP queries to the DNS addresses (dropped ones included).");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_queries_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.queries);
+  static const char* rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other"};
+  family(out, "kgw_dns_responses_total", "counter", "DNS responses by rcode.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    for (unsigned k = 0; k < 8; ++k)
+      sample(out, "kgw_dns_responses_total", fmt::format("worker=\"{}\",rcode=\"{}\"", w, rcodes[k]),
+             snap.workers[w].dns.responses[k]);
+  static const char* qtypes[] = {"A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "ANY", "other"};
+  family(out, "kgw_dns_queries_by_type_total", "counter", "DNS queries by question type.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    for (unsigned k = 0; k < 8; ++k)
+      sample(out, "kgw_dns_queries_by_type_total", fmt::format("worker=\"{}\",qtype=\"{}\"", w, qtypes[k]),
+             snap.workers[w].dns.qtypes[k]);
+  family(out, "kgw_dns_nodata_total", "counter", "NOERROR DNS responses without an answer (the name exists, not the type).");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_nodata_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.nodata);
+  family(out, "kgw_dns_truncated_total", "counter", "DNS responses with TC set.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_truncated_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.truncated);
   family(out, "kgw_http_responses_total", "counter", "Answers to clients by status class.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     for (unsigned k = 1; k < 6; ++k)

@@ -70,6 +70,7 @@ runtime::~runtime() {
   if (reply_ring_) rte_ring_free(reply_ring_);
   if (local_) rte_free(local_);
   tls_.shutdown();
+  if (dns_) rte_free(dns_);
   services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)
@@ -216,8 +217,20 @@ void runtime::build_local_table() {
     int i = add_local_address(*local_, a);
     if (i >= 0) (a.is_v4() ? local_->v4_ingress : local_->v6_ingress) |= 1u << i;
   }
+  // The DNS addresses are answered like node addresses (ARP, ND, echo);
+  // UDP/53 to them is the DNS stage's, other ports are refused.
+  for (const auto& a : cfg_->dns.addresses) add_local_address(*local_, a);
   for (uint16_t pid : port_ids_) std::memcpy(local_->port_mac[pid], state_->ports[pid].mac, 6);
   local_->punt_enabled = true;
+  if (!cfg_->dns.addresses.empty()) {
+    dns_ = static_cast<dns_stage_table*>(rte_zmalloc("kgw_dns_addrs", sizeof(dns_stage_table), 64));
+    new (dns_) dns_stage_table{};
+    for (const ip_addr& a : cfg_->dns.addresses) {
+      if (a.is_v4() && dns_->n_v4 < max_dns_addrs) std::memcpy(dns_->v4[dns_->n_v4++], a.b.data(), 4);
+      if (a.is_v6() && dns_->n_v6 < max_dns_addrs) std::memcpy(dns_->v6[dns_->n_v6++], a.b.data(), 16);
+    }
+    std::memcpy(dns_->port_mac, local_->port_mac, sizeof dns_->port_mac);
+  }
   // Replies to the stacks' active opens: the first SNAT address of each
   // family (the one the L4 SNAT uses too), on tcp.connect_port_lo/hi.
   for (const ip_addr& a : cfg_->snat_addresses) {
@@ -276,6 +289,8 @@ bool runtime::build_workers(const runtime_options& o) {
     w->tcp_probe = &state_->tcp_probes[i];
     w->local_state.worker = i;
     w->local = local_;
+    w->dns = dns_;
+    w->dns_names = &state_->dns;
     w->refusals = refusal_limiter{cfg_->services.refusals_per_second};
     w->local_state.refusals = &w->refusals;
     w->lb.refusals = &w->refusals;
@@ -610,6 +625,17 @@ void runtime::serve_commands() {
           break;
         }
         reply.value = tls_.generation();
+        break;
+      }
+      case command_type::publish_dns: {
+        auto* t = reinterpret_cast<dns::table*>(static_cast<uintptr_t>(msg.arg));
+        std::string why;
+        if (!services_.publisher().apply_dns(t, why)) {
+          log_warn("dns: table rejected: {}", why);
+          reply.status = -EINVAL;
+          break;
+        }
+        reply.value = services_.publisher().dns_generation();
         break;
       }
       case command_type::set_log_level:

@@ -79,6 +79,7 @@ class runtime {
   const rte_memzone* zone_ = nullptr;
   shared_state* state_ = nullptr;
   local_table* local_ = nullptr;
+  dns_stage_table* dns_ = nullptr;  // nullptr: no dns section
   rte_ring* cmd_ring_ = nullptr;
   rte_ring* reply_ring_ = nullptr;
   std::vector<rte_ring*> punt_rings_;

@@ -169,6 +169,7 @@ bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
   }
   st.services = d;  // no worker runs yet: plain stores
   publisher_.set_ingress_slot(&st.ingress);
+  publisher_.set_dns_slot(&st.dns);
   return !initial_ || initial_(publisher_, error_);
 }
 

@@ -172,6 +172,13 @@ std::string format_counters(const shared_state& s, bool all) {
                      l.sni_wildcard, l.sni_default, l.close_notify, l.truncated, l.record_errors, l.no_mbuf,
                      l.bytes_in, l.bytes_out);
   out += fmt::format("tls echo: accepted {}  bytes {}\n", l.echo_accepted, l.echo_bytes);
+  const dns_lcore_counters& d = c.dns;
+  out += fmt::format("dns: queries {}  edns {}  noerror {}  formerr {}  servfail {}  nxdomain {}  notimp {}  refused {}  "
+                     "badvers {}  nodata {}  truncated {}  a {}  aaaa {}  srv {}  ptr {}  cname {}  txt {}  any {}  "
+                     "other-types {}\n",
+                     d.queries, d.edns, d.responses[0], d.responses[1], d.responses[2], d.responses[3], d.responses[4],
+                     d.responses[5], d.responses[6], d.nodata, d.truncated, d.qtypes[0], d.qtypes[1], d.qtypes[2],
+                     d.qtypes[3], d.qtypes[4], d.qtypes[5], d.qtypes[6], d.qtypes[7]);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -381,6 +381,8 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
   lcore_counters& c = *w.counters;
   parse_burst(pkts, meta, n, c);
+  // DNS before the Services: a DNS address that is also a Service's is the responder's.
+  if (w.dns) dns_burst(pkts, meta, n, *w.dns, __atomic_load_n(w.dns_names, __ATOMIC_ACQUIRE), c);
   // Services before local: NodePorts live on the gateway's own addresses.
   if (w.conntrack.table) {
     w.conntrack.now_ns = w.now_ns;

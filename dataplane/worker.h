@@ -8,6 +8,7 @@
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/tick_clock.h"
 #include "pipelines/conntrack/conntrack_stage.h"
+#include "pipelines/dns/dns_stage.h"
 #include "pipelines/lb/lb_stage.h"
 #include "pipelines/local/local.h"
 #include "pipelines/nat/nat_stage.h"
@@ -36,6 +37,10 @@ struct worker_conf {
   tx_buffer tx[max_ports] = {};
   lcore_counters* counters = nullptr;  // this worker's slot in shared memory
   const local_table* local = nullptr;
+  // The DNS responder: its addresses (nullptr: none) and the published names
+  // (shared_state::dns), loaded once per burst.
+  const dns_stage_table* dns = nullptr;
+  const dns::table* const* dns_names = nullptr;
   local_lcore local_state;       // the local stage's refusal budget and clock
   refusal_limiter refusals;      // ICMP unreachables and RSTs this worker may send; lb and local share it
   rte_ring* punt = nullptr;      // to control; nullptr = punts are dropped

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "control/dns/dns_sources.h"
+#include "control/publish/published_dns.h"
 #include "control/publish/published_ingress.h"
 #include "control/publish/published_services.h"
 #include "control/publish/published_tls.h"
@@ -16,7 +18,7 @@ namespace kgw {
 namespace {
 
 bool publish_initial(directory_publisher& p, const std::vector<compiled_service>& compiled, const ingress_sources& src,
-                     std::string& error) {
+                     const gateway_config& cfg, const std::vector<dns::service_entry>* names, std::string& error) {
   service_directory& d = *p.directory();
   published_services book;
   book.adopt(d);
@@ -34,9 +36,17 @@ bool publish_initial(directory_publisher& p, const std::vector<compiled_service>
   if (!build_ingress_publication(src, [&](const std::string& n) { return book.slot_of(n); }, ib, error))
     return false;
   for (const auto& w : ib.warnings) log_warn("{}", w);
-  if (!ib.pub) return true;
-  if (!p.apply_ingress(ib.pub, error)) {
+  if (ib.pub && !p.apply_ingress(ib.pub, error)) {
     free_ingress_publication(ib.pub);
+    return false;
+  }
+  if (!names) return true;
+  std::vector<std::string> warnings;
+  dns::table* t = build_dns_publication(cfg, *names, warnings, error);
+  for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
+  if (!t) return false;
+  if (!p.apply_dns(t, error)) {
+    free_dns_publication(t);
     return false;
   }
   return true;
@@ -85,7 +95,17 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
   if (!build_tls_publication(*src, cfg, tls_probe, error, true)) return false;
   for (const auto& w : tls_probe.warnings) log_warn("{}", w);
   log_info("tls: {}", tls_probe.summary);
-  out = [compiled, src](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, *src, e); };
+  // The DNS names from the same directory, read again for what the L4 path
+  // skips (headless and ExternalName Services, hostnames).
+  std::shared_ptr<std::vector<dns::service_entry>> names;
+  if (!cfg.dns.addresses.empty()) {
+    names = std::make_shared<std::vector<dns::service_entry>>();
+    if (!dns::services_of_dir(dir, *names, error)) return false;
+  }
+  const gateway_config* c = &cfg;
+  out = [compiled, src, c, names](directory_publisher& p, std::string& e) {
+    return publish_initial(p, *compiled, *src, *c, names.get(), e);
+  };
   if (tls_out)
     *tls_out = [cfg, src](tls_runtime& rt, std::string& e) { return publish_initial_tls(rt, cfg, *src, e); };
   return true;

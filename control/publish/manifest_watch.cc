@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "control/dns/dns_sources.h"
+#include "control/publish/published_dns.h"
 #include "control/services/changed_names.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
@@ -124,6 +126,32 @@ void publish_ingress(dataplane_attachment& dp, const gateway_config& cfg, const 
   if (publish_routes(dp, dir, src, ps)) publish_certificates(dp, cfg, dir, src);
 }
 
+// The DNS names, after the Services, from the same parse (headless and
+// ExternalName Services and hostnames included), when they differ from what
+// the workers answer from.
+void publish_dns(dataplane_attachment& dp, const gateway_config& cfg, publish_state& ps) {
+  std::vector<std::string> warnings;
+  std::string error;
+  dns::table* t = build_dns_publication(cfg, dns::services_of(ps.cache.files.parsed), warnings, error);
+  for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
+  if (!t) {
+    log_error("{}; the running DNS names stay as they are", error);
+    return;
+  }
+  // Only this process publishes DNS names: the running table stays allocated until we replace it.
+  if (same_dns(__atomic_load_n(&dp.state().dns, __ATOMIC_ACQUIRE), t)) {
+    free_dns_publication(t);
+    return;
+  }
+  int rc = dp.send_command(command_type::publish_dns, reinterpret_cast<uintptr_t>(t), 10000);
+  if (rc != 0) {
+    if (rc != -ETIMEDOUT) free_dns_publication(t);
+    log_error("dataplane did not take the DNS names: {}", std::strerror(-rc));
+    return;
+  }
+  log_info("dns: generation {} published: {} names", dp.last_reply_value(), t->n_nodes);
+}
+
 }  // namespace
 
 bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
@@ -195,6 +223,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   ps.cache.acknowledge();  // published: the next pass reports what changes after this
   ps.compared = true;
   publish_ingress(dp, cfg, dir, ps);
+  if (!cfg.dns.addresses.empty()) publish_dns(dp, cfg, ps);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;
   const record_cache& records = ps.cache.records;

@@ -113,7 +113,12 @@ void parse_endpoint_slice(ctx& c, yaml::node doc, parsed_file& st, const std::st
           em.target = fmt::format("{}/{}", tns && !tns->empty() ? *tns : std::string_view(ns), *tn);
       }
       if (em.target.empty() && have_addr) em.target = to_string(em.addr);
-      if (have_addr) s.endpoints.push_back(std::move(em));
+      // Read for DNS (<hostname>.<service>.<ns>.svc.<zone>); checked there.
+      auto host = c.r.string(e.get("hostname"), yaml::path(f, ".hostname"));
+      if (have_addr) {
+        s.endpoints.push_back(std::move(em));
+        s.hostnames.emplace_back(host ? std::string(*host) : std::string());
+      }
     }
   }
 

@@ -37,8 +37,18 @@ struct parsed_slice {
   int line = 0, label_line = 0, address_type_line = 0;
   uint8_t family = 4;
   std::vector<endpoint_model> endpoints;  // port 0 here
+  std::vector<std::string> hostnames;     // endpoints[i].hostname ("" when absent), for DNS only
   std::vector<slice_port> ports;
   std::string service_key() const { return ns + "/" + service; }
+};
+
+// A Service the L4 path skips but DNS names (control/dns): headless (its
+// records come from its EndpointSlices' endpoints) or ExternalName (a CNAME).
+struct dns_only_service {
+  std::string ns, name;
+  bool headless = false;
+  std::string external_name;            // spec.externalName, as written
+  std::vector<service_port_model> ports;  // name, protocol, port (headless: its SRV records)
 };
 
 // One file's objects, parsed and checked on their own: what the cache keeps.
@@ -46,6 +56,7 @@ struct parsed_file {
   std::vector<parsed_service> services;
   std::vector<parsed_slice> slices;
   std::set<std::string> skipped_services;  // ExternalName / headless: exist, not modelled
+  std::vector<dns_only_service> dns_only;  // the same Services, as DNS reads them
   std::map<std::string, std::pair<std::string, int>> identities;  // kind|ns|name -> file, line
   std::vector<manifest_issue> errors, warnings;
   // Objects by kind: those kgw reads (Ingresses and IngressClasses included,

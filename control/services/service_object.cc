@@ -195,9 +195,10 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     else if (*t == "NodePort") m.type = service_type::node_port;
     else if (*t == "LoadBalancer") m.type = service_type::load_balancer;
     else if (*t == "ExternalName") {
-      c.r.string(spec.get("externalName"), "spec.externalName");
+      auto ext = c.r.string(spec.get("externalName"), "spec.externalName");
       c.warn(type_n, "spec.type", "ExternalName Services are served by DNS, not by the L4 path");
       st.skipped_services.insert(m.key());
+      st.dns_only.push_back({m.ns, m.name, false, ext ? std::string(*ext) : std::string(), {}});
       return;
     } else {
       c.error(type_n, "spec.type", fmt::format("unknown Service type \"{}\"", *t));
@@ -454,6 +455,7 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
     if (headless_line) w.line = headless_line;
     c.warnings.push_back(std::move(w));
     st.skipped_services.insert(m.key());
+    st.dns_only.push_back({m.ns, m.name, true, {}, m.ports});
     return;
   }
 

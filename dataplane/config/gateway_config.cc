@@ -97,7 +97,7 @@ class gateway_parser {
   void parse(yaml::node root, gateway_config& cfg) {
     yaml::node top = f_.entries(root, "",
                              {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane",
-                              "services", "metrics", "ingress", "tcp"});
+                              "services", "metrics", "ingress", "tcp", "dns"});
     if (auto n = top.get("node")) parse_node(n, cfg);
     else f_.missing(root, "node");
     if (auto n = top.get("ports")) parse_ports(n, cfg);
@@ -123,6 +123,7 @@ class gateway_parser {
     if (auto n = top.get("ingress")) parse_ingress(n, cfg.ingress);
     if (cfg.ingress.addresses.empty()) cfg.ingress.addresses = cfg.node_addresses;
     if (auto n = top.get("tcp")) parse_tcp(n, cfg.tcp);
+    if (auto n = top.get("dns")) parse_dns(n, cfg.dns);
     check_local_addresses(root, cfg);
     check_port_ranges(top, cfg);
   }
@@ -660,6 +661,113 @@ class gateway_parser {
     }
   }
 
+  // dns: {addresses, zone, ttl, upstreams}
+  void parse_dns(yaml::node n, dns_config& d) {
+    d.line = n.line();
+    yaml::node m = f_.entries(n, "dns", {"addresses", "zone", "ttl", "upstreams"});
+    if (!n.is_map()) return;
+    if (auto v = m.get("addresses")) {
+      if (v.is_sequence() && v.size() == 0) error(v, "dns.addresses", "must list at least one address");
+      else address_list(v, "dns.addresses", d.addresses);
+      size_t n4 = 0;
+      for (const ip_addr& a : d.addresses) n4 += a.is_v4();
+      if (n4 > 8 || d.addresses.size() - n4 > 8) error(v, "dns.addresses", "at most 8 addresses of each family");
+    } else {
+      f_.missing(n, "dns.addresses");
+    }
+    if (auto v = m.get("zone")) {
+      if (auto s = f_.get_string(v, "dns.zone")) {
+        std::string why;
+        std::string z = dns_zone(*s, why);
+        if (!why.empty()) error(v, "dns.zone", fmt::format("{}: {}", quote(*s), why));
+        else d.zone = z;
+      }
+    }
+    bounded(m, "ttl", "dns.ttl", 0, 86400, d.ttl);
+    if (auto v = m.get("upstreams")) {
+      r_.items(v, "dns.upstreams", [&](yaml::node item, const std::string& f) {
+        auto s = f_.get_string(item, f);
+        if (!s) return;
+        if (auto u = dns_upstream_of(*s)) d.upstreams.push_back(*u);
+        else error(item, f, fmt::format("expected ADDRESS, ADDRESS:PORT or [IPv6]:PORT, got {}", quote(*s)));
+      });
+    }
+  }
+
+  // A zone name: letters, digits, '-' and '_' in labels of 1..63, at most
+  // 253 characters; lower-cased, a trailing dot dropped. Not a reverse zone
+  // (kgw answers in-addr.arpa and ip6.arpa for the addresses it knows).
+  static std::string dns_zone(std::string_view s, std::string& why) {
+    std::string z(s);
+    if (!z.empty() && z.back() == '.') z.pop_back();
+    for (char& c : z)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (z.empty() || z.size() > 253) {
+      why = "must be a domain name of 1..253 characters";
+      return z;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i <= z.size(); ++i) {
+      if (i < z.size() && z[i] != '.') {
+        char c = z[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+          why = fmt::format("character '{}' is not allowed in a domain name", c);
+          return z;
+        }
+        continue;
+      }
+      if (i == start || i - start > 63) {
+        why = "labels must be 1..63 characters";
+        return z;
+      }
+      start = i + 1;
+    }
+    for (const char* rev : {"in-addr.arpa", "ip6.arpa"}) {
+      std::string_view r(rev);
+      if (z == r || (z.size() > r.size() && z.ends_with(r) && z[z.size() - r.size() - 1] == '.')) {
+        why = "a reverse zone cannot be the cluster zone";
+        return z;
+      }
+    }
+    return z;
+  }
+
+  // "192.0.2.53", "192.0.2.53:5353", "2001:db8::53", "[2001:db8::53]:5353".
+  static std::optional<dns_upstream> dns_upstream_of(std::string_view t) {
+    dns_upstream u;
+    std::string_view host = t;
+    std::string_view port;
+    if (!t.empty() && t.front() == '[') {
+      size_t close = t.find(']');
+      if (close == std::string_view::npos) return std::nullopt;
+      host = t.substr(1, close - 1);
+      std::string_view rest = t.substr(close + 1);
+      if (!rest.empty()) {
+        if (rest.front() != ':') return std::nullopt;
+        port = rest.substr(1);
+        if (port.empty()) return std::nullopt;
+      }
+    } else if (size_t colon = t.find(':'); colon != std::string_view::npos && t.find(':', colon + 1) == std::string_view::npos) {
+      host = t.substr(0, colon);
+      port = t.substr(colon + 1);
+      if (port.empty()) return std::nullopt;
+    }
+    auto a = parse_ip(host);
+    if (!a) return std::nullopt;
+    u.addr = *a;
+    if (!port.empty()) {
+      unsigned long v = 0;
+      if (port.size() > 5) return std::nullopt;
+      for (char c : port) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<unsigned long>(c - '0');
+      }
+      if (v == 0 || v > 65535) return std::nullopt;
+      u.port = static_cast<uint16_t>(v);
+    }
+    return u;
+  }
+
   // The L4 SNAT and the TCP stack take source ports of the same SNAT
   // addresses: their ranges must not meet (docs/tcp.md, "Active opens"), and
   // each worker needs a port of each.
@@ -684,21 +792,22 @@ class gateway_parser {
                         t.connect_port_lo, t.connect_port_hi, s.snat_port_lo, s.snat_port_hi));
   }
 
-  // The local stage answers for node and Ingress addresses from one table of
-  // max_local_addrs per family.
+  // The local stage answers for node, Ingress and DNS addresses from one
+  // table of max_local_addrs per family.
   void check_local_addresses(yaml::node root, const gateway_config& cfg) {
     std::set<std::string> v4, v6;
-    const char* field = "node.addresses";
-    for (const auto* list : {&cfg.node_addresses, &cfg.ingress.addresses}) {
+    const char* fields[] = {"node.addresses", "ingress.addresses", "dns.addresses"};
+    const char* const* field = fields;
+    for (const auto* list : {&cfg.node_addresses, &cfg.ingress.addresses, &cfg.dns.addresses}) {
       for (const ip_addr& a : *list) (a.is_v4() ? v4 : v6).insert(kgw::to_string(a));
       for (const auto* set : {&v4, &v6})
         if (set->size() > max_local_addresses) {
-          error(root, field,
-                fmt::format("node and Ingress addresses hold {} distinct {} addresses, at most {}", set->size(),
+          error(root, *field,
+                fmt::format("node, Ingress and DNS addresses hold {} distinct {} addresses, at most {}", set->size(),
                             set == &v4 ? "IPv4" : "IPv6", max_local_addresses));
           return;
         }
-      field = "ingress.addresses";
+      ++field;
     }
   }
 

@@ -145,6 +145,21 @@ struct tcp_stack_config {
   int line = 0;
 };
 
+// The cluster DNS responder of the workers (docs/dns.md): UDP port 53 on
+// these addresses is answered from the Services' names.
+struct dns_upstream {
+  ip_addr addr;
+  uint16_t port = 53;
+};
+
+struct dns_config {
+  std::vector<ip_addr> addresses;      // empty: no responder
+  std::string zone = "cluster.local";  // lower case, no trailing dot
+  uint32_t ttl = 5;                    // seconds, of every record and of negative answers
+  std::vector<dns_upstream> upstreams; // read and checked; names outside the zone are not forwarded yet
+  int line = 0;
+};
+
 struct gateway_config {
   std::string file;  // the file this was read from
   std::string node_name;
@@ -160,6 +175,7 @@ struct gateway_config {
   metrics_config metrics;
   ingress_config ingress;
   tcp_stack_config tcp;
+  dns_config dns;
 };
 
 // Parses and validates. Returns the config, or fills `errors` (all of them, not

@@ -164,6 +164,11 @@ void directory_publisher::shutdown() {
     *ingress_slot_ = nullptr;
   }
   ingress_slot_ = nullptr;  // shutdown runs again from the destructor, after the shared state is gone
+  if (dns_slot_ && *dns_slot_) {
+    rte_free(const_cast<dns::table*>(*dns_slot_));
+    *dns_slot_ = nullptr;
+  }
+  dns_slot_ = nullptr;
   free_directory(dir_);
   dir_ = nullptr;
   if (qsbr_) rte_free(qsbr_);
@@ -239,6 +244,28 @@ bool directory_publisher::apply_ingress(ingress_publication* p, std::string& err
   defer_free(const_cast<ingress_publication*>(old));
   log_info("ingress: generation {} published ({} routes, {} backends{})", ingress_generation_,
            p ? p->n_rules : 0, p ? p->n_backends : 0, p && p->has_default ? ", a default backend" : "");
+  return true;
+}
+
+bool directory_publisher::apply_dns(dns::table* t, std::string& error) {
+  if (!dns_slot_ || !qsbr_) {
+    error = "no DNS slot";
+    return false;
+  }
+  if (t && (!live_block(t) || !dns::table_valid(t))) {
+    error = "not a valid DNS table";
+    return false;
+  }
+  if (t) t->generation = ++dns_generation_;
+  const dns::table* old = *dns_slot_;
+  __atomic_store_n(dns_slot_, t, __ATOMIC_RELEASE);
+  // Workers load the slot once per burst and report quiescence once per
+  // poll loop: the old table is theirs until this grace period ends.
+  grace_token_ = rte_rcu_qsbr_start(qsbr_);
+  defer_free(const_cast<dns::table*>(old));
+  log_info("dns: generation {} published ({} names: {} Services, {} headless with {} endpoints, {} ExternalName)",
+           dns_generation_, t ? t->n_nodes : 0, t ? t->n_services : 0, t ? t->n_headless : 0, t ? t->n_endpoints : 0,
+           t ? t->n_external : 0);
   return true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "dataplane/publish/counter_slots.h"
 #include "pipelines/common/net_types.h"
+#include "pipelines/dns/dns_table.h"
 #include "pipelines/l7/ingress/ingress_publication.h"
 #include "pipelines/lb/service_directory.h"
 
@@ -85,6 +86,11 @@ class directory_publisher {
   // after the workers' grace period. False with `error` when it is not one.
   bool apply_ingress(ingress_publication* p, std::string& error);
   uint64_t ingress_generation() const { return ingress_generation_; }
+  // The same for the DNS names (shared_state::dns): a valid table
+  // (dns::table_valid) swapped in, its generation (the SOA serial) set.
+  void set_dns_slot(const dns::table** slot) { dns_slot_ = slot; }
+  bool apply_dns(dns::table* t, std::string& error);
+  uint64_t dns_generation() const { return dns_generation_; }
   // Call from the main loop: marks the generation quiesced once the workers
   // passed its grace period, and frees what has waited long enough.
   void reclaim(bool all = false);
@@ -108,6 +114,8 @@ class directory_publisher {
   uint64_t grace_number_ = 0;     // that generation, until it is quiesced
   const ingress_publication** ingress_slot_ = nullptr;
   uint64_t ingress_generation_ = 0;
+  const dns::table** dns_slot_ = nullptr;
+  uint64_t dns_generation_ = 0;
 };
 
 }  // namespace kgw

@@ -48,7 +48,10 @@ namespace kgw {
   X(snat_ports_exhausted, "no free SNAT source port for a new full-NAT flow")    \
   X(handoff_ring_full, "hand-off ring to the worker owning the connection full")    \
   X(refusal_limited, "an ICMP unreachable or TCP RST over the worker's rate limit, not sent") \
-  X(lb_source_range, "new flow to a load-balancer IP from outside its loadBalancerSourceRanges")
+  X(lb_source_range, "new flow to a load-balancer IP from outside its loadBalancerSourceRanges") \
+  X(dns_not_query, "DNS message shorter than a header, a response (QR), or from port 0: never answered") \
+  X(dns_bad_checksum, "UDP checksum wrong on a DNS query")                           \
+  X(dns_fragment, "DNS query in IP fragments")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

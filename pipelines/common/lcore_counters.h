@@ -140,6 +140,17 @@ struct tls_lcore_counters {
   uint64_t echo_bytes;
 };
 
+// The DNS responder (pipelines/dns): queries taken, responses by rcode.
+// Queries it drops are counted by drop reason (dns_*).
+struct dns_lcore_counters {
+  uint64_t queries;       // UDP/53 datagrams to a DNS address, dropped ones included
+  uint64_t edns;          // of those, with an OPT RR
+  uint64_t responses[8];  // by rcode: NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, [6] BADVERS, [7] other
+  uint64_t nodata;        // NOERROR without an answer: the name exists, not the type
+  uint64_t truncated;     // TC set: the answer did not fit the requestor's size
+  uint64_t qtypes[8];     // queries by type: A, AAAA, SRV, PTR, CNAME, TXT, ANY, [7] other
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -155,6 +166,7 @@ struct alignas(64) lcore_counters {
   tcp_lcore_counters tcp;
   http_lcore_counters http;
   tls_lcore_counters tls;
+  dns_lcore_counters dns;
   port_lcore_counters port[max_ports];
 };
 

@@ -22,9 +22,12 @@ struct ingress_publication;
 namespace tls {
 struct tls_publication;
 }
+namespace dns {
+struct table;
+}
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 13;
+inline constexpr uint32_t shared_state_version = 14;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -199,6 +202,9 @@ struct shared_state {
   // the workers use the OpenSSL contexts the main lcore built from it.
   const tls::tls_publication* tls;
   tls_fallback_info tls_fallback;
+  // The cluster DNS names (pipelines/dns/dns_table.h), swapped by the main
+  // lcore only; workers load it once per burst. nullptr: none published.
+  const dns::table* dns;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
@@ -209,12 +215,14 @@ enum class command_type : uint32_t {
   set_log_level = 4,
   publish_ingress = 5,
   publish_tls = 6,
+  publish_dns = 7,
 };
 struct command_msg {
   command_type type;
   uint32_t seq;
   uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_change_set*; set_log_level: a log_level;
-                // publish_ingress: an ingress_publication*; publish_tls: a tls::tls_publication*
+                // publish_ingress: an ingress_publication*; publish_tls: a tls::tls_publication*;
+                // publish_dns: a dns::table*
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

@@ -383,7 +383,7 @@ dataplane:
   EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "profiles_dir, dataplane, services, metrics, ingress, tcp)");
+            "profiles_dir, dataplane, services, metrics, ingress, tcp, dns)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
@@ -728,7 +728,7 @@ TEST(GatewayConfig, IngressErrors) {
   for (int i = 0; i < 16; ++i) many += (i ? ", 198.18.1." : "198.18.1.") + std::to_string(i + 1);
   auto full = strings_of(errors_of(many + "]\n"));
   ASSERT_EQ(full.size(), 1u);
-  EXPECT_THAT(full[0], HasSubstr("ingress.addresses: node and Ingress addresses hold 17 distinct IPv4 addresses, at most 16"));
+  EXPECT_THAT(full[0], HasSubstr("ingress.addresses: node, Ingress and DNS addresses hold 17 distinct IPv4 addresses, at most 16"));
 }
 
 TEST(GatewayConfig, IngressDefaultCertificate) {
@@ -882,6 +882,43 @@ TEST(GatewayConfig, IngressLimitsAndTimeouts) {
   auto unknown = strings_of(errors_of(std::string(minimal) + "ingress: {timeouts: {client: 1}}\n"));
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_THAT(unknown[0], HasSubstr("unknown key \"client\""));
+}
+
+TEST(GatewayConfig, DnsSection) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_TRUE(cfg->dns.addresses.empty());  // no responder by default
+  EXPECT_EQ(cfg->dns.zone, "cluster.local");
+  EXPECT_EQ(cfg->dns.ttl, 5u);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "dns:\n  addresses: [198.18.0.53, \"2001:2::53\"]\n  zone: K8s.Example.\n  ttl: 30\n"
+                                 "  upstreams: [192.0.2.1, \"192.0.2.2:5353\", \"2001:db8::1\", \"[2001:db8::2]:53\"]\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << (errs.empty() ? "" : errs[0].to_string());
+  ASSERT_EQ(cfg->dns.addresses.size(), 2u);
+  EXPECT_EQ(cfg->dns.zone, "k8s.example");
+  EXPECT_EQ(cfg->dns.ttl, 30u);
+  ASSERT_EQ(cfg->dns.upstreams.size(), 4u);
+  EXPECT_EQ(cfg->dns.upstreams[0].port, 53);
+  EXPECT_EQ(cfg->dns.upstreams[1].port, 5353);
+  EXPECT_EQ(to_string(cfg->dns.upstreams[3].addr), "2001:db8::2");
+}
+
+TEST(GatewayConfig, DnsErrors) {
+  auto one = [](const std::string& dns) {
+    auto e = strings_of(errors_of(std::string(minimal) + dns));
+    return e.size() == 1 ? e[0] : std::to_string(e.size()) + " errors";
+  };
+  EXPECT_THAT(one("dns: {zone: cluster.local}\n"), HasSubstr("dns.addresses"));
+  EXPECT_THAT(one("dns: {addresses: []}\n"), HasSubstr("dns.addresses: must list at least one address"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], zone: \"a..b\"}\n"), HasSubstr("dns.zone: \"a..b\": labels must be"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], zone: \"in-addr.arpa\"}\n"), HasSubstr("a reverse zone"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], zone: \"a b\"}\n"), HasSubstr("not allowed"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], ttl: 90000}\n"), HasSubstr("dns.ttl: must be 0..86400"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], upstreams: [\"1.2.3.4:0\"]}\n"), HasSubstr("dns.upstreams[0]"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], upstreams: [nameserver]}\n"), HasSubstr("expected ADDRESS"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], forward: []}\n"), HasSubstr("unknown key \"forward\""));
 }
 
 }  // namespace

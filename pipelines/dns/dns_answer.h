@@ -1,0 +1,33 @@
+// The responder: a DNS query in, its response out, in the same buffer. What
+// it answers is docs/dns.md: the records of the published table (dns_table.h)
+// as the Kubernetes DNS specification has them, NXDOMAIN or NODATA with the
+// zone's SOA for what the table lacks, REFUSED outside its zones; FORMERR,
+// NOTIMP and BADVERS for what it does not take; EDNS0's OPT echoed with
+// kgw's UDP size; TC when the answer does not fit what the requestor takes.
+// No allocation: the query is read into the stack, the response written over it.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/dns/dns_table.h"
+#include "pipelines/dns/dns_wire.h"
+
+namespace kgw::dns {
+
+// What a response said, for the counters.
+struct answer_info {
+  query_status status = query_status::drop;
+  uint16_t rcode = 0;     // as sent (16: BADVERS)
+  uint16_t qtype = 0;     // of the question, when it parsed
+  bool nodata = false;    // NOERROR, the name exists, nothing of the type
+  bool truncated = false; // TC set: the answer did not fit
+  bool edns = false;      // the query carried an OPT RR
+};
+
+// Answers the query in `msg[0, len)`, writing the response over it; `room` is
+// what the buffer holds from `msg` on (at least `len`). `t` nullptr: no table
+// published yet (SERVFAIL). Returns the response's length; 0: the query is
+// dropped, never answered (info.status says why).
+uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info);
+
+}  // namespace kgw::dns

@@ -1,0 +1,127 @@
+// The cluster DNS names as published to the workers: one immutable block in
+// shared memory (rte_malloc), built by control (control/dns) from the
+// Services and EndpointSlices and swapped in by the dataplane's main lcore
+// (shared_state::dns), freed after the workers' grace period, as the Ingress
+// routes are.
+//
+// A name is a node: its owner name in wire form and lower case, and its
+// records, sorted by type so that an RRset is a run. A node without records
+// is an empty non-terminal (NODATA, not NXDOMAIN). The nodes are found
+// through an open-addressed index of 64-bit words (name hash, node). RDATA is
+// stored uncompressed; the response writer compresses it.
+//
+// Plain data addressed by offsets from the block's start: no pointers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace kgw::dns {
+
+inline constexpr uint64_t table_magic = 0x6b67772d646e7331ull;  // "kgw-dns1"
+inline constexpr uint32_t no_node = 0xffffffffu;
+inline constexpr uint16_t no_name = 0xffff;
+inline constexpr uint8_t no_zone = 0xff;
+inline constexpr uint32_t max_zones = 4;
+inline constexpr uint32_t max_chain = 8;  // CNAMEs followed inside the table
+
+struct zone_entry {
+  uint32_t name_off;  // into data
+  uint8_t name_len;
+  // 1: every name of the zone is in the table, so a name that is not does
+  // not exist (NXDOMAIN). 0: kgw holds only some names of it (the reverse
+  // zones: the PTRs of the addresses it knows); any other name is not its to
+  // answer (REFUSED).
+  uint8_t authoritative;
+  uint16_t pad;
+  uint32_t soa;  // its SOA record, an index into rrs
+};
+
+struct node_entry {
+  uint32_t name_off;  // into data
+  uint8_t name_len;
+  uint8_t zone;
+  uint16_t n_rrs;
+  uint32_t first_rr;
+  uint32_t hash;  // name_hash of the name
+};
+
+struct rr_entry {
+  uint16_t type;
+  uint16_t rdlen;
+  uint32_t rdata_off;  // into data
+  // A name in the RDATA (CNAME, PTR, NS, SRV target, SOA's first): where it
+  // starts in the RDATA, the node it names when the table has it, and the
+  // zone it lies in when that is one of the table's (for a CNAME whose
+  // target is missing: NXDOMAIN in an authoritative zone, else the end).
+  uint16_t name_at;
+  uint8_t target_zone;
+  uint8_t pad;
+  uint32_t target;
+};
+
+struct table {
+  uint64_t magic;
+  uint64_t generation;  // set by the dataplane when it swaps the block in; the SOA serial
+  uint64_t total_size;  // bytes of the whole block
+  uint32_t ttl;         // of every record, and the SOA's minimum
+  uint32_t n_zones;
+  zone_entry zones[max_zones];
+  uint32_t n_nodes, n_rrs;
+  uint32_t index_mask;  // index words - 1, a power of two minus one
+  uint32_t index_off;   // uint64_t words: hash << 32 | node + 1; 0 = empty
+  uint32_t nodes_off, rrs_off, data_off, data_len;
+  // For display (show dns): what the names were made of.
+  uint32_t n_services, n_headless, n_external, n_endpoints;
+
+  template <typename T>
+  const T* at(uint32_t off) const {
+    return reinterpret_cast<const T*>(reinterpret_cast<const uint8_t*>(this) + off);
+  }
+  const uint64_t* index() const { return at<uint64_t>(index_off); }
+  const node_entry* nodes() const { return at<node_entry>(nodes_off); }
+  const rr_entry* rrs() const { return at<rr_entry>(rrs_off); }
+  const uint8_t* data() const { return at<uint8_t>(data_off); }
+  const uint8_t* name_of(const node_entry& n) const { return data() + n.name_off; }
+};
+static_assert(sizeof(table) % 8 == 0 && sizeof(node_entry) % 4 == 0 && sizeof(rr_entry) % 4 == 0);
+
+// The hash of a lower-case wire name, as the index holds it.
+inline uint32_t name_hash(const uint8_t* p, uint32_t len) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+  while (len >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    p += 8;
+    len -= 8;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, p, len);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 29;
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+// The node named `name` (lower case, wire form), or nullptr.
+inline const node_entry* find(const table& t, const uint8_t* name, uint32_t len) {
+  uint32_t h = name_hash(name, len);
+  const uint64_t* w = t.index();
+  const node_entry* nodes = t.nodes();
+  for (uint32_t i = h & t.index_mask;; i = (i + 1) & t.index_mask) {
+    uint64_t e = w[i];
+    if (e == 0) return nullptr;
+    if (static_cast<uint32_t>(e >> 32) != h) continue;
+    const node_entry& n = nodes[static_cast<uint32_t>(e) - 1];
+    if (n.name_len == len && std::memcmp(t.name_of(n), name, len) == 0) return &n;
+  }
+}
+
+// Checks a block handed over by another process before it is swapped in:
+// every offset inside it, every name well formed, the index able to end a
+// probe. O(size of the block).
+bool table_valid(const table* t);
+
+}  // namespace kgw::dns

@@ -1,0 +1,231 @@
+#include "pipelines/dns/dns_wire.h"
+
+#include <cstring>
+
+namespace kgw::dns {
+
+namespace {
+
+inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+// QNAME: labels only (a pointer has nothing before it to point at), at most
+// 255 bytes, copied in lower case with each label's start.
+bool read_qname(const uint8_t* msg, uint32_t len, uint32_t& p, query& q) {
+  uint32_t n = 0;
+  uint32_t labels = 0;
+  for (;;) {
+    if (p >= len) return false;
+    uint32_t l = msg[p];
+    if (l == 0) {
+      q.lower[n++] = 0;
+      p++;
+      break;
+    }
+    if (l > max_label_len) return false;  // a pointer, or a label type RFC 6891 retired
+    if (n + 1 + l + 1 > max_name_len || p + 1 + l > len) return false;
+    q.label_at[labels++] = static_cast<uint8_t>(n);
+    q.lower[n++] = static_cast<uint8_t>(l);
+    const uint8_t* src = msg + p + 1;
+    for (uint32_t i = 0; i < l; ++i) {
+      uint8_t c = src[i];
+      q.lower[n++] = static_cast<uint8_t>(static_cast<unsigned>(c - 'A') < 26u ? c + 32 : c);
+    }
+    p += 1 + l;
+  }
+  q.name_len = static_cast<uint8_t>(n);
+  q.n_labels = static_cast<uint8_t>(labels);
+  return true;
+}
+
+// An owner name of the additional section: labels, ending in the root or in
+// a pointer at something earlier in the message. Only skipped over.
+bool skip_name(const uint8_t* msg, uint32_t len, uint32_t& p) {
+  uint32_t start = p, total = 0;
+  for (;;) {
+    if (p >= len) return false;
+    uint32_t l = msg[p];
+    if (l == 0) {
+      p++;
+      return true;
+    }
+    if ((l & 0xc0) == 0xc0) {
+      if (p + 2 > len) return false;
+      uint32_t target = (l & 0x3f) << 8 | msg[p + 1];
+      if (target >= start) return false;  // only backwards: no loops
+      p += 2;
+      return true;
+    }
+    if (l > max_label_len) return false;
+    total += 1 + l;
+    if (total + 1 > max_name_len || p + 1 + l > len) return false;
+    p += 1 + l;
+  }
+}
+
+// The additional section: each RR whole; at most one OPT, owned by the root,
+// its options well formed. Other RRs (TSIG, ...) are skipped.
+bool read_additional(const uint8_t* msg, uint32_t len, uint32_t& p, uint32_t count, query& q) {
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t owner = p;
+    if (!skip_name(msg, len, p)) return false;
+    if (p + 10 > len) return false;
+    uint16_t type = be16(msg + p);
+    uint16_t cls = be16(msg + p + 2);
+    const uint8_t* ttl = msg + p + 4;
+    uint32_t rdlen = be16(msg + p + 8);
+    p += 10;
+    if (p + rdlen > len) return false;
+    if (type == type_opt) {
+      if (q.edns || msg[owner] != 0 || p - owner != 11) return false;  // a second OPT, or not the root's
+      q.edns = true;
+      q.edns_udp_size = cls;
+      q.edns_version = ttl[1];
+      q.edns_do = be16(ttl + 2) & edns_flag_do;
+      for (uint32_t o = 0; o < rdlen;) {
+        if (o + 4 > rdlen) return false;
+        o += 4 + be16(msg + p + o + 2);
+        if (o > rdlen) return false;
+      }
+    }
+    p += rdlen;
+  }
+  return true;
+}
+
+}  // namespace
+
+query_status parse_query(const uint8_t* msg, uint32_t len, query& q) {
+  q.has_question = false;
+  q.edns = false;
+  q.edns_version = 0;
+  q.edns_do = false;
+  q.edns_udp_size = 0;
+  q.question_end = header_len;
+  if (len < header_len) return query_status::drop;
+  q.id = be16(msg);
+  q.flags = be16(msg + 2);
+  if (q.flags & flag_qr) return query_status::drop;
+  q.opcode = static_cast<uint8_t>(q.flags >> 11 & 0xf);
+  uint32_t qd = be16(msg + 4), an = be16(msg + 6), ns = be16(msg + 8), ar = be16(msg + 10);
+  uint32_t p = header_len;
+  // Other opcodes (NOTIFY, UPDATE, ...) lay their sections out otherwise:
+  // only the first name and type are read, to be echoed with NOTIMP.
+  if (q.opcode != 0) {
+    if (qd == 1 && read_qname(msg, len, p, q) && p + 4 <= len) {
+      q.qtype = be16(msg + p);
+      q.qclass = be16(msg + p + 2);
+      q.question_end = p + 4;
+      q.has_question = true;
+    }
+    return query_status::notimp;
+  }
+  if (qd != 1 || !read_qname(msg, len, p, q) || p + 4 > len) return query_status::formerr;
+  q.qtype = be16(msg + p);
+  q.qclass = be16(msg + p + 2);
+  p += 4;
+  q.question_end = p;
+  q.has_question = true;
+  // A query carries no answer or authority records, and nothing after its
+  // last record.
+  if (an || ns || !read_additional(msg, len, p, ar, q) || p != len) return query_status::formerr;
+  if (q.edns && q.edns_version > 0) return query_status::badvers;
+  return query_status::ok;
+}
+
+uint32_t udp_limit(const query& q) {
+  if (!q.edns) return classic_udp_size;
+  uint32_t s = q.edns_udp_size;
+  if (s < classic_udp_size) s = classic_udp_size;
+  return s > server_udp_size ? server_udp_size : s;
+}
+
+bool ends_with(const query& q, const uint8_t* suffix, uint32_t suffix_len) {
+  if (suffix_len > q.name_len) return false;
+  uint32_t start = q.name_len - suffix_len;
+  if (start != 0) {
+    bool at_label = false;
+    for (uint32_t i = 0; i < q.n_labels && !at_label; ++i) at_label = q.label_at[i] == start;
+    if (!at_label) return false;
+  }
+  return std::memcmp(q.lower + start, suffix, suffix_len) == 0;
+}
+
+bool writer::put_u8(uint8_t v) {
+  if (pos_ + 1 > limit_) return false;
+  msg_[pos_++] = v;
+  return true;
+}
+
+bool writer::put_u16(uint16_t v) {
+  if (pos_ + 2 > limit_) return false;
+  msg_[pos_] = static_cast<uint8_t>(v >> 8);
+  msg_[pos_ + 1] = static_cast<uint8_t>(v);
+  pos_ += 2;
+  return true;
+}
+
+bool writer::put_u32(uint32_t v) {
+  if (pos_ + 4 > limit_) return false;
+  for (int i = 0; i < 4; ++i) msg_[pos_ + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  pos_ += 4;
+  return true;
+}
+
+bool writer::put_bytes(const uint8_t* p, uint32_t n) {
+  if (pos_ + n > limit_) return false;
+  std::memcpy(msg_ + pos_, p, n);
+  pos_ += n;
+  return true;
+}
+
+void writer::patch_u16(uint32_t at, uint16_t v) {
+  msg_[at] = static_cast<uint8_t>(v >> 8);
+  msg_[at + 1] = static_cast<uint8_t>(v);
+}
+
+// Entries for the labels of `name` before offset `upto`, the first written at `at`.
+void writer::add_entries(const uint8_t* name, uint32_t upto, uint32_t at) {
+  uint32_t len = name_length(name, max_name_len);
+  for (uint32_t i = 0; i < upto && name[i] != 0; i += name[i] + 1u) {
+    if (n_dict_ == max_dict || at + i >= 0x4000) return;  // no room, or beyond a pointer's reach
+    dict_[n_dict_++] = {name + i, static_cast<uint16_t>(at + i), static_cast<uint8_t>(len - i)};
+  }
+}
+
+void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_entries(name, len, at); }
+
+bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
+  uint32_t start = pos_;
+  if (compress) {
+    for (uint32_t i = 0; name[i] != 0; i += name[i] + 1u) {
+      uint32_t rest = len - i;
+      for (uint32_t k = 0; k < n_dict_; ++k) {
+        const entry& e = dict_[k];
+        if (e.len != rest || std::memcmp(e.suffix, name + i, rest) != 0) continue;
+        if (pos_ + i + 2 > limit_) return false;
+        std::memcpy(msg_ + pos_, name, i);
+        pos_ += i;
+        put_u16(static_cast<uint16_t>(0xc000 | e.at));
+        add_entries(name, i, start);
+        return true;
+      }
+    }
+  }
+  if (!put_bytes(name, len)) return false;
+  add_entries(name, len, start);
+  return true;
+}
+
+uint32_t name_length(const uint8_t* p, uint32_t room) {
+  uint32_t n = 0;
+  for (;;) {
+    if (n >= room) return 0;
+    uint32_t l = p[n];
+    if (l == 0) return n + 1 <= max_name_len ? n + 1 : 0;
+    if (l > max_label_len) return 0;
+    n += 1 + l;
+    if (n + 1 > max_name_len) return 0;
+  }
+}
+
+}  // namespace kgw::dns

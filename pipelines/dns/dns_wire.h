@@ -1,0 +1,157 @@
+// DNS messages on the wire (RFC 1035 4.1, EDNS0 of RFC 6891): the strict
+// parse of a query and the writer of a response, with name compression.
+// Pure functions over byte buffers: no allocation, no DPDK. The responder
+// (dns_answer.h), the worker's stage (dns_stage.h), the tests and the fuzz
+// target use them.
+#pragma once
+
+#include <cstdint>
+
+namespace kgw::dns {
+
+// Types, classes and rcodes (host order).
+inline constexpr uint16_t type_a = 1;
+inline constexpr uint16_t type_ns = 2;
+inline constexpr uint16_t type_cname = 5;
+inline constexpr uint16_t type_soa = 6;
+inline constexpr uint16_t type_ptr = 12;
+inline constexpr uint16_t type_txt = 16;
+inline constexpr uint16_t type_aaaa = 28;
+inline constexpr uint16_t type_srv = 33;
+inline constexpr uint16_t type_opt = 41;
+inline constexpr uint16_t type_ixfr = 251;
+inline constexpr uint16_t type_axfr = 252;
+inline constexpr uint16_t type_any = 255;
+inline constexpr uint16_t class_in = 1;
+
+enum rcode : uint16_t {
+  rcode_noerror = 0,
+  rcode_formerr = 1,
+  rcode_servfail = 2,
+  rcode_nxdomain = 3,
+  rcode_notimp = 4,
+  rcode_refused = 5,
+  rcode_badvers = 16,  // extended (RFC 6891): 1 in the OPT's upper bits, 0 in the header
+};
+
+inline constexpr uint32_t header_len = 12;
+inline constexpr uint32_t max_name_len = 255;  // wire form, the root's zero byte included
+inline constexpr uint32_t max_label_len = 63;
+inline constexpr uint32_t max_labels = 127;    // 255 bytes of one-character labels
+inline constexpr uint16_t classic_udp_size = 512;  // a response without EDNS0 (RFC 1035 4.2.1)
+inline constexpr uint16_t server_udp_size = 1232;  // offered in kgw's OPT (the 2020 DNS flag day's size)
+inline constexpr uint32_t opt_rr_len = 11;         // an OPT RR without options
+
+// Bits of the header's flag word.
+inline constexpr uint16_t flag_qr = 0x8000;
+inline constexpr uint16_t flag_aa = 0x0400;
+inline constexpr uint16_t flag_tc = 0x0200;
+inline constexpr uint16_t flag_rd = 0x0100;
+inline constexpr uint16_t flag_ra = 0x0080;
+inline constexpr uint16_t flag_ad = 0x0020;
+inline constexpr uint16_t flag_cd = 0x0010;
+inline constexpr uint16_t edns_flag_do = 0x8000;  // in the OPT's TTL, below version and extended rcode
+
+// What the parse of a query found (the rule is in docs/dns.md, "Malformed queries").
+enum class query_status : uint8_t {
+  ok,       // a well-formed QUERY: look it up
+  formerr,  // malformed: answered FORMERR, with the question when it parsed
+  notimp,   // an opcode other than QUERY: answered NOTIMP
+  badvers,  // EDNS version above 0: answered BADVERS (RFC 6891 6.1.3)
+  drop,     // shorter than a header, or a response (QR set): never answered
+};
+
+struct query {
+  uint16_t id = 0;
+  uint16_t flags = 0;   // the query's flag word as it came
+  uint8_t opcode = 0;
+  bool has_question = false;  // QNAME, QTYPE and QCLASS parsed
+  uint16_t qtype = 0;
+  uint16_t qclass = 0;
+  uint8_t name_len = 0;       // QNAME's wire length, root byte included
+  uint8_t n_labels = 0;       // not counting the root
+  // Not zeroed: a query lives on the worker's stack, and only what the
+  // parse wrote (n_labels, name_len) is read.
+  uint8_t label_at[max_labels + 1];  // where each label starts in the name
+  uint8_t lower[max_name_len];       // QNAME with ASCII letters in lower case
+  uint32_t question_end = 0;  // message offset just past the question
+  bool edns = false;          // an OPT RR came
+  uint8_t edns_version = 0;
+  bool edns_do = false;
+  uint16_t edns_udp_size = 0;  // the requestor's payload size, as sent
+};
+
+// Reads `msg[0, len)`. Everything up to the status is filled; `q.has_question`
+// says whether the question can be echoed.
+query_status parse_query(const uint8_t* msg, uint32_t len, query& q);
+
+// The largest response the requestor takes over UDP: 512 without EDNS0,
+// else its size, at least 512 and at most server_udp_size.
+uint32_t udp_limit(const query& q);
+
+// Whether `suffix` (a lower-case wire name) ends `name` at a label boundary;
+// `name` is the query's (its label offsets say where labels start).
+bool ends_with(const query& q, const uint8_t* suffix, uint32_t suffix_len);
+
+// A response written into a buffer, with compression (RFC 1035 4.1.4). Names
+// given to it must stay in place until the response is done: it points back
+// at them (the question in the message, names in the table). Compression is
+// exact, byte for byte: a table name (lower case) is never shortened into a
+// pointer at the query's own spelling, so each name keeps its case.
+class writer {
+ public:
+  writer(uint8_t* msg, uint32_t limit) : msg_(msg), limit_(limit) {}
+
+  uint32_t size() const { return pos_; }
+  uint32_t limit() const { return limit_; }
+  uint8_t* data() { return msg_; }
+  // Lowers the limit (room kept for an OPT RR); never above the buffer's.
+  void set_limit(uint32_t l) { limit_ = l; }
+
+  // Where the message is, to come back to (a record that did not fit).
+  struct mark {
+    uint32_t pos;
+    uint32_t n_dict;
+  };
+  mark here() const { return {pos_, n_dict_}; }
+  void rewind(mark m) {
+    pos_ = m.pos;
+    n_dict_ = m.n_dict;
+  }
+  // Moves the end forward over bytes already in place (the question).
+  void skip_to(uint32_t pos) { pos_ = pos; }
+
+  bool put_u8(uint8_t v);
+  bool put_u16(uint16_t v);
+  bool put_u32(uint32_t v);
+  bool put_bytes(const uint8_t* p, uint32_t n);
+  // A name in wire form (`len` bytes, root included); `compress`: shortened
+  // to a pointer where a suffix is already in the message (never for SRV's
+  // target, RFC 2782). Either way its labels can be pointed at later.
+  bool put_name(const uint8_t* name, uint32_t len, bool compress = true);
+  // A name already at `at` in the message (the question), for later names to point at.
+  void remember(const uint8_t* name, uint32_t len, uint32_t at);
+  // The 16-bit field at `at`, written again (counts, RDLENGTH).
+  void patch_u16(uint32_t at, uint16_t v);
+
+ private:
+  void add_entries(const uint8_t* name, uint32_t upto, uint32_t at);
+
+  struct entry {
+    const uint8_t* suffix;  // the name from this label on, uncompressed
+    uint16_t at;            // its offset in the message
+    uint8_t len;
+  };
+  static constexpr uint32_t max_dict = 64;
+  uint8_t* msg_;
+  uint32_t limit_;
+  uint32_t pos_ = 0;
+  uint32_t n_dict_ = 0;
+  entry dict_[max_dict];
+};
+
+// A wire name's length (root included) and whether it is well formed:
+// labels of 1..63 bytes, no pointer, at most 255 bytes. 0 when it is not.
+uint32_t name_length(const uint8_t* p, uint32_t room);
+
+}  // namespace kgw::dns

@@ -1,0 +1,132 @@
+"""Golden cases for the DNS responder (docs/dns.md): queries to the DNS
+addresses of gateway.yaml answered from the Services of manifests/, each
+response checked for meaning (rcode, sections, records), addresses, ports and
+checksums, then byte for byte against expected/<case>.pcap."""
+from scapy.all import ARP, DNS, DNSQR, Ether, IP, IPv6, UDP
+
+GW_MAC = "02:00:00:00:00:01"
+CLIENT_MAC = "02:00:00:00:00:02"
+CLIENT_V4, CLIENT_V6 = "198.18.0.2", "2001:2::2"
+DNS_V4, DNS_V6 = "198.18.0.53", "2001:2::53"
+ZONE = "cluster.local."
+
+
+def query(name, qtype, qid, src=CLIENT_V4, dst=DNS_V4, sport=40000, **dns):
+    ip = IP(src=src, dst=dst) if ":" not in dst else IPv6(src=src, dst=dst)
+    return Ether(src=CLIENT_MAC, dst=GW_MAC) / ip / UDP(sport=sport, dport=53) / DNS(id=qid, rd=1, qd=DNSQR(qname=name, qtype=qtype), **dns)
+
+
+def records(section, count):
+    out = []
+    for i in range(count):
+        rr = section[i]
+        data = rr.rdata if hasattr(rr, "rdata") else None
+        if rr.type == 33:
+            data = f"{rr.priority} {rr.weight} {rr.port} {rr.target.decode()}"
+        elif isinstance(data, bytes):
+            data = data.decode()
+        elif isinstance(data, list):
+            data = " ".join(x.decode() for x in data)
+        out.append((rr.rrname.decode(), rr.type, rr.ttl, str(data)))
+    return out
+
+
+def case_dns_queries(stamp, checksum_ok):
+    # (query, rcode, answer records, authority types)
+    soa = [6]
+    cases = [
+        (query("web.shop.svc.cluster.local", "A", 1), 0, [("web.shop.svc.cluster.local.", 1, 5, "198.18.100.10")], []),
+        (query("web.shop.svc.cluster.local", "AAAA", 2), 0, [], soa),  # NODATA: no IPv6 cluster IP
+        (query("_http._tcp.web.shop.svc.cluster.local", "SRV", 3), 0,
+         [("_http._tcp.web.shop.svc.cluster.local.", 33, 5, "0 100 80 web.shop.svc.cluster.local.")], []),
+        (query("10.100.18.198.in-addr.arpa", "PTR", 4), 0,
+         [("10.100.18.198.in-addr.arpa.", 12, 5, "web.shop.svc.cluster.local.")], []),
+        (query("ext.shop.svc.cluster.local", "A", 5), 0, [("ext.shop.svc.cluster.local.", 5, 5, "www.example.com.")], []),
+        (query("nothing.shop.svc.cluster.local", "A", 6), 3, [], soa),
+        (query("db.shop.svc.cluster.local", "A", 7), 0,
+         [("db.shop.svc.cluster.local.", 1, 5, "198.19.1.11"), ("db.shop.svc.cluster.local.", 1, 5, "198.19.1.12")], []),
+        (query("db-0.DB.shop.svc.cluster.local", "A", 8), 0, [("db-0.DB.shop.svc.cluster.local.", 1, 5, "198.19.1.11")], []),
+        (query("shop.svc.cluster.local", "A", 9), 0, [], soa),  # an empty non-terminal: NODATA
+        (query("www.example.com", "A", 10), 5, [], []),  # outside the zone, no upstreams
+        (query("web.shop.svc.cluster.local", "A", 11, src=CLIENT_V6, dst=DNS_V6, sport=40011), 0,
+         [("web.shop.svc.cluster.local.", 1, 5, "198.18.100.10")], []),
+    ]
+    formerr = query("web.shop.svc.cluster.local", "A", 12)
+    formerr[DNS].ancount = 1  # an answer record in a query
+    bad_sum = query("web.shop.svc.cluster.local", "A", 13)
+    bad_sum[UDP].chksum = 0x1234
+    response = query("web.shop.svc.cluster.local", "A", 14)
+    response[DNS].qr = 1
+    arp = Ether(src=CLIENT_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=CLIENT_MAC, psrc=CLIENT_V4, pdst=DNS_V4)
+    inp = stamp([c[0] for c in cases] + [formerr, bad_sum, response, arp])
+
+    def check(out):
+        problems = []
+        want = len(cases) + 2  # the FORMERR and the ARP reply; the bad checksum and the response dropped
+        if len(out) != want:
+            return [f"expected {want} packets out, got {len(out)}"]
+        for (q, rcode, answer, auth), o in zip(cases + [(formerr, 1, [], [])], out):
+            ip, qip = (o[IP], q[IP]) if IP in q else (o[IPv6], q[IPv6])
+            if o[Ether].src != GW_MAC or o[Ether].dst != CLIENT_MAC:
+                problems.append(f"id {q[DNS].id}: ethernet {o[Ether].src} -> {o[Ether].dst}")
+            if ip.src != qip.dst or ip.dst != qip.src or o[UDP].sport != 53 or o[UDP].dport != q[UDP].sport:
+                problems.append(f"id {q[DNS].id}: addresses or ports not turned: {o.summary()}")
+            if not checksum_ok(o, UDP) or (IP in o and not checksum_ok(o, IP)):
+                problems.append(f"id {q[DNS].id}: checksums wrong")
+            d = o[DNS]
+            if d.id != q[DNS].id or not d.qr or d.rcode != rcode:
+                problems.append(f"id {q[DNS].id}: header id {d.id} qr {d.qr} rcode {d.rcode}, want rcode {rcode}")
+                continue
+            got = records(d.an, d.ancount)
+            if got != answer:
+                problems.append(f"id {q[DNS].id}: answer {got}, want {answer}")
+            got_auth = [r[1] for r in records(d.ns, d.nscount)]
+            if got_auth != auth:
+                problems.append(f"id {q[DNS].id}: authority types {got_auth}, want {auth}")
+            if rcode in (0, 3) and not d.aa:
+                problems.append(f"id {q[DNS].id}: AA not set")
+        a = out[-1]
+        if ARP not in a or a[ARP].op != 2 or a[ARP].psrc != DNS_V4 or a[ARP].hwsrc != GW_MAC:
+            problems.append(f"ARP for the DNS address not answered: {a.summary()}")
+        return problems
+    return inp, check, {"dns_bad_checksum", "dns_not_query"}
+
+
+def case_dns_records(stamp, checksum_ok):
+    # The schema version, and a headless Service's SRV records towards each
+    # ready endpoint (by hostname, and by address with dashes) with their
+    # addresses in the additional section.
+    inp = stamp([
+        query("dns-version.cluster.local", "TXT", 21),
+        query("_pg._tcp.db.shop.svc.cluster.local", "SRV", 22),
+    ])
+
+    def check(out):
+        problems = []
+        if len(out) != 2:
+            return [f"expected 2 responses, got {len(out)}"]
+        d = out[0][DNS]
+        if records(d.an, d.ancount) != [("dns-version.cluster.local.", 16, 5, "1.1.0")]:
+            problems.append(f"dns-version: {records(d.an, d.ancount)}")
+        d = out[1][DNS]
+        got = sorted(records(d.an, d.ancount))
+        want = sorted([("_pg._tcp.db.shop.svc.cluster.local.", 33, 5, "0 50 5432 db-0.db.shop.svc.cluster.local."),
+                       ("_pg._tcp.db.shop.svc.cluster.local.", 33, 5, "0 50 5432 198-19-1-12.db.shop.svc.cluster.local.")])
+        if got != want:
+            problems.append(f"headless SRV: {got}")
+        add = sorted(records(d.ar, d.arcount))
+        want_add = sorted([("db-0.db.shop.svc.cluster.local.", 1, 5, "198.19.1.11"),
+                           ("198-19-1-12.db.shop.svc.cluster.local.", 1, 5, "198.19.1.12")])
+        if add != want_add:
+            problems.append(f"additional: {add}")
+        for o in out:
+            if not checksum_ok(o, UDP):
+                problems.append("UDP checksum wrong")
+        return problems
+    return inp, check, {}
+
+
+DNS_CASES = {
+    "dns_queries": case_dns_queries,
+    "dns_records": case_dns_records,
+}

@@ -1,0 +1,201 @@
+// The DNS stage over whole frames (pipelines/dns/dns_stage.h): what it takes,
+// what it drops and why, and the response's headers and checksums, each
+// compared with a checksum computed from scratch.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "dns_test_util.h"
+#include "pipelines/common/checksum.h"
+#include "pipelines/dns/dns_stage.h"
+#include "pipelines/parse/parse.h"
+
+namespace kgw {
+namespace {
+
+using dns::test::make_query;
+
+const uint8_t gw_mac[6] = {2, 0, 0, 0, 0, 1};
+const uint8_t client_mac[6] = {2, 0, 0, 0, 0, 2};
+const uint8_t v4_client[4] = {198, 18, 0, 2}, v4_dns[4] = {198, 18, 0, 53};
+const uint8_t v6_client[16] = {0x20, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+const uint8_t v6_dns[16] = {0x20, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+
+dns_stage_table addresses() {
+  dns_stage_table a;
+  a.n_v4 = 1;
+  std::memcpy(a.v4[0], v4_dns, 4);
+  a.n_v6 = 1;
+  std::memcpy(a.v6[0], v6_dns, 16);
+  std::memcpy(a.port_mac[0], gw_mac, 6);
+  return a;
+}
+
+// Ethernet + IPv4 (with `options` bytes of options) or IPv6 + UDP + payload.
+std::vector<uint8_t> frame(bool v4, const std::vector<uint8_t>& payload, const uint8_t* dst, uint32_t options = 0,
+                           bool bad_sum = false, uint16_t sport = 40000) {
+  std::vector<uint8_t> f(14);
+  std::memcpy(f.data(), gw_mac, 6);
+  std::memcpy(f.data() + 6, client_mac, 6);
+  f[12] = v4 ? 0x08 : 0x86;
+  f[13] = v4 ? 0x00 : 0xdd;
+  uint32_t ulen = 8 + static_cast<uint32_t>(payload.size());
+  uint32_t ip_at = 14, iph = v4 ? 20 + options : 40;
+  f.resize(14 + iph + ulen);
+  uint8_t* ip = f.data() + ip_at;
+  if (v4) {
+    ip[0] = static_cast<uint8_t>(0x40 | (iph / 4));
+    store_be16(ip + 2, static_cast<uint16_t>(iph + ulen));
+    ip[8] = 64;
+    ip[9] = 17;
+    std::memcpy(ip + 12, v4_client, 4);
+    std::memcpy(ip + 16, dst, 4);
+    for (uint32_t i = 0; i < options; ++i) ip[20 + i] = 1;  // NOPs
+    store_be16(ip + 10, ipv4_header_checksum(ip, iph));
+  } else {
+    ip[0] = 0x60;
+    store_be16(ip + 4, static_cast<uint16_t>(ulen));
+    ip[6] = 17;
+    ip[7] = 64;
+    std::memcpy(ip + 8, v6_client, 16);
+    std::memcpy(ip + 24, dst, 16);
+  }
+  uint8_t* u = ip + iph;
+  store_be16(u, sport);
+  store_be16(u + 2, 53);
+  store_be16(u + 4, static_cast<uint16_t>(ulen));
+  std::memcpy(u + 8, payload.data(), payload.size());
+  uint32_t ps = v4 ? ipv4_pseudo_sum(ip + 12, ip + 16, 17, ulen) : ipv6_pseudo_sum(ip + 8, ip + 24, 17, ulen);
+  uint16_t s = csum_finish(csum_add_bytes(ps, u, ulen));
+  store_be16(u + 6, static_cast<uint16_t>((s ? s : 0xffff) ^ (bad_sum ? 0x0101 : 0)));
+  return f;
+}
+
+struct outcome {
+  pkt_meta m;
+  std::vector<uint8_t> out;
+  lcore_counters c{};
+};
+
+outcome run(std::vector<uint8_t> f, const std::vector<uint64_t>* names) {
+  outcome o;
+  EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), o.m));
+  uint32_t len = static_cast<uint32_t>(f.size());
+  f.resize(2048);
+  dns_answer_frame(f.data(), len, 2048, o.m, addresses(), names ? reinterpret_cast<const dns::table*>(names->data()) : nullptr,
+                   o.c);
+  f.resize(len);
+  o.out = f;
+  return o;
+}
+
+std::vector<uint64_t> names() {
+  std::vector<dns::service_entry> s(1);
+  s[0] = {"shop", "web", dns::service_kind::cluster_ip, {dns::test::ip("10.96.0.20")}, "", {}, {}};
+  dns::table_build b;
+  std::string error;
+  EXPECT_TRUE(dns::build_table(s, {}, b, error));
+  return b.blob;
+}
+
+void check_response(const outcome& o, bool v4) {
+  ASSERT_EQ(o.m.v, verdict::tx);
+  const uint8_t* f = o.out.data();
+  EXPECT_EQ(std::memcmp(f, client_mac, 6), 0);
+  EXPECT_EQ(std::memcmp(f + 6, gw_mac, 6), 0);
+  const uint8_t* ip = f + 14;
+  uint32_t iph = v4 ? 20 : 40;
+  const uint8_t* u = ip + iph;
+  uint32_t ulen = load_be16(u + 4);
+  EXPECT_EQ(14 + iph + ulen, o.out.size());
+  EXPECT_EQ(load_be16(u), 53);
+  EXPECT_EQ(load_be16(u + 2), 40000);
+  if (v4) {
+    EXPECT_EQ(ip[0], 0x45);
+    EXPECT_EQ(load_be16(ip + 2), 20 + ulen);
+    EXPECT_EQ(std::memcmp(ip + 12, v4_dns, 4), 0);
+    EXPECT_EQ(std::memcmp(ip + 16, v4_client, 4), 0);
+    EXPECT_TRUE(csum_verify(0, ip, 20));
+    EXPECT_TRUE(csum_verify(ipv4_pseudo_sum(ip + 12, ip + 16, 17, ulen), u, ulen));
+  } else {
+    EXPECT_EQ(load_be16(ip + 4), ulen);
+    EXPECT_EQ(std::memcmp(ip + 8, v6_dns, 16), 0);
+    EXPECT_EQ(std::memcmp(ip + 24, v6_client, 16), 0);
+    EXPECT_TRUE(csum_verify(ipv6_pseudo_sum(ip + 8, ip + 24, 17, ulen), u, ulen));
+  }
+  dns::text_message msg;
+  std::string error;
+  ASSERT_TRUE(dns::decode_message(u + 8, ulen - 8, msg, error)) << error;
+  ASSERT_EQ(msg.answer.size(), 1u);
+  EXPECT_EQ(msg.answer[0].rdata, "10.96.0.20");
+}
+
+TEST(DnsStage, AnswersIpv4AndIpv6) {
+  auto t = names();
+  auto q = make_query({.name = "web.shop.svc.cluster.local"});
+  auto o = run(frame(true, q, v4_dns), &t);
+  check_response(o, true);
+  EXPECT_EQ(o.c.dns.queries, 1u);
+  EXPECT_EQ(o.c.dns.responses[0], 1u);
+  EXPECT_EQ(o.c.dns.qtypes[0], 1u);
+  o = run(frame(false, q, v6_dns), &t);
+  check_response(o, false);
+}
+
+TEST(DnsStage, Ipv4OptionsAreNotRepeated) {
+  auto t = names();
+  auto o = run(frame(true, make_query({.name = "web.shop.svc.cluster.local"}), v4_dns, 8), &t);
+  check_response(o, true);
+}
+
+TEST(DnsStage, OtherAddressesAndPortsAreLeft) {
+  auto t = names();
+  const uint8_t other[4] = {198, 18, 0, 54};
+  auto o = run(frame(true, make_query({.name = "web.shop.svc.cluster.local"}), other), &t);
+  EXPECT_EQ(o.m.v, verdict::pending);
+  EXPECT_EQ(o.c.dns.queries, 0u);
+}
+
+TEST(DnsStage, DropsByReason) {
+  auto t = names();
+  auto q = make_query({.name = "web.shop.svc.cluster.local"});
+  auto o = run(frame(true, q, v4_dns, 0, true), &t);
+  EXPECT_EQ(o.m.v, verdict::drop);
+  EXPECT_EQ(o.m.why, drop_reason::dns_bad_checksum);
+  o = run(frame(false, q, v6_dns, 0, true), &t);
+  EXPECT_EQ(o.m.why, drop_reason::dns_bad_checksum);
+  o = run(frame(true, q, v4_dns, 0, false, 0), &t);
+  EXPECT_EQ(o.m.why, drop_reason::dns_not_query);
+  auto resp = q;
+  resp[2] |= 0x80;
+  o = run(frame(true, resp, v4_dns), &t);
+  EXPECT_EQ(o.m.why, drop_reason::dns_not_query);
+  EXPECT_EQ(o.c.dns.queries, 1u);
+  // A zero checksum is no checksum over IPv4.
+  auto f = frame(true, q, v4_dns);
+  store_be16(f.data() + 14 + 20 + 6, 0);
+  o = run(f, &t);
+  check_response(o, true);
+  // The same over IPv6 is invalid.
+  f = frame(false, q, v6_dns);
+  store_be16(f.data() + 14 + 40 + 6, 0);
+  o = run(f, &t);
+  EXPECT_EQ(o.m.why, drop_reason::dns_bad_checksum);
+}
+
+TEST(DnsStage, Fragments) {
+  auto t = names();
+  auto q = make_query({.name = "web.shop.svc.cluster.local"});
+  q.resize(q.size() + 4);  // a first fragment carries a multiple of 8 bytes
+  auto f = frame(true, q, v4_dns);
+  uint8_t* ip = f.data() + 14;
+  store_be16(ip + 6, 0x2000);  // more fragments
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, ipv4_header_checksum(ip, 20));
+  auto o = run(f, &t);
+  EXPECT_EQ(o.m.v, verdict::drop);
+  EXPECT_EQ(o.m.why, drop_reason::dns_fragment);
+}
+
+}  // namespace
+}  // namespace kgw
