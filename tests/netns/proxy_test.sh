@@ -319,6 +319,16 @@ grep -q "^X-Forwarded-Host: shop.example" "$WORK/headers.txt" || fail "X-Forward
 grep -q "^X-Real-IP: 198.18.0.2" "$WORK/headers.txt" || fail "X-Real-IP missing"
 echo "POST bodies and forwarding fields: ok"
 
+# 4b. Keep-alive pool: the upload pod's server speaks HTTP/1.1 keep-alive;
+#     20 requests from 20 client connections reuse one backend connection.
+counter() { "$KGW" cli --file-prefix "$P" -c "show counters" | grep -oE "^http: .* $1 [0-9]+" | grep -oE "[0-9]+$"; }
+c0=$(counter backend-connects); r0=$(counter backend-reused)
+for n in $(seq 20); do get shop.example /headers | grep -q "^X-Real-IP: 198.18.0.2" || fail "pooled request $n"; done
+c1=$(counter backend-connects); r1=$(counter backend-reused)
+echo "pool: 20 requests: $((c1 - c0)) backend connects, $((r1 - r0)) reused"
+[ $((c1 - c0)) -le 1 ] && [ $((r1 - r0)) -ge 19 ] || fail "keep-alive pool: $((c1 - c0)) connects and $((r1 - r0)) reuses for 20 requests"
+echo "keep-alive pool: backend connections reused: ok"
+
 # 5. A 20 MB download, compared by sha256.
 want=$(sha256sum "$WORK/pod1/big.bin" | cut -d' ' -f1)
 got=$(client curl -s --max-time 60 -H "Host: shop.example" http://198.18.0.1/big.bin | sha256sum | cut -d' ' -f1)

@@ -387,6 +387,11 @@ void ProxyTest::serve(pod& p, app_conn& c) {
     }
     std::string req = c.in.substr(c.served, end - c.served);
     c.served = end;
+    if (++c.requests > 1 && p.mode == pod_mode::reset_reused) {
+      tcp_abort(*p.st, c.id);
+      c.released = true;
+      return;
+    }
     p.requests++;
     p.last_request = req;
     std::string path = req.substr(req.find(' ') + 1);
@@ -398,6 +403,7 @@ void ProxyTest::serve(pod& p, app_conn& c) {
     } else {
       switch (p.mode) {
         case pod_mode::normal:
+        case pod_mode::reset_reused:
           c.out += "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
           break;
         case pod_mode::close:

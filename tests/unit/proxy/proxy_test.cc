@@ -396,3 +396,94 @@ TEST_F(ProxyTest, ResetEjects) {
 
 }  // namespace
 }  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+// Keep-alive pools: later requests, from other client connections, reuse
+// the idle backend connection.
+TEST_F(ProxyTest, PooledConnectionsReused) {
+  start();
+  for (int i = 0; i < 6; ++i) {
+    response r = ask(*this, get("/one"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("conn=1 "), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(p(1).accepted, 1u);
+  EXPECT_EQ(counters.backend_connects, 1u);
+  EXPECT_EQ(counters.backend_reused, 5u);
+  EXPECT_EQ(counters.pool_put, 6u);
+  EXPECT_EQ(p(1).last_request.find("Connection: close"), std::string::npos) << p(1).last_request;
+}
+
+// Bounded per endpoint: two exchanges at once need two connections; only
+// one stays idle.
+TEST_F(ProxyTest, PoolBoundedPerEndpoint) {
+  settings.idle_per_endpoint = 1;
+  start();
+  p(1).mode = pod_mode::silent;
+  uint32_t a = open(get("/one"));
+  uint32_t b = open(get("/one"));
+  run(50'000'000);
+  ASSERT_EQ(p(1).conns.size(), 2u);
+  for (auto& [i, pc] : p(1).conns) {
+    pc.out += "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  }
+  ASSERT_TRUE(run_until_responses(a, 1));
+  ASSERT_TRUE(run_until_responses(b, 1));
+  EXPECT_EQ(counters.pool_put, 1u);
+  EXPECT_EQ(counters.pool_full, 1u);
+  EXPECT_EQ(pw.endpoints.entries[endpoint_find(pw.endpoints, p(1).addr, 8080)].n_idle, 1u);
+}
+
+// An endpoint closing an idle connection: it leaves the pool, and the next
+// request opens a new one.
+TEST_F(ProxyTest, EndpointClosesIdleConnection) {
+  start();
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  app_conn& pc = p(1).conns.begin()->second;
+  tcp_shutdown(*p(1).st, pc.id);
+  pc.shut = true;
+  run(50'000'000);
+  EXPECT_EQ(counters.pool_closed, 1u);
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  EXPECT_EQ(counters.backend_connects, 2u);
+  EXPECT_EQ(counters.backend_reused, 0u);
+}
+
+// The race an idle connection has: the endpoint drops it as the next
+// request arrives. A request without a body is sent again on a new
+// connection; the client sees nothing of it.
+TEST_F(ProxyTest, ReusedConnectionLostRequestSentAgain) {
+  start();
+  p(1).mode = pod_mode::reset_reused;
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  response r = ask(*this, get("/one"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("conn=2 "), std::string::npos) << r.body;
+  EXPECT_EQ(counters.backend_reused, 1u);
+  EXPECT_EQ(counters.retries, 1u);
+  EXPECT_EQ(counters.ejections, 0u) << "a lost idle connection says nothing about the endpoint";
+  EXPECT_EQ(errors(http_reason::backend_reset), 0u);
+  // A POST is not sent twice: 502.
+  expect_error(*this, open("POST /one HTTP/1.1\r\nHost: a.example\r\nContent-Length: 2\r\n\r\nhi"), 502);
+}
+
+// Idle connections time out (backend_idle), and are drained when their
+// endpoint leaves its Service.
+TEST_F(ProxyTest, PoolIdleTimeoutAndDrain) {
+  settings.backend_idle_ns = 1'000'000'000;
+  start();
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  run(1'100'000'000, 10'000'000);
+  EXPECT_EQ(counters.pool_closed, 1u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(ask(*this, get("/")).status, 200);
+  EXPECT_EQ(counters.pool_put, 4u);
+  publish_service("web", {"198.19.1.12", "198.19.1.13"}, {"198.19.1.11"});
+  run(10'000'000);
+  EXPECT_EQ(counters.pool_drained, 1u) << "pod1's idle connection to web closed";
+  for (int i = 0; i < 4; ++i) EXPECT_NE(ask(*this, get("/")).body.substr(0, 4), "pod1");
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
