@@ -301,14 +301,15 @@ void tcp_service(worker_conf& w) {
   if (w.tcp->proxy)
     proxy::proxy_refresh(*w.tcp->proxy, w.tcp->ingress ? __atomic_load_n(w.tcp->ingress, __ATOMIC_ACQUIRE) : nullptr,
                          w.services ? __atomic_load_n(w.services, __ATOMIC_ACQUIRE) : nullptr);
-  // The proxy's timeouts, with this loop's routes.
-  if (w.tcp->proxy) proxy::proxy_advance(*w.tcp->proxy, w.now_ns);
   tcp::tcp_event ev[max_burst];
   for (unsigned round = 0; round < 8; ++round) {
     uint16_t n = tcp::tcp_poll_events(s, ev, max_burst);
     for (uint16_t i = 0; i < n; ++i) tcp_on_event(w, ev[i]);
     if (n < max_burst) break;
   }
+  // The proxy's timeouts, after the events: what arrived while the worker
+  // was held up counts before a deadline is judged.
+  if (w.tcp->proxy) proxy::proxy_advance(*w.tcp->proxy, w.now_ns);
   for (;;) {
     rte_mbuf* pkts[max_burst];
     alignas(pkt_meta) unsigned char meta_storage[sizeof(pkt_meta) * max_burst];

@@ -111,6 +111,9 @@ struct ingress_config {
   uint16_t echo_port = 0;    // RFC 862 echo on the Ingress addresses; 0 = off
   ingress_limits limits;
   ingress_timeouts timeouts;
+  // Clients whose X-Forwarded-For is kept (appended to) rather than
+  // replaced; none by default.
+  std::vector<ip_prefix> trusted_proxies;
   int line = 0;
 };
 

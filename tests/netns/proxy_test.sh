@@ -317,6 +317,11 @@ got=$(client curl -s --max-time 20 -H "Host: shop.example" -H "Transfer-Encoding
 get shop.example /headers > "$WORK/headers.txt"
 grep -q "^X-Forwarded-Host: shop.example" "$WORK/headers.txt" || fail "X-Forwarded-Host missing: $(cat "$WORK/headers.txt")"
 grep -q "^X-Real-IP: 198.18.0.2" "$WORK/headers.txt" || fail "X-Real-IP missing"
+grep -qE "^X-Request-ID: [0-9a-f]{32}$" "$WORK/headers.txt" || fail "no generated X-Request-ID: $(cat "$WORK/headers.txt")"
+client curl -s --max-time 5 -H "Host: shop.example" -H "X-Request-ID: given-1" -H "X-Forwarded-For: 6.6.6.6" \
+  http://198.18.0.1/headers > "$WORK/headers2.txt"
+grep -q "^X-Request-ID: given-1$" "$WORK/headers2.txt" || fail "a client's X-Request-ID not kept"
+grep -q "^X-Forwarded-For: 198.18.0.2$" "$WORK/headers2.txt" || fail "an untrusted client's X-Forwarded-For not replaced"
 echo "POST bodies and forwarding fields: ok"
 
 # 4b. Keep-alive pool: the upload pod's server speaks HTTP/1.1 keep-alive;
@@ -332,7 +337,7 @@ echo "keep-alive pool: backend connections reused: ok"
 # 5. A 20 MB download, compared by sha256.
 want=$(sha256sum "$WORK/pod1/big.bin" | cut -d' ' -f1)
 got=$(client curl -s --max-time 60 -H "Host: shop.example" http://198.18.0.1/big.bin | sha256sum | cut -d' ' -f1)
-[ "$got" = "$want" ] || fail "20 MB download: sha256 $got, expected $want"
+[ "$got" = "$want" ] || fail "20 MB download: sha256 $got, expected $want: $("$KGW" cli --file-prefix "$P" -c "show counters" | grep -A12 '^http')"
 echo "20 MB download: sha256 matches"
 
 # 6. Passive health: pod3's server on 8080 stops; every request to the three

@@ -508,6 +508,17 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   ctx.client = c.client_ip;
   ctx.listen_port = pw.listen_port;
   ctx.keep_alive = pw.settings.idle_per_endpoint > 0 && pw.endpoints.capacity > 0;
+  ctx.trusted = pw.settings.n_trusted && address_trusted(pw.settings, c.client_ip);
+  // A request id: a per-worker counter mixed under a per-worker key
+  // (SplitMix64's finalizer, a bijection: unique per worker; an id, not a
+  // secret).
+  uint64_t n = ++pw.request_ids;
+  for (int i = 0; i < 2; ++i) {
+    uint64_t z = (n + pw.id_key[i]) * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(i);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    ctx.request_id[i] = z ^ (z >> 31);
+  }
   rte_mbuf* head = request_head(pw.pool, h, ctx, pw.settings);
   if (!head) {
     count_error(pw, http_reason::no_resources);
@@ -820,6 +831,15 @@ void pump(proxy_worker& pw, proxy_conn& c) {
 
 // A connection's timer fired: its wait may have moved on since it was armed.
 void expire(proxy_worker& pw, proxy_conn& c) {
+  // Bytes waiting to be read are progress the events have not shown yet
+  // (the worker was held up): judged later.
+  bool waiting_backend = c.backend.valid() && c.connected && !waits_for_client(pw, c);
+  if (c.state == st_exchange && ((waiting_backend && tcp_recv_ready(*pw.stack, c.backend)) ||
+                                 (!request_out(c) && tcp_recv_ready(*pw.stack, c.client)))) {
+    c.activity_ns = pw.now_ns;
+    pump(pw, c);
+    return;
+  }
   uint64_t at = deadline_of(pw, c);
   if (at > pw.now_ns) {
     arm(pw, c);

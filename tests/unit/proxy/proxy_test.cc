@@ -487,3 +487,80 @@ TEST_F(ProxyTest, PoolIdleTimeoutAndDrain) {
 
 }  // namespace
 }  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+std::string field(const std::string& req, const std::string& name) {
+  response r;
+  r.head = req.substr(0, req.find("\r\n\r\n") + 2);
+  return r.header(name);
+}
+
+// ingress.trusted_proxies empty (the default): a client's forwarding
+// fields are replaced; X-Request-ID made when absent, kept when sent.
+TEST_F(ProxyTest, ForwardingFieldsFromAnUntrustedClient) {
+  start();
+  EXPECT_EQ(ask(*this, get("/one", "a.example",
+                           "X-Forwarded-For: 6.6.6.6\r\nX-Real-IP: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n"))
+                .status,
+            200);
+  const std::string& req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "198.18.0.2");
+  EXPECT_EQ(field(req, "x-forwarded-proto"), "http");
+  EXPECT_EQ(field(req, "x-forwarded-port"), "80");
+  EXPECT_EQ(req.find("6.6.6.6"), std::string::npos) << req;
+  std::string id = field(req, "x-request-id");
+  EXPECT_EQ(id.size(), 32u) << req;
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  std::string id2 = field(p(1).last_request, "x-request-id");
+  EXPECT_EQ(id2.size(), 32u);
+  EXPECT_NE(id, id2);
+  EXPECT_EQ(ask(*this, get("/one", "a.example", "X-Request-ID: abc-123\r\n")).status, 200);
+  EXPECT_EQ(field(p(1).last_request, "x-request-id"), "abc-123");
+  EXPECT_EQ(p(1).last_request.find("X-Request-ID", p(1).last_request.find("abc-123")), std::string::npos)
+      << "one X-Request-ID only";
+}
+
+// A trusted proxy's X-Forwarded-For is appended to; X-Real-IP is the first
+// address from the right that is not a trusted proxy; its Proto/Host/Port
+// pass.
+TEST_F(ProxyTest, ForwardingFieldsFromATrustedProxy) {
+  settings.trusted[0] = {*parse_ip("198.18.0.0"), 24};
+  settings.trusted[1] = {*parse_ip("10.0.0.0"), 8};
+  settings.n_trusted = 2;
+  start();
+  EXPECT_EQ(ask(*this, get("/one", "a.example", "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n")).status,
+            200);
+  std::string req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "6.6.6.6, 198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "6.6.6.6");
+  EXPECT_EQ(field(req, "x-forwarded-proto"), "https");
+  EXPECT_EQ(ask(*this, get("/one", "a.example", "X-Forwarded-For: 7.7.7.7, 5.5.5.5\r\nX-Forwarded-For: 10.1.2.3\r\n"))
+                .status,
+            200);
+  req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "7.7.7.7, 5.5.5.5, 10.1.2.3, 198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "5.5.5.5");
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "198.18.0.2");
+}
+
+TEST(proxy_trusted, prefixes) {
+  proxy_settings s;
+  EXPECT_FALSE(address_trusted(s, *parse_ip("10.1.1.1")));
+  s.trusted[0] = {*parse_ip("10.0.0.0"), 9};
+  s.trusted[1] = {*parse_ip("2001:db8::"), 32};
+  s.n_trusted = 2;
+  EXPECT_TRUE(address_trusted(s, *parse_ip("10.127.0.1")));
+  EXPECT_FALSE(address_trusted(s, *parse_ip("10.128.0.1")));
+  EXPECT_TRUE(address_trusted(s, *parse_ip("2001:db8:1::1")));
+  EXPECT_FALSE(address_trusted(s, *parse_ip("2001:db9::1")));
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
