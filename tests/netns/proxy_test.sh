@@ -305,6 +305,23 @@ client curl -sv --max-time 5 -H "Host: shop.example" http://198.18.0.1/api/index
 [ "$(grep -c 'hello from pod2' "$WORK/ka.txt")" = 2 ] || fail "keep-alive: two answers expected"
 grep -q "Re-using existing connection" "$WORK/ka.err" || fail "keep-alive: curl opened a second connection"
 echo "keep-alive: two requests on one connection: ok"
+# Pipelined: three requests in one write, answered in order on the connection.
+client python3 -c '
+import socket
+s = socket.create_connection(("198.18.0.1", 80))
+s.sendall(b"GET /api/index.html HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+          b"GET /headers HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+          b"GET / HTTP/1.1\r\nHost: nothing.example\r\n\r\n")
+s.settimeout(5)
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    data += d
+a, b, c = data.find(b"hello from pod2"), data.find(b"X-Real-IP: 198.18.0.2"), data.find(b"HTTP/1.1 404")
+print("pipelined:", data.count(b"HTTP/1.1 "), "responses at", a, b, c)
+assert data.count(b"HTTP/1.1 ") == 3 and 0 <= a < b < c, data[:300]
+' || fail "pipelined requests not answered in order"
 
 # 4. A 1 MiB POST, Content-Length and chunked; the pod returns the sha256 and X-Forwarded-For.
 head -c 1048576 /dev/urandom > "$WORK/up.bin"
