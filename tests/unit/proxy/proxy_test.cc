@@ -564,3 +564,35 @@ TEST(proxy_trusted, prefixes) {
 
 }  // namespace
 }  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+// Expect: 100-continue goes to the endpoint; its 100 Continue comes back as
+// an interim response, then the body goes and the final response follows.
+TEST_F(ProxyTest, ExpectContinueRelayed) {
+  start();
+  p(1).mode = pod_mode::silent;
+  uint32_t c = open("POST /one HTTP/1.1\r\nHost: a.example\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  run(50'000'000);
+  ASSERT_EQ(p(1).conns.size(), 1u);
+  app_conn& pc = p(1).conns.begin()->second;
+  EXPECT_NE(pc.in.find("Expect: 100-continue\r\n"), std::string::npos) << pc.in;
+  EXPECT_TRUE(conn(c).in.empty());
+  pc.out += "HTTP/1.1 100 Continue\r\n\r\n";
+  run(50'000'000);
+  EXPECT_EQ(conn(c).in, "HTTP/1.1 100 Continue\r\n\r\n");
+  send(c, "hello");
+  run(50'000'000);
+  EXPECT_NE(pc.in.find("\r\n\r\nhello"), std::string::npos) << pc.in;
+  pc.out += "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  ASSERT_TRUE(run_until_responses(c, 2));
+  auto r = responses(conn(c).in);
+  EXPECT_EQ(r[0].status, 100);
+  EXPECT_EQ(r[1].status, 200);
+  EXPECT_EQ(r[1].body, "ok");
+  EXPECT_EQ(counters.responses[1], 1u);
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
