@@ -322,8 +322,6 @@ void tcp_service(worker_conf& w) {
   if (w.tcp->proxy)
     proxy::proxy_refresh(*w.tcp->proxy, w.tcp->ingress ? __atomic_load_n(w.tcp->ingress, __ATOMIC_ACQUIRE) : nullptr,
                          w.services ? __atomic_load_n(w.services, __ATOMIC_ACQUIRE) : nullptr);
-  // The proxy's timeouts, with this loop's routes.
-  if (w.tcp->proxy) proxy::proxy_advance(*w.tcp->proxy, w.now_ns);
   // TLS: this loop's contexts and handshake budget, and the handshakes
   // earlier loops put off, before new ones.
   if (w.tcp->tls) tls::tls_refresh(*w.tcp->tls);
@@ -340,6 +338,9 @@ void tcp_service(worker_conf& w) {
       if (n < max_burst) break;
     }
   }
+  // The proxy's timeouts, after the events: what arrived while the worker
+  // was held up counts before a deadline is judged.
+  if (w.tcp->proxy) proxy::proxy_advance(*w.tcp->proxy, w.now_ns);
   for (;;) {
     rte_mbuf* pkts[max_burst];
     alignas(pkt_meta) unsigned char meta_storage[sizeof(pkt_meta) * max_burst];

@@ -561,9 +561,10 @@ class gateway_parser {
   void parse_ingress(yaml::node n, ingress_config& in) {
     in.line = n.line();
     yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port", "limits", "timeouts",
-                                             "default_certificate", "tls_ciphers", "tls_ciphersuites",
+                                             "trusted_proxies", "default_certificate", "tls_ciphers", "tls_ciphersuites",
                                              "tls_ticket_rotation", "tls_handshake_budget", "tls_echo_port"});
     if (!n.is_map()) return;
+    if (auto v = m.get("trusted_proxies")) parse_trusted_proxies(v, in.trusted_proxies);
     if (auto v = m.get("limits")) parse_ingress_limits(v, in.limits);
     if (auto v = m.get("timeouts")) parse_ingress_timeouts(v, in.timeouts);
     if (auto v = m.get("addresses")) {
@@ -621,6 +622,24 @@ class gateway_parser {
     bounded(m, "header_block_bytes", "ingress.limits.header_block_bytes", 64, 65535, l.header_block_bytes);
     bounded(m, "headers", "ingress.limits.headers", 1, 128, l.headers);
     bounded(m, "request_body_bytes", "ingress.limits.request_body_bytes", 0, 0xffffffffu, l.request_body_bytes);
+  }
+
+  // ingress.trusted_proxies: CIDRs, at most 32 (the proxy's fixed table).
+  void parse_trusted_proxies(yaml::node n, std::vector<ip_prefix>& out) {
+    r_.items(n, "ingress.trusted_proxies", [&](yaml::node item, const std::string& f) {
+      auto s = f_.get_string(item, f);
+      if (!s) return;
+      auto p = parse_prefix(*s);
+      if (!p) {
+        error(item, f, fmt::format("not an IP prefix (ADDRESS/LENGTH, no host bits set): {}", quote(*s)));
+        return;
+      }
+      if (out.size() == 32) {
+        error(item, f, "at most 32 prefixes");
+        return;
+      }
+      out.push_back(*p);
+    });
   }
 
   // ingress.timeouts: seconds.

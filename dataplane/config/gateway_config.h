@@ -124,6 +124,9 @@ struct ingress_config {
   // one step); the rest waits for the next loops.
   uint32_t tls_handshake_budget = 100;
   uint16_t tls_echo_port = 0;  // the echo service over TLS (a diagnostic); 0 = off
+  // Clients whose X-Forwarded-For is kept (appended to) rather than
+  // replaced; none by default.
+  std::vector<ip_prefix> trusted_proxies;
   int line = 0;
 };
 

@@ -305,6 +305,23 @@ client curl -sv --max-time 5 -H "Host: shop.example" http://198.18.0.1/api/index
 [ "$(grep -c 'hello from pod2' "$WORK/ka.txt")" = 2 ] || fail "keep-alive: two answers expected"
 grep -q "Re-using existing connection" "$WORK/ka.err" || fail "keep-alive: curl opened a second connection"
 echo "keep-alive: two requests on one connection: ok"
+# Pipelined: three requests in one write, answered in order on the connection.
+client python3 -c '
+import socket
+s = socket.create_connection(("198.18.0.1", 80))
+s.sendall(b"GET /api/index.html HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+          b"GET /headers HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+          b"GET / HTTP/1.1\r\nHost: nothing.example\r\n\r\n")
+s.settimeout(5)
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    data += d
+a, b, c = data.find(b"hello from pod2"), data.find(b"X-Real-IP: 198.18.0.2"), data.find(b"HTTP/1.1 404")
+print("pipelined:", data.count(b"HTTP/1.1 "), "responses at", a, b, c)
+assert data.count(b"HTTP/1.1 ") == 3 and 0 <= a < b < c, data[:300]
+' || fail "pipelined requests not answered in order"
 
 # 4. A 1 MiB POST, Content-Length and chunked; the pod returns the sha256 and X-Forwarded-For.
 head -c 1048576 /dev/urandom > "$WORK/up.bin"
@@ -317,12 +334,27 @@ got=$(client curl -s --max-time 20 -H "Host: shop.example" -H "Transfer-Encoding
 get shop.example /headers > "$WORK/headers.txt"
 grep -q "^X-Forwarded-Host: shop.example" "$WORK/headers.txt" || fail "X-Forwarded-Host missing: $(cat "$WORK/headers.txt")"
 grep -q "^X-Real-IP: 198.18.0.2" "$WORK/headers.txt" || fail "X-Real-IP missing"
+grep -qE "^X-Request-ID: [0-9a-f]{32}$" "$WORK/headers.txt" || fail "no generated X-Request-ID: $(cat "$WORK/headers.txt")"
+client curl -s --max-time 5 -H "Host: shop.example" -H "X-Request-ID: given-1" -H "X-Forwarded-For: 6.6.6.6" \
+  http://198.18.0.1/headers > "$WORK/headers2.txt"
+grep -q "^X-Request-ID: given-1$" "$WORK/headers2.txt" || fail "a client's X-Request-ID not kept"
+grep -q "^X-Forwarded-For: 198.18.0.2$" "$WORK/headers2.txt" || fail "an untrusted client's X-Forwarded-For not replaced"
 echo "POST bodies and forwarding fields: ok"
+
+# 4b. Keep-alive pool: the upload pod's server speaks HTTP/1.1 keep-alive;
+#     20 requests from 20 client connections reuse one backend connection.
+counter() { "$KGW" cli --file-prefix "$P" -c "show counters" | grep -oE "^http: .* $1 [0-9]+" | grep -oE "[0-9]+$"; }
+c0=$(counter backend-connects); r0=$(counter backend-reused)
+for n in $(seq 20); do get shop.example /headers | grep -q "^X-Real-IP: 198.18.0.2" || fail "pooled request $n"; done
+c1=$(counter backend-connects); r1=$(counter backend-reused)
+echo "pool: 20 requests: $((c1 - c0)) backend connects, $((r1 - r0)) reused"
+[ $((c1 - c0)) -le 1 ] && [ $((r1 - r0)) -ge 19 ] || fail "keep-alive pool: $((c1 - c0)) connects and $((r1 - r0)) reuses for 20 requests"
+echo "keep-alive pool: backend connections reused: ok"
 
 # 5. A 20 MB download, compared by sha256.
 want=$(sha256sum "$WORK/pod1/big.bin" | cut -d' ' -f1)
 got=$(client curl -s --max-time 60 -H "Host: shop.example" http://198.18.0.1/big.bin | sha256sum | cut -d' ' -f1)
-[ "$got" = "$want" ] || fail "20 MB download: sha256 $got, expected $want"
+[ "$got" = "$want" ] || fail "20 MB download: sha256 $got, expected $want: $("$KGW" cli --file-prefix "$P" -c "show counters" | grep -A12 '^http')"
 echo "20 MB download: sha256 matches"
 
 # 6. Passive health: pod3's server on 8080 stops; every request to the three

@@ -98,17 +98,33 @@ bool dropped_field(cursor base, const http::field& f, bool request) {
   }
   if (f.flags & http::field_conn_listed) return true;
   if (http::span_iequals(base, f.name(), "trailer")) return true;
-  if (!request) return false;
-  return http::span_iequals(base, f.name(), "x-forwarded-for") ||
-         http::span_iequals(base, f.name(), "x-forwarded-proto") ||
-         http::span_iequals(base, f.name(), "x-forwarded-host") ||
-         http::span_iequals(base, f.name(), "x-forwarded-port") || http::span_iequals(base, f.name(), "x-real-ip");
+  return false;
 }
 
-void put_fields(writer& w, const http::head& h, bool request) {
+// The forwarding fields the proxy writes itself.
+enum forwarding : uint8_t { fwd_none, fwd_for, fwd_real_ip, fwd_proto, fwd_host, fwd_port };
+
+forwarding forwarding_of(cursor base, const http::field& f) {
+  if (f.name_len < 9) return fwd_none;
+  if (http::span_iequals(base, f.name(), "x-forwarded-for")) return fwd_for;
+  if (http::span_iequals(base, f.name(), "x-real-ip")) return fwd_real_ip;
+  if (http::span_iequals(base, f.name(), "x-forwarded-proto")) return fwd_proto;
+  if (http::span_iequals(base, f.name(), "x-forwarded-host")) return fwd_host;
+  if (http::span_iequals(base, f.name(), "x-forwarded-port")) return fwd_port;
+  return fwd_none;
+}
+
+void put_fields(writer& w, const http::head& h, bool request, bool trusted = false, uint8_t* kept = nullptr) {
   for (uint16_t i = 0; i < h.n_fields; ++i) {
     const http::field& f = h.fields[i];
     if (dropped_field(h.base, f, request)) continue;
+    if (request) {
+      // A client must not forge them; a trusted proxy's Proto, Host and Port
+      // pass (X-Forwarded-For and X-Real-IP are always written anew).
+      forwarding k = forwarding_of(h.base, f);
+      if (k == fwd_for || k == fwd_real_ip || (k != fwd_none && !trusted)) continue;
+      if (k != fwd_none && kept) *kept |= static_cast<uint8_t>(1u << k);
+    }
     w.put_span(h.base, f.name());
     w.put(": ");
     w.put_span(h.base, f.value());
@@ -118,23 +134,93 @@ void put_fields(writer& w, const http::head& h, bool request) {
 
 }  // namespace
 
+namespace {
+
+// The address a forwarding list names at [from, to) (whitespace trimmed),
+// if it is one.
+bool address_in(const char* p, size_t n, ip_addr& out) {
+  while (n && (*p == ' ' || *p == '\t')) ++p, --n;
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) --n;
+  char buf[INET6_ADDRSTRLEN];
+  if (n == 0 || n >= sizeof buf) return false;
+  std::memcpy(buf, p, n);
+  buf[n] = 0;
+  out = ip_addr{};
+  if (inet_pton(AF_INET, buf, out.b.data()) == 1) {
+    out.family = 4;
+    return true;
+  }
+  if (inet_pton(AF_INET6, buf, out.b.data()) == 1) {
+    out.family = 6;
+    return true;
+  }
+  return false;
+}
+
+// The client as a trusted proxy reports it: walking X-Forwarded-For from the
+// right, the first address that is not a trusted proxy (ingress-nginx's
+// real_ip_recursive); the leftmost when all are; the peer itself when the
+// list holds something that is not an address there.
+ip_addr real_client(const http::head& h, const request_context& ctx, const proxy_settings& s) {
+  static thread_local char list[8192];
+  size_t n = 0;
+  for (uint16_t i = 0; i < h.n_fields; ++i) {
+    const http::field& f = h.fields[i];
+    if (forwarding_of(h.base, f) != fwd_for) continue;
+    if (n && n < sizeof list) list[n++] = ',';
+    n += http::span_copy(h.base, f.value(), list + n, static_cast<uint32_t>(sizeof list - n));
+  }
+  ip_addr real = ctx.client;
+  size_t end = n;
+  while (end > 0) {
+    size_t start = end;
+    while (start > 0 && list[start - 1] != ',') --start;
+    ip_addr a;
+    if (!address_in(list + start, end - start, a)) break;
+    real = a;
+    if (!address_trusted(s, a)) break;
+    end = start ? start - 1 : 0;
+  }
+  return real;
+}
+
+const char hex_digits[] = "0123456789abcdef";
+
+}  // namespace
+
 rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_context& ctx,
                        const proxy_settings& settings) {
-  (void)settings;
   writer w{pool};
   w.put_span(h.base, h.method_name);
   w.put(" ");
   w.put_span(h.base, h.target);
   w.put(h.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  put_fields(w, h, true);
+  uint8_t kept = 0;
+  put_fields(w, h, true, ctx.trusted, &kept);
+  // X-Forwarded-For: the client's address, after the list a trusted proxy
+  // sent; anyone else's list is replaced.
   w.put("X-Forwarded-For: ");
+  bool any = false;
+  if (ctx.trusted)
+    for (uint16_t i = 0; i < h.n_fields; ++i) {
+      const http::field& f = h.fields[i];
+      if (forwarding_of(h.base, f) != fwd_for || f.value_len == 0) continue;
+      if (any) w.put(", ");
+      w.put_span(h.base, f.value());
+      any = true;
+    }
+  if (any) w.put(", ");
   w.put_ip(ctx.client);
   w.put("\r\nX-Real-IP: ");
-  w.put_ip(ctx.client);
-  w.put("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
-  w.put_uint(ctx.listen_port);
+  w.put_ip(ctx.trusted ? real_client(h, ctx, settings) : ctx.client);
   w.put("\r\n");
-  if (h.has_host) {
+  if (!(kept & (1u << fwd_proto))) w.put("X-Forwarded-Proto: http\r\n");
+  if (!(kept & (1u << fwd_port))) {
+    w.put("X-Forwarded-Port: ");
+    w.put_uint(ctx.listen_port);
+    w.put("\r\n");
+  }
+  if (h.has_host && !(kept & (1u << fwd_host))) {
     // The Host field as sent (port included), or the absolute-form authority's host.
     const http::field* host = http::find_field(h, http::field_id::host);
     w.put("X-Forwarded-Host: ");
@@ -142,6 +228,18 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
       w.put_span(h.base, host->value());
     else
       w.put_span(h.base, h.host);
+    w.put("\r\n");
+  }
+  // X-Request-ID: the client's, else one made here (128 bits as hex, as
+  // ingress-nginx's $req_id).
+  bool has_id = false;
+  for (uint16_t i = 0; i < h.n_fields && !has_id; ++i)
+    has_id = h.fields[i].name_len == 12 && http::span_iequals(h.base, h.fields[i].name(), "x-request-id");
+  if (!has_id) {
+    char id[32];
+    for (int i = 0; i < 32; ++i) id[i] = hex_digits[(ctx.request_id[i / 16] >> (4 * (i % 16))) & 15];
+    w.put("X-Request-ID: ");
+    w.put(id, sizeof id);
     w.put("\r\n");
   }
   if (!ctx.keep_alive)

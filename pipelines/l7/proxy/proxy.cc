@@ -235,7 +235,12 @@ pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip
     to = ip_from_bytes(chosen->family, chosen->addr);
     port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
     ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
-    if (ep == no_endpoint) pw.counters->endpoints_full++;
+    if (ep == no_endpoint) {
+      pw.counters->endpoints_full++;
+    } else {
+      pw.endpoints.entries[ep].slot = b.slot;
+      pw.endpoints.entries[ep].draining = false;
+    }
     return pick::found;
   }
   return pick::no_endpoint;
@@ -250,6 +255,112 @@ tcp_conn_id open_backend(proxy_worker& pw, const ip_addr& to, uint16_t port) {
   a.remote = to;
   a.remote_port = port;
   return tcp_connect(*pw.stack, a);
+}
+
+// ---- the keep-alive pool ---------------------------------------------------
+
+// Takes a pooled connection out of its endpoint's idle list.
+void pool_unlink(proxy_worker& pw, uint32_t i) {
+  backend_slot& b = pw.backends[i];
+  if (!b.pooled) return;
+  endpoint_entry& e = pw.endpoints.entries[b.ep];
+  if (b.prev != no_conn)
+    pw.backends[b.prev].next = b.next;
+  else
+    e.idle_head = b.next;
+  if (b.next != no_conn) pw.backends[b.next].prev = b.prev;
+  if (e.n_idle) e.n_idle--;
+  wheel_disarm(pw.wheel, pw.capacity + i);
+  b = backend_slot{no_owner, no_endpoint, 0, no_conn, no_conn, 0, false};
+}
+
+// A pooled connection goes: the endpoint closed it, it timed out idle, or
+// its endpoint left. `abort` when it cannot end in order.
+void pool_evict(proxy_worker& pw, uint32_t i, bool abort, uint64_t& counter) {
+  tcp_conn_id id{i, pw.backends[i].gen};
+  pool_unlink(pw, i);
+  if (abort)
+    tcp_abort(*pw.stack, id);
+  else
+    tcp_close(*pw.stack, id);
+  counter++;
+}
+
+// The most recently pooled connection to the endpoint that is still open and
+// quiet (an endpoint may close an idle connection at any time).
+tcp_conn_id pool_take(proxy_worker& pw, uint32_t ep) {
+  if (ep == no_endpoint) return {};
+  endpoint_entry& e = pw.endpoints.entries[ep];
+  while (e.idle_head != no_conn) {
+    uint32_t i = e.idle_head;
+    tcp_conn_id id{i, pw.backends[i].gen};
+    if (tcp_conn_state(*pw.stack, id) == tcp_state::established && tcp_recv_ready(*pw.stack, id) == 0) {
+      pool_unlink(pw, i);
+      return id;
+    }
+    pool_evict(pw, i, true, pw.counters->pool_closed);
+  }
+  return {};
+}
+
+// The exchange is over and the backend connection may serve another
+// request: kept idle in its endpoint's pool (most recent first), or closed
+// when the pool is full. False when it cannot be kept at all.
+bool pool_put(proxy_worker& pw, proxy_conn& c) {
+  if (!pw.settings.idle_per_endpoint || c.ep == no_endpoint || !c.connected || !c.resp_persistent ||
+      c.resp.in.bytes || c.resp.eof || c.backend.index >= pw.capacity)
+    return false;
+  endpoint_entry& e = pw.endpoints.entries[c.ep];
+  if (e.draining || tcp_conn_state(*pw.stack, c.backend) != tcp_state::established) return false;
+  if (e.n_idle >= pw.settings.idle_per_endpoint) {
+    pw.counters->pool_full++;
+    return false;
+  }
+  uint32_t i = c.backend.index;
+  backend_slot& b = pw.backends[i];
+  b = backend_slot{no_owner, c.ep, c.backend.gen, no_conn, e.idle_head, pw.now_ns, true};
+  if (e.idle_head != no_conn) pw.backends[e.idle_head].prev = i;
+  e.idle_head = i;
+  e.n_idle++;
+  if (e.refs) e.refs--;
+  wheel_arm(pw.wheel, pw.capacity + i, pw.now_ns + pw.settings.backend_idle_ns);
+  pw.counters->pool_put++;
+  c.backend = {};
+  c.ep = no_endpoint;
+  c.connected = c.reused = false;
+  if (c.replay) {
+    rte_pktmbuf_free(c.replay);
+    c.replay = nullptr;
+  }
+  return true;
+}
+
+// After a publish: pooled connections to endpoints that are no longer a
+// ready endpoint of the Service they were picked for are closed, and their
+// connections in use are not kept after their exchange.
+void pool_drain(proxy_worker& pw) {
+  const service_directory* d = pw.directory;
+  if (!d) return;
+  endpoint_table& t = pw.endpoints;
+  for (uint32_t x = 0; x < t.capacity; ++x) {
+    endpoint_entry& e = t.entries[x];
+    if (!e.used || (e.n_idle == 0 && e.refs == 0)) continue;
+    bool ok = false;
+    const service_record* r = e.slot < d->capacity ? d->record(e.slot) : nullptr;
+    if (r) {
+      const lb_group* g = r->groups();
+      for (uint32_t k = 0; k < r->n_groups && !ok; ++k) {
+        const backend_entry* be = r->backends() + g[k].first_backend;
+        for (uint32_t j = 0; j < g[k].n_backends && !ok; ++j)
+          ok = be[j].family == e.addr.family && static_cast<uint16_t>(be[j].port >> 8 | be[j].port << 8) == e.port &&
+               std::memcmp(be[j].addr, e.addr.b.data(), e.addr.is_v4() ? 4 : 16) == 0 &&
+               (be[j].flags & backend_ready) && !(be[j].flags & backend_terminating);
+      }
+    }
+    if (ok) continue;
+    e.draining = true;
+    while (e.idle_head != no_conn) pool_evict(pw, e.idle_head, false, pw.counters->pool_drained);
+  }
 }
 
 // Opens a connection to an endpoint of the request's route that has not
@@ -272,13 +383,35 @@ void connect_endpoint(proxy_worker& pw, proxy_conn& c, http_reason why, std::str
     else fail(pw, c, why, text);
     return;
   }
-  tcp_conn_id b = open_backend(pw, to, port);
+  if (c.attempts++) pw.counters->retries++;
+  tcp_conn_id b = pool_take(pw, ep);
+  if (b.valid()) {
+    // A request with no body and a method safe to repeat is kept (by
+    // reference) until the response begins: an endpoint may have closed the
+    // idle connection as we sent it, and then it goes again on another.
+    bool repeatable = c.req.phase == phase_done &&
+                      (c.req_method == http::method::get || c.req_method == http::method::head ||
+                       c.req_method == http::method::options || c.req_method == http::method::trace ||
+                       c.req_method == http::method::delete_ || c.req_method == http::method::put);
+    if (repeatable && c.req.pending) c.replay = rte_pktmbuf_clone(c.req.pending, pw.pool);
+    pw.counters->backend_reused++;
+    pw.backends[b.index].owner = index_of(pw, c);
+    pw.backends[b.index].ep = ep;
+    c.backend = b;
+    c.connected = true;
+    c.reused = true;
+    c.ep = ep;
+    if (ep != no_endpoint) pw.endpoints.entries[ep].refs++;
+    c.since_ns = c.activity_ns = pw.now_ns;
+    rearm(pw, c);
+    return;
+  }
+  b = open_backend(pw, to, port);
   if (!b.valid() || b.index >= pw.capacity) {
     if (b.valid()) tcp_abort(*pw.stack, b);
     fail(pw, c, http_reason::no_resources, "no connection to the endpoint could be opened");
     return;
   }
-  if (c.attempts++) pw.counters->retries++;
   pw.counters->backend_connects++;
   tcp_set_tag(*pw.stack, b, tag_backend);
   pw.backends[b.index].owner = index_of(pw, c);
@@ -289,6 +422,20 @@ void connect_endpoint(proxy_worker& pw, proxy_conn& c, http_reason why, std::str
   if (ep != no_endpoint) pw.endpoints.entries[ep].refs++;
   c.since_ns = pw.now_ns;
   rearm(pw, c);
+}
+
+// A reused connection ended before any byte of the response: the request
+// goes again, on another connection, when it was kept for that. True when
+// it did.
+bool replay_request(proxy_worker& pw, proxy_conn& c) {
+  if (!c.reused || c.resp_started || !c.replay) return false;
+  rte_mbuf* head = c.replay;
+  c.replay = nullptr;
+  drop_backend(pw, c, true);
+  if (c.req.pending) rte_pktmbuf_free(c.req.pending);
+  c.req.pending = head;
+  connect_endpoint(pw, c, http_reason::backend_reset, "the endpoint closed the connection");
+  return true;
 }
 
 // Passive health: the endpoint is passed over for settings.eject_ns.
@@ -360,6 +507,18 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   request_context ctx;
   ctx.client = c.client_ip;
   ctx.listen_port = pw.listen_port;
+  ctx.keep_alive = pw.settings.idle_per_endpoint > 0 && pw.endpoints.capacity > 0;
+  ctx.trusted = pw.settings.n_trusted && address_trusted(pw.settings, c.client_ip);
+  // A request id: a per-worker counter mixed under a per-worker key
+  // (SplitMix64's finalizer, a bijection: unique per worker; an id, not a
+  // secret).
+  uint64_t n = ++pw.request_ids;
+  for (int i = 0; i < 2; ++i) {
+    uint64_t z = (n + pw.id_key[i]) * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(i);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    ctx.request_id[i] = z ^ (z >> 31);
+  }
   rte_mbuf* head = request_head(pw.pool, h, ctx, pw.settings);
   if (!head) {
     count_error(pw, http_reason::no_resources);
@@ -471,7 +630,7 @@ head_step scan_head(proxy_worker& pw, proxy_half& h, rte_mbuf* fresh, uint32_t b
 void end_exchange(proxy_worker& pw, proxy_conn& c) {
   bool req_out = request_out(c);
   if (!req_out) c.close_after = true;
-  drop_backend(pw, c, !req_out);
+  if (!req_out || !pool_put(pw, c)) drop_backend(pw, c, !req_out);
   if (c.close_after) {
     tcp_shutdown(*pw.stack, c.client);
     c.state = st_closing;
@@ -515,6 +674,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
     if (c.backend.valid() && c.connected && c.req.pending) {
       int fb = flush(pw, c.backend, c.req.pending, pw.counters->bytes_to_backends);
       if (fb < 0) {
+        if (replay_request(pw, c)) continue;
         fail(pw, c, http_reason::backend_reset, "the endpoint closed the connection");
         continue;
       }
@@ -586,6 +746,10 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         if (fresh) {
           c.resp_started = true;
           progress = true;
+          if (c.replay) {
+            rte_pktmbuf_free(c.replay);
+            c.replay = nullptr;
+          }
         }
         http::error err = http::error::none;
         head_step st = scan_head(pw, c.resp, fresh, before, http::message_kind::response, c.req_method, err);
@@ -624,6 +788,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
           c.activity_ns = pw.now_ns;
           continue;
         }
+        if (c.resp.eof && !fresh && replay_request(pw, c)) continue;
         if (c.resp.eof && !fresh) {
           fail(pw, c, http_reason::backend_reset, "the endpoint closed without a response");
           continue;
@@ -666,6 +831,15 @@ void pump(proxy_worker& pw, proxy_conn& c) {
 
 // A connection's timer fired: its wait may have moved on since it was armed.
 void expire(proxy_worker& pw, proxy_conn& c) {
+  // Bytes waiting to be read are progress the events have not shown yet
+  // (the worker was held up): judged later.
+  bool waiting_backend = c.backend.valid() && c.connected && !waits_for_client(pw, c);
+  if (c.state == st_exchange && ((waiting_backend && tcp_recv_ready(*pw.stack, c.backend)) ||
+                                 (!request_out(c) && tcp_recv_ready(*pw.stack, c.client)))) {
+    c.activity_ns = pw.now_ns;
+    pump(pw, c);
+    return;
+  }
   uint64_t at = deadline_of(pw, c);
   if (at > pw.now_ns) {
     arm(pw, c);
@@ -784,6 +958,10 @@ void proxy_release(proxy_worker& pw) {
 
 void proxy_refresh(proxy_worker& pw, const ingress_publication* pub, const service_directory* d) {
   pw.directory = d;
+  if (d && d->number != pw.directory_number) {
+    pw.directory_number = d->number;
+    if (pw.endpoints.capacity) pool_drain(pw);
+  }
   if (pub == pw.pub && (!pub || pub->generation == pw.pub_generation)) return;
   // A new generation: the table is copied (with its regex database) into the
   // worker's memory. Once per publish, never per request.
@@ -809,6 +987,8 @@ void proxy_advance(proxy_worker& pw, uint64_t now_ns) {
       if (id < pw.capacity) {
         proxy_conn& c = pw.conns[id];
         if (c.in_use) expire(pw, c);
+      } else if (id - pw.capacity < pw.capacity && pw.backends[id - pw.capacity].pooled) {
+        pool_evict(pw, id - pw.capacity, false, pw.counters->pool_closed);  // idle for backend_idle
       }
     }
   } while (n == 64);
@@ -817,6 +997,14 @@ void proxy_advance(proxy_worker& pw, uint64_t now_ns) {
 void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
   tcp_stack& s = *pw.stack;
   if (tag == tag_backend) {
+    if (ev.conn.index < pw.capacity && pw.backends[ev.conn.index].pooled &&
+        pw.backends[ev.conn.index].gen == ev.conn.gen) {
+      // An idle pooled connection: anything but room to write ends it.
+      if (ev.kinds & ~ev_writable)
+        pool_evict(pw, ev.conn.index, (ev.kinds & (ev_reset | ev_timeout | ev_readable)) != 0,
+                   pw.counters->pool_closed);
+      return;
+    }
     uint32_t idx = ev.conn.index < pw.capacity ? pw.backends[ev.conn.index].owner : no_owner;
     proxy_conn* c = idx < pw.capacity ? &pw.conns[idx] : nullptr;
     if (!c || !c->in_use || !(c->backend == ev.conn)) {
@@ -829,8 +1017,10 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
         connect_failed(pw, *c, http_reason::backend_connect_timeout, "the endpoint did not answer");
       } else if (before) {
         connect_failed(pw, *c, http_reason::backend_refused, "the endpoint refused the connection");
+      } else if (replay_request(pw, *c)) {
+        // sent again on another connection
       } else if (c->resp.phase != phase_done || c->resp.pending) {
-        eject(pw, c->ep);
+        if (!c->reused) eject(pw, c->ep);
         fail(pw, *c, http_reason::backend_reset, "the endpoint reset the connection");
       } else {
         drop_backend(pw, *c, true);

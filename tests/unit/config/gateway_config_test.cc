@@ -879,6 +879,15 @@ TEST(GatewayConfig, IngressLimitsAndTimeouts) {
             std::vector<std::string>{"t.yaml:7:40: ingress.limits.request_line_bytes: must be 64..65535, got 65536"});
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {timeouts: {client_header: 0}}\n")),
             std::vector<std::string>{"t.yaml:7:37: ingress.timeouts.client_header: must be 1..86400, got 0"});
+  EXPECT_TRUE(cfg->ingress.trusted_proxies.empty());
+  cfg = parse_gateway_config(std::string(minimal) + "ingress: {trusted_proxies: [10.0.0.0/8, \"2001:db8::/32\"]}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  ASSERT_EQ(cfg->ingress.trusted_proxies.size(), 2u);
+  EXPECT_EQ(to_string(cfg->ingress.trusted_proxies[1]), "2001:db8::/32");
+  auto bad = strings_of(errors_of(std::string(minimal) + "ingress: {trusted_proxies: [10.0.0.1/8]}\n"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_THAT(bad[0], HasSubstr("ingress.trusted_proxies[0]: not an IP prefix"));
   auto unknown = strings_of(errors_of(std::string(minimal) + "ingress: {timeouts: {client: 1}}\n"));
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_THAT(unknown[0], HasSubstr("unknown key \"client\""));

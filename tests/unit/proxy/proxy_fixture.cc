@@ -389,6 +389,11 @@ void ProxyTest::serve(pod& p, app_conn& c) {
     }
     std::string req = c.in.substr(c.served, end - c.served);
     c.served = end;
+    if (++c.requests > 1 && p.mode == pod_mode::reset_reused) {
+      tcp_abort(*p.st, c.id);
+      c.released = true;
+      return;
+    }
     p.requests++;
     p.last_request = req;
     std::string path = req.substr(req.find(' ') + 1);
@@ -400,6 +405,7 @@ void ProxyTest::serve(pod& p, app_conn& c) {
     } else {
       switch (p.mode) {
         case pod_mode::normal:
+        case pod_mode::reset_reused:
           c.out += "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
           break;
         case pod_mode::close:
@@ -467,11 +473,11 @@ void ProxyTest::step() {
   tcp_advance(*client, now);
   for (auto& p : pods) tcp_advance(*p->st, now);
   proxy_refresh(pw, pub, &dir.dir());
-  proxy_advance(pw, now);
   for (int round = 0; round < 200; ++round) {
     gateway_events();
     client_events();
     for (auto& p : pods) pod_events(*p);
+    if (round == 0) proxy_advance(pw, now);  // after the events, as the worker does
     if (!move_segments()) break;
   }
 }

@@ -36,6 +36,7 @@ struct app_conn {
   bool shut_when_sent = false, shut = false;
   uint32_t serial = 0;  // pods: the connection's number on its pod (1, 2, ...)
   size_t served = 0;    // pods: request bytes answered
+  uint32_t requests = 0;  // pods: requests on this connection
 };
 
 // What a pod does with a whole request (its head and body as received).
@@ -45,6 +46,7 @@ enum class pod_mode {
   silent,   // never answers
   reset,    // resets the connection
   http10,   // HTTP/1.0 200 without Content-Length, the body ends at the close
+  reset_reused,  // normal, but resets a connection when a second request comes on it
 };
 
 struct pod {

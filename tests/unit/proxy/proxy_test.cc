@@ -396,3 +396,203 @@ TEST_F(ProxyTest, ResetEjects) {
 
 }  // namespace
 }  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+// Keep-alive pools: later requests, from other client connections, reuse
+// the idle backend connection.
+TEST_F(ProxyTest, PooledConnectionsReused) {
+  start();
+  for (int i = 0; i < 6; ++i) {
+    response r = ask(*this, get("/one"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("conn=1 "), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(p(1).accepted, 1u);
+  EXPECT_EQ(counters.backend_connects, 1u);
+  EXPECT_EQ(counters.backend_reused, 5u);
+  EXPECT_EQ(counters.pool_put, 6u);
+  EXPECT_EQ(p(1).last_request.find("Connection: close"), std::string::npos) << p(1).last_request;
+}
+
+// Bounded per endpoint: two exchanges at once need two connections; only
+// one stays idle.
+TEST_F(ProxyTest, PoolBoundedPerEndpoint) {
+  settings.idle_per_endpoint = 1;
+  start();
+  p(1).mode = pod_mode::silent;
+  uint32_t a = open(get("/one"));
+  uint32_t b = open(get("/one"));
+  run(50'000'000);
+  ASSERT_EQ(p(1).conns.size(), 2u);
+  for (auto& [i, pc] : p(1).conns) {
+    pc.out += "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  }
+  ASSERT_TRUE(run_until_responses(a, 1));
+  ASSERT_TRUE(run_until_responses(b, 1));
+  EXPECT_EQ(counters.pool_put, 1u);
+  EXPECT_EQ(counters.pool_full, 1u);
+  EXPECT_EQ(pw.endpoints.entries[endpoint_find(pw.endpoints, p(1).addr, 8080)].n_idle, 1u);
+}
+
+// An endpoint closing an idle connection: it leaves the pool, and the next
+// request opens a new one.
+TEST_F(ProxyTest, EndpointClosesIdleConnection) {
+  start();
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  app_conn& pc = p(1).conns.begin()->second;
+  tcp_shutdown(*p(1).st, pc.id);
+  pc.shut = true;
+  run(50'000'000);
+  EXPECT_EQ(counters.pool_closed, 1u);
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  EXPECT_EQ(counters.backend_connects, 2u);
+  EXPECT_EQ(counters.backend_reused, 0u);
+}
+
+// The race an idle connection has: the endpoint drops it as the next
+// request arrives. A request without a body is sent again on a new
+// connection; the client sees nothing of it.
+TEST_F(ProxyTest, ReusedConnectionLostRequestSentAgain) {
+  start();
+  p(1).mode = pod_mode::reset_reused;
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  response r = ask(*this, get("/one"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("conn=2 "), std::string::npos) << r.body;
+  EXPECT_EQ(counters.backend_reused, 1u);
+  EXPECT_EQ(counters.retries, 1u);
+  EXPECT_EQ(counters.ejections, 0u) << "a lost idle connection says nothing about the endpoint";
+  EXPECT_EQ(errors(http_reason::backend_reset), 0u);
+  // A POST is not sent twice: 502.
+  expect_error(*this, open("POST /one HTTP/1.1\r\nHost: a.example\r\nContent-Length: 2\r\n\r\nhi"), 502);
+}
+
+// Idle connections time out (backend_idle), and are drained when their
+// endpoint leaves its Service.
+TEST_F(ProxyTest, PoolIdleTimeoutAndDrain) {
+  settings.backend_idle_ns = 1'000'000'000;
+  start();
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  run(1'100'000'000, 10'000'000);
+  EXPECT_EQ(counters.pool_closed, 1u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(ask(*this, get("/")).status, 200);
+  EXPECT_EQ(counters.pool_put, 4u);
+  publish_service("web", {"198.19.1.12", "198.19.1.13"}, {"198.19.1.11"});
+  run(10'000'000);
+  EXPECT_EQ(counters.pool_drained, 1u) << "pod1's idle connection to web closed";
+  for (int i = 0; i < 4; ++i) EXPECT_NE(ask(*this, get("/")).body.substr(0, 4), "pod1");
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+std::string field(const std::string& req, const std::string& name) {
+  response r;
+  r.head = req.substr(0, req.find("\r\n\r\n") + 2);
+  return r.header(name);
+}
+
+// ingress.trusted_proxies empty (the default): a client's forwarding
+// fields are replaced; X-Request-ID made when absent, kept when sent.
+TEST_F(ProxyTest, ForwardingFieldsFromAnUntrustedClient) {
+  start();
+  EXPECT_EQ(ask(*this, get("/one", "a.example",
+                           "X-Forwarded-For: 6.6.6.6\r\nX-Real-IP: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n"))
+                .status,
+            200);
+  const std::string& req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "198.18.0.2");
+  EXPECT_EQ(field(req, "x-forwarded-proto"), "http");
+  EXPECT_EQ(field(req, "x-forwarded-port"), "80");
+  EXPECT_EQ(req.find("6.6.6.6"), std::string::npos) << req;
+  std::string id = field(req, "x-request-id");
+  EXPECT_EQ(id.size(), 32u) << req;
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  std::string id2 = field(p(1).last_request, "x-request-id");
+  EXPECT_EQ(id2.size(), 32u);
+  EXPECT_NE(id, id2);
+  EXPECT_EQ(ask(*this, get("/one", "a.example", "X-Request-ID: abc-123\r\n")).status, 200);
+  EXPECT_EQ(field(p(1).last_request, "x-request-id"), "abc-123");
+  EXPECT_EQ(p(1).last_request.find("X-Request-ID", p(1).last_request.find("abc-123")), std::string::npos)
+      << "one X-Request-ID only";
+}
+
+// A trusted proxy's X-Forwarded-For is appended to; X-Real-IP is the first
+// address from the right that is not a trusted proxy; its Proto/Host/Port
+// pass.
+TEST_F(ProxyTest, ForwardingFieldsFromATrustedProxy) {
+  settings.trusted[0] = {*parse_ip("198.18.0.0"), 24};
+  settings.trusted[1] = {*parse_ip("10.0.0.0"), 8};
+  settings.n_trusted = 2;
+  start();
+  EXPECT_EQ(ask(*this, get("/one", "a.example", "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n")).status,
+            200);
+  std::string req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "6.6.6.6, 198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "6.6.6.6");
+  EXPECT_EQ(field(req, "x-forwarded-proto"), "https");
+  EXPECT_EQ(ask(*this, get("/one", "a.example", "X-Forwarded-For: 7.7.7.7, 5.5.5.5\r\nX-Forwarded-For: 10.1.2.3\r\n"))
+                .status,
+            200);
+  req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "7.7.7.7, 5.5.5.5, 10.1.2.3, 198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "5.5.5.5");
+  EXPECT_EQ(ask(*this, get("/one")).status, 200);
+  req = p(1).last_request;
+  EXPECT_EQ(field(req, "x-forwarded-for"), "198.18.0.2");
+  EXPECT_EQ(field(req, "x-real-ip"), "198.18.0.2");
+}
+
+TEST(proxy_trusted, prefixes) {
+  proxy_settings s;
+  EXPECT_FALSE(address_trusted(s, *parse_ip("10.1.1.1")));
+  s.trusted[0] = {*parse_ip("10.0.0.0"), 9};
+  s.trusted[1] = {*parse_ip("2001:db8::"), 32};
+  s.n_trusted = 2;
+  EXPECT_TRUE(address_trusted(s, *parse_ip("10.127.0.1")));
+  EXPECT_FALSE(address_trusted(s, *parse_ip("10.128.0.1")));
+  EXPECT_TRUE(address_trusted(s, *parse_ip("2001:db8:1::1")));
+  EXPECT_FALSE(address_trusted(s, *parse_ip("2001:db9::1")));
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
+
+namespace kgw::proxy::test {
+namespace {
+
+// Expect: 100-continue goes to the endpoint; its 100 Continue comes back as
+// an interim response, then the body goes and the final response follows.
+TEST_F(ProxyTest, ExpectContinueRelayed) {
+  start();
+  p(1).mode = pod_mode::silent;
+  uint32_t c = open("POST /one HTTP/1.1\r\nHost: a.example\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  run(50'000'000);
+  ASSERT_EQ(p(1).conns.size(), 1u);
+  app_conn& pc = p(1).conns.begin()->second;
+  EXPECT_NE(pc.in.find("Expect: 100-continue\r\n"), std::string::npos) << pc.in;
+  EXPECT_TRUE(conn(c).in.empty());
+  pc.out += "HTTP/1.1 100 Continue\r\n\r\n";
+  run(50'000'000);
+  EXPECT_EQ(conn(c).in, "HTTP/1.1 100 Continue\r\n\r\n");
+  send(c, "hello");
+  run(50'000'000);
+  EXPECT_NE(pc.in.find("\r\n\r\nhello"), std::string::npos) << pc.in;
+  pc.out += "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  ASSERT_TRUE(run_until_responses(c, 2));
+  auto r = responses(conn(c).in);
+  EXPECT_EQ(r[0].status, 100);
+  EXPECT_EQ(r[1].status, 200);
+  EXPECT_EQ(r[1].body, "ok");
+  EXPECT_EQ(counters.responses[1], 1u);
+}
+
+}  // namespace
+}  // namespace kgw::proxy::test
