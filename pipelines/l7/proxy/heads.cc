@@ -81,7 +81,7 @@ namespace {
 // Fields that concern one connection only (RFC 9110 7.6.1) and the forwarding
 // fields the proxy sets itself: a client must not be able to forge them.
 // Transfer-Encoding stays: bodies are forwarded with their framing.
-bool dropped_field(cursor base, const http::field& f, bool request) {
+bool dropped_field(cursor base, const http::field& f) {
   switch (f.id) {
     case http::field_id::connection:
     case http::field_id::keep_alive:
@@ -117,7 +117,7 @@ forwarding forwarding_of(cursor base, const http::field& f) {
 void put_fields(writer& w, const http::head& h, bool request, bool trusted = false, uint8_t* kept = nullptr) {
   for (uint16_t i = 0; i < h.n_fields; ++i) {
     const http::field& f = h.fields[i];
-    if (dropped_field(h.base, f, request)) continue;
+    if (dropped_field(h.base, f)) continue;
     if (request) {
       // A client must not forge them; a trusted proxy's Proto, Host and Port
       // pass (X-Forwarded-For and X-Real-IP are always written anew).
