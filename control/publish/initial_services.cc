@@ -87,7 +87,7 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
   log_info("tls: {}", tls_probe.summary);
   out = [compiled, src](directory_publisher& p, std::string& e) { return publish_initial(p, *compiled, *src, e); };
   if (tls_out)
-    *tls_out = [cfg, src](tls_runtime& t, std::string& e) { return publish_initial_tls(t, cfg, *src, e); };
+    *tls_out = [cfg, src](tls_runtime& rt, std::string& e) { return publish_initial_tls(rt, cfg, *src, e); };
   return true;
 }
 
