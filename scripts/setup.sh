@@ -15,7 +15,7 @@ PACKAGES=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   dpdk dpdk-dev libdpdk-dev libhyperscan-dev libfmt-dev libyaml-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libhttp-parser-dev
-  python3 python3-scapy iproute2 iputils-ping curl procps kmod ethtool valgrind iptables lua5.4 hping3 dnsutils
+  python3 python3-scapy iproute2 iputils-ping curl openssl procps kmod ethtool valgrind iptables lua5.4 hping3 dnsutils
 )
 
 log() { echo "[setup] $*"; }

@@ -34,18 +34,6 @@ std::string bio_text(BIO* b) {
   return n > 0 ? std::string(p, static_cast<size_t>(n)) : std::string();
 }
 
-// The last OpenSSL error's reason ("bad base64 decode"), the queue emptied.
-std::string ssl_reason() {
-  unsigned long e = ERR_peek_last_error();
-  std::string r;
-  if (e) {
-    const char* s = ERR_reason_error_string(e);
-    r = s ? s : "error " + std::to_string(ERR_GET_REASON(e));
-  }
-  ERR_clear_error();
-  return r;
-}
-
 // No passphrase: an encrypted key is refused instead of prompting.
 int no_password(char*, int, int, void*) { return 0; }
 
@@ -62,6 +50,17 @@ std::string name_text(const X509_NAME* n) {
 }
 
 }  // namespace
+
+std::string openssl_reason() {
+  unsigned long e = ERR_peek_last_error();
+  std::string r;
+  if (e) {
+    const char* s = ERR_reason_error_string(e);
+    r = s ? s : "error " + std::to_string(ERR_GET_REASON(e));
+  }
+  ERR_clear_error();
+  return r;
+}
 
 pem_material::~pem_material() {
   X509_free(leaf);
@@ -88,7 +87,7 @@ bool load_chain(std::string_view chain_pem, pem_material& out, std::string& why)
   bio_ptr b = mem_bio(chain_pem);
   out.leaf = PEM_read_bio_X509(b.get(), nullptr, no_password, nullptr);
   if (!out.leaf) {
-    std::string r = ssl_reason();
+    std::string r = openssl_reason();
     why = "not a PEM certificate chain: " + (r.empty() ? std::string("no CERTIFICATE block") : r);
     return false;
   }
@@ -103,7 +102,7 @@ bool load_chain(std::string_view chain_pem, pem_material& out, std::string& why)
   unsigned long e = ERR_peek_last_error();
   if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
     why = "not a PEM certificate chain: certificate " + std::to_string(sk_X509_num(out.chain) + 2) +
-          " does not parse (" + ssl_reason() + ")";
+          " does not parse (" + openssl_reason() + ")";
     return false;
   }
   ERR_clear_error();
@@ -115,7 +114,7 @@ pem_fault load_pem(std::string_view chain_pem, std::string_view key_pem, pem_mat
   bio_ptr b = mem_bio(key_pem);
   out.key = PEM_read_bio_PrivateKey(b.get(), nullptr, no_password, nullptr);
   if (!out.key) {
-    std::string r = ssl_reason();
+    std::string r = openssl_reason();
     why = "not an unencrypted PEM private key" + (r.empty() ? std::string() : " (" + r + ")");
     return pem_fault::key;
   }
@@ -200,7 +199,7 @@ bool generate_certificate(const cert_request& r, std::string& cert_pem, std::str
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key_owner(key, EVP_PKEY_free);
   std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
   if (!key || !x) {
-    why = "cannot generate a key: " + ssl_reason();
+    why = "cannot generate a key: " + openssl_reason();
     return false;
   }
   X509* c = x.get();
@@ -238,13 +237,13 @@ bool generate_certificate(const cert_request& r, std::string& cert_pem, std::str
             (sans.empty() || add(NID_subject_alt_name, sans));
   if (r.issuer) ok = ok && add(NID_authority_key_identifier, "keyid:always");
   if (!ok || X509_sign(c, issuer_key, EVP_sha256()) == 0) {
-    why = "cannot build the certificate: " + ssl_reason();
+    why = "cannot build the certificate: " + openssl_reason();
     return false;
   }
   bio_ptr cb(BIO_new(BIO_s_mem())), kb(BIO_new(BIO_s_mem()));
   if (!PEM_write_bio_X509(cb.get(), c) ||
       !PEM_write_bio_PrivateKey(kb.get(), key, nullptr, nullptr, 0, nullptr, nullptr)) {
-    why = "cannot write PEM: " + ssl_reason();
+    why = "cannot write PEM: " + openssl_reason();
     return false;
   }
   cert_pem = bio_text(cb.get());

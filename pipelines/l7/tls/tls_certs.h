@@ -59,6 +59,10 @@ cert_info describe(const pem_material& m);
 // The subject's CN is not consulted, as browsers and Go do not.
 bool covers(const cert_info& c, std::string_view host);
 
+// The reason of OpenSSL's last error ("ee key too small"), its error queue
+// emptied; "" when there is none.
+std::string openssl_reason();
+
 // "2026-03-01 12:00:00 UTC"
 std::string format_time(int64_t unix_seconds);
 

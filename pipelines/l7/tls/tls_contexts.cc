@@ -17,17 +17,6 @@ namespace kgw::tls {
 
 namespace {
 
-std::string ssl_reason() {
-  unsigned long e = ERR_peek_last_error();
-  std::string r;
-  if (e) {
-    const char* s = ERR_reason_error_string(e);
-    r = s ? s : "error " + std::to_string(ERR_GET_REASON(e));
-  }
-  ERR_clear_error();
-  return r;
-}
-
 // The SSL ex_data slot of sni_state, made once per process.
 int sni_index() {
   static int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -69,7 +58,7 @@ int alpn_callback(SSL*, const unsigned char** out, unsigned char* outlen, const 
 SSL_CTX* base_ctx(const tls_settings& s, const ticket_keys* keys, std::string& why) {
   SSL_CTX* c = SSL_CTX_new(TLS_server_method());
   if (!c) {
-    why = "cannot create an OpenSSL context: " + ssl_reason();
+    why = "cannot create an OpenSSL context: " + openssl_reason();
     return nullptr;
   }
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
@@ -85,7 +74,7 @@ SSL_CTX* base_ctx(const tls_settings& s, const ticket_keys* keys, std::string& w
   static const unsigned char sid_ctx[] = "kgw";
   SSL_CTX_set_session_id_context(c, sid_ctx, sizeof sid_ctx - 1);
   if (SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384") != 1) {
-    why = "TLS groups: " + ssl_reason();
+    why = "TLS groups: " + openssl_reason();
     SSL_CTX_free(c);
     return nullptr;
   }
@@ -171,7 +160,7 @@ SSL_CTX* make_server_ctx(const tls_settings& s, const pem_material& m, const tic
     ok = SSL_CTX_add1_chain_cert(c, sk_X509_value(m.chain, i)) == 1;
   if (ok) ok = SSL_CTX_use_PrivateKey(c, m.key) == 1 && SSL_CTX_check_private_key(c) == 1;
   if (!ok) {
-    why = "OpenSSL refuses the certificate: " + ssl_reason();
+    why = "OpenSSL refuses the certificate: " + openssl_reason();
     SSL_CTX_free(c);
     return nullptr;
   }
