@@ -41,8 +41,14 @@ lcore_counters worker_counters(const shared_state& s, unsigned w) {
   return c;
 }
 
+lcore_counters main_lcore_counters(const shared_state& s) {
+  lcore_counters c{};
+  subtract(c, s.main_counters, s.main_counters_base);
+  return c;
+}
+
 lcore_counters sum_counters(const shared_state& s) {
-  lcore_counters total{};
+  lcore_counters total = main_lcore_counters(s);
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) add_counters(total, worker_counters(s, w));
   return total;
 }
@@ -153,6 +159,11 @@ std::string format_counters(const shared_state& s, bool all) {
                      h.responses[5], h.bad_request, h.no_route, h.no_endpoint, h.backend_connects, h.backend_refused,
                      h.backend_timeouts, h.backend_errors, h.no_resources, h.bytes_to_backends, h.bytes_to_clients,
                      h.client_resets);
+  const neighbor_lcore_counters& nb = c.neighbor;
+  out += fmt::format("neighbors: neighbor-misses {}  neighbor-queued {}  neighbor-failed {}  released {}  solicits {}  "
+                     "heard {}  learned {}  mac-changes {}  events-lost {}\n",
+                     nb.misses, nb.queued, nb.failed, nb.released, nb.solicits, nb.heard, nb.learned, nb.mac_changes,
+                     nb.events_lost);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -380,10 +380,10 @@ dataplane:
   auto errs = strings_of(errors_of(text));
   ASSERT_EQ(errs.size(), 4u);
   EXPECT_EQ(errs[0], "t.yaml:4:3: node.color: unknown key \"color\" (allowed: name, addresses)");
-  EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac)");
+  EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac, networks)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "profiles_dir, dataplane, services, metrics, ingress, tcp)");
+            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
