@@ -155,6 +155,7 @@ int run_dataplane(dataplane_options o) {
   uint64_t next = rte_rdtsc() + interval;
   while (!s.stop) {
     rt.serve_commands();
+    rt.poll_neighbors();
     if (rte_rdtsc() >= next) {
       rt.snapshot_port_stats();
       next = rte_rdtsc() + interval;
@@ -219,6 +220,9 @@ int run_replay(replay_options o) {
       unsigned n = worker_poll(w);
       worker_flush(w);
       worker_housekeeping(w);
+      // The main lcore's duty, on the same lcore and the capture's clock:
+      // what it sends goes out at the next poll.
+      rt.poll_neighbors();
       idle = n ? 0 : idle + 1;
     }
     rt.snapshot_port_stats();

@@ -60,7 +60,7 @@ struct counter_snapshot {
   std::vector<lcore_counters> workers;
   lcore_counters total{};
 
-  explicit counter_snapshot(const shared_state& s) {
+  explicit counter_snapshot(const shared_state& s) : total(main_lcore_counters(s)) {
     for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
       workers.push_back(worker_counters(s, w));
       add_counters(total, workers.back());
@@ -174,6 +174,30 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
   family(out, "kgw_conntrack_embryonic", "gauge", "Embryonic connections: TCP handshakes not complete, UDP flows not answered.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_conntrack_embryonic", fmt::format("worker=\"{}\"", w), snap.workers[w].conntrack.embryonic);
+}
+
+// Neighbour resolution: the workers' and the resolver's counts together.
+void neighbor_metrics(std::string& out, const counter_snapshot& snap) {
+  struct neighbor_metric {
+    const char* name;
+    const char* help;
+    uint64_t neighbor_lcore_counters::*field;
+  };
+  static const neighbor_metric ms[] = {
+      {"kgw_neighbor_misses_total", "Packets whose next hop had no MAC, handed to the resolver.", &neighbor_lcore_counters::misses},
+      {"kgw_neighbor_queued_total", "Packets held in their neighbour's queue until it answered.", &neighbor_lcore_counters::queued},
+      {"kgw_neighbor_failed_total", "Packets dropped for a next hop that did not answer ARP/ND.", &neighbor_lcore_counters::failed},
+      {"kgw_neighbor_released_total", "Queued packets sent once their neighbour answered.", &neighbor_lcore_counters::released},
+      {"kgw_neighbor_solicits_total", "ARP requests and neighbour solicitations sent.", &neighbor_lcore_counters::solicits},
+      {"kgw_neighbor_heard_total", "ARP and ND messages read for learning.", &neighbor_lcore_counters::heard},
+      {"kgw_neighbor_learned_total", "Neighbour entries created or given a new MAC from what was heard.", &neighbor_lcore_counters::learned},
+      {"kgw_neighbor_mac_changes_total", "Known neighbours whose MAC changed.", &neighbor_lcore_counters::mac_changes},
+      {"kgw_neighbor_events_lost_total", "What was heard that the resolver's ring had no room for.", &neighbor_lcore_counters::events_lost},
+  };
+  for (const neighbor_metric& m : ms) {
+    family(out, m.name, "counter", m.help);
+    sample(out, m.name, "", snap.total.neighbor.*m.field);
+  }
 }
 
 // The workers' TCP stacks and the services on them.
@@ -431,6 +455,7 @@ std::string format_prometheus(const shared_state& s) {
   counter_snapshot snap(s);
   port_metrics(out, s, snap);
   worker_metrics(out, snap);
+  neighbor_metrics(out, snap);
   tcp_metrics(out, snap);
   tls_metrics(out, s, snap);
   service_metrics(out, s);

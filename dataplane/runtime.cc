@@ -71,6 +71,7 @@ runtime::~runtime() {
   if (local_) rte_free(local_);
   tls_.shutdown();
   if (dns_) rte_free(dns_);
+  neighbors_.release();
   services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)
@@ -250,12 +251,16 @@ void runtime::build_local_table() {
 
 bool runtime::build_workers(const runtime_options& o) {
   build_local_table();
-  if (!services_.build_nexthops(*cfg_, port_ids_, *state_) ||
-      !services_.build_steering(std::max(1u, cfg_->workers), port_ids_)) {
+  if (!services_.build_steering(std::max(1u, cfg_->workers), port_ids_)) {
     error_ = services_.error();
     return false;
   }
-  state_->nexthops = services_.nexthops();
+  rte_mempool* nb_pool = nullptr;
+  for (rte_mempool* p : pools_) nb_pool = nb_pool ? nb_pool : p;
+  // The capture's clock starts at 0 for the workers of a replay.
+  uint64_t start_ns = o.rx_timestamps ? 0 : tick_clock::of_hz(rte_get_tsc_hz()).to_ns(rte_get_tsc_cycles());
+  if (!neighbors_.start(*cfg_, port_ids_, *state_, nb_pool, std::max(1u, cfg_->workers), start_ns, error_))
+    return false;
   int ts_offset = -1;
   tick_clock rx_clock[max_ports] = {};
   if (o.rx_timestamps) {
@@ -339,7 +344,9 @@ bool runtime::build_workers(const runtime_options& o) {
     handoff_rings_.push_back(r);
     workers_[i]->handoff_in = r;
   }
+  neighbors_.set_rcu(services_.publisher().qsbr());
   for (worker_conf* w : workers_) {
+    neighbors_.attach(*w);
     for (unsigned i = 0; i < n; ++i) w->handoff_to[i] = handoff_rings_[i];
     w->rcu = services_.publisher().qsbr();
     rte_rcu_qsbr_thread_register(w->rcu, w->index);
@@ -440,7 +447,7 @@ bool runtime::build_tcp(const runtime_options& o) {
       ip_addr& slot = a.is_v4() ? cl.snat_v4 : cl.snat_v6;
       if (slot.family == 0) slot = a;
     }
-    cl.nexthops = services_.nexthops();
+    cl.nexthops = state_->nexthops;
     cl.steering = services_.steering();
     w->tcp = wt;
     w->now_ns = now;
@@ -567,8 +574,10 @@ void runtime::clear_stats(uint64_t port) {
     for (unsigned w = 0; w < workers_.size(); ++w)
       state_->counters_base[w].port[pid] = state_->counters[w].port[pid];
   }
-  if (port == all_ports)
+  if (port == all_ports) {
     for (unsigned w = 0; w < workers_.size(); ++w) take_clear_baseline(*state_, w);
+    state_->main_counters_base = state_->main_counters;
+  }
   snapshot_port_stats();
 }
 
@@ -638,6 +647,9 @@ void runtime::serve_commands() {
         reply.value = services_.publisher().dns_generation();
         break;
       }
+      case command_type::clear_neighbors:
+        reply.value = neighbors_.clear(now_ns());
+        break;
       case command_type::set_log_level:
         if (msg.arg > static_cast<uint64_t>(log_level::debug)) {
           reply.status = -EINVAL;
@@ -657,6 +669,14 @@ void runtime::serve_commands() {
   services_.publisher().reclaim();
   tls_.tick();
 }
+
+uint64_t runtime::now_ns() const {
+  // Replay: the capture's time, as the worker last saw it.
+  if (!workers_.empty() && workers_[0]->timestamp_offset >= 0) return workers_[0]->now_ns;
+  return tick_clock::of_hz(rte_get_tsc_hz()).to_ns(rte_get_tsc_cycles());
+}
+
+void runtime::poll_neighbors() { neighbors_.poll(now_ns()); }
 
 void runtime::stop_ports() {
   if (!ports_started_) return;

@@ -11,6 +11,7 @@
 #include "dataplane/config/nic_profile.h"
 #include "dataplane/eal.h"
 #include "pipelines/contract/shared_state.h"
+#include "dataplane/neighbor/neighbor_service.h"
 #include "dataplane/service_runtime.h"
 #include "dataplane/tls_runtime.h"
 #include "dataplane/worker.h"
@@ -58,6 +59,8 @@ class runtime {
   // Main-lcore duties: port stats snapshot, command ring service.
   void snapshot_port_stats();
   void serve_commands();
+  // The neighbour resolver's turn, on the workers' clock (the capture's in a replay).
+  void poll_neighbors();
   void stop_ports();
 
  private:
@@ -89,6 +92,8 @@ class runtime {
   std::vector<worker_tcp*> tcp_;  // by worker
   service_runtime services_;
   tls_runtime tls_;
+  neighbor_service neighbors_;
+  uint64_t now_ns() const;
   bool ports_started_ = false;
 };
 

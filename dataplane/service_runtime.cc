@@ -16,46 +16,10 @@ void service_runtime::release() {
   publisher_.shutdown();
   for (void* p : allocations_) rte_free(p);
   allocations_.clear();
-  if (nexthops_) rte_free(nexthops_);
-  nexthops_ = nullptr;
   if (steering_) rte_free(steering_);
   steering_ = nullptr;
   free_counter_area(counters_);
   counters_ = nullptr;
-}
-
-bool service_runtime::build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids,
-                                     const shared_state& st) {
-  nexthops_ = static_cast<nexthop_table*>(rte_zmalloc("kgw_nexthops", sizeof(nexthop_table), 64));
-  if (!nexthops_) {
-    error_ = "cannot allocate the next-hop table";
-    return false;
-  }
-  new (nexthops_) nexthop_table{};
-  auto port_id_of = [&](const std::string& name) -> int {
-    for (size_t i = 0; i < cfg.ports.size(); ++i)
-      if (cfg.ports[i].name == name) return port_ids[i];
-    return -1;
-  };
-  for (const neighbor_config& n : cfg.neighbors) {
-    if (nexthops_->n_neighbors == max_neighbors) break;
-    neighbor_entry& e = nexthops_->neighbors[nexthops_->n_neighbors++];
-    e.family = n.ip.family;
-    std::memcpy(e.ip, n.ip.b.data(), 16);
-    std::memcpy(e.mac, n.mac.b.data(), 6);
-    e.port = static_cast<uint16_t>(std::max(0, port_id_of(n.port)));
-  }
-  for (const route_config& r : cfg.routes) {
-    if (nexthops_->n_routes == max_routes) break;
-    route_entry& e = nexthops_->routes[nexthops_->n_routes++];
-    e.family = r.prefix.addr.family;
-    e.len = r.prefix.len;
-    std::memcpy(e.prefix, r.prefix.addr.b.data(), 16);
-    std::memcpy(e.via, r.via.b.data(), 16);
-    e.port = static_cast<uint16_t>(std::max(0, port_id_of(r.port)));
-  }
-  for (uint16_t pid : port_ids) std::memcpy(nexthops_->port_mac[pid], st.ports[pid].mac, 6);
-  return true;
 }
 
 namespace {
@@ -134,7 +98,7 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   w.conntrack.table = ct;
   lb_lcore& lb = w.lb;
   lb.worker = w.index;
-  lb.nexthops = nexthops_;
+  lb.nexthops = st.nexthops;
   lb.affinity = aff;
   w.services = &st.services;
   // Each worker owns a slice of the SNAT ports, so replies can be told apart.
@@ -144,7 +108,7 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   lb.steering = steering_;
   w.nat.mss = sc.mss_clamp;
   w.nat.counted = &lb.counters;
-  w.nexthops = nexthops_;
+  w.nexthops = st.nexthops;
 
   st.conns[w.index] = ct;
   return true;

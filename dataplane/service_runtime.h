@@ -1,5 +1,5 @@
 // The dataplane side of Services: the Service directory and its publisher,
-// the next-hop table from gateway.yaml, and every worker's connection table,
+// and every worker's connection table,
 // affinity memory, SNAT port range and counters, all in rte_malloc memory on
 // the worker's socket. Services to run from the start come from the caller
 // (the `kgw dataplane --manifests` and `kgw replay` front ends compile them).
@@ -33,12 +33,11 @@ class service_runtime {
     cfg_ = &cfg;
     initial_ = std::move(initial);
   }
-  // Next hops from the config's neighbours and routes; port MACs as brought up.
-  bool build_nexthops(const gateway_config& cfg, const std::vector<uint16_t>& port_ids, const shared_state& st);
   // Which worker owns what: SNAT port slices and each port's RSS (read back
   // from the device) for steering replies; call after the ports are up.
   bool build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids);
-  // Per-worker state; call once per worker after build_nexthops and build_steering.
+  // Per-worker state; call once per worker after build_steering, with the
+  // next-hop table published (neighbor_service::start).
   bool attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st);
   // After every worker is attached: the counter area, the directory, RCU and
   // the initial Services.
@@ -47,14 +46,12 @@ class service_runtime {
   const std::string& error() const { return error_; }
   // Frees everything; must run before EAL goes away.
   void release();
-  const nexthop_table* nexthops() const { return nexthops_; }
   const steering_table* steering() const { return steering_; }
 
  private:
   std::string error_;
   initial_publish initial_;
   directory_publisher publisher_;
-  nexthop_table* nexthops_ = nullptr;
   steering_table* steering_ = nullptr;
   lb_counter_area* counters_ = nullptr;  // outlives records; freed last
   std::vector<void*> allocations_;

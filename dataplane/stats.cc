@@ -51,8 +51,14 @@ void take_clear_baseline(shared_state& s, unsigned w) {
   base.tls.sessions = 0;
 }
 
+lcore_counters main_lcore_counters(const shared_state& s) {
+  lcore_counters c{};
+  subtract(c, s.main_counters, s.main_counters_base);
+  return c;
+}
+
 lcore_counters sum_counters(const shared_state& s) {
-  lcore_counters total{};
+  lcore_counters total = main_lcore_counters(s);
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) add_counters(total, worker_counters(s, w));
   return total;
 }
@@ -179,6 +185,11 @@ std::string format_counters(const shared_state& s, bool all) {
                      d.queries, d.edns, d.responses[0], d.responses[1], d.responses[2], d.responses[3], d.responses[4],
                      d.responses[5], d.responses[6], d.nodata, d.truncated, d.qtypes[0], d.qtypes[1], d.qtypes[2],
                      d.qtypes[3], d.qtypes[4], d.qtypes[5], d.qtypes[6], d.qtypes[7]);
+  const neighbor_lcore_counters& nb = c.neighbor;
+  out += fmt::format("neighbors: neighbor-misses {}  neighbor-queued {}  neighbor-failed {}  released {}  solicits {}  "
+                     "heard {}  learned {}  mac-changes {}  events-lost {}\n",
+                     nb.misses, nb.queued, nb.failed, nb.released, nb.solicits, nb.heard, nb.learned, nb.mac_changes,
+                     nb.events_lost);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -12,8 +12,10 @@
 
 namespace kgw {
 
-// Sum of all workers' counters, less the baselines set by "clear".
+// Sum of all workers' counters and the main lcore's, less the baselines set by "clear".
 lcore_counters sum_counters(const shared_state& s);
+// The main lcore's own (the neighbour resolver's), less its baseline.
+lcore_counters main_lcore_counters(const shared_state& s);
 lcore_counters worker_counters(const shared_state& s, unsigned worker);
 // "clear": the worker's counters from now on count from zero; its gauges
 // (levels such as connections in the table) read on unchanged.

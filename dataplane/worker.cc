@@ -93,6 +93,8 @@ void dispatch(worker_conf& w, rte_mbuf** pkts, const pkt_meta* meta, uint16_t n)
         break;
       case verdict::drop:
         break;  // counted by the stage that dropped it
+      case verdict::consumed:
+        continue;  // the stage's now
     }
     to_free[n_free++] = pkts[i];
   }
@@ -347,9 +349,12 @@ void tcp_service(worker_conf& w) {
     auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
     uint16_t n = tcp::tcp_drain_tx(s, pkts, meta, max_burst);
     if (n == 0) break;
-    route_originated_burst(pkts, meta, n, w.nexthops, w.tcp->routes, w.counters->tcp.no_route, *w.counters);
+    w.neighbor.now_tick = neighbor_tick(w.now_ns);
+    route_originated_burst(pkts, meta, n, w.nexthops, w.tcp->routes, w.counters->tcp.no_route, w.neighbor,
+                           *w.counters);
     for (uint16_t i = 0; i < n; ++i) {
       const pkt_meta& m = meta[i];
+      if (m.v == verdict::consumed) continue;  // waits for its neighbour
       if (m.v == verdict::tx && m.out_port < w.n_ports &&
           (!w.tx_linearize[m.out_port] || linearize(w, pkts[i]))) {
         enqueue_tx(w, m.out_port, pkts[i]);
@@ -398,8 +403,10 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
     lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
     nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
-    route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, c);
+    w.neighbor.now_tick = neighbor_tick(w.now_ns);
+    route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, w.neighbor, c);
   }
+  neighbor_snoop_burst(pkts, meta, n, *w.local, w.neighbor, c);
   w.local_state.now_ns = w.now_ns;
   local_burst(pkts, meta, n, *w.local, w.local_state, c);
   dispatch(w, pkts, meta, n);
@@ -418,7 +425,39 @@ unsigned poll_handoff(worker_conf& w) {
   return n;
 }
 
+namespace {
+
+// The resolver's table of this loop (the quiescent point after the loop lets
+// it free the one replaced), for every stage that reads it.
+void refresh_nexthops(worker_conf& w) {
+  const nexthop_table* t = __atomic_load_n(w.nexthops_slot, __ATOMIC_ACQUIRE);
+  if (t == w.nexthops) return;
+  w.nexthops = t;
+  w.lb.nexthops = t;
+  if (w.tcp) w.tcp->connect.nexthops = t;
+}
+
+// Frames the resolver hands back: solicitations, and packets whose neighbour answered.
+void poll_inject(worker_conf& w) {
+  rte_mbuf* pkts[max_burst];
+  unsigned n = rte_ring_sc_dequeue_burst(w.inject, reinterpret_cast<void**>(pkts), max_burst, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    uint16_t port = pkts[i]->port;
+    if (port < w.n_ports && (!w.tx_linearize[port] || linearize(w, pkts[i]))) {
+      enqueue_tx(w, port, pkts[i]);
+      continue;
+    }
+    w.counters->drops[static_cast<unsigned>(port < w.n_ports ? drop_reason::multiseg_unsupported
+                                                               : drop_reason::not_for_gateway)]++;
+    rte_pktmbuf_free(pkts[i]);
+  }
+}
+
+}  // namespace
+
 unsigned worker_poll(worker_conf& w) {
+  if (w.nexthops_slot) refresh_nexthops(w);
+  if (w.inject) poll_inject(w);
   unsigned total = poll_handoff(w);
   for (uint16_t q = 0; q < w.n_rxq; ++q) {
     rte_mbuf* pkts[max_burst];

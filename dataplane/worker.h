@@ -12,6 +12,7 @@
 #include "pipelines/lb/lb_stage.h"
 #include "pipelines/local/local.h"
 #include "pipelines/nat/nat_stage.h"
+#include "pipelines/neighbor/neighbor_lcore.h"
 #include "pipelines/route/nexthop.h"
 
 struct rte_mbuf;
@@ -55,7 +56,10 @@ struct worker_conf {
   conntrack_lcore conntrack;
   lb_lcore lb;
   nat_lcore nat;
-  const nexthop_table* nexthops = nullptr;
+  const nexthop_table* nexthops = nullptr;       // this poll loop's, from *nexthops_slot
+  const nexthop_table* const* nexthops_slot = nullptr;  // where the resolver publishes them; nullptr: fixed
+  neighbor_lcore neighbor;       // misses and what is heard, to the resolver (dataplane/neighbor)
+  rte_ring* inject = nullptr;    // from the resolver: frames to send, mbuf->port the port
   service_directory* const* services = nullptr;  // the Service directory (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
   conn_snapshot_request* snapshot = nullptr;  // `show conntrack` requests to this worker

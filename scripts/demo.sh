@@ -63,9 +63,11 @@ ports:
   - name: p0
     device: "net_af_packet0,iface=g0,qdisc_bypass=1"
     profile: auto
+    networks: [198.18.0.0/24, "2001:2::/64"]   # on-link: neighbours found by ARP / ND
   - name: p1
     device: "net_af_packet1,iface=g1,qdisc_bypass=1"
     profile: auto
+    networks: [198.19.1.0/24]
 workers: 1
 snat:
   addresses: [198.18.0.250]
@@ -75,7 +77,7 @@ dataplane:
 services:
   conntrack_entries: 16384
 YAML
-cat "$STATE/neighbors.yaml" >> "$STATE/gateway.yaml"
+# No static neighbours: the client's and the pods' MACs are resolved by ARP and ND.
 
 say "starting kgw dataplane (log: $STATE/dataplane.log)"
 start_dataplane "$P-gw" "$KGW" "$STATE/gateway.yaml" "$STATE/dataplane.log" "$P" "$STATE/manifests"
@@ -103,6 +105,8 @@ ip netns exec "$P-client" curl -s --max-time 3 http://198.18.150.1/ | sed 's/^/ 
 ip netns exec "$P-client" curl -s --max-time 3 http://198.18.0.1:30080/ | sed 's/^/  NodePort 198.18.0.1:30080 -> /'
 
 sleep 0.3
+say "kgw cli: show neighbors (IP MAC PORT STATE AGE SOURCE: every one learnt, none configured)"
+"$KGW" cli --file-prefix "$P" -c "show neighbors"
 say "kgw cli: show port stats all; show counters; show service; show lcores"
 "$KGW" cli --file-prefix "$P" -c "show port stats all; show counters; show service; show lcores"
 

@@ -151,8 +151,19 @@ void show_routes_cb(void*, cmdline* cl, void*) { out(cl, format_routes(g_ctx->dp
 cmdline_parse_token_string_t t_neighbors = TOKEN_STRING_INITIALIZER(show_word_result, what, "neighbors");
 cmdline_parse_token_string_t t_routes = TOKEN_STRING_INITIALIZER(show_word_result, what, "routes");
 cmdline_parse_inst_t cmd_show_neighbors = {show_neighbors_cb, nullptr,
-                                           "show neighbors: static neighbour entries (address, MAC, port)",
+                                           "show neighbors: one line per entry: IP MAC PORT STATE AGE SOURCE",
                                            {TOK(t_wshow), TOK(t_neighbors), nullptr}};
+
+// --- clear neighbors ----------------------------------------------------------------
+void clear_neighbors_cb(void*, cmdline* cl, void*) {
+  int rc = g_ctx->dp->send_command(command_type::clear_neighbors, 0);
+  if (rc != 0) return fail(cl, fmt::format("clear neighbors failed: {}\n", std::strerror(-rc)));
+  out(cl, "  learnt neighbours cleared (static ones kept)\n");
+}
+cmdline_parse_token_string_t t_nclear = TOKEN_STRING_INITIALIZER(show_word_result, show, "clear");
+cmdline_parse_inst_t cmd_clear_neighbors = {clear_neighbors_cb, nullptr,
+                                            "clear neighbors: forget every learnt neighbour (static ones stay)",
+                                            {TOK(t_nclear), TOK(t_neighbors), nullptr}};
 cmdline_parse_inst_t cmd_show_routes = {show_routes_cb, nullptr,
                                         "show routes: routes, longest prefix first, and what their gateway resolves to",
                                         {TOK(t_wshow), TOK(t_routes), nullptr}};
@@ -297,7 +308,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_config_status,
+    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_config_status,
     &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_help, &cmd_quit, nullptr,
 };
 
@@ -312,8 +323,9 @@ std::string cli_help_text() {
          "  show service [NAME]             Service ports, frontends, endpoints and their counters\n"
          "  show endpoints [NAME]           endpoints with their Service port, state and counters\n"
          "  show conntrack [count]          tracked connections (first 100), or totals per worker\n"
-         "  show neighbors                  static neighbour entries: address, MAC, port\n"
-         "  show routes                     routes, longest prefix first, and the neighbour each resolves to\n"
+         "  show neighbors                  one line per neighbour: IP MAC PORT STATE AGE SOURCE\n"
+         "  clear neighbors                 forget every learnt neighbour (static ones stay)\n"
+         "  show routes                     routes and on-link networks, longest prefix first, and what each resolves to\n"
          "  show config status              the control process's last compile/publish: accepted or rejected, errors\n"
          "  set log level error|warn|info|debug  log level of the dataplane and the control process\n"
          "  reload                          control compiles and publishes the manifests again; waits for the result\n"

@@ -13,6 +13,7 @@
 
 #include "dataplane/config/config_file.h"
 #include "pipelines/lb/service_directory.h"
+#include "pipelines/route/nexthop.h"
 
 namespace kgw {
 
@@ -96,8 +97,8 @@ class gateway_parser {
 
   void parse(yaml::node root, gateway_config& cfg) {
     yaml::node top = f_.entries(root, "",
-                             {"node", "ports", "workers", "snat", "neighbors", "routes", "profiles_dir", "dataplane",
-                              "services", "metrics", "ingress", "tcp", "dns"});
+                             {"node", "ports", "workers", "snat", "neighbors", "routes", "neighbor_resolution",
+                              "profiles_dir", "dataplane", "services", "metrics", "ingress", "tcp", "dns"});
     if (auto n = top.get("node")) parse_node(n, cfg);
     else f_.missing(root, "node");
     if (auto n = top.get("ports")) parse_ports(n, cfg);
@@ -111,6 +112,8 @@ class gateway_parser {
     if (auto n = top.get("snat")) parse_snat(n, cfg);
     if (auto n = top.get("neighbors")) parse_neighbors(n, cfg);
     if (auto n = top.get("routes")) parse_routes(n, cfg);
+    if (auto n = top.get("neighbor_resolution")) parse_neighbor_resolution(n, cfg.neighbor_resolution);
+    check_nexthop_room(root, cfg);
     if (auto n = top.get("profiles_dir")) {
       if (auto v = f_.get_string(n, "profiles_dir")) {
         if (v->empty()) error(n, "profiles_dir", "must not be empty (leave the key out for the default)");
@@ -216,7 +219,7 @@ class gateway_parser {
     }
     std::map<std::string, int> names;  // name -> line first declared
     r_.items(n, "ports", [&](yaml::node item, const std::string& f) {
-      yaml::node m = f_.entries(item, f, {"name", "device", "profile", "mac"});
+      yaml::node m = f_.entries(item, f, {"name", "device", "profile", "mac", "networks"});
       if (!item.is_map()) return;
       port_config p;
       p.line = item.line();
@@ -273,11 +276,81 @@ class gateway_parser {
         if (auto mac = unicast_mac(v, f + ".mac")) p.mac = *mac;
         else ok = false;
       }
+      if (auto v = m.get("networks")) ok = parse_networks(v, f + ".networks", cfg, p) && ok;
       if (ok) cfg.ports.push_back(std::move(p));
       // Keep the name known even if another field is bad, so that neighbors and
       // routes naming it don't report a second, misleading error.
       if (!ok && !p.name.empty()) declared_with_errors_.insert(p.name);
     });
+  }
+
+  // ports[].networks: on-link subnets, each on one port only.
+  bool parse_networks(yaml::node n, const std::string& field, const gateway_config& cfg, port_config& p) {
+    bool ok = true;
+    r_.items(n, field, [&](yaml::node item, const std::string& f) {
+      auto s = f_.get_string(item, f);
+      if (!s) {
+        ok = false;
+        return;
+      }
+      auto net = parse_prefix(*s);
+      if (!net) {
+        error(item, f, fmt::format("not an IP prefix (ADDRESS/LENGTH, no host bits set): {}", quote(*s)));
+        ok = false;
+        return;
+      }
+      auto overlaps = [&](const ip_prefix& o) {
+        if (o.addr.family != net->addr.family) return false;
+        unsigned len = std::min(o.len, net->len);
+        ip_prefix a = *net, b = o;
+        for (unsigned bit = len; bit < 128; ++bit) {
+          a.addr.b[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+          b.addr.b[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+        }
+        return a.addr == b.addr;
+      };
+      for (const ip_prefix& o : p.networks)
+        if (overlaps(o)) {
+          error(item, f, fmt::format("{} overlaps {} of the same port", kgw::to_string(*net), kgw::to_string(o)));
+          ok = false;
+          return;
+        }
+      for (const port_config& other : cfg.ports)
+        for (const ip_prefix& o : other.networks)
+          if (overlaps(o)) {
+            error(item, f, fmt::format("{} overlaps {} of port {}: a subnet is on one link", kgw::to_string(*net),
+                                       kgw::to_string(o), other.name));
+            ok = false;
+            return;
+          }
+      p.networks.push_back(*net);
+    });
+    return ok;
+  }
+
+  // The next-hop table's fixed room (pipelines/route/nexthop.h).
+  void check_nexthop_room(yaml::node root, const gateway_config& cfg) {
+    size_t routes = cfg.routes.size();
+    for (const port_config& p : cfg.ports) routes += p.networks.size();
+    if (routes > max_routes)
+      error(root, "routes", fmt::format("routes and ports' networks add up to {}, at most {}", routes, max_routes));
+    if (cfg.neighbors.size() > max_neighbors)
+      error(root, "neighbors", fmt::format("{} static neighbors, at most {}", cfg.neighbors.size(), max_neighbors));
+  }
+
+  // neighbor_resolution: RFC 4861's timers, in milliseconds, and the queue.
+  void parse_neighbor_resolution(yaml::node n, neighbor_resolution_config& r) {
+    r.line = n.line();
+    yaml::node m = f_.entries(n, "neighbor_resolution",
+                              {"reachable_ms", "retrans_ms", "delay_ms", "probes", "queue_packets", "gc_ms"});
+    if (!n.is_map()) return;
+    constexpr unsigned hour_ms = 3600 * 1000;
+    bounded(m, "reachable_ms", "neighbor_resolution.reachable_ms", 100, hour_ms, r.reachable_ms);
+    bounded(m, "retrans_ms", "neighbor_resolution.retrans_ms", 10, 60000, r.retrans_ms);
+    bounded(m, "delay_ms", "neighbor_resolution.delay_ms", 10, 60000, r.delay_ms);
+    bounded(m, "probes", "neighbor_resolution.probes", 1, 10, r.probes);
+    bounded(m, "queue_packets", "neighbor_resolution.queue_packets", 0, 64, r.queue_packets);
+    bounded(m, "gc_ms", "neighbor_resolution.gc_ms", 1000, 24 * hour_ms, r.gc_ms);
   }
 
   // The port a neighbor or route goes out of; must be declared under ports.

@@ -28,6 +28,10 @@ struct port_config {
   std::string profile = "auto";  // nic-profiles/<profile>.yaml, or auto = by driver name
   std::optional<mac_addr> mac;
   int line = 0;
+  // Subnets directly reachable on the port (on-link): a destination in one
+  // is resolved on the port by ARP / neighbour discovery; one elsewhere
+  // goes through a route's `via`.
+  std::vector<ip_prefix> networks;
 };
 
 struct neighbor_config {
@@ -41,6 +45,18 @@ struct route_config {
   ip_prefix prefix;
   ip_addr via;
   std::string port;
+  int line = 0;
+};
+
+// How neighbours are resolved and kept (RFC 4861's timers and constants;
+// dataplane/neighbor/neighbor_machine.h).
+struct neighbor_resolution_config {
+  uint32_t reachable_ms = 30000;  // BaseReachableTime: an answer counts this long (x 0.5..1.5, by address)
+  uint32_t retrans_ms = 1000;     // RetransTimer: between solicitations
+  uint32_t delay_ms = 5000;       // DELAY_FIRST_PROBE_TIME: a STALE neighbour in use is probed after it
+  uint32_t probes = 3;            // MAX_MULTICAST_SOLICIT and MAX_UNICAST_SOLICIT
+  uint32_t queue_packets = 8;     // packets held per neighbour while it is resolved
+  uint32_t gc_ms = 60000;         // a STALE or FAILED entry unused this long is removed
   int line = 0;
 };
 
@@ -172,6 +188,7 @@ struct gateway_config {
   std::vector<ip_addr> snat_addresses;
   std::vector<neighbor_config> neighbors;
   std::vector<route_config> routes;
+  neighbor_resolution_config neighbor_resolution;
   std::string profiles_dir;  // where nic-profiles live; empty = next to the binary / source tree
   dataplane_config dataplane;
   services_config services;

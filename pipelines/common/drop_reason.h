@@ -43,7 +43,9 @@ namespace kgw {
   X(punt_ring_full, "punt ring to control full")                                   \
   X(tx_ring_full, "NIC TX queue full")                                             \
   X(no_tailroom, "reply does not fit in the mbuf")                                \
-  X(no_neighbor, "no neighbour (MAC) known for the next hop")                      \
+  X(no_neighbor, "no neighbour entry, route or on-link network for the destination") \
+  X(neighbor_failed, "the next hop did not answer ARP/ND (FAILED)")                 \
+  X(neighbor_queue_full, "more packets waiting for a neighbour than its queue (or the resolver's ring) holds") \
   X(conntrack_full, "connection table full and nothing to evict")                  \
   X(snat_ports_exhausted, "no free SNAT source port for a new full-NAT flow")    \
   X(handoff_ring_full, "hand-off ring to the worker owning the connection full")    \

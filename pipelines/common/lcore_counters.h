@@ -151,6 +151,21 @@ struct dns_lcore_counters {
   uint64_t qtypes[8];     // queries by type: A, AAAA, SRV, PTR, CNAME, TXT, ANY, [7] other
 };
 
+// Neighbour resolution (pipelines/neighbor, dataplane/neighbor): the workers
+// count misses, what they hear and drops towards failed neighbours; the
+// resolver on the main lcore (shared_state::main_counters) the rest.
+struct neighbor_lcore_counters {
+  uint64_t misses;       // packets whose next hop had no MAC: handed to the resolver
+  uint64_t queued;       // of those, held in their neighbour's queue until it answers
+  uint64_t failed;       // packets dropped for a next hop that did not answer (drop reason neighbor_failed)
+  uint64_t released;     // queued packets sent once their neighbour answered
+  uint64_t solicits;     // ARP requests and neighbour solicitations sent
+  uint64_t heard;        // ARP and ND messages read for learning
+  uint64_t learned;      // entries created, or given a new MAC, from what was heard
+  uint64_t mac_changes;  // of those, a known neighbour's MAC changed
+  uint64_t events_lost;  // what was heard that the resolver's ring had no room for
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -167,6 +182,7 @@ struct alignas(64) lcore_counters {
   http_lcore_counters http;
   tls_lcore_counters tls;
   dns_lcore_counters dns;
+  neighbor_lcore_counters neighbor;
   port_lcore_counters port[max_ports];
 };
 

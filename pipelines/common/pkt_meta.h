@@ -23,6 +23,7 @@ enum class verdict : uint8_t {
   punt,     // hand to the control process
   handoff,  // another worker owns the packet's connection: out_port = that worker
   tcp,      // a segment for the worker's own TCP stack (an Ingress address, a port it listens on)
+  consumed, // a stage took the mbuf (waiting for a neighbour's resolution, or read and freed): not the dispatcher's
 };
 
 enum frag_flags : uint8_t {

@@ -27,7 +27,7 @@ struct table;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 14;
+inline constexpr uint32_t shared_state_version = 15;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -187,7 +187,11 @@ struct shared_state {
   conn_table* conns[max_workers];             // each read and written by its worker only
   conn_snapshot_request conn_snapshots[max_workers];
   tcp_probe_request tcp_probes[max_workers];  // `tcp connect` to each worker
-  const nexthop_table* nexthops;              // static neighbours and routes, built once at start
+  // Routes, on-link networks and neighbours (pipelines/route/nexthop.h),
+  // swapped by the main lcore's resolver on every change of a neighbour;
+  // workers load it once per poll loop. A reader in another process copies
+  // it and checks the pointer and generation are unchanged after.
+  const nexthop_table* nexthops;
   volatile uint64_t stats_generation;         // bumped after every port stats snapshot
   volatile uint32_t stop;                     // set on SIGINT/SIGTERM or a stop command
   control_status control;
@@ -205,6 +209,10 @@ struct shared_state {
   // The cluster DNS names (pipelines/dns/dns_table.h), swapped by the main
   // lcore only; workers load it once per burst. nullptr: none published.
   const dns::table* dns;
+  // The main lcore's own counts (the neighbour resolver's), summed with the
+  // workers' in show counters and /metrics; written by the main lcore only.
+  lcore_counters main_counters;
+  lcore_counters main_counters_base;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
@@ -216,6 +224,7 @@ enum class command_type : uint32_t {
   publish_ingress = 5,
   publish_tls = 6,
   publish_dns = 7,
+  clear_neighbors = 8,
 };
 struct command_msg {
   command_type type;
@@ -223,6 +232,7 @@ struct command_msg {
   uint64_t arg;  // clear_stats: port id, or all_ports; publish_services: a service_change_set*; set_log_level: a log_level;
                 // publish_ingress: an ingress_publication*; publish_tls: a tls::tls_publication*;
                 // publish_dns: a dns::table*
+                // clear_neighbors: none (reply value: entries removed)
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

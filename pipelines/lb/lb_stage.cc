@@ -56,8 +56,8 @@ void look_again(const uint8_t* frame, pkt_meta& m, const opened_keys& opened, co
 
 const rss_port* endpoint_rss(const lb_lcore& s, uint8_t family, const uint8_t* addr) {
   if (!steering_on(s) || !s.nexthops) return nullptr;
-  const neighbor_entry* n = nexthop_lookup(*s.nexthops, family, addr);
-  return n && n->port < max_ports && s.steering->port[n->port].enabled ? &s.steering->port[n->port] : nullptr;
+  nexthop h = nexthop_resolve(*s.nexthops, family, addr);
+  return h.found && h.port < max_ports && s.steering->port[h.port].enabled ? &s.steering->port[h.port] : nullptr;
 }
 
 // ICMP port unreachable back to the client, within the worker's rate.

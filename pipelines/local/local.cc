@@ -57,7 +57,7 @@ void answer_arp(uint8_t* frame, pkt_meta& m, const local_table& t, local_counter
     c.arp_ignored++;
     return;
   }
-  if (op == arp_op_reply) {  // an answer to control's own request: neighbour learning
+  if (op == arp_op_reply) {  // the neighbour stage takes answers when a resolver runs; else control's
     punt_or_drop(m, t, c);
     return;
   }

@@ -15,23 +15,38 @@ bool prefix_match(const uint8_t* a, const uint8_t* prefix, unsigned len) {
 }  // namespace
 
 const neighbor_entry* find_neighbor(const nexthop_table& t, uint8_t family, const uint8_t* ip) {
-  unsigned n = family == 4 ? 4 : 16;
-  for (uint32_t i = 0; i < t.n_neighbors; ++i) {
-    const neighbor_entry& e = t.neighbors[i];
-    if (e.family == family && std::memcmp(e.ip, ip, n) == 0) return &e;
-  }
-  return nullptr;
+  return neighbor_index_find(t.neighbors, t.n_neighbors, t.neighbor_index, family, ip);
 }
 
-const neighbor_entry* nexthop_lookup(const nexthop_table& t, uint8_t family, const uint8_t* dst) {
-  if (const neighbor_entry* n = find_neighbor(t, family, dst)) return n;
+bool route_covers(const route_entry& r, const uint8_t* addr) { return prefix_match(addr, r.prefix, r.len); }
+
+void nexthop_reindex(nexthop_table& t) { neighbor_index_build(t.neighbors, t.n_neighbors, t.neighbor_index); }
+
+nexthop nexthop_resolve(const nexthop_table& t, uint8_t family, const uint8_t* dst) {
+  nexthop h;
+  if (const neighbor_entry* n = find_neighbor(t, family, dst)) {
+    h.entry = n;
+    h.addr = n->ip;
+    h.port = n->port;
+    h.found = true;
+    return h;
+  }
   const route_entry* best = nullptr;
   for (uint32_t i = 0; i < t.n_routes; ++i) {
     const route_entry& r = t.routes[i];
     if (r.family != family || (best && r.len <= best->len)) continue;
     if (prefix_match(dst, r.prefix, r.len)) best = &r;
   }
-  return best ? find_neighbor(t, family, best->via) : nullptr;
+  if (!best) return h;
+  h.found = true;
+  h.port = best->port;
+  if (best->onlink) {
+    h.addr = dst;  // no entry for dst: looked up above
+    return h;
+  }
+  h.addr = best->via;
+  h.entry = find_neighbor(t, family, best->via);
+  return h;
 }
 
 }  // namespace kgw

@@ -8,36 +8,57 @@ namespace kgw {
 
 namespace {
 
-// The next-hop table is built once before the workers start and never
-// changes, so an index into it stays valid for the connection's life.
-uint16_t next_hop(const nexthop_table* t, conn& cn, uint8_t dir) {
-  uint16_t& hop = cn.hop[dir];
-  if (hop == 0 && t) {
-    // Direction dir leaves as the reverse of the other direction's key: towards its source.
-    const flow_key& other = cn.key[1 - dir];
-    if (const neighbor_entry* n = nexthop_lookup(*t, other.family, other.src))
-      hop = static_cast<uint16_t>(n - t->neighbors + 1);
+void drop(pkt_meta& m, drop_reason r, lcore_counters& c) {
+  m.drop(r);
+  c.drops[static_cast<unsigned>(r)]++;
+}
+
+// Sends the packet on its way by entry `e`: addressed when it has a MAC,
+// dropped when it failed, else handed to the resolver until it has one.
+void leave_by(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nexthop_table& t, const neighbor_entry& e,
+              neighbor_lcore& nb, lcore_counters& c) {
+  neighbor_mark_used(nb, static_cast<uint32_t>(&e - t.neighbors));
+  if (neighbor_has_mac(e)) {
+    nexthop_apply(frame, m, t, e);
+  } else if (e.state == neighbor_state::failed) {
+    drop(m, drop_reason::neighbor_failed, c);
+    c.neighbor.failed++;
+  } else {
+    neighbor_queue(nb, mb, m, e.family, e.ip, e.port, c);
   }
+}
+
+// The hop a connection's direction `dir` leaves by, looked up and cached when
+// it has none or its slot changed hands; 0 with `h` filled when the next hop
+// has no entry yet (or there is none).
+uint16_t next_hop(const nexthop_table& t, conn& cn, uint8_t dir, nexthop& h) {
+  uint16_t& hop = cn.hop[dir];
+  if (hop && nexthop_at_hop(t, hop)) return hop;
+  // Direction dir leaves as the reverse of the other direction's key: towards its source.
+  const flow_key& other = cn.key[1 - dir];
+  h = nexthop_resolve(t, other.family, other.src);
+  hop = h.entry ? nexthop_hop(t, *h.entry) : 0;
   return hop;
 }
 
-uint16_t originated_hop(const nexthop_table* t, origin_route_cache& cache, uint8_t family, const uint8_t* dst) {
+uint16_t originated_hop(const nexthop_table& t, origin_route_cache& cache, uint8_t family, const uint8_t* dst,
+                        nexthop& h) {
   const unsigned len = family == 4 ? 4 : 16;
   unsigned slot = (dst[len - 1] ^ (dst[len - 2] << 1)) % origin_route_cache::size;
   origin_route_cache::entry& e = cache.e[slot];
   if (e.family == family && std::memcmp(e.addr, dst, len) == 0) return e.hop;
-  const neighbor_entry* nb = t ? nexthop_lookup(*t, family, dst) : nullptr;
-  if (!nb) return 0;  // not cached: a neighbour that is missing stays a drop until one exists
+  h = nexthop_resolve(t, family, dst);
+  if (!h.entry) return 0;  // not cached: the entry the resolver makes comes with a new table
   e.family = family;
   std::memcpy(e.addr, dst, len);
-  e.hop = static_cast<uint16_t>(nb - t->neighbors + 1);
+  e.hop = nexthop_hop(t, *h.entry);
   return e.hop;
 }
 
 }  // namespace
 
 void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
-                            origin_route_cache& cache, uint64_t& no_route, lcore_counters& c) {
+                            origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c) {
   uint64_t gen = t ? __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE) : 0;
   if (cache.table != t || cache.generation != gen) {
     for (auto& e : cache.e) e.family = 0;
@@ -49,31 +70,36 @@ void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, c
     if (m.v != verdict::tx) continue;
     uint8_t* frame = rte_pktmbuf_mtod(pkts[i], uint8_t*);
     const uint8_t* ip = frame + m.l3_off;
-    uint16_t hop = 0;
-    if (m.l3 == l3_kind::ipv4) hop = originated_hop(t, cache, 4, ip + 16);
-    else if (m.l3 == l3_kind::ipv6) hop = originated_hop(t, cache, 6, ip + 24);
-    if (hop == 0) {
-      m.drop(drop_reason::no_neighbor);
-      c.drops[static_cast<unsigned>(drop_reason::no_neighbor)]++;
+    uint8_t family = m.l3 == l3_kind::ipv4 ? 4 : m.l3 == l3_kind::ipv6 ? 6 : 0;
+    nexthop h;
+    uint16_t hop = t && family ? originated_hop(*t, cache, family, family == 4 ? ip + 16 : ip + 24, h) : 0;
+    const neighbor_entry* e = hop ? nexthop_at_hop(*t, hop) : nullptr;
+    if (e) {
+      leave_by(pkts[i], frame, m, *t, *e, nb, c);
+    } else if (h.found) {
+      neighbor_queue(nb, pkts[i], m, family, h.addr, h.port, c);
+    } else {
+      drop(m, drop_reason::no_neighbor, c);
       no_route++;
-      continue;
     }
-    nexthop_apply(frame, m, *t, t->neighbors[hop - 1]);
   }
 }
 
 void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
-                 lcore_counters& c) {
+                 neighbor_lcore& nb, lcore_counters& c) {
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (m.v != verdict::tx || m.conn == conn_none) continue;
-    uint16_t hop = next_hop(t, conns.at(m.conn), m.dir);
-    if (hop == 0) {
-      m.drop(drop_reason::no_neighbor);
-      c.drops[static_cast<unsigned>(drop_reason::no_neighbor)]++;
+    if (!t) {
+      drop(m, drop_reason::no_neighbor, c);
       continue;
     }
-    nexthop_apply(rte_pktmbuf_mtod(pkts[i], uint8_t*), m, *t, t->neighbors[hop - 1]);
+    nexthop h;
+    uint16_t hop = next_hop(*t, conns.at(m.conn), m.dir, h);
+    uint8_t* frame = rte_pktmbuf_mtod(pkts[i], uint8_t*);
+    if (hop) leave_by(pkts[i], frame, m, *t, *nexthop_at_hop(*t, hop), nb, c);
+    else if (h.found) neighbor_queue(nb, pkts[i], m, conns.at(m.conn).key[1 - m.dir].family, h.addr, h.port, c);
+    else drop(m, drop_reason::no_neighbor, c);
   }
 }
 

@@ -1,7 +1,10 @@
 // Stage: next hop. A packet that nat translated (verdict tx, a connection in
-// its metadata) leaves through the neighbour of its new destination: the
-// connection's cached hop for its direction, else the next-hop table's
-// answer, which is then cached. Without one it is dropped (no_neighbor).
+// its metadata) leaves through the neighbour of its new destination's next
+// hop: the connection's cached hop for its direction, else the next-hop
+// table's answer, which is then cached. A next hop without a MAC yet sends
+// the packet to the resolver (pipelines/neighbor: verdict consumed, it comes
+// back once resolved); one that failed to answer drops it (neighbor_failed);
+// no next hop at all drops it (no_neighbor).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +12,7 @@
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/pkt_meta.h"
 #include "pipelines/conntrack/conn_table.h"
+#include "pipelines/neighbor/neighbor_lcore.h"
 #include "pipelines/route/nexthop.h"
 
 struct rte_mbuf;
@@ -17,9 +21,9 @@ namespace kgw {
 
 // Recently used destinations of packets the gateway originates, so that a
 // stream of segments to one client does not scan the neighbour and route
-// tables each time. Direct-mapped. An entry is an index into the table it was
+// tables each time. Direct-mapped. An entry is a hop into the table it was
 // found in: a different table, or a new generation of the same one, empties
-// the cache before it is used, since the index may name another neighbour now.
+// the cache before it is used.
 struct origin_route_cache {
   static constexpr unsigned size = 64;
   const nexthop_table* table = nullptr;  // what the entries index, at `generation`
@@ -27,20 +31,20 @@ struct origin_route_cache {
   struct entry {
     uint8_t family;  // 0: empty
     uint8_t addr[16];
-    uint16_t hop;    // index + 1 into the neighbours
+    uint16_t hop;    // neighbor_hop of the entry
   } e[size] = {};
 };
 
 // Segments the gateway itself originates (its TCP stack): verdict tx, no
 // connection of the conntrack table, Ethernet header space in front of the
-// IP header. Each leaves through the neighbour of its IP destination, with
-// the Ethernet header written; without one it is dropped (no_neighbor), and
-// `no_route` counts it as well.
+// IP header. Each leaves through the neighbour of its IP destination's next
+// hop, with the Ethernet header written, or waits for it as above; without
+// any next hop it is dropped (no_neighbor), and `no_route` counts it as well.
 void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
-                            origin_route_cache& cache, uint64_t& no_route, lcore_counters& c);
+                            origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c);
 
 // `t` may be nullptr (no next hops: every such packet is dropped).
 void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
-                 lcore_counters& c);
+                 neighbor_lcore& nb, lcore_counters& c);
 
 }  // namespace kgw

@@ -57,8 +57,9 @@ connect_result connect_from_snat(tcp::tcp_stack& s, const connect_lcore& w, cons
     r.error = connect_error::no_port;
     return r;
   }
-  const neighbor_entry* nb = w.nexthops ? nexthop_lookup(*w.nexthops, remote.family, remote.b.data()) : nullptr;
-  if (!nb) {
+  // The hop need not be resolved yet: the SYN waits for it (pipelines/neighbor).
+  nexthop hop = w.nexthops ? nexthop_resolve(*w.nexthops, remote.family, remote.b.data()) : nexthop{};
+  if (!hop.found) {
     r.error = connect_error::no_route;
     return r;
   }
@@ -71,8 +72,8 @@ connect_result connect_from_snat(tcp::tcp_stack& s, const connect_lcore& w, cons
   // With one worker every reply is its own; otherwise aim when the port the
   // backend is behind hashes in a way we can compute.
   const rss_port* rss = nullptr;
-  if (g.n_workers > 1 && w.steering && nb->port < max_ports && w.steering->port[nb->port].enabled)
-    rss = &w.steering->port[nb->port];
+  if (g.n_workers > 1 && w.steering && hop.port < max_ports && w.steering->port[hop.port].enabled)
+    rss = &w.steering->port[hop.port];
   aim target{rss, w.worker};
   bool steered = g.n_workers == 1;
   if (rss) {

@@ -21,7 +21,7 @@ TEST(CliSplit, EmptyInputGivesNoCommands) {
 TEST(CliHelp, ListsEveryCommand) {
   auto h = cli_help_text();
   for (const char* c : {"show port stats", "show port info", "show lcores", "show counters", "clear port stats",
-                        "show service", "show conntrack", "show endpoints", "show neighbors", "show routes", "show config status", "set log level", "reload", "help", "quit"})
+                        "show service", "show conntrack", "show endpoints", "show neighbors", "clear neighbors", "show routes", "show config status", "set log level", "reload", "help", "quit"})
     EXPECT_NE(h.find(c), std::string::npos) << c;
 }
 

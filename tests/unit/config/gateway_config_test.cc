@@ -380,10 +380,10 @@ dataplane:
   auto errs = strings_of(errors_of(text));
   ASSERT_EQ(errs.size(), 4u);
   EXPECT_EQ(errs[0], "t.yaml:4:3: node.color: unknown key \"color\" (allowed: name, addresses)");
-  EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac)");
+  EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac, networks)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "profiles_dir, dataplane, services, metrics, ingress, tcp, dns)");
+            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
@@ -679,6 +679,48 @@ TEST(GatewayConfig, NetnsDemoMatchesScript) {
   EXPECT_EQ(cfg->ports[1].device, "net_af_packet1,iface=g1,qdisc_bypass=1");
   ASSERT_EQ(cfg->node_addresses.size(), 3u);
   EXPECT_EQ(cfg->node_addresses[2], ip("198.19.1.1"));
+  ASSERT_EQ(cfg->ports[1].networks.size(), 1u);
+  EXPECT_EQ(to_string(cfg->ports[1].networks[0]), "198.19.1.0/24");
+  EXPECT_TRUE(cfg->neighbors.empty()) << "the demo resolves every neighbour";
+}
+
+TEST(GatewayConfig, OnLinkNetworksAndNeighborResolution) {
+  std::vector<config_error> errs;
+  std::string text = R"(node: {name: n, addresses: [198.18.0.1]}
+ports:
+  - {name: p0, device: d0, networks: [198.18.0.0/24, "2001:2::/64"]}
+  - {name: p1, device: d1, networks: [198.19.0.0/16]}
+neighbor_resolution: {reachable_ms: 1000, retrans_ms: 200, delay_ms: 300, probes: 2, queue_packets: 4, gc_ms: 5000}
+)";
+  auto cfg = parse_gateway_config(text, "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  ASSERT_EQ(cfg->ports[0].networks.size(), 2u);
+  EXPECT_EQ(to_string(cfg->ports[0].networks[1]), "2001:2::/64");
+  const neighbor_resolution_config& r = cfg->neighbor_resolution;
+  EXPECT_EQ(r.reachable_ms, 1000u);
+  EXPECT_EQ(r.retrans_ms, 200u);
+  EXPECT_EQ(r.delay_ms, 300u);
+  EXPECT_EQ(r.probes, 2u);
+  EXPECT_EQ(r.queue_packets, 4u);
+  EXPECT_EQ(r.gc_ms, 5000u);
+  EXPECT_EQ(parse_gateway_config(minimal, "t.yaml", errs)->neighbor_resolution.reachable_ms, 30000u) << "RFC 4861's";
+
+  auto e = strings_of(errors_of(R"(node: {name: n, addresses: [198.18.0.1]}
+ports:
+  - {name: p0, device: d0, networks: [198.18.0.0/24, 198.18.0.128/25, 10.0.0.1/8]}
+neighbor_resolution: {probes: 0}
+)"));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0], "t.yaml:3:54: ports[0].networks[1]: 198.18.0.128/25 overlaps 198.18.0.0/24 of the same port");
+  EXPECT_EQ(e[1], "t.yaml:3:71: ports[0].networks[2]: not an IP prefix (ADDRESS/LENGTH, no host bits set): \"10.0.0.1/8\"");
+  EXPECT_EQ(e[2], "t.yaml:4:31: neighbor_resolution.probes: must be 1..10, got 0");
+  e = strings_of(errors_of(R"(node: {name: n, addresses: [198.18.0.1]}
+ports:
+  - {name: p0, device: d0, networks: [198.18.0.0/24]}
+  - {name: p1, device: d1, networks: ["2001:2::/64", 198.18.0.0/16]}
+)"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:4:54: ports[1].networks[1]: 198.18.0.0/16 overlaps 198.18.0.0/24 of port p0: a subnet is on one link");
 }
 
 TEST(GatewayConfig, IngressDefaultsToTheNodeAddresses) {

@@ -39,6 +39,7 @@ inline void add_neighbor(nexthop_table& nh, const char* ip, uint8_t last, uint16
   uint8_t mac[6] = {2, 0, 0, 0, 1, last};
   std::memcpy(e.mac, mac, 6);
   e.port = port;
+  nexthop_reindex(nh);
 }
 
 struct lb_worker {

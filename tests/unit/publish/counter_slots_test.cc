@@ -173,6 +173,7 @@ struct one_worker : worker_harness {
       std::memcpy(n.ip, parse_ip(("198.19.1." + std::to_string(i)).c_str())->b.data(), 4);
       n.port = 1;
     }
+    nexthop_reindex(*nh);
   }
 
   void use(directory_fixture& d) { directory = &d.dir(); }

@@ -17,6 +17,7 @@ void add_neighbor(nexthop_table& t, const char* ip, uint16_t port) {
   e.family = a.family;
   std::memcpy(e.ip, a.b.data(), 16);
   e.port = port;
+  nexthop_reindex(t);
 }
 
 void add_route(nexthop_table& t, const char* prefix, const char* via, uint16_t port) {

@@ -26,6 +26,7 @@ const bytes p0_mac = {2, 0, 0, 0, 0, 0xa0}, p1_mac = {2, 0, 0, 0, 0, 0xa1};
 struct RouteStage : ::testing::Test {
   std::unique_ptr<nexthop_table> nh = std::make_unique<nexthop_table>();
   conn_table_fixture f{64};
+  neighbor_lcore nb;  // no resolver: a next hop without a MAC is a drop
   lcore_counters c{};
   uint32_t id;
 
@@ -47,6 +48,7 @@ struct RouteStage : ::testing::Test {
     r.port = 1;
     std::memcpy(nh->port_mac[0], p0_mac.data(), 6);
     std::memcpy(nh->port_mac[1], p1_mac.data(), 6);
+    nexthop_reindex(*nh);
     id = f.insert(key(ip4_client, vip4, 40000, 80, ipproto_tcp), key(pod4, snat4, 8080, 1025, ipproto_tcp),
                   ipproto_tcp, 0x02, 0);
   }
@@ -65,7 +67,7 @@ TEST_F(RouteStage, EachDirectionLeavesThroughItsNextHop) {
   bytes to_pod = tcp_frame(snat4, pod4, 1025, 8080, 0x10), to_client = tcp_frame(vip4, ip4_client, 80, 40000, 0x10);
   mbuf_burst b({to_pod, to_client});
   pkt_meta meta[2] = {translated(to_pod, 0), translated(to_client, 1)};
-  route_burst(b.data(), meta, 2, nh.get(), f.table, c);
+  route_burst(b.data(), meta, 2, nh.get(), f.table, nb, c);
   EXPECT_EQ(meta[0].v, verdict::tx);
   EXPECT_EQ(meta[0].out_port, 1);
   bytes out0 = b.frame(0), out1 = b.frame(1);
@@ -82,12 +84,12 @@ TEST_F(RouteStage, TheCachedHopIsUsedWithoutALookup) {
   {
     mbuf_burst b({to_pod});
     pkt_meta meta[1] = {translated(to_pod, 0)};
-    route_burst(b.data(), meta, 1, nh.get(), f.table, c);
+    route_burst(b.data(), meta, 1, nh.get(), f.table, nb, c);
   }
   nh->n_routes = 0;  // a lookup would find nothing now
   mbuf_burst b({to_pod});
   pkt_meta meta[1] = {translated(to_pod, 0)};
-  route_burst(b.data(), meta, 1, nh.get(), f.table, c);
+  route_burst(b.data(), meta, 1, nh.get(), f.table, nb, c);
   EXPECT_EQ(meta[0].v, verdict::tx);
   EXPECT_EQ(meta[0].out_port, 1);
 }
@@ -97,13 +99,13 @@ TEST_F(RouteStage, NoNeighbourIsADrop) {
   bytes to_pod = tcp_frame(snat4, pod4, 1025, 8080, 0x10);
   mbuf_burst b({to_pod});
   pkt_meta meta[1] = {translated(to_pod, 0)};
-  route_burst(b.data(), meta, 1, nh.get(), f.table, c);
+  route_burst(b.data(), meta, 1, nh.get(), f.table, nb, c);
   EXPECT_EQ(meta[0].v, verdict::drop);
   EXPECT_EQ(meta[0].why, drop_reason::no_neighbor);
   EXPECT_EQ(c.drops[static_cast<unsigned>(drop_reason::no_neighbor)], 1u);
   EXPECT_EQ(f.table.at(id).hop[0], 0) << "nothing cached";
   meta[0] = translated(to_pod, 0);
-  route_burst(b.data(), meta, 1, nullptr, f.table, c);
+  route_burst(b.data(), meta, 1, nullptr, f.table, nb, c);
   EXPECT_EQ(meta[0].why, drop_reason::no_neighbor) << "no table at all";
 }
 
@@ -115,7 +117,7 @@ TEST_F(RouteStage, PacketsWithoutAConnectionKeepTheirAddresses) {
   meta[0].out_port = 3;
   meta[1] = translated(reply, 1);
   meta[1].v = verdict::pending;  // not translated
-  route_burst(b.data(), meta, 2, nh.get(), f.table, c);
+  route_burst(b.data(), meta, 2, nh.get(), f.table, nb, c);
   EXPECT_EQ(b.frame(0), reply);
   EXPECT_EQ(meta[0].out_port, 3);
   EXPECT_EQ(b.frame(1), reply);
@@ -133,7 +135,7 @@ TEST_F(RouteStage, OriginatedHopCacheFollowsTheTablesGeneration) {
     mbuf_burst b({to_client});
     pkt_meta meta[1] = {parsed(to_client)};
     meta[0].v = verdict::tx;
-    route_originated_burst(b.data(), meta, 1, t, cache, no_route, c);
+    route_originated_burst(b.data(), meta, 1, t, cache, no_route, nb, c);
     return std::make_pair(meta[0], b.frame(0));
   };
   auto [m0, f0] = send(nh.get());
@@ -146,6 +148,7 @@ TEST_F(RouteStage, OriginatedHopCacheFollowsTheTablesGeneration) {
   std::swap(nh->neighbors[0], nh->neighbors[1]);
   std::memcpy(nh->neighbors[1].mac, moved_mac.data(), 6);
   nh->neighbors[1].port = 1;
+  nexthop_reindex(*nh);
   nh->generation++;
   auto [m1, f1] = send(nh.get());
   ASSERT_EQ(m1.v, verdict::tx);

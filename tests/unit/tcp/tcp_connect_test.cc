@@ -33,6 +33,7 @@ class TcpConnect : public TcpTest {
     n.family = 4;
     std::memcpy(n.ip, client4.b.data(), 4);
     n.port = 1;
+    nexthop_reindex(*nh);
     rss_port& r = steer->port[1];
     r.enabled = 1;
     r.key_len = 40;
