@@ -57,17 +57,15 @@ def case_nb_failed(stamp, checksum_ok):
     # capture's clock, driven by unrelated frames), then FAILED: the held SYN
     # and the client's retransmission are dropped as neighbor_failed.
     # A replay's clock is the first packet's of each burst of 32: each step
-    # is a burst of its own, filled with ARP requests for nobody. Steps of
-    # 1050 s of capture: kgw reads net_pcap's timestamps (microseconds in
-    # DPDK 22.11) as nanoseconds, so that is 1.05 s to the resolver; were
-    # they read right, 1050 s would still be more than a retransmission.
+    # is a burst of its own, filled with ARP requests for nobody, 1.05 s
+    # after the previous one: just over a retransmission.
     filler = Ether(src=CLIENT_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=CLIENT_MAC, psrc=CLIENT_V4,
                                                                    pdst="198.18.0.77")
     inp = stamp([syn("198.18.100.91", 42000)] + [filler.copy() for _ in range(31 + 4 * 32)] +
                 [syn("198.18.100.91", 42000)])
     t0 = inp[0].time
     for i, p in enumerate(inp[1:]):
-        p.time = t0 + 1050 * ((i + 1) // 32) + 0.000001 * (i + 1)
+        p.time = t0 + 1.05 * ((i + 1) // 32) + 0.000001 * (i + 1)
 
     def check(out):
         reqs = [o for o in out if is_arp_request(o, DEAD_V4)]
