@@ -623,7 +623,7 @@ class gateway_parser {
     bounded(m, "snat_port_hi", "services.snat_port_hi", 1, 65535, s.snat_port_hi);
     bounded(m, "mss_clamp", "services.mss_clamp", 0, 65495, s.mss_clamp);
     bounded(m, "refusals_per_second", "services.refusals_per_second", 1, 1000000, s.refusals_per_second);
-    if (auto v = m.get("cluster_cidrs")) parse_cluster_cidrs(v, s.cluster_cidrs);
+    if (auto v = m.get("cluster_cidrs")) parse_prefix_list(v, "services.cluster_cidrs", max_cluster_cidrs, s.cluster_cidrs);
     if (s.snat_port_lo > s.snat_port_hi)
       error(n, "services.snat_port_lo", fmt::format("must not be above snat_port_hi ({} > {})", s.snat_port_lo, s.snat_port_hi));
     if (s.mss_clamp != 0 && s.mss_clamp < 536)
@@ -637,7 +637,8 @@ class gateway_parser {
                                              "trusted_proxies", "default_certificate", "tls_ciphers", "tls_ciphersuites",
                                              "tls_ticket_rotation", "tls_handshake_budget", "tls_echo_port"});
     if (!n.is_map()) return;
-    if (auto v = m.get("trusted_proxies")) parse_trusted_proxies(v, in.trusted_proxies);
+    // At most 32: the proxy's fixed table (proxy::max_trusted_proxies).
+    if (auto v = m.get("trusted_proxies")) parse_prefix_list(v, "ingress.trusted_proxies", 32, in.trusted_proxies);
     if (auto v = m.get("limits")) parse_ingress_limits(v, in.limits);
     if (auto v = m.get("timeouts")) parse_ingress_timeouts(v, in.timeouts);
     if (auto v = m.get("addresses")) {
@@ -695,24 +696,6 @@ class gateway_parser {
     bounded(m, "header_block_bytes", "ingress.limits.header_block_bytes", 64, 65535, l.header_block_bytes);
     bounded(m, "headers", "ingress.limits.headers", 1, 128, l.headers);
     bounded(m, "request_body_bytes", "ingress.limits.request_body_bytes", 0, 0xffffffffu, l.request_body_bytes);
-  }
-
-  // ingress.trusted_proxies: CIDRs, at most 32 (the proxy's fixed table).
-  void parse_trusted_proxies(yaml::node n, std::vector<ip_prefix>& out) {
-    r_.items(n, "ingress.trusted_proxies", [&](yaml::node item, const std::string& f) {
-      auto s = f_.get_string(item, f);
-      if (!s) return;
-      auto p = parse_prefix(*s);
-      if (!p) {
-        error(item, f, fmt::format("not an IP prefix (ADDRESS/LENGTH, no host bits set): {}", quote(*s)));
-        return;
-      }
-      if (out.size() == 32) {
-        error(item, f, "at most 32 prefixes");
-        return;
-      }
-      out.push_back(*p);
-    });
   }
 
   // ingress.timeouts: seconds.
@@ -903,9 +886,10 @@ class gateway_parser {
     }
   }
 
-  // services.cluster_cidrs: the Pod networks, as kube-proxy's --cluster-cidr.
-  void parse_cluster_cidrs(yaml::node n, std::vector<ip_prefix>& out) {
-    r_.items(n, "services.cluster_cidrs", [&](yaml::node item, const std::string& f) {
+  // A list of CIDRs (services.cluster_cidrs, ingress.trusted_proxies), at
+  // most `max` (the fixed tables that hold them).
+  void parse_prefix_list(yaml::node n, const std::string& key, size_t max, std::vector<ip_prefix>& out) {
+    r_.items(n, key, [&](yaml::node item, const std::string& f) {
       auto s = f_.get_string(item, f);
       if (!s) return;
       auto p = parse_prefix(*s);
@@ -913,8 +897,8 @@ class gateway_parser {
         error(item, f, fmt::format("not an IP prefix (ADDRESS/LENGTH, no host bits set): {}", quote(*s)));
         return;
       }
-      if (out.size() == max_cluster_cidrs) {
-        error(item, f, fmt::format("at most {} prefixes", max_cluster_cidrs));
+      if (out.size() == max) {
+        error(item, f, fmt::format("at most {} prefixes", max));
         return;
       }
       out.push_back(*p);
