@@ -273,13 +273,21 @@ void ProxyTest::shut(uint32_t c) { clients.at(c).shut_when_sent = true; }
 
 tcp_stack* ProxyTest::stack_for(const uint8_t* f, size_t len, bool& lost) {
   lost = false;
+  if (loss_permille) {
+    // splitmix64: independent draws from a counter.
+    uint64_t z = (loss_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    lost = z % 1000 < loss_permille;
+  }
   if (len < 34 || (f[14] >> 4) != 4) return nullptr;
   ip_addr dst = ip_from_bytes(4, f + 30);
   if (dst == ingress_ip || dst == snat_ip) return gw;
   if (dst == client_ip) return client;
   for (auto& p : pods)
     if (p->addr == dst) {
-      lost = p->blackholed;
+      lost = lost || p->blackholed;
       return p->st;
     }
   return nullptr;

@@ -81,6 +81,10 @@ class ProxyTest : public ::testing::Test {
   unsigned pool_in_use_at_start = 0;
   ip_addr ingress_ip, snat_ip, client_ip;
   bool trace = false;
+  // Segments lost at random on every path, per thousand (0: none); the
+  // generator's state, so that a test is the same every run.
+  uint32_t loss_permille = 0;
+  uint64_t loss_state = 0x9e3779b97f4a7c15ull;
 
   void SetUp() override;
   void TearDown() override;
