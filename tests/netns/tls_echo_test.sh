@@ -199,24 +199,39 @@ done
 
 # 5. Data through TLS, then close_notify both ways.
 client /usr/bin/python3 - "$WORK/ca.pem" <<'PY' || fail "echo over TLS"
-import hashlib, os, socket, ssl, sys, threading
+import hashlib, os, select, socket, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[1])
 data = os.urandom(4 << 20)
 with socket.create_connection(("198.18.0.1", 8443), timeout=30) as raw:
     s = ctx.wrap_socket(raw, server_hostname="a.tls.test")
-    # One SSL object, one writer thread and one reader: OpenSSL allows a
-    # read and a write at once on a socket-backed connection in Python.
-    writer = threading.Thread(target=lambda: s.sendall(data))
-    writer.start()
+    # One thread: an SSL object must not be read and written at once from
+    # two threads (it corrupts the record layer's state), so writes and
+    # reads alternate on a non-blocking socket.
+    s.setblocking(False)
     got = bytearray()
+    sent = 0
     while len(got) < len(data):
-        chunk = s.recv(1 << 16)
-        if not chunk:
-            break
-        got += chunk
-    writer.join()
+        want_write = sent < len(data)
+        r, w, _ = select.select([s], [s] if want_write else [], [], 30)
+        if not r and not w and not s.pending():
+            sys.exit(f"stalled: sent {sent}, received {len(got)}")
+        if want_write:
+            try:
+                sent += s.send(data[sent:sent + (1 << 14)])
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                pass
+        while True:
+            try:
+                chunk = s.recv(1 << 16)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            if not chunk:
+                sys.exit(f"closed early: received {len(got)}")
+            got += chunk
     ok = hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
     version = s.version()
+    s.setblocking(True)
+    s.settimeout(30)
     s.unwrap()  # our close_notify, then the server's
     print(f"echoed {len(got)} bytes over {version}, sha256 {'equal' if ok else 'DIFFERS'}")
     sys.exit(0 if ok else 1)
