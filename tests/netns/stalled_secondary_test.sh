@@ -23,7 +23,7 @@ cli() { timeout 5 "$KGW" cli --file-prefix "$P" -c "$1"; }
 wait_status() {
   local end=$((SECONDS + $1))
   while ((SECONDS < end)); do
-    cli "show config status" 2>/dev/null | grep -q -- "$2" && return 0
+    cli "show config status" > "$WORK/status.txt" 2>/dev/null && grep -q -- "$2" "$WORK/status.txt" && return 0
     sleep 0.1
   done
   return 1
@@ -66,17 +66,31 @@ compgen -G "/var/run/dpdk/$P/mp_socket_${CLI_PID}_*" > /dev/null || fail "the in
 kill -STOP "$CLI_PID"
 echo "kgw cli (pid $CLI_PID) attached and stopped"
 
+# While the cli is stopped, the publication is watched in the logs, not with
+# new `kgw cli` processes: DPDK's primary answers each new secondary's vdev
+# scan with one message per vdev port sent to every secondary, and a stopped
+# one's socket queue (net.unix.max_dgram_qlen, 10) fills after a few attaches;
+# from then on new secondaries wait for their answer until it is continued
+# (docs/operations.md, "A stopped kgw cli").
 start=$(date +%s%N)
 cp "$WORK/many/services.yaml" "$WORK/manifests/.services.yaml.tmp"
 mv "$WORK/manifests/.services.yaml.tmp" "$WORK/manifests/services.yaml"
-wait_status 20 "(60 Services of" || fail "control did not publish 60 Services while a kgw cli was stopped"
+published=0
+for ((i = 0; i < 200; i++)); do
+  grep -q "published generation 2 .*60 Services" "$WORK/control.log" &&
+    grep -q "services: generation 2 published .*60 Services" "$WORK/dp.log" && published=1 && break
+  sleep 0.1
+done
+((published)) || fail "control did not publish 60 Services while a kgw cli was stopped"
 ms=$((($(date +%s%N) - start) / 1000000))
-cli "show config status" | sed 's/^/  /'
-cli "show config status" | grep -q "last change: accepted" || fail "the change was not accepted"
 grep -qi "error" "$WORK/control.log" && fail "control logged an error"
 echo "60 Services published in $ms ms while a stopped kgw cli was attached"
 
 kill -CONT "$CLI_PID"
 exec 3>&-
 wait "$CLI_PID" 2>/dev/null
+wait_status 10 "(60 Services of" || fail "show config status does not show the 60 Services"
+cli "show config status" | sed 's/^/  /'
+cli "show config status" > "$WORK/status.txt" || fail "show config status"
+grep -q "last change: accepted" "$WORK/status.txt" || fail "the change was not accepted"
 echo "PASS: a stopped secondary holds up nothing"

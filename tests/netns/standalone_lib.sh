@@ -19,7 +19,13 @@ standalone_init() {
 standalone_cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  # A process that ignores TERM (or waits on a stalled peer) is killed after 10 s.
+  local end=$((SECONDS + 10))
+  for p in "${PIDS[@]}"; do
+    while kill -0 "$p" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
   rm -rf "$WORK" "/var/run/dpdk/$P"
   rm -f /dev/hugepages/"$P"map_* 2>/dev/null
 }
