@@ -51,7 +51,10 @@ bool ingress_object::path_regex() const {
   return it != annotations.end() && it->second == "true";
 }
 
-std::string resolved_backend::to_string() const { return fmt::format("{}/{}:{}", ns, service, port); }
+std::string resolved_backend::to_string() const {
+  if (port == 0) return fmt::format("{}/{}:{}", ns, service, port_name);  // a name that resolved to nothing
+  return fmt::format("{}/{}:{}", ns, service, port);
+}
 
 std::string normalize_rule_host(std::string_view host) {
   std::string s(host);
@@ -357,6 +360,8 @@ void parse_service(yaml::node doc, manifest_set& out) {
       sp.name = p.get("name").text();
       std::string_view s = p.get("port").text();
       std::from_chars(s.data(), s.data() + s.size(), sp.port);
+      std::string_view proto = p.get("protocol").text();
+      sp.tcp = proto.empty() || proto == "TCP";
       svc.ports.push_back(std::move(sp));
     }
   }
@@ -598,23 +603,28 @@ route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& er
     rb.ns = ing.ns;
     rb.service = b.service;
     rb.port = b.port_number;
-    if (!b.port_name.empty()) {
-      rb.port_name = b.port_name;
-      const service_object* svc = service_of(ing.ns, b.service);
-      if (!svc) {
-        make_error(ing, b.line, b.field + ".service.port.name",
-                   fmt::format("cannot resolve named port \"{}\": Service {}/{} not found in the manifests",
-                               b.port_name, ing.ns, b.service));
-        return -1;
+    rb.port_name = b.port_name;
+    // A backend that names a missing Service or port stays in the table and
+    // answers 503 (as ingress controllers do); the rest of the routes serve.
+    const service_object* svc = service_of(ing.ns, b.service);
+    std::string port_field = b.field + (b.port_name.empty() ? ".service.port.number" : ".service.port.name");
+    std::string port_text = b.port_name.empty() ? std::to_string(b.port_number) : "\"" + b.port_name + "\"";
+    if (!svc) {
+      make_error(ing, b.line, b.field + ".service.name",
+                 fmt::format("Service {}/{} not found in the manifests: this backend answers 503", ing.ns, b.service),
+                 true);
+    } else {
+      bool found = false;
+      for (const auto& p : svc->ports) {
+        if (p.tcp && (!b.port_name.empty() ? p.name == b.port_name : p.port == b.port_number)) {
+          rb.port = p.port;
+          found = true;
+        }
       }
-      for (const auto& p : svc->ports)
-        if (p.name == b.port_name) rb.port = p.port;
-      if (rb.port == 0) {
-        make_error(ing, b.line, b.field + ".service.port.name",
-                   fmt::format("cannot resolve named port \"{}\": Service {}/{} has no port of that name",
-                               b.port_name, ing.ns, b.service));
-        return -1;
-      }
+      if (!found)
+        make_error(ing, b.line, port_field,
+                   fmt::format("Service {}/{} has no TCP port {}: this backend answers 503", ing.ns, b.service, port_text),
+                   true);
     }
     for (size_t i = 0; i < rs.backends.size(); i++) {
       const auto& x = rs.backends[i];

@@ -112,6 +112,7 @@ struct ingress_class_object {
 struct service_port {
   std::string name;
   int32_t port = 0;
+  bool tcp = true;  // spec.ports[].protocol absent or TCP: the proxy speaks to TCP ports only
 };
 
 struct service_object {

@@ -35,6 +35,8 @@ spec:
           - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
           - {path: /one, pathType: Prefix, backend: {service: {name: one, port: {number: 80}}}}
           - {path: /none, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}
+          - {path: /ghost, pathType: Prefix, backend: {service: {name: ghost, port: {number: 80}}}}
+          - {path: /named, pathType: Prefix, backend: {service: {name: web, port: {name: admin}}}}
 )";
 
 std::string lower(std::string s) {

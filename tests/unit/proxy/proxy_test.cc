@@ -82,6 +82,16 @@ TEST_F(ProxyTest, NoEndpoint503) {
   EXPECT_EQ(errors(http_reason::no_endpoint), 1u);
 }
 
+// Backends the manifests cannot resolve (a missing Service, a port name no
+// Service port has) stay in the route table and answer 503.
+TEST_F(ProxyTest, UnresolvedBackends503) {
+  start();
+  expect_error(*this, open(get("/ghost")), 503);
+  expect_error(*this, open(get("/named")), 503);
+  EXPECT_EQ(errors(http_reason::no_endpoint), 2u);
+  EXPECT_EQ(ask(*this, get("/")).status, 200);
+}
+
 TEST_F(ProxyTest, Malformed400) {
   start();
   expect_error(*this, open("GET / HTTP/1.1\r\nHost : a.example\r\n\r\n"), 400);

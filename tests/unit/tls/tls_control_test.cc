@@ -79,6 +79,11 @@ result build(const std::vector<std::string>& docs, const default_certificate_ref
   result r;
   ingress::parse_manifests(text, "m.yaml", m, r.errors);
   ingress::route_set rs = ingress::build_route_set(m, r.errors);
+  // These Ingresses route to Services the tests leave out (503 backends, warned
+  // by the route set): only the certificates' findings are looked at here.
+  std::erase_if(r.errors, [](const ingress::manifest_error& e) {
+    return e.warning && e.message.ends_with("this backend answers 503");
+  });
   r.set = build_certificate_set(m, rs, def, tls_settings{}, now_s(), r.errors);
   return r;
 }
