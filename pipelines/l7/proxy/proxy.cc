@@ -727,7 +727,8 @@ void pump(proxy_worker& pw, proxy_conn& c) {
           continue;
         }
         if (c.req.pending) progress = true;
-        if (c.req.phase == phase_body && c.req.eof && c.req.in.bytes == c.req.owed && !c.req.pending) {
+        if (c.req.phase == phase_body && c.req.eof && c.req.in.bytes == c.req.owed && !c.req.pending &&
+            !tcp_recv_ready(s, c.client)) {
           // The client stopped in the middle of its body.
           release(pw, c, true);
           return;
@@ -804,7 +805,10 @@ void pump(proxy_worker& pw, proxy_conn& c) {
           fail(pw, c, http_reason::backend_invalid, "invalid response body from the endpoint");
           continue;
         }
-        if (c.resp.phase == phase_body && c.resp.eof && c.resp.in.bytes == c.resp.owed && !c.resp.pending) {
+        // The FIN comes after the bytes before it: those still in the stack's
+        // receive buffer (a client slower than the backend) are body too.
+        if (c.resp.phase == phase_body && c.resp.eof && c.resp.in.bytes == c.resp.owed && !c.resp.pending &&
+            !tcp_recv_ready(s, c.backend)) {
           if (http::body_eof(c.resp.body) == http::status::error) {
             count_error(pw, http_reason::backend_reset);
             release(pw, c, true);  // the client has a head: a truncated body must not look complete

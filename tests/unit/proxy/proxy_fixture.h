@@ -34,6 +34,7 @@ struct app_conn {
   std::string in;      // received
   bool peer_closed = false, reset = false, closed = false, released = false;
   bool shut_when_sent = false, shut = false;
+  bool paused = false;  // clients: reads nothing (its receive window closes)
   uint32_t serial = 0;  // pods: the connection's number on its pod (1, 2, ...)
   size_t served = 0;    // pods: request bytes answered
   uint32_t requests = 0;  // pods: requests on this connection

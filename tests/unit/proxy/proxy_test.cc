@@ -609,6 +609,34 @@ TEST_F(ProxyTest, ExpectContinueRelayed) {
 // every path (retransmissions, SACK, out-of-order reassembly on both of the
 // gateway's connections): a 3 MB download and a 1 MB upload (the default
 // body limit is 1 MiB), byte for byte.
+// A backend that sends its response and its FIN at once (Connection: close,
+// as Python's http.server does) to a client that reads slower: the FIN
+// arrives while the end of the body still waits in the gateway's receive
+// buffer and the client's send buffer is full. The body is complete once
+// those bytes are read and sent, not cut off by a reset.
+TEST_F(ProxyTest, ABackendsFinWaitsForTheBytesBeforeIt) {
+  start();
+  std::string body(160'000, 'z');  // more than the client's window and the gateway's send buffer hold
+  p(1).mode = pod_mode::close;
+  p(1).respond = [&](const std::string&) {
+    return "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+  };
+  uint32_t c = open(get("/one"));
+  conn(c).paused = true;
+  run(200'000'000);
+  EXPECT_EQ(p(1).requests, 1u);
+  conn(c).paused = false;
+  run(1'000'000);
+  ASSERT_TRUE(run_until_responses(c, 1)) << "backend_reset " << errors(http_reason::backend_reset);
+  auto r = responses(conn(c).in, true);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(r[0].body, body);
+  EXPECT_FALSE(conn(c).reset) << "the client was reset before its body was out";
+  EXPECT_EQ(errors(http_reason::backend_reset), 0u);
+}
+
 TEST_F(ProxyTest, LargeBodiesIntactUnderLoss) {
   // The documented defaults: the short test timeouts would cut a transfer
   // that waits out a few backed-off retransmissions.
