@@ -158,6 +158,34 @@ TEST_F(ProxyTest, HttpsKeepAliveManyRequestsOneHandshake) {
   EXPECT_EQ(tls_counters.sessions, 0u);
 }
 
+// The proxy's timeouts over TLS: an idle keep-alive connection is closed
+// with close_notify and FIN at ingress.timeouts.client_idle; a client that
+// resets mid-exchange gives its session back.
+TEST_F(ProxyTest, HttpsIdleClosedAndResetReleased) {
+  start();
+  start_https();
+  uint32_t c = open_tls(get("/", "a.example.test"), "a.example.test");
+  ASSERT_TRUE(run_until_responses(c, 1, max_wait));
+  EXPECT_EQ(tls_counters.sessions, 1u);
+  run(settings.client_idle_ns + 500'000'000, 10'000'000);
+  EXPECT_TRUE(conn(c).peer_closed);
+  EXPECT_EQ(SSL_get_shutdown(conn(c).tls->ssl) & SSL_RECEIVED_SHUTDOWN, SSL_RECEIVED_SHUTDOWN);
+  EXPECT_EQ(counters.client_idle_closed, 1u);
+  run(200'000'000);
+  EXPECT_EQ(tls_counters.sessions, 0u);
+
+  p(1).mode = p(2).mode = p(3).mode = pod_mode::silent;
+  uint32_t r = open_tls(get("/", "a.example.test"), "a.example.test");
+  run(100'000'000);
+  EXPECT_EQ(p(1).requests + p(2).requests + p(3).requests, 2u) << "the second request reached a pod";
+  EXPECT_EQ(tls_counters.sessions, 1u);
+  tcp::tcp_abort(*client, conn(r).id);
+  conn(r).released = true;
+  run(100'000'000);
+  EXPECT_EQ(counters.client_resets, 1u);
+  EXPECT_EQ(tls_counters.sessions, 0u);
+}
+
 // 1.5 MiB down and 1 MB up through TLS on the client side, byte for byte.
 TEST_F(ProxyTest, HttpsLargeBodiesIntact) {
   settings.client_idle_ns = 75'000'000'000;
