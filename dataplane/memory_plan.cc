@@ -45,7 +45,7 @@ memory_plan plan_memory(const gateway_config& cfg) {
                        sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg)) +
                        proxy::proxy_memory_size(cfg.tcp.max_connections, proxy_max_endpoints);
   // The TLS layer's per-connection state (OpenSSL's own is heap memory).
-  if (cfg.ingress.tls_echo_port)
+  if (cfg.ingress.tls_echo_port || cfg.ingress.https_port)
     p.per_worker_bytes += sizeof(tls::tls_conn) * uint64_t{cfg.tcp.max_connections} + 16384;
   unsigned n_workers = cfg.workers ? cfg.workers : 1;
   p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers) +

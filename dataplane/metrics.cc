@@ -251,7 +251,9 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   using hc = const http_lcore_counters&;
   static const http_metric hm[] = {
       {"kgw_http_accepted_total", "Client connections of the HTTP proxy.", [](hc v) { return v.accepted; }},
+      {"kgw_http_https_accepted_total", "Client connections on ingress.https_port, their TLS handshake complete.", [](hc v) { return v.https_accepted; }},
       {"kgw_http_requests_total", "Request heads parsed whole.", [](hc v) { return v.requests; }},
+      {"kgw_http_https_redirects_total", "308 answers on http_port to the https URL of a host with TLS.", [](hc v) { return v.https_redirects; }},
       {"kgw_http_backend_connects_total", "Connections opened to endpoints.", [](hc v) { return v.backend_connects; }},
       {"kgw_http_backend_reused_total", "Requests sent over a pooled keep-alive connection.", [](hc v) { return v.backend_reused; }},
       {"kgw_http_retries_total", "Requests sent again after a connect failure or a pooled connection's reset.", [](hc v) { return v.retries; }},

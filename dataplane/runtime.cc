@@ -389,13 +389,18 @@ bool runtime::build_tcp(const runtime_options& o) {
   bool v4 = false, v6 = false;
   for (const ip_addr& a : cfg_->ingress.addresses) (a.is_v4() ? v4 : v6) = true;
   uint16_t echo = cfg_->ingress.echo_port;
+  // The proxy serves plain HTTP on http_port and HTTPS on https_port (the
+  // TLS layer's connections, tcp_app::https); 0 turns either off.
   uint16_t http = o.http_proxy ? cfg_->ingress.http_port : 0;
+  uint16_t https = o.http_proxy ? cfg_->ingress.https_port : 0;
+  const bool proxy_on = http || https;
   uint16_t tls_echo = cfg_->ingress.tls_echo_port;
   if (!tcp_possible) {
-    if (echo || http || tls_echo) {
+    if (echo || proxy_on || tls_echo) {
       error_ = fmt::format("TCP (ingress.{}) needs segments of 576 bytes: dataplane.mbuf_data_room {} is too small "
                            "for a port that cannot send chained buffers",
-                           echo ? "echo_port" : http ? "http_port" : "tls_echo_port", cfg_->dataplane.mbuf_data_room);
+                           echo ? "echo_port" : http ? "http_port" : https ? "https_port" : "tls_echo_port",
+                           cfg_->dataplane.mbuf_data_room);
       return false;
     }
     log_warn("tcp: no TCP stacks (dataplane.mbuf_data_room {} holds no 576-byte segment on a port without chained "
@@ -405,7 +410,7 @@ bool runtime::build_tcp(const runtime_options& o) {
   if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
   if (tls_echo) local_->tcp_ports[local_->n_tcp_ports++] = tls_echo;
   ip_addr source;
-  if (http) {
+  if (proxy_on) {
     // Backend connections are active opens from the SNAT address of the
     // Ingress addresses' family (pipelines/l7/connect): their own port range,
     // replies delivered to the worker that opened them.
@@ -415,7 +420,8 @@ bool runtime::build_tcp(const runtime_options& o) {
       error_ = "the HTTP proxy (an Ingress in the manifests) needs an snat.addresses entry of the Ingress addresses' family";
       return false;
     }
-    if (http != echo) local_->tcp_ports[local_->n_tcp_ports++] = http;
+    if (http && http != echo) local_->tcp_ports[local_->n_tcp_ports++] = http;
+    if (https && https != echo && https != tls_echo) local_->tcp_ports[local_->n_tcp_ports++] = https;
   }
 
   for (auto* w : workers_) {
@@ -467,8 +473,9 @@ bool runtime::build_tcp(const runtime_options& o) {
       return true;
     };
     if (echo && !listen(echo, tcp_app::echo)) return false;
-    if (tls_echo) {
-      if (!listen(tls_echo, tcp_app::tls_echo)) return false;
+    if (tls_echo && !listen(tls_echo, tcp_app::tls_echo)) return false;
+    if (tls_echo || https) {
+      // One TLS layer per worker, shared by every TLS service on it.
       auto* ts = static_cast<tls::tls_stream_worker*>(
           rte_zmalloc_socket("kgw_tls_stream", sizeof(tls::tls_stream_worker), 64, socket));
       if (ts) new (ts) tls::tls_stream_worker{};
@@ -482,18 +489,9 @@ bool runtime::build_tcp(const runtime_options& o) {
       }
       wt->tls = ts;
     }
-    if (http) {
-      for (int fam : {4, 6}) {
-        if ((fam == 4 && !v4) || (fam == 6 && !v6)) continue;
-        ip_addr any;
-        any.family = static_cast<uint8_t>(fam);
-        int l = tcp::tcp_listen(*s, any, http);
-        if (l < 0 || l >= static_cast<int>(std::size(wt->listener_app))) {
-          error_ = fmt::format("worker {}: cannot listen on TCP port {}", w->index, http);
-          return false;
-        }
-        wt->listener_app[l] = tcp_app::http;
-      }
+    if (proxy_on) {
+      if (http && !listen(http, tcp_app::http)) return false;
+      if (https && !listen(https, tcp_app::https)) return false;
       auto* pw = static_cast<proxy::proxy_worker*>(
           rte_zmalloc_socket("kgw_proxy", sizeof(proxy::proxy_worker), 64, socket));
       if (!pw) {
@@ -512,6 +510,8 @@ bool runtime::build_tcp(const runtime_options& o) {
       pw->connect = &wt->connect;
       pw->tcp_counters = &w->counters->tcp;
       pw->listen_port = http;
+      pw->https_port = https;
+      pw->tls = https ? wt->tls : nullptr;
       pw->counters = &w->counters->http;
       wt->ingress = &state_->ingress;
     }
@@ -536,10 +536,10 @@ bool runtime::build_tcp(const runtime_options& o) {
              r.lo + r.span * r.n_workers - 1, r.span,
              r.n_workers > 1 ? "; each aimed by RSS at its worker's queue where the port reports its RSS" : "");
   }
-  if (http)
-    log_info("http: reverse proxy on port {} of the Ingress addresses, backends reached from {} ({} KiB per worker, "
-             "{} bytes per client connection)",
-             http, to_string(source), proxy::proxy_memory_size(tc.max_connections, proxy_max_endpoints) / 1024,
+  if (proxy_on)
+    log_info("http: reverse proxy on port {} (http) and {} (https; 0: off) of the Ingress addresses, backends reached "
+             "from {} ({} KiB per worker, {} bytes per client connection)",
+             http, https, to_string(source), proxy::proxy_memory_size(tc.max_connections, proxy_max_endpoints) / 1024,
              sizeof(proxy::proxy_conn));
   return true;
 }

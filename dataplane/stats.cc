@@ -151,11 +151,11 @@ std::string format_counters(const shared_state& s, bool all) {
   const http_lcore_counters& h = c.http;
   uint64_t http_errors = 0;
   for (unsigned r = 0; r < http_reason_count; ++r) http_errors += h.errors[r];
-  out += fmt::format("http: accepted {}  requests {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  errors {}  "
+  out += fmt::format("http: accepted {}  https-accepted {}  requests {}  https-redirects {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  errors {}  "
                      "backend-connects {}  backend-reused {}  retries {}  ejections {}  ejected-skipped {}  "
                      "pool-put {}  pool-closed {}  pool-drained {}  pool-full {}  endpoints-full {}  "
                      "client-idle-closed {}  client-resets {}  bytes-to-backends {}  bytes-to-clients {}\n",
-                     h.accepted, h.requests, h.responses[1], h.responses[2], h.responses[3], h.responses[4],
+                     h.accepted, h.https_accepted, h.requests, h.https_redirects, h.responses[1], h.responses[2], h.responses[3], h.responses[4],
                      h.responses[5], http_errors, h.backend_connects, h.backend_reused, h.retries, h.ejections,
                      h.ejected_skipped, h.pool_put, h.pool_closed, h.pool_drained, h.pool_full, h.endpoints_full,
                      h.client_idle_closed, h.client_resets, h.bytes_to_backends, h.bytes_to_clients);

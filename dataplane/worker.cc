@@ -286,6 +286,7 @@ void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
       }
       break;
     case tcp_app::tls_echo:
+    case tcp_app::https:
       // The TLS layer's: its own events for the service come from tls_poll_events.
       if (w.tcp->tls) {
         tls::tls_on_tcp_event(*w.tcp->tls, ev);
@@ -307,9 +308,16 @@ void tls_app_on_event(worker_conf& w, const tcp::tcp_event& ev) {
     case tcp_app::tls_echo:
       tls::tls_echo_on_event(t, ev);
       return;
+    case tcp_app::https:
+      if (w.tcp->proxy) {
+        proxy::proxy_on_event(*w.tcp->proxy, ev, proxy::tag_tls_client);
+        return;
+      }
+      break;
     default:
-      tls::tls_abort(t, ev.conn);
+      break;
   }
+  tls::tls_abort(t, ev.conn);  // nothing serves it
 }
 
 // The stack's share of a poll loop: timers, the services' events (bounded,

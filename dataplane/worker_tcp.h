@@ -18,9 +18,11 @@ namespace kgw {
 // What a connection of the stack serves: its tag (tcp_set_tag), and for a
 // listener, what its connections will serve.
 // A TLS service's connections go through the TLS layer (tls_stream) first.
-enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2, http = 3, http_backend = 4, tls_echo = 5 };
+// `https`: the HTTP proxy's client connections of ingress.https_port.
+enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2, http = 3, http_backend = 4, tls_echo = 5, https = 6 };
 static_assert(static_cast<uint32_t>(tcp_app::http) == proxy::tag_client &&
-              static_cast<uint32_t>(tcp_app::http_backend) == proxy::tag_backend);
+              static_cast<uint32_t>(tcp_app::http_backend) == proxy::tag_backend &&
+              static_cast<uint32_t>(tcp_app::https) == proxy::tag_tls_client);
 
 // The one `tcp connect` diagnostic a worker runs at a time
 // (tcp_probe_request in the shared state; worker.cc serve_tcp_probe).
@@ -40,12 +42,12 @@ struct worker_tcp {
   connect_lcore connect;          // active opens from the SNAT addresses
   rte_mempool* pool = nullptr;    // mbufs for data the worker itself sends (the probe's)
   tcp_probe_run probe;
-  // The HTTP proxy on ingress.http_port; nullptr: not serving. It reads the
+  // The HTTP proxy on ingress.http_port and https_port; nullptr: not serving. It reads the
   // published Ingress routes through `ingress` (shared_state::ingress).
   proxy::proxy_worker* proxy = nullptr;
   const ingress_publication* const* ingress = nullptr;
-  // TLS on the stack's connections (the TLS echo service of
-  // ingress.tls_echo_port); nullptr: no TLS listener. Its contexts come from
+  // TLS on the stack's connections (the proxy's on ingress.https_port, the
+  // TLS echo service of ingress.tls_echo_port); nullptr: no TLS listener. Its contexts come from
   // the runtime's tls_runtime.
   tls::tls_stream_worker* tls = nullptr;
 };

@@ -640,6 +640,22 @@ route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& er
   for (const ingress_object* ing : mine) {
     const uint32_t ing_idx = uint32_t(rs.ingresses.size());
     rs.ingresses.push_back({ing->ns, ing->name, ing->file, ing->line, ing->creation_timestamp});
+    // ssl-redirect (kgw's name, then ingress-nginx's): a boolean as Go's
+    // strconv.ParseBool reads it, as ingress-nginx does; anything else is a
+    // warning and the default (redirect) stays.
+    for (std::string_view key : {ssl_redirect_annotation, nginx_ssl_redirect_annotation}) {
+      auto it = ing->annotations.find(std::string(key));
+      if (it == ing->annotations.end()) continue;
+      static const std::set<std::string> yes = {"1", "t", "T", "true", "TRUE", "True"};
+      static const std::set<std::string> no = {"0", "f", "F", "false", "FALSE", "False"};
+      if (no.count(it->second)) {
+        rs.ingresses.back().ssl_redirect = false;
+      } else if (!yes.count(it->second)) {
+        make_error(*ing, ing->line, fmt::format("metadata.annotations[{}]", key),
+                   fmt::format("\"{}\" is not a boolean: redirects to https stay on", it->second), true);
+      }
+      break;  // kgw's own name wins when both are there
+    }
     if (ing->default_backend) {
       int32_t b = resolve(*ing, *ing->default_backend);
       if (b >= 0) {

@@ -20,6 +20,10 @@ inline constexpr std::string_view default_class_annotation = "ingressclass.kuber
 inline constexpr std::string_view legacy_class_annotation = "kubernetes.io/ingress.class";
 // On an Ingress: its `pathType: ImplementationSpecific` paths are regular expressions.
 inline constexpr std::string_view path_regex_annotation = "kgw.dev/path-regex";
+// On an Ingress: "false" serves its routes on http_port even for hosts with
+// TLS (default "true": a 308 to https). ingress-nginx's name is read too.
+inline constexpr std::string_view ssl_redirect_annotation = "kgw.dev/ssl-redirect";
+inline constexpr std::string_view nginx_ssl_redirect_annotation = "nginx.ingress.kubernetes.io/ssl-redirect";
 
 // "FILE:LINE: NS/NAME: FIELD: MESSAGE" (parts that are unknown are left out).
 struct manifest_error {
@@ -160,6 +164,7 @@ struct ingress_ref {
   std::string ns, name, file;
   int line = 0;
   std::string creation_timestamp;
+  bool ssl_redirect = true;  // false: the ssl-redirect annotation opts out of the 308 to https
   std::string id() const { return ns + "/" + name; }
 };
 

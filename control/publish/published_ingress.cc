@@ -48,7 +48,8 @@ bool build_ingress_publication(const ingress_sources& src, const std::function<u
   if (check_only) return true;
   size_t backends_off = sizeof(ingress_publication);
   size_t table_off = (backends_off + rs.backends.size() * sizeof(ingress_backend) + 63) / 64 * 64;
-  size_t total = table_off + table.blob_size();
+  size_t flags_off = table_off + table.blob_size();
+  size_t total = (flags_off + rs.rules.size() + 7) / 8 * 8;
   auto* p = static_cast<ingress_publication*>(rte_zmalloc("kgw_ingress", total, 64));
   if (!p) {
     error = fmt::format("ingress: cannot allocate {} bytes of shared memory for the routes", total);
@@ -62,6 +63,13 @@ bool build_ingress_publication(const ingress_sources& src, const std::function<u
   p->table_len = static_cast<uint32_t>(table.blob_size());
   p->n_rules = out.n_rules;
   p->has_default = rs.default_backend >= 0;
+  p->flags_off = static_cast<uint32_t>(flags_off);
+  auto route_flags = [&](uint32_t ingress) -> uint8_t {
+    return ingress < rs.ingresses.size() && !rs.ingresses[ingress].ssl_redirect ? ingress_route_no_ssl_redirect : 0;
+  };
+  auto* flags = reinterpret_cast<uint8_t*>(p) + flags_off;
+  for (size_t i = 0; i < rs.rules.size(); ++i) flags[i] = route_flags(rs.rules[i].ingress);
+  p->default_flags = rs.default_backend >= 0 ? route_flags(rs.default_ingress) : 0;
   auto* b = reinterpret_cast<ingress_backend*>(reinterpret_cast<uint8_t*>(p) + backends_off);
   for (size_t i = 0; i < rs.backends.size(); ++i) {
     const ingress::resolved_backend& r = rs.backends[i];

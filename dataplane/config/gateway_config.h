@@ -122,8 +122,8 @@ struct ingress_config {
   // Empty in the file means the node's addresses; filled in after parsing,
   // so that readers never have to know the default.
   std::vector<ip_addr> addresses;
-  uint16_t http_port = 80;   // 0 = none; listened on once the HTTP proxy exists
-  uint16_t https_port = 443; // 0 = none; listened on once TLS exists
+  uint16_t http_port = 80;   // 0 = none; the HTTP proxy (when the starting manifests hold an Ingress)
+  uint16_t https_port = 443; // 0 = none; the proxy over TLS, and where http_port redirects hosts with TLS
   uint16_t echo_port = 0;    // RFC 862 echo on the Ingress addresses; 0 = off
   ingress_limits limits;
   ingress_timeouts timeouts;

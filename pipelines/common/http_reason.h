@@ -17,6 +17,7 @@ namespace kgw {
   X(body_too_large, 413, "the request body is over ingress.limits.request_body_bytes")                          \
   X(uri_too_long, 414, "the request line is over ingress.limits.request_line_bytes")                            \
   X(expectation_failed, 417, "an Expect other than 100-continue")                                               \
+  X(misdirected, 421, "over HTTPS, the Host is not a name of the certificate the connection's SNI selected")   \
   X(headers_too_large, 431, "the header block or the number of headers is over ingress.limits")                 \
   X(not_implemented, 501, "a transfer coding kgw does not know")                                                \
   X(version_not_supported, 505, "an HTTP version other than 1.0 and 1.1")                                       \

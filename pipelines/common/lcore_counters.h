@@ -94,7 +94,9 @@ struct tcp_lcore_counters {
 // The HTTP reverse proxy on the Ingress addresses (pipelines/l7/proxy,
 // docs/proxy.md "Counters").
 struct http_lcore_counters {
-  uint64_t accepted;           // client connections
+  uint64_t accepted;           // client connections (https_accepted of them over TLS)
+  uint64_t https_accepted;     // client connections on ingress.https_port, their handshake complete
+  uint64_t https_redirects;    // 308 answers on http_port to the https URL of a host with TLS
   uint64_t requests;           // request heads parsed whole
   uint64_t responses[6];       // answers to clients by status class: [1] 1xx .. [5] 5xx ([0] unused)
   uint64_t errors[http_reason_count];  // the proxy's own error answers (or client resets), by http_reason

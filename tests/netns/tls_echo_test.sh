@@ -110,7 +110,9 @@ services:
   counter_slots: 1024
   max_services: 64
 ingress:
+  # The echo service alone: no proxy (it would need snat.addresses).
   http_port: 0
+  https_port: 0
   tls_echo_port: 8443
   default_certificate: shop/dflt-tls
 metrics:

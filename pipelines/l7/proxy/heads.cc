@@ -214,7 +214,7 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
   w.put("\r\nX-Real-IP: ");
   w.put_ip(ctx.trusted ? real_client(h, ctx, settings) : ctx.client);
   w.put("\r\n");
-  if (!(kept & (1u << fwd_proto))) w.put("X-Forwarded-Proto: http\r\n");
+  if (!(kept & (1u << fwd_proto))) w.put(ctx.https ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n");
   if (!(kept & (1u << fwd_port))) {
     w.put("X-Forwarded-Port: ");
     w.put_uint(ctx.listen_port);
@@ -274,7 +274,9 @@ const char* reason_phrase(uint16_t status) {
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
+    case 308: return "Permanent Redirect";
     case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";

@@ -36,7 +36,8 @@ struct writer {
 // What the request head needs besides the parsed head.
 struct request_context {
   ip_addr client;
-  uint16_t listen_port = 80;
+  uint16_t listen_port = 80;  // the port the request came in on (X-Forwarded-Port)
+  bool https = false;         // it came over TLS (X-Forwarded-Proto)
   bool trusted = false;       // the client is in ingress.trusted_proxies
   bool keep_alive = false;    // the backend connection may serve more requests after this one
   uint64_t request_id[2] = {0, 0};  // X-Request-ID when the request has none (128 bits, as hex)

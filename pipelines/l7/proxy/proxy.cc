@@ -9,7 +9,9 @@
 #include <string_view>
 
 #include "pipelines/l7/ingress/route_table.h"
+#include "pipelines/l7/proxy/client_io.h"
 #include "pipelines/l7/proxy/heads.h"
+#include "pipelines/l7/proxy/https.h"
 #include "pipelines/lb/service_directory.h"
 
 namespace kgw::proxy {
@@ -62,7 +64,7 @@ bool request_out(const proxy_conn& c) { return c.req.phase == phase_done && !c.r
 bool waits_for_client(const proxy_worker& pw, const proxy_conn& c) {
   if (c.resp.pending) return true;
   // A response body held back until the client's send buffer has room.
-  if (c.resp.phase == phase_body && tcp_send_space(*pw.stack, c.client) <= c.resp.in.bytes) return true;
+  if (c.resp.phase == phase_body && client_send_space(pw, c) <= c.resp.in.bytes) return true;
   return !request_out(c) && !c.req.pending && c.connected;
 }
 
@@ -140,9 +142,9 @@ void release(proxy_worker& pw, proxy_conn& c, bool abort) {
   free_half(c.req);
   free_half(c.resp);
   if (abort)
-    tcp_abort(*pw.stack, c.client);
+    client_abort(pw, c);
   else
-    tcp_close(*pw.stack, c.client);
+    client_close(pw, c);
   wheel_disarm(pw.wheel, index_of(pw, c));
   c.in_use = false;
   c.state = st_free;
@@ -455,6 +457,37 @@ void connect_failed(proxy_worker& pw, proxy_conn& c, http_reason why, std::strin
   connect_endpoint(pw, c, why, text);
 }
 
+// A plain request for a host with TLS: 308 to its https URL. The
+// connection stays open for the next request when this one has no body
+// (a body is not read: the connection closes after the answer).
+void redirect(proxy_worker& pw, proxy_conn& c, const http::head& h, std::string_view host) {
+  bool body = h.body != http::framing::none;
+  bool close = !h.persistent || body;
+  rte_mbuf* m = redirect_response(pw.pool, h, host, pw.https_port, close);
+  if (!m) {
+    count_error(pw, http_reason::no_resources);
+    release(pw, c, true);
+    return;
+  }
+  pw.counters->https_redirects++;
+  count_answer(pw, 308);
+  if (body) {
+    free_half(c.req);
+  } else {
+    queue_trim_front(c.req.in, h.length);  // what follows is the next request
+    c.req.scan = {};
+  }
+  c.req.phase = phase_done;
+  c.req.owed = 0;
+  c.resp = proxy_half{};
+  c.resp.phase = phase_done;
+  c.resp.pending = m;
+  c.answered = true;
+  c.close_after = close;
+  c.activity_ns = pw.now_ns;
+  rearm(pw, c);
+}
+
 // The request head is whole and parsed (pw.parser): route it, open the
 // backend connection and queue the rewritten head for it.
 void start_exchange(proxy_worker& pw, proxy_conn& c) {
@@ -494,9 +527,21 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
     else if (const char* p = http::span_data(h.base, ps, path_buf, sizeof path_buf))
       path = {p, ps.len};
   }
-  uint32_t bi = pw.table->backend_of(pw.table->lookup(host, path, pw.scratch));
+  // Over TLS, a Host the handshake's certificate does not name is another
+  // server's (RFC 9110 15.5.20): 421, before anything is routed (a host too
+  // long to copy is no certificate's name either).
+  if (c.tls && h.host.len && (host.empty() || !https_host_covered(pw, c, host))) {
+    fail(pw, c, http_reason::misdirected, "the host is not a name of this connection's certificate");
+    return;
+  }
+  uint32_t route = pw.table->lookup(host, path, pw.scratch);
+  uint32_t bi = pw.table->backend_of(route);
   if (bi == ingress::no_group || bi >= pw.pub->n_backends) {
     fail(pw, c, http_reason::no_route, "no route");
+    return;
+  }
+  if (!c.tls && redirects_to_https(pw, route, host)) {
+    redirect(pw, c, h, host);
     return;
   }
   c.route_backend = bi;
@@ -506,7 +551,8 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   c.close_after = !h.persistent;
   request_context ctx;
   ctx.client = c.client_ip;
-  ctx.listen_port = pw.listen_port;
+  ctx.listen_port = c.tls ? pw.https_port : pw.listen_port;
+  ctx.https = c.tls;
   ctx.keep_alive = pw.settings.idle_per_endpoint > 0 && pw.endpoints.capacity > 0;
   ctx.trusted = pw.settings.n_trusted && address_trusted(pw.settings, c.client_ip);
   // A request id: a per-worker counter mixed under a per-worker key
@@ -537,12 +583,12 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
 }
 
-// Sends what waits for the other side. 1: nothing waits any more; 0: no room
-// yet; -1: the connection cannot take it.
-int flush(proxy_worker& pw, tcp_conn_id to, rte_mbuf*& pending, uint64_t& bytes) {
+// Sends what waits for the other side (the client, or the backend). 1:
+// nothing waits any more; 0: no room yet; -1: the connection cannot take it.
+int flush(proxy_worker& pw, const proxy_conn& c, bool to_client, rte_mbuf*& pending, uint64_t& bytes) {
   if (!pending) return 1;
   uint32_t len = rte_pktmbuf_pkt_len(pending);
-  int rc = tcp_send(*pw.stack, to, pending);
+  int rc = to_client ? client_send(pw, c, pending) : tcp_send(*pw.stack, c.backend, pending);
   if (rc == 0) {
     bytes += len;
     pending = nullptr;
@@ -551,10 +597,11 @@ int flush(proxy_worker& pw, tcp_conn_id to, rte_mbuf*& pending, uint64_t& bytes)
   return rc == -ENOBUFS ? 0 : -1;
 }
 
-// Reads up to max bytes into the half; returns the first new segment.
-rte_mbuf* read_into(proxy_worker& pw, tcp_conn_id from, proxy_half& h, uint32_t max) {
+// Reads up to max bytes into the half, from the client (the request) or the
+// backend (the response); returns the first new segment.
+rte_mbuf* read_into(proxy_worker& pw, const proxy_conn& c, proxy_half& h, uint32_t max) {
   if (max == 0) return nullptr;
-  rte_mbuf* m = tcp_recv(*pw.stack, from, max);
+  rte_mbuf* m = &h == &c.req ? client_recv(pw, c, max) : tcp_recv(*pw.stack, c.backend, max);
   if (!m) return nullptr;
   rte_mbuf* old_tail = h.in.tail;
   queue_append_chain(h.in, m);
@@ -632,7 +679,7 @@ void end_exchange(proxy_worker& pw, proxy_conn& c) {
   if (!req_out) c.close_after = true;
   if (!req_out || !pool_put(pw, c)) drop_backend(pw, c, !req_out);
   if (c.close_after) {
-    tcp_shutdown(*pw.stack, c.client);
+    client_shutdown(pw, c);
     c.state = st_closing;
     c.since_ns = pw.now_ns;
     free_half(c.resp);
@@ -658,12 +705,12 @@ void pump(proxy_worker& pw, proxy_conn& c) {
     bool progress = false;
     if (c.state == st_closing) {
       // Our answer is queued with its FIN: what the client still sends is discarded.
-      while (rte_mbuf* m = tcp_recv(s, c.client)) rte_pktmbuf_free(m);
+      while (rte_mbuf* m = client_recv(pw, c)) rte_pktmbuf_free(m);
       return;
     }
     // Towards the client.
     if (c.resp.pending) {
-      int fr = flush(pw, c.client, c.resp.pending, pw.counters->bytes_to_clients);
+      int fr = flush(pw, c, true, c.resp.pending, pw.counters->bytes_to_clients);
       if (fr < 0) {
         release(pw, c, true);
         return;
@@ -672,7 +719,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
     }
     // Towards the backend.
     if (c.backend.valid() && c.connected && c.req.pending) {
-      int fb = flush(pw, c.backend, c.req.pending, pw.counters->bytes_to_backends);
+      int fb = flush(pw, c, false, c.req.pending, pw.counters->bytes_to_backends);
       if (fb < 0) {
         if (replay_request(pw, c)) continue;
         fail(pw, c, http_reason::backend_reset, "the endpoint closed the connection");
@@ -685,7 +732,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
       rte_mbuf* fresh = nullptr;
       uint32_t before = c.req.in.bytes;
       uint32_t cap = head_cap(pw);
-      if (before < cap) fresh = read_into(pw, c.client, c.req, cap - before);
+      if (before < cap) fresh = read_into(pw, c, c.req, cap - before);
       if (fresh && before == 0 && c.served) {
         c.since_ns = pw.now_ns;  // the next head's first byte: its header timeout starts
         rearm(pw, c);
@@ -703,7 +750,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
       if (c.req.eof && !fresh) {
         // The client finished: between requests that is the end of the
         // connection; inside a head, it gave up.
-        tcp_shutdown(s, c.client);
+        client_shutdown(pw, c);
         c.state = st_closing;
         c.since_ns = pw.now_ns;
         rearm(pw, c);
@@ -717,7 +764,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
       if (c.req.phase == phase_body && !c.req.pending) {
         uint32_t room = tcp_send_space(s, c.backend);
         if (c.req.in.bytes <= c.req.owed && room > c.req.in.bytes)
-          if (read_into(pw, c.client, c.req, room - c.req.in.bytes)) progress = true;
+          if (read_into(pw, c, c.req, room - c.req.in.bytes)) progress = true;
         if (!body_step(pw, c.req, &c.body_bytes)) {
           fail(pw, c, http_reason::bad_request, "malformed request body");
           continue;
@@ -728,7 +775,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         }
         if (c.req.pending) progress = true;
         if (c.req.phase == phase_body && c.req.eof && c.req.in.bytes == c.req.owed && !c.req.pending &&
-            !tcp_recv_ready(s, c.client)) {
+            !client_recv_ready(pw, c)) {
           // The client stopped in the middle of its body.
           release(pw, c, true);
           return;
@@ -743,7 +790,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         rte_mbuf* fresh = nullptr;
         uint32_t before = c.resp.in.bytes;
         uint32_t cap = head_cap(pw);
-        if (before < cap) fresh = read_into(pw, c.backend, c.resp, cap - before);
+        if (before < cap) fresh = read_into(pw, c, c.resp, cap - before);
         if (fresh) {
           c.resp_started = true;
           progress = true;
@@ -797,9 +844,9 @@ void pump(proxy_worker& pw, proxy_conn& c) {
       } else if (c.resp.phase == phase_body || c.resp.owed) {
         // The response body.
         if (!c.resp.pending && c.resp.phase == phase_body) {
-          uint32_t room = tcp_send_space(s, c.client);
+          uint32_t room = client_send_space(pw, c);
           if (c.resp.in.bytes <= c.resp.owed && room > c.resp.in.bytes)
-            if (read_into(pw, c.backend, c.resp, room - c.resp.in.bytes)) progress = true;
+            if (read_into(pw, c, c.resp, room - c.resp.in.bytes)) progress = true;
         }
         if (!body_step(pw, c.resp, nullptr)) {
           fail(pw, c, http_reason::backend_invalid, "invalid response body from the endpoint");
@@ -839,7 +886,7 @@ void expire(proxy_worker& pw, proxy_conn& c) {
   // (the worker was held up): judged later.
   bool waiting_backend = c.backend.valid() && c.connected && !waits_for_client(pw, c);
   if (c.state == st_exchange && ((waiting_backend && tcp_recv_ready(*pw.stack, c.backend)) ||
-                                 (!request_out(c) && tcp_recv_ready(*pw.stack, c.client)))) {
+                                 (!request_out(c) && client_recv_ready(pw, c)))) {
     c.activity_ns = pw.now_ns;
     pump(pw, c);
     return;
@@ -857,7 +904,7 @@ void expire(proxy_worker& pw, proxy_conn& c) {
           pw.counters->client_idle_closed++;
         else
           count_error(pw, http_reason::client_header_timeout);
-        tcp_shutdown(*pw.stack, c.client);
+        client_shutdown(pw, c);
         c.state = st_closing;
         c.since_ns = pw.now_ns;
         rearm(pw, c);
@@ -1038,9 +1085,22 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
     pump(pw, *c);
     return;
   }
+  // A client connection: over TLS its events are the TLS layer's, and so
+  // must be its end.
+  const bool tls = tag == tag_tls_client;
+  if (tls && !pw.tls) {
+    tcp_abort(s, ev.conn);
+    return;
+  }
+  auto refuse = [&] {
+    if (tls)
+      tls::tls_abort(*pw.tls, ev.conn);
+    else
+      tcp_abort(s, ev.conn);
+  };
   if (ev.kinds & ev_accepted) {
     if (ev.conn.index >= pw.capacity) {
-      tcp_abort(s, ev.conn);
+      refuse();
       return;
     }
     proxy_conn& c = pw.conns[ev.conn.index];
@@ -1048,17 +1108,19 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
     free_half(c.resp);
     c = proxy_conn{};
     c.in_use = true;
+    c.tls = tls;
     c.client = ev.conn;
     c.state = st_head;
     c.since_ns = c.activity_ns = pw.now_ns;
     tcp_conn_info info;
     if (tcp_info(s, ev.conn, info)) c.client_ip = ip_from_bytes(info.tuple.family, info.tuple.raddr);
     pw.counters->accepted++;
+    if (tls) pw.counters->https_accepted++;
     rearm(pw, c);
   }
   proxy_conn* c = conn_of(pw, ev.conn);
   if (!c) {
-    tcp_abort(s, ev.conn);
+    refuse();
     return;
   }
   if (ev.kinds & (ev_reset | ev_timeout)) {

@@ -29,6 +29,7 @@
 #include "pipelines/l7/tcp/mbuf_queue.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/l7/tcp/timer_wheel.h"
+#include "pipelines/l7/tls/tls_stream.h"
 
 struct rte_mempool;
 
@@ -83,6 +84,7 @@ struct proxy_conn {
   uint8_t state = 0;         // proxy.cc: st_*
   uint8_t attempts = 0;      // connects for this request
   bool in_use = false;
+  bool tls = false;          // the client connection is on https_port: its I/O goes through the TLS layer
   bool connected = false;    // the backend's handshake completed
   bool reused = false;       // the backend connection came from the pool
   bool close_after = false;  // the client connection ends after this exchange
@@ -122,7 +124,13 @@ struct proxy_worker {
   // (pipelines/l7/connect); nullptr: the stack's own port choice (tests).
   const kgw::connect_lcore* connect = nullptr;
   tcp_lcore_counters* tcp_counters = nullptr;
-  uint16_t listen_port = 80;            // for X-Forwarded-Port
+  uint16_t listen_port = 80;            // http_port, for X-Forwarded-Port
+  // HTTPS: the TLS layer of the worker's stack, whose connections tagged
+  // tag_tls_client are the proxy's (their client I/O goes through tls_*);
+  // nullptr: no https_port. https_port is X-Forwarded-Port over TLS and the
+  // port of the 308 redirects from http_port (0: none).
+  tls::tls_stream_worker* tls = nullptr;
+  uint16_t https_port = 0;
   proxy_settings settings;
   uint32_t next_pick = 0;               // round robin over ready endpoints, per worker
   uint64_t now_ns = 0;                  // the worker's clock, as of proxy_advance
@@ -152,6 +160,9 @@ struct proxy_worker {
 // Tags of the stack's connections that are the proxy's.
 inline constexpr uint32_t tag_client = 3;
 inline constexpr uint32_t tag_backend = 4;
+// A client connection of https_port: the stack's events go to the TLS layer
+// (tls_on_tcp_event), the layer's (tls_poll_events) to proxy_on_event.
+inline constexpr uint32_t tag_tls_client = 6;
 
 // Allocates the per-connection state on `socket` (rte_zmalloc), the parser,
 // the timer wheel, the endpoint table (max_endpoints entries) and the route
@@ -169,7 +180,8 @@ void proxy_refresh(proxy_worker& pw, const ingress_publication* pub, const servi
 // Once per poll loop, after tcp_advance: the proxy's timeouts.
 void proxy_advance(proxy_worker& pw, uint64_t now_ns);
 // One event of a connection tagged tag_client (or ev_accepted of the proxy's
-// listener) or tag_backend.
+// listener) or tag_backend; or an event of the TLS layer (pw.tls) for a
+// connection tagged tag_tls_client (its ev_accepted: the handshake is done).
 void proxy_on_event(proxy_worker& pw, const tcp::tcp_event& ev, uint32_t tag);
 
 // Whether `a` lies in one of the prefixes (ingress.trusted_proxies).

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -273,6 +274,44 @@ TEST(IngressDefaultBackend, OldestWinsAnd404) {
   router none(std::string(default_class) + ingress_yaml("r", "h.test", {{"Exact", "/x", "x"}}));
   ASSERT_TRUE(none.ok);
   EXPECT_EQ(none.get("h.test", "/y"), "404");
+}
+
+// ssl-redirect: kgw's annotation and ingress-nginx's, read as Go's ParseBool;
+// a value that is not a boolean is a warning and keeps the redirect.
+TEST(IngressAnnotations, SslRedirect) {
+  auto ann = [](const std::string& kv) { return "  annotations:\n" + kv; };
+  std::string y = std::string(default_class) +
+                  ingress_yaml("plain", "a.test", {{"Prefix", "/", "s"}}) +
+                  ingress_yaml("kgw-off", "b.test", {{"Prefix", "/", "s"}}, ann("    kgw.dev/ssl-redirect: \"false\"\n")) +
+                  ingress_yaml("nginx-off", "c.test", {{"Prefix", "/", "s"}},
+                               ann("    nginx.ingress.kubernetes.io/ssl-redirect: \"0\"\n")) +
+                  ingress_yaml("nginx-on", "d.test", {{"Prefix", "/", "s"}},
+                               ann("    nginx.ingress.kubernetes.io/ssl-redirect: \"True\"\n")) +
+                  ingress_yaml("kgw-wins", "e.test", {{"Prefix", "/", "s"}},
+                               ann("    kgw.dev/ssl-redirect: \"true\"\n"
+                                   "    nginx.ingress.kubernetes.io/ssl-redirect: \"false\"\n")) +
+                  ingress_yaml("bad", "f.test", {{"Prefix", "/", "s"}}, ann("    kgw.dev/ssl-redirect: \"no\"\n"));
+  router r(y);
+  ASSERT_TRUE(r.ok) << r.errors_text();
+  std::map<std::string, bool> got;
+  for (const auto& i : r.rs.ingresses) got[i.name] = i.ssl_redirect;
+  EXPECT_EQ(got, (std::map<std::string, bool>{{"plain", true},
+                                               {"kgw-off", false},
+                                               {"nginx-off", false},
+                                               {"nginx-on", true},
+                                               {"kgw-wins", true},
+                                               {"bad", true}}));
+  // The Ingresses route to a Service the test leaves out (503 backends, one
+  // warning each): the annotation's warning is the one looked at.
+  std::erase_if(r.errors, [](const manifest_error& e) { return e.message.ends_with("this backend answers 503"); });
+  ASSERT_EQ(r.errors.size(), 1u) << r.errors_text();
+  EXPECT_TRUE(r.errors[0].warning);
+  EXPECT_NE(r.errors[0].to_string().find("ns/bad: metadata.annotations[kgw.dev/ssl-redirect]: \"no\" is not a boolean"),
+            std::string::npos)
+      << r.errors_text();
+  // Each rule carries its Ingress.
+  for (const auto& rule : r.rs.rules)
+    EXPECT_EQ(r.rs.ingresses[rule.ingress].ssl_redirect, rule.host != "b.test" && rule.host != "c.test") << rule.host;
 }
 
 // ---------------------------------------------------------------------------------

@@ -37,6 +37,44 @@ spec:
           - {path: /none, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}
           - {path: /ghost, pathType: Prefix, backend: {service: {name: ghost, port: {number: 80}}}}
           - {path: /named, pathType: Prefix, backend: {service: {name: web, port: {name: admin}}}}
+    # Hosts with certificates once the gateway serves https (start_https):
+    # a.example.test and *.wild.example.test (tests/unit/tls/tls_harness.h).
+    - host: a.example.test
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+    - host: "*.wild.example.test"
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: nginx-optout
+  namespace: t
+  annotations: {nginx.ingress.kubernetes.io/ssl-redirect: "false"}
+spec:
+  ingressClassName: kgw
+  rules:
+    - host: optout.wild.example.test
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: one, port: {number: 80}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: kgw-optout
+  namespace: t
+  annotations: {kgw.dev/ssl-redirect: "false"}
+spec:
+  ingressClassName: kgw
+  rules:
+    - host: kgw-optout.wild.example.test
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: one, port: {number: 80}}}}
 )";
 
 std::string lower(std::string s) {
@@ -236,6 +274,19 @@ void ProxyTest::start() {
   pw.counters = &counters;
 }
 
+void ProxyTest::start_https(uint16_t port) {
+  ip_addr any;
+  any.family = 4;
+  https_listener = tcp_listen(*gw, any, port);
+  ASSERT_GE(https_listener, 0);
+  https_port = port;
+  tls_env = std::make_unique<tls::test::server_env>();
+  ASSERT_TRUE(tls::tls_stream_init(tw, gw, pool, capacity, SOCKET_ID_ANY, &tls_env->current, UINT64_MAX / 2,
+                                   &tls_counters));
+  pw.tls = &tw;
+  pw.https_port = port;
+}
+
 void ProxyTest::TearDown() {
   if (gw) {
     for (auto& c : clients)
@@ -244,6 +295,7 @@ void ProxyTest::TearDown() {
       for (auto& [i, c] : p->conns)
         if (!c.released) tcp_abort(*p->st, c.id);
     proxy_release(pw);
+    if (tw.conns) tls::tls_stream_release(tw);
     for (int i = 0; i < 3; ++i) move_segments();
     tcp_stack_destroy(gw);
     tcp_stack_destroy(client);
@@ -265,6 +317,25 @@ uint32_t ProxyTest::open(const std::string& bytes, bool shut_after) {
   c.id = id;
   c.out = bytes;
   c.shut_when_sent = shut_after;
+  clients[n] = c;
+  return n;
+}
+
+uint32_t ProxyTest::open_tls(const std::string& bytes, const std::string& sni, bool shut_after) {
+  EXPECT_TRUE(tls_env) << "start_https() first";
+  tcp_connect_args a;
+  a.local = client_ip;
+  a.remote = ingress_ip;
+  a.remote_port = https_port;
+  tcp_conn_id id = tcp_connect(*client, a);
+  EXPECT_TRUE(id.valid());
+  uint32_t n = static_cast<uint32_t>(clients.size());
+  app_conn c;
+  c.id = id;
+  c.out = bytes;
+  c.shut_when_sent = shut_after;
+  c.tls = std::make_shared<tls::test::tls_client>(
+      *tls_env, tls::test::tls_client::options{.sni = sni, .alpn = std::string("\x08http/1.1", 9)});
   clients[n] = c;
   return n;
 }
@@ -326,7 +397,58 @@ bool ProxyTest::move_segments() {
   return moved;
 }
 
+// A TLS client's turn: ciphertext from the stack into OpenSSL, the
+// handshake, plaintext both ways, ciphertext out as the stack takes it.
+void ProxyTest::tls_client_io(app_conn& c) {
+  if (c.released || c.reset || !c.connected) return;
+  tls::test::tls_client& t = *c.tls;
+  while (rte_mbuf* m = tcp_recv(*client, c.id)) {
+    std::string s = text_of(m);
+    rte_pktmbuf_free(m);
+    t.give(tls::test::bytes(s.begin(), s.end()));
+  }
+  if (!SSL_is_init_finished(t.ssl) && !c.handshake_failed && t.handshake() < 0) c.handshake_failed = true;
+  auto take = [&] {
+    tls::test::bytes b = t.take_output();
+    c.cipher_out.append(b.begin(), b.end());
+  };
+  if (SSL_is_init_finished(t.ssl)) {
+    tls::test::bytes got = t.read_all();
+    c.in.append(got.begin(), got.end());
+    while (c.sent < c.out.size() && c.cipher_out.size() < 65536) {
+      size_t n = std::min<size_t>(c.out.size() - c.sent, 16000);
+      if (SSL_write(t.ssl, c.out.data() + c.sent, static_cast<int>(n)) != static_cast<int>(n)) break;
+      c.sent += n;
+      take();
+    }
+    if (c.shut_when_sent && !c.shut && c.sent == c.out.size()) {
+      SSL_shutdown(t.ssl);
+      c.shut = true;
+    }
+  }
+  take();
+  while (!c.cipher_out.empty()) {
+    size_t len = std::min<size_t>({c.cipher_out.size(), tcp_send_space(*client, c.id), 16000});
+    if (len == 0) break;
+    rte_mbuf* m = chain_of(c.cipher_out, 0, len);
+    if (!m) break;
+    if (tcp_send(*client, c.id, m) != 0) {
+      rte_pktmbuf_free(m);
+      break;
+    }
+    c.cipher_out.erase(0, len);
+  }
+  if (c.shut && !c.fin_sent && c.cipher_out.empty()) {
+    tcp_shutdown(*client, c.id);
+    c.fin_sent = true;
+  }
+}
+
 void ProxyTest::write(tcp_stack& s, app_conn& c) {
+  if (c.tls) {
+    tls_client_io(c);
+    return;
+  }
   if (c.released || c.reset) return;
   while (c.sent < c.out.size()) {
     size_t len = std::min<size_t>({c.out.size() - c.sent, tcp_send_space(s, c.id), 16000});
@@ -350,11 +472,22 @@ void ProxyTest::gateway_events() {
   uint16_t n;
   while ((n = tcp_poll_events(*gw, ev, 64)) > 0)
     for (uint16_t i = 0; i < n; ++i) {
-      if (ev[i].kinds & ev_accepted) tcp_set_tag(*gw, ev[i].conn, tag_client);
+      if (ev[i].kinds & ev_accepted)
+        tcp_set_tag(*gw, ev[i].conn, ev[i].listener == https_listener ? tag_tls_client : tag_client);
       if (trace) std::printf("%.3f gw event %u kinds %x tag %u\n", now / 1e9, ev[i].conn.index, ev[i].kinds,
                              tcp_tag(*gw, ev[i].conn));
-      proxy_on_event(pw, ev[i], tcp_tag(*gw, ev[i].conn));
+      // As the worker does: a TLS connection's events are the TLS layer's.
+      if (tcp_tag(*gw, ev[i].conn) == tag_tls_client)
+        tls::tls_on_tcp_event(tw, ev[i]);
+      else
+        proxy_on_event(pw, ev[i], tcp_tag(*gw, ev[i].conn));
     }
+  if (tw.conns)
+    while ((n = tls::tls_poll_events(tw, ev, 64)) > 0)
+      for (uint16_t i = 0; i < n; ++i) {
+        if (trace) std::printf("%.3f tls event %u kinds %x\n", now / 1e9, ev[i].conn.index, ev[i].kinds);
+        proxy_on_event(pw, ev[i], tag_tls_client);
+      }
 }
 
 void ProxyTest::client_events() {
@@ -363,10 +496,16 @@ void ProxyTest::client_events() {
   while ((n = tcp_poll_events(*client, ev, 64)) > 0)
     for (uint16_t i = 0; i < n; ++i)
       for (auto& [k, c] : clients) {
-        if (!(c.id == ev[i].conn) || c.released || c.paused) continue;
-        while (rte_mbuf* m = tcp_recv(*client, c.id)) {
-          c.in += text_of(m);
-          rte_pktmbuf_free(m);
+        if (!(c.id == ev[i].conn) || c.released) continue;
+        if (ev[i].kinds & ev_connected) c.connected = true;
+        if (c.paused) continue;
+        if (c.tls) {
+          tls_client_io(c);  // the ciphertext that came, decrypted
+        } else {
+          while (rte_mbuf* m = tcp_recv(*client, c.id)) {
+            c.in += text_of(m);
+            rte_pktmbuf_free(m);
+          }
         }
         if (ev[i].kinds & ev_peer_closed) c.peer_closed = true;
         if (ev[i].kinds & ev_closed) c.closed = true;
@@ -381,7 +520,7 @@ void ProxyTest::client_events() {
       }
   // A client that stopped reading catches up without an event.
   for (auto& [k, c] : clients)
-    if (!c.released && !c.paused)
+    if (!c.released && !c.paused && !c.tls)
       while (rte_mbuf* m = tcp_recv(*client, c.id)) {
         c.in += text_of(m);
         rte_pktmbuf_free(m);
@@ -491,6 +630,7 @@ void ProxyTest::step() {
   tcp_advance(*client, now);
   for (auto& p : pods) tcp_advance(*p->st, now);
   proxy_refresh(pw, pub, &dir.dir());
+  if (tw.conns) tls::tls_refresh(tw);
   for (int round = 0; round < 200; ++round) {
     gateway_events();
     client_events();

@@ -3,8 +3,12 @@
 // delivers each segment by destination address, on a virtual clock. The
 // pods run a small HTTP/1.1 server whose behaviour each test chooses; the
 // Services are compiled records in a directory in ordinary memory, the
-// Ingress routes are built from YAML by control's builder. Every test checks
-// that no mbuf leaked.
+// Ingress routes are built from YAML by control's builder. With
+// start_https(), the gateway also serves https_port through the TLS layer
+// (pipelines/l7/tls) with the TLS tests' certificates (tests/unit/tls/
+// tls_harness.h), and clients may speak TLS (OpenSSL over memory BIOs, the
+// ciphertext carried by the client stack). Every test checks that no mbuf
+// leaked.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,7 +24,9 @@
 
 #include "pipelines/l7/proxy/proxy.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
+#include "pipelines/l7/tls/tls_stream.h"
 #include "tests/unit/support/directory_fixture.h"
+#include "tests/unit/tls/tls_harness.h"
 
 namespace kgw::proxy::test {
 
@@ -38,6 +44,13 @@ struct app_conn {
   uint32_t serial = 0;  // pods: the connection's number on its pod (1, 2, ...)
   size_t served = 0;    // pods: request bytes answered
   uint32_t requests = 0;  // pods: requests on this connection
+  // Clients over TLS: the OpenSSL client (out and in are its plaintext) and
+  // ciphertext it wrote that the stack had no room for yet.
+  std::shared_ptr<tls::test::tls_client> tls;
+  std::string cipher_out;
+  bool connected = false;
+  bool handshake_failed = false;
+  bool fin_sent = false;  // our FIN after the close_notify
 };
 
 // What a pod does with a whole request (its head and body as received).
@@ -87,6 +100,14 @@ class ProxyTest : public ::testing::Test {
   uint32_t loss_permille = 0;
   uint64_t loss_state = 0x9e3779b97f4a7c15ull;
 
+  // HTTPS (after start()): the gateway's TLS layer and its certificates
+  // (a.example.test, *.wild.example.test, a default one).
+  std::unique_ptr<tls::test::server_env> tls_env;
+  tls::tls_stream_worker tw;
+  tls_lcore_counters tls_counters{};
+  int https_listener = -1;
+  uint16_t https_port = 0;
+
   void SetUp() override;
   void TearDown() override;
 
@@ -96,10 +117,14 @@ class ProxyTest : public ::testing::Test {
   // (Re)publishes Service `name` with these pods' addresses (slots kept).
   void publish_service(const std::string& name, const std::vector<std::string>& pods,
                        const std::vector<std::string>& terminating = {});
+  // The gateway listens on `port` with TLS as the dataplane's https_port.
+  void start_https(uint16_t port = 443);
 
   // Opens a client connection that sends `bytes` (shutting its side down
   // after them when `shut`); returns its TCB index.
   uint32_t open(const std::string& bytes, bool shut = false);
+  // The same over TLS to https_port, with `sni` as the server name ("" none).
+  uint32_t open_tls(const std::string& bytes, const std::string& sni, bool shut = false);
   void send(uint32_t c, const std::string& bytes);
   void shut(uint32_t c);
   app_conn& conn(uint32_t c) { return clients.at(c); }
@@ -119,6 +144,7 @@ class ProxyTest : public ::testing::Test {
   void pod_events(pod& p);
   void serve(pod& p, app_conn& c);
   void write(tcp::tcp_stack& s, app_conn& c);
+  void tls_client_io(app_conn& c);
   tcp::tcp_stack* stack_for(const uint8_t* frame, size_t len, bool& lost);
   tcp::tcp_stack* make_stack(uint64_t seed);
 };

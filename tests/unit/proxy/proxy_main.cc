@@ -11,6 +11,10 @@
 namespace kgw::proxy::test {
 rte_mempool* pool;
 }
+// The TLS tests' helpers (tests/unit/tls/tls_harness.h) take mbufs from the same pool.
+namespace kgw::tls::test {
+rte_mempool* pool;
+}
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
@@ -27,6 +31,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "mempool create failed\n");
     return 1;
   }
+  kgw::tls::test::pool = kgw::proxy::test::pool;
   int rc = RUN_ALL_TESTS();
   rte_eal_cleanup();
   return rc;
