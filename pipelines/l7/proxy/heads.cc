@@ -287,7 +287,7 @@ const char* reason_phrase(uint16_t status) {
   }
 }
 
-rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why) {
+rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why, bool head_request) {
   writer w{pool};
   w.put("HTTP/1.1 ");
   w.put_uint(status);
@@ -296,8 +296,12 @@ rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view wh
   w.put("\r\nContent-Type: text/plain\r\nContent-Length: ");
   w.put_uint(why.size() + 1);
   w.put("\r\nConnection: close\r\n\r\n");
-  w.put(why);
-  w.put("\n");
+  // A response to HEAD has no body; its Content-Length says what a GET's would be
+  // (RFC 9110 9.3.2, 8.6).
+  if (!head_request) {
+    w.put(why);
+    w.put("\n");
+  }
   return w.finish();
 }
 

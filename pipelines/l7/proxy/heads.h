@@ -51,8 +51,8 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
 // The response as the client gets it: HTTP/1.1, hop-by-hop fields dropped,
 // Connection: keep-alive or close for final responses.
 rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close);
-// The proxy's own answer: a text/plain body of one line, Connection: close.
-rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why);
+// The proxy's own answer: a text/plain body of one line (none to a HEAD), Connection: close.
+rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why, bool head_request);
 const char* reason_phrase(uint16_t status);
 
 }  // namespace kgw::proxy

@@ -161,7 +161,8 @@ void fail(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view tex
     return;
   }
   uint16_t status = http_reason_status(why);
-  rte_mbuf* m = error_response(pw.pool, status, text);
+  // Until a head is parsed the method is unknown (other): a body is sent.
+  rte_mbuf* m = error_response(pw.pool, status, text, c.req_method == http::method::head);
   if (!m) {
     count_error(pw, http_reason::no_resources);
     release(pw, c, true);
@@ -493,6 +494,7 @@ void redirect(proxy_worker& pw, proxy_conn& c, const http::head& h, std::string_
 void start_exchange(proxy_worker& pw, proxy_conn& c) {
   const http::head& h = pw.parser->h;
   pw.counters->requests++;
+  c.req_method = h.meth;  // before any answer of the proxy's own: a HEAD gets no body
   c.state = st_exchange;
   c.activity_ns = pw.now_ns;
   if (h.meth == http::method::connect) {
@@ -688,6 +690,7 @@ void end_exchange(proxy_worker& pw, proxy_conn& c) {
   }
   // Keep-alive: the next request, from what the client already sent.
   c.answered = false;
+  c.req_method = http::method::other;
   c.served = true;
   free_half(c.resp);
   c.req.phase = phase_head;

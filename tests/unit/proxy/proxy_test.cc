@@ -82,6 +82,23 @@ TEST_F(ProxyTest, NoEndpoint503) {
   EXPECT_EQ(errors(http_reason::no_endpoint), 1u);
 }
 
+// The proxy's own answer to a HEAD has its head only (RFC 9110 9.3.2): the
+// Content-Length of the text a GET gets, and no body after it.
+TEST_F(ProxyTest, ErrorAnswersToHeadHaveNoBody) {
+  start();
+  uint32_t c = open("HEAD /none HTTP/1.1\r\nHost: a.example\r\n\r\n");
+  run(100'000'000);
+  const std::string& in = conn(c).in;
+  ASSERT_EQ(in.rfind("HTTP/1.1 503 ", 0), 0u) << in;
+  EXPECT_EQ(in.find("\r\n\r\n") + 4, in.size()) << "a body after the head: " << in;
+  EXPECT_NE(in.find("Content-Length: 18\r\n"), std::string::npos) << in;  // "no ready endpoint\n"
+  EXPECT_TRUE(conn(c).peer_closed);
+  // A GET after a HEAD on another connection still gets its text.
+  uint32_t g = open(get("/none"));
+  run(100'000'000);
+  EXPECT_NE(conn(g).in.find("\r\n\r\nno ready endpoint\n"), std::string::npos) << conn(g).in;
+}
+
 // Backends the manifests cannot resolve (a missing Service, a port name no
 // Service port has) stay in the route table and answer 503.
 TEST_F(ProxyTest, UnresolvedBackends503) {
