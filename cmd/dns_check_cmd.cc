@@ -30,27 +30,6 @@ constexpr const char* help =
     "\n"
     "Exit codes: 0 answered (whatever the status), 1 invalid config or manifests, 2 usage error.\n";
 
-// The query's name as given, its case kept, in wire form; false when it is not a name.
-bool query_name(const std::string& text, std::vector<uint8_t>& out) {
-  out.clear();
-  std::string_view t = text;
-  if (t.size() > 1 && t.back() == '.') t.remove_suffix(1);
-  if (t != ".") {
-    while (!t.empty()) {
-      size_t dot = t.find('.');
-      std::string_view l = t.substr(0, dot);
-      if (l.empty() || l.size() > dns::max_label_len) return false;
-      out.push_back(static_cast<uint8_t>(l.size()));
-      out.insert(out.end(), l.begin(), l.end());
-      if (dot == std::string_view::npos) break;
-      t.remove_prefix(dot + 1);
-      if (t.empty()) return false;
-    }
-  }
-  out.push_back(0);
-  return out.size() <= dns::max_name_len;
-}
-
 }  // namespace
 
 int dns_check_main(int argc, char** argv) {
@@ -76,7 +55,7 @@ int dns_check_main(int argc, char** argv) {
   if (positional.size() == 2 && !(type = dns::type_of(positional[1])))
     usage_error("dns-check", fmt::format("unknown type \"{}\"", positional[1]));
   std::vector<uint8_t> name;
-  if (!query_name(positional[0], name)) usage_error("dns-check", fmt::format("\"{}\" is not a domain name", positional[0]));
+  if (!dns::query_name(positional[0], name)) usage_error("dns-check", fmt::format("\"{}\" is not a domain name", positional[0]));
 
   gateway_config cfg;
   if (!config.empty()) {
@@ -98,25 +77,12 @@ int dns_check_main(int argc, char** argv) {
   for (const auto& w : built.warnings) fmt::print(stderr, "warning: {}\n", w);
   reinterpret_cast<dns::table*>(built.blob.data())->generation = 1;
 
-  // An EDNS0 query of kgw's own UDP size, as a resolver sends it.
-  std::vector<uint8_t> msg = {0x6b, 0x67, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1};
-  msg.insert(msg.end(), name.begin(), name.end());
-  uint8_t tail[] = {static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type), 0, dns::class_in, 0, 0,
-                    dns::type_opt, dns::server_udp_size >> 8, dns::server_udp_size & 0xff, 0, 0, 0, 0, 0, 0};
-  msg.insert(msg.end(), std::begin(tail), std::end(tail));
-  uint32_t len = static_cast<uint32_t>(msg.size());
-  msg.resize(65535);
-  dns::answer_info info;
-  uint32_t n = dns::respond(msg.data(), len, static_cast<uint32_t>(msg.size()),
-                            reinterpret_cast<const dns::table*>(built.blob.data()), info);
-  dns::text_message m;
-  if (n == 0 || !dns::decode_message(msg.data(), n, m, error)) {
+  std::string text;
+  if (!dns::answer_text(reinterpret_cast<const dns::table*>(built.blob.data()), name, type, text, error)) {
     fmt::print(stderr, "kgw dns-check: no well-formed response ({})\n", error);
     return 1;
   }
-  fmt::print("status: {}{}\n", dns::rcode_name(m.rcode), m.flags & dns::flag_tc ? " (truncated)" : "");
-  for (const auto* section : {&m.answer, &m.authority})
-    for (const auto& rr : *section) fmt::print("{}\n", rr.line());
+  fmt::print("{}", text);
   return 0;
 }
 

@@ -17,6 +17,7 @@
 
 #include "control/cli/certificate_view.h"
 #include "control/cli/config_status_view.h"
+#include "control/cli/dns_view.h"
 #include "control/cli/nexthop_view.h"
 #include "control/cli/port_view.h"
 #include "control/cli/service_view.h"
@@ -214,6 +215,35 @@ cmdline_parse_inst_t cmd_show_conntrack_count = {show_conntrack_count_cb, nullpt
                                                  "show conntrack count: connections per worker",
                                                  {TOK(t_nshow), TOK(t_conntrack), TOK(t_count), nullptr}};
 
+// --- show dns [NAME [TYPE]] ------------------------------------------------------------
+struct show_dns_result {
+  cmdline_fixed_string_t show, what, name, type;
+};
+void show_dns_cb(void*, cmdline* cl, void*) { out(cl, format_dns(g_ctx->dp->state())); }
+void show_dns_name_cb(void* r, cmdline* cl, void*) {
+  auto* res = static_cast<show_dns_result*>(r);
+  std::string text;
+  if (!format_dns_answer(g_ctx->dp->state(), res->name, res->type, text)) return fail(cl, text);
+  out(cl, text);
+}
+void show_dns_name_only_cb(void* r, cmdline* cl, void* data) {
+  static_cast<show_dns_result*>(r)->type[0] = '\0';
+  show_dns_name_cb(r, cl, data);
+}
+cmdline_parse_token_string_t t_dshow = TOKEN_STRING_INITIALIZER(show_dns_result, show, "show");
+cmdline_parse_token_string_t t_dns = TOKEN_STRING_INITIALIZER(show_dns_result, what, "dns");
+cmdline_parse_token_string_t t_dns_name = TOKEN_STRING_INITIALIZER(show_dns_result, name, nullptr);
+cmdline_parse_token_string_t t_dns_type = TOKEN_STRING_INITIALIZER(show_dns_result, type, nullptr);
+cmdline_parse_inst_t cmd_show_dns = {show_dns_cb, nullptr,
+                                     "show dns: the cluster DNS names the workers answer from (generation, zones)",
+                                     {TOK(t_dshow), TOK(t_dns), nullptr}};
+cmdline_parse_inst_t cmd_show_dns_name = {
+    show_dns_name_only_cb, nullptr, "show dns <name>: the workers' answer to an A query for the name",
+    {TOK(t_dshow), TOK(t_dns), TOK(t_dns_name), nullptr}};
+cmdline_parse_inst_t cmd_show_dns_name_type = {
+    show_dns_name_cb, nullptr, "show dns <name> <type>: the workers' answer (A, AAAA, SRV, PTR, CNAME, TXT, SOA, ANY)",
+    {TOK(t_dshow), TOK(t_dns), TOK(t_dns_name), TOK(t_dns_type), nullptr}};
+
 // --- show config status | set log level L | reload ------------------------------------
 struct config_result {
   cmdline_fixed_string_t a, b, c, d;
@@ -308,7 +338,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_config_status,
+    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
     &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_help, &cmd_quit, nullptr,
 };
 
@@ -326,6 +356,7 @@ std::string cli_help_text() {
          "  show neighbors                  one line per neighbour: IP MAC PORT STATE AGE SOURCE\n"
          "  clear neighbors                 forget every learnt neighbour (static ones stay)\n"
          "  show routes                     routes and on-link networks, longest prefix first, and what each resolves to\n"
+         "  show dns [NAME [TYPE]]          the cluster DNS names (generation, zones); or the workers' answer for NAME\n"
          "  show config status              the control process's last compile/publish: accepted or rejected, errors\n"
          "  set log level error|warn|info|debug  log level of the dataplane and the control process\n"
          "  reload                          control compiles and publishes the manifests again; waits for the result\n"

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pipelines/common/net_types.h"
+#include "pipelines/dns/dns_answer.h"
 #include "pipelines/dns/dns_wire.h"
 
 namespace kgw::dns {
@@ -237,6 +238,49 @@ std::string rcode_name(uint16_t rcode) {
   if (rcode < std::size(names)) return names[rcode];
   if (rcode == rcode_badvers) return "BADVERS";
   return fmt::format("RCODE{}", rcode);
+}
+
+bool query_name(const std::string& text, std::vector<uint8_t>& out) {
+  out.clear();
+  std::string_view t = text;
+  if (t.size() > 1 && t.back() == '.') t.remove_suffix(1);
+  if (t != ".") {
+    while (!t.empty()) {
+      size_t dot = t.find('.');
+      std::string_view l = t.substr(0, dot);
+      if (l.empty() || l.size() > max_label_len) return false;
+      out.push_back(static_cast<uint8_t>(l.size()));
+      out.insert(out.end(), l.begin(), l.end());
+      if (dot == std::string_view::npos) break;
+      t.remove_prefix(dot + 1);
+      if (t.empty()) return false;
+    }
+  }
+  out.push_back(0);
+  return out.size() <= max_name_len;
+}
+
+bool answer_text(const table* t, const std::vector<uint8_t>& name, uint16_t type, std::string& out,
+                 std::string& error) {
+  // An EDNS0 query of kgw's own UDP size, as a resolver sends it.
+  std::vector<uint8_t> msg = {0x6b, 0x67, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1};
+  msg.insert(msg.end(), name.begin(), name.end());
+  uint8_t tail[] = {static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type), 0, class_in, 0, 0,
+                    type_opt, server_udp_size >> 8, server_udp_size & 0xff, 0, 0, 0, 0, 0, 0};
+  msg.insert(msg.end(), std::begin(tail), std::end(tail));
+  uint32_t len = static_cast<uint32_t>(msg.size());
+  msg.resize(65535);
+  answer_info info;
+  uint32_t n = respond(msg.data(), len, static_cast<uint32_t>(msg.size()), t, info);
+  text_message m;
+  if (n == 0 || !decode_message(msg.data(), n, m, error)) {
+    if (n == 0) error = "the query was dropped";
+    return false;
+  }
+  out = fmt::format("status: {}{}\n", rcode_name(m.rcode), m.flags & flag_tc ? " (truncated)" : "");
+  for (const auto* section : {&m.answer, &m.authority})
+    for (const auto& rr : *section) out += rr.line() + "\n";
+  return true;
 }
 
 }  // namespace kgw::dns

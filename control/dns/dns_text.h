@@ -45,4 +45,16 @@ uint16_t type_of(const std::string& name);
 // "NOERROR", "NXDOMAIN", ..., "RCODE23".
 std::string rcode_name(uint16_t rcode);
 
+// A name as typed ("web.shop.svc.cluster.local", a trailing dot or not; "."
+// the root), its case kept, in wire form; false when it is not a name.
+bool query_name(const std::string& text, std::vector<uint8_t>& out);
+
+struct table;
+// What the workers answer from `t` to an EDNS0 query of kgw's UDP size for
+// `name` (wire form) and `type`: "status: RCODE[ (truncated)]" then one line
+// per record of the answer and authority sections. False with `error` when
+// no well-formed response came back.
+bool answer_text(const table* t, const std::vector<uint8_t>& name, uint16_t type, std::string& out,
+                 std::string& error);
+
 }  // namespace kgw::dns

@@ -154,6 +154,18 @@ expect "headless A after the change" "$(ask 198.18.0.53 db.shop.svc.cluster.loca
   "198.19.1.11 198.19.1.12 198.19.1.13 "
 expect "new hostname" "$(ask 198.18.0.53 db-2.db.shop.svc.cluster.local A)" "198.19.1.13"
 
+# The running table in the CLI, and its answer for a name as dig got it.
+shown=$(cli "show dns")
+echo "$shown"
+grep -q "^dns: generation [0-9]* (SOA serial), TTL 5 s" <<< "$shown" || fail "show dns: no table summary"
+grep -q "zone cluster.local. (authoritative" <<< "$shown" || fail "show dns: no cluster.local zone"
+answer=$(cli "show dns DB.shop.svc.cluster.local A")
+grep -q "^status: NOERROR" <<< "$answer" || fail "show dns NAME A: $answer"
+[ "$(awk '$4 == "A" {print $5}' <<< "$answer" | sort | tr '\n' ' ')" = "198.19.1.11 198.19.1.12 198.19.1.13 " ] ||
+  fail "show dns NAME A does not answer as the workers do: $answer"
+cli "show dns nothing.shop.svc.cluster.local" | grep -q "^status: NXDOMAIN" || fail "show dns: no NXDOMAIN"
+cli "show dns web.shop.svc.cluster.local BOGUS" > /dev/null 2>&1 && fail "show dns with an unknown type succeeded"
+
 counters=$(cli "show counters")
 echo "$counters" | grep "^dns:"
 queries=$(echo "$counters" | sed -n 's/^dns: queries \([0-9]*\).*/\1/p')
