@@ -17,6 +17,7 @@
 #include "dataplane/publish/counter_slots.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
+#include "pipelines/common/protocols.h"
 #include "pipelines/lb/lb_counter_area.h"
 #include "pipelines/lb/service_record.h"
 #include "pipelines/l7/tls/tls_publication.h"
@@ -404,7 +405,7 @@ void service_metrics(std::string& out, const shared_state& s) {
       const lb_group& grp = t.groups()[gi];
       sample(out, sname.c_str(),
              fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",family=\"IPv{}\"", label(t.names()[grp.service].text),
-                         grp.port, grp.proto == 6 ? "TCP" : "UDP", grp.family),
+                         grp.port, l4_proto_name(grp.proto), grp.family),
              m.get(slot_counters(d->counters, grp.counter)));
     });
     std::string ename = fmt::format("kgw_endpoint_{}", m.name);
@@ -415,7 +416,7 @@ void service_metrics(std::string& out, const shared_state& s) {
         const backend_entry& be = t.backends()[grp.first_backend + b];
         sample(out, ename.c_str(),
                fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",endpoint=\"{}\"", label(t.names()[grp.service].text),
-                           grp.port, grp.proto == 6 ? "TCP" : "UDP", endpoint_label(be)),
+                           grp.port, l4_proto_name(grp.proto), endpoint_label(be)),
                m.get(slot_counters(d->counters, be.counter)));
       }
     });

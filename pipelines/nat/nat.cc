@@ -5,6 +5,7 @@
 #include "pipelines/common/checksum.h"
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/sctp.h"
 
 namespace kgw {
 
@@ -79,6 +80,15 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const 
   } else if (is_icmp(m.l4_proto) && is_icmp_echo(m)) {
     d.change16(from.sport, to.sport);  // the echo identifier
     std::memcpy(l4 + 4, &to.sport, 2);
+  } else if (m.l4_proto == ipproto_sctp) {
+    // SCTP's CRC32c covers the SCTP packet alone (no pseudo-header): new
+    // addresses leave it as it is; a new port means computing it again over
+    // the whole packet, which parse verified on the way in.
+    if (from.sport == to.sport && from.dport == to.dport) return;
+    std::memcpy(l4, &to.sport, 2);
+    std::memcpy(l4 + 2, &to.dport, 2);
+    sctp_set_checksum(l4, m.l4_len);
+    return;
   }
   if (!l4_csum) return;
   csum_apply(l4_csum, d.folded());
@@ -124,7 +134,10 @@ void icmp_error_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& inner
   replace(q.ip + (q.v4 ? 16 : 24), inner_to.dst, n, cs);
   csum_refs port_cs;
   if (inner_l4_csum) port_cs.add(inner_l4_csum);
-  if (q.proto == ipproto_tcp || q.proto == ipproto_udp) {
+  // A quoted SCTP header's CRC32c covers a packet the quote holds only the
+  // start of: it cannot be computed again and stays as sent (the SCTP stack
+  // that reads the error matches it by ports and verification tag).
+  if (has_ports(q.proto)) {
     replace(q.l4, reinterpret_cast<const uint8_t*>(&inner_to.sport), 2, port_cs);
     replace(q.l4 + 2, reinterpret_cast<const uint8_t*>(&inner_to.dport), 2, port_cs);
   } else {

@@ -4,6 +4,7 @@
 
 #include "pipelines/common/checksum.h"
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/sctp.h"
 
 namespace kgw {
 
@@ -12,7 +13,32 @@ namespace {
 // Verified by the NIC (mbuf flags) or still to be checked in software.
 enum class ip_csum_state : uint8_t { unknown, good };
 
-bool parse_l4(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m) {
+// The mbuf's offload flags are passed down as they are (0 for a bare frame)
+// and read for SCTP only: what the NIC says of the L4 checksum. kgw forwards
+// TCP and UDP unverified (NAT updates their checksums incrementally), so
+// their path does no work for it.
+
+// SCTP: the chunks walked (bounds-checked) and the CRC32c verified, as Linux
+// conntrack does (nf_conntrack_checksum) before kube-proxy drops what it
+// marks invalid: a packet with a bad CRC is dropped here and counted, so that
+// NAT, which recomputes the CRC after rewriting a port, never turns a
+// corrupted packet into one that looks whole. Fragments carry part of the
+// packet the CRC covers: without reassembly they are dropped.
+bool parse_sctp(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m, uint64_t ol_flags) {
+  if (is_fragment) return m.drop(drop_reason::sctp_fragment), false;
+  uint8_t bits = 0;
+  drop_reason why = sctp_walk_chunks(l4, l4_len, bits);
+  if (why != drop_reason::count) return m.drop(why), false;
+  const uint64_t csum = ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  if (csum == RTE_MBUF_F_RX_L4_CKSUM_BAD || (csum != RTE_MBUF_F_RX_L4_CKSUM_GOOD && !sctp_checksum_ok(l4, l4_len)))
+    return m.drop(drop_reason::sctp_bad_checksum), false;
+  m.sport = load_be16(l4);
+  m.dport = load_be16(l4 + 2);
+  m.sctp_chunks = bits;
+  return true;
+}
+
+bool parse_l4(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m, uint64_t ol_flags) {
   switch (m.l4_proto) {
     case ipproto_tcp: {
       if (l4_len < 20) return m.drop(drop_reason::tcp_truncated), false;
@@ -45,6 +71,8 @@ bool parse_l4(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m)
       m.sport = load_be16(l4 + 4);  // echo identifier; harmless for other types
       return true;
     }
+    case ipproto_sctp:
+      return parse_sctp(l4, l4_len, is_fragment, m, ol_flags);
     default:
       return true;  // other protocols pass through unparsed
   }
@@ -71,7 +99,7 @@ bool bad_ipv4_source(const uint8_t* src) {
   return src[0] >= 224 || src[0] == 127;  // multicast, reserved/broadcast, loopback
 }
 
-bool parse_ipv4(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum) {
+bool parse_ipv4(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum, uint64_t ol_flags) {
   const uint32_t avail = len - m.l3_off;
   const uint8_t* ip = frame + m.l3_off;
   if (avail < 20) return m.drop(drop_reason::ipv4_truncated), false;
@@ -100,7 +128,7 @@ bool parse_ipv4(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state c
   }
   m.l4_off = static_cast<uint16_t>(m.l3_off + ihl);
   m.l4_len = static_cast<uint16_t>(payload);
-  return parse_l4(ip + ihl, payload, m.frag != 0, m);
+  return parse_l4(ip + ihl, payload, m.frag != 0, m, ol_flags);
 }
 
 bool is_ext_header(uint8_t nh) {
@@ -128,7 +156,7 @@ uint32_t ext_header_len(uint8_t nh, const uint8_t* h) {
 
 inline constexpr unsigned max_ext_headers = 8;
 
-bool parse_ipv6(const uint8_t* frame, uint32_t len, pkt_meta& m) {
+bool parse_ipv6(const uint8_t* frame, uint32_t len, pkt_meta& m, uint64_t ol_flags) {
   const uint32_t avail = len - m.l3_off;
   const uint8_t* ip = frame + m.l3_off;
   if (avail < 40) return m.drop(drop_reason::ipv6_truncated), false;
@@ -171,10 +199,10 @@ bool parse_ipv6(const uint8_t* frame, uint32_t len, pkt_meta& m) {
   m.l4_proto = nh;
   m.l4_off = static_cast<uint16_t>(m.l3_off + off);
   m.l4_len = static_cast<uint16_t>(total - off);
-  return parse_l4(ip + off, total - off, m.frag != 0, m);
+  return parse_l4(ip + off, total - off, m.frag != 0, m, ol_flags);
 }
 
-bool parse_frame_impl(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum) {
+bool parse_frame_impl(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum, uint64_t ol_flags) {
   if (len < 14) return m.drop(drop_reason::eth_truncated), false;
   uint32_t off = 12;
   uint16_t type = load_be16(frame + off);
@@ -197,9 +225,9 @@ bool parse_frame_impl(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_s
       return true;
     }
     case ethertype_ipv4:
-      return parse_ipv4(frame, len, m, csum);
+      return parse_ipv4(frame, len, m, csum, ol_flags);
     case ethertype_ipv6:
-      return parse_ipv6(frame, len, m);
+      return parse_ipv6(frame, len, m, ol_flags);
     default:
       return m.drop(drop_reason::ethertype_unsupported), false;
   }
@@ -208,7 +236,7 @@ bool parse_frame_impl(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_s
 }  // namespace
 
 bool parse_frame(const uint8_t* frame, uint32_t len, pkt_meta& m) {
-  return parse_frame_impl(frame, len, m, ip_csum_state::unknown);
+  return parse_frame_impl(frame, len, m, ip_csum_state::unknown, 0);
 }
 
 void parse_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lcore_counters& c) {
@@ -224,7 +252,7 @@ void parse_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lcore_counte
                              ? ip_csum_state::good
                              : ip_csum_state::unknown;
       const uint8_t* data = rte_pktmbuf_mtod(mb, const uint8_t*);
-      if (!parse_frame_impl(data, rte_pktmbuf_data_len(mb), m, cs) && mb->nb_segs > 1)
+      if (!parse_frame_impl(data, rte_pktmbuf_data_len(mb), m, cs, mb->ol_flags) && mb->nb_segs > 1)
         m.why = drop_reason::multiseg_unsupported;  // it may be whole across the chain
     }
     if (m.v == verdict::drop) c.drops[static_cast<unsigned>(m.why)]++;
