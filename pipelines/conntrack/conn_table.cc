@@ -139,33 +139,36 @@ void conn_table::init(void* mem, uint32_t capacity, const conn_timeouts& t) {
   n_embryonic_ = 0;
 }
 
+namespace {
+
+// Each state's timeout field: one load from a table, where a switch over
+// sixteen states costs a TCP packet a jump table.
+constexpr std::array<uint32_t conn_timeouts::*, 16> timeout_field = [] {
+  std::array<uint32_t conn_timeouts::*, 16> f{};
+  for (auto& x : f) x = &conn_timeouts::other_s;
+  auto at = [&](conn_state s) -> uint32_t conn_timeouts::*& { return f[static_cast<unsigned>(s)]; };
+  at(conn_state::tcp_syn_sent) = at(conn_state::tcp_syn_recv) = &conn_timeouts::tcp_syn_s;
+  at(conn_state::tcp_established) = &conn_timeouts::tcp_established_s;
+  at(conn_state::tcp_fin_wait) = &conn_timeouts::tcp_fin_s;
+  at(conn_state::tcp_time_wait) = &conn_timeouts::tcp_time_wait_s;
+  at(conn_state::tcp_closed) = &conn_timeouts::tcp_closed_s;
+  at(conn_state::udp_unreplied) = &conn_timeouts::udp_unreplied_s;
+  at(conn_state::udp_replied) = &conn_timeouts::udp_replied_s;
+  at(conn_state::sctp_cookie_wait) = at(conn_state::sctp_cookie_echoed) = &conn_timeouts::sctp_init_s;
+  at(conn_state::sctp_established) = &conn_timeouts::sctp_established_s;
+  at(conn_state::sctp_shutdown_sent) = at(conn_state::sctp_shutdown_ack_sent) = &conn_timeouts::sctp_closing_s;
+  at(conn_state::sctp_closed) = &conn_timeouts::sctp_closed_s;
+  return f;
+}();
+
+}  // namespace
+
 uint64_t conn_table::timeout_ns(conn_state s) const {
   // Under pressure (more than 7/8 of the table in use) a connection nobody
   // answered yet is kept only briefly: under a flood most are spoofed.
-  if (embryonic(s) && free_top_ < capacity_ / 8 && timeouts_.embryonic_under_pressure_s) {
-    uint32_t normal = s == conn_state::udp_unreplied                                        ? timeouts_.udp_unreplied_s
-                      : s == conn_state::tcp_syn_sent || s == conn_state::tcp_syn_recv ? timeouts_.tcp_syn_s
-                                                                                        : timeouts_.sctp_init_s;
-    return uint64_t{std::min(timeouts_.embryonic_under_pressure_s, normal)} * 1000000000ull;
-  }
-  uint32_t sec = timeouts_.other_s;
-  switch (s) {
-    case conn_state::tcp_syn_sent:
-    case conn_state::tcp_syn_recv: sec = timeouts_.tcp_syn_s; break;
-    case conn_state::tcp_established: sec = timeouts_.tcp_established_s; break;
-    case conn_state::tcp_fin_wait: sec = timeouts_.tcp_fin_s; break;
-    case conn_state::tcp_time_wait: sec = timeouts_.tcp_time_wait_s; break;
-    case conn_state::tcp_closed: sec = timeouts_.tcp_closed_s; break;
-    case conn_state::udp_unreplied: sec = timeouts_.udp_unreplied_s; break;
-    case conn_state::udp_replied: sec = timeouts_.udp_replied_s; break;
-    case conn_state::sctp_cookie_wait:
-    case conn_state::sctp_cookie_echoed: sec = timeouts_.sctp_init_s; break;
-    case conn_state::sctp_established: sec = timeouts_.sctp_established_s; break;
-    case conn_state::sctp_shutdown_sent:
-    case conn_state::sctp_shutdown_ack_sent: sec = timeouts_.sctp_closing_s; break;
-    case conn_state::sctp_closed: sec = timeouts_.sctp_closed_s; break;
-    default: break;
-  }
+  const uint32_t sec = timeouts_.*timeout_field[static_cast<uint8_t>(s) & 15];
+  if (embryonic(s) && free_top_ < capacity_ / 8 && timeouts_.embryonic_under_pressure_s)
+    return uint64_t{std::min(timeouts_.embryonic_under_pressure_s, sec)} * 1000000000ull;
   return uint64_t(sec) * 1000000000ull;
 }
 
@@ -321,7 +324,7 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
 
 void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns) {
   conn& c = conns_[id];
-  const bool was_embryonic = embryonic(c.state);
+  const conn_state before = c.state;
   c.last_seen_ns = now_ns;
   c.packets[dir]++;
   bool tcp = c.key[0].proto == IPPROTO_TCP;
@@ -360,7 +363,10 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
       c.state = sctp_next(c.state, dir, flags);
     }
   }
-  if (was_embryonic != embryonic(c.state)) {
+  // Nearly every packet leaves the state as it was: one compare, and the
+  // embryonic classes only when it moved.
+  if (c.state != before && embryonic(before) != embryonic(c.state)) {
+    const bool was_embryonic = embryonic(before);
     n_embryonic_ += was_embryonic ? -1u : 1u;
     counters_.assured += was_embryonic;
   }

@@ -13,32 +13,42 @@ namespace {
 // Verified by the NIC (mbuf flags) or still to be checked in software.
 enum class ip_csum_state : uint8_t { unknown, good };
 
-// The mbuf's offload flags are passed down as they are (0 for a bare frame)
-// and read for SCTP only: what the NIC says of the L4 checksum. kgw forwards
-// TCP and UDP unverified (NAT updates their checksums incrementally), so
-// their path does no work for it.
-
-// SCTP: the chunks walked (bounds-checked) and the CRC32c verified, as Linux
-// conntrack does (nf_conntrack_checksum) before kube-proxy drops what it
-// marks invalid: a packet with a bad CRC is dropped here and counted, so that
-// NAT, which recomputes the CRC after rewriting a port, never turns a
+// SCTP: the chunks walked (bounds-checked) here; the CRC32c is verified by
+// the caller, which knows what the NIC said of it (sctp_crc_verdict). A
+// packet with a bad CRC is dropped, as Linux conntrack marks it invalid
+// (nf_conntrack_checksum) and kube-proxy drops what is invalid; and NAT,
+// which computes the CRC again after rewriting a port, must never turn a
 // corrupted packet into one that looks whole. Fragments carry part of the
 // packet the CRC covers: without reassembly they are dropped.
-bool parse_sctp(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m, uint64_t ol_flags) {
+//
+// Returns false with the verdict still pending: "SCTP, well formed, CRC to
+// check". The TCP and UDP paths thus pass nothing more down and test
+// nothing more on the way back (the CRC is checked on the failure branch,
+// which they take only when dropped).
+bool parse_sctp(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m) {
   if (is_fragment) return m.drop(drop_reason::sctp_fragment), false;
   uint8_t bits = 0;
   drop_reason why = sctp_walk_chunks(l4, l4_len, bits);
   if (why != drop_reason::count) return m.drop(why), false;
-  const uint64_t csum = ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-  if (csum == RTE_MBUF_F_RX_L4_CKSUM_BAD || (csum != RTE_MBUF_F_RX_L4_CKSUM_GOOD && !sctp_checksum_ok(l4, l4_len)))
-    return m.drop(drop_reason::sctp_bad_checksum), false;
   m.sport = load_be16(l4);
   m.dport = load_be16(l4 + 2);
   m.sctp_chunks = bits;
-  return true;
+  return false;
 }
 
-bool parse_l4(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m, uint64_t ol_flags) {
+// The CRC32c of a packet parse_sctp passed: true when it is right (or the
+// NIC says so: RTE_MBUF_F_RX_L4_CKSUM_GOOD; 0 for a bare frame), else the
+// packet is dropped as sctp_bad_checksum.
+bool sctp_crc_verdict(const uint8_t* frame, pkt_meta& m, uint64_t ol_flags) {
+  const uint64_t nic = ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  if (nic == RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
+      (nic != RTE_MBUF_F_RX_L4_CKSUM_BAD && sctp_checksum_ok(frame + m.l4_off, m.l4_len)))
+    return true;
+  m.drop(drop_reason::sctp_bad_checksum);
+  return false;
+}
+
+bool parse_l4(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m) {
   switch (m.l4_proto) {
     case ipproto_tcp: {
       if (l4_len < 20) return m.drop(drop_reason::tcp_truncated), false;
@@ -72,7 +82,7 @@ bool parse_l4(const uint8_t* l4, uint32_t l4_len, bool is_fragment, pkt_meta& m,
       return true;
     }
     case ipproto_sctp:
-      return parse_sctp(l4, l4_len, is_fragment, m, ol_flags);
+      return parse_sctp(l4, l4_len, is_fragment, m);
     default:
       return true;  // other protocols pass through unparsed
   }
@@ -99,7 +109,7 @@ bool bad_ipv4_source(const uint8_t* src) {
   return src[0] >= 224 || src[0] == 127;  // multicast, reserved/broadcast, loopback
 }
 
-bool parse_ipv4(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum, uint64_t ol_flags) {
+bool parse_ipv4(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum) {
   const uint32_t avail = len - m.l3_off;
   const uint8_t* ip = frame + m.l3_off;
   if (avail < 20) return m.drop(drop_reason::ipv4_truncated), false;
@@ -128,7 +138,7 @@ bool parse_ipv4(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state c
   }
   m.l4_off = static_cast<uint16_t>(m.l3_off + ihl);
   m.l4_len = static_cast<uint16_t>(payload);
-  return parse_l4(ip + ihl, payload, m.frag != 0, m, ol_flags);
+  return parse_l4(ip + ihl, payload, m.frag != 0, m);
 }
 
 bool is_ext_header(uint8_t nh) {
@@ -156,7 +166,7 @@ uint32_t ext_header_len(uint8_t nh, const uint8_t* h) {
 
 inline constexpr unsigned max_ext_headers = 8;
 
-bool parse_ipv6(const uint8_t* frame, uint32_t len, pkt_meta& m, uint64_t ol_flags) {
+bool parse_ipv6(const uint8_t* frame, uint32_t len, pkt_meta& m) {
   const uint32_t avail = len - m.l3_off;
   const uint8_t* ip = frame + m.l3_off;
   if (avail < 40) return m.drop(drop_reason::ipv6_truncated), false;
@@ -199,10 +209,10 @@ bool parse_ipv6(const uint8_t* frame, uint32_t len, pkt_meta& m, uint64_t ol_fla
   m.l4_proto = nh;
   m.l4_off = static_cast<uint16_t>(m.l3_off + off);
   m.l4_len = static_cast<uint16_t>(total - off);
-  return parse_l4(ip + off, total - off, m.frag != 0, m, ol_flags);
+  return parse_l4(ip + off, total - off, m.frag != 0, m);
 }
 
-bool parse_frame_impl(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum, uint64_t ol_flags) {
+bool parse_frame_impl(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state csum) {
   if (len < 14) return m.drop(drop_reason::eth_truncated), false;
   uint32_t off = 12;
   uint16_t type = load_be16(frame + off);
@@ -225,18 +235,30 @@ bool parse_frame_impl(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_s
       return true;
     }
     case ethertype_ipv4:
-      return parse_ipv4(frame, len, m, csum, ol_flags);
+      return parse_ipv4(frame, len, m, csum);
     case ethertype_ipv6:
-      return parse_ipv6(frame, len, m, ol_flags);
+      return parse_ipv6(frame, len, m);
     default:
       return m.drop(drop_reason::ethertype_unsupported), false;
   }
 }
 
+// What parse_frame_impl did not pass: an SCTP packet whose CRC is still to
+// check (whole in this segment: parse saw its IP length), or a drop, which
+// may be a packet whole across a chain of segments. Out of parse_burst's
+// loop: the packets that pass pay nothing for it.
+[[gnu::noinline, gnu::cold]] void parse_failed(const uint8_t* data, pkt_meta& m, const rte_mbuf* mb) {
+  if (m.v == verdict::pending)
+    sctp_crc_verdict(data, m, mb->ol_flags);
+  else if (mb->nb_segs > 1)
+    m.why = drop_reason::multiseg_unsupported;
+}
+
 }  // namespace
 
 bool parse_frame(const uint8_t* frame, uint32_t len, pkt_meta& m) {
-  return parse_frame_impl(frame, len, m, ip_csum_state::unknown, 0);
+  if (parse_frame_impl(frame, len, m, ip_csum_state::unknown)) return true;
+  return m.v == verdict::pending && sctp_crc_verdict(frame, m, 0);
 }
 
 void parse_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lcore_counters& c) {
@@ -252,8 +274,7 @@ void parse_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lcore_counte
                              ? ip_csum_state::good
                              : ip_csum_state::unknown;
       const uint8_t* data = rte_pktmbuf_mtod(mb, const uint8_t*);
-      if (!parse_frame_impl(data, rte_pktmbuf_data_len(mb), m, cs, mb->ol_flags) && mb->nb_segs > 1)
-        m.why = drop_reason::multiseg_unsupported;  // it may be whole across the chain
+      if (!parse_frame_impl(data, rte_pktmbuf_data_len(mb), m, cs)) parse_failed(data, m, mb);
     }
     if (m.v == verdict::drop) c.drops[static_cast<unsigned>(m.why)]++;
   }
