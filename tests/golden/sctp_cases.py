@@ -8,7 +8,7 @@ malformed and corrupted packets parse drops, each under its reason.
 The pods' packets depend on the pod and the SNAT port kgw chose for the INIT,
 so they are the follow-up of a first replay (see service_cases.py); the
 whole sequence is replayed again and must come out the same."""
-from scapy.all import ARP, Ether, IP, TCP, Raw, raw
+from scapy.all import ARP, Ether, IP, IPv6, TCP, Raw, raw
 from scapy.layers.sctp import (SCTP, SCTPChunkAbort, SCTPChunkCookieAck, SCTPChunkCookieEcho, SCTPChunkData,
                                SCTPChunkInit, SCTPChunkInitAck, SCTPChunkParamStateCookie, SCTPChunkSACK, SCTPChunkShutdown,
                                SCTPChunkShutdownAck, SCTPChunkShutdownComplete)
@@ -19,8 +19,14 @@ CLIENT_V4 = "198.18.0.2"
 NODE_V4 = "198.18.0.1"
 SNAT_V4 = "198.18.0.250"
 CLUSTER_IP = "198.18.100.30"
-PODS = {"198.19.1.11", "198.19.1.13"}
-POD_MAC = {"198.19.1.11": "02:00:00:00:01:11", "198.19.1.13": "02:00:00:00:01:13"}
+CLIENT_V6, SNAT_V6, CLUSTER_IP_V6 = "2001:2::2", "2001:2::250", "2001:2::100:30"
+PODS = {"198.19.1.11", "198.19.1.13", "2001:3::11", "2001:3::13"}
+POD_MAC = {"198.19.1.11": "02:00:00:00:01:11", "198.19.1.13": "02:00:00:00:01:13",
+           "2001:3::11": "02:00:00:00:01:11", "2001:3::13": "02:00:00:00:01:13"}
+
+
+def l3(p):
+    return p[IP] if IP in p else p[IPv6]
 CLIENT_TAG, POD_TAG = 0x0c11e47, 0x90d5a11
 
 
@@ -33,7 +39,8 @@ def crc_ok(p):
 
 
 def from_client(dst, dport, sport, tag, *chunks):
-    p = Ether(src=CLIENT_MAC, dst=GW_MAC) / IP(src=CLIENT_V4, dst=dst) / SCTP(sport=sport, dport=dport, tag=tag)
+    ip = IPv6(src=CLIENT_V6, dst=dst) if ":" in dst else IP(src=CLIENT_V4, dst=dst)
+    p = Ether(src=CLIENT_MAC, dst=GW_MAC) / ip / SCTP(sport=sport, dport=dport, tag=tag)
     for c in chunks:
         p = p / c
     return p
@@ -41,8 +48,9 @@ def from_client(dst, dport, sport, tag, *chunks):
 
 def from_pod(to_gw, tag, *chunks):
     """A packet from the pod that got `to_gw` (kgw's translated INIT) back to where it came from."""
-    p = (Ether(src=POD_MAC[to_gw[IP].dst], dst=GW_MAC) / IP(src=to_gw[IP].dst, dst=to_gw[IP].src) /
-         SCTP(sport=to_gw[SCTP].dport, dport=to_gw[SCTP].sport, tag=tag))
+    ip = l3(to_gw)
+    back = IPv6(src=ip.dst, dst=ip.src) if IPv6 in to_gw else IP(src=ip.dst, dst=ip.src)
+    p = Ether(src=POD_MAC[ip.dst], dst=GW_MAC) / back / SCTP(sport=to_gw[SCTP].dport, dport=to_gw[SCTP].sport, tag=tag)
     for c in chunks:
         p = p / c
     return p
@@ -96,16 +104,19 @@ def check_association(inp_all, out, dst, dport, sport, checksum_ok):
             continue
         if not crc_ok(o):
             problems.append(f"packet {i}: CRC32c wrong after NAT: {o.summary()}")
-        if not checksum_ok(o, IP):
+        if IP in o and not checksum_ok(o, IP):
             problems.append(f"packet {i}: IPv4 header checksum wrong")
-        if o[IP].dst in PODS:
-            pod = pod or o[IP].dst
+        ip = l3(o)
+        v6 = IPv6 in o
+        if ip.dst in PODS:
+            pod = pod or ip.dst
             snat_port = snat_port or o[SCTP].sport
-            if (o[IP].dst, o[IP].src, o[SCTP].dport, o[SCTP].sport) != (pod, SNAT_V4, 3869, snat_port):
+            want = (pod, SNAT_V6 if v6 else SNAT_V4, 3869, snat_port)
+            if (ip.dst, ip.src, o[SCTP].dport, o[SCTP].sport) != want:
                 problems.append(f"packet {i} to the pod not translated as the INIT was: {o.summary()}")
             if o[Ether].dst != POD_MAC[pod]:
                 problems.append(f"packet {i}: to MAC {o[Ether].dst}")
-        elif (o[IP].src, o[IP].dst, o[SCTP].sport, o[SCTP].dport) != (dst, CLIENT_V4, dport, sport):
+        elif (ip.src, ip.dst, o[SCTP].sport, o[SCTP].dport) != (dst, CLIENT_V6 if v6 else CLIENT_V4, dport, sport):
             problems.append(f"packet {i} back to the client not translated: {o.summary()}")
         elif o[Ether].dst != CLIENT_MAC:
             problems.append(f"packet {i}: to MAC {o[Ether].dst}")
@@ -118,8 +129,8 @@ def check_association(inp_all, out, dst, dport, sport, checksum_ok):
             continue
         if raw(a[SCTP])[12:] != raw(b[SCTP])[12:] or a[SCTP].tag != b[SCTP].tag:
             problems.append(f"packet {i}: chunks or verification tag changed")
-        to_pod = a[IP].dst == dst
-        if to_pod != (b[IP].dst in PODS):
+        to_pod = l3(a).dst == dst
+        if to_pod != (l3(b).dst in PODS):
             problems.append(f"packet {i} went the wrong way: {b.summary()}")
     return problems
 
@@ -143,7 +154,7 @@ def case_sctp_clusterip(stamp, checksum_ok):
         tcp_out = [o for o in out if TCP in o]
         fu = followup([sctp_out[0]]) if sctp_out else []
         problems = check_association(inp + fu, sctp_out, CLUSTER_IP, 3868, 40000, checksum_ok)
-        if len(tcp_out) != 1 or tcp_out[0][TCP].dport != 8080 or tcp_out[0][IP].dst not in PODS:
+        if len(tcp_out) != 1 or tcp_out[0][TCP].dport != 8080 or l3(tcp_out[0]).dst not in PODS:
             problems.append(f"the TCP SYN to {CLUSTER_IP}:3868 did not reach a pod's 8080: "
                             f"{[o.summary() for o in tcp_out]}")
         return problems
@@ -177,12 +188,27 @@ def case_sctp_nodeport(stamp, checksum_ok):
             problems.append("the association no longer fits one burst: the filler is wrong")
         if out:
             last = out[-1]
-            if SCTP not in last or last[IP].dst not in PODS or last[SCTP].dport != 3869 or not crc_ok(last):
+            if SCTP not in last or l3(last).dst not in PODS or last[SCTP].dport != 3869 or not crc_ok(last):
                 problems.append(f"the INIT after ABORT was not forwarded to a pod: {last.summary()}")
         return problems
     # The INIT after the ABORT was placed afresh (a client's INIT on a closed
     # association), and the association counted as assured by its COOKIE ACK.
     return inp, check, {"services.reopened", "conntrack.assured"}, more
+
+
+def case_sctp_ipv6(stamp, checksum_ok):
+    """The association over IPv6, to the dual-stack Service's IPv6 cluster IP:
+    full NAT to the IPv6 SNAT address and an IPv6 pod, CRC32c right both ways."""
+    inp, followup = association(CLUSTER_IP_V6, 3868, 43000, "shutdown")
+    inp = stamp(inp)
+
+    def check(out):
+        fu = followup(out[:1]) if out else []
+        problems = check_association(inp + fu, out, CLUSTER_IP_V6, 3868, 43000, checksum_ok)
+        if out and any(IPv6 not in o for o in out):
+            problems.append("an IPv4 packet out of an IPv6 association")
+        return problems
+    return inp, check, {"conntrack.assured"}, followup
 
 
 def case_sctp_malformed(stamp, checksum_ok):
@@ -226,5 +252,6 @@ def case_sctp_malformed(stamp, checksum_ok):
 SCTP_CASES = {
     "sctp_clusterip": case_sctp_clusterip,
     "sctp_nodeport": case_sctp_nodeport,
+    "sctp_ipv6": case_sctp_ipv6,
     "sctp_malformed": case_sctp_malformed,
 }
