@@ -149,6 +149,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_service_rejected_total", "New flows answered with ICMP unreachable (no ready endpoint).", [](c v) { return v.lb.rejected; }},
       {"kgw_service_affinity_hits_total", "New flows placed by ClientIP affinity.", [](c v) { return v.lb.affinity_hits; }},
       {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", [](c v) { return v.nat.icmp_errors_translated; }},
+      {"kgw_service_sctp_crc_offloaded_total", "SCTP packets rewritten whose CRC32c the NIC computes (TX offload sctp-cksum).", [](c v) { return v.nat.sctp_crc_offloaded; }},
       {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", [](c v) { return v.lb.handoff_out; }},
       {"kgw_service_reopened_total", "SYNs on a closed connection's tuple, placed afresh as new flows.", [](c v) { return v.conntrack.reopened; }},
       {"kgw_service_picked_up_total", "TCP segments of no known connection placed as established connections.", [](c v) { return v.lb.picked_up; }},

@@ -59,6 +59,7 @@ struct lb_stage_counters {
 struct nat_stage_counters {
   uint64_t icmp_errors_translated;
   uint64_t mss_clamped;
+  uint64_t sctp_crc_offloaded;  // SCTP packets rewritten whose CRC32c the NIC computes (TX offload sctp-cksum)
 };
 
 // Room for the TCP stack's drop reasons (tcp::tcp_drop_count, checked where

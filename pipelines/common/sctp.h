@@ -42,8 +42,9 @@ drop_reason sctp_walk_chunks(const uint8_t* l4, uint32_t len, uint8_t& bits);
 
 // CRC32c (Castagnoli, reflected polynomial 0x82f63b78, initial value and
 // final XOR ~0) of the SCTP packet with its checksum field taken as zero, as
-// RFC 9260 appendix A computes it. The SSE4.2 crc32 instruction where the CPU
-// has it (DPDK's rte_hash_crc, chosen at start), a table otherwise.
+// RFC 9260 appendix A computes it: DPDK's rte_hash_crc steps, the SSE4.2
+// crc32 instruction on x86 (kgw is built for corei7), a table where DPDK
+// finds no CRC instruction.
 uint32_t sctp_crc32c(const uint8_t* l4, uint32_t len);
 // CRC32c of plain bytes (no field zeroed): the same arithmetic, for tests.
 uint32_t crc32c(const uint8_t* p, uint32_t len);

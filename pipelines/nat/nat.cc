@@ -46,7 +46,12 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to) {
   nat_rewrite(frame, m, flow_key_of(frame, m), to);
 }
 
-void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
+namespace {
+
+// One body for both: nat_rewrite (every TCP and UDP packet) compiles to what
+// it was before SCTP, the SCTP branch aside.
+template <bool sctp_crc_in_software>
+[[gnu::always_inline]] inline void rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
   uint8_t* ip = frame + m.l3_off;
   uint8_t* l4 = m.l4_off ? frame + m.l4_off : nullptr;
   const bool v4 = m.l3 == l3_kind::ipv4;
@@ -84,15 +89,31 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const 
     // SCTP's CRC32c covers the SCTP packet alone (no pseudo-header): new
     // addresses leave it as it is; a new port means computing it again over
     // the whole packet, which parse verified on the way in.
-    if (from.sport == to.sport && from.dport == to.dport) return;
-    std::memcpy(l4, &to.sport, 2);
-    std::memcpy(l4 + 2, &to.dport, 2);
-    sctp_set_checksum(l4, m.l4_len);
+    if constexpr (sctp_crc_in_software) {
+      if (from.sport == to.sport && from.dport == to.dport) return;
+      std::memcpy(l4, &to.sport, 2);
+      std::memcpy(l4 + 2, &to.dport, 2);
+      sctp_set_checksum(l4, m.l4_len);
+    } else {
+      std::memcpy(l4, &to.sport, 2);
+      std::memcpy(l4 + 2, &to.dport, 2);
+      std::memset(l4 + sctp_checksum_off, 0, 4);
+    }
     return;
   }
   if (!l4_csum) return;
   csum_apply(l4_csum, d.folded());
   if (m.l4_proto == ipproto_udp && load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
+}
+
+}  // namespace
+
+void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
+  rewrite<true>(frame, m, from, to);
+}
+
+void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
+  rewrite<false>(frame, m, from, to);
 }
 
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss) {
