@@ -17,6 +17,7 @@
 #include "dataplane/publish/counter_slots.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
+#include "pipelines/common/protocols.h"
 #include "pipelines/lb/lb_counter_area.h"
 #include "pipelines/lb/service_record.h"
 #include "pipelines/l7/tls/tls_publication.h"
@@ -148,6 +149,7 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_service_rejected_total", "New flows answered with ICMP unreachable (no ready endpoint).", [](c v) { return v.lb.rejected; }},
       {"kgw_service_affinity_hits_total", "New flows placed by ClientIP affinity.", [](c v) { return v.lb.affinity_hits; }},
       {"kgw_service_icmp_errors_translated_total", "ICMP errors translated back to the client.", [](c v) { return v.nat.icmp_errors_translated; }},
+      {"kgw_service_sctp_crc_offloaded_total", "SCTP packets rewritten whose CRC32c the NIC computes (TX offload sctp-cksum).", [](c v) { return v.nat.sctp_crc_offloaded; }},
       {"kgw_service_handoff_out_total", "Packets passed to the worker owning their connection.", [](c v) { return v.lb.handoff_out; }},
       {"kgw_service_reopened_total", "SYNs on a closed connection's tuple, placed afresh as new flows.", [](c v) { return v.conntrack.reopened; }},
       {"kgw_service_picked_up_total", "TCP segments of no known connection placed as established connections.", [](c v) { return v.lb.picked_up; }},
@@ -406,7 +408,7 @@ void service_metrics(std::string& out, const shared_state& s) {
       const lb_group& grp = t.groups()[gi];
       sample(out, sname.c_str(),
              fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",family=\"IPv{}\"", label(t.names()[grp.service].text),
-                         grp.port, grp.proto == 6 ? "TCP" : "UDP", grp.family),
+                         grp.port, l4_proto_name(grp.proto), grp.family),
              m.get(slot_counters(d->counters, grp.counter)));
     });
     std::string ename = fmt::format("kgw_endpoint_{}", m.name);
@@ -417,7 +419,7 @@ void service_metrics(std::string& out, const shared_state& s) {
         const backend_entry& be = t.backends()[grp.first_backend + b];
         sample(out, ename.c_str(),
                fmt::format("service=\"{}\",port=\"{}\",protocol=\"{}\",endpoint=\"{}\"", label(t.names()[grp.service].text),
-                           grp.port, grp.proto == 6 ? "TCP" : "UDP", endpoint_label(be)),
+                           grp.port, l4_proto_name(grp.proto), endpoint_label(be)),
                m.get(slot_counters(d->counters, be.counter)));
       }
     });

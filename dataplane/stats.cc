@@ -124,9 +124,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      c.local.icmp6_echo_replies, c.local.tcp_resets, c.local.udp_unreachables, c.local.punted);
   const conntrack_stage_counters& ct = c.conntrack;
   out += fmt::format("services: new-flows {}  picked-up {}  tracked-pkts {}  rejected {}  refused-port {}  affinity-hits {}  "
-                     "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}\n",
+                     "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}  sctp-crc-offloaded {}\n",
                      c.lb.new_flows, c.lb.picked_up, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
-                     c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved);
+                     c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved, c.nat.sctp_crc_offloaded);
   out += fmt::format("conntrack: active {}  embryonic {}  hits {}  misses {}  inserts {}  assured {}  evictions {}  "
                      "evicted-established {}  expired {}  table-full {}\n",
                      ct.active, ct.embryonic, ct.hits, ct.misses, ct.inserts, ct.assured, ct.evictions,

@@ -7,6 +7,7 @@
 
 #include "control/attach/conn_snapshot.h"
 #include "pipelines/common/net_types.h"
+#include "pipelines/common/protocols.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/lb/service_record.h"
 
@@ -22,7 +23,7 @@ std::string endpoint_text(uint8_t family, const uint8_t* a, uint16_t port_net) {
   return family == 6 ? fmt::format("[{}]:{}", ip, port) : fmt::format("{}:{}", ip, port);
 }
 
-const char* proto_text(uint8_t p) { return p == 6 ? "TCP" : p == 17 ? "UDP" : "other"; }
+const char* proto_text(uint8_t p) { return l4_proto_name(p); }
 
 
 bool name_matches(const char* full, const std::string& want) {

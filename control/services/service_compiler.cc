@@ -453,9 +453,6 @@ bool compile_one(const service_model& svc, const service_compile_options& o, mag
   d.maglev = &maglev;
   for (const service_port_model& p : svc.ports)
     for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
-      // The data path forwards TCP and UDP; an SCTP port (warned about when
-      // read) gets no frontend.
-      if (p.protocol != 6 && p.protocol != 17) continue;
       bool serves_family = false;
       for (const ip_addr& a : svc.cluster_ips) serves_family |= a.family == family;
       for (const ip_addr& a : svc.external_ips) serves_family |= a.family == family;

@@ -70,11 +70,6 @@ void parse_ports(ctx& c, yaml::node spec, parsed_service& ps, bool allow_node_po
     }
     if (auto proto = parse_protocol(c, p, yaml::path(f, ".protocol"))) sp.protocol = *proto;
     else px.valid = false;
-    // An SCTP port stays in the model (names, clashes and slices resolve as
-    // for any port) but gets no frontend yet: one SCTP port must not cost
-    // the Service's other ports, nor any other Service.
-    if (sp.protocol == proto_sctp)
-      c.warn(p.get("protocol"), yaml::path(f, ".protocol"), "SCTP is not forwarded by kgw yet: this port is skipped");
 
     yaml::node port = p.get("port");
     px.port_line = port.line();

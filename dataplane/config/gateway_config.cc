@@ -909,7 +909,8 @@ class gateway_parser {
   void parse_timeouts(yaml::node n, conn_timeouts& t) {
     yaml::node m = f_.entries(n, "services.timeouts",
                          {"tcp_syn", "tcp_established", "tcp_fin", "tcp_time_wait", "tcp_close", "udp", "udp_stream",
-                          "other", "embryonic_under_pressure"});
+                          "other", "embryonic_under_pressure", "sctp_init", "sctp_established", "sctp_closing",
+                          "sctp_closed"});
     constexpr unsigned year_s = 365 * 86400;
     bounded(m, "tcp_syn", "services.timeouts.tcp_syn", 1, year_s, t.tcp_syn_s);
     bounded(m, "tcp_established", "services.timeouts.tcp_established", 1, year_s, t.tcp_established_s);
@@ -921,6 +922,10 @@ class gateway_parser {
     bounded(m, "other", "services.timeouts.other", 1, year_s, t.other_s);
     bounded(m, "embryonic_under_pressure", "services.timeouts.embryonic_under_pressure", 0, year_s,
             t.embryonic_under_pressure_s);
+    bounded(m, "sctp_init", "services.timeouts.sctp_init", 1, year_s, t.sctp_init_s);
+    bounded(m, "sctp_established", "services.timeouts.sctp_established", 1, year_s, t.sctp_established_s);
+    bounded(m, "sctp_closing", "services.timeouts.sctp_closing", 1, year_s, t.sctp_closing_s);
+    bounded(m, "sctp_closed", "services.timeouts.sctp_closed", 1, year_s, t.sctp_closed_s);
   }
 
   config_file& f_;

@@ -33,6 +33,11 @@ namespace kgw {
   X(tcp_bad_offset, "TCP data offset below 5 or beyond the segment")               \
   X(udp_truncated, "UDP header cut off")                                           \
   X(udp_bad_length, "UDP length field below 8 or beyond the datagram")             \
+  X(sctp_truncated, "SCTP common header cut off")                                 \
+  X(sctp_bad_chunk, "SCTP without a chunk, or a chunk length below 4 or beyond the packet") \
+  X(sctp_bad_bundle, "SCTP INIT, INIT ACK or SHUTDOWN COMPLETE bundled with another chunk") \
+  X(sctp_bad_checksum, "SCTP CRC32c wrong")                                        \
+  X(sctp_fragment, "SCTP in IP fragments: no reassembly, its CRC32c cannot be checked or rewritten") \
   X(icmp_truncated, "ICMP header cut off")                                         \
   X(icmpv6_truncated, "ICMPv6 header cut off")                                     \
   X(icmp_bad_checksum, "ICMP/ICMPv6 checksum wrong on a packet for the gateway")   \

@@ -49,7 +49,7 @@ struct lb_stage_counters {
   uint64_t rejected;         // no ready endpoint: answered with ICMP port unreachable
   uint64_t refused_port;     // a Service address on a port it does not serve: ICMP port unreachable
   uint64_t affinity_hits;
-  uint64_t picked_up;        // TCP segments (not SYNs) of no known connection, placed as established ones
+  uint64_t picked_up;        // TCP segments (not SYNs), SCTP packets (not INITs) of no known connection, placed as established ones
   uint64_t handoff_out;      // passed to the worker owning the connection
   uint64_t handoff_in;       // received from other workers
   uint64_t rss_port_misses;  // full-NAT flows whose SNAT port could not be aimed at this worker's queue
@@ -59,6 +59,7 @@ struct lb_stage_counters {
 struct nat_stage_counters {
   uint64_t icmp_errors_translated;
   uint64_t mss_clamped;
+  uint64_t sctp_crc_offloaded;  // SCTP packets rewritten whose CRC32c the NIC computes (TX offload sctp-cksum)
 };
 
 // Room for the TCP stack's drop reasons (tcp::tcp_drop_count, checked where

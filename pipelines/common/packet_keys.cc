@@ -29,7 +29,7 @@ bool find_icmp_quote(uint8_t* frame, const pkt_meta& m, icmp_quote& q) {
     if (avail < 48 || (inner[0] >> 4) != 6) return false;
     q = {inner, inner + 40, avail - 40, inner[6], false};
   }
-  return q.proto == ipproto_tcp || q.proto == ipproto_udp || q.proto == ipproto_icmp ||
+  return q.proto == ipproto_tcp || q.proto == ipproto_udp || q.proto == ipproto_sctp || q.proto == ipproto_icmp ||
          q.proto == ipproto_icmpv6;
 }
 
@@ -42,7 +42,7 @@ bool icmp_error_inner_key(const uint8_t* frame, const pkt_meta& m, flow_key& inn
   std::memcpy(inner.dst, q.ip + (q.v4 ? 16 : 24), n);
   inner.family = q.v4 ? 4 : 6;
   inner.proto = q.proto;
-  if (q.proto == ipproto_tcp || q.proto == ipproto_udp) {
+  if (has_ports(q.proto)) {
     std::memcpy(&inner.sport, q.l4, 2);
     std::memcpy(&inner.dport, q.l4 + 2, 2);
   } else {

@@ -19,6 +19,9 @@ inline bool is_icmp_echo(const pkt_meta& m) {
 
 inline bool is_icmp(uint8_t proto) { return proto == ipproto_icmp || proto == ipproto_icmpv6; }
 
+// Protocols whose first four bytes are the source and destination ports.
+inline bool has_ports(uint8_t proto) { return proto == ipproto_tcp || proto == ipproto_udp || proto == ipproto_sctp; }
+
 // The flow key of a parsed IPv4/IPv6 packet (ports as on the wire, network
 // order). Inline: every tracked packet's key is taken once, in the fast path.
 inline flow_key flow_key_of(const uint8_t* frame, const pkt_meta& m) {
@@ -43,6 +46,11 @@ inline flow_key flow_key_of(const uint8_t* frame, const pkt_meta& m) {
     // The identifier on both sides, so that the reply's key is the reverse.
     std::memcpy(&k.sport, l4 + 4, 2);
     k.dport = k.sport;
+  } else if (m.l4_proto == ipproto_sctp) {
+    // SCTP's ports are where TCP's and UDP's are (after the TCP/UDP test:
+    // their path pays nothing for it).
+    std::memcpy(&k.sport, l4, 2);
+    std::memcpy(&k.dport, l4 + 2, 2);
   }
   return k;
 }

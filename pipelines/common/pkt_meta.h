@@ -39,9 +39,12 @@ struct pkt_meta {
   uint16_t vlan_tci[max_vlan_depth] = {};
   uint8_t vlan_count = 0;
   l3_kind l3 = l3_kind::other;
-  uint8_t l4_proto = 0;  // IPPROTO_TCP/UDP/ICMP/ICMPV6/...; for a non-first fragment, the protocol field
+  uint8_t l4_proto = 0;  // IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6/...; for a non-first fragment, the protocol field
   uint8_t frag = 0;      // frag_flags
-  uint8_t tcp_flags = 0;
+  union {
+    uint8_t tcp_flags = 0;  // TCP: the header's flags
+    uint8_t sctp_chunks;    // SCTP: the sctp_bit_* of its chunks (pipelines/common/sctp.h)
+  };
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
   uint16_t sport = 0;    // host order; ICMP echo: the identifier

@@ -24,6 +24,7 @@ inline constexpr uint8_t ipproto_ah = 51;
 inline constexpr uint8_t ipproto_icmpv6 = 58;
 inline constexpr uint8_t ipproto_none = 59;
 inline constexpr uint8_t ipproto_dstopts = 60;
+inline constexpr uint8_t ipproto_sctp = 132;  // pipelines/common/sctp.h
 inline constexpr uint8_t ipproto_mobility = 135;
 inline constexpr uint8_t ipproto_hip = 139;
 inline constexpr uint8_t ipproto_shim6 = 140;
@@ -40,6 +41,11 @@ inline constexpr uint8_t icmp6_echo_request = 128;
 inline constexpr uint8_t icmp6_echo_reply = 129;
 inline constexpr uint8_t icmp6_neighbor_solicit = 135;
 inline constexpr uint8_t icmp6_neighbor_advert = 136;
+
+// A Service port's protocol as Kubernetes spells it.
+constexpr const char* l4_proto_name(uint8_t p) {
+  return p == ipproto_tcp ? "TCP" : p == ipproto_udp ? "UDP" : p == ipproto_sctp ? "SCTP" : "other";
+}
 
 inline constexpr uint16_t arp_op_request = 1;
 inline constexpr uint16_t arp_op_reply = 2;

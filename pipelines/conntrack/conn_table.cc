@@ -9,6 +9,7 @@
 #include <new>
 
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/sctp.h"
 
 namespace kgw {
 
@@ -35,12 +36,49 @@ constexpr std::array<uint64_t, 16> rank_class = [] {
   std::array<uint64_t, 16> r{};
   for (unsigned i = 0; i < r.size(); ++i) {
     auto st = static_cast<conn_state>(i);
-    bool unassured = embryonic(st) || st == conn_state::tcp_time_wait || st == conn_state::tcp_closed;
+    bool unassured = embryonic(st) || st == conn_state::tcp_time_wait || st == conn_state::tcp_closed ||
+                     st == conn_state::sctp_closed;
     r[i] = (unassured ? rank_unassured : rank_assured) << 62;
   }
   return r;
 }();
-static_assert(static_cast<unsigned>(conn_state::other) < rank_class.size());
+static_assert(static_cast<unsigned>(conn_state::sctp_closed) < rank_class.size());
+
+// An SCTP association's next state from the chunks of one of its packets (in
+// the spirit of nf_conntrack_proto_sctp's table, for one path): ABORT or
+// SHUTDOWN COMPLETE close it, SHUTDOWN and SHUTDOWN ACK start its end, COOKIE
+// ECHO and COOKIE ACK complete the handshake an INIT began, and an INIT from
+// the client reopens a closed one. Chunks that move nothing (DATA, SACK,
+// HEARTBEAT, ...) leave it as it is.
+conn_state sctp_next(conn_state s, uint8_t dir, uint8_t chunks) {
+  if (chunks & sctp_bit_closes) return conn_state::sctp_closed;
+  if (chunks & sctp_bit_shutdown_ack) return conn_state::sctp_shutdown_ack_sent;
+  if (chunks & sctp_bit_shutdown) return s == conn_state::sctp_shutdown_ack_sent ? s : conn_state::sctp_shutdown_sent;
+  switch (s) {
+    case conn_state::sctp_cookie_wait:
+      if (chunks & sctp_bit_cookie_ack) return conn_state::sctp_established;
+      if (chunks & sctp_bit_cookie_echo) return conn_state::sctp_cookie_echoed;
+      break;
+    case conn_state::sctp_cookie_echoed:
+      if (chunks & sctp_bit_cookie_ack) return conn_state::sctp_established;
+      break;
+    case conn_state::sctp_closed:
+      if (dir == 0 && (chunks & sctp_bit_init)) return conn_state::sctp_cookie_wait;
+      break;
+    default:
+      break;
+  }
+  return s;
+}
+
+// The state of an association first seen by this packet: an INIT begins
+// one; any other packet is one the table lost (evicted, expired while idle,
+// from before a restart), picked up where its chunks say it is, as TCP
+// segments are.
+conn_state sctp_first(uint8_t chunks) {
+  if (chunks & sctp_bit_init) return conn_state::sctp_cookie_wait;
+  return sctp_next(conn_state::sctp_established, 0, chunks);
+}
 
 // Which connection goes first to make room: an expired one (0), then an
 // unassured one, then an assured one; within a class the least recently
@@ -67,6 +105,12 @@ const char* conn_state_name(conn_state s) {
     case conn_state::udp_unreplied: return "UDP_UNREPLIED";
     case conn_state::udp_replied: return "UDP_REPLIED";
     case conn_state::other: return "OTHER";
+    case conn_state::sctp_cookie_wait: return "SCTP_COOKIE_WAIT";
+    case conn_state::sctp_cookie_echoed: return "SCTP_COOKIE_ECHOED";
+    case conn_state::sctp_established: return "SCTP_ESTABLISHED";
+    case conn_state::sctp_shutdown_sent: return "SCTP_SHUTDOWN_SENT";
+    case conn_state::sctp_shutdown_ack_sent: return "SCTP_SHUTDOWN_ACK_SENT";
+    case conn_state::sctp_closed: return "SCTP_CLOSED";
   }
   return "?";
 }
@@ -95,25 +139,36 @@ void conn_table::init(void* mem, uint32_t capacity, const conn_timeouts& t) {
   n_embryonic_ = 0;
 }
 
+namespace {
+
+// Each state's timeout field: one load from a table, where a switch over
+// sixteen states costs a TCP packet a jump table.
+constexpr std::array<uint32_t conn_timeouts::*, 16> timeout_field = [] {
+  std::array<uint32_t conn_timeouts::*, 16> f{};
+  for (auto& x : f) x = &conn_timeouts::other_s;
+  auto at = [&](conn_state s) -> uint32_t conn_timeouts::*& { return f[static_cast<unsigned>(s)]; };
+  at(conn_state::tcp_syn_sent) = at(conn_state::tcp_syn_recv) = &conn_timeouts::tcp_syn_s;
+  at(conn_state::tcp_established) = &conn_timeouts::tcp_established_s;
+  at(conn_state::tcp_fin_wait) = &conn_timeouts::tcp_fin_s;
+  at(conn_state::tcp_time_wait) = &conn_timeouts::tcp_time_wait_s;
+  at(conn_state::tcp_closed) = &conn_timeouts::tcp_closed_s;
+  at(conn_state::udp_unreplied) = &conn_timeouts::udp_unreplied_s;
+  at(conn_state::udp_replied) = &conn_timeouts::udp_replied_s;
+  at(conn_state::sctp_cookie_wait) = at(conn_state::sctp_cookie_echoed) = &conn_timeouts::sctp_init_s;
+  at(conn_state::sctp_established) = &conn_timeouts::sctp_established_s;
+  at(conn_state::sctp_shutdown_sent) = at(conn_state::sctp_shutdown_ack_sent) = &conn_timeouts::sctp_closing_s;
+  at(conn_state::sctp_closed) = &conn_timeouts::sctp_closed_s;
+  return f;
+}();
+
+}  // namespace
+
 uint64_t conn_table::timeout_ns(conn_state s) const {
   // Under pressure (more than 7/8 of the table in use) a connection nobody
   // answered yet is kept only briefly: under a flood most are spoofed.
-  if (embryonic(s) && free_top_ < capacity_ / 8 && timeouts_.embryonic_under_pressure_s) {
-    uint32_t normal = s == conn_state::udp_unreplied ? timeouts_.udp_unreplied_s : timeouts_.tcp_syn_s;
-    return uint64_t{std::min(timeouts_.embryonic_under_pressure_s, normal)} * 1000000000ull;
-  }
-  uint32_t sec = timeouts_.other_s;
-  switch (s) {
-    case conn_state::tcp_syn_sent:
-    case conn_state::tcp_syn_recv: sec = timeouts_.tcp_syn_s; break;
-    case conn_state::tcp_established: sec = timeouts_.tcp_established_s; break;
-    case conn_state::tcp_fin_wait: sec = timeouts_.tcp_fin_s; break;
-    case conn_state::tcp_time_wait: sec = timeouts_.tcp_time_wait_s; break;
-    case conn_state::tcp_closed: sec = timeouts_.tcp_closed_s; break;
-    case conn_state::udp_unreplied: sec = timeouts_.udp_unreplied_s; break;
-    case conn_state::udp_replied: sec = timeouts_.udp_replied_s; break;
-    default: break;
-  }
+  const uint32_t sec = timeouts_.*timeout_field[static_cast<uint8_t>(s) & 15];
+  if (embryonic(s) && free_top_ < capacity_ / 8 && timeouts_.embryonic_under_pressure_s)
+    return uint64_t{std::min(timeouts_.embryonic_under_pressure_s, sec)} * 1000000000ull;
   return uint64_t(sec) * 1000000000ull;
 }
 
@@ -246,9 +301,10 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
   c.key[0] = orig;
   c.key[1] = reply;
   c.last_seen_ns = now_ns;
-  c.state = l4_proto == IPPROTO_TCP ? conn_state::tcp_syn_sent
-            : l4_proto == IPPROTO_UDP ? conn_state::udp_unreplied
-                                      : conn_state::other;
+  c.state = l4_proto == IPPROTO_TCP    ? conn_state::tcp_syn_sent
+            : l4_proto == IPPROTO_UDP  ? conn_state::udp_unreplied
+            : l4_proto == ipproto_sctp ? sctp_first(tcp_flags)
+                                       : conn_state::other;
   if (l4_proto == IPPROTO_TCP && !(tcp_flags & tcp_syn)) {
     // Mid-stream pickup (e.g. after a restart): trust it as established.
     c.state = conn_state::tcp_established;
@@ -268,7 +324,7 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
 
 void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns) {
   conn& c = conns_[id];
-  const bool was_embryonic = embryonic(c.state);
+  const conn_state before = c.state;
   c.last_seen_ns = now_ns;
   c.packets[dir]++;
   bool tcp = c.key[0].proto == IPPROTO_TCP;
@@ -298,10 +354,19 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
           break;
       }
     }
-  } else if (c.state == conn_state::udp_unreplied && dir == 1) {
-    c.state = conn_state::udp_replied;
+  } else if (c.state != conn_state::udp_replied) {
+    // (An answered UDP flow, the common case here, tests one state as it
+    // always did; SCTP's states are followed past it.)
+    if (c.state == conn_state::udp_unreplied) {
+      if (dir == 1) c.state = conn_state::udp_replied;
+    } else if (c.key[0].proto == ipproto_sctp) {
+      c.state = sctp_next(c.state, dir, flags);
+    }
   }
-  if (was_embryonic != embryonic(c.state)) {
+  // Nearly every packet leaves the state as it was: one compare, and the
+  // embryonic classes only when it moved.
+  if (c.state != before && embryonic(before) != embryonic(c.state)) {
+    const bool was_embryonic = embryonic(before);
     n_embryonic_ += was_embryonic ? -1u : 1u;
     counters_.assured += was_embryonic;
   }

@@ -24,7 +24,17 @@ enum class conn_state : uint8_t {
   udp_unreplied,
   udp_replied,
   other,            // ICMP echo and other protocols
+  // SCTP, after Linux's nf_conntrack_proto_sctp, for one address pair per
+  // association (multi-homing and ASCONF are not followed).
+  sctp_cookie_wait,     // INIT seen (and perhaps its INIT ACK)
+  sctp_cookie_echoed,   // COOKIE ECHO seen
+  sctp_established,     // COOKIE ACK seen, or picked up mid-association
+  sctp_shutdown_sent,   // SHUTDOWN seen
+  sctp_shutdown_ack_sent,  // SHUTDOWN ACK seen
+  sctp_closed,          // ABORT or SHUTDOWN COMPLETE seen
 };
+// Every state's number fits the 4-bit tables of conn_table.cc.
+static_assert(static_cast<unsigned>(conn_state::sctp_closed) < 16);
 const char* conn_state_name(conn_state s);
 
 // Seconds a connection is kept after its last packet, by state (gateway.yaml
@@ -33,12 +43,14 @@ const char* conn_state_name(conn_state s);
 // sooner than it would be without the gateway.
 // Not yet assured (Linux conntrack's term): a TCP handshake not complete
 // (SYN, or SYN and SYN-ACK: a backend answers a spoofed SYN too), UDP nobody
-// answered. What a flood is made of.
+// answered, an SCTP association before its COOKIE ACK. What a flood is made of.
 constexpr bool embryonic(conn_state s) {
   // A bit per state: asked on every tracked packet, a mask test beats three compares.
   constexpr unsigned states = 1u << static_cast<unsigned>(conn_state::tcp_syn_sent) |
                               1u << static_cast<unsigned>(conn_state::tcp_syn_recv) |
-                              1u << static_cast<unsigned>(conn_state::udp_unreplied);
+                              1u << static_cast<unsigned>(conn_state::udp_unreplied) |
+                              1u << static_cast<unsigned>(conn_state::sctp_cookie_wait) |
+                              1u << static_cast<unsigned>(conn_state::sctp_cookie_echoed);
   return (states >> (static_cast<unsigned>(s) & 31)) & 1;
 }
 
@@ -51,6 +63,14 @@ struct conn_timeouts {
   uint32_t udp_unreplied_s = 30;
   uint32_t udp_replied_s = 180;
   uint32_t other_s = 30;
+  // SCTP, Linux's defaults (nf_conntrack_sctp_timeout_*): the handshake
+  // (COOKIE_WAIT, COOKIE_ECHOED), an established association (its heartbeats,
+  // every 30 s by default, keep it), the shutdown (SHUTDOWN_SENT, _ACK_SENT),
+  // after ABORT or SHUTDOWN COMPLETE.
+  uint32_t sctp_init_s = 3;
+  uint32_t sctp_established_s = 210;
+  uint32_t sctp_closing_s = 3;
+  uint32_t sctp_closed_s = 10;
   // A SYN without its SYN-ACK, or UDP without a reply, while the table is
   // more than 7/8 full (a flood): kept this long at most. 0 = no such limit.
   uint32_t embryonic_under_pressure_s = 5;
@@ -117,9 +137,10 @@ class conn_table {
   // Inserts both directions (keys with their flow_hash) with state from the
   // first packet; evicts the oldest connection of a full bucket. Returns
   // conn_none when nothing can be evicted.
+  // `tcp_flags` are an SCTP packet's pkt_meta::sctp_chunks.
   uint32_t insert(const flow_key& orig, uint32_t orig_hash, const flow_key& reply, uint32_t reply_hash,
                   uint8_t l4_proto, uint8_t tcp_flags, uint64_t now_ns, const conn_removal& gone);
-  // Advances state and expiry for a packet of direction `dir`.
+  // Advances state and expiry for a packet of direction `dir` (SCTP: its chunks' bits).
   void update(uint32_t id, uint8_t dir, uint8_t tcp_flags, uint64_t now_ns);
   void remove(uint32_t id, const conn_removal& gone);
   // Examines up to `n_buckets` buckets from where the last call stopped and

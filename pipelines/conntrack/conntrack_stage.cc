@@ -4,6 +4,7 @@
 
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/sctp.h"
 
 namespace kgw {
 
@@ -15,14 +16,21 @@ bool tracked(const pkt_meta& m) { return m.v == verdict::pending && (m.l3 == l3_
 // reset) opens a new connection, as in Linux conntrack: clients reuse ports
 // once theirs is closed, and the old entry, kept until it times out, must not
 // send the new connection to the old endpoint (which may be gone).
-bool bare_syn(const pkt_meta& m) { return (m.tcp_flags & (tcp_syn | tcp_ack)) == tcp_syn && m.l4_proto == ipproto_tcp; }
+// An SCTP INIT does the same to a closed association: its bit is the SYN's
+// and no chunk takes the ACK's (pipelines/common/sctp.h), so the first test
+// still settles nearly every packet.
+bool bare_syn(const pkt_meta& m) {
+  return (m.tcp_flags & (tcp_syn | tcp_ack)) == tcp_syn && (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_sctp);
+}
 
 // Unless a packet of this same burst used the old connection (seen at this
 // very time): it may still be on its way through the stages with it, and the
 // new connection could take its slot. Then the old one carries on (the SYN
 // moves it back to SYN_SENT), as it did before reopening existed.
 bool reopens(const conn& cn, uint8_t dir, uint64_t now_ns) {
-  return dir == 0 && (cn.state == conn_state::tcp_time_wait || cn.state == conn_state::tcp_closed) &&
+  return dir == 0 &&
+         (cn.state == conn_state::tcp_time_wait || cn.state == conn_state::tcp_closed ||
+          cn.state == conn_state::sctp_closed) &&
          cn.last_seen_ns != now_ns;
 }
 

@@ -8,6 +8,7 @@
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/common/refusal.h"
+#include "pipelines/common/sctp.h"
 #include "pipelines/lb/endpoint_pick.h"
 
 namespace kgw {
@@ -142,7 +143,9 @@ void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
   cn.backend = be.counter;
   cn.nat_port = nat_port;
   c.lb.new_flows++;
-  if (m.l4_proto == ipproto_tcp && !(m.tcp_flags & tcp_syn)) c.lb.picked_up++;
+  if ((m.l4_proto == ipproto_tcp && !(m.tcp_flags & tcp_syn)) ||
+      (m.l4_proto == ipproto_sctp && !(m.sctp_chunks & sctp_bit_init)))
+    c.lb.picked_up++;
   for (uint32_t slot : {cn.service, cn.backend}) {
     if (slot < s.counters.n) {
       s.counters.at[slot].new_flows++;
@@ -171,11 +174,10 @@ bool serves_address(const lb_lcore& s, const flow_key& k) {
   return f && f->kind == frontend_kind::service_address;
 }
 
-// A miss that may open a connection: TCP or UDP with ports (later fragments
-// carry none; without reassembly they stay unclaimed, counted as such).
-bool may_open(const pkt_meta& m) {
-  return (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) && (!m.frag || (m.frag & frag_first));
-}
+// A miss that may open a connection: TCP, UDP or SCTP with ports (later
+// fragments carry none; without reassembly they stay unclaimed, counted as
+// such; parse drops SCTP in fragments).
+bool may_open(const pkt_meta& m) { return has_ports(m.l4_proto) && (!m.frag || (m.frag & frag_first)); }
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include "pipelines/common/checksum.h"
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
+#include "pipelines/common/sctp.h"
 
 namespace kgw {
 
@@ -45,7 +46,12 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to) {
   nat_rewrite(frame, m, flow_key_of(frame, m), to);
 }
 
-void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
+namespace {
+
+// One body for both: nat_rewrite (every TCP and UDP packet) compiles to what
+// it was before SCTP, the SCTP branch aside.
+template <bool sctp_crc_in_software>
+[[gnu::always_inline]] inline void rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
   uint8_t* ip = frame + m.l3_off;
   uint8_t* l4 = m.l4_off ? frame + m.l4_off : nullptr;
   const bool v4 = m.l3 == l3_kind::ipv4;
@@ -79,10 +85,35 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const 
   } else if (is_icmp(m.l4_proto) && is_icmp_echo(m)) {
     d.change16(from.sport, to.sport);  // the echo identifier
     std::memcpy(l4 + 4, &to.sport, 2);
+  } else if (m.l4_proto == ipproto_sctp) {
+    // SCTP's CRC32c covers the SCTP packet alone (no pseudo-header): new
+    // addresses leave it as it is; a new port means computing it again over
+    // the whole packet, which parse verified on the way in.
+    if constexpr (sctp_crc_in_software) {
+      if (from.sport == to.sport && from.dport == to.dport) return;
+      std::memcpy(l4, &to.sport, 2);
+      std::memcpy(l4 + 2, &to.dport, 2);
+      sctp_set_checksum(l4, m.l4_len);
+    } else {
+      std::memcpy(l4, &to.sport, 2);
+      std::memcpy(l4 + 2, &to.dport, 2);
+      std::memset(l4 + sctp_checksum_off, 0, 4);
+    }
+    return;
   }
   if (!l4_csum) return;
   csum_apply(l4_csum, d.folded());
   if (m.l4_proto == ipproto_udp && load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
+}
+
+}  // namespace
+
+void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
+  rewrite<true>(frame, m, from, to);
+}
+
+void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
+  rewrite<false>(frame, m, from, to);
 }
 
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss) {
@@ -124,7 +155,10 @@ void icmp_error_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& inner
   replace(q.ip + (q.v4 ? 16 : 24), inner_to.dst, n, cs);
   csum_refs port_cs;
   if (inner_l4_csum) port_cs.add(inner_l4_csum);
-  if (q.proto == ipproto_tcp || q.proto == ipproto_udp) {
+  // A quoted SCTP header's CRC32c covers a packet the quote holds only the
+  // start of: it cannot be computed again and stays as sent (the SCTP stack
+  // that reads the error matches it by ports and verification tag).
+  if (has_ports(q.proto)) {
     replace(q.l4, reinterpret_cast<const uint8_t*>(&inner_to.sport), 2, port_cs);
     replace(q.l4 + 2, reinterpret_cast<const uint8_t*>(&inner_to.dport), 2, port_cs);
   } else {

@@ -20,6 +20,11 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to);
 // flow_key_of gives it): the fast path's form, which reads nothing twice.
 void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to);
 
+// The same for an SCTP packet whose CRC32c the NIC computes on TX: the
+// ports rewritten, the checksum field zeroed (as the offload wants it), the
+// CRC left alone.
+void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to);
+
 // Clamps the MSS option of a TCP SYN to `max_mss`; returns true if it changed.
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss);
 

@@ -21,6 +21,10 @@ namespace kgw {
 struct nat_lcore {
   uint16_t mss = 1460;              // clamp for SYNs towards endpoints; 0 = leave alone
   const lb_slots* counted = nullptr;  // the lb stage's row of Service port and endpoint counters
+  // Every port this worker sends on computes SCTP's CRC32c (the NIC profile's
+  // TX offload sctp-cksum, granted): a rewritten SCTP packet is marked
+  // RTE_MBUF_F_TX_SCTP_CKSUM instead of having it computed here.
+  bool sctp_crc_offload = false;
 };
 
 void nat_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nat_lcore& s, const conn_table& conns,

@@ -28,6 +28,7 @@ from service_cases import SERVICE_CASES  # noqa: E402
 from tcp_cases import TCP_CASES  # noqa: E402
 from dns_cases import DNS_CASES  # noqa: E402
 from neighbor_cases import NEIGHBOR_CASES  # noqa: E402
+from sctp_cases import SCTP_CASES  # noqa: E402
 GATEWAY = os.path.join(HERE, "gateway.yaml")
 GW_MAC = "02:00:00:00:00:01"
 GW_V4 = "198.18.0.1"
@@ -60,7 +61,8 @@ def checksum_ok(pkt, layer):
     return got == getattr(recomputed, del_field)
 
 
-# --- cases: (input packets, checker(inp, out) -> list of problems, expected drop reasons) ---
+# --- cases: (input packets, checker(inp, out) -> list of problems, expected drop reasons, or stage
+# counters as "services.NAME" / "conntrack.NAME", each counted at least once) ---
 
 def case_arp():
     inp = stamp([
@@ -187,7 +189,7 @@ CASES = {
     "garbage": case_garbage,
     "not_for_gateway": case_not_for_us,
 }
-for _name, _case in list(SERVICE_CASES.items()) + list(TCP_CASES.items()) + list(DNS_CASES.items()) + list(NEIGHBOR_CASES.items()):
+for _name, _case in list(SERVICE_CASES.items()) + list(TCP_CASES.items()) + list(DNS_CASES.items()) + list(NEIGHBOR_CASES.items()) + list(SCTP_CASES.items()):
     CASES[_name] = (lambda c: lambda: c(stamp, checksum_ok))(_case)
 
 
@@ -197,6 +199,10 @@ def replay(kgw, inp_path, out_path, manifests):
     if r.returncode != 0:
         raise RuntimeError(f"kgw replay exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
     drops = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+(\w+)\s+(\d+)\s+\S", r.stdout, re.M)}
+    # The stage counters too, as "services.reopened", "conntrack.assured", ...
+    for line in re.finditer(r"^(services|conntrack): (.*)$", r.stdout, re.M):
+        for name, value in re.findall(r"([\w-]+) (\d+)", line.group(2)):
+            drops[f"{line.group(1)}.{name}"] = int(value)
     return drops
 
 
@@ -221,7 +227,8 @@ def run_case(kgw, name, update, tmp):
     problems += check(list(out))
     for reason in sorted(want_drops):
         if drops.get(reason, 0) < 1:
-            problems.append(f"drop reason {reason} not counted (counted: {drops})")
+            what = "counter" if "." in reason else "drop reason"
+            problems.append(f"{what} {reason} not counted (counted: {drops})")
     b1, b2 = open(out1, "rb").read(), open(out2, "rb").read()
     if b1 != b2:
         problems.append("two replays of the same input differ")

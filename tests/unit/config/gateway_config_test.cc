@@ -282,6 +282,22 @@ TEST(GatewayConfig, ServiceTimeouts) {
             1u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {udp: 0}\n")),
             std::vector<std::string>{"t.yaml:8:19: services.timeouts.udp: must be 1..31536000, got 0"});
+  // SCTP's, Linux's defaults when not given.
+  EXPECT_EQ(d.sctp_init_s, 3u);
+  EXPECT_EQ(d.sctp_established_s, 210u);
+  EXPECT_EQ(d.sctp_closing_s, 3u);
+  EXPECT_EQ(d.sctp_closed_s, 10u);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "services:\n  timeouts: {sctp_init: 4, sctp_established: 432000, sctp_closing: 5,"
+                                 " sctp_closed: 11}\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->services.timeouts.sctp_init_s, 4u);
+  EXPECT_EQ(cfg->services.timeouts.sctp_established_s, 432000u);
+  EXPECT_EQ(cfg->services.timeouts.sctp_closing_s, 5u);
+  EXPECT_EQ(cfg->services.timeouts.sctp_closed_s, 11u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {sctp_established: 0}\n")),
+            std::vector<std::string>{"t.yaml:8:32: services.timeouts.sctp_established: must be 1..31536000, got 0"});
   auto unknown = strings_of(errors_of(std::string(minimal) + "services:\n  timeouts: {sctp: 5}\n"));
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_THAT(unknown[0], HasSubstr("services.timeouts"));

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "pipelines/common/sctp.h"
 #include "tests/unit/support/conn_table_fixture.h"
 
 namespace kgw {
@@ -346,6 +347,143 @@ TEST(ConnTable, PressureTimeoutZeroTurnsItOff) {
   uint32_t id = f.insert(k, reverse(k), IPPROTO_TCP, SYN, sec);
   ASSERT_NE(id, conn_none);
   EXPECT_EQ(f.table.at(id).expires_ns, sec + 30 * sec);
+}
+
+}  // namespace
+}  // namespace kgw
+
+namespace kgw {
+namespace {
+
+// SCTP chunks as pkt_meta::sctp_chunks carries them.
+constexpr uint8_t S_INIT = sctp_bit_init, S_INIT_ACK = sctp_bit_init_ack, S_ECHO = sctp_bit_cookie_echo,
+                  S_CACK = sctp_bit_cookie_ack, S_SHUT = sctp_bit_shutdown, S_SHUT_ACK = sctp_bit_shutdown_ack,
+                  S_CLOSE = sctp_bit_closes, S_DATA = 0;
+
+TEST(ConnTableSctp, AssociationFromInitToShutdownCompleteWithEachStatesTimeout) {
+  conn_timeouts t;
+  t.sctp_init_s = 4;
+  t.sctp_established_s = 500;
+  t.sctp_closing_s = 6;
+  t.sctp_closed_s = 7;
+  table_fixture f(64, t);
+  auto o = key4(1, 1, 0xc6120001, 3868, ipproto_sctp), r = reverse(o);
+  uint32_t id = f.insert(o, r, ipproto_sctp, S_INIT, 0);
+  auto expect = [&](conn_state s, uint64_t at, uint32_t timeout_s, const char* step) {
+    EXPECT_EQ(f.table.at(id).state, s) << step;
+    EXPECT_EQ(f.table.at(id).expires_ns, at + timeout_s * sec) << step;
+  };
+  expect(conn_state::sctp_cookie_wait, 0, 4, "INIT");
+  EXPECT_EQ(f.table.embryonic_count(), 1u);
+  f.table.update(id, 1, S_INIT_ACK, 1 * sec);
+  expect(conn_state::sctp_cookie_wait, 1 * sec, 4, "INIT ACK");
+  f.table.update(id, 0, S_ECHO, 2 * sec);
+  expect(conn_state::sctp_cookie_echoed, 2 * sec, 4, "COOKIE ECHO");
+  EXPECT_EQ(f.table.embryonic_count(), 1u) << "not assured before the server's COOKIE ACK";
+  f.table.update(id, 1, S_CACK, 3 * sec);
+  expect(conn_state::sctp_established, 3 * sec, 500, "COOKIE ACK");
+  EXPECT_EQ(f.table.embryonic_count(), 0u);
+  EXPECT_EQ(f.table.counters().assured, 1u);
+  f.table.update(id, 0, S_DATA, 4 * sec);
+  f.table.update(id, 1, S_DATA, 5 * sec);
+  expect(conn_state::sctp_established, 5 * sec, 500, "DATA and SACK");
+  f.table.update(id, 0, S_SHUT, 6 * sec);
+  expect(conn_state::sctp_shutdown_sent, 6 * sec, 6, "SHUTDOWN");
+  f.table.update(id, 1, S_SHUT, 7 * sec);  // the SHUTDOWN retransmitted or crossing
+  expect(conn_state::sctp_shutdown_sent, 7 * sec, 6, "SHUTDOWN again");
+  f.table.update(id, 1, S_SHUT_ACK, 8 * sec);
+  expect(conn_state::sctp_shutdown_ack_sent, 8 * sec, 6, "SHUTDOWN ACK");
+  f.table.update(id, 0, S_SHUT, 8 * sec);
+  expect(conn_state::sctp_shutdown_ack_sent, 8 * sec, 6, "a late SHUTDOWN does not go back");
+  f.table.update(id, 0, S_CLOSE, 9 * sec);
+  expect(conn_state::sctp_closed, 9 * sec, 7, "SHUTDOWN COMPLETE");
+  // The client reuses its port: an INIT opens the handshake again.
+  f.table.update(id, 0, S_INIT, 10 * sec);
+  expect(conn_state::sctp_cookie_wait, 10 * sec, 4, "INIT after close");
+  EXPECT_EQ(f.table.embryonic_count(), 1u);
+  EXPECT_STREQ(conn_state_name(f.table.at(id).state), "SCTP_COOKIE_WAIT");
+}
+
+TEST(ConnTableSctp, AbortClosesFromEveryState) {
+  table_fixture f(64);
+  const std::vector<std::vector<std::pair<uint8_t, uint8_t>>> paths = {
+      {},                                              // COOKIE_WAIT
+      {{0, S_ECHO}},                                   // COOKIE_ECHOED
+      {{0, S_ECHO}, {1, S_CACK}},                      // ESTABLISHED
+      {{0, S_ECHO}, {1, S_CACK}, {1, S_SHUT}},         // SHUTDOWN_SENT
+      {{0, S_ECHO}, {1, S_CACK}, {1, S_SHUT_ACK}},     // SHUTDOWN_ACK_SENT
+  };
+  uint32_t n = 0;
+  for (const auto& path : paths)
+    for (uint8_t abort_dir : {0, 1}) {
+      auto o = key4(100 + n++, 7, 0xc6120001, 3868, ipproto_sctp);
+      uint32_t id = f.insert(o, reverse(o), ipproto_sctp, S_INIT, sec);
+      for (auto [dir, chunks] : path) f.table.update(id, dir, chunks, sec);
+      conn_state before = f.table.at(id).state;
+      f.table.update(id, abort_dir, S_CLOSE, 2 * sec);
+      EXPECT_EQ(f.table.at(id).state, conn_state::sctp_closed) << conn_state_name(before) << " dir " << int(abort_dir);
+      EXPECT_EQ(f.table.at(id).expires_ns, 2 * sec + conn_timeouts{}.sctp_closed_s * sec);
+    }
+  EXPECT_EQ(f.table.embryonic_count(), 0u) << "a closed association is no handshake in progress";
+}
+
+TEST(ConnTableSctp, APacketOfALostAssociationIsPickedUpWhereItsChunksSay) {
+  table_fixture f(64);
+  struct want {
+    uint8_t chunks;
+    conn_state state;
+  };
+  uint32_t n = 0;
+  for (want w : {want{S_DATA, conn_state::sctp_established}, want{S_ECHO, conn_state::sctp_established},
+                 want{S_SHUT, conn_state::sctp_shutdown_sent}, want{S_SHUT_ACK, conn_state::sctp_shutdown_ack_sent},
+                 want{S_CLOSE, conn_state::sctp_closed}, want{S_INIT, conn_state::sctp_cookie_wait}}) {
+    auto o = key4(200 + n++, 9, 0xc6120001, 3868, ipproto_sctp);
+    uint32_t id = f.insert(o, reverse(o), ipproto_sctp, w.chunks, sec);
+    EXPECT_EQ(f.table.at(id).state, w.state) << int(w.chunks);
+  }
+  EXPECT_EQ(f.table.embryonic_count(), 1u) << "only the INIT's";
+}
+
+TEST(ConnTableSctp, HandshakesAndClosedAssociationsAreEvictedBeforeEstablishedOnes) {
+  // Like SYNs and TIME-WAIT: ten tables' worth of INITs (every other one
+  // aborted by its endpoint) cannot push out associations both sides use.
+  constexpr uint32_t cap = 4096;
+  table_fixture f(cap);
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < 500; ++i) {
+    auto o = key4(0x0a000000 + i, 40000, 0xc6120001, 3868, ipproto_sctp);
+    uint32_t id = f.insert(o, reverse(o), ipproto_sctp, S_INIT, sec + i);
+    ASSERT_NE(id, conn_none);
+    f.table.update(id, 0, S_ECHO, sec + i);
+    f.table.update(id, 1, S_CACK, sec + i);
+    ids.push_back(id);
+  }
+  EXPECT_EQ(f.table.embryonic_count(), 0u);
+  for (uint32_t i = 0; i < 10 * cap; ++i) {
+    auto o = key4(0x30000000 + i, static_cast<uint16_t>(i), 0xc6120001, 3868, ipproto_sctp);
+    uint32_t id = f.insert(o, reverse(o), ipproto_sctp, S_INIT, 2 * sec + i * 1000ull);
+    if (id != conn_none && i % 2) f.table.update(id, 1, S_CLOSE, 2 * sec + i * 1000ull + 500);
+  }
+  EXPECT_GT(f.table.counters().evictions, 30000u);
+  EXPECT_EQ(f.table.counters().evicted_established, 0u);
+  for (uint32_t i = 0; i < 500; ++i) {
+    auto o = key4(0x0a000000 + i, 40000, 0xc6120001, 3868, ipproto_sctp);
+    EXPECT_EQ(f.lookup(o, 3 * sec).id, ids[i]) << "association " << i;
+  }
+}
+
+TEST(ConnTableSctp, UnderPressureAnInitExpiresSooner) {
+  conn_timeouts t;
+  t.sctp_init_s = 30;
+  t.embryonic_under_pressure_s = 5;
+  table_fixture f(64, t);
+  for (uint32_t i = 0; i < 60; ++i) {
+    auto o = key4(i, 1, 0xc6120001, 3868, ipproto_sctp);
+    f.insert(o, reverse(o), ipproto_sctp, S_INIT, sec);
+  }
+  auto o = key4(99, 1, 0xc6120001, 3868, ipproto_sctp);
+  uint32_t id = f.insert(o, reverse(o), ipproto_sctp, S_INIT, sec);
+  EXPECT_EQ(f.table.at(id).expires_ns, sec + 5 * sec);
 }
 
 }  // namespace

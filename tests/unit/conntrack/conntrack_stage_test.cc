@@ -9,6 +9,7 @@
 #include "pipelines/parse/parse.h"
 #include "tests/unit/support/conn_table_fixture.h"
 #include "tests/unit/support/flow_frames.h"
+#include "tests/unit/support/sctp_frames.h"
 #include "tests/unit/support/mbufs.h"
 
 namespace kgw {
@@ -199,6 +200,67 @@ TEST_F(ConntrackStage, InsertNamesTheNewConnection) {
   EXPECT_EQ(f.table.at(nid).key[1], r);
   EXPECT_EQ(f.table.at(nid).state, conn_state::tcp_syn_sent);
   EXPECT_EQ(f.lookup(r, 10 * sec).dir, 1);
+}
+
+}  // namespace
+}  // namespace kgw
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+// An SCTP association through the same VIP: client:40000 -> VIP:3868,
+// translated to SNAT:1025 -> pod:3869.
+struct ConntrackSctp : ConntrackStage {
+  flow_key sorig = key(ip4_client, vip4, 40000, 3868, ipproto_sctp);
+  flow_key sreply = key(pod4, snat4, 3869, 1025, ipproto_sctp);
+  uint32_t sid = f.insert(sorig, sreply, ipproto_sctp, sctp_bit_init, 9 * sec);
+
+  static bytes from_client(uint8_t chunk, const bytes& value = {}) {
+    return sctp_frame(ip4_client, vip4, 40000, 3868, 7, sctp_chunk(chunk, value));
+  }
+  static bytes from_pod(uint8_t chunk, const bytes& value = {}) {
+    return sctp_frame(pod4, snat4, 3869, 1025, 9, sctp_chunk(chunk, value));
+  }
+};
+
+TEST_F(ConntrackSctp, TheHandshakeAndShutdownAdvanceTheAssociationInPacketOrder) {
+  ASSERT_EQ(f.table.at(sid).state, conn_state::sctp_cookie_wait);
+  auto meta = run({from_pod(sctp_chunk_init_ack, sctp_init_value(9)), from_client(sctp_chunk_cookie_echo, bytes(8, 1)),
+                   from_pod(sctp_chunk_cookie_ack)});
+  for (const pkt_meta& m : meta) EXPECT_EQ(m.conn, sid);
+  EXPECT_EQ(meta[0].dir, 1);
+  EXPECT_EQ(meta[1].dir, 0);
+  EXPECT_EQ(meta[0].key, sreply) << "SCTP's ports are taken where TCP's are";
+  EXPECT_EQ(f.table.at(sid).state, conn_state::sctp_established);
+  run({from_client(sctp_chunk_data, bytes(20, 3)), from_client(sctp_chunk_shutdown, {0, 0, 0, 1})});
+  EXPECT_EQ(f.table.at(sid).state, conn_state::sctp_shutdown_sent);
+  run({from_pod(sctp_chunk_shutdown_ack)});
+  EXPECT_EQ(f.table.at(sid).state, conn_state::sctp_shutdown_ack_sent);
+  run({from_client(sctp_chunk_shutdown_complete)});
+  EXPECT_EQ(f.table.at(sid).state, conn_state::sctp_closed);
+  EXPECT_EQ(c.conntrack.tracked_pkts, 7u);
+}
+
+TEST_F(ConntrackSctp, AnInitOnAnAbortedAssociationReopensIt) {
+  run({from_pod(sctp_chunk_abort)});
+  ASSERT_EQ(f.table.at(sid).state, conn_state::sctp_closed);
+  // The endpoint's INIT does not: only the client's.
+  EXPECT_EQ(run({from_pod(sctp_chunk_init, sctp_init_value(3))})[0].conn, sid);
+  EXPECT_EQ(c.conntrack.reopened, 0u);
+  f.table.at(sid).state = conn_state::sctp_closed;
+  auto meta = run({from_client(sctp_chunk_init, sctp_init_value(4))});
+  EXPECT_EQ(meta[0].conn, conn_none) << "a miss: lb places it afresh";
+  EXPECT_EQ(c.conntrack.reopened, 1u);
+  EXPECT_EQ(f.lookup(sorig, s.now_ns).id, conn_none);
+}
+
+TEST_F(ConntrackSctp, AnInitOnAnOpenAssociationIsNoReopening) {
+  run({from_pod(sctp_chunk_cookie_ack)});
+  ASSERT_EQ(f.table.at(sid).state, conn_state::sctp_established);
+  EXPECT_EQ(run({from_client(sctp_chunk_init, sctp_init_value(5))})[0].conn, sid);
+  EXPECT_EQ(c.conntrack.reopened, 0u);
 }
 
 }  // namespace

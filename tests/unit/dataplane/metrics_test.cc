@@ -69,6 +69,8 @@ TEST(Metrics, CountersAsPrometheusText) {
   st->counters[1].port[0].rx_pkts = 7;
   st->counters[1].rx_pkts = 7;
   st->counters[0].drops[static_cast<unsigned>(drop_reason::no_neighbor)] = 3;
+  st->counters[0].drops[static_cast<unsigned>(drop_reason::sctp_bad_checksum)] = 2;
+  st->counters[1].drops[static_cast<unsigned>(drop_reason::sctp_bad_checksum)] = 5;
   // Four counter slots: two in use, one retired, one free.
   test::test_area ta(4, 1);
   const uint64_t identity[4] = {11, 12, 13, 0}, retired[4] = {0, 0, 5, 0};
@@ -81,6 +83,10 @@ TEST(Metrics, CountersAsPrometheusText) {
   EXPECT_NE(text.find("kgw_port_rx_packets_total{port=\"p0\"} 12\n"), std::string::npos);
   EXPECT_NE(text.find("kgw_worker_rx_packets_total{worker=\"1\"} 7\n"), std::string::npos);
   EXPECT_NE(text.find("kgw_drops_total{reason=\"no_neighbor\"} 3\n"), std::string::npos);
+  // Every reason has its sample, SCTP's included, summed over the workers.
+  EXPECT_NE(text.find("kgw_drops_total{reason=\"sctp_bad_checksum\"} 7\n"), std::string::npos);
+  for (const char* r : {"sctp_truncated", "sctp_bad_chunk", "sctp_bad_bundle", "sctp_fragment"})
+    EXPECT_NE(text.find(std::string("kgw_drops_total{reason=\"") + r + "\"} 0\n"), std::string::npos) << r;
   EXPECT_NE(text.find("kgw_services_generation 0\n"), std::string::npos);
   EXPECT_NE(text.find("kgw_control_up 0\n"), std::string::npos);
   EXPECT_NE(text.find("kgw_counter_slots{state=\"in_use\"} 2\n"), std::string::npos);

@@ -11,6 +11,7 @@
 #include "tests/unit/support/conn_table_fixture.h"
 #include "tests/unit/support/flow_frames.h"
 #include "tests/unit/support/mbufs.h"
+#include "tests/unit/support/sctp_frames.h"
 
 namespace kgw {
 namespace {
@@ -118,6 +119,63 @@ TEST_F(NatStage, PacketsOtherStagesDecidedAreLeftAlone) {
   nat_burst(b.data(), meta, 1, s, f.table, c);
   EXPECT_EQ(b.frame(0), f0);
   EXPECT_EQ(meta[0].v, verdict::handoff);
+}
+
+}  // namespace
+}  // namespace kgw
+
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+// An SCTP association through the same VIP, translated SNAT:1026 -> pod:3869.
+struct NatSctpStage : NatStage {
+  uint32_t sid = open(key(ip4_client, vip4, 40000, 3868, ipproto_sctp), key(pod4, snat4, 3869, 1026, ipproto_sctp));
+  bytes data = sctp_chunk(sctp_chunk_data, bytes(100, 0x44));
+};
+
+TEST_F(NatSctpStage, WithoutTheOffloadTheCrcIsComputedHere) {
+  mbuf_burst b({sctp_frame(ip4_client, vip4, 40000, 3868, 9, data), sctp_frame(pod4, snat4, 3869, 1026, 7, data)});
+  auto meta = run(b);
+  EXPECT_EQ(b.frame(0), sctp_frame(snat4, pod4, 1026, 3869, 9, data));
+  EXPECT_EQ(b.frame(1), sctp_frame(vip4, ip4_client, 3868, 40000, 7, data));
+  EXPECT_EQ(b.data()[0]->ol_flags & RTE_MBUF_F_TX_SCTP_CKSUM, 0u);
+  EXPECT_EQ(c.nat.sctp_crc_offloaded, 0u);
+}
+
+TEST_F(NatSctpStage, WithTheOffloadTheMbufAsksTheNicAndTcpIsUntouched) {
+  s.sctp_crc_offload = true;
+  mbuf_burst b({sctp_frame(ip4_client, vip4, 40000, 3868, 9, data), tcp_frame(ip4_client, vip4, 40000, 80, ACK)});
+  auto meta = run(b);
+  // The packet as the NIC gets it: new addresses and ports, a zero checksum
+  // field it fills in.
+  bytes want = sctp_frame(snat4, pod4, 1026, 3869, 9, data);
+  for (size_t i = 14 + 20 + 8; i < 14 + 20 + 12; ++i) want[i] = 0;
+  EXPECT_EQ(b.frame(0), want);
+  rte_mbuf* mb = b.data()[0];
+  EXPECT_EQ(mb->ol_flags & (RTE_MBUF_F_TX_SCTP_CKSUM | RTE_MBUF_F_TX_IPV4),
+            RTE_MBUF_F_TX_SCTP_CKSUM | RTE_MBUF_F_TX_IPV4);
+  EXPECT_EQ(mb->l2_len, 14u);
+  EXPECT_EQ(mb->l3_len, 20u);
+  EXPECT_EQ(c.nat.sctp_crc_offloaded, 1u);
+  // TCP in the same burst: as without the offload.
+  EXPECT_EQ(b.frame(1), tcp_frame(snat4, pod4, 1025, 8080, ACK));
+  EXPECT_EQ(b.data()[1]->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0u);
+  EXPECT_EQ(meta[0].v, verdict::tx);
+  EXPECT_EQ(meta[1].v, verdict::tx);
+}
+
+TEST_F(NatSctpStage, WithTheOffloadIpv6SaysSo) {
+  s.sctp_crc_offload = true;
+  open(key(ip6_client, vip6, 40000, 3868, ipproto_sctp), key(pod6, snat6, 3869, 1026, ipproto_sctp));
+  mbuf_burst b({sctp_frame(ip6_client, vip6, 40000, 3868, 9, data)});
+  run(b);
+  rte_mbuf* mb = b.data()[0];
+  EXPECT_EQ(mb->ol_flags & (RTE_MBUF_F_TX_SCTP_CKSUM | RTE_MBUF_F_TX_IPV6),
+            RTE_MBUF_F_TX_SCTP_CKSUM | RTE_MBUF_F_TX_IPV6);
+  EXPECT_EQ(mb->l3_len, 40u);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
 #include "tests/unit/support/flow_frames.h"
+#include "tests/unit/support/sctp_frames.h"
 
 namespace kgw {
 namespace {
@@ -182,6 +183,100 @@ TEST(Nat, NotAnErrorOrShortQuote) {
   EXPECT_FALSE(icmp_error_inner_key(echo.data(), parsed(echo), k));
   bytes shortq = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp}, with_icmp4_sum(icmp(3, 3, 0, 0, bytes(20, 0x45)))));
   EXPECT_FALSE(icmp_error_inner_key(shortq.data(), parsed(shortq), k));
+}
+
+
+// SCTP: ports rewritten where TCP's are, the CRC32c computed again over the
+// whole packet; the result equals the packet built from scratch with the new
+// addresses and ports (its CRC by the bitwise reference).
+TEST(NatSctp, FullNatBothWaysInBothFamiliesGivesTheFromScratchPacket) {
+  const bytes chunks[] = {sctp_chunk(sctp_chunk_init, sctp_init_value(0x11223344)),
+                          sctp_chunk(sctp_chunk_data, bytes(1001, 0x61)),
+                          [] {
+                            bytes b = sctp_chunk(sctp_chunk_cookie_echo, bytes(37, 7));
+                            append(b, sctp_chunk(sctp_chunk_data, bytes(3, 9)));
+                            return b;
+                          }()};
+  for (const bytes& ch : chunks) {
+    bytes f = sctp_frame(ip4_client, vip4, 40000, 3868, 0, ch);
+    pkt_meta m = parsed(f);
+    ASSERT_EQ(m.l4_proto, ipproto_sctp);
+    EXPECT_EQ(flow_key_of(f.data(), m), key(ip4_client, vip4, 40000, 3868, ipproto_sctp));
+    nat_rewrite(f.data(), m, key(snat4, pod4, 1025, 3869, ipproto_sctp));
+    EXPECT_EQ(f, sctp_frame(snat4, pod4, 1025, 3869, 0, ch));
+
+    bytes r = sctp_frame(pod4, snat4, 3869, 1025, 0x55, ch);
+    nat_rewrite(r.data(), parsed(r), key(vip4, ip4_client, 3868, 40000, ipproto_sctp));
+    EXPECT_EQ(r, sctp_frame(vip4, ip4_client, 3868, 40000, 0x55, ch));
+
+    bytes f6 = sctp_frame(ip6_client, vip6, 40001, 3868, 0, ch);
+    nat_rewrite(f6.data(), parsed(f6), key(snat6, pod6, 2000, 3869, ipproto_sctp));
+    EXPECT_EQ(f6, sctp_frame(snat6, pod6, 2000, 3869, 0, ch));
+    // What left parses again: its CRC is right.
+    pkt_meta again;
+    EXPECT_TRUE(parse_frame(f6.data(), static_cast<uint32_t>(f6.size()), again)) << drop_reason_name(again.why);
+  }
+}
+
+TEST(NatSctp, NewAddressesAloneLeaveTheCrcAsItIs) {
+  // No pseudo-header: a client kept (externalTrafficPolicy Local) with the
+  // target port equal to the port changes no byte the CRC covers.
+  bytes ch = sctp_chunk(sctp_chunk_data, bytes(64, 0x33));
+  bytes f = sctp_frame(ip4_client, vip4, 40000, 3868, 9, ch);
+  const bytes before(f.end() - 80, f.end());  // the SCTP packet: header and one chunk
+  nat_rewrite(f.data(), parsed(f), key(ip4_client, pod4, 40000, 3868, ipproto_sctp));
+  EXPECT_EQ(f, sctp_frame(ip4_client, pod4, 40000, 3868, 9, ch));
+  EXPECT_EQ(bytes(f.end() - 80, f.end()), before);
+}
+
+TEST(NatSctp, RandomRewritesMatchFromScratch) {
+  std::mt19937 rng(132);
+  for (int round = 0; round < 2000; ++round) {
+    bool v6 = round & 1;
+    auto addr = [&] {
+      bytes a(v6 ? 16 : 4);
+      for (auto& x : a) x = static_cast<uint8_t>(rng());
+      a[0] = v6 ? 0x20 : static_cast<uint8_t>(1 + rng() % 126);
+      return a;
+    };
+    bytes ch;
+    for (unsigned n = 1 + rng() % 3; n; --n) {
+      bytes v(rng() % 50);
+      for (auto& x : v) x = static_cast<uint8_t>(rng());
+      append(ch, sctp_chunk(static_cast<uint8_t>(rng() % 2 ? sctp_chunk_data : 3), v));
+    }
+    uint32_t tag = static_cast<uint32_t>(rng());
+    bytes s = addr(), d = addr(), s2 = addr(), d2 = addr();
+    uint16_t sp = static_cast<uint16_t>(rng()), dp = static_cast<uint16_t>(rng());
+    uint16_t sp2 = round % 5 == 0 ? sp : static_cast<uint16_t>(rng()), dp2 = round % 3 == 0 ? dp : static_cast<uint16_t>(rng());
+    bytes f = sctp_frame(s, d, sp, dp, tag, ch);
+    nat_rewrite(f.data(), parsed(f), key(s2, d2, sp2, dp2, ipproto_sctp));
+    ASSERT_EQ(f, sctp_frame(s2, d2, sp2, dp2, tag, ch)) << "round " << round;
+  }
+}
+
+TEST(NatSctp, IcmpErrorQuotingSctpIsTranslatedWithItsPorts) {
+  // The quote holds the start of the SCTP packet only: its ports follow the
+  // connection, its CRC stays as the pod's stack saw it.
+  auto error = [](const bytes& outer_s, const bytes& outer_d, const bytes& in_s, const bytes& in_d, uint16_t sp,
+                  uint16_t dp, uint32_t quoted_crc) {
+    bytes l4 = sctp(sp, dp, 7, sctp_chunk(sctp_chunk_data, bytes(40, 1)));
+    l4[8] = uint8_t(quoted_crc);
+    l4[9] = uint8_t(quoted_crc >> 8);
+    l4[10] = uint8_t(quoted_crc >> 16);
+    l4[11] = uint8_t(quoted_crc >> 24);
+    bytes quoted = ipv4({.proto = ipproto_sctp, .src = in_s, .dst = in_d}, l4);
+    quoted.resize(28);
+    bytes msg = icmp(3, 3, 0, 0, quoted);
+    return frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp, .src = outer_s, .dst = outer_d}, with_icmp4_sum(msg)));
+  };
+  bytes f = error(pod4, snat4, snat4, pod4, 1025, 3869, 0xdeadbeef);
+  pkt_meta m = parsed(f);
+  flow_key inner;
+  ASSERT_TRUE(icmp_error_inner_key(f.data(), m, inner));
+  EXPECT_EQ(inner, key(snat4, pod4, 1025, 3869, ipproto_sctp));
+  icmp_error_rewrite(f.data(), m, key(ip4_client, vip4, 40000, 3868, ipproto_sctp), vip4.data(), ip4_client.data());
+  EXPECT_EQ(f, error(vip4, ip4_client, ip4_client, vip4, 40000, 3868, 0xdeadbeef));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "pipelines/common/protocols.h"
 #include "tests/unit/support/packet_builder.h"
+#include "tests/unit/support/sctp_frames.h"
 
 namespace kgw {
 namespace {
@@ -312,6 +313,67 @@ TEST(Parse, DropReasonNamesAreUnique) {
   for (unsigned i = 0; i < drop_reason_count; ++i)
     for (unsigned j = i + 1; j < drop_reason_count; ++j)
       EXPECT_STRNE(drop_reason_name(static_cast<drop_reason>(i)), drop_reason_name(static_cast<drop_reason>(j)));
+}
+
+}  // namespace
+}  // namespace kgw
+
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+TEST(ParseSctp, PortsAndChunksOfBothFamilies) {
+  bytes ch = sctp_chunk(sctp_chunk_cookie_echo, bytes(30, 1));
+  append(ch, sctp_chunk(sctp_chunk_data, bytes(10, 2)));
+  for (const bytes& src : {ip4_client, ip6_client}) {
+    bytes f = sctp_frame(src, src.size() == 4 ? ip4_gw : ip6_gw, 40000, 3868, 0x1234, ch);
+    pkt_meta m = parse(f);
+    ASSERT_EQ(m.v, verdict::pending) << drop_reason_name(m.why);
+    EXPECT_EQ(m.l4_proto, ipproto_sctp);
+    EXPECT_EQ(m.sport, 40000);
+    EXPECT_EQ(m.dport, 3868);
+    EXPECT_EQ(m.l4_len, 12 + ch.size());
+    EXPECT_EQ(m.sctp_chunks, sctp_bit_cookie_echo);
+  }
+}
+
+TEST(ParseSctp, MalformedOrCorruptedPacketsAreCountedDrops) {
+  bytes good = sctp(40000, 3868, 5, sctp_chunk(sctp_chunk_data, bytes(8, 1)));
+  auto with = [](bytes l4) { return framed(sctp_packet(ip4_client, ip4_gw, l4)); };
+  // A wrong CRC, anywhere in the packet.
+  for (size_t at : {size_t{0}, size_t{8}, size_t{11}, good.size() - 1}) {
+    bytes bad = good;
+    bad[at] ^= 0x40;
+    expect_drop(with(bad), drop_reason::sctp_bad_checksum);
+  }
+  expect_drop(with(bytes(good.begin(), good.begin() + 11)), drop_reason::sctp_truncated);
+  expect_drop(with(sctp(1, 2, 0, {})), drop_reason::sctp_bad_chunk);
+  bytes zero_len = good;
+  put16(zero_len, 14, 0);
+  expect_drop(with(zero_len), drop_reason::sctp_bad_chunk);  // before the CRC is looked at
+  bytes long_len = sctp(1, 2, 0, {sctp_chunk_data, 0, 0, 200, 1, 2, 3, 4});
+  expect_drop(with(long_len), drop_reason::sctp_bad_chunk);
+  bytes bundle = sctp_chunk(sctp_chunk_init, sctp_init_value(1));
+  append(bundle, sctp_chunk(sctp_chunk_data, bytes(4, 0)));
+  expect_drop(with(sctp(1, 2, 0, bundle)), drop_reason::sctp_bad_bundle);
+  // The IP header bounds the packet: bytes after it (Ethernet padding) are no chunk.
+  bytes padded = with(good);
+  padded.resize(padded.size() + 6, 0);
+  EXPECT_EQ(parse(padded).v, verdict::pending);
+}
+
+TEST(ParseSctp, FragmentsAreDropped) {
+  bytes l4 = sctp(40000, 3868, 5, sctp_chunk(sctp_chunk_data, bytes(40, 1)));
+  bytes first = frame(eth(ethertype_ipv4),
+                      ipv4({.proto = ipproto_sctp, .src = ip4_client, .dst = ip4_gw, .frag = 0x2000},
+                           bytes(l4.begin(), l4.begin() + 24)));
+  expect_drop(first, drop_reason::sctp_fragment);
+  // A later one carries no SCTP header: left to the stages as any protocol's.
+  bytes later = frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_sctp, .src = ip4_client, .dst = ip4_gw,
+                                                .frag = 3}, bytes(l4.begin() + 24, l4.end())));
+  EXPECT_EQ(parse(later).v, verdict::pending);
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 // served on the node addresses, which the manifests alone do not know.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -187,28 +190,127 @@ spec:
 namespace kgw {
 namespace {
 
-TEST(ServiceCompiler, AnSctpPortGetsNoFrontendAndCostsNothingElse) {
+frontend_key sctp_key(const char* addr, uint16_t port, uint8_t proto) {
+  frontend_key k{};
+  auto ip = parse_ip(addr);
+  EXPECT_TRUE(ip.has_value());
+  std::memcpy(k.addr, ip->b.data(), 4);
+  k.port = static_cast<uint16_t>(port >> 8 | port << 8);
+  k.proto = proto;
+  k.family = 4;
+  return k;
+}
+
+TEST(ServiceCompiler, SctpPortsGetFrontendsLikeTcpAndUdp) {
+  // An SCTP port is a frontend on every address a TCP port has (cluster IP,
+  // external IP, load-balancer IP, node address x nodePort), with its own
+  // group and Maglev table; its endpoints come from the slice's SCTP port.
   const char* yaml = R"(apiVersion: v1
 kind: Service
 metadata: {name: sig}
 spec:
-  clusterIP: 10.96.0.20
+  type: LoadBalancer
+  clusterIP: 198.18.120.1
+  externalIPs: [198.18.121.1]
   ports:
-  - {name: diameter, port: 3868, protocol: SCTP}
-  - {name: http, port: 80}
+  - {name: diameter, port: 3868, protocol: SCTP, targetPort: 3869, nodePort: 30868}
+  - {name: http, port: 80, nodePort: 30080}
+status: {loadBalancer: {ingress: [{ip: 198.18.122.1}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: sig-1, labels: {kubernetes.io/service-name: sig}}
+addressType: IPv4
+endpoints: [{addresses: [198.19.1.21]}, {addresses: [198.19.1.22]}]
+ports: [{name: diameter, port: 3869, protocol: SCTP}, {name: http, port: 8080}]
 )";
   service_set set;
   std::vector<manifest_issue> issues;
   ASSERT_TRUE(parse_services({{"svc.yaml", yaml}}, set, issues));
+  EXPECT_TRUE(set.warnings.empty()) << set.warnings[0].to_string();
   service_compile_options o;
   o.maglev_size = 251;
+  o.node_addresses = {*parse_ip("198.18.0.1")};
   std::vector<compiled_service> out;
   std::string error;
   ASSERT_TRUE(compile_services(set, o, out, error)) << error;
   const service_record& r = record_of(out[0]);
-  ASSERT_EQ(r.n_groups, 1u);
-  EXPECT_EQ(r.groups()[0].proto, 6);
-  EXPECT_EQ(r.groups()[0].port, 80);
+  ASSERT_EQ(r.n_groups, 2u);
+  uint32_t sctp_group = r.groups()[0].proto == 132 ? 0 : 1;
+  const lb_group& g = r.groups()[sctp_group];
+  EXPECT_EQ(g.proto, 132);
+  EXPECT_EQ(g.port, 3868);
+  ASSERT_EQ(g.n_backends, 2u);
+  EXPECT_EQ(g.n_ready, 2u);
+  EXPECT_EQ(r.backends()[g.first_backend].port, htons(3869));
+  EXPECT_EQ(r.groups()[1 - sctp_group].proto, 6);
+  struct want {
+    const char* addr;
+    uint16_t port;
+    frontend_kind kind;
+  };
+  for (want w : {want{"198.18.120.1", 3868, frontend_kind::cluster_ip}, want{"198.18.121.1", 3868, frontend_kind::external_ip},
+                 want{"198.18.122.1", 3868, frontend_kind::load_balancer},
+                 want{"198.18.0.1", 30868, frontend_kind::node_port}}) {
+    const frontend_slot* f = frontend_lookup(r, sctp_key(w.addr, w.port, 132));
+    ASSERT_NE(f, nullptr) << w.addr << " port " << w.port;
+    EXPECT_EQ(f->group, sctp_group) << w.addr;
+    EXPECT_EQ(f->kind, w.kind) << w.addr;
+    // The same number in TCP or UDP is no frontend of the SCTP port.
+    EXPECT_EQ(frontend_lookup(r, sctp_key(w.addr, w.port, 6)), nullptr) << w.addr;
+    EXPECT_EQ(frontend_lookup(r, sctp_key(w.addr, w.port, 17)), nullptr) << w.addr;
+  }
+}
+
+TEST(ServiceCompiler, AnSctpPortNeverRejectsAnUnrelatedService) {
+  // Another Service with the same port numbers in TCP and UDP, on the same
+  // external IP and as its nodePort, is no clash: only the same protocol
+  // clashes, and then only the later Service of the two is refused.
+  const char* sctp = R"(apiVersion: v1
+kind: Service
+metadata: {name: a-sig}
+spec:
+  type: NodePort
+  clusterIP: 198.18.120.1
+  externalIPs: [198.18.121.1]
+  ports: [{name: s, port: 3868, protocol: SCTP, nodePort: 30868}]
+)";
+  const char* others = R"(---
+apiVersion: v1
+kind: Service
+metadata: {name: b-web}
+spec:
+  type: NodePort
+  clusterIP: 198.18.120.2
+  externalIPs: [198.18.121.1]
+  ports:
+  - {name: t, port: 3868, protocol: TCP, nodePort: 30868}
+  - {name: u, port: 3868, protocol: UDP, nodePort: 30868}
+)";
+  std::string error;
+  EXPECT_TRUE(compile(std::string(sctp) + others, error)) << error;
+  service_set set;
+  std::vector<manifest_issue> issues;
+  ASSERT_TRUE(parse_services({{"svc.yaml", std::string(sctp) + others}}, set, issues));
+  EXPECT_TRUE(set.warnings.empty()) << set.warnings[0].to_string();
+  ASSERT_EQ(set.services.size(), 2u);
+
+  // The same SCTP nodePort twice is a clash: of the later Service.
+  std::string clash = std::string(sctp) + R"(---
+apiVersion: v1
+kind: Service
+metadata: {name: c-sig}
+spec:
+  type: NodePort
+  clusterIP: 198.18.120.3
+  ports: [{name: s, port: 3868, protocol: SCTP, nodePort: 30868}]
+)";
+  issues.clear();
+  set = {};
+  EXPECT_FALSE(parse_services({{"svc.yaml", clash}}, set, issues));
+  ASSERT_FALSE(issues.empty());
+  EXPECT_NE(issues[0].to_string().find("default/c-sig: "), std::string::npos) << issues[0].to_string();
+  EXPECT_NE(issues[0].to_string().find("nodePort 30868/SCTP"), std::string::npos) << issues[0].to_string();
 }
 
 }  // namespace

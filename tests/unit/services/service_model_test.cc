@@ -862,9 +862,10 @@ spec:
                     "svc.yaml:20: default/web: spec.ports[2].nodePort: -1 out of range 0..65535"});
 }
 
-TEST(Services, SctpPortsAreWarnedAndKeptOutOfTheRecordNeverAnError) {
-  // An SCTP port costs neither the Service's TCP port nor another Service;
-  // an unknown protocol is still an error.
+TEST(Services, SctpPortsAreReadWithoutWarningAndNeverAnErrorOfAnotherService) {
+  // An SCTP port is a port like any other (kgw forwards it): no warning, and
+  // it costs neither the Service's TCP port nor another Service; an unknown
+  // protocol is still an error.
   auto r = parse1(R"(
 apiVersion: v1
 kind: Service
@@ -884,8 +885,7 @@ spec:
   ports: [{port: 80}]
 )");
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
-  EXPECT_EQ(r.warning_strings(), strings{"svc.yaml:8: default/web: spec.ports[0].protocol: SCTP is not forwarded by "
-                                         "kgw yet: this port is skipped"});
+  EXPECT_EQ(r.warning_strings(), strings{});
   ASSERT_EQ(r.set.services.size(), 2u);
   ASSERT_EQ(r.find("default/web")->ports.size(), 2u);
   EXPECT_EQ(r.find("default/web")->ports[0].protocol, 132);
