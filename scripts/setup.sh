@@ -16,6 +16,10 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev libhyperscan-dev libfmt-dev libyaml-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libhttp-parser-dev
   python3 python3-scapy iproute2 iputils-ping curl openssl procps kmod ethtool valgrind iptables lua5.4 hping3 dnsutils
+  # netns_https_ops: testssl.sh scans the HTTPS listener (offline, in a
+  # namespace; its command is `testssl`), wrk loads it over HTTPS while a TLS
+  # Secret is rotated.
+  testssl.sh wrk
 )
 
 log() { echo "[setup] $*"; }
