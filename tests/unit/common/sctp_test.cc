@@ -135,7 +135,7 @@ TEST(SctpWalk, ChunkBitsOfWellFormedPackets) {
   p = header();
   append(p, sctp_chunk(sctp_chunk_data, bytes(4, 0)));
   append(p, sctp_chunk(sctp_chunk_data, bytes(5, 0)));
-  p.resize(p.size() - 3);
+  p.erase(p.end() - 3, p.end());  // (resize by a difference trips GCC 12's -Wstringop-overflow at -O1)
   EXPECT_EQ(walk(p, bits), drop_reason::count);
   EXPECT_EQ(bits, 0);
 }
