@@ -52,27 +52,12 @@ now_ms() { echo "$(($(date +%s%N) / 1000000))"; }
 T0=$(now_ms)
 
 # --- certificates: a CA and two generations of shop.tls.test's ----------------
-cd "$WORK" || exit 1
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 \
-  -subj "/CN=kgw https ops test CA" 2> /dev/null || fail "cannot make the test CA"
-leaf() {  # leaf FILE: a new key and certificate for shop.tls.test
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" \
-    -subj "/CN=shop.tls.test" 2> /dev/null &&
-    printf "subjectAltName=DNS:shop.tls.test\nextendedKeyUsage=serverAuth\n" > "$1.ext" &&
-    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out "$1.pem" \
-      -extfile "$1.ext" 2> /dev/null || fail "cannot make certificate $1"
-}
-leaf old
-leaf new
+tls_test_ca "$WORK" "kgw https ops test CA" || fail "cannot make the test CA"
+for gen in old new; do tls_leaf "$WORK" "$gen" shop.tls.test shop.tls.test || fail "cannot make certificate $gen"; done
 fingerprint() { openssl x509 -noout -fingerprint -sha256 | sed 's/.*=//'; }
-OLD_FP=$(fingerprint < old.pem)
-NEW_FP=$(fingerprint < new.pem)
+OLD_FP=$(fingerprint < "$WORK/old.pem")
+NEW_FP=$(fingerprint < "$WORK/new.pem")
 [ -n "$OLD_FP" ] && [ "$OLD_FP" != "$NEW_FP" ] || fail "the two certificates' fingerprints: $OLD_FP / $NEW_FP"
-secret() {  # secret FILE: the Secret shop/shop-tls with FILE.pem and FILE.key
-  printf -- "apiVersion: v1\nkind: Secret\nmetadata: {name: shop-tls, namespace: shop}\ntype: kubernetes.io/tls\n"
-  printf "data:\n  tls.crt: %s\n  tls.key: %s\n" "$(base64 -w0 < "$1.pem")" "$(base64 -w0 < "$1.key")"
-}
-cd - > /dev/null || exit 1
 
 pod_topology "$P" "$WORK"
 # wrk and testssl find shop.tls.test in the client namespace's /etc/hosts
@@ -130,7 +115,7 @@ ports: [{name: http, protocol: TCP, port: 8080}]
 endpoints:
   - {addresses: [198.19.1.13]}
 YAML
-secret "$WORK/old" > "$WORK/manifests/shop-tls.yaml"
+tls_secret shop-tls "$WORK/old" > "$WORK/manifests/shop-tls.yaml"
 cat > "$WORK/gateway.yaml" <<YAML
 node:
   name: netns-https-ops
@@ -255,7 +240,7 @@ STARTED_PIDS+=("$WRK_PID")
 sleep 2
 fp=$(probe) || fail "a handshake before the rotation failed"
 [ "$fp" = "$OLD_FP" ] || fail "before the rotation: served $fp, expected the first certificate $OLD_FP"
-secret "$WORK/new" > "$WORK/shop-tls.yaml.tmp"
+tls_secret shop-tls "$WORK/new" > "$WORK/shop-tls.yaml.tmp"
 mv "$WORK/shop-tls.yaml.tmp" "$WORK/manifests/shop-tls.yaml"
 t=$(now_ms)
 for ((n = 0; n < 100; n++)); do

@@ -38,23 +38,9 @@ fail() {
 http_field() { cli "show counters" | grep "^http: " | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 
 # --- certificates: a CA, a leaf, a wildcard ------------------------------------
-cd "$WORK" || exit 1
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 \
-  -subj "/CN=kgw https test CA" 2> /dev/null || fail "cannot make the test CA"
-leaf() {  # leaf NAME CN SAN
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" \
-    2> /dev/null &&
-    printf "subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n" "$3" > "$1.ext" &&
-    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out "$1.pem" \
-      -extfile "$1.ext" 2> /dev/null || fail "cannot make certificate $1"
-}
-leaf shop shop.tls.test shop.tls.test
-leaf wild "*.wild.tls.test" "*.wild.tls.test"
-secret() {  # secret NAME FILE
-  printf -- "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: shop}\ntype: kubernetes.io/tls\n" "$1"
-  printf "data:\n  tls.crt: %s\n  tls.key: %s\n" "$(base64 -w0 < "$2.pem")" "$(base64 -w0 < "$2.key")"
-}
-cd - > /dev/null || exit 1
+tls_test_ca "$WORK" "kgw https test CA" || fail "cannot make the test CA"
+tls_leaf "$WORK" shop shop.tls.test shop.tls.test || fail "cannot make certificate shop"
+tls_leaf "$WORK" wild "*.wild.tls.test" "*.wild.tls.test" || fail "cannot make certificate wild"
 
 pod_topology "$P" "$WORK"
 ip netns exec "$P-pod3" python3 "$HERE/upload_server.py" 198.19.1.13 8081 > "$WORK/upload.log" 2>&1 &
@@ -134,8 +120,8 @@ ports: [{name: http, protocol: TCP, port: 8081}]
 endpoints:
   - {addresses: [198.19.1.13]}
 YAML
-  secret shop-tls "$WORK/shop"
-  secret wild-tls "$WORK/wild"
+  tls_secret shop-tls "$WORK/shop"
+  tls_secret wild-tls "$WORK/wild"
 } > "$WORK/manifests/https.yaml"
 metrics_port=19$((RANDOM % 900 + 100))
 cat > "$WORK/gateway.yaml" <<YAML

@@ -180,3 +180,23 @@ wait_pods() {
     if [ "$n" = 50 ]; then echo "pod$i does not serve on 198.19.1.1$i:8080"; return 1; fi
   done
 }
+
+# Test certificates (EC P-256, valid two days), made with openssl.
+# tls_test_ca DIR CN: the CA, DIR/ca.pem and DIR/ca.key.
+tls_test_ca() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/ca.key" -out "$1/ca.pem" \
+    -days 2 -subj "/CN=$2" 2> /dev/null
+}
+# tls_leaf DIR NAME CN SAN: DIR/NAME.pem and DIR/NAME.key for the DNS name SAN, signed by DIR's CA.
+tls_leaf() {
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/$2.key" -out "$1/$2.csr" \
+    -subj "/CN=$3" 2> /dev/null &&
+    printf "subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n" "$4" > "$1/$2.ext" &&
+    openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -days 2 \
+      -out "$1/$2.pem" -extfile "$1/$2.ext" 2> /dev/null
+}
+# tls_secret NAME FILE: a YAML document, the kubernetes.io/tls Secret shop/NAME of FILE.pem and FILE.key.
+tls_secret() {
+  printf -- "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: shop}\ntype: kubernetes.io/tls\n" "$1"
+  printf "data:\n  tls.crt: %s\n  tls.key: %s\n" "$(base64 -w0 < "$2.pem")" "$(base64 -w0 < "$2.key")"
+}

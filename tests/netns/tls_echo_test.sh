@@ -35,23 +35,11 @@ tls_field() { cli "show counters" | grep "^tls: " | sed -n "s/.* $1 \([0-9]*\).*
 
 # --- certificates: a CA, three leaves, a default -------------------------------
 cd "$WORK" || exit 1
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 \
-  -subj "/CN=kgw netns test CA" 2> /dev/null || fail "cannot make the test CA"
-leaf() {  # leaf NAME CN SAN
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" \
-    2> /dev/null &&
-    printf "subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n" "$3" > "$1.ext" &&
-    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out "$1.pem" \
-      -extfile "$1.ext" 2> /dev/null || fail "cannot make certificate $1"
-}
-leaf a a.tls.test a.tls.test
-leaf b b.tls.test b.tls.test
-leaf wild "*.wild.tls.test" "*.wild.tls.test"
-leaf dflt dflt.tls.test dflt.tls.test
-secret() {  # secret NAME FILE
-  printf -- "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: shop}\ntype: kubernetes.io/tls\n" "$1"
-  printf "data:\n  tls.crt: %s\n  tls.key: %s\n" "$(base64 -w0 < "$2.pem")" "$(base64 -w0 < "$2.key")"
-}
+tls_test_ca "$WORK" "kgw netns test CA" || fail "cannot make the test CA"
+tls_leaf "$WORK" a a.tls.test a.tls.test || fail "cannot make certificate a"
+tls_leaf "$WORK" b b.tls.test b.tls.test || fail "cannot make certificate b"
+tls_leaf "$WORK" wild "*.wild.tls.test" "*.wild.tls.test" || fail "cannot make certificate wild"
+tls_leaf "$WORK" dflt dflt.tls.test dflt.tls.test || fail "cannot make certificate dflt"
 mkdir -p manifests
 {
   cat <<'YAML'
@@ -74,10 +62,10 @@ spec:
   - host: a.tls.test
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
 YAML
-  secret a-tls a
-  secret b-tls b
-  secret wild-tls wild
-  secret dflt-tls dflt
+  tls_secret a-tls a
+  tls_secret b-tls b
+  tls_secret wild-tls wild
+  tls_secret dflt-tls dflt
 } > manifests/tls.yaml
 cd - > /dev/null || exit 1
 
