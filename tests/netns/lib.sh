@@ -55,10 +55,10 @@ start_dataplane() {
   DPDK_PREFIXES+=("$prefix")
   ip netns exec "$ns" "$kgw" dataplane -c "$config" "${extra[@]}" > "$log" 2>&1 &
   DP_PID=$!
+  DP_LOG=$log
   STARTED_PIDS+=("$DP_PID")
 }
 
-# Waits until the dataplane answers a CLI command (its shared state is up).
 # wait_grep SECONDS PATTERN FILE...: true once one of FILEs has a line matching
 # PATTERN (a pod's access log is written after the response has gone out).
 wait_grep() {
@@ -71,10 +71,15 @@ wait_grep() {
   return 1
 }
 
+# wait_dataplane KGW PREFIX [SECONDS]: until the dataplane answers a CLI command
+# and (started by start_dataplane) has logged that it runs.
 wait_dataplane() {
   local kgw=$1 prefix=$2 timeout=${3:-30} i
   for ((i = 0; i < timeout * 5; i++)); do
-    if "$kgw" cli --file-prefix "$prefix" -c "show lcores" > /dev/null 2>&1; then return 0; fi
+    # A cli attaches once the shared state is up, before the workers' TCP,
+    # TLS and proxy state is built and logged: the log's last start line says so.
+    if "$kgw" cli --file-prefix "$prefix" -c "show lcores" > /dev/null 2>&1 &&
+      { [ -z "${DP_LOG:-}" ] || grep -q "dataplane running" "$DP_LOG"; }; then return 0; fi
     if [ -n "${DP_PID:-}" ] && ! kill -0 "$DP_PID" 2>/dev/null; then return 1; fi
     sleep 0.2
   done
