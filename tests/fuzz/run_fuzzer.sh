@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# run_fuzzer.sh BINARY SEED_DIR SECONDS: a bounded libFuzzer run that starts
-# from the committed seeds and writes new inputs to a temporary corpus.
+# run_fuzzer.sh BINARY SEED_DIR SECONDS [RSS_MB]: a bounded libFuzzer run that
+# starts from the committed seeds and writes new inputs to a temporary corpus
+# (RSS limit 2048 MB unless given).
 set -uo pipefail
-bin=$1 seeds=$2 secs=$3
+bin=$1 seeds=$2 secs=$3 rss=${4:-2048}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb="$rss" -print_final_stats=1 \
   -artifact_prefix="$work/" "$work" "$seeds" > "$work/log" 2>&1
 status=$?
 if [ "$status" -eq 0 ]; then
