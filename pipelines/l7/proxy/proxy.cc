@@ -26,7 +26,6 @@ enum : uint8_t { phase_head = 0, phase_body = 1, phase_done = 2 };
 // backend connection opening or open, or the proxy's own answer going out);
 // our FIN queued, waiting for the client's end.
 enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3 };
-constexpr uint32_t no_owner = 0xffffffffu;
 constexpr uint64_t wheel_tick_ns = 4'000'000;
 constexpr uint32_t wheel_slots = 4096;  // 16 s a turn; longer deadlines go round
 
@@ -274,7 +273,7 @@ void pool_unlink(proxy_worker& pw, uint32_t i) {
   if (b.next != no_conn) pw.backends[b.next].prev = b.prev;
   if (e.n_idle) e.n_idle--;
   wheel_disarm(pw.wheel, pw.capacity + i);
-  b = backend_slot{no_owner, no_endpoint, 0, no_conn, no_conn, 0, false};
+  b = backend_slot{};
 }
 
 // A pooled connection goes: the endpoint closed it, it timed out idle, or
@@ -321,7 +320,8 @@ bool pool_put(proxy_worker& pw, proxy_conn& c) {
   }
   uint32_t i = c.backend.index;
   backend_slot& b = pw.backends[i];
-  b = backend_slot{no_owner, c.ep, c.backend.gen, no_conn, e.idle_head, pw.now_ns, true};
+  b = backend_slot{.owner = no_owner, .ep = c.ep, .gen = c.backend.gen, .next = e.idle_head, .prev = no_conn,
+                   .idle_since = pw.now_ns, .pooled = true};
   if (e.idle_head != no_conn) pw.backends[e.idle_head].prev = i;
   e.idle_head = i;
   e.n_idle++;
@@ -972,7 +972,7 @@ bool proxy_init(proxy_worker& pw, tcp_stack* s, rte_mempool* pool, uint32_t capa
   }
   for (uint32_t i = 0; i < capacity; ++i) {
     new (&pw.conns[i]) proxy_conn{};
-    pw.backends[i] = backend_slot{no_owner, no_endpoint, 0, no_conn, no_conn, 0, false};
+    pw.backends[i] = backend_slot{};
   }
   new (pw.parser) http::head_parser{};
   wheel_init(pw.wheel, pw.wheel_nodes, 2 * capacity, pw.wheel_slots, wheel_slots, wheel_tick_ns, now_ns);

@@ -102,14 +102,17 @@ struct proxy_conn {
   proxy_half req, resp;
 };
 
+inline constexpr uint32_t no_owner = 0xffffffffu;
+
 // A backend connection's side, by its TCB index.
 struct backend_slot {
-  uint32_t owner;     // the client connection's index; no_owner when pooled or free
-  uint32_t ep;        // its endpoint entry (no_endpoint: none)
-  uint32_t gen;       // the id's generation, while pooled
-  uint32_t next, prev;  // the endpoint's idle list, while pooled
-  uint64_t idle_since;
-  bool pooled;
+  uint32_t owner = no_owner;    // the client connection's index; no_owner when pooled or free
+  uint32_t ep = no_endpoint;    // its endpoint entry (no_endpoint: none)
+  uint32_t gen = 0;             // the id's generation, while pooled
+  uint32_t next = no_conn;      // the endpoint's idle list (most recent first), while pooled
+  uint32_t prev = no_conn;
+  uint64_t idle_since = 0;
+  bool pooled = false;
 };
 
 // What the worker gives the proxy. Everything here is the worker's own.

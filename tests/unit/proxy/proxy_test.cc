@@ -512,6 +512,43 @@ TEST_F(ProxyTest, PoolIdleTimeoutAndDrain) {
   for (int i = 0; i < 4; ++i) EXPECT_NE(ask(*this, get("/")).body.substr(0, 4), "pod1");
 }
 
+// Every endpoint's idle list holds exactly its pooled slots, each once.
+void expect_pools_consistent(const proxy_worker& pw) {
+  uint32_t pooled = 0;
+  for (uint32_t i = 0; i < pw.capacity; ++i) pooled += pw.backends[i].pooled;
+  uint32_t listed = 0;
+  for (uint32_t ep = 0; ep < pw.endpoints.capacity; ++ep) {
+    const endpoint_entry& e = pw.endpoints.entries[ep];
+    uint32_t n = 0, prev = no_conn;
+    for (uint32_t i = e.idle_head; i != no_conn && n <= pw.capacity; i = pw.backends[i].next, ++n) {
+      ASSERT_TRUE(pw.backends[i].pooled) << "endpoint " << ep << " lists slot " << i << ", which is not pooled";
+      ASSERT_EQ(pw.backends[i].ep, ep);
+      ASSERT_EQ(pw.backends[i].prev, prev);
+      prev = i;
+    }
+    ASSERT_EQ(n, e.n_idle) << "endpoint " << ep;
+    listed += n;
+  }
+  EXPECT_EQ(listed, pooled);
+}
+
+// Several keep-alive clients at once over keep-alive endpoints: each
+// exchange takes a pooled connection or opens one and gives it back; the
+// pools stay lists of the idle connections (a slot reused while still
+// listed made a cycle that hung the worker in pool_take).
+TEST_F(ProxyTest, ConcurrentKeepAliveClientsShareThePools) {
+  start();
+  std::vector<uint32_t> cs;
+  for (int i = 0; i < 4; ++i) cs.push_back(open(get("/")));
+  for (size_t round = 1; round <= 30; ++round) {
+    for (uint32_t c : cs) ASSERT_TRUE(run_until_responses(c, round)) << "client " << c << " round " << round;
+    expect_pools_consistent(pw);
+    for (uint32_t c : cs) send(c, get("/"));
+  }
+  for (unsigned r = 0; r < http_reason_count; ++r) EXPECT_EQ(counters.errors[r], 0u) << "reason " << r;
+  EXPECT_GT(counters.backend_reused, 0u);
+}
+
 }  // namespace
 }  // namespace kgw::proxy::test
 
