@@ -21,6 +21,9 @@ import time
 def serve(name, addr, port):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"   # keep-alive: one connection, many requests
+        # The head and the body go out in two writes: with Nagle the body
+        # waits for the head's ACK, which a receiver delays (40 ms here).
+        disable_nagle_algorithm = True
 
         def do_GET(self):
             body = f"{name} {self.path}\n".encode()
@@ -29,8 +32,9 @@ def serve(name, addr, port):
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args):
-            pass
+        def log_message(self, fmt, *args):
+            # One line per request: tests count what each pod served.
+            sys.stderr.write("%s %s\n" % (self.client_address[0], fmt % args))
 
     http.server.ThreadingHTTPServer.allow_reuse_address = True
     http.server.ThreadingHTTPServer((addr, int(port)), Handler).serve_forever()
