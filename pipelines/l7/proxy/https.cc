@@ -24,8 +24,8 @@ bool redirects_to_https(const proxy_worker& pw, uint32_t route, std::string_view
 
 namespace {
 
-uint32_t digits(uint32_t v) {
-  uint32_t n = 1;
+uint64_t digits(uint64_t v) {
+  uint64_t n = 1;
   while (v >= 10) {
     v /= 10;
     ++n;
@@ -33,7 +33,17 @@ uint32_t digits(uint32_t v) {
   return n;
 }
 
-void put_location(writer& w, const http::head& h, std::string_view host, uint16_t port) {
+// A writer that only counts: the Content-Length of a body put_location
+// writes, from the same code that writes it.
+struct length_counter {
+  uint64_t n = 0;
+  void put(std::string_view s) { n += s.size(); }
+  void put_uint(uint64_t v) { n += digits(v); }
+  void put_span(http::cursor, http::span sp) { n += sp.len; }
+};
+
+template <class Sink>
+void put_location(Sink& w, const http::head& h, std::string_view host, uint16_t port) {
   w.put("https://");
   w.put(host);
   if (port != 443) {
@@ -58,10 +68,10 @@ rte_mbuf* redirect_response(rte_mempool* pool, const http::head& h, std::string_
   w.put("HTTP/1.1 308 Permanent Redirect\r\nLocation: ");
   put_location(w, h, host, https_port);
   // The body: the URL and a newline.
-  uint64_t len = 8 + host.size() + (https_port != 443 ? 1 + digits(https_port) : 0) + (h.path.len ? h.path.len : 1) +
-                 (h.has_query ? 1 + h.query.len : 0) + 1;
+  length_counter body;
+  put_location(body, h, host, https_port);
   w.put("\r\nContent-Type: text/plain\r\nContent-Length: ");
-  w.put_uint(len);
+  w.put_uint(body.n + 1);
   w.put(close ? "\r\nConnection: close\r\n\r\n" : "\r\nConnection: keep-alive\r\n\r\n");
   if (h.meth != http::method::head) {
     put_location(w, h, host, https_port);
