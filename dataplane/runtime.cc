@@ -291,6 +291,7 @@ bool runtime::build_workers(const runtime_options& o) {
     w->burst = static_cast<uint16_t>(cfg_->dataplane.burst);
     w->counters = &state_->counters[i];
     w->snapshot = &state_->conn_snapshots[i];
+    w->l7_snapshot = &state_->l7_snapshots[i];
     w->tcp_probe = &state_->tcp_probes[i];
     w->local_state.worker = i;
     w->local = local_;

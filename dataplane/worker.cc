@@ -530,12 +530,29 @@ void serve_conn_snapshot(worker_conf& w, const conn_table& ct) {
   __atomic_store_n(&r.done, want, __ATOMIC_RELEASE);
 }
 
+// `show l7`: the proxy's client slots counted a bounded number per loop,
+// then its endpoints copied.
+void serve_l7_snapshot(worker_conf& w) {
+  l7_snapshot_request& r = *w.l7_snapshot;
+  uint32_t want = __atomic_load_n(&r.requested, __ATOMIC_ACQUIRE);
+  if (want == r.done) return;
+  const proxy::proxy_worker* pw = w.tcp ? w.tcp->proxy : nullptr;
+  r.has_proxy = pw != nullptr;
+  if (pw) {
+    constexpr uint32_t slots_per_loop = 4096;
+    if (!proxy::proxy_count_step(*pw, r.cursor, slots_per_loop, r.summary)) return;
+    r.filled = proxy::proxy_copy_endpoints(*pw, r.endpoints, r.capacity);
+  }
+  __atomic_store_n(&r.done, want, __ATOMIC_RELEASE);
+}
+
 }  // namespace
 
 void worker_housekeeping(worker_conf& w) {
   // Nothing of a Service record is held across loops: this is a quiescent point.
   if (w.rcu) rte_rcu_qsbr_quiescent(w.rcu, w.index);
   if (w.tcp && w.tcp->stack) publish_tcp_counters(*w.tcp->stack, w.counters->tcp);
+  if (w.l7_snapshot) serve_l7_snapshot(w);
   conn_table* ct = w.conntrack.table;
   if (!ct) return;
   // A few buckets per loop: expiry costs a little, always, never a pause.

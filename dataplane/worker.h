@@ -64,6 +64,7 @@ struct worker_conf {
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
   conn_snapshot_request* snapshot = nullptr;  // `show conntrack` requests to this worker
   tcp_probe_request* tcp_probe = nullptr;     // `tcp connect` requests to this worker (needs `tcp`)
+  l7_snapshot_request* l7_snapshot = nullptr;  // `show l7` requests to this worker
   rte_ring* handoff_in = nullptr;            // packets other workers pass to this one
   rte_ring* handoff_to[max_workers] = {};    // every worker's hand-off ring, by worker index
   // The worker's own TCP stack and its services, driven once per poll loop;

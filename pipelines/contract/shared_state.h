@@ -11,6 +11,7 @@
 
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/pkt_meta.h"
+#include "pipelines/l7/proxy/proxy_snapshot.h"
 
 namespace kgw {
 
@@ -27,7 +28,7 @@ struct table;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 17;
+inline constexpr uint32_t shared_state_version = 18;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -153,6 +154,22 @@ struct tcp_probe_request {
   uint64_t connect_ns, total_ns;      // handshake time, and time to the end
 };
 
+// `kgw cli show l7`: a worker's HTTP proxy counted and its endpoints copied,
+// asked for as a conn_snapshot_request is. `endpoints` is the requester's
+// rte_malloc memory for `capacity` of them.
+struct l7_snapshot_request {
+  volatile uint32_t requested;
+  volatile uint32_t done;
+  volatile int32_t owner_pid;  // the process using this slot; 0 = free
+  uint32_t capacity;           // room in `endpoints`
+  uint32_t filled;             // endpoints copied
+  uint32_t cursor;             // the worker's progress through its connection slots
+  uint32_t has_proxy;          // 0: the worker runs no proxy (nothing else is filled)
+  uint32_t pad;
+  proxy::proxy_summary summary;
+  proxy::endpoint_view* endpoints;
+};
+
 // The certificate the dataplane generated at start, which serves names no
 // Ingress covers while ingress.default_certificate names none (its key stays
 // in the dataplane's own memory): what the CLI and the metrics show of it.
@@ -187,6 +204,7 @@ struct shared_state {
   conn_table* conns[max_workers];             // each read and written by its worker only
   conn_snapshot_request conn_snapshots[max_workers];
   tcp_probe_request tcp_probes[max_workers];  // `tcp connect` to each worker
+  l7_snapshot_request l7_snapshots[max_workers];  // `show l7` of each worker
   // Routes, on-link networks and neighbours (pipelines/route/nexthop.h),
   // swapped by the main lcore's resolver on every change of a neighbour;
   // workers load it once per poll loop. A reader in another process copies

@@ -242,6 +242,15 @@ done
 [ "$held" = 0 ] || { ip netns exec "$P-pod1" ss -tn; fail "pod1 still holds $held connections from kgw after leaving the Service"; }
 drained=$(sed -n "s/.* pool-drained \([0-9]*\).*/\1/p" <<< "$line")
 [ "${drained:-0}" -ge 1 ] || fail "pool-drained is ${drained:-0}: pod1's pooled connections were not drained"
+# `show l7`: wrk's connections are gone; pod3's pooled connections are
+# listed idle, pod1 keeps none.
+cli "show l7" > "$WORK/l7.txt" || fail "show l7"
+cat "$WORK/l7.txt"
+grep -q "^worker 0: http port 80, https port 443" "$WORK/l7.txt" || fail "show l7: no listener line"
+read -r _ p3_use p3_idle _ < <(awk '$1 == "198.19.1.13:8084"' "$WORK/l7.txt")
+[ "${p3_idle:-0}" -ge 1 ] || fail "show l7: pod3 has ${p3_idle:-no} idle connections"
+read -r _ _ p1_idle _ < <(awk '$1 == "198.19.1.11:8084"' "$WORK/l7.txt")
+[ "${p1_idle:-0}" = 0 ] || fail "show l7: pod1 still has $p1_idle idle connections"
 echo "slice changes under wrk: $requests requests, 0 errors, $published generations, pod3 served $pod3, pod1 drained: ok"
 
 # --- 2. 1 GiB down and up ---------------------------------------------------

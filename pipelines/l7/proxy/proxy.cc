@@ -22,10 +22,6 @@ using namespace kgw::tcp;
 using http::cursor;
 
 enum : uint8_t { phase_head = 0, phase_body = 1, phase_done = 2 };
-// A client connection: waiting for a request head; in an exchange (a
-// backend connection opening or open, or the proxy's own answer going out);
-// our FIN queued, waiting for the client's end.
-enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3 };
 constexpr uint64_t wheel_tick_ns = 4'000'000;
 constexpr uint32_t wheel_slots = 4096;  // 16 s a turn; longer deadlines go round
 

@@ -73,6 +73,11 @@ struct proxy_half {
   bool eof = false;      // the peer sent its FIN
 };
 
+// A client connection (proxy_conn::state): waiting for a request head; in an
+// exchange (a backend connection opening or open, or the proxy's own answer
+// going out); our FIN queued, waiting for the client's end.
+enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3 };
+
 struct proxy_conn {
   tcp::tcp_conn_id client;
   tcp::tcp_conn_id backend;
@@ -81,7 +86,7 @@ struct proxy_conn {
   uint64_t body_bytes = 0;   // request body bytes decoded (ingress.limits.request_body_bytes)
   rte_mbuf* replay = nullptr;  // the request head as sent over a reused connection, for a retry
   ip_addr client_ip;
-  uint8_t state = 0;         // proxy.cc: st_*
+  uint8_t state = st_free;
   uint8_t attempts = 0;      // connects for this request
   bool in_use = false;
   bool tls = false;          // the client connection is on https_port: its I/O goes through the TLS layer

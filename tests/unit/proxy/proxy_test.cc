@@ -3,6 +3,7 @@
 // ingress.limits and the timeouts of ingress.timeouts.
 #include <string>
 
+#include "pipelines/l7/proxy/proxy_snapshot.h"
 #include "pipelines/l7/tcp/tcb.h"
 #include "tests/unit/proxy/proxy_fixture.h"
 
@@ -547,6 +548,53 @@ TEST_F(ProxyTest, ConcurrentKeepAliveClientsShareThePools) {
   }
   for (unsigned r = 0; r < http_reason_count; ++r) EXPECT_EQ(counters.errors[r], 0u) << "reason " << r;
   EXPECT_GT(counters.backend_reused, 0u);
+}
+
+// `show l7`'s view: the four clients wait for their next request, their
+// backend connections are idle in the pools of the three endpoints; counted
+// in steps as a worker does it between bursts.
+TEST_F(ProxyTest, SnapshotCountsConnectionsAndEndpoints) {
+  start();
+  std::vector<uint32_t> cs;
+  for (int i = 0; i < 4; ++i) cs.push_back(open(get("/")));
+  for (uint32_t c : cs) ASSERT_TRUE(run_until_responses(c, 1));
+  uint32_t slow = open("GET / HTTP/1.1\r\nHost: a.exa");  // a head still coming
+  run(10'000'000);
+  proxy_summary s{};
+  uint32_t cursor = 0;
+  int steps = 0;
+  while (!proxy_count_step(pw, cursor, 7, s)) ++steps;
+  EXPECT_GT(steps, 0) << "a budget of 7 slots takes several steps";
+  EXPECT_EQ(s.clients, 5u);
+  EXPECT_EQ(s.clients_waiting, 5u);
+  EXPECT_EQ(s.clients_exchange, 0u);
+  EXPECT_EQ(s.backends_in_use, 0u);
+  EXPECT_EQ(s.backends_pooled, 4u);
+  EXPECT_EQ(s.endpoints, 3u);
+  endpoint_view eps[8];
+  uint32_t n = proxy_copy_endpoints(pw, eps, 8);
+  ASSERT_EQ(n, 3u);
+  uint32_t idle = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    idle += eps[i].idle;
+    EXPECT_EQ(eps[i].port, 8080);
+    EXPECT_EQ(eps[i].ejected_for_ns, 0u);
+  }
+  EXPECT_EQ(idle, 4u);
+  EXPECT_EQ(proxy_copy_endpoints(pw, eps, 2), 2u) << "bounded by the room given";
+  // One exchange in progress: its pod does not answer yet.
+  p(1).mode = pod_mode::silent;
+  p(2).mode = pod_mode::silent;
+  p(3).mode = pod_mode::silent;
+  send(cs[0], get("/"));
+  run(10'000'000);
+  s = proxy_summary{};
+  cursor = 0;
+  ASSERT_TRUE(proxy_count_step(pw, cursor, pw.capacity, s));
+  EXPECT_EQ(s.clients_exchange, 1u);
+  EXPECT_EQ(s.backends_in_use, 1u);
+  EXPECT_EQ(s.backends_pooled, 3u);
+  (void)slow;
 }
 
 }  // namespace
