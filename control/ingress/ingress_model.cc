@@ -583,7 +583,7 @@ route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& er
     return nullptr;
   };
   auto make_error = [&](const ingress_object& ing, int line, const std::string& field, const std::string& msg,
-                        bool warning = false) {
+                        bool warning = false, finding_kind kind = finding_kind::other) {
     manifest_error e;
     e.file = ing.file;
     e.line = line ? line : ing.line;
@@ -591,6 +591,7 @@ route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& er
     e.field = field;
     e.message = msg;
     e.warning = warning;
+    e.kind = kind;
     errors.push_back(std::move(e));
   };
   // Resolves a backend; returns -1 (and reports) when it can't.
@@ -612,7 +613,7 @@ route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& er
     if (!svc) {
       make_error(ing, b.line, b.field + ".service.name",
                  fmt::format("Service {}/{} not found in the manifests: this backend answers 503", ing.ns, b.service),
-                 true);
+                 true, finding_kind::unresolved_backend);
     } else {
       bool found = false;
       for (const auto& p : svc->ports) {
@@ -624,7 +625,7 @@ route_set build_route_set(const manifest_set& m, std::vector<manifest_error>& er
       if (!found)
         make_error(ing, b.line, port_field,
                    fmt::format("Service {}/{} has no TCP port {}: this backend answers 503", ing.ns, b.service, port_text),
-                   true);
+                   true, finding_kind::unresolved_backend);
     }
     for (size_t i = 0; i < rs.backends.size(); i++) {
       const auto& x = rs.backends[i];

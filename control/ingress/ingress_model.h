@@ -26,6 +26,12 @@ inline constexpr std::string_view ssl_redirect_annotation = "kgw.dev/ssl-redirec
 inline constexpr std::string_view nginx_ssl_redirect_annotation = "nginx.ingress.kubernetes.io/ssl-redirect";
 
 // "FILE:LINE: NS/NAME: FIELD: MESSAGE" (parts that are unknown are left out).
+// What a finding is about, for those who act on one kind (tests, tools).
+enum class finding_kind : uint8_t {
+  other,
+  unresolved_backend,  // a backend naming a Service or port the manifests lack: it answers 503
+};
+
 struct manifest_error {
   std::string file;
   int line = 0;          // 1-based; 0 when unknown
@@ -33,6 +39,7 @@ struct manifest_error {
   std::string field;     // "spec.rules[0].http.paths[1].path"
   std::string message;
   bool warning = false;  // reported, but the rest still works (e.g. unsupported resource backend)
+  finding_kind kind = finding_kind::other;
   std::string to_string() const;
 };
 
