@@ -192,9 +192,12 @@ tls_test_ca() {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/ca.key" -out "$1/ca.pem" \
     -days 2 -subj "/CN=$2" 2> /dev/null
 }
-# tls_leaf DIR NAME CN SAN: DIR/NAME.pem and DIR/NAME.key for the DNS name SAN, signed by DIR's CA.
+# tls_leaf DIR NAME CN SAN [rsa]: DIR/NAME.pem and DIR/NAME.key for the DNS name SAN, signed by DIR's CA;
+# an EC P-256 key, or RSA 2048 with `rsa`.
 tls_leaf() {
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/$2.key" -out "$1/$2.csr" \
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+  [ "${5:-}" = rsa ] && key=(-newkey rsa:2048)
+  openssl req "${key[@]}" -nodes -keyout "$1/$2.key" -out "$1/$2.csr" \
     -subj "/CN=$3" 2> /dev/null &&
     printf "subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n" "$4" > "$1/$2.ext" &&
     openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -days 2 \
