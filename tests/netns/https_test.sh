@@ -17,6 +17,11 @@
 #      name and no SNI get ingress.default_certificate's (a fourth Secret);
 #      421 when the Host is not covered by the SNI's certificate, for the RSA
 #      one too;
+#   2c. testssl.sh against the RSA 2048 certificate (rsa.tls.test): the
+#      certificate and server defaults (-S), ROBOT (-BB) and DROWN (-D), which
+#      need an RSA key to try, and the HTTP headers (-h); fails on any HIGH or
+#      CRITICAL finding (testssl_run in lib.sh; the EC certificate's full scan
+#      is in netns_https_ops);
 #   3. keep-alive over TLS (two URLs, one connection); a 20 MB download
 #      through TLS, sha256 compared;
 #   4. on port 80: 308 to the https URL for a host with TLS (curl -I), none
@@ -33,6 +38,7 @@ source "$HERE/lib.sh"
 netns_require_root_and_hugepages
 command -v openssl > /dev/null || { echo "SKIP: no openssl"; exit 77; }
 command -v curl > /dev/null || { echo "SKIP: no curl"; exit 77; }
+command -v testssl > /dev/null || { echo "FAIL: testssl missing (scripts/setup.sh installs it)"; exit 1; }
 
 P=kgwhttps$$
 WORK=$(mktemp -d)
@@ -49,7 +55,11 @@ http_field() { cli "show counters" | grep "^http: " | sed -n "s/.* $1 \([0-9]*\)
 tls_test_ca "$WORK" "kgw https test CA" || fail "cannot make the test CA"
 tls_leaf "$WORK" shop shop.tls.test shop.tls.test || fail "cannot make certificate shop"
 tls_leaf "$WORK" wild "*.wild.tls.test" "*.wild.tls.test" || fail "cannot make certificate wild"
-tls_leaf "$WORK" rsa rsa.tls.test rsa.tls.test rsa || fail "cannot make certificate rsa"
+# For testssl.sh's -S, which rates the certificate as a CA would issue it: 90
+# days (expiring within 30 is HIGH) and an OCSP URI (neither a CRL nor an OCSP
+# URI is HIGH; nothing answers there, and testssl.sh offline asks nothing).
+TLS_LEAF_DAYS=90 TLS_LEAF_EXT="authorityInfoAccess=OCSP;URI:http://ocsp.tls.test/" \
+  tls_leaf "$WORK" rsa rsa.tls.test rsa.tls.test rsa || fail "cannot make certificate rsa"
 tls_leaf "$WORK" fallback "kgw https test default" fallback.tls.test || fail "cannot make certificate fallback"
 
 pod_topology "$P" "$WORK"
@@ -244,6 +254,13 @@ c=$(scurl x.wild.tls.test -o /dev/null -w '%{http_code}' -H "Host: rsa.tls.test"
 cli "show counters" > "$WORK/counters.txt"
 grep -qE "^ +misdirected +4 +421" "$WORK/counters.txt" || { grep -A25 "http errors" "$WORK/counters.txt"; fail "421s not counted as misdirected (4 expected)"; }
 echo "SNI: three certificates (EC exact, RSA 2048 exact, EC wildcard) and the default served by name; 421 across them"
+
+# 2c. testssl.sh against the RSA certificate.
+testssl_run "$WORK" rsa.tls.test -S -BB -D -h > "$WORK/testssl_rsa.out" 2>&1
+ts_rsa=$?
+cat "$WORK/testssl_rsa.out"
+grep -q "cert_keySize *[A-Z]* *RSA 2048 bits" "$WORK/testssl_rsa.out" || fail "testssl.sh rsa.tls.test: not the RSA 2048 key"
+[ "$ts_rsa" = 0 ] || fail "testssl.sh rsa.tls.test: HIGH or CRITICAL findings, or checks missing"
 
 # 3. Keep-alive over TLS, and a 20 MB download through it.
 scurl shop.tls.test -v https://shop.tls.test/ https://shop.tls.test/ > "$WORK/ka.txt" 2> "$WORK/ka.err"
