@@ -20,6 +20,11 @@ PACKAGES=(
   # namespace; its command is `testssl`), wrk loads it over HTTPS while a TLS
   # Secret is rotated.
   testssl.sh wrk
+  # perf/tls/run: nginx 1.22 (same OpenSSL) as the baseline of the TLS
+  # benchmark, run only inside the benchmark's namespace with its own config;
+  # the package's own service is kept from starting and disabled
+  # (keep_nginx_service_off).
+  nginx
 )
 
 log() { echo "[setup] $*"; }
@@ -42,8 +47,38 @@ install_packages() {
   fi
   log "packages: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # No package's service may start while it installs (nginx would listen on
+  # port 80 of the root namespace): a policy-rc.d that refuses every start,
+  # unless the machine already has one (a container's does the same).
+  local policy_made=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy_made=1
+  fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+    [ $policy_made = 1 ] && rm -f /usr/sbin/policy-rc.d
+    exit 1
+  }
+  [ $policy_made = 1 ] && rm -f /usr/sbin/policy-rc.d
+  return 0
+}
+
+# nginx runs only as perf/tls/run starts it, inside a namespace: the package's
+# service is stopped if it runs and disabled, every time (idempotent).
+keep_nginx_service_off() {
+  command -v nginx > /dev/null || return 0
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx.service > /dev/null 2>&1 || true
+  else
+    [ -x /etc/init.d/nginx ] && /etc/init.d/nginx stop > /dev/null 2>&1
+    update-rc.d nginx disable > /dev/null 2>&1 || true
+  fi
+  if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2> /dev/null; then
+    kill "$(cat /run/nginx.pid)" 2> /dev/null || true
+  fi
+  log "nginx: installed, its service off (perf/tls/run starts its own)"
 }
 
 setup_hugepages() {
@@ -77,5 +112,6 @@ build() {
 
 need_root
 install_packages
+keep_nginx_service_off
 setup_hugepages
 build

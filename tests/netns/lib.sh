@@ -192,16 +192,88 @@ tls_test_ca() {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/ca.key" -out "$1/ca.pem" \
     -days 2 -subj "/CN=$2" 2> /dev/null
 }
-# tls_leaf DIR NAME CN SAN: DIR/NAME.pem and DIR/NAME.key for the DNS name SAN, signed by DIR's CA.
+# tls_leaf DIR NAME CN SAN [rsa]: DIR/NAME.pem and DIR/NAME.key for the DNS name SAN, signed by DIR's CA;
+# an EC P-256 key, or RSA 2048 with `rsa`. Valid for TLS_LEAF_DAYS days (2 unless set); TLS_LEAF_EXT
+# adds a line of x509v3 extensions.
 tls_leaf() {
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/$2.key" -out "$1/$2.csr" \
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+  [ "${5:-}" = rsa ] && key=(-newkey rsa:2048)
+  openssl req "${key[@]}" -nodes -keyout "$1/$2.key" -out "$1/$2.csr" \
     -subj "/CN=$3" 2> /dev/null &&
-    printf "subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n" "$4" > "$1/$2.ext" &&
-    openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -days 2 \
+    printf "subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n%s\n" "$4" "${TLS_LEAF_EXT:-}" > "$1/$2.ext" &&
+    openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -days "${TLS_LEAF_DAYS:-2}" \
       -out "$1/$2.pem" -extfile "$1/$2.ext" 2> /dev/null
 }
 # tls_secret NAME FILE: a YAML document, the kubernetes.io/tls Secret shop/NAME of FILE.pem and FILE.key.
 tls_secret() {
   printf -- "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: shop}\ntype: kubernetes.io/tls\n" "$1"
   printf "data:\n  tls.crt: %s\n  tls.key: %s\n" "$(base64 -w0 < "$2.pem")" "$(base64 -w0 < "$2.key")"
+}
+
+# testssl_run WORK HOST CHECKS...: testssl.sh (its command `testssl`) from the
+# client namespace ($P) against HOST on 198.18.0.1:443, offline (--ip,
+# --nodns none, nothing fetched), WORK/ca.pem added as a trusted CA, with
+# testssl.sh's CHECKS (-p -s -P -U -S -h -BB -D). Prints its output, a summary
+# of its JSON findings (every LOW or above listed) and a verdict line; returns
+# nonzero on a HIGH, CRITICAL or FATAL finding, a protocol other than TLS 1.2
+# and 1.3 offered (with -p), a check of CHECKS missing from the JSON, or no
+# end within 200 s.
+testssl_run() {
+  local work=$1 host=$2 t rc ms
+  shift 2
+  t=$(($(date +%s%N) / 1000000))
+  rm -f "$work/testssl.json"
+  client timeout -k 5 200 testssl --quiet --color 0 --warnings off --nodns none --ip 198.18.0.1 \
+    --openssl /usr/bin/openssl --connect-timeout 5 --openssl-timeout 5 --add-ca "$work/ca.pem" \
+    "$@" --jsonfile "$work/testssl.json" "https://$host/" > "$work/testssl.txt" 2>&1
+  rc=$?
+  ms=$(($(date +%s%N) / 1000000 - t))
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then tail -n 30 "$work/testssl.txt"; echo "testssl.sh did not finish in 200 s"; return 1; fi
+  sed -n '1,250p' "$work/testssl.txt"
+  echo "testssl.sh $host: exit code $rc, $ms ms"
+  python3 - "$work/testssl.json" "$host" "$*" <<'PY'
+import collections, json, sys
+findings = json.load(open(sys.argv[1]))
+host, checks = sys.argv[2], sys.argv[3].split()
+by_id = {f["id"]: f for f in findings}
+sev = collections.Counter(f["severity"] for f in findings)
+print("testssl.sh %s: %d findings: %s" % (host, len(findings), ", ".join("%s %d" % kv for kv in sorted(sev.items()))))
+bad = []
+for f in findings:
+    if f["severity"] in ("LOW", "MEDIUM", "HIGH", "CRITICAL", "WARN", "FATAL"):
+        print("  %-8s %-28s %s" % (f["severity"], f["id"], f["finding"]))
+    if f["severity"] in ("HIGH", "CRITICAL", "FATAL"):
+        bad.append(f["id"])
+# The run must really have scanned kgw: the protocols kgw speaks and refuses,
+# the cipher categories, the server's preference, the vulnerability checks,
+# the certificate and the headers.
+want = {"SSLv2": "not offered", "SSLv3": "not offered", "TLS1": "not offered", "TLS1_1": "not offered",
+        "TLS1_2": "offered", "TLS1_3": "offered"}
+for k, v in (want.items() if "-p" in checks else ()):
+    got = by_id.get(k, {}).get("finding", "(missing)")
+    print("  protocol %-8s %s" % (k, got))
+    if not got.startswith(v) and not (v == "offered" and got.startswith("offered with")):
+        bad.append("%s: %s" % (k, got))
+expected = {
+    "-s": ["cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXPORT", "cipherlist_LOW", "cipherlist_3DES_IDEA",
+           "cipherlist_AVERAGE", "cipherlist_STRONG"],
+    "-P": ["cipher_order", "cipherorder_TLSv1_2", "cipherorder_TLSv1_3"],
+    "-U": ["heartbleed", "CCS", "ticketbleed", "ROBOT", "secure_renego", "secure_client_renego", "CRIME_TLS",
+           "BREACH", "POODLE_SSL", "fallback_SCSV", "SWEET32", "FREAK", "DROWN", "LOGJAM", "BEAST", "LUCKY13", "RC4"],
+    "-BB": ["ROBOT"],
+    "-D": ["DROWN"],
+    "-S": ["cert_chain_of_trust", "cert_trust", "cert_keySize", "cert_signatureAlgorithm", "cert_expirationStatus",
+           "cert_ocspURL", "cert_subjectAltName", "TLS_session_ticket", "sessionresumption_ticket", "OCSP_stapling"],
+    "-h": ["HTTP_status_code", "HSTS", "banner_server", "cookie_count"],
+}
+for k in (k for c in checks for k in expected.get(c, [])):
+    if k not in by_id:
+        bad.append(k + " not checked")
+    else:
+        print("  %-26s %-8s %s" % (k, by_id[k]["severity"], by_id[k]["finding"]))
+if bad:
+    print("testssl.sh %s verdict: FAIL: %s" % (host, "; ".join(bad)))
+    sys.exit(1)
+print("testssl.sh %s verdict: no HIGH or CRITICAL finding" % host)
+PY
 }

@@ -28,7 +28,13 @@ int ticket_callback(SSL* s, unsigned char* name, unsigned char* iv, EVP_CIPHER_C
   // Every context of kgw carries the same keys (the session's own context
   // holds the ones OpenSSL asks for; a switched context carries them too).
   auto* keys = static_cast<const ticket_keys*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(s)));
-  return keys ? keys->crypt(name, iv, cctx, hctx, enc) : -1;
+  int r = keys ? keys->crypt(name, iv, cctx, hctx, enc) : -1;
+  // TLS 1.3: OpenSSL sends a resumed connection a new ticket only when told
+  // to renew. Clients use a TLS 1.3 ticket once (RFC 8446 C.4: browsers,
+  // OpenSSL's client), so without one every other connection of theirs would
+  // be a full handshake. TLS 1.2 keeps its ticket (RFC 5077 reuse).
+  if (!enc && r == 1 && SSL_version(s) == TLS1_3_VERSION) return 2;
+  return r;
 }
 
 int servername_callback(SSL* s, int*, void*) {
