@@ -24,8 +24,9 @@ using http::cursor;
 enum : uint8_t { phase_head = 0, phase_body = 1, phase_done = 2 };
 // A client connection: waiting for a request head; in an exchange (a
 // backend connection opening or open, or the proxy's own answer going out);
-// our FIN queued, waiting for the client's end.
-enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3 };
+// our FIN queued, waiting for the client's end; a tunnel after a 101 to an
+// Upgrade request (bytes spliced both ways, no HTTP any more).
+enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3, st_tunnel = 4 };
 constexpr uint32_t no_owner = 0xffffffffu;
 constexpr uint64_t wheel_tick_ns = 4'000'000;
 constexpr uint32_t wheel_slots = 4096;  // 16 s a turn; longer deadlines go round
@@ -85,6 +86,8 @@ uint64_t deadline_of(const proxy_worker& pw, const proxy_conn& c) {
       return c.activity_ns + s.backend_read_ns;
     case st_closing:
       return c.since_ns + s.client_idle_ns;
+    case st_tunnel:
+      return c.activity_ns + s.tunnel_idle_ns;
     default:
       return 0;
   }
@@ -138,6 +141,7 @@ void free_half(proxy_half& h) {
 }
 
 void release(proxy_worker& pw, proxy_conn& c, bool abort) {
+  if (c.state == st_tunnel) pw.counters->tunnels_open--;
   drop_backend(pw, c, true);
   free_half(c.req);
   free_half(c.resp);
@@ -495,6 +499,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   const http::head& h = pw.parser->h;
   pw.counters->requests++;
   c.req_method = h.meth;  // before any answer of the proxy's own: a HEAD gets no body
+  c.req_upgrade = h.upgrade;  // a 101 to it opens a tunnel; its Upgrade is forwarded
   c.state = st_exchange;
   c.activity_ns = pw.now_ns;
   if (h.meth == http::method::connect) {
@@ -556,6 +561,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   ctx.listen_port = c.tls ? pw.https_port : pw.listen_port;
   ctx.https = c.tls;
   ctx.keep_alive = pw.settings.idle_per_endpoint > 0 && pw.endpoints.capacity > 0;
+  ctx.upgrade = h.upgrade;
   ctx.trusted = pw.settings.n_trusted && address_trusted(pw.settings, c.client_ip);
   // A request id: a per-worker counter mixed under a per-worker key
   // (SplitMix64's finalizer, a bijection: unique per worker; an id, not a
@@ -653,13 +659,13 @@ enum class head_step { more, done, failed };
 // parses the head whole with the worker's parser. `fresh` is the first
 // segment read last (nullptr: none).
 head_step scan_head(proxy_worker& pw, proxy_half& h, rte_mbuf* fresh, uint32_t before, http::message_kind kind,
-                    http::method request_method, http::error& err) {
+                    http::method request_method, bool request_upgrade, http::error& err) {
   if (h.in.bytes <= h.scan.pos) return head_step::more;
   cursor from = fresh && h.scan.pos == before ? cursor{fresh, 0} : http::cursor_advance(cursor{h.in.head, 0}, h.scan.pos);
   for (;;) {
     if (http::head_scan_feed(h.scan, from, pw.settings.limits) == http::scan_status::more) return head_step::more;
     http::head_parser& p = *pw.parser;
-    http::head_parser_init(p, kind, pw.settings.limits, request_method, false);
+    http::head_parser_init(p, kind, pw.settings.limits, request_method, request_upgrade);
     http::feed_result r = http::head_feed(p, cursor{h.in.head, 0});
     if (r.st == http::status::done) return head_step::done;
     if (r.st == http::status::error) {
@@ -702,6 +708,120 @@ void end_exchange(proxy_worker& pw, proxy_conn& c) {
   rearm(pw, c);
 }
 
+
+// ---- tunnels (a 101 to an Upgrade request) ----------------------------------
+
+// The 101 is parsed (pw.parser): it goes to the client and the connection
+// becomes a byte splice. Bytes the backend sent after the 101 and those the
+// client sent after its request (RFC 9110 7.8: the client's new protocol
+// begins right after the request) stay queued, in order, as the tunnel's
+// first bytes each way; nothing of them is read as HTTP. False when the
+// connection had to be reset.
+bool start_tunnel(proxy_worker& pw, proxy_conn& c, const http::head& h) {
+  rte_mbuf* head = response_head(pw.pool, h, false);
+  if (!head) {
+    count_error(pw, http_reason::no_resources);
+    release(pw, c, true);
+    return false;
+  }
+  queue_trim_front(c.resp.in, h.length);
+  c.resp.scan = {};
+  c.resp.pending = head;
+  c.resp.owed = 0;
+  c.req.scan = {};
+  count_answer(pw, h.status);
+  if (c.replay) {
+    rte_pktmbuf_free(c.replay);
+    c.replay = nullptr;
+  }
+  c.answered = c.resp_final_head = true;
+  c.resp_persistent = false;  // never back to the pool
+  c.close_after = true;
+  c.state = st_tunnel;
+  c.activity_ns = pw.now_ns;
+  pw.counters->upgrades++;
+  pw.counters->tunnels_open++;
+  rearm(pw, c);
+  return true;
+}
+
+// One direction of a tunnel: what waits, then what is queued, then what the
+// source has, each as far as the destination has room. The received mbufs
+// are handed over as they are. 1: bytes moved; 0: none; -1: the destination
+// cannot take any more (reset or gone).
+int splice(proxy_worker& pw, proxy_conn& c, bool to_client) {
+  proxy_half& h = to_client ? c.resp : c.req;
+  uint64_t& bytes = to_client ? pw.counters->tunnel_bytes_to_clients : pw.counters->tunnel_bytes_to_backends;
+  int moved = 0;
+  for (int round = 0; round < 16; ++round) {
+    if (h.pending) {
+      int fr = flush(pw, c, to_client, h.pending, bytes);
+      if (fr < 0) return -1;
+      if (fr == 0) break;
+      moved = 1;
+    }
+    uint32_t room = to_client ? client_send_space(pw, c) : tcp_send_space(*pw.stack, c.backend);
+    if (room == 0) break;
+    if (h.in.bytes) {
+      h.pending = queue_take(h.in, room, pw.pool);
+      if (!h.pending) break;
+      continue;
+    }
+    h.pending = to_client ? tcp_recv(*pw.stack, c.backend, room) : client_recv(pw, c, room);
+    if (!h.pending) break;
+  }
+  return moved;
+}
+
+// A tunnel's FIN is passed on once every byte before it has been; when both
+// have, the tunnel is over and both connections close in order.
+void tunnel_pump(proxy_worker& pw, proxy_conn& c) {
+  tcp_stack& s = *pw.stack;
+  for (int round = 0; round < 64; ++round) {
+    int up = splice(pw, c, false);
+    int down = up < 0 ? 0 : splice(pw, c, true);
+    if (up < 0 || down < 0) {
+      release(pw, c, true);  // one side is gone: a reset on the other, not a clean end
+      return;
+    }
+    if (up || down) c.activity_ns = pw.now_ns;
+    if (!up && !down) break;
+  }
+  if (c.req.eof && !c.req.fin_passed && !c.req.pending && !c.req.in.bytes && !client_recv_ready(pw, c)) {
+    tcp_shutdown(s, c.backend);
+    c.req.fin_passed = true;
+  }
+  if (c.resp.eof && !c.resp.fin_passed && !c.resp.pending && !c.resp.in.bytes && !tcp_recv_ready(s, c.backend)) {
+    client_shutdown(pw, c);
+    c.resp.fin_passed = true;
+  }
+  if (c.req.fin_passed && c.resp.fin_passed) {
+    drop_backend(pw, c, false);
+    release(pw, c, false);
+    return;
+  }
+  arm(pw, c);
+}
+
+// No byte either way for timeouts.tunnel_idle: both connections close in
+// order, or are reset when bytes were still owed to one of them.
+void tunnel_idle(proxy_worker& pw, proxy_conn& c) {
+  pw.counters->tunnel_idle_closed++;
+  if (c.req.pending || c.req.in.bytes || c.resp.pending || c.resp.in.bytes) {
+    release(pw, c, true);
+    return;
+  }
+  pw.counters->tunnels_open--;
+  drop_backend(pw, c, false);
+  bool fin_sent = c.resp.fin_passed;
+  free_half(c.req);
+  free_half(c.resp);
+  if (!fin_sent) client_shutdown(pw, c);
+  c.state = st_closing;
+  c.since_ns = pw.now_ns;
+  rearm(pw, c);
+}
+
 void pump(proxy_worker& pw, proxy_conn& c) {
   tcp_stack& s = *pw.stack;
   for (int round = 0; round < 64 && c.in_use; ++round) {
@@ -709,6 +829,10 @@ void pump(proxy_worker& pw, proxy_conn& c) {
     if (c.state == st_closing) {
       // Our answer is queued with its FIN: what the client still sends is discarded.
       while (rte_mbuf* m = client_recv(pw, c)) rte_pktmbuf_free(m);
+      return;
+    }
+    if (c.state == st_tunnel) {
+      tunnel_pump(pw, c);
       return;
     }
     // Towards the client.
@@ -741,7 +865,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         rearm(pw, c);
       }
       http::error err = http::error::none;
-      head_step st = scan_head(pw, c.req, fresh, before, http::message_kind::request, http::method::other, err);
+      head_step st = scan_head(pw, c.req, fresh, before, http::message_kind::request, http::method::other, false, err);
       if (st == head_step::failed) {
         fail(pw, c, reason_of(err), http::error_text(err));
         continue;
@@ -803,7 +927,8 @@ void pump(proxy_worker& pw, proxy_conn& c) {
           }
         }
         http::error err = http::error::none;
-        head_step st = scan_head(pw, c.resp, fresh, before, http::message_kind::response, c.req_method, err);
+        head_step st = scan_head(pw, c.resp, fresh, before, http::message_kind::response, c.req_method,
+                                 c.req_upgrade, err);
         if (st == head_step::failed) {
           fail(pw, c, http_reason::backend_invalid, "invalid response from the endpoint");
           continue;
@@ -811,9 +936,15 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         if (st == head_step::done) {
           const http::head& h = pw.parser->h;
           bool interim = h.status < 200;
-          if (h.status == 101) {  // Upgrade was not forwarded: a switch is a broken backend
-            fail(pw, c, http_reason::backend_invalid, "unexpected protocol switch from the endpoint");
-            continue;
+          if (h.status == 101) {
+            // A switch the request did not ask for is a broken backend.
+            if (h.body != http::framing::tunnel) {
+              fail(pw, c, http_reason::backend_invalid, "unexpected protocol switch from the endpoint");
+              continue;
+            }
+            if (!start_tunnel(pw, c, h)) return;
+            tunnel_pump(pw, c);
+            return;
           }
           if (!interim && (h.body == http::framing::until_close || h.body == http::framing::tunnel))
             c.close_after = true;
@@ -885,6 +1016,18 @@ void pump(proxy_worker& pw, proxy_conn& c) {
 
 // A connection's timer fired: its wait may have moved on since it was armed.
 void expire(proxy_worker& pw, proxy_conn& c) {
+  if (c.state == st_tunnel) {
+    // Bytes the events have not shown yet (the worker was held up) are
+    // activity: moved first, then the deadline judged.
+    tunnel_pump(pw, c);
+    if (!c.in_use || c.state != st_tunnel) return;
+    if (deadline_of(pw, c) > pw.now_ns) {
+      arm(pw, c);
+      return;
+    }
+    tunnel_idle(pw, c);
+    return;
+  }
   // Bytes waiting to be read are progress the events have not shown yet
   // (the worker was held up): judged later.
   bool waiting_backend = c.backend.valid() && c.connected && !waits_for_client(pw, c);
@@ -1065,6 +1208,10 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
       tcp_abort(s, ev.conn);  // nobody waits for it any more
       return;
     }
+    if (c->state == st_tunnel && (ev.kinds & (ev_reset | ev_timeout))) {
+      release(pw, *c, true);  // the endpoint reset the tunnel: so is the client's side
+      return;
+    }
     if (ev.kinds & (ev_reset | ev_timeout)) {
       bool before = !c->connected;
       if (before && (ev.kinds & ev_timeout)) {
@@ -1134,7 +1281,9 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
   if (ev.kinds & ev_peer_closed) c->req.eof = true;
   if (c->state == st_exchange) c->activity_ns = pw.now_ns;  // the client read, acknowledged or sent
   pump(pw, *c);
-  if (c->in_use && (ev.kinds & ev_closed)) release(pw, *c, false);
+  // A tunnel ends when both FINs are passed on (tunnel_pump), not before
+  // what the client sent has reached the endpoint.
+  if (c->in_use && c->state != st_tunnel && (ev.kinds & ev_closed)) release(pw, *c, false);
 }
 
 bool address_trusted(const proxy_settings& s, const ip_addr& a) {

@@ -513,7 +513,7 @@ void ProxyTest::client_events() {
           c.reset = true;
           tcp_abort(*client, c.id);
           c.released = true;
-        } else if (c.peer_closed) {
+        } else if (c.peer_closed && !c.hold_on_fin) {
           tcp_close(*client, c.id);  // as curl does once the server closed
           c.released = true;
         }
@@ -530,6 +530,15 @@ void ProxyTest::client_events() {
 
 void ProxyTest::serve(pod& p, app_conn& c) {
   for (;;) {
+    if (c.tunnel) {
+      if (c.served == c.in.size() || c.shut) return;
+      std::string got = c.in.substr(c.served);
+      c.served = c.in.size();
+      c.out += got;
+      if (!p.shut_on.empty() && got.find(p.shut_on) != std::string::npos) c.shut_when_sent = true;
+      write(*p.st, c);
+      return;
+    }
     size_t head_end = c.in.find("\r\n\r\n", c.served);
     if (head_end == std::string::npos) return;
     std::string head = c.in.substr(c.served, head_end + 4 - c.served);
@@ -556,7 +565,11 @@ void ProxyTest::serve(pod& p, app_conn& c) {
     path = path.substr(0, path.find(' '));
     std::string body = p.name + " conn=" + std::to_string(c.serial) + " req=" + std::to_string(p.requests) +
                        " path=" + path + "\n";
-    if (p.respond) {
+    if (p.upgrade && !field_of(head, "upgrade").empty()) {
+      c.out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + field_of(head, "upgrade") +
+               "\r\nConnection: Upgrade\r\nSec-Test: switched\r\n\r\n" + p.greeting;
+      c.tunnel = true;
+    } else if (p.respond) {
       c.out += p.respond(req);
       if (p.mode == pod_mode::close) c.shut_when_sent = true;
     } else {
@@ -613,7 +626,16 @@ void ProxyTest::pod_events(pod& p) {
       }
       serve(p, c);
       if (c.released) continue;
-      if (e.kinds & ev_peer_closed) {
+      if ((e.kinds & ev_peer_closed) && c.tunnel && !c.peer_closed && !c.shut) {
+        c.peer_closed = true;  // half-closed: the pod still answers, then ends too
+        c.out += p.bye;
+        c.shut_when_sent = true;
+        write(*p.st, c);
+      } else if ((e.kinds & ev_peer_closed) && c.tunnel && c.shut) {
+        c.peer_closed = true;
+        tcp_close(*p.st, c.id);
+        c.released = true;
+      } else if ((e.kinds & ev_peer_closed) && !c.tunnel) {
         c.peer_closed = true;
         tcp_close(*p.st, c.id);
         c.released = true;

@@ -51,6 +51,12 @@ struct app_conn {
   bool connected = false;
   bool handshake_failed = false;
   bool fin_sent = false;  // our FIN after the close_notify
+  // Clients: the peer's FIN does not close the connection (a tunnel's
+  // half-close: the client may still send).
+  bool hold_on_fin = false;
+  // Pods: the connection switched protocols (pod::upgrade); what comes
+  // after is echoed, not read as HTTP.
+  bool tunnel = false;
 };
 
 // What a pod does with a whole request (its head and body as received).
@@ -72,6 +78,12 @@ struct pod {
   bool blackholed = false;  // segments to it are lost
   // Overrides the answer: given the request, the response bytes.
   std::function<std::string(const std::string&)> respond;
+  // Requests with an Upgrade field get a 101 (then `greeting`) and the
+  // connection becomes an echo: every byte back as it comes. A tunnel
+  // connection that receives `shut_on` shuts its side down after the echo;
+  // at the peer's FIN it sends `bye` and shuts (reading on until then).
+  bool upgrade = false;
+  std::string greeting, shut_on, bye;
   std::map<uint32_t, app_conn> conns;  // by TCB index
   uint32_t accepted = 0;
   uint32_t requests = 0;
