@@ -20,6 +20,8 @@ PACKAGES=(
   # namespace; its command is `testssl`), wrk loads it over HTTPS while a TLS
   # Secret is rotated.
   testssl.sh wrk
+  # netns_websocket: a WebSocket echo server and client through the proxy.
+  python3-websockets
 )
 
 log() { echo "[setup] $*"; }
