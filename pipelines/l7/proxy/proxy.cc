@@ -204,53 +204,64 @@ pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip
   // The slot may have been given to another Service since the routes were built.
   if (!r || r->n_services == 0 || std::strncmp(r->names()[0].text, b.service, sizeof(service_name::text)) != 0)
     return pick::no_endpoint;
-  uint8_t family = pw.source.family;
+  // The client's family first, then the other, each only with a source
+  // address of its own: the Service port's group of that family, if it has
+  // a ready endpoint.
   const lb_group* g = r->groups();
-  for (uint32_t i = 0; i < r->n_groups; ++i) {
-    if (g[i].port != b.port || g[i].proto != 6 || g[i].family != family) continue;
-    const backend_entry* be = r->backends() + g[i].first_backend;
-    uint32_t n = g[i].n_backends, ready = 0;
-    for (uint32_t k = 0; k < n; ++k)
-      if (usable(be[k])) ready++;
-    if (!ready) return pick::no_endpoint;
-    uint32_t want = pw.next_pick++ % ready;
-    bool check = c.attempts > 0 || endpoint_any_ejected(pw.endpoints, pw.now_ns);
-    const backend_entry* chosen = nullptr;
-    const backend_entry* panic = nullptr;
-    for (uint32_t t = 0; t < ready && !chosen; ++t) {
-      // The (want + t)-th ready endpoint.
-      uint32_t target = (want + t) % ready, seen = 0;
-      const backend_entry* cand = nullptr;
-      for (uint32_t k = 0; k < n && !cand; ++k)
-        if (usable(be[k]) && seen++ == target) cand = &be[k];
-      if (!check) {
-        chosen = cand;
-        break;
-      }
-      uint32_t e = endpoint_find(pw.endpoints, ip_from_bytes(cand->family, cand->addr),
-                                 static_cast<uint16_t>(cand->port >> 8 | cand->port << 8));
-      if (tried(c, e)) continue;
-      if (endpoint_ejected(pw.endpoints, e, pw.now_ns)) {
-        pw.counters->ejected_skipped++;
-        if (!panic) panic = cand;
-        continue;
-      }
-      chosen = cand;
+  const lb_group* grp = nullptr;
+  uint32_t ready = 0;
+  uint8_t first = c.client_ip.family == 6 ? 6 : 4;
+  for (uint8_t family : {first, static_cast<uint8_t>(first == 4 ? 6 : 4)}) {
+    if ((family == 4 ? pw.source_v4 : pw.source_v6).family != family) continue;
+    for (uint32_t i = 0; i < r->n_groups && !grp; ++i) {
+      if (g[i].port != b.port || g[i].proto != 6 || g[i].family != family) continue;
+      const backend_entry* be = r->backends() + g[i].first_backend;
+      for (uint32_t k = 0; k < g[i].n_backends; ++k)
+        if (usable(be[k])) ready++;
+      if (ready) grp = &g[i];
+      break;
     }
-    if (!chosen) chosen = panic;
-    if (!chosen) return pick::exhausted;  // every one failed this request
-    to = ip_from_bytes(chosen->family, chosen->addr);
-    port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
-    ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
-    if (ep == no_endpoint) {
-      pw.counters->endpoints_full++;
-    } else {
-      pw.endpoints.entries[ep].slot = b.slot;
-      pw.endpoints.entries[ep].draining = false;
-    }
-    return pick::found;
+    if (grp) break;
   }
-  return pick::no_endpoint;
+  if (!grp) return pick::no_endpoint;
+  const backend_entry* be = r->backends() + grp->first_backend;
+  uint32_t n = grp->n_backends;
+  uint32_t want = pw.next_pick++ % ready;
+  bool check = c.attempts > 0 || endpoint_any_ejected(pw.endpoints, pw.now_ns);
+  const backend_entry* chosen = nullptr;
+  const backend_entry* panic = nullptr;
+  for (uint32_t t = 0; t < ready && !chosen; ++t) {
+    // The (want + t)-th ready endpoint.
+    uint32_t target = (want + t) % ready, seen = 0;
+    const backend_entry* cand = nullptr;
+    for (uint32_t k = 0; k < n && !cand; ++k)
+      if (usable(be[k]) && seen++ == target) cand = &be[k];
+    if (!check) {
+      chosen = cand;
+      break;
+    }
+    uint32_t e = endpoint_find(pw.endpoints, ip_from_bytes(cand->family, cand->addr),
+                               static_cast<uint16_t>(cand->port >> 8 | cand->port << 8));
+    if (tried(c, e)) continue;
+    if (endpoint_ejected(pw.endpoints, e, pw.now_ns)) {
+      pw.counters->ejected_skipped++;
+      if (!panic) panic = cand;
+      continue;
+    }
+    chosen = cand;
+  }
+  if (!chosen) chosen = panic;
+  if (!chosen) return pick::exhausted;  // every one failed this request
+  to = ip_from_bytes(chosen->family, chosen->addr);
+  port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
+  ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
+  if (ep == no_endpoint) {
+    pw.counters->endpoints_full++;
+  } else {
+    pw.endpoints.entries[ep].slot = b.slot;
+    pw.endpoints.entries[ep].draining = false;
+  }
+  return pick::found;
 }
 
 // The one place backend connections are opened: RSS-aimed source ports
@@ -258,7 +269,7 @@ pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip
 tcp_conn_id open_backend(proxy_worker& pw, const ip_addr& to, uint16_t port) {
   if (pw.connect && pw.tcp_counters) return kgw::connect_from_snat(*pw.stack, *pw.connect, to, port, *pw.tcp_counters).conn;
   tcp_connect_args a;
-  a.local = pw.source;
+  a.local = to.is_v4() ? pw.source_v4 : pw.source_v6;
   a.remote = to;
   a.remote_port = port;
   return tcp_connect(*pw.stack, a);

@@ -123,7 +123,10 @@ struct proxy_worker {
   proxy_conn* conns = nullptr;          // by the client connection's TCB index
   backend_slot* backends = nullptr;     // by a backend connection's TCB index
   uint32_t capacity = 0;                // the stack's max_connections
-  ip_addr source;                       // the address backend connections leave from (SNAT)
+  // The addresses backend connections leave from (SNAT), by family (family
+  // 0: none). Endpoints of the client's family are preferred; the other
+  // family's serve when the Service has no ready one of it (or no source).
+  ip_addr source_v4, source_v6;
   // Active opens on the worker's slice of tcp.connect_port_lo/hi, aimed by RSS
   // (pipelines/l7/connect); nullptr: the stack's own port choice (tests).
   const kgw::connect_lcore* connect = nullptr;
