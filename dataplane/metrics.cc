@@ -270,12 +270,19 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_http_client_resets_total", "Client connections ended by a reset or a TCP timeout.", [](hc v) { return v.client_resets; }},
       {"kgw_http_bytes_to_backends_total", "Request bytes forwarded.", [](hc v) { return v.bytes_to_backends; }},
       {"kgw_http_bytes_to_clients_total", "Response bytes forwarded.", [](hc v) { return v.bytes_to_clients; }},
+      {"kgw_http_upgrades_total", "101 answers to Upgrade requests relayed: tunnels opened.", [](hc v) { return v.upgrades; }},
+      {"kgw_http_tunnel_idle_closed_total", "Tunnels closed after ingress.timeouts.tunnel_idle without a byte.", [](hc v) { return v.tunnel_idle_closed; }},
+      {"kgw_http_tunnel_bytes_to_backends_total", "Bytes spliced from clients to endpoints in tunnels.", [](hc v) { return v.tunnel_bytes_to_backends; }},
+      {"kgw_http_tunnel_bytes_to_clients_total", "Bytes spliced from endpoints to clients in tunnels.", [](hc v) { return v.tunnel_bytes_to_clients; }},
   };
   for (const http_metric& m : hm) {
     family(out, m.name, "counter", m.help);
     for (unsigned w = 0; w < snap.workers.size(); ++w)
       sample(out, m.name, fmt::format("worker=\"{}\"", w), m.value(snap.workers[w].http));
   }
+  family(out, "kgw_http_tunnels_open", "gauge", "Tunnels (after a 101 to an Upgrade request) open now.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_http_tunnels_open", fmt::format("worker=\"{}\"", w), snap.workers[w].http.tunnels_open);
   family(out, "kgw_dns_queries_total", "counter", "UDP queries to the DNS addresses (dropped ones included).");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_dns_queries_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.queries);

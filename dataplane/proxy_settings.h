@@ -21,6 +21,7 @@ inline proxy::proxy_settings proxy_settings_of(const ingress_config& in) {
   s.client_idle_ns = in.timeouts.client_idle * sec;
   s.backend_connect_ns = in.timeouts.backend_connect * sec;
   s.backend_read_ns = in.timeouts.backend_read * sec;
+  s.tunnel_idle_ns = in.timeouts.tunnel_idle * sec;
   for (const ip_prefix& p : in.trusted_proxies)
     if (s.n_trusted < proxy::max_trusted_proxies) s.trusted[s.n_trusted++] = p;
   return s;

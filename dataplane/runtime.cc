@@ -416,14 +416,17 @@ bool runtime::build_tcp(const runtime_options& o) {
   }
   if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
   if (tls_echo) local_->tcp_ports[local_->n_tcp_ports++] = tls_echo;
-  ip_addr source;
+  ip_addr source_v4, source_v6;
   if (proxy_on) {
-    // Backend connections are active opens from the SNAT address of the
-    // Ingress addresses' family (pipelines/l7/connect): their own port range,
-    // replies delivered to the worker that opened them.
-    for (const ip_addr& a : cfg_->snat_addresses)
-      if (!source.family && (a.is_v4() ? v4 : v6)) source = a;
-    if (!source.family) {
+    // Backend connections are active opens from the first SNAT address of the
+    // endpoint's family (pipelines/l7/connect): their own port range, replies
+    // delivered to the worker that opened them. Endpoints of the client's
+    // family are preferred, the other family's serve when a Service has none.
+    for (const ip_addr& a : cfg_->snat_addresses) {
+      ip_addr& slot = a.is_v4() ? source_v4 : source_v6;
+      if (!slot.family) slot = a;
+    }
+    if (!(v4 && source_v4.family) && !(v6 && source_v6.family)) {
       error_ = "the HTTP proxy (an Ingress in the manifests) needs an snat.addresses entry of the Ingress addresses' family";
       return false;
     }
@@ -513,7 +516,8 @@ bool runtime::build_tcp(const runtime_options& o) {
                              tc.max_connections, w->index);
         return false;
       }
-      pw->source = source;
+      pw->source_v4 = source_v4;
+      pw->source_v6 = source_v6;
       pw->connect = &wt->connect;
       pw->tcp_counters = &w->counters->tcp;
       pw->listen_port = http;
@@ -546,7 +550,10 @@ bool runtime::build_tcp(const runtime_options& o) {
   if (proxy_on)
     log_info("http: reverse proxy on port {} (http) and {} (https; 0: off) of the Ingress addresses, backends reached "
              "from {} ({} KiB per worker, {} bytes per client connection)",
-             http, https, to_string(source), proxy::proxy_memory_size(tc.max_connections, proxy_max_endpoints) / 1024,
+             http, https,
+             source_v4.family && source_v6.family ? to_string(source_v4) + " and " + to_string(source_v6)
+                                                  : to_string(source_v4.family ? source_v4 : source_v6),
+             proxy::proxy_memory_size(tc.max_connections, proxy_max_endpoints) / 1024,
              sizeof(proxy::proxy_conn));
   return true;
 }

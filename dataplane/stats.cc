@@ -49,6 +49,7 @@ void take_clear_baseline(shared_state& s, unsigned w) {
   base.tcp.connections = 0;
   base.tcp.time_wait = 0;
   base.tls.sessions = 0;
+  base.http.tunnels_open = 0;
 }
 
 lcore_counters main_lcore_counters(const shared_state& s) {
@@ -154,11 +155,14 @@ std::string format_counters(const shared_state& s, bool all) {
   out += fmt::format("http: accepted {}  https-accepted {}  requests {}  https-redirects {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  errors {}  "
                      "backend-connects {}  backend-reused {}  retries {}  ejections {}  ejected-skipped {}  "
                      "pool-put {}  pool-closed {}  pool-drained {}  pool-full {}  endpoints-full {}  "
-                     "client-idle-closed {}  client-resets {}  bytes-to-backends {}  bytes-to-clients {}\n",
+                     "client-idle-closed {}  client-resets {}  bytes-to-backends {}  bytes-to-clients {}  "
+                     "upgrades {}  tunnels-open {}  tunnel-idle-closed {}  tunnel-bytes-to-backends {}  "
+                     "tunnel-bytes-to-clients {}\n",
                      h.accepted, h.https_accepted, h.requests, h.https_redirects, h.responses[1], h.responses[2], h.responses[3], h.responses[4],
                      h.responses[5], http_errors, h.backend_connects, h.backend_reused, h.retries, h.ejections,
                      h.ejected_skipped, h.pool_put, h.pool_closed, h.pool_drained, h.pool_full, h.endpoints_full,
-                     h.client_idle_closed, h.client_resets, h.bytes_to_backends, h.bytes_to_clients);
+                     h.client_idle_closed, h.client_resets, h.bytes_to_backends, h.bytes_to_clients, h.upgrades,
+                     h.tunnels_open, h.tunnel_idle_closed, h.tunnel_bytes_to_backends, h.tunnel_bytes_to_clients);
   bool any_http = false;
   for (unsigned r = 0; r < http_reason_count; ++r) {
     if (!h.errors[r] && !all) continue;

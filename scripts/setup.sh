@@ -25,6 +25,8 @@ PACKAGES=(
   # the package's own service is kept from starting and disabled
   # (keep_nginx_service_off).
   nginx
+  # netns_websocket: a WebSocket echo server and client through the proxy.
+  python3-websockets
 )
 
 log() { echo "[setup] $*"; }

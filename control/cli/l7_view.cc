@@ -26,9 +26,10 @@ void format_worker(unsigned w, const l7_snapshot& snap, std::string& out) {
   auto port = [](uint16_t p) { return p ? std::to_string(p) : std::string("off"); };
   out += fmt::format("worker {}: http port {}, https port {}; Ingress routes generation {}\n", w, port(s.http_port),
                      port(s.https_port), s.routes_generation);
-  out += fmt::format("  client connections {}: {} waiting for a request, {} in an exchange, {} closing ({} over TLS)\n",
-                     s.clients, s.clients_waiting, s.clients_exchange, s.clients_closing, s.clients_tls);
-  out += fmt::format("  backend connections {}: {} in an exchange, {} idle in pools\n",
+  out += fmt::format(
+      "  client connections {}: {} waiting for a request, {} in an exchange, {} tunnels, {} closing ({} over TLS)\n",
+      s.clients, s.clients_waiting, s.clients_exchange, s.clients_tunnel, s.clients_closing, s.clients_tls);
+  out += fmt::format("  backend connections {}: {} in an exchange or a tunnel, {} idle in pools\n",
                      s.backends_in_use + s.backends_pooled, s.backends_in_use, s.backends_pooled);
   out += fmt::format("  endpoints {} of {}\n", s.endpoints, s.endpoints_capacity);
   if (snap.endpoints.empty()) return;

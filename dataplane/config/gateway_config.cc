@@ -700,12 +700,13 @@ class gateway_parser {
 
   // ingress.timeouts: seconds.
   void parse_ingress_timeouts(yaml::node n, ingress_timeouts& t) {
-    yaml::node m = f_.entries(n, "ingress.timeouts", {"client_header", "client_idle", "backend_connect", "backend_read"});
+    yaml::node m = f_.entries(n, "ingress.timeouts", {"client_header", "client_idle", "backend_connect", "backend_read", "tunnel_idle"});
     constexpr unsigned day_s = 86400;
     bounded(m, "client_header", "ingress.timeouts.client_header", 1, day_s, t.client_header);
     bounded(m, "client_idle", "ingress.timeouts.client_idle", 1, day_s, t.client_idle);
     bounded(m, "backend_connect", "ingress.timeouts.backend_connect", 1, day_s, t.backend_connect);
     bounded(m, "backend_read", "ingress.timeouts.backend_read", 1, day_s, t.backend_read);
+    bounded(m, "tunnel_idle", "ingress.timeouts.tunnel_idle", 1, day_s, t.tunnel_idle);
   }
 
   // tcp: the per-worker stack's memory bounds.

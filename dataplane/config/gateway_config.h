@@ -114,6 +114,7 @@ struct ingress_timeouts {
   uint32_t client_idle = 75;      // a keep-alive client between requests; a client that stalls mid-exchange
   uint32_t backend_connect = 5;   // the handshake with an endpoint: another endpoint is tried, else 504
   uint32_t backend_read = 60;     // an endpoint that owes a response and sends nothing: 504
+  uint32_t tunnel_idle = 3600;    // a tunnel (after a 101 to an Upgrade request) with no byte either way: closed
 };
 
 // Ingress: the addresses and ports on which the gateway itself terminates TCP

@@ -115,6 +115,11 @@ struct http_lcore_counters {
   uint64_t client_resets;      // client connections ended by a reset or a TCP timeout
   uint64_t bytes_to_backends;  // request bytes forwarded (heads as rewritten, bodies)
   uint64_t bytes_to_clients;   // response bytes forwarded
+  uint64_t upgrades;           // 101 answers to Upgrade requests relayed: tunnels opened
+  uint64_t tunnels_open;       // gauge: tunnels open now
+  uint64_t tunnel_idle_closed; // tunnels closed after ingress.timeouts.tunnel_idle without a byte either way
+  uint64_t tunnel_bytes_to_backends;  // bytes spliced client to endpoint in tunnels
+  uint64_t tunnel_bytes_to_clients;   // bytes spliced endpoint to client in tunnels (the 101 head included)
 };
 
 // TLS termination on the worker's TCP connections (pipelines/l7/tls).

@@ -80,15 +80,18 @@ namespace {
 
 // Fields that concern one connection only (RFC 9110 7.6.1) and the forwarding
 // fields the proxy sets itself: a client must not be able to forge them.
-// Transfer-Encoding stays: bodies are forwarded with their framing.
-bool dropped_field(cursor base, const http::field& f) {
+// Transfer-Encoding stays: bodies are forwarded with their framing. Upgrade
+// stays in an upgrade request and its 101 (`upgrade`), though Connection
+// lists it: the switch is end to end through the proxy.
+bool dropped_field(cursor base, const http::field& f, bool upgrade) {
   switch (f.id) {
     case http::field_id::connection:
     case http::field_id::keep_alive:
     case http::field_id::proxy_connection:
     case http::field_id::te:
-    case http::field_id::upgrade:
       return true;
+    case http::field_id::upgrade:
+      return !upgrade;
     case http::field_id::host:
     case http::field_id::content_length:
     case http::field_id::transfer_encoding:
@@ -114,10 +117,11 @@ forwarding forwarding_of(cursor base, const http::field& f) {
   return fwd_none;
 }
 
-void put_fields(writer& w, const http::head& h, bool request, bool trusted = false, uint8_t* kept = nullptr) {
+void put_fields(writer& w, const http::head& h, bool request, bool upgrade, bool trusted = false,
+                uint8_t* kept = nullptr) {
   for (uint16_t i = 0; i < h.n_fields; ++i) {
     const http::field& f = h.fields[i];
-    if (dropped_field(h.base, f)) continue;
+    if (dropped_field(h.base, f, upgrade)) continue;
     if (request) {
       // A client must not forge them; a trusted proxy's Proto, Host and Port
       // pass (X-Forwarded-For and X-Real-IP are always written anew).
@@ -196,7 +200,7 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
   w.put_span(h.base, h.target);
   w.put(h.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   uint8_t kept = 0;
-  put_fields(w, h, true, ctx.trusted, &kept);
+  put_fields(w, h, true, ctx.upgrade, ctx.trusted, &kept);
   // X-Forwarded-For: the client's address, after the list a trusted proxy
   // sent; anyone else's list is replaced.
   w.put("X-Forwarded-For: ");
@@ -242,7 +246,11 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
     w.put(id, sizeof id);
     w.put("\r\n");
   }
-  if (!ctx.keep_alive)
+  // An upgrade asks for the switch, whatever the pool would do after a
+  // plain answer (a connection that switched is never pooled).
+  if (ctx.upgrade)
+    w.put("Connection: upgrade\r\n");
+  else if (!ctx.keep_alive)
     w.put("Connection: close\r\n");
   else if (h.version_minor == 0)
     w.put("Connection: keep-alive\r\n");  // HTTP/1.1 persists without it (RFC 9112 9.3)
@@ -260,8 +268,12 @@ rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close) {
   w.put(" ");
   w.put_span(h.base, h.reason);
   w.put("\r\n");
-  put_fields(w, h, false);
-  if (h.status >= 200) w.put(close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
+  bool upgrade = h.status == 101 && h.upgrade;
+  put_fields(w, h, false, upgrade);
+  if (upgrade)
+    w.put("Connection: upgrade\r\n");
+  else if (h.status >= 200)
+    w.put(close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
   w.put("\r\n");
   return w.finish();
 }

@@ -40,6 +40,7 @@ struct request_context {
   bool https = false;         // it came over TLS (X-Forwarded-Proto)
   bool trusted = false;       // the client is in ingress.trusted_proxies
   bool keep_alive = false;    // the backend connection may serve more requests after this one
+  bool upgrade = false;       // an Upgrade request (head.upgrade): Upgrade and Connection: upgrade are kept
   uint64_t request_id[2] = {0, 0};  // X-Request-ID when the request has none (128 bits, as hex)
 };
 
@@ -49,7 +50,8 @@ struct request_context {
 rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_context& ctx,
                        const proxy_settings& settings);
 // The response as the client gets it: HTTP/1.1, hop-by-hop fields dropped,
-// Connection: keep-alive or close for final responses.
+// Connection: keep-alive or close for final responses; a 101 that switches
+// (head.upgrade) keeps its Upgrade and says Connection: upgrade.
 rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close);
 // The proxy's own answer: a text/plain body of one line (none to a HEAD), Connection: close.
 rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why, bool head_request);

@@ -80,6 +80,8 @@ uint64_t deadline_of(const proxy_worker& pw, const proxy_conn& c) {
       return c.activity_ns + s.backend_read_ns;
     case st_closing:
       return c.since_ns + s.client_idle_ns;
+    case st_tunnel:
+      return c.activity_ns + s.tunnel_idle_ns;
     default:
       return 0;
   }
@@ -133,6 +135,7 @@ void free_half(proxy_half& h) {
 }
 
 void release(proxy_worker& pw, proxy_conn& c, bool abort) {
+  if (c.state == st_tunnel) pw.counters->tunnels_open--;
   drop_backend(pw, c, true);
   free_half(c.req);
   free_half(c.resp);
@@ -195,53 +198,64 @@ pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip
   // The slot may have been given to another Service since the routes were built.
   if (!r || r->n_services == 0 || std::strncmp(r->names()[0].text, b.service, sizeof(service_name::text)) != 0)
     return pick::no_endpoint;
-  uint8_t family = pw.source.family;
+  // The client's family first, then the other, each only with a source
+  // address of its own: the Service port's group of that family, if it has
+  // a ready endpoint.
   const lb_group* g = r->groups();
-  for (uint32_t i = 0; i < r->n_groups; ++i) {
-    if (g[i].port != b.port || g[i].proto != 6 || g[i].family != family) continue;
-    const backend_entry* be = r->backends() + g[i].first_backend;
-    uint32_t n = g[i].n_backends, ready = 0;
-    for (uint32_t k = 0; k < n; ++k)
-      if (usable(be[k])) ready++;
-    if (!ready) return pick::no_endpoint;
-    uint32_t want = pw.next_pick++ % ready;
-    bool check = c.attempts > 0 || endpoint_any_ejected(pw.endpoints, pw.now_ns);
-    const backend_entry* chosen = nullptr;
-    const backend_entry* panic = nullptr;
-    for (uint32_t t = 0; t < ready && !chosen; ++t) {
-      // The (want + t)-th ready endpoint.
-      uint32_t target = (want + t) % ready, seen = 0;
-      const backend_entry* cand = nullptr;
-      for (uint32_t k = 0; k < n && !cand; ++k)
-        if (usable(be[k]) && seen++ == target) cand = &be[k];
-      if (!check) {
-        chosen = cand;
-        break;
-      }
-      uint32_t e = endpoint_find(pw.endpoints, ip_from_bytes(cand->family, cand->addr),
-                                 static_cast<uint16_t>(cand->port >> 8 | cand->port << 8));
-      if (tried(c, e)) continue;
-      if (endpoint_ejected(pw.endpoints, e, pw.now_ns)) {
-        pw.counters->ejected_skipped++;
-        if (!panic) panic = cand;
-        continue;
-      }
-      chosen = cand;
+  const lb_group* grp = nullptr;
+  uint32_t ready = 0;
+  uint8_t first = c.client_ip.family == 6 ? 6 : 4;
+  for (uint8_t family : {first, static_cast<uint8_t>(first == 4 ? 6 : 4)}) {
+    if ((family == 4 ? pw.source_v4 : pw.source_v6).family != family) continue;
+    for (uint32_t i = 0; i < r->n_groups && !grp; ++i) {
+      if (g[i].port != b.port || g[i].proto != 6 || g[i].family != family) continue;
+      const backend_entry* be = r->backends() + g[i].first_backend;
+      for (uint32_t k = 0; k < g[i].n_backends; ++k)
+        if (usable(be[k])) ready++;
+      if (ready) grp = &g[i];
+      break;
     }
-    if (!chosen) chosen = panic;
-    if (!chosen) return pick::exhausted;  // every one failed this request
-    to = ip_from_bytes(chosen->family, chosen->addr);
-    port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
-    ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
-    if (ep == no_endpoint) {
-      pw.counters->endpoints_full++;
-    } else {
-      pw.endpoints.entries[ep].slot = b.slot;
-      pw.endpoints.entries[ep].draining = false;
-    }
-    return pick::found;
+    if (grp) break;
   }
-  return pick::no_endpoint;
+  if (!grp) return pick::no_endpoint;
+  const backend_entry* be = r->backends() + grp->first_backend;
+  uint32_t n = grp->n_backends;
+  uint32_t want = pw.next_pick++ % ready;
+  bool check = c.attempts > 0 || endpoint_any_ejected(pw.endpoints, pw.now_ns);
+  const backend_entry* chosen = nullptr;
+  const backend_entry* panic = nullptr;
+  for (uint32_t t = 0; t < ready && !chosen; ++t) {
+    // The (want + t)-th ready endpoint.
+    uint32_t target = (want + t) % ready, seen = 0;
+    const backend_entry* cand = nullptr;
+    for (uint32_t k = 0; k < n && !cand; ++k)
+      if (usable(be[k]) && seen++ == target) cand = &be[k];
+    if (!check) {
+      chosen = cand;
+      break;
+    }
+    uint32_t e = endpoint_find(pw.endpoints, ip_from_bytes(cand->family, cand->addr),
+                               static_cast<uint16_t>(cand->port >> 8 | cand->port << 8));
+    if (tried(c, e)) continue;
+    if (endpoint_ejected(pw.endpoints, e, pw.now_ns)) {
+      pw.counters->ejected_skipped++;
+      if (!panic) panic = cand;
+      continue;
+    }
+    chosen = cand;
+  }
+  if (!chosen) chosen = panic;
+  if (!chosen) return pick::exhausted;  // every one failed this request
+  to = ip_from_bytes(chosen->family, chosen->addr);
+  port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
+  ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
+  if (ep == no_endpoint) {
+    pw.counters->endpoints_full++;
+  } else {
+    pw.endpoints.entries[ep].slot = b.slot;
+    pw.endpoints.entries[ep].draining = false;
+  }
+  return pick::found;
 }
 
 // The one place backend connections are opened: RSS-aimed source ports
@@ -249,7 +263,7 @@ pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip
 tcp_conn_id open_backend(proxy_worker& pw, const ip_addr& to, uint16_t port) {
   if (pw.connect && pw.tcp_counters) return kgw::connect_from_snat(*pw.stack, *pw.connect, to, port, *pw.tcp_counters).conn;
   tcp_connect_args a;
-  a.local = pw.source;
+  a.local = to.is_v4() ? pw.source_v4 : pw.source_v6;
   a.remote = to;
   a.remote_port = port;
   return tcp_connect(*pw.stack, a);
@@ -491,6 +505,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   const http::head& h = pw.parser->h;
   pw.counters->requests++;
   c.req_method = h.meth;  // before any answer of the proxy's own: a HEAD gets no body
+  c.req_upgrade = h.upgrade;  // a 101 to it opens a tunnel; its Upgrade is forwarded
   c.state = st_exchange;
   c.activity_ns = pw.now_ns;
   if (h.meth == http::method::connect) {
@@ -552,6 +567,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   ctx.listen_port = c.tls ? pw.https_port : pw.listen_port;
   ctx.https = c.tls;
   ctx.keep_alive = pw.settings.idle_per_endpoint > 0 && pw.endpoints.capacity > 0;
+  ctx.upgrade = h.upgrade;
   ctx.trusted = pw.settings.n_trusted && address_trusted(pw.settings, c.client_ip);
   // A request id: a per-worker counter mixed under a per-worker key
   // (SplitMix64's finalizer, a bijection: unique per worker; an id, not a
@@ -649,13 +665,13 @@ enum class head_step { more, done, failed };
 // parses the head whole with the worker's parser. `fresh` is the first
 // segment read last (nullptr: none).
 head_step scan_head(proxy_worker& pw, proxy_half& h, rte_mbuf* fresh, uint32_t before, http::message_kind kind,
-                    http::method request_method, http::error& err) {
+                    http::method request_method, bool request_upgrade, http::error& err) {
   if (h.in.bytes <= h.scan.pos) return head_step::more;
   cursor from = fresh && h.scan.pos == before ? cursor{fresh, 0} : http::cursor_advance(cursor{h.in.head, 0}, h.scan.pos);
   for (;;) {
     if (http::head_scan_feed(h.scan, from, pw.settings.limits) == http::scan_status::more) return head_step::more;
     http::head_parser& p = *pw.parser;
-    http::head_parser_init(p, kind, pw.settings.limits, request_method, false);
+    http::head_parser_init(p, kind, pw.settings.limits, request_method, request_upgrade);
     http::feed_result r = http::head_feed(p, cursor{h.in.head, 0});
     if (r.st == http::status::done) return head_step::done;
     if (r.st == http::status::error) {
@@ -698,6 +714,120 @@ void end_exchange(proxy_worker& pw, proxy_conn& c) {
   rearm(pw, c);
 }
 
+
+// ---- tunnels (a 101 to an Upgrade request) ----------------------------------
+
+// The 101 is parsed (pw.parser): it goes to the client and the connection
+// becomes a byte splice. Bytes the backend sent after the 101 and those the
+// client sent after its request (RFC 9110 7.8: the client's new protocol
+// begins right after the request) stay queued, in order, as the tunnel's
+// first bytes each way; nothing of them is read as HTTP. False when the
+// connection had to be reset.
+bool start_tunnel(proxy_worker& pw, proxy_conn& c, const http::head& h) {
+  rte_mbuf* head = response_head(pw.pool, h, false);
+  if (!head) {
+    count_error(pw, http_reason::no_resources);
+    release(pw, c, true);
+    return false;
+  }
+  queue_trim_front(c.resp.in, h.length);
+  c.resp.scan = {};
+  c.resp.pending = head;
+  c.resp.owed = 0;
+  c.req.scan = {};
+  count_answer(pw, h.status);
+  if (c.replay) {
+    rte_pktmbuf_free(c.replay);
+    c.replay = nullptr;
+  }
+  c.answered = c.resp_final_head = true;
+  c.resp_persistent = false;  // never back to the pool
+  c.close_after = true;
+  c.state = st_tunnel;
+  c.activity_ns = pw.now_ns;
+  pw.counters->upgrades++;
+  pw.counters->tunnels_open++;
+  rearm(pw, c);
+  return true;
+}
+
+// One direction of a tunnel: what waits, then what is queued, then what the
+// source has, each as far as the destination has room. The received mbufs
+// are handed over as they are. 1: bytes moved; 0: none; -1: the destination
+// cannot take any more (reset or gone).
+int splice(proxy_worker& pw, proxy_conn& c, bool to_client) {
+  proxy_half& h = to_client ? c.resp : c.req;
+  uint64_t& bytes = to_client ? pw.counters->tunnel_bytes_to_clients : pw.counters->tunnel_bytes_to_backends;
+  int moved = 0;
+  for (int round = 0; round < 16; ++round) {
+    if (h.pending) {
+      int fr = flush(pw, c, to_client, h.pending, bytes);
+      if (fr < 0) return -1;
+      if (fr == 0) break;
+      moved = 1;
+    }
+    uint32_t room = to_client ? client_send_space(pw, c) : tcp_send_space(*pw.stack, c.backend);
+    if (room == 0) break;
+    if (h.in.bytes) {
+      h.pending = queue_take(h.in, room, pw.pool);
+      if (!h.pending) break;
+      continue;
+    }
+    h.pending = to_client ? tcp_recv(*pw.stack, c.backend, room) : client_recv(pw, c, room);
+    if (!h.pending) break;
+  }
+  return moved;
+}
+
+// A tunnel's FIN is passed on once every byte before it has been; when both
+// have, the tunnel is over and both connections close in order.
+void tunnel_pump(proxy_worker& pw, proxy_conn& c) {
+  tcp_stack& s = *pw.stack;
+  for (int round = 0; round < 64; ++round) {
+    int up = splice(pw, c, false);
+    int down = up < 0 ? 0 : splice(pw, c, true);
+    if (up < 0 || down < 0) {
+      release(pw, c, true);  // one side is gone: a reset on the other, not a clean end
+      return;
+    }
+    if (up || down) c.activity_ns = pw.now_ns;
+    if (!up && !down) break;
+  }
+  if (c.req.eof && !c.req.fin_passed && !c.req.pending && !c.req.in.bytes && !client_recv_ready(pw, c)) {
+    tcp_shutdown(s, c.backend);
+    c.req.fin_passed = true;
+  }
+  if (c.resp.eof && !c.resp.fin_passed && !c.resp.pending && !c.resp.in.bytes && !tcp_recv_ready(s, c.backend)) {
+    client_shutdown(pw, c);
+    c.resp.fin_passed = true;
+  }
+  if (c.req.fin_passed && c.resp.fin_passed) {
+    drop_backend(pw, c, false);
+    release(pw, c, false);
+    return;
+  }
+  arm(pw, c);
+}
+
+// No byte either way for timeouts.tunnel_idle: both connections close in
+// order, or are reset when bytes were still owed to one of them.
+void tunnel_idle(proxy_worker& pw, proxy_conn& c) {
+  pw.counters->tunnel_idle_closed++;
+  if (c.req.pending || c.req.in.bytes || c.resp.pending || c.resp.in.bytes) {
+    release(pw, c, true);
+    return;
+  }
+  pw.counters->tunnels_open--;
+  drop_backend(pw, c, false);
+  bool fin_sent = c.resp.fin_passed;
+  free_half(c.req);
+  free_half(c.resp);
+  if (!fin_sent) client_shutdown(pw, c);
+  c.state = st_closing;
+  c.since_ns = pw.now_ns;
+  rearm(pw, c);
+}
+
 void pump(proxy_worker& pw, proxy_conn& c) {
   tcp_stack& s = *pw.stack;
   for (int round = 0; round < 64 && c.in_use; ++round) {
@@ -705,6 +835,10 @@ void pump(proxy_worker& pw, proxy_conn& c) {
     if (c.state == st_closing) {
       // Our answer is queued with its FIN: what the client still sends is discarded.
       while (rte_mbuf* m = client_recv(pw, c)) rte_pktmbuf_free(m);
+      return;
+    }
+    if (c.state == st_tunnel) {
+      tunnel_pump(pw, c);
       return;
     }
     // Towards the client.
@@ -737,7 +871,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         rearm(pw, c);
       }
       http::error err = http::error::none;
-      head_step st = scan_head(pw, c.req, fresh, before, http::message_kind::request, http::method::other, err);
+      head_step st = scan_head(pw, c.req, fresh, before, http::message_kind::request, http::method::other, false, err);
       if (st == head_step::failed) {
         fail(pw, c, reason_of(err), http::error_text(err));
         continue;
@@ -799,7 +933,8 @@ void pump(proxy_worker& pw, proxy_conn& c) {
           }
         }
         http::error err = http::error::none;
-        head_step st = scan_head(pw, c.resp, fresh, before, http::message_kind::response, c.req_method, err);
+        head_step st = scan_head(pw, c.resp, fresh, before, http::message_kind::response, c.req_method,
+                                 c.req_upgrade, err);
         if (st == head_step::failed) {
           fail(pw, c, http_reason::backend_invalid, "invalid response from the endpoint");
           continue;
@@ -807,9 +942,15 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         if (st == head_step::done) {
           const http::head& h = pw.parser->h;
           bool interim = h.status < 200;
-          if (h.status == 101) {  // Upgrade was not forwarded: a switch is a broken backend
-            fail(pw, c, http_reason::backend_invalid, "unexpected protocol switch from the endpoint");
-            continue;
+          if (h.status == 101) {
+            // A switch the request did not ask for is a broken backend.
+            if (h.body != http::framing::tunnel) {
+              fail(pw, c, http_reason::backend_invalid, "unexpected protocol switch from the endpoint");
+              continue;
+            }
+            if (!start_tunnel(pw, c, h)) return;
+            tunnel_pump(pw, c);
+            return;
           }
           if (!interim && (h.body == http::framing::until_close || h.body == http::framing::tunnel))
             c.close_after = true;
@@ -881,6 +1022,18 @@ void pump(proxy_worker& pw, proxy_conn& c) {
 
 // A connection's timer fired: its wait may have moved on since it was armed.
 void expire(proxy_worker& pw, proxy_conn& c) {
+  if (c.state == st_tunnel) {
+    // Bytes the events have not shown yet (the worker was held up) are
+    // activity: moved first, then the deadline judged.
+    tunnel_pump(pw, c);
+    if (!c.in_use || c.state != st_tunnel) return;
+    if (deadline_of(pw, c) > pw.now_ns) {
+      arm(pw, c);
+      return;
+    }
+    tunnel_idle(pw, c);
+    return;
+  }
   // Bytes waiting to be read are progress the events have not shown yet
   // (the worker was held up): judged later.
   bool waiting_backend = c.backend.valid() && c.connected && !waits_for_client(pw, c);
@@ -1061,6 +1214,10 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
       tcp_abort(s, ev.conn);  // nobody waits for it any more
       return;
     }
+    if (c->state == st_tunnel && (ev.kinds & (ev_reset | ev_timeout))) {
+      release(pw, *c, true);  // the endpoint reset the tunnel: so is the client's side
+      return;
+    }
     if (ev.kinds & (ev_reset | ev_timeout)) {
       bool before = !c->connected;
       if (before && (ev.kinds & ev_timeout)) {
@@ -1130,7 +1287,9 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
   if (ev.kinds & ev_peer_closed) c->req.eof = true;
   if (c->state == st_exchange) c->activity_ns = pw.now_ns;  // the client read, acknowledged or sent
   pump(pw, *c);
-  if (c->in_use && (ev.kinds & ev_closed)) release(pw, *c, false);
+  // A tunnel ends when both FINs are passed on (tunnel_pump), not before
+  // what the client sent has reached the endpoint.
+  if (c->in_use && c->state != st_tunnel && (ev.kinds & ev_closed)) release(pw, *c, false);
 }
 
 bool address_trusted(const proxy_settings& s, const ip_addr& a) {

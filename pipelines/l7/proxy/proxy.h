@@ -8,7 +8,8 @@
 // side takes them.
 //
 // One exchange at a time per client connection (pipelined requests wait in
-// order). Backend connections come from a per-worker keep-alive pool per
+// order). A 101 to a request with Upgrade turns the connection into a tunnel:
+// bytes spliced both ways, half-closes passed on, never pooled. Backend connections come from a per-worker keep-alive pool per
 // endpoint (endpoints.h), which also keeps each endpoint's passive health.
 // Timeouts run on a timer wheel of the proxy's own, driven by proxy_advance.
 // Memory per client connection is its proxy_conn, preallocated; nothing is
@@ -54,6 +55,7 @@ struct proxy_settings {
   uint64_t backend_connect_ns = 5'000'000'000;  // the handshake with an endpoint (504, or a retry)
   uint64_t backend_read_ns = 60'000'000'000;    // silence of an endpoint that owes a response (504)
   uint64_t backend_idle_ns = 60'000'000'000;    // an idle pooled backend connection is closed after this
+  uint64_t tunnel_idle_ns = 3600'000'000'000;   // a tunnel (after a 101) with no byte either way is closed
   uint64_t eject_ns = 10'000'000'000;           // passive health: how long an endpoint is passed over
   uint32_t idle_per_endpoint = 32;              // idle pooled connections per endpoint and worker; 0 = no pool
   uint32_t max_attempts = 3;                    // connects per request (the first and the retries)
@@ -71,12 +73,14 @@ struct proxy_half {
   http::head_scan scan;  // the head being received
   uint8_t phase = 0;     // proxy.cc: phase_*
   bool eof = false;      // the peer sent its FIN
+  bool fin_passed = false;  // tunnels: that FIN went on to the other side
 };
 
 // A client connection (proxy_conn::state): waiting for a request head; in an
 // exchange (a backend connection opening or open, or the proxy's own answer
-// going out); our FIN queued, waiting for the client's end.
-enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3 };
+// going out); our FIN queued, waiting for the client's end; a tunnel after a
+// 101 to an Upgrade request (bytes spliced both ways, no HTTP any more).
+enum : uint8_t { st_free = 0, st_head = 1, st_exchange = 2, st_closing = 3, st_tunnel = 4 };
 
 struct proxy_conn {
   tcp::tcp_conn_id client;
@@ -99,6 +103,7 @@ struct proxy_conn {
   bool resp_started = false;     // a response byte came from the backend in this exchange
   bool resp_final_head = false;  // the final (non-1xx) response head was parsed
   http::method req_method = http::method::other;
+  bool req_upgrade = false;    // the request asked to upgrade (Upgrade forwarded): a 101 opens a tunnel
   uint32_t route_backend = 0;  // the route's backend index: where retries pick again
   uint32_t route_generation = 0;  // of the routes it indexes (a retry needs the same ones)
   uint32_t ep = no_endpoint;   // the endpoint entry of the backend connection
@@ -127,7 +132,10 @@ struct proxy_worker {
   proxy_conn* conns = nullptr;          // by the client connection's TCB index
   backend_slot* backends = nullptr;     // by a backend connection's TCB index
   uint32_t capacity = 0;                // the stack's max_connections
-  ip_addr source;                       // the address backend connections leave from (SNAT)
+  // The addresses backend connections leave from (SNAT), by family (family
+  // 0: none). Endpoints of the client's family are preferred; the other
+  // family's serve when the Service has no ready one of it (or no source).
+  ip_addr source_v4, source_v6;
   // Active opens on the worker's slice of tcp.connect_port_lo/hi, aimed by RSS
   // (pipelines/l7/connect); nullptr: the stack's own port choice (tests).
   const kgw::connect_lcore* connect = nullptr;

@@ -13,6 +13,7 @@ bool proxy_count_step(const proxy_worker& pw, uint32_t& cursor, uint32_t budget,
       s.clients_waiting += c.state == st_head;
       s.clients_exchange += c.state == st_exchange;
       s.clients_closing += c.state == st_closing;
+      s.clients_tunnel += c.state == st_tunnel;
     }
     const backend_slot& b = pw.backends[cursor];
     s.backends_pooled += b.pooled;

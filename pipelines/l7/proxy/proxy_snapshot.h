@@ -21,12 +21,12 @@ struct proxy_summary {
   uint32_t clients_waiting;    // idle between requests, or receiving a request head
   uint32_t clients_exchange;   // a request in progress (connecting, sending, relaying)
   uint32_t clients_closing;    // our FIN sent, waiting for the client's
+  uint32_t clients_tunnel;     // upgraded (WebSocket): bytes spliced to the backend
   uint32_t clients_tls;        // of them, on https_port
   uint32_t backends_in_use;    // backend connections serving an exchange
   uint32_t backends_pooled;    // idle in an endpoint's keep-alive pool
   uint32_t endpoints;          // entries in the worker's endpoint table
   uint32_t endpoints_capacity;
-  uint32_t pad;
 };
 
 // An endpoint as the worker sees it.

@@ -917,10 +917,11 @@ TEST(GatewayConfig, IngressLimitsAndTimeouts) {
   EXPECT_EQ(cfg->ingress.timeouts.client_idle, 75u);
   EXPECT_EQ(cfg->ingress.timeouts.backend_connect, 5u);
   EXPECT_EQ(cfg->ingress.timeouts.backend_read, 60u);
+  EXPECT_EQ(cfg->ingress.timeouts.tunnel_idle, 3600u);
   cfg = parse_gateway_config(std::string(minimal) +
                                  "ingress:\n  limits: {request_line_bytes: 1024, header_block_bytes: 4096, headers: 20, "
                                  "request_body_bytes: 0}\n  timeouts: {client_header: 2, client_idle: 3, "
-                                 "backend_connect: 1, backend_read: 9}\n",
+                                 "backend_connect: 1, backend_read: 9, tunnel_idle: 30}\n",
                              "t.yaml", errs);
   ASSERT_TRUE(cfg) << errs[0].to_string();
   EXPECT_EQ(cfg->ingress.limits.request_line_bytes, 1024u);
@@ -931,6 +932,7 @@ TEST(GatewayConfig, IngressLimitsAndTimeouts) {
   EXPECT_EQ(cfg->ingress.timeouts.client_idle, 3u);
   EXPECT_EQ(cfg->ingress.timeouts.backend_connect, 1u);
   EXPECT_EQ(cfg->ingress.timeouts.backend_read, 9u);
+  EXPECT_EQ(cfg->ingress.timeouts.tunnel_idle, 30u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {limits: {headers: 129}}\n")),
             std::vector<std::string>{"t.yaml:7:29: ingress.limits.headers: must be 1..128, got 129"});
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {limits: {request_line_bytes: 65536}}\n")),

@@ -37,6 +37,8 @@ spec:
           - {path: /none, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}
           - {path: /ghost, pathType: Prefix, backend: {service: {name: ghost, port: {number: 80}}}}
           - {path: /named, pathType: Prefix, backend: {service: {name: web, port: {name: admin}}}}
+          - {path: /six, pathType: Prefix, backend: {service: {name: six, port: {number: 80}}}}
+          - {path: /dual, pathType: Prefix, backend: {service: {name: dual, port: {number: 80}}}}
     # Hosts with certificates once the gateway serves https (start_https):
     # a.example.test and *.wild.example.test (tests/unit/tls/tls_harness.h).
     - host: a.example.test
@@ -207,6 +209,9 @@ void ProxyTest::SetUp() {
   ingress_ip = *parse_ip("198.18.0.1");
   snat_ip = *parse_ip("198.18.0.250");
   client_ip = *parse_ip("198.18.0.2");
+  ingress_ip6 = *parse_ip("2001:2::1");
+  snat_ip6 = *parse_ip("2001:2::250");
+  client_ip6 = *parse_ip("2001:2::2");
   // Short timeouts by default, so that tests that wait for them are quick.
   settings.client_header_ns = 2'000'000'000;
   settings.client_idle_ns = 3'000'000'000;
@@ -216,9 +221,10 @@ void ProxyTest::SetUp() {
 
 void ProxyTest::publish_service(const std::string& name, const std::vector<std::string>& addrs,
                                 const std::vector<std::string>& terminating) {
-  static const std::map<std::string, std::string> vips = {
-      {"web", "198.18.100.10"}, {"one", "198.18.100.11"}, {"none", "198.18.100.12"}};
-  service_model m = kgw::test::one_port_service(name, {vips.at(name)}, addrs);
+  static const std::map<std::string, std::vector<std::string>> vips = {
+      {"web", {"198.18.100.10"}}, {"one", {"198.18.100.11"}}, {"none", {"198.18.100.12"}},
+      {"six", {"2001:2:0:100::30"}}, {"dual", {"198.18.100.31", "2001:2:0:100::31"}}};
+  service_model m = kgw::test::one_port_service(name, vips.at(name), addrs);
   for (const std::string& t : terminating) {
     endpoint_model e;
     e.addr = *parse_ip(t);
@@ -240,6 +246,9 @@ void ProxyTest::start() {
   ip_addr any;
   any.family = 4;
   ASSERT_GE(tcp_listen(*gw, any, 80), 0);
+  ip_addr any6;
+  any6.family = 6;
+  ASSERT_GE(tcp_listen(*gw, any6, 80), 0);
   client = make_stack(2);
   for (int i = 1; i <= 3; ++i) {
     auto p = std::make_unique<pod>();
@@ -248,11 +257,17 @@ void ProxyTest::start() {
     p->st = make_stack(10 + i);
     p->listener = tcp_listen(*p->st, p->addr, 8080);
     ASSERT_GE(p->listener, 0);
+    p->addr6 = *parse_ip("2001:2:0:1::1" + std::to_string(i));
+    p->listener6 = tcp_listen(*p->st, p->addr6, 8080);
+    ASSERT_GE(p->listener6, 0);
     pods.push_back(std::move(p));
   }
   publish_service("web", {"198.19.1.11", "198.19.1.12", "198.19.1.13"});
   publish_service("one", {"198.19.1.11"});
   publish_service("none", {});
+  publish_service("six", {"2001:2:0:1::11", "2001:2:0:1::12"});
+  publish_service("dual", {"198.19.1.11", "198.19.1.12", "198.19.1.13", "2001:2:0:1::11", "2001:2:0:1::12",
+                           "2001:2:0:1::13"});
   // The Ingress routes, from YAML through control's builder.
   std::string d = "/tmp/kgw-unit-proxy-" + std::to_string(getpid());
   std::filesystem::create_directories(d);
@@ -269,7 +284,8 @@ void ProxyTest::start() {
   pub = b.pub;
   pub->generation = 1;
   ASSERT_TRUE(proxy_init(pw, gw, pool, capacity, SOCKET_ID_ANY, settings, 64, now, 7));
-  pw.source = snat_ip;
+  pw.source_v4 = snat_ip;
+  pw.source_v6 = snat_ip6;
   pw.listen_port = 80;
   pw.counters = &counters;
 }
@@ -321,6 +337,21 @@ uint32_t ProxyTest::open(const std::string& bytes, bool shut_after) {
   return n;
 }
 
+uint32_t ProxyTest::open6(const std::string& bytes) {
+  tcp_connect_args a;
+  a.local = client_ip6;
+  a.remote = ingress_ip6;
+  a.remote_port = 80;
+  tcp_conn_id id = tcp_connect(*client, a);
+  EXPECT_TRUE(id.valid());
+  uint32_t n = static_cast<uint32_t>(clients.size());
+  app_conn c;
+  c.id = id;
+  c.out = bytes;
+  clients[n] = c;
+  return n;
+}
+
 uint32_t ProxyTest::open_tls(const std::string& bytes, const std::string& sni, bool shut_after) {
   EXPECT_TRUE(tls_env) << "start_https() first";
   tcp_connect_args a;
@@ -354,12 +385,17 @@ tcp_stack* ProxyTest::stack_for(const uint8_t* f, size_t len, bool& lost) {
     z ^= z >> 31;
     lost = z % 1000 < loss_permille;
   }
-  if (len < 34 || (f[14] >> 4) != 4) return nullptr;
-  ip_addr dst = ip_from_bytes(4, f + 30);
-  if (dst == ingress_ip || dst == snat_ip) return gw;
-  if (dst == client_ip) return client;
+  ip_addr dst;
+  if (len >= 34 && (f[14] >> 4) == 4)
+    dst = ip_from_bytes(4, f + 30);
+  else if (len >= 54 && (f[14] >> 4) == 6)
+    dst = ip_from_bytes(6, f + 38);
+  else
+    return nullptr;
+  if (dst == ingress_ip || dst == snat_ip || dst == ingress_ip6 || dst == snat_ip6) return gw;
+  if (dst == client_ip || dst == client_ip6) return client;
   for (auto& p : pods)
-    if (p->addr == dst) {
+    if (p->addr == dst || p->addr6 == dst) {
       lost = lost || p->blackholed;
       return p->st;
     }
@@ -513,7 +549,7 @@ void ProxyTest::client_events() {
           c.reset = true;
           tcp_abort(*client, c.id);
           c.released = true;
-        } else if (c.peer_closed) {
+        } else if (c.peer_closed && !c.hold_on_fin) {
           tcp_close(*client, c.id);  // as curl does once the server closed
           c.released = true;
         }
@@ -530,6 +566,15 @@ void ProxyTest::client_events() {
 
 void ProxyTest::serve(pod& p, app_conn& c) {
   for (;;) {
+    if (c.tunnel) {
+      if (c.served == c.in.size() || c.shut) return;
+      std::string got = c.in.substr(c.served);
+      c.served = c.in.size();
+      c.out += got;
+      if (!p.shut_on.empty() && got.find(p.shut_on) != std::string::npos) c.shut_when_sent = true;
+      write(*p.st, c);
+      return;
+    }
     size_t head_end = c.in.find("\r\n\r\n", c.served);
     if (head_end == std::string::npos) return;
     std::string head = c.in.substr(c.served, head_end + 4 - c.served);
@@ -556,7 +601,11 @@ void ProxyTest::serve(pod& p, app_conn& c) {
     path = path.substr(0, path.find(' '));
     std::string body = p.name + " conn=" + std::to_string(c.serial) + " req=" + std::to_string(p.requests) +
                        " path=" + path + "\n";
-    if (p.respond) {
+    if (p.upgrade && !field_of(head, "upgrade").empty()) {
+      c.out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + field_of(head, "upgrade") +
+               "\r\nConnection: Upgrade\r\nSec-Test: switched\r\n\r\n" + p.greeting;
+      c.tunnel = true;
+    } else if (p.respond) {
       c.out += p.respond(req);
       if (p.mode == pod_mode::close) c.shut_when_sent = true;
     } else {
@@ -596,6 +645,11 @@ void ProxyTest::pod_events(pod& p) {
         app_conn c;
         c.id = e.conn;
         c.serial = ++p.accepted;
+        tcp_conn_info info;
+        if (tcp_info(*p.st, e.conn, info)) {
+          c.family = info.tuple.family;
+          c.peer = ip_from_bytes(info.tuple.family, info.tuple.raddr);
+        }
         p.conns[e.conn.index] = c;
       }
       auto it = p.conns.find(e.conn.index);
@@ -613,7 +667,16 @@ void ProxyTest::pod_events(pod& p) {
       }
       serve(p, c);
       if (c.released) continue;
-      if (e.kinds & ev_peer_closed) {
+      if ((e.kinds & ev_peer_closed) && c.tunnel && !c.peer_closed && !c.shut) {
+        c.peer_closed = true;  // half-closed: the pod still answers, then ends too
+        c.out += p.bye;
+        c.shut_when_sent = true;
+        write(*p.st, c);
+      } else if ((e.kinds & ev_peer_closed) && c.tunnel && c.shut) {
+        c.peer_closed = true;
+        tcp_close(*p.st, c.id);
+        c.released = true;
+      } else if ((e.kinds & ev_peer_closed) && !c.tunnel) {
         c.peer_closed = true;
         tcp_close(*p.st, c.id);
         c.released = true;

@@ -44,6 +44,8 @@ struct app_conn {
   uint32_t serial = 0;  // pods: the connection's number on its pod (1, 2, ...)
   size_t served = 0;    // pods: request bytes answered
   uint32_t requests = 0;  // pods: requests on this connection
+  uint8_t family = 0;     // pods: the connection's address family
+  ip_addr peer;           // pods: where the connection came from (the gateway's SNAT address)
   // Clients over TLS: the OpenSSL client (out and in are its plaintext) and
   // ciphertext it wrote that the stack had no room for yet.
   std::shared_ptr<tls::test::tls_client> tls;
@@ -51,6 +53,12 @@ struct app_conn {
   bool connected = false;
   bool handshake_failed = false;
   bool fin_sent = false;  // our FIN after the close_notify
+  // Clients: the peer's FIN does not close the connection (a tunnel's
+  // half-close: the client may still send).
+  bool hold_on_fin = false;
+  // Pods: the connection switched protocols (pod::upgrade); what comes
+  // after is echoed, not read as HTTP.
+  bool tunnel = false;
 };
 
 // What a pod does with a whole request (its head and body as received).
@@ -65,13 +73,19 @@ enum class pod_mode {
 
 struct pod {
   std::string name;
-  ip_addr addr;
+  ip_addr addr, addr6;
   tcp::tcp_stack* st = nullptr;
-  int listener = -1;
+  int listener = -1, listener6 = -1;
   pod_mode mode = pod_mode::normal;
   bool blackholed = false;  // segments to it are lost
   // Overrides the answer: given the request, the response bytes.
   std::function<std::string(const std::string&)> respond;
+  // Requests with an Upgrade field get a 101 (then `greeting`) and the
+  // connection becomes an echo: every byte back as it comes. A tunnel
+  // connection that receives `shut_on` shuts its side down after the echo;
+  // at the peer's FIN it sends `bye` and shuts (reading on until then).
+  bool upgrade = false;
+  std::string greeting, shut_on, bye;
   std::map<uint32_t, app_conn> conns;  // by TCB index
   uint32_t accepted = 0;
   uint32_t requests = 0;
@@ -94,6 +108,9 @@ class ProxyTest : public ::testing::Test {
   std::map<std::string, uint32_t> slots;  // Service "t/name" -> directory slot
   unsigned pool_in_use_at_start = 0;
   ip_addr ingress_ip, snat_ip, client_ip;
+  // IPv6: the Ingress address, the SNAT address and the client's; pods have
+  // 2001:2:0:1::1N beside 198.19.1.1N.
+  ip_addr ingress_ip6, snat_ip6, client_ip6;
   bool trace = false;
   // Segments lost at random on every path, per thousand (0: none); the
   // generator's state, so that a test is the same every run.
@@ -111,8 +128,10 @@ class ProxyTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // Services web (pods 1..3), one (pod 1), none (no endpoints); Ingress
-  // rules: host a.example: / -> web, /one -> one, /none -> none.
+  // Services web (pods 1..3), one (pod 1), none (no endpoints), six (pods
+  // 1 and 2 by IPv6 only), dual (pods 1..3 by both families); Ingress
+  // rules: host a.example: / -> web, /one -> one, /none -> none, /six ->
+  // six, /dual -> dual.
   void start();
   // (Re)publishes Service `name` with these pods' addresses (slots kept).
   void publish_service(const std::string& name, const std::vector<std::string>& pods,
@@ -123,6 +142,8 @@ class ProxyTest : public ::testing::Test {
   // Opens a client connection that sends `bytes` (shutting its side down
   // after them when `shut`); returns its TCB index.
   uint32_t open(const std::string& bytes, bool shut = false);
+  // The same from the client's IPv6 address to the IPv6 Ingress address.
+  uint32_t open6(const std::string& bytes);
   // The same over TLS to https_port, with `sni` as the server name ("" none).
   uint32_t open_tls(const std::string& bytes, const std::string& sni, bool shut = false);
   void send(uint32_t c, const std::string& bytes);
