@@ -28,7 +28,6 @@ fail() {
   echo "--- sessions"; tail -n 20 "$WORK/sessions.log" 2>/dev/null
   exit 1
 }
-conntrack_field() { cli "show counters" | sed -n "s/^conntrack:.* $1 \([0-9]*\).*/\1/p"; }
 
 pod_topology "$P" "$WORK"
 cat > "$WORK/gateway.yaml" <<YAML
@@ -87,7 +86,7 @@ client /usr/bin/python3 "$HERE/keepalive_http.py" client 198.18.100.90 80 "$SESS
 SESSIONS_PID=$!
 STARTED_PIDS+=("$SESSIONS_PID")
 sleep 1
-before_est=$(conntrack_field evicted-established)
+before_est=$(counter_field conntrack evicted-established)
 
 # The flood: bounded in count and time. A forged source on the client's
 # subnet, a new source port per SYN (hping3 counts them up from a base).
@@ -111,8 +110,8 @@ echo "keep-alive sessions: $result"
 counters=$(cli "show counters")
 echo "$counters" | grep "^conntrack:"
 [ "$rc" = 0 ] || fail "keep-alive sessions failed through the flood: $result"
-evictions=$(conntrack_field evictions)
-evicted_est=$(conntrack_field evicted-established)
+evictions=$(counter_field conntrack evictions)
+evicted_est=$(counter_field conntrack evicted-established)
 [ -n "$evictions" ] && [ "$evictions" -gt 8192 ] || fail "the flood did not fill the table (evictions ${evictions:-?})"
 [ "$evicted_est" = "$before_est" ] || fail "established connections evicted: ${before_est} -> ${evicted_est}"
 requests=$(sed -n 's/.*requests \([0-9]*\).*/\1/p' <<< "$result")

@@ -50,8 +50,6 @@ fail() {
   echo "--- control log"; tail -n 20 "$WORK/control.log" 2>/dev/null
   exit 1
 }
-http_field() { cli "show counters" | grep "^http: " | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
-tls_field() { cli "show counters" | grep "^tls: " | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 elapsed() { echo "$(($(date +%s%N) / 1000000 - $1))"; }  # ms since $1 (ms)
 now_ms() { echo "$(($(date +%s%N) / 1000000))"; }
 T0=$(now_ms)
@@ -205,7 +203,7 @@ done = function(summary, latency, requests)
 end
 LUA
 conns=4
-acc0=$(http_field https-accepted)
+acc0=$(counter_field http https-accepted)
 c0=$(cli "show counters" | grep "^http: ")
 published0=$(grep -c "tls: generation .* published" "$WORK/control.log")
 client wrk -t2 -c"$conns" -d9s --timeout 5s -s "$WORK/result.lua" https://shop.tls.test/ > "$WORK/wrk.txt" 2>&1 &
@@ -224,8 +222,8 @@ done
 [ "$n" -lt 100 ] || fail "control did not publish the new certificate within 5 s"
 pub_ms=$(elapsed "$t")
 grep "tls: generation .* published" "$WORK/control.log" | tail -1
-req_rot=$(http_field requests)
-acc_rot=$(http_field https-accepted)
+req_rot=$(counter_field http requests)
+acc_rot=$(counter_field http https-accepted)
 kill -0 "$WRK_PID" 2> /dev/null || fail "wrk ended before the rotation was published"
 fp=$(probe) || fail "a handshake after the rotation failed"
 [ "$fp" = "$NEW_FP" ] || fail "after the rotation: served $fp, expected the new certificate $NEW_FP"
@@ -235,8 +233,8 @@ grep -q "sha256 *$NEW_FP" "$WORK/certs.txt" && ! grep -q "sha256 *$OLD_FP" "$WOR
 wait "$WRK_PID"
 wrk_rc=$?
 c1=$(cli "show counters" | grep "^http: ")
-acc1=$(http_field https-accepted)
-req1=$(http_field requests)
+acc1=$(counter_field http https-accepted)
+req1=$(counter_field http requests)
 cat "$WORK/wrk.txt"
 [ "$wrk_rc" = 0 ] || fail "wrk exited with $wrk_rc"
 read -r _ _ wrk_req _ e_conn _ e_read _ e_write _ e_status _ e_timeout < <(grep "^wrk-result " "$WORK/wrk.txt")

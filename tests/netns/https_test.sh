@@ -49,7 +49,6 @@ fail() {
   echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
   exit 1
 }
-http_field() { cli "show counters" | grep "^http: " | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 
 # --- certificates: a CA, a leaf, a wildcard ------------------------------------
 tls_test_ca "$WORK" "kgw https test CA" || fail "cannot make the test CA"
@@ -288,8 +287,8 @@ c=$(scurl plain.tls.test -o /dev/null -w '%{http_code}' http://plain.tls.test/)
 echo "308 to https for shop.tls.test on port 80 (followed by curl -L); opt-out and plain hosts served on http"
 
 # 5. Counters and metrics.
-[ "$(http_field https-accepted)" -ge 8 ] || fail "https-accepted: $(http_field https-accepted)"
-[ "$(http_field https-redirects)" -ge 2 ] || fail "https-redirects: $(http_field https-redirects)"
+[ "$(counter_field http https-accepted)" -ge 8 ] || fail "https-accepted: $(counter_field http https-accepted)"
+[ "$(counter_field http https-redirects)" -ge 2 ] || fail "https-redirects: $(counter_field http https-redirects)"
 ip netns exec "$P-gw" curl -s "http://127.0.0.1:$metrics_port/metrics" > "$WORK/metrics.txt"
 grep -q '^kgw_http_https_redirects_total{worker="0"} [1-9]' "$WORK/metrics.txt" || fail "no redirect metric"
 grep -q '^kgw_http_errors_total{.*reason="misdirected".*} 4' "$WORK/metrics.txt" \

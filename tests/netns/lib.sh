@@ -19,6 +19,9 @@ netns_require_root_and_hugepages() {
 # dataplane ($P: the test's prefix, also its DPDK --file-prefix; $KGW).
 client() { ip netns exec "$P-client" "$@"; }
 cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
+# counter_field SECTION NAME: the number after NAME on the `SECTION:` line of
+# `show counters` ("http", "tls", "tcp", "tcp echo", "neighbors", ...).
+counter_field() { cli "show counters" | grep "^$1: " | sed -n "s/.* $2 \([0-9]*\).*/\1/p"; }
 
 netns_add() {
   local ns=$1

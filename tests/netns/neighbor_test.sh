@@ -36,8 +36,7 @@ fail() {
   echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
   exit 1
 }
-# nb_field NAME: a number from the `neighbors:` line of show counters.
-nb_field() { cli "show counters" | grep '^neighbors:' | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
+# counter_field neighbors NAME: a number from the `neighbors:` line of show counters.
 # neighbor IP: its line of show neighbors (IP MAC PORT STATE AGE SOURCE).
 neighbor() { cli "show neighbors" | awk -v ip="$1" '$1 == ip'; }
 mac_of() { ip -n "$1" -br link show "$2" | awk '{print $3}'; }
@@ -126,9 +125,9 @@ for i in 1 2 3; do
     fail "pod$i not resolved on p1 with its MAC"
 done
 neighbor 198.18.0.2 | grep -Eq "^198\.18\.0\.2 +$(mac_of "$P-client" c0) +p0 .* learned$" || fail "client not learnt on p0"
-[ "$(nb_field neighbor-misses)" -ge 3 ] || fail "no neighbor-misses counted"
-[ "$(nb_field neighbor-queued)" -ge 3 ] || fail "no packets queued while the pods were resolved"
-[ "$(nb_field solicits)" -ge 3 ] || fail "no ARP requests counted"
+[ "$(counter_field neighbors neighbor-misses)" -ge 3 ] || fail "no neighbor-misses counted"
+[ "$(counter_field neighbors neighbor-queued)" -ge 3 ] || fail "no packets queued while the pods were resolved"
+[ "$(counter_field neighbors solicits)" -ge 3 ] || fail "no ARP requests counted"
 
 # 2. IPv6: the SYN-ACK of the echo service waits for neighbour discovery.
 client ping -6 -c 1 -W 2 2001:2::1 > /dev/null || fail "ping6 to the gateway"
@@ -137,7 +136,7 @@ cli "clear neighbors" | grep -q "cleared" || fail "clear neighbors"
 # A neighbour may come back at once by asking for us (its own NUD): fewer, not none.
 left=$(cli "show neighbors" | wc -l)
 [ "$left" -lt "$known" ] || fail "clear neighbors left $left of $known entries"
-before=$(nb_field solicits)
+before=$(counter_field neighbors solicits)
 got=$(client /usr/bin/python3 -c '
 import socket
 s = socket.create_connection(("2001:2::1", 7), timeout=3)
@@ -146,13 +145,13 @@ print(s.recv(64).decode())')
 [ "$got" = "over-nd" ] || fail "echo over IPv6 after clear neighbors: '$got'"
 neighbor 2001:2::2 | grep -Eq "^2001:2::2 +$(mac_of "$P-client" c0) +p0 +(REACHABLE|STALE|DELAY|PROBE) .* learned$" ||
   fail "client's IPv6 address not resolved by ND"
-[ "$(nb_field solicits)" -gt "$before" ] || fail "no neighbour solicitation sent"
+[ "$(counter_field neighbors solicits)" -gt "$before" ] || fail "no neighbour solicitation sent"
 
 # 3. pod1 moves to a new MAC and announces it (gratuitous ARP, arp_notify).
 find_pods || fail "a request to find the pods again failed"
 neighbor 198.19.1.11 | grep -q learned || fail "pod1 not resolved again after clear neighbors"
 ip netns exec "$P-pod1" sysctl -qw net.ipv4.conf.eth0.arp_notify=1
-changes=$(nb_field mac-changes)
+changes=$(counter_field neighbors mac-changes)
 ip -n "$P-pod1" link set eth0 address 02:00:00:aa:00:11
 found=0
 for _ in $(seq 20); do
@@ -160,7 +159,7 @@ for _ in $(seq 20); do
   sleep 0.1
 done
 [ "$found" = 1 ] || fail "gratuitous ARP from pod1 did not move its entry"
-[ "$(nb_field mac-changes)" -gt "$changes" ] || fail "mac-changes not counted"
+[ "$(counter_field neighbors mac-changes)" -gt "$changes" ] || fail "mac-changes not counted"
 for n in $(seq 9); do curl_ok http://198.18.100.10/ || fail "request $n after pod1's gratuitous ARP"; done
 
 # 4. pod2 moves silently and never asks for the gateway: probing finds it.
@@ -177,7 +176,7 @@ done
 for n in $(seq 9); do curl_ok http://198.18.100.10/ || fail "request $n after pod2 moved"; done
 
 # 5. Next hops that never answer.
-failed_before=$(nb_field neighbor-failed)
+failed_before=$(counter_field neighbors neighbor-failed)
 client curl -s --max-time 2 -o /dev/null http://198.18.100.99/ && fail "a request to a dead endpoint was answered"
 # A FAILED entry is asked again when used (a retransmitted SYN): it may be
 # INCOMPLETE for a moment, so its state is read until FAILED, for 3 s at most.
@@ -192,7 +191,7 @@ failed_state() {
 failed_state 198.19.1.99 "^198\.19\.1\.99 +- +p1 +FAILED .* learned$" || fail "198.19.1.99 not FAILED"
 cli "tcp connect timeout 1500 2001:2::99 80" > "$WORK/dead6.txt" 2>&1 && fail "tcp connect to a dead IPv6 neighbour"
 failed_state 2001:2::99 "^2001:2::99 +- +p0 +FAILED .* learned$" || fail "2001:2::99 not FAILED"
-[ "$(nb_field neighbor-failed)" -ge $((failed_before + 2)) ] || fail "queued packets of failed neighbours not counted"
+[ "$(counter_field neighbors neighbor-failed)" -ge $((failed_before + 2)) ] || fail "queued packets of failed neighbours not counted"
 cli "show counters" | grep -Eq "^  neighbor_failed +[1-9]" || fail "drop reason neighbor_failed not counted"
 ip netns exec "$P-gw" curl -s --max-time 2 http://127.0.0.1:9471/metrics > "$WORK/metrics.txt" || fail "scrape"
 grep -Eq "^kgw_neighbor_failed_total [1-9]" "$WORK/metrics.txt" || fail "kgw_neighbor_failed_total missing"

@@ -343,10 +343,9 @@ echo "POST bodies and forwarding fields: ok"
 
 # 4b. Keep-alive pool: the upload pod's server speaks HTTP/1.1 keep-alive;
 #     20 requests from 20 client connections reuse one backend connection.
-counter() { "$KGW" cli --file-prefix "$P" -c "show counters" | grep -oE "^http: .* $1 [0-9]+" | grep -oE "[0-9]+$"; }
-c0=$(counter backend-connects); r0=$(counter backend-reused)
+c0=$(counter_field http backend-connects); r0=$(counter_field http backend-reused)
 for n in $(seq 20); do get shop.example /headers | grep -q "^X-Real-IP: 198.18.0.2" || fail "pooled request $n"; done
-c1=$(counter backend-connects); r1=$(counter backend-reused)
+c1=$(counter_field http backend-connects); r1=$(counter_field http backend-reused)
 echo "pool: 20 requests: $((c1 - c0)) backend connects, $((r1 - r0)) reused"
 [ $((c1 - c0)) -le 1 ] && [ $((r1 - r0)) -ge 19 ] || fail "keep-alive pool: $((c1 - c0)) connects and $((r1 - r0)) reuses for 20 requests"
 echo "keep-alive pool: backend connections reused: ok"

@@ -38,11 +38,6 @@ fail() {
 }
 echo_client() { client /usr/bin/python3 "$HERE/tcp_echo_client.py" "$@"; }
 counters() { "$KGW" cli --file-prefix "$P" -c "show counters"; }
-# tcp_field NAME [LINE]: a number from the `tcp:` (or `tcp echo:`) line.
-tcp_field() {
-  local line=${2:-tcp:}
-  counters | grep "^$line " | sed -n "s/.* $1 \([0-9]*\).*/\1/p"
-}
 drop_count() { counters | awk -v r="$1" '$1 == r {print $2; exit}'; }
 
 netns_add "$P-client"
@@ -93,8 +88,8 @@ grep -q "tcp: echo (RFC 862) on port 7" "$WORK/dp.log" || fail "no echo service 
 # 1. A large transfer, echoed, compared by sha256.
 echo_client bulk 198.18.0.1 7 $((BULK_MIB << 20)) > "$WORK/bulk.log" || { cat "$WORK/bulk.log"; fail "bulk transfer"; }
 cat "$WORK/bulk.log"
-[ "$(tcp_field bytes tcp\ echo:)" -ge $((BULK_MIB << 20)) ] || fail "echo bytes counter below the transfer"
-[ "$(tcp_field closed tcp\ echo:)" -ge 1 ] || fail "the bulk connection was not closed in order"
+[ "$(counter_field "tcp echo" bytes)" -ge $((BULK_MIB << 20)) ] || fail "echo bytes counter below the transfer"
+[ "$(counter_field "tcp echo" closed)" -ge 1 ] || fail "the bulk connection was not closed in order"
 
 # 2. Options the kernel negotiated with kgw.
 echo_client options 198.18.0.1 7 > "$WORK/options.log" || { cat "$WORK/options.log"; fail "options"; }
@@ -108,7 +103,7 @@ grep -q "^tcp_info: options ts sack wscale snd_wscale [1-9]" "$WORK/options.log"
 # 3. 1,000 connections at once.
 echo_client many 198.18.0.1 7 1000 > "$WORK/many.log" || { cat "$WORK/many.log"; fail "1,000 concurrent connections"; }
 cat "$WORK/many.log"
-[ "$(tcp_field accepted tcp\ echo:)" -ge 1002 ] || fail "echo accepted below 1,002"
+[ "$(counter_field "tcp echo" accepted)" -ge 1002 ] || fail "echo accepted below 1,002"
 
 # 4. The reader stalls: the client's window closes (kgw probes it), kgw's
 # window closes (the kernel probes it), then everything flows again.
@@ -117,17 +112,17 @@ echo_client stall 198.18.0.1 7 $((8 << 20)) 3 > "$WORK/stall.log" || { cat "$WOR
 cat "$WORK/stall.log"
 probes_after=$(client nstat -az TcpExtTCPWinProbe | awk '/TcpExtTCPWinProbe/ {print $2}')
 [ "${probes_after:-0}" -gt "${probes_before:-0}" ] || fail "the kernel never probed a zero window from kgw"
-[ "$(tcp_field zero-window-probes)" -ge 1 ] || fail "kgw never probed the client's zero window"
+[ "$(counter_field tcp zero-window-probes)" -ge 1 ] || fail "kgw never probed the client's zero window"
 
 # 5. RST from the client; a port nothing listens on.
-resets_before=$(tcp_field reset tcp\ echo:)
+resets_before=$(counter_field "tcp echo" reset)
 echo_client reset 198.18.0.1 7 || fail "reset"
 sleep 0.3
-[ "$(tcp_field reset tcp\ echo:)" -gt "$resets_before" ] || fail "the echo service did not see the RST"
-refused_before=$(tcp_field refused)
+[ "$(counter_field "tcp echo" reset)" -gt "$resets_before" ] || fail "the echo service did not see the RST"
+refused_before=$(counter_field tcp refused)
 echo_client refused 198.18.0.1 9 || fail "closed port"
 echo_client refused 2001:2::1 80 || fail "closed port (IPv6; no HTTP listener before the proxy)"
-[ "$(tcp_field refused)" -ge $((refused_before + 2)) ] || fail "refusals not counted"
+[ "$(counter_field tcp refused)" -ge $((refused_before + 2)) ] || fail "refusals not counted"
 
 # 6. Loss on the client's side: 1% of what it sends (dropped at OUTPUT, before
 # the kernel segments it: a local send failure it repeats), then 1% of what it
@@ -149,33 +144,33 @@ sackrec=$(( $(nstat_of TcpExtTCPSackRecovery) - sackrec_before ))
 # run may have none. The loss that must be recovered from is the next step's.
 echo "loss out: $dropped packets dropped, the kernel retransmitted $krexmit segments, $sackrec recoveries from kgw's SACK blocks"
 client iptables -A INPUT -m statistic --mode random --probability 0.01 -j DROP || fail "iptables"
-rexmit_before=$(tcp_field retransmits)
+rexmit_before=$(counter_field tcp retransmits)
 echo_client bulk 198.18.0.1 7 $((16 << 20)) > "$WORK/loss_in.log" || { cat "$WORK/loss_in.log"; fail "transfer with 1% loss into the client"; }
 cat "$WORK/loss_in.log"
 dropped=$(client iptables -nvxL INPUT | awk 'NR > 2 {s += $1} END {print s + 0}')
 client iptables -D INPUT -m statistic --mode random --probability 0.01 -j DROP
-rexmit=$(( $(tcp_field retransmits) - rexmit_before ))
+rexmit=$(( $(counter_field tcp retransmits) - rexmit_before ))
 [ "$rexmit" -gt 0 ] || fail "kgw retransmitted nothing although $dropped of its packets were lost"
 echo "loss in: $dropped packets dropped, kgw retransmitted $rexmit segments"
 
 # 7. A SYN flood while a kernel client keeps connecting: from a forged source
 # on the client's subnet (no neighbour: the SYN-ACKs go nowhere), a new source
 # port per SYN (hping3 counts them up from a base).
-cookies_before=$(tcp_field cookies-sent)
+cookies_before=$(counter_field tcp cookies-sent)
 client timeout 60 hping3 -q -S -p 7 -a 198.18.0.77 -c 20000 --faster 198.18.0.1 > "$WORK/hping.log" 2>&1 &
 FLOOD=$!
 echo_client keep 198.18.0.1 7 4 20 > "$WORK/keep.log" || { cat "$WORK/keep.log"; kill "$FLOOD"; fail "legitimate connections during the flood"; }
 wait "$FLOOD"
 cat "$WORK/keep.log"
 echo "flood: $(tail -n 3 "$WORK/hping.log" | tr '\n' ' ')"
-[ "$(tcp_field cookies-sent)" -gt "$cookies_before" ] || fail "the flood never filled the backlog (no SYN cookies)"
+[ "$(counter_field tcp cookies-sent)" -gt "$cookies_before" ] || fail "the flood never filled the backlog (no SYN cookies)"
 
 # 8. IPv6.
 echo_client bulk 2001:2::1 7 $((4 << 20)) > "$WORK/bulk6.log" || { cat "$WORK/bulk6.log"; fail "IPv6 transfer"; }
 cat "$WORK/bulk6.log"
 
 counters | grep "^tcp"
-[ "$(tcp_field timeouts)" = 0 ] || fail "connections timed out"
+[ "$(counter_field tcp timeouts)" = 0 ] || fail "connections timed out"
 stop_pid "$DP_PID" 15
 STARTED_PIDS=()
 grep -q "kgw final statistics" "$WORK/dp.log" || fail "no final statistics on SIGTERM"

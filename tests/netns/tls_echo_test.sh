@@ -31,7 +31,6 @@ fail() {
   echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
   exit 1
 }
-tls_field() { cli "show counters" | grep "^tls: " | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 
 # --- certificates: a CA, three leaves, a default -------------------------------
 cd "$WORK" || exit 1
@@ -140,9 +139,9 @@ check_cert x.wild.tls.test "\*.wild.tls.test" x.wild.tls.test
 check_cert unknown.tls.test dflt.tls.test dflt.tls.test
 check_cert y.x.wild.tls.test dflt.tls.test dflt.tls.test
 check_cert "" dflt.tls.test dflt.tls.test
-[ "$(tls_field sni-exact)" -ge 2 ] || fail "sni-exact not counted"
-[ "$(tls_field sni-wildcard)" -ge 1 ] || fail "sni-wildcard not counted"
-[ "$(tls_field sni-default)" -ge 3 ] || fail "sni-default not counted"
+[ "$(counter_field tls sni-exact)" -ge 2 ] || fail "sni-exact not counted"
+[ "$(counter_field tls sni-wildcard)" -ge 1 ] || fail "sni-wildcard not counted"
+[ "$(counter_field tls sni-default)" -ge 3 ] || fail "sni-default not counted"
 
 # 2. Old protocols: the client is allowed to offer them, the server refuses.
 cat > "$WORK/legacy.cnf" <<'CNF'
@@ -156,21 +155,21 @@ MinProtocol = TLSv1
 CipherString = DEFAULT@SECLEVEL=0
 CNF
 for v in tls1 tls1_1; do
-  before=$(tls_field failed-version)
+  before=$(counter_field tls failed-version)
   out=$(OPENSSL_CONF="$WORK/legacy.cnf" s_client a.tls.test -"$v")
   grep -q "Cipher is (NONE)\|alert protocol version\|handshake failure" <<< "$out" \
     || { echo "$out" | head -20; fail "-$v was not refused"; }
-  [ "$(tls_field failed-version)" -gt "$before" ] || fail "-$v: the server did not count a refused version"
+  [ "$(counter_field tls failed-version)" -gt "$before" ] || fail "-$v: the server did not count a refused version"
   echo "-$v refused"
 done
 
 # 3. ALPN.
 out=$(s_client a.tls.test -alpn http/1.1)
 grep -q "ALPN protocol: http/1.1" <<< "$out" || fail "ALPN http/1.1 not chosen"
-before=$(tls_field failed-alpn)
+before=$(counter_field tls failed-alpn)
 out=$(s_client a.tls.test -alpn h2)
 grep -q "^Protocol *: TLS" <<< "$out" && fail "ALPN h2 alone accepted"
-[ "$(tls_field failed-alpn)" -gt "$before" ] || fail "ALPN h2 alone: not refused by the server"
+[ "$(counter_field tls failed-alpn)" -gt "$before" ] || fail "ALPN h2 alone: not refused by the server"
 client curl -sv --max-time 3 --cacert "$WORK/ca.pem" --resolve a.tls.test:8443:198.18.0.1 \
   https://a.tls.test:8443/ > "$WORK/curl.log" 2>&1
 grep -q "SSL certificate verify ok" "$WORK/curl.log" || { cat "$WORK/curl.log"; fail "curl: certificate not verified"; }
@@ -185,7 +184,7 @@ for v in tls1_3 tls1_2; do
   grep -q "^Reused, TLSv1\.[23]" <<< "$out" || { echo "$out" | grep -i "new\|reuse"; fail "-$v: session not resumed"; }
   echo "-$v resumed"
 done
-[ "$(tls_field resumed)" -ge 2 ] || fail "resumptions not counted"
+[ "$(counter_field tls resumed)" -ge 2 ] || fail "resumptions not counted"
 
 # 5. Data through TLS, then close_notify both ways.
 client /usr/bin/python3 - "$WORK/ca.pem" <<'PY' || fail "echo over TLS"
@@ -227,7 +226,7 @@ with socket.create_connection(("198.18.0.1", 8443), timeout=30) as raw:
     sys.exit(0 if ok else 1)
 PY
 [ "$(cli 'show counters' | sed -n 's/^tls echo: .* bytes \([0-9]*\).*/\1/p')" -ge $((4 << 20)) ] || fail "echo bytes"
-[ "$(tls_field close-notify)" -ge 1 ] || fail "close_notify not counted"
+[ "$(counter_field tls close-notify)" -ge 1 ] || fail "close_notify not counted"
 
 # 6. The CLI and the metrics; no key anywhere.
 cli "show certificates" > "$WORK/certs.txt"

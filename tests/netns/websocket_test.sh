@@ -23,7 +23,6 @@ WORK=$(mktemp -d)
 trap 'netns_cleanup; rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*"; echo "--- dataplane log"; tail -n 40 "$WORK/dp.log"; exit 1; }
 client() { ip netns exec "$P-client" "$@"; }
-counter() { "$KGW" cli --file-prefix "$P" -c "show counters" | grep -oE "^http: .* $1 [0-9]+" | grep -oE "[0-9]+$"; }
 
 pod_topology "$P" "$WORK"
 ip netns exec "$P-pod1" /usr/bin/python3 "$HERE/ws_echo.py" server 198.19.1.11 8090 > "$WORK/ws.log" 2>&1 &
@@ -129,10 +128,10 @@ done
 
 # 2. The counters: two upgrades, no tunnel left open (both clients closed),
 #    every echoed byte spliced each way.
-upgrades=$(counter upgrades)
-open_now=$(counter tunnels-open)
-up=$(counter tunnel-bytes-to-backends)
-down=$(counter tunnel-bytes-to-clients)
+upgrades=$(counter_field http upgrades)
+open_now=$(counter_field http tunnels-open)
+up=$(counter_field http tunnel-bytes-to-backends)
+down=$(counter_field http tunnel-bytes-to-clients)
 echo "upgrades $upgrades  tunnels-open $open_now  tunnel-bytes-to-backends $up  tunnel-bytes-to-clients $down"
 [ "$upgrades" = 2 ] || fail "upgrades $upgrades, expected 2"
 [ "$open_now" = 0 ] || fail "tunnels-open $open_now after both clients closed"
@@ -145,7 +144,7 @@ echo "after 4.5 s silent: $got ($(echo "$(date +%s.%N) - $t0" | bc) s)"
 [ "$got" = closed ] || fail "a silent tunnel was still open after 4.5 s (tunnel_idle 3): $got"
 got=$(client timeout 20 /usr/bin/python3 "$HERE/ws_echo.py" idle 198.18.0.1 ws.example 1.5)
 [ "$got" = open ] || fail "a tunnel silent for 1.5 s was closed: $got"
-closed=$(counter tunnel-idle-closed)
+closed=$(counter_field http tunnel-idle-closed)
 [ "$closed" -ge 1 ] || fail "tunnel-idle-closed $closed"
 echo "tunnel-idle-closed $closed"
 kill -0 "$DP_PID" || fail "the dataplane died"
