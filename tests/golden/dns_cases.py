@@ -126,7 +126,49 @@ def case_dns_records(stamp, checksum_ok):
     return inp, check, {}
 
 
+def case_dns_pods(stamp, checksum_ok):
+    # Pod names, `pods insecure` (the default): the address in the name,
+    # any namespace, IPv4 and IPv6 forms; the other family NODATA; a
+    # malformed name NXDOMAIN; the namespace and the subdomain NODATA.
+    soa = [6]
+    cases = [
+        (query("10-1-0-7.shop.pod.cluster.local", "A", 31), 0,
+         [("10-1-0-7.shop.pod.cluster.local.", 1, 5, "10.1.0.7")], []),
+        (query("198-19-1-11.Any-Namespace.pod.cluster.local", "A", 32), 0,
+         [("198-19-1-11.Any-Namespace.pod.cluster.local.", 1, 5, "198.19.1.11")], []),
+        (query("fd00--1-7.shop.pod.cluster.local", "AAAA", 33), 0,
+         [("fd00--1-7.shop.pod.cluster.local.", 28, 5, "fd00::1:7")], []),
+        (query("10-1-0-7.shop.pod.cluster.local", "AAAA", 34), 0, [], soa),
+        (query("10-1-0-256.shop.pod.cluster.local", "A", 35), 3, [], soa),
+        (query("web.shop.pod.cluster.local", "A", 36), 3, [], soa),
+        (query("shop.pod.cluster.local", "A", 37), 0, [], soa),
+        (query("pod.cluster.local", "A", 38), 0, [], soa),
+    ]
+    inp = stamp([c[0] for c in cases])
+
+    def check(out):
+        problems = []
+        if len(out) != len(cases):
+            return [f"expected {len(cases)} responses, got {len(out)}"]
+        for (q, rcode, answer, auth), o in zip(cases, out):
+            if not checksum_ok(o, UDP) or not checksum_ok(o, IP):
+                problems.append(f"id {q[DNS].id}: checksums wrong")
+            d = o[DNS]
+            if d.id != q[DNS].id or not d.qr or d.rcode != rcode or not d.aa:
+                problems.append(f"id {q[DNS].id}: id {d.id} qr {d.qr} aa {d.aa} rcode {d.rcode}, want rcode {rcode}")
+                continue
+            got = records(d.an, d.ancount)
+            if got != answer:
+                problems.append(f"id {q[DNS].id}: answer {got}, want {answer}")
+            got_auth = [r[1] for r in records(d.ns, d.nscount)]
+            if got_auth != auth:
+                problems.append(f"id {q[DNS].id}: authority types {got_auth}, want {auth}")
+        return problems
+    return inp, check, {}
+
+
 DNS_CASES = {
     "dns_queries": case_dns_queries,
     "dns_records": case_dns_records,
+    "dns_pods": case_dns_pods,
 }
