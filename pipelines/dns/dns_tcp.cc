@@ -69,6 +69,42 @@ rte_mbuf* chain_of(rte_mempool* pool, const uint8_t* p, uint32_t len) {
   return head;
 }
 
+// The query in the scratch buffer (after the prefix's two bytes) answered
+// and sent. 1: sent; 0: its response does not fit the free send room yet
+// and `can_hold` (the caller holds the query); -1: the connection was reset.
+int answer(tcp_worker& w, uint32_t slot, uint32_t qlen, bool can_hold, const table* t, uint64_t now_ns,
+           lcore_counters& c) {
+  tcp_stack& s = *w.stack;
+  tcp_conn_id id = w.slots[slot].conn;
+  uint32_t space = tcp_send_space(s, id);
+  if (can_hold && space < prefix_len + qlen) return 0;
+  uint32_t room = std::min<uint32_t>(max_tcp_message, space - prefix_len);
+  answer_info info;
+  uint32_t rlen = respond(w.scratch + prefix_len, qlen, room, t, info, transport::tcp);
+  // TC because of the room left now, not because the answer is past what
+  // TCP carries: answered again once the client has acknowledged.
+  if (can_hold && rlen && info.truncated && space < w.send_need) return 0;
+  dns_count_answer(info, rlen, c.dns);
+  if (rlen == 0) {  // a response, or no header: nothing to answer, and the stream cannot be trusted
+    drop(c, drop_reason::dns_not_query);
+    tcp_abort(s, id);
+    release(w, slot);
+    return -1;
+  }
+  w.scratch[0] = static_cast<uint8_t>(rlen >> 8);
+  w.scratch[1] = static_cast<uint8_t>(rlen);
+  rte_mbuf* out = chain_of(w.pool, w.scratch, rlen + prefix_len);
+  if (!out || tcp_send(s, id, out) != 0) {
+    if (out) rte_pktmbuf_free(out);
+    drop(c, drop_reason::dns_tcp_no_mbuf);
+    tcp_abort(s, id);
+    release(w, slot);
+    return -1;
+  }
+  w.slots[slot].last_ns = now_ns;
+  return 1;
+}
+
 // Answers every whole query waiting, in order. False when the connection
 // was ended (reset and its slot released).
 bool serve(tcp_worker& w, uint32_t slot, const table* t, uint64_t now_ns, lcore_counters& c) {
@@ -76,6 +112,15 @@ bool serve(tcp_worker& w, uint32_t slot, const table* t, uint64_t now_ns, lcore_
   tcp_slot& sl = w.slots[slot];
   tcp_conn_id id = sl.conn;
   for (;;) {
+    if (sl.held_len) {  // the query before the next goes first
+      uint32_t qlen = sl.held_len;
+      std::memcpy(w.scratch + prefix_len, sl.held, qlen);
+      int r = answer(w, slot, qlen, true, t, now_ns, c);
+      if (r < 0) return false;
+      if (r == 0) break;  // ev_writable brings us back
+      sl.held_len = 0;
+      continue;
+    }
     uint32_t ready = tcp_recv_ready(s, id);
     if (sl.want == 0) {
       if (ready < prefix_len) break;
@@ -99,8 +144,8 @@ bool serve(tcp_worker& w, uint32_t slot, const table* t, uint64_t now_ns, lcore_
       }
     }
     if (ready < sl.want) break;
-    uint32_t space = tcp_send_space(s, id);
-    if (space < w.send_need) break;  // ev_writable brings us back
+    // A query too long to hold is read only when any response fits.
+    if (sl.want > tcp_held_query && tcp_send_space(s, id) < w.send_need) break;
     rte_mbuf* m = tcp_recv(s, id, sl.want);
     if (!m || rte_pktmbuf_pkt_len(m) != sl.want) {
       if (m) rte_pktmbuf_free(m);
@@ -111,32 +156,19 @@ bool serve(tcp_worker& w, uint32_t slot, const table* t, uint64_t now_ns, lcore_
     copy_out(m, w.scratch + prefix_len);
     c.dns.queries++;
     c.dns.tcp_queries++;
-    answer_info info;
-    uint32_t room = std::min<uint32_t>(max_tcp_message, space - prefix_len);
-    uint32_t rlen = respond(w.scratch + prefix_len, qlen, room, t, info, transport::tcp);
-    dns_count_answer(info, rlen, c.dns);
-    if (rlen == 0) {  // a response, or no header: nothing to answer, and the stream cannot be trusted
-      drop(c, drop_reason::dns_not_query);
-      tcp_abort(s, id);
-      release(w, slot);
-      return false;
+    bool can_hold = qlen <= tcp_held_query;
+    if (can_hold) std::memcpy(sl.held, w.scratch + prefix_len, qlen);  // respond() writes over it
+    int r = answer(w, slot, qlen, can_hold, t, now_ns, c);
+    if (r < 0) return false;
+    if (r == 0) {
+      sl.held_len = static_cast<uint16_t>(qlen);
+      break;
     }
-    w.scratch[0] = static_cast<uint8_t>(rlen >> 8);
-    w.scratch[1] = static_cast<uint8_t>(rlen);
-    rte_mbuf* out = chain_of(w.pool, w.scratch, rlen + prefix_len);
-    if (!out || tcp_send(s, id, out) != 0) {
-      if (out) rte_pktmbuf_free(out);
-      drop(c, drop_reason::dns_tcp_no_mbuf);
-      tcp_abort(s, id);
-      release(w, slot);
-      return false;
-    }
-    sl.last_ns = now_ns;
   }
   // The client has finished: what it sent whole is answered; a partial
   // message left can never complete. Our FIN follows the answers.
-  if (tcp_conn_state(s, id) == tcp_state::close_wait && (sl.want ? tcp_recv_ready(s, id) < sl.want
-                                                                 : tcp_recv_ready(s, id) < prefix_len))
+  if (!sl.held_len && tcp_conn_state(s, id) == tcp_state::close_wait &&
+      (sl.want ? tcp_recv_ready(s, id) < sl.want : tcp_recv_ready(s, id) < prefix_len))
     tcp_shutdown(s, id);
   return true;
 }

@@ -7,11 +7,11 @@
 //
 // The connection's slot lives in its tag (tcp_set_tag): the low byte is the
 // worker's application number for DNS, the rest the slot. A query is read
-// out of the stack only once it is whole and the send buffer has room for
-// the largest answer, so a slot holds only the pending length; the message
-// is copied into the worker's one scratch buffer, answered there, and the
-// response copied into mbufs from the worker's pool. No allocation but
-// those mbufs, no lock, no syscall.
+// out of the stack once it is whole, copied into the worker's one scratch
+// buffer, answered there, and the response copied into mbufs from the
+// worker's pool; a response that does not fit the send buffer's free room
+// yet leaves its query held in the slot (tcp_held_query) until the client
+// acknowledges. No allocation but those mbufs, no lock, no syscall.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +24,21 @@ struct rte_mempool;
 
 namespace kgw::dns {
 
+// A query read whole but not answered yet, because its response did not fit
+// the send buffer's free room: held until the client acknowledges what it
+// was sent (ev_writable), then answered again. Queries up to this size are
+// read as soon as they are whole; a longer one only once the send buffer has
+// room for any response.
+inline constexpr uint32_t tcp_held_query = 512;
+
 struct tcp_slot {
   tcp::tcp_conn_id conn;
   uint64_t last_ns = 0;    // accepted, or its last query answered
   uint32_t want = 0;       // the message length read from its prefix; 0: the prefix comes next
   uint32_t next_free = 0;  // free list, slot + 1 (0: the end)
   bool in_use = false;
+  uint16_t held_len = 0;   // a held query's length; 0: none
+  uint8_t held[tcp_held_query];
 };
 
 struct tcp_worker {
@@ -38,7 +47,7 @@ struct tcp_worker {
   uint32_t app_tag = 0;        // the low byte of every DNS connection's tag
   uint32_t max_conns = 0;      // dns.tcp_max_connections
   uint64_t idle_ns = 0;        // dns.tcp_idle_timeout
-  uint32_t send_need = 0;      // free send buffer before a query is read: the largest response and its prefix
+  uint32_t send_need = 0;      // free send buffer in which any response fits (the largest and its prefix, or the whole buffer)
   uint32_t recv_room = 0;      // the receive buffer: a longer message could never arrive whole
   uint32_t n_active = 0;
   uint32_t free_head = 0;      // slot + 1

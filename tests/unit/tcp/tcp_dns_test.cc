@@ -148,6 +148,50 @@ TEST_F(TcpDns, PipelinedQueriesAnsweredInOrder) {
   EXPECT_EQ(c.dns.nodata, 1u);
 }
 
+// With a send buffer of 64 KiB or less (gateway.yaml's default), pipelined
+// queries must not wait for the client to acknowledge each answer.
+TEST_F(TcpDns, PipelinedWithoutAcksInASmallSendBuffer) {
+  cfg.send_buffer = 4096;
+  open();
+  bytes b;
+  for (uint16_t i = 1; i <= 3; ++i) {
+    bytes q = framed(wire_query("web.shop.svc.cluster.local", dns::type_a, i));
+    b.insert(b.end(), q.begin(), q.end());
+  }
+  client_sends(b);
+  for (const out_seg& s : drain()) received.insert(received.end(), s.payload.begin(), s.payload.end());
+  auto r = responses();
+  ASSERT_EQ(r.size(), 3u);
+  for (uint16_t i = 0; i < 3; ++i) EXPECT_EQ(r[i].id, i + 1);
+}
+
+// A response that does not fit the send buffer's free room yet: its query is
+// held and answered whole once the client has acknowledged the one before.
+TEST_F(TcpDns, HeldUntilTheClientAcknowledges) {
+  cfg.send_buffer = 2000;
+  open();
+  bytes b = framed(wire_query("big.shop.svc.cluster.local", dns::type_a, 1));
+  bytes q2 = framed(wire_query("big.shop.svc.cluster.local", dns::type_a, 2));
+  b.insert(b.end(), q2.begin(), q2.end());
+  client_sends(b);
+  std::vector<out_seg> first = drain();
+  for (const out_seg& s : first) received.insert(received.end(), s.payload.begin(), s.payload.end());
+  ASSERT_EQ(responses().size(), 1u) << "the second answer cannot fit before the first is acknowledged";
+  EXPECT_EQ(w.slots[0].held_len, q2.size() - 2);
+  // The client acknowledges: ev_writable, the held query answered.
+  feed({.flags = A, .seq = peer + 1 + sent, .ack = iss + 1 + static_cast<uint32_t>(received.size())});
+  serve();
+  for (int i = 0; i < 10; ++i) take();
+  auto r = responses();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].id, 2);
+  EXPECT_FALSE(r[1].flags & dns::flag_tc);
+  EXPECT_EQ(r[1].answer.size(), 100u);
+  EXPECT_EQ(c.dns.truncated, 0u);
+  EXPECT_EQ(c.dns.tcp_queries, 2u);
+  EXPECT_EQ(c.dns.responses[dns::rcode_noerror], 2u);
+}
+
 TEST_F(TcpDns, QuerySplitAcrossSegments) {
   open();
   bytes b = framed(wire_query("web.shop.svc.cluster.local", dns::type_a, 9));
