@@ -8,6 +8,7 @@
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/proxy_settings.h"
 #include "dataplane/tcp_settings.h"
+#include "pipelines/dns/dns_tcp.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/l7/tls/tls_stream.h"
 #include "dataplane/worker.h"
@@ -47,6 +48,9 @@ memory_plan plan_memory(const gateway_config& cfg) {
   // The TLS layer's per-connection state (OpenSSL's own is heap memory).
   if (cfg.ingress.tls_echo_port || cfg.ingress.https_port)
     p.per_worker_bytes += sizeof(tls::tls_conn) * uint64_t{cfg.tcp.max_connections} + 16384;
+  // DNS over TCP: its connection slots and the one message buffer.
+  if (!cfg.dns.addresses.empty())
+    p.per_worker_bytes += sizeof(dns::tcp_worker) + dns::tcp_worker_memory(cfg.dns.tcp_max_connections) + 1024;
   unsigned n_workers = cfg.workers ? cfg.workers : 1;
   p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers) +
                   directory_bytes(cfg.services.max_services);

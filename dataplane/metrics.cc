@@ -283,7 +283,7 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   family(out, "kgw_http_tunnels_open", "gauge", "Tunnels (after a 101 to an Upgrade request) open now.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_http_tunnels_open", fmt::format("worker=\"{}\"", w), snap.workers[w].http.tunnels_open);
-  family(out, "kgw_dns_queries_total", "counter", "UDP queries to the DNS addresses (dropped ones included).");
+  family(out, "kgw_dns_queries_total", "counter", "UDP and TCP queries to the DNS addresses (dropped ones included).");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_dns_queries_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.queries);
   static const char* rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other"};
@@ -304,6 +304,15 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   family(out, "kgw_dns_truncated_total", "counter", "DNS responses with TC set.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_dns_truncated_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.truncated);
+  family(out, "kgw_dns_tcp_connections_total", "counter", "DNS over TCP connections accepted (port 53 of the DNS addresses).");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_tcp_connections_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_accepted);
+  family(out, "kgw_dns_tcp_queries_total", "counter", "DNS queries read over TCP (counted in kgw_dns_queries_total too).");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_tcp_queries_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_queries);
+  family(out, "kgw_dns_tcp_idle_closed_total", "counter", "DNS over TCP connections closed after dns.tcp_idle_timeout without a query.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_tcp_idle_closed_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_idle_closed);
   family(out, "kgw_http_responses_total", "counter", "Answers to clients by status class.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     for (unsigned k = 1; k < 6; ++k)

@@ -51,6 +51,10 @@ runtime::~runtime() {
       proxy::proxy_release(*t->proxy);
       rte_free(t->proxy);
     }
+    if (t->dns) {
+      rte_free(t->dns->slots);  // the slots and the scratch: one block
+      rte_free(t->dns);
+    }
     tcp::tcp_stack_destroy(t->stack);
     rte_free(t);
   }
@@ -219,7 +223,8 @@ void runtime::build_local_table() {
     if (i >= 0) (a.is_v4() ? local_->v4_ingress : local_->v6_ingress) |= 1u << i;
   }
   // The DNS addresses are answered like node addresses (ARP, ND, echo);
-  // UDP/53 to them is the DNS stage's, other ports are refused.
+  // UDP/53 to them is the DNS stage's, and TCP/53 too (handed to the stack,
+  // build_tcp); other ports are refused.
   for (const auto& a : cfg_->dns.addresses) add_local_address(*local_, a);
   for (uint16_t pid : port_ids_) std::memcpy(local_->port_mac[pid], state_->ports[pid].mac, 6);
   local_->punt_enabled = true;
@@ -416,6 +421,21 @@ bool runtime::build_tcp(const runtime_options& o) {
   }
   if (echo) local_->tcp_ports[local_->n_tcp_ports++] = echo;
   if (tls_echo) local_->tcp_ports[local_->n_tcp_ports++] = tls_echo;
+  // DNS over TCP: port 53 of the DNS addresses, a listener per family on
+  // the unspecified address as for the Ingress ports; the DNS stage hands
+  // the stack only port 53 of DNS addresses (before the Service stages, as
+  // for UDP: the DNS address is usually the cluster DNS Service's IP), the
+  // local stage only the Ingress ports of Ingress addresses, so neither
+  // service sees the other's segments, unless one port is both.
+  constexpr uint16_t dns_port = 53;
+  bool dns4 = false, dns6 = false;
+  for (const ip_addr& a : cfg_->dns.addresses) (a.is_v4() ? dns4 : dns6) = true;
+  const bool dns_tcp = dns4 || dns6;
+  if (dns_tcp && (echo == dns_port || tls_echo == dns_port || http == dns_port || https == dns_port)) {
+    error_ = "DNS over TCP takes port 53 of the DNS addresses: an ingress port of 53 would share its listener";
+    return false;
+  }
+  if (dns_tcp && dns_) dns_->tcp_port = dns_port;
   ip_addr source_v4, source_v6;
   if (proxy_on) {
     // Backend connections are active opens from the first SNAT address of the
@@ -468,9 +488,9 @@ bool runtime::build_tcp(const runtime_options& o) {
     w->tcp = wt;
     w->now_ns = now;
     // One listener per address family on the unspecified address.
-    auto listen = [&](uint16_t port, tcp_app app) {
+    auto listen_on = [&](uint16_t port, tcp_app app, bool want4, bool want6) {
       for (int fam : {4, 6}) {
-        if ((fam == 4 && !v4) || (fam == 6 && !v6)) continue;
+        if ((fam == 4 && !want4) || (fam == 6 && !want6)) continue;
         ip_addr any;
         any.family = static_cast<uint8_t>(fam);
         int l = tcp::tcp_listen(*s, any, port);
@@ -482,7 +502,25 @@ bool runtime::build_tcp(const runtime_options& o) {
       }
       return true;
     };
+    auto listen = [&](uint16_t port, tcp_app app) { return listen_on(port, app, v4, v6); };
     if (echo && !listen(echo, tcp_app::echo)) return false;
+    if (dns_tcp) {
+      if (!listen_on(dns_port, tcp_app::dns, dns4, dns6)) return false;
+      uint32_t max_dns = cfg_->dns.tcp_max_connections;
+      auto* dw = static_cast<dns::tcp_worker*>(rte_zmalloc_socket("kgw_dns_tcp", sizeof(dns::tcp_worker), 64, socket));
+      void* mem = rte_zmalloc_socket("kgw_dns_tcp_slots", dns::tcp_worker_memory(max_dns), 64, socket);
+      if (!dw || !mem) {
+        rte_free(dw);
+        rte_free(mem);
+        error_ = fmt::format("cannot allocate DNS over TCP for worker {} ({} connections): out of hugepage memory",
+                             w->index, max_dns);
+        return false;
+      }
+      new (dw) dns::tcp_worker{};
+      dns::tcp_worker_init(*dw, mem, s, pool, static_cast<uint32_t>(tcp_app::dns), max_dns,
+                           uint64_t{cfg_->dns.tcp_idle_timeout} * 1000000000ull, tc.send_buffer, tc.recv_buffer);
+      wt->dns = dw;
+    }
     if (tls_echo && !listen(tls_echo, tcp_app::tls_echo)) return false;
     if (tls_echo || https) {
       // One TLS layer per worker, shared by every TLS service on it.
@@ -538,6 +576,9 @@ bool runtime::build_tcp(const runtime_options& o) {
            "connection would hold {} mbufs per worker (pool: {})",
            tc.max_connections, tc.recv_buffer / 1024, tc.send_buffer / 1024, worst, cfg_->dataplane.mbufs);
   if (echo) log_info("tcp: echo (RFC 862) on port {} of the Ingress addresses", echo);
+  if (dns_tcp)
+    log_info("dns: TCP on port 53 of the DNS addresses, at most {} connections per worker, closed after {} s without a "
+             "query", cfg_->dns.tcp_max_connections, cfg_->dns.tcp_idle_timeout);
   if (tls_echo)
     log_info("tls: echo (RFC 862) over TLS on port {} of the Ingress addresses; at most {} us of handshakes per poll "
              "loop", tls_echo, cfg_->ingress.tls_handshake_budget);

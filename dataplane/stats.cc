@@ -185,10 +185,11 @@ std::string format_counters(const shared_state& s, bool all) {
   const dns_lcore_counters& d = c.dns;
   out += fmt::format("dns: queries {}  edns {}  noerror {}  formerr {}  servfail {}  nxdomain {}  notimp {}  refused {}  "
                      "badvers {}  nodata {}  truncated {}  a {}  aaaa {}  srv {}  ptr {}  cname {}  txt {}  any {}  "
-                     "other-types {}\n",
+                     "other-types {}  tcp-accepted {}  tcp-queries {}  tcp-idle-closed {}\n",
                      d.queries, d.edns, d.responses[0], d.responses[1], d.responses[2], d.responses[3], d.responses[4],
                      d.responses[5], d.responses[6], d.nodata, d.truncated, d.qtypes[0], d.qtypes[1], d.qtypes[2],
-                     d.qtypes[3], d.qtypes[4], d.qtypes[5], d.qtypes[6], d.qtypes[7]);
+                     d.qtypes[3], d.qtypes[4], d.qtypes[5], d.qtypes[6], d.qtypes[7], d.tcp_accepted, d.tcp_queries,
+                     d.tcp_idle_closed);
   const neighbor_lcore_counters& nb = c.neighbor;
   out += fmt::format("neighbors: neighbor-misses {}  neighbor-queued {}  neighbor-failed {}  released {}  solicits {}  "
                      "heard {}  learned {}  mac-changes {}  events-lost {}\n",

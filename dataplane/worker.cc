@@ -270,10 +270,17 @@ void tcp_on_event(worker_conf& w, const tcp::tcp_event& ev) {
     tcp_app app = ev.listener < std::size(apps) ? apps[ev.listener] : tcp_app::none;
     tcp::tcp_set_tag(s, ev.conn, static_cast<uint32_t>(app));
   }
-  switch (static_cast<tcp_app>(tcp::tcp_tag(s, ev.conn))) {
+  switch (static_cast<tcp_app>(tcp::tcp_tag(s, ev.conn) & 0xff)) {
     case tcp_app::echo:
       echo_on_event(s, ev, w.counters->tcp);
       return;
+    case tcp_app::dns:
+      if (w.tcp->dns) {
+        const dns::table* names = w.dns_names ? __atomic_load_n(w.dns_names, __ATOMIC_ACQUIRE) : nullptr;
+        dns::tcp_on_event(*w.tcp->dns, ev, names, w.now_ns, *w.counters);
+        return;
+      }
+      break;
     case tcp_app::probe:
       if (w.tcp_probe) probe_on_event(w, ev);
       else tcp::tcp_abort(s, ev.conn);
@@ -351,6 +358,7 @@ void tcp_service(worker_conf& w) {
   // The proxy's timeouts, after the events: what arrived while the worker
   // was held up counts before a deadline is judged.
   if (w.tcp->proxy) proxy::proxy_advance(*w.tcp->proxy, w.now_ns);
+  if (w.tcp->dns) dns::tcp_sweep(*w.tcp->dns, w.now_ns, *w.counters);
   for (;;) {
     rte_mbuf* pkts[max_burst];
     alignas(pkt_meta) unsigned char meta_storage[sizeof(pkt_meta) * max_burst];

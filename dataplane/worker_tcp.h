@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "pipelines/dns/dns_tcp.h"
 #include "pipelines/l7/connect/connect.h"
 #include "pipelines/l7/proxy/proxy.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
@@ -19,7 +20,10 @@ namespace kgw {
 // listener, what its connections will serve.
 // A TLS service's connections go through the TLS layer (tls_stream) first.
 // `https`: the HTTP proxy's client connections of ingress.https_port.
-enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2, http = 3, http_backend = 4, tls_echo = 5, https = 6 };
+// `dns`: DNS over TCP on port 53 of the DNS addresses; its tag carries the
+// connection's slot above the low byte (pipelines/dns/dns_tcp.h), so the
+// application is the tag's low byte.
+enum class tcp_app : uint8_t { none = 0, echo = 1, probe = 2, http = 3, http_backend = 4, tls_echo = 5, https = 6, dns = 7 };
 static_assert(static_cast<uint32_t>(tcp_app::http) == proxy::tag_client &&
               static_cast<uint32_t>(tcp_app::http_backend) == proxy::tag_backend &&
               static_cast<uint32_t>(tcp_app::https) == proxy::tag_tls_client);
@@ -50,6 +54,8 @@ struct worker_tcp {
   // TLS echo service of ingress.tls_echo_port); nullptr: no TLS listener. Its contexts come from
   // the runtime's tls_runtime.
   tls::tls_stream_worker* tls = nullptr;
+  // DNS over TCP on port 53 of the DNS addresses; nullptr: not served.
+  dns::tcp_worker* dns = nullptr;
 };
 
 }  // namespace kgw

@@ -16,7 +16,14 @@ SCENARIOS=(
   "l4-flood-90|-m mixed -n 90 -f 100000 -s 10 -e 3 -p 1000000|131072|65537"
   "ipv6-est-1k|-m established -6 -f 1000 -s 10 -e 3|65536|65537"
   "ipv6-est-100k|-m established -6 -f 100000 -s 10 -e 3|262144|65537"
+  "dns-a|-m dns -q a -s 10|4096|251"
+  "dns-nxdomain|-m dns -q nxdomain -s 10|4096|251"
+  "dns-srv|-m dns -q srv -s 10|4096|251"
 )
+
+# The DNS scenarios' gateway has a dns section (the responder on 198.18.0.53);
+# the others have none, so that their figures do not carry the DNS stage.
+is_dns_scenario() { [[ "$1" == dns-* ]]; }
 
 # Is scenario $1 in the comma-separated list $2 (empty = all)?
 scenario_selected() { [ -z "$2" ] || [[ ",$2," == *",$1,"* ]]; }
@@ -30,6 +37,7 @@ gen_arg() {
 
 # gateway_yaml DEV0 DEV1 CONNTRACK MAGLEV MBUFS FILE_PREFIX DATA_ROOM [ENDPOINT_PORT]
 # p0 faces the clients (and answers ARP/ICMP), ENDPOINT_PORT (default p1) the endpoints.
+# PERF_DNS set: with the DNS responder on 198.18.0.53 (the dns-* scenarios).
 gateway_yaml() {
   local out=${8:-p1}
   cat <<YAML
@@ -52,6 +60,8 @@ routes:
 dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, telemetry: false, table_memory_mb: 64}
 services: {conntrack_entries: $3, maglev_size: $4}
 YAML
+  [ -n "${PERF_DNS:-}" ] && echo "dns: {addresses: [198.18.0.53]}"
+  return 0
 }
 
 # median [DECIMALS] < numbers: the middle value, or the mean of the two middle

@@ -43,6 +43,8 @@ std::string format_dns(const shared_state& s) {
     out += fmt::format("  zone {} ({})\n", name_text(t->data() + z.name_off, z.name_len),
                        z.authoritative ? "authoritative: other names NXDOMAIN" : "the names kgw knows; others REFUSED");
   }
+  out += t->pods == dns::pods_insecure ? "  pods insecure: a-b-c-d.<ns>.pod.<zone> answered from the name\n"
+                                       : "  pods disabled: names below pod.<zone> NXDOMAIN\n";
   return out;
 }
 

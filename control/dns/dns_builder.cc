@@ -86,6 +86,9 @@ class builder {
     for (const ip_addr& a : z.addresses) add(ns_name, {a.is_v4() ? type_a : type_aaaa, address_bytes(a)});
     std::string version(schema_version);
     add(label("dns-version") + zone_, {type_txt, std::string(1, static_cast<char>(version.size())) + version});
+    // The pod subdomain exists in either pod mode (CoreDNS answers it
+    // NODATA); the names below it are the responder's (dns_pod.h).
+    nodes_.try_emplace(label("pod") + zone_);
   }
 
   void service(const service_entry& s) {
@@ -328,6 +331,7 @@ bool builder::finish(std::string& error) {
   h.n_headless = out_.n_headless;
   h.n_external = out_.n_external;
   h.n_endpoints = out_.n_endpoints;
+  h.pods = z_.pods;
   if (bytes.size() > 0xffffffffull - 8) {
     error = fmt::format("DNS: a table of {} bytes is beyond the format's 4 GiB", bytes.size());
     return false;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipelines/common/net_types.h"
+#include "pipelines/dns/dns_table.h"
 
 namespace kgw::dns {
 
@@ -40,6 +41,7 @@ struct zone_settings {
   std::string zone = "cluster.local";  // lower case, no trailing dot
   uint32_t ttl = 5;
   std::vector<ip_addr> addresses;      // the responder's own: ns.dns.<zone>
+  pod_mode pods = pods_insecure;       // dns.pods: names below pod.<zone>
 };
 
 struct table_build {

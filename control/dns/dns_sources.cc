@@ -84,6 +84,7 @@ zone_settings zone_settings_of(const gateway_config& cfg) {
   z.zone = cfg.dns.zone;
   z.ttl = cfg.dns.ttl;
   z.addresses = cfg.dns.addresses;
+  z.pods = cfg.dns.pods_insecure ? pods_insecure : pods_disabled;
   return z;
 }
 

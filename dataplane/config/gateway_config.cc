@@ -737,10 +737,11 @@ class gateway_parser {
     }
   }
 
-  // dns: {addresses, zone, ttl, upstreams}
+  // dns: {addresses, zone, ttl, upstreams, pods, tcp_max_connections, tcp_idle_timeout}
   void parse_dns(yaml::node n, dns_config& d) {
     d.line = n.line();
-    yaml::node m = f_.entries(n, "dns", {"addresses", "zone", "ttl", "upstreams"});
+    yaml::node m = f_.entries(n, "dns", {"addresses", "zone", "ttl", "upstreams", "pods", "tcp_max_connections",
+                                         "tcp_idle_timeout"});
     if (!n.is_map()) return;
     if (auto v = m.get("addresses")) {
       if (v.is_sequence() && v.size() == 0) error(v, "dns.addresses", "must list at least one address");
@@ -760,6 +761,8 @@ class gateway_parser {
       }
     }
     bounded(m, "ttl", "dns.ttl", 0, 86400, d.ttl);
+    bounded(m, "tcp_max_connections", "dns.tcp_max_connections", 1, 1u << 20, d.tcp_max_connections);
+    bounded(m, "tcp_idle_timeout", "dns.tcp_idle_timeout", 1, 3600, d.tcp_idle_timeout);
     if (auto v = m.get("upstreams")) {
       r_.items(v, "dns.upstreams", [&](yaml::node item, const std::string& f) {
         auto s = f_.get_string(item, f);
@@ -767,6 +770,13 @@ class gateway_parser {
         if (auto u = dns_upstream_of(*s)) d.upstreams.push_back(*u);
         else error(item, f, fmt::format("expected ADDRESS, ADDRESS:PORT or [IPv6]:PORT, got {}", quote(*s)));
       });
+    }
+    if (auto v = m.get("pods")) {
+      if (auto s = f_.get_string(v, "dns.pods")) {
+        if (*s == "insecure") d.pods_insecure = true;
+        else if (*s == "disabled") d.pods_insecure = false;
+        else error(v, "dns.pods", fmt::format("expected insecure or disabled, got {}", quote(*s)));
+      }
     }
   }
 

@@ -177,6 +177,9 @@ struct dns_config {
   std::string zone = "cluster.local";  // lower case, no trailing dot
   uint32_t ttl = 5;                    // seconds, of every record and of negative answers
   std::vector<dns_upstream> upstreams; // read and checked; names outside the zone are not forwarded yet
+  bool pods_insecure = true;           // dns.pods: insecure (true) or disabled
+  uint32_t tcp_max_connections = 256;  // DNS over TCP connections per worker
+  uint32_t tcp_idle_timeout = 10;      // seconds without a query before a TCP connection is closed
   int line = 0;
 };
 

@@ -29,9 +29,14 @@ constexpr const char* help =
     "  established  TCP ACKs of N flows towards V Services, the same flows over and over\n"
     "  new          TCP SYNs, each packet a different flow (the file holds --packets of them)\n"
     "  mixed        established flows with one SYN of a new flow in every 8 packets (or --new-percent)\n"
+    "  dns          UDP DNS queries (no EDNS0) to the DNS address 198.18.0.53 from 198.18.0.2 for the\n"
+    "               names of the V Services (--qtype), one Service after the other\n"
     "\n"
     "Options:\n"
-    "  -m, --mode MODE          local | established | new | mixed (required)\n"
+    "  -m, --mode MODE          local | established | new | mixed | dns (required)\n"
+    "  -q, --qtype Q            dns: a (svcN.perf.svc.cluster.local A, answered), nxdomain\n"
+    "                           (nothingN.perf.svc.cluster.local A) or srv\n"
+    "                           (_http._tcp.svcN.perf.svc.cluster.local SRV, with the target's A)\n"
     "  -o, --out FILE           pcap to write (required)\n"
     "  -f, --flows N            client flows (established, mixed; default 1000)\n"
     "  -s, --services V         Services (default 10)\n"
@@ -56,7 +61,7 @@ constexpr const char* help =
     "endpoints the addresses repeat behind port 8081, 8082, ...). At most 30,000 Services.\n";
 
 struct options {
-  std::string mode, out, manifests, iptables;
+  std::string mode, out, manifests, iptables, qtype = "a";
   uint32_t flows = 1000, services = 10, endpoints = 3, packets = 0;
   int new_percent = -1;  // mixed: -1 = one in every 8
   bool imix = false, ipv6 = false, split = false;
@@ -199,6 +204,44 @@ std::vector<uint8_t> arp_request() {
   return f;
 }
 
+// A DNS query (RD, no EDNS0) for `name` of type `qtype` from 198.18.0.2:sport
+// to 198.18.0.53:53, UDP checksum computed.
+std::vector<uint8_t> dns_query(const std::string& name, uint16_t qtype, uint16_t id, uint16_t sport) {
+  std::vector<uint8_t> msg = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  while (i < name.size()) {
+    size_t dot = name.find('.', i);
+    if (dot == std::string::npos) dot = name.size();
+    msg.push_back(static_cast<uint8_t>(dot - i));
+    msg.insert(msg.end(), name.begin() + static_cast<long>(i), name.begin() + static_cast<long>(dot));
+    i = dot + 1;
+  }
+  msg.insert(msg.end(), {0, static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype), 0, 1});
+  uint32_t ulen = 8 + static_cast<uint32_t>(msg.size());
+  std::vector<uint8_t> f(14 + 20 + ulen, 0);
+  std::memcpy(f.data(), gw_mac, 6);
+  std::memcpy(f.data() + 6, client_mac, 6);
+  put16(f, 12, 0x0800);
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x45;
+  put16(f, 16, static_cast<uint16_t>(20 + ulen));
+  ip[8] = 64;
+  ip[9] = 17;
+  const uint8_t src[4] = {198, 18, 0, 2}, dst[4] = {198, 18, 0, 53};
+  std::memcpy(ip + 12, src, 4);
+  std::memcpy(ip + 16, dst, 4);
+  put16(f, 24, checksum(ip, 20));
+  size_t u = 34;
+  put16(f, u, sport);
+  put16(f, u + 2, 53);
+  put16(f, u + 4, static_cast<uint16_t>(ulen));
+  std::memcpy(f.data() + u + 8, msg.data(), msg.size());
+  uint32_t pseudo = (198 << 8 | 18) + 2 + (198 << 8 | 18) + 53 + 17 + ulen;
+  uint16_t sum = checksum(f.data() + u, ulen, pseudo);
+  put16(f, u + 6, sum ? sum : 0xffff);
+  return f;
+}
+
 class pcap_writer {
  public:
   explicit pcap_writer(const std::string& path) : f_(std::fopen(path.c_str(), "wb")) {
@@ -304,7 +347,7 @@ int main(int argc, char** argv) {
                           {"size", required_argument, nullptr, 'z'},     {"ipv6", no_argument, nullptr, '6'},
                           {"manifests-out", required_argument, nullptr, 'M'}, {"help", no_argument, nullptr, 'h'},
                           {"iptables-out", required_argument, nullptr, 'I'}, {"split", no_argument, nullptr, 'S'},
-                          {"new-percent", required_argument, nullptr, 'n'},
+                          {"new-percent", required_argument, nullptr, 'n'}, {"qtype", required_argument, nullptr, 'q'},
                           {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* v, uint32_t lo, uint32_t hi) -> uint32_t {
     char* end = nullptr;
@@ -316,7 +359,7 @@ int main(int argc, char** argv) {
     return static_cast<uint32_t>(n);
   };
   int c;
-  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:n:z:6M:I:Sh", opts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:n:z:6M:I:Shq:", opts, nullptr)) != -1) {
     switch (c) {
       case 'm': o.mode = optarg; break;
       case 'o': o.out = optarg; break;
@@ -336,12 +379,21 @@ int main(int argc, char** argv) {
       case 'M': o.manifests = optarg; break;
       case 'I': o.iptables = optarg; break;
       case 'S': o.split = true; break;
+      case 'q': o.qtype = optarg; break;
       case 'h': std::fputs(help, stdout); return 0;
       default: std::fputs(help, stderr); return 2;
     }
   }
-  if (o.mode != "local" && o.mode != "established" && o.mode != "new" && o.mode != "mixed") {
-    std::fprintf(stderr, "kgw-gen: --mode must be local, established, new or mixed\n");
+  if (o.mode != "local" && o.mode != "established" && o.mode != "new" && o.mode != "mixed" && o.mode != "dns") {
+    std::fprintf(stderr, "kgw-gen: --mode must be local, established, new, mixed or dns\n");
+    return 2;
+  }
+  if (o.qtype != "a" && o.qtype != "nxdomain" && o.qtype != "srv") {
+    std::fprintf(stderr, "kgw-gen: --qtype must be a, nxdomain or srv\n");
+    return 2;
+  }
+  if (o.mode == "dns" && o.ipv6) {
+    std::fprintf(stderr, "kgw-gen: --mode dns is IPv4 only\n");
     return 2;
   }
   if (o.out.empty()) {
@@ -370,6 +422,14 @@ int main(int argc, char** argv) {
   for (uint32_t i = 0; i < packets; ++i) {
     if (o.mode == "local") {
       w.write(i % 8 == 7 ? arp_request() : icmp_echo(static_cast<uint16_t>(i)));
+      continue;
+    }
+    if (o.mode == "dns") {
+      uint32_t svc = i % o.services;
+      std::string name = o.qtype == "srv" ? fmt::format("_http._tcp.svc{}.perf.svc.cluster.local", svc)
+                         : o.qtype == "nxdomain" ? fmt::format("nothing{}.perf.svc.cluster.local", svc)
+                                                 : fmt::format("svc{}.perf.svc.cluster.local", svc);
+      w.write(dns_query(name, o.qtype == "srv" ? 33 : 1, static_cast<uint16_t>(i), static_cast<uint16_t>(1024 + i % 60000)));
       continue;
     }
     // --new-percent: packet i is a SYN when the running count of P% steps up at it.

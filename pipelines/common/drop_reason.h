@@ -58,7 +58,10 @@ namespace kgw {
   X(lb_source_range, "new flow to a load-balancer IP from outside its loadBalancerSourceRanges") \
   X(dns_not_query, "DNS message shorter than a header, a response (QR), or from port 0: never answered") \
   X(dns_bad_checksum, "UDP checksum wrong on a DNS query")                           \
-  X(dns_fragment, "DNS query in IP fragments")
+  X(dns_fragment, "DNS query in IP fragments")                                       \
+  X(dns_tcp_limit, "DNS over TCP connection beyond dns.tcp_max_connections of the worker: reset") \
+  X(dns_tcp_framing, "DNS over TCP length prefix below a header or past the receive buffer: connection reset") \
+  X(dns_tcp_no_mbuf, "DNS over TCP response without an mbuf for it: connection reset")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

@@ -70,7 +70,7 @@ inline constexpr unsigned tcp_drop_slots = 32;
 struct tcp_lcore_counters {
   uint64_t connections;   // gauge: TCBs in use (SYN-RECEIVED and TIME-WAIT included)
   uint64_t time_wait;     // gauge: of which in TIME-WAIT
-  uint64_t delivered;     // segments the local stage handed to the stack
+  uint64_t delivered;     // segments the local stage (and the DNS stage: TCP/53) handed to the stack
   uint64_t refused;       // TCP to an Ingress address on a port nothing listens on: RST (within the refusal budget)
   uint64_t no_route;      // segments the stack sent towards an address without a neighbour (dropped: no_neighbor)
   uint64_t linearized;    // chains copied into one buffer for a port without multi-segment TX
@@ -151,12 +151,16 @@ struct tls_lcore_counters {
 // The DNS responder (pipelines/dns): queries taken, responses by rcode.
 // Queries it drops are counted by drop reason (dns_*).
 struct dns_lcore_counters {
-  uint64_t queries;       // UDP/53 datagrams to a DNS address, dropped ones included
+  uint64_t queries;       // UDP/53 datagrams and TCP/53 messages to a DNS address, dropped ones included
   uint64_t edns;          // of those, with an OPT RR
   uint64_t responses[8];  // by rcode: NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, [6] BADVERS, [7] other
   uint64_t nodata;        // NOERROR without an answer: the name exists, not the type
   uint64_t truncated;     // TC set: the answer did not fit the requestor's size
   uint64_t qtypes[8];     // queries by type: A, AAAA, SRV, PTR, CNAME, TXT, ANY, [7] other
+  // Over TCP (pipelines/dns/dns_tcp.h); its queries count in `queries` too.
+  uint64_t tcp_accepted;     // connections to port 53 of a DNS address taken
+  uint64_t tcp_queries;      // messages read whole from them
+  uint64_t tcp_idle_closed;  // connections closed after dns.tcp_idle_timeout without a query
 };
 
 // Neighbour resolution (pipelines/neighbor, dataplane/neighbor): the workers

@@ -1,5 +1,7 @@
 #include "pipelines/dns/dns_answer.h"
 
+#include "pipelines/dns/dns_pod.h"
+
 namespace kgw::dns {
 
 namespace {
@@ -70,8 +72,49 @@ void put_additional(writer& w, const table& t, const uint32_t* targets, uint32_t
   }
 }
 
+void put_soa(writer& w, const table& t, uint8_t zone, result& r) {
+  const zone_entry& z = t.zones[zone];
+  if (!put_rr(w, t, t.data() + z.name_off, z.name_len, t.rrs()[z.soa])) {
+    r.overflow = true;
+    return;
+  }
+  r.ns++;
+}
+
+// A name below `<ns>.pod.<zone>` (dns_pod.h): its address when it spells
+// one, else NXDOMAIN; NODATA for the other family and other types.
+void resolve_pod(writer& w, const table& t, const query& q, const uint8_t* qname, pod_name kind,
+                 const uint8_t addr[16], result& r) {
+  r.aa = true;
+  if (kind == pod_name::nxdomain) {
+    r.rcode = rcode_nxdomain;
+    put_soa(w, t, 0, r);
+    return;
+  }
+  uint16_t type = kind == pod_name::address4 ? type_a : type_aaaa;
+  if (kind != pod_name::nodata && (q.qtype == type || q.qtype == type_any)) {
+    uint16_t rdlen = type == type_a ? 4 : 16;
+    writer::mark m = w.here();
+    if (!(w.put_name(qname, q.name_len) && w.put_u16(type) && w.put_u16(class_in) && w.put_u32(t.ttl) &&
+          w.put_u16(rdlen) && w.put_bytes(addr, rdlen))) {
+      w.rewind(m);
+      r.overflow = true;
+      return;
+    }
+    r.an++;
+    return;
+  }
+  r.nodata = true;
+  put_soa(w, t, 0, r);
+}
+
 // The answer and authority sections for a well-formed query in class IN.
 void resolve(writer& w, const table& t, const query& q, const uint8_t* qname, result& r) {
+  uint8_t pod_addr[16];
+  if (pod_name kind = pod_name_of(t, q, pod_addr); kind != pod_name::none) {
+    resolve_pod(w, t, q, qname, kind, pod_addr, r);
+    return;
+  }
   const node_entry* n = find(t, q.lower, q.name_len);
   uint8_t soa_zone = no_zone;
   if (!n) {
@@ -137,12 +180,8 @@ void resolve(writer& w, const table& t, const query& q, const uint8_t* qname, re
     break;
   }
   if (soa_zone != no_zone) {  // a negative answer: the zone's SOA (RFC 2308)
-    const zone_entry& z = t.zones[soa_zone];
-    if (!put_rr(w, t, t.data() + z.name_off, z.name_len, t.rrs()[z.soa])) {
-      r.overflow = true;
-      return;
-    }
-    r.ns++;
+    put_soa(w, t, soa_zone, r);
+    if (r.overflow) return;
   }
   put_additional(w, t, targets, n_targets, r);
 }
@@ -154,7 +193,7 @@ void store16(uint8_t* p, uint16_t v) {
 
 }  // namespace
 
-uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info) {
+uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info, transport over) {
   query q;
   query_status st = parse_query(msg, len, q);
   info = answer_info{};
@@ -163,7 +202,7 @@ uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answ
   info.qtype = q.has_question ? q.qtype : 0;
   if (st == query_status::drop) return 0;
 
-  uint32_t limit = udp_limit(q);
+  uint32_t limit = over == transport::udp ? udp_limit(q) : max_tcp_message;
   if (limit > room) limit = room;
   // The OPT RR goes with every answer to an EDNS query (RFC 6891 7), and
   // with BADVERS; its room is kept aside so that it always fits.

@@ -24,10 +24,17 @@ struct answer_info {
   bool edns = false;      // the query carried an OPT RR
 };
 
+// How the query came: over UDP the response fits what the requestor takes
+// (512, or its EDNS0 size up to kgw's 1232), else TC; over TCP (RFC 7766)
+// up to the 65535 bytes its length prefix counts, and the buffer.
+enum class transport : uint8_t { udp, tcp };
+inline constexpr uint32_t max_tcp_message = 65535;
+
 // Answers the query in `msg[0, len)`, writing the response over it; `room` is
 // what the buffer holds from `msg` on (at least `len`). `t` nullptr: no table
 // published yet (SERVFAIL). Returns the response's length; 0: the query is
 // dropped, never answered (info.status says why).
-uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info);
+uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info,
+                 transport over = transport::udp);
 
 }  // namespace kgw::dns

@@ -40,20 +40,32 @@ unsigned qtype_slot(uint16_t t) {
 
 unsigned rcode_slot(uint16_t r) { return r <= dns::rcode_refused ? r : r == dns::rcode_badvers ? 6 : 7; }
 
-void count(const dns::answer_info& info, dns_lcore_counters& d) {
+}  // namespace
+
+void dns_count_answer(const dns::answer_info& info, uint32_t response_len, dns_lcore_counters& d) {
   if (info.edns) d.edns++;
   if (info.status != dns::query_status::drop && info.qtype) d.qtypes[qtype_slot(info.qtype)]++;
+  if (response_len == 0) return;
+  d.responses[rcode_slot(info.rcode)]++;
+  if (info.nodata) d.nodata++;
+  if (info.truncated) d.truncated++;
 }
-
-}  // namespace
 
 void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const dns_stage_table& a,
                       const dns::table* t, lcore_counters& c) {
-  if (m.v != verdict::pending || m.l4_proto != ipproto_udp || m.dport != dns_port) return;
+  if (m.v != verdict::pending || m.dport != dns_port) return;
+  bool tcp = m.l4_proto == ipproto_tcp;
+  if (m.l4_proto != ipproto_udp && !(tcp && a.tcp_port == dns_port)) return;
   bool v4 = m.l3 == l3_kind::ipv4;
   if (!v4 && m.l3 != l3_kind::ipv6) return;
   uint8_t* ip = frame + m.l3_off;
   if (!is_dns_address(a, ip + (v4 ? 16 : 24), v4)) return;
+  if (tcp) {  // the stack's (dns_tcp.h); a fragment is the local stage's to refuse, as for any TCP
+    if (!m.l4_off || m.frag) return;
+    m.v = verdict::tcp;
+    c.tcp.delivered++;
+    return;
+  }
   dns_lcore_counters& d = c.dns;
   d.queries++;
   if (m.frag || !m.l4_off) {
@@ -92,14 +104,11 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
   if (msg_at != m.l4_off + 8u) std::memmove(frame + msg_at, frame + m.l4_off + 8, qlen);
   dns::answer_info info;
   uint32_t rlen = dns::respond(frame + msg_at, qlen, cap - msg_at, t, info);
-  count(info, d);
+  dns_count_answer(info, rlen, d);
   if (rlen == 0) {
     m.drop(drop_reason::dns_not_query);
     return;
   }
-  d.responses[rcode_slot(info.rcode)]++;
-  if (info.nodata) d.nodata++;
-  if (info.truncated) d.truncated++;
 
   uint32_t ulen = 8 + rlen;
   if (v4) {
@@ -147,7 +156,14 @@ void dns_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const dns_stag
                lcore_counters& c) {
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
-    if (m.v != verdict::pending || m.l4_proto != ipproto_udp || m.dport != dns_port) continue;
+    if (m.v != verdict::pending || m.dport != dns_port) continue;
+    if (m.l4_proto != ipproto_udp) {
+      if (m.l4_proto == ipproto_tcp && a.tcp_port) {
+        uint32_t len = rte_pktmbuf_data_len(pkts[i]);
+        dns_answer_frame(rte_pktmbuf_mtod(pkts[i], uint8_t*), len, len, m, a, t, c);
+      }
+      continue;
+    }
     rte_mbuf* mb = pkts[i];
     uint8_t* data = rte_pktmbuf_mtod(mb, uint8_t*);
     uint32_t len = rte_pktmbuf_data_len(mb);

@@ -10,6 +10,7 @@
 
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/pkt_meta.h"
+#include "pipelines/dns/dns_answer.h"
 #include "pipelines/dns/dns_table.h"
 
 struct rte_mbuf;
@@ -25,13 +26,22 @@ struct dns_stage_table {
   uint32_t n_v6 = 0;
   uint8_t v6[max_dns_addrs][16] = {};
   uint8_t port_mac[max_ports][6] = {};  // source MAC of responses, by port id
+  // 53 when the workers' TCP stacks serve DNS over TCP (dns_tcp.h): TCP to
+  // that port of a DNS address is handed to the stack (verdict tcp). 0: left
+  // to the local stage, which refuses it.
+  uint16_t tcp_port = 0;
 };
 
 // One parsed frame: claims it (verdict tx or drop) when it is a query to a
-// DNS address, else leaves it pending. `len` becomes the response's length;
+// DNS address, hands TCP to port tcp_port of a DNS address to the stack
+// (verdict tcp), else leaves it pending. `len` becomes the response's length;
 // `cap` is the room the buffer has from the frame's start.
 void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const dns_stage_table& a,
                       const dns::table* t, lcore_counters& c);
+
+// A query answered (response_len > 0) or dropped, in the counters: EDNS,
+// its type, the response's rcode, NODATA, TC. UDP's and TCP's alike.
+void dns_count_answer(const dns::answer_info& info, uint32_t response_len, dns_lcore_counters& d);
 
 // The stage over a burst: skips packets that already have a verdict.
 void dns_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const dns_stage_table& a, const dns::table* t,

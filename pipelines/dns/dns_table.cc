@@ -43,6 +43,7 @@ bool table_valid(const table* t) {
   if (!t || t->magic != table_magic) return false;
   uint64_t size = t->total_size;
   if (size < sizeof(table) || t->n_zones == 0 || t->n_zones > max_zones) return false;
+  if (t->pods != pods_disabled && t->pods != pods_insecure) return false;
   uint64_t words = uint64_t{t->index_mask} + 1;
   if (words & (words - 1)) return false;
   if (t->index_off % 8 || t->nodes_off % 4 || t->rrs_off % 4) return false;

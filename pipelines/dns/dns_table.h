@@ -26,6 +26,13 @@ inline constexpr uint8_t no_zone = 0xff;
 inline constexpr uint32_t max_zones = 4;
 inline constexpr uint32_t max_chain = 8;  // CNAMEs followed inside the table
 
+// Pod records (`a-b-c-d.<ns>.pod.<zone>`, the specification's deprecated
+// part), as CoreDNS's `pods` option has them: dns_pod.h.
+enum pod_mode : uint32_t {
+  pods_disabled = 0,  // `pod.<zone>` NODATA, every name below it NXDOMAIN
+  pods_insecure = 1,  // every well-formed address name answered, no Pod looked up
+};
+
 struct zone_entry {
   uint32_t name_off;  // into data
   uint8_t name_len;
@@ -74,6 +81,8 @@ struct table {
   uint32_t nodes_off, rrs_off, data_off, data_len;
   // For display (show dns): what the names were made of.
   uint32_t n_services, n_headless, n_external, n_endpoints;
+  uint32_t pods;  // pod_mode
+  uint32_t pad;
 
   template <typename T>
   const T* at(uint32_t off) const {

@@ -2,7 +2,7 @@
 addresses of gateway.yaml answered from the Services of manifests/, each
 response checked for meaning (rcode, sections, records), addresses, ports and
 checksums, then byte for byte against expected/<case>.pcap."""
-from scapy.all import ARP, DNS, DNSQR, Ether, IP, IPv6, UDP
+from scapy.all import ARP, DNS, DNSQR, Ether, IP, IPv6, Raw, TCP, UDP
 
 GW_MAC = "02:00:00:00:00:01"
 CLIENT_MAC = "02:00:00:00:00:02"
@@ -126,7 +126,116 @@ def case_dns_records(stamp, checksum_ok):
     return inp, check, {}
 
 
+def case_dns_pods(stamp, checksum_ok):
+    # Pod names, `pods insecure` (the default): the address in the name,
+    # any namespace, IPv4 and IPv6 forms; the other family NODATA; a
+    # malformed name NXDOMAIN; the namespace and the subdomain NODATA.
+    soa = [6]
+    cases = [
+        (query("10-1-0-7.shop.pod.cluster.local", "A", 31), 0,
+         [("10-1-0-7.shop.pod.cluster.local.", 1, 5, "10.1.0.7")], []),
+        (query("198-19-1-11.Any-Namespace.pod.cluster.local", "A", 32), 0,
+         [("198-19-1-11.Any-Namespace.pod.cluster.local.", 1, 5, "198.19.1.11")], []),
+        (query("fd00--1-7.shop.pod.cluster.local", "AAAA", 33), 0,
+         [("fd00--1-7.shop.pod.cluster.local.", 28, 5, "fd00::1:7")], []),
+        (query("10-1-0-7.shop.pod.cluster.local", "AAAA", 34), 0, [], soa),
+        (query("10-1-0-256.shop.pod.cluster.local", "A", 35), 3, [], soa),
+        (query("web.shop.pod.cluster.local", "A", 36), 3, [], soa),
+        (query("shop.pod.cluster.local", "A", 37), 0, [], soa),
+        (query("pod.cluster.local", "A", 38), 0, [], soa),
+    ]
+    inp = stamp([c[0] for c in cases])
+
+    def check(out):
+        problems = []
+        if len(out) != len(cases):
+            return [f"expected {len(cases)} responses, got {len(out)}"]
+        for (q, rcode, answer, auth), o in zip(cases, out):
+            if not checksum_ok(o, UDP) or not checksum_ok(o, IP):
+                problems.append(f"id {q[DNS].id}: checksums wrong")
+            d = o[DNS]
+            if d.id != q[DNS].id or not d.qr or d.rcode != rcode or not d.aa:
+                problems.append(f"id {q[DNS].id}: id {d.id} qr {d.qr} aa {d.aa} rcode {d.rcode}, want rcode {rcode}")
+                continue
+            got = records(d.an, d.ancount)
+            if got != answer:
+                problems.append(f"id {q[DNS].id}: answer {got}, want {answer}")
+            got_auth = [r[1] for r in records(d.ns, d.nscount)]
+            if got_auth != auth:
+                problems.append(f"id {q[DNS].id}: authority types {got_auth}, want {auth}")
+        return problems
+    return inp, check, {}
+
+
+def case_dns_tcp(stamp, checksum_ok):
+    # DNS over TCP (RFC 7766) on the workers' stack: a handshake to port 53 of
+    # the DNS address, two length-prefixed queries pipelined in one segment,
+    # the client's FIN; the answers in order, then our FIN. Port 53 of the
+    # node address is not the responder's: RST, as before. The stack's ISN
+    # comes from replay's --tcp-seed, so the client's follow-up is built from
+    # the first replay's SYN-ACK (tcp_cases.py does the same).
+    syn_opts = [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", 7)]
+    eth = Ether(src=CLIENT_MAC, dst=GW_MAC)
+    inp = stamp([
+        eth / IP(src=CLIENT_V4, dst=DNS_V4) / TCP(sport=41000, dport=53, flags="S", seq=5000, window=64240,
+                                                  options=syn_opts),
+        eth / IP(src=CLIENT_V4, dst="198.18.0.1") / TCP(sport=41001, dport=53, flags="S", seq=5000, window=64240,
+                                                        options=syn_opts),
+    ])
+    q1 = bytes(DNS(id=41, rd=1, qd=DNSQR(qname="web.shop.svc.cluster.local", qtype="A")))
+    q2 = bytes(DNS(id=42, rd=1, qd=DNSQR(qname="10-1-0-7.shop.pod.cluster.local", qtype="A")))
+    stream = len(q1).to_bytes(2, "big") + q1 + len(q2).to_bytes(2, "big") + q2
+
+    def followup(out):
+        extra = []
+        for o in out:
+            if TCP not in o or o[TCP].flags != "SA" or o[TCP].dport != 41000:
+                continue
+            ack = o[TCP].seq + 1
+            l3 = IP(src=CLIENT_V4, dst=DNS_V4)
+            extra.append(eth / l3 / TCP(sport=41000, dport=53, flags="A", seq=5001, ack=ack, window=502))
+            extra.append(eth / l3 / TCP(sport=41000, dport=53, flags="PA", seq=5001, ack=ack, window=502) / Raw(stream))
+            extra.append(eth / l3 / TCP(sport=41000, dport=53, flags="FA", seq=5001 + len(stream), ack=ack,
+                                        window=502))
+        return extra
+
+    def check(out):
+        problems = []
+        tcp_out = [o for o in out if TCP in o]
+        for o in tcp_out:
+            if not checksum_ok(o, TCP) or not checksum_ok(o, IP):
+                problems.append(f"bad checksum: {o.summary()}")
+        conn = [o for o in tcp_out if o[TCP].dport == 41000]
+        if not conn or conn[0][TCP].flags != "SA" or conn[0][IP].src != DNS_V4 or conn[0][TCP].sport != 53:
+            return problems + [f"no SYN-ACK from {DNS_V4}:53: {[o.summary() for o in conn]}"]
+        data = b"".join(bytes(o[TCP].payload) for o in conn if len(o[TCP].payload))
+        got, at = [], 0
+        while at + 2 <= len(data):
+            n = int.from_bytes(data[at:at + 2], "big")
+            got.append(DNS(data[at + 2:at + 2 + n]))
+            at += 2 + n
+        if at != len(data) or len(got) != 2:
+            problems.append(f"wanted two length-prefixed responses, got {len(got)} in {len(data)} bytes")
+        else:
+            want = [(41, [("web.shop.svc.cluster.local.", 1, 5, "198.18.100.10")]),
+                    (42, [("10-1-0-7.shop.pod.cluster.local.", 1, 5, "10.1.0.7")])]
+            for d, (qid, answer) in zip(got, want):
+                if d.id != qid or not d.qr or d.rcode != 0 or not d.aa or records(d.an, d.ancount) != answer:
+                    problems.append(f"response {d.id}: rcode {d.rcode} {records(d.an, d.ancount)}, want {qid} {answer}")
+        fins = [o[TCP] for o in conn if "F" in o[TCP].flags]
+        if len(fins) != 1 or fins[0].seq != conn[0][TCP].seq + 1 + len(data):
+            problems.append(f"wanted one FIN after the answers, got {[f.summary() for f in fins]}")
+        rst = [o for o in tcp_out if o[TCP].dport == 41001]
+        if len(rst) != 1 or "R" not in rst[0][TCP].flags or rst[0][IP].src != "198.18.0.1":
+            problems.append(f"port 53 of the node address: wanted a RST, got {[o.summary() for o in rst]}")
+        return problems
+
+    return inp, check, {"dns.tcp-queries"}, followup
+
+
 DNS_CASES = {
     "dns_queries": case_dns_queries,
     "dns_records": case_dns_records,
+    "dns_pods": case_dns_pods,
+    "dns_tcp": case_dns_tcp,
 }

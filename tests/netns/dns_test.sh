@@ -2,7 +2,8 @@
 # The cluster DNS responder end to end: `dig` in the client namespace asks
 # kgw (DPDK on veths, net_af_packet) at its DNS addresses, IPv4 and IPv6, with
 # and without EDNS0: A, AAAA, SRV, PTR, CNAME (ExternalName), headless
-# Services, NXDOMAIN and NODATA, REFUSED outside the zone; the names come
+# Services, NXDOMAIN and NODATA, REFUSED outside the zone, pod names, DNS
+# over TCP (dig +tcp, pipelined, and dig's retry after TC); the names come
 # from `kgw control --manifests` (inotify), and a changed EndpointSlice is
 # answered from the first query after control published it. The DNS address
 # is on the client's link: ARP and ND for it are answered by the workers.
@@ -91,6 +92,26 @@ spec: {type: ExternalName, externalName: www.example.com}
 YAML
 slice "  - {addresses: [198.19.1.11], hostname: db-0}
   - {addresses: [198.19.1.12], hostname: db-1}" > "$WORK/manifests/db-slice.yaml"
+# A headless Service of 40 ready endpoints: its A answer (about 700 bytes) is
+# past 512, so a query without EDNS0 gets TC and dig asks again over TCP.
+{
+  cat <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: big, namespace: shop}
+spec:
+  clusterIP: None
+  ports: [{name: pg, port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: big-1, namespace: shop, labels: {kubernetes.io/service-name: big}}
+addressType: IPv4
+ports: [{name: pg, protocol: TCP, port: 5432}]
+endpoints:
+YAML
+  for i in $(seq 1 40); do echo "  - {addresses: [198.19.2.$i]}"; done
+} > "$WORK/manifests/big.yaml"
 
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P"
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
@@ -133,6 +154,27 @@ expect "NXDOMAIN" "$(status 198.18.0.53 nothing.shop.svc.cluster.local A)" "NXDO
 expect "NODATA (other family)" "$(status 198.18.0.53 db.shop.svc.cluster.local AAAA)" "NOERROR 0"
 expect "NODATA (empty non-terminal)" "$(status 198.18.0.53 shop.svc.cluster.local A)" "NOERROR 0"
 expect "REFUSED outside the zone" "$(status 198.18.0.53 www.example.com A)" "REFUSED 0"
+# Pod names (pods insecure, the default): the address in the name.
+expect "pod A" "$(ask 198.18.0.53 10-1-0-7.shop.pod.cluster.local A)" "10.1.0.7"
+expect "pod AAAA" "$(ask 2001:2::53 fd00--1-7.any.pod.cluster.local AAAA)" "fd00::1:7"
+expect "pod malformed" "$(status 198.18.0.53 10-1-0-300.shop.pod.cluster.local A)" "NXDOMAIN 0"
+expect "pod namespace" "$(status 198.18.0.53 shop.pod.cluster.local A)" "NOERROR 0"
+
+# DNS over TCP: dig +tcp, and a UDP answer with TC that dig asks again over TCP.
+for server in 198.18.0.53 2001:2::53; do
+  expect "A over TCP to $server" "$(ask $server web.shop.svc.cluster.local A +tcp)" "198.18.100.10"
+done
+expect "two queries over one TCP connection (+keepopen)" \
+  "$(client dig +short +time=2 +tcp +keepopen @198.18.0.53 web.shop.svc.cluster.local A db-1.db.shop.svc.cluster.local A)" \
+  "198.18.100.10
+198.19.1.12"
+retry=$(client dig +noedns +time=2 +tries=1 @198.18.0.53 big.shop.svc.cluster.local A 2>&1)
+grep -q "Truncated, retrying in TCP mode" <<< "$retry" || fail "no TC over UDP for the large answer: $retry"
+expect "large answer after the TCP retry" "$(grep -c "^big.shop.svc.cluster.local.*IN	A	198.19.2." <<< "$retry")" "40"
+# TCP/53 on a node address is not the responder's: refused as before.
+client timeout 3 bash -c 'exec 3<>/dev/tcp/198.18.0.1/53' 2> /dev/null && fail "TCP/53 on a node address was accepted"
+echo "ok: TCP/53 on a node address refused"
+
 client dig +noall +comments +time=2 @198.18.0.53 nothing.shop.svc.cluster.local A | grep -q "flags: qr aa rd;" ||
   fail "NXDOMAIN without the AA flag"
 client dig +noall +authority +time=2 @198.18.0.53 nothing.shop.svc.cluster.local A | grep -q "IN	SOA	ns.dns.cluster.local." ||
@@ -172,4 +214,6 @@ queries=$(echo "$counters" | sed -n 's/^dns: queries \([0-9]*\).*/\1/p')
 [ "${queries:-0}" -ge 20 ] || fail "show counters: dns queries ${queries:-none}"
 echo "$counters" | grep -q "nxdomain [1-9]" || fail "show counters: no NXDOMAIN counted"
 echo "$counters" | grep -q "refused [1-9]" || fail "show counters: no REFUSED counted"
+tcp_queries=$(echo "$counters" | sed -n 's/^dns: .* tcp-queries \([0-9]*\).*/\1/p')
+[ "${tcp_queries:-0}" -ge 5 ] || fail "show counters: dns tcp-queries ${tcp_queries:-none}, want 5 at least"
 echo "PASS"

@@ -960,8 +960,12 @@ TEST(GatewayConfig, DnsSection) {
   EXPECT_TRUE(cfg->dns.addresses.empty());  // no responder by default
   EXPECT_EQ(cfg->dns.zone, "cluster.local");
   EXPECT_EQ(cfg->dns.ttl, 5u);
+  EXPECT_TRUE(cfg->dns.pods_insecure);  // kubeadm's CoreDNS: pods insecure
+  EXPECT_EQ(cfg->dns.tcp_max_connections, 256u);
+  EXPECT_EQ(cfg->dns.tcp_idle_timeout, 10u);
   cfg = parse_gateway_config(std::string(minimal) +
                                  "dns:\n  addresses: [198.18.0.53, \"2001:2::53\"]\n  zone: K8s.Example.\n  ttl: 30\n"
+                                 "  pods: disabled\n  tcp_max_connections: 8\n  tcp_idle_timeout: 2\n"
                                  "  upstreams: [192.0.2.1, \"192.0.2.2:5353\", \"2001:db8::1\", \"[2001:db8::2]:53\"]\n",
                              "t.yaml", errs);
   ASSERT_TRUE(cfg) << (errs.empty() ? "" : errs[0].to_string());
@@ -972,6 +976,12 @@ TEST(GatewayConfig, DnsSection) {
   EXPECT_EQ(cfg->dns.upstreams[0].port, 53);
   EXPECT_EQ(cfg->dns.upstreams[1].port, 5353);
   EXPECT_EQ(to_string(cfg->dns.upstreams[3].addr), "2001:db8::2");
+  EXPECT_FALSE(cfg->dns.pods_insecure);
+  EXPECT_EQ(cfg->dns.tcp_max_connections, 8u);
+  EXPECT_EQ(cfg->dns.tcp_idle_timeout, 2u);
+  cfg = parse_gateway_config(std::string(minimal) + "dns: {addresses: [198.18.0.53], pods: insecure}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_TRUE(cfg->dns.pods_insecure);
 }
 
 TEST(GatewayConfig, DnsErrors) {
@@ -988,6 +998,10 @@ TEST(GatewayConfig, DnsErrors) {
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], upstreams: [\"1.2.3.4:0\"]}\n"), HasSubstr("dns.upstreams[0]"));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], upstreams: [nameserver]}\n"), HasSubstr("expected ADDRESS"));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], forward: []}\n"), HasSubstr("unknown key \"forward\""));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], pods: verified}\n"),
+              HasSubstr("dns.pods: expected insecure or disabled, got \"verified\""));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], tcp_max_connections: 0}\n"), HasSubstr("dns.tcp_max_connections"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], tcp_idle_timeout: 0}\n"), HasSubstr("dns.tcp_idle_timeout: must be 1..3600"));
 }
 
 }  // namespace

@@ -214,7 +214,6 @@ TEST_F(DnsRecords, NxdomainWithTheSoa) {
   EXPECT_THAT(lines(r.msg.authority), ElementsAre(soa));
   EXPECT_EQ(q("web.other.svc.cluster.local").msg.rcode, rcode_nxdomain);
   EXPECT_EQ(q("x.web.shop.svc.cluster.local").msg.rcode, rcode_nxdomain);  // no names under a ClusterIP Service
-  EXPECT_EQ(q("pod.cluster.local").msg.rcode, rcode_nxdomain);
 }
 
 TEST_F(DnsRecords, NodataAtEmptyNonTerminals) {

@@ -199,3 +199,57 @@ TEST(DnsStage, Fragments) {
 
 }  // namespace
 }  // namespace kgw
+
+namespace kgw {
+namespace {
+
+// A TCP SYN to `dst`:`dport` over IPv4.
+std::vector<uint8_t> tcp_syn(const uint8_t* dst, uint16_t dport) {
+  std::vector<uint8_t> f(14 + 20 + 20);
+  std::memcpy(f.data(), gw_mac, 6);
+  std::memcpy(f.data() + 6, client_mac, 6);
+  f[12] = 0x08;
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x45;
+  store_be16(ip + 2, 40);
+  ip[8] = 64;
+  ip[9] = 6;
+  std::memcpy(ip + 12, v4_client, 4);
+  std::memcpy(ip + 16, dst, 4);
+  store_be16(ip + 10, ipv4_header_checksum(ip, 20));
+  uint8_t* t = ip + 20;
+  store_be16(t, 40000);
+  store_be16(t + 2, dport);
+  t[12] = 0x50;
+  t[13] = 0x02;
+  store_be16(t + 14, 65535);
+  store_be16(t + 16, csum_finish(csum_add_bytes(ipv4_pseudo_sum(ip + 12, ip + 16, 6, 20), t, 20)));
+  return f;
+}
+
+pkt_meta tcp_verdict(const std::vector<uint8_t>& frame, uint16_t tcp_port, lcore_counters& c) {
+  std::vector<uint8_t> f(frame);
+  pkt_meta m;
+  EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m));
+  dns_stage_table a = addresses();
+  a.tcp_port = tcp_port;
+  uint32_t len = static_cast<uint32_t>(f.size());
+  dns_answer_frame(f.data(), len, len, m, a, nullptr, c);
+  return m;
+}
+
+TEST(DnsStage, TcpToPort53HandedToTheStack) {
+  lcore_counters c{};
+  EXPECT_EQ(tcp_verdict(tcp_syn(v4_dns, 53), 53, c).v, verdict::tcp);
+  EXPECT_EQ(c.tcp.delivered, 1u);
+  EXPECT_EQ(c.dns.queries, 0u) << "a segment is no query: dns_tcp counts the messages";
+  // Not served (no TCP stacks): the local stage's, which refuses it.
+  EXPECT_EQ(tcp_verdict(tcp_syn(v4_dns, 53), 0, c).v, verdict::pending);
+  // Another port of the DNS address, or port 53 of another address: not the stage's.
+  EXPECT_EQ(tcp_verdict(tcp_syn(v4_dns, 54), 53, c).v, verdict::pending);
+  EXPECT_EQ(tcp_verdict(tcp_syn(v4_client, 53), 53, c).v, verdict::pending);
+  EXPECT_EQ(c.tcp.delivered, 1u);
+}
+
+}  // namespace
+}  // namespace kgw
