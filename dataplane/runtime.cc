@@ -87,6 +87,8 @@ runtime::~runtime() {
 bool runtime::start(const runtime_options& o) {
   cfg_ = o.cfg;
   services_.configure(*cfg_, o.initial_services);
+  // Before the first publication: the same rule as the proxy's start below.
+  services_.publisher().set_proxy_running(o.http_proxy && (cfg_->ingress.http_port || cfg_->ingress.https_port));
   return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o) && build_tls(o) && build_tcp(o);
 }
 

@@ -216,4 +216,23 @@ echo "$counters" | grep -q "nxdomain [1-9]" || fail "show counters: no NXDOMAIN 
 echo "$counters" | grep -q "refused [1-9]" || fail "show counters: no REFUSED counted"
 tcp_queries=$(echo "$counters" | sed -n 's/^dns: .* tcp-queries \([0-9]*\).*/\1/p')
 [ "${tcp_queries:-0}" -ge 5 ] || fail "show counters: dns tcp-queries ${tcp_queries:-none}, want 5 at least"
+
+# This dataplane started without manifests, so no HTTP proxy runs: an
+# Ingress control publishes now is warned about, and `show l7` says so.
+cat > "$WORK/manifests/ingress.tmp" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: kgw, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
+spec: {controller: kgw.dev/ingress-controller}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: shop}
+spec:
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+YAML
+mv "$WORK/manifests/ingress.tmp" "$WORK/manifests/ingress.yaml"
+wait_grep 10 "these routes are not served" "$WORK/dp.log" || fail "no warning for Ingress routes published without a proxy"
+cli "show l7" | grep -q "no HTTP proxy runs" || fail "show l7: $(cli "show l7")"
+echo "Ingress without a proxy: warned, show l7 says no proxy runs: ok"
 echo "PASS"

@@ -251,6 +251,7 @@ read -r _ p3_use p3_idle _ < <(awk '$1 == "198.19.1.13:8084"' "$WORK/l7.txt")
 [ "${p3_idle:-0}" -ge 1 ] || fail "show l7: pod3 has ${p3_idle:-no} idle connections"
 read -r _ _ p1_idle _ < <(awk '$1 == "198.19.1.11:8084"' "$WORK/l7.txt")
 [ "${p1_idle:-0}" = 0 ] || fail "show l7: pod1 still has $p1_idle idle connections"
+grep -q "these routes are not served" "$WORK/dp.log" && fail "the dataplane warned that routes are not served, though its proxy runs"
 echo "slice changes under wrk: $requests requests, 0 errors, $published generations, pod3 served $pod3, pod1 drained: ok"
 
 # --- 2. 1 GiB down and up ---------------------------------------------------
