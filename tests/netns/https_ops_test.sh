@@ -148,18 +148,12 @@ start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$WORK/m
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
 wait_pods "$P" || fail "the pods' HTTP servers did not start"
 grep -q "http: reverse proxy on port 80 (http) and 443 (https" "$WORK/dp.log" || fail "the proxy does not listen on 443"
-ip netns exec "$P-gw" "$KGW" control -c "$WORK/gateway.yaml" --manifests "$WORK/manifests" > "$WORK/control.log" 2>&1 &
-CONTROL_PID=$!
-STARTED_PIDS+=("$CONTROL_PID")
+start_control "$WORK/gateway.yaml" "$WORK/manifests" "$WORK/control.log" 5 ||
+  { cli "show config status"; fail "control did not attach"; }
 
 scurl() { client curl -s --max-time 10 --cacert "$WORK/ca.pem" --resolve shop.tls.test:443:198.18.0.1 "$@"; }
 for ((n = 0; n < 20; n++)); do scurl https://shop.tls.test/ | grep -q "^hello from pod" && break; sleep 0.5; done
 [ "$n" -lt 20 ] || { scurl -v https://shop.tls.test/; fail "no answer over https after 20 tries"; }
-for ((n = 0; n < 50; n++)); do
-  cli "show config status" | grep -q "control: pid $CONTROL_PID (running)" && break
-  sleep 0.1
-done
-[ "$n" -lt 50 ] || { cli "show config status"; fail "control did not attach"; }
 cli "show certificates" | grep -q "sha256 *$OLD_FP" || { cli "show certificates"; fail "the first certificate is not served"; }
 echo "setup: $(elapsed "$T0") ms"
 
@@ -195,13 +189,7 @@ probe() {
     { cat "$WORK/probe.txt"; return 1; }
   fingerprint < "$WORK/probe.txt"
 }
-cat > "$WORK/result.lua" <<'LUA'
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("wrk-result requests %d connect %d read %d write %d status %d timeout %d\n",
-    summary.requests, e.connect, e.read, e.write, e.status, e.timeout))
-end
-LUA
+wrk_result_script "$WORK/result.lua"
 conns=4
 acc0=$(counter_field http https-accepted)
 c0=$(cli "show counters" | grep "^http: ")
@@ -237,23 +225,22 @@ acc1=$(counter_field http https-accepted)
 req1=$(counter_field http requests)
 cat "$WORK/wrk.txt"
 [ "$wrk_rc" = 0 ] || fail "wrk exited with $wrk_rc"
-read -r _ _ wrk_req _ e_conn _ e_read _ e_write _ e_status _ e_timeout < <(grep "^wrk-result " "$WORK/wrk.txt")
+read -r wrk_req e_conn e_read e_write e_status e_timeout < <(wrk_result "$WORK/wrk.txt")
 [ -n "${e_timeout:-}" ] || fail "no result line from wrk"
 [ "$((e_conn + e_read + e_write + e_timeout))" = 0 ] ||
   fail "wrk: socket errors connect $e_conn read $e_read write $e_write timeout $e_timeout"
 [ "$e_status" = 0 ] || fail "wrk: $e_status answers not 2xx/3xx"
 [ "$wrk_req" -ge 100 ] || fail "wrk: only $wrk_req requests in 9 s"
 # kgw's side: every answer in the meantime a 2xx, no error of the proxy.
-field_of() { echo "$1" | sed -n "s/.* $2 \([0-9]*\).*/\1/p"; }
 for f in 1xx 3xx 4xx 5xx errors; do
-  d=$(($(field_of "$c1" "$f") - $(field_of "$c0" "$f")))
+  d=$(($(line_field "$c1" "$f") - $(line_field "$c0" "$f")))
   [ "$d" = 0 ] || fail "kgw counted $d $f during the run"
 done
 # wrk exits with its last requests in flight: the kernel resets those
 # connections, at most one each.
-d=$(($(field_of "$c1" client-resets) - $(field_of "$c0" client-resets)))
+d=$(($(line_field "$c1" client-resets) - $(line_field "$c0" client-resets)))
 [ "$d" -le "$conns" ] || fail "kgw counted $d client resets during the run"
-d2xx=$(($(field_of "$c1" 2xx) - $(field_of "$c0" 2xx)))
+d2xx=$(($(line_field "$c1" 2xx) - $(line_field "$c0" 2xx)))
 [ "$d2xx" -ge "$wrk_req" ] || fail "kgw counted $d2xx 2xx, wrk $wrk_req requests"
 # wrk's connections were opened before the rotation and never again (the two
 # probes are the only other TLS connections), and were served after it.

@@ -19,9 +19,43 @@ netns_require_root_and_hugepages() {
 # dataplane ($P: the test's prefix, also its DPDK --file-prefix; $KGW).
 client() { ip netns exec "$P-client" "$@"; }
 cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
+# line_field LINE NAME: the number after NAME in LINE (a `show counters` line).
+line_field() { sed -n "s/.* $2 \([0-9]*\).*/\1/p" <<< "$1"; }
 # counter_field SECTION NAME: the number after NAME on the `SECTION:` line of
 # `show counters` ("http", "tls", "tcp", "tcp echo", "neighbors", ...).
-counter_field() { cli "show counters" | grep "^$1: " | sed -n "s/.* $2 \([0-9]*\).*/\1/p"; }
+counter_field() { line_field "$(cli "show counters" | grep "^$1: ")" "$2"; }
+
+# start_control CONFIG MANIFESTS LOG SECONDS: `kgw control --manifests` in the
+# gateway's namespace ($P-gw); sets CONTROL_PID and returns once the dataplane
+# shows it attached (`show config status`), 1 after SECONDS without.
+start_control() {
+  ip netns exec "$P-gw" "$KGW" control -c "$1" --manifests "$2" > "$3" 2>&1 &
+  CONTROL_PID=$!
+  STARTED_PIDS+=("$CONTROL_PID")
+  local n
+  for ((n = 0; n < $4 * 10; n++)); do
+    cli "show config status" | grep -q "control: pid $CONTROL_PID (running)" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wrk_result_script FILE: a wrk script (-s FILE) that ends wrk's output with
+# "wrk-result requests R connect C read R write W status S timeout T".
+wrk_result_script() {
+  cat > "$1" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("wrk-result requests %d connect %d read %d write %d status %d timeout %d\n",
+    summary.requests, e.connect, e.read, e.write, e.status, e.timeout))
+end
+LUA
+}
+# wrk_result OUTPUT: "requests connect read write status timeout" from that
+# line of wrk's OUTPUT file; nothing without one.
+wrk_result() {
+  sed -n 's/^wrk-result requests \([0-9]*\) connect \([0-9]*\) read \([0-9]*\) write \([0-9]*\) status \([0-9]*\) timeout \([0-9]*\)$/\1 \2 \3 \4 \5 \6/p' "$1"
+}
 
 netns_add() {
   local ns=$1

@@ -173,27 +173,15 @@ ip netns exec "$P-gw" ip link set lo up
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$WORK/manifests"
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
 wait_pods "$P" || fail "the pods' HTTP servers did not start"
-ip netns exec "$P-gw" "$KGW" control -c "$WORK/gateway.yaml" --manifests "$WORK/manifests" > "$WORK/control.log" 2>&1 &
-CONTROL_PID=$!
-STARTED_PIDS+=("$CONTROL_PID")
-for ((n = 0; n < 100; n++)); do
-  cli "show config status" | grep -q "control: pid $CONTROL_PID (running)" && break
-  sleep 0.1
-done
-[ "$n" -lt 100 ] || { cli "show config status"; fail "control did not attach"; }
+start_control "$WORK/gateway.yaml" "$WORK/manifests" "$WORK/control.log" 10 ||
+  { cli "show config status"; fail "control did not attach"; }
 
 get() { client curl -s --max-time 5 "http://shop.example$1"; }
 for ((n = 0; n < 10; n++)); do get / | grep -q "^pod[12] /" && break; sleep 0.5; done
 [ "$n" -lt 10 ] || fail "no answer through the proxy after 10 tries"
 
 # --- 1. the EndpointSlice replaced twice under wrk --------------------------
-cat > "$WORK/result.lua" <<'LUA'
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("wrk-result requests %d connect %d read %d write %d status %d timeout %d\n",
-    summary.requests, e.connect, e.read, e.write, e.status, e.timeout))
-end
-LUA
+wrk_result_script "$WORK/result.lua"
 client wrk -t2 -c4 -d9s --timeout 5s -s "$WORK/result.lua" http://shop.example/ > "$WORK/wrk.txt" 2>&1 &
 WRK_PID=$!
 STARTED_PIDS+=("$WRK_PID")
@@ -214,7 +202,7 @@ wait "$WRK_PID"
 wrk_rc=$?
 cat "$WORK/wrk.txt"
 [ "$wrk_rc" = 0 ] || fail "wrk exited $wrk_rc"
-read -r requests connect readerr writeerr status timeout < <(sed -n 's/^wrk-result requests \([0-9]*\) connect \([0-9]*\) read \([0-9]*\) write \([0-9]*\) status \([0-9]*\) timeout \([0-9]*\)/\1 \2 \3 \4 \5 \6/p' "$WORK/wrk.txt")
+read -r requests connect readerr writeerr status timeout < <(wrk_result "$WORK/wrk.txt")
 [ -n "$requests" ] || fail "no wrk summary"
 [ "$((connect + readerr + writeerr + status + timeout))" = 0 ] ||
   fail "wrk: $connect connect, $readerr read, $writeerr write, $timeout timeout errors and $status non-2xx answers"
@@ -222,12 +210,11 @@ read -r requests connect readerr writeerr status timeout < <(sed -n 's/^wrk-resu
 published=$(($(grep -c "published generation" "$WORK/control.log") - gen_before))
 [ "$published" -ge 2 ] || fail "control published $published generations for the 2 slice changes"
 line=$(cli "show counters" | grep "^http: ")
-field() { sed -n "s/.* $1 \([0-9]*\).*/\1/p" <<< "$2"; }
 # (client-resets is not among them: wrk's exit resets the connections that
 # still had a response coming.)
 for f in accepted 5xx errors retries ejections; do
-  [ "$(field "$f" "$line")" = "$(field "$f" "$before")" ] ||
-    fail "http $f went from $(field "$f" "$before") to $(field "$f" "$line") during the changes (wrk's connections must be served throughout)"
+  [ "$(line_field "$line" "$f")" = "$(line_field "$before" "$f")" ] ||
+    fail "http $f went from $(line_field "$before" "$f") to $(line_field "$line" "$f") during the changes (wrk's connections must be served throughout)"
 done
 pod3=$(grep -c '"GET / ' "$WORK/keepalive3.log")
 [ "$pod3" -ge 50 ] || fail "pod3 served $pod3 requests after it joined the Service"
@@ -240,7 +227,7 @@ for ((n = 0; n < 50; n++)); do
   sleep 0.1
 done
 [ "$held" = 0 ] || { ip netns exec "$P-pod1" ss -tn; fail "pod1 still holds $held connections from kgw after leaving the Service"; }
-drained=$(sed -n "s/.* pool-drained \([0-9]*\).*/\1/p" <<< "$line")
+drained=$(line_field "$line" pool-drained)
 [ "${drained:-0}" -ge 1 ] || fail "pool-drained is ${drained:-0}: pod1's pooled connections were not drained"
 # `show l7`: wrk's connections are gone; pod3's pooled connections are
 # listed idle, pod1 keeps none.
