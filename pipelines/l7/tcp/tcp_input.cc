@@ -527,6 +527,17 @@ bool process_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
   return true;
 }
 
+// A pure ACK sent before a segment that overtook it and renewed TS.Recent:
+// it repeats what is known (no data, same ACK, same window) and is no older
+// than about one RTO, so dropping it under PAWS would only cost a duplicate
+// ACK a fast retransmit may need (Linux's tcp_disordered_ack).
+bool disordered_ack(const tcb& t, const tcp_segment& seg) {
+  if (!has(seg, tcp_ack) || has(seg, tcp_syn | tcp_fin) || seg.len != 0) return false;
+  if (seg.seq != t.rcv_nxt || seg.ack != t.snd_una || scaled_wnd(t, seg) != t.snd_wnd) return false;
+  uint32_t rto_ms = t.rto_us / 1000 + 1;  // the peer's clock taken as ~1 ms a tick, as Linux does
+  return t.ts_recent - seg.opts.tsval <= rto_ms;
+}
+
 void segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
   // A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost, send it again.
   if (t.state == tcp_state::syn_received && has(seg, tcp_syn) && !has(seg, tcp_ack) && seg.seq == t.irs) {
@@ -547,9 +558,10 @@ void segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
     }
     return;
   }
-  // PAWS (RFC 7323 5.3), ahead of the sequence check; RSTs are exempt (5.2).
+  // PAWS (RFC 7323 5.3), ahead of the sequence check; RSTs are exempt (5.2),
+  // and so are pure duplicate ACKs overtaken in the network (as Linux does).
   if (t.ts_ok && !has(seg, tcp_rst) && seg.opts.has_ts && seq_lt(seg.opts.tsval, t.ts_recent) &&
-      s.now_ns - t.ts_recent_at_ns < paws_idle_ns) {
+      s.now_ns - t.ts_recent_at_ns < paws_idle_ns && !disordered_ack(t, seg)) {
     count(s, tcp_drop::paws);
     send_ack(s, t);
     return;

@@ -312,5 +312,25 @@ TEST_F(TcpData, TimestampsAreEchoedAndPawsDropsOldOnes) {
   tcp_abort(*st, id);
 }
 
+// A pure duplicate ACK overtaken by a later segment carries an older
+// timestamp; like Linux, PAWS lets it through when it repeats what is known
+// and is no older than about an RTO. One that changes the window, or that is
+// far older, is still dropped.
+TEST_F(TcpData, PawsLetsThroughADisorderedDuplicateAck) {
+  open(cat({o_mss(1460), o_ts(100, 0)}));
+  feed({.flags = A, .seq = peer + 1, .ack = iss + 1, .payload = data_of(10), .opts = o_ts(200, 0)});
+  advance(40'000'000);
+  one();
+  feed({.flags = A, .seq = peer + 11, .ack = iss + 1, .opts = o_ts(199, 0)});
+  EXPECT_EQ(ctr().drop(tcp_drop::paws), 0u);
+  feed({.flags = A, .seq = peer + 11, .ack = iss + 1, .wnd = 1000, .opts = o_ts(199, 0)});
+  EXPECT_EQ(ctr().drop(tcp_drop::paws), 1u);
+  feed({.flags = A, .seq = peer + 11, .ack = iss + 1, .opts = o_ts(200 - 5000, 0)});
+  EXPECT_EQ(ctr().drop(tcp_drop::paws), 2u);
+  feed({.flags = A, .seq = peer + 11, .ack = iss + 1, .payload = data_of(1), .opts = o_ts(199, 0)});
+  EXPECT_EQ(ctr().drop(tcp_drop::paws), 3u);
+  tcp_abort(*st, id);
+}
+
 }  // namespace
 }  // namespace kgw::tcp::test
