@@ -24,13 +24,24 @@ int find_v6(const local_table& t, const uint8_t* a) {
   return -1;
 }
 
-// ff02::1:ffXX:XXXX for one of the gateway's addresses.
+// Addresses the gateway answers ARP and ND for: its own, and the SNAT
+// address, to which the L4 SNAT's and the stack's backends reply (a peer on
+// the segment must resolve it like any address of the node).
+bool resolves_v4(const local_table& t, const uint8_t* a) {
+  return find_v4(t, a) >= 0 || (t.has_snat_v4 && std::memcmp(t.snat_v4, a, 4) == 0);
+}
+
+bool resolves_v6(const local_table& t, const uint8_t* a) {
+  return find_v6(t, a) >= 0 || (t.has_snat_v6 && std::memcmp(t.snat_v6, a, 16) == 0);
+}
+
+// ff02::1:ffXX:XXXX for one of the addresses the gateway resolves.
 bool is_our_solicited_node(const local_table& t, const uint8_t* a) {
   static constexpr uint8_t prefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
   if (std::memcmp(a, prefix, 13) != 0) return false;
   for (uint32_t i = 0; i < t.n_v6; ++i)
     if (std::memcmp(t.v6[i] + 13, a + 13, 3) == 0) return true;
-  return false;
+  return t.has_snat_v6 && std::memcmp(t.snat_v6 + 13, a + 13, 3) == 0;
 }
 
 // Reply goes back where the request came from, from the port's own MAC.
@@ -53,7 +64,7 @@ void punt_or_drop(pkt_meta& m, const local_table& t, local_counters& c) {
 void answer_arp(uint8_t* frame, pkt_meta& m, const local_table& t, local_counters& c) {
   uint8_t* a = frame + m.l3_off;
   uint16_t op = load_be16(a + 6);
-  if (find_v4(t, a + 24) < 0) {  // target protocol address
+  if (!resolves_v4(t, a + 24)) {  // target protocol address
     c.arp_ignored++;
     return;
   }
@@ -211,7 +222,7 @@ void answer_neighbor_solicit(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_me
     m.drop(drop_reason::nd_malformed);
     return;
   }
-  if (find_v6(t, ns + 8) < 0) return;  // someone else's address
+  if (!resolves_v6(t, ns + 8)) return;  // someone else's address
   constexpr uint32_t na_len = 32;      // NA with one target link-layer address option
   if (m.l3_off + 40u + na_len > cap) {
     m.drop(drop_reason::no_tailroom);
@@ -283,7 +294,7 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
   int at = find_v6(t, dst);
   bool to_us = at >= 0;
   bool icmp6 = m.l4_proto == ipproto_icmpv6 && m.frag == 0 && m.l4_off != 0;
-  if (icmp6 && m.icmp_type == icmp6_neighbor_solicit && (to_us || is_our_solicited_node(t, dst))) {
+  if (icmp6 && m.icmp_type == icmp6_neighbor_solicit && (resolves_v6(t, dst) || is_our_solicited_node(t, dst))) {
     answer_neighbor_solicit(frame, len, cap, m, t, c);
     return;
   }

@@ -301,6 +301,44 @@ TEST(Local, SolicitationForAnotherAddressIsLeft) {
   EXPECT_EQ(r.m.v, verdict::pending);
 }
 
+// The SNAT address is not a node address, but peers reply to it: kgw
+// resolves it (ARP, NS to its solicited-node group and unicast NUD) and
+// answers nothing else for it here.
+TEST(Local, SnatAddressesAreResolved) {
+  local_table t = table();
+  const bytes snat4 = {198, 18, 0, 250};
+  bytes snat6 = ip6_gw;
+  snat6[15] = 0x50;
+  std::memcpy(t.snat_v4, snat4.data(), 4);
+  std::memcpy(t.snat_v6, snat6.data(), 16);
+  bytes arp_req = frame(eth(ethertype_arp, bytes(6, 0xff)), arp(1, mac_a, ip4_client, bytes(6, 0), snat4));
+  EXPECT_EQ(run(arp_req, t).c.arp_ignored, 1u);  // no SNAT address configured yet
+  bytes ns = ns_frame(ip6_client, snat6, {});
+  EXPECT_EQ(run(ns, t).m.v, verdict::pending);
+  t.has_snat_v4 = t.has_snat_v6 = 1;
+  result r = run(arp_req, t);
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.arp_replies, 1u);
+  EXPECT_EQ(slice(r.out, 14 + 8, 6), port_mac);
+  EXPECT_EQ(slice(r.out, 14 + 14, 4), snat4);
+  r = run(ns, t);
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.nd_adverts, 1u);
+  EXPECT_EQ(slice(r.out, 54 + 8, 16), snat6);
+  // Unicast NUD: the NS goes to the address itself.
+  bytes nud = icmp(icmp6_neighbor_solicit, 0, 0, 0, snat6);
+  nud = with_l4_sum6(nud, 2, ip6_client, snat6, ipproto_icmpv6);
+  r = run(frame(eth(ethertype_ipv6, port_mac, mac_a),
+                ipv6({.proto = ipproto_icmpv6, .src = ip6_client, .dst = snat6, .hop_limit = 255}, nud)),
+          t);
+  ASSERT_EQ(r.m.v, verdict::tx);
+  EXPECT_EQ(r.c.nd_adverts, 1u);
+  // An echo request to it is not the local stage's.
+  bytes req = with_icmp4_sum(icmp(icmp_echo_request, 0, 9, 1, {1}));
+  r = run(frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp, .dst = snat4}, req)), t);
+  EXPECT_NE(r.m.v, verdict::tx);
+}
+
 TEST(Local, Icmpv6EchoReply) {
   bytes req = with_l4_sum6(icmp(icmp6_echo_request, 0, 9, 1, {1, 2, 3}), 2, ip6_client, ip6_gw, ipproto_icmpv6);
   result r = run(frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_icmpv6}, req)));
