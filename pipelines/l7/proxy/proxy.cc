@@ -1202,10 +1202,14 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
   if (tag == tag_backend) {
     if (ev.conn.index < pw.capacity && pw.backends[ev.conn.index].pooled &&
         pw.backends[ev.conn.index].gen == ev.conn.gen) {
-      // An idle pooled connection: anything but room to write ends it.
-      if (ev.kinds & ~ev_writable)
-        pool_evict(pw, ev.conn.index, (ev.kinds & (ev_reset | ev_timeout | ev_readable)) != 0,
-                   pw.counters->pool_closed);
+      // An idle pooled connection ends when its endpoint ends it or sends
+      // anything. A readable event with nothing to read is stale: the last
+      // of the response, read while the exchange was still running (the
+      // client's event came first in the same burst).
+      bool unasked = (ev.kinds & ev_readable) && tcp_recv_ready(s, ev.conn) > 0;
+      bool ended = (ev.kinds & (ev_peer_closed | ev_closed | ev_reset | ev_timeout)) != 0;
+      if (unasked || ended)
+        pool_evict(pw, ev.conn.index, unasked || (ev.kinds & (ev_reset | ev_timeout)), pw.counters->pool_closed);
       return;
     }
     uint32_t idx = ev.conn.index < pw.capacity ? pw.backends[ev.conn.index].owner : no_owner;

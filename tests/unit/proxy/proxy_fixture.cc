@@ -565,6 +565,11 @@ void ProxyTest::client_events() {
 }
 
 void ProxyTest::serve(pod& p, app_conn& c) {
+  if (!c.held.empty()) {
+    c.out += c.held;
+    c.held.clear();
+    write(*p.st, c);
+  }
   for (;;) {
     if (c.tunnel) {
       if (c.served == c.in.size() || c.shut) return;
@@ -613,6 +618,10 @@ void ProxyTest::serve(pod& p, app_conn& c) {
         case pod_mode::normal:
         case pod_mode::reset_reused:
           c.out += "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+          break;
+        case pod_mode::split:
+          c.out += "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+          c.held = body;
           break;
         case pod_mode::close:
           c.out += "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +

@@ -43,6 +43,7 @@ struct app_conn {
   bool paused = false;  // clients: reads nothing (its receive window closes)
   uint32_t serial = 0;  // pods: the connection's number on its pod (1, 2, ...)
   size_t served = 0;    // pods: request bytes answered
+  std::string held;     // pods (pod_mode::split): a body written at the next event
   uint32_t requests = 0;  // pods: requests on this connection
   uint8_t family = 0;     // pods: the connection's address family
   ip_addr peer;           // pods: where the connection came from (the gateway's SNAT address)
@@ -69,6 +70,7 @@ enum class pod_mode {
   reset,    // resets the connection
   http10,   // HTTP/1.0 200 without Content-Length, the body ends at the close
   reset_reused,  // normal, but resets a connection when a second request comes on it
+  split,         // normal, but the body is written apart, at the next event after the head (Nagle's way)
 };
 
 struct pod {

@@ -444,6 +444,42 @@ TEST_F(ProxyTest, PooledConnectionsReused) {
   EXPECT_EQ(p(1).last_request.find("Connection: close"), std::string::npos) << p(1).last_request;
 }
 
+// A response whose body comes in a later segment than its head (a server
+// writing them apart): the events its head and body raise must not end the
+// connection once it is back in the pool.
+TEST_F(ProxyTest, PooledAfterAHeadAndBodyWrittenApart) {
+  start();
+  p(1).mode = pod_mode::split;
+  for (int i = 0; i < 4; ++i) {
+    response r = ask(*this, get("/one"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("conn=1 "), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(counters.backend_connects, 1u);
+  EXPECT_EQ(counters.backend_reused, 3u);
+  EXPECT_EQ(counters.pool_closed, 0u);
+}
+
+// The body of a response can be read while serving the client's event of
+// the same burst; the backend's readable event, handed out after the
+// connection went back to the pool, finds nothing to read and keeps it.
+TEST_F(ProxyTest, AStaleReadableEventKeepsThePooledConnection) {
+  start();
+  ASSERT_EQ(ask(*this, get("/one")).status, 200);
+  ASSERT_EQ(counters.pool_put, 1u);
+  uint32_t pooled = capacity;
+  for (uint32_t i = 0; i < capacity; ++i)
+    if (pw.backends[i].pooled) pooled = i;
+  ASSERT_LT(pooled, capacity);
+  tcp_event stale{.conn = {pooled, pw.backends[pooled].gen}, .kinds = tcp::ev_readable};
+  proxy_on_event(pw, stale, tag_backend);
+  EXPECT_EQ(counters.pool_closed, 0u);
+  response r = ask(*this, get("/one"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("conn=1 "), std::string::npos) << r.body;
+  EXPECT_EQ(counters.backend_reused, 1u);
+}
+
 // Bounded per endpoint: two exchanges at once need two connections; only
 // one stays idle.
 TEST_F(ProxyTest, PoolBoundedPerEndpoint) {
