@@ -89,6 +89,7 @@ struct tcb {
   uint8_t n_sack_report = 0;
   uint8_t n_scoreboard = 0;
   uint8_t dupacks = 0;
+  uint8_t quick_acks = 0;    // in-order segments still to be ACKed at once (tcp_input.cc: quick ACKs)
   uint16_t events = 0;       // tcp_event_kind bits not yet handed out
   uint16_t listener = 0;     // for passive opens: which listener's backlog counts it
   uint16_t mss = 536;        // most payload per segment, before options (RFC 9293 3.7.1)
@@ -118,6 +119,7 @@ struct tcb {
   uint32_t ts_recent = 0, ts_offset = 0, last_ack_sent = 0;
   uint64_t ts_recent_at_ns = 0;  // when ts_recent was taken (24-day validity, 5.5)
   uint64_t last_rx_ns = 0;       // keep-alive idle time counts from here
+  uint64_t last_text_ns = 0;     // when text last arrived in order (0: never)
 
   // Timers (absolute ns; 0 = off).
   uint64_t rexmit_at = 0, delack_at = 0, life_at = 0;

@@ -56,6 +56,12 @@ struct tcp_config {
   // delack_ns.
   uint64_t delack_ns = 40'000'000;
   uint32_t delack_segments = 2;
+  // Quick ACKs, as Linux: the first text of a connection, and text after a
+  // silence longer than the RTO, is ACKed at once for up to this many
+  // segments (fewer when the window holds fewer). A sender whose Nagle holds
+  // its second write for the ACK of its first (a response's body after its
+  // head) would otherwise wait delack_ns on every fresh connection.
+  uint32_t quick_acks = 16;
 
   // Keep-alive (RFC 1122 section 4.2.3.6): off unless asked for.
   bool keepalive = false;

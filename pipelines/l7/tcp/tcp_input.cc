@@ -3,6 +3,7 @@
 // RST, SYN and ACK replace the original ones where it says so.
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "pipelines/common/protocols.h"
@@ -384,6 +385,23 @@ void deliver_fin(tcp_stack& s, tcb& t) {
   }
 }
 
+// In-order text on a connection that has had none yet, or none for longer
+// than the RTO, earns quick ACKs: half the window's worth of segments, 2 to
+// cfg.quick_acks (Linux's tcp_incr_quickack).
+void take_quick_ack(tcp_stack& s, tcb& t) {
+  uint64_t rto_ns = uint64_t{t.rto_us} * 1000;
+  if (t.last_text_ns == 0 || s.now_ns - t.last_text_ns > rto_ns) {
+    uint32_t window = seq_gt(t.rcv_adv, t.rcv_nxt) ? t.rcv_adv - t.rcv_nxt : 0;
+    uint32_t half_window = window / (2u * t.mss);
+    t.quick_acks = static_cast<uint8_t>(std::min(std::max(half_window, 2u), std::min(s.cfg.quick_acks, 255u)));
+  }
+  t.last_text_ns = s.now_ns;
+  if (t.quick_acks) {
+    t.quick_acks--;
+    t.ack_now = true;
+  }
+}
+
 // Seventh step: the segment's text (its mbufs move to a queue).
 void receive_text(tcp_stack& s, tcb& t, tcp_segment& seg, uint32_t seq, uint32_t skip, uint32_t len) {
   if (len == 0) return;
@@ -396,6 +414,7 @@ void receive_text(tcp_stack& s, tcb& t, tcp_segment& seg, uint32_t seq, uint32_t
     if (filled) t.ack_now = true;  // RFC 5681 4.2: a segment filling a hole is ACKed at once
     if (t.n_sack_report) sack_update_report(t);
     post_event(s, t, ev_readable);
+    take_quick_ack(s, t);
     // Delayed ACK (RFC 1122 4.2.3.2; RFC 5681 4.2): at least every second
     // full segment, and within delack_ns.
     if (++t.delack_segs >= s.cfg.delack_segments) t.ack_now = true;

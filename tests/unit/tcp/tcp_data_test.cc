@@ -115,6 +115,53 @@ TEST_F(TcpData, DelayedAckEverySecondSegmentOrAfterTheTimer) {
   tcp_abort(*st, id);
 }
 
+// Quick ACKs (Linux's): a connection's first text, and text after a silence
+// longer than the RTO, is ACKed at once for a few segments, so that a sender
+// whose Nagle holds a second small write for that ACK is not kept waiting
+// delack_ns. Then delayed ACKs as usual.
+TEST_F(TcpData, QuickAcksAtTheStartAndAfterASilence) {
+  cfg.quick_acks = 3;
+  open();
+  uint32_t seq = peer + 1;
+  for (int i = 0; i < 3; ++i) {
+    feed({.flags = A, .seq = seq, .ack = iss + 1, .payload = data_of(100)});
+    seq += 100;
+    EXPECT_EQ(one().ack, seq) << "segment " << i;
+  }
+  feed({.flags = A, .seq = seq, .ack = iss + 1, .payload = data_of(100)});
+  seq += 100;
+  expect_none();  // the fourth waits for the timer or a second segment
+  advance(40'000'000);
+  EXPECT_EQ(one().ack, seq);
+  // A silence longer than the RTO (1 s before any RTT sample): quick again.
+  advance(1'500'000'000);
+  feed({.flags = A, .seq = seq, .ack = iss + 1, .payload = data_of(100)});
+  seq += 100;
+  EXPECT_EQ(one().ack, seq);
+  tcp_abort(*st, id);
+}
+
+// With a window of fewer than 2 x quick_acks segments, half the window's
+// worth (at least 2) are ACKed at once.
+TEST_F(TcpData, QuickAcksAreBoundedByTheWindow) {
+  cfg.quick_acks = 16;
+  cfg.recv_buffer = 8 * 1460;
+  open();
+  uint32_t seq = peer + 1;
+  int quick = 0;
+  for (int i = 0; i < 8; ++i) {
+    feed({.flags = A, .seq = seq, .ack = iss + 1, .payload = data_of(10)});
+    seq += 10;
+    if (drain().empty()) break;  // the first segment not ACKed at once
+    quick++;
+    advance(41'000'000);         // past the delayed-ACK timer, well under the RTO
+    EXPECT_TRUE(drain().empty());
+  }
+  EXPECT_GE(quick, 2);
+  EXPECT_LE(quick, 4);  // 8 segments of window: 4 at most
+  tcp_abort(*st, id);
+}
+
 TEST_F(TcpData, DataPiggybacksTheAck) {
   open();
   feed({.flags = A, .seq = peer + 1, .ack = iss + 1, .payload = data_of(100)});
