@@ -6,7 +6,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_telemetry.h>
+#include <rte_errno.h>
+#include <rte_pdump.h>
 
 #include <csignal>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "dataplane/replay_pcap.h"
 #include "dataplane/runtime.h"
 #include "dataplane/stats.h"
+#include "dataplane/telemetry.h"
 
 namespace kgw {
 
@@ -39,45 +41,6 @@ void install_signals() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-}
-
-shared_state* telemetry_state = nullptr;
-
-int telemetry_counters(const char*, const char*, rte_tel_data* d) {
-  if (!telemetry_state) return -1;
-  lcore_counters c = sum_counters(*telemetry_state);
-  rte_tel_data_start_dict(d);
-  rte_tel_data_add_dict_u64(d, "rx_pkts", c.rx_pkts);
-  rte_tel_data_add_dict_u64(d, "tx_pkts", c.tx_pkts);
-  rte_tel_data_add_dict_u64(d, "punted", c.punted);
-  rte_tel_data_add_dict_u64(d, "arp_replies", c.local.arp_replies);
-  rte_tel_data_add_dict_u64(d, "icmp_echo_replies", c.local.icmp_echo_replies);
-  rte_tel_data_add_dict_u64(d, "nd_adverts", c.local.nd_adverts);
-  rte_tel_data_add_dict_u64(d, "icmp6_echo_replies", c.local.icmp6_echo_replies);
-  for (unsigned r = 0; r < drop_reason_count; ++r)
-    rte_tel_data_add_dict_u64(d, (std::string("drop_") + drop_reason_name(static_cast<drop_reason>(r))).c_str(),
-                              c.drops[r]);
-  return 0;
-}
-
-int telemetry_lcores(const char*, const char*, rte_tel_data* d) {
-  if (!telemetry_state) return -1;
-  rte_tel_data_start_dict(d);
-  for (unsigned w = 0; w < telemetry_state->n_workers; ++w) {
-    lcore_counters c = worker_counters(*telemetry_state, w);
-    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_rx_pkts", w).c_str(), c.rx_pkts);
-    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_tx_pkts", w).c_str(), c.tx_pkts);
-    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_busy_loops", w).c_str(), c.busy_loops);
-    rte_tel_data_add_dict_u64(d, fmt::format("worker{}_loops", w).c_str(), c.loops);
-  }
-  return 0;
-}
-
-void register_telemetry(shared_state& s) {
-  telemetry_state = &s;
-  rte_telemetry_register_cmd("/kgw/counters", telemetry_counters,
-                             "kgw packet counters and drops by reason, summed over workers. Takes no parameters");
-  rte_telemetry_register_cmd("/kgw/lcores", telemetry_lcores, "kgw per-worker counters. Takes no parameters");
 }
 
 void log_memory_plan(const gateway_config& cfg, const std::vector<std::string>& eal_extra) {
@@ -127,6 +90,14 @@ int run_dataplane(dataplane_options o) {
   stop_flag = &s.stop;
   if (early_stop) s.stop = 1;
   register_telemetry(s);
+  // Captures (dpdk-dumpcap, `kgw cli capture`) are secondaries asking this
+  // process to copy each port's packets to them; without it they find nothing.
+  bool pdump = rte_pdump_init() == 0;
+  if (pdump)
+    log_info("capture: ready for dpdk-dumpcap --file-prefix={} or `kgw cli capture start PORT FILE`",
+             o.cfg.dataplane.file_prefix);
+  else
+    log_warn("capture: rte_pdump_init failed ({}): no packet capture from this dataplane", rte_strerror(rte_errno));
   // Declared after `rt`: stopped before the shared state it reads goes away.
   metrics_server metrics;
   if (o.cfg.metrics.enabled) {
@@ -170,7 +141,8 @@ int run_dataplane(dataplane_options o) {
   rt.snapshot_port_stats();
   if (o.print_stats_on_exit) fmt::print("{}", final_stats(s));
   std::fflush(stdout);
-  telemetry_state = nullptr;
+  if (pdump) rte_pdump_uninit();
+  unregister_telemetry();
   stop_flag = nullptr;
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <cmdline_parse_num.h>
 #include <cmdline_parse_string.h>
 #include <cmdline_socket.h>
+#include <rte_eal.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -15,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "control/cli/capture_command.h"
 #include "control/cli/certificate_view.h"
 #include "control/cli/config_status_view.h"
 #include "control/cli/dns_view.h"
@@ -329,6 +331,24 @@ cmdline_parse_inst_t cmd_tcp = {
     "tcp connect [worker N] [timeout MS] ADDR PORT [TEXT] | tcp transfer [worker N] [timeout MS] ADDR PORT IN OUT",
     {TOK(t_tcp), TOK(t_tcp_rest), nullptr}};
 
+// --- capture start|stop|list ... -----------------------------------------------------
+void capture_cb(void* res, cmdline* cl, void*) {
+  std::string error;
+  auto c = parse_capture_command(static_cast<tcp_result*>(res)->rest, error);
+  if (!c) return fail(cl, error + "\n");
+  std::string dir = rte_eal_get_runtime_dir();
+  std::string prefix = dir.substr(dir.rfind('/') + 1);
+  bool failed = false;
+  std::string text = run_capture_command(g_ctx->dp->state(), *c, dir, prefix, failed);
+  if (failed) return fail(cl, text);
+  out(cl, text);
+}
+
+cmdline_parse_token_string_t t_capture = TOKEN_STRING_INITIALIZER(tcp_result, tcp, "capture");
+cmdline_parse_inst_t cmd_capture = {
+    capture_cb, nullptr, "capture start PORT FILE [FILTER] | capture stop PORT | capture list",
+    {TOK(t_capture), TOK(t_tcp_rest), nullptr}};
+
 // --- help | quit ---------------------------------------------------------------------
 struct word_result {
   cmdline_fixed_string_t word;
@@ -347,7 +367,7 @@ cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
     &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_l7, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
-    &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_help, &cmd_quit, nullptr,
+    &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_capture, &cmd_help, &cmd_quit, nullptr,
 };
 
 }  // namespace
@@ -374,6 +394,9 @@ std::string cli_help_text() {
          "                                  (\\n \\r \\t \\xHH), half-closes, prints the answer (default 3000 ms)\n"
          "  tcp transfer [worker N] [timeout MS] ADDR PORT IN OUT\n"
          "                                  the same with the bytes of file IN; what comes back goes to file OUT\n"
+         "  capture start PORT FILE [FILTER]  dpdk-dumpcap on PORT (name or id) into pcapng FILE, with a libpcap\n"
+         "                                  FILTER; runs on after this shell until `capture stop PORT`\n"
+         "  capture stop PORT | capture list  stop a port's capture (prints its packet count) | list the running ones\n"
          "  help                            this list\n"
          "  quit                            leave the shell\n"
          "Tab completes commands; several commands can be given as `kgw cli -c \"cmd; cmd\"`.\n";

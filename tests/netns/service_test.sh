@@ -102,6 +102,19 @@ flows=$(awk '/^shop\/web/ {getline; getline; print $6; exit}' "$WORK/cli.txt")
 [ -n "$flows" ] && [ "$flows" -ge 320 ] || fail "show service: shop/web new-flows \"$flows\", want at least 320"
 grep -q "198.19.1.11:8080 *ready" "$WORK/cli.txt" || fail "show service lacks the endpoints"
 
+# DPDK telemetry: the Service's name, and its port's figures as the CLI gives them.
+echo "/kgw/services" | dpdk-telemetry.py -f "$P" > "$WORK/tel_list.txt" 2>&1
+grep -q '"shop/web"' "$WORK/tel_list.txt" || { cat "$WORK/tel_list.txt"; fail "telemetry /kgw/services lacks shop/web"; }
+key=$(awk '/^shop\/web / {sub(":", "", $3); print $2 "/" $3; exit}' "$WORK/cli.txt")
+echo "/kgw/services,shop/web" | dpdk-telemetry.py -f "$P" > "$WORK/tel_svc.txt" 2>&1
+tel=$(/usr/bin/python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    if line.startswith("{"):
+        print(json.loads(line)["/kgw/services"][sys.argv[2]]["new_flows"])' "$WORK/tel_svc.txt" "$key" 2>&1)
+echo "shop/web $key new-flows: telemetry $tel, cli $flows"
+[ "$tel" = "$flows" ] || { cat "$WORK/tel_svc.txt"; fail "telemetry /kgw/services,shop/web new_flows \"$tel\", the CLI $flows"; }
+
 # The static next hops the Services' traffic uses.
 "$KGW" cli --file-prefix "$P" -c "show endpoints shop/web; show neighbors; show routes" > "$WORK/nh.txt" ||
   fail "show endpoints/neighbors/routes failed"
