@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include "control/access_log/access_log_writer.h"
 #include "control/attach/dataplane_attachment.h"
 #include "control/cli/cli.h"
 #include "control/publish/manifest_watch.h"
@@ -16,6 +17,7 @@ namespace {
 
 std::atomic<bool> stopping{false};
 void on_signal(int) { stopping = true; }
+void on_hangup(int) { reopen_access_log(); }
 
 }  // namespace
 
@@ -39,6 +41,12 @@ int run_control(const control_options& o) {
       if (t.joinable()) t.join();
     }
   } join_watcher{watcher};
+  std::thread access_log;
+  if (!o.cfg.ingress.access_log.empty()) {
+    std::signal(SIGHUP, on_hangup);
+    access_log = std::thread([&] { serve_access_log(dp, o.cfg.ingress.access_log, stopping); });
+  }
+  joiner join_access_log{access_log};
   if (!o.interactive) {
     serve_punts(dp, stopping);
     return 0;

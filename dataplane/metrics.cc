@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <utility>
+#include <vector>
 
 #include "dataplane/control_status.h"
 #include "pipelines/l7/tcp/tcp_counters.h"
@@ -20,6 +21,8 @@
 #include "pipelines/common/protocols.h"
 #include "pipelines/lb/lb_counter_area.h"
 #include "pipelines/lb/service_record.h"
+#include "pipelines/l7/ingress/ingress_publication.h"
+#include "pipelines/l7/proxy/route_stats.h"
 #include "pipelines/l7/tls/tls_publication.h"
 
 namespace kgw {
@@ -274,6 +277,7 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_http_tunnel_idle_closed_total", "Tunnels closed after ingress.timeouts.tunnel_idle without a byte.", [](hc v) { return v.tunnel_idle_closed; }},
       {"kgw_http_tunnel_bytes_to_backends_total", "Bytes spliced from clients to endpoints in tunnels.", [](hc v) { return v.tunnel_bytes_to_backends; }},
       {"kgw_http_tunnel_bytes_to_clients_total", "Bytes spliced from endpoints to clients in tunnels.", [](hc v) { return v.tunnel_bytes_to_clients; }},
+      {"kgw_http_access_log_dropped_total", "Access log entries dropped: no free record, a full ring, or no control process draining them.", [](hc v) { return v.access_log_dropped; }},
   };
   for (const http_metric& m : hm) {
     family(out, m.name, "counter", m.help);
@@ -453,6 +457,81 @@ void counter_slot_metrics(std::string& out, const shared_state& s) {
   sample(out, "kgw_counter_slots", "state=\"free\"", u.free);
 }
 
+// One stat slot's labels and its counts, the workers' copies of its epoch added up.
+struct route_row {
+  std::string labels;
+  proxy::route_stat sum{};
+};
+
+route_row route_row_of(const shared_state& s, uint32_t slot, uint32_t epoch, std::string labels) {
+  route_row r{std::move(labels), {}};
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
+    const proxy::route_stat& x = s.route_stats[uint64_t{w} * s.route_stat_slots + slot];
+    if (x.epoch != epoch) continue;
+    for (unsigned k = 0; k < 5; ++k) r.sum.status[k] += x.status[k];
+    for (unsigned b = 0; b < proxy::duration_buckets; ++b) r.sum.buckets[b] += x.buckets[b];
+    r.sum.duration_ns += x.duration_ns;
+    r.sum.bytes_in += x.bytes_in;
+    r.sum.bytes_out += x.bytes_out;
+  }
+  return r;
+}
+
+std::string route_labels(std::string_view ns, std::string_view ingress, std::string_view host, std::string_view path,
+                         std::string_view path_type, std::string_view service, uint16_t port) {
+  return fmt::format("namespace=\"{}\",ingress=\"{}\",host=\"{}\",path=\"{}\",path_type=\"{}\",service=\"{}\","
+                     "service_port=\"{}\"",
+                     label(ns), label(ingress), label(host), label(path), label(path_type), label(service),
+                     port ? std::to_string(port) : std::string());
+}
+
+// Per-route requests by status class, their latency and bytes (ingress-nginx's
+// request metrics, kgw_ingress_ names): the fixed slots, and each route of
+// the published Ingresses.
+void route_metrics(std::string& out, const shared_state& s) {
+  if (!s.route_stats || s.route_stat_slots < proxy::route_slots_fixed) return;
+  std::vector<route_row> rows;
+  rows.push_back(route_row_of(s, proxy::route_slot_none, proxy::route_fixed_epoch, route_labels("", "", "", "", "", "", 0)));
+  rows.push_back(route_row_of(s, proxy::route_slot_overflow, proxy::route_fixed_epoch,
+                              route_labels("", "(overflow)", "", "", "", "", 0)));
+  const ingress_publication* p = __atomic_load_n(&s.ingress, __ATOMIC_ACQUIRE);
+  uint32_t overflowed = 0;
+  if (p && p->magic == ingress_publication_magic) {
+    overflowed = p->overflowed;
+    for (uint32_t i = 0; i < p->n_labels; ++i) {
+      const route_stat_label& l = p->labels()[i];
+      if (l.slot < proxy::route_slots_fixed || l.slot >= s.route_stat_slots) continue;
+      rows.push_back(route_row_of(s, l.slot, l.epoch,
+                                  route_labels(l.ns, l.ingress, l.host, l.path, l.path_type, l.service, l.service_port)));
+    }
+  }
+  family(out, "kgw_ingress_requests_total", "counter", "HTTP requests by route and status class.");
+  for (const route_row& r : rows)
+    for (unsigned k = 0; k < 5; ++k)
+      sample(out, "kgw_ingress_requests_total", fmt::format("{},status_class=\"{}xx\"", r.labels, k + 1), r.sum.status[k]);
+  family(out, "kgw_ingress_request_duration_seconds", "histogram",
+         "From the request head received to the response's last byte sent (the proxy's own answers included).");
+  for (const route_row& r : rows) {
+    uint64_t cum = 0;
+    for (unsigned b = 0; b < proxy::duration_buckets; ++b) {
+      cum += r.sum.buckets[b];
+      std::string le = b < proxy::duration_bounds ? fmt::format("{}", proxy::duration_bound_ns[b] / 1e9) : "+Inf";
+      sample(out, "kgw_ingress_request_duration_seconds_bucket", fmt::format("{},le=\"{}\"", r.labels, le), cum);
+    }
+    out += fmt::format("kgw_ingress_request_duration_seconds_sum{{{}}} {:.6f}\n", r.labels, r.sum.duration_ns / 1e9);
+    sample(out, "kgw_ingress_request_duration_seconds_count", r.labels, cum);
+  }
+  family(out, "kgw_ingress_request_bytes_total", "counter", "Request bytes received (heads and bodies) by route.");
+  for (const route_row& r : rows) sample(out, "kgw_ingress_request_bytes_total", r.labels, r.sum.bytes_in);
+  family(out, "kgw_ingress_response_bytes_total", "counter", "Response bytes sent to clients by route.");
+  for (const route_row& r : rows) sample(out, "kgw_ingress_response_bytes_total", r.labels, r.sum.bytes_out);
+  family(out, "kgw_ingress_route_stat_slots", "gauge",
+         "Stat slots per worker (ingress.max_route_stats), and routes counted in the overflow slot.");
+  sample(out, "kgw_ingress_route_stat_slots", "state=\"capacity\"", s.route_stat_slots);
+  sample(out, "kgw_ingress_route_stat_slots", "state=\"in_use\"", rows.size() - proxy::route_slots_fixed);
+  sample(out, "kgw_ingress_route_stat_slots", "state=\"overflowed\"", overflowed);
+}
+
 void control_metrics(std::string& out, const shared_state& s) {
   control_status c = read_control_status(s);
   family(out, "kgw_control_up", "gauge", "1 while the control process that last published runs.");
@@ -480,6 +559,7 @@ std::string format_prometheus(const shared_state& s) {
   tls_metrics(out, s, snap);
   service_metrics(out, s);
   counter_slot_metrics(out, s);
+  route_metrics(out, s);
   control_metrics(out, s);
   return out;
 }

@@ -80,6 +80,8 @@ runtime::~runtime() {
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)
     if (p) rte_mempool_free(p);
+  if (state_) state_->route_stats = nullptr;
+  request_log_.release();
   if (zone_) rte_memzone_free(zone_);
   eal_.reset();
 }
@@ -454,6 +456,15 @@ bool runtime::build_tcp(const runtime_options& o) {
     }
     if (http && http != echo) local_->tcp_ports[local_->n_tcp_ports++] = http;
     if (https && https != echo && https != tls_echo) local_->tcp_ports[local_->n_tcp_ports++] = https;
+    std::vector<int> sockets;
+    for (auto* w : workers_) sockets.push_back(state_->lcores[w->index].socket);
+    if (!request_log_.create(sockets, cfg_->ingress.max_route_stats, !cfg_->ingress.access_log.empty(), error_))
+      return false;
+    state_->route_stats = request_log_.stats();
+    state_->route_stat_slots = request_log_.slots();
+    if (!cfg_->ingress.access_log.empty())
+      log_info("http: access log records handed to the control process for {} ({} per worker)",
+               cfg_->ingress.access_log, proxy::access_records_per_worker - 1);
   }
 
   for (auto* w : workers_) {
@@ -564,6 +575,9 @@ bool runtime::build_tcp(const runtime_options& o) {
       pw->https_port = https;
       pw->tls = https ? wt->tls : nullptr;
       pw->counters = &w->counters->http;
+      pw->route_stats = request_log_.row(w->index);
+      pw->route_stat_slots = request_log_.slots();
+      pw->access = request_log_.queue(w->index, &state_->access_log_reader);
       wt->ingress = &state_->ingress;
     }
   }

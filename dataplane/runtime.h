@@ -10,6 +10,7 @@
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/config/nic_profile.h"
 #include "dataplane/eal.h"
+#include "dataplane/request_log_memory.h"
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/neighbor/neighbor_service.h"
 #include "dataplane/service_runtime.h"
@@ -87,6 +88,7 @@ class runtime {
   rte_ring* reply_ring_ = nullptr;
   std::vector<rte_ring*> punt_rings_;
   std::vector<rte_ring*> handoff_rings_;
+  request_log_memory request_log_;  // the proxy's per-route stats and access log records
   static constexpr unsigned handoff_ring_size = 1024;
   std::vector<worker_conf*> workers_;
   std::vector<worker_tcp*> tcp_;  // by worker

@@ -157,12 +157,13 @@ std::string format_counters(const shared_state& s, bool all) {
                      "pool-put {}  pool-closed {}  pool-drained {}  pool-full {}  endpoints-full {}  "
                      "client-idle-closed {}  client-resets {}  bytes-to-backends {}  bytes-to-clients {}  "
                      "upgrades {}  tunnels-open {}  tunnel-idle-closed {}  tunnel-bytes-to-backends {}  "
-                     "tunnel-bytes-to-clients {}\n",
+                     "tunnel-bytes-to-clients {}  access-log-dropped {}\n",
                      h.accepted, h.https_accepted, h.requests, h.https_redirects, h.responses[1], h.responses[2], h.responses[3], h.responses[4],
                      h.responses[5], http_errors, h.backend_connects, h.backend_reused, h.retries, h.ejections,
                      h.ejected_skipped, h.pool_put, h.pool_closed, h.pool_drained, h.pool_full, h.endpoints_full,
                      h.client_idle_closed, h.client_resets, h.bytes_to_backends, h.bytes_to_clients, h.upgrades,
-                     h.tunnels_open, h.tunnel_idle_closed, h.tunnel_bytes_to_backends, h.tunnel_bytes_to_clients);
+                     h.tunnels_open, h.tunnel_idle_closed, h.tunnel_bytes_to_backends, h.tunnel_bytes_to_clients,
+                     h.access_log_dropped);
   bool any_http = false;
   for (unsigned r = 0; r < http_reason_count; ++r) {
     if (!h.errors[r] && !all) continue;

@@ -33,7 +33,8 @@ bool publish_initial(directory_publisher& p, const std::vector<compiled_service>
     book.commit(d.number);
   }
   ingress_build ib;
-  if (!build_ingress_publication(src, [&](const std::string& n) { return book.slot_of(n); }, ib, error))
+  if (!build_ingress_publication(src, [&](const std::string& n) { return book.slot_of(n); },
+                                 route_stat_source{nullptr, cfg.ingress.max_route_stats}, ib, error))
     return false;
   for (const auto& w : ib.warnings) log_warn("{}", w);
   if (ib.pub && !p.apply_ingress(ib.pub, error)) {
@@ -85,7 +86,8 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
   auto src = std::make_shared<ingress_sources>();
   if (!load_ingress_sources(dir, *src, error)) return false;
   ingress_build probe;
-  if (!build_ingress_publication(*src, [](const std::string&) { return ingress_no_slot; }, probe, error, true))
+  if (!build_ingress_publication(*src, [](const std::string&) { return ingress_no_slot; }, route_stat_source{}, probe,
+                                 error, true))
     return false;
   if (has_ingress) *has_ingress = probe.n_ingresses > 0;
   if (probe.n_ingresses) log_info("ingress: {} Ingresses, {} routes", probe.n_ingresses, probe.n_rules);

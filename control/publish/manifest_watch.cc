@@ -68,14 +68,18 @@ void follow_log_level(const shared_state& st, uint32_t& seen) {
 bool publish_routes(dataplane_attachment& dp, const std::string& dir, const ingress_sources& src, publish_state& ps) {
   ingress_build ib;
   std::string error;
-  if (!build_ingress_publication(src, [&](const std::string& n) { return ps.book.slot_of(n); }, ib, error)) {
+  // Only this process publishes Ingress routes, so the block the dataplane
+  // runs stays allocated until we replace it: its stat slots are kept.
+  const ingress_publication* cur = __atomic_load_n(&dp.state().ingress, __ATOMIC_ACQUIRE);
+  if (!build_ingress_publication(src, [&](const std::string& n) { return ps.book.slot_of(n); },
+                                 route_stat_source{cur, dp.state().route_stat_slots}, ib, error)) {
     log_error("{}; the running Ingress routes and certificates stay as they are", error);
     return false;
   }
   for (const auto& w : ib.warnings) log_warn("{}", w);
-  // Only this process publishes Ingress routes, so the block the dataplane
-  // runs stays allocated until we replace it.
-  const ingress_publication* cur = __atomic_load_n(&dp.state().ingress, __ATOMIC_ACQUIRE);
+  if (ib.overflowed && dp.state().route_stat_slots)  // 0: no proxy runs to count them
+    log_warn("ingress: {} routes share the overflow stat slot: ingress.max_route_stats ({}) is reached", ib.overflowed,
+             dp.state().route_stat_slots);
   if (same_ingress(cur, ib.pub)) {
     free_ingress_publication(ib.pub);
     return true;

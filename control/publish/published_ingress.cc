@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "control/ingress/ingress_model.h"
+#include "control/ingress/route_stat_slots.h"
 #include "control/ingress/route_table_builder.h"
 
 namespace kgw {
@@ -22,7 +23,8 @@ bool load_ingress_sources(const std::string& manifests, ingress_sources& out, st
 }
 
 bool build_ingress_publication(const ingress_sources& src, const std::function<uint32_t(const std::string&)>& slot_of,
-                               ingress_build& out, std::string& error, bool check_only) {
+                               const route_stat_source& stats, ingress_build& out, std::string& error,
+                               bool check_only) {
   out = {};
   const ingress::route_set& rs = src.routes;
   std::vector<ingress::manifest_error> errors = src.issues;
@@ -49,7 +51,11 @@ bool build_ingress_publication(const ingress_sources& src, const std::function<u
   size_t backends_off = sizeof(ingress_publication);
   size_t table_off = (backends_off + rs.backends.size() * sizeof(ingress_backend) + 63) / 64 * 64;
   size_t flags_off = table_off + table.blob_size();
-  size_t total = (flags_off + rs.rules.size() + 7) / 8 * 8;
+  ingress::slot_assignment slots = ingress::assign_route_slots(rs, stats.running, stats.capacity);
+  out.overflowed = slots.overflowed;
+  size_t slots_off = (flags_off + rs.rules.size() + 7) / 8 * 8;
+  size_t labels_off = slots_off + rs.rules.size() * sizeof(route_slot_ref);
+  size_t total = labels_off + slots.labels.size() * sizeof(route_stat_label);
   auto* p = static_cast<ingress_publication*>(rte_zmalloc("kgw_ingress", total, 64));
   if (!p) {
     error = fmt::format("ingress: cannot allocate {} bytes of shared memory for the routes", total);
@@ -70,6 +76,18 @@ bool build_ingress_publication(const ingress_sources& src, const std::function<u
   auto* flags = reinterpret_cast<uint8_t*>(p) + flags_off;
   for (size_t i = 0; i < rs.rules.size(); ++i) flags[i] = route_flags(rs.rules[i].ingress);
   p->default_flags = rs.default_backend >= 0 ? route_flags(rs.default_ingress) : 0;
+  p->slots_off = static_cast<uint32_t>(slots_off);
+  p->default_slot = slots.default_slot;
+  p->n_labels = static_cast<uint32_t>(slots.labels.size());
+  p->labels_off = static_cast<uint32_t>(labels_off);
+  p->slot_cursor = slots.cursor;
+  p->next_epoch = slots.next_epoch;
+  p->overflowed = slots.overflowed;
+  if (!slots.rules.empty())
+    std::memcpy(reinterpret_cast<uint8_t*>(p) + slots_off, slots.rules.data(), slots.rules.size() * sizeof(route_slot_ref));
+  if (!slots.labels.empty())
+    std::memcpy(reinterpret_cast<uint8_t*>(p) + labels_off, slots.labels.data(),
+                slots.labels.size() * sizeof(route_stat_label));
   auto* b = reinterpret_cast<ingress_backend*>(reinterpret_cast<uint8_t*>(p) + backends_off);
   for (size_t i = 0; i < rs.backends.size(); ++i) {
     const ingress::resolved_backend& r = rs.backends[i];

@@ -635,7 +635,8 @@ class gateway_parser {
     in.line = n.line();
     yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port", "limits", "timeouts",
                                              "trusted_proxies", "default_certificate", "tls_ciphers", "tls_ciphersuites",
-                                             "tls_ticket_rotation", "tls_handshake_budget", "tls_echo_port"});
+                                             "tls_ticket_rotation", "tls_handshake_budget", "tls_echo_port",
+                                             "max_route_stats", "access_log"});
     if (!n.is_map()) return;
     // At most 32: the proxy's fixed table (proxy::max_trusted_proxies).
     if (auto v = m.get("trusted_proxies")) parse_prefix_list(v, "ingress.trusted_proxies", 32, in.trusted_proxies);
@@ -669,6 +670,14 @@ class gateway_parser {
     bounded(m, "tls_ticket_rotation", "ingress.tls_ticket_rotation", 60, 7 * 86400, in.tls_ticket_rotation);
     bounded(m, "tls_handshake_budget", "ingress.tls_handshake_budget", 1, 1000000, in.tls_handshake_budget);
     bounded(m, "tls_echo_port", "ingress.tls_echo_port", 0, 65535, in.tls_echo_port);
+    bounded(m, "max_route_stats", "ingress.max_route_stats", 2, 1u << 20, in.max_route_stats);
+    if (yaml::node v = m.get("access_log")) {
+      if (auto s = f_.get_string(v, "ingress.access_log")) {
+        if (*s == "off" || s->empty()) in.access_log.clear();
+        else if ((*s)[0] != '/') error(v, "ingress.access_log", fmt::format("expected an absolute path or off, got \"{}\"", *s));
+        else in.access_log = *s;
+      }
+    }
     // Two services on one port: the second would never see a connection.
     struct named {
       const char* key;

@@ -144,6 +144,12 @@ struct ingress_config {
   // Clients whose X-Forwarded-For is kept (appended to) rather than
   // replaced; none by default.
   std::vector<ip_prefix> trusted_proxies;
+  // Per-route request statistics: stat slots per worker, the two fixed ones
+  // (no route, overflow) included; routes beyond share the overflow slot.
+  uint32_t max_route_stats = 4096;
+  // The JSON-lines access log the control process writes (docs/proxy.md
+  // "Access log"); empty: none.
+  std::string access_log;
   int line = 0;
 };
 

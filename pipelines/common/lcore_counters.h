@@ -120,6 +120,7 @@ struct http_lcore_counters {
   uint64_t tunnel_idle_closed; // tunnels closed after ingress.timeouts.tunnel_idle without a byte either way
   uint64_t tunnel_bytes_to_backends;  // bytes spliced client to endpoint in tunnels
   uint64_t tunnel_bytes_to_clients;   // bytes spliced endpoint to client in tunnels (the 101 head included)
+  uint64_t access_log_dropped; // access log entries dropped: no record free, the ring full, or no control process draining it
 };
 
 // TLS termination on the worker's TCP connections (pipelines/l7/tls).

@@ -26,9 +26,12 @@ struct tls_publication;
 namespace dns {
 struct table;
 }
+namespace proxy {
+struct route_stat;
+}
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 18;
+inline constexpr uint32_t shared_state_version = 19;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -231,6 +234,17 @@ struct shared_state {
   // workers' in show counters and /metrics; written by the main lcore only.
   lcore_counters main_counters;
   lcore_counters main_counters_base;
+  // Per-route request statistics of the HTTP proxy (pipelines/l7/proxy/route_stats.h):
+  // route_stat[n_workers][route_stat_slots] in rte_malloc memory, each row
+  // written by its worker only; nullptr when no proxy runs. Labelled by the
+  // published Ingress routes (ingress_publication::labels).
+  proxy::route_stat* route_stats;
+  uint32_t route_stat_slots;                  // per worker: ingress.max_route_stats
+  // The access log (pipelines/l7/proxy/access_record.h): the pid of the
+  // control process draining the workers' access rings, 0 when none does
+  // (the workers then drop the entries, counted). Set and cleared by that
+  // process.
+  volatile int32_t access_log_reader;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).

@@ -37,6 +37,31 @@ enum : uint8_t {
   ingress_route_no_ssl_redirect = 1,
 };
 
+// A route's stat slot (pipelines/l7/proxy/route_stats.h) and the epoch of
+// its assignment.
+struct route_slot_ref {
+  uint32_t slot;
+  uint32_t epoch;
+};
+
+// What a stat slot counts, for the metrics' labels and control's next
+// assignment (which keeps the slot of every route it finds here). Strings
+// are NUL-terminated, cut to fit (a cut is marked by `truncated`).
+enum : uint8_t { route_label_rule = 0, route_label_default = 1 };
+struct route_stat_label {
+  uint32_t slot;
+  uint32_t epoch;
+  uint16_t service_port;
+  uint8_t kind;        // route_label_*
+  uint8_t truncated;   // a string below was cut
+  char path_type[28];  // "Exact", "Prefix", "ImplementationSpecific"; "" for the default backend
+  char ns[64];
+  char ingress[256];
+  char host[256];      // as written in the rule; "" = every host
+  char path[256];      // as written in the rule
+  char service[64];
+};
+
 struct ingress_publication {
   uint64_t magic;
   uint64_t generation;    // set by the dataplane when it swaps the block in
@@ -49,6 +74,16 @@ struct ingress_publication {
   uint32_t has_default;   // a defaultBackend exists
   uint32_t flags_off;     // uint8_t[n_rules]: ingress_route_* of each route
   uint32_t default_flags; // of the defaultBackend's Ingress
+  // Per-route statistics (pipelines/l7/proxy/route_stats.h): the slot of
+  // each route, of the defaultBackend, and what each assigned slot counts.
+  uint32_t slots_off;     // route_slot_ref[n_rules]
+  route_slot_ref default_slot;
+  uint32_t n_labels;
+  uint32_t labels_off;    // route_stat_label[n_labels], 8-byte aligned
+  uint32_t slot_cursor;   // where control looks for a free slot next
+  uint32_t next_epoch;    // the epoch of control's next assignment
+  uint32_t overflowed;    // routes counted in the overflow slot (ingress.max_route_stats reached)
+  uint32_t pad;
 
   const ingress_backend* backends() const {
     return reinterpret_cast<const ingress_backend*>(reinterpret_cast<const uint8_t*>(this) + backends_off);
@@ -60,8 +95,17 @@ struct ingress_publication {
     if (route < n_rules) return reinterpret_cast<const uint8_t*>(this)[flags_off + route];
     return route == ingress::route_default ? static_cast<uint8_t>(default_flags) : 0;
   }
+  const route_stat_label* labels() const {
+    return reinterpret_cast<const route_stat_label*>(reinterpret_cast<const uint8_t*>(this) + labels_off);
+  }
+  // The stat slot of a lookup's result; slot 0 (no route) for route_none.
+  route_slot_ref route_slot(uint32_t route) const {
+    if (route < n_rules) return reinterpret_cast<const route_slot_ref*>(reinterpret_cast<const uint8_t*>(this) + slots_off)[route];
+    return route == ingress::route_default ? default_slot : route_slot_ref{0, 1};
+  }
 };
-static_assert(sizeof(ingress_publication) % 8 == 0 && sizeof(ingress_backend) % 8 == 0);
+static_assert(sizeof(ingress_publication) % 8 == 0 && sizeof(ingress_backend) % 8 == 0 &&
+              sizeof(route_stat_label) % 8 == 0);
 
 // Checks a block handed over by another process before it is swapped in.
 inline bool ingress_publication_valid(const ingress_publication* p) {
@@ -71,6 +115,11 @@ inline bool ingress_publication_valid(const ingress_publication* p) {
   if (uint64_t{p->backends_off} + uint64_t{p->n_backends} * sizeof(ingress_backend) > n) return false;
   if (p->table_off % 64 || uint64_t{p->table_off} + p->table_len > n) return false;
   if (p->flags_off < sizeof *p || uint64_t{p->flags_off} + p->n_rules > n) return false;
+  if (p->slots_off < sizeof *p || p->slots_off % 8 || uint64_t{p->slots_off} + uint64_t{p->n_rules} * sizeof(route_slot_ref) > n)
+    return false;
+  if (p->labels_off < sizeof *p || p->labels_off % 8 ||
+      uint64_t{p->labels_off} + uint64_t{p->n_labels} * sizeof(route_stat_label) > n)
+    return false;
   for (uint32_t i = 0; i < p->n_backends; ++i)
     if (!std::memchr(p->backends()[i].service, 0, sizeof(ingress_backend::service))) return false;
   return true;

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "pipelines/l7/proxy/access_record.h"
 #include "pipelines/l7/proxy/proxy.h"
 
 namespace kgw::proxy {
@@ -188,8 +189,6 @@ ip_addr real_client(const http::head& h, const request_context& ctx, const proxy
   return real;
 }
 
-const char hex_digits[] = "0123456789abcdef";
-
 }  // namespace
 
 rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_context& ctx,
@@ -236,12 +235,9 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
   }
   // X-Request-ID: the client's, else one made here (128 bits as hex, as
   // ingress-nginx's $req_id).
-  bool has_id = false;
-  for (uint16_t i = 0; i < h.n_fields && !has_id; ++i)
-    has_id = h.fields[i].name_len == 12 && http::span_iequals(h.base, h.fields[i].name(), "x-request-id");
-  if (!has_id) {
+  if (!has_request_id(h)) {
     char id[32];
-    for (int i = 0; i < 32; ++i) id[i] = hex_digits[(ctx.request_id[i / 16] >> (4 * (i % 16))) & 15];
+    request_id_hex(ctx.request_id, id);
     w.put("X-Request-ID: ");
     w.put(id, sizeof id);
     w.put("\r\n");
@@ -315,6 +311,12 @@ rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view wh
     w.put("\n");
   }
   return w.finish();
+}
+
+bool has_request_id(const http::head& h) {
+  for (uint16_t i = 0; i < h.n_fields; ++i)
+    if (h.fields[i].name_len == 12 && http::span_iequals(h.base, h.fields[i].name(), "x-request-id")) return true;
+  return false;
 }
 
 }  // namespace kgw::proxy

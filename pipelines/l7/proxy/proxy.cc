@@ -12,6 +12,7 @@
 #include "pipelines/l7/proxy/client_io.h"
 #include "pipelines/l7/proxy/heads.h"
 #include "pipelines/l7/proxy/https.h"
+#include "pipelines/l7/proxy/request_log.h"
 #include "pipelines/lb/service_directory.h"
 
 namespace kgw::proxy {
@@ -135,6 +136,7 @@ void free_half(proxy_half& h) {
 }
 
 void release(proxy_worker& pw, proxy_conn& c, bool abort) {
+  finish_request(pw, c);
   if (c.state == st_tunnel) pw.counters->tunnels_open--;
   drop_backend(pw, c, true);
   free_half(c.req);
@@ -153,6 +155,7 @@ void release(proxy_worker& pw, proxy_conn& c, bool abort) {
 // reset instead (a second head would be read as its body).
 void fail(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view text) {
   count_error(pw, why);
+  if (!c.req_open && !c.answered) open_request(pw, c, nullptr);  // a request that never parsed
   drop_backend(pw, c, true);
   if (c.answered) {
     release(pw, c, true);
@@ -167,6 +170,7 @@ void fail(proxy_worker& pw, proxy_conn& c, http_reason why, std::string_view tex
     return;
   }
   count_answer(pw, status);
+  c.status = status;
   free_half(c.req);
   free_half(c.resp);
   c.req.phase = c.resp.phase = phase_done;
@@ -408,6 +412,7 @@ void connect_endpoint(proxy_worker& pw, proxy_conn& c, http_reason why, std::str
                        c.req_method == http::method::delete_ || c.req_method == http::method::put);
     if (repeatable && c.req.pending) c.replay = rte_pktmbuf_clone(c.req.pending, pw.pool);
     pw.counters->backend_reused++;
+    request_backend(pw, c, to, port, false);
     pw.backends[b.index].owner = index_of(pw, c);
     pw.backends[b.index].ep = ep;
     c.backend = b;
@@ -426,6 +431,7 @@ void connect_endpoint(proxy_worker& pw, proxy_conn& c, http_reason why, std::str
     return;
   }
   pw.counters->backend_connects++;
+  request_backend(pw, c, to, port, true);
   tcp_set_tag(*pw.stack, b, tag_backend);
   pw.backends[b.index].owner = index_of(pw, c);
   pw.backends[b.index].ep = ep;
@@ -482,6 +488,7 @@ void redirect(proxy_worker& pw, proxy_conn& c, const http::head& h, std::string_
   }
   pw.counters->https_redirects++;
   count_answer(pw, 308);
+  c.status = 308;
   if (body) {
     free_half(c.req);
   } else {
@@ -504,6 +511,7 @@ void redirect(proxy_worker& pw, proxy_conn& c, const http::head& h, std::string_
 void start_exchange(proxy_worker& pw, proxy_conn& c) {
   const http::head& h = pw.parser->h;
   pw.counters->requests++;
+  open_request(pw, c, &h);
   c.req_method = h.meth;  // before any answer of the proxy's own: a HEAD gets no body
   c.req_upgrade = h.upgrade;  // a 101 to it opens a tunnel; its Upgrade is forwarded
   c.state = st_exchange;
@@ -548,6 +556,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
     return;
   }
   uint32_t route = pw.table->lookup(host, path, pw.scratch);
+  request_routed(c, pw.pub->route_slot(route));
   uint32_t bi = pw.table->backend_of(route);
   if (bi == ingress::no_group || bi >= pw.pub->n_backends) {
     fail(pw, c, http_reason::no_route, "no route");
@@ -579,6 +588,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     ctx.request_id[i] = z ^ (z >> 31);
   }
+  if (c.log && !has_request_id(h)) std::memcpy(c.log->request_id, ctx.request_id, sizeof ctx.request_id);
   rte_mbuf* head = request_head(pw.pool, h, ctx, pw.settings);
   if (!head) {
     count_error(pw, http_reason::no_resources);
@@ -588,7 +598,6 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   c.req_method = h.meth;
   http::body_init(c.req.body, h);
   c.req.phase = h.body == http::framing::none ? phase_done : phase_body;
-  c.body_bytes = 0;
   queue_trim_front(c.req.in, h.length);
   c.req.scan = {};
   c.req.pending = head;
@@ -689,6 +698,7 @@ head_step scan_head(proxy_worker& pw, proxy_half& h, rte_mbuf* fresh, uint32_t b
 // closed (or, later, pooled) and the client connection waits for its next
 // request or closes.
 void end_exchange(proxy_worker& pw, proxy_conn& c) {
+  finish_request(pw, c);
   bool req_out = request_out(c);
   if (!req_out) c.close_after = true;
   if (!req_out || !pool_put(pw, c)) drop_backend(pw, c, !req_out);
@@ -736,6 +746,10 @@ bool start_tunnel(proxy_worker& pw, proxy_conn& c, const http::head& h) {
   c.resp.owed = 0;
   c.req.scan = {};
   count_answer(pw, h.status);
+  c.status = h.status;
+  request_response_head(pw, c);
+  c.resp_bytes += rte_pktmbuf_pkt_len(head);
+  finish_request(pw, c);  // the request is over; the tunnel is not a request
   if (c.replay) {
     rte_pktmbuf_free(c.replay);
     c.replay = nullptr;
@@ -843,7 +857,10 @@ void pump(proxy_worker& pw, proxy_conn& c) {
     }
     // Towards the client.
     if (c.resp.pending) {
-      int fr = flush(pw, c, true, c.resp.pending, pw.counters->bytes_to_clients);
+      uint64_t sent = 0;
+      int fr = flush(pw, c, true, c.resp.pending, sent);
+      pw.counters->bytes_to_clients += sent;
+      c.resp_bytes += sent;
       if (fr < 0) {
         release(pw, c, true);
         return;
@@ -965,6 +982,8 @@ void pump(proxy_worker& pw, proxy_conn& c) {
           c.resp.pending = head;
           count_answer(pw, h.status);
           if (!interim) {
+            c.status = h.status;
+            request_response_head(pw, c);
             // An interim response (100 Continue) still leaves room for the
             // proxy's own final answer; a final head does not.
             c.answered = true;
@@ -1240,7 +1259,10 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
       return;
     }
     c->activity_ns = pw.now_ns;  // the endpoint did something: data, an ACK, a FIN
-    if (ev.kinds & ev_connected) c->connected = true;
+    if ((ev.kinds & ev_connected) && !c->connected) {
+      c->connected = true;
+      request_connected(pw, *c);
+    }
     if (ev.kinds & (ev_peer_closed | ev_closed)) c->resp.eof = true;
     pump(pw, *c);
     return;
@@ -1273,7 +1295,10 @@ void proxy_on_event(proxy_worker& pw, const tcp_event& ev, uint32_t tag) {
     c.state = st_head;
     c.since_ns = c.activity_ns = pw.now_ns;
     tcp_conn_info info;
-    if (tcp_info(s, ev.conn, info)) c.client_ip = ip_from_bytes(info.tuple.family, info.tuple.raddr);
+    if (tcp_info(s, ev.conn, info)) {
+      c.client_ip = ip_from_bytes(info.tuple.family, info.tuple.raddr);
+      c.client_port = info.tuple.rport;
+    }
     pw.counters->accepted++;
     if (tls) pw.counters->https_accepted++;
     rearm(pw, c);

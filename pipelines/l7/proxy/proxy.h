@@ -26,6 +26,7 @@
 #include "pipelines/l7/http/http_head.h"
 #include "pipelines/l7/ingress/hs_database.h"
 #include "pipelines/l7/ingress/ingress_publication.h"
+#include "pipelines/l7/proxy/access_record.h"
 #include "pipelines/l7/proxy/endpoints.h"
 #include "pipelines/l7/tcp/mbuf_queue.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
@@ -37,6 +38,9 @@ struct rte_mempool;
 namespace kgw {
 
 struct service_directory;
+namespace proxy {
+struct route_stat;
+}
 namespace ingress {
 class route_table;
 }
@@ -109,6 +113,16 @@ struct proxy_conn {
   uint32_t ep = no_endpoint;   // the endpoint entry of the backend connection
   uint32_t tried[2] = {no_endpoint, no_endpoint};  // endpoints that failed this request
   uint32_t kick_next = 0;      // the deferred-pump list (proxy.cc)
+  // The request being counted (request_log.h).
+  access_record* log = nullptr;  // its access log entry; nullptr: none
+  uint64_t req_start_ns = 0;     // its head was whole
+  uint64_t connect_start_ns = 0; // the backend connection's handshake began
+  uint64_t req_bytes = 0;        // its head's bytes (the body's are body_bytes)
+  uint64_t resp_bytes = 0;       // bytes sent to the client for it
+  route_slot_ref stat{0, 1};     // its route's stat slot
+  uint16_t status = 0;           // the final status sent for it; 0: none yet
+  uint16_t client_port = 0;
+  bool req_open = false;         // counted once, when it ends
   proxy_half req, resp;
 };
 
@@ -171,6 +185,11 @@ struct proxy_worker {
   hs_scratch_t* scratch = nullptr;
   const service_directory* directory = nullptr;
   http_lcore_counters* counters = nullptr;
+  // Per-route statistics: this worker's row of route_stat_slots slots
+  // (route_stats.h); nullptr: not counted.
+  route_stat* route_stats = nullptr;
+  uint32_t route_stat_slots = 0;
+  access_log_queue access;              // the access log's hand-over (no pool: no log)
 };
 
 // Tags of the stack's connections that are the proxy's.

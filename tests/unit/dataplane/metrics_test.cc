@@ -11,7 +11,10 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <vector>
 
+#include "pipelines/l7/ingress/ingress_publication.h"
+#include "pipelines/l7/proxy/route_stats.h"
 #include "pipelines/lb/lb_counter_area.h"
 #include "tests/unit/support/counter_area_fixture.h"
 #include "tests/unit/support/directory_fixture.h"
@@ -56,6 +59,28 @@ bool well_formed_sample(const std::string& l, std::string& name) {
   return true;
 }
 
+// Exposition format: HELP and TYPE before a family's samples, each sample
+// NAME[{LABELS}] VALUE, no family declared twice; a histogram's samples are
+// its name with _bucket, _sum and _count.
+void expect_exposition_format(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::set<std::string> declared;
+  while (std::getline(in, line)) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::string name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(declared.insert(name).second) << "declared twice: " << name;
+      if (line.ends_with(" histogram"))
+        for (const char* suffix : {"_bucket", "_sum", "_count"}) declared.insert(name + suffix);
+      continue;
+    }
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    std::string name;
+    ASSERT_TRUE(well_formed_sample(line, name)) << line;
+    EXPECT_TRUE(declared.count(name)) << "undeclared: " << line;
+  }
+}
+
 TEST(Metrics, CountersAsPrometheusText) {
   auto st = std::make_unique<shared_state>();
   std::memset(static_cast<void*>(st.get()), 0, sizeof *st);
@@ -93,22 +118,66 @@ TEST(Metrics, CountersAsPrometheusText) {
   EXPECT_NE(text.find("kgw_counter_slots{state=\"retired\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("kgw_counter_slots{state=\"free\"} 1\n"), std::string::npos);
 
-  // Exposition format: HELP and TYPE before a family's samples, each sample
-  // NAME[{LABELS}] VALUE, no family declared twice.
-  std::istringstream in(text);
-  std::string line;
-  std::set<std::string> declared;
-  while (std::getline(in, line)) {
-    if (line.rfind("# TYPE ", 0) == 0) {
-      std::string name = line.substr(7, line.find(' ', 7) - 7);
-      EXPECT_TRUE(declared.insert(name).second) << "declared twice: " << name;
-      continue;
-    }
-    if (line.rfind("# HELP ", 0) == 0) continue;
-    std::string name;
-    ASSERT_TRUE(well_formed_sample(line, name)) << line;
-    EXPECT_TRUE(declared.count(name)) << "undeclared: " << line;
-  }
+  expect_exposition_format(text);
+}
+
+// Per-route metrics: the labels of the published routes, each slot's counts
+// added up over the workers whose copy has the published epoch, the
+// histogram's buckets made cumulative.
+TEST(Metrics, IngressRoutesByTheirPublishedLabels) {
+  auto st = std::make_unique<shared_state>();
+  std::memset(static_cast<void*>(st.get()), 0, sizeof *st);
+  st->n_workers = 2;
+  constexpr uint32_t slots = 8;
+  std::vector<proxy::route_stat> rows(2 * slots, proxy::route_stat{});
+  st->route_stats = rows.data();
+  st->route_stat_slots = slots;
+  std::vector<uint64_t> mem((sizeof(ingress_publication) + sizeof(route_stat_label)) / 8 + 1, 0);
+  auto* pub = reinterpret_cast<ingress_publication*>(mem.data());
+  pub->magic = ingress_publication_magic;
+  pub->n_labels = 1;
+  pub->labels_off = sizeof(ingress_publication);
+  pub->overflowed = 3;
+  auto* l = reinterpret_cast<route_stat_label*>(pub + 1);
+  l->slot = 4;
+  l->epoch = 9;
+  l->service_port = 80;
+  std::strcpy(l->ns, "shop");
+  std::strcpy(l->ingress, "web");
+  std::strcpy(l->host, "shop.example");
+  std::strcpy(l->path, "/a\"b");
+  std::strcpy(l->path_type, "Prefix");
+  std::strcpy(l->service, "web");
+  st->ingress = pub;
+  proxy::route_stat_add(&rows[0], 4, 9, 200, 3'000'000, 10, 100);       // worker 0: 0.005 bucket
+  proxy::route_stat_add(&rows[0], 4, 9, 503, 300'000'000, 10, 20);     // worker 0: 0.5 bucket
+  proxy::route_stat_add(&rows[slots], 4, 9, 200, 20'000'000'000, 5, 7);  // worker 1: +Inf
+  proxy::route_stat_add(&rows[slots], 5, 8, 200, 1, 1, 1);               // a slot no route has now
+  proxy::route_stat_add(&rows[slots], proxy::route_slot_none, proxy::route_fixed_epoch, 404, 1'000'000, 50, 60);
+  std::string text = format_prometheus(*st);
+  const std::string route =
+      "namespace=\"shop\",ingress=\"web\",host=\"shop.example\",path=\"/a\\\"b\",path_type=\"Prefix\",service=\"web\","
+      "service_port=\"80\"";
+  const std::string none = "namespace=\"\",ingress=\"\",host=\"\",path=\"\",path_type=\"\",service=\"\",service_port=\"\"";
+  EXPECT_NE(text.find("kgw_ingress_requests_total{" + route + ",status_class=\"2xx\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kgw_ingress_requests_total{" + route + ",status_class=\"5xx\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_requests_total{" + none + ",status_class=\"4xx\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_bucket{" + route + ",le=\"0.005\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_bucket{" + route + ",le=\"0.25\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_bucket{" + route + ",le=\"0.5\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_bucket{" + route + ",le=\"10\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_bucket{" + route + ",le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_sum{" + route + "} 20.303000\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_count{" + route + "} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_request_bytes_total{" + route + "} 25\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_response_bytes_total{" + route + "} 127\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_route_stat_slots{state=\"overflowed\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_ingress_route_stat_slots{state=\"in_use\"} 1\n"), std::string::npos);
+  // A worker's copy under an older epoch is the slot's previous route: not added.
+  rows[slots + 4].epoch = 8;
+  text = format_prometheus(*st);
+  EXPECT_NE(text.find("kgw_ingress_request_duration_seconds_count{" + route + "} 2\n"), std::string::npos) << text;
+  expect_exposition_format(text);
 }
 
 TEST(Metrics, ServicesFromTheirRecords) {

@@ -277,7 +277,8 @@ void ProxyTest::start() {
   ingress_sources src;
   bool ok = load_ingress_sources(d, src, err) &&
             build_ingress_publication(
-                src, [&](const std::string& n) { return slots.count(n) ? slots[n] : ingress_no_slot; }, b, err);
+                src, [&](const std::string& n) { return slots.count(n) ? slots[n] : ingress_no_slot; },
+                route_stat_source{nullptr, 64}, b, err);
   std::filesystem::remove_all(d);
   ASSERT_TRUE(ok) << err;
   ASSERT_NE(b.pub, nullptr);
