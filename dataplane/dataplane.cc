@@ -78,6 +78,7 @@ int run_dataplane(dataplane_options o) {
   runtime_options ro{&o.cfg, o.profiles_dir, dataplane_eal_args(o.cfg, allowed_cpus(), o.eal_extra), false,
                      o.initial_services};
   ro.http_proxy = o.http_proxy;
+  ro.ingress_at_run_time = true;
   ro.initial_tls = o.initial_tls;
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
   log_memory_plan(o.cfg, o.eal_extra);

@@ -19,7 +19,7 @@ struct dataplane_options {
   std::vector<std::string> eal_extra;  // after `--` on the command line
   bool print_stats_on_exit = true;
   service_runtime::initial_publish initial_services;  // Services running from the start (until control publishes)
-  bool http_proxy = false;  // the starting manifests hold an Ingress: the HTTP proxy listens
+  bool http_proxy = false;  // the starting manifests hold an Ingress: the HTTP proxy must run
   initial_tls_publish initial_tls;  // their certificates
 };
 

@@ -44,10 +44,14 @@ memory_plan plan_memory(const gateway_config& cfg) {
   p.mbuf_pool_bytes = uint64_t(d.mbufs) * mbuf_bytes + mempool_overhead;
   p.per_worker_bytes = conn_table::memory_size(cfg.services.conntrack_entries) +
                        affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
-                       sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg)) +
-                       proxy::proxy_memory_size(cfg.tcp.max_connections, proxy_max_endpoints);
+                       sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg));
+  // The HTTP proxy, built whether or not an Ingress exists yet (one may be
+  // published at run time), unless the configuration leaves it out.
+  const bool proxy = !*proxy_off_reason(cfg);
+  if (proxy)
+    p.per_worker_bytes += sizeof(proxy::proxy_worker) + proxy::proxy_memory_size(cfg.tcp.max_connections, proxy_max_endpoints);
   // The TLS layer's per-connection state (OpenSSL's own is heap memory).
-  if (cfg.ingress.tls_echo_port || cfg.ingress.https_port)
+  if (cfg.ingress.tls_echo_port || (proxy && cfg.ingress.https_port))
     p.per_worker_bytes += sizeof(tls::tls_conn) * uint64_t{cfg.tcp.max_connections} + 16384;
   // DNS over TCP: its connection slots and the one message buffer.
   if (!cfg.dns.addresses.empty())

@@ -19,7 +19,7 @@ namespace kgw {
 
 struct memory_plan {
   uint64_t mbuf_pool_bytes = 0;   // one mempool (per NUMA socket in use)
-  uint64_t per_worker_bytes = 0;  // connection and affinity tables and the TCP stack of one worker
+  uint64_t per_worker_bytes = 0;  // connection and affinity tables, the TCP stack and HTTP proxy of one worker
   uint64_t fixed_bytes = 0;       // rings, descriptors, next hops, steering, shared state, counter slots
   uint64_t table_bytes = 0;       // room for the Service records (and those replaced, until freed)
   uint64_t total_mb = 0;          // what `-m` asks for; 0 = reserve nothing

@@ -89,8 +89,9 @@ runtime::~runtime() {
 bool runtime::start(const runtime_options& o) {
   cfg_ = o.cfg;
   services_.configure(*cfg_, o.initial_services);
-  // Before the first publication: the same rule as the proxy's start below.
-  services_.publisher().set_proxy_running(o.http_proxy && (cfg_->ingress.http_port || cfg_->ingress.https_port));
+  // Before the first publication (the starting manifests' Ingress, served
+  // unless both ports are 0); build_tcp says what it built.
+  services_.publisher().set_proxy_off_reason(proxy_off_reason(*cfg_));
   return init_eal(o) && create_shared(o) && bring_up_ports(o) && build_workers(o) && build_tls(o) && build_tcp(o);
 }
 
@@ -406,11 +407,27 @@ bool runtime::build_tcp(const runtime_options& o) {
   for (const ip_addr& a : cfg_->ingress.addresses) (a.is_v4() ? v4 : v6) = true;
   uint16_t echo = cfg_->ingress.echo_port;
   // The proxy serves plain HTTP on http_port and HTTPS on https_port (the
-  // TLS layer's connections, tcp_app::https); 0 turns either off.
-  uint16_t http = o.http_proxy ? cfg_->ingress.http_port : 0;
-  uint16_t https = o.http_proxy ? cfg_->ingress.https_port : 0;
-  const bool proxy_on = http || https;
+  // TLS layer's connections, tcp_app::https); 0 turns either off. With
+  // Ingresses that may appear at run time (kgw control) it runs whenever the
+  // configuration allows, Ingress or not, so that the first one published
+  // is served from the next connection (until then: 404, as ingress-nginx's
+  // default backend); otherwise (replay) only for the starting manifests'.
+  // Starting manifests with an Ingress need it: start fails without.
+  std::string proxy_off = proxy_off_reason(*cfg_);
+  if (!o.http_proxy && !o.ingress_at_run_time && proxy_off.empty()) proxy_off = "no Ingress in the manifests";
+  if (proxy_off.empty() && !tcp_possible && !o.http_proxy)
+    proxy_off = fmt::format("dataplane.mbuf_data_room {} holds no TCP segment", cfg_->dataplane.mbuf_data_room);
+  if (o.http_proxy && proxy_off == proxy_off_reason_no_source) {
+    error_ = "the HTTP proxy (an Ingress in the manifests) needs an snat.addresses entry of the Ingress addresses' family";
+    return false;
+  }
+  services_.publisher().set_proxy_off_reason(proxy_off);
+  const bool proxy_on = proxy_off.empty();
+  uint16_t http = proxy_on ? cfg_->ingress.http_port : 0;
+  uint16_t https = proxy_on ? cfg_->ingress.https_port : 0;
   uint16_t tls_echo = cfg_->ingress.tls_echo_port;
+  if (!proxy_on && o.ingress_at_run_time)
+    log_info("http: no reverse proxy ({}): Ingress routes published are not served", proxy_off);
   if (!tcp_possible) {
     if (echo || proxy_on || tls_echo) {
       error_ = fmt::format("TCP (ingress.{}) needs segments of 576 bytes: dataplane.mbuf_data_room {} is too small "
@@ -440,20 +457,13 @@ bool runtime::build_tcp(const runtime_options& o) {
     return false;
   }
   if (dns_tcp && dns_) dns_->tcp_port = dns_port;
-  ip_addr source_v4, source_v6;
+  // Backend connections are active opens from the first SNAT address of the
+  // endpoint's family (pipelines/l7/connect): their own port range, replies
+  // delivered to the worker that opened them. Endpoints of the client's
+  // family are preferred, the other family's serve when a Service has none.
+  const proxy_sources src = proxy_sources_of(*cfg_);
+  const ip_addr source_v4 = src.v4, source_v6 = src.v6;
   if (proxy_on) {
-    // Backend connections are active opens from the first SNAT address of the
-    // endpoint's family (pipelines/l7/connect): their own port range, replies
-    // delivered to the worker that opened them. Endpoints of the client's
-    // family are preferred, the other family's serve when a Service has none.
-    for (const ip_addr& a : cfg_->snat_addresses) {
-      ip_addr& slot = a.is_v4() ? source_v4 : source_v6;
-      if (!slot.family) slot = a;
-    }
-    if (!(v4 && source_v4.family) && !(v6 && source_v6.family)) {
-      error_ = "the HTTP proxy (an Ingress in the manifests) needs an snat.addresses entry of the Ingress addresses' family";
-      return false;
-    }
     if (http && http != echo) local_->tcp_ports[local_->n_tcp_ports++] = http;
     if (https && https != echo && https != tls_echo) local_->tcp_ports[local_->n_tcp_ports++] = https;
     std::vector<int> sockets;
@@ -606,12 +616,13 @@ bool runtime::build_tcp(const runtime_options& o) {
   }
   if (proxy_on)
     log_info("http: reverse proxy on port {} (http) and {} (https; 0: off) of the Ingress addresses, backends reached "
-             "from {} ({} KiB per worker, {} bytes per client connection)",
+             "from {} ({} KiB per worker, {} bytes per client connection){}",
              http, https,
              source_v4.family && source_v6.family ? to_string(source_v4) + " and " + to_string(source_v6)
                                                   : to_string(source_v4.family ? source_v4 : source_v6),
              proxy::proxy_memory_size(tc.max_connections, proxy_max_endpoints) / 1024,
-             sizeof(proxy::proxy_conn));
+             sizeof(proxy::proxy_conn),
+             o.http_proxy ? "" : "; no Ingress yet: 404 until one is published");
   return true;
 }
 

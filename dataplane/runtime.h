@@ -33,9 +33,12 @@ struct runtime_options {
   // The TCP stacks' secret seed (ISNs, SYN cookies, timestamp offsets). Unset:
   // a random one; replay sets it, so that the same capture gives the same output.
   std::optional<uint64_t> tcp_seed;
-  // The HTTP proxy listens on ingress.http_port: the manifests it started
-  // with hold one of kgw's Ingresses (docs/proxy.md).
+  // The manifests it started with hold one of kgw's Ingresses: the HTTP
+  // proxy must run (docs/proxy.md "When it runs").
   bool http_proxy = false;
+  // Ingresses may be published while it runs (kgw control): the proxy runs
+  // whenever the configuration allows, Ingress or not. Replay: false.
+  bool ingress_at_run_time = false;
   // Certificates that serve from the start (the manifests' TLS Secrets);
   // empty: the self-signed certificate alone until control publishes.
   initial_tls_publish initial_tls;

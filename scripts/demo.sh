@@ -10,7 +10,8 @@
 # and 198.19.1.1 and serves the Services of tests/netns/manifests/ (shop/web:
 # ClusterIP 198.18.100.10, LoadBalancer 198.18.150.1, NodePort 30080). The demo
 # pings the gateway from the client and from each pod through the dataplane,
-# fetches pages through the Service, then shows with `kgw cli` the port
+# fetches pages through the Service, asks the HTTP proxy on port 80 (404:
+# no Ingress in these manifests), then shows with `kgw cli` the port
 # counters that moved and the Service's endpoints.
 #
 #   scripts/demo.sh          run, show, tear down
@@ -103,6 +104,8 @@ for n in $(seq 12); do ip netns exec "$P-client" curl -s --max-time 3 http://198
 say "the same Service through its LoadBalancer IP and its NodePort"
 ip netns exec "$P-client" curl -s --max-time 3 http://198.18.150.1/ | sed 's/^/  LoadBalancer 198.18.150.1:80 -> /'
 ip netns exec "$P-client" curl -s --max-time 3 http://198.18.0.1:30080/ | sed 's/^/  NodePort 198.18.0.1:30080 -> /'
+say "the HTTP proxy listens on port 80 of 198.18.0.1: no Ingress yet, so 404 (one added later is served at once)"
+ip netns exec "$P-client" curl -s --max-time 3 -o /dev/null -w '  http://198.18.0.1/ -> %{http_code}\n' http://198.18.0.1/
 
 sleep 0.3
 say "kgw cli: show neighbors (IP MAC PORT STATE AGE SOURCE: every one learnt, none configured)"

@@ -244,10 +244,9 @@ bool directory_publisher::apply_ingress(ingress_publication* p, std::string& err
   defer_free(const_cast<ingress_publication*>(old));
   log_info("ingress: generation {} published ({} routes, {} backends{})", ingress_generation_,
            p ? p->n_rules : 0, p ? p->n_backends : 0, p && p->has_default ? ", a default backend" : "");
-  if (p && (p->n_rules || p->has_default) && !proxy_running_)
-    log_warn("ingress: these routes are not served: the HTTP proxy runs only when the dataplane starts with an "
-             "Ingress in its --manifests (or ingress.http_port and https_port are 0); restart the dataplane to serve "
-             "them (docs/proxy.md \"When it runs\")");
+  if (p && (p->n_rules || p->has_default) && !proxy_off_.empty())
+    log_warn("ingress: these routes are not served: the dataplane runs no HTTP proxy ({}; docs/proxy.md \"When it "
+             "runs\")", proxy_off_);
   return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dataplane/publish/counter_slots.h"
@@ -82,9 +83,9 @@ class directory_publisher {
   // Where the Ingress routes are published (shared_state::ingress); until
   // set, apply_ingress refuses.
   void set_ingress_slot(const ingress_publication** slot) { ingress_slot_ = slot; }
-  // Whether the workers run the HTTP proxy (decided at start): routes
-  // published without it are warned about, since nothing serves them.
-  void set_proxy_running(bool on) { proxy_running_ = on; }
+  // Why the workers run no HTTP proxy ("" when they do; decided at start):
+  // routes published without it are warned about, since nothing serves them.
+  void set_proxy_off_reason(std::string why) { proxy_off_ = std::move(why); }
   // Swaps in a valid block (nullptr: no routes) and frees the one it replaces
   // after the workers' grace period. False with `error` when it is not one.
   bool apply_ingress(ingress_publication* p, std::string& error);
@@ -117,7 +118,7 @@ class directory_publisher {
   uint64_t grace_number_ = 0;     // that generation, until it is quiesced
   const ingress_publication** ingress_slot_ = nullptr;
   uint64_t ingress_generation_ = 0;
-  bool proxy_running_ = false;
+  std::string proxy_off_ = "not started";
   const dns::table** dns_slot_ = nullptr;
   uint64_t dns_generation_ = 0;
 };

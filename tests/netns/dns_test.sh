@@ -46,6 +46,8 @@ dns:
   addresses: [198.18.0.53, "2001:2::53"]
   zone: cluster.local
   ttl: 5
+# No HTTP proxy: the Ingress published below must be warned about.
+ingress: {http_port: 0, https_port: 0}
 YAML
 cat "$WORK/neighbors.yaml" >> "$WORK/gateway.yaml"
 mkdir -p "$WORK/manifests"
@@ -217,8 +219,8 @@ echo "$counters" | grep -q "refused [1-9]" || fail "show counters: no REFUSED co
 tcp_queries=$(echo "$counters" | sed -n 's/^dns: .* tcp-queries \([0-9]*\).*/\1/p')
 [ "${tcp_queries:-0}" -ge 5 ] || fail "show counters: dns tcp-queries ${tcp_queries:-none}, want 5 at least"
 
-# This dataplane started without manifests, so no HTTP proxy runs: an
-# Ingress control publishes now is warned about, and `show l7` says so.
+# Both ingress ports are 0, so no HTTP proxy runs: an Ingress control
+# publishes now is warned about (with the reason), and `show l7` says so.
 cat > "$WORK/manifests/ingress.tmp" <<'YAML'
 apiVersion: networking.k8s.io/v1
 kind: IngressClass
@@ -232,7 +234,8 @@ spec:
   defaultBackend: {service: {name: web, port: {number: 80}}}
 YAML
 mv "$WORK/manifests/ingress.tmp" "$WORK/manifests/ingress.yaml"
-wait_grep 10 "these routes are not served" "$WORK/dp.log" || fail "no warning for Ingress routes published without a proxy"
+wait_grep 10 "these routes are not served.*ingress.http_port and https_port are 0" "$WORK/dp.log" ||
+  fail "no warning for Ingress routes published without a proxy"
 cli "show l7" | grep -q "no HTTP proxy runs" || fail "show l7: $(cli "show l7")"
-echo "Ingress without a proxy: warned, show l7 says no proxy runs: ok"
+echo "Ingress with the proxy turned off: warned, show l7 says no proxy runs: ok"
 echo "PASS"

@@ -15,7 +15,8 @@
 #      KGW_PROXY_BULK_MIB=64 for a quicker run;
 #   3. Expect: 100-continue answered by the pod's interim 100 before the body
 #      is sent; a chunked response carried to an HTTP/1.1 client; an HTTP/1.0
-#      client served and its connection closed.
+#      client served and its connection closed; the chunked response to an
+#      HTTP/1.0 client de-chunked (no Transfer-Encoding) and closed.
 #   proxy_ops_test.sh path/to/kgw
 set -uo pipefail
 
@@ -286,5 +287,15 @@ grep -q "^pod3 /" "$WORK/h10.body" || fail "HTTP/1.0 client: body $(cat "$WORK/h
 grep -q "^HTTP/1.[01] 200" "$WORK/h10.head" || fail "HTTP/1.0 client: $(head -1 "$WORK/h10.head")"
 grep -qi "^connection: keep-alive" "$WORK/h10.head" && fail "HTTP/1.0 client without keep-alive was offered keep-alive"
 echo "HTTP/1.0 client: served: ok"
+
+# The chunked response to an HTTP/1.0 client (asking for keep-alive): no
+# Transfer-Encoding (RFC 9112 6.1), the data alone, the connection closed.
+client curl -s --http1.0 -H "Connection: keep-alive" -D "$WORK/h10c.head" --max-time 10 -o "$WORK/h10c.body" \
+  http://shop.example/chunked || fail "HTTP/1.0 client, chunked response: curl failed"
+grep -qi "^transfer-encoding" "$WORK/h10c.head" && fail "HTTP/1.0 client given Transfer-Encoding: $(cat "$WORK/h10c.head")"
+grep -qi "^connection: close" "$WORK/h10c.head" || fail "HTTP/1.0 client, chunked response: not closed: $(cat "$WORK/h10c.head")"
+got=$(sha256sum < "$WORK/h10c.body" | cut -d' ' -f1)
+[ "$got" = "$want" ] || fail "HTTP/1.0 client, de-chunked body: sha256 $got, want $want"
+echo "HTTP/1.0 client, chunked response de-chunked and closed: ok"
 
 echo "PASS: proxy operations: slice changes under load, $BULK_MIB MiB each way, 100-continue, chunked, HTTP/1.0"

@@ -81,10 +81,12 @@ namespace {
 
 // Fields that concern one connection only (RFC 9110 7.6.1) and the forwarding
 // fields the proxy sets itself: a client must not be able to forge them.
-// Transfer-Encoding stays: bodies are forwarded with their framing. Upgrade
-// stays in an upgrade request and its 101 (`upgrade`), though Connection
-// lists it: the switch is end to end through the proxy.
-bool dropped_field(cursor base, const http::field& f, bool upgrade) {
+// Transfer-Encoding stays: bodies are forwarded with their framing (but
+// not to an HTTP/1.0 client, `drop_te`). Upgrade stays in an upgrade request
+// and its 101, and in a 426 (`upgrade`), though Connection lists it: the
+// switch is end to end through the proxy.
+bool dropped_field(cursor base, const http::field& f, bool upgrade, bool drop_te) {
+  if (drop_te && f.id == http::field_id::transfer_encoding) return true;
   switch (f.id) {
     case http::field_id::connection:
     case http::field_id::keep_alive:
@@ -119,10 +121,10 @@ forwarding forwarding_of(cursor base, const http::field& f) {
 }
 
 void put_fields(writer& w, const http::head& h, bool request, bool upgrade, bool trusted = false,
-                uint8_t* kept = nullptr) {
+                uint8_t* kept = nullptr, bool drop_te = false) {
   for (uint16_t i = 0; i < h.n_fields; ++i) {
     const http::field& f = h.fields[i];
-    if (dropped_field(h.base, f, upgrade)) continue;
+    if (dropped_field(h.base, f, upgrade, drop_te)) continue;
     if (request) {
       // A client must not forge them; a trusted proxy's Proto, Host and Port
       // pass (X-Forwarded-For and X-Real-IP are always written anew).
@@ -254,7 +256,7 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
   return w.finish();
 }
 
-rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close) {
+rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close, bool http10_client) {
   writer w{pool};
   // The proxy speaks HTTP/1.1 to its clients whatever the backend spoke
   // (RFC 9110 2.5: a server sends its own version), so that keep-alive
@@ -264,10 +266,15 @@ rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close) {
   w.put(" ");
   w.put_span(h.base, h.reason);
   w.put("\r\n");
-  bool upgrade = h.status == 101 && h.upgrade;
-  put_fields(w, h, false, upgrade);
-  if (upgrade)
+  bool switching = h.status == 101 && h.upgrade;
+  // A 426 must say which protocols would do (RFC 9110 15.5.22), and an
+  // Upgrade field is named in Connection (7.8).
+  bool upgrade_required = h.status == 426 && http::find_field(h, http::field_id::upgrade);
+  put_fields(w, h, false, switching || upgrade_required, false, nullptr, http10_client);
+  if (switching)
     w.put("Connection: upgrade\r\n");
+  else if (upgrade_required)
+    w.put(close ? "Connection: upgrade, close\r\n" : "Connection: upgrade, keep-alive\r\n");
   else if (h.status >= 200)
     w.put(close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
   w.put("\r\n");

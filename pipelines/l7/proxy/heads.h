@@ -51,8 +51,10 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
                        const proxy_settings& settings);
 // The response as the client gets it: HTTP/1.1, hop-by-hop fields dropped,
 // Connection: keep-alive or close for final responses; a 101 that switches
-// (head.upgrade) keeps its Upgrade and says Connection: upgrade.
-rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close);
+// (head.upgrade) keeps its Upgrade and says Connection: upgrade, a 426 keeps
+// its Upgrade and names it in Connection. To an HTTP/1.0 client
+// (`http10_client`) no Transfer-Encoding (RFC 9112 6.1).
+rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close, bool http10_client = false);
 // The proxy's own answer: a text/plain body of one line (none to a HEAD), Connection: close.
 rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why, bool head_request);
 const char* reason_phrase(uint16_t status);

@@ -513,6 +513,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   pw.counters->requests++;
   open_request(pw, c, &h);
   c.req_method = h.meth;  // before any answer of the proxy's own: a HEAD gets no body
+  c.req_http10 = h.version_minor == 0;
   c.req_upgrade = h.upgrade;  // a 101 to it opens a tunnel; its Upgrade is forwarded
   c.state = st_exchange;
   c.activity_ns = pw.now_ns;
@@ -602,7 +603,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   c.req.scan = {};
   c.req.pending = head;
   c.resp = proxy_half{};
-  c.resp_started = c.resp_final_head = c.resp_persistent = false;
+  c.resp_started = c.resp_final_head = c.resp_persistent = c.resp_dechunk = false;
   connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
 }
 
@@ -659,6 +660,51 @@ bool body_step(proxy_worker& pw, proxy_half& h, uint64_t* data) {
       h.owed -= rte_pktmbuf_pkt_len(m);
       h.pending = m;
     }
+  }
+  return true;
+}
+
+enum class dechunked { ok, malformed, no_memory };
+
+// A chunked response to an HTTP/1.0 client, which knows no transfer coding
+// (RFC 9112 6.1, 7.1): the chunks' data bytes copied out as they are
+// decoded, size lines, extensions and trailers dropped; the connection's
+// close ends the body. A copy rather than the mbufs forwarded as they came:
+// such clients are rare, and a piece may start anywhere in a segment.
+dechunked dechunk_step(proxy_worker& pw, proxy_half& h) {
+  if (h.pending || h.phase != phase_body || h.in.bytes == 0) return dechunked::ok;
+  writer w{pw.pool};
+  uint32_t consumed = 0;  // at most h.in.bytes
+  cursor at{h.in.head, 0};
+  http::piece pieces[16];
+  for (;;) {
+    http::body_result r = http::body_feed(h.body, at, pieces, 16);
+    consumed += static_cast<uint32_t>(r.consumed);
+    for (uint16_t i = 0; i < r.n_pieces; ++i)
+      if (pieces[i].kind == http::piece_kind::data)
+        w.put(rte_pktmbuf_mtod_offset(pieces[i].at.seg, const char*, pieces[i].at.off), pieces[i].len);
+    if (r.st == http::status::error) {
+      rte_pktmbuf_free(w.finish());
+      return dechunked::malformed;
+    }
+    if (r.st == http::status::done) {
+      h.phase = phase_done;
+      break;
+    }
+    if (!r.full || !r.next.seg) break;
+    at = r.next;
+  }
+  queue_trim_front(h.in, consumed);
+  h.pending = w.finish();  // nullptr: no data byte in what came (size lines only), or no mbuf
+  return w.failed ? dechunked::no_memory : dechunked::ok;
+}
+
+// Whether every Transfer-Encoding of the head is just "chunked": the one
+// coding the proxy can take off for an HTTP/1.0 client.
+bool only_chunked(const http::head& h) {
+  for (uint16_t i = 0; i < h.n_fields; ++i) {
+    const http::field& f = h.fields[i];
+    if (f.id == http::field_id::transfer_encoding && !http::span_iequals(h.base, f.value(), "chunked")) return false;
   }
   return true;
 }
@@ -969,9 +1015,26 @@ void pump(proxy_worker& pw, proxy_conn& c) {
             tunnel_pump(pw, c);
             return;
           }
+          if (interim && c.req_http10) {
+            // No 1xx to an HTTP/1.0 client (RFC 9110 15.2): its final response follows.
+            queue_trim_front(c.resp.in, h.length);
+            c.resp.scan = {};
+            c.activity_ns = pw.now_ns;
+            continue;
+          }
           if (!interim && (h.body == http::framing::until_close || h.body == http::framing::tunnel))
             c.close_after = true;
-          rte_mbuf* head = response_head(pw.pool, h, c.close_after);
+          if (!interim && c.req_http10 && h.has_transfer_encoding) {
+            // Its body is de-chunked and ends at the close; any other coding
+            // the client could not be told of.
+            if (h.body != http::framing::none && (h.body != http::framing::chunked || !only_chunked(h))) {
+              fail(pw, c, http_reason::backend_invalid, "a transfer coding an HTTP/1.0 client cannot receive");
+              continue;
+            }
+            c.resp_dechunk = h.body == http::framing::chunked;
+            c.close_after = c.close_after || c.resp_dechunk;
+          }
+          rte_mbuf* head = response_head(pw.pool, h, c.close_after, c.req_http10);
           if (!head) {
             count_error(pw, http_reason::no_resources);
             release(pw, c, true);
@@ -1007,7 +1070,14 @@ void pump(proxy_worker& pw, proxy_conn& c) {
           if (c.resp.in.bytes <= c.resp.owed && room > c.resp.in.bytes)
             if (read_into(pw, c, c.resp, room - c.resp.in.bytes)) progress = true;
         }
-        if (!body_step(pw, c.resp, nullptr)) {
+        dechunked d = c.resp_dechunk ? dechunk_step(pw, c.resp)
+                                     : (body_step(pw, c.resp, nullptr) ? dechunked::ok : dechunked::malformed);
+        if (d == dechunked::no_memory) {
+          count_error(pw, http_reason::no_resources);
+          release(pw, c, true);  // the client has a head: a body cut short must not look complete
+          return;
+        }
+        if (d == dechunked::malformed) {
           fail(pw, c, http_reason::backend_invalid, "invalid response body from the endpoint");
           continue;
         }

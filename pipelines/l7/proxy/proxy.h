@@ -108,6 +108,8 @@ struct proxy_conn {
   bool resp_final_head = false;  // the final (non-1xx) response head was parsed
   http::method req_method = http::method::other;
   bool req_upgrade = false;    // the request asked to upgrade (Upgrade forwarded): a 101 opens a tunnel
+  bool req_http10 = false;     // the request is HTTP/1.0: no chunked coding and no 1xx go back to it
+  bool resp_dechunk = false;   // the response's chunks are decoded for that client, its close ends the body
   uint32_t route_backend = 0;  // the route's backend index: where retries pick again
   uint32_t route_generation = 0;  // of the routes it indexes (a retry needs the same ones)
   uint32_t ep = no_endpoint;   // the endpoint entry of the backend connection

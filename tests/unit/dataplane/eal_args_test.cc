@@ -1,5 +1,6 @@
 #include "dataplane/eal_args.h"
 #include "dataplane/memory_plan.h"
+#include "dataplane/proxy_settings.h"
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,33 @@ TEST(EalArgs, HugepageMemoryReservedFromThePlan) {
   EXPECT_EQ(arg_after(dataplane_eal_args(c, {0, 1}, {}), "-m"), "700");
   c.dataplane.memory_mb = 0;
   EXPECT_FALSE(has(dataplane_eal_args(c, {0, 1}, {}), "-m"));
+}
+
+// The HTTP proxy is counted whenever the dataplane builds it: an ingress port
+// set and an SNAT address of an Ingress address's family (docs/proxy.md
+// "When it runs"), whether or not the manifests hold an Ingress.
+TEST(EalArgs, MemoryPlanCountsTheProxyWhenItIsBuilt) {
+  auto c = two_ports(2);
+  c.ingress.addresses = {*parse_ip("198.18.0.1")};
+  c.ingress.tls_echo_port = 0;
+  uint64_t without_snat = plan_memory(c).per_worker_bytes;
+  EXPECT_STREQ(proxy_off_reason(c), proxy_off_reason_no_source);
+  c.snat_addresses = {*parse_ip("2001:db8::250")};  // not the Ingress address's family
+  EXPECT_EQ(plan_memory(c).per_worker_bytes, without_snat);
+  c.snat_addresses.push_back(*parse_ip("198.18.0.250"));
+  EXPECT_STREQ(proxy_off_reason(c), "");
+  // The proxy and, for https_port, the TLS layer's per-connection state.
+  uint64_t with_proxy = plan_memory(c).per_worker_bytes;
+  uint64_t proxy = sizeof(proxy::proxy_worker) + proxy::proxy_memory_size(c.tcp.max_connections, proxy_max_endpoints);
+  EXPECT_GT(with_proxy, without_snat + proxy);
+  c.ingress.http_port = 0;  // HTTPS alone still needs both
+  EXPECT_EQ(plan_memory(c).per_worker_bytes, with_proxy);
+  c.ingress.http_port = 80;
+  c.ingress.https_port = 0;  // plain HTTP alone: no TLS layer
+  EXPECT_EQ(plan_memory(c).per_worker_bytes, without_snat + proxy);
+  c.ingress.http_port = 0;  // both off: no proxy
+  EXPECT_STREQ(proxy_off_reason(c), "ingress.http_port and https_port are 0");
+  EXPECT_EQ(plan_memory(c).per_worker_bytes, without_snat);
 }
 
 TEST(EalArgs, UserMemoryArgumentsWin) {
