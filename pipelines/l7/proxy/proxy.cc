@@ -1089,9 +1089,11 @@ void expire(proxy_worker& pw, proxy_conn& c) {
 
 }  // namespace
 
+size_t proxy_connection_bytes() { return sizeof(proxy_conn) + sizeof(backend_slot) + sizeof(timer_node) * 2; }
+
 size_t proxy_memory_size(uint32_t capacity, uint32_t max_endpoints) {
-  return sizeof(proxy_conn) * capacity + sizeof(backend_slot) * capacity + sizeof(timer_node) * 2 * capacity +
-         sizeof(uint32_t) * wheel_slots + endpoint_table_bytes(max_endpoints) + sizeof(http::head_parser);
+  return proxy_connection_bytes() * capacity + sizeof(uint32_t) * wheel_slots + endpoint_table_bytes(max_endpoints) +
+         sizeof(http::head_parser);
 }
 
 bool proxy_init(proxy_worker& pw, tcp_stack* s, rte_mempool* pool, uint32_t capacity, int socket,

@@ -4,6 +4,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -94,6 +95,11 @@ tcp_tuple tuple_of(const ip_addr& local, uint16_t lport, const ip_addr& remote, 
 }  // namespace
 
 // ---- creation -------------------------------------------------------------
+
+size_t tcp_connection_bytes(const tcp_config& cfg) {
+  size_t n = std::max(1u, cfg.max_connections), buckets = pow2_at_least(cfg.max_connections);
+  return sizeof(tcb) + sizeof(uint32_t) + sizeof(timer_node) + (buckets * sizeof(uint32_t) + n - 1) / n;
+}
 
 size_t tcp_stack_memory_size(const tcp_config& cfg) {
   size_t n = cfg.max_connections, buckets = pow2_at_least(cfg.max_connections);
