@@ -654,6 +654,21 @@ bool body_step(proxy_worker& pw, proxy_half& h, uint64_t* data) {
   return true;
 }
 
+// A head just written (h.pending) takes the body bytes that arrived with it
+// along, as one chain: sent apart, they would leave as two segments where
+// the sender sent one (and the receiver ACKs the second at once), two
+// packets more per small exchange. false: the body is malformed.
+bool body_behind_head(proxy_worker& pw, proxy_half& h) {
+  rte_mbuf* head = h.pending;
+  if (h.phase != phase_body || h.in.bytes == 0 || head->nb_segs + h.in.segs > RTE_MBUF_MAX_NB_SEGS) return true;
+  h.pending = nullptr;
+  bool ok = body_step(pw, h, nullptr);
+  // Within RTE_MBUF_MAX_NB_SEGS (a take has at most the queue's segments): the chain cannot fail.
+  if (h.pending) rte_pktmbuf_chain(head, h.pending);
+  h.pending = head;
+  return ok;
+}
+
 // The most a head may take: the parser refuses it before.
 uint32_t head_cap(const proxy_worker& pw) {
   return pw.settings.limits.max_start_line + pw.settings.limits.max_field_block + 2048;
@@ -972,6 +987,10 @@ void pump(proxy_worker& pw, proxy_conn& c) {
             c.resp_persistent = h.persistent;
             http::body_init(c.resp.body, h);
             c.resp.phase = h.body == http::framing::none ? phase_done : phase_body;
+            if (!body_behind_head(pw, c.resp)) {
+              fail(pw, c, http_reason::backend_invalid, "invalid response body from the endpoint");
+              continue;
+            }
           }
           c.activity_ns = pw.now_ns;
           continue;

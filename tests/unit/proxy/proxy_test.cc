@@ -331,6 +331,25 @@ TEST_F(ProxyTest, CloseDelimitedResponse) {
   EXPECT_TRUE(conn(c).peer_closed);
 }
 
+// A small response the endpoint sent in one segment reaches the client in
+// one segment, its head (rewritten) and body together, the ACK of the
+// request on it: sent apart they cost two packets more per exchange (the
+// second segment, and the client's immediate ACK of it).
+TEST_F(ProxyTest, SmallResponseInOneSegment) {
+  start();
+  uint32_t c = open(get("/one"));
+  ASSERT_TRUE(run_until_responses(c, 1));
+  run(100'000'000);  // the backend connection is pooled, every delayed ACK out
+  uint64_t in0 = tcp::tcp_stack_counters(*client).segments_in;
+  send(c, get("/one"));
+  ASSERT_TRUE(run_until_responses(c, 2));
+  EXPECT_EQ(tcp::tcp_stack_counters(*client).segments_in - in0, 1u);
+  auto r = responses(conn(c).in);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_NE(r[1].body.find("path=/one"), std::string::npos);
+  EXPECT_EQ(counters.backend_reused, 1u);
+}
+
 // What an idle keep-alive client connection costs: the proxy's state and the
 // TCP stack's share (TCB, table, timers), and no buffer anywhere: not in the
 // proxy's halves, not in the TCBs' queues (of the client connection or of the
