@@ -597,12 +597,22 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
 }
 
+// Whether the response waiting for the client is the last thing the client
+// connection carries: the whole of it, and the connection closes after
+// (end_exchange's test).
+bool last_to_client(const proxy_conn& c) {
+  return c.state == st_exchange && c.resp.phase == phase_done && !c.resp.owed &&
+         (c.close_after || !request_out(c));
+}
+
 // Sends what waits for the other side (the client, or the backend). 1:
 // nothing waits any more; 0: no room yet; -1: the connection cannot take it.
 int flush(proxy_worker& pw, const proxy_conn& c, bool to_client, rte_mbuf*& pending, uint64_t& bytes) {
   if (!pending) return 1;
   uint32_t len = rte_pktmbuf_pkt_len(pending);
-  int rc = to_client ? client_send(pw, c, pending) : tcp_send(*pw.stack, c.backend, pending);
+  int rc = !to_client              ? tcp_send(*pw.stack, c.backend, pending)
+           : last_to_client(c)     ? client_send_last(pw, c, pending)
+                                   : client_send(pw, c, pending);
   if (rc == 0) {
     bytes += len;
     pending = nullptr;

@@ -98,6 +98,9 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a);
 // tcp_shutdown or a reset, -ENOTCONN for a stale id. On error the caller keeps
 // the chain.
 int tcp_send(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain);
+// tcp_send and tcp_shutdown at once: the FIN rides on the chain's last
+// segment instead of following alone (one packet less to end an exchange).
+int tcp_send_last(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain);
 // Bytes tcp_send would accept now.
 uint32_t tcp_send_space(const tcp_stack& s, tcp_conn_id c);
 // Up to max_bytes of in-order payload as one mbuf chain (the received mbufs

@@ -350,6 +350,22 @@ TEST_F(ProxyTest, SmallResponseInOneSegment) {
   EXPECT_EQ(counters.backend_reused, 1u);
 }
 
+// The last response of a connection carries the FIN on its segment: the
+// client gets the SYN-ACK, the response with the FIN, and the ACK of its
+// own FIN (the FIN alone after the response made four).
+TEST_F(ProxyTest, LastResponseCarriesTheFin) {
+  start();
+  uint64_t in0 = tcp::tcp_stack_counters(*client).segments_in;
+  uint32_t c = open(get("/one", "a.example", "Connection: close\r\n"));
+  ASSERT_TRUE(run_until_responses(c, 1));
+  ASSERT_TRUE(conn(c).peer_closed);
+  EXPECT_EQ(tcp::tcp_stack_counters(*client).segments_in - in0, 3u);
+  auto r = responses(conn(c).in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].header("connection"), "close");
+  EXPECT_NE(r[0].body.find("path=/one"), std::string::npos);
+}
+
 // What an idle keep-alive client connection costs: the proxy's state and the
 // TCP stack's share (TCB, table, timers), and no buffer anywhere: not in the
 // proxy's halves, not in the TCBs' queues (of the client connection or of the
