@@ -140,10 +140,11 @@ kgw_cycles() {
     'BEGIN { t = n * hz / 1e9; printf "%.2f %.2f %.2f\n", (t - idle * c) / u, b / u, (t > 0 ? idle * c / t : 0) }'
 }
 
-# nginx_worker_of MASTER_PID: its (one) worker's pid, once it has started.
+# nginx_worker_of MASTER_PID: its (one) worker's pid, once it has started
+# (within 20 s: a loaded machine can take seconds).
 nginx_worker_of() {
   local n w
-  for ((n = 0; n < 50; n++)); do
+  for ((n = 0; n < 200; n++)); do
     w=$(awk '{ print $1 }' "/proc/$1/task/$1/children" 2> /dev/null)
     [ -n "$w" ] && { echo "$w"; return 0; }
     sleep 0.1
