@@ -616,13 +616,13 @@ bool runtime::build_tcp(const runtime_options& o) {
   }
   if (proxy_on)
     log_info("http: reverse proxy on port {} (http) and {} (https; 0: off) of the Ingress addresses, backends reached "
-             "from {} ({} KiB per worker, {} bytes per client connection){}",
+             "from {} ({} KiB per worker; {} bytes per client connection: proxy {} + TCP {}){}",
              http, https,
              source_v4.family && source_v6.family ? to_string(source_v4) + " and " + to_string(source_v6)
                                                   : to_string(source_v4.family ? source_v4 : source_v6),
              proxy::proxy_memory_size(tc.max_connections, proxy_max_endpoints) / 1024,
-             sizeof(proxy::proxy_conn),
-             o.http_proxy ? "" : "; no Ingress yet: 404 until one is published");
+             proxy::proxy_connection_bytes() + tcp::tcp_connection_bytes(tc), proxy::proxy_connection_bytes(),
+             tcp::tcp_connection_bytes(tc), o.http_proxy ? "" : "; no Ingress yet: 404 until one is published");
   return true;
 }
 

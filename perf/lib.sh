@@ -1,4 +1,6 @@
-# Shared by perf/run and perf/instructions: the scenarios and the gateway they run.
+# Shared by the perf/ harnesses: the scenarios and the gateway perf/run and
+# perf/instructions run; the CPU and wrk measurements of perf/tls/run and
+# perf/proxy/run (kgw against nginx on the netns topology).
 # shellcheck shell=bash
 
 # name | kgw-gen arguments | conntrack entries | Maglev size
@@ -64,10 +66,11 @@ YAML
   return 0
 }
 
-# median [DECIMALS] < numbers: the middle value, or the mean of the two middle
-# values (printed with DECIMALS decimals, default 2); 0 for no input.
+# median [DECIMALS] < numbers (one or more a line): the middle value, or the
+# mean of the two middle values (printed with DECIMALS decimals, default 2); 0
+# for no input.
 median() {
-  sort -g | awk -v d="${1:-2}" '{v[NR] = $1}
+  tr -s ' \t' '\n\n' | grep . | sort -g | awk -v d="${1:-2}" '{v[NR] = $1}
     END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.*f\n", d, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
@@ -84,3 +87,86 @@ testpmd_mpps() {
 percentile() {
   sort -g | awk -v p="$1" '{v[NR] = $1} END { if (NR == 0) { print 0; exit } i = int((p * NR + 99) / 100); if (i < 1) i = 1; print v[i] }'
 }
+
+# --- kgw against nginx on the netns topology (perf/tls/run, perf/proxy/run) ---
+# CPU per unit of work on the gateway's core, in TSC cycles. kgw's worker
+# thread polls whenever it runs, so its time on CPU (schedstat: immune to
+# preemption, as nginx's is) counts idle polls too; those are taken off at the
+# cost of an idle loop measured with no traffic (kgw_idle_loop). nginx's worker
+# sleeps when idle: its time on CPU is all work.
+
+# kgw_worker_tid PID: the thread id of the dataplane's first worker lcore.
+kgw_worker_tid() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm")" = rte-worker-1 ] && { echo "${t##*/}"; return 0; }
+  done
+  return 1
+}
+
+# kgw_cpu_snap NS METRICS_PORT PID TID: "oncpu_ns loops busy_loops busy_cycles"
+# of worker 0 (its thread's schedstat, and /metrics read from inside NS).
+kgw_cpu_snap() {
+  local m
+  m=$(ip netns exec "$1" curl -s --max-time 5 "http://127.0.0.1:$2/metrics")
+  echo "$(awk '{ print $1 }' "/proc/$3/task/$4/schedstat")" \
+    "$(awk -v k='kgw_worker_loops_total{worker="0"}' '$1 == k { print $2 }' <<< "$m")" \
+    "$(awk -v k='kgw_worker_busy_loops_total{worker="0"}' '$1 == k { print $2 }' <<< "$m")" \
+    "$(awk -v k='kgw_worker_busy_cycles_total{worker="0"}' '$1 == k { print $2 }' <<< "$m")"
+}
+
+# kgw_idle_loop TSC_HZ SNAP_ARGS...: the cycles of one idle poll loop, from a
+# second with no traffic (SNAP_ARGS: kgw_cpu_snap's); 1 when the loop
+# counters cannot be read.
+kgw_idle_loop() {
+  local hz=$1 n0 l0 n1 l1
+  shift
+  read -r n0 l0 _ < <(kgw_cpu_snap "$@")
+  sleep 1
+  read -r n1 l1 _ < <(kgw_cpu_snap "$@")
+  [ -n "$l1" ] && [ -n "$l0" ] && [ "$l1" -gt "$l0" ] || return 1
+  awk -v n=$((n1 - n0)) -v l=$((l1 - l0)) -v hz="$hz" 'BEGIN { printf "%.1f", n * hz / 1e9 / l }'
+}
+
+# kgw_cycles TSC_HZ IDLE_LOOP UNITS "SNAP_BEFORE" "SNAP_AFTER": "cycles busy idle_share"
+# per unit: time on CPU less idle loops, the worker's busy cycles (TSC across
+# the loops that received packets: a preemption inside one counts in it), and
+# the idle loops' share of the time on CPU.
+kgw_cycles() {
+  local n0 l0 bl0 b0 n1 l1 bl1 b1
+  read -r n0 l0 bl0 b0 <<< "$4"
+  read -r n1 l1 bl1 b1 <<< "$5"
+  awk -v n=$((n1 - n0)) -v idle=$(((l1 - l0) - (bl1 - bl0))) -v b=$((b1 - b0)) -v c="$2" -v hz="$1" -v u="$3" \
+    'BEGIN { t = n * hz / 1e9; printf "%.2f %.2f %.2f\n", (t - idle * c) / u, b / u, (t > 0 ? idle * c / t : 0) }'
+}
+
+# nginx_worker_of MASTER_PID: its (one) worker's pid, once it has started
+# (within 20 s: a loaded machine can take seconds).
+nginx_worker_of() {
+  local n w
+  for ((n = 0; n < 200; n++)); do
+    w=$(awk '{ print $1 }' "/proc/$1/task/$1/children" 2> /dev/null)
+    [ -n "$w" ] && { echo "$w"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+# cpu_ns PID: the nanoseconds a process's main thread spent on CPU (user and system).
+cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+
+# wrk_latency_script FILE: a wrk script (-s FILE) ending wrk's output with
+# lines "requests N", "rps R", "p50 US", "p99 US", "errors E", "status S".
+wrk_latency_script() {
+  cat > "$1" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("requests %d\nrps %.1f\np50 %.1f\np99 %.1f\nerrors %d\nstatus %d\n",
+    summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50),
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+end
+LUA
+}
+
+# value NAME FILE: the rest of FILE's first line "NAME ...".
+value() { sed -n "s/^$1 //p" "$2" | head -1; }

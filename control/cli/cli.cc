@@ -21,6 +21,7 @@
 #include "control/cli/config_status_view.h"
 #include "control/cli/dns_view.h"
 #include "control/cli/l7_view.h"
+#include "control/cli/mbuf_view.h"
 #include "control/cli/nexthop_view.h"
 #include "control/cli/port_view.h"
 #include "control/cli/service_view.h"
@@ -148,6 +149,11 @@ cmdline_parse_inst_t cmd_show_l7 = {
     show_l7_cb, nullptr,
     "show l7: each worker's HTTP proxy: listeners, client and backend connections, endpoints with pools and health",
     {TOK(t_wshow), TOK(t_l7), nullptr}};
+void show_mbufs_cb(void*, cmdline* cl, void*) { out(cl, format_mbufs()); }
+cmdline_parse_token_string_t t_mbufs = TOKEN_STRING_INITIALIZER(show_word_result, what, "mbufs");
+cmdline_parse_inst_t cmd_show_mbufs = {show_mbufs_cb, nullptr,
+                                       "show mbufs: the packet buffer pools: mbufs in use, pool size, bytes each",
+                                       {TOK(t_wshow), TOK(t_mbufs), nullptr}};
 
 void show_certificates_cb(void*, cmdline* cl, void*) {
   out(cl, format_certificates(g_ctx->dp->state(), static_cast<int64_t>(std::time(nullptr))));
@@ -366,7 +372,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_l7, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
+    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_l7, &cmd_show_mbufs, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
     &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_capture, &cmd_help, &cmd_quit, nullptr,
 };
 

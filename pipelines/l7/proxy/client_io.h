@@ -27,6 +27,12 @@ inline int client_send(proxy_worker& pw, const proxy_conn& c, rte_mbuf* chain) {
   return c.tls ? tls::tls_send(*pw.tls, c.client, chain) : tcp::tcp_send(*pw.stack, c.client, chain);
 }
 
+// The same, the client's side ending after the chain: over TCP the FIN rides
+// on its last segment; over TLS close_notify follows as client_shutdown sends it.
+inline int client_send_last(proxy_worker& pw, const proxy_conn& c, rte_mbuf* chain) {
+  return c.tls ? tls::tls_send(*pw.tls, c.client, chain) : tcp::tcp_send_last(*pw.stack, c.client, chain);
+}
+
 // Bytes client_send takes now (over TLS: plaintext, the records' overhead deducted).
 inline uint32_t client_send_space(const proxy_worker& pw, const proxy_conn& c) {
   return c.tls ? tls::tls_send_space(*pw.tls, c.client) : tcp::tcp_send_space(*pw.stack, c.client);

@@ -607,12 +607,22 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
 }
 
+// Whether the response waiting for the client is the last thing the client
+// connection carries: the whole of it, and the connection closes after
+// (end_exchange's test).
+bool last_to_client(const proxy_conn& c) {
+  return c.state == st_exchange && c.resp.phase == phase_done && !c.resp.owed &&
+         (c.close_after || !request_out(c));
+}
+
 // Sends what waits for the other side (the client, or the backend). 1:
 // nothing waits any more; 0: no room yet; -1: the connection cannot take it.
 int flush(proxy_worker& pw, const proxy_conn& c, bool to_client, rte_mbuf*& pending, uint64_t& bytes) {
   if (!pending) return 1;
   uint32_t len = rte_pktmbuf_pkt_len(pending);
-  int rc = to_client ? client_send(pw, c, pending) : tcp_send(*pw.stack, c.backend, pending);
+  int rc = !to_client              ? tcp_send(*pw.stack, c.backend, pending)
+           : last_to_client(c)     ? client_send_last(pw, c, pending)
+                                   : client_send(pw, c, pending);
   if (rc == 0) {
     bytes += len;
     pending = nullptr;
@@ -707,6 +717,21 @@ bool only_chunked(const http::head& h) {
     if (f.id == http::field_id::transfer_encoding && !http::span_iequals(h.base, f.value(), "chunked")) return false;
   }
   return true;
+}
+
+// A head just written (h.pending) takes the body bytes that arrived with it
+// along, as one chain: sent apart, they would leave as two segments where
+// the sender sent one (and the receiver ACKs the second at once), two
+// packets more per small exchange. false: the body is malformed.
+bool body_behind_head(proxy_worker& pw, proxy_half& h) {
+  rte_mbuf* head = h.pending;
+  if (h.phase != phase_body || h.in.bytes == 0 || head->nb_segs + h.in.segs > RTE_MBUF_MAX_NB_SEGS) return true;
+  h.pending = nullptr;
+  bool ok = body_step(pw, h, nullptr);
+  // Within RTE_MBUF_MAX_NB_SEGS (a take has at most the queue's segments): the chain cannot fail.
+  if (h.pending) rte_pktmbuf_chain(head, h.pending);
+  h.pending = head;
+  return ok;
 }
 
 // The most a head may take: the parser refuses it before.
@@ -1054,6 +1079,11 @@ void pump(proxy_worker& pw, proxy_conn& c) {
             c.resp_persistent = h.persistent;
             http::body_init(c.resp.body, h);
             c.resp.phase = h.body == http::framing::none ? phase_done : phase_body;
+            // A de-chunked body is copied out by the body step, not chained as it came.
+            if (!c.resp_dechunk && !body_behind_head(pw, c.resp)) {
+              fail(pw, c, http_reason::backend_invalid, "invalid response body from the endpoint");
+              continue;
+            }
           }
           c.activity_ns = pw.now_ns;
           continue;
@@ -1178,9 +1208,11 @@ void expire(proxy_worker& pw, proxy_conn& c) {
 
 }  // namespace
 
+size_t proxy_connection_bytes() { return sizeof(proxy_conn) + sizeof(backend_slot) + sizeof(timer_node) * 2; }
+
 size_t proxy_memory_size(uint32_t capacity, uint32_t max_endpoints) {
-  return sizeof(proxy_conn) * capacity + sizeof(backend_slot) * capacity + sizeof(timer_node) * 2 * capacity +
-         sizeof(uint32_t) * wheel_slots + endpoint_table_bytes(max_endpoints) + sizeof(http::head_parser);
+  return proxy_connection_bytes() * capacity + sizeof(uint32_t) * wheel_slots + endpoint_table_bytes(max_endpoints) +
+         sizeof(http::head_parser);
 }
 
 bool proxy_init(proxy_worker& pw, tcp_stack* s, rte_mempool* pool, uint32_t capacity, int socket,

@@ -208,9 +208,11 @@ bool proxy_init(proxy_worker& pw, tcp::tcp_stack* s, rte_mempool* pool, uint32_t
                 const proxy_settings& settings, uint32_t max_endpoints, uint64_t now_ns, uint64_t seed);
 // Every connection the proxy holds aborted, its memory freed.
 void proxy_release(proxy_worker& pw);
-// The bytes proxy_init reserves per client connection and in all, for the
-// start-up log and the memory plan.
+// The bytes proxy_init reserves in all, for the start-up log and the memory
+// plan, and per client connection (its proxy_conn, backend slot and timers:
+// what an idle keep-alive connection costs the proxy beside its TCB).
 size_t proxy_memory_size(uint32_t capacity, uint32_t max_endpoints);
+size_t proxy_connection_bytes();
 // At the start of a poll loop: the published routes and directory as they
 // are now (a new table is copied when the generation changed).
 void proxy_refresh(proxy_worker& pw, const ingress_publication* pub, const service_directory* d);

@@ -4,6 +4,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -94,6 +95,11 @@ tcp_tuple tuple_of(const ip_addr& local, uint16_t lport, const ip_addr& remote, 
 }  // namespace
 
 // ---- creation -------------------------------------------------------------
+
+size_t tcp_connection_bytes(const tcp_config& cfg) {
+  size_t n = std::max(1u, cfg.max_connections), buckets = pow2_at_least(cfg.max_connections);
+  return sizeof(tcb) + sizeof(uint32_t) + sizeof(timer_node) + (buckets * sizeof(uint32_t) + n - 1) / n;
+}
 
 size_t tcp_stack_memory_size(const tcp_config& cfg) {
   size_t n = cfg.max_connections, buckets = pow2_at_least(cfg.max_connections);
@@ -373,10 +379,11 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a) {
 
 // ---- application calls ----------------------------------------------------------
 
-int tcp_send(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain) {
-  tcb* t = conn_of(s, c);
-  if (!t) return -ENOTCONN;
-  switch (t->state) {
+namespace {
+
+// tcp_send's queueing, without the output.
+int queue_send(tcp_stack& s, tcb& t, rte_mbuf* chain) {
+  switch (t.state) {
     case tcp_state::syn_sent:
     case tcp_state::syn_received:
     case tcp_state::established:
@@ -385,13 +392,35 @@ int tcp_send(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain) {
     default:
       return -EPIPE;
   }
-  if (t->fin_queued) return -EPIPE;
+  if (t.fin_queued) return -EPIPE;
   uint64_t len = 0;
   for (rte_mbuf* m = chain; m; m = m->next) len += m->data_len;
   if (len > s.cfg.send_buffer) return -EMSGSIZE;
-  if (t->sndq.bytes + len > s.cfg.send_buffer) return -ENOBUFS;
-  queue_append_chain(t->sndq, chain);
-  if (is_synchronized(t->state)) tcp_output(s, *t);
+  if (t.sndq.bytes + len > s.cfg.send_buffer) return -ENOBUFS;
+  queue_append_chain(t.sndq, chain);
+  return 0;
+}
+
+int close_sending_side(tcp_stack& s, tcb& t);
+
+}  // namespace
+
+int tcp_send(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain) {
+  tcb* t = conn_of(s, c);
+  if (!t) return -ENOTCONN;
+  int rc = queue_send(s, *t, chain);
+  if (rc == 0 && is_synchronized(t->state)) tcp_output(s, *t);
+  return rc;
+}
+
+int tcp_send_last(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain) {
+  tcb* t = conn_of(s, c);
+  if (!t) return -ENOTCONN;
+  int rc = queue_send(s, *t, chain);
+  if (rc != 0) return rc;
+  // The FIN is queued before any output: the last segment carries it
+  // (queue_send took the chain only in states where this succeeds).
+  close_sending_side(s, *t);
   return 0;
 }
 

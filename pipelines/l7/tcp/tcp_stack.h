@@ -62,8 +62,11 @@ struct tcp_event {
 // caller's clock at creation. nullptr if the memory cannot be had or the
 // config is impossible (zero capacities, timer_slots not a power of two).
 tcp_stack* tcp_stack_create(const tcp_config& cfg, rte_mempool* pool, int socket, uint64_t now_ns);
-// The bytes tcp_stack_create reserves for `cfg` (before allocator overhead).
+// The bytes tcp_stack_create reserves for `cfg` (before allocator overhead),
+// and its share per connection (TCB, free list entry, timer node and hash
+// buckets; the buckets' count is rounded up to a power of two).
 size_t tcp_stack_memory_size(const tcp_config& cfg);
+size_t tcp_connection_bytes(const tcp_config& cfg);
 // Frees every mbuf the stack holds (queues, TX ring) and its memory.
 void tcp_stack_destroy(tcp_stack* s);
 
@@ -95,6 +98,9 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a);
 // tcp_shutdown or a reset, -ENOTCONN for a stale id. On error the caller keeps
 // the chain.
 int tcp_send(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain);
+// tcp_send and tcp_shutdown at once: the FIN rides on the chain's last
+// segment instead of following alone (one packet less to end an exchange).
+int tcp_send_last(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain);
 // Bytes tcp_send would accept now.
 uint32_t tcp_send_space(const tcp_stack& s, tcp_conn_id c);
 // Up to max_bytes of in-order payload as one mbuf chain (the received mbufs

@@ -199,6 +199,7 @@ tcp_stack* ProxyTest::make_stack(uint64_t seed) {
   c.send_buffer = 65536;
   c.max_time_wait = capacity / 4;
   c.msl_ns = 1'000'000'000;
+  c.quick_acks = quick_acks;
   tcp_stack* s = tcp_stack_create(c, pool, SOCKET_ID_ANY, now);
   EXPECT_NE(s, nullptr);
   return s;

@@ -98,6 +98,7 @@ class ProxyTest : public ::testing::Test {
  public:
   proxy_settings settings;  // tests change it before start()
   uint32_t capacity = 64;
+  uint32_t quick_acks = 16;  // every stack's tcp_config::quick_acks (tests set it before start())
   uint64_t now = 1'000'000'000'000ull;
   http_lcore_counters counters{};
   proxy_worker pw;
