@@ -28,7 +28,7 @@ struct table;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 18;
+inline constexpr uint32_t shared_state_version = 19;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -186,6 +186,9 @@ struct shared_state {
   int32_t primary_pid;
   uint64_t tsc_hz;
   uint64_t start_tsc;
+  // CLOCK_MONOTONIC at start_tsc: with a reading of both clocks now, a TSC
+  // stamp maps onto the host's clock without trusting tsc_hz's estimate.
+  int64_t start_monotonic_ns;
   char node_name[64];
   char config_file[256];
   uint32_t n_ports;
