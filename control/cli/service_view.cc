@@ -46,13 +46,13 @@ class stamp_clock {
   std::string text(const lb_counters& c) const {
     return fmt::format("first-packet {}  last-packet {}", at(c.first_tsc), at(c.last_tsc));
   }
-
- private:
   std::string at(uint64_t stamp) const {
     if (!stamp || ns_per_tick_ == 0) return "-";
     auto ns = start_ns_ + static_cast<int64_t>(static_cast<long double>(static_cast<int64_t>(stamp - start_tsc_)) * ns_per_tick_);
     return fmt::format("{}.{:06}", ns / 1000000000, ns % 1000000000 / 1000);
   }
+
+ private:
   uint64_t start_tsc_;
   int64_t start_ns_;
   long double ns_per_tick_ = 0;
@@ -123,7 +123,9 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     }
   });
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);
-  return fmt::format("generation {} (counters since the Service port or endpoint first appeared)\n", dir->number) + out;
+  return fmt::format("generation {} published-at {} (counters since the Service port or endpoint first appeared)\n",
+                     dir->number, clock.at(__atomic_load_n(&dir->published_tsc, __ATOMIC_RELAXED))) +
+         out;
 }
 
 }  // namespace

@@ -231,6 +231,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
     ps.book.commit(generation);
   }
   double swap_ms = ms_since(t3);
+  ps.cache.maglev.release_replaced();
   ps.cache.acknowledge();  // published: the next pass reports what changes after this
   ps.compared = true;
   auto t4 = clock::now();

@@ -170,6 +170,9 @@ bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int6
               std::vector<manifest_issue>& errors, std::vector<file_change>& changes) {
   std::vector<std::string> names;
   if (!list_manifests(dir, names, errors)) return false;
+  // Sized here, not on every pass: a reserve that changes the bucket count
+  // rehashes all 10,000 entries, on a one-file change's path.
+  cache.files.reserve(names.size() + 16);
   bool ok = true;
   std::vector<std::string> old_names = std::move(cache.names);
   std::vector<file_ref> old_parsed = std::move(cache.parsed);
@@ -262,7 +265,6 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);
     const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
-    cache.files.reserve(cache.names.size() + 16);
     std::vector<file_change> file_changes;
     bool ok = partial ? scan_named(dir, *changed, cache, pass, now_ns, errors, file_changes)
                       : scan_all(dir, cache, pass, now_ns, errors, file_changes);
