@@ -11,6 +11,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -132,7 +133,10 @@ bool runtime::create_shared(const runtime_options&) {
   state_->version = shared_state_version;
   state_->primary_pid = getpid();
   state_->tsc_hz = rte_get_tsc_hz();
+  timespec mono{};
+  clock_gettime(CLOCK_MONOTONIC, &mono);
   state_->start_tsc = rte_rdtsc();
+  state_->start_monotonic_ns = int64_t(mono.tv_sec) * 1000000000 + mono.tv_nsec;
   std::snprintf(state_->node_name, sizeof state_->node_name, "%s", cfg_->node_name.c_str());
   std::snprintf(state_->config_file, sizeof state_->config_file, "%s", cfg_->file.c_str());
   cmd_ring_ = rte_ring_create_elem(command_ring_name, sizeof(command_msg), command_ring_size, SOCKET_ID_ANY,

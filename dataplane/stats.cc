@@ -1,5 +1,7 @@
 #include "dataplane/stats.h"
 
+#include <algorithm>
+
 #include <rte_ethdev.h>
 
 #include <fmt/format.h>
@@ -225,6 +227,8 @@ lb_counters slot_counters(const lb_counter_area* a, uint32_t slot) {
     t.bytes += c.bytes;
     t.new_flows += c.new_flows;
     t.active += c.active;
+    if (c.first_tsc && (!t.first_tsc || c.first_tsc < t.first_tsc)) t.first_tsc = c.first_tsc;
+    t.last_tsc = std::max(t.last_tsc, c.last_tsc);
   }
   return t;
 }

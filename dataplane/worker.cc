@@ -484,6 +484,7 @@ unsigned worker_poll(worker_conf& w) {
     pc.rx_pkts += n;
     for (uint16_t i = 0; i < n; ++i) pc.rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     w.counters->rx_pkts += n;
+    w.lb.counters.now_tsc = rte_get_tsc_cycles();
     update_clock(w, port, pkts[0]);
     kgw_pipeline_burst(w, pkts, n);
     total += n;

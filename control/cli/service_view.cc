@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <rte_cycles.h>
+#include <time.h>
+
 #include <cstring>
 
 #include "control/attach/conn_snapshot.h"
@@ -24,6 +27,36 @@ std::string endpoint_text(uint8_t family, const uint8_t* a, uint16_t port_net) {
 }
 
 const char* proto_text(uint8_t p) { return l4_proto_name(p); }
+
+// The workers' TSC stamps on this host's CLOCK_MONOTONIC (the clock a script
+// reads): "first-packet S  last-packet S", S in seconds with microseconds,
+// "-" for none. The TSC's rate is taken from the dataplane's start to now on
+// both clocks (tsc_hz is an estimate: 0.1 % off moves a stamp an hour old by
+// seconds).
+class stamp_clock {
+ public:
+  explicit stamp_clock(const shared_state& s) : start_tsc_(s.start_tsc), start_ns_(s.start_monotonic_ns) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now_tsc = rte_get_tsc_cycles();
+    int64_t now_ns = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+    if (start_ns_ && now_tsc > start_tsc_ && now_ns > start_ns_)
+      ns_per_tick_ = static_cast<long double>(now_ns - start_ns_) / static_cast<long double>(now_tsc - start_tsc_);
+  }
+  std::string text(const lb_counters& c) const {
+    return fmt::format("first-packet {}  last-packet {}", at(c.first_tsc), at(c.last_tsc));
+  }
+  std::string at(uint64_t stamp) const {
+    if (!stamp || ns_per_tick_ == 0) return "-";
+    auto ns = start_ns_ + static_cast<int64_t>(static_cast<long double>(static_cast<int64_t>(stamp - start_tsc_)) * ns_per_tick_);
+    return fmt::format("{}.{:06}", ns / 1000000000, ns % 1000000000 / 1000);
+  }
+
+ private:
+  uint64_t start_tsc_;
+  int64_t start_ns_;
+  long double ns_per_tick_ = 0;
+};
 
 
 bool name_matches(const char* full, const std::string& want) {
@@ -52,6 +85,7 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
   std::string out;
   unsigned shown = 0;
   auto removed = removed_endpoints(dir->counters);
+  stamp_clock clock(s);
   for_each_group(*dir, [&](const service_record& rec, uint32_t g) {
     const service_record* t = &rec;
     const lb_group& grp = t->groups()[g];
@@ -73,9 +107,9 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
       lb_counters bc = slot_counters(dir->counters, be.counter);
       const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
       std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
-      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
+      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}  {}\n", who,
                          endpoint_text(be.family, be.addr, be.port), state, bc.packets, bc.bytes, bc.new_flows,
-                         bc.active);
+                         bc.active, clock.text(bc));
     }
     auto it = grp.counter == no_counter ? removed.end() : removed.find(grp.counter);
     if (it == removed.end()) return;
@@ -83,13 +117,15 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
       const lb_slot_info& info = dir->counters->info[slot];
       lb_counters bc = slot_counters(dir->counters, slot);
       std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
-      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}\n", who,
+      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}  {}\n", who,
                          endpoint_text(info.family, info.addr, info.port), "removed", bc.packets, bc.bytes,
-                         bc.new_flows, bc.active);
+                         bc.new_flows, bc.active, clock.text(bc));
     }
   });
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);
-  return fmt::format("generation {} (counters since the Service port or endpoint first appeared)\n", dir->number) + out;
+  return fmt::format("generation {} published-at {} (counters since the Service port or endpoint first appeared)\n",
+                     dir->number, clock.at(__atomic_load_n(&dir->published_tsc, __ATOMIC_RELAXED))) +
+         out;
 }
 
 }  // namespace

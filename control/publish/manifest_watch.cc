@@ -120,14 +120,24 @@ void publish_certificates(dataplane_attachment& dp, const gateway_config& cfg, c
   log_info("tls: generation {} published from {}: {}", dp.last_reply_value(), dir, tb.summary);
 }
 
-void publish_ingress(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir, publish_state& ps) {
-  ingress_sources src;
-  std::string error;
-  if (!load_ingress_sources(dir, src, error)) {
-    log_error("{}", error);
-    return;
+// The routes and certificates, read again when a file of the router's
+// changed, and built again when that happened or Services were added or
+// removed (which moves the slots routes carry). A Services-only change, the
+// common one, costs nothing here.
+void publish_ingress(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir, publish_state& ps,
+                     bool slots_moved) {
+  bool reread = !ps.routes || ps.cache.files.routes_touched_last;
+  if (!reread && !slots_moved) return;
+  if (reread) {
+    ps.routes.emplace();
+    std::string error;
+    if (!load_ingress_sources(dir, *ps.routes, error)) {
+      ps.routes.reset();
+      log_error("{}", error);
+      return;
+    }
   }
-  if (publish_routes(dp, dir, src, ps)) publish_certificates(dp, cfg, dir, src);
+  if (publish_routes(dp, dir, *ps.routes, ps)) publish_certificates(dp, cfg, dir, *ps.routes);
 }
 
 // The DNS names, after the Services, from the same parse (headless and
@@ -224,10 +234,14 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
     generation = dp.last_reply_value();
     ps.book.commit(generation);
   }
+  double swap_ms = ms_since(t3);
+  ps.cache.maglev.release_replaced();
   ps.cache.acknowledge();  // published: the next pass reports what changes after this
   ps.compared = true;
-  publish_ingress(dp, cfg, dir, ps);
+  auto t4 = clock::now();
+  publish_ingress(dp, cfg, dir, ps, stats.added || stats.removed);
   if (!cfg.dns.addresses.empty()) publish_dns(dp, cfg, ps);
+  double after_ms = ms_since(t4);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;
   const record_cache& records = ps.cache.records;
@@ -235,13 +249,14 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   log_info("{} generation {} from {}: {} Services ({} added, {} changed, {} removed, {} unchanged) in {:.1f} ms "
            "(load {:.1f} ms: scan {:.1f} ms, {} files looked at, {} of {} parsed, merge {:.1f} ms, {} files changed, "
            "{} Services resolved; compile {:.1f} ms, {} Services looked at, {} compiled, {} of {} Maglev tables "
-           "built; records {:.1f} ms, counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms)",
+           "built; records {:.1f} ms, counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms; then Ingress "
+           "routes and DNS {:.1f} ms)",
            c ? "published" : "nothing changed, still", generation, dir, ps.book.size(), stats.added, stats.changed,
            stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, files.scan_ms_last, files.looked_at_last,
            files.parsed_last, files.files.size(), files.merge_ms_last, files.files_changed_last,
            files.services_resolved_last, timing.compile_ms, compiled.changed.size() + compiled.removed.size(),
            records.compiled_last, maglev.built_last, maglev.built_last + maglev.reused_last, build_ms,
-           stats.slots.kept, stats.slots.added, stats.slots.reused, stats.slots.retired, ms_since(t3));
+           stats.slots.kept, stats.slots.added, stats.slots.reused, stats.slots.retired, swap_ms, after_ms);
   return true;
 }
 

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "control/attach/dataplane_attachment.h"
 #include "dataplane/config/gateway_config.h"
 #include "control/services/service_compiler.h"
+#include "control/publish/published_ingress.h"
 #include "control/publish/published_services.h"
 
 namespace kgw {
@@ -22,6 +24,9 @@ struct publish_state {
   published_services book;
   bool adopted = false;
   bool compared = false;  // the book was compared with every Service since it was adopted
+  // The Ingress router's objects as last read from the directory: read again
+  // only when a pass changes a file that held or holds one.
+  std::optional<ingress_sources> routes;
 };
 
 // One compile-and-publish pass: only Services whose record changed are sent,

@@ -35,6 +35,7 @@ manifest_cache::manifest_cache(manifest_cache&&) noexcept = default;
 manifest_cache& manifest_cache::operator=(manifest_cache&&) noexcept = default;
 
 void manifest_cache::clear() {
+  counts = {};
   files.clear();
   names.clear();
   parsed.clear();
@@ -144,12 +145,34 @@ void diff_scans(const std::vector<std::string>& old_names, const std::vector<fil
   }
 }
 
+// One file's objects added to (sign 1) or taken out of (-1) the running counts.
+void tally(manifest_counts& c, const parsed_file& f, int sign) {
+  auto apply = [&](std::map<std::string, size_t>& to, const std::map<std::string, size_t>& from) {
+    for (const auto& [k, n] : from) {
+      auto it = to.try_emplace(k, 0).first;
+      it->second = sign > 0 ? it->second + n : it->second - n;
+      if (it->second == 0) to.erase(it);
+    }
+  };
+  apply(c.read, f.read_kinds);
+  apply(c.skipped, f.skipped_kinds);
+  apply(c.unused, f.unused_fields);
+}
+
+bool holds_routes(const file_ref& f) {
+  return f && (f->read_kinds.contains("Ingress") || f->read_kinds.contains("IngressClass") ||
+               f->read_kinds.contains("Secret"));
+}
+
 // Every file of the directory: the first load, reload, and whenever the
 // changed names are not known.
 bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int64_t now_ns,
               std::vector<manifest_issue>& errors, std::vector<file_change>& changes) {
   std::vector<std::string> names;
   if (!list_manifests(dir, names, errors)) return false;
+  // Sized here, not on every pass: a reserve that changes the bucket count
+  // rehashes all 10,000 entries, on a one-file change's path.
+  cache.files.reserve(names.size() + 16);
   bool ok = true;
   std::vector<std::string> old_names = std::move(cache.names);
   std::vector<file_ref> old_parsed = std::move(cache.parsed);
@@ -233,6 +256,7 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
       // A new index knows no files: every file is new to it.
       cache.names.clear();
       cache.parsed.clear();
+      cache.counts = {};
       cache.index = std::make_unique<merge_index>();
     }
     bool partial = changed && cache.pass > 0 && cache.dir == dir && cache.complete &&
@@ -241,7 +265,6 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);
     const int64_t now_ns = int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
-    cache.files.reserve(cache.names.size() + 16);
     std::vector<file_change> file_changes;
     bool ok = partial ? scan_named(dir, *changed, cache, pass, now_ns, errors, file_changes)
                       : scan_all(dir, cache, pass, now_ns, errors, file_changes);
@@ -249,6 +272,12 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     // A pass with unreadable files leaves the names short of the directory:
     // the next pass looks at everything again.
     cache.complete = ok;
+    cache.routes_touched_last = false;
+    for (const auto& c : file_changes) {
+      if (c.before) tally(cache.counts, *c.before, -1);
+      if (c.now) tally(cache.counts, *c.now, 1);
+      cache.routes_touched_last = cache.routes_touched_last || holds_routes(c.before) || holds_routes(c.now);
+    }
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
     merge_index& index = *cache.index;
@@ -281,7 +310,7 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
   }
 }
 
-manifest_counts count_objects(const manifest_cache& cache) { return count_files(cache.parsed); }
+manifest_counts count_objects(const manifest_cache& cache) { return cache.counts; }
 
 manifest_counts count_files(const std::vector<file_ref>& files) {
   manifest_counts c;

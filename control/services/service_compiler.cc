@@ -559,7 +559,11 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
     rc.by_name[key] = {model, record, rc.pass};
     out.changed.push_back({key, std::move(record)});
   }
-  if (maglev_tables) *maglev_tables = std::move(maglev.next);
+  if (maglev_tables) {
+    auto dropped = std::move(maglev_tables->tables);
+    *maglev_tables = std::move(maglev.next);
+    maglev_tables->replaced = std::move(dropped);
+  }
   rc.kept = true;
   out.all = all;
   if (!rc.claims->clashes && rc.failed.empty()) return true;

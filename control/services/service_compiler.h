@@ -45,6 +45,11 @@ service_compile_options compile_options_for(const gateway_config& cfg);
 struct maglev_cache {
   std::unordered_map<std::string, std::vector<uint16_t>> tables;
   size_t built_last = 0, reused_last = 0;
+  // The tables the last compile of changes dropped (after a full load, every
+  // one of 10,000): freed by whoever publishes once the change is live
+  // (release_replaced), not on the change's path.
+  std::unordered_map<std::string, std::vector<uint16_t>> replaced;
+  void release_replaced() { replaced = {}; }
 };
 
 struct frontend_claims;  // which Services' records hold each frontend key

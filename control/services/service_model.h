@@ -138,6 +138,13 @@ struct manifest_cache {
   size_t services_resolved_last = 0;        // Services the last load resolved again
   int64_t racy_window_ns = 100'000'000;     // files changed this recently are not trusted
   std::unique_ptr<merge_index> index;       // set by the first load
+  // The objects of `parsed` by kind, kept up to date file by file: each pass
+  // logs them, and walking every file for them would cost each change.
+  manifest_counts counts;
+  // Whether a file the last load replaced held or holds an object of the
+  // Ingress router's (an Ingress, IngressClass or TLS Secret): its routes and
+  // certificates need to be read again only then.
+  bool routes_touched_last = false;
 
   manifest_cache();
   ~manifest_cache();

@@ -214,6 +214,7 @@ bool directory_publisher::apply(service_change_set* c, std::string& error) {
     const service_change& ch = c->changes()[i];
     replaced.push_back(const_cast<service_record*>(directory_swap(*dir_, ix, ch.slot, ch.record)));
   }
+  __atomic_store_n(&dir_->published_tsc, rte_rdtsc(), __ATOMIC_RELAXED);
   __atomic_store_n(&dir_->number, dir_->number + 1, __ATOMIC_RELEASE);
   // The grace period starts now; reclaim() sees it end (workers report once
   // per poll loop) without holding up this publish.

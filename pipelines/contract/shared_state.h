@@ -189,6 +189,9 @@ struct shared_state {
   int32_t primary_pid;
   uint64_t tsc_hz;
   uint64_t start_tsc;
+  // CLOCK_MONOTONIC at start_tsc: with a reading of both clocks now, a TSC
+  // stamp maps onto the host's clock without trusting tsc_hz's estimate.
+  int64_t start_monotonic_ns;
   char node_name[64];
   char config_file[256];
   uint32_t n_ports;

@@ -2,6 +2,8 @@
 // that name them (pipelines/lb/service_directory.h).
 #pragma once
 
+#include <rte_cycles.h>
+
 #include <cstdint>
 
 namespace kgw {
@@ -14,6 +16,11 @@ struct lb_counters {
   uint64_t bytes;
   uint64_t new_flows;
   int64_t active;  // new flows minus removed ones on this lcore
+  // When this lcore counted its first packet (the TSC then: a change's first
+  // packet, read by `show endpoints` and perf/update-probe) and its latest
+  // (the TSC of the burst that carried it); 0: none yet.
+  uint64_t first_tsc;
+  uint64_t last_tsc;
 };
 
 // What a slot counts: lets views list an endpoint that left its record while
@@ -32,11 +39,17 @@ inline constexpr uint32_t lb_slot_is_group = 0xffffffffu;
 struct lb_slots {
   lb_counters* at = nullptr;
   uint32_t n = 0;
+  uint64_t now_tsc = 0;  // the TSC of this burst, set by the worker before its stages run
 
   void count_packet(uint32_t slot, uint32_t bytes) const {
     if (slot < n) {
-      at[slot].packets++;
-      at[slot].bytes += bytes;
+      lb_counters& c = at[slot];
+      // Read now, not the burst's: a worker preempted after its RX must not
+      // date a packet before the record that sent it was published.
+      if (c.packets == 0) c.first_tsc = rte_rdtsc();
+      c.last_tsc = now_tsc;
+      c.packets++;
+      c.bytes += bytes;
     }
   }
 };

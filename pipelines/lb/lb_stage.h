@@ -44,8 +44,11 @@ inline void lb_use_directory(lb_lcore& s, const service_directory* d) {
   s.services = s.index ? d : nullptr;
   // The area outlives records: removed connections count down in it even
   // while no Service is published.
-  if (d && d->counters && s.worker < d->counters->n_workers)
-    s.counters = {d->counters->counters[s.worker], d->counters->n_slots};
+  // (The row only: the burst's TSC the worker set stays.)
+  if (d && d->counters && s.worker < d->counters->n_workers) {
+    s.counters.at = d->counters->counters[s.worker];
+    s.counters.n = d->counters->n_slots;
+  }
 }
 
 void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,

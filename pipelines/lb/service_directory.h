@@ -57,6 +57,7 @@ struct service_directory {
   // since: no worker holds a record older than it. Set by the writer after
   // the grace period, which it does not wait for when it applies a change.
   uint64_t quiesced;
+  uint64_t published_tsc;  // when `number` was applied (the TSC then): what `show endpoints` dates a change by
   uint32_t capacity;      // record slots
   uint32_t n_workers;
   uint32_t n_services;    // slots holding a record

@@ -91,6 +91,16 @@ TEST_F(LbStage, ANewConnectionGetsAnEndpointAndBothDirections) {
   EXPECT_EQ(slot(cn.service).new_flows, 1u);
 }
 
+// The worker sets the burst's TSC before the stages run; pointing the stage
+// at the directory (every burst) takes the counter row, not that stamp.
+TEST_F(LbStage, UsingTheDirectoryKeepsTheBurstsStamp) {
+  w->s.counters.now_tsc = 12345;
+  lb_use_directory(w->s, &dir.dir());
+  EXPECT_EQ(w->s.counters.now_tsc, 12345u);
+  EXPECT_EQ(w->s.counters.at, area.a.counters[0]);
+  EXPECT_EQ(w->s.counters.n, area.a.n_slots);
+}
+
 TEST_F(LbStage, SnatPortsComeFromTheWorkersSliceUntilItIsUsedUp) {
   // One client of the sticky Service: one endpoint, so the reply keys differ by port alone.
   w->s.snat_ports = {3000, 3009};

@@ -67,6 +67,28 @@ TEST_F(NatStage, BothDirectionsFollowTheConnectionsKeys) {
   EXPECT_EQ(slot_mem[0].packets, 0u);
 }
 
+// perf/update-probe times a change by these: the TSC when a slot counted its
+// first packet (read then, not the burst's, which a preempted worker could
+// have read before the change), and the burst's of the latest.
+TEST_F(NatStage, TheFirstAndLatestPacketOfASlotAreStamped) {
+  slots.now_tsc = 1000;
+  uint64_t before = rte_rdtsc();
+  mbuf_burst b1({tcp_frame(ip4_client, vip4, 40000, 80, ACK)});
+  run(b1);
+  uint64_t after = rte_rdtsc();
+  slots.now_tsc = 2000;
+  mbuf_burst b2({tcp_frame(ip4_client, vip4, 40000, 80, ACK), tcp_frame(pod4, snat4, 8080, 1025, ACK)});
+  run(b2);
+  for (uint32_t i : {1u, 2u}) {
+    EXPECT_EQ(slot_mem[i].packets, 3u);
+    EXPECT_GE(slot_mem[i].first_tsc, before);
+    EXPECT_LE(slot_mem[i].first_tsc, after) << "the first packet's stamp stays";
+    EXPECT_EQ(slot_mem[i].last_tsc, 2000u);
+  }
+  EXPECT_EQ(slot_mem[0].first_tsc, 0u) << "no packet, no stamp";
+  EXPECT_EQ(slot_mem[0].last_tsc, 0u);
+}
+
 TEST_F(NatStage, Ipv6AndUdp) {
   uint32_t id6 = open(key(ip6_client, vip6, 5000, 53, ipproto_udp), key(pod6, ip6_client, 5353, 5000, ipproto_udp));
   ASSERT_NE(id6, conn_none);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
@@ -144,10 +145,15 @@ TEST_F(Publish, OnlyTheChangedServicesGetNewRecords) {
 TEST_F(Publish, ApplyDoesNotWaitForTheGracePeriod) {
   ASSERT_EQ(rte_rcu_qsbr_thread_register(pub.qsbr(), 0), 0);
   rte_rcu_qsbr_thread_online(pub.qsbr(), 0);  // a worker that never reports
+  uint64_t before = rte_rdtsc();
   publish(compile({svc("a", "198.18.100.1", {"198.19.1.1"})}));
+  uint64_t first = dir().published_tsc;
   publish(compile({svc("a", "198.18.100.1", {"198.19.1.2"})}));
   EXPECT_EQ(dir().number, 2u);
   EXPECT_EQ(dir().record(0)->backends()[0].addr[3], 2) << "the new record is live without the grace period";
+  EXPECT_GE(first, before) << "each generation is dated when it is applied";
+  EXPECT_GE(dir().published_tsc, first);
+  EXPECT_LE(dir().published_tsc, rte_rdtsc());
   pub.reclaim();
   EXPECT_EQ(dir().quiesced, 0u) << "the worker has not passed a quiescent state";
   rte_rcu_qsbr_quiescent(pub.qsbr(), 0);

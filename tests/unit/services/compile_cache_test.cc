@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "control/services/parsed_manifest.h"
 #include "control/services/service_compiler.h"
 #include "control/services/service_model.h"
 
@@ -358,6 +359,49 @@ TEST_F(CompileCache, APassReportsTheWarningsOfItsChangesOnly) {
   service_set s;
   ASSERT_TRUE(load_services(dir_, s, errors, cache_));
   EXPECT_EQ(s.warnings.size(), 2u);
+}
+
+// The counts each pass logs are kept file by file; they must equal a walk over
+// every file's parse after any change, and the router's files are noticed.
+TEST_F(CompileCache, KeptCountsFollowEveryChangeAndRouterFilesAreNoticed) {
+  const std::string deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: t}\n";
+  const std::string ingress =
+      "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i, namespace: t}\n"
+      "spec:\n  ingressClassName: kgw\n  defaultBackend: {service: {name: svc1, port: {number: 80}}}\n";
+  std::vector<manifest_issue> errors, warnings;
+  auto pass = [&](std::vector<std::string> changed) {
+    cache_.changed = std::move(changed);
+    EXPECT_TRUE(load_service_changes(dir_, errors, warnings, cache_));
+    EXPECT_EQ(count_objects(cache_), count_files(cache_.parsed));
+  };
+  for (int i = 0; i < 4; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i));
+  write("deploy.yaml", deployment + "---\n" + deployment);
+  pass({});
+  EXPECT_EQ(count_objects(cache_).read.at("Service"), 4u);
+  EXPECT_EQ(count_objects(cache_).skipped.at("Deployment"), 2u);
+  EXPECT_FALSE(cache_.routes_touched_last);
+
+  write("deploy.yaml", deployment);
+  pass({"deploy.yaml"});
+  EXPECT_EQ(count_objects(cache_).skipped.at("Deployment"), 1u);
+  fs::remove(dir_ + "/deploy.yaml");
+  fs::remove(dir_ + "/svc2.yaml");
+  pass({"deploy.yaml", "svc2.yaml"});
+  EXPECT_FALSE(count_objects(cache_).skipped.contains("Deployment")) << "a kind with no object left is gone";
+  EXPECT_EQ(count_objects(cache_).read.at("Service"), 3u);
+  EXPECT_FALSE(cache_.routes_touched_last);
+
+  write("ingress.yaml", ingress);
+  pass({"ingress.yaml"});
+  EXPECT_TRUE(cache_.routes_touched_last) << "an Ingress came";
+  write("svc1.yaml", service_yaml(1, "198.19.99.1"));
+  pass({"svc1.yaml"});
+  EXPECT_FALSE(cache_.routes_touched_last) << "a Service file changed only";
+  fs::remove(dir_ + "/ingress.yaml");
+  pass({"ingress.yaml"});
+  EXPECT_TRUE(cache_.routes_touched_last) << "an Ingress went";
+  pass({"..data"});  // a full scan with nothing changed
+  EXPECT_FALSE(cache_.routes_touched_last);
 }
 
 }  // namespace
