@@ -211,11 +211,12 @@ cli "show dns nothing.shop.svc.cluster.local" | grep -q "^status: NXDOMAIN" || f
 cli "show dns web.shop.svc.cluster.local BOGUS" > /dev/null 2>&1 && fail "show dns with an unknown type succeeded"
 
 counters=$(cli "show counters")
+echo "show counters: $(wc -c <<< "$counters") bytes"
 echo "$counters" | grep "^dns:"
 queries=$(echo "$counters" | sed -n 's/^dns: queries \([0-9]*\).*/\1/p')
 [ "${queries:-0}" -ge 20 ] || fail "show counters: dns queries ${queries:-none}"
-echo "$counters" | grep -q "nxdomain [1-9]" || fail "show counters: no NXDOMAIN counted"
-echo "$counters" | grep -q "refused [1-9]" || fail "show counters: no REFUSED counted"
+grep -q "nxdomain [1-9]" <<< "$counters" || fail "show counters: no NXDOMAIN counted"
+grep -q "refused [1-9]" <<< "$counters" || fail "show counters: no REFUSED counted"
 tcp_queries=$(echo "$counters" | sed -n 's/^dns: .* tcp-queries \([0-9]*\).*/\1/p')
 [ "${tcp_queries:-0}" -ge 5 ] || fail "show counters: dns tcp-queries ${tcp_queries:-none}, want 5 at least"
 

@@ -133,9 +133,11 @@ grep -Eq '^kgw_endpoint_packets_total\{service="shop/web",port="80",protocol="TC
   "$WORK/metrics.txt" || fail "metrics lack the endpoint counters"
 grep -Eq '^kgw_port_rx_packets_total\{port="p0"\} [1-9]' "$WORK/metrics.txt" || fail "metrics lack port counters"
 grep -q '^kgw_drops_total{reason="no_neighbor"} ' "$WORK/metrics.txt" || fail "metrics lack drops by reason"
-# Every sample line is NAME{LABELS} VALUE or NAME VALUE, and its family was declared.
+# Every sample line is NAME{LABELS} VALUE or NAME VALUE, and its family was
+# declared (a histogram's _bucket, _sum and _count lines are its family's).
 awk '/^# TYPE / {t[$3] = 1; next} /^#/ {next}
-     { n = $1; sub(/\{.*/, "", n); if (!(n in t) || $2 !~ /^[0-9.e+-]+$/ || NF != 2) { print "bad: " $0; bad = 1 } }
+     { n = $1; sub(/\{.*/, "", n); b = n; sub(/_(bucket|sum|count)$/, "", b)
+       if (!(n in t) && !(b in t) || $2 !~ /^[0-9.e+-]+$/ || NF != 2) { print "bad: " $0; bad = 1 } }
      END { exit bad }' "$WORK/metrics.txt" || fail "metrics text is not well formed"
 status=$(ip netns exec "$P-gw" curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9464/other)
 [ "$status" = 404 ] || fail "GET /other answered $status, want 404"
