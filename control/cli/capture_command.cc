@@ -147,19 +147,17 @@ std::string start(const shared_state& s, unsigned port, const capture_command& c
   // after; a bad filter or file ends it first.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < until) {
-    if (read_text(log).find("File: ") != std::string::npos) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid)
-        return fmt::format("{} ended at its start:\n{}", dumpcap, last_lines(read_text(log), 8));
+    bool named = read_text(log).find("File: ") != std::string::npos;
+    if (named) std::this_thread::sleep_for(std::chrono::milliseconds(250));  // its pdump request
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return fmt::format("{} ended before capturing:\n{}", dumpcap, last_lines(read_text(log), 8));
+    if (named) {
       std::ofstream(pid_file(dir, port)) << pid << ' ' << c.file << '\n';
       failed = false;
       return fmt::format("capture on port {} ({}) into {}{}: {} pid {}\n", port, s.ports[port].name, c.file,
                          c.filter.empty() ? "" : " filter \"" + c.filter + "\"", dumpcap, pid);
     }
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid)
-      return fmt::format("{} ended before capturing:\n{}", dumpcap, last_lines(read_text(log), 8));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kill(pid, SIGKILL);
