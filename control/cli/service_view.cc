@@ -94,9 +94,11 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
     ++shown;
     if (!endpoints_only) {
       lb_counters gc = slot_counters(dir->counters, grp.counter);
-      out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}\n", svc, grp.port, proto_text(grp.proto),
-                         grp.family, grp.n_backends, grp.n_ready, grp.full_nat ? "full NAT" : "client IP kept",
-                         grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "");
+      out += fmt::format("{} {}/{} IPv{}: {} endpoints, {} ready; {}{}; Maglev {} slots\n", svc, grp.port,
+                         proto_text(grp.proto), grp.family, grp.n_backends, grp.n_ready,
+                         grp.full_nat ? "full NAT" : "client IP kept",
+                         grp.affinity_timeout_s ? fmt::format(", ClientIP affinity {}s", grp.affinity_timeout_s) : "",
+                         grp.maglev_size);
       out += fmt::format("  frontends:{}\n", frontends_of(*t, g));
       out += fmt::format("  packets {}  bytes {}  new-flows {}  active-flows {}\n", gc.packets, gc.bytes,
                          gc.new_flows, gc.active);

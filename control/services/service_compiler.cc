@@ -10,6 +10,7 @@
 
 #include "control/services/merge_index.h"
 #include "pipelines/common/protocols.h"
+#include "control/services/maglev_size.h"
 #include "pipelines/lb/maglev.h"
 #include "pipelines/lb/service_record.h"
 
@@ -59,7 +60,18 @@ struct draft {
   std::vector<backend_entry> backends;
   std::vector<uint16_t> slots;
   maglev_pass* maglev = nullptr;
+  const service_record* previous = nullptr;  // the Service's last record, for its table sizes
 };
+
+// The table size the group (port, protocol, family) had in `r`, or 0.
+uint32_t previous_maglev_size(const service_record* r, uint16_t port, uint8_t proto, uint8_t family) {
+  if (!r) return 0;
+  for (uint32_t i = 0; i < r->n_groups; ++i) {
+    const lb_group& g = r->groups()[i];
+    if (g.port == port && g.proto == proto && g.family == family) return g.maglev_size;
+  }
+  return 0;
+}
 
 // Fills `slots` with the Maglev table of `keys`, from the cache when the same
 // keys and size were built last time.
@@ -127,11 +139,12 @@ bool add_group(draft& d, const service_model& svc, const service_port_model& p, 
   }
   g.n_ready = static_cast<uint8_t>(std::min<size_t>(ready_index.size(), 255));
   g.first_slot = static_cast<uint32_t>(d.slots.size());
-  g.maglev_size = o.maglev_size;
-  d.slots.resize(d.slots.size() + o.maglev_size);
-  std::span<uint16_t> slots(d.slots.data() + g.first_slot, o.maglev_size);
+  g.maglev_size = o.maglev_size ? o.maglev_size
+                                : maglev_size_for(keys.size(), previous_maglev_size(d.previous, p.port, p.protocol, family));
+  d.slots.resize(d.slots.size() + g.maglev_size);
+  std::span<uint16_t> slots(d.slots.data() + g.first_slot, g.maglev_size);
   if (!maglev_fill(*d.maglev, keys, slots)) {
-    error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
+    error = fmt::format("Maglev table size {} is not a prime", g.maglev_size);
     return false;
   }
   for (uint16_t& s : slots)
@@ -448,9 +461,10 @@ bool check_clashes(const service_model& svc, const service_record& record,
 
 // One Service's record.
 bool compile_one(const service_model& svc, const service_compile_options& o, maglev_pass& maglev,
-                 std::vector<uint64_t>& out, std::string& error) {
+                 const std::vector<uint64_t>* previous, std::vector<uint64_t>& out, std::string& error) {
   draft d;
   d.maglev = &maglev;
+  if (previous) d.previous = reinterpret_cast<const service_record*>(previous->data());
   for (const service_port_model& p : svc.ports)
     for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
       bool serves_family = false;
@@ -497,7 +511,7 @@ void compile_cache::acknowledge() {
 bool compile_changes(const merge_index& index, const service_compile_options& o, bool all, compiled_changes& out,
                      std::string& error, maglev_cache* maglev_tables, record_cache& rc) {
   out = compiled_changes{};
-  if (!is_prime(o.maglev_size)) {
+  if (o.maglev_size && !is_prime(o.maglev_size)) {
     error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
     return false;
   }
@@ -548,7 +562,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
     } else {
       std::vector<uint64_t> block;
       std::string why;
-      if (!compile_one(*model, o, maglev, block, why)) {
+      if (!compile_one(*model, o, maglev, prev.record.get(), block, why)) {
         rc.failed[key] = why;
         continue;
       }
@@ -586,7 +600,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
 bool compile_services(const service_set& set, const service_compile_options& o, std::vector<compiled_service>& out,
                       std::string& error, maglev_cache* cache, record_cache* records) {
   out.clear();
-  if (!is_prime(o.maglev_size)) {
+  if (o.maglev_size && !is_prime(o.maglev_size)) {
     error = fmt::format("Maglev table size {} is not a prime", o.maglev_size);
     return false;
   }
@@ -627,7 +641,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
       }
     }
     std::vector<uint64_t> record;
-    if (!compile_one(svc, o, maglev, record, error)) return fail();
+    if (!compile_one(svc, o, maglev, cached ? cached->record.get() : nullptr, record, error)) return fail();
     out.push_back({std::move(key), std::make_shared<const std::vector<uint64_t>>(std::move(record))});
     const auto& rec = *reinterpret_cast<const service_record*>(out.back().record->data());
     if (!check_clashes(svc, rec, taken, error)) return fail();

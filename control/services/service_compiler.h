@@ -18,7 +18,7 @@
 namespace kgw {
 
 struct service_compile_options {
-  uint32_t maglev_size = 65537;          // prime
+  uint32_t maglev_size = 0;              // a prime: every table this size; 0: sized per Service port (maglev_size.h)
   std::vector<ip_addr> node_addresses;   // NodePorts are served here
 };
 

@@ -607,11 +607,12 @@ class gateway_parser {
                           "cluster_cidrs"});
     if (auto v = m.get("timeouts")) parse_timeouts(v, s.timeouts);
     if (auto v = m.get("maglev_size")) {
-      if (auto x = f_.get_unsigned(v, "services.maglev_size")) {
+      if (v.is_scalar() && v.text() == "auto") s.maglev_size = 0;
+      else if (auto x = f_.get_unsigned(v, "services.maglev_size")) {
         bool prime = *x >= 2;
         for (unsigned d = 2; prime && d * d <= *x; ++d) prime = *x % d != 0;
         if (!prime || *x < 7 || *x > 1000003)
-          error(v, "services.maglev_size", fmt::format("must be a prime within 7..1000003, got {}", *x));
+          error(v, "services.maglev_size", fmt::format("must be auto or a prime within 7..1000003, got {}", *x));
         else s.maglev_size = *x;
       }
     }

@@ -77,7 +77,7 @@ struct dataplane_config {
 
 // Load balancing and connection tracking (the service stage).
 struct services_config {
-  uint32_t maglev_size = 65537;         // Maglev table per Service port; a prime
+  uint32_t maglev_size = 0;             // Maglev table per Service port; a prime, or 0: auto (sized by endpoints)
   uint32_t conntrack_entries = 262144;  // connections per worker (both directions each)
   uint32_t affinity_entries = 65536;    // ClientIP affinity memory per worker
   uint16_t snat_port_lo = 1024;         // SNAT source ports, split evenly between workers

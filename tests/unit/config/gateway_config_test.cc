@@ -225,7 +225,7 @@ TEST(GatewayConfig, ServicesSection) {
   std::vector<config_error> errs;
   auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
   ASSERT_TRUE(cfg);
-  EXPECT_EQ(cfg->services.maglev_size, 65537u);
+  EXPECT_EQ(cfg->services.maglev_size, 0u) << "auto: sized by each Service port's endpoints";
   EXPECT_EQ(cfg->services.counter_slots, 262144u);
   EXPECT_EQ(cfg->services.max_services, 65536u);
   cfg = parse_gateway_config(std::string(minimal) +
@@ -243,7 +243,10 @@ TEST(GatewayConfig, ServicesSection) {
   EXPECT_EQ(cfg->services.counter_slots, 64u);
   EXPECT_EQ(cfg->services.max_services, 10u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {maglev_size: 1000}\n")),
-            std::vector<std::string>{"t.yaml:7:25: services.maglev_size: must be a prime within 7..1000003, got 1000"});
+            std::vector<std::string>{"t.yaml:7:25: services.maglev_size: must be auto or a prime within 7..1000003, got 1000"});
+  cfg = parse_gateway_config(std::string(minimal) + "services: {maglev_size: auto}\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->services.maglev_size, 0u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {counter_slots: 63}\n")),
             std::vector<std::string>{"t.yaml:7:27: services.counter_slots: must be 64..16777216, got 63"});
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {snat_port_lo: 5000, snat_port_hi: 4000}\n")).size(),

@@ -15,6 +15,7 @@
 #include "control/services/parsed_manifest.h"
 #include "control/services/service_compiler.h"
 #include "control/services/service_model.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw {
 namespace {
@@ -402,6 +403,31 @@ TEST_F(CompileCache, KeptCountsFollowEveryChangeAndRouterFilesAreNoticed) {
   EXPECT_TRUE(cache_.routes_touched_last) << "an Ingress went";
   pass({"..data"});  // a full scan with nothing changed
   EXPECT_FALSE(cache_.routes_touched_last);
+}
+
+// The Maglev sizes of the record's groups.
+std::vector<uint32_t> maglev_sizes(const compiled_service& c) {
+  const auto* r = reinterpret_cast<const service_record*>(c.record->data());
+  std::vector<uint32_t> sizes;
+  for (uint32_t i = 0; i < r->n_groups; ++i) sizes.push_back(r->groups()[i].maglev_size);
+  return sizes;
+}
+
+TEST_F(CompileCache, AutoSizedTablesFollowTheEndpointsWithHysteresis) {
+  service_compile_options o;  // maglev_size 0: sized by endpoints
+  record_cache rc;
+  auto sizes = [&](int endpoints, bool kept) {
+    write("svc1.yaml", service_yaml(1, "", endpoints));
+    return maglev_sizes(CompileCache::compile(o, nullptr, kept ? &rc : nullptr).at(0));
+  };
+  using v = std::vector<uint32_t>;
+  EXPECT_EQ(sizes(10, true), v{1021});
+  EXPECT_EQ(sizes(11, true), v{4093});
+  EXPECT_EQ(sizes(10, true), v{4093}) << "one endpoint back: the table keeps its size";
+  EXPECT_EQ(sizes(10, false), v{1021}) << "a compile with no history fits the count";
+  EXPECT_EQ(sizes(6, true), v{4093});
+  EXPECT_EQ(sizes(5, true), v{1021});
+  EXPECT_EQ(sizes(1, true), v{251});
 }
 
 }  // namespace
