@@ -265,7 +265,7 @@ void runtime::build_local_table() {
 
 bool runtime::build_workers(const runtime_options& o) {
   build_local_table();
-  if (!services_.build_steering(std::max(1u, cfg_->workers), port_ids_)) {
+  if (!services_.build_steering(std::max(1u, cfg_->workers), port_ids_, state_->ports, local_->connect)) {
     error_ = services_.error();
     return false;
   }

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "dataplane/flow_steering.h"
 #include "dataplane/log.h"
 #include "pipelines/conntrack/conn_table.h"
 
@@ -47,7 +48,23 @@ void read_rss(uint16_t pid, rss_port& r) {
 
 }  // namespace
 
-bool service_runtime::build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids) {
+namespace {
+
+// Rules for the replies of every worker's full-NAT flows and active opens;
+// the port's log line says which steering it got.
+std::string steer_by_flow_rules(uint16_t pid, const std::vector<flow_steering_rule>& rules, steering_table& s) {
+  std::string why;
+  if (install_flow_steering(pid, rules, why)) {
+    s.flow_steered[pid] = 1;
+    return fmt::format("replies steered to their worker's queue by {} rte_flow rules", rules.size());
+  }
+  return why;
+}
+
+}  // namespace
+
+bool service_runtime::build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids,
+                                     const shared_port_info* ports, const connect_ranges& connect) {
   steering_ = static_cast<steering_table*>(rte_zmalloc("kgw_steering", sizeof(steering_table), 64));
   if (!steering_) {
     error_ = "cannot allocate the steering table";
@@ -59,14 +76,25 @@ bool service_runtime::build_steering(unsigned n_workers, const std::vector<uint1
   steering_->snat_port_lo = sc.snat_port_lo;
   steering_->snat_span =
       static_cast<uint16_t>((static_cast<uint32_t>(sc.snat_port_hi) - sc.snat_port_lo + 1) / std::max(1u, n_workers));
+  std::vector<port_slices> slices(2);
+  slices[0] = {sc.snat_port_lo, steering_->snat_span, {6, 17, 132}};
+  slices[1] = {connect.lo, connect.span, {6, 0, 0}};
+  std::vector<flow_steering_rule> rules = flow_steering_rules(cfg_->snat_addresses, n_workers, slices);
   for (uint16_t pid : port_ids) {
     if (pid >= max_ports) continue;
     read_rss(pid, steering_->port[pid]);
-    if (n_workers > 1)
-      log_info("port {}: {}", pid,
-               steering_->port[pid].enabled
-                   ? fmt::format("SNAT ports aimed at the owner's queue by RSS ({}-entry RETA)", steering_->port[pid].reta_size)
-                   : std::string("no usable RSS: full-NAT replies reach their worker over the hand-off ring"));
+    if (n_workers < 2) continue;
+    std::string flow = "the NIC profile lists no rte_flow queue action";
+    if (rules.empty()) flow = "no SNAT address to steer";
+    else if (ports[pid].flow_features & flow_queue) flow = steer_by_flow_rules(pid, rules, *steering_);
+    if (steering_->flow_steered[pid]) {
+      log_info("port {}: {}", pid, flow);
+      continue;
+    }
+    log_info("port {}: no rte_flow steering ({}); {}", pid, flow,
+             steering_->port[pid].enabled
+                 ? fmt::format("SNAT ports aimed at the owner's queue by RSS ({}-entry RETA)", steering_->port[pid].reta_size)
+                 : std::string("no usable RSS: full-NAT replies reach their worker over the hand-off ring"));
   }
   return true;
 }

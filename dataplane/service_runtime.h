@@ -14,6 +14,7 @@
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/worker.h"
 #include "pipelines/route/nexthop.h"
+#include "pipelines/l7/connect/connect_ranges.h"
 #include "pipelines/lb/steering.h"
 
 namespace kgw {
@@ -34,8 +35,11 @@ class service_runtime {
     initial_ = std::move(initial);
   }
   // Which worker owns what: SNAT port slices and each port's RSS (read back
-  // from the device) for steering replies; call after the ports are up.
-  bool build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids);
+  // from the device) for steering replies, and rte_flow rules for them where
+  // the port takes them (`ports`: what setup probed); call after the ports
+  // are up.
+  bool build_steering(unsigned n_workers, const std::vector<uint16_t>& port_ids, const shared_port_info* ports,
+                      const connect_ranges& connect);
   // Per-worker state; call once per worker after build_steering, with the
   // next-hop table published (neighbor_service::start).
   bool attach(worker_conf& w, unsigned n_workers, int socket, shared_state& st);

@@ -130,6 +130,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}  sctp-crc-offloaded {}\n",
                      c.lb.new_flows, c.lb.picked_up, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
                      c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved, c.nat.sctp_crc_offloaded);
+  out += fmt::format("steering: snat-by-flow-rule {}  snat-rss-aimed {}  snat-unaimed {}  handoff-out {}  handoff-in {}\n",
+                     c.lb.snat_by_flow_rule, c.lb.snat_rss_aimed, c.lb.rss_port_misses, c.lb.handoff_out,
+                     c.lb.handoff_in);
   out += fmt::format("conntrack: active {}  embryonic {}  hits {}  misses {}  inserts {}  assured {}  evictions {}  "
                      "evicted-established {}  expired {}  table-full {}\n",
                      ct.active, ct.embryonic, ct.hits, ct.misses, ct.inserts, ct.assured, ct.evictions,

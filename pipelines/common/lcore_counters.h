@@ -52,7 +52,10 @@ struct lb_stage_counters {
   uint64_t picked_up;        // TCP segments (not SYNs), SCTP packets (not INITs) of no known connection, placed as established ones
   uint64_t handoff_out;      // passed to the worker owning the connection
   uint64_t handoff_in;       // received from other workers
-  uint64_t rss_port_misses;  // full-NAT flows whose SNAT port could not be aimed at this worker's queue
+  // With several workers, how each full-NAT flow's replies find this worker:
+  uint64_t snat_by_flow_rule;  // an rte_flow rule sends its SNAT port to this worker's queue
+  uint64_t snat_rss_aimed;     // its SNAT port was picked so that RSS hashes the reply to this queue
+  uint64_t rss_port_misses;    // neither (no rule, no usable RSS, or no aimed port free): replies are handed over
 };
 
 // Counters of the nat stage.
@@ -80,7 +83,7 @@ struct tcp_lcore_counters {
   uint64_t echo_reset;    // ended by a reset or a timeout
   uint64_t connect_started;   // active opens from the SNAT addresses (pipelines/l7/connect)
   uint64_t connect_no_port;   // none: no free source port in the worker's slice (or no free TCB)
-  uint64_t connect_steered;   // source ports whose reply RSS hashes to this worker's queue (or one worker)
+  uint64_t connect_steered;   // source ports whose reply reaches this worker: an rte_flow rule, RSS aimed at its queue, or one worker
   uint64_t connect_unsteered; // source ports whose reply could not be aimed (no usable RSS, none free): RSS misses
   uint64_t replies_handed_off; // replies to another worker's active opens, passed to it over the hand-off ring
   // The stack's own (pipelines/l7/tcp/tcp_counters.h), copied once per poll

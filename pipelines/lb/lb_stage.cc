@@ -55,10 +55,20 @@ void look_again(const uint8_t* frame, pkt_meta& m, const opened_keys& opened, co
     conntrack_packet(frame, m, ct, gone, c);
 }
 
-const rss_port* endpoint_rss(const lb_lcore& s, uint8_t family, const uint8_t* addr) {
-  if (!steering_on(s) || !s.nexthops) return nullptr;
+// How replies from an endpoint find this worker: the port it is behind has
+// an rte_flow rule for this worker's SNAT ports (nothing to aim), or RSS that
+// a SNAT port can be aimed at (`rss`), or neither (the hand-off ring).
+struct reply_steering {
+  const rss_port* rss = nullptr;
+  bool by_flow_rule = false;
+};
+
+reply_steering endpoint_steering(const lb_lcore& s, uint8_t family, const uint8_t* addr) {
+  if (!steering_on(s) || !s.nexthops) return {};
   nexthop h = nexthop_resolve(*s.nexthops, family, addr);
-  return h.found && h.port < max_ports && s.steering->port[h.port].enabled ? &s.steering->port[h.port] : nullptr;
+  if (!h.found || h.port >= max_ports) return {};
+  if (flow_steered(*s.steering, h.port)) return {nullptr, true};
+  return {s.steering->port[h.port].enabled ? &s.steering->port[h.port] : nullptr, false};
 }
 
 // ICMP port unreachable back to the client, within the worker's rate.
@@ -102,10 +112,13 @@ bool reply_key(const pkt_meta& m, bool full_nat, const backend_entry& be, lb_lco
   }
   std::memcpy(reply.dst, snat, k.family == 4 ? 4 : 16);
   bool rss_missed = false;
-  if (!pick_snat_port(s.snat_ports, m.hash, endpoint_rss(s, k.family, be.addr), s.worker, *ct.table, ct.now_ns, gone, reply,
-                      reply_hash, rss_missed))
+  reply_steering how = endpoint_steering(s, k.family, be.addr);
+  if (!pick_snat_port(s.snat_ports, m.hash, how.rss, s.worker, *ct.table, ct.now_ns, gone, reply, reply_hash,
+                      rss_missed))
     return false;
-  if (rss_missed) c.lb.rss_port_misses++;
+  if (steering_on(s)) ++(how.by_flow_rule ? c.lb.snat_by_flow_rule
+                         : how.rss && !rss_missed ? c.lb.snat_rss_aimed
+                                                  : c.lb.rss_port_misses);
   nat_port = static_cast<uint16_t>((reply.dport >> 8) | (reply.dport << 8));
   return true;
 }

@@ -38,7 +38,13 @@ struct steering_table {
   uint16_t snat_port_lo = 1024;  // the whole SNAT range, split evenly in worker order
   uint16_t snat_span = 64512;    // ports per worker
   rss_port port[max_ports] = {};
+  // Per port: rte_flow rules send each worker's SNAT and connect ports to its
+  // queue (dataplane/flow_steering.h), so replies need no aimed port.
+  uint8_t flow_steered[max_ports] = {};
 };
+
+// Whether replies arriving on `port` reach their owner by an rte_flow rule.
+inline bool flow_steered(const steering_table& s, uint16_t port) { return port < max_ports && s.flow_steered[port]; }
 
 // The queue RSS picks for a TCP/UDP tuple arriving on `r` (addresses as on
 // the wire, ports in network order), or -1 when the port has no usable RSS.

@@ -72,10 +72,11 @@ connect_result connect_from_snat(tcp::tcp_stack& s, const connect_lcore& w, cons
   // With one worker every reply is its own; otherwise aim when the port the
   // backend is behind hashes in a way we can compute.
   const rss_port* rss = nullptr;
-  if (g.n_workers > 1 && w.steering && hop.port < max_ports && w.steering->port[hop.port].enabled)
+  bool by_flow_rule = g.n_workers > 1 && w.steering && flow_steered(*w.steering, hop.port);
+  if (g.n_workers > 1 && !by_flow_rule && w.steering && hop.port < max_ports && w.steering->port[hop.port].enabled)
     rss = &w.steering->port[hop.port];
   aim target{rss, w.worker};
-  bool steered = g.n_workers == 1;
+  bool steered = g.n_workers == 1 || by_flow_rule;
   if (rss) {
     a.port_ok = port_aimed;
     a.ctx = &target;

@@ -129,7 +129,27 @@ TEST_F(TwoWorkers, SnatPortsAimedByRss) {
       EXPECT_EQ(rss_queue(r, at(w, m).key[1]), static_cast<int>(w)) << "flow " << n << " of worker " << w;
     }
     EXPECT_EQ(workers[w]->c.lb.rss_port_misses, 0u);
+    EXPECT_EQ(workers[w]->c.lb.snat_rss_aimed, 50u);
   }
+}
+
+// With an rte_flow rule per worker's SNAT slice on the endpoints' port, any
+// free port of the slice will do: none is searched for, and the flows count
+// as steered by the rule. The ports are the ones of a port without RSS.
+TEST_F(TwoWorkers, SnatPortsUnderFlowRulesNeedNoAiming) {
+  steer->flow_steered[1] = 1;
+  for (uint16_t n = 0; n < 20; ++n) {
+    pkt_meta m = run(1, syn("198.18.0.2", "198.18.100.10", static_cast<uint16_t>(43000 + n), 80));
+    ASSERT_NE(m.conn, conn_none);
+    uint16_t port = ntohs(at(1, m).key[1].dport);
+    EXPECT_GE(port, 1024 + 32256) << "worker 1's SNAT slice";
+  }
+  EXPECT_EQ(workers[1]->c.lb.snat_by_flow_rule, 20u);
+  EXPECT_EQ(workers[1]->c.lb.snat_rss_aimed + workers[1]->c.lb.rss_port_misses, 0u);
+  // Without the rule (and without RSS), the same flows may need the hand-off.
+  steer->flow_steered[1] = 0;
+  run(1, syn("198.18.0.2", "198.18.100.10", 43100, 80));
+  EXPECT_EQ(workers[1]->c.lb.rss_port_misses, 1u);
 }
 
 TEST(Rss, MatchesTheToeplitzReferenceVector) {
