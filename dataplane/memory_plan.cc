@@ -43,7 +43,9 @@ memory_plan plan_memory(const gateway_config& cfg) {
       static_cast<uint32_t>(sizeof(rte_mbuf) + RTE_PKTMBUF_HEADROOM + d.mbuf_data_room), 0, nullptr);
   p.mbuf_pool_bytes = uint64_t(d.mbufs) * mbuf_bytes + mempool_overhead;
   p.per_worker_bytes = conn_table::memory_size(cfg.services.conntrack_entries) +
-                       affinity_table::memory_size(cfg.services.affinity_entries) + sizeof(conn_table) +
+                       affinity_table::memory_size(cfg.services.affinity_entries) +
+                       (cfg.services.fragment_entries ? frag_table::memory_size(cfg.services.fragment_entries) : 0) +
+                       sizeof(conn_table) +
                        sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg));
   // The HTTP proxy, built whether or not an Ingress exists yet (one may be
   // published at run time), unless the configuration leaves it out.

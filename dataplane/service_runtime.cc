@@ -122,6 +122,14 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
   }
   new (aff) affinity_table{};
   aff->init(aff_mem, sc.affinity_entries);
+  if (sc.fragment_entries) {
+    auto* frags = static_cast<frag_table*>(alloc("kgw_frag_table", sizeof(frag_table)));
+    void* frag_mem = frags ? alloc("kgw_frags", frag_table::memory_size(sc.fragment_entries)) : nullptr;
+    if (!frag_mem) return false;
+    new (frags) frag_table{};
+    frags->init(frag_mem, sc.fragment_entries, uint64_t{sc.timeouts.fragment_s} * 1000000000ull);
+    w.conntrack.frags = frags;
+  }
 
   w.conntrack.table = ct;
   lb_lcore& lb = w.lb;

@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "dataplane/worker_tcp.h"
+#include "pipelines/conntrack/fragment_stage.h"
 #include "pipelines/l7/echo/echo.h"
 #include "pipelines/l7/tls/tls_echo.h"
 #include "pipelines/local/local.h"
@@ -418,6 +419,7 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     }
     conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
     lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
+    fragment_burst(pkts, meta, n, w.conntrack, c);
     nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
     w.neighbor.now_tick = neighbor_tick(w.now_ns);
     route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, w.neighbor, c);

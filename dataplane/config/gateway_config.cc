@@ -602,7 +602,7 @@ class gateway_parser {
   void parse_services(yaml::node n, services_config& s) {
     s.line = n.line();
     yaml::node m = f_.entries(n, "services",
-                         {"maglev_size", "conntrack_entries", "affinity_entries", "snat_port_lo", "snat_port_hi",
+                         {"maglev_size", "conntrack_entries", "affinity_entries", "fragment_entries", "snat_port_lo", "snat_port_hi",
                           "mss_clamp", "counter_slots", "max_services", "timeouts", "refusals_per_second",
                           "cluster_cidrs"});
     if (auto v = m.get("timeouts")) parse_timeouts(v, s.timeouts);
@@ -618,6 +618,7 @@ class gateway_parser {
     }
     bounded(m, "conntrack_entries", "services.conntrack_entries", 64, 1u << 26, s.conntrack_entries);
     bounded(m, "affinity_entries", "services.affinity_entries", 64, 1u << 24, s.affinity_entries);
+    bounded(m, "fragment_entries", "services.fragment_entries", 0, 1u << 22, s.fragment_entries);
     bounded(m, "counter_slots", "services.counter_slots", 64, 1u << 24, s.counter_slots);
     bounded(m, "max_services", "services.max_services", 1, 1u << 22, s.max_services);
     bounded(m, "snat_port_lo", "services.snat_port_lo", 1, 65535, s.snat_port_lo);
@@ -931,7 +932,7 @@ class gateway_parser {
     yaml::node m = f_.entries(n, "services.timeouts",
                          {"tcp_syn", "tcp_established", "tcp_fin", "tcp_time_wait", "tcp_close", "udp", "udp_stream",
                           "other", "embryonic_under_pressure", "sctp_init", "sctp_established", "sctp_closing",
-                          "sctp_closed"});
+                          "sctp_closed", "fragment"});
     constexpr unsigned year_s = 365 * 86400;
     bounded(m, "tcp_syn", "services.timeouts.tcp_syn", 1, year_s, t.tcp_syn_s);
     bounded(m, "tcp_established", "services.timeouts.tcp_established", 1, year_s, t.tcp_established_s);
@@ -947,6 +948,7 @@ class gateway_parser {
     bounded(m, "sctp_established", "services.timeouts.sctp_established", 1, year_s, t.sctp_established_s);
     bounded(m, "sctp_closing", "services.timeouts.sctp_closing", 1, year_s, t.sctp_closing_s);
     bounded(m, "sctp_closed", "services.timeouts.sctp_closed", 1, year_s, t.sctp_closed_s);
+    bounded(m, "fragment", "services.timeouts.fragment", 1, 3600, t.fragment_s);
   }
 
   config_file& f_;

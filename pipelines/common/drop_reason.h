@@ -61,7 +61,8 @@ namespace kgw {
   X(dns_fragment, "DNS query in IP fragments")                                       \
   X(dns_tcp_limit, "DNS over TCP connection beyond dns.tcp_max_connections of the worker: reset") \
   X(dns_tcp_framing, "DNS over TCP length prefix below a header or past the receive buffer: connection reset") \
-  X(dns_tcp_no_mbuf, "DNS over TCP response without an mbuf for it: connection reset")
+  X(dns_tcp_no_mbuf, "DNS over TCP response without an mbuf for it: connection reset") \
+  X(fragment_overlap, "IP fragment overlapping one of its datagram forwarded before (RFC 5722), or of such a datagram")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

@@ -36,6 +36,11 @@ struct conntrack_stage_counters {
   uint64_t tracked_pkts;  // packets of known connections, both directions
   uint64_t reopened;      // SYNs reusing a closed connection's tuple: a new flow, placed afresh
   uint64_t udp_moved;     // UDP flows whose endpoint stopped serving: their next packet placed afresh
+  // IP fragments of tracked datagrams (pipelines/conntrack/frag_table.h):
+  uint64_t frag_remembered;  // first fragments whose connection later fragments will follow
+  uint64_t frag_followed;    // later fragments sent the way of their first
+  uint64_t frag_unknown;     // later fragments with no first fragment remembered (early, or not a connection's)
+  uint64_t frag_replaced;    // live entries given up for newer datagrams (services.fragment_entries too small)
   // Copied from the lcore's connection table once per poll loop.
   uint64_t hits, misses, inserts, evictions, expired, table_full, active;
   uint64_t evicted_established;  // of the evictions: connections both sides used

@@ -35,7 +35,7 @@ struct pkt_meta {
   uint16_t l3_off = 0;   // frame start to L3 header (after Ethernet and VLAN tags)
   uint16_t l4_off = 0;   // frame start to L4 header (after IPv4 options / IPv6 ext headers); 0 = none
   uint16_t l3_len = 0;   // IPv4 total length or 40 + IPv6 payload length; the frame may carry padding
-  uint16_t l4_len = 0;   // l3_len minus the L3 headers (bytes of L4 header + payload)
+  uint16_t l4_len = 0;   // l3_len minus the L3 headers (bytes of L4 header + payload; a fragment's: its part of them)
   uint16_t vlan_tci[max_vlan_depth] = {};
   uint8_t vlan_count = 0;
   l3_kind l3 = l3_kind::other;
@@ -47,7 +47,7 @@ struct pkt_meta {
   };
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
-  uint16_t sport = 0;    // host order; ICMP echo: the identifier
+  uint16_t sport = 0;    // host order; ICMP echo: the identifier; a later fragment: its offset in 8-byte units
   uint16_t dport = 0;    // host order
   uint16_t in_port = 0;
 
@@ -62,6 +62,7 @@ struct pkt_meta {
   uint32_t conn = conn_none;  // the connection in this worker's table
   uint8_t dir = 0;            // 0: the client's direction, 1: the reply's
   uint8_t related = 0;        // 1: an ICMP error about the connection, not one of its packets
+  uint32_t frag_id = 0;       // of a fragment (frag != 0): IPv4's 16-bit or IPv6's 32-bit ID, as on the wire
 
   void drop(drop_reason r) {
     v = verdict::drop;

@@ -74,6 +74,9 @@ struct conn_timeouts {
   // A SYN without its SYN-ACK, or UDP without a reply, while the table is
   // more than 7/8 full (a flood): kept this long at most. 0 = no such limit.
   uint32_t embryonic_under_pressure_s = 5;
+  // How long the later fragments of a datagram may follow its first
+  // (pipelines/conntrack/frag_table.h): Linux's ipfrag_time.
+  uint32_t fragment_s = 30;
 };
 
 // One tracked connection. key[0] is the original direction as the client sent

@@ -1,4 +1,5 @@
 #include "pipelines/conntrack/conntrack_stage.h"
+#include "pipelines/conntrack/fragment_stage.h"
 
 #include <rte_mbuf.h>
 
@@ -10,7 +11,10 @@ namespace kgw {
 
 namespace {
 
-bool tracked(const pkt_meta& m) { return m.v == verdict::pending && (m.l3 == l3_kind::ipv4 || m.l3 == l3_kind::ipv6); }
+// A later fragment has no ports to be found by: fragment_burst places it.
+bool tracked(const pkt_meta& m) {
+  return m.v == verdict::pending && (m.l3 == l3_kind::ipv4 || m.l3 == l3_kind::ipv6) && !later_fragment(m);
+}
 
 // A client's SYN on the tuple of a connection both sides closed (or one
 // reset) opens a new connection, as in Linux conntrack: clients reuse ports

@@ -11,6 +11,7 @@
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/pkt_meta.h"
 #include "pipelines/conntrack/conn_table.h"
+#include "pipelines/conntrack/frag_table.h"
 
 struct rte_mbuf;
 
@@ -24,6 +25,9 @@ struct conntrack_lcore {
   // a miss, so that its next datagram goes to one that serves.
   const uint8_t* endpoint_serving = nullptr;
   uint32_t n_endpoint_slots = 0;
+  // The datagrams whose later fragments follow their first (fragment_stage.h);
+  // nullptr: later fragments stay unclaimed.
+  frag_table* frags = nullptr;
 };
 
 // `gone` learns of the connections the table lets go meanwhile (expired ones

@@ -1,5 +1,7 @@
 #include "pipelines/parse/parse.h"
 
+#include <cstring>
+
 #include <rte_mbuf.h>
 
 #include "pipelines/common/checksum.h"
@@ -134,7 +136,12 @@ bool parse_ipv4(const uint8_t* frame, uint32_t len, pkt_meta& m, ip_csum_state c
     if (offset + payload > 65535u || (more && (payload == 0 || payload % 8)))
       return m.drop(drop_reason::ipv4_bad_fragment), false;
     m.frag = frag_is_fragment | (offset == 0 ? frag_first : 0);
-    if (offset) return true;  // no L4 header in a later fragment
+    std::memcpy(&m.frag_id, ip + 4, 2);
+    if (offset) {  // no L4 header in a later fragment
+      m.sport = static_cast<uint16_t>(offset / 8);
+      m.l4_len = static_cast<uint16_t>(payload);
+      return true;
+    }
   }
   m.l4_off = static_cast<uint16_t>(m.l3_off + ihl);
   m.l4_len = static_cast<uint16_t>(payload);
@@ -196,8 +203,11 @@ bool parse_ipv6(const uint8_t* frame, uint32_t len, pkt_meta& m) {
         if (offset + payload > 65535u || (more && (payload == 0 || payload % 8)))
           return m.drop(drop_reason::ipv6_bad_fragment), false;
         m.frag = frag_is_fragment | (offset == 0 ? frag_first : 0);
+        std::memcpy(&m.frag_id, h + 4, 4);
         if (offset) {
           m.l4_proto = h[0];
+          m.sport = static_cast<uint16_t>(offset / 8);
+          m.l4_len = static_cast<uint16_t>(payload);
           return true;
         }
       }

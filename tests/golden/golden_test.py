@@ -200,7 +200,7 @@ def replay(kgw, inp_path, out_path, manifests):
         raise RuntimeError(f"kgw replay exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
     drops = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+(\w+)\s+(\d+)\s+\S", r.stdout, re.M)}
     # The stage counters too, as "services.reopened", "conntrack.assured", "dns.tcp-queries", ...
-    for line in re.finditer(r"^(services|conntrack|dns): (.*)$", r.stdout, re.M):
+    for line in re.finditer(r"^(services|conntrack|dns|fragments): (.*)$", r.stdout, re.M):
         for name, value in re.findall(r"([\w-]+) (\d+)", line.group(2)):
             drops[f"{line.group(1)}.{name}"] = int(value)
     return drops

@@ -7,7 +7,9 @@ A case may have a follow-up: given the output of a first replay, it crafts the
 pods' answers (which depend on the endpoint and SNAT port kgw chose), and the
 whole sequence is replayed again; the replay is deterministic, so the choices
 are the same the second time."""
-from scapy.all import Ether, ICMP, IP, IPerror, IPv6, TCP, TCPerror, UDP, UDPerror, Raw, ICMPv6DestUnreach, IPerror6
+from socket import inet_aton
+
+from scapy.all import checksum, defragment, fragment, Ether, ICMP, IP, IPerror, IPv6, TCP, TCPerror, UDP, UDPerror, Raw, ICMPv6DestUnreach, IPerror6
 
 GW_MAC = "02:00:00:00:00:01"
 CLIENT_MAC = "02:00:00:00:00:02"
@@ -150,6 +152,53 @@ def case_svc_udp_and_icmp_error(stamp, checksum_ok):
                 problems.append("ICMP error checksums wrong")
         return problems
     return inp, check, {}, followup
+
+
+def reassembled_udp(frags):
+    """The bytes of the UDP datagram the IPv4 fragments make (scapy's defragment) and whether its checksum
+    holds for the addresses they carry, or (None, False)."""
+    whole = [p for p in defragment([f[IP] for f in frags]) if p.flags.MF == 0 and p.frag == 0 and p.proto == 17]
+    if len(whole) != 1:
+        return None, False
+    ip = whole[0]
+    seg = bytes(ip.payload)
+    pseudo = inet_aton(ip.src) + inet_aton(ip.dst) + bytes([0, 17]) + len(seg).to_bytes(2, "big")
+    return seg, checksum(pseudo + seg) == 0
+
+
+def case_svc_udp_fragments(stamp, checksum_ok):
+    """A 3,000-byte query to a UDP ClusterIP in three IPv4 fragments, and a 2,500-byte answer in three: every
+    fragment reaches the endpoint of its first (no reassembly), translated like it, both ways; each datagram
+    put back together has a right UDP checksum."""
+    query = (IP(src=CLIENT_V4, dst="198.18.100.53", id=0x4242) / UDP(sport=50100, dport=53) / Raw(b"q" * 3000))
+    inp = stamp([Ether(src=CLIENT_MAC, dst=GW_MAC) / f for f in fragment(query, fragsize=1200)])
+
+    def followup(out):
+        o = out[0]
+        answer = (IP(src=o[IP].dst, dst=o[IP].src, id=0x0707) / UDP(sport=o[UDP].dport, dport=o[UDP].sport) /
+                  Raw(b"a" * 2500))
+        return [Ether(src=POD_MAC[o[IP].dst], dst=GW_MAC) / f for f in fragment(answer, fragsize=1000)]
+
+    def check(out):
+        if len(out) != 6:
+            return [f"expected 3 query fragments out and 3 answer fragments back, got {len(out)}"]
+        problems = []
+        to_pod, back = out[:3], out[3:]
+        for o in to_pod:
+            if o[IP].dst != "198.19.1.12" or o[IP].src != SNAT_V4 or o[Ether].dst != POD_MAC["198.19.1.12"]:
+                problems.append(f"query fragment not sent the way of its first: {o.summary()}")
+            if not checksum_ok(o, IP):
+                problems.append("IPv4 header checksum wrong")
+        for o in back:
+            if o[IP].dst != CLIENT_V4 or o[IP].src != "198.18.100.53" or o[Ether].dst != CLIENT_MAC:
+                problems.append(f"answer fragment not translated back: {o.summary()}")
+        (q, q_ok), (a, a_ok) = reassembled_udp(to_pod), reassembled_udp(back)
+        if q is None or len(q) != 8 + 3000 or int.from_bytes(q[2:4], "big") != 5353 or not q_ok:
+            problems.append("the query's fragments do not make a whole datagram to port 5353 with a right checksum")
+        if a is None or len(a) != 8 + 2500 or a[0:4] != (53).to_bytes(2, "big") + (50100).to_bytes(2, "big") or not a_ok:
+            problems.append("the answer's fragments do not make a whole datagram from port 53 with a right checksum")
+        return problems
+    return inp, check, {"fragments.followed"}, followup
 
 
 def raw_bytes(p):
@@ -311,6 +360,7 @@ SERVICE_CASES = {
     "svc_frontends": case_svc_frontends,
     "svc_affinity": case_svc_affinity,
     "svc_udp_and_icmp_error": case_svc_udp_and_icmp_error,
+    "svc_udp_fragments": case_svc_udp_fragments,
     "svc_no_endpoint": case_svc_no_endpoint,
     "svc_terminating": case_svc_terminating,
     "svc_local_policy": case_svc_local_policy,

@@ -247,6 +247,14 @@ TEST(GatewayConfig, ServicesSection) {
   cfg = parse_gateway_config(std::string(minimal) + "services: {maglev_size: auto}\n", "t.yaml", errs);
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->services.maglev_size, 0u);
+  EXPECT_EQ(cfg->services.fragment_entries, 4096u);
+  EXPECT_EQ(cfg->services.timeouts.fragment_s, 30u);
+  cfg = parse_gateway_config(std::string(minimal) + "services: {fragment_entries: 0, timeouts: {fragment: 5}}\n", "t.yaml",
+                             errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->services.fragment_entries, 0u) << "0: later fragments are not followed";
+  EXPECT_EQ(cfg->services.timeouts.fragment_s, 5u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {timeouts: {fragment: 0}}\n")).size(), 1u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {counter_slots: 63}\n")),
             std::vector<std::string>{"t.yaml:7:27: services.counter_slots: must be 64..16777216, got 63"});
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {snat_port_lo: 5000, snat_port_hi: 4000}\n")).size(),

@@ -68,6 +68,7 @@ struct ipv4_opts {
   bytes options = {};
   uint16_t frag = 0;  // flags + offset field as on the wire
   uint8_t ttl = 64;
+  uint16_t id = 0;
 };
 
 inline bytes ipv4(const ipv4_opts& o, const bytes& payload) {
@@ -75,6 +76,7 @@ inline bytes ipv4(const ipv4_opts& o, const bytes& payload) {
   bytes b(20, 0);
   b[0] = static_cast<uint8_t>(0x40 | (ihl / 4));
   put16(b, 2, static_cast<uint16_t>(ihl + payload.size()));
+  put16(b, 4, o.id);
   put16(b, 6, o.frag);
   b[8] = o.ttl;
   b[9] = o.proto;
