@@ -31,7 +31,7 @@ struct route_stat;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 19;
+inline constexpr uint32_t shared_state_version = 20;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
