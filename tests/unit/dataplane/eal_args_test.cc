@@ -188,7 +188,7 @@ TEST(ExceptionKernel, NodeAddressesGoToThePortOfTheirNetwork) {
 TEST(ExceptionKernel, CommandsSetMacMtuAddressesThenUp) {
   mac_addr mac = *parse_mac("02:00:00:00:00:01");
   auto cmds = kernel_interface_commands("kgw0", mac, 1500,
-                                        {*parse_prefix("198.18.0.1/24"), *parse_prefix("2001:db8::1/64")});
+                                        {ip_prefix{*parse_ip("198.18.0.1"), 24}, ip_prefix{*parse_ip("2001:db8::1"), 64}});
   using v = std::vector<std::string>;
   ASSERT_EQ(cmds.size(), 4u);
   EXPECT_EQ(cmds[0], (v{"link", "set", "dev", "kgw0", "address", "02:00:00:00:00:01", "mtu", "1500"}));
