@@ -44,6 +44,8 @@ kernel_rx() { gw cat "/sys/class/net/$IF0/statistics/rx_packets"; }
 drop_count() { cli "show counters" | awk -v r="$1" '$1 == r {print $2}'; }
 
 pod_topology "$P" "$WORK"
+kernel_ignores_port "$P-gw" g0
+kernel_ignores_port "$P-gw" g1
 mkdir -p "$WORK/manifests" && cp "$HERE/manifests/"*.yaml "$WORK/manifests/"
 cat > "$WORK/gateway.yaml" <<YAML
 node:

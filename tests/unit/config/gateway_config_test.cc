@@ -698,6 +698,8 @@ TEST(GatewayConfig, NetnsDemoMatchesScript) {
   ASSERT_EQ(cfg->ports[1].networks.size(), 1u);
   EXPECT_EQ(to_string(cfg->ports[1].networks[0]), "198.19.1.0/24");
   EXPECT_TRUE(cfg->neighbors.empty()) << "the demo resolves every neighbour";
+  EXPECT_TRUE(cfg->exception.enabled);
+  EXPECT_EQ(cfg->exception.interface, "kgw0");
 }
 
 TEST(GatewayConfig, OnLinkNetworksAndNeighborResolution) {
