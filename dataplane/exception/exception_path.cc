@@ -6,6 +6,7 @@
 #include <rte_ring.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -73,6 +74,9 @@ bool exception_path::start(const gateway_config& cfg, const std::vector<uint16_t
     }
     ifaces_.back().bucket.start(e.rate_pps, e.burst, now_ns);
     by_port_[f.port] = static_cast<int>(ifaces_.size() - 1);
+    shared_port_info& info = st.ports[f.port];
+    std::snprintf(info.exception_iface, sizeof info.exception_iface, "%s", f.name.c_str());
+    std::snprintf(info.exception_driver, sizeof info.exception_driver, "%s", driver.c_str());
     log_info("exception: port {} <-> kernel interface {} (ethdev {})", cfg.ports[i].name, f.name, f.device);
   }
   for (unsigned w = 0; w < n_workers; ++w) {

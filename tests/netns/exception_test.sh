@@ -89,6 +89,7 @@ grep -q "exception: ip address replace 198.18.0.1/24 dev $IF0" "$WORK/dp.log" ||
 ip -n "$P-gw" -br addr show "$IF0" | grep -q "198.18.0.1/24 2001:2::1/64" || fail "$IF0 lacks the node's addresses"
 ip -n "$P-gw" -br addr show "$IF1" | grep -q "198.19.1.1/24" || fail "$IF1 lacks the node's address on p1's network"
 ip -n "$P-gw" -br link show "$IF0" | grep -q "UP" || fail "$IF0 is not up"
+cli "show port info 1" | grep -q "^Exception interface: $IF1 (tap)$" || fail "show port info does not name $IF1"
 
 # 2. SSH-like TCP to the node's address: the kernel's server, through the DPDK port.
 mkdir -p "$WORK/node"
