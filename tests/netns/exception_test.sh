@@ -75,6 +75,8 @@ services:
   affinity_entries: 1024
   counter_slots: 1024
   max_services: 64
+metrics:
+  listen: "127.0.0.1:9472"
 YAML
 
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$WORK/manifests"
@@ -135,6 +137,18 @@ echo "flood: $(grep -m1 "packets transmitted" "$WORK/hping.log"); $((rx1 - rx0))
 [ $((rx1 - rx0)) -le "$bound" ] || fail "$((rx1 - rx0)) packets reached the kernel, more than $bound"
 [ $((rx1 - rx0)) -gt 0 ] || fail "nothing reached the kernel during the flood"
 [ $((limited1 - limited0)) -gt 0 ] || fail "exception_rate_limited did not count the flood"
+# The same figure in /metrics and telemetry (nothing reaches the port now).
+gw curl -s --max-time 2 http://127.0.0.1:9472/metrics > "$WORK/metrics.txt" || fail "scrape /metrics"
+grep -q "^kgw_drops_total{reason=\"exception_rate_limited\"} $limited1\$" "$WORK/metrics.txt" ||
+  fail "kgw_drops_total{reason=exception_rate_limited} is not $limited1: $(grep exception_rate_limited "$WORK/metrics.txt")"
+grep -Eq "^kgw_exception_to_kernel_total [1-9]" "$WORK/metrics.txt" || fail "kgw_exception_to_kernel_total missing"
+grep -Eq "^kgw_exception_from_kernel_total [1-9]" "$WORK/metrics.txt" || fail "kgw_exception_from_kernel_total missing"
+if command -v dpdk-telemetry.py > /dev/null; then
+  echo "/kgw/counters" | dpdk-telemetry.py -f "$P" > "$WORK/telemetry.log" 2>&1 || true
+  grep -q "\"drop_exception_rate_limited\": $limited1[,}]" "$WORK/telemetry.log" ||
+    fail "telemetry /kgw/counters: drop_exception_rate_limited is not $limited1"
+  grep -Eq '"exception_to_kernel": [1-9]' "$WORK/telemetry.log" || fail "telemetry /kgw/counters: exception_to_kernel"
+fi
 sleep 0.5  # the bucket refills
 body=$(client curl -s --max-time 5 --retry 2 http://198.18.0.1:2222/)
 [ "$body" = "hello from the node's kernel" ] || fail "the node's server after the flood: got '$body'"
