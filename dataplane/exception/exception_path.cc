@@ -12,7 +12,6 @@
 
 #include "dataplane/exception/exception_devices.h"
 #include "dataplane/exception/kernel_interface.h"
-#include "dataplane/eal_args.h"
 #include "dataplane/log.h"
 #include "dataplane/neighbor/neighbor_service.h"
 #include "dataplane/worker.h"
