@@ -79,6 +79,7 @@ int run_dataplane(dataplane_options o) {
                      o.initial_services};
   ro.http_proxy = o.http_proxy;
   ro.ingress_at_run_time = true;
+  ro.exception = true;
   ro.initial_tls = o.initial_tls;
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
   log_memory_plan(o.cfg, o.eal_extra);
@@ -128,6 +129,7 @@ int run_dataplane(dataplane_options o) {
   while (!s.stop) {
     rt.serve_commands();
     rt.poll_neighbors();
+    rt.poll_exception();
     if (rte_rdtsc() >= next) {
       rt.snapshot_port_stats();
       next = rte_rdtsc() + interval;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/exception/exception_devices.h"
 #include "dataplane/memory_plan.h"
 
 namespace kgw {
@@ -61,6 +62,12 @@ std::vector<std::string> dataplane_eal_args(const gateway_config& cfg,
       args.push_back("--vdev");
     }
     args.push_back(p.device);
+  }
+  // The exception path's kernel interfaces, after the ports: port ids of
+  // the ports do not move when it is turned on.
+  for (const std::string& v : exception_vdevs(cfg, exception_driver(cfg.exception))) {
+    args.push_back("--vdev");
+    args.push_back(v);
   }
   if (!any_pci) args.push_back("--no-pci");
   if (!cfg.dataplane.telemetry) args.push_back("--no-telemetry");

@@ -213,6 +213,24 @@ void neighbor_metrics(std::string& out, const counter_snapshot& snap) {
   }
 }
 
+// The exception path to the node's kernel; its drops are kgw_drops_total's exception_* reasons.
+void exception_metrics(std::string& out, const counter_snapshot& snap) {
+  const lcore_counters& t = snap.total;
+  const std::pair<const char*, const char*> names[] = {
+      {"kgw_exception_handed_total", "Packets for the node's kernel the workers handed to the main lcore."},
+      {"kgw_exception_to_kernel_total", "Packets written to an exception interface."},
+      {"kgw_exception_to_kernel_bytes_total", "Bytes written to an exception interface."},
+      {"kgw_exception_from_kernel_total", "Frames the kernel sent on an exception interface, sent out of its port."},
+      {"kgw_exception_from_kernel_bytes_total", "Bytes of those frames."},
+  };
+  const uint64_t values[] = {t.local.to_kernel, t.exception.to_kernel, t.exception.to_kernel_bytes,
+                             t.exception.from_kernel, t.exception.from_kernel_bytes};
+  for (size_t i = 0; i < std::size(names); ++i) {
+    family(out, names[i].first, "counter", names[i].second);
+    sample(out, names[i].first, "", values[i]);
+  }
+}
+
 // The workers' TCP stacks and the services on them.
 void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   struct tcp_metric {
@@ -563,6 +581,7 @@ std::string format_prometheus(const shared_state& s) {
   port_metrics(out, s, snap);
   worker_metrics(out, snap);
   neighbor_metrics(out, snap);
+  exception_metrics(out, snap);
   tcp_metrics(out, snap);
   tls_metrics(out, s, snap);
   service_metrics(out, s);

@@ -76,6 +76,7 @@ runtime::~runtime() {
   if (local_) rte_free(local_);
   tls_.shutdown();
   if (dns_) rte_free(dns_);
+  exception_.release();  // before the resolver: its packets could be on their way to an inject ring
   neighbors_.release();
   services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
@@ -226,7 +227,10 @@ int add_local_address(local_table& t, const ip_addr& a) {
 void runtime::build_local_table() {
   local_ = static_cast<local_table*>(rte_zmalloc("kgw_local", sizeof(local_table), 64));
   new (local_) local_table{};
-  for (const auto& a : cfg_->node_addresses) add_local_address(*local_, a);
+  for (const auto& a : cfg_->node_addresses) {
+    int i = add_local_address(*local_, a);
+    if (i >= 0) (a.is_v4() ? local_->v4_node : local_->v6_node) |= 1u << i;
+  }
   for (const auto& a : cfg_->ingress.addresses) {
     int i = add_local_address(*local_, a);
     if (i >= 0) (a.is_v4() ? local_->v4_ingress : local_->v6_ingress) |= 1u << i;
@@ -359,9 +363,14 @@ bool runtime::build_workers(const runtime_options& o) {
     handoff_rings_.push_back(r);
     workers_[i]->handoff_in = r;
   }
+  if (o.exception && cfg_->exception.enabled) {
+    if (!exception_.start(*cfg_, port_ids_, *state_, nb_pool, n, start_ns, error_)) return false;
+    local_->exception = true;
+  }
   neighbors_.set_rcu(services_.publisher().qsbr());
   for (worker_conf* w : workers_) {
     neighbors_.attach(*w);
+    exception_.attach(*w);
     for (unsigned i = 0; i < n; ++i) w->handoff_to[i] = handoff_rings_[i];
     w->rcu = services_.publisher().qsbr();
     rte_rcu_qsbr_thread_register(w->rcu, w->index);
@@ -763,6 +772,10 @@ uint64_t runtime::now_ns() const {
 }
 
 void runtime::poll_neighbors() { neighbors_.poll(now_ns()); }
+
+void runtime::poll_exception() {
+  if (exception_.running()) exception_.poll(now_ns(), neighbors_);
+}
 
 void runtime::stop_ports() {
   if (!ports_started_) return;

@@ -10,6 +10,7 @@
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/config/nic_profile.h"
 #include "dataplane/eal.h"
+#include "dataplane/exception/exception_path.h"
 #include "dataplane/request_log_memory.h"
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/neighbor/neighbor_service.h"
@@ -39,6 +40,9 @@ struct runtime_options {
   // Ingresses may be published while it runs (kgw control): the proxy runs
   // whenever the configuration allows, Ingress or not. Replay: false.
   bool ingress_at_run_time = false;
+  // The exception path to the kernel (gateway.yaml `exception`), when
+  // configured: the live dataplane's; a replay has no kernel interfaces.
+  bool exception = false;
   // Certificates that serve from the start (the manifests' TLS Secrets);
   // empty: the self-signed certificate alone until control publishes.
   initial_tls_publish initial_tls;
@@ -65,6 +69,8 @@ class runtime {
   void serve_commands();
   // The neighbour resolver's turn, on the workers' clock (the capture's in a replay).
   void poll_neighbors();
+  // The exception path's turn: packets to the kernel, the kernel's out.
+  void poll_exception();
   void stop_ports();
 
  private:
@@ -98,6 +104,7 @@ class runtime {
   service_runtime services_;
   tls_runtime tls_;
   neighbor_service neighbors_;
+  exception_path exception_;
   uint64_t now_ns() const;
   bool ports_started_ = false;
 };

@@ -203,6 +203,15 @@ std::string format_counters(const shared_state& s, bool all) {
                      "heard {}  learned {}  mac-changes {}  events-lost {}\n",
                      nb.misses, nb.queued, nb.failed, nb.released, nb.solicits, nb.heard, nb.learned, nb.mac_changes,
                      nb.events_lost);
+  const exception_lcore_counters& ex = c.exception;
+  uint64_t ex_dropped = 0;
+  for (drop_reason r : {drop_reason::exception_ring_full, drop_reason::exception_rate_limited,
+                        drop_reason::exception_kernel_full, drop_reason::exception_inject_full})
+    ex_dropped += c.drops[static_cast<unsigned>(r)];
+  out += fmt::format("exception: handed {}  to-kernel {}  to-kernel-bytes {}  from-kernel {}  from-kernel-bytes {}  "
+                     "rate-limited {}  dropped {}\n",
+                     c.local.to_kernel, ex.to_kernel, ex.to_kernel_bytes, ex.from_kernel, ex.from_kernel_bytes,
+                     c.drops[static_cast<unsigned>(drop_reason::exception_rate_limited)], ex_dropped);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -27,6 +27,9 @@ int telemetry_counters(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "icmp_echo_replies", c.local.icmp_echo_replies);
   rte_tel_data_add_dict_u64(d, "nd_adverts", c.local.nd_adverts);
   rte_tel_data_add_dict_u64(d, "icmp6_echo_replies", c.local.icmp6_echo_replies);
+  rte_tel_data_add_dict_u64(d, "exception_handed", c.local.to_kernel);
+  rte_tel_data_add_dict_u64(d, "exception_to_kernel", c.exception.to_kernel);
+  rte_tel_data_add_dict_u64(d, "exception_from_kernel", c.exception.from_kernel);
   for (unsigned r = 0; r < drop_reason_count; ++r)
     rte_tel_data_add_dict_u64(d, (std::string("drop_") + drop_reason_name(static_cast<drop_reason>(r))).c_str(),
                               c.drops[r]);

@@ -83,6 +83,11 @@ void dispatch(worker_conf& w, rte_mbuf** pkts, const pkt_meta* meta, uint16_t n)
         }
         w.counters->drops[static_cast<unsigned>(drop_reason::punt_ring_full)]++;
         break;
+      case verdict::exception:
+        // The main lcore writes it to the kernel: a TAP's TX is a syscall.
+        if (w.exception && rte_ring_sp_enqueue(w.exception, pkts[i]) == 0) continue;
+        w.counters->drops[static_cast<unsigned>(drop_reason::exception_ring_full)]++;
+        break;
       case verdict::handoff:
         if (m.out_port < max_workers && w.handoff_to[m.out_port] &&
             rte_ring_mp_enqueue(w.handoff_to[m.out_port], pkts[i]) == 0)

@@ -45,6 +45,7 @@ struct worker_conf {
   local_lcore local_state;       // the local stage's refusal budget and clock
   refusal_limiter refusals;      // ICMP unreachables and RSTs this worker may send; lb and local share it
   rte_ring* punt = nullptr;      // to control; nullptr = punts are dropped
+  rte_ring* exception = nullptr; // to the main lcore, for the node's kernel (dataplane/exception); nullptr: none
   volatile uint32_t* stop = nullptr;
   // Replay: "now" is the RX timestamp the pcap PMD put in the mbuf, so that
   // timeouts depend on the capture, not on the wall clock.

@@ -11,7 +11,8 @@
 # ClusterIP 198.18.100.10, LoadBalancer 198.18.150.1, NodePort 30080). The demo
 # pings the gateway from the client and from each pod through the dataplane,
 # fetches pages through the Service, asks the HTTP proxy on port 80 (404:
-# no Ingress in these manifests), then shows with `kgw cli` the port
+# no Ingress in these manifests), reaches a kernel HTTP server of the node
+# through the exception path (kgw0), then shows with `kgw cli` the port
 # counters that moved and the Service's endpoints.
 #
 #   scripts/demo.sh          run, show, tear down
@@ -29,7 +30,7 @@ case "${1:-}" in
   --keep) KEEP=1 ;;
   --down) ;;
   "") ;;
-  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
   *) echo "usage: $0 [--keep|--down]"; exit 2 ;;
 esac
 
@@ -52,6 +53,10 @@ say() { echo; echo "### $*"; }
 
 say "building the topology (namespaces $P-*)"
 pod_topology "$P" "$STATE"
+# The node's addresses go on kgw0/kgw1 (the exception path): the kernel must
+# not also take them from the veths DPDK drives.
+kernel_ignores_port "$P-gw" g0
+kernel_ignores_port "$P-gw" g1
 for pid in "${STARTED_PIDS[@]}"; do echo "$pid" >> "$STATE/pids"; done
 mkdir -p "$STATE/manifests" && cp "$ROOT/tests/netns/manifests/"*.yaml "$STATE/manifests/"
 
@@ -77,6 +82,8 @@ dataplane:
   mbufs: 4095
 services:
   conntrack_entries: 16384
+exception:
+  interface: kgw0
 YAML
 # No static neighbours: the client's and the pods' MACs are resolved by ARP and ND.
 
@@ -106,6 +113,17 @@ ip netns exec "$P-client" curl -s --max-time 3 http://198.18.150.1/ | sed 's/^/ 
 ip netns exec "$P-client" curl -s --max-time 3 http://198.18.0.1:30080/ | sed 's/^/  NodePort 198.18.0.1:30080 -> /'
 say "the HTTP proxy listens on port 80 of 198.18.0.1: no Ingress yet, so 404 (one added later is served at once)"
 ip netns exec "$P-client" curl -s --max-time 3 -o /dev/null -w '  http://198.18.0.1/ -> %{http_code}\n' http://198.18.0.1/
+
+say "the node's own services: a kernel HTTP server on 198.18.0.1:2222 in the gateway's namespace, through the exception path (kgw0)"
+mkdir -p "$STATE/node"
+echo "hello from the node's kernel (via kgw0)" > "$STATE/node/index.html"
+ip netns exec "$P-gw" /usr/bin/python3 -m http.server 2222 --bind 198.18.0.1 --directory "$STATE/node" \
+  > "$STATE/node.log" 2>&1 &
+STARTED_PIDS+=($!)
+echo "$!" >> "$STATE/pids"
+wait_grep 10 "Serving HTTP" "$STATE/node.log"
+ip netns exec "$P-client" curl -s --max-time 3 http://198.18.0.1:2222/ | sed 's/^/  198.18.0.1:2222 -> /'
+ip -n "$P-gw" -br addr show kgw0 | sed 's/^/  /'
 
 sleep 0.3
 say "kgw cli: show neighbors (IP MAC PORT STATE AGE SOURCE: every one learnt, none configured)"

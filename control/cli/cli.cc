@@ -381,7 +381,7 @@ cmdline_parse_ctx_t commands[] = {
 std::string cli_help_text() {
   return "kgw commands:\n"
          "  show port stats all|<port_id>   NIC and kgw counters per port; rates since the last show\n"
-         "  show port info all|<port_id>    driver, NIC profile, queues, RSS, offloads, rte_flow, fallbacks\n"
+         "  show port info all|<port_id>    driver, NIC profile, queues, RSS, offloads, rte_flow, fallbacks, exception interface\n"
          "  show lcores                     workers: lcore, CPU, RX queues, packets, busy share\n"
          "  show counters [all]             packets, local answers, services, conntrack, drops by reason\n"
          "  show service [NAME]             Service ports, frontends, endpoints and their counters\n"

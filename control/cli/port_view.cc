@@ -33,6 +33,10 @@ std::string format_port_info(const shared_state& s, unsigned port) {
     if (p.flow_features & bit) flows += (flows.empty() ? "" : ",") + std::string(name);
   out += fmt::format("rte_flow features: {}\n", flows.empty() ? "none" : flows);
   out += fmt::format("Fallbacks: {}\n", p.fallbacks[0] ? p.fallbacks : "none");
+  if (p.exception_iface[0])
+    out += fmt::format("Exception interface: {} ({})\n", p.exception_iface, p.exception_driver);
+  else
+    out += "Exception interface: none\n";
   return out;
 }
 

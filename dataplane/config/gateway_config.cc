@@ -4,6 +4,7 @@
 #include "dataplane/config/gateway_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 #include <map>
 #include <set>
@@ -27,6 +28,15 @@ std::string config_error::to_string() const {
   if (!field.empty()) s += field + ": ";
   s += message;
   return s;
+}
+
+std::string exception_interface_name(const exception_config& e, size_t index) {
+  // The trailing number: at most 9 digits, so that it fits an unsigned long.
+  size_t digits = e.interface.size();
+  while (digits > 0 && e.interface.size() - digits < 9 && std::isdigit(static_cast<unsigned char>(e.interface[digits - 1])))
+    --digits;
+  if (digits == e.interface.size()) return e.interface + std::to_string(index);
+  return e.interface.substr(0, digits) + std::to_string(std::stoul(e.interface.substr(digits)) + index);
 }
 
 
@@ -98,7 +108,7 @@ class gateway_parser {
   void parse(yaml::node root, gateway_config& cfg) {
     yaml::node top = f_.entries(root, "",
                              {"node", "ports", "workers", "snat", "neighbors", "routes", "neighbor_resolution",
-                              "profiles_dir", "dataplane", "services", "metrics", "ingress", "tcp", "dns"});
+                              "profiles_dir", "dataplane", "services", "metrics", "ingress", "tcp", "dns", "exception"});
     if (auto n = top.get("node")) parse_node(n, cfg);
     else f_.missing(root, "node");
     if (auto n = top.get("ports")) parse_ports(n, cfg);
@@ -127,6 +137,7 @@ class gateway_parser {
     if (cfg.ingress.addresses.empty()) cfg.ingress.addresses = cfg.node_addresses;
     if (auto n = top.get("tcp")) parse_tcp(n, cfg.tcp);
     if (auto n = top.get("dns")) parse_dns(n, cfg.dns);
+    if (auto n = top.get("exception")) parse_exception(n, cfg);
     check_local_addresses(root, cfg);
     check_port_ranges(top, cfg);
   }
@@ -746,6 +757,47 @@ class gateway_parser {
     } else {
       t.max_time_wait = std::min(t.max_time_wait, t.max_connections / 4);
     }
+  }
+
+  // exception: {interface, driver, rate_pps, burst, enabled}
+  void parse_exception(yaml::node n, gateway_config& cfg) {
+    exception_config& e = cfg.exception;
+    e.line = n.line();
+    yaml::node m = f_.entries(n, "exception", {"interface", "driver", "rate_pps", "burst", "enabled"});
+    if (!n.is_map()) return;
+    e.enabled = true;
+    if (auto v = m.get("enabled")) {
+      if (auto b = r_.boolean(v, "exception.enabled")) e.enabled = *b;
+    }
+    if (auto v = m.get("interface")) {
+      if (auto s = f_.get_string(v, "exception.interface")) {
+        e.interface = *s;
+        for (size_t i = 0; i < std::max<size_t>(1, cfg.ports.size()); ++i) {
+          std::string why = interface_name_problem(exception_interface_name(e, i));
+          if (!why.empty()) {
+            error(v, "exception.interface", fmt::format("{}: {}", quote(exception_interface_name(e, i)), why));
+            break;
+          }
+        }
+      }
+    }
+    if (auto v = m.get("driver")) {
+      if (auto s = f_.get_string(v, "exception.driver")) {
+        if (*s == "auto" || *s == "tap" || *s == "virtio-user") e.driver = *s;
+        else error(v, "exception.driver", fmt::format("expected auto, tap or virtio-user, got {}", quote(*s)));
+      }
+    }
+    bounded(m, "rate_pps", "exception.rate_pps", 1, 10000000, e.rate_pps);
+    bounded(m, "burst", "exception.burst", 1, 1000000, e.burst);
+  }
+
+  // A Linux interface name: 1..15 characters, none of them '/', ':', space.
+  static std::string interface_name_problem(const std::string& name) {
+    if (name.empty() || name.size() > 15) return "an interface name has 1 to 15 characters";
+    for (char c : name)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+        return "an interface name has letters, digits, '-', '_' and '.' only";
+    return "";
   }
 
   // dns: {addresses, zone, ttl, upstreams, pods, tcp_max_connections, tcp_idle_timeout}

@@ -190,6 +190,21 @@ struct dns_config {
   int line = 0;
 };
 
+// exception: the node's kernel behind one interface per port, for what is
+// addressed to the node and no stage serves (docs/operations.md "Exception path").
+struct exception_config {
+  bool enabled = false;           // the section is there and does not say `enabled: false`
+  std::string interface = "kgw0"; // port 0's; port i's: exception_interface_name()
+  std::string driver = "auto";    // auto (virtio-user when /dev/vhost-net opens, else tap), tap, virtio-user
+  uint32_t rate_pps = 10000;      // packets a second to the kernel, per port
+  uint32_t burst = 1000;          // packets at once above the rate, per port
+  int line = 0;
+};
+
+// Port `index`'s interface: `interface` with its trailing number plus
+// `index` (kgw0, kgw1, ...), or with `index` appended when it has none.
+std::string exception_interface_name(const exception_config& e, size_t index);
+
 struct gateway_config {
   std::string file;  // the file this was read from
   std::string node_name;
@@ -207,6 +222,7 @@ struct gateway_config {
   ingress_config ingress;
   tcp_stack_config tcp;
   dns_config dns;
+  exception_config exception;
 };
 
 // Parses and validates. Returns the config, or fills `errors` (all of them, not

@@ -36,13 +36,6 @@ neighbor_timers timers_of(const neighbor_resolution_config& r) {
   return t;
 }
 
-bool in_prefix(const ip_prefix& p, const ip_addr& a) {
-  route_entry r{};
-  r.len = p.len;
-  std::memcpy(r.prefix, p.addr.b.data(), 16);
-  return p.addr.family == a.family && route_covers(r, a.b.data());
-}
-
 }  // namespace
 
 bool neighbor_service::start(const gateway_config& cfg, const std::vector<uint16_t>& port_ids, shared_state& st,
@@ -152,9 +145,13 @@ void neighbor_service::drop(rte_mbuf* m, drop_reason why) {
 }
 
 void neighbor_service::send(rte_mbuf* m, uint16_t port, uint16_t worker) {
+  if (!inject(m, port, worker)) drop(m, drop_reason::tx_ring_full);
+}
+
+bool neighbor_service::inject(rte_mbuf* m, uint16_t port, uint16_t worker) {
   m->port = port;  // the inject ring's convention: the port to send on
   rte_ring* r = worker < inject_.size() ? inject_[worker] : nullptr;
-  if (!r || rte_ring_sp_enqueue(r, m) != 0) drop(m, drop_reason::tx_ring_full);
+  return r && rte_ring_sp_enqueue(r, m) == 0;
 }
 
 void neighbor_service::send_by(rte_mbuf* m, uint32_t slot, uint16_t worker) {

@@ -48,6 +48,10 @@ class neighbor_service {
   // The main lcore's turn: events, timers, what they ask for, publishing,
   // freeing what the workers no longer read. `now_ns`: the workers' clock.
   void poll(uint64_t now_ns);
+  // Another main-lcore sender's frame, addressed already (the exception
+  // path's, from the kernel): out of `port` through worker `worker`'s inject
+  // ring. False, the frame still the caller's, when the ring is full.
+  bool inject(rte_mbuf* m, uint16_t port, uint16_t worker);
   // `clear neighbors`: every learnt entry goes; returns how many.
   uint32_t clear(uint64_t now_ns);
   // Workers stopped: frees the tables, rings and every packet held.

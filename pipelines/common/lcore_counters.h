@@ -29,6 +29,7 @@ struct local_counters {
   uint64_t punted;
   uint64_t tcp_resets;        // TCP to a gateway address on a port nothing serves: RST
   uint64_t udp_unreachables;  // UDP to a gateway address: ICMP port unreachable
+  uint64_t to_kernel;         // for the node's kernel (exception path): to the main lcore's exception ring
 };
 
 // Counters of the conntrack stage.
@@ -187,6 +188,16 @@ struct neighbor_lcore_counters {
   uint64_t events_lost;  // what was heard that the resolver's ring had no room for
 };
 
+// The exception path to the node's kernel (dataplane/exception), counted by
+// the main lcore (shared_state::main_counters); its drops are drop reasons
+// (exception_*), the workers' hand-over is local_counters::to_kernel.
+struct exception_lcore_counters {
+  uint64_t to_kernel;          // packets written to an exception interface
+  uint64_t to_kernel_bytes;
+  uint64_t from_kernel;        // frames the kernel sent on one, handed to a worker to send out of its port
+  uint64_t from_kernel_bytes;
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -204,6 +215,7 @@ struct alignas(64) lcore_counters {
   tls_lcore_counters tls;
   dns_lcore_counters dns;
   neighbor_lcore_counters neighbor;
+  exception_lcore_counters exception;
   port_lcore_counters port[max_ports];
 };
 

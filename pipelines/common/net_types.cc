@@ -76,4 +76,13 @@ std::string to_string(const ip_addr& a) {
 
 std::string to_string(const ip_prefix& p) { return to_string(p.addr) + "/" + std::to_string(p.len); }
 
+bool in_prefix(const ip_prefix& p, const ip_addr& a) {
+  if (p.addr.family != a.family) return false;
+  unsigned whole = p.len / 8, rest = p.len % 8;
+  for (unsigned i = 0; i < whole; ++i)
+    if (p.addr.b[i] != a.b[i]) return false;
+  uint8_t mask = static_cast<uint8_t>(0xff00u >> rest);
+  return rest == 0 || ((p.addr.b[whole] ^ a.b[whole]) & mask) == 0;
+}
+
 }  // namespace kgw

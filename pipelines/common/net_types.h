@@ -47,5 +47,7 @@ std::optional<ip_prefix> parse_prefix(std::string_view s);
 std::string to_string(const mac_addr& m);
 std::string to_string(const ip_addr& a);
 std::string to_string(const ip_prefix& p);
+// `a` is of the prefix's family and inside it.
+bool in_prefix(const ip_prefix& p, const ip_addr& a);
 
 }  // namespace kgw

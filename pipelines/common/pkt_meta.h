@@ -24,6 +24,7 @@ enum class verdict : uint8_t {
   handoff,  // another worker owns the packet's connection: out_port = that worker
   tcp,      // a segment for the worker's own TCP stack (an Ingress address, a port it listens on)
   consumed, // a stage took the mbuf (waiting for a neighbour's resolution, or read and freed): not the dispatcher's
+  exception, // for the node's kernel: to the main lcore, out of in_port's exception interface
 };
 
 enum frag_flags : uint8_t {

@@ -56,6 +56,8 @@ struct shared_port_info {
   uint64_t tx_offloads;
   uint32_t flow_features;   // bits of flow_feature that rte_flow_validate accepted
   char fallbacks[384];      // what the profile asked for and the device could not do
+  char exception_iface[16]; // the port's kernel interface on the exception path; empty: none
+  char exception_driver[16]; // "tap" or "virtio-user"
 };
 
 // A snapshot of rte_eth_stats, written by the dataplane's main lcore.

@@ -61,6 +61,11 @@ void punt_or_drop(pkt_meta& m, const local_table& t, local_counters& c) {
   }
 }
 
+void to_kernel(pkt_meta& m, local_counters& c) {
+  m.v = verdict::exception;
+  c.to_kernel++;
+}
+
 void answer_arp(uint8_t* frame, pkt_meta& m, const local_table& t, local_counters& c) {
   uint8_t* a = frame + m.l3_off;
   uint16_t op = load_be16(a + 6);
@@ -69,7 +74,8 @@ void answer_arp(uint8_t* frame, pkt_meta& m, const local_table& t, local_counter
     return;
   }
   if (op == arp_op_reply) {  // the neighbour stage takes answers when a resolver runs; else control's
-    punt_or_drop(m, t, c);
+    if (kernel_owns(t, 4, a + 24)) to_kernel(m, c);  // an answer to the kernel's own request
+    else punt_or_drop(m, t, c);
     return;
   }
   if (op != arp_op_request || (a[8] & 1)) {  // sender hardware address must be unicast
@@ -115,23 +121,27 @@ bool stack_listens(const local_table& t, uint16_t port) {
 }
 
 // What is for the gateway but is no echo or neighbour message. `ingress`:
-// the destination is an Ingress address, where TCP may be the stack's.
+// the destination is an Ingress address, where TCP may be the stack's;
+// `kernel`: a node address behind the exception path, where the rest is
+// the kernel's (its own listeners refuse, not kgw).
 void not_answered(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
-                  lcore_counters& c, bool ingress) {
-  if (ingress && m.l4_proto == ipproto_tcp && m.l4_off && !m.frag) {
-    if (stack_listens(t, m.dport)) {
-      m.v = verdict::tcp;
-      c.tcp.delivered++;
-      return;
-    }
-    if (s.refusals && refusable(m)) {
-      refuse(frame, len, cap, m, t, s, c);
-      if (m.v == verdict::tx) c.tcp.refused++;
-      return;
-    }
+                  lcore_counters& c, bool ingress, bool kernel) {
+  bool ingress_tcp = ingress && m.l4_proto == ipproto_tcp && m.l4_off && !m.frag;
+  if (ingress_tcp && stack_listens(t, m.dport)) {
+    m.v = verdict::tcp;
+    c.tcp.delivered++;
+    return;
   }
-  if (s.refusals && refusable(m)) refuse(frame, len, cap, m, t, s, c);
-  else punt_or_drop(m, t, c.local);
+  if (kernel) {
+    to_kernel(m, c.local);
+    return;
+  }
+  if (s.refusals && refusable(m)) {
+    refuse(frame, len, cap, m, t, s, c);
+    if (ingress_tcp && m.v == verdict::tx) c.tcp.refused++;
+    return;
+  }
+  punt_or_drop(m, t, c.local);
 }
 
 // A segment to a SNAT address on the stack's ports: a reply to an active open.
@@ -165,7 +175,7 @@ void answer_ipv4(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
     return;
   }
   if (m.l4_proto != ipproto_icmp || m.frag || m.icmp_type != icmp_echo_request || m.icmp_code != 0) {
-    not_answered(frame, len, cap, m, t, s, lc, (t.v4_ingress >> at) & 1);
+    not_answered(frame, len, cap, m, t, s, lc, (t.v4_ingress >> at) & 1, t.exception && ((t.v4_node >> at) & 1));
     return;
   }
   uint8_t* icmp = frame + m.l4_off;
@@ -308,10 +318,16 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
     return;
   }
   // NA for neighbour learning, TCP/UDP to the node, ...
-  not_answered(frame, len, cap, m, t, s, lc, (t.v6_ingress >> at) & 1);
+  not_answered(frame, len, cap, m, t, s, lc, (t.v6_ingress >> at) & 1, t.exception && ((t.v6_node >> at) & 1));
 }
 
 }  // namespace
+
+bool kernel_owns(const local_table& t, uint8_t family, const uint8_t* addr) {
+  if (!t.exception) return false;
+  int at = family == 4 ? find_v4(t, addr) : find_v6(t, addr);
+  return at >= 0 && (((family == 4 ? t.v4_node : t.v6_node) >> at) & 1);
+}
 
 void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
                   lcore_counters& c) {

@@ -9,6 +9,13 @@
 // unreachable (within the worker's refusal rate); a reply is built in place
 // in the received buffer and sent back out of the port it came in on.
 // Anything else addressed to the gateway is punted to control.
+//
+// With the exception path on (docs/operations.md "Exception path"), a node
+// address (not an Ingress port the stack listens on, not DNS, not a Service:
+// those stages came first) is the kernel's for everything kgw does not
+// answer itself: TCP and UDP on any other port (no RST, no unreachable),
+// other protocols, ICMP but echo requests, and ARP replies to it (the
+// kernel's own requests; a copy when the resolver learns from them too).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +41,11 @@ struct local_table {
   // Bit i: v4[i] / v6[i] is an Ingress address, where the TCP stack listens.
   uint32_t v4_ingress = 0;
   uint32_t v6_ingress = 0;
+  // Bit i: v4[i] / v6[i] is a node address, the kernel's behind the exception
+  // path when `exception` is set.
+  uint32_t v4_node = 0;
+  uint32_t v6_node = 0;
+  bool exception = false;
   uint32_t n_tcp_ports = 0;
   uint16_t tcp_ports[max_local_tcp_ports] = {};  // host order
   // The stack's active opens (pipelines/l7/connect): replies come to these
@@ -56,12 +68,17 @@ struct local_lcore {
 
 // Handles one parsed frame. `len` may grow (an NA answering an NS without a
 // source link-layer option is 8 bytes longer); `cap` is the room available.
-// Sets m.v to tx (reply built, m.out_port = m.in_port), punt, drop, or leaves it
-// pending when the packet is not addressed to the gateway.
+// Sets m.v to tx (reply built, m.out_port = m.in_port), tcp, exception, punt,
+// drop, or leaves it pending when the packet is not addressed to the gateway.
 void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,
                   lcore_counters& c);
 
 // The stage over a burst: skips packets that already have a verdict.
+// The exception path's rule: true when `addr` (4 or 16 bytes by `family`)
+// is a node address and the exception path is on, so that what kgw does not
+// answer there is the kernel's.
+bool kernel_owns(const local_table& t, uint8_t family, const uint8_t* addr);
+
 void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t, local_lcore& s,
                  lcore_counters& c);
 

@@ -74,6 +74,9 @@ void hear_arp(rte_mbuf* mb, const uint8_t* frame, pkt_meta& m, const local_table
     return;
   }
   c.neighbor.heard++;
+  // An answer to the kernel's own request goes on to it (the local stage's
+  // rule); the resolver has learnt from it all the same.
+  if (op == arp_op_reply && to_us && kernel_owns(t, 4, tpa)) return;
   if ((op == arp_op_reply && to_us) || gratuitous) take(mb, m);
 }
 
@@ -133,7 +136,8 @@ void hear_nd(rte_mbuf* mb, const uint8_t* frame, pkt_meta& m, const local_table&
     return;
   }
   c.neighbor.heard++;
-  if (na) take(mb, m);
+  // An NA to a node address answers the kernel's solicitation: its too (the local stage's rule).
+  if (na && !kernel_owns(t, 6, ip + 24)) take(mb, m);
 }
 
 }  // namespace

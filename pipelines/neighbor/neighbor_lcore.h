@@ -79,7 +79,9 @@ void neighbor_queue(neighbor_lcore& s, rte_mbuf* mb, pkt_meta& m, uint8_t family
 // solicitations with a source link-layer address and neighbour
 // advertisements, well formed (RFC 4861 section 7.1), become events to the
 // resolver. ARP replies to a gateway address, gratuitous ARP and NAs are
-// taken (freed, verdict consumed): nothing else is owed to them. ARP requests
+// taken (freed, verdict consumed): nothing else is owed to them, but for
+// answers to the node's kernel behind the exception path (a reply or NA to a
+// node address), left pending for the local stage to pass on. ARP requests
 // and NSs stay pending for the local stage, which answers those for the
 // gateway. `t` says which addresses are the gateway's. Does nothing without a resolver.
 void neighbor_snoop_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t, neighbor_lcore& s,

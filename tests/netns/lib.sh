@@ -83,6 +83,19 @@ quiet_gateway_if() {
   ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifname.disable_ipv6=1" || true
 }
 
+# kernel_ignores_port NS IF: the gateway namespace's kernel takes nothing from
+# the veth the dataplane drives, as a host's kernel sees nothing of a NIC DPDK
+# owns. Needed once the kernel has the node's addresses (the exception
+# path's interfaces): else it would answer ARP and take IPv4 arriving on the
+# veth itself (any local address is accepted on any interface), beside the
+# dataplane. DPDK's AF_PACKET socket still gets every frame: packet taps
+# come before netfilter.
+kernel_ignores_port() {
+  local ns=$1 ifname=$2
+  ip netns exec "$ns" sysctl -qw "net.ipv4.conf.$ifname.arp_ignore=8"
+  ip netns exec "$ns" iptables -t raw -A PREROUTING -i "$ifname" -j DROP
+}
+
 # Starts kgw dataplane inside NS in the background; sets DP_PID. An optional
 # sixth argument is a manifests directory.
 start_dataplane() {

@@ -410,7 +410,7 @@ dataplane:
   EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac, networks)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns)");
+            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns, exception)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
@@ -709,6 +709,8 @@ TEST(GatewayConfig, NetnsDemoMatchesScript) {
   ASSERT_EQ(cfg->ports[1].networks.size(), 1u);
   EXPECT_EQ(to_string(cfg->ports[1].networks[0]), "198.19.1.0/24");
   EXPECT_TRUE(cfg->neighbors.empty()) << "the demo resolves every neighbour";
+  EXPECT_TRUE(cfg->exception.enabled);
+  EXPECT_EQ(cfg->exception.interface, "kgw0");
 }
 
 TEST(GatewayConfig, OnLinkNetworksAndNeighborResolution) {
@@ -1013,6 +1015,64 @@ TEST(GatewayConfig, DnsErrors) {
               HasSubstr("dns.pods: expected insecure or disabled, got \"verified\""));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], tcp_max_connections: 0}\n"), HasSubstr("dns.tcp_max_connections"));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], tcp_idle_timeout: 0}\n"), HasSubstr("dns.tcp_idle_timeout: must be 1..3600"));
+}
+
+}  // namespace
+}  // namespace kgw
+
+namespace kgw {
+namespace {
+
+std::optional<gateway_config> parsed(const std::string& text) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(text, "t.yaml", errs);
+  EXPECT_TRUE(errs.empty()) << (errs.empty() ? "" : errs.front().to_string());
+  return cfg;
+}
+
+TEST(GatewayConfig, ExceptionSection) {
+  auto off = parsed(minimal);
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->exception.enabled) << "absent: off";
+  auto on = parsed(std::string(minimal) + "exception: {interface: kgw0}\n");
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->exception.enabled);
+  EXPECT_EQ(on->exception.interface, "kgw0");
+  EXPECT_EQ(on->exception.driver, "auto");
+  EXPECT_EQ(on->exception.rate_pps, 10000u);
+  EXPECT_EQ(on->exception.burst, 1000u);
+  auto set = parsed(std::string(minimal) + "exception: {interface: host7, driver: tap, rate_pps: 500, burst: 20}\n");
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->exception.driver, "tap");
+  EXPECT_EQ(set->exception.rate_pps, 500u);
+  EXPECT_EQ(set->exception.burst, 20u);
+  auto disabled = parsed(std::string(minimal) + "exception: {interface: kgw0, enabled: false}\n");
+  ASSERT_TRUE(disabled);
+  EXPECT_FALSE(disabled->exception.enabled);
+}
+
+TEST(GatewayConfig, ExceptionErrors) {
+  auto one = [](const std::string& section) { return strings_of(errors_of(std::string(minimal) + section + "\n")); };
+  EXPECT_THAT(one("exception: {interface: kgw0, rate_pps: 0}"), ::testing::ElementsAre(HasSubstr("exception.rate_pps")));
+  EXPECT_THAT(one("exception: {interface: kgw0, burst: 0}"), ::testing::ElementsAre(HasSubstr("exception.burst")));
+  EXPECT_THAT(one("exception: {interface: kgw0, driver: af_packet}"),
+              ::testing::ElementsAre(HasSubstr("expected auto, tap or virtio-user")));
+  EXPECT_THAT(one("exception: {interface: a-very-long-name0}"), ::testing::ElementsAre(HasSubstr("1 to 15 characters")));
+  EXPECT_THAT(one("exception: {interface: \"kgw/0\"}"), ::testing::ElementsAre(HasSubstr("letters, digits")));
+  EXPECT_THAT(one("exception: {interface: kgw0, mtu: 9000}"), ::testing::ElementsAre(HasSubstr("mtu")));
+}
+
+// One interface per port: the trailing number counts up from port 0's.
+TEST(GatewayConfig, ExceptionInterfaceNames) {
+  exception_config e;
+  e.interface = "kgw0";
+  EXPECT_EQ(exception_interface_name(e, 0), "kgw0");
+  EXPECT_EQ(exception_interface_name(e, 2), "kgw2");
+  e.interface = "host9";
+  EXPECT_EQ(exception_interface_name(e, 1), "host10");
+  e.interface = "edge";
+  EXPECT_EQ(exception_interface_name(e, 0), "edge0");
+  EXPECT_EQ(exception_interface_name(e, 1), "edge1");
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 #include "dataplane/eal_args.h"
+#include "dataplane/exception/exception_devices.h"
+#include "dataplane/exception/kernel_interface.h"
 #include "dataplane/memory_plan.h"
 #include "dataplane/proxy_settings.h"
 
@@ -137,6 +139,62 @@ TEST(EalArgs, SecondaryAttachesWithPrefix) {
   EXPECT_TRUE(has(args, "--proc-type=secondary"));
   EXPECT_TRUE(has(args, "--file-prefix=edge"));
   EXPECT_TRUE(has(args, "--no-telemetry"));
+}
+
+}  // namespace
+}  // namespace kgw
+
+namespace kgw {
+namespace {
+
+TEST(EalArgs, ExceptionInterfacesAreVdevsAfterThePorts) {
+  auto c = two_ports(1);
+  EXPECT_TRUE(exception_vdevs(c, "tap").empty()) << "off unless configured";
+  c.exception.enabled = true;
+  c.exception.interface = "kgw0";
+  c.exception.driver = "tap";
+  auto args = dataplane_eal_args(c, {0, 1}, {});
+  auto pcap = std::find(args.begin(), args.end(), "net_pcap0,rx_pcap=a.pcap,tx_pcap=b.pcap");
+  auto tap0 = std::find(args.begin(), args.end(), "net_tap_kgw_exception0,iface=kgw0");
+  auto tap1 = std::find(args.begin(), args.end(), "net_tap_kgw_exception1,iface=kgw1");
+  ASSERT_NE(tap0, args.end());
+  ASSERT_NE(tap1, args.end());
+  EXPECT_LT(pcap, tap0) << "the ports' ids do not move";
+  EXPECT_EQ(*(tap0 - 1), "--vdev");
+  EXPECT_EQ(exception_vdev(c.exception, "virtio-user", 1),
+            "virtio_user_kgw_exception1,path=/dev/vhost-net,queues=1,queue_size=1024,iface=kgw1");
+  EXPECT_EQ(exception_device_name("virtio-user", 0), "virtio_user_kgw_exception0");
+  c.exception.driver = "virtio-user";
+  EXPECT_EQ(exception_driver(c.exception), "virtio-user") << "as configured, whatever the host has";
+}
+
+TEST(ExceptionKernel, NodeAddressesGoToThePortOfTheirNetwork) {
+  gateway_config c = two_ports(1);
+  c.node_addresses = {*parse_ip("198.18.0.1"), *parse_ip("198.19.5.1"), *parse_ip("2001:db8::1"),
+                      *parse_ip("203.0.113.9")};
+  c.ports[0].networks = {*parse_prefix("198.18.0.0/24"), *parse_prefix("2001:db8::/64")};
+  c.ports[1].networks = {*parse_prefix("198.19.0.0/16"), *parse_prefix("198.19.5.0/24")};
+  auto p0 = kernel_addresses(c, 0);
+  ASSERT_EQ(p0.size(), 3u);
+  EXPECT_EQ(to_string(p0[0]), "198.18.0.1/24");
+  EXPECT_EQ(to_string(p0[1]), "2001:db8::1/64");
+  EXPECT_EQ(to_string(p0[2]), "203.0.113.9/32") << "in no port's network: port 0's, as a host address";
+  auto p1 = kernel_addresses(c, 1);
+  ASSERT_EQ(p1.size(), 1u);
+  EXPECT_EQ(to_string(p1[0]), "198.19.5.1/24") << "the longest network that holds it";
+  EXPECT_TRUE(kernel_addresses(c, 2).empty());
+}
+
+TEST(ExceptionKernel, CommandsSetMacMtuAddressesThenUp) {
+  mac_addr mac = *parse_mac("02:00:00:00:00:01");
+  auto cmds = kernel_interface_commands("kgw0", mac, 1500,
+                                        {ip_prefix{*parse_ip("198.18.0.1"), 24}, ip_prefix{*parse_ip("2001:db8::1"), 64}});
+  using v = std::vector<std::string>;
+  ASSERT_EQ(cmds.size(), 4u);
+  EXPECT_EQ(cmds[0], (v{"link", "set", "dev", "kgw0", "address", "02:00:00:00:00:01", "mtu", "1500"}));
+  EXPECT_EQ(cmds[1], (v{"address", "replace", "198.18.0.1/24", "dev", "kgw0"}));
+  EXPECT_EQ(cmds[2], (v{"address", "replace", "2001:db8::1/64", "dev", "kgw0", "nodad"}));
+  EXPECT_EQ(cmds[3], (v{"link", "set", "dev", "kgw0", "up"}));
 }
 
 }  // namespace

@@ -212,6 +212,74 @@ TEST(Local, IngressAddressesHandTheirListenedPortsToTheStack) {
   EXPECT_EQ(r.c.arp_replies, 1u);
 }
 
+// The exception path's rule: on a node address, what kgw does not answer
+// itself (echo, ARP/NS) and no listener of the stack takes is the kernel's,
+// TCP and UDP on any port included (no RST, no unreachable: the kernel's own
+// listeners answer), and so are ARP replies and NAs to it (answers to the
+// kernel's own requests). An address that is only an Ingress address keeps
+// refusing; without the path a node address refuses too.
+TEST(Local, ExceptionPathTakesWhatNoStageServesOnNodeAddresses) {
+  refusal_limiter lim{100};
+  local_table t = table();
+  t.n_v4 = 2;
+  const uint8_t ingress4[4] = {198, 18, 0, 10};
+  std::memcpy(t.v4[1], ingress4, 4);
+  t.v4_node = 1u << 0;
+  t.v6_node = 1u << 0;
+  t.v4_ingress = (1u << 0) | (1u << 1);  // the node address is an Ingress address too (the default)
+  t.n_tcp_ports = 1;
+  t.tcp_ports[0] = 80;
+  t.exception = true;
+
+  result r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(40000, 22, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::exception) << "SSH to the node: the kernel's, not a RST";
+  EXPECT_EQ(r.c.to_kernel, 1u);
+  EXPECT_EQ(r.c.tcp_resets, 0u);
+  r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(40000, 179, 0x10))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::exception) << "every segment, not only SYNs";
+  r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(40000, 80, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tcp) << "a port the stack listens on stays the stack's";
+  r = run(frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_udp}, udp(40000, 4789))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::exception);
+  EXPECT_EQ(r.c.udp_unreachables, 0u);
+  r = run(frame(eth(ethertype_ipv6), ipv6({}, tcp(40000, 22, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::exception);
+  r = run(frame(eth(ethertype_ipv4), ipv4({.proto = 47}, bytes(8, 0))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::exception) << "another protocol (GRE)";
+  bytes unreach = with_icmp4_sum(icmp(3, 4, 0, 1400));
+  r = run(frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp}, unreach)), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::exception) << "ICMP errors about the kernel's connections";
+
+  bytes echo = with_icmp4_sum(icmp(icmp_echo_request, 0, 1, 2));
+  r = run(frame(eth(ethertype_ipv4), ipv4({.proto = ipproto_icmp}, echo)), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tx) << "echo stays kgw's";
+  r = run(frame(eth(ethertype_arp, bytes(6, 0xff)), arp(1, mac_a, ip4_client, bytes(6, 0), ip4_gw)), t);
+  EXPECT_EQ(r.m.v, verdict::tx) << "ARP requests for the node stay kgw's";
+  r = run(frame(eth(ethertype_arp), arp(2, mac_a, ip4_client, mac_gw, ip4_gw)), t);
+  EXPECT_EQ(r.m.v, verdict::exception) << "an answer to the kernel's ARP request";
+  bytes na = icmp(icmp6_neighbor_advert, 0, 0x6000, 0, ip6_client);
+  na = with_l4_sum6(na, 2, ip6_client, ip6_gw, ipproto_icmpv6);
+  r = run(frame(eth(ethertype_ipv6), ipv6({.proto = ipproto_icmpv6, .hop_limit = 255}, na)), t);
+  EXPECT_EQ(r.m.v, verdict::exception) << "an answer to the kernel's solicitation";
+
+  r = run(frame(eth(ethertype_ipv4), ipv4({.dst = {198, 18, 0, 10}}, tcp(40000, 22, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tx) << "an Ingress address is no kernel's: RST";
+  EXPECT_EQ(r.c.tcp_resets, 1u);
+  r = run(frame(eth(ethertype_ipv4), ipv4({.dst = {198, 19, 0, 5}}, tcp(40000, 22, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::pending) << "transit is left alone";
+
+  EXPECT_TRUE(kernel_owns(t, 4, ip4_gw.data()));
+  EXPECT_TRUE(kernel_owns(t, 6, ip6_gw.data()));
+  EXPECT_FALSE(kernel_owns(t, 4, ingress4));
+  EXPECT_FALSE(kernel_owns(t, 4, ip4_client.data()));
+  t.exception = false;
+  EXPECT_FALSE(kernel_owns(t, 4, ip4_gw.data()));
+  r = run(frame(eth(ethertype_ipv4), ipv4({}, tcp(40000, 22, 0x02))), t, 64, &lim);
+  EXPECT_EQ(r.m.v, verdict::tx) << "without the path: RST";
+  r = run(frame(eth(ethertype_arp), arp(2, mac_a, ip4_client, mac_gw, ip4_gw)), t);
+  EXPECT_EQ(r.m.v, verdict::punt);
+}
+
 TEST(RefusalLimiter, RefillsAtItsRateUpToOneSecondsWorth) {
   refusal_limiter lim{10};
   uint64_t t = 100000000000ull;

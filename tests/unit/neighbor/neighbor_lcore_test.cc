@@ -105,6 +105,31 @@ TEST_F(Snoop, ArpAndNdBecomeEventsAndAnswersAreTaken) {
   EXPECT_EQ(bytes(ev[4].mac, ev[4].mac + 6), mac_a);
 }
 
+// With the exception path on, answers to a node address are the kernel's
+// too (its own ARP requests and solicitations): learnt from, then left
+// pending for the local stage to pass on. Gratuitous ARP and unsolicited NAs
+// to all nodes are still taken.
+TEST_F(Snoop, AnswersToTheKernelAreLearntAndLeftForIt) {
+  t.v4_node = 1;
+  t.v6_node = 1;
+  t.exception = true;
+  mbuf_burst b({
+      frame(eth(ethertype_arp), arp(arp_op_reply, mac_a, ip4_client, mac_gw, ip4_gw)),
+      na(ip6_gw, 0x60, ip6_client),
+      frame(eth(ethertype_arp, bcast), arp(arp_op_request, mac_a, ip4_other, zero_mac, ip4_other)),
+      na(all_nodes, 0x20, ip6_other),
+  }, 2);
+  pkt_meta meta[4];
+  parse_burst(b.data(), meta, 4, c);
+  neighbor_snoop_burst(b.data(), meta, 4, t, s, c);
+  verdict want[4] = {verdict::pending, verdict::pending, verdict::consumed, verdict::consumed};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(meta[i].v, want[i]) << i;
+    if (meta[i].v == verdict::consumed) b.pkts[i] = nullptr;  // the stage freed it
+  }
+  EXPECT_EQ(events().size(), 4u) << "the resolver learns from all of them";
+}
+
 TEST_F(Snoop, AMissHandsThePacketOverAndAFullRingDropsIt) {
   bytes f = tcp_frame(snat4, pod4, 1025, 8080, 0x02);
   rte_mbuf* m = mbuf_of(f);
