@@ -178,18 +178,21 @@ compiled_policies compiler::run() {
   std::vector<const network_policy*> order;
   for (const auto& p : m_.policies) order.push_back(&p);
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->id() < b->id(); });
-  for (const auto& pod : m_.pods)
-    if (!pod.ips.empty()) out_.pods.push_back(pod_isolation{pod.id(), pod.ips, {}, {}});
+  std::map<const pod_object*, size_t> slot;  // a Pod with addresses -> its out_.pods entry
+  for (const auto& pod : m_.pods) {
+    if (pod.ips.empty()) continue;
+    slot[&pod] = out_.pods.size();
+    out_.pods.push_back(pod_isolation{pod.id(), pod.ips, {}, {}});
+  }
   for (uint32_t i = 0; i < order.size(); ++i) {
     const network_policy& p = *order[i];
     out_.policies.push_back(p.id());
     compile_policy(p, i);
     for (const pod_object* pod : selected(p)) {
-      for (auto& iso : out_.pods) {
-        if (iso.id != pod->id()) continue;
-        if (p.ingress_type) iso.ingress_policies.push_back(i);
-        if (p.egress_type) iso.egress_policies.push_back(i);
-      }
+      auto it = slot.find(pod);
+      if (it == slot.end()) continue;
+      if (p.ingress_type) out_.pods[it->second].ingress_policies.push_back(i);
+      if (p.egress_type) out_.pods[it->second].egress_policies.push_back(i);
     }
   }
   return std::move(out_);
