@@ -1,5 +1,6 @@
 #include "control/policy/policy_check.h"
 
+#include <charconv>
 #include <exception>
 #include <optional>
 
@@ -44,9 +45,8 @@ std::optional<std::pair<uint8_t, uint16_t>> parse_port(std::string_view s, std::
     proto = s.substr(slash + 1);
   }
   uint32_t v = 0;
-  bool digits = !num.empty() && num.size() <= 5;
-  for (char ch : num) digits = digits && ch >= '0' && ch <= '9', v = v * 10 + uint32_t(ch - '0');
-  if (!digits || v == 0 || v > 65535) {
+  auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+  if (ec != std::errc() || end != num.data() + num.size() || v == 0 || v > 65535) {
     why = fmt::format("bad port \"{}\" (PORT/PROTO: 80/TCP, 53/UDP, 9000/SCTP)", s);
     return std::nullopt;
   }
