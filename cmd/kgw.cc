@@ -21,6 +21,7 @@ const subcommand subcommands[] = {
     {"replay", kgw::replay_main, "run the dataplane offline over a pcap file, deterministically"},
     {"validate", kgw::validate_main, "check gateway.yaml and NIC profiles without starting anything"},
     {"route-check", kgw::route_check_main, "show which Ingress backend a host and path reach; check test cases"},
+    {"policy-check", kgw::policy_check_main, "show whether NetworkPolicy allows a flow between Pods; check test cases"},
     {"dns-check", kgw::dns_check_main, "show what the workers answer to a DNS query, from a manifests directory"},
 };
 

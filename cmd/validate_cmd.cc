@@ -10,6 +10,7 @@
 #include "dataplane/config/nic_profile.h"
 #include "control/ingress/ingress_model.h"
 #include "control/ingress/route_table_builder.h"
+#include "control/policy/policy_compiler.h"
 #include "control/services/service_compiler.h"
 #include "control/tls/tls_certificates.h"
 #include "dataplane/tls_settings.h"
@@ -29,11 +30,12 @@ constexpr const char* help =
     "  -c, --config FILE      gateway config to check\n"
     "      --profiles DIR     NIC profile directory to check (default: as kgw dataplane finds it)\n"
     "  -m, --manifests DIR    Services and EndpointSlices to validate and compile, as kgw control\n"
-    "                         would, Ingresses and IngressClasses as kgw route-check reads them,\n"
-    "                         and the TLS Secrets they name (with -c: ingress.default_certificate)\n"
     "                         would (with -c: its node addresses, SNAT and services settings;\n"
-    "                         without: defaults, so NodePorts get no frontend); prints what they\n"
-    "                         compile to and how long it took\n"
+    "                         without: defaults, so NodePorts get no frontend), Ingresses and\n"
+    "                         IngressClasses as kgw route-check reads them, the TLS Secrets they\n"
+    "                         name (with -c: ingress.default_certificate), and Pods, Namespaces\n"
+    "                         and NetworkPolicies as kgw policy-check reads them; prints what\n"
+    "                         they compile to and how long it took\n"
     "  -h, --help             this text\n";
 }  // namespace
 
@@ -74,7 +76,7 @@ int validate_main(int argc, char** argv) {
     std::vector<std::string> merrors, warnings;
     std::vector<compiled_service> records;
     manifest_counts counts;
-    std::string tls_info;
+    std::string tls_info, policy_info;
     bool ok = compile_manifests(cfg ? *cfg : gateway_config{}, manifests, records, merrors, warnings, nullptr, nullptr,
                                 &counts);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -118,8 +120,25 @@ int validate_main(int argc, char** argv) {
       for (const auto& c : rs.conflicts) warnings.push_back("Ingress conflict: " + c);
       for (const auto& c : certs.conflicts) warnings.push_back("TLS conflict: " + c);
     }
+    // The NetworkPolicy side (Pods, Namespaces, NetworkPolicies), read as
+    // kgw policy-check reads it; YAML syntax the Services side has reported.
+    {
+      policy::policy_manifests objects;
+      std::vector<manifest_issue> perrors, pwarnings;
+      policy::load_policy_manifests(manifests, objects, perrors, pwarnings);
+      for (const auto& w : pwarnings) warnings.push_back(w.to_string());
+      for (const auto& e : perrors) {
+        if (e.message.starts_with("invalid YAML: ")) continue;
+        merrors.push_back(e.to_string());
+        ok = false;
+      }
+      if (perrors.empty() && !objects.policies.empty())
+        policy_info = fmt::format("policy: {} NetworkPolicies, {} Pods: {} classifier rules", objects.policies.size(),
+                                  objects.pods.size(), policy::compile_policies(objects).rules.size());
+    }
     for (const auto& l : counts.info_lines()) fmt::print(stderr, "info: {}\n", l);
     if (!tls_info.empty()) fmt::print(stderr, "info: {}\n", tls_info);
+    if (!policy_info.empty()) fmt::print(stderr, "info: {}\n", policy_info);
     for (const auto& w : limit_repeats(warnings)) fmt::print(stderr, "warning: {}\n", w);
     for (const auto& e : limit_repeats(merrors)) fmt::print(stderr, "error: {}\n", e);
     // The last line: what was found, whatever the outcome.

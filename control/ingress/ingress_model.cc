@@ -457,6 +457,9 @@ void parse_object(doc_ctx& c, yaml::node doc, manifest_set& out, std::string_vie
       parse_secret(c, doc, out);
       return;
     case yaml::kube_kind::endpoint_slice:
+    case yaml::kube_kind::pod:
+    case yaml::kube_kind::namespace_:
+    case yaml::kube_kind::network_policy:
     case yaml::kube_kind::skipped:
       return;
   }

@@ -9,8 +9,7 @@
 
 #include "control/ingress/ingress_model.h"
 #include "control/ingress/route_table_builder.h"
-#include "dataplane/config/read_file.h"
-#include "dataplane/config/yaml/parse.h"
+#include "dataplane/config/case_list.h"
 
 namespace kgw {
 
@@ -84,46 +83,22 @@ int run(const route_check_options& o) {
     return 0;
   }
 
-  std::string text, why;
-  if (!read_file(cases, text, why)) {
-    fmt::print(stderr, "{}: cannot read file\n", cases);
-    return 1;
-  }
-  yaml::stream doc = yaml::parse(text);
-  if (const auto& e = doc.error()) {
-    fmt::print(stderr, "{}:{}: YAML: {}\n", cases, e->line, e->message);
-    return 1;
-  }
-  yaml::node root = doc.documents().empty() ? yaml::node() : doc.documents()[0].root;
-  yaml::node list = root.is_map() ? root.get("cases") : root;
-  if (!list.is_sequence()) {
-    fmt::print(stderr, "{}: expected a list of cases (or a map with a `cases:` list)\n", cases);
-    return 1;
-  }
-  int passed = 0, failed = 0;
-  for (size_t i = 0; i < list.size(); i++) {
-    yaml::node cs = list.item(i);
+  return run_case_list(cases, [&](yaml::node cs, size_t i) {
     int line = cs.line();
     yaml::node path_n = cs.get("path"), expect_n = cs.get("expect");
     if (!path_n.is_scalar() || !expect_n.is_scalar()) {
       fmt::print(stderr, "{}:{}: cases[{}]: needs path and expect\n", cases, line, i);
-      failed++;
-      continue;
+      return false;
     }
     std::string h(cs.get("host").text());
     std::string p(path_n.text());
     std::string want(expect_n.text());
     answer a = describe(rs, table.lookup(h, p, scratch.get()));
-    if (want == a.first || (!a.alt.empty() && want == a.alt)) {
-      passed++;
-    } else {
-      failed++;
-      fmt::print("{}:{}: FAIL host \"{}\" path \"{}\": expected {}, got {} ({})\n", cases, line, h, p, want, a.first,
-                 a.detail);
-    }
-  }
-  fmt::print("{} passed, {} failed\n", passed, failed);
-  return failed ? 1 : 0;
+    if (want == a.first || (!a.alt.empty() && want == a.alt)) return true;
+    fmt::print("{}:{}: FAIL host \"{}\" path \"{}\": expected {}, got {} ({})\n", cases, line, h, p, want, a.first,
+               a.detail);
+    return false;
+  });
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
   if (what == yaml::kube_kind::skipped) {
     // knative's Service is not a Service: the count says whose it is.
     bool ours = *kind == "Service" || *kind == "EndpointSlice" || *kind == "Ingress" || *kind == "IngressClass" ||
-                *kind == "Secret";
+                *kind == "Secret" || *kind == "Pod" || *kind == "Namespace" || *kind == "NetworkPolicy";
     st.skipped_kinds[ours ? fmt::format("{} ({})", *kind, *api) : std::string(*kind)]++;
     return;
   }
@@ -92,9 +92,11 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
     return;
   }
   st.read_kinds[std::string(*kind)]++;
-  // The ingress router reads these (and the TLS side, the Secrets).
+  // The ingress router reads these (and the TLS side, the Secrets); the
+  // NetworkPolicy model (control/policy) the Pods, Namespaces and policies.
   if (what == yaml::kube_kind::ingress || what == yaml::kube_kind::ingress_class ||
-      what == yaml::kube_kind::secret)
+      what == yaml::kube_kind::secret || what == yaml::kube_kind::pod || what == yaml::kube_kind::namespace_ ||
+      what == yaml::kube_kind::network_policy)
     return;
   const bool is_service = what == yaml::kube_kind::service;
 

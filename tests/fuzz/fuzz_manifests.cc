@@ -2,7 +2,9 @@
 // them, then compiled into tables. Whatever the input, parsing must end in a
 // result or errors, never a crash, hang or sanitizer report; what validates
 // must compile (or fail with a message), and every frontend of a compiled
-// table must be found by the lookup the workers use.
+// table must be found by the lookup the workers use. The same files are read
+// as the NetworkPolicy model reads them (Pods, Namespaces, NetworkPolicies)
+// and compiled into its rules, each naming a policy that exists.
 //
 // The input is split into two files at the first 0x00 byte, so duplicates and
 // references across files are reached too.
@@ -11,10 +13,26 @@
 #include <string>
 #include <vector>
 
+#include "control/policy/policy_compiler.h"
 #include "control/services/service_compiler.h"
 #include "control/services/service_model.h"
 #include "pipelines/lb/maglev.h"
 #include "pipelines/lb/service_record.h"
+
+namespace {
+
+void check_policies(const std::vector<std::pair<std::string, std::string>>& files) {
+  kgw::policy::policy_manifests m;
+  std::vector<kgw::manifest_issue> errors, warnings;
+  for (const auto& [name, text] : files) kgw::policy::parse_policy_manifests(name, text, m, errors, warnings);
+  for (const auto& e : errors) (void)e.to_string();
+  kgw::policy::compiled_policies cp = kgw::policy::compile_policies(m);
+  if (cp.policies.size() != m.policies.size()) __builtin_trap();
+  for (const auto& r : cp.rules)
+    if (r.policy >= cp.policies.size() || (r.family != 4 && r.family != 6) || r.port_lo > r.port_hi) __builtin_trap();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 64 * 1024) return 0;  // keep runs short
@@ -27,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     files.emplace_back("a.yaml", text.substr(0, cut));
     files.emplace_back("b.yaml", text.substr(cut + 1));
   }
+  check_policies(files);
   kgw::service_set set;
   std::vector<kgw::manifest_issue> errors;
   bool ok = kgw::parse_services(files, set, errors);

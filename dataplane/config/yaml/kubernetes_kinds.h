@@ -1,7 +1,8 @@
 // What each Kubernetes apiVersion/kind in a manifests directory is to kgw,
 // in one place, so that every reader of the directory (the Services loader
 // behind `kgw validate` and `kgw control`, the Ingress model behind `kgw
-// route-check` and the router) reads, skips and rejects the same objects.
+// route-check` and the router, the NetworkPolicy model behind `kgw
+// policy-check`) reads, skips and rejects the same objects.
 //
 // Users point kgw at what they have: `kubectl get -o yaml` dumps, Helm
 // output, GitOps trees. Those mix in Deployments, ConfigMaps, RBAC and CRDs,
@@ -19,6 +20,9 @@ enum class kube_kind : uint8_t {
   ingress,         // networking.k8s.io/v1 Ingress
   ingress_class,   // networking.k8s.io/v1 IngressClass
   secret,          // v1 Secret (those of type kubernetes.io/tls: certificates for TLS termination)
+  pod,             // v1 Pod (NetworkPolicy: labels, addresses, named ports)
+  namespace_,      // v1 Namespace (NetworkPolicy: namespaceSelector)
+  network_policy,  // networking.k8s.io/v1 NetworkPolicy
   list,            // v1 List, or a typed list (ServiceList, ...): its items are objects
   wrong_version,   // a kind kgw reads, in an apiVersion it does not (discovery.k8s.io/v1beta1 EndpointSlice)
   skipped,         // anything else: not kgw's
@@ -32,6 +36,7 @@ std::string_view list_item_kind(std::string_view list_kind);
 
 // For messages: the kinds kgw reads.
 inline constexpr const char* kinds_read =
-    "v1 Service and Secret, discovery.k8s.io/v1 EndpointSlice, networking.k8s.io/v1 Ingress and IngressClass";
+    "v1 Service, Secret, Pod and Namespace, discovery.k8s.io/v1 EndpointSlice, networking.k8s.io/v1 Ingress, "
+    "IngressClass and NetworkPolicy";
 
 }  // namespace kgw::yaml

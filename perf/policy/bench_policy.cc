@@ -1,0 +1,133 @@
+// NetworkPolicy new-flow classification cost: the rte_acl classifier
+// (pipelines/policy) at 10, 1,000 and 10,000 rules, IPv4 and IPv6, flows in
+// bursts of 32 as a worker will pass them; plus the classifier's build time.
+// Figures are recorded in perf/README.md.
+//
+//   build/perf/policy/bench_policy [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+#include <rte_eal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pipelines/policy/policy_classifier.h"
+
+using namespace kgw;
+
+namespace {
+
+constexpr uint32_t burst = 32;
+
+// An address of the family: 198.18.x.y (IPv4) or 2001:db8::x:y (IPv6).
+void address(uint8_t family, uint32_t n, uint8_t (&out)[16]) {
+  std::fill(std::begin(out), std::end(out), 0);
+  if (family == 4) {
+    out[0] = 198, out[1] = 18, out[2] = uint8_t(n >> 8), out[3] = uint8_t(n);
+    return;
+  }
+  out[0] = 0x20, out[1] = 0x01, out[2] = 0x0d, out[3] = 0xb8;
+  out[14] = uint8_t(n >> 8), out[15] = uint8_t(n);
+}
+
+// `n` ingress rules shaped like compiled policies: one Pod per 10 rules,
+// isolated for ingress, each rule a client prefix and a port range.
+std::vector<policy_acl_rule> make_rules(uint32_t n, uint8_t family) {
+  std::mt19937 rng(15);
+  std::vector<policy_acl_rule> rules;
+  const uint8_t host = family == 4 ? 32 : 128;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t pod = i / 10;
+    policy_acl_rule r{};
+    r.family = family;
+    r.policy = pod;
+    if (i % 10 == 0) {
+      r.category = policy_ingress_isolated;
+      address(family, pod, r.dst);
+      r.dst_len = host;
+      r.port_hi = 65535;
+      rules.push_back(r);
+      continue;
+    }
+    r.category = policy_ingress_allow;
+    r.proto = 6;
+    address(family, 0x8000 | (rng() & 0x7f00), r.src);
+    r.src_len = uint8_t(host - 8);
+    address(family, pod, r.dst);
+    r.dst_len = host;
+    r.port_lo = uint16_t(80 + i % 10);
+    r.port_hi = uint16_t(r.port_lo + (i % 3));
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+std::vector<policy_flow> make_flows(uint32_t n_rules, uint8_t family) {
+  std::mt19937 rng(7);
+  std::vector<policy_flow> flows(1024);
+  uint32_t pods = std::max(1u, n_rules / 10);
+  for (auto& f : flows) {
+    f.family = family;
+    f.proto = 6;
+    f.dport = uint16_t(78 + rng() % 16);
+    address(family, 0x8000 | (rng() & 0x7fff), f.src);
+    address(family, rng() % pods, f.dst);
+  }
+  return flows;
+}
+
+void BM_classify(benchmark::State& state) {
+  auto family = uint8_t(state.range(1));
+  auto rules = make_rules(uint32_t(state.range(0)), family);
+  auto flows = make_flows(uint32_t(state.range(0)), family);
+  policy_classifier c;
+  std::string why;
+  if (!c.build(rules.data(), rules.size(), why)) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
+  policy_verdict out[burst];
+  size_t at = 0, allowed = 0;
+  for (auto _ : state) {
+    c.classify(flows.data() + at, burst, out);
+    for (auto& v : out) allowed += v.allow;
+    at = (at + burst) % flows.size();
+  }
+  benchmark::DoNotOptimize(allowed);
+  state.SetItemsProcessed(int64_t(state.iterations()) * burst);
+  state.counters["allowed"] = benchmark::Counter(double(allowed) / double(state.iterations() * burst));
+}
+
+void BM_build(benchmark::State& state) {
+  auto rules = make_rules(uint32_t(state.range(0)), uint8_t(state.range(1)));
+  for (auto _ : state) {
+    policy_classifier c;
+    std::string why;
+    if (!c.build(rules.data(), rules.size(), why)) state.SkipWithError(why.c_str());
+  }
+}
+
+}  // namespace
+
+BENCHMARK(BM_classify)->ArgNames({"rules", "family"})->ArgsProduct({{10, 1000, 10000}, {4, 6}});
+BENCHMARK(BM_build)->ArgNames({"rules", "family"})->ArgsProduct({{1000, 10000}, {4, 6}})
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  // rte_acl's memory comes from rte_zmalloc: an EAL without hugepages, devices or shared files.
+  std::string prefix = "--file-prefix=kgw-bench-policy-" + std::to_string(getpid());
+  const char* eal_argv[] = {"bench_policy", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
+                            prefix.c_str(), "--no-telemetry", "-l", "0", "--log-level=*:error"};
+  if (rte_eal_init(sizeof(eal_argv) / sizeof(eal_argv[0]), const_cast<char**>(eal_argv)) < 0) {
+    fprintf(stderr, "EAL init failed\n");
+    return 1;
+  }
+  rmdir(rte_eal_get_runtime_dir());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  rte_eal_cleanup();
+  return 0;
+}
