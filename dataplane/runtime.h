@@ -13,6 +13,7 @@
 #include "dataplane/request_log_memory.h"
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/neighbor/neighbor_service.h"
+#include "dataplane/publish/pod_route_publisher.h"
 #include "dataplane/service_runtime.h"
 #include "dataplane/tls_runtime.h"
 #include "dataplane/worker.h"
@@ -75,6 +76,7 @@ class runtime {
   bool build_workers(const runtime_options& o);
   bool build_tcp(const runtime_options& o);
   bool build_tls(const runtime_options& o);
+  bool build_pod_network();
   void clear_stats(uint64_t port);
 
   std::unique_ptr<eal_session> eal_;
@@ -98,6 +100,8 @@ class runtime {
   service_runtime services_;
   tls_runtime tls_;
   neighbor_service neighbors_;
+  pod_network_conf* pod_network_ = nullptr;  // gateway.yaml's pod_network, as the workers read it
+  pod_route_publisher pod_routes_;
   uint64_t now_ns() const;
   bool ports_started_ = false;
 };

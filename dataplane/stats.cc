@@ -198,6 +198,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      "heard {}  learned {}  mac-changes {}  events-lost {}\n",
                      nb.misses, nb.queued, nb.failed, nb.released, nb.solicits, nb.heard, nb.learned, nb.mac_changes,
                      nb.events_lost);
+  const pod_lcore_counters& pd = c.pod;
+  out += fmt::format("pods: on-link {}  routed {}  encapsulated {}  decapsulated {}  too-big-sent {}\n", pd.on_link,
+                     pd.routed, pd.encapsulated, pd.decapsulated, pd.too_big_sent);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

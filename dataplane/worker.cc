@@ -403,6 +403,9 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
   lcore_counters& c = *w.counters;
   parse_burst(pkts, meta, n, c);
+  const pod_network_conf* pods = w.pods.conf;
+  // VXLAN first: its inner packets go through every stage below.
+  if (pods && pods->overlay == pod_overlay::vxlan) vxlan_decap_burst(pkts, meta, n, *pods, c);
   // DNS before the Services: a DNS address that is also a Service's is the responder's.
   if (w.dns) dns_burst(pkts, meta, n, *w.dns, __atomic_load_n(w.dns_names, __ATOMIC_ACQUIRE), c);
   // Services before local: NodePorts live on the gateway's own addresses.
@@ -425,6 +428,13 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   neighbor_snoop_burst(pkts, meta, n, *w.local, w.neighbor, c);
   w.local_state.now_ns = w.now_ns;
   local_burst(pkts, meta, n, *w.local, w.local_state, c);
+  // Last: what no Service and no address of the gateway claimed may be for a pod.
+  if (pods && w.pod_routes_slot) {
+    w.pods.routes = __atomic_load_n(w.pod_routes_slot, __ATOMIC_ACQUIRE);
+    w.pods.now_ns = w.now_ns;
+    w.neighbor.now_tick = neighbor_tick(w.now_ns);
+    pod_forward_burst(pkts, meta, n, w.pods, w.nexthops, w.neighbor, c);
+  }
   dispatch(w, pkts, meta, n);
 }
 

@@ -457,6 +457,7 @@ void parse_object(doc_ctx& c, yaml::node doc, manifest_set& out, std::string_vie
       parse_secret(c, doc, out);
       return;
     case yaml::kube_kind::endpoint_slice:
+    case yaml::kube_kind::node:
     case yaml::kube_kind::skipped:
       return;
   }

@@ -189,6 +189,18 @@ struct dns_config {
   int line = 0;
 };
 
+// How pods on other Nodes are reached (docs/pod-network.md): routed to the
+// Node's address (none, host-gw style) or in VXLAN to its VTEP (Flannel's
+// vxlan backend: VNI 1, UDP 8472).
+struct pod_network_config {
+  bool vxlan = false;                // overlay: vxlan (true) or none
+  uint32_t vni = 1;
+  uint16_t vxlan_port = 8472;
+  std::optional<mac_addr> vtep_mac;  // unset: the MAC of the port the VTEP address is on (port 0)
+  std::optional<ip_addr> vtep_address;  // IPv4, one of node.addresses; unset: the first IPv4 one
+  int line = 0;
+};
+
 struct gateway_config {
   std::string file;  // the file this was read from
   std::string node_name;
@@ -206,6 +218,7 @@ struct gateway_config {
   ingress_config ingress;
   tcp_stack_config tcp;
   dns_config dns;
+  pod_network_config pod_network;
 };
 
 // Parses and validates. Returns the config, or fills `errors` (all of them, not

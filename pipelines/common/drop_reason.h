@@ -61,7 +61,17 @@ namespace kgw {
   X(dns_fragment, "DNS query in IP fragments")                                       \
   X(dns_tcp_limit, "DNS over TCP connection beyond dns.tcp_max_connections of the worker: reset") \
   X(dns_tcp_framing, "DNS over TCP length prefix below a header or past the receive buffer: connection reset") \
-  X(dns_tcp_no_mbuf, "DNS over TCP response without an mbuf for it: connection reset")
+  X(dns_tcp_no_mbuf, "DNS over TCP response without an mbuf for it: connection reset") \
+  X(pod_ttl_exceeded, "a packet for a pod arrived with TTL or hop limit 1 or 0: not forwarded") \
+  X(pod_too_big, "a packet for a pod does not fit the port MTU once encapsulated (ICMP sent unless DF was clear or over the rate limit)") \
+  X(pod_no_node_address, "the Node owning the pod CIDR has no address of the family its next hop needs") \
+  X(pod_no_vtep_mac, "VXLAN to a Node that names no VTEP MAC") \
+  X(pod_no_headroom, "no headroom in the mbuf for the VXLAN headers") \
+  X(vxlan_short, "VXLAN datagram shorter than its header and an inner Ethernet header") \
+  X(vxlan_bad_flags, "VXLAN header without the I (VNI valid) flag") \
+  X(vxlan_bad_vni, "VXLAN with a VNI other than pod_network.vxlan.vni") \
+  X(vxlan_bad_inner_mac, "inner frame of a VXLAN datagram not addressed to the gateway's VTEP MAC") \
+  X(vxlan_fragment, "VXLAN datagram in IP fragments: no reassembly")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

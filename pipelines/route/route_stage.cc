@@ -85,6 +85,14 @@ void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, c
   }
 }
 
+void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t family, const uint8_t* addr,
+                 neighbor_lcore& nb, lcore_counters& c) {
+  nexthop h = nexthop_resolve(t, family, addr);
+  if (h.entry) leave_by(mb, rte_pktmbuf_mtod(mb, uint8_t*), m, t, *h.entry, nb, c);
+  else if (h.found) neighbor_queue(nb, mb, m, family, h.addr, h.port, c);
+  else drop(m, drop_reason::no_neighbor, c);
+}
+
 void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
                  neighbor_lcore& nb, lcore_counters& c) {
   for (uint16_t i = 0; i < n; ++i) {

@@ -37,6 +37,7 @@ kube_kind classify_kind(std::string_view api, std::string_view kind) {
   if (kind == "Ingress") return version("networking.k8s.io/v1", {"extensions"}, kube_kind::ingress);
   if (kind == "IngressClass") return version("networking.k8s.io/v1", {}, kube_kind::ingress_class);
   if (kind == "Secret") return version("v1", {}, kube_kind::secret);
+  if (kind == "Node") return version("v1", {}, kube_kind::node);
   return kube_kind::skipped;
 }
 

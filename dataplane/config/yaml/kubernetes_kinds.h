@@ -19,6 +19,7 @@ enum class kube_kind : uint8_t {
   ingress,         // networking.k8s.io/v1 Ingress
   ingress_class,   // networking.k8s.io/v1 IngressClass
   secret,          // v1 Secret (those of type kubernetes.io/tls: certificates for TLS termination)
+  node,            // v1 Node (pod CIDRs and addresses: pod routing)
   list,            // v1 List, or a typed list (ServiceList, ...): its items are objects
   wrong_version,   // a kind kgw reads, in an apiVersion it does not (discovery.k8s.io/v1beta1 EndpointSlice)
   skipped,         // anything else: not kgw's
@@ -32,6 +33,6 @@ std::string_view list_item_kind(std::string_view list_kind);
 
 // For messages: the kinds kgw reads.
 inline constexpr const char* kinds_read =
-    "v1 Service and Secret, discovery.k8s.io/v1 EndpointSlice, networking.k8s.io/v1 Ingress and IngressClass";
+    "v1 Service, Secret and Node, discovery.k8s.io/v1 EndpointSlice, networking.k8s.io/v1 Ingress and IngressClass";
 
 }  // namespace kgw::yaml

@@ -399,7 +399,7 @@ dataplane:
   EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac, networks)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns)");
+            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns, pod_network)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
