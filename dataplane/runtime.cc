@@ -78,6 +78,7 @@ runtime::~runtime() {
   tls_.shutdown();
   if (dns_) rte_free(dns_);
   neighbors_.release();
+  pod_routes_.release();
   services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)

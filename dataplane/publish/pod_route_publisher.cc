@@ -87,9 +87,14 @@ void free_pod_route_table(pod_route_table* t) {
   rte_free(t);
 }
 
-pod_route_publisher::~pod_route_publisher() {
+pod_route_publisher::~pod_route_publisher() { release(); }
+
+void pod_route_publisher::release() {
   reclaim(true);
+  if (shared_) *shared_ = nullptr;
+  shared_ = nullptr;  // the shared state goes after this
   free_pod_route_table(current_);
+  current_ = nullptr;
 }
 
 bool pod_route_publisher::apply(pod_route_list* l, std::string& error) {

@@ -39,6 +39,8 @@ class pod_route_publisher {
   uint64_t generation() const { return generation_; }
   // Frees what the workers and readers are done with; `all` at shutdown.
   void reclaim(bool all = false);
+  // Frees everything, the running table too (the workers have stopped); before the EAL goes.
+  void release();
 
  private:
   struct retired {

@@ -972,10 +972,10 @@ kind: Service
 metadata: {name: fn}
 )");
   expect_errors(r, {"svc.yaml:5: default/old: apiVersion: kind EndpointSlice in apiVersion discovery.k8s.io/v1beta1 "
-                    "is not supported (kgw reads v1 Service and Secret, discovery.k8s.io/v1 EndpointSlice, "
+                    "is not supported (kgw reads v1 Service, Secret and Node, discovery.k8s.io/v1 EndpointSlice, "
                     "networking.k8s.io/v1 Ingress and IngressClass)",
                     "svc.yaml:9: default/older: apiVersion: kind Ingress in apiVersion extensions/v1beta1 "
-                    "is not supported (kgw reads v1 Service and Secret, discovery.k8s.io/v1 EndpointSlice, "
+                    "is not supported (kgw reads v1 Service, Secret and Node, discovery.k8s.io/v1 EndpointSlice, "
                     "networking.k8s.io/v1 Ingress and IngressClass)"});
 }
 
