@@ -1006,3 +1006,42 @@ TEST(GatewayConfig, DnsErrors) {
 
 }  // namespace
 }  // namespace kgw
+
+namespace kgw {
+namespace {
+
+TEST(GatewayConfig, PodNetworkSection) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(cfg->pod_network.vxlan);  // routed to the Nodes' addresses by default
+  EXPECT_EQ(cfg->pod_network.vni, 1u);
+  EXPECT_EQ(cfg->pod_network.vxlan_port, 8472);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "pod_network:\n  overlay: vxlan\n  vxlan: {vni: 42, port: 4789}\n"
+                                 "  vtep_mac: 02:00:00:00:ee:01\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << (errs.empty() ? "" : errs[0].to_string());
+  EXPECT_TRUE(cfg->pod_network.vxlan);
+  EXPECT_EQ(cfg->pod_network.vni, 42u);
+  EXPECT_EQ(cfg->pod_network.vxlan_port, 4789);
+  EXPECT_EQ(to_string(*cfg->pod_network.vtep_mac), "02:00:00:00:ee:01");
+  ASSERT_TRUE(cfg->pod_network.vtep_address) << "the first IPv4 node address";
+  EXPECT_EQ(to_string(*cfg->pod_network.vtep_address), to_string(cfg->node_addresses[0]));
+}
+
+TEST(GatewayConfig, PodNetworkErrors) {
+  auto one = [](const std::string& text) {
+    auto e = strings_of(errors_of(std::string(minimal) + text));
+    return e.size() == 1 ? e[0] : std::to_string(e.size()) + " errors";
+  };
+  EXPECT_THAT(one("pod_network: {overlay: geneve}\n"), HasSubstr("pod_network.overlay: expected none or vxlan"));
+  EXPECT_THAT(one("pod_network: {vxlan: {vni: 16777216}}\n"), HasSubstr("pod_network.vxlan.vni: must be 0..16777215"));
+  EXPECT_THAT(one("pod_network: {vxlan: {port: 0}}\n"), HasSubstr("pod_network.vxlan.port"));
+  EXPECT_THAT(one("pod_network: {vtep_mac: 01:00:00:00:00:01}\n"), HasSubstr("pod_network.vtep_mac: not a unicast"));
+  EXPECT_THAT(one("pod_network: {vtep_address: 198.18.99.1}\n"), HasSubstr("is not one of node.addresses"));
+  EXPECT_THAT(one("pod_network: {vtep_adress: 198.18.99.1}\n"), HasSubstr("unknown key"));
+}
+
+}  // namespace
+}  // namespace kgw
