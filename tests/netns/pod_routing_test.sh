@@ -9,7 +9,8 @@
 # decapsulates and encapsulates; a 1500-byte datagram with DF from the local
 # pod does not fit the tunnel and gets ICMP fragmentation needed (MTU 1450).
 # Phase 2, overlay none: the same Node routed host-gw style. Both ways, ping
-# and HTTP (a 300 kB download too).
+# and HTTP (a 300 kB download too), and each pod through a Service of the
+# other (the replies to the remote pod leave by pod routing).
 #   pod_routing_test.sh path/to/kgw
 set -uo pipefail
 
@@ -59,6 +60,7 @@ no_checksum_offload "$P-node" vxlan1
 node bridge fdb append "$GW_VTEP_MAC" dev vxlan1 dst 198.18.50.1
 node ip neigh add 198.19.50.0 lladdr "$GW_VTEP_MAC" dev vxlan1 nud permanent
 node ip route add 198.19.50.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10
+node ip route add 198.18.150.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10  # the Services
 
 mkdir -p "$WORK/manifests" "$WORK/lpod" "$WORK/rpod"
 cat > "$WORK/manifests/nodes.yaml" <<YAML
@@ -81,6 +83,28 @@ status:
   addresses:
   - {type: InternalIP, address: 198.18.50.2}
 YAML
+# A Service of the local pod and one of the remote pod (cluster IPs are
+# source-NATed: the replies come back through the gateway, to a pod the
+# route stage hands to pod routing).
+for svc in "to-local 198.18.150.50 198.19.50.10" "to-remote 198.18.150.60 198.19.60.10"; do
+  read -r name ip endpoint <<< "$svc"
+  cat >> "$WORK/manifests/services.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: $name}
+spec:
+  clusterIP: $ip
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: $name-1, labels: {kubernetes.io/service-name: $name}}
+addressType: IPv4
+ports: [{port: 8080}]
+endpoints: [{addresses: [$endpoint]}]
+---
+YAML
+done
 "$KGW" validate --manifests "$WORK/manifests" > "$WORK/validate.log" 2>&1 || { cat "$WORK/validate.log"; fail "validate"; }
 grep -q "pod network: 2 Nodes, 2 pod CIDRs" "$WORK/validate.log" || { cat "$WORK/validate.log"; fail "validate did not read the Nodes"; }
 
@@ -105,6 +129,8 @@ ports:
     device: "net_af_packet1,iface=g1,qdisc_bypass=1"
     networks: [198.18.50.0/24]
 workers: 1
+snat:
+  addresses: [198.18.50.250]
 pod_network:
   overlay: $1
   vtep_mac: "$GW_VTEP_MAC"
@@ -134,6 +160,9 @@ both_ways() {
   node ping -c 3 -i 0.2 -W 2 -I 198.19.60.10 198.19.50.10 > "$WORK/ping.log" 2>&1 || { cat "$WORK/ping.log"; fail "$1: remote pod -> local pod ping"; }
   [ "$(lpod curl -s --max-time 5 http://198.19.60.10:8080/)" = "remote pod" ] || fail "$1: local pod -> remote pod HTTP"
   [ "$(node curl -s --max-time 5 --interface 198.19.60.10 http://198.19.50.10:8080/)" = "local pod" ] || fail "$1: remote pod -> local pod HTTP"
+  [ "$(node curl -s --max-time 5 --interface 198.19.60.10 http://198.18.150.50/)" = "local pod" ] ||
+    fail "$1: remote pod -> Service -> local pod"
+  [ "$(lpod curl -s --max-time 5 http://198.18.150.60/)" = "remote pod" ] || fail "$1: local pod -> Service -> remote pod"
   # Full-size segments from the local pod: over the tunnel's MTU with VXLAN.
   node curl -s --max-time 10 --interface 198.19.60.10 -o "$WORK/big.out" http://198.19.50.10:8080/big.bin || fail "$1: large download"
   cmp -s "$WORK/big.out" "$WORK/lpod/big.bin" || fail "$1: the large download differs"
@@ -159,6 +188,7 @@ stop
 
 # Host-gw: the Node routes the gateway's pod CIDR to the gateway's address.
 node ip route replace 198.19.50.0/24 via 198.18.50.1 dev eth0 src 198.19.60.10
+node ip route replace 198.18.150.0/24 via 198.18.50.1 dev eth0 src 198.19.60.10
 lpod ip route flush cache
 start none
 both_ways host-gw
