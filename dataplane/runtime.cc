@@ -362,6 +362,7 @@ bool runtime::build_workers(const runtime_options& o) {
     workers_[i]->handoff_in = r;
   }
   if (!build_pod_network()) return false;
+  if (o.initial_pod_routes && !o.initial_pod_routes(pod_routes_, error_)) return false;
   neighbors_.set_rcu(services_.publisher().qsbr());
   for (worker_conf* w : workers_) {
     neighbors_.attach(*w);

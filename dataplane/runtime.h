@@ -43,6 +43,7 @@ struct runtime_options {
   // Certificates that serve from the start (the manifests' TLS Secrets);
   // empty: the self-signed certificate alone until control publishes.
   initial_tls_publish initial_tls;
+  initial_pod_routes_publish initial_pod_routes;  // the manifests' Nodes; empty: none until control publishes
 };
 
 class runtime {

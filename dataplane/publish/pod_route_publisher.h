@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,9 @@ class pod_route_publisher {
   uint64_t generation_ = 0;
   std::vector<retired> pending_;
 };
+
+// Pod routes that run from the dataplane's start (`kgw dataplane
+// --manifests`, `kgw replay`), published before any worker runs.
+using initial_pod_routes_publish = std::function<bool(pod_route_publisher&, std::string& error)>;
 
 }  // namespace kgw
