@@ -31,6 +31,7 @@ const bytes gw_vtep_mac = {2, 0, 0, 0, 0xee, 1}, node_b_vtep = {2, 0, 0, 0, 0xee
 const bytes local_pod = {198, 19, 10, 5}, remote_pod = {198, 19, 20, 7}, other_pod = {198, 19, 99, 1};
 const bytes node_b = {198, 18, 1, 2}, gw_vtep = {198, 18, 1, 1};
 const bytes remote_pod6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+const bytes node_b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
 void set_ip(uint8_t* out, const char* text) {
   ip_addr a = *parse_ip(text);
@@ -55,8 +56,9 @@ pod_route_list* make_list() {
   new (l) pod_route_list{};
   std::snprintf(l->nodes[0].name, 64, "gw");
   std::snprintf(l->nodes[1].name, 64, "b");
-  l->nodes[1].has_v4 = l->nodes[1].has_vtep_mac = 1;
+  l->nodes[1].has_v4 = l->nodes[1].has_v6 = l->nodes[1].has_vtep_mac = 1;
   set_ip(l->nodes[1].addr4, "198.18.1.2");
+  set_ip(l->nodes[1].addr6, "2001:db8:1::2");
   std::memcpy(l->nodes[1].vtep_mac, node_b_vtep.data(), 6);
   std::snprintf(l->nodes[2].name, 64, "wide");
   l->n_nodes = 3;
@@ -81,13 +83,14 @@ struct PodForward : ::testing::Test {
   PodForward() {
     auto neighbor = [&](const bytes& ip, const bytes& mac, uint16_t port) {
       neighbor_entry& e = nh->neighbors[nh->n_neighbors++];
-      e.family = 4;
-      std::memcpy(e.ip, ip.data(), 4);
+      e.family = ip.size() == 4 ? 4 : 6;
+      std::memcpy(e.ip, ip.data(), ip.size());
       std::memcpy(e.mac, mac.data(), 6);
       e.port = port;
     };
     neighbor(local_pod, local_pod_mac, 0);
     neighbor(node_b, node_b_mac, 1);
+    neighbor(node_b6, node_b_mac, 1);
     auto onlink = [&](const char* p, uint16_t port) {
       route_entry& r = nh->routes[nh->n_routes++];
       ip_prefix x = *parse_prefix(p);
@@ -172,6 +175,34 @@ TEST_F(PodForward, HostGwRoutesToTheNodeAddress) {
   EXPECT_EQ(ref_checksum(bytes(out.begin() + 14, out.begin() + 34)), 0) << "header checksum still right";
   EXPECT_EQ(bytes(out.begin() + 34, out.end()), bytes(in.begin() + 34, in.end()));
   EXPECT_EQ(c.pod.routed, 1u);
+}
+
+bytes udp6(const bytes& dst, uint8_t hop_limit = 64) {
+  return framed(ipv6({.proto = ipproto_udp, .src = ip6_client, .dst = dst, .hop_limit = hop_limit}, udp(1000, 2000, {1, 2})));
+}
+
+TEST_F(PodForward, Ipv6PodsRouteToTheNodesIpv6Address) {
+  bytes in = udp6(remote_pod6);
+  bytes out = forwarded(in, 1);
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 12), frame(node_b_mac, p1_mac));
+  EXPECT_EQ(out[14 + 7], 63) << "hop limit decremented";
+  EXPECT_EQ(bytes(out.begin() + 14 + 8, out.end()), bytes(in.begin() + 14 + 8, in.end()));
+  mbuf_burst b({udp6(remote_pod6, 1)});
+  pkt_meta meta[1];
+  run(b, meta);
+  EXPECT_EQ(drops(drop_reason::pod_ttl_exceeded), 1u);
+}
+
+TEST_F(PodForward, Ipv6PodsGoInTheIpv4Tunnel) {
+  conf.overlay = pod_overlay::vxlan;
+  bytes in = udp6(remote_pod6);
+  bytes out = forwarded(in, 1);
+  ASSERT_EQ(out.size(), in.size() + vxlan_outer_len);
+  EXPECT_EQ(get16(out, 12), ethertype_ipv4);
+  EXPECT_EQ(bytes(out.begin() + 30, out.begin() + 34), node_b);
+  EXPECT_EQ(get16(out, vxlan_outer_len + 12), ethertype_ipv6) << "the inner frame says what it carries";
+  EXPECT_EQ(out[vxlan_outer_len + 14 + 7], 63);
 }
 
 TEST_F(PodForward, APodOnTheSegmentIsDeliveredOnL2) {
