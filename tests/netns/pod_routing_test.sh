@@ -170,6 +170,8 @@ both_ways() {
 }
 
 start vxlan
+cli "show pods" > "$WORK/pods.txt"
+grep -Eq "^198\.19\.60\.0/24 +remote +198\.18\.50\.2 +- +$NODE_VTEP_MAC" "$WORK/pods.txt" || { cat "$WORK/pods.txt"; fail "show pods"; }
 both_ways vxlan
 sleep 0.3  # counters are published per loop; let the last ones land
 enc=$(pods_field encapsulated) dec=$(pods_field decapsulated)
