@@ -116,7 +116,7 @@ void encapsulate(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x
   m.vlan_count = 0;
   mb->ol_flags = 0;
   x.c.pod.encapsulated++;
-  route_leave(mb, m, x.t, 4, node.addr4, x.nb, x.c);
+  route_leave(mb, m, x.t, 4, h, x.nb, x.c);
 }
 
 void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer) {
@@ -129,14 +129,14 @@ void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bo
   if (h.found && std::memcmp(h.addr, dst, family == 4 ? 4 : 16) == 0) {
     decrement_ttl(ip, family);
     x.c.pod.on_link++;
-    return route_leave(mb, m, x.t, family, dst, x.nb, x.c);
+    return route_leave(mb, m, x.t, family, h, x.nb, x.c);
   }
   if (x.s.conf->overlay == pod_overlay::vxlan) return encapsulate(mb, m, node, x, may_answer);
   const bool has = family == 4 ? node.has_v4 : node.has_v6;
   if (!has) return drop(m, drop_reason::pod_no_node_address, x.c);
   decrement_ttl(ip, family);
   x.c.pod.routed++;
-  route_leave(mb, m, x.t, family, family == 4 ? node.addr4 : node.addr6, x.nb, x.c);
+  route_leave(mb, m, x.t, family, nexthop_resolve(x.t, family, family == 4 ? node.addr4 : node.addr6), x.nb, x.c);
 }
 
 }  // namespace

@@ -85,9 +85,8 @@ void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, c
   }
 }
 
-void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t family, const uint8_t* addr,
+void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t family, const nexthop& h,
                  neighbor_lcore& nb, lcore_counters& c) {
-  nexthop h = nexthop_resolve(t, family, addr);
   if (h.entry) leave_by(mb, rte_pktmbuf_mtod(mb, uint8_t*), m, t, *h.entry, nb, c);
   else if (h.found) neighbor_queue(nb, mb, m, family, h.addr, h.port, c);
   else drop(m, drop_reason::no_neighbor, c);

@@ -44,10 +44,11 @@ struct origin_route_cache {
 void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
                             origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c);
 
-// One packet to the next hop of `addr` (family 4 or 6): addressed and sent
-// when it has a MAC, queued for the resolver when it has none yet, dropped
-// when it failed or there is no next hop at all (no_neighbor).
-void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t family, const uint8_t* addr,
+// One packet to next hop `h` of `t` (family 4 or 6), as nexthop_resolve
+// found it: addressed and sent when it has a MAC, queued for the resolver
+// when it has none yet, dropped when it failed or there is no next hop at
+// all (no_neighbor).
+void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t family, const nexthop& h,
                  neighbor_lcore& nb, lcore_counters& c);
 
 // `t` may be nullptr (no next hops: every such packet is dropped). A
