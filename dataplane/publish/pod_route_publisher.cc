@@ -67,12 +67,10 @@ pod_route_table* build_pod_route_table(const pod_route_list* l, uint64_t generat
     c.trie.num_tbl8 = 64 + 14 * n6;  // up to 13 groups below the first 24 bits
     t->fib6 = rte_fib6_create(fmt::format("kgw_pod6_{}", generation).c_str(), SOCKET_ID_ANY, &c);
   }
-  if ((n4 && !t->fib4) || (n6 && !t->fib6)) {
-    error = fmt::format("pod routes: cannot create the FIB tables: {}", rte_strerror(rte_errno));
-    free_pod_route_table(t);
-    return nullptr;
-  }
-  if (!add_cidrs(*t, *l, error)) {
+  const bool created = (!n4 || t->fib4) && (!n6 || t->fib6);
+  if (!created) error = fmt::format("pod routes: cannot create the FIB tables: {}", rte_strerror(rte_errno));
+  if (!created || !add_cidrs(*t, *l, error)) {
+    t->list = nullptr;  // not taken: the caller still owns it
     free_pod_route_table(t);
     return nullptr;
   }

@@ -16,8 +16,9 @@ struct rte_rcu_qsbr;
 
 namespace kgw {
 
-// The tries over `l` (taken over: freed with the table), named after
-// `generation`. nullptr with `error` when `l` is invalid or memory is short.
+// The FIBs over `l`, named after `generation`; the table takes `l` over
+// (freed with it). nullptr with `error` when `l` is invalid or memory is
+// short: `l` is then still the caller's.
 pod_route_table* build_pod_route_table(const pod_route_list* l, uint64_t generation, std::string& error);
 void free_pod_route_table(pod_route_table* t);
 
@@ -35,7 +36,7 @@ class pod_route_publisher {
   }
   // Where the workers load the table once per burst.
   const pod_route_table* const* slot() const { return &current_; }
-  // Takes `l` (a live block): false with `error` when it is not valid.
+  // Takes `l` (a live block); false with `error` when it is not valid (`l` stays the caller's).
   bool apply(pod_route_list* l, std::string& error);
   uint64_t generation() const { return generation_; }
   // Frees what the workers and readers are done with; `all` at shutdown.
