@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end pod routing through the DPDK dataplane (docs/pod-network.md):
-#   P-lpod (198.19.50.10, a pod on the gateway's segment) --veth-- P-gw port p0 (198.19.50.1)
-#   P-gw port p1 (198.18.50.1, the gateway's VTEP) --veth-- P-node (198.18.50.2, a remote Node)
-# P-node owns pod CIDR 198.19.60.0/24 and holds its pod 198.19.60.10.
+#   P-lpod (198.19.50.10, 2001:2:0:50::10, a pod on the gateway's segment) --veth-- P-gw port p0
+#   P-gw port p1 (198.18.50.1, the gateway's VTEP) --veth-- P-node (198.18.50.2, 2001:2:0:5::2, a remote Node)
+# P-node owns pod CIDRs 198.19.60.0/24 and 2001:2:0:60::/64 and holds their
+# pod 198.19.60.10 / 2001:2:0:60::10.
 # Phase 1, overlay vxlan: P-node reaches the local pod through the Linux
 # kernel's own vxlan device (VNI 1, port 8472, learning off, a static fdb
 # entry for the gateway's VTEP MAC, as Flannel sets it up), the gateway
 # decapsulates and encapsulates; a 1500-byte datagram with DF from the local
 # pod does not fit the tunnel and gets ICMP fragmentation needed (MTU 1450).
 # Phase 2, overlay none: the same Node routed host-gw style. Both ways, ping
-# and HTTP (a 300 kB download too), and each pod through a Service of the
+# (IPv4 and IPv6 pods) and HTTP (a 300 kB download too), and each pod through a Service of the
 # other (the replies to the remote pod leave by pod routing).
 #   pod_routing_test.sh path/to/kgw
 set -uo pipefail
@@ -45,8 +46,12 @@ quiet_gateway_if "$P-gw" g0
 quiet_gateway_if "$P-gw" g1
 lpod ip addr add 198.19.50.10/24 dev eth0
 lpod ip route add default via 198.19.50.1
+lpod ip -6 addr add 2001:2:0:50::10/64 dev eth0 nodad
+lpod ip -6 route add default via 2001:2:0:50::1
 node ip addr add 198.18.50.2/24 dev eth0
+node ip -6 addr add 2001:2:0:5::2/64 dev eth0 nodad
 node ip addr add 198.19.60.10/32 dev lo
+node ip -6 addr add 2001:2:0:60::10/128 dev lo nodad
 node sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 no_checksum_offload "$P-lpod" eth0
 no_checksum_offload "$P-node" eth0
@@ -61,6 +66,9 @@ node bridge fdb append "$GW_VTEP_MAC" dev vxlan1 dst 198.18.50.1
 node ip neigh add 198.19.50.0 lladdr "$GW_VTEP_MAC" dev vxlan1 nud permanent
 node ip route add 198.19.50.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10
 node ip route add 198.18.150.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10  # the Services
+# IPv6 pods over the same IPv4 tunnel.
+node ip -6 neigh add 2001:2:0:50:: lladdr "$GW_VTEP_MAC" dev vxlan1 nud permanent
+node ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan1 onlink src 2001:2:0:60::10
 
 mkdir -p "$WORK/manifests" "$WORK/lpod" "$WORK/rpod"
 cat > "$WORK/manifests/nodes.yaml" <<YAML
@@ -69,7 +77,7 @@ kind: Node
 metadata:
   name: gw
 spec:
-  podCIDR: 198.19.50.0/24
+  podCIDRs: [198.19.50.0/24, "2001:2:0:50::/64"]
 ---
 apiVersion: v1
 kind: Node
@@ -78,10 +86,11 @@ metadata:
   annotations:
     flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$NODE_VTEP_MAC"}'
 spec:
-  podCIDRs: [198.19.60.0/24]
+  podCIDRs: [198.19.60.0/24, "2001:2:0:60::/64"]
 status:
   addresses:
   - {type: InternalIP, address: 198.18.50.2}
+  - {type: InternalIP, address: "2001:2:0:5::2"}
 YAML
 # A Service of the local pod and one of the remote pod (cluster IPs are
 # source-NATed: the replies come back through the gateway, to a pod the
@@ -106,7 +115,7 @@ endpoints: [{addresses: [$endpoint]}]
 YAML
 done
 "$KGW" validate --manifests "$WORK/manifests" > "$WORK/validate.log" 2>&1 || { cat "$WORK/validate.log"; fail "validate"; }
-grep -q "pod network: 2 Nodes, 2 pod CIDRs" "$WORK/validate.log" || { cat "$WORK/validate.log"; fail "validate did not read the Nodes"; }
+grep -q "pod network: 2 Nodes, 4 pod CIDRs" "$WORK/validate.log" || { cat "$WORK/validate.log"; fail "validate did not read the Nodes"; }
 
 echo "local pod" > "$WORK/lpod/index.html"
 head -c 300000 /dev/urandom > "$WORK/lpod/big.bin"
@@ -120,14 +129,14 @@ gateway_yaml() {
   cat <<YAML
 node:
   name: gw
-  addresses: [198.19.50.1, 198.18.50.1]
+  addresses: [198.19.50.1, 198.18.50.1, "2001:2:0:50::1", "2001:2:0:5::1"]
 ports:
   - name: p0
     device: "net_af_packet0,iface=g0,qdisc_bypass=1"
-    networks: [198.19.50.0/24]
+    networks: [198.19.50.0/24, "2001:2:0:50::/64"]
   - name: p1
     device: "net_af_packet1,iface=g1,qdisc_bypass=1"
-    networks: [198.18.50.0/24]
+    networks: [198.18.50.0/24, "2001:2:0:5::/64"]
 workers: 1
 snat:
   addresses: [198.18.50.250]
@@ -147,7 +156,7 @@ start() {
   start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P"
   wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not come up ($1)"
   start_control "$WORK/gateway.yaml" "$WORK/manifests" "$WORK/control.log" 20 || fail "control did not attach ($1)"
-  wait_grep 10 "pod routes: generation 1 published: 2 Nodes, 2 pod CIDRs" "$WORK/control.log" || fail "no pod routes ($1)"
+  wait_grep 10 "pod routes: generation 1 published: 2 Nodes, 4 pod CIDRs" "$WORK/control.log" || fail "no pod routes ($1)"
 }
 stop() {
   stop_pid "$CONTROL_PID" 5
@@ -160,6 +169,9 @@ both_ways() {
   node ping -c 3 -i 0.2 -W 2 -I 198.19.60.10 198.19.50.10 > "$WORK/ping.log" 2>&1 || { cat "$WORK/ping.log"; fail "$1: remote pod -> local pod ping"; }
   [ "$(lpod curl -s --max-time 5 http://198.19.60.10:8080/)" = "remote pod" ] || fail "$1: local pod -> remote pod HTTP"
   [ "$(node curl -s --max-time 5 --interface 198.19.60.10 http://198.19.50.10:8080/)" = "local pod" ] || fail "$1: remote pod -> local pod HTTP"
+  lpod ping -6 -c 2 -i 0.2 -W 2 2001:2:0:60::10 > "$WORK/ping.log" 2>&1 || { cat "$WORK/ping.log"; fail "$1: IPv6 local pod -> remote pod ping"; }
+  node ping -6 -c 2 -i 0.2 -W 2 -I 2001:2:0:60::10 2001:2:0:50::10 > "$WORK/ping.log" 2>&1 ||
+    { cat "$WORK/ping.log"; fail "$1: IPv6 remote pod -> local pod ping"; }
   [ "$(node curl -s --max-time 5 --interface 198.19.60.10 http://198.18.150.50/)" = "local pod" ] ||
     fail "$1: remote pod -> Service -> local pod"
   [ "$(lpod curl -s --max-time 5 http://198.18.150.60/)" = "remote pod" ] || fail "$1: local pod -> Service -> remote pod"
@@ -171,7 +183,7 @@ both_ways() {
 
 start vxlan
 cli "show pods" > "$WORK/pods.txt"
-grep -Eq "^198\.19\.60\.0/24 +remote +198\.18\.50\.2 +- +$NODE_VTEP_MAC" "$WORK/pods.txt" || { cat "$WORK/pods.txt"; fail "show pods"; }
+grep -Eq "^198\.19\.60\.0/24 +remote +198\.18\.50\.2 +2001:2:0:5::2 +$NODE_VTEP_MAC" "$WORK/pods.txt" || { cat "$WORK/pods.txt"; fail "show pods"; }
 both_ways vxlan
 sleep 0.3  # counters are published per loop; let the last ones land
 enc=$(pods_field encapsulated) dec=$(pods_field decapsulated)
@@ -191,6 +203,7 @@ stop
 # Host-gw: the Node routes the gateway's pod CIDR to the gateway's address.
 node ip route replace 198.19.50.0/24 via 198.18.50.1 dev eth0 src 198.19.60.10
 node ip route replace 198.18.150.0/24 via 198.18.50.1 dev eth0 src 198.19.60.10
+node ip -6 route replace 2001:2:0:50::/64 via 2001:2:0:5::1 dev eth0 src 2001:2:0:60::10
 lpod ip route flush cache
 start none
 both_ways host-gw
