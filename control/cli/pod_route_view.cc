@@ -24,8 +24,9 @@ std::unique_ptr<pod_route_list> copy_pod_routes(const shared_state& s) {
     uint64_t gen = __atomic_load_n(&l->generation, __ATOMIC_ACQUIRE);
     std::memcpy(static_cast<void*>(copy.get()), l, sizeof(pod_route_list));
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&s.pod_routes, __ATOMIC_ACQUIRE) == l && __atomic_load_n(&l->generation, __ATOMIC_ACQUIRE) == gen &&
-        pod_route_list_valid(*copy))
+    const bool same = __atomic_load_n(&s.pod_routes, __ATOMIC_ACQUIRE) == l &&
+                      __atomic_load_n(&l->generation, __ATOMIC_ACQUIRE) == gen;
+    if (same && pod_route_list_valid(*copy))
       return copy;
   }
   return nullptr;

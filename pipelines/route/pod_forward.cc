@@ -64,7 +64,8 @@ void too_big(rte_mbuf* mb, pkt_meta& m, uint16_t port, forward_ctx& x) {
   uint8_t* frame = rte_pktmbuf_mtod(mb, uint8_t*);
   const uint8_t* ip = frame + m.l3_off;
   const bool df = family == 6 || (load_be16(ip + 6) & 0x4000);
-  const uint8_t* from = family == 4 ? (conf.has_addr4 ? conf.icmp_src4 : nullptr) : (conf.has_addr6 ? conf.icmp_src6 : nullptr);
+  const uint8_t* from = family == 4 ? (conf.has_addr4 ? conf.icmp_src4 : nullptr)
+                                    : (conf.has_addr6 ? conf.icmp_src6 : nullptr);
   if (!df || !from || mb->nb_segs != 1 || !x.s.refusals || !x.s.refusals->take(x.s.now_ns)) {
     drop(m, drop_reason::pod_too_big, x.c);
     return;

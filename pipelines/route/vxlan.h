@@ -31,7 +31,9 @@ struct vxlan_endpoints {
 void vxlan_write(uint8_t* outer, uint16_t l3_len, const vxlan_endpoints& e);
 
 // The UDP source port for a flow hash: 49152..65535.
-inline uint16_t vxlan_source_port(uint32_t hash) { return static_cast<uint16_t>(49152 + (hash ^ (hash >> 16)) % 16384); }
+inline uint16_t vxlan_source_port(uint32_t hash) {
+  return static_cast<uint16_t>(49152 + (hash ^ (hash >> 16)) % 16384);
+}
 
 // The VNI of a VXLAN header, or -1 when its I flag is clear.
 inline int64_t vxlan_vni(const uint8_t* h) {

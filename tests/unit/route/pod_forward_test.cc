@@ -17,6 +17,8 @@
 #include "pipelines/common/net_types.h"
 #include "pipelines/parse/parse.h"
 #include "pipelines/route/vxlan.h"
+#include "pipelines/route/route_stage.h"
+#include "tests/unit/support/conn_table_fixture.h"
 #include "tests/unit/support/flow_frames.h"
 #include "tests/unit/support/mbufs.h"
 
@@ -178,7 +180,8 @@ TEST_F(PodForward, HostGwRoutesToTheNodeAddress) {
 }
 
 bytes udp6(const bytes& dst, uint8_t hop_limit = 64) {
-  return framed(ipv6({.proto = ipproto_udp, .src = ip6_client, .dst = dst, .hop_limit = hop_limit}, udp(1000, 2000, {1, 2})));
+  return framed(
+      ipv6({.proto = ipproto_udp, .src = ip6_client, .dst = dst, .hop_limit = hop_limit}, udp(1000, 2000, {1, 2})));
 }
 
 TEST_F(PodForward, Ipv6PodsRouteToTheNodesIpv6Address) {
@@ -320,6 +323,36 @@ TEST_F(PodForward, TooBigForTheTunnelAnswersFragmentationNeeded) {
   EXPECT_EQ(c.pod.too_big_sent, 1u);
   EXPECT_EQ(meta[1].v, verdict::drop) << "no DF: kgw does not fragment";
   EXPECT_EQ(drops(drop_reason::pod_too_big), 1u);
+}
+
+TEST_F(PodForward, AServicePacketWithoutNextHopToAPodIsLeftToPodRouting) {
+  // A Service's reply (dir 1) to a client pod behind Node b: no route of the
+  // next-hop table holds it; the route stage leaves it to pod routing, which
+  // sends it to the Node. Without pod routes it is a no_neighbor drop.
+  conn_table_fixture f{64};
+  const bytes vip = {198, 18, 100, 1}, endpoint = {198, 18, 1, 50};
+  uint32_t id = f.insert(key(remote_pod, vip, 40000, 80, ipproto_tcp), key(endpoint, gw_vtep, 8080, 1025, ipproto_tcp),
+                         ipproto_tcp, 0x02, 0);
+  const pod_route_table* with_and_without[] = {routes, nullptr};
+  for (const pod_route_table* pods : with_and_without) {
+    mbuf_burst b({tcp_frame(vip, remote_pod, 80, 40000, 0x10)});
+    pkt_meta meta[1];
+    parse_burst(b.data(), meta, 1, c);
+    meta[0].conn = id;
+    meta[0].dir = 1;
+    meta[0].v = verdict::tx;  // as nat leaves it
+    route_burst(b.data(), meta, 1, nh.get(), f.table, nb, c, pods);
+    if (!pods) {
+      EXPECT_EQ(meta[0].v, verdict::drop);
+      EXPECT_EQ(drops(drop_reason::no_neighbor), 1u);
+      continue;
+    }
+    ASSERT_EQ(meta[0].v, verdict::pending);
+    pod_forward_burst(b.data(), meta, 1, s, nh.get(), nb, c);
+    ASSERT_EQ(meta[0].v, verdict::tx);
+    EXPECT_EQ(meta[0].out_port, 1);
+    EXPECT_EQ(c.pod.routed, 1u);
+  }
 }
 
 TEST_F(PodForward, VxlanHeaderHelpers) {
