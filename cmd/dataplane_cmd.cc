@@ -47,7 +47,8 @@ int dataplane_main(int argc, char** argv) {
   if (!cfg) return 1;
   dataplane_options o{*cfg, resolve_profiles_dir(&*cfg, profiles), extra, !no_final_stats, {}};
   std::string error;
-  if (!manifests.empty() && !initial_services_from(*cfg, manifests, o.initial_services, error, &o.http_proxy, &o.initial_tls)) {
+  if (!manifests.empty() && !initial_services_from(*cfg, manifests, o.initial_services, error, &o.http_proxy, &o.initial_tls,
+                                                   &o.initial_pod_routes)) {
     log_error("{}", error);
     return 1;
   }

@@ -62,7 +62,8 @@ int replay_main(int argc, char** argv) {
     if (errno || *end || tcp_seed[0] == '-') usage_error("replay", "--tcp-seed: expected an unsigned number");
   }
   std::string error;
-  if (!initial_services_from(*cfg, manifests, o.initial_services, error, &o.http_proxy, &o.initial_tls)) {
+  if (!initial_services_from(*cfg, manifests, o.initial_services, error, &o.http_proxy, &o.initial_tls,
+                                                   &o.initial_pod_routes)) {
     fmt::print(stderr, "kgw replay: {}\n", error);
     return 1;
   }

@@ -11,6 +11,7 @@
 #include "control/ingress/ingress_model.h"
 #include "control/ingress/route_table_builder.h"
 #include "control/policy/policy_compiler.h"
+#include "control/services/node_merge.h"
 #include "control/services/service_compiler.h"
 #include "control/tls/tls_certificates.h"
 #include "dataplane/tls_settings.h"
@@ -76,7 +77,7 @@ int validate_main(int argc, char** argv) {
     std::vector<std::string> merrors, warnings;
     std::vector<compiled_service> records;
     manifest_counts counts;
-    std::string tls_info, policy_info;
+    std::string tls_info, policy_info, pods_info;
     bool ok = compile_manifests(cfg ? *cfg : gateway_config{}, manifests, records, merrors, warnings, nullptr, nullptr,
                                 &counts);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -136,9 +137,23 @@ int validate_main(int argc, char** argv) {
         policy_info = fmt::format("policy: {} NetworkPolicies, {} Pods: {} classifier rules", objects.policies.size(),
                                   objects.pods.size(), policy::compile_policies(objects).rules.size());
     }
+    // The Nodes against each other (pod CIDRs with one owner each), as control publishes them.
+    if (ok) {
+      manifest_cache cache;
+      service_set set;
+      std::vector<manifest_issue> nerrors;
+      pod_network_model pods;
+      if (load_services(manifests, set, nerrors, cache) && merge_nodes(cache.parsed, pods, nerrors)) {
+        if (!pods.nodes.empty()) pods_info = fmt::format("pod network: {} Nodes, {} pod CIDRs", pods.nodes.size(), pods.n_cidrs);
+      } else {
+        for (const auto& e : nerrors) merrors.push_back(e.to_string());
+        ok = false;
+      }
+    }
     for (const auto& l : counts.info_lines()) fmt::print(stderr, "info: {}\n", l);
     if (!tls_info.empty()) fmt::print(stderr, "info: {}\n", tls_info);
     if (!policy_info.empty()) fmt::print(stderr, "info: {}\n", policy_info);
+    if (!pods_info.empty()) fmt::print(stderr, "info: {}\n", pods_info);
     for (const auto& w : limit_repeats(warnings)) fmt::print(stderr, "warning: {}\n", w);
     for (const auto& e : limit_repeats(merrors)) fmt::print(stderr, "error: {}\n", e);
     // The last line: what was found, whatever the outcome.

@@ -81,6 +81,7 @@ int run_dataplane(dataplane_options o) {
   ro.ingress_at_run_time = true;
   ro.exception = true;
   ro.initial_tls = o.initial_tls;
+  ro.initial_pod_routes = o.initial_pod_routes;
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
   log_memory_plan(o.cfg, o.eal_extra);
   if (!rt.start(ro)) {
@@ -176,6 +177,8 @@ int run_replay(replay_options o) {
     ro.tcp_seed = o.tcp_seed;
     ro.http_proxy = o.http_proxy;
     ro.initial_tls = o.initial_tls;
+    ro.initial_pod_routes = o.initial_pod_routes;
+  ro.initial_pod_routes = o.initial_pod_routes;
     if (!rt.start(ro)) {
       log_error("{}", rt.error());
       cleanup_replay_files(files);

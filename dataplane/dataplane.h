@@ -9,6 +9,7 @@
 
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/service_runtime.h"
+#include "dataplane/publish/pod_route_publisher.h"
 #include "dataplane/tls_runtime.h"
 
 namespace kgw {
@@ -21,6 +22,7 @@ struct dataplane_options {
   service_runtime::initial_publish initial_services;  // Services running from the start (until control publishes)
   bool http_proxy = false;  // the starting manifests hold an Ingress: the HTTP proxy must run
   initial_tls_publish initial_tls;  // their certificates
+  initial_pod_routes_publish initial_pod_routes;  // their Nodes' pod CIDRs
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code.
@@ -37,6 +39,7 @@ struct replay_options {
   uint64_t tcp_seed = 0;  // the TCP stack's secrets: fixed, so that output is a function of the input
   bool http_proxy = false;
   initial_tls_publish initial_tls;
+  initial_pod_routes_publish initial_pod_routes;
 };
 
 // Offline replay: the config's first port reads in_pcap and writes out_pcap,

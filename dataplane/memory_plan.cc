@@ -10,6 +10,7 @@
 #include "dataplane/proxy_settings.h"
 #include "dataplane/tcp_settings.h"
 #include "pipelines/dns/dns_tcp.h"
+#include "pipelines/route/pod_route_table.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/l7/tls/tls_stream.h"
 #include "dataplane/worker.h"
@@ -63,6 +64,9 @@ memory_plan plan_memory(const gateway_config& cfg) {
                   directory_bytes(cfg.services.max_services) +
                   request_log_memory::memory_size(n_workers, cfg.ingress.max_route_stats, !cfg.ingress.access_log.empty());
   p.table_bytes = uint64_t(d.table_memory_mb) * mib;
+  // Pod routes (pipelines/route/pod_route_table.h): a 32 MiB first level per
+  // family, twice while a new generation replaces the running one.
+  if (cfg.pod_network.line) p.table_bytes += 2 * pod_route_table_mb * 2 * mib;
   if (d.memory_mb) {
     p.total_mb = *d.memory_mb;
     return p;

@@ -231,6 +231,26 @@ void exception_metrics(std::string& out, const counter_snapshot& snap) {
   }
 }
 
+// Pod routing: what was forwarded to pods, and how.
+void pod_metrics(std::string& out, const counter_snapshot& snap) {
+  struct pod_metric {
+    const char* name;
+    const char* help;
+    uint64_t pod_lcore_counters::*field;
+  };
+  static const pod_metric ms[] = {
+      {"kgw_pod_on_link_total", "Packets for pods delivered on the gateway's own segment.", &pod_lcore_counters::on_link},
+      {"kgw_pod_routed_total", "Packets for pods routed to the owning Node's address (overlay none).", &pod_lcore_counters::routed},
+      {"kgw_pod_encapsulated_total", "Packets for pods sent in VXLAN to the owning Node.", &pod_lcore_counters::encapsulated},
+      {"kgw_pod_decapsulated_total", "VXLAN datagrams to the gateway's VTEP taken apart.", &pod_lcore_counters::decapsulated},
+      {"kgw_pod_too_big_sent_total", "ICMP fragmentation-needed / packet-too-big sent for encapsulations over the MTU.", &pod_lcore_counters::too_big_sent},
+  };
+  for (const pod_metric& m : ms) {
+    family(out, m.name, "counter", m.help);
+    sample(out, m.name, "", snap.total.pod.*m.field);
+  }
+}
+
 // The workers' TCP stacks and the services on them.
 void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   struct tcp_metric {
@@ -582,6 +602,7 @@ std::string format_prometheus(const shared_state& s) {
   worker_metrics(out, snap);
   neighbor_metrics(out, snap);
   exception_metrics(out, snap);
+  pod_metrics(out, snap);
   tcp_metrics(out, snap);
   tls_metrics(out, s, snap);
   service_metrics(out, s);

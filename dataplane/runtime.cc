@@ -60,6 +60,7 @@ runtime::~runtime() {
     rte_free(t);
   }
   for (auto* w : workers_) rte_free(w);
+  rte_free(pod_network_);
   for (auto* r : punt_rings_) {
     // Punted packets nobody collected go back to their pool before the pool goes.
     void* m;
@@ -78,6 +79,7 @@ runtime::~runtime() {
   if (dns_) rte_free(dns_);
   exception_.release();  // before the resolver: its packets could be on their way to an inject ring
   neighbors_.release();
+  pod_routes_.release();
   services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)
@@ -367,6 +369,8 @@ bool runtime::build_workers(const runtime_options& o) {
     if (!exception_.start(*cfg_, port_ids_, *state_, nb_pool, n, start_ns, error_)) return false;
     local_->exception = true;
   }
+  if (!build_pod_network()) return false;
+  if (o.initial_pod_routes && !o.initial_pod_routes(pod_routes_, error_)) return false;
   neighbors_.set_rcu(services_.publisher().qsbr());
   for (worker_conf* w : workers_) {
     neighbors_.attach(*w);
@@ -375,6 +379,43 @@ bool runtime::build_workers(const runtime_options& o) {
     w->rcu = services_.publisher().qsbr();
     rte_rcu_qsbr_thread_register(w->rcu, w->index);
     rte_rcu_qsbr_thread_online(w->rcu, w->index);
+  }
+  return true;
+}
+
+// The pod network's settings for the workers, and the slot the pod routes
+// control publishes are swapped into.
+bool runtime::build_pod_network() {
+  const pod_network_config& pc = cfg_->pod_network;
+  pod_network_ = static_cast<pod_network_conf*>(rte_zmalloc("kgw_pod_network", sizeof(pod_network_conf), 64));
+  if (!pod_network_) {
+    error_ = "cannot allocate the pod network settings";
+    return false;
+  }
+  pod_network_conf& p = *new (pod_network_) pod_network_conf{};
+  p.overlay = pc.vxlan ? pod_overlay::vxlan : pod_overlay::none;
+  p.vni = pc.vni;
+  p.vxlan_port = pc.vxlan_port;
+  std::memcpy(p.port_mac, local_->port_mac, sizeof p.port_mac);
+  for (uint16_t pid : port_ids_) p.mtu[pid] = state_->ports[pid].mtu ? state_->ports[pid].mtu : 1500;
+  std::memcpy(p.vtep_mac, pc.vtep_mac ? pc.vtep_mac->b.data() : local_->port_mac[port_ids_.empty() ? 0 : port_ids_[0]], 6);
+  if (pc.vtep_address) std::memcpy(p.vtep_addr4, pc.vtep_address->b.data(), 4);
+  for (const ip_addr& a : cfg_->node_addresses) {
+    if (a.is_v4() && !p.has_addr4) {
+      std::memcpy(p.icmp_src4, a.b.data(), 4);
+      p.has_addr4 = 1;
+    }
+    if (a.is_v6() && !p.has_addr6) {
+      std::memcpy(p.icmp_src6, a.b.data(), 16);
+      p.has_addr6 = 1;
+    }
+  }
+  if (pc.vtep_address) std::memcpy(p.icmp_src4, p.vtep_addr4, 4);
+  pod_routes_.init(services_.publisher().qsbr(), &state_->pod_routes);
+  for (worker_conf* w : workers_) {
+    w->pods.conf = pod_network_;
+    w->pods.refusals = &w->refusals;
+    w->pod_routes_slot = pod_routes_.slot();
   }
   return true;
 }
@@ -742,6 +783,17 @@ void runtime::serve_commands() {
         reply.value = services_.publisher().dns_generation();
         break;
       }
+      case command_type::publish_pod_routes: {
+        auto* l = reinterpret_cast<pod_route_list*>(static_cast<uintptr_t>(msg.arg));
+        std::string why;
+        if (!pod_routes_.apply(l, why)) {
+          log_warn("pod routes: list rejected: {}", why);
+          reply.status = -EINVAL;
+          break;
+        }
+        reply.value = pod_routes_.generation();
+        break;
+      }
       case command_type::clear_neighbors:
         reply.value = neighbors_.clear(now_ns());
         break;
@@ -762,6 +814,7 @@ void runtime::serve_commands() {
       log_warn("command reply ring full; reply to seq {} lost", msg.seq);
   }
   services_.publisher().reclaim();
+  pod_routes_.reclaim();
   tls_.tick();
 }
 

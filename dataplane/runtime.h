@@ -14,6 +14,7 @@
 #include "dataplane/request_log_memory.h"
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/neighbor/neighbor_service.h"
+#include "dataplane/publish/pod_route_publisher.h"
 #include "dataplane/service_runtime.h"
 #include "dataplane/tls_runtime.h"
 #include "dataplane/worker.h"
@@ -46,6 +47,7 @@ struct runtime_options {
   // Certificates that serve from the start (the manifests' TLS Secrets);
   // empty: the self-signed certificate alone until control publishes.
   initial_tls_publish initial_tls;
+  initial_pod_routes_publish initial_pod_routes;  // the manifests' Nodes; empty: none until control publishes
 };
 
 class runtime {
@@ -81,6 +83,7 @@ class runtime {
   bool build_workers(const runtime_options& o);
   bool build_tcp(const runtime_options& o);
   bool build_tls(const runtime_options& o);
+  bool build_pod_network();
   void clear_stats(uint64_t port);
 
   std::unique_ptr<eal_session> eal_;
@@ -105,6 +108,8 @@ class runtime {
   tls_runtime tls_;
   neighbor_service neighbors_;
   exception_path exception_;
+  pod_network_conf* pod_network_ = nullptr;  // gateway.yaml's pod_network, as the workers read it
+  pod_route_publisher pod_routes_;
   uint64_t now_ns() const;
   bool ports_started_ = false;
 };

@@ -212,6 +212,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      "rate-limited {}  dropped {}\n",
                      c.local.to_kernel, ex.to_kernel, ex.to_kernel_bytes, ex.from_kernel, ex.from_kernel_bytes,
                      c.drops[static_cast<unsigned>(drop_reason::exception_rate_limited)], ex_dropped);
+  const pod_lcore_counters& pd = c.pod;
+  out += fmt::format("pods: on-link {}  routed {}  encapsulated {}  decapsulated {}  too-big-sent {}\n", pd.on_link,
+                     pd.routed, pd.encapsulated, pd.decapsulated, pd.too_big_sent);
   out += "drops by reason:\n";
   uint64_t total = 0;
   for (unsigned r = 0; r < drop_reason_count; ++r) {

@@ -409,6 +409,10 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
   lcore_counters& c = *w.counters;
   parse_burst(pkts, meta, n, c);
+  const pod_network_conf* pods = w.pods.conf;
+  w.pods.routes = pods && w.pod_routes_slot ? __atomic_load_n(w.pod_routes_slot, __ATOMIC_ACQUIRE) : nullptr;
+  // VXLAN first: its inner packets go through every stage below.
+  if (pods && pods->overlay == pod_overlay::vxlan) vxlan_decap_burst(pkts, meta, n, *pods, c);
   // DNS before the Services: a DNS address that is also a Service's is the responder's.
   if (w.dns) dns_burst(pkts, meta, n, *w.dns, __atomic_load_n(w.dns_names, __ATOMIC_ACQUIRE), c);
   // Services before local: NodePorts live on the gateway's own addresses.
@@ -427,11 +431,17 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     fragment_burst(pkts, meta, n, w.conntrack, c);
     nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
     w.neighbor.now_tick = neighbor_tick(w.now_ns);
-    route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, w.neighbor, c);
+    route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, w.neighbor, c, w.pods.routes);
   }
   neighbor_snoop_burst(pkts, meta, n, *w.local, w.neighbor, c);
   w.local_state.now_ns = w.now_ns;
   local_burst(pkts, meta, n, *w.local, w.local_state, c);
+  // Last: what no Service and no address of the gateway claimed may be for a pod.
+  if (w.pods.routes) {
+    w.pods.now_ns = w.now_ns;
+    w.neighbor.now_tick = neighbor_tick(w.now_ns);
+    pod_forward_burst(pkts, meta, n, w.pods, w.nexthops, w.neighbor, c);
+  }
   dispatch(w, pkts, meta, n);
 }
 

@@ -14,6 +14,7 @@
 #include "pipelines/nat/nat_stage.h"
 #include "pipelines/neighbor/neighbor_lcore.h"
 #include "pipelines/route/nexthop.h"
+#include "pipelines/route/pod_forward.h"
 
 struct rte_mbuf;
 struct rte_ring;
@@ -60,6 +61,10 @@ struct worker_conf {
   const nexthop_table* nexthops = nullptr;       // this poll loop's, from *nexthops_slot
   const nexthop_table* const* nexthops_slot = nullptr;  // where the resolver publishes them; nullptr: fixed
   neighbor_lcore neighbor;       // misses and what is heard, to the resolver (dataplane/neighbor)
+  // Pod routing: the pod network's settings (nullptr: off) and where the
+  // main lcore publishes the pod routes, loaded once per burst.
+  pod_forward_lcore pods;
+  const pod_route_table* const* pod_routes_slot = nullptr;
   rte_ring* inject = nullptr;    // from the resolver: frames to send, mbuf->port the port
   service_directory* const* services = nullptr;  // the Service directory (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop

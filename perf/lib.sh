@@ -21,6 +21,7 @@ SCENARIOS=(
   "dns-a|-m dns -q a -s 10|4096|251"
   "dns-nxdomain|-m dns -q nxdomain -s 10|4096|251"
   "dns-srv|-m dns -q srv -s 10|4096|251"
+  "pod-vxlan-1k|-m pod -f 1000 -s 1|4096|251"
 )
 
 # The DNS scenarios' gateway has a dns section (the responder on 198.18.0.53);
@@ -63,6 +64,7 @@ dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, teleme
 services: {conntrack_entries: $3, maglev_size: $4}
 YAML
   [ -n "${PERF_DNS:-}" ] && echo "dns: {addresses: [198.18.0.53]}"
+  [ -n "${PERF_POD:-}" ] && echo "pod_network: {overlay: vxlan}"
   return 0
 }
 

@@ -23,6 +23,7 @@
 #include "control/cli/l7_view.h"
 #include "control/cli/mbuf_view.h"
 #include "control/cli/nexthop_view.h"
+#include "control/cli/pod_route_view.h"
 #include "control/cli/port_view.h"
 #include "control/cli/service_view.h"
 #include "control/cli/tcp_probe_view.h"
@@ -167,6 +168,8 @@ void show_neighbors_cb(void*, cmdline* cl, void*) { out(cl, format_neighbors(g_c
 void show_routes_cb(void*, cmdline* cl, void*) { out(cl, format_routes(g_ctx->dp->state())); }
 cmdline_parse_token_string_t t_neighbors = TOKEN_STRING_INITIALIZER(show_word_result, what, "neighbors");
 cmdline_parse_token_string_t t_routes = TOKEN_STRING_INITIALIZER(show_word_result, what, "routes");
+cmdline_parse_token_string_t t_pods = TOKEN_STRING_INITIALIZER(show_word_result, what, "pods");
+void show_pods_cb(void*, cmdline* cl, void*) { out(cl, format_pod_routes(g_ctx->dp->state())); }
 cmdline_parse_inst_t cmd_show_neighbors = {show_neighbors_cb, nullptr,
                                            "show neighbors: one line per entry: IP MAC PORT STATE AGE SOURCE",
                                            {TOK(t_wshow), TOK(t_neighbors), nullptr}};
@@ -184,6 +187,9 @@ cmdline_parse_inst_t cmd_clear_neighbors = {clear_neighbors_cb, nullptr,
 cmdline_parse_inst_t cmd_show_routes = {show_routes_cb, nullptr,
                                         "show routes: routes, longest prefix first, and what their gateway resolves to",
                                         {TOK(t_wshow), TOK(t_routes), nullptr}};
+cmdline_parse_inst_t cmd_show_pods = {show_pods_cb, nullptr,
+                                      "show pods: the pod CIDRs, the Node owning each, its addresses and VTEP MAC",
+                                      {TOK(t_wshow), TOK(t_pods), nullptr}};
 cmdline_parse_inst_t cmd_show_counters_all = {show_counters_all_cb, nullptr,
                                               "show counters all: every drop reason, zeros included",
                                               {TOK(t_wshow), TOK(t_counters), TOK(t_wall), nullptr}};
@@ -372,7 +378,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_certificates, &cmd_show_l7, &cmd_show_mbufs, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
+    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_pods, &cmd_show_certificates, &cmd_show_l7, &cmd_show_mbufs, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
     &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_capture, &cmd_help, &cmd_quit, nullptr,
 };
 
@@ -390,6 +396,7 @@ std::string cli_help_text() {
          "  show neighbors                  one line per neighbour: IP MAC PORT STATE AGE SOURCE\n"
          "  clear neighbors                 forget every learnt neighbour (static ones stay)\n"
          "  show routes                     routes and on-link networks, longest prefix first, and what each resolves to\n"
+         "  show pods                       pod CIDRs, the Node owning each, its addresses and VTEP MAC\n"
          "  show dns [NAME [TYPE]]          the cluster DNS names (generation, zones); or the workers' answer for NAME\n"
          "  show config status              the control process's last compile/publish: accepted or rejected, errors\n"
          "  set log level error|warn|info|debug  log level of the dataplane and the control process\n"

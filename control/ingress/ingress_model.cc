@@ -460,6 +460,7 @@ void parse_object(doc_ctx& c, yaml::node doc, manifest_set& out, std::string_vie
     case yaml::kube_kind::pod:
     case yaml::kube_kind::namespace_:
     case yaml::kube_kind::network_policy:
+    case yaml::kube_kind::node:
     case yaml::kube_kind::skipped:
       return;
   }

@@ -8,6 +8,7 @@
 #include "control/dns/dns_sources.h"
 #include "control/publish/published_dns.h"
 #include "control/publish/published_ingress.h"
+#include "control/publish/published_pod_routes.h"
 #include "control/publish/published_services.h"
 #include "control/publish/published_tls.h"
 #include "control/services/service_compiler.h"
@@ -63,10 +64,37 @@ bool publish_initial_tls(tls_runtime& t, const gateway_config& cfg, const ingres
   return true;
 }
 
+// The Nodes of `dir` checked together now (overlapping pod CIDRs stop the
+// start as an invalid Service does), and the hook that publishes them.
+bool initial_pod_routes_from(const std::string& dir, initial_pod_routes_publish& out, std::string& error) {
+  auto cache = std::make_shared<manifest_cache>();
+  service_set set;
+  std::vector<manifest_issue> errors;
+  auto model = std::make_shared<pod_network_model>();
+  if (!load_services(dir, set, errors, *cache) || !merge_nodes(cache->parsed, *model, errors)) {
+    error = fmt::format("{} invalid Node(s) in {}:", errors.size(), dir);
+    for (const auto& e : errors) error += "\n  " + e.to_string();
+    return false;
+  }
+  if (model->nodes.empty()) return true;
+  log_info("pod network: {} Nodes, {} pod CIDRs", model->nodes.size(), model->n_cidrs);
+  out = [cache, model](pod_route_publisher& p, std::string& e) {
+    pod_route_list* l = build_pod_route_list(*model, e);
+    if (!l) return false;
+    if (!p.apply(l, e)) {
+      free_pod_route_list(l);
+      return false;
+    }
+    return true;
+  };
+  return true;
+}
+
 }  // namespace
 
 bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
-                           std::string& error, bool* has_ingress, initial_tls_publish* tls_out) {
+                           std::string& error, bool* has_ingress, initial_tls_publish* tls_out,
+                           initial_pod_routes_publish* pods_out) {
   auto compiled = std::make_shared<std::vector<compiled_service>>();
   std::vector<std::string> errors, warnings;
   manifest_counts counts;
@@ -104,6 +132,7 @@ bool initial_services_from(const gateway_config& cfg, const std::string& dir, se
     names = std::make_shared<std::vector<dns::service_entry>>();
     if (!dns::services_of_dir(dir, *names, error)) return false;
   }
+  if (pods_out && !initial_pod_routes_from(dir, *pods_out, error)) return false;
   const gateway_config* c = &cfg;
   out = [compiled, src, c, names](directory_publisher& p, std::string& e) {
     return publish_initial(p, *compiled, *src, *c, names.get(), e);

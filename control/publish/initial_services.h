@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dataplane/config/gateway_config.h"
+#include "dataplane/publish/pod_route_publisher.h"
 #include "dataplane/service_runtime.h"
 #include "dataplane/tls_runtime.h"
 
@@ -18,7 +19,10 @@ namespace kgw {
 // Ingresses (the HTTP proxy listens then). `tls_out`: the hook that
 // publishes the certificates of `dir` (the TLS Secrets its Ingresses name).
 // False with `error` listing every invalid manifest.
+// `pods_out`: the hook that publishes the pod routes of `dir`'s Nodes (left
+// empty when there are none).
 bool initial_services_from(const gateway_config& cfg, const std::string& dir, service_runtime::initial_publish& out,
-                           std::string& error, bool* has_ingress = nullptr, initial_tls_publish* tls_out = nullptr);
+                           std::string& error, bool* has_ingress = nullptr, initial_tls_publish* tls_out = nullptr,
+                           initial_pod_routes_publish* pods_out = nullptr);
 
 }  // namespace kgw

@@ -10,6 +10,7 @@
 
 #include "control/dns/dns_sources.h"
 #include "control/publish/published_dns.h"
+#include "control/publish/published_pod_routes.h"
 #include "control/services/changed_names.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
@@ -166,6 +167,40 @@ void publish_dns(dataplane_attachment& dp, const gateway_config& cfg, publish_st
   log_info("dns: generation {} published: {} names", dp.last_reply_value(), t->n_nodes);
 }
 
+// The Nodes' pod CIDRs, after the Services, from the same parse, when they
+// differ from what the dataplane routes by. Overlapping CIDRs leave the
+// running routes as they are.
+void publish_pod_routes(dataplane_attachment& dp, publish_state& ps) {
+  pod_network_model model;
+  std::vector<manifest_issue> errors;
+  if (!merge_nodes(ps.cache.files.parsed, model, errors)) {
+    for (const auto& e : errors) log_error("{}", e.to_string());
+    log_error("pod routes: {} errors; the running pod routes stay as they are", errors.size());
+    return;
+  }
+  const pod_route_list* cur = __atomic_load_n(&dp.state().pod_routes, __ATOMIC_ACQUIRE);
+  if (model.nodes.empty() && !cur) return;
+  std::string error;
+  pod_route_list* l = build_pod_route_list(model, error);
+  if (!l) {
+    log_error("{}; the running pod routes stay as they are", error);
+    return;
+  }
+  // Only this process publishes pod routes: the running list stays allocated until we replace it.
+  if (same_pod_routes(cur, l)) {
+    free_pod_route_list(l);
+    return;
+  }
+  int rc = dp.send_command(command_type::publish_pod_routes, reinterpret_cast<uintptr_t>(l), 10000);
+  if (rc != 0) {
+    if (rc != -ETIMEDOUT) free_pod_route_list(l);
+    log_error("dataplane did not take the pod routes: {}", std::strerror(-rc));
+    return;
+  }
+  log_info("pod routes: generation {} published: {} Nodes, {} pod CIDRs", dp.last_reply_value(), l->n_nodes,
+           l->n_cidrs);
+}
+
 }  // namespace
 
 bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
@@ -241,6 +276,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   auto t4 = clock::now();
   publish_ingress(dp, cfg, dir, ps, stats.added || stats.removed);
   if (!cfg.dns.addresses.empty()) publish_dns(dp, cfg, ps);
+  publish_pod_routes(dp, ps);
   double after_ms = ms_since(t4);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;

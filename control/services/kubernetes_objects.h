@@ -16,4 +16,7 @@ void parse_service(ctx& c, yaml::node doc, parsed_file& st, const std::string& n
 void parse_endpoint_slice(ctx& c, yaml::node doc, parsed_file& st, const std::string& ns,
                           const std::string& name);
 
+// `doc` is a v1 Node named `name` (cluster-scoped).
+void parse_node(ctx& c, yaml::node doc, parsed_file& st, const std::string& name);
+
 }  // namespace kgw::manifest

@@ -81,7 +81,7 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
   if (what == yaml::kube_kind::skipped) {
     // knative's Service is not a Service: the count says whose it is.
     bool ours = *kind == "Service" || *kind == "EndpointSlice" || *kind == "Ingress" || *kind == "IngressClass" ||
-                *kind == "Secret" || *kind == "Pod" || *kind == "Namespace" || *kind == "NetworkPolicy";
+                *kind == "Secret" || *kind == "Pod" || *kind == "Namespace" || *kind == "NetworkPolicy" || *kind == "Node";
     st.skipped_kinds[ours ? fmt::format("{} ({})", *kind, *api) : std::string(*kind)]++;
     return;
   }
@@ -99,6 +99,7 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
       what == yaml::kube_kind::network_policy)
     return;
   const bool is_service = what == yaml::kube_kind::service;
+  const bool is_node = what == yaml::kube_kind::node;
 
   if (!meta_ok) return;
   if (!meta.present()) {
@@ -113,7 +114,7 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
   }
   // Namespaces and Service names are DNS labels, as the API server has them:
   // "namespace/name" of a Service fits the 128 bytes its record holds.
-  if (auto why = check_dns_label(ns); !why.empty()) {
+  if (auto why = is_node ? std::string() : check_dns_label(ns); !why.empty()) {
     yaml::node ns_n = meta.get("namespace");
     c.error(ns_n.present() ? ns_n : meta, "metadata.namespace", why);
     return;
@@ -124,7 +125,7 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
   }
 
   // Duplicate objects.
-  const std::string dup_key = identity_key(*kind, ns, name);
+  const std::string dup_key = identity_key(*kind, is_node ? "" : ns, name);  // Nodes have no namespace
   int here = name_n.line();
   auto [it, inserted] = st.identities.emplace(dup_key, std::make_pair(file, here));
   if (!inserted) {
@@ -135,6 +136,7 @@ void parse_document(const std::string& file, yaml::node doc, parsed_file& st,
   }
 
   if (is_service) parse_service(c, doc, st, ns, name);
+  else if (is_node) parse_node(c, doc, st, name);
   else parse_endpoint_slice(c, doc, st, ns, name);
 }
 

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -51,10 +52,21 @@ struct dns_only_service {
   std::vector<service_port_model> ports;  // name, protocol, port (headless: its SRV records)
 };
 
+// A v1 Node as pod routing reads it (docs/pod-network.md): its pod CIDRs
+// and the addresses its pods are reached through.
+struct parsed_node {
+  std::string name, file;
+  int line = 0;
+  std::vector<std::pair<ip_prefix, int>> pod_cidrs;  // spec.podCIDR(s), with the line of each
+  std::optional<ip_addr> address4, address6;       // next hop / VTEP: kgw.io/vtep-ip, flannel public-ip, InternalIP
+  std::optional<mac_addr> vtep_mac;                // kgw.io/vtep-mac or flannel backend-data's VtepMAC
+};
+
 // One file's objects, parsed and checked on their own: what the cache keeps.
 struct parsed_file {
   std::vector<parsed_service> services;
   std::vector<parsed_slice> slices;
+  std::vector<parsed_node> nodes;
   std::set<std::string> skipped_services;  // ExternalName / headless: exist, not modelled
   std::vector<dns_only_service> dns_only;  // the same Services, as DNS reads them
   std::map<std::string, std::pair<std::string, int>> identities;  // kind|ns|name -> file, line

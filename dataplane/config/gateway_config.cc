@@ -108,7 +108,8 @@ class gateway_parser {
   void parse(yaml::node root, gateway_config& cfg) {
     yaml::node top = f_.entries(root, "",
                              {"node", "ports", "workers", "snat", "neighbors", "routes", "neighbor_resolution",
-                              "profiles_dir", "dataplane", "services", "metrics", "ingress", "tcp", "dns", "exception"});
+                              "profiles_dir", "dataplane", "services", "metrics", "ingress", "tcp", "dns", "exception",
+                              "pod_network"});
     if (auto n = top.get("node")) parse_node(n, cfg);
     else f_.missing(root, "node");
     if (auto n = top.get("ports")) parse_ports(n, cfg);
@@ -138,6 +139,7 @@ class gateway_parser {
     if (auto n = top.get("tcp")) parse_tcp(n, cfg.tcp);
     if (auto n = top.get("dns")) parse_dns(n, cfg.dns);
     if (auto n = top.get("exception")) parse_exception(n, cfg);
+    if (auto n = top.get("pod_network")) parse_pod_network(n, cfg);
     check_local_addresses(root, cfg);
     check_port_ranges(top, cfg);
   }
@@ -798,6 +800,44 @@ class gateway_parser {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
         return "an interface name has letters, digits, '-', '_' and '.' only";
     return "";
+  }
+
+  // pod_network: {overlay: none|vxlan, vxlan: {vni, port}, vtep_mac, vtep_address}
+  void parse_pod_network(yaml::node n, gateway_config& cfg) {
+    pod_network_config& p = cfg.pod_network;
+    p.line = n.line();
+    yaml::node m = f_.entries(n, "pod_network", {"overlay", "vxlan", "vtep_mac", "vtep_address"});
+    if (!n.is_map()) return;
+    if (auto v = m.get("overlay")) {
+      if (auto s = f_.get_string(v, "pod_network.overlay")) {
+        if (*s == "vxlan") p.vxlan = true;
+        else if (*s != "none") error(v, "pod_network.overlay", fmt::format("expected none or vxlan, got {}", quote(*s)));
+      }
+    }
+    if (auto v = m.get("vxlan")) {
+      yaml::node x = f_.entries(v, "pod_network.vxlan", {"vni", "port"});
+      if (v.is_map()) {
+        bounded(x, "vni", "pod_network.vxlan.vni", 0, (1u << 24) - 1, p.vni);
+        bounded(x, "port", "pod_network.vxlan.port", 1, 65535, p.vxlan_port);
+      }
+    }
+    if (auto v = m.get("vtep_mac")) p.vtep_mac = unicast_mac(v, "pod_network.vtep_mac");
+    if (auto v = m.get("vtep_address")) {
+      if (auto a = host_address(v, "pod_network.vtep_address")) {
+        bool mine = std::find(cfg.node_addresses.begin(), cfg.node_addresses.end(), *a) != cfg.node_addresses.end();
+        if (!a->is_v4()) error(v, "pod_network.vtep_address", "the VXLAN endpoint is an IPv4 address");
+        else if (!mine) error(v, "pod_network.vtep_address", fmt::format("{} is not one of node.addresses", to_string(*a)));
+        else p.vtep_address = *a;
+      }
+    }
+    if (!p.vtep_address)
+      for (const ip_addr& a : cfg.node_addresses)
+        if (a.is_v4()) {
+          p.vtep_address = a;
+          break;
+        }
+    if (p.vxlan && !p.vtep_address)
+      error(n, "pod_network.vtep_address", "overlay vxlan needs an IPv4 node address for the VXLAN endpoint");
   }
 
   // dns: {addresses, zone, ttl, upstreams, pods, tcp_max_connections, tcp_idle_timeout}

@@ -205,6 +205,18 @@ struct exception_config {
 // `index` (kgw0, kgw1, ...), or with `index` appended when it has none.
 std::string exception_interface_name(const exception_config& e, size_t index);
 
+// How pods on other Nodes are reached (docs/pod-network.md): routed to the
+// Node's address (none, host-gw style) or in VXLAN to its VTEP (Flannel's
+// vxlan backend: VNI 1, UDP 8472).
+struct pod_network_config {
+  bool vxlan = false;                // overlay: vxlan (true) or none
+  uint32_t vni = 1;
+  uint16_t vxlan_port = 8472;
+  std::optional<mac_addr> vtep_mac;  // unset: the MAC of the port the VTEP address is on (port 0)
+  std::optional<ip_addr> vtep_address;  // IPv4, one of node.addresses; unset: the first IPv4 one
+  int line = 0;
+};
+
 struct gateway_config {
   std::string file;  // the file this was read from
   std::string node_name;
@@ -223,6 +235,7 @@ struct gateway_config {
   tcp_stack_config tcp;
   dns_config dns;
   exception_config exception;
+  pod_network_config pod_network;
 };
 
 // Parses and validates. Returns the config, or fills `errors` (all of them, not

@@ -33,7 +33,7 @@ constexpr const char* help =
     "               names of the V Services (--qtype), one Service after the other\n"
     "\n"
     "Options:\n"
-    "  -m, --mode MODE          local | established | new | mixed | dns (required)\n"
+    "  -m, --mode MODE          local | established | new | mixed | dns | pod (required)\n"
     "  -q, --qtype Q            dns: a (svcN.perf.svc.cluster.local A, answered), nxdomain\n"
     "                           (nothingN.perf.svc.cluster.local A) or srv\n"
     "                           (_http._tcp.svcN.perf.svc.cluster.local SRV, with the target's A)\n"
@@ -285,9 +285,25 @@ void write_service(std::ostream& y, const options& o, uint32_t s) {
     y << fmt::format("  - {{addresses: [\"{}\"]}}\n", text(o, endpoint_addr(o, s * o.endpoints + e)));
 }
 
+// --mode pod: TCP ACKs of --flows flows from the clients to pods of
+// 198.19.128.0/17 (IPv4 only), a pod CIDR of Node "remote" at 198.18.1.2
+// (the harness's static neighbour on the far port), reached by pod routing.
+addr pod_addr(uint32_t flow) { return v4(0xc6138000u + 1 + flow % 32766); }
+
+bool write_node(const options& o) {
+  std::ofstream y(o.manifests + "/nodes.yaml");
+  y << "# Written by kgw-gen: the Node owning the pods the packets go to.\n"
+       "apiVersion: v1\nkind: Node\n"
+       "metadata: {name: remote, annotations: {kgw.io/vtep-mac: \"02:00:00:00:01:03\"}}\n"
+       "spec: {podCIDR: 198.19.128.0/17}\n"
+       "status: {addresses: [{type: InternalIP, address: 198.18.1.2}]}\n";
+  return static_cast<bool>(y);
+}
+
 bool write_manifests(const options& o) {
   std::error_code ec;
   std::filesystem::create_directories(o.manifests, ec);
+  if (o.mode == "pod") return write_node(o);
   if (o.split) {
     for (uint32_t s = 0; s < o.services; ++s) {
       std::ofstream y(fmt::format("{}/svc{}.yaml", o.manifests, s));
@@ -384,16 +400,17 @@ int main(int argc, char** argv) {
       default: std::fputs(help, stderr); return 2;
     }
   }
-  if (o.mode != "local" && o.mode != "established" && o.mode != "new" && o.mode != "mixed" && o.mode != "dns") {
-    std::fprintf(stderr, "kgw-gen: --mode must be local, established, new, mixed or dns\n");
+  if (o.mode != "local" && o.mode != "established" && o.mode != "new" && o.mode != "mixed" && o.mode != "dns" &&
+      o.mode != "pod") {
+    std::fprintf(stderr, "kgw-gen: --mode must be local, established, new, mixed, dns or pod\n");
     return 2;
   }
   if (o.qtype != "a" && o.qtype != "nxdomain" && o.qtype != "srv") {
     std::fprintf(stderr, "kgw-gen: --qtype must be a, nxdomain or srv\n");
     return 2;
   }
-  if (o.mode == "dns" && o.ipv6) {
-    std::fprintf(stderr, "kgw-gen: --mode dns is IPv4 only\n");
+  if ((o.mode == "dns" || o.mode == "pod") && o.ipv6) {
+    std::fprintf(stderr, "kgw-gen: --mode %s is IPv4 only\n", o.mode.c_str());
     return 2;
   }
   if (o.out.empty()) {
@@ -430,6 +447,12 @@ int main(int argc, char** argv) {
                          : o.qtype == "nxdomain" ? fmt::format("nothing{}.perf.svc.cluster.local", svc)
                                                  : fmt::format("svc{}.perf.svc.cluster.local", svc);
       w.write(dns_query(name, o.qtype == "srv" ? 33 : 1, static_cast<uint16_t>(i), static_cast<uint16_t>(1024 + i % 60000)));
+      continue;
+    }
+    if (o.mode == "pod") {
+      uint32_t flow = i % o.flows;
+      w.write(tcp_packet(o, client_addr(o, flow), pod_addr(flow), static_cast<uint16_t>(1024 + (flow / 16384) % 64000),
+                         8080, 0x10, frame_size(o, i)));
       continue;
     }
     // --new-percent: packet i is a SYN when the running count of P% steps up at it.

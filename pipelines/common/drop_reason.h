@@ -66,7 +66,17 @@ namespace kgw {
   X(exception_ring_full, "for the node's kernel, the worker's exception ring to the main lcore full") \
   X(exception_rate_limited, "for the node's kernel, over exception.rate_pps / burst of its port") \
   X(exception_kernel_full, "for the node's kernel, its exception interface did not take it") \
-  X(exception_inject_full, "from the node's kernel, the inject ring to the worker sending it full")
+  X(exception_inject_full, "from the node's kernel, the inject ring to the worker sending it full") \
+  X(pod_ttl_exceeded, "a packet for a pod arrived with TTL or hop limit 1 or 0: not forwarded") \
+  X(pod_too_big, "a packet for a pod does not fit the port MTU once encapsulated (ICMP sent unless DF was clear or over the rate limit)") \
+  X(pod_no_node_address, "the Node owning the pod CIDR has no address of the family its next hop needs") \
+  X(pod_no_vtep_mac, "VXLAN to a Node that names no VTEP MAC") \
+  X(pod_no_headroom, "no headroom in the mbuf for the VXLAN headers") \
+  X(vxlan_short, "VXLAN datagram shorter than its header and an inner Ethernet header") \
+  X(vxlan_bad_flags, "VXLAN header without the I (VNI valid) flag") \
+  X(vxlan_bad_vni, "VXLAN with a VNI other than pod_network.vxlan.vni") \
+  X(vxlan_bad_inner_mac, "inner frame of a VXLAN datagram not addressed to the gateway's VTEP MAC") \
+  X(vxlan_fragment, "VXLAN datagram in IP fragments: no reassembly")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

@@ -198,6 +198,16 @@ struct exception_lcore_counters {
   uint64_t from_kernel_bytes;
 };
 
+// Pod routing (pipelines/route/pod_forward.h): what was forwarded to pods,
+// how, and the VXLAN taken apart; every drop is counted by its reason.
+struct pod_lcore_counters {
+  uint64_t on_link;       // delivered on the gateway's own segment (the pod's neighbour entry)
+  uint64_t routed;        // sent to the owning Node's address (overlay none)
+  uint64_t encapsulated;  // sent in VXLAN to the owning Node
+  uint64_t decapsulated;  // VXLAN to the gateway's VTEP, taken apart and run through the pipeline
+  uint64_t too_big_sent;  // ICMP fragmentation needed / ICMPv6 packet too big sent for an encapsulation over the MTU
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -216,6 +226,7 @@ struct alignas(64) lcore_counters {
   dns_lcore_counters dns;
   neighbor_lcore_counters neighbor;
   exception_lcore_counters exception;
+  pod_lcore_counters pod;
   port_lcore_counters port[max_ports];
 };
 

@@ -8,7 +8,7 @@
 
 namespace kgw {
 
-bool icmp_port_unreachable(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const uint8_t* port_mac) {
+bool icmp_error(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const uint8_t* port_mac, const icmp_error_kind& k) {
   uint8_t* ip = frame + m.l3_off;
   const bool v4 = m.l3 == l3_kind::ipv4;
   const uint32_t outer = v4 ? 28 : 48;  // new IP header + ICMP header
@@ -31,23 +31,22 @@ bool icmp_port_unreachable(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta
     store_be16(ip + 6, 0x4000);  // DF
     ip[8] = 64;
     ip[9] = ipproto_icmp;
-    std::memcpy(ip + 12, q + 16, 4);  // from the address the client tried
+    std::memcpy(ip + 12, k.from ? k.from : q + 16, 4);  // by default from the address the client tried
     std::memcpy(ip + 16, q + 12, 4);
     store_be16(ip + 10, ipv4_header_checksum(ip, 20));
-    icmp[0] = icmp_dest_unreach;
-    icmp[1] = 3;  // port unreachable
   } else {
     ip[0] = 0x60;
     ip[1] = ip[2] = ip[3] = 0;
     store_be16(ip + 4, static_cast<uint16_t>(8 + quote));
     ip[6] = ipproto_icmpv6;
     ip[7] = 64;
-    std::memcpy(ip + 8, q + 24, 16);
+    std::memcpy(ip + 8, k.from ? k.from : q + 24, 16);
     std::memcpy(ip + 24, q + 8, 16);
-    icmp[0] = icmp6_dest_unreach;
-    icmp[1] = 4;  // port unreachable
   }
-  std::memset(icmp + 2, 0, 6);
+  icmp[0] = k.type;
+  icmp[1] = k.code;
+  std::memset(icmp + 2, 0, 2);
+  store_be32(icmp + 4, k.rest);
   uint32_t icmp_len = 8 + quote;
   uint32_t sum = v4 ? 0 : ipv6_pseudo_sum(ip + 8, ip + 24, ipproto_icmpv6, icmp_len);
   store_be16(icmp + 2, csum_finish(csum_add_bytes(sum, icmp, icmp_len)));
@@ -62,6 +61,12 @@ bool icmp_port_unreachable(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta
   m.v = verdict::tx;
   m.out_port = m.in_port;
   return true;
+}
+
+bool icmp_port_unreachable(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const uint8_t* port_mac) {
+  const bool v4 = m.l3 == l3_kind::ipv4;
+  return icmp_error(frame, len, cap, m, port_mac,
+                    v4 ? icmp_error_kind{icmp_dest_unreach, 3, 0, nullptr} : icmp_error_kind{icmp6_dest_unreach, 4, 0, nullptr});
 }
 
 bool tcp_reset(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8_t* port_mac) {

@@ -39,6 +39,17 @@ struct refusal_limiter {
 // from the address the packet was sent to. False when it does not fit in `cap`.
 bool icmp_port_unreachable(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const uint8_t* port_mac);
 
+// Any ICMP/ICMPv6 error built the same way: type, code, the header's second
+// word (a next-hop MTU for "fragmentation needed" and "packet too big"), and
+// the source address (nullptr: the address the packet was sent to).
+struct icmp_error_kind {
+  uint8_t type;
+  uint8_t code;
+  uint32_t rest;
+  const uint8_t* from;
+};
+bool icmp_error(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const uint8_t* port_mac, const icmp_error_kind& k);
+
 // Rewrites a TCP segment into the RST a closed port answers with (RFC 9293
 // 3.10.7.1): SEQ = the segment's ACK when it has one, else SEQ 0 with ACK =
 // its SEQ + its length (SYN and FIN count one). Options and payload are

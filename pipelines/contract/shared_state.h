@@ -19,6 +19,7 @@ struct service_directory;
 struct lb_counter_area;
 class conn_table;
 struct nexthop_table;
+struct pod_route_list;
 struct ingress_publication;
 namespace tls {
 struct tls_publication;
@@ -250,6 +251,10 @@ struct shared_state {
   // (the workers then drop the entries, counted). Set and cleared by that
   // process.
   volatile int32_t access_log_reader;
+  // The pod network (pipelines/route/pod_routes.h): Nodes and their pod
+  // CIDRs as control last published them, swapped by the main lcore only
+  // (which builds the workers' tries from it). nullptr: none published.
+  const pod_route_list* pod_routes;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
@@ -262,6 +267,7 @@ enum class command_type : uint32_t {
   publish_tls = 6,
   publish_dns = 7,
   clear_neighbors = 8,
+  publish_pod_routes = 9,
 };
 struct command_msg {
   command_type type;
@@ -270,6 +276,7 @@ struct command_msg {
                 // publish_ingress: an ingress_publication*; publish_tls: a tls::tls_publication*;
                 // publish_dns: a dns::table*
                 // clear_neighbors: none (reply value: entries removed)
+                // publish_pod_routes: a pod_route_list* (reply value: its generation)
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

@@ -85,8 +85,15 @@ void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, c
   }
 }
 
-void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
+void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t family, const nexthop& h,
                  neighbor_lcore& nb, lcore_counters& c) {
+  if (h.entry) leave_by(mb, rte_pktmbuf_mtod(mb, uint8_t*), m, t, *h.entry, nb, c);
+  else if (h.found) neighbor_queue(nb, mb, m, family, h.addr, h.port, c);
+  else drop(m, drop_reason::no_neighbor, c);
+}
+
+void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
+                 neighbor_lcore& nb, lcore_counters& c, const pod_route_table* pods) {
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (m.v != verdict::tx || m.conn == conn_none) continue;
@@ -97,8 +104,10 @@ void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nextho
     nexthop h;
     uint16_t hop = next_hop(*t, conns.at(m.conn), m.dir, h);
     uint8_t* frame = rte_pktmbuf_mtod(pkts[i], uint8_t*);
+    const flow_key& towards = conns.at(m.conn).key[1 - m.dir];
     if (hop) leave_by(pkts[i], frame, m, *t, *nexthop_at_hop(*t, hop), nb, c);
-    else if (h.found) neighbor_queue(nb, pkts[i], m, conns.at(m.conn).key[1 - m.dir].family, h.addr, h.port, c);
+    else if (h.found) neighbor_queue(nb, pkts[i], m, towards.family, h.addr, h.port, c);
+    else if (pods && pod_route_lookup(*pods, towards.family, towards.src)) m.v = verdict::pending;
     else drop(m, drop_reason::no_neighbor, c);
   }
 }

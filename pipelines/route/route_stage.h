@@ -14,6 +14,7 @@
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/neighbor/neighbor_lcore.h"
 #include "pipelines/route/nexthop.h"
+#include "pipelines/route/pod_route_table.h"
 
 struct rte_mbuf;
 
@@ -43,8 +44,19 @@ struct origin_route_cache {
 void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
                             origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c);
 
-// `t` may be nullptr (no next hops: every such packet is dropped).
-void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
+// One packet to next hop `h` of `t` (family 4 or 6), as nexthop_resolve
+// found it: addressed and sent when it has a MAC, queued for the resolver
+// when it has none yet, dropped when it failed or there is no next hop at
+// all (no_neighbor).
+void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t family, const nexthop& h,
                  neighbor_lcore& nb, lcore_counters& c);
+
+// `t` may be nullptr (no next hops: every such packet is dropped). A
+// translated packet towards an address with no next hop that lies in a
+// Node's pod CIDR (`pods`, nullptr: none) is left pending for the pod
+// routing stage (a Service's reply to a pod behind a tunnel, an endpoint on
+// another Node), which forwards it as it forwards any packet for a pod.
+void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
+                 neighbor_lcore& nb, lcore_counters& c, const pod_route_table* pods = nullptr);
 
 }  // namespace kgw

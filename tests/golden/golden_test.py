@@ -29,6 +29,7 @@ from tcp_cases import TCP_CASES  # noqa: E402
 from dns_cases import DNS_CASES  # noqa: E402
 from neighbor_cases import NEIGHBOR_CASES  # noqa: E402
 from sctp_cases import SCTP_CASES  # noqa: E402
+from pod_cases import POD_CASES  # noqa: E402
 GATEWAY = os.path.join(HERE, "gateway.yaml")
 GW_MAC = "02:00:00:00:00:01"
 GW_V4 = "198.18.0.1"
@@ -189,7 +190,7 @@ CASES = {
     "garbage": case_garbage,
     "not_for_gateway": case_not_for_us,
 }
-for _name, _case in list(SERVICE_CASES.items()) + list(TCP_CASES.items()) + list(DNS_CASES.items()) + list(NEIGHBOR_CASES.items()) + list(SCTP_CASES.items()):
+for _name, _case in list(SERVICE_CASES.items()) + list(TCP_CASES.items()) + list(DNS_CASES.items()) + list(NEIGHBOR_CASES.items()) + list(SCTP_CASES.items()) + list(POD_CASES.items()):
     CASES[_name] = (lambda c: lambda: c(stamp, checksum_ok))(_case)
 
 

@@ -40,6 +40,7 @@ kube_kind classify_kind(std::string_view api, std::string_view kind) {
   if (kind == "Pod") return version("v1", {}, kube_kind::pod);
   if (kind == "Namespace") return version("v1", {}, kube_kind::namespace_);
   if (kind == "NetworkPolicy") return version("networking.k8s.io/v1", {"extensions"}, kube_kind::network_policy);
+  if (kind == "Node") return version("v1", {}, kube_kind::node);
   return kube_kind::skipped;
 }
 

@@ -23,6 +23,7 @@ enum class kube_kind : uint8_t {
   pod,             // v1 Pod (NetworkPolicy: labels, addresses, named ports)
   namespace_,      // v1 Namespace (NetworkPolicy: namespaceSelector)
   network_policy,  // networking.k8s.io/v1 NetworkPolicy
+  node,            // v1 Node (pod CIDRs and addresses: pod routing)
   list,            // v1 List, or a typed list (ServiceList, ...): its items are objects
   wrong_version,   // a kind kgw reads, in an apiVersion it does not (discovery.k8s.io/v1beta1 EndpointSlice)
   skipped,         // anything else: not kgw's
@@ -36,7 +37,7 @@ std::string_view list_item_kind(std::string_view list_kind);
 
 // For messages: the kinds kgw reads.
 inline constexpr const char* kinds_read =
-    "v1 Service, Secret, Pod and Namespace, discovery.k8s.io/v1 EndpointSlice, networking.k8s.io/v1 Ingress, "
+    "v1 Service, Secret, Pod, Namespace and Node, discovery.k8s.io/v1 EndpointSlice, networking.k8s.io/v1 Ingress, "
     "IngressClass and NetworkPolicy";
 
 }  // namespace kgw::yaml

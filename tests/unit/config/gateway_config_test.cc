@@ -410,7 +410,7 @@ dataplane:
   EXPECT_EQ(errs[1], "t.yaml:8:5: ports[0].speed: unknown key \"speed\" (allowed: name, device, profile, mac, networks)");
   EXPECT_EQ(errs[2],
             "t.yaml:9:1: wrokers: unknown key \"wrokers\" (allowed: node, ports, workers, snat, neighbors, routes, "
-            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns, exception)");
+            "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns, exception, pod_network)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
             "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
@@ -1073,6 +1073,39 @@ TEST(GatewayConfig, ExceptionInterfaceNames) {
   e.interface = "edge";
   EXPECT_EQ(exception_interface_name(e, 0), "edge0");
   EXPECT_EQ(exception_interface_name(e, 1), "edge1");
+}
+
+TEST(GatewayConfig, PodNetworkSection) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(minimal, "t.yaml", errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(cfg->pod_network.vxlan);  // routed to the Nodes' addresses by default
+  EXPECT_EQ(cfg->pod_network.vni, 1u);
+  EXPECT_EQ(cfg->pod_network.vxlan_port, 8472);
+  cfg = parse_gateway_config(std::string(minimal) +
+                                 "pod_network:\n  overlay: vxlan\n  vxlan: {vni: 42, port: 4789}\n"
+                                 "  vtep_mac: 02:00:00:00:ee:01\n",
+                             "t.yaml", errs);
+  ASSERT_TRUE(cfg) << (errs.empty() ? "" : errs[0].to_string());
+  EXPECT_TRUE(cfg->pod_network.vxlan);
+  EXPECT_EQ(cfg->pod_network.vni, 42u);
+  EXPECT_EQ(cfg->pod_network.vxlan_port, 4789);
+  EXPECT_EQ(to_string(*cfg->pod_network.vtep_mac), "02:00:00:00:ee:01");
+  ASSERT_TRUE(cfg->pod_network.vtep_address) << "the first IPv4 node address";
+  EXPECT_EQ(to_string(*cfg->pod_network.vtep_address), to_string(cfg->node_addresses[0]));
+}
+
+TEST(GatewayConfig, PodNetworkErrors) {
+  auto one = [](const std::string& text) {
+    auto e = strings_of(errors_of(std::string(minimal) + text));
+    return e.size() == 1 ? e[0] : std::to_string(e.size()) + " errors";
+  };
+  EXPECT_THAT(one("pod_network: {overlay: geneve}\n"), HasSubstr("pod_network.overlay: expected none or vxlan"));
+  EXPECT_THAT(one("pod_network: {vxlan: {vni: 16777216}}\n"), HasSubstr("pod_network.vxlan.vni: must be 0..16777215"));
+  EXPECT_THAT(one("pod_network: {vxlan: {port: 0}}\n"), HasSubstr("pod_network.vxlan.port"));
+  EXPECT_THAT(one("pod_network: {vtep_mac: 01:00:00:00:00:01}\n"), HasSubstr("pod_network.vtep_mac: not a unicast"));
+  EXPECT_THAT(one("pod_network: {vtep_address: 198.18.99.1}\n"), HasSubstr("is not one of node.addresses"));
+  EXPECT_THAT(one("pod_network: {vtep_adress: 198.18.99.1}\n"), HasSubstr("unknown key"));
 }
 
 }  // namespace

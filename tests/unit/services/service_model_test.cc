@@ -941,7 +941,7 @@ spec:
   ports:
   - port: 80
 )";
-  auto r = parse({{"a.yaml", svc}, {"b.yaml", "\nkind: Node\napiVersion: v1\n---" + svc}});
+  auto r = parse({{"a.yaml", svc}, {"b.yaml", "\nkind: ConfigMap\napiVersion: v1\n---" + svc}});
   expect_errors(r, {"b.yaml:7: default/web: metadata.name: duplicate Service default/web (first defined at a.yaml:4)"});
 }
 
@@ -972,10 +972,10 @@ kind: Service
 metadata: {name: fn}
 )");
   expect_errors(r, {"svc.yaml:5: default/old: apiVersion: kind EndpointSlice in apiVersion discovery.k8s.io/v1beta1 "
-                    "is not supported (kgw reads v1 Service, Secret, Pod and Namespace, discovery.k8s.io/v1 "
+                    "is not supported (kgw reads v1 Service, Secret, Pod, Namespace and Node, discovery.k8s.io/v1 "
                     "EndpointSlice, networking.k8s.io/v1 Ingress, IngressClass and NetworkPolicy)",
                     "svc.yaml:9: default/older: apiVersion: kind Ingress in apiVersion extensions/v1beta1 "
-                    "is not supported (kgw reads v1 Service, Secret, Pod and Namespace, discovery.k8s.io/v1 "
+                    "is not supported (kgw reads v1 Service, Secret, Pod, Namespace and Node, discovery.k8s.io/v1 "
                     "EndpointSlice, networking.k8s.io/v1 Ingress, IngressClass and NetworkPolicy)"});
 }
 
@@ -992,15 +992,16 @@ TEST(Services, OtherKindsAreSkippedAndCounted) {
   ASSERT_TRUE(r.ok) << ::testing::PrintToString(r.error_strings());
   EXPECT_TRUE(r.set.warnings.empty()) << ::testing::PrintToString(r.warning_strings());
   EXPECT_EQ(r.set.counts.skipped.at("Deployment"), 2u);
-  EXPECT_EQ(r.set.counts.skipped.size(), 8u);
-  // Pods, Namespaces and NetworkPolicies are read, by the NetworkPolicy model (control/policy).
+  EXPECT_EQ(r.set.counts.skipped.size(), 7u);
+  // Pods, Namespaces and NetworkPolicies are read by the NetworkPolicy model
+  // (control/policy), Nodes for pod routing.
   EXPECT_EQ(r.set.counts.read, (std::map<std::string, size_t>{
-                                   {"Namespace", 1}, {"NetworkPolicy", 1}, {"Pod", 1}, {"Service", 1}}));
+                                   {"Namespace", 1}, {"NetworkPolicy", 1}, {"Node", 1}, {"Pod", 1}, {"Service", 1}}));
   EXPECT_EQ(r.set.counts.info_lines(),
-            strings{"skipped 9 objects of kinds kgw does not read: 1 ClusterRole, 1 ConfigMap, "
-                    "1 CustomResourceDefinition, 2 Deployment, 1 Endpoints, 1 Node, 1 Secret, 1 ServiceAccount"});
-  EXPECT_EQ(r.set.counts.by_kind(), "1 Namespace, 1 NetworkPolicy, 1 Pod, 1 Service; 9 skipped (1 ClusterRole, "
-                                    "1 ConfigMap, 1 CustomResourceDefinition, 2 Deployment, 1 Endpoints, 1 Node, "
+            strings{"skipped 8 objects of kinds kgw does not read: 1 ClusterRole, 1 ConfigMap, "
+                    "1 CustomResourceDefinition, 2 Deployment, 1 Endpoints, 1 Secret, 1 ServiceAccount"});
+  EXPECT_EQ(r.set.counts.by_kind(), "1 Namespace, 1 NetworkPolicy, 1 Node, 1 Pod, 1 Service; 8 skipped (1 ClusterRole, "
+                                    "1 ConfigMap, 1 CustomResourceDefinition, 2 Deployment, 1 Endpoints, "
                                     "1 Secret, 1 ServiceAccount)");
 }
 

@@ -20,10 +20,15 @@ rte_mempool* mbuf_pool() { return pool; }
 
 }  // namespace kgw::test
 
+// A binary that needs more (the pod route FIBs) says so when it is compiled.
+#ifndef KGW_UNIT_EAL_MB
+#define KGW_UNIT_EAL_MB "64"
+#endif
+
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   std::string prefix = "--file-prefix=kgw-unit-" + std::to_string(getpid());
-  const char* eal_argv[] = {argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
+  const char* eal_argv[] = {argv[0], "--no-huge", "-m", KGW_UNIT_EAL_MB, "--no-pci", "--no-shconf",
                             prefix.c_str(), "--no-telemetry", "-l", "0", "--log-level=*:warning"};
   if (rte_eal_init(sizeof(eal_argv) / sizeof(eal_argv[0]), const_cast<char**>(eal_argv)) < 0) {
     fprintf(stderr, "EAL init failed\n");

@@ -1,0 +1,86 @@
+"""Golden cases for pod routing (docs/pod-network.md): a pod on the
+gateway's segment (198.19.1.11) and pods of Node `remote` (198.19.70.0/24,
+at 198.18.0.3, VTEP MAC 02:00:00:00:70:01) behind VXLAN (gateway.yaml's
+pod_network, manifests/nodes.yaml)."""
+from scapy.all import Ether, ICMP, IP, UDP, Raw
+from scapy.layers.vxlan import VXLAN
+
+GW_MAC, GW_VTEP_MAC = "02:00:00:00:00:01", "02:00:00:00:00:ee"
+NODE_V4, REMOTE_V4, REMOTE_MAC, REMOTE_VTEP_MAC = "198.18.0.1", "198.18.0.3", "02:00:00:00:00:03", "02:00:00:00:70:01"
+LOCAL_POD, LOCAL_POD_MAC, REMOTE_POD = "198.19.1.11", "02:00:00:00:01:11", "198.19.70.5"
+
+
+def from_local_pod(size=8, ttl=64, flags=0, sport=5000):
+    return (Ether(src=LOCAL_POD_MAC, dst=GW_MAC) / IP(src=LOCAL_POD, dst=REMOTE_POD, ttl=ttl, flags=flags) /
+            UDP(sport=sport, dport=9000) / Raw(b"p" * size))
+
+
+def vxlan_in(inner, vni=1):
+    return (Ether(src=REMOTE_MAC, dst=GW_MAC) / IP(src=REMOTE_V4, dst=NODE_V4) / UDP(sport=50000, dport=8472) /
+            VXLAN(vni=vni, flags=0x08) / inner)
+
+
+def case_pod_vxlan_encap(stamp, checksum_ok):
+    # Two packets of one flow and one of another go into the tunnel; TTL 1 is
+    # dropped; 1480 bytes with DF do not fit (1500 - 50) and are answered with
+    # fragmentation needed, without DF dropped (no fragmentation).
+    inp = stamp([from_local_pod(), from_local_pod(), from_local_pod(sport=5001), from_local_pod(ttl=1),
+                 from_local_pod(size=1480 - 28, flags="DF"), from_local_pod(size=1480 - 28)])
+
+    def check(out):
+        problems = []
+        if len(out) != 4:
+            return [f"expected 3 encapsulated packets and an ICMP error, got {[o.summary() for o in out]}"]
+        sports = []
+        for i, o in enumerate(out[:3]):
+            if VXLAN not in o:
+                problems.append(f"packet {i} not in VXLAN: {o.summary()}")
+                continue
+            if (o[Ether].dst, o[Ether].src, o[IP].src, o[IP].dst) != (REMOTE_MAC, GW_MAC, NODE_V4, REMOTE_V4):
+                problems.append(f"outer headers wrong: {o.summary()}")
+            if o[UDP].dport != 8472 or o[UDP].chksum != 0 or not 49152 <= o[UDP].sport or not checksum_ok(o, IP):
+                problems.append(f"outer UDP wrong: {o[UDP].sport} -> {o[UDP].dport} checksum {o[UDP].chksum}")
+            if o[VXLAN].vni != 1 or not o[VXLAN].flags & 0x08:
+                problems.append(f"VXLAN header wrong: {o[VXLAN].summary()}")
+            inner = o[VXLAN].payload
+            if (inner[Ether].dst, inner[Ether].src) != (REMOTE_VTEP_MAC, GW_VTEP_MAC):
+                problems.append(f"inner MACs {inner[Ether].src} -> {inner[Ether].dst}")
+            if inner[IP].ttl != 63 or inner[IP].dst != REMOTE_POD or not checksum_ok(inner, IP):
+                problems.append(f"inner packet wrong: {inner.summary()} ttl {inner[IP].ttl}")
+            sports.append(o[UDP].sport)
+        if len(sports) == 3 and sports[0] != sports[1]:
+            problems.append(f"one flow, two source ports: {sports}")
+        err = out[3]
+        if ICMP not in err or (err[ICMP].type, err[ICMP].code, err[ICMP].nexthopmtu) != (3, 4, 1450):
+            problems.append(f"not fragmentation needed with MTU 1450: {err.summary()}")
+        elif err[IP].dst != LOCAL_POD or err[IP].src != NODE_V4 or err[Ether].dst != LOCAL_POD_MAC:
+            problems.append(f"the error does not go to the local pod: {err.summary()}")
+        return problems
+    return inp, check, {"pod_ttl_exceeded", "pod_too_big"}
+
+
+def case_pod_vxlan_decap(stamp, checksum_ok):
+    # VXLAN from the remote Node to a pod on the gateway's segment: taken
+    # apart and delivered on L2; a wrong VNI and a frame not for the
+    # gateway's VTEP MAC are dropped.
+    inner = Ether(src=REMOTE_VTEP_MAC, dst=GW_VTEP_MAC) / IP(src=REMOTE_POD, dst=LOCAL_POD) / ICMP(type=8, id=7, seq=1)
+    stranger = Ether(src=REMOTE_VTEP_MAC, dst="02:00:00:00:99:99") / IP(src=REMOTE_POD, dst=LOCAL_POD) / ICMP()
+    inp = stamp([vxlan_in(inner), vxlan_in(inner, vni=2), vxlan_in(stranger)])
+
+    def check(out):
+        if len(out) != 1:
+            return [f"expected the inner echo request alone, got {[o.summary() for o in out]}"]
+        o = out[0]
+        problems = []
+        if VXLAN in o or ICMP not in o or o[IP].src != REMOTE_POD or o[IP].dst != LOCAL_POD:
+            problems.append(f"not the inner packet: {o.summary()}")
+        elif (o[Ether].dst, o[Ether].src) != (LOCAL_POD_MAC, GW_MAC) or o[IP].ttl != 63 or not checksum_ok(o, IP):
+            problems.append(f"not delivered on L2 with TTL 63: {o.summary()} ttl {o[IP].ttl}")
+        return problems
+    return inp, check, {"vxlan_bad_vni", "vxlan_bad_inner_mac"}
+
+
+POD_CASES = {
+    "pod_vxlan_encap": case_pod_vxlan_encap,
+    "pod_vxlan_decap": case_pod_vxlan_decap,
+}

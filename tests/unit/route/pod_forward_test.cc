@@ -1,0 +1,367 @@
+// Pod routing over real mbufs: the pod route tries built from a published
+// list (longest prefix wins), forwarding on the gateway's segment, to a
+// Node's address (overlay none) and in VXLAN (the bytes on the wire), VXLAN
+// taken apart and its drops, TTL, and the ICMP an encapsulation over the
+// MTU sends back.
+#include "pipelines/route/pod_forward.h"
+
+#include <gtest/gtest.h>
+
+#include <rte_malloc.h>
+
+#include <memory>
+#include <string>
+
+#include "dataplane/publish/pod_route_publisher.h"
+#include "pipelines/common/checksum.h"
+#include "pipelines/common/net_types.h"
+#include "pipelines/parse/parse.h"
+#include "pipelines/route/vxlan.h"
+#include "pipelines/route/route_stage.h"
+#include "tests/unit/support/conn_table_fixture.h"
+#include "tests/unit/support/flow_frames.h"
+#include "tests/unit/support/mbufs.h"
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+const bytes p1_mac = {2, 0, 0, 0, 0, 0xa1};
+const bytes local_pod_mac = {2, 0, 0, 0, 0x10, 5}, node_b_mac = {2, 0, 0, 0, 1, 2};
+const bytes gw_vtep_mac = {2, 0, 0, 0, 0xee, 1}, node_b_vtep = {2, 0, 0, 0, 0xee, 2};
+const bytes local_pod = {198, 19, 10, 5}, remote_pod = {198, 19, 20, 7}, other_pod = {198, 19, 99, 1};
+const bytes node_b = {198, 18, 1, 2}, gw_vtep = {198, 18, 1, 1};
+const bytes remote_pod6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+const bytes node_b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+void set_ip(uint8_t* out, const char* text) {
+  ip_addr a = *parse_ip(text);
+  std::memcpy(out, a.b.data(), a.is_v4() ? 4 : 16);
+}
+
+pod_cidr cidr(const char* text, uint16_t node) {
+  ip_prefix p = *parse_prefix(text);
+  pod_cidr c{};
+  c.family = p.addr.family;
+  c.len = p.len;
+  c.node = node;
+  std::memcpy(c.prefix, p.addr.b.data(), 16);
+  return c;
+}
+
+// Nodes: "gw" owns 198.19.10.0/24 (an on-link network of port 0), "b" owns
+// 198.19.20.0/24 and 2001:db8:20::/64 behind 198.18.1.2 (port 1), "wide"
+// owns 198.19.0.0/16 without an address.
+pod_route_list* make_list() {
+  auto* l = static_cast<pod_route_list*>(rte_zmalloc("test_pods", sizeof(pod_route_list), 64));
+  new (l) pod_route_list{};
+  std::snprintf(l->nodes[0].name, 64, "gw");
+  std::snprintf(l->nodes[1].name, 64, "b");
+  l->nodes[1].has_v4 = l->nodes[1].has_v6 = l->nodes[1].has_vtep_mac = 1;
+  set_ip(l->nodes[1].addr4, "198.18.1.2");
+  set_ip(l->nodes[1].addr6, "2001:db8:1::2");
+  std::memcpy(l->nodes[1].vtep_mac, node_b_vtep.data(), 6);
+  std::snprintf(l->nodes[2].name, 64, "wide");
+  l->n_nodes = 3;
+  l->cidrs[0] = cidr("198.19.10.0/24", 0);
+  l->cidrs[1] = cidr("198.19.20.0/24", 1);
+  l->cidrs[2] = cidr("2001:db8:20::/64", 1);
+  l->cidrs[3] = cidr("198.19.0.0/16", 2);
+  l->n_cidrs = 4;
+  return l;
+}
+
+struct PodForward : ::testing::Test {
+  std::unique_ptr<nexthop_table> nh = std::make_unique<nexthop_table>();
+  pod_network_conf conf;
+  pod_route_table* routes = nullptr;
+  refusal_limiter refusals;
+  pod_forward_lcore s;
+  neighbor_lcore nb;  // no resolver
+  lcore_counters c{};
+  static inline unsigned generation = 0;
+
+  PodForward() {
+    auto neighbor = [&](const bytes& ip, const bytes& mac, uint16_t port) {
+      neighbor_entry& e = nh->neighbors[nh->n_neighbors++];
+      e.family = ip.size() == 4 ? 4 : 6;
+      std::memcpy(e.ip, ip.data(), ip.size());
+      std::memcpy(e.mac, mac.data(), 6);
+      e.port = port;
+    };
+    neighbor(local_pod, local_pod_mac, 0);
+    neighbor(node_b, node_b_mac, 1);
+    neighbor(node_b6, node_b_mac, 1);
+    auto onlink = [&](const char* p, uint16_t port) {
+      route_entry& r = nh->routes[nh->n_routes++];
+      ip_prefix x = *parse_prefix(p);
+      r.family = x.addr.family;
+      r.len = x.len;
+      r.onlink = 1;
+      std::memcpy(r.prefix, x.addr.b.data(), 16);
+      r.port = port;
+    };
+    onlink("198.19.10.0/24", 0);
+    onlink("198.18.1.0/24", 1);
+    std::memcpy(nh->port_mac[0], mac_gw.data(), 6);
+    std::memcpy(nh->port_mac[1], p1_mac.data(), 6);
+    nexthop_reindex(*nh);
+    std::memcpy(conf.port_mac, nh->port_mac, sizeof conf.port_mac);
+    conf.mtu[0] = conf.mtu[1] = 1500;
+    std::memcpy(conf.vtep_mac, gw_vtep_mac.data(), 6);
+    std::memcpy(conf.vtep_addr4, gw_vtep.data(), 4);
+    std::memcpy(conf.icmp_src4, gw_vtep.data(), 4);
+    conf.has_addr4 = 1;
+    std::string error;
+    routes = build_pod_route_table(make_list(), ++generation, error);
+    EXPECT_TRUE(routes) << error;
+    s.conf = &conf;
+    s.routes = routes;
+    s.refusals = &refusals;
+  }
+  ~PodForward() override { free_pod_route_table(routes); }
+
+  void run(mbuf_burst& b, pkt_meta* meta) {
+    parse_burst(b.data(), meta, b.size(), c);
+    if (conf.overlay == pod_overlay::vxlan) vxlan_decap_burst(b.data(), meta, b.size(), conf, c);
+    pod_forward_burst(b.data(), meta, b.size(), s, nh.get(), nb, c);
+  }
+  uint64_t drops(drop_reason r) const { return c.drops[static_cast<unsigned>(r)]; }
+
+  // One frame through the stages, expected to leave on `port`: what leaves.
+  bytes forwarded(const bytes& in, uint16_t port) {
+    mbuf_burst b({in});
+    pkt_meta meta[1];
+    run(b, meta);
+    EXPECT_EQ(meta[0].v, verdict::tx) << drop_reason_name(meta[0].why);
+    EXPECT_EQ(meta[0].out_port, port);
+    return b.frame(0);
+  }
+};
+
+bytes ping(const bytes& src, const bytes& dst, uint8_t ttl = 64, size_t size = 8, uint16_t frag = 0) {
+  bytes data(size, 0x5a);
+  return framed(ipv4({.proto = ipproto_icmp, .src = src, .dst = dst, .frag = frag, .ttl = ttl},
+                     with_icmp4_sum(icmp(8, 0, 1, 1, data))));
+}
+
+TEST_F(PodForward, LongestPrefixPicksTheOwningNode) {
+  auto name = [&](uint8_t family, const bytes& a) {
+    const pod_node* n = pod_route_lookup(*routes, family, a.data());
+    return n ? std::string(n->name) : std::string("-");
+  };
+  EXPECT_EQ(name(4, remote_pod), "b");
+  EXPECT_EQ(name(4, local_pod), "gw");
+  EXPECT_EQ(name(4, other_pod), "wide") << "the /16 holds what the /24s do not";
+  EXPECT_EQ(name(4, node_b), "-");
+  EXPECT_EQ(name(6, remote_pod6), "b");
+  EXPECT_EQ(name(6, ip6_client), "-");
+}
+
+TEST_F(PodForward, AnInvalidListIsRefused) {
+  pod_route_list* l = make_list();
+  l->cidrs[0].node = 7;
+  std::string error;
+  EXPECT_EQ(build_pod_route_table(l, ++generation, error), nullptr);
+  EXPECT_NE(error, "");
+  rte_free(l);
+}
+
+TEST_F(PodForward, HostGwRoutesToTheNodeAddress) {
+  bytes in = ping(ip4_client, remote_pod);
+  bytes out = forwarded(in, 1);
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 12), frame(node_b_mac, p1_mac));
+  EXPECT_EQ(out[14 + 8], 63) << "TTL decremented";
+  EXPECT_EQ(ref_checksum(bytes(out.begin() + 14, out.begin() + 34)), 0) << "header checksum still right";
+  EXPECT_EQ(bytes(out.begin() + 34, out.end()), bytes(in.begin() + 34, in.end()));
+  EXPECT_EQ(c.pod.routed, 1u);
+}
+
+bytes udp6(const bytes& dst, uint8_t hop_limit = 64) {
+  return framed(
+      ipv6({.proto = ipproto_udp, .src = ip6_client, .dst = dst, .hop_limit = hop_limit}, udp(1000, 2000, {1, 2})));
+}
+
+TEST_F(PodForward, Ipv6PodsRouteToTheNodesIpv6Address) {
+  bytes in = udp6(remote_pod6);
+  bytes out = forwarded(in, 1);
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 12), frame(node_b_mac, p1_mac));
+  EXPECT_EQ(out[14 + 7], 63) << "hop limit decremented";
+  EXPECT_EQ(bytes(out.begin() + 14 + 8, out.end()), bytes(in.begin() + 14 + 8, in.end()));
+  mbuf_burst b({udp6(remote_pod6, 1)});
+  pkt_meta meta[1];
+  run(b, meta);
+  EXPECT_EQ(drops(drop_reason::pod_ttl_exceeded), 1u);
+}
+
+TEST_F(PodForward, Ipv6PodsGoInTheIpv4Tunnel) {
+  conf.overlay = pod_overlay::vxlan;
+  bytes in = udp6(remote_pod6);
+  bytes out = forwarded(in, 1);
+  ASSERT_EQ(out.size(), in.size() + vxlan_outer_len);
+  EXPECT_EQ(get16(out, 12), ethertype_ipv4);
+  EXPECT_EQ(bytes(out.begin() + 30, out.begin() + 34), node_b);
+  EXPECT_EQ(get16(out, vxlan_outer_len + 12), ethertype_ipv6) << "the inner frame says what it carries";
+  EXPECT_EQ(out[vxlan_outer_len + 14 + 7], 63);
+}
+
+TEST_F(PodForward, APodOnTheSegmentIsDeliveredOnL2) {
+  conf.overlay = pod_overlay::vxlan;  // on-link pods never go into the tunnel
+  bytes out = forwarded(ping(ip4_client, local_pod), 0);
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 12), frame(local_pod_mac, mac_gw));
+  EXPECT_EQ(c.pod.on_link, 1u);
+  EXPECT_EQ(c.pod.encapsulated, 0u);
+}
+
+TEST_F(PodForward, WhatIsNotForAPodOrNotSentToUsIsLeftAlone) {
+  bytes overheard = ping(ip4_client, remote_pod);
+  overheard[5] = 0x77;  // another station's MAC
+  mbuf_burst b({overheard, ping(ip4_client, node_b)});
+  pkt_meta meta[2];
+  run(b, meta);
+  EXPECT_EQ(meta[0].v, verdict::pending);
+  EXPECT_EQ(meta[1].v, verdict::pending);
+}
+
+TEST_F(PodForward, TtlOneIsDropped) {
+  mbuf_burst b({ping(ip4_client, remote_pod, 1)});
+  pkt_meta meta[1];
+  run(b, meta);
+  EXPECT_EQ(meta[0].v, verdict::drop);
+  EXPECT_EQ(drops(drop_reason::pod_ttl_exceeded), 1u);
+}
+
+TEST_F(PodForward, ANodeWithoutAddressIsACountedDrop) {
+  mbuf_burst b({ping(ip4_client, other_pod)});
+  pkt_meta meta[1];
+  run(b, meta);
+  EXPECT_EQ(meta[0].v, verdict::drop);
+  EXPECT_EQ(drops(drop_reason::pod_no_node_address), 1u);
+}
+
+TEST_F(PodForward, VxlanEncapsulatesAsFlannelDoes) {
+  conf.overlay = pod_overlay::vxlan;
+  bytes in = ping(local_pod, remote_pod);
+  bytes out = forwarded(in, 1);
+  ASSERT_EQ(out.size(), in.size() + vxlan_outer_len);
+  uint16_t sport = get16(out, 34);
+  EXPECT_GE(sport, 49152);
+  bytes inner = in;
+  std::copy(node_b_vtep.begin(), node_b_vtep.end(), inner.begin());
+  std::copy(gw_vtep_mac.begin(), gw_vtep_mac.end(), inner.begin() + 6);
+  inner[14 + 8] = 63;
+  put16(inner, 14 + 10, 0);
+  put16(inner, 14 + 10, ref_checksum(bytes(inner.begin() + 14, inner.begin() + 34)));
+  bytes vx = {0x08, 0, 0, 0, 0, 0, 1, 0};
+  append(vx, inner);
+  bytes want = frame(eth(ethertype_ipv4, node_b_mac, p1_mac),
+                     ipv4({.proto = ipproto_udp, .src = gw_vtep, .dst = node_b}, udp(sport, 8472, vx)));
+  EXPECT_EQ(out, want);
+  EXPECT_EQ(c.pod.encapsulated, 1u);
+  EXPECT_EQ(get16(forwarded(in, 1), 34), sport) << "the same flow keeps its source port";
+}
+
+bytes vxlan_frame(const bytes& inner, uint32_t vni = 1, uint8_t flags = 0x08) {
+  bytes vx = {flags, 0, 0, 0, static_cast<uint8_t>(vni >> 16), static_cast<uint8_t>(vni >> 8),
+              static_cast<uint8_t>(vni), 0};
+  append(vx, inner);
+  return framed(ipv4({.proto = ipproto_udp, .src = node_b, .dst = gw_vtep}, udp(50000, 8472, vx)));
+}
+
+TEST_F(PodForward, VxlanIsTakenApartAndRoutedLikeAnyPacket) {
+  conf.overlay = pod_overlay::vxlan;
+  bytes inner = ping(remote_pod, local_pod);
+  std::copy(gw_vtep_mac.begin(), gw_vtep_mac.end(), inner.begin());
+  bytes out = forwarded(vxlan_frame(inner), 0);
+  EXPECT_EQ(c.pod.decapsulated, 1u);
+  EXPECT_EQ(c.pod.on_link, 1u);
+  ASSERT_EQ(out.size(), inner.size());
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 12), frame(local_pod_mac, mac_gw));
+  EXPECT_EQ(out[14 + 8], 63);
+}
+
+TEST_F(PodForward, VxlanDropsAreCountedByReason) {
+  conf.overlay = pod_overlay::vxlan;
+  bytes inner = ping(remote_pod, local_pod);
+  bytes to_vtep = inner;
+  std::copy(gw_vtep_mac.begin(), gw_vtep_mac.end(), to_vtep.begin());
+  bytes short_one = framed(ipv4({.proto = ipproto_udp, .src = node_b, .dst = gw_vtep}, udp(50000, 8472, {8, 0, 0})));
+  mbuf_burst b({vxlan_frame(to_vtep, 2), vxlan_frame(to_vtep, 1, 0), vxlan_frame(inner), short_one});
+  pkt_meta meta[4];
+  run(b, meta);
+  for (const pkt_meta& m : meta) EXPECT_EQ(m.v, verdict::drop);
+  EXPECT_EQ(drops(drop_reason::vxlan_bad_vni), 1u);
+  EXPECT_EQ(drops(drop_reason::vxlan_bad_flags), 1u);
+  EXPECT_EQ(drops(drop_reason::vxlan_bad_inner_mac), 1u);
+  EXPECT_EQ(drops(drop_reason::vxlan_short), 1u);
+  EXPECT_EQ(c.pod.decapsulated, 0u);
+}
+
+TEST_F(PodForward, TooBigForTheTunnelAnswersFragmentationNeeded) {
+  conf.overlay = pod_overlay::vxlan;
+  conf.mtu[1] = 1000;
+  bytes in = ping(local_pod, remote_pod, 64, 1000 - 28, 0x4000);  // 1000 bytes of IP, DF
+  bytes in_ip(in.begin() + 14, in.end());
+  mbuf_burst b({in, ping(local_pod, remote_pod, 64, 1000 - 28, 0)});
+  pkt_meta meta[2];
+  run(b, meta);
+  ASSERT_EQ(meta[0].v, verdict::tx) << drop_reason_name(meta[0].why);
+  EXPECT_EQ(meta[0].out_port, 0) << "back to the sender, a pod on port 0's segment";
+  bytes out = b.frame(0);
+  bytes ip(out.begin() + 14, out.end());
+  EXPECT_EQ(bytes(ip.begin() + 12, ip.begin() + 16), gw_vtep);
+  EXPECT_EQ(bytes(ip.begin() + 16, ip.begin() + 20), local_pod);
+  ASSERT_EQ(ip.size(), 20u + 8 + 28);
+  EXPECT_EQ(ip[20], 3);
+  EXPECT_EQ(ip[21], 4);
+  EXPECT_EQ(get16(ip, 26), 1000 - vxlan_mtu_overhead);
+  EXPECT_EQ(ref_checksum(bytes(ip.begin() + 20, ip.end())), 0);
+  EXPECT_EQ(bytes(ip.begin() + 28, ip.begin() + 48), bytes(in_ip.begin(), in_ip.begin() + 20));
+  EXPECT_EQ(c.pod.too_big_sent, 1u);
+  EXPECT_EQ(meta[1].v, verdict::drop) << "no DF: kgw does not fragment";
+  EXPECT_EQ(drops(drop_reason::pod_too_big), 1u);
+}
+
+TEST_F(PodForward, AServicePacketWithoutNextHopToAPodIsLeftToPodRouting) {
+  // A Service's reply (dir 1) to a client pod behind Node b: no route of the
+  // next-hop table holds it; the route stage leaves it to pod routing, which
+  // sends it to the Node. Without pod routes it is a no_neighbor drop.
+  conn_table_fixture f{64};
+  const bytes vip = {198, 18, 100, 1}, endpoint = {198, 18, 1, 50};
+  uint32_t id = f.insert(key(remote_pod, vip, 40000, 80, ipproto_tcp), key(endpoint, gw_vtep, 8080, 1025, ipproto_tcp),
+                         ipproto_tcp, 0x02, 0);
+  const pod_route_table* with_and_without[] = {routes, nullptr};
+  for (const pod_route_table* pods : with_and_without) {
+    mbuf_burst b({tcp_frame(vip, remote_pod, 80, 40000, 0x10)});
+    pkt_meta meta[1];
+    parse_burst(b.data(), meta, 1, c);
+    meta[0].conn = id;
+    meta[0].dir = 1;
+    meta[0].v = verdict::tx;  // as nat leaves it
+    route_burst(b.data(), meta, 1, nh.get(), f.table, nb, c, pods);
+    if (!pods) {
+      EXPECT_EQ(meta[0].v, verdict::drop);
+      EXPECT_EQ(drops(drop_reason::no_neighbor), 1u);
+      continue;
+    }
+    ASSERT_EQ(meta[0].v, verdict::pending);
+    pod_forward_burst(b.data(), meta, 1, s, nh.get(), nb, c);
+    ASSERT_EQ(meta[0].v, verdict::tx);
+    EXPECT_EQ(meta[0].out_port, 1);
+    EXPECT_EQ(c.pod.routed, 1u);
+  }
+}
+
+TEST_F(PodForward, VxlanHeaderHelpers) {
+  uint8_t h[8] = {0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0};
+  EXPECT_EQ(vxlan_vni(h), 0x123456);
+  h[0] = 0;
+  EXPECT_EQ(vxlan_vni(h), -1);
+  for (uint32_t x : {0u, 1u, 0xffffffffu, 0x12345678u}) EXPECT_GE(vxlan_source_port(x), 49152);
+}
+
+}  // namespace
+}  // namespace kgw
