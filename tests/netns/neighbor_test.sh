@@ -16,7 +16,9 @@
 #      queued packets dropped and counted (neighbor-failed, in show counters
 #      and /metrics);
 #   6. the client takes a new MAC and announces it (unsolicited NA,
-#      gratuitous ARP): its IPv6 entry follows, traffic both ways too.
+#      gratuitous ARP): its IPv6 entry follows, traffic both ways too;
+#   7. a router: a Service endpoint on a network behind it, reached through a
+#      gateway.yaml route's `via`, which is resolved like any next hop.
 #   neighbor_test.sh path/to/kgw
 set -uo pipefail
 
@@ -74,7 +76,36 @@ addressType: IPv4
 ports: [{name: http, protocol: TCP, port: 8080}]
 endpoints:
   - {addresses: [198.19.1.99]}
+---
+# A Service whose endpoint is on a network behind a router (routes[] below).
+apiVersion: v1
+kind: Service
+metadata: {name: far, namespace: shop}
+spec:
+  clusterIP: 198.18.100.71
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: far-1, namespace: shop, labels: {kubernetes.io/service-name: far}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+  - {addresses: [198.19.71.1]}
 YAML
+# The router: on the pods' bridge, with the network 198.19.71.0/24 behind it
+# (its server on an address of that network), its way back by the gateway.
+netns_add "$P-router"
+veth_link "$P-router" eth0 "$P-podnet" rtr
+ip -n "$P-podnet" link set rtr master br0
+ip -n "$P-router" addr add 198.19.1.254/24 dev eth0
+ip -n "$P-router" addr add 198.19.71.1/24 dev lo
+ip -n "$P-router" route add default via 198.19.1.1
+no_checksum_offload "$P-router" eth0
+mkdir -p "$WORK/router" && echo "hello from behind the router" > "$WORK/router/index.html"
+ip netns exec "$P-router" /usr/bin/python3 -m http.server 8080 --bind 198.19.71.1 --directory "$WORK/router" \
+  > "$WORK/router.log" 2>&1 &
+STARTED_PIDS+=($!)
 
 cat > "$WORK/gateway.yaml" <<YAML
 node:
@@ -87,6 +118,8 @@ ports:
   - name: p1
     device: "net_af_packet1,iface=g1,qdisc_bypass=1"
     networks: [198.19.1.0/24]
+routes:
+  - {prefix: 198.19.71.0/24, via: 198.19.1.254, port: p1}
 workers: 1
 snat:
   addresses: [198.18.0.250, "2001:2::250"]
@@ -216,6 +249,17 @@ s.sendall(b"moved")
 print(s.recv(64).decode())')
 [ "$got" = "moved" ] || fail "echo over IPv6 after the client moved: '$got'"
 curl_ok http://198.18.100.10/ || fail "a request after the client moved"
+
+# 7. The router, never heard from before: resolved as the route's next hop.
+[ -z "$(neighbor 198.19.1.254)" ] || fail "the router is known before any traffic to its network"
+ok=0
+for _ in $(seq 10); do
+  client curl -s --max-time 2 http://198.18.100.71/ | grep -q "behind the router" && { ok=1; break; }
+done
+[ "$ok" = 1 ] || fail "no answer from the endpoint behind the router"
+neighbor 198.19.1.254 | grep -Eq "^198\.19\.1\.254 +[0-9a-f:]{17} +p1 +[A-Z]+ .* learned$" ||
+  fail "the router's entry was not learnt: $(neighbor 198.19.1.254)"
+[ -z "$(neighbor 198.19.71.1)" ] || fail "the endpoint behind the router has an entry of its own"
 
 cli "show neighbors; show counters" | grep -E "^(198|2001)|^neighbors:"
 echo "PASS"
