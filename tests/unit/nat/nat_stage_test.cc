@@ -131,6 +131,18 @@ TEST_F(NatStage, AnIcmpv6ErrorIsTranslatedBackWhole) {
   EXPECT_EQ(b.frame(0), icmp_error_frame(vip6, ip6_client, tcp_packet(ip6_client, vip6, 40001, 443, SYN)));
 }
 
+// Path MTU discovery through the gateway: the endpoint's "too big" reaches
+// the client about the packet the client sent, the MTU as the endpoint said.
+TEST_F(NatStage, PathMtuErrorsAreTranslatedBackWithTheirMtu) {
+  open(key(ip6_client, vip6, 40001, 443, ipproto_tcp), key(pod6, snat6, 8443, 2000, ipproto_tcp));
+  mbuf_burst b({too_big_frame(pod4, snat4, tcp_packet(snat4, pod4, 1025, 8080, ACK), 1400),
+                too_big_frame(pod6, snat6, tcp_packet(snat6, pod6, 2000, 8443, ACK), 1280)});
+  run(b);
+  EXPECT_EQ(b.frame(0), too_big_frame(vip4, ip4_client, tcp_packet(ip4_client, vip4, 40000, 80, ACK), 1400));
+  EXPECT_EQ(b.frame(1), too_big_frame(vip6, ip6_client, tcp_packet(ip6_client, vip6, 40001, 443, ACK), 1280));
+  EXPECT_EQ(c.nat.icmp_errors_translated, 2u);
+}
+
 TEST_F(NatStage, PacketsOtherStagesDecidedAreLeftAlone) {
   bytes f0 = tcp_frame(ip4_client, vip4, 40000, 80, ACK);
   mbuf_burst b({f0});

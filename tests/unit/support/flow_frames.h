@@ -81,6 +81,17 @@ inline bytes icmp_error_frame(const bytes& s, const bytes& d, bytes quoted) {
   return framed(ipv4({.proto = ipproto_icmp, .src = s, .dst = d}, with_icmp4_sum(icmp(3, 3, 0, 0, quoted))));
 }
 
+// Path MTU errors: ICMP fragmentation needed (type 3 code 4, the next hop's
+// MTU in its last 16 bits) or ICMPv6 packet too big (type 2, a 32-bit MTU).
+inline bytes too_big_frame(const bytes& s, const bytes& d, bytes quoted, uint16_t mtu) {
+  if (s.size() == 16) {
+    bytes msg = with_l4_sum6(icmp(2, 0, 0, mtu, quoted), 2, s, d, ipproto_icmpv6);
+    return framed(ipv6({.proto = ipproto_icmpv6, .src = s, .dst = d}, msg));
+  }
+  if (quoted.size() > 28) quoted.resize(28);
+  return framed(ipv4({.proto = ipproto_icmp, .src = s, .dst = d}, with_icmp4_sum(icmp(3, 4, 0, mtu, quoted))));
+}
+
 inline pkt_meta parsed(const bytes& f) {
   pkt_meta m;
   EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), m)) << drop_reason_name(m.why);
