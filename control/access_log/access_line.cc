@@ -1,5 +1,6 @@
 #include "control/access_log/access_line.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 
 #include <ctime>
@@ -120,7 +121,9 @@ void append_access_line(std::string& out, const proxy::access_record& r, int64_t
     proxy::request_id_hex(r.request_id, id);
     append_json_string(out, std::string_view(id, sizeof id));
   } else {
-    out += "\"\"";
+    // The client's own (its bytes JSON-escaped), or "" when there was none.
+    append_json_string(out, std::string_view(r.client_request_id, std::min<size_t>(r.client_request_id_len,
+                                                                                   sizeof r.client_request_id)));
   }
   field("tls");
   out += (r.flags & proxy::access_tls) ? "true" : "false";
@@ -129,7 +132,8 @@ void append_access_line(std::string& out, const proxy::access_record& r, int64_t
   field("truncated");
   std::string cut;
   for (auto [bit, name] : {std::pair{proxy::access_method_cut, "method"}, std::pair{proxy::access_host_cut, "host"},
-                           std::pair{proxy::access_path_cut, "path"}})
+                           std::pair{proxy::access_path_cut, "path"},
+                           std::pair{proxy::access_request_id_cut, "request_id"}})
     if (r.flags & bit) cut += fmt::format("{}\"{}\"", cut.empty() ? "" : ",", name);
   out += '[' + cut + ']';
   out += "}\n";

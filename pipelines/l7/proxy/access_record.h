@@ -28,6 +28,7 @@ enum : uint8_t {
   access_connected = 1u << 4,   // connect_ns is a handshake's time (else: none, or a pooled connection)
   access_header = 1u << 5,      // header_ns is set: a response head came from an endpoint
   access_routed = 1u << 6,      // the route slot is a route's
+  access_request_id_cut = 1u << 7,  // the client's X-Request-ID longer than the record holds
 };
 
 struct access_record {
@@ -37,7 +38,7 @@ struct access_record {
   uint64_t header_ns;        // the request head whole .. the endpoint's response head (access_header)
   uint64_t bytes_in;         // the request's head and body bytes received
   uint64_t bytes_out;        // bytes sent to the client (heads as sent, bodies)
-  uint64_t request_id[2];    // the X-Request-ID generated (0, 0: none, a client's own was passed on)
+  uint64_t request_id[2];    // the X-Request-ID generated (0, 0: none made; a client's own is in client_request_id)
   uint32_t route_slot, route_epoch;  // route_stats.h
   uint16_t status;           // sent to the client; 499 when the client left before any
   uint16_t worker;
@@ -51,8 +52,11 @@ struct access_record {
   char method[16];
   char host[128];
   char path[256];
+  char client_request_id[64];  // the X-Request-ID the client sent and the proxy passed on (bounded copy)
+  uint8_t client_request_id_len;
+  uint8_t pad[7];
 };
-static_assert(sizeof(access_record) == 520);
+static_assert(sizeof(access_record) == 592);
 
 // The X-Request-ID of a 128-bit id as request_head sends it: 32 hex digits,
 // low nibble first (the log shows the same text).

@@ -320,10 +320,10 @@ rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view wh
   return w.finish();
 }
 
-bool has_request_id(const http::head& h) {
+const http::field* request_id_field(const http::head& h) {
   for (uint16_t i = 0; i < h.n_fields; ++i)
-    if (h.fields[i].name_len == 12 && http::span_iequals(h.base, h.fields[i].name(), "x-request-id")) return true;
-  return false;
+    if (h.fields[i].name_len == 12 && http::span_iequals(h.base, h.fields[i].name(), "x-request-id")) return &h.fields[i];
+  return nullptr;
 }
 
 }  // namespace kgw::proxy

@@ -58,7 +58,8 @@ rte_mbuf* response_head(rte_mempool* pool, const http::head& h, bool close, bool
 // The proxy's own answer: a text/plain body of one line (none to a HEAD), Connection: close.
 rte_mbuf* error_response(rte_mempool* pool, uint16_t status, std::string_view why, bool head_request);
 const char* reason_phrase(uint16_t status);
-// Whether the request carries an X-Request-ID of its own (passed on as it is).
-bool has_request_id(const http::head& h);
+// The request's own X-Request-ID field (passed on as it is), or nullptr.
+const http::field* request_id_field(const http::head& h);
+inline bool has_request_id(const http::head& h) { return request_id_field(h) != nullptr; }
 
 }  // namespace kgw::proxy

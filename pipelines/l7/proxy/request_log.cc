@@ -45,6 +45,7 @@ access_record* take_record(proxy_worker& pw, const proxy_conn& c, const http::he
   r->flags = c.tls ? access_tls : 0;
   r->method_len = r->host_len = 0;
   r->path_len = 0;
+  r->client_request_id_len = 0;
   r->version_minor = 1;
   if (!h) return r;
   uint32_t n = 0;
@@ -54,6 +55,10 @@ access_record* take_record(proxy_worker& pw, const proxy_conn& c, const http::he
   r->host_len = h->has_host ? static_cast<uint8_t>(n) : 0;
   if (copy_prefix(*h, h->target, r->path, n)) r->flags |= access_path_cut;
   r->path_len = static_cast<uint16_t>(n);
+  if (const http::field* id = request_id_field(*h)) {
+    if (copy_prefix(*h, id->value(), r->client_request_id, n)) r->flags |= access_request_id_cut;
+    r->client_request_id_len = static_cast<uint8_t>(n);
+  }
   r->version_minor = h->version_minor;
   return r;
 }

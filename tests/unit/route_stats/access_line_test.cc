@@ -77,6 +77,21 @@ TEST(AccessLine, NoBackendNoHeadAndCutStringsAreSaid) {
   EXPECT_EQ(out.find('\n'), out.size() - 1);  // one line
 }
 
+TEST(AccessLine, AClientsOwnRequestIdIsLoggedAsItCame) {
+  proxy::access_record r = record();
+  r.request_id[0] = r.request_id[1] = 0;
+  const char id[] = "abc-\"123\"";
+  std::memcpy(r.client_request_id, id, sizeof id - 1);
+  r.client_request_id_len = sizeof id - 1;
+  std::string out;
+  append_access_line(out, r, 0, "");
+  EXPECT_NE(out.find("\"request_id\":\"abc-\\\"123\\\"\""), std::string::npos) << out;
+  r.flags |= proxy::access_request_id_cut;
+  out.clear();
+  append_access_line(out, r, 0, "");
+  EXPECT_NE(out.find("\"truncated\":[\"request_id\"]"), std::string::npos) << out;
+}
+
 TEST(AccessLine, AnUnparsedRequestHasNoProtocol) {
   proxy::access_record r = record();
   r.method_len = r.host_len = 0;
