@@ -220,6 +220,11 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   // the changed files touch.
   if (!ps.adopted) {
     ps.book.adopt(*d);
+    // The running tables' sizes are where auto-sized tables go on from: a
+    // restarted control (or a reload) does not resize, and so reshuffle, a
+    // table whose endpoints did not change.
+    for (uint32_t slot = 0; slot < d->capacity; ++slot)
+      if (const service_record* r = d->records()[slot]) remember_maglev_sizes(*r, ps.cache.maglev);
     ps.adopted = true;
     ps.compared = false;
   }

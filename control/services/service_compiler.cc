@@ -60,17 +60,22 @@ struct draft {
   std::vector<backend_entry> backends;
   std::vector<uint16_t> slots;
   maglev_pass* maglev = nullptr;
-  const service_record* previous = nullptr;  // the Service's last record, for its table sizes
 };
 
-// The table size the group (port, protocol, family) had in `r`, or 0.
-uint32_t previous_maglev_size(const service_record* r, uint16_t port, uint8_t proto, uint8_t family) {
-  if (!r) return 0;
-  for (uint32_t i = 0; i < r->n_groups; ++i) {
-    const lb_group& g = r->groups()[i];
-    if (g.port == port && g.proto == proto && g.family == family) return g.maglev_size;
-  }
-  return 0;
+// The size of a group's table sized by its endpoints (maglev_size_for), with
+// the size it had before when the caller keeps them (maglev_cache::sizes):
+// kept across failed compiles and reloads, so that re-reading unchanged
+// manifests gives the same tables.
+std::string maglev_size_key(std::string_view service, uint16_t port, uint8_t proto, uint8_t family) {
+  return fmt::format("{}/{}/{}/{}", service, port, proto, family);
+}
+
+uint32_t auto_maglev_size(maglev_pass& m, const service_model& svc, const service_port_model& p, uint8_t family,
+                          size_t ready) {
+  if (!m.cache) return maglev_size_for(ready, 0);
+  uint32_t& size = m.cache->sizes[maglev_size_key(svc.key(), p.port, p.protocol, family)];
+  size = maglev_size_for(ready, size);
+  return size;
 }
 
 // Fills `slots` with the Maglev table of `keys`, from the cache when the same
@@ -139,8 +144,7 @@ bool add_group(draft& d, const service_model& svc, const service_port_model& p, 
   }
   g.n_ready = static_cast<uint8_t>(std::min<size_t>(ready_index.size(), 255));
   g.first_slot = static_cast<uint32_t>(d.slots.size());
-  g.maglev_size = o.maglev_size ? o.maglev_size
-                                : maglev_size_for(keys.size(), previous_maglev_size(d.previous, p.port, p.protocol, family));
+  g.maglev_size = o.maglev_size ? o.maglev_size : auto_maglev_size(*d.maglev, svc, p, family, keys.size());
   d.slots.resize(d.slots.size() + g.maglev_size);
   std::span<uint16_t> slots(d.slots.data() + g.first_slot, g.maglev_size);
   if (!maglev_fill(*d.maglev, keys, slots)) {
@@ -218,6 +222,15 @@ uint32_t place(std::vector<uint64_t>& out, size_t& cursor, const std::vector<T>&
 }
 
 }  // namespace
+
+void remember_maglev_sizes(const service_record& r, maglev_cache& m) {
+  for (uint32_t i = 0; i < r.n_groups; ++i) {
+    const lb_group& g = r.groups()[i];
+    const service_name& n = r.names()[g.service];
+    m.sizes[maglev_size_key(std::string_view(n.text, strnlen(n.text, sizeof n.text)), g.port, g.proto, g.family)] =
+        g.maglev_size;
+  }
+}
 
 service_compile_options compile_options_for(const gateway_config& cfg) {
   service_compile_options o;
@@ -461,10 +474,9 @@ bool check_clashes(const service_model& svc, const service_record& record,
 
 // One Service's record.
 bool compile_one(const service_model& svc, const service_compile_options& o, maglev_pass& maglev,
-                 const std::vector<uint64_t>* previous, std::vector<uint64_t>& out, std::string& error) {
+                 std::vector<uint64_t>& out, std::string& error) {
   draft d;
   d.maglev = &maglev;
-  if (previous) d.previous = reinterpret_cast<const service_record*>(previous->data());
   for (const service_port_model& p : svc.ports)
     for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
       bool serves_family = false;
@@ -562,7 +574,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
     } else {
       std::vector<uint64_t> block;
       std::string why;
-      if (!compile_one(*model, o, maglev, prev.record.get(), block, why)) {
+      if (!compile_one(*model, o, maglev, block, why)) {
         rc.failed[key] = why;
         continue;
       }
@@ -575,6 +587,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
   }
   if (maglev_tables) {
     auto dropped = std::move(maglev_tables->tables);
+    maglev.next.sizes = std::move(maglev_tables->sizes);
     *maglev_tables = std::move(maglev.next);
     maglev_tables->replaced = std::move(dropped);
   }
@@ -641,7 +654,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
       }
     }
     std::vector<uint64_t> record;
-    if (!compile_one(svc, o, maglev, cached ? cached->record.get() : nullptr, record, error)) return fail();
+    if (!compile_one(svc, o, maglev, record, error)) return fail();
     out.push_back({std::move(key), std::make_shared<const std::vector<uint64_t>>(std::move(record))});
     const auto& rec = *reinterpret_cast<const service_record*>(out.back().record->data());
     if (!check_clashes(svc, rec, taken, error)) return fail();
@@ -650,7 +663,10 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
       records->compiled_last++;
     }
   }
-  if (cache) *cache = std::move(maglev.next);
+  if (cache) {
+    maglev.next.sizes = std::move(cache->sizes);
+    *cache = std::move(maglev.next);
+  }
   if (records) std::erase_if(records->by_name, [&](const auto& kv) { return kv.second.pass != records->pass; });
   return true;
 }

@@ -17,6 +17,8 @@
 
 namespace kgw {
 
+struct service_record;
+
 struct service_compile_options {
   uint32_t maglev_size = 0;              // a prime: every table this size; 0: sized per Service port (maglev_size.h)
   std::vector<ip_addr> node_addresses;   // NodePorts are served here
@@ -50,7 +52,15 @@ struct maglev_cache {
   // (release_replaced), not on the change's path.
   std::unordered_map<std::string, std::vector<uint16_t>> replaced;
   void release_replaced() { replaced = {}; }
+  // The size each auto-sized table (services.maglev_size: auto) last had, by
+  // Service, port, protocol and family: what its hysteresis starts from.
+  // Kept across failed compiles and reloads (unlike the tables and records),
+  // so that unchanged manifests give unchanged tables.
+  std::unordered_map<std::string, uint32_t> sizes;
 };
+
+// Learns the sizes of `r`'s tables (a record already published) into `m.sizes`.
+void remember_maglev_sizes(const service_record& r, maglev_cache& m);
 
 struct frontend_claims;  // which Services' records hold each frontend key
 

@@ -415,19 +415,39 @@ std::vector<uint32_t> maglev_sizes(const compiled_service& c) {
 
 TEST_F(CompileCache, AutoSizedTablesFollowTheEndpointsWithHysteresis) {
   service_compile_options o;  // maglev_size 0: sized by endpoints
+  maglev_cache mc;
   record_cache rc;
   auto sizes = [&](int endpoints, bool kept) {
     write("svc1.yaml", service_yaml(1, "", endpoints));
-    return maglev_sizes(CompileCache::compile(o, nullptr, kept ? &rc : nullptr).at(0));
+    return maglev_sizes(CompileCache::compile(o, kept ? &mc : nullptr, kept ? &rc : nullptr).at(0));
   };
   using v = std::vector<uint32_t>;
   EXPECT_EQ(sizes(10, true), v{1021});
   EXPECT_EQ(sizes(11, true), v{4093});
   EXPECT_EQ(sizes(10, true), v{4093}) << "one endpoint back: the table keeps its size";
   EXPECT_EQ(sizes(10, false), v{1021}) << "a compile with no history fits the count";
+  // The records forgotten (as after a failed compile or a reload): the sizes are not.
+  rc = record_cache{};
+  EXPECT_EQ(sizes(10, true), v{4093});
   EXPECT_EQ(sizes(6, true), v{4093});
   EXPECT_EQ(sizes(5, true), v{1021});
   EXPECT_EQ(sizes(1, true), v{251});
+}
+
+// A restarted control learns the sizes from the records running in the
+// dataplane: a table grown to 4093 slots stays so with 10 endpoints.
+TEST_F(CompileCache, AutoSizesAreLearntFromPublishedRecords) {
+  service_compile_options o;
+  write("svc1.yaml", service_yaml(1, "", 11));
+  maglev_cache before;
+  auto running = CompileCache::compile(o, &before, nullptr).at(0);
+  ASSERT_EQ(maglev_sizes(running), std::vector<uint32_t>{4093});
+  write("svc1.yaml", service_yaml(1, "", 10));
+  maglev_cache restarted;
+  remember_maglev_sizes(*reinterpret_cast<const service_record*>(running.record->data()), restarted);
+  EXPECT_EQ(maglev_sizes(CompileCache::compile(o, &restarted, nullptr).at(0)), std::vector<uint32_t>{4093});
+  maglev_cache fresh;
+  EXPECT_EQ(maglev_sizes(CompileCache::compile(o, &fresh, nullptr).at(0)), std::vector<uint32_t>{1021});
 }
 
 }  // namespace
