@@ -3,7 +3,7 @@
 198.18.100.10 take TCP 8080 from 198.18.0.3 only."""
 from scapy.all import Ether, IP, TCP
 
-from service_cases import CLIENT2_V4, CLIENT_V4, GW_MAC, POD_MAC, PODS_V4, SNAT_V4, check_to_pod, syn
+from service_cases import CLIENT2_V4, CLIENT_V4, PODS_V4, SNAT_V4, check_to_pod, pods_syn_ack, syn
 
 CLIENT2_MAC = "02:00:00:00:00:03"
 
@@ -15,10 +15,6 @@ def case_policy_denied(stamp, checksum_ok):
     inp = stamp([syn("198.18.100.10", 46000 + i) for i in range(3)] +
                 [syn("198.18.100.10", 46000 + i) for i in range(3)] +
                 [syn("198.18.100.10", 47000 + i, src=CLIENT2_V4, mac=CLIENT2_MAC) for i in range(3)])
-
-    def followup(out):
-        return [Ether(src=POD_MAC[o[IP].dst], dst=GW_MAC) / IP(src=o[IP].dst, dst=o[IP].src) /
-                TCP(sport=o[TCP].dport, dport=o[TCP].sport, flags="SA", seq=5000, ack=o[TCP].seq + 1) for o in out]
 
     def check(out):
         problems = []
@@ -34,7 +30,7 @@ def case_policy_denied(stamp, checksum_ok):
         if any(o[IP].dst == CLIENT_V4 for o in out):
             problems.append("the denied client got an answer")
         return problems
-    return inp, check, {"policy_denied", "policy.denied", "policy.allowed"}, followup
+    return inp, check, {"policy_denied", "policy.denied", "policy.allowed"}, pods_syn_ack
 
 
 POLICY_CASES = {"policy_denied": case_policy_denied}
