@@ -1,6 +1,7 @@
 // NetworkPolicy new-flow classification cost: the rte_acl classifier
 // (pipelines/policy) at 10, 1,000 and 10,000 rules, IPv4 and IPv6, flows in
-// bursts of 32 as a worker will pass them; plus the classifier's build time.
+// bursts of 32 as a worker will pass them, and one per call as the lb stage
+// classifies new Service flows now; plus the classifier's build time.
 // Figures are recorded in perf/README.md.
 //
 //   build/perf/policy/bench_policy [--benchmark_filter=...]
