@@ -5,6 +5,7 @@
 #include "cmd/common.h"
 #include "cmd/subcommands.h"
 #include "control/publish/initial_services.h"
+#include "control/publish/published_policy.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/log.h"
 
@@ -49,6 +50,10 @@ int dataplane_main(int argc, char** argv) {
   std::string error;
   if (!manifests.empty() && !initial_services_from(*cfg, manifests, o.initial_services, error, &o.http_proxy, &o.initial_tls,
                                                    &o.initial_pod_routes)) {
+    log_error("{}", error);
+    return 1;
+  }
+  if (!manifests.empty() && !initial_policy_from(manifests, o.initial_policy, error)) {
     log_error("{}", error);
     return 1;
   }

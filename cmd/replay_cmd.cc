@@ -9,6 +9,7 @@
 #include "cmd/common.h"
 #include "cmd/subcommands.h"
 #include "control/publish/initial_services.h"
+#include "control/publish/published_policy.h"
 #include "dataplane/dataplane.h"
 
 namespace kgw {
@@ -63,7 +64,8 @@ int replay_main(int argc, char** argv) {
   }
   std::string error;
   if (!initial_services_from(*cfg, manifests, o.initial_services, error, &o.http_proxy, &o.initial_tls,
-                                                   &o.initial_pod_routes)) {
+                                                   &o.initial_pod_routes) ||
+      (!manifests.empty() && !initial_policy_from(manifests, o.initial_policy, error))) {
     fmt::print(stderr, "kgw replay: {}\n", error);
     return 1;
   }

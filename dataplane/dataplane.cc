@@ -82,6 +82,7 @@ int run_dataplane(dataplane_options o) {
   ro.exception = true;
   ro.initial_tls = o.initial_tls;
   ro.initial_pod_routes = o.initial_pod_routes;
+  ro.initial_policy = o.initial_policy;
   log_info("starting dataplane for node {} from {}", o.cfg.node_name, o.cfg.file);
   log_memory_plan(o.cfg, o.eal_extra);
   if (!rt.start(ro)) {
@@ -178,7 +179,7 @@ int run_replay(replay_options o) {
     ro.http_proxy = o.http_proxy;
     ro.initial_tls = o.initial_tls;
     ro.initial_pod_routes = o.initial_pod_routes;
-  ro.initial_pod_routes = o.initial_pod_routes;
+    ro.initial_policy = o.initial_policy;
     if (!rt.start(ro)) {
       log_error("{}", rt.error());
       cleanup_replay_files(files);

@@ -10,6 +10,7 @@
 #include "dataplane/config/gateway_config.h"
 #include "dataplane/service_runtime.h"
 #include "dataplane/publish/pod_route_publisher.h"
+#include "dataplane/publish/policy_publisher.h"
 #include "dataplane/tls_runtime.h"
 
 namespace kgw {
@@ -23,6 +24,7 @@ struct dataplane_options {
   bool http_proxy = false;  // the starting manifests hold an Ingress: the HTTP proxy must run
   initial_tls_publish initial_tls;  // their certificates
   initial_pod_routes_publish initial_pod_routes;  // their Nodes' pod CIDRs
+  initial_policy_publish initial_policy;          // their NetworkPolicies' rules
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code.
@@ -40,6 +42,7 @@ struct replay_options {
   bool http_proxy = false;
   initial_tls_publish initial_tls;
   initial_pod_routes_publish initial_pod_routes;
+  initial_policy_publish initial_policy;
 };
 
 // Offline replay: the config's first port reads in_pcap and writes out_pcap,

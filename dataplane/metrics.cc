@@ -251,6 +251,17 @@ void pod_metrics(std::string& out, const counter_snapshot& snap) {
   }
 }
 
+// NetworkPolicy over new Service flows; classifier builds refused.
+void policy_metrics(std::string& out, const shared_state& s, const counter_snapshot& snap) {
+  family(out, "kgw_policy_allowed_total", "counter", "New Service flows a NetworkPolicy check allowed.");
+  sample(out, "kgw_policy_allowed_total", "", snap.total.policy.allowed);
+  family(out, "kgw_policy_denied_total", "counter", "New Service flows dropped as policy_denied.");
+  sample(out, "kgw_policy_denied_total", "", snap.total.policy.denied);
+  family(out, "kgw_policy_build_failures_total", "counter",
+         "Published NetworkPolicy rule lists no classifier could be built from (the previous one stayed).");
+  sample(out, "kgw_policy_build_failures_total", "", s.policy_build_failures);
+}
+
 // The workers' TCP stacks and the services on them.
 void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   struct tcp_metric {
@@ -603,6 +614,7 @@ std::string format_prometheus(const shared_state& s) {
   neighbor_metrics(out, snap);
   exception_metrics(out, snap);
   pod_metrics(out, snap);
+  policy_metrics(out, s, snap);
   tcp_metrics(out, snap);
   tls_metrics(out, s, snap);
   service_metrics(out, s);

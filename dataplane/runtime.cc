@@ -80,6 +80,7 @@ runtime::~runtime() {
   exception_.release();  // before the resolver: its packets could be on their way to an inject ring
   neighbors_.release();
   pod_routes_.release();
+  policy_.release();
   services_.release();
   for (uint16_t pid : port_ids_) rte_eth_dev_close(pid);
   for (auto* p : pools_)
@@ -371,6 +372,9 @@ bool runtime::build_workers(const runtime_options& o) {
   }
   if (!build_pod_network()) return false;
   if (o.initial_pod_routes && !o.initial_pod_routes(pod_routes_, error_)) return false;
+  policy_.init(services_.publisher().qsbr(), &state_->policy_rules);
+  for (worker_conf* w : workers_) w->policy_slot = policy_.slot();
+  if (o.initial_policy && !o.initial_policy(policy_, error_)) return false;
   neighbors_.set_rcu(services_.publisher().qsbr());
   for (worker_conf* w : workers_) {
     neighbors_.attach(*w);
@@ -794,6 +798,18 @@ void runtime::serve_commands() {
         reply.value = pod_routes_.generation();
         break;
       }
+      case command_type::publish_policy: {
+        auto* l = reinterpret_cast<policy_rule_list*>(static_cast<uintptr_t>(msg.arg));
+        std::string why;
+        if (!policy_.apply(l, why)) {
+          state_->policy_build_failures = policy_.build_failures();
+          log_warn("policy: rule list rejected: {}", why);
+          reply.status = -EINVAL;
+          break;
+        }
+        reply.value = policy_.generation();
+        break;
+      }
       case command_type::clear_neighbors:
         reply.value = neighbors_.clear(now_ns());
         break;
@@ -815,6 +831,7 @@ void runtime::serve_commands() {
   }
   services_.publisher().reclaim();
   pod_routes_.reclaim();
+  policy_.reclaim();
   tls_.tick();
 }
 

@@ -15,6 +15,7 @@
 #include "pipelines/contract/shared_state.h"
 #include "dataplane/neighbor/neighbor_service.h"
 #include "dataplane/publish/pod_route_publisher.h"
+#include "dataplane/publish/policy_publisher.h"
 #include "dataplane/service_runtime.h"
 #include "dataplane/tls_runtime.h"
 #include "dataplane/worker.h"
@@ -48,6 +49,7 @@ struct runtime_options {
   // empty: the self-signed certificate alone until control publishes.
   initial_tls_publish initial_tls;
   initial_pod_routes_publish initial_pod_routes;  // the manifests' Nodes; empty: none until control publishes
+  initial_policy_publish initial_policy;          // the manifests' NetworkPolicies; empty: none until control publishes
 };
 
 class runtime {
@@ -110,6 +112,7 @@ class runtime {
   exception_path exception_;
   pod_network_conf* pod_network_ = nullptr;  // gateway.yaml's pod_network, as the workers read it
   pod_route_publisher pod_routes_;
+  policy_publisher policy_;  // NetworkPolicy for new Service flows (the lb stage)
   uint64_t now_ns() const;
   bool ports_started_ = false;
 };

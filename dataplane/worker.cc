@@ -421,6 +421,7 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     if (w.services) {
       const service_directory* d = __atomic_load_n(w.services, __ATOMIC_ACQUIRE);
       lb_use_directory(w.lb, d);
+      lb_use_policy(w.lb, w.policy_slot ? __atomic_load_n(w.policy_slot, __ATOMIC_ACQUIRE) : nullptr);
       if (d && d->counters) {
         w.conntrack.endpoint_serving = d->counters->serving;
         w.conntrack.n_endpoint_slots = d->counters->n_slots;

@@ -65,6 +65,8 @@ struct worker_conf {
   // main lcore publishes the pod routes, loaded once per burst.
   pod_forward_lcore pods;
   const pod_route_table* const* pod_routes_slot = nullptr;
+  // NetworkPolicy: where the main lcore publishes the classifier, loaded once per burst.
+  const policy_table* const* policy_slot = nullptr;
   rte_ring* inject = nullptr;    // from the resolver: frames to send, mbuf->port the port
   service_directory* const* services = nullptr;  // the Service directory (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop

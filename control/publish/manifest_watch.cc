@@ -11,6 +11,7 @@
 #include "control/dns/dns_sources.h"
 #include "control/publish/published_dns.h"
 #include "control/publish/published_pod_routes.h"
+#include "control/publish/published_policy.h"
 #include "control/services/changed_names.h"
 #include "control/services/service_compiler.h"
 #include "dataplane/log.h"
@@ -201,6 +202,40 @@ void publish_pod_routes(dataplane_attachment& dp, publish_state& ps) {
            l->n_cidrs);
 }
 
+// The NetworkPolicy rules of the same directory, when they differ from what
+// the dataplane classifies with. An invalid policy object leaves the running
+// rules as they are.
+void publish_policy(dataplane_attachment& dp, const std::string& dir) {
+  policy::compiled_policies cp;
+  std::vector<std::string> errors;
+  if (!compile_policy_dir(dir, cp, errors)) {
+    for (const auto& e : limit_repeats(errors)) log_error("{}", e);
+    log_error("policy: {} errors; the running NetworkPolicy rules stay as they are", errors.size());
+    return;
+  }
+  const policy_rule_list* cur = __atomic_load_n(&dp.state().policy_rules, __ATOMIC_ACQUIRE);
+  if (cp.policies.empty() && !cur) return;
+  std::string error;
+  policy_rule_list* l = build_policy_rule_list(cp, error);
+  if (!l) {
+    log_error("{}; the running NetworkPolicy rules stay as they are", error);
+    return;
+  }
+  // Only this process publishes policy rules: the running list stays allocated until we replace it.
+  if (same_policy_rules(cur, l)) {
+    free_policy_rule_list(l);
+    return;
+  }
+  int rc = dp.send_command(command_type::publish_policy, reinterpret_cast<uintptr_t>(l), 10000);
+  if (rc != 0) {
+    if (rc != -ETIMEDOUT) free_policy_rule_list(l);
+    log_error("dataplane did not take the NetworkPolicy rules: {}", std::strerror(-rc));
+    return;
+  }
+  log_info("policy: generation {} published: {} NetworkPolicies, {} rules", dp.last_reply_value(), l->n_policies,
+           l->n_rules);
+}
+
 }  // namespace
 
 bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, const std::string& dir,
@@ -282,6 +317,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   publish_ingress(dp, cfg, dir, ps, stats.added || stats.removed);
   if (!cfg.dns.addresses.empty()) publish_dns(dp, cfg, ps);
   publish_pod_routes(dp, ps);
+  publish_policy(dp, dir);
   double after_ms = ms_since(t4);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;

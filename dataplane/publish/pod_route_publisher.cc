@@ -1,12 +1,10 @@
 #include "dataplane/publish/pod_route_publisher.h"
 
-#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_fib.h>
 #include <rte_fib6.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
-#include <rte_rcu_qsbr.h>
 
 #include <fmt/format.h>
 
@@ -107,22 +105,13 @@ bool pod_route_publisher::apply(pod_route_list* l, std::string& error) {
   __atomic_store_n(&current_, t, __ATOMIC_RELEASE);
   if (shared_) __atomic_store_n(shared_, l, __ATOMIC_RELEASE);
   // Workers load the slot once per burst and report quiescence once per loop.
-  if (old) pending_.push_back({old, rte_rcu_qsbr_start(qsbr_), rte_get_tsc_cycles() + 2 * rte_get_tsc_hz()});
+  retired_.retire(qsbr_, old);
   log_info("pod routes: generation {} published ({} Nodes, {} pod CIDRs)", generation_, l->n_nodes, l->n_cidrs);
   return true;
 }
 
 void pod_route_publisher::reclaim(bool all) {
-  uint64_t now = rte_get_tsc_cycles();
-  for (size_t i = 0; i < pending_.size();) {
-    if (all || (now >= pending_[i].free_after_tsc && rte_rcu_qsbr_check(qsbr_, pending_[i].token, false) == 1)) {
-      free_pod_route_table(pending_[i].t);
-      pending_[i] = pending_.back();
-      pending_.pop_back();
-    } else {
-      ++i;
-    }
-  }
+  if (qsbr_) retired_.reclaim(qsbr_, all);
 }
 
 }  // namespace kgw

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <vector>
 
+#include "dataplane/publish/retired_tables.h"
 #include "pipelines/route/pod_route_table.h"
 
 struct rte_rcu_qsbr;
@@ -45,16 +45,11 @@ class pod_route_publisher {
   void release();
 
  private:
-  struct retired {
-    pod_route_table* t;
-    uint64_t token;
-    uint64_t free_after_tsc;
-  };
   rte_rcu_qsbr* qsbr_ = nullptr;
   const pod_route_list** shared_ = nullptr;
   pod_route_table* current_ = nullptr;
   uint64_t generation_ = 0;
-  std::vector<retired> pending_;
+  retired_tables<pod_route_table, free_pod_route_table> retired_;
 };
 
 // Pod routes that run from the dataplane's start (`kgw dataplane

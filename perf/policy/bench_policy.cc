@@ -1,6 +1,7 @@
 // NetworkPolicy new-flow classification cost: the rte_acl classifier
 // (pipelines/policy) at 10, 1,000 and 10,000 rules, IPv4 and IPv6, flows in
-// bursts of 32 as a worker will pass them; plus the classifier's build time.
+// bursts of 32 as a worker will pass them, and one per call as the lb stage
+// classifies new Service flows now; plus the classifier's build time.
 // Figures are recorded in perf/README.md.
 //
 //   build/perf/policy/bench_policy [--benchmark_filter=...]
@@ -78,7 +79,9 @@ std::vector<policy_flow> make_flows(uint32_t n_rules, uint8_t family) {
   return flows;
 }
 
-void BM_classify(benchmark::State& state) {
+// `per_call` flows per classify call: a burst (batched), or one (what the
+// lb stage does today for each new Service flow).
+void classify_in_calls(benchmark::State& state, uint32_t per_call) {
   auto family = uint8_t(state.range(1));
   auto rules = make_rules(uint32_t(state.range(0)), family);
   auto flows = make_flows(uint32_t(state.range(0)), family);
@@ -91,14 +94,17 @@ void BM_classify(benchmark::State& state) {
   policy_verdict out[burst];
   size_t at = 0, allowed = 0;
   for (auto _ : state) {
-    c.classify(flows.data() + at, burst, out);
-    for (auto& v : out) allowed += v.allow;
-    at = (at + burst) % flows.size();
+    c.classify(flows.data() + at, per_call, out);
+    for (uint32_t i = 0; i < per_call; ++i) allowed += out[i].allow;
+    at = (at + per_call) % flows.size();
   }
   benchmark::DoNotOptimize(allowed);
-  state.SetItemsProcessed(int64_t(state.iterations()) * burst);
-  state.counters["allowed"] = benchmark::Counter(double(allowed) / double(state.iterations() * burst));
+  state.SetItemsProcessed(int64_t(state.iterations()) * per_call);
+  state.counters["allowed"] = benchmark::Counter(double(allowed) / double(state.iterations() * per_call));
 }
+
+void BM_classify(benchmark::State& state) { classify_in_calls(state, burst); }
+void BM_classify_one(benchmark::State& state) { classify_in_calls(state, 1); }
 
 void BM_build(benchmark::State& state) {
   auto rules = make_rules(uint32_t(state.range(0)), uint8_t(state.range(1)));
@@ -112,6 +118,7 @@ void BM_build(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_classify)->ArgNames({"rules", "family"})->ArgsProduct({{10, 1000, 10000}, {4, 6}});
+BENCHMARK(BM_classify_one)->ArgNames({"rules", "family"})->ArgsProduct({{10, 10000}, {4, 6}});
 BENCHMARK(BM_build)->ArgNames({"rules", "family"})->ArgsProduct({{1000, 10000}, {4, 6}})
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 

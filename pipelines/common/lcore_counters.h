@@ -208,6 +208,14 @@ struct pod_lcore_counters {
   uint64_t too_big_sent;  // ICMP fragmentation needed / ICMPv6 packet too big sent for an encapsulation over the MTU
 };
 
+// NetworkPolicy (pipelines/policy) over new Service flows, in the lb stage:
+// the verdicts of the classifier. Denied flows are also drop reason
+// policy_denied.
+struct policy_lcore_counters {
+  uint64_t allowed;
+  uint64_t denied;
+};
+
 struct alignas(64) lcore_counters {
   uint64_t loops;        // poll loop iterations
   uint64_t busy_loops;   // iterations that received at least one packet
@@ -227,6 +235,7 @@ struct alignas(64) lcore_counters {
   neighbor_lcore_counters neighbor;
   exception_lcore_counters exception;
   pod_lcore_counters pod;
+  policy_lcore_counters policy;
   port_lcore_counters port[max_ports];
 };
 

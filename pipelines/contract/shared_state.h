@@ -20,6 +20,7 @@ struct lb_counter_area;
 class conn_table;
 struct nexthop_table;
 struct pod_route_list;
+struct policy_rule_list;
 struct ingress_publication;
 namespace tls {
 struct tls_publication;
@@ -32,7 +33,7 @@ struct route_stat;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 20;
+inline constexpr uint32_t shared_state_version = 21;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -255,6 +256,12 @@ struct shared_state {
   // CIDRs as control last published them, swapped by the main lcore only
   // (which builds the workers' tries from it). nullptr: none published.
   const pod_route_list* pod_routes;
+  // The NetworkPolicy rules (pipelines/policy/policy_rule_list.h) as control
+  // last published them, swapped by the main lcore only (which builds the
+  // workers' classifier from it). nullptr: none published. Lists the main
+  // lcore could not build a classifier from, counted (the previous one stays).
+  const policy_rule_list* policy_rules;
+  uint64_t policy_build_failures;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
@@ -268,6 +275,7 @@ enum class command_type : uint32_t {
   publish_dns = 7,
   clear_neighbors = 8,
   publish_pod_routes = 9,
+  publish_policy = 10,
 };
 struct command_msg {
   command_type type;
@@ -277,6 +285,7 @@ struct command_msg {
                 // publish_dns: a dns::table*
                 // clear_neighbors: none (reply value: entries removed)
                 // publish_pod_routes: a pod_route_list* (reply value: its generation)
+                // publish_policy: a policy_rule_list* (reply value: its generation)
 };
 inline constexpr uint64_t all_ports = ~0ull;
 struct command_reply {

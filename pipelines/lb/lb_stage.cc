@@ -123,6 +123,22 @@ bool reply_key(const pkt_meta& m, bool full_nat, const backend_entry& be, lb_lco
   return true;
 }
 
+// NetworkPolicy over the new flow: from the client as it arrived (before any
+// SNAT) to the endpoint Pod on its port. One classification per new flow;
+// the connection it opens is never classified again.
+bool policy_allows(const policy_classifier& p, const flow_key& k, const backend_entry& be, lcore_counters& c) {
+  policy_flow f;
+  f.family = k.family;
+  f.proto = k.proto;
+  f.dport = static_cast<uint16_t>((be.port >> 8) | (be.port << 8));
+  std::memcpy(f.src, k.src, 16);
+  std::memcpy(f.dst, be.addr, 16);
+  policy_verdict v;
+  p.classify(&f, 1, &v);
+  ++(v.allow ? c.policy.allowed : c.policy.denied);
+  return v.allow;
+}
+
 void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
                      opened_keys& opened, const conn_removal& gone, lcore_counters& c) {
   const lb_group& g = fh.record->groups()[fh.frontend->group];
@@ -133,6 +149,10 @@ void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
     return;
   }
   const backend_entry& be = fh.record->backends()[g.first_backend + e];
+  if (s.policy && !policy_allows(*s.policy, m.key, be, c)) {
+    drop(m, drop_reason::policy_denied, c);
+    return;
+  }
   // Hairpin: a Pod reaching itself through the Service must see the
   // gateway's address, or it would answer itself directly.
   if (!full_nat && std::memcmp(m.key.src, be.addr, 16) == 0) full_nat = true;

@@ -4,7 +4,9 @@
 // Maglev over the ready endpoints), a SNAT source port for full NAT, and an
 // entry in the connection table for both directions, which nat and route
 // then follow. With no ready endpoint the client gets ICMP port unreachable,
-// as from kube-proxy.
+// as from kube-proxy. With NetworkPolicy published, the new flow (the
+// client's address as it arrived, to the chosen endpoint) is classified
+// first: a denied one opens nothing and is dropped (policy_denied).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "pipelines/lb/lb_counter_area.h"
 #include "pipelines/lb/service_directory.h"
 #include "pipelines/lb/steering.h"
+#include "pipelines/policy/policy_table.h"
 #include "pipelines/route/nexthop.h"
 
 struct rte_mbuf;
@@ -36,7 +39,15 @@ struct lb_lcore {
   bool from_handoff = false;  // packets another worker passed here are not passed on again
   snat_port_range snat_ports;
   refusal_limiter* refusals = nullptr;  // the worker's; nullptr: no limit
+  // NetworkPolicy, loaded once per burst (lb_use_policy); nullptr: no rule
+  // published, nothing classified.
+  const policy_classifier* policy = nullptr;
 };
+
+// Points the stage at the published NetworkPolicy table `t` (nullptr: none).
+inline void lb_use_policy(lb_lcore& s, const policy_table* t) {
+  s.policy = t && t->enforcing() ? &t->classifier : nullptr;
+}
 
 // Points the stage at directory `d` (nullptr = no Services).
 inline void lb_use_directory(lb_lcore& s, const service_directory* d) {

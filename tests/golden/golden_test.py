@@ -30,6 +30,7 @@ from dns_cases import DNS_CASES  # noqa: E402
 from neighbor_cases import NEIGHBOR_CASES  # noqa: E402
 from sctp_cases import SCTP_CASES  # noqa: E402
 from pod_cases import POD_CASES  # noqa: E402
+from policy_cases import POLICY_CASES, POLICY_MANIFESTS  # noqa: E402
 GATEWAY = os.path.join(HERE, "gateway.yaml")
 GW_MAC = "02:00:00:00:00:01"
 GW_V4 = "198.18.0.1"
@@ -190,7 +191,7 @@ CASES = {
     "garbage": case_garbage,
     "not_for_gateway": case_not_for_us,
 }
-for _name, _case in list(SERVICE_CASES.items()) + list(TCP_CASES.items()) + list(DNS_CASES.items()) + list(NEIGHBOR_CASES.items()) + list(SCTP_CASES.items()) + list(POD_CASES.items()):
+for _name, _case in list(SERVICE_CASES.items()) + list(TCP_CASES.items()) + list(DNS_CASES.items()) + list(NEIGHBOR_CASES.items()) + list(SCTP_CASES.items()) + list(POD_CASES.items()) + list(POLICY_CASES.items()):
     CASES[_name] = (lambda c: lambda: c(stamp, checksum_ok))(_case)
 
 
@@ -201,7 +202,7 @@ def replay(kgw, inp_path, out_path, manifests):
         raise RuntimeError(f"kgw replay exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
     drops = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+(\w+)\s+(\d+)\s+\S", r.stdout, re.M)}
     # The stage counters too, as "services.reopened", "conntrack.assured", "dns.tcp-queries", ...
-    for line in re.finditer(r"^(services|conntrack|dns|fragments): (.*)$", r.stdout, re.M):
+    for line in re.finditer(r"^(services|conntrack|dns|fragments|policy): (.*)$", r.stdout, re.M):
         for name, value in re.findall(r"([\w-]+) (\d+)", line.group(2)):
             drops[f"{line.group(1)}.{name}"] = int(value)
     return drops
@@ -209,7 +210,7 @@ def replay(kgw, inp_path, out_path, manifests):
 
 def run_case(kgw, name, update, tmp):
     inp, check, want_drops, *more = CASES[name]()
-    manifests = os.path.join(HERE, "manifests")
+    manifests = os.path.join(HERE, POLICY_MANIFESTS.get(name, "manifests"))
     inp_path = os.path.join(tmp, f"{name}.in.pcap")
     wrpcap(inp_path, inp)
     out1, out2 = os.path.join(tmp, f"{name}.out1.pcap"), os.path.join(tmp, f"{name}.out2.pcap")

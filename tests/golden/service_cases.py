@@ -27,6 +27,12 @@ def syn(dst, sport, dport=80, src=CLIENT_V4, mac=CLIENT_MAC):
                                                                     options=[("MSS", 9000)])
 
 
+def pods_syn_ack(out):
+    """Every pod answers its SYN (IPv4) with a SYN-ACK to the address and port it came from."""
+    return [Ether(src=POD_MAC[o[IP].dst], dst=GW_MAC) / IP(src=o[IP].dst, dst=o[IP].src) /
+            TCP(sport=o[TCP].dport, dport=o[TCP].sport, flags="SA", seq=5000, ack=o[TCP].seq + 1) for o in out]
+
+
 def l3(p):
     return p[IP] if IP in p else p[IPv6]
 
@@ -53,11 +59,6 @@ def check_to_pod(o, pods, dport, snat, problems, checksum_ok):
 def case_svc_clusterip(stamp, checksum_ok):
     inp = stamp([syn("198.18.100.10", 40000 + i) for i in range(30)])
 
-    def followup(out):
-        # Every pod answers its SYN with a SYN-ACK to the SNAT address and port.
-        return [Ether(src=POD_MAC[o[IP].dst], dst=GW_MAC) / IP(src=o[IP].dst, dst=o[IP].src) /
-                TCP(sport=o[TCP].dport, dport=o[TCP].sport, flags="SA", seq=5000, ack=o[TCP].seq + 1) for o in out]
-
     def check(out):
         problems = []
         if len(out) != 60:
@@ -79,7 +80,7 @@ def case_svc_clusterip(stamp, checksum_ok):
             if not checksum_ok(o, TCP) or not checksum_ok(o, IP):
                 problems.append("reply checksums wrong")
         return problems
-    return inp, check, {}, followup
+    return inp, check, {}, pods_syn_ack
 
 
 def case_svc_frontends(stamp, checksum_ok):

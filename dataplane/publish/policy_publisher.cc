@@ -1,0 +1,82 @@
+#include "dataplane/publish/policy_publisher.h"
+
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "dataplane/log.h"
+
+namespace kgw {
+
+namespace {
+
+bool live_list(const policy_rule_list* l) {
+  size_t bytes = 0;
+  return l && rte_mem_virt2memseg(l, nullptr) && rte_malloc_validate(l, &bytes) == 0 &&
+         policy_rule_list_valid(*l, bytes);
+}
+
+}  // namespace
+
+policy_table* build_policy_table(const policy_rule_list* l, std::string& error) {
+  if (!live_list(l)) {
+    error = "not a valid NetworkPolicy rule list";
+    return nullptr;
+  }
+  // The main lcore's own memory: only the workers of this process read it.
+  auto t = std::make_unique<policy_table>();
+  std::string why;
+  if (!t->classifier.build(l->rules(), l->n_rules, why)) {
+    error = fmt::format("policy: cannot build the classifier from {} rules: {}", l->n_rules, why);
+    return nullptr;
+  }
+  t->list = l;
+  return t.release();
+}
+
+void free_policy_table(policy_table* t) {
+  if (!t) return;
+  rte_free(const_cast<policy_rule_list*>(t->list));
+  delete t;
+}
+
+policy_publisher::~policy_publisher() { release(); }
+
+void policy_publisher::release() {
+  reclaim(true);
+  if (shared_) *shared_ = nullptr;
+  shared_ = nullptr;  // the shared state goes after this
+  free_policy_table(current_);
+  current_ = nullptr;
+}
+
+bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
+  if (!qsbr_) {
+    error = "no RCU for the NetworkPolicy rules";
+    return false;
+  }
+  policy_table* t = build_policy_table(l, error);
+  if (!t) {
+    ++build_failures_;
+    log_error("{}; the running NetworkPolicy classifier stays", error);
+    return false;
+  }
+  l->generation = ++generation_;
+  policy_table* old = current_;
+  __atomic_store_n(&current_, t, __ATOMIC_RELEASE);
+  if (shared_) __atomic_store_n(shared_, l, __ATOMIC_RELEASE);
+  // Workers load the slot once per burst and report quiescence once per loop.
+  retired_.retire(qsbr_, old);
+  log_info("policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules)", generation_,
+           l->n_policies, t->classifier.rules(4), t->classifier.rules(6));
+  return true;
+}
+
+void policy_publisher::reclaim(bool all) {
+  if (qsbr_) retired_.reclaim(qsbr_, all);
+}
+
+}  // namespace kgw

@@ -1,0 +1,62 @@
+// The apply side of the NetworkPolicy rules: control hands over a
+// policy_rule_list (plain data in shared memory); the main lcore builds the
+// rte_acl classifier from it (it must be built in the process that
+// classifies), swaps it in whole, and frees the replaced one after the
+// workers' grace period (rte_rcu_qsbr) and two seconds more for readers in
+// other processes. A list it cannot build from leaves the running
+// classifier in place.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "dataplane/publish/retired_tables.h"
+#include "pipelines/policy/policy_table.h"
+
+namespace kgw {
+
+// The classifier over `l`; the table takes `l` over (freed with it).
+// nullptr with `error` when `l` is invalid or rte_acl refuses it: `l` is then
+// still the caller's.
+policy_table* build_policy_table(const policy_rule_list* l, std::string& error);
+void free_policy_table(policy_table* t);
+
+class policy_publisher {
+ public:
+  policy_publisher() = default;
+  ~policy_publisher();
+  policy_publisher(const policy_publisher&) = delete;
+  policy_publisher& operator=(const policy_publisher&) = delete;
+
+  // `shared`: where control and the CLI find the list (shared_state::policy_rules).
+  void init(rte_rcu_qsbr* qsbr, const policy_rule_list** shared) {
+    qsbr_ = qsbr;
+    shared_ = shared;
+  }
+  // Where the workers load the table once per burst.
+  const policy_table* const* slot() const { return &current_; }
+  // Takes `l` (a live block); false with `error` when it cannot be built
+  // (`l` stays the caller's, the running classifier stays).
+  bool apply(policy_rule_list* l, std::string& error);
+  uint64_t generation() const { return generation_; }
+  uint64_t build_failures() const { return build_failures_; }
+  // Frees what the workers and readers are done with; `all` at shutdown.
+  void reclaim(bool all = false);
+  // Frees everything, the running table too (the workers have stopped); before the EAL goes.
+  void release();
+
+ private:
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  const policy_rule_list** shared_ = nullptr;
+  policy_table* current_ = nullptr;
+  uint64_t generation_ = 0;
+  uint64_t build_failures_ = 0;
+  retired_tables<policy_table, free_policy_table> retired_;
+};
+
+// NetworkPolicy rules that run from the dataplane's start (`kgw dataplane
+// --manifests`, `kgw replay`), published before any worker runs.
+using initial_policy_publish = std::function<bool(policy_publisher&, std::string& error)>;
+
+}  // namespace kgw

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# NetworkPolicy enforced on Service flows, end to end: client namespace ->
+# gateway (DPDK on veths) -> three pod namespaces serving HTTP on 8080, the
+# Pods, their Namespace and a ClusterIP Service in the manifests directory.
+#   1. `kgw dataplane --manifests` starts with a default-deny-ingress policy
+#      on the pods: curl through the ClusterIP times out, counted
+#      `policy: denied` and drop reason policy_denied.
+#   2. a policy allowing the client's ipBlock (198.18.0.0/24) on port 8080 is
+#      renamed into the directory while `kgw control` runs: curl succeeds,
+#      counted `policy: allowed`.
+#   3. both policies removed: nothing is classified any more, curl succeeds.
+#   policy_test.sh path/to/kgw
+set -uo pipefail
+
+KGW=$(realpath "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/lib.sh"
+
+netns_require_root_and_hugepages
+
+P=kgwp$$
+WORK=$(mktemp -d)
+trap 'netns_cleanup; rm -rf "$WORK"' EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
+  echo "--- control log"; tail -n 30 "$WORK/control.log" 2>/dev/null
+  exit 1
+}
+get() { client curl -s --max-time "$1" http://198.18.100.10/; }
+# published N: until control has published generation N of the rules.
+published() { wait_grep 10 "policy: generation $1 published" "$WORK/control.log"; }
+
+pod_topology "$P" "$WORK"
+cat > "$WORK/gateway.yaml" <<YAML
+node:
+  name: netns-policy
+  addresses: [198.18.0.1, 198.19.1.1]
+ports:
+  - {name: p0, device: "net_af_packet0,iface=g0,qdisc_bypass=1"}
+  - {name: p1, device: "net_af_packet1,iface=g1,qdisc_bypass=1"}
+workers: 1
+snat:
+  addresses: [198.18.0.250]
+dataplane:
+  file_prefix: $P
+  mbufs: 8191
+services:
+  conntrack_entries: 4096
+YAML
+cat "$WORK/neighbors.yaml" >> "$WORK/gateway.yaml"
+
+M=$WORK/manifests
+mkdir -p "$M"
+{
+  cat <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  clusterIP: 198.18.100.10
+  selector: {app: web}
+  ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+  - {addresses: [198.19.1.11]}
+  - {addresses: [198.19.1.12]}
+  - {addresses: [198.19.1.13]}
+YAML
+  for i in 1 2 3; do
+    printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: pod%s, namespace: shop, labels: {app: web}}\n' "$i"
+    printf 'spec: {containers: [{name: http, ports: [{name: http, containerPort: 8080}]}]}\n'
+    printf 'status: {podIP: 198.19.1.1%s}\n' "$i"
+  done
+} > "$M/shop.yaml"
+cat > "$M/deny.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny-ingress, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+YAML
+cat > "$WORK/allow.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-clients, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{ipBlock: {cidr: 198.18.0.0/24}}]
+    ports: [{protocol: TCP, port: 8080}]
+YAML
+
+ip netns exec "$P-gw" ip link set lo up
+start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$M"
+wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not start"
+grep -q "policy: generation 1 published" "$WORK/dp.log" || fail "the dataplane did not publish the starting policy"
+wait_pods "$P" || fail "the pods' HTTP servers did not start"
+
+# 1. Default deny: the SYN and its retries are dropped, each classified.
+out=$(get 2) && fail "curl through the ClusterIP answered under default deny: $out"
+denied=$(counter_field policy denied)
+echo "default deny: curl timed out, policy denied $denied"
+[ "${denied:-0}" -ge 2 ] || fail "policy: denied \"$denied\", want the SYN and at least one retry"
+cli "show counters" | grep -Eq "^  policy_denied +$denied " || fail "drop reason policy_denied does not count $denied"
+
+# 2. kgw control takes over; the allow policy arrives by rename.
+start_control "$WORK/gateway.yaml" "$M" "$WORK/control.log" 20 || fail "control did not attach"
+mv "$WORK/allow.yaml" "$M/allow.yaml"
+published 2 || fail "control did not publish the allowing policy"
+for ((n = 0; n < 5; n++)); do out=$(get 2) && break; done
+grep -q "^hello from pod" <<< "$out" || fail "curl through the ClusterIP failed with the allowing policy: $out"
+allowed=$(counter_field policy allowed)
+echo "allowed by ipBlock 198.18.0.0/24 on 8080: $out (policy allowed $allowed)"
+[ "${allowed:-0}" -ge 1 ] || fail "policy: allowed \"$allowed\""
+
+# 3. Both policies gone: nothing isolates the pods, nothing is classified.
+mv "$M/deny.yaml" "$M/allow.yaml" "$WORK/"
+published 3 || fail "control did not publish the empty rule list"
+denied=$(counter_field policy denied)
+allowed=$(counter_field policy allowed)
+for n in 1 2 3; do get 3 | grep -q "^hello from pod" || fail "request $n failed after the policies were removed"; done
+[ "$(counter_field policy allowed)" = "$allowed" ] && [ "$(counter_field policy denied)" = "$denied" ] ||
+  fail "flows were classified with no policy published"
+echo "no policy: 3 of 3 answered, none classified"
+cli "show counters" | grep "^policy:"
+
+echo "PASS: NetworkPolicy on Service flows"

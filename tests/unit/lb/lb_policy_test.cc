@@ -1,0 +1,143 @@
+// NetworkPolicy in the lb stage: a new Service flow is classified from the
+// client as it arrived to the chosen endpoint Pod on the endpoint's port; a
+// denied one is dropped (policy_denied) without a connection, so a retry is
+// classified again; an allowed one opens as without policy, and its replies
+// and later packets are never classified.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "control/policy/policy_compiler.h"
+#include "tests/unit/lb/lb_worker.h"
+#include "tests/unit/support/flow_frames.h"
+
+namespace kgw {
+namespace {
+
+using namespace kgw::test;
+
+constexpr uint8_t SYN = 0x02, ACK = 0x10;
+
+const bytes web = addr("198.18.100.10");
+const bytes client2 = addr("198.18.0.3");
+
+// The endpoints of "web" as Pods of namespace shop, isolated for ingress;
+// ingress allowed from 198.18.0.3 alone, on `port`.
+std::string manifests(const char* port) {
+  std::string pods;
+  for (int i = 11; i <= 13; ++i)
+    pods += fmt::format("apiVersion: v1\nkind: Pod\nmetadata: {{name: web-{0}, namespace: shop, labels: {{app: web}}}}\n"
+                        "status: {{podIP: 198.19.1.{0}}}\n---\n",
+                        i);
+  return pods + fmt::format(R"(apiVersion: v1
+kind: Namespace
+metadata: {{name: shop}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: web-from-one-client, namespace: shop}}
+spec:
+  podSelector: {{matchLabels: {{app: web}}}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{{ipBlock: {{cidr: 198.18.0.3/32}}}}]
+    ports: [{{port: {}}}]
+)",
+                            port);
+}
+
+class LbPolicy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto compiled = compile_records({one_port_service("web", {"198.18.100.10"},
+                                                      {"198.19.1.11", "198.19.1.12", "198.19.1.13"})});
+    uint32_t next = 0;
+    number_slots(dir.put(0, *compiled[0].record), next);
+    dir.set_snat_v4(*parse_ip("198.18.0.250"));
+    w = std::make_unique<lb_worker>(&dir.dir());
+  }
+
+  void enforce(const char* port) {
+    policy::policy_manifests m;
+    std::vector<manifest_issue> errors, warnings;
+    policy::parse_policy_manifests("t.yaml", manifests(port), m, errors, warnings);
+    ASSERT_TRUE(errors.empty()) << errors[0].to_string();
+    policy::compiled_policies cp = policy::compile_policies(m);
+    std::string why;
+    ASSERT_TRUE(table.classifier.build(cp.rules.data(), cp.rules.size(), why)) << why;
+    list.n_rules = static_cast<uint32_t>(cp.rules.size());
+    table.list = &list;
+    lb_use_policy(w->s, &table);
+  }
+
+  uint64_t drops(drop_reason r) const { return w->c.drops[static_cast<unsigned>(r)]; }
+
+  test_area area{64, 1};
+  directory_fixture dir{8, 1024, &area.a};
+  std::unique_ptr<lb_worker> w;
+  policy_rule_list list;
+  policy_table table;
+};
+
+TEST_F(LbPolicy, ADeniedFlowIsDroppedWithoutAConnectionAndItsRetryIsClassifiedAgain) {
+  enforce("8080");
+  for (uint64_t attempt = 1; attempt <= 2; ++attempt) {
+    auto meta = w->run({tcp_frame(ip4_client, web, 40000, 80, SYN)});
+    EXPECT_EQ(meta[0].v, verdict::drop);
+    EXPECT_EQ(meta[0].why, drop_reason::policy_denied);
+    EXPECT_EQ(meta[0].conn, conn_none);
+    EXPECT_EQ(drops(drop_reason::policy_denied), attempt);
+    EXPECT_EQ(w->c.policy.denied, attempt);
+  }
+  EXPECT_EQ(w->c.policy.allowed, 0u);
+  EXPECT_EQ(w->c.lb.new_flows, 0u);
+  EXPECT_EQ(w->ct.table.active(), 0u);
+  EXPECT_EQ(w->ct.table.counters().inserts, 0u);
+}
+
+TEST_F(LbPolicy, AnAllowedFlowOpensAndItsRepliesAndLaterPacketsAreNotClassified) {
+  enforce("8080");
+  auto meta = w->run({tcp_frame(client2, web, 40001, 80, SYN)});
+  ASSERT_NE(meta[0].conn, conn_none);
+  EXPECT_EQ(meta[0].v, verdict::pending);
+  EXPECT_EQ(w->c.policy.allowed, 1u);
+  EXPECT_EQ(w->c.lb.new_flows, 1u);
+  const flow_key r = w->at(meta[0]).key[1];
+  EXPECT_EQ(text(4, r.dst), "198.18.0.250") << "full NAT as without policy";
+
+  // The endpoint's SYN-ACK to the SNAT address, then the client's ACK: the
+  // connection's, neither classified.
+  auto reply = w->run({tcp_frame(bytes(r.src, r.src + 4), bytes(r.dst, r.dst + 4), ntohs(r.sport), ntohs(r.dport),
+                                 SYN | ACK)},
+                      1);
+  EXPECT_EQ(reply[0].conn, meta[0].conn);
+  EXPECT_EQ(reply[0].dir, 1);
+  EXPECT_NE(reply[0].v, verdict::drop);
+  auto next = w->run({tcp_frame(client2, web, 40001, 80, ACK)});
+  EXPECT_EQ(next[0].conn, meta[0].conn);
+  EXPECT_EQ(w->c.policy.allowed, 1u);
+  EXPECT_EQ(w->c.policy.denied, 0u);
+  EXPECT_EQ(drops(drop_reason::policy_denied), 0u);
+}
+
+// The Service listens on 80, the Pods on 8080: the policy sees the
+// endpoint's port, as for traffic straight to the Pod.
+TEST_F(LbPolicy, ThePolicySeesTheEndpointsPortNotTheServicesPort) {
+  enforce("80");
+  auto meta = w->run({tcp_frame(client2, web, 40002, 80, SYN)});
+  EXPECT_EQ(meta[0].why, drop_reason::policy_denied);
+  EXPECT_EQ(w->c.policy.denied, 1u);
+}
+
+// A table without rules (every policy removed) classifies nothing.
+TEST_F(LbPolicy, ATableWithoutRulesClassifiesNothing) {
+  table.list = &list;
+  lb_use_policy(w->s, &table);
+  EXPECT_EQ(w->s.policy, nullptr);
+  auto meta = w->run({tcp_frame(ip4_client, web, 40003, 80, SYN)});
+  EXPECT_NE(meta[0].conn, conn_none);
+  EXPECT_EQ(w->c.policy.allowed + w->c.policy.denied, 0u);
+}
+
+}  // namespace
+}  // namespace kgw
