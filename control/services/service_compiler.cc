@@ -62,14 +62,15 @@ struct draft {
   maglev_pass* maglev = nullptr;
 };
 
-// The size of a group's table sized by its endpoints (maglev_size_for), with
-// the size it had before when the caller keeps them (maglev_cache::sizes):
-// kept across failed compiles and reloads, so that re-reading unchanged
-// manifests gives the same tables.
+// A group's entry in maglev_cache::sizes: Service, port, protocol, family.
 std::string maglev_size_key(std::string_view service, uint16_t port, uint8_t proto, uint8_t family) {
   return fmt::format("{}/{}/{}/{}", service, port, proto, family);
 }
 
+// The size of a group's table sized by its endpoints (maglev_size_for), with
+// the size it had before when the caller keeps them (maglev_cache::sizes):
+// kept across failed compiles and reloads, so that re-reading unchanged
+// manifests gives the same tables.
 uint32_t auto_maglev_size(maglev_pass& m, const service_model& svc, const service_port_model& p, uint8_t family,
                           size_t ready) {
   if (!m.cache) return maglev_size_for(ready, 0);
