@@ -48,10 +48,10 @@ int run_control(const control_options& o) {
   }
   joiner join_access_log{access_log};
   if (!o.interactive) {
-    serve_punts(dp, stopping);
+    serve_punts(dp, o.cfg, stopping);
     return 0;
   }
-  std::thread punts([&] { serve_punts(dp, stopping); });
+  std::thread punts([&] { serve_punts(dp, o.cfg, stopping); });
   cli_context ctx;
   ctx.dp = &dp;
   run_cli_interactive(ctx);

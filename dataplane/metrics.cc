@@ -213,6 +213,35 @@ void neighbor_metrics(std::string& out, const counter_snapshot& snap) {
   }
 }
 
+// Control's DNS forwarder (shared_state::dns_forward): one process writes them, no worker label.
+void dns_forward_metrics(std::string& out, const shared_state& s) {
+  struct forward_metric {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t dns_forward_counters::*field;
+  };
+  static const forward_metric ms[] = {
+      {"kgw_dns_upstream_queries_total", "counter", "Punted queries the DNS forwarder took (names outside the zones).", &dns_forward_counters::queries},
+      {"kgw_dns_upstream_cache_hits_total", "counter", "Forwarded queries answered from the cache.", &dns_forward_counters::cache_hits},
+      {"kgw_dns_upstream_cache_misses_total", "counter", "Forwarded queries asked of an upstream.", &dns_forward_counters::cache_misses},
+      {"kgw_dns_upstream_cache_entries", "gauge", "Answers in the forwarder's cache now.", &dns_forward_counters::cache_entries},
+      {"kgw_dns_upstream_sent_total", "counter", "Queries sent to an upstream, the next one after a timeout included.", &dns_forward_counters::upstream_queries},
+      {"kgw_dns_upstream_answers_total", "counter", "Upstream answers matched to a query.", &dns_forward_counters::upstream_answers},
+      {"kgw_dns_upstream_timeouts_total", "counter", "Upstreams that did not answer within dns.upstream_timeout_ms.", &dns_forward_counters::upstream_timeouts},
+      {"kgw_dns_upstream_unmatched_total", "counter", "Datagrams from the upstream sockets that answered no query.", &dns_forward_counters::upstream_unmatched},
+      {"kgw_dns_upstream_send_errors_total", "counter", "Queries the kernel would not send to an upstream.", &dns_forward_counters::upstream_send_errors},
+      {"kgw_dns_upstream_servfail_total", "counter", "SERVFAIL sent by the forwarder: every upstream failed, or too many queries out.", &dns_forward_counters::servfail},
+      {"kgw_dns_upstream_truncated_total", "counter", "Forwarded answers bigger than the client takes, sent with TC.", &dns_forward_counters::truncated},
+      {"kgw_dns_upstream_reply_ring_full_total", "counter", "Forwarded answers lost to a full reply ring.", &dns_forward_counters::reply_ring_full},
+      {"kgw_dns_upstream_malformed_total", "counter", "Punted DNS frames the forwarder dropped (not a forwardable query).", &dns_forward_counters::malformed},
+  };
+  for (const forward_metric& m : ms) {
+    family(out, m.name, m.type, m.help);
+    sample(out, m.name, "", s.dns_forward.*m.field);
+  }
+}
+
 // The exception path to the node's kernel; its drops are kgw_drops_total's exception_* reasons.
 void exception_metrics(std::string& out, const counter_snapshot& snap) {
   const lcore_counters& t = snap.total;
@@ -374,6 +403,9 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   family(out, "kgw_dns_tcp_idle_closed_total", "counter", "DNS over TCP connections closed after dns.tcp_idle_timeout without a query.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_dns_tcp_idle_closed_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_idle_closed);
+  family(out, "kgw_dns_forwarded_total", "counter", "UDP queries for names outside the zones punted to the forwarder (dns.upstreams).");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_forwarded_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.forwarded);
   family(out, "kgw_http_responses_total", "counter", "Answers to clients by status class.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     for (unsigned k = 1; k < 6; ++k)
@@ -613,6 +645,7 @@ std::string format_prometheus(const shared_state& s) {
   worker_metrics(out, snap);
   neighbor_metrics(out, snap);
   exception_metrics(out, snap);
+  dns_forward_metrics(out, s);
   pod_metrics(out, snap);
   policy_metrics(out, s, snap);
   tcp_metrics(out, snap);

@@ -61,7 +61,7 @@ runtime::~runtime() {
   }
   for (auto* w : workers_) rte_free(w);
   rte_free(pod_network_);
-  for (auto* r : punt_rings_) {
+  for (auto* r : punt_rings_) {  // and the DNS forwarder's reply rings
     // Punted packets nobody collected go back to their pool before the pool goes.
     void* m;
     while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
@@ -252,6 +252,7 @@ void runtime::build_local_table() {
       if (a.is_v6() && dns_->n_v6 < max_dns_addrs) std::memcpy(dns_->v6[dns_->n_v6++], a.b.data(), 16);
     }
     std::memcpy(dns_->port_mac, local_->port_mac, sizeof dns_->port_mac);
+    dns_->forward = !cfg_->dns.upstreams.empty();
   }
   // Replies to the stacks' active opens: the first SNAT address of each
   // family (the one the L4 SNAT uses too), on tcp.connect_port_lo/hi.
@@ -334,6 +335,16 @@ bool runtime::build_workers(const runtime_options& o) {
       return false;
     }
     punt_rings_.push_back(w->punt);
+    if (dns_ && dns_->forward) {  // control's forwarder is the only producer
+      auto reply_name = fmt::format("{}{}", dns_reply_ring_prefix, i);
+      w->dns_reply = rte_ring_create(reply_name.c_str(), punt_ring_size,
+                                     static_cast<int>(rte_lcore_to_socket_id(lcore)), RING_F_SP_ENQ | RING_F_SC_DEQ);
+      if (!w->dns_reply) {
+        error_ = fmt::format("cannot create ring {}: {}", reply_name, rte_strerror(rte_errno));
+        return false;
+      }
+      punt_rings_.push_back(w->dns_reply);
+    }
     shared_lcore_info& li = state_->lcores[i];
     li.lcore_id = lcore;
     li.socket = static_cast<int32_t>(rte_lcore_to_socket_id(lcore));

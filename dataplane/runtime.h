@@ -100,7 +100,7 @@ class runtime {
   dns_stage_table* dns_ = nullptr;  // nullptr: no dns section
   rte_ring* cmd_ring_ = nullptr;
   rte_ring* reply_ring_ = nullptr;
-  std::vector<rte_ring*> punt_rings_;
+  std::vector<rte_ring*> punt_rings_;  // the DNS forwarder's reply rings too
   std::vector<rte_ring*> handoff_rings_;
   request_log_memory request_log_;  // the proxy's per-route stats and access log records
   static constexpr unsigned handoff_ring_size = 1024;

@@ -118,6 +118,15 @@ std::string format_lcores(const shared_state& s) {
 
 uint64_t active_connections(const shared_state& s) { return sum_counters(s).conntrack.active; }
 
+std::string format_dns_forward(const dns_forward_counters& f) {
+  return fmt::format("dns-forward: queries {}  cache-hits {}  cache-misses {}  cache-entries {}  upstream-sent {}  "
+                     "upstream-answers {}  upstream-timeouts {}  upstream-unmatched {}  send-errors {}  servfail {}  "
+                     "truncated {}  reply-ring-full {}  malformed {}\n",
+                     f.queries, f.cache_hits, f.cache_misses, f.cache_entries, f.upstream_queries, f.upstream_answers,
+                     f.upstream_timeouts, f.upstream_unmatched, f.upstream_send_errors, f.servfail, f.truncated,
+                     f.reply_ring_full, f.malformed);
+}
+
 std::string format_counters(const shared_state& s, bool all) {
   lcore_counters c = sum_counters(s);
   std::string out = fmt::format("rx {}  tx {}  punted {}\n", c.rx_pkts, c.tx_pkts, c.punted);
@@ -193,11 +202,12 @@ std::string format_counters(const shared_state& s, bool all) {
   const dns_lcore_counters& d = c.dns;
   out += fmt::format("dns: queries {}  edns {}  noerror {}  formerr {}  servfail {}  nxdomain {}  notimp {}  refused {}  "
                      "badvers {}  nodata {}  truncated {}  a {}  aaaa {}  srv {}  ptr {}  cname {}  txt {}  any {}  "
-                     "other-types {}  tcp-accepted {}  tcp-queries {}  tcp-idle-closed {}\n",
+                     "other-types {}  tcp-accepted {}  tcp-queries {}  tcp-idle-closed {}  forwarded {}\n",
                      d.queries, d.edns, d.responses[0], d.responses[1], d.responses[2], d.responses[3], d.responses[4],
                      d.responses[5], d.responses[6], d.nodata, d.truncated, d.qtypes[0], d.qtypes[1], d.qtypes[2],
                      d.qtypes[3], d.qtypes[4], d.qtypes[5], d.qtypes[6], d.qtypes[7], d.tcp_accepted, d.tcp_queries,
-                     d.tcp_idle_closed);
+                     d.tcp_idle_closed, d.forwarded);
+  out += format_dns_forward(s.dns_forward);
   const neighbor_lcore_counters& nb = c.neighbor;
   out += fmt::format("neighbors: neighbor-misses {}  neighbor-queued {}  neighbor-failed {}  released {}  solicits {}  "
                      "heard {}  learned {}  mac-changes {}  events-lost {}\n",

@@ -28,6 +28,8 @@ std::string format_port_stats(const shared_state& s, unsigned port, const shared
 std::string format_lcores(const shared_state& s);
 // Every drop reason with its count (all of them, zeros included, when `all`).
 std::string format_counters(const shared_state& s, bool all);
+// Control's DNS forwarder, one line ("dns-forward: ..."): in show counters and show dns.
+std::string format_dns_forward(const dns_forward_counters& f);
 // Connections in the workers' tables now.
 uint64_t active_connections(const shared_state& s);
 

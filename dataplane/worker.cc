@@ -471,10 +471,12 @@ void refresh_nexthops(worker_conf& w) {
   if (w.tcp) w.tcp->connect.nexthops = t;
 }
 
-// Frames the resolver hands back: solicitations, and packets whose neighbour answered.
-void poll_inject(worker_conf& w) {
+// Frames another thread hands this worker to send, mbuf->port the port: the
+// resolver's (solicitations, packets whose neighbour answered) and control's
+// DNS forwarder's (responses).
+void poll_inject(worker_conf& w, rte_ring* ring) {
   rte_mbuf* pkts[max_burst];
-  unsigned n = rte_ring_sc_dequeue_burst(w.inject, reinterpret_cast<void**>(pkts), max_burst, nullptr);
+  unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), max_burst, nullptr);
   for (unsigned i = 0; i < n; ++i) {
     uint16_t port = pkts[i]->port;
     if (port < w.n_ports && (!w.tx_linearize[port] || linearize(w, pkts[i]))) {
@@ -491,7 +493,8 @@ void poll_inject(worker_conf& w) {
 
 unsigned worker_poll(worker_conf& w) {
   if (w.nexthops_slot) refresh_nexthops(w);
-  if (w.inject) poll_inject(w);
+  if (w.inject) poll_inject(w, w.inject);
+  if (w.dns_reply) poll_inject(w, w.dns_reply);
   unsigned total = poll_handoff(w);
   for (uint16_t q = 0; q < w.n_rxq; ++q) {
     rte_mbuf* pkts[max_burst];

@@ -68,6 +68,7 @@ struct worker_conf {
   // NetworkPolicy: where the main lcore publishes the classifier, loaded once per burst.
   const policy_table* const* policy_slot = nullptr;
   rte_ring* inject = nullptr;    // from the resolver: frames to send, mbuf->port the port
+  rte_ring* dns_reply = nullptr; // from control's DNS forwarder, the same; nullptr: no dns.upstreams
   service_directory* const* services = nullptr;  // the Service directory (shared memory)
   rte_rcu_qsbr* rcu = nullptr;   // reports quiescence once per loop
   conn_snapshot_request* snapshot = nullptr;  // `show conntrack` requests to this worker

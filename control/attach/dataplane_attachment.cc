@@ -61,6 +61,10 @@ rte_ring* dataplane_attachment::punt_ring(unsigned worker) const {
   return rte_ring_lookup(fmt::format("{}{}", punt_ring_prefix, worker).c_str());
 }
 
+rte_ring* dataplane_attachment::dns_reply_ring(unsigned worker) const {
+  return rte_ring_lookup(fmt::format("{}{}", dns_reply_ring_prefix, worker).c_str());
+}
+
 int dataplane_attachment::send_command(command_type t, uint64_t arg, unsigned timeout_ms) {
   // Several processes (control, cli) share the rings: the high half of the
   // sequence number says whose command it was.

@@ -29,6 +29,8 @@ class dataplane_attachment {
   // Whether the primary process is still alive.
   bool primary_alive() const;
   rte_ring* punt_ring(unsigned worker) const;
+  // The worker's ring for the DNS forwarder's responses; nullptr without dns.upstreams.
+  rte_ring* dns_reply_ring(unsigned worker) const;
 
  private:
   std::unique_ptr<eal_session> eal_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "control/dns/dns_text.h"
+#include "dataplane/stats.h"
 #include "pipelines/dns/dns_table.h"
 #include "pipelines/dns/dns_wire.h"
 
@@ -32,7 +33,9 @@ std::string name_text(const uint8_t* p, uint32_t len) {
 
 std::string format_dns(const shared_state& s) {
   const dns::table* t = running(s);
-  if (!t) return "dns: no names published (no dns section, or control has not published yet: queries get SERVFAIL)\n";
+  if (!t)
+    return "dns: no names published (no dns section, or control has not published yet: queries get SERVFAIL)\n" +
+           format_dns_forward(s.dns_forward);
   std::string out = fmt::format(
       "dns: generation {} (SOA serial), TTL {} s, {} names, {} records, {} KiB\n"
       "  made of {} Services with cluster IPs, {} headless with {} endpoints, {} ExternalName\n",
@@ -41,11 +44,12 @@ std::string format_dns(const shared_state& s) {
   for (uint32_t i = 0; i < t->n_zones && i < dns::max_zones; ++i) {
     const dns::zone_entry& z = t->zones[i];
     out += fmt::format("  zone {} ({})\n", name_text(t->data() + z.name_off, z.name_len),
-                       z.authoritative ? "authoritative: other names NXDOMAIN" : "the names kgw knows; others REFUSED");
+                       z.authoritative ? "authoritative: other names NXDOMAIN"
+                                       : "the names kgw knows; others REFUSED, or forwarded (dns.upstreams)");
   }
   out += t->pods == dns::pods_insecure ? "  pods insecure: a-b-c-d.<ns>.pod.<zone> answered from the name\n"
                                        : "  pods disabled: names below pod.<zone> NXDOMAIN\n";
-  return out;
+  return out + format_dns_forward(s.dns_forward);
 }
 
 bool format_dns_answer(const shared_state& s, const std::string& name, const std::string& type, std::string& out) {

@@ -1,17 +1,19 @@
 // The slow path's end of the workers' punt rings: packets addressed to the
 // gateway that the workers do not answer themselves (not ARP/ND/echo).
-// Today they are counted by kind and freed; the exception path to the kernel
-// will take them from here.
+// UDP queries to a DNS address (names outside the zones) go to the DNS
+// forwarder when gateway.yaml lists dns.upstreams (dns_forwarder.h); the
+// rest are counted by kind and freed.
 #pragma once
 
 #include <atomic>
 
 #include "control/attach/dataplane_attachment.h"
+#include "dataplane/config/gateway_config.h"
 
 namespace kgw {
 
 // Drains every worker's punt ring until `stop`, or until the dataplane is
-// gone (then sets `stop`). Logs the first packet of each kind and the totals.
-void serve_punts(dataplane_attachment& dp, std::atomic<bool>& stop);
+// gone (then sets `stop`); `cfg` is control's gateway.yaml. Logs the first packet of each kind and the totals.
+void serve_punts(dataplane_attachment& dp, const gateway_config& cfg, std::atomic<bool>& stop);
 
 }  // namespace kgw

@@ -840,11 +840,12 @@ class gateway_parser {
       error(n, "pod_network.vtep_address", "overlay vxlan needs an IPv4 node address for the VXLAN endpoint");
   }
 
-  // dns: {addresses, zone, ttl, upstreams, pods, tcp_max_connections, tcp_idle_timeout}
+  // dns: {addresses, zone, ttl, upstreams, cache_entries, upstream_timeout_ms, pods, tcp_max_connections,
+  //      tcp_idle_timeout}
   void parse_dns(yaml::node n, dns_config& d) {
     d.line = n.line();
-    yaml::node m = f_.entries(n, "dns", {"addresses", "zone", "ttl", "upstreams", "pods", "tcp_max_connections",
-                                         "tcp_idle_timeout"});
+    yaml::node m = f_.entries(n, "dns", {"addresses", "zone", "ttl", "upstreams", "cache_entries", "upstream_timeout_ms",
+                                         "pods", "tcp_max_connections", "tcp_idle_timeout"});
     if (!n.is_map()) return;
     if (auto v = m.get("addresses")) {
       if (v.is_sequence() && v.size() == 0) error(v, "dns.addresses", "must list at least one address");
@@ -866,6 +867,8 @@ class gateway_parser {
     bounded(m, "ttl", "dns.ttl", 0, 86400, d.ttl);
     bounded(m, "tcp_max_connections", "dns.tcp_max_connections", 1, 1u << 20, d.tcp_max_connections);
     bounded(m, "tcp_idle_timeout", "dns.tcp_idle_timeout", 1, 3600, d.tcp_idle_timeout);
+    bounded(m, "cache_entries", "dns.cache_entries", 0, 1u << 20, d.cache_entries);
+    bounded(m, "upstream_timeout_ms", "dns.upstream_timeout_ms", 100, 60000, d.upstream_timeout_ms);
     if (auto v = m.get("upstreams")) {
       r_.items(v, "dns.upstreams", [&](yaml::node item, const std::string& f) {
         auto s = f_.get_string(item, f);

@@ -183,7 +183,9 @@ struct dns_config {
   std::vector<ip_addr> addresses;      // empty: no responder
   std::string zone = "cluster.local";  // lower case, no trailing dot
   uint32_t ttl = 5;                    // seconds, of every record and of negative answers
-  std::vector<dns_upstream> upstreams; // read and checked; names outside the zone are not forwarded yet
+  std::vector<dns_upstream> upstreams; // names outside the zone are forwarded to these (none: REFUSED)
+  uint32_t cache_entries = 1000;       // the forwarder's cache of upstream answers; 0: none
+  uint32_t upstream_timeout_ms = 2000; // before the next upstream is asked, then SERVFAIL
   bool pods_insecure = true;           // dns.pods: insecure (true) or disabled
   uint32_t tcp_max_connections = 256;  // DNS over TCP connections per worker
   uint32_t tcp_idle_timeout = 10;      // seconds without a query before a TCP connection is closed

@@ -171,6 +171,9 @@ struct dns_lcore_counters {
   uint64_t tcp_accepted;     // connections to port 53 of a DNS address taken
   uint64_t tcp_queries;      // messages read whole from them
   uint64_t tcp_idle_closed;  // connections closed after dns.tcp_idle_timeout without a query
+  // UDP queries for names outside the zones handed to control's forwarder
+  // (dns.upstreams); a full punt ring drops them (drop reason punt_ring_full).
+  uint64_t forwarded;
 };
 
 // Neighbour resolution (pipelines/neighbor, dataplane/neighbor): the workers

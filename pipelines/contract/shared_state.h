@@ -33,7 +33,7 @@ struct route_stat;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 21;
+inline constexpr uint32_t shared_state_version = 22;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -41,6 +41,28 @@ inline constexpr const char* command_ring_name = "kgw_cmd";
 inline constexpr const char* reply_ring_name = "kgw_cmd_reply";
 // Per-worker punt ring: "kgw_punt_<worker index>".
 inline constexpr const char* punt_ring_prefix = "kgw_punt_";
+// Per-worker ring from control's DNS forwarder (single producer, the worker
+// the single consumer): responses to send, mbuf->port the port. "kgw_dns_reply_<worker index>".
+inline constexpr const char* dns_reply_ring_prefix = "kgw_dns_reply_";
+
+// Control's DNS forwarder (control/punt/dns_forwarder.h, docs/dns.md
+// "Forwarding"): the queries the workers punt for names outside the zones.
+// Written by that thread only, read by the CLI and /metrics.
+struct dns_forward_counters {
+  uint64_t queries;            // punted queries taken
+  uint64_t cache_hits;         // answered from the cache
+  uint64_t cache_misses;       // asked upstream
+  uint64_t cache_entries;      // now in the cache (a gauge)
+  uint64_t upstream_queries;   // sent to an upstream, the next one after a timeout included
+  uint64_t upstream_answers;   // answers matched to a query (ID, upstream, question)
+  uint64_t upstream_timeouts;  // an upstream that did not answer within dns.upstream_timeout_ms
+  uint64_t upstream_unmatched; // datagrams from the upstream sockets that matched no query, or malformed
+  uint64_t upstream_send_errors;
+  uint64_t servfail;           // SERVFAIL sent: every upstream timed out, or too many queries pending
+  uint64_t truncated;          // answers bigger than the client takes: TC sent
+  uint64_t reply_ring_full;    // responses lost to a full reply ring
+  uint64_t malformed;          // punted frames that were not a forwardable query (dropped)
+};
 
 struct shared_port_info {
   char name[32];        // from gateway.yaml
@@ -262,6 +284,7 @@ struct shared_state {
   // lcore could not build a classifier from, counted (the previous one stays).
   const policy_rule_list* policy_rules;
   uint64_t policy_build_failures;
+  dns_forward_counters dns_forward;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).

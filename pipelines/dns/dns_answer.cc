@@ -55,6 +55,7 @@ struct result {
   bool aa = false;
   bool nodata = false;
   bool overflow = false;  // an answer or authority record did not fit
+  bool outside = false;   // REFUSED for a name outside the table's zones (nothing written)
   uint16_t an = 0, ns = 0, ar = 0;
 };
 
@@ -121,6 +122,7 @@ void resolve(writer& w, const table& t, const query& q, const uint8_t* qname, re
     uint8_t z = zone_of(t, q);
     if (z == no_zone || !t.zones[z].authoritative) {
       r.rcode = rcode_refused;
+      r.outside = true;
       return;
     }
     r.aa = true;
@@ -193,7 +195,8 @@ void store16(uint8_t* p, uint16_t v) {
 
 }  // namespace
 
-uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info, transport over) {
+uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info, transport over,
+                 bool forward_outside) {
   query q;
   query_status st = parse_query(msg, len, q);
   info = answer_info{};
@@ -239,6 +242,10 @@ uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answ
       break;
     case query_status::drop:
       break;
+  }
+  if (r.outside && forward_outside) {  // the message is as it came: the forwarder's
+    info.forward = true;
+    return 0;
   }
   bool tc = false;
   if (r.overflow) {  // TC, and no partial RRset: the requestor asks again over TCP

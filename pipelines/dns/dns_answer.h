@@ -22,6 +22,7 @@ struct answer_info {
   bool nodata = false;    // NOERROR, the name exists, nothing of the type
   bool truncated = false; // TC set: the answer did not fit
   bool edns = false;      // the query carried an OPT RR
+  bool forward = false;   // outside the zones, left as it came for the upstreams (forward_outside)
 };
 
 // How the query came: over UDP the response fits what the requestor takes
@@ -33,8 +34,10 @@ inline constexpr uint32_t max_tcp_message = 65535;
 // Answers the query in `msg[0, len)`, writing the response over it; `room` is
 // what the buffer holds from `msg` on (at least `len`). `t` nullptr: no table
 // published yet (SERVFAIL). Returns the response's length; 0: the query is
-// dropped, never answered (info.status says why).
+// dropped, never answered (info.status says why), or, with `forward_outside`,
+// a well-formed query for a name outside the table's zones that would be
+// REFUSED: info.forward, and `msg` is untouched (for dns.upstreams).
 uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answer_info& info,
-                 transport over = transport::udp);
+                 transport over = transport::udp, bool forward_outside = false);
 
 }  // namespace kgw::dns

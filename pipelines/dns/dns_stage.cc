@@ -7,6 +7,7 @@
 #include "pipelines/common/checksum.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/dns/dns_answer.h"
+#include "pipelines/dns/dns_udp_reply.h"
 
 namespace kgw {
 
@@ -90,66 +91,28 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
     m.drop(drop_reason::dns_not_query);
     return;
   }
-  uint32_t alen = v4 ? 4 : 16;
-  uint8_t client[16], server[16];
-  std::memcpy(client, ip + (v4 ? 12 : 8), alen);
-  std::memcpy(server, ip + (v4 ? 16 : 24), alen);
-  uint16_t client_port = m.sport;
-
   // The message moves up when the query had IPv4 options or IPv6 extension
-  // headers: the response gets plain headers.
-  uint32_t ip_len = v4 ? 20 : 40;
-  uint32_t msg_at = m.l3_off + ip_len + 8;
+  // headers: the response gets plain headers (the addresses stay where they
+  // are, below the message's new place).
+  uint32_t msg_at = dns_reply_message_at(m);
   uint32_t qlen = udp_len - 8;
-  if (msg_at != m.l4_off + 8u) std::memmove(frame + msg_at, frame + m.l4_off + 8, qlen);
+  bool moved = msg_at != m.l4_off + 8u;
+  if (moved) std::memmove(frame + msg_at, frame + m.l4_off + 8, qlen);
+  // Names outside the zones go to dns.upstreams through control, the query
+  // as it came; one that had IP options is answered here (REFUSED).
   dns::answer_info info;
-  uint32_t rlen = dns::respond(frame + msg_at, qlen, cap - msg_at, t, info);
+  uint32_t rlen = dns::respond(frame + msg_at, qlen, cap - msg_at, t, info, dns::transport::udp, a.forward && !moved);
   dns_count_answer(info, rlen, d);
+  if (info.forward) {
+    d.forwarded++;
+    m.v = verdict::punt;
+    return;
+  }
   if (rlen == 0) {
     m.drop(drop_reason::dns_not_query);
     return;
   }
-
-  uint32_t ulen = 8 + rlen;
-  if (v4) {
-    ip[0] = 0x45;
-    ip[1] = 0;
-    store_be16(ip + 2, static_cast<uint16_t>(20 + ulen));
-    store_be16(ip + 4, 0);
-    store_be16(ip + 6, 0);
-    ip[8] = 64;
-    ip[9] = ipproto_udp;
-    store_be16(ip + 10, 0);
-    std::memcpy(ip + 12, server, 4);
-    std::memcpy(ip + 16, client, 4);
-    store_be16(ip + 10, ipv4_header_checksum(ip, 20));
-  } else {
-    ip[0] = 0x60;
-    ip[1] = ip[2] = ip[3] = 0;
-    store_be16(ip + 4, static_cast<uint16_t>(ulen));
-    ip[6] = ipproto_udp;
-    ip[7] = 64;
-    std::memcpy(ip + 8, server, 16);
-    std::memcpy(ip + 24, client, 16);
-  }
-  uint8_t* u = ip + ip_len;
-  store_be16(u, dns_port);
-  store_be16(u + 2, client_port);
-  store_be16(u + 4, static_cast<uint16_t>(ulen));
-  store_be16(u + 6, 0);
-  uint32_t ps = v4 ? ipv4_pseudo_sum(ip + 12, ip + 16, ipproto_udp, ulen) : ipv6_pseudo_sum(ip + 8, ip + 24, ipproto_udp, ulen);
-  uint16_t us = csum_finish(csum_add_bytes(ps, u, ulen));
-  store_be16(u + 6, us ? us : 0xffff);
-
-  len = msg_at + rlen;
-  m.l3_len = static_cast<uint16_t>(ip_len + ulen);
-  m.l4_off = static_cast<uint16_t>(m.l3_off + ip_len);
-  m.l4_len = static_cast<uint16_t>(ulen);
-  // Back where it came from, from the port's own MAC.
-  std::memcpy(frame, frame + 6, 6);
-  std::memcpy(frame + 6, a.port_mac[m.in_port < max_ports ? m.in_port : 0], 6);
-  m.v = verdict::tx;
-  m.out_port = m.in_port;
+  dns_write_udp_reply(frame, len, m, a.port_mac[m.in_port < max_ports ? m.in_port : 0], rlen);
 }
 
 void dns_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const dns_stage_table& a, const dns::table* t,

@@ -30,10 +30,13 @@ struct dns_stage_table {
   // that port of a DNS address is handed to the stack (verdict tcp). 0: left
   // to the local stage, which refuses it.
   uint16_t tcp_port = 0;
+  // 1 when gateway.yaml lists dns.upstreams: a UDP query for a name outside
+  // the zones is punted to control's forwarder (verdict punt) instead of REFUSED.
+  uint8_t forward = 0;
 };
 
-// One parsed frame: claims it (verdict tx or drop) when it is a query to a
-// DNS address, hands TCP to port tcp_port of a DNS address to the stack
+// One parsed frame: claims it (verdict tx or drop; punt for a name outside
+// the zones when `forward`) when it is a query to a DNS address, hands TCP to port tcp_port of a DNS address to the stack
 // (verdict tcp), else leaves it pending. `len` becomes the response's length;
 // `cap` is the room the buffer has from the frame's start.
 void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const dns_stage_table& a,

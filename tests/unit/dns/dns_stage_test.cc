@@ -7,7 +7,9 @@
 
 #include "dns_test_util.h"
 #include "pipelines/common/checksum.h"
+#include "control/dns/dns_forward_answer.h"
 #include "pipelines/dns/dns_stage.h"
+#include "pipelines/dns/dns_udp_reply.h"
 #include "pipelines/parse/parse.h"
 
 namespace kgw {
@@ -21,8 +23,9 @@ const uint8_t v4_client[4] = {198, 18, 0, 2}, v4_dns[4] = {198, 18, 0, 53};
 const uint8_t v6_client[16] = {0x20, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 const uint8_t v6_dns[16] = {0x20, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
 
-dns_stage_table addresses() {
+dns_stage_table addresses(bool forward = false) {
   dns_stage_table a;
+  a.forward = forward;
   a.n_v4 = 1;
   std::memcpy(a.v4[0], v4_dns, 4);
   a.n_v6 = 1;
@@ -77,13 +80,13 @@ struct outcome {
   lcore_counters c{};
 };
 
-outcome run(std::vector<uint8_t> f, const std::vector<uint64_t>* names) {
+outcome run(std::vector<uint8_t> f, const std::vector<uint64_t>* names, bool forward = false) {
   outcome o;
   EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), o.m));
   uint32_t len = static_cast<uint32_t>(f.size());
   f.resize(2048);
-  dns_answer_frame(f.data(), len, 2048, o.m, addresses(), names ? reinterpret_cast<const dns::table*>(names->data()) : nullptr,
-                   o.c);
+  dns_answer_frame(f.data(), len, 2048, o.m, addresses(forward),
+                   names ? reinterpret_cast<const dns::table*>(names->data()) : nullptr, o.c);
   f.resize(len);
   o.out = f;
   return o;
@@ -98,7 +101,7 @@ std::vector<uint64_t> names() {
   return b.blob;
 }
 
-void check_response(const outcome& o, bool v4) {
+void check_response(const outcome& o, bool v4, const char* rdata = "10.96.0.20") {
   ASSERT_EQ(o.m.v, verdict::tx);
   const uint8_t* f = o.out.data();
   EXPECT_EQ(std::memcmp(f, client_mac, 6), 0);
@@ -127,7 +130,7 @@ void check_response(const outcome& o, bool v4) {
   std::string error;
   ASSERT_TRUE(dns::decode_message(u + 8, ulen - 8, msg, error)) << error;
   ASSERT_EQ(msg.answer.size(), 1u);
-  EXPECT_EQ(msg.answer[0].rdata, "10.96.0.20");
+  EXPECT_EQ(msg.answer[0].rdata, rdata);
 }
 
 TEST(DnsStage, AnswersIpv4AndIpv6) {
@@ -249,6 +252,67 @@ TEST(DnsStage, TcpToPort53HandedToTheStack) {
   EXPECT_EQ(tcp_verdict(tcp_syn(v4_dns, 54), 53, c).v, verdict::pending);
   EXPECT_EQ(tcp_verdict(tcp_syn(v4_client, 53), 53, c).v, verdict::pending);
   EXPECT_EQ(c.tcp.delivered, 1u);
+}
+
+// With dns.upstreams: a name outside the zone is punted as it came (the
+// forwarder's), counted; names in the zone are answered as before; a query
+// with IPv4 options is REFUSED (the forwarder answers in place); without
+// upstreams REFUSED.
+TEST(DnsStage, ForwardsNamesOutsideTheZone) {
+  auto t = names();
+  auto q = make_query({.name = "www.Example.com", .edns = true});
+  auto f = frame(true, q, v4_dns);
+  auto o = run(f, &t, true);
+  EXPECT_EQ(o.m.v, verdict::punt);
+  EXPECT_EQ(o.out, f);
+  EXPECT_EQ(o.c.dns.forwarded, 1u);
+  EXPECT_EQ(o.c.dns.queries, 1u);
+  uint64_t responses = 0;
+  for (uint64_t r : o.c.dns.responses) responses += r;
+  EXPECT_EQ(responses, 0u);
+  o = run(frame(false, q, v6_dns), &t, true);
+  EXPECT_EQ(o.m.v, verdict::punt);
+  o = run(frame(true, make_query({.name = "web.shop.svc.cluster.local"}), v4_dns), &t, true);
+  check_response(o, true);
+  EXPECT_EQ(o.c.dns.forwarded, 0u);
+  for (bool forward : {true, false}) {
+    o = run(frame(true, q, v4_dns, forward ? 8 : 0), &t, forward);
+    ASSERT_EQ(o.m.v, verdict::tx);
+    EXPECT_EQ(o.c.dns.responses[dns::rcode_refused], 1u);
+    EXPECT_EQ(o.c.dns.forwarded, 0u);
+  }
+}
+
+// The forwarder's reply in the punted frame (control/punt/dns_forwarder.cc
+// does the same with an mbuf): the upstream's answer under the client's ID
+// and question, headers turned around, checksums right; IPv4 and IPv6.
+TEST(DnsStage, ForwardedAnswerWrittenInTheQuerysFrame) {
+  for (bool v4 : {true, false}) {
+    dns::test::query_spec s{.name = "Web.Example.com", .id = 0x5151};
+    auto q = make_query(s);
+    auto up = dns::test::make_response({.name = "web.example.com", .id = 0x7777}, dns::rcode_noerror,
+                                       {{"web.example.com", dns::type_a, 60, {10, 96, 0, 20}}});
+    outcome o;
+    auto f = frame(v4, q, v4 ? v4_dns : v6_dns);
+    ASSERT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), o.m));
+    f.resize(2048);
+    uint8_t* msg = f.data() + dns_reply_message_at(o.m);
+    ASSERT_EQ(msg, f.data() + o.m.l4_off + 8);
+    dns::query pq;
+    ASSERT_EQ(dns::parse_query(msg, static_cast<uint32_t>(q.size()), pq), dns::query_status::ok);
+    bool tc = true;
+    uint32_t rlen = dns::client_answer(msg, pq, up.data(), static_cast<uint32_t>(up.size()), msg,
+                                       2048 - static_cast<uint32_t>(msg - f.data()), tc);
+    ASSERT_EQ(rlen, up.size());
+    uint32_t len = 0;
+    dns_write_udp_reply(f.data(), len, o.m, gw_mac, rlen);
+    f.resize(len);
+    o.out = f;
+    check_response(o, v4);
+    const uint8_t* m = f.data() + dns_reply_message_at(o.m);
+    EXPECT_EQ(load_be16(m), 0x5151);
+    EXPECT_EQ(std::memcmp(m + dns::header_len, q.data() + dns::header_len, pq.question_end - dns::header_len), 0);
+  }
 }
 
 }  // namespace

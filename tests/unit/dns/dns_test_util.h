@@ -69,6 +69,60 @@ inline std::vector<uint8_t> make_query(const query_spec& s) {
   return q;
 }
 
+// An upstream's response, built by hand: the question of `s` (its ID and
+// spelling), then the records; an OPT RR when `s` has EDNS0.
+struct rr_spec {
+  std::string name;
+  uint16_t type = type_a;
+  uint32_t ttl = 300;
+  std::vector<uint8_t> rdata;
+};
+
+inline void put32(std::vector<uint8_t>& v, uint32_t x) {
+  put16(v, static_cast<uint16_t>(x >> 16));
+  put16(v, static_cast<uint16_t>(x));
+}
+
+inline std::vector<uint8_t> soa_rdata(uint32_t minimum) {
+  std::vector<uint8_t> r = wire("ns.example.com");
+  auto rn = wire("hostmaster.example.com");
+  r.insert(r.end(), rn.begin(), rn.end());
+  for (uint32_t v : {1u, 7200u, 900u, 1209600u}) put32(r, v);
+  put32(r, minimum);
+  return r;
+}
+
+inline std::vector<uint8_t> make_response(const query_spec& s, uint16_t rcode, const std::vector<rr_spec>& an,
+                                          const std::vector<rr_spec>& ns = {}) {
+  std::vector<uint8_t> q = make_query(s);
+  std::vector<uint8_t> r(q.begin(), q.end() - (s.edns ? 11 + static_cast<long>(s.edns_options.size()) : 0));
+  r[2] = static_cast<uint8_t>((flag_qr | flag_ra | s.flags) >> 8);
+  r[3] = static_cast<uint8_t>((flag_qr | flag_ra | s.flags | rcode) & 0xff);
+  r[6] = 0;
+  r[7] = static_cast<uint8_t>(an.size());
+  r[8] = 0;
+  r[9] = static_cast<uint8_t>(ns.size());
+  r[11] = s.edns ? 1 : 0;
+  for (const auto* sec : {&an, &ns})
+    for (const rr_spec& rr : *sec) {
+      auto n = wire(rr.name);
+      r.insert(r.end(), n.begin(), n.end());
+      put16(r, rr.type);
+      put16(r, class_in);
+      put32(r, rr.ttl);
+      put16(r, static_cast<uint16_t>(rr.rdata.size()));
+      r.insert(r.end(), rr.rdata.begin(), rr.rdata.end());
+    }
+  if (s.edns) {
+    r.push_back(0);
+    put16(r, type_opt);
+    put16(r, 1232);
+    put32(r, s.edns_do ? edns_flag_do : 0);
+    put16(r, 0);
+  }
+  return r;
+}
+
 struct reply {
   uint32_t len = 0;  // 0: dropped
   answer_info info;
