@@ -976,9 +976,12 @@ TEST(GatewayConfig, DnsSection) {
   EXPECT_TRUE(cfg->dns.pods_insecure);  // kubeadm's CoreDNS: pods insecure
   EXPECT_EQ(cfg->dns.tcp_max_connections, 256u);
   EXPECT_EQ(cfg->dns.tcp_idle_timeout, 10u);
+  EXPECT_EQ(cfg->dns.cache_entries, 1000u);
+  EXPECT_EQ(cfg->dns.upstream_timeout_ms, 2000u);
   cfg = parse_gateway_config(std::string(minimal) +
                                  "dns:\n  addresses: [198.18.0.53, \"2001:2::53\"]\n  zone: K8s.Example.\n  ttl: 30\n"
                                  "  pods: disabled\n  tcp_max_connections: 8\n  tcp_idle_timeout: 2\n"
+                                 "  cache_entries: 0\n  upstream_timeout_ms: 250\n"
                                  "  upstreams: [192.0.2.1, \"192.0.2.2:5353\", \"2001:db8::1\", \"[2001:db8::2]:53\"]\n",
                              "t.yaml", errs);
   ASSERT_TRUE(cfg) << (errs.empty() ? "" : errs[0].to_string());
@@ -992,6 +995,8 @@ TEST(GatewayConfig, DnsSection) {
   EXPECT_FALSE(cfg->dns.pods_insecure);
   EXPECT_EQ(cfg->dns.tcp_max_connections, 8u);
   EXPECT_EQ(cfg->dns.tcp_idle_timeout, 2u);
+  EXPECT_EQ(cfg->dns.cache_entries, 0u);
+  EXPECT_EQ(cfg->dns.upstream_timeout_ms, 250u);
   cfg = parse_gateway_config(std::string(minimal) + "dns: {addresses: [198.18.0.53], pods: insecure}\n", "t.yaml", errs);
   ASSERT_TRUE(cfg);
   EXPECT_TRUE(cfg->dns.pods_insecure);
@@ -1010,6 +1015,9 @@ TEST(GatewayConfig, DnsErrors) {
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], ttl: 90000}\n"), HasSubstr("dns.ttl: must be 0..86400"));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], upstreams: [\"1.2.3.4:0\"]}\n"), HasSubstr("dns.upstreams[0]"));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], upstreams: [nameserver]}\n"), HasSubstr("expected ADDRESS"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], upstream_timeout_ms: 50}\n"),
+              HasSubstr("dns.upstream_timeout_ms: must be 100..60000"));
+  EXPECT_THAT(one("dns: {addresses: [198.18.0.53], cache_entries: 2000000}\n"), HasSubstr("dns.cache_entries: must be"));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], forward: []}\n"), HasSubstr("unknown key \"forward\""));
   EXPECT_THAT(one("dns: {addresses: [198.18.0.53], pods: verified}\n"),
               HasSubstr("dns.pods: expected insecure or disabled, got \"verified\""));
