@@ -6,6 +6,7 @@
 #include <random>
 
 #include "control/dns/dns_forward_answer.h"
+#include "dataplane/log.h"
 #include "pipelines/common/checksum.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/dns/dns_udp_reply.h"
@@ -40,6 +41,8 @@ dns_forwarder::dns_forwarder(dataplane_attachment& dp, const dns_config& cfg)
       cache_(cfg.cache_entries),
       buf_(65536) {
   for (unsigned w = 0; w < dp.state().n_workers; ++w) reply_rings_.push_back(dp.dns_reply_ring(w));
+  if (std::count(reply_rings_.begin(), reply_rings_.end(), nullptr))
+    log_warn("the dataplane has no DNS reply rings (started without dns.upstreams?): forwarded queries are dropped");
 }
 
 dns_forwarder::~dns_forwarder() {
