@@ -47,7 +47,7 @@ node:
   name: netns-dns-interop
   addresses: [198.18.0.1, "2001:2::1"]
 ports:
-  - {name: p0, device: "net_af_packet0,iface=g0,qdisc_bypass=1"}
+  - {name: p0, device: "net_af_packet0,iface=g0,qdisc_bypass=1", networks: [198.18.0.0/24, "2001:2::/64"]}
 dataplane:
   file_prefix: $2
   mbufs: 8191
