@@ -92,8 +92,8 @@ done
 
 ask() {  # ask NAME TYPE [dig options]: status, flags, then the answer's records sorted
   client dig +time=3 +tries=2 @198.18.0.4 "$@" > "$WORK/dig.out" 2>&1
-  awk '/->>HEADER<<-/ {gsub(",", "", $6); print "status " $6} /^;; flags:/ {sub(/;.*/, "", $0); print}' "$WORK/dig.out"
-  sed -n '/^;; ANSWER SECTION:/,/^$/p' "$WORK/dig.out" | grep -v '^;;\|^$' | awk '{print $1, $4, $5}' | sort
+  awk '/->>HEADER<<-/ {gsub(",", "", $6); print "status " $6} /^;; flags:/ {match($0, /flags:[^;]*/); print substr($0, RSTART, RLENGTH)}' "$WORK/dig.out"
+  sed -n '/^;; ANSWER SECTION:/,/^$/p' "$WORK/dig.out" | grep -v '^;;\|^$' | awk '{$2 = ""; $3 = ""; print}' | tr -s ' ' | sort
 }
 expect() {  # expect WHAT GOT WANT
   [ "$2" = "$3" ] || fail "$1: got
@@ -104,36 +104,36 @@ $3"
 }
 
 expect "ExternalName followed to its target" "$(ask ext.shop.svc.cluster.local A)" "status NOERROR
-;; flags: qr rd ra
+flags: qr rd ra
 ext.shop.svc.cluster.local. CNAME www.example.test.
 www.example.test. A 198.18.0.80"
 expect "ExternalName, AAAA" "$(ask ext.shop.svc.cluster.local AAAA)" "status NOERROR
-;; flags: qr rd ra
+flags: qr rd ra
 ext.shop.svc.cluster.local. CNAME www.example.test.
 www.example.test. AAAA 2001:2::80"
 expect "ClusterIP A" "$(ask web.shop.svc.cluster.local A)" "status NOERROR
-;; flags: qr rd ra
+flags: qr rd ra
 web.shop.svc.cluster.local. A 198.18.100.10"
 expect "ClusterIP AAAA" "$(ask web.shop.svc.cluster.local AAAA)" "status NOERROR
-;; flags: qr rd ra
+flags: qr rd ra
 web.shop.svc.cluster.local. AAAA fd00::10"
 expect "ExternalName inside the zone" "$(ask alias.shop.svc.cluster.local A)" "status NOERROR
-;; flags: qr rd ra
+flags: qr rd ra
 alias.shop.svc.cluster.local. CNAME web.shop.svc.cluster.local.
 web.shop.svc.cluster.local. A 198.18.100.10"
 expect "headless SRV" "$(ask _pg._tcp.db.shop.svc.cluster.local SRV)" "status NOERROR
-;; flags: qr rd ra
-_pg._tcp.db.shop.svc.cluster.local. SRV 0
-_pg._tcp.db.shop.svc.cluster.local. SRV 0
-_pg._tcp.db.shop.svc.cluster.local. SRV 0"
+flags: qr rd ra
+_pg._tcp.db.shop.svc.cluster.local. SRV 0 33 5432 198-19-1-14.db.shop.svc.cluster.local.
+_pg._tcp.db.shop.svc.cluster.local. SRV 0 33 5432 db-0.db.shop.svc.cluster.local.
+_pg._tcp.db.shop.svc.cluster.local. SRV 0 33 5432 db-1.db.shop.svc.cluster.local."
 expect "NXDOMAIN" "$(ask nothing.shop.svc.cluster.local A)" "status NXDOMAIN
-;; flags: qr rd ra"
+flags: qr rd ra"
 expect "headless without a ready endpoint" "$(ask idle.shop.svc.cluster.local A)" "status NXDOMAIN
-;; flags: qr rd ra"
+flags: qr rd ra"
 expect "NODATA (an IPv6-only Service)" "$(ask v6.shop.svc.cluster.local A)" "status NOERROR
-;; flags: qr rd ra"
+flags: qr rd ra"
 expect "a dangling ExternalName" "$(ask dangling.shop.svc.cluster.local A)" "status NXDOMAIN
-;; flags: qr rd ra
+flags: qr rd ra
 dangling.shop.svc.cluster.local. CNAME gone.shop.svc.cluster.local."
 # The resolver asked kgw itself (the queries are counted there).
 queries=$(counter_field dns queries)
