@@ -55,7 +55,8 @@ gen_arg() {
 
 # gateway_yaml DEV0 DEV1 CONNTRACK MAGLEV MBUFS FILE_PREFIX DATA_ROOM [ENDPOINT_PORT]
 # p0 faces the clients (and answers ARP/ICMP), ENDPOINT_PORT (default p1) the endpoints.
-# PERF_DNS set: with the DNS responder on 198.18.0.53 (the dns-* scenarios).
+# PERF_DNS set: with the DNS responder on 198.18.0.53 (the dns-* scenarios);
+# PERF_MAX_SERVICES set: services.max_services (past the default 65,536).
 gateway_yaml() {
   local out=${8:-p1}
   cat <<YAML
@@ -76,7 +77,7 @@ routes:
 # take 25 MiB per generation; the default room would not leave the 1M-flow
 # captures enough of a 1 GiB hugepage pool.
 dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, telemetry: false, table_memory_mb: 64}
-services: {conntrack_entries: $3, maglev_size: $4}
+services: {conntrack_entries: $3, maglev_size: $4${PERF_MAX_SERVICES:+, max_services: $PERF_MAX_SERVICES}}
 YAML
   [ -n "${PERF_DNS:-}" ] && echo "dns: {addresses: [198.18.0.53]}"
   [ -n "${PERF_POD:-}" ] && echo "pod_network: {overlay: vxlan}"

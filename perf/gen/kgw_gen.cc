@@ -60,7 +60,8 @@ constexpr const char* help =
     "Addresses (all in 198.18.0.0/15 and 2001:2::/48): clients 198.18.64.0/18 and\n"
     "2001:2::40:0:0/96, Service VIPs 198.19.128.0/17 and 2001:2::80:0:0/96 port 80,\n"
     "endpoints 198.19.0.0/17 and 2001:2::10:0:0/96 port 8080 (IPv4: past 32,766\n"
-    "endpoints the addresses repeat behind port 8081, 8082, ...). At most 30,000 Services.\n";
+    "endpoints the addresses repeat behind port 8081, 8082, ...). At most 30,000 Services\n"
+    "(1,000,000 for --mode dns -6).\n";
 
 struct options {
   std::string mode, out, manifests, iptables, qtype = "a";
@@ -382,7 +383,7 @@ int main(int argc, char** argv) {
       case 'm': o.mode = optarg; break;
       case 'o': o.out = optarg; break;
       case 'f': o.flows = number("flows", optarg, 1, 16000000); break;
-      case 's': o.services = number("services", optarg, 1, 30000); break;
+      case 's': o.services = number("services", optarg, 1, 1000000); break;
       case 'e': o.endpoints = number("endpoints", optarg, 1, 1000); break;
       case 'p': o.packets = number("packets", optarg, 1, 16000000); break;
       case 'n': o.new_percent = static_cast<int>(number("new-percent", optarg, 0, 100)); break;
@@ -413,6 +414,10 @@ int main(int argc, char** argv) {
   }
   // dns -6: IPv6 Services, their names asked over IPv4 (IPv4 VIPs run out
   // at 32,768 Services; the flatness scenarios go to 100,000).
+  if (o.services > 30000 && !(o.mode == "dns" && o.ipv6)) {
+    std::fprintf(stderr, "kgw-gen: --services must be 1..30000 (up to 1000000 with --mode dns -6), got %u\n", o.services);
+    return 2;
+  }
   if (o.mode == "pod" && o.ipv6) {
     std::fprintf(stderr, "kgw-gen: --mode %s is IPv4 only\n", o.mode.c_str());
     return 2;
