@@ -15,22 +15,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 source "$HERE/dns_interop_lib.sh"
 
-netns_require_root_and_hugepages
-for tool in dig knotd knotc; do
-  command -v $tool > /dev/null || { echo "SKIP: no $tool (Debian packages bind9-dnsutils, knot)"; exit 77; }
-done
-
-P=kgwdnsdiff$$
-WORK=$(mktemp -d)
-chmod 755 "$WORK"
-trap 'netns_cleanup; rm -rf "$WORK"' EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
-  echo "--- control log"; tail -n 30 "$WORK/control.log" 2>/dev/null
-  echo "--- knot log"; tail -n 30 "$WORK/zones/knot.log" 2>/dev/null
-  exit 1
-}
+dns_test_init kgwdnsdiff dig knotd knotc
 
 dns_lan_topology "$P" client auth
 /usr/bin/python3 "$HERE/k8s_dns_zone.py" "$HERE/manifests-dns" "$WORK/zones" --zone cluster.local --ttl "$DNS_TTL" \

@@ -14,6 +14,32 @@ DNS_KGW_V4=198.18.0.53
 DNS_KGW_V6=2001:2::53
 DNS_TTL=5
 
+# dns_test_init TAG TOOL...: skips (exit 77) without root, hugepages or one
+# of the TOOLs; sets P (TAG and the pid: names of namespaces and the DPDK
+# prefix), WORK (a scratch directory) and the EXIT trap that removes what the
+# test made.
+dns_test_init() {
+  local tag=$1 tool
+  shift
+  netns_require_root_and_hugepages
+  for tool in "$@"; do
+    command -v "$tool" > /dev/null || { echo "SKIP: no $tool (Debian packages bind9-dnsutils, knot, unbound)"; exit 77; }
+  done
+  P=$tag$$
+  WORK=$(mktemp -d)
+  trap 'netns_cleanup; rm -rf "$WORK"' EXIT
+}
+
+# fail MESSAGE: the message and the end of every log of the test, exit 1.
+fail() {
+  local f
+  echo "FAIL: $*"
+  for f in "$WORK"/dp.log "$WORK"/control.log "$WORK"/*/knot.log "$WORK"/unbound.log; do
+    [ -f "$f" ] && { echo "--- ${f#"$WORK"/}"; tail -n 30 "$f"; }
+  done
+  exit 1
+}
+
 # dns_lan_topology P HOSTS...: the bridge, kgw's namespace, and one namespace
 # per HOST (client, auth, res) with its addresses above.
 dns_lan_topology() {

@@ -15,23 +15,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 source "$HERE/dns_interop_lib.sh"
 
-netns_require_root_and_hugepages
-for tool in dig knotd knotc unbound unbound-checkconf; do
-  command -v $tool > /dev/null || { echo "SKIP: no $tool (Debian packages bind9-dnsutils, knot, unbound)"; exit 77; }
-done
-
-P=kgwdnsres$$
-WORK=$(mktemp -d)
-chmod 755 "$WORK"
-trap 'netns_cleanup; rm -rf "$WORK"' EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
-  echo "--- control log"; tail -n 30 "$WORK/control.log" 2>/dev/null
-  echo "--- knot log"; tail -n 30 "$WORK/ext/knot.log" 2>/dev/null
-  echo "--- unbound log"; tail -n 30 "$WORK/unbound.log" 2>/dev/null
-  exit 1
-}
+dns_test_init kgwdnsres dig knotd knotc unbound unbound-checkconf
 
 dns_lan_topology "$P" client auth res
 
