@@ -187,6 +187,11 @@ def main():
                     print(f"DIFF {q[0]} {q[1]} {q[2]}: {who}'s answer does not spell the owner as asked: {rec}")
                     diffs += 1
         x, y = lowered(x), lowered(y)
+        if "no answer" in (x["rcode"], y["rcode"]):  # never alike: both silent proves nothing
+            print(f"DIFF {q[0]} {q[1]} {q[2]}: no answer from " + " and ".join(
+                who for who, r in (("kgw", x), ("knot", y)) if r["rcode"] == "no answer"))
+            diffs += 1
+            continue
         if q[1] == "ANY" and set(y["answer"]) <= set(x["answer"]):
             y = dict(y, answer=x["answer"], additional=x["additional"])
         if x == y:
