@@ -134,6 +134,8 @@ grep -q "no NetworkPolicy shop/nothing runs" "$WORK/policy2.txt" || { cat "$WORK
 
 # 2. kgw control takes over; the allow policy arrives by rename.
 start_control "$WORK/gateway.yaml" "$M" "$WORK/control.log" 20 || fail "control did not attach"
+# Its first pass compiles what the dataplane started with: the same rules and catalog, nothing sent.
+grep -q "policy: generation" "$WORK/control.log" && fail "control published the rules the dataplane already runs"
 mv "$WORK/allow.yaml" "$M/allow.yaml"
 published 2 || fail "control did not publish the allowing policy"
 for ((n = 0; n < 5; n++)); do out=$(get 2) && break; done

@@ -45,6 +45,14 @@ struct qsbr_fixture {
   ~qsbr_fixture() { rte_free(q); }
 };
 
+// A publisher as the primary's main lcore holds it, publishing to `shared`.
+struct publisher_fixture {
+  qsbr_fixture rcu;
+  const policy_rule_list* shared = nullptr;
+  policy_publisher p;
+  publisher_fixture() { p.init(rcu.q, &shared); }
+};
+
 TEST(PolicyPublish, TheListCarriesTheCompiledRulesAndBuildsAClassifier) {
   policy_compile pc = compile(deny_web);
   const policy::compiled_policies& cp = pc.compiled;
@@ -84,10 +92,9 @@ TEST(PolicyPublish, AnInvalidListIsRefusedAndStaysTheCallers) {
 }
 
 TEST(PolicyPublish, ARefusedListKeepsTheRunningClassifierAndIsCounted) {
-  qsbr_fixture rcu;
-  const policy_rule_list* shared = nullptr;
-  policy_publisher p;
-  p.init(rcu.q, &shared);
+  publisher_fixture f;
+  policy_publisher& p = f.p;
+  const policy_rule_list*& shared = f.shared;
   std::string error;
   policy_rule_list* first = build_policy_rule_list(compile(deny_web), error);
   ASSERT_TRUE(p.apply(first, error)) << error;
@@ -192,17 +199,14 @@ TEST(PolicyPublish, TheCatalogAfterTheRulesNamesEachPolicyItsTypesAndItsPods) {
 }
 
 TEST(PolicyPublish, ThePrimaryRecordsTheBuildTimeInTheCatalog) {
-  qsbr_fixture rcu;
-  const policy_rule_list* shared = nullptr;
-  policy_publisher p;
-  p.init(rcu.q, &shared);
+  publisher_fixture f;
   std::string error;
   policy_rule_list* l = build_policy_rule_list(compile(two_policies), error);
-  ASSERT_TRUE(p.apply(l, error)) << error;
-  const policy_catalog* c = policy_catalog_of(*shared, block_bytes(shared));
+  ASSERT_TRUE(f.p.apply(l, error)) << error;
+  const policy_catalog* c = policy_catalog_of(*f.shared, block_bytes(f.shared));
   ASSERT_NE(c, nullptr);
   EXPECT_GT(c->build_ns, 0u);
-  p.release();
+  f.p.release();
 }
 
 // A load as the Services' scan leaves it: the files' names and parses.
