@@ -60,7 +60,7 @@ memory_plan plan_memory(const gateway_config& cfg) {
   if (!cfg.dns.addresses.empty())
     p.per_worker_bytes += sizeof(dns::tcp_worker) + dns::tcp_worker_memory(cfg.dns.tcp_max_connections) + 1024;
   unsigned n_workers = cfg.workers ? cfg.workers : 1;
-  p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers) +
+  p.fixed_bytes = fixed_room + sizeof(shared_state) + counter_area_bytes(cfg.services.counter_slots, n_workers, proxy) +
                   directory_bytes(cfg.services.max_services) +
                   request_log_memory::memory_size(n_workers, cfg.ingress.max_route_stats, !cfg.ingress.access_log.empty());
   p.table_bytes = uint64_t(d.table_memory_mb) * mib;

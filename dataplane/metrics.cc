@@ -58,6 +58,40 @@ std::string endpoint_label(const backend_entry& be) {
   return be.family == 6 ? fmt::format("[{}]:{}", ip, port) : fmt::format("{}:{}", ip, port);
 }
 
+// The HTTP proxy's requests to each endpoint of a TCP Service port (Ingress
+// traffic: the workers' own connections, which the packet counters above do
+// not see); only when the workers run the proxy.
+void endpoint_http_metrics(std::string& out, const service_directory& d) {
+  if (!slot_http_counters(d.counters, 0)) return;
+  struct row {
+    std::string labels;
+    endpoint_http_counters c;
+  };
+  std::vector<row> rows;
+  for_each_group(d, [&](const service_record& t, uint32_t gi) {
+    const lb_group& grp = t.groups()[gi];
+    if (grp.proto != ipproto_tcp) return;
+    for (uint32_t b = 0; b < grp.n_backends; ++b) {
+      const backend_entry& be = t.backends()[grp.first_backend + b];
+      rows.push_back({fmt::format("service=\"{}\",port=\"{}\",protocol=\"TCP\",endpoint=\"{}\"",
+                                  label(t.names()[grp.service].text), grp.port, endpoint_label(be)),
+                      *slot_http_counters(d.counters, be.counter)});
+    }
+  });
+  family(out, "kgw_endpoint_http_requests_total", "counter",
+         "HTTP requests the Ingress proxy sent to the endpoint (the last attempt of each), since it appeared.");
+  for (const row& r : rows) sample(out, "kgw_endpoint_http_requests_total", r.labels, r.c.requests);
+  family(out, "kgw_endpoint_http_responses_total", "counter",
+         "Those requests by the class of the status the client got (499: the client left first).");
+  for (const row& r : rows)
+    for (unsigned k = 0; k < 5; ++k)
+      sample(out, "kgw_endpoint_http_responses_total", fmt::format("{},status_class=\"{}xx\"", r.labels, k + 1),
+             r.c.responses[k]);
+  family(out, "kgw_endpoint_http_failures_total", "counter",
+         "Connects to the endpoint refused or timed out, and resets before a response: what ejects it.");
+  for (const row& r : rows) sample(out, "kgw_endpoint_http_failures_total", r.labels, r.c.failures);
+}
+
 // Every worker's counters read once per scrape, so that the per-worker samples
 // and their totals come from one reading.
 struct counter_snapshot {
@@ -533,6 +567,7 @@ void service_metrics(std::string& out, const shared_state& s) {
       }
     });
   }
+  endpoint_http_metrics(out, *d);
 }
 
 void counter_slot_metrics(std::string& out, const shared_state& s) {

@@ -657,6 +657,10 @@ bool runtime::build_tcp(const runtime_options& o) {
       pw->route_stats = request_log_.row(w->index);
       pw->route_stat_slots = request_log_.slots();
       pw->access = request_log_.queue(w->index, &state_->access_log_reader);
+      if (const lb_counter_area* a = state_->lb_counters; a && a->http[w->index]) {
+        pw->endpoint_http = a->http[w->index];
+        pw->endpoint_http_slots = a->n_slots;
+      }
       wt->ingress = &state_->ingress;
     }
   }

@@ -7,6 +7,7 @@
 
 #include "dataplane/flow_steering.h"
 #include "dataplane/log.h"
+#include "dataplane/proxy_settings.h"
 #include "pipelines/conntrack/conn_table.h"
 
 namespace kgw {
@@ -151,7 +152,7 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
 }
 
 bool service_runtime::start_publishing(unsigned n_workers, shared_state& st) {
-  counters_ = create_counter_area(cfg_->services.counter_slots, n_workers, error_);
+  counters_ = create_counter_area(cfg_->services.counter_slots, n_workers, !*proxy_off_reason(*cfg_), error_);
   if (!counters_) return false;
   st.lb_counters = counters_;
   service_directory* d =

@@ -262,6 +262,19 @@ lb_counters slot_counters(const lb_counter_area* a, uint32_t slot) {
   return t;
 }
 
+std::optional<endpoint_http_counters> slot_http_counters(const lb_counter_area* a, uint32_t slot) {
+  if (!a || a->magic != lb_counter_area_magic || !a->http[0]) return std::nullopt;
+  endpoint_http_counters t{};
+  if (slot >= a->n_slots) return t;
+  for (unsigned w = 0; w < a->n_workers && w < max_generation_workers; ++w) {
+    const endpoint_http_counters& c = a->http[w][slot];
+    t.requests += c.requests;
+    for (unsigned k = 0; k < 5; ++k) t.responses[k] += c.responses[k];
+    t.failures += c.failures;
+  }
+  return t;
+}
+
 std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(const lb_counter_area* a) {
   std::unordered_map<uint32_t, std::vector<uint32_t>> out;
   if (!a || a->magic != lb_counter_area_magic) return out;

@@ -3,6 +3,7 @@
 // ports, lcores and counters that the dataplane prints on exit and the CLI shows.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +38,9 @@ uint64_t active_connections(const shared_state& s);
 // The counters of a Service port or endpoint (its `counter` slot) summed over
 // the workers; zeros for no_counter or no area.
 lb_counters slot_counters(const lb_counter_area* a, uint32_t slot);
+// The HTTP proxy's requests to an endpoint (its `counter` slot) summed over
+// the workers; nothing when no worker runs the proxy (the area has no rows).
+std::optional<endpoint_http_counters> slot_http_counters(const lb_counter_area* a, uint32_t slot);
 
 // Calls f(record, group index) for every group of every record, in slot
 // order. Read while the main lcore may swap records: a record seen is whole,

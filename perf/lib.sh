@@ -21,6 +21,14 @@ SCENARIOS=(
   "dns-a|-m dns -q a -s 10|4096|251"
   "dns-nxdomain|-m dns -q nxdomain -s 10|4096|251"
   "dns-srv|-m dns -q srv -s 10|4096|251"
+  # The responder's flatness (perf/dns/run; named-only, below): the same
+  # 100,000 queries over tables of 100 to 100,000 Services (IPv6 Services
+  # past the 32,768 IPv4 VIPs, so AAAA), and dns-a at 100 and 10,000.
+  "dns-a-100-svc|-m dns -q a -s 100 -e 1 -p 100000|4096|251"
+  "dns-a-10k-svc|-m dns -q a -s 10000 -e 1 -p 100000|4096|251"
+  "dns-aaaa-100-svc|-m dns -6 -q aaaa -s 100 -e 1 -p 100000|4096|251"
+  "dns-aaaa-10k-svc|-m dns -6 -q aaaa -s 10000 -e 1 -p 100000|4096|251"
+  "dns-aaaa-100k-svc|-m dns -6 -q aaaa -s 100000 -e 1 -p 100000|4096|251"
   "pod-vxlan-1k|-m pod -f 1000 -s 1|4096|251"
 )
 
@@ -28,8 +36,15 @@ SCENARIOS=(
 # the others have none, so that their figures do not carry the DNS stage.
 is_dns_scenario() { [[ "$1" == dns-* ]]; }
 
-# Is scenario $1 in the comma-separated list $2 (empty = all)?
-scenario_selected() { [ -z "$2" ] || [[ ",$2," == *",$1,"* ]]; }
+# The DNS flatness scenarios (100,000 queries each) run only when named
+# (perf/dns/run names them): not in "every scenario".
+named_only_scenario() { [[ "$1" == dns-a-*-svc || "$1" == dns-aaaa-*-svc ]]; }
+
+# Is scenario $1 in the comma-separated list $2 (empty = all but the
+# named-only ones)?
+scenario_selected() {
+  if [ -z "$2" ]; then ! named_only_scenario "$1"; else [[ ",$2," == *",$1,"* ]]; fi
+}
 
 # The value of kgw-gen option $2 (-f, -s, ...) in argument string $1, or $3.
 gen_arg() {
@@ -40,7 +55,8 @@ gen_arg() {
 
 # gateway_yaml DEV0 DEV1 CONNTRACK MAGLEV MBUFS FILE_PREFIX DATA_ROOM [ENDPOINT_PORT]
 # p0 faces the clients (and answers ARP/ICMP), ENDPOINT_PORT (default p1) the endpoints.
-# PERF_DNS set: with the DNS responder on 198.18.0.53 (the dns-* scenarios).
+# PERF_DNS set: with the DNS responder on 198.18.0.53 (the dns-* scenarios);
+# PERF_MAX_SERVICES set: services.max_services (past the default 65,536).
 gateway_yaml() {
   local out=${8:-p1}
   cat <<YAML
@@ -61,7 +77,7 @@ routes:
 # take 25 MiB per generation; the default room would not leave the 1M-flow
 # captures enough of a 1 GiB hugepage pool.
 dataplane: {file_prefix: $6, cpus: [0, 1], mbufs: $5, mbuf_data_room: $7, telemetry: false, table_memory_mb: 64}
-services: {conntrack_entries: $3, maglev_size: $4}
+services: {conntrack_entries: $3, maglev_size: $4${PERF_MAX_SERVICES:+, max_services: $PERF_MAX_SERVICES}}
 YAML
   [ -n "${PERF_DNS:-}" ] && echo "dns: {addresses: [198.18.0.53]}"
   [ -n "${PERF_POD:-}" ] && echo "pod_network: {overlay: vxlan}"

@@ -27,6 +27,12 @@ PACKAGES=(
   nginx
   # netns_websocket: a WebSocket echo server and client through the proxy.
   python3-websockets
+  # netns_dns_diff, netns_dns_resolver, perf/dns/run: Knot DNS and NSD (the
+  # authoritative servers kgw's DNS is compared with), unbound (a resolver
+  # in front of it), dnsperf, dig. Run only as the tests start them, inside
+  # their namespaces: their packages' services are kept off
+  # (keep_dns_services_off).
+  knot nsd unbound dnsperf bind9-dnsutils
 )
 
 log() { echo "[setup] $*"; }
@@ -83,6 +89,27 @@ keep_nginx_service_off() {
   log "nginx: installed, its service off (perf/tls/run starts its own)"
 }
 
+# The DNS servers' own services would listen on port 53 of the root
+# namespace: stopped if they run and disabled, every time (idempotent).
+keep_dns_services_off() {
+  local s pidfile
+  for s in knot nsd unbound; do
+    command -v "${s/knot/knotd}" > /dev/null || continue
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now "$s.service" > /dev/null 2>&1 || true
+    else
+      [ -x "/etc/init.d/$s" ] && "/etc/init.d/$s" stop > /dev/null 2>&1
+      update-rc.d "$s" disable > /dev/null 2>&1 || true
+    fi
+  done
+  for pidfile in /run/knot/knot.pid /run/nsd/nsd.pid /run/unbound.pid; do
+    if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; then
+      kill "$(cat "$pidfile")" 2> /dev/null || true
+    fi
+  done
+  log "knot, nsd, unbound: installed, their services off (the DNS tests start their own)"
+}
+
 setup_hugepages() {
   local nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
   if [ -w "$nr" ] && [ "$(cat "$nr")" -lt "$HUGEPAGES" ]; then
@@ -115,5 +142,6 @@ build() {
 need_root
 install_packages
 keep_nginx_service_off
+keep_dns_services_off
 setup_hugepages
 build

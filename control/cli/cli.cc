@@ -24,6 +24,7 @@
 #include "control/cli/mbuf_view.h"
 #include "control/cli/nexthop_view.h"
 #include "control/cli/pod_route_view.h"
+#include "control/cli/policy_view.h"
 #include "control/cli/port_view.h"
 #include "control/cli/service_view.h"
 #include "control/cli/tcp_probe_view.h"
@@ -237,6 +238,22 @@ cmdline_parse_inst_t cmd_show_conntrack_count = {show_conntrack_count_cb, nullpt
                                                  "show conntrack count: connections per worker",
                                                  {TOK(t_nshow), TOK(t_conntrack), TOK(t_count), nullptr}};
 
+// --- show policy [NAMESPACE/NAME] -------------------------------------------------------
+void show_policies_cb(void*, cmdline* cl, void*) { out(cl, format_policies(g_ctx->dp->state())); }
+void show_policy_cb(void* r, cmdline* cl, void*) {
+  std::string text;
+  if (!format_policy(g_ctx->dp->state(), static_cast<show_name_result*>(r)->name, text)) return fail(cl, text);
+  out(cl, text);
+}
+cmdline_parse_token_string_t t_policy = TOKEN_STRING_INITIALIZER(show_name_result, what, "policy");
+cmdline_parse_inst_t cmd_show_policies = {
+    show_policies_cb, nullptr,
+    "show policy: the running NetworkPolicies as compiled (types, rules, Pods selected) and their totals",
+    {TOK(t_nshow), TOK(t_policy), nullptr}};
+cmdline_parse_inst_t cmd_show_policy = {show_policy_cb, nullptr,
+                                        "show policy <namespace/name>: one NetworkPolicy and the Pods it selects",
+                                        {TOK(t_nshow), TOK(t_policy), TOK(t_svc_name), nullptr}};
+
 // --- show dns [NAME [TYPE]] ------------------------------------------------------------
 struct show_dns_result {
   cmdline_fixed_string_t show, what, name, type;
@@ -378,7 +395,7 @@ cmdline_parse_inst_t cmd_quit = {quit_cb, nullptr, "quit: leave the shell", {TOK
 cmdline_parse_ctx_t commands[] = {
     &cmd_show_port_all, &cmd_show_port_n, &cmd_clear_all,  &cmd_clear_n, &cmd_show_lcores,
     &cmd_show_counters, &cmd_show_counters_all, &cmd_show_services, &cmd_show_service, &cmd_show_conntrack,
-    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_pods, &cmd_show_certificates, &cmd_show_l7, &cmd_show_mbufs, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
+    &cmd_show_conntrack_count, &cmd_show_all_endpoints, &cmd_show_endpoints, &cmd_show_neighbors, &cmd_clear_neighbors, &cmd_show_routes, &cmd_show_pods, &cmd_show_policies, &cmd_show_policy, &cmd_show_certificates, &cmd_show_l7, &cmd_show_mbufs, &cmd_show_dns, &cmd_show_dns_name, &cmd_show_dns_name_type, &cmd_show_config_status,
     &cmd_set_log_level, &cmd_reload, &cmd_tcp, &cmd_capture, &cmd_help, &cmd_quit, nullptr,
 };
 
@@ -397,6 +414,7 @@ std::string cli_help_text() {
          "  clear neighbors                 forget every learnt neighbour (static ones stay)\n"
          "  show routes                     routes and on-link networks, longest prefix first, and what each resolves to\n"
          "  show pods                       pod CIDRs, the Node owning each, its addresses and VTEP MAC\n"
+         "  show policy [NS/NAME]           running NetworkPolicies as compiled: types, rules, Pods selected, totals\n"
          "  show dns [NAME [TYPE]]          the cluster DNS names (generation, zones); or the workers' answer for NAME\n"
          "  show config status              the control process's last compile/publish: accepted or rejected, errors\n"
          "  set log level error|warn|info|debug  log level of the dataplane and the control process\n"

@@ -59,6 +59,16 @@ class stamp_clock {
 };
 
 
+// The HTTP proxy's requests to an endpoint of a TCP Service port, after its
+// packet counters; nothing when no worker runs the proxy.
+std::string http_text(const lb_counter_area* a, uint32_t slot, uint8_t proto) {
+  if (proto != ipproto_tcp) return "";
+  auto h = slot_http_counters(a, slot);
+  if (!h) return "";
+  return fmt::format("  http-requests {}  1xx {}  2xx {}  3xx {}  4xx {}  5xx {}  http-failures {}", h->requests,
+                     h->responses[0], h->responses[1], h->responses[2], h->responses[3], h->responses[4], h->failures);
+}
+
 bool name_matches(const char* full, const std::string& want) {
   if (want.empty() || want == full) return true;
   const char* slash = std::strchr(full, '/');
@@ -109,9 +119,9 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
       lb_counters bc = slot_counters(dir->counters, be.counter);
       const char* state = (be.flags & backend_terminating) ? "terminating" : (be.flags & backend_ready) ? "ready" : "not-ready";
       std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
-      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}  {}\n", who,
+      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}  {}{}\n", who,
                          endpoint_text(be.family, be.addr, be.port), state, bc.packets, bc.bytes, bc.new_flows,
-                         bc.active, clock.text(bc));
+                         bc.active, clock.text(bc), http_text(dir->counters, be.counter, grp.proto));
     }
     auto it = grp.counter == no_counter ? removed.end() : removed.find(grp.counter);
     if (it == removed.end()) return;
@@ -119,9 +129,9 @@ std::string format_groups(const shared_state& s, const std::string& name, bool e
       const lb_slot_info& info = dir->counters->info[slot];
       lb_counters bc = slot_counters(dir->counters, slot);
       std::string who = endpoints_only ? fmt::format("{} {}/{} ", svc, grp.port, proto_text(grp.proto)) : "    ";
-      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}  {}\n", who,
+      out += fmt::format("{}{:<28} {:<11} packets {}  bytes {}  new-flows {}  active-flows {}  {}{}\n", who,
                          endpoint_text(info.family, info.addr, info.port), "removed", bc.packets, bc.bytes,
-                         bc.new_flows, bc.active, clock.text(bc));
+                         bc.new_flows, bc.active, clock.text(bc), http_text(dir->counters, slot, grp.proto));
     }
   });
   if (!shown) return name.empty() ? "no Services loaded\n" : fmt::format("no Service named \"{}\"\n", name);

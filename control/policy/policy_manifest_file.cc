@@ -4,6 +4,7 @@
 // and NetworkPolicies read; the other kinds are the other readers' business.
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -118,6 +119,28 @@ void parse_policy_manifests(const std::string& file, const std::string& text, po
   parse_text(file, text, out, errors, warnings, seen);
 }
 
+void merge_policy_manifests(const std::vector<const policy_manifests*>& files, policy_manifests& out,
+                            std::vector<manifest_issue>& errors) {
+  // kind|id -> where it was first defined: an object is one of a kind
+  // across the directory, as within a file (parse_text found those).
+  std::map<std::string, std::pair<std::string, int>> first;
+  auto keep = [&](std::string_view kind, const auto& o, const std::string& id, auto& into) {
+    auto [at, fresh] = first.emplace(fmt::format("{}|{}", kind, id), std::make_pair(o.file, o.line));
+    if (fresh) into.push_back(o);
+    else
+      errors.push_back(manifest_issue{o.file, o.line, id, "metadata.name",
+                                      fmt::format("duplicate {} {} (first defined at {}:{})", kind, id,
+                                                  at->second.first, at->second.second)});
+  };
+  out = {};
+  for (const policy_manifests* f : files) {
+    if (!f) continue;
+    for (const auto& p : f->pods) keep("Pod", p, p.id(), out.pods);
+    for (const auto& n : f->namespaces) keep("Namespace", n, n.name, out.namespaces);
+    for (const auto& p : f->policies) keep("NetworkPolicy", p, p.id(), out.policies);
+  }
+}
+
 bool load_policy_manifests(const std::string& path, policy_manifests& out, std::vector<manifest_issue>& errors,
                            std::vector<manifest_issue>& warnings) {
   namespace fs = std::filesystem;
@@ -136,12 +159,15 @@ bool load_policy_manifests(const std::string& path, policy_manifests& out, std::
     errors.push_back(manifest_issue{path, 0, "", "", "no such file or directory"});
     return false;
   }
-  std::set<std::string> seen;
-  for (const auto& f : files) {
+  std::vector<policy_manifests> each(files.size());
+  std::vector<const policy_manifests*> parsed;
+  for (size_t i = 0; i < files.size(); ++i) {
     std::string text, why;
-    if (!read_file(f, text, why)) errors.push_back(manifest_issue{f, 0, "", "", "cannot read file: " + why});
-    else parse_text(f, text, out, errors, warnings, seen);
+    if (!read_file(files[i], text, why)) errors.push_back(manifest_issue{files[i], 0, "", "", "cannot read file: " + why});
+    else parse_policy_manifests(files[i], text, each[i], errors, warnings);
+    parsed.push_back(&each[i]);
   }
+  merge_policy_manifests(parsed, out, errors);
   return true;
 }
 

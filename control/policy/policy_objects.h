@@ -95,8 +95,14 @@ struct policy_manifests {
 bool load_policy_manifests(const std::string& path, policy_manifests& out, std::vector<manifest_issue>& errors,
                            std::vector<manifest_issue>& warnings);
 
-// The same for one file's text (tests, fuzzing).
+// The same for one file's text (tests, fuzzing, a file control parsed).
 void parse_policy_manifests(const std::string& file, const std::string& text, policy_manifests& out,
                             std::vector<manifest_issue>& errors, std::vector<manifest_issue>& warnings);
+
+// The objects of several files' parses (in file order) together, each
+// object once: a Pod, Namespace or NetworkPolicy defined again in a later
+// file is an error at that file's line.
+void merge_policy_manifests(const std::vector<const policy_manifests*>& files, policy_manifests& out,
+                            std::vector<manifest_issue>& errors);
 
 }  // namespace kgw::policy

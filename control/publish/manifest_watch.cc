@@ -142,30 +142,52 @@ void publish_ingress(dataplane_attachment& dp, const gateway_config& cfg, const 
   if (publish_routes(dp, dir, *ps.routes, ps)) publish_certificates(dp, cfg, dir, *ps.routes);
 }
 
+// One table control builds whole and the dataplane swaps whole (DNS names,
+// pod routes, NetworkPolicy rules): builds it, and sends it when it differs
+// from the one running (`running`, in the shared state), and not at all while
+// there is `nothing` to say and nothing runs. A table that cannot be built
+// or is refused leaves the running one. Only this process publishes these:
+// the running table stays allocated until we replace it. True when the
+// table was sent and taken.
+template <typename List, typename Build>
+bool publish_whole(dataplane_attachment& dp, const char* what, command_type command, const List* const* running,
+                   bool nothing, Build build, bool (*same)(const List*, const List*), void (*free)(List*)) {
+  const List* cur = __atomic_load_n(running, __ATOMIC_ACQUIRE);
+  if (nothing && !cur) return false;
+  std::string error;
+  List* l = build(error);
+  if (!l) {
+    log_error("{}; the running {} stay as they are", error, what);
+    return false;
+  }
+  if (same(cur, l)) {
+    free(l);
+    return false;
+  }
+  int rc = dp.send_command(command, reinterpret_cast<uintptr_t>(l), 10000);
+  if (rc != 0) {
+    if (rc != -ETIMEDOUT) free(l);
+    log_error("dataplane did not take the {}: {}", what, std::strerror(-rc));
+    return false;
+  }
+  return true;
+}
+
 // The DNS names, after the Services, from the same parse (headless and
 // ExternalName Services and hostnames included), when they differ from what
 // the workers answer from.
 void publish_dns(dataplane_attachment& dp, const gateway_config& cfg, publish_state& ps) {
-  std::vector<std::string> warnings;
-  std::string error;
-  dns::table* t = build_dns_publication(cfg, dns::services_of(ps.cache.files.parsed), warnings, error);
-  for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
-  if (!t) {
-    log_error("{}; the running DNS names stay as they are", error);
-    return;
-  }
-  // Only this process publishes DNS names: the running table stays allocated until we replace it.
-  if (same_dns(__atomic_load_n(&dp.state().dns, __ATOMIC_ACQUIRE), t)) {
-    free_dns_publication(t);
-    return;
-  }
-  int rc = dp.send_command(command_type::publish_dns, reinterpret_cast<uintptr_t>(t), 10000);
-  if (rc != 0) {
-    if (rc != -ETIMEDOUT) free_dns_publication(t);
-    log_error("dataplane did not take the DNS names: {}", std::strerror(-rc));
-    return;
-  }
-  log_info("dns: generation {} published: {} names", dp.last_reply_value(), t->n_nodes);
+  uint32_t names = 0;
+  auto build = [&](std::string& error) {
+    std::vector<std::string> warnings;
+    dns::table* t = build_dns_publication(cfg, dns::services_of(ps.cache.files.parsed), warnings, error);
+    for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
+    if (t) names = t->n_nodes;
+    return t;
+  };
+  if (publish_whole(dp, "DNS names", command_type::publish_dns, &dp.state().dns, false, build, same_dns,
+                    free_dns_publication))
+    log_info("dns: generation {} published: {} names", dp.last_reply_value(), names);
 }
 
 // The Nodes' pod CIDRs, after the Services, from the same parse, when they
@@ -179,61 +201,22 @@ void publish_pod_routes(dataplane_attachment& dp, publish_state& ps) {
     log_error("pod routes: {} errors; the running pod routes stay as they are", errors.size());
     return;
   }
-  const pod_route_list* cur = __atomic_load_n(&dp.state().pod_routes, __ATOMIC_ACQUIRE);
-  if (model.nodes.empty() && !cur) return;
-  std::string error;
-  pod_route_list* l = build_pod_route_list(model, error);
-  if (!l) {
-    log_error("{}; the running pod routes stay as they are", error);
-    return;
-  }
-  // Only this process publishes pod routes: the running list stays allocated until we replace it.
-  if (same_pod_routes(cur, l)) {
-    free_pod_route_list(l);
-    return;
-  }
-  int rc = dp.send_command(command_type::publish_pod_routes, reinterpret_cast<uintptr_t>(l), 10000);
-  if (rc != 0) {
-    if (rc != -ETIMEDOUT) free_pod_route_list(l);
-    log_error("dataplane did not take the pod routes: {}", std::strerror(-rc));
-    return;
-  }
-  log_info("pod routes: generation {} published: {} Nodes, {} pod CIDRs", dp.last_reply_value(), l->n_nodes,
-           l->n_cidrs);
+  if (publish_whole(dp, "pod routes", command_type::publish_pod_routes, &dp.state().pod_routes, model.nodes.empty(),
+                    [&](std::string& e) { return build_pod_route_list(model, e); }, same_pod_routes,
+                    free_pod_route_list))
+    log_info("pod routes: generation {} published: {} Nodes, {} pod CIDRs", dp.last_reply_value(),
+             model.nodes.size(), model.n_cidrs);
 }
 
-// The NetworkPolicy rules of the same directory, when they differ from what
-// the dataplane classifies with. An invalid policy object leaves the running
-// rules as they are.
-void publish_policy(dataplane_attachment& dp, const std::string& dir) {
-  policy::compiled_policies cp;
-  std::vector<std::string> errors;
-  if (!compile_policy_dir(dir, cp, errors)) {
-    for (const auto& e : limit_repeats(errors)) log_error("{}", e);
-    log_error("policy: {} errors; the running NetworkPolicy rules stay as they are", errors.size());
-    return;
-  }
-  const policy_rule_list* cur = __atomic_load_n(&dp.state().policy_rules, __ATOMIC_ACQUIRE);
-  if (cp.policies.empty() && !cur) return;
-  std::string error;
-  policy_rule_list* l = build_policy_rule_list(cp, error);
-  if (!l) {
-    log_error("{}; the running NetworkPolicy rules stay as they are", error);
-    return;
-  }
-  // Only this process publishes policy rules: the running list stays allocated until we replace it.
-  if (same_policy_rules(cur, l)) {
-    free_policy_rule_list(l);
-    return;
-  }
-  int rc = dp.send_command(command_type::publish_policy, reinterpret_cast<uintptr_t>(l), 10000);
-  if (rc != 0) {
-    if (rc != -ETIMEDOUT) free_policy_rule_list(l);
-    log_error("dataplane did not take the NetworkPolicy rules: {}", std::strerror(-rc));
-    return;
-  }
-  log_info("policy: generation {} published: {} NetworkPolicies, {} rules", dp.last_reply_value(), l->n_policies,
-           l->n_rules);
+// The NetworkPolicy rules compiled before the Services were published (an
+// invalid policy object rejects the pass), when they differ from what the
+// dataplane classifies with.
+void publish_policy(dataplane_attachment& dp, const policy_compile& pc) {
+  if (publish_whole(dp, "NetworkPolicy rules", command_type::publish_policy, &dp.state().policy_rules,
+                    pc.compiled.policies.empty(), [&](std::string& e) { return build_policy_rule_list(pc, e); },
+                    same_policy_rules, free_policy_rule_list))
+    log_info("policy: generation {} published: {} NetworkPolicies, {} rules", dp.last_reply_value(),
+             pc.compiled.policies.size(), pc.compiled.rules.size());
 }
 
 }  // namespace
@@ -271,8 +254,17 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   // Objects kgw does not read, and fields it does not use: one line each per pass, never one per object.
   for (const auto& l : count_objects(ps.cache.files).info_lines()) log_info("{}: {}", dir, l);
   for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
+  // The NetworkPolicy objects of the same parse: an invalid one rejects the
+  // pass as an invalid Service does (nothing is published, what runs stays),
+  // as it stops the dataplane's start.
+  std::shared_ptr<const policy_compile> policy;
+  if (ok) {
+    policy = compile_policy_files(ps.cache.files, ps.policy, errors);
+    ok = policy != nullptr;
+  }
   if (!ok) {
-    log_error("manifests in {} rejected ({} errors); the running Services stay as they are:", dir, errors.size());
+    log_error("manifests in {} rejected ({} errors); the running Services and NetworkPolicy rules stay as they are:",
+              dir, errors.size());
     for (const auto& e : limit_repeats(errors)) log_error("  {}", e);
     record_attempt(dp.state(), dir, false, 0, t0, errors);
     return false;
@@ -317,7 +309,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   publish_ingress(dp, cfg, dir, ps, stats.added || stats.removed);
   if (!cfg.dns.addresses.empty()) publish_dns(dp, cfg, ps);
   publish_pod_routes(dp, ps);
-  publish_policy(dp, dir);
+  publish_policy(dp, *policy);
   double after_ms = ms_since(t4);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;

@@ -13,6 +13,7 @@
 #include "dataplane/config/gateway_config.h"
 #include "control/services/service_compiler.h"
 #include "control/publish/published_ingress.h"
+#include "control/publish/published_policy.h"
 #include "control/publish/published_services.h"
 
 namespace kgw {
@@ -27,6 +28,8 @@ struct publish_state {
   // The Ingress router's objects as last read from the directory: read again
   // only when a pass changes a file that held or holds one.
   std::optional<ingress_sources> routes;
+  // The NetworkPolicy objects per file, read from the same parses.
+  policy_parse_cache policy;
 };
 
 // One compile-and-publish pass: only Services whose record changed are sent,

@@ -164,6 +164,9 @@ std::shared_ptr<const parsed_file> parse_manifest_file(const std::string& file, 
   auto pf = std::make_shared<parsed_file>();
   try {
     parse_file(file, text, *pf);
+    if (pf->read_kinds.contains("Pod") || pf->read_kinds.contains("Namespace") ||
+        pf->read_kinds.contains("NetworkPolicy"))
+      pf->policy_text = text;
   } catch (const std::exception& e) {
     pf->errors.push_back(manifest_issue{file, 0, "", "", std::string("internal error: ") + e.what()});
   }

@@ -75,6 +75,11 @@ struct parsed_file {
   // read by the router), and those it skips (not kgw's: Deployments, ...).
   std::map<std::string, size_t> read_kinds, skipped_kinds;
   std::map<std::string, size_t> unused_fields;  // "spec.trafficDistribution" -> objects setting it
+  // The file's text when it holds a Pod, Namespace or NetworkPolicy: the
+  // NetworkPolicy model (control/policy, which builds on this library) reads
+  // them from the very bytes this parse saw, and again only when the file
+  // changes (a new parse). Empty otherwise.
+  std::string policy_text;
 };
 
 using file_ref = std::shared_ptr<const parsed_file>;

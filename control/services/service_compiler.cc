@@ -586,12 +586,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
     rc.by_name[key] = {model, record, rc.pass};
     out.changed.push_back({key, std::move(record)});
   }
-  if (maglev_tables) {
-    auto dropped = std::move(maglev_tables->tables);
-    maglev.next.sizes = std::move(maglev_tables->sizes);
-    *maglev_tables = std::move(maglev.next);
-    maglev_tables->replaced = std::move(dropped);
-  }
+  if (maglev_tables) maglev_tables->replaced = maglev_tables->take_next(std::move(maglev.next));
   rc.kept = true;
   out.all = all;
   if (!rc.claims->clashes && rc.failed.empty()) return true;
@@ -664,10 +659,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
       records->compiled_last++;
     }
   }
-  if (cache) {
-    maglev.next.sizes = std::move(cache->sizes);
-    *cache = std::move(maglev.next);
-  }
+  if (cache) cache->take_next(std::move(maglev.next));
   if (records) std::erase_if(records->by_name, [&](const auto& kv) { return kv.second.pass != records->pass; });
   return true;
 }

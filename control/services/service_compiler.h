@@ -57,6 +57,15 @@ struct maglev_cache {
   // Kept across failed compiles and reloads (unlike the tables and records),
   // so that unchanged manifests give unchanged tables.
   std::unordered_map<std::string, uint32_t> sizes;
+
+  // Becomes `next` (the tables one compile used) but keeps its own sizes,
+  // which outlive every compile; returns the tables it held until now.
+  std::unordered_map<std::string, std::vector<uint16_t>> take_next(maglev_cache&& next) {
+    next.sizes = std::move(sizes);
+    auto held = std::move(tables);
+    *this = std::move(next);
+    return held;
+  }
 };
 
 // Learns the sizes of `r`'s tables (a record already published) into `m.sizes`.

@@ -57,17 +57,18 @@ int64_t active_flows(const lb_counter_area& a, uint32_t slot) {
 
 }  // namespace
 
-size_t counter_area_bytes(uint32_t n_slots, unsigned n_workers) {
+size_t counter_area_bytes(uint32_t n_slots, unsigned n_workers, bool http) {
+  size_t row = align64(sizeof(lb_counters) * n_slots) + (http ? align64(sizeof(endpoint_http_counters) * n_slots) : 0);
   return align64(sizeof(lb_counter_area)) + 2 * align64(sizeof(uint64_t) * n_slots) +
-         align64(sizeof(lb_slot_info) * n_slots) + align64(n_slots) + n_workers * align64(sizeof(lb_counters) * n_slots);
+         align64(sizeof(lb_slot_info) * n_slots) + align64(n_slots) + n_workers * row;
 }
 
-lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, std::string& error) {
+lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, bool http, std::string& error) {
   if (n_workers == 0 || n_workers > max_generation_workers || n_slots == 0) {
     error = fmt::format("counter area: {} slots for {} workers is out of range", n_slots, n_workers);
     return nullptr;
   }
-  size_t bytes = counter_area_bytes(n_slots, n_workers);
+  size_t bytes = counter_area_bytes(n_slots, n_workers, http);
   auto* base = static_cast<uint8_t*>(rte_zmalloc("kgw_lb_counters", bytes, 64));
   if (!base) {
     error = fmt::format("cannot allocate {} bytes of shared memory for {} counter slots", bytes, n_slots);
@@ -86,6 +87,9 @@ lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, std::
   for (unsigned w = 0; w < n_workers; ++w) {
     a->counters[w] = reinterpret_cast<lb_counters*>(base + off);
     off += align64(sizeof(lb_counters) * n_slots);
+    if (!http) continue;
+    a->http[w] = reinterpret_cast<endpoint_http_counters*>(base + off);
+    off += align64(sizeof(endpoint_http_counters) * n_slots);
   }
   a->n_slots = n_slots;
   a->n_workers = n_workers;
@@ -160,7 +164,10 @@ slot_assignment assign_counter_slots(lb_counter_area& a, service_record& t, uint
       slot_of.erase(a.identity[s]);
       a.identity[s] = id;
       a.retired_at[s] = 0;
-      for (unsigned w = 0; w < a.n_workers; ++w) a.counters[w][s] = lb_counters{};
+      for (unsigned w = 0; w < a.n_workers; ++w) {
+        a.counters[w][s] = lb_counters{};
+        if (a.http[w]) a.http[w][s] = endpoint_http_counters{};
+      }
       slot_of.emplace(id, s);
       r.reused++;
       return s;

@@ -19,10 +19,11 @@
 namespace kgw {
 
 // The area for `n_slots` slots and `n_workers` workers, zeroed, in shared
-// memory (the dataplane, at start). nullptr with `error` when memory is short.
-lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, std::string& error);
+// memory (the dataplane, at start); `http`: with the HTTP proxy's rows.
+// nullptr with `error` when memory is short.
+lb_counter_area* create_counter_area(uint32_t n_slots, unsigned n_workers, bool http, std::string& error);
 void free_counter_area(lb_counter_area* a);
-size_t counter_area_bytes(uint32_t n_slots, unsigned n_workers);
+size_t counter_area_bytes(uint32_t n_slots, unsigned n_workers, bool http);
 
 struct slot_assignment {
   uint32_t kept = 0;       // identities that had a slot already

@@ -5,9 +5,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "dataplane/log.h"
+#include "pipelines/contract/policy_catalog.h"
 
 namespace kgw {
 
@@ -58,13 +61,20 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
     error = "no RCU for the NetworkPolicy rules";
     return false;
   }
+  const auto t0 = std::chrono::steady_clock::now();
   policy_table* t = build_policy_table(l, error);
+  const auto build_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
   if (!t) {
     ++build_failures_;
     log_error("{}; the running NetworkPolicy classifier stays", error);
     return false;
   }
   l->generation = ++generation_;
+  // For `show policy`: the catalog control wrote after the rules (the block was checked by the build).
+  size_t bytes = 0;
+  if (rte_malloc_validate(l, &bytes) == 0)
+    if (policy_catalog* c = policy_catalog_of(*l, bytes))
+      __atomic_store_n(&c->build_ns, std::max<uint64_t>(build_ns.count(), 1), __ATOMIC_RELAXED);
   policy_table* old = current_;
   __atomic_store_n(&current_, t, __ATOMIC_RELEASE);
   if (shared_) __atomic_store_n(shared_, l, __ATOMIC_RELEASE);

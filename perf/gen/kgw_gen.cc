@@ -30,13 +30,15 @@ constexpr const char* help =
     "  new          TCP SYNs, each packet a different flow (the file holds --packets of them)\n"
     "  mixed        established flows with one SYN of a new flow in every 8 packets (or --new-percent)\n"
     "  dns          UDP DNS queries (no EDNS0) to the DNS address 198.18.0.53 from 198.18.0.2 for the\n"
-    "               names of the V Services (--qtype), one Service after the other\n"
+    "               names of the V Services (--qtype), one Service after the other; with -6 the\n"
+    "               Services are IPv6 (the queries stay IPv4), past the 32,768 IPv4 VIPs, for -q aaaa\n"
     "\n"
     "Options:\n"
     "  -m, --mode MODE          local | established | new | mixed | dns | pod (required)\n"
     "  -q, --qtype Q            dns: a (svcN.perf.svc.cluster.local A, answered), nxdomain\n"
     "                           (nothingN.perf.svc.cluster.local A) or srv\n"
     "                           (_http._tcp.svcN.perf.svc.cluster.local SRV, with the target's A)\n"
+    "                           or aaaa (svcN.perf.svc.cluster.local AAAA: answered with -6)\n"
     "  -o, --out FILE           pcap to write (required)\n"
     "  -f, --flows N            client flows (established, mixed; default 1000)\n"
     "  -s, --services V         Services (default 10)\n"
@@ -58,7 +60,8 @@ constexpr const char* help =
     "Addresses (all in 198.18.0.0/15 and 2001:2::/48): clients 198.18.64.0/18 and\n"
     "2001:2::40:0:0/96, Service VIPs 198.19.128.0/17 and 2001:2::80:0:0/96 port 80,\n"
     "endpoints 198.19.0.0/17 and 2001:2::10:0:0/96 port 8080 (IPv4: past 32,766\n"
-    "endpoints the addresses repeat behind port 8081, 8082, ...). At most 30,000 Services.\n";
+    "endpoints the addresses repeat behind port 8081, 8082, ...). At most 30,000 Services\n"
+    "(1,000,000 for --mode dns -6).\n";
 
 struct options {
   std::string mode, out, manifests, iptables, qtype = "a";
@@ -380,7 +383,7 @@ int main(int argc, char** argv) {
       case 'm': o.mode = optarg; break;
       case 'o': o.out = optarg; break;
       case 'f': o.flows = number("flows", optarg, 1, 16000000); break;
-      case 's': o.services = number("services", optarg, 1, 30000); break;
+      case 's': o.services = number("services", optarg, 1, 1000000); break;
       case 'e': o.endpoints = number("endpoints", optarg, 1, 1000); break;
       case 'p': o.packets = number("packets", optarg, 1, 16000000); break;
       case 'n': o.new_percent = static_cast<int>(number("new-percent", optarg, 0, 100)); break;
@@ -405,11 +408,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kgw-gen: --mode must be local, established, new, mixed, dns or pod\n");
     return 2;
   }
-  if (o.qtype != "a" && o.qtype != "nxdomain" && o.qtype != "srv") {
-    std::fprintf(stderr, "kgw-gen: --qtype must be a, nxdomain or srv\n");
+  if (o.qtype != "a" && o.qtype != "nxdomain" && o.qtype != "srv" && o.qtype != "aaaa") {
+    std::fprintf(stderr, "kgw-gen: --qtype must be a, nxdomain, srv or aaaa\n");
     return 2;
   }
-  if ((o.mode == "dns" || o.mode == "pod") && o.ipv6) {
+  // dns -6: IPv6 Services, their names asked over IPv4 (IPv4 VIPs run out
+  // at 32,768 Services; the flatness scenarios go to 100,000).
+  if (o.services > 30000 && !(o.mode == "dns" && o.ipv6)) {
+    std::fprintf(stderr, "kgw-gen: --services must be 1..30000 (up to 1000000 with --mode dns -6), got %u\n", o.services);
+    return 2;
+  }
+  if (o.mode == "pod" && o.ipv6) {
     std::fprintf(stderr, "kgw-gen: --mode %s is IPv4 only\n", o.mode.c_str());
     return 2;
   }
@@ -446,7 +455,8 @@ int main(int argc, char** argv) {
       std::string name = o.qtype == "srv" ? fmt::format("_http._tcp.svc{}.perf.svc.cluster.local", svc)
                          : o.qtype == "nxdomain" ? fmt::format("nothing{}.perf.svc.cluster.local", svc)
                                                  : fmt::format("svc{}.perf.svc.cluster.local", svc);
-      w.write(dns_query(name, o.qtype == "srv" ? 33 : 1, static_cast<uint16_t>(i), static_cast<uint16_t>(1024 + i % 60000)));
+      uint16_t qtype = o.qtype == "srv" ? 33 : o.qtype == "aaaa" ? 28 : 1;
+      w.write(dns_query(name, qtype, static_cast<uint16_t>(i), static_cast<uint16_t>(1024 + i % 60000)));
       continue;
     }
     if (o.mode == "pod") {

@@ -1,3 +1,4 @@
+#include "pipelines/common/counted_drop.h"
 #include "pipelines/conntrack/fragment_stage.h"
 
 #include <rte_mbuf.h>
@@ -59,8 +60,7 @@ void follow_first(const uint8_t* frame, pkt_meta& m, const conntrack_lcore& s, l
     return;
   }
   if (overlaps(*e, m)) {
-    m.drop(drop_reason::fragment_overlap);
-    c.drops[static_cast<unsigned>(drop_reason::fragment_overlap)]++;
+    count_drop(m, drop_reason::fragment_overlap, c);
     return;
   }
   m.key = addrs;

@@ -23,6 +23,15 @@ struct lb_counters {
   uint64_t last_tsc;
 };
 
+// Per lcore and per endpoint, the HTTP proxy's requests to it (Ingress
+// traffic goes over the workers' own TCP connections, not through the lb and
+// nat stages, so lb_counters never see it). Indexed by the same slots.
+struct endpoint_http_counters {
+  uint64_t requests;      // requests whose last attempt went to the endpoint
+  uint64_t responses[5];  // of those, by the class of the status the client got (1xx..5xx; 499: the client left)
+  uint64_t failures;      // connects refused or timed out and resets before a response: what ejects it
+};
+
 // What a slot counts: lets views list an endpoint that left its record while
 // connections still count into it.
 struct lb_slot_info {
@@ -73,6 +82,8 @@ struct lb_counter_area {
   // The fast path reads it to move UDP flows off endpoints that stopped serving.
   uint8_t* serving;
   lb_counters* counters[max_generation_workers];  // [worker][slot]
+  // [worker][slot]; nullptr when no worker runs the HTTP proxy.
+  endpoint_http_counters* http[max_generation_workers];
 };
 
 inline constexpr uint64_t lb_counter_area_magic = 0x6b67772d6c62636eull;  // "kgw-lbcn"

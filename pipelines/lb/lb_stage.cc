@@ -1,3 +1,4 @@
+#include "pipelines/common/counted_drop.h"
 #include "pipelines/lb/lb_stage.h"
 
 #include <rte_mbuf.h>
@@ -18,11 +19,6 @@ namespace {
 bool pending_ip(const pkt_meta& m) { return m.v == verdict::pending && (m.l3 == l3_kind::ipv4 || m.l3 == l3_kind::ipv6); }
 
 bool steering_on(const lb_lcore& s) { return s.steering && s.steering->n_workers > 1; }
-
-void drop(pkt_meta& m, drop_reason r, lcore_counters& c) {
-  m.drop(r);
-  c.drops[static_cast<unsigned>(r)]++;
-}
 
 void count_removed(void* slots, const conn& cn) {
   const lb_slots& s = *static_cast<const lb_slots*>(slots);
@@ -74,7 +70,7 @@ reply_steering endpoint_steering(const lb_lcore& s, uint8_t family, const uint8_
 // ICMP port unreachable back to the client, within the worker's rate.
 bool refuse(rte_mbuf* mb, pkt_meta& m, const lb_lcore& s, uint64_t now_ns, lcore_counters& c) {
   if (s.refusals && !s.refusals->take(now_ns)) {
-    drop(m, drop_reason::refusal_limited, c);
+    count_drop(m, drop_reason::refusal_limited, c);
     return false;
   }
   uint8_t* frame = rte_pktmbuf_mtod(mb, uint8_t*);
@@ -82,7 +78,7 @@ bool refuse(rte_mbuf* mb, pkt_meta& m, const lb_lcore& s, uint64_t now_ns, lcore
   uint32_t cap = len + rte_pktmbuf_tailroom(mb);
   const uint8_t* mac = s.nexthops ? s.nexthops->port_mac[m.in_port < max_ports ? m.in_port : 0] : frame;
   if (!icmp_port_unreachable(frame, len, cap, m, mac)) {
-    drop(m, drop_reason::no_tailroom, c);
+    count_drop(m, drop_reason::no_tailroom, c);
     return false;
   }
   mb->data_len = static_cast<uint16_t>(len);
@@ -150,7 +146,7 @@ void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
   }
   const backend_entry& be = fh.record->backends()[g.first_backend + e];
   if (s.policy && !policy_allows(*s.policy, m.key, be, c)) {
-    drop(m, drop_reason::policy_denied, c);
+    count_drop(m, drop_reason::policy_denied, c);
     return;
   }
   // Hairpin: a Pod reaching itself through the Service must see the
@@ -160,12 +156,12 @@ void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
   uint32_t reply_hash;
   uint16_t nat_port = 0;
   if (!reply_key(m, full_nat, be, s, ct, gone, c, reply, reply_hash, nat_port)) {
-    drop(m, drop_reason::snat_ports_exhausted, c);
+    count_drop(m, drop_reason::snat_ports_exhausted, c);
     return;
   }
   uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
   if (id == conn_none) {
-    drop(m, drop_reason::conntrack_full, c);
+    count_drop(m, drop_reason::conntrack_full, c);
     return;
   }
   opened.add(m.hash);
@@ -229,7 +225,7 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
     // loadBalancerSourceRanges, before any work is spent on the flow.
     if (fh.frontend && fh.frontend->kind == frontend_kind::load_balancer &&
         !source_allowed(*fh.record, m.key.family, m.key.src)) {
-      drop(m, drop_reason::lb_source_range, c);
+      count_drop(m, drop_reason::lb_source_range, c);
       continue;
     }
     if (steering_on(s) && !s.from_handoff) {

@@ -1,3 +1,4 @@
+#include "pipelines/common/counted_drop.h"
 #include "pipelines/neighbor/neighbor_lcore.h"
 
 #include <rte_mbuf.h>
@@ -13,11 +14,6 @@
 namespace kgw {
 
 namespace {
-
-void count_drop(pkt_meta& m, drop_reason r, lcore_counters& c) {
-  m.drop(r);
-  c.drops[static_cast<unsigned>(r)]++;
-}
 
 bool send_event(neighbor_lcore& s, neighbor_event& e) {
   return rte_ring_mp_enqueue_elem(s.resolver, &e, sizeof e) == 0;

@@ -1,3 +1,4 @@
+#include "pipelines/common/counted_drop.h"
 #include "pipelines/route/pod_forward.h"
 
 #include <rte_mbuf.h>
@@ -13,11 +14,6 @@
 namespace kgw {
 
 namespace {
-
-void drop(pkt_meta& m, drop_reason r, lcore_counters& c) {
-  m.drop(r);
-  c.drops[static_cast<unsigned>(r)]++;
-}
 
 uint8_t family_of(const pkt_meta& m) { return m.l3 == l3_kind::ipv4 ? 4 : m.l3 == l3_kind::ipv6 ? 6 : 0; }
 
@@ -67,7 +63,7 @@ void too_big(rte_mbuf* mb, pkt_meta& m, uint16_t port, forward_ctx& x) {
   const uint8_t* from = family == 4 ? (conf.has_addr4 ? conf.icmp_src4 : nullptr)
                                     : (conf.has_addr6 ? conf.icmp_src6 : nullptr);
   if (!df || !from || mb->nb_segs != 1 || !x.s.refusals || !x.s.refusals->take(x.s.now_ns)) {
-    drop(m, drop_reason::pod_too_big, x.c);
+    count_drop(m, drop_reason::pod_too_big, x.c);
     return;
   }
   const uint32_t inner_mtu = conf.mtu[port] > vxlan_mtu_overhead ? conf.mtu[port] - vxlan_mtu_overhead : 0;
@@ -75,7 +71,7 @@ void too_big(rte_mbuf* mb, pkt_meta& m, uint16_t port, forward_ctx& x) {
                                   : icmp_error_kind{icmp6_packet_too_big, 0, inner_mtu, from};
   uint32_t len = rte_pktmbuf_data_len(mb);
   if (!icmp_error(frame, len, len + rte_pktmbuf_tailroom(mb), m, conf.port_mac[m.in_port], k)) {
-    drop(m, drop_reason::pod_too_big, x.c);
+    count_drop(m, drop_reason::pod_too_big, x.c);
     return;
   }
   mb->data_len = static_cast<uint16_t>(len);
@@ -90,13 +86,13 @@ void too_big(rte_mbuf* mb, pkt_meta& m, uint16_t port, forward_ctx& x) {
 
 void encapsulate(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer) {
   const pod_network_conf& conf = *x.s.conf;
-  if (!node.has_vtep_mac) return drop(m, drop_reason::pod_no_vtep_mac, x.c);
-  if (!node.has_v4) return drop(m, drop_reason::pod_no_node_address, x.c);
+  if (!node.has_vtep_mac) return count_drop(m, drop_reason::pod_no_vtep_mac, x.c);
+  if (!node.has_v4) return count_drop(m, drop_reason::pod_no_node_address, x.c);
   nexthop h = nexthop_resolve(x.t, 4, node.addr4);
-  if (!h.found) return drop(m, drop_reason::no_neighbor, x.c);
+  if (!h.found) return count_drop(m, drop_reason::no_neighbor, x.c);
   if (m.l3_len + vxlan_mtu_overhead > conf.mtu[h.port < max_ports ? h.port : 0]) {
     if (may_answer) return too_big(mb, m, h.port, x);
-    return drop(m, drop_reason::pod_too_big, x.c);
+    return count_drop(m, drop_reason::pod_too_big, x.c);
   }
   const uint8_t family = family_of(m);
   uint8_t* ip = rte_pktmbuf_mtod_offset(mb, uint8_t*, m.l3_off);
@@ -104,7 +100,7 @@ void encapsulate(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x
   const uint32_t hash = flow_hash_of(ip, family, m);
   const uint16_t before_l3 = vxlan_outer_len + 14;
   if (m.l3_off < before_l3 && !rte_pktmbuf_prepend(mb, before_l3 - m.l3_off))
-    return drop(m, drop_reason::pod_no_headroom, x.c);
+    return count_drop(m, drop_reason::pod_no_headroom, x.c);
   if (m.l3_off > before_l3) rte_pktmbuf_adj(mb, m.l3_off - before_l3);
   const uint32_t want = before_l3 + m.l3_len;  // Ethernet padding of the received frame is not the pod's
   if (rte_pktmbuf_pkt_len(mb) > want) rte_pktmbuf_trim(mb, rte_pktmbuf_pkt_len(mb) - want);
@@ -124,7 +120,7 @@ void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bo
   const uint8_t family = family_of(m);
   uint8_t* ip = rte_pktmbuf_mtod_offset(mb, uint8_t*, m.l3_off);
   const uint8_t* dst = ip + (family == 4 ? 16 : 24);
-  if (!ttl_left(ip, family)) return drop(m, drop_reason::pod_ttl_exceeded, x.c);
+  if (!ttl_left(ip, family)) return count_drop(m, drop_reason::pod_ttl_exceeded, x.c);
   // A pod on one of the gateway's own segments is its own next hop.
   nexthop h = nexthop_resolve(x.t, family, dst);
   if (h.found && std::memcmp(h.addr, dst, family == 4 ? 4 : 16) == 0) {
@@ -134,7 +130,7 @@ void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bo
   }
   if (x.s.conf->overlay == pod_overlay::vxlan) return encapsulate(mb, m, node, x, may_answer);
   const bool has = family == 4 ? node.has_v4 : node.has_v6;
-  if (!has) return drop(m, drop_reason::pod_no_node_address, x.c);
+  if (!has) return count_drop(m, drop_reason::pod_no_node_address, x.c);
   decrement_ttl(ip, family);
   x.c.pod.routed++;
   route_leave(mb, m, x.t, family, nexthop_resolve(x.t, family, family == 4 ? node.addr4 : node.addr6), x.nb, x.c);
@@ -157,7 +153,7 @@ void pod_forward_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, pod_fo
     const pod_node* node = pod_route_lookup(*s.routes, family, dst);
     if (!node) continue;
     if (!t) {
-      drop(m, drop_reason::no_neighbor, c);
+      count_drop(m, drop_reason::no_neighbor, c);
       continue;
     }
     forward_ctx x{s, *t, nb, c};
@@ -175,26 +171,26 @@ void vxlan_decap_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const 
     uint8_t* frame = rte_pktmbuf_mtod(mb, uint8_t*);
     if (std::memcmp(frame + m.l3_off + 16, conf.vtep_addr4, 4) != 0) continue;
     if (m.frag & frag_is_fragment) {
-      drop(m, drop_reason::vxlan_fragment, c);
+      count_drop(m, drop_reason::vxlan_fragment, c);
       continue;
     }
     if (!m.l4_off || m.l4_len < 8 + vxlan_header_len + 14) {
-      drop(m, drop_reason::vxlan_short, c);
+      count_drop(m, drop_reason::vxlan_short, c);
       continue;
     }
     const uint8_t* h = frame + m.l4_off + 8;
     int64_t vni = vxlan_vni(h);
     if (vni < 0) {
-      drop(m, drop_reason::vxlan_bad_flags, c);
+      count_drop(m, drop_reason::vxlan_bad_flags, c);
       continue;
     }
     if (vni != conf.vni) {
-      drop(m, drop_reason::vxlan_bad_vni, c);
+      count_drop(m, drop_reason::vxlan_bad_vni, c);
       continue;
     }
     uint8_t* inner = frame + m.l4_off + 8 + vxlan_header_len;
     if (std::memcmp(inner, conf.vtep_mac, 6) != 0) {
-      drop(m, drop_reason::vxlan_bad_inner_mac, c);
+      count_drop(m, drop_reason::vxlan_bad_inner_mac, c);
       continue;
     }
     // From here the inner frame is as if it had arrived on the port, sent to the port's MAC.

@@ -1,3 +1,4 @@
+#include "pipelines/common/counted_drop.h"
 #include "pipelines/route/route_stage.h"
 
 #include <rte_mbuf.h>
@@ -8,11 +9,6 @@ namespace kgw {
 
 namespace {
 
-void drop(pkt_meta& m, drop_reason r, lcore_counters& c) {
-  m.drop(r);
-  c.drops[static_cast<unsigned>(r)]++;
-}
-
 // Sends the packet on its way by entry `e`: addressed when it has a MAC,
 // dropped when it failed, else handed to the resolver until it has one.
 void leave_by(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nexthop_table& t, const neighbor_entry& e,
@@ -21,7 +17,7 @@ void leave_by(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nexthop_table& t,
   if (neighbor_has_mac(e)) {
     nexthop_apply(frame, m, t, e);
   } else if (e.state == neighbor_state::failed) {
-    drop(m, drop_reason::neighbor_failed, c);
+    count_drop(m, drop_reason::neighbor_failed, c);
     c.neighbor.failed++;
   } else {
     neighbor_queue(nb, mb, m, e.family, e.ip, e.port, c);
@@ -79,7 +75,7 @@ void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, c
     } else if (h.found) {
       neighbor_queue(nb, pkts[i], m, family, h.addr, h.port, c);
     } else {
-      drop(m, drop_reason::no_neighbor, c);
+      count_drop(m, drop_reason::no_neighbor, c);
       no_route++;
     }
   }
@@ -89,7 +85,7 @@ void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t fami
                  neighbor_lcore& nb, lcore_counters& c) {
   if (h.entry) leave_by(mb, rte_pktmbuf_mtod(mb, uint8_t*), m, t, *h.entry, nb, c);
   else if (h.found) neighbor_queue(nb, mb, m, family, h.addr, h.port, c);
-  else drop(m, drop_reason::no_neighbor, c);
+  else count_drop(m, drop_reason::no_neighbor, c);
 }
 
 void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
@@ -98,7 +94,7 @@ void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nextho
     pkt_meta& m = meta[i];
     if (m.v != verdict::tx || m.conn == conn_none) continue;
     if (!t) {
-      drop(m, drop_reason::no_neighbor, c);
+      count_drop(m, drop_reason::no_neighbor, c);
       continue;
     }
     nexthop h;
@@ -108,7 +104,7 @@ void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nextho
     if (hop) leave_by(pkts[i], frame, m, *t, *nexthop_at_hop(*t, hop), nb, c);
     else if (h.found) neighbor_queue(nb, pkts[i], m, towards.family, h.addr, h.port, c);
     else if (pods && pod_route_lookup(*pods, towards.family, towards.src)) m.v = verdict::pending;
-    else drop(m, drop_reason::no_neighbor, c);
+    else count_drop(m, drop_reason::no_neighbor, c);
   }
 }
 

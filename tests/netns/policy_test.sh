@@ -8,7 +8,12 @@
 #   2. a policy allowing the client's ipBlock (198.18.0.0/24) on port 8080 is
 #      renamed into the directory while `kgw control` runs: curl succeeds,
 #      counted `policy: allowed`.
-#   3. both policies removed: nothing is classified any more, curl succeeds.
+#      `show policy` names the running policies, their types and Pods from
+#      what the dataplane runs.
+#   3. an invalid NetworkPolicy written beside them: `show config status`
+#      says the pass was rejected and names the file and field; the allowing
+#      policy keeps applying (curl succeeds); removed again, a pass is accepted.
+#   4. both policies removed: nothing is classified any more, curl succeeds.
 #   policy_test.sh path/to/kgw
 set -uo pipefail
 
@@ -113,8 +118,24 @@ echo "default deny: curl timed out, policy denied $denied"
 [ "${denied:-0}" -ge 2 ] || fail "policy: denied \"$denied\", want the SYN and at least one retry"
 cli "show counters" | grep -Eq "^  policy_denied +$denied " || fail "drop reason policy_denied does not count $denied"
 
+# `show policy` reads the published rules and catalog.
+cli "show policy" > "$WORK/policy.txt"
+grep -Eq "^policy: generation 1, 1 NetworkPolicies, [1-9][0-9]* rules \([1-9][0-9]* IPv4, 0 IPv6\), classifier built in [0-9.]+ ms$" \
+  "$WORK/policy.txt" || { cat "$WORK/policy.txt"; fail "show policy totals"; }
+grep -q "^pods: 3 with an address, 3 isolated for ingress, 0 for egress$" "$WORK/policy.txt" ||
+  { cat "$WORK/policy.txt"; fail "show policy isolated pods"; }
+grep -Eq "^shop/default-deny-ingress +Ingress +[1-9][0-9]* +3$" "$WORK/policy.txt" ||
+  { cat "$WORK/policy.txt"; fail "show policy line of shop/default-deny-ingress"; }
+cli "show policy shop/default-deny-ingress" > "$WORK/policy1.txt"
+[ "$(grep -c "^  shop/pod[123]$" "$WORK/policy1.txt")" = 3 ] && grep -q "^types: Ingress$" "$WORK/policy1.txt" ||
+  { cat "$WORK/policy1.txt"; fail "show policy shop/default-deny-ingress"; }
+cli "show policy shop/nothing" > "$WORK/policy2.txt" && fail "show policy of an unknown policy succeeded"
+grep -q "no NetworkPolicy shop/nothing runs" "$WORK/policy2.txt" || { cat "$WORK/policy2.txt"; fail "unknown policy"; }
+
 # 2. kgw control takes over; the allow policy arrives by rename.
 start_control "$WORK/gateway.yaml" "$M" "$WORK/control.log" 20 || fail "control did not attach"
+# Its first pass compiles what the dataplane started with: the same rules and catalog, nothing sent.
+grep -q "policy: generation" "$WORK/control.log" && fail "control published the rules the dataplane already runs"
 mv "$WORK/allow.yaml" "$M/allow.yaml"
 published 2 || fail "control did not publish the allowing policy"
 for ((n = 0; n < 5; n++)); do out=$(get 2) && break; done
@@ -123,7 +144,36 @@ allowed=$(counter_field policy allowed)
 echo "allowed by ipBlock 198.18.0.0/24 on 8080: $out (policy allowed $allowed)"
 [ "${allowed:-0}" -ge 1 ] || fail "policy: allowed \"$allowed\""
 
-# 3. Both policies gone: nothing isolates the pods, nothing is classified.
+cli "show policy" > "$WORK/policy.txt"
+grep -q "^policy: generation 2, 2 NetworkPolicies" "$WORK/policy.txt" && grep -Eq "^shop/allow-clients +Ingress " \
+  "$WORK/policy.txt" || { cat "$WORK/policy.txt"; fail "show policy after the allowing policy"; }
+cat "$WORK/policy.txt"
+
+# 3. An invalid policy rejects the pass as an invalid Service does; the running rules stay.
+cat > "$WORK/bad.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: bad, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Sideways]}
+YAML
+mv "$WORK/bad.yaml" "$M/bad.yaml"
+wait_grep 10 "manifests in .* rejected" "$WORK/control.log" || fail "control did not reject the invalid policy"
+cli "show config status" > "$WORK/status.txt"
+grep -q "^last change: rejected" "$WORK/status.txt" &&
+  grep -q "bad.yaml:4: shop/bad: spec.policyTypes\[0\]: unknown policy type \"Sideways\"" "$WORK/status.txt" ||
+  { cat "$WORK/status.txt"; fail "show config status does not report the invalid policy"; }
+get 3 | grep -q "^hello from pod" || fail "the allowing policy stopped applying after a rejected pass"
+grep -q "^policy: generation 2, 2 NetworkPolicies" <(cli "show policy") || fail "the running rules changed"
+cat "$WORK/status.txt"
+echo "invalid policy: pass rejected with its file and field, the running rules kept"
+rm "$M/bad.yaml"
+for ((n = 0; n < 50; n++)); do
+  cli "show config status" | grep -q "^last change: accepted" && break
+  sleep 0.2
+done
+[ "$n" -lt 50 ] || fail "no pass was accepted after the invalid policy was removed"
+
+# 4. Both policies gone: nothing isolates the pods, nothing is classified.
 mv "$M/deny.yaml" "$M/allow.yaml" "$WORK/"
 published 3 || fail "control did not publish the empty rule list"
 denied=$(counter_field policy denied)

@@ -4,6 +4,7 @@
 #   1. requests for two routes (3 to shop.example/, 2 to api.example/api/) and
 #      one no route takes (404): /metrics counts each route by status class,
 #      with its labels, and its duration histogram (+Inf bucket, _count);
+#      and each endpoint's requests (/metrics and show endpoints);
 #   2. the access log has one JSON line per request (parsed by python3's
 #      json), with the status, host, path, route, backend and request id each
 #      request had;
@@ -140,6 +141,15 @@ check "api histogram count" 2 "$(sample kgw_ingress_request_duration_seconds_cou
 # Through veths on one machine a request takes far less than 10 s.
 check "shop histogram le=10" 3 "$(sample kgw_ingress_request_duration_seconds_bucket "${SHOP[@]}" 'le="10"')"
 [ "$(sample kgw_ingress_response_bytes_total "${SHOP[@]}")" -gt 0 ] || fail "no response bytes for shop"
+# Per endpoint: the same requests by the Pod that answered them, in /metrics and show endpoints.
+check "web's endpoints' requests" 3 \
+  "$(metrics | grep '^kgw_endpoint_http_requests_total{service="shop/web"' | awk '{s += $NF} END {print s + 0}')"
+EP_API=('service="shop/api"' 'endpoint="198.19.1.13:8080"')
+check "api endpoint requests" 2 "$(sample kgw_endpoint_http_requests_total "${EP_API[@]}")"
+check "api endpoint 2xx" 2 "$(sample kgw_endpoint_http_responses_total "${EP_API[@]}" 'status_class="2xx"')"
+check "api endpoint failures" 0 "$(sample kgw_endpoint_http_failures_total "${EP_API[@]}")"
+cli "show endpoints shop/api" | grep -q "198.19.1.13:8080 .* http-requests 2  1xx 0  2xx 2 " ||
+  fail "show endpoints does not count api's requests: $(cli "show endpoints shop/api")"
 
 # --- 2. one JSON line per request --------------------------------------------
 for ((n = 0; n < 30; n++)); do

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "pipelines/common/net_types.h"
+#include "pipelines/lb/service_record.h"
 
 namespace kgw::proxy {
 
@@ -24,6 +25,7 @@ struct endpoint_entry {
   bool used = false;
   bool draining = false;        // left its Service (or stopped being ready): connections are not kept
   uint32_t slot = 0;            // the directory slot it was last picked through
+  uint32_t counter = no_counter;  // its counter slot when last picked (backend_entry::counter)
   uint32_t refs = 0;            // backend connections in use (not idle) to it
   uint32_t idle_head = no_conn;  // the most recently pooled connection (TCB index)
   uint32_t n_idle = 0;

@@ -252,11 +252,13 @@ pick pick_endpoint(proxy_worker& pw, proxy_conn& c, const ingress_backend& b, ip
   if (!chosen) return pick::exhausted;  // every one failed this request
   to = ip_from_bytes(chosen->family, chosen->addr);
   port = static_cast<uint16_t>(chosen->port >> 8 | chosen->port << 8);
+  c.ep_counter = chosen->counter;
   ep = endpoint_get(pw.endpoints, to, port, pw.now_ns);
   if (ep == no_endpoint) {
     pw.counters->endpoints_full++;
   } else {
     pw.endpoints.entries[ep].slot = b.slot;
+    pw.endpoints.entries[ep].counter = chosen->counter;
     pw.endpoints.entries[ep].draining = false;
   }
   return pick::found;
@@ -460,6 +462,7 @@ bool replay_request(proxy_worker& pw, proxy_conn& c) {
 // Passive health: the endpoint is passed over for settings.eject_ns.
 void eject(proxy_worker& pw, uint32_t ep) {
   if (ep == no_endpoint) return;
+  if (uint32_t slot = pw.endpoints.entries[ep].counter; slot < pw.endpoint_http_slots) pw.endpoint_http[slot].failures++;
   if (!endpoint_ejected(pw.endpoints, ep, pw.now_ns)) pw.counters->ejections++;
   endpoint_eject(pw.endpoints, ep, pw.now_ns + pw.settings.eject_ns);
 }

@@ -32,6 +32,8 @@
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/l7/tcp/timer_wheel.h"
 #include "pipelines/l7/tls/tls_stream.h"
+#include "pipelines/lb/lb_counter_area.h"
+#include "pipelines/lb/service_record.h"
 
 struct rte_mempool;
 
@@ -113,6 +115,7 @@ struct proxy_conn {
   uint32_t route_backend = 0;  // the route's backend index: where retries pick again
   uint32_t route_generation = 0;  // of the routes it indexes (a retry needs the same ones)
   uint32_t ep = no_endpoint;   // the endpoint entry of the backend connection
+  uint32_t ep_counter = no_counter;  // the counter slot of the endpoint the request last went to
   uint32_t tried[2] = {no_endpoint, no_endpoint};  // endpoints that failed this request
   uint32_t kick_next = 0;      // the deferred-pump list (proxy.cc)
   // The request being counted (request_log.h).
@@ -191,6 +194,11 @@ struct proxy_worker {
   // (route_stats.h); nullptr: not counted.
   route_stat* route_stats = nullptr;
   uint32_t route_stat_slots = 0;
+  // Per-endpoint request counts: this worker's row of the Service counter
+  // slots (lb_counter_area::http), indexed by backend_entry::counter;
+  // nullptr: not counted.
+  endpoint_http_counters* endpoint_http = nullptr;
+  uint32_t endpoint_http_slots = 0;
   access_log_queue access;              // the access log's hand-over (no pool: no log)
 };
 

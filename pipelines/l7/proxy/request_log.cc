@@ -73,6 +73,7 @@ void open_request(proxy_worker& pw, proxy_conn& c, const http::head* h) {
   c.resp_bytes = 0;
   c.body_bytes = 0;
   c.stat = route_slot_ref{route_slot_none, route_fixed_epoch};
+  c.ep_counter = no_counter;
   c.log = take_record(pw, c, h);
 }
 
@@ -111,6 +112,11 @@ void finish_request(proxy_worker& pw, proxy_conn& c) {
   if (pw.route_stats) {
     route_slot_ref s = c.stat.slot < pw.route_stat_slots ? c.stat : route_slot_ref{route_slot_overflow, route_fixed_epoch};
     route_stat_add(pw.route_stats, s.slot, s.epoch, status, duration, in, c.resp_bytes);
+  }
+  if (c.ep_counter < pw.endpoint_http_slots) {
+    endpoint_http_counters& e = pw.endpoint_http[c.ep_counter];
+    e.requests++;
+    if (status >= 100 && status < 600) e.responses[status / 100 - 1]++;
   }
   access_record* r = c.log;
   if (!r) return;

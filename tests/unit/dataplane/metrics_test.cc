@@ -204,6 +204,20 @@ TEST(Metrics, ServicesFromTheirRecords) {
             std::string::npos);
   EXPECT_NE(text.find("kgw_endpoint_packets_total{service=\"t/web\",port=\"80\",protocol=\"TCP\",endpoint=\"198.19.1.11:8080\"} 5\n"),
             std::string::npos);
+  EXPECT_EQ(text.find("kgw_endpoint_http_requests_total"), std::string::npos) << "no proxy, no HTTP rows";
+  // With the proxy's rows: its requests to the endpoint, summed over workers.
+  ta.add_http();
+  ta.http[0][1].requests = 4;
+  ta.http[0][1].responses[1] = 3;
+  ta.http[0][1].responses[4] = 1;
+  ta.http[0][1].failures = 2;
+  text = format_prometheus(*st);
+  std::string ep = "service=\"t/web\",port=\"80\",protocol=\"TCP\",endpoint=\"198.19.1.11:8080\"";
+  EXPECT_NE(text.find("kgw_endpoint_http_requests_total{" + ep + "} 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kgw_endpoint_http_responses_total{" + ep + ",status_class=\"2xx\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_endpoint_http_responses_total{" + ep + ",status_class=\"5xx\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_endpoint_http_failures_total{" + ep + "} 2\n"), std::string::npos);
+  expect_exposition_format(text);
 }
 
 // "clear counters" starts counts from zero but leaves levels alone: after a

@@ -6,8 +6,12 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include <cstring>
+
 #include "control/publish/published_policy.h"
+#include "control/services/manifest_file.h"
 #include "dataplane/publish/policy_publisher.h"
+#include "pipelines/contract/policy_catalog.h"
 
 namespace kgw {
 namespace {
@@ -23,12 +27,13 @@ metadata: {name: deny, namespace: x}
 spec: {podSelector: {}, policyTypes: [Ingress]}
 )";
 
-policy::compiled_policies compile(const std::string& text) {
-  policy::policy_manifests m;
+policy_compile compile(const std::string& text) {
+  policy_compile pc;
   std::vector<manifest_issue> errors, warnings;
-  policy::parse_policy_manifests("t.yaml", text, m, errors, warnings);
+  policy::parse_policy_manifests("t.yaml", text, pc.objects, errors, warnings);
   EXPECT_TRUE(errors.empty());
-  return policy::compile_policies(m);
+  pc.compiled = policy::compile_policies(pc.objects);
+  return pc;
 }
 
 struct qsbr_fixture {
@@ -40,15 +45,24 @@ struct qsbr_fixture {
   ~qsbr_fixture() { rte_free(q); }
 };
 
+// A publisher as the primary's main lcore holds it, publishing to `shared`.
+struct publisher_fixture {
+  qsbr_fixture rcu;
+  const policy_rule_list* shared = nullptr;
+  policy_publisher p;
+  publisher_fixture() { p.init(rcu.q, &shared); }
+};
+
 TEST(PolicyPublish, TheListCarriesTheCompiledRulesAndBuildsAClassifier) {
-  policy::compiled_policies cp = compile(deny_web);
+  policy_compile pc = compile(deny_web);
+  const policy::compiled_policies& cp = pc.compiled;
   ASSERT_FALSE(cp.rules.empty());
   std::string error;
-  policy_rule_list* l = build_policy_rule_list(cp, error);
+  policy_rule_list* l = build_policy_rule_list(pc, error);
   ASSERT_NE(l, nullptr) << error;
   EXPECT_EQ(l->n_rules, cp.rules.size());
   EXPECT_EQ(l->n_policies, 1u);
-  policy_rule_list* same = build_policy_rule_list(cp, error);
+  policy_rule_list* same = build_policy_rule_list(pc, error);
   EXPECT_TRUE(same_policy_rules(l, same));
   policy_rule_list* none = build_policy_rule_list(compile(""), error);
   EXPECT_FALSE(same_policy_rules(l, none));
@@ -78,10 +92,9 @@ TEST(PolicyPublish, AnInvalidListIsRefusedAndStaysTheCallers) {
 }
 
 TEST(PolicyPublish, ARefusedListKeepsTheRunningClassifierAndIsCounted) {
-  qsbr_fixture rcu;
-  const policy_rule_list* shared = nullptr;
-  policy_publisher p;
-  p.init(rcu.q, &shared);
+  publisher_fixture f;
+  policy_publisher& p = f.p;
+  const policy_rule_list*& shared = f.shared;
   std::string error;
   policy_rule_list* first = build_policy_rule_list(compile(deny_web), error);
   ASSERT_TRUE(p.apply(first, error)) << error;
@@ -107,6 +120,153 @@ TEST(PolicyPublish, ARefusedListKeepsTheRunningClassifierAndIsCounted) {
   EXPECT_FALSE((*p.slot())->enforcing());
   p.release();
   EXPECT_EQ(shared, nullptr);
+}
+
+constexpr const char* two_policies = R"(apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x, labels: {app: web}}
+status: {podIPs: [{ip: 198.19.1.11}, {ip: "fd00::11"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x, labels: {app: db}}
+status: {podIP: 198.19.1.12}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: y}
+status: {podIP: 198.19.1.13}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-in, namespace: x}
+spec: {podSelector: {matchLabels: {app: web}}, ingress: [{from: [{podSelector: {}}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: all-out, namespace: x}
+spec: {podSelector: {}, policyTypes: [Egress]}
+)";
+
+size_t block_bytes(const policy_rule_list* l) {
+  size_t bytes = 0;
+  EXPECT_EQ(rte_malloc_validate(l, &bytes), 0);
+  return bytes;
+}
+
+std::vector<std::string> selected(const policy_catalog& c, const policy_catalog_entry& e) {
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < e.n_pods; ++i) out.emplace_back(c.names() + c.pod_refs()[e.first_pod + i]);
+  return out;
+}
+
+TEST(PolicyPublish, TheCatalogAfterTheRulesNamesEachPolicyItsTypesAndItsPods) {
+  std::string error;
+  policy_rule_list* l = build_policy_rule_list(compile(two_policies), error);
+  ASSERT_NE(l, nullptr) << error;
+  const policy_catalog* c = policy_catalog_of(*l, block_bytes(l));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->n_pods, 3u);
+  EXPECT_EQ(c->isolated_ingress, 1u);  // x/a
+  EXPECT_EQ(c->isolated_egress, 2u);   // x/a, x/b
+  ASSERT_EQ(c->n_policies, 2u);        // sorted: the rules' policy indexes
+  const policy_catalog_entry& out = c->entries()[0];
+  EXPECT_STREQ(c->names() + out.name, "x/all-out");
+  EXPECT_FALSE(out.ingress);
+  EXPECT_TRUE(out.egress);
+  EXPECT_EQ(selected(*c, out), (std::vector<std::string>{"x/a", "x/b"}));
+  const policy_catalog_entry& in = c->entries()[1];
+  EXPECT_STREQ(c->names() + in.name, "x/web-in");
+  EXPECT_TRUE(in.ingress);
+  EXPECT_FALSE(in.egress);
+  EXPECT_EQ(selected(*c, in), (std::vector<std::string>{"x/a"}));
+  EXPECT_EQ(c->build_ns, 0u);  // not built yet
+
+  // Only the name differs: the rules are the same, the catalog is not.
+  std::string renamed = two_policies;
+  renamed.replace(renamed.find("web-in"), 6, "web-on");
+  policy_rule_list* other = build_policy_rule_list(compile(renamed), error);
+  ASSERT_NE(other, nullptr) << error;
+  EXPECT_EQ(std::memcmp(l->rules(), other->rules(), l->n_rules * sizeof(policy_acl_rule)), 0);
+  EXPECT_FALSE(same_policy_rules(l, other));
+  free_policy_rule_list(other);
+
+  // A catalog that points outside itself is not trusted.
+  policy_catalog* w = policy_catalog_of(*l, block_bytes(l));
+  w->entries()[0].n_pods = 1000;
+  EXPECT_EQ(policy_catalog_of(*l, block_bytes(l)), nullptr);
+  free_policy_rule_list(l);
+}
+
+TEST(PolicyPublish, ThePrimaryRecordsTheBuildTimeInTheCatalog) {
+  publisher_fixture f;
+  std::string error;
+  policy_rule_list* l = build_policy_rule_list(compile(two_policies), error);
+  ASSERT_TRUE(f.p.apply(l, error)) << error;
+  const policy_catalog* c = policy_catalog_of(*f.shared, block_bytes(f.shared));
+  ASSERT_NE(c, nullptr);
+  EXPECT_GT(c->build_ns, 0u);
+  f.p.release();
+}
+
+// A load as the Services' scan leaves it: the files' names and parses.
+manifest_cache load_of(const std::vector<std::pair<std::string, std::string>>& files) {
+  manifest_cache m;
+  m.dir = "/m";
+  for (const auto& [name, text] : files) {
+    m.names.push_back(name);
+    m.parsed.push_back(parse_manifest_file("/m/" + name, text));
+  }
+  return m;
+}
+
+TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnlyWhenAFileChanges) {
+  constexpr const char* service = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n";
+  manifest_cache load = load_of({{"a.yaml", two_policies}, {"svc.yaml", service}});
+  EXPECT_FALSE(load.parsed[0]->policy_text.empty());
+  EXPECT_TRUE(load.parsed[1]->policy_text.empty());  // nothing of the policy model's: not kept
+  policy_parse_cache cache;
+  std::vector<std::string> errors;
+  auto first = compile_policy_files(load, cache, errors);
+  ASSERT_NE(first, nullptr);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(first->compiled.policies, (std::vector<std::string>{"x/all-out", "x/web-in"}));
+  EXPECT_EQ(cache.files.size(), 1u);
+  // The same parses: the same compile, not another.
+  EXPECT_EQ(compile_policy_files(load, cache, errors), first);
+
+  // A file changed (a new parse) with an invalid policy: refused with file:line, and again on the next pass.
+  load.parsed[1] = parse_manifest_file("/m/svc.yaml", std::string(service) +
+                                                          "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                                          "metadata: {name: bad, namespace: x}\n"
+                                                          "spec: {podSelector: {}, policyTypes: [Sideways]}\n");
+  EXPECT_EQ(compile_policy_files(load, cache, errors), nullptr);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors[0].find("/m/svc.yaml:"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("x/bad"), std::string::npos) << errors[0];
+  errors.clear();
+  EXPECT_EQ(compile_policy_files(load, cache, errors), nullptr);
+  EXPECT_FALSE(errors.empty());
+
+  // The same Pod in two files: the later one is the error.
+  errors.clear();
+  load.parsed[1] = parse_manifest_file("/m/svc.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n");
+  EXPECT_EQ(compile_policy_files(load, cache, errors), nullptr);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("/m/svc.yaml:1: x/a: metadata.name: duplicate Pod x/a (first defined at /m/a.yaml:1)"),
+            std::string::npos)
+      << errors[0];
+
+  // The file gone: compiled anew, as the first time.
+  errors.clear();
+  load.names.pop_back();
+  load.parsed.pop_back();
+  auto again = compile_policy_files(load, cache, errors);
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_NE(again, first);
+  EXPECT_EQ(again->compiled.rules.size(), first->compiled.rules.size());
+  EXPECT_EQ(cache.files.size(), 1u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <rte_ring.h>
 
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,14 @@ struct RequestLogTest : ProxyTest {
     }
     ADD_FAILURE() << "no route " << host << path;
     return {};
+  }
+  // A request to a silent endpoint whose client aborts (nginx's 499).
+  void client_leaves_before_the_response(const std::string& request) {
+    uint32_t c = open(request);
+    run(20'000'000);
+    tcp::tcp_abort(*client, conn(c).id);
+    conn(c).released = true;
+    run(50'000'000);
   }
   int status_of(uint32_t c) {
     EXPECT_TRUE(run_until_responses(c, 1));
@@ -151,15 +160,75 @@ TEST_F(RequestLogTest, NoReaderOrAFullRingDropsAndCountsWhileRequestsAreServed) 
 TEST_F(RequestLogTest, AClientGoneBeforeTheResponseIs499) {
   start_logged();
   p(1).mode = pod_mode::silent;
-  uint32_t c = open(get("/one/a"));
-  run(20'000'000);
-  tcp::tcp_abort(*client, conn(c).id);
-  conn(c).released = true;
-  run(50'000'000);
+  client_leaves_before_the_response(get("/one/a"));
   auto r = drain();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 499);
   EXPECT_EQ(row[slot_of("a.example", "/one").slot].status[3], 1u);
+}
+
+// Per-endpoint counts (lb_counter_area::http): the Service records' endpoints
+// numbered as control's counter slots would number them.
+struct EndpointCountsTest : RequestLogTest {
+  std::vector<endpoint_http_counters> by_slot;
+  std::map<std::string, uint32_t> slot_of_endpoint;  // "t/web 198.19.1.11" -> slot
+
+  void start_counted() {
+    start_logged();
+    by_slot.assign(64, endpoint_http_counters{});
+    pw.endpoint_http = by_slot.data();
+    pw.endpoint_http_slots = 64;
+    uint32_t next = 0;
+    for (const auto& [name, dslot] : slots) {
+      auto* r = const_cast<service_record*>(dir.dir().record(dslot));
+      for (uint32_t b = 0; r && b < r->n_backends; ++b) {
+        auto& be = const_cast<backend_entry&>(r->backends()[b]);
+        be.counter = next;
+        slot_of_endpoint[name + " " + to_string(ip_from_bytes(be.family, be.addr))] = next++;
+      }
+    }
+  }
+  const endpoint_http_counters& of(const std::string& service, const std::string& addr) {
+    return by_slot.at(slot_of_endpoint.at("t/" + service + " " + addr));
+  }
+};
+
+TEST_F(EndpointCountsTest, EachRequestCountsOnceOnTheEndpointThatAnsweredIt) {
+  start_counted();
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(status_of(open(get("/x"))), 200);
+  EXPECT_EQ(status_of(open(get("/", "b.example"))), 404);  // no route: no endpoint
+  uint64_t requests = 0;
+  for (const char* a : {"198.19.1.11", "198.19.1.12", "198.19.1.13"}) {
+    EXPECT_EQ(of("web", a).requests, 2u) << a << ": round robin over three";
+    EXPECT_EQ(of("web", a).responses[1], 2u) << a;
+    EXPECT_EQ(of("web", a).failures, 0u) << a;
+    requests += of("web", a).requests;
+  }
+  EXPECT_EQ(requests, 6u);
+  EXPECT_EQ(of("one", "198.19.1.11").requests, 0u) << "another Service's slot for the same Pod";
+}
+
+TEST_F(EndpointCountsTest, ARefusedConnectCountsAsAFailureAndTheRetryOnTheEndpointThatServedIt) {
+  start_counted();
+  tcp_unlisten(*p(1).st, p(1).listener);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(status_of(open(get("/x"))), 200);
+  EXPECT_EQ(of("web", "198.19.1.11").failures, 1u) << "ejected after its first refusal";
+  EXPECT_EQ(of("web", "198.19.1.11").requests, 0u);
+  EXPECT_EQ(of("web", "198.19.1.12").requests + of("web", "198.19.1.13").requests, 3u);
+}
+
+TEST_F(EndpointCountsTest, AnEndpointsResetAndAClientThatLeftCountByTheStatusTheClientGot) {
+  start_counted();
+  p(1).mode = pod_mode::reset;
+  EXPECT_EQ(status_of(open(get("/one"))), 502);
+  EXPECT_EQ(of("one", "198.19.1.11").requests, 1u);
+  EXPECT_EQ(of("one", "198.19.1.11").responses[4], 1u);
+  EXPECT_EQ(of("one", "198.19.1.11").failures, 1u);
+  p(1).mode = pod_mode::silent;
+  client_leaves_before_the_response(get("/one/a"));
+  drain();
+  EXPECT_EQ(of("one", "198.19.1.11").requests, 2u);
+  EXPECT_EQ(of("one", "198.19.1.11").responses[3], 1u) << "499";
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ class Publish : public ::testing::Test {
   }
   void make(uint32_t capacity) {
     std::string err;
-    area = create_counter_area(8192, 1, err);
+    area = create_counter_area(8192, 1, false, err);
     ASSERT_TRUE(area) << err;
     service_directory* d = create_directory(capacity, 1, area, {*parse_ip("198.18.0.250")}, err);
     ASSERT_TRUE(d) << err;
