@@ -125,6 +125,21 @@ bool reply_key(const pkt_meta& m, bool full_nat, const backend_entry& be, lb_lco
   return true;
 }
 
+// The connection packet `m` opens, replies arriving as `reply`, tracked and
+// its keys noted as opened in this burst; conn_none, the packet dropped
+// (conntrack_full), when the table has no room.
+uint32_t track(pkt_meta& m, const flow_key& reply, uint32_t reply_hash, conntrack_lcore& ct, opened_keys& opened,
+               const conn_removal& gone, lcore_counters& c) {
+  uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
+  if (id == conn_none) {
+    drop(m, drop_reason::conntrack_full, c);
+    return conn_none;
+  }
+  opened.add(m.hash);
+  opened.add(reply_hash);
+  return id;
+}
+
 // Picks the endpoint of a new flow to frontend `fh`; -1 when it has no ready
 // one (the client is refused, as by kube-proxy).
 int choose_endpoint(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
@@ -150,13 +165,8 @@ void open_connection(pkt_meta& m, const frontend_hit& fh, int e, lb_lcore& s, co
     drop(m, drop_reason::snat_ports_exhausted, c);
     return;
   }
-  uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
-  if (id == conn_none) {
-    drop(m, drop_reason::conntrack_full, c);
-    return;
-  }
-  opened.add(m.hash);
-  opened.add(reply_hash);
+  uint32_t id = track(m, reply, reply_hash, ct, opened, gone, c);
+  if (id == conn_none) return;
   conn& cn = ct.table->at(id);
   // Counter slots, not table positions: they stay the same under later records.
   cn.service = g.counter;
@@ -181,14 +191,8 @@ void open_connection(pkt_meta& m, const frontend_hit& fh, int e, lb_lcore& s, co
 void open_routed(pkt_meta& m, const lb_lcore& s, conntrack_lcore& ct, opened_keys& opened, const conn_removal& gone,
                  lcore_counters& c) {
   const flow_key reply = reverse(m.key);
-  const uint32_t reply_hash = flow_hash(reply);
-  uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
-  if (id == conn_none) {
-    drop(m, drop_reason::conntrack_full, c);
-    return;
-  }
-  opened.add(m.hash);
-  opened.add(reply_hash);
+  uint32_t id = track(m, reply, flow_hash(reply), ct, opened, gone, c);
+  if (id == conn_none) return;
   conn& cn = ct.table->at(id);
   cn.service = cn.backend = conn_routed_service;
   cn.policy_gen = s.policy_gen;

@@ -9,14 +9,13 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <rte_malloc.h>
-
-#include "control/policy/policy_compiler.h"
 #include "dataplane/publish/pod_route_publisher.h"
 #include "pipelines/nat/nat_stage.h"
 #include "pipelines/policy/policy_batch.h"
 #include "tests/unit/lb/lb_worker.h"
+#include "tests/unit/lb/policy_fixture.h"
 #include "tests/unit/support/flow_frames.h"
+#include "tests/unit/support/pod_route_builders.h"
 
 namespace kgw {
 namespace {
@@ -67,23 +66,12 @@ spec:
                               from, port);
 }
 
-pod_cidr cidr(const char* text, uint16_t node) {
-  ip_prefix p = *parse_prefix(text);
-  pod_cidr c{};
-  c.family = p.addr.family;
-  c.len = p.len;
-  c.node = node;
-  std::memcpy(c.prefix, p.addr.b.data(), 16);
-  return c;
-}
-
 pod_route_list* route_list() {
-  auto* l = static_cast<pod_route_list*>(rte_zmalloc("test_pod_policy", sizeof(pod_route_list), 64));
-  new (l) pod_route_list{};
+  pod_route_list* l = new_pod_route_list("test_pod_policy");
   std::snprintf(l->nodes[0].name, 64, "gw");
   std::snprintf(l->nodes[1].name, 64, "n2");
   l->nodes[1].has_v4 = 1;
-  std::memcpy(l->nodes[1].addr4, addr("198.18.1.2").data(), 4);
+  set_ip(l->nodes[1].addr4, "198.18.1.2");
   l->n_nodes = 2;
   l->cidrs[0] = cidr("198.19.10.0/24", 0);
   l->cidrs[1] = cidr("198.19.20.0/24", 1);
@@ -97,18 +85,7 @@ struct published_policy {
   policy_rule_list list;
   policy_table table;
 
-  published_policy(const std::string& yaml, uint64_t generation) {
-    policy::policy_manifests m;
-    std::vector<manifest_issue> errors, warnings;
-    policy::parse_policy_manifests("t.yaml", yaml, m, errors, warnings);
-    EXPECT_TRUE(errors.empty()) << errors[0].to_string();
-    policy::compiled_policies cp = policy::compile_policies(m);
-    std::string why;
-    EXPECT_TRUE(table.classifier.build(cp.rules.data(), cp.rules.size(), why)) << why;
-    list.n_rules = static_cast<uint32_t>(cp.rules.size());
-    list.generation = generation;
-    table.list = &list;
-  }
+  published_policy(const std::string& yaml, uint64_t generation) { build_policy(yaml, generation, list, table); }
 };
 
 class PodPolicy : public ::testing::Test {

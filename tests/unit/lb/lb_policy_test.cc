@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "control/policy/policy_compiler.h"
 #include "tests/unit/lb/lb_worker.h"
+#include "tests/unit/lb/policy_fixture.h"
 #include "tests/unit/support/flow_frames.h"
 
 namespace kgw {
@@ -58,16 +58,7 @@ class LbPolicy : public ::testing::Test {
   }
 
   void enforce(const char* port, uint64_t generation = 1) {
-    policy::policy_manifests m;
-    std::vector<manifest_issue> errors, warnings;
-    policy::parse_policy_manifests("t.yaml", manifests(port), m, errors, warnings);
-    ASSERT_TRUE(errors.empty()) << errors[0].to_string();
-    policy::compiled_policies cp = policy::compile_policies(m);
-    std::string why;
-    ASSERT_TRUE(table.classifier.build(cp.rules.data(), cp.rules.size(), why)) << why;
-    list.n_rules = static_cast<uint32_t>(cp.rules.size());
-    list.generation = generation;
-    table.list = &list;
+    build_policy(manifests(port), generation, list, table);
     lb_use_policy(w->s, &table);
   }
 
