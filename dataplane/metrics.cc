@@ -314,12 +314,26 @@ void pod_metrics(std::string& out, const counter_snapshot& snap) {
   }
 }
 
-// NetworkPolicy over new Service flows; classifier builds refused.
+// NetworkPolicy over new Service and routed pod-to-pod flows, connections
+// classified again after a change; classifier builds refused.
 void policy_metrics(std::string& out, const shared_state& s, const counter_snapshot& snap) {
-  family(out, "kgw_policy_allowed_total", "counter", "New Service flows a NetworkPolicy check allowed.");
-  sample(out, "kgw_policy_allowed_total", "", snap.total.policy.allowed);
-  family(out, "kgw_policy_denied_total", "counter", "New Service flows dropped as policy_denied.");
-  sample(out, "kgw_policy_denied_total", "", snap.total.policy.denied);
+  struct policy_metric {
+    const char* name;
+    const char* help;
+    uint64_t policy_lcore_counters::*field;
+  };
+  static const policy_metric ms[] = {
+      {"kgw_policy_allowed_total", "New flows (Service or routed to a Pod) a NetworkPolicy check allowed.", &policy_lcore_counters::allowed},
+      {"kgw_policy_denied_total", "New flows dropped as policy_denied.", &policy_lcore_counters::denied},
+      {"kgw_policy_routed_total", "Routed pod-to-pod flows allowed and given a connection entry.", &policy_lcore_counters::routed_opened},
+      {"kgw_policy_rechecked_total", "Connections classified again after a NetworkPolicy change.", &policy_lcore_counters::rechecked},
+      {"kgw_policy_revoked_total", "Connections a NetworkPolicy change no longer allowed: cut (policy_revoked).", &policy_lcore_counters::revoked},
+      {"kgw_policy_classify_calls_total", "Classifier calls (one per burst with flows to classify).", &policy_lcore_counters::classify_calls},
+  };
+  for (const policy_metric& m : ms) {
+    family(out, m.name, "counter", m.help);
+    sample(out, m.name, "", snap.total.policy.*m.field);
+  }
   family(out, "kgw_policy_build_failures_total", "counter",
          "Published NetworkPolicy rule lists no classifier could be built from (the previous one stayed).");
   sample(out, "kgw_policy_build_failures_total", "", s.policy_build_failures);

@@ -225,7 +225,10 @@ std::string format_counters(const shared_state& s, bool all) {
   const pod_lcore_counters& pd = c.pod;
   out += fmt::format("pods: on-link {}  routed {}  encapsulated {}  decapsulated {}  too-big-sent {}\n", pd.on_link,
                      pd.routed, pd.encapsulated, pd.decapsulated, pd.too_big_sent);
-  out += fmt::format("policy: allowed {}  denied {}  build-failures {}\n", c.policy.allowed, c.policy.denied,
+  const policy_lcore_counters& pol = c.policy;
+  out += fmt::format("policy: allowed {}  denied {}  routed {}  rechecked {}  revoked {}  classify-calls {}  "
+                     "build-failures {}\n",
+                     pol.allowed, pol.denied, pol.routed_opened, pol.rechecked, pol.revoked, pol.classify_calls,
                      s.policy_build_failures);
   out += "drops by reason:\n";
   uint64_t total = 0;

@@ -421,12 +421,14 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     if (w.services) {
       const service_directory* d = __atomic_load_n(w.services, __ATOMIC_ACQUIRE);
       lb_use_directory(w.lb, d);
-      lb_use_policy(w.lb, w.policy_slot ? __atomic_load_n(w.policy_slot, __ATOMIC_ACQUIRE) : nullptr);
       if (d && d->counters) {
         w.conntrack.endpoint_serving = d->counters->serving;
         w.conntrack.n_endpoint_slots = d->counters->n_slots;
       }
     }
+    // NetworkPolicy over new Service flows and new flows routed to pods.
+    lb_use_policy(w.lb, w.policy_slot ? __atomic_load_n(w.policy_slot, __ATOMIC_ACQUIRE) : nullptr);
+    w.lb.pods = w.pods.routes;
     conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
     lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
     fragment_burst(pkts, meta, n, w.conntrack, c);

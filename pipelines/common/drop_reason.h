@@ -56,7 +56,8 @@ namespace kgw {
   X(handoff_ring_full, "hand-off ring to the worker owning the connection full")    \
   X(refusal_limited, "an ICMP unreachable or TCP RST over the worker's rate limit, not sent") \
   X(lb_source_range, "new flow to a load-balancer IP from outside its loadBalancerSourceRanges") \
-  X(policy_denied, "new Service flow that a NetworkPolicy does not allow from the client to the chosen endpoint Pod") \
+  X(policy_denied, "new flow (to a Service's chosen endpoint Pod, or routed to a Pod) that NetworkPolicy does not allow") \
+  X(policy_revoked, "packet of a connection that a changed NetworkPolicy no longer allows: the connection is cut") \
   X(dns_not_query, "DNS message shorter than a header, a response (QR), or from port 0: never answered") \
   X(dns_bad_checksum, "UDP checksum wrong on a DNS query")                           \
   X(dns_fragment, "DNS query in IP fragments")                                       \

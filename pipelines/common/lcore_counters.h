@@ -211,12 +211,18 @@ struct pod_lcore_counters {
   uint64_t too_big_sent;  // ICMP fragmentation needed / ICMPv6 packet too big sent for an encapsulation over the MTU
 };
 
-// NetworkPolicy (pipelines/policy) over new Service flows, in the lb stage:
-// the verdicts of the classifier. Denied flows are also drop reason
-// policy_denied.
+// NetworkPolicy (pipelines/policy) in the lb stage, over new Service flows
+// and new routed pod-to-pod flows: the verdicts of the classifier (denied
+// flows are also drop reason policy_denied), and the connections classified
+// again after a policy change (those cut: drop reason policy_revoked for
+// their packet).
 struct policy_lcore_counters {
   uint64_t allowed;
   uint64_t denied;
+  uint64_t routed_opened;   // of the allowed: routed pod-to-pod flows given a connection entry
+  uint64_t rechecked;       // connections classified again under a new policy generation
+  uint64_t revoked;         // of those: denied now, removed
+  uint64_t classify_calls;  // classifier calls (one per burst that had flows to classify, at most a few)
 };
 
 struct alignas(64) lcore_counters {

@@ -93,7 +93,16 @@ struct conn {
   uint8_t pad;
   uint16_t nat_port;    // opaque: the SNAT source port
   uint16_t hop[2];      // opaque: the next hop each direction leaves by, cached by the owner
+  // opaque: the NetworkPolicy generation (policy_rule_list::generation, low
+  // 32 bits) the connection was last allowed under; 0: never classified.
+  uint32_t policy_gen;
 };
+static_assert(sizeof(conn) == 128, "two cache lines; a conn snapshot copies them as they are");
+
+// conn::service of a pod-to-pod flow the gateway routes (pipelines/lb, when
+// NetworkPolicy is enforced): no Service, no NAT, replies are the reversed
+// key. Never a counter slot: counter areas are far smaller.
+inline constexpr uint32_t conn_routed_service = 0xfffffffeu;
 
 struct conn_counters {
   uint64_t hits, misses, inserts, evictions, expired, removed, table_full;

@@ -5,12 +5,14 @@
 
 #include <cstring>
 #include <initializer_list>
+#include <new>
 
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/common/refusal.h"
 #include "pipelines/common/sctp.h"
 #include "pipelines/lb/endpoint_pick.h"
+#include "pipelines/policy/policy_batch.h"
 
 namespace kgw {
 
@@ -119,36 +121,36 @@ bool reply_key(const pkt_meta& m, bool full_nat, const backend_entry& be, lb_lco
   return true;
 }
 
-// NetworkPolicy over the new flow: from the client as it arrived (before any
-// SNAT) to the endpoint Pod on its port. One classification per new flow;
-// the connection it opens is never classified again.
-bool policy_allows(const policy_classifier& p, const flow_key& k, const backend_entry& be, lcore_counters& c) {
-  policy_flow f;
-  f.family = k.family;
-  f.proto = k.proto;
-  f.dport = static_cast<uint16_t>((be.port >> 8) | (be.port << 8));
-  std::memcpy(f.src, k.src, 16);
-  std::memcpy(f.dst, be.addr, 16);
-  policy_verdict v;
-  p.classify(&f, 1, &v);
-  ++(v.allow ? c.policy.allowed : c.policy.denied);
-  return v.allow;
+// The connection packet `m` opens, replies arriving as `reply`, tracked and
+// its keys noted as opened in this burst; conn_none, the packet dropped
+// (conntrack_full), when the table has no room.
+uint32_t track(pkt_meta& m, const flow_key& reply, uint32_t reply_hash, conntrack_lcore& ct, opened_keys& opened,
+               const conn_removal& gone, lcore_counters& c) {
+  uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
+  if (id == conn_none) {
+    count_drop(m, drop_reason::conntrack_full, c);
+    return conn_none;
+  }
+  opened.add(m.hash);
+  opened.add(reply_hash);
+  return id;
 }
 
-void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
+// Picks the endpoint of a new flow to frontend `fh`; -1 when it has no ready
+// one (the client is refused, as by kube-proxy).
+int choose_endpoint(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore& s, conntrack_lcore& ct,
+                    lcore_counters& c) {
+  const lb_group& g = fh.record->groups()[fh.frontend->group];
+  int e = pick_endpoint(g, fh, m.key, m.hash, s.affinity, ct.now_ns, c.lb);
+  if (e < 0 && refuse(mb, m, s, ct.now_ns, c)) c.lb.rejected++;
+  return e;
+}
+
+void open_connection(pkt_meta& m, const frontend_hit& fh, int e, lb_lcore& s, conntrack_lcore& ct,
                      opened_keys& opened, const conn_removal& gone, lcore_counters& c) {
   const lb_group& g = fh.record->groups()[fh.frontend->group];
   bool full_nat = !keeps_client(g.full_nat, fh.frontend->kind) || from_cluster(*s.services, m.key.family, m.key.src);
-  int e = pick_endpoint(g, fh, m.key, m.hash, s.affinity, ct.now_ns, c.lb);
-  if (e < 0) {
-    if (refuse(mb, m, s, ct.now_ns, c)) c.lb.rejected++;
-    return;
-  }
   const backend_entry& be = fh.record->backends()[g.first_backend + e];
-  if (s.policy && !policy_allows(*s.policy, m.key, be, c)) {
-    count_drop(m, drop_reason::policy_denied, c);
-    return;
-  }
   // Hairpin: a Pod reaching itself through the Service must see the
   // gateway's address, or it would answer itself directly.
   if (!full_nat && std::memcmp(m.key.src, be.addr, 16) == 0) full_nat = true;
@@ -159,18 +161,14 @@ void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
     count_drop(m, drop_reason::snat_ports_exhausted, c);
     return;
   }
-  uint32_t id = conntrack_insert(m, reply, reply_hash, ct, gone);
-  if (id == conn_none) {
-    count_drop(m, drop_reason::conntrack_full, c);
-    return;
-  }
-  opened.add(m.hash);
-  opened.add(reply_hash);
+  uint32_t id = track(m, reply, reply_hash, ct, opened, gone, c);
+  if (id == conn_none) return;
   conn& cn = ct.table->at(id);
   // Counter slots, not table positions: they stay the same under later records.
   cn.service = g.counter;
   cn.backend = be.counter;
   cn.nat_port = nat_port;
+  cn.policy_gen = s.policy ? s.policy_gen : 0;
   c.lb.new_flows++;
   if ((m.l4_proto == ipproto_tcp && !(m.tcp_flags & tcp_syn)) ||
       (m.l4_proto == ipproto_sctp && !(m.sctp_chunks & sctp_bit_init)))
@@ -181,6 +179,133 @@ void open_connection(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore
       s.counters.at[slot].active++;
     }
   }
+}
+
+// A routed pod-to-pod flow the policy allowed: tracked without NAT (its
+// replies are its reversed key), so that they and its later packets pass
+// unclassified; pod routing forwards them all.
+void open_routed(pkt_meta& m, const lb_lcore& s, conntrack_lcore& ct, opened_keys& opened, const conn_removal& gone,
+                 lcore_counters& c) {
+  const flow_key reply = reverse(m.key);
+  uint32_t id = track(m, reply, flow_hash(reply), ct, opened, gone, c);
+  if (id == conn_none) return;
+  conn& cn = ct.table->at(id);
+  cn.service = cn.backend = conn_routed_service;
+  cn.policy_gen = s.policy_gen;
+  c.policy.routed_opened++;
+}
+
+// What waits for the burst's policy verdicts, by its index in the batch.
+struct awaiting {
+  enum : uint8_t { service, routed, recheck } kind;
+  uint16_t pkt;
+  int endpoint;     // service: the endpoint picked
+  frontend_hit fh;  // service
+  uint32_t conn;    // recheck: the connection classified again
+};
+
+// One burst's work for lb_burst: the flows gathered for one classify call
+// and what each of them waits to do. Nothing of the gathering is cleared up
+// front (see policy_batch): raw storage for what waits, filled as flows are
+// gathered.
+struct lb_burst_ctx {
+  lb_burst_ctx(rte_mbuf* const* p, pkt_meta* m, lb_lcore& st, conntrack_lcore& t, lcore_counters& k)
+      : pkts(p), meta(m), s(st), ct(t), c(k), gone(lb_removal(st.counters)) {}
+
+  rte_mbuf* const* pkts;
+  pkt_meta* meta;
+  lb_lcore& s;
+  conntrack_lcore& ct;
+  lcore_counters& c;
+  const conn_removal gone;
+  opened_keys opened;
+  policy_batch batch;
+  alignas(awaiting) unsigned char wait_storage[sizeof(awaiting) * policy_batch::capacity];
+  awaiting* waits = reinterpret_cast<awaiting*>(wait_storage);
+};
+
+// A connection classified under an earlier policy generation, classified
+// again: allowed, it carries on stamped with this one; denied, it is cut:
+// removed, and its packet dropped (policy_revoked), as every later one will
+// be (a new flow then, that the policy denies). Every packet of it in this
+// burst waits with it and meets the same verdict.
+void settle_recheck(lb_burst_ctx& x, const awaiting& a, const policy_verdict& v) {
+  pkt_meta& m = x.meta[a.pkt];
+  conn& cn = x.ct.table->at(a.conn);
+  const bool same = cn.state != conn_state::free && cn.policy_gen != x.s.policy_gen;  // not reopened meanwhile
+  if (v.allow) {
+    if (same) {
+      cn.policy_gen = x.s.policy_gen;
+      x.c.policy.rechecked++;
+    }
+    return;
+  }
+  if (same) {
+    x.ct.table->remove(a.conn, x.gone);
+    x.c.policy.rechecked++;
+    x.c.policy.revoked++;
+  }
+  m.conn = conn_none;
+  count_drop(m, drop_reason::policy_revoked, x.c);
+}
+
+// Classifies what the burst gathered so far, in one call, and acts on each
+// verdict in the order the packets came.
+void settle(lb_burst_ctx& x) {
+  if (x.batch.n == 0) return;
+  x.batch.classify(*x.s.policy);
+  x.c.policy.classify_calls++;
+  for (uint32_t k = 0; k < x.batch.n; ++k) {
+    const awaiting& a = x.waits[k];
+    const policy_verdict& v = x.batch.verdicts[k];
+    if (a.kind == awaiting::recheck) {
+      settle_recheck(x, a, v);
+      continue;
+    }
+    pkt_meta& m = x.meta[a.pkt];
+    ++(v.allow ? x.c.policy.allowed : x.c.policy.denied);
+    if (!v.allow) count_drop(m, drop_reason::policy_denied, x.c);
+    else if (a.kind == awaiting::service) open_connection(m, a.fh, a.endpoint, x.s, x.ct, x.opened, x.gone, x.c);
+    else open_routed(m, x.s, x.ct, x.opened, x.gone, x.c);
+  }
+  x.batch.done();
+}
+
+awaiting& gather(lb_burst_ctx& x, uint16_t i, const policy_flow& f) {
+  if (x.batch.full()) settle(x);
+  awaiting& a = *new (&x.waits[x.batch.add(f, x.meta[i].hash)]) awaiting;
+  a.pkt = i;
+  return a;
+}
+
+policy_flow flow_to(const flow_key& k, const uint8_t* dst16, uint16_t dport_net) {
+  flow_key answer{};
+  std::memcpy(answer.src, dst16, 16);
+  answer.sport = dport_net;
+  return policy_flow_of(k, answer);
+}
+
+void gather_routed(lb_burst_ctx& x, uint16_t i) {
+  const flow_key& k = x.meta[i].key;
+  gather(x, i, policy_flow_of(k, reverse(k))).kind = awaiting::routed;
+}
+
+bool echo_request(const pkt_meta& m) {
+  return m.l4_off && !m.frag &&
+         (m.l3 == l3_kind::ipv4 ? m.l4_proto == ipproto_icmp && m.icmp_type == icmp_echo_request
+                                : m.l4_proto == ipproto_icmpv6 && m.icmp_type == icmp6_echo_request);
+}
+
+// Whether a connection is to be classified again: NetworkPolicy changed
+// since it was last allowed.
+bool stale(const lb_lcore& s, const conn& cn) { return cn.policy_gen != s.policy_gen; }
+
+// A new flow to a Pod that pod routing will forward (sent to the gateway's
+// port MAC, its destination in a Node's pod CIDR), as pod_forward_burst
+// tells them, when NetworkPolicy is enforced.
+bool routed_to_pod(const lb_lcore& s, const uint8_t* frame, const pkt_meta& m) {
+  return s.pods && s.nexthops && m.in_port < max_ports && std::memcmp(frame, s.nexthops->port_mac[m.in_port], 6) == 0 &&
+         pod_route_lookup(*s.pods, m.key.family, m.key.dst);
 }
 
 frontend_key frontend_of(const flow_key& k) {
@@ -214,35 +339,76 @@ conn_removal lb_removal(lb_slots& slots) { return {&count_removed, &slots}; }
 
 void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,
               lcore_counters& c) {
-  const conn_removal gone = lb_removal(s.counters);
-  opened_keys opened;
+  lb_burst_ctx x(pkts, meta, s, ct, c);
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (!pending_ip(m)) continue;
-    if (opened.any) look_again(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m, opened, ct, gone, c);
-    if (m.conn != conn_none || !s.services || !may_open(m)) continue;
-    frontend_hit fh = directory_lookup(*s.services, *s.index, frontend_of(m.key));
+    const uint8_t* frame = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+    // A packet that may belong to a flow waiting for its verdict waits for
+    // that verdict first, as it would have one packet at a time.
+    // (An ICMP error belongs to the connection it quotes, which the filter
+    // does not cover: it always waits.)
+    if (m.conn == conn_none && x.batch.n &&
+        ((is_icmp(m.l4_proto) && !is_icmp_echo(m)) || x.batch.may_follow(m.hash, m.key.src)))
+      settle(x);
+    if (x.opened.any) look_again(frame, m, x.opened, ct, x.gone, c);
+    if (m.conn != conn_none) {
+      if (s.policy && stale(s, ct.table->at(m.conn))) {
+        const conn& cn = ct.table->at(m.conn);
+        awaiting& a = gather(x, i, policy_flow_of(cn.key[0], cn.key[1]));
+        a.kind = awaiting::recheck;
+        a.conn = m.conn;
+      }
+      continue;
+    }
+    if (!may_open(m)) {
+      // A ping to a Pod is a flow too: its reply is its reversed key.
+      if (s.policy && echo_request(m) && routed_to_pod(s, frame, m)) gather_routed(x, i);
+      continue;
+    }
+    frontend_hit fh = s.services ? directory_lookup(*s.services, *s.index, frontend_of(m.key)) : frontend_hit{};
     // loadBalancerSourceRanges, before any work is spent on the flow.
     if (fh.frontend && fh.frontend->kind == frontend_kind::load_balancer &&
         !source_allowed(*fh.record, m.key.family, m.key.src)) {
       count_drop(m, drop_reason::lb_source_range, c);
       continue;
     }
-    if (steering_on(s) && !s.from_handoff) {
-      if (int owner = steering_owner(*s.steering, s.worker, *s.services, *s.index, m.key, fh); owner >= 0) {
+    const bool routed = !fh.frontend && s.policy && routed_to_pod(s, frame, m);
+    if (steering_on(s) && !s.from_handoff && (s.services || routed)) {
+      // A Service's packets first (a reply from an endpoint Pod to a client
+      // Pod is the Service's); a routed flow by its address pair.
+      int owner = s.services ? steering_owner(*s.steering, s.worker, *s.services, *s.index, m.key, fh) : -1;
+      if (owner < 0 && routed) owner = routed_owner(*s.steering, s.worker, m.key);
+      if (owner >= 0) {
         m.v = verdict::handoff;
         m.out_port = static_cast<uint16_t>(owner);
         c.lb.handoff_out++;
         continue;
       }
     }
-    if (!fh.frontend) {
-      if (serves_address(s, m.key) && refuse(pkts[i], m, s, ct.now_ns, c)) c.lb.refused_port++;
+    if (!fh.frontend && s.services && serves_address(s, m.key)) {
+      if (refuse(pkts[i], m, s, ct.now_ns, c)) c.lb.refused_port++;
       continue;
     }
-    if (!is_frontend(fh.frontend->kind)) continue;
-    open_connection(pkts[i], m, fh, s, ct, opened, gone, c);
+    if (routed) {
+      gather_routed(x, i);
+      continue;
+    }
+    if (!fh.frontend || !is_frontend(fh.frontend->kind)) continue;
+    int e = choose_endpoint(pkts[i], m, fh, s, ct, c);
+    if (e < 0) continue;
+    if (!s.policy) {
+      open_connection(m, fh, e, s, ct, x.opened, x.gone, c);
+      continue;
+    }
+    const lb_group& g = fh.record->groups()[fh.frontend->group];
+    const backend_entry& be = fh.record->backends()[g.first_backend + e];
+    awaiting& a = gather(x, i, flow_to(m.key, be.addr, be.port));
+    a.kind = awaiting::service;
+    a.fh = fh;
+    a.endpoint = e;
   }
+  if (x.batch.n) settle(x);
 }
 
 }  // namespace kgw

@@ -1,12 +1,24 @@
-// Stage: load balancing. A packet that missed the connection table and goes
-// to a Service frontend opens a connection: unless another worker owns it
-// (then it is handed off), it gets an endpoint (ClientIP affinity, then
-// Maglev over the ready endpoints), a SNAT source port for full NAT, and an
-// entry in the connection table for both directions, which nat and route
-// then follow. With no ready endpoint the client gets ICMP port unreachable,
-// as from kube-proxy. With NetworkPolicy published, the new flow (the
-// client's address as it arrived, to the chosen endpoint) is classified
-// first: a denied one opens nothing and is dropped (policy_denied).
+// Stage: load balancing, and NetworkPolicy on the flows the gateway carries.
+// A packet that missed the connection table and goes to a Service frontend
+// opens a connection: unless another worker owns it (then it is handed off),
+// it gets an endpoint (ClientIP affinity, then Maglev over the ready
+// endpoints), a SNAT source port for full NAT, and an entry in the
+// connection table for both directions, which nat and route then follow.
+// With no ready endpoint the client gets ICMP port unreachable, as from
+// kube-proxy.
+//
+// With NetworkPolicy published (docs/network-policy.md):
+// - a new Service flow (the client's address as it arrived, to the chosen
+//   endpoint on its port) is classified before it opens; denied, it opens
+//   nothing and is dropped (policy_denied);
+// - a new flow that pod routing will forward to a Pod (no Service) is
+//   classified too; allowed, it gets a connection entry without NAT (replies:
+//   the reversed key), which nat leaves alone and pod routing forwards;
+// - a packet of a connection allowed under an earlier policy generation is
+//   classified again: denied, the connection is removed and the packet
+//   dropped (policy_revoked); allowed, it carries on.
+// All the flows of a burst that need a verdict are classified in one
+// classifier call (pipelines/policy/policy_batch.h).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +33,7 @@
 #include "pipelines/lb/steering.h"
 #include "pipelines/policy/policy_table.h"
 #include "pipelines/route/nexthop.h"
+#include "pipelines/route/pod_route_table.h"
 
 struct rte_mbuf;
 
@@ -42,11 +55,16 @@ struct lb_lcore {
   // NetworkPolicy, loaded once per burst (lb_use_policy); nullptr: no rule
   // published, nothing classified.
   const policy_classifier* policy = nullptr;
+  uint32_t policy_gen = 0;  // the table's generation (low 32 bits): what connections are stamped with
+  // The pod routes of this burst (nullptr: none): new flows to Pods they
+  // route are classified when `policy` is set.
+  const pod_route_table* pods = nullptr;
 };
 
 // Points the stage at the published NetworkPolicy table `t` (nullptr: none).
 inline void lb_use_policy(lb_lcore& s, const policy_table* t) {
   s.policy = t && t->enforcing() ? &t->classifier : nullptr;
+  s.policy_gen = s.policy ? static_cast<uint32_t>(t->list->generation) : 0;
 }
 
 // Points the stage at directory `d` (nullptr = no Services).

@@ -70,6 +70,24 @@ inline unsigned owner_by_client(const steering_table& s, const uint8_t* addr16, 
   return static_cast<unsigned>((h >> 32) % s.n_workers);
 }
 
+// The worker owning a routed pod-to-pod connection (no NAT: its replies are
+// its reversed key): a hash that both directions give alike, the sum of a
+// hash per endpoint (address and port). -1 when that is worker `self`.
+inline int routed_owner(const steering_table& s, unsigned self, const flow_key& k) {
+  auto end_hash = [](const uint8_t* addr16, uint16_t port_net) {
+    uint64_t a, b;
+    std::memcpy(&a, addr16, 8);
+    std::memcpy(&b, addr16 + 8, 8);
+    uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ port_net;
+    h ^= h >> 29;
+    return h * 0xbf58476d1ce4e5b9ull;
+  };
+  uint64_t h = end_hash(k.src, k.sport) + end_hash(k.dst, k.dport);
+  h ^= h >> 31;
+  unsigned w = static_cast<unsigned>((h >> 32) % s.n_workers);
+  return w == self ? -1 : static_cast<int>(w);
+}
+
 // This worker's slice of the SNAT source ports (host order), handed out in turn.
 struct snat_port_range {
   uint16_t lo = 1024, hi = 65535;

@@ -55,6 +55,8 @@ void nat_loop(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nat_lcore
     if (m.v != verdict::pending || m.conn == conn_none) continue;
     uint8_t* frame = rte_pktmbuf_mtod(pkts[i], uint8_t*);
     const conn& cn = conns.at(m.conn);
+    // A routed pod-to-pod connection: nothing to translate; pod routing forwards it.
+    if (__builtin_expect(cn.service == conn_routed_service, 0)) continue;
     if (__builtin_expect(m.related, 0))
       translate_error(frame, m, cn, c);
     else

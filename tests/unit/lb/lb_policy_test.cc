@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "control/policy/policy_compiler.h"
 #include "tests/unit/lb/lb_worker.h"
+#include "tests/unit/lb/policy_fixture.h"
 #include "tests/unit/support/flow_frames.h"
 
 namespace kgw {
@@ -57,16 +57,8 @@ class LbPolicy : public ::testing::Test {
     w = std::make_unique<lb_worker>(&dir.dir());
   }
 
-  void enforce(const char* port) {
-    policy::policy_manifests m;
-    std::vector<manifest_issue> errors, warnings;
-    policy::parse_policy_manifests("t.yaml", manifests(port), m, errors, warnings);
-    ASSERT_TRUE(errors.empty()) << errors[0].to_string();
-    policy::compiled_policies cp = policy::compile_policies(m);
-    std::string why;
-    ASSERT_TRUE(table.classifier.build(cp.rules.data(), cp.rules.size(), why)) << why;
-    list.n_rules = static_cast<uint32_t>(cp.rules.size());
-    table.list = &list;
+  void enforce(const char* port, uint64_t generation = 1) {
+    build_policy(manifests(port), generation, list, table);
     lb_use_policy(w->s, &table);
   }
 
@@ -127,6 +119,45 @@ TEST_F(LbPolicy, ThePolicySeesTheEndpointsPortNotTheServicesPort) {
   auto meta = w->run({tcp_frame(client2, web, 40002, 80, SYN)});
   EXPECT_EQ(meta[0].why, drop_reason::policy_denied);
   EXPECT_EQ(w->c.policy.denied, 1u);
+}
+
+// A change of policy: the connections it no longer allows are cut at their
+// next packet (policy_revoked) and let go as any other (their endpoint's
+// active count too); those it still allows carry on.
+TEST_F(LbPolicy, APolicyChangeCutsTheServiceConnectionsItNoLongerAllows) {
+  enforce("8080", 1);
+  auto open = w->run({tcp_frame(client2, web, 40004, 80, SYN)});
+  ASSERT_NE(open[0].conn, conn_none);
+  const uint32_t backend = w->at(open[0]).backend;
+  EXPECT_EQ(area.counters[0][backend].active, 1u);
+
+  enforce("8080", 2);  // the same rules, a new generation: still allowed
+  auto kept = w->run({tcp_frame(client2, web, 40004, 80, ACK)});
+  EXPECT_EQ(kept[0].conn, open[0].conn);
+  EXPECT_EQ(w->c.policy.rechecked, 1u);
+  EXPECT_EQ(w->c.policy.revoked, 0u);
+
+  enforce("9090", 3);  // the endpoints' port no longer allowed
+  auto cut = w->run({tcp_frame(client2, web, 40004, 80, ACK)});
+  EXPECT_EQ(cut[0].v, verdict::drop);
+  EXPECT_EQ(cut[0].why, drop_reason::policy_revoked);
+  EXPECT_EQ(cut[0].conn, conn_none);
+  EXPECT_EQ(w->c.policy.revoked, 1u);
+  EXPECT_EQ(drops(drop_reason::policy_revoked), 1u);
+  EXPECT_EQ(w->ct.table.active(), 0u);
+  EXPECT_EQ(area.counters[0][backend].active, 0u);
+}
+
+// Connections opened while no policy ran are classified at their next packet
+// once one is published.
+TEST_F(LbPolicy, ConnectionsFromBeforeAnyPolicyAreClassifiedWhenOneArrives) {
+  auto open = w->run({tcp_frame(ip4_client, web, 40005, 80, SYN)});
+  ASSERT_NE(open[0].conn, conn_none);
+  EXPECT_EQ(w->at(open[0]).policy_gen, 0u);
+  enforce("8080", 1);
+  auto next = w->run({tcp_frame(ip4_client, web, 40005, 80, ACK)});
+  EXPECT_EQ(next[0].why, drop_reason::policy_revoked);
+  EXPECT_EQ(w->c.policy.revoked, 1u);
 }
 
 // A table without rules (every policy removed) classifies nothing.

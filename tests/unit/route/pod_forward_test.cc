@@ -21,6 +21,7 @@
 #include "tests/unit/support/conn_table_fixture.h"
 #include "tests/unit/support/flow_frames.h"
 #include "tests/unit/support/mbufs.h"
+#include "tests/unit/support/pod_route_builders.h"
 
 namespace kgw {
 namespace {
@@ -35,27 +36,11 @@ const bytes node_b = {198, 18, 1, 2}, gw_vtep = {198, 18, 1, 1};
 const bytes remote_pod6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
 const bytes node_b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
-void set_ip(uint8_t* out, const char* text) {
-  ip_addr a = *parse_ip(text);
-  std::memcpy(out, a.b.data(), a.is_v4() ? 4 : 16);
-}
-
-pod_cidr cidr(const char* text, uint16_t node) {
-  ip_prefix p = *parse_prefix(text);
-  pod_cidr c{};
-  c.family = p.addr.family;
-  c.len = p.len;
-  c.node = node;
-  std::memcpy(c.prefix, p.addr.b.data(), 16);
-  return c;
-}
-
 // Nodes: "gw" owns 198.19.10.0/24 (an on-link network of port 0), "b" owns
 // 198.19.20.0/24 and 2001:db8:20::/64 behind 198.18.1.2 (port 1), "wide"
 // owns 198.19.0.0/16 without an address.
 pod_route_list* make_list() {
-  auto* l = static_cast<pod_route_list*>(rte_zmalloc("test_pods", sizeof(pod_route_list), 64));
-  new (l) pod_route_list{};
+  pod_route_list* l = new_pod_route_list("test_pods");
   std::snprintf(l->nodes[0].name, 64, "gw");
   std::snprintf(l->nodes[1].name, 64, "b");
   l->nodes[1].has_v4 = l->nodes[1].has_v6 = l->nodes[1].has_vtep_mac = 1;
