@@ -269,6 +269,7 @@ void dns_forward_metrics(std::string& out, const shared_state& s) {
       {"kgw_dns_upstream_truncated_total", "counter", "Forwarded answers bigger than the client takes, sent with TC.", &dns_forward_counters::truncated},
       {"kgw_dns_upstream_reply_ring_full_total", "counter", "Forwarded answers lost to a full reply ring.", &dns_forward_counters::reply_ring_full},
       {"kgw_dns_upstream_malformed_total", "counter", "Punted DNS frames the forwarder dropped (not a forwardable query).", &dns_forward_counters::malformed},
+      {"kgw_dns_upstream_shared_socket_total", "counter", "Queries sent on their family's shared socket: 1024 sockets of their own were out.", &dns_forward_counters::upstream_shared},
   };
   for (const forward_metric& m : ms) {
     family(out, m.name, m.type, m.help);

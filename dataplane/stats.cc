@@ -121,10 +121,10 @@ uint64_t active_connections(const shared_state& s) { return sum_counters(s).conn
 std::string format_dns_forward(const dns_forward_counters& f) {
   return fmt::format("dns-forward: queries {}  cache-hits {}  cache-misses {}  cache-entries {}  upstream-sent {}  "
                      "upstream-answers {}  upstream-timeouts {}  upstream-unmatched {}  send-errors {}  servfail {}  "
-                     "truncated {}  reply-ring-full {}  malformed {}\n",
+                     "truncated {}  reply-ring-full {}  malformed {}  shared-socket {}\n",
                      f.queries, f.cache_hits, f.cache_misses, f.cache_entries, f.upstream_queries, f.upstream_answers,
                      f.upstream_timeouts, f.upstream_unmatched, f.upstream_send_errors, f.servfail, f.truncated,
-                     f.reply_ring_full, f.malformed);
+                     f.reply_ring_full, f.malformed, f.upstream_shared);
 }
 
 std::string format_counters(const shared_state& s, bool all) {

@@ -35,7 +35,7 @@ dns_forwarder::dns_forwarder(dataplane_attachment& dp, const dns_config& cfg)
     : dp_(dp),
       c_(dp.state().dns_forward),
       addresses_(cfg.addresses),
-      sockets_(cfg.upstreams),
+      sockets_(cfg.upstreams, cfg.upstream_timeout_ms),
       tracker_(static_cast<unsigned>(cfg.upstreams.size()), uint64_t{cfg.upstream_timeout_ms} * ns_per_ms, max_pending,
                sockets_, std::random_device{}()),
       cache_(cfg.cache_entries),
@@ -121,6 +121,7 @@ void dns_forwarder::publish_counts() {
   c_.upstream_queries = s.sent;
   c_.upstream_timeouts = s.timeouts;
   c_.upstream_send_errors = s.send_errors;
+  c_.upstream_shared = sockets_.shared_sends();
   c_.cache_entries = cache_.size();
 }
 

@@ -62,6 +62,7 @@ struct dns_forward_counters {
   uint64_t truncated;          // answers bigger than the client takes: TC sent
   uint64_t reply_ring_full;    // responses lost to a full reply ring
   uint64_t malformed;          // punted frames that were not a forwardable query (dropped)
+  uint64_t upstream_shared;    // sent on the shared socket of their family: 1024 sockets of their own were out
 };
 
 struct shared_port_info {
