@@ -55,9 +55,6 @@ int pick_endpoint(const lb_group& g, const frontend_hit& fh, const flow_key& k, 
     uint32_t remembered = 0;
     int a = affinity->lookup(akey, k.src, now_ns, remembered) ? affinity_position(g, be, remembered) : -1;
     if (a >= 0 && (be[a].flags & backend_ready) && !(be[a].flags & backend_terminating)) {
-      // Every connection restarts the timeout, as kube-proxy's `recent --set`
-      // and IPVS persistence do: a client that keeps coming stays.
-      affinity->remember(akey, k.src, remembered, now_ns + g.affinity_timeout_s * ns_per_s);
       c.affinity_hits++;
       return a;
     }
@@ -67,9 +64,17 @@ int pick_endpoint(const lb_group& g, const frontend_hit& fh, const flow_key& k, 
   if (g.affinity_timeout_s) h = client_hash(k);
   uint16_t b = maglev_lookup(t.slots() + g.first_slot, g.maglev_size, h);
   if (b == maglev_no_backend || b >= g.n_backends) return -1;
-  if (g.affinity_timeout_s && affinity)
-    affinity->remember(akey, k.src, affinity_endpoint(be, b), now_ns + g.affinity_timeout_s * ns_per_s);
   return b;
+}
+
+void remember_endpoint(const lb_group& g, const frontend_hit& fh, const flow_key& k, int e, affinity_table* affinity,
+                       uint64_t now_ns) {
+  if (!g.affinity_timeout_s || !affinity || e < 0) return;
+  // Every connection restarts the timeout, as kube-proxy's `recent --set`
+  // and IPVS persistence do: a client that keeps coming stays.
+  const backend_entry* be = fh.record->backends() + g.first_backend;
+  affinity->remember(affinity_group(g, fh), k.src, affinity_endpoint(be, static_cast<uint32_t>(e)),
+                     now_ns + g.affinity_timeout_s * ns_per_s);
 }
 
 }  // namespace kgw

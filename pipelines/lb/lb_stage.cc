@@ -149,6 +149,9 @@ int choose_endpoint(rte_mbuf* mb, pkt_meta& m, const frontend_hit& fh, lb_lcore&
 void open_connection(pkt_meta& m, const frontend_hit& fh, int e, lb_lcore& s, conntrack_lcore& ct,
                      opened_keys& opened, const conn_removal& gone, lcore_counters& c) {
   const lb_group& g = fh.record->groups()[fh.frontend->group];
+  // Only a connection the policy allowed is remembered: a denied client
+  // must not hold (or renew) an affinity entry.
+  remember_endpoint(g, fh, m.key, e, s.affinity, ct.now_ns);
   bool full_nat = !keeps_client(g.full_nat, fh.frontend->kind) || from_cluster(*s.services, m.key.family, m.key.src);
   const backend_entry& be = fh.record->backends()[g.first_backend + e];
   // Hairpin: a Pod reaching itself through the Service must see the

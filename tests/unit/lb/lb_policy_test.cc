@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "tests/unit/lb/lb_worker.h"
 #include "tests/unit/lb/policy_fixture.h"
 #include "tests/unit/support/flow_frames.h"
@@ -85,6 +87,31 @@ TEST_F(LbPolicy, ADeniedFlowIsDroppedWithoutAConnectionAndItsRetryIsClassifiedAg
   EXPECT_EQ(w->c.lb.new_flows, 0u);
   EXPECT_EQ(w->ct.table.active(), 0u);
   EXPECT_EQ(w->ct.table.counters().inserts, 0u);
+}
+
+// ClientIP affinity remembers a client only once its connection is allowed:
+// a denied client holds no entry (nor renews one) however often it retries.
+TEST_F(LbPolicy, OnlyAnAllowedClientIsRememberedByClientIpAffinity) {
+  service_model m = one_port_service("web", {"198.18.100.10"}, {"198.19.1.11", "198.19.1.12", "198.19.1.13"});
+  m.affinity_client_ip = true;
+  auto compiled = compile_records({m});
+  uint32_t next = 0;
+  number_slots(dir.put(0, *compiled[0].record), next);
+  enforce("8080");
+  const uint32_t group = dir.dir().record(0)->groups()[0].counter;
+  uint8_t denied[16] = {}, allowed[16] = {};
+  std::memcpy(denied, ip4_client.data(), 4);
+  std::memcpy(allowed, client2.data(), 4);
+  uint32_t remembered = 0;
+  for (uint16_t p = 0; p < 3; ++p) {
+    auto meta = w->run({tcp_frame(ip4_client, web, static_cast<uint16_t>(40100 + p), 80, SYN)});
+    EXPECT_EQ(meta[0].why, drop_reason::policy_denied);
+  }
+  EXPECT_FALSE(w->aff.lookup(group, denied, w->cs.now_ns, remembered)) << "a denied client was remembered";
+  auto meta = w->run({tcp_frame(client2, web, 40200, 80, SYN)});
+  ASSERT_NE(meta[0].conn, conn_none);
+  ASSERT_TRUE(w->aff.lookup(group, allowed, w->cs.now_ns, remembered));
+  EXPECT_EQ(remembered, w->at(meta[0]).backend);
 }
 
 TEST_F(LbPolicy, AnAllowedFlowOpensAndItsRepliesAndLaterPacketsAreNotClassified) {
