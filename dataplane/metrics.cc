@@ -1,6 +1,7 @@
 #include "dataplane/metrics.h"
 
 #include <arpa/inet.h>
+#include <rte_malloc.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "dataplane/publish/counter_slots.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
+#include "pipelines/contract/policy_catalog.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/lb/lb_counter_area.h"
 #include "pipelines/lb/service_record.h"
@@ -338,6 +341,23 @@ void policy_metrics(std::string& out, const shared_state& s, const counter_snaps
   family(out, "kgw_policy_build_failures_total", "counter",
          "Published NetworkPolicy rule lists no classifier could be built from (the previous one stayed).");
   sample(out, "kgw_policy_build_failures_total", "", s.policy_build_failures);
+  // Per policy of the running list: since it was published.
+  const policy_rule_list* l = __atomic_load_n(&s.policy_rules, __ATOMIC_ACQUIRE);
+  size_t bytes = 0;
+  const policy_catalog* c = l && rte_malloc_validate(l, &bytes) == 0 ? policy_catalog_of(*l, bytes) : nullptr;
+  const auto hits = c ? sum_policy_hits(*c) : std::vector<policy_hits>{};
+  if (hits.empty()) return;
+  family(out, "kgw_policy_decisions_total", "counter",
+         "New flows per NetworkPolicy since the running policies were published: allowed by its rules, or denied "
+         "while it isolated the Pod, by direction.");
+  for (uint32_t i = 0; i < c->n_policies; ++i) {
+    std::string name = label(c->names() + c->entries()[i].name);
+    const policy_hits& h = hits[i];
+    for (auto [dir, verdict, v] : {std::tuple{"ingress", "allowed", h.allowed_ingress}, {"egress", "allowed", h.allowed_egress},
+                                   {"ingress", "denied", h.denied_ingress}, {"egress", "denied", h.denied_egress}})
+      sample(out, "kgw_policy_decisions_total",
+             fmt::format("policy=\"{}\",direction=\"{}\",verdict=\"{}\"", name, dir, verdict), v);
+  }
 }
 
 // The workers' TCP stacks and the services on them.

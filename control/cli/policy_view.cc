@@ -61,6 +61,11 @@ std::vector<rule_counts> count_rules(const policy_rule_list& l, uint32_t n_polic
   return out;
 }
 
+std::string hit_columns(const policy_hits& h) {
+  return fmt::format("  {:>10} {:>11} {:>10} {:>10}", h.allowed_ingress, h.allowed_egress, h.denied_ingress,
+                     h.denied_egress);
+}
+
 std::string types_of(const policy_catalog_entry& e) {
   if (e.ingress && e.egress) return "Ingress,Egress";
   return e.ingress ? "Ingress" : e.egress ? "Egress" : "-";
@@ -88,10 +93,13 @@ std::string format_policies(const shared_state& s) {
   const auto rules = count_rules(l, n);
   std::string out = header(l, c, rules.back());
   if (!n) return out;
-  out += fmt::format("{:<48} {:<15} {:>7} {:>7}\n", "POLICY", "TYPES", "RULES", "PODS");
+  const auto hits = sum_policy_hits(*c);
+  out += fmt::format("{:<48} {:<15} {:>7} {:>7}{}\n", "POLICY", "TYPES", "RULES", "PODS",
+                     hits.empty() ? "" : "  ALLOWED-IN ALLOWED-OUT  DENIED-IN DENIED-OUT");
   for (uint32_t i = 0; i < n; ++i) {
     const policy_catalog_entry& e = c->entries()[i];
-    out += fmt::format("{:<48} {:<15} {:>7} {:>7}\n", c->names() + e.name, types_of(e), rules[i].all(), e.n_pods);
+    out += fmt::format("{:<48} {:<15} {:>7} {:>7}{}\n", c->names() + e.name, types_of(e), rules[i].all(), e.n_pods,
+                       hits.empty() ? "" : hit_columns(hits[i]));
   }
   return out;
 }
@@ -112,6 +120,11 @@ bool format_policy(const shared_state& s, const std::string& name, std::string& 
     out = fmt::format("policy {}: generation {}\ntypes: {}\nrules: {} ({} IPv4, {} IPv6)\nselects {} Pods{}\n", name,
                       l.generation, types_of(e), rules[i].all(), rules[i].v4, rules[i].v6, e.n_pods,
                       e.n_pods ? ":" : "");
+    const auto hits = sum_policy_hits(*c);
+    if (!hits.empty())
+      out += fmt::format("since published: allowed ingress {}  egress {}; denied while it isolated, ingress {}  egress {}\n",
+                         hits[i].allowed_ingress, hits[i].allowed_egress, hits[i].denied_ingress,
+                         hits[i].denied_egress);
     for (uint32_t p = 0; p < e.n_pods; ++p) out += fmt::format("  {}\n", c->names() + c->pod_refs()[e.first_pod + p]);
     return true;
   }

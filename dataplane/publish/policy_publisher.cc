@@ -42,6 +42,7 @@ policy_table* build_policy_table(const policy_rule_list* l, std::string& error) 
 
 void free_policy_table(policy_table* t) {
   if (!t) return;
+  rte_free(t->hits);
   rte_free(const_cast<policy_rule_list*>(t->list));
   delete t;
 }
@@ -70,11 +71,19 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
     return false;
   }
   l->generation = ++generation_;
+  // Per-policy counts, zeroed: they start with the list. Without memory the
+  // rules still apply, uncounted.
+  if (l->n_policies)
+    t->hits = static_cast<policy_hits*>(
+        rte_zmalloc("kgw_policy_hits", sizeof(policy_hits) * l->n_policies * n_workers_, 64));
   // For `show policy`: the catalog control wrote after the rules (the block was checked by the build).
   size_t bytes = 0;
   if (rte_malloc_validate(l, &bytes) == 0)
-    if (policy_catalog* c = policy_catalog_of(*l, bytes))
-      __atomic_store_n(&c->build_ns, std::max<uint64_t>(build_ns.count(), 1), __ATOMIC_RELAXED);
+    if (policy_catalog* c = policy_catalog_of(*l, bytes)) {
+      c->hit_workers = t->hits ? n_workers_ : 0;
+      __atomic_store_n(&c->hits, reinterpret_cast<uint64_t>(t->hits), __ATOMIC_RELAXED);
+      __atomic_store_n(&c->build_ns, std::max<uint64_t>(build_ns.count(), 1), __ATOMIC_RELEASE);
+    }
   policy_table* old = current_;
   __atomic_store_n(&current_, t, __ATOMIC_RELEASE);
   if (shared_) __atomic_store_n(shared_, l, __ATOMIC_RELEASE);

@@ -30,9 +30,11 @@ class policy_publisher {
   policy_publisher& operator=(const policy_publisher&) = delete;
 
   // `shared`: where control and the CLI find the list (shared_state::policy_rules).
-  void init(rte_rcu_qsbr* qsbr, const policy_rule_list** shared) {
+  // `n_workers`: rows of per-policy counts made with each classifier.
+  void init(rte_rcu_qsbr* qsbr, const policy_rule_list** shared, unsigned n_workers = 1) {
     qsbr_ = qsbr;
     shared_ = shared;
+    n_workers_ = n_workers;
   }
   // Where the workers load the table once per burst.
   const policy_table* const* slot() const { return &current_; }
@@ -50,6 +52,7 @@ class policy_publisher {
   rte_rcu_qsbr* qsbr_ = nullptr;
   const policy_rule_list** shared_ = nullptr;
   policy_table* current_ = nullptr;
+  unsigned n_workers_ = 1;
   uint64_t generation_ = 0;
   uint64_t build_failures_ = 0;
   retired_tables<policy_table, free_policy_table> retired_;

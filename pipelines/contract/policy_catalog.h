@@ -17,7 +17,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
+#include "pipelines/policy/policy_hits.h"
 #include "pipelines/policy/policy_rule_list.h"
 
 namespace kgw {
@@ -43,6 +45,11 @@ struct policy_catalog {
   uint32_t isolated_egress = 0;   //   for egress
   uint64_t build_ns = 0;          // the classifier's build time, written (atomically) by the main lcore before it
                                   // runs it; 0: not built
+  // The workers' counts (pipelines/policy/policy_hits.h: [hit_workers][n_policies], in shared memory, freed with
+  // the list), written by the main lcore with build_ns; 0: none.
+  uint64_t hits = 0;
+  uint32_t hit_workers = 0;
+  uint32_t pad = 0;
 
   policy_catalog_entry* entries() { return reinterpret_cast<policy_catalog_entry*>(this + 1); }
   const policy_catalog_entry* entries() const { return reinterpret_cast<const policy_catalog_entry*>(this + 1); }
@@ -89,5 +96,24 @@ inline policy_catalog* policy_catalog_of(policy_rule_list& l, size_t block_bytes
 }
 static_assert(policy_rule_list_bytes(0) % alignof(policy_catalog) == 0 &&
               sizeof(policy_acl_rule) % alignof(policy_catalog) == 0);
+
+// The workers' counts of each policy of the running list `c` describes,
+// summed over the workers (empty: not counted). Read where the list is
+// (shared memory): the counts are freed with it, a grace period and two
+// seconds after it is replaced.
+inline std::vector<policy_hits> sum_policy_hits(const policy_catalog& c) {
+  const auto* rows = reinterpret_cast<const policy_hits*>(__atomic_load_n(&c.hits, __ATOMIC_ACQUIRE));
+  if (!rows || !c.hit_workers) return {};
+  std::vector<policy_hits> out(c.n_policies);
+  for (uint32_t w = 0; w < c.hit_workers; ++w)
+    for (uint32_t i = 0; i < c.n_policies; ++i) {
+      const policy_hits& h = rows[size_t{w} * c.n_policies + i];
+      out[i].allowed_ingress += h.allowed_ingress;
+      out[i].allowed_egress += h.allowed_egress;
+      out[i].denied_ingress += h.denied_ingress;
+      out[i].denied_egress += h.denied_egress;
+    }
+  return out;
+}
 
 }  // namespace kgw

@@ -261,6 +261,7 @@ void settle(lb_burst_ctx& x) {
   for (uint32_t k = 0; k < x.batch.n; ++k) {
     const awaiting& a = x.waits[k];
     const policy_verdict& v = x.batch.verdicts[k];
+    x.s.policy_hits.count(v);
     if (a.kind == awaiting::recheck) {
       settle_recheck(x, a, v);
       continue;

@@ -56,6 +56,7 @@ struct lb_lcore {
   // published, nothing classified.
   const policy_classifier* policy = nullptr;
   uint32_t policy_gen = 0;  // the table's generation (low 32 bits): what connections are stamped with
+  policy_hit_row policy_hits;  // this worker's per-policy counts of the table
   // The pod routes of this burst (nullptr: none): new flows to Pods they
   // route are classified when `policy` is set.
   const pod_route_table* pods = nullptr;
@@ -64,6 +65,7 @@ struct lb_lcore {
 // Points the stage at the published NetworkPolicy table `t` (nullptr: none).
 inline void lb_use_policy(lb_lcore& s, const policy_table* t) {
   s.policy = t && t->enforcing() ? &t->classifier : nullptr;
+  s.policy_hits = s.policy ? t->row(s.worker) : policy_hit_row{};
   s.policy_gen = s.policy ? static_cast<uint32_t>(t->list->generation) : 0;
 }
 

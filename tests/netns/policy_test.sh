@@ -9,7 +9,8 @@
 #      renamed into the directory while `kgw control` runs: curl succeeds,
 #      counted `policy: allowed`.
 #      `show policy` names the running policies, their types and Pods from
-#      what the dataplane runs.
+#      what the dataplane runs, and counts each verdict on the policy that
+#      decided it.
 #   3. an invalid NetworkPolicy written beside them: `show config status`
 #      says the pass was rejected and names the file and field; the allowing
 #      policy keeps applying (curl succeeds); removed again, a pass is accepted.
@@ -52,6 +53,8 @@ dataplane:
   mbufs: 8191
 services:
   conntrack_entries: 4096
+metrics:
+  listen: "127.0.0.1:9464"
 YAML
 cat "$WORK/neighbors.yaml" >> "$WORK/gateway.yaml"
 
@@ -124,8 +127,9 @@ grep -Eq "^policy: generation 1, 1 NetworkPolicies, [1-9][0-9]* rules \([1-9][0-
   "$WORK/policy.txt" || { cat "$WORK/policy.txt"; fail "show policy totals"; }
 grep -q "^pods: 3 with an address, 3 isolated for ingress, 0 for egress$" "$WORK/policy.txt" ||
   { cat "$WORK/policy.txt"; fail "show policy isolated pods"; }
-grep -Eq "^shop/default-deny-ingress +Ingress +[1-9][0-9]* +3$" "$WORK/policy.txt" ||
-  { cat "$WORK/policy.txt"; fail "show policy line of shop/default-deny-ingress"; }
+# Per policy: every denied SYN counts on the policy that isolated the Pods.
+grep -Eq "^shop/default-deny-ingress +Ingress +[1-9][0-9]* +3 +0 +0 +$denied +0$" "$WORK/policy.txt" ||
+  { cat "$WORK/policy.txt"; fail "show policy line of shop/default-deny-ingress (want $denied denied-in)"; }
 cli "show policy shop/default-deny-ingress" > "$WORK/policy1.txt"
 [ "$(grep -c "^  shop/pod[123]$" "$WORK/policy1.txt")" = 3 ] && grep -q "^types: Ingress$" "$WORK/policy1.txt" ||
   { cat "$WORK/policy1.txt"; fail "show policy shop/default-deny-ingress"; }
@@ -145,8 +149,16 @@ echo "allowed by ipBlock 198.18.0.0/24 on 8080: $out (policy allowed $allowed)"
 [ "${allowed:-0}" -ge 1 ] || fail "policy: allowed \"$allowed\""
 
 cli "show policy" > "$WORK/policy.txt"
-grep -q "^policy: generation 2, 2 NetworkPolicies" "$WORK/policy.txt" && grep -Eq "^shop/allow-clients +Ingress " \
-  "$WORK/policy.txt" || { cat "$WORK/policy.txt"; fail "show policy after the allowing policy"; }
+# The counts start with the published policies: the allowed flows count on the policy whose rule allowed them.
+grep -q "^policy: generation 2, 2 NetworkPolicies" "$WORK/policy.txt" &&
+  grep -Eq "^shop/allow-clients +Ingress +[1-9][0-9]* +3 +$allowed +0 +0 +0$" "$WORK/policy.txt" ||
+  { cat "$WORK/policy.txt"; fail "show policy after the allowing policy (want $allowed allowed-in)"; }
+decision() {  # decision POLICY DIRECTION VERDICT: its kgw_policy_decisions_total sample
+  ip netns exec "$P-gw" curl -s --max-time 5 http://127.0.0.1:9464/metrics |
+    sed -n "s|^kgw_policy_decisions_total{policy=\"$1\",direction=\"$2\",verdict=\"$3\"} ||p"
+}
+[ "$(decision shop/allow-clients ingress allowed)" = "$allowed" ] && [ "$(decision shop/allow-clients egress denied)" = 0 ] ||
+  fail "kgw_policy_decisions_total of shop/allow-clients: $(decision shop/allow-clients ingress allowed), want $allowed"
 cat "$WORK/policy.txt"
 
 # 3. An invalid policy rejects the pass as an invalid Service does; the running rules stay.

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <vector>
 
 #include "tests/unit/lb/lb_worker.h"
 #include "tests/unit/lb/policy_fixture.h"
@@ -87,6 +88,22 @@ TEST_F(LbPolicy, ADeniedFlowIsDroppedWithoutAConnectionAndItsRetryIsClassifiedAg
   EXPECT_EQ(w->c.lb.new_flows, 0u);
   EXPECT_EQ(w->ct.table.active(), 0u);
   EXPECT_EQ(w->ct.table.counters().inserts, 0u);
+}
+
+// Each verdict counts on the policy that decided it: the one whose rule
+// allowed the flow, or the one that isolated its Pod when none did.
+TEST_F(LbPolicy, EachVerdictCountsOnThePolicyThatDecidedIt) {
+  enforce("8080");
+  list.n_policies = 1;  // web-from-one-client
+  std::vector<policy_hits> hits(2, policy_hits{});  // a second worker's row after this one's
+  table.hits = hits.data();
+  lb_use_policy(w->s, &table);
+  for (uint16_t p = 0; p < 3; ++p) w->run({tcp_frame(ip4_client, web, static_cast<uint16_t>(40300 + p), 80, SYN)});
+  w->run({tcp_frame(client2, web, 40400, 80, SYN)});
+  EXPECT_EQ(hits[0].denied_ingress, 3u);
+  EXPECT_EQ(hits[0].allowed_ingress, 1u);
+  EXPECT_EQ(hits[0].allowed_egress + hits[0].denied_egress, 0u) << "no Pod is isolated for egress";
+  EXPECT_EQ(hits[1].denied_ingress + hits[1].allowed_ingress, 0u) << "worker 0 counts in its own row";
 }
 
 // ClientIP affinity remembers a client only once its connection is allowed:
