@@ -18,6 +18,7 @@
 #include "dataplane/control_status.h"
 #include "pipelines/l7/tcp/tcp_counters.h"
 #include "dataplane/publish/counter_slots.h"
+#include "dataplane/socket_address.h"
 #include "dataplane/stats.h"
 #include "pipelines/common/net_types.h"
 #include "pipelines/contract/policy_catalog.h"
@@ -737,21 +738,8 @@ bool metrics_server::start(const metrics_config& cfg, const shared_state* state)
   }
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (v6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(cfg.port);
-    std::memcpy(&a->sin6_addr, cfg.address.b.data(), 16);
-    len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(cfg.port);
-    std::memcpy(&a->sin_addr, cfg.address.b.data(), 4);
-    len = sizeof *a;
-  }
+  sockaddr_storage ss;
+  socklen_t len = socket_address(cfg.address, cfg.port, ss);
   if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(listen_fd_, 16) != 0) {
     error_ = fmt::format("metrics: cannot listen on {} port {}: {}", to_string(cfg.address), cfg.port,
                          std::strerror(errno));

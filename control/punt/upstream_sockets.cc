@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/socket_address.h"
+
 namespace kgw {
 
 namespace {
@@ -41,19 +43,7 @@ upstream_sockets::upstream_sockets(const std::vector<dns_upstream>& upstreams, u
     : lifetime_ms_(lifetime_ms), max_open_(max_open) {
   for (const dns_upstream& u : upstreams) {
     target t{};
-    if (u.addr.is_v4()) {
-      auto* a = reinterpret_cast<sockaddr_in*>(&t.addr);
-      a->sin_family = AF_INET;
-      a->sin_port = htons(u.port);
-      std::memcpy(&a->sin_addr, u.addr.b.data(), 4);
-      t.len = sizeof(sockaddr_in);
-    } else {
-      auto* a = reinterpret_cast<sockaddr_in6*>(&t.addr);
-      a->sin6_family = AF_INET6;
-      a->sin6_port = htons(u.port);
-      std::memcpy(&a->sin6_addr, u.addr.b.data(), 16);
-      t.len = sizeof(sockaddr_in6);
-    }
+    t.len = socket_address(u.addr, u.port, t.addr);
     targets_.push_back(t);
     // The fallback, made now so that a family the kernel cannot serve is said at start.
     if (shared_fd(u.addr.is_v4()) < 0 && error_.empty())
