@@ -87,7 +87,9 @@ class builder {
     std::string version(schema_version);
     add(label("dns-version") + zone_, {type_txt, std::string(1, static_cast<char>(version.size())) + version});
     // The pod subdomain exists in either pod mode (CoreDNS answers it
-    // NODATA); the names below it are the responder's (dns_pod.h).
+    // NODATA); the names below it are the responder's (dns_pod.h), never
+    // the table's: the responder parses a pod name only when the table
+    // lacks it (dns_answer.cc).
     nodes_.try_emplace(label("pod") + zone_);
   }
 

@@ -110,15 +110,17 @@ void resolve_pod(writer& w, const table& t, const query& q, const uint8_t* qname
 }
 
 // The answer and authority sections for a well-formed query in class IN.
+// The table holds nothing below `pod.<zone>` (dns_builder.cc), so a name it
+// has is never a pod name, and the pod parse runs only for the names it lacks.
 void resolve(writer& w, const table& t, const query& q, const uint8_t* qname, result& r) {
-  uint8_t pod_addr[16];
-  if (pod_name kind = pod_name_of(t, q, pod_addr); kind != pod_name::none) {
-    resolve_pod(w, t, q, qname, kind, pod_addr, r);
-    return;
-  }
   const node_entry* n = find(t, q.lower, q.name_len);
   uint8_t soa_zone = no_zone;
   if (!n) {
+    uint8_t pod_addr[16];
+    if (pod_name kind = pod_name_of(t, q, pod_addr); kind != pod_name::none) {
+      resolve_pod(w, t, q, qname, kind, pod_addr, r);
+      return;
+    }
     uint8_t z = zone_of(t, q);
     if (z == no_zone || !t.zones[z].authoritative) {
       r.rcode = rcode_refused;

@@ -81,8 +81,8 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
   }
   // A zero checksum means none over IPv4, and is invalid over IPv6 (RFC 8200 8.1).
   uint16_t sum = load_be16(udp + 6);
-  uint32_t pseudo = v4 ? ipv4_pseudo_sum(ip + 12, ip + 16, ipproto_udp, udp_len)
-                       : ipv6_pseudo_sum(ip + 8, ip + 24, ipproto_udp, udp_len);
+  // The addresses lie back to back in both families: one sum for the pseudo-header.
+  uint32_t pseudo = csum_add_bytes(0, ip + (v4 ? 12 : 8), v4 ? 8 : 32) + ipproto_udp + udp_len;
   if ((sum != 0 || !v4) && !csum_verify(pseudo, udp, udp_len)) {
     m.drop(drop_reason::dns_bad_checksum);
     return;

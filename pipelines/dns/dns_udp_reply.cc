@@ -9,43 +9,44 @@ namespace kgw {
 
 void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8_t* src_mac, uint32_t rlen) {
   constexpr uint16_t dns_port = 53;
+  constexpr uint8_t ttl = 64;
   bool v4 = m.l3 == l3_kind::ipv4;
   uint8_t* ip = frame + m.l3_off;
   uint32_t alen = v4 ? 4 : 16;
-  uint8_t client[16], server[16];
-  std::memcpy(client, ip + (v4 ? 12 : 8), alen);
-  std::memcpy(server, ip + (v4 ? 16 : 24), alen);
+  uint8_t* addrs = ip + (v4 ? 12 : 8);  // source then destination, back to back in both families
+  // Swapped, the two addresses keep their sum: one sum serves the IPv4
+  // header and the pseudo-header.
+  uint32_t addr_sum = csum_add_bytes(0, addrs, 2 * alen);
+  uint8_t client[16];
+  std::memcpy(client, addrs, alen);
+  std::memcpy(addrs, addrs + alen, alen);
+  std::memcpy(addrs + alen, client, alen);
   uint16_t client_port = m.sport;
   uint32_t ip_len = v4 ? 20 : 40;
   uint32_t ulen = 8 + rlen;
   if (v4) {
+    uint16_t total = static_cast<uint16_t>(20 + ulen);
     ip[0] = 0x45;
     ip[1] = 0;
-    store_be16(ip + 2, static_cast<uint16_t>(20 + ulen));
+    store_be16(ip + 2, total);
     store_be16(ip + 4, 0);
     store_be16(ip + 6, 0);
-    ip[8] = 64;
+    ip[8] = ttl;
     ip[9] = ipproto_udp;
-    store_be16(ip + 10, 0);
-    std::memcpy(ip + 12, server, 4);
-    std::memcpy(ip + 16, client, 4);
-    store_be16(ip + 10, ipv4_header_checksum(ip, 20));
+    store_be16(ip + 10, csum_finish(addr_sum + 0x4500 + total + (ttl << 8 | ipproto_udp)));
   } else {
     ip[0] = 0x60;
     ip[1] = ip[2] = ip[3] = 0;
     store_be16(ip + 4, static_cast<uint16_t>(ulen));
     ip[6] = ipproto_udp;
-    ip[7] = 64;
-    std::memcpy(ip + 8, server, 16);
-    std::memcpy(ip + 24, client, 16);
+    ip[7] = ttl;
   }
   uint8_t* u = ip + ip_len;
   store_be16(u, dns_port);
   store_be16(u + 2, client_port);
   store_be16(u + 4, static_cast<uint16_t>(ulen));
   store_be16(u + 6, 0);
-  uint32_t ps = v4 ? ipv4_pseudo_sum(ip + 12, ip + 16, ipproto_udp, ulen) : ipv6_pseudo_sum(ip + 8, ip + 24, ipproto_udp, ulen);
-  uint16_t us = csum_finish(csum_add_bytes(ps, u, ulen));
+  uint16_t us = csum_finish(csum_add_bytes(addr_sum + ipproto_udp + ulen, u, ulen));
   store_be16(u + 6, us ? us : 0xffff);
 
   len = m.l3_off + ip_len + ulen;

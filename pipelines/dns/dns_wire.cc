@@ -9,29 +9,24 @@ namespace {
 inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
 // QNAME: labels only (a pointer has nothing before it to point at), at most
-// 255 bytes, copied in lower case with each label's start.
+// 255 bytes, copied in lower case with each label's start. The labels are
+// walked first and the name lowered as one run of bytes afterwards: length
+// bytes (0..63) lie below 'A', so lowering leaves them as they are.
 bool read_qname(const uint8_t* msg, uint32_t len, uint32_t& p, query& q) {
-  uint32_t n = 0;
-  uint32_t labels = 0;
+  uint32_t start = p, n = 0, labels = 0;
   for (;;) {
     if (p >= len) return false;
     uint32_t l = msg[p];
-    if (l == 0) {
-      q.lower[n++] = 0;
-      p++;
-      break;
-    }
+    if (l == 0) break;
     if (l > max_label_len) return false;  // a pointer, or a label type RFC 6891 retired
     if (n + 1 + l + 1 > max_name_len || p + 1 + l > len) return false;
     q.label_at[labels++] = static_cast<uint8_t>(n);
-    q.lower[n++] = static_cast<uint8_t>(l);
-    const uint8_t* src = msg + p + 1;
-    for (uint32_t i = 0; i < l; ++i) {
-      uint8_t c = src[i];
-      q.lower[n++] = static_cast<uint8_t>(static_cast<unsigned>(c - 'A') < 26u ? c + 32 : c);
-    }
+    n += 1 + l;
     p += 1 + l;
   }
+  p++;
+  n++;
+  lower_ascii(q.lower, msg + start, n);
   q.name_len = static_cast<uint8_t>(n);
   q.n_labels = static_cast<uint8_t>(labels);
   return true;
@@ -150,49 +145,15 @@ bool ends_with(const query& q, const uint8_t* suffix, uint32_t suffix_len) {
   return std::memcmp(q.lower + start, suffix, suffix_len) == 0;
 }
 
-bool writer::put_u8(uint8_t v) {
-  if (pos_ + 1 > limit_) return false;
-  msg_[pos_++] = v;
-  return true;
-}
-
-bool writer::put_u16(uint16_t v) {
-  if (pos_ + 2 > limit_) return false;
-  msg_[pos_] = static_cast<uint8_t>(v >> 8);
-  msg_[pos_ + 1] = static_cast<uint8_t>(v);
-  pos_ += 2;
-  return true;
-}
-
-bool writer::put_u32(uint32_t v) {
-  if (pos_ + 4 > limit_) return false;
-  for (int i = 0; i < 4; ++i) msg_[pos_ + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-  pos_ += 4;
-  return true;
-}
-
-bool writer::put_bytes(const uint8_t* p, uint32_t n) {
-  if (pos_ + n > limit_) return false;
-  std::memcpy(msg_ + pos_, p, n);
-  pos_ += n;
-  return true;
-}
-
-void writer::patch_u16(uint32_t at, uint16_t v) {
-  msg_[at] = static_cast<uint8_t>(v >> 8);
-  msg_[at + 1] = static_cast<uint8_t>(v);
-}
-
-// Entries for the labels of `name` before offset `upto`, the first written at `at`.
-void writer::add_entries(const uint8_t* name, uint32_t upto, uint32_t at) {
-  uint32_t len = name_length(name, max_name_len);
+// Entries for the labels of `name` (`len` bytes) before offset `upto`, the first written at `at`.
+void writer::add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
   for (uint32_t i = 0; i < upto && name[i] != 0; i += name[i] + 1u) {
     if (n_dict_ == max_dict || at + i >= 0x4000) return;  // no room, or beyond a pointer's reach
     dict_[n_dict_++] = {name + i, static_cast<uint16_t>(at + i), static_cast<uint8_t>(len - i)};
   }
 }
 
-void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_entries(name, len, at); }
+void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_entries(name, len, len, at); }
 
 bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
   uint32_t start = pos_;
@@ -201,18 +162,18 @@ bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
       uint32_t rest = len - i;
       for (uint32_t k = 0; k < n_dict_; ++k) {
         const entry& e = dict_[k];
-        if (e.len != rest || std::memcmp(e.suffix, name + i, rest) != 0) continue;
+        if (e.len != rest || (e.suffix != name + i && std::memcmp(e.suffix, name + i, rest) != 0)) continue;
         if (pos_ + i + 2 > limit_) return false;
         std::memcpy(msg_ + pos_, name, i);
         pos_ += i;
         put_u16(static_cast<uint16_t>(0xc000 | e.at));
-        add_entries(name, i, start);
+        add_entries(name, len, i, start);
         return true;
       }
     }
   }
   if (!put_bytes(name, len)) return false;
-  add_entries(name, len, start);
+  add_entries(name, len, len, start);
   return true;
 }
 

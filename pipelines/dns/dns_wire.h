@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace kgw::dns {
 
@@ -51,6 +52,30 @@ inline constexpr uint16_t flag_ra = 0x0080;
 inline constexpr uint16_t flag_ad = 0x0020;
 inline constexpr uint16_t flag_cd = 0x0010;
 inline constexpr uint16_t edns_flag_do = 0x8000;  // in the OPT's TTL, below version and extended rcode
+
+// Copies `n` bytes, ASCII letters in lower case, eight at a time: DNS names
+// compare case-insensitively (RFC 4343), and this runs for every query.
+inline void lower_ascii(uint8_t* dst, const uint8_t* src, uint32_t n) {
+  constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  auto lower8 = [](uint64_t w) {
+    uint64_t heptets = w & ~high;
+    uint64_t at_least_a = heptets + (0x80 - 'A') * ones;    // high bit: the byte's low 7 bits >= 'A'
+    uint64_t above_z = heptets + (0x80 - 'Z' - 1) * ones;   // high bit: above 'Z'
+    return w | ((at_least_a & ~above_z & ~w & high) >> 2);  // 0x80 >> 2 is the case bit
+  };
+  auto word = [&](uint32_t at) {
+    uint64_t w;
+    std::memcpy(&w, src + at, 8);
+    w = lower8(w);
+    std::memcpy(dst + at, &w, 8);
+  };
+  if (n < 8) {
+    for (uint32_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(lower8(src[i]));
+    return;
+  }
+  for (uint32_t i = 0; i + 8 <= n; i += 8) word(i);
+  if (n % 8) word(n - 8);  // the last eight again: lowering twice changes nothing
+}
 
 // What the parse of a query found (the rule is in docs/dns.md, "Malformed queries").
 enum class query_status : uint8_t {
@@ -121,10 +146,30 @@ class writer {
   // Moves the end forward over bytes already in place (the question).
   void skip_to(uint32_t pos) { pos_ = pos; }
 
-  bool put_u8(uint8_t v);
-  bool put_u16(uint16_t v);
-  bool put_u32(uint32_t v);
-  bool put_bytes(const uint8_t* p, uint32_t n);
+  bool put_u8(uint8_t v) {
+    if (pos_ + 1 > limit_) return false;
+    msg_[pos_++] = v;
+    return true;
+  }
+  bool put_u16(uint16_t v) {
+    if (pos_ + 2 > limit_) return false;
+    store(pos_, v);
+    pos_ += 2;
+    return true;
+  }
+  bool put_u32(uint32_t v) {
+    if (pos_ + 4 > limit_) return false;
+    store(pos_, static_cast<uint16_t>(v >> 16));
+    store(pos_ + 2, static_cast<uint16_t>(v));
+    pos_ += 4;
+    return true;
+  }
+  bool put_bytes(const uint8_t* p, uint32_t n) {
+    if (pos_ + n > limit_) return false;
+    std::memcpy(msg_ + pos_, p, n);
+    pos_ += n;
+    return true;
+  }
   // A name in wire form (`len` bytes, root included); `compress`: shortened
   // to a pointer where a suffix is already in the message (never for SRV's
   // target, RFC 2782). Either way its labels can be pointed at later.
@@ -132,10 +177,14 @@ class writer {
   // A name already at `at` in the message (the question), for later names to point at.
   void remember(const uint8_t* name, uint32_t len, uint32_t at);
   // The 16-bit field at `at`, written again (counts, RDLENGTH).
-  void patch_u16(uint32_t at, uint16_t v);
+  void patch_u16(uint32_t at, uint16_t v) { store(at, v); }
 
  private:
-  void add_entries(const uint8_t* name, uint32_t upto, uint32_t at);
+  void store(uint32_t at, uint16_t v) {
+    msg_[at] = static_cast<uint8_t>(v >> 8);
+    msg_[at + 1] = static_cast<uint8_t>(v);
+  }
+  void add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at);
 
   struct entry {
     const uint8_t* suffix;  // the name from this label on, uncompressed

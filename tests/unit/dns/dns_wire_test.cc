@@ -37,6 +37,24 @@ TEST(DnsParse, WellFormedQuery) {
   EXPECT_EQ(udp_limit(q), 512u);
 }
 
+// Eight bytes at a time must lower exactly what a byte at a time does: every
+// byte value, at every position of a word, and every tail length.
+TEST(DnsParse, LowerAsciiMatchesBytewise) {
+  for (uint32_t n = 0; n <= 40; ++n) {
+    for (uint32_t v = 0; v < 256; ++v) {
+      uint8_t src[40], dst[41], want[40];
+      for (uint32_t i = 0; i < n; ++i) {
+        src[i] = static_cast<uint8_t>((v + i * 37) & 0xff);
+        want[i] = src[i] >= 'A' && src[i] <= 'Z' ? static_cast<uint8_t>(src[i] + 32) : src[i];
+      }
+      dst[n] = 0xa5;  // nothing written past n bytes
+      lower_ascii(dst, src, n);
+      ASSERT_EQ(std::memcmp(dst, want, n), 0) << "n " << n << " v " << v;
+      ASSERT_EQ(dst[n], 0xa5);
+    }
+  }
+}
+
 TEST(DnsParse, RootName) {
   query q;
   ASSERT_EQ(parse(make_query({.name = "", .type = type_ns}), q), query_status::ok);
