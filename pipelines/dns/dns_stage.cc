@@ -7,6 +7,7 @@
 #include "pipelines/common/checksum.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/dns/dns_answer.h"
+#include "pipelines/dns/dns_prefetch.h"
 #include "pipelines/dns/dns_udp_reply.h"
 
 namespace kgw {
@@ -117,6 +118,7 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
 
 void dns_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const dns_stage_table& a, const dns::table* t,
                lcore_counters& c) {
+  dns::prefetch_burst(pkts, meta, n, t);
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (m.v != verdict::pending || m.dport != dns_port) continue;

@@ -127,6 +127,13 @@ query_status parse_query(const uint8_t* msg, uint32_t len, query& q) {
   return query_status::ok;
 }
 
+bool parse_question_name(const uint8_t* msg, uint32_t len, query& q) {
+  uint32_t p = header_len;
+  if (len < header_len || !read_qname(msg, len, p, q) || p + 4 > len) return false;
+  q.qtype = be16(msg + p);
+  return true;
+}
+
 uint32_t udp_limit(const query& q) {
   if (!q.edns) return classic_udp_size;
   uint32_t s = q.edns_udp_size;

@@ -110,6 +110,11 @@ struct query {
 // says whether the question can be echoed.
 query_status parse_query(const uint8_t* msg, uint32_t len, query& q);
 
+// Only the question's name and type, read as parse_query reads them (q's
+// name fields and qtype): what the stage looks at ahead of answering, to
+// prefetch its table entries. False when they do not parse.
+bool parse_question_name(const uint8_t* msg, uint32_t len, query& q);
+
 // The largest response the requestor takes over UDP: 512 without EDNS0,
 // else its size, at least 512 and at most server_udp_size.
 uint32_t udp_limit(const query& q);
