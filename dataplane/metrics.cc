@@ -66,7 +66,7 @@ std::string endpoint_label(const backend_entry& be) {
 // traffic: the workers' own connections, which the packet counters above do
 // not see); only when the workers run the proxy.
 void endpoint_http_metrics(std::string& out, const service_directory& d) {
-  if (!slot_http_counters(d.counters, 0)) return;
+  if (!has_http_rows(d.counters)) return;
   struct row {
     std::string labels;
     endpoint_http_counters c;
@@ -79,7 +79,7 @@ void endpoint_http_metrics(std::string& out, const service_directory& d) {
       const backend_entry& be = t.backends()[grp.first_backend + b];
       rows.push_back({fmt::format("service=\"{}\",port=\"{}\",protocol=\"TCP\",endpoint=\"{}\"",
                                   label(t.names()[grp.service].text), grp.port, endpoint_label(be)),
-                      *slot_http_counters(d.counters, be.counter)});
+                      sum_http_counters(*d.counters, be.counter)});
     }
   });
   family(out, "kgw_endpoint_http_requests_total", "counter",

@@ -265,17 +265,23 @@ lb_counters slot_counters(const lb_counter_area* a, uint32_t slot) {
   return t;
 }
 
-std::optional<endpoint_http_counters> slot_http_counters(const lb_counter_area* a, uint32_t slot) {
-  if (!a || a->magic != lb_counter_area_magic || !a->http[0]) return std::nullopt;
+bool has_http_rows(const lb_counter_area* a) { return a && a->magic == lb_counter_area_magic && a->http[0]; }
+
+endpoint_http_counters sum_http_counters(const lb_counter_area& a, uint32_t slot) {
   endpoint_http_counters t{};
-  if (slot >= a->n_slots) return t;
-  for (unsigned w = 0; w < a->n_workers && w < max_generation_workers; ++w) {
-    const endpoint_http_counters& c = a->http[w][slot];
+  if (slot >= a.n_slots) return t;
+  for (unsigned w = 0; w < a.n_workers && w < max_generation_workers; ++w) {
+    const endpoint_http_counters& c = a.http[w][slot];
     t.requests += c.requests;
     for (unsigned k = 0; k < 5; ++k) t.responses[k] += c.responses[k];
     t.failures += c.failures;
   }
   return t;
+}
+
+std::optional<endpoint_http_counters> slot_http_counters(const lb_counter_area* a, uint32_t slot) {
+  if (!has_http_rows(a)) return std::nullopt;
+  return sum_http_counters(*a, slot);
 }
 
 std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(const lb_counter_area* a) {

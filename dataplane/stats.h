@@ -41,6 +41,9 @@ lb_counters slot_counters(const lb_counter_area* a, uint32_t slot);
 // The HTTP proxy's requests to an endpoint (its `counter` slot) summed over
 // the workers; nothing when no worker runs the proxy (the area has no rows).
 std::optional<endpoint_http_counters> slot_http_counters(const lb_counter_area* a, uint32_t slot);
+// Whether the area has the proxy's rows; then sum_http_counters reads them.
+bool has_http_rows(const lb_counter_area* a);
+endpoint_http_counters sum_http_counters(const lb_counter_area& a, uint32_t slot);
 
 // Calls f(record, group index) for every group of every record, in slot
 // order. Read while the main lcore may swap records: a record seen is whole,
