@@ -13,32 +13,42 @@ namespace kgw {
 // Adds `len` bytes (big-endian 16-bit words, odd tail padded with zero) to a
 // running 32-bit sum. Chain calls only at even offsets.
 inline uint32_t csum_add_bytes(uint32_t sum, const uint8_t* p, size_t len) {
+  // One's-complement sums commute with byte swapping: sum the words in host
+  // order and swap once at the end. Two 32-bit halves fold to the same
+  // 16-bit sum as four 16-bit quarters, with fewer operations.
   uint64_t s = 0;
-  while (len >= 8) {
+  auto halves = [&p]() {
     uint64_t w;
     std::memcpy(&w, p, 8);
-    // One's-complement sums commute with byte swapping: sum the words in host
-    // order and swap once at the end. Two 32-bit halves fold to the same
-    // 16-bit sum as four 16-bit quarters, with fewer operations.
-    s += (w & 0xffffffffu) + (w >> 32);
     p += 8;
+    return (w & 0xffffffffu) + (w >> 32);
+  };
+  for (; len >= 16; len -= 16) {
+    s += halves();
+    s += halves();
+  }
+  if (len >= 8) {
+    s += halves();
     len -= 8;
   }
-  uint64_t tail = 0;
-  while (len >= 2) {
+  if (len & 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    s += w;
+    p += 4;
+  }
+  if (len & 2) {
     uint16_t w;
     std::memcpy(&w, p, 2);
-    tail += w;
+    s += w;
     p += 2;
-    len -= 2;
   }
-  if (len) {
+  if (len & 1) {
     uint8_t last[2] = {*p, 0};
     uint16_t w;
     std::memcpy(&w, last, 2);
-    tail += w;
+    s += w;
   }
-  s += tail;
   // Fold to 16 bits in host order, then present it as a big-endian value.
   while (s >> 16) s = (s & 0xffff) + (s >> 16);
   uint16_t host = static_cast<uint16_t>(s);

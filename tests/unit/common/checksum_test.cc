@@ -24,6 +24,17 @@ TEST(Checksum, MatchesReferenceAtEveryLengthAndAlignment) {
   }
 }
 
+// Every carry kept: runs of bytes whose words carry out of every add, up to
+// a jumbo frame's length, at lengths around the 16-byte step and its tails.
+TEST(Checksum, CarriesOfLongRunsAreKept) {
+  for (uint8_t fill : {uint8_t{0xff}, uint8_t{0x80}, uint8_t{0xfe}}) {
+    for (size_t len : {15u, 16u, 17u, 23u, 24u, 31u, 1499u, 1500u, 9000u, 9001u}) {
+      bytes b(len, fill);
+      EXPECT_EQ(csum_finish(csum_add_bytes(0, b.data(), len)), ref_checksum(b)) << int(fill) << " len " << len;
+    }
+  }
+}
+
 TEST(Checksum, ChainedSumsEqualOneSum) {
   bytes b(64);
   for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>(i * 37 + 11);
