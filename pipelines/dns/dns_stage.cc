@@ -54,7 +54,7 @@ void dns_count_answer(const dns::answer_info& info, uint32_t response_len, dns_l
 }
 
 void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const dns_stage_table& a,
-                      const dns::table* t, lcore_counters& c) {
+                      const dns::table* t, lcore_counters& c, nic_l4_csum nic) {
   if (m.v != verdict::pending || m.dport != dns_port) return;
   bool tcp = m.l4_proto == ipproto_tcp;
   if (m.l4_proto != ipproto_udp && !(tcp && a.tcp_port == dns_port)) return;
@@ -82,9 +82,13 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
   }
   // A zero checksum means none over IPv4, and is invalid over IPv6 (RFC 8200 8.1).
   uint16_t sum = load_be16(udp + 6);
-  // The addresses lie back to back in both families: one sum for the pseudo-header.
-  uint32_t pseudo = csum_add_bytes(0, ip + (v4 ? 12 : 8), v4 ? 8 : 32) + ipproto_udp + udp_len;
-  if ((sum != 0 || !v4) && !csum_verify(pseudo, udp, udp_len)) {
+  auto sum_ok = [&] {
+    if (nic != nic_l4_csum::unknown) return nic == nic_l4_csum::good;
+    // The addresses lie back to back in both families: one sum for the pseudo-header.
+    uint32_t pseudo = csum_add_bytes(0, ip + (v4 ? 12 : 8), v4 ? 8 : 32) + ipproto_udp + udp_len;
+    return csum_verify(pseudo, udp, udp_len);
+  };
+  if ((sum != 0 || !v4) && !sum_ok()) {
     m.drop(drop_reason::dns_bad_checksum);
     return;
   }
@@ -133,7 +137,11 @@ void dns_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const dns_stag
     uint8_t* data = rte_pktmbuf_mtod(mb, uint8_t*);
     uint32_t len = rte_pktmbuf_data_len(mb);
     uint32_t cap = len + rte_pktmbuf_tailroom(mb);
-    dns_answer_frame(data, len, cap, m, a, t, c);
+    uint64_t l4 = mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    nic_l4_csum nic = l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD  ? nic_l4_csum::good
+                      : l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD ? nic_l4_csum::bad
+                                                         : nic_l4_csum::unknown;
+    dns_answer_frame(data, len, cap, m, a, t, c, nic);
     if (m.v == verdict::tx) {
       mb->data_len = static_cast<uint16_t>(len);
       mb->pkt_len = len;

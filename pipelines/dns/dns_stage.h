@@ -35,12 +35,16 @@ struct dns_stage_table {
   uint8_t forward = 0;
 };
 
+// What the NIC said of a datagram's UDP checksum (RTE_MBUF_F_RX_L4_CKSUM_*):
+// a verdict it gave is taken instead of summing the datagram again.
+enum class nic_l4_csum : uint8_t { unknown, good, bad };
+
 // One parsed frame: claims it (verdict tx or drop; punt for a name outside
 // the zones when `forward`) when it is a query to a DNS address, hands TCP to port tcp_port of a DNS address to the stack
 // (verdict tcp), else leaves it pending. `len` becomes the response's length;
 // `cap` is the room the buffer has from the frame's start.
 void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const dns_stage_table& a,
-                      const dns::table* t, lcore_counters& c);
+                      const dns::table* t, lcore_counters& c, nic_l4_csum nic = nic_l4_csum::unknown);
 
 // A query answered (response_len > 0) or dropped, in the counters: EDNS,
 // its type, the response's rcode, NODATA, TC. UDP's and TCP's alike.

@@ -80,13 +80,14 @@ struct outcome {
   lcore_counters c{};
 };
 
-outcome run(std::vector<uint8_t> f, const std::vector<uint64_t>* names, bool forward = false) {
+outcome run(std::vector<uint8_t> f, const std::vector<uint64_t>* names, bool forward = false,
+            nic_l4_csum nic = nic_l4_csum::unknown) {
   outcome o;
   EXPECT_TRUE(parse_frame(f.data(), static_cast<uint32_t>(f.size()), o.m));
   uint32_t len = static_cast<uint32_t>(f.size());
   f.resize(2048);
   dns_answer_frame(f.data(), len, 2048, o.m, addresses(forward),
-                   names ? reinterpret_cast<const dns::table*>(names->data()) : nullptr, o.c);
+                   names ? reinterpret_cast<const dns::table*>(names->data()) : nullptr, o.c, nic);
   f.resize(len);
   o.out = f;
   return o;
@@ -184,6 +185,23 @@ TEST(DnsStage, DropsByReason) {
   store_be16(f.data() + 14 + 40 + 6, 0);
   o = run(f, &t);
   EXPECT_EQ(o.m.why, drop_reason::dns_bad_checksum);
+}
+
+// The NIC's verdict on the UDP checksum is taken as it is: a datagram it
+// checked is not summed again, one it found bad is dropped.
+TEST(DnsStage, NicChecksumVerdictIsTaken) {
+  auto t = names();
+  auto q = make_query({.name = "web.shop.svc.cluster.local"});
+  auto o = run(frame(true, q, v4_dns, 0, true), &t, false, nic_l4_csum::good);
+  EXPECT_EQ(o.m.v, verdict::tx) << "the NIC said good: not summed again";
+  o = run(frame(false, q, v6_dns), &t, false, nic_l4_csum::bad);
+  EXPECT_EQ(o.m.why, drop_reason::dns_bad_checksum);
+  o = run(frame(true, q, v4_dns), &t, false, nic_l4_csum::bad);
+  EXPECT_EQ(o.m.why, drop_reason::dns_bad_checksum);
+  auto f = frame(true, q, v4_dns);
+  store_be16(f.data() + 14 + 20 + 6, 0);
+  o = run(f, &t, false, nic_l4_csum::bad);
+  check_response(o, true);  // no checksum over IPv4: nothing for the NIC to find bad
 }
 
 TEST(DnsStage, Fragments) {
