@@ -30,11 +30,47 @@ SCENARIOS=(
   "dns-aaaa-10k-svc|-m dns -6 -q aaaa -s 10000 -e 1 -p 100000|4096|251"
   "dns-aaaa-100k-svc|-m dns -6 -q aaaa -s 100000 -e 1 -p 100000|4096|251"
   "pod-vxlan-1k|-m pod -f 1000 -s 1|4096|251"
+  # The same traffic as l4-est-1k and l4-new-1k-svc with a NetworkPolicy
+  # isolating every endpoint Pod and allowing the clients (policy_manifests):
+  # what enforcement costs an established packet and a new flow.
+  "l4-est-1k-policy|-m established -f 1000 -s 10 -e 3|65536|65537"
+  "l4-new-1k-svc-policy|-m new -s 1000 -e 3 -p 200000|65536|1021"
 )
 
 # The DNS scenarios' gateway has a dns section (the responder on 198.18.0.53);
 # the others have none, so that their figures do not carry the DNS stage.
 is_dns_scenario() { [[ "$1" == dns-* ]]; }
+
+# The *-policy scenarios' manifests get policy_manifests.
+is_policy_scenario() { [[ "$1" == *-policy ]]; }
+
+# policy_manifests DIR: DIR/policy.yaml making every endpoint address of the
+# Services kgw-gen wrote into DIR a Pod (namespace perf, label app: perf) and a
+# NetworkPolicy that isolates them all for ingress and allows TCP 8080 from
+# the generator's clients (198.18.64.0/18, 2001:2::40:0:0/96): every flow is
+# classified and allowed, as in a cluster where every Pod has a policy.
+policy_manifests() {
+  local dir=$1 i=0 addr
+  {
+    cat <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-clients, namespace: perf}
+spec:
+  podSelector: {matchLabels: {app: perf}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{ipBlock: {cidr: 198.18.64.0/18}}, {ipBlock: {cidr: "2001:2::40:0:0/96"}}]
+    ports: [{protocol: TCP, port: 8080}]
+YAML
+    for addr in $(sed -n 's/.*addresses: \["\([^"]*\)"\].*/\1/p' "$dir"/*.yaml | sort -u); do
+      printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: pod%s, namespace: perf, labels: {app: perf}}\n' "$i"
+      printf 'spec: {containers: [{name: http, ports: [{name: http, containerPort: 8080}]}]}\n'
+      printf 'status: {podIP: "%s"}\n' "$addr"
+      i=$((i + 1))
+    done
+  } > "$dir/policy.yaml"
+}
 
 # The DNS flatness scenarios (100,000 queries each) run only when named
 # (perf/dns/run names them): not in "every scenario".
