@@ -176,12 +176,17 @@ def checksums_ok(p):
 
 
 def counters(work, run):
+    """`show counters` of run N: its text, the steering and conntrack lines as
+    dicts, new flows and the total of drops."""
     text = open(os.path.join(work, f"run{run}-counters.txt")).read()
-    line = re.search(r"^steering: (.*)$", text, re.M)
-    steering = {k: int(v) for k, v in re.findall(r"([a-z-]+) (\d+)", line.group(1))} if line else {}
+
+    def fields(section):
+        line = re.search(rf"^{section}: (.*)$", text, re.M)
+        return {k: int(v) for k, v in re.findall(r"([a-z-]+) (\d+)", line.group(1))} if line else {}
     services = re.search(r"^services: new-flows (\d+)", text, re.M)
     drops = re.search(r"^\s*total\s+(\d+)$", text, re.M)
-    return text, steering, int(services.group(1)) if services else -1, int(drops.group(1)) if drops else 0
+    return (text, fields("steering"), fields("conntrack"), int(services.group(1)) if services else -1,
+            int(drops.group(1)) if drops else 0)
 
 
 def check(work):
@@ -253,7 +258,7 @@ def check(work):
     # The counters: how each flow was steered.
     full_nat = sum(1 for f in fl if f["full_nat"])
     for run, per_flow in ((1, 1), (2, STEPS)):
-        text, st, new_flows, drops = counters(work, run)
+        text, st, ct, new_flows, drops = counters(work, run)
         print(f"run {run}: " + next((ln for ln in text.splitlines() if ln.startswith("steering:")), "no steering line"))
         want = {"snat-by-flow-rule": 0, "snat-rss-aimed": 0, "snat-unaimed": full_nat,
                 "handoff-out": per_flow * len(handed), "handoff-in": per_flow * len(handed)}
@@ -262,6 +267,11 @@ def check(work):
                 problems.append(f"run {run}: steering {k} {st.get(k)}, want {v}")
         if new_flows != len(fl):
             problems.append(f"run {run}: new-flows {new_flows}, want {len(fl)}")
+        # Run 2 answered every flow: each connection saw both directions.
+        want_ct = {"active": len(fl), "inserts": len(fl), "assured": 0 if run == 1 else len(fl)}
+        for k, v in want_ct.items():
+            if ct.get(k) != v:
+                problems.append(f"run {run}: conntrack {k} {ct.get(k)}, want {v}")
         if drops:
             problems.append(f"run {run}: {drops} packets dropped:\n{text}")
 
