@@ -63,9 +63,9 @@ run_dataplane() {
   "$KGW" dataplane -c "$WORK/gateway$n.yaml" --manifests "$HERE/manifests-pcap-workers" > "$WORK/dp.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
-  # Until both files are read and what they gave is sent (30 s at most; a
-  # packet lost shows in the counters below).
-  local end=$((SECONDS + 30))
+  # Until both files are read and what they gave is sent (60 s at most, start
+  # included, for a loaded machine; a packet lost shows in the counters below).
+  local end=$((SECONDS + 60))
   while ((SECONDS < end)); do
     read -r rx tx < <(cli "show counters" 2> /dev/null | awk '$1 == "rx" {print $2, $4}')
     [ "${rx:-0}" = "$total" ] && [ "${tx:-0}" -ge "$total" ] && break
