@@ -11,7 +11,8 @@ per worker, so an output file says which worker sent a packet).
 
 Flows (TCP and UDP each): full NAT through a ClusterIP and a NodePort, and the
 client's address kept through a Local Service's load-balancer IP and NodePort;
-half of each kind arrives on queue 0, half on queue 1.
+some of each over IPv6 too; half of each kind arrives on queue 0, half on
+queue 1.
 
 Why it cannot flake: the two workers read their files concurrently, so
 nothing may depend on the order between the two files.
@@ -41,20 +42,24 @@ import os
 import re
 import sys
 
-from scapy.all import Ether, IP, TCP, UDP, Raw, rdpcap, wrpcap, raw
+from scapy.all import Ether, IP, IPv6, TCP, UDP, Raw, rdpcap, wrpcap, raw
 
 GW_MAC = "02:00:00:00:00:01"
-NODE = "198.18.0.1"
-SNAT = "198.18.0.250"
+NODE, NODE6 = "198.18.0.1", "2001:2::1"
+SNAT = {4: "198.18.0.250", 6: "2001:2::250"}
 # services.snat_port_lo/hi of the test's gateway.yaml: split evenly, worker 0
 # takes the lower half.
 SNAT_LO, SNAT_HI, WORKERS = 20000, 29999, 2
 SPAN = (SNAT_HI - SNAT_LO + 1) // WORKERS
-CLIENTS = [("198.18.0.2", "02:00:00:00:00:02"), ("198.18.0.3", "02:00:00:00:00:03")]
+CLIENTS = {4: [("198.18.0.2", "02:00:00:00:00:02"), ("198.18.0.3", "02:00:00:00:00:03")],
+           6: [("2001:2::2", "02:00:00:00:00:02"), ("2001:2::3", "02:00:00:00:00:03")]}
 POD_MAC = {"198.19.1.11": "02:00:00:00:01:11", "198.19.1.12": "02:00:00:00:01:12",
-           "198.19.1.13": "02:00:00:00:01:13"}
+           "198.19.1.13": "02:00:00:00:01:13", "2001:3::11": "02:00:00:00:01:11",
+           "2001:3::12": "02:00:00:00:01:12", "2001:3::13": "02:00:00:00:01:13"}
 WEB_PODS = ["198.19.1.11", "198.19.1.12", "198.19.1.13"]
 LOCAL_PODS = ["198.19.1.12", "198.19.1.13"]
+WEB6_PODS = ["2001:3::11", "2001:3::12", "2001:3::13"]
+LOCAL6_PODS = ["2001:3::12", "2001:3::13"]
 # name, protocol, frontend address and port, full NAT, target port, endpoints
 # (tests/netns/manifests-pcap-workers/services.yaml)
 KINDS = [
@@ -66,6 +71,10 @@ KINDS = [
     ("local-np-tcp", "tcp", NODE, 30040, False, 8080, LOCAL_PODS),
     ("local-lb-udp", "udp", "198.18.150.2", 53, False, 5353, LOCAL_PODS),
     ("local-np-udp", "udp", NODE, 30041, False, 5353, LOCAL_PODS),
+    ("cluster6-tcp", "tcp", "2001:2::100:10", 80, True, 8080, WEB6_PODS),
+    ("nodeport6-udp", "udp", NODE6, 30153, True, 5353, WEB6_PODS),
+    ("local6-lb-tcp", "tcp", "2001:2::150:2", 80, False, 8080, LOCAL6_PODS),
+    ("local6-np-udp", "udp", NODE6, 30141, False, 5353, LOCAL6_PODS),
 ]
 PER_QUEUE = 4  # flows of each kind on each queue
 T0 = 1700000000.0
@@ -77,8 +86,10 @@ def flows():
         for q in range(2):
             for i in range(PER_QUEUE):
                 n = len(out)
-                client, cmac = CLIENTS[i % 2]
-                out.append({"id": n, "kind": name, "proto": proto, "vip": vip, "vport": vport, "full_nat": full_nat,
+                family = 6 if ":" in vip else 4
+                client, cmac = CLIENTS[family][i % 2]
+                out.append({"id": n, "kind": name, "proto": proto, "family": family, "vip": vip, "vport": vport,
+                            "full_nat": full_nat,
                             "tport": tport, "pods": pods, "queue": q, "client": client, "cmac": cmac,
                             "sport": 40000 + 37 * n, "seq": 1000000 * (n + 1), "pod_seq": 7000000 * (n + 1)})
     return out
@@ -89,8 +100,16 @@ def mark(f, step):
     return f"kgw-flow-{f['id']}-step-{step}".encode()
 
 
+def l3(src, dst):
+    return IPv6(src=src, dst=dst, hlim=64) if ":" in src else IP(src=src, dst=dst, ttl=64)
+
+
+def ip_of(p):
+    return p[IPv6] if IPv6 in p else p[IP]
+
+
 def client_pkt(f, step):
-    e = Ether(src=f["cmac"], dst=GW_MAC) / IP(src=f["client"], dst=f["vip"], ttl=64)
+    e = Ether(src=f["cmac"], dst=GW_MAC) / l3(f["client"], f["vip"])
     if f["proto"] == "udp":
         return e / UDP(sport=f["sport"], dport=f["vport"]) / Raw(mark(f, step))
     if step == 0:
@@ -101,7 +120,7 @@ def client_pkt(f, step):
 
 def pod_pkt(f, step, seen):
     """The pod's packet to the address and port run 1 saw the gateway use."""
-    e = Ether(src=POD_MAC[seen["pod"]], dst=GW_MAC) / IP(src=seen["pod"], dst=seen["src"], ttl=64)
+    e = Ether(src=POD_MAC[seen["pod"]], dst=GW_MAC) / l3(seen["pod"], seen["src"])
     if f["proto"] == "udp":
         return e / UDP(sport=f["tport"], dport=seen["sport"]) / Raw(mark(f, step))
     if step == 1:
@@ -141,7 +160,7 @@ def read_out(work, run):
 def first_choice(p):
     """What the gateway chose for a flow, from its translated first packet."""
     l4 = p[TCP] if TCP in p else p[UDP]
-    return {"pod": p[IP].dst, "tport": l4.dport, "src": p[IP].src, "sport": l4.sport, "mac": p[Ether].dst}
+    return {"pod": ip_of(p).dst, "tport": l4.dport, "src": ip_of(p).src, "sport": l4.sport, "mac": p[Ether].dst}
 
 
 def craft(work, run):
@@ -168,12 +187,14 @@ def craft(work, run):
 
 
 def checksums_ok(p):
+    """Recomputes the IPv4 header's and the L4 checksum from scratch."""
     fresh = Ether(raw(p))
-    fresh[IP].chksum = None
+    if IP in fresh:
+        fresh[IP].chksum = None
     l4 = TCP if TCP in fresh else UDP
     fresh[l4].chksum = None
     again = Ether(raw(fresh))
-    return again[IP].chksum == p[IP].chksum and again[l4].chksum == p[l4].chksum
+    return (IP not in p or again[IP].chksum == p[IP].chksum) and again[l4].chksum == p[l4].chksum
 
 
 def counters(work, run):
@@ -210,21 +231,24 @@ def check(work):
             problems.append(f"{what}: sent to {c['pod']}:{c['tport']} ({c['mac']}), not an endpoint")
         if f["full_nat"]:
             lo = SNAT_LO + w * SPAN
-            if c["src"] != SNAT or not lo <= c["sport"] < lo + SPAN:
-                problems.append(f"{what}: source {c['src']}:{c['sport']}, want {SNAT} and a port of worker {w}'s "
-                                f"slice {lo}..{lo + SPAN - 1}")
+            if c["src"] != SNAT[f["family"]] or not lo <= c["sport"] < lo + SPAN:
+                problems.append(f"{what}: source {c['src']}:{c['sport']}, want {SNAT[f['family']]} and a port of "
+                                f"worker {w}'s slice {lo}..{lo + SPAN - 1}")
             if w != f["queue"]:
                 problems.append(f"{what}: placed by worker {w}, not by worker {f['queue']} whose queue took it")
         elif (c["src"], c["sport"]) != (f["client"], f["sport"]):
             problems.append(f"{what}: source {c['src']}:{c['sport']}, want the client's {f['client']}:{f['sport']}")
     local = [f for f in fl if not f["full_nat"] and f["id"] in owner]
     handed = [f for f in local if owner[f["id"]] != f["queue"]]
-    for w in range(WORKERS):
-        if not any(owner[f["id"]] == w for f in local):
-            problems.append(f"no Local flow is worker {w}'s: the client hash should spread them")
-    if not handed or len(handed) == len(local):
-        problems.append(f"{len(handed)} of {len(local)} Local flows arrived on the other worker's queue: "
-                        "the test wants some of each")
+    for family in (4, 6):
+        fam = [f for f in local if f["family"] == family]
+        for w in range(WORKERS):
+            if not any(owner[f["id"]] == w for f in fam):
+                problems.append(f"no IPv{family} Local flow is worker {w}'s: the client hash should spread them")
+        n = sum(1 for f in handed if f["family"] == family)
+        if n == 0 or n == len(fam):
+            problems.append(f"{n} of {len(fam)} IPv{family} Local flows arrived on the other worker's queue: "
+                            "the test wants some of each")
 
     # Run 2: every flow complete both ways, by its owner, as run 1 chose.
     for f in fl:
@@ -247,7 +271,7 @@ def check(work):
                     problems.append(f"run 2: {what}: step {step} went {first_choice(p)}, run 1 chose "
                                     f"{first_choice(out1[(fid, 0)][1])}")
             else:
-                got = (p[Ether].src, p[Ether].dst, p[IP].src, l4.sport, p[IP].dst, l4.dport)
+                got = (p[Ether].src, p[Ether].dst, ip_of(p).src, l4.sport, ip_of(p).dst, l4.dport)
                 want = (GW_MAC, f["cmac"], f["vip"], f["vport"], f["client"], f["sport"])
                 if got != want:
                     problems.append(f"run 2: {what}: the pod's step {step} reached the client as {got}, want {want}")
@@ -276,8 +300,8 @@ def check(work):
         if drops:
             problems.append(f"run {run}: {drops} packets dropped:\n{text}")
 
-    print(f"{len(fl)} flows: {full_nat} full NAT (TCP and UDP, ClusterIP and NodePort) placed by the worker of their "
-          f"queue; {len(local)} Local, {len(handed)} of them on the other worker's queue and handed over "
+    print(f"{len(fl)} flows (IPv4 and IPv6): {full_nat} full NAT (TCP and UDP, ClusterIP and NodePort) placed by "
+          f"the worker of their queue; {len(local)} Local, {len(handed)} of them on the other worker's queue and handed over "
           f"({len(handed)} packets in run 1, {STEPS * len(handed)} in run 2)")
     if problems:
         print("\n".join(problems))

@@ -3,7 +3,7 @@
 # rx_pcap= file per queue, a tx_pcap= file per worker's TX queue, so each
 # output packet says which worker sent it. Services with full NAT (ClusterIP,
 # NodePort) and with the client's address kept (externalTrafficPolicy Local),
-# TCP and UDP. Like the golden Service cases, it replays twice: run 1 sends
+# TCP and UDP, IPv4 and IPv6. Like the golden Service cases, it replays twice: run 1 sends
 # each flow's first packet, run 2 the same again with the pods' answers to
 # what run 1 sent them, and more of each conversation. pcap_l4_workers.py
 # crafts the inputs and checks that every flow completed both ways through
@@ -28,19 +28,24 @@ standalone_init kgwpw
 gateway_yaml() {
   local r=$WORK/run$1
   cat <<YAML
-node: {name: pcap-l4-workers, addresses: [198.18.0.1]}
+node: {name: pcap-l4-workers, addresses: [198.18.0.1, "2001:2::1"]}
 ports:
   - name: p0
     device: "net_pcap0,rx_pcap=$r-q0.pcap,rx_pcap=$r-q1.pcap,tx_pcap=$r-out0.pcap,tx_pcap=$r-out1.pcap"
     mac: "02:00:00:00:00:01"
 workers: 2
-snat: {addresses: [198.18.0.250]}
+snat: {addresses: [198.18.0.250, "2001:2::250"]}
 neighbors:
   - {ip: 198.18.0.2, mac: "02:00:00:00:00:02", port: p0}
   - {ip: 198.18.0.3, mac: "02:00:00:00:00:03", port: p0}
   - {ip: 198.19.1.11, mac: "02:00:00:00:01:11", port: p0}
   - {ip: 198.19.1.12, mac: "02:00:00:00:01:12", port: p0}
   - {ip: 198.19.1.13, mac: "02:00:00:00:01:13", port: p0}
+  - {ip: "2001:2::2", mac: "02:00:00:00:00:02", port: p0}
+  - {ip: "2001:2::3", mac: "02:00:00:00:00:03", port: p0}
+  - {ip: "2001:3::11", mac: "02:00:00:00:01:11", port: p0}
+  - {ip: "2001:3::12", mac: "02:00:00:00:01:12", port: p0}
+  - {ip: "2001:3::13", mac: "02:00:00:00:01:13", port: p0}
 dataplane: {file_prefix: $P, mbufs: 4095, telemetry: false}
 # pcap_l4_workers.py checks each full-NAT source port against its worker's
 # half of this range.
