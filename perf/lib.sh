@@ -93,6 +93,7 @@ gen_arg() {
 # p0 faces the clients (and answers ARP/ICMP), ENDPOINT_PORT (default p1) the endpoints.
 # PERF_DNS set: with the DNS responder on 198.18.0.53 (the dns-* scenarios);
 # PERF_MAX_SERVICES set: services.max_services (past the default 65,536).
+# PERF_WORKERS: workers (default 1; perf/run --workers).
 gateway_yaml() {
   local out=${8:-p1}
   cat <<YAML
@@ -100,7 +101,7 @@ node: {name: perf, addresses: [198.18.0.1, "2001:2::1"]}
 ports:
   - {name: p0, device: "$1", mac: "02:00:00:00:00:01"}
   - {name: p1, device: "$2"}
-workers: 1
+workers: ${PERF_WORKERS:-1}
 snat: {addresses: [198.18.0.250, "2001:2::250"]}
 neighbors:
   - {ip: 198.18.1.2, mac: "02:00:00:00:01:02", port: $out}

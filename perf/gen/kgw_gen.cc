@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -55,6 +56,11 @@ constexpr const char* help =
     "                           writing objects to files lays them out)\n"
     "  -I, --iptables-out FILE  also write the same Services as kube-proxy-style iptables\n"
     "                           rules (iptables-restore input, nat table; IPv4 only)\n"
+    "  -Q, --queues N           also split the capture by flow into N files, one per RX queue\n"
+    "                           of a multi-queue run: FILE.q0.pcap .. FILE.q<N-1>.pcap (FILE: the\n"
+    "                           --out path less .pcap), each flow in one file chosen by a hash\n"
+    "                           of its number (as RSS spreads flows: every file gets flows of\n"
+    "                           every Service), each file in the whole capture's order (2..16)\n"
     "  -h, --help               this text\n"
     "\n"
     "Addresses (all in 198.18.0.0/15 and 2001:2::/48): clients 198.18.64.0/18 and\n"
@@ -65,7 +71,7 @@ constexpr const char* help =
 
 struct options {
   std::string mode, out, manifests, iptables, qtype = "a";
-  uint32_t flows = 1000, services = 10, endpoints = 3, packets = 0;
+  uint32_t flows = 1000, services = 10, endpoints = 3, packets = 0, queues = 1;
   int new_percent = -1;  // mixed: -1 = one in every 8
   bool imix = false, ipv6 = false, split = false;
 };
@@ -367,6 +373,7 @@ int main(int argc, char** argv) {
                           {"manifests-out", required_argument, nullptr, 'M'}, {"help", no_argument, nullptr, 'h'},
                           {"iptables-out", required_argument, nullptr, 'I'}, {"split", no_argument, nullptr, 'S'},
                           {"new-percent", required_argument, nullptr, 'n'}, {"qtype", required_argument, nullptr, 'q'},
+                          {"queues", required_argument, nullptr, 'Q'},
                           {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* v, uint32_t lo, uint32_t hi) -> uint32_t {
     char* end = nullptr;
@@ -378,7 +385,7 @@ int main(int argc, char** argv) {
     return static_cast<uint32_t>(n);
   };
   int c;
-  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:n:z:6M:I:Shq:", opts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:f:s:e:p:n:z:6M:I:Shq:Q:", opts, nullptr)) != -1) {
     switch (c) {
       case 'm': o.mode = optarg; break;
       case 'o': o.out = optarg; break;
@@ -399,6 +406,7 @@ int main(int argc, char** argv) {
       case 'I': o.iptables = optarg; break;
       case 'S': o.split = true; break;
       case 'q': o.qtype = optarg; break;
+      case 'Q': o.queues = number("queues", optarg, 2, 16); break;
       case 'h': std::fputs(help, stdout); return 0;
       default: std::fputs(help, stderr); return 2;
     }
@@ -443,11 +451,36 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kgw-gen: cannot write %s\n", o.out.c_str());
     return 1;
   }
+  // --queues: the same packets split by flow, a file per RX queue.
+  std::vector<std::unique_ptr<pcap_writer>> queue_files;
+  if (o.queues > 1) {
+    std::string stem = o.out.ends_with(".pcap") ? o.out.substr(0, o.out.size() - 5) : o.out;
+    for (uint32_t q = 0; q < o.queues; ++q) {
+      queue_files.push_back(std::make_unique<pcap_writer>(fmt::format("{}.q{}.pcap", stem, q)));
+      if (!queue_files.back()->ok()) {
+        std::fprintf(stderr, "kgw-gen: cannot write %s.q%u.pcap\n", stem.c_str(), q);
+        return 1;
+      }
+    }
+  }
+  // Packet i of flow `flow`: to the whole capture and to its flow's queue
+  // file. A hash of the flow number, not the number mod N: the Service is the
+  // number mod V, and flow mod 2 would give each queue half the Services
+  // (and each worker's SNAT port slice twice the flows per endpoint).
+  auto emit = [&](const std::vector<uint8_t>& pkt, uint32_t flow) {
+    w.write(pkt);
+    if (queue_files.empty()) return;
+    uint32_t h = flow * 0x9e3779b1u;
+    h ^= h >> 15;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    queue_files[h % queue_files.size()]->write(pkt);
+  };
   uint32_t packets = o.packets ? o.packets : std::max<uint32_t>(o.flows, 1024);
   std::mt19937 rng(42);
   for (uint32_t i = 0; i < packets; ++i) {
     if (o.mode == "local") {
-      w.write(i % 8 == 7 ? arp_request() : icmp_echo(static_cast<uint16_t>(i)));
+      emit(i % 8 == 7 ? arp_request() : icmp_echo(static_cast<uint16_t>(i)), i);
       continue;
     }
     if (o.mode == "dns") {
@@ -456,13 +489,14 @@ int main(int argc, char** argv) {
                          : o.qtype == "nxdomain" ? fmt::format("nothing{}.perf.svc.cluster.local", svc)
                                                  : fmt::format("svc{}.perf.svc.cluster.local", svc);
       uint16_t qtype = o.qtype == "srv" ? 33 : o.qtype == "aaaa" ? 28 : 1;
-      w.write(dns_query(name, qtype, static_cast<uint16_t>(i), static_cast<uint16_t>(1024 + i % 60000)));
+      emit(dns_query(name, qtype, static_cast<uint16_t>(i), static_cast<uint16_t>(1024 + i % 60000)), i);
       continue;
     }
     if (o.mode == "pod") {
       uint32_t flow = i % o.flows;
-      w.write(tcp_packet(o, client_addr(o, flow), pod_addr(flow), static_cast<uint16_t>(1024 + (flow / 16384) % 64000),
-                         8080, 0x10, frame_size(o, i)));
+      emit(tcp_packet(o, client_addr(o, flow), pod_addr(flow), static_cast<uint16_t>(1024 + (flow / 16384) % 64000),
+                      8080, 0x10, frame_size(o, i)),
+           flow);
       continue;
     }
     // --new-percent: packet i is a SYN when the running count of P% steps up at it.
@@ -475,7 +509,7 @@ int main(int argc, char** argv) {
     uint16_t sport = static_cast<uint16_t>(1024 + (flow / 16384) % 64000);
     addr src = client_addr(o, fresh ? (flow * 7919u) : flow);
     if (fresh) sport = static_cast<uint16_t>(1024 + (i % 60000));
-    w.write(tcp_packet(o, src, vip_addr(o, svc), sport, 80, fresh ? 0x02 : 0x10, frame_size(o, i)));
+    emit(tcp_packet(o, src, vip_addr(o, svc), sport, 80, fresh ? 0x02 : 0x10, frame_size(o, i)), flow);
   }
   std::printf("kgw-gen: %u packets (%s%s, %u flows, %u Services x %u endpoints) -> %s\n", packets, o.mode.c_str(),
               o.ipv6 ? ", IPv6" : "", o.mode == "new" ? packets : o.flows, o.services, o.endpoints, o.out.c_str());
