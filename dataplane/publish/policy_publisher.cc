@@ -24,7 +24,7 @@ bool live_list(const policy_rule_list* l) {
 
 }  // namespace
 
-policy_table* build_policy_table(const policy_rule_list* l, std::string& error) {
+policy_table* build_policy_table(const policy_rule_list* l, std::string& error, const policy_table* previous) {
   if (!live_list(l)) {
     error = "not a valid NetworkPolicy rule list";
     return nullptr;
@@ -32,7 +32,7 @@ policy_table* build_policy_table(const policy_rule_list* l, std::string& error) 
   // The main lcore's own memory: only the workers of this process read it.
   auto t = std::make_unique<policy_table>();
   std::string why;
-  if (!t->classifier.build(l->rules(), l->n_rules, why)) {
+  if (!t->classifier.build(l->rules(), l->n_rules, why, previous ? &previous->classifier : nullptr)) {
     error = fmt::format("policy: cannot build the classifier from {} rules: {}", l->n_rules, why);
     return nullptr;
   }
@@ -63,7 +63,7 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
     return false;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  policy_table* t = build_policy_table(l, error);
+  policy_table* t = build_policy_table(l, error, current_);
   const auto build_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
   if (!t) {
     ++build_failures_;
@@ -89,8 +89,12 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
   if (shared_) __atomic_store_n(shared_, l, __ATOMIC_RELEASE);
   // Workers load the slot once per burst and report quiescence once per loop.
   retired_.retire(qsbr_, old);
-  log_info("policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules)", generation_,
-           l->n_policies, t->classifier.rules(4), t->classifier.rules(6));
+  const policy_classifier& c = t->classifier;
+  log_info(
+      "policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules; shards built/kept: "
+      "IPv4 {}/{}, IPv6 {}/{}; {} us)",
+      generation_, l->n_policies, c.rules(4), c.rules(6), c.build_stats(4).built, c.build_stats(4).reused,
+      c.build_stats(6).built, c.build_stats(6).reused, build_ns.count() / 1000);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <tuple>
 #include <vector>
 
 namespace kgw {
@@ -104,13 +105,11 @@ void fill_rule(Rule& r, const policy_acl_rule& p, uint32_t words) {
 }
 
 template <typename Rule>
-acl_ctx_ptr build_family(const policy_acl_rule* rules, size_t n, uint8_t family, size_t& count, std::string& why) {
+acl_ctx_ptr build_context(const std::vector<policy_acl_rule>& rules, uint8_t family, std::string& why) {
   constexpr uint32_t fields = sizeof(Rule) == RTE_ACL_RULE_SZ(v4_fields) ? v4_fields : v6_fields;
   const uint32_t words = family == 4 ? 1 : 4;
-  std::vector<Rule> out;
-  for (size_t i = 0; i < n; ++i)
-    if (rules[i].family == family) fill_rule(out.emplace_back(), rules[i], words);
-  count = out.size();
+  std::vector<Rule> out(rules.size());
+  for (size_t i = 0; i < rules.size(); ++i) fill_rule(out[i], rules[i], words);
   if (out.empty()) return nullptr;  // rte_acl builds nothing from no rules
 
   // Context names must be unique in the process: a counter tells them apart.
@@ -136,16 +135,159 @@ acl_ctx_ptr build_family(const policy_acl_rule* rules, size_t n, uint8_t family,
   return ctx;
 }
 
+// Field by field (a rule's padding bytes are not compared): a shard's rules
+// are kept sorted so that the same rules in another order are the same shard.
+int compare_rules(const policy_acl_rule& a, const policy_acl_rule& b) {
+  auto head = [](const policy_acl_rule& r) {
+    return std::tie(r.policy, r.category, r.proto, r.src_len, r.dst_len, r.port_lo, r.port_hi);
+  };
+  if (head(a) != head(b)) return head(a) < head(b) ? -1 : 1;
+  if (int c = std::memcmp(a.src, b.src, sizeof a.src)) return c;
+  return std::memcmp(a.dst, b.dst, sizeof a.dst);
+}
+bool rule_less(const policy_acl_rule& a, const policy_acl_rule& b) { return compare_rules(a, b) < 0; }
+bool same_rules(const std::vector<policy_acl_rule>& a, const std::vector<policy_acl_rule>& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](auto& x, auto& y) { return compare_rules(x, y) == 0; });
+}
+
 uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : userdata - 1; }
+
+// Two contexts' answers to one check: the lower policy index wins, as within
+// one context (its rules' priorities).
+uint32_t first_match(uint32_t a, uint32_t b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); }
 
 }  // namespace
 
-bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why) {
-  why.clear();
-  v4_ = build_family<acl_rule_v4>(rules, n, 4, n_v4_, why);
-  if (!why.empty()) return false;
-  v6_ = build_family<acl_rule_v6>(rules, n, 6, n_v6_, why);
+bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
+                                     std::string& why, const family_acl* previous) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) count += rules[i].family == family;
+  const uint32_t shards = policy_shard_count(count, previous ? previous->mask + 1 : 0);
+  out.mask = shards - 1;
+  out.n_rules = count;
+  std::vector<std::vector<policy_acl_rule>> split(shards);
+  std::vector<policy_acl_rule> wide;
+  for (size_t i = 0; i < n; ++i) {
+    const policy_acl_rule& r = rules[i];
+    if (r.family != family) continue;
+    const uint8_t* a = policy_rule_selected(r);
+    (a ? split[policy_shard_of(family, a, out.mask)] : wide).push_back(r);
+  }
+  const bool same_split = previous && previous->mask == out.mask;
+  // A shard's context: the previous one when its rules are the same, else a new one.
+  auto make = [&](std::vector<policy_acl_rule>& rs, const std::shared_ptr<const policy_acl_shard>* before)
+      -> std::shared_ptr<const policy_acl_shard> {
+    if (rs.empty()) return nullptr;
+    std::sort(rs.begin(), rs.end(), rule_less);
+    if (before && *before && same_rules((*before)->rules, rs)) {
+      out.stats.reused++;
+      return *before;
+    }
+    auto s = std::make_shared<policy_acl_shard>();
+    s->ctx = family == 4 ? build_context<acl_rule_v4>(rs, family, why) : build_context<acl_rule_v6>(rs, family, why);
+    if (!s->ctx) return nullptr;
+    s->rules = std::move(rs);
+    out.stats.built++;
+    return s;
+  };
+  out.owned.resize(shards);
+  out.ctx.resize(shards);
+  for (uint32_t s = 0; s < shards; ++s) {
+    out.owned[s] = make(split[s], same_split ? &previous->owned[s] : nullptr);
+    if (!why.empty()) return false;
+    out.ctx[s] = out.owned[s] ? out.owned[s]->ctx.get() : nullptr;
+  }
+  out.wide = make(wide, previous ? &previous->wide : nullptr);
   return why.empty();
+}
+
+bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why,
+                              const policy_classifier* previous) {
+  why.clear();
+  // Built aside, so that a failure leaves this classifier as it was (and
+  // `previous` may be this one).
+  family_acl v4, v6;
+  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr) ||
+      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr))
+    return false;
+  v4_ = std::move(v4);
+  v6_ = std::move(v6);
+  return true;
+}
+
+void policy_classifier::family_acl::classify(const uint8_t* const* keys, const policy_flow* const* flows, uint32_t n,
+                                             uint32_t (*results)[policy_categories]) const {
+  constexpr uint32_t cap = policy_classify_chunk;
+  if (mask == 0) {
+    // One shard: one call, as without sharding.
+    if (!ctx.empty() && ctx[0]) rte_acl_classify(ctx[0], const_cast<const uint8_t**>(keys), &results[0][0], n, policy_categories);
+    else std::memset(results, 0, sizeof(results[0]) * n);
+  } else {
+    // A key per flow and shard it needs: shard(destination) for the ingress
+    // checks, shard(source) for the egress ones (the same key when both are
+    // one shard); a shard without rules needs none. Grouped by shard with a
+    // counting sort over the shards used, without touching the others.
+    uint16_t key_flow[2 * cap], key_shard[2 * cap], key_at[2 * cap];
+    uint32_t dst_shard[cap], src_shard[cap];
+    uint16_t count[policy_max_shards], start[policy_max_shards], used[2 * cap];
+    uint64_t touched[policy_max_shards / 64] = {};
+    uint32_t n_keys = 0, n_used = 0;
+    auto add = [&](uint32_t i, uint32_t s) {
+      if (!ctx[s]) return;
+      key_flow[n_keys] = uint16_t(i);
+      key_shard[n_keys++] = uint16_t(s);
+      if (!(touched[s >> 6] & (uint64_t{1} << (s & 63)))) {
+        touched[s >> 6] |= uint64_t{1} << (s & 63);
+        count[s] = 0;
+        used[n_used++] = uint16_t(s);
+      }
+      count[s]++;
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+      const policy_flow& f = *flows[i];
+      dst_shard[i] = policy_shard_of(f.family, f.dst, mask);
+      src_shard[i] = policy_shard_of(f.family, f.src, mask);
+      add(i, dst_shard[i]);
+      if (src_shard[i] != dst_shard[i]) add(i, src_shard[i]);
+    }
+    uint16_t at = 0;
+    for (uint32_t u = 0; u < n_used; ++u) {
+      start[used[u]] = at;
+      at = uint16_t(at + count[used[u]]);
+      count[used[u]] = 0;
+    }
+    const uint8_t* grouped[2 * cap];
+    uint32_t grouped_results[2 * cap][policy_categories];
+    for (uint32_t k = 0; k < n_keys; ++k) {
+      const uint32_t s = key_shard[k];
+      key_at[k] = uint16_t(start[s] + count[s]++);
+      grouped[key_at[k]] = keys[key_flow[k]];
+    }
+    for (uint32_t u = 0; u < n_used; ++u) {
+      const uint32_t s = used[u];
+      rte_acl_classify(ctx[s], grouped + start[s], &grouped_results[start[s]][0], count[s], policy_categories);
+    }
+    std::memset(results, 0, sizeof(results[0]) * n);
+    for (uint32_t k = 0; k < n_keys; ++k) {
+      const uint32_t i = key_flow[k], s = key_shard[k];
+      const uint32_t* r = grouped_results[key_at[k]];
+      if (s == dst_shard[i]) {
+        results[i][policy_ingress_allow] = r[policy_ingress_allow];
+        results[i][policy_ingress_isolated] = r[policy_ingress_isolated];
+      }
+      if (s == src_shard[i]) {
+        results[i][policy_egress_allow] = r[policy_egress_allow];
+        results[i][policy_egress_isolated] = r[policy_egress_isolated];
+      }
+    }
+  }
+  if (wide) {
+    uint32_t w[cap][policy_categories];
+    rte_acl_classify(wide->ctx.get(), const_cast<const uint8_t**>(keys), &w[0][0], n, policy_categories);
+    for (uint32_t i = 0; i < n; ++i)
+      for (uint32_t c = 0; c < policy_categories; ++c) results[i][c] = first_match(results[i][c], w[i][c]);
+  }
 }
 
 void policy_classifier::classify(const policy_flow* flows, uint32_t n, policy_verdict* out) const {
@@ -159,8 +301,10 @@ void policy_classifier::classify_chunk(const policy_flow* flows, uint32_t n, pol
   acl_key_v6 k6[cap];
   const uint8_t* p4[cap];
   const uint8_t* p6[cap];
-  uint32_t r4[cap * policy_categories] = {};
-  uint32_t r6[cap * policy_categories] = {};
+  const policy_flow* f4[cap];
+  const policy_flow* f6[cap];
+  uint32_t r4[cap][policy_categories];
+  uint32_t r6[cap][policy_categories];
   uint32_t slot[cap];  // the flow's index among its family's keys
   uint32_t n4 = 0, n6 = 0;
   for (uint32_t i = 0; i < n; ++i) {
@@ -172,6 +316,7 @@ void policy_classifier::classify_chunk(const policy_flow* flows, uint32_t n, pol
       std::memcpy(k.src, f.src, 4);
       std::memcpy(k.dst, f.dst, 4);
       p4[n4] = &k.proto;
+      f4[n4] = &f;
       slot[i] = n4++;
     } else {
       acl_key_v6& k = k6[n6];
@@ -179,14 +324,15 @@ void policy_classifier::classify_chunk(const policy_flow* flows, uint32_t n, pol
       std::memcpy(k.src, f.src, 16);
       std::memcpy(k.dst, f.dst, 16);
       p6[n6] = &k.proto;
+      f6[n6] = &f;
       slot[i] = n6++;
     }
   }
-  if (n4 && v4_) rte_acl_classify(v4_.get(), p4, r4, n4, policy_categories);
-  if (n6 && v6_) rte_acl_classify(v6_.get(), p6, r6, n6, policy_categories);
+  if (n4) v4_.classify(p4, f4, n4, r4);
+  if (n6) v6_.classify(p6, f6, n6, r6);
   for (uint32_t i = 0; i < n; ++i) {
     const policy_flow& f = flows[i];
-    const uint32_t* r = (f.family == 4 ? r4 : r6) + slot[i] * policy_categories;
+    const uint32_t* r = (f.family == 4 ? r4 : r6)[slot[i]];
     policy_verdict& v = out[i];
     v.egress_isolated = policy_of(r[policy_egress_isolated]);
     v.egress_allow = policy_of(r[policy_egress_allow]);
