@@ -90,11 +90,12 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
   // Workers load the slot once per burst and report quiescence once per loop.
   retired_.retire(qsbr_, old);
   const policy_classifier& c = t->classifier;
+  const policy_build_stats &s4 = c.build_stats(4), &s6 = c.build_stats(6);
   log_info(
-      "policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules; shards built/kept: "
-      "IPv4 {}/{}, IPv6 {}/{}; {} us)",
-      generation_, l->n_policies, c.rules(4), c.rules(6), c.build_stats(4).built, c.build_stats(4).reused,
-      c.build_stats(6).built, c.build_stats(6).reused, build_ns.count() / 1000);
+      "policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules; built in {} us: IPv4 {} {} "
+      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods))",
+      generation_, l->n_policies, c.rules(4), c.rules(6), build_ns.count() / 1000, s4.whole ? "whole," : "delta,",
+      s4.rules_built, s4.changed_pods, s6.whole ? "whole," : "delta,", s6.rules_built, s6.changed_pods);
   return true;
 }
 

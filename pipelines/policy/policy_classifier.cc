@@ -135,9 +135,43 @@ acl_ctx_ptr build_context(const std::vector<policy_acl_rule>& rules, uint8_t fam
   return ctx;
 }
 
-// Field by field (a rule's padding bytes are not compared): a shard's rules
-// are kept sorted so that the same rules in another order are the same shard.
+std::shared_ptr<const policy_acl_context> make_context(std::vector<policy_acl_rule> rules, uint8_t family,
+                                                       std::string& why) {
+  auto c = std::make_shared<policy_acl_context>();
+  if (!rules.empty()) {
+    c->ctx = family == 4 ? build_context<acl_rule_v4>(rules, family, why) : build_context<acl_rule_v6>(rules, family, why);
+    if (!c->ctx) return nullptr;
+  }
+  c->rules = std::move(rules);
+  return c;
+}
+
+// The Pod a rule is about: the direction it checks and the address it selects;
+// wide rules (policy_rule_selected) are one group of their own. Plain bytes,
+// compared whole.
+struct pod_key {
+  uint8_t wide;
+  uint8_t direction;
+  uint8_t addr[16];
+};
+
+pod_key key_of(const policy_acl_rule& r) {
+  pod_key k{};
+  if (const uint8_t* a = policy_rule_selected(r)) {
+    k.direction = policy_ingress_category(r.category) ? policy_changed_pods::ingress : policy_changed_pods::egress;
+    std::memcpy(k.addr, a, r.family == 4 ? 4 : 16);
+  } else {
+    k.wide = 1;
+  }
+  return k;
+}
+
+int compare_keys(const pod_key& a, const pod_key& b) { return std::memcmp(&a, &b, sizeof a); }
+
+// By Pod, then field by field (a rule's padding bytes are not compared): the
+// same rules in another order sort the same.
 int compare_rules(const policy_acl_rule& a, const policy_acl_rule& b) {
+  if (int c = compare_keys(key_of(a), key_of(b))) return c;
   auto head = [](const policy_acl_rule& r) {
     return std::tie(r.policy, r.category, r.proto, r.src_len, r.dst_len, r.port_lo, r.port_hi);
   };
@@ -145,61 +179,65 @@ int compare_rules(const policy_acl_rule& a, const policy_acl_rule& b) {
   if (int c = std::memcmp(a.src, b.src, sizeof a.src)) return c;
   return std::memcmp(a.dst, b.dst, sizeof a.dst);
 }
-bool rule_less(const policy_acl_rule& a, const policy_acl_rule& b) { return compare_rules(a, b) < 0; }
-bool same_rules(const std::vector<policy_acl_rule>& a, const std::vector<policy_acl_rule>& b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](auto& x, auto& y) { return compare_rules(x, y) == 0; });
-}
 
 uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : userdata - 1; }
-
-// Two contexts' answers to one check: the lower policy index wins, as within
-// one context (its rules' priorities).
-uint32_t first_match(uint32_t a, uint32_t b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); }
 
 }  // namespace
 
 bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
                                      std::string& why, const family_acl* previous) {
-  size_t count = 0;
-  for (size_t i = 0; i < n; ++i) count += rules[i].family == family;
-  const uint32_t shards = policy_shard_count(count, previous ? previous->mask + 1 : 0);
-  out.mask = shards - 1;
-  out.n_rules = count;
-  std::vector<std::vector<policy_acl_rule>> split(shards);
-  std::vector<policy_acl_rule> wide;
-  for (size_t i = 0; i < n; ++i) {
-    const policy_acl_rule& r = rules[i];
-    if (r.family != family) continue;
-    const uint8_t* a = policy_rule_selected(r);
-    (a ? split[policy_shard_of(family, a, out.mask)] : wide).push_back(r);
-  }
-  const bool same_split = previous && previous->mask == out.mask;
-  // A shard's context: the previous one when its rules are the same, else a new one.
-  auto make = [&](std::vector<policy_acl_rule>& rs, const std::shared_ptr<const policy_acl_shard>* before)
-      -> std::shared_ptr<const policy_acl_shard> {
-    if (rs.empty()) return nullptr;
-    std::sort(rs.begin(), rs.end(), rule_less);
-    if (before && *before && same_rules((*before)->rules, rs)) {
-      out.stats.reused++;
-      return *before;
+  std::vector<policy_acl_rule> now;
+  for (size_t i = 0; i < n; ++i)
+    if (rules[i].family == family) now.push_back(rules[i]);
+  std::sort(now.begin(), now.end(), [](auto& a, auto& b) { return compare_rules(a, b) < 0; });
+  out.n_rules = now.size();
+
+  if (previous && previous->base) {
+    // Pod by Pod, the base's rules against these: the changed Pods' rules
+    // now (and every wide rule, which may match their flows too) make the delta.
+    const std::vector<policy_acl_rule>& base = previous->base->rules;
+    std::vector<policy_acl_rule> delta;
+    bool wide_changed = false;
+    size_t i = 0, j = 0;
+    while (i < base.size() || j < now.size()) {
+      pod_key k = i < base.size() ? key_of(base[i]) : key_of(now[j]);
+      if (j < now.size() && i < base.size() && compare_keys(key_of(now[j]), k) < 0) k = key_of(now[j]);
+      const size_t i0 = i, j0 = j;
+      while (i < base.size() && compare_keys(key_of(base[i]), k) == 0) ++i;
+      while (j < now.size() && compare_keys(key_of(now[j]), k) == 0) ++j;
+      const bool same = i - i0 == j - j0 && std::equal(base.begin() + ptrdiff_t(i0), base.begin() + ptrdiff_t(i),
+                                                        now.begin() + ptrdiff_t(j0),
+                                                        [](auto& a, auto& b) { return compare_rules(a, b) == 0; });
+      if (k.wide) {
+        wide_changed = !same;
+        delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
+      } else if (!same) {
+        out.changed.add(family, k.addr, k.direction);
+        out.stats.changed_pods++;
+        delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
+      }
     }
-    auto s = std::make_shared<policy_acl_shard>();
-    s->ctx = family == 4 ? build_context<acl_rule_v4>(rs, family, why) : build_context<acl_rule_v6>(rs, family, why);
-    if (!s->ctx) return nullptr;
-    s->rules = std::move(rs);
-    out.stats.built++;
-    return s;
-  };
-  out.owned.resize(shards);
-  out.ctx.resize(shards);
-  for (uint32_t s = 0; s < shards; ++s) {
-    out.owned[s] = make(split[s], same_split ? &previous->owned[s] : nullptr);
-    if (!why.empty()) return false;
-    out.ctx[s] = out.owned[s] ? out.owned[s]->ctx.get() : nullptr;
+    if (!wide_changed && delta.size() <= policy_delta_max_rules && out.stats.changed_pods <= policy_delta_max_rules &&
+        delta.size() * 2 <= now.size() + 1) {
+      out.base = previous->base;
+      if (!out.changed.empty()) {
+        out.delta = make_context(std::move(delta), family, why);
+        if (!out.delta) return false;
+        out.stats.rules_built = out.delta->rules.size();
+      }
+      out.base_ctx = out.base->ctx.get();
+      out.delta_ctx = out.delta ? out.delta->ctx.get() : nullptr;
+      return true;
+    }
+    out.changed = policy_changed_pods{};
+    out.stats = policy_build_stats{};
   }
-  out.wide = make(wide, previous ? &previous->wide : nullptr);
-  return why.empty();
+  out.stats.whole = true;
+  out.stats.rules_built = now.size();
+  out.base = make_context(std::move(now), family, why);
+  if (!out.base) return false;
+  out.base_ctx = out.base->ctx.get();
+  return true;
 }
 
 bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why,
@@ -219,74 +257,37 @@ bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::strin
 void policy_classifier::family_acl::classify(const uint8_t* const* keys, const policy_flow* const* flows, uint32_t n,
                                              uint32_t (*results)[policy_categories]) const {
   constexpr uint32_t cap = policy_classify_chunk;
-  if (mask == 0) {
-    // One shard: one call, as without sharding.
-    if (!ctx.empty() && ctx[0]) rte_acl_classify(ctx[0], const_cast<const uint8_t**>(keys), &results[0][0], n, policy_categories);
-    else std::memset(results, 0, sizeof(results[0]) * n);
-  } else {
-    // A key per flow and shard it needs: shard(destination) for the ingress
-    // checks, shard(source) for the egress ones (the same key when both are
-    // one shard); a shard without rules needs none. Grouped by shard with a
-    // counting sort over the shards used, without touching the others.
-    uint16_t key_flow[2 * cap], key_shard[2 * cap], key_at[2 * cap];
-    uint32_t dst_shard[cap], src_shard[cap];
-    uint16_t count[policy_max_shards], start[policy_max_shards], used[2 * cap];
-    uint64_t touched[policy_max_shards / 64] = {};
-    uint32_t n_keys = 0, n_used = 0;
-    auto add = [&](uint32_t i, uint32_t s) {
-      if (!ctx[s]) return;
-      key_flow[n_keys] = uint16_t(i);
-      key_shard[n_keys++] = uint16_t(s);
-      if (!(touched[s >> 6] & (uint64_t{1} << (s & 63)))) {
-        touched[s >> 6] |= uint64_t{1} << (s & 63);
-        count[s] = 0;
-        used[n_used++] = uint16_t(s);
-      }
-      count[s]++;
-    };
-    for (uint32_t i = 0; i < n; ++i) {
-      const policy_flow& f = *flows[i];
-      dst_shard[i] = policy_shard_of(f.family, f.dst, mask);
-      src_shard[i] = policy_shard_of(f.family, f.src, mask);
-      add(i, dst_shard[i]);
-      if (src_shard[i] != dst_shard[i]) add(i, src_shard[i]);
-    }
-    uint16_t at = 0;
-    for (uint32_t u = 0; u < n_used; ++u) {
-      start[used[u]] = at;
-      at = uint16_t(at + count[used[u]]);
-      count[used[u]] = 0;
-    }
-    const uint8_t* grouped[2 * cap];
-    uint32_t grouped_results[2 * cap][policy_categories];
-    for (uint32_t k = 0; k < n_keys; ++k) {
-      const uint32_t s = key_shard[k];
-      key_at[k] = uint16_t(start[s] + count[s]++);
-      grouped[key_at[k]] = keys[key_flow[k]];
-    }
-    for (uint32_t u = 0; u < n_used; ++u) {
-      const uint32_t s = used[u];
-      rte_acl_classify(ctx[s], grouped + start[s], &grouped_results[start[s]][0], count[s], policy_categories);
-    }
-    std::memset(results, 0, sizeof(results[0]) * n);
-    for (uint32_t k = 0; k < n_keys; ++k) {
-      const uint32_t i = key_flow[k], s = key_shard[k];
-      const uint32_t* r = grouped_results[key_at[k]];
-      if (s == dst_shard[i]) {
-        results[i][policy_ingress_allow] = r[policy_ingress_allow];
-        results[i][policy_ingress_isolated] = r[policy_ingress_isolated];
-      }
-      if (s == src_shard[i]) {
-        results[i][policy_egress_allow] = r[policy_egress_allow];
-        results[i][policy_egress_isolated] = r[policy_egress_isolated];
-      }
-    }
+  if (base_ctx) rte_acl_classify(base_ctx, const_cast<const uint8_t**>(keys), &results[0][0], n, policy_categories);
+  else std::memset(results, 0, sizeof(results[0]) * n);
+  if (changed.empty()) return;
+  // Flows to a Pod whose ingress rules changed, or from one whose egress
+  // rules did: those checks come from the delta.
+  const uint8_t* delta_keys[cap];
+  uint8_t at[cap], directions[cap];
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const policy_flow& f = *flows[i];
+    const uint8_t d = uint8_t((changed.of(f.family, f.dst) & policy_changed_pods::ingress) |
+                              (changed.of(f.family, f.src) & policy_changed_pods::egress));
+    if (!d) continue;
+    delta_keys[m] = keys[i];
+    at[m] = uint8_t(i);
+    directions[m++] = d;
   }
-  if (wide) {
-    uint32_t w[cap][policy_categories];
-    rte_acl_classify(wide->ctx.get(), const_cast<const uint8_t**>(keys), &w[0][0], n, policy_categories);
-    for (uint32_t i = 0; i < n; ++i)
-      for (uint32_t c = 0; c < policy_categories; ++c) results[i][c] = first_match(results[i][c], w[i][c]);
+  if (m == 0) return;
+  uint32_t r[cap][policy_categories];
+  if (delta_ctx) rte_acl_classify(delta_ctx, delta_keys, &r[0][0], m, policy_categories);
+  else std::memset(r, 0, sizeof(r[0]) * m);
+  for (uint32_t j = 0; j < m; ++j) {
+    uint32_t* out = results[at[j]];
+    if (directions[j] & policy_changed_pods::ingress) {
+      out[policy_ingress_allow] = r[j][policy_ingress_allow];
+      out[policy_ingress_isolated] = r[j][policy_ingress_isolated];
+    }
+    if (directions[j] & policy_changed_pods::egress) {
+      out[policy_egress_allow] = r[j][policy_egress_allow];
+      out[policy_egress_isolated] = r[j][policy_egress_isolated];
+    }
   }
 }
 

@@ -3,13 +3,17 @@
 // each, so that one rte_acl_classify call answers every check of the flows it
 // is given.
 //
-// Each family's rules are split into shards by the selected Pod's address
-// (policy_shard.h), one context each, so that a change rebuilds only the
-// shards whose rules changed: `build` with the running classifier as
-// `previous` shares its contexts for the shards whose rules are the same
-// (shared ownership: a context is freed with the last classifier that holds
-// it, after the workers moved past it). A burst's flows are grouped by shard:
-// one rte_acl_classify call per shard the burst uses.
+// Changes are incremental. Per family, a base context holds every rule as of
+// the last whole build; a classifier built with the running one as `previous`
+// shares that base (shared ownership: a context is freed with the last
+// classifier that holds it, after the workers moved past it) and builds only a
+// delta context from the rules of the Pods whose rules differ from the base's
+// (policy_changed_pods.h): a policy change costs a build of that Pod's few
+// rules, not of all of them. Flows to or from a changed Pod take those checks
+// from the delta (a second rte_acl_classify call for them only); with no
+// changed Pod classification is one call, as without deltas. When the delta
+// grows past policy_delta_max_rules (or half the rules) the next build is a
+// whole one again.
 //
 // rte_acl keeps function pointers in its context, so a classifier is built in
 // the process that classifies (the primary, from the rules control computed;
@@ -25,7 +29,7 @@
 
 #include "pipelines/policy/policy_flow.h"
 #include "pipelines/policy/policy_rules.h"
-#include "pipelines/policy/policy_shard.h"
+#include "pipelines/policy/policy_changed_pods.h"
 
 struct rte_acl_ctx;
 
@@ -39,25 +43,30 @@ using acl_ctx_ptr = std::unique_ptr<rte_acl_ctx, acl_ctx_free>;
 // Flows per classify step; longer bursts are classified in chunks.
 inline constexpr uint32_t policy_classify_chunk = 64;
 
-// One context and the rules it was built from (sorted), to tell whether a
-// new rule list leaves the shard as it is.
-struct policy_acl_shard {
-  acl_ctx_ptr ctx;
+// Rules in a delta past which a build is a whole one: a delta this size
+// builds in about 10 ms (IPv4) to 20 ms (IPv6) (perf/README.md, "NetworkPolicy classifier").
+inline constexpr size_t policy_delta_max_rules = 512;
+
+// One context and the rules it was built from, sorted by the Pod they select
+// (so that a new list is compared with them Pod by Pod).
+struct policy_acl_context {
+  acl_ctx_ptr ctx;  // null: no rule
   std::vector<policy_acl_rule> rules;
 };
 
-// What a build did, per family: shards made anew and shards shared with the
-// previous classifier.
+// What a build did, per family.
 struct policy_build_stats {
-  uint32_t built = 0;
-  uint32_t reused = 0;
+  bool whole = false;       // the base was built (else shared with the previous classifier)
+  uint32_t changed_pods = 0;  // Pods (and directions) whose rules differ from the base's
+  size_t rules_built = 0;   // rules in the contexts built: the base's, or the delta's
 };
 
 class policy_classifier {
  public:
-  // Builds the contexts from `rules` (any order), sharing `previous`'s
-  // contexts whose rules are unchanged. False, and `why`, when rte_acl
-  // refuses (no memory, a rule it cannot take). Slow path.
+  // Builds the contexts from `rules` (any order), sharing `previous`'s base
+  // when the rules differ from it in a few Pods only. False, and `why`, when
+  // rte_acl refuses (no memory, a rule it cannot take); this classifier is
+  // then unchanged. Slow path.
   bool build(const policy_acl_rule* rules, size_t n, std::string& why, const policy_classifier* previous = nullptr);
 
   // The verdict of each of the n flows. No allocation, no exceptions: what a
@@ -65,17 +74,15 @@ class policy_classifier {
   void classify(const policy_flow* flows, uint32_t n, policy_verdict* out) const;
 
   size_t rules(uint8_t family) const { return of(family).n_rules; }
-  uint32_t shards(uint8_t family) const { return of(family).mask + 1; }
   const policy_build_stats& build_stats(uint8_t family) const { return of(family).stats; }
 
  private:
-  // One family's contexts. `ctx` mirrors `owned` as plain pointers for the
-  // workers (null: a shard without rules).
   struct family_acl {
-    uint32_t mask = 0;  // shards - 1
-    std::vector<std::shared_ptr<const policy_acl_shard>> owned;
-    std::vector<const rte_acl_ctx*> ctx;
-    std::shared_ptr<const policy_acl_shard> wide;  // rules that select no single address
+    std::shared_ptr<const policy_acl_context> base;   // every rule as of the last whole build
+    std::shared_ptr<const policy_acl_context> delta;  // the changed Pods' rules now
+    const rte_acl_ctx* base_ctx = nullptr;
+    const rte_acl_ctx* delta_ctx = nullptr;
+    policy_changed_pods changed;
     size_t n_rules = 0;
     policy_build_stats stats;
 
@@ -86,8 +93,8 @@ class policy_classifier {
   };
 
   const family_acl& of(uint8_t family) const { return family == 6 ? v6_ : v4_; }
-  bool build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n, std::string& why,
-                    const family_acl* previous);
+  static bool build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
+                           std::string& why, const family_acl* previous);
   void classify_chunk(const policy_flow* flows, uint32_t n, policy_verdict* out) const;
 
   family_acl v4_, v6_;

@@ -1,7 +1,7 @@
-// The sharded classifier: against a rule-by-rule reference over random rules
-// and flows (enough rules for several shards per family, with wide rules that
-// select no single address), and what a rebuild with the running classifier
-// as `previous` builds: only the shards whose rules changed.
+// The classifier against a rule-by-rule reference over random rules and flows
+// (with wide rules that select no single address), built whole and as deltas
+// over a base; and what a build with the running classifier as `previous`
+// builds: only the changed Pods' rules, until the delta is too big.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -153,15 +153,14 @@ void expect_reference(const policy_classifier& c, const std::vector<policy_acl_r
   EXPECT_LT(allowed, flows.size() - flows.size() / 20);
 }
 
-TEST(PolicyShards, SameVerdictsAsRuleByRule) {
-  for (uint32_t seed : {1u, 2u, 3u}) {
+TEST(PolicyDelta, WholeBuildSameVerdictsAsRuleByRule) {
+  for (uint32_t seed : {1u, 2u}) {
     std::mt19937 rng(seed);
-    auto rules = random_rules(rng, 4000);
+    auto rules = random_rules(rng, 3000);
     policy_classifier c;
     std::string why;
     ASSERT_TRUE(c.build(rules.data(), rules.size(), why)) << why;
-    EXPECT_GE(c.shards(4), 4u);  // ~3,000 IPv4 rules
-    EXPECT_GE(c.shards(6), 1u);
+    EXPECT_TRUE(c.build_stats(4).whole);
     // Bursts of every length up to past a chunk, as workers pass them.
     auto flows = random_flows(rng, 3000);
     expect_reference(c, rules, flows);
@@ -172,41 +171,76 @@ TEST(PolicyShards, SameVerdictsAsRuleByRule) {
   }
 }
 
-TEST(PolicyShards, OneShardWhenFewRules) {
-  std::mt19937 rng(4);
-  auto rules = random_rules(rng, 300);
-  policy_classifier c;
+// Random changes to random Pods' rules (added, removed, ports moved), each
+// built over the running classifier: a delta each time until it is too big,
+// and the verdicts always those of the rules now.
+TEST(PolicyDelta, DeltasSameVerdictsAsRuleByRule) {
+  std::mt19937 rng(3);
+  auto rules = random_rules(rng, 3000);
+  auto running = std::make_unique<policy_classifier>();
   std::string why;
-  ASSERT_TRUE(c.build(rules.data(), rules.size(), why)) << why;
-  EXPECT_EQ(c.shards(4), 1u);
-  EXPECT_EQ(c.shards(6), 1u);
-  expect_reference(c, rules, random_flows(rng, 2000));
+  ASSERT_TRUE(running->build(rules.data(), rules.size(), why)) << why;
+  auto flows = random_flows(rng, 1500);
+  uint32_t deltas = 0, wholes = 0;
+  for (int change = 0; change < 40; ++change) {
+    // A Pod's rules: one dropped, one's port moved, one added.
+    uint8_t family = change % 3 ? 4 : 6;
+    uint8_t pod[16];
+    address(family, rng() % n_pods, pod);
+    std::vector<policy_acl_rule> next;
+    bool dropped = false;
+    for (auto r : rules) {
+      const uint8_t* self = policy_rule_selected(r);
+      if (self && r.family == family && std::memcmp(self, pod, family == 4 ? 4 : 16) == 0) {
+        if (!dropped) {
+          dropped = true;
+          continue;
+        }
+        r.port_hi = uint16_t(r.port_hi + 1);
+      }
+      next.push_back(r);
+    }
+    auto extra = random_rules(rng, 1);
+    extra[0].family = family;
+    extra[0].category = policy_egress_allow;
+    std::memcpy(extra[0].src, pod, 16);
+    extra[0].src_len = host_len(family);
+    next.push_back(extra[0]);
+    rules = std::move(next);
+
+    auto c = std::make_unique<policy_classifier>();
+    ASSERT_TRUE(c->build(rules.data(), rules.size(), why, running.get())) << why;
+    (c->build_stats(family).whole ? wholes : deltas)++;
+    running = std::move(c);  // the previous one goes: its base lives on in this one
+    expect_reference(*running, rules, flows);
+  }
+  EXPECT_GT(deltas, 30u);
+  EXPECT_LE(wholes, 2u);
 }
 
-TEST(PolicyShards, ChangeRebuildsOnlyItsShard) {
+TEST(PolicyDelta, ChangeBuildsOnlyItsPodsRules) {
   std::mt19937 rng(5);
-  auto rules = random_rules(rng, 4000);
+  auto rules = random_rules(rng, 3000);
   auto c = std::make_unique<policy_classifier>();
   std::string why;
   ASSERT_TRUE(c->build(rules.data(), rules.size(), why)) << why;
-  const uint32_t shards4 = c->shards(4), shards6 = c->shards(6);
-  ASSERT_GT(shards4, 1u);
-  EXPECT_EQ(c->build_stats(4).reused, 0u);
-  EXPECT_GT(c->build_stats(4).built, 1u);
-  const uint32_t nonempty4 = c->build_stats(4).built, nonempty6 = c->build_stats(6).built;
+  const size_t n4 = c->rules(4), n6 = c->rules(6);
+  EXPECT_TRUE(c->build_stats(4).whole);
+  EXPECT_EQ(c->build_stats(4).rules_built, n4);
 
-  // The same rules in another order: nothing is built.
+  // The same rules in another order: nothing changed, nothing built.
   auto shuffled = rules;
   std::shuffle(shuffled.begin(), shuffled.end(), rng);
   auto same = std::make_unique<policy_classifier>();
   ASSERT_TRUE(same->build(shuffled.data(), shuffled.size(), why, c.get())) << why;
-  EXPECT_EQ(same->build_stats(4).built, 0u);
-  EXPECT_EQ(same->build_stats(4).reused, nonempty4);
-  EXPECT_EQ(same->build_stats(6).built, 0u);
-  EXPECT_EQ(same->build_stats(6).reused, nonempty6);
+  for (uint8_t family : {4, 6}) {
+    EXPECT_FALSE(same->build_stats(family).whole);
+    EXPECT_EQ(same->build_stats(family).changed_pods, 0u);
+    EXPECT_EQ(same->build_stats(family).rules_built, 0u);
+  }
 
-  // One Pod's ingress rule changes port: its shard alone is built; the new
-  // classifier answers by the new rules, the old one by the old.
+  // Pod 7 isolated for ingress and allowed TCP 4242: only its ingress rules
+  // (and the wide ones, which may match its flows) are built.
   auto changed = rules;
   const uint32_t pod = 7;
   policy_acl_rule r{};
@@ -215,18 +249,26 @@ TEST(PolicyShards, ChangeRebuildsOnlyItsShard) {
   address(4, pod, r.dst);
   r.dst_len = 32;
   r.port_hi = 65535;
-  changed.push_back(r);  // isolates Pod 7 (perhaps again)
+  changed.push_back(r);
   r.category = policy_ingress_allow;
   r.proto = 6;
   r.port_lo = r.port_hi = 4242;
   changed.push_back(r);
+  size_t pod_ingress = 0, wide4 = 0;
+  for (const auto& x : changed) {
+    if (x.family != 4) continue;
+    const uint8_t* self = policy_rule_selected(x);
+    wide4 += !self;
+    pod_ingress += self && policy_ingress_category(x.category) && std::memcmp(self, r.dst, 4) == 0;
+  }
   auto next = std::make_unique<policy_classifier>();
   ASSERT_TRUE(next->build(changed.data(), changed.size(), why, c.get())) << why;
-  EXPECT_EQ(next->shards(4), shards4);
-  EXPECT_EQ(next->build_stats(4).built, 1u);
-  EXPECT_EQ(next->build_stats(4).reused, nonempty4 - 1);
-  EXPECT_EQ(next->build_stats(6).built, 0u);
-  EXPECT_EQ(next->build_stats(6).reused, nonempty6);
+  EXPECT_FALSE(next->build_stats(4).whole);
+  EXPECT_EQ(next->build_stats(4).changed_pods, 1u);
+  EXPECT_EQ(next->build_stats(4).rules_built, pod_ingress + wide4);
+  EXPECT_EQ(next->build_stats(6).rules_built, 0u);
+  EXPECT_EQ(next->rules(4), n4 + 2);
+  EXPECT_EQ(next->rules(6), n6);
 
   policy_flow f{4, 6, 4242, {198, 19, 5, 5}, {}};  // a client no rule selects
   address(4, pod, f.dst);
@@ -237,43 +279,51 @@ TEST(PolicyShards, ChangeRebuildsOnlyItsShard) {
   c->classify(&f, 1, &v);
   EXPECT_EQ(v.allow, reference(rules, f).allow);
 
-  // The old classifier goes (the workers moved on); the new one still holds
-  // the contexts it shares with it.
+  // The old classifiers go (the workers moved on); the new one still holds
+  // the base it shares with them.
   c.reset();
   same.reset();
   auto flows = random_flows(rng, 2000);
   flows.push_back(f);
   expect_reference(*next, changed, flows);
 
-  // A change in an IPv6 Pod's rules builds one IPv6 shard and no IPv4 one.
-  auto changed6 = changed;
-  policy_acl_rule r6{};
-  r6.family = 6;
-  r6.category = policy_egress_isolated;
-  address(6, 11, r6.src);
-  r6.src_len = 128;
-  r6.port_hi = 65535;
-  changed6.push_back(r6);
-  policy_classifier after6;
-  ASSERT_TRUE(after6.build(changed6.data(), changed6.size(), why, next.get())) << why;
-  EXPECT_EQ(after6.build_stats(4).built, 0u);
-  EXPECT_EQ(after6.build_stats(6).built, 1u);
-  EXPECT_EQ(after6.shards(6), shards6);
-  expect_reference(after6, changed6, flows);
+  // Back to the rules of the base: no Pod differs from it any more.
+  policy_classifier back;
+  ASSERT_TRUE(back.build(rules.data(), rules.size(), why, next.get())) << why;
+  EXPECT_FALSE(back.build_stats(4).whole);
+  EXPECT_EQ(back.build_stats(4).changed_pods, 0u);
+  expect_reference(back, rules, flows);
 }
 
-TEST(PolicyShards, ManyMoreRulesReshard) {
+TEST(PolicyDelta, BigChangeOrWideRuleChangeBuildsWhole) {
   std::mt19937 rng(6);
-  auto rules = random_rules(rng, 1500);
+  auto rules = random_rules(rng, 3000);
   policy_classifier c;
   std::string why;
   ASSERT_TRUE(c.build(rules.data(), rules.size(), why)) << why;
-  auto more = random_rules(rng, 12000);
+  // Every Pod's rules differ: more than a delta takes.
+  auto more = random_rules(rng, 3000);
   policy_classifier next;
   ASSERT_TRUE(next.build(more.data(), more.size(), why, &c)) << why;
-  EXPECT_GT(next.shards(4), c.shards(4));
-  EXPECT_EQ(next.build_stats(4).reused, 0u);
+  EXPECT_TRUE(next.build_stats(4).whole);
+  EXPECT_EQ(next.build_stats(4).rules_built, next.rules(4));
   expect_reference(next, more, random_flows(rng, 2000));
+
+  // One wide rule more: wide rules are in the base, so the base is built.
+  auto wide = more;
+  policy_acl_rule w{};
+  w.family = 4;
+  w.category = policy_ingress_allow;
+  w.dst[0] = 198, w.dst[1] = 18;
+  w.dst_len = 16;
+  w.port_hi = 65535;
+  w.policy = 0;
+  wide.push_back(w);
+  policy_classifier after;
+  ASSERT_TRUE(after.build(wide.data(), wide.size(), why, &next)) << why;
+  EXPECT_TRUE(after.build_stats(4).whole);
+  EXPECT_FALSE(after.build_stats(6).whole);
+  expect_reference(after, wide, random_flows(rng, 2000));
 }
 
 }  // namespace
