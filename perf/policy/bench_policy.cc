@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "control/policy/policy_compiler.h"
+#include "control/policy/policy_objects.h"
 #include "pipelines/policy/policy_classifier.h"
 
 using namespace kgw;
@@ -88,14 +92,23 @@ std::vector<policy_flow> make_flows(uint32_t n_rules, uint8_t family) {
 
 // `per_call` flows per classify call: a burst (batched), or one (what the
 // lb stage does today for each new Service flow).
-void classify_in_calls(benchmark::State& state, uint32_t per_call) {
+// `changed` > 0: after that many Pods' rules changed (their allowed ports
+// moved), built as a delta over the base, which the flows to those Pods also
+// go through (a second rte_acl_classify call for them).
+void classify_in_calls(benchmark::State& state, uint32_t per_call, uint32_t changed = 0) {
   auto family = uint8_t(state.range(1));
   auto rules = make_rules(uint32_t(state.range(0)), family);
   auto flows = make_flows(uint32_t(state.range(0)), family);
-  policy_classifier c;
+  policy_classifier base, c;
   std::string why;
-  if (!c.build(rules.data(), rules.size(), why)) {
+  if (!base.build(rules.data(), rules.size(), why)) {
     state.SkipWithError(why.c_str());
+    return;
+  }
+  const uint32_t pods = std::max(1u, uint32_t(rules.size()) / 10);
+  for (uint32_t p = 0; p < changed && p < pods; ++p) rules[size_t{p} * 10 + 1].port_hi++;
+  if (!c.build(rules.data(), rules.size(), why, &base) || c.build_stats(family).whole) {
+    state.SkipWithError(why.empty() ? "a whole build, not a delta" : why.c_str());
     return;
   }
   policy_verdict out[burst];
@@ -108,40 +121,11 @@ void classify_in_calls(benchmark::State& state, uint32_t per_call) {
   benchmark::DoNotOptimize(allowed);
   state.SetItemsProcessed(int64_t(state.iterations()) * per_call);
   state.counters["allowed"] = benchmark::Counter(double(allowed) / double(state.iterations() * per_call));
+  if (changed) state.counters["changed_pods"] = c.build_stats(family).changed_pods;
 }
 
 void BM_classify(benchmark::State& state) { classify_in_calls(state, burst); }
-
-// Bursts of 32 after `changed` Pods' rules changed (their allowed ports
-// moved): a delta over the base, which the flows to those Pods also go
-// through (a second rte_acl_classify call for them).
-void BM_classify_delta(benchmark::State& state) {
-  const auto family = uint8_t(state.range(1));
-  auto rules = make_rules(uint32_t(state.range(0)), family);
-  auto flows = make_flows(uint32_t(state.range(0)), family);
-  policy_classifier base, c;
-  std::string why;
-  if (!base.build(rules.data(), rules.size(), why)) {
-    state.SkipWithError(why.c_str());
-    return;
-  }
-  const uint32_t pods = std::max(1u, uint32_t(rules.size()) / 10);
-  for (uint32_t p = 0; p < uint32_t(state.range(2)) && p < pods; ++p) rules[size_t{p} * 10 + 1].port_hi++;
-  if (!c.build(rules.data(), rules.size(), why, &base) || c.build_stats(family).whole) {
-    state.SkipWithError(why.empty() ? "a whole build, not a delta" : why.c_str());
-    return;
-  }
-  policy_verdict out[burst];
-  size_t at = 0, allowed = 0;
-  for (auto _ : state) {
-    c.classify(flows.data() + at, burst, out);
-    for (uint32_t i = 0; i < burst; ++i) allowed += out[i].allow;
-    at = (at + burst) % flows.size();
-  }
-  benchmark::DoNotOptimize(allowed);
-  state.SetItemsProcessed(int64_t(state.iterations()) * burst);
-  state.counters["changed_pods"] = c.build_stats(family).changed_pods;
-}
+void BM_classify_delta(benchmark::State& state) { classify_in_calls(state, burst, uint32_t(state.range(2))); }
 void BM_classify_one(benchmark::State& state) { classify_in_calls(state, 1); }
 
 void BM_build(benchmark::State& state) {
@@ -216,8 +200,55 @@ void BM_change(benchmark::State& state) {
   state.counters["rules_built"] = double(built) / double(ms.size());
 }
 
+// Control's side of a change at `pods` * 10 rules: the manifests (a Pod and a
+// NetworkPolicy per Pod, isolating it for ingress and allowing 9 client /24s
+// on a port each: 10 rules) parsed from YAML into objects (`stage` 0), and
+// compiled into the rule list (1). Control does both again for any change.
+std::string policy_yaml(uint32_t pods) {
+  std::string y = "apiVersion: v1\nkind: Namespace\nmetadata: {name: perf}\n";
+  for (uint32_t p = 0; p < pods; ++p) {
+    y += fmt::format(
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{0}, namespace: perf, labels: {{app: p{0}}}}}\n"
+        "status: {{podIP: 198.18.{1}.{2}}}\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {{name: p{0}, namespace: perf}}\nspec:\n  podSelector: {{matchLabels: {{app: p{0}}}}}\n"
+        "  policyTypes: [Ingress]\n  ingress:\n",
+        p, p >> 8, p & 255);
+    for (uint32_t c = 0; c < 9; ++c)
+      y += fmt::format("  - from: [{{ipBlock: {{cidr: 198.19.{}.0/24}}}}]\n    ports: [{{protocol: TCP, port: {}}}]\n",
+                       (p * 9 + c) % 256, 80 + c);
+  }
+  return y;
+}
+
+void BM_control_compile(benchmark::State& state) {
+  const auto pods = uint32_t(state.range(0));
+  const bool compile_only = state.range(1) == 1;
+  const std::string yaml = policy_yaml(pods);
+  kgw::policy::policy_manifests parsed;
+  std::vector<kgw::manifest_issue> errors, warnings;
+  kgw::policy::parse_policy_manifests("perf.yaml", yaml, parsed, errors, warnings);
+  if (!errors.empty()) {
+    state.SkipWithError(errors[0].to_string().c_str());
+    return;
+  }
+  size_t rules = 0;
+  for (auto _ : state) {
+    if (compile_only) {
+      rules = kgw::policy::compile_policies(parsed).rules.size();
+    } else {
+      kgw::policy::policy_manifests m;
+      kgw::policy::parse_policy_manifests("perf.yaml", yaml, m, errors, warnings);
+      benchmark::DoNotOptimize(m.policies.size());
+    }
+  }
+  if (compile_only) state.counters["rules"] = double(rules);
+}
+
 }  // namespace
 
+BENCHMARK(BM_control_compile)->ArgNames({"pods", "compile"})->ArgsProduct({{1000}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_classify)->ArgNames({"rules", "family"})->ArgsProduct({{10, 1000, 10000}, {4, 6}});
 BENCHMARK(BM_classify_delta)->ArgNames({"rules", "family", "changed"})->ArgsProduct({{10000}, {4, 6}, {1, 10, 50}});
 BENCHMARK(BM_classify_one)->ArgNames({"rules", "family"})->ArgsProduct({{10, 10000}, {4, 6}});
