@@ -142,6 +142,7 @@ std::shared_ptr<const policy_acl_context> make_context(std::vector<policy_acl_ru
     c->ctx = family == 4 ? build_context<acl_rule_v4>(rules, family, why) : build_context<acl_rule_v6>(rules, family, why);
     if (!c->ctx) return nullptr;
   }
+  for (const auto& r : rules) c->policies = std::max(c->policies, r.policy + 1);
   c->rules = std::move(rules);
   return c;
 }
@@ -185,7 +186,8 @@ uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : use
 }  // namespace
 
 bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
-                                     std::string& why, const family_acl* previous) {
+                                     std::string& why, const family_acl* previous,
+                                     const std::vector<uint32_t>* renumbered) {
   std::vector<policy_acl_rule> now;
   for (size_t i = 0; i < n; ++i)
     if (rules[i].family == family) now.push_back(rules[i]);
@@ -196,6 +198,31 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
     // Pod by Pod, the base's rules against these: the changed Pods' rules
     // now (and every wide rule, which may match their flows too) make the delta.
     const std::vector<policy_acl_rule>& base = previous->base->rules;
+    // The base's policy indices now: through the previous classifier's, then
+    // `renumbered`. A base rule is compared as it reads now.
+    // The kept policies must keep their order, which the base's priorities
+    // follow; else the build is a whole one.
+    std::vector<uint32_t> base_policy;
+    bool in_order = true;
+    if (renumbered || !previous->base_policy.empty()) {
+      base_policy.resize(previous->base->policies);
+      bool same_indices = true;
+      uint32_t last = 0;
+      for (uint32_t b = 0; b < base_policy.size(); ++b) {
+        uint32_t p = previous->base_policy.empty() ? b : previous->base_policy[b];
+        if (renumbered && p != policy_none) p = p < renumbered->size() ? (*renumbered)[p] : policy_none;
+        base_policy[b] = p;
+        same_indices = same_indices && p == b;
+        if (p == policy_none) continue;
+        in_order = in_order && p >= last;
+        last = p + 1;
+      }
+      if (same_indices) base_policy.clear();
+    }
+    auto as_now = [&](policy_acl_rule r) {
+      if (!base_policy.empty()) r.policy = base_policy[r.policy];
+      return r;
+    };
     std::vector<policy_acl_rule> delta;
     bool wide_changed = false;
     size_t i = 0, j = 0;
@@ -207,7 +234,7 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
       while (j < now.size() && compare_keys(key_of(now[j]), k) == 0) ++j;
       const bool same = i - i0 == j - j0 && std::equal(base.begin() + ptrdiff_t(i0), base.begin() + ptrdiff_t(i),
                                                         now.begin() + ptrdiff_t(j0),
-                                                        [](auto& a, auto& b) { return compare_rules(a, b) == 0; });
+                                                        [&](auto& a, auto& b) { return compare_rules(as_now(a), b) == 0; });
       if (k.wide) {
         wide_changed = !same;
         delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
@@ -217,9 +244,10 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
         delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
       }
     }
-    if (!wide_changed && delta.size() <= policy_delta_max_rules && out.stats.changed_pods <= policy_delta_max_rules &&
+    if (in_order && !wide_changed && delta.size() <= policy_delta_max_rules && out.stats.changed_pods <= policy_delta_max_rules &&
         delta.size() * 2 <= now.size() + 1) {
       out.base = previous->base;
+      out.base_policy = std::move(base_policy);
       if (!out.changed.empty()) {
         out.delta = make_context(std::move(delta), family, why);
         if (!out.delta) return false;
@@ -241,13 +269,13 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
 }
 
 bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why,
-                              const policy_classifier* previous) {
+                              const policy_classifier* previous, const std::vector<uint32_t>* renumbered) {
   why.clear();
   // Built aside, so that a failure leaves this classifier as it was (and
   // `previous` may be this one).
   family_acl v4, v6;
-  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr) ||
-      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr))
+  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr, renumbered) ||
+      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr, renumbered))
     return false;
   v4_ = std::move(v4);
   v6_ = std::move(v6);
@@ -259,6 +287,10 @@ void policy_classifier::family_acl::classify(const uint8_t* const* keys, const p
   constexpr uint32_t cap = policy_classify_chunk;
   if (base_ctx) rte_acl_classify(base_ctx, const_cast<const uint8_t**>(keys), &results[0][0], n, policy_categories);
   else std::memset(results, 0, sizeof(results[0]) * n);
+  if (!base_policy.empty())
+    for (uint32_t i = 0; i < n; ++i)
+      for (uint32_t& u : results[i])
+        if (u) u = base_policy[u - 1] == policy_none ? 0 : base_policy[u - 1] + 1;
   if (changed.empty()) return;
   // Flows to a Pod whose ingress rules changed, or from one whose egress
   // rules did: those checks come from the delta.

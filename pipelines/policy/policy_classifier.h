@@ -52,6 +52,7 @@ inline constexpr size_t policy_delta_max_rules = 512;
 struct policy_acl_context {
   acl_ctx_ptr ctx;  // null: no rule
   std::vector<policy_acl_rule> rules;
+  uint32_t policies = 0;  // past the highest policy index its rules name
 };
 
 // What a build did, per family.
@@ -64,10 +65,15 @@ struct policy_build_stats {
 class policy_classifier {
  public:
   // Builds the contexts from `rules` (any order), sharing `previous`'s base
-  // when the rules differ from it in a few Pods only. False, and `why`, when
-  // rte_acl refuses (no memory, a rule it cannot take); this classifier is
-  // then unchanged. Slow path.
-  bool build(const policy_acl_rule* rules, size_t n, std::string& why, const policy_classifier* previous = nullptr);
+  // when the rules differ from it in a few Pods only. `renumbered` (with
+  // `previous`), when policies were added or removed: the index in `rules` of
+  // each policy of previous's rules (policy_none: gone); the others keep
+  // their order (namespace/name), so the base's answers stay right once
+  // renamed. nullptr: the same indices. False, and `why`, when rte_acl
+  // refuses (no memory, a rule it cannot take); this classifier is then
+  // unchanged. Slow path.
+  bool build(const policy_acl_rule* rules, size_t n, std::string& why, const policy_classifier* previous = nullptr,
+             const std::vector<uint32_t>* renumbered = nullptr);
 
   // The verdict of each of the n flows. No allocation, no exceptions: what a
   // worker calls for the flows of a burst that have no connection entry.
@@ -83,6 +89,8 @@ class policy_classifier {
     const rte_acl_ctx* base_ctx = nullptr;
     const rte_acl_ctx* delta_ctx = nullptr;
     policy_changed_pods changed;
+    // The base's policy indices in this classifier's rules (empty: the same).
+    std::vector<uint32_t> base_policy;
     size_t n_rules = 0;
     policy_build_stats stats;
 
@@ -94,7 +102,7 @@ class policy_classifier {
 
   const family_acl& of(uint8_t family) const { return family == 6 ? v6_ : v4_; }
   static bool build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
-                           std::string& why, const family_acl* previous);
+                           std::string& why, const family_acl* previous, const std::vector<uint32_t>* renumbered);
   void classify_chunk(const policy_flow* flows, uint32_t n, policy_verdict* out) const;
 
   family_acl v4_, v6_;

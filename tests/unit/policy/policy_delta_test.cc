@@ -326,5 +326,65 @@ TEST(PolicyDelta, BigChangeOrWideRuleChangeBuildsWhole) {
   expect_reference(after, wide, random_flows(rng, 2000));
 }
 
+// A policy added before others (namespace/name order) renumbers them: the
+// base's answers are renamed, and only the Pod the new policy selects is
+// built; removing it again builds that Pod alone too.
+TEST(PolicyDelta, PoliciesRenumberedByAnAddedOrRemovedPolicy) {
+  std::mt19937 rng(7);
+  auto rules = random_rules(rng, 3000);
+  auto c = std::make_unique<policy_classifier>();
+  std::string why;
+  ASSERT_TRUE(c->build(rules.data(), rules.size(), why)) << why;
+
+  constexpr uint32_t added = 20;  // the new policy's index; 20 and up move one on
+  std::vector<uint32_t> up(40);
+  for (uint32_t i = 0; i < up.size(); ++i) up[i] = i < added ? i : i + 1;
+  auto with = rules;
+  for (auto& r : with) r.policy = up[r.policy];
+  policy_acl_rule r{};
+  r.family = 4;
+  r.category = policy_ingress_allow;
+  r.proto = 17;
+  r.port_lo = r.port_hi = 53;
+  address(4, 5, r.dst);
+  r.dst_len = 32;
+  r.policy = added;
+  with.push_back(r);
+  auto next = std::make_unique<policy_classifier>();
+  ASSERT_TRUE(next->build(with.data(), with.size(), why, c.get(), &up)) << why;
+  EXPECT_FALSE(next->build_stats(4).whole);
+  EXPECT_EQ(next->build_stats(4).changed_pods, 1u);
+  EXPECT_FALSE(next->build_stats(6).whole);
+  EXPECT_EQ(next->build_stats(6).changed_pods, 0u);
+  auto flows = random_flows(rng, 2000);
+  expect_reference(*next, with, flows);  // the policies named are the new indices
+
+  // Without the renumbering, every Pod of a moved policy differs: a whole build.
+  policy_classifier blind;
+  ASSERT_TRUE(blind.build(with.data(), with.size(), why, c.get())) << why;
+  EXPECT_TRUE(blind.build_stats(4).whole);
+
+  // Removed again, over the classifier that added it (its base still the first).
+  std::vector<uint32_t> down(41);
+  for (uint32_t i = 0; i < down.size(); ++i) down[i] = i < added ? i : i == added ? policy_none : i - 1;
+  c.reset();
+  policy_classifier back;
+  ASSERT_TRUE(back.build(rules.data(), rules.size(), why, next.get(), &down)) << why;
+  EXPECT_FALSE(back.build_stats(4).whole);
+  EXPECT_EQ(back.build_stats(4).changed_pods, 0u);  // the base's rules again, as they were
+  expect_reference(back, rules, flows);
+
+  // Policies that swap places cannot keep the base's priorities: whole.
+  std::vector<uint32_t> swapped(41);
+  for (uint32_t i = 0; i < swapped.size(); ++i) swapped[i] = i;
+  std::swap(swapped[3], swapped[4]);
+  auto swapped_rules = with;
+  for (auto& x : swapped_rules) x.policy = swapped[x.policy];
+  policy_classifier reordered;
+  ASSERT_TRUE(reordered.build(swapped_rules.data(), swapped_rules.size(), why, next.get(), &swapped)) << why;
+  EXPECT_TRUE(reordered.build_stats(4).whole);
+  expect_reference(reordered, swapped_rules, flows);
+}
+
 }  // namespace
 }  // namespace kgw

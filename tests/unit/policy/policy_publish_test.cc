@@ -304,5 +304,36 @@ TEST(PolicyPublish, AChangeIsBuiltAsADeltaOverTheRunningBase) {
   p.release();
 }
 
+// A policy whose name sorts first moves every other policy's index: the
+// publisher tells the classifier by the catalogs' names, and the change is
+// still a delta (of no Pod: the new policy selects none), its verdicts
+// naming the new indices.
+TEST(PolicyPublish, AnAddedPolicyRenumbersTheOthersWithoutAWholeBuild) {
+  publisher_fixture f;
+  policy_publisher& p = f.p;
+  std::string error;
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(two_policies), error), error)) << error;
+  policy_flow a_to_c{4, 6, 80, {198, 19, 1, 11}, {198, 19, 1, 13}};
+  policy_verdict v;
+  (*p.slot())->classifier.classify(&a_to_c, 1, &v);
+  EXPECT_EQ(v.egress_isolated, 0u);  // x/all-out
+
+  std::string more = std::string(two_policies) + R"(---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: nothing, namespace: a}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+)";
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(more), error), error)) << error;
+  const policy_table* t = *p.slot();
+  EXPECT_FALSE(t->classifier.build_stats(4).whole);
+  EXPECT_EQ(t->classifier.build_stats(4).changed_pods, 0u);
+  p.reclaim(true);
+  t->classifier.classify(&a_to_c, 1, &v);
+  EXPECT_FALSE(v.allow);
+  EXPECT_EQ(v.egress_isolated, 1u);  // x/all-out, after a/nothing
+  p.release();
+}
+
 }  // namespace
 }  // namespace kgw
