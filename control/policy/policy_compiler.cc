@@ -16,7 +16,8 @@ struct port_range {
 };
 
 // Where a peer reaches: address prefixes, and the Pods within them (for
-// named ports, which resolve per Pod).
+// named ports, which resolve per Pod; only asked for where a rule has one:
+// finding the Pods in an ipBlock is a scan of every Pod).
 struct peer_targets {
   std::vector<ip_prefix> prefixes;
   std::vector<const pod_object*> pods;
@@ -32,9 +33,9 @@ class compiler {
  private:
   const label_map& labels_of_namespace(const std::string& ns);
   std::vector<const pod_object*> selected(const network_policy& p) const;
-  peer_targets targets(const std::vector<policy_peer>& peers, const std::string& policy_ns);
+  peer_targets targets(const std::vector<policy_peer>& peers, const std::string& policy_ns, bool with_pods);
   void add_pod_peer(const policy_peer& peer, const std::string& policy_ns, peer_targets& t);
-  void compile_policy(const network_policy& p, uint32_t index);
+  void compile_policy(const network_policy& p, uint32_t index, const std::vector<const pod_object*>& selected);
   void emit(policy_category cat, const ip_prefix& src, const ip_prefix& dst, const port_range& r, uint32_t policy);
 
   const policy_manifests& m_;
@@ -98,11 +99,12 @@ void compiler::add_pod_peer(const policy_peer& peer, const std::string& policy_n
   }
 }
 
-peer_targets compiler::targets(const std::vector<policy_peer>& peers, const std::string& policy_ns) {
+peer_targets compiler::targets(const std::vector<policy_peer>& peers, const std::string& policy_ns, bool with_pods) {
   peer_targets t;
   if (peers.empty()) {
     t.prefixes = {any_prefix(4), any_prefix(6)};
-    for (const auto& pod : m_.pods) t.pods.push_back(&pod);
+    if (with_pods)
+      for (const auto& pod : m_.pods) t.pods.push_back(&pod);
     return t;
   }
   for (const auto& peer : peers) {
@@ -112,6 +114,7 @@ peer_targets compiler::targets(const std::vector<policy_peer>& peers, const std:
     }
     auto ranges = subtract_prefixes(peer.block->cidr, peer.block->except);
     t.prefixes.insert(t.prefixes.end(), ranges.begin(), ranges.end());
+    if (!with_pods) continue;
     for (const auto& pod : m_.pods)
       for (const auto& ip : pod.ips)
         if (std::any_of(ranges.begin(), ranges.end(), [&](const ip_prefix& r) { return prefix_contains(r, ip); })) {
@@ -137,12 +140,13 @@ void compiler::emit(policy_category cat, const ip_prefix& src, const ip_prefix& 
   out_.rules.push_back(rule);
 }
 
-void compiler::compile_policy(const network_policy& p, uint32_t index) {
+void compiler::compile_policy(const network_policy& p, uint32_t index, const std::vector<const pod_object*>& selected) {
   const port_range every{policy_any_proto, 0, 65535};
   std::vector<peer_targets> from, to;
-  for (const auto& rule : p.ingress) from.push_back(targets(rule.peers, p.ns));
-  for (const auto& rule : p.egress) to.push_back(targets(rule.peers, p.ns));
-  for (const pod_object* pod : selected(p)) {
+  // Ingress named ports resolve on the selected Pod, egress ones on the peer's Pods.
+  for (const auto& rule : p.ingress) from.push_back(targets(rule.peers, p.ns, false));
+  for (const auto& rule : p.egress) to.push_back(targets(rule.peers, p.ns, has_named_port(rule.ports)));
+  for (const pod_object* pod : selected) {
     for (const auto& ip : pod->ips) {
       const ip_prefix self = host_prefix(ip), any = any_prefix(ip.family);
       if (p.ingress_type) {
@@ -187,8 +191,9 @@ compiled_policies compiler::run() {
   for (uint32_t i = 0; i < order.size(); ++i) {
     const network_policy& p = *order[i];
     out_.policies.push_back(p.id());
-    compile_policy(p, i);
-    for (const pod_object* pod : selected(p)) {
+    const auto pods = selected(p);
+    compile_policy(p, i, pods);
+    for (const pod_object* pod : pods) {
       auto it = slot.find(pod);
       if (it == slot.end()) continue;
       if (p.ingress_type) out_.pods[it->second].ingress_policies.push_back(i);

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "dataplane/log.h"
 #include "pipelines/contract/policy_catalog.h"
@@ -22,9 +25,34 @@ bool live_list(const policy_rule_list* l) {
          policy_rule_list_valid(*l, bytes);
 }
 
+const policy_catalog* catalog_of(const policy_rule_list* l) {
+  size_t bytes = 0;
+  return l && rte_malloc_validate(l, &bytes) == 0 ? policy_catalog_of(*l, bytes) : nullptr;
+}
+
+// Where each policy of `from` is in `to`, by name (policy_none: gone), when
+// the indices moved (a policy added or removed before others); empty when
+// they did not. False when the lists do not say (no catalog).
+bool renumbering(const policy_rule_list* from, const policy_rule_list* to, std::vector<uint32_t>& out) {
+  out.clear();
+  const policy_catalog *a = catalog_of(from), *b = catalog_of(to);
+  if (!a || !b) return false;
+  std::unordered_map<std::string_view, uint32_t> index;
+  for (uint32_t i = 0; i < b->n_policies; ++i) index.emplace(b->names() + b->entries()[i].name, i);
+  bool same = a->n_policies == b->n_policies;
+  std::vector<uint32_t> map(a->n_policies, policy_none);
+  for (uint32_t i = 0; i < a->n_policies; ++i) {
+    auto it = index.find(a->names() + a->entries()[i].name);
+    if (it != index.end()) map[i] = it->second;
+    same = same && map[i] == i;
+  }
+  if (!same) out = std::move(map);
+  return true;
+}
+
 }  // namespace
 
-policy_table* build_policy_table(const policy_rule_list* l, std::string& error) {
+policy_table* build_policy_table(const policy_rule_list* l, std::string& error, const policy_table* previous) {
   if (!live_list(l)) {
     error = "not a valid NetworkPolicy rule list";
     return nullptr;
@@ -32,7 +60,10 @@ policy_table* build_policy_table(const policy_rule_list* l, std::string& error) 
   // The main lcore's own memory: only the workers of this process read it.
   auto t = std::make_unique<policy_table>();
   std::string why;
-  if (!t->classifier.build(l->rules(), l->n_rules, why)) {
+  std::vector<uint32_t> moved;
+  if (previous && !renumbering(previous->list, l, moved)) previous = nullptr;  // cannot tell: build whole
+  if (!t->classifier.build(l->rules(), l->n_rules, why, previous ? &previous->classifier : nullptr,
+                           moved.empty() ? nullptr : &moved)) {
     error = fmt::format("policy: cannot build the classifier from {} rules: {}", l->n_rules, why);
     return nullptr;
   }
@@ -63,7 +94,7 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
     return false;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  policy_table* t = build_policy_table(l, error);
+  policy_table* t = build_policy_table(l, error, current_);
   const auto build_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
   if (!t) {
     ++build_failures_;
@@ -77,20 +108,23 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
     t->hits = static_cast<policy_hits*>(
         rte_zmalloc("kgw_policy_hits", sizeof(policy_hits) * l->n_policies * n_workers_, 64));
   // For `show policy`: the catalog control wrote after the rules (the block was checked by the build).
-  size_t bytes = 0;
-  if (rte_malloc_validate(l, &bytes) == 0)
-    if (policy_catalog* c = policy_catalog_of(*l, bytes)) {
-      c->hit_workers = t->hits ? n_workers_ : 0;
-      __atomic_store_n(&c->hits, reinterpret_cast<uint64_t>(t->hits), __ATOMIC_RELAXED);
-      __atomic_store_n(&c->build_ns, std::max<uint64_t>(build_ns.count(), 1), __ATOMIC_RELEASE);
-    }
+  if (auto* c = const_cast<policy_catalog*>(catalog_of(l))) {
+    c->hit_workers = t->hits ? n_workers_ : 0;
+    __atomic_store_n(&c->hits, reinterpret_cast<uint64_t>(t->hits), __ATOMIC_RELAXED);
+    __atomic_store_n(&c->build_ns, std::max<uint64_t>(build_ns.count(), 1), __ATOMIC_RELEASE);
+  }
   policy_table* old = current_;
   __atomic_store_n(&current_, t, __ATOMIC_RELEASE);
   if (shared_) __atomic_store_n(shared_, l, __ATOMIC_RELEASE);
   // Workers load the slot once per burst and report quiescence once per loop.
   retired_.retire(qsbr_, old);
-  log_info("policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules)", generation_,
-           l->n_policies, t->classifier.rules(4), t->classifier.rules(6));
+  const policy_classifier& c = t->classifier;
+  const policy_build_stats &s4 = c.build_stats(4), &s6 = c.build_stats(6);
+  log_info(
+      "policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules; built in {} us: IPv4 {} {} "
+      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods))",
+      generation_, l->n_policies, c.rules(4), c.rules(6), build_ns.count() / 1000, s4.whole ? "whole," : "delta,",
+      s4.rules_built, s4.changed_pods, s6.whole ? "whole," : "delta,", s6.rules_built, s6.changed_pods);
   return true;
 }
 

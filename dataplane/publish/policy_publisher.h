@@ -1,7 +1,8 @@
 // The apply side of the NetworkPolicy rules: control hands over a
 // policy_rule_list (plain data in shared memory); the main lcore builds the
 // rte_acl classifier from it (it must be built in the process that
-// classifies), swaps it in whole, and frees the replaced one after the
+// classifies; as a delta over the running one's base when few Pods' rules
+// changed, policy_classifier.h), swaps it in whole, and frees the replaced one after the
 // workers' grace period (rte_rcu_qsbr) and two seconds more for readers in
 // other processes. A list it cannot build from leaves the running
 // classifier in place.
@@ -16,10 +17,13 @@
 
 namespace kgw {
 
-// The classifier over `l`; the table takes `l` over (freed with it).
+// The classifier over `l`; the table takes `l` over (freed with it). Built
+// with `previous` (the running table): when few Pods' rules changed, only
+// their rules are built, the rest shared (policy_classifier.h).
 // nullptr with `error` when `l` is invalid or rte_acl refuses it: `l` is then
 // still the caller's.
-policy_table* build_policy_table(const policy_rule_list* l, std::string& error);
+policy_table* build_policy_table(const policy_rule_list* l, std::string& error,
+                                 const policy_table* previous = nullptr);
 void free_policy_table(policy_table* t);
 
 class policy_publisher {

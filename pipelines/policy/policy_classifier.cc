@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <tuple>
 #include <vector>
 
 namespace kgw {
@@ -104,13 +105,11 @@ void fill_rule(Rule& r, const policy_acl_rule& p, uint32_t words) {
 }
 
 template <typename Rule>
-acl_ctx_ptr build_family(const policy_acl_rule* rules, size_t n, uint8_t family, size_t& count, std::string& why) {
+acl_ctx_ptr build_context(const std::vector<policy_acl_rule>& rules, uint8_t family, std::string& why) {
   constexpr uint32_t fields = sizeof(Rule) == RTE_ACL_RULE_SZ(v4_fields) ? v4_fields : v6_fields;
   const uint32_t words = family == 4 ? 1 : 4;
-  std::vector<Rule> out;
-  for (size_t i = 0; i < n; ++i)
-    if (rules[i].family == family) fill_rule(out.emplace_back(), rules[i], words);
-  count = out.size();
+  std::vector<Rule> out(rules.size());
+  for (size_t i = 0; i < rules.size(); ++i) fill_rule(out[i], rules[i], words);
   if (out.empty()) return nullptr;  // rte_acl builds nothing from no rules
 
   // Context names must be unique in the process: a counter tells them apart.
@@ -136,16 +135,192 @@ acl_ctx_ptr build_family(const policy_acl_rule* rules, size_t n, uint8_t family,
   return ctx;
 }
 
+std::shared_ptr<const policy_acl_context> make_context(std::vector<policy_acl_rule> rules, uint8_t family,
+                                                       std::string& why) {
+  auto c = std::make_shared<policy_acl_context>();
+  if (!rules.empty()) {
+    c->ctx = family == 4 ? build_context<acl_rule_v4>(rules, family, why) : build_context<acl_rule_v6>(rules, family, why);
+    if (!c->ctx) return nullptr;
+  }
+  for (const auto& r : rules) c->policies = std::max(c->policies, r.policy + 1);
+  c->rules = std::move(rules);
+  return c;
+}
+
+// The Pod a rule is about: the direction it checks and the address it selects;
+// wide rules (policy_rule_selected) are one group of their own. Plain bytes,
+// compared whole.
+struct pod_key {
+  uint8_t wide;
+  uint8_t direction;
+  uint8_t addr[16];
+};
+
+pod_key key_of(const policy_acl_rule& r) {
+  pod_key k{};
+  if (const uint8_t* a = policy_rule_selected(r)) {
+    k.direction = policy_ingress_category(r.category) ? policy_changed_pods::ingress : policy_changed_pods::egress;
+    std::memcpy(k.addr, a, r.family == 4 ? 4 : 16);
+  } else {
+    k.wide = 1;
+  }
+  return k;
+}
+
+int compare_keys(const pod_key& a, const pod_key& b) { return std::memcmp(&a, &b, sizeof a); }
+
+// By Pod, then field by field (a rule's padding bytes are not compared): the
+// same rules in another order sort the same.
+int compare_rules(const policy_acl_rule& a, const policy_acl_rule& b) {
+  if (int c = compare_keys(key_of(a), key_of(b))) return c;
+  auto head = [](const policy_acl_rule& r) {
+    return std::tie(r.policy, r.category, r.proto, r.src_len, r.dst_len, r.port_lo, r.port_hi);
+  };
+  if (head(a) != head(b)) return head(a) < head(b) ? -1 : 1;
+  if (int c = std::memcmp(a.src, b.src, sizeof a.src)) return c;
+  return std::memcmp(a.dst, b.dst, sizeof a.dst);
+}
+
 uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : userdata - 1; }
 
 }  // namespace
 
-bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why) {
+bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
+                                     std::string& why, const family_acl* previous,
+                                     const std::vector<uint32_t>* renumbered) {
+  std::vector<policy_acl_rule> now;
+  for (size_t i = 0; i < n; ++i)
+    if (rules[i].family == family) now.push_back(rules[i]);
+  std::sort(now.begin(), now.end(), [](auto& a, auto& b) { return compare_rules(a, b) < 0; });
+  out.n_rules = now.size();
+
+  if (previous && previous->base) {
+    // Pod by Pod, the base's rules against these: the changed Pods' rules
+    // now (and every wide rule, which may match their flows too) make the delta.
+    const std::vector<policy_acl_rule>& base = previous->base->rules;
+    // The base's policy indices now: through the previous classifier's, then
+    // `renumbered`. A base rule is compared as it reads now.
+    // The kept policies must keep their order, which the base's priorities
+    // follow; else the build is a whole one.
+    std::vector<uint32_t> base_policy;
+    bool in_order = true;
+    if (renumbered || !previous->base_policy.empty()) {
+      base_policy.resize(previous->base->policies);
+      bool same_indices = true;
+      uint32_t last = 0;
+      for (uint32_t b = 0; b < base_policy.size(); ++b) {
+        uint32_t p = previous->base_policy.empty() ? b : previous->base_policy[b];
+        if (renumbered && p != policy_none) p = p < renumbered->size() ? (*renumbered)[p] : policy_none;
+        base_policy[b] = p;
+        same_indices = same_indices && p == b;
+        if (p == policy_none) continue;
+        in_order = in_order && p >= last;
+        last = p + 1;
+      }
+      if (same_indices) base_policy.clear();
+    }
+    auto as_now = [&](policy_acl_rule r) {
+      if (!base_policy.empty()) r.policy = base_policy[r.policy];
+      return r;
+    };
+    std::vector<policy_acl_rule> delta;
+    bool wide_changed = false;
+    size_t i = 0, j = 0;
+    while (i < base.size() || j < now.size()) {
+      pod_key k = i < base.size() ? key_of(base[i]) : key_of(now[j]);
+      if (j < now.size() && i < base.size() && compare_keys(key_of(now[j]), k) < 0) k = key_of(now[j]);
+      const size_t i0 = i, j0 = j;
+      while (i < base.size() && compare_keys(key_of(base[i]), k) == 0) ++i;
+      while (j < now.size() && compare_keys(key_of(now[j]), k) == 0) ++j;
+      const bool same = i - i0 == j - j0 && std::equal(base.begin() + ptrdiff_t(i0), base.begin() + ptrdiff_t(i),
+                                                        now.begin() + ptrdiff_t(j0),
+                                                        [&](auto& a, auto& b) { return compare_rules(as_now(a), b) == 0; });
+      if (k.wide) {
+        wide_changed = !same;
+        delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
+      } else if (!same) {
+        out.changed.add(family, k.addr, k.direction);
+        out.stats.changed_pods++;
+        delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
+      }
+    }
+    if (in_order && !wide_changed && delta.size() <= policy_delta_max_rules && out.stats.changed_pods <= policy_delta_max_rules &&
+        delta.size() * 2 <= now.size() + 1) {
+      out.base = previous->base;
+      out.base_policy = std::move(base_policy);
+      if (!out.changed.empty()) {
+        out.delta = make_context(std::move(delta), family, why);
+        if (!out.delta) return false;
+        out.stats.rules_built = out.delta->rules.size();
+      }
+      out.base_ctx = out.base->ctx.get();
+      out.delta_ctx = out.delta ? out.delta->ctx.get() : nullptr;
+      return true;
+    }
+    out.changed = policy_changed_pods{};
+    out.stats = policy_build_stats{};
+  }
+  out.stats.whole = true;
+  out.stats.rules_built = now.size();
+  out.base = make_context(std::move(now), family, why);
+  if (!out.base) return false;
+  out.base_ctx = out.base->ctx.get();
+  return true;
+}
+
+bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why,
+                              const policy_classifier* previous, const std::vector<uint32_t>* renumbered) {
   why.clear();
-  v4_ = build_family<acl_rule_v4>(rules, n, 4, n_v4_, why);
-  if (!why.empty()) return false;
-  v6_ = build_family<acl_rule_v6>(rules, n, 6, n_v6_, why);
-  return why.empty();
+  // Built aside, so that a failure leaves this classifier as it was (and
+  // `previous` may be this one).
+  family_acl v4, v6;
+  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr, renumbered) ||
+      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr, renumbered))
+    return false;
+  v4_ = std::move(v4);
+  v6_ = std::move(v6);
+  return true;
+}
+
+void policy_classifier::family_acl::classify(const uint8_t* const* keys, const policy_flow* const* flows, uint32_t n,
+                                             uint32_t (*results)[policy_categories]) const {
+  constexpr uint32_t cap = policy_classify_chunk;
+  if (base_ctx) rte_acl_classify(base_ctx, const_cast<const uint8_t**>(keys), &results[0][0], n, policy_categories);
+  else std::memset(results, 0, sizeof(results[0]) * n);
+  if (!base_policy.empty())
+    for (uint32_t i = 0; i < n; ++i)
+      for (uint32_t& u : results[i])
+        if (u) u = base_policy[u - 1] == policy_none ? 0 : base_policy[u - 1] + 1;
+  if (changed.empty()) return;
+  // Flows to a Pod whose ingress rules changed, or from one whose egress
+  // rules did: those checks come from the delta.
+  const uint8_t* delta_keys[cap];
+  uint8_t at[cap], directions[cap];
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const policy_flow& f = *flows[i];
+    const uint8_t d = uint8_t((changed.of(f.family, f.dst) & policy_changed_pods::ingress) |
+                              (changed.of(f.family, f.src) & policy_changed_pods::egress));
+    if (!d) continue;
+    delta_keys[m] = keys[i];
+    at[m] = uint8_t(i);
+    directions[m++] = d;
+  }
+  if (m == 0) return;
+  uint32_t r[cap][policy_categories];
+  if (delta_ctx) rte_acl_classify(delta_ctx, delta_keys, &r[0][0], m, policy_categories);
+  else std::memset(r, 0, sizeof(r[0]) * m);
+  for (uint32_t j = 0; j < m; ++j) {
+    uint32_t* out = results[at[j]];
+    if (directions[j] & policy_changed_pods::ingress) {
+      out[policy_ingress_allow] = r[j][policy_ingress_allow];
+      out[policy_ingress_isolated] = r[j][policy_ingress_isolated];
+    }
+    if (directions[j] & policy_changed_pods::egress) {
+      out[policy_egress_allow] = r[j][policy_egress_allow];
+      out[policy_egress_isolated] = r[j][policy_egress_isolated];
+    }
+  }
 }
 
 void policy_classifier::classify(const policy_flow* flows, uint32_t n, policy_verdict* out) const {
@@ -159,8 +334,10 @@ void policy_classifier::classify_chunk(const policy_flow* flows, uint32_t n, pol
   acl_key_v6 k6[cap];
   const uint8_t* p4[cap];
   const uint8_t* p6[cap];
-  uint32_t r4[cap * policy_categories] = {};
-  uint32_t r6[cap * policy_categories] = {};
+  const policy_flow* f4[cap];
+  const policy_flow* f6[cap];
+  uint32_t r4[cap][policy_categories];
+  uint32_t r6[cap][policy_categories];
   uint32_t slot[cap];  // the flow's index among its family's keys
   uint32_t n4 = 0, n6 = 0;
   for (uint32_t i = 0; i < n; ++i) {
@@ -172,6 +349,7 @@ void policy_classifier::classify_chunk(const policy_flow* flows, uint32_t n, pol
       std::memcpy(k.src, f.src, 4);
       std::memcpy(k.dst, f.dst, 4);
       p4[n4] = &k.proto;
+      f4[n4] = &f;
       slot[i] = n4++;
     } else {
       acl_key_v6& k = k6[n6];
@@ -179,14 +357,15 @@ void policy_classifier::classify_chunk(const policy_flow* flows, uint32_t n, pol
       std::memcpy(k.src, f.src, 16);
       std::memcpy(k.dst, f.dst, 16);
       p6[n6] = &k.proto;
+      f6[n6] = &f;
       slot[i] = n6++;
     }
   }
-  if (n4 && v4_) rte_acl_classify(v4_.get(), p4, r4, n4, policy_categories);
-  if (n6 && v6_) rte_acl_classify(v6_.get(), p6, r6, n6, policy_categories);
+  if (n4) v4_.classify(p4, f4, n4, r4);
+  if (n6) v6_.classify(p6, f6, n6, r6);
   for (uint32_t i = 0; i < n; ++i) {
     const policy_flow& f = flows[i];
-    const uint32_t* r = (f.family == 4 ? r4 : r6) + slot[i] * policy_categories;
+    const uint32_t* r = (f.family == 4 ? r4 : r6)[slot[i]];
     policy_verdict& v = out[i];
     v.egress_isolated = policy_of(r[policy_egress_isolated]);
     v.egress_allow = policy_of(r[policy_egress_allow]);

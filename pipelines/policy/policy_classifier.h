@@ -1,7 +1,19 @@
-// NetworkPolicy verdicts for new flows: two rte_acl contexts (IPv4 and IPv6
-// field layouts) built from the compiled rules (policy_rules.h), four
-// categories each, so that one rte_acl_classify call per family answers every
-// check of a burst of flows.
+// NetworkPolicy verdicts for new flows: rte_acl contexts (IPv4 and IPv6 field
+// layouts) built from the compiled rules (policy_rules.h), four categories
+// each, so that one rte_acl_classify call answers every check of the flows it
+// is given.
+//
+// Changes are incremental. Per family, a base context holds every rule as of
+// the last whole build; a classifier built with the running one as `previous`
+// shares that base (shared ownership: a context is freed with the last
+// classifier that holds it, after the workers moved past it) and builds only a
+// delta context from the rules of the Pods whose rules differ from the base's
+// (policy_changed_pods.h): a policy change costs a build of that Pod's few
+// rules, not of all of them. Flows to or from a changed Pod take those checks
+// from the delta (a second rte_acl_classify call for them only); with no
+// changed Pod classification is one call, as without deltas. When the delta
+// grows past policy_delta_max_rules (or half the rules) the next build is a
+// whole one again.
 //
 // rte_acl keeps function pointers in its context, so a classifier is built in
 // the process that classifies (the primary, from the rules control computed;
@@ -13,9 +25,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pipelines/policy/policy_flow.h"
 #include "pipelines/policy/policy_rules.h"
+#include "pipelines/policy/policy_changed_pods.h"
 
 struct rte_acl_ctx;
 
@@ -26,26 +40,72 @@ struct acl_ctx_free {
 };
 using acl_ctx_ptr = std::unique_ptr<rte_acl_ctx, acl_ctx_free>;
 
-// Flows per rte_acl_classify call; longer bursts are classified in chunks.
+// Flows per classify step; longer bursts are classified in chunks.
 inline constexpr uint32_t policy_classify_chunk = 64;
+
+// Rules in a delta past which a build is a whole one: a delta this size
+// builds in about 10 ms (IPv4) to 20 ms (IPv6) (perf/README.md, "NetworkPolicy classifier").
+inline constexpr size_t policy_delta_max_rules = 512;
+
+// One context and the rules it was built from, sorted by the Pod they select
+// (so that a new list is compared with them Pod by Pod).
+struct policy_acl_context {
+  acl_ctx_ptr ctx;  // null: no rule
+  std::vector<policy_acl_rule> rules;
+  uint32_t policies = 0;  // past the highest policy index its rules name
+};
+
+// What a build did, per family.
+struct policy_build_stats {
+  bool whole = false;       // the base was built (else shared with the previous classifier)
+  uint32_t changed_pods = 0;  // Pods (and directions) whose rules differ from the base's
+  size_t rules_built = 0;   // rules in the contexts built: the base's, or the delta's
+};
 
 class policy_classifier {
  public:
-  // Builds the contexts from `rules` (any order). False, and `why`, when
-  // rte_acl refuses (no memory, a rule it cannot take). Slow path.
-  bool build(const policy_acl_rule* rules, size_t n, std::string& why);
+  // Builds the contexts from `rules` (any order), sharing `previous`'s base
+  // when the rules differ from it in a few Pods only. `renumbered` (with
+  // `previous`), when policies were added or removed: the index in `rules` of
+  // each policy of previous's rules (policy_none: gone); the others keep
+  // their order (namespace/name), so the base's answers stay right once
+  // renamed. nullptr: the same indices. False, and `why`, when rte_acl
+  // refuses (no memory, a rule it cannot take); this classifier is then
+  // unchanged. Slow path.
+  bool build(const policy_acl_rule* rules, size_t n, std::string& why, const policy_classifier* previous = nullptr,
+             const std::vector<uint32_t>* renumbered = nullptr);
 
   // The verdict of each of the n flows. No allocation, no exceptions: what a
   // worker calls for the flows of a burst that have no connection entry.
   void classify(const policy_flow* flows, uint32_t n, policy_verdict* out) const;
 
-  size_t rules(uint8_t family) const { return family == 6 ? n_v6_ : n_v4_; }
+  size_t rules(uint8_t family) const { return of(family).n_rules; }
+  const policy_build_stats& build_stats(uint8_t family) const { return of(family).stats; }
 
  private:
+  struct family_acl {
+    std::shared_ptr<const policy_acl_context> base;   // every rule as of the last whole build
+    std::shared_ptr<const policy_acl_context> delta;  // the changed Pods' rules now
+    const rte_acl_ctx* base_ctx = nullptr;
+    const rte_acl_ctx* delta_ctx = nullptr;
+    policy_changed_pods changed;
+    // The base's policy indices in this classifier's rules (empty: the same).
+    std::vector<uint32_t> base_policy;
+    size_t n_rules = 0;
+    policy_build_stats stats;
+
+    // results[i]: the four categories' userdata (0: no match) of flow i,
+    // whose key is keys[i].
+    void classify(const uint8_t* const* keys, const policy_flow* const* flows, uint32_t n,
+                  uint32_t (*results)[policy_categories]) const;
+  };
+
+  const family_acl& of(uint8_t family) const { return family == 6 ? v6_ : v4_; }
+  static bool build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
+                           std::string& why, const family_acl* previous, const std::vector<uint32_t>* renumbered);
   void classify_chunk(const policy_flow* flows, uint32_t n, policy_verdict* out) const;
 
-  acl_ctx_ptr v4_, v6_;  // null: no rule of that family
-  size_t n_v4_ = 0, n_v6_ = 0;
+  family_acl v4_, v6_;
 };
 
 }  // namespace kgw

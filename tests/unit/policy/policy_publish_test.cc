@@ -269,5 +269,71 @@ TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnly
   EXPECT_EQ(cache.files.size(), 1u);
 }
 
+// A change to one Pod's rules is built as a delta over the running
+// classifier's base; the old table goes after the grace period and the new
+// one, sharing its base, still answers by the new rules.
+TEST(PolicyPublish, AChangeIsBuiltAsADeltaOverTheRunningBase) {
+  publisher_fixture f;
+  policy_publisher& p = f.p;
+  std::string error;
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(two_policies), error), error)) << error;
+  const policy_table* first = *p.slot();
+  EXPECT_TRUE(first->classifier.build_stats(4).whole);
+  policy_flow a_to_c{4, 6, 80, {198, 19, 1, 11}, {198, 19, 1, 13}};
+  policy_verdict v;
+  first->classifier.classify(&a_to_c, 1, &v);
+  EXPECT_FALSE(v.allow);  // all-out isolates a for egress
+
+  // all-out now selects b only: a's egress rules are gone, nothing else changed.
+  std::string changed = two_policies;
+  changed.replace(changed.rfind("podSelector: {}"), 15, "podSelector: {matchLabels: {app: db}}");
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(changed), error), error)) << error;
+  EXPECT_EQ(p.generation(), 2u);
+  const policy_table* second = *p.slot();
+  const policy_build_stats& s4 = second->classifier.build_stats(4);
+  EXPECT_FALSE(s4.whole);
+  EXPECT_EQ(s4.changed_pods, 1u);
+  EXPECT_EQ(s4.rules_built, 0u);  // a has no egress rule any more: an empty delta
+  EXPECT_EQ(second->classifier.build_stats(6).changed_pods, 1u);
+  p.reclaim(true);  // the first table freed: its base lives on in the second
+  second->classifier.classify(&a_to_c, 1, &v);
+  EXPECT_TRUE(v.allow);
+  policy_flow b_to_c{4, 6, 80, {198, 19, 1, 12}, {198, 19, 1, 13}};
+  second->classifier.classify(&b_to_c, 1, &v);
+  EXPECT_FALSE(v.allow);
+  p.release();
+}
+
+// A policy whose name sorts first moves every other policy's index: the
+// publisher tells the classifier by the catalogs' names, and the change is
+// still a delta (of no Pod: the new policy selects none), its verdicts
+// naming the new indices.
+TEST(PolicyPublish, AnAddedPolicyRenumbersTheOthersWithoutAWholeBuild) {
+  publisher_fixture f;
+  policy_publisher& p = f.p;
+  std::string error;
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(two_policies), error), error)) << error;
+  policy_flow a_to_c{4, 6, 80, {198, 19, 1, 11}, {198, 19, 1, 13}};
+  policy_verdict v;
+  (*p.slot())->classifier.classify(&a_to_c, 1, &v);
+  EXPECT_EQ(v.egress_isolated, 0u);  // x/all-out
+
+  std::string more = std::string(two_policies) + R"(---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: nothing, namespace: a}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+)";
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(more), error), error)) << error;
+  const policy_table* t = *p.slot();
+  EXPECT_FALSE(t->classifier.build_stats(4).whole);
+  EXPECT_EQ(t->classifier.build_stats(4).changed_pods, 0u);
+  p.reclaim(true);
+  t->classifier.classify(&a_to_c, 1, &v);
+  EXPECT_FALSE(v.allow);
+  EXPECT_EQ(v.egress_isolated, 1u);  // x/all-out, after a/nothing
+  p.release();
+}
+
 }  // namespace
 }  // namespace kgw

@@ -1,0 +1,390 @@
+// The classifier against a rule-by-rule reference over random rules and flows
+// (with wide rules that select no single address), built whole and as deltas
+// over a base; and what a build with the running classifier as `previous`
+// builds: only the changed Pods' rules, until the delta is too big.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pipelines/policy/policy_classifier.h"
+
+namespace kgw {
+namespace {
+
+constexpr uint32_t n_pods = 400;
+
+uint8_t host_len(uint8_t family) { return family == 4 ? 32 : 128; }
+
+// Pod p's address: 198.18.x.y or 2001:db8::x:y; clients n_pods and up.
+void address(uint8_t family, uint32_t n, uint8_t* out) {
+  std::fill(out, out + 16, 0);
+  if (family == 4) {
+    out[0] = 198, out[1] = 18, out[2] = uint8_t(n >> 8), out[3] = uint8_t(n);
+    return;
+  }
+  out[0] = 0x20, out[1] = 0x01, out[2] = 0x0d, out[3] = 0xb8;
+  out[14] = uint8_t(n >> 8), out[15] = uint8_t(n);
+}
+
+void mask_prefix(uint8_t* a, uint8_t len) {
+  for (uint32_t bit = len; bit < 128; ++bit) a[bit / 8] &= uint8_t(~(0x80u >> (bit % 8)));
+}
+
+// A random address among the Pods and a few clients.
+void some_address(std::mt19937& rng, uint8_t family, uint8_t* out) { address(family, rng() % (n_pods + 64), out); }
+
+// A peer prefix: a host, a /24-ish block or everything.
+void some_prefix(std::mt19937& rng, uint8_t family, uint8_t* out, uint8_t& len) {
+  some_address(rng, family, out);
+  const uint8_t host = host_len(family);
+  switch (rng() % 4) {
+    case 0: len = host; break;
+    case 1: len = uint8_t(host - 8); break;
+    case 2: len = uint8_t(host - 2); break;
+    default: len = 0; break;
+  }
+  mask_prefix(out, len);
+}
+
+// Rules as control compiles them (the selected Pod a host prefix), and one
+// in 50 wide (its selected side a prefix).
+std::vector<policy_acl_rule> random_rules(std::mt19937& rng, uint32_t n) {
+  std::vector<policy_acl_rule> rules;
+  for (uint32_t i = 0; i < n; ++i) {
+    policy_acl_rule r{};
+    r.family = rng() % 4 ? 4 : 6;
+    r.category = uint8_t(rng() % policy_categories);
+    r.policy = rng() % 40;
+    const uint8_t host = host_len(r.family);
+    uint8_t* self = policy_ingress_category(r.category) ? r.dst : r.src;
+    uint8_t& self_len = policy_ingress_category(r.category) ? r.dst_len : r.src_len;
+    uint8_t* peer = policy_ingress_category(r.category) ? r.src : r.dst;
+    uint8_t& peer_len = policy_ingress_category(r.category) ? r.src_len : r.dst_len;
+    address(r.family, rng() % n_pods, self);
+    self_len = host;
+    if (rng() % 50 == 0) {
+      self_len = uint8_t(host - 1 - rng() % 8);
+      mask_prefix(self, self_len);
+    }
+    if (r.category == policy_ingress_isolated || r.category == policy_egress_isolated) {
+      peer_len = 0;
+      r.port_hi = 65535;
+    } else {
+      some_prefix(rng, r.family, peer, peer_len);
+      static const uint8_t protos[] = {policy_any_proto, 6, 17, 132};
+      r.proto = protos[rng() % 4];
+      r.port_lo = uint16_t(rng() % 100);
+      r.port_hi = uint16_t(r.port_lo + rng() % 5);
+      if (r.proto == policy_any_proto) r.port_lo = 0, r.port_hi = 65535;
+    }
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+std::vector<policy_flow> random_flows(std::mt19937& rng, uint32_t n) {
+  std::vector<policy_flow> flows(n);
+  for (auto& f : flows) {
+    f.family = rng() % 4 ? 4 : 6;
+    static const uint8_t protos[] = {6, 17, 132, 1};
+    f.proto = protos[rng() % 4];
+    f.dport = f.proto == 1 ? 0 : uint16_t(rng() % 105);
+    some_address(rng, f.family, f.src);
+    some_address(rng, f.family, f.dst);
+  }
+  return flows;
+}
+
+bool prefix_match(const uint8_t* a, const uint8_t* p, uint8_t len) {
+  if (std::memcmp(a, p, len / 8) != 0) return false;
+  const uint8_t m = uint8_t(0xff00u >> (len % 8));
+  return len % 8 == 0 || (a[len / 8] & m) == (p[len / 8] & m);
+}
+
+// Rule by rule: each category's lowest matching policy.
+policy_verdict reference(const std::vector<policy_acl_rule>& rules, const policy_flow& f) {
+  uint32_t best[policy_categories] = {policy_none, policy_none, policy_none, policy_none};
+  for (const auto& r : rules) {
+    if (r.family != f.family || (r.proto != policy_any_proto && r.proto != f.proto) ||
+        !prefix_match(f.src, r.src, r.src_len) || !prefix_match(f.dst, r.dst, r.dst_len) || f.dport < r.port_lo ||
+        f.dport > r.port_hi)
+      continue;
+    best[r.category] = std::min(best[r.category], r.policy);
+  }
+  policy_verdict v{};
+  v.egress_allow = best[policy_egress_allow];
+  v.ingress_allow = best[policy_ingress_allow];
+  v.egress_isolated = best[policy_egress_isolated];
+  v.ingress_isolated = best[policy_ingress_isolated];
+  const bool self = std::equal(f.src, f.src + (f.family == 4 ? 4 : 16), f.dst);
+  v.allow = self || ((v.egress_isolated == policy_none || v.egress_allow != policy_none) &&
+                     (v.ingress_isolated == policy_none || v.ingress_allow != policy_none));
+  return v;
+}
+
+// `mixed`: the flows are many and varied, both verdicts must occur (they
+// exercise the rules).
+void expect_reference(const policy_classifier& c, const std::vector<policy_acl_rule>& rules,
+                      const std::vector<policy_flow>& flows, bool mixed = true) {
+  std::vector<policy_verdict> got(flows.size());
+  c.classify(flows.data(), uint32_t(flows.size()), got.data());
+  size_t allowed = 0, bad = 0;
+  for (size_t i = 0; i < flows.size() && bad < 10; ++i) {
+    const policy_verdict want = reference(rules, flows[i]);
+    allowed += want.allow;
+    const bool same = got[i].allow == want.allow && got[i].egress_allow == want.egress_allow &&
+                      got[i].ingress_allow == want.ingress_allow &&
+                      got[i].egress_isolated == want.egress_isolated &&
+                      got[i].ingress_isolated == want.ingress_isolated;
+    bad += !same;
+    EXPECT_TRUE(same) << "flow " << i << " family " << int(flows[i].family) << ": allow " << got[i].allow
+                      << " want " << want.allow << ", ingress allow/isolated " << got[i].ingress_allow << "/"
+                      << got[i].ingress_isolated << " want " << want.ingress_allow << "/" << want.ingress_isolated
+                      << ", egress " << got[i].egress_allow << "/" << got[i].egress_isolated << " want "
+                      << want.egress_allow << "/" << want.egress_isolated;
+  }
+  if (!mixed) return;
+  EXPECT_GT(allowed, flows.size() / 20);
+  EXPECT_LT(allowed, flows.size() - flows.size() / 20);
+}
+
+TEST(PolicyDelta, WholeBuildSameVerdictsAsRuleByRule) {
+  for (uint32_t seed : {1u, 2u}) {
+    std::mt19937 rng(seed);
+    auto rules = random_rules(rng, 3000);
+    policy_classifier c;
+    std::string why;
+    ASSERT_TRUE(c.build(rules.data(), rules.size(), why)) << why;
+    EXPECT_TRUE(c.build_stats(4).whole);
+    // Bursts of every length up to past a chunk, as workers pass them.
+    auto flows = random_flows(rng, 3000);
+    expect_reference(c, rules, flows);
+    for (uint32_t len : {1u, 2u, 7u, 32u, 63u, 64u, 65u}) {
+      std::vector<policy_flow> part(flows.begin(), flows.begin() + len);
+      expect_reference(c, rules, part, false);
+    }
+  }
+}
+
+// Random changes to random Pods' rules (added, removed, ports moved), each
+// built over the running classifier: a delta each time until it is too big,
+// and the verdicts always those of the rules now.
+TEST(PolicyDelta, DeltasSameVerdictsAsRuleByRule) {
+  std::mt19937 rng(3);
+  auto rules = random_rules(rng, 3000);
+  auto running = std::make_unique<policy_classifier>();
+  std::string why;
+  ASSERT_TRUE(running->build(rules.data(), rules.size(), why)) << why;
+  auto flows = random_flows(rng, 1500);
+  uint32_t deltas = 0, wholes = 0;
+  for (int change = 0; change < 40; ++change) {
+    // A Pod's rules: one dropped, one's port moved, one added.
+    uint8_t family = change % 3 ? 4 : 6;
+    uint8_t pod[16];
+    address(family, rng() % n_pods, pod);
+    std::vector<policy_acl_rule> next;
+    bool dropped = false;
+    for (auto r : rules) {
+      const uint8_t* self = policy_rule_selected(r);
+      if (self && r.family == family && std::memcmp(self, pod, family == 4 ? 4 : 16) == 0) {
+        if (!dropped) {
+          dropped = true;
+          continue;
+        }
+        r.port_hi = uint16_t(r.port_hi + 1);
+      }
+      next.push_back(r);
+    }
+    auto extra = random_rules(rng, 1);
+    extra[0].family = family;
+    extra[0].category = policy_egress_allow;
+    std::memcpy(extra[0].src, pod, 16);
+    extra[0].src_len = host_len(family);
+    next.push_back(extra[0]);
+    rules = std::move(next);
+
+    auto c = std::make_unique<policy_classifier>();
+    ASSERT_TRUE(c->build(rules.data(), rules.size(), why, running.get())) << why;
+    (c->build_stats(family).whole ? wholes : deltas)++;
+    running = std::move(c);  // the previous one goes: its base lives on in this one
+    expect_reference(*running, rules, flows);
+  }
+  EXPECT_GT(deltas, 30u);
+  EXPECT_LE(wholes, 2u);
+}
+
+TEST(PolicyDelta, ChangeBuildsOnlyItsPodsRules) {
+  std::mt19937 rng(5);
+  auto rules = random_rules(rng, 3000);
+  auto c = std::make_unique<policy_classifier>();
+  std::string why;
+  ASSERT_TRUE(c->build(rules.data(), rules.size(), why)) << why;
+  const size_t n4 = c->rules(4), n6 = c->rules(6);
+  EXPECT_TRUE(c->build_stats(4).whole);
+  EXPECT_EQ(c->build_stats(4).rules_built, n4);
+
+  // The same rules in another order: nothing changed, nothing built.
+  auto shuffled = rules;
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  auto same = std::make_unique<policy_classifier>();
+  ASSERT_TRUE(same->build(shuffled.data(), shuffled.size(), why, c.get())) << why;
+  for (uint8_t family : {4, 6}) {
+    EXPECT_FALSE(same->build_stats(family).whole);
+    EXPECT_EQ(same->build_stats(family).changed_pods, 0u);
+    EXPECT_EQ(same->build_stats(family).rules_built, 0u);
+  }
+
+  // Pod 7 isolated for ingress and allowed TCP 4242: only its ingress rules
+  // (and the wide ones, which may match its flows) are built.
+  auto changed = rules;
+  const uint32_t pod = 7;
+  policy_acl_rule r{};
+  r.family = 4;
+  r.category = policy_ingress_isolated;
+  address(4, pod, r.dst);
+  r.dst_len = 32;
+  r.port_hi = 65535;
+  changed.push_back(r);
+  r.category = policy_ingress_allow;
+  r.proto = 6;
+  r.port_lo = r.port_hi = 4242;
+  changed.push_back(r);
+  size_t pod_ingress = 0, wide4 = 0;
+  for (const auto& x : changed) {
+    if (x.family != 4) continue;
+    const uint8_t* self = policy_rule_selected(x);
+    wide4 += !self;
+    pod_ingress += self && policy_ingress_category(x.category) && std::memcmp(self, r.dst, 4) == 0;
+  }
+  auto next = std::make_unique<policy_classifier>();
+  ASSERT_TRUE(next->build(changed.data(), changed.size(), why, c.get())) << why;
+  EXPECT_FALSE(next->build_stats(4).whole);
+  EXPECT_EQ(next->build_stats(4).changed_pods, 1u);
+  EXPECT_EQ(next->build_stats(4).rules_built, pod_ingress + wide4);
+  EXPECT_EQ(next->build_stats(6).rules_built, 0u);
+  EXPECT_EQ(next->rules(4), n4 + 2);
+  EXPECT_EQ(next->rules(6), n6);
+
+  policy_flow f{4, 6, 4242, {198, 19, 5, 5}, {}};  // a client no rule selects
+  address(4, pod, f.dst);
+  policy_verdict v;
+  next->classify(&f, 1, &v);
+  EXPECT_TRUE(v.allow);
+  EXPECT_EQ(v.allow, reference(changed, f).allow);
+  c->classify(&f, 1, &v);
+  EXPECT_EQ(v.allow, reference(rules, f).allow);
+
+  // The old classifiers go (the workers moved on); the new one still holds
+  // the base it shares with them.
+  c.reset();
+  same.reset();
+  auto flows = random_flows(rng, 2000);
+  flows.push_back(f);
+  expect_reference(*next, changed, flows);
+
+  // Back to the rules of the base: no Pod differs from it any more.
+  policy_classifier back;
+  ASSERT_TRUE(back.build(rules.data(), rules.size(), why, next.get())) << why;
+  EXPECT_FALSE(back.build_stats(4).whole);
+  EXPECT_EQ(back.build_stats(4).changed_pods, 0u);
+  expect_reference(back, rules, flows);
+}
+
+TEST(PolicyDelta, BigChangeOrWideRuleChangeBuildsWhole) {
+  std::mt19937 rng(6);
+  auto rules = random_rules(rng, 3000);
+  policy_classifier c;
+  std::string why;
+  ASSERT_TRUE(c.build(rules.data(), rules.size(), why)) << why;
+  // Every Pod's rules differ: more than a delta takes.
+  auto more = random_rules(rng, 3000);
+  policy_classifier next;
+  ASSERT_TRUE(next.build(more.data(), more.size(), why, &c)) << why;
+  EXPECT_TRUE(next.build_stats(4).whole);
+  EXPECT_EQ(next.build_stats(4).rules_built, next.rules(4));
+  expect_reference(next, more, random_flows(rng, 2000));
+
+  // One wide rule more: wide rules are in the base, so the base is built.
+  auto wide = more;
+  policy_acl_rule w{};
+  w.family = 4;
+  w.category = policy_ingress_allow;
+  w.dst[0] = 198, w.dst[1] = 18;
+  w.dst_len = 16;
+  w.port_hi = 65535;
+  w.policy = 0;
+  wide.push_back(w);
+  policy_classifier after;
+  ASSERT_TRUE(after.build(wide.data(), wide.size(), why, &next)) << why;
+  EXPECT_TRUE(after.build_stats(4).whole);
+  EXPECT_FALSE(after.build_stats(6).whole);
+  expect_reference(after, wide, random_flows(rng, 2000));
+}
+
+// A policy added before others (namespace/name order) renumbers them: the
+// base's answers are renamed, and only the Pod the new policy selects is
+// built; removing it again builds that Pod alone too.
+TEST(PolicyDelta, PoliciesRenumberedByAnAddedOrRemovedPolicy) {
+  std::mt19937 rng(7);
+  auto rules = random_rules(rng, 3000);
+  auto c = std::make_unique<policy_classifier>();
+  std::string why;
+  ASSERT_TRUE(c->build(rules.data(), rules.size(), why)) << why;
+
+  constexpr uint32_t added = 20;  // the new policy's index; 20 and up move one on
+  std::vector<uint32_t> up(40);
+  for (uint32_t i = 0; i < up.size(); ++i) up[i] = i < added ? i : i + 1;
+  auto with = rules;
+  for (auto& r : with) r.policy = up[r.policy];
+  policy_acl_rule r{};
+  r.family = 4;
+  r.category = policy_ingress_allow;
+  r.proto = 17;
+  r.port_lo = r.port_hi = 53;
+  address(4, 5, r.dst);
+  r.dst_len = 32;
+  r.policy = added;
+  with.push_back(r);
+  auto next = std::make_unique<policy_classifier>();
+  ASSERT_TRUE(next->build(with.data(), with.size(), why, c.get(), &up)) << why;
+  EXPECT_FALSE(next->build_stats(4).whole);
+  EXPECT_EQ(next->build_stats(4).changed_pods, 1u);
+  EXPECT_FALSE(next->build_stats(6).whole);
+  EXPECT_EQ(next->build_stats(6).changed_pods, 0u);
+  auto flows = random_flows(rng, 2000);
+  expect_reference(*next, with, flows);  // the policies named are the new indices
+
+  // Without the renumbering, every Pod of a moved policy differs: a whole build.
+  policy_classifier blind;
+  ASSERT_TRUE(blind.build(with.data(), with.size(), why, c.get())) << why;
+  EXPECT_TRUE(blind.build_stats(4).whole);
+
+  // Removed again, over the classifier that added it (its base still the first).
+  std::vector<uint32_t> down(41);
+  for (uint32_t i = 0; i < down.size(); ++i) down[i] = i < added ? i : i == added ? policy_none : i - 1;
+  c.reset();
+  policy_classifier back;
+  ASSERT_TRUE(back.build(rules.data(), rules.size(), why, next.get(), &down)) << why;
+  EXPECT_FALSE(back.build_stats(4).whole);
+  EXPECT_EQ(back.build_stats(4).changed_pods, 0u);  // the base's rules again, as they were
+  expect_reference(back, rules, flows);
+
+  // Policies that swap places cannot keep the base's priorities: whole.
+  std::vector<uint32_t> swapped(41);
+  for (uint32_t i = 0; i < swapped.size(); ++i) swapped[i] = i;
+  std::swap(swapped[3], swapped[4]);
+  auto swapped_rules = with;
+  for (auto& x : swapped_rules) x.policy = swapped[x.policy];
+  policy_classifier reordered;
+  ASSERT_TRUE(reordered.build(swapped_rules.data(), swapped_rules.size(), why, next.get(), &swapped)) << why;
+  EXPECT_TRUE(reordered.build_stats(4).whole);
+  expect_reference(reordered, swapped_rules, flows);
+}
+
+}  // namespace
+}  // namespace kgw
