@@ -274,10 +274,15 @@ void dns_forward_metrics(std::string& out, const shared_state& s) {
       {"kgw_dns_upstream_reply_ring_full_total", "counter", "Forwarded answers lost to a full reply ring.", &dns_forward_counters::reply_ring_full},
       {"kgw_dns_upstream_malformed_total", "counter", "Punted DNS frames the forwarder dropped (not a forwardable query).", &dns_forward_counters::malformed},
       {"kgw_dns_upstream_shared_socket_total", "counter", "Queries sent on their family's shared socket: 1024 sockets of their own were out.", &dns_forward_counters::upstream_shared},
+      {"kgw_dns_upstream_tcp_queries_total", "counter", "Forwarded queries that came over DNS over TCP.", &dns_forward_counters::tcp_queries},
+      {"kgw_dns_upstream_tcp_retries_total", "counter", "Upstream UDP answers with TC asked again of the same upstream over TCP.", &dns_forward_counters::tcp_retries},
+      {"kgw_dns_upstream_tcp_retry_failures_total", "counter", "TCP retries to an upstream without a whole answer (SERVFAIL sent).", &dns_forward_counters::tcp_retry_failures},
+      {"kgw_dns_upstream_reply_no_mbuf_total", "counter", "Forwarded TCP answers lost for want of mbufs.", &dns_forward_counters::reply_no_mbuf},
   };
+  const dns_forward_counters f = dns_forward_counts(s);
   for (const forward_metric& m : ms) {
     family(out, m.name, m.type, m.help);
-    sample(out, m.name, "", s.dns_forward.*m.field);
+    sample(out, m.name, "", f.*m.field);
   }
 }
 
@@ -473,6 +478,15 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
   family(out, "kgw_dns_tcp_idle_closed_total", "counter", "DNS over TCP connections closed after dns.tcp_idle_timeout without a query.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_dns_tcp_idle_closed_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_idle_closed);
+  family(out, "kgw_dns_tcp_forwarded_total", "counter", "DNS over TCP queries for names outside the zones handed to the forwarder (dns.upstreams).");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_tcp_forwarded_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_forwarded);
+  family(out, "kgw_dns_tcp_forward_answers_total", "counter", "Forwarded answers written into their DNS over TCP connection.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_tcp_forward_answers_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_forward_answers);
+  family(out, "kgw_dns_tcp_forward_failed_total", "counter", "DNS over TCP queries that could not be handed to the forwarder (no mbuf, punt ring full): SERVFAIL sent.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w)
+    sample(out, "kgw_dns_tcp_forward_failed_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_forward_failed);
   family(out, "kgw_dns_forwarded_total", "counter", "UDP queries for names outside the zones punted to the forwarder (dns.upstreams).");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     sample(out, "kgw_dns_forwarded_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.forwarded);
