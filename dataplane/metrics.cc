@@ -463,33 +463,27 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
     for (unsigned k = 0; k < 8; ++k)
       sample(out, "kgw_dns_queries_by_type_total", fmt::format("worker=\"{}\",qtype=\"{}\"", w, qtypes[k]),
              snap.workers[w].dns.qtypes[k]);
-  family(out, "kgw_dns_nodata_total", "counter", "NOERROR DNS responses without an answer (the name exists, not the type).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_nodata_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.nodata);
-  family(out, "kgw_dns_truncated_total", "counter", "DNS responses with TC set.");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_truncated_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.truncated);
-  family(out, "kgw_dns_tcp_connections_total", "counter", "DNS over TCP connections accepted (port 53 of the DNS addresses).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_connections_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_accepted);
-  family(out, "kgw_dns_tcp_queries_total", "counter", "DNS queries read over TCP (counted in kgw_dns_queries_total too).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_queries_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_queries);
-  family(out, "kgw_dns_tcp_idle_closed_total", "counter", "DNS over TCP connections closed after dns.tcp_idle_timeout without a query.");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_idle_closed_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_idle_closed);
-  family(out, "kgw_dns_tcp_forwarded_total", "counter", "DNS over TCP queries for names outside the zones handed to the forwarder (dns.upstreams).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_forwarded_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_forwarded);
-  family(out, "kgw_dns_tcp_forward_answers_total", "counter", "Forwarded answers written into their DNS over TCP connection.");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_forward_answers_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_forward_answers);
-  family(out, "kgw_dns_tcp_forward_failed_total", "counter", "DNS over TCP queries that could not be handed to the forwarder (no mbuf, punt ring full): SERVFAIL sent.");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_forward_failed_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_forward_failed);
-  family(out, "kgw_dns_forwarded_total", "counter", "UDP queries for names outside the zones punted to the forwarder (dns.upstreams).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_forwarded_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.forwarded);
+  struct dns_metric {
+    const char* name;
+    const char* help;
+    uint64_t dns_lcore_counters::*field;
+  };
+  static const dns_metric dm[] = {
+      {"kgw_dns_nodata_total", "NOERROR DNS responses without an answer (the name exists, not the type).", &dns_lcore_counters::nodata},
+      {"kgw_dns_truncated_total", "DNS responses with TC set.", &dns_lcore_counters::truncated},
+      {"kgw_dns_tcp_connections_total", "DNS over TCP connections accepted (port 53 of the DNS addresses).", &dns_lcore_counters::tcp_accepted},
+      {"kgw_dns_tcp_queries_total", "DNS queries read over TCP (counted in kgw_dns_queries_total too).", &dns_lcore_counters::tcp_queries},
+      {"kgw_dns_tcp_idle_closed_total", "DNS over TCP connections closed after dns.tcp_idle_timeout without a query.", &dns_lcore_counters::tcp_idle_closed},
+      {"kgw_dns_tcp_forwarded_total", "DNS over TCP queries for names outside the zones handed to the forwarder (dns.upstreams).", &dns_lcore_counters::tcp_forwarded},
+      {"kgw_dns_tcp_forward_answers_total", "Forwarded answers written into their DNS over TCP connection.", &dns_lcore_counters::tcp_forward_answers},
+      {"kgw_dns_tcp_forward_failed_total", "DNS over TCP queries that could not be handed to the forwarder (no mbuf, punt ring full): SERVFAIL sent.", &dns_lcore_counters::tcp_forward_failed},
+      {"kgw_dns_forwarded_total", "UDP queries for names outside the zones punted to the forwarder (dns.upstreams).", &dns_lcore_counters::forwarded},
+  };
+  for (const dns_metric& m : dm) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned w = 0; w < snap.workers.size(); ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), snap.workers[w].dns.*m.field);
+  }
   family(out, "kgw_http_responses_total", "counter", "Answers to clients by status class.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     for (unsigned k = 1; k < 6; ++k)

@@ -69,47 +69,29 @@ void dns_forwarder::wait(int timeout_ms) {
   sockets_.wait(timeout_ms, also);
 }
 
-bool dns_forwarder::take_tcp(rte_mbuf* m, unsigned worker, uint64_t now_ns) {
-  c_.queries++;
-  c_.tcp_queries++;
-  dns_tcp_punt h;
-  const uint8_t* msg;
-  dns::query q;
-  if (!tcp_query_of(m, h, msg) || dns::parse_query(msg, h.len, q) != dns::query_status::ok ||
-      worker >= reply_rings_.size() || !reply_rings_[worker]) {
-    c_.malformed++;
-    rte_pktmbuf_free(m);
-    return true;
-  }
-  std::string key = dns::answer_cache::key_of(q);
-  std::vector<uint8_t> hit;
-  if (cache_.lookup(key, now_ns, hit)) {
-    c_.cache_hits++;
-    reply(m, worker, hit.data(), static_cast<uint32_t>(hit.size()));
-    publish_counts();
-    return true;
-  }
-  c_.cache_misses++;
-  if (tracker_.ask(m, msg, h.len, now_ns)) waiting_[m] = waiting{worker, std::move(key)};
-  else reply(m, worker, nullptr, 0);
-  publish_counts();
-  return true;
-}
-
 bool dns_forwarder::take(rte_mbuf* m, unsigned worker, uint64_t now_ns) {
-  if (m->port == dns_tcp_punt_port) return take_tcp(m, worker, now_ns);
-  pkt_meta meta;
-  uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-  if (!parse_frame(frame, rte_pktmbuf_data_len(m), meta)) return false;
-  uint8_t* msg;
-  uint32_t len;
-  if (!message_of(m, meta, msg, len)) return false;
-  bool v4 = meta.l3 == l3_kind::ipv4;
-  ip_addr dst = ip_from_bytes(v4 ? 4 : 6, frame + meta.l3_off + (v4 ? 16 : 24));
-  if (std::find(addresses_.begin(), addresses_.end(), dst) == addresses_.end()) return false;
+  const uint8_t* msg = nullptr;
+  uint32_t len = 0;
+  bool whole = true;
+  if (m->port == dns_tcp_punt_port) {  // from a worker's DNS over TCP
+    c_.tcp_queries++;
+    dns_tcp_punt h{};
+    whole = tcp_query_of(m, h, msg);
+    len = h.len;
+  } else {
+    pkt_meta meta;
+    uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    if (!parse_frame(frame, rte_pktmbuf_data_len(m), meta)) return false;
+    uint8_t* udp_msg;
+    if (!message_of(m, meta, udp_msg, len)) return false;
+    msg = udp_msg;
+    bool v4 = meta.l3 == l3_kind::ipv4;
+    ip_addr dst = ip_from_bytes(v4 ? 4 : 6, frame + meta.l3_off + (v4 ? 16 : 24));
+    if (std::find(addresses_.begin(), addresses_.end(), dst) == addresses_.end()) return false;
+  }
   c_.queries++;
   dns::query q;
-  if (dns::parse_query(msg, len, q) != dns::query_status::ok || worker >= reply_rings_.size() ||
+  if (!whole || dns::parse_query(msg, len, q) != dns::query_status::ok || worker >= reply_rings_.size() ||
       !reply_rings_[worker]) {
     c_.malformed++;
     rte_pktmbuf_free(m);
@@ -180,7 +162,7 @@ void dns_forwarder::answered(rte_mbuf* m, unsigned upstream, const uint8_t* answ
   // the upstream that gave it, over TCP (once: upstream is UINT32_MAX after).
   if (parsed && (r.flags & dns::flag_tc) && m->port == dns_tcp_punt_port && upstream != UINT32_MAX) {
     c_.tcp_retries++;
-    dns_tcp_punt h;
+    dns_tcp_punt h{};
     const uint8_t* msg;
     if (tcp_query_of(m, h, msg) && tcp_.ask(m, upstream, msg, h.len, now_ns)) return;
     c_.tcp_retry_failures++;
@@ -208,7 +190,7 @@ void dns_forwarder::reply(rte_mbuf* m, unsigned worker, const uint8_t* answer, u
 }
 
 void dns_forwarder::reply_tcp(rte_mbuf* m, unsigned worker, const uint8_t* answer, uint32_t len) {
-  dns_tcp_punt h;
+  dns_tcp_punt h{};
   const uint8_t* msg;
   dns::query q;
   if (!tcp_query_of(m, h, msg) || dns::parse_query(msg, h.len, q) != dns::query_status::ok) {

@@ -53,7 +53,6 @@ class dns_forwarder {
     unsigned worker;
     std::string key;  // the cache's
   };
-  bool take_tcp(rte_mbuf* m, unsigned worker, uint64_t now_ns);
   // The client's response made of `answer` (nullptr: SERVFAIL) to the query
   // in `m`, handed to the worker; `m` freed when it cannot be.
   void reply(rte_mbuf* m, unsigned worker, const uint8_t* answer, uint32_t len);
