@@ -468,20 +468,33 @@ TEST_F(TcpDnsForward, AnswerForAGoneConnectionDropped) {
   EXPECT_EQ(w.n_active, 0u);
   dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q, 1)), table(), now, c);
   EXPECT_EQ(c.drops[static_cast<unsigned>(drop_reason::dns_tcp_answer_gone)], 1u);
-  // The slot taken by a new connection: the old answer is still not its.
+  // The slot taken by a new connection with a query of its own out: the old
+  // answer is still not its, its own is.
   uint32_t iss2 = 0;
   tcp_conn_id second = accept_one(peer + 100000, iss2, o_mss(1400), false, 40001);
   dns::tcp_on_event(w, tcp_event{second, ev_accepted, 0}, table(), now, c);
   EXPECT_NE(w.slots[0].generation, h.generation);
+  bytes q2 = wire_query("www.example.org", dns::type_a, 2);
+  feed({.flags = A | P, .seq = peer + 100000 + 1, .ack = iss2 + 1, .payload = framed(q2), .sport = 40001});
+  serve();
+  dns_tcp_punt h2;
+  ASSERT_TRUE(punted(h2, msg));
+  EXPECT_EQ(h2.slot, h.slot);
+  EXPECT_EQ(w.slots[0].forwarded, 1u);
   dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q, 1)), table(), now, c);
   EXPECT_EQ(c.drops[static_cast<unsigned>(drop_reason::dns_tcp_answer_gone)], 2u);
-  for (const out_seg& s : drain()) EXPECT_TRUE(s.payload.empty()) << "nothing written to the new connection";
+  for (const out_seg& s : drain()) EXPECT_TRUE(s.payload.empty()) << "the old answer written to the new connection";
+  dns::tcp_on_forwarded_answer(w, answer_for(h2, upstream_answer(q2, 1)), table(), now, c);
+  bool written = false;
+  for (const out_seg& s : drain()) written |= !s.payload.empty();
+  EXPECT_TRUE(written) << "the new connection's own answer";
+  EXPECT_EQ(c.dns.tcp_forward_answers, 1u);
   // A malformed header is dropped the same way.
   h.magic = 0;
   h.generation = w.slots[0].generation;
   dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q, 1)), table(), now, c);
   EXPECT_EQ(c.drops[static_cast<unsigned>(drop_reason::dns_tcp_answer_gone)], 3u);
-  EXPECT_EQ(c.dns.tcp_forward_answers, 0u);
+  EXPECT_EQ(c.dns.tcp_forward_answers, 1u);
 }
 
 // A connection waiting on the forwarder outlives the idle timeout, up to
