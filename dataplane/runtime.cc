@@ -612,10 +612,11 @@ bool runtime::build_tcp(const runtime_options& o) {
       dns::tcp_worker_init(*dw, mem, s, pool, static_cast<uint32_t>(tcp_app::dns), max_dns,
                            uint64_t{cfg_->dns.tcp_idle_timeout} * 1000000000ull, tc.send_buffer, tc.recv_buffer);
       // Names outside the zones to control's forwarder, as UDP's: a connection
-      // waits for an answer as long as every upstream may take, and a second.
+      // waits for an answer as long as every upstream and a TCP retry after
+      // TC may take, and a second.
       if (dns_ && dns_->forward && w->punt && w->dns_reply)
-        dns::tcp_worker_forward(*dw, w->punt,
-                                (uint64_t{cfg_->dns.upstream_timeout_ms} * cfg_->dns.upstreams.size() + 1000) * 1000000ull);
+        dns::tcp_worker_forward(
+            *dw, w->punt, (uint64_t{cfg_->dns.upstream_timeout_ms} * (cfg_->dns.upstreams.size() + 1) + 1000) * 1000000ull);
       wt->dns = dw;
     }
     if (tls_echo && !listen(tls_echo, tcp_app::tls_echo)) return false;
