@@ -18,9 +18,12 @@
 
 #include "control/punt/upstream_tcp.h"
 #include "pipelines/dns/dns_wire.h"
+#include "tests/unit/dns/loopback.h"
 
 namespace kgw {
 namespace {
+
+using test::upstream_at;
 
 using bytes = std::vector<uint8_t>;
 
@@ -34,14 +37,9 @@ struct loopback_listener {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   uint16_t port = 0;
   loopback_listener() {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    port = test::bind_loopback(fd);
+    EXPECT_NE(port, 0);
     EXPECT_EQ(::listen(fd, 8), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
   }
   ~loopback_listener() { ::close(fd); }
   // The next connection (within a second), -1 if none.
@@ -101,13 +99,6 @@ bytes answer(const bytes& q, unsigned n) {
   return a;
 }
 
-dns_upstream upstream_at(uint16_t port) {
-  dns_upstream u;
-  u.addr = *parse_ip("127.0.0.1");
-  u.port = port;
-  return u;
-}
-
 // poll() until an exchange finishes (or two seconds pass).
 std::vector<upstream_tcp::result> finish(upstream_tcp& t) {
   std::vector<upstream_tcp::result> done;
@@ -123,23 +114,32 @@ std::vector<upstream_tcp::result> finish(upstream_tcp& t) {
 
 int token;
 
+// Asks `q` of the server's upstream and plays the server up to reading the
+// query: the accepted connection (-1: none), the query as it came in `got`.
+int start_exchange(upstream_tcp& t, loopback_listener& server, const bytes& q, bytes& got) {
+  EXPECT_TRUE(t.ask(&token, 0, q.data(), static_cast<uint32_t>(q.size()), now_ns()));
+  std::vector<upstream_tcp::result> done;
+  t.poll(now_ns(), done);  // sends once connected
+  EXPECT_TRUE(done.empty());
+  int c = server.accept_one();
+  if (c >= 0) got = read_message(c);
+  return c;
+}
+
 TEST(UpstreamTcp, WholeAnswerUnderTheIdSent) {
   loopback_listener server;
   upstream_tcp t({upstream_at(server.port)}, 2'000'000'000ull, 1);
   bytes q = query(0x1234);
-  ASSERT_TRUE(t.ask(&token, 0, q.data(), static_cast<uint32_t>(q.size()), now_ns()));
-  std::vector<upstream_tcp::result> done;
-  t.poll(now_ns(), done);  // sends once connected
-  int c = server.accept_one();
+  bytes got;
+  int c = start_exchange(t, server, q, got);
   ASSERT_GE(c, 0);
-  bytes got = read_message(c);
   ASSERT_EQ(got.size(), q.size());
   EXPECT_TRUE(std::equal(got.begin() + 2, got.end(), q.begin() + 2)) << "the query as the client asked it";
   uint16_t id = static_cast<uint16_t>(got[0] << 8 | got[1]);
   bytes a = answer(got, 600);  // 9.6 KB: past any UDP size
   ASSERT_GT(a.size(), 9000u);
   write_message(c, a);
-  done = finish(t);
+  auto done = finish(t);
   ::close(c);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].token, &token);
@@ -152,17 +152,13 @@ TEST(UpstreamTcp, WholeAnswerUnderTheIdSent) {
 TEST(UpstreamTcp, AnswerWithAnotherIdFails) {
   loopback_listener server;
   upstream_tcp t({upstream_at(server.port)}, 2'000'000'000ull, 2);
-  bytes q = query(7);
-  ASSERT_TRUE(t.ask(&token, 0, q.data(), static_cast<uint32_t>(q.size()), now_ns()));
-  std::vector<upstream_tcp::result> done;
-  t.poll(now_ns(), done);
-  int c = server.accept_one();
+  bytes got;
+  int c = start_exchange(t, server, query(7), got);
   ASSERT_GE(c, 0);
-  bytes got = read_message(c);
   ASSERT_FALSE(got.empty());
   got[0] ^= 0xff;
   write_message(c, answer(got, 1));
-  done = finish(t);
+  auto done = finish(t);
   ::close(c);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_FALSE(done[0].ok);
@@ -171,16 +167,12 @@ TEST(UpstreamTcp, AnswerWithAnotherIdFails) {
 TEST(UpstreamTcp, ClosedBeforeTheAnswerIsWholeFails) {
   loopback_listener server;
   upstream_tcp t({upstream_at(server.port)}, 2'000'000'000ull, 3);
-  bytes q = query(8);
-  ASSERT_TRUE(t.ask(&token, 0, q.data(), static_cast<uint32_t>(q.size()), now_ns()));
-  std::vector<upstream_tcp::result> done;
-  t.poll(now_ns(), done);
-  int c = server.accept_one();
+  bytes got;
+  int c = start_exchange(t, server, query(8), got);
   ASSERT_GE(c, 0);
-  bytes got = read_message(c);
   write_message(c, answer(got, 10), 40);
   ::close(c);
-  done = finish(t);
+  auto done = finish(t);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_FALSE(done[0].ok);
 }
