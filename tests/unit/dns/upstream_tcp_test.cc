@@ -19,11 +19,13 @@
 #include "control/punt/upstream_tcp.h"
 #include "pipelines/dns/dns_wire.h"
 #include "tests/unit/dns/loopback.h"
+#include "tests/unit/dns/upstream_answer.h"
 
 namespace kgw {
 namespace {
 
 using test::upstream_at;
+using test::upstream_answer;
 
 using bytes = std::vector<uint8_t>;
 
@@ -86,19 +88,6 @@ bytes query(uint16_t id) {
   return q;
 }
 
-// The answer to `q` (its ID and question) with `n` A records.
-bytes answer(const bytes& q, unsigned n) {
-  bytes a = q;
-  a[2] = 0x81;  // QR, RD
-  a[3] = 0x80;  // RA
-  a[6] = static_cast<uint8_t>(n >> 8);
-  a[7] = static_cast<uint8_t>(n);
-  for (unsigned i = 0; i < n; ++i)
-    a.insert(a.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, static_cast<uint8_t>(i >> 8),
-                       static_cast<uint8_t>(i)});
-  return a;
-}
-
 // poll() until an exchange finishes (or two seconds pass).
 std::vector<upstream_tcp::result> finish(upstream_tcp& t) {
   std::vector<upstream_tcp::result> done;
@@ -136,7 +125,7 @@ TEST(UpstreamTcp, WholeAnswerUnderTheIdSent) {
   ASSERT_EQ(got.size(), q.size());
   EXPECT_TRUE(std::equal(got.begin() + 2, got.end(), q.begin() + 2)) << "the query as the client asked it";
   uint16_t id = static_cast<uint16_t>(got[0] << 8 | got[1]);
-  bytes a = answer(got, 600);  // 9.6 KB: past any UDP size
+  bytes a = upstream_answer(got, 600);  // 9.6 KB: past any UDP size
   ASSERT_GT(a.size(), 9000u);
   write_message(c, a);
   auto done = finish(t);
@@ -157,7 +146,7 @@ TEST(UpstreamTcp, AnswerWithAnotherIdFails) {
   ASSERT_GE(c, 0);
   ASSERT_FALSE(got.empty());
   got[0] ^= 0xff;
-  write_message(c, answer(got, 1));
+  write_message(c, upstream_answer(got, 1));
   auto done = finish(t);
   ::close(c);
   ASSERT_EQ(done.size(), 1u);
@@ -170,7 +159,7 @@ TEST(UpstreamTcp, ClosedBeforeTheAnswerIsWholeFails) {
   bytes got;
   int c = start_exchange(t, server, query(8), got);
   ASSERT_GE(c, 0);
-  write_message(c, answer(got, 10), 40);
+  write_message(c, upstream_answer(got, 10), 40);
   ::close(c);
   auto done = finish(t);
   ASSERT_EQ(done.size(), 1u);

@@ -17,6 +17,7 @@
 #include "pipelines/dns/dns_answer.h"
 #include "pipelines/dns/dns_tcp.h"
 #include "pipelines/dns/dns_tcp_punt.h"
+#include "tests/unit/dns/upstream_answer.h"
 #include "tests/unit/tcp/tcp_fixture.h"
 
 namespace kgw::tcp::test {
@@ -379,18 +380,7 @@ class TcpDnsForward : public TcpDns {
     head->port = dns_tcp_punt_port;
     return head;
   }
-  // An upstream's answer to `q`: `n` A records.
-  static bytes upstream_answer(const bytes& q, unsigned n) {
-    bytes a = q;
-    a[2] = 0x81;
-    a[3] = 0x80;
-    a[6] = static_cast<uint8_t>(n >> 8);
-    a[7] = static_cast<uint8_t>(n);
-    for (unsigned i = 0; i < n; ++i)
-      a.insert(a.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, static_cast<uint8_t>(i >> 8),
-                         static_cast<uint8_t>(i)});
-    return a;
-  }
+  static bytes upstream_answer(const bytes& q, unsigned n) { return kgw::test::upstream_answer(q, n); }
   int dummy = 0;
 };
 
