@@ -274,10 +274,15 @@ void dns_forward_metrics(std::string& out, const shared_state& s) {
       {"kgw_dns_upstream_reply_ring_full_total", "counter", "Forwarded answers lost to a full reply ring.", &dns_forward_counters::reply_ring_full},
       {"kgw_dns_upstream_malformed_total", "counter", "Punted DNS frames the forwarder dropped (not a forwardable query).", &dns_forward_counters::malformed},
       {"kgw_dns_upstream_shared_socket_total", "counter", "Queries sent on their family's shared socket: 1024 sockets of their own were out.", &dns_forward_counters::upstream_shared},
+      {"kgw_dns_upstream_tcp_queries_total", "counter", "Forwarded queries that came over DNS over TCP.", &dns_forward_counters::tcp_queries},
+      {"kgw_dns_upstream_tcp_retries_total", "counter", "Upstream UDP answers with TC asked again of the same upstream over TCP.", &dns_forward_counters::tcp_retries},
+      {"kgw_dns_upstream_tcp_retry_failures_total", "counter", "TCP retries to an upstream without a whole answer (SERVFAIL sent).", &dns_forward_counters::tcp_retry_failures},
+      {"kgw_dns_upstream_reply_no_mbuf_total", "counter", "Forwarded TCP answers lost for want of mbufs.", &dns_forward_counters::reply_no_mbuf},
   };
+  const dns_forward_counters f = dns_forward_counts(s);
   for (const forward_metric& m : ms) {
     family(out, m.name, m.type, m.help);
-    sample(out, m.name, "", s.dns_forward.*m.field);
+    sample(out, m.name, "", f.*m.field);
   }
 }
 
@@ -458,24 +463,27 @@ void tcp_metrics(std::string& out, const counter_snapshot& snap) {
     for (unsigned k = 0; k < 8; ++k)
       sample(out, "kgw_dns_queries_by_type_total", fmt::format("worker=\"{}\",qtype=\"{}\"", w, qtypes[k]),
              snap.workers[w].dns.qtypes[k]);
-  family(out, "kgw_dns_nodata_total", "counter", "NOERROR DNS responses without an answer (the name exists, not the type).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_nodata_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.nodata);
-  family(out, "kgw_dns_truncated_total", "counter", "DNS responses with TC set.");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_truncated_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.truncated);
-  family(out, "kgw_dns_tcp_connections_total", "counter", "DNS over TCP connections accepted (port 53 of the DNS addresses).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_connections_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_accepted);
-  family(out, "kgw_dns_tcp_queries_total", "counter", "DNS queries read over TCP (counted in kgw_dns_queries_total too).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_queries_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_queries);
-  family(out, "kgw_dns_tcp_idle_closed_total", "counter", "DNS over TCP connections closed after dns.tcp_idle_timeout without a query.");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_tcp_idle_closed_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.tcp_idle_closed);
-  family(out, "kgw_dns_forwarded_total", "counter", "UDP queries for names outside the zones punted to the forwarder (dns.upstreams).");
-  for (unsigned w = 0; w < snap.workers.size(); ++w)
-    sample(out, "kgw_dns_forwarded_total", fmt::format("worker=\"{}\"", w), snap.workers[w].dns.forwarded);
+  struct dns_metric {
+    const char* name;
+    const char* help;
+    uint64_t dns_lcore_counters::*field;
+  };
+  static const dns_metric dm[] = {
+      {"kgw_dns_nodata_total", "NOERROR DNS responses without an answer (the name exists, not the type).", &dns_lcore_counters::nodata},
+      {"kgw_dns_truncated_total", "DNS responses with TC set.", &dns_lcore_counters::truncated},
+      {"kgw_dns_tcp_connections_total", "DNS over TCP connections accepted (port 53 of the DNS addresses).", &dns_lcore_counters::tcp_accepted},
+      {"kgw_dns_tcp_queries_total", "DNS queries read over TCP (counted in kgw_dns_queries_total too).", &dns_lcore_counters::tcp_queries},
+      {"kgw_dns_tcp_idle_closed_total", "DNS over TCP connections closed after dns.tcp_idle_timeout without a query.", &dns_lcore_counters::tcp_idle_closed},
+      {"kgw_dns_tcp_forwarded_total", "DNS over TCP queries for names outside the zones handed to the forwarder (dns.upstreams).", &dns_lcore_counters::tcp_forwarded},
+      {"kgw_dns_tcp_forward_answers_total", "Forwarded answers written into their DNS over TCP connection.", &dns_lcore_counters::tcp_forward_answers},
+      {"kgw_dns_tcp_forward_failed_total", "DNS over TCP queries that could not be handed to the forwarder (no mbuf, punt ring full): SERVFAIL sent.", &dns_lcore_counters::tcp_forward_failed},
+      {"kgw_dns_forwarded_total", "UDP queries for names outside the zones punted to the forwarder (dns.upstreams).", &dns_lcore_counters::forwarded},
+  };
+  for (const dns_metric& m : dm) {
+    family(out, m.name, "counter", m.help);
+    for (unsigned w = 0; w < snap.workers.size(); ++w)
+      sample(out, m.name, fmt::format("worker=\"{}\"", w), snap.workers[w].dns.*m.field);
+  }
   family(out, "kgw_http_responses_total", "counter", "Answers to clients by status class.");
   for (unsigned w = 0; w < snap.workers.size(); ++w)
     for (unsigned k = 1; k < 6; ++k)

@@ -611,6 +611,12 @@ bool runtime::build_tcp(const runtime_options& o) {
       new (dw) dns::tcp_worker{};
       dns::tcp_worker_init(*dw, mem, s, pool, static_cast<uint32_t>(tcp_app::dns), max_dns,
                            uint64_t{cfg_->dns.tcp_idle_timeout} * 1000000000ull, tc.send_buffer, tc.recv_buffer);
+      // Names outside the zones to control's forwarder, as UDP's: a connection
+      // waits for an answer as long as every upstream and a TCP retry after
+      // TC may take, and a second.
+      if (dns_ && dns_->forward && w->punt && w->dns_reply)
+        dns::tcp_worker_forward(
+            *dw, w->punt, (uint64_t{cfg_->dns.upstream_timeout_ms} * (cfg_->dns.upstreams.size() + 1) + 1000) * 1000000ull);
       wt->dns = dw;
     }
     if (tls_echo && !listen(tls_echo, tcp_app::tls_echo)) return false;
@@ -732,6 +738,7 @@ void runtime::clear_stats(uint64_t port) {
   if (port == all_ports) {
     for (unsigned w = 0; w < workers_.size(); ++w) take_clear_baseline(*state_, w);
     state_->main_counters_base = state_->main_counters;
+    take_dns_forward_baseline(*state_);
   }
   snapshot_port_stats();
 }

@@ -54,6 +54,25 @@ void take_clear_baseline(shared_state& s, unsigned w) {
   base.http.tunnels_open = 0;
 }
 
+dns_forward_counters dns_forward_counts(const shared_state& s) {
+  static_assert(sizeof(dns_forward_counters) % sizeof(uint64_t) == 0);
+  dns_forward_counters c{};
+  const auto* pa = reinterpret_cast<const uint64_t*>(&s.dns_forward);
+  const auto* pb = reinterpret_cast<const uint64_t*>(&s.dns_forward_base);
+  auto* po = reinterpret_cast<uint64_t*>(&c);
+  for (size_t i = 0; i < sizeof c / sizeof(uint64_t); ++i) po[i] = diff(pa[i], pb[i]);
+  c.cache_entries = s.dns_forward.cache_entries;  // a level, not a count
+  return c;
+}
+
+void take_dns_forward_baseline(shared_state& s) {
+  // Field by field: control's forwarder writes them while this copies, and a
+  // field read torn across its own update is what diff() clamps.
+  const auto* src = reinterpret_cast<const volatile uint64_t*>(&s.dns_forward);
+  auto* dst = reinterpret_cast<uint64_t*>(&s.dns_forward_base);
+  for (size_t i = 0; i < sizeof(dns_forward_counters) / sizeof(uint64_t); ++i) dst[i] = src[i];
+}
+
 lcore_counters main_lcore_counters(const shared_state& s) {
   lcore_counters c{};
   subtract(c, s.main_counters, s.main_counters_base);
@@ -121,10 +140,12 @@ uint64_t active_connections(const shared_state& s) { return sum_counters(s).conn
 std::string format_dns_forward(const dns_forward_counters& f) {
   return fmt::format("dns-forward: queries {}  cache-hits {}  cache-misses {}  cache-entries {}  upstream-sent {}  "
                      "upstream-answers {}  upstream-timeouts {}  upstream-unmatched {}  send-errors {}  servfail {}  "
-                     "truncated {}  reply-ring-full {}  malformed {}  shared-socket {}\n",
+                     "truncated {}  reply-ring-full {}  malformed {}  shared-socket {}  tcp-queries {}  tcp-retries {}  "
+                     "tcp-retry-failures {}  reply-no-mbuf {}\n",
                      f.queries, f.cache_hits, f.cache_misses, f.cache_entries, f.upstream_queries, f.upstream_answers,
                      f.upstream_timeouts, f.upstream_unmatched, f.upstream_send_errors, f.servfail, f.truncated,
-                     f.reply_ring_full, f.malformed, f.upstream_shared);
+                     f.reply_ring_full, f.malformed, f.upstream_shared, f.tcp_queries, f.tcp_retries,
+                     f.tcp_retry_failures, f.reply_no_mbuf);
 }
 
 std::string format_counters(const shared_state& s, bool all) {
@@ -202,12 +223,13 @@ std::string format_counters(const shared_state& s, bool all) {
   const dns_lcore_counters& d = c.dns;
   out += fmt::format("dns: queries {}  edns {}  noerror {}  formerr {}  servfail {}  nxdomain {}  notimp {}  refused {}  "
                      "badvers {}  nodata {}  truncated {}  a {}  aaaa {}  srv {}  ptr {}  cname {}  txt {}  any {}  "
-                     "other-types {}  tcp-accepted {}  tcp-queries {}  tcp-idle-closed {}  forwarded {}\n",
+                     "other-types {}  tcp-accepted {}  tcp-queries {}  tcp-idle-closed {}  forwarded {}  tcp-forwarded {}  "
+                     "tcp-forward-answers {}  tcp-forward-failed {}\n",
                      d.queries, d.edns, d.responses[0], d.responses[1], d.responses[2], d.responses[3], d.responses[4],
                      d.responses[5], d.responses[6], d.nodata, d.truncated, d.qtypes[0], d.qtypes[1], d.qtypes[2],
                      d.qtypes[3], d.qtypes[4], d.qtypes[5], d.qtypes[6], d.qtypes[7], d.tcp_accepted, d.tcp_queries,
-                     d.tcp_idle_closed, d.forwarded);
-  out += format_dns_forward(s.dns_forward);
+                     d.tcp_idle_closed, d.forwarded, d.tcp_forwarded, d.tcp_forward_answers, d.tcp_forward_failed);
+  out += format_dns_forward(dns_forward_counts(s));
   const neighbor_lcore_counters& nb = c.neighbor;
   out += fmt::format("neighbors: neighbor-misses {}  neighbor-queued {}  neighbor-failed {}  released {}  solicits {}  "
                      "heard {}  learned {}  mac-changes {}  events-lost {}\n",

@@ -22,6 +22,10 @@ lcore_counters worker_counters(const shared_state& s, unsigned worker);
 // (levels such as connections in the table) read on unchanged.
 void take_clear_baseline(shared_state& s, unsigned worker);
 void add_counters(lcore_counters& out, const lcore_counters& a);
+// Control's DNS forwarder's counters less the "clear" baseline (cache_entries, a level, as it is).
+dns_forward_counters dns_forward_counts(const shared_state& s);
+// "clear": the forwarder's counters from now on count from zero.
+void take_dns_forward_baseline(shared_state& s);
 
 // `show port stats N`: NIC counters from the latest snapshot, our own per-port
 // counters, and rates since `prev` (the snapshot at the previous show).

@@ -13,6 +13,7 @@
 
 #include "dataplane/worker_tcp.h"
 #include "pipelines/conntrack/fragment_stage.h"
+#include "pipelines/dns/dns_tcp_punt.h"
 #include "pipelines/l7/echo/echo.h"
 #include "pipelines/l7/tls/tls_echo.h"
 #include "pipelines/local/local.h"
@@ -473,21 +474,40 @@ void refresh_nexthops(worker_conf& w) {
   if (w.tcp) w.tcp->connect.nexthops = t;
 }
 
-// Frames another thread hands this worker to send, mbuf->port the port: the
-// resolver's (solicitations, packets whose neighbour answered) and control's
-// DNS forwarder's (responses).
+// A frame another thread hands this worker to send, mbuf->port the port.
+void inject(worker_conf& w, rte_mbuf* m) {
+  uint16_t port = m->port;
+  if (port < w.n_ports && (!w.tx_linearize[port] || linearize(w, m))) {
+    enqueue_tx(w, port, m);
+    return;
+  }
+  w.counters->drops[static_cast<unsigned>(port < w.n_ports ? drop_reason::multiseg_unsupported
+                                                             : drop_reason::not_for_gateway)]++;
+  rte_pktmbuf_free(m);
+}
+
+// The resolver's frames: solicitations, packets whose neighbour answered.
 void poll_inject(worker_conf& w, rte_ring* ring) {
   rte_mbuf* pkts[max_burst];
   unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), max_burst, nullptr);
+  for (unsigned i = 0; i < n; ++i) inject(w, pkts[i]);
+}
+
+// Control's DNS forwarder's: UDP responses to send, and answers to DNS over
+// TCP queries for the connections they came on (pipelines/dns/dns_tcp_punt.h).
+void poll_dns_replies(worker_conf& w) {
+  rte_mbuf* pkts[max_burst];
+  unsigned n = rte_ring_sc_dequeue_burst(w.dns_reply, reinterpret_cast<void**>(pkts), max_burst, nullptr);
   for (unsigned i = 0; i < n; ++i) {
-    uint16_t port = pkts[i]->port;
-    if (port < w.n_ports && (!w.tx_linearize[port] || linearize(w, pkts[i]))) {
-      enqueue_tx(w, port, pkts[i]);
-      continue;
+    if (pkts[i]->port != dns_tcp_punt_port) {
+      inject(w, pkts[i]);
+    } else if (w.tcp && w.tcp->dns) {
+      const dns::table* names = w.dns_names ? __atomic_load_n(w.dns_names, __ATOMIC_ACQUIRE) : nullptr;
+      dns::tcp_on_forwarded_answer(*w.tcp->dns, pkts[i], names, w.now_ns, *w.counters);
+    } else {
+      w.counters->drops[static_cast<unsigned>(drop_reason::dns_tcp_answer_gone)]++;
+      rte_pktmbuf_free(pkts[i]);
     }
-    w.counters->drops[static_cast<unsigned>(port < w.n_ports ? drop_reason::multiseg_unsupported
-                                                               : drop_reason::not_for_gateway)]++;
-    rte_pktmbuf_free(pkts[i]);
   }
 }
 
@@ -496,7 +516,7 @@ void poll_inject(worker_conf& w, rte_ring* ring) {
 unsigned worker_poll(worker_conf& w) {
   if (w.nexthops_slot) refresh_nexthops(w);
   if (w.inject) poll_inject(w, w.inject);
-  if (w.dns_reply) poll_inject(w, w.dns_reply);
+  if (w.dns_reply) poll_dns_replies(w);
   unsigned total = poll_handoff(w);
   for (uint16_t q = 0; q < w.n_rxq; ++q) {
     rte_mbuf* pkts[max_burst];

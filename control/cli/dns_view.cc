@@ -35,7 +35,7 @@ std::string format_dns(const shared_state& s) {
   const dns::table* t = running(s);
   if (!t)
     return "dns: no names published (no dns section, or control has not published yet: queries get SERVFAIL)\n" +
-           format_dns_forward(s.dns_forward);
+           format_dns_forward(dns_forward_counts(s));
   std::string out = fmt::format(
       "dns: generation {} (SOA serial), TTL {} s, {} names, {} records, {} KiB\n"
       "  made of {} Services with cluster IPs, {} headless with {} endpoints, {} ExternalName\n",
@@ -49,7 +49,7 @@ std::string format_dns(const shared_state& s) {
   }
   out += t->pods == dns::pods_insecure ? "  pods insecure: a-b-c-d.<ns>.pod.<zone> answered from the name\n"
                                        : "  pods disabled: names below pod.<zone> NXDOMAIN\n";
-  return out + format_dns_forward(s.dns_forward);
+  return out + format_dns_forward(dns_forward_counts(s));
 }
 
 bool format_dns_answer(const shared_state& s, const std::string& name, const std::string& type, std::string& out) {

@@ -42,13 +42,13 @@ uint32_t client_bare_answer(const uint8_t* client_msg, const query& q, uint16_t 
 }
 
 uint32_t client_answer(const uint8_t* client_msg, const query& q, const uint8_t* up, uint32_t up_len, uint8_t* out,
-                       uint32_t cap, bool& truncated) {
+                       uint32_t cap, bool& truncated, bool over_tcp) {
   truncated = false;
   response_info r;
   if (!q.has_question || !read_response(up, up_len, r) || r.qd != 1 ||
       !same_question(up, r.question_end, client_msg, q.question_end))
     return 0;
-  uint32_t limit = udp_limit(q);
+  uint32_t limit = over_tcp ? 65535u : udp_limit(q);
   if (limit > cap) limit = cap;
   if (up_len > limit) {
     truncated = true;

@@ -3,8 +3,12 @@
 // answered from a cache of upstream answers, or asked of the upstreams over
 // kernel UDP sockets; the answer is written over the query in its own mbuf
 // (dns_udp_reply.h) and handed to the worker that punted it, on that
-// worker's reply ring. Counted in shared_state::dns_forward. One thread:
-// the punt server's loop.
+// worker's reply ring. Queries that came over TCP (pipelines/dns/dns_tcp_punt.h)
+// are asked the same way, but an upstream's UDP answer with TC is asked again
+// of that upstream over TCP (upstream_tcp.h), and the whole answer goes back
+// in a chain of mbufs from the query's pool, with the TCP length prefix, for
+// the worker to write into the connection. Counted in shared_state::dns_forward.
+// One thread: the punt server's loop.
 #pragma once
 
 #include <rte_mbuf.h>
@@ -18,6 +22,7 @@
 #include "control/dns/dns_cache.h"
 #include "control/dns/dns_upstream.h"
 #include "control/punt/upstream_sockets.h"
+#include "control/punt/upstream_tcp.h"
 #include "dataplane/config/gateway_config.h"
 
 namespace kgw {
@@ -34,22 +39,30 @@ class dns_forwarder {
 
   const std::string& error() const { return sockets_.error(); }
   // A frame worker `worker` punted: true when it is a UDP query to a DNS
-  // address, now the forwarder's (answered, asked upstream, or dropped and
-  // counted); false leaves it to the caller.
+  // address, or a DNS over TCP query (dns_tcp_punt.h), now the forwarder's
+  // (answered, asked upstream, or dropped and counted); false leaves it to
+  // the caller.
   bool take(rte_mbuf* m, unsigned worker, uint64_t now_ns);
   // The upstreams' answers, and their timeouts: once per loop.
   void poll(uint64_t now_ns);
   // Sleeps until an upstream answers or `timeout_ms` passed.
-  void wait(int timeout_ms) { sockets_.wait(timeout_ms); }
+  void wait(int timeout_ms);
 
  private:
   struct waiting {
     unsigned worker;
     std::string key;  // the cache's
   };
-  // Writes the client's response made of `answer` (nullptr: SERVFAIL) over
-  // the query in `m` and hands it to the worker; frees it when it cannot.
+  // The client's response made of `answer` (nullptr: SERVFAIL) to the query
+  // in `m`, handed to the worker; `m` freed when it cannot be.
   void reply(rte_mbuf* m, unsigned worker, const uint8_t* answer, uint32_t len);
+  // UDP: written over the query's frame.
+  void reply_udp(rte_mbuf* m, unsigned worker, const uint8_t* answer, uint32_t len);
+  // TCP: the header, the length prefix and the response over `m` and as
+  // many mbufs of its pool after it as it takes.
+  void reply_tcp(rte_mbuf* m, unsigned worker, const uint8_t* answer, uint32_t len);
+  // An upstream's answer to the query of `m`, matched.
+  void answered(rte_mbuf* m, unsigned upstream, const uint8_t* answer, uint32_t len, uint64_t now_ns);
   void publish_counts();
 
   dataplane_attachment& dp_;
@@ -58,9 +71,12 @@ class dns_forwarder {
   std::vector<rte_ring*> reply_rings_;  // by worker
   upstream_sockets sockets_;
   dns::upstream_tracker tracker_;
+  upstream_tcp tcp_;
+  std::vector<upstream_tcp::result> tcp_done_;
   dns::answer_cache cache_;
   std::unordered_map<rte_mbuf*, waiting> waiting_;
   std::vector<uint8_t> buf_;
+  std::vector<uint8_t> tcp_buf_;  // a TCP response: its prefix and up to 65535 bytes
   std::vector<void*> failed_;
 };
 

@@ -149,8 +149,9 @@ std::vector<pollfd> upstream_sockets::poll_set() const {
   return p;
 }
 
-void upstream_sockets::wait(int timeout_ms) {
+void upstream_sockets::wait(int timeout_ms, const std::vector<pollfd>& also) {
   std::vector<pollfd> p = poll_set();
+  p.insert(p.end(), also.begin(), also.end());
   ::poll(p.data(), p.size(), timeout_ms);
 }
 

@@ -34,8 +34,8 @@ class upstream_sockets final : public dns::upstream_tracker::sink {
   // One datagram waiting on any socket into `buf`: its length, and the
   // upstream it came from (-1: from none of them). -1 as length: nothing waits.
   int receive(uint8_t* buf, uint32_t cap, int& upstream);
-  // Sleeps until a datagram waits or `timeout_ms` passed.
-  void wait(int timeout_ms);
+  // Sleeps until a datagram waits, one of `also` is ready, or `timeout_ms` passed.
+  void wait(int timeout_ms, const std::vector<pollfd>& also = {});
 
   size_t open() const { return open_.size(); }
   uint64_t shared_sends() const { return shared_sends_; }  // sent on a shared socket: max_open were out

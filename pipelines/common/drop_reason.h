@@ -64,6 +64,7 @@ namespace kgw {
   X(dns_tcp_limit, "DNS over TCP connection beyond dns.tcp_max_connections of the worker: reset") \
   X(dns_tcp_framing, "DNS over TCP length prefix below a header or past the receive buffer: connection reset") \
   X(dns_tcp_no_mbuf, "DNS over TCP response without an mbuf for it: connection reset") \
+  X(dns_tcp_answer_gone, "forwarded DNS over TCP answer for a connection closed since (or malformed)") \
   X(fragment_overlap, "IP fragment overlapping one of its datagram forwarded before (RFC 5722), or of such a datagram") \
   X(exception_ring_full, "for the node's kernel, the worker's exception ring to the main lcore full") \
   X(exception_rate_limited, "for the node's kernel, over exception.rate_pps / burst of its port") \

@@ -174,6 +174,13 @@ struct dns_lcore_counters {
   // UDP queries for names outside the zones handed to control's forwarder
   // (dns.upstreams); a full punt ring drops them (drop reason punt_ring_full).
   uint64_t forwarded;
+  // TCP queries for names outside the zones handed to the forwarder, their
+  // answers written into the connection, and those that could not be handed
+  // (no mbuf, punt ring full: SERVFAIL sent). Answers for connections closed
+  // since are drop reason dns_tcp_answer_gone.
+  uint64_t tcp_forwarded;
+  uint64_t tcp_forward_answers;
+  uint64_t tcp_forward_failed;
 };
 
 // Neighbour resolution (pipelines/neighbor, dataplane/neighbor): the workers

@@ -33,7 +33,7 @@ struct route_stat;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 23;
+inline constexpr uint32_t shared_state_version = 24;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -47,7 +47,8 @@ inline constexpr const char* dns_reply_ring_prefix = "kgw_dns_reply_";
 
 // Control's DNS forwarder (control/punt/dns_forwarder.h, docs/dns.md
 // "Forwarding"): the queries the workers punt for names outside the zones.
-// Written by that thread only, read by the CLI and /metrics.
+// Written by that thread only, read by the CLI and /metrics (less the
+// "clear" baseline, shared_state::dns_forward_base). Every field a uint64_t.
 struct dns_forward_counters {
   uint64_t queries;            // punted queries taken
   uint64_t cache_hits;         // answered from the cache
@@ -63,6 +64,11 @@ struct dns_forward_counters {
   uint64_t reply_ring_full;    // responses lost to a full reply ring
   uint64_t malformed;          // punted frames that were not a forwardable query (dropped)
   uint64_t upstream_shared;    // sent on the shared socket of their family: 1024 sockets of their own were out
+  // Queries that came over TCP (dns_tcp_punt.h); they count in the fields above too.
+  uint64_t tcp_queries;        // taken from the workers' DNS over TCP
+  uint64_t tcp_retries;        // an upstream's UDP answer had TC: asked again over TCP, the same upstream
+  uint64_t tcp_retry_failures; // of those, no whole answer over TCP (refused, reset, timeout, malformed): SERVFAIL
+  uint64_t reply_no_mbuf;      // TCP answers lost: no mbufs for them in the worker's pool
 };
 
 struct shared_port_info {
@@ -286,6 +292,7 @@ struct shared_state {
   const policy_rule_list* policy_rules;
   uint64_t policy_build_failures;
   dns_forward_counters dns_forward;
+  dns_forward_counters dns_forward_base;      // "clear" baseline, written by the main lcore
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).

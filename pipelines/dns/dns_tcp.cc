@@ -1,6 +1,7 @@
 #include "pipelines/dns/dns_tcp.h"
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <algorithm>
 #include <cstring>
@@ -8,6 +9,8 @@
 
 #include "pipelines/dns/dns_answer.h"
 #include "pipelines/dns/dns_stage.h"
+#include "pipelines/dns/dns_tcp_punt.h"
+#include "pipelines/dns/dns_wire.h"
 
 namespace kgw::dns {
 
@@ -24,7 +27,10 @@ uint32_t slot_of(const tcp_worker& w, tcp_conn_id id) {
 
 void release(tcp_worker& w, uint32_t slot) {
   tcp_slot& s = w.slots[slot];
+  for (uint16_t i = 0; i < s.n_answers; ++i) rte_pktmbuf_free(s.answers[i]);
+  uint32_t generation = s.generation;  // kept: answers still out for this connection must not match the next
   s = tcp_slot{};
+  s.generation = generation;
   s.next_free = w.free_head;
   w.free_head = slot + 1;
   w.n_active--;
@@ -69,8 +75,81 @@ rte_mbuf* chain_of(rte_mempool* pool, const uint8_t* p, uint32_t len) {
   return head;
 }
 
+// The query in the scratch buffer (after the prefix's two bytes) handed to
+// control's forwarder; false when it cannot be (no mbuf, longer than one,
+// the punt ring full).
+bool forward(tcp_worker& w, uint32_t slot, uint32_t qlen, uint64_t now_ns) {
+  tcp_slot& sl = w.slots[slot];
+  rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
+  if (!m) return false;
+  if (rte_pktmbuf_tailroom(m) < sizeof(dns_tcp_punt) + qlen) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  dns_tcp_punt h{dns_tcp_punt_magic, slot, sl.generation, qlen};
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+  std::memcpy(p, &h, sizeof h);
+  std::memcpy(p + sizeof h, w.scratch + prefix_len, qlen);
+  m->data_len = static_cast<uint16_t>(sizeof h + qlen);
+  m->pkt_len = m->data_len;
+  m->port = dns_tcp_punt_port;
+  if (rte_ring_sp_enqueue(w.punt, m) != 0) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  sl.forwarded++;
+  sl.last_ns = now_ns;
+  return true;
+}
+
+// The forwarded answers that arrived, in order, written into the connection
+// as far as the send buffer's free room takes them: whole segments of the
+// first answer's chain at a time, so that an answer longer than the buffer
+// goes out as the client acknowledges. 0: done or waiting for room (the
+// slot's n_answers says); -1: the connection was reset.
+int send_answers(tcp_worker& w, uint32_t slot, uint64_t now_ns, lcore_counters& c) {
+  tcp_stack& s = *w.stack;
+  tcp_slot& sl = w.slots[slot];
+  while (sl.n_answers) {
+    rte_mbuf* m = sl.answers[0];
+    uint32_t space = tcp_send_space(s, sl.conn);
+    uint32_t take = 0;
+    uint16_t k = 0;
+    rte_mbuf* last = nullptr;
+    for (rte_mbuf* seg = m; seg && take + seg->data_len <= space; seg = seg->next) {
+      take += seg->data_len;
+      k++;
+      last = seg;
+    }
+    if (k == 0) return 0;  // ev_writable brings us back
+    rte_mbuf* rest = last->next;
+    if (rest) {
+      rest->nb_segs = static_cast<uint16_t>(m->nb_segs - k);
+      rest->pkt_len = m->pkt_len - take;
+      last->next = nullptr;
+      m->nb_segs = k;
+      m->pkt_len = take;
+    }
+    sl.answers[0] = rest;
+    if (tcp_send(s, sl.conn, m) != 0) {
+      rte_pktmbuf_free(m);
+      drop(c, drop_reason::dns_tcp_no_mbuf);
+      tcp_abort(s, sl.conn);
+      release(w, slot);
+      return -1;
+    }
+    if (rest) continue;  // the room left decides
+    for (uint16_t i = 1; i < sl.n_answers; ++i) sl.answers[i - 1] = sl.answers[i];
+    sl.answers[--sl.n_answers] = nullptr;
+    sl.forwarded--;
+    sl.last_ns = now_ns;
+    c.dns.tcp_forward_answers++;
+  }
+  return 0;
+}
+
 // The query in the scratch buffer (after the prefix's two bytes) answered
-// and sent. 1: sent; 0: its response does not fit the free send room yet
+// and sent, or forwarded. 1: sent; 0: its response does not fit the free send room yet
 // and `can_hold` (the caller holds the query); -1: the connection was reset.
 int answer(tcp_worker& w, uint32_t slot, uint32_t qlen, bool can_hold, const table* t, uint64_t now_ns,
            lcore_counters& c) {
@@ -80,7 +159,21 @@ int answer(tcp_worker& w, uint32_t slot, uint32_t qlen, bool can_hold, const tab
   if (can_hold && space < prefix_len + qlen) return 0;
   uint32_t room = std::min<uint32_t>(max_tcp_message, space - prefix_len);
   answer_info info;
-  uint32_t rlen = respond(w.scratch + prefix_len, qlen, room, t, info, transport::tcp);
+  uint32_t rlen = respond(w.scratch + prefix_len, qlen, room, t, info, transport::tcp, w.punt != nullptr);
+  if (info.forward) {  // the query is untouched
+    if (forward(w, slot, qlen, now_ns)) {
+      dns_count_answer(info, 0, c.dns);
+      c.dns.tcp_forwarded++;
+      return 1;
+    }
+    // SERVFAIL: the REFUSED response without upstreams, its rcode changed.
+    c.dns.tcp_forward_failed++;
+    rlen = respond(w.scratch + prefix_len, qlen, room, t, info, transport::tcp, false);
+    if (rlen >= header_len && info.rcode == rcode_refused) {
+      w.scratch[prefix_len + 3] = static_cast<uint8_t>((w.scratch[prefix_len + 3] & 0xf0) | rcode_servfail);
+      info.rcode = rcode_servfail;
+    }
+  }
   // TC because of the room left now, not because the answer is past what
   // TCP carries: answered again once the client has acknowledged.
   if (can_hold && rlen && info.truncated && space < w.send_need) return 0;
@@ -112,6 +205,10 @@ bool serve(tcp_worker& w, uint32_t slot, const table* t, uint64_t now_ns, lcore_
   tcp_slot& sl = w.slots[slot];
   tcp_conn_id id = sl.conn;
   for (;;) {
+    if (sl.n_answers) {  // forwarded answers that arrived go before anything after them
+      if (send_answers(w, slot, now_ns, c) < 0) return false;
+      if (sl.n_answers) break;  // ev_writable brings us back
+    }
     if (sl.held_len) {  // the query before the next goes first
       uint32_t qlen = sl.held_len;
       std::memcpy(w.scratch + prefix_len, sl.held, qlen);
@@ -121,6 +218,7 @@ bool serve(tcp_worker& w, uint32_t slot, const table* t, uint64_t now_ns, lcore_
       sl.held_len = 0;
       continue;
     }
+    if (sl.forwarded >= tcp_max_forwarded) break;  // read on once one is answered
     uint32_t ready = tcp_recv_ready(s, id);
     if (sl.want == 0) {
       if (ready < prefix_len) break;
@@ -167,7 +265,7 @@ bool serve(tcp_worker& w, uint32_t slot, const table* t, uint64_t now_ns, lcore_
   }
   // The client has finished: what it sent whole is answered; a partial
   // message left can never complete. Our FIN follows the answers.
-  if (!sl.held_len && tcp_conn_state(s, id) == tcp_state::close_wait &&
+  if (!sl.held_len && !sl.forwarded && tcp_conn_state(s, id) == tcp_state::close_wait &&
       (sl.want ? tcp_recv_ready(s, id) < sl.want : tcp_recv_ready(s, id) < prefix_len))
     tcp_shutdown(s, id);
   return true;
@@ -210,7 +308,9 @@ void tcp_on_event(tcp_worker& w, const tcp_event& ev, const table* t, uint64_t n
     slot = w.free_head - 1;
     tcp_slot& sl = w.slots[slot];
     w.free_head = sl.next_free;
+    uint32_t generation = sl.generation + 1;
     sl = tcp_slot{};
+    sl.generation = generation;
     sl.conn = ev.conn;
     sl.last_ns = now_ns;
     sl.in_use = true;
@@ -237,6 +337,32 @@ void tcp_on_event(tcp_worker& w, const tcp_event& ev, const table* t, uint64_t n
   }
 }
 
+void tcp_worker_forward(tcp_worker& w, rte_ring* punt, uint64_t forward_wait_ns) {
+  w.punt = punt;
+  w.forward_wait_ns = forward_wait_ns;
+}
+
+void tcp_on_forwarded_answer(tcp_worker& w, rte_mbuf* m, const table* t, uint64_t now_ns, lcore_counters& c) {
+  dns_tcp_punt h{};
+  bool ok = rte_pktmbuf_data_len(m) > sizeof h;  // the header and at least a byte of what follows
+  if (ok) {
+    std::memcpy(&h, rte_pktmbuf_mtod(m, const void*), sizeof h);
+    ok = h.magic == dns_tcp_punt_magic && h.len == rte_pktmbuf_pkt_len(m) - sizeof h && h.len >= prefix_len + header_len &&
+         h.slot < w.max_conns;
+  }
+  tcp_slot* sl = ok ? &w.slots[h.slot] : nullptr;
+  // A connection closed since (its slot free, or reused: another generation),
+  // or one with no query out: nowhere to write it.
+  if (!sl || !sl->in_use || sl->generation != h.generation || sl->forwarded <= sl->n_answers) {
+    drop(c, drop_reason::dns_tcp_answer_gone);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  rte_pktmbuf_adj(m, sizeof h);
+  sl->answers[sl->n_answers++] = m;
+  serve(w, h.slot, t, now_ns, c);
+}
+
 void tcp_sweep(tcp_worker& w, uint64_t now_ns, lcore_counters& c) {
   if (now_ns < w.next_sweep_ns || w.n_active == 0) return;
   // A quarter of the timeout between sweeps: a connection lives at most
@@ -244,7 +370,9 @@ void tcp_sweep(tcp_worker& w, uint64_t now_ns, lcore_counters& c) {
   w.next_sweep_ns = now_ns + std::max<uint64_t>(w.idle_ns / 4, 1000000);
   for (uint32_t i = 0; i < w.max_conns; ++i) {
     tcp_slot& sl = w.slots[i];
-    if (!sl.in_use || now_ns - sl.last_ns < w.idle_ns) continue;
+    // Waiting on the forwarder: as long as every upstream may take, and a margin.
+    uint64_t limit = sl.forwarded ? std::max(w.idle_ns, w.forward_wait_ns) : w.idle_ns;
+    if (!sl.in_use || now_ns - sl.last_ns < limit) continue;
     tcp_close(*w.stack, sl.conn);  // a FIN, or a RST when a partial query is unread
     release(w, i);
     c.dns.tcp_idle_closed++;

@@ -2,7 +2,8 @@
 // forwarder (control/dns): read, matched against a query out, kept in the
 // cache and read back aged, made into the client's answer. Besides memory
 // safety (ASan/UBSan): the client's answer carries its ID, fits what it
-// takes (512 bytes without EDNS0), and echoes its question byte for byte.
+// takes (512 bytes without EDNS0), and echoes its question byte for byte;
+// over TCP it is the whole answer, without TC.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -76,6 +77,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool tc = false;
     uint32_t n = client_answer(cq.data(), pq, src.data(), static_cast<uint32_t>(src.size()), out.data(),
                                static_cast<uint32_t>(out.size()), tc);
+    // Over TCP (a query a worker's DNS over TCP handed on): the whole answer,
+    // never TC, under the client's ID.
+    std::vector<uint8_t> whole(65535);
+    bool tc_tcp = false;
+    uint32_t w = client_answer(cq.data(), pq, src.data(), static_cast<uint32_t>(src.size()), whole.data(),
+                               static_cast<uint32_t>(whole.size()), tc_tcp, true);
+    check((w == 0) == (n == 0));
+    check(w == 0 || src.size() > whole.size() || (!tc_tcp && w == src.size() && whole[0] == 0x12 && whole[1] == 0x34));
     if (n == 0) continue;
     check(n <= udp_limit(pq));
     check(out[0] == 0x12 && out[1] == 0x34 && (out[2] & 0x80));

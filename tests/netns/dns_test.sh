@@ -126,8 +126,8 @@ ask() {  # ask SERVER NAME TYPE [dig options]: the answer's records, one per lin
   shift 3
   client dig +short +time=2 +tries=2 "@$server" "$name" "$type" "$@" 2>&1
 }
-status() {  # status SERVER NAME TYPE: the rcode and the number of answers
-  client dig +noall +comments +time=2 +tries=2 "@$1" "$2" "$3" 2>&1 |
+status() {  # status SERVER NAME TYPE [DIG OPTION...]: the rcode and the number of answers
+  client dig +noall +comments +time=2 +tries=2 "@$1" "$2" "$3" "${@:4}" 2>&1 |
     awk '/status:/ {gsub(",", "", $6); s=$6} /ANSWER:/ {for (i = 1; i <= NF; i++) if ($i == "ANSWER:") {a=$(i+1); gsub(",", "", a)}} END {print s, a}'
 }
 expect() {  # expect WHAT GOT WANT
@@ -173,6 +173,8 @@ expect "two queries over one TCP connection (+keepopen)" \
 retry=$(client dig +noedns +time=2 +tries=1 @198.18.0.53 big.shop.svc.cluster.local A 2>&1)
 grep -q "Truncated, retrying in TCP mode" <<< "$retry" || fail "no TC over UDP for the large answer: $retry"
 expect "large answer after the TCP retry" "$(grep -c "^big.shop.svc.cluster.local.*IN	A	198.19.2." <<< "$retry")" "40"
+# Outside the zone over TCP: REFUSED too, without dns.upstreams (with them, forwarded: netns_dns_upstream).
+expect "REFUSED outside the zone over TCP" "$(status 198.18.0.53 www.example.com A +tcp)" "REFUSED 0"
 # TCP/53 on a node address is not the responder's: refused as before.
 client timeout 3 bash -c 'exec 3<>/dev/tcp/198.18.0.1/53' 2> /dev/null && fail "TCP/53 on a node address was accepted"
 echo "ok: TCP/53 on a node address refused"

@@ -9,9 +9,13 @@
 # upstream's answer over UDP, IPv4 and IPv6; the second query a cache hit
 # that never reaches the upstream, the question echoed in the client's case;
 # NXDOMAIN cached; an answer past 512 bytes with TC for a client without
-# EDNS0; a name no upstream answers SERVFAIL after both timeouts; TCP
-# outside the zone REFUSED; names in the zone still the workers'; the
-# counters in show counters, show dns and /metrics.
+# EDNS0; a name no upstream answers SERVFAIL after both timeouts; names in
+# the zone still the workers'. Over TCP (dig +tcp): names outside the zone
+# forwarded, IPv4 and IPv6; an answer the upstream truncates over UDP (TC)
+# asked again of it over TCP and given whole (100 records) to the client;
+# three queries on one connection (+keepopen), in the zone and outside. The
+# counters in show counters, show dns and /metrics, and `clear port stats
+# all` resetting the forwarder's.
 #   dns_upstream_test.sh path/to/kgw
 set -uo pipefail
 
@@ -136,8 +140,25 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "ok: SERVFAIL after $elapsed_ms ms"
 expect "servfail counted" "$(fwd_field servfail)" $((sf_before + 1))
 
-# TCP outside the zone: REFUSED (not forwarded, docs/dns.md).
-q +tcp @198.18.0.53 www.example.test A | grep -q "status: REFUSED" || fail "TCP outside the zone not REFUSED"
+# DNS over TCP outside the zone: forwarded as UDP's (docs/dns.md "Forwarding").
+expect "forwarded A over TCP" "$(q +tcp +short @198.18.0.53 tcp1.example.test A)" "198.18.9.1"
+expect "tcp-queries" "$(fwd_field tcp-queries)" 1
+expect "forwarded AAAA over TCP and IPv6" "$(q +tcp +short @2001:2::53 tcp6.example.test AAAA)" "2001:2:9::1"
+# The upstream truncates over UDP: asked again over TCP, the whole answer to the client.
+whole=$(q +tcp @198.18.0.53 tc.example.test A)
+grep -q "flags: qr.* tc" <<< "$whole" && fail "TC to a TCP client: $whole"
+expect "TC answer whole over TCP" "$(grep -c "^tc.example.test.*IN	A	198.18.10." <<< "$whole")" 100
+expect "upstream asked over TCP after its TC" "$(grep -c "^tcp-query tc.example.test 1$" "$WORK/upstream.log")" 1
+expect "tcp-retries" "$(fwd_field tcp-retries)" 1
+expect "tcp-retry-failures" "$(fwd_field tcp-retry-failures)" 0
+# One connection, three queries: outside, in the zone, outside.
+accepted_before=$(counter_field dns tcp-accepted)
+expect "three queries over one TCP connection (+keepopen)" \
+  "$(q +tcp +keepopen +short @198.18.0.53 k1.example.test A web.shop.svc.cluster.local A k2.example.test AAAA)" \
+  "198.18.9.1
+198.18.100.10
+2001:2:9::1"
+expect "one connection for them" "$(counter_field dns tcp-accepted)" $((accepted_before + 1))
 
 counters=$(cli "show counters")
 echo "$counters" | grep -E "^dns(-forward)?:"
@@ -148,4 +169,18 @@ ip netns exec "$P-gw" curl -s --max-time 2 http://127.0.0.1:9473/metrics > "$WOR
 grep -q "^kgw_dns_upstream_cache_hits_total 2$" "$WORK/metrics.txt" ||
   fail "metrics: $(grep kgw_dns_upstream "$WORK/metrics.txt")"
 grep -q '^kgw_dns_forwarded_total{worker="0"} [1-9]' "$WORK/metrics.txt" || fail "metrics: no kgw_dns_forwarded_total"
+tcp_forwarded=$(line_field "$(grep "^dns: " <<< "$counters")" tcp-forwarded)
+expect "workers' tcp-forwarded" "$tcp_forwarded" 5
+expect "workers' tcp-forward-answers" "$(line_field "$(grep "^dns: " <<< "$counters")" tcp-forward-answers)" 5
+grep -q '^kgw_dns_tcp_forwarded_total{worker="0"} 5$' "$WORK/metrics.txt" || fail "metrics: kgw_dns_tcp_forwarded_total"
+grep -q "^kgw_dns_upstream_tcp_retries_total 1$" "$WORK/metrics.txt" || fail "metrics: kgw_dns_upstream_tcp_retries_total"
+
+# clear port stats all: the forwarder's counts from zero, its cache size kept.
+entries=$(fwd_field cache-entries)
+cli "clear port stats all" > /dev/null || fail "clear port stats all"
+expect "forwarder queries after clear" "$(fwd_field queries)" 0
+expect "forwarder tcp-retries after clear" "$(fwd_field tcp-retries)" 0
+expect "forwarder cache-entries after clear" "$(fwd_field cache-entries)" "$entries"
+expect "cache hit after clear" "$(q +short @198.18.0.53 www.example.test A)" "198.18.9.1"
+expect "forwarder counts on after clear" "$(fwd_field cache-hits)" 1
 echo "PASS"

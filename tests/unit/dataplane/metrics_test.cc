@@ -249,5 +249,39 @@ TEST(Metrics, ClearKeepsGauges) {
   EXPECT_NE(format_counters(*st, false).find("conntrack: active 25  embryonic 10"), std::string::npos);
 }
 
+// "clear counters" resets control's DNS forwarder's counts too (a baseline
+// the main lcore takes; the forwarder keeps counting up), its cache size,
+// a level, reads on; a count below its baseline (a clear racing the
+// forwarder's write) reads 0, never a huge number.
+TEST(Metrics, ClearResetsDnsForwarder) {
+  auto st = std::make_unique<shared_state>();
+  std::memset(static_cast<void*>(st.get()), 0, sizeof *st);
+  st->n_workers = 1;
+  dns_forward_counters& f = st->dns_forward;
+  f.queries = 10;
+  f.cache_hits = 4;
+  f.cache_entries = 6;
+  f.tcp_queries = 3;
+  f.tcp_retries = 2;
+  take_dns_forward_baseline(*st);
+  EXPECT_EQ(dns_forward_counts(*st).queries, 0u);
+  f.queries = 12;
+  f.tcp_retries = 3;
+  f.cache_entries = 5;
+  dns_forward_counters c = dns_forward_counts(*st);
+  EXPECT_EQ(c.queries, 2u);
+  EXPECT_EQ(c.cache_hits, 0u);
+  EXPECT_EQ(c.tcp_queries, 0u);
+  EXPECT_EQ(c.tcp_retries, 1u);
+  EXPECT_EQ(c.cache_entries, 5u);
+  st->dns_forward_base.servfail = 7;  // as if the clear read a value the forwarder then published lower
+  EXPECT_EQ(dns_forward_counts(*st).servfail, 0u);
+  std::string text = format_prometheus(*st);
+  EXPECT_NE(text.find("kgw_dns_upstream_queries_total 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kgw_dns_upstream_tcp_retries_total 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_dns_upstream_cache_entries 5\n"), std::string::npos);
+  EXPECT_NE(format_counters(*st, false).find("dns-forward: queries 2  cache-hits 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kgw

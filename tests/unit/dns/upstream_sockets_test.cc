@@ -16,22 +16,20 @@
 #include <thread>
 
 #include "control/punt/upstream_sockets.h"
+#include "tests/unit/dns/loopback.h"
 
 namespace kgw {
 namespace {
+
+using test::upstream_at;
 
 // A UDP socket on 127.0.0.1, an ephemeral port.
 struct loopback_socket {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   uint16_t port = 0;
   loopback_socket() {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+    port = test::bind_loopback(fd);
+    EXPECT_NE(port, 0);
   }
   ~loopback_socket() { ::close(fd); }
   // The next datagram (within a second) and the port it came from.
@@ -53,13 +51,6 @@ struct loopback_socket {
     ::sendto(fd, s.data(), s.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
   }
 };
-
-dns_upstream upstream_at(uint16_t port) {
-  dns_upstream u;
-  u.addr = *parse_ip("127.0.0.1");
-  u.port = port;
-  return u;
-}
 
 // receive() until something comes (or a second passes).
 int receive(upstream_sockets& s, std::string& got, int& upstream) {

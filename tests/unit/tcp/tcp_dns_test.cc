@@ -2,8 +2,12 @@
 // client: length-prefixed queries, pipelined and split across segments,
 // answered in order by the UDP responder without the UDP size limit; the
 // per-worker connection limit, the idle timeout, bad framing, the client's
-// FIN. Responses are read back with control/dns's decoder.
+// FIN; with forwarding, names outside the zones handed to the punt ring and
+// the forwarder's answers written into their connection (out of order, long
+// ones as the client acknowledges, dropped for a connection gone). Responses
+// are read back with control/dns's decoder.
 #include <gtest/gtest.h>
+#include <rte_ring.h>
 
 #include <string>
 #include <vector>
@@ -12,6 +16,8 @@
 #include "control/dns/dns_text.h"
 #include "pipelines/dns/dns_answer.h"
 #include "pipelines/dns/dns_tcp.h"
+#include "pipelines/dns/dns_tcp_punt.h"
+#include "tests/unit/dns/upstream_answer.h"
 #include "tests/unit/tcp/tcp_fixture.h"
 
 namespace kgw::tcp::test {
@@ -304,6 +310,265 @@ TEST_F(TcpDns, ClientFinAfterQueries) {
   ASSERT_FALSE(segs.empty());
   EXPECT_TRUE(segs.back().has(F)) << "our FIN after the answer: " << describe(segs.back());
   EXPECT_EQ(responses().size(), 1u);
+}
+
+// Forwarding on: the test plays control's forwarder at the other end of the
+// punt ring.
+class TcpDnsForward : public TcpDns {
+ public:
+  static constexpr uint64_t forward_wait_ns = 5'000'000'000ull;
+  rte_ring* punt = nullptr;
+
+  void SetUp() override {
+    TcpDns::SetUp();
+    static int n = 0;
+    std::string name = "dns_tcp_fwd_" + std::to_string(n++);
+    punt = rte_ring_create(name.c_str(), 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    ASSERT_NE(punt, nullptr);
+  }
+  void TearDown() override {
+    void* m;
+    while (rte_ring_dequeue(punt, &m) == 0)
+      if (m != &dummy) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(punt);
+    for (uint32_t i = 0; i < w.max_conns; ++i)
+      for (uint16_t k = 0; k < w.slots[i].n_answers; ++k) rte_pktmbuf_free(w.slots[i].answers[k]);
+    TcpDns::TearDown();
+  }
+  void open_forwarding(uint32_t max_conns = 4) {
+    open(max_conns);
+    dns::tcp_worker_forward(w, punt, forward_wait_ns);
+  }
+  // The next query on the punt ring: its header and message; the mbuf freed.
+  bool punted(dns_tcp_punt& h, bytes& msg) {
+    void* p;
+    if (rte_ring_dequeue(punt, &p) != 0) return false;
+    auto* m = static_cast<rte_mbuf*>(p);
+    EXPECT_EQ(m->port, dns_tcp_punt_port);
+    EXPECT_EQ(m->nb_segs, 1);
+    const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+    std::memcpy(&h, d, sizeof h);
+    msg.assign(d + sizeof h, d + rte_pktmbuf_data_len(m));
+    rte_pktmbuf_free(m);
+    return true;
+  }
+  // The forwarder's answer for `h`: the header, the prefix and `msg`, in
+  // segments of at most 1000 bytes.
+  rte_mbuf* answer_for(dns_tcp_punt h, const bytes& msg) {
+    h.len = static_cast<uint32_t>(msg.size() + 2);
+    bytes all(sizeof h);
+    std::memcpy(all.data(), &h, sizeof h);
+    bytes f = framed(msg);
+    all.insert(all.end(), f.begin(), f.end());
+    rte_mbuf* head = nullptr;
+    rte_mbuf* tail = nullptr;
+    for (size_t at = 0; at < all.size(); at += 1000) {
+      rte_mbuf* m = rte_pktmbuf_alloc(pool);
+      size_t n = std::min<size_t>(1000, all.size() - at);
+      std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), all.data() + at, n);
+      m->data_len = static_cast<uint16_t>(n);
+      if (!head) {
+        head = m;
+        head->pkt_len = 0;
+      } else {
+        tail->next = m;
+        head->nb_segs++;
+      }
+      head->pkt_len += static_cast<uint32_t>(n);
+      tail = m;
+    }
+    head->port = dns_tcp_punt_port;
+    return head;
+  }
+  static bytes upstream_answer(const bytes& q, unsigned n) { return kgw::test::upstream_answer(q, n); }
+  int dummy = 0;
+};
+
+// A name outside the zones goes to the punt ring with its slot and the
+// slot's generation; the in-zone query after it is answered at once; the
+// forwarded answer follows when it comes, under its own query's ID.
+TEST_F(TcpDnsForward, OutsideTheZonesForwardedAndAnsweredOutOfOrder) {
+  open_forwarding();
+  bytes q1 = wire_query("www.example.org", dns::type_a, 7);
+  bytes b = framed(q1);
+  bytes q2 = framed(wire_query("web.shop.svc.cluster.local", dns::type_a, 8));
+  b.insert(b.end(), q2.begin(), q2.end());
+  client_sends(b);
+  take();
+  auto r = responses();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].id, 8);
+  dns_tcp_punt h;
+  bytes msg;
+  ASSERT_TRUE(punted(h, msg));
+  EXPECT_EQ(h.magic, dns_tcp_punt_magic);
+  EXPECT_EQ(h.slot, 0u);
+  EXPECT_EQ(h.generation, w.slots[0].generation);
+  EXPECT_EQ(h.len, q1.size());
+  EXPECT_EQ(msg, q1) << "the query as the client sent it";
+  EXPECT_EQ(c.dns.tcp_forwarded, 1u);
+  EXPECT_EQ(c.dns.responses[dns::rcode_refused], 0u);
+  EXPECT_EQ(w.slots[0].forwarded, 1u);
+  dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q1, 2)), table(), now, c);
+  take();
+  r = responses();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].id, 7);
+  EXPECT_EQ(r[1].answer.size(), 2u);
+  EXPECT_EQ(c.dns.tcp_forward_answers, 1u);
+  EXPECT_EQ(w.slots[0].forwarded, 0u);
+}
+
+// An answer longer than the send buffer goes out as the client acknowledges.
+TEST_F(TcpDnsForward, LongAnswerWrittenAsTheClientAcknowledges) {
+  cfg.send_buffer = 4096;
+  open_forwarding();
+  bytes q = wire_query("big.example.org", dns::type_a, 3);
+  client_sends(framed(q));
+  dns_tcp_punt h;
+  bytes msg;
+  ASSERT_TRUE(punted(h, msg));
+  bytes a = upstream_answer(q, 600);  // 9.6 KB
+  dns::tcp_on_forwarded_answer(w, answer_for(h, a), table(), now, c);
+  EXPECT_EQ(w.slots[0].n_answers, 1u) << "more than the send buffer: the rest waits";
+  for (int i = 0; i < 40 && w.slots[0].n_answers; ++i) {
+    take();
+    serve();
+  }
+  for (int i = 0; i < 10; ++i) take();
+  auto r = responses();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].id, 3);
+  EXPECT_EQ(r[0].answer.size(), 600u);
+  EXPECT_EQ(received.size(), a.size() + 2);
+  EXPECT_EQ(c.dns.tcp_forward_answers, 1u);
+}
+
+// An answer for a connection that has closed, or whose slot another
+// connection took since, is dropped and counted.
+TEST_F(TcpDnsForward, AnswerForAGoneConnectionDropped) {
+  open_forwarding(1);
+  bytes q = wire_query("www.example.org", dns::type_a, 1);
+  client_sends(framed(q));
+  dns_tcp_punt h;
+  bytes msg;
+  ASSERT_TRUE(punted(h, msg));
+  feed({.flags = R, .seq = peer + 1 + sent, .ack = iss + 1});
+  serve();
+  EXPECT_EQ(w.n_active, 0u);
+  dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q, 1)), table(), now, c);
+  EXPECT_EQ(c.drops[static_cast<unsigned>(drop_reason::dns_tcp_answer_gone)], 1u);
+  // The slot taken by a new connection with a query of its own out: the old
+  // answer is still not its, its own is.
+  uint32_t iss2 = 0;
+  tcp_conn_id second = accept_one(peer + 100000, iss2, o_mss(1400), false, 40001);
+  dns::tcp_on_event(w, tcp_event{second, ev_accepted, 0}, table(), now, c);
+  EXPECT_NE(w.slots[0].generation, h.generation);
+  bytes q2 = wire_query("www.example.org", dns::type_a, 2);
+  feed({.flags = A | P, .seq = peer + 100000 + 1, .ack = iss2 + 1, .payload = framed(q2), .sport = 40001});
+  serve();
+  dns_tcp_punt h2;
+  ASSERT_TRUE(punted(h2, msg));
+  EXPECT_EQ(h2.slot, h.slot);
+  EXPECT_EQ(w.slots[0].forwarded, 1u);
+  dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q, 1)), table(), now, c);
+  EXPECT_EQ(c.drops[static_cast<unsigned>(drop_reason::dns_tcp_answer_gone)], 2u);
+  for (const out_seg& s : drain()) EXPECT_TRUE(s.payload.empty()) << "the old answer written to the new connection";
+  dns::tcp_on_forwarded_answer(w, answer_for(h2, upstream_answer(q2, 1)), table(), now, c);
+  bool written = false;
+  for (const out_seg& s : drain()) written |= !s.payload.empty();
+  EXPECT_TRUE(written) << "the new connection's own answer";
+  EXPECT_EQ(c.dns.tcp_forward_answers, 1u);
+  // A malformed header is dropped the same way.
+  h.magic = 0;
+  h.generation = w.slots[0].generation;
+  dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q, 1)), table(), now, c);
+  EXPECT_EQ(c.drops[static_cast<unsigned>(drop_reason::dns_tcp_answer_gone)], 3u);
+  EXPECT_EQ(c.dns.tcp_forward_answers, 1u);
+}
+
+// A connection waiting on the forwarder outlives the idle timeout, up to
+// the forwarding bound.
+TEST_F(TcpDnsForward, WaitingConnectionKeptUpToTheForwardingBound) {
+  open_forwarding();
+  client_sends(framed(wire_query("www.example.org", dns::type_a, 1)));
+  advance(idle_ns + idle_ns / 2);
+  dns::tcp_sweep(w, now, c);
+  EXPECT_EQ(w.n_active, 1u) << "closed while an answer was out";
+  EXPECT_EQ(c.dns.tcp_idle_closed, 0u);
+  advance(forward_wait_ns);
+  dns::tcp_sweep(w, now, c);
+  EXPECT_EQ(w.n_active, 0u);
+  EXPECT_EQ(c.dns.tcp_idle_closed, 1u);
+  drain();
+}
+
+// The client's FIN: ours waits for the forwarded answer.
+TEST_F(TcpDnsForward, FinAfterTheForwardedAnswer) {
+  open_forwarding();
+  bytes q = wire_query("www.example.org", dns::type_a, 4);
+  client_sends(framed(q));
+  feed({.flags = F | A, .seq = peer + 1 + sent, .ack = iss + 1});
+  serve();
+  for (const out_seg& s : take()) EXPECT_FALSE(s.has(F)) << "FIN before the answer: " << describe(s);
+  dns_tcp_punt h;
+  bytes msg;
+  ASSERT_TRUE(punted(h, msg));
+  dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(q, 1)), table(), now, c);
+  auto segs = take();
+  ASSERT_FALSE(segs.empty());
+  EXPECT_TRUE(segs.back().has(F)) << describe(segs.back());
+  EXPECT_EQ(responses().size(), 1u);
+}
+
+// A full punt ring: SERVFAIL at once, counted.
+TEST_F(TcpDnsForward, FullPuntRingAnswersServfail) {
+  open_forwarding();
+  while (rte_ring_enqueue(punt, &dummy) == 0) {
+  }
+  client_sends(framed(wire_query("www.example.org", dns::type_a, 5)));
+  take();
+  auto r = responses();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].id, 5);
+  EXPECT_EQ(r[0].rcode, dns::rcode_servfail);
+  EXPECT_EQ(c.dns.tcp_forward_failed, 1u);
+  EXPECT_EQ(c.dns.responses[dns::rcode_servfail], 1u);
+  EXPECT_EQ(w.slots[0].forwarded, 0u);
+}
+
+// At most tcp_max_forwarded out per connection: the next query is read
+// once one is answered.
+TEST_F(TcpDnsForward, ForwardedPerConnectionBounded) {
+  open_forwarding();
+  bytes b;
+  for (uint16_t i = 1; i <= dns::tcp_max_forwarded + 1; ++i) {
+    bytes q = framed(wire_query("www.example.org", dns::type_a, i));
+    b.insert(b.end(), q.begin(), q.end());
+  }
+  client_sends(b);
+  EXPECT_EQ(rte_ring_count(punt), dns::tcp_max_forwarded);
+  dns_tcp_punt h;
+  bytes msg;
+  ASSERT_TRUE(punted(h, msg));
+  dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(msg, 1)), table(), now, c);
+  EXPECT_EQ(rte_ring_count(punt), dns::tcp_max_forwarded) << "the last query read once one was answered";
+  while (punted(h, msg)) dns::tcp_on_forwarded_answer(w, answer_for(h, upstream_answer(msg, 1)), table(), now, c);
+  take();
+  auto r = responses();
+  ASSERT_EQ(r.size(), dns::tcp_max_forwarded + 1);
+  for (uint16_t i = 0; i < r.size(); ++i) EXPECT_EQ(r[i].id, i + 1);
+}
+
+// Without forwarding, the same name is REFUSED.
+TEST_F(TcpDns, OutsideTheZonesRefusedWithoutUpstreams) {
+  open();
+  client_sends(framed(wire_query("www.example.org", dns::type_a, 6)));
+  take();
+  auto r = responses();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].rcode, dns::rcode_refused);
+  EXPECT_EQ(c.dns.tcp_forwarded, 0u);
 }
 
 }  // namespace
