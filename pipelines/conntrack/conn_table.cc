@@ -192,9 +192,12 @@ conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns, cons
     uint32_t id = b.ref[s] >> 1;
     uint8_t dir = b.ref[s] & 1;
     if (!(conns_[id].key[dir] == k)) continue;
-    if (conns_[id].expires_ns <= now_ns) {
-      counters_.expired++;
-      remove(id, gone);
+    if (__builtin_expect(conns_[id].expires_ns <= now_ns, 0)) {
+      // Out of line and cold: the removal stays off the hit's path.
+      [this, id, &gone]() __attribute__((noinline, cold)) {
+        counters_.expired++;
+        remove(id, gone);
+      }();
       break;
     }
     counters_.hits++;
@@ -324,6 +327,15 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
 
 void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns) {
   conn& c = conns_[id];
+  // Nearly every packet: a segment of an established TCP connection without
+  // FIN or RST, which moves nothing but its clock (what the general path below
+  // also does with it, at a third of the instructions).
+  if (c.state == conn_state::tcp_established && !(flags & (tcp_fin | tcp_rst))) {
+    c.last_seen_ns = now_ns;
+    c.packets[dir]++;
+    c.expires_ns = now_ns + uint64_t{timeouts_.tcp_established_s} * 1000000000ull;
+    return;
+  }
   const conn_state before = c.state;
   c.last_seen_ns = now_ns;
   c.packets[dir]++;

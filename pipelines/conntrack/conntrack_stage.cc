@@ -63,8 +63,12 @@ bool endpoint_gone(const conn& cn, const conntrack_lcore& s) {
 
 }  // namespace
 
-void conntrack_packet(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s, const conn_removal& gone,
-                      lcore_counters& c) {
+namespace {
+
+// conntrack_packet's body, inlined in the burst's loop (lb calls the
+// function for the few packets it looks up again).
+[[gnu::always_inline]] inline void track_packet(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s,
+                                                const conn_removal& gone, lcore_counters& c) {
   if (is_icmp(m.l4_proto) && find_related(frame, m, s, gone)) return;
   conn_table& t = *s.table;
   conn_hit hit = t.lookup(m.key, m.hash, s.now_ns, gone);
@@ -86,24 +90,36 @@ void conntrack_packet(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s, con
   m.dir = hit.dir;
 }
 
+}  // namespace
+
+void conntrack_packet(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s, const conn_removal& gone,
+                      lcore_counters& c) {
+  track_packet(frame, m, s, gone, c);
+}
+
 void conntrack_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s,
                      const conn_removal& gone, lcore_counters& c) {
   // Three passes in the manner of a bulk hash lookup: keys taken and hashed
   // and buckets prefetched, then the connections those buckets name
   // prefetched, then the lookups proper. With millions of connections both
   // are cache misses, and overlapping them across the burst hides the latency.
+  // The packets to track are told once, in a mask the later passes walk.
+  static_assert(max_burst <= 32, "one bit per packet of a burst");
   conn_table& t = *s.table;
+  uint32_t todo = 0;
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (!tracked(m)) continue;
+    todo |= 1u << i;
     m.key = flow_key_of(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m);
     m.hash = flow_hash(m.key);
     t.prefetch_bucket(m.hash);
   }
-  for (uint16_t i = 0; i < n; ++i)
-    if (tracked(meta[i])) t.prefetch_conn(meta[i].hash);
-  for (uint16_t i = 0; i < n; ++i)
-    if (tracked(meta[i])) conntrack_packet(rte_pktmbuf_mtod(pkts[i], const uint8_t*), meta[i], s, gone, c);
+  for (uint32_t b = todo; b; b &= b - 1) t.prefetch_conn(meta[__builtin_ctz(b)].hash);
+  for (uint32_t b = todo; b; b &= b - 1) {
+    const unsigned i = __builtin_ctz(b);
+    track_packet(rte_pktmbuf_mtod(pkts[i], const uint8_t*), meta[i], s, gone, c);
+  }
 }
 
 uint32_t conntrack_insert(pkt_meta& m, const flow_key& reply, uint32_t reply_hash, conntrack_lcore& s,

@@ -48,17 +48,24 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to) {
 
 namespace {
 
+// The 5-tuple a packet is rewritten to, by reference: the stage reads it
+// straight out of the connection's other key, swapped, with no copy.
+struct nat_target {
+  const uint8_t* src;
+  const uint8_t* dst;
+  uint16_t sport;  // network order
+  uint16_t dport;
+};
+
+nat_target target_of(const flow_key& to) { return {to.src, to.dst, to.sport, to.dport}; }
+
 // One body for both: nat_rewrite (every TCP and UDP packet) compiles to what
 // it was before SCTP, the SCTP branch aside.
 template <bool sctp_crc_in_software>
-[[gnu::always_inline]] inline void rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
+[[gnu::always_inline]] inline void rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from,
+                                           const nat_target& to) {
   uint8_t* ip = frame + m.l3_off;
-  uint8_t* l4 = m.l4_off ? frame + m.l4_off : nullptr;
   const bool v4 = m.l3 == l3_kind::ipv4;
-  int co = l4 ? l4_csum_off(m.l4_proto) : -1;
-  uint8_t* l4_csum = co >= 0 ? l4 + co : nullptr;
-  // An IPv4 UDP checksum of zero means "none" and stays so.
-  if (l4_csum && m.l4_proto == ipproto_udp && v4 && load_be16(l4_csum) == 0) l4_csum = nullptr;
 
   // Both addresses, summed once for the IPv4 header and the pseudo-header.
   csum_delta d;
@@ -74,17 +81,34 @@ template <bool sctp_crc_in_software>
     std::memcpy(ip + 8, to.src, 16);
     std::memcpy(ip + 24, to.dst, 16);
   }
-  if (!l4) return;
-  // The pseudo-header covers the addresses for TCP, UDP and ICMPv6, not ICMPv4.
-  if (m.l4_proto == ipproto_icmp) d = {};
+  if (!m.l4_off) return;
+  uint8_t* l4 = frame + m.l4_off;
+  // TCP and UDP first: nearly every translated packet is one. Ports and the
+  // pseudo-header's addresses in one delta.
   if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
     d.change16(from.sport, to.sport);
     d.change16(from.dport, to.dport);
     std::memcpy(l4, &to.sport, 2);
     std::memcpy(l4 + 2, &to.dport, 2);
-  } else if (is_icmp(m.l4_proto) && is_icmp_echo(m)) {
-    d.change16(from.sport, to.sport);  // the echo identifier
-    std::memcpy(l4 + 4, &to.sport, 2);
+    if (m.l4_proto == ipproto_tcp) {
+      csum_apply(l4 + 16, d.folded());
+      return;
+    }
+    uint8_t* l4_csum = l4 + 6;
+    // An IPv4 UDP checksum of zero means "none" and stays so.
+    if (v4 && load_be16(l4_csum) == 0) return;
+    csum_apply(l4_csum, d.folded());
+    if (load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
+    return;
+  }
+  if (is_icmp(m.l4_proto)) {
+    // The pseudo-header covers the addresses for ICMPv6, not ICMPv4.
+    if (m.l4_proto == ipproto_icmp) d = {};
+    if (is_icmp_echo(m)) {
+      d.change16(from.sport, to.sport);  // the echo identifier
+      std::memcpy(l4 + 4, &to.sport, 2);
+    }
+    csum_apply(l4 + 2, d.folded());
   } else if (m.l4_proto == ipproto_sctp) {
     // SCTP's CRC32c covers the SCTP packet alone (no pseudo-header): new
     // addresses leave it as it is; a new port means computing it again over
@@ -99,21 +123,24 @@ template <bool sctp_crc_in_software>
       std::memcpy(l4 + 2, &to.dport, 2);
       std::memset(l4 + sctp_checksum_off, 0, 4);
     }
-    return;
   }
-  if (!l4_csum) return;
-  csum_apply(l4_csum, d.folded());
-  if (m.l4_proto == ipproto_udp && load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
 }
+
+// The reverse of `other`: its destination becomes the source, and so on.
+nat_target reply_of(const flow_key& other) { return {other.dst, other.src, other.dport, other.sport}; }
 
 }  // namespace
 
 void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
-  rewrite<true>(frame, m, from, to);
+  rewrite<true>(frame, m, from, target_of(to));
 }
 
-void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to) {
-  rewrite<false>(frame, m, from, to);
+void nat_rewrite_reply_of(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& other) {
+  rewrite<true>(frame, m, from, reply_of(other));
+}
+
+void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& other) {
+  rewrite<false>(frame, m, from, reply_of(other));
 }
 
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss) {

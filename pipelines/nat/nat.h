@@ -19,11 +19,14 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& to);
 // The same when the caller already has the packet's key (`from`, as
 // flow_key_of gives it): the fast path's form, which reads nothing twice.
 void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to);
+// The stage's form: the packet leaves as the reverse of `other` (the
+// connection's other key), read in place rather than reversed into a copy.
+void nat_rewrite_reply_of(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& other);
 
 // The same for an SCTP packet whose CRC32c the NIC computes on TX: the
 // ports rewritten, the checksum field zeroed (as the offload wants it), the
 // CRC left alone.
-void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& to);
+void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& other);
 
 // Clamps the MSS option of a TCP SYN to `max_mss`; returns true if it changed.
 bool tcp_clamp_mss(uint8_t* frame, const pkt_meta& m, uint16_t max_mss);

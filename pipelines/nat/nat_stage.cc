@@ -23,16 +23,17 @@ template <bool sctp_offload>
 void translate(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nat_lcore& s, const conn& cn, lcore_counters& c) {
   if constexpr (sctp_offload) {
     if (m.l4_proto == ipproto_sctp) {
-      nat_rewrite_sctp_offloaded(frame, m, m.key, reverse(cn.key[1 - m.dir]));
+      nat_rewrite_sctp_offloaded(frame, m, m.key, cn.key[1 - m.dir]);
       mark_sctp_offload(mb, m);
       c.nat.sctp_crc_offloaded++;
     } else {
-      nat_rewrite(frame, m, m.key, reverse(cn.key[1 - m.dir]));
+      nat_rewrite_reply_of(frame, m, m.key, cn.key[1 - m.dir]);
     }
   } else {
-    nat_rewrite(frame, m, m.key, reverse(cn.key[1 - m.dir]));
+    nat_rewrite_reply_of(frame, m, m.key, cn.key[1 - m.dir]);
   }
-  if (m.dir == 0 && s.mss && tcp_clamp_mss(frame, m, s.mss)) c.nat.mss_clamped++;
+  // (The SYN bit tested here: the call is for a handshake's packets only.)
+  if (m.dir == 0 && (m.tcp_flags & tcp_syn) && s.mss && tcp_clamp_mss(frame, m, s.mss)) c.nat.mss_clamped++;
   // Every packet of a Service connection passes here once: the place to count
   // it for its Service port and endpoint.
   if (s.counted) {

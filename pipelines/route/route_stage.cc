@@ -24,17 +24,18 @@ void leave_by(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nexthop_table& t,
   }
 }
 
-// The hop a connection's direction `dir` leaves by, looked up and cached when
-// it has none or its slot changed hands; 0 with `h` filled when the next hop
-// has no entry yet (or there is none).
-uint16_t next_hop(const nexthop_table& t, conn& cn, uint8_t dir, nexthop& h) {
+// The neighbour entry a connection's direction `dir` leaves by, its hop
+// looked up and cached when it has none or its slot changed hands; nullptr
+// with `h` filled when the next hop has no entry yet (or there is none).
+const neighbor_entry* next_hop(const nexthop_table& t, conn& cn, uint8_t dir, nexthop& h) {
   uint16_t& hop = cn.hop[dir];
-  if (hop && nexthop_at_hop(t, hop)) return hop;
+  if (hop)
+    if (const neighbor_entry* e = nexthop_at_hop(t, hop)) return e;
   // Direction dir leaves as the reverse of the other direction's key: towards its source.
   const flow_key& other = cn.key[1 - dir];
   h = nexthop_resolve(t, other.family, other.src);
   hop = h.entry ? nexthop_hop(t, *h.entry) : 0;
-  return hop;
+  return h.entry;
 }
 
 uint16_t originated_hop(const nexthop_table& t, origin_route_cache& cache, uint8_t family, const uint8_t* dst,
@@ -98,10 +99,10 @@ void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nextho
       continue;
     }
     nexthop h;
-    uint16_t hop = next_hop(*t, conns.at(m.conn), m.dir, h);
+    const neighbor_entry* e = next_hop(*t, conns.at(m.conn), m.dir, h);
     uint8_t* frame = rte_pktmbuf_mtod(pkts[i], uint8_t*);
     const flow_key& towards = conns.at(m.conn).key[1 - m.dir];
-    if (hop) leave_by(pkts[i], frame, m, *t, *nexthop_at_hop(*t, hop), nb, c);
+    if (e) leave_by(pkts[i], frame, m, *t, *e, nb, c);
     else if (h.found) neighbor_queue(nb, pkts[i], m, towards.family, h.addr, h.port, c);
     else if (pods && pod_route_lookup(*pods, towards.family, towards.src)) m.v = verdict::pending;
     else count_drop(m, drop_reason::no_neighbor, c);

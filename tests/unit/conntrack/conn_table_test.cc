@@ -72,6 +72,28 @@ TEST(ConnTable, TcpHandshakeDataFinAndTimeouts) {
   EXPECT_EQ(f.table.at(id).expires_ns, 6 * sec + t.tcp_closed_s * sec);
 }
 
+// update's short path: an established connection's segments without FIN
+// or RST (data, ACKs, a stray SYN) move its clock and counts, never its state.
+TEST(ConnTable, EstablishedSegmentsMoveOnlyTheClock) {
+  conn_timeouts t;
+  table_fixture f(64, t);
+  auto o = key4(1, 1);
+  uint32_t id = f.insert(o, reverse(o), IPPROTO_TCP, ACK, 0);
+  ASSERT_EQ(f.table.at(id).state, conn_state::tcp_established);
+  f.table.update(id, 1, ACK, 1 * sec);
+  f.table.update(id, 0, ACK | 0x08, 2 * sec);  // PSH
+  f.table.update(id, 0, SYN, 3 * sec);
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_established);
+  EXPECT_EQ(f.table.at(id).last_seen_ns, 3 * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns, 3 * sec + t.tcp_established_s * sec);
+  EXPECT_EQ(f.table.at(id).packets[0], 3u);
+  EXPECT_EQ(f.table.at(id).packets[1], 1u);
+  EXPECT_EQ(f.table.embryonic_count(), 0u);
+  f.table.update(id, 1, FIN | ACK, 4 * sec);  // not the short path
+  EXPECT_EQ(f.table.at(id).state, conn_state::tcp_fin_wait);
+  EXPECT_EQ(f.table.at(id).expires_ns, 4 * sec + t.tcp_fin_s * sec);
+}
+
 TEST(ConnTable, MidStreamTcpIsEstablishedAndUdpBecomesReplied) {
   table_fixture f(64);
   auto o = key4(1, 1);
