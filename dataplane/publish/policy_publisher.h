@@ -64,6 +64,8 @@ class policy_publisher {
   uint64_t build_failures() const { return build_failures_; }
   // Whether a new base is being built off the change path.
   bool rebuilding() const { return rebuild_.running(); }
+  // Whether that new base is built, for the next list to take.
+  bool rebuilt() const { return rebuild_.ready(); }
   // Frees what the workers and readers are done with; `all` at shutdown.
   void reclaim(bool all = false);
   // Frees everything, the running table too (the workers have stopped); before the EAL goes.

@@ -31,7 +31,7 @@ bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string&
 }
 
 std::unique_ptr<policy_classifier> policy_base_rebuild::take(std::string& why) {
-  if (!started_ || !job_->done.load(std::memory_order_acquire)) return nullptr;
+  if (!ready()) return nullptr;
   pthread_join(thread_, nullptr);
   started_ = false;
   auto j = std::move(job_);

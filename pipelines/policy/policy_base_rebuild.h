@@ -38,6 +38,8 @@ class policy_base_rebuild {
 
   // A rebuild started and not yet taken: builds meanwhile may be uncapped.
   bool running() const { return started_; }
+  // A rebuild finished (built or failed) and not yet taken.
+  bool ready() const { return started_ && job_->done.load(std::memory_order_acquire); }
 
   // Starts building a classifier from `rules` on a control thread; false,
   // and `why`, when one runs already or the thread cannot be made.
