@@ -30,19 +30,28 @@ const policy_catalog* catalog_of(const policy_rule_list* l) {
   return l && rte_malloc_validate(l, &bytes) == 0 ? policy_catalog_of(*l, bytes) : nullptr;
 }
 
-// Where each policy of `from` is in `to`, by name (policy_none: gone), when
-// the indices moved (a policy added or removed before others); empty when
-// they did not. False when the lists do not say (no catalog).
-bool renumbering(const policy_rule_list* from, const policy_rule_list* to, std::vector<uint32_t>& out) {
+// The names of l's policies by index; false without a catalog.
+bool policy_names(const policy_rule_list* l, std::vector<std::string>& out) {
   out.clear();
-  const policy_catalog *a = catalog_of(from), *b = catalog_of(to);
-  if (!a || !b) return false;
+  const policy_catalog* c = catalog_of(l);
+  if (!c) return false;
+  for (uint32_t i = 0; i < c->n_policies; ++i) out.emplace_back(c->names() + c->entries()[i].name);
+  return true;
+}
+
+// Where each policy named `from` is in `to`, by name (policy_none: gone), when
+// the indices moved (a policy added or removed before others); empty when
+// they did not. False when `to` does not say (no catalog).
+bool renumbering(const std::vector<std::string>& from, const policy_rule_list* to, std::vector<uint32_t>& out) {
+  out.clear();
+  const policy_catalog* b = catalog_of(to);
+  if (!b) return false;
   std::unordered_map<std::string_view, uint32_t> index;
   for (uint32_t i = 0; i < b->n_policies; ++i) index.emplace(b->names() + b->entries()[i].name, i);
-  bool same = a->n_policies == b->n_policies;
-  std::vector<uint32_t> map(a->n_policies, policy_none);
-  for (uint32_t i = 0; i < a->n_policies; ++i) {
-    auto it = index.find(a->names() + a->entries()[i].name);
+  bool same = from.size() == b->n_policies;
+  std::vector<uint32_t> map(from.size(), policy_none);
+  for (uint32_t i = 0; i < from.size(); ++i) {
+    auto it = index.find(from[i]);
     if (it != index.end()) map[i] = it->second;
     same = same && map[i] == i;
   }
@@ -52,7 +61,8 @@ bool renumbering(const policy_rule_list* from, const policy_rule_list* to, std::
 
 }  // namespace
 
-policy_table* build_policy_table(const policy_rule_list* l, std::string& error, const policy_table* previous) {
+policy_table* build_policy_table(const policy_rule_list* l, std::string& error, const policy_table* previous,
+                                 const policy_fresh_base* fresh, bool uncapped) {
   if (!live_list(l)) {
     error = "not a valid NetworkPolicy rule list";
     return nullptr;
@@ -61,9 +71,14 @@ policy_table* build_policy_table(const policy_rule_list* l, std::string& error, 
   auto t = std::make_unique<policy_table>();
   std::string why;
   std::vector<uint32_t> moved;
-  if (previous && !renumbering(previous->list, l, moved)) previous = nullptr;  // cannot tell: build whole
-  if (!t->classifier.build(l->rules(), l->n_rules, why, previous ? &previous->classifier : nullptr,
-                           moved.empty() ? nullptr : &moved)) {
+  std::vector<std::string> names;
+  const policy_classifier* over = nullptr;
+  if (fresh) {
+    if (renumbering(fresh->names, l, moved)) over = fresh->classifier.get();
+  } else if (previous && policy_names(previous->list, names) && renumbering(names, l, moved)) {
+    over = &previous->classifier;
+  }  // else cannot tell how policies moved: build whole
+  if (!t->classifier.build(l->rules(), l->n_rules, why, over, moved.empty() ? nullptr : &moved, uncapped)) {
     error = fmt::format("policy: cannot build the classifier from {} rules: {}", l->n_rules, why);
     return nullptr;
   }
@@ -81,6 +96,7 @@ void free_policy_table(policy_table* t) {
 policy_publisher::~policy_publisher() { release(); }
 
 void policy_publisher::release() {
+  rebuild_.stop();
   reclaim(true);
   if (shared_) *shared_ = nullptr;
   shared_ = nullptr;  // the shared state goes after this
@@ -94,7 +110,15 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
     return false;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  policy_table* t = build_policy_table(l, error, current_);
+  // A new base built meanwhile: this list is built over it.
+  std::string why;
+  policy_fresh_base fresh{rebuild_.take(why), {}};
+  if (fresh.classifier) fresh.names = std::move(rebuild_names_);
+  else if (!why.empty()) log_error("{}; the running base stays", why);
+  // Uncapped over a fresh base too: what changed while it was built may be
+  // more than the cut, and a new rebuild then starts right after.
+  policy_table* t = build_policy_table(l, error, current_, fresh.classifier ? &fresh : nullptr,
+                                       rebuild_.running() || fresh.classifier != nullptr);
   const auto build_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
   if (!t) {
     ++build_failures_;
@@ -119,12 +143,17 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
   // Workers load the slot once per burst and report quiescence once per loop.
   retired_.retire(qsbr_, old);
   const policy_classifier& c = t->classifier;
+  // The delta grew: a new base, from a copy of these rules, off the change path.
+  if (!rebuild_.running() && policy_base_rebuild::wanted(c) && policy_names(l, rebuild_names_) &&
+      !rebuild_.start(std::vector<policy_acl_rule>(l->rules(), l->rules() + l->n_rules), why))
+    log_error("{}; the delta keeps growing until a whole build", why);
   const policy_build_stats &s4 = c.build_stats(4), &s6 = c.build_stats(6);
   log_info(
       "policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules; built in {} us: IPv4 {} {} "
-      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods))",
+      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods){})",
       generation_, l->n_policies, c.rules(4), c.rules(6), build_ns.count() / 1000, s4.whole ? "whole," : "delta,",
-      s4.rules_built, s4.changed_pods, s6.whole ? "whole," : "delta,", s6.rules_built, s6.changed_pods);
+      s4.rules_built, s4.changed_pods, s6.whole ? "whole," : "delta,", s6.rules_built, s6.changed_pods,
+      fresh.classifier ? "; over a base rebuilt in the background" : rebuild_.running() ? "; a new base is being built" : "");
   return true;
 }
 

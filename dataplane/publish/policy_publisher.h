@@ -5,14 +5,19 @@
 // changed, policy_classifier.h), swaps it in whole, and frees the replaced one after the
 // workers' grace period (rte_rcu_qsbr) and two seconds more for readers in
 // other processes. A list it cannot build from leaves the running
-// classifier in place.
+// classifier in place. When the delta grows, a new base is built from a copy
+// of the rules on a control thread (policy_base_rebuild.h) while changes go
+// on as deltas; the next list published after it finished is built over it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "dataplane/publish/retired_tables.h"
+#include "pipelines/policy/policy_base_rebuild.h"
 #include "pipelines/policy/policy_table.h"
 
 namespace kgw {
@@ -22,8 +27,18 @@ namespace kgw {
 // their rules are built, the rest shared (policy_classifier.h).
 // nullptr with `error` when `l` is invalid or rte_acl refuses it: `l` is then
 // still the caller's.
+// A classifier built off the change path, and the names of its list's
+// policies by index (to renumber its base's).
+struct policy_fresh_base {
+  std::unique_ptr<policy_classifier> classifier;
+  std::vector<std::string> names;
+};
+
+// `fresh`: built over it rather than over `previous`. `uncapped`: a new base
+// is on the way (policy_classifier::build).
 policy_table* build_policy_table(const policy_rule_list* l, std::string& error,
-                                 const policy_table* previous = nullptr);
+                                 const policy_table* previous = nullptr, const policy_fresh_base* fresh = nullptr,
+                                 bool uncapped = false);
 void free_policy_table(policy_table* t);
 
 class policy_publisher {
@@ -47,6 +62,10 @@ class policy_publisher {
   bool apply(policy_rule_list* l, std::string& error);
   uint64_t generation() const { return generation_; }
   uint64_t build_failures() const { return build_failures_; }
+  // Whether a new base is being built off the change path.
+  bool rebuilding() const { return rebuild_.running(); }
+  // Whether that new base is built, for the next list to take.
+  bool rebuilt() const { return rebuild_.ready(); }
   // Frees what the workers and readers are done with; `all` at shutdown.
   void reclaim(bool all = false);
   // Frees everything, the running table too (the workers have stopped); before the EAL goes.
@@ -60,6 +79,8 @@ class policy_publisher {
   uint64_t generation_ = 0;
   uint64_t build_failures_ = 0;
   retired_tables<policy_table, free_policy_table> retired_;
+  policy_base_rebuild rebuild_;
+  std::vector<std::string> rebuild_names_;  // of the list the running rebuild copied
 };
 
 // NetworkPolicy rules that run from the dataplane's start (`kgw dataplane

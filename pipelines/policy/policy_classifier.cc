@@ -187,7 +187,7 @@ uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : use
 
 bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
                                      std::string& why, const family_acl* previous,
-                                     const std::vector<uint32_t>* renumbered) {
+                                     const std::vector<uint32_t>* renumbered, bool uncapped) {
   std::vector<policy_acl_rule> now;
   for (size_t i = 0; i < n; ++i)
     if (rules[i].family == family) now.push_back(rules[i]);
@@ -244,8 +244,11 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
         delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
       }
     }
-    if (in_order && !wide_changed && delta.size() <= policy_delta_max_rules && out.stats.changed_pods <= policy_delta_max_rules &&
-        delta.size() * 2 <= now.size() + 1) {
+    // Out of order or changed wide rules: the base answers wrongly. A large
+    // delta: a whole build costs little more, unless a new base is on the way.
+    const bool small = delta.size() <= policy_delta_max_rules && out.stats.changed_pods <= policy_delta_max_rules &&
+                       delta.size() * 2 <= now.size() + 1;
+    if (in_order && !wide_changed && (small || uncapped)) {
       out.base = previous->base;
       out.base_policy = std::move(base_policy);
       if (!out.changed.empty()) {
@@ -269,13 +272,14 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
 }
 
 bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why,
-                              const policy_classifier* previous, const std::vector<uint32_t>* renumbered) {
+                              const policy_classifier* previous, const std::vector<uint32_t>* renumbered,
+                              bool uncapped) {
   why.clear();
   // Built aside, so that a failure leaves this classifier as it was (and
   // `previous` may be this one).
   family_acl v4, v6;
-  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr, renumbered) ||
-      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr, renumbered))
+  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr, renumbered, uncapped) ||
+      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr, renumbered, uncapped))
     return false;
   v4_ = std::move(v4);
   v6_ = std::move(v6);

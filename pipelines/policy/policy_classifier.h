@@ -13,7 +13,9 @@
 // from the delta (a second rte_acl_classify call for them only); with no
 // changed Pod classification is one call, as without deltas. When the delta
 // grows past policy_delta_max_rules (or half the rules) the next build is a
-// whole one again.
+// whole one again, unless the caller says a new base is on the way
+// (`uncapped`): policy_base_rebuild.h builds one from a copy of the rules off
+// the change path, and a build with that one as `previous` takes it as its base.
 //
 // rte_acl keeps function pointers in its context, so a classifier is built in
 // the process that classifies (the primary, from the rules control computed;
@@ -46,6 +48,10 @@ inline constexpr uint32_t policy_classify_chunk = 64;
 // Rules in a delta past which a build is a whole one: a delta this size
 // builds in about 10 ms (IPv4) to 20 ms (IPv6) (perf/README.md, "NetworkPolicy classifier").
 inline constexpr size_t policy_delta_max_rules = 512;
+// Rules in a delta past which a new base is built in the background
+// (policy_base_rebuild.h): well before the cut, so that the new base is
+// usually there before the delta would reach it.
+inline constexpr size_t policy_delta_rebase_rules = policy_delta_max_rules / 4;
 
 // One context and the rules it was built from, sorted by the Pod they select
 // (so that a new list is compared with them Pod by Pod).
@@ -71,9 +77,11 @@ class policy_classifier {
   // their order (namespace/name), so the base's answers stay right once
   // renamed. nullptr: the same indices. False, and `why`, when rte_acl
   // refuses (no memory, a rule it cannot take); this classifier is then
-  // unchanged. Slow path.
+  // unchanged. `uncapped`: a new base is being built, so the delta's size
+  // alone does not make the build a whole one (a delta never holds more than
+  // every rule: it costs at most what a whole build does). Slow path.
   bool build(const policy_acl_rule* rules, size_t n, std::string& why, const policy_classifier* previous = nullptr,
-             const std::vector<uint32_t>* renumbered = nullptr);
+             const std::vector<uint32_t>* renumbered = nullptr, bool uncapped = false);
 
   // The verdict of each of the n flows. No allocation, no exceptions: what a
   // worker calls for the flows of a burst that have no connection entry.
@@ -81,6 +89,8 @@ class policy_classifier {
 
   size_t rules(uint8_t family) const { return of(family).n_rules; }
   const policy_build_stats& build_stats(uint8_t family) const { return of(family).stats; }
+  // Rules in the family's delta context (0: none).
+  size_t delta_rules(uint8_t family) const { return of(family).delta ? of(family).delta->rules.size() : 0; }
 
  private:
   struct family_acl {
@@ -102,7 +112,8 @@ class policy_classifier {
 
   const family_acl& of(uint8_t family) const { return family == 6 ? v6_ : v4_; }
   static bool build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
-                           std::string& why, const family_acl* previous, const std::vector<uint32_t>* renumbered);
+                           std::string& why, const family_acl* previous, const std::vector<uint32_t>* renumbered,
+                           bool uncapped);
   void classify_chunk(const policy_flow* flows, uint32_t n, policy_verdict* out) const;
 
   family_acl v4_, v6_;

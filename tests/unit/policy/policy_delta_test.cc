@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "pipelines/policy/policy_base_rebuild.h"
 #include "pipelines/policy/policy_classifier.h"
 
 namespace kgw {
@@ -153,6 +156,35 @@ void expect_reference(const policy_classifier& c, const std::vector<policy_acl_r
   EXPECT_LT(allowed, flows.size() - flows.size() / 20);
 }
 
+// A random Pod's rules (of IPv6 every third change): one dropped, one's port
+// moved, one added. The family changed.
+uint8_t change_a_pod(std::mt19937& rng, std::vector<policy_acl_rule>& rules, int change) {
+  uint8_t family = change % 3 ? 4 : 6;
+  uint8_t pod[16];
+  address(family, rng() % n_pods, pod);
+  std::vector<policy_acl_rule> next;
+  bool dropped = false;
+  for (auto r : rules) {
+    const uint8_t* self = policy_rule_selected(r);
+    if (self && r.family == family && std::memcmp(self, pod, family == 4 ? 4 : 16) == 0) {
+      if (!dropped) {
+        dropped = true;
+        continue;
+      }
+      r.port_hi = uint16_t(r.port_hi + 1);
+    }
+    next.push_back(r);
+  }
+  auto extra = random_rules(rng, 1);
+  extra[0].family = family;
+  extra[0].category = policy_egress_allow;
+  std::memcpy(extra[0].src, pod, 16);
+  extra[0].src_len = host_len(family);
+  next.push_back(extra[0]);
+  rules = std::move(next);
+  return family;
+}
+
 TEST(PolicyDelta, WholeBuildSameVerdictsAsRuleByRule) {
   for (uint32_t seed : {1u, 2u}) {
     std::mt19937 rng(seed);
@@ -183,30 +215,7 @@ TEST(PolicyDelta, DeltasSameVerdictsAsRuleByRule) {
   auto flows = random_flows(rng, 1500);
   uint32_t deltas = 0, wholes = 0;
   for (int change = 0; change < 40; ++change) {
-    // A Pod's rules: one dropped, one's port moved, one added.
-    uint8_t family = change % 3 ? 4 : 6;
-    uint8_t pod[16];
-    address(family, rng() % n_pods, pod);
-    std::vector<policy_acl_rule> next;
-    bool dropped = false;
-    for (auto r : rules) {
-      const uint8_t* self = policy_rule_selected(r);
-      if (self && r.family == family && std::memcmp(self, pod, family == 4 ? 4 : 16) == 0) {
-        if (!dropped) {
-          dropped = true;
-          continue;
-        }
-        r.port_hi = uint16_t(r.port_hi + 1);
-      }
-      next.push_back(r);
-    }
-    auto extra = random_rules(rng, 1);
-    extra[0].family = family;
-    extra[0].category = policy_egress_allow;
-    std::memcpy(extra[0].src, pod, 16);
-    extra[0].src_len = host_len(family);
-    next.push_back(extra[0]);
-    rules = std::move(next);
+    const uint8_t family = change_a_pod(rng, rules, change);
 
     auto c = std::make_unique<policy_classifier>();
     ASSERT_TRUE(c->build(rules.data(), rules.size(), why, running.get())) << why;
@@ -295,6 +304,60 @@ TEST(PolicyDelta, ChangeBuildsOnlyItsPodsRules) {
   expect_reference(back, rules, flows);
 }
 
+// A new base built on a thread from the rules of change 10, while changes go
+// on as (uncapped) deltas over the old one; change 25 is built over the new
+// base, with a delta of what changed since change 10 only. The verdicts are
+// always those of the rules now.
+TEST(PolicyDelta, BackgroundRebuildSwappedInMidSequence) {
+  std::mt19937 rng(8);
+  auto rules = random_rules(rng, 3000);
+  auto running = std::make_unique<policy_classifier>();
+  std::string why;
+  ASSERT_TRUE(running->build(rules.data(), rules.size(), why)) << why;
+  auto flows = random_flows(rng, 1500);
+  policy_base_rebuild rebuild;
+  std::string none;
+  EXPECT_EQ(rebuild.take(none), nullptr);  // none started
+  uint32_t before_swap = 0;
+  size_t copied = 0;
+  for (int change = 0; change < 40; ++change) {
+    const uint8_t family = change_a_pod(rng, rules, change);
+    std::unique_ptr<policy_classifier> fresh;
+    if (change == 25) {
+      while (!(fresh = rebuild.take(why)) && why.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ASSERT_NE(fresh, nullptr) << why;
+      EXPECT_FALSE(rebuild.running());
+      EXPECT_EQ(fresh->rules(4) + fresh->rules(6), copied);
+      EXPECT_TRUE(fresh->build_stats(4).whole);
+    }
+    auto c = std::make_unique<policy_classifier>();
+    ASSERT_TRUE(c->build(rules.data(), rules.size(), why, fresh ? fresh.get() : running.get(), nullptr,
+                         rebuild.running() || fresh))
+        << why;
+    EXPECT_FALSE(c->build_stats(family).whole) << "change " << change;
+    const uint32_t pods = c->build_stats(4).changed_pods + c->build_stats(6).changed_pods;
+    if (change == 24) before_swap = pods;
+    if (change == 25) {
+      EXPECT_LT(pods, before_swap);
+      // Changed since the copy; a Pod changed back to its old rules would not count.
+      EXPECT_LE(c->build_stats(4).changed_pods, 2 * 15u);  // changes 11..25, per direction
+    }
+    fresh.reset();  // its base lives on in c
+    running = std::move(c);
+    expect_reference(*running, rules, flows);
+    if (change == 10) {
+      copied = rules.size();
+      ASSERT_TRUE(rebuild.start(rules, why)) << why;
+      EXPECT_TRUE(rebuild.running());
+      EXPECT_FALSE(rebuild.start(rules, why));  // one at a time
+    }
+  }
+  // A rebuild left running at the end is joined and dropped.
+  ASSERT_TRUE(rebuild.start(rules, why)) << why;
+  rebuild.stop();
+  EXPECT_FALSE(rebuild.running());
+}
+
 TEST(PolicyDelta, BigChangeOrWideRuleChangeBuildsWhole) {
   std::mt19937 rng(6);
   auto rules = random_rules(rng, 3000);
@@ -308,6 +371,20 @@ TEST(PolicyDelta, BigChangeOrWideRuleChangeBuildsWhole) {
   EXPECT_TRUE(next.build_stats(4).whole);
   EXPECT_EQ(next.build_stats(4).rules_built, next.rules(4));
   expect_reference(next, more, random_flows(rng, 2000));
+
+  // Most Pods' rules changed, no wide rule: whole, unless a new base is on
+  // the way (uncapped), when it is all a delta, with the same verdicts.
+  auto many = rules;
+  for (int change = 0; change < 300; ++change) change_a_pod(rng, many, change);
+  policy_classifier capped, uncapped;
+  ASSERT_TRUE(capped.build(many.data(), many.size(), why, &c)) << why;
+  ASSERT_TRUE(uncapped.build(many.data(), many.size(), why, &c, nullptr, true)) << why;
+  EXPECT_TRUE(capped.build_stats(4).whole);
+  EXPECT_FALSE(uncapped.build_stats(4).whole);
+  EXPECT_GT(uncapped.delta_rules(4), policy_delta_max_rules);
+  auto flows = random_flows(rng, 2000);
+  expect_reference(capped, many, flows);
+  expect_reference(uncapped, many, flows);
 
   // One wide rule more: wide rules are in the base, so the base is built.
   auto wide = more;

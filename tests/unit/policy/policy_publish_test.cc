@@ -7,6 +7,10 @@
 #include <rte_rcu_qsbr.h>
 
 #include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+#include <rte_cycles.h>
 
 #include "control/publish/published_policy.h"
 #include "control/services/manifest_file.h"
@@ -332,6 +336,72 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
   t->classifier.classify(&a_to_c, 1, &v);
   EXPECT_FALSE(v.allow);
   EXPECT_EQ(v.egress_isolated, 1u);  // x/all-out, after a/nothing
+  p.release();
+}
+
+// `pods` Pods 198.19.2.x, each isolated for ingress by a policy of its own
+// (p-N) that allows TCP on port base + N from a client /24: two rules a Pod.
+std::string pods_with_policies(uint32_t pods, uint32_t changed, uint16_t base) {
+  std::string out;
+  for (uint32_t i = 0; i < pods; ++i) {
+    const uint32_t port = (i < changed ? base : 1000) + i;
+    out += fmt::format(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: p-{0}, namespace: x, labels: {{pod: p-{0}}}}}\n"
+        "status: {{podIP: 198.19.2.{1}}}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p-{0}, namespace: x}}\n"
+        "spec: {{podSelector: {{matchLabels: {{pod: p-{0}}}}}, ingress: [{{from: [{{ipBlock: {{cidr: 198.18.9.0/24}}}}], "
+        "ports: [{{port: {2}}}]}}]}}\n---\n",
+        i, i + 1, port);
+  }
+  return out;
+}
+
+// Many Pods changed: the delta passes policy_delta_rebase_rules, so a new
+// base is built off the change path; the list published after it is done is
+// built over it (here with a policy added first, renumbering the others by
+// name against the new base's list): a delta of only the Pods changed since.
+TEST(PolicyPublish, ABigDeltaStartsABaseRebuildThatTheNextListTakes) {
+  publisher_fixture f;
+  policy_publisher& p = f.p;
+  std::string error;
+  constexpr uint32_t pods = 250, changed = 100;  // 200 rules in the delta
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(pods_with_policies(pods, 0, 0)), error), error)) << error;
+  EXPECT_FALSE(p.rebuilding());
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(pods_with_policies(pods, changed, 2000)), error), error)) << error;
+  const policy_classifier& grown = (*p.slot())->classifier;
+  EXPECT_FALSE(grown.build_stats(4).whole);
+  EXPECT_GT(grown.delta_rules(4), policy_delta_rebase_rules);
+  ASSERT_TRUE(p.rebuilding());
+  for (int i = 0; i < 10000 && !p.rebuilt(); ++i) rte_delay_us_sleep(1000);
+  ASSERT_TRUE(p.rebuilt());
+
+  // Pod 200 changed too, and a policy whose name sorts first selects nothing.
+  std::string next = pods_with_policies(pods, changed, 2000);
+  next.replace(next.find("port: 1200}"), 11, "port: 3200}");
+  next += "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: first, namespace: a}\n"
+          "spec: {podSelector: {matchLabels: {none: none}}, policyTypes: [Ingress]}\n";
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(next), error), error)) << error;
+  EXPECT_FALSE(p.rebuilding());
+  const policy_table* t = *p.slot();
+  EXPECT_FALSE(t->classifier.build_stats(4).whole);
+  EXPECT_EQ(t->classifier.build_stats(4).changed_pods, 1u);  // Pod 200 only: the others are in the new base
+  EXPECT_EQ(t->classifier.delta_rules(4), 2u);
+  p.reclaim(true);  // the old base goes with the tables that held it
+  policy_verdict v;
+  for (uint32_t i : {0u, 99u, 100u, 200u}) {
+    const uint16_t port = uint16_t(i == 200 ? 3200 : i < changed ? 2000 + i : 1000 + i);
+    for (uint16_t dport : {port, uint16_t(port + 1)}) {
+      policy_flow to_pod{4, 6, dport, {198, 18, 9, 7}, {198, 19, 2, uint8_t(i + 1)}};
+      t->classifier.classify(&to_pod, 1, &v);
+      EXPECT_EQ(v.allow, dport == port) << "Pod " << i << " port " << dport;
+      EXPECT_NE(v.ingress_isolated, policy_none);
+      if (dport == port) {  // a/first is policy 0 now; x/p-N after it by name
+        const policy_catalog* c = policy_catalog_of(*t->list, block_bytes(t->list));
+        ASSERT_NE(c, nullptr);
+        EXPECT_EQ(std::string(c->names() + c->entries()[v.ingress_allow].name), fmt::format("x/p-{}", i));
+      }
+    }
+  }
   p.release();
 }
 
