@@ -31,6 +31,14 @@ std::string punt_kind(rte_mbuf* m) {
   }
 }
 
+// The dataplane was started with dns.upstreams: its workers hand queries
+// outside the zone to control and wait for an answer on these rings.
+bool dataplane_forwards_dns(dataplane_attachment& dp) {
+  for (unsigned w = 0; w < dp.state().n_workers; ++w)
+    if (dp.dns_reply_ring(w)) return true;
+  return false;
+}
+
 }  // namespace
 
 void serve_punts(dataplane_attachment& dp, const gateway_config& cfg, std::atomic<bool>& stop) {
@@ -38,10 +46,15 @@ void serve_punts(dataplane_attachment& dp, const gateway_config& cfg, std::atomi
   for (unsigned w = 0; w < dp.state().n_workers; ++w)
     if (rte_ring* r = dp.punt_ring(w)) rings.emplace_back(w, r);
   std::unique_ptr<dns_forwarder> dns;
-  if (!cfg.dns.addresses.empty() && !cfg.dns.upstreams.empty()) {
+  if (!cfg.dns.addresses.empty() && (!cfg.dns.upstreams.empty() || dataplane_forwards_dns(dp))) {
     dns = std::make_unique<dns_forwarder>(dp, cfg.dns);
     if (!dns->error().empty()) log_warn("{}", dns->error());
-    log_info("DNS forwarding to {} upstream(s), cache of {} answers", cfg.dns.upstreams.size(), cfg.dns.cache_entries);
+    if (cfg.dns.upstreams.empty())
+      log_warn("the dataplane forwards DNS queries outside its zone, but this control has no dns.upstreams: "
+               "they are answered SERVFAIL");
+    else
+      log_info("DNS forwarding to {} upstream(s), cache of {} answers", cfg.dns.upstreams.size(),
+               cfg.dns.cache_entries);
   }
   auto now_ns = [] {
     return static_cast<uint64_t>(

@@ -183,4 +183,22 @@ expect "forwarder tcp-retries after clear" "$(fwd_field tcp-retries)" 0
 expect "forwarder cache-entries after clear" "$(fwd_field cache-entries)" "$entries"
 expect "cache hit after clear" "$(q +short @198.18.0.53 www.example.test A)" "198.18.9.1"
 expect "forwarder counts on after clear" "$(fwd_field cache-hits)" 1
+
+# A control without dns.upstreams beside a dataplane that forwards: the
+# queries it is handed are answered SERVFAIL at once, over UDP and TCP.
+kill "$CONTROL_PID"
+wait "$CONTROL_PID" 2> /dev/null
+sed '/^  upstreams:/d' "$WORK/gateway.yaml" > "$WORK/gateway-no-upstreams.yaml"
+start_control "$WORK/gateway-no-upstreams.yaml" "$WORK/manifests" "$WORK/control2.log" 20 ||
+  fail "control without upstreams did not attach"
+wait_grep 5 "this control has no dns.upstreams" "$WORK/control2.log" || fail "no warning about the missing upstreams"
+for transport in +notcp +tcp; do
+  start=$(date +%s%N)
+  answer=$(q $transport @198.18.0.53 "noup${transport#+}.example.test" A)
+  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  grep -q "status: SERVFAIL" <<< "$answer" || fail "no SERVFAIL ($transport) without upstreams: $answer"
+  [ "$elapsed_ms" -lt 1000 ] || fail "SERVFAIL ($transport) without upstreams after $elapsed_ms ms"
+  echo "ok: SERVFAIL ($transport) without upstreams in $elapsed_ms ms"
+done
+expect "servfail counted without upstreams" "$(fwd_field servfail)" 2
 echo "PASS"
