@@ -384,7 +384,7 @@ bool runtime::build_workers(const runtime_options& o) {
   if (!build_pod_network()) return false;
   if (o.initial_pod_routes && !o.initial_pod_routes(pod_routes_, error_)) return false;
   policy_.init(services_.publisher().qsbr(), &state_->policy_rules, n);
-  for (worker_conf* w : workers_) w->policy_slot = policy_.slot();
+  for (worker_conf* w : workers_) w->policy_slot = w->lb.policy_slot = policy_.slot();
   if (o.initial_policy && !o.initial_policy(policy_, error_)) return false;
   neighbors_.set_rcu(services_.publisher().qsbr());
   for (worker_conf* w : workers_) {

@@ -283,6 +283,14 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
              "with connections open); raise services.counter_slots",
              stats.slots.uncounted, dp.state().lb_counters ? dp.state().lb_counters->n_slots : 0);
   double build_ms = ms_since(t2);
+  // The NetworkPolicy rules go live before the Services and pod routes of the
+  // same pass: a Service or pod CIDR that appears together with the policy
+  // isolating its Pods must never forward a packet under the rules before.
+  // The other order is safe: the old Services under the new rules forward
+  // only what the new rules allow.
+  auto tp = clock::now();
+  publish_policy(dp, *policy);
+  double policy_ms = ms_since(tp);
   auto t3 = clock::now();
   uint64_t generation = d->number;
   if (c) {
@@ -309,7 +317,6 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   publish_ingress(dp, cfg, dir, ps, stats.added || stats.removed);
   if (!cfg.dns.addresses.empty()) publish_dns(dp, cfg, ps);
   publish_pod_routes(dp, ps);
-  publish_policy(dp, *policy);
   double after_ms = ms_since(t4);
   record_attempt(dp.state(), dir, true, generation, t0, {}, stats.added + stats.changed + stats.removed);
   const manifest_cache& files = ps.cache.files;
@@ -318,14 +325,14 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   log_info("{} generation {} from {}: {} Services ({} added, {} changed, {} removed, {} unchanged) in {:.1f} ms "
            "(load {:.1f} ms: scan {:.1f} ms, {} files looked at, {} of {} parsed, merge {:.1f} ms, {} files changed, "
            "{} Services resolved; compile {:.1f} ms, {} Services looked at, {} compiled, {} of {} Maglev tables "
-           "built; records {:.1f} ms, counter slots {} kept {} new {} reused {} retired; swap {:.1f} ms; then Ingress "
-           "routes and DNS {:.1f} ms)",
+           "built; records {:.1f} ms, counter slots {} kept {} new {} reused {} retired; policy {:.1f} ms; swap {:.1f} ms; "
+           "then Ingress routes and DNS {:.1f} ms)",
            c ? "published" : "nothing changed, still", generation, dir, ps.book.size(), stats.added, stats.changed,
            stats.removed, stats.unchanged, ms_since(t0), timing.load_ms, files.scan_ms_last, files.looked_at_last,
            files.parsed_last, files.files.size(), files.merge_ms_last, files.files_changed_last,
            files.services_resolved_last, timing.compile_ms, compiled.changed.size() + compiled.removed.size(),
            records.compiled_last, maglev.built_last, maglev.built_last + maglev.reused_last, build_ms,
-           stats.slots.kept, stats.slots.added, stats.slots.reused, stats.slots.retired, swap_ms, after_ms);
+           stats.slots.kept, stats.slots.added, stats.slots.reused, stats.slots.retired, policy_ms, swap_ms, after_ms);
   return true;
 }
 

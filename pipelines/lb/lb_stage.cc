@@ -256,11 +256,17 @@ void settle_recheck(lb_burst_ctx& x, const awaiting& a, const policy_verdict& v)
 // verdict in the order the packets came.
 void settle(lb_burst_ctx& x) {
   if (x.batch.n == 0) return;
-  x.batch.classify(*x.s.policy);
-  x.c.policy.classify_calls++;
+  lb_reload_policy(x.s);
+  // Every rule removed since the flows were gathered: nothing is denied.
+  const bool classified = x.s.policy != nullptr;
+  const policy_verdict unclassified{true, policy_none, policy_none, policy_none, policy_none};
+  if (classified) {
+    x.batch.classify(*x.s.policy);
+    x.c.policy.classify_calls++;
+  }
   for (uint32_t k = 0; k < x.batch.n; ++k) {
     const awaiting& a = x.waits[k];
-    const policy_verdict& v = x.batch.verdicts[k];
+    const policy_verdict v = classified ? x.batch.verdicts[k] : unclassified;
     x.s.policy_hits.count(v);
     if (a.kind == awaiting::recheck) {
       settle_recheck(x, a, v);
@@ -401,6 +407,7 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
     if (!fh.frontend || !is_frontend(fh.frontend->kind)) continue;
     int e = choose_endpoint(pkts[i], m, fh, s, ct, c);
     if (e < 0) continue;
+    if (!s.policy) lb_reload_policy(s);  // the record may be newer than the burst's rules
     if (!s.policy) {
       open_connection(m, fh, e, s, ct, x.opened, x.gone, c);
       continue;

@@ -52,9 +52,12 @@ struct lb_lcore {
   bool from_handoff = false;  // packets another worker passed here are not passed on again
   snat_port_range snat_ports;
   refusal_limiter* refusals = nullptr;  // the worker's; nullptr: no limit
-  // NetworkPolicy, loaded once per burst (lb_use_policy); nullptr: no rule
-  // published, nothing classified.
+  // NetworkPolicy, loaded once per burst (lb_use_policy) and again before a
+  // new flow is let through or classified (lb_reload_policy); nullptr: no
+  // rule published, nothing classified.
   const policy_classifier* policy = nullptr;
+  const policy_table* const* policy_slot = nullptr;  // where the main lcore publishes tables; nullptr: none
+  const policy_table* policy_table_in_use = nullptr;
   uint32_t policy_gen = 0;  // the table's generation (low 32 bits): what connections are stamped with
   policy_hit_row policy_hits;  // this worker's per-policy counts of the table
   // The pod routes of this burst (nullptr: none): new flows to Pods they
@@ -64,9 +67,22 @@ struct lb_lcore {
 
 // Points the stage at the published NetworkPolicy table `t` (nullptr: none).
 inline void lb_use_policy(lb_lcore& s, const policy_table* t) {
+  s.policy_table_in_use = t;
   s.policy = t && t->enforcing() ? &t->classifier : nullptr;
   s.policy_hits = s.policy ? t->row(s.worker) : policy_hit_row{};
   s.policy_gen = s.policy ? static_cast<uint32_t>(t->list->generation) : 0;
+}
+
+// Takes the table published now, when it is not the one in use. Records are
+// read from their slots during the burst, after the burst's first load of
+// the table, and the rules of a change go live before its Services (control
+// publishes them first): a record read before this load is never newer than
+// the rules it finds, so a Service that appears with the policy isolating its
+// Pods never opens a connection under the rules before.
+inline void lb_reload_policy(lb_lcore& s) {
+  if (!s.policy_slot) return;
+  const policy_table* t = __atomic_load_n(s.policy_slot, __ATOMIC_ACQUIRE);
+  if (t != s.policy_table_in_use) lb_use_policy(s, t);
 }
 
 // Points the stage at directory `d` (nullptr = no Services).

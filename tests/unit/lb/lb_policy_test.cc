@@ -204,6 +204,41 @@ TEST_F(LbPolicy, ConnectionsFromBeforeAnyPolicyAreClassifiedWhenOneArrives) {
   EXPECT_EQ(w->c.policy.revoked, 1u);
 }
 
+// The worker loads the rules at the start of a burst and reads Service
+// records during it; control publishes a change's rules before its Services.
+// A record read after rules went live mid-burst must meet those rules, not
+// the burst's first load (here: none), or the SYN of a Service that appeared
+// with the policy isolating its Pods would open a connection.
+TEST_F(LbPolicy, RulesPublishedDuringTheBurstDecideTheFlowsItsRecordsLetIn) {
+  build_policy(manifests("8080"), 1, list, table);
+  const policy_table* slot = &table;
+  w->s.policy_slot = &slot;
+  lb_use_policy(w->s, nullptr);  // the burst's first load, before the rules went live
+  auto meta = w->run({tcp_frame(ip4_client, web, 40006, 80, SYN)});
+  EXPECT_EQ(meta[0].why, drop_reason::policy_denied);
+  EXPECT_EQ(meta[0].conn, conn_none);
+  EXPECT_EQ(w->c.policy.denied, 1u);
+  EXPECT_EQ(w->ct.table.counters().inserts, 0u);
+  EXPECT_EQ(w->s.policy_table_in_use, &table);
+}
+
+// The other way: flows gathered under rules that every policy's removal
+// replaced before they were classified are let in, unclassified.
+TEST_F(LbPolicy, FlowsGatheredBeforeEveryRuleWasRemovedAreLetIn) {
+  enforce("8080", 1);
+  policy_rule_list empty_list;
+  policy_table empty;
+  empty.list = &empty_list;
+  const policy_table* slot = &empty;
+  w->s.policy_slot = &slot;
+  auto meta = w->run({tcp_frame(ip4_client, web, 40007, 80, SYN)});  // gathered under generation 1, which denies it
+  ASSERT_NE(meta[0].conn, conn_none);
+  EXPECT_EQ(w->at(meta[0]).policy_gen, 0u);
+  EXPECT_EQ(w->c.policy.denied, 0u);
+  EXPECT_EQ(w->c.policy.classify_calls, 0u);
+  EXPECT_EQ(w->s.policy, nullptr);
+}
+
 // A table without rules (every policy removed) classifies nothing.
 TEST_F(LbPolicy, ATableWithoutRulesClassifiesNothing) {
   table.list = &list;
