@@ -169,16 +169,58 @@ pod_key key_of(const policy_acl_rule& r) {
 
 int compare_keys(const pod_key& a, const pod_key& b) { return std::memcmp(&a, &b, sizeof a); }
 
-// By Pod, then field by field (a rule's padding bytes are not compared): the
-// same rules in another order sort the same.
-int compare_rules(const policy_acl_rule& a, const policy_acl_rule& b) {
-  if (int c = compare_keys(key_of(a), key_of(b))) return c;
+// Two rules about the same Pod, field by field (a rule's padding bytes are
+// not compared).
+int compare_fields(const policy_acl_rule& a, const policy_acl_rule& b) {
   auto head = [](const policy_acl_rule& r) {
     return std::tie(r.policy, r.category, r.proto, r.src_len, r.dst_len, r.port_lo, r.port_hi);
   };
   if (head(a) != head(b)) return head(a) < head(b) ? -1 : 1;
   if (int c = std::memcmp(a.src, b.src, sizeof a.src)) return c;
   return std::memcmp(a.dst, b.dst, sizeof a.dst);
+}
+
+// `family`'s rules by Pod, then field by field: the same rules in another
+// order sort the same. Each rule's Pod is taken once, into `keys` (beside the
+// rules, in the same order): a change sorts every rule of the family, and
+// taking the Pod in each comparison was most of its cost.
+std::vector<policy_acl_rule> sorted_by_pod(const policy_acl_rule* rules, size_t n, uint8_t family,
+                                           std::vector<pod_key>& keys) {
+  // The key's 18 bytes as big-endian words, which compare as memcmp does.
+  struct keyed {
+    uint64_t hi, lo;
+    uint32_t tail, at;
+  };
+  static_assert(sizeof(pod_key) == 18);
+  std::vector<keyed> order;
+  order.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (rules[i].family != family) continue;
+    const pod_key k = key_of(rules[i]);
+    uint8_t b[18];
+    std::memcpy(b, &k, sizeof b);
+    keyed e{0, 0, uint32_t(b[16]) << 8 | b[17], uint32_t(i)};
+    for (int j = 0; j < 8; ++j) {
+      e.hi = e.hi << 8 | b[j];
+      e.lo = e.lo << 8 | b[8 + j];
+    }
+    order.push_back(e);
+  }
+  std::sort(order.begin(), order.end(), [&](const keyed& a, const keyed& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    if (a.tail != b.tail) return a.tail < b.tail;
+    return compare_fields(rules[a.at], rules[b.at]) < 0;
+  });
+  std::vector<policy_acl_rule> out;
+  out.reserve(order.size());
+  keys.clear();
+  keys.reserve(order.size());
+  for (const keyed& k : order) {
+    out.push_back(rules[k.at]);
+    keys.push_back(key_of(rules[k.at]));
+  }
+  return out;
 }
 
 uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : userdata - 1; }
@@ -188,16 +230,16 @@ uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : use
 bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
                                      std::string& why, const family_acl* previous,
                                      const std::vector<uint32_t>* renumbered, bool uncapped) {
-  std::vector<policy_acl_rule> now;
-  for (size_t i = 0; i < n; ++i)
-    if (rules[i].family == family) now.push_back(rules[i]);
-  std::sort(now.begin(), now.end(), [](auto& a, auto& b) { return compare_rules(a, b) < 0; });
+  std::vector<pod_key> now_keys;
+  std::vector<policy_acl_rule> now = sorted_by_pod(rules, n, family, now_keys);
   out.n_rules = now.size();
 
   if (previous && previous->base) {
     // Pod by Pod, the base's rules against these: the changed Pods' rules
     // now (and every wide rule, which may match their flows too) make the delta.
     const std::vector<policy_acl_rule>& base = previous->base->rules;
+    std::vector<pod_key> base_keys(base.size());
+    for (size_t b = 0; b < base.size(); ++b) base_keys[b] = key_of(base[b]);
     // The base's policy indices now: through the previous classifier's, then
     // `renumbered`. A base rule is compared as it reads now.
     // The kept policies must keep their order, which the base's priorities
@@ -227,14 +269,14 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
     bool wide_changed = false;
     size_t i = 0, j = 0;
     while (i < base.size() || j < now.size()) {
-      pod_key k = i < base.size() ? key_of(base[i]) : key_of(now[j]);
-      if (j < now.size() && i < base.size() && compare_keys(key_of(now[j]), k) < 0) k = key_of(now[j]);
+      pod_key k = i < base.size() ? base_keys[i] : now_keys[j];
+      if (j < now.size() && i < base.size() && compare_keys(now_keys[j], k) < 0) k = now_keys[j];
       const size_t i0 = i, j0 = j;
-      while (i < base.size() && compare_keys(key_of(base[i]), k) == 0) ++i;
-      while (j < now.size() && compare_keys(key_of(now[j]), k) == 0) ++j;
+      while (i < base.size() && compare_keys(base_keys[i], k) == 0) ++i;
+      while (j < now.size() && compare_keys(now_keys[j], k) == 0) ++j;
       const bool same = i - i0 == j - j0 && std::equal(base.begin() + ptrdiff_t(i0), base.begin() + ptrdiff_t(i),
                                                         now.begin() + ptrdiff_t(j0),
-                                                        [&](auto& a, auto& b) { return compare_rules(as_now(a), b) == 0; });
+                                                        [&](auto& a, auto& b) { return compare_fields(as_now(a), b) == 0; });
       if (k.wide) {
         wide_changed = !same;
         delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
