@@ -148,12 +148,17 @@ void publish_ingress(dataplane_attachment& dp, const gateway_config& cfg, const 
 // there is `nothing` to say and nothing runs. A table that cannot be built
 // or is refused leaves the running one. Only this process publishes these:
 // the running table stays allocated until we replace it. True when the
-// table was sent and taken.
+// table was sent and taken; `runs` (when given): whether the dataplane runs
+// this table now (taken, or the same already running).
 template <typename List, typename Build>
 bool publish_whole(dataplane_attachment& dp, const char* what, command_type command, const List* const* running,
-                   bool nothing, Build build, bool (*same)(const List*, const List*), void (*free)(List*)) {
+                   bool nothing, Build build, bool (*same)(const List*, const List*), void (*free)(List*),
+                   bool* runs = nullptr) {
+  bool ignored;
+  bool& ok = runs ? *runs : ignored;
   const List* cur = __atomic_load_n(running, __ATOMIC_ACQUIRE);
-  if (nothing && !cur) return false;
+  ok = nothing && !cur;
+  if (ok) return false;
   std::string error;
   List* l = build(error);
   if (!l) {
@@ -162,6 +167,7 @@ bool publish_whole(dataplane_attachment& dp, const char* what, command_type comm
   }
   if (same(cur, l)) {
     free(l);
+    ok = true;
     return false;
   }
   int rc = dp.send_command(command, reinterpret_cast<uintptr_t>(l), 10000);
@@ -170,6 +176,7 @@ bool publish_whole(dataplane_attachment& dp, const char* what, command_type comm
     log_error("dataplane did not take the {}: {}", what, std::strerror(-rc));
     return false;
   }
+  ok = true;
   return true;
 }
 
@@ -208,15 +215,19 @@ void publish_pod_routes(dataplane_attachment& dp, publish_state& ps) {
              model.nodes.size(), model.n_cidrs);
 }
 
-// The NetworkPolicy rules compiled before the Services were published (an
-// invalid policy object rejects the pass), when they differ from what the
-// dataplane classifies with.
-void publish_policy(dataplane_attachment& dp, const policy_compile& pc) {
+// The NetworkPolicy rules compiled in this pass (an invalid policy object
+// rejects the pass), when they differ from what the dataplane classifies
+// with. A compile the dataplane already runs (nothing policy-related changed
+// since) is not built into a list again: a Service change does not wait for it.
+void publish_policy(dataplane_attachment& dp, const std::shared_ptr<const policy_compile>& pc, publish_state& ps) {
+  if (pc == ps.policy_running) return;
+  bool runs = false;
   if (publish_whole(dp, "NetworkPolicy rules", command_type::publish_policy, &dp.state().policy_rules,
-                    pc.compiled.policies.empty(), [&](std::string& e) { return build_policy_rule_list(pc, e); },
-                    same_policy_rules, free_policy_rule_list))
+                    pc->compiled.policies.empty(), [&](std::string& e) { return build_policy_rule_list(*pc, e); },
+                    same_policy_rules, free_policy_rule_list, &runs))
     log_info("policy: generation {} published: {} NetworkPolicies, {} rules", dp.last_reply_value(),
-             pc.compiled.policies.size(), pc.compiled.rules.size());
+             pc->compiled.policies.size(), pc->compiled.rules.size());
+  ps.policy_running = runs ? pc : nullptr;
 }
 
 }  // namespace
@@ -289,7 +300,7 @@ bool publish_manifests(dataplane_attachment& dp, const gateway_config& cfg, cons
   // The other order is safe: the old Services under the new rules forward
   // only what the new rules allow.
   auto tp = clock::now();
-  publish_policy(dp, *policy);
+  publish_policy(dp, policy, ps);
   double policy_ms = ms_since(tp);
   auto t3 = clock::now();
   uint64_t generation = d->number;

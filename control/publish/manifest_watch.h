@@ -30,6 +30,8 @@ struct publish_state {
   std::optional<ingress_sources> routes;
   // The NetworkPolicy objects per file, read from the same parses.
   policy_parse_cache policy;
+  // The compile whose rules the dataplane runs, as far as this control knows.
+  std::shared_ptr<const policy_compile> policy_running;
 };
 
 // One compile-and-publish pass: only Services whose record changed are sent,
