@@ -63,11 +63,20 @@ struct pkt_meta {
   uint32_t conn = conn_none;  // the connection in this worker's table
   uint8_t dir = 0;            // 0: the client's direction, 1: the reply's
   uint8_t related = 0;        // 1: an ICMP error about the connection, not one of its packets
+  uint8_t tunneled = 0;       // 1: taken out of VXLAN to the gateway's VTEP (pod_forward.h)
+  uint8_t answered = 0;       // 1: the gateway's own answer, written over the packet (answer())
   uint32_t frag_id = 0;       // of a fragment (frag != 0): IPv4's 16-bit or IPv6's 32-bit ID, as on the wire
 
   void drop(drop_reason r) {
     v = verdict::drop;
     why = r;
+  }
+  // The packet now holds the gateway's answer to it: back out of the port it
+  // came in on (pod routing takes it back into the tunnel it came out of).
+  void answer() {
+    v = verdict::tx;
+    out_port = in_port;
+    answered = 1;
   }
 
   // Back to the defaults above, as parse_burst starts each packet: a few wide

@@ -58,8 +58,7 @@ bool icmp_error(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const 
   m.l4_off = static_cast<uint16_t>(m.l3_off + (v4 ? 20 : 40));
   m.l4_len = static_cast<uint16_t>(icmp_len);
   m.l4_proto = v4 ? ipproto_icmp : ipproto_icmpv6;
-  m.v = verdict::tx;
-  m.out_port = m.in_port;
+  m.answer();
   return true;
 }
 
@@ -125,8 +124,7 @@ bool tcp_reset(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8_t* port_m
   m.l4_off = static_cast<uint16_t>(m.l3_off + ip_len);
   m.l4_len = 20;
   m.tcp_flags = tcp[13];
-  m.v = verdict::tx;
-  m.out_port = m.in_port;
+  m.answer();
   return true;
 }
 

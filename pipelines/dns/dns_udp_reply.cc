@@ -56,8 +56,7 @@ void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8
   // Back where it came from, from the port's own MAC.
   std::memcpy(frame, frame + 6, 6);
   std::memcpy(frame + 6, src_mac, 6);
-  m.v = verdict::tx;
-  m.out_port = m.in_port;
+  m.answer();
 }
 
 }  // namespace kgw

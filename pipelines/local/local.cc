@@ -48,8 +48,7 @@ bool is_our_solicited_node(const local_table& t, const uint8_t* a) {
 void turn_ethernet(uint8_t* frame, const local_table& t, pkt_meta& m) {
   std::memcpy(frame, frame + 6, 6);
   std::memcpy(frame + 6, t.port_mac[m.in_port < max_ports ? m.in_port : 0], 6);
-  m.v = verdict::tx;
-  m.out_port = m.in_port;
+  m.answer();
 }
 
 void punt_or_drop(pkt_meta& m, const local_table& t, local_counters& c) {

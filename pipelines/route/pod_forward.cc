@@ -48,7 +48,9 @@ struct forward_ctx {
   lcore_counters& c;
 };
 
-void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer);
+// `own`: the gateway's own answer, not a packet it forwards (its TTL is the
+// one the gateway gave it, not decremented).
+void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer, bool own = false);
 
 // The encapsulation would not fit the port: the sender learns the MTU left
 // inside the tunnel, from an ICMP error that then travels like any packet
@@ -84,7 +86,7 @@ void too_big(rte_mbuf* mb, pkt_meta& m, uint16_t port, forward_ctx& x) {
       forward(mb, m, *back, x, false);
 }
 
-void encapsulate(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer) {
+void encapsulate(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer, bool own) {
   const pod_network_conf& conf = *x.s.conf;
   if (!node.has_vtep_mac) return count_drop(m, drop_reason::pod_no_vtep_mac, x.c);
   if (!node.has_v4) return count_drop(m, drop_reason::pod_no_node_address, x.c);
@@ -96,7 +98,7 @@ void encapsulate(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x
   }
   const uint8_t family = family_of(m);
   uint8_t* ip = rte_pktmbuf_mtod_offset(mb, uint8_t*, m.l3_off);
-  decrement_ttl(ip, family);
+  if (!own) decrement_ttl(ip, family);
   const uint32_t hash = flow_hash_of(ip, family, m);
   const uint16_t before_l3 = vxlan_outer_len + 14;
   if (m.l3_off < before_l3 && !rte_pktmbuf_prepend(mb, before_l3 - m.l3_off))
@@ -116,11 +118,11 @@ void encapsulate(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x
   route_leave(mb, m, x.t, 4, h, x.nb, x.c);
 }
 
-void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer) {
+void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bool may_answer, bool own) {
   const uint8_t family = family_of(m);
   uint8_t* ip = rte_pktmbuf_mtod_offset(mb, uint8_t*, m.l3_off);
   const uint8_t* dst = ip + (family == 4 ? 16 : 24);
-  if (!ttl_left(ip, family)) return count_drop(m, drop_reason::pod_ttl_exceeded, x.c);
+  if (!own && !ttl_left(ip, family)) return count_drop(m, drop_reason::pod_ttl_exceeded, x.c);
   // A pod on one of the gateway's own segments is its own next hop.
   nexthop h = nexthop_resolve(x.t, family, dst);
   if (h.found && std::memcmp(h.addr, dst, family == 4 ? 4 : 16) == 0) {
@@ -128,7 +130,7 @@ void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bo
     x.c.pod.on_link++;
     return route_leave(mb, m, x.t, family, h, x.nb, x.c);
   }
-  if (x.s.conf->overlay == pod_overlay::vxlan) return encapsulate(mb, m, node, x, may_answer);
+  if (x.s.conf->overlay == pod_overlay::vxlan) return encapsulate(mb, m, node, x, may_answer, own);
   const bool has = family == 4 ? node.has_v4 : node.has_v6;
   if (!has) return count_drop(m, drop_reason::pod_no_node_address, x.c);
   decrement_ttl(ip, family);
@@ -143,6 +145,19 @@ void pod_forward_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, pod_fo
   if (!s.routes || !s.conf) return;
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
+    // The gateway's answer to a sender behind a tunnel (an echo reply, a DNS
+    // answer, a port unreachable): back into the tunnel, to the Node that
+    // owns the sender's address, instead of out of the underlay port bare.
+    if (m.v == verdict::tx && m.tunneled && m.answered && s.conf->overlay == pod_overlay::vxlan) {
+      const uint8_t family = family_of(m);
+      const uint8_t* frame = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+      const pod_node* node = family ? pod_route_lookup(*s.routes, family, frame + m.l3_off + (family == 4 ? 16 : 24))
+                                    : nullptr;
+      if (!node || !t) continue;  // not a pod's address: as the local stage sent it
+      forward_ctx x{s, *t, nb, c};
+      forward(pkts[i], m, *node, x, false, true);
+      continue;
+    }
     if (m.v != verdict::pending) continue;
     const uint8_t family = family_of(m);
     if (!family || m.in_port >= max_ports) continue;
@@ -200,6 +215,7 @@ void vxlan_decap_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const 
     rte_pktmbuf_adj(mb, static_cast<uint16_t>(inner - frame));
     c.pod.decapsulated++;
     parse_burst(&pkts[i], &m, 1, c);
+    m.tunneled = 1;
   }
 }
 

@@ -2,7 +2,7 @@
 gateway's segment (198.19.1.11) and pods of Node `remote` (198.19.70.0/24,
 at 198.18.0.3, VTEP MAC 02:00:00:00:70:01) behind VXLAN (gateway.yaml's
 pod_network, manifests/nodes.yaml)."""
-from scapy.all import Ether, ICMP, IP, UDP, Raw
+from scapy.all import DNS, DNSQR, Ether, ICMP, IP, UDP, Raw
 from scapy.layers.vxlan import VXLAN
 
 GW_MAC, GW_VTEP_MAC = "02:00:00:00:00:01", "02:00:00:00:00:ee"
@@ -80,7 +80,48 @@ def case_pod_vxlan_decap(stamp, checksum_ok):
     return inp, check, {"vxlan_bad_vni", "vxlan_bad_inner_mac"}
 
 
+def case_pod_vxlan_answers(stamp, checksum_ok):
+    # A remote pod reaches the gateway itself through the tunnel: an echo
+    # request to its address, a DNS query to its responder and a datagram to
+    # a closed port get their answers back inside VXLAN, to the Node that owns
+    # the pod (not bare out of the underlay port), with the TTL the gateway
+    # gave them.
+    def inner(l3):
+        return Ether(src=REMOTE_VTEP_MAC, dst=GW_VTEP_MAC) / IP(src=REMOTE_POD, dst=l3[0]) / l3[1]
+    packets = [(NODE_V4, ICMP(type=8, id=9, seq=1) / Raw(b"ping")),
+               ("198.18.0.53", UDP(sport=5353, dport=53) / DNS(id=77, rd=1, qd=DNSQR(qname="nothing.cluster.local"))),
+               (NODE_V4, UDP(sport=5354, dport=9) / Raw(b"closed"))]
+    inp = stamp([vxlan_in(inner(p)) for p in packets])
+
+    def check(out):
+        if len(out) != 3:
+            return [f"expected 3 answers in VXLAN, got {[o.summary() for o in out]}"]
+        problems = []
+        for i, o in enumerate(out):
+            if VXLAN not in o:
+                problems.append(f"answer {i} not in VXLAN: {o.summary()}")
+                continue
+            if (o[Ether].dst, o[IP].src, o[IP].dst, o[UDP].dport) != (REMOTE_MAC, NODE_V4, REMOTE_V4, 8472):
+                problems.append(f"answer {i}: outer headers wrong: {o.summary()}")
+            a = o[VXLAN].payload
+            if (a[Ether].dst, a[Ether].src) != (REMOTE_VTEP_MAC, GW_VTEP_MAC):
+                problems.append(f"answer {i}: inner MACs {a[Ether].src} -> {a[Ether].dst}")
+            if a[IP].dst != REMOTE_POD or a[IP].ttl != 64 or not checksum_ok(a, IP):
+                problems.append(f"answer {i}: inner packet wrong: {a.summary()} ttl {a[IP].ttl}")
+        if not problems:
+            echo, dns, unreachable = (o[VXLAN].payload for o in out)
+            if ICMP not in echo or echo[ICMP].type != 0 or echo[ICMP].id != 9 or echo[IP].src != NODE_V4:
+                problems.append(f"not the echo reply: {echo.summary()}")
+            if DNS not in dns or dns[DNS].id != 77 or not dns[DNS].qr or dns[IP].src != "198.18.0.53" or not checksum_ok(dns, UDP):
+                problems.append(f"not the DNS answer: {dns.summary()}")
+            if ICMP not in unreachable or (unreachable[ICMP].type, unreachable[ICMP].code) != (3, 3):
+                problems.append(f"not a port unreachable: {unreachable.summary()}")
+        return problems
+    return inp, check, set()
+
+
 POD_CASES = {
+    "pod_vxlan_answers": case_pod_vxlan_answers,
     "pod_vxlan_encap": case_pod_vxlan_encap,
     "pod_vxlan_decap": case_pod_vxlan_decap,
 }

@@ -140,6 +140,8 @@ ports:
 workers: 1
 snat:
   addresses: [198.18.50.250]
+dns:
+  addresses: [198.18.150.53]
 pod_network:
   overlay: $1
   vtep_mac: "$GW_VTEP_MAC"
@@ -189,6 +191,15 @@ sleep 0.3  # counters are published per loop; let the last ones land
 enc=$(pods_field encapsulated) dec=$(pods_field decapsulated)
 echo "vxlan: encapsulated $enc, decapsulated $dec"
 [ "${enc:-0}" -ge 10 ] && [ "${dec:-0}" -ge 10 ] || fail "vxlan: encapsulated $enc, decapsulated $dec"
+
+# The gateway's own answers to a pod behind the tunnel go back into it: an
+# echo reply from the gateway's address, and a DNS answer from its responder
+# (a Service route through the tunnel, as a Node routes the service CIDR).
+node ping -c 2 -i 0.2 -W 2 -I 198.19.60.10 198.19.50.1 > "$WORK/ping.log" 2>&1 ||
+  { cat "$WORK/ping.log"; fail "vxlan: remote pod -> the gateway's address ping (answered into the tunnel)"; }
+answer=$(node dig +time=2 +tries=1 +short -b 198.19.60.10 @198.18.150.53 to-local.default.svc.cluster.local A 2>&1)
+[ "$answer" = "198.18.150.50" ] || fail "vxlan: remote pod -> the gateway's DNS through the tunnel: $answer"
+echo "vxlan: the gateway's echo reply and DNS answer reached the remote pod through the tunnel"
 
 # A datagram with DF too big for the tunnel: the gateway answers
 # fragmentation needed with the tunnel's MTU, and the pod's kernel keeps it.
