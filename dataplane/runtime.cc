@@ -577,6 +577,7 @@ bool runtime::build_tcp(const runtime_options& o) {
     }
     cl.nexthops = state_->nexthops;
     cl.steering = services_.steering();
+    cl.pod_routes_slot = w->pods.conf ? w->pod_routes_slot : nullptr;
     w->tcp = wt;
     w->now_ns = now;
     // One listener per address family on the unspecified address.

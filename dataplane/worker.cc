@@ -373,8 +373,15 @@ void tcp_service(worker_conf& w) {
     uint16_t n = tcp::tcp_drain_tx(s, pkts, meta, max_burst);
     if (n == 0) break;
     w.neighbor.now_tick = neighbor_tick(w.now_ns);
+    // Pod routes of this loop: an endpoint or client behind another Node is
+    // reached through pod routing (a tunnel, or its Node), as for Services.
+    w.pods.routes = w.pods.conf && w.pod_routes_slot ? __atomic_load_n(w.pod_routes_slot, __ATOMIC_ACQUIRE) : nullptr;
     route_originated_burst(pkts, meta, n, w.nexthops, w.tcp->routes, w.counters->tcp.no_route, w.neighbor,
-                           *w.counters);
+                           *w.counters, w.pods.routes);
+    if (w.pods.routes) {
+      w.pods.now_ns = w.now_ns;
+      pod_forward_originated(pkts, meta, n, w.pods, w.nexthops, w.neighbor, *w.counters);
+    }
     for (uint16_t i = 0; i < n; ++i) {
       const pkt_meta& m = meta[i];
       if (m.v == verdict::consumed) continue;  // waits for its neighbour

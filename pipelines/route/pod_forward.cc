@@ -1,6 +1,7 @@
 #include "pipelines/common/counted_drop.h"
 #include "pipelines/route/pod_forward.h"
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -138,7 +139,54 @@ void forward(rte_mbuf* mb, pkt_meta& m, const pod_node& node, forward_ctx& x, bo
   route_leave(mb, m, x.t, family, nexthop_resolve(x.t, family, family == 4 ? node.addr4 : node.addr6), x.nb, x.c);
 }
 
+// The checksums a segment leaves to the NIC, computed here.
+void finish_offloaded_checksums(rte_mbuf* mb, const pkt_meta& m) {
+  if (!(mb->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))) return;
+  uint8_t* ip = rte_pktmbuf_mtod_offset(mb, uint8_t*, m.l3_off);
+  const uint64_t l4 = mb->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+  uint8_t* sum = nullptr;
+  if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) sum = ip + (m.l4_off - m.l3_off) + 16;
+  else if (l4 == RTE_MBUF_F_TX_UDP_CKSUM) sum = ip + (m.l4_off - m.l3_off) + 6;
+  if (m.l3 == l3_kind::ipv4) {
+    auto* h = reinterpret_cast<rte_ipv4_hdr*>(ip);
+    if (mb->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
+      h->hdr_checksum = 0;
+      h->hdr_checksum = rte_ipv4_cksum(h);
+    }
+    if (sum) {
+      std::memset(sum, 0, 2);
+      const uint16_t v = rte_ipv4_udptcp_cksum_mbuf(mb, h, m.l4_off);
+      std::memcpy(sum, &v, 2);
+    }
+  } else if (m.l3 == l3_kind::ipv6 && sum) {
+    std::memset(sum, 0, 2);
+    const uint16_t v = rte_ipv6_udptcp_cksum_mbuf(mb, reinterpret_cast<const rte_ipv6_hdr*>(ip), m.l4_off);
+    std::memcpy(sum, &v, 2);
+  }
+  mb->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6);
+}
+
 }  // namespace
+
+void pod_forward_originated(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, pod_forward_lcore& s,
+                            const nexthop_table* t, neighbor_lcore& nb, lcore_counters& c) {
+  for (uint16_t i = 0; i < n; ++i) {
+    pkt_meta& m = meta[i];
+    if (m.v != verdict::pending) continue;
+    const uint8_t family = family_of(m);
+    const uint8_t* ip = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t*, m.l3_off);
+    const pod_node* node = s.routes && s.conf && t && family
+                               ? pod_route_lookup(*s.routes, family, ip + (family == 4 ? 16 : 24))
+                               : nullptr;
+    if (!node) {
+      count_drop(m, drop_reason::no_neighbor, c);
+      continue;
+    }
+    finish_offloaded_checksums(pkts[i], m);
+    forward_ctx x{s, *t, nb, c};
+    forward(pkts[i], m, *node, x, false, true);
+  }
+}
 
 void pod_forward_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, pod_forward_lcore& s, const nexthop_table* t,
                        neighbor_lcore& nb, lcore_counters& c) {

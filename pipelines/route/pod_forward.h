@@ -52,6 +52,15 @@ struct pod_forward_lcore {
 void pod_forward_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, pod_forward_lcore& s, const nexthop_table* t,
                        neighbor_lcore& nb, lcore_counters& c);
 
+// Packets the gateway itself sends (its TCP stack's segments) that
+// route_originated_burst left pending: their destination has no route or
+// neighbour but lies in a Node's pod CIDR. Delivered on L2, routed to the
+// Node or encapsulated, as pod_forward_burst forwards, with the TTL the
+// gateway set; a checksum left to the NIC is finished first (the NIC cannot
+// finish it inside VXLAN).
+void pod_forward_originated(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, pod_forward_lcore& s,
+                            const nexthop_table* t, neighbor_lcore& nb, lcore_counters& c);
+
 void vxlan_decap_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const pod_network_conf& conf,
                        lcore_counters& c);
 

@@ -55,7 +55,8 @@ uint16_t originated_hop(const nexthop_table& t, origin_route_cache& cache, uint8
 }  // namespace
 
 void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
-                            origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c) {
+                            origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c,
+                            const pod_route_table* pods) {
   uint64_t gen = t ? __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE) : 0;
   if (cache.table != t || cache.generation != gen) {
     for (auto& e : cache.e) e.family = 0;
@@ -75,6 +76,8 @@ void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, c
       leave_by(pkts[i], frame, m, *t, *e, nb, c);
     } else if (h.found) {
       neighbor_queue(nb, pkts[i], m, family, h.addr, h.port, c);
+    } else if (pods && family && pod_route_lookup(*pods, family, family == 4 ? ip + 16 : ip + 24)) {
+      m.v = verdict::pending;
     } else {
       count_drop(m, drop_reason::no_neighbor, c);
       no_route++;

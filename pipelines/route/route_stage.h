@@ -40,9 +40,12 @@ struct origin_route_cache {
 // connection of the conntrack table, Ethernet header space in front of the
 // IP header. Each leaves through the neighbour of its IP destination's next
 // hop, with the Ethernet header written, or waits for it as above; without
-// any next hop it is dropped (no_neighbor), and `no_route` counts it as well.
+// any next hop it is dropped (no_neighbor), and `no_route` counts it as well,
+// unless its destination lies in a Node's pod CIDR of `pods`: it is then left
+// pending for pod_forward_originated (pod_forward.h).
 void route_originated_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t,
-                            origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c);
+                            origin_route_cache& cache, uint64_t& no_route, neighbor_lcore& nb, lcore_counters& c,
+                            const pod_route_table* pods = nullptr);
 
 // One packet to next hop `h` of `t` (family 4 or 6), as nexthop_resolve
 // found it: addressed and sent when it has a MAC, queued for the resolver

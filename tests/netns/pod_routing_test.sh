@@ -200,6 +200,15 @@ node ping -c 2 -i 0.2 -W 2 -I 198.19.60.10 198.19.50.1 > "$WORK/ping.log" 2>&1 |
 answer=$(node dig +time=2 +tries=1 +short -b 198.19.60.10 @198.18.150.53 to-local.default.svc.cluster.local A 2>&1)
 [ "$answer" = "198.18.150.50" ] || fail "vxlan: remote pod -> the gateway's DNS through the tunnel: $answer"
 echo "vxlan: the gateway's echo reply and DNS answer reached the remote pod through the tunnel"
+# The workers' own TCP (an active open from the SNAT address, as the HTTP
+# proxy opens to an endpoint) to the pod behind the tunnel: its segments go
+# through pod routing, encapsulated.
+enc0=$(pods_field encapsulated)
+out=$(cli "tcp connect 198.19.60.10 8080 GET / HTTP/1.0\\r\\n\\r\\n") || fail "vxlan: tcp connect to the remote pod failed: $out"
+grep -q "remote pod" <<< "$out" || fail "vxlan: tcp connect got no page from the remote pod: $out"
+sleep 0.3
+[ "$(pods_field encapsulated)" -gt "$enc0" ] || fail "vxlan: the workers' segments were not encapsulated"
+echo "vxlan: the workers' TCP reached the remote pod through the tunnel"
 
 # A datagram with DF too big for the tunnel: the gateway answers
 # fragmentation needed with the tunnel's MTU, and the pod's kernel keeps it.

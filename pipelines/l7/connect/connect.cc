@@ -59,7 +59,9 @@ connect_result connect_from_snat(tcp::tcp_stack& s, const connect_lcore& w, cons
   }
   // The hop need not be resolved yet: the SYN waits for it (pipelines/neighbor).
   nexthop hop = w.nexthops ? nexthop_resolve(*w.nexthops, remote.family, remote.b.data()) : nexthop{};
-  if (!hop.found) {
+  const pod_route_table* pods = w.pod_routes_slot ? __atomic_load_n(w.pod_routes_slot, __ATOMIC_ACQUIRE) : nullptr;
+  const bool by_pod_route = !hop.found && pods && pod_route_lookup(*pods, remote.family, remote.b.data());
+  if (!hop.found && !by_pod_route) {
     r.error = connect_error::no_route;
     return r;
   }
@@ -72,8 +74,10 @@ connect_result connect_from_snat(tcp::tcp_stack& s, const connect_lcore& w, cons
   // With one worker every reply is its own; otherwise aim when the port the
   // backend is behind hashes in a way we can compute.
   const rss_port* rss = nullptr;
-  bool by_flow_rule = g.n_workers > 1 && w.steering && flow_steered(*w.steering, hop.port);
-  if (g.n_workers > 1 && !by_flow_rule && w.steering && hop.port < max_ports && w.steering->port[hop.port].enabled)
+  // Through pod routing the port the replies come back on is not known here: not aimed.
+  bool by_flow_rule = g.n_workers > 1 && w.steering && !by_pod_route && flow_steered(*w.steering, hop.port);
+  if (g.n_workers > 1 && !by_flow_rule && !by_pod_route && w.steering && hop.port < max_ports &&
+      w.steering->port[hop.port].enabled)
     rss = &w.steering->port[hop.port];
   aim target{rss, w.worker};
   bool steered = g.n_workers == 1 || by_flow_rule;

@@ -20,6 +20,7 @@
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/lb/steering.h"
 #include "pipelines/route/nexthop.h"
+#include "pipelines/route/pod_route_table.h"
 
 namespace kgw {
 
@@ -30,6 +31,10 @@ struct connect_lcore {
   ip_addr snat_v4, snat_v6;  // family 0: none of that family
   const nexthop_table* nexthops = nullptr;
   const steering_table* steering = nullptr;  // the ports' RSS; nullptr: not aimed
+  // Where the pod routes are published (nullptr: no pod network): a backend
+  // without a route of its own in a Node's pod CIDR is reached through pod
+  // routing (pod_forward_originated).
+  const pod_route_table* const* pod_routes_slot = nullptr;
 };
 
 enum class connect_error : uint8_t { ok, no_source, no_route, no_port };

@@ -340,6 +340,82 @@ TEST_F(PodForward, AServicePacketWithoutNextHopToAPodIsLeftToPodRouting) {
   }
 }
 
+// The gateway's own answer (here the local stage's echo reply, written over
+// the request) to a pod that reached it through the tunnel goes back into the
+// tunnel, its TTL as the gateway set it; a packet it forwards keeps going out
+// bare when it did not come through a tunnel.
+TEST_F(PodForward, AnAnswerToASenderBehindTheTunnelGoesBackIntoIt) {
+  conf.overlay = pod_overlay::vxlan;
+  bytes request = frame(eth(ethertype_ipv4, gw_vtep_mac, node_b_vtep),
+                        ipv4({.proto = ipproto_icmp, .src = remote_pod, .dst = gw_vtep},
+                             with_icmp4_sum(icmp(8, 0, 1, 1, bytes(8, 0x5a)))));
+  for (bool tunneled : {true, false}) {
+    mbuf_burst b({tunneled ? vxlan_frame(request) : request});
+    pkt_meta meta[1];
+    parse_burst(b.data(), meta, 1, c);
+    vxlan_decap_burst(b.data(), meta, 1, conf, c);
+    ASSERT_EQ(meta[0].tunneled, tunneled ? 1 : 0);
+    // The answer as the local stage writes it: addresses turned, back out of in_port.
+    uint8_t* f = rte_pktmbuf_mtod(b.data()[0], uint8_t*);
+    uint8_t* ip = f + meta[0].l3_off;
+    uint8_t a[4];
+    std::memcpy(a, ip + 12, 4);
+    std::memcpy(ip + 12, ip + 16, 4);
+    std::memcpy(ip + 16, a, 4);
+    meta[0].answer();
+    const uint64_t enc = c.pod.encapsulated;
+    pod_forward_burst(b.data(), meta, 1, s, nh.get(), nb, c);
+    ASSERT_EQ(meta[0].v, verdict::tx);
+    if (!tunneled) {
+      EXPECT_EQ(c.pod.encapsulated, enc) << "not from a tunnel: left as the local stage sent it";
+      continue;
+    }
+    EXPECT_EQ(c.pod.encapsulated, enc + 1);
+    EXPECT_EQ(meta[0].out_port, 1);
+    bytes out = b.frame(0);
+    ASSERT_GE(out.size(), vxlan_outer_len + 34u);
+    EXPECT_EQ(bytes(out.begin(), out.begin() + 6), node_b_mac);
+    EXPECT_EQ(bytes(out.begin() + 30, out.begin() + 34), node_b) << "outer destination: the Node owning the pod";
+    const size_t inner = vxlan_outer_len;  // outer Ethernet, IPv4, UDP, VXLAN
+    EXPECT_EQ(bytes(out.begin() + inner, out.begin() + inner + 6), node_b_vtep);
+    EXPECT_EQ(out[inner + 14 + 8], 64) << "the gateway's own TTL, not decremented";
+    EXPECT_EQ(bytes(out.begin() + inner + 14 + 16, out.begin() + inner + 14 + 20), remote_pod);
+  }
+}
+
+// A segment of the workers' TCP stack to a pod behind the tunnel, with its
+// checksum left to the NIC (the pseudo-header sum in the field): the route
+// stage finds no next hop and leaves it to pod routing, which finishes the
+// checksum (the NIC cannot inside VXLAN) and encapsulates it, TTL kept.
+TEST_F(PodForward, AnOriginatedSegmentToAPodIsEncapsulatedWithItsChecksumFinished) {
+  conf.overlay = pod_overlay::vxlan;
+  const bytes snat = {198, 18, 1, 250};
+  bytes seg = tcp_frame(snat, remote_pod, 50000, 8080, 0x02);
+  bytes want_l4(seg.begin() + 34, seg.end());  // as tcp_frame summed it
+  mbuf_burst b({seg});
+  pkt_meta meta[1];
+  parse_burst(b.data(), meta, 1, c);
+  uint8_t* f = rte_pktmbuf_mtod(b.data()[0], uint8_t*);
+  const uint32_t pseudo = csum_add_bytes(0, f + 26, 8) + ipproto_tcp + (seg.size() - 34);
+  store_be16(f + 34 + 16, static_cast<uint16_t>(~csum_finish(pseudo)));  // what an offloading stack leaves
+  b.data()[0]->ol_flags = RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+  meta[0].v = verdict::tx;  // as tcp_drain_tx hands it over
+  origin_route_cache cache;
+  uint64_t no_route = 0;
+  route_originated_burst(b.data(), meta, 1, nh.get(), cache, no_route, nb, c, routes);
+  ASSERT_EQ(meta[0].v, verdict::pending);
+  EXPECT_EQ(no_route, 0u);
+  pod_forward_originated(b.data(), meta, 1, s, nh.get(), nb, c);
+  ASSERT_EQ(meta[0].v, verdict::tx) << drop_reason_name(meta[0].why);
+  EXPECT_EQ(b.data()[0]->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0u);
+  bytes out = b.frame(0);
+  const size_t inner = vxlan_outer_len;
+  ASSERT_EQ(out.size(), inner + seg.size());
+  EXPECT_EQ(out[inner + 14 + 8], seg[14 + 8]) << "TTL kept";
+  EXPECT_EQ(bytes(out.begin() + inner + 34, out.end()), want_l4) << "the TCP checksum finished in software";
+  EXPECT_EQ(c.pod.encapsulated, 1u);
+}
+
 TEST_F(PodForward, VxlanHeaderHelpers) {
   uint8_t h[8] = {0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0};
   EXPECT_EQ(vxlan_vni(h), 0x123456);
