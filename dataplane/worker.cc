@@ -29,10 +29,14 @@ namespace {
 __attribute__((noinline)) void kgw_tx_burst(worker_conf& w, uint16_t port) {
   tx_buffer& b = w.tx[port];
   if (b.n == 0) return;
-  uint16_t sent = rte_eth_tx_burst(port, w.txq, b.pkts, b.n);
-  // One retry absorbs a momentarily full ring without stalling the loop.
-  if (sent < b.n) sent += rte_eth_tx_burst(port, w.txq, b.pkts + sent, b.n - sent);
   auto& pc = w.counters->port[port];
+  uint16_t sent = rte_eth_tx_burst(port, w.txq, b.pkts, b.n);
+  pc.tx_bursts++;
+  // One retry absorbs a momentarily full ring without stalling the loop.
+  if (sent < b.n) {
+    sent += rte_eth_tx_burst(port, w.txq, b.pkts + sent, b.n - sent);
+    pc.tx_bursts++;
+  }
   for (uint16_t i = 0; i < sent; ++i) pc.tx_bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
   pc.tx_pkts += sent;
   w.counters->tx_pkts += sent;
