@@ -655,10 +655,9 @@ int worker_main(void* arg) {
     unsigned n = worker_poll(w);
     worker_drain(w, n, t0);
     if (w.timestamp_offset < 0 && n == 0) update_clock(w, 0, nullptr);
-    // The expiry step and the counters' publication every upkeep_stride
-    // loops, the same buckets per loop on average: an idle loop is mostly
-    // this otherwise (perf/README.md, the proxy's section).
-    if ((c.loops & (upkeep_stride - 1)) == 0) worker_upkeep(w, 8 * upkeep_stride);
+    // The expiry step, paced by the TSC (expiry_pace), and the counters'
+    // publication every upkeep_stride loops rather than in every loop.
+    if ((c.loops & (upkeep_stride - 1)) == 0) worker_upkeep(w, w.expiry.due(w.tsc_clock.to_ns(t0)));
     worker_quiescent(w);
     c.loops++;
     if (n) {

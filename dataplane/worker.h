@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "dataplane/expiry_pace.h"
 #include "dataplane/tx_drain.h"
 #include "pipelines/contract/shared_state.h"
 #include "pipelines/common/lcore_counters.h"
@@ -39,6 +40,7 @@ struct worker_conf {
   uint16_t burst = max_burst;
   tx_buffer tx[max_ports] = {};
   tx_drain drain;                // when the TX buffers are sent (dataplane.tx_drain_us)
+  expiry_pace expiry;            // buckets per expiry step of worker_main (by TSC time)
   lcore_counters* counters = nullptr;  // this worker's slot in shared memory
   const local_table* local = nullptr;
   // The DNS responder: its addresses (nullptr: none) and the published names
