@@ -511,6 +511,21 @@ void redirect(proxy_worker& pw, proxy_conn& c, const http::head& h, std::string_
 
 bool body_behind_head(proxy_worker& pw, proxy_half& h, uint64_t* data);
 
+// After a step of the request body (decoded: it was well formed): false when
+// the client is answered instead, the body malformed or past
+// ingress.limits.request_body_bytes.
+bool request_body_ok(proxy_worker& pw, proxy_conn& c, bool decoded) {
+  if (!decoded) {
+    fail(pw, c, http_reason::bad_request, "malformed request body");
+    return false;
+  }
+  if (pw.settings.max_request_body && c.body_bytes > pw.settings.max_request_body) {
+    fail(pw, c, http_reason::body_too_large, "request body too large");
+    return false;
+  }
+  return true;
+}
+
 // The request head is whole and parsed (pw.parser): route it, open the
 // backend connection and queue the rewritten head for it.
 void start_exchange(proxy_worker& pw, proxy_conn& c) {
@@ -609,14 +624,7 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   c.req.pending = head;
   // The body bytes that came with the head leave with it, in one segment
   // where the client sent one (body_behind_head).
-  if (!body_behind_head(pw, c.req, &c.body_bytes)) {
-    fail(pw, c, http_reason::bad_request, "malformed request body");
-    return;
-  }
-  if (pw.settings.max_request_body && c.body_bytes > pw.settings.max_request_body) {
-    fail(pw, c, http_reason::body_too_large, "request body too large");
-    return;
-  }
+  if (!request_body_ok(pw, c, body_behind_head(pw, c.req, &c.body_bytes))) return;
   c.resp = proxy_half{};
   c.resp_started = c.resp_final_head = c.resp_persistent = c.resp_dechunk = false;
   connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
@@ -1002,14 +1010,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         uint32_t room = tcp_send_space(s, c.backend);
         if (c.req.in.bytes <= c.req.owed && room > c.req.in.bytes)
           if (read_into(pw, c, c.req, room - c.req.in.bytes)) progress = true;
-        if (!body_step(pw, c.req, &c.body_bytes)) {
-          fail(pw, c, http_reason::bad_request, "malformed request body");
-          continue;
-        }
-        if (pw.settings.max_request_body && c.body_bytes > pw.settings.max_request_body) {
-          fail(pw, c, http_reason::body_too_large, "request body too large");
-          continue;
-        }
+        if (!request_body_ok(pw, c, body_step(pw, c.req, &c.body_bytes))) continue;
         if (c.req.pending) progress = true;
         if (c.req.phase == phase_body && c.req.eof && c.req.in.bytes == c.req.owed && !c.req.pending &&
             !client_recv_ready(pw, c)) {
