@@ -142,6 +142,8 @@ void port_metrics(std::string& out, const shared_state& s, const counter_snapsho
       {"kgw_port_rx_bytes_total", "Bytes the workers received on the port.", &port_lcore_counters::rx_bytes},
       {"kgw_port_tx_packets_total", "Packets the workers sent on the port.", &port_lcore_counters::tx_pkts},
       {"kgw_port_tx_bytes_total", "Bytes the workers sent on the port.", &port_lcore_counters::tx_bytes},
+      {"kgw_port_tx_bursts_total", "TX bursts the workers handed to the port's driver (af_packet: a sendto each).",
+       &port_lcore_counters::tx_bursts},
       {"kgw_port_tx_dropped_total", "Packets dropped because the TX queue stayed full.", &port_lcore_counters::tx_dropped},
   };
   for (const kgw_metric& m : ours) {

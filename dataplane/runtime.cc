@@ -311,6 +311,7 @@ bool runtime::build_workers(const runtime_options& o) {
     w->txq = static_cast<uint16_t>(i);
     w->n_ports = static_cast<uint16_t>(state_->n_ports);
     w->burst = static_cast<uint16_t>(cfg_->dataplane.burst);
+    w->drain.bound_tsc = tx_drain_bound_tsc(cfg_->dataplane.tx_drain_us, rte_get_tsc_hz());
     w->counters = &state_->counters[i];
     w->snapshot = &state_->conn_snapshots[i];
     w->l7_snapshot = &state_->l7_snapshots[i];

@@ -96,8 +96,8 @@ std::string format_port_stats(const shared_state& s, unsigned port, const shared
   out += fmt::format("  RX-packets: {:<10} RX-missed: {:<10} RX-bytes:  {}\n", st.ipackets, st.imissed, st.ibytes);
   out += fmt::format("  RX-errors: {}\n  RX-nombuf:  {}\n", st.ierrors, st.rx_nombuf);
   out += fmt::format("  TX-packets: {:<10} TX-errors: {:<10} TX-bytes:  {}\n", st.opackets, st.oerrors, st.obytes);
-  out += fmt::format("\n  Worker view: rx {} pkts / {} bytes, tx {} pkts / {} bytes, tx-dropped {}\n", pc.rx_pkts,
-                     pc.rx_bytes, pc.tx_pkts, pc.tx_bytes, pc.tx_dropped);
+  out += fmt::format("\n  Worker view: rx {} pkts / {} bytes, tx {} pkts / {} bytes in {} bursts, tx-dropped {}\n",
+                     pc.rx_pkts, pc.rx_bytes, pc.tx_pkts, pc.tx_bytes, pc.tx_bursts, pc.tx_dropped);
   if (prev && prev->tsc && st.tsc > prev->tsc && s.tsc_hz) {
     double secs = double(st.tsc - prev->tsc) / double(s.tsc_hz);
     auto rate = [secs](uint64_t now, uint64_t before) { return uint64_t(double(diff(now, before)) / secs); };

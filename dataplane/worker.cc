@@ -29,10 +29,14 @@ namespace {
 __attribute__((noinline)) void kgw_tx_burst(worker_conf& w, uint16_t port) {
   tx_buffer& b = w.tx[port];
   if (b.n == 0) return;
-  uint16_t sent = rte_eth_tx_burst(port, w.txq, b.pkts, b.n);
-  // One retry absorbs a momentarily full ring without stalling the loop.
-  if (sent < b.n) sent += rte_eth_tx_burst(port, w.txq, b.pkts + sent, b.n - sent);
   auto& pc = w.counters->port[port];
+  uint16_t sent = rte_eth_tx_burst(port, w.txq, b.pkts, b.n);
+  pc.tx_bursts++;
+  // One retry absorbs a momentarily full ring without stalling the loop.
+  if (sent < b.n) {
+    sent += rte_eth_tx_burst(port, w.txq, b.pkts + sent, b.n - sent);
+    pc.tx_bursts++;
+  }
   for (uint16_t i = 0; i < sent; ++i) pc.tx_bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
   pc.tx_pkts += sent;
   w.counters->tx_pkts += sent;
@@ -547,6 +551,14 @@ void worker_flush(worker_conf& w) {
   for (uint16_t p = 0; p < w.n_ports; ++p) kgw_tx_burst(w, p);
 }
 
+void worker_drain(worker_conf& w, unsigned received, uint64_t loop_start) {
+  bool pending = false;
+  for (uint16_t p = 0; p < w.n_ports; ++p) pending |= w.tx[p].n != 0;
+  // The clock is read only when the answer can depend on it.
+  bool hold_possible = pending && received != 0 && w.drain.bound_tsc != 0;
+  if (w.drain.due(received != 0, pending, loop_start, hold_possible ? rte_rdtsc() : loop_start)) worker_flush(w);
+}
+
 namespace {
 
 static_assert(tcp::tcp_drop_count <= tcp_drop_slots);
@@ -607,15 +619,19 @@ void serve_l7_snapshot(worker_conf& w) {
 
 }  // namespace
 
-void worker_housekeeping(worker_conf& w) {
+void worker_quiescent(worker_conf& w) {
   // Nothing of a Service record is held across loops: this is a quiescent point.
   if (w.rcu) rte_rcu_qsbr_quiescent(w.rcu, w.index);
-  if (w.tcp && w.tcp->stack) publish_tcp_counters(*w.tcp->stack, w.counters->tcp);
   if (w.l7_snapshot) serve_l7_snapshot(w);
+  if (w.snapshot && w.conntrack.table) serve_conn_snapshot(w, *w.conntrack.table);
+}
+
+void worker_upkeep(worker_conf& w, unsigned expiry_buckets) {
+  if (w.tcp && w.tcp->stack) publish_tcp_counters(*w.tcp->stack, w.counters->tcp);
   conn_table* ct = w.conntrack.table;
   if (!ct) return;
-  // A few buckets per loop: expiry costs a little, always, never a pause.
-  ct->expire_step(w.now_ns, 8, lb_removal(w.lb.counters));
+  // A few buckets at a time: expiry costs a little, always, never a pause.
+  ct->expire_step(w.now_ns, expiry_buckets, lb_removal(w.lb.counters));
   const conn_counters& k = ct->counters();
   conntrack_stage_counters& c = w.counters->conntrack;
   c.hits = k.hits;
@@ -628,8 +644,15 @@ void worker_housekeeping(worker_conf& w) {
   c.evicted_established = k.evicted_established;
   c.embryonic = ct->embryonic_count();
   c.assured = k.assured;
-  if (w.snapshot) serve_conn_snapshot(w, *ct);
 }
+
+void worker_housekeeping(worker_conf& w) {
+  worker_upkeep(w, 8);
+  worker_quiescent(w);
+}
+
+// Loops per expiry step and counter publication in worker_main (a power of two).
+constexpr uint64_t upkeep_stride = 16;
 
 int worker_main(void* arg) {
   auto& w = *static_cast<worker_conf*>(arg);
@@ -637,9 +660,12 @@ int worker_main(void* arg) {
   while (!*w.stop) {
     uint64_t t0 = rte_rdtsc();
     unsigned n = worker_poll(w);
-    worker_flush(w);
+    worker_drain(w, n, t0);
     if (w.timestamp_offset < 0 && n == 0) update_clock(w, 0, nullptr);
-    worker_housekeeping(w);
+    // The expiry step, paced by the TSC (expiry_pace), and the counters'
+    // publication every upkeep_stride loops rather than in every loop.
+    if ((c.loops & (upkeep_stride - 1)) == 0) worker_upkeep(w, w.expiry.due(w.tsc_clock.to_ns(t0)));
+    worker_quiescent(w);
     c.loops++;
     if (n) {
       c.busy_loops++;
@@ -647,6 +673,7 @@ int worker_main(void* arg) {
     }
   }
   worker_flush(w);
+  worker_upkeep(w, 8);  // the counters as they end
   return 0;
 }
 

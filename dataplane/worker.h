@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "dataplane/expiry_pace.h"
+#include "dataplane/tx_drain.h"
 #include "pipelines/contract/shared_state.h"
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/tick_clock.h"
@@ -37,6 +39,8 @@ struct worker_conf {
   uint16_t n_ports = 0;
   uint16_t burst = max_burst;
   tx_buffer tx[max_ports] = {};
+  tx_drain drain;                // when the TX buffers are sent (dataplane.tx_drain_us)
+  expiry_pace expiry;            // buckets per expiry step of worker_main (by TSC time)
   lcore_counters* counters = nullptr;  // this worker's slot in shared memory
   const local_table* local = nullptr;
   // The DNS responder: its addresses (nullptr: none) and the published names
@@ -88,7 +92,15 @@ struct worker_conf {
 unsigned worker_poll(worker_conf& w);
 // Sends whatever is buffered.
 void worker_flush(worker_conf& w);
-// Once per loop: a step of connection expiry, counters published.
+// At the end of a poll loop that started at TSC loop_start and received
+// `received` packets: sends what is buffered, or holds it for the next loop
+// (tx_drain).
+void worker_drain(worker_conf& w, unsigned received, uint64_t loop_start);
+// Once per loop: the RCU quiescent point, a slice of any table copy asked for.
+void worker_quiescent(worker_conf& w);
+// A step of connection expiry over expiry_buckets buckets, counters published.
+void worker_upkeep(worker_conf& w, unsigned expiry_buckets);
+// Both, with 8 buckets: once per loop of a replay.
 void worker_housekeeping(worker_conf& w);
 // lcore entry point (rte_eal_remote_launch): polls until *stop.
 int worker_main(void* conf);

@@ -489,8 +489,8 @@ class gateway_parser {
 
   void parse_dataplane(yaml::node n, dataplane_config& d) {
     yaml::node m = f_.entries(n, "dataplane",
-                         {"file_prefix", "cpus", "mbufs", "mbuf_cache", "mbuf_data_room", "burst", "rx_desc", "tx_desc", "telemetry",
-                          "stats_interval_ms", "memory_mb", "table_memory_mb"});
+                         {"file_prefix", "cpus", "mbufs", "mbuf_cache", "mbuf_data_room", "burst", "tx_drain_us", "rx_desc", "tx_desc",
+                          "telemetry", "stats_interval_ms", "memory_mb", "table_memory_mb"});
     if (auto v = m.get("file_prefix")) {
       if (auto s = f_.get_string(v, "dataplane.file_prefix")) {
         if (!valid_file_prefix(*s))
@@ -542,6 +542,7 @@ class gateway_parser {
         else d.burst = *x;
       }
     }
+    bounded(m, "tx_drain_us", "dataplane.tx_drain_us", 0, 1000, d.tx_drain_us);
     desc_count(m.get("rx_desc"), "dataplane.rx_desc", d.rx_desc);
     desc_count(m.get("tx_desc"), "dataplane.tx_desc", d.tx_desc);
     if (auto v = m.get("telemetry")) {

@@ -67,6 +67,7 @@ struct dataplane_config {
   unsigned mbuf_cache = 256;
   unsigned mbuf_data_room = 2048;    // packet bytes per mbuf (after the 128-byte headroom)
   unsigned burst = 32;               // RX burst size, 1..32
+  unsigned tx_drain_us = 0;          // longest a partly filled TX burst waits for more while RX keeps coming; 0 = never
   unsigned rx_desc = 0;              // 0 = from the NIC profile
   unsigned tx_desc = 0;
   bool telemetry = true;

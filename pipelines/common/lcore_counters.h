@@ -17,6 +17,7 @@ struct port_lcore_counters {
   uint64_t tx_pkts;
   uint64_t tx_bytes;
   uint64_t tx_dropped;  // TX queue full after retries
+  uint64_t tx_bursts;   // calls of the driver's TX burst with packets (af_packet: one sendto each)
 };
 
 // Counters of the local stage (ARP/ND/echo answered inline).

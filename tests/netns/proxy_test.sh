@@ -8,7 +8,9 @@
 # while others are served; with one pod's server stopped every request still
 # succeeds (retried, the endpoint ejected); two requests on one keep-alive connection; a 1 MiB POST whose
 # sha256 the pod returns; a 20 MB download compared by sha256; the pod sees
-# the client's address in X-Forwarded-For (a forged one is replaced).
+# the client's address in X-Forwarded-For (a forged one is replaced). All of it
+# with dataplane.tx_drain_us (TX bursts held for the next loops while packets
+# keep coming), whose bursts `show port stats` counts.
 #   proxy_test.sh path/to/kgw
 set -uo pipefail
 
@@ -205,6 +207,7 @@ snat:
 dataplane:
   file_prefix: $P
   mbufs: 8191
+  tx_drain_us: 200
 metrics:
   listen: "127.0.0.1:9464"
 YAML
@@ -383,4 +386,13 @@ echo "passive health: a stopped pod ejected, its requests retried, all 30 answer
 "$KGW" cli --file-prefix "$P" -c "show counters" > "$WORK/counters.txt" 2>&1
 grep -E "^ *http" "$WORK/counters.txt"
 grep -qE "http: .*requests [1-9]" "$WORK/counters.txt" || fail "show counters has no http requests"
+# Every packet went out in some TX burst, at most a burst's worth (32) in one
+# (a retry of a full ring is a burst too: no lower bound).
+for port in 0 1; do
+  v=$("$KGW" cli --file-prefix "$P" -c "show port stats $port" 2>&1 | grep "Worker view")
+  read -r pkts bursts < <(sed -n 's/.*tx \([0-9]*\) pkts .* in \([0-9]*\) bursts.*/\1 \2/p' <<< "$v")
+  [ -n "$bursts" ] && [ "$bursts" -gt 0 ] && [ "$pkts" -le $((bursts * 32)) ] ||
+    fail "port $port: TX packets and bursts do not add up: $v"
+  echo "port $port: $pkts packets sent in $bursts TX bursts"
+done
 echo "PASS"

@@ -509,6 +509,23 @@ void redirect(proxy_worker& pw, proxy_conn& c, const http::head& h, std::string_
   rearm(pw, c);
 }
 
+bool body_behind_head(proxy_worker& pw, proxy_half& h, uint64_t* data);
+
+// After a step of the request body (decoded: it was well formed): false when
+// the client is answered instead, the body malformed or past
+// ingress.limits.request_body_bytes.
+bool request_body_ok(proxy_worker& pw, proxy_conn& c, bool decoded) {
+  if (!decoded) {
+    fail(pw, c, http_reason::bad_request, "malformed request body");
+    return false;
+  }
+  if (pw.settings.max_request_body && c.body_bytes > pw.settings.max_request_body) {
+    fail(pw, c, http_reason::body_too_large, "request body too large");
+    return false;
+  }
+  return true;
+}
+
 // The request head is whole and parsed (pw.parser): route it, open the
 // backend connection and queue the rewritten head for it.
 void start_exchange(proxy_worker& pw, proxy_conn& c) {
@@ -605,6 +622,9 @@ void start_exchange(proxy_worker& pw, proxy_conn& c) {
   queue_trim_front(c.req.in, h.length);
   c.req.scan = {};
   c.req.pending = head;
+  // The body bytes that came with the head leave with it, in one segment
+  // where the client sent one (body_behind_head).
+  if (!request_body_ok(pw, c, body_behind_head(pw, c.req, &c.body_bytes))) return;
   c.resp = proxy_half{};
   c.resp_started = c.resp_final_head = c.resp_persistent = c.resp_dechunk = false;
   connect_endpoint(pw, c, http_reason::no_endpoint, "no ready endpoint");
@@ -725,12 +745,13 @@ bool only_chunked(const http::head& h) {
 // A head just written (h.pending) takes the body bytes that arrived with it
 // along, as one chain: sent apart, they would leave as two segments where
 // the sender sent one (and the receiver ACKs the second at once), two
-// packets more per small exchange. false: the body is malformed.
-bool body_behind_head(proxy_worker& pw, proxy_half& h) {
+// packets more per small exchange. false: the body is malformed. `data`
+// adds up the body's data bytes (body_step).
+bool body_behind_head(proxy_worker& pw, proxy_half& h, uint64_t* data) {
   rte_mbuf* head = h.pending;
   if (h.phase != phase_body || h.in.bytes == 0 || head->nb_segs + h.in.segs > RTE_MBUF_MAX_NB_SEGS) return true;
   h.pending = nullptr;
-  bool ok = body_step(pw, h, nullptr);
+  bool ok = body_step(pw, h, data);
   // Within RTE_MBUF_MAX_NB_SEGS (a take has at most the queue's segments): the chain cannot fail.
   if (h.pending) rte_pktmbuf_chain(head, h.pending);
   h.pending = head;
@@ -989,14 +1010,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
         uint32_t room = tcp_send_space(s, c.backend);
         if (c.req.in.bytes <= c.req.owed && room > c.req.in.bytes)
           if (read_into(pw, c, c.req, room - c.req.in.bytes)) progress = true;
-        if (!body_step(pw, c.req, &c.body_bytes)) {
-          fail(pw, c, http_reason::bad_request, "malformed request body");
-          continue;
-        }
-        if (pw.settings.max_request_body && c.body_bytes > pw.settings.max_request_body) {
-          fail(pw, c, http_reason::body_too_large, "request body too large");
-          continue;
-        }
+        if (!request_body_ok(pw, c, body_step(pw, c.req, &c.body_bytes))) continue;
         if (c.req.pending) progress = true;
         if (c.req.phase == phase_body && c.req.eof && c.req.in.bytes == c.req.owed && !c.req.pending &&
             !client_recv_ready(pw, c)) {
@@ -1083,7 +1097,7 @@ void pump(proxy_worker& pw, proxy_conn& c) {
             http::body_init(c.resp.body, h);
             c.resp.phase = h.body == http::framing::none ? phase_done : phase_body;
             // A de-chunked body is copied out by the body step, not chained as it came.
-            if (!c.resp_dechunk && !body_behind_head(pw, c.resp)) {
+            if (!c.resp_dechunk && !body_behind_head(pw, c.resp, nullptr)) {
               fail(pw, c, http_reason::backend_invalid, "invalid response body from the endpoint");
               continue;
             }

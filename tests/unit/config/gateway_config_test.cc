@@ -118,6 +118,7 @@ TEST(GatewayConfig, FullExample) {
   EXPECT_EQ(d.mbuf_cache, 256u);
   EXPECT_EQ(d.mbuf_data_room, 2048u);
   EXPECT_EQ(d.burst, 32u);
+  EXPECT_EQ(d.tx_drain_us, 0u);
   EXPECT_EQ(d.rx_desc, 0u);
   EXPECT_EQ(d.tx_desc, 0u);
   EXPECT_TRUE(d.telemetry);
@@ -128,7 +129,7 @@ TEST(GatewayConfig, NonDefaultDataplaneValues) {
   std::string text = std::string(minimal) +
                      "dataplane:\n  file_prefix: edge.a-1\n  cpus: [3]\n  mbufs: 1023\n  mbuf_cache: 682\n"
                      "  burst: 1\n  rx_desc: 64\n  tx_desc: 16384\n  telemetry: false\n  stats_interval_ms: 60000\n"
-                     "  mbuf_data_room: 255\n";
+                     "  mbuf_data_room: 255\n  tx_drain_us: 1000\n";
   std::vector<config_error> errs;
   auto cfg = parse_gateway_config(text, "t.yaml", errs);
   // mbuf_cache 682 > 512 and a data room below 256: two errors, the rest fine.
@@ -152,6 +153,13 @@ TEST(GatewayConfig, NonDefaultDataplaneValues) {
   EXPECT_EQ(cfg->dataplane.tx_desc, 16384u);
   EXPECT_FALSE(cfg->dataplane.telemetry);
   EXPECT_EQ(cfg->dataplane.stats_interval_ms, 60000u);
+  EXPECT_EQ(cfg->dataplane.tx_drain_us, 1000u);
+}
+
+TEST(GatewayConfig, TxDrainBound) {
+  auto errs = strings_of(errors_of(std::string(minimal) + "dataplane:\n  tx_drain_us: 1001\n"));
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0], "t.yaml:8:16: dataplane.tx_drain_us: must be 0..1000, got 1001");
 }
 
 TEST(GatewayConfig, MetricsListenOnLoopbackOnly) {
@@ -413,7 +421,7 @@ dataplane:
             "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns, exception, pod_network)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
-            "burst, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
+            "burst, tx_drain_us, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
 }
 
 TEST(GatewayConfig, DuplicateKey) {

@@ -351,6 +351,25 @@ TEST_F(ProxyTest, SmallResponseInOneSegment) {
   EXPECT_EQ(counters.backend_reused, 1u);
 }
 
+// A small request body the client sent with its head reaches the endpoint
+// in the same segment as the rewritten head: sent apart, the endpoint gets
+// one segment more per request (and ACKs it at once).
+TEST_F(ProxyTest, SmallRequestInOneSegment) {
+  quick_acks = 0;  // else the endpoint's ACKs of a fresh connection go at once, segments of their own
+  start();
+  uint32_t c = open(get("/one"));
+  ASSERT_TRUE(run_until_responses(c, 1));
+  run(100'000'000);  // the backend connection is pooled, every delayed ACK out
+  uint64_t in0 = tcp::tcp_stack_counters(*p(1).st).segments_in;
+  send(c, "POST /one HTTP/1.1\r\nHost: a.example\r\nContent-Length: 11\r\n\r\nhello there");
+  ASSERT_TRUE(run_until_responses(c, 2));
+  EXPECT_EQ(tcp::tcp_stack_counters(*p(1).st).segments_in - in0, 1u);
+  const std::string& req = p(1).last_request;
+  EXPECT_EQ(req.substr(0, 10), "POST /one ");
+  EXPECT_EQ(req.substr(req.size() - 15), "\r\n\r\nhello there");
+  EXPECT_EQ(counters.backend_reused, 1u);
+}
+
 // The last response of a connection carries the FIN on its segment: the
 // client gets the SYN-ACK, the response with the FIN, and the ACK of its
 // own FIN (the FIN alone after the response made four).
