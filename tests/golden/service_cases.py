@@ -186,7 +186,11 @@ def case_svc_udp_fragments(stamp, checksum_ok, last_first=False):
         if len(out) != 6:
             return [f"expected 3 query fragments out and 3 answer fragments back, got {len(out)}"]
         problems = []
-        to_pod, back = out[:3], out[3:]
+        # By direction: held fragments go out after the burst that released them.
+        to_pod = [o for o in out if IP in o and o[IP].dst != CLIENT_V4]
+        back = [o for o in out if IP in o and o[IP].dst == CLIENT_V4]
+        if len(to_pod) != 3:
+            return [f"expected 3 query fragments out, got {len(to_pod)}"]
         for o in to_pod:
             if o[IP].dst != "198.19.1.12" or o[IP].src != SNAT_V4 or o[Ether].dst != POD_MAC["198.19.1.12"]:
                 problems.append(f"query fragment not sent the way of its first: {o.summary()}")

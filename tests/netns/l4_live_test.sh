@@ -22,6 +22,11 @@
 #      number, and a closed port on a node address are refused at once (ICMP
 #      unreachable, RST); a TCP connection idle past its timeout is picked up
 #      with its tuple and goes on (`picked-up`).
+#   6. a 2,000-byte UDP datagram to the dns ClusterIP in IP fragments (IPv4
+#      and IPv6), as the client's kernel sends it and last-first (scapy):
+#      every fragment reaches one pod, whose kernel puts the datagram back
+#      together and echoes it whole; the last-first ones were held for their
+#      first fragment (`fragments: held`, `released`).
 set -uo pipefail
 
 KGW=$(realpath "$1")
@@ -454,5 +459,54 @@ mapfile -t lines < "$WORK/pickup.txt"
 [ "$(pod_of <<< "${lines[0]}")" = "$(pod_of <<< "${lines[1]}")" ] || fail "5. the picked-up connection changed pod"
 [ "$(counter picked-up)" -gt "$picked_before" ] || fail "5. picked-up did not count"
 echo "5. a connection idle past its timeout was picked up with its tuple: ${lines[1]}"
+
+# --- 6. a UDP datagram in IP fragments, in any order -------------------------
+frag_ask() {  # frag_ask kernel|last-first SRC SPORT DST: "POD PEER whole" or what went wrong
+  client /usr/bin/python3 - "$@" <<'PY'
+import socket, sys
+from scapy.all import IP, IPv6, IPv6ExtHdrFragment, UDP, Raw, conf, fragment, fragment6, send
+from scapy.supersocket import L3RawSocket
+from scapy.layers.inet6 import L3RawSocket6
+order, src, sport, dst = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+payload = bytes((i * 7) % 251 for i in range(2000))
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((src, sport))
+s.settimeout(3)
+if order == "kernel":
+    s.sendto(payload, (dst, 53))
+else:  # the kernel's raw sockets send each fragment as built
+    conf.L3socket, conf.L3socket6 = L3RawSocket, L3RawSocket6
+    if fam == socket.AF_INET:
+        frags = fragment(IP(src=src, dst=dst, id=0x5151) / UDP(sport=sport, dport=53) / Raw(payload), fragsize=1200)
+    else:
+        frags = fragment6(IPv6(src=src, dst=dst) / IPv6ExtHdrFragment(id=0x51515151) / UDP(sport=sport, dport=53) /
+                          Raw(payload), 1280)
+    for f in reversed(frags):
+        send(f, verbose=False)
+try:
+    data, _ = s.recvfrom(4096)
+except socket.timeout:
+    print("timeout")
+    sys.exit()
+name, peer, echoed = data.split(b" ", 2)
+print(name.decode(), peer.decode(), "whole" if echoed == payload else f"not-whole-{len(echoed)}")
+PY
+}
+held_before=$(counter_field fragments held) released_before=$(counter_field fragments released)
+port=44000
+for order in kernel last-first; do
+  for fam in 4 6; do
+    if [ $fam = 4 ]; then src=198.18.0.2 vip=198.18.100.60; else src=2001:2::2 vip=2001:2:0:100::60; fi
+    port=$((port + 1))
+    got=$(frag_ask $order $src $port $vip)
+    [[ "$got" =~ ^pod[12]\ .*\ whole$ ]] || fail "6. IPv$fam, $order: 2,000 bytes in fragments to the dns Service: \"$got\""
+    echo "6. IPv$fam, fragments in $order order: echoed whole by $(pod_of <<< "$got")"
+  done
+done
+held=$(counter_field fragments held) released=$(counter_field fragments released)
+[ "$((held - held_before))" -ge 2 ] || fail "6. fragments: held $held_before -> $held, want 2 more (one per last-first datagram)"
+[ "$((released - released_before))" -ge 2 ] || fail "6. fragments: released $released_before -> $released, want 2 more"
+echo "6. fragments: held $held_before -> $held, released $released_before -> $released"
 
 echo "PASS: L4 on a live gateway"

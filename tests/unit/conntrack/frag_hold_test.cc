@@ -7,6 +7,8 @@
 
 #include <vector>
 
+#include "pipelines/conntrack/frag_table.h"
+
 namespace kgw {
 namespace {
 
