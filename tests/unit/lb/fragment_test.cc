@@ -50,19 +50,33 @@ void expect_whole_datagram(const bytes& first, const bytes& later, const bytes& 
   expect_whole_datagram(std::vector<bytes>{first, later}, src, dst);
 }
 
+// A UDP fragment from ip6_client to `dst`: its Fragment header's offset and
+// flags field as on the wire, and its 32-bit ID.
+bytes fragment6(const bytes& dst, uint16_t offset_flags, uint32_t id, const bytes& payload) {
+  bytes h = {0, 0, static_cast<uint8_t>(offset_flags >> 8), static_cast<uint8_t>(offset_flags),
+             static_cast<uint8_t>(id >> 24), static_cast<uint8_t>(id >> 16), static_cast<uint8_t>(id >> 8),
+             static_cast<uint8_t>(id)};
+  return framed(ipv6({.proto = ipproto_udp, .dst = dst, .ext = {{ipproto_fragment, h}}}, payload));
+}
+
 class Fragments : public ::testing::Test {
  protected:
   void SetUp() override {
-    service_model d = one_port_service("dns", {"198.18.100.53"}, {"198.19.1.15"});
-    d.ports[0].protocol = ipproto_udp;
-    d.ports[0].port = 53;
-    auto compiled = compile_records({d});
-    uint32_t next = 0;
-    number_slots(dir.put(0, *compiled[0].record), next);
+    add_dns_service(0, "198.18.100.53", "198.19.1.15");
     dir.set_snat_v4(*parse_ip("198.18.0.250"));
     w = std::make_unique<lb_worker>(&dir.dir());
     frags.init(frag_mem.data(), 64, 30'000'000'000ull);
     w->cs.frags = &frags;
+  }
+
+  // A UDP Service on port 53 of `vip` with one endpoint, in directory `slot`.
+  void add_dns_service(uint32_t slot, const char* vip, const char* pod) {
+    service_model d = one_port_service(std::string("dns") + std::to_string(slot), {vip}, {pod});
+    d.ports[0].protocol = ipproto_udp;
+    d.ports[0].port = 53;
+    auto compiled = compile_records({d});
+    uint32_t next = slot * 8;  // its counter slots
+    number_slots(dir.put(slot, *compiled[0].record), next);
   }
 
   void TearDown() override {
@@ -209,10 +223,7 @@ TEST_F(Fragments, AFirstFragmentHandedOverTakesItsLaterFragmentsAlong) {
 
 TEST_F(Fragments, Ipv6FragmentsAreToldApartByTheirThirtyTwoBitId) {
   auto frag6 = [](uint16_t offset_flags, uint32_t id, const bytes& payload) {
-    bytes h = {0, 0, static_cast<uint8_t>(offset_flags >> 8), static_cast<uint8_t>(offset_flags),
-               static_cast<uint8_t>(id >> 24), static_cast<uint8_t>(id >> 16), static_cast<uint8_t>(id >> 8),
-               static_cast<uint8_t>(id)};
-    return framed(ipv6({.proto = ipproto_udp, .ext = {{ipproto_fragment, h}}}, payload));
+    return fragment6(ip6_gw, offset_flags, id, payload);
   };
   bytes seg = udp(40003, 53, bytes(24, 1));
   mbuf_burst b({frag6(0x0001, 0x01020304, slice(seg, 0, 16)), frag6(0x0010, 0x01020304, slice(seg, 16, 32)),
@@ -363,20 +374,12 @@ TEST_F(Fragments, OnlyFragmentsToAServiceOrNodeAddressWait) {
 
 TEST_F(Fragments, Ipv6FragmentsWaitForTheirFirstByTheirThirtyTwoBitId) {
   const bytes vip6 = addr("2001:db8:100::53"), pod6 = addr("2001:db8:1::15"), snat6 = addr("2001:db8::250");
-  service_model d6 = one_port_service("dns6", {"2001:db8:100::53"}, {"2001:db8:1::15"});
-  d6.ports[0].protocol = ipproto_udp;
-  d6.ports[0].port = 53;
-  auto compiled = compile_records({d6});
-  uint32_t next = 10;
-  number_slots(dir.put(1, *compiled[0].record), next);
+  add_dns_service(1, "2001:db8:100::53", "2001:db8:1::15");
   std::memcpy(dir.dir().snat_v6, snat6.data(), 16);
   dir.dir().has_snat_v6 = 1;
   hold_early(64);
   auto frag6 = [&](uint16_t offset_flags, uint32_t id, const bytes& payload) {
-    bytes h = {0, 0, static_cast<uint8_t>(offset_flags >> 8), static_cast<uint8_t>(offset_flags),
-               static_cast<uint8_t>(id >> 24), static_cast<uint8_t>(id >> 16), static_cast<uint8_t>(id >> 8),
-               static_cast<uint8_t>(id)};
-    return framed(ipv6({.proto = ipproto_udp, .dst = vip6, .ext = {{ipproto_fragment, h}}}, payload));
+    return fragment6(vip6, offset_flags, id, payload);
   };
   bytes seg = with_l4_sum6(udp(40031, 53, bytes(24, 1)), 6, ip6_client, vip6, ipproto_udp);
   // The later fragment of this datagram, and of one whose ID differs only
