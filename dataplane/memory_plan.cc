@@ -46,6 +46,9 @@ memory_plan plan_memory(const gateway_config& cfg) {
   p.per_worker_bytes = conn_table::memory_size(cfg.services.conntrack_entries) +
                        affinity_table::memory_size(cfg.services.affinity_entries) +
                        (cfg.services.fragment_entries ? frag_table::memory_size(cfg.services.fragment_entries) : 0) +
+                       (cfg.services.fragment_entries && cfg.services.fragment_hold
+                            ? sizeof(frag_hold) + frag_hold::memory_size(cfg.services.fragment_hold)
+                            : 0) +
                        sizeof(conn_table) +
                        sizeof(affinity_table) + sizeof(worker_conf) + tcp::tcp_stack_memory_size(tcp_config_of(cfg));
   // The HTTP proxy, built whether or not an Ingress exists yet (one may be

@@ -198,6 +198,8 @@ void worker_metrics(std::string& out, const counter_snapshot& snap) {
       {"kgw_fragments_followed_total", "Later fragments sent the way of their datagram's first fragment.", [](c v) { return v.conntrack.frag_followed; }},
       {"kgw_fragments_unknown_total", "Later fragments with no first fragment remembered (early, or of no connection).", [](c v) { return v.conntrack.frag_unknown; }},
       {"kgw_fragments_replaced_total", "Live fragment entries given up for newer datagrams (services.fragment_entries too small).", [](c v) { return v.conntrack.frag_replaced; }},
+      {"kgw_fragments_held_total", "Later fragments held for their datagram's first fragment, which had not come.", [](c v) { return v.conntrack.frag_held; }},
+      {"kgw_fragments_released_total", "Held fragments released by their first fragment.", [](c v) { return v.conntrack.frag_released; }},
       {"kgw_service_handoff_in_total", "Packets received from other workers for connections this worker owns.", [](c v) { return v.lb.handoff_in; }},
       {"kgw_service_snat_by_flow_rule_total", "Full-NAT flows whose replies an rte_flow rule sends to their worker's queue.", [](c v) { return v.lb.snat_by_flow_rule; }},
       {"kgw_service_snat_rss_aimed_total", "Full-NAT flows whose SNAT port was picked so that RSS hashes replies to their worker.", [](c v) { return v.lb.snat_rss_aimed; }},

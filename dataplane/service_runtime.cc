@@ -130,6 +130,16 @@ bool service_runtime::attach(worker_conf& w, unsigned n_workers, int socket, sha
     new (frags) frag_table{};
     frags->init(frag_mem, sc.fragment_entries, uint64_t{sc.timeouts.fragment_s} * 1000000000ull);
     w.conntrack.frags = frags;
+    // Early fragments wait for a first fragment only where one is followed.
+    if (sc.fragment_hold) {
+      auto* hold = static_cast<frag_hold*>(alloc("kgw_frag_hold", sizeof(frag_hold)));
+      void* hold_mem = hold ? alloc("kgw_frag_held", frag_hold::memory_size(sc.fragment_hold)) : nullptr;
+      if (!hold_mem) return false;
+      new (hold) frag_hold{};
+      hold->init(hold_mem, sc.fragment_hold, uint64_t{sc.fragment_hold_ms} * 1000000ull);
+      w.frag_hold.hold = hold;
+      w.frag_hold.local = w.local;
+    }
   }
 
   w.conntrack.table = ct;

@@ -160,8 +160,9 @@ std::string format_counters(const shared_state& s, bool all) {
                      "icmp-errors-translated {}  mss-clamped {}  reopened {}  udp-moved {}  sctp-crc-offloaded {}\n",
                      c.lb.new_flows, c.lb.picked_up, ct.tracked_pkts, c.lb.rejected, c.lb.refused_port, c.lb.affinity_hits,
                      c.nat.icmp_errors_translated, c.nat.mss_clamped, ct.reopened, ct.udp_moved, c.nat.sctp_crc_offloaded);
-  out += fmt::format("fragments: remembered {}  followed {}  unknown {}  replaced {}\n", ct.frag_remembered,
-                     ct.frag_followed, ct.frag_unknown, ct.frag_replaced);
+  out += fmt::format("fragments: remembered {}  followed {}  unknown {}  replaced {}  held {}  released {}\n",
+                     ct.frag_remembered, ct.frag_followed, ct.frag_unknown, ct.frag_replaced, ct.frag_held,
+                     ct.frag_released);
   out += fmt::format("steering: snat-by-flow-rule {}  snat-rss-aimed {}  snat-unaimed {}  handoff-out {}  handoff-in {}\n",
                      c.lb.snat_by_flow_rule, c.lb.snat_rss_aimed, c.lb.rss_port_misses, c.lb.handoff_out,
                      c.lb.handoff_in);

@@ -402,6 +402,16 @@ void tcp_service(worker_conf& w) {
   }
 }
 
+// The held fragments whose first fragment came (pipelines/conntrack/frag_hold.h),
+// through the pipeline again: now they find their datagram's entry.
+void run_released(worker_conf& w) {
+  w.frag_hold.releasing = true;
+  rte_mbuf* pkts[max_burst];
+  while (uint32_t n = w.frag_hold.hold->take_released(pkts, max_burst))
+    kgw_pipeline_burst(w, pkts, static_cast<uint16_t>(n));
+  w.frag_hold.releasing = false;
+}
+
 void update_clock(worker_conf& w, uint16_t port, rte_mbuf* first) {
   if (w.timestamp_offset >= 0)
     w.now_ns = w.rx_clock[port].to_ns(*RTE_MBUF_DYNFIELD(first, w.timestamp_offset, const uint64_t*));
@@ -443,7 +453,7 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     w.lb.pods = w.pods.routes;
     conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
     lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
-    fragment_burst(pkts, meta, n, w.conntrack, c);
+    fragment_burst(pkts, meta, n, w.conntrack, w.lb, w.frag_hold, c);
     nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
     w.neighbor.now_tick = neighbor_tick(w.now_ns);
     route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, w.neighbor, c, w.pods.routes);
@@ -458,6 +468,8 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     pod_forward_burst(pkts, meta, n, w.pods, w.nexthops, w.neighbor, c);
   }
   dispatch(w, pkts, meta, n);
+  // Fragments this burst's first fragments released, right behind them.
+  if (w.frag_hold.hold && w.frag_hold.hold->released() && !w.frag_hold.releasing) run_released(w);
 }
 
 // Packets other workers received for connections this one owns.
@@ -630,6 +642,8 @@ void worker_upkeep(worker_conf& w, unsigned expiry_buckets) {
   if (w.tcp && w.tcp->stack) publish_tcp_counters(*w.tcp->stack, w.counters->tcp);
   conn_table* ct = w.conntrack.table;
   if (!ct) return;
+  // Held fragments expire on the worker's clock when no burst comes too.
+  if (w.frag_hold.hold) fragment_hold_expire(w.frag_hold, w.now_ns, *w.counters);
   // A few buckets at a time: expiry costs a little, always, never a pause.
   ct->expire_step(w.now_ns, expiry_buckets, lb_removal(w.lb.counters));
   const conn_counters& k = ct->counters();

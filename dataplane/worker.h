@@ -10,6 +10,7 @@
 #include "pipelines/common/lcore_counters.h"
 #include "pipelines/common/tick_clock.h"
 #include "pipelines/conntrack/conntrack_stage.h"
+#include "pipelines/conntrack/fragment_stage.h"
 #include "pipelines/dns/dns_stage.h"
 #include "pipelines/lb/lb_stage.h"
 #include "pipelines/local/local.h"
@@ -60,6 +61,7 @@ struct worker_conf {
   uint64_t now_ns = 0;
   // The stages' state (kgw_pipeline_burst); no connection table: no Services.
   conntrack_lcore conntrack;
+  fragment_hold_lcore frag_hold;  // later fragments held for their first (nullptr hold: none)
   lb_lcore lb;
   nat_lcore nat;
   const nexthop_table* nexthops = nullptr;       // this poll loop's, from *nexthops_slot

@@ -616,7 +616,7 @@ class gateway_parser {
   void parse_services(yaml::node n, services_config& s) {
     s.line = n.line();
     yaml::node m = f_.entries(n, "services",
-                         {"maglev_size", "conntrack_entries", "affinity_entries", "fragment_entries", "snat_port_lo", "snat_port_hi",
+                         {"maglev_size", "conntrack_entries", "affinity_entries", "fragment_entries", "fragment_hold", "fragment_hold_ms", "snat_port_lo", "snat_port_hi",
                           "mss_clamp", "counter_slots", "max_services", "timeouts", "refusals_per_second",
                           "cluster_cidrs"});
     if (auto v = m.get("timeouts")) parse_timeouts(v, s.timeouts);
@@ -633,6 +633,8 @@ class gateway_parser {
     bounded(m, "conntrack_entries", "services.conntrack_entries", 64, 1u << 26, s.conntrack_entries);
     bounded(m, "affinity_entries", "services.affinity_entries", 64, 1u << 24, s.affinity_entries);
     bounded(m, "fragment_entries", "services.fragment_entries", 0, 1u << 22, s.fragment_entries);
+    bounded(m, "fragment_hold", "services.fragment_hold", 0, 4096, s.fragment_hold);
+    bounded(m, "fragment_hold_ms", "services.fragment_hold_ms", 1, 10000, s.fragment_hold_ms);
     bounded(m, "counter_slots", "services.counter_slots", 64, 1u << 24, s.counter_slots);
     bounded(m, "max_services", "services.max_services", 1, 1u << 22, s.max_services);
     bounded(m, "snat_port_lo", "services.snat_port_lo", 1, 65535, s.snat_port_lo);

@@ -82,6 +82,8 @@ struct services_config {
   uint32_t conntrack_entries = 262144;  // connections per worker (both directions each)
   uint32_t affinity_entries = 65536;    // ClientIP affinity memory per worker
   uint32_t fragment_entries = 4096;     // datagrams per worker whose later fragments follow their first; 0 = off
+  uint32_t fragment_hold = 64;          // mbufs per worker of later fragments held for their first; 0 = none held
+  uint32_t fragment_hold_ms = 100;      // how long one is held at most
   uint16_t snat_port_lo = 1024;         // SNAT source ports, split evenly between workers
   uint16_t snat_port_hi = 49151;        // 49152.. is tcp.connect_port_lo/hi's by default
   uint16_t mss_clamp = 1460;            // TCP MSS in SYNs is lowered to this; 0 = off

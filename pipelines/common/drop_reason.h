@@ -66,6 +66,8 @@ namespace kgw {
   X(dns_tcp_no_mbuf, "DNS over TCP response without an mbuf for it: connection reset") \
   X(dns_tcp_answer_gone, "forwarded DNS over TCP answer for a connection closed since (or malformed)") \
   X(fragment_overlap, "IP fragment overlapping one of its datagram forwarded before (RFC 5722), or of such a datagram") \
+  X(fragment_hold_expired, "IP fragment held for its datagram's first fragment, which did not come within services.fragment_hold_ms") \
+  X(fragment_hold_full, "IP fragment held for its datagram's first fragment, given up for a newer one (services.fragment_hold mbufs taken)") \
   X(exception_ring_full, "for the node's kernel, the worker's exception ring to the main lcore full") \
   X(exception_rate_limited, "for the node's kernel, over exception.rate_pps / burst of its port") \
   X(exception_kernel_full, "for the node's kernel, its exception interface did not take it") \

@@ -43,6 +43,8 @@ struct conntrack_stage_counters {
   uint64_t frag_followed;    // later fragments sent the way of their first
   uint64_t frag_unknown;     // later fragments with no first fragment remembered (early, or not a connection's)
   uint64_t frag_replaced;    // live entries given up for newer datagrams (services.fragment_entries too small)
+  uint64_t frag_held;        // later fragments held for their first, which had not come (frag_hold.h)
+  uint64_t frag_released;    // held fragments released by their first, run through the pipeline again
   // Copied from the lcore's connection table once per poll loop.
   uint64_t hits, misses, inserts, evictions, expired, table_full, active;
   uint64_t evicted_established;  // of the evictions: connections both sides used

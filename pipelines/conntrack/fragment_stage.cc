@@ -42,44 +42,96 @@ bool overlaps(frag_entry& e, const pkt_meta& m) {
   return e.seen & frag_overlapped;
 }
 
-void follow_first(const uint8_t* frame, pkt_meta& m, const conntrack_lcore& s, lcore_counters& c) {
-  flow_key addrs = flow_key_of(frame, m);  // no L4 header: ports zero
-  flow_key k = frag_key(addrs, m.frag_id);
-  frag_entry* e = s.frags->find(k, flow_hash(k), s.now_ns);
-  if (e && e->owner != frag_owner_self) {
+// False when the datagram has no entry: the fragment may have come before
+// its first. Otherwise it follows it, or is counted unknown or dropped.
+bool follow_first(const flow_key& addrs, const flow_key& k, uint32_t hash, pkt_meta& m, const conntrack_lcore& s,
+                  lcore_counters& c) {
+  frag_entry* e = s.frags->find(k, hash, s.now_ns);
+  if (!e) return false;
+  if (e->owner != frag_owner_self) {
     m.v = verdict::handoff;
     m.out_port = e->owner;
     c.lb.handoff_out++;
     c.conntrack.frag_followed++;
-    return;
+    return true;
   }
   // The connection must still be the one the first fragment found: its slot
   // may have been freed and given to another flow since.
-  if (!e || !same_addresses(s.table->at(e->conn).key[e->dir], addrs)) {
+  if (!same_addresses(s.table->at(e->conn).key[e->dir], addrs)) {
     c.conntrack.frag_unknown++;
-    return;
+    return true;
   }
   if (overlaps(*e, m)) {
     count_drop(m, drop_reason::fragment_overlap, c);
-    return;
+    return true;
   }
   m.key = addrs;
   m.conn = e->conn;
   m.dir = e->dir;
   c.conntrack.frag_followed++;
+  return true;
+}
+
+// Whether a later fragment to `k` may wait for its first: its destination
+// says it is a Service's (a cluster, external or load-balancer IP, or a node
+// address, where NodePorts are). Routed pod traffic, replies and anything
+// else never wait.
+bool may_wait(const flow_key& k, const lb_lcore& lb, const fragment_hold_lcore& h) {
+  return lb_service_address(lb, k) || (h.local && node_address(*h.local, k.family, k.dst));
+}
+
+void hold_early(rte_mbuf* pkt, const flow_key& k, uint32_t hash, pkt_meta& m, fragment_hold_lcore& h, uint64_t now_ns,
+                lcore_counters& c) {
+  rte_mbuf* dropped = h.hold->hold(pkt, k, hash, m.sport, now_ns);
+  if (dropped == pkt) {
+    count_drop(m, drop_reason::fragment_hold_full, c);
+    return;
+  }
+  m.v = verdict::consumed;
+  c.conntrack.frag_held++;
+  if (dropped) {
+    c.drops[static_cast<unsigned>(drop_reason::fragment_hold_full)]++;
+    rte_pktmbuf_free(dropped);
+  }
 }
 
 }  // namespace
 
-void fragment_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s, lcore_counters& c) {
+void fragment_hold_expire(fragment_hold_lcore& h, uint64_t now_ns, lcore_counters& c) {
+  rte_mbuf* out[max_burst];
+  while (uint32_t k = h.hold->take_expired(out, max_burst, now_ns)) {
+    c.drops[static_cast<unsigned>(drop_reason::fragment_hold_expired)] += k;
+    rte_pktmbuf_free_bulk(out, k);
+  }
+}
+
+void fragment_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s, const lb_lcore& lb,
+                    fragment_hold_lcore& h, lcore_counters& c) {
   if (!s.frags) return;
+  if (h.hold) fragment_hold_expire(h, s.now_ns, c);
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (!m.frag || (m.l3 != l3_kind::ipv4 && m.l3 != l3_kind::ipv6)) continue;
-    if (m.frag & frag_first)
+    const uint8_t* frame = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+    if (m.frag & frag_first) {
       remember_first(m, s, c);
-    else if (m.v == verdict::pending)
-      follow_first(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m, s, c);
+      // Whatever became of it, its datagram's held fragments go on now:
+      // behind it when it was remembered, else as they would have unheld.
+      if (h.hold && h.hold->held()) {
+        flow_key k = datagram_key(flow_key_of(frame, m), m.frag_id);
+        c.conntrack.frag_released += h.hold->release(k, flow_hash(k));
+      }
+      continue;
+    }
+    if (m.v != verdict::pending) continue;
+    flow_key addrs = flow_key_of(frame, m);  // no L4 header: ports zero
+    flow_key k = frag_key(addrs, m.frag_id);
+    uint32_t hash = flow_hash(k);
+    if (follow_first(addrs, k, hash, m, s, c)) continue;
+    if (h.hold && !h.releasing && may_wait(addrs, lb, h))
+      hold_early(pkts[i], k, hash, m, h, s.now_ns, c);
+    else
+      c.conntrack.frag_unknown++;
   }
 }
 

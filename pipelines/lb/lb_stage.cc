@@ -327,17 +327,6 @@ frontend_key frontend_of(const flow_key& k) {
   return fk;
 }
 
-// Whether the destination is a Service's own address (a cluster, external or
-// load-balancer IP): a port it does not serve is then refused, as kube-proxy
-// does, rather than left to fall through.
-bool serves_address(const lb_lcore& s, const flow_key& k) {
-  frontend_key fk{};
-  std::memcpy(fk.addr, k.dst, 16);
-  fk.family = k.family;
-  const frontend_slot* f = directory_lookup(*s.services, *s.index, fk).frontend;
-  return f && f->kind == frontend_kind::service_address;
-}
-
 // A miss that may open a connection: TCP, UDP or SCTP with ports (later
 // fragments carry none; without reassembly they stay unclaimed, counted as
 // such; parse drops SCTP in fragments).
@@ -346,6 +335,17 @@ bool may_open(const pkt_meta& m) { return has_ports(m.l4_proto) && (!m.frag || (
 }  // namespace
 
 conn_removal lb_removal(lb_slots& slots) { return {&count_removed, &slots}; }
+
+// A port such an address does not serve is refused, as kube-proxy does,
+// rather than left to fall through.
+bool lb_service_address(const lb_lcore& s, const flow_key& k) {
+  if (!s.services) return false;
+  frontend_key fk{};
+  std::memcpy(fk.addr, k.dst, 16);
+  fk.family = k.family;
+  const frontend_slot* f = directory_lookup(*s.services, *s.index, fk).frontend;
+  return f && f->kind == frontend_kind::service_address;
+}
 
 void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,
               lcore_counters& c) {
@@ -396,7 +396,7 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
         continue;
       }
     }
-    if (!fh.frontend && s.services && serves_address(s, m.key)) {
+    if (!fh.frontend && lb_service_address(s, m.key)) {
       if (refuse(pkts[i], m, s, ct.now_ns, c)) c.lb.refused_port++;
       continue;
     }

@@ -106,4 +106,8 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
 // endpoint's).
 conn_removal lb_removal(lb_slots& slots);
 
+// Whether `k`'s destination is a Service's own address (a cluster, external
+// or load-balancer IP) in the directory of this burst.
+bool lb_service_address(const lb_lcore& s, const flow_key& k);
+
 }  // namespace kgw

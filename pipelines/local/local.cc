@@ -322,10 +322,13 @@ void answer_ipv6(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const
 
 }  // namespace
 
-bool kernel_owns(const local_table& t, uint8_t family, const uint8_t* addr) {
-  if (!t.exception) return false;
+bool node_address(const local_table& t, uint8_t family, const uint8_t* addr) {
   int at = family == 4 ? find_v4(t, addr) : find_v6(t, addr);
   return at >= 0 && (((family == 4 ? t.v4_node : t.v6_node) >> at) & 1);
+}
+
+bool kernel_owns(const local_table& t, uint8_t family, const uint8_t* addr) {
+  return t.exception && node_address(t, family, addr);
 }
 
 void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, const local_table& t, local_lcore& s,

@@ -78,6 +78,8 @@ void local_answer(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, cons
 // is a node address and the exception path is on, so that what kgw does not
 // answer there is the kernel's.
 bool kernel_owns(const local_table& t, uint8_t family, const uint8_t* addr);
+// Whether `addr` is one of the node addresses (node.addresses), where NodePorts are.
+bool node_address(const local_table& t, uint8_t family, const uint8_t* addr);
 
 void local_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const local_table& t, local_lcore& s,
                  lcore_counters& c);

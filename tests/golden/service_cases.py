@@ -167,12 +167,14 @@ def reassembled_udp(frags):
     return seg, checksum(pseudo + seg) == 0
 
 
-def case_svc_udp_fragments(stamp, checksum_ok):
+def case_svc_udp_fragments(stamp, checksum_ok, last_first=False):
     """A 3,000-byte query to a UDP ClusterIP in three IPv4 fragments, and a 2,500-byte answer in three: every
     fragment reaches the endpoint of its first (no reassembly), translated like it, both ways; each datagram
-    put back together has a right UDP checksum."""
+    put back together has a right UDP checksum. `last_first`: the query's fragments come last first (as Linux
+    sends some), the later two held until the first comes, then sent behind it."""
     query = (IP(src=CLIENT_V4, dst="198.18.100.53", id=0x4242) / UDP(sport=50100, dport=53) / Raw(b"q" * 3000))
-    inp = stamp([Ether(src=CLIENT_MAC, dst=GW_MAC) / f for f in fragment(query, fragsize=1200)])
+    frags = fragment(query, fragsize=1200)
+    inp = stamp([Ether(src=CLIENT_MAC, dst=GW_MAC) / f for f in (frags[::-1] if last_first else frags)])
 
     def followup(out):
         o = out[0]
@@ -184,7 +186,11 @@ def case_svc_udp_fragments(stamp, checksum_ok):
         if len(out) != 6:
             return [f"expected 3 query fragments out and 3 answer fragments back, got {len(out)}"]
         problems = []
-        to_pod, back = out[:3], out[3:]
+        # By direction: held fragments go out after the burst that released them.
+        to_pod = [o for o in out if IP in o and o[IP].dst != CLIENT_V4]
+        back = [o for o in out if IP in o and o[IP].dst == CLIENT_V4]
+        if len(to_pod) != 3:
+            return [f"expected 3 query fragments out, got {len(to_pod)}"]
         for o in to_pod:
             if o[IP].dst != "198.19.1.12" or o[IP].src != SNAT_V4 or o[Ether].dst != POD_MAC["198.19.1.12"]:
                 problems.append(f"query fragment not sent the way of its first: {o.summary()}")
@@ -199,7 +205,12 @@ def case_svc_udp_fragments(stamp, checksum_ok):
         if a is None or len(a) != 8 + 2500 or a[0:4] != (53).to_bytes(2, "big") + (50100).to_bytes(2, "big") or not a_ok:
             problems.append("the answer's fragments do not make a whole datagram from port 53 with a right checksum")
         return problems
-    return inp, check, {"fragments.followed"}, followup
+    held = {"fragments.held", "fragments.released"} if last_first else set()
+    return inp, check, {"fragments.followed"} | held, followup
+
+
+def case_svc_udp_fragments_last_first(stamp, checksum_ok):
+    return case_svc_udp_fragments(stamp, checksum_ok, last_first=True)
 
 
 def raw_bytes(p):
@@ -362,6 +373,7 @@ SERVICE_CASES = {
     "svc_affinity": case_svc_affinity,
     "svc_udp_and_icmp_error": case_svc_udp_and_icmp_error,
     "svc_udp_fragments": case_svc_udp_fragments,
+    "svc_udp_fragments_last_first": case_svc_udp_fragments_last_first,
     "svc_no_endpoint": case_svc_no_endpoint,
     "svc_terminating": case_svc_terminating,
     "svc_local_policy": case_svc_local_policy,

@@ -263,6 +263,16 @@ TEST(GatewayConfig, ServicesSection) {
   EXPECT_EQ(cfg->services.fragment_entries, 0u) << "0: later fragments are not followed";
   EXPECT_EQ(cfg->services.timeouts.fragment_s, 5u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {timeouts: {fragment: 0}}\n")).size(), 1u);
+  EXPECT_EQ(cfg->services.fragment_hold, 64u);
+  EXPECT_EQ(cfg->services.fragment_hold_ms, 100u);
+  cfg = parse_gateway_config(std::string(minimal) + "services: {fragment_hold: 0, fragment_hold_ms: 250}\n", "t.yaml",
+                             errs);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->services.fragment_hold, 0u) << "0: early fragments are not held";
+  EXPECT_EQ(cfg->services.fragment_hold_ms, 250u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {fragment_hold: 4097}\n")),
+            std::vector<std::string>{"t.yaml:7:27: services.fragment_hold: must be 0..4096, got 4097"});
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {fragment_hold_ms: 0}\n")).size(), 1u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {counter_slots: 63}\n")),
             std::vector<std::string>{"t.yaml:7:27: services.counter_slots: must be 64..16777216, got 63"});
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "services: {snat_port_lo: 5000, snat_port_hi: 4000}\n")).size(),
