@@ -1,8 +1,8 @@
 // SipHash-2-4 (Aumasson and Bernstein, 2012): the keyed pseudo-random function
 // behind the initial sequence numbers (RFC 6528 section 3 asks for a PRF with a
 // secret key), the SYN cookies (RFC 4987 section 3.6), the timestamp offsets
-// and the connection table's bucket choice (a keyed hash, so that a peer cannot
-// aim many connections at one bucket).
+// and the source port choice (RFC 6056): each computed once per connection.
+// The connection table, hashed on every segment, uses tuple_hash.h.
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "pipelines/l7/tcp/mbuf_queue.h"
 
@@ -39,7 +40,9 @@ struct tcp_tuple {
   uint16_t rport = 0;
   uint8_t laddr[16] = {};
   uint8_t raddr[16] = {};
-  bool operator==(const tcp_tuple&) const = default;
+  // As raw bytes (there is no padding): the defaulted operator compares the
+  // arrays byte by byte, and every arriving segment pays it.
+  bool operator==(const tcp_tuple& o) const { return std::memcmp(this, &o, sizeof *this) == 0; }
 };
 // Hashed as raw bytes: no padding may hide in it.
 static_assert(sizeof(tcp_tuple) == 38);

@@ -175,6 +175,10 @@ void listen_syn(tcp_stack& s, const tcp_listener& l, const tcp_segment& seg, boo
     return;
   }
   tcb* t = tcb_alloc(s, seg.tuple);
+  if (!t) {
+    count(s, tcp_drop::chain_full);
+    return;
+  }
   t->passive = true;
   t->listener = static_cast<uint16_t>(&l - s.listeners);
   s.listeners[t->listener].syn_received++;
@@ -242,6 +246,10 @@ void cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg) {
     cookie_ts_decode(seg.opts.tsecr, peer.has_wscale, peer.wscale, peer.sack_permitted);
   }
   tcb* t = tcb_alloc(s, seg.tuple);
+  if (!t) {
+    count(s, tcp_drop::chain_full);
+    return;
+  }
   t->passive = true;
   t->listener = static_cast<uint16_t>(&l - s.listeners);
   tcb_init_from_syn(s, *t, peer, seg.ack - 1);

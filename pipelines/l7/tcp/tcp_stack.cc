@@ -146,7 +146,11 @@ tcp_stack* tcp_stack_create(const tcp_config& cfg, rte_mempool* pool, int socket
   // One secret per purpose (RFC 6528 section 3, RFC 4987 section 3.6).
   s->isn_key = derive_key(cfg.seed, 1);
   s->cookie_key = derive_key(cfg.seed, 2);
-  s->table_key = derive_key(cfg.seed, 3);
+  for (int i = 0; i < 3; ++i) {
+    sip_key k = derive_key(cfg.seed, 3 + 8 * i);  // labels 3, 11, 19: apart from the others
+    s->table_key.k[2 * i] = k.k0;
+    s->table_key.k[2 * i + 1] = k.k1;
+  }
   s->ts_key = derive_key(cfg.seed, 4);
   s->port_key = derive_key(cfg.seed, 5);
   return s;
@@ -180,12 +184,16 @@ void tcp_stack_destroy(tcp_stack* s) {
 
 tcb* tcb_alloc(tcp_stack& s, const tcp_tuple& tup) {
   if (s.n_free == 0) return nullptr;
-  uint32_t i = s.free_list[--s.n_free];
+  uint32_t i = s.free_list[s.n_free - 1];
   tcb& t = s.tcbs[i];
-  t.in_use = true;
   t.tuple = tup;
+  if (!table_insert(s, i)) {
+    t.tuple = tcp_tuple{};
+    return nullptr;
+  }
+  s.n_free--;
+  t.in_use = true;
   t.last_rx_ns = s.now_ns;
-  table_insert(s, i);
   s.n_used++;
   return &t;
 }
@@ -363,6 +371,7 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a) {
     if (a.port_ok && !a.port_ok(a.ctx, a.local, port, a.remote, a.remote_port)) continue;
     s.port_counter += i + 1;
     tcb* t = tcb_alloc(s, tup);
+    if (!t) continue;  // its table chain is full: another port
     t->app_owned = true;
     tcp_opts none;  // what the peer offers is learned from its SYN-ACK
     none.has_mss = true;

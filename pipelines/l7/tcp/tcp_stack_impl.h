@@ -11,6 +11,7 @@
 #include "pipelines/l7/tcp/tcp_options.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/l7/tcp/timer_wheel.h"
+#include "pipelines/l7/tcp/tuple_hash.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -51,7 +52,8 @@ struct tcp_stack {
   time_wait_list time_wait;   // oldest first
   uint32_t n_used = 0;
 
-  sip_key isn_key, cookie_key, table_key, ts_key, port_key;
+  sip_key isn_key, cookie_key, ts_key, port_key;
+  tuple_hash_key table_key;
   uint32_t port_counter = 0;  // RFC 6056 algorithm 3's increment
   uint64_t cookie_sent_ns = 0;  // the last SYN cookie sent (0: never)
 
@@ -78,11 +80,17 @@ inline uint32_t ts_now(const tcp_stack& s, const tcb& t) {
 }
 
 // tcp_conn_table.cc: the tuple -> TCB index hash.
+// A chain longer than this is refused: only a peer that learned the hash key
+// could make one (with a random key and at most one connection per bucket on
+// average, 16 in one chain happens with probability ~1e-14 per bucket).
+inline constexpr uint32_t max_chain_length = 16;
 uint32_t table_lookup(const tcp_stack& s, const tcp_tuple& t);
-void table_insert(tcp_stack& s, uint32_t idx);
+// False (nothing inserted) when the tuple's chain is at max_chain_length.
+bool table_insert(tcp_stack& s, uint32_t idx);
 void table_remove(tcp_stack& s, uint32_t idx);
 
 // tcp_stack.cc: TCB life, states and events.
+// nullptr when no TCB is free or the tuple's table chain is full.
 tcb* tcb_alloc(tcp_stack& s, const tcp_tuple& t);
 void set_state(tcp_stack& s, tcb& t, tcp_state st);
 void post_event(tcp_stack& s, tcb& t, uint16_t kinds);
