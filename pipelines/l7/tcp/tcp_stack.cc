@@ -151,7 +151,6 @@ tcp_stack* tcp_stack_create(const tcp_config& cfg, rte_mempool* pool, int socket
     s->table_key.k[2 * i] = k.k0;
     s->table_key.k[2 * i + 1] = k.k1;
   }
-  s->ts_key = derive_key(cfg.seed, 4);
   s->port_key = derive_key(cfg.seed, 5);
   return s;
 }
@@ -279,21 +278,15 @@ uint8_t our_wscale(const tcp_stack& s) {
   return ws;
 }
 
-uint32_t make_isn(const tcp_stack& s, const tcp_tuple& t) {
-  // RFC 6528 section 3: ISN = M + F(localip, localport, remoteip, remoteport,
-  // secretkey), M a 4-microsecond timer (the caller's clock).
-  return static_cast<uint32_t>(s.now_ns / 4000) + static_cast<uint32_t>(siphash24(s.isn_key, &t, sizeof t));
+conn_secrets make_secrets(const tcp_stack& s, const tcp_tuple& t) {
+  uint64_t h = siphash24(s.isn_key, &t, sizeof t);
+  return {static_cast<uint32_t>(h), static_cast<uint32_t>(h >> 32)};
 }
 
-uint32_t make_ts_offset(const tcp_stack& s, const tcp_tuple& t) {
-  // RFC 7323 section 7.1: a per-connection random offset on the timestamp clock.
-  return static_cast<uint32_t>(siphash24(s.ts_key, &t, sizeof t));
-}
-
-void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss) {
+void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss, uint32_t ts_offset) {
   t.iss = iss;
   t.snd_una = t.snd_nxt = t.snd_max = iss;
-  t.ts_offset = make_ts_offset(s, t.tuple);
+  t.ts_offset = ts_offset;
   // RFC 9293 3.7.1: without the option, 536 (IPv4) or 1220 (IPv6).
   uint16_t peer_mss = peer.has_mss ? peer.mss : (t.tuple.family == 4 ? 536 : 1220);
   uint16_t clamp = mss_clamp(s, t.tuple.family);
@@ -376,7 +369,8 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a) {
     tcp_opts none;  // what the peer offers is learned from its SYN-ACK
     none.has_mss = true;
     none.mss = mss_clamp(s, tup.family);
-    tcb_init_from_syn(s, *t, none, make_isn(s, tup));
+    conn_secrets sec = make_secrets(s, tup);
+    tcb_init_from_syn(s, *t, none, make_isn(s, sec), sec.ts_offset);
     t->rcv_wscale = our_wscale(s);  // offered; dropped again if the peer does not scale
     set_state(s, *t, tcp_state::syn_sent);
     s.counters.active_opens++;

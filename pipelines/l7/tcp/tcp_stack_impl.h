@@ -52,7 +52,7 @@ struct tcp_stack {
   time_wait_list time_wait;   // oldest first
   uint32_t n_used = 0;
 
-  sip_key isn_key, cookie_key, ts_key, port_key;
+  sip_key isn_key, cookie_key, port_key;
   tuple_hash_key table_key;
   uint32_t port_counter = 0;  // RFC 6056 algorithm 3's increment
   uint64_t cookie_sent_ns = 0;  // the last SYN cookie sent (0: never)
@@ -101,11 +101,22 @@ void tcb_finish(tcp_stack& s, tcb& t, uint16_t kinds);
 void enter_time_wait(tcp_stack& s, tcb& t);
 // Fills the negotiated parameters of a new connection from the peer's SYN
 // options: MSS, window scale, timestamps, SACK; ISN and timestamp offset.
-void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss);
+void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss, uint32_t ts_offset);
 uint16_t mss_clamp(const tcp_stack& s, uint8_t family);
 uint8_t our_wscale(const tcp_stack& s);
-uint32_t make_isn(const tcp_stack& s, const tcp_tuple& t);
-uint32_t make_ts_offset(const tcp_stack& s, const tcp_tuple& t);
+// A connection's secrets, from one SipHash of its tuple (the two halves of a
+// PRF's output are independent: the ISN on the wire tells nothing of the
+// offset): F of the ISN (RFC 6528) and the timestamp clock's offset
+// (RFC 7323 section 7.1).
+struct conn_secrets {
+  uint32_t isn_f = 0, ts_offset = 0;
+};
+conn_secrets make_secrets(const tcp_stack& s, const tcp_tuple& t);
+// RFC 6528 section 3: ISN = M + F(localip, localport, remoteip, remoteport,
+// secretkey), M a 4-microsecond timer (the caller's clock).
+inline uint32_t make_isn(const tcp_stack& s, const conn_secrets& c) {
+  return static_cast<uint32_t>(s.now_ns / 4000) + c.isn_f;
+}
 const tcp_listener* listener_for(const tcp_stack& s, const tcp_tuple& t);
 // A connection needs tcp_output again once the TX ring drains.
 void want_output(tcp_stack& s, tcb& t);
