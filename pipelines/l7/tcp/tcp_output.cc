@@ -1,6 +1,7 @@
 // Everything the stack sends: segments are built into fresh mbufs (headers)
-// that reference the send queue's payload, with every checksum computed, and
-// queued on the TX ring for tcp_drain_tx.
+// that reference the send queue's payload, with every checksum computed (the
+// TCP one left to the NIC with cfg.tx_checksum_offload), and queued on the TX
+// ring for tcp_drain_tx.
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -129,8 +130,15 @@ bool emit(tcp_stack& s, const tcp_tuple& t, const seg_out& o) {
     return false;
   }
   uint32_t sum = tcp_pseudo_sum(t.family, t.laddr, t.raddr, l4_len);
-  sum += chain_sum16(m, eth_len + ip_len, l4_len);
-  store_be16(th + 16, csum_finish(sum));
+  if (s.cfg.tx_checksum_offload) {
+    // What DPDK asks of RTE_MBUF_F_TX_TCP_CKSUM: the pseudo-header sum, not
+    // complemented, in the field (rte_ipv4_phdr_cksum without TSO).
+    store_be16(th + 16, csum_fold(sum));
+    m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | (t.family == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6);
+  } else {
+    sum += chain_sum16(m, eth_len + ip_len, l4_len);
+    store_be16(th + 16, csum_finish(sum));
+  }
 
   m->l2_len = eth_len;
   m->l3_len = ip_len;
