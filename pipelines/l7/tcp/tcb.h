@@ -97,6 +97,7 @@ struct tcb {
   uint16_t listener = 0;     // for passive opens: which listener's backlog counts it
   uint16_t mss = 536;        // most payload per segment, before options (RFC 9293 3.7.1)
   uint16_t delack_segs = 0;  // in-order segments not yet acknowledged
+  uint16_t addr_sum = 0;     // tuple_addr_sum(tuple): every header checksum we send starts from it
   uint32_t gen = 0;          // bumps at every reuse of the slot: stale ids fail
   uint32_t tag = 0;          // the application's: which of its services owns the connection
 

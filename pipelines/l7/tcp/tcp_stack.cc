@@ -9,6 +9,7 @@
 #include <cstring>
 #include <new>
 
+#include "pipelines/l7/tcp/tcp_checksum.h"
 #include "pipelines/l7/tcp/tcp_stack_impl.h"
 
 namespace kgw::tcp {
@@ -191,6 +192,7 @@ tcb* tcb_alloc(tcp_stack& s, const tcp_tuple& tup) {
     return nullptr;
   }
   s.n_free--;
+  t.addr_sum = tuple_addr_sum(tup);
   t.in_use = true;
   t.last_rx_ns = s.now_ns;
   s.n_used++;
