@@ -350,15 +350,17 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a) {
       a.port_lo == 0 || a.port_hi < a.port_lo || s.n_free == 0)
     return {};
   // RFC 6056 algorithm 3: a keyed-hash start per destination plus a counter.
-  struct {
-    uint8_t l[16], r[16];
-    uint16_t rport;
-  } key{};
+  port_hash_key key{};
   std::memcpy(key.l, a.local.b.data(), 16);
   std::memcpy(key.r, a.remote.b.data(), 16);
   key.rport = a.remote_port;
   uint32_t n = uint32_t{a.port_hi} - a.port_lo + 1;
-  uint32_t offset = static_cast<uint32_t>(siphash24(s.port_key, &key, sizeof key));
+  if (!s.last_port_valid || std::memcmp(&key, &s.last_port_key, sizeof key) != 0) {
+    s.last_port_key = key;
+    s.last_port_offset = static_cast<uint32_t>(siphash24(s.port_key, &key, sizeof key));
+    s.last_port_valid = true;
+  }
+  const uint32_t offset = s.last_port_offset;
   for (uint32_t i = 0; i < n; ++i) {
     uint16_t port = static_cast<uint16_t>(a.port_lo + (offset + s.port_counter + i) % n);
     tcp_tuple tup = tuple_of(a.local, port, a.remote, a.remote_port);

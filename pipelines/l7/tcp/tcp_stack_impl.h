@@ -27,6 +27,13 @@ struct tcp_listener {
   uint32_t syn_received = 0;  // its connections in SYN-RECEIVED: the backlog
 };
 
+// RFC 6056 algorithm 3's input: the destination an active open goes to.
+struct port_hash_key {
+  uint8_t l[16], r[16];
+  uint16_t rport;
+};
+static_assert(sizeof(port_hash_key) == 34);  // compared as bytes: no padding
+
 struct tcp_stack {
   tcp_config cfg;
   rte_mempool* pool = nullptr;
@@ -55,6 +62,11 @@ struct tcp_stack {
   sip_key isn_key, cookie_key, port_key;
   tuple_hash_key table_key;
   uint32_t port_counter = 0;  // RFC 6056 algorithm 3's increment
+  // The last destination's keyed-hash offset: a proxy opens most of its
+  // connections to the same few backends, one SipHash saved on each.
+  port_hash_key last_port_key{};
+  uint32_t last_port_offset = 0;
+  bool last_port_valid = false;
   uint64_t cookie_sent_ns = 0;  // the last SYN cookie sent (0: never)
 
   tcp_counters counters{};
