@@ -10,7 +10,7 @@ namespace kgw::tcp {
 namespace {
 
 uint32_t bucket_of(const tcp_stack& s, const tcp_tuple& t) {
-  return static_cast<uint32_t>(tuple_hash(s.table_key, t)) & s.bucket_mask;
+  return tuple_bucket(s.table_key, t, s.bucket_mask);
 }
 
 }  // namespace

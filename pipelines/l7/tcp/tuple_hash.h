@@ -6,8 +6,8 @@
 // the sum of (m[2i] + k[2i]) * (m[2i+1] + k[2i+1]) as 128-bit products. Two
 // distinct tuples give the same sum with probability 2^-64 over the key, so a
 // peer that cannot see the key cannot aim connections at one bucket; the
-// 128-bit sum is then mixed (xor-fold, multiply-xorshift) so that the bucket
-// bits depend on all of it. What a key-recovery attack through timing could
+// 128-bit sum is then folded and multiplied (Fibonacci hashing) and the
+// bucket taken from the product's high half, which depends on all of it. What a key-recovery attack through timing could
 // still do is bounded by the table: a chain never grows past
 // max_chain_length (tcp_conn_table.cc), more is refused and counted. The
 // secrets that must stay unpredictable on the wire (ISNs, SYN cookies, source
@@ -38,14 +38,14 @@ inline uint64_t tuple_hash(const tuple_hash_key& key, const tcp_tuple& t) {
   tuple_hash_u128 sum = 0;
   for (int i = 0; i < 6; i += 2)
     sum += static_cast<tuple_hash_u128>(m[i] + key.k[i]) * static_cast<tuple_hash_u128>(m[i + 1] + key.k[i + 1]);
-  uint64_t h = static_cast<uint64_t>(sum) ^ static_cast<uint64_t>(sum >> 64);
-  // MurmurHash3's 64-bit finalizer: every output bit depends on every input bit.
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
+  const uint64_t h = static_cast<uint64_t>(sum) ^ static_cast<uint64_t>(sum >> 64);
+  return (h ^ (h >> 32)) * 0x9e3779b97f4a7c15ULL;
+}
+
+// The bucket of a table of mask + 1 (a power of two, at most 2^32) buckets:
+// from the high half of tuple_hash, whose every bit depends on the whole sum.
+inline uint32_t tuple_bucket(const tuple_hash_key& key, const tcp_tuple& t, uint32_t mask) {
+  return static_cast<uint32_t>(tuple_hash(key, t) >> 32) & mask;
 }
 
 }  // namespace kgw::tcp

@@ -355,7 +355,7 @@ TEST_F(TcpTest, TableChainIsBounded) {
     std::memcpy(t.raddr, kgw::test::ip4_client.data(), 4);
     return t;
   };
-  auto bucket = [&](uint16_t sport) { return tuple_hash(s.table_key, tuple_for(sport)) & s.bucket_mask; };
+  auto bucket = [&](uint16_t sport) { return tuple_bucket(s.table_key, tuple_for(sport), s.bucket_mask); };
   std::vector<uint16_t> same;
   uint16_t other = 0;
   for (uint32_t p = 1024; p < 65536 && same.size() <= max_chain_length; ++p) {
