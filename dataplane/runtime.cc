@@ -461,6 +461,12 @@ bool runtime::build_tcp(const runtime_options& o) {
   for (uint16_t pid : port_ids_) sctp_tx = sctp_tx && (state_->ports[pid].tx_offloads & RTE_ETH_TX_OFFLOAD_SCTP_CKSUM);
   for (auto* w : workers_) w->nat.sctp_crc_offload = sctp_tx;
   if (sctp_tx) log_info("SCTP: CRC32c after NAT computed by the NICs (TX offload sctp-cksum on every port)");
+  // The stacks' TCP checksums likewise, when every port computes them on TX
+  // (the profile's tcp-cksum, granted): a segment may leave through any port.
+  bool tcp_tx = !port_ids_.empty();
+  for (uint16_t pid : port_ids_) tcp_tx = tcp_tx && (state_->ports[pid].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+  tc.tx_checksum_offload = tcp_tx;
+  if (tcp_tx) log_info("TCP stacks: checksums of sent segments computed by the NICs (TX offload tcp-cksum on every port)");
   if (mtu) tc.mtu = std::max<uint16_t>(mtu, 596);
   // A segment copied into one buffer must fit it.
   if (!multiseg) tc.mtu = static_cast<uint16_t>(std::min<unsigned>(tc.mtu, cfg_->dataplane.mbuf_data_room - 14));

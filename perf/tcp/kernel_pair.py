@@ -4,12 +4,19 @@ process each, in their own network namespaces over a veth) doing what
 tcp_bench does to kgw's stack, each printing its own CPU time
 (getrusage: user and system seconds) when done.
 
-  kernel_pair.py server ADDR PORT bulk|conns
-  kernel_pair.py client ADDR PORT bulk MIB
-  kernel_pair.py client ADDR PORT conns N
+  kernel_pair.py server ADDR PORT bulk|conns [--offload-off DEV]
+  kernel_pair.py client ADDR PORT bulk MIB [--offload-off DEV]
+  kernel_pair.py client ADDR PORT conns N [--offload-off DEV]
+
+--offload-off DEV first turns off DEV's segmentation and checksum offloads
+(ethtool -K DEV tso off gso off tx off), so that the kernel, like kgw's
+stack in tcp_bench, builds every MSS-sized segment and computes every
+checksum itself: the fair comparison. Without it the veth's defaults stay
+(TSO/GSO move 64 KiB units, no checksum is computed on a veth).
 """
 import resource
 import socket
+import subprocess
 import sys
 
 
@@ -69,11 +76,18 @@ def client(addr, port, mode, amount):
 
 
 def main():
-    role, addr, port, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    args = sys.argv[1:]
+    if "--offload-off" in args:
+        i = args.index("--offload-off")
+        dev = args[i + 1]
+        del args[i:i + 2]
+        subprocess.run(["ethtool", "-K", dev, "tso", "off", "gso", "off", "tx", "off"],
+                       check=True, stdout=subprocess.DEVNULL)
+    role, addr, port, mode = args[0], args[1], int(args[2]), args[3]
     if role == "server":
         server(addr, port, mode)
     else:
-        client(addr, port, mode, int(sys.argv[5]))
+        client(addr, port, mode, int(args[4]))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 // SipHash-2-4 (Aumasson and Bernstein, 2012): the keyed pseudo-random function
 // behind the initial sequence numbers (RFC 6528 section 3 asks for a PRF with a
 // secret key), the SYN cookies (RFC 4987 section 3.6), the timestamp offsets
-// and the connection table's bucket choice (a keyed hash, so that a peer cannot
-// aim many connections at one bucket).
+// and the source port choice (RFC 6056): each computed once per connection.
+// The connection table, hashed on every segment, uses tuple_hash.h.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -34,8 +35,9 @@ inline void sip_round(uint64_t& v0, uint64_t& v1, uint64_t& v2, uint64_t& v3) {
   v2 = rotl(v2, 32);
 }
 inline uint64_t load_le64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = v << 8 | p[i];
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
   return v;
 }
 }  // namespace detail

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "pipelines/l7/tcp/mbuf_queue.h"
 
@@ -39,7 +40,9 @@ struct tcp_tuple {
   uint16_t rport = 0;
   uint8_t laddr[16] = {};
   uint8_t raddr[16] = {};
-  bool operator==(const tcp_tuple&) const = default;
+  // As raw bytes (there is no padding): the defaulted operator compares the
+  // arrays byte by byte, and every arriving segment pays it.
+  bool operator==(const tcp_tuple& o) const { return std::memcmp(this, &o, sizeof *this) == 0; }
 };
 // Hashed as raw bytes: no padding may hide in it.
 static_assert(sizeof(tcp_tuple) == 38);
@@ -94,6 +97,7 @@ struct tcb {
   uint16_t listener = 0;     // for passive opens: which listener's backlog counts it
   uint16_t mss = 536;        // most payload per segment, before options (RFC 9293 3.7.1)
   uint16_t delack_segs = 0;  // in-order segments not yet acknowledged
+  uint16_t addr_sum = 0;     // tuple_addr_sum(tuple): every header checksum we send starts from it
   uint32_t gen = 0;          // bumps at every reuse of the slot: stale ids fail
   uint32_t tag = 0;          // the application's: which of its services owns the connection
 

@@ -8,6 +8,8 @@
 #include <cstdint>
 
 #include "pipelines/common/checksum.h"
+#include "pipelines/common/protocols.h"
+#include "pipelines/l7/tcp/tcb.h"
 
 namespace kgw::tcp {
 
@@ -31,6 +33,19 @@ inline uint16_t chain_sum16(const rte_mbuf* m, uint32_t off, uint32_t len) {
     off = 0;
   }
   return csum_fold(acc);
+}
+
+// The folded sum of a tuple's two addresses, once per connection: the
+// pseudo-header sum of each segment (and, for IPv4, its header checksum) is
+// this plus a few constants and the length.
+inline uint16_t tuple_addr_sum(const tcp_tuple& t) {
+  const size_t n = t.family == 4 ? 4 : 16;
+  return csum_fold(csum_add_bytes(csum_add_bytes(0, t.laddr, n), t.raddr, n));
+}
+
+// The pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1) from tuple_addr_sum.
+inline uint32_t tcp_pseudo_sum(uint16_t addr_sum, uint32_t l4_len) {
+  return uint32_t{addr_sum} + ipproto_tcp + (l4_len >> 16) + (l4_len & 0xffff);
 }
 
 // The pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1) for a segment between

@@ -74,6 +74,13 @@ struct tcp_config {
   uint64_t timer_tick_ns = 1'000'000;
   uint32_t timer_slots = 4096;  // a power of two
 
+  // The NIC computes the TCP checksum of what the stack sends (every port
+  // the segments may leave through has the TX offload tcp-cksum): segments
+  // carry the pseudo-header sum and RTE_MBUF_F_TX_TCP_CKSUM instead of the
+  // checksum. Received segments the NIC marked RTE_MBUF_F_RX_L4_CKSUM_GOOD
+  // or _BAD are never summed again, whatever this says.
+  bool tx_checksum_offload = false;
+
   // Secrets (ISNs, cookies, timestamp offsets, table hash) derive from it:
   // the same seed and the same inputs give the same segments.
   uint64_t seed = 0;

@@ -1,7 +1,8 @@
 // The connection table: a chained hash of the 4-tuple into the TCB array. The
 // buckets are a power of two at least the capacity; chains go through
-// tcb::hash_next. The hash is keyed (SipHash with a secret from the seed) so
-// that a peer choosing its ports cannot pile connections into one chain.
+// tcb::hash_next. The hash is keyed (tuple_hash.h: NH with a secret from the
+// seed) so that a peer choosing its ports cannot pile connections into one
+// chain, and chains are bounded besides.
 #include "pipelines/l7/tcp/tcp_stack_impl.h"
 
 namespace kgw::tcp {
@@ -9,7 +10,7 @@ namespace kgw::tcp {
 namespace {
 
 uint32_t bucket_of(const tcp_stack& s, const tcp_tuple& t) {
-  return static_cast<uint32_t>(siphash24(s.table_key, &t, sizeof t)) & s.bucket_mask;
+  return tuple_bucket(s.table_key, t, s.bucket_mask);
 }
 
 }  // namespace
@@ -20,10 +21,14 @@ uint32_t table_lookup(const tcp_stack& s, const tcp_tuple& t) {
   return no_index;
 }
 
-void table_insert(tcp_stack& s, uint32_t idx) {
+bool table_insert(tcp_stack& s, uint32_t idx) {
   uint32_t& head = s.buckets[bucket_of(s, s.tcbs[idx].tuple)];
+  uint32_t n = 0;
+  for (uint32_t i = head; i != no_index && n < max_chain_length; i = s.tcbs[i].hash_next) n++;
+  if (n >= max_chain_length) return false;
   s.tcbs[idx].hash_next = head;
   head = idx;
+  return true;
 }
 
 void table_remove(tcp_stack& s, uint32_t idx) {

@@ -33,6 +33,7 @@ namespace kgw::tcp {
   X(syn_received_bad_ack, "SYN-RECEIVED: unacceptable ACK, answered with RST")       \
   X(ooo_full, "out-of-order segment beyond max_ooo_segments")                        \
   X(data_after_fin, "data beyond the peer's FIN or in a state that takes none")      \
+  X(chain_full, "SYN or cookie ACK whose connection-table chain is at its bound (hash flooding)") \
   X(tx_ring_full, "a segment to send found the TX ring full")                        \
   X(no_mbuf, "the mempool was empty")
 

@@ -148,7 +148,7 @@ void cookie_syn(tcp_stack& s, const tcp_segment& syn) {
   ours.has_wscale = ours.has_ts && s.cfg.window_scaling && syn.opts.has_wscale;
   ours.wscale = our_wscale(s);
   ours.sack_permitted = ours.has_ts && s.cfg.sack && syn.opts.sack_permitted;
-  uint32_t now_ts = static_cast<uint32_t>(s.now_ns / 1'000'000) + make_ts_offset(s, syn.tuple);
+  uint32_t now_ts = static_cast<uint32_t>(s.now_ns / 1'000'000) + make_secrets(s, syn.tuple).ts_offset;
   // The peer's shift rides in the timestamp; ours follows from the config.
   ours.tsval = cookie_ts_encode(now_ts, ours.has_wscale, syn.opts.wscale, ours.sack_permitted);
   ours.tsecr = syn.opts.tsval;
@@ -175,17 +175,22 @@ void listen_syn(tcp_stack& s, const tcp_listener& l, const tcp_segment& seg, boo
     return;
   }
   tcb* t = tcb_alloc(s, seg.tuple);
+  if (!t) {
+    count(s, tcp_drop::chain_full);
+    return;
+  }
   t->passive = true;
   t->listener = static_cast<uint16_t>(&l - s.listeners);
   s.listeners[t->listener].syn_received++;
   t->irs = seg.seq;
   t->rcv_nxt = seg.seq + 1;
   t->rcv_adv = t->rcv_nxt;
-  uint32_t iss = make_isn(s, seg.tuple);
+  const conn_secrets sec = make_secrets(s, seg.tuple);
+  uint32_t iss = make_isn(s, sec);
   // RFC 6191 / RFC 1122 4.2.2.13: a connection replacing a TIME-WAIT one
   // starts above everything the old one sent.
   if (has_floor && seq_lt(iss, isn_floor)) iss = isn_floor;
-  tcb_init_from_syn(s, *t, seg.opts, iss);
+  tcb_init_from_syn(s, *t, seg.opts, iss, sec.ts_offset);
   if (t->ts_ok) take_timestamp(s, *t, seg);
   // RFC 7323 2.2: the window of a SYN is never scaled.
   take_peer_window(*t, seg, seg.wnd);
@@ -242,9 +247,13 @@ void cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg) {
     cookie_ts_decode(seg.opts.tsecr, peer.has_wscale, peer.wscale, peer.sack_permitted);
   }
   tcb* t = tcb_alloc(s, seg.tuple);
+  if (!t) {
+    count(s, tcp_drop::chain_full);
+    return;
+  }
   t->passive = true;
   t->listener = static_cast<uint16_t>(&l - s.listeners);
-  tcb_init_from_syn(s, *t, peer, seg.ack - 1);
+  tcb_init_from_syn(s, *t, peer, seg.ack - 1, make_secrets(s, seg.tuple).ts_offset);
   t->irs = seg.seq - 1;
   t->rcv_nxt = seg.seq;
   uint32_t offered = s.cfg.recv_buffer > 65535 ? 65535 : s.cfg.recv_buffer;
@@ -269,7 +278,7 @@ void negotiate_active(tcp_stack& s, tcb& t, const tcp_opts& peer) {
   // stays where the SYN left it.
   const uint8_t offered_ws = t.rcv_wscale;
   const uint32_t nxt = t.snd_nxt, max = t.snd_max;
-  tcb_init_from_syn(s, t, peer, t.iss);
+  tcb_init_from_syn(s, t, peer, t.iss, t.ts_offset);  // the offset our SYN used
   t.snd_nxt = nxt;
   t.snd_max = max;
   if (t.ws_ok) t.rcv_wscale = offered_ws;

@@ -1,6 +1,7 @@
 // Everything the stack sends: segments are built into fresh mbufs (headers)
-// that reference the send queue's payload, with every checksum computed, and
-// queued on the TX ring for tcp_drain_tx.
+// that reference the send queue's payload, with every checksum computed (the
+// TCP one left to the NIC with cfg.tx_checksum_offload), and queued on the TX
+// ring for tcp_drain_tx.
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -65,7 +66,7 @@ bool attach_payload(tcp_stack& s, rte_mbuf* m, const seg_out& o) {
   return left == 0;
 }
 
-void write_ip(uint8_t* ip, const tcp_tuple& t, uint32_t l4_len) {
+void write_ip(uint8_t* ip, const tcp_tuple& t, uint16_t addr_sum, uint32_t l4_len) {
   if (t.family == 4) {
     ip[0] = 0x45;
     ip[1] = 0;
@@ -76,8 +77,10 @@ void write_ip(uint8_t* ip, const tcp_tuple& t, uint32_t l4_len) {
     ip[9] = ipproto_tcp;
     std::memcpy(ip + 12, t.laddr, 4);
     std::memcpy(ip + 16, t.raddr, 4);
-    store_be16(ip + 10, 0);
-    store_be16(ip + 10, ipv4_header_checksum(ip, 20));
+    // The header's 16-bit words: 0x4500, the length, 0 (ID), 0x4000, TTL and
+    // protocol, the checksum, the addresses (summed once per connection).
+    uint32_t sum = uint32_t{addr_sum} + 0x4500 + 20 + l4_len + 0x4000 + (uint32_t{ttl} << 8 | ipproto_tcp);
+    store_be16(ip + 10, csum_finish(sum));
   } else {
     store_be32(ip, 0x60000000u);
     store_be16(ip + 4, static_cast<uint16_t>(l4_len));
@@ -88,7 +91,8 @@ void write_ip(uint8_t* ip, const tcp_tuple& t, uint32_t l4_len) {
   }
 }
 
-bool emit(tcp_stack& s, const tcp_tuple& t, const seg_out& o) {
+// `addr_sum`: tuple_addr_sum(t), kept in the TCB.
+bool emit(tcp_stack& s, const tcp_tuple& t, uint16_t addr_sum, const seg_out& o) {
   if (s.tx_count == s.cfg.tx_ring_size) {
     count(s, tcp_drop::tx_ring_full);
     return false;
@@ -111,7 +115,7 @@ bool emit(tcp_stack& s, const tcp_tuple& t, const seg_out& o) {
   std::memset(frame, 0, 12);
   store_be16(frame + 12, t.family == 4 ? ethertype_ipv4 : ethertype_ipv6);
   uint8_t* ip = frame + eth_len;
-  write_ip(ip, t, l4_len);
+  write_ip(ip, t, addr_sum, l4_len);
   uint8_t* th = ip + ip_len;
   store_be16(th, t.lport);
   store_be16(th + 2, t.rport);
@@ -128,9 +132,16 @@ bool emit(tcp_stack& s, const tcp_tuple& t, const seg_out& o) {
     count(s, tcp_drop::no_mbuf);
     return false;
   }
-  uint32_t sum = tcp_pseudo_sum(t.family, t.laddr, t.raddr, l4_len);
-  sum += chain_sum16(m, eth_len + ip_len, l4_len);
-  store_be16(th + 16, csum_finish(sum));
+  uint32_t sum = tcp_pseudo_sum(addr_sum, l4_len);
+  if (s.cfg.tx_checksum_offload) {
+    // What DPDK asks of RTE_MBUF_F_TX_TCP_CKSUM: the pseudo-header sum, not
+    // complemented, in the field (rte_ipv4_phdr_cksum without TSO).
+    store_be16(th + 16, csum_fold(sum));
+    m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | (t.family == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6);
+  } else {
+    sum += chain_sum16(m, eth_len + ip_len, l4_len);
+    store_be16(th + 16, csum_finish(sum));
+  }
 
   m->l2_len = eth_len;
   m->l3_len = ip_len;
@@ -226,7 +237,7 @@ bool send_segment(tcp_stack& s, tcb& t, uint32_t seq, uint32_t len, uint8_t flag
     o.q_off = seq - snd_data_seq(t);
     o.len = len;
   }
-  if (!emit(s, t.tuple, o)) return false;
+  if (!emit(s, t.tuple, t.addr_sum, o)) return false;
   if (flags & tcp_ack) {
     // The ACK went out: no delayed one is owed any more.
     t.last_ack_sent = t.rcv_nxt;
@@ -414,7 +425,7 @@ void send_rst(tcp_stack& s, tcb& t) {
   o.seq = t.snd_max;
   o.ack = t.rcv_nxt;
   o.flags = tcp_rst | tcp_ack;
-  emit(s, t.tuple, o);
+  emit(s, t.tuple, t.addr_sum, o);
 }
 
 void send_rst_reply(tcp_stack& s, const tcp_segment& seg) {
@@ -429,7 +440,7 @@ void send_rst_reply(tcp_stack& s, const tcp_segment& seg) {
     o.ack = seg.seq + seg.len + ((seg.flags & tcp_syn) ? 1 : 0) + ((seg.flags & tcp_fin) ? 1 : 0);
     o.flags = tcp_rst | tcp_ack;
   }
-  emit(s, seg.tuple, o);
+  emit(s, seg.tuple, tuple_addr_sum(seg.tuple), o);
 }
 
 void send_cookie_syn_ack(tcp_stack& s, const tcp_segment& syn, uint32_t iss, const tcp_opts& ours, uint16_t wnd) {
@@ -441,7 +452,7 @@ void send_cookie_syn_ack(tcp_stack& s, const tcp_segment& syn, uint32_t iss, con
   o.wnd = wnd;
   o.opts = opts;
   o.opt_len = write_syn_options(opts, ours);
-  if (emit(s, syn.tuple, o)) s.counters.cookies_sent++;
+  if (emit(s, syn.tuple, tuple_addr_sum(syn.tuple), o)) s.counters.cookies_sent++;
 }
 
 }  // namespace kgw::tcp

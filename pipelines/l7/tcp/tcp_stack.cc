@@ -9,6 +9,7 @@
 #include <cstring>
 #include <new>
 
+#include "pipelines/l7/tcp/tcp_checksum.h"
 #include "pipelines/l7/tcp/tcp_stack_impl.h"
 
 namespace kgw::tcp {
@@ -146,8 +147,11 @@ tcp_stack* tcp_stack_create(const tcp_config& cfg, rte_mempool* pool, int socket
   // One secret per purpose (RFC 6528 section 3, RFC 4987 section 3.6).
   s->isn_key = derive_key(cfg.seed, 1);
   s->cookie_key = derive_key(cfg.seed, 2);
-  s->table_key = derive_key(cfg.seed, 3);
-  s->ts_key = derive_key(cfg.seed, 4);
+  for (int i = 0; i < 3; ++i) {
+    sip_key k = derive_key(cfg.seed, 3 + 8 * i);  // labels 3, 11, 19: apart from the others
+    s->table_key.k[2 * i] = k.k0;
+    s->table_key.k[2 * i + 1] = k.k1;
+  }
   s->port_key = derive_key(cfg.seed, 5);
   return s;
 }
@@ -180,12 +184,17 @@ void tcp_stack_destroy(tcp_stack* s) {
 
 tcb* tcb_alloc(tcp_stack& s, const tcp_tuple& tup) {
   if (s.n_free == 0) return nullptr;
-  uint32_t i = s.free_list[--s.n_free];
+  uint32_t i = s.free_list[s.n_free - 1];
   tcb& t = s.tcbs[i];
-  t.in_use = true;
   t.tuple = tup;
+  if (!table_insert(s, i)) {
+    t.tuple = tcp_tuple{};
+    return nullptr;
+  }
+  s.n_free--;
+  t.addr_sum = tuple_addr_sum(tup);
+  t.in_use = true;
   t.last_rx_ns = s.now_ns;
-  table_insert(s, i);
   s.n_used++;
   return &t;
 }
@@ -271,21 +280,15 @@ uint8_t our_wscale(const tcp_stack& s) {
   return ws;
 }
 
-uint32_t make_isn(const tcp_stack& s, const tcp_tuple& t) {
-  // RFC 6528 section 3: ISN = M + F(localip, localport, remoteip, remoteport,
-  // secretkey), M a 4-microsecond timer (the caller's clock).
-  return static_cast<uint32_t>(s.now_ns / 4000) + static_cast<uint32_t>(siphash24(s.isn_key, &t, sizeof t));
+conn_secrets make_secrets(const tcp_stack& s, const tcp_tuple& t) {
+  uint64_t h = siphash24(s.isn_key, &t, sizeof t);
+  return {static_cast<uint32_t>(h), static_cast<uint32_t>(h >> 32)};
 }
 
-uint32_t make_ts_offset(const tcp_stack& s, const tcp_tuple& t) {
-  // RFC 7323 section 7.1: a per-connection random offset on the timestamp clock.
-  return static_cast<uint32_t>(siphash24(s.ts_key, &t, sizeof t));
-}
-
-void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss) {
+void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss, uint32_t ts_offset) {
   t.iss = iss;
   t.snd_una = t.snd_nxt = t.snd_max = iss;
-  t.ts_offset = make_ts_offset(s, t.tuple);
+  t.ts_offset = ts_offset;
   // RFC 9293 3.7.1: without the option, 536 (IPv4) or 1220 (IPv6).
   uint16_t peer_mss = peer.has_mss ? peer.mss : (t.tuple.family == 4 ? 536 : 1220);
   uint16_t clamp = mss_clamp(s, t.tuple.family);
@@ -347,15 +350,17 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a) {
       a.port_lo == 0 || a.port_hi < a.port_lo || s.n_free == 0)
     return {};
   // RFC 6056 algorithm 3: a keyed-hash start per destination plus a counter.
-  struct {
-    uint8_t l[16], r[16];
-    uint16_t rport;
-  } key{};
+  port_hash_key key{};
   std::memcpy(key.l, a.local.b.data(), 16);
   std::memcpy(key.r, a.remote.b.data(), 16);
   key.rport = a.remote_port;
   uint32_t n = uint32_t{a.port_hi} - a.port_lo + 1;
-  uint32_t offset = static_cast<uint32_t>(siphash24(s.port_key, &key, sizeof key));
+  if (!s.last_port_valid || std::memcmp(&key, &s.last_port_key, sizeof key) != 0) {
+    s.last_port_key = key;
+    s.last_port_offset = static_cast<uint32_t>(siphash24(s.port_key, &key, sizeof key));
+    s.last_port_valid = true;
+  }
+  const uint32_t offset = s.last_port_offset;
   for (uint32_t i = 0; i < n; ++i) {
     uint16_t port = static_cast<uint16_t>(a.port_lo + (offset + s.port_counter + i) % n);
     tcp_tuple tup = tuple_of(a.local, port, a.remote, a.remote_port);
@@ -363,11 +368,13 @@ tcp_conn_id tcp_connect(tcp_stack& s, const tcp_connect_args& a) {
     if (a.port_ok && !a.port_ok(a.ctx, a.local, port, a.remote, a.remote_port)) continue;
     s.port_counter += i + 1;
     tcb* t = tcb_alloc(s, tup);
+    if (!t) continue;  // its table chain is full: another port
     t->app_owned = true;
     tcp_opts none;  // what the peer offers is learned from its SYN-ACK
     none.has_mss = true;
     none.mss = mss_clamp(s, tup.family);
-    tcb_init_from_syn(s, *t, none, make_isn(s, tup));
+    conn_secrets sec = make_secrets(s, tup);
+    tcb_init_from_syn(s, *t, none, make_isn(s, sec), sec.ts_offset);
     t->rcv_wscale = our_wscale(s);  // offered; dropped again if the peer does not scale
     set_state(s, *t, tcp_state::syn_sent);
     s.counters.active_opens++;

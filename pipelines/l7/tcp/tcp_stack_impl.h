@@ -11,6 +11,7 @@
 #include "pipelines/l7/tcp/tcp_options.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 #include "pipelines/l7/tcp/timer_wheel.h"
+#include "pipelines/l7/tcp/tuple_hash.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -25,6 +26,13 @@ struct tcp_listener {
   uint8_t addr[16] = {};
   uint32_t syn_received = 0;  // its connections in SYN-RECEIVED: the backlog
 };
+
+// RFC 6056 algorithm 3's input: the destination an active open goes to.
+struct port_hash_key {
+  uint8_t l[16], r[16];
+  uint16_t rport;
+};
+static_assert(sizeof(port_hash_key) == 34);  // compared as bytes: no padding
 
 struct tcp_stack {
   tcp_config cfg;
@@ -51,8 +59,14 @@ struct tcp_stack {
   time_wait_list time_wait;   // oldest first
   uint32_t n_used = 0;
 
-  sip_key isn_key, cookie_key, table_key, ts_key, port_key;
+  sip_key isn_key, cookie_key, port_key;
+  tuple_hash_key table_key;
   uint32_t port_counter = 0;  // RFC 6056 algorithm 3's increment
+  // The last destination's keyed-hash offset: a proxy opens most of its
+  // connections to the same few backends, one SipHash saved on each.
+  port_hash_key last_port_key{};
+  uint32_t last_port_offset = 0;
+  bool last_port_valid = false;
   uint64_t cookie_sent_ns = 0;  // the last SYN cookie sent (0: never)
 
   tcp_counters counters{};
@@ -78,11 +92,17 @@ inline uint32_t ts_now(const tcp_stack& s, const tcb& t) {
 }
 
 // tcp_conn_table.cc: the tuple -> TCB index hash.
+// A chain longer than this is refused: only a peer that learned the hash key
+// could make one (with a random key and at most one connection per bucket on
+// average, 16 in one chain happens with probability ~1e-14 per bucket).
+inline constexpr uint32_t max_chain_length = 16;
 uint32_t table_lookup(const tcp_stack& s, const tcp_tuple& t);
-void table_insert(tcp_stack& s, uint32_t idx);
+// False (nothing inserted) when the tuple's chain is at max_chain_length.
+bool table_insert(tcp_stack& s, uint32_t idx);
 void table_remove(tcp_stack& s, uint32_t idx);
 
 // tcp_stack.cc: TCB life, states and events.
+// nullptr when no TCB is free or the tuple's table chain is full.
 tcb* tcb_alloc(tcp_stack& s, const tcp_tuple& t);
 void set_state(tcp_stack& s, tcb& t, tcp_state st);
 void post_event(tcp_stack& s, tcb& t, uint16_t kinds);
@@ -93,11 +113,22 @@ void tcb_finish(tcp_stack& s, tcb& t, uint16_t kinds);
 void enter_time_wait(tcp_stack& s, tcb& t);
 // Fills the negotiated parameters of a new connection from the peer's SYN
 // options: MSS, window scale, timestamps, SACK; ISN and timestamp offset.
-void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss);
+void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss, uint32_t ts_offset);
 uint16_t mss_clamp(const tcp_stack& s, uint8_t family);
 uint8_t our_wscale(const tcp_stack& s);
-uint32_t make_isn(const tcp_stack& s, const tcp_tuple& t);
-uint32_t make_ts_offset(const tcp_stack& s, const tcp_tuple& t);
+// A connection's secrets, from one SipHash of its tuple (the two halves of a
+// PRF's output are independent: the ISN on the wire tells nothing of the
+// offset): F of the ISN (RFC 6528) and the timestamp clock's offset
+// (RFC 7323 section 7.1).
+struct conn_secrets {
+  uint32_t isn_f = 0, ts_offset = 0;
+};
+conn_secrets make_secrets(const tcp_stack& s, const tcp_tuple& t);
+// RFC 6528 section 3: ISN = M + F(localip, localport, remoteip, remoteport,
+// secretkey), M a 4-microsecond timer (the caller's clock).
+inline uint32_t make_isn(const tcp_stack& s, const conn_secrets& c) {
+  return static_cast<uint32_t>(s.now_ns / 4000) + c.isn_f;
+}
 const tcp_listener* listener_for(const tcp_stack& s, const tcp_tuple& t);
 // A connection needs tcp_output again once the TX ring drains.
 void want_output(tcp_stack& s, tcb& t);

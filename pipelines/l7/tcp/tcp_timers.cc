@@ -1,6 +1,7 @@
 // The connection timers and tcp_advance. A TCB has three deadlines: the
 // retransmission timer (RTO or persist), the delayed ACK, and a long one
-// (keep-alive, FIN-WAIT-2, TIME-WAIT); the wheel holds the earliest.
+// (keep-alive, FIN-WAIT-2, TIME-WAIT); the wheel holds one entry per TCB, at
+// the earliest of them or before it.
 #include <rte_mbuf.h>
 
 #include "pipelines/l7/tcp/tcp_stack_impl.h"
@@ -11,11 +12,12 @@ void reschedule(tcp_stack& s, tcb& t) {
   uint64_t at = 0;
   for (uint64_t d : {t.rexmit_at, t.delack_at, t.life_at})
     if (d && (!at || d < at)) at = d;
-  uint32_t i = index_of(s, t);
-  if (at)
-    wheel_arm(s.wheel, i, at);
-  else
-    wheel_disarm(s.wheel, i);
+  // Lazily: deadlines mostly move later (every ACK restarts the RTO) or go
+  // away (the delayed ACK left with data). An entry that fires no later than
+  // needed stays; when it fires, on_timer finds what is due (perhaps nothing)
+  // and reschedules at the deadlines of then. Only an earlier deadline moves
+  // the entry. stop_timers, when the TCB ends, disarms for real.
+  if (at && !wheel_fires_by(s.wheel, index_of(s, t), at)) wheel_arm(s.wheel, index_of(s, t), at);
 }
 
 void arm_rto(tcp_stack& s, tcb& t) {

@@ -46,8 +46,7 @@ void wheel_init(timer_wheel& w, timer_node* nodes, uint32_t capacity, uint32_t* 
 
 void wheel_arm(timer_wheel& w, uint32_t id, uint64_t at_ns) {
   if (w.nodes[id].at_tick) unlink(w, id);
-  // Round up: a tick fires when the clock has reached its start.
-  uint64_t tick = (at_ns + w.tick_ns - 1) / w.tick_ns + 1;
+  uint64_t tick = wheel_tick_of(w, at_ns);
   if (tick < w.next_tick) tick = w.next_tick;  // overdue: the next sweep takes it
   link(w, id, tick);
 }

@@ -43,6 +43,26 @@ TEST_F(TcpData, SegmentsByMssAndPushesTheLast) {
   tcp_abort(*st, id);
 }
 
+// With cfg.tx_checksum_offload every segment (the handshake's, copied and
+// referenced payloads, IPv6) leaves the TCP checksum to the NIC: drain()
+// completes it as the NIC would and decode() checks it.
+TEST_F(TcpData, TxChecksumOffloadLeavesTheSumToTheNic) {
+  cfg.tx_checksum_offload = true;
+  open();
+  ASSERT_EQ(send(id, data_of(4000)), 0);
+  auto segs = drain();
+  ASSERT_EQ(segs.size(), 3u);
+  bytes all;
+  for (auto& s : segs) append(all, s.payload);
+  EXPECT_EQ(all, data_of(4000));
+  ASSERT_EQ(send(id, data_of(100, 3)), 0);
+  EXPECT_EQ(one().payload, data_of(100, 3));
+  uint32_t iss6 = 0;
+  ASSERT_GE(listen(80, true), 0);
+  EXPECT_TRUE(accept_one(77, iss6, o_mss(1440), true, 40001).valid());
+  EXPECT_EQ(tx_offloaded, 1u + 3 + 1 + 1);  // SYN-ACK, data, data, the IPv6 SYN-ACK
+}
+
 TEST_F(TcpData, LargePayloadIsReferencedNotCopied) {
   open();
   rte_mbuf* m = payload_mbuf(data_of(1400));

@@ -189,6 +189,19 @@ std::vector<out_seg> TcpTest::drain() {
     for (uint16_t i = 0; i < n; ++i) {
       bytes f = linearize(pkts[i]);
       EXPECT_EQ(rte_pktmbuf_pkt_len(pkts[i]), f.size());
+      const uint64_t ol = pkts[i]->ol_flags;
+      EXPECT_EQ((ol & RTE_MBUF_F_TX_TCP_CKSUM) != 0, cfg.tx_checksum_offload);
+      if (ol & RTE_MBUF_F_TX_TCP_CKSUM) {
+        // The NIC's part (DPDK's contract): the field holds the pseudo-header
+        // sum, the NIC sums the segment over it. decode() then checks the
+        // result against the real pseudo-header: a wrong sum fails there.
+        tx_offloaded++;
+        EXPECT_EQ(pkts[i]->l2_len, 14u);
+        EXPECT_EQ(pkts[i]->l3_len, meta[i].l4_off - 14u);
+        EXPECT_NE(ol & (f[12] == 0x08 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6), 0u);
+        bytes seg(f.begin() + meta[i].l4_off, f.end());
+        put16(f, meta[i].l4_off + 16u, ref_checksum(seg));
+      }
       out_seg o = decode(f);
       EXPECT_EQ(meta[i].l3_off, 14);
       EXPECT_EQ(meta[i].l4_off, o.family == 4 ? 34 : 54);

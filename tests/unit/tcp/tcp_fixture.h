@@ -100,6 +100,7 @@ class TcpTest : public ::testing::Test {
   tcp_stack* st = nullptr;
   uint64_t now = 1'000'000'000'000ull;  // 1000 s
   unsigned pool_in_use_at_start = 0;
+  unsigned tx_offloaded = 0;  // segments drained with RTE_MBUF_F_TX_TCP_CKSUM
   ip_addr gw4, gw6, client4, client6;
 
   void SetUp() override;

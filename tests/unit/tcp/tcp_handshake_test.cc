@@ -1,5 +1,7 @@
 // Opening connections: passive and active three-way handshakes with and
-// without options, simultaneous open, IPv6, the MSS clamp, SYN cookies.
+// without options, simultaneous open, IPv6, the MSS clamp, SYN cookies, the
+// connection table's bound.
+#include "pipelines/l7/tcp/tcp_stack_impl.h"
 #include "tests/unit/tcp/tcp_fixture.h"
 
 namespace kgw::tcp::test {
@@ -334,6 +336,46 @@ TEST_F(TcpTest, StrayAckGetsARstWhenNoCookieWasSentLately) {
   feed({.flags = A, .seq = 1, .ack = 2});
   EXPECT_EQ(one().flags, R);  // no cookies in use: a plain RST
   EXPECT_EQ(ctr().drop(tcp_drop::listen_not_syn), 1u);
+}
+
+// The connection table's chains are bounded: SYNs from ports chosen (with the
+// stack's key, which a peer does not know) to land in one bucket make at most
+// max_chain_length connections there; the next is dropped and counted, and a
+// SYN to another bucket still gets its connection.
+TEST_F(TcpTest, TableChainIsBounded) {
+  make();
+  ASSERT_EQ(listen(), 0);
+  const tcp_stack& s = *st;
+  auto tuple_for = [&](uint16_t sport) {
+    tcp_tuple t;
+    t.family = 4;
+    t.lport = 80;
+    t.rport = sport;
+    std::memcpy(t.laddr, kgw::test::ip4_gw.data(), 4);
+    std::memcpy(t.raddr, kgw::test::ip4_client.data(), 4);
+    return t;
+  };
+  auto bucket = [&](uint16_t sport) { return tuple_bucket(s.table_key, tuple_for(sport), s.bucket_mask); };
+  std::vector<uint16_t> same;
+  uint16_t other = 0;
+  for (uint32_t p = 1024; p < 65536 && same.size() <= max_chain_length; ++p) {
+    if (bucket(static_cast<uint16_t>(p)) == bucket(1024))
+      same.push_back(static_cast<uint16_t>(p));
+    else if (!other)
+      other = static_cast<uint16_t>(p);
+  }
+  ASSERT_EQ(same.size(), max_chain_length + 1);
+  for (uint32_t k = 0; k < max_chain_length; ++k) {
+    feed({.flags = S, .seq = 100 * k, .sport = same[k]});
+    EXPECT_EQ(one().flags, S | A);
+  }
+  feed({.flags = S, .seq = 7, .sport = same[max_chain_length]});
+  expect_none();
+  EXPECT_EQ(ctr().drop(tcp_drop::chain_full), 1u);
+  EXPECT_EQ(tcp_connections(*st), max_chain_length);
+  feed({.flags = S, .seq = 9, .sport = other});
+  EXPECT_EQ(one().flags, S | A);
+  for (uint32_t k = 0; k < max_chain_length; ++k) EXPECT_NE(tcp_lookup(s, tuple_for(same[k])), no_index);
 }
 
 }  // namespace
