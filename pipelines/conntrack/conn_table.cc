@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "pipelines/common/checksum.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/common/sctp.h"
 
@@ -89,6 +90,29 @@ uint64_t evict_rank(const conn& c, uint64_t now_ns) {
   if (c.expires_ns() <= now_ns) return 0;
   if (c.last_seen_ns == now_ns) return ~0ull;
   return rank_class[static_cast<uint8_t>(c.state) & 15] | (c.last_seen_ns >> 2);  // 4 ns steps: 584 years fit
+}
+
+// conn::csum_ip and csum_l4: what NAT's rewrite of a packet of direction d,
+// from key[d] to the reverse of key[1 - d], adds to its checksums (the sums
+// pipelines/nat/nat.cc would take per packet, taken once).
+void set_nat_deltas(conn& c) {
+  const bool v4 = c.key[0].family == 4;
+  for (unsigned d = 0; d < 2; ++d) {
+    const flow_key& from = c.key[d];
+    const flow_key& to = c.key[1 - d];  // reversed: its destination is the new source
+    csum_delta x;
+    if (v4) {
+      x.change32<1>(from.src, to.dst);
+      x.change32<1>(from.dst, to.src);
+    } else {
+      x.change32<4>(from.src, to.dst);
+      x.change32<4>(from.dst, to.src);
+    }
+    c.csum_ip[d] = x.folded();
+    x.change16(from.sport, to.dport);
+    x.change16(from.dport, to.sport);
+    c.csum_l4[d] = x.folded();
+  }
 }
 
 }  // namespace
@@ -306,6 +330,7 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
   c = conn{};
   c.key[0] = orig;
   c.key[1] = reply;
+  set_nat_deltas(c);
   c.last_seen_ns = now_ns;
   c.state = l4_proto == IPPROTO_TCP    ? conn_state::tcp_syn_sent
             : l4_proto == IPPROTO_UDP  ? conn_state::udp_unreplied

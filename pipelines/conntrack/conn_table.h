@@ -81,7 +81,7 @@ struct conn_timeouts {
 
 // One tracked connection. key[0] is the original direction as the client sent
 // it, key[1] the reply direction as it arrives (after NAT, towards the SNAT address).
-// 120 bytes: with the buckets' 32 per connection, 152 per connection, 76 per
+// 128 bytes: with the buckets' 32 per connection, 160 per connection, 80 per
 // direction (perf/README.md, issue 17). The expiry is kept as the seconds the
 // connection lives past its last packet (the timeouts are whole seconds), not
 // as a time of its own: the same instants, 4 bytes fewer.
@@ -99,10 +99,18 @@ struct conn {
   uint8_t fins;         // bit d: FIN seen from direction d
   uint16_t nat_port;    // opaque: the SNAT source port
   uint16_t hop[2];      // opaque: the next hop each direction leaves by, cached by the owner
+  // RFC 1624 deltas of a TCP or UDP packet of direction d translated to the
+  // reverse of the other key (pipelines/nat): csum_ip[d] for the IPv4 header
+  // (the addresses), csum_l4[d] for the L4 checksum (addresses and ports).
+  // Set at insert from the keys, which never change: a translated packet
+  // then pays one add-and-fold per checksum field instead of summing both
+  // addresses and ports and folding twice.
+  uint16_t csum_ip[2];
+  uint16_t csum_l4[2];
 
   uint64_t expires_ns() const { return last_seen_ns + uint64_t{ttl_s} * 1000000000ull; }
 };
-static_assert(sizeof(conn) == 120, "a conn snapshot copies them as they are");
+static_assert(sizeof(conn) == 128, "two cache lines; a conn snapshot copies them as they are");
 
 // conn::service of a pod-to-pod flow the gateway routes (pipelines/lb, when
 // NetworkPolicy is enforced): no Service, no NAT, replies are the reversed
