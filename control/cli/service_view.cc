@@ -170,7 +170,7 @@ std::string format_conntrack(shared_state& s, bool count_only, unsigned limit) {
       ++listed;
       const flow_key& o = c.key[0];
       const flow_key& r = c.key[1];
-      double expires_s = c.expires_ns > snap.now_ns ? double(c.expires_ns - snap.now_ns) / 1e9 : 0.0;
+      double expires_s = c.expires_ns() > snap.now_ns ? double(c.expires_ns() - snap.now_ns) / 1e9 : 0.0;
       out += fmt::format("w{} {:<5} {} -> {}  reply {} -> {}  {}  pkts {}/{}  expires in {:.0f}s\n", w,
                          proto_text(o.proto), endpoint_text(o.family, o.src, o.sport),
                          endpoint_text(o.family, o.dst, o.dport), endpoint_text(r.family, r.src, r.sport),

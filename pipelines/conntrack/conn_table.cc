@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "pipelines/common/checksum.h"
 #include "pipelines/common/protocols.h"
 #include "pipelines/common/sctp.h"
 
@@ -86,9 +87,32 @@ conn_state sctp_first(uint8_t chunks) {
 // burst in hand may still be on its way through the stages with it, and its
 // slot would go to the new connection.
 uint64_t evict_rank(const conn& c, uint64_t now_ns) {
-  if (c.expires_ns <= now_ns) return 0;
+  if (c.expires_ns() <= now_ns) return 0;
   if (c.last_seen_ns == now_ns) return ~0ull;
   return rank_class[static_cast<uint8_t>(c.state) & 15] | (c.last_seen_ns >> 2);  // 4 ns steps: 584 years fit
+}
+
+// conn::csum_ip and csum_l4: what NAT's rewrite of a packet of direction d,
+// from key[d] to the reverse of key[1 - d], adds to its checksums (the sums
+// pipelines/nat/nat.cc would take per packet, taken once).
+void set_nat_deltas(conn& c) {
+  const bool v4 = c.key[0].family == 4;
+  for (unsigned d = 0; d < 2; ++d) {
+    const flow_key& from = c.key[d];
+    const flow_key& to = c.key[1 - d];  // reversed: its destination is the new source
+    csum_delta x;
+    if (v4) {
+      x.change32<1>(from.src, to.dst);
+      x.change32<1>(from.dst, to.src);
+    } else {
+      x.change32<4>(from.src, to.dst);
+      x.change32<4>(from.dst, to.src);
+    }
+    c.csum_ip[d] = x.folded();
+    x.change16(from.sport, to.dport);
+    x.change16(from.dport, to.sport);
+    c.csum_l4[d] = x.folded();
+  }
 }
 
 }  // namespace
@@ -116,8 +140,7 @@ const char* conn_state_name(conn_state s) {
 }
 
 size_t conn_table::memory_size(uint32_t capacity) {
-  return align64(sizeof(bucket) * n_buckets_for(capacity)) + align64(sizeof(conn) * capacity) +
-         align64(sizeof(uint32_t) * capacity);
+  return align64(sizeof(bucket) * n_buckets_for(capacity)) + align64(sizeof(conn) * capacity);
 }
 
 void conn_table::init(void* mem, uint32_t capacity, const conn_timeouts& t) {
@@ -126,11 +149,10 @@ void conn_table::init(void* mem, uint32_t capacity, const conn_timeouts& t) {
   buckets_ = new (p) bucket[nb]();
   p += align64(sizeof(bucket) * nb);
   conns_ = new (p) conn[capacity]();
-  p += align64(sizeof(conn) * capacity);
-  free_ = reinterpret_cast<uint32_t*>(p);
   // Lowest ids on top: a fresh table fills from the start of the array.
-  for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
-  free_top_ = capacity;
+  for (uint32_t i = 0; i < capacity; ++i) conns_[i].ttl_s = i + 1 < capacity ? i + 1 : conn_none;
+  free_head_ = capacity ? 0 : conn_none;
+  n_free_ = capacity;
   capacity_ = capacity;
   bucket_mask_ = nb - 1;
   scan_pos_ = 0;
@@ -163,13 +185,13 @@ constexpr std::array<uint32_t conn_timeouts::*, 16> timeout_field = [] {
 
 }  // namespace
 
-uint64_t conn_table::timeout_ns(conn_state s) const {
+uint32_t conn_table::timeout_s(conn_state s) const {
   // Under pressure (more than 7/8 of the table in use) a connection nobody
   // answered yet is kept only briefly: under a flood most are spoofed.
   const uint32_t sec = timeouts_.*timeout_field[static_cast<uint8_t>(s) & 15];
-  if (embryonic(s) && free_top_ < capacity_ / 8 && timeouts_.embryonic_under_pressure_s)
-    return uint64_t{std::min(timeouts_.embryonic_under_pressure_s, sec)} * 1000000000ull;
-  return uint64_t(sec) * 1000000000ull;
+  if (embryonic(s) && n_free_ < capacity_ / 8 && timeouts_.embryonic_under_pressure_s)
+    return std::min(timeouts_.embryonic_under_pressure_s, sec);
+  return sec;
 }
 
 void conn_table::prefetch_conn(uint32_t hash) const {
@@ -192,7 +214,7 @@ conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns, cons
     uint32_t id = b.ref[s] >> 1;
     uint8_t dir = b.ref[s] & 1;
     if (!(conns_[id].key[dir] == k)) continue;
-    if (__builtin_expect(conns_[id].expires_ns <= now_ns, 0)) {
+    if (__builtin_expect(conns_[id].expires_ns() <= now_ns, 0)) {
       // Out of line and cold: the removal stays off the hit's path.
       [this, id, &gone]() __attribute__((noinline, cold)) {
         counters_.expired++;
@@ -251,7 +273,7 @@ void conn_table::unlink(const flow_key& k, uint32_t id, uint8_t dir) {
 }
 
 uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns, const conn_removal& gone) {
-  if (free_top_ == 0) {
+  if (n_free_ == 0) {
     // Full: make room by evicting the least recently seen connection of the
     // bucket the new one hashes to (a global LRU would cost a list per packet).
     // That bucket may hold no key, or only assured connections; then the
@@ -274,7 +296,10 @@ uint32_t conn_table::take_free(uint32_t hash, uint64_t now_ns, const conn_remova
     count_eviction(oldest);
     remove(victim, gone);
   }
-  return free_[--free_top_];
+  uint32_t id = free_head_;
+  free_head_ = conns_[id].ttl_s;
+  n_free_--;
+  return id;
 }
 
 void conn_table::count_eviction(uint64_t rank) {
@@ -289,7 +314,9 @@ void conn_table::count_eviction(uint64_t rank) {
 void conn_table::release(uint32_t id) {
   if (embryonic(conns_[id].state)) n_embryonic_--;
   conns_[id].state = conn_state::free;
-  free_[free_top_++] = id;
+  conns_[id].ttl_s = free_head_;
+  free_head_ = id;
+  n_free_++;
 }
 
 uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow_key& reply, uint32_t reply_hash,
@@ -303,6 +330,7 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
   c = conn{};
   c.key[0] = orig;
   c.key[1] = reply;
+  set_nat_deltas(c);
   c.last_seen_ns = now_ns;
   c.state = l4_proto == IPPROTO_TCP    ? conn_state::tcp_syn_sent
             : l4_proto == IPPROTO_UDP  ? conn_state::udp_unreplied
@@ -313,7 +341,7 @@ uint32_t conn_table::insert(const flow_key& orig, uint32_t orig_hash, const flow
     c.state = conn_state::tcp_established;
   }
   if (embryonic(c.state)) n_embryonic_++;
-  c.expires_ns = now_ns + timeout_ns(c.state);
+  c.ttl_s = timeout_s(c.state);
   c.packets[0] = 1;
   if (!place(orig_hash, id, 0, now_ns, gone) || !place(reply_hash, id, 1, now_ns, gone)) {
     unlink(orig, id, 0);
@@ -333,7 +361,7 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
   if (c.state == conn_state::tcp_established && !(flags & (tcp_fin | tcp_rst))) {
     c.last_seen_ns = now_ns;
     c.packets[dir]++;
-    c.expires_ns = now_ns + uint64_t{timeouts_.tcp_established_s} * 1000000000ull;
+    c.ttl_s = timeouts_.tcp_established_s;
     return;
   }
   const conn_state before = c.state;
@@ -382,7 +410,7 @@ void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns
     n_embryonic_ += was_embryonic ? -1u : 1u;
     counters_.assured += was_embryonic;
   }
-  c.expires_ns = now_ns + timeout_ns(c.state);
+  c.ttl_s = timeout_s(c.state);
 }
 
 void conn_table::remove(uint32_t id, const conn_removal& gone) {
@@ -403,7 +431,7 @@ unsigned conn_table::expire_step(uint64_t now_ns, unsigned n, const conn_removal
     for (unsigned s = 0; s < bucket_slots; ++s) {
       if (b.sig[s] == 0) continue;
       uint32_t id = b.ref[s] >> 1;
-      if (conns_[id].expires_ns <= now_ns) {
+      if (conns_[id].expires_ns() <= now_ns) {
         counters_.expired++;
         remove(id, gone);
         ++removed;

@@ -22,6 +22,11 @@ void nat_rewrite(uint8_t* frame, const pkt_meta& m, const flow_key& from, const 
 // The stage's form: the packet leaves as the reverse of `other` (the
 // connection's other key), read in place rather than reversed into a copy.
 void nat_rewrite_reply_of(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& other);
+// The same for a TCP or UDP packet of a tracked connection whose checksum
+// deltas were taken when it was tracked (conn::csum_ip, csum_l4 of the
+// packet's direction): the packet's own key is not read at all.
+void nat_rewrite_tracked(uint8_t* frame, const pkt_meta& m, const flow_key& other, uint16_t ip_delta,
+                         uint16_t l4_delta);
 
 // The same for an SCTP packet whose CRC32c the NIC computes on TX: the
 // ports rewritten, the checksum field zeroed (as the offload wants it), the

@@ -21,7 +21,10 @@ void mark_sctp_offload(rte_mbuf* mb, const pkt_meta& m) {
 // SCTP existed; with it, SCTP is told apart first.
 template <bool sctp_offload>
 void translate(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nat_lcore& s, const conn& cn, lcore_counters& c) {
-  if constexpr (sctp_offload) {
+  // TCP and UDP, nearly every packet: by the connection's precomputed deltas.
+  if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
+    nat_rewrite_tracked(frame, m, cn.key[1 - m.dir], cn.csum_ip[m.dir], cn.csum_l4[m.dir]);
+  } else if constexpr (sctp_offload) {
     if (m.l4_proto == ipproto_sctp) {
       nat_rewrite_sctp_offloaded(frame, m, m.key, cn.key[1 - m.dir]);
       mark_sctp_offload(mb, m);

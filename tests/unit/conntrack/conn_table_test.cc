@@ -52,12 +52,12 @@ TEST(ConnTable, TcpHandshakeDataFinAndTimeouts) {
   auto o = key4(1, 1), r = reverse(o);
   uint32_t id = f.insert(o, r, IPPROTO_TCP, SYN, 0);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_syn_sent);
-  EXPECT_EQ(f.table.at(id).expires_ns, t.tcp_syn_s * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), t.tcp_syn_s * sec);
   f.table.update(id, 1, SYN | ACK, 1 * sec);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_syn_recv);
   f.table.update(id, 0, ACK, 2 * sec);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_established);
-  EXPECT_EQ(f.table.at(id).expires_ns, 2 * sec + t.tcp_established_s * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), 2 * sec + t.tcp_established_s * sec);
   f.table.update(id, 0, FIN | ACK, 3 * sec);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_fin_wait);
   f.table.update(id, 1, FIN | ACK, 4 * sec);
@@ -69,7 +69,7 @@ TEST(ConnTable, TcpHandshakeDataFinAndTimeouts) {
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_syn_sent);
   f.table.update(id, 1, RST, 6 * sec);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_closed);
-  EXPECT_EQ(f.table.at(id).expires_ns, 6 * sec + t.tcp_closed_s * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), 6 * sec + t.tcp_closed_s * sec);
 }
 
 // update's short path: an established connection's segments without FIN
@@ -85,13 +85,13 @@ TEST(ConnTable, EstablishedSegmentsMoveOnlyTheClock) {
   f.table.update(id, 0, SYN, 3 * sec);
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_established);
   EXPECT_EQ(f.table.at(id).last_seen_ns, 3 * sec);
-  EXPECT_EQ(f.table.at(id).expires_ns, 3 * sec + t.tcp_established_s * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), 3 * sec + t.tcp_established_s * sec);
   EXPECT_EQ(f.table.at(id).packets[0], 3u);
   EXPECT_EQ(f.table.at(id).packets[1], 1u);
   EXPECT_EQ(f.table.embryonic_count(), 0u);
   f.table.update(id, 1, FIN | ACK, 4 * sec);  // not the short path
   EXPECT_EQ(f.table.at(id).state, conn_state::tcp_fin_wait);
-  EXPECT_EQ(f.table.at(id).expires_ns, 4 * sec + t.tcp_fin_s * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), 4 * sec + t.tcp_fin_s * sec);
 }
 
 TEST(ConnTable, MidStreamTcpIsEstablishedAndUdpBecomesReplied) {
@@ -347,17 +347,17 @@ TEST(ConnTable, UnderPressureAnUnansweredSynExpiresSooner) {
   table_fixture f(64, t);
   auto first = key4(0, 1);
   uint32_t id = f.insert(first, reverse(first), IPPROTO_TCP, SYN, sec);
-  EXPECT_EQ(f.table.at(id).expires_ns, sec + 30 * sec) << "a calm table keeps the SYN timeout";
+  EXPECT_EQ(f.table.at(id).expires_ns(), sec + 30 * sec) << "a calm table keeps the SYN timeout";
   for (uint32_t i = 1; i < 60; ++i) f.insert(key4(i, 1), reverse(key4(i, 1)), IPPROTO_TCP, SYN, sec);
   ASSERT_GT(f.table.active(), 64u * 7 / 8);
   auto k = key4(100, 1);
   id = f.insert(k, reverse(k), IPPROTO_TCP, SYN, sec);
   ASSERT_NE(id, conn_none);
-  EXPECT_EQ(f.table.at(id).expires_ns, sec + 3 * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), sec + 3 * sec);
   f.table.update(id, 1, SYN | ACK, 2 * sec);
-  EXPECT_EQ(f.table.at(id).expires_ns, 2 * sec + 3 * sec) << "a SYN-ACK does not assure it";
+  EXPECT_EQ(f.table.at(id).expires_ns(), 2 * sec + 3 * sec) << "a SYN-ACK does not assure it";
   f.table.update(id, 0, ACK, 2 * sec);
-  EXPECT_GT(f.table.at(id).expires_ns, 2 * sec + 3 * sec) << "established: no longer cut short";
+  EXPECT_GT(f.table.at(id).expires_ns(), 2 * sec + 3 * sec) << "established: no longer cut short";
 }
 
 TEST(ConnTable, PressureTimeoutZeroTurnsItOff) {
@@ -368,7 +368,7 @@ TEST(ConnTable, PressureTimeoutZeroTurnsItOff) {
   auto k = key4(100, 1);
   uint32_t id = f.insert(k, reverse(k), IPPROTO_TCP, SYN, sec);
   ASSERT_NE(id, conn_none);
-  EXPECT_EQ(f.table.at(id).expires_ns, sec + 30 * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), sec + 30 * sec);
 }
 
 }  // namespace
@@ -393,7 +393,7 @@ TEST(ConnTableSctp, AssociationFromInitToShutdownCompleteWithEachStatesTimeout) 
   uint32_t id = f.insert(o, r, ipproto_sctp, S_INIT, 0);
   auto expect = [&](conn_state s, uint64_t at, uint32_t timeout_s, const char* step) {
     EXPECT_EQ(f.table.at(id).state, s) << step;
-    EXPECT_EQ(f.table.at(id).expires_ns, at + timeout_s * sec) << step;
+    EXPECT_EQ(f.table.at(id).expires_ns(), at + timeout_s * sec) << step;
   };
   expect(conn_state::sctp_cookie_wait, 0, 4, "INIT");
   EXPECT_EQ(f.table.embryonic_count(), 1u);
@@ -444,7 +444,7 @@ TEST(ConnTableSctp, AbortClosesFromEveryState) {
       conn_state before = f.table.at(id).state;
       f.table.update(id, abort_dir, S_CLOSE, 2 * sec);
       EXPECT_EQ(f.table.at(id).state, conn_state::sctp_closed) << conn_state_name(before) << " dir " << int(abort_dir);
-      EXPECT_EQ(f.table.at(id).expires_ns, 2 * sec + conn_timeouts{}.sctp_closed_s * sec);
+      EXPECT_EQ(f.table.at(id).expires_ns(), 2 * sec + conn_timeouts{}.sctp_closed_s * sec);
     }
   EXPECT_EQ(f.table.embryonic_count(), 0u) << "a closed association is no handshake in progress";
 }
@@ -505,7 +505,7 @@ TEST(ConnTableSctp, UnderPressureAnInitExpiresSooner) {
   }
   auto o = key4(99, 1, 0xc6120001, 3868, ipproto_sctp);
   uint32_t id = f.insert(o, reverse(o), ipproto_sctp, S_INIT, sec);
-  EXPECT_EQ(f.table.at(id).expires_ns, sec + 5 * sec);
+  EXPECT_EQ(f.table.at(id).expires_ns(), sec + 5 * sec);
 }
 
 }  // namespace

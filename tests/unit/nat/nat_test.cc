@@ -11,6 +11,7 @@
 
 #include "pipelines/common/packet_keys.h"
 #include "pipelines/common/protocols.h"
+#include "tests/unit/support/conn_table_fixture.h"
 #include "tests/unit/support/flow_frames.h"
 #include "tests/unit/support/sctp_frames.h"
 
@@ -88,15 +89,17 @@ TEST(Nat, IcmpEchoIdentifier) {
   EXPECT_EQ(f, echo6(snat6, pod6, 6));
 }
 
+bytes random_bytes(std::mt19937& rng, size_t n) {
+  bytes b(n);
+  for (auto& x : b) x = static_cast<uint8_t>(rng());
+  return b;
+}
+
 // Random addresses, ports and payloads, both families, TCP and UDP, through both
 // forms of nat_rewrite: every result equals the packet built from scratch.
 TEST(Nat, RandomRewritesMatchFromScratch) {
   std::mt19937 rng(2026);
-  auto rand_bytes = [&](size_t n) {
-    bytes b(n);
-    for (auto& x : b) x = static_cast<uint8_t>(rng());
-    return b;
-  };
+  auto rand_bytes = [&](size_t n) { return random_bytes(rng, n); };
   auto build = [](bool v6, uint8_t proto, const bytes& s, const bytes& d, uint16_t sp, uint16_t dp,
                   const bytes& payload) {
     bytes seg = proto == ipproto_tcp ? tcp(sp, dp, 0x10, payload) : udp(sp, dp, payload);
@@ -127,6 +130,56 @@ TEST(Nat, RandomRewritesMatchFromScratch) {
     if (round & 4) nat_rewrite(f.data(), m, flow_key_of(f.data(), m), to);
     else nat_rewrite(f.data(), m, to);
     ASSERT_EQ(f, build(v6, proto, s2, d2, sp2, dp2, payload)) << "round " << round;
+  }
+}
+
+// The stage's form: a tracked connection's packets rewritten by the checksum
+// deltas its insert took (conn::csum_ip, csum_l4), both directions, both
+// families, TCP and UDP (an IPv4 UDP checksum of zero included), checked
+// against the packet built from scratch.
+TEST(Nat, TrackedRewritesByPrecomputedDeltasMatchFromScratch) {
+  std::mt19937 rng(1624);
+  auto rand_bytes = [&](size_t n) { return random_bytes(rng, n); };
+  auto build = [](bool v6, uint8_t proto, const flow_key& k, const bytes& payload, bool udp_sum) {
+    const size_t n = v6 ? 16 : 4;
+    bytes s(k.src, k.src + n), d(k.dst, k.dst + n);
+    uint16_t sp = ntohs(k.sport), dp = ntohs(k.dport);
+    bytes seg = proto == ipproto_tcp ? tcp(sp, dp, 0x10, payload) : udp(sp, dp, payload);
+    size_t at = proto == ipproto_tcp ? 16 : 6;
+    if (v6) return frame(eth(ethertype_ipv6), ipv6({.proto = proto, .src = s, .dst = d}, with_l4_sum6(seg, at, s, d, proto)));
+    if (proto == ipproto_tcp || udp_sum) {
+      put16(seg, at, ref_checksum(seg, pseudo4(s, d, proto, seg.size())));
+      if (proto == ipproto_udp && get16(seg, at) == 0) put16(seg, at, 0xffff);
+    }
+    return frame(eth(ethertype_ipv4), ipv4({.proto = proto, .src = s, .dst = d}, seg));
+  };
+  test::conn_table_fixture f(64);
+  for (int round = 0; round < 2000; ++round) {
+    const bool v6 = round & 1;
+    const uint8_t proto = round & 2 ? ipproto_udp : ipproto_tcp;
+    const bool udp_sum = proto == ipproto_tcp || v6 || round % 3 != 0;
+    const size_t n = v6 ? 16 : 4;
+    auto addr = [&] {
+      bytes a = rand_bytes(n);
+      a[0] = v6 ? 0x20 : static_cast<uint8_t>(1 + rng() % 126);
+      return a;
+    };
+    bytes client = addr(), vip = addr(), pod = addr(), snat = round % 5 == 0 ? client : addr();
+    uint16_t cport = static_cast<uint16_t>(rng()), vport = static_cast<uint16_t>(rng());
+    uint16_t pport = round % 7 == 0 ? vport : static_cast<uint16_t>(rng());
+    uint16_t nport = round % 5 == 0 ? cport : static_cast<uint16_t>(rng());
+    const flow_key orig = key(client, vip, cport, vport, proto);
+    const flow_key reply = key(pod, snat, pport, nport, proto);
+    const uint32_t id = f.insert(orig, reply, proto, 0x02, 1);
+    ASSERT_NE(id, conn_none);
+    const conn& c = f.table.at(id);
+    const bytes payload = rand_bytes(rng() % 40);
+    for (uint8_t dir : {0, 1}) {
+      bytes p = build(v6, proto, c.key[dir], payload, udp_sum);
+      nat_rewrite_tracked(p.data(), parsed(p), c.key[1 - dir], c.csum_ip[dir], c.csum_l4[dir]);
+      ASSERT_EQ(p, build(v6, proto, reverse(c.key[1 - dir]), payload, udp_sum)) << "round " << round << " dir " << +dir;
+    }
+    f.table.remove(id, f.gone());
   }
 }
 
