@@ -57,6 +57,24 @@ wrk_result() {
   sed -n 's/^wrk-result requests \([0-9]*\) connect \([0-9]*\) read \([0-9]*\) write \([0-9]*\) status \([0-9]*\) timeout \([0-9]*\)$/\1 \2 \3 \4 \5 \6/p' "$1"
 }
 
+# wrk_clean PID OUTPUT MIN: waits for the wrk started as PID (run with
+# wrk_result_script, its output in OUTPUT), prints that output, and fails
+# (the test's `fail`) unless wrk exited 0 with no socket error, no timeout,
+# every answer 2xx/3xx and at least MIN requests; WRK_REQUESTS: how many.
+wrk_clean() {
+  local rc requests connect readerr writeerr status timeout
+  wait "$1"
+  rc=$?
+  cat "$2"
+  [ "$rc" = 0 ] || fail "wrk exited $rc"
+  read -r requests connect readerr writeerr status timeout < <(wrk_result "$2")
+  [ -n "$requests" ] || fail "no wrk summary"
+  [ "$((connect + readerr + writeerr + status + timeout))" = 0 ] ||
+    fail "wrk: $connect connect, $readerr read, $writeerr write, $timeout timeout errors and $status non-2xx answers"
+  [ "$requests" -ge "$3" ] || fail "wrk made only $requests requests"
+  WRK_REQUESTS=$requests
+}
+
 netns_add() {
   local ns=$1
   ip netns add "$ns"

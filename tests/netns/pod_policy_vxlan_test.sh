@@ -219,15 +219,8 @@ spec:
   policyTypes: [Egress]
   egress: [{to: [{podSelector: {matchLabels: {app: r}}}], ports: [{port: 8080}]}]"
 kill -0 "$WRK_PID" 2> /dev/null || fail "wrk ended before the policy changes were published"
-wait "$WRK_PID"
-wrk_rc=$?
-cat "$WORK/wrk.txt"
-[ "$wrk_rc" = 0 ] || fail "wrk exited $wrk_rc"
-read -r requests connect readerr writeerr status timeout < <(wrk_result "$WORK/wrk.txt")
-[ -n "$requests" ] || fail "no wrk summary"
-[ "$((connect + readerr + writeerr + status + timeout))" = 0 ] ||
-  fail "wrk: $connect connect, $readerr read, $writeerr write, $timeout timeout errors and $status non-2xx answers"
-[ "$requests" -ge 200 ] || fail "wrk made only $requests requests"
+wrk_clean "$WRK_PID" "$WORK/wrk.txt" 200
+requests=$WRK_REQUESTS
 published=$(($(grep -c "policy: generation .* published" "$WORK/control.log") - gen))
 [ "$published" -ge 2 ] || fail "control published $published policy generations for the 2 changes"
 served=$(($(grep -c '"GET / ' "$WORK/rpod.log") - served0))

@@ -199,15 +199,7 @@ web_slice 198.19.1.13 > "$WORK/web-slice.tmp" && mv "$WORK/web-slice.tmp" "$WORK
 sleep 0.5
 pod1_at_second=$(grep -c '"GET / ' "$WORK/keepalive1.log")
 kill -0 "$WRK_PID" 2> /dev/null || fail "wrk ended before the slice changes were published"
-wait "$WRK_PID"
-wrk_rc=$?
-cat "$WORK/wrk.txt"
-[ "$wrk_rc" = 0 ] || fail "wrk exited $wrk_rc"
-read -r requests connect readerr writeerr status timeout < <(wrk_result "$WORK/wrk.txt")
-[ -n "$requests" ] || fail "no wrk summary"
-[ "$((connect + readerr + writeerr + status + timeout))" = 0 ] ||
-  fail "wrk: $connect connect, $readerr read, $writeerr write, $timeout timeout errors and $status non-2xx answers"
-[ "$requests" -ge 500 ] || fail "wrk made only $requests requests"
+wrk_clean "$WRK_PID" "$WORK/wrk.txt" 500
 published=$(($(grep -c "published generation" "$WORK/control.log") - gen_before))
 [ "$published" -ge 2 ] || fail "control published $published generations for the 2 slice changes"
 line=$(cli "show counters" | grep "^http: ")
@@ -240,7 +232,7 @@ read -r _ p3_use p3_idle _ < <(awk '$1 == "198.19.1.13:8084"' "$WORK/l7.txt")
 read -r _ _ p1_idle _ < <(awk '$1 == "198.19.1.11:8084"' "$WORK/l7.txt")
 [ "${p1_idle:-0}" = 0 ] || fail "show l7: pod1 still has $p1_idle idle connections"
 grep -q "these routes are not served" "$WORK/dp.log" && fail "the dataplane warned that routes are not served, though its proxy runs"
-echo "slice changes under wrk: $requests requests, 0 errors, $published generations, pod3 served $pod3, pod1 drained: ok"
+echo "slice changes under wrk: $WRK_REQUESTS requests, 0 errors, $published generations, pod3 served $pod3, pod1 drained: ok"
 
 # --- 2. 1 GiB down and up ---------------------------------------------------
 openssl enc -aes-128-ctr -pass pass:kgw -nosalt -pbkdf2 < <(head -c $((BULK_MIB * 1048576)) /dev/zero) \
