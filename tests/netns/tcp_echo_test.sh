@@ -33,6 +33,8 @@ trap 'netns_cleanup; rm -rf "$WORK"' EXIT
 fail() {
   echo "FAIL: $*"
   echo "--- counters"; "$KGW" cli --file-prefix "$P" -c "show counters" 2>/dev/null
+  # A frame the kernel sent that kgw never saw shows as RX-missed or RX-nombuf.
+  echo "--- ports and mbufs"; "$KGW" cli --file-prefix "$P" -c "show port stats all; show mbufs" 2>/dev/null
   echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
   exit 1
 }
