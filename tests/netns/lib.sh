@@ -75,6 +75,73 @@ wrk_clean() {
   WRK_REQUESTS=$requests
 }
 
+# pod_pair_topology P: the pod-routing tests' namespaces. P-lpod holds a Pod
+# on the gateway's segment (198.19.50.10, 2001:2:0:50::10) behind port g0 of
+# P-gw; P-node is a remote Node (198.18.50.2, 2001:2:0:5::2) behind port g1,
+# holding its Pod 198.19.60.10 / 2001:2:0:60::10 on lo. The Node's routes
+# towards the gateway are the caller's (host-gw, or pod_pair_vxlan).
+pod_pair_topology() {
+  local p=$1
+  netns_add "$p-gw"
+  netns_add "$p-lpod"
+  netns_add "$p-node"
+  veth_link "$p-lpod" eth0 "$p-gw" g0
+  veth_link "$p-node" eth0 "$p-gw" g1
+  quiet_gateway_if "$p-gw" g0
+  quiet_gateway_if "$p-gw" g1
+  ip netns exec "$p-gw" ip link set lo up
+  ip netns exec "$p-lpod" ip addr add 198.19.50.10/24 dev eth0
+  ip netns exec "$p-lpod" ip route add default via 198.19.50.1
+  ip netns exec "$p-lpod" ip -6 addr add 2001:2:0:50::10/64 dev eth0 nodad
+  ip netns exec "$p-lpod" ip -6 route add default via 2001:2:0:50::1
+  ip netns exec "$p-node" ip addr add 198.18.50.2/24 dev eth0
+  ip netns exec "$p-node" ip -6 addr add 2001:2:0:5::2/64 dev eth0 nodad
+  ip netns exec "$p-node" ip addr add 198.19.60.10/32 dev lo
+  ip netns exec "$p-node" ip -6 addr add 2001:2:0:60::10/128 dev lo nodad
+  ip netns exec "$p-node" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+  no_checksum_offload "$p-lpod" eth0
+  no_checksum_offload "$p-node" eth0
+}
+
+# pod_pair_vxlan P GW_VTEP_MAC NODE_VTEP_MAC: P-node's VTEP as Flannel's vxlan
+# backend makes it (VNI 1, port 8472, learning off, the gateway's VTEP MAC in
+# the fdb at the gateway's address 198.18.50.1 and as the neighbour of the
+# next hop that the routes to the gateway's pod CIDRs name), IPv6 Pods over
+# the same IPv4 tunnel.
+pod_pair_vxlan() {
+  local p=$1 gw_mac=$2 node_mac=$3
+  local node=(ip netns exec "$p-node")
+  "${node[@]}" ip link add vxlan1 type vxlan id 1 dstport 8472 local 198.18.50.2 dev eth0 nolearning
+  "${node[@]}" ip link set vxlan1 address "$node_mac"
+  "${node[@]}" ip link set vxlan1 up
+  no_checksum_offload "$p-node" vxlan1
+  "${node[@]}" bridge fdb append "$gw_mac" dev vxlan1 dst 198.18.50.1
+  "${node[@]}" ip neigh add 198.19.50.0 lladdr "$gw_mac" dev vxlan1 nud permanent
+  "${node[@]}" ip route add 198.19.50.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10
+  "${node[@]}" ip -6 neigh add 2001:2:0:50:: lladdr "$gw_mac" dev vxlan1 nud permanent
+  "${node[@]}" ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan1 onlink src 2001:2:0:60::10
+}
+
+# pod_pair_start KGW WORK MANIFESTS: on pod_pair_topology (namespaces $P-*),
+# the dataplane started with WORK/gateway.yaml and MANIFESTS (it publishes
+# their NetworkPolicies before its workers run) and control following
+# MANIFESTS, until the remote Node's pod CIDR is routed and both Pods'
+# servers on port 8080 take connections in their own namespaces.
+pod_pair_start() {
+  local kgw=$1 work=$2 m=$3 n
+  start_dataplane "$P-gw" "$kgw" "$work/gateway.yaml" "$work/dp.log" "$P" "$m"
+  wait_dataplane "$kgw" "$P" 30 || fail "dataplane did not come up"
+  grep -q "policy: generation 1 published" "$work/dp.log" || fail "the dataplane did not publish the starting policy"
+  start_control "$work/gateway.yaml" "$m" "$work/control.log" 20 || fail "control did not attach"
+  for ((n = 0; n < 50; n++)); do cli "show pods" | grep -q "^198\.19\.60\.0/24 " && break; sleep 0.2; done
+  cli "show pods" | grep -q "^198\.19\.60\.0/24 " || fail "no pod routes"
+  for ((n = 0; n < 50; n++)); do
+    ip netns exec "$P-lpod" bash -c "exec 3<>/dev/tcp/198.19.50.10/8080" 2>/dev/null &&
+      ip netns exec "$P-node" bash -c "exec 3<>/dev/tcp/198.19.60.10/8080" 2>/dev/null && break
+    sleep 0.1
+  done
+}
+
 netns_add() {
   local ns=$1
   ip netns add "$ns"

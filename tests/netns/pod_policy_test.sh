@@ -36,22 +36,8 @@ lpod() { ip netns exec "$P-lpod" "$@"; }
 node() { ip netns exec "$P-node" "$@"; }
 drop_count() { cli "show counters" | sed -n "s/^  $1 \+\([0-9]\+\) .*/\1/p"; }
 
-netns_add "$P-gw"
-netns_add "$P-lpod"
-netns_add "$P-node"
-veth_link "$P-lpod" eth0 "$P-gw" g0
-veth_link "$P-node" eth0 "$P-gw" g1
-quiet_gateway_if "$P-gw" g0
-quiet_gateway_if "$P-gw" g1
-ip netns exec "$P-gw" ip link set lo up
-lpod ip addr add 198.19.50.10/24 dev eth0
-lpod ip route add default via 198.19.50.1
-node ip addr add 198.18.50.2/24 dev eth0
-node ip addr add 198.19.60.10/32 dev lo
-node sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+pod_pair_topology "$P"
 node ip route add 198.19.50.0/24 via 198.18.50.1 dev eth0 src 198.19.60.10
-no_checksum_offload "$P-lpod" eth0
-no_checksum_offload "$P-node" eth0
 
 M=$WORK/manifests
 mkdir -p "$M" "$WORK/lpod" "$WORK/rpod"
@@ -132,16 +118,7 @@ dataplane:
   mbufs: 4095
 YAML
 
-start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$M"
-wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not come up"
-grep -q "policy: generation 1 published" "$WORK/dp.log" || fail "the dataplane did not publish the starting policy"
-start_control "$WORK/gateway.yaml" "$M" "$WORK/control.log" 20 || fail "control did not attach"
-for ((n = 0; n < 50; n++)); do cli "show pods" | grep -q "^198\.19\.60\.0/24 " && break; sleep 0.2; done
-cli "show pods" | grep -q "^198\.19\.60\.0/24 " || fail "no pod routes"
-for ((n = 0; n < 50; n++)); do
-  lpod bash -c "exec 3<>/dev/tcp/198.19.50.10/8080" 2>/dev/null && node bash -c "exec 3<>/dev/tcp/198.19.60.10/8080" 2>/dev/null && break
-  sleep 0.1
-done
+pod_pair_start "$KGW" "$WORK" "$M"
 
 # 1. Allowed one way, with its replies; denied the other way.
 [ "$(lpod curl -s --max-time 5 http://198.19.60.10:8080/)" = "remote pod" ] || fail "l -> r HTTP (allowed)"

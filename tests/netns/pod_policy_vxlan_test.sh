@@ -43,33 +43,8 @@ now_ms() { echo "$(($(date +%s%N) / 1000000))"; }
 GW_VTEP_MAC=02:00:00:00:50:01
 NODE_VTEP_MAC=02:00:00:00:60:01
 
-netns_add "$P-gw"
-netns_add "$P-lpod"
-netns_add "$P-node"
-veth_link "$P-lpod" eth0 "$P-gw" g0
-veth_link "$P-node" eth0 "$P-gw" g1
-quiet_gateway_if "$P-gw" g0
-quiet_gateway_if "$P-gw" g1
-ip netns exec "$P-gw" ip link set lo up
-lpod ip addr add 198.19.50.10/24 dev eth0
-lpod ip route add default via 198.19.50.1
-lpod ip -6 addr add 2001:2:0:50::10/64 dev eth0 nodad
-lpod ip -6 route add default via 2001:2:0:50::1
-node ip addr add 198.18.50.2/24 dev eth0
-node ip addr add 198.19.60.10/32 dev lo
-node ip -6 addr add 2001:2:0:60::10/128 dev lo nodad
-node sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-no_checksum_offload "$P-lpod" eth0
-no_checksum_offload "$P-node" eth0
-node ip link add vxlan1 type vxlan id 1 dstport 8472 local 198.18.50.2 dev eth0 nolearning
-node ip link set vxlan1 address "$NODE_VTEP_MAC"
-node ip link set vxlan1 up
-no_checksum_offload "$P-node" vxlan1
-node bridge fdb append "$GW_VTEP_MAC" dev vxlan1 dst 198.18.50.1
-node ip neigh add 198.19.50.0 lladdr "$GW_VTEP_MAC" dev vxlan1 nud permanent
-node ip route add 198.19.50.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10
-node ip -6 neigh add 2001:2:0:50:: lladdr "$GW_VTEP_MAC" dev vxlan1 nud permanent
-node ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan1 onlink src 2001:2:0:60::10
+pod_pair_topology "$P"
+pod_pair_vxlan "$P" "$GW_VTEP_MAC" "$NODE_VTEP_MAC"
 
 M=$WORK/manifests
 mkdir -p "$M" "$WORK/lpod" "$WORK/rpod"
@@ -157,16 +132,7 @@ dataplane:
   mbufs: 8191
 YAML
 
-start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P" "$M"
-wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not come up"
-grep -q "policy: generation 1 published" "$WORK/dp.log" || fail "the dataplane did not publish the starting policy"
-start_control "$WORK/gateway.yaml" "$M" "$WORK/control.log" 20 || fail "control did not attach"
-for ((n = 0; n < 50; n++)); do cli "show pods" | grep -q "^198\.19\.60\.0/24 " && break; sleep 0.2; done
-cli "show pods" | grep -q "^198\.19\.60\.0/24 " || fail "no pod routes"
-for ((n = 0; n < 50; n++)); do
-  lpod bash -c "exec 3<>/dev/tcp/198.19.50.10/8080" 2>/dev/null && node bash -c "exec 3<>/dev/tcp/198.19.60.10/8080" 2>/dev/null && break
-  sleep 0.1
-done
+pod_pair_start "$KGW" "$WORK" "$M"
 
 r_ok() {  # r_ok ADDRESS: l gets r's page
   case "$1" in

@@ -37,38 +37,9 @@ pods_field() { counter_field pods "$1"; }
 GW_VTEP_MAC=02:00:00:00:50:01
 NODE_VTEP_MAC=02:00:00:00:60:01
 
-netns_add "$P-gw"
-netns_add "$P-lpod"
-netns_add "$P-node"
-veth_link "$P-lpod" eth0 "$P-gw" g0
-veth_link "$P-node" eth0 "$P-gw" g1
-quiet_gateway_if "$P-gw" g0
-quiet_gateway_if "$P-gw" g1
-lpod ip addr add 198.19.50.10/24 dev eth0
-lpod ip route add default via 198.19.50.1
-lpod ip -6 addr add 2001:2:0:50::10/64 dev eth0 nodad
-lpod ip -6 route add default via 2001:2:0:50::1
-node ip addr add 198.18.50.2/24 dev eth0
-node ip -6 addr add 2001:2:0:5::2/64 dev eth0 nodad
-node ip addr add 198.19.60.10/32 dev lo
-node ip -6 addr add 2001:2:0:60::10/128 dev lo nodad
-node sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-no_checksum_offload "$P-lpod" eth0
-no_checksum_offload "$P-node" eth0
-# The Node's VTEP, as Flannel's vxlan backend makes it: learning off, the
-# gateway's VTEP MAC in the fdb (at the gateway's address) and as the
-# neighbour of the next hop the routes to the gateway's pod CIDR name.
-node ip link add vxlan1 type vxlan id 1 dstport 8472 local 198.18.50.2 dev eth0 nolearning
-node ip link set vxlan1 address "$NODE_VTEP_MAC"
-node ip link set vxlan1 up
-no_checksum_offload "$P-node" vxlan1
-node bridge fdb append "$GW_VTEP_MAC" dev vxlan1 dst 198.18.50.1
-node ip neigh add 198.19.50.0 lladdr "$GW_VTEP_MAC" dev vxlan1 nud permanent
-node ip route add 198.19.50.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10
+pod_pair_topology "$P"
+pod_pair_vxlan "$P" "$GW_VTEP_MAC" "$NODE_VTEP_MAC"
 node ip route add 198.18.150.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10  # the Services
-# IPv6 pods over the same IPv4 tunnel.
-node ip -6 neigh add 2001:2:0:50:: lladdr "$GW_VTEP_MAC" dev vxlan1 nud permanent
-node ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan1 onlink src 2001:2:0:60::10
 
 mkdir -p "$WORK/manifests" "$WORK/lpod" "$WORK/rpod"
 cat > "$WORK/manifests/nodes.yaml" <<YAML
