@@ -92,11 +92,11 @@ r_from_l "{port: 8080}" > "$WORK/r.yaml"
 
 echo "local pod" > "$WORK/lpod/index.html"
 echo "remote pod" > "$WORK/rpod/index.html"
-lpod /usr/bin/python3 -m http.server 8080 --bind 198.19.50.10 --directory "$WORK/lpod" > "$WORK/lpod.log" 2>&1 &
+ip netns exec "$P-lpod" /usr/bin/python3 -m http.server 8080 --bind 198.19.50.10 --directory "$WORK/lpod" > "$WORK/lpod.log" 2>&1 &
 STARTED_PIDS+=($!)
-node /usr/bin/python3 -m http.server 8080 --bind 198.19.60.10 --directory "$WORK/rpod" > "$WORK/rpod.log" 2>&1 &
+ip netns exec "$P-node" /usr/bin/python3 -m http.server 8080 --bind 198.19.60.10 --directory "$WORK/rpod" > "$WORK/rpod.log" 2>&1 &
 STARTED_PIDS+=($!)
-node /usr/bin/python3 "$HERE/echo_server.py" r 198.19.60.10 > "$WORK/echo.log" 2>&1 &
+ip netns exec "$P-node" /usr/bin/python3 "$HERE/echo_server.py" r 198.19.60.10 > "$WORK/echo.log" 2>&1 &
 STARTED_PIDS+=($!)
 
 cat > "$WORK/gateway.yaml" <<YAML
@@ -132,7 +132,7 @@ echo "l -> r allowed, r -> l denied: policy allowed $allowed, denied $denied, ro
 [ "$(drop_count policy_denied)" = "$denied" ] || fail "drop reason policy_denied $(drop_count policy_denied), denied $denied"
 
 # 2. An established connection cut by a policy change.
-lpod /usr/bin/python3 - "$WORK/go" > "$WORK/client.log" 2>&1 <<'PY' &
+ip netns exec "$P-lpod" /usr/bin/python3 - "$WORK/go" > "$WORK/client.log" 2>&1 <<'PY' &
 import os, socket, sys, time
 s = socket.create_connection(("198.19.60.10", 9000), timeout=3)
 s.sendall(b"one")

@@ -102,13 +102,13 @@ YAML
 
 echo "local pod" > "$WORK/lpod/index.html"
 echo "remote pod" > "$WORK/rpod/index.html"
-lpod /usr/bin/python3 -m http.server 8080 --bind 198.19.50.10 --directory "$WORK/lpod" > "$WORK/lpod.log" 2>&1 &
+ip netns exec "$P-lpod" /usr/bin/python3 -m http.server 8080 --bind 198.19.50.10 --directory "$WORK/lpod" > "$WORK/lpod.log" 2>&1 &
 STARTED_PIDS+=($!)
 # r: a keep-alive HTTP/1.1 server (wrk's connections stay open) on IPv4, a
 # plain one on IPv6.
-node /usr/bin/python3 "$HERE/keepalive_http.py" serve r 198.19.60.10 8080 > "$WORK/rpod.log" 2>&1 &
+ip netns exec "$P-node" /usr/bin/python3 "$HERE/keepalive_http.py" serve r 198.19.60.10 8080 > "$WORK/rpod.log" 2>&1 &
 STARTED_PIDS+=($!)
-node /usr/bin/python3 -m http.server 8080 --bind 2001:2:0:60::10 --directory "$WORK/rpod" > "$WORK/rpod6.log" 2>&1 &
+ip netns exec "$P-node" /usr/bin/python3 -m http.server 8080 --bind 2001:2:0:60::10 --directory "$WORK/rpod" > "$WORK/rpod6.log" 2>&1 &
 STARTED_PIDS+=($!)
 
 cat > "$WORK/gateway.yaml" <<YAML

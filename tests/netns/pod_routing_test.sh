@@ -91,9 +91,9 @@ grep -q "pod network: 2 Nodes, 4 pod CIDRs" "$WORK/validate.log" || { cat "$WORK
 echo "local pod" > "$WORK/lpod/index.html"
 head -c 300000 /dev/urandom > "$WORK/lpod/big.bin"
 echo "remote pod" > "$WORK/rpod/index.html"
-lpod /usr/bin/python3 -m http.server 8080 --bind 198.19.50.10 --directory "$WORK/lpod" > "$WORK/lpod.log" 2>&1 &
+ip netns exec "$P-lpod" /usr/bin/python3 -m http.server 8080 --bind 198.19.50.10 --directory "$WORK/lpod" > "$WORK/lpod.log" 2>&1 &
 STARTED_PIDS+=($!)
-node /usr/bin/python3 -m http.server 8080 --bind 198.19.60.10 --directory "$WORK/rpod" > "$WORK/rpod.log" 2>&1 &
+ip netns exec "$P-node" /usr/bin/python3 -m http.server 8080 --bind 198.19.60.10 --directory "$WORK/rpod" > "$WORK/rpod.log" 2>&1 &
 STARTED_PIDS+=($!)
 
 gateway_yaml() {
