@@ -96,9 +96,9 @@ cli "show port info 1" | grep -q "^Exception interface: $IF1 (tap)$" || fail "sh
 # 2. SSH-like TCP to the node's address: the kernel's server, through the DPDK port.
 mkdir -p "$WORK/node"
 echo "hello from the node's kernel" > "$WORK/node/index.html"
-gw /usr/bin/python3 -m http.server 2222 --bind 198.18.0.1 --directory "$WORK/node" > "$WORK/node4.log" 2>&1 &
+ip netns exec "$P-gw" /usr/bin/python3 -m http.server 2222 --bind 198.18.0.1 --directory "$WORK/node" > "$WORK/node4.log" 2>&1 &
 STARTED_PIDS+=($!)
-gw /usr/bin/python3 -m http.server 2223 --bind 2001:2::1 --directory "$WORK/node" > "$WORK/node6.log" 2>&1 &
+ip netns exec "$P-gw" /usr/bin/python3 -m http.server 2223 --bind 2001:2::1 --directory "$WORK/node" > "$WORK/node6.log" 2>&1 &
 STARTED_PIDS+=($!)
 wait_grep 10 "Serving HTTP" "$WORK/node4.log" || fail "the node's IPv4 server did not start"
 wait_grep 10 "Serving HTTP" "$WORK/node6.log" || fail "the node's IPv6 server did not start"
