@@ -20,7 +20,7 @@ void frag_table::init(void* mem, uint32_t entries, uint64_t timeout_ns) {
 }
 
 bool frag_table::remember(const flow_key& key, uint32_t hash, uint32_t conn, uint8_t dir, uint16_t owner,
-                          uint32_t covered, uint64_t now_ns) {
+                          uint32_t covered, uint64_t now_ns, uint8_t seen) {
   // The same datagram again (its first fragment sent twice), else a free or
   // expired slot, else the entry closest to expiring.
   auto rank = [&](const frag_entry& e) { return e.expires_ns <= now_ns ? 0 : e.expires_ns; };
@@ -40,7 +40,7 @@ bool frag_table::remember(const flow_key& key, uint32_t hash, uint32_t conn, uin
   victim->conn = conn;
   victim->owner = owner;
   victim->dir = dir;
-  victim->seen = 0;
+  victim->seen = seen;
   victim->covered = covered;
   return replaced;
 }

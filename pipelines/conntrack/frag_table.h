@@ -6,8 +6,10 @@
 // every fragment reaches the same endpoint, translated like the first, with
 // no reassembly and no copy (the L4 checksum, in the first fragment, covers
 // the whole datagram and is updated there as in any packet). A later
-// fragment that arrives before its first finds nothing and goes on as an
-// unclaimed packet, counted as before.
+// fragment that arrives before its first finds nothing: it is held for it
+// (frag_hold.h) or goes on as an unclaimed packet. A first fragment that
+// NetworkPolicy denied is remembered too, so that the rest of its datagram
+// is dropped with it rather than routed unclassified.
 // Plain data in one block the worker owns: 4-way sets, an expired or the
 // soonest-expiring entry of a full set replaced.
 #pragma once
@@ -27,6 +29,7 @@ inline constexpr uint16_t frag_owner_self = 0xffff;
 enum frag_flags_seen : uint8_t {
   frag_gap = 1,          // a fragment came past `covered`: overlaps can no longer be told
   frag_overlapped = 2,   // an overlap was seen: the datagram's other fragments are dropped
+  frag_denied = 4,       // NetworkPolicy denied the first: the others are dropped as it was
 };
 
 struct frag_entry {
@@ -57,9 +60,9 @@ class frag_table {
   bool enabled() const { return entries_ != nullptr; }
 
   // True when a live entry of another datagram had to make room. `covered`:
-  // the first fragment's bytes.
+  // the first fragment's bytes; `seen`: frag_denied or 0.
   bool remember(const flow_key& key, uint32_t hash, uint32_t conn, uint8_t dir, uint16_t owner, uint32_t covered,
-                uint64_t now_ns);
+                uint64_t now_ns, uint8_t seen = 0);
   // The live entry for `key`, or nullptr.
   frag_entry* find(const flow_key& key, uint32_t hash, uint64_t now_ns) const;
   uint32_t capacity() const { return mask_ + 1; }

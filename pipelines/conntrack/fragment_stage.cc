@@ -21,12 +21,19 @@ bool same_addresses(const flow_key& a, const flow_key& b) {
          std::memcmp(a.dst, b.dst, 16) == 0;
 }
 
+// NetworkPolicy's drop of a first fragment: its datagram is dropped whole.
+bool denied(const pkt_meta& m) {
+  return m.v == verdict::drop && (m.why == drop_reason::policy_denied || m.why == drop_reason::policy_revoked);
+}
+
 void remember_first(pkt_meta& m, conntrack_lcore& s, lcore_counters& c) {
   bool local = m.v == verdict::pending && m.conn != conn_none && !m.related;
-  if (!local && m.v != verdict::handoff) return;
+  bool deny = denied(m);
+  if (!local && !deny && m.v != verdict::handoff) return;
   flow_key k = datagram_key(m.key, m.frag_id);
   bool replaced = s.frags->remember(k, flow_hash(k), local ? m.conn : conn_none, m.dir,
-                                    local ? frag_owner_self : m.out_port, m.l4_len, s.now_ns);
+                                    local || deny ? frag_owner_self : m.out_port, m.l4_len, s.now_ns,
+                                    deny ? frag_denied : 0);
   c.conntrack.frag_remembered++;
   if (replaced) c.conntrack.frag_replaced++;
 }
@@ -48,6 +55,10 @@ bool follow_first(const flow_key& addrs, const flow_key& k, uint32_t hash, pkt_m
                   lcore_counters& c) {
   frag_entry* e = s.frags->find(k, hash, s.now_ns);
   if (!e) return false;
+  if (e->seen & frag_denied) {
+    count_drop(m, drop_reason::policy_denied, c);
+    return true;
+  }
   if (e->owner != frag_owner_self) {
     m.v = verdict::handoff;
     m.out_port = e->owner;
@@ -74,10 +85,16 @@ bool follow_first(const flow_key& addrs, const flow_key& k, uint32_t hash, pkt_m
 
 // Whether a later fragment to `k` may wait for its first: its destination
 // says it is a Service's (a cluster, external or load-balancer IP, or a node
-// address, where NodePorts are). Routed pod traffic, replies and anything
-// else never wait.
-bool may_wait(const flow_key& k, const lb_lcore& lb, const fragment_hold_lcore& h) {
-  return lb_service_address(lb, k) || (h.local && node_address(*h.local, k.family, k.dst));
+// address, where NodePorts are), or it is routed TCP or UDP pod traffic
+// while NetworkPolicy is enforced: the first's verdict is the datagram's,
+// and every first fragment of such traffic that passes is remembered (it
+// found or opened a connection, or was handed over). Replies and anything
+// else never wait, nor does pod traffic without policy, nor ICMP (an echo
+// reply's first fragment may pass unremembered).
+bool may_wait(const uint8_t* frame, const pkt_meta& m, const flow_key& k, const lb_lcore& lb,
+              const fragment_hold_lcore& h) {
+  return lb_service_address(lb, k) || (h.local && node_address(*h.local, k.family, k.dst)) ||
+         (has_ports(m.l4_proto) && lb_policy_routed(lb, frame, m.in_port, k));
 }
 
 void hold_early(rte_mbuf* pkt, const flow_key& k, uint32_t hash, pkt_meta& m, fragment_hold_lcore& h, uint64_t now_ns,
@@ -128,7 +145,7 @@ void fragment_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack
     flow_key k = frag_key(addrs, m.frag_id);
     uint32_t hash = flow_hash(k);
     if (follow_first(addrs, k, hash, m, s, c)) continue;
-    if (h.hold && !h.releasing && may_wait(addrs, lb, h))
+    if (h.hold && !h.releasing && may_wait(frame, m, addrs, lb, h))
       hold_early(pkts[i], k, hash, m, h, s.now_ns, c);
     else
       c.conntrack.frag_unknown++;

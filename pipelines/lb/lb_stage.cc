@@ -310,12 +310,10 @@ bool echo_request(const pkt_meta& m) {
 // since it was last allowed.
 bool stale(const lb_lcore& s, const conn& cn) { return cn.policy_gen != s.policy_gen; }
 
-// A new flow to a Pod that pod routing will forward (sent to the gateway's
-// port MAC, its destination in a Node's pod CIDR), as pod_forward_burst
+// A new flow to a Pod that pod routing will forward, as pod_forward_burst
 // tells them, when NetworkPolicy is enforced.
 bool routed_to_pod(const lb_lcore& s, const uint8_t* frame, const pkt_meta& m) {
-  return s.pods && s.nexthops && m.in_port < max_ports && std::memcmp(frame, s.nexthops->port_mac[m.in_port], 6) == 0 &&
-         pod_route_lookup(*s.pods, m.key.family, m.key.dst);
+  return lb_policy_routed(s, frame, m.in_port, m.key);
 }
 
 frontend_key frontend_of(const flow_key& k) {
@@ -347,6 +345,11 @@ bool lb_service_address(const lb_lcore& s, const flow_key& k) {
   return f && f->kind == frontend_kind::service_address;
 }
 
+bool lb_policy_routed(const lb_lcore& s, const uint8_t* frame, uint16_t in_port, const flow_key& k) {
+  return s.policy && s.pods && s.nexthops && in_port < max_ports &&
+         std::memcmp(frame, s.nexthops->port_mac[in_port], 6) == 0 && pod_route_lookup(*s.pods, k.family, k.dst);
+}
+
 void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,
               lcore_counters& c) {
   lb_burst_ctx x(pkts, meta, s, ct, c);
@@ -373,7 +376,7 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
     }
     if (!may_open(m)) {
       // A ping to a Pod is a flow too: its reply is its reversed key.
-      if (s.policy && echo_request(m) && routed_to_pod(s, frame, m)) gather_routed(x, i);
+      if (echo_request(m) && routed_to_pod(s, frame, m)) gather_routed(x, i);
       continue;
     }
     frontend_hit fh = s.services ? directory_lookup(*s.services, *s.index, frontend_of(m.key)) : frontend_hit{};
@@ -383,12 +386,15 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
       count_drop(m, drop_reason::lb_source_range, c);
       continue;
     }
-    const bool routed = !fh.frontend && s.policy && routed_to_pod(s, frame, m);
+    // A client-IP-preserving Service's endpoint is in the directory (for
+    // the hand-off of its replies), but a flow straight to it is routed pod
+    // traffic like any other, and classified.
+    const bool to_service = fh.frontend && fh.frontend->kind != frontend_kind::local_backend;
+    const bool routed = !to_service && routed_to_pod(s, frame, m);
     if (steering_on(s) && !s.from_handoff && (s.services || routed)) {
-      // A Service's packets first (a reply from an endpoint Pod to a client
-      // Pod is the Service's); a routed flow by its address pair.
-      int owner = s.services ? steering_owner(*s.steering, s.worker, *s.services, *s.index, m.key, fh) : -1;
-      if (owner < 0 && routed) owner = routed_owner(*s.steering, s.worker, m.key);
+      int owner = routed      ? routed_owner(*s.steering, s.worker, m.key, s.services, s.index)
+                  : s.services ? steering_owner(*s.steering, s.worker, *s.services, *s.index, m.key, fh)
+                               : -1;
       if (owner >= 0) {
         m.v = verdict::handoff;
         m.out_port = static_cast<uint16_t>(owner);

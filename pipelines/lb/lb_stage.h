@@ -110,4 +110,10 @@ conn_removal lb_removal(lb_slots& slots);
 // or load-balancer IP) in the directory of this burst.
 bool lb_service_address(const lb_lcore& s, const flow_key& k);
 
+// Whether a packet of `k` (in `frame`, received on `in_port`) is pod traffic
+// that NetworkPolicy classifies: policy is enforced, and pod routing will
+// forward it (sent to the gateway's port MAC, its destination in a Node's
+// pod CIDR).
+bool lb_policy_routed(const lb_lcore& s, const uint8_t* frame, uint16_t in_port, const flow_key& k);
+
 }  // namespace kgw

@@ -31,6 +31,19 @@ namespace {
 
 uint16_t net16(uint16_t host) { return static_cast<uint16_t>((host >> 8) | (host << 8)); }
 
+// Whether addr16:port_net (of k's protocol and family) is a client-IP-
+// preserving Service's endpoint.
+bool local_backend(const service_directory& d, const frontend_index& ix, const flow_key& k, const uint8_t* addr16,
+                   uint16_t port_net) {
+  frontend_key e{};
+  std::memcpy(e.addr, addr16, 16);
+  e.port = port_net;
+  e.proto = k.proto;
+  e.family = k.family;
+  const frontend_slot* b = directory_lookup(d, ix, e).frontend;
+  return b && b->kind == frontend_kind::local_backend;
+}
+
 }  // namespace
 
 bool pick_snat_port(const snat_port_range& r, uint32_t client_hash, const rss_port* rss, unsigned queue, conn_table& t,
@@ -68,16 +81,25 @@ int steering_owner(const steering_table& s, unsigned self, const service_directo
   } else if (fs && is_frontend(fs->kind) && keeps_client(fh.record->groups()[fs->group].full_nat, fs->kind) &&
              !from_cluster(d, k.family, k.src)) {
     owner = static_cast<int>(owner_by_client(s, k.src, k.sport));
-  } else {
-    frontend_key from{};
-    std::memcpy(from.addr, k.src, 16);
-    from.port = k.sport;
-    from.proto = k.proto;
-    from.family = k.family;
-    const frontend_slot* b = directory_lookup(d, ix, from).frontend;
-    if (b && b->kind == frontend_kind::local_backend) owner = static_cast<int>(owner_by_client(s, k.dst, k.dport));
+  } else if (local_backend(d, ix, k, k.src, k.sport)) {
+    owner = static_cast<int>(owner_by_client(s, k.dst, k.dport));
   }
   return owner == static_cast<int>(self) ? -1 : owner;
+}
+
+int routed_owner(const steering_table& s, unsigned self, const flow_key& k, const service_directory* d,
+                 const frontend_index* ix) {
+  unsigned w;
+  if (d && ix && local_backend(*d, *ix, k, k.src, k.sport)) {
+    w = owner_by_client(s, k.dst, k.dport);
+  } else if (d && ix && local_backend(*d, *ix, k, k.dst, k.dport)) {
+    w = owner_by_client(s, k.src, k.sport);
+  } else {
+    uint64_t h = end_hash(k.src, k.sport) + end_hash(k.dst, k.dport);
+    h ^= h >> 31;
+    w = static_cast<unsigned>((h >> 32) % s.n_workers);
+  }
+  return w == self ? -1 : static_cast<int>(w);
 }
 
 }  // namespace kgw

@@ -57,36 +57,32 @@ inline int owner_by_snat_port(const steering_table& s, uint16_t port) {
   return w < s.n_workers ? static_cast<int>(w) : -1;
 }
 
-// The worker owning a client-IP-preserving connection: a hash of the client's
-// address and port, which both directions carry (source one way, destination
-// the other).
-inline unsigned owner_by_client(const steering_table& s, const uint8_t* addr16, uint16_t port_net) {
+// A hash of one end of a flow: its address and port.
+inline uint64_t end_hash(const uint8_t* addr16, uint16_t port_net) {
   uint64_t a, b;
   std::memcpy(&a, addr16, 8);
   std::memcpy(&b, addr16 + 8, 8);
   uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ port_net;
   h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9ull;
-  return static_cast<unsigned>((h >> 32) % s.n_workers);
+  return h * 0xbf58476d1ce4e5b9ull;
+}
+
+// The worker owning a client-IP-preserving connection: a hash of the client's
+// address and port, which both directions carry (source one way, destination
+// the other).
+inline unsigned owner_by_client(const steering_table& s, const uint8_t* addr16, uint16_t port_net) {
+  return static_cast<unsigned>((end_hash(addr16, port_net) >> 32) % s.n_workers);
 }
 
 // The worker owning a routed pod-to-pod connection (no NAT: its replies are
-// its reversed key): a hash that both directions give alike, the sum of a
-// hash per endpoint (address and port). -1 when that is worker `self`.
-inline int routed_owner(const steering_table& s, unsigned self, const flow_key& k) {
-  auto end_hash = [](const uint8_t* addr16, uint16_t port_net) {
-    uint64_t a, b;
-    std::memcpy(&a, addr16, 8);
-    std::memcpy(&b, addr16 + 8, 8);
-    uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ port_net;
-    h ^= h >> 29;
-    return h * 0xbf58476d1ce4e5b9ull;
-  };
-  uint64_t h = end_hash(k.src, k.sport) + end_hash(k.dst, k.dport);
-  h ^= h >> 31;
-  unsigned w = static_cast<unsigned>((h >> 32) % s.n_workers);
-  return w == self ? -1 : static_cast<int>(w);
-}
+// its reversed key), or -1 when that is worker `self`. When one end is a
+// client-IP-preserving Service's endpoint on its target port (in `d`, when
+// given), the packets that end sends are steered by the address and port
+// they go to, as a Service's replies are (steering_owner): so is the flow,
+// both ways, by the other end's. Otherwise a hash that both directions give
+// alike: the sum of a hash per endpoint (address and port).
+int routed_owner(const steering_table& s, unsigned self, const flow_key& k, const service_directory* d = nullptr,
+                 const frontend_index* ix = nullptr);
 
 // This worker's slice of the SNAT source ports (host order), handed out in turn.
 struct snat_port_range {

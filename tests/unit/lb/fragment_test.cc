@@ -23,14 +23,6 @@ const bytes dns_vip = addr("198.18.100.53"), dns_pod = addr("198.19.1.15"), snat
 
 bytes slice(const bytes& b, size_t from, size_t to) { return bytes(b.begin() + from, b.begin() + to); }
 
-// A UDP datagram of 24 payload bytes from s to d, checksummed whole, as two
-// IPv4 fragments: UDP header and 8 bytes, then the last 16 at offset 16.
-std::pair<bytes, bytes> fragments4(const bytes& s, const bytes& d, uint16_t sp, uint16_t dp, uint16_t id) {
-  bytes seg = udp_sum4(udp(sp, dp, bytes(24, 0x5a)), s, d);
-  return {framed(ipv4({.proto = ipproto_udp, .src = s, .dst = d, .frag = 0x2000, .id = id}, slice(seg, 0, 16))),
-          framed(ipv4({.proto = ipproto_udp, .src = s, .dst = d, .frag = 0x0002, .id = id}, slice(seg, 16, 32)))};
-}
-
 // The IPv4 headers' addresses and the datagram put back together from the
 // frames (in offset order): its UDP checksum must hold for the addresses it
 // now carries.
@@ -136,7 +128,7 @@ class Fragments : public ::testing::Test {
 };
 
 TEST_F(Fragments, LaterFragmentsFollowTheirFirstBothWays) {
-  auto [first, later] = fragments4(ip4_client, dns_vip, 40000, 53, 0x1234);
+  auto [first, later] = udp_fragments4(ip4_client, dns_vip, 40000, 53, 0x1234);
   mbuf_burst b({first, later}, 0);
   auto meta = run(b);
   ASSERT_NE(meta[0].conn, conn_none);
@@ -147,7 +139,7 @@ TEST_F(Fragments, LaterFragmentsFollowTheirFirstBothWays) {
   const flow_key& reply = w->at(meta[0]).key[1];
 
   // The pod's answer, fragmented too, the later fragment in a burst of its own.
-  auto [r1, r2] = fragments4(dns_pod, snat, ntohs(reply.sport), ntohs(reply.dport), 0x0777);
+  auto [r1, r2] = udp_fragments4(dns_pod, snat, ntohs(reply.sport), ntohs(reply.dport), 0x0777);
   mbuf_burst rb1({r1}, 1), rb2({r2}, 1);
   auto m1 = run(rb1);
   auto m2 = run(rb2);
@@ -162,7 +154,7 @@ TEST_F(Fragments, LaterFragmentsFollowTheirFirstBothWays) {
 }
 
 TEST_F(Fragments, ALaterFragmentBeforeItsFirstIsLeftUnclaimedAndCounted) {
-  auto [first, later] = fragments4(ip4_client, dns_vip, 40001, 53, 0x2222);
+  auto [first, later] = udp_fragments4(ip4_client, dns_vip, 40001, 53, 0x2222);
   mbuf_burst b({later, first}, 0);
   auto meta = run(b);
   EXPECT_EQ(meta[0].conn, conn_none);
@@ -170,7 +162,7 @@ TEST_F(Fragments, ALaterFragmentBeforeItsFirstIsLeftUnclaimedAndCounted) {
   EXPECT_NE(meta[1].conn, conn_none);
   EXPECT_EQ(w->c.conntrack.frag_unknown, 1u);
   // Another datagram of the same flow (another ID) is not this one.
-  auto [f2, l2] = fragments4(ip4_client, dns_vip, 40001, 53, 0x2223);
+  auto [f2, l2] = udp_fragments4(ip4_client, dns_vip, 40001, 53, 0x2223);
   mbuf_burst b2({l2}, 0);
   EXPECT_EQ(run(b2)[0].conn, conn_none);
   EXPECT_EQ(w->c.conntrack.frag_unknown, 2u);
@@ -208,7 +200,7 @@ TEST_F(Fragments, FragmentsOutOfOrderAfterTheFirstAllFollowIt) {
 }
 
 TEST_F(Fragments, AFirstFragmentHandedOverTakesItsLaterFragmentsAlong) {
-  auto [first, later] = fragments4(ip4_client, dns_vip, 40002, 53, 0x3333);
+  auto [first, later] = udp_fragments4(ip4_client, dns_vip, 40002, 53, 0x3333);
   mbuf_burst b({first, later}, 0);
   std::vector<pkt_meta> meta(2);
   parse_burst(b.data(), meta.data(), 2, w->c);

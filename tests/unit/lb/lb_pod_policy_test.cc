@@ -4,12 +4,15 @@
 // unclassified; denied, it is dropped (policy_denied) with no entry. The
 // flows of a burst are classified in one call. A policy change cuts the
 // connections it no longer allows at their next packet (policy_revoked),
-// Service connections as well as routed ones.
+// Service connections as well as routed ones. The later fragments of a
+// datagram meet its first's verdict; a flow straight to a client-IP-
+// preserving Service's endpoint is routed pod traffic like any other.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "dataplane/publish/pod_route_publisher.h"
+#include "pipelines/conntrack/fragment_stage.h"
 #include "pipelines/nat/nat_stage.h"
 #include "pipelines/policy/policy_batch.h"
 #include "tests/unit/lb/lb_worker.h"
@@ -100,6 +103,18 @@ class PodPolicy : public ::testing::Test {
   void TearDown() override {
     lb_use_policy(w.s, nullptr);
     free_pod_route_table(routes);
+    if (!hl.hold) return;
+    rte_mbuf* left[16];
+    while (uint32_t k = hold.take_expired(left, 16, ~0ull)) rte_pktmbuf_free_bulk(left, k);
+    while (uint32_t k = hold.take_released(left, 16)) rte_pktmbuf_free_bulk(left, k);
+  }
+
+  // The worker's fragment table, and its hold of early fragments.
+  void track_fragments() {
+    frags.init(frag_mem.data(), 64, 30'000'000'000ull);
+    w.cs.frags = &frags;
+    hold.init(hold_mem.data(), 16, 100'000'000);
+    hl.hold = &hold;
   }
 
   void publish(const std::string& yaml) {
@@ -107,12 +122,29 @@ class PodPolicy : public ::testing::Test {
     lb_use_policy(w.s, &policies.back()->table);
   }
 
-  // parse, conntrack, lb and nat, as the worker runs them.
+  // parse, conntrack, lb, fragments and nat, as the worker runs them. A
+  // fragment the stage holds leaves the burst (the hold owns its mbuf).
   std::vector<pkt_meta> run(const std::vector<bytes>& frames) {
     mbuf_burst b(frames, 0);
+    return run(b);
+  }
+  std::vector<pkt_meta> run(mbuf_burst& b) {
     std::vector<pkt_meta> meta = w.run(b);
+    if (w.cs.frags) fragment_burst(b.data(), meta.data(), b.size(), w.cs, w.s, hl, w.c);
     nat_lcore nat;
     nat_burst(b.data(), meta.data(), b.size(), nat, w.ct.table, w.c);
+    for (uint16_t i = 0; i < b.size(); ++i)
+      if (meta[i].v == verdict::consumed) b.pkts[i] = nullptr;
+    return meta;
+  }
+  // The fragments the hold released, run through the stages again.
+  std::vector<pkt_meta> run_released() {
+    rte_mbuf* p[max_burst];
+    mbuf_burst out;
+    out.pkts.assign(p, p + hold.take_released(p, max_burst));
+    hl.releasing = true;
+    auto meta = run(out);
+    hl.releasing = false;
     return meta;
   }
   uint64_t drops(drop_reason r) const { return w.c.drops[static_cast<unsigned>(r)]; }
@@ -121,6 +153,11 @@ class PodPolicy : public ::testing::Test {
   lb_worker w{nullptr};
   pod_route_table* routes = nullptr;
   std::vector<std::unique_ptr<published_policy>> policies;
+  std::vector<uint8_t> frag_mem = std::vector<uint8_t>(frag_table::memory_size(64));
+  frag_table frags;
+  std::vector<uint8_t> hold_mem = std::vector<uint8_t>(frag_hold::memory_size(16));
+  frag_hold hold;
+  fragment_hold_lcore hl;  // no hold unless track_fragments()
 };
 
 TEST_F(PodPolicy, WithoutPolicyRoutedFlowsGetNoEntryAndNoClassification) {
@@ -254,6 +291,119 @@ TEST_F(PodPolicy, AFlowToNoPodCidrIsNotRouted) {
   EXPECT_EQ(meta[0].conn, conn_none);
   EXPECT_EQ(meta[0].v, verdict::pending);
   EXPECT_EQ(w.c.policy.classify_calls, 0u);
+}
+
+// Without reassembly only the first fragment of a datagram carries its
+// ports, and so its verdict: the others must meet the same one, not pass
+// unclassified.
+TEST_F(PodPolicy, TheLaterFragmentsOfADeniedDatagramAreDroppedWithIt) {
+  publish(b_from("a", "80"));
+  track_fragments();
+  auto [first, later] = udp_fragments4(pod_c, pod_b, 40100, 80, 0x1111);
+  auto meta = run({first, later});
+  EXPECT_EQ(meta[0].why, drop_reason::policy_denied);
+  EXPECT_EQ(meta[1].why, drop_reason::policy_denied) << "in the same burst";
+  EXPECT_EQ(run({later})[0].why, drop_reason::policy_denied) << "in a burst of its own";
+  EXPECT_EQ(w.c.policy.denied, 1u) << "classified once, by its first";
+  EXPECT_EQ(drops(drop_reason::policy_denied), 3u);
+  // An allowed datagram's fragments all take its connection.
+  auto [f2, l2] = udp_fragments4(pod_b, pod_a, 5000, 53, 0x2222);
+  auto ok = run({f2, l2});
+  ASSERT_NE(ok[0].conn, conn_none);
+  EXPECT_EQ(ok[1].conn, ok[0].conn);
+  EXPECT_EQ(ok[1].v, verdict::pending);
+}
+
+TEST_F(PodPolicy, LaterFragmentsAheadOfTheirFirstWaitForItsVerdict) {
+  publish(b_from("a", "80"));
+  track_fragments();
+  auto [df, dl] = udp_fragments4(pod_c, pod_b, 40101, 80, 0x3333);  // denied
+  auto [af, al] = udp_fragments4(pod_b, pod_a, 5001, 53, 0x4444);   // allowed
+  auto held = run({dl, al});
+  EXPECT_EQ(held[0].v, verdict::consumed);
+  EXPECT_EQ(held[1].v, verdict::consumed);
+  EXPECT_TRUE(run_released().empty()) << "nothing goes before its first";
+  auto firsts = run({df, af});
+  EXPECT_EQ(firsts[0].why, drop_reason::policy_denied);
+  ASSERT_NE(firsts[1].conn, conn_none);
+  auto released = run_released();
+  ASSERT_EQ(released.size(), 2u);
+  unsigned dropped = 0, followed = 0;
+  for (const pkt_meta& m : released) {
+    if (m.why == drop_reason::policy_denied) ++dropped;
+    if (m.v == verdict::pending && m.conn == firsts[1].conn) ++followed;
+  }
+  EXPECT_EQ(dropped, 1u);
+  EXPECT_EQ(followed, 1u);
+}
+
+TEST_F(PodPolicy, WithoutPolicyRoutedFragmentsNeverWait) {
+  track_fragments();
+  auto [first, later] = udp_fragments4(pod_c, pod_b, 40102, 80, 0x5555);
+  EXPECT_EQ(run({later})[0].v, verdict::pending);
+  EXPECT_EQ(hold.held(), 0u);
+}
+
+// A client-IP-preserving Service whose endpoint is Pod b on port 8080: the
+// endpoint's address and port are in the directory, for the hand-off of the
+// Service's replies.
+class PodPolicyLocalService : public PodPolicy {
+ protected:
+  void SetUp() override {
+    PodPolicy::SetUp();
+    service_model m = one_port_service("local", {"198.18.100.40"}, {"198.19.20.7"});
+    m.external_traffic_local = true;
+    std::swap(m.cluster_ips, m.external_ips);
+    services.put_all(compile_records({m}));
+    lb_use_directory(w.s, &services.dir());
+  }
+  directory_fixture services;
+};
+
+TEST_F(PodPolicyLocalService, AFlowStraightToTheEndpointIsClassified) {
+  publish(b_from("a", "8080"));
+  auto denied = run({tcp_frame(pod_c, pod_b, 40200, 8080, SYN)});
+  EXPECT_EQ(denied[0].why, drop_reason::policy_denied);
+  auto allowed = run({tcp_frame(pod_a, pod_b, 40201, 8080, SYN)});
+  ASSERT_NE(allowed[0].conn, conn_none);
+  EXPECT_EQ(w.at(allowed[0]).service, conn_routed_service);
+}
+
+// The endpoint's packets to c are steered as the Service's replies are, by
+// c's address and port: the flow's owner is that worker both ways, whichever
+// worker each direction reaches first.
+TEST_F(PodPolicyLocalService, BothDirectionsOfAFlowWithTheEndpointMeetOnOneWorker) {
+  publish(b_from("c", "8080"));
+  steering_table st;
+  st.n_workers = 2;
+  lb_worker w1{&services.dir(), 1};
+  std::memcpy(w1.nh->port_mac[0], mac_gw.data(), 6);
+  w1.s.pods = routes;
+  lb_use_policy(w1.s, &policies.back()->table);
+  w.s.steering = w1.s.steering = &st;
+  lb_worker* ws[2] = {&w, &w1};
+  auto on = [&](unsigned i, const bytes& f, bool handed) {
+    ws[i]->s.from_handoff = handed;
+    return ws[i]->run({f})[0];
+  };
+  unsigned owners[2] = {};
+  for (uint16_t sp = 42000; sp < 42016; ++sp) {
+    const bytes there = tcp_frame(pod_c, pod_b, sp, 8080, SYN), back = tcp_frame(pod_b, pod_c, 8080, sp, SYN | ACK);
+    pkt_meta m = on(0, there, false);
+    const unsigned owner = m.v == verdict::handoff ? m.out_port : 0;
+    if (m.v == verdict::handoff) m = on(owner, there, true);
+    ASSERT_NE(m.conn, conn_none) << sp;
+    owners[owner]++;
+    pkt_meta r = on(1 - owner, back, false);
+    ASSERT_EQ(r.v, verdict::handoff) << sp;
+    EXPECT_EQ(r.out_port, owner);
+    r = on(owner, back, true);
+    EXPECT_EQ(r.conn, m.conn) << sp;
+    EXPECT_EQ(r.dir, 1);
+  }
+  EXPECT_GT(owners[0], 0u);
+  EXPECT_GT(owners[1], 0u);
+  w.s.steering = nullptr;
 }
 
 TEST(RoutedOwner, BothDirectionsOfAFlowHaveOneOwner) {

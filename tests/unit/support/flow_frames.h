@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <utility>
 
 #include "pipelines/common/flow_key.h"
 #include "pipelines/common/pkt_meta.h"
@@ -68,6 +69,16 @@ inline bytes tcp_frame(const bytes& s, const bytes& d, uint16_t sp, uint16_t dp,
 }
 inline bytes udp_frame(const bytes& s, const bytes& d, uint16_t sp, uint16_t dp, const bytes& payload = {1, 2}) {
   return framed(udp_packet(s, d, sp, dp, payload));
+}
+
+// A UDP datagram of 24 payload bytes from s to d, checksummed whole, as two
+// IPv4 fragments: UDP header and 8 bytes, then the last 16 at offset 16.
+inline std::pair<bytes, bytes> udp_fragments4(const bytes& s, const bytes& d, uint16_t sp, uint16_t dp, uint16_t id) {
+  bytes seg = udp_sum4(udp(sp, dp, bytes(24, 0x5a)), s, d);
+  return {framed(ipv4({.proto = ipproto_udp, .src = s, .dst = d, .frag = 0x2000, .id = id},
+                      bytes(seg.begin(), seg.begin() + 16))),
+          framed(ipv4({.proto = ipproto_udp, .src = s, .dst = d, .frag = 0x0002, .id = id},
+                      bytes(seg.begin() + 16, seg.end())))};
 }
 
 // ICMP port unreachable (ICMPv6 type 1 code 4) from s to d quoting `quoted`
