@@ -2,7 +2,7 @@
 Service flows, with the manifests of manifests_policy/ (the Pods behind
 198.18.100.10 take TCP 8080 from 198.18.0.3 only); on routed pod-to-pod
 flows, with those of manifests_policy_pods/."""
-from scapy.all import Ether, ICMP, IP, TCP
+from scapy.all import Ether, ICMP, IP, TCP, UDP, Raw, fragment
 from scapy.layers.vxlan import VXLAN
 
 from pod_cases import GW_MAC, GW_VTEP_MAC, LOCAL_POD, LOCAL_POD_MAC, REMOTE_MAC, REMOTE_POD, REMOTE_VTEP_MAC, vxlan_in
@@ -98,6 +98,35 @@ def case_policy_pods(stamp, checksum_ok):
     return inp, check, {"policy_denied", "policy.denied", "policy.allowed", "policy.routed"}
 
 
-POLICY_CASES = {"policy_denied": case_policy_denied, "policy_pods": case_policy_pods}
+def case_policy_pod_fragments(stamp, checksum_ok):
+    # UDP datagrams of Pod a in three IPv4 fragments, each sent last first
+    # (as Linux sends some). To r (isolated: only TCP 80 from a): all three
+    # dropped as policy_denied, the two ahead of their first held for its
+    # verdict. To s (not isolated): all three out in VXLAN, the first and then
+    # the two it released, in offset order.
+    def last_first(dst, ident):
+        datagram = IP(src=LOCAL_POD, dst=dst, id=ident) / UDP(sport=5000, dport=7000) / Raw(b"x" * 96)
+        return [Ether(src=LOCAL_POD_MAC, dst=GW_MAC) / f for f in reversed(fragment(datagram, fragsize=40))]
+
+    inp = stamp(last_first(REMOTE_POD, 0x1111) + last_first(OTHER_REMOTE_POD, 0x2222))
+
+    def check(out):
+        problems = []
+        if len(out) != 3:
+            return [f"expected s's three fragments in VXLAN, got {[o.summary() for o in out]}"]
+        for o, offset in zip(out, (0, 5, 10)):
+            if VXLAN not in o or o[Ether].dst != REMOTE_MAC:
+                problems.append(f"not in the tunnel to s's Node: {o.summary()}")
+                continue
+            inner = o[VXLAN].payload
+            if inner[IP].dst != OTHER_REMOTE_POD or inner[IP].id != 0x2222 or inner[IP].frag != offset:
+                problems.append(f"fragment at offset {offset} expected, got {inner.summary()} frag {inner[IP].frag}")
+        return problems
+    return inp, check, {"policy_denied", "policy.denied", "policy.allowed", "fragments.held", "fragments.released"}
+
+
+POLICY_CASES = {"policy_denied": case_policy_denied, "policy_pods": case_policy_pods,
+                "policy_pod_fragments": case_policy_pod_fragments}
 # The manifests each case replays with (a directory of tests/golden); the rest use manifests/.
-POLICY_MANIFESTS = {"policy_denied": "manifests_policy", "policy_pods": "manifests_policy_pods"}
+POLICY_MANIFESTS = {"policy_denied": "manifests_policy", "policy_pods": "manifests_policy_pods",
+                    "policy_pod_fragments": "manifests_policy_pods"}
