@@ -687,6 +687,7 @@ int worker_main(void* arg) {
     }
   }
   worker_flush(w);
+  fragment_hold_clear(w.frag_hold, c);
   worker_upkeep(w, 8);  // the counters as they end
   return 0;
 }

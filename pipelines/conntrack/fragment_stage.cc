@@ -122,6 +122,16 @@ void fragment_hold_expire(fragment_hold_lcore& h, uint64_t now_ns, lcore_counter
   }
 }
 
+void fragment_hold_clear(fragment_hold_lcore& h, lcore_counters& c) {
+  if (!h.hold) return;
+  fragment_hold_expire(h, ~uint64_t{0}, c);
+  rte_mbuf* out[max_burst];
+  while (uint32_t k = h.hold->take_released(out, max_burst)) {
+    c.drops[static_cast<unsigned>(drop_reason::fragment_hold_expired)] += k;
+    rte_pktmbuf_free_bulk(out, k);
+  }
+}
+
 void fragment_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s, const lb_lcore& lb,
                     fragment_hold_lcore& h, lcore_counters& c) {
   if (!s.frags) return;

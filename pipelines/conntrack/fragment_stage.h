@@ -39,6 +39,10 @@ void fragment_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack
 // (the stage does it at each burst; the worker when idle too).
 void fragment_hold_expire(fragment_hold_lcore& h, uint64_t now_ns, lcore_counters& c);
 
+// Frees every fragment in the hold, held or released and not yet run,
+// counted as fragment_hold_expired: when the worker stops.
+void fragment_hold_clear(fragment_hold_lcore& h, lcore_counters& c);
+
 // A fragment without the L4 header: conntrack and lb leave it to this stage.
 inline bool later_fragment(const pkt_meta& m) { return m.frag && !(m.frag & frag_first); }
 

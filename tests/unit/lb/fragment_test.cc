@@ -320,6 +320,19 @@ TEST_F(Fragments, AHeldFragmentWhoseFirstDoesNotComeInTimeIsDropped) {
   EXPECT_EQ(w->c.conntrack.frag_released, 0u);
 }
 
+TEST_F(Fragments, AStoppingWorkerFreesWhatItHolds) {
+  hold_early(64);
+  auto x = three_fragments(40028, 0x6020), y = three_fragments(40029, 0x6021);
+  mbuf_burst b({x[2], y[2], y[0]}, 0);  // y's first releases its last; x's waits
+  run(b);
+  EXPECT_EQ(hold.held(), 1u);
+  EXPECT_EQ(hold.released(), 1u);
+  fragment_hold_clear(hl, w->c);
+  EXPECT_EQ(hold.held(), 0u);
+  EXPECT_EQ(hold.released(), 0u);
+  EXPECT_EQ(drops(drop_reason::fragment_hold_expired), 2u);
+}
+
 TEST_F(Fragments, TheOldestHeldFragmentMakesRoomForANewOne) {
   hold_early(2);
   auto x = three_fragments(40025, 0x6010), y = three_fragments(40026, 0x6011), z = three_fragments(40027, 0x6012);
