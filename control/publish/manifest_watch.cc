@@ -4,8 +4,11 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "control/dns/dns_sources.h"
@@ -22,6 +25,22 @@
 namespace kgw {
 
 namespace {
+
+// glibc keeps what a pass freed in its fast bins and its unsorted list; the
+// next pass's first large allocations sort all of it into bins (10-30 ms
+// after a full load of 10,000 Services, and again after the first change,
+// which frees the full load's Maglev tables). Large allocations right after
+// a pass do that sorting while no change waits: each sorts up to 10,000
+// chunks, so a few, until the free chunks stop shrinking.
+void sort_freed_memory() {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  for (int i = 0; i < 8; ++i) {
+    void* volatile p = std::malloc(64 * 1024);
+    std::free(p);
+  }
+  log_debug("heap sorted in {:.1f} ms", std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+}
 
 // Records one attempt in the shared control status (for `show config status`).
 void record_attempt(shared_state& st, const std::string& dir, bool ok, uint64_t generation,
@@ -359,6 +378,7 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
     return;
   }
   publish_manifests(dp, cfg, dir, ps);
+  sort_freed_memory();
   uint32_t reloads_seen = dp.state().reload_requests;
   uint32_t log_seq_seen = dp.state().log_level_seq;
   while (!stop) {
@@ -368,6 +388,7 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
       log_info("reload requested: every file is read again");
       ps = publish_state{};
       publish_manifests(dp, cfg, dir, ps);
+      sort_freed_memory();
       continue;
     }
     pollfd p{fd, POLLIN, 0};
@@ -394,6 +415,7 @@ void watch_manifests(dataplane_attachment& dp, const gateway_config& cfg, const 
     // overflow, a directory event) it scans the whole directory.
     if (names.complete) ps.cache.files.changed = std::move(names.names);
     if (!stop) publish_manifests(dp, cfg, dir, ps);
+    sort_freed_memory();
   }
   close(fd);
 }

@@ -281,7 +281,6 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();
     merge_index& index = *cache.index;
-    index.start_pass();
     for (const auto& c : file_changes) index.replace_file(c.name, c.before, c.now);
     cache.files_changed_last = file_changes.size();
     cache.services_resolved_last = index.to_resolve();
@@ -300,6 +299,7 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     } else {
       index.pass_warnings(warnings);
     }
+    index.end_pass();
     cache.merge_ms_last = ms_since(t1);
     return ok && merged;
   } catch (const std::exception& e) {

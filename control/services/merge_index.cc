@@ -158,7 +158,7 @@ void merge_index::resolve_touched() {
   to_resolve_.clear();
 }
 
-void merge_index::start_pass() {
+void merge_index::end_pass() {
   pass_files_.clear();
   pass_services_.clear();
 }

@@ -49,8 +49,9 @@ struct draft_frontend {
 };
 
 struct maglev_pass {
-  maglev_cache* cache = nullptr;  // the previous compile's tables
-  maglev_cache next;              // this compile's, when caching
+  maglev_cache* cache = nullptr;          // the previous compile's tables
+  maglev_cache next;                      // this compile's, when caching
+  const std::string* service = nullptr;  // the Service being compiled
 };
 
 // One Service's record in the making.
@@ -85,6 +86,7 @@ bool maglev_fill(maglev_pass& d, const std::vector<uint64_t>& keys, std::span<ui
   if (!d.cache) return maglev_build(keys, slots);
   std::string id(reinterpret_cast<const char*>(keys.data()), keys.size() * sizeof(uint64_t));
   id += fmt::format("/{}", slots.size());
+  if (d.service) d.next.ids_by_service[*d.service].push_back(id);
   auto it = d.cache->tables.find(id);
   if (it != d.cache->tables.end() && it->second.size() == slots.size()) {
     std::copy(it->second.begin(), it->second.end(), slots.begin());
@@ -521,6 +523,24 @@ void compile_cache::acknowledge() {
   if (files.index) files.index->acknowledge();
 }
 
+maglev_cache::table_map maglev_cache::take_changes(maglev_cache&& next, const std::vector<std::string>& services) {
+  // In place: a change costs what it touched, not a walk over every table.
+  // (The tables the compile reused were moved out of `tables` into `next`.)
+  table_map dropped;
+  for (const std::string& service : services) {
+    auto used = ids_by_service.find(service);
+    if (used == ids_by_service.end()) continue;
+    for (const std::string& id : used->second)
+      if (auto t = tables.find(id); t != tables.end()) dropped.insert(tables.extract(t));
+    ids_by_service.erase(used);
+  }
+  tables.merge(next.tables);
+  for (auto& [service, ids] : next.ids_by_service) ids_by_service[service] = std::move(ids);
+  built_last = next.built_last;
+  reused_last = next.reused_last;
+  return dropped;
+}
+
 bool compile_changes(const merge_index& index, const service_compile_options& o, bool all, compiled_changes& out,
                      std::string& error, maglev_cache* maglev_tables, record_cache& rc) {
   out = compiled_changes{};
@@ -575,6 +595,7 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
     } else {
       std::vector<uint64_t> block;
       std::string why;
+      maglev.service = &key;
       if (!compile_one(*model, o, maglev, block, why)) {
         rc.failed[key] = why;
         continue;
@@ -586,7 +607,9 @@ bool compile_changes(const merge_index& index, const service_compile_options& o,
     rc.by_name[key] = {model, record, rc.pass};
     out.changed.push_back({key, std::move(record)});
   }
-  if (maglev_tables) maglev_tables->replaced = maglev_tables->take_next(std::move(maglev.next));
+  if (maglev_tables)
+    maglev_tables->replaced =
+        all ? maglev_tables->take_next(std::move(maglev.next)) : maglev_tables->take_changes(std::move(maglev.next), keys);
   rc.kept = true;
   out.all = all;
   if (!rc.claims->clashes && rc.failed.empty()) return true;
@@ -650,6 +673,7 @@ bool compile_services(const service_set& set, const service_compile_options& o, 
       }
     }
     std::vector<uint64_t> record;
+    maglev.service = &key;
     if (!compile_one(svc, o, maglev, record, error)) return fail();
     out.push_back({std::move(key), std::make_shared<const std::vector<uint64_t>>(std::move(record))});
     const auto& rec = *reinterpret_cast<const service_record*>(out.back().record->data());

@@ -40,17 +40,22 @@ struct compiled_service {
 // The options gateway.yaml implies (services section, node and SNAT addresses).
 service_compile_options compile_options_for(const gateway_config& cfg);
 
-// Maglev tables of the previous compile by their inputs (the ready endpoints'
-// keys, in order, and the table size): a Service port whose endpoints did not
-// change reuses its table instead of building it again. Only the tables the
-// last compile used are kept.
+// Maglev tables of the previous compiles by their inputs (the ready
+// endpoints' keys, in order, and the table size): a Service port whose
+// endpoints did not change reuses its table instead of building it again.
+// A compile of every Service keeps the tables it used; a compile of some
+// Services' changes drops only the tables those Services used before and no
+// longer do, and keeps the others' (a first change after a full load does
+// not free the 10,000 tables of the Services it did not touch).
 struct maglev_cache {
-  std::unordered_map<std::string, std::vector<uint16_t>> tables;
+  using table_map = std::unordered_map<std::string, std::vector<uint16_t>>;
+  table_map tables;
+  // The tables each Service's last compile used, by Service key.
+  std::unordered_map<std::string, std::vector<std::string>> ids_by_service;
   size_t built_last = 0, reused_last = 0;
-  // The tables the last compile of changes dropped (after a full load, every
-  // one of 10,000): freed by whoever publishes once the change is live
-  // (release_replaced), not on the change's path.
-  std::unordered_map<std::string, std::vector<uint16_t>> replaced;
+  // The tables the last compile dropped: freed by whoever publishes once the
+  // change is live (release_replaced), not on the change's path.
+  table_map replaced;
   void release_replaced() { replaced = {}; }
   // The size each auto-sized table (services.maglev_size: auto) last had, by
   // Service, port, protocol and family: what its hysteresis starts from.
@@ -58,14 +63,19 @@ struct maglev_cache {
   // so that unchanged manifests give unchanged tables.
   std::unordered_map<std::string, uint32_t> sizes;
 
-  // Becomes `next` (the tables one compile used) but keeps its own sizes,
-  // which outlive every compile; returns the tables it held until now.
-  std::unordered_map<std::string, std::vector<uint16_t>> take_next(maglev_cache&& next) {
+  // Becomes `next` (the tables a compile of every Service used) but keeps
+  // its own sizes, which outlive every compile; returns the tables it held
+  // until now.
+  table_map take_next(maglev_cache&& next) {
     next.sizes = std::move(sizes);
     auto held = std::move(tables);
     *this = std::move(next);
     return held;
   }
+  // After a compile of the changes of `services` only (`next`: the tables it
+  // used): returns the tables those Services used before and no longer do;
+  // every other table stays.
+  table_map take_changes(maglev_cache&& next, const std::vector<std::string>& services);
 };
 
 // Learns the sizes of `r`'s tables (a record already published) into `m.sizes`.

@@ -299,6 +299,49 @@ TEST_F(CompileCache, MaglevTablesOfUnchangedPortsAreReused) {
   EXPECT_EQ(mc.tables.size(), 10u) << "only the tables in use are kept";
 }
 
+// A compile of changes drops only what the changed Services used: the first
+// change after a full load of 10,000 Services used to free the other 9,999
+// Services' tables, and the sorting of that freed memory held up the next
+// changes.
+TEST_F(CompileCache, AChangeDropsOnlyTheTablesOfTheServicesItTouched) {
+  for (int i = 0; i < 10; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i, "", 5));
+  gateway_config cfg;
+  cfg.services.maglev_size = 1021;
+  compile_cache cc;
+  auto pass = [&](std::vector<std::string> names) {
+    if (!names.empty()) cc.files.changed = names;
+    compiled_changes c;
+    std::vector<std::string> errors, warnings;
+    EXPECT_TRUE(compile_manifest_changes(cfg, dir_, false, c, errors, warnings, cc));
+    cc.acknowledge();
+    return c;
+  };
+  pass({});
+  EXPECT_EQ(cc.maglev.built_last, 10u);
+  EXPECT_EQ(cc.maglev.tables.size(), 10u);
+
+  write("svc4.yaml", service_yaml(4, "198.19.44.44", 5));
+  compiled_changes c = pass({"svc4.yaml"});
+  ASSERT_EQ(c.changed.size(), 1u);
+  EXPECT_EQ(cc.maglev.built_last, 1u);
+  EXPECT_EQ(cc.maglev.replaced.size(), 1u) << "svc4's old table only";
+  EXPECT_EQ(cc.maglev.tables.size(), 10u) << "the other nine kept, svc4's new one";
+
+  std::remove((dir_ + "/svc7.yaml").c_str());
+  c = pass({"svc7.yaml"});
+  EXPECT_EQ(c.removed.size(), 1u);
+  EXPECT_EQ(cc.maglev.replaced.size(), 1u) << "svc7's table";
+  EXPECT_EQ(cc.maglev.tables.size(), 9u);
+
+  // A compile of every Service after that still reuses every kept table.
+  compiled_changes all;
+  std::vector<std::string> errors, warnings;
+  cc.records = record_cache{};
+  EXPECT_TRUE(compile_manifest_changes(cfg, dir_, true, all, errors, warnings, cc));
+  EXPECT_EQ(cc.maglev.built_last, 0u);
+  EXPECT_EQ(cc.maglev.reused_last, 9u);
+}
+
 TEST_F(CompileCache, UnchangedServicesKeepTheirRecordsWithoutACompile) {
   for (int i = 0; i < 10; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i, "", 5));
   service_compile_options o;
