@@ -222,7 +222,9 @@ void publish_dns(dataplane_attachment& dp, const gateway_config& cfg, publish_st
 void publish_pod_routes(dataplane_attachment& dp, publish_state& ps) {
   pod_network_model model;
   std::vector<manifest_issue> errors;
-  if (!merge_nodes(ps.cache.files.parsed, model, errors)) {
+  std::vector<file_ref> node_files;
+  for (const auto& [name, ref] : ps.cache.files.node_files) node_files.push_back(ref);
+  if (!merge_nodes(node_files, model, errors)) {
     for (const auto& e : errors) log_error("{}", e.to_string());
     log_error("pod routes: {} errors; the running pod routes stay as they are", errors.size());
     return;

@@ -90,10 +90,7 @@ std::shared_ptr<const policy_compile> compile_policy_files(const manifest_cache&
   const size_t errors_before = errors.size();
   std::vector<const policy::policy_manifests*> parts;
   std::unordered_set<std::string> present;
-  for (size_t i = 0; i < load.names.size() && i < load.parsed.size(); ++i) {
-    const file_ref& ref = load.parsed[i];
-    if (!ref || ref->policy_text.empty()) continue;
-    const std::string& name = load.names[i];
+  for (const auto& [name, ref] : load.policy_files) {
     present.insert(name);
     policy_parse_cache::file& f = cache.files[name];
     if (f.from != ref) {

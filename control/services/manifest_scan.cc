@@ -36,6 +36,8 @@ manifest_cache& manifest_cache::operator=(manifest_cache&&) noexcept = default;
 
 void manifest_cache::clear() {
   counts = {};
+  policy_files.clear();
+  node_files.clear();
   files.clear();
   names.clear();
   parsed.clear();
@@ -123,6 +125,14 @@ struct file_change {
   std::string name;
   file_ref before, now;
 };
+
+// A changed file in (or out of) one of the cache's files-by-kind maps.
+void file_by_kind(std::map<std::string, file_ref>& files, const file_change& c, bool holds) {
+  if (holds)
+    files[c.name] = c.now;
+  else
+    files.erase(c.name);
+}
 
 // The two sorted lists of (name, parse) walked together.
 void diff_scans(const std::vector<std::string>& old_names, const std::vector<file_ref>& old_parsed,
@@ -257,6 +267,8 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
       cache.names.clear();
       cache.parsed.clear();
       cache.counts = {};
+      cache.policy_files.clear();
+      cache.node_files.clear();
       cache.index = std::make_unique<merge_index>();
     }
     bool partial = changed && cache.pass > 0 && cache.dir == dir && cache.complete &&
@@ -277,6 +289,8 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
       if (c.before) tally(cache.counts, *c.before, -1);
       if (c.now) tally(cache.counts, *c.now, 1);
       cache.routes_touched_last = cache.routes_touched_last || holds_routes(c.before) || holds_routes(c.now);
+      file_by_kind(cache.policy_files, c, c.now && !c.now->policy_text.empty());
+      file_by_kind(cache.node_files, c, c.now && !c.now->nodes.empty());
     }
     cache.scan_ms_last = ms_since(t0);
     auto t1 = clock::now();

@@ -213,13 +213,24 @@ TEST(PolicyPublish, ThePrimaryRecordsTheBuildTimeInTheCatalog) {
   f.p.release();
 }
 
+// File i of a load parses as `f` now, as the Services' scan records it:
+// its parse, and the files holding policy objects.
+void reparse(manifest_cache& m, size_t i, file_ref f) {
+  m.parsed[i] = f;
+  if (!f->policy_text.empty())
+    m.policy_files[m.names[i]] = f;
+  else
+    m.policy_files.erase(m.names[i]);
+}
+
 // A load as the Services' scan leaves it: the files' names and parses.
 manifest_cache load_of(const std::vector<std::pair<std::string, std::string>>& files) {
   manifest_cache m;
   m.dir = "/m";
   for (const auto& [name, text] : files) {
     m.names.push_back(name);
-    m.parsed.push_back(parse_manifest_file("/m/" + name, text));
+    m.parsed.push_back(nullptr);
+    reparse(m, m.names.size() - 1, parse_manifest_file("/m/" + name, text));
   }
   return m;
 }
@@ -240,10 +251,11 @@ TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnly
   EXPECT_EQ(compile_policy_files(load, cache, errors), first);
 
   // A file changed (a new parse) with an invalid policy: refused with file:line, and again on the next pass.
-  load.parsed[1] = parse_manifest_file("/m/svc.yaml", std::string(service) +
-                                                          "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-                                                          "metadata: {name: bad, namespace: x}\n"
-                                                          "spec: {podSelector: {}, policyTypes: [Sideways]}\n");
+  reparse(load, 1,
+          parse_manifest_file("/m/svc.yaml", std::string(service) +
+                                                 "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                                 "metadata: {name: bad, namespace: x}\n"
+                                                 "spec: {podSelector: {}, policyTypes: [Sideways]}\n"));
   EXPECT_EQ(compile_policy_files(load, cache, errors), nullptr);
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors[0].find("/m/svc.yaml:"), std::string::npos) << errors[0];
@@ -254,7 +266,7 @@ TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnly
 
   // The same Pod in two files: the later one is the error.
   errors.clear();
-  load.parsed[1] = parse_manifest_file("/m/svc.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n");
+  reparse(load, 1, parse_manifest_file("/m/svc.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n"));
   EXPECT_EQ(compile_policy_files(load, cache, errors), nullptr);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("/m/svc.yaml:1: x/a: metadata.name: duplicate Pod x/a (first defined at /m/a.yaml:1)"),
@@ -263,6 +275,7 @@ TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnly
 
   // The file gone: compiled anew, as the first time.
   errors.clear();
+  load.policy_files.erase(load.names.back());
   load.names.pop_back();
   load.parsed.pop_back();
   auto again = compile_policy_files(load, cache, errors);

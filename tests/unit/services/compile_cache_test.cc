@@ -342,6 +342,35 @@ TEST_F(CompileCache, AChangeDropsOnlyTheTablesOfTheServicesItTouched) {
   EXPECT_EQ(cc.maglev.reused_last, 9u);
 }
 
+// The files holding policy objects and Nodes are known file by file, so
+// that a pass reads those alone.
+TEST_F(CompileCache, FilesHoldingPolicyObjectsAndNodesAreKeptByKind) {
+  const std::string pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: t}\n";
+  const std::string node = "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nspec: {podCIDR: 198.19.60.0/24}\n";
+  write("a.yaml", service_yaml(1));
+  write("b.yaml", pod);
+  write("c.yaml", node + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: t}\n");
+  auto names = [](const auto& files) {
+    std::vector<std::string> out;
+    for (const auto& [name, ref] : files) out.push_back(name);
+    return out;
+  };
+  load_checked();
+  EXPECT_EQ(names(cache_.policy_files), (std::vector<std::string>{"b.yaml", "c.yaml"}));
+  EXPECT_EQ(names(cache_.node_files), (std::vector<std::string>{"c.yaml"}));
+  write("b.yaml", service_yaml(2));
+  write("a.yaml", "apiVersion: v1\nkind: Node\nmetadata: {name: m}\nspec: {podCIDR: 198.19.61.0/24}\n");
+  cache_.changed = std::vector<std::string>{"a.yaml", "b.yaml"};
+  load_checked();
+  EXPECT_EQ(names(cache_.policy_files), (std::vector<std::string>{"c.yaml"}));
+  EXPECT_EQ(names(cache_.node_files), (std::vector<std::string>{"a.yaml", "c.yaml"}));
+  EXPECT_EQ(cache_.node_files.at("a.yaml"), cache_.parsed[0]) << "the parse the load holds";
+  fs::remove(dir_ + "/c.yaml");
+  load_checked();
+  EXPECT_TRUE(cache_.policy_files.empty());
+  EXPECT_EQ(names(cache_.node_files), (std::vector<std::string>{"a.yaml"}));
+}
+
 TEST_F(CompileCache, UnchangedServicesKeepTheirRecordsWithoutACompile) {
   for (int i = 0; i < 10; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i, "", 5));
   service_compile_options o;
