@@ -76,9 +76,9 @@ TEST(MaglevSize, EveryEndpointCountBalancesWithinOnePercent) {
 }
 
 // Within a step (the hysteresis keeps the size), removing one of n endpoints
-// moves its own slots and a few others: at 100 slots per endpoint 1/n plus
-// 0.4-1.9% (Maglev's own fill moved 1.2-2.9% more; docs/services.md has
-// the figures).
+// moves its own slots and a few others: at 100 slots per endpoint up to
+// 1.9% more than 1/n (Maglev's own fill moved up to 2.9% more;
+// docs/services.md has the figures).
 TEST(MaglevSize, RemovingOneOfNMovesAtMostOneNthPlusTwoPercent) {
   for (unsigned n : {3u, 5u, 10u, 11u, 25u, 40u, 100u, 163u, 300u, 655u}) {
     uint32_t size = maglev_size_for(n, 0);
@@ -107,12 +107,12 @@ double moved_share(const std::vector<uint64_t>& from, const std::vector<uint64_t
 // size they get (the fewest slots per endpoint, the hardest case) and at the
 // size the hysteresis keeps for them after a step up, every endpoint owns
 // floor or ceil of size/n slots, and removing one endpoint (any of several)
-// or adding one within the step moves at most the share the endpoint takes
-// or gives up plus the "extra" bound below. The target is 1%; measured at
-// 100 slots per endpoint: removal up to 1.9% extra (0.8% on average over
-// these cases), an addition up to 4% at 2 to 5 endpoints over 1,021 slots
-// (a few of the keys tried; most are under 1%). Maglev's own fill measured
-// 2.9% and 4.4% on the same cases.
+// or adding one within the step moves the share the endpoint gives up or
+// takes plus a little of the others'. The target for that extra is
+// 1%; these cases measure up to 1.4% on removal (0.6% on average) and 1.5%
+// on addition, above 1% at 6-9 endpoints on 1,021 slots, 13-40 on 4,093 and
+// 130-163 on 16,381, so the bounds are 1.5% and 2%, and 0.8% on average.
+// Maglev's own fill measured 2.9% (1.1% on average) and 2.4% here.
 TEST(MaglevSize, ChangesOverTheLadderMoveLittleMoreThanTheEndpointsShare) {
   const unsigned counts[] = {2,  3,  4,  5,   6,   7,   8,   9,   10,  11,  13,  17,  25,  33,  40,
                              41, 64, 99, 130, 163, 164, 250, 401, 560, 655, 656, 800, 1000};
@@ -136,7 +136,7 @@ TEST(MaglevSize, ChangesOverTheLadderMoveLittleMoreThanTheEndpointsShare) {
         auto fewer = keys;
         fewer.erase(fewer.begin() + gone);
         double extra = moved_share(keys, fewer, size) - 1.0 / n;
-        EXPECT_LE(extra, 0.02) << "one of " << n << " removed (" << gone << ") over " << size;
+        EXPECT_LE(extra, 0.015) << "one of " << n << " removed (" << gone << ") over " << size;
         if (extra > 0.01) std::printf("over 1%%: n=%u size=%u gone=%u extra=%.4f\n", n, size, gone, extra);
         worst_removal = std::max(worst_removal, extra);
         removal_sum += extra;
@@ -147,14 +147,14 @@ TEST(MaglevSize, ChangesOverTheLadderMoveLittleMoreThanTheEndpointsShare) {
         auto more = keys;
         more.push_back(maglev_backend_key("198.18.77." + std::to_string(k) + ":8080"));
         double extra = moved_share(keys, more, size) - 1.0 / (n + 1);
-        EXPECT_LE(extra, n <= 5 ? 0.045 : 0.02) << "one added to " << n << " (" << k << ") over " << size;
+        EXPECT_LE(extra, 0.02) << "one added to " << n << " (" << k << ") over " << size;
         if (extra > 0.01) std::printf("over 1%%: n=%u size=%u added=%u extra=%.4f\n", n, size, k, extra);
         worst_addition = std::max(worst_addition, extra);
       }
     }
   }
   double mean_removal = removal_sum / removals;
-  EXPECT_LE(mean_removal, 0.01);
+  EXPECT_LE(mean_removal, 0.008);
   std::printf("removal: worst %.2f%% extra, mean %.2f%% over %u; addition: worst %.2f%%\n", worst_removal * 100,
               mean_removal * 100, removals, worst_addition * 100);
 }
