@@ -84,10 +84,10 @@ bool maglev_build(std::span<const uint64_t> keys, std::span<uint16_t> slots) {
     w.owned = 0;
     w.index = static_cast<uint16_t>(i);
   }
-  // Within a level, the first visitor of a free slot takes it. Walkers go
-  // in the order of their keys, so the table depends on the set of
-  // backends, not on the order of the caller's list, and which of two
-  // backends wins a slot does not depend on the others.
+  // The level at which a walker visits a slot is fixed by its own walk, and
+  // within a level walkers go in the order of their keys (the first visitor
+  // of a free slot takes it), so the table is a function of the set of
+  // backends, not of the order of the caller's list.
   std::sort(walkers.begin(), walkers.end(),
             [](const walker& a, const walker& b) { return a.key != b.key ? a.key < b.key : a.index < b.index; });
   // Every backend gets floor(M/N) slots first, then the M mod N left over
