@@ -1,8 +1,9 @@
 // How many Maglev slots a Service port gets when gateway.yaml leaves
 // `services.maglev_size` to `auto`: a table sized to its endpoints instead of
 // one size for all. The Maglev paper's rule is at least 100 slots per
-// endpoint; Maglev's round-robin fill gives every endpoint the same number of
-// slots give or take one, so 100 per endpoint bounds the imbalance at 1%.
+// endpoint; the fill (pipelines/lb/maglev.h) gives every endpoint the same
+// number of slots give or take one, so 100 per endpoint bounds the imbalance
+// at 1%.
 // A few primes, each about four times the one before, keep the number of
 // distinct sizes (and so of step changes, which move most flows' slots) small.
 #pragma once

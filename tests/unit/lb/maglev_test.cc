@@ -83,11 +83,43 @@ TEST(Maglev, AddingOneToNMovesAtMostOneOverNPlusOnePlusOnePercent) {
   }
 }
 
-TEST(Maglev, SameBackendsSameTableRegardlessOfNodeButOrderMatters) {
+TEST(Maglev, SameBackendsSameTableRegardlessOfNode) {
   // Two gateway nodes with the same endpoint list build identical tables.
   EXPECT_EQ(build(keys_for(9)), build(keys_for(9)));
   EXPECT_EQ(maglev_backend_key("10.0.0.1:80"), maglev_backend_key("10.0.0.1:80"));
   EXPECT_NE(maglev_backend_key("10.0.0.1:80"), maglev_backend_key("10.0.0.2:80"));
+}
+
+// Nodes may list the same endpoints in another order (EndpointSlices merged
+// in another order, a slice split differently): every slot must still name
+// the same endpoint.
+TEST(Maglev, SameSetInAnotherOrderSameTable) {
+  for (unsigned n : {2u, 3u, 10u, 41u, 300u}) {
+    for (uint32_t m : {251u, 1021u, 16381u}) {
+      auto keys = keys_for(n);
+      auto want = owners(build(keys, m), keys);
+      auto reversed = keys;
+      std::reverse(reversed.begin(), reversed.end());
+      EXPECT_EQ(owners(build(reversed, m), reversed), want) << n << " backends, " << m << " slots, reversed";
+      auto rotated = keys;
+      std::rotate(rotated.begin(), rotated.begin() + n / 3, rotated.end());
+      EXPECT_EQ(owners(build(rotated, m), rotated), want) << n << " backends, " << m << " slots, rotated";
+      auto shuffled = keys;
+      for (size_t i = shuffled.size(); i > 1; --i) std::swap(shuffled[i - 1], shuffled[(i * 7919u) % i]);
+      EXPECT_EQ(owners(build(shuffled, m), shuffled), want) << n << " backends, " << m << " slots, shuffled";
+    }
+  }
+}
+
+// More backends than slots: each gets one slot at most, every slot is owned.
+TEST(Maglev, MoreBackendsThanSlots) {
+  auto t = build(keys_for(300), 251);
+  std::vector<uint32_t> count(300);
+  for (uint16_t s : t) {
+    ASSERT_LT(s, 300u);
+    count[s]++;
+  }
+  EXPECT_LE(*std::max_element(count.begin(), count.end()), 1u);
 }
 
 TEST(Maglev, LookupUsesTheSlot) {
