@@ -122,6 +122,24 @@ pod_pair_vxlan() {
   "${node[@]}" ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan1 onlink src 2001:2:0:60::10
 }
 
+# pod_pair_vxlan6 P GW_VTEP_MAC6 NODE_VTEP_MAC6: after pod_pair_vxlan, P-node's
+# second VTEP as Flannel's dual-stack makes it (flannel-v6.1): vxlan6 over
+# IPv6 from 2001:2:0:5::2 (VNI 1, port 8472, learning off, outer UDP
+# checksums as Linux sends and requires them by default), the gateway's IPv6
+# VTEP MAC in its fdb at 2001:2:0:5::1, and the IPv6 Pods' routes moved to it.
+pod_pair_vxlan6() {
+  local p=$1 gw_mac=$2 node_mac=$3
+  local node=(ip netns exec "$p-node")
+  "${node[@]}" ip link add vxlan6 type vxlan id 1 dstport 8472 local 2001:2:0:5::2 dev eth0 nolearning
+  "${node[@]}" ip link set vxlan6 address "$node_mac"
+  "${node[@]}" ip link set vxlan6 up
+  no_checksum_offload "$p-node" vxlan6
+  "${node[@]}" bridge fdb append "$gw_mac" dev vxlan6 dst 2001:2:0:5::1
+  "${node[@]}" ip -6 neigh del 2001:2:0:50:: dev vxlan1
+  "${node[@]}" ip -6 neigh add 2001:2:0:50:: lladdr "$gw_mac" dev vxlan6 nud permanent
+  "${node[@]}" ip -6 route replace 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan6 onlink src 2001:2:0:60::10
+}
+
 # pod_pair_start KGW WORK MANIFESTS: on pod_pair_topology (namespaces $P-*),
 # the dataplane started with WORK/gateway.yaml and MANIFESTS (it publishes
 # their NetworkPolicies before its workers run) and control following

@@ -43,15 +43,7 @@ NODE_VTEP_MAC6=02:00:00:00:60:06
 
 pod_pair_topology "$P"
 pod_pair_vxlan "$P" "$GW_VTEP_MAC" "$NODE_VTEP_MAC"
-# Flannel's flannel-v6.1: the IPv6 pods' routes move to it.
-node ip link add vxlan6 type vxlan id 1 dstport 8472 local 2001:2:0:5::2 dev eth0 nolearning
-node ip link set vxlan6 address "$NODE_VTEP_MAC6"
-node ip link set vxlan6 up
-no_checksum_offload "$P-node" vxlan6
-node bridge fdb append "$GW_VTEP_MAC6" dev vxlan6 dst 2001:2:0:5::1
-node ip -6 neigh del 2001:2:0:50:: dev vxlan1
-node ip -6 neigh add 2001:2:0:50:: lladdr "$GW_VTEP_MAC6" dev vxlan6 nud permanent
-node ip -6 route replace 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan6 onlink src 2001:2:0:60::10
+pod_pair_vxlan6 "$P" "$GW_VTEP_MAC6" "$NODE_VTEP_MAC6"
 mtu6=$(node cat /sys/class/net/vxlan6/mtu)
 [ "$mtu6" = 1430 ] || fail "the kernel's IPv6 vxlan device has MTU $mtu6, expected 1430"
 
@@ -142,7 +134,7 @@ cmp -s "$WORK/big.out" "$WORK/lpod/big.bin" || fail "the IPv6 large download dif
 rx=$(($(vx_packets vxlan6 rx) - rx0)) tx=$(($(vx_packets vxlan6 tx) - tx0)) rx4d=$(($(vx_packets vxlan1 rx) - rx4))
 echo "IPv6 pods: ping and HTTP both ways; the Node's vxlan6 took apart $rx and sent $tx, vxlan1 took apart $rx4d"
 # Linux drops IPv6 VXLAN with a wrong or zero UDP checksum: what it took apart had a right one.
-[ "$rx" -ge 200 ] && [ "$tx" -ge 10 ] || fail "the IPv6 pods' packets did not cross the IPv6 tunnel (rx $rx tx $tx)"
+[ "$rx" -ge 100 ] && [ "$tx" -ge 10 ] || fail "the IPv6 pods' packets did not cross the IPv6 tunnel (rx $rx tx $tx)"
 [ "$rx4d" = 0 ] || fail "IPv6 pods' packets came over the IPv4 tunnel ($rx4d)"
 
 # IPv4 pods stay on the IPv4 underlay.
