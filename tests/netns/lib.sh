@@ -137,7 +137,9 @@ pod_pair_vxlan6() {
   "${node[@]}" bridge fdb append "$gw_mac" dev vxlan6 dst 2001:2:0:5::1
   "${node[@]}" ip -6 neigh del 2001:2:0:50:: dev vxlan1
   "${node[@]}" ip -6 neigh add 2001:2:0:50:: lladdr "$gw_mac" dev vxlan6 nud permanent
-  "${node[@]}" ip -6 route replace 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan6 onlink src 2001:2:0:60::10
+  # Deleted first: an onlink gateway the old route (on vxlan1) holds is refused for another device.
+  "${node[@]}" ip -6 route del 2001:2:0:50::/64
+  "${node[@]}" ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan6 onlink src 2001:2:0:60::10
 }
 
 # pod_pair_start KGW WORK MANIFESTS: on pod_pair_topology (namespaces $P-*),
