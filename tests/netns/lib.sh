@@ -142,6 +142,73 @@ pod_pair_vxlan6() {
   "${node[@]}" ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan6 onlink src 2001:2:0:60::10
 }
 
+# pod_pair_nodes NODE_VTEP_MAC [ANNOTATION...]: the Node objects of
+# pod_pair_topology: the gateway's (198.19.50.0/24, 2001:2:0:50::/64) and the
+# remote one's (198.19.60.0/24, 2001:2:0:60::/64 at 198.18.50.2 and
+# 2001:2:0:5::2, its VTEP MAC in Flannel's backend-data), with more
+# annotations ("key: value") for the remote Node.
+pod_pair_nodes() {
+  local node_mac=$1 a
+  shift
+  cat <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: gw
+spec:
+  podCIDRs: [198.19.50.0/24, "2001:2:0:50::/64"]
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: remote
+  annotations:
+    flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$node_mac"}'
+YAML
+  for a in "$@"; do echo "    $a"; done
+  cat <<YAML
+spec:
+  podCIDRs: [198.19.60.0/24, "2001:2:0:60::/64"]
+status:
+  addresses:
+  - {type: InternalIP, address: 198.18.50.2}
+  - {type: InternalIP, address: "2001:2:0:5::2"}
+YAML
+}
+
+# pod_pair_gateway_yaml OVERLAY GW_VTEP_MAC [POD_NETWORK_LINE...]: the
+# gateway's config on pod_pair_topology (ports g0 and g1, DPDK prefix $P),
+# pod_network with OVERLAY, the VTEP at 198.18.50.1 and more keys of it.
+pod_pair_gateway_yaml() {
+  local overlay=$1 gw_mac=$2 line
+  shift 2
+  cat <<YAML
+node:
+  name: gw
+  addresses: [198.19.50.1, 198.18.50.1, "2001:2:0:50::1", "2001:2:0:5::1"]
+ports:
+  - name: p0
+    device: "net_af_packet0,iface=g0,qdisc_bypass=1"
+    networks: [198.19.50.0/24, "2001:2:0:50::/64"]
+  - name: p1
+    device: "net_af_packet1,iface=g1,qdisc_bypass=1"
+    networks: [198.18.50.0/24, "2001:2:0:5::/64"]
+workers: 1
+snat:
+  addresses: [198.18.50.250]
+dns:
+  addresses: [198.18.150.53]
+dataplane:
+  file_prefix: $P
+  mbufs: 4095
+pod_network:
+  overlay: $overlay
+  vtep_mac: "$gw_mac"
+  vtep_address: 198.18.50.1
+YAML
+  for line in "$@"; do echo "  $line"; done
+}
+
 # pod_pair_start KGW WORK MANIFESTS: on pod_pair_topology (namespaces $P-*),
 # the dataplane started with WORK/gateway.yaml and MANIFESTS (it publishes
 # their NetworkPolicies before its workers run) and control following

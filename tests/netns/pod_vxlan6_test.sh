@@ -48,29 +48,8 @@ mtu6=$(node cat /sys/class/net/vxlan6/mtu)
 [ "$mtu6" = 1430 ] || fail "the kernel's IPv6 vxlan device has MTU $mtu6, expected 1430"
 
 mkdir -p "$WORK/manifests" "$WORK/lpod" "$WORK/rpod"
-cat > "$WORK/manifests/nodes.yaml" <<YAML
-apiVersion: v1
-kind: Node
-metadata:
-  name: gw
-spec:
-  podCIDRs: [198.19.50.0/24, "2001:2:0:50::/64"]
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: remote
-  annotations:
-    flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$NODE_VTEP_MAC"}'
-    flannel.alpha.coreos.com/backend-v6-data: '{"VNI":1,"VtepMAC":"$NODE_VTEP_MAC6"}'
-    flannel.alpha.coreos.com/public-ip: 198.18.50.2
-    flannel.alpha.coreos.com/public-ip-v6: "2001:2:0:5::2"
-spec:
-  podCIDRs: [198.19.60.0/24, "2001:2:0:60::/64"]
-status:
-  addresses:
-  - {type: InternalIP, address: 198.18.50.2}
-YAML
+pod_pair_nodes "$NODE_VTEP_MAC" "flannel.alpha.coreos.com/backend-v6-data: '{\"VNI\":1,\"VtepMAC\":\"$NODE_VTEP_MAC6\"}'" \
+  "flannel.alpha.coreos.com/public-ip-v6: \"2001:2:0:5::2\"" > "$WORK/manifests/nodes.yaml"
 "$KGW" validate --manifests "$WORK/manifests" > "$WORK/validate.log" 2>&1 || { cat "$WORK/validate.log"; fail "validate"; }
 
 echo "local pod" > "$WORK/lpod/index.html"
@@ -83,30 +62,8 @@ STARTED_PIDS+=($!)
 ip netns exec "$P-node" /usr/bin/python3 -m http.server 8080 --bind 198.19.60.10 --directory "$WORK/rpod" > "$WORK/rpod4.log" 2>&1 &
 STARTED_PIDS+=($!)
 
-cat > "$WORK/gateway.yaml" <<YAML
-node:
-  name: gw
-  addresses: [198.19.50.1, 198.18.50.1, "2001:2:0:50::1", "2001:2:0:5::1"]
-ports:
-  - name: p0
-    device: "net_af_packet0,iface=g0,qdisc_bypass=1"
-    networks: [198.19.50.0/24, "2001:2:0:50::/64"]
-  - name: p1
-    device: "net_af_packet1,iface=g1,qdisc_bypass=1"
-    networks: [198.18.50.0/24, "2001:2:0:5::/64"]
-workers: 1
-snat:
-  addresses: [198.18.50.250]
-pod_network:
-  overlay: vxlan
-  vtep_mac: "$GW_VTEP_MAC"
-  vtep_address: 198.18.50.1
-  vtep_mac6: "$GW_VTEP_MAC6"
-  vtep_address6: "2001:2:0:5::1"
-dataplane:
-  file_prefix: $P
-  mbufs: 4095
-YAML
+pod_pair_gateway_yaml vxlan "$GW_VTEP_MAC" "vtep_mac6: \"$GW_VTEP_MAC6\"" "vtep_address6: \"2001:2:0:5::1\"" \
+  > "$WORK/gateway.yaml"
 
 start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P"
 wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not come up"
