@@ -416,6 +416,11 @@ bool runtime::build_pod_network() {
   for (uint16_t pid : port_ids_) p.mtu[pid] = state_->ports[pid].mtu ? state_->ports[pid].mtu : 1500;
   std::memcpy(p.vtep_mac, pc.vtep_mac ? pc.vtep_mac->b.data() : local_->port_mac[port_ids_.empty() ? 0 : port_ids_[0]], 6);
   if (pc.vtep_address) std::memcpy(p.vtep_addr4, pc.vtep_address->b.data(), 4);
+  std::memcpy(p.vtep_mac6, pc.vtep_mac6 ? pc.vtep_mac6->b.data() : p.vtep_mac, 6);
+  if (pc.vtep_address6) {
+    std::memcpy(p.vtep_addr6, pc.vtep_address6->b.data(), 16);
+    p.has_vtep6 = 1;
+  }
   for (const ip_addr& a : cfg_->node_addresses) {
     if (a.is_v4() && !p.has_addr4) {
       std::memcpy(p.icmp_src4, a.b.data(), 4);

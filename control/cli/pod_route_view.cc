@@ -36,6 +36,13 @@ std::string node_address(uint8_t has, uint8_t family, const uint8_t* a) {
   return has ? to_string(ip_from_bytes(family, a)) : "-";
 }
 
+std::string vtep_mac(uint8_t has, const uint8_t* b) {
+  if (!has) return "-";
+  mac_addr mac;
+  std::memcpy(mac.b.data(), b, 6);
+  return to_string(mac);
+}
+
 }  // namespace
 
 std::string format_pod_routes(const shared_state& s) {
@@ -43,16 +50,16 @@ std::string format_pod_routes(const shared_state& s) {
   if (!l) return "no pod routes (no Node with a pod CIDR published)\n";
   std::string out = fmt::format("pod routes: generation {}, {} Nodes, {} pod CIDRs\n", l->generation, l->n_nodes,
                                 l->n_cidrs);
-  out += fmt::format("{:<43} {:<24} {:<15} {:<39} {}\n", "CIDR", "NODE", "ADDRESS", "ADDRESS6", "VTEP-MAC");
+  out += fmt::format("{:<43} {:<24} {:<15} {:<39} {:<17} {}\n", "CIDR", "NODE", "ADDRESS", "ADDRESS6", "VTEP-MAC",
+                     "VTEP-MAC6");
   for (uint32_t i = 0; i < l->n_cidrs; ++i) {
     const pod_cidr& c = l->cidrs[i];
     const pod_node& n = l->nodes[c.node];
     ip_prefix p{ip_from_bytes(c.family, c.prefix), c.len};
-    mac_addr mac;
-    std::memcpy(mac.b.data(), n.vtep_mac, 6);
-    out += fmt::format("{:<43} {:<24} {:<15} {:<39} {}\n", to_string(p),
+    out += fmt::format("{:<43} {:<24} {:<15} {:<39} {:<17} {}\n", to_string(p),
                        std::string(n.name, strnlen(n.name, sizeof n.name)), node_address(n.has_v4, 4, n.addr4),
-                       node_address(n.has_v6, 6, n.addr6), n.has_vtep_mac ? to_string(mac) : "-");
+                       node_address(n.has_v6, 6, n.addr6), vtep_mac(n.has_vtep_mac, n.vtep_mac),
+                       vtep_mac(n.has_vtep_mac6, n.vtep_mac6));
   }
   return out;
 }

@@ -24,6 +24,10 @@ void fill_node(pod_node& out, const parsed_node& n) {
     out.has_vtep_mac = 1;
     std::memcpy(out.vtep_mac, n.vtep_mac->b.data(), 6);
   }
+  if (n.vtep_mac6) {
+    out.has_vtep_mac6 = 1;
+    std::memcpy(out.vtep_mac6, n.vtep_mac6->b.data(), 6);
+  }
 }
 
 }  // namespace

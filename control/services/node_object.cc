@@ -11,6 +11,9 @@ namespace {
 
 constexpr std::string_view flannel_backend_data = "flannel.alpha.coreos.com/backend-data";
 constexpr std::string_view flannel_public_ip = "flannel.alpha.coreos.com/public-ip";
+// Flannel's dual-stack: the IPv6 VTEP (flannel-v6.1) and the address it is reached at.
+constexpr std::string_view flannel_backend_v6_data = "flannel.alpha.coreos.com/backend-v6-data";
+constexpr std::string_view flannel_public_ip_v6 = "flannel.alpha.coreos.com/public-ip-v6";
 constexpr std::string_view kgw_vtep_mac = "kgw.io/vtep-mac";
 constexpr std::string_view kgw_vtep_ip = "kgw.io/vtep-ip";
 
@@ -32,35 +35,42 @@ std::optional<mac_addr> vtep_mac_of(ctx& c, yaml::node n, std::string_view text,
   return m;
 }
 
-std::optional<ip_addr> vtep_ip_of(ctx& c, yaml::node n, const std::string& field) {
+std::optional<ip_addr> vtep_ip_of(ctx& c, yaml::node n, const std::string& field, bool v6 = false) {
   auto a = get_ip(c, n, field);
-  if (a && !a->is_v4()) {
-    c.error(n, field, "the VXLAN endpoint is an IPv4 address");
+  if (a && a->is_v6() != v6) {
+    c.error(n, field, v6 ? "the IPv6 VXLAN endpoint is an IPv6 address" : "the VXLAN endpoint is an IPv4 address");
     return std::nullopt;
   }
   return a;
 }
 
 // Flannel writes backend-data as JSON, {"VNI":1,"VtepMAC":"..."}: JSON is YAML.
-void flannel_backend(ctx& c, yaml::node n, const std::string& field, parsed_node& node) {
+std::optional<mac_addr> flannel_backend(ctx& c, yaml::node n, const std::string& field) {
   yaml::stream docs = yaml::parse(n.text());
-  if (docs.error() || docs.documents().empty() || !docs.documents()[0].root.is_map())
-    return c.error(n, field, "expected JSON like {\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:dd:ee:ff\"}");
+  if (docs.error() || docs.documents().empty() || !docs.documents()[0].root.is_map()) {
+    c.error(n, field, "expected JSON like {\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:dd:ee:ff\"}");
+    return std::nullopt;
+  }
   yaml::node mac = docs.documents()[0].root.get("VtepMAC");
-  if (!mac.is_scalar()) return c.error(n, field, "no VtepMAC in it");
-  node.vtep_mac = vtep_mac_of(c, n, mac.text(), field + ".VtepMAC");
+  if (!mac.is_scalar()) {
+    c.error(n, field, "no VtepMAC in it");
+    return std::nullopt;
+  }
+  return vtep_mac_of(c, n, mac.text(), field + ".VtepMAC");
 }
 
 void annotations(ctx& c, yaml::node meta, parsed_node& node) {
   yaml::node a = meta.get("annotations");
   if (!a.present()) return;
   if (!a.is_map()) return c.error(a, "metadata.annotations", "expected a map");
-  std::optional<ip_addr> public_ip, vtep_ip;
+  std::optional<ip_addr> public_ip, vtep_ip, public_ip6;
   for (size_t i = 0; i < a.size(); ++i) {
     std::string_view k = a.key(i).text();
     yaml::node v = a.value(i);
     std::string field = fmt::format("metadata.annotations[{}]", k);
-    if (k == flannel_backend_data && !node.vtep_mac) flannel_backend(c, v, field, node);
+    if (k == flannel_backend_data && !node.vtep_mac) node.vtep_mac = flannel_backend(c, v, field);
+    else if (k == flannel_backend_v6_data) node.vtep_mac6 = flannel_backend(c, v, field);
+    else if (k == flannel_public_ip_v6) public_ip6 = vtep_ip_of(c, v, field, true);
     else if (k == kgw_vtep_mac && v.is_scalar()) node.vtep_mac = vtep_mac_of(c, v, v.text(), field);
     else if (k == flannel_public_ip) public_ip = vtep_ip_of(c, v, field);
     else if (k == kgw_vtep_ip) vtep_ip = vtep_ip_of(c, v, field);
@@ -68,6 +78,7 @@ void annotations(ctx& c, yaml::node meta, parsed_node& node) {
   // kgw's own annotation wins over Flannel's, and either over InternalIP.
   if (vtep_ip) node.address4 = vtep_ip;
   else if (public_ip) node.address4 = public_ip;
+  if (public_ip6) node.address6 = public_ip6;
 }
 
 void internal_ips(ctx& c, yaml::node doc, parsed_node& node) {

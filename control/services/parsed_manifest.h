@@ -58,8 +58,9 @@ struct parsed_node {
   std::string name, file;
   int line = 0;
   std::vector<std::pair<ip_prefix, int>> pod_cidrs;  // spec.podCIDR(s), with the line of each
-  std::optional<ip_addr> address4, address6;       // next hop / VTEP: kgw.io/vtep-ip, flannel public-ip, InternalIP
+  std::optional<ip_addr> address4, address6;       // next hop / VTEP: kgw.io/vtep-ip, flannel public-ip(-v6), InternalIP
   std::optional<mac_addr> vtep_mac;                // kgw.io/vtep-mac or flannel backend-data's VtepMAC
+  std::optional<mac_addr> vtep_mac6;               // flannel backend-v6-data's VtepMAC: the IPv6 underlay's
 };
 
 // One file's objects, parsed and checked on their own: what the cache keeps.

@@ -805,11 +805,12 @@ class gateway_parser {
     return "";
   }
 
-  // pod_network: {overlay: none|vxlan, vxlan: {vni, port}, vtep_mac, vtep_address}
+  // pod_network: {overlay: none|vxlan, vxlan: {vni, port}, vtep_mac, vtep_address, vtep_mac6, vtep_address6}
   void parse_pod_network(yaml::node n, gateway_config& cfg) {
     pod_network_config& p = cfg.pod_network;
     p.line = n.line();
-    yaml::node m = f_.entries(n, "pod_network", {"overlay", "vxlan", "vtep_mac", "vtep_address"});
+    yaml::node m =
+        f_.entries(n, "pod_network", {"overlay", "vxlan", "vtep_mac", "vtep_address", "vtep_mac6", "vtep_address6"});
     if (!n.is_map()) return;
     if (auto v = m.get("overlay")) {
       if (auto s = f_.get_string(v, "pod_network.overlay")) {
@@ -825,14 +826,26 @@ class gateway_parser {
       }
     }
     if (auto v = m.get("vtep_mac")) p.vtep_mac = unicast_mac(v, "pod_network.vtep_mac");
-    if (auto v = m.get("vtep_address")) {
-      if (auto a = host_address(v, "pod_network.vtep_address")) {
-        bool mine = std::find(cfg.node_addresses.begin(), cfg.node_addresses.end(), *a) != cfg.node_addresses.end();
-        if (!a->is_v4()) error(v, "pod_network.vtep_address", "the VXLAN endpoint is an IPv4 address");
-        else if (!mine) error(v, "pod_network.vtep_address", fmt::format("{} is not one of node.addresses", to_string(*a)));
-        else p.vtep_address = *a;
+    // A VTEP address is one of the node's own, of the family its underlay speaks.
+    auto vtep = [&](const char* key, bool v6) -> std::optional<ip_addr> {
+      yaml::node v = m.get(key);
+      if (!v) return std::nullopt;
+      const std::string field = fmt::format("pod_network.{}", key);
+      auto a = host_address(v, field);
+      if (!a) return std::nullopt;
+      if (a->is_v6() != v6) {
+        error(v, field, v6 ? "the IPv6 VXLAN endpoint is an IPv6 address" : "the VXLAN endpoint is an IPv4 address");
+        return std::nullopt;
       }
-    }
+      if (std::find(cfg.node_addresses.begin(), cfg.node_addresses.end(), *a) == cfg.node_addresses.end()) {
+        error(v, field, fmt::format("{} is not one of node.addresses", to_string(*a)));
+        return std::nullopt;
+      }
+      return a;
+    };
+    p.vtep_address = vtep("vtep_address", false);
+    p.vtep_address6 = vtep("vtep_address6", true);
+    if (auto v = m.get("vtep_mac6")) p.vtep_mac6 = unicast_mac(v, "pod_network.vtep_mac6");
     if (!p.vtep_address)
       for (const ip_addr& a : cfg.node_addresses)
         if (a.is_v4()) {

@@ -219,6 +219,10 @@ struct pod_network_config {
   uint16_t vxlan_port = 8472;
   std::optional<mac_addr> vtep_mac;  // unset: the MAC of the port the VTEP address is on (port 0)
   std::optional<ip_addr> vtep_address;  // IPv4, one of node.addresses; unset: the first IPv4 one
+  // The IPv6 underlay for IPv6 pods (Flannel's flannel-v6.1): one of
+  // node.addresses; unset: IPv6 pods go over the IPv4 underlay.
+  std::optional<ip_addr> vtep_address6;
+  std::optional<mac_addr> vtep_mac6;  // the IPv6 VTEP's MAC; unset: the IPv4 one's
   int line = 0;
 };
 

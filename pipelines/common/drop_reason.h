@@ -81,7 +81,9 @@ namespace kgw {
   X(vxlan_bad_flags, "VXLAN header without the I (VNI valid) flag") \
   X(vxlan_bad_vni, "VXLAN with a VNI other than pod_network.vxlan.vni") \
   X(vxlan_bad_inner_mac, "inner frame of a VXLAN datagram not addressed to the gateway's VTEP MAC") \
-  X(vxlan_fragment, "VXLAN datagram in IP fragments: no reassembly")
+  X(vxlan_fragment, "VXLAN datagram in IP fragments: no reassembly") \
+  X(vxlan_bad_checksum, "VXLAN over IPv6 with a wrong outer UDP checksum") \
+  X(vxlan_zero_checksum, "VXLAN over IPv6 with outer UDP checksum 0 (RFC 8200 requires one; a Linux peer with udp6zerocsumtx)")
 
 enum class drop_reason : uint16_t {
 #define KGW_DROP_ENUM(name, desc) name,

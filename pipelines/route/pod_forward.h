@@ -4,13 +4,15 @@
 // network of a port) straight to the pod's neighbour entry; elsewhere to the
 // Node that owns the CIDR, either routed to its address (overlay none,
 // host-gw style) or in VXLAN to its VTEP (overlay vxlan, Flannel's wire
-// format). An encapsulation over the port's MTU becomes an ICMP
+// format: over IPv4, or over IPv6 for IPv6 pods when both ends have an IPv6
+// VTEP). An encapsulation over the port's MTU becomes an ICMP
 // fragmentation-needed / ICMPv6 packet-too-big back to the sender.
 // Next hops without a MAC yet go to the resolver, as route_burst's do.
 //
-// vxlan_decap_burst runs right after parse: VXLAN to the gateway's VTEP is
-// taken apart and its inner frame parsed again, so that it goes through
-// every stage (Services, pod routing) as if it had arrived on the port.
+// vxlan_decap_burst runs right after parse: VXLAN to the gateway's VTEP
+// (IPv4, or IPv6 with a right UDP checksum) is taken apart and its inner
+// frame parsed again, so that it goes through every stage (Services, pod
+// routing) as if it had arrived on the port.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,11 @@ struct pod_network_conf {
   uint16_t vxlan_port = 8472;
   uint8_t vtep_mac[6] = {};    // the gateway's VTEP MAC
   uint8_t vtep_addr4[4] = {};  // the gateway's VTEP address: outer source, where VXLAN arrives
+  // The IPv6 underlay (pod_network.vtep_address6): IPv6 pods of a Node that
+  // has an IPv6 VTEP go over it, VXLAN to vtep_addr6 is taken apart.
+  uint8_t has_vtep6 = 0;
+  uint8_t vtep_mac6[6] = {};
+  uint8_t vtep_addr6[16] = {};
   uint8_t has_addr4 = 0, has_addr6 = 0;
   uint8_t icmp_src4[4] = {};   // the gateway's addresses ICMP errors come from
   uint8_t icmp_src6[16] = {};

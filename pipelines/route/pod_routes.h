@@ -17,11 +17,12 @@ struct pod_node {
   char name[64];
   uint8_t has_v4 = 0, has_v6 = 0;
   uint8_t has_vtep_mac = 0;   // the Node names its VXLAN endpoint's MAC (flannel backend-data, kgw.io/vtep-mac)
-  uint8_t pad = 0;
+  uint8_t has_vtep_mac6 = 0;  // and its IPv6 VXLAN endpoint's (flannel backend-v6-data): an IPv6 underlay
   uint8_t addr4[4] = {};      // InternalIP (or the VTEP address) of each family: the next hop of its pods
   uint8_t addr6[16] = {};
   uint8_t vtep_mac[6] = {};
-  uint8_t pad2[2] = {};
+  uint8_t vtep_mac6[6] = {};  // the MAC of its IPv6 VTEP (Flannel's flannel-v6.1), reached at addr6
+  uint8_t pad[4] = {};
 };
 
 struct pod_cidr {

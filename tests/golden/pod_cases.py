@@ -2,12 +2,16 @@
 gateway's segment (198.19.1.11) and pods of Node `remote` (198.19.70.0/24,
 at 198.18.0.3, VTEP MAC 02:00:00:00:70:01) behind VXLAN (gateway.yaml's
 pod_network, manifests/nodes.yaml)."""
-from scapy.all import DNS, DNSQR, Ether, ICMP, IP, UDP, Raw
+import struct
+
+from scapy.all import DNS, DNSQR, Ether, ICMP, IP, IPv6, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6PacketTooBig, UDP, Raw, raw
 from scapy.layers.vxlan import VXLAN
 
 GW_MAC, GW_VTEP_MAC = "02:00:00:00:00:01", "02:00:00:00:00:ee"
 NODE_V4, REMOTE_V4, REMOTE_MAC, REMOTE_VTEP_MAC = "198.18.0.1", "198.18.0.3", "02:00:00:00:00:03", "02:00:00:00:70:01"
 LOCAL_POD, LOCAL_POD_MAC, REMOTE_POD = "198.19.1.11", "02:00:00:00:01:11", "198.19.70.5"
+NODE_V6, CLIENT_V6, CLIENT_MAC = "2001:2::1", "2001:2::2", "02:00:00:00:00:02"
+REMOTE_V6, REMOTE_VTEP_MAC6, REMOTE_POD6 = "2001:2::3", "02:00:00:00:70:06", "2001:3:70::5"
 
 
 def from_local_pod(size=8, ttl=64, flags=0, sport=5000):
@@ -120,7 +124,84 @@ def case_pod_vxlan_answers(stamp, checksum_ok):
     return inp, check, set()
 
 
+def icmp6_sum_right(pkt):
+    """The ICMPv6 checksum summed over the bytes as sent (scapy would rebuild
+    the quoted packet of a truncated error from its header's lengths)."""
+    ip = raw(pkt[IPv6])
+    body = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+    data = ip[8:40] + struct.pack("!IxxxB", len(body), 58) + body + b"\0" * (len(body) % 2)
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s == 0xffff
+
+
+def vxlan6_in(inner, chksum=None):
+    udp = UDP(sport=50000, dport=8472) if chksum is None else UDP(sport=50000, dport=8472, chksum=chksum)
+    return Ether(src=REMOTE_MAC, dst=GW_MAC) / IPv6(src=REMOTE_V6, dst=NODE_V6) / udp / VXLAN(vni=1, flags=0x08) / inner
+
+
+def case_pod_vxlan6(stamp, checksum_ok):
+    # IPv6 pods over the IPv6 underlay (Flannel's dual-stack flannel-v6.1):
+    # two packets of one flow to the remote Node's IPv6 pod go out in VXLAN
+    # over IPv6 (hop limit 64, the UDP checksum computed, one source port and
+    # flow label per flow); 1500 bytes of IPv6 do not fit (1500 - 70) and are
+    # answered with packet too big 1430; an echo request from the remote pod
+    # to the gateway through the IPv6 tunnel is answered back into it; VXLAN
+    # over IPv6 with checksum 0 or a wrong one is dropped; an IPv4 pod keeps
+    # the IPv4 underlay.
+    def to_remote6(size=8):
+        return (Ether(src=CLIENT_MAC, dst=GW_MAC) / IPv6(src=CLIENT_V6, dst=REMOTE_POD6, hlim=64) /
+                UDP(sport=6000, dport=9000) / Raw(b"6" * size))
+    echo = (Ether(src=REMOTE_VTEP_MAC6, dst=GW_VTEP_MAC) / IPv6(src=REMOTE_POD6, dst=NODE_V6) /
+            ICMPv6EchoRequest(id=6, seq=1, data=b"ping6"))
+    inp = stamp([to_remote6(), to_remote6(), to_remote6(size=1500 - 48), vxlan6_in(echo), vxlan6_in(echo, chksum=0),
+                 vxlan6_in(echo, chksum=0x1234), from_local_pod()])
+
+    def check(out):
+        if len(out) != 5:
+            return [f"expected 2 encapsulated, packet too big, the echo reply in VXLAN and one over IPv4, got "
+                    f"{[o.summary() for o in out]}"]
+        problems = []
+        for i, o in enumerate(out[:2] + [out[3]]):
+            if IPv6 not in o or VXLAN not in o[IPv6]:
+                problems.append(f"packet {i} not in VXLAN over IPv6: {o.summary()}")
+                continue
+            if (o[Ether].dst, o[Ether].src, o[IPv6].src, o[IPv6].dst, o[IPv6].hlim) != (REMOTE_MAC, GW_MAC, NODE_V6, REMOTE_V6, 64):
+                problems.append(f"outer headers wrong: {o.summary()} hlim {o[IPv6].hlim}")
+            if o[UDP].dport != 8472 or o[UDP].sport < 49152 or o[UDP].chksum == 0 or not checksum_ok(o, UDP):
+                problems.append(f"outer UDP wrong: {o[UDP].sport} -> {o[UDP].dport} checksum {o[UDP].chksum:#x}")
+            if o[VXLAN].vni != 1 or not o[VXLAN].flags & 0x08:
+                problems.append(f"VXLAN header wrong: {o[VXLAN].summary()}")
+            inner = o[VXLAN].payload
+            if (inner[Ether].dst, inner[Ether].src) != (REMOTE_VTEP_MAC6, GW_VTEP_MAC):
+                problems.append(f"inner MACs {inner[Ether].src} -> {inner[Ether].dst}")
+        if not problems:
+            a, b = out[0], out[1]
+            if (a[UDP].sport, a[IPv6].fl) != (b[UDP].sport, b[IPv6].fl):
+                problems.append("one flow, two source ports or flow labels")
+            inner = a[VXLAN].payload
+            if inner[IPv6].dst != REMOTE_POD6 or inner[IPv6].hlim != 63:
+                problems.append(f"inner packet wrong: {inner.summary()} hlim {inner[IPv6].hlim}")
+            reply = out[3][VXLAN].payload
+            if ICMPv6EchoReply not in reply or reply[IPv6].src != NODE_V6 or reply[IPv6].dst != REMOTE_POD6 or reply[IPv6].hlim != 64:
+                problems.append(f"not the echo reply from the gateway: {reply.summary()}")
+            elif not checksum_ok(reply, ICMPv6EchoReply):
+                problems.append("echo reply checksum wrong")
+        ptb = out[2]
+        if ICMPv6PacketTooBig not in ptb or ptb[ICMPv6PacketTooBig].mtu != 1430:
+            problems.append(f"not packet too big with MTU 1430: {ptb.summary()}")
+        elif ptb[IPv6].dst != CLIENT_V6 or ptb[Ether].dst != CLIENT_MAC or not icmp6_sum_right(ptb):
+            problems.append(f"the error does not go to the client: {ptb.summary()}")
+        v4 = out[4]
+        if IP not in v4 or VXLAN not in v4 or v4[IP].dst != REMOTE_V4 or v4[VXLAN].payload[Ether].dst != REMOTE_VTEP_MAC:
+            problems.append(f"the IPv4 pod's packet not over the IPv4 underlay: {v4.summary()}")
+        return problems
+    return inp, check, {"vxlan_zero_checksum", "vxlan_bad_checksum"}
+
+
 POD_CASES = {
+    "pod_vxlan6": case_pod_vxlan6,
     "pod_vxlan_answers": case_pod_vxlan_answers,
     "pod_vxlan_encap": case_pod_vxlan_encap,
     "pod_vxlan_decap": case_pod_vxlan_decap,

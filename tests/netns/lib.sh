@@ -122,6 +122,93 @@ pod_pair_vxlan() {
   "${node[@]}" ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan1 onlink src 2001:2:0:60::10
 }
 
+# pod_pair_vxlan6 P GW_VTEP_MAC6 NODE_VTEP_MAC6: after pod_pair_vxlan, P-node's
+# second VTEP as Flannel's dual-stack makes it (flannel-v6.1): vxlan6 over
+# IPv6 from 2001:2:0:5::2 (VNI 1, port 8472, learning off, outer UDP
+# checksums as Linux sends and requires them by default), the gateway's IPv6
+# VTEP MAC in its fdb at 2001:2:0:5::1, and the IPv6 Pods' routes moved to it.
+pod_pair_vxlan6() {
+  local p=$1 gw_mac=$2 node_mac=$3
+  local node=(ip netns exec "$p-node")
+  "${node[@]}" ip link add vxlan6 type vxlan id 1 dstport 8472 local 2001:2:0:5::2 dev eth0 nolearning
+  "${node[@]}" ip link set vxlan6 address "$node_mac"
+  "${node[@]}" ip link set vxlan6 up
+  no_checksum_offload "$p-node" vxlan6
+  "${node[@]}" bridge fdb append "$gw_mac" dev vxlan6 dst 2001:2:0:5::1
+  "${node[@]}" ip -6 neigh del 2001:2:0:50:: dev vxlan1
+  "${node[@]}" ip -6 neigh add 2001:2:0:50:: lladdr "$gw_mac" dev vxlan6 nud permanent
+  # Deleted first: an onlink gateway the old route (on vxlan1) holds is refused for another device.
+  "${node[@]}" ip -6 route del 2001:2:0:50::/64
+  "${node[@]}" ip -6 route add 2001:2:0:50::/64 via 2001:2:0:50:: dev vxlan6 onlink src 2001:2:0:60::10
+}
+
+# pod_pair_nodes NODE_VTEP_MAC [ANNOTATION...]: the Node objects of
+# pod_pair_topology: the gateway's (198.19.50.0/24, 2001:2:0:50::/64) and the
+# remote one's (198.19.60.0/24, 2001:2:0:60::/64 at 198.18.50.2 and
+# 2001:2:0:5::2, its VTEP MAC in Flannel's backend-data), with more
+# annotations ("key: value") for the remote Node.
+pod_pair_nodes() {
+  local node_mac=$1 a
+  shift
+  cat <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: gw
+spec:
+  podCIDRs: [198.19.50.0/24, "2001:2:0:50::/64"]
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: remote
+  annotations:
+    flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$node_mac"}'
+YAML
+  for a in "$@"; do echo "    $a"; done
+  cat <<YAML
+spec:
+  podCIDRs: [198.19.60.0/24, "2001:2:0:60::/64"]
+status:
+  addresses:
+  - {type: InternalIP, address: 198.18.50.2}
+  - {type: InternalIP, address: "2001:2:0:5::2"}
+YAML
+}
+
+# pod_pair_gateway_yaml OVERLAY GW_VTEP_MAC [POD_NETWORK_LINE...]: the
+# gateway's config on pod_pair_topology (ports g0 and g1, DPDK prefix $P),
+# pod_network with OVERLAY, the VTEP at 198.18.50.1 and more keys of it.
+pod_pair_gateway_yaml() {
+  local overlay=$1 gw_mac=$2 line
+  shift 2
+  cat <<YAML
+node:
+  name: gw
+  addresses: [198.19.50.1, 198.18.50.1, "2001:2:0:50::1", "2001:2:0:5::1"]
+ports:
+  - name: p0
+    device: "net_af_packet0,iface=g0,qdisc_bypass=1"
+    networks: [198.19.50.0/24, "2001:2:0:50::/64"]
+  - name: p1
+    device: "net_af_packet1,iface=g1,qdisc_bypass=1"
+    networks: [198.18.50.0/24, "2001:2:0:5::/64"]
+workers: 1
+snat:
+  addresses: [198.18.50.250]
+dns:
+  addresses: [198.18.150.53]
+dataplane:
+  file_prefix: $P
+  mbufs: 4095
+pod_network:
+  overlay: $overlay
+  vtep_mac: "$gw_mac"
+  vtep_address: 198.18.50.1
+YAML
+  for line in "$@"; do echo "  $line"; done
+}
+
 # pod_pair_start KGW WORK MANIFESTS: on pod_pair_topology (namespaces $P-*),
 # the dataplane started with WORK/gateway.yaml and MANIFESTS (it publishes
 # their NetworkPolicies before its workers run) and control following

@@ -42,27 +42,7 @@ pod_pair_vxlan "$P" "$GW_VTEP_MAC" "$NODE_VTEP_MAC"
 node ip route add 198.18.150.0/24 via 198.19.50.0 dev vxlan1 onlink src 198.19.60.10  # the Services
 
 mkdir -p "$WORK/manifests" "$WORK/lpod" "$WORK/rpod"
-cat > "$WORK/manifests/nodes.yaml" <<YAML
-apiVersion: v1
-kind: Node
-metadata:
-  name: gw
-spec:
-  podCIDRs: [198.19.50.0/24, "2001:2:0:50::/64"]
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: remote
-  annotations:
-    flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$NODE_VTEP_MAC"}'
-spec:
-  podCIDRs: [198.19.60.0/24, "2001:2:0:60::/64"]
-status:
-  addresses:
-  - {type: InternalIP, address: 198.18.50.2}
-  - {type: InternalIP, address: "2001:2:0:5::2"}
-YAML
+pod_pair_nodes "$NODE_VTEP_MAC" > "$WORK/manifests/nodes.yaml"
 # A Service of the local pod and one of the remote pod (cluster IPs are
 # source-NATed: the replies come back through the gateway, to a pod the
 # route stage hands to pod routing).
@@ -96,36 +76,9 @@ STARTED_PIDS+=($!)
 ip netns exec "$P-node" /usr/bin/python3 -m http.server 8080 --bind 198.19.60.10 --directory "$WORK/rpod" > "$WORK/rpod.log" 2>&1 &
 STARTED_PIDS+=($!)
 
-gateway_yaml() {
-  cat <<YAML
-node:
-  name: gw
-  addresses: [198.19.50.1, 198.18.50.1, "2001:2:0:50::1", "2001:2:0:5::1"]
-ports:
-  - name: p0
-    device: "net_af_packet0,iface=g0,qdisc_bypass=1"
-    networks: [198.19.50.0/24, "2001:2:0:50::/64"]
-  - name: p1
-    device: "net_af_packet1,iface=g1,qdisc_bypass=1"
-    networks: [198.18.50.0/24, "2001:2:0:5::/64"]
-workers: 1
-snat:
-  addresses: [198.18.50.250]
-dns:
-  addresses: [198.18.150.53]
-pod_network:
-  overlay: $1
-  vtep_mac: "$GW_VTEP_MAC"
-  vtep_address: 198.18.50.1
-dataplane:
-  file_prefix: $P
-  mbufs: 4095
-YAML
-}
-
 # start OVERLAY: the dataplane and control, until the pod routes are published.
 start() {
-  gateway_yaml "$1" > "$WORK/gateway.yaml"
+  pod_pair_gateway_yaml "$1" "$GW_VTEP_MAC" > "$WORK/gateway.yaml"
   start_dataplane "$P-gw" "$KGW" "$WORK/gateway.yaml" "$WORK/dp.log" "$P"
   wait_dataplane "$KGW" "$P" 30 || fail "dataplane did not come up ($1)"
   start_control "$WORK/gateway.yaml" "$WORK/manifests" "$WORK/control.log" 20 || fail "control did not attach ($1)"

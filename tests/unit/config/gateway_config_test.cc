@@ -1119,6 +1119,30 @@ TEST(GatewayConfig, PodNetworkSection) {
   EXPECT_EQ(to_string(*cfg->pod_network.vtep_mac), "02:00:00:00:ee:01");
   ASSERT_TRUE(cfg->pod_network.vtep_address) << "the first IPv4 node address";
   EXPECT_EQ(to_string(*cfg->pod_network.vtep_address), to_string(cfg->node_addresses[0]));
+  EXPECT_FALSE(cfg->pod_network.vtep_address6) << "no IPv6 underlay unless asked for";
+}
+
+TEST(GatewayConfig, PodNetworkIpv6Underlay) {
+  std::vector<config_error> errs;
+  std::string dual = minimal;
+  dual.replace(dual.find("[198.18.0.1]"), 12, "[198.18.0.1, \"2001:2::1\"]");
+  std::string text = dual + "pod_network:\n  overlay: vxlan\n  vtep_mac6: 02:00:00:00:ee:06\n";
+  auto cfg = parse_gateway_config(text + "  vtep_address6: \"2001:2::1\"\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << (errs.empty() ? "" : errs[0].to_string());
+  ASSERT_TRUE(cfg->pod_network.vtep_address6);
+  EXPECT_EQ(to_string(*cfg->pod_network.vtep_address6), "2001:2::1");
+  EXPECT_EQ(to_string(*cfg->pod_network.vtep_mac6), "02:00:00:00:ee:06");
+  auto one = [&](const std::string& t) {
+    auto e = strings_of(errors_of(dual + t));
+    return e.size() == 1 ? e[0] : std::to_string(e.size()) + " errors";
+  };
+  EXPECT_THAT(one("pod_network: {vtep_address6: 198.18.0.1}\n"),
+              HasSubstr("pod_network.vtep_address6: the IPv6 VXLAN endpoint is an IPv6 address"));
+  EXPECT_THAT(one("pod_network: {vtep_address6: \"2001:2::99\"}\n"),
+              HasSubstr("pod_network.vtep_address6: 2001:2::99 is not one of node.addresses"));
+  EXPECT_THAT(one("pod_network: {vtep_address: \"2001:2::1\"}\n"),
+              HasSubstr("pod_network.vtep_address: the VXLAN endpoint is an IPv4 address"));
+  EXPECT_THAT(one("pod_network: {vtep_mac6: 03:00:00:00:00:01}\n"), HasSubstr("pod_network.vtep_mac6: not a unicast"));
 }
 
 TEST(GatewayConfig, PodNetworkErrors) {

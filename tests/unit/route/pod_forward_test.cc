@@ -35,10 +35,12 @@ const bytes local_pod = {198, 19, 10, 5}, remote_pod = {198, 19, 20, 7}, other_p
 const bytes node_b = {198, 18, 1, 2}, gw_vtep = {198, 18, 1, 1};
 const bytes remote_pod6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
 const bytes node_b6 = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+const bytes gw_vtep6 = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+const bytes gw_vtep_mac6 = {2, 0, 0, 0, 0xee, 0x61}, node_b_vtep6 = {2, 0, 0, 0, 0xee, 0x62};
 
 // Nodes: "gw" owns 198.19.10.0/24 (an on-link network of port 0), "b" owns
-// 198.19.20.0/24 and 2001:db8:20::/64 behind 198.18.1.2 (port 1), "wide"
-// owns 198.19.0.0/16 without an address.
+// 198.19.20.0/24 and 2001:db8:20::/64 behind 198.18.1.2 and 2001:db8:1::2
+// (port 1; an IPv6 VTEP too), "wide" owns 198.19.0.0/16 without an address.
 pod_route_list* make_list() {
   pod_route_list* l = new_pod_route_list("test_pods");
   std::snprintf(l->nodes[0].name, 64, "gw");
@@ -47,6 +49,8 @@ pod_route_list* make_list() {
   set_ip(l->nodes[1].addr4, "198.18.1.2");
   set_ip(l->nodes[1].addr6, "2001:db8:1::2");
   std::memcpy(l->nodes[1].vtep_mac, node_b_vtep.data(), 6);
+  l->nodes[1].has_vtep_mac6 = 1;
+  std::memcpy(l->nodes[1].vtep_mac6, node_b_vtep6.data(), 6);
   std::snprintf(l->nodes[2].name, 64, "wide");
   l->n_nodes = 3;
   l->cidrs[0] = cidr("198.19.10.0/24", 0);
@@ -414,6 +418,161 @@ TEST_F(PodForward, AnOriginatedSegmentToAPodIsEncapsulatedWithItsChecksumFinishe
   EXPECT_EQ(out[inner + 14 + 8], seg[14 + 8]) << "TTL kept";
   EXPECT_EQ(bytes(out.begin() + inner + 34, out.end()), want_l4) << "the TCP checksum finished in software";
   EXPECT_EQ(c.pod.encapsulated, 1u);
+}
+
+// The gateway with an IPv6 VTEP too (pod_network.vtep_address6).
+void with_ipv6_underlay(pod_network_conf& conf) {
+  conf.overlay = pod_overlay::vxlan;
+  conf.has_vtep6 = 1;
+  std::memcpy(conf.vtep_addr6, gw_vtep6.data(), 16);
+  std::memcpy(conf.vtep_mac6, gw_vtep_mac6.data(), 6);
+  std::memcpy(conf.icmp_src6, gw_vtep6.data(), 16);
+  conf.has_addr6 = 1;
+}
+
+// The outer UDP checksum of an IPv6 VXLAN frame, summed again by the
+// reference: 0 when the field is right.
+uint16_t outer_udp6_residue(const bytes& f) {
+  const bytes src(f.begin() + 22, f.begin() + 38), dst(f.begin() + 38, f.begin() + 54);
+  const bytes datagram(f.begin() + 54, f.end());
+  return ref_checksum(datagram, pseudo6(src, dst, ipproto_udp, datagram.size()));
+}
+
+TEST_F(PodForward, Ipv6PodsGoInTheIpv6TunnelWhenBothEndsHaveOne) {
+  with_ipv6_underlay(conf);
+  bytes in = udp6(remote_pod6);
+  bytes out = forwarded(in, 1);
+  ASSERT_EQ(out.size(), in.size() + vxlan6_outer_len);
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 12), frame(node_b_mac, p1_mac)) << "the Node's IPv6 neighbour";
+  EXPECT_EQ(get16(out, 12), ethertype_ipv6);
+  const uint16_t sport = get16(out, 54);
+  EXPECT_GE(sport, 49152);
+  const uint16_t sum = get16(out, 60);
+  EXPECT_NE(sum, 0) << "IPv6 requires the UDP checksum";
+  EXPECT_EQ(outer_udp6_residue(out), 0) << "the outer UDP checksum, summed again";
+  const uint32_t label = (uint32_t{out[15]} & 0x0f) << 16 | get16(out, 16);
+  bytes inner = in;
+  std::copy(node_b_vtep6.begin(), node_b_vtep6.end(), inner.begin());
+  std::copy(gw_vtep_mac6.begin(), gw_vtep_mac6.end(), inner.begin() + 6);
+  inner[14 + 7] = 63;
+  bytes vx = {0x08, 0, 0, 0, 0, 0, 1, 0};
+  append(vx, inner);
+  bytes datagram = udp(sport, 8472, vx);
+  put16(datagram, 6, sum);
+  bytes want = frame(eth(ethertype_ipv6, node_b_mac, p1_mac),
+                     ipv6({.proto = ipproto_udp, .src = gw_vtep6, .dst = node_b6}, datagram));
+  want[15] = static_cast<uint8_t>(label >> 16);  // version 6, traffic class 0, the flow's label
+  put16(want, 16, static_cast<uint16_t>(label));
+  EXPECT_EQ(out, want);
+  EXPECT_EQ(c.pod.encapsulated, 1u);
+  bytes again = forwarded(in, 1);
+  EXPECT_EQ(get16(again, 54), sport) << "the same flow keeps its source port";
+  EXPECT_EQ(bytes(again.begin() + 14, again.begin() + 18), bytes(out.begin() + 14, out.begin() + 18))
+      << "and its flow label";
+  // IPv4 pods of the same Node keep the IPv4 underlay.
+  bytes v4 = forwarded(ping(local_pod, remote_pod), 1);
+  EXPECT_EQ(get16(v4, 12), ethertype_ipv4);
+  EXPECT_EQ(bytes(v4.begin() + vxlan_outer_len, v4.begin() + vxlan_outer_len + 6), node_b_vtep);
+}
+
+TEST_F(PodForward, AnOddSizedDatagramGetsItsIpv6ChecksumRight) {
+  with_ipv6_underlay(conf);
+  for (size_t n : {0u, 1u, 7u, 1001u}) {
+    bytes in = framed(ipv6({.proto = ipproto_udp, .src = ip6_client, .dst = remote_pod6},
+                           udp(1000, 2000, bytes(n, static_cast<uint8_t>(0xa5 + n)))));
+    bytes out = forwarded(in, 1);
+    EXPECT_EQ(outer_udp6_residue(out), 0) << n << " bytes of payload";
+  }
+}
+
+bytes vxlan6_frame(const bytes& inner, uint16_t checksum_delta = 0, bool zero = false) {
+  bytes vx = {0x08, 0, 0, 0, 0, 0, 1, 0};
+  append(vx, inner);
+  bytes d = with_l4_sum6(udp(50000, 8472, vx), 6, node_b6, gw_vtep6, ipproto_udp);
+  if (zero) put16(d, 6, 0);
+  else put16(d, 6, static_cast<uint16_t>(get16(d, 6) + checksum_delta));
+  return framed(ipv6({.proto = ipproto_udp, .src = node_b6, .dst = gw_vtep6}, d));
+}
+
+TEST_F(PodForward, Ipv6VxlanIsTakenApartWhenItsChecksumIsRight) {
+  with_ipv6_underlay(conf);
+  bytes inner = ping(remote_pod, local_pod);
+  std::copy(gw_vtep_mac6.begin(), gw_vtep_mac6.end(), inner.begin());
+  bytes out = forwarded(vxlan6_frame(inner), 0);
+  EXPECT_EQ(c.pod.decapsulated, 1u);
+  ASSERT_EQ(out.size(), inner.size());
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 12), frame(local_pod_mac, mac_gw));
+  EXPECT_EQ(out[14 + 8], 63);
+
+  bytes for_ipv4_vtep = ping(remote_pod, local_pod);
+  std::copy(gw_vtep_mac.begin(), gw_vtep_mac.end(), for_ipv4_vtep.begin());
+  mbuf_burst b({vxlan6_frame(inner, 1), vxlan6_frame(inner, 0, true), vxlan6_frame(for_ipv4_vtep)});
+  pkt_meta meta[3];
+  run(b, meta);
+  for (const pkt_meta& m : meta) EXPECT_EQ(m.v, verdict::drop);
+  EXPECT_EQ(drops(drop_reason::vxlan_bad_checksum), 1u);
+  EXPECT_EQ(drops(drop_reason::vxlan_zero_checksum), 1u);
+  EXPECT_EQ(drops(drop_reason::vxlan_bad_inner_mac), 1u) << "the IPv6 VTEP has its own MAC";
+  EXPECT_EQ(c.pod.decapsulated, 1u);
+
+  // Without an IPv6 VTEP the datagram is no VXLAN of the gateway's.
+  conf.has_vtep6 = 0;
+  mbuf_burst off({vxlan6_frame(inner)});
+  pkt_meta m1[1];
+  run(off, m1);
+  EXPECT_EQ(m1[0].v, verdict::pending);
+  EXPECT_EQ(c.pod.decapsulated, 1u);
+}
+
+TEST_F(PodForward, TooBigForTheIpv6TunnelCountsItsLongerHeader) {
+  with_ipv6_underlay(conf);
+  conf.mtu[1] = 1000;
+  const size_t fits = 1000 - vxlan6_mtu_overhead;  // an IPv6 packet of this size still fits
+  auto sized = [](size_t ip_len) {
+    return framed(ipv6({.proto = ipproto_udp, .src = ip6_client, .dst = remote_pod6},
+                       udp(1000, 2000, bytes(ip_len - 48, 0x33))));
+  };
+  bytes ok = forwarded(sized(fits), 1);
+  EXPECT_EQ(ok.size(), 14 + 1000u);
+  mbuf_burst b({sized(fits + 1)});
+  pkt_meta meta[1];
+  run(b, meta);
+  ASSERT_EQ(meta[0].v, verdict::tx) << drop_reason_name(meta[0].why);
+  EXPECT_EQ(meta[0].out_port, 0) << "back where it came from";
+  bytes out = b.frame(0);
+  bytes ip(out.begin() + 14, out.end());
+  EXPECT_EQ(ip[40], 2) << "packet too big";
+  EXPECT_EQ((uint32_t{get16(ip, 44)} << 16) | get16(ip, 46), 1000 - vxlan6_mtu_overhead);
+  EXPECT_EQ(bytes(ip.begin() + 8, ip.begin() + 24), gw_vtep6);
+  EXPECT_EQ(c.pod.too_big_sent, 1u);
+}
+
+// The gateway's echo reply to a pod that asked through the IPv6 tunnel goes
+// back into it.
+TEST_F(PodForward, AnAnswerGoesBackIntoTheIpv6Tunnel) {
+  with_ipv6_underlay(conf);
+  bytes request = frame(eth(ethertype_ipv6, gw_vtep_mac6, node_b_vtep6),
+                        ipv6({.proto = ipproto_udp, .src = remote_pod6, .dst = gw_vtep6}, udp(1000, 7, {1, 2})));
+  mbuf_burst b({vxlan6_frame(request)});
+  pkt_meta meta[1];
+  parse_burst(b.data(), meta, 1, c);
+  vxlan_decap_burst(b.data(), meta, 1, conf, c);
+  ASSERT_EQ(meta[0].tunneled, 1);
+  uint8_t* ip = rte_pktmbuf_mtod(b.data()[0], uint8_t*) + meta[0].l3_off;
+  uint8_t a[16];
+  std::memcpy(a, ip + 8, 16);
+  std::memcpy(ip + 8, ip + 24, 16);
+  std::memcpy(ip + 24, a, 16);
+  meta[0].answer();
+  pod_forward_burst(b.data(), meta, 1, s, nh.get(), nb, c);
+  ASSERT_EQ(meta[0].v, verdict::tx);
+  bytes out = b.frame(0);
+  ASSERT_GE(out.size(), vxlan6_outer_len + 54u);
+  EXPECT_EQ(get16(out, 12), ethertype_ipv6);
+  EXPECT_EQ(bytes(out.begin() + 38, out.begin() + 54), node_b6);
+  EXPECT_EQ(bytes(out.begin() + vxlan6_outer_len, out.begin() + vxlan6_outer_len + 6), node_b_vtep6);
+  EXPECT_EQ(out[vxlan6_outer_len + 14 + 7], 64) << "the gateway's own hop limit";
+  EXPECT_EQ(outer_udp6_residue(out), 0);
 }
 
 TEST_F(PodForward, VxlanHeaderHelpers) {

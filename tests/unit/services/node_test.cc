@@ -44,6 +44,36 @@ TEST(Nodes, PodCidrsAddressesAndFlannelVtep) {
   EXPECT_EQ(to_string(*n.vtep_mac), "02:00:00:00:ee:02");
 }
 
+// Flannel's dual-stack annotations: the IPv6 VTEP's MAC and the address it is
+// reached at, which replaces the IPv6 InternalIP as public-ip does the IPv4 one.
+TEST(Nodes, FlannelIpv6Vtep) {
+  auto f = parse_manifest_file(
+      "n.yaml", node("v6", "  podCIDRs: [198.19.23.0/24, 'fd00:23::/64']\n",
+                     "  annotations:\n"
+                     "    flannel.alpha.coreos.com/backend-data: '{\"VNI\":1,\"VtepMAC\":\"02:00:00:00:ee:04\"}'\n"
+                     "    flannel.alpha.coreos.com/backend-v6-data: '{\"VNI\":1,\"VtepMAC\":\"02:00:00:00:ee:06\"}'\n"
+                     "    flannel.alpha.coreos.com/public-ip-v6: 'fd00::66'\n",
+                     "status:\n  addresses:\n  - {type: InternalIP, address: 198.18.1.6}\n"
+                     "  - {type: InternalIP, address: 'fd00::6'}\n"));
+  ASSERT_EQ(errors_of(*f), strings{});
+  const parsed_node& n = f->nodes[0];
+  EXPECT_EQ(to_string(*n.vtep_mac), "02:00:00:00:ee:04");
+  ASSERT_TRUE(n.vtep_mac6);
+  EXPECT_EQ(to_string(*n.vtep_mac6), "02:00:00:00:ee:06");
+  EXPECT_EQ(to_string(*n.address6), "fd00::66") << "public-ip-v6 before the IPv6 InternalIP";
+  EXPECT_EQ(to_string(*n.address4), "198.18.1.6");
+
+  auto bad = parse_manifest_file(
+      "n.yaml", node("bad6", "  podCIDRs: ['fd00:24::/64']\n",
+                     "  annotations:\n"
+                     "    flannel.alpha.coreos.com/backend-v6-data: '{\"VNI\":1}'\n"
+                     "    flannel.alpha.coreos.com/public-ip-v6: 198.18.1.7\n"));
+  EXPECT_EQ(errors_of(*bad),
+            (strings{"n.yaml:6: bad6: metadata.annotations[flannel.alpha.coreos.com/backend-v6-data]: no VtepMAC in it",
+                     "n.yaml:7: bad6: metadata.annotations[flannel.alpha.coreos.com/public-ip-v6]: the IPv6 VXLAN "
+                     "endpoint is an IPv6 address"}));
+}
+
 TEST(Nodes, KgwAnnotationsWinAndInternalIpIsTheDefault) {
   auto f = parse_manifest_file(
       "n.yaml", node("b", "  podCIDRs: [198.19.21.0/24]\n",
