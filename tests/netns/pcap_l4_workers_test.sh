@@ -48,8 +48,14 @@ neighbors:
   - {ip: "2001:3::13", mac: "02:00:00:00:01:13", port: p0}
 dataplane: {file_prefix: $P, mbufs: 4095, telemetry: false}
 # pcap_l4_workers.py checks each full-NAT source port against its worker's
-# half of this range.
-services: {snat_port_lo: 20000, snat_port_hi: 29999, conntrack_entries: 4096}
+# half of this range. Run 1's flows are all half-open (SYNs, unanswered UDP):
+# their entries must outlive a slow run on a loaded machine (the default 30 s
+# once expired them before the counters were read).
+services:
+  snat_port_lo: 20000
+  snat_port_hi: 29999
+  conntrack_entries: 4096
+  timeouts: {tcp_syn: 3600, udp: 3600}
 YAML
 }
 
