@@ -143,17 +143,24 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
   // Workers load the slot once per burst and report quiescence once per loop.
   retired_.retire(qsbr_, old);
   const policy_classifier& c = t->classifier;
-  // The delta grew: a new base, from a copy of these rules, off the change path.
-  if (!rebuild_.running() && policy_base_rebuild::wanted(c) && policy_names(l, rebuild_names_) &&
-      !rebuild_.start(std::vector<policy_acl_rule>(l->rules(), l->rules() + l->n_rules), why))
-    log_error("{}; the delta keeps growing until a whole build", why);
+  // Changed Pods in the recent layer: folded into a middle (or, past
+  // policy_delta_rebase_rules, a new base) from a copy of these rules, off
+  // the change path.
+  if (!rebuild_.running() && policy_base_rebuild::wanted(c) != policy_base_rebuild::kind::none &&
+      policy_names(l, rebuild_names_) &&
+      !rebuild_.start_for(c, std::vector<policy_acl_rule>(l->rules(), l->rules() + l->n_rules), why))
+    log_error("{}; the recent layer keeps growing until it is folded on the change path", why);
   const policy_build_stats &s4 = c.build_stats(4), &s6 = c.build_stats(6);
+  auto what = [](const policy_build_stats& s) { return s.whole ? "whole," : s.middle ? "middle," : "recent,"; };
   log_info(
       "policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules; built in {} us: IPv4 {} {} "
-      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods){})",
-      generation_, l->n_policies, c.rules(4), c.rules(6), build_ns.count() / 1000, s4.whole ? "whole," : "delta,",
-      s4.rules_built, s4.changed_pods, s6.whole ? "whole," : "delta,", s6.rules_built, s6.changed_pods,
-      fresh.classifier ? "; over a base rebuilt in the background" : rebuild_.running() ? "; a new base is being built" : "");
+      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods); layers: IPv4 {} middle, {} recent rules{}{})",
+      generation_, l->n_policies, c.rules(4), c.rules(6), build_ns.count() / 1000, what(s4), s4.rules_built,
+      s4.changed_pods, what(s6), s6.rules_built, s6.changed_pods, c.middle_rules(4), c.recent_rules(4),
+      fresh.classifier ? "; over layers built in the background" : "",
+      rebuild_.building() == policy_base_rebuild::kind::base     ? "; a new base is being built"
+      : rebuild_.building() == policy_base_rebuild::kind::middle ? "; a new middle is being built"
+                                                                 : "");
   return true;
 }
 

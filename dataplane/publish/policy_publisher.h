@@ -1,13 +1,14 @@
 // The apply side of the NetworkPolicy rules: control hands over a
 // policy_rule_list (plain data in shared memory); the main lcore builds the
 // rte_acl classifier from it (it must be built in the process that
-// classifies; as a delta over the running one's base when few Pods' rules
-// changed, policy_classifier.h), swaps it in whole, and frees the replaced one after the
-// workers' grace period (rte_rcu_qsbr) and two seconds more for readers in
-// other processes. A list it cannot build from leaves the running
-// classifier in place. When the delta grows, a new base is built from a copy
-// of the rules on a control thread (policy_base_rebuild.h) while changes go
-// on as deltas; the next list published after it finished is built over it.
+// classifies; as a recent layer over the running one's base and middle when
+// few Pods' rules changed, policy_classifier.h), swaps it in whole, and frees
+// the replaced one after the workers' grace period (rte_rcu_qsbr) and two
+// seconds more for readers in other processes. A list it cannot build from
+// leaves the running classifier in place. After a change, a new middle layer
+// (or, when the layers grew, a new base) is built from a copy of the rules on
+// a control thread (policy_base_rebuild.h) while changes go on as recent
+// layers; the next list published after it finished is built over it.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@ namespace kgw {
 // nullptr with `error` when `l` is invalid or rte_acl refuses it: `l` is then
 // still the caller's.
 // A classifier built off the change path, and the names of its list's
-// policies by index (to renumber its base's).
+// policies by index (to renumber its base's and middle's).
 struct policy_fresh_base {
   std::unique_ptr<policy_classifier> classifier;
   std::vector<std::string> names;
@@ -62,9 +63,11 @@ class policy_publisher {
   bool apply(policy_rule_list* l, std::string& error);
   uint64_t generation() const { return generation_; }
   uint64_t build_failures() const { return build_failures_; }
-  // Whether a new base is being built off the change path.
+  // Whether a new middle or base is being built off the change path.
   bool rebuilding() const { return rebuild_.running(); }
-  // Whether that new base is built, for the next list to take.
+  // What is being built (kind::none: nothing).
+  policy_base_rebuild::kind building() const { return rebuild_.building(); }
+  // Whether that build is done, for the next list to take.
   bool rebuilt() const { return rebuild_.ready(); }
   // Frees what the workers and readers are done with; `all` at shutdown.
   void reclaim(bool all = false);

@@ -1,15 +1,21 @@
-// A whole NetworkPolicy classifier built off the change path. Past
-// policy_delta_rebase_rules in a delta, the main lcore hands a copy of the
-// rules to a thread of its own (an EAL control thread: on the cores no lcore
-// runs on) that builds a classifier from them whole, the long build (0.6-1 s
-// at 10,000 rules) that would otherwise hold up one change. Meanwhile changes
-// keep being built as deltas over the running base, uncapped
+// A NetworkPolicy classifier built off the change path: its middle layer,
+// or all of it (policy_classifier.h). After a change the main lcore hands a
+// copy of the rules to a thread of its own (an EAL control thread: on the
+// cores no lcore runs on), with the running classifier to build over:
+//   a middle  over the running base (what changed since it: the recent and
+//             middle layers folded into one; 10-20 ms at a few hundred rules)
+//             when the layers hold few rules;
+//   a base    all rules, whole (0.6-1 s at 10,000 rules), past
+//             policy_delta_rebase_rules in them;
+// builds that would otherwise hold up a change. Meanwhile changes keep being
+// built as recent layers over the running classifier, uncapped
 // (policy_classifier::build). The next build after the thread finished takes
-// the finished classifier as `previous`: its fresh base, and a delta of what
-// changed since the copy, against it. The thread touches nothing the workers
-// read: its classifier is seen by no one until the main lcore builds over it.
+// the finished classifier as `previous`: its base and middle, and a recent
+// layer of what changed since the copy. The thread touches nothing the
+// workers read (the running classifier's contexts are shared, read-only): its
+// classifier is seen by no one until the main lcore builds over it.
 //
-// One rebuild at a time; start, take and stop are the main lcore's (not
+// One build at a time; start, take and stop are the main lcore's (not
 // thread-safe among themselves), the thread and they share an atomic flag.
 #pragma once
 
@@ -31,23 +37,34 @@ class policy_base_rebuild {
   policy_base_rebuild(const policy_base_rebuild&) = delete;
   policy_base_rebuild& operator=(const policy_base_rebuild&) = delete;
 
-  // Whether `c`'s delta is big enough to start building a new base.
-  static bool wanted(const policy_classifier& c) {
-    return c.delta_rules(4) > policy_delta_rebase_rules || c.delta_rules(6) > policy_delta_rebase_rules;
+  // What to build in the background after `c` was built.
+  enum class kind : uint8_t { none, middle, base };
+  static kind wanted(const policy_classifier& c) {
+    if (c.delta_rules(4) > policy_delta_rebase_rules || c.delta_rules(6) > policy_delta_rebase_rules)
+      return kind::base;
+    return c.recent_pods(4) || c.recent_pods(6) ? kind::middle : kind::none;
   }
 
-  // A rebuild started and not yet taken: builds meanwhile may be uncapped.
+  // A build started and not yet taken: builds meanwhile may be uncapped.
   bool running() const { return started_; }
-  // A rebuild finished (built or failed) and not yet taken.
+  // What the running build makes (none: none runs).
+  kind building() const { return started_ ? building_ : kind::none; }
+  // A build finished (built or failed) and not yet taken.
   bool ready() const { return started_ && job_->done.load(std::memory_order_acquire); }
 
-  // Starts building a classifier from `rules` on a control thread; false,
-  // and `why`, when one runs already or the thread cannot be made.
-  bool start(std::vector<policy_acl_rule> rules, std::string& why);
+  // Starts building a classifier from `rules` on a control thread: whole,
+  // or over `over`'s base (a copy of it is taken: `over`, the running
+  // classifier, may go meanwhile), its middle layer holding what differs
+  // from it. False, and `why`, when one runs already or the thread cannot be
+  // made.
+  bool start(std::vector<policy_acl_rule> rules, std::string& why, const policy_classifier* over = nullptr);
+  // Starts what wanted(running) says, from `rules` (running's); false with
+  // `why` as start, or when there is nothing to build.
+  bool start_for(const policy_classifier& running, std::vector<policy_acl_rule> rules, std::string& why);
 
   // The finished classifier, built from the rules `start` took; nullptr while
   // the build runs or when none started. A failed build also ends the
-  // rebuild: nullptr with `why` set.
+  // build: nullptr with `why` set.
   std::unique_ptr<policy_classifier> take(std::string& why);
 
   // Waits for the thread and drops what it built: at shutdown, before the EAL goes.
@@ -56,6 +73,7 @@ class policy_base_rebuild {
  private:
   struct job {
     std::vector<policy_acl_rule> rules;
+    std::unique_ptr<policy_classifier> over;  // null: a whole build
     std::unique_ptr<policy_classifier> built;
     std::string why;
     std::atomic<bool> done{false};
@@ -65,6 +83,7 @@ class policy_base_rebuild {
   std::unique_ptr<job> job_;
   pthread_t thread_{};
   bool started_ = false;
+  kind building_ = kind::none;
 };
 
 }  // namespace kgw
