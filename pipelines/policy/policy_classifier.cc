@@ -364,9 +364,9 @@ bool policy_classifier::build_family(family_acl& out, uint8_t family, const poli
   };
   // The delta's context as `into`; false when rte_acl refuses it.
   auto build_delta = [&](layer& into, layer_diff& d) {
+    if (d.pods.empty()) return true;  // nothing differs: no layer, nothing built
     out.stats.changed_pods = d.pods.size();
     out.stats.rules_built = d.rules.size();
-    if (d.pods.empty()) return true;  // nothing differs: no layer
     into.acl = make_context(std::move(d.rules), family, why, std::move(d.pods));
     if (!into.acl) return false;
     into.ctx = into.acl->ctx.get();

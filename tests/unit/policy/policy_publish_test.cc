@@ -371,7 +371,7 @@ TEST(PolicyPublish, ABigDeltaStartsABaseRebuildThatTheNextListTakes) {
   const policy_classifier& grown = (*p.slot())->classifier;
   EXPECT_FALSE(grown.build_stats(4).whole);
   EXPECT_GT(grown.delta_rules(4), policy_delta_rebase_rules);
-  ASSERT_TRUE(p.rebuilding());
+  ASSERT_EQ(p.building(), policy_base_rebuild::kind::base);
   for (int i = 0; i < 10000 && !p.rebuilt(); ++i) rte_delay_us_sleep(1000);
   ASSERT_TRUE(p.rebuilt());
 
@@ -381,11 +381,12 @@ TEST(PolicyPublish, ABigDeltaStartsABaseRebuildThatTheNextListTakes) {
   next += "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: first, namespace: a}\n"
           "spec: {podSelector: {matchLabels: {none: none}}, policyTypes: [Ingress]}\n";
   ASSERT_TRUE(p.apply(build_policy_rule_list(compile(next), error), error)) << error;
-  EXPECT_FALSE(p.rebuilding());
+  EXPECT_EQ(p.building(), policy_base_rebuild::kind::middle);  // Pod 200, folded over the new base
   const policy_table* t = *p.slot();
   EXPECT_FALSE(t->classifier.build_stats(4).whole);
   EXPECT_EQ(t->classifier.build_stats(4).changed_pods, 1u);  // Pod 200 only: the others are in the new base
   EXPECT_EQ(t->classifier.delta_rules(4), 2u);
+  EXPECT_EQ(t->classifier.recent_rules(4), 2u);
   p.reclaim(true);  // the old base goes with the tables that held it
   policy_verdict v;
   for (uint32_t i : {0u, 99u, 100u, 200u}) {
