@@ -9,14 +9,16 @@ namespace kgw {
 void* policy_base_rebuild::run(void* arg) {
   auto* j = static_cast<job*>(arg);
   auto c = std::make_unique<policy_classifier>();
-  if (c->build(j->rules.data(), j->rules.size(), j->why, j->over.get(), nullptr, false, policy_build_layer::middle))
+  if (c->build(j->rules.data(), j->rules.size(), j->why, j->over.get(), j->renumbered.empty() ? nullptr : &j->renumbered,
+               false, policy_build_layer::middle))
     j->built = std::move(c);
   j->over.reset();  // its contexts are shared: dropped here, not by the main lcore
   j->done.store(true, std::memory_order_release);
   return nullptr;
 }
 
-bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string& why, const policy_classifier* over) {
+bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string& why, const policy_classifier* over,
+                                const std::vector<uint32_t>* renumbered) {
   if (started_) {
     why = "a background build runs already";
     return false;
@@ -24,6 +26,7 @@ bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string&
   job_ = std::make_unique<job>();
   job_->rules = std::move(rules);
   if (over) job_->over = std::make_unique<policy_classifier>(*over);
+  if (over && renumbered) job_->renumbered = *renumbered;
   if (int rc = rte_ctrl_thread_create(&thread_, "kgw-policy-base", nullptr, run, job_.get()); rc != 0) {
     why = std::string("cannot start the policy rebuild thread: ") + std::strerror(rc);
     job_.reset();
@@ -32,16 +35,6 @@ bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string&
   started_ = true;
   building_ = over ? kind::middle : kind::base;
   return true;
-}
-
-bool policy_base_rebuild::start_for(const policy_classifier& running, std::vector<policy_acl_rule> rules,
-                                    std::string& why) {
-  switch (wanted(running)) {
-    case kind::none: why = "nothing to build"; return false;
-    case kind::middle: return start(std::move(rules), why, &running);
-    case kind::base: return start(std::move(rules), why);
-  }
-  return false;
 }
 
 std::unique_ptr<policy_classifier> policy_base_rebuild::take(std::string& why) {
@@ -58,6 +51,42 @@ void policy_base_rebuild::stop() {
   pthread_join(thread_, nullptr);
   started_ = false;
   job_.reset();  // its classifier, if built, was never published
+}
+
+std::unique_ptr<policy_classifier> policy_background_builds::take(std::string& why) {
+  if (!fold_.ready()) return nullptr;
+  folding_base_ = false;
+  return fold_.take(why);
+}
+
+policy_background_builds::started policy_background_builds::after_publish(const policy_classifier& running,
+                                                                         const policy_acl_rule* rules, size_t n,
+                                                                         const std::vector<uint32_t>* base_renumbered,
+                                                                         std::string& why) {
+  started s;
+  if (!base_ && rebase_.ready()) base_ = rebase_.take(why);  // nullptr with `why` when it failed
+  auto copy = [&] { return std::vector<policy_acl_rule>(rules, rules + n); };
+  if (!fold_.running()) {
+    if (base_) {
+      s.fold = fold_.start(copy(), why, base_.get(), base_renumbered);
+      folding_base_ = s.fold;
+      if (s.fold) base_.reset();  // the job holds a copy
+    } else if (running.recent_pods(4) || running.recent_pods(6)) {
+      s.fold = fold_.start(copy(), why, &running);
+    }
+  }
+  // The layers hold many rules, and no new base is on the way to replace them.
+  const bool grown =
+      running.delta_rules(4) > policy_delta_rebase_rules || running.delta_rules(6) > policy_delta_rebase_rules;
+  if (grown && !rebase_.running() && !base_ && !folding_base_) s.base = rebase_.start(copy(), why);
+  return s;
+}
+
+void policy_background_builds::stop() {
+  fold_.stop();
+  rebase_.stop();
+  base_.reset();
+  folding_base_ = false;
 }
 
 }  // namespace kgw

@@ -37,13 +37,7 @@ class policy_base_rebuild {
   policy_base_rebuild(const policy_base_rebuild&) = delete;
   policy_base_rebuild& operator=(const policy_base_rebuild&) = delete;
 
-  // What to build in the background after `c` was built.
   enum class kind : uint8_t { none, middle, base };
-  static kind wanted(const policy_classifier& c) {
-    if (c.delta_rules(4) > policy_delta_rebase_rules || c.delta_rules(6) > policy_delta_rebase_rules)
-      return kind::base;
-    return c.recent_pods(4) || c.recent_pods(6) ? kind::middle : kind::none;
-  }
 
   // A build started and not yet taken: builds meanwhile may be uncapped.
   bool running() const { return started_; }
@@ -55,12 +49,11 @@ class policy_base_rebuild {
   // Starts building a classifier from `rules` on a control thread: whole,
   // or over `over`'s base (a copy of it is taken: `over`, the running
   // classifier, may go meanwhile), its middle layer holding what differs
-  // from it. False, and `why`, when one runs already or the thread cannot be
-  // made.
-  bool start(std::vector<policy_acl_rule> rules, std::string& why, const policy_classifier* over = nullptr);
-  // Starts what wanted(running) says, from `rules` (running's); false with
-  // `why` as start, or when there is nothing to build.
-  bool start_for(const policy_classifier& running, std::vector<policy_acl_rule> rules, std::string& why);
+  // from it; `renumbered`: over's policies' indices in `rules`, when they
+  // moved (policy_classifier::build). False, and `why`, when one runs
+  // already or the thread cannot be made.
+  bool start(std::vector<policy_acl_rule> rules, std::string& why, const policy_classifier* over = nullptr,
+             const std::vector<uint32_t>* renumbered = nullptr);
 
   // The finished classifier, built from the rules `start` took; nullptr while
   // the build runs or when none started. A failed build also ends the
@@ -74,6 +67,8 @@ class policy_base_rebuild {
   struct job {
     std::vector<policy_acl_rule> rules;
     std::unique_ptr<policy_classifier> over;  // null: a whole build
+    std::vector<uint32_t> renumbered;         // empty: over's indices are the rules'
+
     std::unique_ptr<policy_classifier> built;
     std::string why;
     std::atomic<bool> done{false};
@@ -84,6 +79,49 @@ class policy_base_rebuild {
   pthread_t thread_{};
   bool started_ = false;
   kind building_ = kind::none;
+};
+
+// The two builds the main lcore keeps going off the change path: folds (a
+// middle over the newest base, after each change that left Pods in the
+// recent layer: tens of ms) and new bases (past policy_delta_rebase_rules in
+// the middle and recent layers: most of a second). Folds go on while a base
+// is built, so that the recent layer holds the few Pods changed since the
+// last fold whatever the base costs; a finished base is not built over by a
+// change but by the next fold (its middle: what changed since the base's
+// copy), which changes then are built over. Main lcore only.
+class policy_background_builds {
+ public:
+  // What after_publish started.
+  struct started {
+    bool fold = false, base = false;
+  };
+
+  // A finished fold, for the next change to be built over (policy_classifier
+  // ::build's `previous`); nullptr while none is, or with `why` when it failed.
+  std::unique_ptr<policy_classifier> take(std::string& why);
+  // Whether a fold is finished (built or failed).
+  bool fold_ready() const { return fold_.ready(); }
+  bool folding() const { return fold_.running(); }
+  bool rebasing() const { return rebase_.running() && !rebase_.ready(); }
+  // A new base finished (or failed), waiting for a fold over it.
+  bool base_finished() const { return base_ || rebase_.ready(); }
+  // Anything under way: builds meanwhile may be uncapped.
+  bool running() const { return fold_.running() || rebase_.running() || base_; }
+
+  // After `running`, built from `rules`, was published: a fold over a
+  // finished base (`base_renumbered`: its policies' indices in `rules`, when
+  // they moved) or over running's base when its recent layer holds a Pod;
+  // a new base when the layers grew. `why`: a failure to start, or a failed
+  // base build.
+  started after_publish(const policy_classifier& running, const policy_acl_rule* rules, size_t n,
+                        const std::vector<uint32_t>* base_renumbered, std::string& why);
+  // Waits for the threads and drops what they built.
+  void stop();
+
+ private:
+  policy_base_rebuild fold_, rebase_;
+  std::unique_ptr<policy_classifier> base_;  // a finished base, for the next fold
+  bool folding_base_ = false;                // the running fold is over a new base
 };
 
 }  // namespace kgw
