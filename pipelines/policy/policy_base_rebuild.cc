@@ -9,8 +9,10 @@ namespace kgw {
 void* policy_base_rebuild::run(void* arg) {
   auto* j = static_cast<job*>(arg);
   auto c = std::make_unique<policy_classifier>();
+  // A middle over `over`'s base, whatever its size: a whole build is the
+  // other thread's (a new base), and the changes meanwhile wait for this one.
   if (c->build(j->rules.data(), j->rules.size(), j->why, j->over.get(), j->renumbered.empty() ? nullptr : &j->renumbered,
-               false, policy_build_layer::middle))
+               j->over != nullptr, policy_build_layer::middle))
     j->built = std::move(c);
   j->over.reset();  // its contexts are shared: dropped here, not by the main lcore
   j->done.store(true, std::memory_order_release);
