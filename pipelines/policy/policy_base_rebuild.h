@@ -1,22 +1,23 @@
-// A NetworkPolicy classifier built off the change path: its middle layer,
-// or all of it (policy_classifier.h). After a change the main lcore hands a
-// copy of the rules to a thread of its own (an EAL control thread: on the
-// cores no lcore runs on), with the running classifier to build over:
-//   a middle  over the running base (what changed since it: the recent and
-//             middle layers folded into one; 10-20 ms at a few hundred rules)
-//             when the layers hold few rules;
-//   a base    all rules, whole (0.6-1 s at 10,000 rules), past
-//             policy_delta_rebase_rules in them;
-// builds that would otherwise hold up a change. Meanwhile changes keep being
-// built as recent layers over the running classifier, uncapped
-// (policy_classifier::build). The next build after the thread finished takes
-// the finished classifier as `previous`: its base and middle, and a recent
-// layer of what changed since the copy. The thread touches nothing the
-// workers read (the running classifier's contexts are shared, read-only): its
-// classifier is seen by no one until the main lcore builds over it.
+// NetworkPolicy classifiers built off the change path (policy_classifier.h):
+// policy_base_rebuild is one build on a thread of its own (an EAL control
+// thread: on the cores no lcore runs on, at nice 19), from a copy of the
+// rules:
+//   a middle  over a classifier's base (what changed since it: the middle
+//             and recent layers folded into one; 10-20 ms at a few hundred
+//             rules), a fold;
+//   a base    all rules, whole (0.6-1 s at 10,000 rules);
+// builds that would otherwise hold up a change. policy_background_builds
+// keeps one of each going after the changes the main lcore publishes.
+// Meanwhile changes keep being built as recent layers over the running
+// classifier, uncapped (policy_classifier::build); the next build after a
+// fold finished takes its classifier as `previous`: its base and middle, and
+// a recent layer of what changed since the copy. The threads touch nothing
+// the workers read (the running classifier's contexts are shared,
+// read-only): what they build is seen by no one until the main lcore builds
+// over it.
 //
-// One build at a time; start, take and stop are the main lcore's (not
-// thread-safe among themselves), the thread and they share an atomic flag.
+// start, take and stop are the main lcore's (not thread-safe among
+// themselves); each thread and they share an atomic flag.
 #pragma once
 
 #include <pthread.h>

@@ -23,8 +23,9 @@
 // rte_acl_classify call, as without layers, the others one more call per
 // layer that answers them. After a change the main lcore folds the recent
 // layer into a new middle in the background (a build over the base alone,
-// `policy_build_layer::middle`), or, past policy_delta_rebase_rules, builds a
-// new base whole; the next change is built over what it built.
+// `policy_build_layer::middle`), and past policy_delta_rebase_rules builds a
+// new base whole on a second thread (policy_base_rebuild.h); the next change
+// is built over the finished fold.
 //
 // A recent layer larger than policy_delta_max_rules (or half the rules) is
 // folded into a middle on the change path instead, and a middle that large
