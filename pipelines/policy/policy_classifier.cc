@@ -336,12 +336,6 @@ layer_diff diff(const sorted_rules& view, const sorted_rules& now, uint8_t famil
 
 }  // namespace
 
-uint8_t policy_classifier::layer::directions(const policy_flow& f) const {
-  if (!acl) return 0;
-  const policy_changed_pods& p = acl->pods;
-  return uint8_t((p.of(f.family, f.dst) & policy_changed_pods::ingress) |
-                 (p.of(f.family, f.src) & policy_changed_pods::egress));
-}
 
 bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
                                      std::string& why, const family_acl* previous,
@@ -439,6 +433,12 @@ void rename(uint32_t (*results)[policy_categories], uint32_t n, const std::vecto
       if (u) u = policy[u - 1] == policy_none ? 0 : policy[u - 1] + 1;
 }
 
+// The directions in which a flow's checks come from a layer whose changed Pods `pods` are.
+uint8_t directions(const policy_changed_pods::finder& pods, const policy_flow& f) {
+  return uint8_t((pods.of(f.family, f.dst) & policy_changed_pods::ingress) |
+                 (pods.of(f.family, f.src) & policy_changed_pods::egress));
+}
+
 // The flows of a chunk whose checks (directions) a delta layer answers.
 struct layer_flows {
   const uint8_t* keys[policy_classify_chunk];
@@ -485,9 +485,11 @@ void policy_classifier::family_acl::classify(const uint8_t* const* keys, const p
   // Flows to a Pod whose ingress rules changed, or from one whose egress
   // rules did: those checks come from the newest layer that holds the Pod.
   layer_flows from_middle, from_recent;
+  const policy_changed_pods::finder in_recent = recent.find(), in_middle = middle.find();
   for (uint32_t i = 0; i < n; ++i) {
-    const uint8_t r = recent.directions(*flows[i]);
-    const uint8_t m = uint8_t(middle.directions(*flows[i]) & ~r);
+    const policy_flow& f = *flows[i];
+    const uint8_t r = directions(in_recent, f);
+    const uint8_t m = uint8_t(directions(in_middle, f) & ~r);
     if (m) from_middle.add(keys[i], i, m);
     if (r) from_recent.add(keys[i], i, r);
   }

@@ -135,8 +135,7 @@ class policy_classifier {
 
     size_t rules() const { return acl ? acl->rules.size() : 0; }
     uint32_t pods() const { return acl ? acl->pods.size() : 0; }
-    // The directions in which the flow's checks come from this layer.
-    uint8_t directions(const policy_flow& f) const;
+    policy_changed_pods::finder find() const { return acl ? acl->pods.find() : policy_changed_pods::finder{}; }
   };
   struct family_acl {
     layer base, middle, recent;
