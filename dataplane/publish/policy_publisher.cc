@@ -96,7 +96,7 @@ void free_policy_table(policy_table* t) {
 policy_publisher::~policy_publisher() { release(); }
 
 void policy_publisher::release() {
-  rebuild_.stop();
+  background_.stop();
   reclaim(true);
   if (shared_) *shared_ = nullptr;
   shared_ = nullptr;  // the shared state goes after this
@@ -112,13 +112,13 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
   const auto t0 = std::chrono::steady_clock::now();
   // A new base built meanwhile: this list is built over it.
   std::string why;
-  policy_fresh_base fresh{rebuild_.take(why), {}};
-  if (fresh.classifier) fresh.names = std::move(rebuild_names_);
+  policy_fresh_base fresh{background_.take(why), {}};
+  if (fresh.classifier) fresh.names = std::move(fold_names_);
   else if (!why.empty()) log_error("{}; the running base stays", why);
   // Uncapped over a fresh base too: what changed while it was built may be
   // more than the cut, and a new rebuild then starts right after.
   policy_table* t = build_policy_table(l, error, current_, fresh.classifier ? &fresh : nullptr,
-                                       rebuild_.running() || fresh.classifier != nullptr);
+                                       background_.running() || fresh.classifier != nullptr);
   const auto build_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
   if (!t) {
     ++build_failures_;
@@ -143,17 +143,28 @@ bool policy_publisher::apply(policy_rule_list* l, std::string& error) {
   // Workers load the slot once per burst and report quiescence once per loop.
   retired_.retire(qsbr_, old);
   const policy_classifier& c = t->classifier;
-  // The delta grew: a new base, from a copy of these rules, off the change path.
-  if (!rebuild_.running() && policy_base_rebuild::wanted(c) && policy_names(l, rebuild_names_) &&
-      !rebuild_.start(std::vector<policy_acl_rule>(l->rules(), l->rules() + l->n_rules), why))
-    log_error("{}; the delta keeps growing until a whole build", why);
+  // Changed Pods in the recent layer: folded into a middle, and past
+  // policy_delta_rebase_rules a new base, from copies of these rules, off the
+  // change path. A finished base's policies are renumbered by name.
+  std::vector<std::string> names;
+  std::vector<uint32_t> moved;
+  why.clear();
+  if (policy_names(l, names) && (!background_.base_finished() || renumbering(rebase_names_, l, moved))) {
+    const auto s = background_.after_publish(c, l->rules(), l->n_rules, moved.empty() ? nullptr : &moved, why);
+    if (s.fold) fold_names_ = names;
+    if (s.base) rebase_names_ = std::move(names);
+  }
+  if (!why.empty()) log_error("{}; the recent layer grows until the next background build", why);
   const policy_build_stats &s4 = c.build_stats(4), &s6 = c.build_stats(6);
+  auto what = [](const policy_build_stats& s) { return s.whole ? "whole," : s.middle ? "middle," : "recent,"; };
   log_info(
       "policy: generation {} published ({} NetworkPolicies, {} IPv4 and {} IPv6 rules; built in {} us: IPv4 {} {} "
-      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods){})",
-      generation_, l->n_policies, c.rules(4), c.rules(6), build_ns.count() / 1000, s4.whole ? "whole," : "delta,",
-      s4.rules_built, s4.changed_pods, s6.whole ? "whole," : "delta,", s6.rules_built, s6.changed_pods,
-      fresh.classifier ? "; over a base rebuilt in the background" : rebuild_.running() ? "; a new base is being built" : "");
+      "rules ({} changed Pods), IPv6 {} {} rules ({} changed Pods); layers: IPv4 {} middle, {} recent rules{}{}{})",
+      generation_, l->n_policies, c.rules(4), c.rules(6), build_ns.count() / 1000, what(s4), s4.rules_built,
+      s4.changed_pods, what(s6), s6.rules_built, s6.changed_pods, c.middle_rules(4), c.recent_rules(4),
+      fresh.classifier ? "; over layers built in the background" : "",
+      background_.folding() ? "; a new middle is being built" : "",
+      background_.rebasing() ? "; a new base is being built" : "");
   return true;
 }
 

@@ -1,13 +1,14 @@
 // The apply side of the NetworkPolicy rules: control hands over a
 // policy_rule_list (plain data in shared memory); the main lcore builds the
 // rte_acl classifier from it (it must be built in the process that
-// classifies; as a delta over the running one's base when few Pods' rules
-// changed, policy_classifier.h), swaps it in whole, and frees the replaced one after the
-// workers' grace period (rte_rcu_qsbr) and two seconds more for readers in
-// other processes. A list it cannot build from leaves the running
-// classifier in place. When the delta grows, a new base is built from a copy
-// of the rules on a control thread (policy_base_rebuild.h) while changes go
-// on as deltas; the next list published after it finished is built over it.
+// classifies; as a recent layer over the running one's base and middle when
+// few Pods' rules changed, policy_classifier.h), swaps it in whole, and frees
+// the replaced one after the workers' grace period (rte_rcu_qsbr) and two
+// seconds more for readers in other processes. A list it cannot build from
+// leaves the running classifier in place. After a change, a new middle layer
+// (and, when the layers grew, a new base) is built from a copy of the rules
+// on a control thread (policy_base_rebuild.h) while changes go on as recent
+// layers; the next list published after a middle finished is built over it.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@ namespace kgw {
 // nullptr with `error` when `l` is invalid or rte_acl refuses it: `l` is then
 // still the caller's.
 // A classifier built off the change path, and the names of its list's
-// policies by index (to renumber its base's).
+// policies by index (to renumber its base's and middle's).
 struct policy_fresh_base {
   std::unique_ptr<policy_classifier> classifier;
   std::vector<std::string> names;
@@ -62,10 +63,15 @@ class policy_publisher {
   bool apply(policy_rule_list* l, std::string& error);
   uint64_t generation() const { return generation_; }
   uint64_t build_failures() const { return build_failures_; }
-  // Whether a new base is being built off the change path.
-  bool rebuilding() const { return rebuild_.running(); }
-  // Whether that new base is built, for the next list to take.
-  bool rebuilt() const { return rebuild_.ready(); }
+  // Whether a middle or a base is being built off the change path (or a
+  // finished base waits for a middle over it).
+  bool rebuilding() const { return background_.running(); }
+  bool folding() const { return background_.folding(); }
+  bool rebasing() const { return background_.rebasing(); }
+  // Whether a new base is built, for the next list's middle to be built over.
+  bool rebased() const { return background_.base_finished(); }
+  // Whether a middle is built, for the next list to take.
+  bool rebuilt() const { return background_.fold_ready(); }
   // Frees what the workers and readers are done with; `all` at shutdown.
   void reclaim(bool all = false);
   // Frees everything, the running table too (the workers have stopped); before the EAL goes.
@@ -79,8 +85,9 @@ class policy_publisher {
   uint64_t generation_ = 0;
   uint64_t build_failures_ = 0;
   retired_tables<policy_table, free_policy_table> retired_;
-  policy_base_rebuild rebuild_;
-  std::vector<std::string> rebuild_names_;  // of the list the running rebuild copied
+  policy_background_builds background_;
+  std::vector<std::string> fold_names_;    // of the list the running middle build copied
+  std::vector<std::string> rebase_names_;  // of the list the running base build copied
 };
 
 // NetworkPolicy rules that run from the dataplane's start (`kgw dataplane

@@ -20,6 +20,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -146,16 +147,19 @@ void BM_build(benchmark::State& state) {
 // control hands over a list, without the hand-over. `pods`: the change is to
 // one Pod (one policy changed again and again), or to a random one of all
 // (the delta grows until a whole build); `incremental` off: a whole build
-// per change, as before deltas. `background`: past policy_delta_rebase_rules
-// in the delta a new base is built on a control thread meanwhile
-// (policy_base_rebuild.h), and the next change is built over it, as the
-// primary does; the changes come back to back, faster than control sends
-// them. The flow's verdict is checked.
+// per change, as before deltas. `background`: after each change the recent
+// layer is folded into a middle (and past policy_delta_rebase_rules in the
+// layers a new base is built) on control threads meanwhile
+// (policy_base_rebuild.h), and the next change is built over the finished
+// middle, as the primary does; the changes come back to back, faster than control sends
+// them (`background` 2: each change waits, untimed, for the background
+// build to finish, as when changes come slower than it builds). The flow's
+// verdict is checked.
 void BM_change(benchmark::State& state) {
   const auto family = uint8_t(state.range(1));
   const bool incremental = state.range(2) != 0;
   const bool one_pod = state.range(3) == 1;
-  const bool background = state.range(4) != 0;
+  const int64_t background = state.range(4);
   auto rules = make_rules(uint32_t(state.range(0)), family);
   const uint32_t pods = std::max(1u, uint32_t(rules.size()) / 10);
   auto running = std::make_unique<policy_classifier>();
@@ -164,11 +168,13 @@ void BM_change(benchmark::State& state) {
     state.SkipWithError(why.c_str());
     return;
   }
-  policy_base_rebuild rebuild;
+  policy_background_builds rebuild;
   std::mt19937 rng(11);
   std::vector<double> ms;
-  uint64_t built = 0, whole = 0, rebased = 0;
+  uint64_t built = 0, whole = 0, rebased = 0, bases = 0;
   for (auto _ : state) {
+    if (background == 2)
+      while (rebuild.folding() && !rebuild.fold_ready()) std::this_thread::sleep_for(std::chrono::microseconds(200));
     // Pod p's second rule (an ingress_allow from a client /24) moves to port 9000 + k.
     const uint32_t pod = one_pod ? 1 : rng() % pods;
     policy_acl_rule& r = rules[size_t{pod} * 10 + 1];
@@ -204,13 +210,17 @@ void BM_change(benchmark::State& state) {
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
     // After the change is visible, as the primary does after publishing.
-    if (background && !rebuild.running() && policy_base_rebuild::wanted(*running) && !rebuild.start(rules, why)) {
-      state.SkipWithError(why.c_str());
-      return;
+    if (background) {
+      bases += rebuild.after_publish(*running, rules.data(), rules.size(), nullptr, why).base;
+      if (!why.empty()) {
+        state.SkipWithError(why.c_str());
+        return;
+      }
     }
   }
   rebuild.stop();
-  state.counters["rebased"] = double(rebased);
+  state.counters["rebased"] = double(rebased);  // changes built over a background build
+  state.counters["bases"] = double(bases);      // new bases started in the background
   std::sort(ms.begin(), ms.end());
   auto at = [&](double q) { return ms[std::min(ms.size() - 1, size_t(q * double(ms.size())))]; };
   state.counters["p50_ms"] = at(0.50);
@@ -280,6 +290,7 @@ BENCHMARK(BM_build)->ArgNames({"rules", "family"})->ArgsProduct({{1000, 10000}, 
 BENCHMARK(BM_change)->ArgNames({"rules", "family", "incremental", "pods", "background"})
     ->ArgsProduct({{1000, 10000}, {4, 6}, {1}, {1}, {0}})->Args({10000, 4, 1, 0, 0})->Args({10000, 6, 1, 0, 0})
     ->Args({1000, 4, 1, 0, 1})->Args({10000, 4, 1, 0, 1})->Args({10000, 6, 1, 0, 1})
+    ->Args({10000, 4, 1, 0, 2})->Args({10000, 6, 1, 0, 2})
     ->Args({10000, 4, 0, 1, 0})->Args({10000, 6, 0, 1, 0})
     ->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(100);
 

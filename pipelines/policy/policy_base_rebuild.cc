@@ -1,6 +1,9 @@
 #include "pipelines/policy/policy_base_rebuild.h"
 
 #include <rte_lcore.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -8,25 +11,38 @@ namespace kgw {
 
 void* policy_base_rebuild::run(void* arg) {
   auto* j = static_cast<job*>(arg);
+  // Below the lcores' threads: with no core of its own (every core an
+  // lcore's) it would otherwise take the worker's CPU right after the change
+  // it follows, when the change's first flows come. Best effort.
+  setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), 19);
   auto c = std::make_unique<policy_classifier>();
-  if (c->build(j->rules.data(), j->rules.size(), j->why)) j->built = std::move(c);
+  // A middle over `over`'s base, whatever its size: a whole build is the
+  // other thread's (a new base), and the changes meanwhile wait for this one.
+  if (c->build(j->rules.data(), j->rules.size(), j->why, j->over.get(), j->renumbered.empty() ? nullptr : &j->renumbered,
+               j->over != nullptr, policy_build_layer::middle))
+    j->built = std::move(c);
+  j->over.reset();  // its contexts are shared: dropped here, not by the main lcore
   j->done.store(true, std::memory_order_release);
   return nullptr;
 }
 
-bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string& why) {
+bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string& why, const policy_classifier* over,
+                                const std::vector<uint32_t>* renumbered) {
   if (started_) {
-    why = "a rebuild runs already";
+    why = "a background build runs already";
     return false;
   }
   job_ = std::make_unique<job>();
   job_->rules = std::move(rules);
+  if (over) job_->over = std::make_unique<policy_classifier>(*over);
+  if (over && renumbered) job_->renumbered = *renumbered;
   if (int rc = rte_ctrl_thread_create(&thread_, "kgw-policy-base", nullptr, run, job_.get()); rc != 0) {
     why = std::string("cannot start the policy rebuild thread: ") + std::strerror(rc);
     job_.reset();
     return false;
   }
   started_ = true;
+  building_ = over ? kind::middle : kind::base;
   return true;
 }
 
@@ -35,7 +51,7 @@ std::unique_ptr<policy_classifier> policy_base_rebuild::take(std::string& why) {
   pthread_join(thread_, nullptr);
   started_ = false;
   auto j = std::move(job_);
-  if (!j->built) why = "policy base rebuild: " + j->why;
+  if (!j->built) why = "policy background build: " + j->why;
   return std::move(j->built);
 }
 
@@ -44,6 +60,42 @@ void policy_base_rebuild::stop() {
   pthread_join(thread_, nullptr);
   started_ = false;
   job_.reset();  // its classifier, if built, was never published
+}
+
+std::unique_ptr<policy_classifier> policy_background_builds::take(std::string& why) {
+  if (!fold_.ready()) return nullptr;
+  folding_base_ = false;
+  return fold_.take(why);
+}
+
+policy_background_builds::started policy_background_builds::after_publish(const policy_classifier& running,
+                                                                         const policy_acl_rule* rules, size_t n,
+                                                                         const std::vector<uint32_t>* base_renumbered,
+                                                                         std::string& why) {
+  started s;
+  if (!base_ && rebase_.ready()) base_ = rebase_.take(why);  // nullptr with `why` when it failed
+  auto copy = [&] { return std::vector<policy_acl_rule>(rules, rules + n); };
+  if (!fold_.running()) {
+    if (base_) {
+      s.fold = fold_.start(copy(), why, base_.get(), base_renumbered);
+      folding_base_ = s.fold;
+      if (s.fold) base_.reset();  // the job holds a copy
+    } else if (running.recent_pods(4) || running.recent_pods(6)) {
+      s.fold = fold_.start(copy(), why, &running);
+    }
+  }
+  // The layers hold many rules, and no new base is on the way to replace them.
+  const bool grown =
+      running.delta_rules(4) > policy_delta_rebase_rules || running.delta_rules(6) > policy_delta_rebase_rules;
+  if (grown && !rebase_.running() && !base_ && !folding_base_) s.base = rebase_.start(copy(), why);
+  return s;
+}
+
+void policy_background_builds::stop() {
+  fold_.stop();
+  rebase_.stop();
+  base_.reset();
+  folding_base_ = false;
 }
 
 }  // namespace kgw

@@ -30,6 +30,8 @@ inline const uint8_t* policy_rule_selected(const policy_acl_rule& r) {
 }
 
 class policy_changed_pods {
+  struct slot;
+
  public:
   static constexpr uint8_t ingress = 1, egress = 2;
 
@@ -40,9 +42,29 @@ class policy_changed_pods {
   uint32_t size() const { return n_; }
 
   // The directions in which `family`'s address `a` changed (0: none).
-  uint8_t of(uint8_t family, const uint8_t* a) const {
-    if (n_ == 0) return 0;
-    return slots_[index_of(key_of(family, a))].directions;
+  uint8_t of(uint8_t family, const uint8_t* a) const { return find().of(family, a); }
+
+  // The table as plain values, for a loop over a burst: held in registers,
+  // not loaded again after each byte the loop stores (which may alias it).
+  class finder {
+   public:
+    uint8_t of(uint8_t family, const uint8_t* a) const {
+      return slots_ ? slots_[probe(slots_, mask_, shift_, key_of(family, a))].directions : 0;
+    }
+
+   private:
+    friend class policy_changed_pods;
+    const slot* slots_ = nullptr;  // null: no Pod
+    size_t mask_ = 0;
+    uint32_t shift_ = 64;
+  };
+  finder find() const {
+    finder f;
+    if (n_ == 0) return f;
+    f.slots_ = slots_.data();
+    f.mask_ = slots_.size() - 1;
+    f.shift_ = shift_;
+    return f;
   }
 
  private:
@@ -82,11 +104,11 @@ class policy_changed_pods {
   // never more than half full, so the probe ends. Fibonacci hashing: the top
   // bits of the product depend on every bit below them, and the address
   // bytes that tell Pods apart (the last ones) are rotated low.
-  size_t index_of(const key& k) const {
+  size_t index_of(const key& k) const { return probe(slots_.data(), slots_.size() - 1, shift_, k); }
+  static size_t probe(const slot* slots, size_t mask, uint32_t shift, const key& k) {
     const uint64_t x = k.lo ^ (k.hi << 32 | k.hi >> 32);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = size_t((x * 0x9e3779b97f4a7c15ull) >> shift_);; i = (i + 1) & mask) {
-      const slot& s = slots_[i];
+    for (size_t i = size_t((x * 0x9e3779b97f4a7c15ull) >> shift);; i = (i + 1) & mask) {
+      const slot& s = slots[i];
       if (!s.directions || s.k == k) return i;
     }
   }

@@ -135,9 +135,11 @@ acl_ctx_ptr build_context(const std::vector<policy_acl_rule>& rules, uint8_t fam
   return ctx;
 }
 
+// `pods`: a delta's, the Pods whose checks it answers.
 std::shared_ptr<const policy_acl_context> make_context(std::vector<policy_acl_rule> rules, uint8_t family,
-                                                       std::string& why) {
+                                                       std::string& why, policy_changed_pods pods = {}) {
   auto c = std::make_shared<policy_acl_context>();
+  c->pods = std::move(pods);
   if (!rules.empty()) {
     c->ctx = family == 4 ? build_context<acl_rule_v4>(rules, family, why) : build_context<acl_rule_v6>(rules, family, why);
     if (!c->ctx) return nullptr;
@@ -180,12 +182,17 @@ int compare_fields(const policy_acl_rule& a, const policy_acl_rule& b) {
   return std::memcmp(a.dst, b.dst, sizeof a.dst);
 }
 
+// Rules sorted by Pod, then field by field, and each one's Pod beside it.
+struct sorted_rules {
+  std::vector<policy_acl_rule> rules;
+  std::vector<pod_key> keys;
+};
+
 // `family`'s rules by Pod, then field by field: the same rules in another
 // order sort the same. Each rule's Pod is taken once, into `keys` (beside the
 // rules, in the same order): a change sorts every rule of the family, and
 // taking the Pod in each comparison was most of its cost.
-std::vector<policy_acl_rule> sorted_by_pod(const policy_acl_rule* rules, size_t n, uint8_t family,
-                                           std::vector<pod_key>& keys) {
+sorted_rules sorted_by_pod(const policy_acl_rule* rules, size_t n, uint8_t family) {
   // The key's 18 bytes as big-endian words, which compare as memcmp does.
   struct keyed {
     uint64_t hi, lo;
@@ -212,161 +219,282 @@ std::vector<policy_acl_rule> sorted_by_pod(const policy_acl_rule* rules, size_t 
     if (a.tail != b.tail) return a.tail < b.tail;
     return compare_fields(rules[a.at], rules[b.at]) < 0;
   });
-  std::vector<policy_acl_rule> out;
-  out.reserve(order.size());
-  keys.clear();
-  keys.reserve(order.size());
+  sorted_rules out;
+  out.rules.reserve(order.size());
+  out.keys.reserve(order.size());
   for (const keyed& k : order) {
-    out.push_back(rules[k.at]);
-    keys.push_back(key_of(rules[k.at]));
+    out.rules.push_back(rules[k.at]);
+    out.keys.push_back(key_of(rules[k.at]));
   }
   return out;
 }
 
 uint32_t policy_of(uint32_t userdata) { return userdata == 0 ? policy_none : userdata - 1; }
 
+// A shared layer's policy indices in the rules being built: through the
+// previous classifier's (`previous`, empty: the same), then `renumbered`;
+// empty when they are the same. False when the kept policies changed order:
+// the layer's priorities follow it, so its answers would be wrong.
+bool renumber(const std::vector<uint32_t>& previous, uint32_t policies, const std::vector<uint32_t>* renumbered,
+              std::vector<uint32_t>& out) {
+  out.clear();
+  if (!renumbered && previous.empty()) return true;
+  out.resize(policies);
+  bool same = true, in_order = true;
+  uint32_t last = 0;
+  for (uint32_t b = 0; b < policies; ++b) {
+    uint32_t p = previous.empty() ? b : previous[b];
+    if (renumbered && p != policy_none) p = p < renumbered->size() ? (*renumbered)[p] : policy_none;
+    out[b] = p;
+    same = same && p == b;
+    if (p == policy_none) continue;
+    in_order = in_order && p >= last;
+    last = p + 1;
+  }
+  if (same) out.clear();
+  return in_order;
+}
+
+// Appends a layer's rules [from, to) (one Pod's), renamed into the rules' indices.
+void append_renamed(sorted_rules& out, const std::vector<policy_acl_rule>& rules, const std::vector<pod_key>& keys,
+                    size_t from, size_t to, const std::vector<uint32_t>& policy) {
+  for (size_t i = from; i < to; ++i) {
+    policy_acl_rule r = rules[i];
+    if (!policy.empty()) r.policy = policy[r.policy];
+    out.rules.push_back(r);
+    out.keys.push_back(keys[i]);
+  }
+}
+
+std::vector<pod_key> keys_of(const std::vector<policy_acl_rule>& rules) {
+  std::vector<pod_key> keys(rules.size());
+  for (size_t i = 0; i < rules.size(); ++i) keys[i] = key_of(rules[i]);
+  return keys;
+}
+
+// The rules `base` and `middle` (nullptr: none) answer with, by Pod, renamed
+// through their maps: a Pod (and direction) the middle holds has the
+// middle's rules, the others the base's. The wide rules are the base's (a
+// middle is only built with the same ones).
+sorted_rules view_of(const policy_acl_context& base, const std::vector<uint32_t>& base_policy,
+                     const policy_acl_context* middle, const std::vector<uint32_t>& middle_policy, uint8_t family) {
+  const std::vector<policy_acl_rule>& b = base.rules;
+  static const std::vector<policy_acl_rule> none;
+  const std::vector<policy_acl_rule>& m = middle ? middle->rules : none;
+  const std::vector<pod_key> bk = keys_of(b), mk = keys_of(m);
+  sorted_rules out;
+  out.rules.reserve(b.size() + m.size());
+  out.keys.reserve(b.size() + m.size());
+  size_t i = 0, j = 0;
+  while (i < b.size() || j < m.size()) {
+    pod_key k = i < b.size() ? bk[i] : mk[j];
+    if (i < b.size() && j < m.size() && compare_keys(mk[j], k) < 0) k = mk[j];
+    const size_t i0 = i, j0 = j;
+    while (i < b.size() && compare_keys(bk[i], k) == 0) ++i;
+    while (j < m.size() && compare_keys(mk[j], k) == 0) ++j;
+    if (middle && !k.wide && (middle->pods.of(family, k.addr) & k.direction))
+      append_renamed(out, m, mk, j0, j, middle_policy);
+    else
+      append_renamed(out, b, bk, i0, i, base_policy);
+  }
+  return out;
+}
+
+// What a delta over `view` holds to answer as `now` does: the rules now of
+// the Pods (and directions) whose rules differ, and every wide rule (which
+// may match their flows too).
+struct layer_diff {
+  std::vector<policy_acl_rule> rules;
+  policy_changed_pods pods;
+  bool wide_changed = false;  // the view answers wrongly for every Pod
+};
+
+layer_diff diff(const sorted_rules& view, const sorted_rules& now, uint8_t family) {
+  const auto& v = view.rules;
+  const auto& w = now.rules;
+  layer_diff d;
+  size_t i = 0, j = 0;
+  while (i < v.size() || j < w.size()) {
+    pod_key k = i < v.size() ? view.keys[i] : now.keys[j];
+    if (j < w.size() && i < v.size() && compare_keys(now.keys[j], k) < 0) k = now.keys[j];
+    const size_t i0 = i, j0 = j;
+    while (i < v.size() && compare_keys(view.keys[i], k) == 0) ++i;
+    while (j < w.size() && compare_keys(now.keys[j], k) == 0) ++j;
+    const bool same = i - i0 == j - j0 &&
+                      std::equal(v.begin() + ptrdiff_t(i0), v.begin() + ptrdiff_t(i), w.begin() + ptrdiff_t(j0),
+                                 [](auto& a, auto& b) { return compare_fields(a, b) == 0; });
+    if (k.wide) {
+      d.wide_changed = d.wide_changed || !same;
+      d.rules.insert(d.rules.end(), w.begin() + ptrdiff_t(j0), w.begin() + ptrdiff_t(j));
+    } else if (!same) {
+      d.pods.add(family, k.addr, k.direction);
+      d.rules.insert(d.rules.end(), w.begin() + ptrdiff_t(j0), w.begin() + ptrdiff_t(j));
+    }
+  }
+  return d;
+}
+
 }  // namespace
+
 
 bool policy_classifier::build_family(family_acl& out, uint8_t family, const policy_acl_rule* rules, size_t n,
                                      std::string& why, const family_acl* previous,
-                                     const std::vector<uint32_t>* renumbered, bool uncapped) {
-  std::vector<pod_key> now_keys;
-  std::vector<policy_acl_rule> now = sorted_by_pod(rules, n, family, now_keys);
-  out.n_rules = now.size();
+                                     const std::vector<uint32_t>* renumbered, bool uncapped,
+                                     policy_build_layer kind) {
+  sorted_rules now = sorted_by_pod(rules, n, family);
+  out.n_rules = now.rules.size();
+  // A layer of previous's, shared, answering in these rules' indices.
+  auto share = [](const layer& from, std::vector<uint32_t> policy) {
+    layer l;
+    l.acl = from.acl;
+    l.ctx = from.acl ? from.acl->ctx.get() : nullptr;
+    l.policy = std::move(policy);
+    return l;
+  };
+  // A delta this big costs about what a whole build does.
+  auto small = [&](const layer_diff& d) {
+    return d.rules.size() <= policy_delta_max_rules && d.pods.size() <= policy_delta_max_rules &&
+           d.rules.size() * 2 <= now.rules.size() + 1;
+  };
+  // The delta's context as `into`; false when rte_acl refuses it.
+  auto build_delta = [&](layer& into, layer_diff& d) {
+    if (d.pods.empty()) return true;  // nothing differs: no layer, nothing built
+    out.stats.changed_pods = d.pods.size();
+    out.stats.rules_built = d.rules.size();
+    into.acl = make_context(std::move(d.rules), family, why, std::move(d.pods));
+    if (!into.acl) return false;
+    into.ctx = into.acl->ctx.get();
+    return true;
+  };
 
-  if (previous && previous->base) {
-    // Pod by Pod, the base's rules against these: the changed Pods' rules
-    // now (and every wide rule, which may match their flows too) make the delta.
-    const std::vector<policy_acl_rule>& base = previous->base->rules;
-    std::vector<pod_key> base_keys(base.size());
-    for (size_t b = 0; b < base.size(); ++b) base_keys[b] = key_of(base[b]);
-    // The base's policy indices now: through the previous classifier's, then
-    // `renumbered`. A base rule is compared as it reads now.
-    // The kept policies must keep their order, which the base's priorities
-    // follow; else the build is a whole one.
-    std::vector<uint32_t> base_policy;
-    bool in_order = true;
-    if (renumbered || !previous->base_policy.empty()) {
-      base_policy.resize(previous->base->policies);
-      bool same_indices = true;
-      uint32_t last = 0;
-      for (uint32_t b = 0; b < base_policy.size(); ++b) {
-        uint32_t p = previous->base_policy.empty() ? b : previous->base_policy[b];
-        if (renumbered && p != policy_none) p = p < renumbered->size() ? (*renumbered)[p] : policy_none;
-        base_policy[b] = p;
-        same_indices = same_indices && p == b;
-        if (p == policy_none) continue;
-        in_order = in_order && p >= last;
-        last = p + 1;
-      }
-      if (same_indices) base_policy.clear();
-    }
-    auto as_now = [&](policy_acl_rule r) {
-      if (!base_policy.empty()) r.policy = base_policy[r.policy];
-      return r;
-    };
-    std::vector<policy_acl_rule> delta;
+  std::vector<uint32_t> base_policy, middle_policy;
+  if (previous && previous->base.acl &&
+      renumber(previous->base.policy, previous->base.acl->policies, renumbered, base_policy)) {
+    const policy_acl_context& base = *previous->base.acl;
     bool wide_changed = false;
-    size_t i = 0, j = 0;
-    while (i < base.size() || j < now.size()) {
-      pod_key k = i < base.size() ? base_keys[i] : now_keys[j];
-      if (j < now.size() && i < base.size() && compare_keys(now_keys[j], k) < 0) k = now_keys[j];
-      const size_t i0 = i, j0 = j;
-      while (i < base.size() && compare_keys(base_keys[i], k) == 0) ++i;
-      while (j < now.size() && compare_keys(now_keys[j], k) == 0) ++j;
-      const bool same = i - i0 == j - j0 && std::equal(base.begin() + ptrdiff_t(i0), base.begin() + ptrdiff_t(i),
-                                                        now.begin() + ptrdiff_t(j0),
-                                                        [&](auto& a, auto& b) { return compare_fields(as_now(a), b) == 0; });
-      if (k.wide) {
-        wide_changed = !same;
-        delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
-      } else if (!same) {
-        out.changed.add(family, k.addr, k.direction);
-        out.stats.changed_pods++;
-        delta.insert(delta.end(), now.begin() + ptrdiff_t(j0), now.begin() + ptrdiff_t(j));
+    if (kind == policy_build_layer::recent) {
+      // Over previous's base and middle: the Pods changed since the middle.
+      const bool with_middle = previous->middle.acl && renumber(previous->middle.policy,
+                                                                previous->middle.acl->policies, renumbered,
+                                                                middle_policy);
+      layer_diff d = diff(view_of(base, base_policy, with_middle ? previous->middle.acl.get() : nullptr,
+                                  middle_policy, family),
+                          now, family);
+      wide_changed = d.wide_changed;
+      if (!wide_changed && (small(d) || uncapped)) {
+        out.base = share(previous->base, std::move(base_policy));
+        if (with_middle) out.middle = share(previous->middle, std::move(middle_policy));
+        return build_delta(out.recent, d);
       }
     }
-    // Out of order or changed wide rules: the base answers wrongly. A large
-    // delta: a whole build costs little more, unless a new base is on the way.
-    const bool small = delta.size() <= policy_delta_max_rules && out.stats.changed_pods <= policy_delta_max_rules &&
-                       delta.size() * 2 <= now.size() + 1;
-    if (in_order && !wide_changed && (small || uncapped)) {
-      out.base = previous->base;
-      out.base_policy = std::move(base_policy);
-      if (!out.changed.empty()) {
-        out.delta = make_context(std::move(delta), family, why);
-        if (!out.delta) return false;
-        out.stats.rules_built = out.delta->rules.size();
+    // Over previous's base alone (the recent layer folded into a middle, on
+    // the change path when it grew too big).
+    if (!wide_changed) {
+      layer_diff d = diff(view_of(base, base_policy, nullptr, middle_policy, family), now, family);
+      if (!d.wide_changed && (small(d) || uncapped)) {
+        out.base = share(previous->base, std::move(base_policy));
+        out.stats.middle = !d.pods.empty();
+        return build_delta(out.middle, d);
       }
-      out.base_ctx = out.base->ctx.get();
-      out.delta_ctx = out.delta ? out.delta->ctx.get() : nullptr;
-      return true;
     }
-    out.changed = policy_changed_pods{};
     out.stats = policy_build_stats{};
   }
+  // Out of order, changed wide rules, too big a delta: all rules, whole.
   out.stats.whole = true;
-  out.stats.rules_built = now.size();
-  out.base = make_context(std::move(now), family, why);
-  if (!out.base) return false;
-  out.base_ctx = out.base->ctx.get();
+  out.stats.rules_built = now.rules.size();
+  out.base.acl = make_context(std::move(now.rules), family, why);
+  if (!out.base.acl) return false;
+  out.base.ctx = out.base.acl->ctx.get();
   return true;
 }
 
 bool policy_classifier::build(const policy_acl_rule* rules, size_t n, std::string& why,
                               const policy_classifier* previous, const std::vector<uint32_t>* renumbered,
-                              bool uncapped) {
+                              bool uncapped, policy_build_layer layer) {
   why.clear();
   // Built aside, so that a failure leaves this classifier as it was (and
   // `previous` may be this one).
   family_acl v4, v6;
-  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr, renumbered, uncapped) ||
-      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr, renumbered, uncapped))
+  if (!build_family(v4, 4, rules, n, why, previous ? &previous->v4_ : nullptr, renumbered, uncapped, layer) ||
+      !build_family(v6, 6, rules, n, why, previous ? &previous->v6_ : nullptr, renumbered, uncapped, layer))
     return false;
   v4_ = std::move(v4);
   v6_ = std::move(v6);
   return true;
 }
 
-void policy_classifier::family_acl::classify(const uint8_t* const* keys, const policy_flow* const* flows, uint32_t n,
-                                             uint32_t (*results)[policy_categories]) const {
-  constexpr uint32_t cap = policy_classify_chunk;
-  if (base_ctx) rte_acl_classify(base_ctx, const_cast<const uint8_t**>(keys), &results[0][0], n, policy_categories);
-  else std::memset(results, 0, sizeof(results[0]) * n);
-  if (!base_policy.empty())
-    for (uint32_t i = 0; i < n; ++i)
-      for (uint32_t& u : results[i])
-        if (u) u = base_policy[u - 1] == policy_none ? 0 : base_policy[u - 1] + 1;
-  if (changed.empty()) return;
-  // Flows to a Pod whose ingress rules changed, or from one whose egress
-  // rules did: those checks come from the delta.
-  const uint8_t* delta_keys[cap];
-  uint8_t at[cap], directions[cap];
-  uint32_t m = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    const policy_flow& f = *flows[i];
-    const uint8_t d = uint8_t((changed.of(f.family, f.dst) & policy_changed_pods::ingress) |
-                              (changed.of(f.family, f.src) & policy_changed_pods::egress));
-    if (!d) continue;
-    delta_keys[m] = keys[i];
-    at[m] = uint8_t(i);
-    directions[m++] = d;
+namespace {
+
+// A layer's answers in the classifier's policy indices.
+void rename(uint32_t (*results)[policy_categories], uint32_t n, const std::vector<uint32_t>& policy) {
+  if (policy.empty()) return;
+  for (uint32_t i = 0; i < n; ++i)
+    for (uint32_t& u : results[i])
+      if (u) u = policy[u - 1] == policy_none ? 0 : policy[u - 1] + 1;
+}
+
+// The directions in which a flow's checks come from a layer whose changed Pods `pods` are.
+uint8_t directions(const policy_changed_pods::finder& pods, const policy_flow& f) {
+  return uint8_t((pods.of(f.family, f.dst) & policy_changed_pods::ingress) |
+                 (pods.of(f.family, f.src) & policy_changed_pods::egress));
+}
+
+// The flows of a chunk whose checks (directions) a delta layer answers.
+struct layer_flows {
+  const uint8_t* keys[policy_classify_chunk];
+  uint8_t at[policy_classify_chunk];
+  uint8_t directions[policy_classify_chunk];
+  uint32_t n = 0;
+
+  void add(const uint8_t* key, uint32_t i, uint8_t d) {
+    keys[n] = key;
+    at[n] = uint8_t(i);
+    directions[n++] = d;
   }
-  if (m == 0) return;
-  uint32_t r[cap][policy_categories];
-  if (delta_ctx) rte_acl_classify(delta_ctx, delta_keys, &r[0][0], m, policy_categories);
-  else std::memset(r, 0, sizeof(r[0]) * m);
-  for (uint32_t j = 0; j < m; ++j) {
-    uint32_t* out = results[at[j]];
-    if (directions[j] & policy_changed_pods::ingress) {
+};
+
+// Those flows' checks, from `ctx` (nullptr: no rule), over results.
+void overlay(const rte_acl_ctx* ctx, const std::vector<uint32_t>& policy, layer_flows& f,
+             uint32_t (*results)[policy_categories]) {
+  if (f.n == 0) return;
+  uint32_t r[policy_classify_chunk][policy_categories];
+  if (ctx) rte_acl_classify(ctx, f.keys, &r[0][0], f.n, policy_categories);
+  else std::memset(r, 0, sizeof(r[0]) * f.n);
+  rename(r, f.n, policy);
+  for (uint32_t j = 0; j < f.n; ++j) {
+    uint32_t* out = results[f.at[j]];
+    if (f.directions[j] & policy_changed_pods::ingress) {
       out[policy_ingress_allow] = r[j][policy_ingress_allow];
       out[policy_ingress_isolated] = r[j][policy_ingress_isolated];
     }
-    if (directions[j] & policy_changed_pods::egress) {
+    if (f.directions[j] & policy_changed_pods::egress) {
       out[policy_egress_allow] = r[j][policy_egress_allow];
       out[policy_egress_isolated] = r[j][policy_egress_isolated];
     }
   }
+}
+
+}  // namespace
+
+void policy_classifier::family_acl::classify(const uint8_t* const* keys, const policy_flow* const* flows, uint32_t n,
+                                             uint32_t (*results)[policy_categories]) const {
+  if (base.ctx) rte_acl_classify(base.ctx, const_cast<const uint8_t**>(keys), &results[0][0], n, policy_categories);
+  else std::memset(results, 0, sizeof(results[0]) * n);
+  rename(results, n, base.policy);
+  if (!middle.acl && !recent.acl) return;
+  // Flows to a Pod whose ingress rules changed, or from one whose egress
+  // rules did: those checks come from the newest layer that holds the Pod.
+  layer_flows from_middle, from_recent;
+  const policy_changed_pods::finder in_recent = recent.find(), in_middle = middle.find();
+  for (uint32_t i = 0; i < n; ++i) {
+    const policy_flow& f = *flows[i];
+    const uint8_t r = directions(in_recent, f);
+    const uint8_t m = uint8_t(directions(in_middle, f) & ~r);
+    if (m) from_middle.add(keys[i], i, m);
+    if (r) from_recent.add(keys[i], i, r);
+  }
+  overlay(middle.ctx, middle.policy, from_middle, results);
+  overlay(recent.ctx, recent.policy, from_recent, results);
 }
 
 void policy_classifier::classify(const policy_flow* flows, uint32_t n, policy_verdict* out) const {

@@ -369,10 +369,12 @@ std::string pods_with_policies(uint32_t pods, uint32_t changed, uint16_t base) {
   return out;
 }
 
-// Many Pods changed: the delta passes policy_delta_rebase_rules, so a new
-// base is built off the change path; the list published after it is done is
-// built over it (here with a policy added first, renumbering the others by
-// name against the new base's list): a delta of only the Pods changed since.
+// Many Pods changed: the layers pass policy_delta_rebase_rules, so a new
+// base is built off the change path (and the changed Pods folded into a
+// middle meanwhile); the list published after it is done starts a middle
+// over it, and the list after that is built over that (here with a policy
+// added first, renumbering the others by name against the new base's
+// list): a recent layer of only the Pods changed since.
 TEST(PolicyPublish, ABigDeltaStartsABaseRebuildThatTheNextListTakes) {
   publisher_fixture f;
   policy_publisher& p = f.p;
@@ -384,7 +386,17 @@ TEST(PolicyPublish, ABigDeltaStartsABaseRebuildThatTheNextListTakes) {
   const policy_classifier& grown = (*p.slot())->classifier;
   EXPECT_FALSE(grown.build_stats(4).whole);
   EXPECT_GT(grown.delta_rules(4), policy_delta_rebase_rules);
-  ASSERT_TRUE(p.rebuilding());
+  ASSERT_TRUE(p.rebasing());
+  EXPECT_TRUE(p.folding());  // the 100 Pods, into a middle over the old base meanwhile
+  for (int i = 0; i < 10000 && !p.rebased(); ++i) rte_delay_us_sleep(1000);
+  ASSERT_TRUE(p.rebased());
+  // The same list again: nothing to build, and a middle over the new base
+  // (nothing changed since its copy) is started.
+  for (int i = 0; i < 10000 && p.folding() && !p.rebuilt(); ++i) rte_delay_us_sleep(1000);
+  ASSERT_TRUE(p.apply(build_policy_rule_list(compile(pods_with_policies(pods, changed, 2000)), error), error)) << error;
+  EXPECT_EQ((*p.slot())->classifier.build_stats(4).changed_pods, 0u);
+  EXPECT_TRUE(p.folding());
+  EXPECT_FALSE(p.rebased());
   for (int i = 0; i < 10000 && !p.rebuilt(); ++i) rte_delay_us_sleep(1000);
   ASSERT_TRUE(p.rebuilt());
 
@@ -394,11 +406,14 @@ TEST(PolicyPublish, ABigDeltaStartsABaseRebuildThatTheNextListTakes) {
   next += "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: first, namespace: a}\n"
           "spec: {podSelector: {matchLabels: {none: none}}, policyTypes: [Ingress]}\n";
   ASSERT_TRUE(p.apply(build_policy_rule_list(compile(next), error), error)) << error;
-  EXPECT_FALSE(p.rebuilding());
+  EXPECT_TRUE(p.folding());  // Pod 200, folded over the new base
+  EXPECT_FALSE(p.rebasing());
   const policy_table* t = *p.slot();
   EXPECT_FALSE(t->classifier.build_stats(4).whole);
   EXPECT_EQ(t->classifier.build_stats(4).changed_pods, 1u);  // Pod 200 only: the others are in the new base
   EXPECT_EQ(t->classifier.delta_rules(4), 2u);
+  EXPECT_EQ(t->classifier.recent_rules(4), 2u);
+  EXPECT_EQ(t->classifier.middle_rules(4), 0u);
   p.reclaim(true);  // the old base goes with the tables that held it
   policy_verdict v;
   for (uint32_t i : {0u, 99u, 100u, 200u}) {
