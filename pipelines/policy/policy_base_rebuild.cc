@@ -1,9 +1,6 @@
 #include "pipelines/policy/policy_base_rebuild.h"
 
 #include <rte_lcore.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cstring>
 
@@ -11,10 +8,10 @@ namespace kgw {
 
 void* policy_base_rebuild::run(void* arg) {
   auto* j = static_cast<job*>(arg);
-  // Below the lcores' threads: with no core of its own (every core an
-  // lcore's) it would otherwise take the worker's CPU right after the change
-  // it follows, when the change's first flows come. Best effort.
-  setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), 19);
+  // At the lcores' own priority: an EAL control thread shares the main
+  // lcore's core when every core is an lcore's, and below it (nice 19) it
+  // starved there, and most likely stalled the main lcore's own builds while
+  // holding the DPDK heap's spinlock (perf/README.md, "Three layers").
   auto c = std::make_unique<policy_classifier>();
   // A middle over `over`'s base, whatever its size: a whole build is the
   // other thread's (a new base), and the changes meanwhile wait for this one.
