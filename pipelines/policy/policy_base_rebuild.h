@@ -1,6 +1,6 @@
 // NetworkPolicy classifiers built off the change path (policy_classifier.h):
 // policy_base_rebuild is one build on a thread of its own (an EAL control
-// thread: on the cores no lcore runs on, at nice 19), from a copy of the
+// thread: on the cores no lcore runs on, else the main lcore's), from a copy of the
 // rules:
 //   a middle  over a classifier's base (what changed since it: the middle
 //             and recent layers folded into one; 10-20 ms at a few hundred
