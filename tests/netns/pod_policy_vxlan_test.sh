@@ -48,20 +48,8 @@ pod_pair_vxlan "$P" "$GW_VTEP_MAC" "$NODE_VTEP_MAC"
 
 M=$WORK/manifests
 mkdir -p "$M" "$WORK/lpod" "$WORK/rpod"
-cat > "$M/cluster.yaml" <<YAML
-apiVersion: v1
-kind: Node
-metadata: {name: gw}
-spec: {podCIDRs: [198.19.50.0/24, "2001:2:0:50::/64"]}
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: remote
-  annotations:
-    flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$NODE_VTEP_MAC"}'
-spec: {podCIDRs: [198.19.60.0/24, "2001:2:0:60::/64"]}
-status: {addresses: [{type: InternalIP, address: 198.18.50.2}]}
+pod_pair_nodes "$NODE_VTEP_MAC" > "$M/cluster.yaml"
+cat >> "$M/cluster.yaml" <<YAML
 ---
 apiVersion: v1
 kind: Namespace
