@@ -4,8 +4,6 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include <malloc.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,11 +25,11 @@ namespace kgw {
 namespace {
 
 // glibc keeps what a pass freed in its fast bins and its unsorted list; the
-// next pass's first large allocations sort all of it into bins (10-30 ms
-// after a full load of 10,000 Services, and again after the first change,
-// which frees the full load's Maglev tables). Large allocations right after
-// a pass do that sorting while no change waits: each sorts up to 10,000
-// chunks, so a few, until the free chunks stop shrinking.
+// next pass's first large allocations sort all of it into bins (7-12 ms
+// after a pass that frees 10,000 Maglev tables, as a reload's does). Large
+// allocations right after a pass do that sorting while no change waits: each
+// sorts up to 10,000 chunks, so a few. After an ordinary change there is
+// little to sort (0.0 ms).
 void sort_freed_memory() {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
