@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/command_bell.h"
 #include "dataplane/eal_args.h"
 #include "dataplane/log.h"
 #include "dataplane/port_setup.h"
@@ -863,6 +864,7 @@ void runtime::serve_commands() {
     }
     if (rte_ring_enqueue_elem(reply_ring_, &reply, sizeof reply) != 0)
       log_warn("command reply ring full; reply to seq {} lost", msg.seq);
+    bell_ring(&state_->reply_bell);
   }
   services_.publisher().reclaim();
   pod_routes_.reclaim();

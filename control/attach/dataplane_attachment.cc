@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/command_bell.h"
 #include "dataplane/eal_args.h"
 
 namespace kgw {
@@ -73,18 +74,27 @@ int dataplane_attachment::send_command(command_type t, uint64_t arg, unsigned ti
   seq_ = (seq_ + 1) & 0xffff;
   command_msg msg{t, mine | seq_, arg};
   if (rte_ring_enqueue_elem(cmd_, &msg, sizeof msg) != 0) return -ENOBUFS;
+  bell_ring(&state_->command_bell);
   uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
   while (rte_get_timer_cycles() < deadline) {
+    uint32_t bell = bell_mark(&state_->reply_bell);
     command_reply r;
-    if (rte_ring_dequeue_elem(reply_, &r, sizeof r) == 0) {
-      if (r.seq == msg.seq) {
-        last_reply_value_ = r.value;
-        return r.status;
-      }
-      // Another process's reply goes back for it; a stale one of ours is dropped.
-      if ((r.seq & 0xffff0000u) != mine) rte_ring_enqueue_elem(reply_, &r, sizeof r);
+    if (rte_ring_dequeue_elem(reply_, &r, sizeof r) != 0) {
+      // A publish waits on this: the main lcore rings as soon as it replied.
+      bell_wait(&state_->reply_bell, bell, 1000);
+      continue;
     }
-    rte_delay_us_sleep(20);  // a publish waits on this: the reply comes within a main-loop turn
+    if (r.seq == msg.seq) {
+      last_reply_value_ = r.value;
+      return r.status;
+    }
+    // Another process's reply goes back for it (woken to take it), and this
+    // one lets it; a stale one of ours is dropped.
+    if ((r.seq & 0xffff0000u) != mine) {
+      rte_ring_enqueue_elem(reply_, &r, sizeof r);
+      bell_ring(&state_->reply_bell);
+      rte_delay_us_sleep(20);
+    }
   }
   return -ETIMEDOUT;
 }

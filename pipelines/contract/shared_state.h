@@ -33,7 +33,7 @@ struct route_stat;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 26;
+inline constexpr uint32_t shared_state_version = 27;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";
@@ -293,6 +293,11 @@ struct shared_state {
   uint64_t policy_build_failures;
   dns_forward_counters dns_forward;
   dns_forward_counters dns_forward_base;      // "clear" baseline, written by the main lcore
+  // Doorbells of the command rings (dataplane/command_bell.h): rung after a
+  // command is queued (the main lcore sleeps on it between its turns) and
+  // after replies are queued (the secondary that sent the command sleeps on it).
+  uint32_t command_bell;
+  uint32_t reply_bell;
 };
 
 // Commands from a secondary to the dataplane's main lcore (16 bytes, inline in the ring).
