@@ -307,11 +307,14 @@ std::optional<endpoint_http_counters> slot_http_counters(const lb_counter_area* 
   return sum_http_counters(*a, slot);
 }
 
-std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(const lb_counter_area* a) {
+std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(const lb_counter_area* a,
+                                                                   const std::unordered_set<uint32_t>* groups) {
   std::unordered_map<uint32_t, std::vector<uint32_t>> out;
-  if (!a || a->magic != lb_counter_area_magic) return out;
+  if (!a || a->magic != lb_counter_area_magic || (groups && groups->empty())) return out;
+  // Retired slots are the few: that test first keeps the walk to one array.
   for (uint32_t s = 0; s < a->n_slots; ++s) {
-    if (!a->identity[s] || !a->retired_at[s] || a->info[s].group == lb_slot_is_group) continue;
+    if (!a->retired_at[s] || !a->identity[s] || a->info[s].group == lb_slot_is_group) continue;
+    if (groups && !groups->contains(a->info[s].group)) continue;
     if (slot_counters(a, s).active > 0) out[a->info[s].group].push_back(s);
   }
   return out;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "pipelines/contract/shared_state.h"
@@ -61,7 +62,9 @@ void for_each_group(const service_directory& d, F&& f) {
 
 // Endpoints gone from their Service's record whose connections still count
 // into their slot (retired, active flows > 0), by the slot of their Service
-// port: what `show service` lists as "removed" until the flows end.
-std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(const lb_counter_area* a);
+// port: what `show service` lists as "removed" until the flows end. With
+// `groups`, only those of these Service port slots.
+std::unordered_map<uint32_t, std::vector<uint32_t>> removed_endpoints(
+    const lb_counter_area* a, const std::unordered_set<uint32_t>* groups = nullptr);
 
 }  // namespace kgw
