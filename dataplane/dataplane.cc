@@ -165,14 +165,19 @@ int run_replay(replay_options o) {
     return 2;
   }
   cfg.workers = 1;
-  std::vector<std::string> eal{"kgw-replay", "-l", "0", "--no-pci", "--no-huge", "-m", "256",
+  // No runtime files (--no-shconf): a replay has no secondaries, and a
+  // replay killed mid-run leaves nothing in /var/run/dpdk behind.
+  std::vector<std::string> eal{"kgw-replay", "-l", "0", "--no-pci", "--no-huge", "-m", "256", "--no-shconf",
                                "--file-prefix=kgw-replay-" + std::to_string(getpid()), "--no-telemetry",
                                "--log-level=lib.eal:error", "--log-level=pmd.net.pcap:error"};
   for (const auto& p : cfg.ports) {
     eal.push_back("--vdev");
     eal.push_back(p.device);
   }
-  eal.insert(eal.end(), o.eal_extra.begin(), o.eal_extra.end());
+  // --in-memory is what a replay already is (no hugepages, no runtime files);
+  // EAL refuses it beside --no-huge, so it is taken as said and dropped.
+  for (const auto& a : o.eal_extra)
+    if (a != "--in-memory") eal.push_back(a);
   if (o.quiet) set_log_level(log_level::warn);
   int rc = 0;
   {
