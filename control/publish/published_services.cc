@@ -6,6 +6,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "control/services/pass_sets.h"
+
 namespace kgw {
 
 std::vector<uint64_t> as_compiled(const service_record& r) {
@@ -146,7 +148,7 @@ void published_services::abandon(service_change_set* c) {
 
 void published_services::forget_pending() {
   next_.clear();
-  fresh_.clear();
+  empty_for_next_pass(fresh_);
   gone_.clear();
   retire_.clear();
   slots_taken_ = 0;

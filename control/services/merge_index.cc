@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "control/services/pass_sets.h"
+
 namespace kgw {
 
 namespace {
@@ -155,7 +157,7 @@ void merge_index::resolve_touched() {
     touched_.insert(key);
     pass_services_.insert(key);
   }
-  to_resolve_.clear();
+  empty_for_next_pass(to_resolve_);
 }
 
 void merge_index::end_pass() {
@@ -255,7 +257,7 @@ std::vector<std::string> merge_index::touched() const {
 }
 
 void merge_index::acknowledge() {
-  touched_.clear();
+  empty_for_next_pass(touched_);
   fresh_ = false;
 }
 
