@@ -6,6 +6,12 @@
 #   scripts/setup.sh            set up and build build/kgw
 #   KGW_BUILD_DIR=dir ...       build somewhere else
 set -euo pipefail
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+case "${1:-}" in
+  "") ;;
+  -h|--help) usage; exit 0 ;;
+  *) echo "$0: unknown argument $1 (settings are environment variables, below)" >&2; usage >&2; exit 2 ;;
+esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${KGW_BUILD_DIR:-$ROOT/build}

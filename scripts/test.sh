@@ -10,6 +10,12 @@
 # and listed; with CI=true, where set-up provides everything, it is a failure.
 #   KGW_SKIP_ASAN=1 / KGW_SKIP_FUZZ=1 leave out steps 3 / 4 (local iteration only).
 set -uo pipefail
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+case "${1:-}" in
+  "") ;;
+  -h|--help) usage; exit 0 ;;
+  *) echo "$0: unknown argument $1 (settings are environment variables, below)" >&2; usage >&2; exit 2 ;;
+esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
