@@ -295,9 +295,19 @@ int conns(uint64_t n) {
 
 }  // namespace
 
+constexpr const char* usage =
+    "usage: tcp_bench bulk SEGMENTS [offload] | conns N [offload] | memory\n"
+    "Two kgw TCP stacks over an in-memory wire (perf/tcp/run runs it under callgrind):\n"
+    "  bulk N     N data segments one way; conns N: N connections opened, one byte each way, closed;\n"
+    "  memory     the stack's bytes per connection; offload: the NIC's checksum offload modelled.\n";
+
 int main(int argc, char** argv) {
+  if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: tcp_bench bulk SEGMENTS [offload] | conns N [offload] | memory\n");
+    std::fputs(usage, stderr);
     return 2;
   }
   std::string prefix = "--file-prefix=kgw-tcp-bench-" + std::to_string(getpid());
@@ -325,7 +335,7 @@ int main(int argc, char** argv) {
     std::printf("memory_per_connection %.0f\n", double(tcp_stack_memory_size(c)) / c.max_connections);
     rc = 0;
   } else {
-    std::fprintf(stderr, "usage: tcp_bench bulk SEGMENTS [offload] | conns N [offload] | memory\n");
+    std::fputs(usage, stderr);
     rc = 2;
   }
   std::string dir = rte_eal_get_runtime_dir();

@@ -240,11 +240,18 @@ int main(int argc, char** argv) {
     printf("%.0f\n", double(c1 - c0) / secs);
     return 0;
   }
+  constexpr const char* usage =
+      "usage: tls_hs_client --connect IP:PORT [--sni NAME] [--resume] [--conns N] [--seconds S] "
+      "[--groups LIST] [--tls12]\n       tls_hs_client --tsc-hz\n"
+      "N connections at once, each a TLS handshake then close_notify both ways, again (perf/tls/run);\n"
+      "--tsc-hz prints the TSC's rate.\n";
+  if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
+    fputs(usage, stdout);
+    return 0;
+  }
   options o;
   if (!parse(argc, argv, o)) {
-    fprintf(stderr,
-            "usage: tls_hs_client --connect IP:PORT [--sni NAME] [--resume] [--conns N] [--seconds S] "
-            "[--groups LIST] [--tls12]\n");
+    fputs(usage, stderr);
     return 2;
   }
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
