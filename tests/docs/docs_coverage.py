@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every gateway.yaml key, `kgw cli` command and kgw subcommand is documented.
+"""Every gateway.yaml key, `kgw cli` command, kgw subcommand and drop reason is documented.
 
 Read from the sources, so that a key or command added without its docs fails
 here rather than reaching users undocumented:
@@ -11,7 +11,11 @@ here rather than reaching users undocumented:
     each alternative's leading words (before its placeholders) and each choice
     of an `a|b` word, must be among the commands docs/cli.md shows in code
     (read the same way);
-  - kgw subcommands (cmd/kgw.cc): `kgw NAME` somewhere in README.md or docs/.
+  - kgw subcommands (cmd/kgw.cc): `kgw NAME` somewhere in README.md or docs/;
+  - drop reasons: every packet drop reason (pipelines/common/drop_reason.h)
+    and TCP segment drop reason (pipelines/l7/tcp/tcp_counters.h) as `name` in
+    docs/cli.md, every HTTP proxy error reason (pipelines/common/http_reason.h)
+    in docs/proxy.md.
 
 usage: docs_coverage.py SOURCE_ROOT
 """
@@ -66,6 +70,17 @@ def command_forms(help_text):
     return sorted(forms)
 
 
+def macro_names(src, macro):
+    """The first argument of every X(...) of an X-macro list."""
+    body = src[src.index("#define " + macro):]
+    lines = []
+    for line in body.split("\n"):
+        lines.append(line)
+        if not line.rstrip().endswith("\\"):
+            break
+    return re.findall(r"X\((\w+),", " ".join(lines))
+
+
 def main():
     root = sys.argv[1]
     failed = []
@@ -87,13 +102,23 @@ def main():
     for s in subs:
         if f"kgw {s}" not in docs:
             failed.append(f"kgw {s} is not in README.md or docs/")
-    if len(keys) < 50 or len(forms) < 30 or len(subs) < 8:
+    reasons = []
+    for header, macro, doc in (("pipelines/common/drop_reason.h", "KGW_DROP_REASONS(X)", "docs/cli.md"),
+                               ("pipelines/l7/tcp/tcp_counters.h", "KGW_TCP_DROPS(X)", "docs/cli.md"),
+                               ("pipelines/common/http_reason.h", "KGW_HTTP_REASONS(X)", "docs/proxy.md")):
+        text = read(root, doc)
+        for name in macro_names(read(root, header), macro):
+            reasons.append(name)
+            if f"`{name}`" not in text:
+                failed.append(f"{macro.split('(')[0]} reason {name} is not in {doc}")
+    if len(keys) < 50 or len(forms) < 30 or len(subs) < 8 or len(reasons) < 100:
         failed.append(f"read too little from the sources ({len(keys)} keys, {len(forms)} commands, {len(subs)} "
-                      "subcommands): has their shape changed?")
+                      f"subcommands, {len(reasons)} reasons): has their shape changed?")
     for f in failed:
         print("FAIL", f)
-    print(f"{len(keys)} gateway.yaml keys, {len(forms)} cli commands, {len(subs)} subcommands checked; "
-          f"{len(keys) + len(forms) + len(subs) - len(failed)} passed, {len(failed)} failed")
+    total = len(keys) + len(forms) + len(subs) + len(reasons)
+    print(f"{len(keys)} gateway.yaml keys, {len(forms)} cli commands, {len(subs)} subcommands, {len(reasons)} "
+          f"drop and error reasons checked; {total - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
 
