@@ -97,8 +97,8 @@ void conntrack_packet(const uint8_t* frame, pkt_meta& m, conntrack_lcore& s, con
   track_packet(frame, m, s, gone, c);
 }
 
-void conntrack_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s,
-                     const conn_removal& gone, lcore_counters& c) {
+uint32_t conntrack_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s,
+                         const conn_removal& gone, lcore_counters& c) {
   // Three passes in the manner of a bulk hash lookup: keys taken and hashed
   // and buckets prefetched, then the connections those buckets name
   // prefetched, then the lookups proper. With millions of connections both
@@ -116,10 +116,14 @@ void conntrack_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrac
     t.prefetch_bucket(m.hash);
   }
   for (uint32_t b = todo; b; b &= b - 1) t.prefetch_conn(meta[__builtin_ctz(b)].hash);
+  uint32_t hits = 0;
   for (uint32_t b = todo; b; b &= b - 1) {
     const unsigned i = __builtin_ctz(b);
-    track_packet(rte_pktmbuf_mtod(pkts[i], const uint8_t*), meta[i], s, gone, c);
+    pkt_meta& m = meta[i];
+    track_packet(rte_pktmbuf_mtod(pkts[i], const uint8_t*), m, s, gone, c);
+    if (m.conn != conn_none && !m.related) hits |= 1u << i;
   }
+  return hits;
 }
 
 uint32_t conntrack_insert(pkt_meta& m, const flow_key& reply, uint32_t reply_hash, conntrack_lcore& s,

@@ -1,0 +1,41 @@
+// Stage: the rest of the way of an established connection's plain packet, in
+// one pass over the packets conntrack found (conntrack_burst's hits), right
+// after it. A plain hit is a TCP segment without SYN or a UDP datagram, not
+// a fragment, of a Service connection NetworkPolicy need not classify again,
+// whose direction's next hop is cached, still valid and has a MAC: what lb,
+// fragment, nat and route would do with it is already known (lb and fragment
+// nothing; nat the rewrite by the connection's deltas and the Service port's
+// and endpoint's counts; route the cached neighbour). It is done here and the
+// packet leaves with verdict tx, so the worker skips those stages' loops for
+// it, or the stages whole when the burst is all plain hits (issue 17: five
+// loops over the burst each testing the verdict cost more than the work).
+// Any other packet is left as conntrack left it, for the stages as before.
+//
+// The same results in the same counters as the stages give: this stage calls
+// their own pieces (nat_translate_tracked, nat_count, route_cached_hop,
+// route_send, lb_policy_stale), and only for packets they would treat alike.
+// The packets it takes never change what the stages do with the others: lb
+// evicts and reopens no connection seen at this burst's time, and a plain
+// hit's connection is not one lb classifies again.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelines/common/pkt_meta.h"
+#include "pipelines/conntrack/conn_table.h"
+#include "pipelines/lb/lb_stage.h"
+#include "pipelines/nat/nat_stage.h"
+#include "pipelines/neighbor/neighbor_lcore.h"
+#include "pipelines/route/nexthop.h"
+
+struct rte_mbuf;
+
+namespace kgw {
+
+// Sends on the plain hits among `hits` (bit i: meta[i], packets conntrack
+// found a connection of) and returns them (bit i set: done, verdict tx).
+// `t` nullptr (no next hops): none is plain.
+uint32_t established_hit_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint32_t hits, const conn_table& conns,
+                               const lb_lcore& lb, const nat_lcore& nat, const nexthop_table* t, neighbor_lcore& nb);
+
+}  // namespace kgw
