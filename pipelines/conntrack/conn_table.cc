@@ -192,18 +192,6 @@ uint32_t conn_table::timeout_s(conn_state s) const {
   return sec;
 }
 
-void conn_table::prefetch_conn(uint32_t hash) const {
-  const bucket& b = buckets_[hash & bucket_mask_];
-  uint32_t sig = sig_of(hash);
-  for (unsigned s = 0; s < bucket_slots; ++s) {
-    if (b.sig[s] != sig) continue;
-    const conn* c = &conns_[b.ref[s] >> 1];
-    __builtin_prefetch(c);
-    __builtin_prefetch(reinterpret_cast<const char*>(c) + 64);
-    return;
-  }
-}
-
 void conn_table::remove_expired(uint32_t id, const conn_removal& gone) {
   counters_.expired++;
   remove(id, gone);

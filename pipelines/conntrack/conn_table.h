@@ -161,7 +161,7 @@ class conn_table {
   // connections they point at, then look up): with millions of connections
   // both are cache misses, and overlapping them across a burst hides the latency.
   void prefetch_bucket(uint32_t hash) const { __builtin_prefetch(&buckets_[hash & bucket_mask_]); }
-  void prefetch_conn(uint32_t hash) const;
+  void prefetch_conn(uint32_t hash) const;  // (inline, below: once per tracked packet)
   // Inserts both directions (keys with their flow_hash) with state from the
   // first packet; evicts the oldest connection of a full bucket. Returns
   // conn_none when nothing can be evicted.
@@ -217,6 +217,18 @@ class conn_table {
   conn_timeouts timeouts_{};
   conn_counters counters_{};
 };
+
+inline void conn_table::prefetch_conn(uint32_t hash) const {
+  const bucket& b = buckets_[hash & bucket_mask_];
+  const uint32_t sig = sig_of(hash);
+  for (unsigned s = 0; s < bucket_slots; ++s) {
+    if (b.sig[s] != sig) continue;
+    const conn* c = &conns_[b.ref[s] >> 1];
+    __builtin_prefetch(c);
+    __builtin_prefetch(reinterpret_cast<const char*>(c) + 64);
+    return;
+  }
+}
 
 inline conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns, const conn_removal& gone) {
   const bucket& b = buckets_[h & bucket_mask_];
