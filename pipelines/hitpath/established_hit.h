@@ -16,7 +16,12 @@
 // route_send, lb_policy_stale), and only for packets they would treat alike.
 // The packets it takes never change what the stages do with the others: lb
 // evicts and reopens no connection seen at this burst's time, and a plain
-// hit's connection is not one lb classifies again.
+// hit's connection is not one lb classifies again. Whether NetworkPolicy is
+// due is asked of the rules the burst started with (lb_use_policy): lb may
+// load newer ones midway, to let a new flow through (lb_reload_policy); a
+// plain hit then goes under the rules before, as the packets ahead of that
+// flow in the burst do, and the change reaches its connection with the next
+// burst.
 #pragma once
 
 #include <cstdint>
