@@ -454,11 +454,10 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     lb_use_policy(w.lb, w.policy_slot ? __atomic_load_n(w.policy_slot, __ATOMIC_ACQUIRE) : nullptr);
     w.lb.pods = w.pods.routes;
     w.neighbor.now_tick = neighbor_tick(w.now_ns);
-    const uint32_t hits = conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
-    // Plain established hits go all the way at once; the stages below see
-    // the rest, and are not run at all when nothing is left.
-    done = hits ? established_hit_burst(pkts, meta, hits, *w.conntrack.table, w.lb, w.nat, w.nexthops, w.neighbor)
-                : 0;
+    // conntrack, and plain established hits all the way at once; the stages
+    // below see the rest, and are not run at all when nothing is left.
+    done = established_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c, w.lb, w.nat, w.nexthops,
+                             w.neighbor);
     if (__builtin_popcount(done) != n) {
       lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
       fragment_burst(pkts, meta, n, w.conntrack, w.lb, w.frag_hold, c);

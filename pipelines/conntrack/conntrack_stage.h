@@ -31,11 +31,10 @@ struct conntrack_lcore {
 };
 
 // `gone` learns of the connections the table lets go meanwhile (expired ones
-// found by a lookup, closed ones a new SYN reopens). Returns the packets
-// (bit i: meta[i]) that are packets of a connection found, not ICMP errors
-// about one: where the worker's established-hit path looks (pipelines/hitpath).
-uint32_t conntrack_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s,
-                         const conn_removal& gone, lcore_counters& c);
+// found by a lookup, closed ones a new SYN reopens). (The worker runs it as
+// part of established_burst, pipelines/hitpath.)
+void conntrack_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s,
+                     const conn_removal& gone, lcore_counters& c);
 
 // The stage for one packet whose key and hash are already in `m`. lb looks a
 // miss up again with it once an earlier packet of the burst has created a

@@ -3,6 +3,7 @@
 #include <rte_mbuf.h>
 
 #include "pipelines/common/protocols.h"
+#include "pipelines/conntrack/conntrack_passes.h"
 #include "pipelines/route/route_stage.h"
 
 namespace kgw {
@@ -20,26 +21,27 @@ bool plain(const pkt_meta& m, const conn& cn, const lb_lcore& lb) {
 
 }  // namespace
 
-uint32_t established_hit_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint32_t hits, const conn_table& conns,
-                               const lb_lcore& lb, const nat_lcore& nat, const nexthop_table* t, neighbor_lcore& nb) {
-  if (!t) return 0;
-  uint32_t done = 0;
-  for (uint32_t b = hits; b; b &= b - 1) {
-    const unsigned i = __builtin_ctz(b);
+uint32_t established_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& ct,
+                           const conn_removal& gone, lcore_counters& c, const lb_lcore& lb, const nat_lcore& nat,
+                           const nexthop_table* t, neighbor_lcore& nb) {
+  if (!t) {
+    conntrack_burst(pkts, meta, n, ct, gone, c);
+    return 0;
+  }
+  const conn_table& conns = *ct.table;
+  return conntrack_detail::track_burst(pkts, meta, n, ct, gone, c, [&](unsigned i, uint8_t* frame) {
     pkt_meta& m = meta[i];
     const conn& cn = conns.at(m.conn);
-    if (!plain(m, cn, lb)) continue;
+    if (!plain(m, cn, lb)) return false;
     // The hop first: a packet whose hop route would look up again is left
     // untouched for the stages.
     const neighbor_entry* e = route_cached_hop(*t, cn, m.dir);
-    if (!e) continue;
-    uint8_t* frame = rte_pktmbuf_mtod(pkts[i], uint8_t*);
+    if (!e) return false;
     nat_translate_tracked(frame, m, cn);
     nat_count(nat, cn, m);
     route_send(frame, m, *t, *e, nb);
-    done |= 1u << i;
-  }
-  return done;
+    return true;
+  });
 }
 
 }  // namespace kgw

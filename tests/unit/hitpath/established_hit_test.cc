@@ -1,7 +1,7 @@
 // The established-hit path against the stages it stands in for: two workers
 // with the same Services, tables and next hops take the same bursts, one
-// through conntrack, lb, fragment, nat and route, the other with
-// established_hit_burst after conntrack and the stages for what it leaves.
+// through conntrack, lb, fragment, nat and route, the other through
+// established_burst in conntrack's place and the stages for what it leaves.
 // Every frame, verdict and port, the stage counters, the Service port and
 // endpoint counts, the connection records and the neighbour marks must come
 // out the same; the path must take the plain hits, and only them.
@@ -63,8 +63,12 @@ struct world {
     w->cs.now_ns = now;
     nb.now_tick = neighbor_tick(now);
     parse_burst(b.data(), meta.data(), n, w->c);
-    const uint32_t hits = conntrack_burst(b.data(), meta.data(), n, w->cs, lb_removal(w->s.counters), w->c);
-    done = fused ? established_hit_burst(b.data(), meta.data(), hits, w->ct.table, w->s, nat, w->nh.get(), nb) : 0;
+    done = 0;
+    if (fused)
+      done = established_burst(b.data(), meta.data(), n, w->cs, lb_removal(w->s.counters), w->c, w->s, nat,
+                               w->nh.get(), nb);
+    else
+      conntrack_burst(b.data(), meta.data(), n, w->cs, lb_removal(w->s.counters), w->c);
     lb_burst(b.data(), meta.data(), n, w->s, w->cs, w->c);
     fragment_burst(b.data(), meta.data(), n, w->cs, w->s, hold, w->c);
     nat_burst(b.data(), meta.data(), n, nat, w->ct.table, w->c);
