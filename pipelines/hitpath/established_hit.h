@@ -2,8 +2,8 @@
 // established connection's plain packet, right after the packet's lookup
 // (its metadata, frame and connection at hand: no loop of its own). A plain
 // hit is a TCP segment without SYN or a UDP datagram, not a fragment, of a
-// Service connection NetworkPolicy need not classify again,
-// whose direction's next hop is cached, still valid and has a MAC: what lb,
+// Service connection NetworkPolicy need not classify again, whose
+// direction's next hop is cached, still valid and has a MAC: what lb,
 // fragment, nat and route would do with it is already known (lb and fragment
 // nothing; nat the rewrite by the connection's deltas and the Service port's
 // and endpoint's counts; route the cached neighbour). It is done here and the
@@ -28,8 +28,8 @@
 
 #include <cstdint>
 
-#include "pipelines/common/pkt_meta.h"
 #include "pipelines/common/lcore_counters.h"
+#include "pipelines/common/pkt_meta.h"
 #include "pipelines/conntrack/conntrack_stage.h"
 #include "pipelines/lb/lb_stage.h"
 #include "pipelines/nat/nat_stage.h"
