@@ -50,7 +50,11 @@ inline uint32_t csum_add_bytes(uint32_t sum, const uint8_t* p, size_t len) {
     s += w;
   }
   // Fold to 16 bits in host order, then present it as a big-endian value.
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  // Fixed steps, no loop: 64 bits to 33, to 32 (at most 2^32), to 0x1fffe, to 16.
+  s = (s & 0xffffffffu) + (s >> 32);
+  s = (s & 0xffffffffu) + (s >> 32);
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
   uint16_t host = static_cast<uint16_t>(s);
   uint8_t be[2];
   std::memcpy(be, &host, 2);
@@ -60,7 +64,8 @@ inline uint32_t csum_add_bytes(uint32_t sum, const uint8_t* p, size_t len) {
 inline uint32_t csum_add16(uint32_t sum, uint16_t v) { return sum + v; }
 
 inline uint16_t csum_fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);  // at most 0x1fffe
+  sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(sum);
 }
 
