@@ -13,20 +13,22 @@ inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 
 // walked first and the name lowered as one run of bytes afterwards: length
 // bytes (0..63) lie below 'A', so lowering leaves them as they are.
 bool read_qname(const uint8_t* msg, uint32_t len, uint32_t& p, query& q) {
-  uint32_t start = p, n = 0, labels = 0;
+  uint32_t start = p, labels = 0;
+  // A label ends inside the message and leaves room for the root's byte
+  // within the 255: one bound for both.
+  uint32_t lim = start + max_name_len - 1 < len ? start + max_name_len - 1 : len;
   for (;;) {
     if (p >= len) return false;
     uint32_t l = msg[p];
     if (l == 0) break;
     if (l > max_label_len) return false;  // a pointer, or a label type RFC 6891 retired
-    if (n + 1 + l + 1 > max_name_len || p + 1 + l > len) return false;
-    q.label_at[labels++] = static_cast<uint8_t>(n);
-    n += 1 + l;
+    if (p + 1 + l > lim) return false;
+    q.label_at[labels++] = static_cast<uint8_t>(p - start);
     p += 1 + l;
   }
   p++;
-  n++;
-  lower_ascii(q.lower, msg + start, n);
+  uint32_t n = p - start;
+  q.hash = lower_ascii(q.lower, msg + start, n);
   q.name_len = static_cast<uint8_t>(n);
   q.n_labels = static_cast<uint8_t>(labels);
   return true;
@@ -160,9 +162,33 @@ void writer::add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint3
   }
 }
 
-void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_entries(name, len, len, at); }
+void writer::make_question_entries() {
+  question_pending_ = false;
+  add_entries(question_, question_len_, question_len_, question_at_);
+  question_entries_ = n_dict_;
+}
+
+void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) {
+  // Noted only when it would be the dictionary's first entry, whole: then a
+  // name that is the same bytes is a pointer at `at` (put_name).
+  if (n_dict_ == 0 && !question_pending_ && len > 1 && at < 0x4000) {
+    question_pending_ = true;
+    question_ = name;
+    question_len_ = len;
+    question_at_ = at;
+    return;
+  }
+  if (question_pending_) make_question_entries();
+  add_entries(name, len, len, at);
+}
 
 bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
+  if (question_pending_) {
+    // The search below would stop at its first step: the whole name, the
+    // question's first entry.
+    if (compress && name == question_ && len == question_len_) return put_u16(static_cast<uint16_t>(0xc000 | question_at_));
+    make_question_entries();
+  }
   uint32_t start = pos_;
   if (compress) {
     for (uint32_t i = 0; name[i] != 0; i += name[i] + 1u) {

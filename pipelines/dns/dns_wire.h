@@ -5,8 +5,11 @@
 // target use them.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
+
+#include "pipelines/dns/dns_name_hash.h"
 
 namespace kgw::dns {
 
@@ -53,9 +56,11 @@ inline constexpr uint16_t flag_ad = 0x0020;
 inline constexpr uint16_t flag_cd = 0x0010;
 inline constexpr uint16_t edns_flag_do = 0x8000;  // in the OPT's TTL, below version and extended rcode
 
-// Copies `n` bytes, ASCII letters in lower case, eight at a time: DNS names
-// compare case-insensitively (RFC 4343), and this runs for every query.
-inline void lower_ascii(uint8_t* dst, const uint8_t* src, uint32_t n) {
+// Copies `n` bytes, ASCII letters in lower case, eight at a time, and returns
+// name_hash of the copy: DNS names compare case-insensitively (RFC 4343), the
+// table is indexed by the hash of the lower-case name, and this runs for every
+// query (one pass over the name's words for both).
+[[gnu::always_inline]] inline uint32_t lower_ascii(uint8_t* dst, const uint8_t* src, uint32_t n) {
   constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
   auto lower8 = [](uint64_t w) {
     uint64_t heptets = w & ~high;
@@ -68,13 +73,18 @@ inline void lower_ascii(uint8_t* dst, const uint8_t* src, uint32_t n) {
     std::memcpy(&w, src + at, 8);
     w = lower8(w);
     std::memcpy(dst + at, &w, 8);
+    return w;
   };
+  name_hasher h(n);
   if (n < 8) {
     for (uint32_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(lower8(src[i]));
-    return;
+    uint64_t tail = 0;
+    std::memcpy(&tail, dst, n);
+    return h.finish(tail);
   }
-  for (uint32_t i = 0; i + 8 <= n; i += 8) word(i);
-  if (n % 8) word(n - 8);  // the last eight again: lowering twice changes nothing
+  for (uint32_t i = 0; i + 8 <= n; i += 8) h.word(word(i));
+  uint32_t r = n % 8;  // the last eight again: lowering twice changes nothing
+  return h.finish(r ? name_hasher::tail_of_last_word(word(n - 8), r) : 0);
 }
 
 // What the parse of a query found (the rule is in docs/dns.md, "Malformed queries").
@@ -99,6 +109,7 @@ struct query {
   // parse wrote (n_labels, name_len) is read.
   uint8_t label_at[max_labels + 1];  // where each label starts in the name
   uint8_t lower[max_name_len];       // QNAME with ASCII letters in lower case
+  uint32_t hash = 0;                 // name_hash of lower
   uint32_t question_end = 0;  // message offset just past the question
   bool edns = false;          // an OPT RR came
   uint8_t edns_version = 0;
@@ -142,11 +153,17 @@ class writer {
   struct mark {
     uint32_t pos;
     uint32_t n_dict;
+    bool question_pending;
   };
-  mark here() const { return {pos_, n_dict_}; }
+  mark here() const { return {pos_, n_dict_, question_pending_}; }
   void rewind(mark m) {
     pos_ = m.pos;
-    n_dict_ = m.n_dict;
+    if (m.question_pending && !question_pending_) {
+      n_dict_ = question_entries_;  // the question's entries, made since the mark, stay first
+    } else {
+      n_dict_ = m.n_dict;
+      question_pending_ = m.question_pending;
+    }
   }
   // Moves the end forward over bytes already in place (the question).
   void skip_to(uint32_t pos) { pos_ = pos; }
@@ -179,17 +196,34 @@ class writer {
   // to a pointer where a suffix is already in the message (never for SRV's
   // target, RFC 2782). Either way its labels can be pointed at later.
   bool put_name(const uint8_t* name, uint32_t len, bool compress = true);
-  // A name already at `at` in the message (the question), for later names to point at.
+  // A name already at `at` in the message (the question), for later names to
+  // point at. The first one is only noted: its entries are made when a name
+  // is compared or added, as most answers (an A or AAAA record owned by the
+  // question, a pointer at it) never need them.
   void remember(const uint8_t* name, uint32_t len, uint32_t at);
+  // A record's part after its owner when its RDATA goes as it is (A, AAAA,
+  // TXT, ...): TYPE, CLASS, TTL, RDLENGTH and the RDATA, one bounds check.
+  bool put_fixed(uint16_t type, uint16_t cls, uint32_t ttl, const uint8_t* rdata, uint16_t rdlen) {
+    if (pos_ + 10 + rdlen > limit_) return false;
+    store(pos_, type);
+    store(pos_ + 2, cls);
+    store(pos_ + 4, static_cast<uint16_t>(ttl >> 16));
+    store(pos_ + 6, static_cast<uint16_t>(ttl));
+    store(pos_ + 8, rdlen);
+    std::memcpy(msg_ + pos_ + 10, rdata, rdlen);
+    pos_ += 10 + rdlen;
+    return true;
+  }
   // The 16-bit field at `at`, written again (counts, RDLENGTH).
   void patch_u16(uint32_t at, uint16_t v) { store(at, v); }
 
  private:
-  void store(uint32_t at, uint16_t v) {
-    msg_[at] = static_cast<uint8_t>(v >> 8);
-    msg_[at + 1] = static_cast<uint8_t>(v);
+  void store(uint32_t at, uint16_t v) {  // big-endian: one swap and one store
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
+    std::memcpy(msg_ + at, &v, 2);
   }
   void add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at);
+  void make_question_entries();
 
   struct entry {
     const uint8_t* suffix;  // the name from this label on, uncompressed
@@ -201,6 +235,11 @@ class writer {
   uint32_t limit_;
   uint32_t pos_ = 0;
   uint32_t n_dict_ = 0;
+  // The question remembered, its entries not made yet (they come first in dict_).
+  bool question_pending_ = false;
+  uint32_t question_entries_ = 0;  // how many it made
+  const uint8_t* question_ = nullptr;
+  uint32_t question_len_ = 0, question_at_ = 0;
   entry dict_[max_dict];
 };
 
