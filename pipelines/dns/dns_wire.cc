@@ -156,10 +156,12 @@ bool ends_with(const query& q, const uint8_t* suffix, uint32_t suffix_len) {
 
 // Entries for the labels of `name` (`len` bytes) before offset `upto`, the first written at `at`.
 void writer::add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
-  for (uint32_t i = 0; i < upto && name[i] != 0; i += name[i] + 1u) {
-    if (n_dict_ == max_dict || at + i >= 0x4000) return;  // no room, or beyond a pointer's reach
-    dict_[n_dict_++] = {name + i, static_cast<uint16_t>(at + i), static_cast<uint8_t>(len - i)};
+  uint32_t n = n_dict_;  // in a register: the stores below could alias `name` for all the compiler knows
+  for (uint32_t i = 0, l; i < upto && (l = name[i]) != 0; i += l + 1u) {
+    if (n == max_dict || at + i >= 0x4000) break;  // no room, or beyond a pointer's reach
+    dict_[n++] = {name + i, static_cast<uint16_t>(at + i), static_cast<uint8_t>(len - i)};
   }
+  n_dict_ = n;
 }
 
 void writer::make_question_entries() {
@@ -190,19 +192,30 @@ bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
     make_question_entries();
   }
   uint32_t start = pos_;
-  if (compress) {
-    for (uint32_t i = 0; name[i] != 0; i += name[i] + 1u) {
-      uint32_t rest = len - i;
-      for (uint32_t k = 0; k < n_dict_; ++k) {
-        const entry& e = dict_[k];
-        if (e.len != rest || (e.suffix != name + i && std::memcmp(e.suffix, name + i, rest) != 0)) continue;
-        if (pos_ + i + 2 > limit_) return false;
-        std::memcpy(msg_ + pos_, name, i);
-        pos_ += i;
-        put_u16(static_cast<uint16_t>(0xc000 | e.at));
-        add_entries(name, len, i, start);
-        return true;
-      }
+  if (compress && n_dict_) {
+    // The longest suffix of the name (at a label's start) that an entry
+    // holds, the first such entry: one pass over the entries, each looked
+    // at only when its length puts it at a label's start and it would be
+    // longer than the best so far.
+    uint64_t starts[4] = {};
+    for (uint32_t i = 0, l; (l = name[i]) != 0; i += l + 1u) starts[i >> 6] |= 1ull << (i & 63);
+    uint32_t best = len, best_at = 0;
+    for (uint32_t k = 0; k < n_dict_; ++k) {
+      const entry& e = dict_[k];
+      uint32_t i = len - e.len;  // where the entry's suffix would start (wraps when longer)
+      if (i >= best || !(starts[i >> 6] >> (i & 63) & 1)) continue;
+      if (e.suffix != name + i && std::memcmp(e.suffix, name + i, e.len) != 0) continue;
+      best = i;
+      best_at = e.at;
+      if (i == 0) break;
+    }
+    if (best < len) {
+      if (pos_ + best + 2 > limit_) return false;
+      std::memcpy(msg_ + pos_, name, best);
+      pos_ += best;
+      put_u16(static_cast<uint16_t>(0xc000 | best_at));
+      add_entries(name, len, best, start);
+      return true;
     }
   }
   if (!put_bytes(name, len)) return false;
