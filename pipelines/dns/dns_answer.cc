@@ -27,9 +27,9 @@ bool put_rr(writer& w, const table& t, const uint8_t* owner, uint32_t owner_len,
       case type_srv:  // priority, weight, port; the target is never compressed (RFC 2782)
         ok = w.put_bytes(rd, 6) && w.put_name(rd + 6, rr.rdlen - 6u, false);
         break;
-      case type_soa: {  // MNAME, RNAME, then the serial: the table's generation
-        uint32_t m1 = name_length(rd, rr.rdlen);
-        uint32_t m2 = name_length(rd + m1, rr.rdlen - m1);
+      case type_soa: {  // MNAME, RNAME (table_valid checked them), then the serial: the table's generation
+        uint32_t m1 = checked_name_length(rd);
+        uint32_t m2 = checked_name_length(rd + m1);
         ok = w.put_name(rd, m1) && w.put_name(rd + m1, m2) && w.put_u32(static_cast<uint32_t>(t.generation)) &&
              w.put_bytes(rd + m1 + m2 + 4, 16);
         break;

@@ -247,4 +247,12 @@ class writer {
 // labels of 1..63 bytes, no pointer, at most 255 bytes. 0 when it is not.
 uint32_t name_length(const uint8_t* p, uint32_t room);
 
+// The length of a name known to be well formed (one of a table's, which
+// table_valid checked with name_length): its labels walked, nothing checked.
+inline uint32_t checked_name_length(const uint8_t* p) {
+  uint32_t n = 0;
+  for (uint32_t l; (l = p[n]) != 0;) n += l + 1;
+  return n + 1;
+}
+
 }  // namespace kgw::dns
