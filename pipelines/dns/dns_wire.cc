@@ -154,72 +154,55 @@ bool ends_with(const query& q, const uint8_t* suffix, uint32_t suffix_len) {
   return std::memcmp(q.lower + start, suffix, suffix_len) == 0;
 }
 
-// Entries for the labels of `name` (`len` bytes) before offset `upto`, the first written at `at`.
-void writer::add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
-  uint32_t n = n_dict_;  // in a register: the stores below could alias `name` for all the compiler knows
-  for (uint32_t i = 0, l; i < upto && (l = name[i]) != 0; i += l + 1u) {
-    if (n == max_dict || at + i >= 0x4000) break;  // no room, or beyond a pointer's reach
-    dict_[n++] = {name + i, static_cast<uint16_t>(at + i), static_cast<uint8_t>(len - i)};
-  }
-  n_dict_ = n;
+// `name` (`len` bytes), its labels before offset `upto` written from `at` on.
+void writer::add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
+  // None of its labels could be pointed at: nothing before `upto`, beyond a
+  // pointer's reach, or the root. Then each name noted holds at least one
+  // suffix, and max_dict names hold as many as the dictionary takes.
+  if (upto == 0 || at >= 0x4000 || name[0] == 0 || n_names_ == max_dict) return;
+  names_[n_names_++] = {name, static_cast<uint16_t>(at), static_cast<uint8_t>(len), static_cast<uint8_t>(upto)};
 }
 
-void writer::make_question_entries() {
-  question_pending_ = false;
-  add_entries(question_, question_len_, question_len_, question_at_);
-  question_entries_ = n_dict_;
-}
-
-void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) {
-  // Noted only when it would be the dictionary's first entry, whole: then a
-  // name that is the same bytes is a pointer at `at` (put_name).
-  if (n_dict_ == 0 && !question_pending_ && len > 1 && at < 0x4000) {
-    question_pending_ = true;
-    question_ = name;
-    question_len_ = len;
-    question_at_ = at;
-    return;
-  }
-  if (question_pending_) make_question_entries();
-  add_entries(name, len, len, at);
-}
+void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_name(name, len, len, at); }
 
 bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
-  if (question_pending_) {
-    // The search below would stop at its first step: the whole name, the
-    // question's first entry.
-    if (compress && name == question_ && len == question_len_) return put_u16(static_cast<uint16_t>(0xc000 | question_at_));
-    make_question_entries();
-  }
   uint32_t start = pos_;
-  if (compress && n_dict_) {
-    // The longest suffix of the name (at a label's start) that an entry
-    // holds, the first such entry: one pass over the entries, each looked
-    // at only when its length puts it at a label's start and it would be
-    // longer than the best so far.
-    uint64_t starts[4] = {};
+  if (compress && n_names_) {
+    // The longest suffix of the name (from a label's start) that a suffix
+    // of a written name equals, byte for byte; of those, the first written.
+    const written_name& first = names_[0];
+    if (first.name == name && first.len == len)  // the question again: its first suffix is the first of all
+      return put_u16(static_cast<uint16_t>(0xc000 | first.at));
+    uint64_t starts[4] = {};  // the name's label starts
     for (uint32_t i = 0, l; (l = name[i]) != 0; i += l + 1u) starts[i >> 6] |= 1ull << (i & 63);
     uint32_t best = len, best_at = 0;
-    for (uint32_t k = 0; k < n_dict_; ++k) {
-      const entry& e = dict_[k];
-      uint32_t i = len - e.len;  // where the entry's suffix would start (wraps when longer)
-      if (i >= best || !(starts[i >> 6] >> (i & 63) & 1)) continue;
-      if (e.suffix != name + i && std::memcmp(e.suffix, name + i, e.len) != 0) continue;
-      best = i;
-      best_at = e.at;
-      if (i == 0) break;
+    uint32_t left = max_dict;  // the dictionary holds the first max_dict suffixes
+    for (uint32_t r = 0, n = n_names_; r < n && best != 0 && left; ++r) {
+      const uint8_t* wn = names_[r].name;
+      uint32_t w_at = names_[r].at, w_len = names_[r].len;
+      // Its labels before upto, as far as a pointer reaches (add_name: w_at < 0x4000).
+      uint32_t end = names_[r].upto < 0x4000 - w_at ? names_[r].upto : 0x4000 - w_at;
+      for (uint32_t j = 0, l; j < end && (l = wn[j]) != 0 && left; j += l + 1u) {
+        left--;
+        uint32_t i = len - (w_len - j);  // where the same suffix would start in the name (wraps when longer)
+        if (i >= best || !(starts[i >> 6] >> (i & 63) & 1)) continue;
+        if (wn + j != name + i && std::memcmp(wn + j, name + i, w_len - j) != 0) continue;
+        best = i;
+        best_at = w_at + j;
+        if (i == 0) break;
+      }
     }
     if (best < len) {
       if (pos_ + best + 2 > limit_) return false;
       std::memcpy(msg_ + pos_, name, best);
       pos_ += best;
       put_u16(static_cast<uint16_t>(0xc000 | best_at));
-      add_entries(name, len, best, start);
+      add_name(name, len, best, start);
       return true;
     }
   }
   if (!put_bytes(name, len)) return false;
-  add_entries(name, len, len, start);
+  add_name(name, len, len, start);
   return true;
 }
 

@@ -152,18 +152,12 @@ class writer {
   // Where the message is, to come back to (a record that did not fit).
   struct mark {
     uint32_t pos;
-    uint32_t n_dict;
-    bool question_pending;
+    uint32_t n_names;
   };
-  mark here() const { return {pos_, n_dict_, question_pending_}; }
+  mark here() const { return {pos_, n_names_}; }
   void rewind(mark m) {
     pos_ = m.pos;
-    if (m.question_pending && !question_pending_) {
-      n_dict_ = question_entries_;  // the question's entries, made since the mark, stay first
-    } else {
-      n_dict_ = m.n_dict;
-      question_pending_ = m.question_pending;
-    }
+    n_names_ = m.n_names;
   }
   // Moves the end forward over bytes already in place (the question).
   void skip_to(uint32_t pos) { pos_ = pos; }
@@ -196,10 +190,7 @@ class writer {
   // to a pointer where a suffix is already in the message (never for SRV's
   // target, RFC 2782). Either way its labels can be pointed at later.
   bool put_name(const uint8_t* name, uint32_t len, bool compress = true);
-  // A name already at `at` in the message (the question), for later names to
-  // point at. The first one is only noted: its entries are made when a name
-  // is compared or added, as most answers (an A or AAAA record owned by the
-  // question, a pointer at it) never need them.
+  // A name already at `at` in the message (the question), for later names to point at.
   void remember(const uint8_t* name, uint32_t len, uint32_t at);
   // A record's part after its owner when its RDATA goes as it is (A, AAAA,
   // TXT, ...): TYPE, CLASS, TTL, RDLENGTH and the RDATA, one bounds check.
@@ -222,25 +213,26 @@ class writer {
     if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
     std::memcpy(msg_ + at, &v, 2);
   }
-  void add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at);
-  void make_question_entries();
+  void add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at);
 
-  struct entry {
-    const uint8_t* suffix;  // the name from this label on, uncompressed
-    uint16_t at;            // its offset in the message
+  // What later names can point at: the names written whole or in part, one
+  // record each (no look at their labels until a name is compressed: most
+  // responses compress none but the question's pointer). Its labels before
+  // `upto` are in the message from `at` on, each a suffix a pointer can
+  // reach (the first max_dict such suffixes of the response, in order, as
+  // far as offset 0x3fff).
+  struct written_name {
+    const uint8_t* name;  // uncompressed, where it lies (the message, or a table)
+    uint16_t at;
     uint8_t len;
+    uint8_t upto;
   };
   static constexpr uint32_t max_dict = 64;
   uint8_t* msg_;
   uint32_t limit_;
   uint32_t pos_ = 0;
-  uint32_t n_dict_ = 0;
-  // The question remembered, its entries not made yet (they come first in dict_).
-  bool question_pending_ = false;
-  uint32_t question_entries_ = 0;  // how many it made
-  const uint8_t* question_ = nullptr;
-  uint32_t question_len_ = 0, question_at_ = 0;
-  entry dict_[max_dict];
+  uint32_t n_names_ = 0;
+  written_name names_[max_dict];
 };
 
 // A wire name's length (root included) and whether it is well formed:
