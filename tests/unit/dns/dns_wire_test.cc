@@ -273,10 +273,9 @@ TEST(DnsWriter, LimitAndRewind) {
   EXPECT_EQ(w.size(), 12 + a.size());
 }
 
-// The question is only noted by remember(): a name that is it, the same
-// bytes in the same place, is a pointer at it; other names find its labels;
-// a rewind to before its entries were made keeps them, one to before it was
-// remembered forgets it.
+// The question remembered: a name that is it, in the same place or the same
+// bytes elsewhere, is a pointer at it; other names find its labels; a rewind
+// keeps what was remembered before the mark, and forgets what came after.
 TEST(DnsWriter, RememberedQuestion) {
   auto qn = name("www.Example.com");
   uint8_t buf[256] = {};
