@@ -4,6 +4,7 @@
 // from-scratch reference.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -50,8 +51,10 @@ inline uint32_t csum_add_bytes(uint32_t sum, const uint8_t* p, size_t len) {
     s += w;
   }
   // Fold to 16 bits in host order, then present it as a big-endian value.
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  uint16_t host = static_cast<uint16_t>(s);
+  // A word plus itself rotated by half its width holds the end-around-carry
+  // sum of its halves in its upper half: 64 bits to 32, then 32 to 16.
+  uint32_t s32 = static_cast<uint32_t>((s + std::rotr(s, 32)) >> 32);
+  uint16_t host = static_cast<uint16_t>((s32 + std::rotr(s32, 16)) >> 16);
   uint8_t be[2];
   std::memcpy(be, &host, 2);
   return sum + (static_cast<uint32_t>(be[0]) << 8 | be[1]);
@@ -59,9 +62,8 @@ inline uint32_t csum_add_bytes(uint32_t sum, const uint8_t* p, size_t len) {
 
 inline uint32_t csum_add16(uint32_t sum, uint16_t v) { return sum + v; }
 
-inline uint16_t csum_fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(sum);
+inline uint16_t csum_fold(uint32_t sum) {  // as in csum_add_bytes: the halves' end-around-carry sum
+  return static_cast<uint16_t>((sum + std::rotr(sum, 16)) >> 16);
 }
 
 // The value to store in a checksum field (host order; write big-endian).

@@ -12,28 +12,30 @@ namespace {
 bool put_rr(writer& w, const table& t, const uint8_t* owner, uint32_t owner_len, const rr_entry& rr) {
   writer::mark m = w.here();
   const uint8_t* rd = t.data() + rr.rdata_off;
+  bool names_in_rdata = rr.type == type_cname || rr.type == type_ptr || rr.type == type_ns || rr.type == type_srv ||
+                        rr.type == type_soa;
+  if (!names_in_rdata) {  // the most common records (A, AAAA): the owner, then the rest at once
+    if (w.put_name(owner, owner_len) && w.put_fixed(rr.type, class_in, t.ttl, rd, rr.rdlen)) return true;
+    w.rewind(m);
+    return false;
+  }
   bool ok = w.put_name(owner, owner_len) && w.put_u16(rr.type) && w.put_u16(class_in) && w.put_u32(t.ttl);
   uint32_t rdlen_at = w.size();
   ok = ok && w.put_u16(0);
   if (ok) {
     switch (rr.type) {
-      case type_cname:
-      case type_ptr:
-      case type_ns:
-        ok = w.put_name(rd, rr.rdlen);
-        break;
       case type_srv:  // priority, weight, port; the target is never compressed (RFC 2782)
         ok = w.put_bytes(rd, 6) && w.put_name(rd + 6, rr.rdlen - 6u, false);
         break;
-      case type_soa: {  // MNAME, RNAME, then the serial: the table's generation
-        uint32_t m1 = name_length(rd, rr.rdlen);
-        uint32_t m2 = name_length(rd + m1, rr.rdlen - m1);
+      case type_soa: {  // MNAME, RNAME (table_valid checked them), then the serial: the table's generation
+        uint32_t m1 = checked_name_length(rd);
+        uint32_t m2 = checked_name_length(rd + m1);
         ok = w.put_name(rd, m1) && w.put_name(rd + m1, m2) && w.put_u32(static_cast<uint32_t>(t.generation)) &&
              w.put_bytes(rd + m1 + m2 + 4, 16);
         break;
       }
-      default:
-        ok = w.put_bytes(rd, rr.rdlen);
+      default:  // CNAME, PTR, NS: one name
+        ok = w.put_name(rd, rr.rdlen);
     }
   }
   if (!ok) {
@@ -96,8 +98,7 @@ void resolve_pod(writer& w, const table& t, const query& q, const uint8_t* qname
   if (kind != pod_name::nodata && (q.qtype == type || q.qtype == type_any)) {
     uint16_t rdlen = type == type_a ? 4 : 16;
     writer::mark m = w.here();
-    if (!(w.put_name(qname, q.name_len) && w.put_u16(type) && w.put_u16(class_in) && w.put_u32(t.ttl) &&
-          w.put_u16(rdlen) && w.put_bytes(addr, rdlen))) {
+    if (!(w.put_name(qname, q.name_len) && w.put_fixed(type, class_in, t.ttl, addr, rdlen))) {
       w.rewind(m);
       r.overflow = true;
       return;
@@ -113,7 +114,7 @@ void resolve_pod(writer& w, const table& t, const query& q, const uint8_t* qname
 // The table holds nothing below `pod.<zone>` (dns_builder.cc), so a name it
 // has is never a pod name, and the pod parse runs only for the names it lacks.
 void resolve(writer& w, const table& t, const query& q, const uint8_t* qname, result& r) {
-  const node_entry* n = find(t, q.lower, q.name_len);
+  const node_entry* n = find(t, q.lower, q.name_len, q.hash);
   uint8_t soa_zone = no_zone;
   if (!n) {
     uint8_t pod_addr[16];
@@ -276,6 +277,7 @@ uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answ
   info.rcode = r.rcode;
   info.nodata = r.nodata && r.rcode == rcode_noerror;
   info.truncated = tc;
+  info.kept_end = q.has_question ? q.question_end : header_len;
   return w.size();
 }
 

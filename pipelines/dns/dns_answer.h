@@ -23,6 +23,9 @@ struct answer_info {
   bool truncated = false; // TC set: the answer did not fit
   bool edns = false;      // the query carried an OPT RR
   bool forward = false;   // outside the zones, left as it came for the upstreams (forward_outside)
+  // The response keeps the query's bytes [header_len, kept_end) as they came
+  // (the question): the UDP reply's checksum takes their sum from the query's.
+  uint32_t kept_end = 0;
 };
 
 // How the query came: over UDP the response fits what the requestor takes

@@ -26,7 +26,7 @@ void prefetch_queries(const uint8_t* const* msgs, const uint32_t* lens, uint32_t
   // 1: each name hashed, its index slot fetched.
   for (uint32_t i = 0; i < n && k < max_burst; ++i) {
     if (!parse_question_name(msgs[i], lens[i], q)) continue;
-    hash[k] = name_hash(q.lower, q.name_len);
+    hash[k] = q.hash;
     qtype[k] = q.qtype;
     rte_prefetch0(t.index() + (hash[k] & t.index_mask));
     k++;

@@ -82,11 +82,18 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
   }
   // A zero checksum means none over IPv4, and is invalid over IPv6 (RFC 8200 8.1).
   uint16_t sum = load_be16(udp + 6);
+  // The sum of the message past its header, made by the check, for the
+  // response's checksum: the question stays as it came.
+  dns_known_sum known;
   auto sum_ok = [&] {
     if (nic != nic_l4_csum::unknown) return nic == nic_l4_csum::good;
     // The addresses lie back to back in both families: one sum for the pseudo-header.
     uint32_t pseudo = csum_add_bytes(0, ip + (v4 ? 12 : 8), v4 ? 8 : 32) + ipproto_udp + udp_len;
-    return csum_verify(pseudo, udp, udp_len);
+    constexpr uint32_t heads = 8 + dns::header_len;  // UDP's and the message's
+    if (udp_len < heads) return csum_verify(pseudo, udp, udp_len);
+    known.end = udp_len - 8;
+    known.sum = csum_add_bytes(0, udp + heads, udp_len - heads);
+    return csum_fold(csum_add_bytes(pseudo, udp, heads) + known.sum) == 0xffff;
   };
   if ((sum != 0 || !v4) && !sum_ok()) {
     m.drop(drop_reason::dns_bad_checksum);
@@ -117,7 +124,8 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
     m.drop(drop_reason::dns_not_query);
     return;
   }
-  dns_write_udp_reply(frame, len, m, a.port_mac[m.in_port < max_ports ? m.in_port : 0], rlen);
+  if (moved || info.kept_end != known.end) known = {};  // an OPT or more after the question: summed again
+  dns_write_udp_reply(frame, len, m, a.port_mac[m.in_port < max_ports ? m.in_port : 0], rlen, known);
 }
 
 void dns_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const dns_stage_table& a, const dns::table* t,

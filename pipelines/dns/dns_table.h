@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "pipelines/dns/dns_name_hash.h"
+
 namespace kgw::dns {
 
 inline constexpr uint64_t table_magic = 0x6b67772d646e7331ull;  // "kgw-dns1"
@@ -96,27 +98,9 @@ struct table {
 };
 static_assert(sizeof(table) % 8 == 0 && sizeof(node_entry) % 4 == 0 && sizeof(rr_entry) % 4 == 0);
 
-// The hash of a lower-case wire name, as the index holds it.
-inline uint32_t name_hash(const uint8_t* p, uint32_t len) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
-  while (len >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
-    p += 8;
-    len -= 8;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, p, len);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 29;
-  return static_cast<uint32_t>(h ^ (h >> 32));
-}
-
-// The node named `name` (lower case, wire form), or nullptr.
-inline const node_entry* find(const table& t, const uint8_t* name, uint32_t len) {
-  uint32_t h = name_hash(name, len);
+// The node named `name` (lower case, wire form), or nullptr; `h` is its
+// name_hash (the parse's, dns_wire.h: the query's name is hashed as it is lowered).
+inline const node_entry* find(const table& t, const uint8_t* name, uint32_t len, uint32_t h) {
   const uint64_t* w = t.index();
   const node_entry* nodes = t.nodes();
   for (uint32_t i = h & t.index_mask;; i = (i + 1) & t.index_mask) {

@@ -7,9 +7,11 @@
 
 namespace kgw {
 
-void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8_t* src_mac, uint32_t rlen) {
+void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8_t* src_mac, uint32_t rlen,
+                         dns_known_sum known) {
   constexpr uint16_t dns_port = 53;
   constexpr uint8_t ttl = 64;
+  constexpr uint32_t dns_header_len = 12;
   bool v4 = m.l3 == l3_kind::ipv4;
   uint8_t* ip = frame + m.l3_off;
   uint32_t alen = v4 ? 4 : 16;
@@ -46,7 +48,18 @@ void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8
   store_be16(u + 2, client_port);
   store_be16(u + 4, static_cast<uint16_t>(ulen));
   store_be16(u + 6, 0);
-  uint16_t us = csum_finish(csum_add_bytes(addr_sum + ipproto_udp + ulen, u, ulen));
+  uint32_t us_sum = addr_sum + ipproto_udp + ulen;
+  if (known.end >= dns_header_len && known.end <= rlen) {
+    // The two headers, the kept bytes' sum, then the rest: from an odd
+    // offset its bytes weigh the other way round, its sum byte-swapped
+    // (256 * 256 = 1 modulo 65535).
+    us_sum = csum_add_bytes(us_sum, u, 8 + dns_header_len) + known.sum;
+    uint16_t rest = csum_fold(csum_add_bytes(0, u + 8 + known.end, rlen - known.end));
+    us_sum += known.end & 1 ? static_cast<uint16_t>(rest << 8 | rest >> 8) : rest;
+  } else {
+    us_sum = csum_add_bytes(us_sum, u, ulen);
+  }
+  uint16_t us = csum_finish(us_sum);
   store_be16(u + 6, us ? us : 0xffff);
 
   len = m.l3_off + ip_len + ulen;

@@ -13,20 +13,22 @@ inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 
 // walked first and the name lowered as one run of bytes afterwards: length
 // bytes (0..63) lie below 'A', so lowering leaves them as they are.
 bool read_qname(const uint8_t* msg, uint32_t len, uint32_t& p, query& q) {
-  uint32_t start = p, n = 0, labels = 0;
+  uint32_t start = p, labels = 0;
+  // A label ends inside the message and leaves room for the root's byte
+  // within the 255: one bound for both.
+  uint32_t lim = start + max_name_len - 1 < len ? start + max_name_len - 1 : len;
   for (;;) {
     if (p >= len) return false;
     uint32_t l = msg[p];
     if (l == 0) break;
     if (l > max_label_len) return false;  // a pointer, or a label type RFC 6891 retired
-    if (n + 1 + l + 1 > max_name_len || p + 1 + l > len) return false;
-    q.label_at[labels++] = static_cast<uint8_t>(n);
-    n += 1 + l;
+    if (p + 1 + l > lim) return false;
+    q.label_at[labels++] = static_cast<uint8_t>(p - start);
     p += 1 + l;
   }
   p++;
-  n++;
-  lower_ascii(q.lower, msg + start, n);
+  uint32_t n = p - start;
+  q.hash = lower_ascii(q.lower, msg + start, n);
   q.name_len = static_cast<uint8_t>(n);
   q.n_labels = static_cast<uint8_t>(labels);
   return true;
@@ -152,35 +154,55 @@ bool ends_with(const query& q, const uint8_t* suffix, uint32_t suffix_len) {
   return std::memcmp(q.lower + start, suffix, suffix_len) == 0;
 }
 
-// Entries for the labels of `name` (`len` bytes) before offset `upto`, the first written at `at`.
-void writer::add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
-  for (uint32_t i = 0; i < upto && name[i] != 0; i += name[i] + 1u) {
-    if (n_dict_ == max_dict || at + i >= 0x4000) return;  // no room, or beyond a pointer's reach
-    dict_[n_dict_++] = {name + i, static_cast<uint16_t>(at + i), static_cast<uint8_t>(len - i)};
-  }
+// `name` (`len` bytes), its labels before offset `upto` written from `at` on.
+void writer::add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
+  // None of its labels could be pointed at: nothing before `upto`, beyond a
+  // pointer's reach, or the root. Then each name noted holds at least one
+  // suffix, and max_dict names hold as many as the dictionary takes.
+  if (upto == 0 || at >= 0x4000 || name[0] == 0 || n_names_ == max_dict) return;
+  names_[n_names_++] = {name, static_cast<uint16_t>(at), static_cast<uint8_t>(len), static_cast<uint8_t>(upto)};
 }
 
-void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_entries(name, len, len, at); }
+void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_name(name, len, len, at); }
 
 bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
   uint32_t start = pos_;
-  if (compress) {
-    for (uint32_t i = 0; name[i] != 0; i += name[i] + 1u) {
-      uint32_t rest = len - i;
-      for (uint32_t k = 0; k < n_dict_; ++k) {
-        const entry& e = dict_[k];
-        if (e.len != rest || (e.suffix != name + i && std::memcmp(e.suffix, name + i, rest) != 0)) continue;
-        if (pos_ + i + 2 > limit_) return false;
-        std::memcpy(msg_ + pos_, name, i);
-        pos_ += i;
-        put_u16(static_cast<uint16_t>(0xc000 | e.at));
-        add_entries(name, len, i, start);
-        return true;
+  if (compress && n_names_) {
+    // The longest suffix of the name (from a label's start) that a suffix
+    // of a written name equals, byte for byte; of those, the first written.
+    const written_name& first = names_[0];
+    if (first.name == name && first.len == len)  // the question again: its first suffix is the first of all
+      return put_u16(static_cast<uint16_t>(0xc000 | first.at));
+    uint64_t starts[4] = {};  // the name's label starts
+    for (uint32_t i = 0, l; (l = name[i]) != 0; i += l + 1u) starts[i >> 6] |= 1ull << (i & 63);
+    uint32_t best = len, best_at = 0;
+    uint32_t left = max_dict;  // the dictionary holds the first max_dict suffixes
+    for (uint32_t r = 0, n = n_names_; r < n && best != 0 && left; ++r) {
+      const uint8_t* wn = names_[r].name;
+      uint32_t w_at = names_[r].at, w_len = names_[r].len;
+      // Its labels before upto, as far as a pointer reaches (add_name: w_at < 0x4000).
+      uint32_t end = names_[r].upto < 0x4000 - w_at ? names_[r].upto : 0x4000 - w_at;
+      for (uint32_t j = 0, l; j < end && (l = wn[j]) != 0 && left; j += l + 1u) {
+        left--;
+        uint32_t i = len - (w_len - j);  // where the same suffix would start in the name (wraps when longer)
+        if (i >= best || !(starts[i >> 6] >> (i & 63) & 1)) continue;
+        if (wn + j != name + i && std::memcmp(wn + j, name + i, w_len - j) != 0) continue;
+        best = i;
+        best_at = w_at + j;
+        if (i == 0) break;
       }
+    }
+    if (best < len) {
+      if (pos_ + best + 2 > limit_) return false;
+      std::memcpy(msg_ + pos_, name, best);
+      pos_ += best;
+      put_u16(static_cast<uint16_t>(0xc000 | best_at));
+      add_name(name, len, best, start);
+      return true;
     }
   }
   if (!put_bytes(name, len)) return false;
-  add_entries(name, len, len, start);
+  add_name(name, len, len, start);
   return true;
 }
 

@@ -5,8 +5,11 @@
 // target use them.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
+
+#include "pipelines/dns/dns_name_hash.h"
 
 namespace kgw::dns {
 
@@ -53,9 +56,11 @@ inline constexpr uint16_t flag_ad = 0x0020;
 inline constexpr uint16_t flag_cd = 0x0010;
 inline constexpr uint16_t edns_flag_do = 0x8000;  // in the OPT's TTL, below version and extended rcode
 
-// Copies `n` bytes, ASCII letters in lower case, eight at a time: DNS names
-// compare case-insensitively (RFC 4343), and this runs for every query.
-inline void lower_ascii(uint8_t* dst, const uint8_t* src, uint32_t n) {
+// Copies `n` bytes, ASCII letters in lower case, eight at a time, and returns
+// name_hash of the copy: DNS names compare case-insensitively (RFC 4343), the
+// table is indexed by the hash of the lower-case name, and this runs for every
+// query (one pass over the name's words for both).
+[[gnu::always_inline]] inline uint32_t lower_ascii(uint8_t* dst, const uint8_t* src, uint32_t n) {
   constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
   auto lower8 = [](uint64_t w) {
     uint64_t heptets = w & ~high;
@@ -68,13 +73,18 @@ inline void lower_ascii(uint8_t* dst, const uint8_t* src, uint32_t n) {
     std::memcpy(&w, src + at, 8);
     w = lower8(w);
     std::memcpy(dst + at, &w, 8);
+    return w;
   };
+  name_hasher h(n);
   if (n < 8) {
     for (uint32_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(lower8(src[i]));
-    return;
+    uint64_t tail = 0;
+    std::memcpy(&tail, dst, n);
+    return h.finish(tail);
   }
-  for (uint32_t i = 0; i + 8 <= n; i += 8) word(i);
-  if (n % 8) word(n - 8);  // the last eight again: lowering twice changes nothing
+  for (uint32_t i = 0; i + 8 <= n; i += 8) h.word(word(i));
+  uint32_t r = n % 8;  // the last eight again: lowering twice changes nothing
+  return h.finish(r ? name_hasher::tail_of_last_word(word(n - 8), r) : 0);
 }
 
 // What the parse of a query found (the rule is in docs/dns.md, "Malformed queries").
@@ -99,6 +109,7 @@ struct query {
   // parse wrote (n_labels, name_len) is read.
   uint8_t label_at[max_labels + 1];  // where each label starts in the name
   uint8_t lower[max_name_len];       // QNAME with ASCII letters in lower case
+  uint32_t hash = 0;                 // name_hash of lower
   uint32_t question_end = 0;  // message offset just past the question
   bool edns = false;          // an OPT RR came
   uint8_t edns_version = 0;
@@ -141,12 +152,12 @@ class writer {
   // Where the message is, to come back to (a record that did not fit).
   struct mark {
     uint32_t pos;
-    uint32_t n_dict;
+    uint32_t n_names;
   };
-  mark here() const { return {pos_, n_dict_}; }
+  mark here() const { return {pos_, n_names_}; }
   void rewind(mark m) {
     pos_ = m.pos;
-    n_dict_ = m.n_dict;
+    n_names_ = m.n_names;
   }
   // Moves the end forward over bytes already in place (the question).
   void skip_to(uint32_t pos) { pos_ = pos; }
@@ -181,31 +192,59 @@ class writer {
   bool put_name(const uint8_t* name, uint32_t len, bool compress = true);
   // A name already at `at` in the message (the question), for later names to point at.
   void remember(const uint8_t* name, uint32_t len, uint32_t at);
+  // A record's part after its owner when its RDATA goes as it is (A, AAAA,
+  // TXT, ...): TYPE, CLASS, TTL, RDLENGTH and the RDATA, one bounds check.
+  bool put_fixed(uint16_t type, uint16_t cls, uint32_t ttl, const uint8_t* rdata, uint16_t rdlen) {
+    if (pos_ + 10 + rdlen > limit_) return false;
+    store(pos_, type);
+    store(pos_ + 2, cls);
+    store(pos_ + 4, static_cast<uint16_t>(ttl >> 16));
+    store(pos_ + 6, static_cast<uint16_t>(ttl));
+    store(pos_ + 8, rdlen);
+    std::memcpy(msg_ + pos_ + 10, rdata, rdlen);
+    pos_ += 10 + rdlen;
+    return true;
+  }
   // The 16-bit field at `at`, written again (counts, RDLENGTH).
   void patch_u16(uint32_t at, uint16_t v) { store(at, v); }
 
  private:
-  void store(uint32_t at, uint16_t v) {
-    msg_[at] = static_cast<uint8_t>(v >> 8);
-    msg_[at + 1] = static_cast<uint8_t>(v);
+  void store(uint32_t at, uint16_t v) {  // big-endian: one swap and one store
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
+    std::memcpy(msg_ + at, &v, 2);
   }
-  void add_entries(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at);
+  void add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at);
 
-  struct entry {
-    const uint8_t* suffix;  // the name from this label on, uncompressed
-    uint16_t at;            // its offset in the message
+  // What later names can point at: the names written whole or in part, one
+  // record each (no look at their labels until a name is compressed: most
+  // responses compress none but the question's pointer). Its labels before
+  // `upto` are in the message from `at` on, each a suffix a pointer can
+  // reach (the first max_dict such suffixes of the response, in order, as
+  // far as offset 0x3fff).
+  struct written_name {
+    const uint8_t* name;  // uncompressed, where it lies (the message, or a table)
+    uint16_t at;
     uint8_t len;
+    uint8_t upto;
   };
   static constexpr uint32_t max_dict = 64;
   uint8_t* msg_;
   uint32_t limit_;
   uint32_t pos_ = 0;
-  uint32_t n_dict_ = 0;
-  entry dict_[max_dict];
+  uint32_t n_names_ = 0;
+  written_name names_[max_dict];
 };
 
 // A wire name's length (root included) and whether it is well formed:
 // labels of 1..63 bytes, no pointer, at most 255 bytes. 0 when it is not.
 uint32_t name_length(const uint8_t* p, uint32_t room);
+
+// The length of a name known to be well formed (one of a table's, which
+// table_valid checked with name_length): its labels walked, nothing checked.
+inline uint32_t checked_name_length(const uint8_t* p) {
+  uint32_t n = 0;
+  for (uint32_t l; (l = p[n]) != 0;) n += l + 1;
+  return n + 1;
+}
 
 }  // namespace kgw::dns

@@ -35,6 +35,26 @@ TEST(Checksum, CarriesOfLongRunsAreKept) {
   }
 }
 
+// The fold without a loop gives exactly what folding until no carry is left
+// gives: 0 only for 0, else the one value of 1..0xffff of the same residue.
+TEST(Checksum, FoldMatchesTheLoop) {
+  auto loop = [](uint32_t s) {
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    return static_cast<uint16_t>(s);
+  };
+  std::mt19937 rng(11);
+  std::vector<uint32_t> values = {0, 1, 0xffff, 0x10000, 0x1fffe, 0x1ffff, 0xfffeffff, 0xffff0000, 0xffffffff};
+  for (int i = 0; i < 100000; ++i) values.push_back(static_cast<uint32_t>(rng()));
+  for (uint32_t v : values) ASSERT_EQ(csum_fold(v), loop(v)) << v;
+  // The bytes' sum folded from 64 bits: words of all ones carry at every step.
+  for (size_t len : {8u, 16u, 4096u, 65536u}) {
+    bytes b(len, 0xff);
+    EXPECT_EQ(csum_add_bytes(0, b.data(), len), 0xffffu) << len;
+  }
+  bytes zero(64, 0);
+  EXPECT_EQ(csum_add_bytes(0, zero.data(), zero.size()), 0u);
+}
+
 TEST(Checksum, ChainedSumsEqualOneSum) {
   bytes b(64);
   for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>(i * 37 + 11);

@@ -35,7 +35,7 @@ TEST(DnsPrefetch, GuessesTheNodeALookupFinds) {
   for (uint32_t i = 0; i < n_services; ++i) {
     std::vector<uint8_t> name = test::wire("svc-" + std::to_string(i) + ".ns.svc.cluster.local");
     uint32_t h = name_hash(name.data(), static_cast<uint32_t>(name.size()));
-    const node_entry* found = find(t, name.data(), static_cast<uint32_t>(name.size()));
+    const node_entry* found = find(t, name.data(), static_cast<uint32_t>(name.size()), h);
     ASSERT_NE(found, nullptr);
     uint32_t guess = likely_node(t, h);
     if (guess == no_likely_node) continue;

@@ -146,6 +146,31 @@ TEST(DnsStage, AnswersIpv4AndIpv6) {
   check_response(o, false);
 }
 
+// The response's UDP checksum takes the question's sum from the query's
+// check when the stage made it (no NIC verdict): byte for byte what a sum
+// over the whole response gives (the NIC's verdict), for a question ending at
+// an odd and at an even offset, with EDNS (summed again: the OPT is
+// rewritten) and without, answers and NXDOMAIN, IPv4 and IPv6.
+TEST(DnsStage, ResponseChecksumFromTheQuerys) {
+  auto t = names();
+  for (const char* n : {"web.shop.svc.cluster.local", "webx.shop.svc.cluster.local", "nothing.shop.svc.cluster.local",
+                        "nothingx.shop.svc.cluster.local", "WEB.shop.svc.cluster.local"})
+    for (bool edns : {false, true})
+      for (bool v4 : {true, false}) {
+        auto q = make_query({.name = n, .edns = edns});
+        auto f = frame(v4, q, v4 ? v4_dns : v6_dns);
+        auto sw = run(f, &t, false, nic_l4_csum::unknown);
+        auto nic = run(f, &t, false, nic_l4_csum::good);
+        ASSERT_EQ(sw.m.v, verdict::tx) << n;
+        EXPECT_EQ(sw.out, nic.out) << n << (edns ? " edns" : "") << (v4 ? " v4" : " v6");
+        const uint8_t* u = sw.out.data() + 14 + (v4 ? 20 : 40);
+        uint32_t ulen = load_be16(u + 4);
+        const uint8_t* ip = sw.out.data() + 14;
+        EXPECT_TRUE(csum_verify(v4 ? ipv4_pseudo_sum(ip + 12, ip + 16, 17, ulen) : ipv6_pseudo_sum(ip + 8, ip + 24, 17, ulen),
+                                u, ulen));
+      }
+}
+
 TEST(DnsStage, Ipv4OptionsAreNotRepeated) {
   auto t = names();
   auto o = run(frame(true, make_query({.name = "web.shop.svc.cluster.local"}), v4_dns, 8), &t);

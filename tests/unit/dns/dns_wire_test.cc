@@ -38,7 +38,8 @@ TEST(DnsParse, WellFormedQuery) {
 }
 
 // Eight bytes at a time must lower exactly what a byte at a time does: every
-// byte value, at every position of a word, and every tail length.
+// byte value, at every position of a word, and every tail length; the hash
+// made on the way is the table's hash of the lowered name.
 TEST(DnsParse, LowerAsciiMatchesBytewise) {
   for (uint32_t n = 0; n <= 40; ++n) {
     for (uint32_t v = 0; v < 256; ++v) {
@@ -48,8 +49,9 @@ TEST(DnsParse, LowerAsciiMatchesBytewise) {
         want[i] = src[i] >= 'A' && src[i] <= 'Z' ? static_cast<uint8_t>(src[i] + 32) : src[i];
       }
       dst[n] = 0xa5;  // nothing written past n bytes
-      lower_ascii(dst, src, n);
+      uint32_t h = lower_ascii(dst, src, n);
       ASSERT_EQ(std::memcmp(dst, want, n), 0) << "n " << n << " v " << v;
+      ASSERT_EQ(h, name_hash(want, n)) << "n " << n << " v " << v;
       ASSERT_EQ(dst[n], 0xa5);
     }
   }
@@ -269,6 +271,50 @@ TEST(DnsWriter, LimitAndRewind) {
   // Nothing points at what was rewound.
   ASSERT_TRUE(w.put_name(a.data(), static_cast<uint32_t>(a.size())));
   EXPECT_EQ(w.size(), 12 + a.size());
+}
+
+// The question remembered: a name that is it, in the same place or the same
+// bytes elsewhere, is a pointer at it; other names find its labels; a rewind
+// keeps what was remembered before the mark, and forgets what came after.
+TEST(DnsWriter, RememberedQuestion) {
+  auto qn = name("www.Example.com");
+  uint8_t buf[256] = {};
+  std::memcpy(buf + header_len, qn.data(), qn.size());
+  uint32_t qlen = static_cast<uint32_t>(qn.size());
+  writer w(buf, sizeof buf);
+  writer::mark before = w.here();
+  w.skip_to(header_len + qlen);
+  w.remember(buf + header_len, qlen, header_len);
+  writer::mark after = w.here();
+  uint32_t at = w.size();
+  ASSERT_TRUE(w.put_name(buf + header_len, qlen));
+  EXPECT_EQ(w.size(), at + 2);
+  EXPECT_EQ(buf[at], 0xc0);
+  EXPECT_EQ(buf[at + 1], header_len);
+  // The same bytes elsewhere (a table's name): the same pointer, found by the search.
+  at = w.size();
+  ASSERT_TRUE(w.put_name(qn.data(), qlen));
+  EXPECT_EQ(w.size(), at + 2);
+  EXPECT_EQ(buf[at + 1], header_len);
+  auto other = name("mail.Example.com");
+  auto check_other = [&] {
+    uint32_t o = w.size();
+    ASSERT_TRUE(w.put_name(other.data(), static_cast<uint32_t>(other.size())));
+    const uint8_t want[] = {4, 'm', 'a', 'i', 'l', 0xc0, header_len + 4};
+    ASSERT_EQ(w.size(), o + sizeof want);
+    EXPECT_EQ(std::memcmp(buf + o, want, sizeof want), 0);
+  };
+  check_other();
+  w.rewind(after);  // the question's entries were made since: they stay
+  check_other();
+  w.rewind(after);
+  ASSERT_TRUE(w.put_name(buf + header_len, qlen));
+  EXPECT_EQ(buf[header_len + qlen + 1], header_len);
+  w.rewind(before);  // before remember(): nothing to point at
+  w.skip_to(header_len + qlen);
+  at = w.size();
+  ASSERT_TRUE(w.put_name(buf + header_len, qlen));
+  EXPECT_EQ(w.size(), at + qlen);
 }
 
 // --- responses: header, errors, EDNS, truncation -------------------------------
