@@ -10,6 +10,7 @@
 #include "control/publish/manifest_watch.h"
 #include "control/punt/punt_server.h"
 #include "dataplane/log.h"
+#include "dataplane/thread_priority.h"
 
 namespace kgw {
 
@@ -31,6 +32,12 @@ int run_control(const control_options& o) {
            dp.state().primary_pid, dp.state().n_workers);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // Before the threads: each inherits it (EAL's own, made at attach, keep theirs).
+  if (unsigned p = o.cfg.dataplane.control_priority) {
+    std::string why;
+    if (!raise_thread_priority(p, why))
+      log_warn("control: cannot run at nice -{} ({}); a change may wait behind other processes", p, why);
+  }
   std::thread watcher;
   if (!o.manifests_dir.empty())
     watcher = std::thread([&] { watch_manifests(dp, o.cfg, o.manifests_dir, stopping); });

@@ -23,6 +23,7 @@
 #include "dataplane/runtime.h"
 #include "dataplane/stats.h"
 #include "dataplane/telemetry.h"
+#include "dataplane/thread_priority.h"
 
 namespace kgw {
 
@@ -127,6 +128,15 @@ int run_dataplane(dataplane_options o) {
   log_info("dataplane running: {} workers, {} ports; attach with `kgw cli --file-prefix {}`", rt.n_workers(),
            rt.port_ids().size(), o.cfg.dataplane.file_prefix);
 
+  // Above the other processes on the main lcore's CPU (control, kgw cli, the
+  // host's own): a publish, a neighbour's answer or the exception path's
+  // packets are served as soon as they wake it, not after another's slice.
+  // The workers (already running on their lcores) keep theirs.
+  if (unsigned p = o.cfg.dataplane.control_priority) {
+    std::string why;
+    if (!raise_thread_priority(p, why))
+      log_warn("main lcore: cannot run at nice -{} ({}); commands may wait behind other processes", p, why);
+  }
   uint64_t interval = rte_get_tsc_hz() / 1000 * o.cfg.dataplane.stats_interval_ms;
   uint64_t next = rte_rdtsc() + interval;
   while (!s.stop) {

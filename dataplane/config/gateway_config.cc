@@ -490,7 +490,7 @@ class gateway_parser {
   void parse_dataplane(yaml::node n, dataplane_config& d) {
     yaml::node m = f_.entries(n, "dataplane",
                          {"file_prefix", "cpus", "mbufs", "mbuf_cache", "mbuf_data_room", "burst", "tx_drain_us", "rx_desc", "tx_desc",
-                          "telemetry", "stats_interval_ms", "memory_mb", "table_memory_mb"});
+                          "telemetry", "stats_interval_ms", "memory_mb", "table_memory_mb", "control_priority"});
     if (auto v = m.get("file_prefix")) {
       if (auto s = f_.get_string(v, "dataplane.file_prefix")) {
         if (!valid_file_prefix(*s))
@@ -564,6 +564,7 @@ class gateway_parser {
       }
     }
     bounded(m, "table_memory_mb", "dataplane.table_memory_mb", 0, max_memory_mb, d.table_memory_mb);
+    bounded(m, "control_priority", "dataplane.control_priority", 0, 20, d.control_priority);
   }
 
   // An unsigned within [lo, hi] into `out`.

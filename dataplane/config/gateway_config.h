@@ -74,6 +74,7 @@ struct dataplane_config {
   unsigned stats_interval_ms = 100;  // how often port stats are published for the CLI
   std::optional<unsigned> memory_mb; // hugepage MiB reserved at start; unset = auto (dataplane/memory_plan.h)
   unsigned table_memory_mb = 256;    // of which room for Service tables published at run time (auto only)
+  unsigned control_priority = 10;    // the main lcore's and kgw control's threads run at nice -this; 0 = as started
 };
 
 // Load balancing and connection tracking (the service stage).

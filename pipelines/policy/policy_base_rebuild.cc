@@ -8,7 +8,8 @@ namespace kgw {
 
 void* policy_base_rebuild::run(void* arg) {
   auto* j = static_cast<job*>(arg);
-  // At the lcores' own priority: an EAL control thread shares the main
+  // At the main lcore's priority, which it inherits (dataplane.control_priority):
+  // an EAL control thread shares the main
   // lcore's core when every core is an lcore's, and below it (nice 19) it
   // starved there, and most likely stalled the main lcore's own builds while
   // holding the DPDK heap's spinlock (perf/README.md, "Three layers").

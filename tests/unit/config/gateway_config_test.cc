@@ -123,6 +123,7 @@ TEST(GatewayConfig, FullExample) {
   EXPECT_EQ(d.tx_desc, 0u);
   EXPECT_TRUE(d.telemetry);
   EXPECT_EQ(d.stats_interval_ms, 100u);
+  EXPECT_EQ(d.control_priority, 10u);
 }
 
 TEST(GatewayConfig, NonDefaultDataplaneValues) {
@@ -160,6 +161,16 @@ TEST(GatewayConfig, TxDrainBound) {
   auto errs = strings_of(errors_of(std::string(minimal) + "dataplane:\n  tx_drain_us: 1001\n"));
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_EQ(errs[0], "t.yaml:8:16: dataplane.tx_drain_us: must be 0..1000, got 1001");
+}
+
+TEST(GatewayConfig, ControlPriorityBound) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(std::string(minimal) + "dataplane:\n  control_priority: 0\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_EQ(cfg->dataplane.control_priority, 0u);
+  auto bad = strings_of(errors_of(std::string(minimal) + "dataplane:\n  control_priority: 21\n"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0], "t.yaml:8:21: dataplane.control_priority: must be 0..20, got 21");
 }
 
 TEST(GatewayConfig, MetricsListenOnLoopbackOnly) {
