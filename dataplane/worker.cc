@@ -14,7 +14,6 @@
 #include "dataplane/worker_tcp.h"
 #include "pipelines/conntrack/fragment_stage.h"
 #include "pipelines/dns/dns_tcp_punt.h"
-#include "pipelines/hitpath/established_hit.h"
 #include "pipelines/l7/echo/echo.h"
 #include "pipelines/l7/tls/tls_echo.h"
 #include "pipelines/local/local.h"
@@ -431,7 +430,6 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
   alignas(pkt_meta) unsigned char meta_storage[sizeof(pkt_meta) * max_burst];
   auto* meta = reinterpret_cast<pkt_meta*>(meta_storage);
   lcore_counters& c = *w.counters;
-  uint32_t done = 0;  // packets (bit i) the established-hit path sent on
   parse_burst(pkts, meta, n, c);
   const pod_network_conf* pods = w.pods.conf;
   w.pods.routes = pods && w.pod_routes_slot ? __atomic_load_n(w.pod_routes_slot, __ATOMIC_ACQUIRE) : nullptr;
@@ -453,31 +451,21 @@ __attribute__((noinline)) void kgw_pipeline_burst(worker_conf& w, rte_mbuf** pkt
     // NetworkPolicy over new Service flows and new flows routed to pods.
     lb_use_policy(w.lb, w.policy_slot ? __atomic_load_n(w.policy_slot, __ATOMIC_ACQUIRE) : nullptr);
     w.lb.pods = w.pods.routes;
+    conntrack_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c);
+    lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
+    fragment_burst(pkts, meta, n, w.conntrack, w.lb, w.frag_hold, c);
+    nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
     w.neighbor.now_tick = neighbor_tick(w.now_ns);
-    // conntrack, and plain established hits all the way at once; the stages
-    // below see the rest, and are not run at all when nothing is left.
-    done = established_burst(pkts, meta, n, w.conntrack, lb_removal(w.lb.counters), c, w.lb, w.nat, w.nexthops,
-                             w.neighbor);
-    if (__builtin_popcount(done) != n) {
-      lb_burst(pkts, meta, n, w.lb, w.conntrack, c);
-      fragment_burst(pkts, meta, n, w.conntrack, w.lb, w.frag_hold, c);
-      nat_burst(pkts, meta, n, w.nat, *w.conntrack.table, c);
-      route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, w.neighbor, c, w.pods.routes, done);
-    } else {
-      fragment_burst_start(w.conntrack, w.frag_hold, c);
-    }
+    route_burst(pkts, meta, n, w.nexthops, *w.conntrack.table, w.neighbor, c, w.pods.routes);
   }
-  // (Every stage below looks only at packets no stage has sent yet, but for
-  // pod routing's gateway answers, which a plain hit is not.)
-  const bool left = __builtin_popcount(done) != n;
-  if (left) neighbor_snoop_burst(pkts, meta, n, *w.local, w.neighbor, c);
+  neighbor_snoop_burst(pkts, meta, n, *w.local, w.neighbor, c);
   w.local_state.now_ns = w.now_ns;
-  if (left) local_burst(pkts, meta, n, *w.local, w.local_state, c);
+  local_burst(pkts, meta, n, *w.local, w.local_state, c);
   // Last: what no Service and no address of the gateway claimed may be for a pod.
   if (w.pods.routes) {
     w.pods.now_ns = w.now_ns;
     w.neighbor.now_tick = neighbor_tick(w.now_ns);
-    if (left) pod_forward_burst(pkts, meta, n, w.pods, w.nexthops, w.neighbor, c);
+    pod_forward_burst(pkts, meta, n, w.pods, w.nexthops, w.neighbor, c);
   }
   dispatch(w, pkts, meta, n);
   // Fragments this burst's first fragments released, right behind them.

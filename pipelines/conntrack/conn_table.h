@@ -10,7 +10,6 @@
 #include <cstdint>
 
 #include "pipelines/common/flow_key.h"
-#include "pipelines/common/protocols.h"
 
 namespace kgw {
 
@@ -153,15 +152,13 @@ class conn_table {
   void init(void* mem, uint32_t capacity, const conn_timeouts& t);
 
   // Finds either direction of the key whose flow_hash is `hash`. An expired
-  // connection is removed and reported as a miss. (Inline, below: every
-  // tracked packet calls it, and an out-of-line call's register saves were a
-  // fifth of its cost.)
+  // connection is removed and reported as a miss.
   conn_hit lookup(const flow_key& k, uint32_t hash, uint64_t now_ns, const conn_removal& gone);
   // Hints for a burst (hash every key, prefetch the buckets, then the
   // connections they point at, then look up): with millions of connections
   // both are cache misses, and overlapping them across a burst hides the latency.
   void prefetch_bucket(uint32_t hash) const { __builtin_prefetch(&buckets_[hash & bucket_mask_]); }
-  void prefetch_conn(uint32_t hash) const;  // (inline, below: once per tracked packet)
+  void prefetch_conn(uint32_t hash) const;
   // Inserts both directions (keys with their flow_hash) with state from the
   // first packet; evicts the oldest connection of a full bucket. Returns
   // conn_none when nothing can be evicted.
@@ -169,8 +166,6 @@ class conn_table {
   uint32_t insert(const flow_key& orig, uint32_t orig_hash, const flow_key& reply, uint32_t reply_hash,
                   uint8_t l4_proto, uint8_t tcp_flags, uint64_t now_ns, const conn_removal& gone);
   // Advances state and expiry for a packet of direction `dir` (SCTP: its chunks' bits).
-  // Inline for an established TCP segment without FIN or RST (nearly every
-  // packet: only its clock and count move), out of line for the rest.
   void update(uint32_t id, uint8_t dir, uint8_t tcp_flags, uint64_t now_ns);
   void remove(uint32_t id, const conn_removal& gone);
   // Examines up to `n_buckets` buckets from where the last call stopped and
@@ -193,10 +188,7 @@ class conn_table {
     uint32_t ref[bucket_slots];  // conn id << 1 | direction
   };
 
-  static uint32_t sig_of(uint32_t hash) { return hash ? hash : 1; }  // a slot's signature: 0 marks an empty one
   uint32_t timeout_s(conn_state s) const;
-  void update_state(uint32_t id, uint8_t dir, uint8_t tcp_flags, uint64_t now_ns);
-  void remove_expired(uint32_t id, const conn_removal& gone);
   void count_eviction(uint64_t rank);
   bucket& bucket_of(uint32_t hash) { return buckets_[hash & bucket_mask_]; }
   bool place(uint32_t hash, uint32_t id, uint8_t dir, uint64_t now_ns, const conn_removal& gone);
@@ -217,50 +209,5 @@ class conn_table {
   conn_timeouts timeouts_{};
   conn_counters counters_{};
 };
-
-inline void conn_table::prefetch_conn(uint32_t hash) const {
-  const bucket& b = buckets_[hash & bucket_mask_];
-  const uint32_t sig = sig_of(hash);
-  for (unsigned s = 0; s < bucket_slots; ++s) {
-    if (b.sig[s] != sig) continue;
-    const conn* c = &conns_[b.ref[s] >> 1];
-    __builtin_prefetch(c);
-    __builtin_prefetch(reinterpret_cast<const char*>(c) + 64);
-    return;
-  }
-}
-
-inline conn_hit conn_table::lookup(const flow_key& k, uint32_t h, uint64_t now_ns, const conn_removal& gone) {
-  const bucket& b = buckets_[h & bucket_mask_];
-  const uint32_t sig = sig_of(h);
-  for (unsigned s = 0; s < bucket_slots; ++s) {
-    if (b.sig[s] != sig) continue;
-    const uint32_t id = b.ref[s] >> 1;
-    const uint8_t dir = b.ref[s] & 1;
-    if (!(conns_[id].key[dir] == k)) continue;
-    if (__builtin_expect(conns_[id].expires_ns() <= now_ns, 0)) {
-      remove_expired(id, gone);  // out of line and cold: the removal stays off the hit's path
-      break;
-    }
-    counters_.hits++;
-    return {id, dir};
-  }
-  counters_.misses++;
-  return {};
-}
-
-inline void conn_table::update(uint32_t id, uint8_t dir, uint8_t flags, uint64_t now_ns) {
-  conn& c = conns_[id];
-  // Nearly every packet: a segment of an established TCP connection without
-  // FIN or RST, which moves nothing but its clock (what update_state also
-  // does with it, at a third of the instructions).
-  if (__builtin_expect(c.state == conn_state::tcp_established && !(flags & (tcp_fin | tcp_rst)), 1)) {
-    c.last_seen_ns = now_ns;
-    c.packets[dir]++;
-    c.ttl_s = timeouts_.tcp_established_s;
-    return;
-  }
-  update_state(id, dir, flags, now_ns);
-}
 
 }  // namespace kgw

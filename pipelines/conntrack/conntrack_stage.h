@@ -31,8 +31,7 @@ struct conntrack_lcore {
 };
 
 // `gone` learns of the connections the table lets go meanwhile (expired ones
-// found by a lookup, closed ones a new SYN reopens). (The worker runs it as
-// part of established_burst, pipelines/hitpath.)
+// found by a lookup, closed ones a new SYN reopens).
 void conntrack_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s,
                      const conn_removal& gone, lcore_counters& c);
 

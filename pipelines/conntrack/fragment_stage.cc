@@ -114,10 +114,6 @@ void hold_early(rte_mbuf* pkt, const flow_key& k, uint32_t hash, pkt_meta& m, fr
 
 }  // namespace
 
-void fragment_burst_start(const conntrack_lcore& s, fragment_hold_lcore& h, lcore_counters& c) {
-  if (s.frags && h.hold) fragment_hold_expire(h, s.now_ns, c);
-}
-
 void fragment_hold_expire(fragment_hold_lcore& h, uint64_t now_ns, lcore_counters& c) {
   rte_mbuf* out[max_burst];
   while (uint32_t k = h.hold->take_expired(out, max_burst, now_ns)) {
@@ -138,8 +134,8 @@ void fragment_hold_clear(fragment_hold_lcore& h, lcore_counters& c) {
 
 void fragment_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s, const lb_lcore& lb,
                     fragment_hold_lcore& h, lcore_counters& c) {
-  fragment_burst_start(s, h, c);
   if (!s.frags) return;
+  if (h.hold) fragment_hold_expire(h, s.now_ns, c);
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
     if (!m.frag || (m.l3 != l3_kind::ipv4 && m.l3 != l3_kind::ipv6)) continue;

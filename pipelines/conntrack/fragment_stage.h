@@ -35,11 +35,6 @@ struct fragment_hold_lcore {
 void fragment_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, conntrack_lcore& s, const lb_lcore& lb,
                     fragment_hold_lcore& h, lcore_counters& c);
 
-// What fragment_burst does once per burst before it looks at the packets
-// (the held fragments whose time is up freed): the worker calls it alone for
-// a burst it has no reason to run the stage's loop over.
-void fragment_burst_start(const conntrack_lcore& s, fragment_hold_lcore& h, lcore_counters& c);
-
 // Frees the held fragments whose time is up, counted as fragment_hold_expired
 // (the stage does it at each burst; the worker when idle too).
 void fragment_hold_expire(fragment_hold_lcore& h, uint64_t now_ns, lcore_counters& c);

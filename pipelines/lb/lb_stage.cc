@@ -306,6 +306,10 @@ bool echo_request(const pkt_meta& m) {
                                 : m.l4_proto == ipproto_icmpv6 && m.icmp_type == icmp6_echo_request);
 }
 
+// Whether a connection is to be classified again: NetworkPolicy changed
+// since it was last allowed.
+bool stale(const lb_lcore& s, const conn& cn) { return cn.policy_gen != s.policy_gen; }
+
 // A new flow to a Pod that pod routing will forward, as pod_forward_burst
 // tells them, when NetworkPolicy is enforced.
 bool routed_to_pod(const lb_lcore& s, const uint8_t* frame, const pkt_meta& m) {
@@ -362,7 +366,7 @@ void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, co
       settle(x);
     if (x.opened.any) look_again(frame, m, x.opened, ct, x.gone, c);
     if (m.conn != conn_none) {
-      if (lb_policy_stale(s, ct.table->at(m.conn))) {
+      if (s.policy && stale(s, ct.table->at(m.conn))) {
         const conn& cn = ct.table->at(m.conn);
         awaiting& a = gather(x, i, policy_flow_of(cn.key[0], cn.key[1]));
         a.kind = awaiting::recheck;

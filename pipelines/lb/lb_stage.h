@@ -101,10 +101,6 @@ inline void lb_use_directory(lb_lcore& s, const service_directory* d) {
 void lb_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, lb_lcore& s, conntrack_lcore& ct,
               lcore_counters& c);
 
-// Whether connection `cn` is to be classified again before its packet goes
-// on: NetworkPolicy is enforced and changed since the connection was last allowed.
-inline bool lb_policy_stale(const lb_lcore& s, const conn& cn) { return s.policy && cn.policy_gen != s.policy_gen; }
-
 // What the connection table is to tell of the connections it lets go: each
 // gives back the active count it took in `slots` (its Service port's and
 // endpoint's).

@@ -139,6 +139,33 @@ void nat_rewrite_reply_of(uint8_t* frame, const pkt_meta& m, const flow_key& fro
   rewrite<true>(frame, m, from, reply_of(other));
 }
 
+void nat_rewrite_tracked(uint8_t* frame, const pkt_meta& m, const flow_key& other, uint16_t ip_delta,
+                         uint16_t l4_delta) {
+  uint8_t* ip = frame + m.l3_off;
+  const bool v4 = m.l3 == l3_kind::ipv4;
+  if (v4) {
+    std::memcpy(ip + 12, other.dst, 4);
+    std::memcpy(ip + 16, other.src, 4);
+    csum_apply(ip + 10, ip_delta);
+  } else {
+    std::memcpy(ip + 8, other.dst, 16);
+    std::memcpy(ip + 24, other.src, 16);
+  }
+  if (!m.l4_off) return;  // a later fragment: no ports
+  uint8_t* l4 = frame + m.l4_off;
+  std::memcpy(l4, &other.dport, 2);
+  std::memcpy(l4 + 2, &other.sport, 2);
+  if (m.l4_proto == ipproto_tcp) {
+    csum_apply(l4 + 16, l4_delta);
+    return;
+  }
+  uint8_t* l4_csum = l4 + 6;
+  // An IPv4 UDP checksum of zero means "none" and stays so.
+  if (v4 && load_be16(l4_csum) == 0) return;
+  csum_apply(l4_csum, l4_delta);
+  if (load_be16(l4_csum) == 0) store_be16(l4_csum, 0xffff);
+}
+
 void nat_rewrite_sctp_offloaded(uint8_t* frame, const pkt_meta& m, const flow_key& from, const flow_key& other) {
   rewrite<false>(frame, m, from, reply_of(other));
 }

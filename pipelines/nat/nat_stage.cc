@@ -3,6 +3,7 @@
 #include <rte_mbuf.h>
 
 #include "pipelines/common/protocols.h"
+#include "pipelines/nat/nat.h"
 
 namespace kgw {
 
@@ -22,7 +23,7 @@ template <bool sctp_offload>
 void translate(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nat_lcore& s, const conn& cn, lcore_counters& c) {
   // TCP and UDP, nearly every packet: by the connection's precomputed deltas.
   if (m.l4_proto == ipproto_tcp || m.l4_proto == ipproto_udp) {
-    nat_translate_tracked(frame, m, cn);
+    nat_rewrite_tracked(frame, m, cn.key[1 - m.dir], cn.csum_ip[m.dir], cn.csum_l4[m.dir]);
   } else if constexpr (sctp_offload) {
     if (m.l4_proto == ipproto_sctp) {
       nat_rewrite_sctp_offloaded(frame, m, m.key, cn.key[1 - m.dir]);
@@ -36,7 +37,12 @@ void translate(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nat_lcore& s, co
   }
   // (The SYN bit tested here: the call is for a handshake's packets only.)
   if (m.dir == 0 && (m.tcp_flags & tcp_syn) && s.mss && tcp_clamp_mss(frame, m, s.mss)) c.nat.mss_clamped++;
-  nat_count(s, cn, m);
+  // Every packet of a Service connection passes here once: the place to count
+  // it for its Service port and endpoint.
+  if (s.counted) {
+    s.counted->count_packet(cn.service, m.l3_len);
+    s.counted->count_packet(cn.backend, m.l3_len);
+  }
 }
 
 void translate_error(uint8_t* frame, const pkt_meta& m, const conn& cn, lcore_counters& c) {

@@ -13,7 +13,6 @@
 #include "pipelines/common/pkt_meta.h"
 #include "pipelines/conntrack/conn_table.h"
 #include "pipelines/lb/lb_counter_area.h"
-#include "pipelines/nat/nat.h"
 
 struct rte_mbuf;
 
@@ -30,21 +29,5 @@ struct nat_lcore {
 
 void nat_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nat_lcore& s, const conn_table& conns,
                lcore_counters& c);
-
-// A TCP or UDP packet of connection `cn` translated by its direction's
-// precomputed checksum deltas: nearly every packet the stage translates, and
-// what the established-hit path (pipelines/hitpath) does with them too.
-inline void nat_translate_tracked(uint8_t* frame, const pkt_meta& m, const conn& cn) {
-  nat_rewrite_tracked(frame, m, cn.key[1 - m.dir], cn.csum_ip[m.dir], cn.csum_l4[m.dir]);
-}
-
-// Every packet of a Service connection is translated once: the place to count
-// it for its Service port and endpoint.
-inline void nat_count(const nat_lcore& s, const conn& cn, const pkt_meta& m) {
-  if (s.counted) {
-    s.counted->count_packet(cn.service, m.l3_len);
-    s.counted->count_packet(cn.backend, m.l3_len);
-  }
-}
 
 }  // namespace kgw

@@ -13,12 +13,10 @@ namespace {
 // dropped when it failed, else handed to the resolver until it has one.
 void leave_by(rte_mbuf* mb, uint8_t* frame, pkt_meta& m, const nexthop_table& t, const neighbor_entry& e,
               neighbor_lcore& nb, lcore_counters& c) {
-  if (neighbor_has_mac(e)) {
-    route_send(frame, m, t, e, nb);
-    return;
-  }
   neighbor_mark_used(nb, static_cast<uint32_t>(&e - t.neighbors));
-  if (e.state == neighbor_state::failed) {
+  if (neighbor_has_mac(e)) {
+    nexthop_apply(frame, m, t, e);
+  } else if (e.state == neighbor_state::failed) {
     count_drop(m, drop_reason::neighbor_failed, c);
     c.neighbor.failed++;
   } else {
@@ -95,10 +93,10 @@ void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t fami
 }
 
 void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
-                 neighbor_lcore& nb, lcore_counters& c, const pod_route_table* pods, uint32_t done) {
+                 neighbor_lcore& nb, lcore_counters& c, const pod_route_table* pods) {
   for (uint16_t i = 0; i < n; ++i) {
     pkt_meta& m = meta[i];
-    if (m.v != verdict::tx || m.conn == conn_none || (done >> i & 1)) continue;
+    if (m.v != verdict::tx || m.conn == conn_none) continue;
     if (!t) {
       count_drop(m, drop_reason::no_neighbor, c);
       continue;

@@ -59,25 +59,7 @@ void route_leave(rte_mbuf* mb, pkt_meta& m, const nexthop_table& t, uint8_t fami
 // Node's pod CIDR (`pods`, nullptr: none) is left pending for the pod
 // routing stage (a Service's reply to a pod behind a tunnel, an endpoint on
 // another Node), which forwards it as it forwards any packet for a pod.
-// `done` (bit i: meta[i]): packets the established-hit path (pipelines/hitpath)
-// already sent on, left alone.
 void route_burst(rte_mbuf* const* pkts, pkt_meta* meta, uint16_t n, const nexthop_table* t, conn_table& conns,
-                 neighbor_lcore& nb, lcore_counters& c, const pod_route_table* pods = nullptr, uint32_t done = 0);
-
-// The neighbour entry direction `dir` of connection `cn` leaves by when its
-// cached hop is still valid and has a MAC; nullptr otherwise (route_burst
-// then looks the hop up, or queues or drops the packet).
-inline const neighbor_entry* route_cached_hop(const nexthop_table& t, const conn& cn, uint8_t dir) {
-  const neighbor_entry* e = nexthop_at_hop(t, cn.hop[dir]);
-  return e && neighbor_has_mac(*e) ? e : nullptr;
-}
-
-// Sends the packet to neighbour `e`, which has a MAC: the Ethernet header
-// written, the verdict tx, the neighbour marked used.
-inline void route_send(uint8_t* frame, pkt_meta& m, const nexthop_table& t, const neighbor_entry& e,
-                       neighbor_lcore& nb) {
-  neighbor_mark_used(nb, static_cast<uint32_t>(&e - t.neighbors));
-  nexthop_apply(frame, m, t, e);
-}
+                 neighbor_lcore& nb, lcore_counters& c, const pod_route_table* pods = nullptr);
 
 }  // namespace kgw
