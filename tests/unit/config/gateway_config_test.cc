@@ -442,7 +442,7 @@ dataplane:
             "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns, exception, pod_network)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
-            "burst, tx_drain_us, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb)");
+            "burst, tx_drain_us, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb, control_priority)");
 }
 
 TEST(GatewayConfig, DuplicateKey) {
