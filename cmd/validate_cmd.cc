@@ -143,7 +143,7 @@ int validate_main(int argc, char** argv) {
       service_set set;
       std::vector<manifest_issue> nerrors;
       pod_network_model pods;
-      if (load_services(manifests, set, nerrors, cache) && merge_nodes(cache.parsed, pods, nerrors)) {
+      if (load_services(manifests, set, nerrors, cache) && merge_nodes(cache.in_order(), pods, nerrors)) {
         if (!pods.nodes.empty()) pods_info = fmt::format("pod network: {} Nodes, {} pod CIDRs", pods.nodes.size(), pods.n_cidrs);
       } else {
         for (const auto& e : nerrors) merrors.push_back(e.to_string());

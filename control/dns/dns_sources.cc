@@ -75,7 +75,7 @@ bool services_of_dir(const std::string& dir, std::vector<service_entry>& out, st
     error = fmt::format("DNS: the manifests in {} do not load ({} errors)", dir, errors.size());
     return false;
   }
-  out = services_of(cache.parsed);
+  out = services_of(cache.in_order());
   return true;
 }
 

@@ -71,7 +71,7 @@ bool initial_pod_routes_from(const std::string& dir, initial_pod_routes_publish&
   service_set set;
   std::vector<manifest_issue> errors;
   auto model = std::make_shared<pod_network_model>();
-  if (!load_services(dir, set, errors, *cache) || !merge_nodes(cache->parsed, *model, errors)) {
+  if (!load_services(dir, set, errors, *cache) || !merge_nodes(cache->in_order(), *model, errors)) {
     error = fmt::format("{} invalid Node(s) in {}:", errors.size(), dir);
     for (const auto& e : errors) error += "\n  " + e.to_string();
     return false;

@@ -204,7 +204,7 @@ void publish_dns(dataplane_attachment& dp, const gateway_config& cfg, publish_st
   uint32_t names = 0;
   auto build = [&](std::string& error) {
     std::vector<std::string> warnings;
-    dns::table* t = build_dns_publication(cfg, dns::services_of(ps.cache.files.parsed), warnings, error);
+    dns::table* t = build_dns_publication(cfg, dns::services_of(ps.cache.files.in_order()), warnings, error);
     for (const auto& w : limit_repeats(warnings)) log_warn("{}", w);
     if (t) names = t->n_nodes;
     return t;

@@ -39,12 +39,18 @@ void manifest_cache::clear() {
   policy_files.clear();
   node_files.clear();
   files.clear();
-  names.clear();
   parsed.clear();
   complete = false;
   changed.reset();
   index.reset();
   parsed_last = 0;
+}
+
+std::vector<file_ref> manifest_cache::in_order() const {
+  std::vector<file_ref> out;
+  out.reserve(parsed.size());
+  for (const auto& [name, f] : parsed) out.push_back(f);
+  return out;
 }
 
 bool load_services(const std::string& dir, service_set& out, std::vector<manifest_issue>& errors) {
@@ -134,22 +140,20 @@ void file_by_kind(std::map<std::string, file_ref>& files, const file_change& c, 
     files.erase(c.name);
 }
 
-// The two sorted lists of (name, parse) walked together.
-void diff_scans(const std::vector<std::string>& old_names, const std::vector<file_ref>& old_parsed,
-                const manifest_cache& cache, std::vector<file_change>& out) {
-  size_t i = 0, j = 0;
-  while (i < old_names.size() || j < cache.names.size()) {
-    int c = i == old_names.size()     ? 1
-            : j == cache.names.size() ? -1
-                                      : old_names[i].compare(cache.names[j]);
+// The two sorted maps of name to parse walked together.
+void diff_scans(const std::map<std::string, file_ref>& before, const std::map<std::string, file_ref>& now,
+                std::vector<file_change>& out) {
+  auto i = before.begin(), j = now.begin();
+  while (i != before.end() || j != now.end()) {
+    int c = i == before.end() ? 1 : j == now.end() ? -1 : i->first.compare(j->first);
     if (c < 0) {
-      out.push_back({old_names[i], old_parsed[i], nullptr});
+      out.push_back({i->first, i->second, nullptr});
       ++i;
     } else if (c > 0) {
-      out.push_back({cache.names[j], nullptr, cache.parsed[j]});
+      out.push_back({j->first, nullptr, j->second});
       ++j;
     } else {
-      if (old_parsed[i] != cache.parsed[j]) out.push_back({cache.names[j], old_parsed[i], cache.parsed[j]});
+      if (i->second != j->second) out.push_back({j->first, i->second, j->second});
       ++i, ++j;
     }
   }
@@ -184,16 +188,13 @@ bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int6
   // rehashes all 10,000 entries, on a one-file change's path.
   cache.files.reserve(names.size() + 16);
   bool ok = true;
-  std::vector<std::string> old_names = std::move(cache.names);
-  std::vector<file_ref> old_parsed = std::move(cache.parsed);
-  cache.names.clear();
+  std::map<std::string, file_ref> before = std::move(cache.parsed);
   cache.parsed.clear();
   for (auto& n : names) {
     std::string path = dir + "/" + n;
     looked l = look_at(path, cache, pass, now_ns, false);
     if (l == looked::parsed_or_kept) {
-      cache.names.push_back(std::move(n));
-      cache.parsed.push_back(cache.files[path].parsed);
+      cache.parsed.emplace_hint(cache.parsed.end(), std::move(n), cache.files[path].parsed);
     } else if (l == looked::unreadable || l == looked::gone) {
       // Listed a moment ago: gone or unreadable now is an error of this pass.
       errors.push_back(manifest_issue{path, 0, "", "", "cannot read file"});
@@ -202,7 +203,7 @@ bool scan_all(const std::string& dir, manifest_cache& cache, uint64_t pass, int6
   }
   // Files gone (or unreadable) this time are forgotten.
   std::erase_if(cache.files, [&](const auto& kv) { return kv.second.pass != pass; });
-  diff_scans(old_names, old_parsed, cache, changes);
+  diff_scans(before, cache.parsed, changes);
   return ok;
 }
 
@@ -218,25 +219,21 @@ bool scan_named(const std::string& dir, const std::vector<std::string>& changed,
   for (const auto& n : todo) {
     if (!manifest_name(n)) continue;
     std::string path = dir + "/" + n;
-    auto at = std::lower_bound(cache.names.begin(), cache.names.end(), n);
-    auto i = at - cache.names.begin();
-    bool listed = at != cache.names.end() && *at == n;
-    file_ref was = listed ? cache.parsed[i] : nullptr;
+    auto at = cache.parsed.find(n);
+    bool listed = at != cache.parsed.end();
+    file_ref was = listed ? at->second : nullptr;
     looked l = look_at(path, cache, pass, now_ns, true);
     if (l == looked::parsed_or_kept) {
       const file_ref& now = cache.files[path].parsed;
-      if (listed) {
-        cache.parsed[i] = now;
-      } else {
-        cache.names.insert(at, n);
-        cache.parsed.insert(cache.parsed.begin() + i, now);
-      }
+      if (listed)
+        at->second = now;
+      else
+        cache.parsed.emplace(n, now);
       if (now != was) changes.push_back({n, std::move(was), now});
       continue;
     }
     if (listed) {
-      cache.names.erase(at);
-      cache.parsed.erase(cache.parsed.begin() + i);
+      cache.parsed.erase(at);
       changes.push_back({n, std::move(was), nullptr});
     }
     cache.files.erase(path);
@@ -264,7 +261,6 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
   try {
     if (!cache.index) {
       // A new index knows no files: every file is new to it.
-      cache.names.clear();
       cache.parsed.clear();
       cache.counts = {};
       cache.policy_files.clear();
@@ -303,7 +299,7 @@ bool load_service_changes(const std::string& dir, std::vector<manifest_issue>& e
     if (index.has_errors()) {
       // Worded by the full merge, so a rejected change reads the same however it was found.
       service_set scratch;
-      merged = merge_files(cache.parsed, scratch, errors);
+      merged = merge_files(cache.in_order(), scratch, errors);
       warnings.insert(warnings.end(), scratch.warnings.begin(), scratch.warnings.end());
       if (merged) {
         errors.push_back(manifest_issue{dir, 0, "", "", "internal error: the kept merge has an error the full check does not find"});

@@ -120,8 +120,10 @@ struct manifest_cache {
     uint64_t pass = 0;  // the last load that saw the file
   };
   std::unordered_map<std::string, file_state> files;  // by path
-  std::vector<std::string> names;  // the manifest files of the last load, sorted (the order objects are merged in)
-  std::vector<std::shared_ptr<const parsed_file>> parsed;  // their parses, in the same order
+  // The manifest files of the last load by name, sorted (the order objects
+  // are merged in), and their parses. A map, not sorted vectors: a file added
+  // or removed would shift 10,000 names and parses on a one-file change's path.
+  std::map<std::string, std::shared_ptr<const parsed_file>> parsed;
   std::string dir;                 // the directory they are in
   bool complete = false;           // the last load saw every file (a partial scan may follow)
   uint64_t pass = 0;
@@ -157,6 +159,7 @@ struct manifest_cache {
   manifest_cache(manifest_cache&&) noexcept;
   manifest_cache& operator=(manifest_cache&&) noexcept;
   void clear();  // the next load parses every file
+  std::vector<std::shared_ptr<const parsed_file>> in_order() const;  // the parses, in merge order
 };
 
 // The counts over the files of the cache's last load.

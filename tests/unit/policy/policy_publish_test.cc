@@ -213,33 +213,29 @@ TEST(PolicyPublish, ThePrimaryRecordsTheBuildTimeInTheCatalog) {
   f.p.release();
 }
 
-// File i of a load parses as `f` now, as the Services' scan records it:
-// its parse, and the files holding policy objects.
-void reparse(manifest_cache& m, size_t i, file_ref f) {
-  m.parsed[i] = f;
+// File `name` of a load parses as `f` now, as the Services' scan records
+// it: its parse, and the files holding policy objects.
+void reparse(manifest_cache& m, const std::string& name, file_ref f) {
+  m.parsed[name] = f;
   if (!f->policy_text.empty())
-    m.policy_files[m.names[i]] = f;
+    m.policy_files[name] = f;
   else
-    m.policy_files.erase(m.names[i]);
+    m.policy_files.erase(name);
 }
 
 // A load as the Services' scan leaves it: the files' names and parses.
 manifest_cache load_of(const std::vector<std::pair<std::string, std::string>>& files) {
   manifest_cache m;
   m.dir = "/m";
-  for (const auto& [name, text] : files) {
-    m.names.push_back(name);
-    m.parsed.push_back(nullptr);
-    reparse(m, m.names.size() - 1, parse_manifest_file("/m/" + name, text));
-  }
+  for (const auto& [name, text] : files) reparse(m, name, parse_manifest_file("/m/" + name, text));
   return m;
 }
 
 TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnlyWhenAFileChanges) {
   constexpr const char* service = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n";
   manifest_cache load = load_of({{"a.yaml", two_policies}, {"svc.yaml", service}});
-  EXPECT_FALSE(load.parsed[0]->policy_text.empty());
-  EXPECT_TRUE(load.parsed[1]->policy_text.empty());  // nothing of the policy model's: not kept
+  EXPECT_FALSE(load.parsed.at("a.yaml")->policy_text.empty());
+  EXPECT_TRUE(load.parsed.at("svc.yaml")->policy_text.empty());  // nothing of the policy model's: not kept
   policy_parse_cache cache;
   std::vector<std::string> errors;
   auto first = compile_policy_files(load, cache, errors);
@@ -251,7 +247,7 @@ TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnly
   EXPECT_EQ(compile_policy_files(load, cache, errors), first);
 
   // A file changed (a new parse) with an invalid policy: refused with file:line, and again on the next pass.
-  reparse(load, 1,
+  reparse(load, "svc.yaml",
           parse_manifest_file("/m/svc.yaml", std::string(service) +
                                                  "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
                                                  "metadata: {name: bad, namespace: x}\n"
@@ -266,7 +262,7 @@ TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnly
 
   // The same Pod in two files: the later one is the error.
   errors.clear();
-  reparse(load, 1, parse_manifest_file("/m/svc.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n"));
+  reparse(load, "svc.yaml", parse_manifest_file("/m/svc.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n"));
   EXPECT_EQ(compile_policy_files(load, cache, errors), nullptr);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("/m/svc.yaml:1: x/a: metadata.name: duplicate Pod x/a (first defined at /m/a.yaml:1)"),
@@ -275,9 +271,8 @@ TEST(PolicyPublish, PolicyObjectsComeFromTheServicesParseAndAreCompiledAgainOnly
 
   // The file gone: compiled anew, as the first time.
   errors.clear();
-  load.policy_files.erase(load.names.back());
-  load.names.pop_back();
-  load.parsed.pop_back();
+  load.policy_files.erase("svc.yaml");
+  load.parsed.erase("svc.yaml");
   auto again = compile_policy_files(load, cache, errors);
   ASSERT_NE(again, nullptr);
   EXPECT_TRUE(errors.empty());

@@ -156,8 +156,9 @@ TEST_F(CompileCache, NamedChangesAreTheOnlyFilesLookedAt) {
   EXPECT_EQ(s.services.size(), 20u);
   EXPECT_NE(summary(s).find("198.19.99.99:8080"), std::string::npos);
   EXPECT_NE(summary(s).find("a-svc5.yaml"), std::string::npos) << "the renamed file's objects come from it";
-  EXPECT_EQ(cache_.names.size(), 20u);
-  EXPECT_TRUE(std::is_sorted(cache_.names.begin(), cache_.names.end()));
+  EXPECT_EQ(cache_.parsed.size(), 20u);
+  EXPECT_EQ(cache_.parsed.begin()->first, "a-svc5.yaml") << "in name order";
+  EXPECT_EQ(cache_.in_order().front(), cache_.parsed.begin()->second);
 
   // A named file is read again even when it looks the same (the watcher saw it change).
   cache_.changed = std::vector<std::string>{"svc8.yaml"};
@@ -364,7 +365,7 @@ TEST_F(CompileCache, FilesHoldingPolicyObjectsAndNodesAreKeptByKind) {
   load_checked();
   EXPECT_EQ(names(cache_.policy_files), (std::vector<std::string>{"c.yaml"}));
   EXPECT_EQ(names(cache_.node_files), (std::vector<std::string>{"a.yaml", "c.yaml"}));
-  EXPECT_EQ(cache_.node_files.at("a.yaml"), cache_.parsed[0]) << "the parse the load holds";
+  EXPECT_EQ(cache_.node_files.at("a.yaml"), cache_.parsed.at("a.yaml")) << "the parse the load holds";
   fs::remove(dir_ + "/c.yaml");
   load_checked();
   EXPECT_TRUE(cache_.policy_files.empty());
@@ -445,7 +446,7 @@ TEST_F(CompileCache, KeptCountsFollowEveryChangeAndRouterFilesAreNoticed) {
   auto pass = [&](std::vector<std::string> changed) {
     cache_.changed = std::move(changed);
     EXPECT_TRUE(load_service_changes(dir_, errors, warnings, cache_));
-    EXPECT_EQ(count_objects(cache_), count_files(cache_.parsed));
+    EXPECT_EQ(count_objects(cache_), count_files(cache_.in_order()));
   };
   for (int i = 0; i < 4; ++i) write(fmt::format("svc{}.yaml", i), service_yaml(i));
   write("deploy.yaml", deployment + "---\n" + deployment);
