@@ -11,10 +11,13 @@
 
 #include <csignal>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "dataplane/command_bell.h"
+#include "dataplane/cpu_idle.h"
 #include "dataplane/eal_args.h"
 #include "dataplane/memory_plan.h"
 #include "dataplane/metrics.h"
@@ -136,6 +139,24 @@ int run_dataplane(dataplane_options o) {
     std::string why;
     if (!raise_thread_priority(p, why))
       log_warn("main lcore: cannot run at nice -{} ({}); commands may wait behind other processes", p, why);
+  }
+  // A nice value does not beat a time-shared thread that slept long (the
+  // scheduler credits its sleep): under `fifo` nothing time-shared runs first.
+  if (o.cfg.dataplane.control_fifo) {
+    std::string why;
+    if (!set_thread_fifo(control_fifo_priority, why))
+      log_warn("main lcore: cannot run at SCHED_FIFO {} ({}); commands may wait behind other processes",
+               control_fifo_priority, why);
+  }
+  std::optional<cpu_idle_poll> idle_poll;
+  if (o.cfg.dataplane.control_cpu_poll) {
+    std::vector<unsigned> cpus;
+    rte_cpuset_t main_cpus = rte_lcore_cpuset(rte_get_main_lcore());
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &main_cpus)) cpus.push_back(c);
+    idle_poll.emplace(cpus);
+    for (const auto& e : idle_poll->errors()) log_warn("control_cpu_idle: {}; that CPU halts when idle", e);
+    if (!idle_poll->held().empty()) log_info("control_cpu_idle: poll on the main lcore's {}", idle_poll->held());
   }
   uint64_t interval = rte_get_tsc_hz() / 1000 * o.cfg.dataplane.stats_interval_ms;
   uint64_t next = rte_rdtsc() + interval;

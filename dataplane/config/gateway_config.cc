@@ -490,7 +490,8 @@ class gateway_parser {
   void parse_dataplane(yaml::node n, dataplane_config& d) {
     yaml::node m = f_.entries(n, "dataplane",
                          {"file_prefix", "cpus", "mbufs", "mbuf_cache", "mbuf_data_room", "burst", "tx_drain_us", "rx_desc", "tx_desc",
-                          "telemetry", "stats_interval_ms", "memory_mb", "table_memory_mb", "control_priority"});
+                          "telemetry", "stats_interval_ms", "memory_mb", "table_memory_mb", "control_priority",
+                          "control_scheduler", "control_cpu_idle"});
     if (auto v = m.get("file_prefix")) {
       if (auto s = f_.get_string(v, "dataplane.file_prefix")) {
         if (!valid_file_prefix(*s))
@@ -565,6 +566,20 @@ class gateway_parser {
     }
     bounded(m, "table_memory_mb", "dataplane.table_memory_mb", 0, max_memory_mb, d.table_memory_mb);
     bounded(m, "control_priority", "dataplane.control_priority", 0, 20, d.control_priority);
+    if (auto v = m.get("control_scheduler")) {
+      if (auto s = f_.get_string(v, "dataplane.control_scheduler")) {
+        if (*s == "other") d.control_fifo = false;
+        else if (*s == "fifo") d.control_fifo = true;
+        else error(v, "dataplane.control_scheduler", fmt::format("expected other or fifo, got {}", quote(*s)));
+      }
+    }
+    if (auto v = m.get("control_cpu_idle")) {
+      if (auto s = f_.get_string(v, "dataplane.control_cpu_idle")) {
+        if (*s == "default") d.control_cpu_poll = false;
+        else if (*s == "poll") d.control_cpu_poll = true;
+        else error(v, "dataplane.control_cpu_idle", fmt::format("expected default or poll, got {}", quote(*s)));
+      }
+    }
   }
 
   // An unsigned within [lo, hi] into `out`.

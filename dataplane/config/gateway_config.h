@@ -75,6 +75,12 @@ struct dataplane_config {
   std::optional<unsigned> memory_mb; // hugepage MiB reserved at start; unset = auto (dataplane/memory_plan.h)
   unsigned table_memory_mb = 256;    // of which room for Service tables published at run time (auto only)
   unsigned control_priority = 10;    // the main lcore's and kgw control's threads run at nice -this; 0 = as started
+  // fifo: the main lcore (SCHED_FIFO 2) and control's publishing thread
+  // (SCHED_FIFO 1, after its first load) run above every time-shared thread.
+  bool control_fifo = false;
+  // poll: the main lcore's CPU polls when idle instead of halting (its PM QoS
+  // resume latency), so that the slow path is not slow after each sleep.
+  bool control_cpu_poll = false;
 };
 
 // Load balancing and connection tracking (the service stage).

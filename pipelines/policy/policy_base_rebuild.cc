@@ -1,5 +1,6 @@
 #include "pipelines/policy/policy_base_rebuild.h"
 
+#include <pthread.h>
 #include <rte_lcore.h>
 
 #include <cstring>
@@ -34,7 +35,19 @@ bool policy_base_rebuild::start(std::vector<policy_acl_rule> rules, std::string&
   job_->rules = std::move(rules);
   if (over) job_->over = std::make_unique<policy_classifier>(*over);
   if (over && renumbered) job_->renumbered = *renumbered;
-  if (int rc = rte_ctrl_thread_create(&thread_, "kgw-policy-base", nullptr, run, job_.get()); rc != 0) {
+  // Time-shared whatever the main lcore's policy: under `control_scheduler:
+  // fifo` a build (long work) would hold the main lcore's CPU from everything
+  // time-shared, and from the main lcore itself (the same real-time priority
+  // gets no time slices). Its nice is still the main lcore's.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+  pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+  sched_param none{};
+  pthread_attr_setschedparam(&attr, &none);
+  int rc = rte_ctrl_thread_create(&thread_, "kgw-policy-base", &attr, run, job_.get());
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
     why = std::string("cannot start the policy rebuild thread: ") + std::strerror(rc);
     job_.reset();
     return false;

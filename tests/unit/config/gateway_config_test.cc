@@ -124,6 +124,8 @@ TEST(GatewayConfig, FullExample) {
   EXPECT_TRUE(d.telemetry);
   EXPECT_EQ(d.stats_interval_ms, 100u);
   EXPECT_EQ(d.control_priority, 10u);
+  EXPECT_FALSE(d.control_fifo) << "time-shared unless asked";
+  EXPECT_FALSE(d.control_cpu_poll) << "the CPU's idle states as the kernel picks them unless asked";
 }
 
 TEST(GatewayConfig, NonDefaultDataplaneValues) {
@@ -171,6 +173,25 @@ TEST(GatewayConfig, ControlPriorityBound) {
   auto bad = strings_of(errors_of(std::string(minimal) + "dataplane:\n  control_priority: 21\n"));
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(bad[0], "t.yaml:8:21: dataplane.control_priority: must be 0..20, got 21");
+}
+
+TEST(GatewayConfig, ControlSchedulerAndCpuIdleChoices) {
+  std::vector<config_error> errs;
+  auto cfg = parse_gateway_config(
+      std::string(minimal) + "dataplane:\n  control_scheduler: fifo\n  control_cpu_idle: poll\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_TRUE(cfg->dataplane.control_fifo);
+  EXPECT_TRUE(cfg->dataplane.control_cpu_poll);
+  cfg = parse_gateway_config(
+      std::string(minimal) + "dataplane:\n  control_scheduler: other\n  control_cpu_idle: default\n", "t.yaml", errs);
+  ASSERT_TRUE(cfg) << errs[0].to_string();
+  EXPECT_FALSE(cfg->dataplane.control_fifo);
+  EXPECT_FALSE(cfg->dataplane.control_cpu_poll);
+  auto bad = strings_of(
+      errors_of(std::string(minimal) + "dataplane:\n  control_scheduler: rr\n  control_cpu_idle: halt\n"));
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0], "t.yaml:8:22: dataplane.control_scheduler: expected other or fifo, got \"rr\"");
+  EXPECT_EQ(bad[1], "t.yaml:9:21: dataplane.control_cpu_idle: expected default or poll, got \"halt\"");
 }
 
 TEST(GatewayConfig, MetricsListenOnLoopbackOnly) {
@@ -442,7 +463,8 @@ dataplane:
             "neighbor_resolution, profiles_dir, dataplane, services, metrics, ingress, tcp, dns, exception, pod_network)");
   EXPECT_EQ(errs[3],
             "t.yaml:11:3: dataplane.burts: unknown key \"burts\" (allowed: file_prefix, cpus, mbufs, mbuf_cache, mbuf_data_room, "
-            "burst, tx_drain_us, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb, control_priority)");
+            "burst, tx_drain_us, rx_desc, tx_desc, telemetry, stats_interval_ms, memory_mb, table_memory_mb, control_priority, "
+            "control_scheduler, control_cpu_idle)");
 }
 
 TEST(GatewayConfig, DuplicateKey) {
