@@ -1,10 +1,16 @@
 #include "pipelines/route/nexthop.h"
 
+#include "pipelines/common/checksum.h"
+
 namespace kgw {
 
 namespace {
 
 bool prefix_match(const uint8_t* a, const uint8_t* prefix, unsigned len) {
+  if (len <= 32) {  // every IPv4 route: one masked compare of the first word
+    uint32_t mask = len ? ~uint32_t{0} << (32 - len) : 0;
+    return ((load_be32(a) ^ load_be32(prefix)) & mask) == 0;
+  }
   unsigned full = len / 8, rest = len % 8;
   if (std::memcmp(a, prefix, full) != 0) return false;
   if (rest == 0) return true;

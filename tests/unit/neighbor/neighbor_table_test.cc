@@ -88,5 +88,29 @@ TEST(NeighborTable, OnLinkDestinationIsItsOwnNextHop) {
   EXPECT_FALSE(nexthop_resolve(*t, 6, parse_ip("2001:db8::1")->b.data()).found) << "nowhere";
 }
 
+// route_covers against a bit at a time, every prefix length of both
+// families, addresses that differ from the prefix in one bit each.
+TEST(NeighborTable, RouteCoversExactlyThePrefixBits) {
+  auto bit = [](const uint8_t* a, unsigned i) { return (a[i / 8] >> (7 - i % 8)) & 1; };
+  ip_addr v4 = *parse_ip("198.19.170.85"), v6 = *parse_ip("2001:db8:aaaa:5555:f0f0:0f0f:1234:5678");
+  for (const ip_addr& base : {v4, v6}) {
+    unsigned bits = base.family == 4 ? 32 : 128;
+    for (unsigned len = 0; len <= bits; ++len) {
+      route_entry r{};
+      r.family = base.family;
+      r.len = static_cast<uint8_t>(len);
+      std::memcpy(r.prefix, base.b.data(), 16);
+      for (unsigned flip = 0; flip < bits; ++flip) {
+        ip_addr a = base;
+        a.b[flip / 8] ^= static_cast<uint8_t>(0x80 >> (flip % 8));
+        bool want = true;
+        for (unsigned i = 0; i < len; ++i) want = want && bit(a.b.data(), i) == bit(base.b.data(), i);
+        ASSERT_EQ(route_covers(r, a.b.data()), want) << "family " << int(base.family) << " /" << len << " bit " << flip;
+      }
+      ASSERT_TRUE(route_covers(r, base.b.data()));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kgw
