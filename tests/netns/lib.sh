@@ -19,6 +19,27 @@ netns_require_root_and_hugepages() {
 # dataplane ($P: the test's prefix, also its DPDK --file-prefix; $KGW).
 client() { ip netns exec "$P-client" "$@"; }
 cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
+# cli_within SECONDS COMMAND: cli COMMAND, failing (124) after SECONDS
+# instead of hanging the test until meson kills it with nothing said; a hung
+# cli's threads' stacks go to stderr first (gdb, when installed).
+cli_within() {
+  local out pid i rc
+  out=$(mktemp)
+  "$KGW" cli --file-prefix "$P" -c "$2" > "$out" 2>&1 &
+  pid=$!
+  for ((i = 0; i < $1 * 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "kgw cli (pid $pid) still running after $1 s: $2" >&2
+    command -v gdb > /dev/null && gdb -p "$pid" -batch -ex "thread apply all bt" 2>&1 | grep -E "^Thread|^#" >&2
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    cat "$out"; rm -f "$out"
+    return 124
+  fi
+  wait "$pid"; rc=$?
+  cat "$out"; rm -f "$out"
+  return $rc
+}
 # line_field LINE NAME: the number after NAME in LINE (a `show counters` line).
 line_field() { sed -n "s/.* $2 \([0-9]*\).*/\1/p" <<< "$1"; }
 # counter_field SECTION NAME: the number after NAME on the `SECTION:` line of

@@ -37,7 +37,9 @@ fail() {
   echo "--- dataplane log"; tail -n 30 "$WORK/dp.log"
   exit 1
 }
-cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
+# Each command ends by its own deadline (a transfer's 30 s at most): 60 s
+# is a hang, reported with the cli's stacks rather than by meson's kill.
+cli() { cli_within 60 "$1"; }
 counters() { cli "show counters"; }
 # field LINE NAME: a number from a line of `show counters` ("tcp:", "tcp connect:").
 field() { counters | grep "^$1 " | sed -n "s/.* $2 \([0-9]*\).*/\1/p"; }
