@@ -19,6 +19,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
 netns_require_root_and_hugepages
+# A hang is reported with the cli's stacks rather than by meson's kill (one
+# CI run hung 180 s on `show lcores`).
+cli() { cli_within 60 "$1"; }
 
 P=kgww$$
 WORK=$(mktemp -d)
