@@ -23,9 +23,9 @@ cli() { "$KGW" cli --file-prefix "$P" -c "$1"; }
 # instead of hanging the test until meson kills it with nothing said; a hung
 # cli's threads' stacks go to stderr first (gdb, when installed).
 cli_within() {
-  local out pid i rc
-  out=$(mktemp)
-  "$KGW" cli --file-prefix "$P" -c "$2" > "$out" 2>&1 &
+  local out err pid i rc
+  out=$(mktemp); err=$(mktemp)
+  "$KGW" cli --file-prefix "$P" -c "$2" > "$out" 2> "$err" &
   pid=$!
   for ((i = 0; i < $1 * 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   if kill -0 "$pid" 2>/dev/null; then
@@ -33,11 +33,11 @@ cli_within() {
     command -v gdb > /dev/null && gdb -p "$pid" -batch -ex "thread apply all bt" 2>&1 | grep -E "^Thread|^#" >&2
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    cat "$out"; rm -f "$out"
+    cat "$out"; cat "$err" >&2; rm -f "$out" "$err"
     return 124
   fi
   wait "$pid"; rc=$?
-  cat "$out"; rm -f "$out"
+  cat "$out"; cat "$err" >&2; rm -f "$out" "$err"
   return $rc
 }
 # line_field LINE NAME: the number after NAME in LINE (a `show counters` line).
