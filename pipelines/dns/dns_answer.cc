@@ -10,15 +10,12 @@ namespace {
 // allows (the names of RFC 1035's types). False, with nothing written, when
 // it does not fit.
 bool put_rr(writer& w, const table& t, const uint8_t* owner, uint32_t owner_len, const rr_entry& rr) {
-  writer::mark m = w.here();
   const uint8_t* rd = t.data() + rr.rdata_off;
   bool names_in_rdata = rr.type == type_cname || rr.type == type_ptr || rr.type == type_ns || rr.type == type_srv ||
                         rr.type == type_soa;
-  if (!names_in_rdata) {  // the most common records (A, AAAA): the owner, then the rest at once
-    if (w.put_name(owner, owner_len) && w.put_fixed(rr.type, class_in, t.ttl, rd, rr.rdlen)) return true;
-    w.rewind(m);
-    return false;
-  }
+  if (!names_in_rdata)  // the most common records (A, AAAA): the owner, then the rest at once
+    return w.put_plain_rr(owner, owner_len, rr.type, class_in, t.ttl, rd, rr.rdlen);
+  writer::mark m = w.here();
   bool ok = w.put_name(owner, owner_len) && w.put_u16(rr.type) && w.put_u16(class_in) && w.put_u32(t.ttl);
   uint32_t rdlen_at = w.size();
   ok = ok && w.put_u16(0);
@@ -97,9 +94,7 @@ void resolve_pod(writer& w, const table& t, const query& q, const uint8_t* qname
   uint16_t type = kind == pod_name::address4 ? type_a : type_aaaa;
   if (kind != pod_name::nodata && (q.qtype == type || q.qtype == type_any)) {
     uint16_t rdlen = type == type_a ? 4 : 16;
-    writer::mark m = w.here();
-    if (!(w.put_name(qname, q.name_len) && w.put_fixed(type, class_in, t.ttl, addr, rdlen))) {
-      w.rewind(m);
+    if (!w.put_plain_rr(qname, q.name_len, type, class_in, t.ttl, addr, rdlen)) {
       r.overflow = true;
       return;
     }
@@ -274,6 +269,7 @@ uint32_t respond(uint8_t* msg, uint32_t len, uint32_t room, const table* t, answ
   store16(msg + 6, r.an);
   store16(msg + 8, r.ns);
   store16(msg + 10, r.ar);
+  info.header_sum = uint32_t{flags} + qd + r.an + r.ns + r.ar;
   info.rcode = r.rcode;
   info.nodata = r.nodata && r.rcode == rcode_noerror;
   info.truncated = tc;

@@ -26,6 +26,10 @@ struct answer_info {
   // The response keeps the query's bytes [header_len, kept_end) as they came
   // (the question): the UDP reply's checksum takes their sum from the query's.
   uint32_t kept_end = 0;
+  // The 16-bit words the response's header holds after its ID (flags and
+  // the four counts), added: its checksum takes them from here rather than
+  // loading what was just stored (dns_udp_reply.h).
+  uint32_t header_sum = 0;
 };
 
 // How the query came: over UDP the response fits what the requestor takes

@@ -46,4 +46,23 @@ inline uint32_t name_hash(const uint8_t* p, uint32_t len) {
   return h.finish(w);
 }
 
+// Whether two wire names of `len` bytes are the same bytes, compared in the
+// eight-byte words lower_ascii (dns_wire.h) writes the query's lowered name
+// in: at 0, 8, ... and its last eight. Loads that match those stores take
+// their bytes straight from them; memcmp's wider loads straddle several
+// and wait for them to reach the cache (a store-forwarding stall per query).
+inline bool names_equal(const uint8_t* a, const uint8_t* b, uint32_t len) {
+  if (len < 8) return std::memcmp(a, b, len) == 0;
+  auto differ = [&](uint32_t at) {
+    uint64_t x, y;
+    std::memcpy(&x, a + at, 8);
+    std::memcpy(&y, b + at, 8);
+    return x != y;
+  };
+  uint32_t at = 0;
+  for (; at + 8 <= len; at += 8)
+    if (differ(at)) return false;
+  return at == len || !differ(len - 8);
+}
+
 }  // namespace kgw::dns

@@ -125,6 +125,7 @@ void dns_answer_frame(uint8_t* frame, uint32_t& len, uint32_t cap, pkt_meta& m, 
     return;
   }
   if (moved || info.kept_end != known.end) known = {};  // an OPT or more after the question: summed again
+  known.header = info.header_sum;
   dns_write_udp_reply(frame, len, m, a.port_mac[m.in_port < max_ports ? m.in_port : 0], rlen, known);
 }
 

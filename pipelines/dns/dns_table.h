@@ -108,7 +108,7 @@ inline const node_entry* find(const table& t, const uint8_t* name, uint32_t len,
     if (e == 0) return nullptr;
     if (static_cast<uint32_t>(e >> 32) != h) continue;
     const node_entry& n = nodes[static_cast<uint32_t>(e) - 1];
-    if (n.name_len == len && std::memcmp(t.name_of(n), name, len) == 0) return &n;
+    if (n.name_len == len && names_equal(t.name_of(n), name, len)) return &n;
   }
 }
 

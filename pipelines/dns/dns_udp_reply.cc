@@ -53,7 +53,10 @@ void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8
     // The two headers, the kept bytes' sum, then the rest: from an odd
     // offset its bytes weigh the other way round, its sum byte-swapped
     // (256 * 256 = 1 modulo 65535).
-    us_sum = csum_add_bytes(us_sum, u, 8 + dns_header_len) + known.sum;
+    // The headers from their values, not from the bytes just stored: the
+    // UDP header's (its checksum field still 0) and the message's ID, as it
+    // came, and the rest of its header (known.header).
+    us_sum += dns_port + client_port + ulen + load_be16(u + 8) + known.header + known.sum;
     uint16_t rest = csum_fold(csum_add_bytes(0, u + 8 + known.end, rlen - known.end));
     us_sum += known.end & 1 ? static_cast<uint16_t>(rest << 8 | rest >> 8) : rest;
   } else {

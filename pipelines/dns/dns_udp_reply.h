@@ -26,9 +26,12 @@ inline uint32_t dns_reply_message_at(const pkt_meta& m) {
 // `known`: the sum of the message's bytes [12, end) when the query's checksum
 // check made it and the response left them as they came (the question); the
 // UDP checksum then sums only the headers and what follows. end 0: all summed.
+// With it, `header`: the header's words after the ID, added
+// (answer_info::header_sum); the UDP header's are known here.
 struct dns_known_sum {
   uint32_t end = 0;
-  uint32_t sum = 0;  // csum_add_bytes(0, message + 12, end - 12)
+  uint32_t sum = 0;     // csum_add_bytes(0, message + 12, end - 12)
+  uint32_t header = 0;  // flags + QDCOUNT + ANCOUNT + NSCOUNT + ARCOUNT
 };
 void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8_t* src_mac, uint32_t rlen,
                          dns_known_sum known = {});

@@ -154,17 +154,6 @@ bool ends_with(const query& q, const uint8_t* suffix, uint32_t suffix_len) {
   return std::memcmp(q.lower + start, suffix, suffix_len) == 0;
 }
 
-// `name` (`len` bytes), its labels before offset `upto` written from `at` on.
-void writer::add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
-  // None of its labels could be pointed at: nothing before `upto`, beyond a
-  // pointer's reach, or the root. Then each name noted holds at least one
-  // suffix, and max_dict names hold as many as the dictionary takes.
-  if (upto == 0 || at >= 0x4000 || name[0] == 0 || n_names_ == max_dict) return;
-  names_[n_names_++] = {name, static_cast<uint16_t>(at), static_cast<uint8_t>(len), static_cast<uint8_t>(upto)};
-}
-
-void writer::remember(const uint8_t* name, uint32_t len, uint32_t at) { add_name(name, len, len, at); }
-
 bool writer::put_name(const uint8_t* name, uint32_t len, bool compress) {
   uint32_t start = pos_;
   if (compress && n_names_) {

@@ -190,8 +190,10 @@ class writer {
   // to a pointer where a suffix is already in the message (never for SRV's
   // target, RFC 2782). Either way its labels can be pointed at later.
   bool put_name(const uint8_t* name, uint32_t len, bool compress = true);
-  // A name already at `at` in the message (the question), for later names to point at.
-  void remember(const uint8_t* name, uint32_t len, uint32_t at);
+  // A name already at `at` in the message (the question), for later names to
+  // point at. Inline, as add_name: the stores it makes are then the
+  // compiler's to see, and here() after it needs no load of them.
+  void remember(const uint8_t* name, uint32_t len, uint32_t at) { add_name(name, len, len, at); }
   // A record's part after its owner when its RDATA goes as it is (A, AAAA,
   // TXT, ...): TYPE, CLASS, TTL, RDLENGTH and the RDATA, one bounds check.
   bool put_fixed(uint16_t type, uint16_t cls, uint32_t ttl, const uint8_t* rdata, uint16_t rdlen) {
@@ -205,6 +207,36 @@ class writer {
     pos_ += 10 + rdlen;
     return true;
   }
+  // A whole record whose RDATA goes as it is (A, AAAA, TXT, ...): its owner
+  // (compressed, as put_name), then put_fixed. When the owner is the
+  // question's pointer and the RDATA at least 4 bytes, the record goes out in
+  // eight-byte stores from its start: the UDP checksum then sums it in loads
+  // of the same eight bytes, which forward from those stores (two-byte
+  // stores under an eight-byte load stall it until they reach the cache).
+  bool put_plain_rr(const uint8_t* owner, uint32_t owner_len, uint16_t type, uint16_t cls, uint32_t ttl,
+                    const uint8_t* rdata, uint16_t rdlen) {
+    if (rdlen >= 4 && n_names_ && names_[0].name == owner && names_[0].len == owner_len) {
+      if (pos_ + 12 + rdlen > limit_) return false;
+      uint8_t* p = msg_ + pos_;
+      uint64_t pointer = 0xc000u | names_[0].at;
+      store64(p, pointer << 48 | uint64_t{type} << 32 | uint64_t{cls} << 16 | ttl >> 16);
+      uint32_t rd4;  // the RDATA's first four bytes, as they lie
+      std::memcpy(&rd4, rdata, 4);
+      store64(p + 8, uint64_t{(ttl & 0xffffu) << 16 | rdlen} << 32 | be32_of(rd4));
+      if (rdlen == 16) {  // AAAA: the other twelve as an eight and a four
+        std::memcpy(p + 16, rdata + 4, 8);
+        std::memcpy(p + 24, rdata + 12, 4);
+      } else if (rdlen > 4) {
+        std::memcpy(p + 16, rdata + 4, rdlen - 4u);
+      }
+      pos_ += 12 + rdlen;
+      return true;
+    }
+    mark m = here();
+    if (put_name(owner, owner_len) && put_fixed(type, cls, ttl, rdata, rdlen)) return true;
+    rewind(m);
+    return false;
+  }
   // The 16-bit field at `at`, written again (counts, RDLENGTH).
   void patch_u16(uint32_t at, uint16_t v) { store(at, v); }
 
@@ -213,7 +245,23 @@ class writer {
     if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
     std::memcpy(msg_ + at, &v, 2);
   }
-  void add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at);
+  void store64(uint8_t* p, uint64_t v) {  // big-endian
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    std::memcpy(p, &v, 8);
+  }
+  // Four bytes as they lie in memory, read as a big-endian number.
+  static uint32_t be32_of(uint32_t native) {
+    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap32(native);
+    else return native;
+  }
+  // `name` (`len` bytes), its labels before offset `upto` written from `at` on.
+  void add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
+    // None of its labels could be pointed at: nothing before `upto`, beyond a
+    // pointer's reach, or the root. Then each name noted holds at least one
+    // suffix, and max_dict names hold as many as the dictionary takes.
+    if (upto == 0 || at >= 0x4000 || name[0] == 0 || n_names_ == max_dict) return;
+    names_[n_names_++] = {name, static_cast<uint16_t>(at), static_cast<uint8_t>(len), static_cast<uint8_t>(upto)};
+  }
 
   // What later names can point at: the names written whole or in part, one
   // record each (no look at their labels until a name is compressed: most
