@@ -150,24 +150,40 @@ TEST(DnsStage, AnswersIpv4AndIpv6) {
 // check when the stage made it (no NIC verdict): byte for byte what a sum
 // over the whole response gives (the NIC's verdict), for a question ending at
 // an odd and at an even offset, with EDNS (summed again: the OPT is
-// rewritten) and without, answers and NXDOMAIN, IPv4 and IPv6.
+// rewritten) and without, answers and NXDOMAIN, IPv4 and IPv6; A, AAAA
+// and TXT answers (four, sixteen and more bytes of RDATA: the records
+// written whole in eight-byte stores) and NODATA.
 TEST(DnsStage, ResponseChecksumFromTheQuerys) {
-  auto t = names();
+  std::vector<dns::service_entry> s(2);
+  s[0] = {"shop", "web", dns::service_kind::cluster_ip, {dns::test::ip("10.96.0.20")}, "", {}, {}};
+  s[1] = {"shop", "webx", dns::service_kind::cluster_ip, {dns::test::ip("10.96.0.21"), dns::test::ip("fd00::21")},
+          "", {}, {}};
+  dns::table_build b;
+  std::string error;
+  ASSERT_TRUE(dns::build_table(s, {}, b, error)) << error;
+  auto t = b.blob;
   for (const char* n : {"web.shop.svc.cluster.local", "webx.shop.svc.cluster.local", "nothing.shop.svc.cluster.local",
-                        "nothingx.shop.svc.cluster.local", "WEB.shop.svc.cluster.local"})
+                        "nothingx.shop.svc.cluster.local", "WEB.shop.svc.cluster.local", "dns-version.cluster.local"})
+    for (uint16_t type : {dns::type_a, dns::type_aaaa, dns::type_txt})
     for (bool edns : {false, true})
       for (bool v4 : {true, false}) {
-        auto q = make_query({.name = n, .edns = edns});
+        auto q = make_query({.name = n, .type = type, .edns = edns});
         auto f = frame(v4, q, v4 ? v4_dns : v6_dns);
         auto sw = run(f, &t, false, nic_l4_csum::unknown);
         auto nic = run(f, &t, false, nic_l4_csum::good);
         ASSERT_EQ(sw.m.v, verdict::tx) << n;
-        EXPECT_EQ(sw.out, nic.out) << n << (edns ? " edns" : "") << (v4 ? " v4" : " v6");
+        EXPECT_EQ(sw.out, nic.out) << n << " type " << type << (edns ? " edns" : "") << (v4 ? " v4" : " v6");
         const uint8_t* u = sw.out.data() + 14 + (v4 ? 20 : 40);
         uint32_t ulen = load_be16(u + 4);
         const uint8_t* ip = sw.out.data() + 14;
         EXPECT_TRUE(csum_verify(v4 ? ipv4_pseudo_sum(ip + 12, ip + 16, 17, ulen) : ipv6_pseudo_sum(ip + 8, ip + 24, 17, ulen),
                                 u, ulen));
+        std::string name = n;
+        bool answered = ((name == "web.shop.svc.cluster.local" || name == "WEB.shop.svc.cluster.local") &&
+                         type == dns::type_a) ||
+                        (name == "webx.shop.svc.cluster.local" && type != dns::type_txt) ||
+                        (name == "dns-version.cluster.local" && type == dns::type_txt);
+        EXPECT_EQ(load_be16(u + 8 + 6), answered ? 1 : 0) << n << " type " << type;  // ANCOUNT
       }
 }
 

@@ -57,6 +57,21 @@ TEST(DnsParse, LowerAsciiMatchesBytewise) {
   }
 }
 
+// names_equal compares in eight-byte words (and the last eight): a
+// difference in any byte of any length is found, equal names are equal.
+TEST(DnsParse, NamesEqualFindsEveryDifference) {
+  for (uint32_t n = 1; n <= 80; ++n) {
+    uint8_t a[80], b[80];
+    for (uint32_t i = 0; i < n; ++i) a[i] = b[i] = static_cast<uint8_t>('a' + i % 26);
+    ASSERT_TRUE(names_equal(a, b, n)) << n;
+    for (uint32_t at = 0; at < n; ++at) {
+      b[at] ^= 0x20;
+      ASSERT_FALSE(names_equal(a, b, n)) << "n " << n << " at " << at;
+      b[at] ^= 0x20;
+    }
+  }
+}
+
 TEST(DnsParse, RootName) {
   query q;
   ASSERT_EQ(parse(make_query({.name = "", .type = type_ns}), q), query_status::ok);
@@ -315,6 +330,44 @@ TEST(DnsWriter, RememberedQuestion) {
   at = w.size();
   ASSERT_TRUE(w.put_name(buf + header_len, qlen));
   EXPECT_EQ(w.size(), at + qlen);
+}
+
+// put_plain_rr writes byte for byte what put_name and put_fixed write, for
+// the question's pointer (whole records in eight-byte stores from 4 bytes of
+// RDATA on) and for other owners; a record that does not fit is not counted
+// in the message.
+TEST(DnsWriter, PlainRecordsAsNameThenFixed) {
+  auto qn = name("web.Shop.svc.cluster.local");
+  auto other = name("other.shop.svc.cluster.local");
+  uint32_t qlen = static_cast<uint32_t>(qn.size());
+  const uint8_t rdata[20] = {10, 96, 0, 20, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x21, 0x22};
+  for (const auto* owner : {&qn, &other})
+    for (uint16_t rdlen : {0, 2, 4, 5, 16, 20}) {
+      uint8_t want[128] = {}, got[128] = {};
+      std::memcpy(want + header_len, qn.data(), qlen);
+      std::memcpy(got + header_len, qn.data(), qlen);
+      writer ww(want, sizeof want), wg(got, sizeof got);
+      for (writer* w : {&ww, &wg}) {
+        w->skip_to(header_len + qlen + 4);
+        w->remember(w->data() + header_len, qlen, header_len);
+      }
+      const uint8_t* on = owner == &qn ? want + header_len : owner->data();
+      const uint8_t* og = owner == &qn ? got + header_len : owner->data();
+      uint32_t olen = static_cast<uint32_t>(owner->size());
+      ASSERT_TRUE(ww.put_name(on, olen) && ww.put_fixed(type_aaaa, class_in, 0x01020304, rdata, rdlen));
+      ASSERT_TRUE(wg.put_plain_rr(og, olen, type_aaaa, class_in, 0x01020304, rdata, rdlen));
+      ASSERT_EQ(wg.size(), ww.size()) << "rdlen " << rdlen;
+      EXPECT_EQ(std::memcmp(got, want, sizeof got), 0) << "rdlen " << rdlen;
+      // One byte short of room: false, and nothing written.
+      uint8_t small[128] = {};
+      std::memcpy(small + header_len, qn.data(), qlen);
+      writer ws(small, ww.size() - 1);
+      ws.skip_to(header_len + qlen + 4);
+      ws.remember(small + header_len, qlen, header_len);
+      const uint8_t* os = owner == &qn ? small + header_len : owner->data();
+      EXPECT_FALSE(ws.put_plain_rr(os, olen, type_aaaa, class_in, 0x01020304, rdata, rdlen));
+      EXPECT_EQ(ws.size(), header_len + qlen + 4);
+    }
 }
 
 // --- responses: header, errors, EDNS, truncation -------------------------------
