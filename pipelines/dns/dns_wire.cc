@@ -12,8 +12,10 @@ inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 
 // 255 bytes, copied in lower case with each label's start. The labels are
 // walked first and the name lowered as one run of bytes afterwards: length
 // bytes (0..63) lie below 'A', so lowering leaves them as they are.
-bool read_qname(const uint8_t* msg, uint32_t len, uint32_t& p, query& q) {
-  uint32_t start = p, labels = 0;
+bool read_qname(const uint8_t* msg, uint32_t len, uint32_t& at, query& q) {
+  // The position in a local: through `at`, which a byte stored to q may
+  // alias, the compiler stores it back on every label.
+  uint32_t start = at, p = at, labels = 0;
   // A label ends inside the message and leaves room for the root's byte
   // within the 255: one bound for both.
   uint32_t lim = start + max_name_len - 1 < len ? start + max_name_len - 1 : len;
@@ -28,6 +30,7 @@ bool read_qname(const uint8_t* msg, uint32_t len, uint32_t& p, query& q) {
   }
   p++;
   uint32_t n = p - start;
+  at = p;
   q.hash = lower_ascii(q.lower, msg + start, n);
   q.name_len = static_cast<uint8_t>(n);
   q.n_labels = static_cast<uint8_t>(labels);
