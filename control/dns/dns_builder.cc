@@ -284,6 +284,8 @@ bool builder::finish(std::string& error) {
         r.rdata.replace(2, 2, w);
       }
     node_entry e{};
+    // The name, then its records' RDATA (make_rr below), so that a lookup's
+    // name and answer lie together (dns_table.h; the prefetch counts on it).
     e.name_off = put_data(name);
     e.name_len = static_cast<uint8_t>(name.size());
     e.zone = n.zone;
@@ -312,16 +314,16 @@ bool builder::finish(std::string& error) {
       rrs.push_back(make_rr(soa_[z]));
     }
   }
-  uint32_t words = 8;
-  while (words < nodes.size() * 2) words <<= 1;
-  std::vector<uint64_t> index(words, 0);
-  for (uint32_t k = 0; k < nodes.size(); ++k) {
-    uint32_t at = nodes[k].hash & (words - 1);
-    while (index[at]) at = (at + 1) & (words - 1);
-    index[at] = uint64_t{nodes[k].hash} << 32 | (k + 1);
+  uint32_t slots = 8;
+  while (slots < nodes.size() * 2) slots <<= 1;
+  std::vector<node_entry> index(slots, node_entry{});
+  for (const node_entry& n : nodes) {
+    uint32_t at = n.hash & (slots - 1);
+    while (index[at].name_len) at = (at + 1) & (slots - 1);
+    index[at] = n;
   }
   std::vector<uint8_t> bytes(sizeof(table));
-  h.index_mask = words - 1;
+  h.index_mask = slots - 1;
   h.index_off = place(bytes, index, 8);
   h.nodes_off = place(bytes, nodes, 8);
   h.rrs_off = place(bytes, rrs, 8);

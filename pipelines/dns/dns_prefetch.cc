@@ -8,51 +8,36 @@
 
 namespace kgw::dns {
 
-uint32_t likely_node(const table& t, uint32_t h) {
-  const uint64_t* w = t.index();
+const node_entry* likely_node(const table& t, uint32_t h) {
+  const node_entry* slots = t.index();
   for (uint32_t i = h & t.index_mask, k = 0; k < 4; ++k, i = (i + 1) & t.index_mask) {
-    uint64_t e = w[i];
-    if (e == 0) return no_likely_node;
-    if (static_cast<uint32_t>(e >> 32) == h) return static_cast<uint32_t>(e) - 1;
+    const node_entry& n = slots[i];
+    if (n.name_len == 0) return nullptr;
+    if (n.hash == h) return &n;
   }
-  return no_likely_node;
+  return nullptr;
 }
 
 void prefetch_queries(const uint8_t* const* msgs, const uint32_t* lens, uint32_t n, const table& t) {
-  uint32_t hash[max_burst], node[max_burst];
-  uint16_t qtype[max_burst];
+  uint32_t hash[max_burst];
   uint32_t k = 0;
   query q;
   // 1: each name hashed, its index slot fetched.
   for (uint32_t i = 0; i < n && k < max_burst; ++i) {
     if (!parse_question_name(msgs[i], lens[i], q)) continue;
     hash[k] = q.hash;
-    qtype[k] = q.qtype;
     rte_prefetch0(t.index() + (hash[k] & t.index_mask));
     k++;
   }
-  // 2: the node its slot names.
+  // 2: the node found there: its name, the RDATA after it (the first records'
+  // lie in the 32 bytes past the name, dns_table.h) and its records.
   for (uint32_t j = 0; j < k; ++j) {
-    node[j] = likely_node(t, hash[j]);
-    if (node[j] != no_likely_node) rte_prefetch0(t.nodes() + node[j]);
-  }
-  // 3: the node's name (compared) and records.
-  for (uint32_t j = 0; j < k; ++j) {
-    if (node[j] == no_likely_node) continue;
-    const node_entry& nd = t.nodes()[node[j]];
-    rte_prefetch0(t.name_of(nd));
-    rte_prefetch0(t.rrs() + nd.first_rr);
-  }
-  // 4: the data of its first record of the type asked.
-  for (uint32_t j = 0; j < k; ++j) {
-    if (node[j] == no_likely_node) continue;
-    const node_entry& nd = t.nodes()[node[j]];
-    const rr_entry* rrs = t.rrs() + nd.first_rr;
-    for (uint32_t r = 0; r < nd.n_rrs && r < 4; ++r) {
-      if (rrs[r].type != qtype[j]) continue;
-      rte_prefetch0(t.data() + rrs[r].rdata_off);
-      break;
-    }
+    const node_entry* nd = likely_node(t, hash[j]);
+    if (!nd) continue;
+    const uint8_t* name = t.name_of(*nd);
+    rte_prefetch0(name);
+    rte_prefetch0(name + nd->name_len + 31);
+    rte_prefetch0(t.rrs() + nd->first_rr);
   }
 }
 

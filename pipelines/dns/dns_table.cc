@@ -44,10 +44,10 @@ bool table_valid(const table* t) {
   uint64_t size = t->total_size;
   if (size < sizeof(table) || t->n_zones == 0 || t->n_zones > max_zones) return false;
   if (t->pods != pods_disabled && t->pods != pods_insecure) return false;
-  uint64_t words = uint64_t{t->index_mask} + 1;
-  if (words & (words - 1)) return false;
+  uint64_t slots = uint64_t{t->index_mask} + 1;
+  if (slots & (slots - 1)) return false;
   if (t->index_off % 8 || t->nodes_off % 4 || t->rrs_off % 4) return false;
-  if (!inside(t->index_off, words * 8, size) || !inside(t->nodes_off, uint64_t{t->n_nodes} * sizeof(node_entry), size) ||
+  if (!inside(t->index_off, slots * sizeof(node_entry), size) || !inside(t->nodes_off, uint64_t{t->n_nodes} * sizeof(node_entry), size) ||
       !inside(t->rrs_off, uint64_t{t->n_rrs} * sizeof(rr_entry), size) || !inside(t->data_off, t->data_len, size))
     return false;
   for (uint32_t z = 0; z < t->n_zones; ++z) {
@@ -60,17 +60,22 @@ bool table_valid(const table* t) {
     if (rr.target != no_node && rr.target >= t->n_nodes) return false;
     if (rr.target_zone != no_zone && rr.target_zone >= t->n_zones) return false;
   }
-  for (uint32_t i = 0; i < t->n_nodes; ++i) {
-    const node_entry& n = t->nodes()[i];
-    if (!name_at(*t, n.name_off, n.name_len) || n.zone >= t->n_zones) return false;
-    if (uint64_t{n.first_rr} + n.n_rrs > t->n_rrs) return false;
-  }
-  // Every word names a node, and one at least is empty, so that a probe ends.
+  auto node_ok = [&](const node_entry& n) {
+    return name_at(*t, n.name_off, n.name_len) && n.zone < t->n_zones && uint64_t{n.first_rr} + n.n_rrs <= t->n_rrs;
+  };
+  for (uint32_t i = 0; i < t->n_nodes; ++i)
+    if (!node_ok(t->nodes()[i])) return false;
+  // Every slot empty (all zero) or a node as valid as those, and one at
+  // least empty, so that a probe ends.
   bool empty = false;
-  for (uint64_t i = 0; i < words; ++i) {
-    uint64_t e = t->index()[i];
-    if (e == 0) empty = true;
-    else if (static_cast<uint32_t>(e) - 1 >= t->n_nodes) return false;
+  for (uint64_t i = 0; i < slots; ++i) {
+    const node_entry& n = t->index()[i];
+    if (n.name_len == 0) {
+      if (n.name_off || n.zone || n.n_rrs || n.first_rr || n.hash) return false;
+      empty = true;
+    } else if (!node_ok(n)) {
+      return false;
+    }
   }
   return empty;
 }

@@ -7,8 +7,11 @@
 // A name is a node: its owner name in wire form and lower case, and its
 // records, sorted by type so that an RRset is a run. A node without records
 // is an empty non-terminal (NODATA, not NXDOMAIN). The nodes are found
-// through an open-addressed index of 64-bit words (name hash, node). RDATA is
-// stored uncompressed; the response writer compresses it.
+// through an open-addressed index that holds copies of them: a lookup reads
+// the node where its probe lands, one dependent load fewer than an index of
+// node numbers (with many Services every one of those loads is a cache
+// miss). A node's name is followed in the data by its records' RDATA, in
+// order. RDATA is stored uncompressed; the response writer compresses it.
 //
 // Plain data addressed by offsets from the block's start: no pointers.
 #pragma once
@@ -21,7 +24,7 @@
 
 namespace kgw::dns {
 
-inline constexpr uint64_t table_magic = 0x6b67772d646e7331ull;  // "kgw-dns1"
+inline constexpr uint64_t table_magic = 0x6b67772d646e7332ull;  // "kgw-dns2"
 inline constexpr uint32_t no_node = 0xffffffffu;
 inline constexpr uint16_t no_name = 0xffff;
 inline constexpr uint8_t no_zone = 0xff;
@@ -55,6 +58,8 @@ struct node_entry {
   uint32_t first_rr;
   uint32_t hash;  // name_hash of the name
 };
+// An index slot is a node_entry; an empty one is all zero (a name is one
+// byte at least).
 
 struct rr_entry {
   uint16_t type;
@@ -78,8 +83,8 @@ struct table {
   uint32_t n_zones;
   zone_entry zones[max_zones];
   uint32_t n_nodes, n_rrs;
-  uint32_t index_mask;  // index words - 1, a power of two minus one
-  uint32_t index_off;   // uint64_t words: hash << 32 | node + 1; 0 = empty
+  uint32_t index_mask;  // index slots - 1, a power of two minus one
+  uint32_t index_off;   // node_entry slots, copies of the nodes at their hash's probe; name_len 0 = empty
   uint32_t nodes_off, rrs_off, data_off, data_len;
   // For display (show dns): what the names were made of.
   uint32_t n_services, n_headless, n_external, n_endpoints;
@@ -90,7 +95,7 @@ struct table {
   const T* at(uint32_t off) const {
     return reinterpret_cast<const T*>(reinterpret_cast<const uint8_t*>(this) + off);
   }
-  const uint64_t* index() const { return at<uint64_t>(index_off); }
+  const node_entry* index() const { return at<node_entry>(index_off); }
   const node_entry* nodes() const { return at<node_entry>(nodes_off); }
   const rr_entry* rrs() const { return at<rr_entry>(rrs_off); }
   const uint8_t* data() const { return at<uint8_t>(data_off); }
@@ -101,14 +106,11 @@ static_assert(sizeof(table) % 8 == 0 && sizeof(node_entry) % 4 == 0 && sizeof(rr
 // The node named `name` (lower case, wire form), or nullptr; `h` is its
 // name_hash (the parse's, dns_wire.h: the query's name is hashed as it is lowered).
 inline const node_entry* find(const table& t, const uint8_t* name, uint32_t len, uint32_t h) {
-  const uint64_t* w = t.index();
-  const node_entry* nodes = t.nodes();
+  const node_entry* slots = t.index();
   for (uint32_t i = h & t.index_mask;; i = (i + 1) & t.index_mask) {
-    uint64_t e = w[i];
-    if (e == 0) return nullptr;
-    if (static_cast<uint32_t>(e >> 32) != h) continue;
-    const node_entry& n = nodes[static_cast<uint32_t>(e) - 1];
-    if (n.name_len == len && names_equal(t.name_of(n), name, len)) return &n;
+    const node_entry& n = slots[i];
+    if (n.name_len == 0) return nullptr;
+    if (n.hash == h && n.name_len == len && names_equal(t.name_of(n), name, len)) return &n;
   }
 }
 

@@ -304,6 +304,27 @@ TEST(DnsBuild, ValidationRefusesCorruptBlocks) {
   c->magic = 0;
   EXPECT_FALSE(table_valid(c));
   EXPECT_FALSE(table_valid(nullptr));
+  // The index's slots are nodes too: each one checked as the nodes are, an
+  // empty one all zero, and one empty at least (a probe must end).
+  auto slot = [&](auto pick) {
+    copy = b.blob;
+    c = reinterpret_cast<table*>(copy.data());
+    auto* slots = const_cast<node_entry*>(c->index());
+    for (uint32_t i = 0; i <= c->index_mask; ++i)
+      if (pick(slots[i])) return true;
+    return false;
+  };
+  ASSERT_TRUE(slot([&](node_entry& n) { return n.name_len && (n.name_off = c->data_len, true); }));
+  EXPECT_FALSE(table_valid(c));
+  ASSERT_TRUE(slot([&](node_entry& n) { return n.name_len && (n.first_rr = c->n_rrs, true); }));
+  EXPECT_FALSE(table_valid(c));
+  ASSERT_TRUE(slot([&](node_entry& n) { return !n.name_len && (n.hash = 1, true); }));
+  EXPECT_FALSE(table_valid(c));
+  slot([&](node_entry& n) {
+    if (!n.name_len) n = c->nodes()[0];
+    return false;
+  });
+  EXPECT_FALSE(table_valid(c));
 }
 
 // --- from manifests --------------------------------------------------------------
