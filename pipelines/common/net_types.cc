@@ -67,11 +67,82 @@ std::string to_string(const mac_addr& m) {
   return buf;
 }
 
+namespace {
+
+char* put_decimal(char* o, unsigned v) {  // 0..255
+  if (v >= 100) *o++ = static_cast<char>('0' + v / 100);
+  if (v >= 10) *o++ = static_cast<char>('0' + v / 10 % 10);
+  *o++ = static_cast<char>('0' + v % 10);
+  return o;
+}
+
+char* put_dotted(char* o, const uint8_t* b) {
+  for (int i = 0; i < 4; ++i) {
+    if (i) *o++ = '.';
+    o = put_decimal(o, b[i]);
+  }
+  return o;
+}
+
+char* put_hex16(char* o, unsigned v) {  // no leading zeros
+  static constexpr char digits[] = "0123456789abcdef";
+  bool started = false;
+  for (int shift = 12; shift >= 0; shift -= 4) {
+    unsigned d = v >> shift & 0xf;
+    if (d || started || shift == 0) {
+      *o++ = digits[d];
+      started = true;
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+uint32_t format_ip(const ip_addr& a, char* out) {
+  char* o = out;
+  if (a.is_v4()) return static_cast<uint32_t>(put_dotted(o, a.b.data()) - out);
+  if (!a.is_v6()) {
+    *o = '?';
+    return 1;
+  }
+  unsigned words[8];
+  for (int i = 0; i < 8; ++i) words[i] = unsigned{a.b[2 * i]} << 8 | a.b[2 * i + 1];
+  // The longest run of zero groups, the first of equal ones, two groups at
+  // least (RFC 5952 4.2.2, 4.2.3).
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (words[i]) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && words[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best = -1;
+  for (int i = 0; i < 8; ++i) {
+    if (best >= 0 && i >= best && i < best + best_len) {
+      if (i == best) *o++ = ':';
+      continue;
+    }
+    if (i) *o++ = ':';
+    // An IPv4-compatible or IPv4-mapped address ends dotted, as glibc's inet_ntop writes it.
+    if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)))
+      return static_cast<uint32_t>(put_dotted(o, a.b.data() + 12) - out);
+    o = put_hex16(o, words[i]);
+  }
+  if (best >= 0 && best + best_len == 8) *o++ = ':';
+  return static_cast<uint32_t>(o - out);
+}
+
 std::string to_string(const ip_addr& a) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  if (a.is_v4()) inet_ntop(AF_INET, a.b.data(), buf, sizeof buf);
-  else if (a.is_v6()) inet_ntop(AF_INET6, a.b.data(), buf, sizeof buf);
-  return buf;
+  char buf[ip_text_max];
+  return std::string(buf, format_ip(a, buf));
 }
 
 std::string to_string(const ip_prefix& p) { return to_string(p.addr) + "/" + std::to_string(p.len); }

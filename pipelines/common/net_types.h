@@ -46,6 +46,13 @@ std::optional<ip_addr> parse_ip(std::string_view s);
 std::optional<ip_prefix> parse_prefix(std::string_view s);
 std::string to_string(const mac_addr& m);
 std::string to_string(const ip_addr& a);
+// The text to_string gives (inet_ntop's: dotted IPv4, RFC 5952 IPv6 with
+// glibc's dotted tail for ::a.b.c.d and ::ffff:a.b.c.d), written into `out`
+// (ip_text_max bytes, no NUL); its length. No allocation and no sprintf
+// (inet_ntop's way): the proxy writes the client's address into every
+// request it forwards (X-Forwarded-For, X-Real-IP).
+inline constexpr uint32_t ip_text_max = 46;
+uint32_t format_ip(const ip_addr& a, char* out);
 std::string to_string(const ip_prefix& p);
 // `a` is of the prefix's family and inside it.
 bool in_prefix(const ip_prefix& p, const ip_addr& a);

@@ -63,9 +63,8 @@ void writer::put_uint(uint64_t v) {
 }
 
 void writer::put_ip(const ip_addr& a) {
-  char ip[INET6_ADDRSTRLEN] = "";
-  inet_ntop(a.is_v4() ? AF_INET : AF_INET6, a.b.data(), ip, sizeof ip);
-  put(ip, std::strlen(ip));
+  char ip[ip_text_max];
+  put(ip, format_ip(a, ip));
 }
 
 rte_mbuf* writer::finish() {
