@@ -50,12 +50,11 @@ void dns_write_udp_reply(uint8_t* frame, uint32_t& len, pkt_meta& m, const uint8
   store_be16(u + 6, 0);
   uint32_t us_sum = addr_sum + ipproto_udp + ulen;
   if (known.end >= dns_header_len && known.end <= rlen) {
-    // The two headers, the kept bytes' sum, then the rest: from an odd
-    // offset its bytes weigh the other way round, its sum byte-swapped
-    // (256 * 256 = 1 modulo 65535).
-    // The headers from their values, not from the bytes just stored: the
-    // UDP header's (its checksum field still 0) and the message's ID, as it
-    // came, and the rest of its header (known.header).
+    // The two headers from their values, not from the bytes just stored (the
+    // UDP header with its checksum field still 0, the message's ID as it came,
+    // the rest of its header as known.header), the kept bytes' sum, then the
+    // rest: from an odd offset its bytes weigh the other way round, its sum
+    // byte-swapped (256 * 256 = 1 modulo 65535).
     us_sum += dns_port + client_port + ulen + load_be16(u + 8) + known.header + known.sum;
     uint16_t rest = csum_fold(csum_add_bytes(0, u + 8 + known.end, rlen - known.end));
     us_sum += known.end & 1 ? static_cast<uint16_t>(rest << 8 | rest >> 8) : rest;

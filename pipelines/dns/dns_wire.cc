@@ -6,8 +6,6 @@ namespace kgw::dns {
 
 namespace {
 
-inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
 // QNAME: labels only (a pointer has nothing before it to point at), at most
 // 255 bytes, copied in lower case with each label's start. The labels are
 // walked first and the name lowered as one run of bytes afterwards: length
@@ -69,10 +67,10 @@ bool read_additional(const uint8_t* msg, uint32_t len, uint32_t& p, uint32_t cou
     uint32_t owner = p;
     if (!skip_name(msg, len, p)) return false;
     if (p + 10 > len) return false;
-    uint16_t type = be16(msg + p);
-    uint16_t cls = be16(msg + p + 2);
+    uint16_t type = load_be16(msg + p);
+    uint16_t cls = load_be16(msg + p + 2);
     const uint8_t* ttl = msg + p + 4;
-    uint32_t rdlen = be16(msg + p + 8);
+    uint32_t rdlen = load_be16(msg + p + 8);
     p += 10;
     if (p + rdlen > len) return false;
     if (type == type_opt) {
@@ -80,10 +78,10 @@ bool read_additional(const uint8_t* msg, uint32_t len, uint32_t& p, uint32_t cou
       q.edns = true;
       q.edns_udp_size = cls;
       q.edns_version = ttl[1];
-      q.edns_do = be16(ttl + 2) & edns_flag_do;
+      q.edns_do = load_be16(ttl + 2) & edns_flag_do;
       for (uint32_t o = 0; o < rdlen;) {
         if (o + 4 > rdlen) return false;
-        o += 4 + be16(msg + p + o + 2);
+        o += 4 + load_be16(msg + p + o + 2);
         if (o > rdlen) return false;
       }
     }
@@ -102,26 +100,26 @@ query_status parse_query(const uint8_t* msg, uint32_t len, query& q) {
   q.edns_udp_size = 0;
   q.question_end = header_len;
   if (len < header_len) return query_status::drop;
-  q.id = be16(msg);
-  q.flags = be16(msg + 2);
+  q.id = load_be16(msg);
+  q.flags = load_be16(msg + 2);
   if (q.flags & flag_qr) return query_status::drop;
   q.opcode = static_cast<uint8_t>(q.flags >> 11 & 0xf);
-  uint32_t qd = be16(msg + 4), an = be16(msg + 6), ns = be16(msg + 8), ar = be16(msg + 10);
+  uint32_t qd = load_be16(msg + 4), an = load_be16(msg + 6), ns = load_be16(msg + 8), ar = load_be16(msg + 10);
   uint32_t p = header_len;
   // Other opcodes (NOTIFY, UPDATE, ...) lay their sections out otherwise:
   // only the first name and type are read, to be echoed with NOTIMP.
   if (q.opcode != 0) {
     if (qd == 1 && read_qname(msg, len, p, q) && p + 4 <= len) {
-      q.qtype = be16(msg + p);
-      q.qclass = be16(msg + p + 2);
+      q.qtype = load_be16(msg + p);
+      q.qclass = load_be16(msg + p + 2);
       q.question_end = p + 4;
       q.has_question = true;
     }
     return query_status::notimp;
   }
   if (qd != 1 || !read_qname(msg, len, p, q) || p + 4 > len) return query_status::formerr;
-  q.qtype = be16(msg + p);
-  q.qclass = be16(msg + p + 2);
+  q.qtype = load_be16(msg + p);
+  q.qclass = load_be16(msg + p + 2);
   p += 4;
   q.question_end = p;
   q.has_question = true;
@@ -135,7 +133,7 @@ query_status parse_query(const uint8_t* msg, uint32_t len, query& q) {
 bool parse_question_name(const uint8_t* msg, uint32_t len, query& q) {
   uint32_t p = header_len;
   if (len < header_len || !read_qname(msg, len, p, q) || p + 4 > len) return false;
-  q.qtype = be16(msg + p);
+  q.qtype = load_be16(msg + p);
   return true;
 }
 

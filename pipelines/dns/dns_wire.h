@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "pipelines/common/checksum.h"
 #include "pipelines/dns/dns_name_hash.h"
 
 namespace kgw::dns {
@@ -220,9 +221,7 @@ class writer {
       uint8_t* p = msg_ + pos_;
       uint64_t pointer = 0xc000u | names_[0].at;
       store64(p, pointer << 48 | uint64_t{type} << 32 | uint64_t{cls} << 16 | ttl >> 16);
-      uint32_t rd4;  // the RDATA's first four bytes, as they lie
-      std::memcpy(&rd4, rdata, 4);
-      store64(p + 8, uint64_t{(ttl & 0xffffu) << 16 | rdlen} << 32 | be32_of(rd4));
+      store64(p + 8, uint64_t{(ttl & 0xffffu) << 16 | rdlen} << 32 | load_be32(rdata));
       if (rdlen == 16) {  // AAAA: the other twelve as an eight and a four
         std::memcpy(p + 16, rdata + 4, 8);
         std::memcpy(p + 24, rdata + 12, 4);
@@ -248,11 +247,6 @@ class writer {
   void store64(uint8_t* p, uint64_t v) {  // big-endian
     if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
     std::memcpy(p, &v, 8);
-  }
-  // Four bytes as they lie in memory, read as a big-endian number.
-  static uint32_t be32_of(uint32_t native) {
-    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap32(native);
-    else return native;
   }
   // `name` (`len` bytes), its labels before offset `upto` written from `at` on.
   void add_name(const uint8_t* name, uint32_t len, uint32_t upto, uint32_t at) {
