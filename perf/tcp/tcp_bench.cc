@@ -317,7 +317,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "EAL init failed\n");
     return 1;
   }
-  pool = rte_pktmbuf_pool_create("bench_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  // The worker's pools have a per-lcore cache (dataplane.mbuf_cache, 256 by
+  // default): without one every allocation and free would go to the ring.
+  pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   int rc = 1;
   std::string what = argv[1];
   uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;

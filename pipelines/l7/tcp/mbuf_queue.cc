@@ -58,7 +58,7 @@ void queue_trim_front(mbuf_queue& q, uint32_t n) {
   }
 }
 
-void queue_free(mbuf_queue& q) {
+void queue_free_segments(mbuf_queue& q) {
   while (q.head) rte_pktmbuf_free_seg(pop_head(q));
 }
 
@@ -98,8 +98,8 @@ rte_mbuf* queue_take(mbuf_queue& q, uint32_t max, rte_mempool* pool) {
   return first;
 }
 
-rte_mbuf* queue_seek(const mbuf_queue& q, uint32_t off, uint32_t& in_seg) {
-  for (rte_mbuf* s = q.head; s; s = s->next) {
+rte_mbuf* queue_seek_from(rte_mbuf* from, uint32_t off, uint32_t& in_seg) {
+  for (rte_mbuf* s = from; s; s = s->next) {
     if (off < s->data_len) {
       in_seg = off;
       return s;

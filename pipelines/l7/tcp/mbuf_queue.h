@@ -24,16 +24,23 @@ struct mbuf_queue {
 void queue_append_chain(mbuf_queue& q, rte_mbuf* m);
 // Drops `n` bytes from the front (n <= q.bytes), freeing emptied segments.
 void queue_trim_front(mbuf_queue& q, uint32_t n);
-// Frees everything.
-void queue_free(mbuf_queue& q);
+// Frees everything (most queues are empty when their connection ends).
+void queue_free_segments(mbuf_queue& q);
+inline void queue_free(mbuf_queue& q) {
+  if (q.head) queue_free_segments(q);
+}
 // Takes up to `max` bytes from the front as one well-formed mbuf chain
 // (pkt_len and nb_segs set). A segment straddling `max` is split with an
 // indirect mbuf from `pool` (no copy); without one, only whole segments are
 // taken. nullptr when nothing can be taken.
 rte_mbuf* queue_take(mbuf_queue& q, uint32_t max, rte_mempool* pool);
 
-// The segment holding byte `off` of the queue and the offset inside it, or
-// nullptr past the end.
-rte_mbuf* queue_seek(const mbuf_queue& q, uint32_t off, uint32_t& in_seg);
+// The segment holding byte `off` counted from segment `from` (of a queue) on,
+// and the offset inside it, or nullptr past the end.
+rte_mbuf* queue_seek_from(rte_mbuf* from, uint32_t off, uint32_t& in_seg);
+// The same from the queue's head.
+inline rte_mbuf* queue_seek(const mbuf_queue& q, uint32_t off, uint32_t& in_seg) {
+  return queue_seek_from(q.head, off, in_seg);
+}
 
 }  // namespace kgw::tcp

@@ -132,6 +132,11 @@ struct tcb {
   sack_block scoreboard[scoreboard_blocks];  // sender: blocks the peer reported, sorted
 
   mbuf_queue sndq;     // unacknowledged and unsent data, from the first unacknowledged byte
+  // Where the last segment's payload started in sndq: the next one starts
+  // there or after, so the search need not walk the queue from its head.
+  // Trusted only while it lies past the head's first byte (tcp_output.cc).
+  rte_mbuf* snd_cursor = nullptr;
+  uint32_t snd_cursor_seq = 0;  // the sequence number of snd_cursor's first byte
   mbuf_queue rcvq;     // in-order data the application has not read
   mbuf_queue ooo;      // out-of-order segments by sequence (each segment's seq in hash.usr)
 

@@ -59,8 +59,14 @@ bool parse_segment(tcp_stack& s, rte_mbuf* m, const pkt_meta& pm, tcp_segment& s
   }
   seg.tuple = tcp_tuple{};
   seg.tuple.family = family;
-  std::memcpy(seg.tuple.laddr, dst, family == 4 ? 4 : 16);
-  std::memcpy(seg.tuple.raddr, src, family == 4 ? 4 : 16);
+  // Constant sizes: a copy of a variable length is a call or a byte loop.
+  if (family == 4) {
+    std::memcpy(seg.tuple.laddr, dst, 4);
+    std::memcpy(seg.tuple.raddr, src, 4);
+  } else {
+    std::memcpy(seg.tuple.laddr, dst, 16);
+    std::memcpy(seg.tuple.raddr, src, 16);
+  }
   seg.tuple.lport = load_be16(th + 2);
   seg.tuple.rport = load_be16(th);
   seg.seq = load_be32(th + 4);

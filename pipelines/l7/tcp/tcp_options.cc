@@ -5,6 +5,14 @@
 namespace kgw::tcp {
 
 bool parse_tcp_options(const uint8_t* p, unsigned len, tcp_opts& o) {
+  // RFC 7323 appendix A's layout, NOP NOP TS: what every segment after the
+  // handshake carries from Linux, the BSDs and this stack.
+  if (len == 12 && load_be32(p) == ts_only_prefix) {
+    o.has_ts = true;
+    o.tsval = load_be32(p + 4);
+    o.tsecr = load_be32(p + 8);
+    return true;
+  }
   unsigned i = 0;
   while (i < len) {
     uint8_t kind = p[i];
@@ -110,9 +118,10 @@ unsigned write_syn_options(uint8_t* p, const tcp_opts& o) {
 unsigned write_options(uint8_t* p, const tcp_opts& o) {
   uint8_t* start = p;
   if (o.has_ts) {
-    p[0] = opt_nop;
-    p[1] = opt_nop;
-    p = put_ts(p + 2, o);
+    store_be32(p, ts_only_prefix);
+    store_be32(p + 4, o.tsval);
+    store_be32(p + 8, o.tsecr);
+    p += 12;
   }
   if (o.n_sack) {
     p[0] = opt_nop;

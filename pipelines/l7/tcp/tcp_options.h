@@ -13,6 +13,8 @@ inline constexpr uint8_t opt_eol = 0, opt_nop = 1, opt_mss = 2, opt_wscale = 3, 
                          opt_sack = 5, opt_timestamp = 8;
 inline constexpr uint8_t tcp_psh = 0x08, tcp_urg = 0x20;  // beside protocols.h's FIN, SYN, RST, ACK
 inline constexpr uint8_t max_wscale = 14;  // RFC 7323 section 2.3
+// NOP, NOP, then the timestamp option's kind and length (RFC 7323 appendix A).
+inline constexpr uint32_t ts_only_prefix = 0x0101080a;
 
 struct tcp_opts {
   bool has_mss = false;

@@ -26,17 +26,17 @@ struct seg_out {
   uint32_t seq = 0, ack = 0;
   uint8_t flags = 0;
   uint16_t wnd = 0;
-  const uint8_t* opts = nullptr;
-  unsigned opt_len = 0;
-  const mbuf_queue* q = nullptr;  // payload source
-  uint32_t q_off = 0;
+  const tcp_opts* opts = nullptr;  // written straight into the header
+  bool syn_opts = false;           // as a SYN's (write_syn_options), else write_options
+  rte_mbuf* src = nullptr;  // the payload: from byte src_off of this queued segment on
+  uint32_t src_off = 0;
   uint32_t len = 0;
 };
 
-// Copies or references [q_off, q_off + len) of the queue after the headers.
+// Copies or references the payload's `len` bytes after the headers.
 bool attach_payload(tcp_stack& s, rte_mbuf* m, const seg_out& o) {
-  uint32_t in = 0;
-  rte_mbuf* src = queue_seek(*o.q, o.q_off, in);
+  uint32_t in = o.src_off;
+  rte_mbuf* src = o.src;
   uint32_t left = o.len;
   if (o.len <= payload_copy_max && rte_pktmbuf_tailroom(m) >= o.len) {
     uint8_t* dst = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(o.len)));
@@ -103,20 +103,23 @@ bool emit(tcp_stack& s, const tcp_tuple& t, uint16_t addr_sum, const seg_out& o)
     return false;
   }
   const uint32_t ip_len = t.family == 4 ? 20 : 40;
-  const uint32_t th_len = 20 + o.opt_len;
-  const uint32_t l4_len = th_len + o.len;
-  uint8_t* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(eth_len + ip_len + th_len)));
-  if (!frame) {
+  if (rte_pktmbuf_tailroom(m) < eth_len + ip_len + 60) {  // the longest header
     rte_pktmbuf_free(m);
     count(s, tcp_drop::no_mbuf);
     return false;
   }
+  uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t* th = frame + eth_len + ip_len;
+  const unsigned opt_len =
+      !o.opts ? 0 : o.syn_opts ? write_syn_options(th + 20, *o.opts) : write_options(th + 20, *o.opts);
+  const uint32_t th_len = 20 + opt_len;
+  const uint32_t l4_len = th_len + o.len;
+  m->data_len = static_cast<uint16_t>(eth_len + ip_len + th_len);  // a fresh mbuf: one segment
+  m->pkt_len = m->data_len;
   // Ethernet: the route stage writes the addresses.
   std::memset(frame, 0, 12);
   store_be16(frame + 12, t.family == 4 ? ethertype_ipv4 : ethertype_ipv6);
-  uint8_t* ip = frame + eth_len;
-  write_ip(ip, t, addr_sum, l4_len);
-  uint8_t* th = ip + ip_len;
+  write_ip(frame + eth_len, t, addr_sum, l4_len);
   store_be16(th, t.lport);
   store_be16(th + 2, t.rport);
   store_be32(th + 4, o.seq);
@@ -126,7 +129,6 @@ bool emit(tcp_stack& s, const tcp_tuple& t, uint16_t addr_sum, const seg_out& o)
   store_be16(th + 14, o.wnd);
   store_be16(th + 16, 0);
   store_be16(th + 18, 0);
-  if (o.opt_len) std::memcpy(th + 20, o.opts, o.opt_len);
   if (o.len && !attach_payload(s, m, o)) {
     rte_pktmbuf_free(m);
     count(s, tcp_drop::no_mbuf);
@@ -146,9 +148,11 @@ bool emit(tcp_stack& s, const tcp_tuple& t, uint16_t addr_sum, const seg_out& o)
   m->l2_len = eth_len;
   m->l3_len = ip_len;
   m->l4_len = th_len;
-  uint32_t slot = (s.tx_head + s.tx_count) % s.cfg.tx_ring_size;
+  uint32_t slot = s.tx_head + s.tx_count;
+  if (slot >= s.cfg.tx_ring_size) slot -= s.cfg.tx_ring_size;
+  // Only emit writes the ring's metadata, and every segment writes the same
+  // fields: the others keep the pkt_meta{} they were created with.
   pkt_meta& pm = s.tx_meta[slot];
-  pm = pkt_meta{};
   pm.l3_off = eth_len;
   pm.l4_off = static_cast<uint16_t>(eth_len + ip_len);
   pm.l3_len = static_cast<uint16_t>(ip_len + l4_len);
@@ -195,20 +199,17 @@ uint16_t window_field(const tcp_stack& s, tcb& t, bool syn) {
 }
 
 // Options of a segment of an established connection.
-unsigned conn_options(const tcp_stack& s, const tcb& t, uint8_t* buf) {
-  tcp_opts o;
+void conn_options(const tcp_stack& s, const tcb& t, tcp_opts& o) {
   o.has_ts = t.ts_ok;
   o.tsval = ts_now(s, t);
   o.tsecr = t.ts_recent;
   o.n_sack = static_cast<uint8_t>(sack_blocks_to_send(t));
   for (unsigned i = 0; i < o.n_sack; ++i) o.sack[i] = t.sack_report[i];
-  return write_options(buf, o);
 }
 
 // What our SYN or SYN-ACK offers: on a SYN-ACK only what the SYN offered
 // (RFC 7323 2.2, 3.2; RFC 2018 section 2).
-unsigned syn_options(const tcp_stack& s, const tcb& t, uint8_t* buf, bool is_synack) {
-  tcp_opts o;
+void syn_options(const tcp_stack& s, const tcb& t, bool is_synack, tcp_opts& o) {
   o.has_mss = true;
   o.mss = mss_clamp(s, t.tuple.family);
   o.has_wscale = is_synack ? t.ws_ok : s.cfg.window_scaling;
@@ -217,24 +218,48 @@ unsigned syn_options(const tcp_stack& s, const tcb& t, uint8_t* buf, bool is_syn
   o.has_ts = is_synack ? t.ts_ok : s.cfg.timestamps;
   o.tsval = ts_now(s, t);
   o.tsecr = is_synack ? t.ts_recent : 0;
-  return write_syn_options(buf, o);
+}
+
+// The send queue's segment holding sequence number `seq`, and the offset in
+// it. The cursor is sound while it starts past the queue's first byte: only
+// ACKs remove bytes, from the front, so a segment starting after the first
+// unacknowledged byte is neither freed nor trimmed (the head's start moves
+// when it is trimmed, which is why the head itself is never trusted).
+rte_mbuf* seek_send_queue(tcb& t, uint32_t seq, uint32_t& in) {
+  const uint32_t first = snd_data_seq(t);
+  rte_mbuf* from = t.sndq.head;
+  uint32_t from_seq = first;
+  if (t.snd_cursor && seq_gt(t.snd_cursor_seq, first) && seq_lt(t.snd_cursor_seq, first + t.sndq.bytes) &&
+      seq_leq(t.snd_cursor_seq, seq)) {
+    from = t.snd_cursor;
+    from_seq = t.snd_cursor_seq;
+  }
+  rte_mbuf* at = queue_seek_from(from, seq - from_seq, in);
+  if (at) {
+    t.snd_cursor = at;
+    t.snd_cursor_seq = seq - in;
+  }
+  return at;
 }
 
 // One segment of connection t; the ACK field always carries rcv_nxt (except
 // on our first SYN), which acknowledges everything received so far.
 bool send_segment(tcp_stack& s, tcb& t, uint32_t seq, uint32_t len, uint8_t flags) {
-  uint8_t opts[40];
+  tcp_opts opts;
   seg_out o;
   bool syn = flags & tcp_syn;
-  o.opt_len = syn ? syn_options(s, t, opts, flags & tcp_ack) : conn_options(s, t, opts);
-  o.opts = opts;
+  if (syn)
+    syn_options(s, t, flags & tcp_ack, opts);
+  else
+    conn_options(s, t, opts);
+  o.opts = &opts;
+  o.syn_opts = syn;
   o.seq = seq;
   o.flags = flags;
   o.ack = (flags & tcp_ack) ? t.rcv_nxt : 0;
   o.wnd = window_field(s, t, syn);
   if (len) {
-    o.q = &t.sndq;
-    o.q_off = seq - snd_data_seq(t);
+    o.src = seek_send_queue(t, seq, o.src_off);
     o.len = len;
   }
   if (!emit(s, t.tuple, t.addr_sum, o)) return false;
@@ -278,6 +303,7 @@ void send_data(tcp_stack& s, tcb& t) {
     const uint32_t data_seq = snd_data_seq(t);
     const uint32_t off = t.snd_nxt - data_seq;
     const uint32_t avail = seq_lt(t.snd_nxt, data_seq + t.sndq.bytes) ? t.sndq.bytes - off : 0;
+    if (avail == 0 && !t.fin_queued) break;  // nothing to send (a FIN may be, with no data)
     const bool rexmit = seq_lt(t.snd_nxt, t.snd_max);
     uint32_t sacked_end;
     if (rexmit && scoreboard_covers(t, t.snd_nxt, sacked_end)) {
@@ -444,14 +470,13 @@ void send_rst_reply(tcp_stack& s, const tcp_segment& seg) {
 }
 
 void send_cookie_syn_ack(tcp_stack& s, const tcp_segment& syn, uint32_t iss, const tcp_opts& ours, uint16_t wnd) {
-  uint8_t opts[40];
   seg_out o;
   o.seq = iss;
   o.ack = syn.seq + 1;
   o.flags = tcp_syn | tcp_ack;
   o.wnd = wnd;
-  o.opts = opts;
-  o.opt_len = write_syn_options(opts, ours);
+  o.opts = &ours;
+  o.syn_opts = true;
   if (emit(s, syn.tuple, tuple_addr_sum(syn.tuple), o)) s.counters.cookies_sent++;
 }
 

@@ -34,6 +34,14 @@ bool config_ok(const tcp_config& c) {
          c.send_buffer > 0 && c.mtu >= 576 + 20 && c.delack_segments > 0;
 }
 
+// The least shift that lets the whole receive buffer be advertised.
+uint8_t wscale_for(const tcp_config& c) {
+  if (!c.window_scaling) return 0;
+  uint8_t ws = 0;
+  while (ws < max_wscale && (c.recv_buffer >> ws) > 65535) ws++;
+  return ws;
+}
+
 tcb* conn_of(tcp_stack& s, tcp_conn_id c) {
   if (c.index >= s.capacity) return nullptr;
   tcb& t = s.tcbs[c.index];
@@ -116,6 +124,7 @@ tcp_stack* tcp_stack_create(const tcp_config& cfg, rte_mempool* pool, int socket
   tcp_stack* s = new (mem) tcp_stack{};
   s->cfg = cfg;
   s->pool = pool;
+  s->rcv_wscale = wscale_for(cfg);
   s->now_ns = now_ns;
   s->capacity = cfg.max_connections;
   uint32_t n_buckets = pow2_at_least(cfg.max_connections);
@@ -221,6 +230,11 @@ void post_event(tcp_stack& s, tcb& t, uint16_t kinds) {
 }
 
 void tcb_finish(tcp_stack& s, tcb& t, uint16_t kinds) {
+  if (t.state != tcp_state::closed) set_state(s, t, tcp_state::closed);
+  if (!t.app_owned) {
+    tcb_free(s, t);  // all of it at once
+    return;
+  }
   table_remove(s, index_of(s, t));
   stop_timers(s, t);
   if (t.on_output_list) {
@@ -232,11 +246,7 @@ void tcb_finish(tcp_stack& s, tcb& t, uint16_t kinds) {
   // RFC 9293 3.10.7.4: a reset flushes every queue; an orderly end leaves
   // what was received for the application to read.
   if (kinds & (ev_reset | ev_timeout)) queue_free(t.rcvq);
-  if (t.state != tcp_state::closed) set_state(s, t, tcp_state::closed);
-  if (t.app_owned)
-    post_event(s, t, kinds);
-  else
-    tcb_free(s, t);
+  post_event(s, t, kinds);
 }
 
 void enter_time_wait(tcp_stack& s, tcb& t) {
@@ -273,12 +283,6 @@ uint16_t mss_clamp(const tcp_stack& s, uint8_t family) {
   return static_cast<uint16_t>(s.cfg.mtu - (family == 4 ? 20 : 40) - 20);
 }
 
-uint8_t our_wscale(const tcp_stack& s) {
-  if (!s.cfg.window_scaling) return 0;
-  uint8_t ws = 0;
-  while (ws < max_wscale && (s.cfg.recv_buffer >> ws) > 65535) ws++;
-  return ws;
-}
 
 conn_secrets make_secrets(const tcp_stack& s, const tcp_tuple& t) {
   uint64_t h = siphash24(s.isn_key, &t, sizeof t);
@@ -543,7 +547,7 @@ uint16_t tcp_drain_tx(tcp_stack& s, rte_mbuf** pkts, pkt_meta* meta, uint16_t ma
   while (n < max && s.tx_count) {
     pkts[n] = s.tx_pkts[s.tx_head];
     meta[n] = s.tx_meta[s.tx_head];
-    s.tx_head = (s.tx_head + 1) % s.cfg.tx_ring_size;
+    if (++s.tx_head == s.cfg.tx_ring_size) s.tx_head = 0;
     s.tx_count--;
     n++;
   }

@@ -37,6 +37,7 @@ static_assert(sizeof(port_hash_key) == 34);  // compared as bytes: no padding
 struct tcp_stack {
   tcp_config cfg;
   rte_mempool* pool = nullptr;
+  uint8_t rcv_wscale = 0;  // the shift we offer: the least that lets recv_buffer be advertised
   uint64_t now_ns = 0;
 
   tcb* tcbs = nullptr;
@@ -115,7 +116,7 @@ void enter_time_wait(tcp_stack& s, tcb& t);
 // options: MSS, window scale, timestamps, SACK; ISN and timestamp offset.
 void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss, uint32_t ts_offset);
 uint16_t mss_clamp(const tcp_stack& s, uint8_t family);
-uint8_t our_wscale(const tcp_stack& s);
+inline uint8_t our_wscale(const tcp_stack& s) { return s.rcv_wscale; }
 // A connection's secrets, from one SipHash of its tuple (the two halves of a
 // PRF's output are independent: the ISN on the wire tells nothing of the
 // offset): F of the ISN (RFC 6528) and the timestamp clock's offset

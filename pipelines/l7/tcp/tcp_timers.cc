@@ -4,14 +4,16 @@
 // the earliest of them or before it.
 #include <rte_mbuf.h>
 
+#include <algorithm>
+
 #include "pipelines/l7/tcp/tcp_stack_impl.h"
 
 namespace kgw::tcp {
 
 void reschedule(tcp_stack& s, tcb& t) {
-  uint64_t at = 0;
-  for (uint64_t d : {t.rexmit_at, t.delack_at, t.life_at})
-    if (d && (!at || d < at)) at = d;
+  // The earliest deadline armed, 0 when none is: 0 - 1 wraps above any
+  // deadline, so one minimum over (d - 1) skips the ones off.
+  const uint64_t at = std::min({t.rexmit_at - 1, t.delack_at - 1, t.life_at - 1}) + 1;
   // Lazily: deadlines mostly move later (every ACK restarts the RTO) or go
   // away (the delayed ACK left with data). An entry that fires no later than
   // needed stays; when it fires, on_timer finds what is due (perhaps nothing)

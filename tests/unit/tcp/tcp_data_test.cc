@@ -83,6 +83,58 @@ TEST_F(TcpData, LargePayloadIsReferencedNotCopied) {
   tcp_abort(*st, id);
 }
 
+// The send queue is searched from where the last segment's payload began
+// (tcb::snd_cursor), not from its head: segments spanning the application's
+// buffers, an ACK that frees two of them and trims the third, a timeout's
+// go-back-N to the first unacknowledged byte (behind the cursor), and every
+// payload is still the bytes at its sequence numbers.
+TEST_F(TcpData, PayloadFollowsTheQueueAcrossAcksAndRetransmission) {
+  open();
+  const bytes all = data_of(7000, 5);
+  rte_mbuf* head = nullptr;
+  rte_mbuf* last = nullptr;
+  for (int i = 0; i < 10; ++i) {  // ten buffers of 700 bytes: a full segment spans three
+    rte_mbuf* m = payload_mbuf(bytes(all.begin() + 700 * i, all.begin() + 700 * (i + 1)));
+    (last ? last->next : head) = m;
+    last = m;
+  }
+  head->nb_segs = 10;
+  head->pkt_len = 7000;
+  ASSERT_EQ(tcp_send(*st, id, head), 0);
+  uint32_t sent = 0;
+  auto check = [&](const std::vector<out_seg>& segs) {
+    for (const out_seg& o : segs) {
+      const uint32_t off = o.seq - (iss + 1);
+      ASSERT_LE(off + o.payload.size(), all.size()) << describe(o);
+      EXPECT_EQ(o.payload, bytes(all.begin() + off, all.begin() + off + o.payload.size())) << describe(o);
+      sent += static_cast<uint32_t>(o.payload.size());
+    }
+  };
+  check(drain());
+  EXPECT_EQ(sent, 7000u);  // the initial window takes it all
+  feed({.flags = A, .seq = peer + 1, .ack = iss + 1 + 2000});
+  EXPECT_EQ(info(id).send_queued, 5000u);
+  advance(3'000'000'000);  // the RTO: go back to byte 2000, one segment (cwnd = 1 MSS)
+  auto rexmit = drain();
+  ASSERT_EQ(rexmit.size(), 1u);
+  EXPECT_EQ(rexmit[0].seq, iss + 1 + 2000);
+  EXPECT_EQ(rexmit[0].payload.size(), 1460u);
+  check(rexmit);
+  feed({.flags = A, .seq = peer + 1, .ack = iss + 1 + 3460});
+  auto more = drain();  // slow start goes on from there, the cursor ahead again
+  ASSERT_FALSE(more.empty());
+  uint32_t next = iss + 1 + 3460;
+  for (const out_seg& o : more) {
+    EXPECT_EQ(o.seq, next);
+    next += static_cast<uint32_t>(o.payload.size());
+  }
+  check(more);
+  feed({.flags = A, .seq = peer + 1, .ack = iss + 1 + 7000});
+  EXPECT_EQ(info(id).send_queued, 0u);
+  EXPECT_EQ(ctr().retransmitted_segments, 1u + more.size());
+  tcp_abort(*st, id);
+}
+
 TEST_F(TcpData, SendBufferIsBounded) {
   cfg.send_buffer = 10000;
   open();
