@@ -123,22 +123,36 @@ __attribute__((noinline, noipa)) void kgw_bench_io_a_close(side& s) {
   s.conn = {};
 }
 
-// The wire: the receiving end gets the sent mbufs themselves (a NIC would
-// deliver the same bytes in new buffers); the meta tcp_drain_tx wrote is what
-// the parser would: offsets, lengths, ports, flags.
+// The wire, as two NICs would carry a frame (outside the counted ends): the
+// sender's driver frees what it sent (its header mbuf and the payload it
+// referenced) and the receiver's NIC writes the same bytes into one new
+// buffer; the meta tcp_drain_tx wrote is what the parser would: offsets,
+// lengths, ports, flags. With offload the sender's NIC computed the checksum
+// and the receiver's verified it and says so in the mbuf.
 uint64_t data_segments = 0, all_segments = 0;
 bool offload = false;
-// The NICs' share with offload: the sender's computes the checksum, the
-// receiver's verifies it and says so in the mbuf (outside the counted ends).
-void nic_checksums(side& s) {
-  if (!offload) return;
+void through_the_nics(side& s) {
   for (uint16_t i = 0; i < s.n_wire; ++i) {
-    rte_mbuf* m = s.wire[i];
-    m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_OFFLOAD_MASK) | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    rte_mbuf* sent = s.wire[i];
+    rte_mbuf* got = rte_pktmbuf_alloc(pool);
+    const uint32_t len = rte_pktmbuf_pkt_len(sent);
+    char* dst = got ? rte_pktmbuf_append(got, static_cast<uint16_t>(len)) : nullptr;
+    if (!dst) {
+      std::fprintf(stderr, "tcp_bench: no buffer for a %u-byte frame\n", len);
+      std::exit(1);
+    }
+    uint32_t at = 0;
+    for (const rte_mbuf* m = sent; m; m = m->next) {
+      std::memcpy(dst + at, rte_pktmbuf_mtod(m, const char*), m->data_len);
+      at += m->data_len;
+    }
+    if (offload) got->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    rte_pktmbuf_free(sent);
+    s.wire[i] = got;
   }
 }
 void count_wire(side& s) {
-  nic_checksums(s);
+  through_the_nics(s);
   for (uint16_t i = 0; i < s.n_wire; ++i) {
     all_segments++;
     const pkt_meta& m = s.meta[i];
@@ -267,7 +281,7 @@ int conns(uint64_t n) {
       ia.send = a.connected && !asked ? payload(1) : nullptr;
       asked = asked || ia.send;
       kgw_bench_io_a(ia);
-      nic_checksums(a);
+      through_the_nics(a);
       if (a.received && !closing) {
         kgw_bench_io_a_close(a);
         closing = true;
@@ -275,7 +289,7 @@ int conns(uint64_t n) {
       ib.send = b.connected && b.received && !answered ? payload(1) : nullptr;
       answered = answered || ib.send;
       kgw_bench_io_b(ib);
-      nic_checksums(b);
+      through_the_nics(b);
       if (closing && b.conn.valid() == false && a.n_wire == 0 && b.n_wire == 0) {
         done++;
         break;
