@@ -18,9 +18,11 @@
 // Each stack's work (tcp_advance, tcp_input, events, tcp_send/tcp_recv,
 // tcp_drain_tx) runs inside a function named kgw_bench_io_a or
 // kgw_bench_io_b, not inlined, so that callgrind's --toggle-collect can count
-// the instructions of one end or of both; the wire (handing the mbufs over)
-// and the application filling buffers are outside them. Without valgrind the
-// run also reports cycles per byte and per connection, wire included: the
+// the instructions of one end or of both; the wire (each frame copied into a
+// new buffer, as NICs would) and the application filling buffers are outside
+// them. Without valgrind the run also reports cycles per byte and per
+// connection, the application and the wire's mbuf handling included, the
+// wire's copies (the NICs' DMA) taken off: the
 // thread's CPU time (CLOCK_THREAD_CPUTIME_ID) at the TSC rate, as the
 // kernel's figure in perf/tcp/run is its CPU time (on a shared VM the TSC
 // between two points also counts the time the scheduler gave to others;
@@ -131,25 +133,49 @@ __attribute__((noinline, noipa)) void kgw_bench_io_a_close(side& s) {
 // and the receiver's verified it and says so in the mbuf.
 uint64_t data_segments = 0, all_segments = 0;
 bool offload = false;
+uint64_t wire_frames = 0, wire_bytes = 0;  // what the wire copied (its cost is taken off the cycles)
+
+rte_mbuf* nic_copy(const rte_mbuf* sent) {
+  rte_mbuf* got = rte_pktmbuf_alloc(pool);
+  const uint32_t len = rte_pktmbuf_pkt_len(sent);
+  char* dst = got ? rte_pktmbuf_append(got, static_cast<uint16_t>(len)) : nullptr;
+  if (!dst) {
+    std::fprintf(stderr, "tcp_bench: no buffer for a %u-byte frame\n", len);
+    std::exit(1);
+  }
+  uint32_t at = 0;
+  for (const rte_mbuf* m = sent; m; m = m->next) {
+    std::memcpy(dst + at, rte_pktmbuf_mtod(m, const char*), m->data_len);
+    at += m->data_len;
+  }
+  return got;
+}
+
 void through_the_nics(side& s) {
   for (uint16_t i = 0; i < s.n_wire; ++i) {
     rte_mbuf* sent = s.wire[i];
-    rte_mbuf* got = rte_pktmbuf_alloc(pool);
-    const uint32_t len = rte_pktmbuf_pkt_len(sent);
-    char* dst = got ? rte_pktmbuf_append(got, static_cast<uint16_t>(len)) : nullptr;
-    if (!dst) {
-      std::fprintf(stderr, "tcp_bench: no buffer for a %u-byte frame\n", len);
-      std::exit(1);
-    }
-    uint32_t at = 0;
-    for (const rte_mbuf* m = sent; m; m = m->next) {
-      std::memcpy(dst + at, rte_pktmbuf_mtod(m, const char*), m->data_len);
-      at += m->data_len;
-    }
+    rte_mbuf* got = nic_copy(sent);
     if (offload) got->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    wire_frames++;
+    wire_bytes += rte_pktmbuf_pkt_len(sent);
     rte_pktmbuf_free(sent);
     s.wire[i] = got;
   }
+}
+
+// The CPU cycles the wire's copies took: frames of the measured run's
+// average size copied again alone, timed by the thread's CPU clock (immune to
+// preemption, which a TSC around each copy would not be).
+uint64_t wire_cycles() {
+  if (!wire_frames) return 0;
+  const uint32_t len = static_cast<uint32_t>(wire_bytes / wire_frames);
+  rte_mbuf* frame = rte_pktmbuf_alloc(pool);
+  if (!frame || !rte_pktmbuf_append(frame, static_cast<uint16_t>(len))) return 0;
+  const uint64_t n = 200000, c0 = cpu_cycles();
+  for (uint64_t i = 0; i < n; ++i) rte_pktmbuf_free(nic_copy(frame));
+  const uint64_t per_frame = (cpu_cycles() - c0) / n;
+  rte_pktmbuf_free(frame);
+  return per_frame * wire_frames;
 }
 void count_wire(side& s) {
   through_the_nics(s);
@@ -233,18 +259,23 @@ int bulk(uint64_t want_segments) {
       measuring = true;
       t0 = rte_rdtsc();
       c0 = cpu_cycles();
+      wire_frames = wire_bytes = 0;
       bytes0 = b.received;
       seg0 = data_segments;
     }
     if (measuring && data_segments - seg0 >= want_segments) break;
   }
   uint64_t wall = rte_rdtsc() - t0, cycles = cpu_cycles() - c0;
+  const uint64_t wire = wire_cycles();
+  wall -= wire;
+  cycles -= wire;
   uint64_t bytes = b.received - bytes0;
   std::printf("bulk: %lu data segments, %lu bytes, %lu segments on the wire in all\n",
               static_cast<unsigned long>(data_segments - seg0), static_cast<unsigned long>(bytes),
               static_cast<unsigned long>(all_segments));
   std::printf("bulk_cycles_per_byte %.3f\n", double(cycles) / double(bytes));
   std::printf("bulk_wall_cycles_per_byte %.3f\n", double(wall) / double(bytes));
+  std::printf("bulk_wire_cycles_per_byte %.3f (not in the two above)\n", double(wire) / double(bytes));
   std::printf("bulk_data_segments %lu\n", static_cast<unsigned long>(data_segments));
   tcp_abort(*a.st, a.conn);
   tcp_abort(*b.st, b.conn);
@@ -266,6 +297,7 @@ int conns(uint64_t n) {
   ca.remote = v4("198.18.0.1");
   ca.remote_port = 80;
   uint64_t done = 0, rounds = 0, t0 = rte_rdtsc(), c0 = cpu_cycles();
+  wire_frames = wire_bytes = 0;
   for (uint64_t i = 0; i < n; ++i) {
     a.connected = a.peer_closed = a.closed = false;
     b.connected = b.peer_closed = b.closed = false;
@@ -297,10 +329,14 @@ int conns(uint64_t n) {
     }
   }
   uint64_t wall = rte_rdtsc() - t0, cycles = cpu_cycles() - c0;
+  const uint64_t wire = wire_cycles();
+  wall -= wire;
+  cycles -= wire;
   std::printf("conns: %lu of %lu opened, answered and closed; TIME-WAIT %u\n", static_cast<unsigned long>(done),
               static_cast<unsigned long>(n), tcp_time_wait_count(*a.st));
   std::printf("conn_cycles %.0f\n", double(cycles) / double(n));
   std::printf("conn_wall_cycles %.0f\n", double(wall) / double(n));
+  std::printf("conn_wire_cycles %.0f (not in the two above)\n", double(wire) / double(n));
   std::printf("conn_rounds %.1f (each: both ends' io, empty or not)\n", double(rounds) / double(n));
   tcp_stack_destroy(a.st);
   tcp_stack_destroy(b.st);
