@@ -58,6 +58,9 @@ void cc_on_ack(tcp_stack& s, tcb& t, uint32_t acked, uint32_t ack) {
     return;
   }
   t.dupacks = 0;
+  // `recover` trails the ACKs once they pass it: compared with snd_una
+  // (cc_on_dupack), a value left 2^31 bytes behind would read as ahead.
+  if (seq_gt(ack, t.recover)) t.recover = ack - 1;
   if (t.cwnd < t.ssthresh)
     t.cwnd += acked < mss ? acked : mss;  // RFC 5681 eq. (2), slow start
   else

@@ -87,6 +87,7 @@ struct tcb {
   bool on_event_list = false;
   bool on_output_list = false;
   bool on_tw_list = false;
+  bool syn_acked = false;    // our SYN is acknowledged: the send queue starts at snd_una
   uint8_t snd_wscale = 0;    // the peer's shift: applied to windows it sends
   uint8_t rcv_wscale = 0;    // ours: applied to windows we send
   uint8_t n_sack_report = 0;

@@ -265,6 +265,7 @@ void cookie_ack(tcp_stack& s, const tcp_listener& l, tcp_segment& seg) {
   uint32_t offered = s.cfg.recv_buffer > 65535 ? 65535 : s.cfg.recv_buffer;
   t->rcv_adv = t->rcv_nxt + offered;
   t->snd_una = t->snd_nxt = t->snd_max = seg.ack;
+  t->syn_acked = true;
   t->last_ack_sent = t->rcv_nxt;
   if (t->ts_ok) take_timestamp(s, *t, seg);
   take_peer_window(*t, seg, scaled_wnd(*t, seg));
@@ -332,6 +333,7 @@ void segment_syn_sent(tcp_stack& s, tcb& t, tcp_segment& seg) {
     return;
   }
   t.snd_una = seg.ack;
+  t.syn_acked = true;
   if (backoff == 0 && t.rtt_timing) rtt_sample(s.cfg, t, (s.now_ns - t.rtt_start_ns) / 1000);
   t.rtt_timing = false;
   stop_rexmit(s, t);
@@ -451,7 +453,7 @@ void receive_text(tcp_stack& s, tcb& t, tcp_segment& seg, uint32_t seq, uint32_t
 void new_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
   uint32_t acked = seg.ack - t.snd_una;
   uint32_t data = acked;
-  if (t.snd_una == t.iss) data--;  // our SYN
+  if (!t.syn_acked) data--;  // our SYN
   bool fin_acked = t.fin_sent && seg.ack == t.snd_fin + 1;
   if (fin_acked) data--;
   queue_trim_front(t.sndq, data < t.sndq.bytes ? data : t.sndq.bytes);
@@ -464,6 +466,7 @@ void new_ack(tcp_stack& s, tcb& t, const tcp_segment& seg) {
   }
   t.backoff = 0;
   t.snd_una = seg.ack;
+  t.syn_acked = true;
   if (seq_lt(t.snd_nxt, t.snd_una)) t.snd_nxt = t.snd_una;
   if (seq_lt(t.rexmit_nxt, t.snd_una)) t.rexmit_nxt = t.snd_una;
   scoreboard_prune(t);

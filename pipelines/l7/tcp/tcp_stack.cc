@@ -292,6 +292,7 @@ conn_secrets make_secrets(const tcp_stack& s, const tcp_tuple& t) {
 void tcb_init_from_syn(tcp_stack& s, tcb& t, const tcp_opts& peer, uint32_t iss, uint32_t ts_offset) {
   t.iss = iss;
   t.snd_una = t.snd_nxt = t.snd_max = iss;
+  t.syn_acked = false;
   t.ts_offset = ts_offset;
   // RFC 9293 3.7.1: without the option, 536 (IPv4) or 1220 (IPv6).
   uint16_t peer_mss = peer.has_mss ? peer.mss : (t.tuple.family == 4 ? 536 : 1220);

@@ -151,8 +151,10 @@ uint32_t rcv_window(const tcp_stack& s, const tcb& t);  // what we would offer n
 // the options every segment carries.
 uint32_t payload_mss(const tcb& t);
 inline uint32_t snd_data_seq(const tcb& t) {
-  // The send queue starts after our SYN: at snd_una once the SYN is acknowledged.
-  return seq_gt(t.snd_una, t.iss) ? t.snd_una : t.iss + 1;
+  // The send queue starts after our SYN: at snd_una once the SYN is
+  // acknowledged. (Not seq_gt(snd_una, iss): after 2^31 bytes that turns
+  // false again, and the queue's start with it.)
+  return t.syn_acked ? t.snd_una : t.iss + 1;
 }
 
 // Retransmits the next segment recovery wants: the first hole the SACK
