@@ -353,7 +353,10 @@ void tcp_service(worker_conf& w) {
   // TLS: this loop's contexts and handshake budget, and the handshakes
   // earlier loops put off, before new ones.
   if (w.tcp->tls) tls::tls_refresh(*w.tcp->tls);
-  tcp::tcp_event ev[max_burst];
+  // Raw storage: an array of tcp_event would run its constructors (32 of
+  // them) in every loop, idle or not; the polls write what they hand out.
+  alignas(tcp::tcp_event) unsigned char ev_storage[sizeof(tcp::tcp_event) * max_burst];
+  auto* ev = reinterpret_cast<tcp::tcp_event*>(ev_storage);
   for (unsigned round = 0; round < 8; ++round) {
     uint16_t n = tcp::tcp_poll_events(s, ev, max_burst);
     for (uint16_t i = 0; i < n; ++i) tcp_on_event(w, ev[i]);
@@ -675,7 +678,9 @@ int worker_main(void* arg) {
     uint64_t t0 = rte_rdtsc();
     unsigned n = worker_poll(w);
     worker_drain(w, n, t0);
-    if (w.timestamp_offset < 0 && n == 0) update_clock(w, 0, nullptr);
+    // An idle loop's clock: the TSC read at its start (a read costs ~27
+    // cycles here, a fifth of an idle loop).
+    if (w.timestamp_offset < 0 && n == 0) w.now_ns = w.tsc_clock.to_ns(t0);
     // The expiry step, paced by the TSC (expiry_pace), and the counters'
     // publication every upkeep_stride loops rather than in every loop.
     if ((c.loops & (upkeep_stride - 1)) == 0) worker_upkeep(w, w.expiry.due(w.tsc_clock.to_ns(t0)));
