@@ -177,14 +177,44 @@ uint64_t wire_cycles() {
   rte_pktmbuf_free(frame);
   return per_frame * wire_frames;
 }
-void count_wire(side& s) {
+// `lossy`: once 2^31 bytes have gone without a loss (NewReno's `recover`
+// then lies half the sequence space back, unless it moved), every
+// lose_every-th segment of new data the sender sends is lost (never a
+// retransmission, so each loss is one recovery): each must start a fast
+// retransmit.
+constexpr uint64_t lose_every = 2000;
+bool lossy = false;
+uint64_t new_data_segments = 0, new_data_bytes = 0, lost_segments = 0;
+uint32_t highest_end = 0;
+bool any_end = false;
+
+void count_wire(side& s, bool sender) {
   through_the_nics(s);
+  uint16_t kept = 0;
   for (uint16_t i = 0; i < s.n_wire; ++i) {
     all_segments++;
     const pkt_meta& m = s.meta[i];
-    uint32_t hl = (rte_pktmbuf_mtod_offset(s.wire[i], const uint8_t*, m.l4_off)[12] >> 4) * 4u;
-    if (m.l4_len > hl) data_segments++;
+    const uint8_t* th = rte_pktmbuf_mtod_offset(s.wire[i], const uint8_t*, m.l4_off);
+    uint32_t hl = (th[12] >> 4) * 4u;
+    if (m.l4_len > hl) {
+      data_segments++;
+      const uint32_t end = (uint32_t{th[4]} << 24 | uint32_t{th[5]} << 16 | uint32_t{th[6]} << 8 | th[7]) + m.l4_len - hl;
+      if (sender && (!any_end || static_cast<int32_t>(end - highest_end) > 0)) {
+        any_end = true;
+        highest_end = end;
+        new_data_bytes += m.l4_len - hl;
+        if (lossy && new_data_bytes > (uint64_t{1} << 31) && ++new_data_segments % lose_every == 0) {
+          lost_segments++;
+          rte_pktmbuf_free(s.wire[i]);
+          continue;
+        }
+      }
+    }
+    s.wire[kept] = s.wire[i];
+    s.meta[kept] = s.meta[i];
+    kept++;
   }
+  s.n_wire = kept;
 }
 
 tcp_config bench_config() {
@@ -254,9 +284,9 @@ int bulk(uint64_t want_segments) {
     if (a.connected && tcp_send_space(*a.st, a.conn) >= chunk) ia.send = payload(chunk);
     kgw_bench_io_a(ia);
     if (ia.send && ia.sent_rc != 0) rte_pktmbuf_free(ia.send);
-    count_wire(a);
+    count_wire(a, true);
     kgw_bench_io_b(ib);
-    count_wire(b);
+    count_wire(b, false);
     // Slow start over, the steady state is measured.
     if (!measuring && b.received >= 4u << 20) {
       measuring = true;
@@ -283,6 +313,10 @@ int bulk(uint64_t want_segments) {
   std::printf("bulk_wall_cycles_per_byte %.3f\n", double(wall) / double(bytes));
   std::printf("bulk_wire_cycles_per_byte %.3f (not in the two above)\n", double(wire) / double(bytes));
   std::printf("bulk_data_segments %lu\n", static_cast<unsigned long>(data_segments));
+  const tcp_counters& ac = tcp_stack_counters(*a.st);
+  const uint64_t fast = ac.fast_retransmits, rto = ac.rto_expired;
+  std::printf("bulk_losses %lu fast_retransmits %lu rto_expired %lu\n", static_cast<unsigned long>(lost_segments),
+              static_cast<unsigned long>(fast), static_cast<unsigned long>(rto));
   tcp_abort(*a.st, a.conn);
   tcp_abort(*b.st, b.conn);
   for (side* s : {&a, &b}) rte_pktmbuf_free_bulk(s->wire, s->n_wire);
@@ -290,6 +324,11 @@ int bulk(uint64_t want_segments) {
   tcp_stack_destroy(b.st);
   if (data_segments - seg0 < want_segments) {
     std::printf("bulk: FAILED: the transfer stalled after %lu bytes\n", static_cast<unsigned long>(b.received));
+    return 1;
+  }
+  if (lossy && (fast != lost_segments || rto != 0)) {
+    std::printf("bulk: FAILED: %lu losses should each have been repaired by a fast retransmit\n",
+                static_cast<unsigned long>(lost_segments));
     return 1;
   }
   return 0;
@@ -356,10 +395,12 @@ int conns(uint64_t n) {
 }  // namespace
 
 constexpr const char* usage =
-    "usage: tcp_bench bulk SEGMENTS [offload] | conns N [offload] | memory\n"
+    "usage: tcp_bench bulk SEGMENTS [offload] [lossy] | conns N [offload] | memory\n"
     "Two kgw TCP stacks over an in-memory wire (perf/tcp/run runs it under callgrind):\n"
     "  bulk N     N data segments one way; conns N: N connections opened, one byte each way, closed;\n"
-    "  memory     the stack's bytes per connection; offload: the NIC's checksum offload modelled.\n";
+    "  memory     the stack's bytes per connection; offload: the NIC's checksum offload modelled;\n"
+    "  lossy      (bulk) past 2^31 bytes, every 2,000th segment of new data lost: each must be\n"
+    "             repaired by a fast retransmit, none by a timeout (else the run fails).\n";
 
 int main(int argc, char** argv) {
   if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
@@ -383,7 +424,17 @@ int main(int argc, char** argv) {
   int rc = 1;
   std::string what = argv[1];
   uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
-  offload = argc > 3 && std::string(argv[3]) == "offload";
+  for (int i = 3; i < argc; ++i) {
+    const std::string opt = argv[i];
+    if (opt == "offload") {
+      offload = true;
+    } else if (opt == "lossy") {
+      lossy = true;
+    } else {
+      std::fprintf(stderr, "tcp_bench: unknown option %s\n%s", argv[i], usage);
+      return 2;
+    }
+  }
   std::printf("tsc_hz %lu\n", static_cast<unsigned long>(rte_get_tsc_hz()));
   if (!pool) {
     std::fprintf(stderr, "mempool create failed\n");
