@@ -283,7 +283,6 @@ uint16_t mss_clamp(const tcp_stack& s, uint8_t family) {
   return static_cast<uint16_t>(s.cfg.mtu - (family == 4 ? 20 : 40) - 20);
 }
 
-
 conn_secrets make_secrets(const tcp_stack& s, const tcp_tuple& t) {
   uint64_t h = siphash24(s.isn_key, &t, sizeof t);
   return {static_cast<uint32_t>(h), static_cast<uint32_t>(h >> 32)};
