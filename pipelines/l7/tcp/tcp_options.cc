@@ -118,10 +118,9 @@ unsigned write_syn_options(uint8_t* p, const tcp_opts& o) {
 unsigned write_options(uint8_t* p, const tcp_opts& o) {
   uint8_t* start = p;
   if (o.has_ts) {
-    store_be32(p, ts_only_prefix);
-    store_be32(p + 4, o.tsval);
-    store_be32(p + 8, o.tsecr);
-    p += 12;
+    p[0] = opt_nop;
+    p[1] = opt_nop;
+    p = put_ts(p + 2, o);
   }
   if (o.n_sack) {
     p[0] = opt_nop;
