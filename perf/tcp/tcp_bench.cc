@@ -40,6 +40,7 @@
 #include <cstring>
 #include <string>
 
+#include "pipelines/common/checksum.h"
 #include "pipelines/l7/tcp/tcp_stack.h"
 
 using namespace kgw;
@@ -198,7 +199,7 @@ void count_wire(side& s, bool sender) {
     uint32_t hl = (th[12] >> 4) * 4u;
     if (m.l4_len > hl) {
       data_segments++;
-      const uint32_t end = (uint32_t{th[4]} << 24 | uint32_t{th[5]} << 16 | uint32_t{th[6]} << 8 | th[7]) + m.l4_len - hl;
+      const uint32_t end = load_be32(th + 4) + m.l4_len - hl;
       if (sender && (!any_end || static_cast<int32_t>(end - highest_end) > 0)) {
         any_end = true;
         highest_end = end;
