@@ -71,13 +71,20 @@ struct side {
 
 // One end's share of a round: the segments the other end sent, its
 // timers and events, what the application does with them, and its output.
-// `a_send`: payload mbufs to queue (bulk), `close_now`: the application closes.
+// The application acts on what it learned in the same round, as a server
+// answers in the poll loop that brought the request.
 struct io_args {
   side* self;
   side* peer;
-  rte_mbuf* send;      // a chain to tcp_send, or nullptr
-  bool accept_any;     // a listener's connection becomes `conn`
-  bool close_on_peer_fin;
+  rte_mbuf* send = nullptr;    // a chain to tcp_send, or nullptr (bulk)
+  bool accept_any = false;     // a listener's connection becomes `conn`
+  bool close_on_peer_fin = false;
+  // conns: `answer` (built outside the counted function) is sent once
+  // connected (the client's request) or once data came (the server's
+  // response); it is nullptr once taken.
+  rte_mbuf* answer = nullptr;
+  bool answer_when_connected = false, answer_when_received = false;
+  bool close_when_received = false;  // the client closes once answered
   int sent_rc = 0;
 };
 
@@ -108,6 +115,13 @@ void io_body(io_args& a) {
     }
   }
   if (a.send) a.sent_rc = tcp_send(*s.st, s.conn, a.send);
+  if (a.answer && s.conn.valid() && ((a.answer_when_connected && s.connected) || (a.answer_when_received && s.received)) &&
+      tcp_send(*s.st, s.conn, a.answer) == 0)
+    a.answer = nullptr;
+  if (a.close_when_received && s.received && s.conn.valid()) {
+    tcp_close(*s.st, s.conn);
+    s.conn = {};
+  }
   if (a.close_on_peer_fin && s.peer_closed && s.conn.valid()) {
     tcp_close(*s.st, s.conn);
     s.conn = {};
@@ -119,11 +133,6 @@ __attribute__((noinline, noipa)) void kgw_bench_io_a(io_args& a) { io_body(a); }
 __attribute__((noinline, noipa)) void kgw_bench_io_b(io_args& a) { io_body(a); }
 __attribute__((noinline, noipa)) tcp_conn_id kgw_bench_io_a_connect(tcp_stack& st, const tcp_connect_args& ca) {
   return tcp_connect(st, ca);
-}
-// The application's close, counted with its end.
-__attribute__((noinline, noipa)) void kgw_bench_io_a_close(side& s) {
-  tcp_close(*s.st, s.conn);
-  s.conn = {};
 }
 
 // The wire, as two NICs would carry a frame (outside the counted ends): the
@@ -271,8 +280,9 @@ int bulk(uint64_t want_segments) {
   ca.remote = v4("198.18.0.1");
   ca.remote_port = 80;
   a.conn = tcp_connect(*a.st, ca);
-  io_args ia{&a, &b, nullptr, false, false};
-  io_args ib{&b, &a, nullptr, true, false};
+  io_args ia{&a, &b};
+  io_args ib{&b, &a};
+  ib.accept_any = true;
   const uint32_t chunk = 65536;
   uint64_t t0 = rte_rdtsc(), c0 = cpu_cycles(), bytes0 = 0, seg0 = 0;
   bool measuring = false;
@@ -354,29 +364,28 @@ int conns(uint64_t n) {
     b.conn = {};
     a.received = b.received = 0;
     a.conn = kgw_bench_io_a_connect(*a.st, ca);
-    io_args ia{&a, &b, nullptr, false, false};
-    io_args ib{&b, &a, nullptr, true, true};
-    bool asked = false, answered = false, closing = false;
+    io_args ia{&a, &b};
+    ia.answer = payload(1);
+    ia.answer_when_connected = ia.close_when_received = true;
+    io_args ib{&b, &a};
+    ib.answer = payload(1);
+    ib.accept_any = ib.close_on_peer_fin = ib.answer_when_received = true;
     for (int round = 0; round < 64; ++round) {
       now_ns += 10000;
       rounds++;
-      ia.send = a.connected && !asked ? payload(1) : nullptr;
-      asked = asked || ia.send;
       kgw_bench_io_a(ia);
       through_the_nics(a);
-      if (a.received && !closing) {
-        kgw_bench_io_a_close(a);
-        closing = true;
-      }
-      ib.send = b.connected && b.received && !answered ? payload(1) : nullptr;
-      answered = answered || ib.send;
       kgw_bench_io_b(ib);
       through_the_nics(b);
-      if (closing && b.conn.valid() == false && a.n_wire == 0 && b.n_wire == 0) {
+      // Both have closed (the client on the answer, the server on its FIN)
+      // and the last segments have arrived.
+      if (a.received && !a.conn.valid() && b.peer_closed && !b.conn.valid() && a.n_wire == 0 && b.n_wire == 0) {
         done++;
         break;
       }
     }
+    if (ia.answer) rte_pktmbuf_free(ia.answer);
+    if (ib.answer) rte_pktmbuf_free(ib.answer);
   }
   uint64_t wall = rte_rdtsc() - t0, cycles = cpu_cycles() - c0;
   const uint64_t wire = wire_cycles();
@@ -388,6 +397,12 @@ int conns(uint64_t n) {
   std::printf("conn_wall_cycles %.0f\n", double(wall) / double(n));
   std::printf("conn_wire_cycles %.0f (not in the two above)\n", double(wire) / double(n));
   std::printf("conn_rounds %.1f (each: both ends' io, empty or not)\n", double(rounds) / double(n));
+  const tcp_counters &ac = tcp_stack_counters(*a.st), &bc = tcp_stack_counters(*b.st);
+  std::printf("conn_segments client %.1f server %.1f\n", double(ac.segments_out) / double(n),
+              double(bc.segments_out) / double(n));
+  std::printf("conn_owed_acks client carried %.1f alone %.1f, server carried %.1f alone %.1f\n",
+              double(ac.owed_acks_carried) / double(n), double(ac.owed_acks_sent) / double(n),
+              double(bc.owed_acks_carried) / double(n), double(bc.owed_acks_sent) / double(n));
   tcp_stack_destroy(a.st);
   tcp_stack_destroy(b.st);
   return done == n ? 0 : 1;

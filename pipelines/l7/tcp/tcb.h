@@ -78,6 +78,9 @@ struct tcb {
   bool fin_queued = false;   // the application shut the sending side
   bool fin_sent = false;     // snd_max covers our FIN
   bool ack_now = false;      // an ACK must go out with the next output
+  // An ACK is due within this poll loop: tcp_drain_tx sends it unless a
+  // segment of ours (the application's answer, its FIN) carried it first.
+  bool ack_owed = false;
   bool ws_ok = false;        // RFC 7323 window scaling negotiated
   bool ts_ok = false;        // RFC 7323 timestamps negotiated
   bool sack_ok = false;      // RFC 2018 SACK-permitted exchanged

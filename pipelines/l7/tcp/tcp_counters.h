@@ -72,6 +72,8 @@ const char* tcp_drop_description(tcp_drop d);
   X(persist_probes, "zero-window probes sent")                                       \
   X(keepalive_probes, "keep-alive probes sent")                                      \
   X(delayed_acks, "ACKs sent by the delayed-ACK timer")                              \
+  X(owed_acks_carried, "ACKs due in a poll loop carried by a data or FIN segment")   \
+  X(owed_acks_sent, "ACKs due in a poll loop sent alone at its end")                 \
   X(timeouts, "connections given up after too many retransmissions or probes")       \
   X(time_wait_reused, "TIME-WAIT connections replaced by a new SYN (RFC 6191)")      \
   X(time_wait_recycled, "TIME-WAIT connections ended early by max_time_wait")        \

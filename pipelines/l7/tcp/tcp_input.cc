@@ -341,7 +341,9 @@ void segment_syn_sent(tcp_stack& s, tcb& t, tcp_segment& seg) {
   s.counters.connected++;
   post_event(s, t, ev_connected);
   if (t.fin_queued) set_state(s, t, tcp_state::fin_wait_1);
-  t.ack_now = true;
+  // The handshake's last ACK: the application's first segment, if it sends
+  // on ev_connected, carries it (RFC 9293 3.5 lets the third segment hold data).
+  owe_ack(s, t);
   tcp_output(s, t);
   return;
 }
@@ -378,12 +380,12 @@ void deliver_fin(tcp_stack& s, tcb& t) {
   // Eighth step: the FIN, once everything before it has arrived.
   t.rcv_nxt += 1;
   t.ooo_fin = false;
-  t.ack_now = true;
   post_event(s, t, ev_peer_closed);
   switch (t.state) {
     case tcp_state::syn_received:
     case tcp_state::established:
       set_state(s, t, tcp_state::close_wait);
+      owe_ack(s, t);  // our FIN carries it if the application closes in this loop
       break;
     case tcp_state::fin_wait_1:
       if (t.fin_sent && t.snd_una == t.snd_max) {
@@ -391,6 +393,7 @@ void deliver_fin(tcp_stack& s, tcb& t) {
         enter_time_wait(s, t);
       } else {
         set_state(s, t, tcp_state::closing);  // simultaneous close
+        t.ack_now = true;
       }
       break;
     case tcp_state::fin_wait_2:
@@ -398,6 +401,7 @@ void deliver_fin(tcp_stack& s, tcb& t) {
       enter_time_wait(s, t);
       break;
     default:
+      t.ack_now = true;
       break;
   }
 }
@@ -415,7 +419,7 @@ void take_quick_ack(tcp_stack& s, tcb& t) {
   t.last_text_ns = s.now_ns;
   if (t.quick_acks) {
     t.quick_acks--;
-    t.ack_now = true;
+    owe_ack(s, t);  // an answer sent in this loop carries it
   }
 }
 
@@ -435,7 +439,7 @@ void receive_text(tcp_stack& s, tcb& t, tcp_segment& seg, uint32_t seq, uint32_t
     // Delayed ACK (RFC 1122 4.2.3.2; RFC 5681 4.2): at least every second
     // full segment, and within delack_ns.
     if (++t.delack_segs >= s.cfg.delack_segments) t.ack_now = true;
-    if (!t.ack_now) arm_delack(s, t);
+    if (!t.ack_now && !t.ack_owed) arm_delack(s, t);
     return;
   }
   // Out of order: queue, SACK it, and send a duplicate ACK at once (RFC 5681 4.2).
@@ -576,6 +580,7 @@ bool disordered_ack(const tcb& t, const tcp_segment& seg) {
 }
 
 void segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
+  settle_owed_ack(s, t);
   // A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost, send it again.
   if (t.state == tcp_state::syn_received && has(seg, tcp_syn) && !has(seg, tcp_ack) && seg.seq == t.irs) {
     t.snd_nxt = t.iss;

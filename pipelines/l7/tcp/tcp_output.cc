@@ -267,6 +267,10 @@ bool send_segment(tcp_stack& s, tcb& t, uint32_t seq, uint32_t len, uint8_t flag
     // The ACK went out: no delayed one is owed any more.
     t.last_ack_sent = t.rcv_nxt;
     t.ack_now = false;
+    if (t.ack_owed) {
+      t.ack_owed = false;
+      s.counters.owed_acks_carried++;
+    }
     t.delack_segs = 0;
     if (t.delack_at) {
       t.delack_at = 0;
@@ -427,6 +431,29 @@ bool retransmit_next(tcp_stack& s, tcb& t) {
   if (!send_data_at(s, t, hole, len, true)) return false;
   t.rexmit_nxt = hole + len + (fin ? 1 : 0);
   return true;
+}
+
+void owe_ack(tcp_stack& s, tcb& t) {
+  if (t.ack_owed) return;
+  if (s.n_owed == owed_acks_max) {
+    t.ack_now = true;  // no room to wait: with this output
+    return;
+  }
+  t.ack_owed = true;
+  s.owed[s.n_owed++] = {index_of(s, t), t.gen};
+}
+
+void send_owed_acks(tcp_stack& s) {
+  for (uint32_t k = 0; k < s.n_owed; ++k) {
+    tcb& t = s.tcbs[s.owed[k].index];
+    if (t.gen != s.owed[k].gen || !t.ack_owed) continue;  // carried, or the slot moved on
+    // A connection that ended meanwhile (a RST, a timeout) owes nothing.
+    t.ack_owed = false;
+    // A connection that ended meanwhile (a RST, a timeout) owes nothing; an
+    // ACK a full TX ring refuses is lost, as any would be.
+    if (t.in_use && is_synchronized(t.state) && send_ack(s, t)) s.counters.owed_acks_sent++;
+  }
+  s.n_owed = 0;
 }
 
 bool send_ack(tcp_stack& s, tcb& t) {

@@ -451,16 +451,14 @@ rte_mbuf* tcp_recv(tcp_stack& s, tcp_conn_id c, uint32_t max_bytes) {
   }
   // RFC 9293 3.8.6.2.2: tell the peer once the window has grown by a good
   // part of the buffer or two segments, not byte by byte (receiver SWS
-  // avoidance); always when it reopens from zero.
+  // avoidance); always when it reopens from zero. In this poll loop: the
+  // application's answer to what it read carries the update.
   if (t->state == tcp_state::established || t->state == tcp_state::fin_wait_1 ||
       t->state == tcp_state::fin_wait_2) {
     uint32_t offered = t->rcv_adv - t->rcv_nxt;
     uint32_t now = rcv_window(s, *t);
     uint32_t step = s.cfg.recv_buffer / 2 < 2u * t->mss ? s.cfg.recv_buffer / 2 : 2u * t->mss;
-    if (now > offered && (now - offered >= step || offered < t->mss)) {
-      t->ack_now = true;
-      tcp_output(s, *t);
-    }
+    if (now > offered && (now - offered >= step || offered < t->mss)) owe_ack(s, *t);
   }
   return m;
 }
@@ -543,6 +541,7 @@ int tcp_abort(tcp_stack& s, tcp_conn_id c) {
 // ---- output and events -----------------------------------------------------
 
 uint16_t tcp_drain_tx(tcp_stack& s, rte_mbuf** pkts, pkt_meta* meta, uint16_t max) {
+  if (s.n_owed) send_owed_acks(s);
   uint16_t n = 0;
   while (n < max && s.tx_count) {
     pkts[n] = s.tx_pkts[s.tx_head];

@@ -34,6 +34,9 @@ struct port_hash_key {
 };
 static_assert(sizeof(port_hash_key) == 34);  // compared as bytes: no padding
 
+// ACKs owed per poll loop beyond this many leave at once (tcb::ack_owed).
+inline constexpr uint32_t owed_acks_max = 128;
+
 struct tcp_stack {
   tcp_config cfg;
   rte_mempool* pool = nullptr;
@@ -54,6 +57,14 @@ struct tcp_stack {
   rte_mbuf** tx_pkts = nullptr;   // a FIFO ring of segments to send
   pkt_meta* tx_meta = nullptr;
   uint32_t tx_head = 0, tx_count = 0;
+
+  // The connections owing an ACK this loop, by index and generation (a slot
+  // freed and reused since is skipped).
+  struct owed_ack {
+    uint32_t index, gen;
+  };
+  owed_ack owed[owed_acks_max];
+  uint32_t n_owed = 0;
 
   event_list events;          // TCBs with events pending
   output_list blocked;        // TCBs the full TX ring stopped
@@ -136,10 +147,21 @@ void want_output(tcp_stack& s, tcb& t);
 
 // tcp_output.cc: everything that leaves.
 void tcp_output(tcp_stack& s, tcb& t);
+// An ACK this poll loop: the application may answer first, and its segment
+// carries it (one segment instead of two); tcp_drain_tx sends the rest.
+void owe_ack(tcp_stack& s, tcb& t);
+void send_owed_acks(tcp_stack& s);
 // One data (or FIN) segment at `seq` of `len` bytes, without moving snd_nxt:
 // retransmissions and probes.
 bool send_data_at(tcp_stack& s, tcb& t, uint32_t seq, uint32_t len, bool is_rexmit);
 bool send_ack(tcp_stack& s, tcb& t);
+// Before another segment of the connection is taken: what it owed leaves
+// first, as it would have without the wait (one ACK per segment still).
+inline void settle_owed_ack(tcp_stack& s, tcb& t) {
+  if (!t.ack_owed) return;
+  t.ack_owed = false;
+  if (send_ack(s, t)) s.counters.owed_acks_sent++;
+}
 void send_challenge_ack(tcp_stack& s, tcb& t);
 void send_rst(tcp_stack& s, tcb& t);  // <SEQ=SND.NXT><CTL=RST>
 // RFC 9293 3.10.7.1: the RST for a segment that no connection takes.

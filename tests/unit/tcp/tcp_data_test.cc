@@ -234,6 +234,70 @@ TEST_F(TcpData, QuickAcksAreBoundedByTheWindow) {
   tcp_abort(*st, id);
 }
 
+// A quick ACK is owed, not sent, until the poll loop's output is drained:
+// an answer the application sends in the same loop carries it, so a request
+// and its answer's ACK are one segment (the owed ACK, counted).
+TEST_F(TcpData, QuickAckRidesOnTheAnswerOfTheSameLoop) {
+  cfg.quick_acks = 3;
+  open();
+  feed({.flags = A | P, .seq = peer + 1, .ack = iss + 1, .payload = data_of(100)});
+  EXPECT_EQ(kinds_of(id), ev_readable);
+  EXPECT_EQ(recv_all(id), data_of(100));
+  ASSERT_EQ(send(id, data_of(10)), 0);
+  out_seg d = one();
+  EXPECT_EQ(d.ack, peer + 101) << describe(d);
+  EXPECT_EQ(d.payload.size(), 10u);
+  EXPECT_EQ(ctr().owed_acks_carried, 1u);
+  EXPECT_EQ(ctr().owed_acks_sent, 0u);
+  advance(100'000'000);
+  expect_none();  // no delayed ACK was left behind
+  tcp_abort(*st, id);
+}
+
+// Without an answer the owed ACK leaves when the loop's output is drained;
+// two segments of one burst still get an ACK each (the first one's leaves
+// before the second is taken), as they did before ACKs could wait.
+TEST_F(TcpData, OwedQuickAcksLeaveAtTheDrainOnePerSegment) {
+  cfg.quick_acks = 3;
+  open();
+  feed({.flags = A, .seq = peer + 1, .ack = iss + 1, .payload = data_of(100)});
+  feed({.flags = A, .seq = peer + 101, .ack = iss + 1, .payload = data_of(100)});
+  std::vector<out_seg> acks = drain();
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].ack, peer + 101);
+  EXPECT_EQ(acks[1].ack, peer + 201);
+  EXPECT_TRUE(acks[0].payload.empty() && acks[1].payload.empty());
+  EXPECT_EQ(ctr().owed_acks_sent, 2u);
+  tcp_abort(*st, id);
+}
+
+// The ACK of a FIN is owed too: an application that closes on ev_peer_closed
+// in the same loop sends one FIN-ACK, not an ACK and then a FIN.
+TEST_F(TcpData, FinIsAnsweredByOneFinAck) {
+  open();
+  feed({.flags = F | A, .seq = peer + 1, .ack = iss + 1});
+  EXPECT_EQ(kinds_of(id), ev_peer_closed);
+  ASSERT_EQ(tcp_close(*st, id), 0);
+  out_seg f = one();
+  EXPECT_EQ(f.flags, F | A) << describe(f);
+  EXPECT_EQ(f.ack, peer + 2);
+  EXPECT_EQ(ctr().owed_acks_carried, 1u);
+  feed({.flags = A, .seq = peer + 2, .ack = iss + 2});
+  expect_none();
+}
+
+// An owed ACK of a connection the application aborts in the same loop is
+// not sent after its RST.
+TEST_F(TcpData, AbortedConnectionSendsOnlyItsReset) {
+  cfg.quick_acks = 3;
+  open();
+  feed({.flags = A, .seq = peer + 1, .ack = iss + 1, .payload = data_of(100)});
+  ASSERT_EQ(tcp_abort(*st, id), 0);
+  out_seg r = one();
+  EXPECT_TRUE(r.has(R)) << describe(r);
+  EXPECT_EQ(ctr().owed_acks_sent, 0u);
+}
+
 TEST_F(TcpData, DataPiggybacksTheAck) {
   open();
   feed({.flags = A, .seq = peer + 1, .ack = iss + 1, .payload = data_of(100)});

@@ -278,13 +278,17 @@ tcp_conn_id TcpTest::accept_one(uint32_t peer_isn, uint32_t& iss, const bytes& s
   return id;
 }
 
-tcp_conn_id TcpTest::connect_one(uint32_t peer_isn, uint32_t& iss, const bytes& synack_opts, bool v6) {
+tcp_connect_args TcpTest::connect_args(bool v6) const {
   tcp_connect_args a;
   a.local = v6 ? gw6 : gw4;
   a.remote = v6 ? client6 : client4;
   a.remote_port = 40000;
   a.port_lo = a.port_hi = 80;
-  tcp_conn_id id = tcp_connect(*st, a);
+  return a;
+}
+
+tcp_conn_id TcpTest::connect_one(uint32_t peer_isn, uint32_t& iss, const bytes& synack_opts, bool v6) {
+  tcp_conn_id id = tcp_connect(*st, connect_args(v6));
   EXPECT_TRUE(id.valid());
   out_seg syn = one();
   EXPECT_EQ(syn.flags, S) << describe(syn);

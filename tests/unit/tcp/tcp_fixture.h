@@ -128,6 +128,8 @@ class TcpTest : public ::testing::Test {
   // peer's ISN is `peer_isn`, the stack's is written to `iss`.
   tcp_conn_id accept_one(uint32_t peer_isn, uint32_t& iss, const bytes& syn_opts = {}, bool v6 = false,
                          uint16_t sport = 40000);
+  // An active open from the stack's port 80 to the peer's port 40000.
+  tcp_connect_args connect_args(bool v6 = false) const;
   // An active open from the stack to the peer's port 40000, completed with a
   // SYN-ACK carrying `synack_opts`. The stack's ISN is written to `iss`.
   tcp_conn_id connect_one(uint32_t peer_isn, uint32_t& iss, const bytes& synack_opts = {}, bool v6 = false);

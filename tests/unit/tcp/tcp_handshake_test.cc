@@ -116,6 +116,27 @@ TEST_F(TcpTest, ActiveHandshake) {
   EXPECT_EQ(rst.seq, syn.seq + 1);
 }
 
+// The handshake's last ACK waits for the poll loop's drain: a client that
+// sends on ev_connected (the proxy's request to a backend) sends it in its
+// first data segment (RFC 9293 3.5), one segment instead of two.
+TEST_F(TcpTest, FirstDataCarriesTheHandshakesAck) {
+  make();
+  tcp_conn_id id = tcp_connect(*st, connect_args());
+  ASSERT_TRUE(id.valid());
+  out_seg syn = one();
+  feed({.flags = S | A, .seq = 900, .ack = syn.seq + 1, .opts = o_mss(1460)});
+  EXPECT_EQ(kinds_of(id), ev_connected);
+  ASSERT_EQ(send(id, data_of(20)), 0);
+  out_seg d = one();
+  EXPECT_EQ(d.flags, A | P) << describe(d);
+  EXPECT_EQ(d.seq, syn.seq + 1);
+  EXPECT_EQ(d.ack, 901u);
+  EXPECT_EQ(d.payload, data_of(20));
+  EXPECT_EQ(ctr().owed_acks_carried, 1u);
+  tcp_abort(*st, id);
+  one();  // the RST
+}
+
 TEST_F(TcpTest, ConnectPicksAPortThePredicateAccepts) {
   make();
   tcp_connect_args a;
