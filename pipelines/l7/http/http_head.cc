@@ -7,6 +7,7 @@
 
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -59,6 +60,9 @@ bool word_is(const head_parser& p, uint32_t len, std::string_view w) {
 struct machine {
   head_parser& p;
   head& h;
+  // The parser is in a state whose bytes run() takes many at a time: a field
+  // name, a plain field value (plain_value), a reason phrase.
+  bool run_next = false;
 
   bool fail(error e) {
     p.err = e;
@@ -658,6 +662,56 @@ struct machine {
     return true;
   }
 
+  // ---- runs: many bytes of one kind at once ----
+  // (head_feed tries one while run_next says the state has them.)
+
+  // Whether value_byte does anything with this field's bytes.
+  bool plain_value() const {
+    switch (p.cur_id) {
+      case field_id::content_length:
+      case field_id::transfer_encoding:
+      case field_id::connection:
+      case field_id::expect:
+        return false;
+      case field_id::host:
+        return p.kind != message_kind::request;
+      default:
+        return true;
+    }
+  }
+
+  // The bytes from d on (at most `max`, which stays below the head's
+  // limit) that step would take one by one without leaving the state or
+  // failing: a field name's token bytes, a plain field value's, a reason
+  // phrase's. Returns how many were taken; 0 when the state has no run.
+  // step sees the byte that ends the run, exactly as it would have.
+  uint32_t run(const uint8_t* d, uint32_t max) {
+    uint32_t k = 0;
+    if (p.state == s_field_name) {
+      while (k < max && is_token(d[k])) ++k;
+      // word_push for each: the first bytes kept (lowercase), all counted.
+      uint32_t room = p.word_len < sizeof(p.word) ? sizeof(p.word) - p.word_len : 0;
+      for (uint32_t j = 0; j < k && j < room; ++j) p.word[p.word_len + j] = static_cast<char>(lower(d[j]));
+      p.word_len = static_cast<uint8_t>(std::min<uint32_t>(p.word_len + k, 0xff));
+    } else if (p.state == s_reason) {
+      while (k < max && is_value(d[k])) ++k;
+    } else if (p.state == s_value) {  // of a plain field: run_next says so
+      while (k < max && is_value(d[k])) ++k;
+      // The value ends after its last byte that is not whitespace.
+      uint32_t j = k;
+      while (j > 0 && is_ows(d[j - 1])) --j;
+      if (j) p.value_end = p.pos + j;
+    } else {
+      run_next = false;  // a segment ended in the run, and step's byte after it left the state
+      return 0;
+    }
+    p.pos += k;
+    // Stopped short of `max`: the next byte is not the run's, step takes it
+    // (and leaves the state or fails). Else the run may go on after it.
+    if (k < max) run_next = false;
+    return k;
+  }
+
   // ---- one byte ----
 
   bool step(uint8_t c) {
@@ -725,6 +779,7 @@ struct machine {
         h.reason = {p.pos + 1, 0};
         if (c == ' ') {
           p.state = s_reason;
+          run_next = true;
           return true;
         }
         // The SP before an empty reason is often left out; the reason is
@@ -764,6 +819,7 @@ struct machine {
         p.word_len = 0;
         word_push(lower(c));
         p.state = s_field_name;
+        run_next = true;
         return true;
       case s_field_name:
         if (is_token(c)) {
@@ -780,6 +836,7 @@ struct machine {
           return true;
         }
         p.state = s_value;
+        run_next = plain_value();
         [[fallthrough]];
       case s_value:
         if (c == '\r') {
@@ -868,6 +925,7 @@ feed_result head_feed(head_parser& p, cursor from) {
   cursor c = cursor_advance(from, 0);
   if (p.pos == 0 && !p.h.base.seg) p.h.base = c;
   machine m{p, p.h};
+  m.run_next = p.state == s_field_name || p.state == s_reason || (p.state == s_value && m.plain_value());
   while (c.seg) {
     const uint8_t* d = rte_pktmbuf_mtod(c.seg, const uint8_t*);
     uint32_t n = c.seg->data_len;
@@ -882,6 +940,11 @@ feed_result head_feed(head_parser& p, cursor from) {
         return r;
       }
       ++p.pos;
+      if (m.run_next && i + 1 < n && p.pos < p.limit_pos) {
+        uint32_t k = m.run(d + i + 1, std::min(n - i - 1, p.limit_pos - p.pos));
+        r.consumed += k;
+        i += k;
+      }
     }
     c = cursor_advance(cursor{c.seg->next, 0}, 0);
   }
