@@ -13,9 +13,16 @@ namespace kgw::proxy {
 using http::cursor;
 using http::span;
 
-void writer::put(const char* p, size_t n) {
+namespace {
+
+// The bytes written into the writer's last mbuf.
+uint16_t written(const writer& w) { return static_cast<uint16_t>(w.at - rte_pktmbuf_mtod(w.last, char*)); }
+
+}  // namespace
+
+void writer::put_more(const char* p, size_t n) {
   while (n && !failed) {
-    if (!last || rte_pktmbuf_tailroom(last) == 0) {
+    if (room == 0) {
       rte_mbuf* m = rte_pktmbuf_alloc(pool);
       if (!m) {
         failed = true;
@@ -24,22 +31,33 @@ void writer::put(const char* p, size_t n) {
       if (!first) {
         first = m;
       } else {
+        last->data_len = written(*this);
         last->next = m;
         first->nb_segs++;
       }
       last = m;
+      at = rte_pktmbuf_mtod(m, char*);
+      room = rte_pktmbuf_tailroom(m);
     }
-    size_t room = rte_pktmbuf_tailroom(last);
     size_t k = n < room ? n : room;
-    std::memcpy(rte_pktmbuf_mtod_offset(last, char*, last->data_len), p, k);
-    last->data_len = static_cast<uint16_t>(last->data_len + k);
-    first->pkt_len += static_cast<uint32_t>(k);
+    std::memcpy(at, p, k);
+    at += k;
+    room -= k;
     p += k;
     n -= k;
   }
 }
 
 void writer::put_span(cursor base, span s) {
+  if (s.len <= room) {  // mostly: straight from the segments into the mbuf
+    if (http::span_copy(base, s, at, s.len) != s.len) {
+      failed = true;
+      return;
+    }
+    at += s.len;
+    room -= s.len;
+    return;
+  }
   char buf[256];
   for (uint32_t done = 0; done < s.len && !failed;) {
     uint32_t k = s.len - done < sizeof buf ? s.len - done : uint32_t(sizeof buf);
@@ -71,7 +89,15 @@ rte_mbuf* writer::finish() {
   if (failed) {
     rte_pktmbuf_free(first);
     first = last = nullptr;
+    at = nullptr;
+    room = 0;
     return nullptr;
+  }
+  if (last) {
+    last->data_len = written(*this);
+    uint32_t total = 0;
+    for (rte_mbuf* m = first; m; m = m->next) total += m->data_len;
+    first->pkt_len = total;
   }
   return first;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "pipelines/common/net_types.h"
@@ -18,15 +19,28 @@ namespace kgw::proxy {
 struct proxy_settings;
 
 // Appends bytes to a chain of mbufs from `pool`; finish() gives the chain,
-// or nullptr (and frees what was written) when the pool ran dry.
+// or nullptr (and frees what was written) when the pool ran dry. A head is
+// some fifty puts of a few bytes: each is a copy to `at` while the current
+// mbuf has room, the lengths written once at finish().
 struct writer {
   rte_mempool* pool;
   rte_mbuf* first = nullptr;
   rte_mbuf* last = nullptr;
+  char* at = nullptr;  // where the next byte goes, in `last`
+  size_t room = 0;     // bytes left after `at`
   bool failed = false;
 
-  void put(const char* p, size_t n);
+  void put(const char* p, size_t n) {
+    if (n - 1 < room) {  // 1 <= n <= room (n = 0 goes round: put_more does nothing)
+      std::memcpy(at, p, n);
+      at += n;
+      room -= n;
+      return;
+    }
+    put_more(p, n);
+  }
   void put(std::string_view s) { put(s.data(), s.size()); }
+  void put_more(const char* p, size_t n);  // into new mbufs
   void put_span(http::cursor base, http::span s);
   void put_uint(uint64_t v);
   void put_ip(const ip_addr& a);
