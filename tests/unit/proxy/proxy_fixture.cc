@@ -71,6 +71,7 @@ spec:
       http:
         paths:
           - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+          - {path: /one, pathType: Prefix, backend: {service: {name: one, port: {number: 80}}}}
     - host: "*.wild.example.test"
       http:
         paths:

@@ -134,7 +134,8 @@ class ProxyTest : public ::testing::Test {
   // Services web (pods 1..3), one (pod 1), none (no endpoints), six (pods
   // 1 and 2 by IPv6 only), dual (pods 1..3 by both families); Ingress
   // rules: host a.example: / -> web, /one -> one, /none -> none, /six ->
-  // six, /dual -> dual.
+  // six, /dual -> dual; a.example.test: / -> web, /one -> one;
+  // *.wild.example.test: / -> web.
   void start();
   // (Re)publishes Service `name` with these pods' addresses (slots kept).
   void publish_service(const std::string& name, const std::vector<std::string>& pods,
