@@ -83,7 +83,10 @@ def case_tcp_echo(stamp, checksum_ok):
             fins = [o[TCP] for o in conn if "F" in o[TCP].flags]
             if len(fins) != 1:
                 problems.append(f"port {sport}: {len(fins)} FINs")
-            elif fins[0].seq != sa.seq + 1 + len(LINE) or fins[0].ack != 1001 + len(LINE) + 1:
+            # The FIN may ride on the echo's last segment: its sequence number
+            # follows that segment's payload.
+            elif (fins[0].seq + len(fins[0].payload) != sa.seq + 1 + len(LINE)
+                  or fins[0].ack != 1001 + len(LINE) + 1):
                 problems.append(f"port {sport}: FIN seq {fins[0].seq} ack {fins[0].ack}: not after the echo "
                                 f"and the client's FIN")
         rst = [o for o in tcp_out if o[TCP].dport == 40001]

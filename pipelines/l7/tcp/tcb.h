@@ -78,9 +78,13 @@ struct tcb {
   bool fin_queued = false;   // the application shut the sending side
   bool fin_sent = false;     // snd_max covers our FIN
   bool ack_now = false;      // an ACK must go out with the next output
-  // An ACK is due within this poll loop: tcp_drain_tx sends it unless a
-  // segment of ours (the application's answer, its FIN) carried it first.
+  // Output due at this poll loop's tcp_drain_tx (the stack's flush list):
+  // an ACK, unless a segment of ours (the application's answer, its FIN)
+  // carries it first; the application's data or FIN, so that what it sends
+  // in one loop leaves in as few segments as it fits in.
   bool ack_owed = false;
+  bool send_due = false;
+  bool flush_listed = false;  // on the flush list (for an ACK, a send or both)
   bool ws_ok = false;        // RFC 7323 window scaling negotiated
   bool ts_ok = false;        // RFC 7323 timestamps negotiated
   bool sack_ok = false;      // RFC 2018 SACK-permitted exchanged

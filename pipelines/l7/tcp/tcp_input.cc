@@ -580,7 +580,7 @@ bool disordered_ack(const tcb& t, const tcp_segment& seg) {
 }
 
 void segment_synchronized(tcp_stack& s, tcb& t, tcp_segment& seg) {
-  settle_owed_ack(s, t);
+  settle_output(s, t);
   // A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost, send it again.
   if (t.state == tcp_state::syn_received && has(seg, tcp_syn) && !has(seg, tcp_ack) && seg.seq == t.irs) {
     t.snd_nxt = t.iss;

@@ -433,27 +433,46 @@ bool retransmit_next(tcp_stack& s, tcb& t) {
   return true;
 }
 
+namespace {
+
+// False when the list is full: the caller outputs at once.
+bool list_for_flush(tcp_stack& s, tcb& t) {
+  if (t.flush_listed) return true;
+  if (s.n_flush == flush_max) return false;
+  s.flush[s.n_flush++] = {index_of(s, t), t.gen};
+  t.flush_listed = true;
+  return true;
+}
+
+}  // namespace
+
 void owe_ack(tcp_stack& s, tcb& t) {
   if (t.ack_owed) return;
-  if (s.n_owed == owed_acks_max) {
+  if (!list_for_flush(s, t)) {
     t.ack_now = true;  // no room to wait: with this output
     return;
   }
   t.ack_owed = true;
-  s.owed[s.n_owed++] = {index_of(s, t), t.gen};
 }
 
-void send_owed_acks(tcp_stack& s) {
-  for (uint32_t k = 0; k < s.n_owed; ++k) {
-    tcb& t = s.tcbs[s.owed[k].index];
-    if (t.gen != s.owed[k].gen || !t.ack_owed) continue;  // carried, or the slot moved on
-    // A connection that ended meanwhile (a RST, a timeout) owes nothing.
-    t.ack_owed = false;
-    // A connection that ended meanwhile (a RST, a timeout) owes nothing; an
-    // ACK a full TX ring refuses is lost, as any would be.
-    if (t.in_use && is_synchronized(t.state) && send_ack(s, t)) s.counters.owed_acks_sent++;
+void output_at_drain(tcp_stack& s, tcb& t) {
+  if (!list_for_flush(s, t)) {
+    tcp_output(s, t);
+    return;
   }
-  s.n_owed = 0;
+  t.send_due = true;
+}
+
+void flush_output(tcp_stack& s) {
+  // Output may list more (a TIME-WAIT recycled, ...): entries appended
+  // meanwhile are taken in the same pass.
+  for (uint32_t k = 0; k < s.n_flush; ++k) {
+    tcb& t = s.tcbs[s.flush[k].index];
+    if (t.gen != s.flush[k].gen) continue;  // the slot moved on
+    t.flush_listed = false;
+    settle_output(s, t);
+  }
+  s.n_flush = 0;
 }
 
 bool send_ack(tcp_stack& s, tcb& t) {

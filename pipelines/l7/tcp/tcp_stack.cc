@@ -420,7 +420,7 @@ int tcp_send(tcp_stack& s, tcp_conn_id c, rte_mbuf* chain) {
   tcb* t = conn_of(s, c);
   if (!t) return -ENOTCONN;
   int rc = queue_send(s, *t, chain);
-  if (rc == 0 && is_synchronized(t->state)) tcp_output(s, *t);
+  if (rc == 0 && is_synchronized(t->state)) output_at_drain(s, *t);
   return rc;
 }
 
@@ -489,7 +489,7 @@ int close_sending_side(tcp_stack& s, tcb& t) {
     default:
       return -ENOTCONN;
   }
-  tcp_output(s, t);
+  output_at_drain(s, t);
   return 0;
 }
 
@@ -541,7 +541,7 @@ int tcp_abort(tcp_stack& s, tcp_conn_id c) {
 // ---- output and events -----------------------------------------------------
 
 uint16_t tcp_drain_tx(tcp_stack& s, rte_mbuf** pkts, pkt_meta* meta, uint16_t max) {
-  if (s.n_owed) send_owed_acks(s);
+  if (s.n_flush) flush_output(s);
   uint16_t n = 0;
   while (n < max && s.tx_count) {
     pkts[n] = s.tx_pkts[s.tx_head];

@@ -34,8 +34,9 @@ struct port_hash_key {
 };
 static_assert(sizeof(port_hash_key) == 34);  // compared as bytes: no padding
 
-// ACKs owed per poll loop beyond this many leave at once (tcb::ack_owed).
-inline constexpr uint32_t owed_acks_max = 128;
+// Connections with output due at the drain (tcb::ack_owed, send_due) per
+// poll loop; beyond this many, output leaves at once.
+inline constexpr uint32_t flush_max = 256;
 
 struct tcp_stack {
   tcp_config cfg;
@@ -58,13 +59,13 @@ struct tcp_stack {
   pkt_meta* tx_meta = nullptr;
   uint32_t tx_head = 0, tx_count = 0;
 
-  // The connections owing an ACK this loop, by index and generation (a slot
-  // freed and reused since is skipped).
-  struct owed_ack {
+  // The connections with output due at this loop's drain, by index and
+  // generation (a slot freed and reused since is skipped).
+  struct flush_entry {
     uint32_t index, gen;
   };
-  owed_ack owed[owed_acks_max];
-  uint32_t n_owed = 0;
+  flush_entry flush[flush_max];
+  uint32_t n_flush = 0;
 
   event_list events;          // TCBs with events pending
   output_list blocked;        // TCBs the full TX ring stopped
@@ -150,17 +151,31 @@ void tcp_output(tcp_stack& s, tcb& t);
 // An ACK this poll loop: the application may answer first, and its segment
 // carries it (one segment instead of two); tcp_drain_tx sends the rest.
 void owe_ack(tcp_stack& s, tcb& t);
-void send_owed_acks(tcp_stack& s);
+// The application queued data or a FIN: output at the drain, with whatever
+// else it queues in this loop.
+void output_at_drain(tcp_stack& s, tcb& t);
+// Everything due at the drain (tcp_drain_tx). Not tcp_advance: the worker
+// runs it after tcp_input and before the application's events, which must
+// come first.
+void flush_output(tcp_stack& s);
 // One data (or FIN) segment at `seq` of `len` bytes, without moving snd_nxt:
 // retransmissions and probes.
 bool send_data_at(tcp_stack& s, tcb& t, uint32_t seq, uint32_t len, bool is_rexmit);
 bool send_ack(tcp_stack& s, tcb& t);
-// Before another segment of the connection is taken: what it owed leaves
-// first, as it would have without the wait (one ACK per segment still).
-inline void settle_owed_ack(tcp_stack& s, tcb& t) {
-  if (!t.ack_owed) return;
-  t.ack_owed = false;
-  if (send_ack(s, t)) s.counters.owed_acks_sent++;
+// The connection's output due at the drain, now: at the drain, and before
+// another of its segments is taken, so that what was due leaves first, as
+// it would have without the wait (one ACK per segment still).
+inline void settle_output(tcp_stack& s, tcb& t) {
+  if (t.send_due) {
+    t.send_due = false;
+    tcp_output(s, t);
+  }
+  if (t.ack_owed) {
+    t.ack_owed = false;
+    // A connection that ended meanwhile (a RST, a timeout) owes nothing; an
+    // ACK a full TX ring refuses is lost, as any would be.
+    if (t.in_use && is_synchronized(t.state) && send_ack(s, t)) s.counters.owed_acks_sent++;
+  }
 }
 void send_challenge_ack(tcp_stack& s, tcb& t);
 void send_rst(tcp_stack& s, tcb& t);  // <SEQ=SND.NXT><CTL=RST>

@@ -67,11 +67,12 @@ TEST_F(TcpData, LargePayloadIsReferencedNotCopied) {
   open();
   rte_mbuf* m = payload_mbuf(data_of(1400));
   ASSERT_EQ(tcp_send(*st, id, m), 0);
-  rte_mbuf* small = payload_mbuf(data_of(60));
-  ASSERT_EQ(tcp_send(*st, id, small), 0);
   rte_mbuf* pkts[4];
   pkt_meta meta[4];
-  ASSERT_EQ(tcp_drain_tx(*st, pkts, meta, 4), 2);
+  ASSERT_EQ(tcp_drain_tx(*st, pkts, meta, 4), 1);
+  rte_mbuf* small = payload_mbuf(data_of(60));
+  ASSERT_EQ(tcp_send(*st, id, small), 0);  // a loop of its own: a segment of its own
+  ASSERT_EQ(tcp_drain_tx(*st, pkts + 1, meta + 1, 3), 1);
   EXPECT_EQ(pkts[0]->nb_segs, 2);  // headers, then an indirect mbuf over the application's buffer
   EXPECT_TRUE(RTE_MBUF_CLONED(pkts[0]->next));
   EXPECT_EQ(rte_mbuf_refcnt_read(m), 2);  // the send queue and the segment in flight
@@ -296,6 +297,37 @@ TEST_F(TcpData, AbortedConnectionSendsOnlyItsReset) {
   out_seg r = one();
   EXPECT_TRUE(r.has(R)) << describe(r);
   EXPECT_EQ(ctr().owed_acks_sent, 0u);
+}
+
+// What the application sends in one poll loop leaves at the drain in as few
+// segments as it fits in: a response written in three pieces and the
+// connection's close are one segment with the FIN.
+TEST_F(TcpData, SendsOfOneLoopLeaveTogetherWithTheFin) {
+  open();
+  ASSERT_EQ(send(id, data_of(100, 1)), 0);
+  ASSERT_EQ(send(id, data_of(200, 2)), 0);
+  ASSERT_EQ(send(id, data_of(300, 3)), 0);
+  ASSERT_EQ(tcp_close(*st, id), 0);
+  out_seg d = one();
+  EXPECT_EQ(d.flags, F | A | P) << describe(d);
+  bytes want = data_of(100, 1);
+  append(want, data_of(200, 2));
+  append(want, data_of(300, 3));
+  EXPECT_EQ(d.payload, want);
+  EXPECT_EQ(d.seq, iss + 1);
+}
+
+// Sends before another segment of the connection is taken leave first, as
+// they would have without waiting for the drain.
+TEST_F(TcpData, DueOutputLeavesBeforeTheNextSegmentIsTaken) {
+  open();
+  ASSERT_EQ(send(id, data_of(100)), 0);
+  feed({.flags = A, .seq = peer + 1, .ack = iss + 1, .payload = data_of(50)});
+  std::vector<out_seg> segs = drain();
+  ASSERT_GE(segs.size(), 1u);
+  EXPECT_EQ(segs[0].payload, data_of(100));
+  EXPECT_EQ(segs[0].ack, peer + 1);  // sent before the peer's 50 bytes were taken
+  tcp_abort(*st, id);
 }
 
 TEST_F(TcpData, DataPiggybacksTheAck) {
