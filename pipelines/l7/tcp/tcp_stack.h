@@ -125,8 +125,9 @@ void tcp_input(tcp_stack& s, rte_mbuf* const* pkts, const pkt_meta* meta, uint16
 // Moves up to max segments to send (the caller owns them now). meta[i].l3_off
 // is 14, l3 and l4 offsets and lengths are set and v is verdict::tx.
 // Call it once per poll loop, after the application has answered its events:
-// ACKs the loop's input owes leave then, unless an answer (data, a FIN)
-// carried them, so that a request and its answer's ACK are one segment.
+// what the application sent in the loop (data, FINs) leaves then, in as few
+// segments as it fits in, with the ACKs the loop's input owes (carried by
+// that output where it can be: a request's ACK rides on its answer).
 uint16_t tcp_drain_tx(tcp_stack& s, rte_mbuf** pkts, pkt_meta* meta, uint16_t max);
 uint32_t tcp_tx_pending(const tcp_stack& s);
 uint16_t tcp_poll_events(tcp_stack& s, tcp_event* ev, uint16_t max);
