@@ -240,9 +240,14 @@ rte_mbuf* request_head(rte_mempool* pool, const http::head& h, const request_con
       any = true;
     }
   if (any) w.put(", ");
-  w.put_ip(ctx.client);
+  char client[ip_text_max];  // written once for both fields
+  const size_t client_len = format_ip(ctx.client, client);
+  w.put(client, client_len);
   w.put("\r\nX-Real-IP: ");
-  w.put_ip(ctx.trusted ? real_client(h, ctx, settings) : ctx.client);
+  if (ctx.trusted)
+    w.put_ip(real_client(h, ctx, settings));
+  else
+    w.put(client, client_len);
   w.put("\r\n");
   if (!(kept & (1u << fwd_proto))) w.put(ctx.https ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n");
   if (!(kept & (1u << fwd_port))) {
