@@ -458,7 +458,10 @@ rte_mbuf* tcp_recv(tcp_stack& s, tcp_conn_id c, uint32_t max_bytes) {
     uint32_t offered = t->rcv_adv - t->rcv_nxt;
     uint32_t now = rcv_window(s, *t);
     uint32_t step = s.cfg.recv_buffer / 2 < 2u * t->mss ? s.cfg.recv_buffer / 2 : 2u * t->mss;
-    if (now > offered && (now - offered >= step || offered < t->mss)) owe_ack(s, *t);
+    if (now > offered && (now - offered >= step || offered < t->mss)) {
+      owe_ack(s, *t);
+      if (t->ack_now) tcp_output(s, *t);  // the flush list was full: at once
+    }
   }
   return m;
 }

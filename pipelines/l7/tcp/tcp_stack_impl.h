@@ -150,6 +150,8 @@ void want_output(tcp_stack& s, tcb& t);
 void tcp_output(tcp_stack& s, tcb& t);
 // An ACK this poll loop: the application may answer first, and its segment
 // carries it (one segment instead of two); tcp_drain_tx sends the rest.
+// With the flush list full it sets ack_now instead: the caller's output
+// sends it.
 void owe_ack(tcp_stack& s, tcb& t);
 // The application queued data or a FIN: output at the drain, with whatever
 // else it queues in this loop.

@@ -272,6 +272,28 @@ TEST_F(TcpData, OwedQuickAcksLeaveAtTheDrainOnePerSegment) {
   tcp_abort(*st, id);
 }
 
+// More connections owing an ACK in one loop than the flush list holds: those
+// past it are ACKed at once, none is forgotten.
+TEST_F(TcpTest, OwedAcksPastTheFlushListLeaveAtOnce) {
+  cfg.quick_acks = 3;
+  cfg.max_connections = 512;
+  make();
+  listen();
+  constexpr uint16_t n = 300;  // flush_max (256) and more
+  std::vector<uint32_t> iss(n);
+  for (uint16_t i = 0; i < n; ++i) accept_one(peer, iss[i], o_mss(1460), false, static_cast<uint16_t>(20000 + i));
+  events();
+  for (uint16_t i = 0; i < n; ++i)
+    feed({.flags = A, .seq = peer + 1, .ack = iss[i] + 1, .payload = data_of(10), .sport = static_cast<uint16_t>(20000 + i)});
+  std::vector<out_seg> acks = drain();
+  ASSERT_EQ(acks.size(), n);
+  for (const out_seg& a : acks) {
+    EXPECT_EQ(a.ack, peer + 11);
+    EXPECT_TRUE(a.payload.empty());
+  }
+  EXPECT_EQ(ctr().owed_acks_sent, 256u);  // the rest went with their segment's output
+}
+
 // The ACK of a FIN is owed too: an application that closes on ev_peer_closed
 // in the same loop sends one FIN-ACK, not an ACK and then a FIN.
 TEST_F(TcpData, FinIsAnsweredByOneFinAck) {
