@@ -464,8 +464,6 @@ void output_at_drain(tcp_stack& s, tcb& t) {
 }
 
 void flush_output(tcp_stack& s) {
-  // Output may list more (a TIME-WAIT recycled, ...): entries appended
-  // meanwhile are taken in the same pass.
   for (uint32_t k = 0; k < s.n_flush; ++k) {
     tcb& t = s.tcbs[s.flush[k].index];
     if (t.gen != s.flush[k].gen) continue;  // the slot moved on
