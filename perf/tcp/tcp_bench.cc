@@ -427,19 +427,9 @@ int main(int argc, char** argv) {
     std::fputs(usage, stderr);
     return 2;
   }
-  std::string prefix = "--file-prefix=kgw-tcp-bench-" + std::to_string(getpid());
-  const char* eal_argv[] = {"tcp_bench", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-                            prefix.c_str(), "--no-telemetry", "-l", "0", "--log-level=*:warning"};
-  if (rte_eal_init(sizeof(eal_argv) / sizeof(eal_argv[0]), const_cast<char**>(eal_argv)) < 0) {
-    std::fprintf(stderr, "EAL init failed\n");
-    return 1;
-  }
-  // The worker's pools have a per-lcore cache (dataplane.mbuf_cache, 256 by
-  // default): without one every allocation and free would go to the ring.
-  pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  int rc = 1;
-  std::string what = argv[1];
-  uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
+  // Arguments first: a mistake must not leave the EAL's runtime directory behind.
+  const std::string what = argv[1];
+  const uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
   for (int i = 3; i < argc; ++i) {
     const std::string opt = argv[i];
     if (opt == "offload") {
@@ -451,21 +441,33 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!((what == "bulk" || what == "conns") && n) && what != "memory") {
+    std::fputs(usage, stderr);
+    return 2;
+  }
+  std::string prefix = "--file-prefix=kgw-tcp-bench-" + std::to_string(getpid());
+  const char* eal_argv[] = {"tcp_bench", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+                            prefix.c_str(), "--no-telemetry", "-l", "0", "--log-level=*:warning"};
+  if (rte_eal_init(sizeof(eal_argv) / sizeof(eal_argv[0]), const_cast<char**>(eal_argv)) < 0) {
+    std::fprintf(stderr, "EAL init failed\n");
+    return 1;
+  }
+  // The worker's pools have a per-lcore cache (dataplane.mbuf_cache, 256 by
+  // default): without one every allocation and free would go to the ring.
+  pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  int rc = 1;
   std::printf("tsc_hz %lu\n", static_cast<unsigned long>(rte_get_tsc_hz()));
   if (!pool) {
     std::fprintf(stderr, "mempool create failed\n");
-  } else if (what == "bulk" && n) {
+  } else if (what == "bulk") {
     rc = bulk(n);
-  } else if (what == "conns" && n) {
+  } else if (what == "conns") {
     rc = conns(n);
-  } else if (what == "memory") {
+  } else {  // memory
     tcp_config c = bench_config();
     c.max_connections = 65536;
     std::printf("memory_per_connection %.0f\n", double(tcp_stack_memory_size(c)) / c.max_connections);
     rc = 0;
-  } else {
-    std::fputs(usage, stderr);
-    rc = 2;
   }
   std::string dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
