@@ -118,11 +118,7 @@ void io_body(io_args& a) {
   if (a.answer && s.conn.valid() && ((a.answer_when_connected && s.connected) || (a.answer_when_received && s.received)) &&
       tcp_send(*s.st, s.conn, a.answer) == 0)
     a.answer = nullptr;
-  if (a.close_when_received && s.received && s.conn.valid()) {
-    tcp_close(*s.st, s.conn);
-    s.conn = {};
-  }
-  if (a.close_on_peer_fin && s.peer_closed && s.conn.valid()) {
+  if (s.conn.valid() && ((a.close_when_received && s.received) || (a.close_on_peer_fin && s.peer_closed))) {
     tcp_close(*s.st, s.conn);
     s.conn = {};
   }

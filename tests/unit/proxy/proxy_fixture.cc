@@ -20,13 +20,16 @@ using namespace kgw::tcp;
 // functions of their own (and ProxyTest::gateway_events) so that callgrind
 // counts it apart from the client's and the pods': perf/proxy/instructions
 // collects inside `*kgw_gateway_*` and `*ProxyTest::gateway_events*`.
-__attribute__((noinline)) void kgw_gateway_input(tcp_stack& s, rte_mbuf* m) {
+// A frame to a stack: parsed, then its segment taken (or dropped).
+inline void deliver(tcp_stack& s, rte_mbuf* m) {
   pkt_meta pm;
   if (parse_frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, pm))
     tcp_input(s, &m, &pm, 1);
   else
     rte_pktmbuf_free(m);
 }
+
+__attribute__((noinline)) void kgw_gateway_input(tcp_stack& s, rte_mbuf* m) { deliver(s, m); }
 
 __attribute__((noinline)) uint16_t kgw_gateway_drain(tcp_stack& s, rte_mbuf** pkts, pkt_meta* meta, uint16_t max) {
   return tcp_drain_tx(s, pkts, meta, max);
@@ -450,15 +453,10 @@ bool ProxyTest::move_segments() {
         EXPECT_NE(m, nullptr);
         if (!m) continue;
         std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
-        if (to == gw) {
+        if (to == gw)
           kgw_gateway_input(*gw, m);
-        } else {
-          pkt_meta pm;
-          if (parse_frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, pm))
-            tcp_input(*to, &m, &pm, 1);
-          else
-            rte_pktmbuf_free(m);
-        }
+        else
+          deliver(*to, m);
         moved = true;
       }
     }
