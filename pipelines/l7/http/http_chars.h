@@ -64,6 +64,23 @@ constexpr bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
 constexpr bool is_value(uint8_t c) { return is(c, vchar_obs) || is_ows(c); }
 // pchar without pct-encoded (RFC 3986 section 3.3): unreserved / sub-delims / ":" / "@".
 constexpr bool is_pchar(uint8_t c) { return is(c, unreserved | sub_delim) || c == ':' || c == '@'; }
+
+// The bytes a request-target's path (pchar and "/") and query (those and
+// "?") take without a step of their own: one lookup per byte in the parser's runs.
+enum : uint8_t { path_run = 1 << 0, query_run = 1 << 1 };
+
+constexpr std::array<uint8_t, 256> make_target_table() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    auto b = static_cast<uint8_t>(c);
+    bool path = is_pchar(b) || b == '/';
+    t[static_cast<size_t>(c)] = static_cast<uint8_t>((path ? path_run | query_run : 0) | (b == '?' ? query_run : 0));
+  }
+  return t;
+}
+
+inline constexpr std::array<uint8_t, 256> target_table = make_target_table();
+
 constexpr uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c | 0x20) : c; }
 constexpr uint8_t hex_value(uint8_t c) {
   return c <= '9' ? static_cast<uint8_t>(c - '0') : static_cast<uint8_t>(lower(c) - 'a' + 10);

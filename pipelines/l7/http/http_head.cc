@@ -60,8 +60,8 @@ bool word_is(const head_parser& p, uint32_t len, std::string_view w) {
 struct machine {
   head_parser& p;
   head& h;
-  // The parser is in a state whose bytes run() takes many at a time: a field
-  // name, a plain field value (plain_value), a reason phrase.
+  // The parser may be in a state whose bytes run() takes many at a time
+  // (run says which); set where such a state begins.
   bool run_next = false;
 
   bool fail(error e) {
@@ -100,6 +100,7 @@ struct machine {
         // A port needs a host before it: ":80" names nothing.
         if (c == ':') return fail(e);
         p.auth_state = a_reg;
+        run_next = true;  // a Host value's reg-name
         [[fallthrough]];
       case a_reg:
         if (is(c, unreserved | sub_delim)) return true;
@@ -195,13 +196,14 @@ struct machine {
     if (p.sub == t_query) h.query.len = p.pos - h.query.off;
     p.state = s_req_version;
     p.sub = 0;
+    run_next = true;
     return true;
   }
 
   bool path_byte(uint8_t c) {
     if (p.pct) {
       if (!is(c, hexdig)) return fail(error::bad_target);
-      --p.pct;
+      run_next = --p.pct == 0;
       return true;
     }
     if (c == ' ') return target_end();
@@ -217,6 +219,7 @@ struct machine {
         h.query.off = p.pos + 1;
         p.sub = t_query;
       }
+      run_next = true;
       return true;
     }
     // A line without a version (HTTP/0.9) ends here.
@@ -241,6 +244,7 @@ struct machine {
           h.form = target_form::origin;
           h.path.off = p.pos;
           p.sub = t_path;
+          run_next = true;
           return true;
         }
         if (c == '*') {
@@ -308,6 +312,7 @@ struct machine {
           } else {
             p.sub = t_path;
           }
+          run_next = true;
           return true;
         }
         // userinfo ("user@host") is deprecated and treated as an error
@@ -680,30 +685,94 @@ struct machine {
     }
   }
 
+  // A Host value's reg-name bytes (no percent-encoding pending, no
+  // whitespace seen): auth_byte would take each and stay in a_reg.
+  bool host_run() const {
+    return p.cur_id == field_id::host && p.kind == message_kind::request && p.auth_state == a_reg && !p.pct &&
+           !p.ws_seen;
+  }
+
+  // The version's remaining bytes when all of them are here and valid
+  // ("HTTP/" DIGIT "." DIGIT), as version_byte takes them; 0 otherwise, and
+  // step takes them one by one (and finds the error at its byte).
+  uint32_t version_run(const uint8_t* d, uint32_t max) {
+    if (p.sub >= 8 || max < 8u - p.sub) return 0;
+    const uint32_t need = 8u - p.sub;
+    for (uint32_t j = 0; j < need; ++j) {
+      uint32_t at = p.sub + j;
+      uint8_t c = d[j];
+      bool ok = at < version_word.size() ? c == static_cast<uint8_t>(version_word[at]) : at == 6 ? c == '.' : is(c, digit);
+      if (!ok) return 0;
+      // A digit is kept as version_byte keeps it (which stores the same if
+      // a later byte sends these back to step).
+      if (at == 5 || at == 7) p.word[at == 5 ? 0 : 1] = static_cast<char>(c);
+    }
+    p.sub = 8;
+    return need;
+  }
+
+  // No run in this state now: a segment ended in one and step's byte after
+  // it left it, or the state has none.
+  uint32_t no_run() {
+    run_next = false;
+    return 0;
+  }
+
+  // Copies a run's bytes into the word as word_push would, one by one.
+  void word_run(const uint8_t* d, uint32_t k, bool to_lower) {
+    uint32_t room = p.word_len < sizeof(p.word) ? sizeof(p.word) - p.word_len : 0;
+    for (uint32_t j = 0; j < k && j < room; ++j) p.word[p.word_len + j] = static_cast<char>(to_lower ? lower(d[j]) : d[j]);
+    p.word_len = static_cast<uint8_t>(std::min<uint32_t>(p.word_len + k, 0xff));
+  }
+
   // The bytes from d on (at most `max`, which stays below the head's
   // limit) that step would take one by one without leaving the state or
-  // failing: a field name's token bytes, a plain field value's, a reason
-  // phrase's. Returns how many were taken; 0 when the state has no run.
-  // step sees the byte that ends the run, exactly as it would have.
+  // failing: a method's or field name's token bytes, a path's or query's
+  // plain bytes, the version, a Host's reg-name, a plain field value's, a
+  // reason phrase's. Returns how many were taken; 0 when the state has no
+  // run now. step sees the byte that ends the run, exactly as it would have.
   uint32_t run(const uint8_t* d, uint32_t max) {
     uint32_t k = 0;
-    if (p.state == s_field_name) {
-      while (k < max && is_token(d[k])) ++k;
-      // word_push for each: the first bytes kept (lowercase), all counted.
-      uint32_t room = p.word_len < sizeof(p.word) ? sizeof(p.word) - p.word_len : 0;
-      for (uint32_t j = 0; j < k && j < room; ++j) p.word[p.word_len + j] = static_cast<char>(lower(d[j]));
-      p.word_len = static_cast<uint8_t>(std::min<uint32_t>(p.word_len + k, 0xff));
-    } else if (p.state == s_reason) {
-      while (k < max && is_value(d[k])) ++k;
-    } else if (p.state == s_value) {  // of a plain field: run_next says so
-      while (k < max && is_value(d[k])) ++k;
-      // The value ends after its last byte that is not whitespace.
-      uint32_t j = k;
-      while (j > 0 && is_ows(d[j - 1])) --j;
-      if (j) p.value_end = p.pos + j;
-    } else {
-      run_next = false;  // a segment ended in the run, and step's byte after it left the state
-      return 0;
+    switch (p.state) {
+      case s_method:
+        while (k < max && is_token(d[k])) ++k;
+        word_run(d, k, false);
+        break;
+      case s_field_name:
+        while (k < max && is_token(d[k])) ++k;
+        word_run(d, k, true);
+        break;
+      case s_target: {
+        if (p.pct || (p.sub != t_path && p.sub != t_query)) return no_run();
+        const uint8_t cls = p.sub == t_path ? path_run : query_run;
+        while (k < max && (target_table[d[k]] & cls)) ++k;
+        break;
+      }
+      case s_req_version:
+      case s_resp_version:
+        k = version_run(d, max);
+        p.pos += k;
+        run_next = false;  // the byte after the version leaves the state
+        return k;
+      case s_reason:
+        while (k < max && is_value(d[k])) ++k;
+        break;
+      case s_value:
+        if (plain_value()) {
+          while (k < max && is_value(d[k])) ++k;
+          // The value ends after its last byte that is not whitespace.
+          uint32_t j = k;
+          while (j > 0 && is_ows(d[j - 1])) --j;
+          if (j) p.value_end = p.pos + j;
+        } else if (host_run()) {
+          while (k < max && is(d[k], unreserved | sub_delim)) ++k;
+          if (k) p.value_end = p.pos + k;
+        } else {
+          return no_run();
+        }
+        break;
+      default:
+        return no_run();
     }
     p.pos += k;
     // Stopped short of `max`: the next byte is not the run's, step takes it
@@ -722,6 +791,7 @@ struct machine {
           if (c != 'H') return fail(error::bad_status_line);
           p.state = s_resp_version;
           p.sub = 1;
+          run_next = true;
           return true;
         }
         // Empty lines before the request line are ignored (RFC 9112 section 2.2).
@@ -735,6 +805,7 @@ struct machine {
         p.word_len = 0;
         word_push(c);
         p.state = s_method;
+        run_next = true;
         return true;
       case s_start_lf:
         if (c != '\n') return fail(error::bare_cr);
@@ -925,7 +996,8 @@ feed_result head_feed(head_parser& p, cursor from) {
   cursor c = cursor_advance(from, 0);
   if (p.pos == 0 && !p.h.base.seg) p.h.base = c;
   machine m{p, p.h};
-  m.run_next = p.state == s_field_name || p.state == s_reason || (p.state == s_value && m.plain_value());
+  // run() knows whether the state has a run; at worst one call finds none.
+  m.run_next = true;
   while (c.seg) {
     const uint8_t* d = rte_pktmbuf_mtod(c.seg, const uint8_t*);
     uint32_t n = c.seg->data_len;
