@@ -62,6 +62,11 @@ uint64_t cursor_remaining(cursor c) {
 uint32_t span_copy(cursor base, span s, char* out, uint32_t cap) {
   uint32_t done = 0;
   if (s.len > cap) s.len = cap;
+  // Mostly the span lies in the base's own segment (a head in one segment).
+  if (base.seg && uint64_t{base.off} + s.off + s.len <= base.seg->data_len) {
+    std::memcpy(out, rte_pktmbuf_mtod_offset(base.seg, const char*, base.off + s.off), s.len);
+    return s.len;
+  }
   for_each_piece(base, s, [&](const char* p, uint32_t n) {
     std::memcpy(out + done, p, n);
     done += n;
