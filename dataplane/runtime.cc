@@ -647,6 +647,7 @@ bool runtime::build_tcp(const runtime_options& o) {
                              w->index, tc.max_connections);
         return false;
       }
+      ts->buffered_max = cfg_->ingress.tls_buffered_connections;
       wt->tls = ts;
     }
     if (proxy_on) {

@@ -669,7 +669,7 @@ class gateway_parser {
     in.line = n.line();
     yaml::node m = f_.entries(n, "ingress", {"addresses", "http_port", "https_port", "echo_port", "limits", "timeouts",
                                              "trusted_proxies", "default_certificate", "tls_ciphers", "tls_ciphersuites",
-                                             "tls_ticket_rotation", "tls_handshake_budget", "tls_echo_port",
+                                             "tls_ticket_rotation", "tls_handshake_budget", "tls_buffered_connections", "tls_echo_port",
                                              "max_route_stats", "access_log"});
     if (!n.is_map()) return;
     // At most 32: the proxy's fixed table (proxy::max_trusted_proxies).
@@ -703,6 +703,8 @@ class gateway_parser {
       }
     bounded(m, "tls_ticket_rotation", "ingress.tls_ticket_rotation", 60, 7 * 86400, in.tls_ticket_rotation);
     bounded(m, "tls_handshake_budget", "ingress.tls_handshake_budget", 1, 1000000, in.tls_handshake_budget);
+    bounded(m, "tls_buffered_connections", "ingress.tls_buffered_connections", 0, 1u << 20,
+            in.tls_buffered_connections);
     bounded(m, "tls_echo_port", "ingress.tls_echo_port", 0, 65535, in.tls_echo_port);
     bounded(m, "max_route_stats", "ingress.max_route_stats", 2, 1u << 20, in.max_route_stats);
     if (yaml::node v = m.get("access_log")) {

@@ -151,6 +151,10 @@ struct ingress_config {
   // Microseconds of TLS handshake work a worker does per poll loop (at least
   // one step); the rest waits for the next loops.
   uint32_t tls_handshake_budget = 100;
+  // TLS connections per worker that keep OpenSSL's record buffers (about
+  // 34 KiB each) between records, the most recently active ones; 0: every
+  // connection gives them back as they drain.
+  uint32_t tls_buffered_connections = 256;
   uint16_t tls_echo_port = 0;  // the echo service over TLS (a diagnostic); 0 = off
   // Clients whose X-Forwarded-For is kept (appended to) rather than
   // replaced; none by default.

@@ -122,6 +122,12 @@ void session_close(session& s) {
   ERR_clear_error();
 }
 
+void session_keep_buffers(session& s) {
+  if (s.ssl) SSL_clear_mode(s.ssl, SSL_MODE_RELEASE_BUFFERS);
+}
+
+bool session_release_buffers(session& s) { return s.ssl && SSL_free_buffers(s.ssl) == 1; }
+
 void session_input(session& s, rte_mbuf* chain) { tcp::queue_append_chain(s.in, chain); }
 
 step session_handshake(session& s) {

@@ -35,6 +35,14 @@ bool session_open(session& s, const context_set& set, const context_set* const* 
 // Frees the SSL and every queued mbuf.
 void session_close(session& s);
 
+// OpenSSL's record buffers (about 34 KiB): the contexts release them
+// whenever they drain (SSL_MODE_RELEASE_BUFFERS), which costs an allocation
+// and a free per record each way. A session told to keep them holds them
+// until session_release_buffers; OpenSSL allocates them again when needed.
+void session_keep_buffers(session& s);
+// False when they cannot go now (a record is half read or half written).
+bool session_release_buffers(session& s);
+
 // Queues received ciphertext (takes the chain).
 void session_input(session& s, rte_mbuf* chain);
 

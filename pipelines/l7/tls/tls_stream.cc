@@ -39,6 +39,7 @@ struct list_ref {
 };
 list_ref events(tls_stream_worker& w) { return {w.ev_head, w.ev_tail, &tls_conn::ev_prev, &tls_conn::ev_next}; }
 list_ref deferred(tls_stream_worker& w) { return {w.hs_head, w.hs_tail, &tls_conn::hs_prev, &tls_conn::hs_next}; }
+list_ref buffered(tls_stream_worker& w) { return {w.buf_head, w.buf_tail, &tls_conn::buf_prev, &tls_conn::buf_next}; }
 
 bool listed(tls_stream_worker& w, list_ref l, uint32_t i) {
   return w.conns[i].*l.prev != none || l.head == i;
@@ -87,9 +88,28 @@ void notify(tls_stream_worker& w, tls_conn& c, uint16_t kinds) {
   push(w, events(w), c.id.index);
 }
 
+// A connection about to read or write records keeps its buffers, as the
+// most recently active; past buffered_max, the least recently active one
+// gives its own back (if it has a record half done, at its next turn).
+void touch(tls_stream_worker& w, tls_conn& c) {
+  const uint32_t i = c.id.index;
+  if (w.buffered_max == 0 || w.buf_tail == i) return;
+  if (listed(w, buffered(w), i)) unlink(w, buffered(w), i);
+  else w.n_buffered++;
+  push(w, buffered(w), i);
+  if (w.n_buffered <= w.buffered_max) return;
+  tls_conn& oldest = w.conns[pop(w, buffered(w))];
+  w.n_buffered--;
+  if (session_release_buffers(oldest.s)) w.buffers_released++;
+}
+
 void release(tls_stream_worker& w, tls_conn& c) {
   unlink(w, events(w), c.id.index);
   unlink(w, deferred(w), c.id.index);
+  if (listed(w, buffered(w), c.id.index)) {
+    unlink(w, buffered(w), c.id.index);
+    w.n_buffered--;
+  }
   session_close(c.s);
   queue_free(c.plain);
   c.state = st_free;
@@ -156,6 +176,7 @@ void check_peer_done(tls_stream_worker& w, tls_conn& c) {
 // was added.
 bool fill(tls_stream_worker& w, tls_conn& c) {
   uint32_t before = c.plain.bytes;
+  if (c.state == st_open) touch(w, c);
   while (c.state == st_open && c.plain.bytes < plain_cap && !c.tls_eof) {
     pull(w, c);
     read_end end;
@@ -210,6 +231,7 @@ void drive(tls_stream_worker& w, tls_conn& c) {
     }
     return;  // nothing to read yet
   }
+  touch(w, c);
   uint64_t t0 = rte_rdtsc();
   step r = session_handshake(c.s);
   uint64_t dt = rte_rdtsc() - t0;
@@ -258,7 +280,7 @@ bool tls_stream_init(tls_stream_worker& w, tcp_stack* s, rte_mempool* pool, uint
   w.current_slot = current;
   w.handshake_budget = handshake_budget_cycles;
   w.counters = counters;
-  w.ev_head = w.ev_tail = w.hs_head = w.hs_tail = none;
+  w.ev_head = w.ev_tail = w.hs_head = w.hs_tail = w.buf_head = w.buf_tail = none;
   w.conns = static_cast<tls_conn*>(rte_zmalloc_socket("kgw_tls_conns", sizeof(tls_conn) * capacity, 64, socket));
   w.scratch = static_cast<uint8_t*>(rte_malloc_socket("kgw_tls_scratch", record_max, 64, socket));
   if (!w.conns || !w.scratch) {
@@ -268,6 +290,7 @@ bool tls_stream_init(tls_stream_worker& w, tcp_stack* s, rte_mempool* pool, uint
   for (uint32_t i = 0; i < capacity; ++i) {
     new (&w.conns[i]) tls_conn{};
     w.conns[i].ev_prev = w.conns[i].ev_next = w.conns[i].hs_prev = w.conns[i].hs_next = none;
+    w.conns[i].buf_prev = w.conns[i].buf_next = none;
   }
   return true;
 }
@@ -306,6 +329,7 @@ void tls_on_tcp_event(tls_stream_worker& w, const tcp_event& ev) {
       tcp_abort(*w.stack, ev.conn);
       return;
     }
+    if (w.buffered_max) session_keep_buffers(c.s);
     c.state = st_handshake;
     w.counters->sessions++;
     w.counters->handshakes_started++;
@@ -379,6 +403,7 @@ int tls_send(tls_stream_worker& w, tcp_conn_id id, rte_mbuf* chain) {
   if (c->state != st_open || c->shut != shut_none) return -EPIPE;
   uint32_t len = rte_pktmbuf_pkt_len(chain);
   if (uint64_t{ciphertext_bound(len)} + session_output_bytes(c->s) > tcp_send_space(*w.stack, id)) return -ENOBUFS;
+  touch(w, *c);
   // Whole records out of the chain's segments, through the scratch buffer.
   uint32_t filled = 0;
   bool ok = true;

@@ -32,8 +32,9 @@
 // worker's forwarding does not stall behind a burst of handshakes.
 //
 // Per connection: its session (OpenSSL's SSL, about 6 KiB idle with its
-// buffers released) and up to 16 KiB of decrypted plaintext waiting for the
-// service, besides the stack's buffers. Nothing is locked; OpenSSL allocates
+// buffers released; the `buffered_max` most recently active connections
+// keep theirs, about 34 KiB more) and up to 16 KiB of decrypted plaintext
+// waiting for the service, besides the stack's buffers. Nothing is locked; OpenSSL allocates
 // from the heap (per handshake and record buffers), the layer itself does not.
 #pragma once
 
@@ -63,6 +64,7 @@ struct tls_conn {
   bool told_closed = false;  // the service got ev_peer_closed
   uint8_t shut = 0;        // tls_shutdown: 1 our FIN waits for the close_notify to go out, 2 sent
   uint32_t ev_prev, ev_next, hs_prev, hs_next;  // the event and deferred-handshake lists
+  uint32_t buf_prev, buf_next;                  // the connections keeping their record buffers
 };
 
 struct tls_stream_worker {
@@ -77,6 +79,15 @@ struct tls_stream_worker {
   uint64_t spent = 0;             // this loop
   uint32_t ev_head, ev_tail, hs_head, hs_tail;  // list ends (no_index: empty)
   tls_lcore_counters* counters = nullptr;
+  // How many connections keep OpenSSL's record buffers (about 34 KiB each)
+  // between records: the most recently active ones. The others give them
+  // back, so that idle connections cost their session only. 0: every
+  // connection gives them back whenever they drain (an allocation and a
+  // free per record each way). Set after tls_stream_init.
+  uint32_t buffered_max = 256;
+  uint32_t n_buffered = 0;
+  uint32_t buf_head, buf_tail;     // least recently active first
+  uint64_t buffers_released = 0;   // by connections pushed out of the buffered ones
 };
 
 // Allocates the per-connection state on `socket`; `current` is where the

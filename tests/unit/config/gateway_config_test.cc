@@ -877,11 +877,12 @@ TEST(GatewayConfig, IngressTlsSettings) {
   EXPECT_EQ(cfg->ingress.tls_ciphers, "");
   EXPECT_EQ(cfg->ingress.tls_ticket_rotation, 3600u);
   EXPECT_EQ(cfg->ingress.tls_handshake_budget, 100u);
+  EXPECT_EQ(cfg->ingress.tls_buffered_connections, 256u);
   EXPECT_EQ(cfg->ingress.tls_echo_port, 0);
   cfg = parse_gateway_config(std::string(minimal) +
                                  "ingress:\n  tls_echo_port: 8443\n  tls_ciphers: ECDHE-RSA-AES128-GCM-SHA256\n"
                                  "  tls_ciphersuites: TLS_AES_256_GCM_SHA384\n  tls_ticket_rotation: 600\n"
-                                 "  tls_handshake_budget: 50\n",
+                                 "  tls_handshake_budget: 50\n  tls_buffered_connections: 0\n",
                              "t.yaml", errs);
   ASSERT_TRUE(cfg) << errs[0].to_string();
   EXPECT_EQ(cfg->ingress.tls_echo_port, 8443);
@@ -889,6 +890,8 @@ TEST(GatewayConfig, IngressTlsSettings) {
   EXPECT_EQ(cfg->ingress.tls_ciphersuites, "TLS_AES_256_GCM_SHA384");
   EXPECT_EQ(cfg->ingress.tls_ticket_rotation, 600u);
   EXPECT_EQ(cfg->ingress.tls_handshake_budget, 50u);
+  EXPECT_EQ(cfg->ingress.tls_buffered_connections, 0u);
+  EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {tls_buffered_connections: -1}\n")).size(), 1u);
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {tls_echo_port: 443}\n")),
             std::vector<std::string>{"t.yaml:7:26: ingress.tls_echo_port: port 443 is also ingress.https_port"});
   EXPECT_EQ(strings_of(errors_of(std::string(minimal) + "ingress: {tls_ticket_rotation: 10}\n")),
