@@ -998,13 +998,17 @@ feed_result head_feed(head_parser& p, cursor from) {
   machine m{p, p.h};
   // run() knows whether the state has a run; at worst one call finds none.
   m.run_next = true;
+  // Counted in a local: the result lives in the caller's memory, which the
+  // compiler must assume every step may write.
+  uint32_t consumed = 0;
   while (c.seg) {
     const uint8_t* d = rte_pktmbuf_mtod(c.seg, const uint8_t*);
     uint32_t n = c.seg->data_len;
     for (uint32_t i = c.off; i < n; ++i) {
       bool ok = m.step(d[i]);
-      ++r.consumed;
+      ++consumed;
       if (!ok || p.state == s_done) {
+        r.consumed = consumed;
         r.st = ok ? status::done : status::error;
         r.err = p.err;
         ++p.pos;
@@ -1014,12 +1018,13 @@ feed_result head_feed(head_parser& p, cursor from) {
       ++p.pos;
       if (m.run_next && i + 1 < n && p.pos < p.limit_pos) {
         uint32_t k = m.run(d + i + 1, std::min(n - i - 1, p.limit_pos - p.pos));
-        r.consumed += k;
+        consumed += k;
         i += k;
       }
     }
     c = cursor_advance(cursor{c.seg->next, 0}, 0);
   }
+  r.consumed = consumed;
   r.next = c;
   return r;
 }
