@@ -542,6 +542,8 @@ void tls_metrics(std::string& out, const shared_state& s, const counter_snapshot
       {"kgw_tls_record_errors_total", "Connections ended by a bad record or an alert.", [](tc v) { return v.record_errors; }},
       {"kgw_tls_bytes_in_total", "Plaintext bytes received.", [](tc v) { return v.bytes_in; }},
       {"kgw_tls_bytes_out_total", "Plaintext bytes sent.", [](tc v) { return v.bytes_out; }},
+      {"kgw_tls_buffers_released_total", "Connections that gave OpenSSL's record buffers back, pushed out of the most recently active ones.",
+       [](tc v) { return v.buffers_released; }},
   };
   for (const tls_metric& m : tm) {
     family(out, m.name, "counter", m.help);
@@ -551,6 +553,10 @@ void tls_metrics(std::string& out, const shared_state& s, const counter_snapshot
   family(out, "kgw_tls_sessions", "gauge", "TLS connections open, handshaking included.");
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
     sample(out, "kgw_tls_sessions", fmt::format("worker=\"{}\"", w), snap.workers[w].tls.sessions);
+  family(out, "kgw_tls_buffered_connections", "gauge",
+         "TLS connections keeping OpenSSL's record buffers (ingress.tls_buffered_connections at most).");
+  for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w)
+    sample(out, "kgw_tls_buffered_connections", fmt::format("worker=\"{}\"", w), snap.workers[w].tls.buffered);
   // Seconds until each certificate expires (negative: expired), by Secret.
   family(out, "kgw_tls_certificate_expiry_seconds", "gauge", "Seconds until the certificate of each Secret expires.");
   int64_t now = static_cast<int64_t>(std::time(nullptr));

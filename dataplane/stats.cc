@@ -51,6 +51,7 @@ void take_clear_baseline(shared_state& s, unsigned w) {
   base.tcp.connections = 0;
   base.tcp.time_wait = 0;
   base.tls.sessions = 0;
+  base.tls.buffered = 0;
   base.http.tunnels_open = 0;
 }
 
@@ -215,11 +216,11 @@ std::string format_counters(const shared_state& s, bool all) {
   out += fmt::format("tls: sessions {}  handshakes {}  tls1.2 {}  tls1.3 {}  resumed {}  failed-version {}  "
                      "failed-alpn {}  failed-handshake {}  failed-closed {}  deferred {}  sni-exact {}  "
                      "sni-wildcard {}  sni-default {}  close-notify {}  truncated {}  record-errors {}  no-mbuf {}  "
-                     "bytes-in {}  bytes-out {}\n",
+                     "bytes-in {}  bytes-out {}  buffered {}  buffers-released {}\n",
                      l.sessions, l.handshakes_started, l.handshakes_tls12, l.handshakes_tls13, l.resumed,
                      l.failed_version, l.failed_alpn, l.failed_handshake, l.failed_closed, l.deferred, l.sni_exact,
                      l.sni_wildcard, l.sni_default, l.close_notify, l.truncated, l.record_errors, l.no_mbuf,
-                     l.bytes_in, l.bytes_out);
+                     l.bytes_in, l.bytes_out, l.buffered, l.buffers_released);
   out += fmt::format("tls echo: accepted {}  bytes {}\n", l.echo_accepted, l.echo_bytes);
   const dns_lcore_counters& d = c.dns;
   out += fmt::format("dns: queries {}  edns {}  noerror {}  formerr {}  servfail {}  nxdomain {}  notimp {}  refused {}  "

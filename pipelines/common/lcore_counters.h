@@ -159,6 +159,8 @@ struct tls_lcore_counters {
   uint64_t bytes_out;          // plaintext sent (encrypted)
   uint64_t echo_accepted;      // the echo service over TLS (ingress.tls_echo_port)
   uint64_t echo_bytes;
+  uint64_t buffered;           // gauge: connections keeping OpenSSL's record buffers (ingress.tls_buffered_connections)
+  uint64_t buffers_released;   // by connections pushed out of those
 };
 
 // The DNS responder (pipelines/dns): queries taken, responses by rcode.

@@ -22,7 +22,9 @@
 #      new TLS connection but the probes (wrk's connections, opened before the
 #      rotation, go on being served after it); a fresh handshake gets the new
 #      certificate (SHA-256 fingerprint), `show certificates` and the control
-#      log show the rotation;
+#      log show the rotation. kgw runs with ingress.tls_buffered_connections
+#      2, so wrk's four connections and the probes keep pushing one another's
+#      OpenSSL record buffers out (SSL_free_buffers) between their records;
 #   3. the issue's 1 GiB download through TLS (pseudo-random bytes, so a
 #      misplaced segment shows), sha256 compared, MB/s printed. On the 2-core
 #      VM (loaded) it took 28 s (38.6 MB/s), under the 40 s this test may
@@ -130,6 +132,7 @@ node:
   addresses: [198.18.0.1, 198.19.1.1]
 ingress:
   addresses: [198.18.0.1]
+  tls_buffered_connections: 2
 ports:
   - {name: p0, device: "net_af_packet0,iface=g0,qdisc_bypass=1"}
   - {name: p1, device: "net_af_packet1,iface=g1,qdisc_bypass=1"}
@@ -241,7 +244,13 @@ d2xx=$(($(line_field "$c1" 2xx) - $(line_field "$c0" 2xx)))
 [ "$((acc_rot - acc0))" = "$((conns + 1))" ] || fail "wrk's connections were not all open at the rotation"
 after=$((req1 - req_rot - 1))
 [ "$after" -ge 50 ] || fail "only $after requests on wrk's connections after the rotation"
+# Four connections at a bound of two: records kept pushing buffers out.
+tls_line=$(cli "show counters" | grep "^tls: ")
+released=$(line_field "$tls_line" buffers-released)
+[ "${released:-0}" -ge "$conns" ] || fail "buffers-released ${released:-none} after wrk on $conns connections (bound 2): $tls_line"
+[ "$(line_field "$tls_line" buffered)" -le 2 ] || fail "more connections keep their buffers than the bound: $tls_line"
 rps=$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.txt")
+echo "buffers: $released released by connections pushed out of the two that keep them"
 echo "rotation under load: wrk $wrk_req requests ($rps/s) on $conns keep-alive connections, 0 socket errors, 0 non-2xx;" \
   "published $pub_ms ms after the rename; $after requests on the same connections after it;" \
   "a new handshake gets the new certificate ($NEW_FP)"

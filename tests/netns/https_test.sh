@@ -291,6 +291,9 @@ echo "308 to https for shop.tls.test on port 80 (followed by curl -L); opt-out a
 [ "$(counter_field http https-redirects)" -ge 2 ] || fail "https-redirects: $(counter_field http https-redirects)"
 ip netns exec "$P-gw" curl -s "http://127.0.0.1:$metrics_port/metrics" > "$WORK/metrics.txt"
 grep -q '^kgw_http_https_redirects_total{worker="0"} [1-9]' "$WORK/metrics.txt" || fail "no redirect metric"
+grep -q '^kgw_tls_buffered_connections{worker="0"} [0-9]' "$WORK/metrics.txt" &&
+  grep -q '^kgw_tls_buffers_released_total{worker="0"} 0$' "$WORK/metrics.txt" ||
+  fail "no kgw_tls_buffered_connections / kgw_tls_buffers_released_total (0 below the default bound)"
 grep -q '^kgw_http_errors_total{.*reason="misdirected".*} 4' "$WORK/metrics.txt" \
   || { grep kgw_http_errors_total "$WORK/metrics.txt" | head; fail "no 421 in kgw_http_errors_total"; }
 cli "show counters" | grep "^http: "

@@ -95,12 +95,12 @@ void touch(tls_stream_worker& w, tls_conn& c) {
   const uint32_t i = c.id.index;
   if (w.buffered_max == 0 || w.buf_tail == i) return;
   if (listed(w, buffered(w), i)) unlink(w, buffered(w), i);
-  else w.n_buffered++;
+  else w.counters->buffered++;
   push(w, buffered(w), i);
-  if (w.n_buffered <= w.buffered_max) return;
+  if (w.counters->buffered <= w.buffered_max) return;
   tls_conn& oldest = w.conns[pop(w, buffered(w))];
-  w.n_buffered--;
-  if (session_release_buffers(oldest.s)) w.buffers_released++;
+  w.counters->buffered--;
+  if (session_release_buffers(oldest.s)) w.counters->buffers_released++;
 }
 
 void release(tls_stream_worker& w, tls_conn& c) {
@@ -108,7 +108,7 @@ void release(tls_stream_worker& w, tls_conn& c) {
   unlink(w, deferred(w), c.id.index);
   if (listed(w, buffered(w), c.id.index)) {
     unlink(w, buffered(w), c.id.index);
-    w.n_buffered--;
+    w.counters->buffered--;
   }
   session_close(c.s);
   queue_free(c.plain);

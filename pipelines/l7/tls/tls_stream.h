@@ -84,10 +84,10 @@ struct tls_stream_worker {
   // back, so that idle connections cost their session only. 0: every
   // connection gives them back whenever they drain (an allocation and a
   // free per record each way). Set after tls_stream_init.
+  // counters->buffered of them keep them now, counters->buffers_released
+  // counts the connections pushed out.
   uint32_t buffered_max = 256;
-  uint32_t n_buffered = 0;
   uint32_t buf_head, buf_tail;     // least recently active first
-  uint64_t buffers_released = 0;   // by connections pushed out of the buffered ones
 };
 
 // Allocates the per-connection state on `socket`; `current` is where the

@@ -290,19 +290,19 @@ TEST(TlsStream, OnlyTheMostRecentlyActiveKeepTheirBuffers) {
   client_end& third = t.connect({.sni = "a.example.test"});
   t.run(10);
   ASSERT_EQ(t.counters.echo_accepted, 3u);
-  EXPECT_EQ(t.w.n_buffered, 2u);
-  uint64_t released = t.w.buffers_released;
+  EXPECT_EQ(t.counters.buffered, 2u);
+  uint64_t released = t.counters.buffers_released;
   EXPECT_GE(released, 1u);
   echo_through(t, first, "one");
   echo_through(t, second, "two");
   echo_through(t, third, "three");
   echo_through(t, first, "again");
-  EXPECT_EQ(t.w.n_buffered, 2u);
-  EXPECT_GT(t.w.buffers_released, released);  // each echo pushed another out
+  EXPECT_EQ(t.counters.buffered, 2u);
+  EXPECT_GT(t.counters.buffers_released, released);  // each echo pushed another out
   for (auto& c : t.clients) tcp_abort(*t.a, c->conn);
   t.run(5);
   EXPECT_EQ(t.counters.sessions, 0u);
-  EXPECT_EQ(t.w.n_buffered, 0u);
+  EXPECT_EQ(t.counters.buffered, 0u);
 }
 
 // Heap bytes in use with three connections open and idle after an echo
@@ -343,8 +343,8 @@ TEST(TlsStream, NoConnectionKeepsBuffersAtZero) {
   ASSERT_EQ(t.counters.echo_accepted, 1u);
   echo_through(t, c, "ping");
   echo_through(t, c, "pong");
-  EXPECT_EQ(t.w.n_buffered, 0u);
-  EXPECT_EQ(t.w.buffers_released, 0u);
+  EXPECT_EQ(t.counters.buffered, 0u);
+  EXPECT_EQ(t.counters.buffers_released, 0u);
 }
 
 }  // namespace
