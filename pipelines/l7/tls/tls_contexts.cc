@@ -72,7 +72,9 @@ SSL_CTX* base_ctx(const tls_settings& s, const ticket_keys* keys, std::string& w
   SSL_CTX_set_security_level(c, 2);
   SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_clear_options(c, SSL_OP_NO_TICKET | SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
-  // Idle connections (keep-alive) give their 16 KiB record buffers back.
+  // Record buffers go back as they drain, unless the stream layer keeps
+  // them for the connection (session_keep_buffers: the most recently active
+  // ones, ingress.tls_buffered_connections).
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_read_ahead(c, 1);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
