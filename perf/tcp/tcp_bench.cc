@@ -6,6 +6,9 @@
 //   tcp_bench conns N         N connections opened, one request byte each way,
 //                             closed (the client first; its TIME-WAIT ends by
 //                             the TIME-WAIT bound, as under load)
+//   ... nodata                (after conns) no byte either way: the client
+//                             closes once connected, the server on its FIN
+//                             (open and close alone)
 //   tcp_bench memory          bytes reserved per connection
 //   ... offload               (after bulk or conns) the NIC's checksum
 //                             offload modelled: the stacks leave the TCP
@@ -85,6 +88,7 @@ struct io_args {
   rte_mbuf* answer = nullptr;
   bool answer_when_connected = false, answer_when_received = false;
   bool close_when_received = false;  // the client closes once answered
+  bool close_when_connected = false;  // nodata: the client closes at once
   int sent_rc = 0;
 };
 
@@ -118,7 +122,8 @@ void io_body(io_args& a) {
   if (a.answer && s.conn.valid() && ((a.answer_when_connected && s.connected) || (a.answer_when_received && s.received)) &&
       tcp_send(*s.st, s.conn, a.answer) == 0)
     a.answer = nullptr;
-  if (s.conn.valid() && ((a.close_when_received && s.received) || (a.close_on_peer_fin && s.peer_closed))) {
+  if (s.conn.valid() && ((a.close_when_received && s.received) || (a.close_on_peer_fin && s.peer_closed) ||
+                         (a.close_when_connected && s.connected))) {
     tcp_close(*s.st, s.conn);
     s.conn = {};
   }
@@ -139,6 +144,8 @@ __attribute__((noinline, noipa)) tcp_conn_id kgw_bench_io_a_connect(tcp_stack& s
 // and the receiver's verified it and says so in the mbuf.
 uint64_t data_segments = 0, all_segments = 0;
 bool offload = false;
+// `nodata` (conns): open and close alone, no byte either way.
+bool nodata = false;
 uint64_t wire_frames = 0, wire_bytes = 0;  // what the wire copied (its cost is taken off the cycles)
 
 rte_mbuf* nic_copy(const rte_mbuf* sent) {
@@ -361,11 +368,16 @@ int conns(uint64_t n) {
     a.received = b.received = 0;
     a.conn = kgw_bench_io_a_connect(*a.st, ca);
     io_args ia{&a, &b};
-    ia.answer = payload(1);
-    ia.answer_when_connected = ia.close_when_received = true;
     io_args ib{&b, &a};
-    ib.answer = payload(1);
-    ib.accept_any = ib.close_on_peer_fin = ib.answer_when_received = true;
+    ib.accept_any = ib.close_on_peer_fin = true;
+    if (nodata) {
+      ia.close_when_connected = true;
+    } else {
+      ia.answer = payload(1);
+      ia.answer_when_connected = ia.close_when_received = true;
+      ib.answer = payload(1);
+      ib.answer_when_received = true;
+    }
     for (int round = 0; round < 64; ++round) {
       now_ns += 10000;
       rounds++;
@@ -375,7 +387,8 @@ int conns(uint64_t n) {
       through_the_nics(b);
       // Both have closed (the client on the answer, the server on its FIN)
       // and the last segments have arrived.
-      if (a.received && !a.conn.valid() && b.peer_closed && !b.conn.valid() && a.n_wire == 0 && b.n_wire == 0) {
+      if ((nodata || a.received) && !a.conn.valid() && b.peer_closed && !b.conn.valid() && a.n_wire == 0 &&
+          b.n_wire == 0) {
         done++;
         break;
       }
@@ -387,8 +400,8 @@ int conns(uint64_t n) {
   const uint64_t wire = wire_cycles();
   wall -= wire;
   cycles -= wire;
-  std::printf("conns: %lu of %lu opened, answered and closed; TIME-WAIT %u\n", static_cast<unsigned long>(done),
-              static_cast<unsigned long>(n), tcp_time_wait_count(*a.st));
+  std::printf("conns: %lu of %lu opened, %s and closed; TIME-WAIT %u\n", static_cast<unsigned long>(done),
+              static_cast<unsigned long>(n), nodata ? "not answered" : "answered", tcp_time_wait_count(*a.st));
   std::printf("conn_cycles %.0f\n", double(cycles) / double(n));
   std::printf("conn_wall_cycles %.0f\n", double(wall) / double(n));
   std::printf("conn_wire_cycles %.0f (not in the two above)\n", double(wire) / double(n));
@@ -407,12 +420,13 @@ int conns(uint64_t n) {
 }  // namespace
 
 constexpr const char* usage =
-    "usage: tcp_bench bulk SEGMENTS [offload] [lossy] | conns N [offload] | memory\n"
+    "usage: tcp_bench bulk SEGMENTS [offload] [lossy] | conns N [offload] [nodata] | memory\n"
     "Two kgw TCP stacks over an in-memory wire (perf/tcp/run runs it under callgrind):\n"
     "  bulk N     N data segments one way; conns N: N connections opened, one byte each way, closed;\n"
     "  memory     the stack's bytes per connection; offload: the NIC's checksum offload modelled;\n"
     "  lossy      (bulk) past 2^31 bytes, every 2,000th segment of new data lost: each must be\n"
-    "             repaired by a fast retransmit, none by a timeout (else the run fails).\n";
+    "             repaired by a fast retransmit, none by a timeout (else the run fails);\n"
+    "  nodata     (conns) no byte either way: open and close alone.\n";
 
 int main(int argc, char** argv) {
   if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
@@ -432,6 +446,8 @@ int main(int argc, char** argv) {
       offload = true;
     } else if (opt == "lossy") {
       lossy = true;
+    } else if (opt == "nodata") {
+      nodata = true;
     } else {
       std::fprintf(stderr, "tcp_bench: unknown option %s\n%s", argv[i], usage);
       return 2;
