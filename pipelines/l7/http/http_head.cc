@@ -323,17 +323,19 @@ struct machine {
     }
   }
 
-  // "HTTP/" DIGIT "." DIGIT, p.sub counting the bytes seen. The name is
-  // case-sensitive (RFC 9112 section 2.3).
+  // Whether `c` may be byte `at` of "HTTP/" DIGIT "." DIGIT; the name is
+  // case-sensitive (RFC 9112 section 2.3). The two digits are kept.
+  bool version_char(uint32_t at, uint8_t c) {
+    if (at < version_word.size()) return c == static_cast<uint8_t>(version_word[at]);
+    if (at == 6) return c == '.';
+    if (!is(c, digit)) return false;
+    p.word[at == 5 ? 0 : 1] = static_cast<char>(c);
+    return true;
+  }
+
+  // The version a byte at a time, p.sub counting the bytes seen.
   bool version_byte(uint8_t c, error e) {
-    if (p.sub < version_word.size()) {
-      if (c != static_cast<uint8_t>(version_word[p.sub])) return fail(e);
-    } else if (p.sub == 5 || p.sub == 7) {
-      if (!is(c, digit)) return fail(e);
-      p.word[p.sub == 5 ? 0 : 1] = static_cast<char>(c);
-    } else if (c != '.') {
-      return fail(e);
-    }
+    if (!version_char(p.sub, c)) return fail(e);
     ++p.sub;
     return true;
   }
@@ -692,21 +694,14 @@ struct machine {
            !p.ws_seen;
   }
 
-  // The version's remaining bytes when all of them are here and valid
-  // ("HTTP/" DIGIT "." DIGIT), as version_byte takes them; 0 otherwise, and
-  // step takes them one by one (and finds the error at its byte).
+  // The version's remaining bytes when all of them are here and valid, as
+  // version_byte takes them; 0 otherwise, and step takes them one by one
+  // (and finds the error at its byte; a digit kept meanwhile is kept again).
   uint32_t version_run(const uint8_t* d, uint32_t max) {
     if (p.sub >= 8 || max < 8u - p.sub) return 0;
     const uint32_t need = 8u - p.sub;
-    for (uint32_t j = 0; j < need; ++j) {
-      uint32_t at = p.sub + j;
-      uint8_t c = d[j];
-      bool ok = at < version_word.size() ? c == static_cast<uint8_t>(version_word[at]) : at == 6 ? c == '.' : is(c, digit);
-      if (!ok) return 0;
-      // A digit is kept as version_byte keeps it (which stores the same if
-      // a later byte sends these back to step).
-      if (at == 5 || at == 7) p.word[at == 5 ? 0 : 1] = static_cast<char>(c);
-    }
+    for (uint32_t j = 0; j < need; ++j)
+      if (!version_char(p.sub + j, d[j])) return 0;
     p.sub = 8;
     return need;
   }
