@@ -207,6 +207,16 @@ nginx_worker_of() {
   return 1
 }
 
+# nginx's TLS settings where a benchmark runs it as the gateway (perf/tls/run,
+# perf/proxy/run), so that both compare kgw with the same nginx: TLS 1.2 and
+# 1.3, X25519 first, the server's cipher order (kgw's too), stateless tickets
+# and no session cache (kgw has no cache).
+NGINX_TLS_SETTINGS="ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_ecdh_curve X25519:prime256v1;
+  ssl_prefer_server_ciphers on;
+  ssl_session_tickets on;
+  ssl_session_cache off;"
+
 # cpu_ns PID: the nanoseconds a process's main thread spent on CPU (user and system).
 cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 
