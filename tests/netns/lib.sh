@@ -270,6 +270,22 @@ veth_link() {
   ip -n "$ns_b" link set "$if_b" up
 }
 
+# port_device N IFACE: the DPDK device string of the gateway's port N on the
+# veth IFACE, for the driver KGW_TEST_PORTS names:
+#   af_packet (the default): net_af_packet, TX without the qdisc;
+#   af_xdp: net_af_xdp, the PMD's XDP program on IFACE (native XDP on a veth,
+#     the socket in copy mode); busy_budget=0 leaves the kernel's preferred
+#     busy polling off: with it every empty RX poll is a recvfrom (an idle
+#     loop about ten times dearer here) while the veth's receive work runs in
+#     the sender's context either way.
+port_device() {
+  case ${KGW_TEST_PORTS:-af_packet} in
+    af_packet) echo "net_af_packet$1,iface=$2,qdisc_bypass=1" ;;
+    af_xdp) echo "net_af_xdp$1,iface=$2,busy_budget=0" ;;
+    *) echo "KGW_TEST_PORTS=$KGW_TEST_PORTS: af_packet or af_xdp" >&2; return 1 ;;
+  esac
+}
+
 # The gateway's side carries no kernel addresses: DPDK owns it.
 quiet_gateway_if() {
   local ns=$1 ifname=$2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP reverse proxy end to end: client namespace -> kgw (DPDK on veths,
-# net_af_packet) listening on port 80 of its Ingress address -> three pod
+# net_af_packet, or net_af_xdp with KGW_TEST_PORTS=af_xdp: tests/netns/lib.sh
+# port_device) listening on port 80 of its Ingress address -> three pod
 # namespaces. Ingress rules by host and path; each rule
 # reaches its Service's pods; 404 without a route, 503 for a Service without
 # endpoints, 400, 413, 414, 431, 502 and 504 (connect and read) with their
@@ -199,8 +200,8 @@ ingress:
   limits: {request_line_bytes: 8192, header_block_bytes: 32768, headers: 100, request_body_bytes: 1048576}
   timeouts: {client_header: 2, client_idle: 5, backend_connect: 1, backend_read: 2}
 ports:
-  - {name: p0, device: "net_af_packet0,iface=g0,qdisc_bypass=1"}
-  - {name: p1, device: "net_af_packet1,iface=g1,qdisc_bypass=1"}
+  - {name: p0, device: "$(port_device 0 g0)"}
+  - {name: p1, device: "$(port_device 1 g1)"}
 workers: 1
 snat:
   addresses: [198.18.0.250]
@@ -394,5 +395,9 @@ for port in 0 1; do
   [ -n "$bursts" ] && [ "$bursts" -gt 0 ] && [ "$pkts" -le $((bursts * 32)) ] ||
     fail "port $port: TX packets and bursts do not add up: $v"
   echo "port $port: $pkts packets sent in $bursts TX bursts"
+  # ... by the driver asked for (the same test runs on each).
+  want=$(port_device "$port" x | sed 's/[0-9]*,.*//')
+  "$KGW" cli --file-prefix "$P" -c "show port info $port" 2>&1 | grep -i "driver" | grep -q "$want" ||
+    fail "port $port: not driven by $want: $("$KGW" cli --file-prefix "$P" -c "show port info $port" 2>&1 | grep -i driver)"
 done
 echo "PASS"
