@@ -156,6 +156,28 @@ void port_metrics(std::string& out, const shared_state& s, const counter_snapsho
     sample(out, "kgw_port_link_up", fmt::format("port=\"{}\"", label(s.ports[p].name)), s.port_stats[p].link_up);
 }
 
+// How long each worker went between two looks at its queues: a histogram of
+// the gaps between poll loops' starts (its work in the loop, and any time the
+// CPU was taken from it).
+void loop_gap_metrics(std::string& out, const shared_state& s, const counter_snapshot& snap) {
+  if (!s.tsc_hz) return;
+  family(out, "kgw_worker_loop_gap_seconds", "histogram",
+         "Time from one poll loop's start to the next one's: the longest a packet waited for the worker to look.");
+  for (unsigned w = 0; w < snap.workers.size(); ++w) {
+    const lcore_counters& c = snap.workers[w];
+    uint64_t cum = 0;
+    for (unsigned b = 0; b < loop_gap_buckets; ++b) {
+      cum += c.loop_gaps[b];
+      const uint64_t bound = loop_gap_bucket_bound(b);
+      std::string le = bound ? fmt::format("{}", double(bound) / double(s.tsc_hz)) : "+Inf";
+      sample(out, "kgw_worker_loop_gap_seconds_bucket", fmt::format("worker=\"{}\",le=\"{}\"", w, le), cum);
+    }
+    out += fmt::format("kgw_worker_loop_gap_seconds_sum{{worker=\"{}\"}} {:.6f}\n", w,
+                       double(c.loop_gap_cycles) / double(s.tsc_hz));
+    sample(out, "kgw_worker_loop_gap_seconds_count", fmt::format("worker=\"{}\"", w), cum);
+  }
+}
+
 void worker_metrics(std::string& out, const counter_snapshot& snap) {
   struct metric {
     const char* name;
@@ -732,6 +754,7 @@ std::string format_prometheus(const shared_state& s) {
   counter_snapshot snap(s);
   port_metrics(out, s, snap);
   worker_metrics(out, snap);
+  loop_gap_metrics(out, s, snap);
   neighbor_metrics(out, snap);
   exception_metrics(out, snap);
   dns_forward_metrics(out, s);

@@ -115,10 +115,27 @@ std::string format_port_stats(const shared_state& s, unsigned port, const shared
 }
 
 
+// The longest gap between two poll loops' starts, as the bound of the highest
+// bucket that counted one: "<13us", or ">=12.9ms" for the last bucket.
+std::string longest_loop_gap(const lcore_counters& c, uint64_t tsc_hz) {
+  unsigned top = loop_gap_buckets;
+  for (unsigned b = loop_gap_buckets; b-- > 0;)
+    if (c.loop_gaps[b]) {
+      top = b;
+      break;
+    }
+  if (top == loop_gap_buckets || !tsc_hz) return "-";
+  const bool last = top + 1 == loop_gap_buckets;
+  const uint64_t bound = last ? loop_gap_bucket_bound(top - 1) : loop_gap_bucket_bound(top);
+  const double us = double(bound) * 1e6 / double(tsc_hz);
+  const std::string v = us >= 1000 ? fmt::format("{:.1f}ms", us / 1000) : fmt::format("{:.0f}us", us);
+  return (last ? ">=" : "<") + v;
+}
+
 std::string format_lcores(const shared_state& s) {
-  std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8} {:>16} {:>10}\n", "worker", "lcore",
-                                "cpu", "socket", "rx queues (port:queue)", "rx-pkts", "tx-pkts", "busy%", "busy-cycles",
-                                "cycles/pkt");
+  std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8} {:>16} {:>10} {:>11}\n", "worker",
+                                "lcore", "cpu", "socket", "rx queues (port:queue)", "rx-pkts", "tx-pkts", "busy%",
+                                "busy-cycles", "cycles/pkt", "longest-gap");
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
     const shared_lcore_info& l = s.lcores[w];
     std::string qs;
@@ -129,9 +146,9 @@ std::string format_lcores(const shared_state& s) {
     // TSC cycles of the loops that had packets, per packet received: the
     // whole per-packet cost including RX and TX.
     double per_pkt = c.rx_pkts ? double(c.busy_cycles) / double(c.rx_pkts) : 0.0;
-    out += fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>7.1f}% {:>16} {:>10.1f}{}\n", w, l.lcore_id,
-                       l.cpu, l.socket, qs, c.rx_pkts, c.tx_pkts, busy, c.busy_cycles, per_pkt,
-                       l.running ? "" : " (stopped)");
+    out += fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>7.1f}% {:>16} {:>10.1f} {:>11}{}\n", w,
+                       l.lcore_id, l.cpu, l.socket, qs, c.rx_pkts, c.tx_pkts, busy, c.busy_cycles, per_pkt,
+                       longest_loop_gap(c, s.tsc_hz), l.running ? "" : " (stopped)");
   }
   return out;
 }

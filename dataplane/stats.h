@@ -32,6 +32,9 @@ void take_dns_forward_baseline(shared_state& s);
 // counters, and rates since `prev` (the snapshot at the previous show).
 std::string format_port_stats(const shared_state& s, unsigned port, const shared_port_stats* prev);
 std::string format_lcores(const shared_state& s);
+// The longest gap between two of a worker's poll loop starts, as the bound of
+// the highest loop_gaps bucket that counted one ("<13us", ">=12.9ms"; "-": none).
+std::string longest_loop_gap(const lcore_counters& c, uint64_t tsc_hz);
 // Every drop reason with its count (all of them, zeros included, when `all`).
 std::string format_counters(const shared_state& s, bool all);
 // Control's DNS forwarder, one line ("dns-forward: ..."): in show counters and show dns.

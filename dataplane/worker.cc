@@ -674,8 +674,12 @@ constexpr uint64_t upkeep_stride = 16;
 int worker_main(void* arg) {
   auto& w = *static_cast<worker_conf*>(arg);
   lcore_counters& c = *w.counters;
+  uint64_t last_t0 = rte_rdtsc();
   while (!*w.stop) {
     uint64_t t0 = rte_rdtsc();
+    c.loop_gaps[loop_gap_bucket(t0 - last_t0)]++;
+    c.loop_gap_cycles += t0 - last_t0;
+    last_t0 = t0;
     unsigned n = worker_poll(w);
     worker_drain(w, n, t0);
     // An idle loop's clock: the TSC read at its start (a read costs ~27

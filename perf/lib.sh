@@ -170,6 +170,22 @@ kgw_cpu_snap() {
     "$(awk -v k='kgw_worker_busy_cycles_total{worker="0"}' '$1 == k { print $2 }' <<< "$m")"
 }
 
+# kgw_gap_snap NS METRICS_PORT PID TID: "loops gaps_0.1ms gaps_0.8ms preempted"
+# of worker 0: its poll loops, those whose gap to the next loop's start was
+# 2^18 TSC cycles or more (0.1 ms at 2.6 GHz) and 2^21 or more (0.8 ms)
+# (kgw_worker_loop_gap_seconds: its buckets are powers of two from 2^11), and
+# the times the scheduler gave its CPU to another thread (nonvoluntary_ctxt_switches).
+kgw_gap_snap() {
+  ip netns exec "$1" curl -s --max-time 5 "http://127.0.0.1:$2/metrics" |
+    awk -v st="/proc/$3/task/$4/status" '
+      index($1, "kgw_worker_loop_gap_seconds_bucket{worker=\"0\",") == 1 { cum[n++] = $2 }
+      END {
+        while ((getline l < st) > 0) if (l ~ /^nonvoluntary_ctxt_switches:/) { split(l, f); pre = f[2] }
+        if (n < 16) { print "? ? ? ?"; exit }
+        print cum[15], cum[15] - cum[7], cum[15] - cum[10], pre
+      }'
+}
+
 # kgw_idle_loop TSC_HZ SNAP_ARGS...: the cycles of one idle poll loop, from a
 # second with no traffic (SNAP_ARGS: kgw_cpu_snap's); 1 when the loop
 # counters cannot be read.

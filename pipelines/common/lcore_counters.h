@@ -11,6 +11,25 @@
 
 namespace kgw {
 
+// The gaps between the starts of two poll loops, in powers of two of TSC
+// cycles: how long the worker did not look at its queues (its own work, or
+// the CPU taken from it). Bucket 0: under 2^11 cycles; bucket b: [2^(b+10),
+// 2^(b+11)); the last one: 2^(loop_gap_buckets + 9) and over.
+inline constexpr unsigned loop_gap_buckets = 16;
+inline constexpr unsigned loop_gap_first_shift = 11;
+
+inline unsigned loop_gap_bucket(uint64_t cycles) {
+  const uint64_t scaled = cycles >> (loop_gap_first_shift - 1);
+  // bit_width(scaled) - 1, with 0 and 1 both in bucket 0.
+  const unsigned b = scaled > 1 ? 63u - static_cast<unsigned>(__builtin_clzll(scaled)) : 0u;
+  return b < loop_gap_buckets - 1 ? b : loop_gap_buckets - 1;
+}
+
+// The upper bound of bucket b in TSC cycles (0 for the last: unbounded).
+inline uint64_t loop_gap_bucket_bound(unsigned b) {
+  return b + 1 < loop_gap_buckets ? uint64_t{1} << (b + loop_gap_first_shift) : 0;
+}
+
 struct port_lcore_counters {
   uint64_t rx_pkts;
   uint64_t rx_bytes;
@@ -244,6 +263,8 @@ struct alignas(64) lcore_counters {
   uint64_t rx_pkts;
   uint64_t tx_pkts;
   uint64_t punted;
+  uint64_t loop_gaps[loop_gap_buckets];  // loops by the gap to the next one's start (loop_gap_bucket)
+  uint64_t loop_gap_cycles;              // the gaps' sum: TSC cycles from the first loop's start to the last's
   uint64_t drops[drop_reason_count];
   local_counters local;
   conntrack_stage_counters conntrack;

@@ -33,7 +33,7 @@ struct route_stat;
 }
 
 inline constexpr uint64_t shared_state_magic = 0x6b67772d73746174ull;  // "kgw-stat"
-inline constexpr uint32_t shared_state_version = 28;
+inline constexpr uint32_t shared_state_version = 29;
 inline constexpr unsigned max_workers = 64;
 
 inline constexpr const char* shared_state_zone = "kgw_state";

@@ -121,6 +121,59 @@ TEST(Metrics, CountersAsPrometheusText) {
   expect_exposition_format(text);
 }
 
+// The gaps between poll loops: powers of two of TSC cycles from 2^11 on, the
+// last bucket open-ended.
+TEST(LoopGaps, BucketsArePowersOfTwoOfTscCycles) {
+  EXPECT_EQ(loop_gap_bucket(0), 0u);
+  EXPECT_EQ(loop_gap_bucket(2047), 0u);
+  EXPECT_EQ(loop_gap_bucket(2048), 1u);
+  EXPECT_EQ(loop_gap_bucket(4095), 1u);
+  EXPECT_EQ(loop_gap_bucket(4096), 2u);
+  for (unsigned b = 0; b + 1 < loop_gap_buckets; ++b) {
+    const uint64_t bound = loop_gap_bucket_bound(b);
+    EXPECT_EQ(loop_gap_bucket(bound - 1), b) << b;
+    EXPECT_EQ(loop_gap_bucket(bound), b + 1) << b;
+  }
+  EXPECT_EQ(loop_gap_bucket_bound(loop_gap_buckets - 1), 0u);
+  EXPECT_EQ(loop_gap_bucket(uint64_t{1} << 40), loop_gap_buckets - 1);
+  EXPECT_EQ(loop_gap_bucket(~uint64_t{0}), loop_gap_buckets - 1);
+}
+
+TEST(LoopGaps, LongestGapNamesTheHighestBucketsBound) {
+  lcore_counters c{};
+  const uint64_t hz = 2'048'000'000;  // 2^11 cycles: 1 us
+  EXPECT_EQ(longest_loop_gap(c, hz), "-");
+  c.loop_gaps[0] = 100;
+  EXPECT_EQ(longest_loop_gap(c, hz), "<1us");
+  c.loop_gaps[5] = 1;  // [2^15, 2^16): under 32 us
+  EXPECT_EQ(longest_loop_gap(c, hz), "<32us");
+  c.loop_gaps[11] = 1;  // under 2^22 cycles: 2.048 ms
+  EXPECT_EQ(longest_loop_gap(c, hz), "<2.0ms");
+  c.loop_gaps[loop_gap_buckets - 1] = 1;  // 2^25 cycles and over: 16.4 ms
+  EXPECT_EQ(longest_loop_gap(c, hz), ">=16.4ms");
+  EXPECT_EQ(longest_loop_gap(c, 0), "-");
+}
+
+// The gaps as a cumulative histogram per worker, in seconds.
+TEST(Metrics, LoopGapHistogramPerWorker) {
+  auto st = std::make_unique<shared_state>();
+  std::memset(static_cast<void*>(st.get()), 0, sizeof *st);
+  st->n_workers = 1;
+  st->tsc_hz = 2'048'000'000;
+  st->counters[0].loop_gaps[0] = 1000;
+  st->counters[0].loop_gaps[3] = 10;
+  st->counters[0].loop_gaps[loop_gap_buckets - 1] = 2;
+  st->counters[0].loop_gap_cycles = 4'096'000'000;
+  std::string text = format_prometheus(*st);
+  EXPECT_NE(text.find("# TYPE kgw_worker_loop_gap_seconds histogram\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kgw_worker_loop_gap_seconds_bucket{worker=\"0\",le=\"1e-06\"} 1000\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_worker_loop_gap_seconds_bucket{worker=\"0\",le=\"8e-06\"} 1010\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_worker_loop_gap_seconds_bucket{worker=\"0\",le=\"+Inf\"} 1012\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_worker_loop_gap_seconds_sum{worker=\"0\"} 2.000000\n"), std::string::npos);
+  EXPECT_NE(text.find("kgw_worker_loop_gap_seconds_count{worker=\"0\"} 1012\n"), std::string::npos);
+  expect_exposition_format(text);
+}
+
 // Per-route metrics: the labels of the published routes, each slot's counts
 // added up over the workers whose copy has the published epoch, the
 // histogram's buckets made cumulative.
