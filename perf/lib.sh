@@ -186,6 +186,28 @@ kgw_gap_snap() {
       }'
 }
 
+# kgw_gap_hist NS METRICS_PORT: worker 0's loop gap histogram, its 16
+# cumulative bucket counts ("?" when /metrics has none).
+kgw_gap_hist() {
+  ip netns exec "$1" curl -s --max-time 5 "http://127.0.0.1:$2/metrics" |
+    awk 'index($1, "kgw_worker_loop_gap_seconds_bucket{worker=\"0\",") == 1 { c[n++] = $2 }
+      END { if (n < 16) { print "?"; exit } for (i = 0; i < 16; i++) printf "%s%s", c[i], (i < 15 ? " " : "\n") }'
+}
+
+# kgw_gap_between "HIST_BEFORE" "HIST_AFTER" SECONDS TSC_HZ: the loop gaps
+# between two kgw_gap_hist: "N/s of 0.1 ms and more, N/s of 0.8 ms and more,
+# the longest under X ms" (bucket b's bound: 2^(b+11) cycles).
+kgw_gap_between() {
+  awk -v a="$1" -v b="$2" -v s="$3" -v hz="$4" 'BEGIN {
+    if (a == "?" || b == "?") { print "?"; exit }
+    split(a, x); split(b, y)
+    top = -1
+    for (i = 1; i <= 16; i++) { d[i - 1] = (y[i] - x[i]) - (i > 1 ? y[i - 1] - x[i - 1] : 0); if (d[i - 1] > 0) top = i - 1 }
+    g1 = (y[16] - x[16]) - (y[8] - x[8]); g8 = (y[16] - x[16]) - (y[11] - x[11])
+    longest = top < 0 ? "-" : top == 15 ? sprintf(">=%.1f ms", 2 ^ 25 / hz * 1000) : sprintf("<%.2f ms", 2 ^ (top + 11) / hz * 1000)
+    printf "%.0f/s %.0f/s %s\n", g1 / s, g8 / s, longest }'
+}
+
 # kgw_idle_loop TSC_HZ SNAP_ARGS...: the cycles of one idle poll loop, from a
 # second with no traffic (SNAP_ARGS: kgw_cpu_snap's); 1 when the loop
 # counters cannot be read.
