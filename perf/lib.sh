@@ -186,6 +186,13 @@ kgw_gap_snap() {
       }'
 }
 
+# pair_ratios "K1 K2 ..." "G1 G2 ...": "K1/G1 K2/G2 ..." (a round's pair each;
+# 0 where G is 0).
+pair_ratios() {
+  awk -v k="$1" -v g="$2" 'BEGIN { n = split(k, a); split(g, b)
+    for (i = 1; i <= n; i++) printf "%s%.2f", (i > 1 ? " " : ""), (b[i] > 0 ? a[i] / b[i] : 0); print "" }'
+}
+
 # kgw_gap_hist NS METRICS_PORT: worker 0's loop gap histogram, its 16
 # cumulative bucket counts ("?" when /metrics has none).
 kgw_gap_hist() {
