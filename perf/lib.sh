@@ -170,21 +170,9 @@ kgw_cpu_snap() {
     "$(awk -v k='kgw_worker_busy_cycles_total{worker="0"}' '$1 == k { print $2 }' <<< "$m")"
 }
 
-# kgw_gap_snap NS METRICS_PORT PID TID: "loops gaps_0.1ms gaps_0.8ms preempted"
-# of worker 0: its poll loops, those whose gap to the next loop's start was
-# 2^18 TSC cycles or more (0.1 ms at 2.6 GHz) and 2^21 or more (0.8 ms)
-# (kgw_worker_loop_gap_seconds: its buckets are powers of two from 2^11), and
-# the times the scheduler gave its CPU to another thread (nonvoluntary_ctxt_switches).
-kgw_gap_snap() {
-  ip netns exec "$1" curl -s --max-time 5 "http://127.0.0.1:$2/metrics" |
-    awk -v st="/proc/$3/task/$4/status" '
-      index($1, "kgw_worker_loop_gap_seconds_bucket{worker=\"0\",") == 1 { cum[n++] = $2 }
-      END {
-        while ((getline l < st) > 0) if (l ~ /^nonvoluntary_ctxt_switches:/) { split(l, f); pre = f[2] }
-        if (n < 16) { print "? ? ? ?"; exit }
-        print cum[15], cum[15] - cum[7], cum[15] - cum[10], pre
-      }'
-}
+# kgw_preemptions PID TID: how many times the scheduler gave the thread's CPU
+# to another thread (nonvoluntary_ctxt_switches).
+kgw_preemptions() { awk '$1 == "nonvoluntary_ctxt_switches:" { print $2 }' "/proc/$1/task/$2/status"; }
 
 # pair_ratios "K1 K2 ..." "G1 G2 ...": "K1/G1 K2/G2 ..." (a round's pair each;
 # 0 where G is 0).
