@@ -133,9 +133,12 @@ std::string longest_loop_gap(const lcore_counters& c, uint64_t tsc_hz) {
 }
 
 std::string format_lcores(const shared_state& s) {
-  std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8} {:>16} {:>10} {:>11}\n", "worker",
-                                "lcore", "cpu", "socket", "rx queues (port:queue)", "rx-pkts", "tx-pkts", "busy%",
-                                "busy-cycles", "cycles/pkt", "longest-gap");
+  std::string out = fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>8} {:>16} {:>10}\n", "worker", "lcore",
+                                "cpu", "socket", "rx queues (port:queue)", "rx-pkts", "tx-pkts", "busy%", "busy-cycles",
+                                "cycles/pkt");
+  // Scripts read the table's columns from either end: the longest gaps go on
+  // a line of their own, after it.
+  std::string gaps = "longest poll-loop gap:";
   for (unsigned w = 0; w < s.n_workers && w < max_workers; ++w) {
     const shared_lcore_info& l = s.lcores[w];
     std::string qs;
@@ -146,11 +149,12 @@ std::string format_lcores(const shared_state& s) {
     // TSC cycles of the loops that had packets, per packet received: the
     // whole per-packet cost including RX and TX.
     double per_pkt = c.rx_pkts ? double(c.busy_cycles) / double(c.rx_pkts) : 0.0;
-    out += fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>7.1f}% {:>16} {:>10.1f} {:>11}{}\n", w,
-                       l.lcore_id, l.cpu, l.socket, qs, c.rx_pkts, c.tx_pkts, busy, c.busy_cycles, per_pkt,
-                       longest_loop_gap(c, s.tsc_hz), l.running ? "" : " (stopped)");
+    out += fmt::format("{:<7} {:<6} {:<4} {:<7} {:<24} {:>12} {:>12} {:>7.1f}% {:>16} {:>10.1f}{}\n", w, l.lcore_id,
+                       l.cpu, l.socket, qs, c.rx_pkts, c.tx_pkts, busy, c.busy_cycles, per_pkt,
+                       l.running ? "" : " (stopped)");
+    gaps += fmt::format("{} worker {} {}", w ? "," : "", w, longest_loop_gap(c, s.tsc_hz));
   }
-  return out;
+  return out + gaps + "\n";
 }
 
 uint64_t active_connections(const shared_state& s) { return sum_counters(s).conntrack.active; }

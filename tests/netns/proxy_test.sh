@@ -400,14 +400,16 @@ for port in 0 1; do
   "$KGW" cli --file-prefix "$P" -c "show port info $port" 2>&1 | grep -i "driver" | grep -q "$want" ||
     fail "port $port: not driven by $want: $("$KGW" cli --file-prefix "$P" -c "show port info $port" 2>&1 | grep -i driver)"
 done
-# The worker's loop gaps: every loop counted (the one under way may be counted
-# already), the longest shown.
+# The worker's loop gaps: every loop counted, the longest shown. The worker
+# runs on while /metrics reads its counters one after the other (some 20
+# million loops a second when idle), so the two counts agree within 0.1 %.
 ip netns exec "$P-gw" curl -s --max-time 2 http://127.0.0.1:9464/metrics > "$WORK/metrics.txt" || fail "scrape /metrics"
 loops=$(awk '$1 == "kgw_worker_loops_total{worker=\"0\"}" { print $2 }' "$WORK/metrics.txt")
 gaps=$(awk '$1 == "kgw_worker_loop_gap_seconds_count{worker=\"0\"}" { print $2 }' "$WORK/metrics.txt")
-[ -n "$gaps" ] && [ "$gaps" -gt 0 ] && [ "$gaps" -le $((${loops:-0} + 1)) ] ||
+[ -n "$gaps" ] && [ -n "$loops" ] && [ "$loops" -gt 0 ] &&
+  awk -v g="$gaps" -v l="$loops" 'BEGIN { d = g - l; if (d < 0) d = -d; exit !(d <= l / 1000) }' ||
   fail "loop gaps counted $gaps of $loops loops"
-longest=$("$KGW" cli --file-prefix "$P" -c "show lcores" 2>&1 | awk '$1 == "0" { print $NF }')
-[[ "$longest" =~ ^(\<|\>=)[0-9.]+(us|ms)$ ]] || fail "show lcores: no longest-gap for worker 0 ($longest)"
+longest=$("$KGW" cli --file-prefix "$P" -c "show lcores" 2>&1 | sed -n 's/^longest poll-loop gap: worker 0 \([^,]*\).*/\1/p')
+[[ "$longest" =~ ^(\<|\>=)[0-9.]+(us|ms)$ ]] || fail "show lcores: no longest poll-loop gap for worker 0 ($longest)"
 echo "worker 0: $gaps loop gaps counted, the longest $longest"
 echo "PASS"
