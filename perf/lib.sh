@@ -174,6 +174,25 @@ kgw_cpu_snap() {
 # to another thread (nonvoluntary_ctxt_switches).
 kgw_preemptions() { awk '$1 == "nonvoluntary_ctxt_switches:" { print $2 }' "/proc/$1/task/$2/status"; }
 
+# --- kgw and nginx taking turns on the same veths (perf/tls/run, perf/proxy/run) ---
+# kgw_fresh_snat CONFIG: a SNAT address of its own for each kgw start (the
+# line after `snat:` in CONFIG). The pods keep the TIME-WAIT of the backend
+# connections they closed (60 s), and the previous kgw's ports are the next
+# one's: a SYN that meets one is answered with an ACK, reset and sent again
+# after the 1 s RTO (any TCP client after a restart), which took kgw's
+# plain-HTTP rows in a second round to 45 requests/s.
+kgw_fresh_snat() {
+  KGW_STARTS=$(( ${KGW_STARTS:-0} + 1 ))
+  sed -i "/^snat:/{n;s/.*/  addresses: [198.18.0.$((200 + (KGW_STARTS - 1) % 50))]/}" "$1"
+}
+
+# gateway_kernel_addresses add|del NS: the node's addresses on the gateway's
+# veths for the kernel (nginx's turn), or taken back (kgw's).
+gateway_kernel_addresses() {
+  ip -n "$2" addr "$1" 198.18.0.1/24 dev g0
+  ip -n "$2" addr "$1" 198.19.1.1/24 dev g1
+}
+
 # pair_ratios "K1 K2 ..." "G1 G2 ...": "K1/G1 K2/G2 ..." (a round's pair each;
 # 0 where G is 0).
 pair_ratios() {
